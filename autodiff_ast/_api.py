@@ -1,0 +1,233 @@
+"""Public API: grad, value_and_grad, derivative and source.
+
+Each call runs the pipeline (source -> lower -> differentiate -> simplify ->
+codegen -> compile) and returns the generated function itself, with no
+wrapper in its call path: calling a derivative costs what its code costs.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import types
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence, TypeVar, overload
+
+from ._codegen import FunctionSpec, generate_source
+from ._compile import compile_function
+from ._differentiate import differentiate
+from ._errors import ArgnumsError, AutodiffError
+from ._lower import Lowered, lower
+
+__all__ = ["grad", "value_and_grad", "derivative", "source"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+Argnums = int | Sequence[int]
+
+_ORDINALS = {2: "Second", 3: "Third", 4: "Fourth", 5: "Fifth", 6: "Sixth",
+             7: "Seventh", 8: "Eighth", 9: "Ninth", 10: "Tenth"}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a generated derivative is the derivative of."""
+
+    base: str  # the user's function name
+    location: str  # where the user's function is defined
+    wrt: tuple[str, ...]  # argument names, one per order of differentiation
+    source: str  # the generated source
+
+
+def _provenance(fn: Any) -> Provenance | None:
+    return getattr(fn, "__autodiff_ast__", None)
+
+
+def _display_location(location: str) -> str:
+    path, _, line = location.rpartition(":")
+    if not path or not os.path.isabs(path):
+        return location
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return location
+    return location if relative.startswith("..") else f"{relative}:{line}"
+
+
+def _derivative_name(base: str, wrt: tuple[str, ...]) -> str:
+    order = len(wrt)
+    if len(set(wrt)) == 1:
+        if order == 1:
+            return f"d{base}_d{wrt[0]}"
+        return f"d{order}{base}_d{wrt[0]}{order}"
+    return f"d{order}{base}_" + "_".join(f"d{w}" for w in wrt)
+
+
+def _derivative_title(base: str, wrt: tuple[str, ...]) -> str:
+    order = len(wrt)
+    kind = ("Derivative" if order == 1 else
+            f"{_ORDINALS.get(order, f'Order-{order}')} derivative")
+    if len(set(wrt)) == 1:
+        return f"{kind} of {base} with respect to {wrt[0]}."
+    return f"{kind} of {base} with respect to {', then '.join(wrt)}."
+
+
+def _normalize_argnums(argnums: Any, lowered: Lowered
+                       ) -> tuple[tuple[int, ...], bool]:
+    """Validated argnums as a tuple of non-negative ints, and whether the
+    caller asked for a tuple."""
+    count = len(lowered.params)
+    where = f"{lowered.name} ({_display_location(lowered.location)})"
+    described = (f"takes {count} positional argument"
+                 f"{'' if count == 1 else 's'} ({', '.join(lowered.params)})")
+    as_tuple = isinstance(argnums, (tuple, list))
+    items = list(argnums) if as_tuple else [argnums]
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise ArgnumsError(
+                f"argnums must be an int or a tuple of ints, got "
+                f"{argnums!r}. {where} {described}: pass e.g. argnums=0 or "
+                "argnums=(0, 1).")
+    if not items:
+        raise ArgnumsError(
+            f"argnums=() selects no argument to differentiate. {where} "
+            f"{described}: pass at least one index, e.g. argnums=0.")
+    normalized = []
+    for item in items:
+        if not -count <= item < count:
+            raise ArgnumsError(
+                f"argnums={argnums!r} is out of range: {where} {described}; "
+                f"valid indices are 0..{count - 1} or -{count}..-1.")
+        normalized.append(item % count)
+    seen: set[int] = set()
+    for item in normalized:
+        if item in seen:
+            raise ArgnumsError(
+                f"argnums={argnums!r} names argument {item} "
+                f"({lowered.params[item]}) twice: each argument is "
+                f"differentiated once. Pass argnums="
+                f"{tuple(dict.fromkeys(normalized))!r}.")
+        seen.add(item)
+    return tuple(normalized), as_tuple
+
+
+def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
+              with_value: bool) -> types.FunctionType:
+    lowered = lower(fun)
+    numbers, as_tuple = _normalize_argnums(argnums, lowered)
+    derivatives = differentiate(lowered, numbers, as_tuple, has_aux,
+                                with_value)
+    wrt = tuple(lowered.params[i] for i in numbers)
+    origin = _provenance(fun)
+    base = origin.base if origin else lowered.name
+    location = origin.location if origin else _display_location(
+        lowered.location)
+    history = origin.wrt if origin else ()
+    pure = not (as_tuple or has_aux or with_value)
+    if pure:
+        name = _derivative_name(base, history + wrt)
+        title = _derivative_title(base, history + wrt)
+    else:
+        kind = "value_and_grad" if with_value else "grad"
+        name = f"{kind}_{lowered.name}"
+        what = "Value and gradient" if with_value else "Gradient"
+        title = (f"{what} of {lowered.name} with respect to "
+                 f"{', '.join(wrt)}.")
+    defined = ("is" if location.startswith(("np.", "math.", "builtins."))
+               else "is defined at")
+    docstring = (f"{title}\n\n    {base} {defined} {location}.\n"
+                 "    Generated by autodiff_ast.\n    ")
+    spec = FunctionSpec(
+        name=name, params=lowered.params, defaults=lowered.defaults,
+        docstring=docstring, namespace=lowered.namespace,
+        outputs=derivatives.outputs, structure=derivatives.structure,
+        shape_of=derivatives.shape_of, output_names=derivatives.names)
+    text = generate_source(spec)
+    function = compile_function(text, name)
+    function.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
+        base, location, history + wrt if pure else (), text)
+    return function
+
+
+@overload
+def grad(fun: F, argnums: Argnums = 0, has_aux: bool = False) -> F: ...
+@overload
+def grad(fun: None = None, argnums: Argnums = 0,
+         has_aux: bool = False) -> Callable[[F], F]: ...
+
+
+def grad(fun: Callable[..., Any] | None = None, argnums: Argnums = 0,
+         has_aux: bool = False) -> Any:
+    """The gradient of ``fun`` with respect to the argument(s) ``argnums``.
+
+    Returns a generated Python function with ``fun``'s signature. With a
+    tuple ``argnums`` it returns a tuple of gradients; with ``has_aux=True``
+    ``fun`` returns ``(value, aux)`` and the result returns ``(grad, aux)``.
+    Works as a decorator, bare or with arguments.
+
+    >>> import autodiff_ast as ad
+    >>> df = ad.grad(lambda x: x**3 + 2*x**2 - 3*x + 1)
+    >>> df(1.0)
+    4.0
+    """
+    if fun is None:
+        return functools.partial(grad, argnums=argnums, has_aux=has_aux)
+    return _generate(fun, argnums, has_aux, with_value=False)
+
+
+def value_and_grad(fun: Callable[..., Any] | None = None,
+                   argnums: Argnums = 0, has_aux: bool = False) -> Any:
+    """Like :func:`grad`, but the result returns ``(value, grad)``.
+
+    Value and gradient are computed in one pass that shares their common
+    subexpressions. With ``has_aux=True`` it returns ``((value, aux), grad)``.
+
+    >>> import math
+    >>> import autodiff_ast as ad
+    >>> value, slope = ad.value_and_grad(lambda x: math.sin(x) * x)(0.0)
+    >>> value, slope
+    (0.0, 0.0)
+    """
+    if fun is None:
+        return functools.partial(value_and_grad, argnums=argnums,
+                                 has_aux=has_aux)
+    return _generate(fun, argnums, has_aux, with_value=True)
+
+
+def derivative(fun: Callable[..., Any], n: int = 1) -> Callable[..., Any]:
+    """The n-th derivative of ``fun`` with respect to its first argument.
+
+    Each order is generated from the source of the previous one, so every
+    intermediate derivative is real code too. ``n=0`` returns ``fun``.
+
+    >>> import numpy as np
+    >>> import autodiff_ast as ad
+    >>> d3 = ad.derivative(np.sin, 3)
+    >>> float(d3(0.0))
+    -1.0
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise AutodiffError(f"n must be a non-negative int, got {n!r}")
+    result = fun
+    for _ in range(n):
+        result = grad(result)
+    return result
+
+
+def source(fn: Callable[..., Any]) -> str:
+    """The generated source of a function made by autodiff_ast.
+
+    >>> import autodiff_ast as ad
+    >>> print(ad.source(ad.grad(lambda x: x**2)))  # doctest: +ELLIPSIS
+    def dlambda_dx(x):
+    ...
+        return 2 * x
+    <BLANKLINE>
+    """
+    origin = _provenance(fn)
+    if origin is None:
+        raise AutodiffError(
+            f"{getattr(fn, '__qualname__', fn)!r} was not generated by "
+            "autodiff_ast: ad.source prints the code of functions returned "
+            "by grad, value_and_grad and derivative. For your own "
+            "function use inspect.getsource.")
+    return origin.source

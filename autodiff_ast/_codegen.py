@@ -1,0 +1,344 @@
+"""Codegen stage: SymPy outputs -> the source of a readable Python function.
+
+Branches (``Piecewise`` at the top of the outputs) become if-statements with
+early returns, so each branch computes only what it needs and nothing is
+evaluated outside its domain. Within a branch, common subexpressions become
+local variables named after what they hold (``tanh_x``, ``x_sq``), never
+clashing with the user's names. The source is emitted through astor.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import astor
+import sympy as sp
+
+from ._printer import ExpressionPrinter
+from ._rules import OPERATOR_FUNCTIONS, spelling_for
+from ._simplify import simplify
+
+__all__ = ["FunctionSpec", "generate_source"]
+
+_LONGEST_NAME = 24
+
+
+@dataclass
+class FunctionSpec:
+    """Everything needed to write one generated function.
+
+    ``structure`` is the shape of the return value: an int indexes
+    ``outputs``, a tuple returns a tuple of such structures. ``shape_of``
+    maps an output index to the argument whose shape that output must have
+    even where it does not depend on it (a constant gradient).
+    """
+
+    name: str
+    params: Sequence[str]
+    defaults: Sequence[Any]
+    docstring: str
+    namespace: str
+    outputs: Sequence[sp.Expr]
+    structure: Any
+    shape_of: dict[int, sp.Symbol] = field(default_factory=dict)
+    output_names: dict[int, str] = field(default_factory=dict)
+    symbol_names: dict[sp.Symbol, str] = field(default_factory=dict)
+
+
+def generate_source(spec: FunctionSpec) -> str:
+    """The Python source of the function described by ``spec``."""
+    writer = _BodyWriter(spec)
+    body: list[ast.stmt] = [ast.Expr(ast.Constant(spec.docstring))]
+    body += writer.branches(list(spec.outputs))
+    function = ast.FunctionDef(
+        name=spec.name, args=_arguments(spec), body=body, decorator_list=[],
+        returns=None, type_comment=None)
+    if "type_params" in ast.FunctionDef._fields:
+        function.type_params = []
+    module = ast.Module(body=[function], type_ignores=[])
+    ast.fix_missing_locations(module)
+    text = astor.to_source(module, pretty_string=_pretty_string,
+                           pretty_source="".join)
+    return "".join(_wrap(line) for line in text.splitlines(keepends=True))
+
+
+_WIDTH = 79
+
+
+def _wrap(line: str) -> str:
+    """Break a long ``name = ...`` or ``return ...`` line at ``+``, ``-``
+    and ``,`` inside one pair of parentheses, as a person would."""
+    text = line.rstrip("\n")
+    if len(text) <= _WIDTH:
+        return line
+    indent = text[:len(text) - len(text.lstrip())]
+    body = text.strip()
+    if body.startswith("return "):
+        head = "return "
+    elif " = " in body and body.split(" = ", 1)[0].isidentifier():
+        head = body.split(" = ", 1)[0] + " = "
+    else:
+        return line
+    start = len(indent) + len(head)
+    if _split_points(f"({text[start:]})", 0):
+        text = f"{text[:start]}({text[start:]})"
+        opening = start
+    else:
+        groups = _groups(text, start)
+        if not groups:
+            return line
+        opening = max(groups, key=lambda g: g[1] - g[0])[0]
+    points = _split_points(text, opening)
+    if not points:
+        return line
+    continuation = " " * (opening + 1)
+    lines: list[str] = []
+    pieces = []
+    previous = 0
+    for point in points:
+        pieces.append(text[previous:point])
+        previous = point
+    pieces.append(text[previous:])
+    current = pieces[0]
+    for piece in pieces[1:]:
+        stripped_piece = piece.lstrip(", ") if piece.startswith(",") else \
+            piece.lstrip()
+        joined = current + piece
+        if len(joined) > _WIDTH:
+            if piece.startswith(","):
+                lines.append(current + ",")
+            else:
+                lines.append(current)
+            current = continuation + stripped_piece
+        else:
+            current = joined
+    lines.append(current)
+    return "\n".join(lines) + "\n"
+
+
+def _groups(text: str, start: int) -> list[tuple[int, int]]:
+    """(open, close) indices of the outermost parentheses after ``start``."""
+    groups, depth, opened = [], 0, 0
+    for index in range(start, len(text)):
+        if text[index] == "(":
+            if depth == 0:
+                opened = index
+            depth += 1
+        elif text[index] == ")":
+            depth -= 1
+            if depth == 0:
+                groups.append((opened, index))
+    return groups
+
+
+def _split_points(text: str, opening: int) -> list[int]:
+    """Where to break inside the group opened at ``opening``: before `` +``
+    and `` -`` operators and at commas, directly inside that group."""
+    points, depth = [], 0
+    for index in range(opening, len(text)):
+        char = text[index]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                break
+        elif depth == 1 and (text.startswith((" + ", " - "), index)
+                             or char == ","):
+            points.append(index)
+    return points
+
+
+def _pretty_string(text: str, embedded: bool, current_line: Any,
+                   uni_lit: bool = False, **kwargs: Any) -> str:
+    """Docstrings as triple-quoted blocks; other strings as repr."""
+    if "\n" in text and '"""' not in text and "\\" not in text:
+        return f'"""{text}"""'
+    return repr(text)
+
+
+def _arguments(spec: FunctionSpec) -> ast.arguments:
+    defaults = []
+    for value in spec.defaults:
+        node = ast.Constant(value)
+        try:
+            if ast.literal_eval(astor.to_source(node).strip()) != value:
+                raise ValueError
+        except (ValueError, SyntaxError):
+            raise TypeError(f"the default value {value!r} cannot be written "
+                            "into generated source") from None
+        defaults.append(node)
+    return ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in spec.params],
+                         vararg=None, kwonlyargs=[], kw_defaults=[],
+                         kwarg=None, defaults=defaults)
+
+
+class _BodyWriter:
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.spec = spec
+        self.reserved = (set(spec.params) | {spec.name, "np", "math"}
+                         | set(keyword.kwlist) | set(dir(builtins)))
+
+    def branches(self, exprs: list[sp.Expr]) -> list[ast.stmt]:
+        folded = [sp.piecewise_fold(e) for e in exprs]
+        split = next((e for e in folded if isinstance(e, sp.Piecewise)), None)
+        if split is None:
+            return self.straight_line(folded)
+        printer = self.printer({})
+        statements: list[ast.stmt] = []
+        conditions = [piece.cond for piece in split.args]
+        for index, piece in enumerate(split.args):
+            branch = [_piece(e, conditions, index) for e in folded]
+            body = self.branches(branch)
+            if piece.cond is sp.true:
+                statements.extend(body)
+                return statements
+            statements.append(ast.If(printer(piece.cond), body, []))
+        # No branch is the default: outside every condition the value is nan.
+        nan = [sp.nan for _ in exprs]
+        statements.extend(self.straight_line(nan))
+        return statements
+
+    def printer(self, names: dict[sp.Symbol, str]) -> ExpressionPrinter:
+        return ExpressionPrinter(self.spec.namespace,
+                                 {**self.spec.symbol_names, **names})
+
+    def straight_line(self, exprs: list[sp.Expr]) -> list[ast.stmt]:
+        chosen = simplify(exprs)
+        replacements, reduced = _cse(chosen)
+        names: dict[sp.Symbol, str] = {}
+        taken = set(self.reserved)
+        statements: list[ast.stmt] = []
+        generic = 0
+        for temporary, value in replacements:
+            suggestion = _suggest_name(value, {**self.spec.symbol_names,
+                                               **names})
+            if suggestion is None:
+                suggestion, generic = f"t{generic}", generic + 1
+            name = _unique(suggestion, taken)
+            taken.add(name)
+            statements.append(ast.Assign(
+                [ast.Name(name, ast.Store())],
+                self.printer(names)(value), None))
+            names[temporary] = name
+        printer = self.printer(names)
+        printed = []
+        for index, (original, expr) in enumerate(zip(chosen, reduced)):
+            node = printer(expr)
+            shape_symbol = self.spec.shape_of.get(index)
+            if shape_symbol is not None and shape_symbol not in \
+                    original.free_symbols:
+                node = _broadcast_like(node, expr, printer(shape_symbol))
+            printed.append(node)
+        result = _structure(self.spec.structure, printed)
+        if isinstance(result, ast.Tuple) and len(
+                astor.to_source(ast.Return(result))) > _WIDTH - 8:
+            # A long tuple reads better as one named line per output.
+            for index, node in enumerate(printed):
+                if isinstance(node, (ast.Name, ast.Constant)):
+                    continue
+                name = _unique(self.spec.output_names.get(index, "out"), taken)
+                taken.add(name)
+                statements.append(ast.Assign([ast.Name(name, ast.Store())],
+                                             node, None))
+                printed[index] = ast.Name(name, ast.Load())
+            result = _structure(self.spec.structure, printed)
+        statements.append(ast.Return(result))
+        return statements
+
+
+def _cse(exprs: list[sp.Expr]) -> tuple[list[tuple[sp.Symbol, sp.Expr]],
+                                         list[sp.Expr]]:
+    """Common subexpressions, except trivial ones (kept inline)."""
+    replacements, reduced = sp.cse(
+        exprs, symbols=sp.numbered_symbols("_cse", cls=sp.Dummy))
+    kept: list[tuple[sp.Symbol, sp.Expr]] = []
+    inline: dict[sp.Symbol, sp.Expr] = {}
+    for temporary, value in replacements:
+        value = value.xreplace(inline)
+        if _is_trivial(value):
+            inline[temporary] = value
+        else:
+            kept.append((temporary, value))
+    return kept, [e.xreplace(inline) for e in reduced]
+
+
+def _broadcast_like(node: ast.expr, expr: sp.Expr,
+                    argument: ast.expr) -> ast.expr:
+    """``expr`` with the argument's shape and dtype: ``expr + 0.0 * x``."""
+    zeros = ast.BinOp(ast.Constant(0.0), ast.Mult(), argument)
+    if expr == 0:
+        return zeros
+    return ast.BinOp(node, ast.Add(), zeros)
+
+
+def _structure(structure: Any, printed: list[ast.expr]) -> ast.expr:
+    if isinstance(structure, int):
+        return printed[structure]
+    return ast.Tuple([_structure(s, printed) for s in structure], ast.Load())
+
+
+def _piece(expr: sp.Expr, conditions: list[sp.Basic], index: int) -> sp.Expr:
+    if isinstance(expr, sp.Piecewise) and [
+            p.cond for p in expr.args] == conditions:
+        return expr.args[index].expr
+    return expr
+
+
+def _suggest_name(expr: sp.Expr, names: dict[sp.Symbol, str]) -> str | None:
+    """A name that says what a temporary holds, like ``tanh_x_sq``."""
+    suggestion = _label(expr, names, depth=0)
+    if suggestion is None or len(suggestion) > _LONGEST_NAME:
+        return None
+    return suggestion
+
+
+_POWER_SUFFIXES = {2: "sq", 3: "cube", -1: "inv"}
+
+
+def _label(expr: sp.Basic, names: dict[sp.Symbol, str],
+           depth: int) -> str | None:
+    if isinstance(expr, sp.Symbol):
+        return names.get(expr, expr.name)
+    if depth > 1:
+        return None
+    if isinstance(expr, sp.Function) and type(expr) not in OPERATOR_FUNCTIONS:
+        labels = [_label(a, names, depth + 1) for a in expr.args]
+        if all(labels):
+            return "_".join([_function_label(type(expr))] + labels)  # type: ignore[list-item]
+    elif isinstance(expr, sp.Pow):
+        base = _label(expr.base, names, depth + 1)
+        if base and expr.exp == sp.S.Half:
+            return f"sqrt_{base}"
+        suffix = _POWER_SUFFIXES.get(expr.exp)  # type: ignore[call-overload]
+        if base and suffix:
+            return f"{base}_{suffix}"
+    return None
+
+
+def _is_trivial(value: sp.Expr) -> bool:
+    """Cheaper to recompute than to name: ``2*x``, ``-x``."""
+    if isinstance(value, sp.Mul) and len(value.args) == 2:
+        number, other = value.args
+        return number.is_Number and isinstance(other, sp.Symbol)
+    return False
+
+
+def _function_label(cls: type) -> str:
+    try:
+        return spelling_for(cls, "math").split(".")[-1]
+    except KeyError:
+        return cls.__name__
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    index = 1
+    while f"{name}_{index}" in taken:
+        index += 1
+    return f"{name}_{index}"

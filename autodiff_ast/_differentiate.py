@@ -1,0 +1,113 @@
+"""Differentiate stage: the symbolic derivatives of a lowered function.
+
+Scalar code is one SymPy expression per output, so each partial derivative
+is SymPy's ``diff`` with respect to the argument's symbol. The result is
+checked for anything SymPy could not resolve, which would otherwise print as
+wrong code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from ._errors import OutputError
+from ._lower import Lowered
+
+__all__ = ["Derivatives", "differentiate"]
+
+
+@dataclass
+class Derivatives:
+    """The outputs a generated function returns, flat, and their layout."""
+
+    outputs: list[sp.Expr]
+    structure: Any
+    shape_of: dict[int, sp.Symbol]
+    names: dict[int, str]  # what each output is: value, grad_x, aux
+
+
+def _flatten(value: Any, outputs: list[sp.Expr]) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_flatten(v, outputs) for v in value)
+    outputs.append(value)
+    return len(outputs) - 1
+
+
+def _scalar_output(lowered: Lowered, has_aux: bool) -> tuple[sp.Expr, Any]:
+    output = lowered.output
+    where = f"{lowered.name} ({lowered.location})"
+    if has_aux:
+        if not (isinstance(output, tuple) and len(output) == 2):
+            got = (f"a tuple of {len(output)}" if isinstance(output, tuple)
+                   else "a single value")
+            raise OutputError(
+                f"has_aux=True requires {where} to return a pair "
+                f"(value, aux), but it returns {got}. Return "
+                "`value, aux`, or drop has_aux.")
+        value, aux = output
+    else:
+        value, aux = output, None
+        if isinstance(output, tuple):
+            raise OutputError(
+                f"{where} returns a tuple of {len(output)} values, but grad "
+                "needs a single scalar output. If the other values are "
+                "auxiliary data, return `value, aux` and pass has_aux=True.")
+    if not isinstance(value, sp.Expr):
+        raise OutputError(f"{where} returns {value!r}, which is not a "
+                          "number: grad needs a scalar output.")
+    return value, aux
+
+
+def differentiate(lowered: Lowered, argnums: tuple[int, ...],
+                  as_tuple: bool, has_aux: bool,
+                  with_value: bool) -> Derivatives:
+    """Outputs for grad (``with_value`` False) or value_and_grad."""
+    value, aux = _scalar_output(lowered, has_aux)
+    outputs: list[sp.Expr] = []
+    value_index = _flatten(value, outputs) if with_value else None
+    shape_of: dict[int, sp.Symbol] = {}
+    gradient_indices = []
+    for argnum in argnums:
+        symbol = lowered.symbols[argnum]
+        index = _flatten(_checked_diff(value, symbol, lowered), outputs)
+        shape_of[index] = symbol
+        gradient_indices.append(index)
+    gradient = (tuple(gradient_indices) if as_tuple
+                else gradient_indices[0])
+    names = {index: f"grad_{lowered.params[argnum]}"
+             for index, argnum in zip(gradient_indices, argnums)}
+    if value_index is not None:
+        names[value_index] = "value"
+    first_aux = len(outputs)
+    aux_structure = _flatten(aux, outputs) if has_aux else None
+    for index in range(first_aux, len(outputs)):
+        if not isinstance(outputs[index], sp.Expr):
+            raise OutputError(
+                f"the aux output of {lowered.name} ({lowered.location}) "
+                f"contains {outputs[index]!r}; aux must be numbers or tuples "
+                "of numbers.")
+        names[index] = "aux"
+    if with_value:
+        head = (value_index, aux_structure) if has_aux else value_index
+        structure: Any = (head, gradient)
+    else:
+        structure = (gradient, aux_structure) if has_aux else gradient
+    return Derivatives(outputs, structure, shape_of, names)
+
+
+def _checked_diff(value: sp.Expr, symbol: sp.Symbol,
+                  lowered: Lowered) -> sp.Expr:
+    derivative = sp.diff(value, symbol)
+    # The derivative of a step (sign, Heaviside) is zero almost everywhere.
+    derivative = derivative.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+    unresolved = derivative.atoms(sp.Derivative)
+    if unresolved:
+        functions = sorted({type(d.expr).__name__ for d in unresolved})
+        raise OutputError(
+            f"cannot differentiate {lowered.name} ({lowered.location}) with "
+            f"respect to {symbol.name}: no derivative rule for "
+            f"{', '.join(functions)}.")
+    return derivative

@@ -1,0 +1,70 @@
+"""Error types: every error autodiff_ast raises derives from AutodiffError.
+
+Errors about the user's code subclass SyntaxError as well, so Python's own
+traceback rendering shows the offending line of the user's file with a caret.
+"""
+
+from __future__ import annotations
+
+import ast
+
+__all__ = [
+    "AutodiffError",
+    "UnsupportedCodeError",
+    "NoSourceError",
+    "ArgnumsError",
+    "OutputError",
+]
+
+
+class AutodiffError(Exception):
+    """Base class of every error raised by autodiff_ast."""
+
+
+class UnsupportedCodeError(AutodiffError, SyntaxError):
+    """The user's function uses something autodiff_ast cannot differentiate.
+
+    Carries ``filename``, ``lineno``, ``offset`` and ``text`` like a
+    SyntaxError, so the traceback shows the user's line with a caret.
+    """
+
+    def __init__(self, message: str, filename: str, lineno: int, offset: int,
+                 text: str, end_lineno: int | None = None,
+                 end_offset: int | None = None) -> None:
+        details = (filename, lineno, offset, text, end_lineno, end_offset)
+        SyntaxError.__init__(self, message, details)
+
+    def __str__(self) -> str:
+        return f"{self.msg} ({self.filename}:{self.lineno})"
+
+
+class NoSourceError(AutodiffError, TypeError):
+    """The function has no Python source that autodiff_ast can read."""
+
+
+class ArgnumsError(AutodiffError, TypeError, ValueError):
+    """``argnums`` does not name the function's positional arguments.
+
+    Both a TypeError (wrong type, as JAX raises) and a ValueError (a bad
+    value: out of range, repeated, empty).
+    """
+
+
+class OutputError(AutodiffError, TypeError):
+    """The function returns something grad cannot differentiate."""
+
+
+def error_at(node: ast.AST, message: str, filename: str,
+             lines: list[str]) -> UnsupportedCodeError:
+    """An UnsupportedCodeError pointing at ``node`` in the user's file."""
+    lineno = getattr(node, "lineno", 1)
+    text = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+    offset = getattr(node, "col_offset", 0) + 1
+    end_lineno = getattr(node, "end_lineno", None)
+    end_offset = getattr(node, "end_col_offset", None)
+    if end_lineno != lineno or end_offset is None:
+        end_lineno, end_offset = lineno, len(text.rstrip("\n")) + 1
+    else:
+        end_offset += 1
+    return UnsupportedCodeError(message, filename, lineno, offset, text,
+                                end_lineno, end_offset)

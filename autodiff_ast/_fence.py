@@ -1,0 +1,168 @@
+"""Fence stage: reject syntax autodiff_ast does not differentiate, early.
+
+Every unsupported construct is reported at the user's own file and line,
+with what is wrong and what to write instead, before any symbolic work.
+What passes the fence may still fail in lowering for reasons that depend on
+values (an unknown callable, a loop bound that is not constant).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ._errors import error_at
+from ._source import FunctionSource
+
+_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.If,
+               ast.For, ast.Pass, ast.Expr)
+
+_BINARY = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv,
+           ast.Mod)
+
+# Why a construct is refused, and what to write instead.
+_REFUSALS: dict[type, str] = {
+    ast.While: "while loops are not supported: autodiff_ast unrolls only "
+               "`for i in range(N)` loops with constant bounds; rewrite the "
+               "loop with a fixed number of iterations",
+    ast.Try: "try/except is not supported: a derivative cannot follow an "
+             "exception; compute the value without it, or use np.where",
+    ast.With: "with-blocks are not supported: keep context managers outside "
+              "the function you differentiate",
+    ast.AsyncWith: "async with is not supported: differentiate plain "
+                   "functions",
+    ast.AsyncFor: "async for is not supported: differentiate plain "
+                  "functions",
+    ast.Raise: "raise is not supported: check arguments before calling the "
+               "function, or use np.where to handle the invalid region",
+    ast.Global: "global statements are not supported: a differentiated "
+                "function must not change module state; return the value "
+                "instead",
+    ast.Nonlocal: "nonlocal statements are not supported: a differentiated "
+                  "function must not change enclosing state; return the "
+                  "value instead",
+    ast.Delete: "del is not supported: drop the statement, the derivative "
+                "does not need it",
+    ast.Import: "import inside the function is not supported: import at "
+                "module level",
+    ast.ImportFrom: "import inside the function is not supported: import "
+                    "at module level",
+    ast.FunctionDef: "functions defined inside the differentiated function "
+                     "are not supported: define the helper at module level "
+                     "and call it",
+    ast.AsyncFunctionDef: "async functions are not supported",
+    ast.ClassDef: "class definitions inside the function are not supported",
+    ast.Assert: "assert is not supported: check arguments before calling "
+                "the function",
+    ast.Break: "break is not supported: loops must run a constant number "
+               "of iterations",
+    ast.Continue: "continue is not supported: use an if-statement inside "
+                  "the loop",
+    ast.Yield: "generators are not supported: return a single value",
+    ast.YieldFrom: "generators are not supported: return a single value",
+    ast.Await: "await is not supported: differentiate plain functions",
+    ast.ListComp: "comprehensions are not supported: write the terms out, or "
+                  "use a `for i in range(N)` loop that accumulates them",
+    ast.SetComp: "comprehensions are not supported: use a for loop",
+    ast.DictComp: "comprehensions are not supported: use a for loop",
+    ast.GeneratorExp: "generator expressions are not supported: use a "
+                      "`for i in range(N)` loop that accumulates the terms",
+    ast.Lambda: "lambda inside the differentiated function is not "
+                "supported: define the helper at module level",
+    ast.NamedExpr: "assignment expressions (:=) are not supported: assign "
+                   "on its own line",
+    ast.JoinedStr: "f-strings are not supported: a derivative computes "
+                   "numbers only",
+    ast.Starred: "*-unpacking is not supported: pass arguments one by one",
+    ast.Set: "sets are not supported: use numbers",
+    ast.Dict: "dict literals are not supported here yet",
+    ast.List: "list literals are not supported here yet: use a tuple",
+    ast.Slice: "slicing is not supported here yet",
+    ast.MatMult: "the @ operator needs array support, which is not "
+                 "available yet",
+    ast.BitAnd: "& is not supported: use `and` in conditions, or "
+                "np.logical_and",
+    ast.BitOr: "| is not supported: use `or` in conditions",
+    ast.BitXor: "^ is not supported: for a power write **",
+    ast.LShift: "<< is not supported: write the multiplication",
+    ast.RShift: ">> is not supported: write the division",
+    ast.Invert: "~ is not supported: use `not` in conditions",
+    ast.Is: "`is` comparisons are not supported: compare numbers with == "
+            "or !=",
+    ast.IsNot: "`is not` comparisons are not supported: compare numbers "
+               "with == or !=",
+    ast.In: "`in` is not supported: compare numbers with ==",
+    ast.NotIn: "`not in` is not supported: compare numbers with !=",
+}
+if hasattr(ast, "Match"):
+    _REFUSALS[ast.Match] = ("match statements are not supported: use "
+                            "if/elif/else")
+if hasattr(ast, "TryStar"):
+    _REFUSALS[ast.TryStar] = _REFUSALS[ast.Try]
+
+
+def check(source: FunctionSource) -> None:
+    """Raise UnsupportedCodeError at the first construct we cannot handle."""
+    node = source.node
+
+    def fail(at: ast.AST, message: str) -> None:
+        raise error_at(at, message, source.filename, list(source.lines))
+
+    if isinstance(node, ast.AsyncFunctionDef):
+        fail(node, "async functions are not supported: differentiate a plain "
+                   "`def` function")
+    args = node.args
+    if args.vararg or args.kwarg:
+        fail(node, f"{source.name} takes *args or **kwargs, which are not "
+                   "supported: name each argument")
+    if args.kwonlyargs:
+        fail(node, f"{source.name} has keyword-only arguments, which are not "
+                   "supported: make them positional")
+    body: list[ast.AST] = ([node.body] if isinstance(node, ast.Lambda)
+                           else list(node.body))
+    for statement in body:
+        for child in ast.walk(statement):
+            reason = _REFUSALS.get(type(child))
+            if reason is not None:
+                fail(child, reason)
+            if isinstance(child, ast.stmt) and not isinstance(
+                    child, _STATEMENTS):
+                fail(child, f"{type(child).__name__} statements are not "
+                            "supported")
+            if isinstance(child, ast.Constant) and not isinstance(
+                    child.value, (int, float)) and not _is_docstring(
+                    child, body):
+                kind = type(child.value).__name__
+                fail(child, f"{kind} literals are not supported: a "
+                            "differentiated function computes with numbers")
+            if isinstance(child, ast.Expr) and not _is_docstring(
+                    child.value, body):
+                fail(child, "expression statements are not supported: a "
+                            "call made for its side effect (print, logging, "
+                            "mutation) cannot be differentiated; remove it")
+            if isinstance(child, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = (child.targets if isinstance(child, ast.Assign)
+                           else [child.target])
+                for target in targets:
+                    _check_target(target, fail)
+            if isinstance(child, ast.For) and child.orelse:
+                fail(child, "for-else is not supported: move the else-block "
+                            "after the loop")
+
+
+def _is_docstring(node: ast.AST, body: list[ast.AST]) -> bool:
+    first = body[0] if body else None
+    return (isinstance(first, ast.Expr) and first.value is node
+            and isinstance(node, ast.Constant)
+            and isinstance(node.value, str))
+
+
+def _check_target(target: ast.AST, fail) -> None:  # type: ignore[no-untyped-def]
+    if isinstance(target, ast.Name):
+        return
+    if isinstance(target, ast.Tuple):
+        for element in target.elts:
+            _check_target(element, fail)
+        return
+    fail(target, "assigning to an attribute or an item mutates an object, "
+                 "which cannot be differentiated: assign to a new local name "
+                 "instead")

@@ -1,0 +1,537 @@
+"""Lower stage: run a function's AST symbolically into SymPy expressions.
+
+Arguments become real SymPy symbols; statements are executed on them:
+local names are bound, calls to the user's own functions are inlined by
+reading their source, globals and closure cells are looked up in the
+function's own namespaces, ``for`` loops over constant ranges are unrolled
+and branches on the arguments become ``Piecewise``. Float literals become
+exact rationals (0.1 -> 1/10) so the algebra downstream stays exact.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import math
+import numbers
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import sympy as sp
+from sympy.logic.boolalg import Boolean, BooleanAtom
+
+from . import _fence
+from ._errors import AutodiffError, error_at
+from ._rules import (Primitive, floordiv, mod, namespace_of, primitive_for,
+                     where)
+from ._source import FunctionSource, get_source
+
+__all__ = ["Lowered", "lower"]
+
+# Branching on symbolic conditions copies the rest of the function into each
+# branch; this many paths is far beyond hand-written code, and beyond it the
+# generated source would be unreadable.
+_MAX_PATHS = 256
+
+
+@dataclass
+class Lowered:
+    """A function as SymPy: its parameters and the expression it returns."""
+
+    name: str
+    location: str  # "file.py:12", or the primitive's qualified name
+    params: tuple[str, ...]
+    defaults: tuple[Any, ...]
+    symbols: tuple[sp.Symbol, ...]
+    output: Any  # a SymPy expression, or a tuple of them
+    namespace: str  # "numpy" or "math": how generated code spells functions
+    source: FunctionSource | None = None
+
+
+@dataclass
+class _Context:
+    """What lowering one top-level function accumulates."""
+
+    namespaces: set[str] = field(default_factory=set)
+    inlining: list[types.CodeType] = field(default_factory=list)
+    paths: int = 1
+
+
+def symbol(name: str) -> sp.Symbol:
+    return sp.Symbol(name, real=True)
+
+
+def lower(fn: Callable[..., Any]) -> Lowered:
+    """Lower ``fn`` (a Python function or a primitive) to SymPy."""
+    primitive = primitive_for(fn)
+    if primitive is not None:
+        return _lower_primitive(fn, primitive)
+    if isinstance(fn, (types.MethodType, types.BuiltinMethodType)) or (
+            not isinstance(fn, types.FunctionType)):
+        from ._errors import NoSourceError
+        raise NoSourceError(
+            f"cannot differentiate {fn!r}: it is neither a Python function "
+            "nor a primitive in autodiff_ast's rules table. Wrap it in a "
+            "function: `def f(x): return ...`.")
+    source = get_source(fn)
+    _fence.check(source)
+    node = source.node
+    params = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
+    symbols = tuple(symbol(p) for p in params)
+    context = _Context()
+    runner = _Runner(fn, source, context)
+    output = runner.call(dict(zip(params, symbols)))
+    namespace = "math" if context.namespaces == {"math"} else "numpy"
+    return Lowered(source.name, source.location, params,
+                   tuple(fn.__defaults__ or ()), symbols, output, namespace,
+                   source)
+
+
+def _lower_primitive(fn: Any, primitive: Primitive) -> Lowered:
+    params = ("x", "y", "z")[:primitive.nargs]
+    symbols = tuple(symbol(p) for p in params)
+    module = namespace_of(fn) or "numpy"
+    qualified = f"{'np' if module == 'numpy' else module}.{fn.__name__}"
+    namespace = "math" if module == "math" else "numpy"
+    return Lowered(fn.__name__, qualified, params, (), symbols,
+                   primitive.lower(*symbols), namespace)
+
+
+def _as_sympy(value: Any) -> Any:
+    """Python numbers become exact SymPy numbers; other objects pass."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return sp.true if value else sp.false
+    if isinstance(value, numbers.Integral):
+        return sp.Integer(int(value))
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if value == math.pi:
+            return sp.pi
+        if value == math.e:
+            return sp.E
+        if not math.isfinite(value):
+            return None
+        return sp.Rational(repr(value))
+    if isinstance(value, tuple):
+        return tuple(_as_sympy(v) for v in value)
+    return value
+
+
+class _Return(Exception):
+    """Not an error: carries a return statement's value out of a block."""
+
+
+@dataclass(frozen=True)
+class _Bind:
+    """A synthetic statement binding a loop variable to one iteration."""
+
+    name: str
+    value: sp.Integer
+
+
+class _Runner:
+    """Executes one function body on symbolic values."""
+
+    def __init__(self, fn: types.FunctionType, source: FunctionSource,
+                 context: _Context) -> None:
+        self.fn = fn
+        self.source = source
+        self.context = context
+        self.closure = dict(zip(fn.__code__.co_freevars,
+                                (c.cell_contents for c in fn.__closure__ or ())
+                                ))
+
+    # -- errors ----------------------------------------------------------
+
+    def error(self, node: ast.AST, message: str) -> AutodiffError:
+        return error_at(node, message, self.source.filename,
+                        list(self.source.lines))
+
+    # -- entry -----------------------------------------------------------
+
+    def call(self, arguments: dict[str, Any]) -> Any:
+        node = self.source.node
+        self.context.inlining.append(self.fn.__code__)
+        try:
+            if isinstance(node, ast.Lambda):
+                return self.expression(node.body, dict(arguments))
+            result = self.block(list(node.body), dict(arguments))
+        finally:
+            self.context.inlining.pop()
+        if result is None:
+            raise self.error(node, f"{self.source.name} does not return a "
+                                   "value on every path: end each path with "
+                                   "a return statement")
+        return result
+
+    # -- statements --------------------------------------------------------
+
+    def block(self, statements: list[Any], env: dict[str, Any]) -> Any:
+        """Run statements; the value returned, or None if none returns."""
+        for index, statement in enumerate(statements):
+            rest = statements[index + 1:]
+            if isinstance(statement, _Bind):
+                env[statement.name] = statement.value
+            elif isinstance(statement, ast.Return):
+                if statement.value is None:
+                    raise self.error(statement, "return without a value: a "
+                                                "differentiated function "
+                                                "must return a number")
+                return self.expression(statement.value, env)
+            elif isinstance(statement, ast.If):
+                condition = self.condition(statement.test, env)
+                if isinstance(condition, BooleanAtom):
+                    taken = statement.body if condition else statement.orelse
+                    return self.block(list(taken) + rest, env)
+                if _returns(statement.body) or _returns(statement.orelse):
+                    return self.fork(statement, condition, rest, env)
+                self.merge(statement, condition, env)
+            elif isinstance(statement, ast.For):
+                unrolled = self.unroll(statement, env)
+                return self.block(unrolled + rest, env)
+            else:
+                self.simple_statement(statement, env)
+        return None
+
+    def simple_statement(self, statement: ast.stmt,
+                         env: dict[str, Any]) -> None:
+        if isinstance(statement, ast.Assign):
+            value = self.expression(statement.value, env)
+            for target in statement.targets:
+                self.assign(target, value, env)
+        elif isinstance(statement, ast.AnnAssign):
+            if statement.value is not None:
+                self.assign(statement.target,
+                            self.expression(statement.value, env), env)
+        elif isinstance(statement, ast.AugAssign):
+            target = statement.target
+            assert isinstance(target, ast.Name)  # the fence guarantees it
+            current = self.name(target, env)
+            value = self.expression(statement.value, env)
+            env[target.id] = self.arithmetic(statement.op, current, value,
+                                             statement)
+        # ast.Pass and docstrings do nothing.
+
+    def assign(self, target: ast.AST, value: Any,
+               env: dict[str, Any]) -> None:
+        if isinstance(target, ast.Name):
+            env[target.id] = value
+            return
+        assert isinstance(target, ast.Tuple)
+        if not isinstance(value, tuple) or len(value) != len(target.elts):
+            count = len(value) if isinstance(value, tuple) else 1
+            raise self.error(target, f"cannot unpack {count} value(s) into "
+                                     f"{len(target.elts)} names")
+        for element, item in zip(target.elts, value):
+            self.assign(element, item, env)
+
+    def merge(self, statement: ast.If, condition: Boolean,
+              env: dict[str, Any]) -> None:
+        """Run both sides of an if without returns; join what they assign."""
+        then_env, else_env = dict(env), dict(env)
+        self.block(list(statement.body), then_env)
+        self.block(list(statement.orelse), else_env)
+        for name in then_env.keys() & else_env.keys():
+            env[name] = _select(condition, then_env[name], else_env[name],
+                                self, statement)
+        for name in then_env.keys() ^ else_env.keys():
+            env.pop(name, None)  # defined on one path only: unusable after
+
+    def fork(self, statement: ast.If, condition: Boolean, rest: list[Any],
+             env: dict[str, Any]) -> Any:
+        """Run each side followed by the rest of the block; select."""
+        self.context.paths += 1
+        if self.context.paths > _MAX_PATHS:
+            raise self.error(statement, f"more than {_MAX_PATHS} paths "
+                                        "through the function: simplify its "
+                                        "branching, or use np.where")
+        then_value = self.block(list(statement.body) + rest, dict(env))
+        else_value = self.block(list(statement.orelse) + rest, dict(env))
+        if then_value is None or else_value is None:
+            return None
+        return _select(condition, then_value, else_value, self, statement)
+
+    def unroll(self, loop: ast.For, env: dict[str, Any]) -> list[Any]:
+        if not isinstance(loop.target, ast.Name):
+            raise self.error(loop.target, "the loop variable must be a "
+                                          "single name")
+        iterator = loop.iter
+        if not (isinstance(iterator, ast.Call)
+                and self.expression(iterator.func, env) is range):
+            raise self.error(iterator, "for loops must iterate over range() "
+                                       "with constant bounds, e.g. `for i in "
+                                       "range(3):`")
+        bounds = [self.expression(a, env) for a in iterator.args]
+        if iterator.keywords or not all(
+                isinstance(b, sp.Integer) for b in bounds):
+            raise self.error(iterator, "range() bounds must be constant "
+                                       "integers known when the function is "
+                                       "differentiated, not values computed "
+                                       "from the arguments")
+        statements: list[Any] = []
+        for i in range(*(int(b) for b in bounds)):
+            statements.append(_Bind(loop.target.id, sp.Integer(i)))
+            statements.extend(loop.body)
+        return statements
+
+    # -- expressions -------------------------------------------------------
+
+    def expression(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        try:
+            return self._expression(node, env)
+        except AutodiffError:
+            raise
+        except (TypeError, ValueError, ArithmeticError, AttributeError,
+                sp.SympifyError) as exc:
+            raise self.error(node, f"cannot differentiate this expression: "
+                                   f"{exc}") from None
+
+    def _expression(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        if isinstance(node, ast.Constant):
+            return self.constant(node.value, node)
+        if isinstance(node, ast.Name):
+            return self.name(node, env)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, env)
+        if isinstance(node, ast.BinOp):
+            left = self.expression(node.left, env)
+            right = self.expression(node.right, env)
+            return self.arithmetic(node.op, left, right, node)
+        if isinstance(node, ast.UnaryOp):
+            operand = self.expression(node.operand, env)
+            if isinstance(node.op, ast.Not):
+                return sp.Not(self.as_condition(operand, node.operand))
+            number = self.number(operand, node.operand)
+            return -number if isinstance(node.op, ast.USub) else number
+        if isinstance(node, (ast.Compare, ast.BoolOp)):
+            return self.condition(node, env)
+        if isinstance(node, ast.IfExp):
+            condition = self.condition(node.test, env)
+            if isinstance(condition, BooleanAtom):
+                return self.expression(node.body if condition else node.orelse,
+                                       env)
+            return _select(condition, self.expression(node.body, env),
+                           self.expression(node.orelse, env), self, node)
+        if isinstance(node, ast.Tuple):
+            return tuple(self.expression(e, env) for e in node.elts)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, env)
+        if isinstance(node, ast.Call):
+            return self.call_expression(node, env)
+        raise self.error(node, f"{type(node).__name__} expressions are not "
+                               "supported")
+
+    def constant(self, value: Any, node: ast.AST) -> Any:
+        converted = _as_sympy(value)
+        if converted is None:
+            raise self.error(node, f"the constant {value!r} is not finite: "
+                                   "a derivative cannot use it")
+        return converted
+
+    def name(self, node: ast.Name, env: dict[str, Any]) -> Any:
+        identifier = node.id
+        if identifier in env:
+            return env[identifier]
+        if identifier in self.closure:
+            return self.constant(self.closure[identifier], node)
+        if identifier in self.fn.__globals__:
+            return self.constant(self.fn.__globals__[identifier], node)
+        if hasattr(builtins, identifier):
+            return getattr(builtins, identifier)
+        raise self.error(node, f"name '{identifier}' is not defined")
+
+    def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
+        base = self.expression(node.value, env)
+        if isinstance(base, (sp.Basic, tuple)):
+            raise self.error(node, f"attribute .{node.attr} of a "
+                                   "differentiated value is not supported "
+                                   "for scalars")
+        if not hasattr(base, node.attr):
+            raise self.error(node, f"{_describe(base)} has no attribute "
+                                   f"'{node.attr}'")
+        return self.constant(getattr(base, node.attr), node)
+
+    def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
+        container = self.expression(node.value, env)
+        index = self.expression(node.slice, env)
+        if isinstance(container, tuple) and isinstance(index, sp.Integer):
+            try:
+                return container[int(index)]
+            except IndexError:
+                raise self.error(node, f"index {index} is out of range for "
+                                       f"a tuple of {len(container)}") from None
+        raise self.error(node, "indexing is supported only on tuples, with a "
+                               "constant integer index")
+
+    def number(self, value: Any, node: ast.AST) -> sp.Expr:
+        if isinstance(value, sp.Expr):
+            return value
+        if isinstance(value, Boolean):
+            raise self.error(node, "a comparison is used as a number: write "
+                                   "np.where(condition, a, b) or an "
+                                   "if-statement")
+        raise self.error(node, f"{_describe(value)} is not a number")
+
+    def arithmetic(self, op: ast.operator, left: Any, right: Any,
+                   node: ast.AST) -> sp.Expr:
+        a = self.number(left, getattr(node, "left", node))
+        b = self.number(right, getattr(node, "right", node))
+        if isinstance(op, ast.Add):
+            result = a + b
+        elif isinstance(op, ast.Sub):
+            result = a - b
+        elif isinstance(op, ast.Mult):
+            result = a * b
+        elif isinstance(op, ast.Div):
+            if b == 0:
+                raise self.error(node, "division by zero")
+            result = a / b
+        elif isinstance(op, ast.Pow):
+            result = a ** b
+        elif isinstance(op, ast.FloorDiv):
+            result = floordiv(a, b)
+        elif isinstance(op, ast.Mod):
+            result = mod(a, b)
+        else:
+            raise self.error(node, f"the operator {type(op).__name__} is not "
+                                   "supported")
+        if result.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise self.error(node, "this arithmetic is undefined for constant "
+                                   "operands (division by zero or 0**-1)")
+        return result
+
+    def condition(self, node: ast.expr, env: dict[str, Any]) -> Boolean:
+        if isinstance(node, ast.Compare):
+            parts = []
+            left = self.number(self.expression(node.left, env), node.left)
+            for op, right_node in zip(node.ops, node.comparators):
+                right = self.number(self.expression(right_node, env),
+                                    right_node)
+                parts.append(_compare(op, left, right, self, node))
+                left = right
+            return sp.And(*parts)
+        if isinstance(node, ast.BoolOp):
+            values = [self.as_condition(self.expression(v, env), v)
+                      for v in node.values]
+            return (sp.And if isinstance(node.op, ast.And) else sp.Or)(*values)
+        return self.as_condition(self.expression(node, env), node)
+
+    def as_condition(self, value: Any, node: ast.AST) -> Boolean:
+        if isinstance(value, Boolean):
+            return value
+        if isinstance(value, sp.Number):
+            return sp.true if value != 0 else sp.false
+        raise self.error(node, "the truth value of a differentiated number is "
+                               "not a condition: compare it explicitly, e.g. "
+                               "`x != 0`")
+
+    def call_expression(self, node: ast.Call, env: dict[str, Any]) -> Any:
+        callee = self.expression(node.func, env)
+        args = [self.expression(a, env) for a in node.args]
+        kwargs = {k.arg: self.expression(k.value, env) for k in node.keywords
+                  if k.arg is not None}
+        primitive = primitive_for(callee)
+        if primitive is not None:
+            return self.call_primitive(callee, primitive, args, kwargs, node)
+        if isinstance(callee, types.FunctionType):
+            return self.inline(callee, args, kwargs, node)
+        if callee is float:
+            if len(args) == 1 and not kwargs:
+                return self.number(args[0], node)
+        raise self.error(node.func, f"cannot differentiate through "
+                                    f"{ast.unparse(node.func)}: it is not a "
+                                    "primitive in autodiff_ast's rules table "
+                                    "and has no Python source. Use a NumPy or "
+                                    "math function from the table, or a "
+                                    "Python function")
+
+    def call_primitive(self, callee: Any, primitive: Primitive,
+                       args: list[Any], kwargs: dict[str, Any],
+                       node: ast.Call) -> sp.Expr:
+        if kwargs:
+            raise self.error(node, f"{primitive.name}() takes no keyword "
+                                   "arguments here")
+        if len(args) != primitive.nargs:
+            raise self.error(node, f"{primitive.name}() takes "
+                                   f"{primitive.nargs} argument(s) here, got "
+                                   f"{len(args)}")
+        namespace = namespace_of(callee)
+        if namespace:
+            self.context.namespaces.add(namespace)
+        if primitive.name == "where":
+            condition = self.as_condition(args[0], node.args[0])
+            return where(condition, self.number(args[1], node.args[1]),
+                         self.number(args[2], node.args[2]))
+        numbers = [self.number(a, n) for a, n in zip(args, node.args)]
+        return primitive.lower(*numbers)
+
+    def inline(self, callee: types.FunctionType, args: list[Any],
+               kwargs: dict[str, Any], node: ast.Call) -> Any:
+        if callee.__code__ in self.context.inlining:
+            raise self.error(node, f"recursive call to {callee.__name__}: "
+                                   "autodiff_ast inlines the functions it "
+                                   "calls, so recursion cannot be followed; "
+                                   "rewrite it as a loop over range()")
+        source = get_source(callee)
+        _fence.check(source)
+        try:
+            bound = inspect.signature(callee).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"cannot call {source.name}: {exc}") from None
+        bound.apply_defaults()
+        arguments = {k: _as_sympy(v) for k, v in bound.arguments.items()}
+        runner = _Runner(callee, source, self.context)
+        return runner.call(arguments)
+
+
+def _returns(statements: list[ast.stmt]) -> bool:
+    """Whether a return statement occurs anywhere in these statements."""
+    return any(isinstance(n, ast.Return)
+               for s in statements for n in ast.walk(s))
+
+
+def _select(condition: Boolean, then_value: Any, else_value: Any,
+            runner: _Runner, node: ast.AST) -> Any:
+    """The value ``then_value if condition else else_value``, symbolically."""
+    if isinstance(then_value, tuple) or isinstance(else_value, tuple):
+        if not (isinstance(then_value, tuple) and isinstance(else_value, tuple)
+                and len(then_value) == len(else_value)):
+            raise runner.error(node, "the branches produce values of "
+                                     "different shapes (a tuple on one path)")
+        return tuple(_select(condition, a, b, runner, node)
+                     for a, b in zip(then_value, else_value))
+    if then_value == else_value:
+        return then_value
+    if not isinstance(then_value, sp.Expr) or not isinstance(
+            else_value, sp.Expr):
+        raise runner.error(node, "both branches must produce numbers")
+    return sp.Piecewise((then_value, condition), (else_value, True))
+
+
+def _compare(op: ast.cmpop, a: sp.Expr, b: sp.Expr, runner: _Runner,
+             node: ast.AST) -> Boolean:
+    relations = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt,
+                 ast.GtE: sp.Ge, ast.Eq: sp.Eq, ast.NotEq: sp.Ne}
+    relation = relations.get(type(op))
+    if relation is None:
+        raise runner.error(node, f"the comparison {type(op).__name__} is not "
+                                 "supported")
+    return relation(a, b)
+
+
+def _describe(value: Any) -> str:
+    name = getattr(value, "__qualname__", None) or getattr(
+        value, "__name__", None)
+    module = getattr(value, "__module__", None)
+    if isinstance(value, types.ModuleType):
+        return f"module {value.__name__}"
+    if name and module and module != "builtins":
+        return f"{module}.{name}"
+    if name:
+        return name
+    return repr(value)

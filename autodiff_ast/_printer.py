@@ -1,0 +1,285 @@
+"""Print SymPy expressions as Python AST nodes, the way a person writes them.
+
+``3*x**2 + 4*x - 3`` rather than ``3*x**2 + 4*x + (-3)``; exact decimal
+fractions as the literal the user wrote (0.5, 0.1) and other fractions as a
+division (x / 3); functions spelled in the namespace of the user's code
+(``np.tanh`` or ``math.tanh``); square roots as sqrt; constants that stay
+Python floats, so NumPy keeps an array's dtype (float32 in, float32 out).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from fractions import Fraction
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+from sympy.logic.boolalg import Boolean
+
+from ._rules import OPERATOR_FUNCTIONS, spelling_for, where
+
+__all__ = ["ExpressionPrinter", "decimal_text", "numeric_function"]
+
+
+def decimal_text(value: sp.Rational) -> str | None:
+    """The shortest decimal literal equal to ``value``, if one exists."""
+    fraction = Fraction(int(value.p), int(value.q))
+    q = fraction.denominator
+    while q % 2 == 0:
+        q //= 2
+    while q % 5 == 0:
+        q //= 5
+    if q != 1:
+        return None
+    text = repr(float(fraction))
+    return text if Fraction(text) == fraction else None
+
+
+def _name(identifier: str) -> ast.expr:
+    node: ast.expr | None = None
+    for part in identifier.split("."):
+        node = (ast.Name(part, ast.Load()) if node is None
+                else ast.Attribute(node, part, ast.Load()))
+    assert node is not None
+    return node
+
+
+def _call(spelling: str, args: list[ast.expr]) -> ast.expr:
+    return ast.Call(_name(spelling), args, [])
+
+
+def _binary(left: ast.expr, op: ast.operator, right: ast.expr) -> ast.expr:
+    return ast.BinOp(left, op, right)
+
+
+def _negate(node: ast.expr) -> ast.expr:
+    return ast.UnaryOp(ast.USub(), node)
+
+
+_RELATIONS = {sp.StrictLessThan: ast.Lt, sp.LessThan: ast.LtE,
+              sp.StrictGreaterThan: ast.Gt, sp.GreaterThan: ast.GtE,
+              sp.Equality: ast.Eq, sp.Unequality: ast.NotEq}
+
+
+class ExpressionPrinter:
+    """Turns SymPy expressions into ``ast.expr`` for one namespace.
+
+    ``names`` maps symbols (arguments, temporaries) to the identifiers the
+    generated code uses for them.
+    """
+
+    def __init__(self, namespace: str,
+                 names: Mapping[sp.Symbol, str] | None = None) -> None:
+        self.namespace = namespace
+        self.names = dict(names or {})
+        self.module = "np" if namespace == "numpy" else "math"
+
+    def __call__(self, expr: sp.Basic) -> ast.expr:
+        return self.print(expr)
+
+    def print(self, expr: sp.Basic) -> ast.expr:
+        if isinstance(expr, sp.Symbol):
+            return ast.Name(self.names.get(expr, expr.name), ast.Load())
+        if isinstance(expr, sp.Number) or expr.is_NumberSymbol:
+            return self.number(expr)
+        if isinstance(expr, sp.Add):
+            return self.add(expr)
+        if isinstance(expr, sp.Mul):
+            return self.mul(expr)
+        if isinstance(expr, sp.Pow):
+            return self.pow(expr)
+        if isinstance(expr, sp.Piecewise):
+            return self.piecewise(expr)
+        if isinstance(expr, (sp.Rel, Boolean)):
+            return self.boolean(expr)
+        if isinstance(expr, sp.Function):
+            return self.function(expr)
+        raise TypeError(f"cannot print {type(expr).__name__}: {expr}")
+
+    # -- numbers -----------------------------------------------------------
+
+    def number(self, expr: sp.Basic) -> ast.expr:
+        if expr is sp.pi:
+            return _name(f"{self.module}.pi")
+        if expr is sp.E:
+            return _name(f"{self.module}.e")
+        if expr in (sp.oo, -sp.oo):
+            node = _name("math.inf")
+            return node if expr is sp.oo else _negate(node)
+        if expr is sp.nan or expr is sp.zoo:
+            return _name("math.nan")
+        if isinstance(expr, sp.Integer):
+            node = ast.Constant(abs(int(expr)))
+            return _negate(node) if expr < 0 else node
+        if isinstance(expr, sp.Rational):
+            text = decimal_text(abs(expr))
+            if text is not None:
+                node = ast.Constant(float(text))
+            else:
+                node = _binary(ast.Constant(abs(int(expr.p))), ast.Div(),
+                               ast.Constant(int(expr.q)))
+            return _negate(node) if expr < 0 else node
+        value = float(expr)
+        node = ast.Constant(abs(value))
+        return _negate(node) if value < 0 else node
+
+    # -- arithmetic ----------------------------------------------------------
+
+    def add(self, expr: sp.Add) -> ast.expr:
+        terms = expr.as_ordered_terms()
+        # Lead with a positive term: "8*t**2 - 6*t**4", not "-(6*t**4) + ...".
+        positive = [t for t in terms if not t.could_extract_minus_sign()]
+        if positive and positive[0] is not terms[0]:
+            terms.remove(positive[0])
+            terms.insert(0, positive[0])
+        result = self.print(terms[0])
+        for term in terms[1:]:
+            if term.could_extract_minus_sign():
+                result = _binary(result, ast.Sub(), self.print(-term))
+            else:
+                result = _binary(result, ast.Add(), self.print(term))
+        return result
+
+    def mul(self, expr: sp.Mul) -> ast.expr:
+        coefficient, factors = expr.as_coeff_Mul()
+        if not coefficient.is_negative:
+            return self.mul_positive(coefficient, factors)
+        sums = [f for f in sp.Mul.make_args(factors) if isinstance(f, sp.Add)]
+        if sums:
+            # Fold the sign into a sum: "(b - a) * c", not "-(a - b) * c".
+            flipped = sp.Add(*[-term for term in sums[0].args],
+                             evaluate=False)
+            others = list(sp.Mul.make_args(factors))
+            others.remove(sums[0])
+            rest = sp.Mul(flipped, *others, evaluate=False)
+            return self.mul_positive(-coefficient, rest)
+        # Negate the leading factor, "-3 * x * y", not the product "-(3*x*y)".
+        product = self.mul_positive(-coefficient, factors)
+        node = product
+        while isinstance(node, ast.BinOp) and isinstance(
+                node.left, ast.BinOp) and isinstance(
+                node.left.op, (ast.Mult, ast.Div)):
+            node = node.left
+        if isinstance(node, ast.BinOp) and isinstance(node.op,
+                                                      (ast.Mult, ast.Div)):
+            node.left = _negate(node.left)
+            return product
+        return _negate(product)
+
+    def mul_positive(self, coefficient: sp.Number,
+                     rest: sp.Expr) -> ast.expr:
+        numerator: list[ast.expr] = []
+        denominator: list[ast.expr] = []
+        if isinstance(coefficient, sp.Rational) and coefficient != 1:
+            if decimal_text(coefficient) is not None:
+                numerator.append(self.number(coefficient))
+            else:
+                if coefficient.p != 1:
+                    numerator.append(ast.Constant(int(coefficient.p)))
+                denominator.append(ast.Constant(int(coefficient.q)))
+        elif coefficient != 1:
+            numerator.append(self.number(coefficient))
+        factors = (rest.as_ordered_factors() if isinstance(rest, sp.Mul)
+                   else [rest])
+        for factor in factors:
+            if factor == 1:
+                continue
+            base, exponent = factor.as_base_exp()
+            if (isinstance(factor, sp.Pow) and exponent.is_Number
+                    and exponent.is_negative):
+                denominator.append(self.print(base ** -exponent))
+            else:
+                numerator.append(self.print(factor))
+        result = _product(numerator) if numerator else ast.Constant(1)
+        if denominator:
+            result = _binary(result, ast.Div(), _product(denominator))
+        return result
+
+    def pow(self, expr: sp.Pow) -> ast.expr:
+        base, exponent = expr.args
+        if exponent.is_Number and exponent.is_negative:
+            return _binary(ast.Constant(1), ast.Div(),
+                           self.print(base ** -exponent))
+        if exponent == sp.S.Half:
+            return self.call_named("sqrt", [self.print(base)], base)
+        return _binary(self.print(base), ast.Pow(), self.print(exponent))
+
+    def call_named(self, name: str, args: list[ast.expr],
+                   *operands: sp.Basic) -> ast.expr:
+        module = self.module
+        if module == "np" and not any(o.free_symbols for o in operands):
+            module = "math"  # a Python float stays weakly typed in NumPy
+        return _call(f"{module}.{name}", args)
+
+    # -- functions and conditions ------------------------------------------
+
+    def function(self, expr: sp.Function) -> ast.expr:
+        cls = type(expr)
+        args = [self.print(a) for a in expr.args]
+        if cls in OPERATOR_FUNCTIONS:
+            op = ast.FloorDiv() if OPERATOR_FUNCTIONS[cls] == "//" else ast.Mod()
+            return _binary(args[0], op, args[1])
+        if cls is sp.exp and expr.args[0] == 1:
+            return self.number(sp.E)
+        spelling = spelling_for(cls, self.namespace)
+        if not expr.free_symbols and cls is not where:
+            math_spelling = spelling_for(cls, "math")
+            if math_spelling.startswith("math."):
+                spelling = math_spelling
+        return _call(spelling, args)
+
+    def piecewise(self, expr: sp.Piecewise) -> ast.expr:
+        pieces = list(expr.args)
+        if pieces[-1].cond is sp.true:
+            result = self.print(pieces.pop().expr)
+        else:
+            result = _name("math.nan")  # no branch applies
+        for piece in reversed(pieces):
+            result = ast.IfExp(self.print(piece.cond), self.print(piece.expr),
+                               result)
+        return result
+
+    def boolean(self, expr: sp.Basic) -> ast.expr:
+        if expr is sp.true or expr is sp.false:
+            return ast.Constant(bool(expr))
+        relation = _RELATIONS.get(type(expr))
+        if relation is not None:
+            return ast.Compare(self.print(expr.lhs), [relation()],
+                               [self.print(expr.rhs)])
+        if isinstance(expr, (sp.And, sp.Or)):
+            op = ast.And() if isinstance(expr, sp.And) else ast.Or()
+            ordered = sorted(expr.args, key=sp.default_sort_key)
+            return ast.BoolOp(op, [self.print(a) for a in ordered])
+        if isinstance(expr, sp.Not):
+            return ast.UnaryOp(ast.Not(), self.print(expr.args[0]))
+        raise TypeError(f"cannot print the condition {expr}")
+
+
+def _product(nodes: list[ast.expr]) -> ast.expr:
+    result = nodes[0]
+    for node in nodes[1:]:
+        result = _binary(result, ast.Mult(), node)
+    return result
+
+
+def numeric_function(exprs: Sequence[sp.Expr],
+                     symbols: Sequence[sp.Symbol]) -> Callable[..., list[Any]]:
+    """A NumPy function of ``symbols`` returning ``exprs``, for checks.
+
+    Printed by the same printer as generated code, so a check measures
+    exactly what the product will compute.
+    """
+    printer = ExpressionPrinter("numpy")
+    body = ast.Return(ast.List([printer(e) for e in exprs], ast.Load()))
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(s.name) for s in symbols],
+                         vararg=None, kwonlyargs=[], kw_defaults=[],
+                         kwarg=None, defaults=[])
+    function = ast.FunctionDef("check", args, [body], [], None, None)
+    if "type_params" in ast.FunctionDef._fields:
+        function.type_params = []
+    module = ast.fix_missing_locations(ast.Module([function], []))
+    namespace: dict[str, Any] = {"np": np, "math": math}
+    exec(compile(module, "<autodiff_ast check>", "exec"), namespace)
+    return namespace["check"]  # type: ignore[no-any-return]

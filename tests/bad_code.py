@@ -1,0 +1,90 @@
+"""Functions autodiff_ast must refuse, each marked on the line it refuses.
+
+The tests find the expected line number by the `# refused:` marker, so the
+file can be edited without renumbering the tests.
+"""
+
+import math
+
+import numpy as np
+
+state = {"calls": 0}
+
+
+def with_while(x):
+    while x > 1:  # refused: while
+        x = x / 2
+    return x
+
+
+def with_try(x):
+    try:  # refused: try
+        return math.log(x)
+    except ValueError:
+        return 0.0
+
+
+def with_print(x):
+    print(x)  # refused: print
+    return x
+
+
+def with_global(x):
+    global state  # refused: global
+    return x
+
+
+def with_comprehension(x):
+    return sum([x ** k for k in range(3)])  # refused: comprehension
+
+
+def with_string(x):
+    label = "x"  # refused: string
+    return x
+
+
+def with_mutation(x):
+    state["calls"] = x  # refused: mutation
+    return x
+
+
+def with_varargs(*xs):  # refused: varargs
+    return xs[0]
+
+
+def with_unknown_callable(x):
+    return np.random.normal(x)  # refused: unknown
+
+
+def recursive(x):
+    if x > 1:
+        return recursive(x / 2)  # refused: recursion
+    return x
+
+
+def with_dynamic_range(x, n):
+    total = 0.0
+    for k in range(n):  # refused: range
+        total += x ** k
+    return total
+
+
+def calls_bad_helper(x):
+    return with_while(x) + 1
+
+
+def no_return_on_some_path(x):  # refused: no-return
+    if x > 0:
+        return x
+
+
+def comparison_as_number(x):
+    return (x > 0) * x  # refused: comparison
+
+
+def returns_a_pair(x):  # refused: pair
+    return x, x ** 2
+
+
+def with_attribute_of_value(x):
+    return x.real  # refused: attribute

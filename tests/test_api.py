@@ -1,0 +1,192 @@
+"""The public API: grad, value_and_grad, derivative, source, argnums, aux."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import pathlib
+import traceback
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+from helpers import central_difference
+
+THIS_FILE = pathlib.Path(__file__)
+
+
+def product(x, y, z=2.0):
+    return x * y ** 2 * z + math.sin(x)
+
+
+def with_aux(x, y):
+    value = x ** 2 * y
+    return value, value + 1
+
+
+def test_argnums_int_gives_one_gradient():
+    assert ad.grad(product)(1.0, 3.0) == pytest.approx(
+        9 * 2 + math.cos(1.0))
+    assert ad.grad(product, argnums=1)(1.0, 3.0) == pytest.approx(12.0)
+
+
+def test_argnums_tuple_gives_a_tuple_in_the_order_asked():
+    gradient = ad.grad(product, argnums=(1, 0))(1.0, 3.0)
+    assert isinstance(gradient, tuple) and len(gradient) == 2
+    assert gradient[0] == pytest.approx(12.0)
+    assert gradient[1] == pytest.approx(18 + math.cos(1.0))
+
+
+def test_argnums_tuple_of_one_still_gives_a_tuple():
+    gradient = ad.grad(product, argnums=(0,))(1.0, 3.0)
+    assert isinstance(gradient, tuple) and len(gradient) == 1
+
+
+def test_negative_argnums_count_from_the_end():
+    assert ad.grad(product, argnums=-1)(1.0, 3.0, 2.0) == pytest.approx(9.0)
+
+
+@pytest.mark.parametrize("argnums, message", [
+    (3, "argnums=3 is out of range: product ({}) takes 3 positional "
+        "arguments (x, y, z); valid indices are 0..2 or -3..-1."),
+    (-4, "argnums=-4 is out of range: product ({}) takes 3 positional "
+         "arguments (x, y, z); valid indices are 0..2 or -3..-1."),
+    ((0, 0), "argnums=(0, 0) names argument 0 (x) twice: each argument is "
+             "differentiated once. Pass argnums=(0,)."),
+    ((0, -3), "argnums=(0, -3) names argument 0 (x) twice: each argument is "
+              "differentiated once. Pass argnums=(0,)."),
+    ((), "argnums=() selects no argument to differentiate. product ({}) "
+         "takes 3 positional arguments (x, y, z): pass at least one index, "
+         "e.g. argnums=0."),
+    ("x", "argnums must be an int or a tuple of ints, got 'x'. product ({}) "
+          "takes 3 positional arguments (x, y, z): pass e.g. argnums=0 or "
+          "argnums=(0, 1)."),
+    (1.0, "argnums must be an int or a tuple of ints, got 1.0. product ({}) "
+          "takes 3 positional arguments (x, y, z): pass e.g. argnums=0 or "
+          "argnums=(0, 1)."),
+    (True, "argnums must be an int or a tuple of ints, got True. product ({})"
+           " takes 3 positional arguments (x, y, z): pass e.g. argnums=0 or "
+           "argnums=(0, 1)."),
+])
+def test_bad_argnums_are_explained(argnums, message):
+    line = inspect.getsourcelines(product)[1]
+    location = f"{THIS_FILE.relative_to(pathlib.Path.cwd())}:{line}" \
+        if THIS_FILE.is_relative_to(pathlib.Path.cwd()) else \
+        f"{THIS_FILE}:{line}"
+    with pytest.raises(ad.ArgnumsError) as info:
+        ad.grad(product, argnums=argnums)
+    assert str(info.value) == message.format(location)
+    assert isinstance(info.value, (TypeError, ValueError))
+
+
+def test_has_aux_passes_aux_through():
+    gradient, aux = ad.grad(with_aux, has_aux=True)(2.0, 3.0)
+    assert gradient == 12.0 and aux == 13.0
+
+
+def test_value_and_grad_returns_value_and_gradient():
+    value, gradient = ad.value_and_grad(product, argnums=(0, 1))(1.0, 3.0)
+    assert value == pytest.approx(product(1.0, 3.0))
+    assert gradient[0] == pytest.approx(18 + math.cos(1.0))
+    assert gradient[1] == pytest.approx(12.0)
+
+
+def test_value_and_grad_with_aux():
+    (value, aux), gradient = ad.value_and_grad(with_aux, has_aux=True)(
+        2.0, 3.0)
+    assert (value, aux, gradient) == (12.0, 13.0, 12.0)
+
+
+def test_value_and_grad_computes_shared_work_once():
+    source = ad.source(ad.value_and_grad(lambda x: np.exp(np.sin(x))))
+    assert source.count("np.sin(x)") == 1
+    assert source.count("np.exp(") == 1
+
+
+def test_decorator_forms():
+    @ad.grad
+    def bare(x):
+        return x ** 3
+
+    @ad.grad(argnums=1)
+    def with_arguments(x, y):
+        return x * y ** 2
+
+    @ad.value_and_grad
+    def both(x):
+        return x ** 2
+
+    assert bare(2.0) == 12.0
+    assert with_arguments(2.0, 3.0) == 12.0
+    assert both(3.0) == (9.0, 6.0)
+
+
+def test_signature_keeps_names_and_defaults():
+    gradient = ad.grad(product)
+    assert str(inspect.signature(gradient)) == "(x, y, z=2.0)"
+    assert gradient(1.0, 3.0) == gradient(1.0, 3.0, 2.0)
+
+
+def test_getsource_is_the_generated_source():
+    gradient = ad.grad(product)
+    assert inspect.getsource(gradient) == ad.source(gradient)
+    assert ad.source(gradient).startswith("def dproduct_dx(x, y, z=2.0):")
+
+
+def test_docstring_names_the_function_its_line_and_argument():
+    line = inspect.getsourcelines(product)[1]
+    doc = ad.grad(product, argnums=1).__doc__
+    assert doc.splitlines()[0] == "Derivative of product with respect to y."
+    assert f"test_api.py:{line}." in doc
+    second = ad.grad(ad.grad(product, argnums=1), argnums=0)
+    assert second.__name__ == "d2product_dy_dx"
+    assert second.__doc__.splitlines()[0] == (
+        "Second derivative of product with respect to y, then x.")
+
+
+def test_traceback_inside_generated_code_shows_its_lines():
+    gradient = ad.grad(lambda x: math.log(x))
+    with pytest.raises(ZeroDivisionError) as info:
+        gradient(0.0)
+    frames = traceback.extract_tb(info.tb)
+    assert frames[-1].filename.startswith("<autodiff_ast ")
+    assert frames[-1].line == "return 1 / x"
+
+
+def test_derivative_applies_grad_n_times():
+    third = ad.derivative(np.sin, 3)
+    assert third.__name__ == "d3sin_dx3"
+    assert float(third(0.3)) == pytest.approx(-math.cos(0.3))
+    assert ad.derivative(np.sin, 0) is np.sin
+    with pytest.raises(ad.AutodiffError, match="n must be a non-negative"):
+        ad.derivative(np.sin, -1)
+
+
+def test_source_of_a_non_generated_function_is_an_error():
+    with pytest.raises(ad.AutodiffError, match="was not generated by "
+                       "autodiff_ast"):
+        ad.source(product)
+
+
+def test_derivative_is_the_generated_function_itself():
+    gradient = ad.grad(product)
+    assert gradient.__code__.co_filename.startswith("<autodiff_ast ")
+    assert not hasattr(gradient, "__wrapped__")
+
+
+def test_inner_function_with_closure():
+    def make(scale):
+        def scaled(x):
+            return np.exp(scale * x)
+        return scaled
+
+    gradient = ad.grad(make(1.5))
+    assert float(gradient(0.2)) == pytest.approx(1.5 * math.exp(0.3))
+
+
+def test_mixed_partials_against_central_differences():
+    dxy = ad.grad(ad.grad(product, argnums=0), argnums=1)
+    dx = ad.grad(product, argnums=0)
+    assert dxy(0.7, 1.3) == pytest.approx(
+        central_difference(dx, (0.7, 1.3), 1), rel=1e-8)

@@ -1,0 +1,135 @@
+"""Bad input gives an autodiff_ast error at the user's own file and line."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import traceback
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+import bad_code
+
+BAD_FILE = pathlib.Path(bad_code.__file__)
+
+
+def marked_line(marker: str) -> int:
+    """The line of bad_code.py carrying `# refused: <marker>`."""
+    for number, text in enumerate(BAD_FILE.read_text().splitlines(), 1):
+        if text.rstrip().endswith(f"# refused: {marker}"):
+            return number
+    raise AssertionError(f"no marker {marker}")
+
+
+CASES = [
+    (bad_code.with_while, "while",
+     "while loops are not supported: autodiff_ast unrolls only `for i in "
+     "range(N)` loops with constant bounds; rewrite the loop with a fixed "
+     "number of iterations"),
+    (bad_code.with_try, "try",
+     "try/except is not supported: a derivative cannot follow an exception; "
+     "compute the value without it, or use np.where"),
+    (bad_code.with_print, "print",
+     "expression statements are not supported: a call made for its side "
+     "effect (print, logging, mutation) cannot be differentiated; remove it"),
+    (bad_code.with_global, "global",
+     "global statements are not supported: a differentiated function must "
+     "not change module state; return the value instead"),
+    (bad_code.with_comprehension, "comprehension",
+     "comprehensions are not supported: write the terms out, or use a `for "
+     "i in range(N)` loop that accumulates them"),
+    (bad_code.with_string, "string",
+     "str literals are not supported: a differentiated function computes "
+     "with numbers"),
+    (bad_code.with_mutation, "mutation",
+     "assigning to an attribute or an item mutates an object, which cannot "
+     "be differentiated: assign to a new local name instead"),
+    (bad_code.with_varargs, "varargs",
+     "with_varargs takes *args or **kwargs, which are not supported: name "
+     "each argument"),
+    (bad_code.with_unknown_callable, "unknown",
+     "cannot differentiate through np.random.normal: "
+     "it is not a primitive in autodiff_ast's rules table and has no Python "
+     "source. Use a NumPy or math function from the table, or a Python "
+     "function"),
+    (bad_code.recursive, "recursion",
+     "recursive call to recursive: autodiff_ast inlines the functions it "
+     "calls, so recursion cannot be followed; rewrite it as a loop over "
+     "range()"),
+    (bad_code.with_dynamic_range, "range",
+     "range() bounds must be constant integers known when the function is "
+     "differentiated, not values computed from the arguments"),
+    (bad_code.calls_bad_helper, "while",
+     "while loops are not supported: autodiff_ast unrolls only `for i in "
+     "range(N)` loops with constant bounds; rewrite the loop with a fixed "
+     "number of iterations"),
+    (bad_code.no_return_on_some_path, "no-return",
+     "no_return_on_some_path does not return a value on every path: end "
+     "each path with a return statement"),
+    (bad_code.comparison_as_number, "comparison",
+     "a comparison is used as a number: write np.where(condition, a, b) or "
+     "an if-statement"),
+    (bad_code.with_attribute_of_value, "attribute",
+     "attribute .real of a differentiated value is not supported for "
+     "scalars"),
+]
+
+
+@pytest.mark.parametrize("function, marker, message", CASES,
+                         ids=[c[1] + "-" + c[0].__name__ for c in CASES])
+def test_unsupported_code_points_at_the_users_line(function, marker, message):
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(function)
+    error = info.value
+    assert error.msg == message
+    assert error.filename == str(BAD_FILE)
+    assert error.lineno == marked_line(marker)
+    assert str(error) == f"{message} ({BAD_FILE}:{marked_line(marker)})"
+    assert isinstance(error, ad.AutodiffError)
+    assert isinstance(error, SyntaxError)
+
+
+def test_traceback_shows_the_line_with_a_caret():
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(bad_code.with_while)
+    rendered = "".join(traceback.format_exception_only(info.value))
+    assert f'File "{BAD_FILE}", line {marked_line("while")}' in rendered
+    assert "    while x > 1:  # refused: while\n" in rendered
+    assert re.search(r"\n +\^+\n", rendered)
+
+
+def test_tuple_output_needs_has_aux():
+    with pytest.raises(ad.OutputError) as info:
+        ad.grad(bad_code.returns_a_pair)
+    assert str(info.value) == (
+        f"returns_a_pair ({BAD_FILE}:{marked_line('pair')}) returns a tuple "
+        "of 2 values, but grad needs a single scalar output. If the other "
+        "values are auxiliary data, return `value, aux` and pass "
+        "has_aux=True.")
+
+
+def test_has_aux_needs_a_pair():
+    with pytest.raises(ad.OutputError, match=r"has_aux=True requires .* "
+                       r"to return a pair \(value, aux\), but it returns a "
+                       r"single value"):
+        ad.grad(np.sin, has_aux=True)
+
+
+def test_function_without_source():
+    namespace: dict = {}
+    exec("def f(x):\n    return x * 2\n", namespace)
+    with pytest.raises(ad.NoSourceError) as info:
+        ad.grad(namespace["f"])
+    assert str(info.value) == (
+        "cannot read the source of f: it was defined in '<string>', which "
+        "has no source file (an interactive session or exec). Define the "
+        "function in a .py file and import it.")
+
+
+def test_builtin_outside_the_table():
+    with pytest.raises(ad.NoSourceError, match=r"cannot differentiate "
+                       r"<built-in function len>: it is neither a Python "
+                       r"function nor a primitive"):
+        ad.grad(len)
