@@ -10,6 +10,7 @@ Python floats, so NumPy keeps an array's dtype (float32 in, float32 out).
 from __future__ import annotations
 
 import ast
+import copy
 import math
 from fractions import Fraction
 from typing import Any, Callable, Mapping, Sequence
@@ -190,6 +191,8 @@ class ExpressionPrinter:
             if (isinstance(factor, sp.Pow) and exponent.is_Number
                     and exponent.is_negative):
                 denominator.append(self.print(base ** -exponent))
+            elif self.fast_power(factor):
+                numerator.extend(self.power_factors(base, int(exponent)))
             else:
                 numerator.append(self.print(factor))
         result = _product(numerator) if numerator else ast.Constant(1)
@@ -204,7 +207,30 @@ class ExpressionPrinter:
                            self.print(base ** -exponent))
         if exponent == sp.S.Half:
             return self.call_named("sqrt", [self.print(base)], base)
+        if self.fast_power(expr):
+            return _product(self.power_factors(base, int(exponent)))
         return _binary(self.print(base), ast.Pow(), self.print(exponent))
+
+    def fast_power(self, expr: sp.Basic) -> bool:
+        """Whether to write an integer power as squares: NumPy squares
+        arrays fast but computes other integer powers with the general
+        pow, several times slower."""
+        return (self.namespace == "numpy" and isinstance(expr, sp.Pow)
+                and expr.exp.is_Integer and expr.exp > 2
+                and bool(expr.base.free_symbols))
+
+    def power_factors(self, base: sp.Expr, exponent: int) -> list[ast.expr]:
+        """``[t ** 2, t]`` for ``t ** 3``, ``[(t ** 2) ** 2, t]`` for
+        ``t ** 5``: repeated squaring, largest factor first."""
+        factors = []
+        square = self.print(base)
+        while exponent:
+            if exponent % 2:
+                factors.append(copy.deepcopy(square))  # astor annotates nodes
+            exponent //= 2
+            if exponent:
+                square = _binary(square, ast.Pow(), ast.Constant(2))
+        return factors[::-1]
 
     def call_named(self, name: str, args: list[ast.expr],
                    *operands: sp.Basic) -> ast.expr:

@@ -1,6 +1,7 @@
 """Simplify stage: choose the cheapest numerically safe form of the outputs.
 
-Candidates are cheap SymPy rewrites (as-is, together, factor, cancel), each
+Candidates are cheap SymPy rewrites (as-is, factor, together, cancel,
+expand, and a Horner nesting of the expanded polynomial), each
 costed *after* common-subexpression elimination, because that is what the
 generated code computes (see DESIGN.md: tree op counts pick the wrong
 candidate). ``simplify()`` is never used: its time grows without bound and
@@ -20,17 +21,18 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import sympy as sp
+from sympy.polys.polyfuncs import horner
 
 from ._printer import numeric_function
 
 __all__ = ["simplify", "cost", "stabilize"]
 
 # Total time the candidates of one function may take.
-_BUDGET_SECONDS = 0.5
+_BUDGET_SECONDS = 2.0
 
 _GROWING = (sp.exp, sp.sinh, sp.cosh)
 _CHEAP_OPS = {"ADD": 1, "SUB": 1, "MUL": 1, "NEG": 1, "DIV": 2, "POW": 2}
@@ -83,37 +85,77 @@ def stabilize(expr: sp.Expr) -> sp.Expr:
 def simplify(exprs: Sequence[sp.Expr]) -> list[sp.Expr]:
     """The cheapest stable rewriting of ``exprs``, all outputs together."""
     raw = [stabilize(e) for e in exprs]
-    best, best_cost = raw, cost(raw)
-    size = sum(sp.count_ops(e) for e in raw)
+    best = raw
+    best_cost = raw_cost = cost(raw)
     started = time.perf_counter()
-    for rewrite, limit in _REWRITES:
-        if size > limit or time.perf_counter() - started > _BUDGET_SECONDS:
-            continue
-        try:
-            candidate = [_apply(rewrite, e) for e in raw]
-        except (sp.PolynomialError, sp.polys.polyerrors.PolificationFailed,
-                TypeError, ValueError, NotImplementedError, RecursionError):
+    for candidate in _candidates(raw):
+        if candidate is None or candidate == raw:
             continue
         candidate_cost = cost(candidate)
-        if candidate_cost < best_cost and _is_stable(raw, candidate):
+        if (candidate_cost < min(best_cost, _KEEP_STRUCTURE * raw_cost)
+                and _is_stable(raw, candidate)):
             best, best_cost = candidate, candidate_cost
+        if time.perf_counter() - started > _BUDGET_SECONDS:
+            break
     return best
 
 
-def _expand_and_factor_terms(expr: sp.Expr) -> sp.Expr:
-    return sp.factor_terms(sp.expand(expr))
+# A rewrite must save this share of the raw form's cost to be taken: the
+# raw chain-rule form keeps the nesting that makes the *next* derivative
+# small (for exp(sin x) tanh(x**2), expanding at order 3 to save 4% makes
+# order 8 cost twice as much after CSE).
+_KEEP_STRUCTURE = 0.8
+# Sizes (SymPy operations) up to which rewrites are tried: rational-function
+# rewrites grow fast with size; expansion stays affordable much longer.
+_SMALL = 300
+_EXPANDABLE = 20000
 
 
-# Each rewrite, and the size (SymPy operations) beyond which it is skipped:
-# expansion stays cheap on large expressions and undoes the nesting that
-# repeated differentiation builds up; rational-function rewrites do not.
-_REWRITES: tuple[tuple[Callable[[sp.Expr], sp.Expr], int], ...] = (
-    (sp.expand, 4000),
-    (_expand_and_factor_terms, 4000),
-    (sp.together, 300),
-    (sp.factor, 300),
-    (sp.cancel, 300),
-)
+def _candidates(raw: list[sp.Expr]) -> Iterator[list[sp.Expr] | None]:
+    """Rewritings of ``raw``, cheapest to compute first; None on failure."""
+    size = sum(sp.count_ops(e) for e in raw)
+    has_fraction = any(p.exp.is_negative for e in raw
+                       for p in e.atoms(sp.Pow))
+    if size <= _SMALL:
+        yield _each(sp.factor, raw)
+        if has_fraction:
+            yield _each(sp.together, raw)
+            yield _each(sp.cancel, raw)
+    if size <= _EXPANDABLE:
+        expanded = _each(sp.expand, raw)
+        yield expanded
+        if expanded is not None and size > _SMALL:
+            # Horner saves real work only on large polynomials; on small
+            # ones "3*x**2 + 4*x - 3" reads better than "x*(3*x + 4) - 3".
+            yield _each(_horner_in_atoms, expanded)
+
+
+def _each(rewrite: Callable[[sp.Expr], sp.Expr],
+          exprs: list[sp.Expr]) -> list[sp.Expr] | None:
+    """``rewrite`` applied to every output, or None if SymPy gives up."""
+    try:
+        return [_apply(rewrite, e) for e in exprs]
+    except (sp.PolynomialError, sp.polys.polyerrors.PolificationFailed,
+            sp.polys.polyerrors.GeneratorsNeeded, TypeError, ValueError,
+            NotImplementedError, RecursionError):
+        return None
+
+
+def _horner_in_atoms(expr: sp.Expr) -> sp.Expr:
+    """Nest an expanded polynomial in the expression's function calls and
+    symbols Horner-style, highest degree outermost.
+
+    High-order derivatives are polynomials in a few atoms (sin x, tanh(x**2),
+    x, ...); the nested form shares far more work than the expanded sum.
+    """
+    atoms = sorted(expr.atoms(sp.Function), key=sp.default_sort_key)
+    stand_ins = {atom: sp.Dummy(f"atom{i}") for i, atom in enumerate(atoms)}
+    polynomial = sp.Poly(expr.xreplace(stand_ins))
+    degrees = polynomial.degree_list()
+    order = sorted(range(len(polynomial.gens)), key=lambda i: -degrees[i])
+    nested = horner(polynomial, *[polynomial.gens[i] for i in order])
+    restored = nested.xreplace({v: k for k, v in stand_ins.items()})
+    return sp.factor_terms(restored)
 
 
 def _apply(rewrite: Callable[[sp.Expr], sp.Expr], expr: sp.Expr) -> sp.Expr:
@@ -132,6 +174,8 @@ def _is_stable(raw: Sequence[sp.Expr], candidate: Sequence[sp.Expr]) -> bool:
 
 _MODERATE = (-2.3, -0.7, 0.4, 1.3, 2.9)
 _LARGE = (-800.0, -30.0, 30.0, 800.0)
+
+
 def _agrees_numerically(raw: Sequence[sp.Expr],
                         candidate: Sequence[sp.Expr]) -> bool:
     symbols = sorted(set().union(*(e.free_symbols for e in raw)),

@@ -73,13 +73,25 @@ def _lambda_name(tree: ast.Module, node: ast.Lambda) -> str:
     return "lambda"
 
 
-def _code_columns(code: types.CodeType) -> set[int]:
-    """Columns the code's instructions point at on its first line."""
-    positions = getattr(code, "co_positions", None)
-    if positions is None:
-        return set()
-    return {col for line, _, col, _ in positions()
-            if col is not None and line == code.co_firstlineno}
+def _compiles_to(node: FunctionNode, code: types.CodeType) -> bool:
+    """Whether compiling ``node`` gives the bytecode of ``code``."""
+    wrapper = ast.Expression(node) if isinstance(node, ast.Lambda) else \
+        ast.Module([node], [])
+    try:
+        compiled = compile(ast.fix_missing_locations(wrapper), "<check>",
+                           "eval" if isinstance(node, ast.Lambda) else "exec")
+    except (SyntaxError, ValueError):
+        return False
+    for constant in compiled.co_consts:
+        if isinstance(constant, types.CodeType):
+            return (constant.co_code == code.co_code
+                    and constant.co_names == code.co_names
+                    and _plain(constant.co_consts) == _plain(code.co_consts))
+    return False
+
+
+def _plain(constants: tuple[object, ...]) -> tuple[object, ...]:
+    return tuple(c for c in constants if not isinstance(c, types.CodeType))
 
 
 def get_source(fn: types.FunctionType) -> FunctionSource:
@@ -117,14 +129,14 @@ def get_source(fn: types.FunctionType) -> FunctionSource:
             continue
         candidates.append(node)
     if len(candidates) > 1:
-        # Several lambdas on one line: the code's column positions decide.
-        columns = _code_columns(code)
-        def spans_all(n: FunctionNode) -> bool:
-            end = n.end_col_offset if n.end_lineno == n.lineno else 10**9
-            return all(n.col_offset <= c < end for c in columns)
-        narrowed = sorted((n for n in candidates if spans_all(n)),
-                          key=lambda n: -n.col_offset)
-        candidates = narrowed[:1] or candidates[:1]
+        # Several lambdas on one line: the one that compiles to fn's code.
+        matching = [n for n in candidates if _compiles_to(n, code)]
+        candidates = matching or candidates
+        if len({ast.dump(n) for n in candidates}) > 1:
+            raise NoSourceError(
+                f"cannot tell which of the functions defined at "
+                f"{filename}:{code.co_firstlineno} is {fn.__qualname__}: "
+                "put it on a line of its own.")
     if not candidates:
         raise NoSourceError(
             f"cannot find the definition of {fn.__qualname__} in {filename} "

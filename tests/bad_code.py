@@ -40,7 +40,7 @@ def with_comprehension(x):
 
 def with_string(x):
     label = "x"  # refused: string
-    return x
+    return x, label
 
 
 def with_mutation(x):
