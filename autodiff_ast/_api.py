@@ -79,6 +79,9 @@ def _normalize_argnums(argnums: Any, lowered: Lowered
     where = f"{lowered.name} ({_display_location(lowered.location)})"
     described = (f"takes {count} positional argument"
                  f"{'' if count == 1 else 's'} ({', '.join(lowered.params)})")
+    if count == 0:
+        raise ArgnumsError(f"{where} takes no arguments: there is nothing to "
+                           "differentiate with respect to.")
     as_tuple = isinstance(argnums, (tuple, list))
     items = list(argnums) if as_tuple else [argnums]
     for item in items:

@@ -68,3 +68,9 @@ def error_at(node: ast.AST, message: str, filename: str,
         end_offset += 1
     return UnsupportedCodeError(message, filename, lineno, offset, text,
                                 end_lineno, end_offset)
+
+
+# Tracebacks name the public path: autodiff_ast.UnsupportedCodeError.
+for _public in (AutodiffError, UnsupportedCodeError, NoSourceError,
+                ArgnumsError, OutputError):
+    _public.__module__ = "autodiff_ast"

@@ -24,7 +24,7 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from . import _fence
-from ._errors import AutodiffError, error_at
+from ._errors import AutodiffError, NoSourceError, error_at
 from ._rules import (Primitive, floordiv, mod, namespace_of, primitive_for,
                      where)
 from ._source import FunctionSource, get_source
@@ -71,7 +71,6 @@ def lower(fn: Callable[..., Any]) -> Lowered:
         return _lower_primitive(fn, primitive)
     if isinstance(fn, (types.MethodType, types.BuiltinMethodType)) or (
             not isinstance(fn, types.FunctionType)):
-        from ._errors import NoSourceError
         raise NoSourceError(
             f"cannot differentiate {fn!r}: it is neither a Python function "
             "nor a primitive in autodiff_ast's rules table. Wrap it in a "
@@ -91,6 +90,11 @@ def lower(fn: Callable[..., Any]) -> Lowered:
 
 
 def _lower_primitive(fn: Any, primitive: Primitive) -> Lowered:
+    if primitive.name == "where":
+        raise NoSourceError(
+            "np.where selects between values by a condition and has no "
+            "derivative of its own: differentiate a function that calls it, "
+            "e.g. `def f(x): return np.where(x > 0, x, 0.0)`.")
     params = ("x", "y", "z")[:primitive.nargs]
     symbols = tuple(symbol(p) for p in params)
     module = namespace_of(fn) or "numpy"

@@ -190,3 +190,12 @@ def test_mixed_partials_against_central_differences():
     dx = ad.grad(product, argnums=0)
     assert dxy(0.7, 1.3) == pytest.approx(
         central_difference(dx, (0.7, 1.3), 1), rel=1e-8)
+
+
+def test_function_of_no_arguments_has_nothing_to_differentiate():
+    def constant():
+        return 1.0
+
+    with pytest.raises(ad.ArgnumsError, match=r"constant \(.*\) takes no "
+                       r"arguments: there is nothing to differentiate"):
+        ad.grad(constant)
