@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import types
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar, overload
 
@@ -18,6 +19,7 @@ from ._compile import compile_function
 from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError
 from ._lower import Lowered, lower
+from ._rules import primitive_for
 
 __all__ = ["grad", "value_and_grad", "derivative", "source"]
 
@@ -113,8 +115,34 @@ def _normalize_argnums(argnums: Any, lowered: Lowered
     return tuple(normalized), as_tuple
 
 
+_generated: weakref.WeakKeyDictionary[Any, dict[Any, tuple[
+    Lowered, types.FunctionType]]] = weakref.WeakKeyDictionary()
+_generated_for_primitives: dict[Any, dict[Any, tuple[
+    Lowered, types.FunctionType]]] = {}
+
+
+def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
+            with_value: bool) -> types.FunctionType:
+    """_generate, remembered per function and options while every global
+    and closure value it read is unchanged."""
+    try:
+        options = (argnums if not isinstance(argnums, list)
+                   else tuple(argnums), type(argnums), has_aux, with_value)
+        hash(options)
+        store = _generated.setdefault(fun, {})
+    except TypeError:  # unhashable argnums, or no weak reference to fun
+        if primitive_for(fun) is None:
+            return _generate(fun, argnums, has_aux, with_value)[1]
+        store = _generated_for_primitives.setdefault(fun, {})
+    hit = store.get(options)
+    if hit is not None and hit[0].is_current():
+        return hit[1]
+    store[options] = _generate(fun, argnums, has_aux, with_value)
+    return store[options][1]
+
+
 def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
-              with_value: bool) -> types.FunctionType:
+              with_value: bool) -> tuple[Lowered, types.FunctionType]:
     lowered = lower(fun)
     numbers, as_tuple = _normalize_argnums(argnums, lowered)
     derivatives = differentiate(lowered, numbers, as_tuple, has_aux,
@@ -148,7 +176,7 @@ def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     function = compile_function(text, name)
     function.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
         base, location, history + wrt if pure else (), text)
-    return function
+    return lowered, function
 
 
 @overload
@@ -174,7 +202,7 @@ def grad(fun: Callable[..., Any] | None = None, argnums: Argnums = 0,
     """
     if fun is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux)
-    return _generate(fun, argnums, has_aux, with_value=False)
+    return _cached(fun, argnums, has_aux, with_value=False)
 
 
 def value_and_grad(fun: Callable[..., Any] | None = None,
@@ -193,7 +221,7 @@ def value_and_grad(fun: Callable[..., Any] | None = None,
     if fun is None:
         return functools.partial(value_and_grad, argnums=argnums,
                                  has_aux=has_aux)
-    return _generate(fun, argnums, has_aux, with_value=True)
+    return _cached(fun, argnums, has_aux, with_value=True)
 
 
 def derivative(fun: Callable[..., Any], n: int = 1) -> Callable[..., Any]:

@@ -209,7 +209,8 @@ class _BodyWriter:
 
     def straight_line(self, exprs: list[sp.Expr]) -> list[ast.stmt]:
         chosen = simplify(exprs)
-        replacements, reduced = _cse(chosen)
+        replacements, reduced = _cse(
+            chosen, share_squares=self.spec.namespace == "numpy")
         names: dict[sp.Symbol, str] = {}
         taken = set(self.reserved)
         statements: list[ast.stmt] = []
@@ -251,20 +252,68 @@ class _BodyWriter:
         return statements
 
 
-def _cse(exprs: list[sp.Expr]) -> tuple[list[tuple[sp.Symbol, sp.Expr]],
-                                         list[sp.Expr]]:
-    """Common subexpressions, except trivial ones (kept inline)."""
+def _cse(exprs: list[sp.Expr], share_squares: bool
+         ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """Common subexpressions, except trivial ones (kept inline).
+
+    With ``share_squares``, integer powers are rewritten over a shared
+    square (``t**5`` -> ``t_sq**2 * t``), which NumPy computes fast.
+    """
+    squares: dict[sp.Expr, sp.Symbol] = {}
+    if share_squares:
+        bases = {p.base for e in exprs for p in e.atoms(sp.Pow)
+                 if p.exp.is_Integer and p.exp > 2 and p.base.free_symbols}
+        for base in sorted(bases, key=sp.default_sort_key):
+            squares[base] = sp.Dummy("square")
+
+        def over_square(power: sp.Pow) -> sp.Expr:
+            exponent = int(power.exp)
+            return (squares[power.base] ** (exponent // 2)
+                    * power.base ** (exponent % 2))
+
+        exprs = [e.replace(lambda p: isinstance(p, sp.Pow) and
+                           p.base in squares and p.exp.is_Integer and
+                           p.exp > 1, over_square) for e in exprs]
     replacements, reduced = sp.cse(
-        exprs, symbols=sp.numbered_symbols("_cse", cls=sp.Dummy))
+        exprs + [base ** 2 for base in squares],
+        symbols=sp.numbered_symbols("_cse", cls=sp.Dummy))
+    definitions = list(zip(squares.values(), reduced[len(exprs):]))
+    reduced = reduced[:len(exprs)]
     kept: list[tuple[sp.Symbol, sp.Expr]] = []
     inline: dict[sp.Symbol, sp.Expr] = {}
-    for temporary, value in replacements:
+    for temporary, value in _in_dependency_order(replacements, definitions):
         value = value.xreplace(inline)
         if _is_trivial(value):
             inline[temporary] = value
         else:
             kept.append((temporary, value))
     return kept, [e.xreplace(inline) for e in reduced]
+
+
+def _in_dependency_order(
+        replacements: list[tuple[sp.Symbol, sp.Expr]],
+        early: list[tuple[sp.Symbol, sp.Expr]],
+) -> list[tuple[sp.Symbol, sp.Expr]]:
+    """``replacements`` in their order, with each of ``early`` placed as
+    soon as what it uses is defined."""
+    temporaries = {t for t, _ in replacements} | {t for t, _ in early}
+    pending, waiting = list(replacements), list(early)
+    ordered: list[tuple[sp.Symbol, sp.Expr]] = []
+    defined: set[sp.Symbol] = set()
+
+    def ready(item: tuple[sp.Symbol, sp.Expr]) -> bool:
+        return (item[1].free_symbols & temporaries) <= defined
+
+    while pending or waiting:
+        item = next((i for i in waiting if ready(i)), None)
+        if item is not None:
+            waiting.remove(item)
+        else:
+            item = next(i for i in pending if ready(i))
+            pending.remove(item)
+        ordered.append(item)
+        defined.add(item[0])
+    return ordered
 
 
 def _broadcast_like(node: ast.expr, expr: sp.Expr,

@@ -49,6 +49,40 @@ class Lowered:
     output: Any  # a SymPy expression, or a tuple of them
     namespace: str  # "numpy" or "math": how generated code spells functions
     source: FunctionSource | None = None
+    reads: tuple[Read, ...] = ()  # outside values the result depends on
+
+    def is_current(self) -> bool:
+        """Whether every outside value read during lowering is unchanged."""
+        return all(read.is_current() for read in self.reads)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One outside value lowering used: a global, a closure cell, or
+    defaults. Generated code bakes such values in, so a change makes it
+    stale."""
+
+    container: Any  # a globals dict, a cell, or a function
+    key: str | None
+    value: Any
+
+    def current(self) -> Any:
+        if isinstance(self.container, dict):
+            return self.container.get(self.key, _MISSING)
+        if self.key is None:
+            return self.container.cell_contents
+        return getattr(self.container, self.key)
+
+    def is_current(self) -> bool:
+        now = self.current()
+        if now is self.value:
+            return True
+        plain = (int, float, complex, bool, str, tuple)
+        return (type(now) is type(self.value) and isinstance(now, plain)
+                and now == self.value)
+
+
+_MISSING = object()
 
 
 @dataclass
@@ -58,6 +92,7 @@ class _Context:
     namespaces: set[str] = field(default_factory=set)
     inlining: list[types.CodeType] = field(default_factory=list)
     paths: int = 1
+    reads: list[Read] = field(default_factory=list)
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -84,9 +119,10 @@ def lower(fn: Callable[..., Any]) -> Lowered:
     runner = _Runner(fn, source, context)
     output = runner.call(dict(zip(params, symbols)))
     namespace = "math" if context.namespaces == {"math"} else "numpy"
+    context.reads.append(Read(fn, "__defaults__", fn.__defaults__))
     return Lowered(source.name, source.location, params,
                    tuple(fn.__defaults__ or ()), symbols, output, namespace,
-                   source)
+                   source, tuple(context.reads))
 
 
 def _lower_primitive(fn: Any, primitive: Primitive) -> Lowered:
@@ -146,9 +182,7 @@ class _Runner:
         self.fn = fn
         self.source = source
         self.context = context
-        self.closure = dict(zip(fn.__code__.co_freevars,
-                                (c.cell_contents for c in fn.__closure__ or ())
-                                ))
+        self.cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
 
     # -- errors ----------------------------------------------------------
 
@@ -341,10 +375,15 @@ class _Runner:
         identifier = node.id
         if identifier in env:
             return env[identifier]
-        if identifier in self.closure:
-            return self.constant(self.closure[identifier], node)
+        if identifier in self.cells:
+            cell = self.cells[identifier]
+            self.context.reads.append(Read(cell, None, cell.cell_contents))
+            return self.constant(cell.cell_contents, node)
         if identifier in self.fn.__globals__:
-            return self.constant(self.fn.__globals__[identifier], node)
+            value = self.fn.__globals__[identifier]
+            self.context.reads.append(Read(self.fn.__globals__, identifier,
+                                           value))
+            return self.constant(value, node)
         if hasattr(builtins, identifier):
             return getattr(builtins, identifier)
         raise self.error(node, f"name '{identifier}' is not defined")

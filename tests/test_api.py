@@ -199,3 +199,39 @@ def test_function_of_no_arguments_has_nothing_to_differentiate():
     with pytest.raises(ad.ArgnumsError, match=r"constant \(.*\) takes no "
                        r"arguments: there is nothing to differentiate"):
         ad.grad(constant)
+
+
+SCALE = 2.0
+
+
+def scaled(x):
+    return SCALE * x ** 2
+
+
+def test_a_second_grad_of_the_same_function_is_not_generated_again():
+    assert ad.grad(product) is ad.grad(product)
+    assert ad.grad(np.tanh) is ad.grad(np.tanh)
+    assert ad.grad(product, argnums=(0, 1)) is not ad.grad(product)
+
+
+def test_changing_a_global_the_derivative_baked_in_regenerates_it():
+    global SCALE
+    before = ad.grad(scaled)
+    assert before(1.0) == 4.0
+    SCALE = 3.0
+    try:
+        after = ad.grad(scaled)
+        assert after is not before and after(1.0) == 6.0
+    finally:
+        SCALE = 2.0
+
+
+def test_changing_a_closure_cell_regenerates_the_derivative():
+    factor = 2.0
+
+    def closure(x):
+        return factor * x
+
+    assert ad.grad(closure)(1.0) == 2.0
+    factor = 5.0
+    assert ad.grad(closure)(1.0) == 5.0
