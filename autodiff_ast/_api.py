@@ -19,7 +19,6 @@ from ._compile import compile_function
 from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError
 from ._lower import Lowered, lower
-from ._rules import primitive_for
 
 __all__ = ["grad", "value_and_grad", "derivative", "source"]
 
@@ -125,14 +124,15 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
             with_value: bool) -> types.FunctionType:
     """_generate, remembered per function and options while every global
     and closure value it read is unchanged."""
+    options = (tuple(argnums) if isinstance(argnums, list) else argnums,
+               type(argnums), has_aux, with_value)
     try:
-        options = (argnums if not isinstance(argnums, list)
-                   else tuple(argnums), type(argnums), has_aux, with_value)
         hash(options)
+    except TypeError:  # an odd argnums: validation will explain it
+        return _generate(fun, argnums, has_aux, with_value)[1]
+    try:
         store = _generated.setdefault(fun, {})
-    except TypeError:  # unhashable argnums, or no weak reference to fun
-        if primitive_for(fun) is None:
-            return _generate(fun, argnums, has_aux, with_value)[1]
+    except TypeError:  # no weak reference to it (some builtins)
         store = _generated_for_primitives.setdefault(fun, {})
     hit = store.get(options)
     if hit is not None and hit[0].is_current():

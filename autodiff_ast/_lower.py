@@ -35,6 +35,9 @@ __all__ = ["Lowered", "lower"]
 # branch; this many paths is far beyond hand-written code, and beyond it the
 # generated source would be unreadable.
 _MAX_PATHS = 256
+# Unrolling turns loops into straight-line code; beyond this the symbolic
+# work would take minutes rather than fail clearly.
+_MAX_UNROLLED_STATEMENTS = 10_000
 
 
 @dataclass
@@ -311,8 +314,15 @@ class _Runner:
                                        "integers known when the function is "
                                        "differentiated, not values computed "
                                        "from the arguments")
+        iterations = range(*(int(b) for b in bounds))
+        if len(iterations) * len(loop.body) > _MAX_UNROLLED_STATEMENTS:
+            raise self.error(iterator, f"this loop unrolls into more than "
+                                       f"{_MAX_UNROLLED_STATEMENTS} statements"
+                                       ", too many to differentiate "
+                                       "symbolically: use fewer iterations, "
+                                       "or a closed form of the sum")
         statements: list[Any] = []
-        for i in range(*(int(b) for b in bounds)):
+        for i in iterations:
             statements.append(_Bind(loop.target.id, sp.Integer(i)))
             statements.extend(loop.body)
         return statements

@@ -88,3 +88,10 @@ def returns_a_pair(x):  # refused: pair
 
 def with_attribute_of_value(x):
     return x.real  # refused: attribute
+
+
+def with_huge_loop(x):
+    total = 0.0
+    for k in range(10 ** 6):  # refused: huge-loop
+        total += x
+    return total

@@ -61,6 +61,10 @@ CASES = [
     (bad_code.with_dynamic_range, "range",
      "range() bounds must be constant integers known when the function is "
      "differentiated, not values computed from the arguments"),
+    (bad_code.with_huge_loop, "huge-loop",
+     "this loop unrolls into more than 10000 statements, too many to "
+     "differentiate symbolically: use fewer iterations, or a closed form of "
+     "the sum"),
     (bad_code.calls_bad_helper, "while",
      "while loops are not supported: autodiff_ast unrolls only `for i in "
      "range(N)` loops with constant bounds; rewrite the loop with a fixed "
