@@ -15,6 +15,7 @@ import sympy as sp
 
 from ._errors import OutputError
 from ._lower import Lowered
+from ._rules import canonical
 
 __all__ = ["Derivatives", "differentiate"]
 
@@ -100,9 +101,14 @@ def differentiate(lowered: Lowered, argnums: tuple[int, ...],
 
 def _checked_diff(value: sp.Expr, symbol: sp.Symbol,
                   lowered: Lowered) -> sp.Expr:
-    derivative = sp.diff(value, symbol)
+    derivative = canonical(sp.diff(value, symbol))
     # The derivative of a step (sign, Heaviside) is zero almost everywhere.
     derivative = derivative.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+    if derivative.has(sp.I):
+        raise OutputError(
+            f"the derivative of {lowered.name} ({lowered.location}) with "
+            f"respect to {symbol.name} is complex (a constant base raised to "
+            "the argument's power takes the log of a negative number?).")
     unresolved = derivative.atoms(sp.Derivative)
     if unresolved:
         functions = sorted({type(d.expr).__name__ for d in unresolved})

@@ -25,8 +25,8 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from . import _fence
 from ._errors import AutodiffError, NoSourceError, error_at
-from ._rules import (Primitive, floordiv, mod, namespace_of, primitive_for,
-                     where)
+from ._rules import (Primitive, canonical, floordiv, mod, namespace_of,
+                     primitive_for, where)
 from ._source import FunctionSource, get_source
 
 __all__ = ["Lowered", "lower"]
@@ -453,10 +453,7 @@ class _Runner:
         else:
             raise self.error(node, f"the operator {type(op).__name__} is not "
                                    "supported")
-        if result.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-            raise self.error(node, "this arithmetic is undefined for constant "
-                                   "operands (division by zero or 0**-1)")
-        return result
+        return self.real(canonical(result), node)
 
     def condition(self, node: ast.expr, env: dict[str, Any]) -> Boolean:
         if isinstance(node, ast.Compare):
@@ -506,13 +503,14 @@ class _Runner:
     def call_primitive(self, callee: Any, primitive: Primitive,
                        args: list[Any], kwargs: dict[str, Any],
                        node: ast.Call) -> sp.Expr:
+        spelled = ast.unparse(node.func)
         if kwargs:
-            raise self.error(node, f"{primitive.name}() takes no keyword "
-                                   "arguments here")
+            raise self.error(node, f"{spelled}() takes no keyword arguments "
+                                   "here")
         if len(args) != primitive.nargs:
-            raise self.error(node, f"{primitive.name}() takes "
-                                   f"{primitive.nargs} argument(s) here, got "
-                                   f"{len(args)}")
+            raise self.error(node, f"{spelled}() takes {primitive.nargs} "
+                                   f"argument{'s' if primitive.nargs > 1 else ''}"
+                                   f" here, got {len(args)}")
         namespace = namespace_of(callee)
         if namespace:
             self.context.namespaces.add(namespace)
@@ -521,7 +519,23 @@ class _Runner:
             return where(condition, self.number(args[1], node.args[1]),
                          self.number(args[2], node.args[2]))
         numbers = [self.number(a, n) for a, n in zip(args, node.args)]
-        return primitive.lower(*numbers)
+        return self.real(canonical(primitive.lower(*numbers)), node)
+
+    def real(self, value: sp.Expr, node: ast.AST) -> sp.Expr:
+        """``value``, refused if it is complex or overflows a float."""
+        if value.has(sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise self.error(node, "this gives a complex or undefined value "
+                                   "for constant operands (such as log of a "
+                                   "negative number, or division by zero)")
+        if value.is_Number:
+            try:
+                finite = math.isfinite(float(value))
+            except OverflowError:
+                finite = False
+            if not finite:
+                raise self.error(node, "this constant arithmetic overflows "
+                                       "a float")
+        return value
 
     def inline(self, callee: types.FunctionType, args: list[Any],
                kwargs: dict[str, Any], node: ast.Call) -> Any:

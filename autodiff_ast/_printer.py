@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import copy
 import math
+import sys
 from fractions import Fraction
 from typing import Any, Callable, Mapping, Sequence
 
@@ -58,6 +59,8 @@ def _binary(left: ast.expr, op: ast.operator, right: ast.expr) -> ast.expr:
 def _negate(node: ast.expr) -> ast.expr:
     return ast.UnaryOp(ast.USub(), node)
 
+
+_LARGEST_FLOAT = sp.Integer(int(sys.float_info.max))
 
 _RELATIONS = {sp.StrictLessThan: ast.Lt, sp.LessThan: ast.LtE,
               sp.StrictGreaterThan: ast.Gt, sp.GreaterThan: ast.GtE,
@@ -111,6 +114,10 @@ class ExpressionPrinter:
             return node if expr is sp.oo else _negate(node)
         if expr is sp.nan or expr is sp.zoo:
             return _name("math.nan")
+        if isinstance(expr, sp.Rational) and abs(expr) > _LARGEST_FLOAT:
+            # Beyond float range: what the user's float arithmetic gives.
+            node = _name("math.inf")
+            return _negate(node) if expr < 0 else node
         if isinstance(expr, sp.Integer):
             node = ast.Constant(abs(int(expr)))
             return _negate(node) if expr < 0 else node

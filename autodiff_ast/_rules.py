@@ -25,7 +25,8 @@ import sympy as sp
 from sympy.core.logic import fuzzy_and
 from sympy.logic.boolalg import Boolean
 
-__all__ = ["Primitive", "PRIMITIVES", "primitive_for", "spelling_for"]
+__all__ = ["Primitive", "PRIMITIVES", "primitive_for", "spelling_for",
+           "canonical"]
 
 
 # ---------------------------------------------------------------------------
@@ -281,3 +282,36 @@ def spelling_for(function: type, namespace: str) -> str:
 def printable_functions() -> frozenset[type]:
     """Every SymPy function class the printer can spell."""
     return frozenset(_BY_SYMPY)
+
+
+def _nested(function: type) -> Callable[..., sp.Expr]:
+    def build(*args: sp.Expr) -> sp.Expr:
+        result = args[0]
+        for arg in args[1:]:
+            result = function(result, arg)
+        return result
+    return build
+
+
+# SymPy's own functions that its automatic evaluation produces (sqrt(x**2)
+# is Abs(x) for real x), mapped to the table's, whose derivatives follow
+# the conventions above.
+_SYMPY_EQUIVALENTS: dict[type, Callable[..., sp.Expr]] = {
+    sp.Abs: absolute,
+    sp.sign: sign,
+    sp.floor: floor,
+    sp.ceiling: ceil,
+    sp.Heaviside: lambda x, h=sp.S.Half: heaviside(x, h),
+    sp.Max: _nested(maximum),
+    sp.Min: _nested(minimum),
+}
+
+
+def canonical(expr: sp.Basic) -> sp.Basic:
+    """``expr`` with SymPy's Abs, sign, Max, ... replaced by the table's."""
+    if not isinstance(expr, sp.Basic):
+        return expr
+    for sympy_function, replacement in _SYMPY_EQUIVALENTS.items():
+        if expr.has(sympy_function):
+            expr = expr.replace(sympy_function, replacement)
+    return expr

@@ -95,3 +95,11 @@ def with_huge_loop(x):
     for k in range(10 ** 6):  # refused: huge-loop
         total += x
     return total
+
+
+def log_of_negative_constant(x):
+    return x * np.log(-1.0)  # refused: complex
+
+
+def negative_base_power(x):  # refused: complex-derivative
+    return (-8.0) ** x

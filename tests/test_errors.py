@@ -65,6 +65,9 @@ CASES = [
      "this loop unrolls into more than 10000 statements, too many to "
      "differentiate symbolically: use fewer iterations, or a closed form of "
      "the sum"),
+    (bad_code.log_of_negative_constant, "complex",
+     "this gives a complex or undefined value for constant operands (such "
+     "as log of a negative number, or division by zero)"),
     (bad_code.calls_bad_helper, "while",
      "while loops are not supported: autodiff_ast unrolls only `for i in "
      "range(N)` loops with constant bounds; rewrite the loop with a fixed "
@@ -137,3 +140,13 @@ def test_builtin_outside_the_table():
                        r"<built-in function len>: it is neither a Python "
                        r"function nor a primitive"):
         ad.grad(len)
+
+
+def test_complex_derivative_is_refused():
+    with pytest.raises(ad.OutputError) as info:
+        ad.grad(bad_code.negative_base_power)
+    assert str(info.value) == (
+        f"the derivative of negative_base_power ({BAD_FILE}:"
+        f"{marked_line('complex-derivative')}) with respect to x is complex "
+        "(a constant base raised to the argument's power takes the log of a "
+        "negative number?).")

@@ -169,3 +169,15 @@ def test_too_many_paths_is_refused():
         return y
 
     assert ad.grad(branchy)(0.5) == 0.0
+
+
+def test_sympy_automatic_abs_follows_the_table_conventions():
+    # SymPy turns sqrt(x**2) into Abs(x) for real x; its derivative must
+    # be the table's (abs'(0) = 1), printable, and correct.
+    gradient = check(lambda x: np.sqrt(x ** 2), -1.5)
+    assert gradient(0.0) == 1.0
+    check(lambda x: (x ** 2) ** 0.5 * x, -1.5)
+
+
+def test_constants_beyond_float_range_behave_as_floats_do():
+    assert ad.grad(lambda x: x * 1e308 * 10)(2.0) == math.inf
