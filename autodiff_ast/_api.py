@@ -172,7 +172,13 @@ def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
         docstring=docstring, namespace=lowered.namespace,
         outputs=derivatives.outputs, structure=derivatives.structure,
         shape_of=derivatives.shape_of, output_names=derivatives.names)
-    text = generate_source(spec)
+    try:
+        text = generate_source(spec)
+    except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
+        raise AutodiffError(
+            f"cannot write the derivative of {lowered.name} "
+            f"({_display_location(lowered.location)}) as code: {exc}. "
+            "Please report this with the function.") from exc
     function = compile_function(text, name)
     function.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
         base, location, history + wrt if pure else (), text)
