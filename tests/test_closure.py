@@ -18,6 +18,7 @@ import pytest
 
 import autodiff_ast as ad
 from autodiff_ast import _api
+from autodiff_ast.testing import check_grads
 from helpers import central_difference, sample_points
 
 SHIFT = 0.25
@@ -134,3 +135,9 @@ def test_source_is_identical_across_processes_and_hash_seeds():
             [sys.executable, "-c", script], env=environment, check=True,
             capture_output=True, text=True).stdout)
     assert len(outputs) == 1
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_check_grads_agrees_to_order_three(name):
+    function, (low, high) = FUNCTIONS[name]
+    check_grads(function, (float(sample_points(low, high, 1)[0]),), order=3)

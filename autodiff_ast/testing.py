@@ -1,0 +1,90 @@
+"""Testing helpers for users' own test suites: check_grads.
+
+``check_grads`` verifies the derivatives autodiff_ast generates for a
+function against central differences, order by order: the directional
+derivative of each order along a random (seeded) direction is compared with
+a central difference of the order before it. Use it in pytest::
+
+    from autodiff_ast.testing import check_grads
+
+    def test_my_model_gradients():
+        check_grads(my_model, (0.3, 1.7), order=2)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ._api import grad
+
+__all__ = ["check_grads"]
+
+# (rtol, atol) by the precision the derivative is evaluated in.
+_TOLERANCES = {np.dtype(np.float64): (1e-6, 1e-9),
+               np.dtype(np.float32): (2e-3, 1e-5),
+               np.dtype(np.float16): (5e-2, 1e-2)}
+
+
+def _directional(function: Callable[..., Any], args: Sequence[Any],
+                 argnums: tuple[int, ...], direction: np.ndarray,
+                 eps: float) -> float:
+    """d/dt function(args + t * direction) at 0, by a fourth-order central
+    difference computed in float64."""
+    base = [np.float64(a) for a in args]
+
+    def along(t: float) -> float:
+        shifted = list(base)
+        for k, i in enumerate(argnums):
+            shifted[i] = base[i] + t * direction[k]
+        return float(function(*shifted))
+
+    return (-along(2 * eps) + 8 * along(eps) - 8 * along(-eps)
+            + along(-2 * eps)) / (12 * eps)
+
+
+def check_grads(fun: Callable[..., Any], args: Sequence[Any], order: int = 1,
+                argnums: int | Sequence[int] | None = None,
+                rtol: float | None = None, atol: float | None = None,
+                eps: float = 1e-3, seed: int = 0) -> None:
+    """Check the derivatives of ``fun`` at ``args`` up to ``order``.
+
+    Order k checks the generated k-th derivative: its directional derivative
+    along a random unit direction over ``argnums`` (default: every argument)
+    must match a central difference of the order k-1 function, within
+    ``atol + rtol * |numeric|``. Tolerances default by the arguments' dtype
+    (float32 looser than float64). Raises AssertionError naming the order,
+    the arguments and both values.
+
+    >>> import numpy as np
+    >>> from autodiff_ast.testing import check_grads
+    >>> check_grads(lambda x, y: np.sin(x) * y ** 2, (0.3, 1.2), order=2)
+    """
+    if isinstance(argnums, int):
+        argnums = (argnums,)
+    numbers = tuple(range(len(args))) if argnums is None else tuple(argnums)
+    dtype = np.result_type(*[np.asarray(a).dtype for a in args], np.float32)
+    default_rtol, default_atol = _TOLERANCES.get(dtype, _TOLERANCES[
+        np.dtype(np.float64)])
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    direction = np.random.default_rng(seed).standard_normal(len(numbers))
+    direction /= np.linalg.norm(direction)
+    name = getattr(fun, "__name__", repr(fun))
+    current = fun
+    for k in range(1, order + 1):
+        partials = grad(current, argnums=numbers)(*args)
+        analytic = float(sum(float(p) * d for p, d in zip(partials,
+                                                          direction)))
+        numeric = _directional(current, args, numbers, direction, eps)
+        if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
+            raise AssertionError(
+                f"check_grads: the order-{k} derivative of {name} at "
+                f"{tuple(args)!r} along direction {direction.round(4)} over "
+                f"arguments {numbers} is {analytic!r} (autodiff_ast) but "
+                f"{numeric!r} by central differences of order {k - 1}; "
+                f"|difference| {abs(analytic - numeric):.3g} > atol {atol:g} "
+                f"+ rtol {rtol:g} * |numeric|")
+        if k < order:
+            current = grad(current, argnums=numbers[(k - 1) % len(numbers)])
