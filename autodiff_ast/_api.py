@@ -14,6 +14,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar, overload
 
+from . import _diskcache
 from ._codegen import FunctionSpec, generate_source
 from ._compile import compile_function
 from ._differentiate import differentiate
@@ -114,18 +115,20 @@ def _normalize_argnums(argnums: Any, lowered: Lowered
     return tuple(normalized), as_tuple
 
 
-_generated: weakref.WeakKeyDictionary[Any, dict[Any, tuple[
-    Lowered, types.FunctionType]]] = weakref.WeakKeyDictionary()
-_generated_for_primitives: dict[Any, dict[Any, tuple[
-    Lowered, types.FunctionType]]] = {}
+# In-process: per function and options, a check that what the derivative
+# baked in is unchanged, and the derivative.
+_Entry = tuple[Callable[[], bool], types.FunctionType]
+_generated: weakref.WeakKeyDictionary[Any, dict[Any, _Entry]] = \
+    weakref.WeakKeyDictionary()
+_generated_for_primitives: dict[Any, dict[Any, _Entry]] = {}
 
 
 def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
             with_value: bool) -> types.FunctionType:
-    """_generate, remembered per function and options while every global
-    and closure value it read is unchanged."""
+    """_generate, remembered in memory per function and options, and on
+    disk across processes, while everything it baked in is unchanged."""
     options = (tuple(argnums) if isinstance(argnums, list) else argnums,
-               type(argnums), has_aux, with_value)
+               type(argnums).__name__, has_aux, with_value)
     try:
         hash(options)
     except TypeError:  # an odd argnums: validation will explain it
@@ -135,10 +138,38 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     except TypeError:  # no weak reference to it (some builtins)
         store = _generated_for_primitives.setdefault(fun, {})
     hit = store.get(options)
-    if hit is not None and hit[0].is_current():
+    if hit is not None and hit[0]():
         return hit[1]
-    store[options] = _generate(fun, argnums, has_aux, with_value)
-    return store[options][1]
+    key = _diskcache.cache_key(fun, options)
+    entry = _diskcache.load(key) if key else None
+    function = _from_entry(entry) if entry is not None else None
+    if function is not None:
+        store[options] = (lambda: _diskcache.cache_key(fun, options) == key,
+                          function)
+        return function
+    lowered, function = _generate(fun, argnums, has_aux, with_value)
+    store[options] = (lowered.is_current, function)
+    if key:
+        origin = _provenance(function)
+        assert origin is not None
+        _diskcache.store(key, {"source": origin.source,
+                               "name": function.__name__,
+                               "base": origin.base,
+                               "location": origin.location,
+                               "wrt": list(origin.wrt)})
+    return function
+
+
+def _from_entry(entry: dict[str, Any]) -> types.FunctionType | None:
+    """The function a disk-cache entry holds; None if the entry is bad."""
+    try:
+        function = compile_function(entry["source"], entry["name"])
+        function.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
+            str(entry["base"]), str(entry["location"]),
+            tuple(str(w) for w in entry["wrt"]), entry["source"])
+    except (KeyError, TypeError, ValueError, SyntaxError, AssertionError):
+        return None
+    return function
 
 
 def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,

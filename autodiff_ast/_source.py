@@ -107,6 +107,7 @@ def get_source(fn: types.FunctionType) -> FunctionSource:
             "autodiff_ast differentiates Python functions defined in a file, "
             "and the NumPy and math functions listed in its rules table.")
     filename = code.co_filename
+    linecache.checkcache(filename)  # a file edited since it was read
     lines = linecache.getlines(filename, fn.__globals__)
     tree = _parse_file(filename, "".join(lines)) if lines else None
     if tree is None:
