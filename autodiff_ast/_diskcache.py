@@ -1,7 +1,7 @@
 """Persistent cache: generated source kept on disk between processes.
 
 An entry is keyed by a hash of everything the generated code depends on:
-the bytecode and constants of the function and of every function it can
+the file, first line, bytecode and constants of the function and of every function it can
 reach through its globals, closure cells and defaults, the values of the
 numbers it reads there, the options asked for, the working directory (the
 docstring names files relative to it), and the autodiff_ast and SymPy
@@ -95,8 +95,10 @@ def _code(code: types.CodeType, globals_: dict[str, Any],
                  else repr(c) for c in code.co_consts]
     reached = [[name, _describe(globals_[name], seen)]
                for name in code.co_names if name in globals_]
-    return [code.co_code.hex(), constants, list(code.co_names),
-            list(code.co_varnames), list(code.co_freevars), reached]
+    # File and line too: the docstring of a derivative names them.
+    return [code.co_filename, code.co_firstlineno, code.co_code.hex(),
+            constants, list(code.co_names), list(code.co_varnames),
+            list(code.co_freevars), reached]
 
 
 def _function(fn: types.FunctionType, seen: set[int]) -> Any:
