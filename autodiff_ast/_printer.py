@@ -60,6 +60,9 @@ def _negate(node: ast.expr) -> ast.expr:
     return ast.UnaryOp(ast.USub(), node)
 
 
+# Terms of one sum or factors of one product printed as a flat chain.
+_LONGEST_CHAIN = 32
+
 _LARGEST_FLOAT = sp.Integer(int(sys.float_info.max))
 
 _RELATIONS = {sp.StrictLessThan: ast.Lt, sp.LessThan: ast.LtE,
@@ -136,7 +139,15 @@ class ExpressionPrinter:
     # -- arithmetic ----------------------------------------------------------
 
     def add(self, expr: sp.Add) -> ast.expr:
-        terms = expr.as_ordered_terms()
+        return self.sum_of(expr.as_ordered_terms())
+
+    def sum_of(self, terms: list[sp.Expr]) -> ast.expr:
+        if len(terms) > _LONGEST_CHAIN:
+            # Halves, so no chain nests deeper than Python's compiler (and
+            # astor) can recurse.
+            middle = len(terms) // 2
+            return _binary(self.sum_of(terms[:middle]), ast.Add(),
+                           self.sum_of(terms[middle:]))
         # Lead with a positive term: "8*t**2 - 6*t**4", not "-(6*t**4) + ...".
         positive = [t for t in terms if not t.could_extract_minus_sign()]
         if positive and positive[0] is not terms[0]:
@@ -291,6 +302,10 @@ class ExpressionPrinter:
 
 
 def _product(nodes: list[ast.expr]) -> ast.expr:
+    if len(nodes) > _LONGEST_CHAIN:
+        middle = len(nodes) // 2
+        return _binary(_product(nodes[:middle]), ast.Mult(),
+                       _product(nodes[middle:]))
     result = nodes[0]
     for node in nodes[1:]:
         result = _binary(result, ast.Mult(), node)

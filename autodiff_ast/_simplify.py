@@ -19,6 +19,7 @@ overflow: ``exp(a) = (1 + tanh(a/2)) / (1 - tanh(a/2))``.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from typing import Callable, Iterator, Sequence
@@ -56,30 +57,57 @@ def cost(exprs: Sequence[sp.Expr]) -> int:
 def stabilize(expr: sp.Expr) -> sp.Expr:
     """Rewrite ratios of exponentials with tanh, where that removes overflow.
 
-    For each ``exp(a)`` inside a denominator, substitute
-    ``exp(a) = (1 + t)/(1 - t)`` with ``t = tanh(a/2)``; keep the result only
-    if it is a polynomial in ``t`` (bounded, since |t| <= 1).
+    Term by term, the factors of a product that involve an ``exp(a)`` found
+    in a denominator are rewritten with ``exp(a) = (1 + t)/(1 - t)``,
+    ``t = tanh(a/2)``; the result is kept only if it is a polynomial in
+    ``t`` (bounded, since |t| <= 1). Working on the few factors involved
+    keeps the cost small whatever the size of the whole expression.
     """
-    for power in sorted(expr.atoms(sp.Pow), key=sp.default_sort_key):
-        if not (power.exp.is_Number and power.exp.is_negative):
+    if isinstance(expr, sp.Add):
+        return sp.Add(*[stabilize(term) for term in expr.args])
+    if not isinstance(expr, (sp.Mul, sp.Pow)):
+        return expr
+    factors = sp.Mul.make_args(expr)
+    for exponential in _exponentials_in_denominators(factors):
+        # Every factor with an exponential: exp(2*a) is exp(a)**2.
+        involved = [f for f in factors if f.has(sp.exp)]
+        ratio = sp.Mul(*involved)
+        if sp.count_ops(ratio) > _LARGEST_RATIO:
             continue
-        for exponential in sorted(power.base.atoms(sp.exp),
-                                  key=sp.default_sort_key):
-            argument = exponential.args[0]
-            if not argument.free_symbols:
-                continue
-            t = sp.Dummy("t")
-            substituted = expr.subs(exponential, (1 + t) / (1 - t))
-            if substituted.has(sp.exp(argument)) or not substituted.has(t):
-                continue
-            rational = sp.cancel(sp.together(substituted))
-            numerator, denominator = sp.fraction(rational)
-            if denominator.has(t):
-                continue
-            tanh_form = rational.subs(t, sp.tanh(argument / 2))
-            return stabilize(sp.expand(tanh_form) if tanh_form.is_Add
-                             else tanh_form)
+        rewritten = _tanh_form(ratio, exponential)
+        if rewritten is not None:
+            others = [f for f in factors if not f.has(sp.exp)]
+            return stabilize(sp.Mul(rewritten, *others))
     return expr
+
+
+# Beyond this many operations a ratio is left as it is: the rational
+# rewrite below is cheap only on small expressions.
+_LARGEST_RATIO = 80
+
+
+def _exponentials_in_denominators(factors: tuple[sp.Expr, ...]
+                                  ) -> list[sp.Expr]:
+    found: set[sp.Expr] = set()
+    for factor in factors:
+        if isinstance(factor, sp.Pow) and factor.exp.is_Number and \
+                factor.exp.is_negative:
+            found |= {e for e in factor.base.atoms(sp.exp)
+                      if e.args[0].free_symbols}
+    return sorted(found, key=sp.default_sort_key)
+
+
+def _tanh_form(ratio: sp.Expr, exponential: sp.Expr) -> sp.Expr | None:
+    argument = exponential.args[0]
+    t = sp.Dummy("t")
+    substituted = ratio.subs(exponential, (1 + t) / (1 - t))
+    if substituted.has(sp.exp(argument)) or not substituted.has(t):
+        return None
+    rational = sp.cancel(sp.together(substituted))
+    if sp.fraction(rational)[1].has(t):
+        return None
+    tanh_form = rational.subs(t, sp.tanh(argument / 2))
+    return sp.expand(tanh_form) if tanh_form.is_Add else tanh_form
 
 
 def simplify(exprs: Sequence[sp.Expr]) -> list[sp.Expr]:
@@ -109,6 +137,10 @@ _KEEP_STRUCTURE = 0.8
 # rewrites grow fast with size; expansion stays affordable much longer.
 _SMALL = 300
 _EXPANDABLE = 20000
+# Bounds that keep expansion and Horner nesting polynomial in cost, so no
+# input can make simplification run away (by design, not by a timer).
+_MOST_EXPANDED_TERMS = 3000
+_MOST_GENERATORS = 8
 
 
 def _candidates(raw: list[sp.Expr]) -> Iterator[list[sp.Expr] | None]:
@@ -121,13 +153,32 @@ def _candidates(raw: list[sp.Expr]) -> Iterator[list[sp.Expr] | None]:
         if has_fraction:
             yield _each(sp.together, raw)
             yield _each(sp.cancel, raw)
-    if size <= _EXPANDABLE:
+    if size <= _EXPANDABLE and all(
+            _expanded_terms(e) <= _MOST_EXPANDED_TERMS for e in raw):
         expanded = _each(sp.expand, raw)
         yield expanded
         if expanded is not None and size > _SMALL:
             # Horner saves real work only on large polynomials; on small
             # ones "3*x**2 + 4*x - 3" reads better than "x*(3*x + 4) - 3".
             yield _each(_horner_in_atoms, expanded)
+
+
+def _expanded_terms(expr: sp.Basic) -> int:
+    """An upper bound on the number of terms ``expand(expr)`` produces,
+    computed without expanding."""
+    if isinstance(expr, sp.Add):
+        return sum(_expanded_terms(a) for a in expr.args)
+    if isinstance(expr, sp.Mul):
+        return math.prod(_expanded_terms(a) for a in expr.args)
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 1:
+        terms = _expanded_terms(expr.base)
+        return math.comb(terms + int(expr.exp) - 1, int(expr.exp))
+    if isinstance(expr, sp.Function):
+        # expand works inside arguments too; the call stays one term.
+        return 1 if max((_expanded_terms(a) for a in expr.args),
+                        default=1) <= _MOST_EXPANDED_TERMS \
+            else _MOST_EXPANDED_TERMS + 1
+    return 1
 
 
 def _each(rewrite: Callable[[sp.Expr], sp.Expr],
@@ -150,7 +201,14 @@ def _horner_in_atoms(expr: sp.Expr) -> sp.Expr:
     """
     atoms = sorted(expr.atoms(sp.Function), key=sp.default_sort_key)
     stand_ins = {atom: sp.Dummy(f"atom{i}") for i, atom in enumerate(atoms)}
-    polynomial = sp.Poly(expr.xreplace(stand_ins))
+    replaced = expr.xreplace(stand_ins)
+    generators = sorted(replaced.free_symbols, key=sp.default_sort_key)
+    if len(generators) > _MOST_GENERATORS or not replaced.is_polynomial(
+            *generators):
+        # Fractions make SymPy build composite coefficient domains, whose
+        # cost has no useful bound.
+        return expr
+    polynomial = sp.Poly(replaced, *generators)
     degrees = polynomial.degree_list()
     order = sorted(range(len(polynomial.gens)), key=lambda i: -degrees[i])
     nested = horner(polynomial, *[polynomial.gens[i] for i in order])
