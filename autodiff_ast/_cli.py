@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import __version__
-from ._api import grad, source
+from ._api import grad, source, value_and_grad
 from ._errors import AutodiffError
 
 __all__ = ["main"]
@@ -256,7 +256,6 @@ def command_export(options: argparse.Namespace,
         argnums = _argnums(function, options.argnums, options.wrt)
         derivatives = _derivatives(function, options.order, argnums)
         if options.value_and_grad:
-            from ._api import value_and_grad
             derivatives.insert(0, value_and_grad(function, argnums=argnums))
         for derivative in derivatives:
             if derivative.__name__ in names:

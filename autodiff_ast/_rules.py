@@ -279,10 +279,6 @@ def spelling_for(function: type, namespace: str) -> str:
     return primitive.np_spelling
 
 
-def printable_functions() -> frozenset[type]:
-    """Every SymPy function class the printer can spell."""
-    return frozenset(_BY_SYMPY)
-
 
 def _nested(function: type) -> Callable[..., sp.Expr]:
     def build(*args: sp.Expr) -> sp.Expr:
