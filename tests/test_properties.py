@@ -7,8 +7,8 @@ the same tree: as NumPy code in a real file, which autodiff_ast
 differentiates, and as mpmath code, whose derivatives mpmath computes at 30
 digits. Derivatives of orders 1 to 3, and the mixed partial, must agree.
 
-The CI profile runs a bounded, derandomized set of examples; run the
-thorough profile with `pytest tests/test_properties.py
+The CI profile (tests/conftest.py) runs a bounded, derandomized set of
+examples; run the thorough profile with `pytest tests/test_properties.py
 --hypothesis-profile=thorough`.
 """
 
@@ -22,19 +22,11 @@ from dataclasses import dataclass
 
 import mpmath
 import numpy as np
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import autodiff_ast as ad
 from autodiff_ast import _api
-
-settings.register_profile(
-    "ci", max_examples=25, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile(
-    "thorough", max_examples=2000, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("ci")
 
 # Each unary building block: how NumPy code and mpmath code spell it.
 # Arguments are kept inside each function's smooth domain by construction.
