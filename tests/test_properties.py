@@ -40,7 +40,7 @@ UNARY = {
     "log_1p_sq": ("np.log(1 + ({}) ** 2)", "mp.log(1 + ({}) ** 2)"),
     "log1p_sq": ("np.log1p(({}) ** 2)", "mp.log(1 + ({}) ** 2)"),
     "sqrt_1p_sq": ("np.sqrt(1 + ({}) ** 2)", "mp.sqrt(1 + ({}) ** 2)"),
-    "expm1_tanh": ("np.expm1(np.tanh({}))", "mp.exp(mp.tanh({})) - 1"),
+    "expm1_tanh": ("np.expm1(np.tanh({}))", "(mp.exp(mp.tanh({})) - 1)"),
     "cbrt_2p_sin": ("np.cbrt(2 + np.sin({}))", "mp.cbrt(2 + mp.sin({}))"),
     "square": ("np.square({})", "({}) ** 2"),
     "cube": ("({}) ** 3", "({}) ** 3"),
