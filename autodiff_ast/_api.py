@@ -19,7 +19,9 @@ from ._codegen import FunctionSpec, generate_source
 from ._compile import compile_function
 from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError
-from ._lower import Lowered, lower
+from ._dispatch import ArrayDerivative
+from ._lower import Lowered, NeedsArrays, lower
+from ._source import get_source
 
 __all__ = ["grad", "value_and_grad", "derivative", "source"]
 
@@ -147,7 +149,11 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
         store[options] = (lambda: _diskcache.cache_key(fun, options) == key,
                           function)
         return function
-    lowered, function = _generate(fun, argnums, has_aux, with_value)
+    generated = _generate(fun, argnums, has_aux, with_value)
+    if isinstance(generated, ArrayDerivative):
+        store[options] = (lambda: True, generated)
+        return generated
+    lowered, function = generated
     store[options] = (lowered.is_current, function)
     if key:
         origin = _provenance(function)
@@ -173,8 +179,17 @@ def _from_entry(entry: dict[str, Any]) -> types.FunctionType | None:
 
 
 def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
-              with_value: bool) -> tuple[Lowered, types.FunctionType]:
-    lowered = lower(fun)
+              with_value: bool
+              ) -> tuple[Lowered, types.FunctionType] | ArrayDerivative:
+    if isinstance(fun, ArrayDerivative):
+        raise AutodiffError(
+            f"{fun.__name__} is the gradient of a function with array "
+            "operations; derivatives of such gradients (Hessians) are not "
+            "supported yet. Higher orders work for scalar code.")
+    try:
+        lowered = lower(fun)
+    except NeedsArrays:
+        return _array_derivative(fun, argnums, has_aux, with_value)
     numbers, as_tuple = _normalize_argnums(argnums, lowered)
     derivatives = differentiate(lowered, numbers, as_tuple, has_aux,
                                 with_value)
@@ -214,6 +229,28 @@ def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     function.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
         base, location, history + wrt if pure else (), text)
     return lowered, function
+
+
+def _array_derivative(fun: Any, argnums: Any, has_aux: bool,
+                      with_value: bool) -> ArrayDerivative:
+    """The derivative of a function with array operations or containers,
+    generated per input signature when called."""
+    source = get_source(fun)
+    node = source.node
+    params = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
+    outline = Lowered(source.name, source.location, params, (), (), None,
+                      "numpy", source)
+    numbers, as_tuple = _normalize_argnums(argnums, outline)
+    wrt = tuple(params[i] for i in numbers)
+    location = _display_location(source.location)
+    what = "Value and gradient" if with_value else "Gradient"
+
+    def describe(lowered: Any) -> tuple[str, str]:
+        return (f"{what} of {source.name} with respect to {', '.join(wrt)}.",
+                f"{source.name} is defined at {location}.")
+
+    return ArrayDerivative(fun, numbers, as_tuple, has_aux, with_value,
+                           params, tuple(fun.__defaults__ or ()), describe)
 
 
 @overload
@@ -281,8 +318,11 @@ def derivative(fun: Callable[..., Any], n: int = 1) -> Callable[..., Any]:
     return result
 
 
-def source(fn: Callable[..., Any]) -> str:
+def source(fn: Callable[..., Any], *example_args: Any) -> str:
     """The generated source of a function made by autodiff_ast.
+
+    The derivative of array code is generated per input signature
+    (structure, shapes, dtypes): pass example arguments to see it.
 
     >>> import autodiff_ast as ad
     >>> print(ad.source(ad.grad(lambda x: x**2)))  # doctest: +ELLIPSIS
@@ -291,6 +331,13 @@ def source(fn: Callable[..., Any]) -> str:
         return 2 * x
     <BLANKLINE>
     """
+    if isinstance(fn, ArrayDerivative):
+        if not example_args:
+            raise AutodiffError(
+                f"{fn.__name__} is generated per input signature (its code "
+                "depends on the arguments' structure, shapes and dtypes): "
+                "pass example arguments, e.g. ad.source(df, W, b).")
+        return fn.source_for(example_args)
     origin = _provenance(fn)
     if origin is None:
         raise AutodiffError(

@@ -84,15 +84,18 @@ def _wrap(line: str) -> str:
     else:
         return line
     start = len(indent) + len(head)
-    if _split_points(f"({text[start:]})", 0):
+    operators: tuple[str, ...] = _SUMS
+    if not _split_points(f"({text[start:]})", 0) and _split_points(
+            f"({text[start:]})", 0, _PRODUCTS):
+        operators = _PRODUCTS
+    if _split_points(f"({text[start:]})", 0, operators):
         text = f"{text[:start]}({text[start:]})"
         opening = start
     else:
-        groups = _groups(text, start)
-        if not groups:
+        opening = _widest_splittable_group(text, start)
+        if opening is None:
             return line
-        opening = max(groups, key=lambda g: g[1] - g[0])[0]
-    points = _split_points(text, opening)
+    points = _split_points(text, opening, operators)
     if not points:
         return line
     continuation = " " * (opening + 1)
@@ -120,6 +123,20 @@ def _wrap(line: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _widest_splittable_group(text: str, start: int) -> int | None:
+    """Where the widest group that has split points opens, looking inside
+    a group (``np.sum(np.log(a + b))``) when it has none itself."""
+    while True:
+        groups = _groups(text, start)
+        if not groups:
+            return None
+        opening, closing = max(groups, key=lambda g: g[1] - g[0])
+        if _split_points(text, opening):
+            return opening
+        text = text[:closing]
+        start = opening + 1
+
+
 def _groups(text: str, start: int) -> list[tuple[int, int]]:
     """(open, close) indices of the outermost parentheses after ``start``."""
     groups, depth, opened = [], 0, 0
@@ -135,9 +152,14 @@ def _groups(text: str, start: int) -> list[tuple[int, int]]:
     return groups
 
 
-def _split_points(text: str, opening: int) -> list[int]:
-    """Where to break inside the group opened at ``opening``: before `` +``
-    and `` -`` operators and at commas, directly inside that group."""
+_SUMS = (" + ", " - ")
+_PRODUCTS = (" * ", " / ")
+
+
+def _split_points(text: str, opening: int,
+                  operators: tuple[str, ...] = _SUMS) -> list[int]:
+    """Where to break inside the group opened at ``opening``: before the
+    ``operators`` (+ and -) and at commas, directly inside that group."""
     points, depth = [], 0
     for index in range(opening, len(text)):
         char = text[index]
@@ -147,7 +169,7 @@ def _split_points(text: str, opening: int) -> list[int]:
             depth -= 1
             if depth == 0:
                 break
-        elif depth == 1 and (text.startswith((" + ", " - "), index)
+        elif depth == 1 and (text.startswith(operators, index)
                              or char == ","):
             points.append(index)
     return points

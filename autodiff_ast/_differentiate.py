@@ -17,7 +17,7 @@ from ._errors import OutputError
 from ._lower import Lowered
 from ._rules import canonical
 
-__all__ = ["Derivatives", "differentiate"]
+__all__ = ["Derivatives", "differentiate", "split_aux"]
 
 
 @dataclass
@@ -37,9 +37,9 @@ def _flatten(value: Any, outputs: list[sp.Expr]) -> Any:
     return len(outputs) - 1
 
 
-def _scalar_output(lowered: Lowered, has_aux: bool) -> tuple[sp.Expr, Any]:
-    output = lowered.output
-    where = f"{lowered.name} ({lowered.location})"
+def split_aux(output: Any, where: str, has_aux: bool) -> tuple[Any, Any]:
+    """(value, aux) of a function's output; an error if the output does
+    not have the form has_aux asks for."""
     if has_aux:
         if not (isinstance(output, tuple) and len(output) == 2):
             got = (f"a tuple of {len(output)}" if isinstance(output, tuple)
@@ -48,14 +48,18 @@ def _scalar_output(lowered: Lowered, has_aux: bool) -> tuple[sp.Expr, Any]:
                 f"has_aux=True requires {where} to return a pair "
                 f"(value, aux), but it returns {got}. Return "
                 "`value, aux`, or drop has_aux.")
-        value, aux = output
-    else:
-        value, aux = output, None
-        if isinstance(output, tuple):
-            raise OutputError(
-                f"{where} returns a tuple of {len(output)} values, but grad "
-                "needs a single scalar output. If the other values are "
-                "auxiliary data, return `value, aux` and pass has_aux=True.")
+        return output
+    if isinstance(output, tuple):
+        raise OutputError(
+            f"{where} returns a tuple of {len(output)} values, but grad "
+            "needs a single scalar output. If the other values are "
+            "auxiliary data, return `value, aux` and pass has_aux=True.")
+    return output, None
+
+
+def _scalar_output(lowered: Lowered, has_aux: bool) -> tuple[sp.Expr, Any]:
+    where = f"{lowered.name} ({lowered.location})"
+    value, aux = split_aux(lowered.output, where, has_aux)
     if not isinstance(value, sp.Expr):
         raise OutputError(f"{where} returns {value!r}, which is not a "
                           "number: grad needs a scalar output.")

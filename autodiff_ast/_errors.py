@@ -14,6 +14,7 @@ __all__ = [
     "NoSourceError",
     "ArgnumsError",
     "OutputError",
+    "InputError",
 ]
 
 
@@ -54,6 +55,11 @@ class OutputError(AutodiffError, TypeError):
     """The function returns something grad cannot differentiate."""
 
 
+class InputError(AutodiffError, TypeError):
+    """The arguments a derivative is called with cannot be differentiated
+    (an int leaf, a string), as JAX's TypeError."""
+
+
 def error_at(node: ast.AST, message: str, filename: str,
              lines: list[str]) -> UnsupportedCodeError:
     """An UnsupportedCodeError pointing at ``node`` in the user's file."""
@@ -72,5 +78,5 @@ def error_at(node: ast.AST, message: str, filename: str,
 
 # Tracebacks name the public path: autodiff_ast.UnsupportedCodeError.
 for _public in (AutodiffError, UnsupportedCodeError, NoSourceError,
-                ArgnumsError, OutputError):
+                ArgnumsError, OutputError, InputError):
     _public.__module__ = "autodiff_ast"

@@ -74,11 +74,6 @@ _REFUSALS: dict[type, str] = {
                    "numbers only",
     ast.Starred: "*-unpacking is not supported: pass arguments one by one",
     ast.Set: "sets are not supported: use numbers",
-    ast.Dict: "dict literals are not supported here yet",
-    ast.List: "list literals are not supported here yet: use a tuple",
-    ast.Slice: "slicing is not supported here yet",
-    ast.MatMult: "the @ operator needs array support, which is not "
-                 "available yet",
     ast.BitAnd: "& is not supported: use `and` in conditions, or "
                 "np.logical_and",
     ast.BitOr: "| is not supported: use `or` in conditions",
@@ -119,6 +114,7 @@ def check(source: FunctionSource) -> None:
                    "supported: make them positional")
     body: list[ast.AST] = ([node.body] if isinstance(node, ast.Lambda)
                            else list(node.body))
+    keys = _constant_keys(body)
     for statement in body:
         for child in ast.walk(statement):
             reason = _REFUSALS.get(type(child))
@@ -129,8 +125,8 @@ def check(source: FunctionSource) -> None:
                 fail(child, f"{type(child).__name__} statements are not "
                             "supported")
             if isinstance(child, ast.Constant) and not isinstance(
-                    child.value, (int, float)) and not _is_docstring(
-                    child, body):
+                    child.value, (int, float, type(None), type(Ellipsis))
+            ) and child not in keys and not _is_docstring(child, body):
                 kind = type(child.value).__name__
                 fail(child, f"{kind} literals are not supported: a "
                             "differentiated function computes with numbers")
@@ -147,6 +143,21 @@ def check(source: FunctionSource) -> None:
             if isinstance(child, ast.For) and child.orelse:
                 fail(child, "for-else is not supported: move the else-block "
                             "after the loop")
+
+
+def _constant_keys(body: list[ast.AST]) -> set[ast.AST]:
+    """String constants used as keys: ``params['W']``, ``{'W': w}``."""
+    keys: set[ast.AST] = set()
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Subscript):
+                parts = (node.slice.elts if isinstance(node.slice, ast.Tuple)
+                         else [node.slice])
+                keys.update(p for p in parts if isinstance(p, ast.Constant))
+            elif isinstance(node, ast.Dict):
+                keys.update(k for k in node.keys
+                            if isinstance(k, ast.Constant))
+    return keys
 
 
 def _is_docstring(node: ast.AST, body: list[ast.AST]) -> bool:

@@ -24,12 +24,13 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from . import _fence
+from ._array_rules import ARRAY_ATTRIBUTES, array_function
 from ._errors import AutodiffError, NoSourceError, error_at
 from ._rules import (Primitive, canonical, floordiv, mod, namespace_of,
                      primitive_for, where)
 from ._source import FunctionSource, get_source
 
-__all__ = ["Lowered", "lower"]
+__all__ = ["Lowered", "lower", "NeedsArrays"]
 
 # Branching on symbolic conditions copies the rest of the function into each
 # branch; this many paths is far beyond hand-written code, and beyond it the
@@ -88,6 +89,11 @@ class Read:
 _MISSING = object()
 
 
+class NeedsArrays(Exception):
+    """Not an error: the function uses array operations (or containers),
+    so its derivative is generated per input signature, at call time."""
+
+
 @dataclass
 class _Context:
     """What lowering one top-level function accumulates."""
@@ -96,6 +102,8 @@ class _Context:
     inlining: list[types.CodeType] = field(default_factory=list)
     paths: int = 1
     reads: list[Read] = field(default_factory=list)
+    # The user's own name for a value, from the first assignment of it.
+    labels: dict[Any, str] = field(default_factory=dict)
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -174,7 +182,7 @@ class _Bind:
     """A synthetic statement binding a loop variable to one iteration."""
 
     name: str
-    value: sp.Integer
+    value: Any
 
 
 class _Runner:
@@ -262,6 +270,8 @@ class _Runner:
                env: dict[str, Any]) -> None:
         if isinstance(target, ast.Name):
             env[target.id] = value
+            if isinstance(value, sp.Expr) and not value.is_Atom:
+                self.context.labels.setdefault(value, target.id)
             return
         assert isinstance(target, ast.Tuple)
         if not isinstance(value, tuple) or len(value) != len(target.elts):
@@ -302,6 +312,13 @@ class _Runner:
             raise self.error(loop.target, "the loop variable must be a "
                                           "single name")
         iterator = loop.iter
+        items = self.iteration_items(iterator, env)
+        if items is not None:
+            statements = []
+            for item in items:
+                statements.append(_Bind(loop.target.id, item))
+                statements.extend(loop.body)
+            return statements
         if not (isinstance(iterator, ast.Call)
                 and self.expression(iterator.func, env) is range):
             raise self.error(iterator, "for loops must iterate over range() "
@@ -326,6 +343,11 @@ class _Runner:
             statements.append(_Bind(loop.target.id, sp.Integer(i)))
             statements.extend(loop.body)
         return statements
+
+    def iteration_items(self, iterator: ast.expr,
+                        env: dict[str, Any]) -> list[Any] | None:
+        """The items of a loop over a container; None for range loops."""
+        return None
 
     # -- expressions -------------------------------------------------------
 
@@ -371,10 +393,14 @@ class _Runner:
             return self.subscript(node, env)
         if isinstance(node, ast.Call):
             return self.call_expression(node, env)
+        if isinstance(node, (ast.List, ast.Dict, ast.Slice)):
+            raise NeedsArrays
         raise self.error(node, f"{type(node).__name__} expressions are not "
                                "supported")
 
     def constant(self, value: Any, node: ast.AST) -> Any:
+        if value is None or value is Ellipsis:
+            raise NeedsArrays  # an index such as x[:, None]
         converted = _as_sympy(value)
         if converted is None:
             raise self.error(node, f"the constant {value!r} is not finite: "
@@ -388,18 +414,27 @@ class _Runner:
         if identifier in self.cells:
             cell = self.cells[identifier]
             self.context.reads.append(Read(cell, None, cell.cell_contents))
-            return self.constant(cell.cell_contents, node)
+            return self.outside_value(identifier, cell.cell_contents, node)
         if identifier in self.fn.__globals__:
             value = self.fn.__globals__[identifier]
             self.context.reads.append(Read(self.fn.__globals__, identifier,
                                            value))
-            return self.constant(value, node)
+            return self.outside_value(identifier, value, node)
         if hasattr(builtins, identifier):
             return getattr(builtins, identifier)
         raise self.error(node, f"name '{identifier}' is not defined")
 
+    def outside_value(self, identifier: str, value: Any,
+                      node: ast.AST) -> Any:
+        """A global or closure value the function reads."""
+        if isinstance(value, (np.ndarray, list, dict)):
+            raise NeedsArrays
+        return self.constant(value, node)
+
     def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
         base = self.expression(node.value, env)
+        if isinstance(base, sp.Basic) and node.attr in ARRAY_ATTRIBUTES:
+            raise NeedsArrays
         if isinstance(base, (sp.Basic, tuple)):
             raise self.error(node, f"attribute .{node.attr} of a "
                                    "differentiated value is not supported "
@@ -418,6 +453,8 @@ class _Runner:
             except IndexError:
                 raise self.error(node, f"index {index} is out of range for "
                                        f"a tuple of {len(container)}") from None
+        if isinstance(container, (sp.Basic, tuple)):
+            raise NeedsArrays  # an argument may be an array or a container
         raise self.error(node, "indexing is supported only on tuples, with a "
                                "constant integer index")
 
@@ -434,6 +471,8 @@ class _Runner:
                    node: ast.AST) -> sp.Expr:
         a = self.number(left, getattr(node, "left", node))
         b = self.number(right, getattr(node, "right", node))
+        if isinstance(op, ast.MatMult):
+            raise NeedsArrays
         if isinstance(op, ast.Add):
             result = a + b
         elif isinstance(op, ast.Sub):
@@ -488,6 +527,8 @@ class _Runner:
         primitive = primitive_for(callee)
         if primitive is not None:
             return self.call_primitive(callee, primitive, args, kwargs, node)
+        if array_function(callee) is not None:
+            raise NeedsArrays
         if isinstance(callee, types.FunctionType):
             return self.inline(callee, args, kwargs, node)
         if callee is float:
@@ -552,8 +593,12 @@ class _Runner:
             raise self.error(node, f"cannot call {source.name}: {exc}") from None
         bound.apply_defaults()
         arguments = {k: _as_sympy(v) for k, v in bound.arguments.items()}
-        runner = _Runner(callee, source, self.context)
-        return runner.call(arguments)
+        return self.spawn(callee, source).call(arguments)
+
+    def spawn(self, callee: types.FunctionType,
+              source: FunctionSource) -> _Runner:
+        """A runner for a function this one calls."""
+        return _Runner(callee, source, self.context)
 
 
 def _returns(statements: list[ast.stmt]) -> bool:

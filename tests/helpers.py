@@ -23,3 +23,30 @@ def central_difference(f: Callable[..., float], args: tuple[float, ...],
 def sample_points(low: float, high: float, count: int = 5) -> np.ndarray:
     """Points inside (low, high), avoiding the ends and exact integers."""
     return np.linspace(low, high, count + 2)[1:-1] + 0.0123
+
+
+def numeric_gradient(f: Callable[..., float], args: tuple, argnum: int,
+                     step: float = 1e-6):
+    """d f / d args[argnum] for a pytree argument of float64 arrays, one
+    central difference per element."""
+    import optree
+
+    leaves, spec = optree.tree_flatten(args[argnum])
+    gradients = []
+    for index, leaf in enumerate(leaves):
+        base = np.array(leaf, dtype=np.float64)
+        result = np.zeros_like(base)
+        for position in np.ndindex(base.shape):
+            def at(offset: float) -> float:
+                moved = base.copy()
+                moved[position] += offset
+                new_leaves = list(leaves)
+                new_leaves[index] = moved if base.shape else moved[()]
+                shifted = list(args)
+                shifted[argnum] = optree.tree_unflatten(spec, new_leaves)
+                return float(f(*shifted))
+            h = step * max(1.0, abs(float(base[position])))
+            result[position] = (-at(2 * h) + 8 * at(h) - 8 * at(-h)
+                                + at(-2 * h)) / (12 * h)
+        gradients.append(result if base.shape else result[()])
+    return optree.tree_unflatten(spec, gradients)

@@ -1,0 +1,334 @@
+"""Codegen stage for array programs: steps -> a readable NumPy function.
+
+Only the steps the outputs need are written, in program order: leaves read
+out of pytree arguments (``params_W = params['W']``), forward values,
+adjoints. Elementwise expressions share one common-subexpression pass, so
+what the value and the gradient have in common is computed once; a
+temporary is written just before its first use. Steps used once and cheap
+to read (a transpose, a sum's operand) are written inline where they are
+used, as a person would.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import astor
+import sympy as sp
+
+from ._codegen import (_cse, _function_label, _pretty_string, _suggest_name,
+                       _unique, _wrap)
+from ._printer import ExpressionPrinter, _call, _name
+from ._program import Program, Step
+
+__all__ = ["ArrayFunctionSpec", "generate_array_source"]
+
+
+@dataclass
+class ArrayFunctionSpec:
+    name: str
+    params: Sequence[str]
+    docstring: str
+    program: Program
+    outputs: list[sp.Expr]
+    output_names: list[str]  # one per output: value, grad_W, aux
+    labels: dict[sp.Expr, str]  # the user's names of values
+
+
+class _ArrayPrinter(ExpressionPrinter):
+    """Conditions and branches elementwise, as NumPy needs them."""
+
+    def piecewise(self, expr: sp.Piecewise) -> ast.expr:
+        pieces = list(expr.args)
+        result = (self.print(pieces.pop().expr) if pieces[-1].cond is sp.true
+                  else _name("np.nan"))
+        for piece in reversed(pieces):
+            result = _call("np.where", [self.print(piece.cond),
+                                        self.print(piece.expr), result])
+        return result
+
+    def add(self, expr: sp.Add) -> ast.expr:
+        # 0.5 * (a + b) is one pass over an array fewer than 0.5*a + 0.5*b.
+        coefficients = {abs(t.as_coeff_Mul()[0]) for t in expr.args}
+        if len(coefficients) == 1:
+            (coefficient,) = coefficients
+            if coefficient.is_Rational and coefficient != 1:
+                inner = sp.Add(*[t / coefficient for t in expr.args])
+                return self.mul_positive(coefficient, inner)
+        return super().add(expr)
+
+    def boolean(self, expr: sp.Basic) -> ast.expr:
+        if isinstance(expr, (sp.And, sp.Or)):
+            spelling = ("np.logical_and" if isinstance(expr, sp.And)
+                        else "np.logical_or")
+            ordered = sorted(expr.args, key=sp.default_sort_key)
+            result = self.print(ordered[0])
+            for other in ordered[1:]:
+                result = _call(spelling, [result, self.print(other)])
+            return result
+        if isinstance(expr, sp.Not):
+            return _call("np.logical_not", [self.print(expr.args[0])])
+        return super().boolean(expr)
+
+
+def generate_array_source(spec: ArrayFunctionSpec) -> str:
+    writer = _Writer(spec)
+    body: list[ast.stmt] = [ast.Expr(ast.Constant(spec.docstring))]
+    body += writer.statements()
+    arguments = ast.arguments(
+        posonlyargs=[], args=[ast.arg(p) for p in spec.params], vararg=None,
+        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    function = ast.FunctionDef(name=spec.name, args=arguments, body=body,
+                               decorator_list=[], returns=None,
+                               type_comment=None)
+    if "type_params" in ast.FunctionDef._fields:
+        function.type_params = []
+    module = ast.fix_missing_locations(ast.Module([function], []))
+    text = astor.to_source(module, pretty_string=_pretty_string,
+                           pretty_source="".join)
+    return "".join(_wrap(line) for line in text.splitlines(keepends=True))
+
+
+class _Writer:
+    def __init__(self, spec: ArrayFunctionSpec) -> None:
+        self.spec = spec
+        self.program = spec.program
+        self.taken = (set(spec.program.names) | set(spec.params)
+                      | {spec.name, "np", "math"} | set(keyword.kwlist)
+                      | set(dir(builtins)))
+
+    def live_steps(self) -> list[Step]:
+        definition = self.program.definition()
+        needed: set[sp.Symbol] = set()
+        pending = [s for e in self.spec.outputs for s in e.free_symbols]
+        while pending:
+            symbol = pending.pop()
+            if symbol in needed:
+                continue
+            needed.add(symbol)
+            step = definition.get(symbol)
+            if step is not None:
+                pending.extend(step.uses())
+        self.needed = needed
+        return [s for s in self.program.steps if s.target in needed]
+
+    def statements(self) -> list[ast.stmt]:
+        steps = self.live_steps()
+        elementwise = [s for s in steps if s.op == "elementwise"]
+        exprs = [s.operands[0] for s in elementwise] + list(self.spec.outputs)
+        temporaries, reduced = _cse(exprs, share_squares=True)
+        rewritten = dict(zip([s.target for s in elementwise], reduced))
+        outputs = reduced[len(elementwise):]
+        # Operands of array steps that are expressions (broadcast_to,
+        # full_like) are rewritten by the same temporaries.
+        substitution = {value: temporary for temporary, value in temporaries}
+        uses = self.count_uses(steps, list(rewritten.values()) + outputs,
+                               [t for _, t in temporaries])
+        self.inline: dict[sp.Symbol, ast.expr] = {}
+        self.names: dict[sp.Symbol, str] = {}
+        self.temporaries = dict(temporaries)
+        self.written: set[sp.Symbol] = set()
+        self.expanded: dict[sp.Symbol, sp.Expr] = {}
+        self.out: list[ast.stmt] = []
+        # A step whose result is only returned is written under the name of
+        # what it is (grad_W), not of how it was computed.
+        self.output_names: dict[sp.Symbol, str] = {}
+        if len(outputs) > 1:
+            for value, label in zip(outputs, self.spec.output_names):
+                if (isinstance(value, sp.Symbol) and uses.get(value) == 1
+                        and value in rewritten.keys() | {
+                            s.target for s in steps if s.op != "scatter"}):
+                    name = _unique(label, self.taken)
+                    self.taken.add(name)
+                    self.output_names[value] = name
+        for symbol, leaf in sorted(self.program.leaves.items(),
+                                   key=lambda item: item[0].name):
+            if leaf.access and symbol in self.needed:
+                self.assign(symbol.name, ast.parse(leaf.access,
+                                                   mode="eval").body)
+        for step in steps:
+            target = step.target
+            if step.op == "elementwise":
+                value = rewritten[target]
+                self.write_temporaries(value)
+                node = self.printer()(value)
+            else:
+                operands = tuple(
+                    o.xreplace(substitution) if isinstance(o, sp.Basic)
+                    else o for o in step.operands)
+                for operand in operands:
+                    if isinstance(operand, sp.Basic):
+                        self.write_temporaries(operand)
+                if step.op == "scatter":
+                    self.scatter(step, operands)
+                    continue
+                node = self.array_operation(step, operands)
+            if target in self.output_names:
+                self.assign(self.output_names[target], node)
+                self.names[target] = self.output_names[target]
+            elif uses.get(target, 0) == 1:
+                self.inline[target] = node
+            else:
+                self.assign(target.name, node)
+        for value in outputs:
+            self.write_temporaries(value)
+        printed = [self.printer()(value) for value in outputs]
+        if len(printed) == 1:
+            self.out.append(ast.Return(printed[0]))
+            return self.out
+        names = []
+        for node, label in zip(printed, self.spec.output_names):
+            if isinstance(node, ast.Name):
+                names.append(node)
+                continue
+            name = _unique(label, self.taken)
+            self.taken.add(name)
+            self.out.append(ast.Assign([ast.Name(name, ast.Store())], node,
+                                       None))
+            names.append(ast.Name(name, ast.Load()))
+        self.out.append(ast.Return(ast.Tuple(names, ast.Load())))
+        return self.out
+
+    def count_uses(self, steps: list[Step], exprs: list[sp.Expr],
+                   more: list[sp.Expr]) -> dict[sp.Symbol, int]:
+        uses: dict[sp.Symbol, int] = {}
+        for operand_list in ([s.operands for s in steps
+                              if s.op != "elementwise"]
+                             + [(e,) for e in exprs + more]):
+            for operand in operand_list:
+                if isinstance(operand, sp.Basic):
+                    for symbol in operand.free_symbols:
+                        uses[symbol] = uses.get(symbol, 0) + 1
+        return uses
+
+    def assign(self, name: str, node: ast.expr) -> None:
+        self.out.append(ast.Assign([ast.Name(name, ast.Store())], node, None))
+
+    def write_temporaries(self, expr: sp.Expr) -> None:
+        """Define the temporaries ``expr`` uses that are not yet defined."""
+        for symbol in sorted(expr.free_symbols, key=lambda s: s.name):
+            value = self.temporaries.get(symbol)
+            if value is None or symbol in self.written:
+                continue
+            self.write_temporaries(value)
+            self.written.add(symbol)
+            full = value.xreplace(self.expanded)
+            self.expanded[symbol] = full
+            suggestion = (self.spec.labels.get(full)
+                          or _suggest_name(value, self.names)
+                          or _function_name(value))
+            name = _unique(suggestion, self.taken)
+            self.taken.add(name)
+            self.names[symbol] = name
+            self.assign(name, self.printer()(value))
+
+    def printer(self) -> ExpressionPrinter:
+        printer = _ArrayPrinter("numpy", self.names)
+        inline = self.inline
+        plain = printer.print
+
+        def print_with_inline(expr: sp.Basic) -> ast.expr:
+            if isinstance(expr, sp.Symbol) and expr in inline:
+                return inline[expr]
+            return plain(expr)
+
+        printer.print = print_with_inline  # type: ignore[method-assign]
+        return printer
+
+    def operand(self, value: Any) -> ast.expr:
+        if isinstance(value, sp.Basic):
+            return self.printer()(value)
+        return ast.Constant(value)
+
+    def array_operation(self, step: Step, operands: tuple[Any, ...]
+                        ) -> ast.expr:
+        args = [self.operand(o) for o in operands]
+        op = step.op
+        if op == "dot":
+            style = step.option("style")
+            if style == "@":
+                return ast.BinOp(args[0], ast.MatMult(), args[1])
+            if style == ".dot":
+                return ast.Call(ast.Attribute(args[0], "dot", ast.Load()),
+                                [args[1]], [])
+            return _call(style, args)
+        if op == "sum":
+            keywords = []
+            if step.option("axis") is not None:
+                keywords.append(ast.keyword("axis",
+                                            _literal(step.option("axis"))))
+            if step.option("keepdims"):
+                keywords.append(ast.keyword("keepdims", ast.Constant(True)))
+            return ast.Call(_name("np.sum"), args, keywords)
+        if op == "transpose":
+            axes = step.option("axes")
+            if axes is None:
+                return ast.Attribute(args[0], "T", ast.Load())
+            return _call("np.transpose", [args[0], _literal(axes)])
+        if op == "reshape":
+            return _call("np.reshape", [args[0],
+                                        _literal(step.option("shape"))])
+        if op == "getitem":
+            return ast.Subscript(args[0], _index(step.option("index")),
+                                 ast.Load())
+        if op == "stack":
+            items = ast.List(args, ast.Load())
+            keywords = ([ast.keyword("axis", ast.Constant(step.option("axis")))]
+                        if step.option("axis") else [])
+            return ast.Call(_name("np.stack"), [items], keywords)
+        if op == "expand_dims":
+            return _call("np.expand_dims",
+                         [args[0], _literal(step.option("axis"))])
+        if op == "broadcast_to":
+            return _call("np.broadcast_to",
+                         [args[0], _literal(step.option("shape"))])
+        if op == "zeros_like":
+            return _call("np.zeros_like", args)
+        if op == "full_like":
+            return _call("np.full_like", args)
+        raise TypeError(f"no spelling for the array operation {op}")
+
+    def scatter(self, step: Step, operands: tuple[Any, ...]) -> None:
+        """``d = zeros_like(a); d[index] = values``: a gradient of indexing,
+        written into a fresh array (never into an input)."""
+        source, values = operands
+        name = step.target.name
+        self.assign(name, _call("np.zeros_like", [self.operand(source)]))
+        self.out.append(ast.Assign(
+            [ast.Subscript(ast.Name(name, ast.Load()),
+                           _index(step.option("index")), ast.Store())],
+            self.operand(values), None))
+
+
+
+def _function_name(value: sp.Expr) -> str:
+    """``tanh`` for a temporary holding a tanh of something long."""
+    if isinstance(value, sp.Function):
+        return _function_label(type(value))
+    return "t"
+
+
+def _literal(value: Any) -> ast.expr:
+    return ast.parse(repr(value), mode="eval").body
+
+
+def _index(index: tuple[Any, ...]) -> ast.expr:
+    parts = [_index_part(p) for p in index]
+    if len(parts) == 1:
+        return parts[0]
+    return ast.Tuple(parts, ast.Load())
+
+
+def _index_part(part: Any) -> ast.expr:
+    if isinstance(part, slice):
+        def bound(value: Any) -> ast.expr | None:
+            return None if value is None else ast.Constant(value)
+        return ast.Slice(bound(part.start), bound(part.stop), bound(part.step))
+    if part is Ellipsis:
+        return ast.Constant(Ellipsis)
+    return ast.Constant(part)
+

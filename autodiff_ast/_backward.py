@@ -1,0 +1,309 @@
+"""Differentiate stage for array programs: reverse mode over the steps.
+
+Each step's vector-Jacobian rule adds steps to the program (``dot`` ->
+a product with the transpose, ``sum`` -> broadcasting back, indexing ->
+scattering into zeros). Inside elementwise regions the adjoint is SymPy:
+``adjoint * diff(expression, symbol)``, simplified, then summed back over
+the axes it was broadcast along, so every gradient has its input's shape.
+
+Boolean data is 0/1-valued, so an expression ``E(t)`` of boolean ``t``
+equals ``t*E(1) + (1 - t)*E(0)``; differentiating that form turns the
+log-likelihood of a sigmoid into ``preds - targets``. It is used where it
+simplifies to something cheaper, and only for data whose dtype is bool
+(generated code is specific to the dtypes it was generated for).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ._errors import OutputError
+from ._program import Leaf, Program, Shape, Step, broadcast_shapes
+from ._rules import canonical
+from ._simplify import _is_stable, cost, simplify
+
+__all__ = ["gradients"]
+
+
+def gradients(program: Program, output: sp.Expr,
+              wrt: list[sp.Symbol]) -> list[sp.Expr]:
+    """d output / d each of ``wrt``, as expressions over program symbols
+    (new steps are appended to ``program``)."""
+    return _Backward(program, wrt).run(output)
+
+
+class _Backward:
+    def __init__(self, program: Program, wrt: list[sp.Symbol]) -> None:
+        self.program = program
+        self.wrt = wrt
+        self.adjoints: dict[sp.Symbol, list[sp.Expr]] = {}
+        self.active = set(wrt)
+        for step in program.steps:
+            if step.uses() & self.active:
+                self.active.add(step.target)
+
+    def run(self, output: sp.Expr) -> list[sp.Expr]:
+        forward = list(self.program.steps)
+        self.elementwise(output, sp.S.One)
+        for step in reversed(forward):
+            contributions = self.adjoints.pop(step.target, None)
+            if contributions:
+                self.vjp(step, sp.Add(*contributions))
+        return [self.final(symbol) for symbol in self.wrt]
+
+    def contribute(self, symbol: sp.Symbol, value: sp.Expr) -> None:
+        if value != 0:
+            self.adjoints.setdefault(symbol, []).append(value)
+
+    def final(self, symbol: sp.Symbol) -> sp.Expr:
+        total = sp.Add(*self.adjoints.get(symbol, []))
+        shape = self.program.leaves[symbol].shape
+        if total == 0:
+            return self.program.add("zeros_like", (symbol,), shape,
+                                    f"zeros_like_{symbol.name}")
+        if self.program.shape(total) != shape or not total.free_symbols:
+            return self.program.add("full_like", (symbol, total), shape,
+                                    f"full_{symbol.name}")
+        return total
+
+    # -- elementwise regions -------------------------------------------------
+
+    def elementwise(self, expr: sp.Expr, adjoint: sp.Expr) -> None:
+        """Contributions of ``adjoint * d expr / d s`` to each active s."""
+        targets = sorted(expr.free_symbols & self.active, key=_name)
+        if not targets:
+            return
+        expanded = self.zero_one_expanded(expr)
+        region = broadcast_shapes(self.program.shape(expr),
+                                  self.program.shape(adjoint))
+        # Results of steps first: their adjoints get the readable names
+        # (d_dot_inputs_W) that the sums for broadcast inputs then reuse.
+        targets.sort(key=lambda s: self.program.leaves[s].kind != "value")
+        for symbol in targets:
+            partials = [_partial(expr, symbol)]
+            if expanded is not None:
+                partials.append(_partial(expanded, symbol))
+            best = self.cheapest([adjoint * p for p in partials])
+            shape = self.program.leaves[symbol].shape
+            if (self.program.leaves[symbol].kind == "value"
+                    and self.program.shape(best) == shape
+                    and not isinstance(best, sp.Symbol) and best.free_symbols):
+                best = self.program.materialize(best, f"d_{symbol.name}")
+            self.contribute(symbol, self.unbroadcast(best, symbol, region))
+
+    def cheapest(self, raws: list[sp.Expr]) -> sp.Expr:
+        """The form of these equal expressions that makes the fewest passes
+        over arrays (then the fewest operations)."""
+        forms = []
+        for raw in raws:
+            simplified = simplify([raw])[0]
+            forms.append(simplified)
+            if isinstance(simplified, sp.Mul) and simplified.has(sp.Add):
+                expanded = sp.expand(simplified)
+                if _is_stable([simplified], [expanded]):
+                    forms.append(expanded)
+        return min(forms, key=lambda f: (self.array_passes(f), cost([f])))
+
+    def array_passes(self, expr: sp.Basic) -> int:
+        """Operations in ``expr`` whose result is an array."""
+        if expr.is_Atom:
+            return 0
+        inner = sum(self.array_passes(a) for a in expr.args)
+        if not any(self.program.leaves.get(s, _SCALAR).shape
+                   for s in expr.free_symbols):
+            return inner
+        if isinstance(expr, sp.Add):
+            return inner + len(expr.args) - 1
+        if isinstance(expr, sp.Mul):
+            # A factor -1 is printed as a subtraction, not a multiplication.
+            folded = 1 if expr.as_coeff_Mul()[0] == -1 else 0
+            return inner + len(expr.args) - 1 - folded
+        if isinstance(expr, sp.Pow) and expr.exp in (2, -1):
+            return inner + 1
+        return inner + _FUNCTION_PASSES
+
+    def zero_one_expanded(self, expr: sp.Expr) -> sp.Expr | None:
+        """``expr`` written linearly in each boolean symbol it uses
+        non-polynomially; None if there is none."""
+        result = expr
+        for symbol in sorted(expr.free_symbols, key=_name):
+            leaf = self.program.leaves.get(symbol)
+            if leaf is None or not leaf.boolean:
+                continue
+            if result.is_polynomial(symbol):
+                continue
+            one, zero = result.subs(symbol, 1), result.subs(symbol, 0)
+            if any(v.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for v in (one, zero)):
+                continue
+            result = symbol * one + (1 - symbol) * zero
+        return None if result == expr else result
+
+    def unbroadcast(self, value: sp.Expr, symbol: sp.Symbol,
+                    region: Shape) -> sp.Expr:
+        """``value``, which holds for each element of an elementwise region
+        of shape ``region``, summed over the axes along which ``symbol``
+        was broadcast into that region."""
+        target = self.program.leaves[symbol].shape
+        shape = self.program.shape(value)
+        if shape != region:
+            if target == ():
+                # Each element of value stands for this many of the region.
+                copies = int(np.prod(region)) // int(np.prod(shape))
+                if shape == ():
+                    return value * copies
+                return self.unbroadcast(value, symbol, shape) * copies
+            if len(region) > len(target) or any(
+                    n == 1 and m != 1 for n, m in zip(target[::-1],
+                                                      region[::-1])):
+                value = self.program.add(
+                    "broadcast_to", (value,), region,
+                    f"d_{symbol.name}_terms", shape=region)
+                shape = region
+        lead = len(shape) - len(target)
+        if lead < 0 or shape == target:
+            return value
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(target)
+            if n == 1 and shape[lead + i] != 1)
+        if not axes:
+            return value
+        source = self.program.materialize(value, f"d_{symbol.name}")
+        reduced = tuple(n for i, n in enumerate(shape) if i not in axes)
+        every_axis = len(axes) == len(shape)
+        total = self.program.add("sum", (source,), reduced,
+                                 f"sum_{source.name}",
+                                 axis=None if every_axis else axes,
+                                 keepdims=False)
+        if reduced != target:
+            total = self.program.add("reshape", (total,), target,
+                                     f"{total.name}_reshaped", shape=target)
+        return total
+
+    # -- array operations ----------------------------------------------------
+
+    def full(self, adjoint: sp.Expr, shape: Shape, name: str) -> sp.Symbol:
+        """The adjoint as an array of exactly ``shape``."""
+        if self.program.shape(adjoint) == shape and adjoint.free_symbols:
+            return self.program.materialize(adjoint, name)
+        return self.program.add("broadcast_to", (adjoint,), shape, name,
+                                shape=shape)
+
+    def vjp(self, step: Step, adjoint: sp.Expr) -> None:
+        shape = self.program.leaves[step.target].shape
+        name = f"d_{step.target.name}"
+        if step.op == "elementwise":
+            self.elementwise(step.operands[0], adjoint)
+        elif step.op == "sum":
+            (source,) = step.operands
+            axis = step.option("axis")
+            if axis is not None and not step.option("keepdims") and \
+                    adjoint.free_symbols:
+                full = self.program.materialize(adjoint, name)
+                adjoint = self.program.add(
+                    "expand_dims", (full,), _expanded(shape, axis),
+                    f"{name}_expanded", axis=axis)
+            self.contribute(source, adjoint)
+        elif step.op == "dot":
+            self.dot(step, self.full(adjoint, shape, name))
+        elif step.op == "transpose":
+            (source,) = step.operands
+            full = self.full(adjoint, shape, name)
+            axes = step.option("axes")
+            inverse = None if axes is None else tuple(
+                sorted(range(len(axes)), key=lambda i: axes[i]))
+            source_shape = self.program.leaves[source].shape
+            self.contribute(source, self.program.add(
+                "transpose", (full,), source_shape, f"{full.name}_T",
+                axes=inverse))
+        elif step.op == "reshape":
+            (source,) = step.operands
+            full = self.full(adjoint, shape, name)
+            source_shape = self.program.leaves[source].shape
+            self.contribute(source, self.program.add(
+                "reshape", (full,), source_shape, f"{full.name}_reshaped",
+                shape=source_shape))
+        elif step.op == "getitem":
+            (source,) = step.operands
+            values = self.program.materialize(adjoint, name)
+            source_shape = self.program.leaves[source].shape
+            self.contribute(source, self.program.add(
+                "scatter", (source, values), source_shape,
+                f"d_{source.name}", index=step.option("index")))
+        elif step.op == "stack":
+            full = self.full(adjoint, shape, name)
+            axis = step.option("axis")
+            for position, item in enumerate(step.operands):
+                if item in self.active:
+                    index = (slice(None),) * axis + (position,)
+                    item_shape = self.program.leaves[item].shape
+                    self.contribute(item, self.program.add(
+                        "getitem", (full,), item_shape,
+                        f"{full.name}_{position}", index=index))
+        else:  # pragma: no cover - every forward op has a rule above
+            raise OutputError(f"no gradient rule for the array operation "
+                              f"{step.op}")
+
+    def dot(self, step: Step, adjoint: sp.Symbol) -> None:
+        a, b = step.operands
+        style = step.option("style")
+        sa = self.program.leaves[a].shape
+        sb = self.program.leaves[b].shape
+
+        def product(left: sp.Symbol, right: sp.Symbol, shape: Shape,
+                    name: str) -> sp.Symbol:
+            return self.program.add("dot", (left, right), shape, name,
+                                    style=style)
+
+        def transposed(symbol: sp.Symbol) -> sp.Symbol:
+            shape = self.program.leaves[symbol].shape[::-1]
+            return self.program.add("transpose", (symbol,), shape,
+                                    f"{symbol.name}_T", axes=None)
+
+        def column(symbol: sp.Symbol) -> sp.Symbol:
+            shape = self.program.leaves[symbol].shape + (1,)
+            return self.program.add("getitem", (symbol,), shape,
+                                    f"{symbol.name}_column",
+                                    index=(slice(None), None))
+
+        if a in self.active:
+            if len(sa) == 1 and len(sb) == 1:
+                grad_a: sp.Expr = adjoint * b
+            elif len(sb) == 1:  # (n, k) . (k,)
+                grad_a = column(adjoint) * b
+            elif len(sa) == 1:  # (k,) . (k, m)
+                grad_a = product(b, adjoint, sa, f"d_{a.name}")
+            else:
+                grad_a = product(adjoint, transposed(b), sa, f"d_{a.name}")
+            self.contribute(a, grad_a)
+        if b in self.active:
+            if len(sa) == 1 and len(sb) == 1:
+                grad_b: sp.Expr = adjoint * a
+            elif len(sa) == 1:  # (k,) . (k, m)
+                grad_b = column(a) * adjoint
+            else:
+                grad_b = product(transposed(a), adjoint, sb, f"d_{b.name}")
+            self.contribute(b, grad_b)
+
+
+_SCALAR = Leaf((), "data")
+# A transcendental function costs several passes of arithmetic.
+_FUNCTION_PASSES = 4
+
+
+def _expanded(shape: Shape, axes: tuple[int, ...]) -> Shape:
+    dims = list(shape)
+    for axis in sorted(axes):
+        dims.insert(axis, 1)
+    return tuple(dims)
+
+
+def _partial(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    derivative = canonical(sp.diff(expr, symbol))
+    # The derivative of a step (sign, Heaviside) is zero almost everywhere.
+    return derivative.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+
+
+def _name(symbol: sp.Symbol) -> str:
+    return symbol.name
+

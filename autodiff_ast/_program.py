@@ -1,0 +1,133 @@
+"""The array program: what lowering produces for code with array operations.
+
+Elementwise arithmetic stays SymPy, over symbols that each stand for a whole
+array (every element at once). Array operations (dot, sum, transpose,
+indexing, ...) cannot be SymPy, so each becomes a ``Step`` whose result is a
+fresh symbol; elementwise SymPy expressions then use that symbol like any
+other. Shapes are known (the program is built for one input signature), so
+broadcasting is checked while lowering and undone exactly in the gradient.
+"""
+
+from __future__ import annotations
+
+import keyword
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+__all__ = ["Leaf", "Step", "Program", "broadcast_shapes"]
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """What a symbol of the program stands for."""
+
+    shape: Shape
+    kind: str  # "param": differentiable input; "data": constant; "value"
+    boolean: bool = False  # 0/1-valued data: its dtype is bool
+    access: str | None = None  # how generated code reads it (params['W'])
+
+
+@dataclass(frozen=True)
+class Step:
+    """``target = op(*operands, **options)``.
+
+    ``elementwise`` has one SymPy operand, the expression computed; other
+    ops take symbols (or, for ``stack``, numbers) and static options.
+    """
+
+    target: sp.Symbol
+    op: str
+    operands: tuple[Any, ...]
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return dict(self.options).get(name, default)
+
+    def uses(self) -> set[sp.Symbol]:
+        used: set[sp.Symbol] = set()
+        for operand in self.operands:
+            if isinstance(operand, sp.Basic):
+                used |= operand.free_symbols
+        return used
+
+
+def broadcast_shapes(*shapes: Shape) -> Shape:
+    """NumPy's broadcast of ``shapes``; ValueError if incompatible."""
+    return tuple(np.broadcast_shapes(*shapes))
+
+
+@dataclass
+class Program:
+    """Symbols with their shapes, and the steps that define computed ones."""
+
+    leaves: dict[sp.Symbol, Leaf] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    _memo: dict[tuple[Any, ...], sp.Symbol] = field(default_factory=dict)
+
+    def new_symbol(self, suggestion: str, leaf: Leaf) -> sp.Symbol:
+        name = _identifier(suggestion)
+        if name in self.names:
+            index = 1
+            while f"{name}_{index}" in self.names:
+                index += 1
+            name = f"{name}_{index}"
+        self.names.add(name)
+        symbol = sp.Symbol(name, real=True)
+        self.leaves[symbol] = leaf
+        return symbol
+
+    def reserve(self, name: str) -> None:
+        self.names.add(name)
+
+    def shape(self, expr: Any) -> Shape:
+        """The shape of an elementwise expression over program symbols."""
+        if not isinstance(expr, sp.Basic):
+            return ()
+        shapes = [self.leaves[s].shape for s in expr.free_symbols
+                  if s in self.leaves]
+        return broadcast_shapes(*shapes) if shapes else ()
+
+    def add(self, op: str, operands: tuple[Any, ...], result_shape: Shape,
+            suggestion: str, **options: Any) -> sp.Symbol:
+        """The symbol for ``op(operands)``, reusing an identical step."""
+        key = (op, operands, _hashable(tuple(sorted(options.items()))))
+        existing = self._memo.get(key)
+        if existing is not None:
+            return existing
+        target = self.new_symbol(suggestion, Leaf(result_shape, "value"))
+        self.steps.append(Step(target, op, operands,
+                               tuple(sorted(options.items()))))
+        self._memo[key] = target
+        return target
+
+    def materialize(self, expr: sp.Expr, suggestion: str) -> sp.Symbol:
+        """A symbol holding ``expr`` (the expression itself if a symbol)."""
+        if isinstance(expr, sp.Symbol) and expr in self.leaves:
+            return expr
+        return self.add("elementwise", (expr,), self.shape(expr), suggestion)
+
+    def definition(self) -> dict[sp.Symbol, Step]:
+        return {step.target: step for step in self.steps}
+
+
+def _hashable(value: Any) -> Any:
+    """``value`` with slices (unhashable before Python 3.12) as tuples."""
+    if isinstance(value, slice):
+        return ("slice", value.start, value.stop, value.step)
+    if isinstance(value, tuple):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+def _identifier(text: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in text)
+    cleaned = "_".join(part for part in cleaned.split("_") if part) or "t"
+    if cleaned[0].isdigit() or keyword.iskeyword(cleaned):
+        cleaned = f"v_{cleaned}"
+    return cleaned[:24].rstrip("_")

@@ -1,0 +1,194 @@
+"""Array code: every array operation's gradient against central
+differences, for several shapes, with broadcasting against scalars and
+size-1 axes. ARRAY_CASES names each operation of the array table; the first
+test makes sure the two cover each other."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+from autodiff_ast._array_rules import ARRAY_FUNCTIONS, ARRAY_METHODS
+from helpers import numeric_gradient
+
+RNG = np.random.default_rng(7)
+
+
+def rand(*shape: int) -> np.ndarray:
+    return RNG.uniform(0.5, 1.5, size=shape)
+
+
+def f_dot_mv(A, x):
+    return np.sum(np.tanh(np.dot(A, x)))
+
+
+def f_dot_vv(a, b):
+    return np.dot(a, b) * np.sin(a[0])
+
+
+def f_dot_vm(v, M):
+    return np.sum(np.dot(v, M) ** 2)
+
+
+def f_dot_mm(A, B):
+    return np.sum(np.log(np.dot(A, B)))
+
+
+def f_matmul_operator(A, B):
+    return np.sum((A @ B) ** 3)
+
+
+def f_matmul(A, x):
+    return np.sum(np.exp(np.matmul(A, x)))
+
+
+def f_sum_axis(A, b):
+    return np.sum(np.sum(A * b, axis=1) ** 2)
+
+
+def f_sum_keepdims(A, b):
+    return np.sum(A / np.sum(A ** 2, axis=0, keepdims=True) + b)
+
+
+def f_mean(A, b):
+    return np.mean(np.sin(A) * b) + np.sum(np.mean(A, axis=0) ** 2)
+
+
+def f_transpose(A, B):
+    return np.sum(np.transpose(A) * B)
+
+
+def f_T_attribute(A, B):
+    return np.sum(np.dot(A.T, B) ** 2)
+
+
+def f_reshape(A, B):
+    return np.sum(np.reshape(A, (3, 2)) * B)
+
+
+def f_stack(a, b):
+    return np.sum(np.stack([a * b, np.sin(a)], axis=1) ** 2)
+
+
+def f_array(a, b):
+    v = np.array([a[0] * b, a[1] ** 2, 3.0])
+    return np.sum(v * v)
+
+
+def f_asarray(a, b):
+    return np.sum(np.asarray(a) * b)
+
+
+def f_expand_dims(a, B):
+    return np.sum(np.expand_dims(a, 1) * B)
+
+
+def f_outer(a, b):
+    return np.sum(np.cos(np.outer(a, b)))
+
+
+def f_vdot(A, B):
+    return np.vdot(A, B) ** 2
+
+
+def f_method_sum(A, b):
+    return (A * b).sum() + (A ** 2).sum(axis=0).sum()
+
+
+def f_method_mean(A, b):
+    return (np.exp(A) * b).mean()
+
+
+def f_method_dot(A, x):
+    return np.sum(A.dot(x) ** 2)
+
+
+def f_method_transpose(A, B):
+    return np.sum(A.transpose() * B)
+
+
+def f_method_reshape(A, b):
+    return np.sum(A.reshape(6) * b)
+
+
+def f_indexing(A, b):
+    return A[0, 1] * b + np.sum(A[1:, :] ** 2) + np.sum(A[:, None, 0] * b)
+
+
+def f_broadcast_size_one(A, b):
+    return np.sum(np.tanh(A * b))
+
+
+def f_where(a, b):
+    return np.sum(np.where(a > 1.0, a ** 2, b * a))
+
+
+# op -> (function, argument shapes, broadcasting of the second argument)
+ARRAY_CASES = {
+    "dot": [(f_dot_mv, (4, 3), (3,)), (f_dot_vv, (3,), (3,)),
+            (f_dot_vm, (4,), (4, 2)), (f_dot_mm, (2, 3), (3, 2))],
+    "matmul": [(f_matmul_operator, (2, 3), (3, 4)), (f_matmul, (2, 3), (3,))],
+    "sum": [(f_sum_axis, (3, 4), (4,)), (f_sum_keepdims, (3, 2), ())],
+    "mean": [(f_mean, (3, 2), ())],
+    "transpose": [(f_transpose, (2, 3), (3, 2)), (f_T_attribute, (3, 2), (3, 4))],
+    "reshape": [(f_reshape, (2, 3), (3, 1))],
+    "stack": [(f_stack, (3,), ())],
+    "array": [(f_array, (2,), ()), (f_asarray, (3,), (3,))],
+    "expand_dims": [(f_expand_dims, (3,), (3, 2))],
+    "outer": [(f_outer, (3,), (2,))],
+    "vdot": [(f_vdot, (2, 3), (2, 3))],
+    "method sum": [(f_method_sum, (2, 3), (1, 3))],
+    "method mean": [(f_method_mean, (2, 3), (2, 1))],
+    "method dot": [(f_method_dot, (2, 3), (3,))],
+    "method transpose": [(f_method_transpose, (2, 3), (3, 2))],
+    "method reshape": [(f_method_reshape, (2, 3), (6,))],
+    "getitem": [(f_indexing, (3, 2), ())],
+    "broadcasting": [(f_broadcast_size_one, (3, 1), (1, 4))],
+    "where": [(f_where, (5,), (5,))],
+}
+
+
+def test_cases_cover_the_array_table():
+    table = set(ARRAY_FUNCTIONS.values()) | {f"method {m}"
+                                             for m in ARRAY_METHODS}
+    assert table <= set(ARRAY_CASES), table - set(ARRAY_CASES)
+
+
+@pytest.mark.parametrize("function,shape_a,shape_b", [
+    pytest.param(*case, id=f"{op}-{case[0].__name__}")
+    for op, cases in ARRAY_CASES.items() for case in cases])
+def test_array_gradient_matches_central_differences(function, shape_a,
+                                                    shape_b):
+    args = (rand(*shape_a), rand(*shape_b) if shape_b else 0.8)
+    expected = [numeric_gradient(function, args, i) for i in (0, 1)]
+    grad_a, grad_b = ad.grad(function, argnums=(0, 1))(*args)
+    np.testing.assert_allclose(grad_a, expected[0], rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(grad_b, expected[1], rtol=1e-7, atol=1e-9)
+    assert np.shape(grad_a) == np.shape(args[0])
+    assert np.shape(grad_b) == np.shape(args[1])
+
+
+def test_a_gradient_is_summed_back_to_a_scalar():
+    grad = ad.grad(f_broadcast_size_one, argnums=1)(rand(3, 1), 0.7)
+    assert np.shape(grad) == ()
+    expected = numeric_gradient(f_broadcast_size_one, (rand(3, 1), 0.7), 1)
+    assert np.shape(expected) == ()
+
+
+def unused_argument(a, b):
+    return np.sum(a ** 2)
+
+
+def constant_gradient(a, b):
+    return np.sum(a) * 3.0 + b
+
+
+def test_unused_and_constant_gradients_have_the_argument_shape():
+    a = rand(2, 3)
+    grad_a, grad_b = ad.grad(unused_argument, (0, 1))(a, rand(4))
+    np.testing.assert_allclose(grad_a, 2 * a)
+    assert grad_b.shape == (4,) and not grad_b.any()
+    grad_a, grad_b = ad.grad(constant_gradient, (0, 1))(a, 1.5)
+    np.testing.assert_array_equal(grad_a, np.full((2, 3), 3.0))
+    assert grad_b == 1.0
