@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ARRAY_FUNCTIONS", "ARRAY_METHODS", "ARRAY_ATTRIBUTES",
-           "array_function", "UNSUPPORTED_ARRAY_FUNCTIONS"]
+__all__ = ["ARRAY_FUNCTIONS", "ARRAY_METHODS", "array_function",
+           "UNSUPPORTED_ARRAY_FUNCTIONS"]
 
 # NumPy function -> what it lowers to.
 ARRAY_FUNCTIONS: dict[Any, str] = {
@@ -40,9 +40,6 @@ ARRAY_METHODS: dict[str, str] = {
     "transpose": "transpose",
     "reshape": "reshape",
 }
-
-# Attributes of an array a differentiated function may read.
-ARRAY_ATTRIBUTES = frozenset(ARRAY_METHODS) | {"T", "shape", "ndim", "size"}
 
 # Recognised, refused with a reason and what to write instead.
 UNSUPPORTED_ARRAY_FUNCTIONS: dict[Any, str] = {

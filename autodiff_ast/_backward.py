@@ -256,6 +256,9 @@ class _Backward:
                                     style=style)
 
         def transposed(symbol: sp.Symbol) -> sp.Symbol:
+            step = self.program.definition().get(symbol)
+            if step and step.op == "transpose" and step.option("axes") is None:
+                return step.operands[0]  # (A.T).T is A
             shape = self.program.leaves[symbol].shape[::-1]
             return self.program.add("transpose", (symbol,), shape,
                                     f"{symbol.name}_T", axes=None)

@@ -34,7 +34,7 @@ class _Generated:
     lowered: ArrayLowered
     function: types.FunctionType
     source: str
-    dtypes: list[list[np.dtype | None]]  # per argnum, per leaf
+    dtypes: list[list[Any]]  # per argnum, per leaf: a dtype, or float
     aux_spec: Any
 
 
@@ -70,12 +70,12 @@ class ArrayDerivative:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         args = self.complete(args, kwargs)
-        key = _signature(args)
+        key, specs = _signature(args)
         entry = self.generated.get(key)
         if entry is None or not entry.lowered.is_current():
             entry = self.generate(args)
             self.generated[key] = entry
-        return self.assemble(entry, entry.function(*args))
+        return self.assemble(entry, entry.function(*args), specs)
 
     def complete(self, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> tuple[Any, ...]:
@@ -102,7 +102,7 @@ class ArrayDerivative:
 
     def source_for(self, args: tuple[Any, ...]) -> str:
         args = self.complete(args, {})
-        key = _signature(args)
+        key, _ = _signature(args)
         entry = self.generated.get(key)
         if entry is None or not entry.lowered.is_current():
             entry = self.generate(args)
@@ -155,10 +155,14 @@ class ArrayDerivative:
         dtypes = []
         for index in self.argnums:
             leaves = optree.tree_leaves(args[index])
-            dtypes.append([getattr(leaf, "dtype", None) for leaf in leaves])
+            # A Python float's gradient is a Python float.
+            dtypes.append([float if isinstance(leaf, float) and not
+                           isinstance(leaf, np.generic) else leaf.dtype
+                           for leaf in leaves])
         return _Generated(lowered, function, text, dtypes, aux_spec)
 
-    def assemble(self, entry: _Generated, flat: Any) -> Any:
+    def assemble(self, entry: _Generated, flat: Any,
+                 specs: list[Any]) -> Any:
         results = list(flat) if isinstance(flat, tuple) else [flat]
         position = 0
         value = None
@@ -167,13 +171,16 @@ class ArrayDerivative:
             position = 1
         per_argument = []
         for index, dtypes in zip(self.argnums, entry.dtypes):
-            layout = entry.lowered.arguments[index]
             leaves = results[position:position + len(dtypes)]
             position += len(dtypes)
             for number, (leaf, dtype) in enumerate(zip(leaves, dtypes)):
-                if dtype is not None and getattr(leaf, "dtype", None) != dtype:
+                if dtype is float:
+                    leaves[number] = float(leaf)
+                elif getattr(leaf, "dtype", None) != dtype:
                     leaves[number] = leaf.astype(dtype)
-            per_argument.append(optree.tree_unflatten(layout.spec, leaves))
+            spec = specs[index]
+            per_argument.append(leaves[0] if spec is None
+                                else optree.tree_unflatten(spec, leaves))
         grad = tuple(per_argument) if self.as_tuple else per_argument[0]
         aux = None
         if self.has_aux:
@@ -183,21 +190,32 @@ class ArrayDerivative:
         return (grad, aux) if self.has_aux else grad
 
 
-def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """What generated code depends on: structure, shapes and dtypes."""
+def _signature(args: tuple[Any, ...]
+               ) -> tuple[tuple[Any, ...], list[Any]]:
+    """What generated code depends on (structure, shapes and dtypes), and
+    each argument's tree structure (None for a single array or number).
+
+    Tree structures compare equal whatever a dict's key order, but the
+    gradient is built in the caller's order, from this call's structure.
+    """
     key: list[Any] = []
+    specs: list[Any] = []
     for arg in args:
-        if type(arg) is np.ndarray:
+        kind = type(arg)
+        if kind is np.ndarray:
             key.append((arg.shape, arg.dtype))
-        elif type(arg) is float:
-            key.append(float)
+            specs.append(None)
+        elif kind is float or isinstance(arg, np.generic):
+            key.append(kind)
+            specs.append(None)
         else:
             leaves, spec = optree.tree_flatten(arg)
             key.append((spec, tuple(
                 type(leaf) if isinstance(leaf, (bool, int, float))
                 else (np.shape(leaf), getattr(leaf, "dtype", type(leaf)))
                 for leaf in leaves)))
-    return tuple(key)
+            specs.append(None if spec.is_leaf() else spec)
+    return tuple(key), specs
 
 
 def _describe_argument(arg: Any) -> str:

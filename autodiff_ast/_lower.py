@@ -24,7 +24,7 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from . import _fence
-from ._array_rules import ARRAY_ATTRIBUTES, array_function
+from ._array_rules import array_function
 from ._errors import AutodiffError, NoSourceError, error_at
 from ._rules import (Primitive, canonical, floordiv, mod, namespace_of,
                      primitive_for, where)
@@ -274,6 +274,8 @@ class _Runner:
                 self.context.labels.setdefault(value, target.id)
             return
         assert isinstance(target, ast.Tuple)
+        if isinstance(value, sp.Symbol):
+            raise NeedsArrays  # an argument may be a tuple
         if not isinstance(value, tuple) or len(value) != len(target.elts):
             count = len(value) if isinstance(value, tuple) else 1
             raise self.error(target, f"cannot unpack {count} value(s) into "
@@ -319,6 +321,8 @@ class _Runner:
                 statements.append(_Bind(loop.target.id, item))
                 statements.extend(loop.body)
             return statements
+        if isinstance(iterator, (ast.Name, ast.Subscript, ast.Attribute)):
+            raise NeedsArrays  # a loop over a container argument
         if not (isinstance(iterator, ast.Call)
                 and self.expression(iterator.func, env) is range):
             raise self.error(iterator, "for loops must iterate over range() "
@@ -433,9 +437,9 @@ class _Runner:
 
     def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
         base = self.expression(node.value, env)
-        if isinstance(base, sp.Basic) and node.attr in ARRAY_ATTRIBUTES:
-            raise NeedsArrays
-        if isinstance(base, (sp.Basic, tuple)):
+        if isinstance(base, sp.Basic):
+            raise NeedsArrays  # an argument may be an array or a namedtuple
+        if isinstance(base, tuple):
             raise self.error(node, f"attribute .{node.attr} of a "
                                    "differentiated value is not supported "
                                    "for scalars")

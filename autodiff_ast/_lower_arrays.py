@@ -93,10 +93,10 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
     runner = _ArrayRunner(fn, source, context)
     output = runner.call(env)
     context.reads.append(Read(fn, "__defaults__", fn.__defaults__))
+    reads = {(id(r.container), r.key): r for r in context.reads}
     return ArrayLowered(source.name, source.location, params, arguments,
                         program, output, context.data, context.labels,
-                        tuple(context.reads),
-                        source)
+                        tuple(reads.values()), source)
 
 
 def _bind_argument(program: Program, name: str, value: Any,
@@ -317,9 +317,10 @@ class _ArrayRunner(_Runner):
             return sp.Integer(int(np.prod(shape)))
         if node.attr in ARRAY_METHODS:
             return _Method(node.attr, array)
-        raise self.error(node, f"the array attribute .{node.attr} is not "
-                               "supported: use .T, .shape, .sum(), .mean(), "
-                               ".reshape(), .dot() or a NumPy function")
+        raise self.error(node, f"the attribute .{node.attr} is not "
+                               "supported: a differentiated value has .T, "
+                               ".shape, .ndim, .size, .sum(), .mean(), "
+                               ".reshape(), .dot() and .transpose()")
 
     def fork(self, statement: ast.If, condition: Any, rest: list[Any],
              env: dict[str, Any]) -> Any:

@@ -1,0 +1,182 @@
+"""Pytree arguments and outputs: gradients keep the structure and container
+types of their arguments; has_aux passes pytrees through; bad inputs and
+outputs raise errors that say what to do."""
+
+from __future__ import annotations
+
+import collections
+import pathlib
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+from helpers import numeric_gradient
+
+Params = collections.namedtuple("Params", "W b")
+HERE = pathlib.Path(__file__).name
+
+
+def dict_loss(params):
+    return np.sum(np.tanh(params["W"]) * params["b"])
+
+
+def list_loss(layers):
+    return np.sum(layers[0] ** 2) + layers[1] * np.sum(layers[0])
+
+
+def tuple_loss(pair):
+    first, second = pair
+    return np.sum(np.exp(first)) * second
+
+
+def namedtuple_loss(params):
+    return np.sum(np.sin(params.W) + params.b * params.W)
+
+
+def nested_loss(params):
+    total = 0.0
+    for layer in params["layers"]:
+        total = total + np.sum(np.tanh(layer["w"] * params["scale"]))
+    return total
+
+
+def none_loss(params):
+    return np.sum(params["w"] ** 3)
+
+
+CASES = [
+    (dict_loss, {"W": np.array([0.3, -1.2]), "b": 0.7}),
+    (dict_loss, {"b": 0.7, "W": np.array([0.3, -1.2])}),  # caller's order
+    (list_loss, [np.array([[0.5, 1.5], [2.0, -0.5]]), 1.3]),
+    (tuple_loss, (np.array([0.1, 0.2, 0.3]), 2.0)),
+    (namedtuple_loss, Params(np.array([0.4, 0.9]), 1.1)),
+    (nested_loss, {"layers": [{"w": np.array([0.2, 0.4])},
+                              {"w": np.array([[1.0], [-1.0]])}],
+                   "scale": 0.5}),
+    (none_loss, {"w": np.array([1.0, 2.0]), "unused": None}),
+]
+
+
+def same_structure(a, b):
+    assert type(a) is type(b)
+    if isinstance(a, dict):
+        assert list(a) == list(b)
+        for key in a:
+            same_structure(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            same_structure(x, y)
+    elif a is None:
+        assert b is None
+    else:
+        assert np.shape(a) == np.shape(b)
+
+
+@pytest.mark.parametrize("function,params", CASES,
+                         ids=[f"{c[0].__name__}-{i}"
+                              for i, c in enumerate(CASES)])
+def test_gradient_has_the_argument_structure(function, params):
+    gradient = ad.grad(function)(params)
+    expected = numeric_gradient(function, (params,), 0)
+    same_structure(gradient, params)
+    import optree
+    for got, want in zip(optree.tree_leaves(gradient),
+                         optree.tree_leaves(expected)):
+        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-10)
+
+
+def with_aux(W, b):
+    preds = np.tanh(W * b)
+    return np.sum(preds ** 2), {"preds": preds, "scale": b, "tag": (1.0,)}
+
+
+def test_has_aux_passes_a_pytree_through():
+    W = np.array([0.2, -0.4, 0.9])
+    gradient, aux = ad.grad(with_aux, has_aux=True)(W, 0.5)
+    np.testing.assert_allclose(gradient,
+                               numeric_gradient(lambda w, b: with_aux(w, b)[0],
+                                                (W, 0.5), 0), rtol=1e-7)
+    assert list(aux) == ["preds", "scale", "tag"]
+    np.testing.assert_allclose(aux["preds"], np.tanh(W * 0.5))
+    assert aux["scale"] == 0.5 and aux["tag"] == (1.0,)
+    (value, aux2), gradient2 = ad.value_and_grad(with_aux, has_aux=True)(W,
+                                                                          0.5)
+    assert value == pytest.approx(with_aux(W, 0.5)[0])
+    np.testing.assert_allclose(gradient2, gradient)
+    np.testing.assert_allclose(aux2["preds"], aux["preds"])
+
+
+def vector_output(W):
+    return np.tanh(W) * 2.0
+
+
+def summed(W):
+    return np.sum(W, axis=0)
+
+
+def mismatched(W, b):
+    return np.sum(W + b)  # shapes (3,) and (2,)
+
+
+def test_non_scalar_output_is_an_error_like_jax():
+    with pytest.raises(ad.OutputError) as info:
+        ad.grad(summed)(np.ones((2, 3)))
+    assert str(info.value).startswith(
+        "Gradient only defined for scalar-output functions. Output had "
+        "shape: (3,). summed (")
+    assert "wrap the result in np.sum(...)" in str(info.value)
+
+
+def test_a_purely_elementwise_function_is_differentiated_elementwise():
+    grid = np.linspace(-1, 1, 5)
+    np.testing.assert_allclose(ad.grad(vector_output)(grid),
+                               2 * (1 - np.tanh(grid) ** 2))
+
+
+def test_int_leaves_in_differentiated_arguments_are_refused():
+    with pytest.raises(ad.InputError, match=r"grad requires floating-point "
+                       r"inputs, but argument params\['W'\] has dtype int64"):
+        ad.grad(dict_loss)({"W": np.array([1, 2]), "b": 0.5})
+    # Integer data in an argument that is not differentiated is fine.
+    assert ad.grad(mismatched_ok)(np.array([0.5, 1.0]), np.array([1, 2])) \
+        .tolist() == [1.0, 2.0]
+
+
+def mismatched_ok(W, counts):
+    return np.sum(W * counts)
+
+
+def test_broadcast_errors_point_at_the_users_line():
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(mismatched)(np.ones(3), np.ones(2))
+    assert info.value.msg == ("operands could not be broadcast together with "
+                              "shapes (2,) (3,)")
+    assert info.value.lineno == mismatched.__code__.co_firstlineno + 1
+    assert pathlib.Path(info.value.filename).name == HERE
+
+
+def test_source_of_an_array_gradient_needs_example_arguments():
+    df = ad.grad(dict_loss)
+    with pytest.raises(ad.AutodiffError, match=r"pass example arguments, "
+                       r"e.g. ad.source\(df, W, b\)"):
+        ad.source(df)
+    text = ad.source(df, {"W": np.array([0.3, -1.2]), "b": 0.7})
+    assert "params_W = params['W']" in text
+
+
+def test_a_signature_change_generates_new_code():
+    df = ad.grad(dict_loss)
+    before = len(df.generated)
+    small = df({"W": np.array([0.3]), "b": 0.7})
+    large = df({"W": np.array([[0.3, 0.1]]), "b": 0.7})
+    again = df({"W": np.array([0.6]), "b": 0.2})
+    assert small["W"].shape == again["W"].shape == (1,)
+    assert large["W"].shape == (1, 2)
+    assert len(df.generated) == before + 2
+
+
+def test_hessians_of_array_code_are_refused_clearly():
+    with pytest.raises(ad.AutodiffError, match="Hessians"):
+        ad.grad(ad.grad(dict_loss))
