@@ -112,3 +112,15 @@ def test_boolean_shortcut_is_only_taken_for_boolean_data(monkeypatch):
     expected = chain_rule(W64, np.float64(b), tutorial.inputs, soft)
     np.testing.assert_allclose(W_grad, expected[0], rtol=1e-6)
     np.testing.assert_allclose(b_grad, expected[1], rtol=1e-6)
+
+
+def test_the_example_runs_and_prints_the_readme_numbers():
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, str(EXAMPLE)],
+                            capture_output=True, text=True, check=True,
+                            cwd=EXAMPLE.parent.parent)
+    assert "d_dot_inputs_W = preds - targets" in result.stdout
+    readme = (EXAMPLE.parent.parent / "README.md").read_text()
+    generated = result.stdout.split("# The generated gradient, as source:\n")[1]
+    assert generated.strip() in readme
