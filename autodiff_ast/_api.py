@@ -250,7 +250,8 @@ def _array_derivative(fun: Any, argnums: Any, has_aux: bool,
                 f"{source.name} is defined at {location}.")
 
     return ArrayDerivative(fun, numbers, as_tuple, has_aux, with_value,
-                           params, tuple(fun.__defaults__ or ()), describe)
+                           params, tuple(fun.__defaults__ or ()),
+                           source.name, describe)
 
 
 @overload

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import optree
 
 from ._api import grad
 
@@ -27,21 +28,55 @@ _TOLERANCES = {np.dtype(np.float64): (1e-6, 1e-9),
                np.dtype(np.float16): (5e-2, 1e-2)}
 
 
+def _is_scalar(value: Any) -> bool:
+    return np.ndim(value) == 0 and not isinstance(value, (dict, list, tuple))
+
+
+def _float64(tree: Any) -> Any:
+    return optree.tree_map(
+        lambda leaf: (np.float64(leaf) if np.ndim(leaf) == 0
+                      else np.asarray(leaf, dtype=np.float64)), tree)
+
+
 def _directional(function: Callable[..., Any], args: Sequence[Any],
-                 argnums: tuple[int, ...], direction: np.ndarray,
+                 argnums: tuple[int, ...], direction: list[Any],
                  eps: float) -> float:
     """d/dt function(args + t * direction) at 0, by a fourth-order central
-    difference computed in float64."""
-    base = [np.float64(a) for a in args]
+    difference computed in float64 (``direction`` is one pytree per
+    argument in ``argnums``)."""
+    base = [_float64(a) for a in args]
 
     def along(t: float) -> float:
         shifted = list(base)
         for k, i in enumerate(argnums):
-            shifted[i] = base[i] + t * direction[k]
+            shifted[i] = optree.tree_map(lambda a, d: a + t * d, base[i],
+                                         direction[k])
         return float(function(*shifted))
 
     return (-along(2 * eps) + 8 * along(eps) - 8 * along(-eps)
             + along(-2 * eps)) / (12 * eps)
+
+
+def _random_direction(args: Sequence[Any], argnums: tuple[int, ...],
+                      seed: int) -> list[Any]:
+    """A random unit vector over every leaf of the chosen arguments, one
+    pytree per argument (a plain float for a scalar argument)."""
+    rng = np.random.default_rng(seed)
+    trees = [optree.tree_map(lambda leaf: rng.standard_normal(np.shape(leaf)),
+                             args[i]) for i in argnums]
+    norm = np.sqrt(sum(float(np.sum(leaf ** 2))
+                       for tree in trees for leaf in optree.tree_leaves(tree)))
+    return [optree.tree_map(lambda leaf: leaf / norm if np.ndim(leaf)
+                            else float(leaf / norm), tree) for tree in trees]
+
+
+def _along(partials: Sequence[Any], direction: list[Any]) -> float:
+    """The directional derivative: sum over leaves of gradient * direction."""
+    return float(sum(
+        float(np.sum(np.asarray(g, dtype=np.float64) * d))
+        for partial, tree in zip(partials, direction)
+        for g, d in zip(optree.tree_leaves(partial),
+                        optree.tree_leaves(tree))))
 
 
 def check_grads(fun: Callable[..., Any], args: Sequence[Any], order: int = 1,
@@ -51,37 +86,45 @@ def check_grads(fun: Callable[..., Any], args: Sequence[Any], order: int = 1,
     """Check the derivatives of ``fun`` at ``args`` up to ``order``.
 
     Order k checks the generated k-th derivative: its directional derivative
-    along a random unit direction over ``argnums`` (default: every argument)
-    must match a central difference of the order k-1 function, within
-    ``atol + rtol * |numeric|``. Tolerances default by the arguments' dtype
-    (float32 looser than float64). Raises AssertionError naming the order,
-    the arguments and both values.
+    along a random unit direction over ``argnums`` (default: every argument;
+    arrays and pytrees too, at order 1) must match a central difference of
+    the order k-1 function, within ``atol + rtol * |numeric|``. Tolerances
+    default by the arguments' dtype (float32 looser than float64). Raises
+    AssertionError naming the order, the arguments and both values.
 
     >>> import numpy as np
     >>> from autodiff_ast.testing import check_grads
     >>> check_grads(lambda x, y: np.sin(x) * y ** 2, (0.3, 1.2), order=2)
+    >>> check_grads(lambda p: np.sum(np.tanh(p["w"]) * p["b"]),
+    ...             ({"w": np.array([0.1, 0.5]), "b": 2.0},))
     """
     if isinstance(argnums, int):
         argnums = (argnums,)
     numbers = tuple(range(len(args))) if argnums is None else tuple(argnums)
-    dtype = np.result_type(*[np.asarray(a).dtype for a in args], np.float32)
+    if order > 1 and not all(_is_scalar(args[i]) for i in numbers):
+        raise ValueError("check_grads checks order > 1 for scalar arguments "
+                         "only: derivatives of array gradients are not "
+                         "supported yet. Use order=1.")
+    leaves = optree.tree_leaves(list(args))
+    dtype = np.result_type(*[np.asarray(leaf).dtype for leaf in leaves],
+                           np.float32)
     default_rtol, default_atol = _TOLERANCES.get(dtype, _TOLERANCES[
         np.dtype(np.float64)])
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
-    direction = np.random.default_rng(seed).standard_normal(len(numbers))
-    direction /= np.linalg.norm(direction)
+    direction = _random_direction(args, numbers, seed)
+    shown = np.round(np.concatenate([np.ravel(leaf) for leaf in
+                                     optree.tree_leaves(direction)]), 4)
     name = getattr(fun, "__name__", repr(fun))
     current = fun
     for k in range(1, order + 1):
         partials = grad(current, argnums=numbers)(*args)
-        analytic = float(sum(float(p) * d for p, d in zip(partials,
-                                                          direction)))
+        analytic = _along(partials, direction)
         numeric = _directional(current, args, numbers, direction, eps)
         if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
             raise AssertionError(
                 f"check_grads: the order-{k} derivative of {name} at "
-                f"{tuple(args)!r} along direction {direction.round(4)} over "
+                f"{tuple(args)!r} along direction {shown} over "
                 f"arguments {numbers} is {analytic!r} (autodiff_ast) but "
                 f"{numeric!r} by central differences of order {k - 1}; "
                 f"|difference| {abs(analytic - numeric):.3g} > atol {atol:g} "

@@ -180,3 +180,9 @@ def test_a_signature_change_generates_new_code():
 def test_hessians_of_array_code_are_refused_clearly():
     with pytest.raises(ad.AutodiffError, match="Hessians"):
         ad.grad(ad.grad(dict_loss))
+
+
+def test_lambdas_with_array_operations():
+    df = ad.grad(lambda w: np.sum(w ** 2))
+    np.testing.assert_allclose(df(np.array([1.0, -2.0])), [2.0, -4.0])
+    assert ad.source(df, np.ones(2)).startswith("def grad_lambda(w):")

@@ -47,3 +47,37 @@ def test_failure_at_a_higher_order():
     check_grads(kinked, (0.0,), order=1)
     with pytest.raises(AssertionError, match="the order-2 derivative"):
         check_grads(kinked, (0.0,), order=2)
+
+
+def layer_loss(params, x):
+    hidden = np.tanh(np.dot(x, params["W"]) + params["b"])
+    return np.sum(hidden ** 2)
+
+
+def test_works_on_pytrees_of_arrays():
+    params = {"W": np.array([[0.1, -0.3], [0.5, 0.2], [0.0, 0.4]]),
+              "b": np.array([0.1, -0.2])}
+    x = np.array([[1.0, 2.0, -1.0], [0.5, -0.5, 0.3]])
+    check_grads(layer_loss, (params, x))
+    check_grads(layer_loss, (params, x), argnums=0)
+
+
+def wrong_on_purpose(params):
+    return np.sum(params["w"] ** 2)
+
+
+def test_pytree_failure_is_reported(monkeypatch):
+    import autodiff_ast.testing as testing
+
+    def bad_grad(fun, argnums):
+        return lambda *args: ({"w": np.zeros(2)},)
+
+    monkeypatch.setattr(testing, "grad", bad_grad)
+    with pytest.raises(AssertionError, match="the order-1 derivative of "
+                       "wrong_on_purpose"):
+        check_grads(wrong_on_purpose, ({"w": np.array([1.0, 2.0])},))
+
+
+def test_higher_orders_need_scalar_arguments():
+    with pytest.raises(ValueError, match="order > 1 for scalar arguments"):
+        check_grads(wrong_on_purpose, ({"w": np.array([1.0, 2.0])},), order=2)
