@@ -19,6 +19,7 @@ from ._codegen import FunctionSpec, generate_source
 from ._compile import compile_function
 from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError
+from ._limits import deep_recursion
 from ._dispatch import ArrayDerivative
 from ._lower import Lowered, NeedsArrays, lower
 from ._source import get_source
@@ -181,6 +182,13 @@ def _from_entry(entry: dict[str, Any]) -> types.FunctionType | None:
 def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
               with_value: bool
               ) -> tuple[Lowered, types.FunctionType] | ArrayDerivative:
+    with deep_recursion(getattr(fun, "__name__", repr(fun))):
+        return _generate_deeply(fun, argnums, has_aux, with_value)
+
+
+def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
+                     with_value: bool
+                     ) -> tuple[Lowered, types.FunctionType] | ArrayDerivative:
     if isinstance(fun, ArrayDerivative):
         raise AutodiffError(
             f"{fun.__name__} is the gradient of a function with array "

@@ -23,6 +23,7 @@ from ._array_codegen import ArrayFunctionSpec, generate_array_source
 from ._backward import gradients
 from ._compile import compile_function
 from ._differentiate import split_aux
+from ._limits import deep_recursion
 from ._errors import AutodiffError, OutputError
 from ._lower_arrays import ArrayLowered, check_output, lower_arrays
 
@@ -110,6 +111,10 @@ class ArrayDerivative:
         return entry.source
 
     def generate(self, args: tuple[Any, ...]) -> _Generated:
+        with deep_recursion(self.__name__):
+            return self.generate_deeply(args)
+
+    def generate_deeply(self, args: tuple[Any, ...]) -> _Generated:
         lowered = lower_arrays(self.fun, args, self.argnums)
         value, aux = split_aux(lowered.output,
                                f"{lowered.name} ({lowered.location})",

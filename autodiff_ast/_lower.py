@@ -26,6 +26,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 from . import _fence
 from ._array_rules import array_function
 from ._errors import AutodiffError, NoSourceError, error_at
+from ._limits import MOST_OPERATIONS, written_out_size
 from ._rules import (Primitive, canonical, floordiv, mod, namespace_of,
                      primitive_for, where)
 from ._source import FunctionSource, get_source
@@ -104,6 +105,7 @@ class _Context:
     reads: list[Read] = field(default_factory=list)
     # The user's own name for a value, from the first assignment of it.
     labels: dict[Any, str] = field(default_factory=dict)
+    sizes: dict[Any, int] = field(default_factory=dict)  # written_out_size
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -496,7 +498,7 @@ class _Runner:
         else:
             raise self.error(node, f"the operator {type(op).__name__} is not "
                                    "supported")
-        return self.real(canonical(result), node)
+        return self.real(canonical(self.bounded(result, node)), node)
 
     def condition(self, node: ast.expr, env: dict[str, Any]) -> Boolean:
         if isinstance(node, ast.Compare):
@@ -564,7 +566,21 @@ class _Runner:
             return where(condition, self.number(args[1], node.args[1]),
                          self.number(args[2], node.args[2]))
         numbers = [self.number(a, n) for a, n in zip(args, node.args)]
-        return self.real(canonical(primitive.lower(*numbers)), node)
+        return self.real(
+            canonical(self.bounded(primitive.lower(*numbers), node)), node)
+
+    def bounded(self, value: sp.Expr, node: ast.AST) -> sp.Expr:
+        """``value``, refused once it is too large written out (before the
+        tree walks of the next steps take exponential time)."""
+        if written_out_size(value, memo=self.context.sizes) > MOST_OPERATIONS:
+            raise self.error(
+                node, f"this computes an expression of more than "
+                      f"{MOST_OPERATIONS} operations when written out (a "
+                      "loop that reuses its result several times per "
+                      "iteration grows it exponentially): too large to "
+                      "differentiate symbolically. Use fewer iterations, or "
+                      "split the function")
+        return value
 
     def real(self, value: sp.Expr, node: ast.AST) -> sp.Expr:
         """``value``, refused if it is complex or overflows a float."""

@@ -128,6 +128,8 @@ class ExpressionPrinter:
             text = decimal_text(abs(expr))
             if text is not None:
                 node = ast.Constant(float(text))
+            elif not _fits_floats(expr):
+                node = ast.Constant(abs(float(expr)))
             else:
                 node = _binary(ast.Constant(abs(int(expr.p))), ast.Div(),
                                ast.Constant(int(expr.q)))
@@ -192,7 +194,8 @@ class ExpressionPrinter:
         numerator: list[ast.expr] = []
         denominator: list[ast.expr] = []
         if isinstance(coefficient, sp.Rational) and coefficient != 1:
-            if decimal_text(coefficient) is not None:
+            if decimal_text(coefficient) is not None or not _fits_floats(
+                    coefficient):
                 numerator.append(self.number(coefficient))
             else:
                 if coefficient.p != 1:
@@ -299,6 +302,12 @@ class ExpressionPrinter:
         if isinstance(expr, sp.Not):
             return ast.UnaryOp(ast.Not(), self.print(expr.args[0]))
         raise TypeError(f"cannot print the condition {expr}")
+
+
+def _fits_floats(value: sp.Rational) -> bool:
+    """Whether numerator and denominator convert to floats (else ``x / q``
+    would raise OverflowError when the generated code runs)."""
+    return abs(value.p) <= _LARGEST_FLOAT and value.q <= _LARGEST_FLOAT
 
 
 def _product(nodes: list[ast.expr]) -> ast.expr:

@@ -1,0 +1,62 @@
+"""Bounds on generation: recursion headroom and expression size.
+
+Symbolic work recurses once per level of nesting (lowering the AST, SymPy's
+diff, printing), so a long chain ``x + x + ... + x`` or a deep ``sin(sin(
+...))`` needs more than Python's default 1000 frames. Generation runs with
+a raised limit, and if even that is exceeded the user gets an error that
+says what to change instead of a RecursionError from inside SymPy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Any, Iterator
+
+from ._errors import AutodiffError
+
+__all__ = ["deep_recursion", "written_out_size", "MOST_OPERATIONS"]
+
+# Operations of a function's result written out as a tree (shared
+# subexpressions counted each time they are used). Symbolic
+# differentiation and simplification work on that tree: 20000 takes about
+# ten seconds; each doubling, several times that.
+MOST_OPERATIONS = 20_000
+
+# Deep enough for 1000-term expressions, shallow enough that recursion
+# through C code cannot exhaust the C stack.
+_RECURSION_LIMIT = 3000
+
+
+@contextlib.contextmanager
+def deep_recursion(what: str) -> Iterator[None]:
+    """Run the body with recursion headroom; a RecursionError inside becomes
+    an AutodiffError about ``what``."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, _RECURSION_LIMIT))
+    try:
+        yield
+    except RecursionError:
+        raise AutodiffError(
+            f"{what} is nested too deeply to differentiate symbolically "
+            "(Python's recursion limit was reached): split long expressions "
+            "into several assignments, or nest fewer calls.") from None
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def written_out_size(expr: Any, limit: int = MOST_OPERATIONS,
+                     memo: dict[Any, int] | None = None) -> int:
+    """Nodes of ``expr`` as a tree, counted without expanding the DAG
+    (a loop ``y = sin(y) * y`` doubles the tree at each step); stops
+    counting once past ``limit``. ``memo`` carries counts across calls."""
+    memo = {} if memo is None else memo
+
+    def size(node: Any) -> int:
+        known = memo.get(node)
+        if known is None:
+            known = 1 + sum(size(a) for a in getattr(node, "args", ()))
+            memo[node] = min(known, limit + 1)
+        return known
+
+    return min(size(expr), limit + 1)
