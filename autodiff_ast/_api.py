@@ -21,8 +21,7 @@ from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError
 from ._limits import deep_recursion
 from ._dispatch import ArrayDerivative
-from ._lower import Lowered, NeedsArrays, lower
-from ._source import get_source
+from ._lower import Lowered, NeedsArrays, lower, readable_source, unbind
 
 __all__ = ["grad", "value_and_grad", "derivative", "source"]
 
@@ -243,9 +242,11 @@ def _array_derivative(fun: Any, argnums: Any, has_aux: bool,
                       with_value: bool) -> ArrayDerivative:
     """The derivative of a function with array operations or containers,
     generated per input signature when called."""
-    source = get_source(fun)
+    function, bound = unbind(fun)
+    source = readable_source(function)
     node = source.node
-    params = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
+    params = tuple(a.arg for a in node.args.posonlyargs + node.args.args
+                   )[len(bound):]
     outline = Lowered(source.name, source.location, params, (), (), None,
                       "numpy", source)
     numbers, as_tuple = _normalize_argnums(argnums, outline)

@@ -115,11 +115,12 @@ def check(source: FunctionSource) -> None:
     body: list[ast.AST] = ([node.body] if isinstance(node, ast.Lambda)
                            else list(node.body))
     keys = _constant_keys(body)
+    located = _locations(body)
     for statement in body:
         for child in ast.walk(statement):
             reason = _REFUSALS.get(type(child))
             if reason is not None:
-                fail(child, reason)
+                fail(located.get(child, child), reason)
             if isinstance(child, ast.stmt) and not isinstance(
                     child, _STATEMENTS):
                 fail(child, f"{type(child).__name__} statements are not "
@@ -131,7 +132,8 @@ def check(source: FunctionSource) -> None:
                 fail(child, f"{kind} literals are not supported: a "
                             "differentiated function computes with numbers")
             if isinstance(child, ast.Expr) and not _is_docstring(
-                    child.value, body):
+                    child.value, body) and not isinstance(
+                    child.value, (ast.Yield, ast.YieldFrom, ast.Await)):
                 fail(child, "expression statements are not supported: a "
                             "call made for its side effect (print, logging, "
                             "mutation) cannot be differentiated; remove it")
@@ -143,6 +145,18 @@ def check(source: FunctionSource) -> None:
             if isinstance(child, ast.For) and child.orelse:
                 fail(child, "for-else is not supported: move the else-block "
                             "after the loop")
+
+
+def _locations(body: list[ast.AST]) -> dict[ast.AST, ast.AST]:
+    """For nodes without a position (operators such as ``is`` and ``&``),
+    the nearest enclosing node that has one."""
+    located: dict[ast.AST, ast.AST] = {}
+    for statement in body:
+        for node in ast.walk(statement):
+            for child in ast.iter_child_nodes(node):
+                if not hasattr(child, "lineno"):
+                    located[child] = located.get(node, node)
+    return located
 
 
 def _constant_keys(body: list[ast.AST]) -> set[ast.AST]:

@@ -117,25 +117,50 @@ def lower(fn: Callable[..., Any]) -> Lowered:
     primitive = primitive_for(fn)
     if primitive is not None:
         return _lower_primitive(fn, primitive)
-    if isinstance(fn, (types.MethodType, types.BuiltinMethodType)) or (
-            not isinstance(fn, types.FunctionType)):
-        raise NoSourceError(
-            f"cannot differentiate {fn!r}: it is neither a Python function "
-            "nor a primitive in autodiff_ast's rules table. Wrap it in a "
-            "function: `def f(x): return ...`.")
-    source = get_source(fn)
-    _fence.check(source)
+    fn, bound = unbind(fn)
+    source = readable_source(fn)
     node = source.node
     params = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
+    bound_names, params = params[:len(bound)], params[len(bound):]
     symbols = tuple(symbol(p) for p in params)
     context = _Context()
     runner = _Runner(fn, source, context)
-    output = runner.call(dict(zip(params, symbols)))
+    output = runner.call({**dict(zip(bound_names, bound)),
+                          **dict(zip(params, symbols))})
     namespace = "math" if context.namespaces == {"math"} else "numpy"
     context.reads.append(Read(fn, "__defaults__", fn.__defaults__))
     return Lowered(source.name, source.location, params,
                    tuple(fn.__defaults__ or ()), symbols, output, namespace,
                    source, tuple(context.reads))
+
+
+def unbind(fn: Any) -> tuple[types.FunctionType, tuple[Any, ...]]:
+    """The Python function behind ``fn`` and the values bound to its first
+    parameters (a bound method's ``self``)."""
+    if isinstance(fn, types.MethodType) and isinstance(fn.__func__,
+                                                       types.FunctionType):
+        return fn.__func__, (fn.__self__,)
+    if not isinstance(fn, types.FunctionType):
+        raise NoSourceError(
+            f"cannot differentiate {fn!r}: it is neither a Python function "
+            "nor a primitive in autodiff_ast's rules table. Wrap it in a "
+            "function: `def f(x): return ...`.")
+    return fn, ()
+
+
+def readable_source(fn: types.FunctionType) -> FunctionSource:
+    """``fn``'s source, past the fence."""
+    source = get_source(fn)
+    arguments = source.node.args
+    if hasattr(fn, "__wrapped__") and (arguments.vararg or arguments.kwarg):
+        raise NoSourceError(
+            f"{fn.__qualname__} is a wrapper made by a decorator: its code "
+            "is the wrapper's, which passes *args/**kwargs on. "
+            f"Differentiate the undecorated function, "
+            f"{fn.__name__}.__wrapped__, or a wrapper that names its "
+            "arguments.")
+    _fence.check(source)
+    return source
 
 
 def _lower_primitive(fn: Any, primitive: Primitive) -> Lowered:
@@ -448,7 +473,11 @@ class _Runner:
         if not hasattr(base, node.attr):
             raise self.error(node, f"{_describe(base)} has no attribute "
                                    f"'{node.attr}'")
-        return self.constant(getattr(base, node.attr), node)
+        value = getattr(base, node.attr)
+        if not isinstance(base, types.ModuleType):
+            # An object's attribute (self.scale) can change later.
+            self.context.reads.append(Read(base, node.attr, value))
+        return self.constant(value, node)
 
     def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
         container = self.expression(node.value, env)
@@ -533,8 +562,12 @@ class _Runner:
         primitive = primitive_for(callee)
         if primitive is not None:
             return self.call_primitive(callee, primitive, args, kwargs, node)
-        if array_function(callee) is not None:
+        if array_function(callee) is not None or callee is len:
             raise NeedsArrays
+        if isinstance(callee, types.MethodType) and isinstance(
+                callee.__func__, types.FunctionType):
+            return self.inline(callee.__func__, [callee.__self__] + args,
+                               kwargs, node)
         if isinstance(callee, types.FunctionType):
             return self.inline(callee, args, kwargs, node)
         if callee is float:
@@ -605,8 +638,7 @@ class _Runner:
                                    "autodiff_ast inlines the functions it "
                                    "calls, so recursion cannot be followed; "
                                    "rewrite it as a loop over range()")
-        source = get_source(callee)
-        _fence.check(source)
+        source = readable_source(callee)
         try:
             bound = inspect.signature(callee).bind(*args, **kwargs)
         except TypeError as exc:

@@ -18,14 +18,13 @@ import numpy as np
 import optree
 import sympy as sp
 
-from . import _fence
 from ._array_rules import (ARRAY_METHODS, UNSUPPORTED_ARRAY_FUNCTIONS,
                            array_function)
 from ._errors import InputError, OutputError
-from ._lower import Read, _Context, _Runner
+from ._lower import Read, _Context, _Runner, readable_source, unbind
 from ._program import Leaf, Program, Shape
 from ._rules import canonical
-from ._source import FunctionSource, get_source
+from ._source import FunctionSource
 
 __all__ = ["ArrayLowered", "ArgumentLayout", "lower_arrays"]
 
@@ -75,16 +74,17 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
                  argnums: tuple[int, ...]) -> ArrayLowered:
     """Lower ``fn`` for arguments like ``args`` (their structure, shapes
     and dtypes, not their values)."""
-    source = get_source(fn)
-    _fence.check(source)
+    fn, bound = unbind(fn)
+    source = readable_source(fn)
     node = source.node
     params = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
+    bound_names, params = params[:len(bound)], params[len(bound):]
     context = _ArrayContext()
     program = context.program
     for name in params:
         program.reserve(name)
     arguments = []
-    env: dict[str, Any] = {}
+    env: dict[str, Any] = dict(zip(bound_names, bound))
     for index, (name, value) in enumerate(zip(params, args)):
         layout, structured = _bind_argument(
             program, name, value, differentiable=index in argnums)

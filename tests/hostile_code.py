@@ -1,0 +1,302 @@
+"""A corpus of code autodiff_ast is handed but should not (or barely can)
+differentiate. Each refused function carries `# hostile: <name>` on the line
+its error must point at; test_hostile.py holds the expected outcomes."""
+
+import functools
+import math
+
+import numpy as np
+
+COUNTS = [1.0, 2.0]
+LIMIT = 3.0
+
+
+def while_loop(x):
+    while x > 1:  # hostile: while
+        x = x / 2
+    return x
+
+
+def generator(x):
+    yield x  # hostile: generator
+
+
+async def coroutine(x):  # hostile: async
+    return x
+
+
+def try_except(x):
+    try:  # hostile: try
+        return math.log(x)
+    except ValueError:
+        return 0.0
+
+
+def with_block(x):
+    with open("f"):  # hostile: with
+        return x
+
+
+def global_statement(x):
+    global LIMIT  # hostile: global
+    return x
+
+
+def nonlocal_statement(x):
+    y = x
+
+    def inner():  # hostile: nested-def
+        nonlocal y
+        y = 2
+    return y
+
+
+def item_mutation(x):
+    x[0] = 1.0  # hostile: item-mutation
+    return x
+
+
+def attribute_mutation(x):
+    x.value = 1.0  # hostile: attribute-mutation
+    return x
+
+
+def side_effect(x):
+    print(x)  # hostile: print
+    return x
+
+
+def recursive(x):
+    if x > 1:
+        return recursive(x - 1)  # hostile: recursion
+    return x
+
+
+def ping(x):
+    return pong(x) if x > 1 else x
+
+
+def pong(x):
+    return ping(x - 1)  # hostile: mutual-recursion
+
+
+def varargs(*xs):  # hostile: varargs
+    return xs[0]
+
+
+def kwargs(x, **options):  # hostile: kwargs
+    return x
+
+
+def keyword_only(x, *, scale):  # hostile: keyword-only
+    return x * scale
+
+
+def list_comprehension(x):
+    return sum([x ** k for k in range(3)])  # hostile: listcomp
+
+
+def generator_expression(x):
+    return sum(x ** k for k in range(3))  # hostile: genexp
+
+
+def dict_comprehension(x):
+    return {k: x for k in range(3)}[0]  # hostile: dictcomp
+
+
+def unknown_callable(x):
+    return np.random.normal(x)  # hostile: unknown
+
+
+def c_function_outside_the_table(x):
+    return math.gamma(x)  # hostile: gamma
+
+
+def builtin_io(x):
+    return open(x)  # hostile: open
+
+
+def string_literal(x):
+    label = "x"  # hostile: string
+    return x
+
+
+def bytes_literal(x):
+    label = b"x"  # hostile: bytes
+    return x
+
+
+def complex_literal(x):
+    return x * 1j  # hostile: complex
+
+
+def f_string(x):
+    return f"{x}"  # hostile: fstring
+
+
+def walrus(x):
+    return (y := x) * y  # hostile: walrus
+
+
+def inner_lambda(x):
+    square = lambda v: v * v  # hostile: lambda  # noqa: E731
+    return square(x)
+
+
+def delete(x):
+    y = x
+    del y  # hostile: del
+    return x
+
+
+def assertion(x):
+    assert x > 0  # hostile: assert
+    return x
+
+
+def raising(x):
+    if x < 0:
+        raise ValueError("negative")  # hostile: raise
+    return x
+
+
+def local_import(x):
+    import cmath  # hostile: import
+    return x
+
+
+def identity_comparison(x):
+    return x if x is None else x  # hostile: is
+
+
+def set_literal(x):
+    return len({x, 1.0})  # hostile: set
+
+
+def bare_return(x):
+    return  # hostile: bare-return
+
+
+def no_return(x):  # hostile: no-return
+    y = x * 2
+
+
+def computed_index(W, x):
+    return W[int(x)]  # hostile: computed-index
+
+
+def array_condition(W):
+    if W > 0:  # hostile: array-if
+        return np.sum(W)
+    return 0.0
+
+
+def shape_mismatch(W, b):
+    return np.sum(W + b)  # hostile: broadcast
+
+
+def product(W):
+    return np.prod(W)  # hostile: prod
+
+
+def global_list(x):
+    return x * COUNTS[0]  # hostile: global-list
+
+
+def huge_loop(x):
+    for k in range(10 ** 6):  # hostile: huge-loop
+        x = x + 1.0
+    return x
+
+
+def exponential_growth(x):
+    y = x
+    for _ in range(40):
+        y = np.sin(y) * y + x  # hostile: exponential
+    return y
+
+
+def len_of_scalar(x):
+    return x * len(x)  # hostile: len-scalar
+
+
+def outer_products_of_3d(A, B):
+    return np.sum(np.dot(A, B))  # hostile: dot-3d
+
+
+def array_output(W):
+    return np.sum(W, axis=0)
+
+
+
+# -- code that works ---------------------------------------------------------
+
+class Model:
+    K = 2.0
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def energy(self, x):
+        return np.sin(x) * self.scale + self.square(x)
+
+    def square(self, x):
+        return x ** 2
+
+    @staticmethod
+    def cube(x):
+        return x ** 3
+
+    @classmethod
+    def double(cls, x):
+        return x * cls.K
+
+
+MODEL = Model(3.0)
+
+
+def uses_an_object(x):
+    return MODEL.scale * x ** 2 + MODEL.square(x)
+
+
+def forwarding(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+@forwarding
+def decorated_with_wraps(x):  # hostile: decorated
+    return x * 2
+
+
+def twice(fn):
+    def wrapper(x):
+        return 2 * fn(x)
+    return wrapper
+
+
+@twice
+def decorated_by_name(x):
+    return x ** 2
+
+
+def many_statements(x):
+    y = x
+    for k in range(2000):
+        y = y + (k % 7 + 1) * x
+    return y
+
+
+def deep_nesting(x):
+    return np.sin(np.sin(np.sin(np.sin(np.sin(np.sin(np.sin(np.sin(np.sin(
+        np.sin(np.sin(np.sin(np.sin(np.sin(np.sin(np.sin(np.sin(np.sin(
+            np.sin(np.sin(x))))))))))))))))))))
+
+
+def tiny_coefficients(x):
+    y = x
+    for _ in range(1200):
+        y = y * 0.5 + x
+    return y

@@ -1,0 +1,219 @@
+"""The hostile corpus: every case either raises the designed autodiff_ast
+error at the right file and line, or works and gives the right value.
+None leaks an internal exception (RecursionError, KeyError, a SymPy error),
+none hangs, none returns a wrong value."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import pathlib
+import time
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+import hostile_code as h
+
+FILE = pathlib.Path(h.__file__)
+
+
+def marked_line(marker: str) -> int:
+    for number, text in enumerate(FILE.read_text().splitlines(), 1):
+        if f"# hostile: {marker}" in text:
+            return number
+    raise AssertionError(f"no marker {marker}")
+
+
+# name -> (function, call arguments, error class, message start)
+REFUSED = {
+    "while": (h.while_loop, (2.0,), ad.UnsupportedCodeError,
+              "while loops are not supported"),
+    "generator": (h.generator, (2.0,), ad.UnsupportedCodeError,
+                  "generators are not supported: return a single value"),
+    "async": (h.coroutine, (2.0,), ad.UnsupportedCodeError,
+              "async functions are not supported"),
+    "try": (h.try_except, (2.0,), ad.UnsupportedCodeError,
+            "try/except is not supported"),
+    "with": (h.with_block, (2.0,), ad.UnsupportedCodeError,
+             "with-blocks are not supported"),
+    "global": (h.global_statement, (2.0,), ad.UnsupportedCodeError,
+               "global statements are not supported"),
+    "nested-def": (h.nonlocal_statement, (2.0,), ad.UnsupportedCodeError,
+                   "functions defined inside the differentiated function"),
+    "item-mutation": (h.item_mutation, (2.0,), ad.UnsupportedCodeError,
+                      "assigning to an attribute or an item mutates"),
+    "attribute-mutation": (h.attribute_mutation, (2.0,),
+                           ad.UnsupportedCodeError,
+                           "assigning to an attribute or an item mutates"),
+    "print": (h.side_effect, (2.0,), ad.UnsupportedCodeError,
+              "expression statements are not supported"),
+    "recursion": (h.recursive, (2.0,), ad.UnsupportedCodeError,
+                  "recursive call to recursive"),
+    "mutual-recursion": (h.ping, (2.0,), ad.UnsupportedCodeError,
+                         "recursive call to ping"),
+    "varargs": (h.varargs, (2.0,), ad.UnsupportedCodeError,
+                "varargs takes *args or **kwargs"),
+    "kwargs": (h.kwargs, (2.0,), ad.UnsupportedCodeError,
+               "kwargs takes *args or **kwargs"),
+    "keyword-only": (h.keyword_only, (2.0,), ad.UnsupportedCodeError,
+                     "keyword_only has keyword-only arguments"),
+    "listcomp": (h.list_comprehension, (2.0,), ad.UnsupportedCodeError,
+                 "comprehensions are not supported"),
+    "genexp": (h.generator_expression, (2.0,), ad.UnsupportedCodeError,
+               "generator expressions are not supported"),
+    "dictcomp": (h.dict_comprehension, (2.0,), ad.UnsupportedCodeError,
+                 "comprehensions are not supported"),
+    "unknown": (h.unknown_callable, (2.0,), ad.UnsupportedCodeError,
+                "cannot differentiate through np.random.normal"),
+    "gamma": (h.c_function_outside_the_table, (2.0,),
+              ad.UnsupportedCodeError,
+              "cannot differentiate through math.gamma"),
+    "open": (h.builtin_io, (2.0,), ad.UnsupportedCodeError,
+             "cannot differentiate through open"),
+    "string": (h.string_literal, (2.0,), ad.UnsupportedCodeError,
+               "str literals are not supported"),
+    "bytes": (h.bytes_literal, (2.0,), ad.UnsupportedCodeError,
+              "bytes literals are not supported"),
+    "complex": (h.complex_literal, (2.0,), ad.UnsupportedCodeError,
+                "complex literals are not supported"),
+    "fstring": (h.f_string, (2.0,), ad.UnsupportedCodeError,
+                "f-strings are not supported"),
+    "walrus": (h.walrus, (2.0,), ad.UnsupportedCodeError,
+               "assignment expressions (:=) are not supported"),
+    "lambda": (h.inner_lambda, (2.0,), ad.UnsupportedCodeError,
+               "lambda inside the differentiated function"),
+    "del": (h.delete, (2.0,), ad.UnsupportedCodeError,
+            "del is not supported"),
+    "assert": (h.assertion, (2.0,), ad.UnsupportedCodeError,
+               "assert is not supported"),
+    "raise": (h.raising, (2.0,), ad.UnsupportedCodeError,
+              "raise is not supported"),
+    "import": (h.local_import, (2.0,), ad.UnsupportedCodeError,
+               "import inside the function is not supported"),
+    "is": (h.identity_comparison, (2.0,), ad.UnsupportedCodeError,
+           "`is` comparisons are not supported"),
+    "set": (h.set_literal, (2.0,), ad.UnsupportedCodeError,
+            "sets are not supported"),
+    "bare-return": (h.bare_return, (2.0,), ad.UnsupportedCodeError,
+                    "return without a value"),
+    "no-return": (h.no_return, (2.0,), ad.UnsupportedCodeError,
+                  "no_return does not return a value on every path"),
+    "computed-index": (h.computed_index, (np.ones(3), 1.0),
+                       ad.UnsupportedCodeError,
+                       "cannot differentiate through int"),
+    "array-if": (h.array_condition, (np.ones(3),), ad.UnsupportedCodeError,
+                 "the truth value of an array is ambiguous"),
+    "broadcast": (h.shape_mismatch, (np.ones(3), np.ones(2)),
+                  ad.UnsupportedCodeError,
+                  "operands could not be broadcast together"),
+    "prod": (h.product, (np.ones(3),), ad.UnsupportedCodeError,
+             "np.prod is not supported yet"),
+    "global-list": (h.global_list, (2.0,), ad.UnsupportedCodeError,
+                    "the global COUNTS is a list"),
+    "huge-loop": (h.huge_loop, (2.0,), ad.UnsupportedCodeError,
+                  "this loop unrolls into more than 10000 statements"),
+    "exponential": (h.exponential_growth, (0.3,), ad.UnsupportedCodeError,
+                    "this computes an expression of more than 20000 "
+                    "operations"),
+    "len-scalar": (h.len_of_scalar, (2.0,), ad.UnsupportedCodeError,
+                   "len() of a scalar"),
+    "dot-3d": (h.outer_products_of_3d, (np.ones((2, 2, 2)), np.ones(2)),
+               ad.UnsupportedCodeError,
+               "products of arrays with more than two dimensions"),
+    "decorated": (h.decorated_with_wraps, (2.0,), ad.NoSourceError,
+                  "decorated_with_wraps is a wrapper made by a decorator"),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_refused_with_the_designed_error(name):
+    function, args, error, message = REFUSED[name]
+    started = time.perf_counter()
+    with pytest.raises(error) as info:
+        ad.grad(function)(*args)  # refused when differentiated or called
+    assert time.perf_counter() - started < 10
+    assert isinstance(info.value, ad.AutodiffError)
+    text = getattr(info.value, "msg", None) or str(info.value)
+    assert text.startswith(message), text
+    if isinstance(info.value, ad.UnsupportedCodeError):
+        assert info.value.filename == str(FILE)
+        assert info.value.lineno == marked_line(name)
+
+
+def test_functions_without_source():
+    namespace: dict = {}
+    exec("def made(x):\n    return x * 2\n", namespace)
+    with pytest.raises(ad.NoSourceError, match="cannot read the source of "
+                       "made: it was defined in '<string>'"):
+        ad.grad(namespace["made"])
+    with pytest.raises(ad.NoSourceError, match="cannot read the source"):
+        ad.grad(eval("lambda x: x * 3"))
+    for builtin in (len, np.cumsum, math.gamma):
+        with pytest.raises(ad.NoSourceError, match="cannot differentiate"):
+            ad.grad(builtin)
+
+
+def test_inputs_that_are_not_numbers():
+    with pytest.raises(ad.InputError, match="argument W is str, not a "
+                       "number or an array"):
+        ad.grad(lambda W: np.sum(W ** 2))("abc")
+    with pytest.raises(ad.InputError, match="argument W is bytes"):
+        ad.grad(lambda W: np.sum(W ** 2))(b"abc")
+    with pytest.raises(ad.InputError, match="has dtype int64"):
+        ad.grad(lambda W: np.sum(W ** 2))(np.array([1, 2]))
+
+
+def test_non_scalar_output():
+    with pytest.raises(ad.OutputError, match=r"Output had shape: \(2,\)"):
+        ad.grad(h.array_output)(np.ones((3, 2)))
+
+
+# -- cases that work, with their values ----------------------------------
+
+def test_methods_staticmethods_classmethods_and_objects():
+    model = h.Model(3.0)
+    assert ad.grad(model.energy)(0.5) == pytest.approx(3 * math.cos(0.5) + 1)
+    model.scale = 5.0  # a changed attribute is read again
+    assert ad.grad(model.energy)(0.5) == pytest.approx(5 * math.cos(0.5) + 1)
+    assert ad.grad(h.Model.cube)(2.0) == 12.0
+    assert ad.grad(model.cube)(2.0) == 12.0
+    assert ad.grad(h.Model.double)(1.0) == 2.0
+    assert ad.grad(h.uses_an_object)(2.0) == pytest.approx(3 * 4 + 4)
+
+
+def test_a_decorator_that_names_its_arguments_is_followed():
+    assert ad.grad(h.decorated_by_name)(3.0) == 12.0
+    assert ad.grad(h.decorated_with_wraps.__wrapped__)(3.0) == 2
+
+
+def test_many_statements():
+    expected = 1 + sum(k % 7 + 1 for k in range(2000))
+    assert ad.grad(h.many_statements)(0.3) == expected
+
+
+def test_deep_nesting():
+    x = 0.3
+    values = [x]
+    for _ in range(20):
+        values.append(math.sin(values[-1]))
+    expected = math.prod(math.cos(v) for v in values[:-1])
+    assert ad.grad(h.deep_nesting)(x) == pytest.approx(expected, rel=1e-12)
+
+
+def test_coefficients_below_the_float_range():
+    # y = 0.5**1200 x + sum 0.5**k x: the derivative is just below 2.
+    assert ad.grad(h.tiny_coefficients)(0.3) == pytest.approx(2.0)
+
+
+def test_a_sum_of_a_thousand_terms(tmp_path):
+    path = tmp_path / "long_sum.py"
+    path.write_text("def long_sum(x):\n    return "
+                    + " + ".join(f"{k} * x ** 2" for k in range(1, 1001))
+                    + "\n")
+    spec = importlib.util.spec_from_file_location("long_sum", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert ad.grad(module.long_sum)(0.5) == pytest.approx(
+        sum(range(1, 1001)))
