@@ -286,6 +286,8 @@ class _Writer:
         if op == "broadcast_to":
             return _call("np.broadcast_to",
                          [args[0], _literal(step.option("shape"))])
+        if op == "zeros":
+            return _call("np.zeros", [_literal(step.option("shape"))])
         if op == "zeros_like":
             return _call("np.zeros_like", args)
         if op == "full_like":

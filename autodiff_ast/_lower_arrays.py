@@ -22,7 +22,7 @@ from ._array_rules import (ARRAY_METHODS, UNSUPPORTED_ARRAY_FUNCTIONS,
                            array_function)
 from ._errors import InputError, OutputError
 from ._lower import Read, _Context, _Runner, readable_source, unbind
-from ._program import Leaf, Program, Shape
+from ._program import Leaf, Program, Shape, broadcast_shapes
 from ._rules import canonical
 from ._source import FunctionSource
 
@@ -252,13 +252,33 @@ class _ArrayRunner(_Runner):
                    node: ast.AST) -> sp.Expr:
         if isinstance(op, ast.MatMult):
             return self.dot(left, right, node, style="@")
-        return self.checked(super().arithmetic(op, left, right, node), node)
+        return self.shaped(super().arithmetic(op, left, right, node),
+                           (left, right), node)
 
     def call_primitive(self, callee: Any, primitive: Any, args: list[Any],
                        kwargs: dict[str, Any], node: ast.Call) -> sp.Expr:
-        return self.checked(
+        return self.shaped(
             super().call_primitive(callee, primitive, args, kwargs, node),
-            node)
+            tuple(args), node)
+
+    def shaped(self, result: Any, operands: tuple[Any, ...],
+               node: ast.AST) -> Any:
+        """``result`` with the broadcast shape of its operands, even where
+        algebra cancelled the arrays out of it (``W - W`` is 0, an array of
+        zeros, not the number 0)."""
+        shapes = [self.shape(o, node) for o in operands
+                  if isinstance(o, sp.Basic)]
+        try:
+            expected = broadcast_shapes(*shapes)
+        except ValueError:
+            expected = None
+        shape = self.shape(result, node)
+        if expected is None or shape == expected or not isinstance(
+                result, sp.Expr):
+            return result
+        zeros = self.program.add("zeros", (), expected, "zeros",
+                                 shape=expected)
+        return result + zeros
 
     def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
         container = self.expression(node.value, env)

@@ -192,3 +192,19 @@ def test_unused_and_constant_gradients_have_the_argument_shape():
     grad_a, grad_b = ad.grad(constant_gradient, (0, 1))(a, 1.5)
     np.testing.assert_array_equal(grad_a, np.full((2, 3), 3.0))
     assert grad_b == 1.0
+
+
+def cancels_to_zero(W, b):
+    a = W - W
+    return np.sum(np.dot(X_DATA, a) + b)
+
+
+X_DATA = np.arange(12.0).reshape(4, 3)
+
+
+def test_arrays_that_cancel_keep_their_shape():
+    # Found by the property tests: W - W is an array of zeros, so the sum
+    # runs over 4 elements and d/db is 4, not 1.
+    grad_W, grad_b = ad.grad(cancels_to_zero, (0, 1))(np.ones(3), 0.5)
+    assert grad_b == 4.0
+    np.testing.assert_array_equal(grad_W, np.zeros(3))

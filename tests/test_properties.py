@@ -206,3 +206,61 @@ def test_random_programs_match_mpmath(program: Program, shift: float):
             expected = reference(exact, point, (1, 1))
             assert agree(float(mixed(*point)), expected, scale), (
                 program.numpy_source, point, "mixed")
+
+
+# -- array programs ------------------------------------------------------------
+
+MATRIX_STEPS = ["np.dot(X, {})", "X @ {}", "({}) @ X.T",
+                "np.sum(X * ({}), axis=1)", "np.mean(X.T * ({})[:, None], "
+                "axis=0)"]
+REDUCTIONS = ["np.sum({})", "np.mean({})", "np.sum(({}) ** 2) / 4",
+              "np.sum(({})[1:] * z[:-1])"]
+ARRAY_PRELUDE = """import numpy as np
+
+X = np.array([[0.3, -1.2, 0.5], [1.1, 0.4, -0.7], [-0.2, 0.9, 0.8],
+              [0.6, -0.5, -1.0]])
+"""
+
+
+@st.composite
+def array_programs(draw: st.DrawFn) -> str:
+    """A function of W (shape (3,)) and b (a scalar): an elementwise region
+    over W and b, a matrix step with X (shape (4, 3)) and broadcasting, a
+    second elementwise region, and a reduction to a scalar."""
+    first = draw(expressions(("W", "b")))
+    assume("W" in first.numpy)
+    second = draw(expressions(("z", "b", "z")))
+    assume("z" in second.numpy)
+    step = draw(st.sampled_from(MATRIX_STEPS))
+    reduction = draw(st.sampled_from(REDUCTIONS))
+    return ARRAY_PRELUDE + f"""
+
+def program(W, b):
+    a = {first.numpy}
+    z = {step.format("a")} + b
+    return {reduction.format(second.numpy)}
+"""
+
+
+@given(source=array_programs())
+def test_random_array_programs_match_central_differences(source: str):
+    from helpers import numeric_gradient
+
+    assume(len(source) < _LONGEST_PROGRAM + len(ARRAY_PRELUDE))
+    under_test = load(source, "array")
+    W, b = np.array([0.4, -0.3, 0.8]), 0.35
+    with np.errstate(all="ignore"):
+        value = float(under_test(W, b))
+    assume(np.isfinite(value) and abs(value) < 1e6)
+    derivative = ad.grad(under_test, argnums=(0, 1))
+    grad_W, grad_b = derivative(W, b)
+    scale = 1.0 + abs(value)
+    for ours, argnum in ((grad_W, 0), (grad_b, 1)):
+        expected = numeric_gradient(under_test, (W, b), argnum)
+        assert np.shape(ours) == np.shape(expected)
+        assert np.allclose(ours, expected, rtol=1e-6, atol=1e-7 * scale), (
+            source, argnum, ours, expected)
+    text = ad.source(derivative, W, b)
+    compile(text, "generated", "exec")  # it parses
+    derivative.generated.clear()  # generate again, not from memory
+    assert ad.source(derivative, W, b) == text
