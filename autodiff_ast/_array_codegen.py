@@ -210,7 +210,7 @@ class _Writer:
 
     def write_temporaries(self, expr: sp.Expr) -> None:
         """Define the temporaries ``expr`` uses that are not yet defined."""
-        for symbol in sorted(expr.free_symbols, key=lambda s: s.name):
+        for symbol in sorted(expr.free_symbols, key=sp.default_sort_key):
             value = self.temporaries.get(symbol)
             if value is None or symbol in self.written:
                 continue
@@ -256,14 +256,14 @@ class _Writer:
                 return ast.Call(ast.Attribute(args[0], "dot", ast.Load()),
                                 [args[1]], [])
             return _call(style, args)
-        if op == "sum":
+        if op in ("sum", "max"):
             keywords = []
             if step.option("axis") is not None:
                 keywords.append(ast.keyword("axis",
                                             _literal(step.option("axis"))))
             if step.option("keepdims"):
                 keywords.append(ast.keyword("keepdims", ast.Constant(True)))
-            return ast.Call(_name("np.sum"), args, keywords)
+            return ast.Call(_name(f"np.{op}"), args, keywords)
         if op == "transpose":
             axes = step.option("axes")
             if axes is None:

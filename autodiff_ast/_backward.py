@@ -40,8 +40,13 @@ class _Backward:
         self.adjoints: dict[sp.Symbol, list[sp.Expr]] = {}
         self.active = set(wrt)
         for step in program.steps:
-            if step.uses() & self.active:
+            if step.uses() & self.active and step.op not in _CONSTANT_OPS:
                 self.active.add(step.target)
+        self.definitions = program.definition()
+        # A forward value the backward pass computes again is read instead.
+        self.computed = {step.operands[0]: step.target
+                         for step in program.steps
+                         if step.op == "elementwise"}
 
     def run(self, output: sp.Expr) -> list[sp.Expr]:
         forward = list(self.program.steps)
@@ -84,13 +89,22 @@ class _Backward:
             partials = [_partial(expr, symbol)]
             if expanded is not None:
                 partials.append(_partial(expanded, symbol))
-            best = self.cheapest([adjoint * p for p in partials])
+            best = self.cheapest([adjoint * p for p in partials]).xreplace(
+                self.computed)
             shape = self.program.leaves[symbol].shape
-            if (self.program.leaves[symbol].kind == "value"
+            if (self.feeds_array_operation(symbol)
                     and self.program.shape(best) == shape
                     and not isinstance(best, sp.Symbol) and best.free_symbols):
                 best = self.program.materialize(best, f"d_{symbol.name}")
             self.contribute(symbol, self.unbroadcast(best, symbol, region))
+
+    def feeds_array_operation(self, symbol: sp.Symbol) -> bool:
+        """Whether ``symbol`` is the result of a product, transpose,
+        reshape, indexing or stack, whose rule needs its adjoint as an
+        array (written under a name: d_dot_inputs_W)."""
+        step = self.definitions.get(symbol)
+        return step is not None and step.op in {
+            "dot", "transpose", "reshape", "getitem", "stack"}
 
     def cheapest(self, raws: list[sp.Expr]) -> sp.Expr:
         """The form of these equal expressions that makes the fewest passes
@@ -197,12 +211,8 @@ class _Backward:
         elif step.op == "sum":
             (source,) = step.operands
             axis = step.option("axis")
-            if axis is not None and not step.option("keepdims") and \
-                    adjoint.free_symbols:
-                full = self.program.materialize(adjoint, name)
-                adjoint = self.program.add(
-                    "expand_dims", (full,), _expanded(shape, axis),
-                    f"{name}_expanded", axis=axis)
+            if axis is not None and not step.option("keepdims"):
+                adjoint = self.expanded_along(adjoint, shape, axis, name)
             self.contribute(source, adjoint)
         elif step.op == "dot":
             self.dot(step, self.full(adjoint, shape, name))
@@ -243,6 +253,17 @@ class _Backward:
         else:  # pragma: no cover - every forward op has a rule above
             raise OutputError(f"no gradient rule for the array operation "
                               f"{step.op}")
+
+    def expanded_along(self, value: sp.Expr, shape: Shape,
+                       axes: tuple[int, ...], name: str) -> sp.Expr:
+        """``value`` (of a reduction's result ``shape``) with the reduced
+        ``axes`` put back as size 1, so it broadcasts against the input."""
+        if not value.free_symbols:
+            return value
+        full = self.program.materialize(value, name)
+        return self.program.add("expand_dims", (full,),
+                                _expanded(shape, axes), f"{name}_expanded",
+                                axis=axes)
 
     def dot(self, step: Step, adjoint: sp.Symbol) -> None:
         a, b = step.operands
@@ -290,6 +311,9 @@ class _Backward:
 
 
 _SCALAR = Leaf((), "data")
+# Steps whose result is treated as a constant: the max that stabilizes a
+# logsumexp (the result does not depend on it).
+_CONSTANT_OPS = {"max"}
 # A transcendental function costs several passes of arithmetic.
 _FUNCTION_PASSES = 4
 

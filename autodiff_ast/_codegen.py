@@ -21,6 +21,7 @@ import sympy as sp
 from ._printer import ExpressionPrinter
 from ._rules import OPERATOR_FUNCTIONS, spelling_for
 from ._simplify import simplify
+from ._singular import with_removable_singularity
 
 __all__ = ["FunctionSpec", "generate_source"]
 
@@ -230,7 +231,9 @@ class _BodyWriter:
                                  {**self.spec.symbol_names, **names})
 
     def straight_line(self, exprs: list[sp.Expr]) -> list[ast.stmt]:
-        chosen = simplify(exprs)
+        chosen = [with_removable_singularity(e)
+                  if index in self.spec.shape_of else e
+                  for index, e in enumerate(simplify(exprs))]
         replacements, reduced = _cse(
             chosen, share_squares=self.spec.namespace == "numpy")
         names: dict[sp.Symbol, str] = {}

@@ -257,9 +257,50 @@ class _ArrayRunner(_Runner):
 
     def call_primitive(self, callee: Any, primitive: Any, args: list[Any],
                        kwargs: dict[str, Any], node: ast.Call) -> sp.Expr:
+        if primitive.name == "log" and len(args) == 1 and not kwargs:
+            stable = self.logsumexp(args[0])
+            if stable is not None:
+                return stable
         return self.shaped(
             super().call_primitive(callee, primitive, args, kwargs, node),
             tuple(args), node)
+
+    def logsumexp(self, argument: Any) -> sp.Expr | None:
+        """``log(sum(exp(u)))`` computed as ``m + log(sum(exp(u - m)))``
+        with ``m = max(u)``, which neither overflows nor gives nan
+        gradients at large ``u`` (the naive form's are inf / inf). ``m`` is
+        a constant to differentiation: the result does not depend on it."""
+        definitions = self.program.definition()
+        total = definitions.get(argument) if isinstance(
+            argument, sp.Symbol) else None
+        if total is None or total.op != "sum":
+            return None
+        terms = definitions.get(total.operands[0])
+        if terms is None or terms.op != "elementwise" or not isinstance(
+                terms.operands[0], sp.exp):
+            return None
+        exponent = self.program.materialize(terms.operands[0].args[0],
+                                            "exponent")
+        shape = self.program.leaves[exponent].shape
+        axis = total.option("axis")
+        kept = tuple(1 if axis is None or i in axis else n
+                     for i, n in enumerate(shape))
+        largest = self.program.add(
+            "max", (exponent,), kept if axis is not None else (),
+            f"{exponent.name}_max", axis=axis,
+            keepdims=axis is not None)
+        shifted = self.program.materialize(sp.exp(exponent - largest),
+                                           f"exp_{exponent.name}")
+        result_shape = self.program.leaves[argument].shape
+        shifted_total = self.program.add(
+            "sum", (shifted,), result_shape, f"sum_{shifted.name}",
+            axis=axis, keepdims=total.option("keepdims"))
+        offset = largest
+        if self.program.leaves[largest].shape != result_shape:
+            offset = self.program.add("reshape", (largest,), result_shape,
+                                      f"{largest.name}_reshaped",
+                                      shape=result_shape)
+        return offset + sp.log(shifted_total)
 
     def shaped(self, result: Any, operands: tuple[Any, ...],
                node: ast.AST) -> Any:

@@ -125,10 +125,24 @@ class where(sp.Function):
 
     def _eval_derivative(self, s: sp.Symbol) -> sp.Expr:
         condition, a, b = self.args
-        return where(condition, a.diff(s), b.diff(s))
+        return where(condition, _known(a.diff(s), condition, True),
+                     _known(b.diff(s), condition, False))
 
     def _eval_is_real(self) -> bool | None:
         return _all_real(self)
+
+
+def _known(expr: sp.Expr, condition: sp.Basic, holds: bool) -> sp.Expr:
+    """``expr`` inside the branch of a where where ``condition`` is known to
+    hold (or not): a nested selection on the same condition between
+    numbers is decided. (Selections of non-numbers stay: they keep the
+    branch not taken away from its singularities.)"""
+    def decided(node: sp.Basic) -> bool:
+        if not isinstance(node, where) or node.args[0] != condition:
+            return False
+        return bool((node.args[1] if holds else node.args[2]).is_Number)
+    return expr.replace(decided,
+                        lambda node: node.args[1] if holds else node.args[2])
 
 
 # ---------------------------------------------------------------------------
