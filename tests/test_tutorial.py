@@ -3,12 +3,10 @@ against JAX's for float32, and against the float64 chain rule."""
 
 from __future__ import annotations
 
-import collections
 import importlib.util
 import pathlib
 
 import numpy as np
-import pytest
 
 import autodiff_ast as ad
 
