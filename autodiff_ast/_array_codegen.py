@@ -145,6 +145,8 @@ class _Writer:
                     name = _unique(label, self.taken)
                     self.taken.add(name)
                     self.output_names[value] = name
+        self.steps_by_value = {s.operands[0]: s.target for s in elementwise
+                               if s.target not in self.output_names}
         for symbol, leaf in sorted(self.program.leaves.items(),
                                    key=lambda item: item[0].name):
             if leaf.access and symbol in self.needed:
@@ -155,6 +157,11 @@ class _Writer:
             if step.op == "elementwise":
                 value = rewritten[target]
                 self.write_temporaries(value)
+                if isinstance(value, sp.Symbol) and value in self.names \
+                        and target not in self.output_names:
+                    # The same value under another name: no `b = a` line.
+                    self.names[target] = self.names[value]
+                    continue
                 node = self.printer()(value)
             else:
                 operands = tuple(
@@ -218,11 +225,17 @@ class _Writer:
             self.written.add(symbol)
             full = value.xreplace(self.expanded)
             self.expanded[symbol] = full
-            suggestion = (self.spec.labels.get(full)
-                          or _suggest_name(value, self.names)
-                          or _function_name(value))
-            name = _unique(suggestion, self.taken)
-            self.taken.add(name)
+            owner = self.steps_by_value.get(full)
+            if owner is not None and owner not in self.names:
+                # A step's whole value: the step's own name (the step
+                # itself is then written as no more than that name).
+                name = owner.name
+            else:
+                suggestion = (self.spec.labels.get(full)
+                              or _suggest_name(value, self.names)
+                              or _function_name(value))
+                name = _unique(suggestion, self.taken)
+                self.taken.add(name)
             self.names[symbol] = name
             self.assign(name, self.printer()(value))
 

@@ -269,7 +269,7 @@ class ArrayOperations:
         return self.number(values, node)
 
 
-    def logsumexp(self, argument: Any) -> sp.Expr | None:
+    def logsumexp(self, argument: Any, node: ast.AST) -> sp.Expr | None:
         """``log(sum(exp(u)))`` computed as ``m + log(sum(exp(u - m)))``
         with ``m = max(u)``, which neither overflows nor gives nan
         gradients at large ``u`` (the naive form's are inf / inf). ``m`` is
@@ -283,8 +283,8 @@ class ArrayOperations:
         if terms is None or terms.op != "elementwise" or not isinstance(
                 terms.operands[0], sp.exp):
             return None
-        exponent = self.program.materialize(terms.operands[0].args[0],
-                                            "exponent")
+        exponent = self.materialize(terms.operands[0].args[0], node,
+                                    "exponent")
         shape = self.program.leaves[exponent].shape
         axis = total.option("axis")
         kept = tuple(1 if axis is None or i in axis else n

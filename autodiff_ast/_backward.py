@@ -37,12 +37,15 @@ class _Backward:
     def __init__(self, program: Program, wrt: list[sp.Symbol]) -> None:
         self.program = program
         self.wrt = wrt
-        self.adjoints: dict[sp.Symbol, list[sp.Expr]] = {}
+        # Per symbol, contributions to its adjoint, each with the shape of
+        # the region it holds for element by element; summing back over
+        # broadcast axes waits until they are all in (it is linear, so one
+        # sum of the total replaces a sum per contribution).
+        self.adjoints: dict[sp.Symbol, list[tuple[sp.Expr, Shape]]] = {}
         self.active = set(wrt)
         for step in program.steps:
             if step.uses() & self.active and step.op not in _CONSTANT_OPS:
                 self.active.add(step.target)
-        self.definitions = program.definition()
         # A forward value the backward pass computes again is read instead.
         self.computed = {step.operands[0]: step.target
                          for step in program.steps
@@ -52,17 +55,30 @@ class _Backward:
         forward = list(self.program.steps)
         self.elementwise(output, sp.S.One)
         for step in reversed(forward):
-            contributions = self.adjoints.pop(step.target, None)
-            if contributions:
-                self.vjp(step, sp.Add(*contributions))
+            if step.target in self.adjoints:
+                self.vjp(step, self.total(step.target))
         return [self.final(symbol) for symbol in self.wrt]
 
-    def contribute(self, symbol: sp.Symbol, value: sp.Expr) -> None:
+    def contribute(self, symbol: sp.Symbol, value: sp.Expr,
+                   region: Shape | None = None) -> None:
+        """Add ``value`` to the adjoint of ``symbol``; ``value`` holds for
+        each element of a ``region`` (by default, the symbol's shape)."""
         if value != 0:
-            self.adjoints.setdefault(symbol, []).append(value)
+            if region is None:
+                region = self.program.leaves[symbol].shape
+            self.adjoints.setdefault(symbol, []).append((value, region))
+
+    def total(self, symbol: sp.Symbol) -> sp.Expr:
+        """The adjoint of ``symbol``: its contributions summed, region by
+        region, and each region's sum summed back to the symbol's shape."""
+        by_region: dict[Shape, list[sp.Expr]] = {}
+        for value, region in self.adjoints.pop(symbol, []):
+            by_region.setdefault(region, []).append(value)
+        return sp.Add(*[self.unbroadcast(sp.Add(*values), symbol, region)
+                        for region, values in by_region.items()])
 
     def final(self, symbol: sp.Symbol) -> sp.Expr:
-        total = sp.Add(*self.adjoints.get(symbol, []))
+        total = self.total(symbol)
         shape = self.program.leaves[symbol].shape
         if total == 0:
             return self.program.add("zeros_like", (symbol,), shape,
@@ -82,29 +98,13 @@ class _Backward:
         expanded = self.zero_one_expanded(expr)
         region = broadcast_shapes(self.program.shape(expr),
                                   self.program.shape(adjoint))
-        # Results of steps first: their adjoints get the readable names
-        # (d_dot_inputs_W) that the sums for broadcast inputs then reuse.
-        targets.sort(key=lambda s: self.program.leaves[s].kind != "value")
         for symbol in targets:
             partials = [_partial(expr, symbol)]
             if expanded is not None:
                 partials.append(_partial(expanded, symbol))
             best = self.cheapest([adjoint * p for p in partials]).xreplace(
                 self.computed)
-            shape = self.program.leaves[symbol].shape
-            if (self.feeds_array_operation(symbol)
-                    and self.program.shape(best) == shape
-                    and not isinstance(best, sp.Symbol) and best.free_symbols):
-                best = self.program.materialize(best, f"d_{symbol.name}")
-            self.contribute(symbol, self.unbroadcast(best, symbol, region))
-
-    def feeds_array_operation(self, symbol: sp.Symbol) -> bool:
-        """Whether ``symbol`` is the result of a product, transpose,
-        reshape, indexing or stack, whose rule needs its adjoint as an
-        array (written under a name: d_dot_inputs_W)."""
-        step = self.definitions.get(symbol)
-        return step is not None and step.op in {
-            "dot", "transpose", "reshape", "getitem", "stack"}
+            self.contribute(symbol, best, region)
 
     def cheapest(self, raws: list[sp.Expr]) -> sp.Expr:
         """The form of these equal expressions that makes the fewest passes

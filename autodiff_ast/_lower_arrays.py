@@ -251,7 +251,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def call_primitive(self, callee: Any, primitive: Any, args: list[Any],
                        kwargs: dict[str, Any], node: ast.Call) -> sp.Expr:
         if primitive.name == "log" and len(args) == 1 and not kwargs:
-            stable = self.logsumexp(args[0])
+            stable = self.logsumexp(args[0], node)
             if stable is not None:
                 return stable
         return self.shaped(

@@ -226,3 +226,39 @@ def test_generation_is_deterministic_with_several_shared_squares():
         derivative.generated.clear()
         assert ad.source(derivative, W, 0.35) == first
     assert "W_sq = W ** 2" in first
+
+
+Y_ONE_HOT = np.eye(3)[[0, 2, 1, 1, 0, 2, 2, 1]]
+X_BATCH = np.random.default_rng(3).standard_normal((8, 4))
+
+
+def mlp_logits(params, x):
+    hidden = np.tanh(x @ params["W1"] + params["b1"])
+    return hidden @ params["W2"] + params["b2"]
+
+
+def mlp_cross_entropy(params):
+    logits = mlp_logits(params, X_BATCH)
+    log_norm = np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
+    return -np.mean(np.sum(Y_ONE_HOT * (logits - log_norm), axis=1)) + \
+        1e-3 * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+
+
+def test_a_two_layer_network_with_softmax_cross_entropy():
+    from autodiff_ast.testing import check_grads
+    rng = np.random.default_rng(1)
+    params = {"W1": rng.standard_normal((4, 5)), "b1": np.zeros(5),
+              "W2": rng.standard_normal((5, 3)), "b2": np.zeros(3)}
+    check_grads(mlp_cross_entropy, (params,))
+    text = ad.source(ad.value_and_grad(mlp_cross_entropy), params)
+    # The forward pass is computed once, named as the user named it, and
+    # the log-sum-exp is shifted by its maximum.
+    assert "    hidden = np.tanh(X_BATCH @ params_W1 + params_b1)\n" in text
+    assert "    logits = hidden @ params_W2 + params_b2\n" in text
+    assert "    logits_max = np.max(logits, axis=(1,), keepdims=True)\n" \
+        in text
+    assert text.count("np.tanh") == 1 and text.count("np.exp") == 1
+    large = {key: value * 300 for key, value in params.items()}
+    value, grads = ad.value_and_grad(mlp_cross_entropy)(large)
+    assert np.isfinite(value) and all(np.isfinite(g).all()
+                                      for g in grads.values())

@@ -87,8 +87,8 @@ def grad_loss(W, b):
     """
     d_dot_inputs_W = (0.5 * np.tanh(0.5 * (b + np.dot(inputs, W))) - targets
                       + 0.5)
-    grad_b = np.sum(d_dot_inputs_W)
     grad_W = np.dot(inputs.T, d_dot_inputs_W)
+    grad_b = np.sum(d_dot_inputs_W)
     return grad_W, grad_b
 '''
 
