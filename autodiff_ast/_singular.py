@@ -27,7 +27,7 @@ __all__ = ["with_removable_singularity"]
 _TERMS = 13  # Taylor terms up to x**12
 _WIDEST = 0.1  # never switch farther from zero than this
 _ROUNDING = 1e-17  # truncation error wanted at the switch, relative
-_LARGEST = 150  # operations; larger expressions are left alone
+_LARGEST = 80  # operations; larger expressions are left alone
 _BUDGET_SECONDS = 1.0
 
 
@@ -37,16 +37,15 @@ def with_removable_singularity(expr: sp.Expr) -> sp.Expr:
     if len(expr.free_symbols) != 1 or expr.has(where, sp.Piecewise):
         return expr
     (x,) = expr.free_symbols
-    if not any(p.base.has(x) and p.exp.is_negative
-               for p in expr.atoms(sp.Pow)):
-        return expr
     if sp.count_ops(expr) > _LARGEST:
+        return expr
+    # Only a division by something that vanishes at zero can make a 0/0
+    # there (SymPy's series would take minutes on other expressions).
+    if not any(p.exp.is_negative and p.base.has(x)
+               and p.base.subs(x, 0) == 0 for p in expr.atoms(sp.Pow)):
         return expr
     started = time.perf_counter()
     try:
-        at_zero = expr.subs(x, 0)
-        if at_zero.is_finite:
-            return expr  # no singularity at zero
         taylor = sp.series(expr, x, 0, _TERMS).removeO()
     except (ValueError, TypeError, NotImplementedError, ZeroDivisionError):
         return expr

@@ -300,3 +300,12 @@ def tiny_coefficients(x):
     for _ in range(1200):
         y = y * 0.5 + x
     return y
+
+
+def negative_powers_away_from_zero(x):
+    # Found by the property tests: looking for a 0/0 at zero in its
+    # derivatives (there is none) took SymPy's series minutes.
+    a = np.logaddexp(np.exp(np.sin(x)), 0.05)
+    if x > 0.25:
+        return np.logaddexp(np.exp(np.sin(x)), 0.1) + np.cbrt(2 + np.sin(a))
+    return np.arcsinh(x) - np.cbrt(2 + np.sin(a))

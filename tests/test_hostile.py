@@ -217,3 +217,14 @@ def test_a_sum_of_a_thousand_terms(tmp_path):
     spec.loader.exec_module(module)
     assert ad.grad(module.long_sum)(0.5) == pytest.approx(
         sum(range(1, 1001)))
+
+
+def test_third_derivative_with_negative_powers_is_quick():
+    from helpers import central_difference
+    started = time.perf_counter()
+    third = ad.derivative(h.negative_powers_away_from_zero, 3)
+    assert time.perf_counter() - started < 20
+    second = ad.derivative(h.negative_powers_away_from_zero, 2)
+    for x in (0.55, -0.05):
+        assert third(x) == pytest.approx(
+            central_difference(second, (x,), 0), rel=1e-6)
