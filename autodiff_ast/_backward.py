@@ -258,9 +258,9 @@ class _Backward:
                        axes: tuple[int, ...], name: str) -> sp.Expr:
         """``value`` (of a reduction's result ``shape``) with the reduced
         ``axes`` put back as size 1, so it broadcasts against the input."""
-        if not value.free_symbols:
-            return value
-        full = self.program.materialize(value, name)
+        if self.program.shape(value) == ():
+            return value  # the same for every element: broadcasts as it is
+        full = self.full(value, shape, name)
         return self.program.add("expand_dims", (full,),
                                 _expanded(shape, axes), f"{name}_expanded",
                                 axis=axes)

@@ -262,3 +262,19 @@ def test_a_two_layer_network_with_softmax_cross_entropy():
     value, grads = ad.value_and_grad(mlp_cross_entropy)(large)
     assert np.isfinite(value) and all(np.isfinite(g).all()
                                       for g in grads.values())
+
+
+def row_sums_scaled(W, b):
+    z = np.sum(X_DATA * W, axis=1) + b
+    return np.sum(z / (2 + np.cos(b)))
+
+
+def test_a_reduction_whose_adjoint_is_the_same_for_every_element():
+    # Found by the property tests: the adjoint of np.sum(..., axis=1) was
+    # a scalar, and putting the reduced axis back failed on it.
+    args = (np.array([0.4, -0.3, 0.8]), 0.35)
+    grad_W, grad_b = ad.grad(row_sums_scaled, (0, 1))(*args)
+    np.testing.assert_allclose(grad_W, numeric_gradient(row_sums_scaled,
+                                                        args, 0), rtol=1e-7)
+    assert grad_b == pytest.approx(numeric_gradient(row_sums_scaled, args, 1),
+                                   rel=1e-7)
