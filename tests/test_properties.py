@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import mpmath
 import numpy as np
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import autodiff_ast as ad
@@ -242,6 +242,8 @@ def program(W, b):
 """
 
 
+# Array programs are quick to check: CI runs a few hundred of them.
+@settings(max_examples=max(200, settings().max_examples))
 @given(source=array_programs())
 def test_random_array_programs_match_central_differences(source: str):
     from helpers import numeric_gradient
