@@ -1,4 +1,5 @@
-"""Bounds on generation: recursion headroom and expression size.
+"""Bounds on generation: recursion headroom, expression size, and time
+limits on single SymPy rewrites.
 
 Symbolic work recurses once per level of nesting (lowering the AST, SymPy's
 diff, printing), so a long chain ``x + x + ... + x`` or a deep ``sin(sin(
@@ -10,12 +11,15 @@ says what to change instead of a RecursionError from inside SymPy.
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
+import threading
 from typing import Any, Iterator
 
 from ._errors import AutodiffError
 
-__all__ = ["deep_recursion", "written_out_size", "MOST_OPERATIONS"]
+__all__ = ["deep_recursion", "written_out_size", "MOST_OPERATIONS",
+           "time_limit", "TimeUp"]
 
 # Operations of a function's result written out as a tree (shared
 # subexpressions counted each time they are used). Symbolic
@@ -60,3 +64,38 @@ def written_out_size(expr: Any, limit: int = MOST_OPERATIONS,
         return known
 
     return min(size(expr), limit + 1)
+
+
+class TimeUp(Exception):
+    """A SymPy rewrite ran out of its time limit (the rewrite is skipped)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise TimeUp in the body after ``seconds``.
+
+    A rewrite such as ``cancel`` can take minutes on a modest expression
+    (multivariate gcds), and SymPy cannot be asked to stop: a timer signal
+    interrupts it. Only where that is safe: in the main thread, on systems
+    with interval timers, when the program has no SIGALRM handler of its
+    own; elsewhere the size bounds alone apply.
+    """
+    usable = (hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread()
+              and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL,
+                                                        signal.SIG_IGN, None)
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise TimeUp
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

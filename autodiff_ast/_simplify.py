@@ -28,12 +28,14 @@ import numpy as np
 import sympy as sp
 from sympy.polys.polyfuncs import horner
 
+from ._limits import TimeUp, time_limit
 from ._printer import numeric_function
 
 __all__ = ["simplify", "cost", "stabilize"]
 
-# Total time the candidates of one function may take.
+# Total time the candidates of one function may take, and one rewrite.
 _BUDGET_SECONDS = 2.0
+_REWRITE_SECONDS = 1.0
 
 _GROWING = (sp.exp, sp.sinh, sp.cosh)
 _CHEAP_OPS = {"ADD": 1, "SUB": 1, "MUL": 1, "NEG": 1, "DIV": 2, "POW": 2}
@@ -183,12 +185,14 @@ def _expanded_terms(expr: sp.Basic) -> int:
 
 def _each(rewrite: Callable[[sp.Expr], sp.Expr],
           exprs: list[sp.Expr]) -> list[sp.Expr] | None:
-    """``rewrite`` applied to every output, or None if SymPy gives up."""
+    """``rewrite`` applied to every output, or None if SymPy gives up or
+    takes longer than a rewrite may."""
     try:
-        return [_apply(rewrite, e) for e in exprs]
+        with time_limit(_REWRITE_SECONDS):
+            return [_apply(rewrite, e) for e in exprs]
     except (sp.PolynomialError, sp.polys.polyerrors.PolificationFailed,
             sp.polys.polyerrors.GeneratorsNeeded, TypeError, ValueError,
-            NotImplementedError, RecursionError):
+            NotImplementedError, RecursionError, TimeUp):
         return None
 
 

@@ -16,10 +16,9 @@ branch divides by zero.
 
 from __future__ import annotations
 
-import time
-
 import sympy as sp
 
+from ._limits import TimeUp, time_limit
 from ._rules import canonical, where
 
 __all__ = ["with_removable_singularity"]
@@ -44,12 +43,11 @@ def with_removable_singularity(expr: sp.Expr) -> sp.Expr:
     if not any(p.exp.is_negative and p.base.has(x)
                and p.base.subs(x, 0) == 0 for p in expr.atoms(sp.Pow)):
         return expr
-    started = time.perf_counter()
     try:
-        taylor = sp.series(expr, x, 0, _TERMS).removeO()
-    except (ValueError, TypeError, NotImplementedError, ZeroDivisionError):
-        return expr
-    if time.perf_counter() - started > _BUDGET_SECONDS:
+        with time_limit(_BUDGET_SECONDS):
+            taylor = sp.series(expr, x, 0, _TERMS).removeO()
+    except (ValueError, TypeError, NotImplementedError, ZeroDivisionError,
+            TimeUp):
         return expr
     if not taylor.is_polynomial(x) or taylor.has(sp.log) or taylor == 0:
         return expr  # a pole or a branch point, not removable

@@ -309,3 +309,15 @@ def negative_powers_away_from_zero(x):
     if x > 0.25:
         return np.logaddexp(np.exp(np.sin(x)), 0.1) + np.cbrt(2 + np.sin(a))
     return np.arcsinh(x) - np.cbrt(2 + np.sin(a))
+
+
+def slow_to_cancel(x):
+    # Found by the property tests: SymPy's cancel on its second derivative
+    # (a 291-operation expression) ran for minutes.
+    a = np.sqrt(1 + (1.25 * x) ** 2)
+    total = 0.0
+    for k in range(1, 3):
+        total += 1 / (1 + np.log(1 + a ** 2) ** 2) / k
+    if x > 0.25:
+        return np.logaddexp(x, 0.5) + total
+    return np.log1p(a ** 2) / (2 + np.cos(x + a)) - total

@@ -228,3 +228,33 @@ def test_third_derivative_with_negative_powers_is_quick():
     for x in (0.55, -0.05):
         assert third(x) == pytest.approx(
             central_difference(second, (x,), 0), rel=1e-6)
+
+
+def test_a_rewrite_that_would_take_minutes_is_cut_short():
+    from helpers import central_difference
+    started = time.perf_counter()
+    second = ad.derivative(h.slow_to_cancel, 2)
+    assert time.perf_counter() - started < 20
+    first = ad.derivative(h.slow_to_cancel, 1)
+    for x in (0.55, -0.05):
+        assert second(x) == pytest.approx(
+            central_difference(first, (x,), 0), rel=1e-6)
+
+
+def test_time_limit_interrupts_python_code_and_respects_other_handlers():
+    import signal
+
+    from autodiff_ast._limits import TimeUp, time_limit
+    started = time.perf_counter()
+    with pytest.raises(TimeUp):
+        with time_limit(0.05):
+            while True:
+                pass
+    assert time.perf_counter() - started < 1
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    previous = signal.signal(signal.SIGALRM, lambda *args: None)
+    try:
+        with time_limit(0.01):  # the program's own handler: no timer
+            time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
