@@ -21,7 +21,7 @@ import sympy as sp
 from ._errors import OutputError
 from ._program import Leaf, Program, Shape, Step, broadcast_shapes
 from ._rules import canonical
-from ._simplify import _is_stable, cost, simplify
+from ._simplify import cost, expanded_if_stable, simplify
 
 __all__ = ["gradients"]
 
@@ -114,8 +114,8 @@ class _Backward:
             simplified = simplify([raw])[0]
             forms.append(simplified)
             if isinstance(simplified, sp.Mul) and simplified.has(sp.Add):
-                expanded = sp.expand(simplified)
-                if _is_stable([simplified], [expanded]):
+                expanded = expanded_if_stable(simplified)
+                if expanded is not None:
                     forms.append(expanded)
         return min(forms, key=lambda f: (self.array_passes(f), cost([f])))
 

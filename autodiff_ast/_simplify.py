@@ -31,7 +31,7 @@ from sympy.polys.polyfuncs import horner
 from ._limits import TimeUp, time_limit
 from ._printer import numeric_function
 
-__all__ = ["simplify", "cost", "stabilize"]
+__all__ = ["simplify", "cost", "stabilize", "expanded_if_stable"]
 
 # Total time the candidates of one function may take, and one rewrite.
 _BUDGET_SECONDS = 2.0
@@ -163,6 +163,16 @@ def _candidates(raw: list[sp.Expr]) -> Iterator[list[sp.Expr] | None]:
             # Horner saves real work only on large polynomials; on small
             # ones "3*x**2 + 4*x - 3" reads better than "x*(3*x + 4) - 3".
             yield _each(_horner_in_atoms, expanded)
+
+
+def expanded_if_stable(expr: sp.Expr) -> sp.Expr | None:
+    """``expand(expr)``, if that stays small, quick and as accurate."""
+    if _expanded_terms(expr) > _MOST_EXPANDED_TERMS:
+        return None
+    expanded = _each(sp.expand, [expr])
+    if expanded is None or not _is_stable([expr], expanded):
+        return None
+    return expanded[0]
 
 
 def _expanded_terms(expr: sp.Basic) -> int:
