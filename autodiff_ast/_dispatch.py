@@ -72,12 +72,18 @@ class ArrayDerivative:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         args = self.complete(args, kwargs)
+        entry, specs = self.entry_for(args)
+        return self.assemble(entry, entry.function(*args), specs)
+
+    def entry_for(self, args: tuple[Any, ...]) -> tuple[_Generated, list[Any]]:
+        """The code for these arguments' signature (generated if new, or
+        if a global it read has changed), and their tree structures."""
         key, specs = _signature(args)
         entry = self.generated.get(key)
         if entry is None or not entry.lowered.is_current():
             entry = self.generate(args)
             self.generated[key] = entry
-        return self.assemble(entry, entry.function(*args), specs)
+        return entry, specs
 
     def complete(self, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> tuple[Any, ...]:
@@ -103,13 +109,7 @@ class ArrayDerivative:
         return tuple(values[name] for name in self.params)
 
     def source_for(self, args: tuple[Any, ...]) -> str:
-        args = self.complete(args, {})
-        key, _ = _signature(args)
-        entry = self.generated.get(key)
-        if entry is None or not entry.lowered.is_current():
-            entry = self.generate(args)
-            self.generated[key] = entry
-        return entry.source
+        return self.entry_for(self.complete(args, {}))[0].source
 
     def generate(self, args: tuple[Any, ...]) -> _Generated:
         with deep_recursion(self.__name__):
