@@ -348,8 +348,6 @@ class _Runner:
                 statements.append(_Bind(loop.target.id, item))
                 statements.extend(loop.body)
             return statements
-        if isinstance(iterator, (ast.Name, ast.Subscript, ast.Attribute)):
-            raise NeedsArrays  # a loop over a container argument
         if not (isinstance(iterator, ast.Call)
                 and self.expression(iterator.func, env) is range):
             raise self.error(iterator, "for loops must iterate over range() "
@@ -377,7 +375,14 @@ class _Runner:
 
     def iteration_items(self, iterator: ast.expr,
                         env: dict[str, Any]) -> list[Any] | None:
-        """The items of a loop over a container; None for range loops."""
+        """The items of a loop over a constant tuple; None for range loops."""
+        if not isinstance(iterator, (ast.Name, ast.Subscript, ast.Attribute)):
+            return None
+        items = self.expression(iterator, env)
+        if isinstance(items, tuple):
+            return list(items)
+        if isinstance(items, sp.Symbol):
+            raise NeedsArrays  # a loop over a container argument
         return None
 
     # -- expressions -------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -181,3 +182,21 @@ def test_sympy_automatic_abs_follows_the_table_conventions():
 
 def test_constants_beyond_float_range_behave_as_floats_do():
     assert ad.grad(lambda x: x * 1e308 * 10)(2.0) == math.inf
+
+
+WEIGHTS = (0.5, 1.5, 2.0)
+
+
+def loop_over_a_constant_tuple(x):
+    total = 0.0
+    for w in WEIGHTS:
+        total += np.sin(w * x)
+    return total
+
+
+def test_a_loop_over_a_constant_tuple_stays_scalar_code():
+    derivative = ad.grad(loop_over_a_constant_tuple)
+    assert inspect.isfunction(derivative)  # plain generated code
+    assert ad.source(derivative).splitlines()[-1].strip() == (
+        "return 0.5 * np.cos(0.5 * x) + 1.5 * np.cos(1.5 * x) + 2 * "
+        "np.cos(2 * x)")
