@@ -37,6 +37,9 @@ class ArrayFunctionSpec:
     outputs: list[sp.Expr]
     output_names: list[str]  # one per output: value, grad_W, aux
     labels: dict[sp.Expr, str]  # the user's names of values
+    # Per output, the argument whose shape it must have (a gradient), or
+    # None; a branch can make a gradient a plain number.
+    shaped_like: list[sp.Symbol | None]
 
 
 class _ArrayPrinter(ExpressionPrinter):
@@ -76,9 +79,8 @@ class _ArrayPrinter(ExpressionPrinter):
 
 
 def generate_array_source(spec: ArrayFunctionSpec) -> str:
-    writer = _Writer(spec)
     body: list[ast.stmt] = [ast.Expr(ast.Constant(spec.docstring))]
-    body += writer.statements()
+    body += _branches(spec)
     arguments = ast.arguments(
         posonlyargs=[], args=[ast.arg(p) for p in spec.params], vararg=None,
         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
@@ -91,6 +93,49 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
     text = astor.to_source(module, pretty_string=_pretty_string,
                            pretty_source="".join)
     return "".join(_wrap(line) for line in text.splitlines(keepends=True))
+
+
+def _branches(spec: ArrayFunctionSpec) -> list[ast.stmt]:
+    """The body: one if-statement per condition on scalar values (``if lam
+    > 0:``), each branch computing only its own values, so nothing is
+    evaluated where it is not defined (np.where would compute both)."""
+    condition = _scalar_condition(spec)
+    if condition is None:
+        return _Writer(spec).statements()
+    printer = _ArrayPrinter("numpy", {})
+    return ([ast.If(printer(condition),
+                    _branches(_specialized(spec, condition, True)), [])]
+            + _branches(_specialized(spec, condition, False)))
+
+
+def _scalar_condition(spec: ArrayFunctionSpec) -> sp.Basic | None:
+    """The first condition of a branch that depends on scalars only."""
+    exprs = [o for step in spec.program.steps for o in step.operands
+             if isinstance(o, sp.Basic)] + list(spec.outputs)
+    conditions = {piece.cond for e in exprs for p in e.atoms(sp.Piecewise)
+                  for piece in p.args if piece.cond is not sp.true}
+    scalar = [c for c in conditions if all(
+        spec.program.leaves[s].shape == () for s in c.free_symbols
+        if s in spec.program.leaves)]
+    return min(scalar, key=sp.default_sort_key) if scalar else None
+
+
+def _specialized(spec: ArrayFunctionSpec, condition: sp.Basic,
+                 holds: bool) -> ArrayFunctionSpec:
+    """``spec`` where ``condition`` is known to hold (or not)."""
+    known = {condition: sp.true if holds else sp.false,
+             sp.Not(condition): sp.false if holds else sp.true}
+
+    def decided(value: Any) -> Any:
+        return value.xreplace(known) if isinstance(value, sp.Basic) else value
+
+    program = Program(leaves=spec.program.leaves, names=spec.program.names)
+    program.steps = [Step(step.target, step.op,
+                          tuple(decided(o) for o in step.operands),
+                          step.options) for step in spec.program.steps]
+    return ArrayFunctionSpec(spec.name, spec.params, spec.docstring, program,
+                             [decided(o) for o in spec.outputs],
+                             spec.output_names, spec.labels, spec.shaped_like)
 
 
 class _Writer:
@@ -184,6 +229,13 @@ class _Writer:
         for value in outputs:
             self.write_temporaries(value)
         printed = [self.printer()(value) for value in outputs]
+        for index, (original, like) in enumerate(zip(self.spec.outputs,
+                                                      self.spec.shaped_like)):
+            if like is not None and (
+                    not original.free_symbols or self.program.shape(original)
+                    != self.program.leaves[like].shape):
+                printed[index] = _call(
+                    "np.full_like", [self.printer()(like), printed[index]])
         if len(printed) == 1:
             self.out.append(ast.Return(printed[0]))
             return self.out

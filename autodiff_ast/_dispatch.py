@@ -126,12 +126,15 @@ class ArrayDerivative:
         grads = gradients(program, value, wrt)
         outputs: list[sp.Expr] = []
         names: list[str] = []
+        shaped_like: list[sp.Symbol | None] = []
         if self.with_value:
             outputs.append(value)
             names.append("value")
+            shaped_like.append(None)
         for symbol, grad in zip(wrt, grads):
             outputs.append(grad)
             names.append(f"grad_{symbol.name}")
+            shaped_like.append(symbol)
         aux_leaves, aux_spec = optree.tree_flatten(aux)
         for leaf in aux_leaves:
             if not isinstance(leaf, sp.Expr):
@@ -141,6 +144,7 @@ class ArrayDerivative:
                                   "containers of them.")
             outputs.append(leaf)
             names.append("aux")
+            shaped_like.append(None)
         name = self.__name__
         title, docstring_tail = self.describe(lowered)
         signature = ", ".join(
@@ -152,7 +156,7 @@ class ArrayDerivative:
             break_on_hyphens=False)
         docstring = f"{title}\n\n    {docstring_tail}\n{generated}\n    "
         spec = ArrayFunctionSpec(name, lowered.params, docstring, program,
-                                 outputs, names, lowered.labels)
+                                 outputs, names, lowered.labels, shaped_like)
         try:
             text = generate_array_source(spec)
         except (TypeError, ValueError, RecursionError) as exc:

@@ -278,3 +278,24 @@ def test_a_reduction_whose_adjoint_is_the_same_for_every_element():
                                                         args, 0), rtol=1e-7)
     assert grad_b == pytest.approx(numeric_gradient(row_sums_scaled, args, 1),
                                    rel=1e-7)
+
+
+def regularized(W, lam):
+    fit = np.sum(W ** 2)
+    if lam > 0:
+        return fit + np.sqrt(lam) * np.sum(np.abs(W))
+    return fit
+
+
+def test_branches_on_scalars_become_if_statements():
+    # np.where would evaluate sqrt(lam) at lam < 0 too, with a warning
+    # (pytest turns warnings into errors).
+    W = np.array([1.0, -2.0])
+    derivative = ad.value_and_grad(regularized, (0, 1))
+    value, (grad_W, grad_lam) = derivative(W, -1.0)
+    assert value == 5.0 and grad_W.tolist() == [2.0, -4.0] and grad_lam == 0
+    value, (grad_W, grad_lam) = derivative(W, 0.25)
+    assert grad_W.tolist() == [2.5, -4.5] and grad_lam == 3.0
+    text = ad.source(derivative, W, 0.25)
+    assert "    if lam > 0:\n" in text and "np.where" not in text
+    assert "    grad_lam = np.full_like(lam, 0)\n" in text
