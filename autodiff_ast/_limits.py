@@ -66,8 +66,12 @@ def written_out_size(expr: Any, limit: int = MOST_OPERATIONS,
     return min(size(expr), limit + 1)
 
 
-class TimeUp(Exception):
-    """A SymPy rewrite ran out of its time limit (the rewrite is skipped)."""
+class TimeUp(BaseException):
+    """A SymPy rewrite ran out of its time limit (the rewrite is skipped).
+
+    A BaseException, like KeyboardInterrupt, so that no ``except
+    Exception`` inside SymPy swallows it and carries on unbounded.
+    """
 
 
 @contextlib.contextmanager
