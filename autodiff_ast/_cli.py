@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import io
 import keyword
 import os
@@ -116,6 +117,13 @@ def _derivatives(function: Callable[..., Any], order: int,
     result, current = [], function
     for _ in range(order):
         current = grad(current, argnums=argnums)
+        if not inspect.isfunction(current):
+            raise CommandError(
+                f"{getattr(function, '__name__', 'the target')} uses array "
+                "operations or containers: its derivative is generated for "
+                "the shapes and dtypes of its inputs, which the command "
+                "line does not know. In Python: print(ad.source(ad.grad(f), "
+                "*example_args))")
         result.append(current)
     return result
 

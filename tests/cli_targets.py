@@ -17,3 +17,7 @@ def loops(x):
     while x > 1:  # refused: while
         x = x / 2
     return x
+
+
+def total(W):
+    return np.sum(W ** 2)

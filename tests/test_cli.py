@@ -124,6 +124,11 @@ def test_export_runs_without_autodiff_ast_or_sympy(tmp_path):
      "--at gives 1 value(s) but the function takes 2"),
     (("show", "tests/cli_targets.py:wave", "--wrt", "z"),
      "--wrt z: the function's arguments are x, y"),
+    (("show", "tests/cli_targets.py:total"),
+     "total uses array operations or containers: its derivative is "
+     "generated for the shapes and dtypes of its inputs, which the command "
+     "line does not know. In Python: print(ad.source(ad.grad(f), "
+     "*example_args))"),
 ])
 def test_errors_are_one_line_with_status_2(arguments, message):
     result = run(*arguments)
