@@ -166,30 +166,22 @@ class _Writer:
         elementwise = [s for s in steps if s.op == "elementwise"]
         exprs = [s.operands[0] for s in elementwise] + list(self.spec.outputs)
         temporaries, reduced = _cse(exprs, share_squares=True)
-        rewritten = dict(zip([s.target for s in elementwise], reduced))
+        self.rewritten = dict(zip([s.target for s in elementwise], reduced))
         outputs = reduced[len(elementwise):]
         # Operands of array steps that are expressions (broadcast_to,
         # full_like) are rewritten by the same temporaries.
-        substitution = {value: temporary for temporary, value in temporaries}
-        uses = self.count_uses(steps, list(rewritten.values()) + outputs,
-                               [t for _, t in temporaries])
+        self.substitution = {value: temporary
+                             for temporary, value in temporaries}
+        self.uses = self.count_uses(
+            steps, list(self.rewritten.values()) + outputs,
+            [t for _, t in temporaries])
         self.inline: dict[sp.Symbol, ast.expr] = {}
         self.names: dict[sp.Symbol, str] = {}
         self.temporaries = dict(temporaries)
         self.written: set[sp.Symbol] = set()
         self.expanded: dict[sp.Symbol, sp.Expr] = {}
         self.out: list[ast.stmt] = []
-        # A step whose result is only returned is written under the name of
-        # what it is (grad_W), not of how it was computed.
-        self.output_names: dict[sp.Symbol, str] = {}
-        if len(outputs) > 1:
-            for value, label in zip(outputs, self.spec.output_names):
-                if (isinstance(value, sp.Symbol) and uses.get(value) == 1
-                        and value in rewritten.keys() | {
-                            s.target for s in steps if s.op != "scatter"}):
-                    name = _unique(label, self.taken)
-                    self.taken.add(name)
-                    self.output_names[value] = name
+        self.output_names = self.names_of_returned_steps(steps, outputs)
         self.steps_by_value = {s.operands[0]: s.target for s in elementwise
                                if s.target not in self.output_names}
         for symbol, leaf in sorted(self.program.leaves.items(),
@@ -198,34 +190,60 @@ class _Writer:
                 self.assign(symbol.name, ast.parse(leaf.access,
                                                    mode="eval").body)
         for step in steps:
-            target = step.target
-            if step.op == "elementwise":
-                value = rewritten[target]
-                self.write_temporaries(value)
-                if isinstance(value, sp.Symbol) and value in self.names \
-                        and target not in self.output_names:
-                    # The same value under another name: no `b = a` line.
-                    self.names[target] = self.names[value]
-                    continue
-                node = self.printer()(value)
-            else:
-                operands = tuple(
-                    o.xreplace(substitution) if isinstance(o, sp.Basic)
-                    else o for o in step.operands)
-                for operand in operands:
-                    if isinstance(operand, sp.Basic):
-                        self.write_temporaries(operand)
-                if step.op == "scatter":
-                    self.scatter(step, operands)
-                    continue
-                node = self.array_operation(step, operands)
-            if target in self.output_names:
-                self.assign(self.output_names[target], node)
-                self.names[target] = self.output_names[target]
-            elif uses.get(target, 0) == 1:
-                self.inline[target] = node
-            else:
-                self.assign(target.name, node)
+            self.write_step(step)
+        self.write_return(outputs)
+        return self.out
+
+    def names_of_returned_steps(self, steps: list[Step],
+                                outputs: list[sp.Expr]
+                                ) -> dict[sp.Symbol, str]:
+        """A step whose result is only returned is written under the name
+        of what it is (grad_W), not of how it was computed."""
+        names: dict[sp.Symbol, str] = {}
+        if len(outputs) < 2:
+            return names
+        written = self.rewritten.keys() | {s.target for s in steps
+                                           if s.op != "scatter"}
+        for value, label in zip(outputs, self.spec.output_names):
+            if (isinstance(value, sp.Symbol) and self.uses.get(value) == 1
+                    and value in written):
+                names[value] = _unique(label, self.taken)
+                self.taken.add(names[value])
+        return names
+
+    def write_step(self, step: Step) -> None:
+        target = step.target
+        if step.op == "elementwise":
+            value = self.rewritten[target]
+            self.write_temporaries(value)
+            if isinstance(value, sp.Symbol) and value in self.names \
+                    and target not in self.output_names:
+                # The same value under another name: no `b = a` line.
+                self.names[target] = self.names[value]
+                return
+            node = self.printer()(value)
+        else:
+            operands = tuple(
+                o.xreplace(self.substitution) if isinstance(o, sp.Basic)
+                else o for o in step.operands)
+            for operand in operands:
+                if isinstance(operand, sp.Basic):
+                    self.write_temporaries(operand)
+            if step.op == "scatter":
+                self.scatter(step, operands)
+                return
+            node = self.array_operation(step, operands)
+        if target in self.output_names:
+            self.assign(self.output_names[target], node)
+            self.names[target] = self.output_names[target]
+        elif self.uses.get(target, 0) == 1:
+            self.inline[target] = node
+        else:
+            self.assign(target.name, node)
+
+    def write_return(self, outputs: list[sp.Expr]) -> None:
+        """``return value, grad_W, ...``, one named line per long output;
+        a gradient a branch made constant still gets its argument's shape."""
         for value in outputs:
             self.write_temporaries(value)
         printed = [self.printer()(value) for value in outputs]
@@ -238,7 +256,7 @@ class _Writer:
                     "np.full_like", [self.printer()(like), printed[index]])
         if len(printed) == 1:
             self.out.append(ast.Return(printed[0]))
-            return self.out
+            return
         names = []
         for node, label in zip(printed, self.spec.output_names):
             if isinstance(node, ast.Name):
@@ -246,11 +264,9 @@ class _Writer:
                 continue
             name = _unique(label, self.taken)
             self.taken.add(name)
-            self.out.append(ast.Assign([ast.Name(name, ast.Store())], node,
-                                       None))
+            self.assign(name, node)
             names.append(ast.Name(name, ast.Load()))
         self.out.append(ast.Return(ast.Tuple(names, ast.Load())))
-        return self.out
 
     def count_uses(self, steps: list[Step], exprs: list[sp.Expr],
                    more: list[sp.Expr]) -> dict[sp.Symbol, int]:
