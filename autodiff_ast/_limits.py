@@ -66,6 +66,12 @@ def written_out_size(expr: Any, limit: int = MOST_OPERATIONS,
     return min(size(expr), limit + 1)
 
 
+# Code a time limit may interrupt, and how soon to try again when the timer
+# fires elsewhere.
+_INTERRUPTIBLE = {"sympy", "mpmath", "autodiff_ast"}
+_RETRY_SECONDS = 0.005
+
+
 class TimeUp(BaseException):
     """A SymPy rewrite ran out of its time limit (the rewrite is skipped).
 
@@ -94,7 +100,14 @@ def time_limit(seconds: float) -> Iterator[None]:
         return
 
     def on_alarm(signum: int, frame: Any) -> None:
-        raise TimeUp
+        # Raise only inside the rewrite itself: an exception raised in a
+        # garbage-collection or weakref callback that happens to be running
+        # is "ignored" by Python (and the rewrite would run on).
+        module = frame.f_globals.get("__name__", "") if frame else ""
+        if (module.partition(".")[0] in _INTERRUPTIBLE
+                and frame.f_code.co_name != "__del__"):
+            raise TimeUp
+        signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)

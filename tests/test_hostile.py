@@ -236,12 +236,18 @@ def test_time_limit_interrupts_python_code_and_respects_other_handlers():
     import signal
 
     from autodiff_ast._limits import TimeUp, time_limit
+    import sympy as sp
+    x = sp.Symbol("x")
+    slow = sum((x + k) ** 40 for k in range(60))
     started = time.perf_counter()
     with pytest.raises(TimeUp):
         with time_limit(0.05):
-            while True:
-                pass
+            sp.factor(sp.expand(slow))  # SymPy code: interrupted
     assert time.perf_counter() - started < 1
+    started = time.perf_counter()
+    with time_limit(0.05):  # code outside SymPy is never interrupted
+        while time.perf_counter() - started < 0.2:
+            pass
     assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
     previous = signal.signal(signal.SIGALRM, lambda *args: None)
     try:
