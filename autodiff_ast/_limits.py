@@ -103,11 +103,15 @@ def time_limit(seconds: float) -> Iterator[None]:
         # Raise only inside the rewrite itself: an exception raised in a
         # garbage-collection or weakref callback that happens to be running
         # is "ignored" by Python (and the rewrite would run on).
+        if frame is not None and frame.f_code is own_code:
+            return  # already leaving: the finally below disarms the timer
         module = frame.f_globals.get("__name__", "") if frame else ""
         if (module.partition(".")[0] in _INTERRUPTIBLE
                 and frame.f_code.co_name != "__del__"):
             raise TimeUp
         signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
+
+    own_code = sys._getframe().f_code
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
