@@ -66,8 +66,6 @@ class ArrayOperations:
                    node: ast.Call, method: bool = False) -> Any:
         spelled = ast.unparse(node.func)
         lowering: dict[str, Callable[..., Any]] = {
-            "dot": self.dot, "matmul": self.dot, "vdot": self.dot,
-            "sum": self.reduce, "mean": self.reduce,
             "transpose": self.transpose, "reshape": self.reshape,
             "stack": self.stack, "array": self.array,
             "expand_dims": self.expand_dims, "outer": self.outer}
@@ -75,6 +73,8 @@ class ArrayOperations:
             if kind in ("sum", "mean"):
                 return self.reduce(kind, *args, node=node, **kwargs)
             if kind == "reshape" and method:
+                if len(args) < 2:
+                    raise self.error(node, "reshape needs the new shape")
                 shape = args[1:] if len(args) > 2 else args[1]
                 return self.reshape(args[0], shape, node=node, **kwargs)
             if kind in ("dot", "matmul", "vdot"):
@@ -85,9 +85,12 @@ class ArrayOperations:
         except TypeError as exc:
             if "argument" not in str(exc):
                 raise
+            # Say it in the user's terms, not those of the method behind it.
+            reason = ("too many arguments" if "'node'" in str(exc) else
+                      str(exc).split(") ", 1)[-1])
             raise self.error(node, f"{spelled}() is called with arguments "
                                    f"autodiff_ast does not support here: "
-                                   f"{exc}") from None
+                                   f"{reason}") from None
 
     def dot(self, left: Any, right: Any, node: ast.AST,
             style: str = "np.dot") -> Any:

@@ -321,3 +321,19 @@ def slow_to_cancel(x):
     if x > 0.25:
         return np.logaddexp(x, 0.5) + total
     return np.log1p(a ** 2) / (2 + np.cos(x + a)) - total
+
+
+def boolean_mask(W):
+    return np.sum(W[W > 0])  # hostile: mask
+
+
+def reshape_without_shape(W):
+    return np.sum(W.reshape())  # hostile: reshape-nothing
+
+
+def dot_with_out(W):
+    return np.sum(np.dot(W, W, W))  # hostile: dot-out
+
+
+def sum_with_dtype(W):
+    return np.sum(W, dtype=float)  # hostile: sum-dtype

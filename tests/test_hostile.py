@@ -122,6 +122,17 @@ REFUSED = {
     "dot-3d": (h.outer_products_of_3d, (np.ones((2, 2, 2)), np.ones(2)),
                ad.UnsupportedCodeError,
                "products of arrays with more than two dimensions"),
+    "mask": (h.boolean_mask, (np.ones(3),), ad.UnsupportedCodeError,
+             "indices must be constant integers, slices, None or ..."),
+    "reshape-nothing": (h.reshape_without_shape, (np.ones(3),),
+                        ad.UnsupportedCodeError,
+                        "reshape needs the new shape"),
+    "dot-out": (h.dot_with_out, (np.ones(3),), ad.UnsupportedCodeError,
+                "np.dot() is called with arguments autodiff_ast does not "
+                "support here: too many arguments"),
+    "sum-dtype": (h.sum_with_dtype, (np.ones(3),), ad.UnsupportedCodeError,
+                  "np.sum() is called with arguments autodiff_ast does not "
+                  "support here: unexpected argument 'dtype'"),
     "decorated": (h.decorated_with_wraps, (2.0,), ad.NoSourceError,
                   "decorated_with_wraps is a wrapper made by a decorator"),
 }
