@@ -21,9 +21,9 @@ import astor
 import sympy as sp
 
 from ._codegen import (_cse, _function_label, _pretty_string, _suggest_name,
-                       _unique, _wrap)
+                       _wrap)
 from ._printer import ExpressionPrinter, _call, _name
-from ._program import Program, Step
+from ._program import Program, Step, unique_name
 
 __all__ = ["ArrayFunctionSpec", "generate_array_source"]
 
@@ -207,7 +207,7 @@ class _Writer:
         for value, label in zip(outputs, self.spec.output_names):
             if (isinstance(value, sp.Symbol) and self.uses.get(value) == 1
                     and value in written):
-                names[value] = _unique(label, self.taken)
+                names[value] = unique_name(label, self.taken)
                 self.taken.add(names[value])
         return names
 
@@ -262,7 +262,7 @@ class _Writer:
             if isinstance(node, ast.Name):
                 names.append(node)
                 continue
-            name = _unique(label, self.taken)
+            name = unique_name(label, self.taken)
             self.taken.add(name)
             self.assign(name, node)
             names.append(ast.Name(name, ast.Load()))
@@ -302,7 +302,7 @@ class _Writer:
                 suggestion = (self.spec.labels.get(full)
                               or _suggest_name(value, self.names)
                               or _function_name(value))
-                name = _unique(suggestion, self.taken)
+                name = unique_name(suggestion, self.taken)
                 self.taken.add(name)
             self.names[symbol] = name
             self.assign(name, self.printer()(value))

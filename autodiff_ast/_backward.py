@@ -18,25 +18,28 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._program import Leaf, Program, Shape, Step, broadcast_shapes
-from ._rules import canonical
 from ._simplify import cost, expanded_if_stable, simplify
 
 __all__ = ["gradients"]
 
 
-def gradients(program: Program, output: sp.Expr,
-              wrt: list[sp.Symbol]) -> list[sp.Expr]:
+def gradients(program: Program, output: sp.Expr, wrt: list[sp.Symbol],
+              where: str) -> list[sp.Expr]:
     """d output / d each of ``wrt``, as expressions over program symbols
-    (new steps are appended to ``program``)."""
-    return _Backward(program, wrt).run(output)
+    (new steps are appended to ``program``); ``where`` names the function
+    in errors."""
+    return _Backward(program, wrt, where).run(output)
 
 
 class _Backward:
-    def __init__(self, program: Program, wrt: list[sp.Symbol]) -> None:
+    def __init__(self, program: Program, wrt: list[sp.Symbol],
+                 where: str) -> None:
         self.program = program
         self.wrt = wrt
+        self.where = where
         # Per symbol, contributions to its adjoint, each with the shape of
         # the region it holds for element by element; summing back over
         # broadcast axes waits until they are all in (it is linear, so one
@@ -99,9 +102,10 @@ class _Backward:
         region = broadcast_shapes(self.program.shape(expr),
                                   self.program.shape(adjoint))
         for symbol in targets:
-            partials = [_partial(expr, symbol)]
+            partials = [checked_partial(expr, symbol, self.where)]
             if expanded is not None:
-                partials.append(_partial(expanded, symbol))
+                partials.append(checked_partial(expanded, symbol,
+                                                self.where))
             best = self.cheapest([adjoint * p for p in partials]).xreplace(
                 self.computed)
             self.contribute(symbol, best, region)
@@ -323,12 +327,6 @@ def _expanded(shape: Shape, axes: tuple[int, ...]) -> Shape:
     for axis in sorted(axes):
         dims.insert(axis, 1)
     return tuple(dims)
-
-
-def _partial(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
-    derivative = canonical(sp.diff(expr, symbol))
-    # The derivative of a step (sign, Heaviside) is zero almost everywhere.
-    return derivative.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
 
 
 def _name(symbol: sp.Symbol) -> str:

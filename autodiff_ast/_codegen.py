@@ -19,6 +19,7 @@ import astor
 import sympy as sp
 
 from ._printer import ExpressionPrinter
+from ._program import unique_name
 from ._rules import OPERATOR_FUNCTIONS, spelling_for
 from ._simplify import simplify
 from ._singular import with_removable_singularity
@@ -245,7 +246,7 @@ class _BodyWriter:
                                                **names})
             if suggestion is None:
                 suggestion, generic = f"t{generic}", generic + 1
-            name = _unique(suggestion, taken)
+            name = unique_name(suggestion, taken)
             taken.add(name)
             statements.append(ast.Assign(
                 [ast.Name(name, ast.Store())],
@@ -267,7 +268,7 @@ class _BodyWriter:
             for index, node in enumerate(printed):
                 if isinstance(node, (ast.Name, ast.Constant)):
                     continue
-                name = _unique(self.spec.output_names.get(index, "out"), taken)
+                name = unique_name(self.spec.output_names.get(index, "out"), taken)
                 taken.add(name)
                 statements.append(ast.Assign([ast.Name(name, ast.Store())],
                                              node, None))
@@ -407,12 +408,3 @@ def _function_label(cls: type) -> str:
         return spelling_for(cls, "math").split(".")[-1]
     except KeyError:
         return cls.__name__
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    if name not in taken:
-        return name
-    index = 1
-    while f"{name}_{index}" in taken:
-        index += 1
-    return f"{name}_{index}"

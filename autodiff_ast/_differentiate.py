@@ -17,7 +17,7 @@ from ._errors import OutputError
 from ._lower import Lowered
 from ._rules import canonical
 
-__all__ = ["Derivatives", "differentiate", "split_aux"]
+__all__ = ["Derivatives", "differentiate", "split_aux", "checked_partial"]
 
 
 @dataclass
@@ -75,9 +75,10 @@ def differentiate(lowered: Lowered, argnums: tuple[int, ...],
     value_index = _flatten(value, outputs) if with_value else None
     shape_of: dict[int, sp.Symbol] = {}
     gradient_indices = []
+    where = f"{lowered.name} ({lowered.location})"
     for argnum in argnums:
         symbol = lowered.symbols[argnum]
-        index = _flatten(_checked_diff(value, symbol, lowered), outputs)
+        index = _flatten(checked_partial(value, symbol, where), outputs)
         shape_of[index] = symbol
         gradient_indices.append(index)
     gradient = (tuple(gradient_indices) if as_tuple
@@ -103,21 +104,22 @@ def differentiate(lowered: Lowered, argnums: tuple[int, ...],
     return Derivatives(outputs, structure, shape_of, names)
 
 
-def _checked_diff(value: sp.Expr, symbol: sp.Symbol,
-                  lowered: Lowered) -> sp.Expr:
+def checked_partial(value: sp.Expr, symbol: sp.Symbol,
+                    where: str) -> sp.Expr:
+    """d value / d symbol, refused if it is complex or SymPy could not
+    resolve it (``where`` names the function: "f (file.py:3)")."""
     derivative = canonical(sp.diff(value, symbol))
     # The derivative of a step (sign, Heaviside) is zero almost everywhere.
     derivative = derivative.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
     if derivative.has(sp.I):
         raise OutputError(
-            f"the derivative of {lowered.name} ({lowered.location}) with "
-            f"respect to {symbol.name} is complex (a constant base raised to "
-            "the argument's power takes the log of a negative number?).")
+            f"the derivative of {where} with respect to {symbol.name} is "
+            "complex (a constant base raised to the argument's power takes "
+            "the log of a negative number?).")
     unresolved = derivative.atoms(sp.Derivative)
     if unresolved:
         functions = sorted({type(d.expr).__name__ for d in unresolved})
         raise OutputError(
-            f"cannot differentiate {lowered.name} ({lowered.location}) with "
-            f"respect to {symbol.name}: no derivative rule for "
-            f"{', '.join(functions)}.")
+            f"cannot differentiate {where} with respect to {symbol.name}: "
+            f"no derivative rule for {', '.join(functions)}.")
     return derivative

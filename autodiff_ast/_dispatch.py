@@ -123,7 +123,8 @@ class ArrayDerivative:
         value = check_output(lowered, self.has_aux, value)
         program = lowered.program
         wrt = [s for i in self.argnums for s in lowered.arguments[i].symbols]
-        grads = gradients(program, value, wrt)
+        grads = gradients(program, value, wrt,
+                          f"{lowered.name} ({lowered.location})")
         outputs: list[sp.Expr] = []
         names: list[str] = []
         shaped_like: list[sp.Symbol | None] = []

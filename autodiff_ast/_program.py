@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-__all__ = ["Leaf", "Step", "Program", "broadcast_shapes"]
+__all__ = ["Leaf", "Step", "Program", "broadcast_shapes", "unique_name"]
 
 Shape = tuple[int, ...]
 
@@ -71,12 +71,7 @@ class Program:
     _memo: dict[tuple[Any, ...], sp.Symbol] = field(default_factory=dict)
 
     def new_symbol(self, suggestion: str, leaf: Leaf) -> sp.Symbol:
-        name = _identifier(suggestion)
-        if name in self.names:
-            index = 1
-            while f"{name}_{index}" in self.names:
-                index += 1
-            name = f"{name}_{index}"
+        name = unique_name(_identifier(suggestion), self.names)
         self.names.add(name)
         symbol = sp.Symbol(name, real=True)
         self.leaves[symbol] = leaf
@@ -114,6 +109,16 @@ class Program:
 
     def definition(self) -> dict[sp.Symbol, Step]:
         return {step.target: step for step in self.steps}
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_1``, ``name_2``, ... if it is taken."""
+    if name not in taken:
+        return name
+    index = 1
+    while f"{name}_{index}" in taken:
+        index += 1
+    return f"{name}_{index}"
 
 
 def _hashable(value: Any) -> Any:
