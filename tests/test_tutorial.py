@@ -112,7 +112,7 @@ def test_boolean_shortcut_is_only_taken_for_boolean_data(monkeypatch):
     np.testing.assert_allclose(b_grad, expected[1], rtol=1e-6)
 
 
-def test_the_example_runs_and_prints_the_readme_numbers():
+def test_the_example_runs_and_prints_the_source_in_the_readme():
     import subprocess
     import sys
     result = subprocess.run([sys.executable, str(EXAMPLE)],
