@@ -16,6 +16,8 @@ from ._source import FunctionSource
 _STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.If,
                ast.For, ast.Pass, ast.Expr)
 
+_CONSTANTS = (int, float, str, type(None), type(Ellipsis))
+
 _BINARY = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv,
            ast.Mod)
 
@@ -125,9 +127,11 @@ def check(source: FunctionSource) -> None:
                     child, _STATEMENTS):
                 fail(child, f"{type(child).__name__} statements are not "
                             "supported")
+            # A str can be legitimate (a dict key, an aux value, an
+            # argument of a call refused anyway with a better reason): it
+            # is refused in lowering, where it is used as a number.
             if isinstance(child, ast.Constant) and not isinstance(
-                    child.value, (int, float, type(None), type(Ellipsis))
-            ) and child not in keys and not _is_docstring(child, body):
+                    child.value, _CONSTANTS) and child not in keys:
                 kind = type(child.value).__name__
                 fail(child, f"{kind} literals are not supported: a "
                             "differentiated function computes with numbers")
@@ -160,7 +164,7 @@ def _locations(body: list[ast.AST]) -> dict[ast.AST, ast.AST]:
 
 
 def _constant_keys(body: list[ast.AST]) -> set[ast.AST]:
-    """String constants used as keys: ``params['W']``, ``{'W': w}``."""
+    """Constants used as keys: ``params[b'W']``, ``{b'W': w}``."""
     keys: set[ast.AST] = set()
     for statement in body:
         for node in ast.walk(statement):

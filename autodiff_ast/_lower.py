@@ -29,7 +29,7 @@ from ._errors import AutodiffError, NoSourceError, error_at
 from ._limits import MOST_OPERATIONS, written_out_size
 from ._rules import (Primitive, canonical, floordiv, mod, namespace_of,
                      primitive_for, where)
-from ._source import FunctionSource, get_source
+from ._source import FunctionSource, get_source, library_of, refused_call
 
 __all__ = ["Lowered", "lower", "NeedsArrays"]
 
@@ -435,8 +435,10 @@ class _Runner:
                                "supported")
 
     def constant(self, value: Any, node: ast.AST) -> Any:
-        if value is None or value is Ellipsis:
-            raise NeedsArrays  # an index such as x[:, None]
+        if value is None or value is Ellipsis or isinstance(value, str):
+            # An index (x[:, None]), a key, an aux value: refused where it
+            # is used as a number.
+            return value
         converted = _as_sympy(value)
         if converted is None:
             raise self.error(node, f"the constant {value!r} is not finite: "
@@ -505,6 +507,11 @@ class _Runner:
             raise self.error(node, "a comparison is used as a number: write "
                                    "np.where(condition, a, b) or an "
                                    "if-statement")
+        if isinstance(value, str):
+            raise self.error(node, f"the string {value!r} is used as a "
+                                   "number: a differentiated function "
+                                   "computes with numbers (strings may be "
+                                   "dict keys and has_aux values)")
         raise self.error(node, f"{_describe(value)} is not a number")
 
     def arithmetic(self, op: ast.operator, left: Any, right: Any,
@@ -561,6 +568,7 @@ class _Runner:
 
     def call_expression(self, node: ast.Call, env: dict[str, Any]) -> Any:
         callee = self.expression(node.func, env)
+        self.refuse_library(callee, node)
         args = [self.expression(a, env) for a in node.args]
         kwargs = {k.arg: self.expression(k.value, env) for k in node.keywords
                   if k.arg is not None}
@@ -584,6 +592,23 @@ class _Runner:
                                     "and has no Python source. Use a NumPy or "
                                     "math function from the table, or a "
                                     "Python function")
+
+    def refuse_library(self, callee: Any, node: ast.Call) -> None:
+        """Refuse a call to library code (see ``library_of``) that is not a
+        primitive, at the user's call: its source is never read and
+        inlined (it would be differentiated wrongly, or refused at a line
+        of the library's)."""
+        if primitive_for(callee) is not None or array_function(
+                callee) is not None:
+            return
+        function = (callee.__func__ if isinstance(callee, types.MethodType)
+                    else callee)
+        if not isinstance(function, types.FunctionType):
+            return
+        library = library_of(function)
+        if library is not None:
+            raise self.error(node.func, refused_call(
+                ast.unparse(node.func), library))
 
     def call_primitive(self, callee: Any, primitive: Primitive,
                        args: list[Any], kwargs: dict[str, Any],

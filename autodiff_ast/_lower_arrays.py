@@ -187,11 +187,6 @@ class _ArrayRunner(ArrayOperations, _Runner):
         self.context.data_symbols[id(value)] = symbol
         return symbol
 
-    def constant(self, value: Any, node: ast.AST) -> Any:
-        if value is None or value is Ellipsis or isinstance(value, str):
-            return value
-        return super().constant(value, node)
-
     def shape(self, value: Any, node: ast.AST) -> Shape:
         try:
             return self.program.shape(value)

@@ -39,8 +39,8 @@ def with_comprehension(x):
 
 
 def with_string(x):
-    label = "x"  # refused: string
-    return x, label
+    scale = "2.5"
+    return x * scale  # refused: string
 
 
 def with_mutation(x):

@@ -2,10 +2,14 @@
 differentiate. Each refused function carries `# hostile: <name>` on the line
 its error must point at; test_hostile.py holds the expected outcomes."""
 
+import colorsys
 import functools
 import math
 
 import numpy as np
+import optree
+
+import autodiff_ast as ad
 
 COUNTS = [1.0, 2.0]
 LIMIT = 3.0
@@ -117,8 +121,13 @@ def builtin_io(x):
 
 
 def string_literal(x):
-    label = "x"  # hostile: string
-    return x
+    label = "x"
+    return x * label  # hostile: string
+
+
+def unused_label(x):
+    label = "cube"
+    return x ** 3
 
 
 def bytes_literal(x):
@@ -200,7 +209,7 @@ def product(W):
 
 
 def global_list(x):
-    return x * COUNTS[0]  # hostile: global-list
+    return x * COUNTS[0]  # works: read as constants, re-checked
 
 
 def huge_loop(x):
@@ -337,3 +346,31 @@ def dot_with_out(W):
 
 def sum_with_dtype(W):
     return np.sum(W, dtype=float)  # hostile: sum-dtype
+
+
+# Library code is a primitive or refused at the user's call, never read.
+def numpy_constructor(W):
+    return np.sum(np.ones(3) * W)  # hostile: ones
+
+
+def numpy_identity(W):
+    return np.sum(np.eye(3) @ W)  # hostile: eye
+
+
+def einsum(W):
+    return np.einsum("i,i->", W, W)  # hostile: einsum
+
+
+def standard_library(x):
+    return colorsys.rgb_to_yiq(x, 0.5, 0.25)[0]  # hostile: stdlib
+
+
+def installed_package(W):
+    return np.sum(optree.tree_map(np.sin, W))  # hostile: installed
+
+
+def cube(x):
+    return x ** 3
+
+
+slope_by_hand = lambda x: ad.grad(cube)(x)  # hostile: grad-inside  # noqa: E731

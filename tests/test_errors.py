@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pathlib
 import re
+import subprocess
+import sys
 import traceback
 
 import numpy as np
@@ -41,8 +43,8 @@ CASES = [
      "comprehensions are not supported: write the terms out, or use a `for "
      "i in range(N)` loop that accumulates them"),
     (bad_code.with_string, "string",
-     "str literals are not supported: a differentiated function computes "
-     "with numbers"),
+     "the string '2.5' is used as a number: a differentiated function "
+     "computes with numbers (strings may be dict keys and has_aux values)"),
     (bad_code.with_mutation, "mutation",
      "assigning to an attribute or an item mutates an object, which cannot "
      "be differentiated: assign to a new local name instead"),
@@ -132,9 +134,28 @@ def test_function_without_source():
     with pytest.raises(ad.NoSourceError) as info:
         ad.grad(namespace["f"])
     assert str(info.value) == (
-        "cannot read the source of f: it was defined in '<string>', which "
-        "has no source file (an interactive session or exec). Define the "
-        "function in a .py file and import it.")
+        "cannot read the source of f: it was defined in '<string>' (python "
+        "-c, exec or the plain Python prompt), where Python keeps no source. "
+        "Define it in a .py file and import it, or in an IPython or Jupyter "
+        "cell: autodiff_ast reads both.")
+
+
+def test_python_dash_c_says_where_source_is_kept():
+    program = ("import autodiff_ast as ad\n"
+               "try:\n"
+               "    print(ad.grad(lambda x: x * x)(3.0))\n"
+               "except ad.NoSourceError as error:\n"
+               "    print(error)\n")
+    result = subprocess.run([sys.executable, "-c", program],
+                            capture_output=True, text=True, check=True)
+    if sys.version_info >= (3, 13):
+        assert result.stdout == "6.0\n"  # python -c keeps its source
+    else:
+        assert result.stdout == (
+            "cannot read the source of <lambda>: it was defined in "
+            "'<string>' (python -c, exec or the plain Python prompt), where "
+            "Python keeps no source. Define it in a .py file and import it, "
+            "or in an IPython or Jupyter cell: autodiff_ast reads both.\n")
 
 
 def test_builtin_outside_the_table():

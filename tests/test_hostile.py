@@ -73,7 +73,9 @@ REFUSED = {
     "open": (h.builtin_io, (2.0,), ad.UnsupportedCodeError,
              "cannot differentiate through open"),
     "string": (h.string_literal, (2.0,), ad.UnsupportedCodeError,
-               "str literals are not supported"),
+               "the string 'x' is used as a number: a differentiated "
+               "function computes with numbers (strings may be dict keys "
+               "and has_aux values)"),
     "bytes": (h.bytes_literal, (2.0,), ad.UnsupportedCodeError,
               "bytes literals are not supported"),
     "complex": (h.complex_literal, (2.0,), ad.UnsupportedCodeError,
@@ -110,8 +112,6 @@ REFUSED = {
                   "operands could not be broadcast together"),
     "prod": (h.product, (np.ones(3),), ad.UnsupportedCodeError,
              "np.prod is not supported yet"),
-    "global-list": (h.global_list, (2.0,), ad.UnsupportedCodeError,
-                    "the global COUNTS is a list"),
     "huge-loop": (h.huge_loop, (2.0,), ad.UnsupportedCodeError,
                   "this loop unrolls into more than 10000 statements"),
     "exponential": (h.exponential_growth, (0.3,), ad.UnsupportedCodeError,
@@ -136,6 +136,69 @@ REFUSED = {
     "decorated": (h.decorated_with_wraps, (2.0,), ad.NoSourceError,
                   "decorated_with_wraps is a wrapper made by a decorator"),
 }
+
+
+def _library(spelled, library):
+    return (f"{spelled} is not supported: it is {library} outside "
+            "autodiff_ast's rules table, and library code is never read and "
+            "differentiated. Compute its result outside the function and "
+            "pass it in (as an argument or a global), or write it with "
+            "supported operations: arithmetic and the NumPy and math "
+            "functions of the rules table")
+
+
+# Library code is refused at the user's call, naming the callable: never
+# at a line of NumPy's or autodiff_ast's own source (np.ones was refused at
+# numpy/_core/numeric.py for its keyword-only arguments, np.einsum for its
+# string, ad.grad at _api.py), and never inlined (colorsys was).
+LIBRARY_CALLS = {
+    "ones": (h.numpy_constructor, np.ones(3),
+             _library("np.ones", "a NumPy function")),
+    "eye": (h.numpy_identity, np.ones(3),
+            _library("np.eye", "a NumPy function")),
+    "einsum": (h.einsum, np.ones(3), "np.einsum is not supported yet: "
+               "write it with np.dot, @, broadcasting and np.sum"),
+    "stdlib": (h.standard_library, 0.5,
+               _library("colorsys.rgb_to_yiq", "a standard-library function")),
+    "installed": (h.installed_package, np.ones(3),
+                  _library("optree.tree_map",
+                           "a function of the installed package optree")),
+    "grad-inside": (h.slope_by_hand, 0.5,
+                    "ad.grad cannot be called inside a function being "
+                    "differentiated: autodiff_ast does not differentiate its "
+                    "own code. To differentiate a derivative, pass it to "
+                    "ad.grad itself, e.g. ad.grad(ad.grad(g)) or "
+                    "ad.derivative(g, 2)"),
+}
+
+
+@pytest.mark.parametrize("name", list(LIBRARY_CALLS))
+def test_library_code_is_refused_at_the_users_call(name):
+    function, argument, message = LIBRARY_CALLS[name]
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(function)(argument)
+    assert info.value.msg == message
+    assert (info.value.filename, info.value.lineno) == (str(FILE),
+                                                        marked_line(name))
+
+
+def test_library_functions_are_not_differentiated_from_their_source():
+    import colorsys
+    tail = (", neither a primitive in autodiff_ast's rules table nor your "
+            "own code, and library code is never read and differentiated. "
+            "Write your own function with supported operations: arithmetic "
+            "and the NumPy and math functions of the rules table.")
+    with pytest.raises(ad.NoSourceError) as info:
+        ad.grad(np.ones)
+    assert str(info.value) == "np.ones is a NumPy function" + tail
+    with pytest.raises(ad.NoSourceError) as info:
+        ad.grad(colorsys.rgb_to_yiq)
+    assert str(info.value) == ("colorsys.rgb_to_yiq is a standard-library "
+                               "function" + tail)
+
+
+def test_a_string_that_is_not_used_as_a_number_is_fine():
+    assert ad.grad(h.unused_label)(2.0) == 12.0
 
 
 @pytest.mark.parametrize("name", list(REFUSED))
