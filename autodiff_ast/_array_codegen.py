@@ -14,14 +14,14 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import astor
 import sympy as sp
 
-from ._codegen import (_cse, _function_label, _pretty_string, _suggest_name,
-                       _wrap)
+from ._codegen import (Literal, _cse, _function_label, _pretty_string,
+                       _suggest_name, _wrap)
 from ._printer import ExpressionPrinter, _call, _name
 from ._program import Program, Step, unique_name
 
@@ -34,7 +34,7 @@ class ArrayFunctionSpec:
     params: Sequence[str]
     docstring: str
     program: Program
-    outputs: list[sp.Expr]
+    outputs: list[sp.Expr | Literal]  # a Literal is returned as written
     output_names: list[str]  # one per output: value, grad_W, aux
     labels: dict[sp.Expr, str]  # the user's names of values
     # Per output, the argument whose shape it must have (a gradient), or
@@ -79,8 +79,22 @@ class _ArrayPrinter(ExpressionPrinter):
 
 
 def generate_array_source(spec: ArrayFunctionSpec) -> str:
+    """The source of ``spec``'s function; outputs that are ``Literal``s
+    (aux strings, bools) are returned as written, in their places."""
+    literals = {i: o for i, o in enumerate(spec.outputs)
+                if isinstance(o, Literal)}
+    computed = [i for i in range(len(spec.outputs)) if i not in literals]
+    spec = replace(spec, outputs=[spec.outputs[i] for i in computed],
+                   output_names=[spec.output_names[i] for i in computed],
+                   shaped_like=[spec.shaped_like[i] for i in computed])
     body: list[ast.stmt] = [ast.Expr(ast.Constant(spec.docstring))]
     body += _branches(spec)
+    if literals:
+        for statement in body:
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Return):
+                    node.value = _with_literals(node.value, len(computed),
+                                                literals)
     arguments = ast.arguments(
         posonlyargs=[], args=[ast.arg(p) for p in spec.params], vararg=None,
         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
@@ -93,6 +107,18 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
     text = astor.to_source(module, pretty_string=_pretty_string,
                            pretty_source="".join)
     return "".join(_wrap(line) for line in text.splitlines(keepends=True))
+
+
+def _with_literals(returned: ast.expr | None, count: int,
+                   literals: dict[int, Literal]) -> ast.expr:
+    """``returned`` (``count`` computed outputs) with the literals put
+    among them."""
+    assert returned is not None
+    computed = iter(returned.elts if count > 1 and isinstance(
+        returned, ast.Tuple) else [returned] if count else [])
+    items = [ast.Constant(literals[i].value) if i in literals
+             else next(computed) for i in range(count + len(literals))]
+    return items[0] if len(items) == 1 else ast.Tuple(items, ast.Load())
 
 
 def _branches(spec: ArrayFunctionSpec) -> list[ast.stmt]:
@@ -259,7 +285,7 @@ class _Writer:
             return
         names = []
         for node, label in zip(printed, self.spec.output_names):
-            if isinstance(node, ast.Name):
+            if isinstance(node, (ast.Name, ast.Constant)):
                 names.append(node)
                 continue
             name = unique_name(label, self.taken)

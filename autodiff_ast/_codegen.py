@@ -24,9 +24,17 @@ from ._rules import OPERATOR_FUNCTIONS, spelling_for
 from ._simplify import simplify
 from ._singular import with_removable_singularity
 
-__all__ = ["FunctionSpec", "generate_source"]
+__all__ = ["FunctionSpec", "Literal", "generate_source"]
 
 _LONGEST_NAME = 24
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A constant the generated code returns as written: a string, None or
+    a bool that a function returns in its aux output."""
+
+    value: Any
 
 
 @dataclass
@@ -34,7 +42,8 @@ class FunctionSpec:
     """Everything needed to write one generated function.
 
     ``structure`` is the shape of the return value: an int indexes
-    ``outputs``, a tuple returns a tuple of such structures. ``shape_of``
+    ``outputs``, a tuple returns a tuple of such structures, a ``Literal``
+    is returned as written (an aux string or None). ``shape_of``
     maps an output index to the argument whose shape that output must have
     even where it does not depend on it (a constant gradient).
     """
@@ -352,6 +361,8 @@ def _broadcast_like(node: ast.expr, expr: sp.Expr,
 
 
 def _structure(structure: Any, printed: list[ast.expr]) -> ast.expr:
+    if isinstance(structure, Literal):
+        return ast.Constant(structure.value)
     if isinstance(structure, int):
         return printed[structure]
     return ast.Tuple([_structure(s, printed) for s in structure], ast.Load())

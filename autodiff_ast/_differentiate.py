@@ -8,16 +8,20 @@ wrong code.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
+from sympy.logic.boolalg import Boolean, BooleanAtom
 
+from ._codegen import Literal
 from ._errors import OutputError
 from ._lower import Lowered
 from ._rules import canonical
 
-__all__ = ["Derivatives", "differentiate", "split_aux", "checked_partial"]
+__all__ = ["Derivatives", "differentiate", "split_aux", "aux_leaf",
+           "checked_partial"]
 
 
 @dataclass
@@ -33,8 +37,49 @@ class Derivatives:
 def _flatten(value: Any, outputs: list[sp.Expr]) -> Any:
     if isinstance(value, tuple):
         return tuple(_flatten(v, outputs) for v in value)
+    if isinstance(value, Literal):
+        return value
     outputs.append(value)
     return len(outputs) - 1
+
+
+# Constants an aux output may hold, written into generated code as they are.
+_LITERAL_TYPES = (str, bytes, bool, int, float, complex, type(None),
+                  type(Ellipsis))
+
+
+def aux_leaf(leaf: Any, where: str) -> sp.Expr | Literal:
+    """A leaf of a function's aux output as generated code returns it: a
+    computed number (an expression), or a constant, returned as written.
+    Aux is not differentiated, so like JAX's it may hold any such value."""
+    if isinstance(leaf, sp.Expr):
+        return leaf
+    if isinstance(leaf, BooleanAtom):
+        return Literal(bool(leaf))
+    if type(leaf) in _LITERAL_TYPES and _round_trips(leaf):
+        return Literal(leaf)
+    if isinstance(leaf, Boolean):
+        raise OutputError(
+            f"the aux output of {where} contains the condition {leaf}: "
+            "return a number instead, e.g. np.where(condition, 1.0, 0.0).")
+    raise OutputError(
+        f"the aux output of {where} contains {leaf!r}, which generated "
+        "code cannot return: aux may hold numbers, arrays, strings, bools, "
+        "None and tuples, lists and dicts of them.")
+
+
+def _round_trips(value: Any) -> bool:
+    """Whether ``repr(value)`` reads back as ``value`` (not nan or inf)."""
+    try:
+        return bool(ast.literal_eval(repr(value)) == value)
+    except (ValueError, SyntaxError):
+        return False
+
+
+def _aux_leaves(value: Any, where: str) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_aux_leaves(v, where) for v in value)
+    return aux_leaf(value, where)
 
 
 def split_aux(output: Any, where: str, has_aux: bool) -> tuple[Any, Any]:
@@ -88,13 +133,9 @@ def differentiate(lowered: Lowered, argnums: tuple[int, ...],
     if value_index is not None:
         names[value_index] = "value"
     first_aux = len(outputs)
-    aux_structure = _flatten(aux, outputs) if has_aux else None
+    aux_structure = _flatten(_aux_leaves(aux, where), outputs) \
+        if has_aux else None
     for index in range(first_aux, len(outputs)):
-        if not isinstance(outputs[index], sp.Expr):
-            raise OutputError(
-                f"the aux output of {lowered.name} ({lowered.location}) "
-                f"contains {outputs[index]!r}; aux must be numbers or tuples "
-                "of numbers.")
         names[index] = "aux"
     if with_value:
         head = (value_index, aux_structure) if has_aux else value_index

@@ -23,7 +23,7 @@ import sympy as sp
 from ._array_codegen import ArrayFunctionSpec, generate_array_source
 from ._backward import gradients
 from ._compile import compile_function
-from ._differentiate import split_aux
+from ._differentiate import aux_leaf, split_aux
 from ._limits import deep_recursion
 from ._errors import AutodiffError, OutputError
 from ._lower_arrays import ArrayLowered, check_output, lower_arrays
@@ -125,7 +125,7 @@ class ArrayDerivative:
         wrt = [s for i in self.argnums for s in lowered.arguments[i].symbols]
         grads = gradients(program, value, wrt,
                           f"{lowered.name} ({lowered.location})")
-        outputs: list[sp.Expr] = []
+        outputs: list[Any] = []  # expressions, and Literals in aux
         names: list[str] = []
         shaped_like: list[sp.Symbol | None] = []
         if self.with_value:
@@ -138,12 +138,8 @@ class ArrayDerivative:
             shaped_like.append(symbol)
         aux_leaves, aux_spec = optree.tree_flatten(aux)
         for leaf in aux_leaves:
-            if not isinstance(leaf, sp.Expr):
-                raise OutputError(f"the aux output of {lowered.name} "
-                                  f"({lowered.location}) contains {leaf!r}; "
-                                  "aux must be numbers, arrays or "
-                                  "containers of them.")
-            outputs.append(leaf)
+            outputs.append(aux_leaf(
+                leaf, f"{lowered.name} ({lowered.location})"))
             names.append("aux")
             shaped_like.append(None)
         name = self.__name__
