@@ -106,7 +106,7 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
     module = ast.fix_missing_locations(ast.Module([function], []))
     text = astor.to_source(module, pretty_string=_pretty_string,
                            pretty_source="".join)
-    return "".join(_wrap(line) for line in text.splitlines(keepends=True))
+    return _wrap(text)
 
 
 def _with_literals(returned: ast.expr | None, count: int,

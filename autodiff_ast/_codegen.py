@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import io
 import keyword
+import tokenize
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import astor
 import sympy as sp
@@ -74,122 +76,221 @@ def generate_source(spec: FunctionSpec) -> str:
     ast.fix_missing_locations(module)
     text = astor.to_source(module, pretty_string=_pretty_string,
                            pretty_source="".join)
-    return "".join(_wrap(line) for line in text.splitlines(keepends=True))
+    return _wrap(text)
 
 
 _WIDTH = 79
 
 
-def _wrap(line: str) -> str:
+def _wrap(source: str) -> str:
+    """``source`` with each long one-line statement broken by _wrap_line.
+
+    Lines are found by Python's tokenizer, so a line inside a multi-line
+    string (a docstring, a key holding a newline) is never touched.
+    """
+    lines = io.StringIO(source).readlines()  # split where tokenize splits
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return source
+    if tokens[-1].start[0] != len(lines) + 1:  # rows disagree: leave it
+        return source
+    spanned = {row for token in tokens if token.start[0] != token.end[0]
+               for row in range(token.start[0], token.end[0] + 1)}
+    return "".join(line if row in spanned else _wrap_line(line)
+                   for row, line in enumerate(lines, 1))
+
+
+def _wrap_line(line: str) -> str:
     """Break a long ``name = ...`` or ``return ...`` line at ``+``, ``-``
-    and ``,`` inside one pair of parentheses, as a person would."""
+    and ``,`` inside one pair of parentheses, as a person would.
+
+    The line is read as tokens, so it is never broken inside a string
+    literal (a pytree key may hold any text) or inside brackets.
+    """
     text = line.rstrip("\n")
     if len(text) <= _WIDTH:
         return line
-    indent = text[:len(text) - len(text.lstrip())]
-    body = text.strip()
-    if body.startswith("return "):
-        head = "return "
-    elif " = " in body and body.split(" = ", 1)[0].isidentifier():
-        head = body.split(" = ", 1)[0] + " = "
+    tokens = _tokens(text)
+    if tokens is None:
+        return line
+    if len(tokens) > 1 and tokens[0].text == "return":
+        first = 1
+    elif len(tokens) > 2 and tokens[0].kind == tokenize.NAME and \
+            tokens[1].text == "=":
+        first = 2
     else:
         return line
-    start = len(indent) + len(head)
-    operators: tuple[str, ...] = _SUMS
-    if not _split_points(f"({text[start:]})", 0) and _split_points(
-            f"({text[start:]})", 0, _PRODUCTS):
+    start, end = tokens[first].start, len(tokens)
+    operators = _SUMS
+    if not _split_points(tokens, first, end) and _split_points(
+            tokens, first, end, _PRODUCTS):
         operators = _PRODUCTS
-    if _split_points(f"({text[start:]})", 0, operators):
+    if _split_points(tokens, first, end, operators):
         text = f"{text[:start]}({text[start:]})"
-        opening = start
+        tokens = _tokens(text)
+        if tokens is None:
+            return line
+        opening: int | None = first
     else:
-        opening = _widest_splittable_group(text, start)
+        opening = _widest_splittable_group(tokens, first, end)
         if opening is None:
             return line
-    points = _split_points(text, opening, operators)
-    if not points:
-        return line
-    continuation = " " * (opening + 1)
+    points = _split_points(tokens, opening + 1, tokens[opening].partner,
+                           operators)
+    continuation = " " * (tokens[opening].start + 1)
+    pieces = [text[a:b] for a, b in zip([0] + points, points + [len(text)])]
     lines: list[str] = []
-    pieces = []
-    previous = 0
-    for point in points:
-        pieces.append(text[previous:point])
-        previous = point
-    pieces.append(text[previous:])
     current = pieces[0]
     for piece in pieces[1:]:
-        stripped_piece = piece.lstrip(", ") if piece.startswith(",") else \
-            piece.lstrip()
-        joined = current + piece
-        if len(joined) > _WIDTH:
-            if piece.startswith(","):
-                lines.append(current + ",")
-            else:
-                lines.append(current)
-            current = continuation + stripped_piece
+        # Pieces meet between tokens: after a comma or before an operator
+        # (the space before it does not end up on the line).
+        if len((current + piece).rstrip()) > _WIDTH:
+            lines.append(current.rstrip())
+            current = continuation + piece.lstrip()
         else:
-            current = joined
+            current += piece
     lines.append(current)
     return "\n".join(lines) + "\n"
 
 
-def _widest_splittable_group(text: str, start: int) -> int | None:
-    """Where the widest group that has split points opens, looking inside
-    a group (``np.sum(np.log(a + b))``) when it has none itself."""
+class _Token(NamedTuple):
+    kind: int  # a tokenize token type
+    text: str
+    start: int  # columns in the line
+    end: int
+    partner: int  # for a bracket, the index of the one that matches it
+
+
+_OPENING = {"(": ")", "[": "]", "{": "}"}
+_LAYOUT = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT,
+           tokenize.ENDMARKER}
+# Python 3.12 tokenizes an f-string (3.14 a t-string too) into parts; we
+# keep it in one piece.
+_STRING_STARTS = {getattr(tokenize, f"{p}STRING_START", None) for p in "FT"}
+_STRING_ENDS = {getattr(tokenize, f"{p}STRING_END", None) for p in "FT"}
+
+
+def _tokens(text: str) -> list[_Token] | None:
+    """The tokens of ``text``, one whole statement on one line, or None
+    if it is not one (part of a multi-line string, unbalanced, or with a
+    comment)."""
+    indent = len(text) - len(text.lstrip())
+    try:
+        raw = [t for t in tokenize.generate_tokens(
+            io.StringIO(text[indent:] + "\n").readline)
+            if t.type not in _LAYOUT]
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    tokens: list[_Token] = []
+    nesting, opened, stack = 0, 0, []
+    for token in raw:
+        if token.type in (tokenize.ERRORTOKEN, tokenize.COMMENT) or \
+                token.start[0] != 1 or token.end[0] != 1:
+            return None
+        start, end = token.start[1] + indent, token.end[1] + indent
+        if token.type in _STRING_STARTS:
+            nesting, opened = nesting + 1, opened if nesting else start
+            continue
+        if nesting:
+            if token.type in _STRING_ENDS:
+                nesting -= 1
+                if not nesting:
+                    tokens.append(_Token(tokenize.STRING,
+                                         text[opened:end], opened, end, -1))
+            continue
+        if token.type == tokenize.OP and token.string in _OPENING:
+            stack.append(len(tokens))
+        elif token.type == tokenize.OP and token.string in ")]}":
+            if not stack or _OPENING[tokens[stack[-1]].text] != token.string:
+                return None
+            match = stack.pop()
+            tokens[match] = tokens[match]._replace(partner=len(tokens))
+            tokens.append(_Token(token.type, token.string, start, end,
+                                 match))
+            continue
+        tokens.append(_Token(token.type, token.string, start, end, -1))
+    return tokens if tokens and not stack and not nesting else None
+
+
+def _widest_splittable_group(tokens: list[_Token], first: int,
+                             end: int) -> int | None:
+    """Where the widest parenthesized group that has split points opens,
+    looking inside a group (``np.sum(np.log(a + b))``) when it has none
+    itself."""
     while True:
-        groups = _groups(text, start)
+        groups = _groups(tokens, first, end)
         if not groups:
             return None
-        opening, closing = max(groups, key=lambda g: g[1] - g[0])
-        if _split_points(text, opening):
+        opening = max(groups, key=lambda g: tokens[tokens[g].partner].end
+                      - tokens[g].start)
+        if _split_points(tokens, opening + 1, tokens[opening].partner):
             return opening
-        text = text[:closing]
-        start = opening + 1
+        first, end = opening + 1, tokens[opening].partner
 
 
-def _groups(text: str, start: int) -> list[tuple[int, int]]:
-    """(open, close) indices of the outermost parentheses after ``start``."""
-    groups, depth, opened = [], 0, 0
-    for index in range(start, len(text)):
-        if text[index] == "(":
-            if depth == 0:
-                opened = index
-            depth += 1
-        elif text[index] == ")":
-            depth -= 1
-            if depth == 0:
-                groups.append((opened, index))
+def _groups(tokens: list[_Token], first: int, end: int) -> list[int]:
+    """The outermost parentheses among ``tokens[first:end]``, not those in
+    a subscript's or a display's brackets."""
+    groups, index = [], first
+    while index < end:
+        token = tokens[index]
+        if token.partner > index:
+            if token.text == "(":
+                groups.append(index)
+            index = token.partner
+        index += 1
     return groups
 
 
-_SUMS = (" + ", " - ")
-_PRODUCTS = (" * ", " / ")
+_SUMS = ("+", "-")
+_PRODUCTS = ("*", "/")
 
 
-def _split_points(text: str, opening: int,
+def _split_points(tokens: list[_Token], first: int, end: int,
                   operators: tuple[str, ...] = _SUMS) -> list[int]:
-    """Where to break inside the group opened at ``opening``: before the
-    ``operators`` (+ and -) and at commas, directly inside that group."""
-    points, depth = [], 0
-    for index in range(opening, len(text)):
-        char = text[index]
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-            if depth == 0:
-                break
-        elif depth == 1 and (text.startswith(operators, index)
-                             or char == ","):
-            points.append(index)
+    """Columns where a line may break among ``tokens[first:end]``, outside
+    any brackets in them: before a binary operator of ``operators`` and
+    after a comma."""
+    points, index = [], first
+    while index < end:
+        token = tokens[index]
+        if token.partner > index:
+            index = token.partner
+        elif token.kind == tokenize.OP and token.text == ",":
+            points.append(token.end)
+        elif token.kind == tokenize.OP and token.text in operators and \
+                _is_binary(tokens, index):
+            points.append(token.start)
+        index += 1
     return points
+
+
+def _is_binary(tokens: list[_Token], index: int) -> bool:
+    """Whether the operator at ``index`` follows an operand (``a - b``),
+    rather than starting one (``-b``, ``x ** -1``, ``return -x``)."""
+    if index == 0:
+        return False
+    before = tokens[index - 1]
+    if before.kind == tokenize.NAME:
+        return not keyword.iskeyword(before.text) or before.text in (
+            "True", "False", "None")
+    return before.kind in (tokenize.NUMBER, tokenize.STRING) or \
+        before.text in (")", "]", "}")
 
 
 def _pretty_string(text: str, embedded: bool, current_line: Any,
                    uni_lit: bool = False, **kwargs: Any) -> str:
-    """Docstrings as triple-quoted blocks; other strings as repr."""
-    if "\n" in text and '"""' not in text and "\\" not in text:
+    """Docstrings as triple-quoted blocks; other strings as repr.
+
+    Only text that a triple-quoted literal holds unchanged: no backslash,
+    no closing quotes inside or at its end, and nothing but printable
+    characters and newlines (a carriage return would be read back as a
+    newline). A pytree key can hold any text.
+    """
+    if ("\n" in text and '"""' not in text and "\\" not in text
+            and not text.endswith('"')
+            and text.replace("\n", "").isprintable()):
         return f'"""{text}"""'
     return repr(text)
 
