@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import types
 import weakref
 from dataclasses import dataclass
@@ -16,12 +17,13 @@ from typing import Any, Callable, Sequence, TypeVar, overload
 
 from . import _diskcache
 from ._codegen import FunctionSpec, generate_source
-from ._compile import compile_function
+from ._compile import Scope, compile_function
 from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError
 from ._limits import deep_recursion
 from ._dispatch import ArrayDerivative
-from ._lower import Lowered, NeedsArrays, lower, readable_source, unbind
+from ._handle import baked_reads, implementation, make_handle
+from ._lower import Lowered, NeedsArrays, Read, lower, readable_source, unbind
 
 __all__ = ["grad", "value_and_grad", "derivative", "source"]
 
@@ -142,11 +144,17 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     hit = store.get(options)
     if hit is not None and hit[0]():
         return hit[1]
-    key = _diskcache.cache_key(fun, options)
+    code = implementation(fun)
+    key = _diskcache.cache_key(code, options)
     entry = _diskcache.load(key) if key else None
-    function = _from_entry(entry) if entry is not None else None
+
+    def regenerate() -> types.FunctionType:
+        return _cached(fun, argnums, has_aux, with_value)
+
+    function = (_from_entry(entry, code, regenerate) if entry is not None
+                else None)
     if function is not None:
-        store[options] = (lambda: _diskcache.cache_key(fun, options) == key,
+        store[options] = (lambda: _diskcache.cache_key(code, options) == key,
                           function)
         return function
     generated = _generate(fun, argnums, has_aux, with_value)
@@ -154,28 +162,109 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
         store[options] = (lambda: True, generated)
         return generated
     lowered, function = generated
-    store[options] = (lowered.is_current, function)
-    if key:
+    # A derivative of a derivative bakes in what the inner one baked in.
+    baked = _baked(lowered) + list(baked_reads(fun))
+    handle = make_handle(function, _where(lowered), lowered.branch_site,
+                         baked, regenerate)
+    handle.__autodiff_ast__ = _provenance(  # type: ignore[attr-defined]
+        function)
+    store[options] = (lambda: all(r.is_current() for r in baked), handle)
+    described = _describe_reads(baked, code)
+    if key and described is not None:
         origin = _provenance(function)
         assert origin is not None
         _diskcache.store(key, {"source": origin.source,
                                "name": function.__name__,
                                "base": origin.base,
                                "location": origin.location,
-                               "wrt": list(origin.wrt)})
-    return function
+                               "wrt": list(origin.wrt),
+                               "branch_site": lowered.branch_site,
+                               "reads": described})
+    return handle
 
 
-def _from_entry(entry: dict[str, Any]) -> types.FunctionType | None:
-    """The function a disk-cache entry holds; None if the entry is bad."""
+def _where(lowered: Lowered) -> str:
+    return f"{lowered.name} ({_display_location(lowered.location)})"
+
+
+def _baked(lowered: Lowered) -> list[Read]:
+    """The outside values a derivative's code baked in, to be re-checked
+    on each call. The function's own defaults are left out: the derivative
+    copied them into its own signature."""
+    return [r for r in lowered.reads if r.key != "__defaults__"
+            and not isinstance(r.value, types.ModuleType)]
+
+
+def _describe_reads(reads: list[Read], fn: Any) -> list[list[Any]] | None:
+    """How to find each baked value again in a later process (a global of
+    ``fn``'s module or of a module by name, or a closure cell of ``fn``);
+    None if one cannot be
+    described, and then the derivative is not stored on disk."""
+    scope = Scope.of(fn) if isinstance(
+        fn, (types.FunctionType, types.MethodType)) else None
+    cells = scope.cells if scope else {}
+    described: list[list[Any]] = []
+    for read in reads:
+        if scope and read.container is scope.globals:
+            described.append(["global", None, read.key, read.as_items])
+            continue
+        if isinstance(read.container, dict):
+            module = sys.modules.get(str(read.container.get("__name__")))
+            if module is None or vars(module) is not read.container:
+                return None
+            described.append(["global", module.__name__, read.key,
+                              read.as_items])
+            continue
+        name = next((n for n, c in cells.items() if c is read.container),
+                    None)
+        if name is None or read.key is not None:
+            return None
+        described.append(["cell", name, None, read.as_items])
+    return described
+
+
+def _reads_from(described: list[list[Any]], fn: Any) -> list[Read]:
+    """The reads ``_describe_reads`` described, with today's values (the
+    cache key matched, so they are the values the code baked in)."""
+    scope = Scope.of(fn)
+    reads = []
+    for kind, where, key, as_items in described:
+        if kind == "global":
+            container: Any = (scope.globals if where is None
+                              else vars(sys.modules[where]))
+            value = container[key]
+        else:
+            container = scope.cells[where]
+            value = container.cell_contents
+        if as_items:
+            value = tuple(value)
+        reads.append(Read(container, key, value, bool(as_items)))
+    return reads
+
+
+def _from_entry(entry: dict[str, Any], fn: Any,
+                regenerate: Callable[[], types.FunctionType]
+                ) -> types.FunctionType | None:
+    """The derivative a disk-cache entry holds; None if the entry is bad."""
     try:
-        function = compile_function(entry["source"], entry["name"])
-        function.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
+        scope = Scope.of(fn) if isinstance(
+            fn, (types.FunctionType, types.MethodType)) else None
+        function = compile_function(entry["source"], entry["name"],
+                                    scope=scope)
+        origin = Provenance(
             str(entry["base"]), str(entry["location"]),
             tuple(str(w) for w in entry["wrt"]), entry["source"])
-    except (KeyError, TypeError, ValueError, SyntaxError, AssertionError):
+        function.__autodiff_ast__ = origin  # type: ignore[attr-defined]
+        site = entry.get("branch_site")
+        handle = make_handle(
+            function, f"{origin.base} ({origin.location})",
+            (str(site[0]), int(site[1])) if site else None,
+            _reads_from(entry.get("reads", []), fn), regenerate)
+        handle.__autodiff_ast__ = origin  # type: ignore[attr-defined]
+    except (KeyError, TypeError, ValueError, SyntaxError, AssertionError,
+            IndexError):
         return None
-    return function
+    return handle
 
 
 def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
@@ -232,7 +321,8 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
             f"cannot write the derivative of {lowered.name} "
             f"({_display_location(lowered.location)}) as code: {exc}. "
             "Please report this with the function.") from exc
-    function = compile_function(text, name)
+    scope = Scope.of(fun) if lowered.source is not None else None
+    function = compile_function(text, name, scope=scope)
     function.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
         base, location, history + wrt if pure else (), text)
     return lowered, function

@@ -15,6 +15,7 @@ import builtins
 import inspect
 import math
 import numbers
+import sys
 import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -54,10 +55,16 @@ class Lowered:
     output: Any  # a SymPy expression, or a tuple of them
     namespace: str  # "numpy" or "math": how generated code spells functions
     source: FunctionSource | None = None
-    reads: tuple[Read, ...] = ()  # outside values the result depends on
+    reads: tuple[Read, ...] = ()  # outside values the result bakes in
+    # Numbers the generated code reads by name when it runs (a global BETA,
+    # a closure cell k, self.k): never stale, so never checked.
+    outside: dict[sp.Symbol, Read] = field(default_factory=dict)
+    # Where the function branches on an argument with a Python `if`
+    # (file, line): such code takes one number, not an array.
+    branch_site: tuple[str, int] | None = None
 
     def is_current(self) -> bool:
-        """Whether every outside value read during lowering is unchanged."""
+        """Whether every outside value lowering baked in is unchanged."""
         return all(read.is_current() for read in self.reads)
 
 
@@ -70,6 +77,9 @@ class Read:
     container: Any  # a globals dict, a cell, or a function
     key: str | None
     value: Any
+    # A list is read as the tuple of its items; mutating it in place
+    # changes what the code baked in, so compare items, not identity.
+    as_items: bool = False
 
     def current(self) -> Any:
         if isinstance(self.container, dict):
@@ -80,8 +90,14 @@ class Read:
 
     def is_current(self) -> bool:
         now = self.current()
+        if self.as_items:
+            return type(now) is list and tuple(now) == self.value
         if now is self.value:
             return True
+        if isinstance(now, types.MethodType) and isinstance(
+                self.value, types.MethodType):  # made anew on each access
+            return (now.__func__ is self.value.__func__
+                    and now.__self__ is self.value.__self__)
         plain = (int, float, complex, bool, str, tuple)
         return (type(now) is type(self.value) and isinstance(now, plain)
                 and now == self.value)
@@ -106,6 +122,13 @@ class _Context:
     # The user's own name for a value, from the first assignment of it.
     labels: dict[Any, str] = field(default_factory=dict)
     sizes: dict[Any, int] = field(default_factory=dict)  # written_out_size
+    # The differentiated function itself: what generated code can reach by
+    # name (its module's globals, its closure cells, its bound self).
+    root: types.FunctionType | None = None
+    bound: dict[str, Any] = field(default_factory=dict)
+    params: tuple[str, ...] = ()
+    outside: dict[sp.Symbol, Read] = field(default_factory=dict)
+    branch_site: tuple[str, int] | None = None
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -123,7 +146,8 @@ def lower(fn: Callable[..., Any]) -> Lowered:
     params = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
     bound_names, params = params[:len(bound)], params[len(bound):]
     symbols = tuple(symbol(p) for p in params)
-    context = _Context()
+    context = _Context(root=fn, bound=dict(zip(bound_names, bound)),
+                       params=params)
     runner = _Runner(fn, source, context)
     output = runner.call({**dict(zip(bound_names, bound)),
                           **dict(zip(params, symbols))})
@@ -131,12 +155,16 @@ def lower(fn: Callable[..., Any]) -> Lowered:
     context.reads.append(Read(fn, "__defaults__", fn.__defaults__))
     return Lowered(source.name, source.location, params,
                    tuple(fn.__defaults__ or ()), symbols, output, namespace,
-                   source, tuple(context.reads))
+                   source, tuple(context.reads), dict(context.outside),
+                   context.branch_site)
 
 
 def unbind(fn: Any) -> tuple[types.FunctionType, tuple[Any, ...]]:
     """The Python function behind ``fn`` and the values bound to its first
     parameters (a bound method's ``self``)."""
+    current = getattr(fn, "__autodiff_ast_current__", None)
+    if current is not None:  # a derivative's handle: its generated code
+        fn = current()
     if isinstance(fn, types.MethodType) and isinstance(fn.__func__,
                                                        types.FunctionType):
         return fn.__func__, (fn.__self__,)
@@ -261,6 +289,7 @@ class _Runner:
                 return self.expression(statement.value, env)
             elif isinstance(statement, ast.If):
                 condition = self.condition(statement.test, env)
+                self.note_branch(condition, statement)
                 if isinstance(condition, BooleanAtom):
                     taken = statement.body if condition else statement.orelse
                     return self.block(list(taken) + rest, env)
@@ -310,6 +339,15 @@ class _Runner:
         for element, item in zip(target.elts, value):
             self.assign(element, item, env)
 
+    def note_branch(self, condition: Any, node: ast.AST) -> None:
+        """Remember the first `if` that depends on an argument: generated
+        code keeps it, so it takes one number at a time."""
+        if (self.context.branch_site is None
+                and isinstance(condition, sp.Basic)
+                and condition.free_symbols - self.context.outside.keys()):
+            self.context.branch_site = (self.source.filename,
+                                        getattr(node, "lineno", 0))
+
     def merge(self, statement: ast.If, condition: Boolean,
               env: dict[str, Any]) -> None:
         """Run both sides of an if without returns; join what they assign."""
@@ -353,7 +391,8 @@ class _Runner:
             raise self.error(iterator, "for loops must iterate over range() "
                                        "with constant bounds, e.g. `for i in "
                                        "range(3):`")
-        bounds = [self.expression(a, env) for a in iterator.args]
+        bounds = [self.concrete(self.expression(a, env))
+                  for a in iterator.args]
         if iterator.keywords or not all(
                 isinstance(b, sp.Integer) for b in bounds):
             raise self.error(iterator, "range() bounds must be constant "
@@ -418,6 +457,7 @@ class _Runner:
             return self.condition(node, env)
         if isinstance(node, ast.IfExp):
             condition = self.condition(node.test, env)
+            self.note_branch(condition, node)
             if isinstance(condition, BooleanAtom):
                 return self.expression(node.body if condition else node.orelse,
                                        env)
@@ -451,16 +491,70 @@ class _Runner:
             return env[identifier]
         if identifier in self.cells:
             cell = self.cells[identifier]
-            self.context.reads.append(Read(cell, None, cell.cell_contents))
-            return self.outside_value(identifier, cell.cell_contents, node)
-        if identifier in self.fn.__globals__:
-            value = self.fn.__globals__[identifier]
-            self.context.reads.append(Read(self.fn.__globals__, identifier,
-                                           value))
-            return self.outside_value(identifier, value, node)
-        if hasattr(builtins, identifier):
+            read = Read(cell, None, cell.cell_contents)
+        elif identifier in self.fn.__globals__:
+            read = Read(self.fn.__globals__, identifier,
+                        self.fn.__globals__[identifier])
+        elif hasattr(builtins, identifier):
             return getattr(builtins, identifier)
-        raise self.error(node, f"name '{identifier}' is not defined")
+        else:
+            raise self.error(node, f"name '{identifier}' is not defined")
+        if self.reachable(identifier, env):
+            named = self.by_name(identifier, read)
+            if named is not None:
+                return named
+        if isinstance(read.value, list) and _all_numbers(read.value):
+            # A list of constants is read like a tuple, compared item by
+            # item (it can be changed in place).
+            self.context.reads.append(Read(read.container, read.key,
+                                           tuple(read.value), as_items=True))
+            return self.constant(tuple(read.value), node)
+        self.context.reads.append(read)
+        return self.outside_value(identifier, read.value, node)
+
+    # Array code is generated per call signature and re-checks what it
+    # read on every call, so it bakes numbers in instead.
+    names_outside_numbers = True
+
+    def by_name(self, spelled: str, read: Read) -> sp.Symbol | None:
+        """A symbol the generated code spells ``spelled`` and reads when it
+        runs, for a number; None for other values."""
+        value = read.value
+        if not self.names_outside_numbers or not _is_plain_number(value):
+            return None
+        outside = symbol(spelled)
+        self.context.outside.setdefault(outside, read)
+        return outside
+
+    def reachable(self, identifier: str, env: dict[str, Any]) -> bool:
+        """Whether ``identifier``, read here, means the same value when
+        generated code for the differentiated function spells it."""
+        context = self.context
+        root = context.root
+        if root is None or identifier in context.params:
+            return False
+        if self.fn is root:
+            if identifier in env:
+                return (identifier in context.bound
+                        and env[identifier] is context.bound[identifier])
+            return identifier in self.cells or identifier in root.__globals__
+        root_cells = set(root.__code__.co_freevars) | set(context.bound)
+        return (identifier not in env and identifier not in self.cells
+                and identifier not in root_cells
+                and self.fn.__globals__ is root.__globals__)
+
+    def concrete(self, value: Any) -> Any:
+        """``value`` with numbers read by name replaced by what they are
+        now, for uses that decide the code's structure (a loop bound, an
+        index); the code then bakes them in and is re-checked."""
+        if not isinstance(value, sp.Basic):
+            return value
+        found = value.free_symbols & self.context.outside.keys()
+        for outside in found:
+            read = self.context.outside[outside]
+            self.context.reads.append(read)
+            value = value.xreplace({outside: _as_sympy(read.value)})
+        return value
 
     def outside_value(self, identifier: str, value: Any,
                       node: ast.AST) -> Any:
@@ -481,14 +575,34 @@ class _Runner:
             raise self.error(node, f"{_describe(base)} has no attribute "
                                    f"'{node.attr}'")
         value = getattr(base, node.attr)
-        if not isinstance(base, types.ModuleType):
-            # An object's attribute (self.scale) can change later.
-            self.context.reads.append(Read(base, node.attr, value))
+        if _is_library(base):
+            return self.constant(value, node)  # np.pi, math.e
+        # An object's attribute (self.scale) can change later.
+        read = Read(base, node.attr, value)
+        spelled = self.spelled(node, env)
+        if spelled is not None:
+            named = self.by_name(spelled, read)
+            if named is not None:
+                return named
+        self.context.reads.append(read)
         return self.constant(value, node)
+
+    def spelled(self, node: ast.Attribute, env: dict[str, Any]) -> str | None:
+        """``self.cfg.k`` if generated code can spell this attribute so, as
+        the user did."""
+        parts = [node.attr]
+        inner: ast.expr = node.value
+        while isinstance(inner, ast.Attribute):
+            parts.append(inner.attr)
+            inner = inner.value
+        if not isinstance(inner, ast.Name) or not self.reachable(inner.id,
+                                                                  env):
+            return None
+        return ".".join([inner.id] + parts[::-1])
 
     def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
         container = self.expression(node.value, env)
-        index = self.expression(node.slice, env)
+        index = self.concrete(self.expression(node.slice, env))
         if isinstance(container, tuple) and isinstance(index, sp.Integer):
             try:
                 return container[int(index)]
@@ -531,7 +645,10 @@ class _Runner:
                 raise self.error(node, "division by zero")
             result = a / b
         elif isinstance(op, ast.Pow):
-            result = a ** b
+            # An integer power is part of the closed form (x ** 3 -> 3 x**2
+            # rather than N x**N / x): bake it in, checked when called.
+            exponent = self.concrete(b)
+            result = a ** (exponent if exponent.is_Integer else b)
         elif isinstance(op, ast.FloorDiv):
             result = floordiv(a, b)
         elif isinstance(op, ast.Mod):
@@ -548,7 +665,13 @@ class _Runner:
             for op, right_node in zip(node.ops, node.comparators):
                 right = self.number(self.expression(right_node, env),
                                     right_node)
-                parts.append(_compare(op, left, right, self, node))
+                relation = _compare(op, left, right, self, node)
+                if relation.free_symbols and relation.free_symbols <= \
+                        self.context.outside.keys():
+                    # Decided by outside values alone (`if ORDER > 2`):
+                    # decide it now, and check the values when called.
+                    relation = self.concrete(relation)
+                parts.append(relation)
                 left = right
             return sp.And(*parts)
         if isinstance(node, ast.BoolOp):
@@ -558,6 +681,7 @@ class _Runner:
         return self.as_condition(self.expression(node, env), node)
 
     def as_condition(self, value: Any, node: ast.AST) -> Boolean:
+        value = self.concrete(value)  # `if SCALE:` on a global number
         if isinstance(value, Boolean):
             return value
         if isinstance(value, sp.Number):
@@ -663,6 +787,11 @@ class _Runner:
 
     def inline(self, callee: types.FunctionType, args: list[Any],
                kwargs: dict[str, Any], node: ast.Call) -> Any:
+        current = getattr(callee, "__autodiff_ast_current__", None)
+        if current is not None:  # a derivative's handle: its generated code
+            # and what that code baked in, which this code now bakes in too
+            self.context.reads.extend(callee.__autodiff_ast_baked__())
+            callee = current()
         if callee.__code__ in self.context.inlining:
             raise self.error(node, f"recursive call to {callee.__name__}: "
                                    "autodiff_ast inlines the functions it "
@@ -681,6 +810,30 @@ class _Runner:
               source: FunctionSource) -> _Runner:
         """A runner for a function this one calls."""
         return _Runner(callee, source, self.context)
+
+
+def _is_plain_number(value: Any) -> bool:
+    """An int or float (not a bool) that generated code can compute with."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        return False
+    return math.isfinite(value)
+
+
+def _all_numbers(values: list[Any]) -> bool:
+    return all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+               for v in values)
+
+
+_LIBRARIES = frozenset(getattr(sys, "stdlib_module_names", ())) | {
+    "numpy", "scipy", "sympy", "mpmath", "autodiff_ast"}
+
+
+def _is_library(value: Any) -> bool:
+    """A module of NumPy, SciPy or the standard library: its constants
+    (np.pi) are constants, not state."""
+    return (isinstance(value, types.ModuleType)
+            and value.__name__.partition(".")[0] in _LIBRARIES)
 
 
 def _returns(statements: list[ast.stmt]) -> bool:

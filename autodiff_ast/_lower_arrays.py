@@ -107,11 +107,19 @@ def _bind_argument(program: Program, name: str, value: Any,
     for accessor, leaf in zip(accessors, leaves):
         where = accessor.codify(name)
         dtype = _dtype(leaf)
-        if dtype is None:
+        if np.iscomplexobj(leaf):
             raise InputError(
-                f"argument {where} is {type(leaf).__name__}, not a number "
-                "or an array: pass numbers and NumPy arrays (None leaves "
-                "are allowed).")
+                f"argument {where} is complex: autodiff_ast differentiates "
+                "real functions of real arguments (complex differentiation, "
+                "JAX's holomorphic=True, is not supported yet). Pass the "
+                f"real part, e.g. {where}.real, if that is meant.")
+        if dtype is None:
+            what = (f"an array of dtype {leaf.dtype}"
+                    if isinstance(leaf, np.ndarray) else type(leaf).__name__)
+            raise InputError(
+                f"argument {where} is {what}, not a number or an array of "
+                "numbers: pass numbers and NumPy arrays (None leaves are "
+                "allowed), e.g. np.asarray(..., dtype=float).")
         if differentiable and not np.issubdtype(dtype, np.floating):
             raise InputError(
                 f"grad requires floating-point inputs, but argument {where} "

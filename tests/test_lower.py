@@ -42,8 +42,10 @@ def test_module_globals_and_constants():
         return math.exp(-RATE * x) * math.pi
 
     check(decay, 1.3)
-    assert "0.25" in ad.source(ad.grad(decay))
-    assert "math.pi" in ad.source(ad.grad(decay))
+    # Read by name when called, as the user's code does; math.pi is a
+    # constant of a library module.
+    assert ad.source(ad.grad(decay)).endswith(
+        "    return -math.pi * RATE * math.exp(-RATE * x)\n")
 
 
 def test_if_elif_else_and_early_returns():

@@ -1,0 +1,207 @@
+"""The function handed to the user for a derivative of scalar code.
+
+Generated code reads globals, closure cells and attributes by name, so it
+is never stale for numbers. What it cannot read by name (a helper function
+it inlined, a loop bound, a list of constants) it bakes in; and like any
+derivative it takes real numbers or float arrays of matching shapes. The
+handle checks both on each call, in a few comparisons of its own: plain
+Python and NumPy floats and ints go straight through, anything else is
+validated, and a changed baked value makes the handle generate its code
+again. ``handle.__wrapped__`` is the generated function itself, so
+``inspect.getsource`` shows the derivative's code.
+"""
+
+from __future__ import annotations
+
+import keyword
+import linecache
+import types
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ._errors import InputError
+from ._lower import Read
+
+__all__ = ["make_handle", "implementation", "baked_reads"]
+
+# Types that need no check: a derivative of real code takes them as is.
+_PLAIN = frozenset({float, int, np.float64, np.float32, np.float16,
+                    np.longdouble, np.int64, np.int32, np.int16, np.int8,
+                    np.uint64, np.uint32, np.uint16, np.uint8})
+
+
+def make_handle(function: types.FunctionType, where: str,
+                branch_site: tuple[str, int] | None,
+                reads: Sequence[Read],
+                regenerate: Callable[[], types.FunctionType]
+                ) -> types.FunctionType:
+    """A function with ``function``'s signature that checks its inputs
+    (and, when there are any, the values ``reads`` baked in) and calls it.
+
+    ``where`` names the user's function ("f (file.py:3)"); ``regenerate``
+    makes the derivative again once a baked value has changed.
+    """
+    code = function.__code__
+    params = list(code.co_varnames[:code.co_argcount])
+    if any(keyword.iskeyword(p) or p.startswith("_autodiff_ast")
+           for p in params):
+        return function
+    arguments = ", ".join(params)
+    fast = " and ".join(f"{p}.__class__ in _autodiff_ast_plain"
+                        for p in params) or "True"
+    namespace: dict[str, Any] = {
+        "_autodiff_ast_plain": _PLAIN,
+        "_autodiff_ast_call": function,
+        "_autodiff_ast_check": _checker(params, where, branch_site),
+    }
+    lines = [f"def {function.__name__}({arguments}):",
+             f"    if not ({fast}):",
+             f"        _autodiff_ast_check({arguments})"]
+    if reads:
+        stale, values = _staleness(reads)
+        namespace.update(values)
+        namespace["_autodiff_ast_checking"] = True
+        namespace["_autodiff_ast_refresh"] = lambda: refresh()
+        lines += [f"    if _autodiff_ast_checking and ({stale}):",
+                  "        _autodiff_ast_refresh()"]
+        exec(compile(f"def _autodiff_ast_stale():\n    return {stale}\n",
+                     "<autodiff_ast staleness>", "exec"), namespace)
+
+    def refresh() -> None:
+        # From now on the regenerated derivative (with its own checks)
+        # answers; this handle stops checking what it baked in.
+        namespace["_autodiff_ast_call"] = regenerate()
+        namespace["_autodiff_ast_checking"] = False
+
+    def current() -> types.FunctionType:
+        """The generated function that answers now, regenerated first if
+        something it baked in has changed."""
+        if namespace.get("_autodiff_ast_checking") and \
+                namespace["_autodiff_ast_stale"]():
+            refresh()
+        called = namespace["_autodiff_ast_call"]
+        inner = getattr(called, "__autodiff_ast_current__", None)
+        return inner() if inner is not None else called
+
+    def baked() -> tuple[Read, ...]:
+        """What the answering code baked in."""
+        called = namespace["_autodiff_ast_call"]
+        inner = getattr(called, "__autodiff_ast_baked__", None)
+        return inner() if inner is not None else tuple(reads)
+
+    lines.append(f"    return _autodiff_ast_call({arguments})")
+    source = "\n".join(lines) + "\n"
+    filename = f"<autodiff_ast handle of {function.__name__}>"
+    linecache.cache[filename] = (len(source), None,
+                                 source.splitlines(keepends=True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+    handle: types.FunctionType = namespace[function.__name__]
+    handle.__defaults__ = function.__defaults__
+    handle.__doc__ = function.__doc__
+    handle.__qualname__ = function.__qualname__
+    handle.__module__ = function.__module__
+    handle.__wrapped__ = function  # type: ignore[attr-defined]
+    handle.__autodiff_ast_current__ = current  # type: ignore[attr-defined]
+    handle.__autodiff_ast_baked__ = baked  # type: ignore[attr-defined]
+    return handle
+
+
+def implementation(fn: Any) -> Any:
+    """The generated function behind a handle (current), else ``fn``."""
+    current = getattr(fn, "__autodiff_ast_current__", None)
+    return current() if current is not None else fn
+
+
+def baked_reads(fn: Any) -> tuple[Read, ...]:
+    """What the code behind a handle baked in (nothing for other
+    functions)."""
+    baked = getattr(fn, "__autodiff_ast_baked__", None)
+    return baked() if baked is not None else ()
+
+
+def _staleness(reads: Sequence[Read]) -> tuple[str, dict[str, Any]]:
+    """A condition that is true once any read value differs from what was
+    baked in, and the names it uses. Identity is checked first: it is what
+    almost every call finds."""
+    terms = []
+    values: dict[str, Any] = {}
+    for index, read in enumerate(reads):
+        where, value = f"_autodiff_ast_w{index}", f"_autodiff_ast_v{index}"
+        values[where], values[value] = read.container, read.value
+        if isinstance(read.container, dict):
+            now = f"{where}.get({read.key!r})"
+        elif read.key is None:
+            now = f"{where}.cell_contents"
+        else:
+            now = f"getattr({where}, {read.key!r}, None)"
+        if read.as_items:
+            terms.append(f"(type({now}) is not list or "
+                         f"tuple({now}) != {value})")
+        else:
+            values[f"_autodiff_ast_r{index}"] = read
+            terms.append(f"({now} is not {value} and "
+                         f"not _autodiff_ast_r{index}.is_current())")
+    return " or ".join(terms), values
+
+
+def _checker(params: list[str], where: str,
+             branch_site: tuple[str, int] | None) -> Callable[..., None]:
+    """Validation for arguments that are not plain real numbers."""
+
+    def check(*args: Any) -> None:
+        shapes = []
+        for name, value in zip(params, args):
+            kind = _kind(value)
+            if kind == "complex":
+                raise InputError(
+                    f"argument {name} of the derivative of {where} is "
+                    f"complex ({value!r}): autodiff_ast differentiates real "
+                    "functions of real arguments (complex differentiation, "
+                    "JAX's holomorphic=True, is not supported yet). Pass "
+                    f"the real part, e.g. {name}.real, if that is meant.")
+            if kind is not None:
+                raise InputError(
+                    f"argument {name} of the derivative of {where} is "
+                    f"{kind}, not a real number or an array of them. Pass "
+                    f"floats, e.g. np.asarray({name}, dtype=float).")
+            shape = np.shape(value)
+            if shape and branch_site is not None:
+                filename, line = branch_site
+                raise InputError(
+                    f"{where} branches on its arguments with a Python `if` "
+                    f"({filename}:{line}), which takes one number at a "
+                    f"time, but argument {name} is an array of shape "
+                    f"{shape}. Write the condition with np.where(condition, "
+                    "a, b) to differentiate it elementwise, or call the "
+                    "derivative on each element.")
+            shapes.append(shape)
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise InputError(
+                f"the arguments of the derivative of {where} cannot be "
+                "broadcast together (shapes "
+                f"{' '.join(str(s) for s in shapes)}), so {where} itself "
+                "cannot be evaluated at them. Pass arrays whose shapes "
+                "broadcast, as NumPy requires.") from None
+
+    return check
+
+
+def _kind(value: Any) -> str | None:
+    """What is wrong with an argument's type: "complex", a description of
+    something that is not a number, or None for real numbers and arrays."""
+    if isinstance(value, (bool, np.bool_)):
+        return "a bool"
+    if isinstance(value, (complex, np.complexfloating)):
+        return "complex"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "c":
+            return "complex"
+        if value.dtype.kind in "iuf":
+            return None
+        return f"an array of dtype {value.dtype}"
+    return f"a {type(value).__name__}"
