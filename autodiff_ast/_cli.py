@@ -11,6 +11,8 @@ Python traceback); a failed check exits with status 1.
 from __future__ import annotations
 
 import argparse
+import builtins
+import dis
 import hashlib
 import importlib
 import importlib.util
@@ -254,6 +256,7 @@ def command_export(options: argparse.Namespace,
     sources: list[str] = []
     files: dict[str, str] = {}
     names: set[str] = set()
+    constants: dict[str, Any] = {}
     for target in options.targets:
         function = load_target(target)
         path = getattr(getattr(function, "__code__", None), "co_filename",
@@ -272,7 +275,14 @@ def command_export(options: argparse.Namespace,
                                    "targets to separate files")
             names.add(derivative.__name__)
             sources.append(source(derivative))
+            constants.update(_values_read_by_name(derivative))
     body = "\n\n\n".join(text.rstrip() for text in sources) + "\n"
+    if constants:
+        # The derivatives read these globals by name, as the source
+        # functions do; the module holds their values at export time.
+        body = "".join(f"{name} = {value!r}\n"
+                       for name, value in sorted(constants.items())
+                       ) + "\n\n" + body
     imports = []
     if re.search(r"\bmath\.", body):
         imports.append("import math")
@@ -295,6 +305,37 @@ def command_export(options: argparse.Namespace,
         raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
     print(f"wrote {len(sources)} function(s) to {output}")
     return 0
+
+
+def _values_read_by_name(derivative: Callable[..., Any]) -> dict[str, Any]:
+    """The outside numbers a derivative's code reads by name (a global
+    BETA), with their values now."""
+    code = inspect.unwrap(derivative)
+    names = {i.argval for i in dis.get_instructions(code.__code__)
+             if i.opname == "LOAD_GLOBAL"} - {"np", "math"}
+    values = {}
+    for name in sorted(names):
+        if name in code.__globals__:
+            value = code.__globals__[name]
+        elif hasattr(builtins, name):
+            continue
+        else:
+            raise CommandError(f"{derivative.__name__} reads {name}, which "
+                               "is not a global of its module")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+                value, (int, float, np.integer, np.floating)):
+            raise CommandError(
+                f"{derivative.__name__} reads the global {name} "
+                f"({type(value).__name__}), which an exported module cannot "
+                "hold as a number: pass it as an argument instead")
+        values[name] = value.item() if isinstance(value, np.generic) \
+            else value
+    if code.__code__.co_freevars:
+        raise CommandError(
+            f"{derivative.__name__} reads "
+            f"{', '.join(code.__code__.co_freevars)} from an enclosing "
+            "function or object: export module-level functions")
+    return values
 
 
 # -- main ----------------------------------------------------------------------

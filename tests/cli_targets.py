@@ -21,3 +21,10 @@ def loops(x):
 
 def total(W):
     return np.sum(W ** 2)
+
+
+GAIN = 1.5
+
+
+def damped(x):
+    return GAIN * math.sin(x)

@@ -153,3 +153,15 @@ def test_help_shows_a_real_example(command):
     result = run(command, "--help")
     assert result.returncode == 0
     assert f"autodiff-ast {command} examples/derivatives.py:" in result.stdout
+
+
+def test_export_writes_the_globals_a_derivative_reads_by_name(tmp_path):
+    output = tmp_path / "grads.py"
+    result = run("export", target("damped"), "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    text = output.read_text()
+    assert "import math\n\n\nGAIN = 1.5\n\n\ndef ddamped_dx(x):" in text
+    assert text.endswith("    return GAIN * math.cos(x)\n")
+    namespace: dict = {}
+    exec(compile(text, str(output), "exec"), namespace)
+    assert namespace["ddamped_dx"](0.0) == 1.5
