@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 from sympy.logic.boolalg import Boolean
 
-from ._rules import OPERATOR_FUNCTIONS, spelling_for, where
+from ._rules import OPERATOR_FUNCTIONS, spelling_for, where, zero_power
 
 __all__ = ["ExpressionPrinter", "decimal_text", "numeric_function"]
 
@@ -230,7 +230,32 @@ class ExpressionPrinter:
             return self.call_named("sqrt", [self.print(base)], base)
         if self.fast_power(expr):
             return _product(self.power_factors(base, int(exponent)))
+        if (exponent.is_Number and not exponent.is_Integer
+                and base.is_nonnegative is not True):
+            return self.fractional_power(base, exponent)
         return _binary(self.print(base), ast.Pow(), self.print(exponent))
+
+    def fractional_power(self, base: sp.Expr,
+                         exponent: sp.Number) -> ast.expr:
+        """``base ** exponent`` for a base that may be negative.
+
+        On a negative Python float ``**`` with a fractional exponent is a
+        complex number (``(-3.0) ** 1.5``), where NumPy, math and JAX give
+        nan or raise ValueError. Through sqrt or pow they do the same here:
+        ``np.sqrt(u) ** 3`` (``x * np.sqrt(x)`` for a name), else
+        ``np.power(u, 1.7)`` (``math.pow`` in math code).
+        """
+        if (2 * exponent).is_Integer:
+            root = self.call_named("sqrt", [self.print(base)], base)
+            whole = int(exponent - sp.S.Half)
+            if isinstance(base, sp.Symbol):
+                if whole == 0:
+                    return root
+                return _binary(self.print(base ** whole), ast.Mult(), root)
+            return _binary(root, ast.Pow(), ast.Constant(2 * whole + 1))
+        module = self.module if base.free_symbols else "math"
+        return _call("math.pow" if module == "math" else "np.power",
+                     [self.print(base), self.print(exponent)])
 
     def fast_power(self, expr: sp.Basic) -> bool:
         """Whether to write an integer power as squares: NumPy squares
@@ -268,6 +293,8 @@ class ExpressionPrinter:
         if cls in OPERATOR_FUNCTIONS:
             op = ast.FloorDiv() if OPERATOR_FUNCTIONS[cls] == "//" else ast.Mod()
             return _binary(args[0], op, args[1])
+        if cls is zero_power:
+            return _binary(ast.Constant(0.0), ast.Pow(), args[0])
         if cls is sp.exp and expr.args[0] == 1:
             return self.number(sp.E)
         spelling = spelling_for(cls, self.namespace)

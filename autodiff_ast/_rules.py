@@ -10,7 +10,8 @@ tests check its derivative. Where SymPy already has the function (sin, exp,
 each derivative one line in the table.
 
 Derivative conventions at kinks follow JAX: abs'(0) = 1,
-maximum(x, y)' = 0.5 where x == y, and rounding functions have derivative 0.
+maximum(x, y)' = 0.5 where x == y, rounding functions have derivative 0, and
+so has 0.0 ** y with respect to y.
 """
 
 from __future__ import annotations
@@ -107,6 +108,12 @@ floordiv = _elementary("floordiv", 2, _zero,
                        lambda a, b: sp.floor(a / b) if b != 0 else None)
 mod = _elementary("mod", 2, lambda a, b: (1, -floordiv(a, b)),
                   lambda a, b: a - b * sp.floor(a / b) if b != 0 else None)
+# ``0.0 ** y``: SymPy's d/dy 0**y is 0**y * log(0), nan everywhere. JAX
+# and autograd take log(1) for log(0) there, which gives 0 for y >= 0 (and
+# 0 * inf = nan for y < 0, where the function itself is inf in NumPy and
+# raises ZeroDivisionError on Python floats; we give 0 there too, since
+# generated code cannot hold a nan constant and stay differentiable).
+zero_power = _elementary("zero_power", 1, _zero, lambda y: sp.S.Zero ** y)
 
 
 class where(sp.Function):
@@ -227,7 +234,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("cbrt", cbrt, ("cbrt",), ("cbrt",), domain=(0.1, 4.0),
          py_spelling="np.cbrt"),
     _arithmetic("square", lambda x: x ** 2, ("square",)),
-    _row("absolute", absolute, ("absolute", "abs", "fabs"), ("fabs",),
+    _row("absolute", absolute, ("abs", "absolute", "fabs"), ("fabs",),
          ("abs",), py_spelling="abs"),
     _row("sign", sign, ("sign",)),
     _row("hypot", hypot, ("hypot",), ("hypot",)),
@@ -318,10 +325,16 @@ _SYMPY_EQUIVALENTS: dict[type, Callable[..., sp.Expr]] = {
 
 
 def canonical(expr: sp.Basic) -> sp.Basic:
-    """``expr`` with SymPy's Abs, sign, Max, ... replaced by the table's."""
+    """``expr`` with SymPy's Abs, sign, Max, ... replaced by the table's
+    (and ``0 ** y`` by ``zero_power(y)``, whose derivative is JAX's)."""
     if not isinstance(expr, sp.Basic):
         return expr
     for sympy_function, replacement in _SYMPY_EQUIVALENTS.items():
         if expr.has(sympy_function):
             expr = expr.replace(sympy_function, replacement)
+    if expr.has(sp.Pow):
+        expr = expr.replace(
+            lambda e: isinstance(e, sp.Pow) and e.base.is_zero
+            and bool(e.exp.free_symbols),
+            lambda e: zero_power(e.exp))
     return expr
