@@ -9,12 +9,15 @@ it trades stable forms for overflowing ones.
 
 Two guards keep a candidate honest: it may not introduce functions that
 grow exponentially (exp, sinh, cosh) which the raw form did not have, and it
-must agree numerically with the raw form at sample points, and stay finite
-wherever the raw form is finite, large magnitudes included.
+must agree with the raw form to a relative error at sample points, large
+magnitudes of both signs included, and stay finite wherever the raw form is
+finite. Relative, because a form can stay finite and still lose every digit
+in a tail: ``0.5*tanh(x/2) + 0.5`` is 1e-13 off at x = -30, absolutely
+close and relatively 1.7e-4 wrong.
 
 Before candidates are tried, ratios of exponentials such as the logistic
-``exp(x)/(1 + exp(x))`` are rewritten in terms of ``tanh``, which cannot
-overflow: ``exp(a) = (1 + tanh(a/2)) / (1 - tanh(a/2))``.
+``exp(x)/(1 + exp(x))`` are put in tail forms that neither overflow nor
+cancel (``_tails``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from sympy.polys.polyfuncs import horner
 
 from ._limits import TimeUp, time_limit
 from ._printer import numeric_function
+from ._rules import absolute, maximum, minimum
+from ._tails import stabilize
 
 __all__ = ["simplify", "cost", "stabilize", "expanded_if_stable"]
 
@@ -56,65 +61,10 @@ def cost(exprs: Sequence[sp.Expr]) -> int:
     return total
 
 
-def stabilize(expr: sp.Expr) -> sp.Expr:
-    """Rewrite ratios of exponentials with tanh, where that removes overflow.
-
-    Term by term, the factors of a product that involve an ``exp(a)`` found
-    in a denominator are rewritten with ``exp(a) = (1 + t)/(1 - t)``,
-    ``t = tanh(a/2)``; the result is kept only if it is a polynomial in
-    ``t`` (bounded, since |t| <= 1). Working on the few factors involved
-    keeps the cost small whatever the size of the whole expression.
-    """
-    if isinstance(expr, sp.Add):
-        return sp.Add(*[stabilize(term) for term in expr.args])
-    if not isinstance(expr, (sp.Mul, sp.Pow)):
-        return expr
-    factors = sp.Mul.make_args(expr)
-    for exponential in _exponentials_in_denominators(factors):
-        # Every factor with an exponential: exp(2*a) is exp(a)**2.
-        involved = [f for f in factors if f.has(sp.exp)]
-        ratio = sp.Mul(*involved)
-        if sp.count_ops(ratio) > _LARGEST_RATIO:
-            continue
-        rewritten = _tanh_form(ratio, exponential)
-        if rewritten is not None:
-            others = [f for f in factors if not f.has(sp.exp)]
-            return stabilize(sp.Mul(rewritten, *others))
-    return expr
-
-
-# Beyond this many operations a ratio is left as it is: the rational
-# rewrite below is cheap only on small expressions.
-_LARGEST_RATIO = 80
-
-
-def _exponentials_in_denominators(factors: tuple[sp.Expr, ...]
-                                  ) -> list[sp.Expr]:
-    found: set[sp.Expr] = set()
-    for factor in factors:
-        if isinstance(factor, sp.Pow) and factor.exp.is_Number and \
-                factor.exp.is_negative:
-            found |= {e for e in factor.base.atoms(sp.exp)
-                      if e.args[0].free_symbols}
-    return sorted(found, key=sp.default_sort_key)
-
-
-def _tanh_form(ratio: sp.Expr, exponential: sp.Expr) -> sp.Expr | None:
-    argument = exponential.args[0]
-    t = sp.Dummy("t")
-    substituted = ratio.subs(exponential, (1 + t) / (1 - t))
-    if substituted.has(sp.exp(argument)) or not substituted.has(t):
-        return None
-    rational = sp.cancel(sp.together(substituted))
-    if sp.fraction(rational)[1].has(t):
-        return None
-    tanh_form = rational.subs(t, sp.tanh(argument / 2))
-    return sp.expand(tanh_form) if tanh_form.is_Add else tanh_form
-
-
-def simplify(exprs: Sequence[sp.Expr]) -> list[sp.Expr]:
-    """The cheapest stable rewriting of ``exprs``, all outputs together."""
-    raw = [stabilize(e) for e in exprs]
+def simplify(exprs: Sequence[sp.Expr], tails: bool = True) -> list[sp.Expr]:
+    """The cheapest stable rewriting of ``exprs``, all outputs together
+    (``tails``: see ``stabilize``)."""
+    raw = [stabilize(e, tails) for e in exprs]
     best = raw
     best_cost = raw_cost = cost(raw)
     started = time.perf_counter()
@@ -239,13 +189,39 @@ def _apply(rewrite: Callable[[sp.Expr], sp.Expr], expr: sp.Expr) -> sp.Expr:
 def _is_stable(raw: Sequence[sp.Expr], candidate: Sequence[sp.Expr]) -> bool:
     for before, after in zip(raw, candidate):
         for growing in _GROWING:
-            if len(after.atoms(growing)) > len(before.atoms(growing)):
+            if len(_growing(after, growing)) > len(_growing(before, growing)):
                 return False
     return _agrees_numerically(raw, candidate)
 
 
+_NONNEGATIVE = sp.Dummy("nonnegative", nonnegative=True)
+
+
+def _growing(expr: sp.Expr, function: type) -> set[sp.Expr]:
+    """The calls of ``function`` in ``expr`` that can overflow: not
+    ``exp(-|a|)`` or ``exp(min(a, 0))``, whose arguments are never
+    positive."""
+    found = set()
+    for atom in expr.atoms(function):
+        if function is sp.exp:
+            bounded = atom.args[0].replace(
+                lambda e: isinstance(e, absolute) or (
+                    isinstance(e, maximum) and 0 in e.args),
+                lambda e: _NONNEGATIVE).replace(
+                lambda e: isinstance(e, minimum) and 0 in e.args,
+                lambda e: -_NONNEGATIVE)
+            if bounded.is_nonpositive:
+                continue
+        found.add(atom)
+    return found
+
+
 _MODERATE = (-2.3, -0.7, 0.4, 1.3, 2.9)
-_LARGE = (-800.0, -30.0, 30.0, 800.0)
+_LARGE = (-800.0, -300.0, -30.0, 30.0, 300.0, 800.0)
+# How far a candidate may stray from the raw form, relatively: rounding
+# differences between two forms of one function stay far below it, a form
+# that cancels in a tail (0.5*tanh(x/2) + 0.5 at x = -30: 1.7e-4) does not.
+_RELATIVE = 1e-8
 
 
 def _agrees_numerically(raw: Sequence[sp.Expr],
@@ -260,7 +236,7 @@ def _agrees_numerically(raw: Sequence[sp.Expr],
         after = numeric_function(candidate, symbols)
     except TypeError:  # an expression we cannot print: do not risk it
         return False
-    for points, compare_values in ((_MODERATE, True), (_LARGE, False)):
+    for points in (_MODERATE, _LARGE):
         for shift in range(len(symbols)):
             args = [np.array(np.roll(points, shift + i), dtype=float)
                     for i in range(len(symbols))]
@@ -273,11 +249,46 @@ def _agrees_numerically(raw: Sequence[sp.Expr],
                               for v in after(*args)]
                 except Exception:
                     return False
-            for e, a in zip(expected, actual):
-                finite = np.isfinite(e)
-                if np.any(finite & ~np.isfinite(a)):
-                    return False
-                if compare_values and not np.allclose(
-                        a[finite], e[finite], rtol=1e-7, atol=1e-10):
+            for expr, e, a in zip(raw, expected, actual):
+                if not _as_accurate(expr, symbols, args, e, a):
                     return False
     return True
+
+
+def _as_accurate(raw: sp.Expr, symbols: Sequence[sp.Symbol],
+                 args: Sequence[np.ndarray], expected: np.ndarray,
+                 actual: np.ndarray) -> bool:
+    """Whether a candidate's values ``actual`` are as accurate as the raw
+    form's ``expected``: relatively close to them, or, where they differ,
+    no farther from the exact value than they are (the raw form can be
+    the one that cancels, as ``1/sqrt(u) - x**2/u**1.5`` does)."""
+    with np.errstate(all="ignore"):
+        close = np.abs(actual - expected) <= _RELATIVE * np.abs(expected)
+    close |= ~np.isfinite(expected) & ~np.isfinite(actual)
+    for index in np.flatnonzero(~close):
+        if not np.isfinite(expected[index]) and np.isfinite(actual[index]):
+            continue  # the raw form overflows here; a finite value is better
+        exact = _exact(raw, symbols, [float(a[index]) for a in args])
+        if exact is None or (math.isfinite(exact)
+                             and not math.isfinite(actual[index])):
+            return False
+        if math.isfinite(exact) and abs(actual[index] - exact) > max(
+                _RELATIVE * abs(exact), abs(expected[index] - exact)):
+            return False
+    return True
+
+
+def _exact(expr: sp.Expr, symbols: Sequence[sp.Symbol],
+           values: Sequence[float]) -> float | None:
+    """``expr`` at ``values`` to 15 correct digits (None if SymPy cannot
+    evaluate it): the working precision grows until cancellation is
+    resolved, as far as 1 - tanh(800)**2 needs."""
+    point = {s: sp.Rational(v) for s, v in zip(symbols, values)}
+    try:
+        with time_limit(_REWRITE_SECONDS):
+            value = expr.xreplace(point).evalf(20, maxn=8000)
+    except (TypeError, ValueError, ZeroDivisionError, TimeUp):
+        return None
+    if not value.is_Number:
+        return None
+    return float(value) if value.is_finite else math.nan

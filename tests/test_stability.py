@@ -31,7 +31,9 @@ EXACT = {
     "x_log_x": X * sp.log(X),
     "exprel": (sp.exp(X) - 1) / X,
 }
-POINTS = [-1e3, -1e-300, 0.0, 1e-300, 1e3]
+# ±30: where the tail forms must keep every digit (0.5*tanh(x/2) + 0.5,
+# the logistic form before, was 1.7e-4 off at -30).
+POINTS = [-1e3, -30.0, -1e-300, 0.0, 1e-300, 30.0, 1e3]
 
 # (function, point) -> what we give where the exact derivative is not a
 # finite number (first, second); the reason is in the README's table.
@@ -39,6 +41,7 @@ NOT_FINITE = {
     # log of a negative is nan; the second derivative 1/x forgets the log
     # (as JAX's does).
     ("x_log_x", -1e3): (math.nan, -1e-3),
+    ("x_log_x", -30.0): (math.nan, -1 / 30),
     ("x_log_x", -1e-300): (math.nan, -1e300),
     ("x_log_x", 0.0): (-math.inf, math.inf),     # one-sided limits
     ("exprel", 1e3): (math.nan, math.nan),       # exp(1000) overflows
