@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import __future__
 import ast
-import copy
 import linecache
 import os
 import site
@@ -59,8 +58,10 @@ class FunctionSource:
 
 # Libraries known by their top-level module, wherever they are installed
 # (a development checkout of NumPy is NumPy too).
-_NAMED_LIBRARIES = {"numpy": "NumPy", "scipy": "SciPy", "sympy": "SymPy",
-                    "mpmath": "mpmath", "autodiff_ast": "autodiff_ast"}
+_NAMED_LIBRARIES = {"numpy": "a NumPy function", "scipy": "a SciPy function",
+                    "sympy": "a SymPy function",
+                    "mpmath": "an mpmath function",
+                    "autodiff_ast": "an autodiff_ast function"}
 
 
 def _folders() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -105,19 +106,20 @@ def library_of(fn: Any) -> str | None:
     module = getattr(fn, "__module__", None) or ""
     top = module.partition(".")[0]
     if top in _NAMED_LIBRARIES:
-        name = _NAMED_LIBRARIES[top]
-        return f"{'an' if name[0] in 'aeiou' else 'a'} {name} function"
+        return _NAMED_LIBRARIES[top]
     if not filename or filename.startswith("<"):
         return None
     path = os.path.realpath(filename)
     parts = path.split(os.sep)
-    for folder in _PACKAGE_FOLDERS:
-        if folder in parts[:-1]:
-            package = parts[parts.index(folder) + 1]
-            return ("a function of the installed package "
-                    f"{top or os.path.splitext(package)[0]}")
-    if path.startswith(_INSTALLED):
-        return f"a function of the installed package {top or '?'}"
+    folders = [f for f in _INSTALLED if path.startswith(f)]
+    for named in _PACKAGE_FOLDERS:
+        if named in parts[:-1]:
+            folders.append(os.sep.join(parts[:parts.index(named) + 1]) +
+                           os.sep)
+    if folders:
+        package = path[len(folders[0]):].split(os.sep)[0]
+        return ("a function of the installed package "
+                f"{top or os.path.splitext(package)[0]}")
     if path.startswith(_STANDARD):
         return "a standard-library function"
     return None
@@ -177,8 +179,12 @@ class _File:
 
     tree: ast.Module | None
     by_line: dict[int, list[FunctionNode]] = field(default_factory=dict)
-    compiled: dict[int, dict[tuple[str, int], list[types.CodeType]] | None
-                   ] = field(default_factory=dict)
+    # Per flags: every code object, depth first (None: does not compile),
+    # and those by (name, first line).
+    codes: dict[int, list[types.CodeType] | None] = field(
+        default_factory=dict)
+    index: dict[int, dict[tuple[str, int], list[types.CodeType]]] = field(
+        default_factory=dict)
     marked: dict[tuple[int, int], list[types.CodeType | None]] = field(
         default_factory=dict)
 
@@ -249,18 +255,18 @@ def _codes(tree: ast.Module, filename: str, flags: int
 
 def _compiled(entry: _File, filename: str, flags: int
               ) -> dict[tuple[str, int], list[types.CodeType]] | None:
-    """The file's code objects by (name, first line)."""
-    if flags not in entry.compiled:
+    """The file's code objects by (name, first line); None if the file
+    does not compile on its own (an IPython cell with top-level await)."""
+    if flags not in entry.codes:
         assert entry.tree is not None
         codes = _codes(entry.tree, filename, flags)
-        index: dict[tuple[str, int], list[types.CodeType]] | None = None
-        if codes is not None:
-            index = {}
-            for code in codes:
-                index.setdefault((code.co_name, code.co_firstlineno),
-                                 []).append(code)
-        entry.compiled[flags] = index
-    return entry.compiled[flags]
+        entry.codes[flags] = codes
+        index: dict[tuple[str, int], list[types.CodeType]] = {}
+        for code in codes or []:
+            index.setdefault((code.co_name, code.co_firstlineno),
+                             []).append(code)
+        entry.index[flags] = index
+    return entry.index[flags] if entry.codes[flags] is not None else None
 
 
 # Lambdas on one line share their first line; compiled with each moved to
@@ -275,16 +281,23 @@ def _marked(entry: _File, filename: str, line: int, flags: int
     key = (line, flags)
     if key not in entry.marked:
         assert entry.tree is not None
-        original = _codes(entry.tree, filename, flags) or []
-        tree = copy.deepcopy(entry.tree)
-        lambdas = sorted((n for n in ast.walk(tree)
-                          if isinstance(n, ast.Lambda) and n.lineno == line),
-                         key=lambda n: n.col_offset)
-        for number, node in enumerate(lambdas):
-            node.lineno = node.end_lineno = _MARK + number
-            node.end_col_offset = max(node.end_col_offset or 0,
-                                      node.col_offset)
-        marked = _codes(tree, filename, flags) or []
+        original = entry.codes[flags] or []
+        lambdas = [n for n in entry.by_line.get(line, [])
+                   if isinstance(n, ast.Lambda)]
+        # Moved in place and back (a copy of a large tree costs more than
+        # compiling it twice).
+        positions = [(n.lineno, n.end_lineno, n.end_col_offset)
+                     for n in lambdas]
+        try:
+            for number, node in enumerate(lambdas):
+                node.lineno = node.end_lineno = _MARK + number
+                node.end_col_offset = max(node.end_col_offset or 0,
+                                          node.col_offset)
+            marked = _codes(entry.tree, filename, flags) or []
+        finally:
+            for node, (start, end, end_column) in zip(lambdas, positions):
+                node.lineno, node.end_lineno = start, end
+                node.end_col_offset = end_column
         found: list[types.CodeType | None] = [None] * len(lambdas)
         # Moving lambdas changes no code object's place in the module, so
         # the original compile's code at the same place is the lambda's

@@ -328,3 +328,45 @@ def test_identical_lambdas_on_one_line(tmp_path):
         # and neither name is.
         assert module.p.__code__ is module.q.__code__
         assert ad.source(dp).startswith("def dlambda_dx(x):")
+
+
+# -- library code is not read --------------------------------------------------
+
+def test_an_installed_package_is_library_code(tmp_path):
+    """Code in a site-packages folder (of any environment) is library code:
+    a call to it is refused at the user's line, naming it, and it is not
+    differentiated itself; the same code in a project folder is read."""
+    helper = """
+        def helper(x):
+            return x ** 3
+        """
+    installed = tmp_path / "env" / "lib" / "site-packages" / "fakepkg.py"
+    installed.parent.mkdir(parents=True)
+    package = load(installed, helper)
+    project = load(tmp_path / "project.py", helper)
+    user = load(tmp_path / "user.py", """
+        def cube_of_installed(x, package):
+            return package.helper(x) * 2
+        """)
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(lambda x: user.cube_of_installed(x, package))(2.0)
+    assert info.value.msg == (
+        "package.helper is not supported: it is a function of the installed "
+        "package fakepkg outside autodiff_ast's rules table, and library "
+        "code is never read and differentiated. Compute its result outside "
+        "the function and pass it in (as an argument or a global), or write "
+        "it with supported operations: arithmetic and the NumPy and math "
+        "functions of the rules table")
+    assert (info.value.filename, info.value.lineno) == (
+        str(tmp_path / "user.py"), 2)
+    with pytest.raises(ad.NoSourceError) as info:
+        ad.grad(package.helper)
+    assert str(info.value) == (
+        "fakepkg.helper is a function of the installed package fakepkg, "
+        "neither a primitive in autodiff_ast's rules table nor your own "
+        "code, and library code is never read and differentiated. Write "
+        "your own function with supported operations: arithmetic and the "
+        "NumPy and math functions of the rules table; if the package is "
+        "your own, install it in editable mode (pip install -e .) so that "
+        "its source is yours.")
+    assert ad.grad(project.helper)(2.0) == 12.0
