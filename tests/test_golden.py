@@ -26,8 +26,8 @@ def test_polynomial_derivatives_read_as_a_person_writes_them():
     assert body(first) == ("def df_dx(x):\n"
                            "    return 3 * x ** 2 + 4 * x - 3")
     assert body(second) == "def d2f_dx2(x):\n    return 6 * x + 4"
-    assert body(third) == "def d3f_dx3(x):\n    return 6 + 0.0 * x"
-    assert body(fourth) == "def d4f_dx4(x):\n    return 0.0 * x"
+    assert body(third) == "def d3f_dx3(x):\n    return 6 * x ** 0"
+    assert body(fourth) == "def d4f_dx4(x):\n    return 0.0 * x ** 0"
     values = [g(1.) for g in (first, second, third, fourth)]
     assert " ".join(map(str, values)) == "4.0 10.0 6.0 0.0"
 
@@ -86,7 +86,7 @@ def test_branches_become_if_statements():
         "def drelu_squared_dx(x):\n"
         "    if x > 0:\n"
         "        return 2 * x\n"
-        "    return 0.0 * x")
+        "    return 0.0 * x ** 0")
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])

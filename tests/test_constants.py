@@ -1,0 +1,85 @@
+"""Derivatives that do not depend on their argument: JAX's values at inf
+and nan, the argument's shape and type, and another derivative after them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+
+
+def double(x):
+    return 2.0 * x
+
+
+def half(x):
+    return 0.5 * x
+
+
+def cubic(x):
+    return x ** 3 + 2 * x ** 2 - 3 * x + 1
+
+
+def scaled_by(x, y):
+    return x * y + np.sin(y)
+
+
+def double_in_math(x):
+    return 2.0 * x + math.sin(1.0)
+
+
+@pytest.mark.parametrize("at", [math.inf, -math.inf, math.nan, 1.5])
+def test_a_constant_derivative_is_the_constant_everywhere(at):
+    value = ad.grad(double)(at)
+    assert value == 2.0 and type(value) is float  # JAX: 2.0
+    assert ad.derivative(cubic, 3)(at) == 6.0
+    assert ad.derivative(cubic, 4)(at) == 0.0
+    assert ad.grad(scaled_by)(at, 3.0) == 3.0
+
+
+def test_shape_and_dtype_are_the_arguments():
+    points = np.array([[np.inf, np.nan], [-np.inf, 1.0]], dtype=np.float32)
+    for function, constant in ((double, 2.0), (half, 0.5)):
+        gradient = ad.grad(function)
+        assert gradient(np.float32(np.inf)) == np.float32(constant)
+        assert type(gradient(np.float32(np.inf))) is np.float32
+        result = gradient(points)
+        assert result.dtype == np.float32 and result.shape == (2, 2)
+        np.testing.assert_array_equal(result, np.full((2, 2), constant))
+    fourth = ad.derivative(cubic, 4)(points.astype(np.float64))
+    assert fourth.dtype == np.float64
+    np.testing.assert_array_equal(fourth, np.zeros((2, 2)))
+
+
+def test_integer_arguments_give_the_values_of_the_equal_floats():
+    assert ad.grad(half)(3) == 0.5  # not truncated to the int 0
+    np.testing.assert_array_equal(ad.grad(half)(np.arange(3)),
+                                  [0.5, 0.5, 0.5])
+    assert ad.derivative(cubic, 3)(2) == 6
+
+
+def test_math_code_returns_the_constant_itself():
+    gradient = ad.grad(double_in_math)
+    assert ad.source(gradient).splitlines()[-1] == "    return 2.0"
+    assert gradient(math.inf) == 2.0 and type(gradient(1.0)) is float
+    assert ad.grad(gradient)(math.inf) == 0.0
+
+
+def test_constant_gradients_of_array_code_at_inf_and_nan():
+    def loss(params):
+        return np.sum(3.0 * params["w"]) + np.sum(params["v"] ** 2)
+
+    params = {"w": np.array([np.inf, np.nan, 1.0]),
+              "v": np.array([np.inf, 1.0])}
+    gradient = ad.grad(loss)(params)
+    np.testing.assert_array_equal(gradient["w"], [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(gradient["v"], [np.inf, 2.0])
+
+    def ignores_w(w, v):
+        return np.sum(v ** 2)
+
+    unused = ad.grad(ignores_w)(np.array([np.inf, np.nan]), np.ones(2))
+    np.testing.assert_array_equal(unused, [0.0, 0.0])
