@@ -15,7 +15,6 @@ import builtins
 import inspect
 import math
 import numbers
-import sys
 import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -825,15 +824,10 @@ def _all_numbers(values: list[Any]) -> bool:
                for v in values)
 
 
-_LIBRARIES = frozenset(getattr(sys, "stdlib_module_names", ())) | {
-    "numpy", "scipy", "sympy", "mpmath", "autodiff_ast"}
-
-
 def _is_library(value: Any) -> bool:
     """A module of NumPy, SciPy or the standard library: its constants
     (np.pi) are constants, not state."""
-    return (isinstance(value, types.ModuleType)
-            and value.__name__.partition(".")[0] in _LIBRARIES)
+    return isinstance(value, types.ModuleType) and library_of(value) is not None
 
 
 def _returns(statements: list[ast.stmt]) -> bool:

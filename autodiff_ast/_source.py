@@ -88,8 +88,8 @@ _PACKAGE_FOLDERS = ("site-packages", "dist-packages")
 
 
 def library_of(fn: Any) -> str | None:
-    """What library ``fn`` belongs to, as "a NumPy function", or None when
-    it is the user's own code.
+    """What library ``fn`` (a function or a module) belongs to, as "a NumPy
+    function", or None when it is the user's own code.
 
     The rule: functions of NumPy, SciPy, SymPy, mpmath and autodiff_ast
     (by top-level module), and functions whose file lies in the standard
@@ -99,11 +99,18 @@ def library_of(fn: Any) -> str | None:
     when installed in editable mode) and the functions autodiff_ast
     generated.
     """
-    code = getattr(fn, "__code__", None)
-    filename = code.co_filename if isinstance(code, types.CodeType) else ""
+    if isinstance(fn, types.ModuleType):
+        filename = getattr(fn, "__file__", None) or ""
+        module = fn.__name__
+        if module.partition(".")[0] in sys.builtin_module_names:
+            return "a standard-library module"  # math has no file
+    else:
+        code = getattr(fn, "__code__", None)
+        filename = (code.co_filename if isinstance(code, types.CodeType)
+                    else "")
+        module = getattr(fn, "__module__", None) or ""
     if filename.startswith((GENERATED_PREFIX, "<doctest ")):
         return None  # a derivative, or an example in a docstring
-    module = getattr(fn, "__module__", None) or ""
     top = module.partition(".")[0]
     if top in _NAMED_LIBRARIES:
         return _NAMED_LIBRARIES[top]
