@@ -73,8 +73,12 @@ def stabilize(expr: sp.Expr, tails: bool = True) -> sp.Expr:
 # -- lines: the arguments a0 whose multiples the exponentials take ----------
 
 def _normalized(arg: sp.Expr) -> sp.Expr:
-    """``arg`` without its numeric factor and sign: x for -2*x."""
+    """``arg`` without its numeric factor and sign: x for -2*x, 3*x - 1
+    for 2 - 6*x (but b + 1.5*w stays, rather than 2*b + 3*w)."""
     _, rest = arg.as_coeff_Mul()
+    content, primitive = rest.as_content_primitive()
+    if content.is_Integer:
+        rest = primitive
     return -rest if rest.could_extract_minus_sign() else rest
 
 
@@ -284,13 +288,23 @@ def _rewritten(expr: sp.Expr, line: sp.Expr, tails: bool) -> sp.Expr:
             classes.setdefault(rest, []).append(number * sp.Mul(*rational))
         else:
             kept.append(term)
-    for term in list(kept):
-        number, rest = term.as_coeff_Mul()
-        if rest in classes and not term.has(*atoms):
-            classes[rest].append(number)
-            kept.remove(term)
-    polynomials = {rest: _polynomial(sp.Add(*ratios), mapping, u, t, k)
-                   for rest, ratios in classes.items()}
+    # A term free of the line may complete a factor that cancels (the 1 in
+    # 1 - tanh(x)**2), or spoil one (a constant from elsewhere added to
+    # -tanh(x/2)*(1 - tanh(x/2)**2)/4): it joins its class if that gives
+    # more such factors.
+    polynomials: dict[sp.Expr, _Polynomial | None] = {}
+    for rest, ratios in classes.items():
+        polynomials[rest] = _polynomial(sp.Add(*ratios), mapping, u, t, k,
+                                        line)
+        free = [term for term in kept if not term.has(*atoms)
+                and term.as_coeff_Mul()[1] == rest]
+        if not free:
+            continue
+        joined = _polynomial(sp.Add(*ratios, *free), mapping, u, t, k, line)
+        if _cancelling(joined, t) > _cancelling(polynomials[rest], t):
+            polynomials[rest] = joined
+            ratios.extend(free)
+            kept = [term for term in kept if term not in free]
     combined = _combined(polynomials, t)
     if combined is not None:
         whole = _tail(combined, line, t, tails)
@@ -298,13 +312,15 @@ def _rewritten(expr: sp.Expr, line: sp.Expr, tails: bool) -> sp.Expr:
             return sp.Add(*kept, whole)
     for rest, ratios in classes.items():
         polynomial = polynomials[rest]
-        together = (None if polynomial is None
-                    else _tail(polynomial, line, t, tails))
-        if together is not None:
-            kept.append(rest * together)
+        if polynomial is not None:
+            # A polynomial that needs no rewriting as a whole cancels
+            # nowhere, whatever its terms do apart.
+            together = _tail(polynomial, line, t, tails)
+            kept.append(rest * (sp.Add(*ratios) if together is None
+                                else together))
             continue
         for ratio in ratios:
-            alone = _polynomial(ratio, mapping, u, t, k)
+            alone = _polynomial(ratio, mapping, u, t, k, line)
             tail = None if alone is None else _tail(alone, line, t, tails)
             kept.append(rest * (ratio if tail is None else tail))
     return sp.Add(*kept)
@@ -319,10 +335,12 @@ class _Polynomial:
     denominator: sp.Expr
     k: sp.Rational
     had_denominator: bool  # the ratio divided by an exponential
+    # The numerator as q(t) * (1 + t)**plus * (1 - t)**minus, if known.
+    factored: tuple[sp.Poly, int, int] | None = None
 
 
 def _polynomial(ratio: sp.Expr, mapping: dict[sp.Expr, sp.Expr],
-                u: sp.Symbol, t: sp.Symbol, k: sp.Rational
+                u: sp.Symbol, t: sp.Symbol, k: sp.Rational, line: sp.Expr
                 ) -> _Polynomial | None:
     """``ratio`` as a polynomial in tanh, or None if it is not one (not
     bounded, or too large to find out)."""
@@ -330,16 +348,95 @@ def _polynomial(ratio: sp.Expr, mapping: dict[sp.Expr, sp.Expr],
         return None
     had_denominator = any(p.exp.is_negative and p.base.has(*mapping)
                           for p in ratio.atoms(sp.Pow))
+    if not had_denominator and not ratio.has(sp.tanh):
+        return None  # exp, sinh, cosh in numerators only: unbounded
+    tanh_of = {atom: value.subs(u, (1 + t) / (1 - t))
+               for atom, value in mapping.items()}
     try:
-        reduced, k = _fewest_powers(
-            sp.cancel(sp.together(ratio.xreplace(mapping))), u, k)
+        fast = _laurent(ratio, tanh_of, t)
+        if fast is not None:
+            poly, plus, minus = fast
+            return _Polynomial(
+                poly.as_expr() * (1 + t) ** plus * (1 - t) ** minus,
+                sp.S.One, k, had_denominator, fast)
         numerator, denominator = sp.fraction(sp.cancel(sp.together(
-            reduced.subs(u, (1 + t) / (1 - t)))))
+            ratio.xreplace(tanh_of))))
+        if denominator.has(t):
+            # Perhaps a ratio of exp(2*a) that is one of exp(a) only
+            # through its powers: tanh(x) in u = exp(x).
+            reduced, k = _fewest_powers(
+                sp.cancel(sp.together(ratio.xreplace(mapping))), u, k)
+            numerator, denominator = sp.fraction(sp.cancel(sp.together(
+                reduced.subs(u, (1 + t) / (1 - t)))))
     except _FAILURES:
         return None
     if denominator.has(t):
         return None
     return _Polynomial(numerator, denominator, k, had_denominator)
+
+
+def _laurent(expr: sp.Expr, tanh_of: dict[sp.Expr, sp.Expr],
+             t: sp.Symbol) -> tuple[sp.Poly, int, int] | None:
+    """``expr`` as a polynomial in t, if it is one, by arithmetic on
+    polynomials times powers of 1 + t and 1 - t (the only denominators
+    exponentials of the line have in t): much faster than cancel on the
+    expression, and None where that does not suffice."""
+
+    def walk(node: sp.Expr) -> tuple[sp.Poly, int, int] | None:
+        if node in tanh_of:
+            return walk(tanh_of[node])
+        if not node.has(*tanh_of) and node.is_polynomial(t):
+            return _normal(sp.Poly(node, t), 0, 0, t)
+        if isinstance(node, sp.Mul):
+            product = (sp.Poly(1, t), 0, 0)
+            for factor in node.args:
+                part = walk(factor)
+                if part is None:
+                    return None
+                product = (product[0] * part[0], product[1] + part[1],
+                           product[2] + part[2])
+            return _normal(*product, t)
+        if isinstance(node, sp.Add):
+            parts = [walk(term) for term in node.args]
+            if any(part is None for part in parts):
+                return None
+            plus = min(p[1] for p in parts)  # type: ignore[index]
+            minus = min(p[2] for p in parts)  # type: ignore[index]
+            total = sp.Poly(0, t)
+            for poly, a, b in parts:  # type: ignore[misc]
+                total += poly * sp.Poly((1 + t) ** (a - plus)
+                                        * (1 - t) ** (b - minus), t)
+            return _normal(total, plus, minus, t)
+        if isinstance(node, sp.Pow) and node.exp.is_Integer:
+            base = walk(node.base)
+            if base is None:
+                return None
+            poly, a, b = base
+            n = int(node.exp)
+            if n >= 0:
+                return poly ** n, a * n, b * n
+            if poly.degree() > 0 or poly.is_zero:
+                return None
+            return sp.Poly(poly.as_expr() ** n, t), a * n, b * n
+        return None
+
+    try:
+        found = walk(expr)
+    except _FAILURES:
+        return None
+    if found is None or found[1] < 0 or found[2] < 0:
+        return None
+    return found
+
+
+def _normal(poly: sp.Poly, plus: int, minus: int, t: sp.Symbol
+            ) -> tuple[sp.Poly, int, int]:
+    """The factors 1 + t and 1 - t of ``poly`` moved into the powers."""
+    while poly.degree() > 0 and sp.expand(poly.eval(-1)) == 0:
+        poly, plus = poly.exquo(sp.Poly(1 + t, t)), plus + 1
+    while poly.degree() > 0 and sp.expand(poly.eval(1)) == 0:
+        poly, minus = poly.exquo(sp.Poly(1 - t, t)), minus + 1
+    return poly, plus, minus
 
 
 def _combined(polynomials: dict[sp.Expr, _Polynomial | None],
@@ -365,22 +462,30 @@ def _combined(polynomials: dict[sp.Expr, _Polynomial | None],
                            if p is not None))
 
 
+def _factored(ratio: _Polynomial, t: sp.Symbol
+              ) -> tuple[sp.Poly, int, int] | None:
+    """q, plus, minus with numerator q(t) * (1 + t)**plus * (1 - t)**minus
+    and q(+-1) != 0."""
+    try:
+        return ratio.factored or _normal(sp.Poly(ratio.numerator, t), 0, 0, t)
+    except _FAILURES:
+        return None
+
+
+def _cancelling(ratio: _Polynomial | None, t: sp.Symbol) -> int:
+    """How many factors 1 + t and 1 - t ``ratio`` has (-1: not a ratio)."""
+    factored = None if ratio is None else _factored(ratio, t)
+    return -1 if factored is None else factored[1] + factored[2]
+
+
 def _tail(ratio: _Polynomial, line: sp.Expr, t: sp.Symbol,
           tails: bool) -> sp.Expr | None:
     """The tail form of ``ratio`` (module docstring), or None where it
     needs none."""
-    try:
-        polynomial = sp.Poly(ratio.numerator, t)
-        plus = minus = 0
-        while polynomial.degree() > 0 and sp.expand(
-                polynomial.eval(-1)) == 0:
-            polynomial, plus = polynomial.exquo(sp.Poly(t + 1, t)), plus + 1
-        while polynomial.degree() > 0 and sp.expand(
-                polynomial.eval(1)) == 0:
-            polynomial = polynomial.exquo(sp.Poly(1 - t, t))
-            minus += 1
-    except _FAILURES:
+    factored = _factored(ratio, t)
+    if factored is None:
         return None
+    polynomial, plus, minus = factored
     if not (ratio.had_denominator or (tails and plus and minus)):
         # A polynomial in tanh already: left as written unless it has
         # 1 - tanh**2 in it, which every derivative of tanh brings and which
