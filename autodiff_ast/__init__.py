@@ -10,9 +10,8 @@ return 3 * x ** 2 + 4 * x - 3
 """
 
 from ._api import derivative, grad, source, value_and_grad
-from ._errors import (ArgnumsError, AutodiffError, InputError, NoSourceError,
-                      OutputError,
-                      UnsupportedCodeError)
+from ._errors import (ArgnumsError, AutodiffError, CacheWarning, InputError,
+                      NoSourceError, OutputError, UnsupportedCodeError)
 
 __version__ = "0.1.0"
 
@@ -27,5 +26,6 @@ __all__ = [
     "ArgnumsError",
     "OutputError",
     "InputError",
+    "CacheWarning",
     "__version__",
 ]

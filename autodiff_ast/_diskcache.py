@@ -13,6 +13,15 @@ else the platform's user cache folder. ``AUTODIFF_AST_CACHE=0`` turns it
 off. A corrupt entry or an unwritable folder never breaks a caller: the
 derivative is generated as if there were no cache. Entries are written to a
 temporary file and renamed, so concurrent writers never leave a torn file.
+
+An entry is source code that runs when it is read, so on POSIX the cache is
+used only while it is private, as pip's and ssh's are: folders we create
+(with any parents we create) get mode 0700, entries 0600, and a folder or
+entry that belongs to another user or that group or others can write is
+neither read nor written (a CacheWarning, once per folder, says how to fix
+it). Folder and entry are checked through open descriptors (``openat``), so
+a swap between the check and the read cannot slip another file in. On
+Windows, which has no such modes, the cache works as it always has.
 """
 
 from __future__ import annotations
@@ -21,13 +30,18 @@ import hashlib
 import json
 import os
 import pathlib
+import secrets
+import stat
 import sys
 import tempfile
 import types
+import warnings
 from typing import Any
 
 import numpy as np
 import sympy
+
+from ._errors import CacheWarning
 
 __all__ = ["cache_key", "load", "store", "cache_folder"]
 
@@ -127,13 +141,18 @@ def cache_key(fun: Any, options: Any) -> str | None:
 
 
 def load(key: str) -> dict[str, Any] | None:
-    """The entry stored under ``key``; None if missing or unreadable."""
+    """The entry stored under ``key``; None if missing, unreadable or not
+    private to us."""
     folder = cache_folder()
     if folder is None:
         return None
     try:
-        entry = json.loads((folder / f"{key}.json").read_text())
-    except (OSError, ValueError, UnicodeDecodeError):
+        text = (_read_private(folder, f"{key}.json") if _CHECKED
+                else (folder / f"{key}.json").read_text())
+        if text is None:
+            return None
+        entry = json.loads(text)
+    except (OSError, ValueError, UnicodeDecodeError, NotImplementedError):
         return None
     if not (isinstance(entry, dict) and entry.get("format") == _FORMAT
             and isinstance(entry.get("source"), str)
@@ -147,12 +166,19 @@ def store(key: str, entry: dict[str, Any]) -> None:
     folder = cache_folder()
     if folder is None:
         return
+    text = json.dumps({"format": _FORMAT, **entry})
+    if _CHECKED:
+        try:
+            _write_private(folder, f"{key}.json", text)
+        except (OSError, NotImplementedError):
+            pass
+        return
     temporary = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(descriptor, "w") as handle:
-            json.dump({"format": _FORMAT, **entry}, handle)
+            handle.write(text)
         os.replace(temporary, folder / f"{key}.json")
     except OSError:
         if temporary is not None:
@@ -160,3 +186,119 @@ def store(key: str, entry: dict[str, Any]) -> None:
                 os.unlink(temporary)
             except OSError:
                 pass
+
+
+# -- privacy (POSIX) ---------------------------------------------------------
+
+_CHECKED = os.name == "posix"  # Windows has no owner and mode bits to check
+_RUNS = "cache entries are code that runs when read"
+_warned: set[str] = set()
+
+
+def _read_private(folder: pathlib.Path, name: str) -> str | None:
+    """The text of ``folder/name`` if both are private to us, else None."""
+    directory = _open_private_folder(folder)
+    if directory is None:
+        return None
+    try:
+        descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW,
+                             dir_fd=directory)
+    finally:
+        os.close(directory)
+    with os.fdopen(descriptor, "rb") as handle:
+        problem = _not_private(os.fstat(descriptor))
+        if problem is not None:
+            _warn_once(folder, (
+                f"autodiff_ast does not read the cache entry {folder / name}"
+                f": {problem}, and {_RUNS}. The derivative is generated "
+                "again and the entry rewritten with mode 600."))
+            return None
+        return handle.read().decode()
+
+
+def _write_private(folder: pathlib.Path, name: str, text: str) -> None:
+    """Write ``folder/name`` (mode 0600) by renaming a temporary file, if
+    the folder is private to us (created so, with mode 0700, if missing)."""
+    _make_folders(folder)
+    directory = _open_private_folder(folder)
+    if directory is None:
+        return
+    temporary = f"{name}.{secrets.token_hex(8)}.tmp"
+    try:
+        descriptor = os.open(
+            temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+            0o600, dir_fd=directory)
+        try:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(text)
+            # rename() replaces an old entry in one step, as os.replace
+            # does (which takes no dir_fd on every platform).
+            os.rename(temporary, name, src_dir_fd=directory,
+                      dst_dir_fd=directory)
+        except BaseException:
+            try:
+                os.unlink(temporary, dir_fd=directory)
+            except OSError:
+                pass
+            raise
+    finally:
+        os.close(directory)
+
+
+def _make_folders(folder: pathlib.Path) -> None:
+    """Create ``folder`` and the parents it lacks, each with mode 0700."""
+    missing = []
+    while not os.path.lexists(folder) and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:  # made meanwhile by another process
+            pass
+
+
+def _open_private_folder(folder: pathlib.Path) -> int | None:
+    """A descriptor of ``folder`` if it is private to us; None (after a
+    warning) if it is not. OSError if it cannot be opened."""
+    directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    status = os.fstat(directory)
+    problem = _not_private(status)
+    if problem is None:
+        return directory
+    os.close(directory)
+    fix = (f"run `chmod 700 {folder}` or set AUTODIFF_AST_CACHE_DIR to a "
+           "private folder" if status.st_uid == os.getuid() else
+           "set AUTODIFF_AST_CACHE_DIR to a folder of your own")
+    _warn_once(folder, (
+        f"autodiff_ast does not use the cache folder {folder}: {problem}, "
+        f"and {_RUNS}. Derivatives are generated instead. To use the "
+        f"cache, {fix}."))
+    return None
+
+
+def _not_private(status: os.stat_result) -> str | None:
+    """Why a file or folder with this status is not private to us."""
+    if status.st_uid != os.getuid():
+        return f"it belongs to another user (uid {status.st_uid})"
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        mode = stat.S_IMODE(status.st_mode)
+        return f"other users can write to it (mode {mode:o})"
+    return None
+
+
+def _warn_once(folder: pathlib.Path, message: str) -> None:
+    if str(folder) not in _warned:
+        _warned.add(str(folder))
+        warnings.warn(message, CacheWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside autodiff_ast, so that the
+    warning names the user's line."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(2), 2  # 1 is _warn_once
+    while frame is not None and os.path.dirname(
+            os.path.abspath(frame.f_code.co_filename)) == package:
+        frame, level = frame.f_back, level + 1
+    return level

@@ -2,6 +2,7 @@
 
 Errors about the user's code subclass SyntaxError as well, so Python's own
 traceback rendering shows the offending line of the user's file with a caret.
+Warnings (nothing is wrong with the user's code) derive from UserWarning.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ __all__ = [
     "ArgnumsError",
     "OutputError",
     "InputError",
+    "CacheWarning",
 ]
 
 
@@ -60,6 +62,11 @@ class InputError(AutodiffError, TypeError):
     (an int leaf, a string), as JAX's TypeError."""
 
 
+class CacheWarning(UserWarning):
+    """The disk cache folder, or an entry in it, is not private to the
+    current user: autodiff_ast generates instead of running what it holds."""
+
+
 def error_at(node: ast.AST, message: str, filename: str,
              lines: list[str]) -> UnsupportedCodeError:
     """An UnsupportedCodeError pointing at ``node`` in the user's file."""
@@ -78,5 +85,5 @@ def error_at(node: ast.AST, message: str, filename: str,
 
 # Tracebacks name the public path: autodiff_ast.UnsupportedCodeError.
 for _public in (AutodiffError, UnsupportedCodeError, NoSourceError,
-                ArgnumsError, OutputError, InputError):
+                ArgnumsError, OutputError, InputError, CacheWarning):
     _public.__module__ = "autodiff_ast"

@@ -1,19 +1,26 @@
-"""The persistent cache: hits across processes, misses after changes, and
-never breaking a caller."""
+"""The persistent cache: hits across processes, misses after changes,
+never breaking a caller, and never running what others could have written."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import math
 import os
 import pathlib
+import stat
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import pytest
 
 import autodiff_ast as ad
 from autodiff_ast import _api, _diskcache
+
+# Owner and mode checks are POSIX; Windows keeps the cache as it was.
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
 
 MODULE = '''
 import numpy as np
@@ -165,3 +172,127 @@ def test_objects_without_a_stable_description_are_not_cached():
         return x
 
     assert _diskcache.cache_key(uses_opaque, ()) is None
+
+
+# -- a cache that others can write is never read --------------------------
+
+@pytest.fixture
+def private_cache(cache, monkeypatch):
+    """The cache fixture, with the once-per-folder warning memory cleared."""
+    monkeypatch.setattr(_diskcache, "_warned", set())
+    return cache
+
+
+def planted(folder: pathlib.Path, module, marker: pathlib.Path) -> None:
+    """Make ``folder``'s entry for grad(module.f) write ``marker`` when it
+    is read (as an entry planted by someone else could)."""
+    ad.grad(module.f)
+    (entry,) = folder.glob("*.json")
+    content = json.loads(entry.read_text())
+    # A decorator runs when the definition does, however it is compiled.
+    write = f"__import__('pathlib').Path({str(marker)!r}).write_text('ran')"
+    content["source"] = f"@(lambda f: {write} and f)\n" + content["source"]
+    entry.write_text(json.dumps(content))
+    _api._generated.clear()
+
+
+def test_a_planted_entry_runs_when_read_from_a_private_folder(
+        private_cache, tmp_path):
+    # What the tests below rely on: reading this entry leaves the marker.
+    folder, generated = private_cache
+    marker = tmp_path / "marker"
+    module = load(write_module(tmp_path, "trusted"), "trusted")
+    planted(folder, module, marker)
+    ad.grad(module.f)
+    assert marker.read_text() == "ran"
+    assert len(generated) == 1
+
+
+@posix_only
+def test_a_folder_others_can_write_is_never_read(private_cache, tmp_path):
+    folder, generated = private_cache
+    marker = tmp_path / "marker"
+    module = load(write_module(tmp_path, "shared"), "shared")
+    planted(folder, module, marker)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    folder.chmod(0o777)
+    with pytest.warns(ad.CacheWarning) as record:
+        gradient = ad.grad(module.f)
+    assert str(record[0].message) == (
+        f"autodiff_ast does not use the cache folder {folder}: other users "
+        "can write to it (mode 777), and cache entries are code that runs "
+        "when read. Derivatives are generated instead. To use the cache, "
+        f"run `chmod 700 {folder}` or set AUTODIFF_AST_CACHE_DIR to a "
+        "private folder.")
+    assert record[0].filename == __file__  # the user's line
+    assert len(record) == 1
+    assert not marker.exists()
+    assert gradient(0.7) == pytest.approx(expected_gradient(0.7))
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    _api._generated.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per folder: no second warning
+        ad.grad(module.f)
+    assert not marker.exists()
+    assert len(generated) == 3
+
+
+@posix_only
+def test_a_folder_of_another_user_is_never_read(private_cache, tmp_path,
+                                                monkeypatch):
+    folder, _ = private_cache
+    marker = tmp_path / "marker"
+    module = load(write_module(tmp_path, "foreign"), "foreign")
+    planted(folder, module, marker)
+    uid = os.getuid()
+    monkeypatch.setattr(os, "getuid", lambda: uid + 1)
+    with pytest.warns(ad.CacheWarning) as record:
+        ad.grad(module.f)
+    assert str(record[0].message) == (
+        f"autodiff_ast does not use the cache folder {folder}: it belongs to "
+        f"another user (uid {uid}), and cache entries are code that runs "
+        "when read. Derivatives are generated instead. To use the cache, "
+        "set AUTODIFF_AST_CACHE_DIR to a folder of your own.")
+    assert not marker.exists()
+
+
+@posix_only
+def test_an_entry_others_can_write_is_not_read(private_cache, tmp_path):
+    folder, generated = private_cache
+    marker = tmp_path / "marker"
+    module = load(write_module(tmp_path, "writable"), "writable")
+    planted(folder, module, marker)
+    (entry,) = folder.glob("*.json")
+    entry.chmod(0o620)
+    with pytest.warns(ad.CacheWarning) as record:
+        ad.grad(module.f)
+    assert str(record[0].message) == (
+        f"autodiff_ast does not read the cache entry {entry}: other users "
+        "can write to it (mode 620), and cache entries are code that runs "
+        "when read. The derivative is generated again and the entry "
+        "rewritten with mode 600.")
+    assert not marker.exists()
+    assert len(generated) == 2
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+    assert "marker" not in entry.read_text()
+
+
+@posix_only
+def test_folders_we_create_are_private(private_cache, tmp_path, monkeypatch):
+    folder = tmp_path / "made" / "for" / "cache"
+    monkeypatch.setenv("AUTODIFF_AST_CACHE_DIR", str(folder))
+    tmp_path.chmod(0o755)
+    module = load(write_module(tmp_path, "created"), "created")
+    ad.grad(module.f)
+    for made in (folder, folder.parent, folder.parent.parent):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o700, made
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755  # not ours to change
+    (entry,) = folder.iterdir()  # no temporary file left behind
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+    assert entry.stat().st_uid == os.getuid()
+
+
+def expected_gradient(x: float) -> float:
+    """d/dx of exp(sin x) * tanh(x**2) (MODULE with SCALE 1, power 2)."""
+    e, t = math.exp(math.sin(x)), math.tanh(x ** 2)
+    return e * math.cos(x) * t + e * (1 - t * t) * 2 * x
