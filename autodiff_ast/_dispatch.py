@@ -36,7 +36,8 @@ class _Generated:
     lowered: ArrayLowered
     function: types.FunctionType
     source: str
-    dtypes: list[list[Any]]  # per argnum, per leaf: a dtype, or float
+    # per argnum, per leaf: a dtype, a NumPy scalar type, or float
+    dtypes: list[list[Any]]
     aux_spec: Any
 
 
@@ -165,10 +166,12 @@ class ArrayDerivative:
         dtypes = []
         for index in self.argnums:
             leaves = optree.tree_leaves(args[index])
-            # A Python float's gradient is a Python float.
-            dtypes.append([float if isinstance(leaf, float) and not
-                           isinstance(leaf, np.generic) else leaf.dtype
-                           for leaf in leaves])
+            # A Python float's gradient is a Python float, a NumPy
+            # scalar's a NumPy scalar of its type (np.float32(...)).
+            dtypes.append([
+                type(leaf) if isinstance(leaf, np.generic)
+                else float if isinstance(leaf, float) else leaf.dtype
+                for leaf in leaves])
         return _Generated(lowered, function, text, dtypes, aux_spec)
 
     def assemble(self, entry: _Generated, flat: Any,
@@ -186,6 +189,8 @@ class ArrayDerivative:
             for number, (leaf, dtype) in enumerate(zip(leaves, dtypes)):
                 if dtype is float:
                     leaves[number] = float(leaf)
+                elif isinstance(dtype, type):  # a NumPy scalar type
+                    leaves[number] = dtype(leaf)
                 elif getattr(leaf, "dtype", None) != dtype:
                     leaves[number] = leaf.astype(dtype)
             spec = specs[index]
@@ -222,7 +227,8 @@ def _signature(args: tuple[Any, ...]
             leaves, spec = optree.tree_flatten(arg)
             key.append((spec, tuple(
                 type(leaf) if isinstance(leaf, (bool, int, float))
-                else (np.shape(leaf), getattr(leaf, "dtype", type(leaf)))
+                else (np.shape(leaf), getattr(leaf, "dtype", type(leaf)),
+                      isinstance(leaf, np.generic))
                 for leaf in leaves)))
             specs.append(None if spec.is_leaf() else spec)
     return tuple(key), specs

@@ -11,6 +11,7 @@ broadcasting is checked while lowering and undone exactly in the gradient.
 from __future__ import annotations
 
 import keyword
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,7 +132,11 @@ def _hashable(value: Any) -> Any:
 
 
 def _identifier(text: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in text)
+    # Python reads identifiers NFKC-normalised ("ﬁ" is "fi"), so names are
+    # made from the normalised text, keeping only characters an identifier
+    # may hold ("²" is alphanumeric but not one of them).
+    text = unicodedata.normalize("NFKC", text)
+    cleaned = "".join(c if ("a" + c).isidentifier() else "_" for c in text)
     cleaned = "_".join(part for part in cleaned.split("_") if part) or "t"
     if cleaned[0].isdigit() or keyword.iskeyword(cleaned):
         cleaned = f"v_{cleaned}"

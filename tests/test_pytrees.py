@@ -186,3 +186,15 @@ def test_lambdas_with_array_operations():
     df = ad.grad(lambda w: np.sum(w ** 2))
     np.testing.assert_allclose(df(np.array([1.0, -2.0])), [2.0, -4.0])
     assert ad.source(df, np.ones(2)).startswith("def grad_lambda(w):")
+
+
+def test_a_numpy_scalar_leaf_gets_a_numpy_scalar_gradient_even_when_constant():
+    def f(p):
+        return np.sum(p["w"] ** 2) + 3.0 * p["b"]
+
+    scalar = ad.grad(f)({"w": np.ones(2, np.float32), "b": np.float32(1.0)})
+    assert type(scalar["b"]) is np.float32 and scalar["b"] == 3.0
+    zero_d = ad.grad(f)({"w": np.ones(2, np.float32),
+                         "b": np.array(1.0, np.float32)})
+    assert type(zero_d["b"]) is np.ndarray and zero_d["b"].shape == ()
+    assert zero_d["b"].dtype == np.float32

@@ -167,10 +167,6 @@ def test_gradients_of_code_with_any_key_compile_and_are_right(key_list):
         np.testing.assert_array_equal(gradient[key], weights[key])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_program._identifier keeps characters that are alphanumeric but not "
-    "identifier characters ('²': SyntaxError) and names that Python's NFKC "
-    "normalization makes equal ('ﬁ' and 'fi': one variable)"))
 @pytest.mark.parametrize("key_list", [("ﬁ", "fi"), ("x²", "y")],
                          ids=["nfkc-equal", "superscript"])
 def test_names_made_from_keys_are_distinct_identifiers(key_list):
