@@ -157,6 +157,8 @@ def _in_powers(atoms: dict[sp.Expr, sp.Rational], u: sp.Symbol
 
 
 def _is_rational_in(expr: sp.Expr, u: sp.Symbol) -> bool:
+    """Whether ``expr`` involves u only through integer powers (not inside
+    a function, as log(1 + u) does)."""
     return expr.has(u) and not any(
         f.has(u) for f in expr.atoms(sp.Function)) and not any(
         p.exp.has(u) or not p.exp.is_Integer
@@ -166,6 +168,8 @@ def _is_rational_in(expr: sp.Expr, u: sp.Symbol) -> bool:
 # -- resolving |a|, min(a, 0), ... on each side of a = 0 --------------------
 
 def _unfolded(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with |a|, min(a, 0), ... resolved, for each line a on whose
+    two sides it is one function of exp(a) (module docstring)."""
     for line in _signed_lines(expr):
         positive = _resolved(expr, line, 1)
         negative = _resolved(expr, line, -1)
@@ -192,13 +196,11 @@ def _signed_argument(node: sp.Basic) -> sp.Expr | None:
     if isinstance(node, (minimum, maximum)):
         a, b = node.args
         return a if b == 0 else (b if a == 0 else None)
-    if isinstance(node, (absolute, sign)):
-        return node.args[0]
-    if isinstance(node, heaviside):
+    if isinstance(node, (absolute, sign, heaviside)):
         return node.args[0]
     if isinstance(node, copysign):
         return node.args[1] if node.args[0].is_Number else None
-    if isinstance(node, where) and isinstance(node.args[0], sp.core.relational.Relational):
+    if isinstance(node, where) and isinstance(node.args[0], sp.Rel):
         condition = node.args[0]
         return condition.lhs - condition.rhs
     return None
