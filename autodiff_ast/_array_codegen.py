@@ -17,13 +17,13 @@ import keyword
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
-import astor
 import sympy as sp
 
 from ._codegen import (Literal, _cse, _function_label, _pretty_string,
                        _suggest_name, _wrap)
 from ._printer import ExpressionPrinter, _call, _name
 from ._program import Program, Step, unique_name
+from ._unparse import to_source
 
 __all__ = ["ArrayFunctionSpec", "generate_array_source"]
 
@@ -104,8 +104,7 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
     if "type_params" in ast.FunctionDef._fields:
         function.type_params = []
     module = ast.fix_missing_locations(ast.Module([function], []))
-    text = astor.to_source(module, pretty_string=_pretty_string,
-                           pretty_source="".join)
+    text = to_source(module, _pretty_string)
     return _wrap(text)
 
 

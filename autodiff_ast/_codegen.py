@@ -4,7 +4,7 @@ Branches (``Piecewise`` at the top of the outputs) become if-statements with
 early returns, so each branch computes only what it needs and nothing is
 evaluated outside its domain. Within a branch, common subexpressions become
 local variables named after what they hold (``tanh_x``, ``x_sq``), never
-clashing with the user's names. The source is emitted through astor.
+clashing with the user's names. The source is printed by ``_unparse``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Sequence
 
-import astor
 import sympy as sp
 
 from ._printer import ExpressionPrinter
@@ -25,6 +24,7 @@ from ._program import unique_name
 from ._rules import OPERATOR_FUNCTIONS, spelling_for
 from ._simplify import simplify
 from ._singular import with_removable_singularity
+from ._unparse import to_source
 
 __all__ = ["FunctionSpec", "Literal", "generate_source"]
 
@@ -74,8 +74,7 @@ def generate_source(spec: FunctionSpec) -> str:
         function.type_params = []
     module = ast.Module(body=[function], type_ignores=[])
     ast.fix_missing_locations(module)
-    text = astor.to_source(module, pretty_string=_pretty_string,
-                           pretty_source="".join)
+    text = to_source(module, _pretty_string)
     return _wrap(text)
 
 
@@ -300,7 +299,7 @@ def _arguments(spec: FunctionSpec) -> ast.arguments:
     for value in spec.defaults:
         node = ast.Constant(value)
         try:
-            if ast.literal_eval(astor.to_source(node).strip()) != value:
+            if ast.literal_eval(to_source(node).strip()) != value:
                 raise ValueError
         except (ValueError, SyntaxError):
             raise TypeError(f"the default value {value!r} cannot be written "
@@ -374,7 +373,7 @@ class _BodyWriter:
             printed.append(node)
         result = _structure(self.spec.structure, printed)
         if isinstance(result, ast.Tuple) and len(
-                astor.to_source(ast.Return(result))) > _WIDTH - 8:
+                to_source(ast.Return(result), _pretty_string)) > _WIDTH - 8:
             # A long tuple reads better as one named line per output.
             for index, node in enumerate(printed):
                 if isinstance(node, (ast.Name, ast.Constant)):

@@ -6,7 +6,8 @@ second generation come from the first, so a test of generation
 through the environment.
 
 Hypothesis profiles: "ci" (the default) is bounded and derandomized;
-`--hypothesis-profile=thorough` draws thousands of programs.
+"quick" draws fewer programs (.ci/run uses it on the Pythons other than
+the default one); `--hypothesis-profile=thorough` draws thousands.
 """
 
 import os
@@ -17,6 +18,9 @@ os.environ["AUTODIFF_AST_CACHE"] = "0"
 
 settings.register_profile(
     "ci", max_examples=25, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "quick", max_examples=10, deadline=None, derandomize=True,
     suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
     "thorough", max_examples=2000, deadline=None,
