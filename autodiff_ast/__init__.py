@@ -10,6 +10,7 @@ return 3 * x ** 2 + 4 * x - 3
 """
 
 from ._api import derivative, grad, source, value_and_grad
+from ._api_jacobians import hessian, jacfwd, jacobian, jacrev, jvp, vjp
 from ._errors import (ArgnumsError, AutodiffError, CacheWarning, InputError,
                       NoSourceError, OutputError, UnsupportedCodeError)
 
@@ -19,6 +20,12 @@ __all__ = [
     "grad",
     "value_and_grad",
     "derivative",
+    "jacobian",
+    "jacrev",
+    "jacfwd",
+    "hessian",
+    "jvp",
+    "vjp",
     "source",
     "AutodiffError",
     "UnsupportedCodeError",

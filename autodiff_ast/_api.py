@@ -23,6 +23,7 @@ from ._errors import ArgnumsError, AutodiffError
 from ._limits import deep_recursion
 from ._dispatch import ArrayDerivative
 from ._handle import baked_reads, implementation, make_handle
+from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
 from ._lower import Lowered, NeedsArrays, Read, lower, readable_source, unbind
 
 __all__ = ["grad", "value_and_grad", "derivative", "source"]
@@ -128,15 +129,15 @@ _generated_for_primitives: dict[Any, dict[Any, _Entry]] = {}
 
 
 def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
-            with_value: bool) -> types.FunctionType:
+            kind: str) -> types.FunctionType:
     """_generate, remembered in memory per function and options, and on
     disk across processes, while everything it baked in is unchanged."""
     options = (tuple(argnums) if isinstance(argnums, list) else argnums,
-               type(argnums).__name__, has_aux, with_value)
+               type(argnums).__name__, has_aux, kind)
     try:
         hash(options)
     except TypeError:  # an odd argnums: validation will explain it
-        return _generate(fun, argnums, has_aux, with_value)[1]
+        return _generate(fun, argnums, has_aux, kind)[1]
     try:
         store = _generated.setdefault(fun, {})
     except TypeError:  # no weak reference to it (some builtins)
@@ -149,7 +150,7 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     entry = _diskcache.load(key) if key else None
 
     def regenerate() -> types.FunctionType:
-        return _cached(fun, argnums, has_aux, with_value)
+        return _cached(fun, argnums, has_aux, kind)
 
     function = (_from_entry(entry, code, regenerate) if entry is not None
                 else None)
@@ -157,7 +158,7 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
         store[options] = (lambda: _diskcache.cache_key(code, options) == key,
                           function)
         return function
-    generated = _generate(fun, argnums, has_aux, with_value)
+    generated = _generate(fun, argnums, has_aux, kind)
     if isinstance(generated, ArrayDerivative):
         store[options] = (lambda: True, generated)
         return generated
@@ -268,14 +269,19 @@ def _from_entry(entry: dict[str, Any], fn: Any,
 
 
 def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
-              with_value: bool
+              kind: str
               ) -> tuple[Lowered, types.FunctionType] | ArrayDerivative:
     with deep_recursion(getattr(fun, "__name__", repr(fun))):
-        return _generate_deeply(fun, argnums, has_aux, with_value)
+        return _generate_deeply(fun, argnums, has_aux, kind)
+
+
+# What each transform of scalar code is called, in names and docstrings.
+_KINDS = {"grad": "Gradient", "value_and_grad": "Value and gradient",
+          "jacobian": "Jacobian", "hessian": "Hessian"}
 
 
 def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
-                     with_value: bool
+                     kind: str
                      ) -> tuple[Lowered, types.FunctionType] | ArrayDerivative:
     if isinstance(fun, ArrayDerivative):
         raise AutodiffError(
@@ -285,32 +291,47 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     try:
         lowered = lower(fun)
     except NeedsArrays:
-        return _array_derivative(fun, argnums, has_aux, with_value)
+        if kind not in ("grad", "value_and_grad"):
+            raise _arrays_not_yet(fun, kind) from None
+        return _array_derivative(fun, argnums, has_aux,
+                                 kind == "value_and_grad")
     numbers, as_tuple = _normalize_argnums(argnums, lowered)
-    derivatives = differentiate(lowered, numbers, as_tuple, has_aux,
-                                with_value)
+    if kind in ("grad", "value_and_grad"):
+        derivatives = differentiate(lowered, numbers, as_tuple, has_aux,
+                                    kind == "value_and_grad")
+    elif kind == "jacobian":
+        derivatives = jacobian_outputs(lowered, numbers, as_tuple, has_aux)
+    elif kind == "hessian":
+        derivatives = hessian_outputs(lowered, numbers, as_tuple, has_aux)
+    else:
+        derivatives = jvp_outputs(lowered, has_aux)
+        numbers = tuple(range(len(lowered.params)))
     wrt = tuple(lowered.params[i] for i in numbers)
     origin = _provenance(fun)
     base = origin.base if origin else lowered.name
     location = origin.location if origin else _display_location(
         lowered.location)
     history = origin.wrt if origin else ()
-    pure = not (as_tuple or has_aux or with_value)
+    pure = kind == "grad" and not (as_tuple or has_aux)
     if pure:
         name = _derivative_name(base, history + wrt)
         title = _derivative_title(base, history + wrt)
+    elif kind == "jvp":
+        name = f"jvp_{lowered.name}"
+        tangents = (derivatives.params or ())[len(lowered.params):]
+        title = (f"Value of {lowered.name} and its derivative along "
+                 f"({', '.join(tangents)}).")
     else:
-        kind = "value_and_grad" if with_value else "grad"
         name = f"{kind}_{lowered.name}"
-        what = "Value and gradient" if with_value else "Gradient"
-        title = (f"{what} of {lowered.name} with respect to "
+        title = (f"{_KINDS[kind]} of {lowered.name} with respect to "
                  f"{', '.join(wrt)}.")
     defined = ("is" if location.startswith(("np.", "math.", "builtins."))
                else "is defined at")
     docstring = (f"{title}\n\n    {base} {defined} {location}.\n"
                  "    Generated by autodiff_ast.\n    ")
     spec = FunctionSpec(
-        name=name, params=lowered.params, defaults=lowered.defaults,
+        name=name, params=derivatives.params or lowered.params,
+        defaults=() if derivatives.params else lowered.defaults,
         docstring=docstring, namespace=lowered.namespace,
         outputs=derivatives.outputs, structure=derivatives.structure,
         shape_of=derivatives.shape_of, output_names=derivatives.names)
@@ -326,6 +347,23 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     function.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
         base, location, history + wrt if pure else (), text)
     return lowered, function
+
+
+class ArrayTransformNotYet(AutodiffError):
+    """jacobian, hessian or jvp asked of code with array operations."""
+
+
+def _arrays_not_yet(fun: Any, kind: str) -> ArrayTransformNotYet:
+    name = getattr(fun, "__name__", repr(fun))
+    code = getattr(unbind(fun)[0], "__code__", None)
+    if code is not None:
+        where = f"{code.co_filename}:{code.co_firstlineno}"
+        name = f"{name} ({_display_location(where)})"
+    return ArrayTransformNotYet(
+        f"ad.{kind} of {name}: it uses array operations or containers, "
+        f"and {kind} of such code is not supported yet (grad and "
+        "value_and_grad are, and so are jvp and vjp of a scalar output). "
+        f"For scalar code {kind} works to any order.")
 
 
 def _array_derivative(fun: Any, argnums: Any, has_aux: bool,
@@ -376,7 +414,7 @@ def grad(fun: Callable[..., Any] | None = None, argnums: Argnums = 0,
     """
     if fun is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux)
-    return _cached(fun, argnums, has_aux, with_value=False)
+    return _cached(fun, argnums, has_aux, "grad")
 
 
 def value_and_grad(fun: Callable[..., Any] | None = None,
@@ -395,7 +433,7 @@ def value_and_grad(fun: Callable[..., Any] | None = None,
     if fun is None:
         return functools.partial(value_and_grad, argnums=argnums,
                                  has_aux=has_aux)
-    return _cached(fun, argnums, has_aux, with_value=True)
+    return _cached(fun, argnums, has_aux, "value_and_grad")
 
 
 def derivative(fun: Callable[..., Any], n: int = 1) -> Callable[..., Any]:

@@ -21,7 +21,7 @@ from ._lower import Lowered
 from ._rules import canonical
 
 __all__ = ["Derivatives", "differentiate", "split_aux", "aux_leaf",
-           "checked_partial"]
+           "aux_leaves", "checked_partial"]
 
 
 @dataclass
@@ -32,6 +32,9 @@ class Derivatives:
     structure: Any
     shape_of: dict[int, sp.Symbol]
     names: dict[int, str]  # what each output is: value, grad_x, aux
+    # The generated function's parameters when they are not the lowered
+    # function's own (a jvp also takes one tangent per argument).
+    params: tuple[str, ...] | None = None
 
 
 def _flatten(value: Any, outputs: list[sp.Expr]) -> Any:
@@ -76,15 +79,17 @@ def _round_trips(value: Any) -> bool:
         return False
 
 
-def _aux_leaves(value: Any, where: str) -> Any:
+def aux_leaves(value: Any, where: str) -> Any:
     if isinstance(value, tuple):
-        return tuple(_aux_leaves(v, where) for v in value)
+        return tuple(aux_leaves(v, where) for v in value)
     return aux_leaf(value, where)
 
 
-def split_aux(output: Any, where: str, has_aux: bool) -> tuple[Any, Any]:
+def split_aux(output: Any, where: str, has_aux: bool,
+              allow_tuple: bool = False) -> tuple[Any, Any]:
     """(value, aux) of a function's output; an error if the output does
-    not have the form has_aux asks for."""
+    not have the form has_aux asks for. ``allow_tuple``: the value may be
+    a tuple of outputs (a Jacobian's)."""
     if has_aux:
         if not (isinstance(output, tuple) and len(output) == 2):
             got = (f"a tuple of {len(output)}" if isinstance(output, tuple)
@@ -94,7 +99,7 @@ def split_aux(output: Any, where: str, has_aux: bool) -> tuple[Any, Any]:
                 f"(value, aux), but it returns {got}. Return "
                 "`value, aux`, or drop has_aux.")
         return output
-    if isinstance(output, tuple):
+    if isinstance(output, tuple) and not allow_tuple:
         raise OutputError(
             f"{where} returns a tuple of {len(output)} values, but grad "
             "needs a single scalar output. If the other values are "
@@ -133,7 +138,7 @@ def differentiate(lowered: Lowered, argnums: tuple[int, ...],
     if value_index is not None:
         names[value_index] = "value"
     first_aux = len(outputs)
-    aux_structure = _flatten(_aux_leaves(aux, where), outputs) \
+    aux_structure = _flatten(aux_leaves(aux, where), outputs) \
         if has_aux else None
     for index in range(first_aux, len(outputs)):
         names[index] = "aux"

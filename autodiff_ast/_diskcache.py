@@ -1,11 +1,11 @@
 """Persistent cache: generated source kept on disk between processes.
 
 An entry is keyed by a hash of everything the generated code depends on:
-the file, first line, bytecode and constants of the function and of every function it can
-reach through its globals, closure cells and defaults, the values of the
-numbers it reads there, the options asked for, the working directory (the
-docstring names files relative to it), and the autodiff_ast and SymPy
-versions. A value that cannot be fingerprinted reliably makes the function
+the file, first line, bytecode and constants of the function and of every
+function it can reach through its globals, closure cells and defaults, the
+values of the numbers it reads there, the options asked for, the working
+directory (the docstring names files relative to it), the autodiff_ast
+version and its own code, and the SymPy version. A value that cannot be fingerprinted reliably makes the function
 uncacheable rather than risk a stale derivative.
 
 Location: ``AUTODIFF_AST_CACHE_DIR``, else ``$XDG_CACHE_HOME/autodiff_ast``,
@@ -26,6 +26,7 @@ Windows, which has no such modes, the cache works as it always has.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -127,6 +128,16 @@ def _function(fn: types.FunctionType, seen: set[int]) -> Any:
             cells, defaults, generated]
 
 
+@functools.lru_cache(maxsize=None)
+def _own_code() -> str:
+    """A digest of autodiff_ast's own modules: a change to the generator
+    (a development checkout, a patched install) is a change of version."""
+    digest = hashlib.sha256()
+    for path in sorted(pathlib.Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def cache_key(fun: Any, options: Any) -> str | None:
     """The hash of everything ``fun``'s derivative depends on, or None."""
     try:
@@ -134,7 +145,8 @@ def cache_key(fun: Any, options: Any) -> str | None:
     except (_Unfingerprintable, RecursionError, ValueError):
         return None
     from . import __version__
-    material = json.dumps([_FORMAT, __version__, sympy.__version__,
+    material = json.dumps([_FORMAT, __version__, _own_code(),
+                           sympy.__version__,
                            sys.version_info[:2], os.getcwd(), repr(options),
                            description], default=repr)
     return hashlib.sha256(material.encode()).hexdigest()

@@ -1,0 +1,173 @@
+"""Public API: jacobian, jacfwd, hessian, jvp and vjp, as JAX names them.
+
+For scalar code each is one generated function (``ad.source`` shows it),
+whose outputs share their common subexpressions: symbolic differentiation
+has no forward or reverse mode, so ``jacfwd`` and ``jacobian`` (``jacrev``)
+generate the same code. For code with array operations, ``jvp`` and
+``vjp`` of a scalar output are built on its generated gradient; the other
+transforms of array code are not supported yet and say so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import optree
+
+from ._api import ArrayTransformNotYet, _cached, value_and_grad
+from ._errors import InputError
+
+__all__ = ["jacobian", "jacrev", "jacfwd", "hessian", "jvp", "vjp"]
+
+Argnums = int | Sequence[int]
+
+
+def jacobian(fun: Callable[..., Any], argnums: Argnums = 0,
+             has_aux: bool = False) -> Callable[..., Any]:
+    """The Jacobian of ``fun`` with respect to the argument(s) ``argnums``.
+
+    ``fun`` may return a number or a tuple of numbers; the result has that
+    structure with, at each output, its derivative with respect to the
+    argument (a tuple of derivatives, one per argument, when ``argnums`` is
+    a tuple). With ``has_aux=True`` it returns ``(jacobian, aux)``.
+
+    >>> import math
+    >>> import autodiff_ast as ad
+    >>> def polar(r, t):
+    ...     return r * math.cos(t), r * math.sin(t)
+    >>> ad.jacobian(polar, argnums=(0, 1))(2.0, 0.0)
+    ((1.0, -0.0), (0.0, 2.0))
+    """
+    return _cached(fun, argnums, has_aux, "jacobian")
+
+
+jacrev = jacobian
+
+
+def jacfwd(fun: Callable[..., Any], argnums: Argnums = 0,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """The same as :func:`jacobian`: a symbolic Jacobian has no mode.
+
+    >>> import autodiff_ast as ad
+    >>> ad.jacfwd(lambda x: (x ** 2, 3 * x))(2.0)
+    (4.0, 3.0)
+    """
+    return _cached(fun, argnums, has_aux, "jacobian")
+
+
+def hessian(fun: Callable[..., Any], argnums: Argnums = 0,
+            has_aux: bool = False) -> Callable[..., Any]:
+    """The Hessian of ``fun``: second derivatives with respect to each pair
+    of the arguments ``argnums``, a tuple of tuples when ``argnums`` is a
+    tuple (JAX's layout), else the second derivative itself.
+
+    >>> import autodiff_ast as ad
+    >>> ad.hessian(lambda x, y: x ** 2 * y, argnums=(0, 1))(1.0, 3.0)
+    ((6.0, 2.0), (2.0, 0.0))
+    """
+    return _cached(fun, argnums, has_aux, "hessian")
+
+
+def _arguments_of(name: str, primals: Any, tangents: Any) -> None:
+    if not isinstance(primals, (tuple, list)) or not isinstance(
+            tangents, (tuple, list)):
+        raise InputError(
+            f"{name} takes primals and tangents as tuples, one entry per "
+            "argument of the function, e.g. ad.jvp(f, (x, y), (dx, dy)); "
+            f"got {type(primals).__name__} and {type(tangents).__name__}.")
+    if len(primals) != len(tangents):
+        raise InputError(
+            f"{name} needs one tangent per primal: got {len(primals)} "
+            f"primals and {len(tangents)} tangents.")
+
+
+def jvp(fun: Callable[..., Any], primals: Sequence[Any],
+        tangents: Sequence[Any], has_aux: bool = False) -> Any:
+    """``(fun(*primals), J @ tangents)``: the value and the derivative of
+    ``fun`` at ``primals`` along ``tangents`` (one per argument), as JAX's
+    ``jvp``; with ``has_aux=True``, ``(value, tangent, aux)``.
+
+    >>> import math
+    >>> import autodiff_ast as ad
+    >>> ad.jvp(lambda x, y: x * y, (2.0, 3.0), (1.0, 0.0))
+    (6.0, 3.0)
+    """
+    _arguments_of("jvp", primals, tangents)
+    try:
+        function = _cached(fun, 0, has_aux, "jvp")
+    except ArrayTransformNotYet:
+        return _jvp_by_gradient(fun, tuple(primals), tuple(tangents),
+                                has_aux)
+    result = function(*primals, *tangents)
+    if has_aux:
+        (value, tangent), aux = result
+        return value, tangent, aux
+    return result
+
+
+def _jvp_by_gradient(fun: Callable[..., Any], primals: tuple[Any, ...],
+                     tangents: tuple[Any, ...], has_aux: bool) -> Any:
+    """jvp of array code with a scalar output: <gradient, tangent>."""
+    everything = tuple(range(len(primals)))
+    value, grads = value_and_grad(fun, everything, has_aux)(*primals)
+    total = sum(np.vdot(g, t) for grad, tangent in zip(grads, tangents)
+                for g, t in zip(optree.tree_leaves(grad),
+                                optree.tree_leaves(tangent)))
+    if has_aux:
+        value, aux = value
+        return value, total, aux
+    return value, total
+
+
+def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
+        ) -> Any:
+    """``(fun(*primals), vjp_fun)``, where ``vjp_fun(cotangent)`` returns
+    one cotangent per argument (``cotangent @ J``), as JAX's ``vjp``; with
+    ``has_aux=True``, ``(value, vjp_fun, aux)``.
+
+    >>> import autodiff_ast as ad
+    >>> value, pullback = ad.vjp(lambda x, y: x * y, 2.0, 3.0)
+    >>> value, pullback(1.0)
+    (6.0, (3.0, 2.0))
+    """
+    everything = tuple(range(len(primals)))
+    try:
+        jac = jacobian(fun, everything, has_aux)(*primals)
+    except ArrayTransformNotYet:
+        value, grads = value_and_grad(fun, everything, has_aux)(*primals)
+        aux = None
+        if has_aux:
+            value, aux = value
+
+        def pull_scalar(cotangent: Any) -> tuple[Any, ...]:
+            return tuple(optree.tree_map(lambda g: cotangent * g, grad)
+                         for grad in grads)
+
+        return (value, pull_scalar, aux) if has_aux else (value,
+                                                          pull_scalar)
+    aux = None
+    if has_aux:
+        jac, aux = jac
+        value = fun(*primals)[0]
+    else:
+        value = fun(*primals)
+
+    def pull(cotangent: Any) -> tuple[Any, ...]:
+        # jac has the output's structure, with a tuple over the arguments
+        # at each output.
+        cotangents = optree.tree_leaves(cotangent)
+        per_output = optree.tree_leaves(
+            jac, is_leaf=lambda node: isinstance(node, tuple) and len(
+                node) == len(primals) and not any(
+                    isinstance(n, tuple) for n in node))
+        if len(cotangents) != len(per_output):
+            raise InputError(
+                f"the cotangent has {len(cotangents)} entries, but the "
+                f"function has {len(per_output)} outputs: pass one per "
+                "output, in the output's structure.")
+        return tuple(sum(c * row[i] for c, row in zip(cotangents,
+                                                      per_output))
+                     for i in range(len(primals)))
+
+    return (value, pull, aux) if has_aux else (value, pull)
