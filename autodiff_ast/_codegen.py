@@ -313,8 +313,11 @@ def _arguments(spec: FunctionSpec) -> ast.arguments:
 class _BodyWriter:
     def __init__(self, spec: FunctionSpec) -> None:
         self.spec = spec
+        # Outside values read by name (BETA, self.k) must not be shadowed.
+        outside = {s.name.partition(".")[0] for e in spec.outputs
+                   if isinstance(e, sp.Basic) for s in e.free_symbols}
         self.reserved = (set(spec.params) | {spec.name, "np", "math"}
-                         | set(keyword.kwlist) | set(dir(builtins)))
+                         | outside | set(keyword.kwlist) | set(dir(builtins)))
 
     def branches(self, exprs: list[sp.Expr]) -> list[ast.stmt]:
         folded = [sp.piecewise_fold(e) for e in exprs]
@@ -510,7 +513,7 @@ _POWER_SUFFIXES = {2: "sq", 3: "cube", -1: "inv"}
 def _label(expr: sp.Basic, names: dict[sp.Symbol, str],
            depth: int) -> str | None:
     if isinstance(expr, sp.Symbol):
-        return names.get(expr, expr.name)
+        return names.get(expr, expr.name).replace(".", "_")
     if depth > 1:
         return None
     if isinstance(expr, sp.Function) and type(expr) not in OPERATOR_FUNCTIONS:
