@@ -115,7 +115,9 @@ class _Backward:
         over arrays (then the fewest operations)."""
         forms = []
         for raw in raws:
-            simplified = simplify([raw])[0]
+            # Tail forms would replace 1 - hidden**2 (a forward value the
+            # backward pass reuses) by a new pass computing exp(-2|a|).
+            simplified = simplify([raw], tails=False)[0]
             forms.append(simplified)
             if isinstance(simplified, sp.Mul) and simplified.has(sp.Add):
                 expanded = expanded_if_stable(simplified)
