@@ -101,7 +101,9 @@ def programs(draw: st.DrawFn) -> Program:
     names = ("x", "y")[:arity]
     local_names = names + ("a",)
     helper = draw(expressions(("u", "v")))
-    first = draw(expressions(names))
+    # SCALE is a module global: derivatives read it by name when called.
+    first = draw(expressions(names + ("SCALE",)))
+    scale = draw(st.sampled_from(["0.75", "2", "1.5"]))
     then = draw(expressions(local_names))
     otherwise = draw(expressions(local_names))
     term = draw(expressions(local_names + ("k",)))
@@ -112,6 +114,8 @@ def programs(draw: st.DrawFn) -> Program:
     call_mp = "helper(x, a)" if use_helper else "a"
     params = ", ".join(names)
     numpy_source = f"""import numpy as np
+
+SCALE = {scale}
 
 
 def helper(u, v):
@@ -129,6 +133,8 @@ def program({params}):
     return {otherwise.numpy} - total
 """
     mpmath_source = f"""import mpmath as mp
+
+SCALE = mp.mpf('{scale}')
 
 
 def helper(u, v):
