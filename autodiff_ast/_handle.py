@@ -70,9 +70,14 @@ def make_handle(function: types.FunctionType, where: str,
 
     def refresh() -> None:
         # From now on the regenerated derivative (with its own checks)
-        # answers; this handle stops checking what it baked in.
-        namespace["_autodiff_ast_call"] = regenerate()
+        # answers; this handle stops checking what it baked in, and shows
+        # the new code.
+        renewed = regenerate()
+        namespace["_autodiff_ast_call"] = renewed
         namespace["_autodiff_ast_checking"] = False
+        for shown in ("__wrapped__", "__autodiff_ast__"):
+            if hasattr(renewed, shown):
+                setattr(handle, shown, getattr(renewed, shown))
 
     def current() -> types.FunctionType:
         """The generated function that answers now, regenerated first if
