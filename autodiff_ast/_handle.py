@@ -170,7 +170,7 @@ def _checker(params: list[str], where: str,
                     f"argument {name} of the derivative of {where} is "
                     f"{kind}, not a real number or an array of them. Pass "
                     f"floats, e.g. np.asarray({name}, dtype=float).")
-            shape = np.shape(value)
+            shape = getattr(value, "shape", ())
             if shape and branch_site is not None:
                 filename, line = branch_site
                 raise InputError(
@@ -180,7 +180,10 @@ def _checker(params: list[str], where: str,
                     f"{shape}. Write the condition with np.where(condition, "
                     "a, b) to differentiate it elementwise, or call the "
                     "derivative on each element.")
-            shapes.append(shape)
+            if shape:
+                shapes.append(shape)
+        if len(shapes) < 2:
+            return  # one array broadcasts with any numbers
         try:
             np.broadcast_shapes(*shapes)
         except ValueError:
@@ -197,6 +200,8 @@ def _checker(params: list[str], where: str,
 def _kind(value: Any) -> str | None:
     """What is wrong with an argument's type: "complex", a description of
     something that is not a number, or None for real numbers and arrays."""
+    if type(value) is np.ndarray and value.dtype.kind in "iuf":
+        return None  # the usual case first
     if isinstance(value, (bool, np.bool_)):
         return "a bool"
     if isinstance(value, (complex, np.complexfloating)):
