@@ -22,7 +22,7 @@ import sympy as sp
 from ._codegen import (Literal, _cse, _function_label, _pretty_string,
                        _suggest_name, _wrap)
 from ._printer import ExpressionPrinter, _call, _name
-from ._program import Program, Step, unique_name
+from ._program import ELEMENTWISE, Program, Step, unique_name
 from ._unparse import to_source
 
 __all__ = ["ArrayFunctionSpec", "generate_array_source"]
@@ -188,7 +188,7 @@ class _Writer:
 
     def statements(self) -> list[ast.stmt]:
         steps = self.live_steps()
-        elementwise = [s for s in steps if s.op == "elementwise"]
+        elementwise = [s for s in steps if s.op is ELEMENTWISE]
         exprs = [s.operands[0] for s in elementwise] + list(self.spec.outputs)
         temporaries, reduced = _cse(exprs, share_squares=True)
         self.rewritten = dict(zip([s.target for s in elementwise], reduced))
@@ -228,7 +228,7 @@ class _Writer:
         if len(outputs) < 2:
             return names
         written = self.rewritten.keys() | {s.target for s in steps
-                                           if s.op != "scatter"}
+                                           if not s.op.statement}
         for value, label in zip(outputs, self.spec.output_names):
             if (isinstance(value, sp.Symbol) and self.uses.get(value) == 1
                     and value in written):
@@ -238,7 +238,7 @@ class _Writer:
 
     def write_step(self, step: Step) -> None:
         target = step.target
-        if step.op == "elementwise":
+        if step.op is ELEMENTWISE:
             value = self.rewritten[target]
             self.write_temporaries(value)
             if isinstance(value, sp.Symbol) and value in self.names \
@@ -254,10 +254,12 @@ class _Writer:
             for operand in operands:
                 if isinstance(operand, sp.Basic):
                     self.write_temporaries(operand)
-            if step.op == "scatter":
-                self.scatter(step, operands)
+            name = self.output_names.get(target, target.name)
+            node = self.array_operation(step, operands, name)
+            if isinstance(node, list):  # statements that fill `name`
+                self.out.extend(node)
+                self.names[target] = name
                 return
-            node = self.array_operation(step, operands)
         if target in self.output_names:
             self.assign(self.output_names[target], node)
             self.names[target] = self.output_names[target]
@@ -297,7 +299,7 @@ class _Writer:
                    more: list[sp.Expr]) -> dict[sp.Symbol, int]:
         uses: dict[sp.Symbol, int] = {}
         for operand_list in ([s.operands for s in steps
-                              if s.op != "elementwise"]
+                              if s.op is not ELEMENTWISE]
                              + [(e,) for e in exprs + more]):
             for operand in operand_list:
                 if isinstance(operand, sp.Basic):
@@ -350,67 +352,14 @@ class _Writer:
             return self.printer()(value)
         return ast.Constant(value)
 
-    def array_operation(self, step: Step, operands: tuple[Any, ...]
-                        ) -> ast.expr:
-        args = [self.operand(o) for o in operands]
-        op = step.op
-        if op == "dot":
-            style = step.option("style")
-            if style == "@":
-                return ast.BinOp(args[0], ast.MatMult(), args[1])
-            if style == ".dot":
-                return ast.Call(ast.Attribute(args[0], "dot", ast.Load()),
-                                [args[1]], [])
-            return _call(style, args)
-        if op in ("sum", "max"):
-            keywords = []
-            if step.option("axis") is not None:
-                keywords.append(ast.keyword("axis",
-                                            _literal(step.option("axis"))))
-            if step.option("keepdims"):
-                keywords.append(ast.keyword("keepdims", ast.Constant(True)))
-            return ast.Call(_name(f"np.{op}"), args, keywords)
-        if op == "transpose":
-            axes = step.option("axes")
-            if axes is None:
-                return ast.Attribute(args[0], "T", ast.Load())
-            return _call("np.transpose", [args[0], _literal(axes)])
-        if op == "reshape":
-            return _call("np.reshape", [args[0],
-                                        _literal(step.option("shape"))])
-        if op == "getitem":
-            return ast.Subscript(args[0], _index(step.option("index")),
-                                 ast.Load())
-        if op == "stack":
-            items = ast.List(args, ast.Load())
-            keywords = ([ast.keyword("axis", ast.Constant(step.option("axis")))]
-                        if step.option("axis") else [])
-            return ast.Call(_name("np.stack"), [items], keywords)
-        if op == "expand_dims":
-            return _call("np.expand_dims",
-                         [args[0], _literal(step.option("axis"))])
-        if op == "broadcast_to":
-            return _call("np.broadcast_to",
-                         [args[0], _literal(step.option("shape"))])
-        if op == "zeros":
-            return _call("np.zeros", [_literal(step.option("shape"))])
-        if op == "zeros_like":
-            return _call("np.zeros_like", args)
-        if op == "full_like":
-            return _call("np.full_like", args)
-        raise TypeError(f"no spelling for the array operation {op}")
-
-    def scatter(self, step: Step, operands: tuple[Any, ...]) -> None:
-        """``d = zeros_like(a); d[index] = values``: a gradient of indexing,
-        written into a fresh array (never into an input)."""
-        source, values = operands
-        name = step.target.name
-        self.assign(name, _call("np.zeros_like", [self.operand(source)]))
-        self.out.append(ast.Assign(
-            [ast.Subscript(ast.Name(name, ast.Load()),
-                           _index(step.option("index")), ast.Store())],
-            self.operand(values), None))
-
+    def array_operation(self, step: Step, operands: tuple[Any, ...],
+                        name: str) -> Any:
+        """The step written as its row spells it: an expression, or (for
+        a row spelled with statements) the statements that fill ``name``."""
+        if step.op.spell is None:  # pragma: no cover - the table's tests
+            raise TypeError(f"no spelling for the array operation "
+                            f"{step.op.name}")
+        return step.op.spell(step, [self.operand(o) for o in operands], name)
 
 
 def _function_name(value: sp.Expr) -> str:
@@ -418,25 +367,3 @@ def _function_name(value: sp.Expr) -> str:
     if isinstance(value, sp.Function):
         return _function_label(type(value))
     return "t"
-
-
-def _literal(value: Any) -> ast.expr:
-    return ast.parse(repr(value), mode="eval").body
-
-
-def _index(index: tuple[Any, ...]) -> ast.expr:
-    parts = [_index_part(p) for p in index]
-    if len(parts) == 1:
-        return parts[0]
-    return ast.Tuple(parts, ast.Load())
-
-
-def _index_part(part: Any) -> ast.expr:
-    if isinstance(part, slice):
-        def bound(value: Any) -> ast.expr | None:
-            return None if value is None else ast.Constant(value)
-        return ast.Slice(bound(part.start), bound(part.stop), bound(part.step))
-    if part is Ellipsis:
-        return ast.Constant(Ellipsis)
-    return ast.Constant(part)
-

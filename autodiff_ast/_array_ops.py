@@ -1,32 +1,34 @@
-"""Lowering of NumPy's array operations to program steps.
+"""Lowering of NumPy calls: what the rows of the array table share.
 
-Each operation checks its operands' shapes as NumPy would (an error at the
-user's line otherwise), computes the result's shape, and adds a ``Step``
-to the program: ``dot``, ``sum`` (``mean`` is a sum divided by the count),
-``transpose``, ``reshape``, ``getitem``, ``stack``. ``log(sum(exp(u)))``
-is recognised and computed stably. A mixin of the array runner, which
-provides ``number``, ``shape``, ``checked``, ``materialize``, ``error``
-and ``program``.
+A call of a recognised function or method (``np.sum(x, axis=1)``,
+``x.max()``) is handed to its row's ``lower``: the arguments are bound to
+the row's signature first, so a call with arguments we do not take is
+refused in the user's terms. The helpers here read the static arguments
+(axes, shapes, integers) as NumPy would, with errors at the user's line.
+A mixin of the array runner, which provides ``number``, ``shape``,
+``checked``, ``materialize``, ``error`` and ``program``.
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
 from typing import Any, Callable
 
 import numpy as np
 import sympy as sp
 
-from ._program import Program, Shape
+from ._program import ArrayOp, Program, Shape
 
-__all__ = ["ArrayOperations", "plain", "static_int"]
+__all__ = ["ArrayOperations", "empty", "plain", "static_int"]
 
 
 def static_int(value: Any) -> int | None:
     if isinstance(value, sp.Integer):
         return int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(
+            value, (bool, np.bool_)):
+        return int(value)
     return None
 
 
@@ -39,19 +41,14 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _empty(shape: Shape) -> np.ndarray:
+def empty(shape: Shape, dtype: Any = bool) -> np.ndarray:
     """A zero-memory array of ``shape``, for computing result shapes."""
-    return np.lib.stride_tricks.as_strided(np.zeros(1, dtype=bool), shape,
+    return np.lib.stride_tricks.as_strided(np.zeros(1, dtype=dtype), shape,
                                            (0,) * len(shape))
 
 
-def _index_label(index: list[Any]) -> str:
-    parts = [str(p) for p in index if isinstance(p, int)]
-    return "_".join(parts) if parts and len(parts) == len(index) else "part"
-
-
 class ArrayOperations:
-    """The array operations of ``_ArrayRunner``."""
+    """The runner's side of the array table's lowering rules."""
 
     program: Program
 
@@ -62,273 +59,93 @@ class ArrayOperations:
     materialize: Callable[..., sp.Symbol]
     error: Callable[..., Exception]
 
-    def array_call(self, kind: str, args: list[Any], kwargs: dict[str, Any],
-                   node: ast.Call, method: bool = False) -> Any:
+    def array_call(self, op: ArrayOp, args: list[Any],
+                   kwargs: dict[str, Any], node: ast.Call,
+                   method: bool = False) -> Any:
+        """``op`` called with ``args`` (for a method, the array first)."""
         spelled = ast.unparse(node.func)
-        lowering: dict[str, Callable[..., Any]] = {
-            "transpose": self.transpose, "reshape": self.reshape,
-            "stack": self.stack, "array": self.array,
-            "expand_dims": self.expand_dims, "outer": self.outer}
+        if op.refused is not None:
+            raise self.error(node.func, op.refused.format(spelled=spelled))
+        lower = (op.lower_method or op.lower) if method else op.lower
+        assert lower is not None
         try:
-            if kind in ("sum", "mean"):
-                return self.reduce(kind, *args, node=node, **kwargs)
-            if kind == "reshape" and method:
-                if len(args) < 2:
-                    raise self.error(node, "reshape needs the new shape")
-                shape = args[1:] if len(args) > 2 else args[1]
-                return self.reshape(args[0], shape, node=node, **kwargs)
-            if kind in ("dot", "matmul", "vdot"):
-                style = {"matmul": "np.matmul", "vdot": "np.vdot"}.get(
-                    kind, ".dot" if method else "np.dot")
-                return self.dot(*args, node=node, style=style, **kwargs)
-            return lowering[kind](*args, node=node, **kwargs)
+            bound = inspect.signature(lower).bind(self, *args, node=node,
+                                                  **kwargs)
         except TypeError as exc:
-            if "argument" not in str(exc):
-                raise
-            # Say it in the user's terms, not those of the method behind it.
-            reason = ("too many arguments" if "'node'" in str(exc) else
-                      str(exc).split(") ", 1)[-1])
             raise self.error(node, f"{spelled}() is called with arguments "
                                    f"autodiff_ast does not support here: "
-                                   f"{reason}") from None
+                                   f"{_in_user_terms(str(exc))}") from None
+        return lower(*bound.args, **bound.kwargs)
 
-    def dot(self, left: Any, right: Any, node: ast.AST,
-            style: str = "np.dot") -> Any:
-        a = self.number(left, node)
-        b = self.number(right, node)
-        sa, sb = self.shape(a, node), self.shape(b, node)
-        if style == "np.vdot":
-            a, b = self.flatten(a, sa, node), self.flatten(b, sb, node)
-            sa, sb, style = self.shape(a, node), self.shape(b, node), "np.dot"
-        if style in ("@", "np.matmul") and (not sa or not sb):
-            raise self.error(node, "matmul: input operand does not have "
-                                   "enough dimensions (use * for scalars)")
-        if not sa or not sb:
-            return self.checked(a * b, node)
-        if len(sa) > 2 or len(sb) > 2:
-            raise self.error(node, "products of arrays with more than two "
-                                   "dimensions are not supported yet: "
-                                   "reshape to matrices first")
-        inner_a = sa[-1]
-        inner_b = sb[0] if len(sb) == 1 else sb[-2]
-        if inner_a != inner_b:
-            raise self.error(node, f"shapes {sa} and {sb} not aligned: "
-                                   f"{inner_a} (dim {len(sa) - 1}) != "
-                                   f"{inner_b}")
-        shape = sa[:-1] + sb[1:]
-        first = self.materialize(a, node, "left")
-        second = self.materialize(b, node, "right")
-        return self.program.add("dot", (first, second), shape,
-                                f"dot_{first.name}_{second.name}",
-                                style=style)
-
-    def flatten(self, array: sp.Expr, shape: Shape, node: ast.AST) -> Any:
-        if len(shape) <= 1:
-            return array
-        return self.reshape(array, (-1,), node=node)
-
-    def reduce(self, kind: str, value: Any, axis: Any = None,
-               keepdims: bool = False, node: ast.AST | None = None,
-               **rest: Any) -> Any:
-        assert node is not None
-        if rest:
-            raise TypeError(f"unexpected argument {next(iter(rest))!r}")
-        array = self.number(value, node)
-        shape = self.shape(array, node)
-        axes = self.axes(axis, len(shape), node)
-        reduced = tuple(n for i, n in enumerate(shape)
-                        if axes is not None and i not in axes)
-        if keepdims:
-            reduced = tuple(1 if axes is None or i in axes else n
-                            for i, n in enumerate(shape))
-        count = int(np.prod([n for i, n in enumerate(shape)
-                             if axes is None or i in axes]))
-        if not shape:
-            total: Any = array
-        else:
-            source = self.materialize(array, node, "terms")
-            total = self.program.add(
-                "sum", (source,), reduced, f"sum_{source.name}",
-                axis=axes if axes is None or len(axes) != len(shape) else None,
-                keepdims=bool(keepdims))
-        if kind == "mean":
-            if count == 0:
-                raise self.error(node, "mean of an empty array")
-            return total / count
-        return total
+    # -- static arguments ----------------------------------------------------
 
     def axes(self, axis: Any, ndim: int, node: ast.AST
              ) -> tuple[int, ...] | None:
+        """``axis`` (None, an int or a tuple of ints) as sorted
+        non-negative axes; None for all of them."""
         if axis is None:
             return None
-        items = axis if isinstance(axis, tuple) else (axis,)
-        result = []
-        for item in items:
-            value = static_int(item)
-            if value is None or not -ndim <= value < ndim:
-                raise self.error(node, f"axis {item} is out of bounds for "
-                                       f"an array of dimension {ndim}")
-            result.append(value % ndim)
-        return tuple(sorted(set(result)))
+        items = axis if isinstance(axis, (tuple, list)) else (axis,)
+        result = [self.axis(item, ndim, node) for item in items]
+        if len(set(result)) != len(result):
+            raise self.error(node, f"repeated axis in {plain(axis)}")
+        return tuple(sorted(result))
 
-    def transpose(self, value: Any, axes: Any = None,
-                  node: ast.AST | None = None) -> Any:
-        assert node is not None
-        array = self.number(value, node)
-        shape = self.shape(array, node)
-        if axes is not None:
-            order = tuple(static_int(a) for a in axes)
-            if sorted(o % max(len(shape), 1) for o in order if o is not None
-                      ) != list(range(len(shape))):
-                raise self.error(node, "axes don't match array")
-            order = tuple(o % len(shape) for o in order)  # type: ignore
-        else:
-            order = tuple(reversed(range(len(shape))))
-        if order == tuple(range(len(shape))):
-            return array
-        source = self.materialize(array, node)
-        return self.program.add(
-            "transpose", (source,), tuple(shape[i] for i in order),
-            f"{source.name}_T",
-            axes=None if order == tuple(reversed(range(len(shape))))
-            else order)
+    def axis(self, axis: Any, ndim: int, node: ast.AST) -> int:
+        """One axis of an array of ``ndim`` dimensions, non-negative."""
+        value = static_int(axis)
+        if value is None:
+            raise self.error(node, f"the axis must be a constant integer, "
+                                   f"not {axis}")
+        if not -ndim <= value < ndim:
+            raise self.error(node, f"axis {value} is out of bounds for an "
+                                   f"array of dimension {ndim}")
+        return value % ndim
 
-    def reshape(self, value: Any, shape: Any, node: ast.AST | None = None,
-                **rest: Any) -> Any:
-        assert node is not None
-        if rest:
-            raise TypeError(f"unexpected argument {next(iter(rest))!r}")
-        array = self.number(value, node)
-        current = self.shape(array, node)
-        dims = shape if isinstance(shape, (tuple, list)) else (shape,)
-        wanted = tuple(static_int(d) for d in dims)
-        if any(d is None for d in wanted):
-            raise self.error(node, "reshape needs a constant shape")
-        try:
-            new = _empty(current).reshape(wanted).shape
-        except ValueError as exc:
-            raise self.error(node, str(exc)) from None
-        if new == current:
-            return array
-        source = self.materialize(array, node)
-        return self.program.add("reshape", (source,), new,
-                                f"{source.name}_reshaped", shape=new)
+    def integers(self, value: Any, node: ast.AST, what: str
+                 ) -> tuple[int, ...]:
+        """A constant int or sequence of ints (a shape, shifts, reps)."""
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        result = tuple(static_int(item) for item in items)
+        if any(item is None for item in result):
+            raise self.error(node, f"{what} must be constant integers known "
+                                   "when the function is differentiated "
+                                   "(numbers, or computed from .shape), not "
+                                   f"values computed from the arguments: "
+                                   f"got {plain(value)}")
+        return result  # type: ignore[return-value]
 
-    def expand_dims(self, value: Any, axis: Any,
-                    node: ast.AST | None = None) -> Any:
-        assert node is not None
-        array = self.number(value, node)
-        ndim = len(self.shape(array, node))
-        position = static_int(axis)
-        if position is None or not -ndim - 1 <= position <= ndim:
-            raise self.error(node, f"axis {axis} is out of bounds")
-        position %= ndim + 1
-        index: tuple[Any, ...] = (slice(None),) * position + (None,)
-        return self.getitem(array, index, node)
+    def integer(self, value: Any, node: ast.AST, what: str) -> int:
+        """A constant int."""
+        if isinstance(value, (tuple, list)):
+            raise self.error(node, f"{what} must be one integer, got "
+                                   f"{plain(value)}")
+        return self.integers(value, node, what)[0]
 
-    def outer(self, left: Any, right: Any,
-              node: ast.AST | None = None) -> Any:
-        assert node is not None
-        a = self.flatten(self.number(left, node),
-                         self.shape(self.number(left, node), node), node)
-        b = self.flatten(self.number(right, node),
-                         self.shape(self.number(right, node), node), node)
-        return self.checked(self.getitem(a, (slice(None), None), node)
-                            * self.getitem(b, (None, slice(None)), node),
-                            node)
+    def static_number(self, value: Any, node: ast.AST, what: str) -> float:
+        """A constant number (not computed from the arguments)."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        if isinstance(value, sp.Number):
+            return int(value) if value.is_Integer else float(value)
+        raise self.error(node, f"{what} must be a constant number known when "
+                               "the function is differentiated, not a value "
+                               "computed from the arguments")
 
-    def stack(self, values: Any, axis: Any = 0,
-              node: ast.AST | None = None) -> Any:
-        assert node is not None
+    def arrays(self, values: Any, node: ast.AST, what: str) -> list[sp.Expr]:
+        """The arrays of a list or tuple argument (np.concatenate's)."""
         if not isinstance(values, (list, tuple)) or not values:
-            raise self.error(node, "np.stack takes a non-empty list of "
-                                   "arrays")
-        items = [self.number(v, node) for v in values]
-        shapes = {self.shape(v, node) for v in items}
-        if len(shapes) != 1:
-            raise self.error(node, "all input arrays must have the same "
-                                   f"shape, got {sorted(shapes)}")
-        (shape,) = shapes
-        position = static_int(axis)
-        if position is None or not -len(shape) - 1 <= position <= len(shape):
-            raise self.error(node, f"axis {axis} is out of bounds")
-        position %= len(shape) + 1
-        operands = tuple(v if not v.free_symbols
-                         else self.program.materialize(v, "item")
-                         for v in items)
-        result_shape = shape[:position] + (len(items),) + shape[position:]
-        return self.program.add("stack", operands, result_shape, "stacked",
-                                axis=position)
-
-    def array(self, values: Any, dtype: Any = None,
-              node: ast.AST | None = None) -> Any:
-        assert node is not None
-        if dtype not in (None, float, np.float64, np.float32):
-            raise self.error(node, "np.array of differentiated values takes "
-                                   "no dtype other than float")
-        if isinstance(values, (list, tuple)):
-            return self.stack([self.array(v, node=node) for v in values],
-                              node=node)
-        return self.number(values, node)
+            raise self.error(node, f"{what} takes a non-empty list or tuple "
+                                   "of arrays")
+        return [self.number(v, node) for v in values]
 
 
-    def logsumexp(self, argument: Any, node: ast.AST) -> sp.Expr | None:
-        """``log(sum(exp(u)))`` computed as ``m + log(sum(exp(u - m)))``
-        with ``m = max(u)``, which neither overflows nor gives nan
-        gradients at large ``u`` (the naive form's are inf / inf). ``m`` is
-        a constant to differentiation: the result does not depend on it."""
-        definitions = self.program.definition()
-        total = definitions.get(argument) if isinstance(
-            argument, sp.Symbol) else None
-        if total is None or total.op != "sum":
-            return None
-        terms = definitions.get(total.operands[0])
-        if terms is None or terms.op != "elementwise" or not isinstance(
-                terms.operands[0], sp.exp):
-            return None
-        exponent = self.materialize(terms.operands[0].args[0], node,
-                                    "exponent")
-        shape = self.program.leaves[exponent].shape
-        axis = total.option("axis")
-        kept = tuple(1 if axis is None or i in axis else n
-                     for i, n in enumerate(shape))
-        largest = self.program.add(
-            "max", (exponent,), kept if axis is not None else (),
-            f"{exponent.name}_max", axis=axis,
-            keepdims=axis is not None)
-        shifted = self.program.materialize(sp.exp(exponent - largest),
-                                           f"exp_{exponent.name}")
-        result_shape = self.program.leaves[argument].shape
-        shifted_total = self.program.add(
-            "sum", (shifted,), result_shape, f"sum_{shifted.name}",
-            axis=axis, keepdims=total.option("keepdims"))
-        offset = largest
-        if self.program.leaves[largest].shape != result_shape:
-            offset = self.program.add("reshape", (largest,), result_shape,
-                                      f"{largest.name}_reshaped",
-                                      shape=result_shape)
-        return offset + sp.log(shifted_total)
-
-    def getitem(self, array: sp.Expr, index: Any, node: ast.AST) -> Any:
-        parts = index if isinstance(index, tuple) else (index,)
-        static = []
-        for part in parts:
-            if isinstance(part, (slice, type(None), type(Ellipsis))):
-                static.append(part)
-            elif static_int(part) is not None:
-                static.append(static_int(part))
-            else:
-                raise self.error(node, "indices must be constant integers, "
-                                       "slices, None or ...: indexing with "
-                                       "arrays or computed values is not "
-                                       "supported")
-        shape = self.shape(array, node)
-        try:
-            result_shape = _empty(shape)[tuple(static)].shape
-        except IndexError as exc:
-            raise self.error(node, f"{exc} (the array has shape {shape})"
-                             ) from None
-        source = self.materialize(array, node)
-        suggestion = f"{source.name}_{_index_label(static)}"
-        return self.program.add("getitem", (source,), result_shape,
-                                suggestion, index=tuple(static))
+def _in_user_terms(message: str) -> str:
+    """A binding error of a lowering function, as said of the user's call."""
+    if "too many positional" in message:
+        return "too many arguments"
+    if "unexpected keyword argument" in message:
+        return "unexpected argument " + message.split("argument ", 1)[1]
+    if "missing a required argument" in message:
+        return "missing argument " + message.split(": ", 1)[1]
+    return message

@@ -1,63 +1,105 @@
-"""The array operations autodiff_ast differentiates, recognised by object.
+"""The array table: every array operation autodiff_ast knows, one row each.
 
-Elementwise functions live in ``_rules.py``; this is the other table: NumPy
-functions and array methods that reshape, reduce or multiply arrays, each
-mapped to the program step it lowers to (``_lower_arrays.py``), whose
-vector-Jacobian rule is in ``_backward.py`` and whose spelling in generated
-code is in ``_array_codegen.py``.
+Elementwise functions live in ``_rules.py``; this is the other table:
+NumPy functions and array methods that reshape, reduce, assemble, index or
+multiply arrays. Each row (an ``ArrayOp``, defined with its family in an
+``_ops_*`` module) holds what it is recognised by, its lowering, its
+vector-Jacobian rule and its spelling; lowering, the gradient and codegen
+read nothing else. The lookups below, and the lists that error messages
+give, are derived from the rows.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
+import builtins
 import numpy as np
 
-__all__ = ["ARRAY_FUNCTIONS", "ARRAY_METHODS", "array_function",
-           "UNSUPPORTED_ARRAY_FUNCTIONS"]
+from . import _ops_core, _ops_linalg
+from ._program import ELEMENTWISE, ArrayOp
 
-# NumPy function -> what it lowers to.
-ARRAY_FUNCTIONS: dict[Any, str] = {
-    np.dot: "dot",
-    np.matmul: "matmul",
-    np.sum: "sum",
-    np.mean: "mean",
-    np.transpose: "transpose",
-    np.reshape: "reshape",
-    np.stack: "stack",
-    np.array: "array",
-    np.asarray: "array",
-    np.expand_dims: "expand_dims",
-    np.outer: "outer",
-    np.vdot: "vdot",
-}
+__all__ = ["ARRAY_OPS", "array_function", "array_method", "spellings",
+           "method_names"]
 
-# Array method -> what it lowers to; the array is the first operand.
-ARRAY_METHODS: dict[str, str] = {
-    "dot": "dot",
-    "sum": "sum",
-    "mean": "mean",
-    "transpose": "transpose",
-    "reshape": "reshape",
-}
+_FAMILIES = (_ops_core, _ops_linalg)
 
-# Recognised, refused with a reason and what to write instead.
-UNSUPPORTED_ARRAY_FUNCTIONS: dict[Any, str] = {
-    np.prod: "np.prod is not supported yet: its gradient divides by each "
-             "factor, which is wrong at zeros; for positive x write "
-             "np.exp(np.sum(np.log(x)))",
-    np.einsum: "np.einsum is not supported yet: write it with np.dot, @, "
-               "broadcasting and np.sum",
-    np.concatenate: "np.concatenate is not supported yet: use np.stack",
-    np.max: "np.max is not supported yet: use np.maximum on the elements",
-    np.min: "np.min is not supported yet: use np.minimum on the elements",
-}
+# Every row, in the order of its family's module.
+ARRAY_OPS: tuple[ArrayOp, ...] = (ELEMENTWISE,) + tuple(
+    getattr(family, name) for family in _FAMILIES for name in family.__all__
+    if isinstance(getattr(family, name), ArrayOp))
+
+_EINSUM = ArrayOp(
+    "einsum", numpy=("einsum",),
+    refused="np.einsum is not supported yet: write it with np.dot, @, "
+            "broadcasting and np.sum")
+_REFUSED = (
+    _EINSUM,
+    ArrayOp("prod", numpy=("prod",),
+            refused="np.prod is not supported yet: its gradient divides by "
+                    "each factor, which is wrong at zeros; for positive x "
+                    "write np.exp(np.sum(np.log(x)))"),
+    ArrayOp("concatenate", numpy=("concatenate",),
+            refused="np.concatenate is not supported yet: use np.stack"),
+    ArrayOp("max", numpy=("max",),
+            refused="np.max is not supported yet: use np.maximum on the "
+                    "elements"),
+    ArrayOp("min", numpy=("min",),
+            refused="np.min is not supported yet: use np.minimum on the "
+                    "elements"),
+)
 
 
-def array_function(obj: object) -> str | None:
-    """The step an object lowers to, if it is a recognised array function."""
+def _resolve(path: str) -> Any:
+    value: Any = np
+    for part in path.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _by_object() -> dict[Any, ArrayOp]:
+    table: dict[Any, ArrayOp] = {}
+    for op in ARRAY_OPS + _REFUSED:
+        for path in op.numpy:
+            obj = _resolve(path)
+            if obj is not None:
+                table[obj] = op
+        for name in op.builtins:
+            table[getattr(builtins, name)] = op
+    return table
+
+
+_BY_OBJECT = _by_object()
+_BY_METHOD = {name: op for op in ARRAY_OPS + _REFUSED for name in op.methods}
+
+
+def array_function(obj: object) -> ArrayOp | None:
+    """The row of a callable recognised as an array function (refused
+    ones included), or None."""
     try:
-        return ARRAY_FUNCTIONS.get(obj) or (
-            "unsupported" if obj in UNSUPPORTED_ARRAY_FUNCTIONS else None)
+        return _BY_OBJECT.get(obj)
     except TypeError:  # unhashable
         return None
+
+
+def array_method(name: str) -> ArrayOp | None:
+    """The row of an array method, or None."""
+    return _BY_METHOD.get(name)
+
+
+def method_names() -> list[str]:
+    """The methods a differentiated array has, sorted."""
+    return sorted(name for name, op in _BY_METHOD.items()
+                  if op.refused is None)
+
+
+def spellings() -> Iterator[tuple[str, ArrayOp]]:
+    """Each way user code names a supported row: ``np.linalg.norm``,
+    ``.max()``, ``sum()``."""
+    for op in ARRAY_OPS:
+        for path in op.numpy:
+            yield f"np.{path}", op
+        for name in op.methods:
+            yield f".{name}()", op
+        for name in op.builtins:
+            yield f"{name}()", op

@@ -1,8 +1,8 @@
 """Differentiate stage for array programs: reverse mode over the steps.
 
-Each step's vector-Jacobian rule adds steps to the program (``dot`` ->
-a product with the transpose, ``sum`` -> broadcasting back, indexing ->
-scattering into zeros). Inside elementwise regions the adjoint is SymPy:
+Each step's vector-Jacobian rule, from its row of the array table, adds
+steps to the program (``dot`` -> a product with the transpose, ``sum`` ->
+broadcasting back, indexing -> scattering into zeros). Inside elementwise regions the adjoint is SymPy:
 ``adjoint * diff(expression, symbol)``, simplified, then summed back over
 the axes it was broadcast along, so every gradient has its input's shape.
 
@@ -20,7 +20,9 @@ import sympy as sp
 
 from ._differentiate import checked_partial
 from ._errors import OutputError
-from ._program import Leaf, Program, Shape, Step, broadcast_shapes
+from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, FULL_LIKE, RESHAPE, SUM,
+                        ZEROS_LIKE, expanded_shape)
+from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
 from ._simplify import cost, expanded_if_stable, simplify
 
 __all__ = ["gradients"]
@@ -47,12 +49,12 @@ class _Backward:
         self.adjoints: dict[sp.Symbol, list[tuple[sp.Expr, Shape]]] = {}
         self.active = set(wrt)
         for step in program.steps:
-            if step.uses() & self.active and step.op not in _CONSTANT_OPS:
+            if step.uses() & self.active and not step.op.stops_gradient:
                 self.active.add(step.target)
         # A forward value the backward pass computes again is read instead.
         self.computed = {step.operands[0]: step.target
                          for step in program.steps
-                         if step.op == "elementwise"}
+                         if step.op is ELEMENTWISE}
 
     def run(self, output: sp.Expr) -> list[sp.Expr]:
         forward = list(self.program.steps)
@@ -84,10 +86,10 @@ class _Backward:
         total = self.total(symbol)
         shape = self.program.leaves[symbol].shape
         if total == 0:
-            return self.program.add("zeros_like", (symbol,), shape,
+            return self.program.add(ZEROS_LIKE, (symbol,), shape,
                                     f"zeros_like_{symbol.name}")
         if self.program.shape(total) != shape or not total.free_symbols:
-            return self.program.add("full_like", (symbol, total), shape,
+            return self.program.add(FULL_LIKE, (symbol, total), shape,
                                     f"full_{symbol.name}")
         return total
 
@@ -177,7 +179,7 @@ class _Backward:
                     n == 1 and m != 1 for n, m in zip(target[::-1],
                                                       region[::-1])):
                 value = self.program.add(
-                    "broadcast_to", (value,), region,
+                    BROADCAST_TO, (value,), region,
                     f"d_{symbol.name}_terms", shape=region)
                 shape = region
         lead = len(shape) - len(target)
@@ -191,12 +193,12 @@ class _Backward:
         source = self.program.materialize(value, f"d_{symbol.name}")
         reduced = tuple(n for i, n in enumerate(shape) if i not in axes)
         every_axis = len(axes) == len(shape)
-        total = self.program.add("sum", (source,), reduced,
+        total = self.program.add(SUM, (source,), reduced,
                                  f"sum_{source.name}",
                                  axis=None if every_axis else axes,
                                  keepdims=False)
         if reduced != target:
-            total = self.program.add("reshape", (total,), target,
+            total = self.program.add(RESHAPE, (total,), target,
                                      f"{total.name}_reshaped", shape=target)
         return total
 
@@ -206,59 +208,15 @@ class _Backward:
         """The adjoint as an array of exactly ``shape``."""
         if self.program.shape(adjoint) == shape and adjoint.free_symbols:
             return self.program.materialize(adjoint, name)
-        return self.program.add("broadcast_to", (adjoint,), shape, name,
+        return self.program.add(BROADCAST_TO, (adjoint,), shape, name,
                                 shape=shape)
 
     def vjp(self, step: Step, adjoint: sp.Expr) -> None:
-        shape = self.program.leaves[step.target].shape
-        name = f"d_{step.target.name}"
-        if step.op == "elementwise":
-            self.elementwise(step.operands[0], adjoint)
-        elif step.op == "sum":
-            (source,) = step.operands
-            axis = step.option("axis")
-            if axis is not None and not step.option("keepdims"):
-                adjoint = self.expanded_along(adjoint, shape, axis, name)
-            self.contribute(source, adjoint)
-        elif step.op == "dot":
-            self.dot(step, self.full(adjoint, shape, name))
-        elif step.op == "transpose":
-            (source,) = step.operands
-            full = self.full(adjoint, shape, name)
-            axes = step.option("axes")
-            inverse = None if axes is None else tuple(
-                sorted(range(len(axes)), key=lambda i: axes[i]))
-            source_shape = self.program.leaves[source].shape
-            self.contribute(source, self.program.add(
-                "transpose", (full,), source_shape, f"{full.name}_T",
-                axes=inverse))
-        elif step.op == "reshape":
-            (source,) = step.operands
-            full = self.full(adjoint, shape, name)
-            source_shape = self.program.leaves[source].shape
-            self.contribute(source, self.program.add(
-                "reshape", (full,), source_shape, f"{full.name}_reshaped",
-                shape=source_shape))
-        elif step.op == "getitem":
-            (source,) = step.operands
-            values = self.program.materialize(adjoint, name)
-            source_shape = self.program.leaves[source].shape
-            self.contribute(source, self.program.add(
-                "scatter", (source, values), source_shape,
-                f"d_{source.name}", index=step.option("index")))
-        elif step.op == "stack":
-            full = self.full(adjoint, shape, name)
-            axis = step.option("axis")
-            for position, item in enumerate(step.operands):
-                if item in self.active:
-                    index = (slice(None),) * axis + (position,)
-                    item_shape = self.program.leaves[item].shape
-                    self.contribute(item, self.program.add(
-                        "getitem", (full,), item_shape,
-                        f"{full.name}_{position}", index=index))
-        else:  # pragma: no cover - every forward op has a rule above
+        """Contributions of ``adjoint`` through ``step``, by its row."""
+        if step.op.vjp is None:  # pragma: no cover - the table's tests
             raise OutputError(f"no gradient rule for the array operation "
-                              f"{step.op}")
+                              f"{step.op.name}")
+        step.op.vjp(self, step, adjoint)
 
     def expanded_along(self, value: sp.Expr, shape: Shape,
                        axes: tuple[int, ...], name: str) -> sp.Expr:
@@ -267,68 +225,14 @@ class _Backward:
         if self.program.shape(value) == ():
             return value  # the same for every element: broadcasts as it is
         full = self.full(value, shape, name)
-        return self.program.add("expand_dims", (full,),
-                                _expanded(shape, axes), f"{name}_expanded",
-                                axis=axes)
-
-    def dot(self, step: Step, adjoint: sp.Symbol) -> None:
-        a, b = step.operands
-        style = step.option("style")
-        sa = self.program.leaves[a].shape
-        sb = self.program.leaves[b].shape
-
-        def product(left: sp.Symbol, right: sp.Symbol, shape: Shape,
-                    name: str) -> sp.Symbol:
-            return self.program.add("dot", (left, right), shape, name,
-                                    style=style)
-
-        def transposed(symbol: sp.Symbol) -> sp.Symbol:
-            step = self.program.definition().get(symbol)
-            if step and step.op == "transpose" and step.option("axes") is None:
-                return step.operands[0]  # (A.T).T is A
-            shape = self.program.leaves[symbol].shape[::-1]
-            return self.program.add("transpose", (symbol,), shape,
-                                    f"{symbol.name}_T", axes=None)
-
-        def column(symbol: sp.Symbol) -> sp.Symbol:
-            shape = self.program.leaves[symbol].shape + (1,)
-            return self.program.add("getitem", (symbol,), shape,
-                                    f"{symbol.name}_column",
-                                    index=(slice(None), None))
-
-        if a in self.active:
-            if len(sa) == 1 and len(sb) == 1:
-                grad_a: sp.Expr = adjoint * b
-            elif len(sb) == 1:  # (n, k) . (k,)
-                grad_a = column(adjoint) * b
-            elif len(sa) == 1:  # (k,) . (k, m)
-                grad_a = product(b, adjoint, sa, f"d_{a.name}")
-            else:
-                grad_a = product(adjoint, transposed(b), sa, f"d_{a.name}")
-            self.contribute(a, grad_a)
-        if b in self.active:
-            if len(sa) == 1 and len(sb) == 1:
-                grad_b: sp.Expr = adjoint * a
-            elif len(sa) == 1:  # (k,) . (k, m)
-                grad_b = column(a) * adjoint
-            else:
-                grad_b = product(transposed(a), adjoint, sb, f"d_{b.name}")
-            self.contribute(b, grad_b)
+        return self.program.add(EXPAND_DIMS, (full,),
+                                expanded_shape(shape, axes),
+                                f"{name}_expanded", axis=axes)
 
 
 _SCALAR = Leaf((), "data")
-# Steps whose result is treated as a constant: the max that stabilizes a
-# logsumexp (the result does not depend on it).
-_CONSTANT_OPS = {"max"}
 # A transcendental function costs several passes of arithmetic.
 _FUNCTION_PASSES = 4
-
-
-def _expanded(shape: Shape, axes: tuple[int, ...]) -> Shape:
-    dims = list(shape)
-    for axis in sorted(axes):
-        dims.insert(axis, 1)
-    return tuple(dims)
 
 
 def _name(symbol: sp.Symbol) -> str:

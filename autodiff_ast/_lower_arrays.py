@@ -19,10 +19,11 @@ import optree
 import sympy as sp
 
 from ._array_ops import ArrayOperations, plain, static_int
-from ._array_rules import (ARRAY_METHODS, UNSUPPORTED_ARRAY_FUNCTIONS,
-                           array_function)
+from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
 from ._lower import Read, _Context, _Runner, readable_source, unbind
+from ._ops_core import ZEROS, getitem, stable_log_sum_exp, transpose
+from ._ops_linalg import product
 from ._program import Leaf, Program, Shape, broadcast_shapes
 from ._rules import canonical
 from ._source import FunctionSource
@@ -129,6 +130,7 @@ def _bind_argument(program: Program, name: str, value: Any,
         kind = "param" if differentiable else "data"
         leaf_info = Leaf(tuple(np.shape(leaf)), kind,
                          boolean=dtype == np.bool_,
+                         integer=dtype.kind in "iu",
                          access=None if where == name else where)
         if where == name:
             symbol = sp.Symbol(name, real=True)
@@ -190,7 +192,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
         self.program.reserve(identifier)
         symbol = sp.Symbol(identifier, real=True)
         self.program.leaves[symbol] = Leaf(
-            value.shape, "data", boolean=value.dtype == np.bool_)
+            value.shape, "data", boolean=value.dtype == np.bool_,
+            integer=value.dtype.kind in "iu")
         self.context.data[identifier] = value
         self.context.data_symbols[id(value)] = symbol
         return symbol
@@ -247,14 +250,14 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def arithmetic(self, op: ast.operator, left: Any, right: Any,
                    node: ast.AST) -> sp.Expr:
         if isinstance(op, ast.MatMult):
-            return self.dot(left, right, node, style="@")
+            return product(self, left, right, node, style="@")
         return self.shaped(super().arithmetic(op, left, right, node),
                            (left, right), node)
 
     def call_primitive(self, callee: Any, primitive: Any, args: list[Any],
                        kwargs: dict[str, Any], node: ast.Call) -> sp.Expr:
         if primitive.name == "log" and len(args) == 1 and not kwargs:
-            stable = self.logsumexp(args[0], node)
+            stable = stable_log_sum_exp(self, args[0], node)
             if stable is not None:
                 return stable
         return self.shaped(
@@ -276,7 +279,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
         if expected is None or shape == expected or not isinstance(
                 result, sp.Expr):
             return result
-        zeros = self.program.add("zeros", (), expected, "zeros",
+        zeros = self.program.add(ZEROS, (), expected, "zeros",
                                  shape=expected)
         return result + zeros
 
@@ -292,7 +295,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
                                        f"{type(container).__name__}"
                                        ) from None
         array = self.number(container, node.value)
-        return self.getitem(array, index, node)
+        return getitem(self, array, index, node)
 
     def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
         base = self.expression(node.value, env)
@@ -304,19 +307,24 @@ class _ArrayRunner(ArrayOperations, _Runner):
         array = self.number(base, node.value)
         shape = self.shape(array, node)
         if node.attr == "T":
-            return self.transpose(array, None, node)
+            return transpose(self, array, None, node)
         if node.attr == "shape":
             return tuple(sp.Integer(n) for n in shape)
         if node.attr == "ndim":
             return sp.Integer(len(shape))
         if node.attr == "size":
             return sp.Integer(int(np.prod(shape)))
-        if node.attr in ARRAY_METHODS:
+        op = array_method(node.attr)
+        if op is not None and op.refused is not None:
+            raise self.error(node, op.refused.format(
+                spelled=f"{ast.unparse(node)}()"))
+        if op is not None:
             return _Method(node.attr, array)
+        methods = ", ".join(f".{name}()" for name in method_names())
         raise self.error(node, f"the attribute .{node.attr} is not "
                                "supported: a differentiated value has .T, "
-                               ".shape, .ndim, .size, .sum(), .mean(), "
-                               ".reshape(), .dot() and .transpose()")
+                               f".shape, .ndim, .size and the methods "
+                               f"{methods}")
 
     def fork(self, statement: ast.If, condition: Any, rest: list[Any],
              env: dict[str, Any]) -> Any:
@@ -353,8 +361,9 @@ class _ArrayRunner(ArrayOperations, _Runner):
         if isinstance(callee, _Method):
             args = [callee.array] + [self.expression(a, env)
                                      for a in node.args]
-            return self.array_call(ARRAY_METHODS[callee.name], args,
-                                   self.keywords(node, env), node,
+            op = array_method(callee.name)
+            assert op is not None
+            return self.array_call(op, args, self.keywords(node, env), node,
                                    method=True)
         if callee is len:
             (value,) = [self.expression(a, env) for a in node.args]
@@ -364,12 +373,13 @@ class _ArrayRunner(ArrayOperations, _Runner):
             if not shape:
                 raise self.error(node, "len() of a scalar")
             return sp.Integer(shape[0])
-        kind = array_function(callee)
-        if kind == "unsupported":
-            raise self.error(node.func, UNSUPPORTED_ARRAY_FUNCTIONS[callee])
-        if kind is not None:
+        op = array_function(callee)
+        if op is not None and op.refused is not None:
+            raise self.error(node.func, op.refused.format(
+                spelled=ast.unparse(node.func)))
+        if op is not None:
             args = [self.expression(a, env) for a in node.args]
-            return self.array_call(kind, args, self.keywords(node, env), node)
+            return self.array_call(op, args, self.keywords(node, env), node)
         return super().call_expression(node, env)
 
     def keywords(self, node: ast.Call, env: dict[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,10 @@ Elementwise arithmetic stays SymPy, over symbols that each stand for a whole
 array (every element at once). Array operations (dot, sum, transpose,
 indexing, ...) cannot be SymPy, so each becomes a ``Step`` whose result is a
 fresh symbol; elementwise SymPy expressions then use that symbol like any
-other. Shapes are known (the program is built for one input signature), so
-broadcasting is checked while lowering and undone exactly in the gradient.
+other. A step's operation is an ``ArrayOp``, a row of the array table
+(``_array_rules``) that holds everything the pipeline needs of it. Shapes
+are known (the program is built for one input signature), so broadcasting
+is checked while lowering and undone exactly in the gradient.
 """
 
 from __future__ import annotations
@@ -13,14 +15,58 @@ from __future__ import annotations
 import keyword
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import sympy as sp
+from sympy.logic.boolalg import Boolean
 
-__all__ = ["Leaf", "Step", "Program", "broadcast_shapes", "unique_name"]
+__all__ = ["ArrayOp", "ELEMENTWISE", "Leaf", "Step", "Program",
+           "broadcast_shapes", "unique_name"]
 
 Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class ArrayOp:
+    """One array operation: everything lowering, the gradient and codegen
+    need of it, in one row.
+
+    ``numpy``, ``methods`` and ``builtins`` name what it is recognised by
+    (``"linalg.norm"`` is ``np.linalg.norm``; by object, not spelling).
+    ``lower(run, *args, node=..., **kwargs)`` checks the arguments as NumPy
+    would and adds steps to the runner's program (``lower_method`` for the
+    method, when it takes its arguments differently). A step of this op is
+    differentiated by ``vjp(backward, step, adjoint)`` and written by
+    ``spell(step, args, name)`` (an expression, or with ``statement`` a
+    list of statements that fill ``name``). ``stops_gradient``: its result
+    is a constant to differentiation. ``refused``: recognised, and refused
+    with this reason and fix (``{spelled}`` is how the user called it).
+    """
+
+    name: str
+    numpy: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    builtins: tuple[str, ...] = ()
+    lower: Callable[..., Any] | None = None
+    lower_method: Callable[..., Any] | None = None
+    vjp: Callable[..., None] | None = None
+    spell: Callable[..., Any] | None = None
+    stops_gradient: bool = False
+    statement: bool = False
+    refused: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<array op {self.name}>"
+
+
+def _elementwise_vjp(backward: Any, step: "Step", adjoint: sp.Expr) -> None:
+    backward.elementwise(step.operands[0], adjoint)
+
+
+# A SymPy expression over program symbols, computed element by element
+# (written by the codegen's common-subexpression pass, not by a spelling).
+ELEMENTWISE = ArrayOp("elementwise", vjp=_elementwise_vjp)
 
 
 @dataclass(frozen=True)
@@ -30,6 +76,7 @@ class Leaf:
     shape: Shape
     kind: str  # "param": differentiable input; "data": constant; "value"
     boolean: bool = False  # 0/1-valued data: its dtype is bool
+    integer: bool = False  # an integer dtype: usable as an index
     access: str | None = None  # how generated code reads it (params['W'])
 
 
@@ -37,12 +84,12 @@ class Leaf:
 class Step:
     """``target = op(*operands, **options)``.
 
-    ``elementwise`` has one SymPy operand, the expression computed; other
+    ``ELEMENTWISE`` has one SymPy operand, the expression computed; other
     ops take symbols (or, for ``stack``, numbers) and static options.
     """
 
     target: sp.Symbol
-    op: str
+    op: ArrayOp
     operands: tuple[Any, ...]
     options: tuple[tuple[str, Any], ...] = ()
 
@@ -89,14 +136,17 @@ class Program:
                   if s in self.leaves]
         return broadcast_shapes(*shapes) if shapes else ()
 
-    def add(self, op: str, operands: tuple[Any, ...], result_shape: Shape,
-            suggestion: str, **options: Any) -> sp.Symbol:
-        """The symbol for ``op(operands)``, reusing an identical step."""
+    def add(self, op: ArrayOp, operands: tuple[Any, ...],
+            result_shape: Shape, suggestion: str, *, boolean: bool = False,
+            integer: bool = False, **options: Any) -> sp.Symbol:
+        """The symbol for ``op(operands)``, reusing an identical step;
+        ``boolean``/``integer``: the dtype of its result."""
         key = (op, operands, _hashable(tuple(sorted(options.items()))))
         existing = self._memo.get(key)
         if existing is not None:
             return existing
-        target = self.new_symbol(suggestion, Leaf(result_shape, "value"))
+        target = self.new_symbol(suggestion, Leaf(
+            tuple(result_shape), "value", boolean=boolean, integer=integer))
         self.steps.append(Step(target, op, operands,
                                tuple(sorted(options.items()))))
         self._memo[key] = target
@@ -106,7 +156,21 @@ class Program:
         """A symbol holding ``expr`` (the expression itself if a symbol)."""
         if isinstance(expr, sp.Symbol) and expr in self.leaves:
             return expr
-        return self.add("elementwise", (expr,), self.shape(expr), suggestion)
+        return self.add(ELEMENTWISE, (expr,), self.shape(expr), suggestion,
+                        boolean=isinstance(expr, Boolean),
+                        integer=self.is_integer(expr))
+
+    def is_integer(self, expr: Any) -> bool:
+        """Whether ``expr`` has an integer dtype: integer arithmetic (+, -,
+        *) on integer constants and integer arrays."""
+        if isinstance(expr, (int, sp.Integer)):
+            return True
+        if isinstance(expr, sp.Symbol):
+            leaf = self.leaves.get(expr)
+            return leaf is not None and leaf.integer
+        if isinstance(expr, (sp.Add, sp.Mul)):
+            return all(self.is_integer(a) for a in expr.args)
+        return False
 
     def definition(self) -> dict[sp.Symbol, Step]:
         return {step.target: step for step in self.steps}

@@ -82,8 +82,8 @@ CASES = [
      "an if-statement"),
     (bad_code.with_attribute_of_value, "attribute",
      "the attribute .real is not supported: a differentiated value has .T, "
-     ".shape, .ndim, .size, .sum(), .mean(), .reshape(), .dot() and "
-     ".transpose()"),
+     ".shape, .ndim, .size and the methods .dot(), .mean(), .reshape(), "
+     ".sum(), .transpose()"),
 ]
 
 
