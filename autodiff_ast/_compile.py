@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ._rules import scipy_module
+
 __all__ = ["compile_function", "GENERATED_PREFIX"]
 
 GENERATED_PREFIX = "<autodiff_ast "
@@ -43,6 +45,8 @@ class Scope:
             first = fn.__func__.__code__.co_varnames[:1]
             bound = {name: types.CellType(fn.__self__) for name in first}
             fn = fn.__func__
+        if not isinstance(fn, types.FunctionType):
+            return cls({})  # a primitive (np.tanh) reads nothing
         cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
         return cls(fn.__globals__, {**cells, **bound})
 
@@ -60,6 +64,11 @@ def compile_function(source: str, name: str,
     linecache.cache[filename] = (len(source), None, lines, filename)
     namespace: dict[str, Any] = {"np": np, "math": math,
                                  "__name__": "autodiff_ast.generated"}
+    if "scipy.special." in source:  # only code that calls SciPy loads it
+        try:
+            namespace["scipy"] = scipy_module()
+        except ImportError:  # only named (in a docstring): not called
+            pass
     namespace.update(extra_globals or {})
     if scope is None:
         exec(compile(source, filename, "exec"), namespace)
@@ -111,12 +120,12 @@ def _in_scope(source: str, filename: str, name: str,
 
 def _globals_for(user: dict[str, Any], ours: dict[str, Any],
                  code: types.CodeType) -> dict[str, Any]:
-    """The user's module globals where they spell np and math as we do
-    (the usual case: no lookup costs more than in the user's code), else a
-    namespace that has ours and falls back to the user's."""
+    """The user's module globals where they spell np, math (and scipy) as
+    we do (the usual case: no lookup costs more than in the user's code),
+    else a namespace that has ours and falls back to the user's."""
     if all(user.get(n, ours[n]) is ours[n] and (n in user or n not in
                                                  _names(code))
-           for n in ("np", "math")):
+           for n in ("np", "math", "scipy") if n in ours):
         return user
     return _Fallback(ours, user)
 

@@ -617,9 +617,9 @@ class _Runner:
         if isinstance(value, sp.Expr):
             return value
         if isinstance(value, Boolean):
-            raise self.error(node, "a comparison is used as a number: write "
-                                   "np.where(condition, a, b) or an "
-                                   "if-statement")
+            # A comparison used as a number ((x > 0) * x, np.sum(x < y))
+            # is 1 or 0, as in NumPy, with derivative 0 through it.
+            return where(value, 1, 0)
         if isinstance(value, str):
             raise self.error(node, f"the string {value!r} is used as a "
                                    "number: a differentiated function "

@@ -20,7 +20,8 @@ import numpy as np
 import sympy as sp
 from sympy.logic.boolalg import Boolean
 
-from ._rules import OPERATOR_FUNCTIONS, spelling_for, where, zero_power
+from ._rules import (OPERATOR_FUNCTIONS, call_form, scipy_module,
+                     spelling_for, where, zero_power)
 
 __all__ = ["ExpressionPrinter", "decimal_text", "numeric_function"]
 
@@ -289,7 +290,8 @@ class ExpressionPrinter:
 
     def function(self, expr: sp.Function) -> ast.expr:
         cls = type(expr)
-        args = [self.print(a) for a in expr.args]
+        primitive, arguments = call_form(expr)
+        args = [self.print(a) for a in arguments]
         if cls in OPERATOR_FUNCTIONS:
             op = ast.FloorDiv() if OPERATOR_FUNCTIONS[cls] == "//" else ast.Mod()
             return _binary(args[0], op, args[1])
@@ -297,9 +299,9 @@ class ExpressionPrinter:
             return _binary(ast.Constant(0.0), ast.Pow(), args[0])
         if cls is sp.exp and expr.args[0] == 1:
             return self.number(sp.E)
-        spelling = spelling_for(cls, self.namespace)
+        spelling = spelling_for(primitive, self.namespace)
         if not expr.free_symbols and cls is not where:
-            math_spelling = spelling_for(cls, "math")
+            math_spelling = spelling_for(primitive, "math")
             if math_spelling.startswith("math."):
                 spelling = math_spelling
         return _call(spelling, args)
@@ -365,5 +367,8 @@ def numeric_function(exprs: Sequence[sp.Expr],
         function.type_params = []
     module = ast.fix_missing_locations(ast.Module([function], []))
     namespace: dict[str, Any] = {"np": np, "math": math}
+    if any(isinstance(n, ast.Name) and n.id == "scipy"
+           for n in ast.walk(body)):
+        namespace["scipy"] = scipy_module()
     exec(compile(module, "<autodiff_ast check>", "exec"), namespace)
     return namespace["check"]  # type: ignore[no-any-return]

@@ -78,10 +78,6 @@ def no_return_on_some_path(x):  # refused: no-return
         return x
 
 
-def comparison_as_number(x):
-    return (x > 0) * x  # refused: comparison
-
-
 def returns_a_pair(x):  # refused: pair
     return x, x ** 2
 

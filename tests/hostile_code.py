@@ -113,7 +113,7 @@ def unknown_callable(x):
 
 
 def c_function_outside_the_table(x):
-    return math.gamma(x)  # hostile: gamma
+    return math.factorial(x)  # hostile: factorial
 
 
 def builtin_io(x):

@@ -77,9 +77,6 @@ CASES = [
     (bad_code.no_return_on_some_path, "no-return",
      "no_return_on_some_path does not return a value on every path: end "
      "each path with a return statement"),
-    (bad_code.comparison_as_number, "comparison",
-     "a comparison is used as a number: write np.where(condition, a, b) or "
-     "an if-statement"),
     (bad_code.with_attribute_of_value, "attribute",
      "the attribute .real is not supported: a differentiated value has .T, "
      ".shape, .ndim, .size and the methods .dot(), .mean(), .reshape(), "

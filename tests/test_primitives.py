@@ -1,13 +1,19 @@
 """Every primitive in the rules table, checked against central differences.
 
 CASES is written by hand, one function per primitive; the first test makes
-sure it and the table list the same primitives.
+sure it and the table list the same primitives. Rows that only SciPy
+provides are skipped where SciPy is not installed (tests/test_scipy.py
+has SciPy's spellings, stability and conventions).
 """
 
 from __future__ import annotations
 
 import builtins
 import math
+import operator
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -15,6 +21,11 @@ import pytest
 import autodiff_ast as ad
 from autodiff_ast._rules import PRIMITIVES
 from helpers import central_difference, sample_points
+
+try:
+    import scipy.special as sc
+except ImportError:  # an optional extra: those rows are skipped
+    sc = None
 
 # name -> (function using the primitive, interval where it is smooth)
 CASES = {
@@ -55,14 +66,84 @@ CASES = {
     "copysign": (lambda x, y: np.copysign(x, y) * y, (-3, 3)),
     "heaviside": (lambda x: np.heaviside(x - 0.5, 0.5) * x, (-3, 3)),
     "where": (lambda x: np.where(x > 0.5, x ** 2, np.sin(x)), (-3, 3)),
+    "add": (lambda x, y: np.add(x, y) * x, (-3, 3)),
+    "subtract": (lambda x, y: np.subtract(x, y) * x, (-3, 3)),
+    "multiply": (lambda x, y: np.multiply(x, y) * x, (-3, 3)),
+    "divide": (lambda x, y: np.divide(x, y), (0.2, 3)),
+    "floor_divide": (lambda x, y: np.floor_divide(x, y) * x, (0.2, 3)),
+    "mod": (lambda x, y: np.mod(x, y), (0.2, 3)),
+    "negative": (lambda x: np.negative(x) * x, (-3, 3)),
+    "positive": (lambda x: np.positive(x) * x, (-3, 3)),
+    "reciprocal": (lambda x: np.reciprocal(x), (0.2, 3)),
+    "float_power": (lambda x, y: np.float_power(x, y), (0.2, 3)),
+    "deg2rad": (lambda x: np.sin(np.deg2rad(x)), (-3, 3)),
+    "rad2deg": (lambda x: np.rad2deg(x) * x, (-3, 3)),
+    "ldexp": (lambda x: math.ldexp(x, 3) * x, (-3, 3)),
+    "fmod": (lambda x, y: np.fmod(x, y), (0.2, 3)),
+    "ieee_remainder": (lambda x, y: math.remainder(x, y), (0.2, 3)),
+    "logaddexp2": (lambda x, y: np.logaddexp2(x, y), (-3, 3)),
+    "sinc": (lambda x: np.sinc(x), (-3, 3)),
+    "fmax": (lambda x, y: np.fmax(x, y) * x, (-3, 3)),
+    "fmin": (lambda x, y: np.fmin(x, y) * y, (-3, 3)),
+    # The points give clipping below, above, none, and lo > hi.
+    "clip": (lambda x, lo, hi: np.clip(x, -lo, hi) * x, (-3, 3)),
+    "nan_to_num": (lambda x: np.nan_to_num(x) * x, (-3, 3)),
+    # Casts: compared with the exact derivative below, since central
+    # differences of float32 values measure float32 rounding.
+    "float32": (lambda x: np.float32(x) ** 2, (-3, 3)),
+    "float64": (lambda x: np.float64(x) ** 2, (-3, 3)),
+    "erf": (lambda x: math.erf(x), (-3, 3)),
+    "erfc": (lambda x: math.erfc(x), (-3, 3)),
+    "gamma": (lambda x: math.gamma(x), (0.2, 4)),
+    "lgamma": (lambda x: math.lgamma(x), (0.2, 4)),
+    # scipy.special only.
+    "erfinv": (lambda x: sc.erfinv(x), (-0.95, 0.95)),
+    "digamma": (lambda x: sc.digamma(x), (0.2, 4)),
+    "polygamma": (lambda x: sc.polygamma(2, x) * x, (0.2, 4)),
+    "expit": (lambda x: sc.expit(x), (-3, 3)),
+    "logit": (lambda x: sc.logit(x), (0.05, 0.95)),
+    "ndtr": (lambda x: sc.ndtr(x), (-3, 3)),
+    "log_ndtr": (lambda x: sc.log_ndtr(x), (-3, 3)),
+    "erfcx": (lambda x: sc.erfcx(x), (-3, 3)),
+    "xlogy": (lambda x, y: sc.xlogy(x, y), (0.2, 3)),
+    "xlog1py": (lambda x, y: sc.xlog1py(x, y), (-0.5, 3)),
 }
+
+# Rows whose callables are all scipy.special's.
+SCIPY_ONLY = {"erfinv", "digamma", "polygamma", "expit", "logit", "ndtr",
+              "log_ndtr", "erfcx", "xlogy", "xlog1py"}
+
+# Exact derivatives, for rows where central differences cannot measure.
+EXACT = {
+    "float32": lambda x: 2 * float(np.float32(x)),
+    "float64": lambda x: 2 * x,
+}
+
+
+# Arguments that must be integers (polygamma's order, ldexp's exponent):
+# position -> the value used.
+INTEGER_ARGUMENTS = {"polygamma": {0: 1}, "ldexp": {1: 3}}
+
+
+# math rows whose derivative (digamma) only SciPy provides; without it
+# they are refused (tests/test_scipy.py).
+DERIVATIVE_NEEDS_SCIPY = {"gamma", "lgamma"}
+
+
+def _needs(name):
+    if name in SCIPY_ONLY | DERIVATIVE_NEEDS_SCIPY and sc is None:
+        pytest.skip("SciPy is not installed")
 
 
 def test_cases_and_rules_table_cover_each_other():
     assert set(CASES) == {p.name for p in PRIMITIVES}
+    scipy_only = {p.name for p in PRIMITIVES
+                  if p.scipy and not (p.numpy or p.math or p.builtin
+                                      or p.operator)}
+    assert SCIPY_ONLY == scipy_only
 
 
-def _check_partials(function, low, high, points=5):
+def _check_partials(function, low, high, points=5, exact=None):
     arity = function.__code__.co_argcount
     gradient = ad.grad(function, argnums=tuple(range(arity)))
     grid = sample_points(low, high, points)
@@ -73,21 +154,27 @@ def _check_partials(function, low, high, points=5):
                      for k in range(arity))
         analytic = gradient(*args)
         for argnum in range(arity):
-            numeric = central_difference(function, args, argnum)
+            expected = (exact(*args)[argnum] if exact else
+                        central_difference(function, args, argnum))
             assert float(analytic[argnum]) == pytest.approx(
-                numeric, rel=1e-6, abs=1e-8), (function, args, argnum)
+                expected, rel=1e-6, abs=1e-8), (function, args, argnum)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_derivative_matches_central_differences(name):
+    _needs(name)
     function, (low, high) = CASES[name]
-    _check_partials(function, low, high)
+    exact = EXACT.get(name)
+    _check_partials(function, low, high,
+                    exact=exact and (lambda *args: (exact(*args),)))
 
 
 def _aliases():
     for primitive in PRIMITIVES:
         for module, names in ((np, primitive.numpy), (math, primitive.math),
-                              (builtins, primitive.builtin)):
+                              (builtins, primitive.builtin),
+                              (operator, primitive.operator),
+                              (sc, primitive.scipy)):
             for alias in names:
                 callable_ = getattr(module, alias, None)
                 if callable_ is not None:
@@ -97,20 +184,26 @@ def _aliases():
 
 @pytest.mark.parametrize("primitive, callable_", list(_aliases()))
 def test_every_alias_is_recognised_by_object(primitive, callable_):
-    """ad.grad(np.arcsin), ad.grad(math.asin), ad.grad(abs): by identity."""
+    """ad.grad(np.arcsin), ad.grad(math.asin), ad.grad(abs),
+    ad.grad(operator.mul), ad.grad(scipy.special.expit): by identity."""
     if primitive.name == "where":
         with pytest.raises(ad.NoSourceError, match="np.where selects"):
             ad.grad(callable_)
         return
+    _needs(primitive.name)
+    integers = INTEGER_ARGUMENTS.get(primitive.name, {})
+    argnums = tuple(i for i in range(primitive.nargs) if i not in integers)
     low, high = CASES[primitive.name][1]
-    gradient = ad.grad(callable_, argnums=tuple(range(primitive.nargs)))
+    gradient = ad.grad(callable_, argnums=argnums)
     for point in sample_points(low, high, 3):
-        args = tuple(float(point) + 0.31 * k for k in range(primitive.nargs))
+        args = tuple(integers.get(k, float(point) + 0.31 * k)
+                     for k in range(primitive.nargs))
         analytic = gradient(*args)
-        for argnum in range(primitive.nargs):
-            numeric = central_difference(callable_, args, argnum)
-            assert float(analytic[argnum]) == pytest.approx(
-                numeric, rel=1e-6, abs=1e-8)
+        for position, argnum in enumerate(argnums):
+            expected = (1.0 if primitive.name in EXACT else
+                        central_difference(callable_, args, argnum))
+            assert float(analytic[position]) == pytest.approx(
+                expected, rel=1e-6, abs=1e-8)
 
 
 def test_math_code_derives_to_math_code():
@@ -133,3 +226,99 @@ def test_kink_conventions_match_jax():
     assert ad.grad(np.floor)(2.0) == 0.0
     with np.errstate(divide="ignore"):
         assert ad.grad(np.sqrt)(0.0) == np.inf
+
+
+def test_conventions_of_new_rows_match_jax():
+    # Values from jax 0.10.2 (x64): jnp.clip is minimum(hi, maximum(lo,
+    # x)), so a bound ties like maximum (0.5 each), and fmax(x, y) is
+    # where((x > y) | isnan(y), x, y): y takes a tie, x takes y's nan.
+    clip = ad.grad(lambda x, lo, hi: np.clip(x, lo, hi), argnums=(0, 1, 2))
+    assert clip(0.0, 0.0, 1.0) == (0.5, 0.5, 0.0)
+    assert clip(1.0, 0.0, 1.0) == (0.5, 0.0, 0.5)
+    assert clip(0.5, 0.0, 1.0) == (1.0, 0.0, 0.0)
+    assert clip(2.0, 0.0, 1.0) == (0.0, 0.0, 1.0)
+    fmax = ad.grad(lambda x, y: np.fmax(x, y), argnums=(0, 1))
+    fmin = ad.grad(lambda x, y: np.fmin(x, y), argnums=(0, 1))
+    assert fmax(1.0, 1.0) == (0, 1) and fmin(1.0, 1.0) == (0, 1)
+    assert fmax(2.0, np.nan) == (1, 0) and fmax(np.nan, 2.0) == (0, 1)
+    assert fmin(2.0, np.nan) == (1, 0) and fmin(2.0, 3.0) == (1, 0)
+    nan_to_num = ad.grad(np.nan_to_num)
+    assert [nan_to_num(v) for v in (2.0, np.inf, -np.inf, np.nan)] == [
+        1, 0, 0, 0]
+    assert ad.grad(np.sinc)(0.0) == 0.0
+    assert ad.derivative(np.sinc, 2)(0.0) == pytest.approx(-np.pi ** 2 / 3,
+                                                          rel=1e-15)
+    mod = ad.grad(lambda x, y: np.mod(x, y), argnums=(0, 1))
+    fmod = ad.grad(lambda x, y: np.fmod(x, y), argnums=(0, 1))
+    assert mod(-7.0, 2.0) == (1, 4.0) and fmod(-7.0, 2.0) == (1, 3.0)
+    assert ad.grad(lambda x, y: math.remainder(x, y), argnums=1)(
+        7.0, 2.0) == -4.0  # 7/2 rounds half to even: 4
+    assert ad.grad(lambda x: np.logaddexp2(x, 1.0))(1.0) == 0.5
+
+
+def test_comparisons_used_as_numbers_are_zero_one_with_zero_derivative():
+    def relu(x):
+        return (x > 0) * x
+
+    def band(x):
+        return (x > 0) * (x <= 1) * x ** 2
+
+    gradient = ad.grad(relu)
+    assert ad.source(gradient).endswith("    return np.where(x > 0, 1, 0)\n")
+    assert [gradient(v) for v in (2.0, 0.0, -1.0)] == [1, 0, 0]  # JAX's
+    band_gradient = ad.grad(band)
+    for x in (-0.5, 0.5, 1.0, 1.5):
+        assert band_gradient(x) == (2 * x if 0 < x <= 1 else 0)
+
+    def count_below(x, y):
+        return np.sum(x < y) * np.sum(x ** 2)
+
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 4.0])
+    np.testing.assert_array_equal(ad.grad(count_below)(x, y), 2 * 2 * x)
+    np.testing.assert_array_equal(ad.grad(count_below, 1)(x, y), 0 * y)
+
+
+def test_operator_spellings_print_as_operators():
+    def f(x, y):
+        return operator.truediv(operator.mul(x, y), 2.0) + np.subtract(
+            np.power(x, 3), np.negative(y))
+
+    assert ad.source(ad.grad(f, argnums=(0, 1))).endswith(
+        "    return 3 * x ** 2 + 0.5 * y, (0.5 * x + 1) * y ** 0\n")
+
+
+def test_math_code_with_new_rows_derives_to_math_code():
+    def f(x):
+        return math.erfc(x) + math.degrees(x) + math.fmod(x, 3.0)
+
+    source = ad.source(ad.grad(f))
+    assert source.endswith(
+        "    return 1 + 180 / math.pi - 2 * math.exp(-x ** 2) / math.sqrt("
+        "math.pi)\n")
+    assert "np." not in source
+
+
+def test_a_float32_cast_stays_in_the_code():
+    def f(x):
+        return np.float32(x) ** 2
+
+    gradient = ad.grad(f)
+    assert ad.source(gradient).endswith("    return 2 * np.float32(x)\n")
+    assert gradient(np.float32(0.1)) == np.float32(0.2)
+    assert gradient(np.float32(0.1)).dtype == np.float32
+
+
+def test_a_primitive_derivative_comes_back_from_the_disk_cache(tmp_path):
+    # A second process reads ad.grad(np.tanh) from the cache (this raised
+    # AttributeError: a ufunc has no __code__ to take a scope from).
+    script = ("import numpy as np, autodiff_ast as ad; "
+              "print(ad.grad(np.tanh)(0.5))")
+    env = {**os.environ, "AUTODIFF_AST_CACHE": "1",
+           "AUTODIFF_AST_CACHE_DIR": str(tmp_path / "cache")}
+    outputs = [subprocess.run([sys.executable, "-c", script], env=env,
+                              capture_output=True, text=True)
+               for _ in range(2)]
+    assert outputs[0].stdout == outputs[1].stdout, outputs[1].stderr
+    assert float(outputs[1].stdout) == pytest.approx(1 - np.tanh(0.5) ** 2,
+                                                     rel=1e-15)
+    assert len(list((tmp_path / "cache").iterdir())) == 1  # one entry

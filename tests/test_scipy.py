@@ -1,0 +1,271 @@
+"""SciPy's special functions: spelled as SciPy's in generated code, stable
+where the obvious formula is not, and optional.
+
+The rules table's SciPy rows are checked against central differences in
+test_primitives.py; here are their tails (against mpmath), the source they
+print, higher derivatives of generated code (closure), export, and what
+happens without SciPy (in a subprocess that hides it).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import mpmath
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+
+try:
+    import scipy.special as sc
+except ImportError:  # optional: the tests that need it skip
+    sc = None
+
+requires_scipy = pytest.mark.skipif(sc is None,
+                                    reason="SciPy is not installed")
+
+TESTS = pathlib.Path(__file__).parent
+
+
+def body(fn, *example) -> str:
+    """The generated source after its docstring."""
+    return ad.source(fn, *example).split('"""')[-1].strip()
+
+
+def calls(fn) -> set[str]:
+    """The dotted names of the functions generated code calls."""
+    tree = ast.parse(ad.source(fn))
+    return {ast.unparse(node.func) for node in ast.walk(tree)
+            if isinstance(node, ast.Call)}
+
+
+def exact(function, x, order=1):
+    with mpmath.workdps(60):
+        return float(mpmath.diff(function, mpmath.mpf(x), order))
+
+
+# -- spelling ----------------------------------------------------------------
+
+@requires_scipy
+def test_scipy_code_derives_to_scipy_code():
+    def f(x):
+        return sc.expit(x) * sc.erf(x)
+
+    gradient = ad.grad(f)
+    assert calls(gradient) == {"scipy.special.expit", "scipy.special.erf",
+                               "np.exp", "math.sqrt"}
+    expected = exact(lambda t: mpmath.erf(t) / (1 + mpmath.exp(-t)), 0.3)
+    assert gradient(0.3) == pytest.approx(expected, rel=1e-14)
+
+
+@requires_scipy
+def test_recognised_by_object_under_any_name():
+    from scipy.special import expit as sigmoid
+
+    def f(x):
+        return sigmoid(x)
+
+    assert body(ad.grad(f)) == (
+        "return scipy.special.expit(-x) * scipy.special.expit(x)")
+    # This module never binds the name scipy: the generated code gets it.
+    assert "scipy" not in globals()
+    assert ad.grad(f)(0.0) == 0.25
+
+
+def test_math_special_functions_stay_math_in_math_code():
+    def f(x):
+        return math.erf(x) + math.erfc(2 * x)
+
+    gradient = ad.grad(f)
+    assert calls(gradient) == {"math.exp", "math.sqrt"}
+    expected = exact(lambda t: mpmath.erf(t) + mpmath.erfc(2 * t), 0.3)
+    assert gradient(0.3) == pytest.approx(expected, rel=1e-14)
+
+
+@requires_scipy
+def test_math_special_functions_in_numpy_code_take_arrays_through_scipy():
+    def f(x):
+        return math.erf(x) * np.exp(x)
+
+    gradient = ad.grad(f)
+    assert "scipy.special.erf(x)" in body(gradient)
+    x = np.array([0.1, 0.5])
+    expected = [exact(lambda t: mpmath.erf(t) * mpmath.exp(t), v) for v in x]
+    np.testing.assert_allclose(gradient(x), expected, rtol=1e-14)
+
+
+@requires_scipy
+def test_digamma_is_polygamma_of_order_zero_and_derives_to_polygamma():
+    assert body(ad.grad(math.lgamma)) == "return scipy.special.digamma(x)"
+    assert body(ad.derivative(math.lgamma, 2)) == (
+        "return scipy.special.polygamma(1, x)")
+    assert body(ad.derivative(sc.gammaln, 3)) == (
+        "return scipy.special.polygamma(2, x)")
+    assert ad.derivative(sc.gammaln, 3)(2.5) == pytest.approx(
+        exact(mpmath.loggamma, 2.5, 3), rel=1e-13)
+
+
+@requires_scipy
+def test_polygamma_order_must_be_an_integer():
+    def f(x):
+        return sc.polygamma(1.5, x)
+
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(f)
+    assert info.value.msg == (
+        "cannot differentiate this expression: scipy.special.polygamma(n, x)"
+        " takes an integer order n >= 0, not 3/2")
+
+
+# -- values where the obvious formula fails -------------------------------
+
+@requires_scipy
+def test_log_ndtr_derivatives_keep_their_digits_in_the_lower_tail():
+    # pdf/cdf is 0/0 below -38; JAX's exp(logpdf - log_ndtr) keeps 7
+    # digits at -1e5 (99999.96830400758) and its second derivative none.
+    first = ad.grad(sc.log_ndtr)
+    second = ad.derivative(sc.log_ndtr, 2)
+    log_cdf = lambda t: mpmath.log(mpmath.ncdf(t))  # noqa: E731
+    for x in (-1e5, -1000.0, -40.0, -5.0, 0.0, 5.0):
+        assert first(x) == pytest.approx(exact(log_cdf, x), rel=1e-13)
+        assert second(x) == pytest.approx(exact(log_cdf, x, 2), rel=3e-6)
+    assert first(40.0) == 0.0 and second(40.0) == 0.0  # not inf/inf
+    assert body(first) == (
+        "t0 = math.sqrt(2)\n"
+        "    return t0 / (math.sqrt(np.pi) * scipy.special.erfcx(-0.5 * t0 * x))"
+    )
+
+
+@requires_scipy
+def test_expit_derivative_has_no_one_minus_expit():
+    # expit(x) * (1 - expit(x)) is 0 from x = 37 on (expit rounds to 1).
+    gradient = ad.grad(sc.expit)
+    for x in (-700.0, -40.0, 0.0, 40.0, 700.0):
+        expected = exact(lambda t: 1 / (1 + mpmath.exp(-t)), x)
+        assert gradient(x) == pytest.approx(expected, rel=1e-14)
+
+
+@requires_scipy
+def test_erfinv_derivative_near_one():
+    gradient = ad.grad(sc.erfinv)
+    for x in (0.999999, 1 - 2 ** -40, -0.5):
+        assert gradient(x) == pytest.approx(exact(mpmath.erfinv, x),
+                                            rel=1e-9)
+
+
+@requires_scipy
+def test_xlogy_is_zero_at_x_zero_with_jax_derivatives():
+    gradient = ad.grad(sc.xlogy, argnums=(0, 1))
+    assert body(gradient) == "return np.log(y) * x ** 0, x / y"
+    assert sc.xlogy(0.0, 0.0) == 0.0
+    assert gradient(0.0, 2.0) == (math.log(2.0), 0.0)
+    # At (0, 0) the function is 0 for every y; JAX's derivatives are
+    # log(0) and 0/0 there, and so are ours.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dx, dy = gradient(np.float64(0.0), np.float64(0.0))
+    assert dx == -np.inf and np.isnan(dy)
+    gradient = ad.grad(sc.xlog1py, argnums=(0, 1))
+    assert body(gradient) == "return np.log1p(y) * x ** 0, x / (y + 1)"
+    assert gradient(0.0, 1.0) == (math.log(2.0), 0.0)
+
+
+# -- closure: derivatives of generated code, against mpmath -----------------
+
+CLOSURE = {} if sc is None else {
+    "expit": (sc.expit, lambda t: 1 / (1 + mpmath.exp(-t)), 0.7),
+    "logit": (sc.logit, lambda t: mpmath.log(t / (1 - t)), 0.3),
+    "ndtr": (sc.ndtr, mpmath.ncdf, 0.7),
+    "log_ndtr": (sc.log_ndtr, lambda t: mpmath.log(mpmath.ncdf(t)), -2.0),
+    "erfcx": (sc.erfcx, lambda t: mpmath.exp(t ** 2) * mpmath.erfc(t), 1.5),
+    "erfinv": (sc.erfinv, mpmath.erfinv, 0.3),
+    "gammaln": (sc.gammaln, mpmath.loggamma, 2.5),
+    "lgamma below 0": (math.lgamma,
+                       lambda t: mpmath.re(mpmath.loggamma(t)), -2.5),
+    "gamma": (math.gamma, mpmath.gamma, 2.5),
+    "digamma": (sc.digamma, mpmath.digamma, 2.5),
+}
+
+
+@requires_scipy
+@pytest.mark.parametrize("name", sorted(CLOSURE))
+def test_third_derivative_of_generated_code_matches_mpmath(name):
+    function, reference, x = CLOSURE[name]
+    for order in (1, 2, 3):
+        assert ad.derivative(function, order)(x) == pytest.approx(
+            exact(reference, x, order), rel=1e-10), order
+
+
+# -- export and optional installation --------------------------------------
+
+@requires_scipy
+def test_export_imports_scipy_special(tmp_path):
+    output = tmp_path / "grads.py"
+    result = subprocess.run(
+        [sys.executable, "-m", "autodiff_ast", "export", "scipy.special:expit",
+         "--order", "2", "-o", str(output)],
+        capture_output=True, text=True, cwd=TESTS.parent)
+    assert result.returncode == 0, result.stderr
+    text = output.read_text()
+    assert "\n\nimport scipy.special\n\n\ndef dexpit_dx(x):" in text
+    namespace: dict = {}
+    exec(compile(text, str(output), "exec"), namespace)
+    assert namespace["dexpit_dx"](0.0) == 0.25
+    assert namespace["d2expit_dx2"](0.0) == 0.0
+
+
+def test_importing_autodiff_ast_does_not_import_scipy():
+    result = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, autodiff_ast; print('scipy' in sys.modules)"],
+        capture_output=True, text=True)
+    assert result.stdout == "False\n", result.stderr
+
+
+TARGET = """\
+import math
+import numpy as np
+
+
+def erf_exp(x):
+    return math.erf(x) * np.exp(x)
+
+
+def log_gamma(x):
+    return 2 * math.lgamma(x)
+"""
+
+
+def test_without_scipy_math_code_works_and_lgamma_is_refused_at_its_line(
+        tmp_path):
+    (tmp_path / "target.py").write_text(TARGET)
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["scipy"] = None  # import scipy raises ImportError
+        import autodiff_ast as ad
+        import target
+
+        gradient = ad.grad(target.erf_exp)
+        print(sorted(name for name in ("math.erf", "scipy")
+                     if name in ad.source(gradient)), gradient(0.5))
+        try:
+            ad.grad(target.log_gamma)
+        except ad.UnsupportedCodeError as error:
+            print(error.lineno, error.msg)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                            text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    names, value = result.stdout.splitlines()[0].split("] ")
+    assert names == "['math.erf'" and float(value) == pytest.approx(
+        exact(lambda t: mpmath.erf(t) * mpmath.exp(t), 0.5), rel=1e-14)
+    assert result.stdout.splitlines()[1:] == [
+        "10 cannot differentiate this expression: the derivative of "
+        "math.lgamma is digamma, which only SciPy provides: install SciPy "
+        "(pip install 'autodiff-ast[scipy]')",
+    ]
