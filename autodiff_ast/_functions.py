@@ -1,0 +1,257 @@
+"""SymPy functions for the primitives that SymPy lacks, or whose SymPy
+derivative breaks a convention (sign' is a DiracDelta there, abs'(0) is 0
+there, erfc(-x) becomes 2 - erfc(x), which cancels).
+
+Each is a SymPy function whose partial derivatives are one line; the rules
+table (``_rules.py``) maps NumPy, math and SciPy callables to them.
+Conventions at kinks follow JAX: abs'(0) = 1, maximum(x, y)' = 0.5 where
+x == y, rounding functions have derivative 0, and so has 0.0 ** y with
+respect to y.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import mpmath
+import sympy as sp
+from sympy.core.logic import fuzzy_and
+from sympy.logic.boolalg import Boolean
+
+__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "erfcx", "log_ndtr", "xlogy", "xlog1py", "where"]
+
+
+
+def _all_real(self: sp.Function) -> bool | None:
+    return fuzzy_and(a.is_real for a in self.args
+                        if not isinstance(a, Boolean))
+
+
+def _elementary(name: str, nargs: int,
+                derivatives: Callable[..., tuple[sp.Expr, ...]],
+                numeric: Callable[..., float] | None = None,
+                mp: Callable[..., Any] | None = None,
+                series: Callable[..., sp.Expr] | None = None) -> type:
+    """A SymPy function whose partial derivatives are ``derivatives(*args)``.
+
+    ``numeric`` evaluates it at exact numbers (kept symbolic otherwise);
+    ``mp`` at floats, with mpmath, for ``evalf`` (the stability checks of
+    simplified forms and the tests' exact values); ``series`` is an equal
+    expression in SymPy's own functions, for Taylor series (a removable
+    singularity of a derivative, as sinc' has at 0).
+    """
+
+    def fdiff(self: sp.Function, argindex: int = 1) -> sp.Expr:
+        return derivatives(*self.args)[argindex - 1]
+
+    def eval(cls: type, *args: sp.Expr) -> sp.Expr | None:
+        if numeric is not None and all(a.is_Rational for a in args):
+            value = numeric(*args)
+            if value is not None:
+                return sp.sympify(value)
+        return None
+
+    namespace: dict[str, Any] = {
+        "nargs": nargs, "fdiff": fdiff, "eval": classmethod(eval),
+        "_eval_is_real": _all_real,
+    }
+    if mp is not None:
+        # SymPy would otherwise look for an mpmath function of the same
+        # name, and mpmath.sinc is not NumPy's sinc.
+        namespace["_eval_mpmath"] = lambda self: (mp, self.args)
+    if series is not None:
+        def _eval_nseries(self: sp.Function, x: sp.Symbol, n: int,
+                          logx: Any, cdir: Any = 0) -> sp.Expr:
+            return series(*self.args)._eval_nseries(x, n, logx, cdir)
+        namespace["_eval_nseries"] = _eval_nseries
+    return type(name, (sp.Function,), namespace)
+
+
+def _zero(*args: sp.Expr) -> tuple[sp.Expr, ...]:
+    return tuple(sp.S.Zero for _ in args)
+
+
+expm1 = _elementary("expm1", 1, lambda x: (sp.exp(x),),
+                    lambda x: sp.exp(x) - 1 if x == 0 else None)
+log1p = _elementary("log1p", 1, lambda x: (1 / (1 + x),),
+                    lambda x: 0 if x == 0 else None)
+log2 = _elementary("log2", 1, lambda x: (1 / (x * sp.log(2)),),
+                   lambda x: 0 if x == 1 else None)
+log10 = _elementary("log10", 1, lambda x: (1 / (x * sp.log(10)),),
+                    lambda x: 0 if x == 1 else None)
+cbrt = _elementary("cbrt", 1, lambda x: (1 / (3 * cbrt(x) ** 2),),
+                   lambda x: sp.sign(x) * sp.root(abs(x), 3))
+absolute = _elementary("absolute", 1, lambda x: (copysign(1, x),), abs)
+sign = _elementary("sign", 1, _zero, sp.sign)
+floor = _elementary("floor", 1, _zero, sp.floor)
+ceil = _elementary("ceil", 1, _zero, sp.ceiling)
+trunc = _elementary("trunc", 1, _zero,
+                    lambda x: sp.sign(x) * sp.floor(abs(x)))
+rint = _elementary("rint", 1, _zero, lambda x: round(sp.Rational(x)))
+copysign = _elementary(
+    "copysign", 2, lambda a, b: (copysign(1, a) * copysign(1, b), 0),
+    lambda a, b: abs(a) * (1 if b >= 0 else -1))
+heaviside = _elementary(
+    "heaviside", 2, _zero,
+    lambda z, h: 1 if z > 0 else (0 if z < 0 else h))
+hypot = _elementary(
+    "hypot", 2, lambda x, y: (x / hypot(x, y), y / hypot(x, y)),
+    lambda x, y: sp.sqrt(x**2 + y**2))
+maximum = _elementary(
+    "maximum", 2,
+    lambda a, b: (heaviside(a - b, sp.S.Half), heaviside(b - a, sp.S.Half)),
+    lambda a, b: max(a, b))
+minimum = _elementary(
+    "minimum", 2,
+    lambda a, b: (heaviside(b - a, sp.S.Half), heaviside(a - b, sp.S.Half)),
+    lambda a, b: min(a, b))
+logaddexp = _elementary(
+    "logaddexp", 2,
+    lambda a, b: (sp.exp(a - logaddexp(a, b)), sp.exp(b - logaddexp(a, b))))
+floordiv = _elementary("floordiv", 2, _zero,
+                       lambda a, b: sp.floor(a / b) if b != 0 else None)
+mod = _elementary("mod", 2, lambda a, b: (1, -floordiv(a, b)),
+                  lambda a, b: a - b * sp.floor(a / b) if b != 0 else None)
+# ``0.0 ** y``: SymPy's d/dy 0**y is 0**y * log(0), nan everywhere. JAX
+# and autograd take log(1) for log(0) there, which gives 0 for y >= 0 (and
+# 0 * inf = nan for y < 0, where the function itself is inf in NumPy and
+# raises ZeroDivisionError on Python floats; we give 0 there too, since
+# generated code cannot hold a nan constant and stay differentiable).
+zero_power = _elementary("zero_power", 1, _zero, lambda y: sp.S.Zero ** y)
+# C's fmod (sign of the dividend) and IEEE 754's remainder (math.remainder:
+# the quotient rounded half to even), as JAX differentiates lax.rem.
+fmod = _elementary("fmod", 2, lambda a, b: (sp.S.One, -trunc(a / b)),
+                   lambda a, b: a - b * trunc(a / b) if b != 0 else None,
+                   lambda a, b: mpmath.fmod(a, b))
+ieee_remainder = _elementary(
+    "ieee_remainder", 2, lambda a, b: (sp.S.One, -rint(a / b)),
+    lambda a, b: a - b * rint(a / b) if b != 0 else None,
+    lambda a, b: a - b * mpmath.nint(a / b))
+logaddexp2 = _elementary(
+    "logaddexp2", 2,
+    lambda a, b: (2 ** (a - logaddexp2(a, b)), 2 ** (b - logaddexp2(a, b))),
+    mp=lambda a, b: mpmath.log(2 ** a + 2 ** b, 2))
+# np.sinc is sin(pi x)/(pi x) (mpmath.sincpi; SymPy's sinc has no pi).
+# Its derivative's 0/0 at x = 0 is removable: generated code writes its
+# Taylor polynomial there (_singular.py), which needs the series.
+sinc = _elementary(
+    "sinc", 1, lambda x: ((sp.cos(sp.pi * x) - sinc(x)) / x,),
+    lambda x: 1 if x == 0 else None, mpmath.sincpi,
+    lambda x: sp.sin(sp.pi * x) / (sp.pi * x))
+# JAX: fmax(x, y) is where((x > y) | isnan(y), x, y), so x's derivative
+# is 1 exactly where fmax(x, y) != y: 0 at a tie (y takes it), 1 where y
+# is nan. (maximum splits a tie 0.5/0.5.)
+fmax = _elementary(
+    "fmax", 2, lambda a, b: (where(sp.Ne(fmax(a, b), b), 1, 0),
+                             where(sp.Eq(fmax(a, b), b), 1, 0)),
+    lambda a, b: max(a, b))
+fmin = _elementary(
+    "fmin", 2, lambda a, b: (where(sp.Ne(fmin(a, b), b), 1, 0),
+                             where(sp.Eq(fmin(a, b), b), 1, 0)),
+    lambda a, b: min(a, b))
+# JAX's clip is minimum(hi, maximum(lo, x)): at x == lo or x == hi the
+# tie rule of maximum/minimum gives x 0.5 (and the bound the other 0.5).
+clip = _elementary(
+    "clip", 3,
+    lambda x, lo, hi: (
+        heaviside(x - lo, sp.S.Half) * heaviside(hi - x, sp.S.Half),
+        heaviside(lo - x, sp.S.Half) * heaviside(hi - lo, sp.S.Half),
+        heaviside(maximum(x, lo) - hi, sp.S.Half)),
+    lambda x, lo, hi: min(max(x, lo), hi))
+# nan_to_num: 1 where it returns its argument, 0 at nan and +-inf (JAX).
+nan_to_num = _elementary(
+    "nan_to_num", 1, lambda x: (where(sp.Eq(nan_to_num(x), x), 1, 0),),
+    lambda x: x, lambda x: x)
+# Casts keep the dtype the code asked for; for differentiation they are
+# the identity.
+float32 = _elementary("float32", 1, lambda x: (sp.S.One,), mp=lambda x: x)
+float64 = _elementary("float64", 1, lambda x: (sp.S.One,), mp=lambda x: x)
+
+# Special functions. erf, erfinv, gamma and polygamma are SymPy's own;
+# erfc is not, since SymPy writes erfc(-x) as 2 - erfc(x), which is 0
+# where erfc(-x) is tiny (x = -10: 2e-45).
+erfc = _elementary(
+    "erfc", 1, lambda x: (-2 * sp.exp(-x ** 2) / sp.sqrt(sp.pi),),
+    lambda x: 1 if x == 0 else None, mpmath.erfc)
+# math.lgamma and scipy.special.gammaln: log|gamma(x)|, real for x < 0
+# too (SymPy's loggamma is complex there).
+lgamma = _elementary(
+    "lgamma", 1, lambda x: (sp.polygamma(0, x),),
+    lambda x: 0 if x in (1, 2) else None,
+    lambda x: mpmath.log(abs(mpmath.gamma(x))))
+expit = _elementary(
+    "expit", 1, lambda x: (expit(x) * expit(-x),),  # no 1 - expit(x):
+    lambda x: sp.S.Half if x == 0 else None,       # it cancels for x > 0
+    lambda x: 1 / (1 + mpmath.exp(-x)))
+logit = _elementary(
+    "logit", 1, lambda x: (1 / (x * (1 - x)),),
+    lambda x: 0 if x == sp.S.Half else None,
+    lambda x: mpmath.log(x / (1 - x)))
+ndtr = _elementary(
+    "ndtr", 1,
+    lambda x: (sp.exp(-x ** 2 / 2) / sp.sqrt(2 * sp.pi),),
+    lambda x: sp.S.Half if x == 0 else None, mpmath.ncdf)
+# erfcx(z) = exp(z**2) * erfc(z), finite where erfc underflows. Its
+# derivative 2 z erfcx(z) - 2/sqrt(pi) is written with erfcx(z) factored
+# out, so that quotients by erfcx(z) (log_ndtr'') cancel it: where it
+# overflows (z < -26.6) they are then 0 instead of inf/inf.
+erfcx = _elementary(
+    "erfcx", 1,
+    lambda z: ((2 * z - 2 / (sp.sqrt(sp.pi) * erfcx(z))) * erfcx(z),),
+    lambda z: 1 if z == 0 else None,
+    lambda z: mpmath.exp(z ** 2) * mpmath.erfc(z))
+# log_ndtr' = pdf/cdf: a 0/0 below x = -38. JAX's exp(logpdf - log_ndtr)
+# subtracts two numbers of size x**2/2, so it keeps 7 digits at x = -1e5
+# and its derivative none (-7403 for -1). With cdf(x) = exp(-x**2/2) *
+# erfcx(-x/sqrt(2)) / 2 the exponentials cancel exactly: every digit of
+# the first derivative, 6 of the second at x = -1e5.
+log_ndtr = _elementary(
+    "log_ndtr", 1,
+    lambda x: (sp.sqrt(2 / sp.pi) / erfcx(-x / sp.sqrt(2)),),
+    mp=lambda x: mpmath.log(mpmath.ncdf(x)))
+# x*log(y) and x*log1p(y), 0 where x == 0 (also at y = 0 or -1), as
+# SciPy's; derivatives as JAX's: log(y) and x/y.
+xlogy = _elementary(
+    "xlogy", 2, lambda x, y: (sp.log(y), x / y),
+    lambda x, y: 0 if x == 0 else None,
+    lambda x, y: 0 if x == 0 else x * mpmath.log(y))
+xlog1py = _elementary(
+    "xlog1py", 2, lambda x, y: (log1p(y), x / (1 + y)),
+    lambda x, y: 0 if x == 0 else None,
+    lambda x, y: 0 if x == 0 else x * mpmath.log1p(y))
+
+
+class where(sp.Function):
+    """``np.where(condition, a, b)``: both branches are differentiated."""
+
+    nargs = 3
+
+    @classmethod
+    def eval(cls, condition: sp.Basic, a: sp.Expr,
+             b: sp.Expr) -> sp.Expr | None:
+        if condition is sp.true or a == b:
+            return a
+        if condition is sp.false:
+            return b
+        return None
+
+    def _eval_derivative(self, s: sp.Symbol) -> sp.Expr:
+        condition, a, b = self.args
+        return where(condition, _known(a.diff(s), condition, True),
+                     _known(b.diff(s), condition, False))
+
+    def _eval_is_real(self) -> bool | None:
+        return _all_real(self)
+
+
+def _known(expr: sp.Expr, condition: sp.Basic, holds: bool) -> sp.Expr:
+    """``expr`` inside the branch of a where where ``condition`` is known to
+    hold (or not): a nested selection on the same condition between
+    numbers is decided. (Selections of non-numbers stay: they keep the
+    branch not taken away from its singularities.)"""
+    def decided(node: sp.Basic) -> bool:
+        if not isinstance(node, where) or node.args[0] != condition:
+            return False
+        return bool((node.args[1] if holds else node.args[2]).is_Number)
+    return expr.replace(decided,
+                        lambda node: node.args[1] if holds else node.args[2])
