@@ -19,8 +19,8 @@ from typing import Any, Sequence
 
 import sympy as sp
 
-from ._codegen import (Literal, _cse, _function_label, _pretty_string,
-                       _suggest_name, _wrap)
+from ._codegen import (_WIDTH, Literal, _cse, _function_label,
+                       _pretty_string, _suggest_name, _wrap)
 from ._printer import ExpressionPrinter, _call, _name
 from ._program import ELEMENTWISE, Program, Step, unique_name
 from ._unparse import to_source
@@ -257,6 +257,12 @@ class _Writer:
             name = self.output_names.get(target, target.name)
             node = self.array_operation(step, operands, name)
             if isinstance(node, list):  # statements that fill `name`
+                if any(len(ast.unparse(ast.fix_missing_locations(s)))
+                       > _WIDTH - 4 for s in node):
+                    # Too long for one line (only assignments and returns
+                    # are wrapped): name what they write first.
+                    self.name_inlined(operands)
+                    node = self.array_operation(step, operands, name)
                 self.out.extend(node)
                 self.names[target] = name
                 return
@@ -267,6 +273,13 @@ class _Writer:
             self.inline[target] = node
         else:
             self.assign(target.name, node)
+
+    def name_inlined(self, operands: tuple[Any, ...]) -> None:
+        """Assign the values of ``operands`` waiting to be inlined to their
+        names."""
+        for operand in operands:
+            if isinstance(operand, sp.Symbol) and operand in self.inline:
+                self.assign(operand.name, self.inline.pop(operand))
 
     def write_return(self, outputs: list[sp.Expr]) -> None:
         """``return value, grad_W, ...``, one named line per long output;

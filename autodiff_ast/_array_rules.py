@@ -11,43 +11,66 @@ give, are derived from the rows.
 
 from __future__ import annotations
 
+import builtins
+import random
 from typing import Any, Iterator
 
-import builtins
 import numpy as np
 
-from . import _ops_core, _ops_linalg
+from . import (_ops_assemble, _ops_core, _ops_create, _ops_index, _ops_linalg,
+               _ops_reduce, _ops_scan, _ops_shape)
 from ._program import ELEMENTWISE, ArrayOp
 
 __all__ = ["ARRAY_OPS", "array_function", "array_method", "spellings",
            "method_names"]
 
-_FAMILIES = (_ops_core, _ops_linalg)
+_FAMILIES = (_ops_core, _ops_index, _ops_create, _ops_shape, _ops_assemble,
+             _ops_scan, _ops_reduce, _ops_linalg)
 
 # Every row, in the order of its family's module.
 ARRAY_OPS: tuple[ArrayOp, ...] = (ELEMENTWISE,) + tuple(
     getattr(family, name) for family in _FAMILIES for name in family.__all__
     if isinstance(getattr(family, name), ArrayOp))
 
-_EINSUM = ArrayOp(
-    "einsum", numpy=("einsum",),
-    refused="np.einsum is not supported yet: write it with np.dot, @, "
-            "broadcasting and np.sum")
+# Recognised and refused, each with its reason and its fix.
+_DATA_SHAPED = ("{spelled} gives an array whose size depends on the values, "
+                "which a derivative cannot have (its shapes follow from the "
+                "inputs' shapes): compute it outside the function and pass "
+                "it in, or keep the shape with np.where(condition, x, 0)")
+_IN_PLACE = ("{spelled} changes the array in place, which cannot be "
+             "differentiated: build a new array instead (np.where, "
+             "np.concatenate, np.full_like)")
 _REFUSED = (
-    _EINSUM,
-    ArrayOp("prod", numpy=("prod",),
-            refused="np.prod is not supported yet: its gradient divides by "
-                    "each factor, which is wrong at zeros; for positive x "
-                    "write np.exp(np.sum(np.log(x)))"),
-    ArrayOp("concatenate", numpy=("concatenate",),
-            refused="np.concatenate is not supported yet: use np.stack"),
-    ArrayOp("max", numpy=("max",),
-            refused="np.max is not supported yet: use np.maximum on the "
-                    "elements"),
-    ArrayOp("min", numpy=("min",),
-            refused="np.min is not supported yet: use np.minimum on the "
-                    "elements"),
+    ArrayOp("einsum", numpy=("einsum",),
+            refused="np.einsum is not supported yet: write it with np.dot, "
+                    "@, broadcasting and np.sum"),
+    ArrayOp("data-shaped", numpy=("unique", "nonzero", "flatnonzero",
+                                  "argwhere", "extract", "compress"),
+            refused=_DATA_SHAPED),
+    ArrayOp("sort in place", methods=("sort",),
+            refused="{spelled} sorts the array in place, which cannot be "
+                    "differentiated: use np.sort(...), which returns a "
+                    "sorted copy (its gradient follows the permutation)"),
+    ArrayOp("in place", methods=("fill", "put", "resize", "itemset",
+                                 "partition", "setfield"),
+            refused=_IN_PLACE),
 )
+# Random numbers: any function or method of numpy.random or the standard
+# library's random module, recognised by what it is bound to.
+_RANDOM = ArrayOp(
+    "random",
+    refused="{spelled} draws random numbers, which have no derivative (and "
+            "would differ between the value and the gradient): draw them "
+            "outside the function and pass them in as an argument")
+_RANDOM_STATES = (np.random.Generator, np.random.RandomState,
+                  np.random.BitGenerator, random.Random)
+
+
+def _is_random(obj: object) -> bool:
+    if isinstance(getattr(obj, "__self__", None), _RANDOM_STATES):
+        return True
+    module = getattr(obj, "__module__", None) or ""
+    return module == "random" or module.startswith("numpy.random")
 
 
 def _resolve(path: str) -> Any:
@@ -77,9 +100,12 @@ def array_function(obj: object) -> ArrayOp | None:
     """The row of a callable recognised as an array function (refused
     ones included), or None."""
     try:
-        return _BY_OBJECT.get(obj)
+        op = _BY_OBJECT.get(obj)
     except TypeError:  # unhashable
         return None
+    if op is None and callable(obj) and _is_random(obj):
+        return _RANDOM
+    return op
 
 
 def array_method(name: str) -> ArrayOp | None:

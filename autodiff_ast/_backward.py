@@ -20,8 +20,9 @@ import sympy as sp
 
 from ._differentiate import checked_partial
 from ._errors import OutputError
-from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, FULL_LIKE, RESHAPE, SUM,
-                        ZEROS_LIKE, expanded_shape)
+from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM,
+                        expanded_shape, reshaped)
+from ._ops_create import FULL_LIKE, ZEROS_LIKE
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
 from ._simplify import cost, expanded_if_stable, simplify
 
@@ -198,8 +199,8 @@ class _Backward:
                                  axis=None if every_axis else axes,
                                  keepdims=False)
         if reduced != target:
-            total = self.program.add(RESHAPE, (total,), target,
-                                     f"{total.name}_reshaped", shape=target)
+            total = reshaped(self.program, total, target,
+                             f"{total.name}_reshaped")
         return total
 
     # -- array operations ----------------------------------------------------
@@ -225,8 +226,11 @@ class _Backward:
         if self.program.shape(value) == ():
             return value  # the same for every element: broadcasts as it is
         full = self.full(value, shape, name)
-        return self.program.add(EXPAND_DIMS, (full,),
-                                expanded_shape(shape, axes),
+        expanded = expanded_shape(shape, axes)
+        step = self.program.definition().get(full)
+        if step is not None and step.op in (RESHAPE, EXPAND_DIMS):
+            return reshaped(self.program, full, expanded, f"{name}_expanded")
+        return self.program.add(EXPAND_DIMS, (full,), expanded,
                                 f"{name}_expanded", axis=axes)
 
 

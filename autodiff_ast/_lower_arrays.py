@@ -10,6 +10,7 @@ the ``Program``; shapes are checked as NumPy would, at the user's line.
 from __future__ import annotations
 
 import ast
+import math
 import types
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +23,11 @@ from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
 from ._lower import Read, _Context, _Runner, readable_source, unbind
-from ._ops_core import ZEROS, getitem, stable_log_sum_exp, transpose
+from ._ops_core import transpose
+from ._ops_create import ZEROS
+from ._ops_index import getitem
 from ._ops_linalg import product
+from ._ops_reduce import stable_log_sum_exp
 from ._program import Leaf, Program, Shape, broadcast_shapes
 from ._rules import canonical
 from ._source import FunctionSource
@@ -166,6 +170,13 @@ class _ArrayRunner(ArrayOperations, _Runner):
 
     # -- values ------------------------------------------------------------
 
+    def constant(self, value: Any, node: ast.AST) -> Any:
+        if isinstance(value, float) and math.isinf(value):
+            # np.inf as an argument (ord=np.inf); used as a number, the
+            # arithmetic on it is refused.
+            return sp.oo if value > 0 else -sp.oo
+        return super().constant(value, node)
+
     def outside_value(self, identifier: str, value: Any,
                       node: ast.AST) -> Any:
         if isinstance(value, np.ndarray):
@@ -282,6 +293,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
         zeros = self.program.add(ZEROS, (), expected, "zeros",
                                  shape=expected)
         return result + zeros
+
+    def assign(self, target: ast.AST, value: Any,
+               env: dict[str, Any]) -> None:
+        if isinstance(target, ast.Tuple) and isinstance(value, list):
+            value = tuple(value)  # a, b = [x, y] (a list argument, np.split)
+        super().assign(target, value, env)
 
     def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
         container = self.expression(node.value, env)

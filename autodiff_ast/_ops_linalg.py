@@ -13,7 +13,8 @@ from typing import Any
 
 import sympy as sp
 
-from ._ops_core import GETITEM, TRANSPOSE, getitem, reshape
+from ._ops_core import TRANSPOSE, reshape
+from ._ops_index import GETITEM, getitem
 from ._program import ArrayOp, Shape, Step
 from ._spell import call
 

@@ -40,8 +40,10 @@ class ArrayOp:
     differentiated by ``vjp(backward, step, adjoint)`` and written by
     ``spell(step, args, name)`` (an expression, or with ``statement`` a
     list of statements that fill ``name``). ``stops_gradient``: its result
-    is a constant to differentiation. ``refused``: recognised, and refused
-    with this reason and fix (``{spelled}`` is how the user called it).
+    is a constant to differentiation; ``keeps_dtype``: its result has its
+    operands' dtype (it moves elements, as a reshape, or assembles them).
+    ``refused``: recognised, and refused with this reason and fix
+    (``{spelled}`` is how the user called it).
     """
 
     name: str
@@ -54,6 +56,7 @@ class ArrayOp:
     spell: Callable[..., Any] | None = None
     stops_gradient: bool = False
     statement: bool = False
+    keeps_dtype: bool = False
     refused: str | None = None
 
     def __repr__(self) -> str:
@@ -145,6 +148,10 @@ class Program:
         existing = self._memo.get(key)
         if existing is not None:
             return existing
+        if op.keeps_dtype and operands:
+            integer = all(self.is_integer(o) for o in operands)
+            boolean = all(o in self.leaves and self.leaves[o].boolean
+                          for o in operands)
         target = self.new_symbol(suggestion, Leaf(
             tuple(result_shape), "value", boolean=boolean, integer=integer))
         self.steps.append(Step(target, op, operands,

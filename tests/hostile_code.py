@@ -112,6 +112,26 @@ def unknown_callable(x):
     return np.random.normal(x)  # hostile: unknown
 
 
+RNG = np.random.default_rng(0)
+
+
+def random_generator(W):
+    return np.sum(W * RNG.normal(size=3))  # hostile: rng
+
+
+def unique_values(W):
+    return np.sum(np.unique(W))  # hostile: unique
+
+
+def sort_in_place(W):
+    W.sort()  # hostile: sort-in-place
+    return np.sum(W * W)
+
+
+def fill_in_place(W):
+    return np.sum(W.fill(0.0))  # hostile: fill
+
+
 def c_function_outside_the_table(x):
     return math.factorial(x)  # hostile: factorial
 
@@ -205,7 +225,7 @@ def shape_mismatch(W, b):
 
 
 def product(W):
-    return np.prod(W)  # hostile: prod
+    return np.prod(W)  # works: exact at zeros
 
 
 def global_list(x):
@@ -350,11 +370,19 @@ def sum_with_dtype(W):
 
 # Library code is a primitive or refused at the user's call, never read.
 def numpy_constructor(W):
-    return np.sum(np.ones(3) * W)  # hostile: ones
+    return np.sum(np.ones(3) * W)  # works: a constant
 
 
 def numpy_identity(W):
-    return np.sum(np.eye(3) @ W)  # hostile: eye
+    return np.sum(np.eye(3) @ W)  # works: a constant
+
+
+def numpy_triangle(W):
+    return np.sum(np.tri(3) @ W)  # hostile: tri
+
+
+def numpy_indices(W):
+    return np.sum(np.indices((3,))[0] * W)  # hostile: indices
 
 
 def einsum(W):

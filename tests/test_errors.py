@@ -52,10 +52,9 @@ CASES = [
      "with_varargs takes *args or **kwargs, which are not supported: name "
      "each argument"),
     (bad_code.with_unknown_callable, "unknown",
-     "cannot differentiate through np.random.normal: "
-     "it is not a primitive in autodiff_ast's rules table and has no Python "
-     "source. Use a NumPy or math function from the table, or a Python "
-     "function"),
+     "np.random.normal draws random numbers, which have no derivative (and "
+     "would differ between the value and the gradient): draw them outside "
+     "the function and pass them in as an argument"),
     (bad_code.recursive, "recursion",
      "recursive call to recursive: autodiff_ast inlines the functions it "
      "calls, so recursion cannot be followed; rewrite it as a loop over "
@@ -79,8 +78,11 @@ CASES = [
      "each path with a return statement"),
     (bad_code.with_attribute_of_value, "attribute",
      "the attribute .real is not supported: a differentiated value has .T, "
-     ".shape, .ndim, .size and the methods .dot(), .mean(), .reshape(), "
-     ".sum(), .transpose()"),
+     ".shape, .ndim, .size and the methods .argmax(), .argmin(), "
+     ".argsort(), .cumprod(), .cumsum(), .diagonal(), .dot(), .flatten(), "
+     ".max(), .mean(), .min(), .prod(), .ravel(), .repeat(), .reshape(), "
+     ".squeeze(), .std(), .sum(), .swapaxes(), .take(), .trace(), "
+     ".transpose(), .var()"),
 ]
 
 

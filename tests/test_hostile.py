@@ -66,7 +66,25 @@ REFUSED = {
     "dictcomp": (h.dict_comprehension, (2.0,), ad.UnsupportedCodeError,
                  "comprehensions are not supported"),
     "unknown": (h.unknown_callable, (2.0,), ad.UnsupportedCodeError,
-                "cannot differentiate through np.random.normal"),
+                "np.random.normal draws random numbers, which have no "
+                "derivative (and would differ between the value and the "
+                "gradient): draw them outside the function and pass them in "
+                "as an argument"),
+    "rng": (h.random_generator, (np.ones(3),), ad.UnsupportedCodeError,
+            "RNG.normal draws random numbers"),
+    "unique": (h.unique_values, (np.ones(3),), ad.UnsupportedCodeError,
+               "np.unique gives an array whose size depends on the values, "
+               "which a derivative cannot have (its shapes follow from the "
+               "inputs' shapes): compute it outside the function and pass it "
+               "in, or keep the shape with np.where(condition, x, 0)"),
+    "sort-in-place": (h.sort_in_place, (np.ones(3),),
+                      ad.UnsupportedCodeError,
+                      "expression statements are not supported: a call made "
+                      "for its side effect (print, logging, mutation)"),
+    "fill": (h.fill_in_place, (np.ones(3),), ad.UnsupportedCodeError,
+             "W.fill() changes the array in place, which cannot be "
+             "differentiated: build a new array instead (np.where, "
+             "np.concatenate, np.full_like)"),
     "factorial": (h.c_function_outside_the_table, (2.0,),
                   ad.UnsupportedCodeError,
                   "cannot differentiate through math.factorial"),
@@ -110,8 +128,6 @@ REFUSED = {
     "broadcast": (h.shape_mismatch, (np.ones(3), np.ones(2)),
                   ad.UnsupportedCodeError,
                   "operands could not be broadcast together"),
-    "prod": (h.product, (np.ones(3),), ad.UnsupportedCodeError,
-             "np.prod is not supported yet"),
     "huge-loop": (h.huge_loop, (2.0,), ad.UnsupportedCodeError,
                   "this loop unrolls into more than 10000 statements"),
     "exponential": (h.exponential_growth, (0.3,), ad.UnsupportedCodeError,
@@ -123,7 +139,10 @@ REFUSED = {
                ad.UnsupportedCodeError,
                "products of arrays with more than two dimensions"),
     "mask": (h.boolean_mask, (np.ones(3),), ad.UnsupportedCodeError,
-             "indices must be constant integers, slices, None or ..."),
+             "indexing with a boolean mask selects a number of elements that "
+             "depends on the data, which a derivative cannot have: keep the "
+             "shape with np.where(mask, x, 0) (then np.sum), or pass the "
+             "indices np.flatnonzero(mask) in as an integer array"),
     "reshape-nothing": (h.reshape_without_shape, (np.ones(3),),
                         ad.UnsupportedCodeError,
                         "reshape needs the new shape"),
@@ -152,10 +171,10 @@ def _library(spelled, library):
 # numpy/_core/numeric.py for its keyword-only arguments, np.einsum for its
 # string, ad.grad at _api.py), and never inlined (colorsys was).
 LIBRARY_CALLS = {
-    "ones": (h.numpy_constructor, np.ones(3),
-             _library("np.ones", "a NumPy function")),
-    "eye": (h.numpy_identity, np.ones(3),
-            _library("np.eye", "a NumPy function")),
+    "tri": (h.numpy_triangle, np.ones(3),
+            _library("np.tri", "a NumPy function")),
+    "indices": (h.numpy_indices, np.ones(3),
+                _library("np.indices", "a NumPy function")),
     "einsum": (h.einsum, np.ones(3), "np.einsum is not supported yet: "
                "write it with np.dot, @, broadcasting and np.sum"),
     "stdlib": (h.standard_library, 0.5,
@@ -255,6 +274,14 @@ def test_methods_staticmethods_classmethods_and_objects():
     assert ad.grad(model.cube)(2.0) == 12.0
     assert ad.grad(h.Model.double)(1.0) == 2.0
     assert ad.grad(h.uses_an_object)(2.0) == pytest.approx(3 * 4 + 4)
+
+
+def test_numpy_functions_once_refused_work():
+    W = np.array([2.0, 0.0, 3.0])
+    np.testing.assert_array_equal(ad.grad(h.product)(W), [0.0, 6.0, 0.0])
+    np.testing.assert_array_equal(ad.grad(h.numpy_constructor)(W),
+                                  np.ones(3))
+    np.testing.assert_array_equal(ad.grad(h.numpy_identity)(W), np.ones(3))
 
 
 def test_a_decorator_that_names_its_arguments_is_followed():

@@ -1,0 +1,271 @@
+"""Rows of the array table that create arrays: ``np.zeros``, ``ones``,
+``full``, ``eye``/``identity``, ``arange``, ``linspace`` and the ``*_like``
+functions.
+
+What they create is a constant to differentiation, written in generated
+code as the user called it (``np.zeros((3, 2))``), except for the values
+they are filled with: ``np.full(shape, a)`` and ``np.linspace(a, b, n)``
+pass gradients on to ``a`` and ``b``. Shapes must be known when the code
+is generated (constants, or computed from ``.shape``).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ._program import ArrayOp, Step
+from ._spell import call, literal
+
+__all__ = ["ZEROS", "ONES", "FULL", "EYE", "IDENTITY", "ARANGE", "LINSPACE",
+           "ZEROS_LIKE", "ONES_LIKE", "FULL_LIKE"]
+
+
+def _dtype(run: Any, dtype: Any, node: ast.AST) -> tuple[str | None, str]:
+    """How generated code spells ``dtype`` (None: not given) and its kind
+    ('f', 'i', 'u' or 'b')."""
+    if dtype is None:
+        return None, "f"
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError:
+        raise run.error(node, f"dtype={dtype!r} is not a NumPy dtype"
+                        ) from None
+    if kind not in "biuf":
+        raise run.error(node, f"dtype={dtype!r}: only bool, integer and "
+                              "floating arrays can be created here")
+    if dtype in (float, int, bool):
+        return dtype.__name__, kind
+    if isinstance(dtype, type) and issubclass(dtype, np.generic):
+        return f"np.{dtype.__name__}", kind
+    return repr(str(np.dtype(dtype))), kind
+
+
+def _dtype_keyword(step: Step) -> ast.expr | None:
+    text = step.option("dtype")
+    return None if text is None else ast.parse(text, mode="eval").body
+
+
+def _shape(run: Any, shape: Any, node: ast.AST) -> tuple[int, ...]:
+    dims = run.integers(shape, node, "the shape")
+    if any(n < 0 for n in dims):
+        raise run.error(node, f"negative dimensions are not allowed: {dims}")
+    return dims
+
+
+def _create(run: Any, op: ArrayOp, result: tuple[int, ...], kind: str,
+            suggestion: str, **options: Any) -> sp.Symbol:
+    return run.program.add(op, (), result, suggestion, boolean=kind == "b",
+                           integer=kind in "iu", **options)
+
+
+def _lower_zeros(run: Any, shape: Any, dtype: Any = None, *,
+                 node: ast.AST) -> Any:
+    dims = _shape(run, shape, node)
+    spelled, kind = _dtype(run, dtype, node)
+    return _create(run, ZEROS, dims, kind, "zeros", shape=dims,
+                   dtype=spelled)
+
+
+def _lower_ones(run: Any, shape: Any, dtype: Any = None, *,
+                node: ast.AST) -> Any:
+    dims = _shape(run, shape, node)
+    spelled, kind = _dtype(run, dtype, node)
+    return _create(run, ONES, dims, kind, "ones", shape=dims, dtype=spelled)
+
+
+def _spell_filled(spelling: str) -> Any:
+    def spell(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+        shape = step.option("shape")
+        return call(spelling,
+                    [literal(shape[0] if len(shape) == 1 else shape)] + args,
+                    dtype=_dtype_keyword(step))
+    return spell
+
+
+# ZEROS also keeps the shape of a result algebra cancelled (W - W is zeros
+# of W's shape, not the number 0).
+ZEROS = ArrayOp("zeros", numpy=("zeros",), lower=_lower_zeros,
+                spell=_spell_filled("np.zeros"), stops_gradient=True)
+ONES = ArrayOp("ones", numpy=("ones",), lower=_lower_ones,
+               spell=_spell_filled("np.ones"), stops_gradient=True)
+
+
+def _lower_full(run: Any, shape: Any, fill_value: Any, dtype: Any = None,
+                *, node: ast.AST) -> Any:
+    dims = _shape(run, shape, node)
+    spelled, kind = _dtype(run, dtype, node)
+    value = run.number(fill_value, node)
+    if run.shape(value, node) != ():
+        raise run.error(node, "np.full takes a single fill value here: use "
+                              "np.broadcast_to for an array")
+    operand = value if not value.free_symbols else run.materialize(
+        value, node, "fill")
+    return run.program.add(FULL, (operand,), dims, "full",
+                           integer=kind in "iu" and not value.free_symbols,
+                           shape=dims, dtype=spelled)
+
+
+def _full_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    (value,) = step.operands
+    if value in backward.active:  # every element is the fill value
+        backward.contribute(value, adjoint,
+                            backward.program.leaves[step.target].shape)
+
+
+FULL = ArrayOp("full", numpy=("full",), lower=_lower_full, vjp=_full_vjp,
+               spell=_spell_filled("np.full"))
+
+
+def _lower_eye(run: Any, N: Any, M: Any = None, k: Any = 0,
+               dtype: Any = None, *, node: ast.AST) -> Any:
+    rows = run.integer(N, node, "the number of rows")
+    columns = rows if M is None else run.integer(M, node,
+                                                 "the number of columns")
+    offset = run.integer(k, node, "the diagonal")
+    spelled, kind = _dtype(run, dtype, node)
+    return _create(run, EYE, (rows, columns), kind, "eye", rows=rows,
+                   columns=None if M is None else columns,
+                   k=offset or None, dtype=spelled)
+
+
+def _lower_identity(run: Any, n: Any, dtype: Any = None, *,
+                    node: ast.AST) -> Any:
+    return _lower_eye(run, n, dtype=dtype, node=node)
+
+
+EYE = ArrayOp("eye", numpy=("eye",), lower=_lower_eye, stops_gradient=True,
+              spell=lambda step, args, name: call(
+                  "np.eye", [literal(step.option("rows"))]
+                  + ([literal(step.option("columns"))]
+                     if step.option("columns") is not None else []),
+                  k=step.option("k"), dtype=_dtype_keyword(step)))
+IDENTITY = ArrayOp("identity", numpy=("identity",), lower=_lower_identity)
+
+
+def _lower_arange(run: Any, *bounds: Any, dtype: Any = None,
+                  node: ast.AST) -> Any:
+    if not 1 <= len(bounds) <= 3:
+        raise run.error(node, "np.arange takes one to three bounds: "
+                              "stop, or start, stop and step")
+    values = [run.static_number(b, node, "np.arange's bounds")
+              for b in bounds]
+    start, stop, step = ([0] + values + [1])[:3] if len(values) == 1 else (
+        values + [1])[:3]
+    if step == 0:
+        raise run.error(node, "np.arange's step is 0: it would never stop")
+    count = max(0, math.ceil((stop - start) / step))
+    spelled, kind = _dtype(run, dtype, node)
+    if dtype is None:
+        kind = "i" if all(isinstance(v, int) for v in values) else "f"
+    return _create(run, ARANGE, (count,), kind, "arange",
+                   bounds=tuple(values), dtype=spelled)
+
+
+ARANGE = ArrayOp("arange", numpy=("arange",), lower=_lower_arange,
+                 stops_gradient=True,
+                 spell=lambda step, args, name: call(
+                     "np.arange", [literal(b) for b in step.option("bounds")],
+                     dtype=_dtype_keyword(step)))
+
+
+def _lower_linspace(run: Any, start: Any, stop: Any, num: Any = 50,
+                    endpoint: Any = True, *, node: ast.AST) -> Any:
+    count = run.integer(num, node, "np.linspace's number of samples")
+    if count < 0:
+        raise run.error(node, f"np.linspace needs a non-negative number of "
+                              f"samples, got {count}")
+    low, high = run.number(start, node), run.number(stop, node)
+    if run.shape(low, node) != () or run.shape(high, node) != ():
+        raise run.error(node, "np.linspace takes scalar bounds here")
+    if endpoint not in (True, False, sp.true, sp.false):
+        raise run.error(node, "np.linspace's endpoint must be True or False")
+    closed = bool(endpoint)
+    if not low.free_symbols and not high.free_symbols:
+        return _create(run, LINSPACE, (count,), "f", "grid",
+                       bounds=(_float(low), _float(high)), num=count,
+                       endpoint=None if closed else False)
+    # From a + (b - a) * t on [0, 1] the bounds get their gradients.
+    unit = _create(run, LINSPACE, (count,), "f", "grid", bounds=(0, 1),
+                   num=count, endpoint=None if closed else False)
+    return low + (high - low) * unit
+
+
+def _float(value: sp.Expr) -> Any:
+    return int(value) if value.is_Integer else float(value)
+
+
+LINSPACE = ArrayOp("linspace", numpy=("linspace",), lower=_lower_linspace,
+                   stops_gradient=True,
+                   spell=lambda step, args, name: call(
+                       "np.linspace",
+                       [literal(b) for b in step.option("bounds")]
+                       + [literal(step.option("num"))],
+                       endpoint=step.option("endpoint")))
+
+
+def _like(run: Any, op: ArrayOp, a: Any, dtype: Any, node: ast.AST,
+          fill: Any = None) -> Any:
+    array = run.number(a, node)
+    shape = run.shape(array, node)
+    spelled, kind = _dtype(run, dtype, node)
+    source = run.materialize(array, node)
+    if dtype is None:
+        leaf = run.program.leaves[source]
+        kind = "b" if leaf.boolean else "i" if leaf.integer else "f"
+    operands: tuple[Any, ...] = (source,)
+    if fill is not None:
+        value = run.number(fill, node)
+        if run.shape(value, node) != ():
+            raise run.error(node, "np.full_like takes a single fill value "
+                                  "here")
+        operands += (value if not value.free_symbols
+                     else run.materialize(value, node, "fill"),)
+    return run.program.add(op, operands, shape, f"{op.name}_{source.name}",
+                           boolean=kind == "b",
+                           integer=kind in "iu",
+                           dtype=spelled)
+
+
+def _lower_zeros_like(run: Any, a: Any, dtype: Any = None, *,
+                      node: ast.AST) -> Any:
+    return _like(run, ZEROS_LIKE, a, dtype, node)
+
+
+def _lower_ones_like(run: Any, a: Any, dtype: Any = None, *,
+                     node: ast.AST) -> Any:
+    return _like(run, ONES_LIKE, a, dtype, node)
+
+
+def _lower_full_like(run: Any, a: Any, fill_value: Any, dtype: Any = None,
+                     *, node: ast.AST) -> Any:
+    return _like(run, FULL_LIKE, a, dtype, node, fill=fill_value)
+
+
+def _full_like_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    value = step.operands[1]
+    if isinstance(value, sp.Symbol) and value in backward.active:
+        backward.contribute(value, adjoint,
+                            backward.program.leaves[step.target].shape)
+
+
+def _spell_like(spelling: str) -> Any:
+    def spell(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+        return call(spelling, args, dtype=_dtype_keyword(step))
+    return spell
+
+
+ZEROS_LIKE = ArrayOp("zeros_like", numpy=("zeros_like",),
+                     lower=_lower_zeros_like, stops_gradient=True,
+                     spell=_spell_like("np.zeros_like"))
+ONES_LIKE = ArrayOp("ones_like", numpy=("ones_like",),
+                    lower=_lower_ones_like, stops_gradient=True,
+                    spell=_spell_like("np.ones_like"))
+# Also what a gradient that is the same everywhere is written with.
+FULL_LIKE = ArrayOp("full_like", numpy=("full_like",),
+                    lower=_lower_full_like, vjp=_full_like_vjp,
+                    spell=_spell_like("np.full_like"))

@@ -1,0 +1,374 @@
+"""Rows of the array table for indexing: ``x[...]``, ``np.take``,
+``np.take_along_axis``, and the scatters that are their gradients.
+
+An index may hold constants (integers, slices, None, ``...``, lists of
+integers) and integer values the function is given (``logits[label]``,
+``x[idx]`` with an integer array argument or global): those are operands of
+the step, read by generated code when it runs. The gradient writes the
+adjoint into zeros: by assignment where no element can be picked twice,
+with ``np.add.at`` (which adds up repeated indices) where it can. A boolean
+mask is refused: the result's size would depend on the data.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from sympy.logic.boolalg import Boolean
+
+from ._array_ops import empty, static_int
+from ._ops_core import reshape
+from ._program import ArrayOp, Step
+from ._spell import Slot, call, index, literal
+
+__all__ = ["GETITEM", "SCATTER", "TAKE", "TAKE_ALONG_AXIS", "PUT_ALONG_AXIS",
+           "SORT", "ARGSORT", "ARGMAX", "ARGMIN", "getitem", "scatter"]
+
+_MASK = ("indexing with a boolean mask selects a number of elements that "
+         "depends on the data, which a derivative cannot have: keep the "
+         "shape with np.where(mask, x, 0) (then np.sum), or pass the "
+         "indices np.flatnonzero(mask) in as an integer array")
+
+
+def getitem(run: Any, array: Any, key: Any, node: ast.AST) -> Any:
+    """``array[key]``: constants, lists of integers and integer values."""
+    array = run.number(array, node)
+    shape = run.shape(array, node)
+    source = run.materialize(array, node)
+    operands: list[sp.Symbol] = [source]
+    parts: list[Any] = []
+    probes: list[Any] = []  # the index with arrays, to compute the shape
+    for part in key if isinstance(key, tuple) else (key,):
+        if isinstance(part, (slice, type(None), type(Ellipsis))):
+            parts.append(part)
+            probes.append(part)
+        elif static_int(part) is not None:
+            parts.append(static_int(part))
+            probes.append(static_int(part))
+        elif isinstance(part, list):
+            values = _integer_list(run, part, node)
+            parts.append(values)
+            probes.append(np.array(values, dtype=np.intp))
+        else:
+            symbol = _integer_operand(run, part, node)
+            parts.append(Slot(len(operands)))
+            operands.append(symbol)
+            probes.append(np.zeros(run.program.leaves[symbol].shape,
+                                   dtype=np.intp))
+    try:
+        result_shape = empty(shape)[tuple(probes)].shape
+    except IndexError as exc:
+        raise run.error(node, f"{exc} (the array has shape {shape})"
+                        ) from None
+    leaf = run.program.leaves[source]
+    return run.program.add(GETITEM, tuple(operands), result_shape,
+                           f"{source.name}_{_index_label(parts)}",
+                           boolean=leaf.boolean, integer=leaf.integer,
+                           index=tuple(parts))
+
+
+def _integer_list(run: Any, values: list[Any], node: ast.AST) -> Any:
+    """A constant list of integers (nested), as nested tuples."""
+    items = []
+    for value in values:
+        if isinstance(value, list):
+            items.append(_integer_list(run, value, node))
+        elif static_int(value) is not None:
+            items.append(static_int(value))
+        else:
+            raise run.error(node, "a list used as an index must hold "
+                                  "constant integers: pass computed "
+                                  "indices as an integer array")
+    return tuple(items)
+
+
+def _integer_operand(run: Any, part: Any, node: ast.AST) -> sp.Symbol:
+    """An index part computed when the code runs: an integer value."""
+    program = run.program
+    if (isinstance(part, Boolean) and not isinstance(part, sp.Expr)) or (
+            isinstance(part, sp.Symbol) and part in program.leaves
+            and program.leaves[part].boolean):
+        raise run.error(node, _MASK)
+    if not isinstance(part, sp.Expr) or not program.is_integer(part):
+        raise run.error(node, "indices must be integers (constants, integer "
+                              "arguments or integer arrays), slices, None "
+                              "or ...: a value computed from the "
+                              "differentiated arguments cannot index")
+    return program.materialize(part, "index")
+
+
+def _index_label(index: list[Any]) -> str:
+    parts = [str(p) for p in index if isinstance(p, int)]
+    return "_".join(parts) if parts and len(parts) == len(index) else "part"
+
+
+def _repeats(parts: tuple[Any, ...], program: Any,
+             operands: tuple[Any, ...]) -> bool:
+    """Whether this index can pick one element twice, so a gradient must
+    add, not assign: any array of indices but one constant list of
+    distinct non-negative integers (integer values alone pick one
+    element)."""
+    advanced = [p for p in parts if isinstance(p, (Slot, tuple))]
+    arrays = [p for p in advanced if isinstance(p, tuple)
+              or program.leaves[operands[p.position]].shape]
+    if not arrays:
+        return False
+    if len(advanced) == 1 and isinstance(advanced[0], tuple):
+        values = np.ravel(advanced[0])
+        return bool((values < 0).any()) or len(set(values)) != len(values)
+    return True
+
+
+def scatter(backward: Any, source: sp.Symbol, adjoint: sp.Expr,
+            parts: tuple[Any, ...], slots: tuple[sp.Symbol, ...],
+            name: str, distinct: bool = False) -> sp.Symbol:
+    """Zeros like ``source`` with ``adjoint`` at ``parts`` (whose ``Slot``s
+    are ``slots``), added up where an element may be picked twice (not
+    when the caller knows the elements are ``distinct``)."""
+    program = backward.program
+    values = program.materialize(adjoint, name)
+    operands = (source, values) + slots
+    moved = tuple(Slot(p.position + 1) if isinstance(p, Slot) else p
+                  for p in parts)
+    return program.add(SCATTER, operands, program.leaves[source].shape,
+                       f"d_{source.name}", index=moved,
+                       add=not distinct and _repeats(moved, program,
+                                                     operands))
+
+
+def _getitem_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    source = step.operands[0]
+    backward.contribute(source, scatter(
+        backward, source, adjoint, step.option("index"), step.operands[1:],
+        f"d_{step.target.name}", distinct=bool(step.option("distinct"))))
+
+
+GETITEM = ArrayOp("getitem", vjp=_getitem_vjp,
+                  spell=lambda step, args, name: ast.Subscript(
+                      args[0], index(step.option("index"), args), ast.Load()))
+
+
+def _spell_scatter(step: Step, args: list[ast.expr],
+                   name: str) -> list[ast.stmt]:
+    """``d = np.zeros_like(a); d[index] = values`` (or ``np.add.at(d,
+    index, values)``): written into a fresh array, never into an input."""
+    parts = step.option("index")
+    statements: list[ast.stmt] = [ast.Assign(
+        [ast.Name(name, ast.Store())], call("np.zeros_like", [args[0]]),
+        None)]
+    if step.option("add"):
+        key = index(parts, args)
+        if any(isinstance(p, slice) or p is Ellipsis for p in parts):
+            key = ast.Subscript(ast.Attribute(ast.Name("np", ast.Load()),
+                                              "s_", ast.Load()),
+                                key, ast.Load())
+        statements.append(ast.Expr(call(
+            "np.add.at", [ast.Name(name, ast.Load()), key, args[1]])))
+    else:
+        statements.append(ast.Assign(
+            [ast.Subscript(ast.Name(name, ast.Load()), index(parts, args),
+                           ast.Store())], args[1], None))
+    return statements
+
+
+# operands (like, values, *slots): zeros like ``like`` with ``values`` at
+# ``index`` (added up where ``add``).
+SCATTER = ArrayOp("scatter", spell=_spell_scatter, statement=True)
+
+
+# -- np.take -------------------------------------------------------------------
+
+def _lower_take(run: Any, a: Any, indices: Any, axis: Any = None, *,
+                node: ast.AST) -> Any:
+    array = run.number(a, node)
+    shape = run.shape(array, node)
+    if axis is None:
+        return getitem(run, reshape(run, array, (-1,), node), indices, node)
+    position = run.axis(axis, len(shape), node)
+    return getitem(run, array, (slice(None),) * position + (indices,), node)
+
+
+TAKE = ArrayOp("take", numpy=("take",), methods=("take",), lower=_lower_take)
+
+
+# -- np.take_along_axis -------------------------------------------------------
+
+def _lower_take_along_axis(run: Any, arr: Any, indices: Any, axis: Any, *,
+                           node: ast.AST) -> Any:
+    return take_along_axis(run, arr, indices, axis, node)
+
+
+def take_along_axis(run: Any, arr: Any, indices: Any, axis: Any,
+                    node: ast.AST, distinct: bool = False) -> Any:
+    """``np.take_along_axis``; ``distinct``: the indices never pick one
+    element twice (a permutation)."""
+    array = run.number(arr, node)
+    if axis is None:
+        array = reshape(run, array, (-1,), node)
+        axis = 0
+    shape = run.shape(array, node)
+    position = run.axis(axis, len(shape), node)
+    chosen = _integer_operand(run, indices, node)
+    chosen_shape = run.program.leaves[chosen].shape
+    if len(chosen_shape) != len(shape):
+        raise run.error(node, f"the indices ({len(chosen_shape)} dimensions) "
+                              f"and the array ({len(shape)}) must have the "
+                              "same number of dimensions")
+    try:
+        result = np.take_along_axis(empty(shape, float), np.zeros(
+            chosen_shape, dtype=np.intp), position).shape
+    except (ValueError, IndexError) as exc:
+        raise run.error(node, str(exc)) from None
+    source = run.materialize(array, node)
+    return run.program.add(TAKE_ALONG_AXIS, (source, chosen), result,
+                           f"{source.name}_taken", axis=position,
+                           distinct=distinct or None)
+
+
+def _take_along_axis_vjp(backward: Any, step: Step,
+                         adjoint: sp.Expr) -> None:
+    program = backward.program
+    source, chosen = step.operands
+    values = backward.full(adjoint, program.leaves[step.target].shape,
+                           f"d_{step.target.name}")
+    backward.contribute(source, program.add(
+        PUT_ALONG_AXIS, (source, chosen, values),
+        program.leaves[source].shape, f"d_{source.name}",
+        axis=step.option("axis"), shapes=(program.leaves[source].shape,
+                                          program.leaves[chosen].shape),
+        distinct=step.option("distinct")))
+
+
+TAKE_ALONG_AXIS = ArrayOp(
+    "take_along_axis", numpy=("take_along_axis",),
+    lower=_lower_take_along_axis, vjp=_take_along_axis_vjp,
+    spell=lambda step, args, name: call("np.take_along_axis", args,
+                                        axis=step.option("axis")))
+
+
+def _spell_put_along_axis(step: Step, args: list[ast.expr],
+                          name: str) -> list[ast.stmt]:
+    """The gradient of ``np.take_along_axis(a, idx, axis)``: zeros like
+    ``a`` with the adjoint put back where it was taken from. Where one
+    element of ``a`` can be taken twice (several indices along the axis,
+    or ``a`` broadcast against them), ``np.add.at`` adds them up."""
+    like, chosen, values = args
+    axis = step.option("axis")
+    shapes = step.option("shapes")
+    target = ast.Name(name, ast.Load())
+    statements: list[ast.stmt] = [ast.Assign(
+        [ast.Name(name, ast.Store())], call("np.zeros_like", [like]), None)]
+    source_shape, chosen_shape = shapes
+    once = (chosen_shape[axis] == 1 or step.option("distinct")) and all(
+        n == m for i, (n, m) in enumerate(zip(source_shape, chosen_shape))
+        if i != axis)
+    if once:
+        statements.append(ast.Expr(call(
+            "np.put_along_axis", [target, chosen, values], axis=axis)))
+        return statements
+    ndim = len(source_shape)
+    key = []
+    for i in range(ndim):
+        if i == axis:
+            key.append(chosen)
+            continue
+        places = tuple(slice(None) if j == i else None for j in range(ndim))
+        key.append(ast.Subscript(call("np.arange", [literal(
+            source_shape[i])]), index(places, []), ast.Load()))
+    statements.append(ast.Expr(call("np.add.at", [
+        target, ast.Tuple(key, ast.Load()), values])))
+    return statements
+
+
+# operands (like, indices, values): zeros like ``like`` with ``values`` put
+# along ``axis`` at ``indices``; ``shapes``: those of ``like`` and
+# ``indices``.
+PUT_ALONG_AXIS = ArrayOp("put_along_axis", spell=_spell_put_along_axis,
+                         statement=True)
+
+
+# -- sorting and positions -----------------------------------------------------
+
+def _order_step(run: Any, op: ArrayOp, a: Any, axis: Any, node: ast.AST,
+                keepdims: bool = False, kind: Any = None
+                ) -> tuple[sp.Symbol, sp.Symbol]:
+    """The source and an integer step (argsort, argmax, argmin) of it."""
+    array = run.number(a, node)
+    shape = run.shape(array, node)
+    if axis is None and op is ARGSORT:
+        array = reshape(run, array, (-1,), node)
+        shape = run.shape(array, node)
+        axis = -1
+    position = None if axis is None else run.axis(axis, len(shape), node)
+    if op is ARGSORT:
+        result = shape
+    elif position is None:
+        result = (1,) * len(shape) if keepdims else ()
+    else:
+        result = tuple(1 if i == position else n
+                       for i, n in enumerate(shape) if keepdims
+                       or i != position)
+    source = run.materialize(array, node)
+    spelled = (None if position is None or (op is ARGSORT and position ==
+                                            len(shape) - 1) else position)
+    return source, run.program.add(
+        op, (source,), result, f"{op.name}_{source.name}", integer=True,
+        axis=spelled, keepdims=True if keepdims else None,
+        kind=kind)
+
+
+def _lower_sort(run: Any, a: Any, axis: Any = -1, kind: Any = None, *,
+                node: ast.AST) -> Any:
+    """Sorted by gathering along the stable order: the gradient follows
+    the permutation (equal elements keep their order, as in JAX)."""
+    source, order = _order_step(run, ARGSORT, a, axis, node, kind="stable")
+    shape = run.program.leaves[source].shape
+    if len(shape) == 1:
+        return run.program.add(GETITEM, (source, order), shape,
+                               f"{source.name}_sorted", index=(Slot(1),),
+                               distinct=True)
+    return take_along_axis(run, source, order, axis, node, distinct=True)
+
+
+def _lower_argsort(run: Any, a: Any, axis: Any = -1, kind: Any = None, *,
+                   node: ast.AST) -> Any:
+    if kind not in (None, "quicksort", "mergesort", "heapsort", "stable"):
+        raise run.error(node, f"np.argsort's kind {kind!r} is not a sort")
+    return _order_step(run, ARGSORT, a, axis, node, kind=kind)[1]
+
+
+def _position(op_name: str) -> Any:
+    def lower(run: Any, a: Any, axis: Any = None, *, keepdims: Any = False,
+              node: ast.AST) -> Any:
+        array = run.number(a, node)
+        shape = run.shape(array, node)
+        if not int(np.prod(shape)):
+            raise run.error(node, f"attempt to get {op_name} of an empty "
+                                  "sequence")
+        op = ARGMAX if op_name == "argmax" else ARGMIN
+        return _order_step(run, op, array, axis, node, bool(keepdims))[1]
+    return lower
+
+
+def _spell_position(spelling: str) -> Any:
+    def spell(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+        return call(spelling, args, axis=step.option("axis"),
+                    kind=step.option("kind"),
+                    keepdims=step.option("keepdims"))
+    return spell
+
+
+SORT = ArrayOp("sort", numpy=("sort",), lower=_lower_sort)
+# Integer results: constants to differentiation.
+ARGSORT = ArrayOp("argsort", numpy=("argsort",), methods=("argsort",),
+                  lower=_lower_argsort, stops_gradient=True,
+                  spell=_spell_position("np.argsort"))
+ARGMAX = ArrayOp("argmax", numpy=("argmax",), methods=("argmax",),
+                 lower=_position("argmax"), stops_gradient=True,
+                 spell=_spell_position("np.argmax"))
+ARGMIN = ArrayOp("argmin", numpy=("argmin",), methods=("argmin",),
+                 lower=_position("argmin"), stops_gradient=True,
+                 spell=_spell_position("np.argmin"))

@@ -1,0 +1,544 @@
+"""Rows of the array table for reductions beyond the sum: ``np.max``/
+``np.min`` (``amax``, ``amin``, the methods), ``np.prod``, ``np.var``/
+``np.std``, ``np.average``, ``np.trace``, ``np.linalg.norm``, and the
+builtins ``sum``, ``max`` and ``min`` over lists, tuples and arrays;
+``log(sum(exp(u)))`` is recognised here and computed stably.
+
+Conventions where maths leaves a choice are JAX's: the gradient of a
+maximum is split equally among the elements that tie for it; that of a
+norm at zero is nan (0/0). The gradient of a product is the product of the
+factors before and after each element (exclusive cumulative products), so
+it is exact where factors are zero, with no division.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ._ops_assemble import pad, stack
+from ._ops_core import (BROADCAST_TO, MEAN, RESHAPE, SHIFT, SUM, reduce_sum,
+                        reduced_shape, reshape, spell_reduction)
+from ._ops_create import EYE
+from ._ops_index import GETITEM
+from ._ops_scan import CUMPROD
+from ._ops_shape import diagonal
+from ._program import ELEMENTWISE, ArrayOp, Step
+from ._functions import absolute
+from ._rules import primitive_for
+from ._spell import axis_literal, call, literal
+
+__all__ = ["MAX", "MIN", "PROD", "VAR", "STD", "AVERAGE", "TRACE", "NORM",
+           "BUILTIN_SUM", "BUILTIN_MAX", "BUILTIN_MIN", "stable_log_sum_exp"]
+
+
+def _axes(run: Any, array: sp.Expr, axis: Any, node: ast.AST
+          ) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+    """The array's shape and the axes reduced (None: all)."""
+    shape = run.shape(array, node)
+    axes = run.axes(axis, len(shape), node)
+    if axes is not None and len(axes) == len(shape):
+        axes = None
+    return shape, axes
+
+
+def _kept(backward: Any, step: Step, value: sp.Expr, name: str) -> sp.Expr:
+    """``value``, of the shape of ``step``'s result, with the reduced axes
+    put back as size 1 (so it broadcasts against the input)."""
+    axis = step.option("axis")
+    if axis is None or step.option("keepdims"):
+        return value
+    return backward.expanded_along(
+        value, backward.program.leaves[step.target].shape, axis, name)
+
+
+# -- max and min ---------------------------------------------------------------
+
+def _extremum(op_name: str) -> Any:
+    def lower(run: Any, a: Any, axis: Any = None, keepdims: Any = False, *,
+              node: ast.AST) -> Any:
+        array = run.number(a, node)
+        shape, axes = _axes(run, array, axis, node)
+        if not shape:
+            return array
+        if any(shape[i] == 0 for i in (axes if axes is not None
+                                       else range(len(shape)))):
+            raise run.error(node, "zero-size array to a reduction operation "
+                                  f"{op_name} which has no identity")
+        return extremum(run, MAX if op_name == "max" else MIN, array, axes,
+                        bool(keepdims), node)
+    return lower
+
+
+def extremum(run: Any, op: ArrayOp, array: sp.Expr,
+             axes: tuple[int, ...] | None, keepdims: bool,
+             node: ast.AST) -> sp.Symbol:
+    source = run.materialize(array, node)
+    shape = run.program.leaves[source].shape
+    return run.program.add(op, (source,), reduced_shape(shape, axes, keepdims),
+                           f"{source.name}_{op.name}", axis=axes,
+                           keepdims=keepdims)
+
+
+def _extremum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """The adjoint goes to the elements equal to the extremum, split
+    equally among ties (JAX's convention): ``is_max * g / count``."""
+    program = backward.program
+    (source,) = step.operands
+    shape = program.leaves[source].shape
+    axis = step.option("axis")
+    value = _kept(backward, step, step.target, f"{step.target.name}_kept")
+    adjoint = _kept(backward, step, adjoint, f"d_{step.target.name}")
+    ties = program.materialize(sp.Eq(source, value),
+                               f"{source.name}_is_{step.op.name}")
+    count = program.add(SUM, (ties,),
+                        reduced_shape(shape, axis, True) if axis else (),
+                        f"{ties.name}_count", integer=True, axis=axis,
+                        keepdims=axis is not None)
+    backward.contribute(source, ties * adjoint / count)
+
+
+MAX = ArrayOp("max", numpy=("max", "amax"), methods=("max",),
+              lower=_extremum("max"), vjp=_extremum_vjp,
+              spell=spell_reduction("np.max"))
+MIN = ArrayOp("min", numpy=("min", "amin"), methods=("min",),
+              lower=_extremum("min"), vjp=_extremum_vjp,
+              spell=spell_reduction("np.min"))
+
+
+def stable_log_sum_exp(run: Any, argument: Any,
+                       node: ast.AST) -> sp.Expr | None:
+    """``log(sum(exp(u)))`` computed as ``m + log(sum(exp(u - m)))`` with
+    ``m = max(u)``, which neither overflows nor gives nan gradients at
+    large ``u`` (the naive form's are inf / inf); None for other logs."""
+    program = run.program
+    definitions = program.definition()
+    total = definitions.get(argument) if isinstance(
+        argument, sp.Symbol) else None
+    if total is None or total.op is not SUM:
+        return None
+    terms = definitions.get(total.operands[0])
+    if terms is None or terms.op is not ELEMENTWISE or not isinstance(
+            terms.operands[0], sp.exp):
+        return None
+    if _shifted(definitions, terms.operands[0].args[0], total.option("axis")):
+        return None  # by its maximum already: it cannot overflow
+    exponent = run.materialize(terms.operands[0].args[0], node, "exponent")
+    shape = program.leaves[exponent].shape
+    axis = total.option("axis")
+    largest = program.add(
+        SHIFT, (exponent,),
+        reduced_shape(shape, axis, True) if axis is not None else (),
+        f"{exponent.name}_max", axis=axis, keepdims=axis is not None)
+    shifted = program.materialize(sp.exp(exponent - largest),
+                                  f"exp_{exponent.name}")
+    result_shape = program.leaves[argument].shape
+    shifted_total = program.add(
+        SUM, (shifted,), result_shape, f"sum_{shifted.name}",
+        axis=axis, keepdims=total.option("keepdims"))
+    offset = largest
+    if program.leaves[largest].shape != result_shape:
+        offset = program.add(RESHAPE, (largest,), result_shape,
+                             f"{largest.name}_reshaped", shape=result_shape)
+    return offset + sp.log(shifted_total)
+
+
+def _shifted(definitions: dict[sp.Symbol, Step], exponent: sp.Expr,
+             axis: tuple[int, ...] | None) -> bool:
+    """Whether ``exponent`` is ``u - max(u)`` with the maximum taken over
+    the axes the sum adds up (the user's own log-sum-exp)."""
+    for symbol in exponent.free_symbols:
+        step = definitions.get(symbol)
+        if (step is not None and step.op in (MAX, SHIFT)
+                and step.option("axis") == axis
+                and (axis is None or step.option("keepdims"))
+                and sp.expand(exponent - step.operands[0] + symbol) == 0):
+            return True
+    return False
+
+
+# -- prod ----------------------------------------------------------------------
+
+def _lower_prod(run: Any, a: Any, axis: Any = None, keepdims: Any = False,
+                *, node: ast.AST) -> Any:
+    array = run.number(a, node)
+    shape, axes = _axes(run, array, axis, node)
+    if not shape:
+        return array
+    if axes is None:  # the product of every element, as one product
+        total = _product(run, reshape(run, array, (-1,), node), None,
+                         False, node)
+        return reshape(run, total, (1,) * len(shape), node) if keepdims \
+            else total
+    # One axis at a time (the last first, so the others keep their
+    # numbers): a product of products is the product.
+    result = array
+    for position in reversed(axes):
+        result = _product(run, result, position, bool(keepdims), node)
+    return result
+
+
+def _product(run: Any, array: sp.Expr, axis: int | None, keepdims: bool,
+             node: ast.AST) -> sp.Symbol:
+    """The product along one axis (None: of a 1-D array)."""
+    source = run.materialize(array, node)
+    shape = run.program.leaves[source].shape
+    return run.program.add(
+        PROD, (source,), reduced_shape(shape, (axis or 0,), keepdims),
+        f"prod_{source.name}", axis=axis, keepdims=keepdims)
+
+
+def _prod_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """d prod / d x_i is the product of the factors before x_i times that
+    of the factors after it: exclusive cumulative products from each end,
+    exact where factors are zero."""
+    program = backward.program
+    (x,) = step.operands
+    shape = program.leaves[x].shape
+    axis = step.option("axis")
+    position = axis or 0
+    kept = adjoint
+    if axis is not None and not step.option("keepdims"):
+        kept = backward.expanded_along(
+            adjoint, program.leaves[step.target].shape, (axis,),
+            f"d_{step.target.name}")
+    count = shape[position]
+    if count < 2:
+        if count == 1:
+            backward.contribute(x, kept)
+        return
+
+    def along(part: slice) -> tuple[Any, ...]:
+        return (slice(None),) * position + (part,)
+
+    def sliced(source: sp.Symbol, part: slice, name: str) -> sp.Symbol:
+        cut = list(program.leaves[source].shape)
+        cut[position] = len(range(*part.indices(cut[position])))
+        return program.add(GETITEM, (source,), tuple(cut), name,
+                           index=along(part))
+
+    def widths(before: int, after: int) -> tuple[tuple[int, int], ...]:
+        return tuple((before, after) if i == position else (0, 0)
+                     for i in range(len(shape)))
+
+    head = sliced(x, slice(None, -1), f"{x.name}_head")
+    before = program.add(CUMPROD, (head,), program.leaves[head].shape,
+                         f"cumprod_{head.name}", axis=axis)
+    tail = sliced(x, slice(None, 0, -1), f"{x.name}_tail_reversed")
+    after_reversed = program.add(CUMPROD, (tail,), program.leaves[tail].shape,
+                                 f"cumprod_{tail.name}", axis=axis)
+    after = sliced(after_reversed, slice(None, None, -1),
+                   f"{x.name}_after")
+    left = pad(program, before, widths(1, 0), 1, f"{x.name}_before_each")
+    right = pad(program, after, widths(0, 1), 1, f"{x.name}_after_each")
+    backward.contribute(x, left * right * kept)
+
+
+def _spell_prod(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+    return call("np.prod", args, axis=step.option("axis"),
+                keepdims=True if step.option("keepdims") else None)
+
+
+PROD = ArrayOp("prod", numpy=("prod",), methods=("prod",), lower=_lower_prod,
+               vjp=_prod_vjp, spell=_spell_prod)
+
+
+# -- var and std ---------------------------------------------------------------
+
+def _spread(op_name: str) -> Any:
+    def lower(run: Any, a: Any, axis: Any = None, ddof: Any = 0,
+              keepdims: Any = False, *, node: ast.AST) -> Any:
+        array = run.number(a, node)
+        shape, axes = _axes(run, array, axis, node)
+        count = int(np.prod([n for i, n in enumerate(shape)
+                             if axes is None or i in axes]))
+        correction = run.static_number(ddof, node, "ddof")
+        if count - correction <= 0:
+            raise run.error(node, f"np.{op_name} with ddof={correction} of "
+                                  f"{count} elements divides by "
+                                  f"{count - correction}: degrees of freedom "
+                                  "must be positive")
+        source = run.materialize(array, node)
+        return run.program.add(
+            VAR if op_name == "var" else STD, (source,),
+            reduced_shape(shape, axes, bool(keepdims)),
+            f"{op_name}_{source.name}", axis=axes, ddof=correction or None,
+            keepdims=bool(keepdims), count=count)
+    return lower
+
+
+def _spread_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """d var / dx = 2 (x - mean) / (n - ddof); d std = d var / (2 std)."""
+    program = backward.program
+    (x,) = step.operands
+    shape = program.leaves[x].shape
+    axis = step.option("axis")
+    mean = program.add(MEAN, (x,), reduced_shape(shape, axis, True)
+                       if axis else (), f"mean_{x.name}", axis=axis,
+                       keepdims=axis is not None)
+    degrees = step.option("count") - (step.option("ddof") or 0)
+    kept = _kept(backward, step, adjoint, f"d_{step.target.name}")
+    if step.op is VAR:
+        backward.contribute(x, 2 * (x - mean) * kept / degrees)
+        return
+    deviation = _kept(backward, step, step.target,
+                      f"{step.target.name}_kept")
+    backward.contribute(x, (x - mean) * kept / (degrees * deviation))
+
+
+def _spell_spread(spelling: str) -> Any:
+    def spell(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+        return call(spelling, args, axis=step.option("axis"),
+                    ddof=step.option("ddof"),
+                    keepdims=True if step.option("keepdims") else None)
+    return spell
+
+
+VAR = ArrayOp("var", numpy=("var",), methods=("var",), lower=_spread("var"),
+              vjp=_spread_vjp, spell=_spell_spread("np.var"))
+STD = ArrayOp("std", numpy=("std",), methods=("std",), lower=_spread("std"),
+              vjp=_spread_vjp, spell=_spell_spread("np.std"))
+
+
+# -- average -------------------------------------------------------------------
+
+def _lower_average(run: Any, a: Any, axis: Any = None, weights: Any = None,
+                   returned: Any = False, *, keepdims: Any = False,
+                   node: ast.AST) -> Any:
+    array = run.number(a, node)
+    shape = run.shape(array, node)
+    if weights is None:
+        total, count = reduce_sum(run, array, axis, keepdims, node)
+        if count == 0:
+            raise run.error(node, "np.average of an empty array: it has no "
+                                  "value")
+        return (total / count, sp.Integer(count)) if returned else \
+            total / count
+    weight = run.number(weights, node)
+    weight_shape = run.shape(weight, node)
+    if weight_shape != shape:
+        if axis is None:
+            raise run.error(node, "Axis must be specified when shapes of a "
+                                  "and weights differ.")
+        if isinstance(axis, (tuple, list)) and len(axis) != 1:
+            raise run.error(node, "np.average with weights of another shape "
+                                  "takes one axis")
+        position = run.axis(axis[0] if isinstance(axis, (tuple, list))
+                            else axis, len(shape), node)
+        if weight_shape != (shape[position],):
+            raise run.error(node, "Length of weights not compatible with "
+                                  f"specified axis: weights {weight_shape}, "
+                                  f"array {shape}")
+        weight = reshape(run, weight, tuple(
+            n if i == position else 1 for i, n in enumerate(shape)), node)
+    weighted = reduce_sum(run, run.checked(array * weight, node), axis,
+                          keepdims, node)[0]
+    scale = reduce_sum(run, weight, axis, keepdims, node)[0]
+    average = run.checked(weighted / scale, node)
+    if not returned:
+        return average
+    shape = run.shape(average, node)
+    if run.shape(scale, node) != shape:  # NumPy returns it broadcast
+        scale = run.program.add(BROADCAST_TO, (run.materialize(
+            scale, node, "weights_sum"),), shape, "weights_sum", shape=shape)
+    return average, scale
+
+
+AVERAGE = ArrayOp("average", numpy=("average",), lower=_lower_average)
+
+
+# -- trace ---------------------------------------------------------------------
+
+def _lower_trace(run: Any, a: Any, offset: Any = 0, axis1: Any = 0,
+                 axis2: Any = 1, *, node: ast.AST) -> Any:
+    array = run.number(a, node)
+    shape = run.shape(array, node)
+    k = run.integer(offset, node, "the diagonal's offset")
+    if len(shape) == 2 and (run.axis(axis1, 2, node),
+                            run.axis(axis2, 2, node)) == (0, 1):
+        source = run.materialize(array, node)
+        return run.program.add(TRACE, (source,), (), f"trace_{source.name}",
+                               offset=k)
+    return reduce_sum(run, diagonal(run, array, k, axis1, axis2, node), -1,
+                      False, node)[0]
+
+
+def _trace_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    program = backward.program
+    (source,) = step.operands
+    rows, columns = program.leaves[source].shape
+    eye = program.add(EYE, (), (rows, columns), "eye", rows=rows,
+                      columns=columns if columns != rows else None,
+                      k=step.option("offset") or None, dtype=None)
+    backward.contribute(source, adjoint * eye)
+
+
+TRACE = ArrayOp("trace", numpy=("trace",), methods=("trace",),
+                lower=_lower_trace, vjp=_trace_vjp,
+                spell=lambda step, args, name: call(
+                    "np.trace", args + ([literal(step.option("offset"))]
+                                        if step.option("offset") else [])))
+
+
+# -- np.linalg.norm --------------------------------------------------------------
+
+def _lower_norm(run: Any, x: Any, ord: Any = None, axis: Any = None,
+                keepdims: Any = False, *, node: ast.AST) -> Any:
+    array = run.number(x, node)
+    shape = run.shape(array, node)
+    ndim = len(shape)
+    if axis is None:
+        if ord is None:
+            return _two_norm(run, array, None, bool(keepdims), node)
+        if ndim not in (1, 2):
+            raise run.error(node, "Improper number of dimensions to norm.")
+        axes = tuple(range(ndim))
+    else:
+        items = axis if isinstance(axis, (tuple, list)) else (axis,)
+        axes = tuple(run.axis(item, ndim, node) for item in items)
+        if len(axes) not in (1, 2) or len(set(axes)) != len(axes):
+            raise run.error(node, "np.linalg.norm takes one axis (vector "
+                                  "norms) or two (matrix norms)")
+    order = _order(run, ord, node)
+    if order in (None, 2 if len(axes) == 1 else "fro"):
+        return _two_norm(run, array, tuple(sorted(axes)), bool(keepdims),
+                         node)
+    if len(axes) == 1:
+        result = _vector_norm(run, array, order, axes[0], node)
+    else:
+        result = _matrix_norm(run, array, order, axes, node)
+    if keepdims:
+        result = reshape(run, result, tuple(
+            1 if i in axes else n for i, n in enumerate(shape)), node)
+    return result
+
+
+def _order(run: Any, ord: Any, node: ast.AST) -> Any:
+    """The norm's order: None, 'fro', 'nuc', or a number (inf as math.inf)."""
+    if ord is None or isinstance(ord, str):
+        return ord
+    if ord in (sp.oo, -sp.oo):
+        return math.inf if ord == sp.oo else -math.inf
+    return run.static_number(ord, node, "the norm's order")
+
+
+def _two_norm(run: Any, array: sp.Expr, axes: tuple[int, ...] | None,
+              keepdims: bool, node: ast.AST) -> sp.Symbol:
+    source = run.materialize(array, node)
+    shape = run.program.leaves[source].shape
+    if axes is not None and len(axes) == len(shape):
+        axes = None
+    return run.program.add(NORM, (source,),
+                           reduced_shape(shape, axes, keepdims),
+                           f"norm_{source.name}", axis=axes,
+                           keepdims=keepdims)
+
+
+def _vector_norm(run: Any, array: sp.Expr, order: Any, axis: int,
+                 node: ast.AST) -> Any:
+    size = absolute(array)
+    if order == 1:
+        return reduce_sum(run, size, axis, False, node)[0]
+    if order in (math.inf, -math.inf):
+        return extremum(run, MAX if order > 0 else MIN, size, (axis,),
+                        False, node)
+    if isinstance(order, str) or order <= 0:
+        raise run.error(node, f"the vector norm of order {order!r} is not "
+                              "supported: use ord=None, 1, 2, inf, -inf "
+                              "or a positive number")
+    power = sp.nsimplify(order)
+    return reduce_sum(run, size ** power, axis, False, node)[0] ** (1 / power)
+
+
+def _matrix_norm(run: Any, array: sp.Expr, order: Any,
+                 axes: tuple[int, ...], node: ast.AST) -> Any:
+    if order in (1, -1, math.inf, -math.inf):
+        rows, columns = axes
+        # ord=1: the largest column sum; inf: the largest row sum.
+        summed, kept = (rows, columns) if order in (1, -1) else (columns,
+                                                                   rows)
+        sums = reduce_sum(run, absolute(array), summed, False, node)[0]
+        return extremum(run, MAX if order > 0 else MIN, sums,
+                        (kept - (kept > summed),), False, node)
+    raise run.error(node, f"the matrix norm of order {order!r} needs "
+                          "singular values, which are not supported yet: "
+                          "use ord=None ('fro'), 1, -1, inf or -inf")
+
+
+def _norm_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """x / norm: nan where the norm is 0, as in JAX."""
+    (x,) = step.operands
+    kept = _kept(backward, step, adjoint, f"d_{step.target.name}")
+    norm = _kept(backward, step, step.target, f"{step.target.name}_kept")
+    backward.contribute(x, kept * x / norm)
+
+
+def _spell_norm(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+    return call("np.linalg.norm", args,
+                axis=axis_literal(step.option("axis")),
+                keepdims=True if step.option("keepdims") else None)
+
+
+NORM = ArrayOp("norm", numpy=("linalg.norm",), lower=_lower_norm,
+               vjp=_norm_vjp, spell=_spell_norm)
+
+
+# -- builtins sum, max and min ---------------------------------------------------
+
+def _lower_builtin_sum(run: Any, iterable: Any, start: Any = sp.S.Zero, *,
+                       node: ast.AST) -> Any:
+    if isinstance(iterable, (list, tuple)):
+        total = start
+        for item in iterable:
+            total = run.arithmetic(ast.Add(), total, item, node)
+        return total
+    array = run.number(iterable, node)
+    if not run.shape(array, node):
+        raise run.error(node, "sum() of a number: it needs a list, a tuple "
+                              "or an array to iterate over")
+    return run.arithmetic(ast.Add(), start,
+                          reduce_sum(run, array, 0, False, node)[0], node)
+
+
+def _builtin_extremum(name: str) -> Any:
+    op = MAX if name == "max" else MIN
+
+    def lower(run: Any, *args: Any, node: ast.AST) -> Any:
+        if len(args) == 2 and not any(isinstance(a, (list, tuple))
+                                      for a in args):
+            callee = getattr(builtins, name)  # the elementwise primitive
+            return run.call_primitive(callee, primitive_for(callee),
+                                      list(args), {}, node)
+        items = args[0] if len(args) == 1 else args
+        if isinstance(items, (list, tuple)):
+            values = run.arrays(items, node, f"{name}()")
+            if any(run.shape(v, node) for v in values):
+                raise run.error(node, f"{name}() of arrays compares whole "
+                                      "arrays, which is ambiguous: use "
+                                      f"np.{name}imum(a, b) elementwise, or "
+                                      f"np.{name}(...)")
+            if len(values) == 1:
+                return values[0]
+            return extremum(run, op, stack(run, values, 0, node), None,
+                            False, node)
+        array = run.number(items, node)
+        shape = run.shape(array, node)
+        if len(shape) != 1 or not shape[0]:
+            raise run.error(node, f"{name}() of an array iterates over its "
+                                  "rows: it takes a non-empty 1-D array "
+                                  f"here; use np.{name}(..., axis=0)")
+        return extremum(run, op, array, None, False, node)
+    return lower
+
+
+BUILTIN_SUM = ArrayOp("builtin sum", builtins=("sum",),
+                      lower=_lower_builtin_sum)
+BUILTIN_MAX = ArrayOp("builtin max", builtins=("max",),
+                      lower=_builtin_extremum("max"))
+BUILTIN_MIN = ArrayOp("builtin min", builtins=("min",),
+                      lower=_builtin_extremum("min"))

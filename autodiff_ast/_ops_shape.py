@@ -1,0 +1,364 @@
+"""Rows of the array table that move elements around: ``np.squeeze``,
+``ravel``/``flatten``, ``atleast_1d/2d/3d``, ``moveaxis``, ``swapaxes``,
+``flip``/``fliplr``/``flipud``, ``roll``, ``diag``/``diagonal``, ``tril``
+and ``triu``.
+
+Most lower to the core steps (a reshape, a transpose, a reversed slice),
+so their gradients are those steps'; ``roll``, ``diag``, ``diagonal`` and
+``tril``/``triu`` are steps of their own, each the other's gradient or
+(``diagonal``) a scatter of the adjoint onto the diagonal.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ._array_ops import empty
+from ._ops_core import TRANSPOSE, reshape, transpose
+from ._ops_create import ARANGE, EYE
+from ._ops_index import getitem, scatter
+from ._program import ArrayOp, Step
+from ._spell import Slot, call, literal
+
+__all__ = ["SQUEEZE", "RAVEL", "FLATTEN", "ATLEAST_1D", "ATLEAST_2D",
+           "ATLEAST_3D", "MOVEAXIS", "SWAPAXES", "FLIP", "FLIPLR", "FLIPUD",
+           "ROLL", "DIAG", "DIAGONAL", "TRIL", "TRIU", "diagonal"]
+
+
+def _lower_squeeze(run: Any, a: Any, axis: Any = None, *,
+                   node: ast.AST) -> Any:
+    array = run.number(a, node)
+    shape = run.shape(array, node)
+    axes = run.axes(axis, len(shape), node)
+    if axes is None:
+        axes = tuple(i for i, n in enumerate(shape) if n == 1)
+    elif any(shape[i] != 1 for i in axes):
+        raise run.error(node, "cannot select an axis to squeeze out which "
+                              f"has size not equal to one (shape {shape})")
+    return reshape(run, array, tuple(n for i, n in enumerate(shape)
+                                     if i not in axes), node)
+
+
+def _lower_ravel(run: Any, a: Any, *, node: ast.AST) -> Any:
+    return reshape(run, a, (-1,), node)
+
+
+SQUEEZE = ArrayOp("squeeze", numpy=("squeeze",), methods=("squeeze",),
+                  lower=_lower_squeeze)
+RAVEL = ArrayOp("ravel", numpy=("ravel",), methods=("ravel",),
+                lower=_lower_ravel)
+FLATTEN = ArrayOp("flatten", methods=("flatten",), lower=_lower_ravel)
+
+
+def _at_least(ndim: int) -> Any:
+    """``np.atleast_{ndim}d``: size-1 axes added as NumPy adds them."""
+    def lower(run: Any, *arys: Any, node: ast.AST) -> Any:
+        if not arys:
+            raise run.error(node, f"np.atleast_{ndim}d needs an array")
+        results = []
+        for value in arys:
+            array = run.number(value, node)
+            shape = run.shape(array, node)
+            if len(shape) < ndim:
+                if ndim == 3 and len(shape) == 2:
+                    shape = shape + (1,)
+                elif ndim == 3 and len(shape) == 1:
+                    shape = (1,) + shape + (1,)
+                else:
+                    shape = (1,) * (ndim - len(shape)) + shape
+                array = reshape(run, array, shape, node)
+            results.append(array)
+        return results[0] if len(results) == 1 else tuple(results)
+    return lower
+
+
+ATLEAST_1D = ArrayOp("atleast_1d", numpy=("atleast_1d",), lower=_at_least(1))
+ATLEAST_2D = ArrayOp("atleast_2d", numpy=("atleast_2d",), lower=_at_least(2))
+ATLEAST_3D = ArrayOp("atleast_3d", numpy=("atleast_3d",), lower=_at_least(3))
+
+
+def _lower_moveaxis(run: Any, a: Any, source: Any, destination: Any, *,
+                    node: ast.AST) -> Any:
+    array = run.number(a, node)
+    ndim = len(run.shape(array, node))
+    sources = [run.axis(s, ndim, node) for s in run.integers(
+        source, node, "np.moveaxis's axes")]
+    targets = [run.axis(d, ndim, node) for d in run.integers(
+        destination, node, "np.moveaxis's axes")]
+    if len(sources) != len(targets):
+        raise run.error(node, "`source` and `destination` arguments must "
+                              "have the same number of elements")
+    order = [n for n in range(ndim) if n not in sources]
+    for target, moved in sorted(zip(targets, sources)):
+        order.insert(target, moved)
+    return transpose(run, array, tuple(order), node)
+
+
+def _lower_swapaxes(run: Any, a: Any, axis1: Any, axis2: Any, *,
+                    node: ast.AST) -> Any:
+    array = run.number(a, node)
+    ndim = len(run.shape(array, node))
+    first, second = run.axis(axis1, ndim, node), run.axis(axis2, ndim, node)
+    order = list(range(ndim))
+    order[first], order[second] = second, first
+    return transpose(run, array, tuple(order), node)
+
+
+MOVEAXIS = ArrayOp("moveaxis", numpy=("moveaxis",), lower=_lower_moveaxis)
+SWAPAXES = ArrayOp("swapaxes", numpy=("swapaxes",), methods=("swapaxes",),
+                   lower=_lower_swapaxes)
+
+
+def _flipped(run: Any, array: Any, axes: tuple[int, ...] | None,
+             node: ast.AST) -> Any:
+    """``array`` reversed along ``axes`` (None: all): a reversed slice."""
+    ndim = len(run.shape(array, node))
+    chosen = range(ndim) if axes is None else axes
+    parts = [slice(None, None, -1) if i in chosen else slice(None)
+             for i in range(ndim)]
+    while parts and parts[-1] == slice(None):
+        parts.pop()
+    return getitem(run, array, tuple(parts), node) if parts else array
+
+
+def _lower_flip(run: Any, m: Any, axis: Any = None, *, node: ast.AST) -> Any:
+    array = run.number(m, node)
+    return _flipped(run, array, run.axes(axis, len(run.shape(array, node)),
+                                         node), node)
+
+
+def _lower_fliplr(run: Any, m: Any, *, node: ast.AST) -> Any:
+    array = run.number(m, node)
+    if len(run.shape(array, node)) < 2:
+        raise run.error(node, "np.fliplr needs an array of two or more "
+                              "dimensions")
+    return _flipped(run, array, (1,), node)
+
+
+def _lower_flipud(run: Any, m: Any, *, node: ast.AST) -> Any:
+    array = run.number(m, node)
+    if len(run.shape(array, node)) < 1:
+        raise run.error(node, "np.flipud needs an array of one or more "
+                              "dimensions")
+    return _flipped(run, array, (0,), node)
+
+
+FLIP = ArrayOp("flip", numpy=("flip",), lower=_lower_flip)
+FLIPLR = ArrayOp("fliplr", numpy=("fliplr",), lower=_lower_fliplr)
+FLIPUD = ArrayOp("flipud", numpy=("flipud",), lower=_lower_flipud)
+
+
+# -- np.roll -----------------------------------------------------------------
+
+def _lower_roll(run: Any, a: Any, shift: Any, axis: Any = None, *,
+                node: ast.AST) -> Any:
+    array = run.number(a, node)
+    shape = run.shape(array, node)
+    shifts = run.integers(shift, node, "np.roll's shift")
+    if axis is None:
+        if len(shifts) != 1:
+            raise run.error(node, "np.roll without an axis takes one shift")
+        if len(shape) == 1:
+            return _roll(run, array, shifts[0], None, node)
+        flat = reshape(run, array, (-1,), node)
+        return reshape(run, _roll(run, flat, shifts[0], None, node), shape,
+                       node)
+    axes = [run.axis(x, len(shape), node) for x in run.integers(
+        axis, node, "np.roll's axis")]
+    if len(shifts) == 1:
+        shifts = shifts * len(axes)
+    if len(axes) == 1 and len(shifts) > 1:
+        axes = axes * len(shifts)
+    if len(shifts) != len(axes):
+        raise run.error(node, "np.roll: shift and axis must have the same "
+                              "number of entries")
+    for amount, position in zip(shifts, axes):
+        array = _roll(run, array, amount, position, node)
+    return array
+
+
+def _roll(run: Any, array: Any, shift: int, axis: int | None,
+          node: ast.AST) -> Any:
+    """One roll along ``axis`` (None: a 1-D array, spelled without)."""
+    source = run.materialize(array, node)
+    return run.program.add(ROLL, (source,), run.program.leaves[source].shape,
+                           f"{source.name}_rolled", shift=shift, axis=axis)
+
+
+def _roll_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    program = backward.program
+    (source,) = step.operands
+    full = backward.full(adjoint, program.leaves[step.target].shape,
+                         f"d_{step.target.name}")
+    backward.contribute(source, program.add(
+        ROLL, (full,), program.leaves[source].shape, f"d_{source.name}",
+        shift=-step.option("shift"), axis=step.option("axis")))
+
+
+ROLL = ArrayOp("roll", numpy=("roll",), lower=_lower_roll, vjp=_roll_vjp,
+               keeps_dtype=True,
+               spell=lambda step, args, name: call(
+                   "np.roll", [args[0], literal(step.option("shift"))],
+                   axis=step.option("axis")))
+
+
+# -- np.diag, np.diagonal ---------------------------------------------------
+
+def diagonal(run: Any, array: Any, offset: int, axis1: int, axis2: int,
+             node: ast.AST) -> Any:
+    """The diagonal of ``array`` over two axes, last in the result."""
+    shape = run.shape(array, node)
+    if len(shape) < 2:
+        raise run.error(node, "a diagonal needs an array of two or more "
+                              "dimensions")
+    first = run.axis(axis1, len(shape), node)
+    second = run.axis(axis2, len(shape), node)
+    if first == second:
+        raise run.error(node, "axis1 and axis2 cannot be the same")
+    result = np.diagonal(empty(shape), offset, first, second).shape
+    source = run.materialize(array, node)
+    return run.program.add(DIAGONAL, (source,), result,
+                           f"{source.name}_diagonal", offset=offset,
+                           axes=(first, second))
+
+
+def _lower_diagonal(run: Any, a: Any, offset: Any = 0, axis1: Any = 0,
+                    axis2: Any = 1, *, node: ast.AST) -> Any:
+    return diagonal(run, run.number(a, node),
+                    run.integer(offset, node, "the diagonal's offset"),
+                    axis1, axis2, node)
+
+
+def _diagonal_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """The adjoint put on the diagonal of zeros (``adjoint * np.eye(...)``
+    when it is the same for every element of a matrix's diagonal)."""
+    program = backward.program
+    (source,) = step.operands
+    shape = program.leaves[source].shape
+    offset = step.option("offset")
+    first, second = step.option("axes")
+    if program.shape(adjoint) == () and len(shape) == 2:
+        rows, columns = shape if first == 0 else shape[::-1]
+        eye = program.add(EYE, (), (rows, columns), "eye", rows=rows,
+                          columns=columns if columns != rows else None,
+                          k=offset or None, dtype=None)
+        if first == 1:
+            eye = program.add(TRANSPOSE, (eye,), shape, "eye_T", axes=None)
+        backward.contribute(source, adjoint * eye)
+        return
+    result = program.leaves[step.target].shape
+    length = result[-1]
+    values = backward.full(adjoint, result, f"d_{step.target.name}")
+    # Advanced indices at two adjacent axes put their axis there; at two
+    # apart, first (NumPy's rule); the diagonal's axis is last in values.
+    place = min(first, second) if abs(first - second) == 1 else 0
+    if place != len(result) - 1:
+        order = list(range(len(result) - 1))
+        order.insert(place, len(result) - 1)
+        values = program.add(TRANSPOSE, (values,),
+                             tuple(result[i] for i in order),
+                             f"{values.name}_moved", axes=tuple(order))
+    starts = {first: max(-offset, 0), second: max(offset, 0)}
+    slots = []
+    parts: list[Any] = []
+    for axis in range(len(shape)):
+        if axis in starts:
+            slots.append(program.add(
+                ARANGE, (), (length,), "arange", integer=True,
+                bounds=(starts[axis], starts[axis] + length)
+                if starts[axis] else (length,), dtype=None))
+            parts.append(Slot(len(slots)))
+        else:
+            parts.append(slice(None))
+    backward.contribute(source, scatter(
+        backward, source, values, tuple(parts), tuple(slots),
+        f"d_{step.target.name}", distinct=True))
+
+
+def _spell_diagonal(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+    offset = step.option("offset")
+    axes = step.option("axes")
+    extra = [literal(offset)] if offset or axes != (0, 1) else []
+    if axes != (0, 1):
+        extra += [literal(axes[0]), literal(axes[1])]
+    return call("np.diagonal", [args[0]] + extra)
+
+
+DIAGONAL = ArrayOp("diagonal", numpy=("diagonal",), methods=("diagonal",),
+                   lower=_lower_diagonal, vjp=_diagonal_vjp,
+                   spell=_spell_diagonal)
+
+
+def _lower_diag(run: Any, v: Any, k: Any = 0, *, node: ast.AST) -> Any:
+    array = run.number(v, node)
+    shape = run.shape(array, node)
+    offset = run.integer(k, node, "np.diag's k")
+    if len(shape) == 2:
+        return diagonal(run, array, offset, 0, 1, node)
+    if len(shape) != 1:
+        raise run.error(node, "np.diag takes a 1-D array (to build a "
+                              "matrix) or a 2-D one (to read its diagonal)")
+    size = shape[0] + abs(offset)
+    source = run.materialize(array, node)
+    return run.program.add(DIAG, (source,), (size, size), "diagonal_matrix",
+                           k=offset)
+
+
+def _diag_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    program = backward.program
+    (source,) = step.operands
+    full = backward.full(adjoint, program.leaves[step.target].shape,
+                         f"d_{step.target.name}")
+    backward.contribute(source, program.add(
+        DIAGONAL, (full,), program.leaves[source].shape,
+        f"{full.name}_diagonal", offset=step.option("k"), axes=(0, 1)))
+
+
+DIAG = ArrayOp("diag", numpy=("diag",), lower=_lower_diag, vjp=_diag_vjp,
+               spell=lambda step, args, name: call(
+                   "np.diag", args + ([literal(step.option("k"))]
+                                      if step.option("k") else [])))
+
+
+# -- np.tril, np.triu ----------------------------------------------------------
+
+def _triangle(op_name: str) -> Any:
+    def lower(run: Any, m: Any, k: Any = 0, *, node: ast.AST) -> Any:
+        array = run.number(m, node)
+        shape = run.shape(array, node)
+        if len(shape) < 2:
+            raise run.error(node, f"np.{op_name} takes an array of two or "
+                                  "more dimensions here")
+        source = run.materialize(array, node)
+        op = TRIL if op_name == "tril" else TRIU
+        return run.program.add(op, (source,), shape,
+                               f"{source.name}_{op_name}",
+                               k=run.integer(k, node, f"np.{op_name}'s k"))
+    return lower
+
+
+def _triangle_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """A triangle's adjoint is the same triangle of the adjoint."""
+    program = backward.program
+    (source,) = step.operands
+    shape = program.leaves[step.target].shape
+    full = backward.full(adjoint, shape, f"d_{step.target.name}")
+    backward.contribute(source, program.add(
+        step.op, (full,), shape, f"d_{source.name}", k=step.option("k")))
+
+
+def _spell_triangle(spelling: str) -> Any:
+    def spell(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+        k = step.option("k")
+        return call(spelling, args + ([literal(k)] if k else []))
+    return spell
+
+
+TRIL = ArrayOp("tril", numpy=("tril",), lower=_triangle("tril"),
+               vjp=_triangle_vjp, spell=_spell_triangle("np.tril"))
+TRIU = ArrayOp("triu", numpy=("triu",), lower=_triangle("triu"),
+               vjp=_triangle_vjp, spell=_spell_triangle("np.triu"))
