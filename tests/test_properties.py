@@ -248,8 +248,14 @@ def program(W, b):
 """
 
 
-# Array programs are quick to check: CI runs a few hundred of them.
-@settings(max_examples=max(200, settings().max_examples))
+# Array programs are quick to check: eight for every scalar program, and
+# at least 200 under the default profile (the quick one, which CI uses on
+# its other Pythons, draws 80).
+_ARRAY_PROGRAMS = max(min(200, 8 * settings().max_examples),
+                      settings().max_examples)
+
+
+@settings(max_examples=_ARRAY_PROGRAMS)
 @given(source=array_programs())
 def test_random_array_programs_match_central_differences(source: str):
     from helpers import numeric_gradient
