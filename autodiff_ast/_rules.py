@@ -364,9 +364,34 @@ _SYMPY_EQUIVALENTS: dict[type, Callable[..., sp.Expr]] = {
 }
 
 
+# 1 - f(u) as the function that computes it without cancelling: 1 -
+# expit(40) is 0.0 where expit(-40) is 4.2e-18 (the derivative of
+# xlog1py(1 - y, -expit(z)), a cross-entropy, is 0/0 at z = 40 without it).
+_COMPLEMENTS: dict[type, Callable[[sp.Expr], sp.Expr]] = {
+    expit: lambda u: expit(-u),
+    ndtr: lambda u: ndtr(-u),
+    sp.erf: lambda u: erfc(u),
+    erfc: lambda u: sp.erf(u),
+}
+
+
+def _complemented(add: sp.Add) -> sp.Expr:
+    """``add`` with one ``c - c*f(u)`` in it written ``c*(1 - f(u))``."""
+    constant, rest = add.as_coeff_Add()
+    if constant == 0:
+        return add
+    for term in sp.Add.make_args(rest):
+        coefficient, function = term.as_coeff_Mul()
+        if coefficient == -constant and type(function) in _COMPLEMENTS:
+            complement = _COMPLEMENTS[type(function)](*function.args)
+            return rest - term + constant * complement
+    return add
+
+
 def canonical(expr: sp.Basic) -> sp.Basic:
     """``expr`` with SymPy's Abs, sign, Max, ... replaced by the table's
-    (and ``0 ** y`` by ``zero_power(y)``, whose derivative is JAX's)."""
+    (and ``0 ** y`` by ``zero_power(y)``, whose derivative is JAX's, and
+    ``1 - expit(u)`` by ``expit(-u)``, which does not cancel)."""
     if not isinstance(expr, sp.Basic):
         return expr
     for sympy_function, replacement in _SYMPY_EQUIVALENTS.items():
@@ -377,4 +402,6 @@ def canonical(expr: sp.Basic) -> sp.Basic:
             lambda e: isinstance(e, sp.Pow) and e.base.is_zero
             and bool(e.exp.free_symbols),
             lambda e: zero_power(e.exp))
+    if expr.has(*_COMPLEMENTS):
+        expr = expr.replace(lambda e: isinstance(e, sp.Add), _complemented)
     return expr

@@ -152,6 +152,35 @@ def test_expit_derivative_has_no_one_minus_expit():
 
 
 @requires_scipy
+def test_cross_entropy_gradient_is_the_difference_in_both_tails():
+    # d/dp log1p(-p) brings 1 - expit(z), which is 0.0 from z = 37 on:
+    # written expit(-z) it does not cancel (JAX: nan at z = 40).
+    def cross_entropy(z, y):
+        p = sc.expit(z)
+        return -(sc.xlogy(y, p) + sc.xlog1py(1 - y, -p))
+
+    gradient = ad.grad(cross_entropy)
+    assert body(gradient) == ("return (1 - y) * scipy.special.expit(z) "
+                              "- y * scipy.special.expit(-z)")
+    for z in (-40.0, -1.0, 40.0):
+        for y in (0.0, 1.0):
+            expected = 1 / (1 + mpmath.exp(-z)) - y
+            assert gradient(z, y) == pytest.approx(float(expected),
+                                                   rel=1e-15)
+
+
+@requires_scipy
+def test_one_minus_a_cdf_is_written_as_its_complement():
+    def survival(x):
+        return 1 - sc.ndtr(x) + 2 * (1 - math.erf(x))
+
+    assert calls(ad.value_and_grad(survival)) >= {"scipy.special.ndtr",
+                                                   "scipy.special.erfc"}
+    assert ad.value_and_grad(survival)(9.0)[0] == pytest.approx(
+        float(mpmath.ncdf(-9) + 2 * mpmath.erfc(9)), rel=1e-14)
+
+
+@requires_scipy
 def test_erfinv_derivative_near_one():
     gradient = ad.grad(sc.erfinv)
     for x in (0.999999, 1 - 2 ** -40, -0.5):
