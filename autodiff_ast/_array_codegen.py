@@ -227,8 +227,7 @@ class _Writer:
         names: dict[sp.Symbol, str] = {}
         if len(outputs) < 2:
             return names
-        written = self.rewritten.keys() | {s.target for s in steps
-                                           if not s.op.statement}
+        written = self.rewritten.keys() | {s.target for s in steps}
         for value, label in zip(outputs, self.spec.output_names):
             if (isinstance(value, sp.Symbol) and self.uses.get(value) == 1
                     and value in written):

@@ -23,6 +23,7 @@ from ._errors import OutputError
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM,
                         expanded_shape, reshaped)
 from ._ops_create import FULL_LIKE, ZEROS_LIKE
+from ._ops_index import merged_scatters
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
 from ._simplify import cost, expanded_if_stable, simplify
 
@@ -80,8 +81,9 @@ class _Backward:
         by_region: dict[Shape, list[sp.Expr]] = {}
         for value, region in self.adjoints.pop(symbol, []):
             by_region.setdefault(region, []).append(value)
-        return sp.Add(*[self.unbroadcast(sp.Add(*values), symbol, region)
-                        for region, values in by_region.items()])
+        return sp.Add(*[self.unbroadcast(
+            sp.Add(*merged_scatters(self.program, symbol, values)), symbol,
+            region) for region, values in by_region.items()])
 
     def final(self, symbol: sp.Symbol) -> sp.Expr:
         total = self.total(symbol)

@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 
 from ._ops_core import RESHAPE, SUM, reshape, reshaped
+from ._ops_create import constant_array, is_constant
 from ._ops_index import GETITEM, getitem
 from ._program import ArrayOp, Step
 from ._spell import call, literal
@@ -72,6 +73,8 @@ STACK = ArrayOp("stack", numpy=("stack",), lower=_lower_stack,
 
 def _lower_array(run: Any, values: Any, dtype: Any = None, *,
                  node: ast.AST) -> Any:
+    if isinstance(values, (list, tuple)) and is_constant(values):
+        return constant_array(run, values, dtype, node)
     if dtype not in (None, float, np.float64, np.float32):
         raise run.error(node, "np.array of differentiated values takes no "
                               "dtype other than float")
@@ -264,23 +267,23 @@ def _sum_of_copies(backward: Any, adjoint: sp.Symbol, copies: tuple[int, ...],
                    shape: tuple[int, ...], split_first: bool,
                    name: str) -> sp.Expr:
     """The adjoint of an array whose axis i was copied ``copies[i]``
-    times: each axis split in two (copies then elements for tile, elements
-    then copies for repeat) and the copies summed."""
+    times: each copied axis split in two (copies then elements for tile,
+    elements then copies for repeat) and the copies summed."""
     program = backward.program
     interleaved: list[int] = []
-    axes = []
+    summed = []
     for count, size in zip(copies, shape):
-        pair = (count, size) if split_first else (size, count)
-        axes.append(len(interleaved) + (0 if split_first else 1))
-        interleaved.extend(pair)
+        if count == 1:
+            interleaved.append(size)
+            continue
+        summed.append(len(interleaved) + (0 if split_first else 1))
+        interleaved.extend((count, size) if split_first else (size, count))
+    if not summed:  # one copy: the elements themselves
+        return reshaped(program, adjoint, shape, f"{name}_reshaped")
     split_up = program.add(RESHAPE, (adjoint,), tuple(interleaved),
                            f"{name}_copies", shape=tuple(interleaved))
-    summed = tuple(axis for axis, count in zip(axes, copies) if count != 1)
-    result = tuple(n for i, n in enumerate(interleaved)
-                   if i not in summed)
-    total = program.add(SUM, (split_up,), result, f"{name}_summed",
-                        axis=summed, keepdims=False)
-    return reshaped(program, total, shape, f"{name}_reshaped")
+    return program.add(SUM, (split_up,), shape, f"{name}_summed",
+                       axis=tuple(summed), keepdims=False)
 
 
 def _lower_tile(run: Any, A: Any, reps: Any, *, node: ast.AST) -> Any:

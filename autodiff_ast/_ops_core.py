@@ -20,7 +20,7 @@ from ._spell import axis_literal, call, literal
 __all__ = ["SUM", "MEAN", "SHIFT", "TRANSPOSE", "RESHAPE", "EXPAND_DIMS",
            "BROADCAST_TO", "reduce_sum", "transpose", "reshape",
            "reduced_shape", "expanded_shape",
-           "spell_reduction", "reshaped"]
+           "spell_reduction", "reshaped", "transposed"]
 
 
 # -- shared shape rules ------------------------------------------------------
@@ -146,6 +146,25 @@ def _lower_transpose_method(run: Any, a: Any, *axes: Any,
     return transpose(run, a, axes or None, node)
 
 
+def transposed(program: Any, source: sp.Symbol, axes: tuple[int, ...] | None,
+               name: str) -> sp.Symbol:
+    """``source`` with its axes permuted (None: reversed); a transpose of a
+    transpose is one (or none: ``A.T.T`` is ``A``)."""
+    ndim = len(program.leaves[source].shape)
+    order = tuple(reversed(range(ndim))) if axes is None else axes
+    step = program.definition().get(source)
+    if step is not None and step.op is TRANSPOSE:
+        inner = step.option("axes")
+        inner = tuple(reversed(range(ndim))) if inner is None else inner
+        source, order = step.operands[0], tuple(inner[i] for i in order)
+    if order == tuple(range(ndim)):
+        return source
+    shape = program.leaves[source].shape
+    return program.add(
+        TRANSPOSE, (source,), tuple(shape[i] for i in order), name,
+        axes=None if order == tuple(reversed(range(ndim))) else order)
+
+
 def _transpose_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     (source,) = step.operands
     full = backward.full(adjoint, backward.program.leaves[step.target].shape,
@@ -153,9 +172,8 @@ def _transpose_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     axes = step.option("axes")
     inverse = None if axes is None else tuple(
         sorted(range(len(axes)), key=lambda i: axes[i]))
-    backward.contribute(source, backward.program.add(
-        TRANSPOSE, (full,), backward.program.leaves[source].shape,
-        f"{full.name}_T", axes=inverse))
+    backward.contribute(source, transposed(backward.program, full, inverse,
+                                           f"{full.name}_T"))
 
 
 def _spell_transpose(step: Step, args: list[ast.expr],

@@ -1,6 +1,6 @@
 """Rows of the array table that create arrays: ``np.zeros``, ``ones``,
-``full``, ``eye``/``identity``, ``arange``, ``linspace`` and the ``*_like``
-functions.
+``full``, ``eye``/``identity``, ``arange``, ``linspace``, the ``*_like``
+functions, and ``np.array`` of constants.
 
 What they create is a constant to differentiation, written in generated
 code as the user called it (``np.zeros((3, 2))``), except for the values
@@ -22,7 +22,8 @@ from ._program import ArrayOp, Step
 from ._spell import call, literal
 
 __all__ = ["ZEROS", "ONES", "FULL", "EYE", "IDENTITY", "ARANGE", "LINSPACE",
-           "ZEROS_LIKE", "ONES_LIKE", "FULL_LIKE"]
+           "ZEROS_LIKE", "ONES_LIKE", "FULL_LIKE", "CONSTANT", "constant_array",
+           "is_constant"]
 
 
 def _dtype(run: Any, dtype: Any, node: ast.AST) -> tuple[str | None, str]:
@@ -269,3 +270,76 @@ ONES_LIKE = ArrayOp("ones_like", numpy=("ones_like",),
 FULL_LIKE = ArrayOp("full_like", numpy=("full_like",),
                     lower=_lower_full_like, vjp=_full_like_vjp,
                     spell=_spell_like("np.full_like"))
+
+
+# -- np.array of constants ------------------------------------------------------
+
+def is_constant(values: Any) -> bool:
+    """Whether ``values`` (nested lists) are all constant numbers."""
+    if isinstance(values, (list, tuple)):
+        return all(is_constant(v) for v in values)
+    return isinstance(values, sp.Number)
+
+
+def constant_array(run: Any, values: Any, dtype: Any,
+                   node: ast.AST) -> sp.Symbol:
+    """An array of constants, written as the user wrote it: floats stay
+    floats (1.0, not 1), whole numbers in a literal without a float stay
+    integers (an index)."""
+    if dtype is not None:
+        try:
+            kind = np.dtype(dtype).kind
+        except TypeError:
+            raise run.error(node, f"dtype={dtype!r} is not a NumPy dtype"
+                            ) from None
+    else:
+        literal_node = node.args[0] if isinstance(node, ast.Call) and \
+            node.args else None
+        kind = _literal_kind(literal_node, values)
+    if kind not in "biuf":
+        raise run.error(node, f"dtype={dtype!r}: only bool, integer and "
+                              "floating arrays are supported here")
+    convert = {"b": bool, "i": int, "u": int}.get(kind, float)
+    data = _converted(values, convert)
+    try:
+        shape = np.shape(np.array(data))
+        np.array(data, dtype=float)
+    except ValueError as exc:
+        raise run.error(node, str(exc)) from None
+    return run.program.add(CONSTANT, (), shape, "constants",
+                           boolean=kind == "b", integer=kind in "iu",
+                           values=data)
+
+
+def _literal_kind(node: ast.AST | None, values: Any) -> str:
+    """'f' if the literal holds a float (or, not a literal, a value that
+    is not whole), else 'i'."""
+    if node is not None and isinstance(node, (ast.List, ast.Tuple)):
+        floats = [n for n in ast.walk(node) if isinstance(n, ast.Constant)
+                  and isinstance(n.value, float)]
+        names = [n for n in ast.walk(node) if isinstance(n, (ast.Name,
+                                                             ast.Attribute))]
+        if floats or names:
+            return "f"
+        return "i"
+    flat = np.ravel(np.array(_converted(values, lambda v: v), dtype=object))
+    return "i" if all(v.is_Integer for v in flat) else "f"
+
+
+def _converted(values: Any, convert: Any) -> Any:
+    if isinstance(values, (list, tuple)):
+        return tuple(_converted(v, convert) for v in values)
+    return convert(values if convert is not float else float(values))
+
+
+def _spell_constant(step: Step, args: list[ast.expr],
+                    name: str) -> ast.expr:
+    def listed(value: Any) -> ast.expr:
+        if isinstance(value, tuple):
+            return ast.List([listed(v) for v in value], ast.Load())
+        return literal(value)
+    return call("np.array", [listed(step.option("values"))])
+
+
+# np.array([1.0, 2.0]) of constants: a constant to differentiation.
+CONSTANT = ArrayOp("constant", spell=_spell_constant, stops_gradient=True)

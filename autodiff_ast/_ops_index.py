@@ -21,11 +21,13 @@ from sympy.logic.boolalg import Boolean
 
 from ._array_ops import empty, static_int
 from ._ops_core import reshape
+from ._ops_create import CONSTANT
 from ._program import ArrayOp, Step
 from ._spell import Slot, call, index, literal
 
 __all__ = ["GETITEM", "SCATTER", "TAKE", "TAKE_ALONG_AXIS", "PUT_ALONG_AXIS",
-           "SORT", "ARGSORT", "ARGMAX", "ARGMIN", "getitem", "scatter"]
+           "SORT", "ARGSORT", "ARGMAX", "ARGMIN", "getitem", "scatter",
+           "merged_scatters"]
 
 _MASK = ("indexing with a boolean mask selects a number of elements that "
          "depends on the data, which a derivative cannot have: keep the "
@@ -95,8 +97,8 @@ def _integer_operand(run: Any, part: Any, node: ast.AST) -> sp.Symbol:
     if not isinstance(part, sp.Expr) or not program.is_integer(part):
         raise run.error(node, "indices must be integers (constants, integer "
                               "arguments or integer arrays), slices, None "
-                              "or ...: a value computed from the "
-                              "differentiated arguments cannot index")
+                              "or ...: this one is a float, or computed "
+                              "from floats")
     return program.materialize(part, "index")
 
 
@@ -111,13 +113,22 @@ def _repeats(parts: tuple[Any, ...], program: Any,
     add, not assign: any array of indices but one constant list of
     distinct non-negative integers (integer values alone pick one
     element)."""
+    definitions = program.definition()
+
+    def constants(part: Any) -> Any:
+        if isinstance(part, tuple):
+            return part
+        step = definitions.get(operands[part.position])
+        return step.option("values") if step and step.op is CONSTANT \
+            else None
+
     advanced = [p for p in parts if isinstance(p, (Slot, tuple))]
     arrays = [p for p in advanced if isinstance(p, tuple)
               or program.leaves[operands[p.position]].shape]
     if not arrays:
         return False
-    if len(advanced) == 1 and isinstance(advanced[0], tuple):
-        values = np.ravel(advanced[0])
+    if len(advanced) == 1 and constants(advanced[0]) is not None:
+        values = np.ravel(constants(advanced[0]))
         return bool((values < 0).any()) or len(set(values)) != len(values)
     return True
 
@@ -133,10 +144,35 @@ def scatter(backward: Any, source: sp.Symbol, adjoint: sp.Expr,
     operands = (source, values) + slots
     moved = tuple(Slot(p.position + 1) if isinstance(p, Slot) else p
                   for p in parts)
+    add = not distinct and _repeats(moved, program, operands)
     return program.add(SCATTER, operands, program.leaves[source].shape,
-                       f"d_{source.name}", index=moved,
-                       add=not distinct and _repeats(moved, program,
-                                                     operands))
+                       f"d_{source.name}", pieces=((moved, add),))
+
+
+def merged_scatters(program: Any, symbol: sp.Symbol,
+                    values: list[sp.Expr]) -> list[sp.Expr]:
+    """``values`` (terms of ``symbol``'s adjoint) with the scatters into
+    zeros like ``symbol`` made one: one array of zeros, each piece added
+    into it (``d[:3] = a; d[3:] += b``), not one array per piece."""
+    definitions = program.definition()
+    scatters = [v for v in values if isinstance(v, sp.Symbol)
+                and v in definitions and definitions[v].op is SCATTER
+                and definitions[v].operands[0] == symbol]
+    if len(scatters) < 2:
+        return values
+    operands: list[Any] = [symbol]
+    pieces = []
+    for scattered in scatters:
+        step = definitions[scattered]
+        offset = len(operands) - 1
+        operands.extend(step.operands[1:])
+        for parts, add in step.option("pieces"):
+            pieces.append((tuple(Slot(p.position + offset)
+                                 if isinstance(p, Slot) else p
+                                 for p in parts), add))
+    joined = program.join(scatters, SCATTER, tuple(operands),
+                          pieces=tuple(pieces))
+    return [v for v in values if v not in scatters] + [joined]
 
 
 def _getitem_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
@@ -153,29 +189,35 @@ GETITEM = ArrayOp("getitem", vjp=_getitem_vjp,
 
 def _spell_scatter(step: Step, args: list[ast.expr],
                    name: str) -> list[ast.stmt]:
-    """``d = np.zeros_like(a); d[index] = values`` (or ``np.add.at(d,
-    index, values)``): written into a fresh array, never into an input."""
-    parts = step.option("index")
+    """``d = np.zeros_like(a); d[index] = values``, then ``d[index] +=
+    values`` for each further piece (``np.add.at(d, index, values)`` where
+    an index repeats): written into a fresh array, never into an input."""
     statements: list[ast.stmt] = [ast.Assign(
         [ast.Name(name, ast.Store())], call("np.zeros_like", [args[0]]),
         None)]
-    if step.option("add"):
+    position = 1
+    for number, (parts, add) in enumerate(step.option("pieces")):
+        values = args[position]
+        position += 1 + sum(isinstance(p, Slot) for p in parts)
         key = index(parts, args)
-        if any(isinstance(p, slice) or p is Ellipsis for p in parts):
-            key = ast.Subscript(ast.Attribute(ast.Name("np", ast.Load()),
-                                              "s_", ast.Load()),
-                                key, ast.Load())
-        statements.append(ast.Expr(call(
-            "np.add.at", [ast.Name(name, ast.Load()), key, args[1]])))
-    else:
-        statements.append(ast.Assign(
-            [ast.Subscript(ast.Name(name, ast.Load()), index(parts, args),
-                           ast.Store())], args[1], None))
+        if add:
+            if any(isinstance(p, slice) or p is Ellipsis for p in parts):
+                key = ast.Subscript(ast.Attribute(
+                    ast.Name("np", ast.Load()), "s_", ast.Load()), key,
+                    ast.Load())
+            statements.append(ast.Expr(call(
+                "np.add.at", [ast.Name(name, ast.Load()), key, values])))
+            continue
+        target = ast.Subscript(ast.Name(name, ast.Load()), key, ast.Store())
+        statements.append(
+            ast.Assign([target], values, None) if number == 0
+            else ast.AugAssign(target, ast.Add(), values))
     return statements
 
 
-# operands (like, values, *slots): zeros like ``like`` with ``values`` at
-# ``index`` (added up where ``add``).
+# operands (like, values, *slots, values, *slots, ...): zeros like
+# ``like`` with each piece's values added at its index (``pieces``: the
+# index parts of each, and whether it repeats elements).
 SCATTER = ArrayOp("scatter", spell=_spell_scatter, statement=True)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import sympy as sp
 
-from ._ops_core import TRANSPOSE, reshape
+from ._ops_core import SUM, TRANSPOSE, reshape
 from ._ops_index import GETITEM, getitem
 from ._program import ArrayOp, Shape, Step
 from ._spell import call
@@ -57,6 +57,10 @@ def _flat(run: Any, array: sp.Expr, shape: Shape, node: ast.AST) -> Any:
 
 def _dot_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     program = backward.program
+    if program.shape(adjoint) == () and len(program.leaves[
+            step.target].shape):
+        _dot_vjp_of_sum(backward, step, adjoint)
+        return
     adjoint = backward.full(adjoint, program.leaves[step.target].shape,
                             f"d_{step.target.name}")
     a, b = step.operands
@@ -100,6 +104,33 @@ def _dot_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         else:
             grad_b = times(transposed(a), adjoint, sb, f"d_{b.name}")
         backward.contribute(b, grad_b)
+
+
+def _dot_vjp_of_sum(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """The same adjoint for every element of the product (its sum, say):
+    each factor's gradient is the other's sum over the axis the product
+    runs along, not a product with an array of copies."""
+    program = backward.program
+    a, b = step.operands
+    sa, sb = program.leaves[a].shape, program.leaves[b].shape
+
+    def total(symbol: sp.Symbol, axis: int) -> sp.Symbol:
+        shape = program.leaves[symbol].shape
+        return program.add(SUM, (symbol,), shape[:axis] + shape[axis + 1:],
+                           f"sum_{symbol.name}", axis=(axis,),
+                           keepdims=False)
+
+    if a in backward.active:
+        # d/da of sum(a @ b): b's sums along its columns, for each row.
+        other = b if len(sb) == 1 else total(b, 1)
+        backward.contribute(a, adjoint * other, sa)
+    if b in backward.active:
+        other = a if len(sa) == 1 else total(a, 0)
+        if len(sb) == 2:  # the same for each column of b
+            other = program.add(GETITEM, (other,), (sb[0], 1),
+                                f"{other.name}_column",
+                                index=(slice(None), None))
+        backward.contribute(b, adjoint * other, sb)
 
 
 def _spell_dot(step: Step, args: list[ast.expr], name: str) -> ast.expr:

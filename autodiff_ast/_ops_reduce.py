@@ -283,8 +283,9 @@ def _spread_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
                        keepdims=axis is not None)
     degrees = step.option("count") - (step.option("ddof") or 0)
     kept = _kept(backward, step, adjoint, f"d_{step.target.name}")
+    # (x - mean) first: a number times a sum would be multiplied out.
     if step.op is VAR:
-        backward.contribute(x, 2 * (x - mean) * kept / degrees)
+        backward.contribute(x, (x - mean) * kept * 2 / degrees)
         return
     deviation = _kept(backward, step, step.target,
                       f"{step.target.name}_kept")
@@ -323,8 +324,10 @@ def _lower_average(run: Any, a: Any, axis: Any = None, weights: Any = None,
     weight_shape = run.shape(weight, node)
     if weight_shape != shape:
         if axis is None:
-            raise run.error(node, "Axis must be specified when shapes of a "
-                                  "and weights differ.")
+            raise run.error(node, f"np.average's weights {weight_shape} and "
+                                  f"array {shape} differ in shape: pass "
+                                  "the axis the weights go along, e.g. "
+                                  "axis=0")
         if isinstance(axis, (tuple, list)) and len(axis) != 1:
             raise run.error(node, "np.average with weights of another shape "
                                   "takes one axis")
@@ -465,9 +468,12 @@ def _matrix_norm(run: Any, array: sp.Expr, order: Any,
         sums = reduce_sum(run, absolute(array), summed, False, node)[0]
         return extremum(run, MAX if order > 0 else MIN, sums,
                         (kept - (kept > summed),), False, node)
-    raise run.error(node, f"the matrix norm of order {order!r} needs "
-                          "singular values, which are not supported yet: "
-                          "use ord=None ('fro'), 1, -1, inf or -inf")
+    if order in (2, -2, "nuc"):
+        raise run.error(node, f"the matrix norm of order {order!r} needs "
+                              "singular values, which are not supported "
+                              "yet: use ord=None ('fro'), 1, -1, inf or -inf")
+    raise run.error(node, f"{order!r} is not a norm order for matrices: use "
+                          "ord=None ('fro'), 1, -1, inf or -inf")
 
 
 def _norm_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:

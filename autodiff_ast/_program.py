@@ -159,6 +159,22 @@ class Program:
         self._memo[key] = target
         return target
 
+    def join(self, targets: list[sp.Symbol], op: ArrayOp,
+             operands: tuple[Any, ...], **options: Any) -> sp.Symbol:
+        """One step ``op(operands)`` in place of the steps that define
+        ``targets``: it defines the first of them (and keeps its name), in
+        the place of the last (after every operand of theirs)."""
+        joined = set(targets)
+        places = [i for i, step in enumerate(self.steps)
+                  if step.target in joined]
+        step = Step(targets[0], op, operands, tuple(sorted(options.items())))
+        self.steps[places[-1]] = step
+        self.steps = [s for i, s in enumerate(self.steps)
+                      if i not in places[:-1]]
+        self._memo = {key: value for key, value in self._memo.items()
+                      if value not in joined}
+        return targets[0]
+
     def materialize(self, expr: sp.Expr, suggestion: str) -> sp.Symbol:
         """A symbol holding ``expr`` (the expression itself if a symbol)."""
         if isinstance(expr, sp.Symbol) and expr in self.leaves:

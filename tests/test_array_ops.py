@@ -831,11 +831,55 @@ def index_by_a_float(x, y):
      "element)"),
     (index_by_a_float, (signed(3), 1.0),
      "indices must be integers (constants, integer arguments or integer "
-     "arrays), slices, None or ...: a value computed from the "
-     "differentiated arguments cannot index"),
+     "arrays), slices, None or ...: this one is a float, or computed from "
+     "floats"),
 ])
 def test_refused_with_the_reason_at_the_users_line(function, args, message):
     with pytest.raises(ad.UnsupportedCodeError) as info:
         ad.grad(function)(*args)
     assert info.value.msg == message
     assert info.value.lineno == function.__code__.co_firstlineno + 1
+
+
+def weighted_by_literals(x):
+    w = np.array([1.0, -2.0, 0.5])
+    return np.sum(x ** 2 * w) + np.sum(x[np.array([0, 2])])
+
+
+def halves(w):
+    a, b = np.split(w, 2)
+    return np.sum(a * b)
+
+
+def total_of_product(A, B):
+    return np.sum(A @ B)
+
+
+def test_constant_arrays_keep_the_dtype_of_their_literals():
+    # [1.0, -2.0, 0.5] stays float (1.0, not the integer 1); [0, 2] is an
+    # integer array, usable as an index.
+    x = signed(3)
+    assert _body(weighted_by_literals, x) == (
+        "    d_x = np.zeros_like(x)\n"
+        "    d_x[np.array([0, 2])] = 1\n"
+        "    return 2 * np.array([1.0, -2.0, 0.5]) * x + d_x\n")
+    np.testing.assert_allclose(ad.grad(weighted_by_literals)(x),
+                               numeric_gradient(weighted_by_literals, (x,), 0),
+                               rtol=1e-7)
+
+
+def test_the_pieces_of_a_gradient_are_written_into_one_array():
+    assert _body(halves, signed(6)) == (
+        "    d_w = np.zeros_like(w)\n"
+        "    d_w[3:6] = w[:3]\n"
+        "    d_w[:3] += w[3:6]\n"
+        "    return d_w\n")
+
+
+def test_the_sum_of_a_product_needs_no_product_in_its_gradient():
+    # Not ones((n, m)) @ B.T: each factor's gradient sums the other.
+    assert _body(total_of_product, signed(2, 3), signed(3, 4),
+                 argnums=(0, 1)) == (
+        "    grad_A = np.full_like(A, np.sum(B, axis=(1,)))\n"
+        "    grad_B = np.full_like(B, np.sum(A, axis=(0,))[:, None])\n"
+        "    return grad_A, grad_B\n")
