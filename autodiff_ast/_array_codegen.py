@@ -87,13 +87,27 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
     spec = replace(spec, outputs=[spec.outputs[i] for i in computed],
                    output_names=[spec.output_names[i] for i in computed],
                    shaped_like=[spec.shaped_like[i] for i in computed])
+    text = _source(spec, literals, len(computed), inlined=None)
+    if any(len(line) > _WIDTH for line in text.split('"""', 2)[2].split(
+            "\n")):
+        # Nested calls and subscripts too long for a line: the wrapper
+        # breaks lines only between terms and arguments, so name the
+        # longer ones instead of writing them where they are used.
+        text = _source(spec, literals, len(computed), inlined=_INLINED)
+    return text
+
+
+def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
+            count: int, inlined: int | None) -> str:
+    """The function's text, inlining steps used once that are at most
+    ``inlined`` characters long (None: any)."""
     body: list[ast.stmt] = [ast.Expr(ast.Constant(spec.docstring))]
-    body += _branches(spec)
+    body += _branches(spec, inlined)
     if literals:
         for statement in body:
             for node in ast.walk(statement):
                 if isinstance(node, ast.Return):
-                    node.value = _with_literals(node.value, len(computed),
+                    node.value = _with_literals(node.value, count,
                                                 literals)
     arguments = ast.arguments(
         posonlyargs=[], args=[ast.arg(p) for p in spec.params], vararg=None,
@@ -120,17 +134,19 @@ def _with_literals(returned: ast.expr | None, count: int,
     return items[0] if len(items) == 1 else ast.Tuple(items, ast.Load())
 
 
-def _branches(spec: ArrayFunctionSpec) -> list[ast.stmt]:
+def _branches(spec: ArrayFunctionSpec,
+              inlined: int | None) -> list[ast.stmt]:
     """The body: one if-statement per condition on scalar values (``if lam
     > 0:``), each branch computing only its own values, so nothing is
     evaluated where it is not defined (np.where would compute both)."""
     condition = _scalar_condition(spec)
     if condition is None:
-        return _Writer(spec).statements()
+        return _Writer(spec, inlined).statements()
     printer = _ArrayPrinter("numpy", {})
     return ([ast.If(printer(condition),
-                    _branches(_specialized(spec, condition, True)), [])]
-            + _branches(_specialized(spec, condition, False)))
+                    _branches(_specialized(spec, condition, True), inlined),
+                    [])]
+            + _branches(_specialized(spec, condition, False), inlined))
 
 
 def _scalar_condition(spec: ArrayFunctionSpec) -> sp.Basic | None:
@@ -164,8 +180,10 @@ def _specialized(spec: ArrayFunctionSpec, condition: sp.Basic,
 
 
 class _Writer:
-    def __init__(self, spec: ArrayFunctionSpec) -> None:
+    def __init__(self, spec: ArrayFunctionSpec,
+                 inlined: int | None = None) -> None:
         self.spec = spec
+        self.inlined = inlined
         self.program = spec.program
         self.taken = (set(spec.program.names) | set(spec.params)
                       | {spec.name, "np", "math"} | set(keyword.kwlist)
@@ -203,6 +221,11 @@ class _Writer:
         self.inline: dict[sp.Symbol, ast.expr] = {}
         self.names: dict[sp.Symbol, str] = {}
         self.temporaries = dict(temporaries)
+        # A temporary that is returned is named for what it is (grad_x).
+        self.output_labels: dict[sp.Symbol, str] = {}
+        for value, label in zip(outputs, self.spec.output_names):
+            if value in self.temporaries:
+                self.output_labels.setdefault(value, label)
         self.written: set[sp.Symbol] = set()
         self.expanded: dict[sp.Symbol, sp.Expr] = {}
         self.out: list[ast.stmt] = []
@@ -255,23 +278,35 @@ class _Writer:
                     self.write_temporaries(operand)
             name = self.output_names.get(target, target.name)
             node = self.array_operation(step, operands, name)
+            if self.too_long(node, name):
+                # The wrapper breaks sums, products and arguments, not a
+                # call's first argument, and leaves statements other than
+                # assignments and returns as they are: name the values it
+                # reads first.
+                self.name_inlined(operands)
+                node = self.array_operation(step, operands, name)
             if isinstance(node, list):  # statements that fill `name`
-                if any(len(ast.unparse(ast.fix_missing_locations(s)))
-                       > _WIDTH - 4 for s in node):
-                    # Too long for one line (only assignments and returns
-                    # are wrapped): name what they write first.
-                    self.name_inlined(operands)
-                    node = self.array_operation(step, operands, name)
                 self.out.extend(node)
                 self.names[target] = name
                 return
         if target in self.output_names:
             self.assign(self.output_names[target], node)
             self.names[target] = self.output_names[target]
-        elif self.uses.get(target, 0) == 1:
+        elif self.uses.get(target, 0) == 1 and (
+                self.inlined is None or len(ast.unparse(node))
+                <= self.inlined):
             self.inline[target] = node
         else:
             self.assign(target.name, node)
+
+    def too_long(self, node: ast.expr | list[ast.stmt], name: str) -> bool:
+        """Whether the statements of a step (or, where lines did not fit
+        before, its assignment) are longer than a line."""
+        if isinstance(node, list):
+            return any(len(ast.unparse(ast.fix_missing_locations(s)))
+                       > _WIDTH - 4 for s in node)
+        return self.inlined is not None and len(
+            f"    {name} = {ast.unparse(node)}") > _WIDTH
 
     def name_inlined(self, operands: tuple[Any, ...]) -> None:
         """Assign the values of ``operands`` waiting to be inlined to their
@@ -316,7 +351,9 @@ class _Writer:
             for operand in operand_list:
                 if isinstance(operand, sp.Basic):
                     for symbol in operand.free_symbols:
-                        uses[symbol] = uses.get(symbol, 0) + 1
+                        # x / norm + norm reads norm twice
+                        uses[symbol] = (uses.get(symbol, 0)
+                                        + max(operand.count(symbol), 1))
         return uses
 
     def assign(self, name: str, node: ast.expr) -> None:
@@ -338,7 +375,8 @@ class _Writer:
                 # itself is then written as no more than that name).
                 name = owner.name
             else:
-                suggestion = (self.spec.labels.get(full)
+                suggestion = (self.output_labels.get(symbol)
+                              or self.spec.labels.get(full)
                               or _suggest_name(value, self.names)
                               or _function_name(value))
                 name = unique_name(suggestion, self.taken)
@@ -372,6 +410,11 @@ class _Writer:
             raise TypeError(f"no spelling for the array operation "
                             f"{step.op.name}")
         return step.op.spell(step, [self.operand(o) for o in operands], name)
+
+
+# Where a function's lines would not fit, a step used once is written
+# where it is used only up to this length.
+_INLINED = 48
 
 
 def _function_name(value: sp.Expr) -> str:

@@ -2,7 +2,8 @@
 
 Each step's vector-Jacobian rule, from its row of the array table, adds
 steps to the program (``dot`` -> a product with the transpose, ``sum`` ->
-broadcasting back, indexing -> scattering into zeros). Inside elementwise regions the adjoint is SymPy:
+broadcasting back, indexing -> scattering into zeros, the pieces of one
+gradient into one array). Inside elementwise regions the adjoint is SymPy:
 ``adjoint * diff(expression, symbol)``, simplified, then summed back over
 the axes it was broadcast along, so every gradient has its input's shape.
 

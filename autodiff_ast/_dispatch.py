@@ -25,7 +25,7 @@ from ._backward import gradients
 from ._compile import compile_function
 from ._differentiate import aux_leaf, split_aux
 from ._limits import deep_recursion
-from ._errors import AutodiffError, OutputError
+from ._errors import AutodiffError
 from ._lower_arrays import ArrayLowered, check_output, lower_arrays
 
 __all__ = ["ArrayDerivative"]

@@ -28,7 +28,7 @@ __all__ = ["STACK", "ARRAY", "CONCATENATE", "HSTACK", "VSTACK",
            "VSPLIT", "TILE", "REPEAT", "PAD", "pad"]
 
 
-# -- np.stack, np.array --------------------------------------------------------
+# -- np.stack, np.array -------------------------------------------------------
 
 def stack(run: Any, values: Any, axis: Any, node: ast.AST) -> Any:
     items = run.arrays(values, node, "np.stack")
@@ -87,7 +87,7 @@ def _lower_array(run: Any, values: Any, dtype: Any = None, *,
 ARRAY = ArrayOp("array", numpy=("array", "asarray"), lower=_lower_array)
 
 
-# -- np.concatenate and its spellings --------------------------------------------
+# -- np.concatenate and its spellings -----------------------------------------
 
 def concatenate(run: Any, values: Any, axis: Any, node: ast.AST) -> Any:
     items = run.arrays(values, node, "np.concatenate")
@@ -194,7 +194,7 @@ COLUMN_STACK = ArrayOp("column_stack", numpy=("column_stack",),
                        lower=_lower_column_stack)
 
 
-# -- np.split and its spellings --------------------------------------------------
+# -- np.split and its spellings -----------------------------------------------
 
 def split(run: Any, value: Any, sections: Any, axis: Any, node: ast.AST,
           equal: bool) -> tuple[Any, ...]:
@@ -261,7 +261,7 @@ HSPLIT = ArrayOp("hsplit", numpy=("hsplit",), lower=_lower_hsplit)
 VSPLIT = ArrayOp("vsplit", numpy=("vsplit",), lower=_lower_vsplit)
 
 
-# -- np.tile, np.repeat ----------------------------------------------------------
+# -- np.tile, np.repeat -------------------------------------------------------
 
 def _sum_of_copies(backward: Any, adjoint: sp.Symbol, copies: tuple[int, ...],
                    shape: tuple[int, ...], split_first: bool,
@@ -371,7 +371,7 @@ REPEAT = ArrayOp("repeat", numpy=("repeat",), methods=("repeat",),
                      axis=step.option("axis")))
 
 
-# -- np.pad --------------------------------------------------------------------
+# -- np.pad -------------------------------------------------------------------
 
 def pad(program: Any, source: sp.Symbol, widths: tuple[tuple[int, int], ...],
         value: Any, name: str) -> sp.Symbol:

@@ -22,8 +22,8 @@ from ._program import ArrayOp, Step
 from ._spell import call, literal
 
 __all__ = ["ZEROS", "ONES", "FULL", "EYE", "IDENTITY", "ARANGE", "LINSPACE",
-           "ZEROS_LIKE", "ONES_LIKE", "FULL_LIKE", "CONSTANT", "constant_array",
-           "is_constant"]
+           "ZEROS_LIKE", "ONES_LIKE", "FULL_LIKE", "CONSTANT",
+           "constant_array", "is_constant"]
 
 
 def _dtype(run: Any, dtype: Any, node: ast.AST) -> tuple[str | None, str]:
@@ -272,7 +272,7 @@ FULL_LIKE = ArrayOp("full_like", numpy=("full_like",),
                     spell=_spell_like("np.full_like"))
 
 
-# -- np.array of constants ------------------------------------------------------
+# -- np.array of constants ----------------------------------------------------
 
 def is_constant(values: Any) -> bool:
     """Whether ``values`` (nested lists) are all constant numbers."""

@@ -221,7 +221,7 @@ def _spell_scatter(step: Step, args: list[ast.expr],
 SCATTER = ArrayOp("scatter", spell=_spell_scatter, statement=True)
 
 
-# -- np.take -------------------------------------------------------------------
+# -- np.take ------------------------------------------------------------------
 
 def _lower_take(run: Any, a: Any, indices: Any, axis: Any = None, *,
                 node: ast.AST) -> Any:
@@ -332,7 +332,7 @@ PUT_ALONG_AXIS = ArrayOp("put_along_axis", spell=_spell_put_along_axis,
                          statement=True)
 
 
-# -- sorting and positions -----------------------------------------------------
+# -- sorting and positions ----------------------------------------------------
 
 def _order_step(run: Any, op: ArrayOp, a: Any, axis: Any, node: ast.AST,
                 keepdims: bool = False, kind: Any = None

@@ -1,24 +1,33 @@
-"""Rows of the array table for products: ``np.dot``, ``@``/``np.matmul``,
-``np.vdot``, ``np.outer``.
+"""Rows of the array table for linear algebra: ``np.dot``, ``@``/
+``np.matmul``, ``np.vdot``, ``np.outer``, ``np.trace`` and
+``np.linalg.norm``.
 
-They lower to one ``dot`` step that remembers how the user spelled it
+Products lower to one ``dot`` step that remembers how the user spelled it
 (``A @ B``, ``A.dot(B)``, ``np.dot(A, B)``), so the gradient is written the
-same way: the product with the other factor transposed.
+same way: the product with the other factor transposed. The gradient of a
+trace is the identity (``np.eye``); that of a 2-norm is ``x / norm``, nan
+at zero (0/0) as in JAX; other orders lower to sums and maxima of
+``abs``.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 from typing import Any
 
 import sympy as sp
 
-from ._ops_core import SUM, TRANSPOSE, reshape
+from ._functions import absolute
+from ._ops_core import SUM, TRANSPOSE, reduce_sum, reduced_shape, reshape
+from ._ops_create import EYE
 from ._ops_index import GETITEM, getitem
+from ._ops_reduce import MAX, MIN, extremum, unreduced
+from ._ops_shape import diagonal
 from ._program import ArrayOp, Shape, Step
-from ._spell import call
+from ._spell import axis_literal, call, literal
 
-__all__ = ["DOT", "MATMUL", "VDOT", "OUTER", "product"]
+__all__ = ["DOT", "MATMUL", "VDOT", "OUTER", "TRACE", "NORM", "product"]
 
 
 def product(run: Any, left: Any, right: Any, node: ast.AST,
@@ -175,3 +184,142 @@ DOT = ArrayOp("dot", numpy=("dot",), methods=("dot",), lower=_lower_dot,
 MATMUL = ArrayOp("matmul", numpy=("matmul",), lower=_lower_matmul)
 VDOT = ArrayOp("vdot", numpy=("vdot",), lower=_lower_vdot)
 OUTER = ArrayOp("outer", numpy=("outer",), lower=_lower_outer)
+
+
+# -- trace --------------------------------------------------------------------
+
+def _lower_trace(run: Any, a: Any, offset: Any = 0, axis1: Any = 0,
+                 axis2: Any = 1, *, node: ast.AST) -> Any:
+    array = run.number(a, node)
+    shape = run.shape(array, node)
+    k = run.integer(offset, node, "the diagonal's offset")
+    if len(shape) == 2 and (run.axis(axis1, 2, node),
+                            run.axis(axis2, 2, node)) == (0, 1):
+        source = run.materialize(array, node)
+        return run.program.add(TRACE, (source,), (), f"trace_{source.name}",
+                               offset=k)
+    return reduce_sum(run, diagonal(run, array, k, axis1, axis2, node), -1,
+                      False, node)[0]
+
+
+def _trace_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    program = backward.program
+    (source,) = step.operands
+    rows, columns = program.leaves[source].shape
+    eye = program.add(EYE, (), (rows, columns), "eye", rows=rows,
+                      columns=columns if columns != rows else None,
+                      k=step.option("offset") or None, dtype=None)
+    backward.contribute(source, adjoint * eye)
+
+
+TRACE = ArrayOp("trace", numpy=("trace",), methods=("trace",),
+                lower=_lower_trace, vjp=_trace_vjp,
+                spell=lambda step, args, name: call(
+                    "np.trace", args + ([literal(step.option("offset"))]
+                                        if step.option("offset") else [])))
+
+
+# -- np.linalg.norm -----------------------------------------------------------
+
+def _lower_norm(run: Any, x: Any, ord: Any = None, axis: Any = None,
+                keepdims: Any = False, *, node: ast.AST) -> Any:
+    array = run.number(x, node)
+    shape = run.shape(array, node)
+    ndim = len(shape)
+    if axis is None:
+        if ord is None:
+            return _two_norm(run, array, None, bool(keepdims), node)
+        if ndim not in (1, 2):
+            raise run.error(node, "Improper number of dimensions to norm.")
+        axes = tuple(range(ndim))
+    else:
+        items = axis if isinstance(axis, (tuple, list)) else (axis,)
+        axes = tuple(run.axis(item, ndim, node) for item in items)
+        if len(axes) not in (1, 2) or len(set(axes)) != len(axes):
+            raise run.error(node, "np.linalg.norm takes one axis (vector "
+                                  "norms) or two (matrix norms)")
+    order = _order(run, ord, node)
+    if order in (None, 2 if len(axes) == 1 else "fro"):
+        return _two_norm(run, array, tuple(sorted(axes)), bool(keepdims),
+                         node)
+    if len(axes) == 1:
+        result = _vector_norm(run, array, order, axes[0], node)
+    else:
+        result = _matrix_norm(run, array, order, axes, node)
+    if keepdims:
+        result = reshape(run, result, tuple(
+            1 if i in axes else n for i, n in enumerate(shape)), node)
+    return result
+
+
+def _order(run: Any, ord: Any, node: ast.AST) -> Any:
+    """The norm's order: None, 'fro', 'nuc', or a number (inf as math.inf)."""
+    if ord is None or isinstance(ord, str):
+        return ord
+    if ord in (sp.oo, -sp.oo):
+        return math.inf if ord == sp.oo else -math.inf
+    return run.static_number(ord, node, "the norm's order")
+
+
+def _two_norm(run: Any, array: sp.Expr, axes: tuple[int, ...] | None,
+              keepdims: bool, node: ast.AST) -> sp.Symbol:
+    source = run.materialize(array, node)
+    shape = run.program.leaves[source].shape
+    if axes is not None and len(axes) == len(shape):
+        axes = None
+    return run.program.add(NORM, (source,),
+                           reduced_shape(shape, axes, keepdims),
+                           f"norm_{source.name}", axis=axes,
+                           keepdims=keepdims)
+
+
+def _vector_norm(run: Any, array: sp.Expr, order: Any, axis: int,
+                 node: ast.AST) -> Any:
+    size = absolute(array)
+    if order == 1:
+        return reduce_sum(run, size, axis, False, node)[0]
+    if order in (math.inf, -math.inf):
+        return extremum(run, MAX if order > 0 else MIN, size, (axis,),
+                        False, node)
+    if isinstance(order, str) or order <= 0:
+        raise run.error(node, f"the vector norm of order {order!r} is not "
+                              "supported: use ord=None, 1, 2, inf, -inf "
+                              "or a positive number")
+    power = sp.nsimplify(order)
+    return reduce_sum(run, size ** power, axis, False, node)[0] ** (1 / power)
+
+
+def _matrix_norm(run: Any, array: sp.Expr, order: Any,
+                 axes: tuple[int, ...], node: ast.AST) -> Any:
+    if order in (1, -1, math.inf, -math.inf):
+        rows, columns = axes
+        # ord=1: the largest column sum; inf: the largest row sum.
+        summed, kept = (rows, columns) if order in (1, -1) else (columns,
+                                                                   rows)
+        sums = reduce_sum(run, absolute(array), summed, False, node)[0]
+        return extremum(run, MAX if order > 0 else MIN, sums,
+                        (kept - (kept > summed),), False, node)
+    if order in (2, -2, "nuc"):
+        raise run.error(node, f"the matrix norm of order {order!r} needs "
+                              "singular values, which are not supported "
+                              "yet: use ord=None ('fro'), 1, -1, inf or -inf")
+    raise run.error(node, f"{order!r} is not a norm order for matrices: use "
+                          "ord=None ('fro'), 1, -1, inf or -inf")
+
+
+def _norm_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """x / norm: nan where the norm is 0, as in JAX."""
+    (x,) = step.operands
+    kept = unreduced(backward, step, adjoint, f"d_{step.target.name}")
+    norm = unreduced(backward, step, step.target, f"{step.target.name}_kept")
+    backward.contribute(x, kept * x / norm)
+
+
+def _spell_norm(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+    return call("np.linalg.norm", args,
+                axis=axis_literal(step.option("axis")),
+                keepdims=True if step.option("keepdims") else None)
+
+
+NORM = ArrayOp("norm", numpy=("linalg.norm",), lower=_lower_norm,
+               vjp=_norm_vjp, spell=_spell_norm)

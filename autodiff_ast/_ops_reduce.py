@@ -1,21 +1,20 @@
 """Rows of the array table for reductions beyond the sum: ``np.max``/
 ``np.min`` (``amax``, ``amin``, the methods), ``np.prod``, ``np.var``/
-``np.std``, ``np.average``, ``np.trace``, ``np.linalg.norm``, and the
-builtins ``sum``, ``max`` and ``min`` over lists, tuples and arrays;
-``log(sum(exp(u)))`` is recognised here and computed stably.
+``np.std``, ``np.average``, and the builtins ``sum``, ``max`` and ``min``
+over lists, tuples and arrays; ``log(sum(exp(u)))`` is recognised here and
+computed stably.
 
-Conventions where maths leaves a choice are JAX's: the gradient of a
-maximum is split equally among the elements that tie for it; that of a
-norm at zero is nan (0/0). The gradient of a product is the product of the
-factors before and after each element (exclusive cumulative products), so
-it is exact where factors are zero, with no division.
+Where maths leaves a choice the convention is JAX's: the gradient of a
+maximum is split equally among the elements that tie for it. The gradient
+of a product is the product of the factors before and after each element
+(exclusive cumulative products), so it is exact where factors are zero,
+with no division.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
-import math
 from typing import Any
 
 import numpy as np
@@ -24,17 +23,15 @@ import sympy as sp
 from ._ops_assemble import pad, stack
 from ._ops_core import (BROADCAST_TO, MEAN, RESHAPE, SHIFT, SUM, reduce_sum,
                         reduced_shape, reshape, spell_reduction)
-from ._ops_create import EYE
 from ._ops_index import GETITEM
 from ._ops_scan import CUMPROD
-from ._ops_shape import diagonal
 from ._program import ELEMENTWISE, ArrayOp, Step
-from ._functions import absolute
 from ._rules import primitive_for
-from ._spell import axis_literal, call, literal
+from ._spell import call
 
-__all__ = ["MAX", "MIN", "PROD", "VAR", "STD", "AVERAGE", "TRACE", "NORM",
-           "BUILTIN_SUM", "BUILTIN_MAX", "BUILTIN_MIN", "stable_log_sum_exp"]
+__all__ = ["MAX", "MIN", "PROD", "VAR", "STD", "AVERAGE", "BUILTIN_SUM",
+           "BUILTIN_MAX", "BUILTIN_MIN", "extremum", "unreduced",
+           "stable_log_sum_exp"]
 
 
 def _axes(run: Any, array: sp.Expr, axis: Any, node: ast.AST
@@ -47,7 +44,8 @@ def _axes(run: Any, array: sp.Expr, axis: Any, node: ast.AST
     return shape, axes
 
 
-def _kept(backward: Any, step: Step, value: sp.Expr, name: str) -> sp.Expr:
+def unreduced(backward: Any, step: Step, value: sp.Expr,
+              name: str) -> sp.Expr:
     """``value``, of the shape of ``step``'s result, with the reduced axes
     put back as size 1 (so it broadcasts against the input)."""
     axis = step.option("axis")
@@ -57,7 +55,7 @@ def _kept(backward: Any, step: Step, value: sp.Expr, name: str) -> sp.Expr:
         value, backward.program.leaves[step.target].shape, axis, name)
 
 
-# -- max and min ---------------------------------------------------------------
+# -- max and min --------------------------------------------------------------
 
 def _extremum(op_name: str) -> Any:
     def lower(run: Any, a: Any, axis: Any = None, keepdims: Any = False, *,
@@ -92,8 +90,8 @@ def _extremum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     (source,) = step.operands
     shape = program.leaves[source].shape
     axis = step.option("axis")
-    value = _kept(backward, step, step.target, f"{step.target.name}_kept")
-    adjoint = _kept(backward, step, adjoint, f"d_{step.target.name}")
+    value = unreduced(backward, step, step.target, f"{step.target.name}_kept")
+    adjoint = unreduced(backward, step, adjoint, f"d_{step.target.name}")
     ties = program.materialize(sp.Eq(source, value),
                                f"{source.name}_is_{step.op.name}")
     count = program.add(SUM, (ties,),
@@ -162,7 +160,7 @@ def _shifted(definitions: dict[sp.Symbol, Step], exponent: sp.Expr,
     return False
 
 
-# -- prod ----------------------------------------------------------------------
+# -- prod ---------------------------------------------------------------------
 
 def _lower_prod(run: Any, a: Any, axis: Any = None, keepdims: Any = False,
                 *, node: ast.AST) -> Any:
@@ -248,7 +246,7 @@ PROD = ArrayOp("prod", numpy=("prod",), methods=("prod",), lower=_lower_prod,
                vjp=_prod_vjp, spell=_spell_prod)
 
 
-# -- var and std ---------------------------------------------------------------
+# -- var and std --------------------------------------------------------------
 
 def _spread(op_name: str) -> Any:
     def lower(run: Any, a: Any, axis: Any = None, ddof: Any = 0,
@@ -282,12 +280,12 @@ def _spread_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
                        if axis else (), f"mean_{x.name}", axis=axis,
                        keepdims=axis is not None)
     degrees = step.option("count") - (step.option("ddof") or 0)
-    kept = _kept(backward, step, adjoint, f"d_{step.target.name}")
+    kept = unreduced(backward, step, adjoint, f"d_{step.target.name}")
     # (x - mean) first: a number times a sum would be multiplied out.
     if step.op is VAR:
         backward.contribute(x, (x - mean) * kept * 2 / degrees)
         return
-    deviation = _kept(backward, step, step.target,
+    deviation = unreduced(backward, step, step.target,
                       f"{step.target.name}_kept")
     backward.contribute(x, (x - mean) * kept / (degrees * deviation))
 
@@ -306,7 +304,7 @@ STD = ArrayOp("std", numpy=("std",), methods=("std",), lower=_spread("std"),
               vjp=_spread_vjp, spell=_spell_spread("np.std"))
 
 
-# -- average -------------------------------------------------------------------
+# -- average ------------------------------------------------------------------
 
 def _lower_average(run: Any, a: Any, axis: Any = None, weights: Any = None,
                    returned: Any = False, *, keepdims: Any = False,
@@ -355,146 +353,7 @@ def _lower_average(run: Any, a: Any, axis: Any = None, weights: Any = None,
 AVERAGE = ArrayOp("average", numpy=("average",), lower=_lower_average)
 
 
-# -- trace ---------------------------------------------------------------------
-
-def _lower_trace(run: Any, a: Any, offset: Any = 0, axis1: Any = 0,
-                 axis2: Any = 1, *, node: ast.AST) -> Any:
-    array = run.number(a, node)
-    shape = run.shape(array, node)
-    k = run.integer(offset, node, "the diagonal's offset")
-    if len(shape) == 2 and (run.axis(axis1, 2, node),
-                            run.axis(axis2, 2, node)) == (0, 1):
-        source = run.materialize(array, node)
-        return run.program.add(TRACE, (source,), (), f"trace_{source.name}",
-                               offset=k)
-    return reduce_sum(run, diagonal(run, array, k, axis1, axis2, node), -1,
-                      False, node)[0]
-
-
-def _trace_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    program = backward.program
-    (source,) = step.operands
-    rows, columns = program.leaves[source].shape
-    eye = program.add(EYE, (), (rows, columns), "eye", rows=rows,
-                      columns=columns if columns != rows else None,
-                      k=step.option("offset") or None, dtype=None)
-    backward.contribute(source, adjoint * eye)
-
-
-TRACE = ArrayOp("trace", numpy=("trace",), methods=("trace",),
-                lower=_lower_trace, vjp=_trace_vjp,
-                spell=lambda step, args, name: call(
-                    "np.trace", args + ([literal(step.option("offset"))]
-                                        if step.option("offset") else [])))
-
-
-# -- np.linalg.norm --------------------------------------------------------------
-
-def _lower_norm(run: Any, x: Any, ord: Any = None, axis: Any = None,
-                keepdims: Any = False, *, node: ast.AST) -> Any:
-    array = run.number(x, node)
-    shape = run.shape(array, node)
-    ndim = len(shape)
-    if axis is None:
-        if ord is None:
-            return _two_norm(run, array, None, bool(keepdims), node)
-        if ndim not in (1, 2):
-            raise run.error(node, "Improper number of dimensions to norm.")
-        axes = tuple(range(ndim))
-    else:
-        items = axis if isinstance(axis, (tuple, list)) else (axis,)
-        axes = tuple(run.axis(item, ndim, node) for item in items)
-        if len(axes) not in (1, 2) or len(set(axes)) != len(axes):
-            raise run.error(node, "np.linalg.norm takes one axis (vector "
-                                  "norms) or two (matrix norms)")
-    order = _order(run, ord, node)
-    if order in (None, 2 if len(axes) == 1 else "fro"):
-        return _two_norm(run, array, tuple(sorted(axes)), bool(keepdims),
-                         node)
-    if len(axes) == 1:
-        result = _vector_norm(run, array, order, axes[0], node)
-    else:
-        result = _matrix_norm(run, array, order, axes, node)
-    if keepdims:
-        result = reshape(run, result, tuple(
-            1 if i in axes else n for i, n in enumerate(shape)), node)
-    return result
-
-
-def _order(run: Any, ord: Any, node: ast.AST) -> Any:
-    """The norm's order: None, 'fro', 'nuc', or a number (inf as math.inf)."""
-    if ord is None or isinstance(ord, str):
-        return ord
-    if ord in (sp.oo, -sp.oo):
-        return math.inf if ord == sp.oo else -math.inf
-    return run.static_number(ord, node, "the norm's order")
-
-
-def _two_norm(run: Any, array: sp.Expr, axes: tuple[int, ...] | None,
-              keepdims: bool, node: ast.AST) -> sp.Symbol:
-    source = run.materialize(array, node)
-    shape = run.program.leaves[source].shape
-    if axes is not None and len(axes) == len(shape):
-        axes = None
-    return run.program.add(NORM, (source,),
-                           reduced_shape(shape, axes, keepdims),
-                           f"norm_{source.name}", axis=axes,
-                           keepdims=keepdims)
-
-
-def _vector_norm(run: Any, array: sp.Expr, order: Any, axis: int,
-                 node: ast.AST) -> Any:
-    size = absolute(array)
-    if order == 1:
-        return reduce_sum(run, size, axis, False, node)[0]
-    if order in (math.inf, -math.inf):
-        return extremum(run, MAX if order > 0 else MIN, size, (axis,),
-                        False, node)
-    if isinstance(order, str) or order <= 0:
-        raise run.error(node, f"the vector norm of order {order!r} is not "
-                              "supported: use ord=None, 1, 2, inf, -inf "
-                              "or a positive number")
-    power = sp.nsimplify(order)
-    return reduce_sum(run, size ** power, axis, False, node)[0] ** (1 / power)
-
-
-def _matrix_norm(run: Any, array: sp.Expr, order: Any,
-                 axes: tuple[int, ...], node: ast.AST) -> Any:
-    if order in (1, -1, math.inf, -math.inf):
-        rows, columns = axes
-        # ord=1: the largest column sum; inf: the largest row sum.
-        summed, kept = (rows, columns) if order in (1, -1) else (columns,
-                                                                   rows)
-        sums = reduce_sum(run, absolute(array), summed, False, node)[0]
-        return extremum(run, MAX if order > 0 else MIN, sums,
-                        (kept - (kept > summed),), False, node)
-    if order in (2, -2, "nuc"):
-        raise run.error(node, f"the matrix norm of order {order!r} needs "
-                              "singular values, which are not supported "
-                              "yet: use ord=None ('fro'), 1, -1, inf or -inf")
-    raise run.error(node, f"{order!r} is not a norm order for matrices: use "
-                          "ord=None ('fro'), 1, -1, inf or -inf")
-
-
-def _norm_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    """x / norm: nan where the norm is 0, as in JAX."""
-    (x,) = step.operands
-    kept = _kept(backward, step, adjoint, f"d_{step.target.name}")
-    norm = _kept(backward, step, step.target, f"{step.target.name}_kept")
-    backward.contribute(x, kept * x / norm)
-
-
-def _spell_norm(step: Step, args: list[ast.expr], name: str) -> ast.expr:
-    return call("np.linalg.norm", args,
-                axis=axis_literal(step.option("axis")),
-                keepdims=True if step.option("keepdims") else None)
-
-
-NORM = ArrayOp("norm", numpy=("linalg.norm",), lower=_lower_norm,
-               vjp=_norm_vjp, spell=_spell_norm)
-
-
-# -- builtins sum, max and min ---------------------------------------------------
+# -- builtins sum, max and min ------------------------------------------------
 
 def _lower_builtin_sum(run: Any, iterable: Any, start: Any = sp.S.Zero, *,
                        node: ast.AST) -> Any:

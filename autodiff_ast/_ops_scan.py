@@ -51,16 +51,17 @@ def _reversal(axis: int | None) -> tuple[Any, ...]:
 def reversed_cumsum(program: Any, value: sp.Expr, axis: int | None,
                     shape: tuple[int, ...], name: str) -> sp.Symbol:
     """The cumulative sum of ``value`` from the far end along ``axis``
-    (``np.cumsum(v[::-1])[::-1]``): sums of the views, no copies."""
-    values = program.materialize(value, name)
+    (``np.cumsum(v[::-1])[::-1]``, named ``name``): sums of the views, no
+    copies."""
+    values = program.materialize(value, f"{name}_terms")
     if program.leaves[values].shape != shape:
-        values = program.add(BROADCAST_TO, (values,), shape, name,
-                             shape=shape)
+        values = program.add(BROADCAST_TO, (values,), shape,
+                             f"{name}_terms", shape=shape)
     flipped = program.add(GETITEM, (values,), shape, f"{name}_reversed",
                           index=_reversal(axis))
-    total = program.add(CUMSUM, (flipped,), shape, f"{name}_cumsum",
+    total = program.add(CUMSUM, (flipped,), shape, f"{name}_backwards",
                         axis=axis)
-    return program.add(GETITEM, (total,), shape, f"{name}_from_end",
+    return program.add(GETITEM, (total,), shape, name,
                        index=_reversal(axis))
 
 
@@ -74,7 +75,7 @@ def _cumsum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     shape = backward.program.leaves[source].shape
     backward.contribute(source, reversed_cumsum(
         backward.program, adjoint, step.option("axis"), shape,
-        f"d_{step.target.name}"))
+        f"d_{source.name}"))
 
 
 def _lower_cumprod(run: Any, a: Any, axis: Any = None, *,
@@ -100,9 +101,9 @@ def _cumprod_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         where(first, 1, x), f"{x.name}_zero_as_one"),), shape,
         f"{step.target.name}_without_zero", axis=axis)
     to_zero = reversed_cumsum(program, adjoint * step.target, axis, shape,
-                              f"{name}_terms")
+                              "tail_sums")
     at_zero = reversed_cumsum(program, adjoint * others, axis, shape,
-                              f"{name}_at_zero")
+                              "tail_sums_at_zero")
     backward.contribute(x, where(before, to_zero / where(before, x, 1),
                                  where(first, at_zero, 0)))
 

@@ -324,7 +324,7 @@ DIAG = ArrayOp("diag", numpy=("diag",), lower=_lower_diag, vjp=_diag_vjp,
                                       if step.option("k") else [])))
 
 
-# -- np.tril, np.triu ----------------------------------------------------------
+# -- np.tril, np.triu ---------------------------------------------------------
 
 def _triangle(op_name: str) -> Any:
     def lower(run: Any, m: Any, k: Any = 0, *, node: ast.AST) -> Any:

@@ -5,8 +5,8 @@ Run: python benchmarks/bench_numpy_ops.py
 For np.max, np.prod, np.linalg.norm, np.var and np.cumsum on 10**6
 float64 elements (and np.max along an axis of a 1000 x 1000 matrix), the
 time of the generated gradient as a ratio to a careful hand-written one,
-measured in the same run (the best of 9 interleaved repeats each). The hand-written
-gradients are what a person who knows NumPy writes: ties share the
+measured in the same run (the best of 9 interleaved repeats each). The
+hand-written gradients are what a person who knows NumPy writes: ties share the
 gradient of a maximum, the gradient of a product uses no division (so it
 is right at zeros), a cumulative sum's is a reversed cumulative sum.
 """

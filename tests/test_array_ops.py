@@ -32,7 +32,7 @@ LABELS = np.array([2, 0, 1, 1])
 PICKS = np.array([4, 0, 4, 2])  # 4 twice: its gradient adds up
 
 
-# -- reductions ------------------------------------------------------------------
+# -- reductions ---------------------------------------------------------------
 
 def f_max(x):
     return np.max(np.sin(x) * x)
@@ -207,7 +207,7 @@ def f_builtin_min(xs):
     return min(xs) ** 2 + min(first * 2, second, third)
 
 
-# -- shapes and assembly -----------------------------------------------------------
+# -- shapes and assembly ------------------------------------------------------
 
 def f_concatenate(a, b):
     return np.sum(WEIGHTS[:7] * np.concatenate([np.sin(a), b * a[0]]))
@@ -381,7 +381,7 @@ def f_pad_matrix(x):
                   * np.arange(1.0, 7.0))
 
 
-# -- creation -------------------------------------------------------------------
+# -- creation -----------------------------------------------------------------
 
 def f_zeros(x):
     z = np.zeros((3, 4)) + x
@@ -425,7 +425,7 @@ def f_full_like(x, a):
     return np.sum(np.full_like(x, a) * x) + np.sum(np.full_like(x, 0.5) * x)
 
 
-# -- indexing -------------------------------------------------------------------
+# -- indexing -----------------------------------------------------------------
 
 def cross_entropy(logits, label):
     shift = np.max(logits)
@@ -530,9 +530,11 @@ CASES = {
     "np.average": [(f_average, (signed(3, 4), rand(3, 4))),
                    (f_average_axis, (signed(3, 4), rand(4))),
                    (f_average_plain, (signed(3, 4),))],
-    "np.trace": [(f_trace, (signed(3, 4),)), (f_trace_axes, (signed(3, 2, 3),))],
+    "np.trace": [(f_trace, (signed(3, 4),)),
+                 (f_trace_axes, (signed(3, 2, 3),))],
     ".trace()": [(f_trace_method, (signed(3, 3),))],
-    "np.linalg.norm": [(f_norm, (signed(3, 4),)), (f_norm_orders, (signed(6),)),
+    "np.linalg.norm": [(f_norm, (signed(3, 4),)),
+                       (f_norm_orders, (signed(6),)),
                        (f_norm_axis, (signed(3, 4),)),
                        (f_norm_matrix, (signed(3, 4),)),
                        (f_norm_matrix_axes, (signed(2, 3, 4),))],
@@ -647,7 +649,7 @@ def test_every_step_of_the_table_is_generated_by_these_tests():
     assert {op.name for op in steps - used} == set()
 
 
-# -- conventions where maths leaves a choice --------------------------------------
+# -- conventions where maths leaves a choice ----------------------------------
 
 def test_the_gradient_of_a_maximum_is_split_equally_among_ties():
     # As JAX: jax.grad(jnp.max)(jnp.array([1., 3., 3., 2.])) is
@@ -737,7 +739,7 @@ def test_gradients_keep_the_dtype_of_their_arguments():
         assert ad.grad(function)(x).dtype == np.float32
 
 
-# -- the generated code ----------------------------------------------------------
+# -- the generated code -------------------------------------------------------
 
 def _body(function, *args, **options):
     text = ad.source(ad.grad(function, **options), *args)
@@ -802,7 +804,7 @@ def test_indices_given_as_arguments_are_read_when_the_code_runs():
         assert grad.generated == generated  # one code for every label
 
 
-# -- refused, in the user's terms -----------------------------------------------
+# -- refused, in the user's terms ---------------------------------------------
 
 def norm_nuclear(x):
     return np.linalg.norm(x, "nuc")
