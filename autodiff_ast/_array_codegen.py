@@ -88,13 +88,20 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
                    output_names=[spec.output_names[i] for i in computed],
                    shaped_like=[spec.shaped_like[i] for i in computed])
     text = _source(spec, literals, len(computed), inlined=None)
-    if any(len(line) > _WIDTH for line in text.split('"""', 2)[2].split(
-            "\n")):
+    if _too_wide(text):
         # Nested calls and subscripts too long for a line: the wrapper
         # breaks lines only between terms and arguments, so name the
         # longer ones instead of writing them where they are used.
         text = _source(spec, literals, len(computed), inlined=_INLINED)
     return text
+
+
+def _too_wide(text: str) -> bool:
+    """Whether a line of the function's code (after its docstring, which
+    may hold a long path or key) is longer than a line should be."""
+    docstring = ast.parse(text).body[0].body[0]  # type: ignore[attr-defined]
+    return any(len(line) > _WIDTH
+               for line in text.splitlines()[docstring.end_lineno:])
 
 
 def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
