@@ -514,6 +514,7 @@ class _Runner:
     # Array code is generated per call signature and re-checks what it
     # read on every call, so it bakes numbers in instead.
     names_outside_numbers = True
+    lowers_arrays = False  # True for the array runner
 
     def by_name(self, spelled: str, read: Read) -> sp.Symbol | None:
         """A symbol the generated code spells ``spelled`` and reads when it
@@ -741,6 +742,8 @@ class _Runner:
             raise self.error(node, f"{spelled}() takes no keyword arguments "
                                    "here")
         if len(args) != primitive.nargs:
+            if not self.lowers_arrays and array_function(callee) is not None:
+                raise NeedsArrays  # max(xs), max(a, b, c): a reduction
             raise self.error(node, f"{spelled}() takes {primitive.nargs} "
                                    f"argument{'s' if primitive.nargs > 1 else ''}"
                                    f" here, got {len(args)}")

@@ -202,3 +202,11 @@ def test_a_loop_over_a_constant_tuple_stays_scalar_code():
     assert ad.source(derivative).splitlines()[-1].strip() == (
         "return 0.5 * np.cos(0.5 * x) + 1.5 * np.cos(1.5 * x) + 2 * "
         "np.cos(2 * x)")
+
+
+def test_builtin_max_of_several_numbers_is_a_reduction():
+    def largest(a, b, c):
+        return max(a, b, c) * 2.0
+
+    assert ad.grad(largest, (0, 1, 2))(1.0, 3.0, 2.0) == (0.0, 2.0, 0.0)
+    assert ad.grad(lambda x: max(x * 2.0, 1.0))(3.0) == 2.0
