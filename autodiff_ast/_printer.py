@@ -65,6 +65,7 @@ def _negate(node: ast.expr) -> ast.expr:
 _LONGEST_CHAIN = 32
 
 _LARGEST_FLOAT = sp.Integer(int(sys.float_info.max))
+_LONGEST_INTEGER = sp.Integer(10) ** 20
 
 _RELATIONS = {sp.StrictLessThan: ast.Lt, sp.LessThan: ast.LtE,
               sp.StrictGreaterThan: ast.Gt, sp.GreaterThan: ast.GtE,
@@ -123,13 +124,16 @@ class ExpressionPrinter:
             node = _name("math.inf")
             return _negate(node) if expr < 0 else node
         if isinstance(expr, sp.Integer):
-            node = ast.Constant(abs(int(expr)))
+            # Past 20 digits the float it becomes next to a float anyway
+            # (1e+30, not 1000000000000000000000000000000).
+            node = ast.Constant(abs(int(expr)) if abs(expr) < _LONGEST_INTEGER
+                                else abs(float(expr)))
             return _negate(node) if expr < 0 else node
         if isinstance(expr, sp.Rational):
             text = decimal_text(abs(expr))
             if text is not None:
                 node = ast.Constant(float(text))
-            elif not _fits_floats(expr):
+            elif not _short_quotient(expr):
                 node = ast.Constant(abs(float(expr)))
             else:
                 node = _binary(ast.Constant(abs(int(expr.p))), ast.Div(),
@@ -195,7 +199,7 @@ class ExpressionPrinter:
         numerator: list[ast.expr] = []
         denominator: list[ast.expr] = []
         if isinstance(coefficient, sp.Rational) and coefficient != 1:
-            if decimal_text(coefficient) is not None or not _fits_floats(
+            if decimal_text(coefficient) is not None or not _short_quotient(
                     coefficient):
                 numerator.append(self.number(coefficient))
             else:
@@ -212,7 +216,11 @@ class ExpressionPrinter:
             base, exponent = factor.as_base_exp()
             if (isinstance(factor, sp.Pow) and exponent.is_Number
                     and exponent.is_negative):
-                denominator.append(self.print(base ** -exponent))
+                if self.fast_power(base ** -exponent):
+                    denominator.extend(
+                        self.power_factors(base, int(-exponent)))
+                else:
+                    denominator.append(self.print(base ** -exponent))
             elif self.fast_power(factor):
                 numerator.extend(self.power_factors(base, int(exponent)))
             else:
@@ -268,7 +276,10 @@ class ExpressionPrinter:
 
     def power_factors(self, base: sp.Expr, exponent: int) -> list[ast.expr]:
         """``[t ** 2, t]`` for ``t ** 3``, ``[(t ** 2) ** 2, t]`` for
-        ``t ** 5``: repeated squaring, largest factor first."""
+        ``t ** 5``: repeated squaring, largest factor first. A cube of a
+        name is ``t * t * t``, which reads as one (and is as fast)."""
+        if exponent == 3 and isinstance(base, sp.Symbol):
+            return [self.print(base) for _ in range(3)]
         factors = []
         square = self.print(base)
         while exponent:
@@ -333,10 +344,18 @@ class ExpressionPrinter:
         raise TypeError(f"cannot print the condition {expr}")
 
 
-def _fits_floats(value: sp.Rational) -> bool:
-    """Whether numerator and denominator convert to floats (else ``x / q``
-    would raise OverflowError when the generated code runs)."""
-    return abs(value.p) <= _LARGEST_FLOAT and value.q <= _LARGEST_FLOAT
+# Integers that are exact floats: for such p and q, ``p / q`` is the
+# correctly rounded float of p/q, so the quotient is exact to print.
+_EXACT_INTEGER = 2 ** 53
+
+
+def _short_quotient(value: sp.Rational) -> bool:
+    """Whether ``value`` prints as the quotient ``p / q``: a fraction of
+    exact floats (1 / 3, 1 / 518918400). Others, such as a coefficient of
+    an unrolled loop with 28 decimals, print as the float they round to:
+    the quotient would round twice (or raise OverflowError), and reads
+    as noise."""
+    return abs(value.p) <= _EXACT_INTEGER and value.q <= _EXACT_INTEGER
 
 
 def _product(nodes: list[ast.expr]) -> ast.expr:
