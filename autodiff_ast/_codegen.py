@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import io
 import keyword
+import textwrap
 import tokenize
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import sympy as sp
 
 from ._printer import ExpressionPrinter
 from ._program import unique_name
 from ._rules import OPERATOR_FUNCTIONS, spelling_for
-from ._simplify import simplify
+from ._simplify import collect_like_terms, simplify
 from ._singular import with_removable_singularity
 from ._unparse import to_source
 
@@ -65,7 +67,8 @@ class FunctionSpec:
 def generate_source(spec: FunctionSpec) -> str:
     """The Python source of the function described by ``spec``."""
     writer = _BodyWriter(spec)
-    body: list[ast.stmt] = [ast.Expr(ast.Constant(spec.docstring))]
+    docstring = _filled(spec.docstring)
+    body: list[ast.stmt] = [ast.Expr(ast.Constant(docstring))]
     body += writer.branches(list(spec.outputs))
     function = ast.FunctionDef(
         name=spec.name, args=_arguments(spec), body=body, decorator_list=[],
@@ -79,6 +82,26 @@ def generate_source(spec: FunctionSpec) -> str:
 
 
 _WIDTH = 79
+
+
+def _filled(docstring: str) -> str:
+    """``docstring`` with each line too long for _WIDTH columns broken
+    between words (the first line follows the quotes that open it); a
+    single word, such as a long path, stays whole."""
+    lines = []
+    for number, line in enumerate(docstring.split("\n")):
+        indent = line[:len(line) - len(line.lstrip())]
+        opening = '    """' if number == 0 else indent
+        if len(opening) + len(line.lstrip()) <= _WIDTH:
+            lines.append(line)
+            continue
+        pieces = textwrap.wrap(line.strip(), _WIDTH, initial_indent=opening,
+                               subsequent_indent=indent or "    ",
+                               break_long_words=False,
+                               break_on_hyphens=False)
+        lines.append(pieces[0][len(opening) - len(indent):])
+        lines.extend(pieces[1:])
+    return "\n".join(lines)
 
 
 def _wrap(source: str) -> str:
@@ -100,9 +123,15 @@ def _wrap(source: str) -> str:
                    for row, line in enumerate(lines, 1))
 
 
+@functools.lru_cache(maxsize=4096)  # each statement is fitted, then wrapped
 def _wrap_line(line: str) -> str:
-    """Break a long ``name = ...`` or ``return ...`` line at ``+``, ``-``
-    and ``,`` inside one pair of parentheses, as a person would.
+    """Break a long ``name = ...`` or ``return ...`` line as a person
+    would: inside parentheses, at its loosest-binding operators (after
+    its commas, else before ``+`` and ``-``, else before ``*`` and ``/``,
+    operators first on the line, as black places them), filling each line
+    and aligning continuations with the opening parenthesis; a piece still
+    too long is broken the same way inside its own parentheses, level
+    after level.
 
     The line is read as tokens, so it is never broken inside a string
     literal (a pytree key may hold any text) or inside brackets.
@@ -120,36 +149,13 @@ def _wrap_line(line: str) -> str:
         first = 2
     else:
         return line
-    start, end = tokens[first].start, len(tokens)
-    operators = _SUMS
-    if not _split_points(tokens, first, end) and _split_points(
-            tokens, first, end, _PRODUCTS):
-        operators = _PRODUCTS
-    if _split_points(tokens, first, end, operators):
-        text = f"{text[:start]}({text[start:]})"
-        tokens = _tokens(text)
-        if tokens is None:
-            return line
-        opening: int | None = first
+    start = tokens[first].start
+    layout = _Layout(text, tokens)
+    if layout.points(first, len(tokens)):
+        lines = layout.parenthesized(first, len(tokens), start, 0)
     else:
-        opening = _widest_splittable_group(tokens, first, end)
-        if opening is None:
-            return line
-    points = _split_points(tokens, opening + 1, tokens[opening].partner,
-                           operators)
-    continuation = " " * (tokens[opening].start + 1)
-    pieces = [text[a:b] for a, b in zip([0] + points, points + [len(text)])]
-    lines: list[str] = []
-    current = pieces[0]
-    for piece in pieces[1:]:
-        # Pieces meet between tokens: after a comma or before an operator
-        # (the space before it does not end up on the line).
-        if len((current + piece).rstrip()) > _WIDTH:
-            lines.append(current.rstrip())
-            current = continuation + piece.lstrip()
-        else:
-            current += piece
-    lines.append(current)
+        lines = layout.piece(first, len(tokens), start, 0)
+    lines[0] = text[:start] + lines[0]
     return "\n".join(lines) + "\n"
 
 
@@ -212,57 +218,199 @@ def _tokens(text: str) -> list[_Token] | None:
     return tokens if tokens and not stack and not nesting else None
 
 
-def _widest_splittable_group(tokens: list[_Token], first: int,
-                             end: int) -> int | None:
-    """Where the widest parenthesized group that has split points opens,
-    looking inside a group (``np.sum(np.log(a + b))``) when it has none
-    itself."""
-    while True:
-        groups = _groups(tokens, first, end)
-        if not groups:
-            return None
-        opening = max(groups, key=lambda g: tokens[tokens[g].partner].end
-                      - tokens[g].start)
-        if _split_points(tokens, opening + 1, tokens[opening].partner):
-            return opening
-        first, end = opening + 1, tokens[opening].partner
+# Where a line may break, loosest-binding operators first: after a comma,
+# before the keywords of a conditional expression, before and/or, before a
+# comparison, before + and -, before * / // % @.
+_CLASSES: tuple[frozenset[str], ...] = (
+    frozenset({","}), frozenset({"if", "else"}), frozenset({"or"}),
+    frozenset({"and"}), frozenset({"<", ">", "<=", ">=", "==", "!="}),
+    frozenset({"+", "-"}), frozenset({"*", "/", "//", "%", "@"}))
+# A first piece this short keeps the next on its line when that one
+# must break anyway: "2 * np.where(...", not "2" alone on a line.
+_SHORT = 12
+# Tokens that bind more loosely than a class above them and have no split
+# of their own (``not``, ``lambda``, a keyword argument's ``=``): a range
+# holding one of them is never wrapped in added parentheses.
+_LOOSE = frozenset({"not", "lambda", "=", ":", "in", "is", "|", "^", "&",
+                    "<<", ">>", "for", "async", "await", "yield"})
 
 
-def _groups(tokens: list[_Token], first: int, end: int) -> list[int]:
-    """The outermost parentheses among ``tokens[first:end]``, not those in
-    a subscript's or a display's brackets."""
-    groups, index = [], first
-    while index < end:
-        token = tokens[index]
-        if token.partner > index:
-            if token.text == "(":
-                groups.append(index)
-            index = token.partner
-        index += 1
-    return groups
+class _Layout:
+    """Lines for one long statement, laid out level by level.
 
+    A method lays out ``tokens[first:end]`` starting at ``column`` with
+    ``trailing`` characters still to follow on its last line; it returns
+    the lines, the first without what precedes ``column``, the others
+    indented. Each tries the layouts a person would, flattest first, and
+    keeps the first that fits (else the narrowest).
+    """
 
-_SUMS = ("+", "-")
-_PRODUCTS = ("*", "/")
+    def __init__(self, text: str, tokens: list[_Token]) -> None:
+        self.text = text
+        self.tokens = tokens
+        # Layouts already made: trying options level by level would
+        # otherwise redo the levels below once per option above.
+        self.made: dict[tuple[str, int, int, int, int], list[str]] = {}
+        self.found: dict[tuple[int, int], list[int]] = {}
 
+    def span(self, first: int, end: int) -> str:
+        return self.text[self.tokens[first].start:self.tokens[end - 1].end]
 
-def _split_points(tokens: list[_Token], first: int, end: int,
-                  operators: tuple[str, ...] = _SUMS) -> list[int]:
-    """Columns where a line may break among ``tokens[first:end]``, outside
-    any brackets in them: before a binary operator of ``operators`` and
-    after a comma."""
-    points, index = [], first
-    while index < end:
-        token = tokens[index]
-        if token.partner > index:
-            index = token.partner
-        elif token.kind == tokenize.OP and token.text == ",":
-            points.append(token.end)
-        elif token.kind == tokenize.OP and token.text in operators and \
-                _is_binary(tokens, index):
-            points.append(token.start)
-        index += 1
-    return points
+    def points(self, first: int, end: int) -> list[int]:
+        """Indices of the tokens a line may break at among
+        ``tokens[first:end]``, outside any brackets: those of the
+        loosest-binding class there (a comma ends its piece, an operator
+        starts one)."""
+        if (first, end) not in self.found:
+            self.found[first, end] = self._points(first, end)
+        return self.found[first, end]
+
+    def _points(self, first: int, end: int) -> list[int]:
+        found: dict[int, list[int]] = {}
+        index = first
+        while index < end:
+            token = self.tokens[index]
+            if token.partner > index:
+                index = token.partner
+            elif token.kind in (tokenize.OP, tokenize.NAME) and (
+                    token.kind == tokenize.NAME or _is_binary(self.tokens,
+                                                              index)):
+                for rank, operators in enumerate(_CLASSES):
+                    if token.text in operators:
+                        found.setdefault(rank, []).append(index)
+                        break
+            index += 1
+        return found[min(found)] if found else []
+
+    def loose(self, first: int, end: int) -> bool:
+        index = first
+        while index < end:
+            token = self.tokens[index]
+            if token.partner > index:
+                index = token.partner
+            elif token.text in _LOOSE or (token.text in ("*", "**") and not
+                                          _is_binary(self.tokens, index)):
+                return True
+            index += 1
+        return False
+
+    def content(self, first: int, end: int, column: int,
+                trailing: int) -> list[str]:
+        """The inside of parentheses that open just before ``column``: its
+        pieces filled into lines aligned at ``column``."""
+        key = ("content", first, end, column, trailing)
+        if key not in self.made:
+            self.made[key] = self._content(first, end, column, trailing)
+        return list(self.made[key])
+
+    def _content(self, first: int, end: int, column: int,
+                 trailing: int) -> list[str]:
+        text = self.span(first, end)
+        if column + len(text) + trailing <= _WIDTH:
+            return [text]
+        points = self.points(first, end)
+        if not points:
+            return self.piece(first, end, column, trailing)
+        starts = [first] + [p + 1 if self.tokens[p].text == "," else p
+                            for p in points]
+        ranges = [(a, b) for a, b in zip(starts, starts[1:] + [end]) if a < b]
+        lines = [""]
+        width = column  # of the line being filled
+        for number, (a, b) in enumerate(ranges):
+            tail = trailing if number == len(ranges) - 1 else 0
+            piece = self.span(a, b)
+            gap = " " if lines[-1].strip() else ""
+            if width + len(gap) + len(piece) + tail <= _WIDTH:
+                lines[-1] += gap + piece
+                width += len(gap) + len(piece)
+                continue
+            if lines[-1].strip() and column + len(piece) + tail <= _WIDTH:
+                lines.append(" " * column + piece)
+                width = column + len(piece)
+                continue
+            # Too long for a line of its own: its operator and the start of
+            # its operand begin the next line (or stay on this one, after a
+            # short first piece: "2 * np.where(" or "x * (x * ("), and the
+            # operand breaks inside its own parentheses.
+            lead, comma = "", b - 1 if self.tokens[b - 1].text == "," else b
+            if a in points:  # an operator starts the piece
+                lead = self.tokens[a].text + " "
+                a += 1
+            if len(lines) > 1 or len(lines[-1]) > _SHORT:
+                lines.append(" " * column)
+                width, gap = column, ""
+            operand = self.piece(a, comma, width + len(gap) + len(lead),
+                                 tail + (b - comma))
+            operand = [lead + operand[0]] + operand[1:]
+            operand[-1] += "," if comma < b else ""
+            lines[-1] += gap + operand[0]
+            lines.extend(operand[1:])
+            width = len(lines[-1]) + (column if len(lines) == 1 else 0)
+        return lines
+
+    def piece(self, first: int, end: int, column: int,
+              trailing: int) -> list[str]:
+        """One operand: broken inside one of its parentheses, the widest
+        that gives lines that fit, else wrapped in parentheses of its own
+        and broken at its operators."""
+        key = ("piece", first, end, column, trailing)
+        if key not in self.made:
+            self.made[key] = self._piece(first, end, column, trailing)
+        return list(self.made[key])
+
+    def _piece(self, first: int, end: int, column: int,
+               trailing: int) -> list[str]:
+        text = self.span(first, end)
+        if column + len(text) + trailing <= _WIDTH:
+            return [text]
+        candidates = []
+        groups = sorted(self.groups(first, end), key=lambda g: self.tokens[
+            g].start - self.tokens[self.tokens[g].partner].end)
+        for opening in groups:
+            closing = self.tokens[opening].partner
+            start, stop = self.tokens[first].start, self.tokens[end - 1].end
+            head = self.text[start:self.tokens[opening].end]
+            tail = self.text[self.tokens[closing].start:stop]
+            inner = self.content(opening + 1, closing, column + len(head),
+                                 trailing + len(tail))
+            candidates.append([head + inner[0]] + inner[1:])
+            candidates[-1][-1] += tail
+            if self.fits(candidates[-1], column, trailing):
+                return candidates[-1]
+        if self.points(first, end) and not self.loose(first, end):
+            candidates.append(self.parenthesized(first, end, column,
+                                                 trailing))
+        candidates.append([text])
+        return min(candidates, key=lambda lines: self.overflow(
+            lines, column, trailing))
+
+    def parenthesized(self, first: int, end: int, column: int,
+                      trailing: int) -> list[str]:
+        inner = self.content(first, end, column + 1, trailing + 1)
+        return ["(" + inner[0]] + inner[1:-1] + [inner[-1] + ")"] \
+            if len(inner) > 1 else ["(" + inner[0] + ")"]
+
+    def groups(self, first: int, end: int) -> list[int]:
+        """The outermost parentheses among ``tokens[first:end]`` that hold
+        something, not those in a subscript's or a display's brackets."""
+        groups, index = [], first
+        while index < end:
+            token = self.tokens[index]
+            if token.partner > index:
+                if token.text == "(" and token.partner > index + 1:
+                    groups.append(index)
+                index = token.partner
+            index += 1
+        return groups
+
+    def overflow(self, lines: list[str], column: int, trailing: int) -> int:
+        widths = [len(line) for line in lines]
+        widths[0] += column
+        widths[-1] += trailing
+        return sum(max(0, w - _WIDTH) for w in widths) * 1000 + len(lines)
+
+    def fits(self, lines: list[str], column: int, trailing: int) -> bool:
+        return self.overflow(lines, column, trailing) < 1000
 
 
 def _is_binary(tokens: list[_Token], index: int) -> bool:
@@ -319,81 +467,205 @@ class _BodyWriter:
         self.reserved = (set(spec.params) | {spec.name, "np", "math"}
                          | outside | set(keyword.kwlist) | set(dir(builtins)))
 
-    def branches(self, exprs: list[sp.Expr]) -> list[ast.stmt]:
+    def branches(self, exprs: list[sp.Expr], indent: int = 4
+                 ) -> list[ast.stmt]:
         folded = [sp.piecewise_fold(e) for e in exprs]
         split = next((e for e in folded if isinstance(e, sp.Piecewise)), None)
         if split is None:
-            return self.straight_line(folded)
+            return self.straight_line(folded, indent)
         printer = self.printer({})
         statements: list[ast.stmt] = []
         conditions = [piece.cond for piece in split.args]
         for index, piece in enumerate(split.args):
             branch = [_piece(e, conditions, index) for e in folded]
-            body = self.branches(branch)
             if piece.cond is sp.true:
-                statements.extend(body)
+                statements.extend(self.branches(branch, indent))
                 return statements
-            statements.append(ast.If(printer(piece.cond), body, []))
+            statements.append(ast.If(printer(piece.cond),
+                                     self.branches(branch, indent + 4), []))
         # No branch is the default: outside every condition the value is nan.
         nan = [sp.nan for _ in exprs]
-        statements.extend(self.straight_line(nan))
+        statements.extend(self.straight_line(nan, indent))
         return statements
 
     def printer(self, names: dict[sp.Symbol, str]) -> ExpressionPrinter:
         return ExpressionPrinter(self.spec.namespace,
                                  {**self.spec.symbol_names, **names})
 
-    def straight_line(self, exprs: list[sp.Expr]) -> list[ast.stmt]:
+    def straight_line(self, exprs: list[sp.Expr],
+                      indent: int) -> list[ast.stmt]:
         chosen = [with_removable_singularity(e)
                   if index in self.spec.shape_of else e
                   for index, e in enumerate(simplify(exprs))]
-        replacements, reduced = _cse(
-            chosen, share_squares=self.spec.namespace == "numpy")
-        names: dict[sp.Symbol, str] = {}
-        taken = set(self.reserved)
-        statements: list[ast.stmt] = []
-        generic = 0
+        replacements, reduced = _shared(
+            chosen, squares=self.spec.namespace == "numpy")
+        # A value that is returned is named after what it is (grad_x),
+        # though other values read it too.
+        returned: dict[sp.Basic, str] = {}
+        for index, expr in enumerate(reduced):
+            if index in self.spec.output_names:
+                returned.setdefault(expr, self.spec.output_names[index])
+        lines = _Lines(self, indent)
         for temporary, value in replacements:
-            suggestion = _suggest_name(value, {**self.spec.symbol_names,
-                                               **names})
-            if suggestion is None:
-                suggestion, generic = f"t{generic}", generic + 1
-            name = unique_name(suggestion, taken)
-            taken.add(name)
-            statements.append(ast.Assign(
-                [ast.Name(name, ast.Store())],
-                self.printer(names)(value), None))
-            names[temporary] = name
-        printer = self.printer(names)
-        printed = []
-        for index, (original, expr) in enumerate(zip(chosen, reduced)):
-            node = printer(expr)
-            shape_symbol = self.spec.shape_of.get(index)
-            if shape_symbol is not None and shape_symbol not in \
-                    original.free_symbols:
-                node = _broadcast_like(node, expr, printer(shape_symbol),
-                                       self.spec.namespace)
-            printed.append(node)
-        result = _structure(self.spec.structure, printed)
-        if isinstance(result, ast.Tuple) and len(
-                to_source(ast.Return(result), _pretty_string)) > _WIDTH - 8:
+            lines.assign(temporary, value, returned.get(temporary))
+        # Outputs that do not depend on the argument they are the gradient
+        # of still take its shape; done once, where the output is written.
+        unshaped = {index for index, original in enumerate(chosen)
+                    if index in self.spec.shape_of and
+                    self.spec.shape_of[index] not in original.free_symbols}
+
+        def shaped(index: int, expr: sp.Expr, node: ast.expr) -> ast.expr:
+            if index not in unshaped:
+                return node
+            return _broadcast_like(
+                node, expr, lines.printer()(self.spec.shape_of[index]),
+                self.spec.namespace)
+
+        def returning(outputs: list[sp.Expr]) -> ast.stmt:
+            printer = lines.printer()
+            printed = [shaped(index, expr, printer(expr))
+                       for index, expr in enumerate(outputs)]
+            return ast.Return(_structure(self.spec.structure, printed))
+
+        statement = returning(reduced)
+        if isinstance(statement.value, ast.Tuple) and len(  # type: ignore
+                to_source(statement, _pretty_string)) > _WIDTH - 8:
             # A long tuple reads better as one named line per output.
-            for index, node in enumerate(printed):
-                if isinstance(node, (ast.Name, ast.Constant)):
+            for index in range(len(reduced)):
+                expr = reduced[index]  # an equal output may be named now
+                if isinstance(expr, sp.Symbol) or expr.is_Number or \
+                        index not in self.spec.output_names:
                     continue
-                name = unique_name(self.spec.output_names.get(index, "out"), taken)
-                taken.add(name)
-                statements.append(ast.Assign([ast.Name(name, ast.Store())],
-                                             node, None))
-                printed[index] = ast.Name(name, ast.Load())
-            result = _structure(self.spec.structure, printed)
-        statements.append(ast.Return(result))
-        return statements
+                temporary = sp.Dummy("output")
+                lines.assign(temporary, expr, self.spec.output_names[index],
+                             lambda e, node, i=index: shaped(i, e, node))
+                unshaped.discard(index)
+                reduced = [temporary if e == expr else e for e in reduced]
+        lines.add(reduced, returning)
+        return lines.statements
+
+
+class _Lines:
+    """The statements of one straight-line block, each line named and
+    fitted to _WIDTH columns.
+
+    When no layout of a statement fits (a deeply nested Horner polynomial
+    breaks into a staircase that runs off to the right), a part of it that
+    fits on a line of its own gets a name first, as a person would split
+    it.
+    """
+
+    def __init__(self, writer: _BodyWriter, indent: int) -> None:
+        self.writer = writer
+        self.indent = indent
+        self.statements: list[ast.stmt] = []
+        self.names: dict[sp.Symbol, str] = {}
+        self.taken = set(writer.reserved)
+        self.generic = 0
+        # Temporaries' powers (r_pow4 -> r ** 4), to name what uses them.
+        self.powers: dict[sp.Symbol, sp.Expr] = {}
+        self.parts: dict[sp.Expr, sp.Symbol] = {}  # named to fit a line
+
+    def printer(self) -> ExpressionPrinter:
+        return self.writer.printer(self.names)
+
+    def name(self, value: sp.Expr, suggestion: str | None = None) -> str:
+        # Named after the power it is: r_pow4 = r_sq ** 2.
+        suggestion = suggestion or _suggest_name(
+            value.xreplace(self.powers),
+            {**self.writer.spec.symbol_names, **self.names})
+        if suggestion is None:
+            suggestion, self.generic = f"t{self.generic}", self.generic + 1
+        name = unique_name(suggestion, self.taken)
+        self.taken.add(name)
+        return name
+
+    def assign(self, temporary: sp.Symbol, value: sp.Expr,
+               suggestion: str | None = None,
+               finish: Callable[[sp.Expr, ast.expr], ast.expr] | None = None,
+               ) -> None:
+        """``name = value``, named after ``suggestion`` or what it holds;
+        ``finish`` completes the printed value."""
+        def assignment(values: list[sp.Expr]) -> ast.stmt:
+            node = self.printer()(values[0])
+            if finish is not None:
+                node = finish(values[0], node)
+            return ast.Assign([ast.Name(name, ast.Store())], node, None)
+
+        name = self.name(value, suggestion)
+        self.add([value], assignment)
+        self.names[temporary] = name
+        power = value.xreplace(self.powers)
+        if isinstance(power, sp.Pow) and power.exp.is_Integer:
+            self.powers[temporary] = power
+
+    def add(self, values: list[sp.Expr],
+            build: Callable[[list[sp.Expr]], ast.stmt]) -> None:
+        """The statement ``build`` makes of ``values``, after the
+        temporaries it needs to fit."""
+        values = [v.xreplace(self.parts) for v in values]
+        while True:
+            statement = build(values)
+            if self.fits(statement):
+                break
+            part = self.part(values)
+            if part is None:
+                break
+            temporary = sp.Dummy("part")
+            self.assign(temporary, part)
+            self.parts[part] = temporary
+            values = [v.xreplace({part: temporary}) for v in values]
+        self.statements.append(statement)
+
+    def fits(self, statement: ast.stmt) -> bool:
+        """Whether the statement's lines fit, none of them starting so far
+        right that little room is left (a staircase)."""
+        module = ast.Module(body=[statement], type_ignores=[])
+        text = " " * self.indent + to_source(ast.fix_missing_locations(
+            module), _pretty_string)
+        lines = _wrap_line(text).splitlines()
+        return all(len(line) <= _WIDTH for line in lines) and all(
+            len(line) - len(line.lstrip()) <= _DEEPEST for line in lines)
+
+    def part(self, values: list[sp.Expr]) -> sp.Expr | None:
+        """The part of ``values`` to name first: on the way to their most
+        deeply nested operation, the largest part that fits on a line of
+        its own (never one inside a branch of a conditional expression,
+        which runs only when its condition holds)."""
+        room = _WIDTH - self.indent - len("t00 = ")
+        printer = self.printer()
+        deepest: list[sp.Expr] = []
+        for value in values:
+            path = _deepest_path(value)
+            if len(path) > len(deepest):
+                deepest = path
+        for node in deepest[1:]:
+            if isinstance(node, sp.Expr) and node.free_symbols and not \
+                    isinstance(node, (sp.Symbol, sp.Number)) and not \
+                    _is_trivial(node) and len(
+                    to_source(printer(node)).strip()) <= room:
+                return node
+        return None
+
+
+def _deepest_path(expr: sp.Basic) -> list[sp.Basic]:
+    """``expr`` and its parts down to its most deeply nested one (the
+    first of the deepest), not into a conditional expression's branches."""
+    if isinstance(expr, sp.Piecewise) or not expr.args:
+        return [expr]
+    below = max((_deepest_path(a) for a in expr.args), key=len)
+    return [expr] + below
+
+
+# A continuation line may start at most this far right.
+_DEEPEST = 48
 
 
 def _cse(exprs: list[sp.Expr], share_squares: bool
          ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
-    """Common subexpressions, except trivial ones (kept inline).
+    """Common subexpressions, except trivial ones (kept inline), for the
+    array writer (``_array_codegen``); scalar code uses ``_shared``, which
+    also leaves no alias, no unused square and no value read once.
 
     With ``share_squares``, integer powers are rewritten over a shared
     square (``t**5`` -> ``t_sq**2 * t``), which NumPy computes fast.
@@ -427,6 +699,228 @@ def _cse(exprs: list[sp.Expr], share_squares: bool
         else:
             kept.append((temporary, value))
     return kept, [e.xreplace(inline) for e in reduced]
+
+
+def _shared(exprs: list[sp.Expr], squares: bool
+            ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """Temporaries for what ``exprs`` compute more than once, and ``exprs``
+    written over them.
+
+    Powers first become products of shared steps (``_Powers``), so that
+    ``r ** 6`` and ``r ** 13`` share ``r_sq`` and ``r_pow4``; then SymPy's
+    CSE finds the rest. Like terms that a shared factor hid are brought
+    together (CSE makes a shared product one name, so some show only
+    now). Last, every temporary the code would read at most once is
+    written back where it is read, and so is every alias and
+    every trivial value (``2 * x``): CSE and the power steps leave such
+    temporaries behind (a power step used once, a value whose other use
+    became a power of it).
+    """
+    powers = _Powers(squares)
+    rewritten = [powers.rewrite(e) for e in exprs]
+    replacements, reduced = sp.cse(
+        rewritten + [value for _, value in powers.steps],
+        symbols=sp.numbered_symbols("_cse", cls=sp.Dummy))
+    steps = [(step, value) for (step, _), value in
+             zip(powers.steps, reduced[len(exprs):])]
+    ordered = _in_dependency_order(replacements, steps)
+    outputs = reduced[:len(exprs)]
+    ordered, outputs = _over_named_powers(ordered, outputs)
+    ordered, outputs = _tidied(ordered, outputs, squares)
+    # CSE once more: SymPy's misses a product whose coefficient differs
+    # from the one it named (-2 * a * b beside 2 * a * b * c), and values
+    # written back make some repeats only now.
+    again, reduced = sp.cse([v for _, v in ordered] + outputs,
+                            symbols=sp.numbered_symbols("_again",
+                                                        cls=sp.Dummy))
+    if again:
+        ordered = [(t, v) for (t, _), v in zip(ordered, reduced)]
+        ordered, outputs = _tidied(
+            _in_dependency_order(again + ordered, []),
+            reduced[len(ordered):], squares)
+    return ordered, outputs
+
+
+def _tidied(temporaries: list[tuple[sp.Symbol, sp.Expr]],
+            outputs: list[sp.Expr], squares: bool,
+            ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """Like terms collected, temporaries read at most once written back,
+    and like terms that this brings together collected. (Collecting them
+    may leave a value read once; writing that back too, round after
+    round, undoes the nesting that keeps the next derivative small.)"""
+    temporaries, outputs = _written_back(
+        [(t, collect_like_terms(v)) for t, v in temporaries],
+        [collect_like_terms(e) for e in outputs], squares)
+    return ([(t, collect_like_terms(v)) for t, v in temporaries],
+            [collect_like_terms(e) for e in outputs])
+
+
+def _over_named_powers(temporaries: list[tuple[sp.Symbol, sp.Expr]],
+                       outputs: list[sp.Expr],
+                       ) -> tuple[list[tuple[sp.Symbol, sp.Expr]],
+                                  list[sp.Expr]]:
+    """Powers of a base written from its named powers: ``r_sq ** 6 * r``
+    for ``r ** 13`` once ``r_sq = r ** 2`` is a temporary (in math code,
+    and of constants, ``_Powers`` leaves integer powers whole)."""
+    named: dict[sp.Expr, list[tuple[int, sp.Symbol]]] = {}
+    for temporary, value in temporaries:
+        if isinstance(value, sp.Pow) and value.exp.is_Integer and \
+                value.exp > 1:
+            named.setdefault(value.base, []).append((int(value.exp),
+                                                     temporary))
+    if not named:
+        return temporaries, outputs
+
+    def usable(power: sp.Basic) -> list[tuple[int, sp.Symbol]]:
+        if not (isinstance(power, sp.Pow) and power.exp.is_Integer
+                and power.base in named):
+            return []
+        exponent = int(power.exp)
+        return [(k, t) for k, t in named[power.base]
+                if k < abs(exponent) or k == -exponent]
+
+    def rewritten(power: sp.Pow) -> sp.Expr:
+        exponent = abs(int(power.exp))
+        k, temporary = max(usable(power), key=lambda o: o[0])
+        product = temporary ** (exponent // k) * power.base ** (exponent % k)
+        return product if power.exp > 0 else 1 / product
+
+    temporaries = [(t, v.replace(lambda e: bool(usable(e)), rewritten))
+                   for t, v in temporaries]
+    outputs = [e.replace(lambda e: bool(usable(e)), rewritten)
+               for e in outputs]
+    return _in_dependency_order(temporaries, []), outputs
+
+
+class _Powers:
+    """Integer powers as products of repeated squares, and half-integer
+    powers over one square root, each step a value of its own.
+
+    With ``squares`` (NumPy code), ``b ** 13`` is ``b_pow8 * b_pow4 * b``
+    over the steps ``b_sq = b ** 2``, ``b_pow4 = b_sq ** 2``, ...: NumPy
+    squares an array fast but computes other integer powers with the
+    general pow, several times slower. Math code (Python floats) keeps
+    ``b ** 13``, one call. ``b ** 1.5`` is ``b * sqrt_b`` in both, so it
+    shares ``sqrt_b`` with the code that needs the root itself.
+    """
+
+    def __init__(self, squares: bool) -> None:
+        self.squares = squares
+        self.steps: list[tuple[sp.Dummy, sp.Expr]] = []
+        self._levels: dict[sp.Expr, list[sp.Expr]] = {}
+        self._powers: dict[tuple[sp.Expr, int], sp.Dummy] = {}
+        self._roots: dict[sp.Expr, sp.Dummy] = {}
+
+    def rewrite(self, expr: sp.Expr) -> sp.Expr:
+        # replace works bottom-up: a base's own powers are rewritten first.
+        return expr.replace(self._applies, self._power)
+
+    def _applies(self, expr: sp.Basic) -> bool:
+        if not (isinstance(expr, sp.Pow) and expr.exp.is_Rational
+                and expr.base.free_symbols):
+            return False
+        if expr.exp.is_Integer:
+            return self.squares and abs(expr.exp) >= 2
+        return expr.exp.q == 2
+
+    def _power(self, expr: sp.Pow) -> sp.Expr:
+        base, exponent = expr.base, abs(expr.exp)
+        if exponent.is_Integer:
+            product = self._integer_power(base, int(exponent))
+        else:
+            whole = int(exponent - sp.S.Half)
+            root = self._root(base)
+            product = root * (self._integer_power(base, whole)
+                              if self.squares else base ** whole)
+        return product if expr.exp > 0 else 1 / product
+
+    def _integer_power(self, base: sp.Expr, exponent: int) -> sp.Expr:
+        """``base ** exponent`` over the squares, a step of its own when it
+        takes several (``b_cube = b * b_sq``): inside a larger product its
+        factors would merge with the others', and CSE then finds the
+        power only in some of the products that hold it."""
+        if (base, exponent) in self._powers:
+            return self._powers[base, exponent]
+        factors, bits, level = [], exponent, 0
+        while bits:
+            if bits % 2:
+                factors.append(self._level(base, level))
+            bits //= 2
+            level += 1
+        if len(factors) < 2:
+            return sp.Mul(*factors)  # b, b_sq, or 1 for b ** 0
+        step = sp.Dummy("power")
+        self.steps.append((step, sp.Mul(*factors)))
+        self._powers[base, exponent] = step
+        return step
+
+    def _level(self, base: sp.Expr, level: int) -> sp.Expr:
+        """``base ** (2 ** level)``, a step of its own from level 1 up."""
+        levels = self._levels.setdefault(base, [base])
+        while len(levels) <= level:
+            step = sp.Dummy("square")
+            self.steps.append((step, levels[-1] ** 2))
+            levels.append(step)
+        return levels[level]
+
+    def _root(self, base: sp.Expr) -> sp.Dummy:
+        if base not in self._roots:
+            self._roots[base] = sp.Dummy("root")
+            self.steps.append((self._roots[base], sp.sqrt(base)))
+        return self._roots[base]
+
+
+def _written_back(temporaries: list[tuple[sp.Symbol, sp.Expr]],
+                  outputs: list[sp.Expr], squares: bool,
+                  ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """``temporaries`` without those the code would read at most once,
+    aliases and trivial values, each written back where it is read."""
+    inline: dict[sp.Symbol, sp.Expr] = {}
+    kept: list[tuple[sp.Symbol, sp.Expr]] = []
+    for temporary, value in temporaries:
+        value = value.xreplace(inline)
+        if isinstance(value, sp.Symbol) or _is_trivial(value):
+            inline[temporary] = value
+        else:
+            kept.append((temporary, value))
+    outputs = [e.xreplace(inline) for e in outputs]
+    while True:
+        reads: dict[sp.Basic, int] = {}
+        for expr in [value for _, value in kept] + outputs:
+            _count_reads(expr, squares, reads)
+        once = {t for t, _ in kept if reads.get(t, 0) <= 1}
+        if not once:
+            return kept, outputs
+        inline = {}
+        remaining = []
+        for temporary, value in kept:
+            value = value.xreplace(inline)
+            if temporary in once:
+                inline[temporary] = value
+            else:
+                remaining.append((temporary, value))
+        kept, outputs = remaining, [e.xreplace(inline) for e in outputs]
+
+
+def _count_reads(expr: sp.Basic, squares: bool,
+                 reads: dict[sp.Basic, int]) -> None:
+    """Add to ``reads`` how often the printed ``expr`` names each symbol:
+    a power may name its base more than once (``t * t * t``,
+    ``x * np.sqrt(x)``), as ``ExpressionPrinter`` writes it."""
+    if isinstance(expr, sp.Symbol):
+        reads[expr] = reads.get(expr, 0) + 1
+    elif isinstance(expr, sp.Pow) and isinstance(expr.base, sp.Symbol) \
+            and expr.exp.is_Rational:
+        exponent = abs(expr.exp)
+        times = 1
+        if not exponent.is_Integer and exponent.q == 2 and exponent > 1:
+            times = 2  # x * sqrt(x)
+        elif exponent.is_Integer and squares and exponent > 2:
+            times = bin(int(exponent)).count("1") + (exponent == 3)
+        reads[expr.base] = reads.get(expr.base, 0) + times
+    else:
+        for arg in expr.args:
+            _count_reads(arg, squares, reads)
 
 
 def _in_dependency_order(
@@ -514,6 +1008,8 @@ def _label(expr: sp.Basic, names: dict[sp.Symbol, str],
            depth: int) -> str | None:
     if isinstance(expr, sp.Symbol):
         return names.get(expr, expr.name).replace(".", "_")
+    if expr in (sp.pi, sp.E):
+        return str(expr).lower()
     if depth > 1:
         return None
     if isinstance(expr, sp.Function) and type(expr) not in OPERATOR_FUNCTIONS:
@@ -525,6 +1021,8 @@ def _label(expr: sp.Basic, names: dict[sp.Symbol, str],
         if base and expr.exp == sp.S.Half:
             return f"sqrt_{base}"
         suffix = _POWER_SUFFIXES.get(expr.exp)  # type: ignore[call-overload]
+        if suffix is None and expr.exp.is_Integer and expr.exp > 3:
+            suffix = f"pow{expr.exp}"
         if base and suffix:
             return f"{base}_{suffix}"
     return None

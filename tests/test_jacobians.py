@@ -66,8 +66,10 @@ def hessian_surface(x, y):
     """
     t0 = x * y
     sin_t0 = np.sin(t0)
-    t1 = 2 * x - t0 * sin_t0 + np.cos(t0)
-    return (2 * y - sin_t0 * y ** 2, t1), (t1, -sin_t0 * x ** 2)
+    d2_dx_dy = 2 * x - t0 * sin_t0 + np.cos(t0)
+    d2_dx2 = 2 * y - sin_t0 * y ** 2
+    d2_dy2 = -sin_t0 * x ** 2
+    return (d2_dx2, d2_dx_dy), (d2_dx_dy, d2_dy2)
 '''
 
 

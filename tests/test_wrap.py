@@ -34,12 +34,12 @@ def test_a_key_holding_operators_and_quotes_is_not_broken():
 
 
 def test_commas_and_brackets_inside_keys_are_not_split_points():
+    # A tuple breaks between its elements, not inside one.
     line = ("    return params[\"a'] + b * c, (and) some words + here\"], "
             "params['(b'] + params[\"c, d - e\"]\n")
     assert _wrap_line(line) == (
-        "    return (params[\"a'] + b * c, (and) some words + here\"], "
-        "params['(b']\n"
-        "            + params[\"c, d - e\"])\n")
+        "    return (params[\"a'] + b * c, (and) some words + here\"],\n"
+        "            params['(b'] + params[\"c, d - e\"])\n")
 
 
 def test_a_line_with_no_break_outside_strings_is_left_long():
