@@ -5,6 +5,9 @@ second generation come from the first, so a test of generation
 (determinism, say) could not fail. Subprocesses inherit the setting
 through the environment.
 
+Every function the session generates is recorded (``generated``), and
+tests marked ``last`` run after all others: test_lint.py lints them all.
+
 Hypothesis profiles: "ci" (the default) is bounded and derandomized;
 "quick" draws fewer programs (.ci/run uses it on the Pythons other than
 the default one); `--hypothesis-profile=thorough` draws thousands.
@@ -12,6 +15,7 @@ the default one); `--hypothesis-profile=thorough` draws thousands.
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 os.environ["AUTODIFF_AST_CACHE"] = "0"
@@ -26,3 +30,46 @@ settings.register_profile(
     "thorough", max_examples=2000, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci")
+
+
+# -- every generated function, for test_lint.py ------------------------------
+# The sources the session generates, scalar and array, each with the first
+# test that made it; test_lint.py's tests marked ``last`` run after all
+# others and lint them. Recorded where the writers hand source to compile.
+
+GENERATED: dict[str, dict[str, str]] = {"scalar": {}, "array": {}}
+
+
+def _recording(module, name, kind):
+    write = getattr(module, name, None)
+    if write is None:  # a writer renamed: test_lint.py says so
+        GENERATED[kind][f"{module.__name__}.{name} was not found"] = "?"
+        return
+
+    def recorded(*args, **kwargs):
+        source = write(*args, **kwargs)
+        GENERATED[kind].setdefault(
+            source, os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0])
+        return source
+
+    setattr(module, name, recorded)
+
+
+def pytest_configure(config):
+    import autodiff_ast._api
+    import autodiff_ast._dispatch
+
+    config.addinivalue_line(
+        "markers", "last: run after every other test (it reads what they "
+        "generated)")
+    _recording(autodiff_ast._api, "generate_source", "scalar")
+    _recording(autodiff_ast._dispatch, "generate_array_source", "array")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+
+
+@pytest.fixture
+def generated():
+    return GENERATED

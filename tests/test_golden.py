@@ -102,3 +102,28 @@ def test_generated_lines_fit_in_79_columns(order):
                              order)
     for line in ad.source(function).splitlines():
         assert len(line) <= 79, line
+
+
+EPS, SIGMA = 1.0, 1.0
+
+
+def lennard_jones(r):
+    return 4 * EPS * ((SIGMA / r) ** 12 - (SIGMA / r) ** 6)
+
+
+def test_a_fourth_derivative_reads_as_a_person_writes_it():
+    # Powers are written from the named powers they share, the globals
+    # are read by name.
+    fourth = ad.derivative(lennard_jones, 4)
+    assert body(fourth) == (
+        "def d4lennard_jones_dr4(r):\n"
+        "    SIGMA_sq = SIGMA ** 2\n"
+        "    SIGMA_pow6 = SIGMA_sq * SIGMA_sq * SIGMA_sq\n"
+        "    r_sq = r ** 2\n"
+        "    r_pow4 = r_sq ** 2\n"
+        "    return (2016 * SIGMA_pow6 * EPS"
+        " * (65 * SIGMA_pow6 - 6 * r_sq * r_pow4)\n"
+        "            / (r_pow4 ** 2) ** 2)")
+    r = 1.3
+    exact = 4 * (12 * 13 * 14 * 15 / r ** 16 - 6 * 7 * 8 * 9 / r ** 10)
+    assert fourth(r) == pytest.approx(exact, rel=1e-14)
