@@ -13,6 +13,7 @@ again. ``handle.__wrapped__`` is the generated function itself, so
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import linecache
 import types
@@ -97,7 +98,8 @@ def make_handle(function: types.FunctionType, where: str,
 
     lines.append(f"    return _autodiff_ast_call({arguments})")
     source = "\n".join(lines) + "\n"
-    filename = f"<autodiff_ast handle of {function.__name__}>"
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    filename = f"<autodiff_ast handle of {function.__name__} {digest}>"
     linecache.cache[filename] = (len(source), None,
                                  source.splitlines(keepends=True), filename)
     exec(compile(source, filename, "exec"), namespace)
