@@ -19,11 +19,12 @@ from typing import Any, Sequence
 
 import sympy as sp
 
-from ._codegen import (_WIDTH, Literal, _cse, _function_label,
-                       _pretty_string, _suggest_name, _wrap)
+from ._codegen import (Literal, _cse, _function_label, _pretty_string,
+                       _suggest_name)
 from ._printer import ExpressionPrinter, _call, _name
 from ._program import ELEMENTWISE, Program, Step, unique_name
 from ._unparse import to_source
+from ._wrap import _WIDTH, _wrap
 
 __all__ = ["ArrayFunctionSpec", "generate_array_source"]
 

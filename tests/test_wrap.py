@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autodiff_ast as ad
-from autodiff_ast._codegen import _wrap, _wrap_line
+from autodiff_ast._wrap import _wrap, _wrap_line
 
 
 def statement(line: str) -> str:
