@@ -241,6 +241,7 @@ def reshaped(program: Any, source: sp.Symbol, shape: Shape,
 
 
 def _reshape_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    # Also expand_dims's: both only relabel the same elements.
     (source,) = step.operands
     full = backward.full(adjoint, backward.program.leaves[step.target].shape,
                          f"d_{step.target.name}")
@@ -270,18 +271,9 @@ def _lower_expand_dims(run: Any, a: Any, axis: Any, *,
         f"{source.name}_expanded", axis=axes[0] if len(axes) == 1 else axes)
 
 
-def _expand_dims_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    (source,) = step.operands
-    full = backward.full(adjoint, backward.program.leaves[step.target].shape,
-                         f"d_{step.target.name}")
-    backward.contribute(source, reshaped(
-        backward.program, full, backward.program.leaves[source].shape,
-        f"{full.name}_reshaped"))
-
-
 EXPAND_DIMS = ArrayOp("expand_dims", numpy=("expand_dims",),
                       keeps_dtype=True,
-                      lower=_lower_expand_dims, vjp=_expand_dims_vjp,
+                      lower=_lower_expand_dims, vjp=_reshape_vjp,
                       spell=lambda step, args, name: call(
                           "np.expand_dims", [args[0], literal(axis_literal(
                               step.option("axis")))]))
