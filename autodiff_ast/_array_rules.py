@@ -17,15 +17,15 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import (_ops_assemble, _ops_core, _ops_create, _ops_index, _ops_linalg,
-               _ops_reduce, _ops_scan, _ops_shape)
+from . import (_ops_assemble, _ops_cast, _ops_core, _ops_create, _ops_decomp,
+               _ops_index, _ops_linalg, _ops_reduce, _ops_scan, _ops_shape)
 from ._program import ELEMENTWISE, ArrayOp
 
 __all__ = ["ARRAY_OPS", "array_function", "array_method", "spellings",
            "method_names"]
 
 _FAMILIES = (_ops_core, _ops_index, _ops_create, _ops_shape, _ops_assemble,
-             _ops_scan, _ops_reduce, _ops_linalg)
+             _ops_scan, _ops_reduce, _ops_linalg, _ops_decomp, _ops_cast)
 
 # Every row, in the order of its family's module.
 ARRAY_OPS: tuple[ArrayOp, ...] = (ELEMENTWISE,) + tuple(
