@@ -27,7 +27,7 @@ from . import _fence
 from ._array_rules import array_function
 from ._errors import AutodiffError, NoSourceError, error_at
 from ._limits import MOST_OPERATIONS, written_out_size
-from ._rules import (Primitive, canonical, floordiv, mod, namespace_of,
+from ._rules import (Form, Primitive, canonical, floordiv, mod, namespace_of,
                      primitive_for, where)
 from ._source import FunctionSource, get_source, library_of, refused_call
 
@@ -738,6 +738,11 @@ class _Runner:
                        args: list[Any], kwargs: dict[str, Any],
                        node: ast.Call) -> sp.Expr:
         spelled = ast.unparse(node.func)
+        namespace = namespace_of(callee)
+        form = primitive.form(namespace)
+        if form is not None:
+            self.context.namespaces.add(form.namespace)
+            return self.call_form(form, spelled, args, kwargs, node)
         if kwargs:
             raise self.error(node, f"{spelled}() takes no keyword arguments "
                                    "here")
@@ -747,7 +752,6 @@ class _Runner:
             raise self.error(node, f"{spelled}() takes {primitive.nargs} "
                                    f"argument{'s' if primitive.nargs > 1 else ''}"
                                    f" here, got {len(args)}")
-        namespace = namespace_of(callee)
         if namespace:
             self.context.namespaces.add(namespace)
         if primitive.name == "where":
@@ -757,6 +761,22 @@ class _Runner:
         numbers = [self.number(a, n) for a, n in zip(args, node.args)]
         return self.real(
             canonical(self.bounded(primitive.lower(*numbers), node)), node)
+
+    def call_form(self, form: Form, spelled: str, args: list[Any],
+                  kwargs: dict[str, Any], node: ast.Call) -> sp.Expr:
+        """A primitive called with other arguments than its ``nargs``
+        numbers (``math.log(x, base)``, ``np.clip(x, 0, None)``)."""
+        values = [None if a is None else self.number(a, n)
+                  for a, n in zip(args, node.args)]
+        named = {k.arg: None if kwargs[k.arg] is None
+                 else self.number(kwargs[k.arg], k.value)
+                 for k in node.keywords if k.arg in kwargs}
+        try:
+            value = form.lower(*values, **named)
+        except TypeError:
+            raise self.error(node, f"{spelled}() takes {form.takes} "
+                                   "here") from None
+        return self.real(canonical(self.bounded(value, node)), node)
 
     def bounded(self, value: sp.Expr, node: ast.AST) -> sp.Expr:
         """``value``, refused once it is too large written out (before the

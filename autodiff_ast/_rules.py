@@ -36,7 +36,7 @@ from ._functions import (expm1, log1p, log2, log10, cbrt, absolute, sign,
                          lgamma, expit, logit, ndtr, erfcx, log_ndtr, xlogy,
                          xlog1py, where)
 
-__all__ = ["Primitive", "PRIMITIVES", "primitive_for", "spelling_for",
+__all__ = ["Primitive", "Form", "PRIMITIVES", "primitive_for", "spelling_for",
            "call_form", "canonical", "scipy_module"]
 
 
@@ -71,6 +71,26 @@ class Primitive:
     operator: tuple[str, ...] = ()
     scipy: tuple[str, ...] = ()
     scipy_spelling: str | None = None
+    forms: tuple[Form, ...] = ()
+
+    def form(self, namespace: str | None) -> Form | None:
+        """How this primitive's callable from ``namespace`` lowers when it
+        takes other arguments than ``nargs`` numbers, or None."""
+        return next((f for f in self.forms if f.namespace == namespace),
+                    None)
+
+
+@dataclass(frozen=True)
+class Form:
+    """A call that takes other arguments than the SymPy function's: an
+    optional one (``math.log(x, base)``), any number (``math.hypot``), a
+    None (``np.clip(x, 0, None)``) or keywords. ``lower`` gets the
+    arguments as called, None as None and numbers as SymPy; ``takes`` says
+    what it takes, for the error at a call it cannot bind."""
+
+    namespace: str
+    lower: Callable[..., sp.Expr]
+    takes: str
 
 
 def _row(name: str, function: type, numpy: tuple[str, ...],
@@ -78,7 +98,8 @@ def _row(name: str, function: type, numpy: tuple[str, ...],
          domain: tuple[float, float] = (-3.0, 3.0),
          py_spelling: str | None = None, operator: tuple[str, ...] = (),
          scipy: tuple[str, ...] = (),
-         lower: Callable[..., sp.Expr] | None = None) -> Primitive:
+         lower: Callable[..., sp.Expr] | None = None,
+         forms: tuple[Form, ...] = ()) -> Primitive:
     """A row whose SymPy function prints back under its NumPy/math/SciPy
     name (``lower``: how a call builds it, when not simply ``function``)."""
     if py_spelling is None and math_names:
@@ -90,7 +111,8 @@ def _row(name: str, function: type, numpy: tuple[str, ...],
         np_spelling=f"np.{numpy[0]}" if numpy else None,
         py_spelling=py_spelling, domain=domain, nargs=nargs,
         operator=operator, scipy=scipy,
-        scipy_spelling=f"scipy.special.{scipy[0]}" if scipy else None)
+        scipy_spelling=f"scipy.special.{scipy[0]}" if scipy else None,
+        forms=forms)
 
 
 def _arithmetic(name: str, lower: Callable[..., sp.Expr],
@@ -142,6 +164,42 @@ def _polygamma(n: sp.Expr, x: sp.Expr) -> sp.Expr:
     return sp.polygamma(n, x)
 
 
+def _given(*values: sp.Expr | None) -> None:
+    if any(value is None for value in values):
+        raise TypeError("None")
+
+
+def _log_with_base(x: sp.Expr, *base: sp.Expr) -> sp.Expr:
+    """``math.log(x)`` or ``math.log(x, base)``."""
+    if len(base) > 1:
+        raise TypeError("too many arguments")
+    _given(x, *base)
+    return sp.log(x) / sp.log(base[0]) if base else sp.log(x)
+
+
+def _hypot_of_any_number(*coordinates: sp.Expr) -> sp.Expr:
+    """``math.hypot(*coordinates)`` (any number since Python 3.8), as
+    nested two-argument hypots: NumPy's hypot takes two, and each step
+    scales as hypot does, so none overflows where the result does not."""
+    _given(*coordinates)
+    if len(coordinates) < 2:
+        return absolute(coordinates[0]) if coordinates else sp.S.Zero
+    result = coordinates[0]
+    for coordinate in coordinates[1:]:
+        result = hypot(result, coordinate)
+    return result
+
+
+def _clip_with_open_bounds(a: sp.Expr, a_min: sp.Expr | None,
+                           a_max: sp.Expr | None) -> sp.Expr:
+    """``np.clip`` with None for a bound it does not have: a maximum or a
+    minimum (whose ties share the derivative, as JAX's clip's do)."""
+    _given(a)
+    if a_min is None:
+        return a if a_max is None else minimum(a, a_max)
+    return maximum(a, a_min) if a_max is None else clip(a, a_min, a_max)
+
+
 PRIMITIVES: tuple[Primitive, ...] = (
     _row("sin", sp.sin, ("sin",), ("sin",)),
     _row("cos", sp.cos, ("cos",), ("cos",)),
@@ -164,7 +222,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("exp", sp.exp, ("exp",), ("exp",)),
     _arithmetic("exp2", lambda x: sp.Integer(2) ** x, ("exp2",), ("exp2",)),
     _row("expm1", expm1, ("expm1",), ("expm1",)),
-    _row("log", sp.log, ("log",), ("log",), domain=(0.1, 4.0)),
+    _row("log", sp.log, ("log",), ("log",), domain=(0.1, 4.0),
+         forms=(Form("math", _log_with_base, "x and an optional base"),)),
     _row("log2", log2, ("log2",), ("log2",), domain=(0.1, 4.0)),
     _row("log10", log10, ("log10",), ("log10",), domain=(0.1, 4.0)),
     _row("log1p", log1p, ("log1p",), ("log1p",), domain=(-0.9, 4.0)),
@@ -175,7 +234,9 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("absolute", absolute, ("abs", "absolute", "fabs"), ("fabs",),
          ("abs",), py_spelling="abs", operator=("abs",)),
     _row("sign", sign, ("sign",)),
-    _row("hypot", hypot, ("hypot",), ("hypot",)),
+    _row("hypot", hypot, ("hypot",), ("hypot",),
+         forms=(Form("math", _hypot_of_any_number,
+                     "any number of coordinates"),)),
     _arithmetic("power", lambda x, y: x ** y, ("power", "pow"), ("pow",),
                 ("pow",), nargs=2, domain=(0.2, 3.0), operator=("pow",)),
     _arithmetic("float_power", lambda x, y: x ** y, ("float_power",),
@@ -221,7 +282,10 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("sinc", sinc, ("sinc",)),
     _row("fmax", fmax, ("fmax",)),
     _row("fmin", fmin, ("fmin",)),
-    _row("clip", clip, ("clip",)),
+    _row("clip", clip, ("clip",),
+         forms=(Form("numpy", _clip_with_open_bounds,
+                     "an array and its bounds a_min and a_max (None for "
+                     "no bound)"),)),
     _row("nan_to_num", nan_to_num, ("nan_to_num",)),
     _row("float32", float32, ("float32",)),
     _row("float64", float64, ("float64",)),

