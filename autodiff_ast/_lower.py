@@ -24,9 +24,11 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from . import _fence
+from ._array_ops import plain
 from ._array_rules import array_function
 from ._errors import AutodiffError, NoSourceError, error_at
 from ._limits import MOST_OPERATIONS, written_out_size
+from ._ops_reduce import scipy_function
 from ._rules import (Form, Primitive, canonical, floordiv, mod, namespace_of,
                      primitive_for, where)
 from ._source import FunctionSource, get_source, library_of, refused_call
@@ -223,7 +225,10 @@ def _as_sympy(value: Any) -> Any:
             return None
         return sp.Rational(repr(value))
     if isinstance(value, tuple):
-        return tuple(_as_sympy(v) for v in value)
+        items = [_as_sympy(v) for v in value]
+        # a namedtuple stays one, so the callee reads its fields (p.w)
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(
+            items)
     return value
 
 
@@ -701,6 +706,12 @@ class _Runner:
             return self.call_primitive(callee, primitive, args, kwargs, node)
         if array_function(callee) is not None or callee is len:
             raise NeedsArrays
+        scipy_op = scipy_function(callee)  # scipy.special.logsumexp, ...
+        if scipy_op is not None:
+            if not self.lowers_arrays:
+                raise NeedsArrays
+            return self.array_call(scipy_op, args, {
+                k: plain(v) for k, v in kwargs.items()}, node)
         if isinstance(callee, types.MethodType) and isinstance(
                 callee.__func__, types.FunctionType):
             return self.inline(callee.__func__, [callee.__self__] + args,
@@ -723,7 +734,7 @@ class _Runner:
         inlined (it would be differentiated wrongly, or refused at a line
         of the library's)."""
         if primitive_for(callee) is not None or array_function(
-                callee) is not None:
+                callee) is not None or scipy_function(callee) is not None:
             return
         function = (callee.__func__ if isinstance(callee, types.MethodType)
                     else callee)

@@ -2,7 +2,8 @@
 ``np.min`` (``amax``, ``amin``, the methods), ``np.prod``, ``np.var``/
 ``np.std``, ``np.average``, and the builtins ``sum``, ``max`` and ``min``
 over lists, tuples and arrays; ``log(sum(exp(u)))`` is recognised here and
-computed stably.
+computed stably, as are SciPy's ``logsumexp``, ``softmax`` and
+``log_softmax``.
 
 Where maths leaves a choice the convention is JAX's: the gradient of a
 maximum is split equally among the elements that tie for it. The gradient
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 from typing import Any
 
 import numpy as np
@@ -30,8 +32,9 @@ from ._rules import primitive_for
 from ._spell import call
 
 __all__ = ["MAX", "MIN", "PROD", "VAR", "STD", "AVERAGE", "BUILTIN_SUM",
-           "BUILTIN_MAX", "BUILTIN_MIN", "extremum", "unreduced",
-           "stable_log_sum_exp"]
+           "BUILTIN_MAX", "BUILTIN_MIN", "LOGSUMEXP", "SOFTMAX",
+           "LOG_SOFTMAX", "extremum", "unreduced", "stable_log_sum_exp",
+           "log_sum_exp", "scipy_function"]
 
 
 def _axes(run: Any, array: sp.Expr, axis: Any, node: ast.AST
@@ -126,24 +129,48 @@ def stable_log_sum_exp(run: Any, argument: Any,
         return None
     if _shifted(definitions, terms.operands[0].args[0], total.option("axis")):
         return None  # by its maximum already: it cannot overflow
-    exponent = run.materialize(terms.operands[0].args[0], node, "exponent")
+    return log_sum_exp(run, terms.operands[0].args[0], total.option("axis"),
+                       total.option("keepdims"), None, node)
+
+
+def log_sum_exp(run: Any, exponent: sp.Expr, axis: tuple[int, ...] | None,
+                keepdims: bool, weights: sp.Expr | None,
+                node: ast.AST) -> sp.Expr:
+    """``log(sum(weights * exp(exponent)))`` over ``axis`` (None: all),
+    shifted by the maximum so that it cannot overflow."""
+    largest, _, total = _shifted_exp_sum(run, exponent, axis, keepdims,
+                                         weights, node)
+    program = run.program
+    result_shape = program.leaves[total].shape
+    offset = largest
+    if program.leaves[largest].shape != result_shape:
+        offset = program.add(RESHAPE, (largest,), result_shape,
+                             f"{largest.name}_reshaped", shape=result_shape)
+    return offset + sp.log(total)
+
+
+def _shifted_exp_sum(run: Any, exponent: sp.Expr,
+                     axis: tuple[int, ...] | None, keepdims: bool,
+                     weights: sp.Expr | None, node: ast.AST
+                     ) -> tuple[sp.Symbol, sp.Symbol, sp.Symbol]:
+    """``m = max(u)`` (kept dims when along axes; a constant to
+    differentiation, since the results do not depend on it), ``e =
+    exp(u - m)`` and ``sum(weights * e)``."""
+    program = run.program
+    exponent = run.materialize(exponent, node, "exponent")
     shape = program.leaves[exponent].shape
-    axis = total.option("axis")
     largest = program.add(
         SHIFT, (exponent,),
         reduced_shape(shape, axis, True) if axis is not None else (),
         f"{exponent.name}_max", axis=axis, keepdims=axis is not None)
     shifted = program.materialize(sp.exp(exponent - largest),
                                   f"exp_{exponent.name}")
-    result_shape = program.leaves[argument].shape
-    shifted_total = program.add(
-        SUM, (shifted,), result_shape, f"sum_{shifted.name}",
-        axis=axis, keepdims=total.option("keepdims"))
-    offset = largest
-    if program.leaves[largest].shape != result_shape:
-        offset = program.add(RESHAPE, (largest,), result_shape,
-                             f"{largest.name}_reshaped", shape=result_shape)
-    return offset + sp.log(shifted_total)
+    terms = shifted if weights is None else run.materialize(
+        run.checked(weights * shifted, node), node, f"weighted_{shifted.name}")
+    total = program.add(
+        SUM, (terms,), reduced_shape(shape, axis, keepdims),
+        f"sum_{shifted.name}", axis=axis, keepdims=keepdims)
+    return largest, shifted, total
 
 
 def _shifted(definitions: dict[sp.Symbol, Step], exponent: sp.Expr,
@@ -158,6 +185,72 @@ def _shifted(definitions: dict[sp.Symbol, Step], exponent: sp.Expr,
                 and sp.expand(exponent - step.operands[0] + symbol) == 0):
             return True
     return False
+
+
+# -- SciPy's logsumexp, softmax and log_softmax -------------------------------
+# Written out from the max-shifted pieces, as SciPy computes them, rather
+# than as calls of SciPy's: their gradients need exp(x - max) and its sum,
+# which a call would compute and throw away.
+
+def _lower_logsumexp(run: Any, a: Any, axis: Any = None, b: Any = None,
+                     keepdims: Any = False, return_sign: Any = False, *,
+                     node: ast.AST) -> Any:
+    if return_sign:
+        raise run.error(node, "logsumexp with return_sign=True is not "
+                              "supported: the sign it returns has no "
+                              "derivative; with weights b >= 0 the sign is "
+                              "1, so leave return_sign out")
+    array = run.number(a, node)
+    shape, axes = _axes(run, array, axis, node)
+    weights = None if b is None else run.number(b, node)
+    if weights is not None and run.program.shape(
+            run.checked(array * weights, node)) != shape:
+        raise run.error(node, f"logsumexp's weights b {run.shape(weights, node)}"
+                              f" are larger than the array {shape}: b must "
+                              "broadcast to the array's shape")
+    if not shape:
+        return array if weights is None else array + sp.log(weights)
+    return log_sum_exp(run, array, axes, bool(keepdims), weights, node)
+
+
+def _lower_softmax(run: Any, x: Any, axis: Any = None, *,
+                   node: ast.AST) -> Any:
+    """``exp(x - m) / sum(exp(x - m))``."""
+    array = run.number(x, node)
+    shape, axes = _axes(run, array, axis, node)
+    if not shape:
+        return sp.S.One
+    _, shifted, total = _shifted_exp_sum(run, array, axes, True, None, node)
+    return shifted / total
+
+
+def _lower_log_softmax(run: Any, x: Any, axis: Any = None, *,
+                       node: ast.AST) -> Any:
+    """``x - m - log(sum(exp(x - m)))``."""
+    array = run.number(x, node)
+    shape, axes = _axes(run, array, axis, node)
+    if not shape:
+        return sp.S.Zero
+    largest, _, total = _shifted_exp_sum(run, array, axes, True, None, node)
+    return array - largest - sp.log(total)
+
+
+LOGSUMEXP = ArrayOp("logsumexp", lower=_lower_logsumexp)
+SOFTMAX = ArrayOp("softmax", lower=_lower_softmax)
+LOG_SOFTMAX = ArrayOp("log_softmax", lower=_lower_log_softmax)
+_SCIPY_SPECIAL = {"logsumexp": LOGSUMEXP, "softmax": SOFTMAX,
+                  "log_softmax": LOG_SOFTMAX}
+
+
+def scipy_function(obj: object) -> ArrayOp | None:
+    """The row of a scipy.special array function, once the user's code has
+    imported scipy.special (importing it ourselves would cost every user
+    0.4 s)."""
+    special = sys.modules.get("scipy.special")
+    if special is None:
+        return None
+    return next((op for name, op in _SCIPY_SPECIAL.items()
+                 if getattr(special, name, None) is obj), None)
 
 
 # -- prod ---------------------------------------------------------------------

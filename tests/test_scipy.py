@@ -204,6 +204,153 @@ def test_xlogy_is_zero_at_x_zero_with_jax_derivatives():
     assert gradient(0.0, 1.0) == (math.log(2.0), 0.0)
 
 
+# -- logsumexp, softmax, log_softmax: array functions, max-shifted ----------
+
+def lse_all(x):
+    return sc.logsumexp(x)
+
+
+def lse_rows_squared(x):
+    return np.sum(sc.logsumexp(x, axis=1) ** 2)
+
+
+def lse_weighted(x, b):
+    return np.sum(sc.logsumexp(x, axis=-1, b=b, keepdims=True) * x)
+
+
+def lse_columns_kept(x):
+    return np.sum(np.sin(sc.logsumexp(x, axis=0, keepdims=True)) * x)
+
+
+def softmax_weighted(x, w):
+    return np.sum(w * sc.softmax(x, axis=1))
+
+
+def softmax_all(x):
+    return np.sum(sc.softmax(x) ** 2)
+
+
+def log_softmax_columns(x):
+    return np.sum(np.cos(sc.log_softmax(x, axis=0)))
+
+
+def cross_entropy(logits, onehot):
+    return -np.sum(onehot * sc.log_softmax(logits, axis=1))
+
+
+def cross_entropy_labels(logits, labels):
+    rows = np.arange(logits.shape[0])
+    return -np.mean(sc.log_softmax(logits, axis=1)[rows, labels])
+
+
+def _numeric(function, args, argnum):
+    from helpers import numeric_gradient
+    return numeric_gradient(function, args, argnum)
+
+
+LOG_SUM_EXP_CASES = {
+    "logsumexp": (lse_all, (0,)),
+    "logsumexp axis": (lse_rows_squared, (0,)),
+    "logsumexp b keepdims": (lse_weighted, (0, 1)),
+    "logsumexp axis 0 keepdims": (lse_columns_kept, (0,)),
+    "softmax axis": (softmax_weighted, (0, 1)),
+    "softmax": (softmax_all, (0,)),
+    "log_softmax axis 0": (log_softmax_columns, (0,)),
+    "cross-entropy": (cross_entropy, (0,)),
+    "cross-entropy labels": (cross_entropy_labels, (0,)),
+}
+
+
+def _arguments(function):
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(4, 3))
+    if function is lse_weighted:
+        return x, rng.uniform(0.5, 2.0, size=3)
+    if function is softmax_weighted:
+        return x, rng.normal(size=(4, 3))
+    if function is cross_entropy:
+        return x, np.eye(3)[[0, 2, 1, 1]]
+    if function is cross_entropy_labels:
+        return x, np.array([0, 2, 1, 1])
+    return (x,)
+
+
+@requires_scipy
+@pytest.mark.parametrize("name", sorted(LOG_SUM_EXP_CASES))
+def test_log_sum_exp_family_matches_central_differences_and_scipy(name):
+    function, argnums = LOG_SUM_EXP_CASES[name]
+    args = _arguments(function)
+    value, grads = ad.value_and_grad(function, argnums=argnums)(*args)
+    assert value == pytest.approx(function(*args), rel=1e-14)
+    for argnum, grad in zip(argnums, grads):
+        np.testing.assert_allclose(grad, _numeric(function, args, argnum),
+                                   rtol=1e-7, atol=1e-9)
+        assert np.shape(grad) == np.shape(args[argnum])
+
+
+@requires_scipy
+def test_logsumexp_is_written_from_the_shifted_exponentials():
+    # The gradient is the softmax, from the same exp(x - max) and sum as
+    # the value (SciPy's own formula); a call of scipy.special.logsumexp
+    # would compute them and throw them away.
+    x = np.array([[0.5, -1.0, 2.0]])
+    source = ad.source(ad.value_and_grad(lse_all), x)
+    assert source.endswith(
+        "    x_max = np.max(x)\n"
+        "    exp_x = np.exp(x - x_max)\n"
+        "    sum_exp_x = np.sum(exp_x)\n"
+        "    value = x_max + np.log(sum_exp_x)\n"
+        "    grad_x = exp_x / sum_exp_x\n"
+        "    return value, grad_x\n")
+
+
+@requires_scipy
+def test_log_sum_exp_family_is_finite_where_the_naive_form_overflows():
+    # JAX's grad of the naive log(sum(exp(x))) is nan here; SciPy's own
+    # functions and their derivatives (by the formula) are finite.
+    big = np.array([[1000.0, 1000.0], [-1000.0, 999.0]])
+    np.testing.assert_array_equal(ad.grad(lse_all)(big[:1]), [[0.5, 0.5]])
+    onehot = np.array([[1.0, 0.0], [1.0, 0.0]])
+    value, grad = ad.value_and_grad(cross_entropy)(big, onehot)
+    assert value == pytest.approx(np.log(2) + 1999.0, rel=1e-15)
+    np.testing.assert_array_equal(grad, [[-0.5, 0.5], [-1.0, 1.0]])
+    p = sc.softmax(big)  # d/dx sum(p**2) = 2 p (p - sum(p**2))
+    np.testing.assert_allclose(ad.grad(softmax_all)(big),
+                               2 * p * (p - np.sum(p ** 2)), rtol=1e-14)
+    assert np.all(np.isfinite(ad.grad(log_softmax_columns)(big)))
+
+
+@requires_scipy
+def test_log_sum_exp_family_recognised_by_object_and_refusals():
+    from scipy.special import logsumexp as lse
+
+    def renamed(x):
+        return lse(x, axis=0)
+
+    x = np.array([0.3, -1.2])
+    np.testing.assert_allclose(ad.grad(renamed)(x), sc.softmax(x),
+                               rtol=1e-15)
+    assert ad.grad(lambda v: sc.softmax(v))(1.5) == 0  # 0-d: constant 1
+
+    def signed(x):
+        return sc.logsumexp(x, return_sign=True)[0]
+
+    def too_wide(x, b):
+        return sc.logsumexp(x, b=b)
+
+    for function, args, message in [
+            (signed, (x,), "logsumexp with return_sign=True is not "
+             "supported: the sign it returns has no derivative; with weights "
+             "b >= 0 the sign is 1, so leave return_sign out"),
+            (too_wide, (x, np.ones((3, 2))), "logsumexp's weights b (3, 2) "
+             "are larger than the array (2,): b must broadcast to the "
+             "array's shape")]:
+        with pytest.raises(ad.UnsupportedCodeError) as info:
+            ad.grad(function)(*args)
+        assert info.value.msg == message
+        assert info.value.lineno == function.__code__.co_firstlineno + 1
+
+
 # -- closure: derivatives of generated code, against mpmath -----------------
 
 CLOSURE = {} if sc is None else {
