@@ -18,14 +18,16 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import (_ops_assemble, _ops_cast, _ops_core, _ops_create, _ops_decomp,
-               _ops_index, _ops_linalg, _ops_reduce, _ops_scan, _ops_shape)
+               _ops_einsum, _ops_index, _ops_linalg, _ops_reduce, _ops_scan,
+               _ops_shape)
 from ._program import ELEMENTWISE, ArrayOp
 
 __all__ = ["ARRAY_OPS", "array_function", "array_method", "spellings",
            "method_names"]
 
 _FAMILIES = (_ops_core, _ops_index, _ops_create, _ops_shape, _ops_assemble,
-             _ops_scan, _ops_reduce, _ops_linalg, _ops_decomp, _ops_cast)
+             _ops_scan, _ops_reduce, _ops_linalg, _ops_einsum, _ops_decomp,
+             _ops_cast)
 
 # Every row, in the order of its family's module.
 ARRAY_OPS: tuple[ArrayOp, ...] = (ELEMENTWISE,) + tuple(
@@ -41,9 +43,6 @@ _IN_PLACE = ("{spelled} changes the array in place, which cannot be "
              "differentiated: build a new array instead (np.where, "
              "np.concatenate, np.full_like)")
 _REFUSED = (
-    ArrayOp("einsum", numpy=("einsum",),
-            refused="np.einsum is not supported yet: write it with np.dot, "
-                    "@, broadcasting and np.sum"),
     ArrayOp("data-shaped", numpy=("unique", "nonzero", "flatnonzero",
                                   "argwhere", "extract", "compress"),
             refused=_DATA_SHAPED),

@@ -1,13 +1,16 @@
 """Rows of the array table for linear algebra: ``np.dot``, ``@``/
-``np.matmul``, ``np.vdot``, ``np.outer``, ``np.trace`` and
-``np.linalg.norm``.
+``np.matmul``, ``np.vdot``, ``np.outer``, ``np.kron``, ``np.cross``,
+``np.trace`` and ``np.linalg.norm``.
 
 Products lower to one ``dot`` step that remembers how the user spelled it
 (``A @ B``, ``A.dot(B)``, ``np.dot(A, B)``), so the gradient is written the
-same way: the product with the other factor transposed. The gradient of a
-trace is the identity (``np.eye``); that of a 2-norm is ``x / norm``, nan
-at zero (0/0) as in JAX; other orders lower to sums and maxima of
-``abs``.
+same way: the product with the other factor transposed. Products of arrays
+above two dimensions are einsum steps (``_ops_einsum``) spelled the same
+way. The gradient of ``np.kron`` is that of an einsum (an outer product
+with interleaved axes); that of ``np.cross`` is two more cross products.
+The gradient of a trace is the identity (``np.eye``); that of a 2-norm is
+``x / norm``, nan at zero (0/0) as in JAX; other orders lower to sums and
+maxima of ``abs``.
 """
 
 from __future__ import annotations
@@ -19,15 +22,18 @@ from typing import Any
 import sympy as sp
 
 from ._functions import absolute
-from ._ops_core import SUM, TRANSPOSE, reduce_sum, reduced_shape, reshape
+from ._ops_core import (SUM, TRANSPOSE, reduce_sum, reduced_shape, reshape,
+                        reshaped, transpose)
 from ._ops_create import EYE
 from ._ops_index import GETITEM, getitem
 from ._ops_reduce import MAX, MIN, extremum, unreduced
 from ._ops_shape import diagonal
-from ._program import ArrayOp, Shape, Step
+from ._ops_einsum import contraction, einsum, einsum_gradients
+from ._program import ArrayOp, Shape, Step, broadcast_shapes
 from ._spell import axis_literal, call, literal
 
-__all__ = ["DOT", "MATMUL", "VDOT", "OUTER", "TRACE", "NORM", "product"]
+__all__ = ["DOT", "MATMUL", "VDOT", "OUTER", "KRON", "CROSS", "TRACE", "NORM",
+           "product"]
 
 
 def product(run: Any, left: Any, right: Any, node: ast.AST,
@@ -46,9 +52,7 @@ def product(run: Any, left: Any, right: Any, node: ast.AST,
     if not sa or not sb:
         return run.checked(a * b, node)
     if len(sa) > 2 or len(sb) > 2:
-        raise run.error(node, "products of arrays with more than two "
-                              "dimensions are not supported yet: reshape "
-                              "to matrices first")
+        return _stacked_product(run, a, b, node, style)
     inner_a = sa[-1]
     inner_b = sb[0] if len(sb) == 1 else sb[-2]
     if inner_a != inner_b:
@@ -58,6 +62,40 @@ def product(run: Any, left: Any, right: Any, node: ast.AST,
     second = run.materialize(b, node, "right")
     return run.program.add(DOT, (first, second), sa[:-1] + sb[1:],
                            f"dot_{first.name}_{second.name}", style=style)
+
+
+def _stacked_product(run: Any, a: sp.Expr, b: sp.Expr, node: ast.AST,
+                     style: str) -> Any:
+    """A product of arrays above two dimensions, as an einsum step written
+    as the user wrote it: ``@``/``np.matmul`` multiply stacks of matrices
+    (broadcasting the leading axes), ``np.dot`` sums the last axis of
+    ``a`` with the second-to-last of ``b`` (all pairs of leading axes)."""
+    first = run.materialize(a, node, "left")
+    second = run.materialize(b, node, "right")
+    sa, sb = run.shape(first, node), run.shape(second, node)
+    if style in (".dot", "np.dot"):
+        return contraction(run, first, second, [len(sa) - 1],
+                           [max(len(sb) - 2, 0)], node, call=style)
+    inner_b = sb[0] if len(sb) == 1 else sb[-2]
+    try:
+        broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise run.error(node, f"matmul: the stacks of matrices of shapes "
+                              f"{sa} and {sb} do not broadcast together: "
+                              "their leading axes must be equal or 1"
+                              ) from None
+    if sa[-1] != inner_b:
+        raise run.error(node, f"matmul: Input operand 1 has a mismatch in "
+                              f"its core dimension 0 (size {inner_b} is "
+                              f"different from {sa[-1]}): shapes {sa} and "
+                              f"{sb}")
+    left = "j" if len(sa) == 1 else "...ij"
+    right = "j" if len(sb) == 1 else "...jk"
+    output = "..." + ("i" if len(sa) > 1 else "") + ("k" if len(sb) > 1
+                                                      else "")
+    return einsum(run.program, f"{left},{right}->{output}",
+                  (first, second), f"matmul_{first.name}_{second.name}",
+                  call=style)
 
 
 def _flat(run: Any, array: sp.Expr, shape: Shape, node: ast.AST) -> Any:
@@ -176,6 +214,103 @@ def _lower_outer(run: Any, a: Any, b: Any, *, node: ast.AST) -> Any:
     return run.checked(getitem(run, left, (slice(None), None), node)
                        * getitem(run, right, (None, slice(None)), node),
                        node)
+
+
+def _lower_kron(run: Any, a: Any, b: Any, *, node: ast.AST) -> Any:
+    left, right = run.number(a, node), run.number(b, node)
+    sa, sb = run.shape(left, node), run.shape(right, node)
+    if not sa or not sb:
+        return run.checked(left * right, node)
+    ndim = max(len(sa), len(sb))
+    sa, sb = (1,) * (ndim - len(sa)) + sa, (1,) * (ndim - len(sb)) + sb
+    first = run.materialize(reshape(run, left, sa, node), node, "a")
+    second = run.materialize(reshape(run, right, sb, node), node, "b")
+    return run.program.add(KRON, (first, second),
+                           tuple(n * m for n, m in zip(sa, sb)),
+                           f"kron_{first.name}_{second.name}")
+
+
+def _kron_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """kron(a, b) is a's and b's outer product with their axes interleaved
+    (``'ij,kl->ikjl'``) and merged pairwise: the adjoint, split back into
+    those axes, is the einsum's."""
+    program = backward.program
+    a, b = step.operands
+    sa, sb = program.leaves[a].shape, program.leaves[b].shape
+    letters = "ijklmnopqrstuvwxyzabcdefgh"
+    first, second = letters[:len(sa)], letters[len(sa):2 * len(sa)]
+    interleaved = "".join(i + j for i, j in zip(first, second))
+    if program.shape(adjoint) != ():
+        full = backward.full(adjoint, program.leaves[step.target].shape,
+                             f"d_{step.target.name}")
+        adjoint = reshaped(program, full, tuple(
+            n for pair in zip(sa, sb) for n in pair), f"{full.name}_split")
+    einsum_gradients(backward, f"{first},{second}->{interleaved}", (a, b),
+                     adjoint)
+
+
+KRON = ArrayOp("kron", numpy=("kron",), lower=_lower_kron, vjp=_kron_vjp,
+               spell=lambda step, args, name: call("np.kron", args),
+               any_size=True)
+
+
+# -- np.cross -----------------------------------------------------------------
+
+def _lower_cross(run: Any, a: Any, b: Any, axisa: Any = -1, axisb: Any = -1,
+                 axisc: Any = -1, axis: Any = None, *,
+                 node: ast.AST) -> Any:
+    """3-vectors along an axis of each (``axis`` sets all three); the
+    vectors' axes are moved last, where the step takes them."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    vectors = []
+    for value, where in ((a, axisa), (b, axisb)):
+        array = run.number(value, node)
+        shape = run.shape(array, node)
+        if not shape:
+            raise run.error(node, "np.cross takes arrays of vectors, not "
+                                  "a number")
+        moved = run.axis(where, len(shape), node)
+        if shape[moved] != 3:
+            raise run.error(node, f"np.cross: the vectors have "
+                                  f"{shape[moved]} components: only "
+                                  "3-vectors are supported (pad 2-vectors "
+                                  "with a zero third component)")
+        order = tuple(i for i in range(len(shape)) if i != moved) + (moved,)
+        vectors.append(run.materialize(transpose(run, array, order, node),
+                                       node))
+    first, second = vectors
+    shapes = [run.program.leaves[v].shape[:-1] for v in vectors]
+    try:
+        lead = broadcast_shapes(*shapes)
+    except ValueError:
+        raise run.error(node, f"np.cross: the arrays of vectors of shapes "
+                              f"{shapes[0]} and {shapes[1]} do not broadcast "
+                              "together") from None
+    result = run.program.add(CROSS, (first, second), lead + (3,),
+                             f"cross_{first.name}_{second.name}")
+    ndim = len(lead) + 1
+    target = run.axis(axisc, ndim, node)
+    order = list(range(ndim - 1))
+    order.insert(target, ndim - 1)
+    return transpose(run, result, tuple(order), node)
+
+
+def _cross_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """<g, a x b> = <a, b x g> = <b, g x a>."""
+    program = backward.program
+    a, b = step.operands
+    shape = program.leaves[step.target].shape
+    full = backward.full(adjoint, shape, f"d_{step.target.name}")
+    for operand, (left, right) in ((a, (b, full)), (b, (full, a))):
+        if operand in backward.active:
+            backward.contribute(operand, program.add(
+                CROSS, (left, right), shape, f"d_{operand.name}"), shape)
+
+
+CROSS = ArrayOp("cross", numpy=("cross",), lower=_lower_cross,
+                vjp=_cross_vjp, spell=lambda step, args, name: call(
+                    "np.cross", args), any_size=True)
 
 
 DOT = ArrayOp("dot", numpy=("dot",), methods=("dot",), lower=_lower_dot,

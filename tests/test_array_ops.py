@@ -12,6 +12,7 @@ import autodiff_ast as ad
 from autodiff_ast._array_rules import ARRAY_OPS, spellings
 from helpers import numeric_gradient
 from test_arrays import ARRAY_CASES, SYNTAX
+from test_linalg import CASES as LINALG_CASES
 
 RNG = np.random.default_rng(11)
 
@@ -611,7 +612,8 @@ SPELLED_BY_SYNTAX = {"x[label]", "x[idx]", "log(sum(exp))"}
 
 def test_cases_and_the_array_table_cover_each_other():
     table = {spelling for spelling, _ in spellings()}
-    tested = (set(ARRAY_CASES) - SYNTAX) | (set(CASES) - SPELLED_BY_SYNTAX)
+    tested = ((set(ARRAY_CASES) - SYNTAX) | (set(CASES) - SPELLED_BY_SYNTAX)
+              | set(LINALG_CASES))
     assert tested == table
 
 
@@ -636,7 +638,7 @@ def test_every_step_of_the_table_is_generated_by_these_tests():
     """Each row that is a step (a vjp or a spelling) is written by some
     case here or in test_arrays, so its rule has run."""
     used = set()
-    for cases in list(CASES.values()) + [
+    for cases in list(CASES.values()) + list(LINALG_CASES.values()) + [
             [(f, (rand(*a), rand(*b) if b else 0.8)) for f, a, b in items]
             for items in ARRAY_CASES.values()]:
         for function, args in cases:

@@ -1,0 +1,492 @@
+"""Linear algebra beyond 2-D products: np.linalg.det, slogdet, inv, solve,
+cholesky, np.einsum, np.tensordot, np.inner, np.kron, np.cross and
+batched (stacked) matrix products. Each spelling's gradient against
+central differences on its domain, the generated code for representative
+cases, dtypes, and errors at the user's line. ``CASES`` is also read by
+test_array_ops, whose tests check that the array table and the cases
+cover each other."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+from helpers import numeric_gradient
+
+RNG = np.random.default_rng(12)
+
+
+def normal(*shape: int) -> np.ndarray:
+    return RNG.normal(size=shape)
+
+
+def well_conditioned(n: int) -> np.ndarray:
+    """A square matrix far from singular (its determinant is not near 0)."""
+    return normal(n, n) + 3 * np.eye(n)
+
+
+def positive_definite(n: int) -> np.ndarray:
+    root = normal(n, n)
+    return root @ root.T + n * np.eye(n)
+
+
+W3 = normal(3, 3)
+W32 = normal(3, 2)
+
+
+# -- matrix functions ---------------------------------------------------------
+
+def f_det(a):
+    return np.linalg.det(a) ** 2
+
+
+def f_det_of_product(a, b):
+    return np.log(np.abs(np.linalg.det(a @ b)))
+
+
+def f_slogdet(a):
+    sign, logdet = np.linalg.slogdet(a)
+    return sign * logdet + logdet ** 2
+
+
+def f_slogdet_field(a):
+    return np.linalg.slogdet(a).logabsdet
+
+
+def f_inv(a):
+    return np.sum(np.linalg.inv(a) * W3)
+
+
+def f_inv_twice(a):
+    inverse = np.linalg.inv(a)
+    return np.sum(inverse @ inverse) + np.trace(inverse)
+
+
+def f_solve(a, b):
+    return np.sum(np.linalg.solve(a, b) ** 2)
+
+
+def f_solve_matrix(a, b):
+    return np.sum(np.sin(np.linalg.solve(a, b)))
+
+
+def f_cholesky(a):
+    return np.sum(np.linalg.cholesky(a) * W3)
+
+
+def f_cholesky_logdet(a):
+    # log det A = 2 * sum(log(diag(L))): the usual Gaussian likelihood.
+    return 2 * np.sum(np.log(np.diag(np.linalg.cholesky(a))))
+
+
+CASES = {
+    "np.linalg.det": [(f_det, (well_conditioned(3),)),
+                      (f_det_of_product, (well_conditioned(3),
+                                          well_conditioned(3)))],
+    "np.linalg.slogdet": [(f_slogdet, (well_conditioned(4),)),
+                          (f_slogdet, (-well_conditioned(3),)),
+                          (f_slogdet_field, (well_conditioned(3),))],
+    "np.linalg.inv": [(f_inv, (well_conditioned(3),)),
+                      (f_inv_twice, (well_conditioned(3),))],
+    "np.linalg.solve": [(f_solve, (well_conditioned(3), normal(3))),
+                        (f_solve_matrix, (well_conditioned(3), normal(3, 2)))],
+}
+# Cholesky reads the lower triangle only; as JAX, its gradient is that of
+# the function of the symmetrised input (A + A.T) / 2.
+SYMMETRISED = {
+    "np.linalg.cholesky": [(f_cholesky, (positive_definite(3),)),
+                           (f_cholesky_logdet, (positive_definite(4),))],
+}
+CASES.update(SYMMETRISED)
+
+
+# -- einsum and the products written with it ----------------------------------
+
+W34 = normal(3, 4)
+
+
+def f_einsum_matmul(a, b):
+    return np.sum(np.einsum("ij,jk->ik", a, b) * W34)
+
+
+def f_einsum_summed(a, b):
+    return np.sum(np.einsum("ij,jk->ik", a, b))
+
+
+def f_einsum_trace(a):
+    return np.einsum("ii", a) ** 2
+
+
+def f_einsum_diagonal(a):
+    return np.sum(np.sin(np.einsum("ii->i", a)))
+
+
+def f_einsum_bilinear(x, m, y):
+    return np.einsum("i,ij,j", x, m, y) ** 2
+
+
+def f_einsum_batched(a, b):
+    return np.sum(np.einsum("...ij,...jk->...ik", a, b) ** 2)
+
+
+def f_einsum_broadcast(a, b):
+    # Implicit output; a's first axis broadcasts from size 1.
+    return np.sum(np.einsum("...ij,...jk", a, b) ** 2)
+
+
+def f_einsum_labels_broadcast(a, b):
+    return np.sum(np.einsum("ij,ij->ij", a, b) ** 2)
+
+
+def f_einsum_transpose(a):
+    return np.sum(np.einsum("ij->ji", a) * W34.T)
+
+
+def f_einsum_outer_sum(a, b):
+    return np.sum(np.einsum("ij,k->jk", a, b, optimize=True) ** 3)
+
+
+def f_tensordot(a, b):
+    return np.sum(np.tensordot(a, b, 2) ** 2)
+
+
+def f_tensordot_pairs(a, b):
+    return np.sum(np.tensordot(a, b, axes=([0, 2], [2, 1])) ** 2)
+
+
+def f_tensordot_outer(a, b):
+    return np.sum(np.tanh(np.tensordot(a, b, axes=0)))
+
+
+def f_inner(a, b):
+    return np.sum(np.inner(a, b) ** 2)
+
+
+CASES.update({
+    "np.einsum": [
+        (f_einsum_matmul, (normal(3, 2), normal(2, 4))),
+        (f_einsum_summed, (normal(3, 2), normal(2, 4))),
+        (f_einsum_trace, (normal(3, 3),)),
+        (f_einsum_diagonal, (normal(3, 3),)),
+        (f_einsum_bilinear, (normal(3), normal(3, 4), normal(4))),
+        (f_einsum_batched, (normal(2, 3, 2), normal(2, 2, 4))),
+        (f_einsum_broadcast, (normal(1, 3, 2), normal(5, 2, 4))),
+        (f_einsum_labels_broadcast, (normal(1, 3), normal(4, 3))),
+        (f_einsum_transpose, (normal(3, 4),)),
+        (f_einsum_outer_sum, (normal(2, 3), normal(2))),
+    ],
+    "np.tensordot": [
+        (f_tensordot, (normal(2, 3, 4), normal(3, 4, 2))),
+        (f_tensordot_pairs, (normal(2, 3, 4), normal(5, 4, 2))),
+        (f_tensordot_outer, (normal(2), normal(2, 3))),
+    ],
+    "np.inner": [
+        (f_inner, (normal(2, 3, 4), normal(5, 4))),
+        (f_inner, (normal(2, 4), normal(5, 4))),
+        (f_inner, (normal(2, 4), normal(4))),
+        (f_inner, (normal(4), normal(3, 4))),
+    ],
+})
+
+
+def f_kron(a, b):
+    return np.sum(np.kron(a, b) * np.arange(1.0, 1.0 + a.size * b.size
+                                            ).reshape(np.kron(a, b).shape))
+
+
+def f_kron_mixed(a, b):
+    return np.sum(np.sin(np.kron(a, b)))
+
+
+def f_cross(a, b):
+    return np.sum(np.cross(a, b) ** 2)
+
+
+def f_cross_weighted(a, b):
+    return np.sum(np.cross(a, b) * np.array([1.0, -2.0, 0.5]))
+
+
+def f_cross_axis(a, b):
+    return np.sum(np.cross(a, b, axis=0) ** 3)
+
+
+def f_cross_axes(a, b):
+    return np.sum(np.tanh(np.cross(a, b, axisa=0, axisc=0)))
+
+
+CASES.update({
+    "np.kron": [(f_kron, (normal(3), normal(2))),
+                (f_kron, (normal(2, 3), normal(2, 2))),
+                (f_kron_mixed, (normal(3), normal(2, 2)))],
+    "np.cross": [(f_cross, (normal(3), normal(3))),
+                 (f_cross_weighted, (normal(4, 3), normal(3))),
+                 (f_cross_axis, (normal(3, 2), normal(3, 2))),
+                 (f_cross_axes, (normal(3, 4), normal(4, 3)))],
+})
+
+
+# -- products of arrays above two dimensions ----------------------------------
+
+def f_matmul_stacked(a, b):
+    return np.sum((a @ b) ** 2)
+
+
+def f_matmul_function(a, b):
+    return np.sum(np.cos(np.matmul(a, b)))
+
+
+def f_dot_stacked(a, b):
+    return np.sum(np.dot(a, b) ** 2)
+
+
+def f_dot_method_stacked(a, b):
+    return np.sum(a.dot(b) ** 2)
+
+
+BATCHED = {
+    "@": [(f_matmul_stacked, (normal(2, 3, 4), normal(4, 5))),
+          (f_matmul_stacked, (normal(4), normal(6, 4, 5))),
+          (f_matmul_stacked, (normal(2, 3, 4), normal(4))),
+          (f_matmul_stacked, (normal(3, 2, 4), normal(3, 4, 2)))],
+    "np.matmul": [(f_matmul_function, (normal(1, 3, 4), normal(6, 4, 5))),
+                  (f_matmul_function, (normal(2, 1, 3, 4),
+                                       normal(5, 4, 2)))],
+    "np.dot": [(f_dot_stacked, (normal(2, 3, 4), normal(5, 4, 2))),
+               (f_dot_stacked, (normal(3, 4), normal(2, 4, 3)))],
+    ".dot()": [(f_dot_method_stacked, (normal(2, 3, 4), normal(4)))],
+}
+
+
+def _float_argnums(args):
+    return tuple(i for i, a in enumerate(args)
+                 if np.asarray(a).dtype.kind == "f")
+
+
+def _reference(function, spelling):
+    if spelling not in SYMMETRISED:
+        return function
+    return lambda a: function((a + a.T) / 2)
+
+
+@pytest.mark.parametrize("spelling,function,args", [
+    pytest.param(spelling, function, args,
+                 id=f"{spelling}-{function.__name__}-{index}")
+    for spelling, cases in list(CASES.items()) + list(BATCHED.items())
+    for index, (function, args) in enumerate(cases)])
+def test_gradient_matches_central_differences(spelling, function, args):
+    argnums = _float_argnums(args)
+    grads = ad.grad(function, argnums=argnums)(*args)
+    reference = _reference(function, spelling)
+    for argnum, grad in zip(argnums, grads):
+        expected = numeric_gradient(reference, args, argnum)
+        np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-8)
+        assert np.shape(grad) == np.shape(args[argnum])
+
+
+def test_the_gradient_of_a_determinant_is_jacobis_formula():
+    a = well_conditioned(3)
+    np.testing.assert_allclose(ad.grad(lambda a: np.linalg.det(a))(a),
+                               np.linalg.det(a) * np.linalg.inv(a).T,
+                               rtol=1e-12)
+    source = ad.source(ad.grad(f_det), a)
+    assert source.splitlines()[:2] == [
+        "def grad_f_det(a):",
+        '    """Gradient of f_det with respect to a.']
+    line = inspect.getsourcelines(f_det)[1]
+    assert "f_det is defined at " in source
+    assert f"test_linalg.py:{line}." in source
+    assert _body(ad.grad(f_det), a) == [
+        "return 2 * np.linalg.det(a) ** 2 * np.linalg.inv(a).T"]
+
+
+def test_generated_gradients_of_inv_and_solve_read_as_written_by_hand():
+    a, b = well_conditioned(3), normal(3)
+    assert _body(ad.grad(f_inv), a) == [
+        "inv_a_T = np.linalg.inv(a).T",
+        "return -(inv_a_T @ W3 @ inv_a_T)"]
+    assert _body(ad.grad(f_solve, argnums=(0, 1)), a, b) == [
+        "solve_a_b = np.linalg.solve(a, b)",
+        "d_b = np.linalg.solve(a.T, 2 * solve_a_b)",
+        "grad_a = -d_b[:, None] * solve_a_b",
+        "return grad_a, d_b"]
+
+
+def test_the_gradient_of_cholesky_is_symmetric_as_in_jax():
+    a = positive_definite(3)
+    grad = ad.grad(f_cholesky)(a)
+    np.testing.assert_allclose(grad, grad.T, rtol=0, atol=1e-15)
+    body = _body(ad.grad(f_cholesky), a)
+    assert body[:2] == ["chol_a = np.linalg.cholesky(a)",
+                        "inv_chol_a = np.linalg.inv(chol_a)"]
+    assert "np.tril(chol_a.T @ W3) / (np.eye(3) + 1)" in body[2]
+    assert body[-1] == "return 0.5 * (S + S.T)"
+
+
+def test_the_sign_of_slogdet_stops_the_gradient():
+    a = -well_conditioned(3)
+    assert np.linalg.det(a) < 0
+    np.testing.assert_allclose(
+        ad.grad(lambda a: np.linalg.slogdet(a)[0] * 5.0)(a), np.zeros((3, 3)))
+    np.testing.assert_allclose(
+        ad.grad(lambda a: np.linalg.slogdet(a)[1])(a), np.linalg.inv(a).T,
+        rtol=1e-12)
+
+
+def test_a_matrix_function_in_a_pytree_argument():
+    def loss(params, x):
+        return np.linalg.slogdet(params["cov"])[1] + x @ np.linalg.solve(
+            params["cov"], x)
+
+    params = {"cov": positive_definite(3)}
+    x = normal(3)
+    grad = ad.grad(loss)(params, x)
+    expected = numeric_gradient(loss, (params, x), 0)
+    np.testing.assert_allclose(grad["cov"], expected["cov"], rtol=1e-6)
+
+
+def test_float32_matrices_give_float32_gradients():
+    a = well_conditioned(3).astype(np.float32)
+    b = normal(3).astype(np.float32)
+    for function, args in [(f_det, (a,)), (f_inv, (a,)),
+                           (f_solve, (a, b))]:
+        for grad in ad.grad(function, argnums=_float_argnums(args))(*args):
+            assert grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("function,message", [
+    (lambda v: np.linalg.det(v), "np.linalg.det: 1-dimensional array given. "
+     "Array must be at least two-dimensional"),
+    (lambda v: np.linalg.inv(v.reshape(1, 6)),
+     "np.linalg.inv: last 2 dimensions of the array must be square (the "
+     "shape is (1, 6))"),
+    (lambda v: np.linalg.det(v.reshape(6, 1, 1)),
+     "np.linalg.det of a stack of matrices (shape (6, 1, 1)) is not "
+     "supported yet: call it on each matrix (a list comprehension over the "
+     "first axis)"),
+    (lambda v: np.sum(np.linalg.solve(np.eye(2), v)),
+     "np.linalg.solve: b has 6 rows but the matrix is 2 x 2: they must "
+     "match"),
+])
+def test_bad_matrices_are_refused_at_the_users_line(function, message):
+    with pytest.raises(ad.UnsupportedCodeError) as caught:
+        ad.grad(function)(np.ones(6))
+    assert message in str(caught.value)
+    line = inspect.getsourcelines(function)[1]
+    assert f"test_linalg.py:{line}" in str(caught.value)
+
+
+def test_the_gradients_of_an_einsum_are_einsums():
+    a, b = normal(3, 2), normal(2, 4)
+    assert _body(ad.grad(f_einsum_matmul, argnums=(0, 1)), a, b) == [
+        "grad_a = np.einsum('ik,jk->ij', W34, b, optimize=True)",
+        "grad_b = np.einsum('ij,ik->jk', a, W34, optimize=True)",
+        "return grad_a, grad_b"]
+    stacked = normal(2, 3, 2), normal(2, 2, 4)
+    assert _body(ad.grad(f_einsum_batched, argnums=(0, 1)), *stacked) == [
+        "d_einsum = 2 * np.einsum('...ij,...jk->...ik', a, b)",
+        "grad_a = np.einsum('...ik,...jk->...ij', d_einsum, b, optimize=True)",
+        "grad_b = np.einsum('...ij,...ik->...jk', a, d_einsum, optimize=True)",
+        "return grad_a, grad_b"]
+
+
+def test_a_diagonal_in_an_einsum_is_a_product_with_the_identity():
+    a = normal(3, 3)
+    assert _body(ad.grad(f_einsum_trace), a) == [
+        "return 2 * np.einsum('ii', a) * np.eye(3)"]
+    np.testing.assert_allclose(ad.grad(f_einsum_trace)(a),
+                               2 * np.trace(a) * np.eye(3), rtol=1e-12)
+
+
+def test_products_above_two_dimensions_keep_their_spelling():
+    a, b = normal(2, 3, 4), normal(4, 5)
+    assert _body(ad.grad(f_matmul_stacked, argnums=(0, 1)), a, b) == [
+        "d_matmul_a_b = 2 * (a @ b)",
+        "grad_a = np.einsum('...ik,jk->...ij', d_matmul_a_b, b, "
+        "optimize=True)",
+        "grad_b = np.einsum('aij,aik->jk', a, d_matmul_a_b, optimize=True)",
+        "return grad_a, grad_b"]
+    assert "np.tensordot(a, b, 2)" in ad.source(
+        ad.grad(f_tensordot), normal(2, 3, 4), normal(3, 4, 2))
+
+
+def test_einsum_in_a_pytree_with_argnums():
+    def loss(params, x):
+        hidden = np.tanh(np.einsum("ij,bj->bi", params["W"], x))
+        return np.sum(np.einsum("i,bi->b", params["v"], hidden) ** 2)
+
+    params = {"W": normal(4, 3), "v": normal(4)}
+    x = normal(5, 3)
+    grad_params, grad_x = ad.grad(loss, argnums=(0, 1))(params, x)
+    expected = numeric_gradient(loss, (params, x), 0)
+    for key in params:
+        np.testing.assert_allclose(grad_params[key], expected[key],
+                                   rtol=1e-6)
+    np.testing.assert_allclose(grad_x, numeric_gradient(loss, (params, x), 1),
+                               rtol=1e-6)
+
+
+def test_float32_products_give_float32_gradients():
+    a = normal(3, 3).astype(np.float32)
+    for function, args in [(f_einsum_trace, (a,)),
+                           (f_matmul_stacked, (a[None], a)),
+                           (f_cross, (a[0], a[1])), (f_kron, (a, a))]:
+        for grad in ad.grad(function, argnums=_float_argnums(args))(*args):
+            assert grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("function,message", [
+    (lambda v: np.einsum("ij->", v),
+     "np.einsum: the term 'ij' names 2 axes but operand 0 has 1 (shape "
+     "(6,)): write one letter per axis, or '...' for the leading ones"),
+    (lambda v: np.einsum("i,i", v, v[:3]),
+     "np.einsum: the subscript 'i' has size 3 in operand 1 but 6 in an "
+     "earlier one (shapes (6,), (3,)): a letter names axes of one length"),
+    (lambda v: np.einsum("i,j", v),
+     "np.einsum: the subscripts 'i,j' name 2 operand(s) but 1 are given"),
+    (lambda v: np.einsum("i->j", v),
+     "np.einsum: output subscript 'j' in 'i->j' is repeated or not in any "
+     "operand"),
+    (lambda v: np.einsum("i2", v),
+     "np.einsum: invalid subscript '2' in 'i2'"),
+    (lambda v: np.einsum("...i->i", v.reshape(2, 3)),
+     "np.einsum: '...i->i' has '...' in its operands but not in its output"),
+    (lambda v: np.einsum(v, [0]),
+     "np.einsum's subscripts must be a constant string such as 'ij,jk->ik'"),
+    (lambda v: np.sum(np.tensordot(v.reshape(2, 3), v.reshape(2, 3), 1)),
+     "shape-mismatch for sum: axis 1 of (2, 3) has 3 elements but axis 0 "
+     "of (2, 3) has 2"),
+    (lambda v: np.sum(v.reshape(1, 2, 3) @ v.reshape(1, 2, 3)),
+     "matmul: Input operand 1 has a mismatch in its core dimension 0 (size "
+     "2 is different from 3)"),
+    (lambda v: np.sum(v.reshape(3, 2, 1) @ v.reshape(2, 1, 3)),
+     "matmul: the stacks of matrices of shapes (3, 2, 1) and (2, 1, 3) do "
+     "not broadcast together"),
+    (lambda v: np.sum(np.cross(v[:2], v[2:4])),
+     "np.cross: the vectors have 2 components: only 3-vectors are "
+     "supported (pad 2-vectors with a zero third component)"),
+])
+def test_bad_products_are_refused_at_the_users_line(function, message):
+    with pytest.raises(ad.UnsupportedCodeError) as caught:
+        ad.grad(function)(np.ones(6))
+    assert message in str(caught.value)
+    line = inspect.getsourcelines(function)[1]
+    assert f"test_linalg.py:{line}" in str(caught.value)
+
+
+# -- helpers ------------------------------------------------------------------
+
+def _body(derivative, *args):
+    """The generated function's lines after its docstring, dedented,
+    without the check of the shapes it was generated for (that belongs
+    to the codegen, tested with it)."""
+    source = ad.source(derivative, *args)
+    statements = ast.parse(source).body[0].body[1:]  # after the docstring
+    first = statements[0]
+    if isinstance(first, ast.If) and isinstance(first.body[0], ast.Raise):
+        statements = statements[1:]
+    lines = source.splitlines()[statements[0].lineno - 1:]
+    return [line.strip() for line in lines]
