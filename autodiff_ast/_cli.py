@@ -11,6 +11,7 @@ Python traceback); a failed check exits with status 1.
 from __future__ import annotations
 
 import argparse
+import ast
 import builtins
 import dis
 import hashlib
@@ -18,22 +19,30 @@ import importlib
 import importlib.util
 import inspect
 import io
+import json
 import keyword
 import os
 import pathlib
 import re
 import shlex
 import sys
+import textwrap
 import token
 import tokenize
 import traceback
+import warnings
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import optree
 
 from . import __version__
 from ._api import grad, source, value_and_grad
+from ._codegen import _pretty_string
 from ._errors import AutodiffError
+from ._unparse import to_source
+from ._wrap import _wrap
 
 __all__ = ["main"]
 
@@ -109,8 +118,23 @@ def _argnums(function: Callable[..., Any], argnums: str | None,
     return numbers[0] if len(numbers) == 1 else numbers
 
 
+@dataclass
+class Derived:
+    """One generated derivative, as the commands print and export it."""
+
+    function: Callable[..., Any]  # what to call; its globals hold its reads
+    text: str  # its source
+    notes: list[str] = field(default_factory=list)
+    # array code: the handle ad.grad returned and the example arguments
+    handle: Callable[..., Any] | None = None
+    example: tuple[Any, ...] = ()
+
+
 def _derivatives(function: Callable[..., Any], order: int,
-                 argnums: int | tuple[int, ...]) -> list[Callable[..., Any]]:
+                 argnums: int | tuple[int, ...],
+                 kinds: dict[str, Any] | None = None) -> list[Derived]:
+    """Orders 1 to ``order``; array code needs ``kinds`` (None: this
+    command takes no --arg)."""
     if order < 1:
         raise CommandError("--order must be at least 1")
     if isinstance(argnums, tuple) and order > 1:
@@ -119,15 +143,231 @@ def _derivatives(function: Callable[..., Any], order: int,
     result, current = [], function
     for _ in range(order):
         current = grad(current, argnums=argnums)
-        if not inspect.isfunction(current):
-            raise CommandError(
-                f"{getattr(function, '__name__', 'the target')} uses array "
-                "operations or containers: its derivative is generated for "
-                "the shapes and dtypes of its inputs, which the command "
-                "line does not know. In Python: print(ad.source(ad.grad(f), "
-                "*example_args))")
-        result.append(current)
+        result.append(_derived(function, current, kinds))
     return result
+
+
+def _derived(function: Callable[..., Any], derivative: Any,
+             kinds: dict[str, Any] | None) -> Derived:
+    if inspect.isfunction(derivative):
+        return Derived(derivative, source(derivative))
+    name = getattr(function, "__name__", "the target")
+    if kinds is None:
+        raise CommandError(
+            f"{name} uses array operations or containers: its derivative is "
+            "generated for the shapes and dtypes of its inputs, which this "
+            "command does not take. Use show or export with --arg, or in "
+            "Python: print(ad.source(ad.grad(f), *example_args))")
+    params, defaults = derivative.params, derivative.defaults
+    required = params[:len(params) - len(defaults)]
+    missing = [p for p in required if p not in kinds]
+    if missing:
+        adds = " ".join(f"--arg {p}=KIND" for p in missing)
+        raise CommandError(
+            f"{name} uses array operations or containers: its derivative is "
+            "generated for the dtype and shape of each argument. Add "
+            f"{adds}, for example --arg {missing[0]}=float64[3]; "
+            f"{_KIND_HELP}")
+    given = [kinds.get(p) for p in params]
+    sizes = example_sizes(given)
+
+    def arguments(sizes: dict[str, int]) -> tuple[Any, ...]:
+        return tuple(_examples(kind, sizes) if p in kinds
+                     else defaults[i - len(required)]
+                     for i, (p, kind) in enumerate(zip(params, given)))
+
+    example = arguments(sizes)
+    found = derivative.entry_for(example)
+    # The handles of array code (ArrayDerivative, ArrayTransform) keep
+    # what they generated for each input signature: its compiled function,
+    # whose globals are the arrays it reads by name, and its source.
+    entry = found[0] if isinstance(found, tuple) else found
+    derived = Derived(entry.function, entry.source, [], derivative, example)
+    if sizes:
+        # Generated again at other sizes: code that differs holds a size.
+        other = example_sizes(given, after=max(sizes.values()))
+        if _code(entry.source) != _code(
+                derivative.source_for(arguments(other))):
+            derived.notes.append(_size_note(derivative.__name__, params,
+                                            given, sizes, other))
+    return derived
+
+
+def _code(text: str) -> str:
+    """A function's code without its docstring (which names the sizes)."""
+    (function,) = ast.parse(text).body
+    assert isinstance(function, ast.FunctionDef)
+    return ast.dump(ast.Module(function.body[1:], []))
+
+
+def _size_note(name: str, params: Sequence[str], given: list[Any],
+               sizes: dict[str, int], other: dict[str, int]) -> str:
+    def spelled(sizes: dict[str, int]) -> str:
+        return ", ".join(f"{size}={value}" for size, value in sizes.items())
+
+    param, kind = next((p, k) for p, k in zip(params, given)
+                       if any(isinstance(d, str) for leaf in _leaf_kinds([k])
+                              for d in leaf.shape))
+    real = _spelled(kind, {size: 1000 for size in sizes})
+    return (f"note: {name} is generated for the example size "
+            f"{spelled(sizes)}, and its code holds that size (it differs at "
+            f"{spelled(other)}): call it only with arguments of that size, "
+            f"or write the size you need, like --arg {param}={real}")
+
+
+# -- argument kinds --------------------------------------------------------------
+
+# A size written as a name (float32[N,3]) is generated at an example size:
+# the first name gets the smallest of these not written as a number in any
+# --arg, the next name the next one. Not 1 (it broadcasts) and not 2 or 3
+# (the sizes people write as numbers), so sizes rarely coincide by accident.
+_FIRST_EXAMPLE_SIZE = 5
+_DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16",
+           "int8", "uint64", "uint32", "uint16", "uint8", "bool")
+_KIND = re.compile(r"\s*(\w+)\s*(?:\[([^\]]*)\])?\s*")
+_KIND_HELP = ("a kind is a dtype with an optional shape: float32[3], "
+              "float32[N,3] (a size named N), float64 or float64[] (a "
+              "scalar), or a JSON pytree of kinds like "
+              "'{\"W\": \"float32[3]\", \"b\": \"float32\"}'")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One array argument's dtype and shape; a size may be a name."""
+
+    dtype: str
+    shape: tuple[int | str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.dtype}[{','.join(map(str, self.shape))}]"
+
+    def example(self, sizes: dict[str, int]) -> Any:
+        """A value of this kind (a NumPy scalar for shape ()); generated
+        code depends on kinds only, so the values are plain halves (and
+        zeros for integers, which are safe as indices)."""
+        shape = tuple(sizes.get(d, d) for d in self.shape)  # type: ignore
+        fill = 0.5 if self.dtype.startswith("float") else 0
+        if not shape:
+            return np.dtype(self.dtype).type(fill)
+        return np.full(shape, fill, dtype=self.dtype)
+
+
+def parse_kinds(specs: Sequence[str]) -> dict[str, Any]:
+    """``--arg NAME=KIND`` options as {name: a Kind or a pytree of them}."""
+    kinds: dict[str, Any] = {}
+    for spec in specs:
+        name, separator, text = spec.partition("=")
+        name = name.strip()
+        if not separator or not name.isidentifier() or not text.strip():
+            raise CommandError(f"--arg {spec} must look like NAME=KIND, "
+                               f"like --arg W=float32[3]; {_KIND_HELP}")
+        if name in kinds:
+            raise CommandError(f"--arg {name} is given twice")
+        if text.lstrip()[:1] in ("{", "["):
+            try:
+                tree = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise CommandError(f"--arg {name}: {text} is not JSON "
+                                   f"({exc.msg}); {_KIND_HELP}") from None
+            kinds[name] = _kind_tree(name, tree)
+        else:
+            kinds[name] = _parse_kind(name, text)
+    return kinds
+
+
+def _kind_tree(name: str, tree: Any) -> Any:
+    """JSON objects become dicts (in their key order), arrays lists, null
+    None; every other leaf is a kind."""
+    if isinstance(tree, dict):
+        return {key: _kind_tree(name, value) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [_kind_tree(name, value) for value in tree]
+    if tree is None:
+        return None
+    if not isinstance(tree, str):
+        raise CommandError(f"--arg {name}: {json.dumps(tree)} in its JSON "
+                           f"is not a kind; {_KIND_HELP}")
+    return _parse_kind(name, tree)
+
+
+def _parse_kind(name: str, text: str) -> Kind:
+    match = _KIND.fullmatch(text)
+    if match is None:
+        raise CommandError(f"--arg {name}={text}: {_KIND_HELP}")
+    dtype, dims = match.groups()
+    if dtype not in _DTYPES:
+        raise CommandError(f"--arg {name}={text}: unknown dtype {dtype!r}; "
+                           f"the dtypes are {', '.join(_DTYPES)}")
+    shape: list[int | str] = []
+    for dim in (dims.split(",") if dims and dims.strip() else []):
+        dim = dim.strip()
+        if dim.isdigit():
+            shape.append(int(dim))
+        elif dim.isidentifier():
+            shape.append(dim)
+        else:
+            raise CommandError(f"--arg {name}={text}: a size must be a "
+                               f"number or a name, like float32[N,3]; got "
+                               f"{dim!r}")
+    return Kind(dtype, tuple(shape))
+
+
+def _leaf_kinds(kinds: Any) -> list[Kind]:
+    leaves = []
+    for tree in kinds:
+        if isinstance(tree, Kind):
+            leaves.append(tree)
+        elif isinstance(tree, dict):
+            leaves += _leaf_kinds(list(tree.values()))
+        elif isinstance(tree, list):
+            leaves += _leaf_kinds(tree)
+    return leaves
+
+
+def example_sizes(kinds: Sequence[Any], after: int = 0) -> dict[str, int]:
+    """The example size of each named size, in order of appearance: the
+    smallest sizes from _FIRST_EXAMPLE_SIZE up (and above ``after``) that no
+    --arg writes as a number."""
+    leaves = _leaf_kinds(kinds)
+    written = {d for kind in leaves for d in kind.shape if isinstance(d, int)}
+    sizes: dict[str, int] = {}
+    candidate = max(_FIRST_EXAMPLE_SIZE, after + 1)
+    for name in (d for kind in leaves for d in kind.shape):
+        if isinstance(name, str) and name not in sizes:
+            while candidate in written:
+                candidate += 1
+            sizes[name] = candidate
+            candidate += 1
+    return sizes
+
+
+def _examples(kinds: Any, sizes: dict[str, int]) -> Any:
+    if isinstance(kinds, Kind):
+        return kinds.example(sizes)
+    if isinstance(kinds, dict):
+        return {key: _examples(value, sizes) for key, value in kinds.items()}
+    if isinstance(kinds, list):
+        return [_examples(value, sizes) for value in kinds]
+    return None
+
+
+def _spelled(kinds: Any, sizes: dict[str, int]) -> str:
+    """A kind as written after --arg NAME=, with named sizes replaced."""
+    if isinstance(kinds, Kind):
+        return str(Kind(kinds.dtype, tuple(sizes.get(d, d)  # type: ignore
+                                           for d in kinds.shape)))
+    return "'" + _json_of(kinds, sizes) + "'"
+
+
+def _json_of(kinds: Any, sizes: dict[str, int]) -> str:
+    if isinstance(kinds, dict):
+        return "{" + ", ".join(f"{json.dumps(key)}: {_json_of(value, sizes)}"
+                               for key, value in kinds.items()) + "}"
+    if isinstance(kinds, list):
+        return "[" + ", ".join(_json_of(value, sizes) for value in kinds) + "]"
+    if kinds is None:
+        return "null"
+    return json.dumps(_spelled(kinds, sizes))
 
 
 # -- show ----------------------------------------------------------------------
@@ -188,12 +428,29 @@ def _heading(derivative: Callable[..., Any]) -> str:
     return f"# {doc[0]}" if doc else f"# {derivative.__name__}"
 
 
+def _check_kind_names(kinds: dict[str, Any],
+                      functions: Sequence[Callable[..., Any]]) -> None:
+    """An --arg that names no argument of any target is a typo."""
+    known = {p for f in functions for p in _parameter_names(f)}
+    for name in kinds:
+        if name not in known:
+            described = " or ".join(
+                f"{getattr(f, '__name__', f)} "
+                f"({', '.join(_parameter_names(f))})" for f in functions)
+            raise CommandError(f"--arg {name} names no argument of "
+                               f"{described}")
+
+
 def command_show(options: argparse.Namespace) -> int:
     function = load_target(options.target)
+    kinds = parse_kinds(options.arg)
+    _check_kind_names(kinds, [function])
     argnums = _argnums(function, options.argnums, options.wrt)
-    blocks = [f"{_heading(d)}\n{source(d)}"
-              for d in _derivatives(function, options.order, argnums)]
+    derived = _derivatives(function, options.order, argnums, kinds)
+    blocks = [f"{_heading(d.function)}\n{d.text}" for d in derived]
     text = "\n\n".join(blocks)
+    for note in (note for d in derived for note in d.notes):
+        print(f"autodiff-ast: {note}", file=sys.stderr)
     print(highlight(text) if sys.stdout.isatty() else text, end="")
     return 0
 
@@ -227,8 +484,9 @@ def command_check(options: argparse.Namespace) -> int:
         raise CommandError(f"--at gives {len(point)} value(s) but the "
                            f"function takes {expected}")
     rows, failed, previous = [], False, function
-    for order, derivative in enumerate(
+    for order, derived in enumerate(
             _derivatives(function, options.order, argnums), 1):
+        derivative = derived.function
         analytic = float(derivative(*point))
         numeric = _central_difference(previous, point, argnums, 1e-3)
         error = abs(analytic - numeric)
@@ -257,30 +515,41 @@ def command_export(options: argparse.Namespace,
     files: dict[str, str] = {}
     names: set[str] = set()
     constants: dict[str, Any] = {}
-    for target in options.targets:
-        function = load_target(target)
+    notes: list[str] = []
+    kinds = parse_kinds(options.arg)
+    functions = [load_target(target) for target in options.targets]
+    _check_kind_names(kinds, functions)
+    for function in functions:
         path = getattr(getattr(function, "__code__", None), "co_filename",
                        None)
         if path and os.path.isfile(path):
             digest = hashlib.sha256(pathlib.Path(path).read_bytes())
             files[os.path.relpath(path)] = digest.hexdigest()[:16]
         argnums = _argnums(function, options.argnums, options.wrt)
-        derivatives = _derivatives(function, options.order, argnums)
+        derivatives = _derivatives(function, options.order, argnums, kinds)
         if options.value_and_grad:
-            derivatives.insert(0, value_and_grad(function, argnums=argnums))
-        for derivative in derivatives:
-            if derivative.__name__ in names:
-                raise CommandError(f"two derivatives are named "
-                                   f"{derivative.__name__}: export the "
-                                   "targets to separate files")
-            names.add(derivative.__name__)
-            sources.append(source(derivative))
-            constants.update(_values_read_by_name(derivative))
+            derivatives.insert(0, _derived(
+                function, value_and_grad(function, argnums=argnums), kinds))
+        for derived in derivatives:
+            name = derived.function.__name__
+            if name in names:
+                raise CommandError(f"two derivatives are named {name}: "
+                                   "export the targets to separate files")
+            names.add(name)
+            sources.append(derived.text if derived.handle is None
+                           else _returning_as_handle(derived))
+            for read, value in _values_read_by_name(derived.function).items():
+                if read in constants and not _same(constants[read], value):
+                    raise CommandError(
+                        f"two derivatives read different values named "
+                        f"{read}: export them to separate files")
+                constants[read] = value
+            notes += derived.notes
     body = "\n\n\n".join(text.rstrip() for text in sources) + "\n"
     if constants:
         # The derivatives read these globals by name, as the source
         # functions do; the module holds their values at export time.
-        body = "".join(f"{name} = {value!r}\n"
+        body = "".join(_assignment(name, value)
                        for name, value in sorted(constants.items())
                        ) + "\n\n" + body
     imports = []
@@ -298,20 +567,26 @@ def command_export(options: argparse.Namespace,
         header.append(f"# from {path} (sha256 {digest})")
     header.append("# Edit the source functions and export again rather than "
                   "editing this file.")
-    text = "\n".join(header) + "\n\n" + "\n".join(imports)
-    text += ("\n\n\n" if imports else "\n\n") + body
+    for note in notes:
+        header += ["#"] + textwrap.wrap(note, 77, initial_indent="# ",
+                                        subsequent_indent="#   ",
+                                        break_on_hyphens=False)
+    text = "\n".join(header) + "\n\n"
+    text += ("\n".join(imports) + "\n\n\n" if imports else "\n") + body
     output = pathlib.Path(options.output)
     try:
         output.write_text(text)
     except OSError as exc:
         raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
+    for note in notes:
+        print(f"autodiff-ast: {note}", file=sys.stderr)
     print(f"wrote {len(sources)} function(s) to {output}")
     return 0
 
 
 def _values_read_by_name(derivative: Callable[..., Any]) -> dict[str, Any]:
-    """The outside numbers a derivative's code reads by name (a global
-    BETA), with their values now."""
+    """The outside numbers and arrays a derivative's code reads by name (a
+    global BETA, the data array inputs), with their values now."""
     code = inspect.unwrap(derivative)
     names = {i.argval for i in dis.get_instructions(code.__code__)
              if i.opname == "LOAD_GLOBAL"} - {"np", "math", "scipy"}
@@ -324,6 +599,9 @@ def _values_read_by_name(derivative: Callable[..., Any]) -> dict[str, Any]:
         else:
             raise CommandError(f"{derivative.__name__} reads {name}, which "
                                "is not a global of its module")
+        if isinstance(value, np.ndarray):
+            values[name] = _writable_array(derivative.__name__, name, value)
+            continue
         if isinstance(value, (bool, np.bool_)) or not isinstance(
                 value, (int, float, np.integer, np.floating)):
             raise CommandError(
@@ -338,6 +616,150 @@ def _values_read_by_name(derivative: Callable[..., Any]) -> dict[str, Any]:
             f"{', '.join(code.__code__.co_freevars)} from an enclosing "
             "function or object: export module-level functions")
     return values
+
+
+# An exported module is code, read and diffed by people: an array of up to
+# this many elements (the constants and small tables code reads) is written
+# into it as a literal; more is data, which belongs in a file the caller
+# loads and passes as an argument, not in the text of a module.
+_LARGEST_ARRAY = 1000
+
+
+def _writable_array(reader: str, name: str, value: np.ndarray) -> np.ndarray:
+    kind = f"{value.dtype}{list(value.shape)}"
+    if value.dtype.kind not in "biuf":
+        raise CommandError(f"{reader} reads the global array {name} ({kind}),"
+                           " which an exported module cannot hold as numbers:"
+                           " pass it as an argument instead")
+    if value.size > _LARGEST_ARRAY:
+        raise CommandError(
+            f"{reader} reads the global array {name} ({kind}, {value.size} "
+            f"elements); an exported module holds arrays of at most "
+            f"{_LARGEST_ARRAY} elements as literals, and this one is data: "
+            f"make {name} an argument of the function and pass it when you "
+            "call the derivative")
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                and a.dtype == b.dtype and a.shape == b.shape
+                and bool(np.array_equal(a, b, equal_nan=True)))
+    return type(a) is type(b) and (a == b or a != a and b != b)
+
+
+def _float_literal(value: np.floating) -> str:
+    if np.isnan(value):
+        return "np.nan"
+    if np.isinf(value):
+        return "np.inf" if value > 0 else "-np.inf"
+    # str() of a NumPy float is the shortest text that gives it back in its
+    # own dtype: 0.52 for a float32, not 0.5199999809265137. np.array reads
+    # it as a float64 and rounds that to float32, which gives the same
+    # number: rounding twice is exact when the first format has at least
+    # 2p + 2 bits for p of the second (53 >= 2 * 24 + 2).
+    return str(value)
+
+
+_LITERALS: dict[str, Callable[[Any], str]] = {
+    "float_kind": _float_literal, "bool": lambda v: str(bool(v)),
+    "int_kind": lambda v: str(int(v))}
+
+
+def _assignment(name: str, value: Any) -> str:
+    """``name = value`` as a line of the module (or several, for an
+    array), which gives back exactly ``value``."""
+    if not isinstance(value, np.ndarray):
+        return f"{name} = {value!r}\n"
+    # np.bool is NumPy 2's spelling; np.bool_ is also NumPy 1's.
+    dtype = "bool_" if value.dtype == np.bool_ else value.dtype.name
+    prefix, suffix = f"{name} = np.array(", f", dtype=np.{dtype})"
+    text = np.array2string(value, max_line_width=79, separator=", ",
+                           prefix=prefix, suffix=suffix,
+                           threshold=sys.maxsize, formatter=_LITERALS)
+    return f"{prefix}{text}{suffix}\n"
+
+
+def _returning_as_handle(derived: Derived) -> str:
+    """The array derivative's source, returning what ``ad.grad``'s handle
+    returns: generated code returns a flat tuple (value, then each
+    gradient leaf) in the dtypes NumPy gives, which the handle puts into
+    the arguments' structure and dtypes; an exported module has no handle,
+    so its return statements do that."""
+    handle, example = derived.handle, derived.example
+    assert handle is not None
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # the examples are not data
+        flat = derived.function(*example)
+        wanted = handle(*example)
+    flat = list(flat) if isinstance(flat, tuple) else [flat]
+    leaves, structure = optree.tree_flatten(wanted)
+    if len(leaves) != len(flat):
+        raise CommandError(f"cannot export {handle.__name__}: its code "
+                           f"returns {len(flat)} values for {len(leaves)} "
+                           "results. Please report this with the function.")
+    casts = [_cast(got, want) for got, want in zip(flat, leaves)]
+    text = derived.text
+    (function,) = ast.parse(text).body
+    returns = [n for n in ast.walk(function) if isinstance(n, ast.Return)]
+    lines = text.splitlines(keepends=True)
+    changed = False
+    for node in sorted(returns, key=lambda n: n.lineno, reverse=True):
+        assert node.value is not None and node.end_lineno is not None
+        values = (list(node.value.elts) if len(flat) > 1
+                  and isinstance(node.value, ast.Tuple) else [node.value])
+        rebuilt = _structure_node(optree.tree_unflatten(structure, [
+            cast(value) for cast, value in zip(casts, values)]))
+        if ast.dump(rebuilt) == ast.dump(node.value):
+            continue
+        statement = ast.fix_missing_locations(
+            ast.Module([ast.Return(rebuilt)], []))
+        indent = " " * node.col_offset
+        lines[node.lineno - 1:node.end_lineno] = [
+            indent + line + "\n"
+            for line in to_source(statement, _pretty_string).splitlines()]
+        changed = True
+    return _wrap("".join(lines)) if changed else text
+
+
+def _cast(got: Any, want: Any) -> Callable[[ast.expr], ast.expr]:
+    """How to turn the generated code's output into the handle's: a
+    float32 argument's gradient is float32 even where NumPy computed it
+    in float64 (from a float64 global), and a NumPy scalar's is a scalar."""
+    if type(got) is type(want) and getattr(got, "dtype", None) == getattr(
+            want, "dtype", None):
+        return lambda value: value
+    dtype = ast.Attribute(ast.Name("np", ast.Load()),
+                          str(getattr(want, "dtype", "")), ast.Load())
+    if isinstance(want, np.generic):
+        return lambda value: ast.Call(dtype, [value], [])
+    if isinstance(want, np.ndarray):
+        return lambda value: ast.Call(
+            ast.Attribute(value, "astype", ast.Load()), [dtype], [])
+    if isinstance(want, float):
+        return lambda value: ast.Call(ast.Name("float", ast.Load()),
+                                      [value], [])
+    return lambda value: value
+
+
+def _structure_node(tree: Any) -> ast.expr:
+    """The expression that builds ``tree`` (dicts, lists, tuples, None)
+    around its leaves, which are expressions."""
+    if isinstance(tree, ast.expr):
+        return tree
+    if tree is None:
+        return ast.Constant(None)
+    if type(tree) is dict:
+        return ast.Dict([ast.Constant(k) for k in tree],
+                        [_structure_node(v) for v in tree.values()])
+    if type(tree) is list:
+        return ast.List([_structure_node(v) for v in tree], ast.Load())
+    if type(tree) is tuple:
+        return ast.Tuple([_structure_node(v) for v in tree], ast.Load())
+    raise CommandError(f"cannot export a result holding a "
+                       f"{type(tree).__name__}: an exported module rebuilds "
+                       "only dicts, lists and tuples")
 
 
 # -- main ----------------------------------------------------------------------
@@ -370,14 +792,29 @@ def _parser() -> argparse.ArgumentParser:
                          default=argparse.SUPPRESS,
                          help="show the Python traceback of an error")
 
+    def kinds(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--arg", action="append", default=[], metavar="NAME=KIND",
+            help="the kind of an argument of array code, once per argument: "
+                 "a dtype with an optional shape (W=float32[3], "
+                 "b=float64 or b=float64[] for a scalar), or a JSON pytree "
+                 "of kinds (params='{\"W\": \"float32[3]\", \"b\": "
+                 "\"float32\"}'). A size may be a name (float32[N,3]): "
+                 "the code is generated at an example size, 5 for the "
+                 "first name, 6 for the next, skipping sizes written as "
+                 "numbers; a note says so if the code holds that size")
+
     show = commands.add_parser(
         "show", help="print the generated source of each derivative",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  autodiff-ast show examples/derivatives.py:"
-               "softplus --order 2\n  autodiff-ast show numpy:tanh --order 3")
+               "softplus --order 2\n  autodiff-ast show numpy:tanh --order 3"
+               "\n  autodiff-ast show examples/logistic_regression.py:loss "
+               "--arg W=float32[3] --arg b=float32")
     show.add_argument("target", help="path/to/file.py:function or "
                                      "package.module:function")
     common(show)
+    kinds(show)
 
     check = commands.add_parser(
         "check", help="compare each derivative with central differences",
@@ -399,7 +836,10 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  autodiff-ast export examples/derivatives.py:"
                "softplus examples/derivatives.py:energy --argnums 0 "
-               "--order 2 -o grads.py\n\nThe module imports only numpy "
+               "--order 2 -o grads.py\n  autodiff-ast export "
+               "examples/logistic_regression.py:loss --arg W=float32[3] "
+               "--arg b=float32 --argnums 0,1 --value-and-grad -o "
+               "logistic_grads.py\n\nThe module imports only numpy "
                "and/or math: it runs without autodiff_ast or sympy.")
     export.add_argument("targets", nargs="+", metavar="target",
                         help="path/to/file.py:function or "
@@ -409,6 +849,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--value-and-grad", action="store_true",
                         help="also export each function's value_and_grad")
     common(export)
+    kinds(export)
     return parser
 
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import pathlib
+import pickle
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import autodiff_ast as ad
 import cli_targets
 
+KIND_HELP = ("a kind is a dtype with an optional shape: float32[3], "
+             "float32[N,3] (a size named N), float64 or float64[] (a "
+             "scalar), or a JSON pytree of kinds like "
+             "'{\"W\": \"float32[3]\", \"b\": \"float32\"}'")
 TESTS = pathlib.Path(__file__).parent
 TARGETS = TESTS / "cli_targets.py"
 SCRIPT = pathlib.Path(sys.executable).parent / "autodiff-ast"
@@ -125,16 +131,54 @@ def test_export_runs_without_autodiff_ast_or_sympy(tmp_path):
      "--at gives 1 value(s) but the function takes 2"),
     (("show", "tests/cli_targets.py:wave", "--wrt", "z"),
      "--wrt z: the function's arguments are x, y"),
+    (("check", "tests/cli_targets.py:total", "--at", "1"),
+     "total uses array operations or containers: its derivative is "
+     "generated for the shapes and dtypes of its inputs, which this command "
+     "does not take. Use show or export with --arg, or in Python: "
+     "print(ad.source(ad.grad(f), *example_args))"),
     (("show", "tests/cli_targets.py:total"),
      "total uses array operations or containers: its derivative is "
-     "generated for the shapes and dtypes of its inputs, which the command "
-     "line does not know. In Python: print(ad.source(ad.grad(f), "
-     "*example_args))"),
+     "generated for the dtype and shape of each argument. Add --arg W=KIND, "
+     "for example --arg W=float64[3]; " + KIND_HELP),
+    (("export", "tests/cli_targets.py:logistic", "--arg", "W=float32[3]",
+      "-o", "unwritten.py"),
+     "logistic uses array operations or containers: its derivative is "
+     "generated for the dtype and shape of each argument. Add --arg b=KIND, "
+     "for example --arg b=float64[3]; " + KIND_HELP),
+    (("show", "tests/cli_targets.py:total", "--arg", "Z=float64"),
+     "--arg Z names no argument of total (W)"),
+    (("show", "tests/cli_targets.py:total", "--arg", "W=float64",
+      "--arg", "W=float32"), "--arg W is given twice"),
+    (("show", "tests/cli_targets.py:total", "--arg", "W"),
+     "--arg W must look like NAME=KIND, like --arg W=float32[3]; "
+     + KIND_HELP),
+    (("show", "tests/cli_targets.py:total", "--arg", "W=flaot32[3]"),
+     "--arg W=flaot32[3]: unknown dtype 'flaot32'; the dtypes are float64, "
+     "float32, float16, int64, int32, int16, int8, uint64, uint32, uint16, "
+     "uint8, bool"),
+    (("show", "tests/cli_targets.py:total", "--arg", "W=float32[3,-1]"),
+     "--arg W=float32[3,-1]: a size must be a number or a name, like "
+     "float32[N,3]; got '-1'"),
+    (("show", "tests/cli_targets.py:total", "--arg", "W=float32(3)"),
+     "--arg W=float32(3): " + KIND_HELP),
+    (("show", "tests/cli_targets.py:logistic_tree", "--arg",
+      'params={"W": 3}'),
+     "--arg params: 3 in its JSON is not a kind; " + KIND_HELP),
+    (("show", "tests/cli_targets.py:logistic_tree", "--arg",
+      'params={"W": '),
+     '--arg params: {"W":  is not JSON (Expecting value); ' + KIND_HELP),
+    (("export", "tests/cli_targets.py:tabulated", "--arg", "w=float64[2]",
+      "-o", "unwritten.py"),
+     "grad_tabulated reads the global array TABLE (float64[1001, 2], 2002 "
+     "elements); an exported module holds arrays of at most 1000 elements "
+     "as literals, and this one is data: make TABLE an argument of the "
+     "function and pass it when you call the derivative"),
 ])
 def test_errors_are_one_line_with_status_2(arguments, message):
     result = run(*arguments)
     assert result.returncode == 2
     assert result.stderr == f"autodiff-ast: error: {message}\n"
+    assert not (TESTS.parent / "unwritten.py").exists()
 
 
 def test_unsupported_code_names_the_file_and_line():
@@ -166,3 +210,194 @@ def test_export_writes_the_globals_a_derivative_reads_by_name(tmp_path):
     namespace: dict = {}
     exec(compile(text, str(output), "exec"), namespace)
     assert namespace["ddamped_dx"](0.0) == 1.5
+
+
+# -- array code: argument kinds -----------------------------------------------
+
+# Imports an exported module with autodiff_ast and SymPy hidden, calls
+# (function name, arguments) pairs read from stdin, pickles the results.
+CALL_EXPORTED = textwrap.dedent("""
+    import importlib.abc, importlib.util, pickle, sys
+
+    class Hide(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name.split(".")[0] in ("autodiff_ast", "sympy"):
+                raise ImportError(f"{name} is hidden")
+
+    sys.meta_path.insert(0, Hide())
+    spec = importlib.util.spec_from_file_location("grads", sys.argv[1])
+    grads = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(grads)
+    assert "sympy" not in sys.modules and "autodiff_ast" not in sys.modules
+    calls = pickle.load(sys.stdin.buffer)
+    pickle.dump([getattr(grads, name)(*args) for name, args in calls],
+                sys.stdout.buffer)
+""")
+
+
+def call_exported(module: pathlib.Path, calls: list) -> list:
+    """Results of calls into ``module``, run by a fresh interpreter."""
+    result = subprocess.run([sys.executable, "-c", CALL_EXPORTED,
+                             str(module)], input=pickle.dumps(calls),
+                            capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()
+    return pickle.loads(result.stdout)
+
+
+def assert_identical(got, expected):
+    """Same structure (dict key order too), types, dtypes and bits."""
+    assert type(got) is type(expected), (got, expected)
+    if isinstance(expected, dict):
+        assert list(got) == list(expected)
+        for key in expected:
+            assert_identical(got[key], expected[key])
+    elif isinstance(expected, (tuple, list)):
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert_identical(g, e)
+    else:
+        assert np.asarray(got).dtype == np.asarray(expected).dtype
+        assert np.array_equal(got, expected), (got, expected)
+
+
+W32 = np.array([-0.36838785, -2.275689, 0.011447566], dtype=np.float32)
+B32 = np.float32(0.8535516)
+
+
+def test_show_array_code_for_the_kinds_given():
+    result = run("show", target("logistic"), "--arg", "W=float32[3]",
+                 "--arg", "b=float32")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    # Any float32[3] and float32 scalar give the same code.
+    assert result.stdout == ("# Gradient of logistic with respect to W.\n"
+                             + ad.source(ad.grad(cli_targets.logistic),
+                                         W32, B32))
+
+
+def test_a_scalar_kind_may_be_written_with_empty_brackets():
+    plain = run("show", target("logistic"), "--arg", "W=float32[3]",
+                "--arg", "b=float32")
+    brackets = run("show", target("logistic"), "--arg", "W=float32[ 3 ]",
+                   "--arg", "b=float32[]")
+    assert brackets.returncode == 0, brackets.stderr
+    assert brackets.stdout == plain.stdout
+    assert "b: float32[]." in plain.stdout
+
+
+def test_export_array_code_returns_what_ad_grad_returns(tmp_path):
+    output = tmp_path / "grads.py"
+    result = run("export", target("logistic"), "--arg", "W=float32[3]",
+                 "--arg", "b=float32", "--argnums", "0,1",
+                 "--value-and-grad", "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout, result.stderr) == (
+        f"wrote 2 function(s) to {output}\n", "")
+    text = output.read_text()
+    # The global arrays the code reads, exactly, as NumPy literals.
+    assert ("import numpy as np\n\n\n"
+            "INPUTS = np.array([[0.52, 1.12, 0.77],\n"
+            "                   [0.88, -1.08, 0.15],\n"
+            "                   [0.52, 0.06, -1.3],\n"
+            "                   [0.74, -2.49, 1.39]], dtype=np.float32)\n"
+            "TARGETS = np.array([True, True, False, True], "
+            "dtype=np.bool_)\n\n\ndef value_and_grad_logistic(W, b):\n"
+            ) in text
+    # The generated code, returning (value, (grad_W, grad_b)) as JAX does.
+    both = ad.value_and_grad(cli_targets.logistic, (0, 1))
+    assert ad.source(both, W32, B32).replace(
+        "    return value, grad_W, grad_b\n",
+        "    return value, (grad_W, grad_b)\n") in text
+    assert ad.source(ad.grad(cli_targets.logistic, (0, 1)), W32, B32) in text
+    rng = np.random.default_rng(7)
+    W, b = rng.standard_normal(3).astype(np.float32), np.float32(-0.4)
+    got = call_exported(output, [("value_and_grad_logistic", (W, b)),
+                                 ("grad_logistic", (W, b))])
+    assert_identical(got, [both(W, b),
+                           ad.grad(cli_targets.logistic, (0, 1))(W, b)])
+
+
+def test_export_pytrees_and_dtypes_as_ad_grad_gives_them(tmp_path):
+    output = tmp_path / "grads.py"
+    result = run("export", target("logistic_tree"), target("scaled"),
+                 "--arg", 'params={"W": "float32[3]", "b": "float32"}',
+                 "--arg", "w=float32[3]", "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    text = output.read_text()
+    assert "SCALES = np.array([0.5, 2.0, -1.5], dtype=np.float64)\n" in text
+    # SCALES is float64, so NumPy computes the gradient in float64; a
+    # float32 argument's gradient is float32.
+    w = np.array([0.1, -2.0, 3.5], dtype=np.float32)
+    assert ad.source(ad.grad(cli_targets.scaled), w).replace(
+        "    return SCALES * np.cos(w)\n",
+        "    return (SCALES * np.cos(w)).astype(np.float32)\n") in text
+    # A dict argument's gradient is a dict, in its key order.
+    assert "    return {'W': grad_params_W, 'b': grad_params_b}\n" in text
+    params = {"W": W32, "b": B32}
+    got = call_exported(output, [("grad_logistic_tree", (params,)),
+                                 ("grad_scaled", (w,))])
+    assert_identical(got, [ad.grad(cli_targets.logistic_tree)(params),
+                           ad.grad(cli_targets.scaled)(w)])
+    assert got[1].dtype == np.float32
+
+
+def _code(text: str) -> str:
+    """A generated function without its docstring."""
+    import ast
+    (function,) = ast.parse(text).body
+    return ast.dump(ast.Module(function.body[1:], []))
+
+
+def test_a_size_named_N_is_generated_at_5_with_a_note_if_it_is_held(
+        tmp_path):
+    output = tmp_path / "grads.py"
+    result = run("export", target("least_squares"), "--arg", "w=float64[3]",
+                 "--arg", "X=float64[N,3]", "--arg", "y=float64[N]",
+                 "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    rng = np.random.default_rng(3)
+    w, X, y = (rng.standard_normal(3), rng.standard_normal((5, 3)),
+               rng.standard_normal(5))
+    df = ad.grad(cli_targets.least_squares)
+    assert ad.source(df, w, X, y) in output.read_text()
+    (got,) = call_exported(output, [("grad_least_squares", (w, X, y))])
+    assert_identical(got, df(w, X, y))
+    np.testing.assert_allclose(got, 2 * X.T @ (X @ w - y) / 5, rtol=1e-13)
+    # Whether the code holds N depends on the code generator (which may
+    # read sizes at run time); the note must say so exactly when it does.
+    held = _code(ad.source(df, w, X, y)) != _code(ad.source(
+        df, w, np.ones((6, 3)), np.ones(6)))
+    note = ("note: grad_least_squares is generated for the example size "
+            "N=5, and its code holds that size (it differs at N=6): call it "
+            "only with arguments of that size, or write the size you need, "
+            "like --arg X=float64[1000,3]")
+    assert result.stderr == (f"autodiff-ast: {note}\n" if held else "")
+    assert ("# note: grad_least_squares is generated for the example size "
+            "N=5," in output.read_text()) == held
+
+
+def test_example_sizes_skip_sizes_written_as_numbers():
+    from autodiff_ast._cli import example_sizes, parse_kinds
+    kinds = parse_kinds(["X=float32[N,5]", "y=float32[N]",
+                         'p={"a": "int64[M]", "b": [null, "bool[6,K]"]}'])
+    assert kinds["X"].shape == ("N", 5)
+    assert example_sizes(list(kinds.values())) == {"N": 7, "M": 8, "K": 9}
+    assert example_sizes(list(kinds.values()), after=9) == {
+        "N": 10, "M": 11, "K": 12}
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64,
+                                   np.int64, np.bool_])
+def test_a_global_array_is_written_so_that_it_reads_back_exactly(dtype):
+    from autodiff_ast._cli import _assignment
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal(200) * 10.0 ** rng.integers(-4, 4, 200)
+    values[:3] = [np.nan, np.inf, -np.inf] if dtype in (
+        np.float16, np.float32, np.float64) else [0, 1, -1]
+    array = values.astype(dtype).reshape(10, 20)
+    namespace: dict = {"np": np}
+    exec(_assignment("TABLE", array), namespace)
+    assert namespace["TABLE"].dtype == array.dtype
+    assert namespace["TABLE"].tobytes() == array.tobytes()
+    assert all(len(line) <= 79
+               for line in _assignment("TABLE", array).splitlines())
