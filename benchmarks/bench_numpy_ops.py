@@ -3,8 +3,10 @@
 Run: python benchmarks/bench_numpy_ops.py
 
 For np.max, np.prod, np.linalg.norm, np.var and np.cumsum on 10**6
-float64 elements (and np.max along an axis of a 1000 x 1000 matrix, and
-with SciPy the softmax cross-entropy of 1000 x 1000 logits, against
+float64 elements (and np.max along an axis of a 1000 x 1000 matrix,
+np.linalg.det and np.einsum('ij,jk->ik') of 1000 x 1000 matrices (by
+hand: det * inv(a).T, and the weights @ the other factor's transpose),
+and with SciPy the softmax cross-entropy of 1000 x 1000 logits, against
 one-hot rows and integer labels: by hand, softmax - onehot), the
 time of the generated gradient as a ratio to a careful hand-written one,
 measured in the same run (the best of 9 interleaved repeats each). The
@@ -33,6 +35,8 @@ except ImportError:  # an optional extra: its rows are left out
     scipy = None
 
 WEIGHTS = np.zeros(1)
+FACTOR = np.zeros((1, 1))
+MATRIX_WEIGHTS = np.zeros((1, 1))
 LABELS = np.zeros(1, dtype=int)
 ONEHOT = np.zeros((1, 1))
 
@@ -68,6 +72,14 @@ def cross_entropy(logits):
 def cross_entropy_labels(logits):
     rows = np.arange(logits.shape[0])
     return -np.sum(scipy.special.log_softmax(logits, axis=1)[rows, LABELS])
+
+
+def determinant(a):
+    return np.linalg.det(a)
+
+
+def contraction(x):
+    return np.sum(MATRIX_WEIGHTS * np.einsum("ij,jk->ik", x, FACTOR))
 
 
 def max_by_hand(x):
@@ -114,6 +126,14 @@ def cross_entropy_labels_by_hand(logits):
     return softmax
 
 
+def determinant_by_hand(a):
+    return np.linalg.det(a) * np.linalg.inv(a).T
+
+
+def contraction_by_hand(x):
+    return MATRIX_WEIGHTS @ FACTOR.T
+
+
 def seconds(functions, x, number: int = 5, repeat: int = 9) -> list[float]:
     """The best time of each function on ``x``, their runs interleaved so
     that a load on the machine weighs on all of them alike."""
@@ -126,7 +146,7 @@ def seconds(functions, x, number: int = 5, repeat: int = 9) -> list[float]:
 
 
 def main() -> None:
-    global WEIGHTS, LABELS, ONEHOT
+    global WEIGHTS, LABELS, ONEHOT, FACTOR, MATRIX_WEIGHTS
     rng = np.random.default_rng(0)
     vector = rng.uniform(0.5, 1.5, 10**6)
     near_one = rng.uniform(1 - 1e-4, 1 + 1e-4, 10**6)  # a finite product
@@ -138,6 +158,14 @@ def main() -> None:
              ("np.linalg.norm", norm_of, norm_by_hand, vector),
              ("np.var", variance, variance_by_hand, vector),
              ("np.cumsum", running_total, running_total_by_hand, vector)]
+    # A determinant far from overflow (det of a random 1000 x 1000 matrix
+    # is inf), and einsum's matrix product of 1000 x 1000 matrices.
+    near_identity = np.eye(1000) + rng.normal(scale=0.01, size=(1000, 1000))
+    FACTOR = rng.normal(size=(1000, 1000))
+    MATRIX_WEIGHTS = rng.normal(size=(1000, 1000))
+    cases += [("np.linalg.det", determinant, determinant_by_hand,
+               near_identity),
+              ("einsum ij,jk->ik", contraction, contraction_by_hand, matrix)]
     if scipy is not None:  # softmax cross-entropy, 1000 classes
         LABELS = rng.integers(0, 1000, 1000)
         ONEHOT = np.eye(1000)[LABELS]
