@@ -72,6 +72,7 @@ class Primitive:
     scipy: tuple[str, ...] = ()
     scipy_spelling: str | None = None
     forms: tuple[Form, ...] = ()
+    scipy_stats: tuple[str, ...] = ()
 
     def form(self, namespace: str | None) -> Form | None:
         """How this primitive's callable from ``namespace`` lowers when it
@@ -200,6 +201,41 @@ def _clip_with_open_bounds(a: sp.Expr, a_min: sp.Expr | None,
     return maximum(a, a_min) if a_max is None else clip(a, a_min, a_max)
 
 
+def _standardized(x: sp.Expr, loc: sp.Expr, scale: sp.Expr) -> sp.Expr:
+    _given(x, loc, scale)
+    return (x - loc) / scale
+
+
+# scipy.stats.norm's methods, lowered to arithmetic and scipy.special's
+# ndtr and log_ndtr (whose derivatives are stable in the tails).
+def _norm_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
+                 ) -> sp.Expr:
+    z = _standardized(x, loc, scale)
+    return -z ** 2 / 2 - sp.log(scale) - sp.log(2 * sp.pi) / 2
+
+
+def _norm_pdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1) -> sp.Expr:
+    z = _standardized(x, loc, scale)
+    return sp.exp(-z ** 2 / 2) / (sp.sqrt(2 * sp.pi) * scale)
+
+
+def _norm_cdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1) -> sp.Expr:
+    return ndtr(_standardized(x, loc, scale))
+
+
+def _norm_logcdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
+                 ) -> sp.Expr:
+    return log_ndtr(_standardized(x, loc, scale))
+
+
+def _norm(name: str, lower: Callable[..., sp.Expr]) -> Primitive:
+    """A row for ``scipy.stats.norm.<name>(x, loc=0, scale=1)``."""
+    return Primitive(name=f"norm_{name}", lower=lower, nargs=3,
+                     scipy_stats=(f"norm.{name}",), domain=(0.2, 3.0),
+                     forms=(Form("scipy.stats", lower,
+                                 "x, and loc and scale (numbers or arrays)"),))
+
+
 PRIMITIVES: tuple[Primitive, ...] = (
     _row("sin", sp.sin, ("sin",), ("sin",)),
     _row("cos", sp.cos, ("cos",), ("cos",)),
@@ -312,6 +348,10 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("erfcx", erfcx, (), scipy=("erfcx",)),
     _row("xlogy", xlogy, (), scipy=("xlogy",), domain=(0.2, 3.0)),
     _row("xlog1py", xlog1py, (), scipy=("xlog1py",), domain=(-0.5, 3.0)),
+    _norm("logpdf", _norm_logpdf),
+    _norm("pdf", _norm_pdf),
+    _norm("cdf", _norm_cdf),
+    _norm("logcdf", _norm_logcdf),
 )
 
 # Python operators that lower to these functions; printed as operators.
@@ -320,12 +360,15 @@ OPERATOR_FUNCTIONS = {floordiv: "//", mod: "%"}
 
 def _recognised(modules: tuple[tuple[Any, str], ...]
                 ) -> dict[object, Primitive]:
-    """Each primitive's callables in ``modules`` ((module, field) pairs)."""
+    """Each primitive's callables in ``modules`` ((module, field) pairs;
+    a name may be dotted: ``norm.logpdf``)."""
     table: dict[object, Primitive] = {}
     for primitive in PRIMITIVES:
         for module, field in modules:
             for name in getattr(primitive, field):
-                obj = getattr(module, name, None)
+                obj = functools.reduce(
+                    lambda value, part: getattr(value, part, None),
+                    name.split("."), module)
                 if obj is not None:
                     table[obj] = primitive
     return table
@@ -336,24 +379,30 @@ _BY_OBJECT = _recognised(((np, "numpy"), (math, "math"), (builtins, "builtin"),
 _BY_SYMPY = {p.sympy_function: p for p in PRIMITIVES if p.sympy_function}
 _BY_NAME = {p.name: p for p in PRIMITIVES}
 # SciPy's callables join the table once the user's code has imported
-# scipy.special (importing it ourselves would cost every user 0.4 s).
-_SCIPY_OBJECTS: set[int] = set()
+# scipy.special or scipy.stats (importing them ourselves would cost every
+# user 0.4 s). By value, not id: norm.logpdf is a new bound method at each
+# access, equal to the others.
+_SCIPY_MODULES = {"scipy.special": "scipy", "scipy.stats": "scipy_stats"}
+_SCIPY_OBJECTS: dict[object, str] = {}
+_SCIPY_ADDED: set[str] = set()
 
 
 def _add_scipy() -> None:
-    special = sys.modules.get("scipy.special")
-    if special is None or _SCIPY_OBJECTS:
-        return
-    found = _recognised(((special, "scipy"),))
-    _BY_OBJECT.update(found)
-    _SCIPY_OBJECTS.update(id(obj) for obj in found)
+    for name, field in _SCIPY_MODULES.items():
+        module = sys.modules.get(name)
+        if module is None or name in _SCIPY_ADDED:
+            continue
+        found = _recognised(((module, field),))
+        _BY_OBJECT.update(found)
+        _SCIPY_OBJECTS.update(dict.fromkeys(found, name))
+        _SCIPY_ADDED.add(name)
 
 
 def primitive_for(obj: object) -> Primitive | None:
     """The primitive a Python callable is, or None."""
     try:
         found = _BY_OBJECT.get(obj)
-        if found is None and not _SCIPY_OBJECTS and \
+        if found is None and len(_SCIPY_ADDED) < len(_SCIPY_MODULES) and \
                 "scipy.special" in sys.modules:
             _add_scipy()
             found = _BY_OBJECT.get(obj)
@@ -363,10 +412,14 @@ def primitive_for(obj: object) -> Primitive | None:
 
 
 def namespace_of(obj: object) -> str | None:
-    """'numpy', 'math' or 'scipy.special' for a primitive callable from
-    that module."""
-    if id(obj) in _SCIPY_OBJECTS:
-        return "scipy.special"
+    """'numpy', 'math', 'scipy.special' or 'scipy.stats' for a primitive
+    callable from that module."""
+    try:
+        scipy = _SCIPY_OBJECTS.get(obj)
+    except TypeError:  # unhashable
+        scipy = None
+    if scipy is not None:
+        return scipy
     module = getattr(obj, "__module__", None) or ""
     if isinstance(obj, np.ufunc) or module.startswith("numpy"):
         return "numpy"

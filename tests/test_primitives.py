@@ -24,8 +24,9 @@ from helpers import central_difference, sample_points
 
 try:
     import scipy.special as sc
+    import scipy.stats as stats
 except ImportError:  # an optional extra: those rows are skipped
-    sc = None
+    sc = stats = None
 
 # name -> (function using the primitive, interval where it is smooth)
 CASES = {
@@ -107,11 +108,21 @@ CASES = {
     "erfcx": (lambda x: sc.erfcx(x), (-3, 3)),
     "xlogy": (lambda x, y: sc.xlogy(x, y), (0.2, 3)),
     "xlog1py": (lambda x, y: sc.xlog1py(x, y), (-0.5, 3)),
+    # scipy.stats.norm's methods, with loc and scale as arguments.
+    "norm_logpdf": (lambda x, loc, scale: stats.norm.logpdf(x, loc, scale),
+                    (0.2, 3)),
+    "norm_pdf": (lambda x, loc, scale: stats.norm.pdf(x, loc=loc,
+                                                      scale=scale), (0.2, 3)),
+    "norm_cdf": (lambda x, loc, scale: stats.norm.cdf(x, loc, scale),
+                 (0.2, 3)),
+    "norm_logcdf": (lambda x, loc, scale: stats.norm.logcdf(x, loc, scale),
+                    (0.2, 3)),
 }
 
 # Rows whose callables are all scipy.special's.
 SCIPY_ONLY = {"erfinv", "digamma", "polygamma", "expit", "logit", "ndtr",
-              "log_ndtr", "erfcx", "xlogy", "xlog1py"}
+              "log_ndtr", "erfcx", "xlogy", "xlog1py", "norm_logpdf",
+              "norm_pdf", "norm_cdf", "norm_logcdf"}
 
 # Exact derivatives, for rows where central differences cannot measure.
 EXACT = {
@@ -138,8 +149,8 @@ def _needs(name):
 def test_cases_and_rules_table_cover_each_other():
     assert set(CASES) == {p.name for p in PRIMITIVES}
     scipy_only = {p.name for p in PRIMITIVES
-                  if p.scipy and not (p.numpy or p.math or p.builtin
-                                      or p.operator)}
+                  if (p.scipy or p.scipy_stats)
+                  and not (p.numpy or p.math or p.builtin or p.operator)}
     assert SCIPY_ONLY == scipy_only
 
 
@@ -174,9 +185,12 @@ def _aliases():
         for module, names in ((np, primitive.numpy), (math, primitive.math),
                               (builtins, primitive.builtin),
                               (operator, primitive.operator),
-                              (sc, primitive.scipy)):
+                              (sc, primitive.scipy),
+                              (stats, primitive.scipy_stats)):
             for alias in names:
-                callable_ = getattr(module, alias, None)
+                callable_ = module
+                for part in alias.split("."):  # norm.logpdf
+                    callable_ = getattr(callable_, part, None)
                 if callable_ is not None:
                     yield pytest.param(primitive, callable_,
                                        id=f"{module.__name__}.{alias}")

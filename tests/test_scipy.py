@@ -24,8 +24,9 @@ import autodiff_ast as ad
 
 try:
     import scipy.special as sc
+    import scipy.stats as stats
 except ImportError:  # optional: the tests that need it skip
-    sc = None
+    sc = stats = None
 
 requires_scipy = pytest.mark.skipif(sc is None,
                                     reason="SciPy is not installed")
@@ -349,6 +350,68 @@ def test_log_sum_exp_family_recognised_by_object_and_refusals():
             ad.grad(function)(*args)
         assert info.value.msg == message
         assert info.value.lineno == function.__code__.co_firstlineno + 1
+
+
+# -- scipy.stats.norm: lowered to arithmetic, ndtr and log_ndtr ------------
+
+def normal_log_likelihood(x, mu, sigma):
+    return np.sum(stats.norm.logpdf(x, loc=mu, scale=sigma))
+
+
+@requires_scipy
+def test_norm_log_likelihood_gradient_is_the_closed_form():
+    x = np.array([0.3, -1.0, 2.5])
+    gradient = ad.grad(normal_log_likelihood, argnums=(1, 2))
+    dmu, dsigma = gradient(x, 0.2, 1.5)
+    assert dmu == pytest.approx(np.sum(x - 0.2) / 1.5 ** 2, rel=1e-14)
+    assert dsigma == pytest.approx(
+        np.sum((x - 0.2) ** 2) / 1.5 ** 3 - 3 / 1.5, rel=1e-14)
+    assert ad.source(gradient, x, 0.2, 1.5).endswith(
+        "    t = x - mu\n"
+        "    grad_mu = np.sum(t / sigma ** 2)\n"
+        "    grad_sigma = np.sum(t ** 2 / (sigma * sigma * sigma) - 1 / sigma)\n"
+        "    return grad_mu, grad_sigma\n")
+
+
+@requires_scipy
+def test_norm_logcdf_keeps_its_digits_in_the_lower_tail():
+    # Through log_ndtr: pdf/cdf would be 0/0 below -38.
+    def log_cdf(x):
+        return stats.norm.logcdf(x, 1.0, 2.0)
+
+    gradient = ad.grad(log_cdf)
+    for x in (-1e4, -100.0, 0.0, 3.0):
+        expected = exact(lambda t: mpmath.log(mpmath.ncdf((t - 1) / 2)), x)
+        assert gradient(x) == pytest.approx(expected, rel=1e-13)
+    assert ad.grad(lambda x: stats.norm.cdf(x))(0.0) == pytest.approx(
+        1 / math.sqrt(2 * math.pi), rel=1e-15)
+
+
+@requires_scipy
+def test_norm_methods_refuse_arguments_they_do_not_take():
+    def four(x):
+        return stats.norm.logpdf(x, 0.0, 1.0, 2.0)
+
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(four)
+    assert info.value.msg == ("stats.norm.logpdf() takes x, and loc and "
+                              "scale (numbers or arrays) here")
+    assert info.value.lineno == four.__code__.co_firstlineno + 1
+
+
+def test_scipy_stats_joins_the_table_when_imported_after_scipy_special():
+    code = textwrap.dedent("""
+        import scipy.special
+        import autodiff_ast as ad
+        print(ad.grad(scipy.special.expit)(0.0))
+        import scipy.stats
+        print(ad.grad(scipy.stats.norm.logpdf)(0.5, 0.0, 1.0))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                            text=True)
+    if sc is None:
+        pytest.skip("SciPy is not installed")
+    assert result.stdout.split() == ["0.25", "-0.5"], result.stderr
 
 
 # -- closure: derivatives of generated code, against mpmath -----------------
