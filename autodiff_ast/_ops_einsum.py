@@ -272,11 +272,11 @@ def contraction(run: Any, a: sp.Symbol, b: sp.Symbol,
     output = ([c for i, c in enumerate(first) if i not in axes_a]
               + [c for j, c in enumerate(second) if j not in axes_b])
     subscripts = f"{''.join(first)},{''.join(second)}->{''.join(output)}"
-    name = f"{spelling_name(spelling)}_{a.name}_{b.name}"
+    name = f"{_spelling_name(spelling)}_{a.name}_{b.name}"
     return einsum(run.program, subscripts, (a, b), name, **spelling)
 
 
-def spelling_name(spelling: dict[str, Any]) -> str:
+def _spelling_name(spelling: dict[str, Any]) -> str:
     called = spelling.get("call") or "einsum"
     return {"@": "matmul", ".dot": "dot"}.get(
         called, called.replace("np.", ""))
