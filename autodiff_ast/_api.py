@@ -21,6 +21,7 @@ from ._compile import Scope, compile_function
 from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError
 from ._limits import deep_recursion
+from ._array_transforms import ArrayTransform, Stage, describe
 from ._dispatch import ArrayDerivative
 from ._handle import baked_reads, implementation, make_handle
 from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
@@ -159,7 +160,7 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                           function)
         return function
     generated = _generate(fun, argnums, has_aux, kind)
-    if isinstance(generated, ArrayDerivative):
+    if isinstance(generated, (ArrayDerivative, ArrayTransform)):
         store[options] = (lambda: True, generated)
         return generated
     lowered, function = generated
@@ -283,16 +284,13 @@ _KINDS = {"grad": "Gradient", "value_and_grad": "Value and gradient",
 def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                      kind: str
                      ) -> tuple[Lowered, types.FunctionType] | ArrayDerivative:
-    if isinstance(fun, ArrayDerivative):
-        raise AutodiffError(
-            f"{fun.__name__} is the gradient of a function with array "
-            "operations; derivatives of such gradients (Hessians) are not "
-            "supported yet. Higher orders work for scalar code.")
+    if isinstance(fun, (ArrayDerivative, ArrayTransform)):
+        return _array_chain(fun, argnums, has_aux, kind)
     try:
         lowered = lower(fun)
     except NeedsArrays:
         if kind not in ("grad", "value_and_grad"):
-            raise _arrays_not_yet(fun, kind) from None
+            return _array_chain(fun, argnums, has_aux, kind)
         return _array_derivative(fun, argnums, has_aux,
                                  kind == "value_and_grad")
     numbers, as_tuple = _normalize_argnums(argnums, lowered)
@@ -349,21 +347,47 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     return lowered, function
 
 
-class ArrayTransformNotYet(AutodiffError):
-    """jacobian, hessian or jvp asked of code with array operations."""
-
-
-def _arrays_not_yet(fun: Any, kind: str) -> ArrayTransformNotYet:
-    name = getattr(fun, "__name__", repr(fun))
-    code = getattr(unbind(fun)[0], "__code__", None)
-    if code is not None:
-        where = f"{code.co_filename}:{code.co_firstlineno}"
-        name = f"{name} ({_display_location(where)})"
-    return ArrayTransformNotYet(
-        f"ad.{kind} of {name}: it uses array operations or containers, "
-        f"and {kind} of such code is not supported yet (grad and "
-        "value_and_grad are, and so are jvp and vjp of a scalar output). "
-        f"For scalar code {kind} works to any order.")
+def _array_chain(fun: Any, argnums: Any, has_aux: bool,
+                 kind: str) -> ArrayTransform:
+    """``kind`` of a function with array operations, or of a derivative of
+    one (a chain of transforms of its program), generated per input
+    signature when called."""
+    if isinstance(fun, ArrayTransform):
+        chain = fun
+    else:
+        user = fun.fun if isinstance(fun, ArrayDerivative) else fun
+        function, bound = unbind(user)
+        source = readable_source(function)
+        node = source.node
+        params = tuple(a.arg for a in node.args.posonlyargs
+                       + node.args.args)[len(bound):]
+        chain = ArrayTransform(user, (), params,
+                               tuple(user.__defaults__ or ()), source.name,
+                               _display_location(source.location),
+                               source.name, "")
+        if isinstance(fun, ArrayDerivative):
+            chain = chain.then(
+                Stage("value_and_grad" if fun.with_value else "grad",
+                      fun.argnums, fun.as_tuple, fun.has_aux),
+                fun.__name__, fun.__doc__ or "")
+    outline = Lowered(chain.base, chain.location, chain.params, (), (), None,
+                      "numpy", None)
+    if kind == "jvp":
+        numbers, as_tuple = tuple(range(len(chain.params))), True
+    else:
+        numbers, as_tuple = _normalize_argnums(argnums, outline)
+    wrt = tuple(chain.params[i] for i in numbers)
+    stages = ((Stage("grad", numbers, as_tuple, has_aux),
+               Stage("jacobian", numbers, as_tuple, has_aux))
+              if kind == "hessian" else
+              (Stage(kind, numbers, as_tuple, has_aux),))
+    base = chain.__name__ if chain.stages else chain.base
+    name = (f"{kind}_{base}" if kind != "grad" or as_tuple or has_aux
+            else _derivative_name(base, wrt))
+    title = describe(kind, base, wrt)
+    for stage in stages[:-1]:
+        chain = chain.then(stage, name, title)
+    return chain.then(stages[-1], name, title)
 
 
 def _array_derivative(fun: Any, argnums: Any, has_aux: bool,
@@ -469,7 +493,7 @@ def source(fn: Callable[..., Any], *example_args: Any) -> str:
         return 2 * x
     <BLANKLINE>
     """
-    if isinstance(fn, ArrayDerivative):
+    if isinstance(fn, (ArrayDerivative, ArrayTransform)):
         if not example_args:
             raise AutodiffError(
                 f"{fn.__name__} is generated per input signature (its code "

@@ -3,9 +3,11 @@
 For scalar code each is one generated function (``ad.source`` shows it),
 whose outputs share their common subexpressions: symbolic differentiation
 has no forward or reverse mode, so ``jacfwd`` and ``jacobian`` (``jacrev``)
-generate the same code. For code with array operations, ``jvp`` and
-``vjp`` of a scalar output are built on its generated gradient; the other
-transforms of array code are not supported yet and say so.
+generate the same code. For code with array operations each is a chain
+of transforms of the program (``_array_transforms``): a Jacobian by forward
+mode, a Hessian by forward mode over the gradient program, generated per
+input signature; they compose with ``grad`` (``jacobian(grad(f))``, and
+``jvp(grad(f), ...)`` for Hessian-vector products).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import optree
 
-from ._api import ArrayTransformNotYet, _cached, value_and_grad
+from ._api import _cached
+from ._array_transforms import ArrayTransform
 from ._errors import InputError
 
 __all__ = ["jacobian", "jacrev", "jacfwd", "hessian", "jvp", "vjp"]
@@ -94,30 +97,14 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
     (6.0, 3.0)
     """
     _arguments_of("jvp", primals, tangents)
-    try:
-        function = _cached(fun, 0, has_aux, "jvp")
-    except ArrayTransformNotYet:
-        return _jvp_by_gradient(fun, tuple(primals), tuple(tangents),
-                                has_aux)
+    function = _cached(fun, 0, has_aux, "jvp")
     result = function(*primals, *tangents)
+    if isinstance(function, ArrayTransform):
+        return result
     if has_aux:
         (value, tangent), aux = result
         return value, tangent, aux
     return result
-
-
-def _jvp_by_gradient(fun: Callable[..., Any], primals: tuple[Any, ...],
-                     tangents: tuple[Any, ...], has_aux: bool) -> Any:
-    """jvp of array code with a scalar output: <gradient, tangent>."""
-    everything = tuple(range(len(primals)))
-    value, grads = value_and_grad(fun, everything, has_aux)(*primals)
-    total = sum(np.vdot(g, t) for grad, tangent in zip(grads, tangents)
-                for g, t in zip(optree.tree_leaves(grad),
-                                optree.tree_leaves(tangent)))
-    if has_aux:
-        value, aux = value
-        return value, total, aux
-    return value, total
 
 
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
@@ -132,42 +119,35 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     (6.0, (3.0, 2.0))
     """
     everything = tuple(range(len(primals)))
-    try:
-        jac = jacobian(fun, everything, has_aux)(*primals)
-    except ArrayTransformNotYet:
-        value, grads = value_and_grad(fun, everything, has_aux)(*primals)
-        aux = None
-        if has_aux:
-            value, aux = value
-
-        def pull_scalar(cotangent: Any) -> tuple[Any, ...]:
-            return tuple(optree.tree_map(lambda g: cotangent * g, grad)
-                         for grad in grads)
-
-        return (value, pull_scalar, aux) if has_aux else (value,
-                                                          pull_scalar)
-    aux = None
-    if has_aux:
-        jac, aux = jac
-        value = fun(*primals)[0]
-    else:
-        value = fun(*primals)
+    result = jacobian(fun, everything, has_aux)(*primals)
+    jac, aux = result if has_aux else (result, None)
+    output = fun(*primals)
+    value = output[0] if has_aux else output
+    structure = optree.tree_structure(value)
+    # per output leaf: a tuple over the arguments of their pytrees
+    per_output = structure.flatten_up_to(jac)
 
     def pull(cotangent: Any) -> tuple[Any, ...]:
-        # jac has the output's structure, with a tuple over the arguments
-        # at each output.
         cotangents = optree.tree_leaves(cotangent)
-        per_output = optree.tree_leaves(
-            jac, is_leaf=lambda node: isinstance(node, tuple) and len(
-                node) == len(primals) and not any(
-                    isinstance(n, tuple) for n in node))
         if len(cotangents) != len(per_output):
             raise InputError(
                 f"the cotangent has {len(cotangents)} entries, but the "
                 f"function has {len(per_output)} outputs: pass one per "
                 "output, in the output's structure.")
-        return tuple(sum(c * row[i] for c, row in zip(cotangents,
-                                                      per_output))
+
+        def contracted(*blocks: Any) -> Any:
+            return sum(_contracted(c, b) for c, b in zip(cotangents, blocks))
+
+        return tuple(optree.tree_map(contracted,
+                                     *[row[i] for row in per_output])
                      for i in range(len(primals)))
 
     return (value, pull, aux) if has_aux else (value, pull)
+
+
+def _contracted(cotangent: Any, block: Any) -> Any:
+    """``cotangent`` (an output's shape) times a Jacobian block (the
+    output's shape, then the argument's), summed over the output's axes."""
+    if np.ndim(cotangent) == 0:
+        return cotangent * block
+    return np.tensordot(cotangent, block, axes=np.ndim(cotangent))

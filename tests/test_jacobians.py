@@ -1,6 +1,6 @@
 """jacobian, jacfwd, hessian, jvp and vjp: JAX's layouts and values, on
-scalar code (generated) and, for jvp and vjp of a scalar output, on array
-code (through its gradient)."""
+scalar code (generated); tests/test_array_jacobians.py has them on array
+code."""
 
 from __future__ import annotations
 
@@ -154,15 +154,17 @@ def test_jvp_and_vjp_of_array_code_with_a_scalar_output():
     assert pulled_b == pytest.approx(2.0 * grad_b, rel=1e-15)
 
 
-def test_transforms_of_array_code_not_supported_yet_say_so():
-    line = loss.__code__.co_firstlineno
-    with pytest.raises(ad.AutodiffError) as caught:
-        ad.hessian(loss)(np.ones(3), 1.0)
-    assert str(caught.value) == (
-        f"ad.hessian of loss (tests/test_jacobians.py:{line}): it uses "
-        "array operations or containers, and hessian of such code is not "
-        "supported yet (grad and value_and_grad are, and so are jvp and vjp "
-        "of a scalar output). For scalar code hessian works to any order.")
+def test_hessian_of_array_code_matches_central_differences_of_its_gradient():
+    w, b = np.array([0.1, -0.4, 0.9]), 1.5
+    blocks = ad.hessian(loss, argnums=(0, 1))(w, b)
+    grad_w = ad.grad(loss, 0)
+    for i in range(3):
+        step = np.zeros(3)
+        step[i] = 1e-6
+        column = (grad_w(w + step, b) - grad_w(w - step, b)) / 2e-6
+        np.testing.assert_allclose(blocks[0][0][:, i], column, rtol=1e-7)
+    column = (grad_w(w, b + 1e-6) - grad_w(w, b - 1e-6)) / 2e-6
+    np.testing.assert_allclose(blocks[0][1], column, rtol=1e-7)
 
 
 def test_jvp_arguments_are_validated():

@@ -1,0 +1,388 @@
+"""Differentiate stage for array programs: forward mode over the steps.
+
+The jvp transform. Each value ``v`` of the program gets a tangent, the
+derivative of ``v`` along the inputs' tangents, computed by new steps
+appended to the program. Tangents may come in a batch: a tangent of ``v``
+then has shape ``v.shape + batch``, the batch axes last, so that seeding an
+input ``x`` with the identity (batch ``x.shape``) gives its Jacobian in
+JAX's layout, ``out.shape + x.shape``. Forward mode over a gradient program
+with the identity as seed is a Hessian: for the logistic loss it derives
+``inputs.T @ (inputs * (preds * (1 - preds))[:, None])``, O(N D^2).
+
+Inside elementwise regions a tangent is ``sum of d expr / d s * tangent of
+s``, each partial derivative simplified and, with a batch, given trailing
+axes of size 1 (``p[:, None]``) so that it broadcasts against the batch.
+Array operations have a rule each, below: linear operations (sums,
+transposes, reshapes, indexing, scatters, broadcasts) are applied to the
+tangent with the batch axes left alone; a product is differentiated factor
+by factor. An operation without a rule is refused with its name.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any, Callable
+
+import sympy as sp
+
+from ._differentiate import checked_partial
+from ._errors import OutputError
+from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
+                        TRANSPOSE, reshaped, transposed)
+from ._ops_create import EYE, FULL, FULL_LIKE, ZEROS
+from ._ops_index import GETITEM, SCATTER
+from ._ops_linalg import DOT
+from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
+from ._simplify import simplify
+from ._spell import Slot, call
+
+__all__ = ["tangents", "EINSUM"]
+
+
+def _spell_einsum(step: Step, args: list[Any], name: str) -> Any:
+    import ast
+    return call("np.einsum", [ast.Constant(step.option("subscripts"))]
+                + args)
+
+
+# A product of a tangent with a factor along named axes, where @ cannot
+# say it (a batch of tangents of a matrix times a matrix).
+EINSUM = ArrayOp("einsum of a tangent", spell=_spell_einsum)
+
+
+def tangents(program: Program, outputs: list[sp.Expr],
+             seeds: dict[sp.Symbol, sp.Expr], batch: Shape,
+             where: str) -> list[sp.Expr]:
+    """The tangent of each of ``outputs`` (shape ``output.shape +
+    batch``) given the tangents ``seeds`` of inputs (shape ``input.shape +
+    batch``); new steps are appended to ``program``. ``where`` names the
+    function in errors."""
+    return _Forward(program, seeds, batch, where).run(outputs)
+
+
+class _Forward:
+    def __init__(self, program: Program, seeds: dict[sp.Symbol, sp.Expr],
+                 batch: Shape, where: str) -> None:
+        self.program = program
+        self.tangent: dict[sp.Symbol, sp.Expr] = {
+            s: t for s, t in seeds.items() if t != 0}
+        self.batch = tuple(batch)
+        self.where = where
+        # A forward value a partial derivative computes again is read.
+        self.computed = {step.operands[0]: step.target
+                         for step in program.steps
+                         if step.op is ELEMENTWISE}
+
+    def run(self, outputs: list[sp.Expr]) -> list[sp.Expr]:
+        for step in list(self.program.steps):
+            if step.op.stops_gradient or not step.uses() & self.tangent.keys():
+                continue
+            rule = _RULES.get(step.op)
+            if rule is None:
+                raise OutputError(
+                    f"cannot differentiate {self.where} in forward mode "
+                    f"(jvp, jacfwd, hessian): no forward rule for "
+                    f"{_described(step.op)} yet. Its gradient (ad.grad) "
+                    "works; please report the function.")
+            value = rule(self, step)
+            if value is not None and value != 0:
+                self.tangent[step.target] = value
+        return [self.output(o) for o in outputs]
+
+    def shape(self, symbol: sp.Symbol) -> Shape:
+        return self.program.leaves[symbol].shape
+
+    def output(self, expr: sp.Expr) -> sp.Expr:
+        shape = self.program.shape(expr) + self.batch
+        value = self.of_expression(expr)
+        if value == 0:
+            return self.program.add(ZEROS, (), shape, "zeros", shape=shape,
+                                    dtype=None)
+        if self.program.shape(value) != shape:
+            return self.full(value, shape, "tangent")
+        return value
+
+    # -- elementwise regions -------------------------------------------------
+
+    def of_expression(self, expr: Any) -> sp.Expr:
+        """The tangent of an elementwise expression (0 if it has none)."""
+        if not isinstance(expr, sp.Basic):
+            return sp.S.Zero
+        active = sorted(expr.free_symbols & self.tangent.keys(),
+                        key=lambda s: s.name)
+        terms = []
+        for symbol in active:
+            partial = checked_partial(expr, symbol, self.where)
+            if partial == 0:
+                continue
+            partial = simplify([partial], tails=False)[0].xreplace(
+                self.computed)
+            terms.append(self.along_batch(partial) * self.tangent[symbol])
+        total = sp.Add(*terms)
+        if not self.batch and len(terms) > 1:
+            total = simplify([total], tails=False)[0]
+        return total
+
+    def along_batch(self, partial: sp.Expr) -> sp.Expr:
+        """``partial`` with trailing axes of size 1 for the batch, so it
+        multiplies each tangent of the batch."""
+        shape = self.program.shape(partial)
+        if not self.batch or not shape:
+            return partial
+        source = self.program.materialize(partial, "partial")
+        index = ((slice(None),) if len(shape) == 1 else (Ellipsis,)) + (
+            None,) * len(self.batch)
+        return self.program.add(GETITEM, (source,),
+                                shape + (1,) * len(self.batch),
+                                f"{source.name}_expanded", index=index)
+
+    def full(self, value: sp.Expr, shape: Shape, name: str) -> sp.Symbol:
+        """``value`` as an array of exactly ``shape``."""
+        if value == 0:
+            return self.program.add(ZEROS, (), shape, "zeros", shape=shape,
+                                    dtype=None)
+        if self.program.shape(value) == shape and value.free_symbols:
+            return self.program.materialize(value, name)
+        return self.program.add(BROADCAST_TO, (value,), shape, name,
+                                shape=shape)
+
+    def full_tangent(self, symbol: sp.Symbol) -> sp.Symbol:
+        """The tangent of ``symbol`` as an array of its full shape."""
+        return self.full(self.tangent.get(symbol, sp.S.Zero),
+                         self.shape(symbol) + self.batch,
+                         f"tangent_{symbol.name}")
+
+    def batch_axes(self, rank: int) -> tuple[int, ...]:
+        return tuple(range(rank, rank + len(self.batch)))
+
+
+# -- rules -------------------------------------------------------------------
+
+Rule = Callable[[_Forward, Step], Any]
+
+
+def _elementwise(forward: _Forward, step: Step) -> sp.Expr:
+    return forward.of_expression(step.operands[0])
+
+
+def _reduction(forward: _Forward, step: Step) -> sp.Expr:
+    (source,) = step.operands
+    tangent = forward.full_tangent(source)
+    axis = step.option("axis")
+    if axis is None and forward.batch:
+        axis = tuple(range(len(forward.shape(source))))
+    return forward.program.add(
+        step.op, (tangent,), forward.shape(step.target) + forward.batch,
+        f"{step.target.name}_tangent", axis=axis,
+        keepdims=step.option("keepdims"))
+
+
+def _transpose(forward: _Forward, step: Step) -> sp.Expr:
+    (source,) = step.operands
+    rank = len(forward.shape(source))
+    axes = step.option("axes")
+    order = tuple(reversed(range(rank))) if axes is None else axes
+    if forward.batch:
+        order = order + forward.batch_axes(rank)
+    elif axes is None:
+        order = None
+    return transposed(forward.program, forward.full_tangent(source), order,
+                      f"{step.target.name}_tangent")
+
+
+def _reshape(forward: _Forward, step: Step) -> sp.Expr:
+    (source,) = step.operands
+    return reshaped(forward.program, forward.full_tangent(source),
+                    forward.shape(step.target) + forward.batch,
+                    f"{step.target.name}_tangent")
+
+
+def _expand_dims(forward: _Forward, step: Step) -> sp.Expr:
+    (source,) = step.operands
+    return forward.program.add(
+        EXPAND_DIMS, (forward.full_tangent(source),),
+        forward.shape(step.target) + forward.batch,
+        f"{step.target.name}_tangent", axis=step.option("axis"))
+
+
+def _broadcast_to(forward: _Forward, step: Step) -> sp.Expr:
+    tangent = forward.of_expression(step.operands[0])
+    if tangent == 0:
+        return tangent
+    shape = forward.shape(step.target) + forward.batch
+    return forward.program.add(BROADCAST_TO, (tangent,), shape,
+                               f"{step.target.name}_tangent", shape=shape)
+
+
+def _fill(forward: _Forward, step: Step) -> sp.Expr:
+    # np.full(shape, v) and np.full_like(a, v): every element is v.
+    tangent = forward.of_expression(step.operands[-1])
+    if tangent == 0:
+        return tangent
+    shape = forward.shape(step.target) + forward.batch
+    return forward.program.add(BROADCAST_TO, (tangent,), shape,
+                               f"{step.target.name}_tangent", shape=shape)
+
+
+def _getitem(forward: _Forward, step: Step) -> sp.Expr:
+    source, *slots = step.operands
+    index = _explicit(step.option("index"), len(forward.shape(source)))
+    options = dict(step.options)
+    options["index"] = index
+    return forward.program.add(
+        GETITEM, (forward.full_tangent(source), *slots),
+        forward.shape(step.target) + forward.batch,
+        f"{step.target.name}_tangent", **options)
+
+
+def _explicit(index: tuple[Any, ...], rank: int) -> tuple[Any, ...]:
+    """``index`` with ``...`` written out as slices, so that it still
+    selects the same leading axes of an array with more axes after them."""
+    if Ellipsis not in index:
+        return index
+    used = sum(1 for part in index if part is not None and part is not
+               Ellipsis)
+    at = index.index(Ellipsis)
+    return index[:at] + (slice(None),) * (rank - used) + index[at + 1:]
+
+
+def _scatter(forward: _Forward, step: Step) -> sp.Expr:
+    like, *rest = step.operands
+    program = forward.program
+    shape = forward.shape(step.target) + forward.batch
+    if forward.batch:
+        # zeros like the tangent of what it is the adjoint of (the
+        # identity, for a Hessian), which has the shape wanted
+        like = forward.full_tangent(like)
+    operands: list[Any] = [like]
+    position = 0
+    for parts, _ in step.option("pieces"):
+        values = rest[position]
+        slots = sum(1 for p in parts if isinstance(p, Slot))
+        operands.append(forward.full_tangent(values))
+        operands.extend(rest[position + 1:position + 1 + slots])
+        position += 1 + slots
+    pieces = tuple((_explicit(parts, len(forward.shape(step.target))), add)
+                   for parts, add in step.option("pieces"))
+    return program.add(SCATTER, tuple(operands), shape,
+                       f"{step.target.name}_tangent", pieces=pieces)
+
+
+def _dot(forward: _Forward, step: Step) -> sp.Expr:
+    a, b = step.operands
+    terms = []
+    if b in forward.tangent:
+        terms.append(_times(forward, step, a, forward.full_tangent(b),
+                            tangent_first=False))
+    if a in forward.tangent:
+        terms.append(_times(forward, step, forward.full_tangent(a), b,
+                            tangent_first=True))
+    return sp.Add(*terms)
+
+
+def _times(forward: _Forward, step: Step, left: sp.Symbol,
+           right: sp.Symbol, tangent_first: bool) -> sp.Expr:
+    """``left . right`` where one of them is a tangent (its factor's axes,
+    then the batch's)."""
+    program = forward.program
+    a, b = step.operands
+    sa, sb = forward.shape(a), forward.shape(b)
+    batch = forward.batch
+    result = forward.shape(step.target) + batch
+    name = f"{step.target.name}_tangent"
+    style = step.option("style")
+    tangent = left if tangent_first else right
+    identity = _is_identity(program, tangent)
+    if not batch:
+        return program.add(DOT, (left, right), result, name, style=style)
+    if not tangent_first:  # a . T: a's last axis with T's first
+        if identity and len(sb) == 1:
+            return a  # a @ I
+        if len(sa) <= 2 and len(sb) + len(batch) <= 2:
+            return program.add(DOT, (a, right), result, name, style=style)
+        return _einsum(program, (a, right), (len(sa), len(sb) + len(batch)),
+                       ((len(sa) - 1, 0),), result, name)
+    if len(sa) == 1 and len(sb) == 2:  # T . b = b.T @ T
+        b_t = transposed(program, b, None, f"{b.name}_T")
+        if identity:
+            return b_t
+        if len(sa) + len(batch) <= 2:
+            return program.add(DOT, (b_t, left), result, name, style=style)
+    if identity and len(sa) == 1 and len(sb) == 1:
+        return b  # I . b
+    return _einsum(program, (left, b), (len(sa) + len(batch), len(sb)),
+                   ((len(sa) - 1, 0),), result, name, batch_from_first=True,
+                   batch=len(batch))
+
+
+def _einsum(program: Program, operands: tuple[sp.Symbol, sp.Symbol],
+            ranks: tuple[int, int], contracted: tuple[tuple[int, int], ...],
+            result: Shape, name: str, batch_from_first: bool = False,
+            batch: int = 0) -> sp.Symbol:
+    """The product of two arrays summed over the ``contracted`` pairs of
+    axes, the remaining axes in order (with ``batch_from_first``, the
+    first operand's last ``batch`` axes moved to the end)."""
+    letters = iter(string.ascii_lowercase)
+    first = [next(letters) for _ in range(ranks[0])]
+    second = [next(letters) for _ in range(ranks[1])]
+    for i, j in contracted:
+        second[j] = first[i]
+    kept_first = [c for i, c in enumerate(first)
+                  if i not in {i for i, _ in contracted}]
+    kept_second = [c for j, c in enumerate(second)
+                   if j not in {j for _, j in contracted}]
+    if batch_from_first:
+        out = kept_first[:-batch] + kept_second + kept_first[-batch:]
+    else:
+        out = kept_first + kept_second
+    subscripts = f"{''.join(first)},{''.join(second)}->{''.join(out)}"
+    return program.add(EINSUM, operands, result, name, subscripts=subscripts)
+
+
+def _is_identity(program: Program, symbol: sp.Symbol) -> bool:
+    step = program.definition().get(symbol)
+    return (step is not None and step.op is EYE and not step.option("k")
+            and step.option("columns") is None)
+
+
+def _described(op: ArrayOp) -> str:
+    return f"np.{op.numpy[0]}" if op.numpy else op.name
+
+
+_RULES: dict[ArrayOp, Rule] = {
+    ELEMENTWISE: _elementwise,
+    SUM: _reduction,
+    MEAN: _reduction,
+    TRANSPOSE: _transpose,
+    RESHAPE: _reshape,
+    EXPAND_DIMS: _expand_dims,
+    BROADCAST_TO: _broadcast_to,
+    FULL: _fill,
+    FULL_LIKE: _fill,
+    GETITEM: _getitem,
+    SCATTER: _scatter,
+    DOT: _dot,
+    EINSUM: lambda forward, step: _einsum_rule(forward, step),
+}
+
+
+def _einsum_rule(forward: _Forward, step: Step) -> sp.Expr:
+    # A product of a tangent and a factor: linear in each operand.
+    subscripts = step.option("subscripts")
+    inputs, out = subscripts.split("->")
+    first, second = inputs.split(",")
+    batch = "".join(chr(ord("A") + i) for i in range(len(forward.batch)))
+    terms = []
+    for position, operand in enumerate(step.operands):
+        if operand not in forward.tangent:
+            continue
+        parts = [first, second]
+        parts[position] += batch
+        operands = list(step.operands)
+        operands[position] = forward.full_tangent(operand)
+        terms.append(forward.program.add(
+            EINSUM, tuple(operands),
+            forward.shape(step.target) + forward.batch,
+            f"{step.target.name}_tangent",
+            subscripts=f"{parts[0]},{parts[1]}->{out}{batch}"))
+    return sp.Add(*terms)

@@ -1,0 +1,252 @@
+"""jacobian, jacfwd, hessian, jvp and vjp of code with array operations:
+JAX's layouts (``out.shape + in.shape``, pytrees of pytrees), values against
+closed forms and central differences, and the generated source where it is
+the product (the logistic Hessian in matrix form)."""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+
+rng = np.random.default_rng(7)
+X = rng.normal(size=(6, 3))
+Y = rng.normal(size=6)
+LABELS = np.array([True, False, True, True, False, True])
+
+
+def sigmoid(z):
+    return 0.5 * (np.tanh(z / 2) + 1)
+
+
+def logistic(W, b):
+    preds = sigmoid(X @ W + b)
+    label_probs = preds * LABELS + (1 - preds) * (1 - LABELS)
+    return -np.sum(np.log(label_probs))
+
+
+def mlp(params, x):
+    hidden = np.tanh(x @ params["W1"] + params["b1"])
+    out = hidden @ params["W2"] + params["b2"]
+    return np.mean((out - Y) ** 2)
+
+
+def squash(x):
+    return np.tanh(x) * np.sum(x ** 2)
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+
+def to_dict(p):
+    return {"sum": np.sum(p["a"] * p["b"]), "prod": p["a"] ** 2 * p["b"]}
+
+
+def numeric_jacobian(f, x, h=1e-6):
+    """d f / d x, shape f(x).shape + x.shape, by central differences."""
+    x = np.asarray(x, dtype=float)
+    columns = []
+    for i in range(x.size):
+        step = np.zeros(x.size)
+        step[i] = h
+        step = step.reshape(x.shape)
+        columns.append((np.asarray(f(x + step)) - np.asarray(f(x - step)))
+                       / (2 * h))
+    return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)
+
+
+def test_logistic_hessian_is_written_in_matrix_form():
+    W, b = rng.normal(size=3), 0.3
+    hessian = ad.hessian(logistic)
+    text = ad.source(hessian, W, b)
+    assert text.splitlines()[-1].startswith("    return X.T @ (X * ")
+    assert "np.eye" not in text and "einsum" not in text
+    preds = 1 / (1 + np.exp(-(X @ W + b)))
+    expected = X.T @ (X * (preds * (1 - preds))[:, None])
+    np.testing.assert_allclose(hessian(W, b), expected, rtol=1e-12)
+
+
+def test_logistic_hessian_keeps_float32():
+    W, b = rng.normal(size=3).astype(np.float32), np.float32(0.3)
+    result = ad.hessian(logistic)(W, b)
+    assert result.dtype == np.float32 and result.shape == (3, 3)
+    W64, b64 = W.astype(float), float(b)
+    preds = 1 / (1 + np.exp(-(X @ W64 + b64)))
+    expected = X.T @ (X * (preds * (1 - preds))[:, None])
+    np.testing.assert_allclose(result, expected, rtol=1e-5)
+
+
+def test_hessian_with_argnums_tuple_is_a_tuple_of_tuples():
+    W, b = rng.normal(size=3), 0.3
+    blocks = ad.hessian(logistic, argnums=(0, 1))(W, b)
+    assert [[np.shape(h) for h in row] for row in blocks] == [
+        [(3, 3), (3,)], [(3,), ()]]
+    grad_w = ad.grad(logistic, 0)
+    grad_b = ad.grad(logistic, 1)
+    np.testing.assert_allclose(
+        blocks[0][1], numeric_jacobian(lambda v: grad_w(W, float(v)), b),
+        rtol=1e-6)
+    np.testing.assert_allclose(
+        blocks[1][0], numeric_jacobian(lambda v: grad_b(v, b), W),
+        rtol=1e-6)
+    np.testing.assert_allclose(
+        blocks[1][1], numeric_jacobian(lambda v: grad_b(W, float(v)), b),
+        rtol=1e-6)
+
+
+def test_hessian_of_a_dict_of_parameters_is_a_dict_of_dicts():
+    params = {"W1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4),
+              "W2": rng.normal(size=4), "b2": 0.3}
+    hessian = ad.hessian(mlp)(params, X)
+    assert list(hessian) == list(params)
+    assert all(list(row) == list(params) for row in hessian.values())
+    assert hessian["W1"]["W1"].shape == (3, 4, 3, 4)
+    assert hessian["W1"]["b2"].shape == (3, 4)
+    assert hessian["b2"]["W1"].shape == (3, 4)
+    gradient = ad.grad(mlp)
+    for key in params:
+        def grad_at(value, key=key):
+            changed = dict(params)
+            changed[key] = value
+            grads = gradient(changed, X)
+            return [grads[row] for row in params]
+        numeric = numeric_jacobian(
+            lambda v: np.concatenate([np.ravel(g) for g in grad_at(v)]),
+            params[key])
+        ours = np.concatenate([
+            np.reshape(hessian[row][key], (-1,) + np.shape(params[key]))
+            for row in params])
+        np.testing.assert_allclose(ours, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_hessian_through_indexing_and_scatter():
+    x = np.array([0.3, -0.8, 1.1, 0.5])
+    expected = np.zeros((4, 4))
+    for i in range(3):
+        expected[i, i] += 1200 * x[i] ** 2 - 400 * x[i + 1] + 2
+        expected[i, i + 1] += -400 * x[i]
+        expected[i + 1, i] += -400 * x[i]
+        expected[i + 1, i + 1] += 200
+    np.testing.assert_allclose(ad.hessian(rosenbrock)(x), expected,
+                               rtol=1e-13)
+
+
+def test_jacobian_of_a_vector_function_has_out_then_in_axes():
+    x = rng.normal(size=4)
+    jac = ad.jacobian(squash)(x)
+    assert jac.shape == (4, 4)
+    expected = (np.diag((1 - np.tanh(x) ** 2) * np.sum(x ** 2))
+                + np.outer(np.tanh(x), 2 * x))
+    np.testing.assert_allclose(jac, expected, rtol=1e-13)
+    np.testing.assert_allclose(ad.jacfwd(squash)(x), expected, rtol=1e-13)
+    np.testing.assert_allclose(ad.jacrev(squash)(x), expected, rtol=1e-13)
+    matrix = rng.normal(size=(2, 3))
+    jac = ad.jacobian(squash)(matrix)
+    assert jac.shape == (2, 3, 2, 3)
+    np.testing.assert_allclose(jac, numeric_jacobian(squash, matrix),
+                               rtol=1e-7)
+
+
+def test_jacobian_of_a_dict_to_dict_function_is_a_dict_of_dicts():
+    p = {"a": np.array([1.0, 2.0]), "b": np.array([0.5, -1.5])}
+    jac = ad.jacobian(to_dict)(p)
+    assert list(jac) == ["sum", "prod"]
+    np.testing.assert_allclose(jac["sum"]["a"], p["b"], rtol=1e-15)
+    np.testing.assert_allclose(jac["sum"]["b"], p["a"], rtol=1e-15)
+    np.testing.assert_allclose(jac["prod"]["a"],
+                               np.diag(2 * p["a"] * p["b"]), rtol=1e-15)
+    np.testing.assert_allclose(jac["prod"]["b"], np.diag(p["a"] ** 2),
+                               rtol=1e-15)
+
+
+def test_jacobian_of_the_gradient_is_the_hessian():
+    x = np.array([0.3, -0.8, 1.1, 0.5])
+    np.testing.assert_allclose(ad.jacobian(ad.grad(rosenbrock))(x),
+                               ad.hessian(rosenbrock)(x), rtol=1e-15)
+
+
+Params = collections.namedtuple("Params", "w b")
+
+
+def named_loss(p):
+    return np.sum(np.tanh(X @ p.w + p.b) ** 2)
+
+
+def test_hessian_of_a_namedtuple_and_has_aux():
+    p = Params(rng.normal(size=3), 0.2)
+
+    def with_aux(p):
+        return named_loss(p), "aux"
+
+    hessian, aux = ad.hessian(with_aux, has_aux=True)(p)
+    assert aux == "aux"
+    assert isinstance(hessian, Params) and isinstance(hessian.w, Params)
+    gradient = ad.grad(named_loss)
+    numeric = numeric_jacobian(lambda w: gradient(Params(w, p.b)).w, p.w)
+    np.testing.assert_allclose(hessian.w.w, numeric, rtol=1e-6)
+
+
+def test_jvp_of_array_code_and_hessian_vector_products():
+    x, v = rng.normal(size=4), rng.normal(size=4)
+    value, tangent = ad.jvp(squash, (x,), (v,))
+    np.testing.assert_allclose(value, squash(x), rtol=1e-15)
+    np.testing.assert_allclose(tangent, ad.jacobian(squash)(x) @ v,
+                               rtol=1e-13)
+    _, hvp = ad.jvp(ad.grad(rosenbrock), (x,), (v,))
+    np.testing.assert_allclose(hvp, ad.hessian(rosenbrock)(x) @ v,
+                               rtol=1e-12)
+    W, b = rng.normal(size=3), 0.3
+    dW, db = rng.normal(size=3), 0.7
+    value, tangent = ad.jvp(logistic, (W, b), (dW, db))
+    h = 1e-6
+    expected = (logistic(W + h * dW, b + h * db)
+                - logistic(W - h * dW, b - h * db)) / (2 * h)
+    assert value == pytest.approx(logistic(W, b), rel=1e-14)
+    assert tangent == pytest.approx(expected, rel=1e-8)
+
+
+def test_jvp_source_reads_the_tangents_as_arguments():
+    x = np.ones(3)
+    function = ad.jvp  # the generated code is shown by ad.source
+    assert function is ad.jvp
+    text = ad.source(ad._api._cached(squash, 0, False, "jvp"), x, x)
+    assert text.splitlines()[0] == "def jvp_squash(x, x_dot):"
+
+
+def test_vjp_of_a_vector_function_is_the_cotangent_times_the_jacobian():
+    x, c = rng.normal(size=4), rng.normal(size=4)
+    value, pullback = ad.vjp(squash, x)
+    np.testing.assert_allclose(value, squash(x), rtol=1e-15)
+    (pulled,) = pullback(c)
+    np.testing.assert_allclose(pulled, c @ ad.jacobian(squash)(x),
+                               rtol=1e-13)
+    p = {"a": np.array([1.0, 2.0]), "b": np.array([0.5, -1.5])}
+    value, pullback = ad.vjp(to_dict, p)
+    (pulled,) = pullback({"sum": 2.0, "prod": np.array([1.0, -1.0])})
+    np.testing.assert_allclose(pulled["a"], 2.0 * p["b"]
+                               + np.array([1.0, -1.0]) * 2 * p["a"] * p["b"],
+                               rtol=1e-15)
+
+
+def largest(x):
+    return np.max(x) * np.sum(x)
+
+
+def test_a_step_without_a_forward_rule_is_refused_by_name():
+    with pytest.raises(ad.AutodiffError) as caught:
+        ad.hessian(largest)(np.ones(3))
+    line = largest.__code__.co_firstlineno
+    assert str(caught.value) == (
+        f"cannot differentiate largest (tests/test_array_jacobians.py:{line})"
+        " in forward mode (jvp, jacfwd, hessian): no forward rule for np.max"
+        " yet. Its gradient (ad.grad) works; please report the function.")
+
+
+def test_the_gradient_of_a_vector_gradient_is_refused_like_jax():
+    with pytest.raises(ad.AutodiffError, match="Gradient only defined for "
+                       "scalar-output functions"):
+        ad.grad(ad.grad(rosenbrock))(np.ones(3))
