@@ -1,7 +1,93 @@
 """Rows of the array table for casts and conversions of array values:
 ``.astype(...)`` and ``.item()``.
+
+As in JAX, the derivative passes through a cast to a float type and stops
+at a cast to an integer or bool type (zero derivative). A float cast is the
+elementwise ``np.float32(x)``/``np.float64(x)`` of the rules table, so
+simplification sees through it; a bool cast is ``x != 0``; an integer
+cast is a step of its own, written ``x.astype(int)``, whose values are
+NumPy's (``-1.0`` to ``np.uint8`` is 255: no arithmetic gives that).
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import ast
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ._functions import float32, float64
+from ._ops_core import reshape
+from ._ops_index import getitem
+from ._printer import _name
+from ._program import ArrayOp, Step
+
+__all__ = ["ASTYPE", "ITEM"]
+
+_FLOAT_CASTS = {np.dtype(np.float32): float32, np.dtype(np.float64): float64}
+_BUILTIN_TYPES = {int: "int", bool: "bool", float: "float"}
+
+
+def _lower_astype(run: Any, a: Any, dtype: Any, copy: Any = True, *,
+                  node: ast.AST) -> Any:
+    array = run.number(a, node)
+    spelled = _BUILTIN_TYPES.get(dtype)
+    try:
+        target = np.dtype(dtype)
+    except TypeError:
+        raise run.error(node, f".astype() needs a dtype known when the "
+                              "function is differentiated (float, "
+                              "np.float32, 'float64', int, bool, ...), not "
+                              f"{dtype!r}") from None
+    if target in _FLOAT_CASTS:
+        return _FLOAT_CASTS[target](array)
+    if target.kind == "b":
+        return sp.Ne(array, 0)
+    if target.kind in "iu":
+        source = run.materialize(array, node)
+        name = spelled or f"np.{target.name}"
+        return run.program.add(ASTYPE, (source,), run.shape(source, node),
+                               f"{source.name}_{target.name}", integer=True,
+                               dtype=name)
+    raise run.error(node, f".astype({target.name}) is not supported: a "
+                          "derivative casts to np.float32 or np.float64 "
+                          "(the derivative passes through), or to an "
+                          "integer or bool dtype (it stops there)")
+
+
+def _spell_astype(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+    return ast.Call(ast.Attribute(args[0], "astype", ast.Load()),
+                    [_name(step.option("dtype"))], [])
+
+
+# An integer cast has no derivative: its result is a constant.
+ASTYPE = ArrayOp("astype", methods=("astype",), lower=_lower_astype,
+                 spell=_spell_astype, stops_gradient=True)
+
+
+def _lower_item(run: Any, a: Any, *index: Any, node: ast.AST) -> Any:
+    """``x.item()`` of a one-element array, ``x.item(k)`` (the k-th element
+    in C order, written ``x[i, j]``), ``x.item(i, j)``: the element, whose
+    derivative passes through."""
+    array = run.number(a, node)
+    shape = run.shape(array, node)
+    size = int(np.prod(shape))
+    if len(index) == 1 and len(shape) != 1:
+        k = run.integer(index[0], node, "the index of .item()")
+        if not -size <= k < size:
+            raise run.error(node, f"index {k} is out of bounds for .item() "
+                                  f"of an array of size {size}")
+        index = tuple(sp.Integer(int(i))
+                      for i in np.unravel_index(k % size, shape))
+    if index:
+        return getitem(run, array, index if len(index) > 1 else index[0],
+                       node)
+    if size != 1:
+        raise run.error(node, f".item() of an array of shape {shape}: it "
+                              "takes an array of one element; pick one with "
+                              ".item(k) or an index")
+    return reshape(run, array, (), node) if shape else array
+
+
+ITEM = ArrayOp("item", methods=("item",), lower=_lower_item)

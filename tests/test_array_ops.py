@@ -504,6 +504,14 @@ def f_log_sum_exp(x):
     return np.sum(np.log(np.sum(np.exp(x), axis=1)))
 
 
+def f_astype(x):  # tests/test_coverage.py has the casts' conventions
+    return np.sum(x.astype(float) ** 2 + x.astype(int) * x)
+
+
+def f_item(x):
+    return x.item(1) * np.sum(x).item()
+
+
 # How user code names the operation -> (function, arguments); the integer
 # arguments are not differentiated.
 CASES = {
@@ -606,6 +614,8 @@ CASES = {
     "np.argmin": [(f_argmin, (signed(5),))],
     ".argmin()": [(f_argmin_method, (signed(5),))],
     "log(sum(exp))": [(f_log_sum_exp, (signed(3, 4),))],
+    ".astype()": [(f_astype, (signed(3, 4) * 2,))],
+    ".item()": [(f_item, (signed(2, 3),))],
 }
 SPELLED_BY_SYNTAX = {"x[label]", "x[idx]", "log(sum(exp))"}
 

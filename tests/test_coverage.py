@@ -151,3 +151,115 @@ def test_clip_with_a_none_bound_is_a_maximum_or_minimum_with_jax_ties():
                                   [0.0, 0.0, 4.0])
     assert ad.grad(lambda x: np.clip(x, 0, None))(0.0) == 0.5
     assert ad.grad(lambda x: np.clip(x, None, 1.0))(1.0) == 0.5
+
+
+# -- casts inside array code: .astype() and .item() -------------------------
+
+def cast_to_float(x):
+    return np.sum(x.astype(float) ** 2 * np.sin(x.astype("float64")))
+
+
+def cast_to_int(x):
+    return np.sum(x.astype(int) * x ** 2)
+
+
+def cast_to_bool(x):
+    return np.sum(x.astype(bool) * np.exp(x))
+
+
+def cast_to_uint8(x):
+    return np.sum(x.astype(dtype=np.uint8) * x)
+
+
+def item_of_sum(x):
+    return np.sum(x ** 2).item() * x.item(1, 2)
+
+
+def item_in_c_order(x):
+    return x.item(4) ** 3 + x[1:].sum().item()
+
+
+CAST_POINT = np.array([[0.3, -1.2, 2.6], [1.5, -0.4, 0.7]])
+
+
+@pytest.mark.parametrize("function", [
+    cast_to_float, cast_to_int, cast_to_bool, cast_to_uint8, item_of_sum,
+    item_in_c_order])
+def test_casts_and_items_match_central_differences_and_numpy(function):
+    value, grad = ad.value_and_grad(function)(CAST_POINT)
+    assert value == function(CAST_POINT)
+    np.testing.assert_allclose(
+        grad, numeric_gradient(function, (CAST_POINT,), 0),
+        rtol=1e-7, atol=1e-7)
+
+
+def test_an_integer_cast_stops_the_gradient_as_in_jax():
+    # jax.grad(lambda x: jnp.sum(x.astype(int) * x ** 2)) is 2 x trunc(x):
+    # nothing through the cast, and its values are NumPy's (-1.2 -> 255
+    # as uint8 is no arithmetic of -1.2).
+    x = CAST_POINT
+    np.testing.assert_array_equal(ad.grad(cast_to_int)(x),
+                                  2 * x * np.trunc(x))
+    with np.errstate(invalid="ignore"):
+        wrapped = x.astype(np.uint8)
+    np.testing.assert_array_equal(ad.grad(cast_to_uint8)(x), wrapped)
+    assert ad.source(ad.grad(cast_to_uint8), x).endswith(
+        "    return x.astype(np.uint8)\n")
+    assert ad.source(ad.value_and_grad(cast_to_int), x).endswith(
+        "    x_int64 = x.astype(int)\n"
+        "    value = np.sum(x ** 2 * x_int64)\n"
+        "    grad_x = 2 * x * x_int64\n"
+        "    return value, grad_x\n")
+    # A bool cast is x != 0: nothing through it, even at its jump.
+    np.testing.assert_array_equal(
+        ad.grad(cast_to_bool)(np.array([0.0, -0.5])), [0.0, np.exp(-0.5)])
+
+
+def test_a_float_cast_passes_the_derivative_and_keeps_dtypes():
+    def to_float32(x):
+        return np.sum(x.astype(np.float32) ** 2)
+
+    x = np.array([0.1, -2.0])
+    gradient = ad.grad(to_float32)
+    assert body(gradient, x) == "return 2 * np.float32(x)"
+    np.testing.assert_array_equal(gradient(x), 2 * x.astype(np.float32))
+    assert gradient(x).dtype == np.float64  # the argument's
+    small = x.astype(np.float32)
+    assert ad.grad(cast_to_float)(small).dtype == np.float32
+    np.testing.assert_allclose(ad.grad(cast_to_float)(small),
+                               ad.grad(cast_to_float)(x), rtol=1e-6)
+    assert body(ad.grad(item_in_c_order), CAST_POINT) == (
+        "d_x = np.zeros_like(x)\n"
+        "    d_x[1:] = 1\n"
+        "    d_x[1, 1] += 3 * x[1, 1] ** 2\n"
+        "    return d_x")
+
+
+def test_casts_and_items_refuse_what_they_cannot_differentiate():
+    def to_complex(x):
+        return np.sum(x.astype(complex))
+
+    def to_half(x):
+        return np.sum(x.astype(np.float16))
+
+    def item_of_many(x):
+        return x.item() * 2
+
+    def item_out_of_bounds(x):
+        return x.item(6)
+
+    refusal = ("is not supported: a derivative casts to np.float32 or "
+               "np.float64 (the derivative passes through), or to an integer "
+               "or bool dtype (it stops there)")
+    for function, message in [
+            (to_complex, f".astype(complex128) {refusal}"),
+            (to_half, f".astype(float16) {refusal}"),
+            (item_of_many, ".item() of an array of shape (2, 3): it takes an "
+                           "array of one element; pick one with .item(k) or "
+                           "an index"),
+            (item_out_of_bounds, "index 6 is out of bounds for .item() of an "
+                                 "array of size 6")]:
+        with pytest.raises(ad.UnsupportedCodeError) as info:
+            ad.grad(function)(CAST_POINT)
+        assert info.value.msg == message
+        assert info.value.lineno == function.__code__.co_firstlineno + 1
