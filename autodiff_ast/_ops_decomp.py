@@ -8,7 +8,9 @@ is zero wherever it is defined). ``cholesky`` reads only the lower
 triangle of its input; its gradient is JAX's, which symmetrises the input
 first: ``(S + S.T) / 2`` (Murray, arXiv:1602.07527), so it is the
 gradient along symmetric perturbations, the only ones that stay inside
-cholesky's domain.
+cholesky's domain. Each takes a stack of matrices too (shape (..., n, n)),
+as NumPy does; the gradients' transposes and products are then per
+matrix.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Any, NamedTuple
 
 import sympy as sp
 
-from ._ops_core import TRANSPOSE, transposed
+from ._ops_core import transposed
 from ._ops_create import EYE
 from ._ops_index import GETITEM
+from ._ops_einsum import einsum
 from ._ops_linalg import DOT
 from ._ops_shape import TRIL
 from ._program import ArrayOp, Step
@@ -41,18 +44,18 @@ def _matrix(run: Any, a: Any, node: ast.AST, spelled: str) -> sp.Symbol:
     if shape[-1] != shape[-2]:
         raise run.error(node, f"{spelled}: last 2 dimensions of the array "
                               f"must be square (the shape is {shape})")
-    if len(shape) > 2:
-        raise run.error(node, f"{spelled} of a stack of matrices (shape "
-                              f"{shape}) is not supported yet: call it on "
-                              "each matrix (a list comprehension over the "
-                              "first axis)")
     return run.materialize(array, node)
 
 
 def _product(program: Any, left: sp.Symbol, right: sp.Symbol,
              name: str) -> sp.Symbol:
-    shape = program.leaves[left].shape[:-1] + program.leaves[right].shape[1:]
-    return program.add(DOT, (left, right), shape, name, style="@")
+    """``left @ right``, of matrices or of stacks of them."""
+    sa, sb = program.leaves[left].shape, program.leaves[right].shape
+    if len(sa) == len(sb) == 2:
+        return program.add(DOT, (left, right), sa[:-1] + sb[1:], name,
+                           style="@")
+    return einsum(program, "...ij,...jk->...ik", (left, right), name,
+                  call="@")
 
 
 def _inverse(program: Any, matrix: sp.Symbol) -> sp.Symbol:
@@ -61,7 +64,22 @@ def _inverse(program: Any, matrix: sp.Symbol) -> sp.Symbol:
 
 
 def _transpose(program: Any, matrix: sp.Symbol) -> sp.Symbol:
-    return transposed(program, matrix, None, f"{matrix.name}_T")
+    """The matrix transposed (each of a stack of them)."""
+    ndim = len(program.leaves[matrix].shape)
+    axes = None if ndim == 2 else tuple(range(ndim - 2)) + (ndim - 1,
+                                                            ndim - 2)
+    return transposed(program, matrix, axes, f"{matrix.name}_T")
+
+
+def _per_matrix(program: Any, value: sp.Expr, name: str) -> sp.Expr:
+    """A value per matrix of a stack (shape (...,)) as (..., 1, 1), to
+    broadcast against the matrices; a number as it is."""
+    shape = program.shape(value)
+    if not shape:
+        return value
+    source = program.materialize(value, name)
+    return program.add(GETITEM, (source,), shape + (1, 1),
+                       f"{source.name}_each", index=(Ellipsis, None, None))
 
 
 def _spelled(spelling: str) -> Any:
@@ -72,7 +90,9 @@ def _spelled(spelling: str) -> Any:
 
 def _lower_det(run: Any, a: Any, *, node: ast.AST) -> Any:
     matrix = _matrix(run, a, node, "np.linalg.det")
-    return run.program.add(DET, (matrix,), (), f"det_{matrix.name}")
+    return run.program.add(DET, (matrix,),
+                           run.program.leaves[matrix].shape[:-2],
+                           f"det_{matrix.name}")
 
 
 def _det_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
@@ -80,7 +100,8 @@ def _det_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     (matrix,) = step.operands
     program = backward.program
     inverse_t = _transpose(program, _inverse(program, matrix))
-    backward.contribute(matrix, adjoint * step.target * inverse_t)
+    backward.contribute(matrix, _per_matrix(
+        program, adjoint * step.target, f"d_{matrix.name}") * inverse_t)
 
 
 class SlogdetResult(NamedTuple):
@@ -92,8 +113,11 @@ class SlogdetResult(NamedTuple):
 
 def _lower_slogdet(run: Any, a: Any, *, node: ast.AST) -> Any:
     matrix = _matrix(run, a, node, "np.linalg.slogdet")
-    sign = run.program.add(SLOGDET_SIGN, (matrix,), (), f"sign_{matrix.name}")
-    logdet = run.program.add(SLOGDET, (matrix,), (), f"logdet_{matrix.name}")
+    shape = run.program.leaves[matrix].shape[:-2]
+    sign = run.program.add(SLOGDET_SIGN, (matrix,), shape,
+                           f"sign_{matrix.name}")
+    logdet = run.program.add(SLOGDET, (matrix,), shape,
+                             f"logdet_{matrix.name}")
     return SlogdetResult(sign, logdet)
 
 
@@ -102,7 +126,8 @@ def _slogdet_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     (matrix,) = step.operands
     program = backward.program
     inverse_t = _transpose(program, _inverse(program, matrix))
-    backward.contribute(matrix, adjoint * inverse_t)
+    backward.contribute(matrix, _per_matrix(
+        program, adjoint, f"d_{step.target.name}") * inverse_t)
 
 
 def _spell_part(index: int) -> Any:
@@ -133,16 +158,24 @@ def _inv_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 
 def _lower_solve(run: Any, a: Any, b: Any, *, node: ast.AST) -> Any:
     matrix = _matrix(run, a, node, "np.linalg.solve")
-    n = run.program.leaves[matrix].shape[0]
+    stack = run.program.leaves[matrix].shape[:-2]
+    n = run.program.leaves[matrix].shape[-1]
     rhs = run.number(b, node)
     shape = run.shape(rhs, node)
-    if len(shape) not in (1, 2):
+    # NumPy 1 and 2 read b alike when it is a vector for one matrix or a
+    # matrix for each (they differ on a stack of vectors).
+    if shape[:-2] != stack or len(shape) not in ((1, 2) if not stack
+                                                 else (len(stack) + 2,)):
+        wanted = ("(n,) or (n, k)" if not stack
+                  else f"({', '.join(map(str, stack))}, n, k)")
         raise run.error(node, f"np.linalg.solve: b of shape {shape} is not "
-                              "supported here: pass a vector (n,) or a "
-                              "matrix (n, k) of right-hand sides")
-    if shape[0] != n:
-        raise run.error(node, f"np.linalg.solve: b has {shape[0]} rows but "
-                              f"the matrix is {n} x {n}: they must match")
+                              f"supported here for matrices of shape "
+                              f"{run.program.leaves[matrix].shape}: pass b "
+                              f"of shape {wanted}")
+    if shape[len(stack)] != n:
+        raise run.error(node, f"np.linalg.solve: b has {shape[len(stack)]} "
+                              f"rows but the matrix is {n} x {n}: they must "
+                              "match")
     rhs = run.materialize(rhs, node, "b")
     return run.program.add(SOLVE, (matrix, rhs), shape,
                            f"solve_{matrix.name}_{rhs.name}")
@@ -192,14 +225,14 @@ def _cholesky_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     projected = program.add(TRIL, (_product(
         program, _transpose(program, factor), full, "P"),), shape, "P_tril",
         k=0)
-    eye = program.add(EYE, (), shape, "eye", rows=shape[0], columns=None,
-                      k=None, dtype=None)
+    n = shape[-1]
+    eye = program.add(EYE, (), (n, n), "eye", rows=n, columns=None, k=None,
+                      dtype=None)
     phi = program.materialize(projected / (1 + eye), "phi")
     inverse = _inverse(program, factor)
     inner = _product(program, _transpose(program, inverse), phi, "S_left")
     s = _product(program, inner, inverse, "S")
-    backward.contribute(matrix, (s + program.add(
-        TRANSPOSE, (s,), shape, "S_T", axes=None)) / 2)
+    backward.contribute(matrix, (s + _transpose(program, s)) / 2)
 
 
 DET = ArrayOp("det", numpy=("linalg.det",), lower=_lower_det, vjp=_det_vjp,

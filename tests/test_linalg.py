@@ -74,6 +74,26 @@ def f_solve_matrix(a, b):
     return np.sum(np.sin(np.linalg.solve(a, b)))
 
 
+def f_det_stack(a):
+    return np.sum(np.linalg.det(a) ** 2)
+
+
+def f_slogdet_stack(a):
+    return np.sum(np.linalg.slogdet(a)[1] * np.array([1.0, -2.0]))
+
+
+def f_inv_stack(a):
+    return np.sum(np.sin(np.linalg.inv(a)))
+
+
+def f_cholesky_stack(a):
+    return np.sum(np.linalg.cholesky(a) ** 2 * W3)
+
+
+def stack(*matrices):
+    return np.stack(matrices)
+
+
 def f_cholesky(a):
     return np.sum(np.linalg.cholesky(a) * W3)
 
@@ -86,20 +106,31 @@ def f_cholesky_logdet(a):
 CASES = {
     "np.linalg.det": [(f_det, (well_conditioned(3),)),
                       (f_det_of_product, (well_conditioned(3),
-                                          well_conditioned(3)))],
+                                          well_conditioned(3))),
+                      (f_det_stack, (stack(well_conditioned(3),
+                                           well_conditioned(3)),))],
     "np.linalg.slogdet": [(f_slogdet, (well_conditioned(4),)),
                           (f_slogdet, (-well_conditioned(3),)),
-                          (f_slogdet_field, (well_conditioned(3),))],
+                          (f_slogdet_field, (well_conditioned(3),)),
+                          (f_slogdet_stack, (stack(well_conditioned(3),
+                                                   -well_conditioned(3)),))],
     "np.linalg.inv": [(f_inv, (well_conditioned(3),)),
-                      (f_inv_twice, (well_conditioned(3),))],
+                      (f_inv_twice, (well_conditioned(3),)),
+                      (f_inv_stack, (stack(well_conditioned(2),
+                                           well_conditioned(2)),))],
     "np.linalg.solve": [(f_solve, (well_conditioned(3), normal(3))),
-                        (f_solve_matrix, (well_conditioned(3), normal(3, 2)))],
+                        (f_solve_matrix, (well_conditioned(3), normal(3, 2))),
+                        (f_solve_matrix, (stack(well_conditioned(3),
+                                                well_conditioned(3)),
+                                          normal(2, 3, 2)))],
 }
 # Cholesky reads the lower triangle only; as JAX, its gradient is that of
 # the function of the symmetrised input (A + A.T) / 2.
 SYMMETRISED = {
     "np.linalg.cholesky": [(f_cholesky, (positive_definite(3),)),
-                           (f_cholesky_logdet, (positive_definite(4),))],
+                           (f_cholesky_logdet, (positive_definite(4),)),
+                           (f_cholesky_stack, (stack(positive_definite(3),
+                                                     positive_definite(3)),))],
 }
 CASES.update(SYMMETRISED)
 
@@ -269,7 +300,7 @@ def _float_argnums(args):
 def _reference(function, spelling):
     if spelling not in SYMMETRISED:
         return function
-    return lambda a: function((a + a.T) / 2)
+    return lambda a: function((a + np.swapaxes(a, -1, -2)) / 2)
 
 
 @pytest.mark.parametrize("spelling,function,args", [
@@ -363,10 +394,9 @@ def test_float32_matrices_give_float32_gradients():
     (lambda v: np.linalg.inv(v.reshape(1, 6)),
      "np.linalg.inv: last 2 dimensions of the array must be square (the "
      "shape is (1, 6))"),
-    (lambda v: np.linalg.det(v.reshape(6, 1, 1)),
-     "np.linalg.det of a stack of matrices (shape (6, 1, 1)) is not "
-     "supported yet: call it on each matrix (a list comprehension over the "
-     "first axis)"),
+    (lambda v: np.sum(np.linalg.solve(np.ones((3, 2, 2)) + v[:2], v[:2])),
+     "np.linalg.solve: b of shape (2,) is not supported here for matrices "
+     "of shape (3, 2, 2): pass b of shape (3, n, k)"),
     (lambda v: np.sum(np.linalg.solve(np.eye(2), v)),
      "np.linalg.solve: b has 6 rows but the matrix is 2 x 2: they must "
      "match"),
