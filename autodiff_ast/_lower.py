@@ -201,10 +201,20 @@ def _lower_primitive(fn: Any, primitive: Primitive) -> Lowered:
     params = ("x", "y", "z")[:primitive.nargs]
     symbols = tuple(symbol(p) for p in params)
     module = namespace_of(fn) or "numpy"
-    qualified = f"{'np' if module == 'numpy' else module}.{fn.__name__}"
+    name = (primitive.scipy_stats[0] if module == "scipy.stats"
+            else fn.__name__)  # norm.logpdf
+    qualified = f"{'np' if module == 'numpy' else module}.{name}"
     namespace = "math" if module == "math" else "numpy"
-    return Lowered(fn.__name__, qualified, params, (), symbols,
-                   primitive.lower(*symbols), namespace)
+    try:
+        output = primitive.lower(*symbols)
+    except TypeError:  # it takes lists (math.prod, math.dist)
+        form = primitive.form(module)
+        raise NoSourceError(
+            f"{qualified} takes {form.takes if form else 'other arguments'}"
+            ", not numbers: differentiate a function that calls it with "
+            "them.") from None
+    return Lowered(fn.__name__, qualified, params, (), symbols, output,
+                   namespace)
 
 
 def _as_sympy(value: Any) -> Any:
@@ -777,10 +787,15 @@ class _Runner:
                   kwargs: dict[str, Any], node: ast.Call) -> sp.Expr:
         """A primitive called with other arguments than its ``nargs``
         numbers (``math.log(x, base)``, ``np.clip(x, 0, None)``)."""
-        values = [None if a is None else self.number(a, n)
-                  for a, n in zip(args, node.args)]
-        named = {k.arg: None if kwargs[k.arg] is None
-                 else self.number(kwargs[k.arg], k.value)
+        def value(given: Any, at: ast.AST) -> Any:
+            if given is None:
+                return None
+            if isinstance(given, (list, tuple)):  # math.dist's points
+                return tuple(self.number(item, at) for item in given)
+            return self.number(given, at)
+
+        values = [value(a, n) for a, n in zip(args, node.args)]
+        named = {k.arg: value(kwargs[k.arg], k.value)
                  for k in node.keywords if k.arg in kwargs}
         try:
             value = form.lower(*values, **named)

@@ -191,6 +191,27 @@ def _hypot_of_any_number(*coordinates: sp.Expr) -> sp.Expr:
     return result
 
 
+def _points(*values: Any) -> None:
+    if not all(isinstance(value, tuple) for value in values):
+        raise TypeError("not a list or tuple")
+    _given(*(item for value in values for item in value))
+
+
+def _distance(p: tuple[sp.Expr, ...], q: tuple[sp.Expr, ...]) -> sp.Expr:
+    """``math.dist(p, q)``: the hypot of the differences."""
+    _points(p, q)
+    if len(p) != len(q):
+        raise TypeError("points of different dimensions")
+    return _hypot_of_any_number(*(a - b for a, b in zip(p, q)))
+
+
+def _product(items: tuple[sp.Expr, ...], *, start: sp.Expr = 1) -> sp.Expr:
+    """``math.prod(items, start=1)``."""
+    _points(items)
+    _given(start)
+    return sp.Mul(start, *items)
+
+
 def _clip_with_open_bounds(a: sp.Expr, a_min: sp.Expr | None,
                            a_max: sp.Expr | None) -> sp.Expr:
     """``np.clip`` with None for a bound it does not have: a maximum or a
@@ -282,9 +303,9 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("logaddexp", logaddexp, ("logaddexp",)),
     _row("floor", floor, ("floor",), ("floor",)),
     _row("ceil", ceil, ("ceil",), ("ceil",)),
-    _row("rint", rint, ("rint", "round"), (), ("round",),
+    _row("rint", rint, ("rint", "round", "around"), (), ("round",),
          py_spelling="round"),
-    _row("trunc", trunc, ("trunc",), ("trunc",)),
+    _row("trunc", trunc, ("trunc", "fix"), ("trunc",)),
     _row("copysign", copysign, ("copysign",), ("copysign",)),
     _row("heaviside", heaviside, ("heaviside",)),
     _row("where", where, ("where",)),
@@ -305,6 +326,9 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _arithmetic("positive", lambda x: x, ("positive",), operator=("pos",)),
     _arithmetic("reciprocal", lambda x: 1 / x, ("reciprocal",),
                 domain=(0.2, 3.0)),
+    # The real part and the conjugate of a real number are the number
+    # (complex arguments are refused).
+    _arithmetic("real", lambda x: x, ("real", "conj", "conjugate")),
     _arithmetic("deg2rad", lambda x: x * sp.pi / 180,
                 ("deg2rad", "radians"), ("radians",)),
     _arithmetic("rad2deg", lambda x: x * 180 / sp.pi,
@@ -315,6 +339,12 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("ieee_remainder", ieee_remainder, (), ("remainder",),
          domain=(0.2, 3.0)),
     _row("logaddexp2", logaddexp2, ("logaddexp2",)),
+    Primitive(name="dist", lower=_distance, math=("dist",), nargs=2,
+              forms=(Form("math", _distance, "two points of the same "
+                          "dimension, as lists or tuples of numbers"),)),
+    Primitive(name="prod", lower=_product, math=("prod",),
+              forms=(Form("math", _product, "a list or tuple of numbers, "
+                          "and start="),)),
     _row("sinc", sinc, ("sinc",)),
     _row("fmax", fmax, ("fmax",)),
     _row("fmin", fmin, ("fmin",)),

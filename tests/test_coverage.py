@@ -107,6 +107,37 @@ def test_math_log_refuses_what_math_log_refuses():
         assert info.value.lineno == function.__code__.co_firstlineno + 1
 
 
+def distance(x, y):
+    return math.dist((x, 1.0), (0.0, 2 * y))
+
+
+def product(x, y):
+    return math.prod([x, y, x], start=2.0)
+
+
+def test_math_dist_and_prod_take_lists_and_read_as_written():
+    # dist is the hypot of the differences: no overflow, no sqrt of squares.
+    assert body(ad.grad(distance, argnums=(0, 1))) == (
+        "t0 = 1 - 2 * y\n"
+        "    hypot_x_t0_inv = 1 / math.hypot(x, t0)\n"
+        "    return hypot_x_t0_inv * x, -2 * t0 * hypot_x_t0_inv")
+    assert body(ad.grad(product, argnums=(0, 1)), 0.3, 0.5) == (
+        "grad_x = 4 * x * y\n"
+        "    grad_y = 2 * x ** 2\n"
+        "    return grad_x, grad_y")
+    _check_partials(distance, -3.0, 3.0)
+    _check_partials(product, -3.0, 3.0)
+
+    def mismatched(x):
+        return math.dist((x, 1.0), (0.0,))
+
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(mismatched)
+    assert info.value.msg == ("math.dist() takes two points of the same "
+                              "dimension, as lists or tuples of numbers here")
+    assert info.value.lineno == mismatched.__code__.co_firstlineno + 1
+
+
 def clip_below(x):
     return np.sum(np.clip(x, 0, None) ** 2)
 
