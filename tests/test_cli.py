@@ -401,3 +401,19 @@ def test_a_global_array_is_written_so_that_it_reads_back_exactly(dtype):
     assert namespace["TABLE"].tobytes() == array.tobytes()
     assert all(len(line) <= 79
                for line in _assignment("TABLE", array).splitlines())
+
+
+@pytest.mark.parametrize("command", ["show", "export"])
+def test_the_help_example_for_array_code_runs(command, tmp_path):
+    lines = [line.split()[1:] for line in run(command, "--help").stdout
+             .splitlines() if line.startswith("  autodiff-ast ")
+             and " --arg " in line]
+    assert len(lines) == 1
+    arguments = lines[0]
+    if "-o" in arguments:
+        arguments[arguments.index("-o") + 1] = str(tmp_path / "grads.py")
+    result = run(*arguments)
+    assert result.returncode == 0, result.stderr
+    assert "def grad_loss(W, b):" in (
+        result.stdout if command == "show"
+        else (tmp_path / "grads.py").read_text())
