@@ -23,6 +23,7 @@ from __future__ import annotations
 import string
 from typing import Any, Callable
 
+import numpy as np
 import sympy as sp
 
 from ._differentiate import checked_partial
@@ -30,8 +31,11 @@ from ._errors import OutputError
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
                         TRANSPOSE, reshaped, transposed)
 from ._ops_create import EYE, FULL, FULL_LIKE, ZEROS
+from ._ops_assemble import CONCATENATE, STACK
 from ._ops_index import GETITEM, SCATTER
 from ._ops_linalg import DOT
+from ._ops_reduce import MAX, MIN
+from ._ops_scan import CUMSUM
 from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._simplify import simplify
 from ._spell import Slot, call
@@ -106,8 +110,8 @@ class _Forward:
 
     def of_expression(self, expr: Any) -> sp.Expr:
         """The tangent of an elementwise expression (0 if it has none)."""
-        if not isinstance(expr, sp.Basic):
-            return sp.S.Zero
+        if not isinstance(expr, sp.Expr):
+            return sp.S.Zero  # a number, or a condition (piecewise constant)
         active = sorted(expr.free_symbols & self.tangent.keys(),
                         key=lambda s: s.name)
         terms = []
@@ -349,7 +353,67 @@ def _described(op: ArrayOp) -> str:
     return f"np.{op.numpy[0]}" if op.numpy else op.name
 
 
+def _assembled(forward: _Forward, step: Step) -> sp.Expr:
+    # np.stack and np.concatenate along a leading axis: of the tangents.
+    parts = tuple(
+        forward.full_tangent(item) if isinstance(item, sp.Symbol)
+        else forward.full(sp.S.Zero, forward.program.shape(item)
+                          + forward.batch, "zeros")
+        for item in step.operands)
+    return forward.program.add(
+        step.op, parts, forward.shape(step.target) + forward.batch,
+        f"{step.target.name}_tangent", **dict(step.options))
+
+
+def _cumsum(forward: _Forward, step: Step) -> sp.Expr:
+    (source,) = step.operands
+    tangent = forward.full_tangent(source)
+    shape = forward.shape(step.target)
+    axis = step.option("axis")
+    if axis is None and forward.batch:  # np.cumsum flattens
+        size = int(np.prod(forward.shape(source)))
+        tangent = reshaped(forward.program, tangent, (size,) + forward.batch,
+                           f"{tangent.name}_flat")
+        axis = 0
+    return forward.program.add(
+        CUMSUM, (tangent,), shape + forward.batch,
+        f"{step.target.name}_tangent", **{**dict(step.options),
+                                          "axis": axis})
+
+
+def _extremum(forward: _Forward, step: Step) -> sp.Expr:
+    """The tangent at the elements equal to the extremum, averaged over
+    ties (JAX's convention, as the gradient splits among them)."""
+    program = forward.program
+    (source,) = step.operands
+    shape = forward.shape(source)
+    axes = step.option("axis")
+    axes = tuple(range(len(shape))) if axes is None else axes
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    value = step.target
+    if forward.shape(value) != kept:
+        value = reshaped(program, value, kept, f"{value.name}_kept")
+    ties = program.materialize(sp.Eq(source, value),
+                               f"{source.name}_is_{step.op.name}")
+    picked = program.materialize(
+        forward.along_batch(ties) * forward.full_tangent(source),
+        f"{step.target.name}_picked")
+    keepdims = step.option("keepdims")
+    total = program.add(SUM, (picked,),
+                        forward.shape(step.target) + forward.batch,
+                        f"{picked.name}_sum", axis=axes, keepdims=keepdims)
+    count = program.add(SUM, (ties,), forward.shape(step.target),
+                        f"{ties.name}_count", integer=True, axis=axes,
+                        keepdims=keepdims)
+    return total / forward.along_batch(count)
+
+
 _RULES: dict[ArrayOp, Rule] = {
+    STACK: _assembled,
+    CONCATENATE: _assembled,
+    CUMSUM: _cumsum,
+    MAX: _extremum,
+    MIN: _extremum,
     ELEMENTWISE: _elementwise,
     SUM: _reduction,
     MEAN: _reduction,

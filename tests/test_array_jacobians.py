@@ -232,21 +232,79 @@ def test_vjp_of_a_vector_function_is_the_cotangent_times_the_jacobian():
                                rtol=1e-15)
 
 
-def largest(x):
-    return np.max(x) * np.sum(x)
+def running_product(x):
+    return np.sum(np.cumprod(x) * x)
 
 
 def test_a_step_without_a_forward_rule_is_refused_by_name():
     with pytest.raises(ad.AutodiffError) as caught:
-        ad.hessian(largest)(np.ones(3))
-    line = largest.__code__.co_firstlineno
+        ad.hessian(running_product)(np.ones(3))
+    line = running_product.__code__.co_firstlineno
     assert str(caught.value) == (
-        f"cannot differentiate largest (tests/test_array_jacobians.py:{line})"
-        " in forward mode (jvp, jacfwd, hessian): no forward rule for np.max"
-        " yet. Its gradient (ad.grad) works; please report the function.")
+        "cannot differentiate running_product (tests/test_array_jacobians.py"
+        f":{line}) in forward mode (jvp, jacfwd, hessian): no forward rule "
+        "for np.cumprod yet. Its gradient (ad.grad) works; please report the function.")
 
 
 def test_the_gradient_of_a_vector_gradient_is_refused_like_jax():
     with pytest.raises(ad.AutodiffError, match="Gradient only defined for "
                        "scalar-output functions"):
         ad.grad(ad.grad(rosenbrock))(np.ones(3))
+
+
+A = rng.normal(size=(3, 4))
+
+
+def by_max(x):
+    return np.max(x ** 2, axis=1) * np.sum(x)
+
+
+def by_concatenate(x):
+    return np.concatenate([np.sin(x), x ** 2]) * 2.0
+
+
+def by_stack(x):
+    return np.stack([x, np.cos(x)], axis=1)
+
+
+def by_cumsum(x):
+    return np.cumsum(x ** 3) + np.cumsum(x.reshape(2, 2) ** 2, axis=0).ravel()
+
+
+def by_matrices(x):
+    m = x.reshape(2, 2)
+    return (m.T @ np.tanh(m) + np.mean(m, axis=0, keepdims=True)).T
+
+
+def by_products(x):
+    return np.tanh(A.T @ x) @ A.T * np.expand_dims(x, 0)[..., 0]
+
+
+def by_indexing(x):
+    return x[..., ::2] * x[[1, 0, 1]].sum() + x[None, 1:3].sum(axis=0) ** 2
+
+
+CASES = [(by_max, (3, 4)), (by_concatenate, (3,)), (by_stack, (3,)),
+         (by_cumsum, (4,)), (by_matrices, (4,)), (by_products, (3,)),
+         (by_indexing, (4,))]
+
+
+@pytest.mark.parametrize("function, shape", CASES,
+                         ids=[f.__name__ for f, _ in CASES])
+def test_forward_rules_agree_with_central_differences(function, shape):
+    x = rng.normal(size=shape)
+    jac = ad.jacobian(function)(x)
+    np.testing.assert_allclose(jac, numeric_jacobian(function, x),
+                               rtol=1e-6, atol=1e-8)
+    v = rng.normal(size=shape)
+    _, tangent = ad.jvp(function, (x,), (v,))
+    np.testing.assert_allclose(tangent, np.tensordot(jac, v, v.ndim),
+                               rtol=1e-12, atol=1e-12)
+
+    def total(y):
+        return np.sum(function(y) ** 2)
+
+    gradient = ad.grad(total)
+    np.testing.assert_allclose(ad.hessian(total)(x),
+                               numeric_jacobian(gradient, x),
+                               rtol=1e-6, atol=1e-7)
