@@ -242,14 +242,25 @@ class Kind:
         return f"{self.dtype}[{','.join(map(str, self.shape))}]"
 
     def example(self, sizes: dict[str, int]) -> Any:
-        """A value of this kind (a NumPy scalar for shape ()); generated
-        code depends on kinds only, so the values are plain halves (and
-        zeros for integers, which are safe as indices)."""
+        """A value of this kind (a NumPy scalar for shape ()).
+
+        Generated code depends on kinds only; export runs it once, at
+        these values, to see the dtypes NumPy gives its results. So they
+        are values most code runs at: integers 0 (an index into any
+        axis), floats in [0.5, 1.5) (log and sqrt are finite), all
+        different, with n added on the diagonal of n x n matrices (which
+        inv, solve and cholesky accept).
+        """
         shape = tuple(sizes.get(d, d) for d in self.shape)  # type: ignore
-        fill = 0.5 if self.dtype.startswith("float") else 0
-        if not shape:
-            return np.dtype(self.dtype).type(fill)
-        return np.full(shape, fill, dtype=self.dtype)
+        if not self.dtype.startswith("float"):
+            value = np.zeros(shape, dtype=self.dtype)
+        else:
+            golden = (np.arange(int(np.prod(shape))) * 0.6180339887) % 1
+            value = (0.5 + golden).reshape(shape)
+            if len(shape) >= 2 and shape[-1] == shape[-2]:
+                value = value + shape[-1] * np.eye(shape[-1])
+            value = value.astype(self.dtype)
+        return value[()] if not shape else value
 
 
 def parse_kinds(specs: Sequence[str]) -> dict[str, Any]:
