@@ -702,8 +702,15 @@ def _returning_as_handle(derived: Derived) -> str:
     assert handle is not None
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # the examples are not data
-        flat = derived.function(*example)
-        wanted = handle(*example)
+        try:
+            flat = derived.function(*example)
+            wanted = handle(*example)
+        except Exception as exc:
+            raise CommandError(
+                f"cannot export {handle.__name__}: export runs it once at "
+                "example arguments of the kinds given, to see the dtypes "
+                f"of its results, and there it raised {type(exc).__name__}: "
+                f"{exc}") from exc
     flat = list(flat) if isinstance(flat, tuple) else [flat]
     leaves, structure = optree.tree_flatten(wanted)
     if len(leaves) != len(flat):

@@ -173,6 +173,11 @@ def test_export_runs_without_autodiff_ast_or_sympy(tmp_path):
      "elements); an exported module holds arrays of at most 1000 elements "
      "as literals, and this one is data: make TABLE an argument of the "
      "function and pass it when you call the derivative"),
+    (("export", "tests/cli_targets.py:negative_cholesky", "--arg",
+      "A=float64[2,2]", "-o", "unwritten.py"),
+     "cannot export grad_negative_cholesky: export runs it once at example "
+     "arguments of the kinds given, to see the dtypes of its results, and "
+     "there it raised LinAlgError: Matrix is not positive definite"),
 ])
 def test_errors_are_one_line_with_status_2(arguments, message):
     result = run(*arguments)
@@ -417,3 +422,19 @@ def test_the_help_example_for_array_code_runs(command, tmp_path):
     assert "def grad_loss(W, b):" in (
         result.stdout if command == "show"
         else (tmp_path / "grads.py").read_text())
+
+
+def test_export_runs_code_that_needs_an_invertible_matrix(tmp_path):
+    # Export runs the generated code once at example values (to see the
+    # dtypes NumPy gives); a matrix of equal entries is singular there.
+    output = tmp_path / "grads.py"
+    result = run("export", target("inverse_sum"), "--arg", "A=float32[3,3]",
+                 "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    A = np.array([[2.0, 0.5, 0.0], [0.25, 3.0, 1.0], [0.0, -1.0, 4.0]],
+                 dtype=np.float32)
+    (got,) = call_exported(output, [("grad_inverse_sum", (A,))])
+    assert_identical(got, ad.grad(cli_targets.inverse_sum)(A))
+    inverse = np.linalg.inv(A.astype(np.float64))
+    np.testing.assert_allclose(got, -inverse.T @ np.ones((3, 3)) @ inverse.T,
+                               rtol=1e-5)
