@@ -3,7 +3,12 @@
     autodiff-ast show examples/derivatives.py:softplus --order 2
     autodiff-ast check examples/derivatives.py:softplus --at 1.5 --order 3
     autodiff-ast export examples/derivatives.py:softplus -o grads.py
+    autodiff-ast export examples/logistic_regression.py:loss \
+        --arg W=float32[3] --arg b=float32 -o grads.py
 
+The derivative of array code is generated for its arguments' kinds (dtype,
+shape, pytree structure), given by --arg; an exported module holds the
+global arrays the code reads and returns what ad.grad's handle returns.
 Errors print one line and exit with status 2 (``--traceback`` shows the
 Python traceback); a failed check exits with status 1.
 """
