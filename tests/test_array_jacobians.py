@@ -308,3 +308,26 @@ def test_forward_rules_agree_with_central_differences(function, shape):
     np.testing.assert_allclose(ad.hessian(total)(x),
                                numeric_jacobian(gradient, x),
                                rtol=1e-6, atol=1e-7)
+
+
+def test_the_newton_example_converges_with_the_generated_hessian():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).parents[1] / "examples" / "newton.py"
+    spec = importlib.util.spec_from_file_location("newton_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    W, b = np.zeros(3), 0.0
+    for _ in range(8):
+        (g_W, g_b) = ad.grad(example.loss, (0, 1))(W, b)
+        (H_WW, H_Wb), (H_bW, H_bb) = ad.hessian(example.loss, (0, 1))(W, b)
+        H = np.block([[H_WW, H_Wb[:, None]], [H_bW[None, :], H_bb]])
+        delta = np.linalg.solve(H, np.append(g_W, g_b))
+        W, b = W - delta[:3], b - delta[3]
+    gradient = np.append(*ad.grad(example.loss, (0, 1))(W, b))
+    assert np.abs(gradient).max() < 1e-9  # quadratic convergence
+    text = ad.source(ad.hessian(example.loss), W, b)
+    assert text.rstrip().endswith(
+        "    partial = 0.25 * (1 - np.tanh(0.5 * (b + np.dot(inputs, W))) "
+        "** 2)\n    return np.dot(inputs.T, inputs * partial[:, None])")
