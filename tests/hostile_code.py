@@ -249,10 +249,6 @@ def len_of_scalar(x):
     return x * len(x)  # hostile: len-scalar
 
 
-def outer_products_of_3d(A, B):
-    return np.sum(np.dot(A, B))  # hostile: dot-3d
-
-
 def array_output(W):
     return np.sum(W, axis=0)
 
@@ -383,10 +379,6 @@ def numpy_triangle(W):
 
 def numpy_indices(W):
     return np.sum(np.indices((3,))[0] * W)  # hostile: indices
-
-
-def einsum(W):
-    return np.einsum("i,i->", W, W)  # hostile: einsum
 
 
 def standard_library(x):

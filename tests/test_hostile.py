@@ -135,9 +135,6 @@ REFUSED = {
                     "operations"),
     "len-scalar": (h.len_of_scalar, (2.0,), ad.UnsupportedCodeError,
                    "len() of a scalar"),
-    "dot-3d": (h.outer_products_of_3d, (np.ones((2, 2, 2)), np.ones(2)),
-               ad.UnsupportedCodeError,
-               "products of arrays with more than two dimensions"),
     "mask": (h.boolean_mask, (np.ones(3),), ad.UnsupportedCodeError,
              "indexing with a boolean mask selects a number of elements that "
              "depends on the data, which a derivative cannot have: keep the "
@@ -175,8 +172,6 @@ LIBRARY_CALLS = {
             _library("np.tri", "a NumPy function")),
     "indices": (h.numpy_indices, np.ones(3),
                 _library("np.indices", "a NumPy function")),
-    "einsum": (h.einsum, np.ones(3), "np.einsum is not supported yet: "
-               "write it with np.dot, @, broadcasting and np.sum"),
     "stdlib": (h.standard_library, 0.5,
                _library("colorsys.rgb_to_yiq", "a standard-library function")),
     "installed": (h.installed_package, np.ones(3),
