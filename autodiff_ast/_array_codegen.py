@@ -22,7 +22,9 @@ import sympy as sp
 from ._codegen import (Literal, _cse, _function_label, _pretty_string,
                        _suggest_name)
 from ._printer import ExpressionPrinter, _call, _name
-from ._program import ELEMENTWISE, Program, Step, unique_name
+from ._program import (ELEMENTWISE, SIZE, Program, Step, option_symbols,
+                       unique_name)
+from ._spell import Spelled
 from ._unparse import to_source
 from ._wrap import _WIDTH, _wrap
 
@@ -126,8 +128,137 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
     if "type_params" in ast.FunctionDef._fields:
         function.type_params = []
     module = ast.fix_missing_locations(ast.Module([function], []))
-    text = to_source(module, _pretty_string)
-    return _wrap(text)
+    text = _wrap(to_source(module, _pretty_string))
+    check = _shape_check(spec)
+    if not check:
+        return text
+    docstring = ast.parse(text).body[0].body[0]  # type: ignore[attr-defined]
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[:docstring.end_lineno] + [check]
+                   + lines[docstring.end_lineno:])
+
+
+def _shape_check(spec: ArrayFunctionSpec) -> str:
+    """Where the code bakes in a size it cannot read at run time, a check
+    at its top that the arrays it reads have the shapes it was generated
+    for: at other sizes it would be wrong, so it says so instead. Written
+    as text: the line wrapper does not break conditions or strings."""
+    needed = _needed(spec.program, spec.outputs)
+    definition = spec.program.definition()
+    # Every step counts, used or not: a gradient rule that fixed a size
+    # (a variance's count) may have left its own step unused.
+    reasons = list(dict.fromkeys(
+        spec.program.baked + [_baked_by(step) for step in spec.program.steps
+                              if _baked_by(step)]))
+    # The arrays the code reads, and those whose sizes the function read.
+    read = needed | {step.operands[0] for step in spec.program.steps
+                     if step.op is SIZE}
+    arrays = sorted((symbol for symbol in read
+                     if symbol not in definition
+                     and symbol in spec.program.leaves
+                     and spec.program.leaves[symbol].kind in ("param", "data")
+                     and spec.program.leaves[symbol].shape),
+                    key=lambda symbol: symbol.name)
+    if not reasons or not arrays:
+        return ""
+    tests, described = [], []
+    for symbol in arrays:
+        leaf = spec.program.leaves[symbol]
+        read = leaf.access or symbol.name
+        tests.append(f"{read}.shape != {leaf.shape!r}")
+        described.append(f"{read} of shape {leaf.shape!r}")
+    arrays_text = (described[0] if len(described) == 1 else
+                   f"{', '.join(described[:-1])} and {described[-1]}")
+    message = (f"{spec.name} was generated for {arrays_text}, and is "
+               f"correct only at these sizes ({'; '.join(reasons)}). For "
+               f"other sizes, generate it again: ad.source({spec.name}, "
+               "*args) prints it for args of those sizes.")
+    lines = _joined("    if ", tests, " or ", ":", "    if (", "            or ",
+                    "):")
+    lines.append("        raise ValueError(")
+    pieces = _pieces(message, _WIDTH - 12 - 3)
+    lines += [f"            {piece!r}" for piece in pieces]
+    lines[-1] += ")"
+    return "".join(line + "\n" for line in lines)
+
+
+def _joined(start: str, items: list[str], joiner: str, end: str,
+            open_: str, continued: str, close: str) -> list[str]:
+    """``start`` + items joined + ``end`` on one line if it fits, else in
+    parentheses, a line per run of items that fits."""
+    one = start + joiner.join(items) + end
+    if len(one) <= _WIDTH:
+        return [one]
+    lines = [open_ + items[0]]
+    for item in items[1:]:
+        if len(lines[-1] + joiner + item) + len(close) <= _WIDTH:
+            lines[-1] += joiner + item
+        else:
+            lines.append(continued + item)
+    lines[-1] += close
+    return lines
+
+
+def _pieces(text: str, width: int) -> list[str]:
+    """``text`` cut between words into pieces of at most ``width``
+    characters (a longer word is a piece of its own), which put back
+    together are ``text``."""
+    pieces = [""]
+    for word in text.split(" "):
+        if pieces[-1] and len(pieces[-1] + word) > width:
+            pieces.append("")
+        pieces[-1] += word + " "
+    pieces[-1] = pieces[-1][:-1]
+    return pieces
+
+
+def _needed(program: Program, outputs: list[Any]) -> set[sp.Symbol]:
+    """The symbols ``outputs`` are computed from."""
+    definition = program.definition()
+    needed: set[sp.Symbol] = set()
+    pending = [s for e in outputs if isinstance(e, sp.Basic)
+               for s in e.free_symbols]
+    while pending:
+        symbol = pending.pop()
+        if symbol in needed:
+            continue
+        needed.add(symbol)
+        step = definition.get(symbol)
+        if step is not None:
+            pending.extend(step.uses())
+    return needed
+
+
+# Rows of other families whose lowering and gradient read every size at
+# run time (checked by hand: a product's gradient is products and
+# transposes, an extremum's a comparison over its axes, a product's
+# cumulative products padded as written); until their rows say so with
+# any_size=True.
+_AUDITED_ELSEWHERE = frozenset({"dot", "max", "min", "prod", "pad",
+                                "norm"})
+# Options that hold sizes: written as ints only where the user wrote them.
+_SIZE_OPTIONS = ("shape", "rows", "columns", "bounds", "num")
+
+
+def _baked_by(step: Step) -> str | None:
+    """Why ``step`` holds a size it does not read at run time, if it
+    does: an operation whose sizes are fixed when the code is generated,
+    or a size written as a number where the user did not write it."""
+    if not step.op.any_size and step.op.name not in _AUDITED_ELSEWHERE:
+        return f"{step.op.name}'s code is written for them"
+    if step.option("as_written"):
+        return None
+    for key in _SIZE_OPTIONS:
+        if any(isinstance(n, int) and n not in (-1, 0, 1)
+               for n in _flat(step.option(key))):
+            return f"a {step.op.name} is written for them"
+    return None
+
+
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, tuple):
+        return [item for v in value for item in _flat(v)]
+    return [value]
 
 
 def _with_literals(returned: ast.expr | None, count: int,
@@ -355,6 +486,8 @@ class _Writer:
         uses: dict[sp.Symbol, int] = {}
         for operand_list in ([s.operands for s in steps
                               if s.op is not ELEMENTWISE]
+                             + [tuple(option_symbols(s.options))
+                                for s in steps]
                              + [(e,) for e in exprs + more]):
             for operand in operand_list:
                 if isinstance(operand, sp.Basic):
@@ -417,7 +550,34 @@ class _Writer:
         if step.op.spell is None:  # pragma: no cover - the table's tests
             raise TypeError(f"no spelling for the array operation "
                             f"{step.op.name}")
+        if option_symbols(step.options):
+            step = replace(step, options=tuple(
+                (key, self.spelled_option(value))
+                for key, value in step.options))
         return step.op.spell(step, [self.operand(o) for o in operands], name)
+
+    def spelled_option(self, value: Any) -> Any:
+        """An option holding sizes read at run time, printed: a size as
+        ``X.shape[0]`` (or its name), a shape of sizes as a ``Spelled``
+        (``X.shape`` where it is all of an input's axes in order)."""
+        if isinstance(value, sp.Basic):
+            return self.printer()(value)
+        if not isinstance(value, tuple) or not option_symbols(value):
+            return value
+        entries = [self.spelled_option(v) for v in value]
+        definition = self.program.definition()
+        steps = [definition.get(v) if isinstance(v, sp.Symbol) else None
+                 for v in value]
+        whole = None
+        if steps and all(s is not None and s.op is SIZE for s in steps):
+            owner = steps[0].operands[0]
+            if (owner not in definition
+                    and len(self.program.leaves[owner].shape) == len(value)
+                    and all(s.operands[0] == owner and s.option("axis") == i
+                            for i, s in enumerate(steps))):
+                whole = ast.Attribute(self.printer()(owner), "shape",
+                                      ast.Load())
+        return Spelled(entries, whole)
 
 
 # Where a function's lines would not fit, a step used once is written

@@ -16,6 +16,8 @@ simplifies to something cheaper, and only for data whose dtype is bool
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import sympy as sp
 
@@ -49,7 +51,11 @@ class _Backward:
         # the region it holds for element by element; summing back over
         # broadcast axes waits until they are all in (it is linear, so one
         # sum of the total replaces a sum per contribution).
-        self.adjoints: dict[sp.Symbol, list[tuple[sp.Expr, Shape]]] = {}
+        # Each also with a witness, a value whose shape at run time is the
+        # region's (so sums and copies read its sizes, not numbers).
+        self.adjoints: dict[sp.Symbol,
+                            list[tuple[sp.Expr, Shape, sp.Basic | None]]] = {}
+        self.current: Step | None = None
         self.active = set(wrt)
         for step in program.steps:
             if step.uses() & self.active and not step.op.stops_gradient:
@@ -68,23 +74,46 @@ class _Backward:
         return [self.final(symbol) for symbol in self.wrt]
 
     def contribute(self, symbol: sp.Symbol, value: sp.Expr,
-                   region: Shape | None = None) -> None:
+                   region: Shape | None = None,
+                   witness: sp.Basic | None = None) -> None:
         """Add ``value`` to the adjoint of ``symbol``; ``value`` holds for
-        each element of a ``region`` (by default, the symbol's shape)."""
+        each element of a ``region`` (by default, the symbol's shape),
+        which is the shape of ``witness`` when the code runs (by default,
+        the symbol's or the result's of the step being differentiated, if
+        the region is theirs)."""
         if value != 0:
             if region is None:
                 region = self.program.leaves[symbol].shape
-            self.adjoints.setdefault(symbol, []).append((value, region))
+            if witness is None:
+                witness = self.witness(region, symbol)
+            self.adjoints.setdefault(symbol, []).append(
+                (value, region, witness))
+
+    def witness(self, shape: Shape, *candidates: sp.Symbol
+                ) -> sp.Symbol | None:
+        """Of ``candidates`` and the result of the step being
+        differentiated, the first whose shape is ``shape``: a gradient
+        rule asks for an array of the shape of one of them."""
+        if self.current is not None:
+            candidates += (self.current.target,)
+        for candidate in candidates:
+            if self.program.leaves[candidate].shape == shape:
+                return candidate
+        return None
 
     def total(self, symbol: sp.Symbol) -> sp.Expr:
         """The adjoint of ``symbol``: its contributions summed, region by
         region, and each region's sum summed back to the symbol's shape."""
         by_region: dict[Shape, list[sp.Expr]] = {}
-        for value, region in self.adjoints.pop(symbol, []):
+        witnesses: dict[Shape, sp.Basic | None] = {}
+        for value, region, witness in self.adjoints.pop(symbol, []):
             by_region.setdefault(region, []).append(value)
+            if witnesses.get(region) is None:
+                witnesses[region] = witness
         return sp.Add(*[self.unbroadcast(
             sp.Add(*merged_scatters(self.program, symbol, values)), symbol,
-            region) for region, values in by_region.items()])
+            region, witnesses[region])
+            for region, values in by_region.items()])
 
     def final(self, symbol: sp.Symbol) -> sp.Expr:
         total = self.total(symbol)
@@ -107,6 +136,7 @@ class _Backward:
         expanded = self.zero_one_expanded(expr)
         region = broadcast_shapes(self.program.shape(expr),
                                   self.program.shape(adjoint))
+        witness = sp.Tuple(expr, adjoint)  # its free symbols make the region
         for symbol in targets:
             partials = [checked_partial(expr, symbol, self.where)]
             if expanded is not None:
@@ -114,7 +144,7 @@ class _Backward:
                                                 self.where))
             best = self.cheapest([adjoint * p for p in partials]).xreplace(
                 self.computed)
-            self.contribute(symbol, best, region)
+            self.contribute(symbol, best, region, witness)
 
     def cheapest(self, raws: list[sp.Expr]) -> sp.Expr:
         """The form of these equal expressions that makes the fewest passes
@@ -166,25 +196,26 @@ class _Backward:
         return None if result == expr else result
 
     def unbroadcast(self, value: sp.Expr, symbol: sp.Symbol,
-                    region: Shape) -> sp.Expr:
+                    region: Shape, witness: sp.Basic | None) -> sp.Expr:
         """``value``, which holds for each element of an elementwise region
-        of shape ``region``, summed over the axes along which ``symbol``
-        was broadcast into that region."""
+        of shape ``region`` (``witness``'s when the code runs), summed over
+        the axes along which ``symbol`` was broadcast into that region."""
         target = self.program.leaves[symbol].shape
         shape = self.program.shape(value)
         if shape != region:
             if target == ():
                 # Each element of value stands for this many of the region.
-                copies = int(np.prod(region)) // int(np.prod(shape))
+                copies = self.copies(region, shape, witness)
                 if shape == ():
                     return value * copies
-                return self.unbroadcast(value, symbol, shape) * copies
+                return self.unbroadcast(value, symbol, shape, value) * copies
             if len(region) > len(target) or any(
                     n == 1 and m != 1 for n, m in zip(target[::-1],
                                                       region[::-1])):
                 value = self.program.add(
                     BROADCAST_TO, (value,), region,
-                    f"d_{symbol.name}_terms", shape=region)
+                    f"d_{symbol.name}_terms",
+                    shape=self.sizes(region, witness))
                 shape = region
         lead = len(shape) - len(target)
         if lead < 0 or shape == target:
@@ -195,16 +226,49 @@ class _Backward:
         if not axes:
             return value
         source = self.program.materialize(value, f"d_{symbol.name}")
-        reduced = tuple(n for i, n in enumerate(shape) if i not in axes)
         every_axis = len(axes) == len(shape)
+        if lead == 0:
+            # Summed only along its axes of size 1: keep them.
+            return self.program.add(SUM, (source,), target,
+                                    f"sum_{source.name}",
+                                    axis=None if every_axis else axes,
+                                    keepdims=True)
+        reduced = tuple(n for i, n in enumerate(shape) if i not in axes)
         total = self.program.add(SUM, (source,), reduced,
                                  f"sum_{source.name}",
                                  axis=None if every_axis else axes,
                                  keepdims=False)
         if reduced != target:
-            total = reshaped(self.program, total, target,
+            total = reshaped(self.program, total,
+                             self.program.shape_of(symbol),
                              f"{total.name}_reshaped")
         return total
+
+    def copies(self, region: Shape, shape: Shape,
+               witness: sp.Basic | None) -> sp.Expr:
+        """How many elements of ``region`` each element of a value of
+        ``shape`` stands for: the sizes of the axes it was broadcast
+        along, read from ``witness`` when the code runs."""
+        lead = len(region) - len(shape)
+        axes = [i for i, n in enumerate(region)
+                if i < lead or (shape[i - lead] == 1 and n != 1)]
+        if witness is None:
+            self.program.baked.append(
+                f"the gradient of {self.where} counts copies of a "
+                "broadcast value")
+            return sp.Integer(int(np.prod([region[i] for i in axes])))
+        return sp.Mul(*[self.program.size(witness, i) for i in axes])
+
+    def sizes(self, shape: Shape, like: sp.Basic | None) -> tuple[Any, ...]:
+        """``shape`` as generated code reads it, from the sizes of
+        ``like`` (an array of that shape when the code runs)."""
+        if like is None or self.program.shape(like) != shape:
+            if any(n not in (0, 1) for n in shape):
+                self.program.baked.append(
+                    f"the gradient of {self.where} writes a shape of "
+                    "fixed sizes")
+            return shape
+        return self.program.shape_of(like)
 
     # -- array operations ----------------------------------------------------
 
@@ -213,14 +277,18 @@ class _Backward:
         if self.program.shape(adjoint) == shape and adjoint.free_symbols:
             return self.program.materialize(adjoint, name)
         return self.program.add(BROADCAST_TO, (adjoint,), shape, name,
-                                shape=shape)
+                                shape=self.sizes(shape, self.witness(shape)))
 
     def vjp(self, step: Step, adjoint: sp.Expr) -> None:
         """Contributions of ``adjoint`` through ``step``, by its row."""
         if step.op.vjp is None:  # pragma: no cover - the table's tests
             raise OutputError(f"no gradient rule for the array operation "
                               f"{step.op.name}")
-        step.op.vjp(self, step, adjoint)
+        self.current = step
+        try:
+            step.op.vjp(self, step, adjoint)
+        finally:
+            self.current = None
 
     def expanded_along(self, value: sp.Expr, shape: Shape,
                        axes: tuple[int, ...], name: str) -> sp.Expr:
@@ -232,7 +300,8 @@ class _Backward:
         expanded = expanded_shape(shape, axes)
         step = self.program.definition().get(full)
         if step is not None and step.op in (RESHAPE, EXPAND_DIMS):
-            return reshaped(self.program, full, expanded, f"{name}_expanded")
+            sizes = expanded_shape(self.sizes(shape, full), axes)
+            return reshaped(self.program, full, sizes, f"{name}_expanded")
         return self.program.add(EXPAND_DIMS, (full,), expanded,
                                 f"{name}_expanded", axis=axes)
 

@@ -253,7 +253,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
         if isinstance(node, ast.Slice):
             bounds = []
             for part in (node.lower, node.upper, node.step):
-                value = None if part is None else self.expression(part, env)
+                value = None if part is None else self.concrete(
+                    self.expression(part, env), part)
                 if value is not None and static_int(value) is None:
                     raise self.error(part or node, "slice bounds must be "
                                                    "constant integers")
@@ -293,8 +294,19 @@ class _ArrayRunner(ArrayOperations, _Runner):
         if expected is None or shape == expected or not isinstance(
                 result, sp.Expr):
             return result
+        sizes = []
+        for axis, n in enumerate(expected):
+            # The size of an operand that has this axis, read at run time.
+            for operand in operands:
+                if not isinstance(operand, sp.Basic):
+                    continue
+                own = self.program.shape(operand)
+                at = axis - (len(expected) - len(own))
+                if at >= 0 and own[at] == n:
+                    sizes.append(self.program.size(operand, at))
+                    break
         zeros = self.program.add(ZEROS, (), expected, "zeros",
-                                 shape=expected)
+                                 shape=tuple(sizes))
         return result + zeros
 
     def assign(self, target: ast.AST, value: Any,
@@ -329,11 +341,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
         if node.attr == "T":
             return transpose(self, array, None, node)
         if node.attr == "shape":
-            return tuple(sp.Integer(n) for n in shape)
+            # Sizes read when the code runs (X.shape[0]), not baked in.
+            return tuple(sp.sympify(n) for n in self.program.shape_of(array))
         if node.attr == "ndim":
             return sp.Integer(len(shape))
         if node.attr == "size":
-            return sp.Integer(int(np.prod(shape)))
+            return sp.sympify(self.program.size(array, None))
         op = array_method(node.attr)
         if op is not None and op.refused is not None:
             raise self.error(node, op.refused.format(
@@ -345,6 +358,49 @@ class _ArrayRunner(ArrayOperations, _Runner):
                                "supported: a differentiated value has .T, "
                                f".shape, .ndim, .size and the methods "
                                f"{methods}")
+
+    # -- sizes used as constants --------------------------------------------
+
+    def concrete(self, value: Any, node: ast.AST | None = None) -> Any:
+        """``value`` for a use that decides the code's structure (a loop
+        count, a slice bound): sizes read at run time become the numbers
+        they are now, and the code checks the shapes it was made for."""
+        value = super().concrete(value)
+        fixed = self.program.concrete(value)
+        if fixed is not value and fixed != value:
+            where = "a loop count or a condition" if node is None else (
+                f"{ast.unparse(node)} at {self.source.filename}:"
+                f"{getattr(node, 'lineno', '?')}")
+            self.program.baked.append(f"a size is used as a constant "
+                                      f"({where})")
+        return fixed
+
+    def integers(self, value: Any, node: ast.AST, what: str
+                 ) -> tuple[int, ...]:
+        return super().integers(self.concrete(value, node), node, what)
+
+    def integer(self, value: Any, node: ast.AST, what: str) -> int:
+        return super().integer(self.concrete(value, node), node, what)
+
+    def static_number(self, value: Any, node: ast.AST, what: str) -> float:
+        return super().static_number(self.concrete(value, node), node, what)
+
+    def axis(self, axis: Any, ndim: int, node: ast.AST) -> int:
+        return super().axis(self.concrete(axis, node), ndim, node)
+
+    def dims(self, shape: Any, node: ast.AST, what: str) -> tuple[Any, ...]:
+        """A shape the user gave (ints, and sizes read at run time, which
+        stay sizes) and its value now."""
+        items = shape if isinstance(shape, (tuple, list)) else (shape,)
+        return tuple(item if self.is_size(item)
+                     else self.integer(item, node, what) for item in items)
+
+    def is_size(self, value: Any) -> bool:
+        """Whether ``value`` is computed from sizes alone (``len(x)``,
+        ``2 * x.shape[0]``), an integer generated code computes."""
+        return (isinstance(value, sp.Expr) and bool(value.free_symbols)
+                and value.free_symbols <= self.program.sizes.keys()
+                and value.is_integer is True)
 
     def fork(self, statement: ast.If, condition: Any, rest: list[Any],
              env: dict[str, Any]) -> Any:
@@ -389,10 +445,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
             (value,) = [self.expression(a, env) for a in node.args]
             if isinstance(value, (list, tuple, dict)):
                 return sp.Integer(len(value))
-            shape = self.shape(self.number(value, node), node)
-            if not shape:
+            array = self.number(value, node)
+            if not self.shape(array, node):
                 raise self.error(node, "len() of a scalar")
-            return sp.Integer(shape[0])
+            return sp.sympify(self.program.size(array, 0))
         op = array_function(callee)
         if op is not None and op.refused is not None:
             raise self.error(node.func, op.refused.format(

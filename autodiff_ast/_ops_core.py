@@ -19,7 +19,7 @@ from ._spell import axis_literal, call, literal
 
 __all__ = ["SUM", "MEAN", "SHIFT", "TRANSPOSE", "RESHAPE", "EXPAND_DIMS",
            "BROADCAST_TO", "reduce_sum", "transpose", "reshape",
-           "reduced_shape", "expanded_shape",
+           "reduced_shape", "expanded_shape", "reduced_count",
            "spell_reduction", "reshaped", "transposed"]
 
 
@@ -83,7 +83,17 @@ def _lower_mean(run: Any, a: Any, axis: Any = None, keepdims: Any = False,
     if count == 0:
         raise run.error(node, "mean of an empty array: it has no value "
                               "(NumPy gives nan with a warning)")
-    return total / count
+    return total / reduced_count(run, a, axis, node)
+
+
+def reduced_count(run: Any, value: Any, axis: Any, node: ast.AST) -> Any:
+    """How many elements a reduction over ``axis`` takes into each result,
+    as generated code reads it (``X.shape[0]``, ``x.size``)."""
+    array = run.number(value, node)
+    axes = run.axes(axis, len(run.shape(array, node)), node)
+    if axes is None:
+        return run.program.size(array, None)
+    return sp.Mul(*[run.program.size(array, i) for i in axes])
 
 
 def _sum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
@@ -97,15 +107,18 @@ def _sum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 
 
 SUM = ArrayOp("sum", numpy=("sum",), methods=("sum",), lower=_lower_sum,
-              vjp=_sum_vjp, spell=spell_reduction("np.sum"))
+              vjp=_sum_vjp, spell=spell_reduction("np.sum"),
+              any_size=True)
 # np.mean lowers to a sum divided by the count; as a step (a gradient
 # centering values) it is spelled np.mean.
 MEAN = ArrayOp("mean", numpy=("mean",), methods=("mean",), lower=_lower_mean,
-               spell=spell_reduction("np.mean"))
+               spell=spell_reduction("np.mean"),
+               any_size=True)
 # The maximum that shifts a log-sum-exp: the result does not depend on it,
 # so it is a constant to differentiation.
 SHIFT = ArrayOp("shift", spell=spell_reduction("np.max"),
-                stops_gradient=True)
+                stops_gradient=True,
+                any_size=True)
 
 
 # -- transpose ---------------------------------------------------------------
@@ -188,22 +201,28 @@ TRANSPOSE = ArrayOp("transpose", numpy=("transpose",), methods=("transpose",),
                     keeps_dtype=True,
                     lower=_lower_transpose,
                     lower_method=_lower_transpose_method,
-                    vjp=_transpose_vjp, spell=_spell_transpose)
+                    vjp=_transpose_vjp, spell=_spell_transpose,
+                    any_size=True)
 
 
 # -- reshape -----------------------------------------------------------------
 
-def reshape(run: Any, value: Any, shape: Any, node: ast.AST) -> Any:
-    """``value`` reshaped to ``shape`` (one -1 allowed)."""
+def reshape(run: Any, value: Any, shape: Any, node: ast.AST,
+            written: bool = False) -> Any:
+    """``value`` reshaped to ``shape`` (one -1 allowed): as the user
+    ``written`` it (kept as spelled: -1, constants, sizes read at run
+    time), or computed by a lowering rule."""
     array = run.number(value, node)
     current = run.shape(array, node)
     dims = shape if isinstance(shape, (tuple, list)) else (shape,)
-    wanted = tuple(static_int(d) for d in dims)
-    if any(d is None for d in wanted):
+    spelled = tuple(d if run.is_size(d) else static_int(run.concrete(d, node))
+                    for d in dims)
+    if any(d is None for d in spelled):
         raise run.error(node, "reshape needs a constant shape: integers, or "
                               "computed from .shape (e.g. x.reshape("
                               "x.shape[0], -1)), not values computed from "
                               "the arguments")
+    wanted = tuple(int(d) for d in run.program.concrete(spelled))
     try:
         new = empty(current).reshape(wanted).shape
     except ValueError as exc:
@@ -211,19 +230,23 @@ def reshape(run: Any, value: Any, shape: Any, node: ast.AST) -> Any:
     if new == current:
         return array
     source = run.materialize(array, node)
+    options = {"as_written": True} if written and any(
+        isinstance(d, int) and d not in (-1, 0, 1) for d in spelled) else {}
     return run.program.add(RESHAPE, (source,), new,
-                           f"{source.name}_reshaped", shape=new)
+                           f"{source.name}_reshaped", shape=spelled,
+                           **options)
 
 
 def _lower_reshape(run: Any, a: Any, shape: Any, *, node: ast.AST) -> Any:
-    return reshape(run, a, shape, node)
+    return reshape(run, a, shape, node, written=True)
 
 
 def _lower_reshape_method(run: Any, a: Any, *shape: Any,
                           node: ast.AST) -> Any:
     if not shape:
         raise run.error(node, "reshape needs the new shape")
-    return reshape(run, a, shape if len(shape) > 1 else shape[0], node)
+    return reshape(run, a, shape if len(shape) > 1 else shape[0], node,
+                   written=True)
 
 
 def reshaped(program: Any, source: sp.Symbol, shape: Shape,
@@ -235,9 +258,11 @@ def reshaped(program: Any, source: sp.Symbol, shape: Shape,
     while step is not None and step.op in (RESHAPE, EXPAND_DIMS):
         source = step.operands[0]
         step = definitions.get(source)
-    if program.leaves[source].shape == shape:
+    concrete = tuple(int(n) for n in program.concrete(shape))
+    if program.leaves[source].shape == concrete:
         return source
-    return program.add(RESHAPE, (source,), shape, name, shape=shape)
+    return program.add(RESHAPE, (source,), concrete, name,
+                       shape=tuple(shape))
 
 
 def _reshape_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
@@ -246,7 +271,7 @@ def _reshape_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     full = backward.full(adjoint, backward.program.leaves[step.target].shape,
                          f"d_{step.target.name}")
     backward.contribute(source, reshaped(
-        backward.program, full, backward.program.leaves[source].shape,
+        backward.program, full, backward.program.shape_of(source),
         f"{full.name}_reshaped"))
 
 
@@ -255,7 +280,8 @@ RESHAPE = ArrayOp("reshape", numpy=("reshape",), methods=("reshape",),
                   lower=_lower_reshape, lower_method=_lower_reshape_method,
                   vjp=_reshape_vjp,
                   spell=lambda step, args, name: call(
-                      "np.reshape", [args[0], literal(step.option("shape"))]))
+                      "np.reshape", [args[0], literal(step.option("shape"))]),
+                  any_size=True)
 
 
 def _lower_expand_dims(run: Any, a: Any, axis: Any, *,
@@ -276,7 +302,8 @@ EXPAND_DIMS = ArrayOp("expand_dims", numpy=("expand_dims",),
                       lower=_lower_expand_dims, vjp=_reshape_vjp,
                       spell=lambda step, args, name: call(
                           "np.expand_dims", [args[0], literal(axis_literal(
-                              step.option("axis")))]))
+                              step.option("axis")))]),
+                      any_size=True)
 
 
 # -- steps that gradients write ----------------------------------------------
@@ -286,4 +313,5 @@ def _spell_broadcast_to(step: Step, args: list[ast.expr],
     return call("np.broadcast_to", [args[0], literal(step.option("shape"))])
 
 
-BROADCAST_TO = ArrayOp("broadcast_to", spell=_spell_broadcast_to)
+BROADCAST_TO = ArrayOp("broadcast_to", spell=_spell_broadcast_to,
+                       any_size=True)

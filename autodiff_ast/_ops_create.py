@@ -51,15 +51,30 @@ def _dtype_keyword(step: Step) -> ast.expr | None:
     return None if text is None else ast.parse(text, mode="eval").body
 
 
-def _shape(run: Any, shape: Any, node: ast.AST) -> tuple[int, ...]:
-    dims = run.integers(shape, node, "the shape")
-    if any(n < 0 for n in dims):
-        raise run.error(node, f"negative dimensions are not allowed: {dims}")
+def _shape(run: Any, shape: Any, node: ast.AST) -> tuple[Any, ...]:
+    """The shape as the user wrote it: ints, and sizes read at run time
+    (``np.zeros(x.shape)``)."""
+    dims = run.dims(shape, node, "the shape")
+    values = run.program.concrete(dims)
+    if any(n < 0 for n in values):
+        raise run.error(node, f"negative dimensions are not allowed: "
+                              f"{tuple(int(n) for n in values)}")
     return dims
 
 
-def _create(run: Any, op: ArrayOp, result: tuple[int, ...], kind: str,
+def _written(*values: Any) -> dict[str, Any]:
+    """``as_written=True`` for a step whose sizes include numbers the user
+    wrote (not sizes fixed from the arguments' shapes)."""
+    flat = [n for v in values
+            for n in (v if isinstance(v, tuple) else (v,))]
+    if any(isinstance(n, int) and n not in (-1, 0, 1) for n in flat):
+        return {"as_written": True}
+    return {}
+
+
+def _create(run: Any, op: ArrayOp, result: tuple[Any, ...], kind: str,
             suggestion: str, **options: Any) -> sp.Symbol:
+    result = tuple(int(n) for n in run.program.concrete(result))
     return run.program.add(op, (), result, suggestion, boolean=kind == "b",
                            integer=kind in "iu", **options)
 
@@ -69,14 +84,15 @@ def _lower_zeros(run: Any, shape: Any, dtype: Any = None, *,
     dims = _shape(run, shape, node)
     spelled, kind = _dtype(run, dtype, node)
     return _create(run, ZEROS, dims, kind, "zeros", shape=dims,
-                   dtype=spelled)
+                   dtype=spelled, **_written(dims))
 
 
 def _lower_ones(run: Any, shape: Any, dtype: Any = None, *,
                 node: ast.AST) -> Any:
     dims = _shape(run, shape, node)
     spelled, kind = _dtype(run, dtype, node)
-    return _create(run, ONES, dims, kind, "ones", shape=dims, dtype=spelled)
+    return _create(run, ONES, dims, kind, "ones", shape=dims, dtype=spelled,
+                   **_written(dims))
 
 
 def _spell_filled(spelling: str) -> Any:
@@ -91,9 +107,11 @@ def _spell_filled(spelling: str) -> Any:
 # ZEROS also keeps the shape of a result algebra cancelled (W - W is zeros
 # of W's shape, not the number 0).
 ZEROS = ArrayOp("zeros", numpy=("zeros",), lower=_lower_zeros,
-                spell=_spell_filled("np.zeros"), stops_gradient=True)
+                spell=_spell_filled("np.zeros"), stops_gradient=True,
+                any_size=True)
 ONES = ArrayOp("ones", numpy=("ones",), lower=_lower_ones,
-               spell=_spell_filled("np.ones"), stops_gradient=True)
+               spell=_spell_filled("np.ones"), stops_gradient=True,
+               any_size=True)
 
 
 def _lower_full(run: Any, shape: Any, fill_value: Any, dtype: Any = None,
@@ -106,9 +124,10 @@ def _lower_full(run: Any, shape: Any, fill_value: Any, dtype: Any = None,
                               "np.broadcast_to for an array")
     operand = value if not value.free_symbols else run.materialize(
         value, node, "fill")
-    return run.program.add(FULL, (operand,), dims, "full",
-                           integer=kind in "iu" and not value.free_symbols,
-                           shape=dims, dtype=spelled)
+    return run.program.add(FULL, (operand,), tuple(
+        int(n) for n in run.program.concrete(dims)), "full",
+        integer=kind in "iu" and not value.free_symbols, shape=dims,
+        dtype=spelled, **_written(dims))
 
 
 def _full_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
@@ -119,19 +138,24 @@ def _full_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 
 
 FULL = ArrayOp("full", numpy=("full",), lower=_lower_full, vjp=_full_vjp,
-               spell=_spell_filled("np.full"))
+               spell=_spell_filled("np.full"),
+               any_size=True)
 
 
 def _lower_eye(run: Any, N: Any, M: Any = None, k: Any = 0,
                dtype: Any = None, *, node: ast.AST) -> Any:
-    rows = run.integer(N, node, "the number of rows")
-    columns = rows if M is None else run.integer(M, node,
-                                                 "the number of columns")
+    if isinstance(N, (tuple, list)) or isinstance(M, (tuple, list)):
+        raise run.error(node, "np.eye takes a number of rows (and of "
+                              "columns), not a shape")
+    (rows,) = run.dims(N, node, "the number of rows")
+    columns = rows if M is None else run.dims(M, node,
+                                              "the number of columns")[0]
     offset = run.integer(k, node, "the diagonal")
     spelled, kind = _dtype(run, dtype, node)
     return _create(run, EYE, (rows, columns), kind, "eye", rows=rows,
                    columns=None if M is None else columns,
-                   k=offset or None, dtype=spelled)
+                   k=offset or None, dtype=spelled,
+                   **_written(rows, columns))
 
 
 def _lower_identity(run: Any, n: Any, dtype: Any = None, *,
@@ -144,7 +168,8 @@ EYE = ArrayOp("eye", numpy=("eye",), lower=_lower_eye, stops_gradient=True,
                   "np.eye", [literal(step.option("rows"))]
                   + ([literal(step.option("columns"))]
                      if step.option("columns") is not None else []),
-                  k=step.option("k"), dtype=_dtype_keyword(step)))
+                  k=step.option("k"), dtype=_dtype_keyword(step)),
+              any_size=True)
 IDENTITY = ArrayOp("identity", numpy=("identity",), lower=_lower_identity)
 
 
@@ -164,14 +189,16 @@ def _lower_arange(run: Any, *bounds: Any, dtype: Any = None,
     if dtype is None:
         kind = "i" if all(isinstance(v, int) for v in values) else "f"
     return _create(run, ARANGE, (count,), kind, "arange",
-                   bounds=tuple(values), dtype=spelled)
+                   bounds=tuple(values), dtype=spelled,
+                   **_written(tuple(values)))
 
 
 ARANGE = ArrayOp("arange", numpy=("arange",), lower=_lower_arange,
                  stops_gradient=True,
                  spell=lambda step, args, name: call(
                      "np.arange", [literal(b) for b in step.option("bounds")],
-                     dtype=_dtype_keyword(step)))
+                     dtype=_dtype_keyword(step)),
+                 any_size=True)
 
 
 def _lower_linspace(run: Any, start: Any, stop: Any, num: Any = 50,
@@ -189,10 +216,12 @@ def _lower_linspace(run: Any, start: Any, stop: Any, num: Any = 50,
     if not low.free_symbols and not high.free_symbols:
         return _create(run, LINSPACE, (count,), "f", "grid",
                        bounds=(_float(low), _float(high)), num=count,
-                       endpoint=None if closed else False)
+                       endpoint=None if closed else False,
+                       **_written(count))
     # From a + (b - a) * t on [0, 1] the bounds get their gradients.
     unit = _create(run, LINSPACE, (count,), "f", "grid", bounds=(0, 1),
-                   num=count, endpoint=None if closed else False)
+                   num=count, endpoint=None if closed else False,
+                   **_written(count))
     return low + (high - low) * unit
 
 
@@ -206,7 +235,8 @@ LINSPACE = ArrayOp("linspace", numpy=("linspace",), lower=_lower_linspace,
                        "np.linspace",
                        [literal(b) for b in step.option("bounds")]
                        + [literal(step.option("num"))],
-                       endpoint=step.option("endpoint")))
+                       endpoint=step.option("endpoint")),
+                   any_size=True)
 
 
 def _like(run: Any, op: ArrayOp, a: Any, dtype: Any, node: ast.AST,
@@ -262,14 +292,17 @@ def _spell_like(spelling: str) -> Any:
 
 ZEROS_LIKE = ArrayOp("zeros_like", numpy=("zeros_like",),
                      lower=_lower_zeros_like, stops_gradient=True,
-                     spell=_spell_like("np.zeros_like"))
+                     spell=_spell_like("np.zeros_like"),
+                     any_size=True)
 ONES_LIKE = ArrayOp("ones_like", numpy=("ones_like",),
                     lower=_lower_ones_like, stops_gradient=True,
-                    spell=_spell_like("np.ones_like"))
+                    spell=_spell_like("np.ones_like"),
+                    any_size=True)
 # Also what a gradient that is the same everywhere is written with.
 FULL_LIKE = ArrayOp("full_like", numpy=("full_like",),
                     lower=_lower_full_like, vjp=_full_like_vjp,
-                    spell=_spell_like("np.full_like"))
+                    spell=_spell_like("np.full_like"),
+                    any_size=True)
 
 
 # -- np.array of constants ----------------------------------------------------
@@ -342,4 +375,5 @@ def _spell_constant(step: Step, args: list[ast.expr],
 
 
 # np.array([1.0, 2.0]) of constants: a constant to differentiation.
-CONSTANT = ArrayOp("constant", spell=_spell_constant, stops_gradient=True)
+CONSTANT = ArrayOp("constant", spell=_spell_constant, stops_gradient=True,
+                   any_size=True)

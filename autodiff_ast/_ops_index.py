@@ -184,7 +184,8 @@ def _getitem_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 
 GETITEM = ArrayOp("getitem", vjp=_getitem_vjp,
                   spell=lambda step, args, name: ast.Subscript(
-                      args[0], index(step.option("index"), args), ast.Load()))
+                      args[0], index(step.option("index"), args), ast.Load()),
+                  any_size=True)
 
 
 def _spell_scatter(step: Step, args: list[ast.expr],
@@ -218,7 +219,8 @@ def _spell_scatter(step: Step, args: list[ast.expr],
 # operands (like, values, *slots, values, *slots, ...): zeros like
 # ``like`` with each piece's values added at its index (``pieces``: the
 # index parts of each, and whether it repeats elements).
-SCATTER = ArrayOp("scatter", spell=_spell_scatter, statement=True)
+SCATTER = ArrayOp("scatter", spell=_spell_scatter, statement=True,
+                  any_size=True)
 
 
 # -- np.take ------------------------------------------------------------------

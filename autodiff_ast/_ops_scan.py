@@ -116,7 +116,9 @@ def _spell_cumulative(spelling: str) -> Any:
 
 CUMSUM = ArrayOp("cumsum", numpy=("cumsum",), methods=("cumsum",),
                  lower=_lower_cumsum, vjp=_cumsum_vjp,
-                 spell=_spell_cumulative("np.cumsum"))
+                 spell=_spell_cumulative("np.cumsum"),
+                 any_size=True)
 CUMPROD = ArrayOp("cumprod", numpy=("cumprod",), methods=("cumprod",),
                   lower=_lower_cumprod, vjp=_cumprod_vjp,
-                  spell=_spell_cumulative("np.cumprod"))
+                  spell=_spell_cumulative("np.cumprod"),
+                  any_size=True)

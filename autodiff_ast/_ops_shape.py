@@ -203,7 +203,8 @@ ROLL = ArrayOp("roll", numpy=("roll",), lower=_lower_roll, vjp=_roll_vjp,
                keeps_dtype=True,
                spell=lambda step, args, name: call(
                    "np.roll", [args[0], literal(step.option("shift"))],
-                   axis=step.option("axis")))
+                   axis=step.option("axis")),
+               any_size=True)
 
 
 # -- np.diag, np.diagonal ---------------------------------------------------
@@ -290,7 +291,8 @@ def _spell_diagonal(step: Step, args: list[ast.expr], name: str) -> ast.expr:
 
 DIAGONAL = ArrayOp("diagonal", numpy=("diagonal",), methods=("diagonal",),
                    lower=_lower_diagonal, vjp=_diagonal_vjp,
-                   spell=_spell_diagonal)
+                   spell=_spell_diagonal,
+                   any_size=True)
 
 
 def _lower_diag(run: Any, v: Any, k: Any = 0, *, node: ast.AST) -> Any:
@@ -321,7 +323,8 @@ def _diag_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 DIAG = ArrayOp("diag", numpy=("diag",), lower=_lower_diag, vjp=_diag_vjp,
                spell=lambda step, args, name: call(
                    "np.diag", args + ([literal(step.option("k"))]
-                                      if step.option("k") else [])))
+                                      if step.option("k") else [])),
+               any_size=True)
 
 
 # -- np.tril, np.triu ---------------------------------------------------------
@@ -359,6 +362,8 @@ def _spell_triangle(spelling: str) -> Any:
 
 
 TRIL = ArrayOp("tril", numpy=("tril",), lower=_triangle("tril"),
-               vjp=_triangle_vjp, spell=_spell_triangle("np.tril"))
+               vjp=_triangle_vjp, spell=_spell_triangle("np.tril"),
+               any_size=True)
 TRIU = ArrayOp("triu", numpy=("triu",), lower=_triangle("triu"),
-               vjp=_triangle_vjp, spell=_spell_triangle("np.triu"))
+               vjp=_triangle_vjp, spell=_spell_triangle("np.triu"),
+               any_size=True)

@@ -8,6 +8,14 @@ other. A step's operation is an ``ArrayOp``, a row of the array table
 (``_array_rules``) that holds everything the pipeline needs of it. Shapes
 are known (the program is built for one input signature), so broadcasting
 is checked while lowering and undone exactly in the gradient.
+
+Shapes are concrete, but generated code must not bake them in: a size that
+enters a value (a mean's count, ``len(x)``) or a shape the code spells (a
+reshape, a broadcast) is a size symbol, a scalar program symbol defined by a
+``SIZE`` step (``X.shape[0]``, ``x.size``) that generated code reads when it
+runs; ``Program.sizes`` holds its value for checking. A size that must
+still be a constant (a loop count) is recorded in ``Program.baked``, and the
+code then checks the shapes it was generated for.
 """
 
 from __future__ import annotations
@@ -43,7 +51,10 @@ class ArrayOp:
     is a constant to differentiation; ``keeps_dtype``: its result has its
     operands' dtype (it moves elements, as a reshape, or assembles them).
     ``refused``: recognised, and refused with this reason and fix
-    (``{spelled}`` is how the user called it).
+    (``{spelled}`` is how the user called it). ``any_size``: its lowering
+    and gradient write only sizes read at run time (size symbols, shapes
+    as the user wrote them), so code with it runs at any size; code with
+    a step of an op without it checks the shapes it was generated for.
     """
 
     name: str
@@ -58,6 +69,7 @@ class ArrayOp:
     statement: bool = False
     keeps_dtype: bool = False
     refused: str | None = None
+    any_size: bool = False
 
     def __repr__(self) -> str:
         return f"<array op {self.name}>"
@@ -69,7 +81,23 @@ def _elementwise_vjp(backward: Any, step: "Step", adjoint: sp.Expr) -> None:
 
 # A SymPy expression over program symbols, computed element by element
 # (written by the codegen's common-subexpression pass, not by a spelling).
-ELEMENTWISE = ArrayOp("elementwise", vjp=_elementwise_vjp)
+ELEMENTWISE = ArrayOp("elementwise", vjp=_elementwise_vjp, any_size=True)
+
+
+def _spell_size(step: "Step", args: list[Any], name: str) -> Any:
+    import ast
+    axis = step.option("axis")
+    if axis is None:
+        return ast.Attribute(args[0], "size", ast.Load())
+    return ast.Subscript(ast.Attribute(args[0], "shape", ast.Load()),
+                         ast.Constant(axis), ast.Load())
+
+
+# operands (array,): the size of the array along ``axis`` (None: its
+# number of elements), read when the code runs; a constant to
+# differentiation.
+SIZE = ArrayOp("size", spell=_spell_size, stops_gradient=True,
+               any_size=True)
 
 
 @dataclass(frozen=True)
@@ -88,7 +116,9 @@ class Step:
     """``target = op(*operands, **options)``.
 
     ``ELEMENTWISE`` has one SymPy operand, the expression computed; other
-    ops take symbols (or, for ``stack``, numbers) and static options.
+    ops take symbols (or, for ``stack``, numbers) and static options. An
+    option that is a shape (``shape``, ``rows``, ...) holds ints (as the
+    user wrote them) or size symbols (``Program.size``), read at run time.
     """
 
     target: sp.Symbol
@@ -104,7 +134,19 @@ class Step:
         for operand in self.operands:
             if isinstance(operand, sp.Basic):
                 used |= operand.free_symbols
-        return used
+        return used | option_symbols(self.options)
+
+
+def option_symbols(value: Any) -> set[sp.Symbol]:
+    """The size symbols a step's options hold (in shapes)."""
+    if isinstance(value, sp.Basic):
+        return set(value.free_symbols)
+    if isinstance(value, tuple):
+        found: set[sp.Symbol] = set()
+        for item in value:
+            found |= option_symbols(item)
+        return found
+    return set()
 
 
 def broadcast_shapes(*shapes: Shape) -> Shape:
@@ -120,6 +162,11 @@ class Program:
     steps: list[Step] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
     _memo: dict[tuple[Any, ...], sp.Symbol] = field(default_factory=dict)
+    # The value of each size symbol, for the checks lowering does.
+    sizes: dict[sp.Symbol, int] = field(default_factory=dict)
+    # Why generated code cannot read every size at run time (a size used
+    # as a loop count): it then checks the shapes it was generated for.
+    baked: list[str] = field(default_factory=list)
 
     def new_symbol(self, suggestion: str, leaf: Leaf) -> sp.Symbol:
         name = unique_name(_identifier(suggestion), self.names)
@@ -197,6 +244,148 @@ class Program:
 
     def definition(self) -> dict[sp.Symbol, Step]:
         return {step.target: step for step in self.steps}
+
+    # -- sizes read at run time ---------------------------------------------
+
+    def size(self, array: Any, axis: int | None) -> Any:
+        """The size of ``array`` (a symbol or an elementwise expression)
+        along ``axis`` (None: its number of elements), as generated code
+        reads it: a size symbol defined as ``X.shape[0]`` of the input
+        the size comes from, or the int 1 for an axis that is always 1."""
+        if axis is None:
+            shape = self.shape(array)
+            sources = [self._size_source(array, i) for i in range(len(shape))]
+            owner = sources[0][0] if shape and sources[0] else None
+            if owner is not None and len(self.leaves[owner].shape) == len(
+                    shape) and sources == [(owner, i)
+                                           for i in range(len(shape))]:
+                return self._size_step(owner, None)  # x.size
+            return sp.Mul(*[self.size(array, i) for i in range(len(shape))])
+        found = self._size_source(array, axis)
+        if found is None:
+            return 1
+        return self._size_step(*found)
+
+    def shape_of(self, array: Any) -> tuple[Any, ...]:
+        """``array``'s shape as generated code reads it (entries are size
+        symbols, or 1 for axes that are always 1)."""
+        return tuple(self.size(array, i)
+                     for i in range(len(self.shape(array))))
+
+    def concrete(self, value: Any) -> Any:
+        """``value`` with its size symbols replaced by their values."""
+        if isinstance(value, sp.Basic):
+            known = {s: sp.Integer(self.sizes[s]) for s in value.free_symbols
+                     if s in self.sizes}
+            return value.xreplace(known) if known else value
+        if isinstance(value, tuple):
+            return tuple(self.concrete(v) for v in value)
+        if isinstance(value, list):
+            return [self.concrete(v) for v in value]
+        return value
+
+    def _size_step(self, array: sp.Symbol, axis: int | None) -> sp.Symbol:
+        key = (SIZE, (array,), (("axis", axis),))
+        existing = self._memo.get(key)
+        if existing is not None:
+            return existing
+        shape = self.leaves[array].shape
+        value = int(np.prod(shape)) if axis is None else shape[axis]
+        name = unique_name("size" if axis is None else
+                           "n" if axis == 0 else f"n{axis}", self.names)
+        self.names.add(name)
+        target = sp.Symbol(name, integer=True, positive=True)
+        self.leaves[target] = Leaf((), "value", integer=True)
+        self.sizes[target] = value
+        self.steps.append(Step(target, SIZE, (array,), (("axis", axis),)))
+        self._memo[key] = target
+        return target
+
+    def _size_source(self, array: Any, axis: int
+                     ) -> tuple[sp.Symbol, int] | None:
+        """The array (an input where the size can be traced to one) and
+        axis whose size ``array`` has along ``axis``; None where that size
+        is always 1."""
+        shape = self.shape(array)
+        if not isinstance(array, sp.Symbol) or array not in self.leaves:
+            # An elementwise expression: the size of any operand that has
+            # that axis with the same size (broadcasting aligns the last
+            # axes); 1 if every operand has 1 there.
+            candidates = []
+            for symbol in array.free_symbols:
+                own = self.leaves[symbol].shape if symbol in self.leaves \
+                    else ()
+                at = axis - (len(shape) - len(own))
+                if at >= 0 and own[at] == shape[axis]:
+                    candidates.append((not self._is_input(symbol),
+                                       symbol.name, symbol, at))
+            for _, _, symbol, at in sorted(candidates):
+                found = self._size_source(symbol, at)
+                if found is not None:
+                    return found
+            return None
+        step = self.definition().get(array)
+        traced = None if step is None else _traced(self, step, axis)
+        if traced is not None:
+            source, at = traced
+            if source is None:
+                return None
+            if isinstance(source, sp.Symbol) and source in self.sizes:
+                definition = self.definition()[source]
+                return definition.operands[0], definition.option("axis")
+            return self._size_source(source, at)
+        return array, axis  # read from the array itself
+
+    def _is_input(self, symbol: sp.Symbol) -> bool:
+        leaf = self.leaves.get(symbol)
+        return leaf is not None and leaf.kind in ("param", "data")
+
+
+def _traced(program: Program, step: Step, axis: int) -> Any:
+    """Where the size of ``step``'s result along ``axis`` comes from: an
+    operand and its axis, a size symbol (with None), (None, None) for an
+    axis that is always 1, or None if the step does not say."""
+    name = step.op.name
+    if name == "elementwise":
+        return step.operands[0], axis
+    if name == "transpose":
+        axes = step.option("axes")
+        ndim = len(program.leaves[step.target].shape)
+        order = tuple(reversed(range(ndim))) if axes is None else axes
+        return step.operands[0], order[axis]
+    if name in ("sum", "mean", "shift", "max", "min", "norm", "prod"):
+        reduced = step.option("axis")
+        if isinstance(reduced, int):
+            reduced = (reduced,)
+        ndim = len(program.leaves[step.operands[0]].shape)
+        kept = [i for i in range(ndim) if reduced is not None
+                and i not in reduced]
+        if step.option("keepdims"):
+            if reduced is None or axis in reduced:
+                return None, None
+            return step.operands[0], axis
+        return step.operands[0], kept[axis]
+    if name == "expand_dims":
+        inserted = step.option("axis")
+        inserted = (inserted,) if isinstance(inserted, int) else inserted
+        if axis in inserted:
+            return None, None
+        return step.operands[0], axis - sum(i < axis for i in inserted)
+    if name == "dot":
+        a, b = step.operands
+        lead = len(program.leaves[a].shape) - 1
+        if axis < lead:
+            return a, axis
+        return b, axis - lead + 1
+    if name in ("zeros_like", "ones_like", "full_like"):
+        return step.operands[0], axis
+    if name in ("reshape", "broadcast_to", "zeros", "ones", "full"):
+        entry = step.option("shape")[axis]
+        if isinstance(entry, sp.Symbol) and entry in program.sizes:
+            return entry, None
+        if entry == 1:
+            return None, None
+    return None
 
 
 def unique_name(name: str, taken: set[str]) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from ._printer import _name
 
-__all__ = ["Slot", "call", "literal", "index", "axis_literal"]
+__all__ = ["Slot", "Spelled", "call", "literal", "index", "axis_literal"]
 
 
 class Slot:
@@ -34,6 +34,21 @@ class Slot:
         return f"Slot({self.position})"
 
 
+class Spelled(tuple):
+    """A shape option as generated code reads it: its entries printed
+    (``X.shape[0]``, ``3``), and ``whole`` (``X.shape``) where they are all
+    of one array's axes. A tuple of AST nodes, so a spelling can take its
+    length and its entries as of the shape itself."""
+
+    whole: ast.expr | None
+
+    def __new__(cls, entries: Sequence[ast.expr],
+                whole: ast.expr | None = None) -> "Spelled":
+        spelled = super().__new__(cls, entries)
+        spelled.whole = whole
+        return spelled
+
+
 def call(spelling: str, args: Sequence[ast.expr],
          **keywords: Any) -> ast.expr:
     """``spelling(*args, key=value, ...)``; a keyword whose value is None
@@ -46,7 +61,14 @@ def call(spelling: str, args: Sequence[ast.expr],
 
 
 def literal(value: Any) -> ast.expr:
-    """A constant (number, tuple of numbers, string) as source."""
+    """A constant (number, tuple of numbers, string) as source; a shape
+    read at run time (``Spelled``) as it reads it."""
+    if isinstance(value, ast.AST):
+        return value
+    if isinstance(value, Spelled):
+        if value.whole is not None:
+            return value.whole
+        return ast.Tuple([literal(v) for v in value], ast.Load())
     return ast.parse(repr(value), mode="eval").body
 
 

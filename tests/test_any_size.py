@@ -1,0 +1,240 @@
+"""Printed array gradients run at any size: generated for a batch of 5,
+exec'd as a user would (a fresh namespace holding ``np`` and the global
+arrays the code reads) and called with batches of 7 and 1000, they agree
+with the gradient generated for those sizes; where a size still cannot be
+read at run time, the code says what it was generated for instead of
+returning a wrong gradient."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import optree
+import pytest
+
+import autodiff_ast as ad
+
+D, H = 3, 4
+THIS = sys.modules[__name__]
+
+# Globals the functions read; each test sets them for a batch size.
+X = y = targets = None
+
+
+def batch(n: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(n)
+    return {"X": rng.normal(size=(n, D)), "y": rng.normal(size=n),
+            "targets": rng.random(n) > 0.5}
+
+
+def logistic_mean(W):
+    preds = 1 / (1 + np.exp(-(X @ W)))
+    return -np.mean(targets * np.log(preds) + (1 - targets) * np.log(1 - preds))
+
+
+def logistic_sum(W):
+    preds = 1 / (1 + np.exp(-(X @ W)))
+    label_probs = preds * targets + (1 - preds) * (1 - targets)
+    return -np.sum(np.log(label_probs))
+
+
+def mlp(params):
+    hidden = np.tanh(X @ params["W1"] + params["b1"])
+    out = hidden @ params["W2"] + params["b2"]
+    return np.mean((out - y) ** 2)
+
+
+def tanh_mean(W):
+    return np.mean(np.tanh(X @ W) ** 2)
+
+
+def mean_over_rows(W):
+    return np.sum(np.mean(np.tanh(X * W), axis=0) ** 2)
+
+
+def mean_method_keepdims(W):
+    centered = X - X.mean(axis=0, keepdims=True)
+    return (np.tanh(centered @ W) ** 2).mean()
+
+
+def with_len(w):
+    return np.sum((X @ w - y) ** 2) / len(y)
+
+
+def with_shape_and_size(w):
+    return np.sum(np.sin(X * w)) / X.shape[0] + np.sum(X @ w) / X.size
+
+
+def reshape_minus_one(w):
+    flat = (X * w).reshape(-1)
+    return np.sum(flat ** 2 * np.cos(flat))
+
+
+def reshape_from_shape(W):
+    pairs = np.reshape(X @ W, (2 * X.shape[0], -1))
+    return np.sum(np.tanh(pairs) * pairs[:, :1])
+
+
+def broadcast_row(b):
+    return np.sum((X - b) ** 2 * np.cos(b))
+
+
+def broadcast_scalar(s):
+    return np.mean(np.tanh(X * s)) + np.sum(np.sin(s) + X)
+
+
+def slices(w):
+    z = X @ w
+    return np.sum(z[1:] * z[:-1]) + np.sum(z[::2] ** 2) + np.sum(
+        X[:, 1:] * w[1:])
+
+
+def zeros_from_shape(w):
+    offset = np.zeros(X.shape) + np.ones(len(y))[:, None]
+    return np.sum(np.tanh((X + offset) @ w))
+
+
+def tuple_params(params):
+    W, b = params
+    return np.mean(np.log1p(np.exp(X @ W + b)))
+
+
+def concatenated(w):
+    z = np.concatenate([X @ w, y])
+    return np.sum(z ** 2)
+
+
+def loop_over_rows(w):
+    z = X @ w
+    total = 0.0
+    for i in range(len(y)):
+        total = total + z[i] ** 2
+    return total
+
+
+PARAMS = {
+    logistic_mean: np.linspace(-0.5, 0.5, D),
+    logistic_sum: np.linspace(-0.5, 0.5, D),
+    mlp: {"W1": np.linspace(-1, 1, D * H).reshape(D, H),
+          "b1": np.linspace(0.1, 0.4, H), "W2": np.linspace(-1, 1, H),
+          "b2": 0.3},
+    tanh_mean: np.linspace(-0.5, 0.5, D),
+    mean_over_rows: np.linspace(-0.5, 0.5, D),
+    mean_method_keepdims: np.linspace(-0.5, 0.5, D),
+    with_len: np.linspace(-0.5, 0.5, D),
+    with_shape_and_size: np.linspace(-0.5, 0.5, D),
+    reshape_minus_one: np.linspace(-0.5, 0.5, D),
+    reshape_from_shape: np.linspace(-0.5, 0.5, D * 2).reshape(D, 2),
+    broadcast_row: np.linspace(-0.5, 0.5, D).reshape(1, D),
+    broadcast_scalar: 0.7,
+    slices: np.linspace(-0.5, 0.5, D),
+    zeros_from_shape: np.linspace(-0.5, 0.5, D),
+    tuple_params: (np.linspace(-0.5, 0.5, D), 0.2),
+}
+ANY_SIZE = list(PARAMS)
+FIXED_SIZE = [concatenated, loop_over_rows]
+
+
+@pytest.fixture
+def sized(monkeypatch):
+    """Set the globals for a batch of ``n``; return them."""
+    def set_batch(n: int) -> dict[str, np.ndarray]:
+        data = batch(n)
+        for name, value in data.items():
+            monkeypatch.setattr(THIS, name, value)
+        return data
+    return set_batch
+
+
+def exported(fun, params, data):
+    """The gradient's printed source, run as a user runs a copy of it."""
+    text = ad.source(ad.grad(fun), params)
+    namespace = {"np": np}
+    exec(compile(text, "<copied>", "exec"), namespace)  # noqa: S102
+    function = namespace[f"grad_{fun.__name__}"]
+    return text, function, namespace
+
+
+def leaves(value):
+    return [np.asarray(leaf) for leaf in optree.tree_leaves(value)]
+
+
+@pytest.mark.parametrize("fun", ANY_SIZE, ids=lambda f: f.__name__)
+def test_code_printed_at_one_size_is_right_at_others(fun, sized):
+    params = PARAMS[fun]
+    text, copied, namespace = exported(fun, params, sized(5))
+    assert "raise ValueError" not in text, text
+    for n in (7, 1000, 5):
+        data = sized(n)
+        namespace.update(data)
+        got = copied(params)
+        got = list(got) if isinstance(got, tuple) else [got]
+        expected = leaves(ad.grad(fun)(params))
+        assert len(got) == len(expected)
+        for a, b in zip(got, expected):
+            assert np.shape(a) == b.shape
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("fun", ANY_SIZE, ids=lambda f: f.__name__)
+def test_gradient_at_another_size_agrees_with_central_differences(fun,
+                                                                   sized):
+    params = PARAMS[fun]
+    _, copied, namespace = exported(fun, params, sized(5))
+    namespace.update(sized(7))
+    got = copied(params)
+    got = list(got) if isinstance(got, tuple) else [got]
+    flat, spec = optree.tree_flatten(params)
+    step = 1e-6
+    for position, (leaf, grad) in enumerate(zip(flat, got)):
+        base = np.asarray(leaf, dtype=float)
+        numeric = np.zeros(base.shape)
+        for index in np.ndindex(base.shape):
+            values = []
+            for sign in (1, -1):
+                moved = base.copy()
+                moved[index] += sign * step
+                changed = list(flat)
+                changed[position] = moved if moved.shape else float(moved)
+                values.append(fun(optree.tree_unflatten(spec, changed)))
+            numeric[index] = (values[0] - values[1]) / (2 * step)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_sizes_are_read_where_they_enter_the_gradient(sized):
+    sized(5)
+    body = ad.source(ad.grad(tanh_mean), PARAMS[tanh_mean]).split('"""')[2]
+    assert "/ X.shape[0]" in body and "0.2" not in body
+    body = ad.source(ad.grad(with_len), PARAMS[with_len]).split('"""')[2]
+    assert body == ("\n    return X.T @ (2 * (X @ w - y) / y.shape[0])\n")
+    body = ad.source(ad.grad(broadcast_row),
+                     PARAMS[broadcast_row]).split('"""')[2]
+    assert "keepdims=True" in body and "(1, 3)" not in body
+    body = ad.source(ad.grad(reshape_minus_one),
+                     PARAMS[reshape_minus_one]).split('"""')[2]
+    assert "np.reshape(X * w, (-1,))" in body and " X.shape)" in body
+    assert "15" not in body
+
+
+@pytest.mark.parametrize("fun", FIXED_SIZE, ids=lambda f: f.__name__)
+def test_code_that_bakes_a_size_refuses_other_sizes(fun, sized):
+    params = np.linspace(-0.5, 0.5, D)
+    text, copied, namespace = exported(fun, params, sized(5))
+    name = f"grad_{fun.__name__}"
+    assert f"    if X.shape != (5, 3) or w.shape != (3,)" in text
+    namespace.update(sized(5))
+    np.testing.assert_allclose(copied(params), ad.grad(fun)(params),
+                               rtol=1e-12)
+    namespace.update(sized(7))
+    with pytest.raises(ValueError) as caught:
+        copied(params)
+    message = str(caught.value)
+    assert message.startswith(
+        f"{name} was generated for X of shape (5, 3), w of shape (3,) and "
+        "y of shape (5,), and is correct only at these sizes (")
+    assert message.endswith(
+        f"For other sizes, generate it again: ad.source({name}, *args) "
+        "prints it for args of those sizes.")
+    # The gradient itself generates code for each size.
+    assert np.shape(ad.grad(fun)(params)) == (D,)
