@@ -192,6 +192,13 @@ def _shifted(definitions: dict[sp.Symbol, Step], exponent: sp.Expr,
 # than as calls of SciPy's: their gradients need exp(x - max) and its sum,
 # which a call would compute and throw away.
 
+def _array_like(run: Any, value: Any, node: ast.AST, what: str) -> Any:
+    """An array argument, which SciPy also takes as a list of numbers."""
+    if isinstance(value, (list, tuple)):
+        return stack(run, run.arrays(value, node, what), 0, node)
+    return run.number(value, node)
+
+
 def _lower_logsumexp(run: Any, a: Any, axis: Any = None, b: Any = None,
                      keepdims: Any = False, return_sign: Any = False, *,
                      node: ast.AST) -> Any:
@@ -200,9 +207,9 @@ def _lower_logsumexp(run: Any, a: Any, axis: Any = None, b: Any = None,
                               "supported: the sign it returns has no "
                               "derivative; with weights b >= 0 the sign is "
                               "1, so leave return_sign out")
-    array = run.number(a, node)
+    array = _array_like(run, a, node, "logsumexp")
     shape, axes = _axes(run, array, axis, node)
-    weights = None if b is None else run.number(b, node)
+    weights = None if b is None else _array_like(run, b, node, "logsumexp")
     if weights is not None and run.program.shape(
             run.checked(array * weights, node)) != shape:
         raise run.error(node, f"logsumexp's weights b {run.shape(weights, node)}"
@@ -216,7 +223,7 @@ def _lower_logsumexp(run: Any, a: Any, axis: Any = None, b: Any = None,
 def _lower_softmax(run: Any, x: Any, axis: Any = None, *,
                    node: ast.AST) -> Any:
     """``exp(x - m) / sum(exp(x - m))``."""
-    array = run.number(x, node)
+    array = _array_like(run, x, node, "softmax")
     shape, axes = _axes(run, array, axis, node)
     if not shape:
         return sp.S.One
@@ -227,7 +234,7 @@ def _lower_softmax(run: Any, x: Any, axis: Any = None, *,
 def _lower_log_softmax(run: Any, x: Any, axis: Any = None, *,
                        node: ast.AST) -> Any:
     """``x - m - log(sum(exp(x - m)))``."""
-    array = run.number(x, node)
+    array = _array_like(run, x, node, "log_softmax")
     shape, axes = _axes(run, array, axis, node)
     if not shape:
         return sp.S.Zero

@@ -322,6 +322,18 @@ def test_log_sum_exp_family_is_finite_where_the_naive_form_overflows():
 
 
 @requires_scipy
+def test_logsumexp_takes_a_list_of_numbers_as_scipy_does():
+    def pooled(x, y):
+        return sc.logsumexp([x, y, 2 * x], b=[1.0, 2.0, 0.5])
+
+    dx, dy = ad.grad(pooled, argnums=(0, 1))(0.3, -1.2)
+    weights = np.array([1.0, 2.0, 0.5]) * np.exp([0.3, -1.2, 0.6])
+    assert dx == pytest.approx((weights[0] + 2 * weights[2]) / weights.sum(),
+                               rel=1e-14)
+    assert dy == pytest.approx(weights[1] / weights.sum(), rel=1e-14)
+
+
+@requires_scipy
 def test_log_sum_exp_family_recognised_by_object_and_refusals():
     from scipy.special import logsumexp as lse
 
