@@ -83,7 +83,7 @@ class _Forward:
             if step.target not in needed or step.op.stops_gradient or not (
                     step.uses() & self.tangent.keys()):
                 continue
-            rule = _RULES.get(step.op)
+            rule = step.op.jvp or _RULES.get(step.op)
             if rule is None:
                 raise OutputError(
                     f"cannot differentiate {self.where} in forward mode "

@@ -45,7 +45,9 @@ class ArrayOp:
     ``lower(run, *args, node=..., **kwargs)`` checks the arguments as NumPy
     would and adds steps to the runner's program (``lower_method`` for the
     method, when it takes its arguments differently). A step of this op is
-    differentiated by ``vjp(backward, step, adjoint)`` and written by
+    differentiated by ``vjp(backward, step, adjoint)`` in reverse mode
+    and ``jvp(forward, step)`` in forward mode (see ``_forward``), and
+    written by
     ``spell(step, args, name)`` (an expression, or with ``statement`` a
     list of statements that fill ``name``). ``stops_gradient``: its result
     is a constant to differentiation; ``keeps_dtype``: its result has its
@@ -64,6 +66,7 @@ class ArrayOp:
     lower: Callable[..., Any] | None = None
     lower_method: Callable[..., Any] | None = None
     vjp: Callable[..., None] | None = None
+    jvp: Callable[..., Any] | None = None
     spell: Callable[..., Any] | None = None
     stops_gradient: bool = False
     statement: bool = False
