@@ -178,8 +178,12 @@ def _lower_arange(run: Any, *bounds: Any, dtype: Any = None,
     if not 1 <= len(bounds) <= 3:
         raise run.error(node, "np.arange takes one to three bounds: "
                               "stop, or start, stop and step")
-    values = [run.static_number(b, node, "np.arange's bounds")
-              for b in bounds]
+    # A bound computed from sizes (np.arange(len(x))) stays one: the
+    # code reads it when it runs.
+    spelled_bounds = [b if run.is_size(b) else run.static_number(
+        b, node, "np.arange's bounds") for b in bounds]
+    values = [int(v) if isinstance(v, sp.Basic) else v
+              for v in run.program.concrete(tuple(spelled_bounds))]
     start, stop, step = ([0] + values + [1])[:3] if len(values) == 1 else (
         values + [1])[:3]
     if step == 0:
@@ -189,8 +193,8 @@ def _lower_arange(run: Any, *bounds: Any, dtype: Any = None,
     if dtype is None:
         kind = "i" if all(isinstance(v, int) for v in values) else "f"
     return _create(run, ARANGE, (count,), kind, "arange",
-                   bounds=tuple(values), dtype=spelled,
-                   **_written(tuple(values)))
+                   bounds=tuple(spelled_bounds), dtype=spelled,
+                   **_written(tuple(spelled_bounds)))
 
 
 ARANGE = ArrayOp("arange", numpy=("arange",), lower=_lower_arange,

@@ -409,10 +409,13 @@ SORT = ArrayOp("sort", numpy=("sort",), lower=_lower_sort)
 # Integer results: constants to differentiation.
 ARGSORT = ArrayOp("argsort", numpy=("argsort",), methods=("argsort",),
                   lower=_lower_argsort, stops_gradient=True,
-                  spell=_spell_position("np.argsort"))
+                  spell=_spell_position("np.argsort"),
+                  any_size=True)
 ARGMAX = ArrayOp("argmax", numpy=("argmax",), methods=("argmax",),
                  lower=_position("argmax"), stops_gradient=True,
-                 spell=_spell_position("np.argmax"))
+                 spell=_spell_position("np.argmax"),
+                 any_size=True)
 ARGMIN = ArrayOp("argmin", numpy=("argmin",), methods=("argmin",),
                  lower=_position("argmin"), stops_gradient=True,
-                 spell=_spell_position("np.argmin"))
+                 spell=_spell_position("np.argmin"),
+                 any_size=True)

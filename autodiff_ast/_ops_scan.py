@@ -49,14 +49,15 @@ def _reversal(axis: int | None) -> tuple[Any, ...]:
 
 
 def reversed_cumsum(program: Any, value: sp.Expr, axis: int | None,
-                    shape: tuple[int, ...], name: str) -> sp.Symbol:
+                    shape: tuple[int, ...], name: str,
+                    sizes: tuple[Any, ...] | None = None) -> sp.Symbol:
     """The cumulative sum of ``value`` from the far end along ``axis``
     (``np.cumsum(v[::-1])[::-1]``, named ``name``): sums of the views, no
-    copies."""
+    copies. ``sizes``: ``shape`` as generated code reads it."""
     values = program.materialize(value, f"{name}_terms")
     if program.leaves[values].shape != shape:
         values = program.add(BROADCAST_TO, (values,), shape,
-                             f"{name}_terms", shape=shape)
+                             f"{name}_terms", shape=sizes or shape)
     flipped = program.add(GETITEM, (values,), shape, f"{name}_reversed",
                           index=_reversal(axis))
     total = program.add(CUMSUM, (flipped,), shape, f"{name}_backwards",
@@ -75,7 +76,7 @@ def _cumsum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     shape = backward.program.leaves[source].shape
     backward.contribute(source, reversed_cumsum(
         backward.program, adjoint, step.option("axis"), shape,
-        f"d_{source.name}"))
+        f"d_{source.name}", backward.program.shape_of(source)))
 
 
 def _lower_cumprod(run: Any, a: Any, axis: Any = None, *,
@@ -100,10 +101,11 @@ def _cumprod_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     others = program.add(CUMPROD, (program.materialize(
         where(first, 1, x), f"{x.name}_zero_as_one"),), shape,
         f"{step.target.name}_without_zero", axis=axis)
+    sizes = program.shape_of(x)
     to_zero = reversed_cumsum(program, adjoint * step.target, axis, shape,
-                              "tail_sums")
+                              "tail_sums", sizes)
     at_zero = reversed_cumsum(program, adjoint * others, axis, shape,
-                              "tail_sums_at_zero")
+                              "tail_sums_at_zero", sizes)
     backward.contribute(x, where(before, to_zero / where(before, x, 1),
                                  where(first, at_zero, 0)))
 

@@ -39,7 +39,8 @@ def _lower_squeeze(run: Any, a: Any, axis: Any = None, *,
     elif any(shape[i] != 1 for i in axes):
         raise run.error(node, "cannot select an axis to squeeze out which "
                               f"has size not equal to one (shape {shape})")
-    return reshape(run, array, tuple(n for i, n in enumerate(shape)
+    sizes = run.program.shape_of(array)
+    return reshape(run, array, tuple(n for i, n in enumerate(sizes)
                                      if i not in axes), node)
 
 
@@ -62,7 +63,7 @@ def _at_least(ndim: int) -> Any:
         results = []
         for value in arys:
             array = run.number(value, node)
-            shape = run.shape(array, node)
+            shape = run.program.shape_of(array)  # read at run time
             if len(shape) < ndim:
                 if ndim == 3 and len(shape) == 2:
                     shape = shape + (1,)
@@ -165,8 +166,8 @@ def _lower_roll(run: Any, a: Any, shift: Any, axis: Any = None, *,
         if len(shape) == 1:
             return _roll(run, array, shifts[0], None, node)
         flat = reshape(run, array, (-1,), node)
-        return reshape(run, _roll(run, flat, shifts[0], None, node), shape,
-                       node)
+        return reshape(run, _roll(run, flat, shifts[0], None, node),
+                       run.program.shape_of(array), node)
     axes = [run.axis(x, len(shape), node) for x in run.integers(
         axis, node, "np.roll's axis")]
     if len(shifts) == 1:
@@ -244,15 +245,20 @@ def _diagonal_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     first, second = step.option("axes")
     if program.shape(adjoint) == () and len(shape) == 2:
         rows, columns = shape if first == 0 else shape[::-1]
-        eye = program.add(EYE, (), (rows, columns), "eye", rows=rows,
-                          columns=columns if columns != rows else None,
+        # np.eye(n) where the matrix is square (its two sizes read from one
+        # axis pair of the same input), else np.eye(n, m).
+        sizes = program.shape_of(source)
+        row_size, column_size = sizes if first == 0 else sizes[::-1]
+        eye = program.add(EYE, (), (rows, columns), "eye", rows=row_size,
+                          columns=column_size
+                          if column_size != row_size else None,
                           k=offset or None, dtype=None)
         if first == 1:
             eye = program.add(TRANSPOSE, (eye,), shape, "eye_T", axes=None)
         backward.contribute(source, adjoint * eye)
         return
     result = program.leaves[step.target].shape
-    length = result[-1]
+    length = program.size(step.target, len(result) - 1)  # read at run time
     values = backward.full(adjoint, result, f"d_{step.target.name}")
     # Advanced indices at two adjacent axes put their axis there; at two
     # apart, first (NumPy's rule); the diagonal's axis is last in values.
@@ -266,10 +272,11 @@ def _diagonal_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     starts = {first: max(-offset, 0), second: max(offset, 0)}
     slots = []
     parts: list[Any] = []
+    count = result[-1]
     for axis in range(len(shape)):
         if axis in starts:
             slots.append(program.add(
-                ARANGE, (), (length,), "arange", integer=True,
+                ARANGE, (), (count,), "arange", integer=True,
                 bounds=(starts[axis], starts[axis] + length)
                 if starts[axis] else (length,), dtype=None))
             parts.append(Slot(len(slots)))

@@ -356,7 +356,10 @@ def _traced(program: Program, step: Step, axis: int) -> Any:
         ndim = len(program.leaves[step.target].shape)
         order = tuple(reversed(range(ndim))) if axes is None else axes
         return step.operands[0], order[axis]
-    if name in ("sum", "mean", "shift", "max", "min", "norm", "prod"):
+    if name == "argsort":
+        return step.operands[0], axis
+    if name in ("sum", "mean", "shift", "max", "min", "norm", "prod",
+                "argmax", "argmin"):
         reduced = step.option("axis")
         if isinstance(reduced, int):
             reduced = (reduced,)
@@ -380,6 +383,14 @@ def _traced(program: Program, step: Step, axis: int) -> Any:
         if axis < lead:
             return a, axis
         return b, axis - lead + 1
+    if name == "arange":
+        bounds = step.option("bounds")
+        if len(bounds) == 1 and isinstance(bounds[0], sp.Symbol) \
+                and bounds[0] in program.sizes:
+            return bounds[0], None  # np.arange(n) has n elements
+        return None
+    if name == "getitem":
+        return _indexed(program, step, axis)
     if name in ("zeros_like", "ones_like", "full_like"):
         return step.operands[0], axis
     if name in ("reshape", "broadcast_to", "zeros", "ones", "full"):
@@ -388,6 +399,58 @@ def _traced(program: Program, step: Step, axis: int) -> Any:
             return entry, None
         if entry == 1:
             return None, None
+    return None
+
+
+def _indexed(program: Program, step: Step, axis: int) -> Any:
+    """Where an axis of ``x[index]`` gets its size: a whole slice (``:``)
+    keeps the source's axis; an array of indices (or several, broadcast)
+    gives its own axes; a new axis is 1. None where it depends on bounds."""
+    source = step.operands[0]
+    ndim = len(program.leaves[source].shape)
+    parts = list(step.option("index"))
+    if Ellipsis in parts:
+        at = parts.index(Ellipsis)
+        taken = sum(p is not None for p in parts) - 1
+        parts[at:at + 1] = [slice(None)] * (ndim - taken)
+    parts += [slice(None)] * (ndim - sum(p is not None for p in parts))
+    advanced = [i for i, p in enumerate(parts)
+                if not isinstance(p, (slice, int, type(None)))]
+    arrays = [step.operands[p.position] if hasattr(p, "position") else p
+              for p in (parts[i] for i in advanced)]
+    index_shape = broadcast_shapes(*[
+        program.leaves[a].shape if isinstance(a, sp.Symbol)
+        else np.shape(a) for a in arrays]) if arrays else ()
+    adjacent = advanced == list(range(advanced[0], advanced[-1] + 1)) \
+        if advanced else True
+    result: list[Any] = []  # per result axis: where its size comes from
+    source_axis = 0
+    for position, part in enumerate(parts):
+        if advanced and position == (advanced[0] if adjacent else -1):
+            result.extend(("index", i) for i in range(len(index_shape)))
+        if part is None:
+            result.append(None)
+            continue
+        if isinstance(part, slice):
+            result.append((source, source_axis)
+                          if part == slice(None) else "bounds")
+        source_axis += 1
+    if advanced and not adjacent:
+        result[:0] = [("index", i) for i in range(len(index_shape))]
+    where = result[axis]
+    if where is None:
+        return None, None
+    if where == "bounds":
+        return None
+    if where[0] != "index":
+        return where
+    at = where[1]
+    for array in arrays:
+        if isinstance(array, sp.Symbol):
+            own = program.leaves[array].shape
+            lead = len(index_shape) - len(own)
+            if at >= lead and own[at - lead] == index_shape[at]:
+                return array, at - lead
     return None
 
 

@@ -100,6 +100,27 @@ def tuple_params(params):
     return np.mean(np.log1p(np.exp(X @ W + b)))
 
 
+def picked(W):
+    logits = X @ W
+    return -np.mean(logits[np.arange(len(y)), np.argmax(X, axis=1)])
+
+
+def squeezed_and_rolled(w):
+    column = np.atleast_2d(X @ w).T
+    return np.sum(np.squeeze(column) ** 2 * np.roll(X, 1, axis=0)[:, 0]) \
+        + np.sum(np.roll(X * w, 2) ** 2)
+
+
+def cumulative(w):
+    return np.sum(np.cumsum(X @ w) ** 2) + np.sum(np.cumprod(np.cos(X * w),
+                                                           axis=0))
+
+
+def on_the_diagonal(w):
+    gram = (X * w) @ X.T
+    return np.sum(np.diagonal(gram) ** 2) + np.sum(np.tril(gram))
+
+
 def concatenated(w):
     z = np.concatenate([X @ w, y])
     return np.sum(z ** 2)
@@ -131,6 +152,10 @@ PARAMS = {
     slices: np.linspace(-0.5, 0.5, D),
     zeros_from_shape: np.linspace(-0.5, 0.5, D),
     tuple_params: (np.linspace(-0.5, 0.5, D), 0.2),
+    picked: np.linspace(-0.5, 0.5, D * D).reshape(D, D),
+    squeezed_and_rolled: np.linspace(-0.5, 0.5, D),
+    cumulative: np.linspace(-0.5, 0.5, D),
+    on_the_diagonal: np.linspace(-0.5, 0.5, D),
 }
 ANY_SIZE = list(PARAMS)
 FIXED_SIZE = [concatenated, loop_over_rows]
