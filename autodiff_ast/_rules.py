@@ -212,14 +212,29 @@ def _product(items: tuple[sp.Expr, ...], *, start: sp.Expr = 1) -> sp.Expr:
     return sp.Mul(start, *items)
 
 
-def _clip_with_open_bounds(a: sp.Expr, a_min: sp.Expr | None,
-                           a_max: sp.Expr | None) -> sp.Expr:
-    """``np.clip`` with None for a bound it does not have: a maximum or a
-    minimum (whose ties share the derivative, as JAX's clip's do)."""
+def _clip_with_open_bounds(a: sp.Expr, *bounds: sp.Expr | None,
+                           **named: sp.Expr | None) -> sp.Expr:
+    """``np.clip(a, a_min, a_max)``, or with NumPy 2.1's ``min=`` and
+    ``max=`` (either may be left out); a bound that is None (or left out)
+    is not there, so the clip is a maximum or a minimum (whose ties share
+    the derivative, as JAX's clip's do)."""
+    given = dict(zip(("a_min", "a_max"), bounds))
+    if len(bounds) > 2 or set(named) & set(given) or \
+            set(named) - {"a_min", "a_max", "min", "max"}:
+        raise TypeError("arguments np.clip does not take")
+    given.update(named)
+    if {"min", "max"} & set(given):
+        if {"a_min", "a_max"} & set(given):
+            raise TypeError("both a_min/a_max and min/max")
+        low, high = given.get("min"), given.get("max")
+    elif len(given) == 2:
+        low, high = given["a_min"], given["a_max"]
+    else:
+        raise TypeError("a bound is missing")
     _given(a)
-    if a_min is None:
-        return a if a_max is None else minimum(a, a_max)
-    return maximum(a, a_min) if a_max is None else clip(a, a_min, a_max)
+    if low is None:
+        return a if high is None else minimum(a, high)
+    return maximum(a, low) if high is None else clip(a, low, high)
 
 
 def _standardized(x: sp.Expr, loc: sp.Expr, scale: sp.Expr) -> sp.Expr:
@@ -350,8 +365,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("fmin", fmin, ("fmin",)),
     _row("clip", clip, ("clip",),
          forms=(Form("numpy", _clip_with_open_bounds,
-                     "an array and its bounds a_min and a_max (None for "
-                     "no bound)"),)),
+                     "an array and its bounds a_min and a_max, or min= and "
+                     "max= (None for no bound)"),)),
     _row("nan_to_num", nan_to_num, ("nan_to_num",)),
     _row("float32", float32, ("float32",)),
     _row("float64", float64, ("float64",)),

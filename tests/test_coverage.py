@@ -154,9 +154,17 @@ def clip_neither(x):
     return np.sum(np.clip(x, None, None) ** 2)
 
 
-@pytest.mark.parametrize("function", [clip_below, clip_above, clip_neither])
+def clip_min_keyword(x):  # NumPy 2.1's names
+    return np.sum(np.clip(x, min=-0.5) * np.clip(x, max=1.0, min=0.0))
+
+
+@pytest.mark.parametrize("function", [
+    clip_below, clip_above, clip_neither,
+    pytest.param(clip_min_keyword, marks=pytest.mark.skipif(
+        np.lib.NumpyVersion(np.__version__) < "2.1.0",
+        reason="np.clip takes min= and max= from NumPy 2.1 on"))])
 def test_clip_with_a_none_bound_matches_central_differences(function):
-    x = np.array([-1.3, -0.2, 0.4, 0.9, 1.7])
+    x = np.array([-1.3, -0.7, -0.2, 0.4, 0.9, 1.7])
     np.testing.assert_allclose(ad.grad(function)(x),
                                numeric_gradient(function, (x,), 0),
                                rtol=1e-7, atol=1e-9)
@@ -182,6 +190,22 @@ def test_clip_with_a_none_bound_is_a_maximum_or_minimum_with_jax_ties():
                                   [0.0, 0.0, 4.0])
     assert ad.grad(lambda x: np.clip(x, 0, None))(0.0) == 0.5
     assert ad.grad(lambda x: np.clip(x, None, 1.0))(1.0) == 0.5
+
+
+def test_clip_refuses_what_numpy_refuses():
+    def one_bound(x):
+        return np.clip(x, 0.0)
+
+    def both_spellings(x):
+        return np.clip(x, 0.0, None, min=1.0)
+
+    for function in (one_bound, both_spellings):
+        with pytest.raises(ad.UnsupportedCodeError) as info:
+            ad.grad(function)
+        assert info.value.msg == (
+            "np.clip() takes an array and its bounds a_min and a_max, or "
+            "min= and max= (None for no bound) here")
+        assert info.value.lineno == function.__code__.co_firstlineno + 1
 
 
 # -- casts inside array code: .astype() and .item() -------------------------
