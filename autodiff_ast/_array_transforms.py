@@ -30,7 +30,7 @@ from ._backward import gradients
 from ._codegen import Literal
 from ._compile import compile_function
 from ._differentiate import aux_leaf, split_aux
-from ._dispatch import _describe_argument, _signature
+from ._dispatch import _describe_argument, _signature, complete_arguments
 from ._errors import AutodiffError, InputError, OutputError
 from ._forward import tangents
 from ._limits import deep_recursion
@@ -97,7 +97,13 @@ class ArrayTransform:
     def takes_tangents(self) -> bool:
         return any(stage.kind == "jvp" for stage in self.stages)
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.takes_tangents:
+            args = complete_arguments(self.__name__, self.params,
+                                      self.defaults, args, kwargs)
+        elif kwargs:
+            raise TypeError(f"{self.__name__}() takes the primals and then "
+                            "the tangents, by position")
         entry = self.entry_for(args)
         flat = entry.function(*args)
         results = list(flat) if isinstance(flat, tuple) else [flat]
@@ -119,6 +125,9 @@ class ArrayTransform:
         return entry
 
     def source_for(self, args: tuple[Any, ...]) -> str:
+        if not self.takes_tangents:
+            args = complete_arguments(self.__name__, self.params,
+                                      self.defaults, args, {})
         return self.entry_for(args).source
 
     def then(self, stage: Stage, name: str, title: str) -> "ArrayTransform":

@@ -28,7 +28,7 @@ from ._limits import deep_recursion
 from ._errors import AutodiffError
 from ._lower_arrays import ArrayLowered, check_output, lower_arrays
 
-__all__ = ["ArrayDerivative"]
+__all__ = ["ArrayDerivative", "complete_arguments"]
 
 
 @dataclass
@@ -88,26 +88,8 @@ class ArrayDerivative:
 
     def complete(self, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> tuple[Any, ...]:
-        count = len(self.params)
-        if not kwargs and len(args) == count:
-            return args
-        values = dict(zip(self.params, args))
-        if len(args) > count:
-            raise TypeError(f"{self.__name__}() takes {count} positional "
-                            f"arguments but {len(args)} were given")
-        for name, value in kwargs.items():
-            if name not in self.params or name in values:
-                raise TypeError(f"{self.__name__}() got an unexpected or "
-                                f"repeated argument {name!r}")
-            values[name] = value
-        first_default = count - len(self.defaults)
-        for index, name in enumerate(self.params):
-            if name not in values:
-                if index < first_default:
-                    raise TypeError(f"{self.__name__}() missing required "
-                                    f"argument {name!r}")
-                values[name] = self.defaults[index - first_default]
-        return tuple(values[name] for name in self.params)
+        return complete_arguments(self.__name__, self.params, self.defaults,
+                                  args, kwargs)
 
     def source_for(self, args: tuple[Any, ...]) -> str:
         return self.entry_for(self.complete(args, {}))[0].source
@@ -203,6 +185,33 @@ class ArrayDerivative:
         if self.with_value:
             return ((value, aux), grad) if self.has_aux else (value, grad)
         return (grad, aux) if self.has_aux else grad
+
+
+def complete_arguments(name: str, params: tuple[str, ...],
+                       defaults: tuple[Any, ...], args: tuple[Any, ...],
+                       kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """The positional arguments of a call ``name(*args, **kwargs)`` of a
+    function with ``params`` and ``defaults``, as Python would bind them."""
+    count = len(params)
+    if not kwargs and len(args) == count:
+        return args
+    values = dict(zip(params, args))
+    if len(args) > count:
+        raise TypeError(f"{name}() takes {count} positional arguments but "
+                        f"{len(args)} were given")
+    for key, value in kwargs.items():
+        if key not in params or key in values:
+            raise TypeError(f"{name}() got an unexpected or repeated "
+                            f"argument {key!r}")
+        values[key] = value
+    first_default = count - len(defaults)
+    for index, param in enumerate(params):
+        if param not in values:
+            if index < first_default:
+                raise TypeError(f"{name}() missing required argument "
+                                f"{param!r}")
+            values[param] = defaults[index - first_default]
+    return tuple(values[param] for param in params)
 
 
 def _signature(args: tuple[Any, ...]

@@ -250,7 +250,7 @@ class _Return(Exception):
 class _Bind:
     """A synthetic statement binding a loop variable to one iteration."""
 
-    name: str
+    target: ast.expr  # a name, or a tuple of names to unpack into
     value: Any
 
 
@@ -294,7 +294,7 @@ class _Runner:
         for index, statement in enumerate(statements):
             rest = statements[index + 1:]
             if isinstance(statement, _Bind):
-                env[statement.name] = statement.value
+                self.assign(statement.target, statement.value, env)
             elif isinstance(statement, ast.Return):
                 if statement.value is None:
                     raise self.error(statement, "return without a value: a "
@@ -389,17 +389,22 @@ class _Runner:
         return _select(condition, then_value, else_value, self, statement)
 
     def unroll(self, loop: ast.For, env: dict[str, Any]) -> list[Any]:
-        if not isinstance(loop.target, ast.Name):
-            raise self.error(loop.target, "the loop variable must be a "
-                                          "single name")
         iterator = loop.iter
+        unpacked = isinstance(loop.target, ast.Tuple) and all(
+            isinstance(e, ast.Name) for e in loop.target.elts)
+        if not isinstance(loop.target, ast.Name) and not unpacked:
+            raise self.error(loop.target, "the loop variable must be a "
+                                          "name or a tuple of names")
         items = self.iteration_items(iterator, env)
         if items is not None:
             statements = []
             for item in items:
-                statements.append(_Bind(loop.target.id, item))
+                statements.append(_Bind(loop.target, item))
                 statements.extend(loop.body)
             return statements
+        if unpacked:
+            raise self.error(loop.target, "a loop over range() has one "
+                                          "loop variable")
         if not (isinstance(iterator, ast.Call)
                 and self.expression(iterator.func, env) is range):
             raise self.error(iterator, "for loops must iterate over range() "
@@ -422,7 +427,7 @@ class _Runner:
                                        "or a closed form of the sum")
         statements: list[Any] = []
         for i in iterations:
-            statements.append(_Bind(loop.target.id, sp.Integer(i)))
+            statements.append(_Bind(loop.target, sp.Integer(i)))
             statements.extend(loop.body)
         return statements
 

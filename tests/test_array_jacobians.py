@@ -331,3 +331,52 @@ def test_the_newton_example_converges_with_the_generated_hessian():
     assert text.rstrip().endswith(
         "    partial = 0.25 * (1 - np.tanh(0.5 * (b + np.dot(inputs, W))) "
         "** 2)\n    return np.dot(inputs.T, inputs * partial[:, None])")
+
+
+def layered(layers, x, scale=0.5):
+    hidden = x
+    for weights, bias in layers:
+        hidden = np.tanh(hidden @ weights + bias)
+    return scale * np.sum(hidden ** 2)
+
+
+def test_hessian_of_nested_lists_of_tuples_with_a_default_and_a_keyword():
+    layers = [(rng.normal(size=(3, 2)), rng.normal(size=2)),
+              (rng.normal(size=(2, 2)), np.array([0.1, -0.2]))]
+    hessian = ad.hessian(layered)(layers, X)
+    assert isinstance(hessian, list) and isinstance(hessian[1], tuple)
+    assert isinstance(hessian[1][0], list)
+    assert hessian[1][0][0][0].shape == (2, 2, 3, 2)  # d2 / dW2 dW1
+    assert hessian[1][0][0][1].shape == (2, 2, 2)  # d2 / dW2 db1
+    gradient = ad.grad(layered)
+
+    def grad_of_first_weights(w):
+        changed = [(w, layers[0][1]), layers[1]]
+        return gradient(changed, X)[1][0]
+
+    np.testing.assert_allclose(
+        hessian[1][0][0][0], numeric_jacobian(grad_of_first_weights,
+                                              layers[0][0]),
+        rtol=1e-6, atol=1e-9)
+    doubled = ad.hessian(layered)(layers, X, scale=1.0)
+    np.testing.assert_allclose(doubled[0][1][1][0], 2 * hessian[0][1][1][0],
+                               rtol=1e-14)
+    assert ad.source(ad.hessian(layered), layers, X).startswith(
+        "def hessian_layered(layers, x, scale):")
+
+
+def test_jacobian_with_respect_to_two_arguments_and_aux():
+    def model(w, x):
+        out = np.tanh(x @ w)
+        return out, {"mean": np.mean(out)}
+
+    w = rng.normal(size=3)
+    (by_w, by_x), aux = ad.jacobian(model, argnums=(0, 1), has_aux=True)(w, X)
+    assert by_w.shape == (6, 3) and by_x.shape == (6, 6, 3)
+    np.testing.assert_allclose(aux["mean"], np.mean(np.tanh(X @ w)),
+                               rtol=1e-15)
+    np.testing.assert_allclose(
+        by_w, numeric_jacobian(lambda v: np.tanh(X @ v), w), rtol=1e-7)
+    np.testing.assert_allclose(
+        by_x, numeric_jacobian(lambda v: np.tanh(v @ w), X), rtol=1e-7,
+        atol=1e-10)

@@ -210,3 +210,19 @@ def test_builtin_max_of_several_numbers_is_a_reduction():
 
     assert ad.grad(largest, (0, 1, 2))(1.0, 3.0, 2.0) == (0.0, 2.0, 0.0)
     assert ad.grad(lambda x: max(x * 2.0, 1.0))(3.0) == 2.0
+
+
+TERMS = ((2.0, 1), (0.5, 3))
+
+
+def unpacking_loop(x):
+    total = 0.0
+    for coefficient, power in TERMS:
+        total = total + coefficient * x ** power
+    return total
+
+
+def test_a_loop_unpacks_each_item_into_names():
+    df = ad.grad(unpacking_loop)
+    assert df(2.0) == 2.0 + 1.5 * 2.0 ** 2
+    assert ad.source(df).splitlines()[-1] == "    return 1.5 * x ** 2 + 2"
