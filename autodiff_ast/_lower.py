@@ -803,11 +803,11 @@ class _Runner:
         named = {k.arg: value(kwargs[k.arg], k.value)
                  for k in node.keywords if k.arg in kwargs}
         try:
-            value = form.lower(*values, **named)
+            result = form.lower(*values, **named)
         except TypeError:
             raise self.error(node, f"{spelled}() takes {form.takes} "
                                    "here") from None
-        return self.real(canonical(self.bounded(value, node)), node)
+        return self.real(canonical(self.bounded(result, node)), node)
 
     def bounded(self, value: sp.Expr, node: ast.AST) -> sp.Expr:
         """``value``, refused once it is too large written out (before the
