@@ -7,11 +7,14 @@ one primitive), the SymPy expression it lowers to, how generated code spells
 it in NumPy, plain-Python/math and SciPy code, and the interval on which the
 tests check its derivative. Where SymPy already has the function (sin, exp,
 erf, ...), SymPy's derivative is used; the others are SymPy functions
-defined in ``_functions.py``, each derivative one line.
+defined in ``_functions.py``, each derivative one line. A callable that
+takes other arguments than its SymPy function (``math.log``'s base,
+``np.clip``'s None bounds, ``math.dist``'s points) has a ``Form`` of its
+row for them (``_forms.py``).
 
-SciPy is optional: scipy.special's callables join the table once the
-user's code has imported it, and generated code calls them as
-``scipy.special.expit(x)``.
+SciPy is optional: scipy.special's and scipy.stats.norm's callables join
+the table once the user's code has imported them, and generated code
+calls them as ``scipy.special.expit(x)``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
+from ._forms import (Form, clip_with_open_bounds, distance,
+                     hypot_of_any_number, log_with_base, norm_cdf,
+                     norm_logcdf, norm_logpdf, norm_pdf, product)
 from ._functions import (expm1, log1p, log2, log10, cbrt, absolute, sign,
                          floor, ceil, trunc, rint, copysign, heaviside, hypot,
                          maximum, minimum, logaddexp, floordiv, mod,
@@ -79,19 +85,6 @@ class Primitive:
         takes other arguments than ``nargs`` numbers, or None."""
         return next((f for f in self.forms if f.namespace == namespace),
                     None)
-
-
-@dataclass(frozen=True)
-class Form:
-    """A call that takes other arguments than the SymPy function's: an
-    optional one (``math.log(x, base)``), any number (``math.hypot``), a
-    None (``np.clip(x, 0, None)``) or keywords. ``lower`` gets the
-    arguments as called, None as None and numbers as SymPy; ``takes`` says
-    what it takes, for the error at a call it cannot bind."""
-
-    namespace: str
-    lower: Callable[..., sp.Expr]
-    takes: str
 
 
 def _row(name: str, function: type, numpy: tuple[str, ...],
@@ -165,105 +158,6 @@ def _polygamma(n: sp.Expr, x: sp.Expr) -> sp.Expr:
     return sp.polygamma(n, x)
 
 
-def _given(*values: sp.Expr | None) -> None:
-    if any(value is None for value in values):
-        raise TypeError("None")
-
-
-def _log_with_base(x: sp.Expr, *base: sp.Expr) -> sp.Expr:
-    """``math.log(x)`` or ``math.log(x, base)``."""
-    if len(base) > 1:
-        raise TypeError("too many arguments")
-    _given(x, *base)
-    return sp.log(x) / sp.log(base[0]) if base else sp.log(x)
-
-
-def _hypot_of_any_number(*coordinates: sp.Expr) -> sp.Expr:
-    """``math.hypot(*coordinates)`` (any number since Python 3.8), as
-    nested two-argument hypots: NumPy's hypot takes two, and each step
-    scales as hypot does, so none overflows where the result does not."""
-    _given(*coordinates)
-    if len(coordinates) < 2:
-        return absolute(coordinates[0]) if coordinates else sp.S.Zero
-    result = coordinates[0]
-    for coordinate in coordinates[1:]:
-        result = hypot(result, coordinate)
-    return result
-
-
-def _points(*values: Any) -> None:
-    if not all(isinstance(value, tuple) for value in values):
-        raise TypeError("not a list or tuple")
-    _given(*(item for value in values for item in value))
-
-
-def _distance(p: tuple[sp.Expr, ...], q: tuple[sp.Expr, ...]) -> sp.Expr:
-    """``math.dist(p, q)``: the hypot of the differences."""
-    _points(p, q)
-    if len(p) != len(q):
-        raise TypeError("points of different dimensions")
-    return _hypot_of_any_number(*(a - b for a, b in zip(p, q)))
-
-
-def _product(items: tuple[sp.Expr, ...], *, start: sp.Expr = 1) -> sp.Expr:
-    """``math.prod(items, start=1)``."""
-    _points(items)
-    _given(start)
-    return sp.Mul(start, *items)
-
-
-def _clip_with_open_bounds(a: sp.Expr, *bounds: sp.Expr | None,
-                           **named: sp.Expr | None) -> sp.Expr:
-    """``np.clip(a, a_min, a_max)``, or with NumPy 2.1's ``min=`` and
-    ``max=`` (either may be left out); a bound that is None (or left out)
-    is not there, so the clip is a maximum or a minimum (whose ties share
-    the derivative, as JAX's clip's do)."""
-    given = dict(zip(("a_min", "a_max"), bounds))
-    if len(bounds) > 2 or set(named) & set(given) or \
-            set(named) - {"a_min", "a_max", "min", "max"}:
-        raise TypeError("arguments np.clip does not take")
-    given.update(named)
-    if {"min", "max"} & set(given):
-        if {"a_min", "a_max"} & set(given):
-            raise TypeError("both a_min/a_max and min/max")
-        low, high = given.get("min"), given.get("max")
-    elif len(given) == 2:
-        low, high = given["a_min"], given["a_max"]
-    else:
-        raise TypeError("a bound is missing")
-    _given(a)
-    if low is None:
-        return a if high is None else minimum(a, high)
-    return maximum(a, low) if high is None else clip(a, low, high)
-
-
-def _standardized(x: sp.Expr, loc: sp.Expr, scale: sp.Expr) -> sp.Expr:
-    _given(x, loc, scale)
-    return (x - loc) / scale
-
-
-# scipy.stats.norm's methods, lowered to arithmetic and scipy.special's
-# ndtr and log_ndtr (whose derivatives are stable in the tails).
-def _norm_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
-                 ) -> sp.Expr:
-    z = _standardized(x, loc, scale)
-    return -z ** 2 / 2 - sp.log(scale) - sp.log(2 * sp.pi) / 2
-
-
-def _norm_pdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1) -> sp.Expr:
-    z = _standardized(x, loc, scale)
-    return sp.exp(-z ** 2 / 2) / (sp.sqrt(2 * sp.pi) * scale)
-
-
-def _norm_cdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1) -> sp.Expr:
-    return ndtr(_standardized(x, loc, scale))
-
-
-def _norm_logcdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
-                 ) -> sp.Expr:
-    return log_ndtr(_standardized(x, loc, scale))
-
-
 def _norm(name: str, lower: Callable[..., sp.Expr]) -> Primitive:
     """A row for ``scipy.stats.norm.<name>(x, loc=0, scale=1)``."""
     return Primitive(name=f"norm_{name}", lower=lower, nargs=3,
@@ -295,7 +189,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _arithmetic("exp2", lambda x: sp.Integer(2) ** x, ("exp2",), ("exp2",)),
     _row("expm1", expm1, ("expm1",), ("expm1",)),
     _row("log", sp.log, ("log",), ("log",), domain=(0.1, 4.0),
-         forms=(Form("math", _log_with_base, "x and an optional base"),)),
+         forms=(Form("math", log_with_base, "x and an optional base"),)),
     _row("log2", log2, ("log2",), ("log2",), domain=(0.1, 4.0)),
     _row("log10", log10, ("log10",), ("log10",), domain=(0.1, 4.0)),
     _row("log1p", log1p, ("log1p",), ("log1p",), domain=(-0.9, 4.0)),
@@ -307,7 +201,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
          ("abs",), py_spelling="abs", operator=("abs",)),
     _row("sign", sign, ("sign",)),
     _row("hypot", hypot, ("hypot",), ("hypot",),
-         forms=(Form("math", _hypot_of_any_number,
+         forms=(Form("math", hypot_of_any_number,
                      "any number of coordinates"),)),
     _arithmetic("power", lambda x, y: x ** y, ("power", "pow"), ("pow",),
                 ("pow",), nargs=2, domain=(0.2, 3.0), operator=("pow",)),
@@ -354,17 +248,17 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("ieee_remainder", ieee_remainder, (), ("remainder",),
          domain=(0.2, 3.0)),
     _row("logaddexp2", logaddexp2, ("logaddexp2",)),
-    Primitive(name="dist", lower=_distance, math=("dist",), nargs=2,
-              forms=(Form("math", _distance, "two points of the same "
+    Primitive(name="dist", lower=distance, math=("dist",), nargs=2,
+              forms=(Form("math", distance, "two points of the same "
                           "dimension, as lists or tuples of numbers"),)),
-    Primitive(name="prod", lower=_product, math=("prod",),
-              forms=(Form("math", _product, "a list or tuple of numbers, "
+    Primitive(name="prod", lower=product, math=("prod",),
+              forms=(Form("math", product, "a list or tuple of numbers, "
                           "and start="),)),
     _row("sinc", sinc, ("sinc",)),
     _row("fmax", fmax, ("fmax",)),
     _row("fmin", fmin, ("fmin",)),
     _row("clip", clip, ("clip",),
-         forms=(Form("numpy", _clip_with_open_bounds,
+         forms=(Form("numpy", clip_with_open_bounds,
                      "an array and its bounds a_min and a_max, or min= and "
                      "max= (None for no bound)"),)),
     _row("nan_to_num", nan_to_num, ("nan_to_num",)),
@@ -393,10 +287,10 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("erfcx", erfcx, (), scipy=("erfcx",)),
     _row("xlogy", xlogy, (), scipy=("xlogy",), domain=(0.2, 3.0)),
     _row("xlog1py", xlog1py, (), scipy=("xlog1py",), domain=(-0.5, 3.0)),
-    _norm("logpdf", _norm_logpdf),
-    _norm("pdf", _norm_pdf),
-    _norm("cdf", _norm_cdf),
-    _norm("logcdf", _norm_logcdf),
+    _norm("logpdf", norm_logpdf),
+    _norm("pdf", norm_pdf),
+    _norm("cdf", norm_cdf),
+    _norm("logcdf", norm_logcdf),
 )
 
 # Python operators that lower to these functions; printed as operators.
