@@ -272,7 +272,7 @@ def _jacobian(program: Program, lowered: ArrayLowered, output: Any,
             shape = program.leaves[symbol].shape
             seed = _identity(program, symbol, shape)
             columns = tangents(program, list(leaves), {symbol: seed}, shape,
-                               where)
+                               where, program.shape_of(symbol))
             for k, column in enumerate(columns):
                 blocks[k][i].append(column)
     per_output = [_per_argument(lowered, stage, block) for block in blocks]
@@ -286,11 +286,13 @@ def _identity(program: Program, symbol: sp.Symbol, shape: Shape) -> Any:
     if not shape:
         return sp.S.One
     size = int(np.prod(shape))
-    eye = program.add(EYE, (), (size, size), "eye", rows=size, columns=None,
+    rows = program.size(symbol, None)  # W.size, read when the code runs
+    eye = program.add(EYE, (), (size, size), "eye", rows=rows, columns=None,
                       k=None, dtype=None)
     if len(shape) == 1:
         return eye
-    return reshaped(program, eye, shape + shape, f"d_{symbol.name}")
+    sizes = program.shape_of(symbol)
+    return reshaped(program, eye, sizes + sizes, f"d_{symbol.name}")
 
 
 def _jvp(program: Program, lowered: ArrayLowered, output: Any, stage: Stage,

@@ -23,7 +23,6 @@ from __future__ import annotations
 import string
 from typing import Any, Callable
 
-import numpy as np
 import sympy as sp
 
 from ._differentiate import checked_partial
@@ -51,26 +50,31 @@ def _spell_einsum(step: Step, args: list[Any], name: str) -> Any:
 
 # A product of a tangent with a factor along named axes, where @ cannot
 # say it (a batch of tangents of a matrix times a matrix).
-EINSUM = ArrayOp("einsum of a tangent", spell=_spell_einsum)
+EINSUM = ArrayOp("einsum of a tangent", spell=_spell_einsum,
+                any_size=True)
 
 
 def tangents(program: Program, outputs: list[sp.Expr],
              seeds: dict[sp.Symbol, sp.Expr], batch: Shape,
-             where: str) -> list[sp.Expr]:
+             where: str, batch_sizes: tuple[Any, ...] = ()
+             ) -> list[sp.Expr]:
     """The tangent of each of ``outputs`` (shape ``output.shape +
     batch``) given the tangents ``seeds`` of inputs (shape ``input.shape +
-    batch``); new steps are appended to ``program``. ``where`` names the
-    function in errors."""
-    return _Forward(program, seeds, batch, where).run(outputs)
+    batch``); new steps are appended to ``program``. ``batch_sizes``: the
+    batch's sizes as generated code reads them (``W.shape[0]``); ``where``
+    names the function in errors."""
+    return _Forward(program, seeds, batch, batch_sizes, where).run(outputs)
 
 
 class _Forward:
     def __init__(self, program: Program, seeds: dict[sp.Symbol, sp.Expr],
-                 batch: Shape, where: str) -> None:
+                 batch: Shape, batch_sizes: tuple[Any, ...],
+                 where: str) -> None:
         self.program = program
         self.tangent: dict[sp.Symbol, sp.Expr] = {
             s: t for s, t in seeds.items() if t != 0}
         self.batch = tuple(batch)
+        self.batch_sizes = tuple(batch_sizes)
         self.where = where
         # A forward value a partial derivative computes again is read.
         self.computed = {step.operands[0]: step.target
@@ -115,13 +119,10 @@ class _Forward:
         return self.program.leaves[symbol].shape
 
     def output(self, expr: sp.Expr) -> sp.Expr:
-        shape = self.program.shape(expr) + self.batch
         value = self.of_expression(expr)
-        if value == 0:
-            return self.program.add(ZEROS, (), shape, "zeros", shape=shape,
-                                    dtype=None)
-        if self.program.shape(value) != shape:
-            return self.full(value, shape, "tangent")
+        if value == 0 or self.program.shape(value) != self.program.shape(
+                expr) + self.batch:
+            return self.full(value, expr, "tangent")
         return value
 
     # -- elementwise regions -------------------------------------------------
@@ -158,20 +159,25 @@ class _Forward:
                                 shape + (1,) * len(self.batch),
                                 f"{source.name}_expanded", index=index)
 
-    def full(self, value: sp.Expr, shape: Shape, name: str) -> sp.Symbol:
-        """``value`` as an array of exactly ``shape``."""
+    def sizes(self, like: Any) -> tuple[Any, ...]:
+        """The shape of a tangent of ``like`` as generated code reads it."""
+        return self.program.shape_of(like) + self.batch_sizes
+
+    def full(self, value: sp.Expr, like: Any, name: str) -> sp.Symbol:
+        """``value`` as an array of exactly the shape of a tangent of
+        ``like`` (a symbol or an expression)."""
+        shape = self.program.shape(like) + self.batch
         if value == 0:
-            return self.program.add(ZEROS, (), shape, "zeros", shape=shape,
-                                    dtype=None)
+            return self.program.add(ZEROS, (), shape, "zeros",
+                                    shape=self.sizes(like), dtype=None)
         if self.program.shape(value) == shape and value.free_symbols:
             return self.program.materialize(value, name)
         return self.program.add(BROADCAST_TO, (value,), shape, name,
-                                shape=shape)
+                                shape=self.sizes(like))
 
     def full_tangent(self, symbol: sp.Symbol) -> sp.Symbol:
         """The tangent of ``symbol`` as an array of its full shape."""
-        return self.full(self.tangent.get(symbol, sp.S.Zero),
-                         self.shape(symbol) + self.batch,
+        return self.full(self.tangent.get(symbol, sp.S.Zero), symbol,
                          f"tangent_{symbol.name}")
 
     def batch_axes(self, rank: int) -> tuple[int, ...]:
@@ -215,7 +221,7 @@ def _transpose(forward: _Forward, step: Step) -> sp.Expr:
 def _reshape(forward: _Forward, step: Step) -> sp.Expr:
     (source,) = step.operands
     return reshaped(forward.program, forward.full_tangent(source),
-                    forward.shape(step.target) + forward.batch,
+                    forward.sizes(step.target),
                     f"{step.target.name}_tangent")
 
 
@@ -233,7 +239,8 @@ def _broadcast_to(forward: _Forward, step: Step) -> sp.Expr:
         return tangent
     shape = forward.shape(step.target) + forward.batch
     return forward.program.add(BROADCAST_TO, (tangent,), shape,
-                               f"{step.target.name}_tangent", shape=shape)
+                               f"{step.target.name}_tangent",
+                               shape=forward.sizes(step.target))
 
 
 def _fill(forward: _Forward, step: Step) -> sp.Expr:
@@ -243,7 +250,8 @@ def _fill(forward: _Forward, step: Step) -> sp.Expr:
         return tangent
     shape = forward.shape(step.target) + forward.batch
     return forward.program.add(BROADCAST_TO, (tangent,), shape,
-                               f"{step.target.name}_tangent", shape=shape)
+                               f"{step.target.name}_tangent",
+                               shape=forward.sizes(step.target))
 
 
 def _getitem(forward: _Forward, step: Step) -> sp.Expr:
@@ -375,8 +383,7 @@ def _assembled(forward: _Forward, step: Step) -> sp.Expr:
     # np.stack and np.concatenate along a leading axis: of the tangents.
     parts = tuple(
         forward.full_tangent(item) if isinstance(item, sp.Symbol)
-        else forward.full(sp.S.Zero, forward.program.shape(item)
-                          + forward.batch, "zeros")
+        else forward.full(sp.S.Zero, item, "zeros")
         for item in step.operands)
     return forward.program.add(
         step.op, parts, forward.shape(step.target) + forward.batch,
@@ -389,8 +396,9 @@ def _cumsum(forward: _Forward, step: Step) -> sp.Expr:
     shape = forward.shape(step.target)
     axis = step.option("axis")
     if axis is None and forward.batch:  # np.cumsum flattens
-        size = int(np.prod(forward.shape(source)))
-        tangent = reshaped(forward.program, tangent, (size,) + forward.batch,
+        size = forward.program.size(source, None)
+        tangent = reshaped(forward.program, tangent,
+                           (size,) + forward.batch_sizes,
                            f"{tangent.name}_flat")
         axis = 0
     return forward.program.add(
@@ -407,9 +415,11 @@ def _extremum(forward: _Forward, step: Step) -> sp.Expr:
     shape = forward.shape(source)
     axes = step.option("axis")
     axes = tuple(range(len(shape))) if axes is None else axes
-    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    kept = tuple(1 if i in axes else program.size(source, i)
+                 for i in range(len(shape)))
     value = step.target
-    if forward.shape(value) != kept:
+    if forward.shape(value) != tuple(1 if i in axes else n
+                                     for i, n in enumerate(shape)):
         value = reshaped(program, value, kept, f"{value.name}_kept")
     ties = program.materialize(sp.Eq(source, value),
                                f"{source.name}_is_{step.op.name}")

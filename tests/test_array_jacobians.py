@@ -8,6 +8,7 @@ from __future__ import annotations
 import collections
 
 import numpy as np
+import optree
 import pytest
 
 import autodiff_ast as ad
@@ -380,3 +381,60 @@ def test_jacobian_with_respect_to_two_arguments_and_aux():
     np.testing.assert_allclose(
         by_x, numeric_jacobian(lambda v: np.tanh(v @ w), X), rtol=1e-7,
         atol=1e-10)
+
+
+def _copied(text, **globals_):
+    """The function printed in ``text``, exec'd as a user would paste it."""
+    namespace = {"np": np, **globals_}
+    exec(compile(text, "<copied>", "exec"), namespace)  # noqa: S102
+    return namespace[text.split("(")[0].split()[-1]]
+
+
+def _moved(**values):
+    """Temporarily set this module's globals (the data functions read)."""
+    module = globals()
+    saved = {k: module[k] for k in values}
+    module.update(values)
+    return saved
+
+
+def squash_total(x):
+    return np.sum(squash(x) ** 2)
+
+
+@pytest.mark.parametrize("transform", ["hessian", "jacobian", "jvp"])
+def test_code_printed_at_one_size_runs_at_others(transform):
+    def printed(function, *args):
+        if transform == "jvp":
+            chain = ad._api._cached(function, 0, False, "jvp")
+            return ad.source(chain, *args, *args)
+        return ad.source(getattr(ad, transform)(function), *args)
+
+    vector = squash if transform != "hessian" else squash_total
+    small = rng.normal(size=3)
+    text_logistic = printed(logistic, small, 0.3)
+    text_squash = printed(vector, small)
+    text_rosenbrock = printed(rosenbrock, small)
+    for n, d in [(7, 3), (1000, 5)]:
+        data = np.random.default_rng(n)
+        inputs, labels = data.normal(size=(n, d)), data.random(n) > 0.5
+        W = data.normal(size=d)
+        saved = _moved(X=inputs, LABELS=labels)
+        try:
+            cases = [(text_logistic, logistic, (W, 0.3)),
+                     (text_squash, vector, (W,)),
+                     (text_rosenbrock, rosenbrock, (W,))]
+            for text, function, args in cases:
+                copied = _copied(text, X=inputs, LABELS=labels)
+                if transform == "jvp":
+                    got = copied(*args, *args)
+                    fresh = ad.jvp(function, args, args)
+                else:
+                    got = copied(*args)
+                    fresh = getattr(ad, transform)(function)(*args)
+                for mine, theirs in zip(optree.tree_leaves(got),
+                                        optree.tree_leaves(fresh)):
+                    np.testing.assert_allclose(mine, theirs, rtol=1e-12,
+                                               atol=1e-12)
+        finally:
+            _moved(**saved)
