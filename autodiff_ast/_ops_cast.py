@@ -63,7 +63,7 @@ def _spell_astype(step: Step, args: list[ast.expr], name: str) -> ast.expr:
 
 # An integer cast has no derivative: its result is a constant.
 ASTYPE = ArrayOp("astype", methods=("astype",), lower=_lower_astype,
-                 spell=_spell_astype, stops_gradient=True)
+                 spell=_spell_astype, stops_gradient=True, any_size=True)
 
 
 def _lower_item(run: Any, a: Any, *index: Any, node: ast.AST) -> Any:

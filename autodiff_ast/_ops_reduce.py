@@ -23,8 +23,8 @@ import numpy as np
 import sympy as sp
 
 from ._ops_assemble import pad, stack
-from ._ops_core import (BROADCAST_TO, MEAN, RESHAPE, SHIFT, SUM, reduce_sum,
-                        reduced_shape, reshape, spell_reduction)
+from ._ops_core import (BROADCAST_TO, MEAN, SHIFT, SUM, reduce_sum,
+                        reduced_shape, reshape, reshaped, spell_reduction)
 from ._ops_index import GETITEM
 from ._ops_scan import CUMPROD
 from ._program import ELEMENTWISE, ArrayOp, Step
@@ -140,12 +140,10 @@ def log_sum_exp(run: Any, exponent: sp.Expr, axis: tuple[int, ...] | None,
     shifted by the maximum so that it cannot overflow."""
     largest, _, total = _shifted_exp_sum(run, exponent, axis, keepdims,
                                          weights, node)
-    program = run.program
-    result_shape = program.leaves[total].shape
-    offset = largest
-    if program.leaves[largest].shape != result_shape:
-        offset = program.add(RESHAPE, (largest,), result_shape,
-                             f"{largest.name}_reshaped", shape=result_shape)
+    # The maximum keeps the summed axes; the sum may not: its sizes, read
+    # at run time, reshape it.
+    offset = reshaped(run.program, largest, run.program.shape_of(total),
+                      f"{largest.name}_reshaped")
     return offset + sp.log(total)
 
 

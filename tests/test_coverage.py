@@ -270,6 +270,15 @@ def test_an_integer_cast_stops_the_gradient_as_in_jax():
         ad.grad(cast_to_bool)(np.array([0.0, -0.5])), [0.0, np.exp(-0.5)])
 
 
+def test_cast_code_runs_at_any_size():
+    source = ad.source(ad.grad(cast_to_int), CAST_POINT)
+    namespace = {"np": np}
+    exec(source, namespace)
+    x = np.linspace(-2.5, 2.5, 12).reshape(3, 4)
+    np.testing.assert_array_equal(namespace["grad_cast_to_int"](x),
+                                  2 * x * np.trunc(x))
+
+
 def test_a_float_cast_passes_the_derivative_and_keeps_dtypes():
     def to_float32(x):
         return np.sum(x.astype(np.float32) ** 2)

@@ -321,6 +321,27 @@ def test_log_sum_exp_family_is_finite_where_the_naive_form_overflows():
     assert np.all(np.isfinite(ad.grad(log_softmax_columns)(big)))
 
 
+def _printed(function, *example):
+    """The printed gradient of ``function`` for ``example``'s sizes, exec'd
+    as a user would: in a namespace holding only NumPy."""
+    source = ad.source(ad.grad(function), *example)
+    namespace = {"np": np}
+    exec(source, namespace)
+    return namespace[source.split("(", 1)[0].removeprefix("def ")]
+
+
+@requires_scipy
+@pytest.mark.parametrize("function", [lse_rows_squared, lse_columns_kept,
+                                      softmax_all, log_softmax_columns])
+def test_log_sum_exp_family_code_runs_at_any_size(function):
+    rng = np.random.default_rng(5)
+    gradient = _printed(function, rng.normal(size=(4, 3)))
+    for shape in ((7, 3), (2, 5)):
+        x = rng.normal(size=shape)
+        np.testing.assert_allclose(gradient(x), ad.grad(function)(x),
+                                   rtol=1e-14)
+
+
 @requires_scipy
 def test_logsumexp_takes_a_list_of_numbers_as_scipy_does():
     def pooled(x, y):
