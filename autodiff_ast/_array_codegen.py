@@ -145,11 +145,14 @@ def _shape_check(spec: ArrayFunctionSpec) -> str:
     as text: the line wrapper does not break conditions or strings."""
     needed = _needed(spec.program, spec.outputs)
     definition = spec.program.definition()
-    # Every step counts, used or not: a gradient rule that fixed a size
-    # (a variance's count) may have left its own step unused.
+    # Every step's op counts, used or not: a gradient rule that fixed a
+    # size (a variance's count) may have left its own step unused; a size
+    # written as a number counts where it is used.
     reasons = list(dict.fromkeys(
-        spec.program.baked + [_baked_by(step) for step in spec.program.steps
-                              if _baked_by(step)]))
+        spec.program.baked + [
+            reason for step in spec.program.steps
+            for reason in [_baked_by(step, step.target in needed)]
+            if reason]))
     # The arrays the code reads, and those whose sizes the function read.
     read = needed | {step.operands[0] for step in spec.program.steps
                      if step.op is SIZE}
@@ -240,18 +243,19 @@ _AUDITED_ELSEWHERE = frozenset({"dot", "max", "min", "prod", "pad",
 _SIZE_OPTIONS = ("shape", "rows", "columns", "bounds", "num")
 
 
-def _baked_by(step: Step) -> str | None:
+def _baked_by(step: Step, used: bool) -> str | None:
     """Why ``step`` holds a size it does not read at run time, if it
     does: an operation whose sizes are fixed when the code is generated,
-    or a size written as a number where the user did not write it."""
+    or (if the step is ``used``) a size written as a number where the
+    user did not write it."""
     if not step.op.any_size and step.op.name not in _AUDITED_ELSEWHERE:
         return f"{step.op.name}'s code is written for them"
-    if step.option("as_written"):
+    if not used or step.option("as_written"):
         return None
     for key in _SIZE_OPTIONS:
         if any(isinstance(n, int) and n not in (-1, 0, 1)
                for n in _flat(step.option(key))):
-            return f"a {step.op.name} is written for them"
+            return f"{step.op.name}'s sizes are written for them"
     return None
 
 

@@ -263,3 +263,20 @@ def test_code_that_bakes_a_size_refuses_other_sizes(fun, sized):
         "prints it for args of those sizes.")
     # The gradient itself generates code for each size.
     assert np.shape(ad.grad(fun)(params)) == (D,)
+
+
+@pytest.mark.parametrize("transform", ["value_and_grad", "hessian"])
+def test_values_and_hessians_printed_at_one_size_are_right_at_others(
+        transform, sized):
+    sized(5)
+    derivative = getattr(ad, transform)(logistic_mean)
+    W = PARAMS[logistic_mean]
+    text = ad.source(derivative, W)
+    assert "raise ValueError" not in text, text
+    namespace = {"np": np}
+    exec(compile(text, "<copied>", "exec"), namespace)  # noqa: S102
+    copied = namespace[f"{transform}_logistic_mean"]
+    for n in (7, 1000):
+        namespace.update(sized(n))
+        for a, b in zip(leaves(copied(W)), leaves(derivative(W))):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
