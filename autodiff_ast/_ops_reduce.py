@@ -210,9 +210,10 @@ def _lower_logsumexp(run: Any, a: Any, axis: Any = None, b: Any = None,
     weights = None if b is None else _array_like(run, b, node, "logsumexp")
     if weights is not None and run.program.shape(
             run.checked(array * weights, node)) != shape:
-        raise run.error(node, f"logsumexp's weights b {run.shape(weights, node)}"
-                              f" are larger than the array {shape}: b must "
-                              "broadcast to the array's shape")
+        raise run.error(node, "logsumexp's weights b "
+                              f"{run.shape(weights, node)} are larger than "
+                              f"the array {shape}: b must broadcast to the "
+                              "array's shape")
     if not shape:
         return array if weights is None else array + sp.log(weights)
     return log_sum_exp(run, array, axes, bool(keepdims), weights, node)

@@ -402,7 +402,8 @@ def test_norm_log_likelihood_gradient_is_the_closed_form():
     assert ad.source(gradient, x, 0.2, 1.5).endswith(
         "    t = x - mu\n"
         "    grad_mu = np.sum(t / sigma ** 2)\n"
-        "    grad_sigma = np.sum(t ** 2 / (sigma * sigma * sigma) - 1 / sigma)\n"
+        "    grad_sigma = np.sum(t ** 2 / (sigma * sigma * sigma) "
+        "- 1 / sigma)\n"
         "    return grad_mu, grad_sigma\n")
 
 
