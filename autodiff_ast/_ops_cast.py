@@ -1,5 +1,6 @@
-"""Rows of the array table for casts and conversions of array values:
-``.astype(...)`` and ``.item()``.
+"""Rows of the array table for casts and conversions of array values,
+``.astype(...)`` and ``.item()``, and for ``.clip()``, the method of an
+elementwise function of the rules table.
 
 As in JAX, the derivative passes through a cast to a float type and stops
 at a cast to an integer or bool type (zero derivative). A float cast is the
@@ -17,13 +18,15 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ._forms import clip_with_open_bounds
 from ._functions import float32, float64
 from ._ops_core import reshape
 from ._ops_index import getitem
 from ._printer import _name
 from ._program import ArrayOp, Step
+from ._rules import canonical
 
-__all__ = ["ASTYPE", "ITEM"]
+__all__ = ["ASTYPE", "ITEM", "CLIP"]
 
 _FLOAT_CASTS = {np.dtype(np.float32): float32, np.dtype(np.float64): float64}
 _BUILTIN_TYPES = {int: "int", bool: "bool", float: "float"}
@@ -91,3 +94,25 @@ def _lower_item(run: Any, a: Any, *index: Any, node: ast.AST) -> Any:
 
 
 ITEM = ArrayOp("item", methods=("item",), lower=_lower_item)
+
+
+def _lower_clip(run: Any, a: Any, min: Any = None, max: Any = None, *,
+                node: ast.AST) -> Any:
+    """``x.clip(min, max)``: ``np.clip``, either bound None or left out."""
+    bounds = [None if bound is None else run.number(_exact(bound), node)
+              for bound in (min, max)]
+    return run.checked(canonical(clip_with_open_bounds(
+        run.number(a, node), *bounds)), node)
+
+
+def _exact(value: Any) -> Any:
+    """A number passed by keyword (which arrives as Python's) as exact
+    SymPy, as literals are lowered: 0.1 is 1/10."""
+    if isinstance(value, float):
+        return sp.Rational(repr(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return sp.Integer(value)
+    return value
+
+
+CLIP = ArrayOp("clip", methods=("clip",), lower=_lower_clip)

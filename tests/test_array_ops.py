@@ -512,6 +512,10 @@ def f_item(x):
     return x.item(1) * np.sum(x).item()
 
 
+def f_clip_method(x):
+    return np.sum(x.clip(-0.5, 1.0) * x + x.clip(max=0.2))
+
+
 # How user code names the operation -> (function, arguments); the integer
 # arguments are not differentiated.
 CASES = {
@@ -616,6 +620,7 @@ CASES = {
     "log(sum(exp))": [(f_log_sum_exp, (signed(3, 4),))],
     ".astype()": [(f_astype, (signed(3, 4) * 2,))],
     ".item()": [(f_item, (signed(2, 3),))],
+    ".clip()": [(f_clip_method, (signed(3, 4),))],
 }
 SPELLED_BY_SYNTAX = {"x[label]", "x[idx]", "log(sum(exp))"}
 

@@ -192,6 +192,36 @@ def test_clip_with_a_none_bound_is_a_maximum_or_minimum_with_jax_ties():
     assert ad.grad(lambda x: np.clip(x, None, 1.0))(1.0) == 0.5
 
 
+def clipped_cross_entropy(p, y):
+    q = p.clip(1e-7, 1 - 1e-7)
+    return -np.sum(y * np.log(q) + (1 - y) * np.log(1 - q))
+
+
+def clip_methods(x):
+    return np.sum(x.clip(0) ** 2 + x.clip(max=1.0) * x + x.clip(None, 0.5))
+
+
+def test_the_clip_method_is_np_clip():
+    p, y = np.array([0.2, 0.5, 0.9]), np.array([1.0, 0.0, 1.0])
+    np.testing.assert_allclose(
+        ad.grad(clipped_cross_entropy)(p, y),
+        numeric_gradient(clipped_cross_entropy, (p, y), 0), rtol=1e-7)
+    x = np.array([-1.3, -0.2, 0.4, 0.9, 1.7])
+    np.testing.assert_allclose(ad.grad(clip_methods)(x),
+                               numeric_gradient(clip_methods, (x,), 0),
+                               rtol=1e-7, atol=1e-9)
+    # Outside the bounds nothing passes; at a bound, half (as np.clip).
+    np.testing.assert_array_equal(
+        ad.grad(clipped_cross_entropy)(np.array([0.0, 1.0]),
+                                       np.array([1.0, 0.0])), [0.0, 0.0])
+    assert body(ad.grad(clipped_cross_entropy), p, y) == (
+        "q = np.clip(p, 1e-07, 0.9999999)\n"
+        "    heaviside = np.heaviside(p - 1e-07, 0.5)\n"
+        "    heaviside_1 = np.heaviside(0.9999999 - p, 0.5)\n"
+        "    return (heaviside * heaviside_1 * (1 - y) / (1 - q)\n"
+        "            - heaviside * heaviside_1 * y / q)")
+
+
 def test_clip_refuses_what_numpy_refuses():
     def one_bound(x):
         return np.clip(x, 0.0)
