@@ -25,6 +25,7 @@ import numpy as np
 import optree
 import sympy as sp
 
+from . import _diskcache
 from ._array_codegen import ArrayFunctionSpec, generate_array_source
 from ._backward import gradients
 from ._codegen import Literal
@@ -145,6 +146,30 @@ class ArrayTransform:
                               for n in (range(count) if stage.kind == "jvp"
                                         else stage.argnums)})
         lowered = lower_arrays(self.fun, primals, tuple(wrt_numbers))
+        key = _diskcache.cache_key(self.fun, (
+            "array", self.__name__, self.title, self.location, self.stages,
+            _signature(args)[0], _digest(lowered)))
+        entry = _diskcache.load(key) if key else None
+        cached = entry.get("source") if entry else None
+        if isinstance(cached, str):
+            try:
+                return self.assembled(lowered, args, wrt_numbers, cached)
+            except (SyntaxError, ValueError, TypeError, KeyError):
+                pass  # a damaged entry: generated again, below
+        generated = self.assembled(lowered, args, wrt_numbers, None)
+        if key:
+            _diskcache.store(key, {"source": generated.source,
+                                   "name": self.__name__})
+        return generated
+
+    def assembled(self, lowered: ArrayLowered, args: tuple[Any, ...],
+                  wrt_numbers: list[int], text: str | None) -> _Generated:
+        """The generated function for ``args``: its code written now, or
+        ``text`` (read from the disk cache; the transforms then only build
+        the result's structure)."""
+        count = len(self.params)
+        primals = args[:count]
+        dry = text is not None
         where = f"{lowered.name} ({self.location})"
         program = lowered.program
         output = lowered.output
@@ -152,17 +177,33 @@ class ArrayTransform:
         likes: dict[int, Any] = {}  # id(expr leaf) -> the argument leaf
         for stage in self.stages:
             if stage.kind in ("grad", "value_and_grad"):
-                output = _grad(program, lowered, output, stage, where, likes)
+                output = _grad(program, lowered, output, stage, where, likes,
+                               dry)
             elif stage.kind == "jacobian":
-                output = _jacobian(program, lowered, output, stage, where)
+                output = _jacobian(program, lowered, output, stage, where,
+                                   dry)
             else:
                 output, names = _jvp(program, lowered, output, stage, where,
-                                     args[count:])
+                                     args[count:], dry)
                 params += names
         paths, leaves, structure = optree.tree_flatten_with_path(output)
         outputs = [leaf if isinstance(leaf, sp.Expr) else aux_leaf(leaf,
                                                                    where)
                    for leaf in leaves]
+        if text is None:
+            text = self.written(lowered, primals, params, paths, leaves,
+                                outputs, likes, where)
+        function = compile_function(text, self.__name__, lowered.data)
+        dtype = _floating(primals, wrt_numbers)
+        dtypes = [None if isinstance(o, Literal) else dtype
+                  for o in outputs]
+        return _Generated(lowered, function, text, structure, dtypes)
+
+    def written(self, lowered: ArrayLowered, primals: tuple[Any, ...],
+                params: list[str], paths: list[Any], leaves: list[Any],
+                outputs: list[Any], likes: dict[int, Any],
+                where: str) -> str:
+        """The source of the generated function."""
         names = _output_names(self.stages[-1].kind, paths)
         shaped_like = [likes.get(id(leaf)) for leaf in leaves]
         signature = ", ".join(f"{layout.name}: {_describe_argument(arg)}"
@@ -175,20 +216,28 @@ class ArrayTransform:
         docstring = (f"{self.title}\n\n    {self.base} is defined at "
                      f"{self.location}.\n{generated}\n    ")
         spec = ArrayFunctionSpec(self.__name__, tuple(params), docstring,
-                                 program, outputs, names, lowered.labels,
-                                 shaped_like)
+                                 lowered.program, outputs, names,
+                                 lowered.labels, shaped_like)
         try:
-            text = generate_array_source(spec)
+            return generate_array_source(spec)
         except (TypeError, ValueError, RecursionError) as exc:
             raise AutodiffError(
                 f"cannot write the {self.title.split(' of ')[0].lower()} of "
                 f"{where} as code: {exc}. Please report this with the "
                 "function.") from exc
-        function = compile_function(text, self.__name__, lowered.data)
-        dtype = _floating(primals, wrt_numbers)
-        dtypes = [None if isinstance(o, Literal) else dtype
-                  for o in outputs]
-        return _Generated(lowered, function, text, structure, dtypes)
+
+
+def _digest(lowered: ArrayLowered) -> str:
+    """What generated code depends on in a lowered program (its steps,
+    the shapes and dtypes of its leaves, the global arrays it reads), as
+    text that is the same in every process."""
+    program = lowered.program
+    leaves = sorted((symbol.name, leaf.shape, leaf.kind, leaf.boolean,
+                     leaf.integer, leaf.access)
+                    for symbol, leaf in program.leaves.items())
+    steps = [(str(step.target), step.op.name, str(step.operands),
+              repr(step.options)) for step in program.steps]
+    return repr((leaves, steps, str(lowered.output), sorted(lowered.data)))
 
 
 def _floating(primals: tuple[Any, ...], numbers: list[int]) -> Any:
@@ -237,12 +286,16 @@ def _per_argument(lowered: ArrayLowered, stage: Stage,
 
 
 def _grad(program: Program, lowered: ArrayLowered, output: Any,
-          stage: Stage, where: str, likes: dict[int, Any]) -> Any:
+          stage: Stage, where: str, likes: dict[int, Any],
+          dry: bool = False) -> Any:
+    """``stage``'s gradient of ``output``; ``dry``: only its structure
+    (zeros in place of the gradients)."""
     value, aux = split_aux(output, where, stage.has_aux)
     value = check_output(lowered, stage.has_aux, value)
     symbols = _wrt(lowered, stage)
-    flat = gradients(program, value, [s for group in symbols for s in group],
-                     where)
+    wrt = [s for group in symbols for s in group]
+    flat = ([sp.S.Zero] * len(wrt) if dry
+            else gradients(program, value, wrt, where))
     grads: list[list[Any]] = []
     position = 0
     for group in symbols:
@@ -257,7 +310,7 @@ def _grad(program: Program, lowered: ArrayLowered, output: Any,
 
 
 def _jacobian(program: Program, lowered: ArrayLowered, output: Any,
-              stage: Stage, where: str) -> Any:
+              stage: Stage, where: str, dry: bool = False) -> Any:
     value, aux = split_aux(output, where, stage.has_aux, allow_tuple=True)
     leaves, structure = optree.tree_flatten(value)
     for leaf in leaves:
@@ -270,9 +323,12 @@ def _jacobian(program: Program, lowered: ArrayLowered, output: Any,
     for i, group in enumerate(_wrt(lowered, stage)):
         for symbol in group:
             shape = program.leaves[symbol].shape
-            seed = _identity(program, symbol, shape)
-            columns = tangents(program, list(leaves), {symbol: seed}, shape,
-                               where, program.shape_of(symbol))
+            if dry:
+                columns = [sp.S.Zero] * len(leaves)
+            else:
+                columns = tangents(program, list(leaves), {
+                    symbol: _identity(program, symbol, shape)}, shape, where,
+                    program.shape_of(symbol))
             for k, column in enumerate(columns):
                 blocks[k][i].append(column)
     per_output = [_per_argument(lowered, stage, block) for block in blocks]
@@ -296,7 +352,8 @@ def _identity(program: Program, symbol: sp.Symbol, shape: Shape) -> Any:
 
 
 def _jvp(program: Program, lowered: ArrayLowered, output: Any, stage: Stage,
-         where: str, tangent_args: tuple[Any, ...]) -> tuple[Any, list[str]]:
+         where: str, tangent_args: tuple[Any, ...],
+         dry: bool = False) -> tuple[Any, list[str]]:
     value, aux = split_aux(output, where, stage.has_aux, allow_tuple=True)
     leaves, structure = optree.tree_flatten(value)
     seeds: dict[sp.Symbol, sp.Expr] = {}
@@ -324,7 +381,8 @@ def _jvp(program: Program, lowered: ArrayLowered, output: Any, stage: Stage,
         if not isinstance(leaf, sp.Expr):
             raise OutputError(f"{where} returns {leaf!r}, which is not a "
                               "number: jvp needs numbers or arrays.")
-    columns = tangents(program, list(leaves), seeds, (), where)
+    columns = ([sp.S.Zero] * len(leaves) if dry
+               else tangents(program, list(leaves), seeds, (), where))
     result = (value, optree.tree_unflatten(structure, columns))
     return (result + (aux,) if stage.has_aux else result), names
 

@@ -14,6 +14,7 @@ import sys
 import textwrap
 import warnings
 
+import numpy as np
 import pytest
 
 import autodiff_ast as ad
@@ -296,3 +297,55 @@ def expected_gradient(x: float) -> float:
     """d/dx of exp(sin x) * tanh(x**2) (MODULE with SCALE 1, power 2)."""
     e, t = math.exp(math.sin(x)), math.tanh(x ** 2)
     return e * math.cos(x) * t + e * (1 - t * t) * 2 * x
+
+
+ARRAY_MODULE = '''
+import numpy as np
+
+inputs = np.array([[0.5, -1.0], [1.5, 0.25], [-0.5, 2.0]])
+targets = np.array([True, False, True])
+
+
+def loss(W, b):
+    preds = 0.5 * (np.tanh((inputs @ W + b) / 2) + 1)
+    return -np.sum(np.log(preds * targets + (1 - preds) * (1 - targets)))
+'''
+
+
+def test_array_derivatives_are_read_from_the_cache(cache, tmp_path,
+                                                   monkeypatch):
+    from autodiff_ast._array_transforms import ArrayTransform
+
+    folder, _ = cache
+    path = tmp_path / "arrays.py"
+    path.write_text(ARRAY_MODULE)
+    written = []
+    original = ArrayTransform.written
+
+    def counting(self, *args):
+        written.append(self.__name__)
+        return original(self, *args)
+
+    monkeypatch.setattr(ArrayTransform, "written", counting)
+    W, b = np.array([0.3, -0.7]), 0.1
+    first = load(path, "arrays_first")
+    hessian = ad.hessian(first.loss, (0, 1))
+    expected = hessian(W, b)
+    text = ad.source(hessian, W, b)
+    assert written == ["hessian_loss"]
+    assert len(list(folder.glob("*.json"))) == 1
+    _api._generated.clear()
+    again = load(path, "arrays_again")
+    hessian_again = ad.hessian(again.loss, (0, 1))
+    result = hessian_again(W, b)
+    assert written == ["hessian_loss"]  # read, not written again
+    assert ad.source(hessian_again, W, b) == text
+    for row, expected_row in zip(result, expected):
+        for block, expected_block in zip(row, expected_row):
+            assert (block == expected_block).all()
+    # Another dtype of the data is another program: generated anew.
+    path.write_text(ARRAY_MODULE.replace("[True, False, True]",
+                                         "[1.0, 0.0, 1.0]"))
+    changed = load(path, "arrays_changed")
+    ad.hessian(changed.loss, (0, 1))(W, b)
+    assert written == ["hessian_loss", "hessian_loss"]
