@@ -11,6 +11,15 @@ gradient along symmetric perturbations, the only ones that stay inside
 cholesky's domain. Each takes a stack of matrices too (shape (..., n, n)),
 as NumPy does; the gradients' transposes and products are then per
 matrix.
+
+Tangents (forward mode: jvp, jacobian, hessian) are the textbook ones:
+``det * trace(solve(A, dA))``, ``-inv @ dA @ inv``, ``solve(A, db - dA @
+x)``, ``L @ phi(inv(L) @ dA @ inv(L).T)`` (dA symmetrised, as for the
+gradient; phi is a product with a mask, so that a Hessian can
+differentiate the gradient's phi again). A batch of tangents has its
+axes after each matrix's (``dA`` of shape (..., n, n) + batch), where
+``@`` and ``solve`` would take them for matrix axes, so a batch is
+contracted by einsum (or folded into the columns of ``solve``'s ``b``).
 """
 
 from __future__ import annotations
@@ -18,13 +27,14 @@ from __future__ import annotations
 import ast
 from typing import Any, NamedTuple
 
+import numpy as np
 import sympy as sp
 
-from ._ops_core import transposed
-from ._ops_create import EYE
+from ._ops_core import RESHAPE, transposed
+from ._ops_create import EYE, ONES
 from ._ops_index import GETITEM
-from ._ops_einsum import einsum
-from ._ops_linalg import DOT
+from ._ops_einsum import batch_letters, einsum
+from ._ops_linalg import DOT, TRACE
 from ._ops_shape import TRIL
 from ._program import ArrayOp, Step
 from ._spell import call
@@ -82,6 +92,28 @@ def _per_matrix(program: Any, value: sp.Expr, name: str) -> sp.Expr:
                        f"{source.name}_each", index=(Ellipsis, None, None))
 
 
+def _stacked(program: Any, matrix: sp.Symbol) -> str:
+    """``'...'`` where ``matrix`` is a stack of matrices, for einsums."""
+    return "..." if len(program.leaves[matrix].shape) > 2 else ""
+
+
+def _trace_of_inverse_times(forward: Any, matrix: sp.Symbol) -> sp.Symbol:
+    """trace(inv(A) @ dA) for each matrix of the stack and each tangent of
+    the batch: the tangent of log|det A| (an einsum of inv(A).T and dA)."""
+    program = forward.program
+    tangent = forward.full_tangent(matrix)
+    if not forward.batch and len(forward.shape(matrix)) == 2:
+        solved = program.add(SOLVE, (matrix, tangent), forward.shape(matrix),
+                             f"solve_{matrix.name}_{tangent.name}")
+        return program.add(TRACE, (solved,), (), f"trace_{solved.name}",
+                           offset=0)
+    batch = batch_letters(len(forward.batch), ["ij"])
+    lead = _stacked(program, matrix)
+    return einsum(program, f"{lead}ji,{lead}ij{batch}->{lead}{batch}",
+                  (_inverse(program, matrix), tangent),
+                  f"trace_inv_{matrix.name}_tangent")
+
+
 def _spelled(spelling: str) -> Any:
     return lambda step, args, name: call(spelling, args)
 
@@ -102,6 +134,13 @@ def _det_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     inverse_t = _transpose(program, _inverse(program, matrix))
     backward.contribute(matrix, _per_matrix(
         program, adjoint * step.target, f"d_{matrix.name}") * inverse_t)
+
+
+def _det_jvp(forward: Any, step: Step) -> sp.Expr:
+    """d det(A) = det(A) * trace(inv(A) @ dA) (Jacobi's formula)."""
+    (matrix,) = step.operands
+    return forward.along_batch(step.target) * _trace_of_inverse_times(
+        forward, matrix)
 
 
 class SlogdetResult(NamedTuple):
@@ -130,6 +169,11 @@ def _slogdet_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         program, adjoint, f"d_{step.target.name}") * inverse_t)
 
 
+def _slogdet_jvp(forward: Any, step: Step) -> sp.Expr:
+    """d log|det(A)| = trace(inv(A) @ dA); the sign's tangent is zero."""
+    return _trace_of_inverse_times(forward, step.operands[0])
+
+
 def _spell_part(index: int) -> Any:
     def spell(step: Step, args: list[ast.expr], name: str) -> ast.expr:
         return ast.Subscript(call("np.linalg.slogdet", args),
@@ -154,6 +198,23 @@ def _inv_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     left = _product(program, inverse_t, full, f"{inverse_t.name}_d")
     backward.contribute(matrix, -_product(program, left, inverse_t,
                                           f"d_{matrix.name}"))
+
+
+def _inv_jvp(forward: Any, step: Step) -> sp.Expr:
+    """d inv(A) = -inv(A) @ dA @ inv(A)."""
+    (matrix,) = step.operands
+    program = forward.program
+    inverse = step.target
+    tangent = forward.full_tangent(matrix)
+    name = f"{inverse.name}_tangent"
+    if not forward.batch:
+        left = _product(program, inverse, tangent, f"{inverse.name}_d")
+        return -_product(program, left, inverse, name)
+    batch = batch_letters(len(forward.batch), ["ijkl"])
+    lead = _stacked(program, matrix)
+    return -einsum(program, f"{lead}ij,{lead}jk{batch},{lead}kl->"
+                            f"{lead}il{batch}", (inverse, tangent, inverse),
+                   name, optimize=True)
 
 
 def _lower_solve(run: Any, a: Any, b: Any, *, node: ast.AST) -> Any:
@@ -205,6 +266,58 @@ def _solve_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
             f"d_{matrix.name}"))
 
 
+def _solve_jvp(forward: Any, step: Step) -> sp.Expr:
+    """x = solve(A, b): dx = solve(A, db - dA @ x)."""
+    matrix, rhs = step.operands
+    program = forward.program
+    solution = step.target
+    residual: sp.Expr = (forward.full_tangent(rhs)
+                         if rhs in forward.tangent else sp.S.Zero)
+    if matrix in forward.tangent:
+        residual -= _tangent_times(forward, matrix, solution)
+    residual = program.materialize(residual, f"{solution.name}_residual")
+    shape = forward.shape(solution) + forward.batch
+    name = f"{solution.name}_tangent"
+    vector = len(forward.shape(solution)) == 1
+    if not forward.batch or (vector and len(forward.batch) == 1):
+        # b's axes and the batch's make one vector or matrix per matrix
+        return program.add(SOLVE, (matrix, residual), shape, name)
+    # Else b's columns and the batch's tangents as the columns of one
+    # matrix (per matrix of the stack), and back.
+    rows = len(forward.shape(matrix)) - 1
+    flat = program.add(RESHAPE, (residual,), shape[:rows] + (int(np.prod(
+        shape[rows:])),), f"{residual.name}_flat",
+        shape=program.shape_of(rhs)[:rows] + (-1,))
+    solved = program.add(SOLVE, (matrix, flat), program.leaves[flat].shape,
+                         f"{name}_flat")
+    active = rhs if rhs in forward.tangent else matrix
+    batch = program.shape_of(forward.full_tangent(active))[
+        len(forward.shape(active)):]
+    return program.add(RESHAPE, (solved,), shape, name,
+                       shape=program.shape_of(rhs) + batch)
+
+
+def _tangent_times(forward: Any, matrix: sp.Symbol,
+                   solution: sp.Symbol) -> sp.Symbol:
+    """dA @ x, for each tangent of the batch."""
+    program = forward.program
+    tangent = forward.full_tangent(matrix)
+    name = f"{tangent.name}_{solution.name}"
+    if len(forward.shape(solution)) == 1:
+        if not forward.batch:
+            return program.add(DOT, (tangent, solution),
+                               forward.shape(solution), name, style="@")
+        batch = batch_letters(len(forward.batch), ["ij"])
+        return einsum(program, f"ij{batch},j->i{batch}",
+                      (tangent, solution), name)
+    if not forward.batch:
+        return _product(program, tangent, solution, name)
+    batch = batch_letters(len(forward.batch), ["ijk"])
+    lead = _stacked(program, matrix)
+    return einsum(program, f"{lead}ij{batch},{lead}jk->{lead}ik{batch}",
+                  (tangent, solution), name)
+
+
 # -- cholesky -----------------------------------------------------------------
 
 def _lower_cholesky(run: Any, a: Any, *, node: ast.AST) -> Any:
@@ -222,32 +335,75 @@ def _cholesky_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     shape = program.leaves[matrix].shape
     full = backward.full(adjoint, shape, f"d_{step.target.name}")
     factor = step.target
-    projected = program.add(TRIL, (_product(
-        program, _transpose(program, factor), full, "P"),), shape, "P_tril",
-        k=0)
-    n = shape[-1]
-    eye = program.add(EYE, (), (n, n), "eye", rows=n, columns=None, k=None,
-                      dtype=None)
-    phi = program.materialize(projected / (1 + eye), "phi")
+    phi = program.materialize(_product(
+        program, _transpose(program, factor), full, "P")
+        * _tril_halved(program, matrix), "phi")
     inverse = _inverse(program, factor)
     inner = _product(program, _transpose(program, inverse), phi, "S_left")
     s = _product(program, inner, inverse, "S")
     backward.contribute(matrix, (s + _transpose(program, s)) / 2)
 
 
+def _tril_halved(program: Any, matrix: sp.Symbol) -> sp.Symbol:
+    """The mask that makes phi a product: ones below the diagonal, halves
+    on it, zeros above. (np.tril of a tangent would need a forward rule
+    of its own, and its batch axes moved out of the last two places.)"""
+    shape = program.leaves[matrix].shape
+    n = program.size(matrix, len(shape) - 1)
+    square = shape[-2:]
+    ones = program.add(ONES, (), square, "ones", shape=(n, n), dtype=None)
+    lower = program.add(TRIL, (ones,), square, "lower", k=0)
+    eye = program.add(EYE, (), square, "eye", rows=n, columns=None, k=None,
+                      dtype=None)
+    return program.materialize(lower - eye / 2, "tril_halved")
+
+
+def _cholesky_jvp(forward: Any, step: Step) -> sp.Expr:
+    """dL = L @ phi(inv(L) @ dS @ inv(L).T), with dS = (dA + dA.T) / 2:
+    along the symmetric part of dA, as the gradient (and JAX) take it."""
+    (matrix,) = step.operands
+    program = forward.program
+    factor = step.target
+    inverse = _inverse(program, factor)
+    tangent = forward.full_tangent(matrix)
+    rank = len(forward.shape(matrix))
+    swapped = transposed(program, tangent, tuple(range(rank - 2)) + (
+        rank - 1, rank - 2) + forward.batch_axes(rank), f"{tangent.name}_T")
+    symmetric = program.materialize((tangent + swapped) / 2,
+                                    f"{tangent.name}_sym")
+    mask = forward.along_batch(_tril_halved(program, matrix))
+    name = f"{factor.name}_tangent"
+    if not forward.batch:
+        inner = _product(program, _product(program, inverse, symmetric,
+                                           f"{inverse.name}_d"),
+                         _transpose(program, inverse), "X")
+        phi = program.materialize(inner * mask, "phi")
+        return _product(program, factor, phi, name)
+    batch = batch_letters(len(forward.batch), ["ijkl"])
+    lead = _stacked(program, matrix)
+    inner = einsum(program, f"{lead}ij,{lead}jk{batch},{lead}lk->"
+                            f"{lead}il{batch}", (inverse, symmetric, inverse),
+                   "X", optimize=True)
+    phi = program.materialize(inner * mask, "phi")
+    return einsum(program, f"{lead}ij,{lead}jk{batch}->{lead}ik{batch}",
+                  (factor, phi), name)
+
+
 DET = ArrayOp("det", numpy=("linalg.det",), lower=_lower_det, vjp=_det_vjp,
-              spell=_spelled("np.linalg.det"), any_size=True)
+              jvp=_det_jvp, spell=_spelled("np.linalg.det"), any_size=True)
 SLOGDET = ArrayOp("slogdet", numpy=("linalg.slogdet",), lower=_lower_slogdet,
-                  vjp=_slogdet_vjp, spell=_spell_part(1), any_size=True)
+                  vjp=_slogdet_vjp, jvp=_slogdet_jvp, spell=_spell_part(1),
+                  any_size=True)
 # slogdet's sign: piecewise constant, so no gradient flows through it.
 SLOGDET_SIGN = ArrayOp("slogdet sign", spell=_spell_part(0),
                        stops_gradient=True, any_size=True)
 INV = ArrayOp("inv", numpy=("linalg.inv",), lower=_lower_inv, vjp=_inv_vjp,
-              spell=_spelled("np.linalg.inv"), any_size=True)
+              jvp=_inv_jvp, spell=_spelled("np.linalg.inv"), any_size=True)
 SOLVE = ArrayOp("solve", numpy=("linalg.solve",), lower=_lower_solve,
-                vjp=_solve_vjp, spell=_spelled("np.linalg.solve"),
-                any_size=True)
+                vjp=_solve_vjp, jvp=_solve_jvp,
+                spell=_spelled("np.linalg.solve"), any_size=True)
 CHOLESKY = ArrayOp("cholesky", numpy=("linalg.cholesky",),
                    lower=_lower_cholesky, vjp=_cholesky_vjp,
+                   jvp=_cholesky_jvp,
                    spell=_spelled("np.linalg.cholesky"),
                    any_size=True)

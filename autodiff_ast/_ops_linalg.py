@@ -10,7 +10,10 @@ way. The gradient of ``np.kron`` is that of an einsum (an outer product
 with interleaved axes); that of ``np.cross`` is two more cross products.
 The gradient of a trace is the identity (``np.eye``); that of a 2-norm is
 ``x / norm``, nan at zero (0/0) as in JAX; other orders lower to sums and
-maxima of ``abs``.
+maxima of ``abs``. Their tangents (forward mode) follow the same lines:
+``kron`` and ``cross`` are bilinear, a trace is linear, a 2-norm's
+tangent is ``sum(x * dx) / norm``; a batch of tangents rides along on
+trailing axes (the other factor gets axes of 1 to match).
 """
 
 from __future__ import annotations
@@ -249,9 +252,27 @@ def _kron_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
                      adjoint)
 
 
+def _kron_jvp(forward: Any, step: Step) -> sp.Expr:
+    """kron is bilinear: kron(da, b) + kron(a, db). The factor without a
+    tangent gets trailing axes of 1 for the batch, so that np.kron pairs
+    it with each tangent of the batch (the kron of 1 and n is n)."""
+    a, b = step.operands
+    program = forward.program
+    shape = forward.shape(step.target) + forward.batch
+    name = f"{step.target.name}_tangent"
+    terms = []
+    if a in forward.tangent:
+        terms.append(program.add(KRON, (forward.full_tangent(a),
+                                        forward.along_batch(b)), shape, name))
+    if b in forward.tangent:
+        terms.append(program.add(KRON, (forward.along_batch(a),
+                                        forward.full_tangent(b)), shape, name))
+    return sp.Add(*terms)
+
+
 KRON = ArrayOp("kron", numpy=("kron",), lower=_lower_kron, vjp=_kron_vjp,
-               spell=lambda step, args, name: call("np.kron", args),
-               any_size=True)
+               jvp=_kron_jvp, spell=lambda step, args, name: call(
+                   "np.kron", args), any_size=True)
 
 
 # -- np.cross -----------------------------------------------------------------
@@ -308,9 +329,41 @@ def _cross_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
                 CROSS, (left, right), shape, f"d_{operand.name}"), shape)
 
 
+def _cross_jvp(forward: Any, step: Step) -> sp.Expr:
+    """The cross product is bilinear: da x b + a x db. With a batch, the
+    vectors' axes are named (the tangent's is not last), and the factor
+    without a tangent gets trailing axes of 1 to broadcast."""
+    a, b = step.operands
+    program = forward.program
+    shape = forward.shape(step.target) + forward.batch
+    name = f"{step.target.name}_tangent"
+    axes = None
+    if forward.batch:
+        axes = tuple(len(forward.shape(s)) - 1 for s in (a, b, step.target))
+    terms = []
+    for operand, other in ((a, b), (b, a)):
+        if operand not in forward.tangent:
+            continue
+        pair = [forward.full_tangent(operand), forward.along_batch(other)]
+        terms.append(program.add(CROSS, tuple(pair if operand is a
+                                              else pair[::-1]),
+                                 shape, name, axes=axes))
+    return sp.Add(*terms)
+
+
+def _spell_cross(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+    axes = step.option("axes")  # (axisa, axisb, axisc): the vectors' axes
+    if axes is None:
+        return call("np.cross", args)
+    if len(set(axes)) == 1:
+        return call("np.cross", args, axis=axes[0])
+    return call("np.cross", args, axisa=axes[0], axisb=axes[1],
+                axisc=axes[2])
+
+
 CROSS = ArrayOp("cross", numpy=("cross",), lower=_lower_cross,
-                vjp=_cross_vjp, spell=lambda step, args, name: call(
-                    "np.cross", args), any_size=True)
+                vjp=_cross_vjp, jvp=_cross_jvp, spell=_spell_cross,
+                any_size=True)
 
 
 DOT = ArrayOp("dot", numpy=("dot",), methods=("dot",), lower=_lower_dot,
@@ -340,15 +393,25 @@ def _lower_trace(run: Any, a: Any, offset: Any = 0, axis1: Any = 0,
 def _trace_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     program = backward.program
     (source,) = step.operands
-    rows, columns = program.leaves[source].shape
-    eye = program.add(EYE, (), (rows, columns), "eye", rows=rows,
-                      columns=columns if columns != rows else None,
+    rows, columns = program.shape_of(source)  # read at run time
+    eye = program.add(EYE, (), program.leaves[source].shape, "eye",
+                      rows=rows, columns=columns if columns != rows else None,
                       k=step.option("offset") or None, dtype=None)
     backward.contribute(source, adjoint * eye)
 
 
+def _trace_jvp(forward: Any, step: Step) -> sp.Expr:
+    """Linear: the trace of the tangent. np.trace sums the diagonal of
+    the first two axes, so the batch's axes (last) ride along."""
+    (source,) = step.operands
+    return forward.program.add(
+        TRACE, (forward.full_tangent(source),), forward.batch,
+        f"{step.target.name}_tangent", offset=step.option("offset"))
+
+
 TRACE = ArrayOp("trace", numpy=("trace",), methods=("trace",),
-                lower=_lower_trace, vjp=_trace_vjp,
+                lower=_lower_trace, vjp=_trace_vjp, jvp=_trace_jvp,
+                any_size=True,
                 spell=lambda step, args, name: call(
                     "np.trace", args + ([literal(step.option("offset"))]
                                         if step.option("offset") else [])))
@@ -450,6 +513,24 @@ def _norm_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     backward.contribute(x, kept * x / norm)
 
 
+def _norm_jvp(forward: Any, step: Step) -> sp.Expr:
+    """sum(x * dx) / norm over the norm's axes: nan where the norm is 0,
+    as the gradient."""
+    (x,) = step.operands
+    program = forward.program
+    axis = step.option("axis")
+    if axis is None and forward.batch:  # the value's axes, not the batch's
+        axis = tuple(range(len(forward.shape(x))))
+    product = program.materialize(
+        forward.along_batch(x) * forward.full_tangent(x),
+        f"{x.name}_times_tangent")
+    total = program.add(SUM, (product,),
+                        forward.shape(step.target) + forward.batch,
+                        f"{product.name}_sum", axis=axis,
+                        keepdims=step.option("keepdims"))
+    return total / forward.along_batch(step.target)
+
+
 def _spell_norm(step: Step, args: list[ast.expr], name: str) -> ast.expr:
     return call("np.linalg.norm", args,
                 axis=axis_literal(step.option("axis")),
@@ -457,4 +538,4 @@ def _spell_norm(step: Step, args: list[ast.expr], name: str) -> ast.expr:
 
 
 NORM = ArrayOp("norm", numpy=("linalg.norm",), lower=_lower_norm,
-               vjp=_norm_vjp, spell=_spell_norm)
+               vjp=_norm_vjp, jvp=_norm_jvp, spell=_spell_norm)
