@@ -385,9 +385,25 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
     name = (f"{kind}_{base}" if kind != "grad" or as_tuple or has_aux
             else _derivative_name(base, wrt))
     title = describe(kind, base, wrt)
+    history = _orders(chain)
+    if kind == "grad" and not (as_tuple or has_aux) and history:
+        # a derivative of a derivative: d3f_dx3, "Third derivative of f"
+        name = _derivative_name(chain.base, history + wrt)
+        title = _derivative_title(chain.base, history + wrt)
     for stage in stages[:-1]:
         chain = chain.then(stage, name, title)
     return chain.then(stages[-1], name, title)
+
+
+def _orders(chain: ArrayTransform) -> tuple[str, ...]:
+    """The arguments of a chain of plain derivatives (grad of one argument,
+    no aux), one per order; () if it is anything else."""
+    names = []
+    for stage in chain.stages:
+        if stage.kind != "grad" or stage.as_tuple or stage.has_aux:
+            return ()
+        names.append(chain.params[stage.argnums[0]])
+    return tuple(names)
 
 
 def _array_derivative(fun: Any, argnums: Any, has_aux: bool,

@@ -438,3 +438,24 @@ def test_code_printed_at_one_size_runs_at_others(transform):
                                                atol=1e-12)
         finally:
             _moved(**saved)
+
+
+WEIGHTS = np.array([0.5, -1.0, 2.0])
+
+
+def spread(x):
+    return np.sum(np.tanh(x * WEIGHTS) ** 2)
+
+
+def test_higher_derivatives_of_array_code_with_a_scalar_input():
+    x, h = 0.3, 1e-5
+    previous = spread
+    for order in (1, 2, 3, 4):
+        current = ad.derivative(spread, order)
+        expected = (previous(x + h) - previous(x - h)) / (2 * h)
+        assert current(x) == pytest.approx(expected, rel=1e-7)
+        previous = current
+    text = ad.source(ad.derivative(spread, 3), x)
+    assert text.splitlines()[:2] == [
+        "def d3spread_dx3(x):",
+        '    """Third derivative of spread with respect to x.']
