@@ -176,8 +176,8 @@ def _shape_check(spec: ArrayFunctionSpec) -> str:
                f"correct only at these sizes ({'; '.join(reasons)}). For "
                f"other sizes, generate it again: ad.source({spec.name}, "
                "*args) prints it for args of those sizes.")
-    lines = _joined("    if ", tests, " or ", ":", "    if (", "            or ",
-                    "):")
+    lines = _joined("    if ", tests, " or ", ":", "    if (",
+                    "            or ", "):")
     lines.append("        raise ValueError(")
     pieces = _pieces(message, _WIDTH - 12 - 3)
     lines += [f"            {piece!r}" for piece in pieces]

@@ -255,16 +255,19 @@ class Program:
         along ``axis`` (None: its number of elements), as generated code
         reads it: a size symbol defined as ``X.shape[0]`` of the input
         the size comes from, or the int 1 for an axis that is always 1."""
+        definition = self.definition()
         if axis is None:
             shape = self.shape(array)
-            sources = [self._size_source(array, i) for i in range(len(shape))]
+            sources = [self._size_source(array, i, definition)
+                       for i in range(len(shape))]
             owner = sources[0][0] if shape and sources[0] else None
             if owner is not None and len(self.leaves[owner].shape) == len(
                     shape) and sources == [(owner, i)
                                            for i in range(len(shape))]:
                 return self._size_step(owner, None)  # x.size
-            return sp.Mul(*[self.size(array, i) for i in range(len(shape))])
-        found = self._size_source(array, axis)
+            return sp.Mul(*[1 if found is None else self._size_step(*found)
+                            for found in sources])
+        found = self._size_source(array, axis, definition)
         if found is None:
             return 1
         return self._size_step(*found)
@@ -304,7 +307,8 @@ class Program:
         self._memo[key] = target
         return target
 
-    def _size_source(self, array: Any, axis: int
+    def _size_source(self, array: Any, axis: int,
+                     definition: dict[sp.Symbol, Step]
                      ) -> tuple[sp.Symbol, int] | None:
         """The array (an input where the size can be traced to one) and
         axis whose size ``array`` has along ``axis``; None where that size
@@ -323,20 +327,20 @@ class Program:
                     candidates.append((not self._is_input(symbol),
                                        symbol.name, symbol, at))
             for _, _, symbol, at in sorted(candidates):
-                found = self._size_source(symbol, at)
+                found = self._size_source(symbol, at, definition)
                 if found is not None:
                     return found
             return None
-        step = self.definition().get(array)
+        step = definition.get(array)
         traced = None if step is None else _traced(self, step, axis)
         if traced is not None:
             source, at = traced
             if source is None:
                 return None
             if isinstance(source, sp.Symbol) and source in self.sizes:
-                definition = self.definition()[source]
-                return definition.operands[0], definition.option("axis")
-            return self._size_source(source, at)
+                size = definition[source]
+                return size.operands[0], size.option("axis")
+            return self._size_source(source, at, definition)
         return array, axis  # read from the array itself
 
     def _is_input(self, symbol: sp.Symbol) -> bool:

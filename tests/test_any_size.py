@@ -30,7 +30,8 @@ def batch(n: int) -> dict[str, np.ndarray]:
 
 def logistic_mean(W):
     preds = 1 / (1 + np.exp(-(X @ W)))
-    return -np.mean(targets * np.log(preds) + (1 - targets) * np.log(1 - preds))
+    return -np.mean(targets * np.log(preds)
+                    + (1 - targets) * np.log(1 - preds))
 
 
 def logistic_sum(W):
@@ -247,7 +248,7 @@ def test_code_that_bakes_a_size_refuses_other_sizes(fun, sized):
     params = np.linspace(-0.5, 0.5, D)
     text, copied, namespace = exported(fun, params, sized(5))
     name = f"grad_{fun.__name__}"
-    assert f"    if X.shape != (5, 3) or w.shape != (3,)" in text
+    assert "    if X.shape != (5, 3) or w.shape != (3,)" in text
     namespace.update(sized(5))
     np.testing.assert_allclose(copied(params), ad.grad(fun)(params),
                                rtol=1e-12)
