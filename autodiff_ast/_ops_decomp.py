@@ -33,7 +33,7 @@ import sympy as sp
 from ._ops_core import RESHAPE, transposed
 from ._ops_create import EYE, ONES
 from ._ops_index import GETITEM
-from ._ops_einsum import batch_letters, einsum
+from ._ops_einsum import batch_letters, contract, einsum
 from ._ops_linalg import DOT, TRACE
 from ._ops_shape import TRIL
 from ._program import ArrayOp, Step
@@ -109,7 +109,7 @@ def _trace_of_inverse_times(forward: Any, matrix: sp.Symbol) -> sp.Symbol:
                            offset=0)
     batch = batch_letters(len(forward.batch), ["ij"])
     lead = _stacked(program, matrix)
-    return einsum(program, f"{lead}ji,{lead}ij{batch}->{lead}{batch}",
+    return contract(program, f"{lead}ji,{lead}ij{batch}->{lead}{batch}",
                   (_inverse(program, matrix), tangent),
                   f"trace_inv_{matrix.name}_tangent")
 
@@ -212,7 +212,7 @@ def _inv_jvp(forward: Any, step: Step) -> sp.Expr:
         return -_product(program, left, inverse, name)
     batch = batch_letters(len(forward.batch), ["ijkl"])
     lead = _stacked(program, matrix)
-    return -einsum(program, f"{lead}ij,{lead}jk{batch},{lead}kl->"
+    return -contract(program, f"{lead}ij,{lead}jk{batch},{lead}kl->"
                             f"{lead}il{batch}", (inverse, tangent, inverse),
                    name, optimize=True)
 
@@ -308,13 +308,13 @@ def _tangent_times(forward: Any, matrix: sp.Symbol,
             return program.add(DOT, (tangent, solution),
                                forward.shape(solution), name, style="@")
         batch = batch_letters(len(forward.batch), ["ij"])
-        return einsum(program, f"ij{batch},j->i{batch}",
+        return contract(program, f"ij{batch},j->i{batch}",
                       (tangent, solution), name)
     if not forward.batch:
         return _product(program, tangent, solution, name)
     batch = batch_letters(len(forward.batch), ["ijk"])
     lead = _stacked(program, matrix)
-    return einsum(program, f"{lead}ij{batch},{lead}jk->{lead}ik{batch}",
+    return contract(program, f"{lead}ij{batch},{lead}jk->{lead}ik{batch}",
                   (tangent, solution), name)
 
 
@@ -381,11 +381,11 @@ def _cholesky_jvp(forward: Any, step: Step) -> sp.Expr:
         return _product(program, factor, phi, name)
     batch = batch_letters(len(forward.batch), ["ijkl"])
     lead = _stacked(program, matrix)
-    inner = einsum(program, f"{lead}ij,{lead}jk{batch},{lead}lk->"
+    inner = contract(program, f"{lead}ij,{lead}jk{batch},{lead}lk->"
                             f"{lead}il{batch}", (inverse, symmetric, inverse),
                    "X", optimize=True)
     phi = program.materialize(inner * mask, "phi")
-    return einsum(program, f"{lead}ij,{lead}jk{batch}->{lead}ik{batch}",
+    return contract(program, f"{lead}ij,{lead}jk{batch}->{lead}ik{batch}",
                   (factor, phi), name)
 
 

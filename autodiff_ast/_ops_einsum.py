@@ -23,18 +23,20 @@ of that operand's and the result's subscripts (``'ij,jkl->ikl'``).
 from __future__ import annotations
 
 import ast
+import math
 import string
 from typing import Any, NamedTuple, Sequence
 
 import sympy as sp
 
-from ._ops_core import reshaped
+from ._ops_core import RESHAPE, TRANSPOSE, reshaped, transposed
 from ._ops_create import EYE
 from ._program import ArrayOp, Shape, Step
 from ._spell import call, literal
 
 __all__ = ["EINSUM", "TENSORDOT", "INNER", "Subscripts", "parse", "einsum",
-           "einsum_gradients", "contraction", "batch_letters"]
+           "einsum_gradients", "contraction", "batch_letters", "contract",
+           "identity_pairs"]
 
 
 class Subscripts(NamedTuple):
@@ -131,6 +133,136 @@ def einsum(program: Any, subscripts: str, operands: Sequence[sp.Symbol],
     shape = tuple(parsed.sizes[c] for c in parsed.output)
     return program.add(EINSUM, tuple(operands), shape, name,
                        subscripts=subscripts, **spelling)
+
+
+def contract(program: Any, subscripts: str, operands: Sequence[sp.Symbol],
+             name: str, **spelling: Any) -> sp.Symbol:
+    """``np.einsum(subscripts, *operands)`` for a tangent, with the
+    identities in it (a Jacobian's seed: ``np.eye(n)``, reshaped to
+    ``S + S`` or transposed) contracted by hand, as a person would: each
+    of its deltas renames one letter to the other or, where both name
+    axes of the result, stays a factor ``np.eye(n)``; a single operand
+    left is transposed (``inv_a.T`` for ``'ji,ijkl->kl'`` with the
+    identity)."""
+    parsed = parse(subscripts, [program.leaves[o].shape for o in operands])
+    entries = [(term, operand, identity_pairs(program, operand))
+               for term, operand in zip(parsed.inputs, operands)]
+    folded = _fold(program, entries, parsed.output) if any(
+        pairs for _, _, pairs in entries) else None
+    if folded is None:
+        return einsum(program, subscripts, operands, name, **spelling)
+    factors, output = folded
+    if len(factors) == 1:
+        term, operand = factors[0]
+        if _is_eye(program, operand):
+            return operand  # an eye transposed is itself
+        if len(set(term)) == len(term) and sorted(term) == sorted(output):
+            return transposed(program, operand, tuple(
+                term.index(c) for c in output), name)
+    if len(factors) != len(operands):
+        spelling = {**spelling, "optimize": True if len(factors) > 2
+                    else None}
+    # '...' where it stands for the same axes of each operand; an eye of
+    # an axis among them is clearer with every letter written out.
+    ellipsis = parsed.ellipsis
+    if any(_is_eye(program, o) and set(t) & set(ellipsis)
+           for t, o in factors):
+        ellipsis = ""
+    return einsum(program, written([t for t, _ in factors], output,
+                                   ellipsis),
+                  [o for _, o in factors], name, **spelling)
+
+
+def _fold(program: Any, entries: list[tuple[str, sp.Symbol, Any]],
+          output: str) -> tuple[list[tuple[str, Any]], str] | None:
+    """The factors (an identity's eyes in its place) and ``output`` with
+    the identities' deltas applied (see ``contract``); None where that
+    would not be an einsum."""
+    alias: dict[str, str] = {}
+
+    def find(letter: str) -> str:
+        while letter in alias:
+            letter = alias[letter]
+        return letter
+
+    factors = [(t, o) for t, o, pairs in entries if pairs is None]
+    placed: list[list[tuple[str, sp.Symbol]]] = []
+    eyes: list[tuple[str, sp.Symbol]] = []
+    for term, operand, pairs in entries:
+        if pairs is None:
+            placed.append([(term, operand)])
+            continue
+        own: list[tuple[str, sp.Symbol]] = []
+        for first, second in pairs:
+            a, b = find(term[first]), find(term[second])
+            if a == b:
+                return None  # a delta on its own diagonal
+            result = {find(c) for c in output}
+            elsewhere = {find(c) for t, _ in factors + eyes + own
+                         for c in t}
+            if a in elsewhere and not (a in result and b in result):
+                alias[b] = a
+            elif b in elsewhere and not (a in result and b in result):
+                alias[a] = b
+            else:  # the delta is what carries these axes
+                size = program.leaves[operand].shape[first]
+                eye = program.add(EYE, (), (size, size), "eye",
+                                  rows=_identity_size(program, operand,
+                                                      first),
+                                  columns=None, k=None, dtype=None)
+                own.append((a + b, eye))
+        eyes.extend(own)
+        placed.append(own)
+    factors = [("".join(find(c) for c in t), o)
+               for group in placed for t, o in group]
+    output = "".join(find(c) for c in output)
+    if not factors or not set(output) <= set("".join(t for t, _ in factors)):
+        return None
+    return factors, output
+
+
+def _identity_size(program: Any, identity: sp.Symbol, axis: int) -> Any:
+    """The size of an identity's ``axis``, as generated code reads it
+    (``np.eye(n)``'s n, not ``np.eye(n).shape[0]``)."""
+    step = program.definition().get(identity)
+    if step is not None and step.op is TRANSPOSE:
+        ndim = len(program.leaves[identity].shape)
+        axis = (step.option("axes") or tuple(reversed(range(ndim))))[axis]
+        identity = step.operands[0]
+        step = program.definition().get(identity)
+    if step is not None and step.op is EYE:
+        return step.option("rows")
+    return program.size(identity, axis)
+
+
+def identity_pairs(program: Any, symbol: sp.Symbol
+                    ) -> list[tuple[int, int]] | None:
+    """Where ``symbol`` is an identity (``np.eye(n)``, or it reshaped to
+    ``S + S``, or either transposed): the pairs of its axes whose indices
+    must be equal; else None."""
+    definition = program.definition()
+    step = definition.get(symbol)
+    order = None
+    if step is not None and step.op is TRANSPOSE:
+        ndim = len(program.leaves[symbol].shape)
+        order = step.option("axes") or tuple(reversed(range(ndim)))
+        step = definition.get(step.operands[0])
+    if step is None:
+        return None
+    shape = program.leaves[step.target].shape
+    if step.op is RESHAPE:
+        step = definition.get(step.operands[0])
+    if step is None or step.op is not EYE or step.option("k") or \
+            step.option("columns") is not None:
+        return None
+    rank = len(shape) // 2
+    if len(shape) != 2 * rank or shape[:rank] != shape[rank:] or \
+            program.leaves[step.target].shape[0] != math.prod(shape[:rank]):
+        return None
+    pairs = [(i, rank + i) for i in range(rank)]
+    if order is not None:
+        pairs = [(order.index(i), order.index(j)) for i, j in pairs]
+    return pairs
 
 
 def _lower_einsum(run: Any, subscripts: Any, *operands: Any,
@@ -290,9 +422,9 @@ def _einsum_jvp(forward: Any, step: Step) -> sp.Expr:
         inputs[position] += batch
         subscripts = written(inputs, parsed.output + batch,
                              parsed.ellipsis)
-        terms.append(einsum(program, subscripts, replaced, name,
-                            optimize=True if len(operands) > 2
-                            else step.option("optimize")))
+        terms.append(contract(program, subscripts, replaced, name,
+                              optimize=True if len(operands) > 2
+                              else step.option("optimize")))
     return sp.Add(*terms)
 
 

@@ -20,18 +20,20 @@ from __future__ import annotations
 
 import ast
 import math
+import string
 from typing import Any
 
 import sympy as sp
 
 from ._functions import absolute
-from ._ops_core import (SUM, TRANSPOSE, reduce_sum, reduced_shape, reshape,
-                        reshaped, transpose)
+from ._ops_core import (EXPAND_DIMS, SUM, TRANSPOSE, reduce_sum,
+                        reduced_shape, reshape, reshaped, transpose)
 from ._ops_create import EYE
 from ._ops_index import GETITEM, getitem
 from ._ops_reduce import MAX, MIN, extremum, unreduced
 from ._ops_shape import diagonal
-from ._ops_einsum import contraction, einsum, einsum_gradients
+from ._ops_einsum import (batch_letters, contract, contraction, einsum,
+                          einsum_gradients, identity_pairs)
 from ._program import ArrayOp, Shape, Step, broadcast_shapes
 from ._spell import axis_literal, call, literal
 
@@ -404,9 +406,17 @@ def _trace_jvp(forward: Any, step: Step) -> sp.Expr:
     """Linear: the trace of the tangent. np.trace sums the diagonal of
     the first two axes, so the batch's axes (last) ride along."""
     (source,) = step.operands
-    return forward.program.add(
-        TRACE, (forward.full_tangent(source),), forward.batch,
-        f"{step.target.name}_tangent", offset=step.option("offset"))
+    program = forward.program
+    tangent = forward.full_tangent(source)
+    offset = step.option("offset")
+    if identity_pairs(program, tangent) == [(0, 2), (1, 3)]:
+        # a Jacobian's seed: the trace's Jacobian is the identity's diagonal
+        rows, columns = program.shape_of(source)
+        return program.add(EYE, (), forward.batch, "eye", rows=rows,
+                           columns=columns if columns != rows else None,
+                           k=offset or None, dtype=None)
+    return program.add(TRACE, (tangent,), forward.batch,
+                       f"{step.target.name}_tangent", offset=offset)
 
 
 TRACE = ArrayOp("trace", numpy=("trace",), methods=("trace",),
@@ -519,15 +529,26 @@ def _norm_jvp(forward: Any, step: Step) -> sp.Expr:
     (x,) = step.operands
     program = forward.program
     axis = step.option("axis")
-    if axis is None and forward.batch:  # the value's axes, not the batch's
-        axis = tuple(range(len(forward.shape(x))))
-    product = program.materialize(
-        forward.along_batch(x) * forward.full_tangent(x),
-        f"{x.name}_times_tangent")
-    total = program.add(SUM, (product,),
-                        forward.shape(step.target) + forward.batch,
-                        f"{product.name}_sum", axis=axis,
-                        keepdims=step.option("keepdims"))
+    shape = forward.shape(step.target) + forward.batch
+    if not forward.batch:
+        total = program.add(SUM, (program.materialize(
+            x * forward.full_tangent(x), f"{x.name}_times_tangent"),),
+            shape, f"{step.target.name}_tangent_sum", axis=axis,
+            keepdims=step.option("keepdims"))
+        return total / step.target
+    # An einsum over the norm's axes, which contracts a Jacobian's seed
+    # away (x itself, for the identity).
+    rank = len(forward.shape(x))
+    axes = range(rank) if axis is None else axis
+    letters = string.ascii_lowercase[:rank]
+    kept = "".join(c for i, c in enumerate(letters) if i not in axes)
+    batch = batch_letters(len(forward.batch), [letters])
+    total = contract(program, f"{letters},{letters}{batch}->{kept}{batch}",
+                     (x, forward.full_tangent(x)),
+                     f"{step.target.name}_tangent_sum")
+    if step.option("keepdims"):
+        total = program.add(EXPAND_DIMS, (total,), shape,
+                            f"{total.name}_kept", axis=tuple(axes))
     return total / forward.along_batch(step.target)
 
 

@@ -715,6 +715,75 @@ def test_hessian_matches_central_differences_of_the_gradient(
     np.testing.assert_allclose(hessian, expected, rtol=1e-6, atol=1e-7)
 
 
+def _jvp_body(function, *args):
+    """The lines of the jvp program of ``function`` (tangents named
+    ``<argument>_dot``)."""
+    generated = ad._api._cached(function, tuple(range(len(args))), False,
+                                "jvp")
+    return _body(generated, *args, *args)
+
+
+def test_tangents_of_matrix_functions_read_as_written_by_hand():
+    a, b = well_conditioned(3), normal(3)
+    assert _jvp_body(j_det, a) == [
+        "det_a = np.linalg.det(a)",
+        "tangent_1 = det_a * np.trace(np.linalg.solve(a, a_dot))",
+        "return det_a, tangent_1"]
+    assert _jvp_body(j_inv, a) == [
+        "inv_a = np.linalg.inv(a)",
+        "tangent_1 = -(inv_a @ a_dot @ inv_a)",
+        "return inv_a, tangent_1"]
+    assert _jvp_body(j_solve, a, b) == [
+        "solve_a_b = np.linalg.solve(a, b)",
+        "tangent_1 = np.linalg.solve(a, b_dot - a_dot @ solve_a_b)",
+        "return solve_a_b, tangent_1"]
+    assert _jvp_body(j_cholesky, positive_definite(3)) == [
+        "chol_a = np.linalg.cholesky(a)",
+        "inv_chol_a = np.linalg.inv(chol_a)",
+        "n1 = a.shape[1]",
+        "tangent_1 = (chol_a @ (inv_chol_a @ (0.5 * (a_dot + a_dot.T))",
+        "@ inv_chol_a.T",
+        "* (np.tril(np.ones((n1, n1))) - 0.5 * np.eye(n1))))",
+        "return chol_a, tangent_1"]
+
+
+def test_a_jacobians_seed_is_contracted_away():
+    # The identity a Jacobian starts from is not multiplied out: its
+    # deltas rename letters (the Jacobian of det is Jacobi's formula, of
+    # inv an outer product of inverses) or stay as np.eye factors.
+    a = well_conditioned(3)
+    assert _body(ad.jacobian(j_det), a) == [
+        "return np.linalg.det(a) * np.linalg.inv(a).T"]
+    assert _body(ad.jacobian(j_inv), a) == [
+        "inv_a = np.linalg.inv(a)",
+        "return -np.einsum('ij,kl->iljk', inv_a, inv_a)"]
+    np.testing.assert_allclose(
+        ad.jacobian(j_inv)(a),
+        -np.einsum("ij,kl->iljk", np.linalg.inv(a), np.linalg.inv(a)),
+        rtol=1e-12)
+    assert _body(ad.jacobian(j_einsum, argnums=(0, 1)), normal(3, 2),
+                 normal(2, 4)) == [
+        "jacobian_0 = np.einsum('il,jk->iklj', np.eye(a.shape[0]), b)",
+        "jacobian_1 = np.einsum('ij,km->ikjm', a, np.eye(b.shape[1]))",
+        "return jacobian_0, jacobian_1"]
+    x = normal(3, 4)
+    assert _body(ad.jacobian(j_norm), x) == ["return x / np.linalg.norm(x)"]
+
+
+def test_forward_mode_keeps_float32():
+    a = well_conditioned(3).astype(np.float32)
+    b = normal(3).astype(np.float32)
+    spd = positive_definite(3).astype(np.float32)
+    for function, args in [(j_det, (a,)), (j_inv, (a,)), (j_solve, (a, b)),
+                           (j_cholesky, (spd,)), (j_einsum, (a, a))]:
+        for jacobian in ad.jacobian(function, argnums=_float_argnums(args))(
+                *args):
+            assert jacobian.dtype == np.float32
+    for function, args in [(f_det, (a,)), (f_inv, (a,)), (f_solve, (a, b)),
+                           (f_cholesky, (spd,)), (f_einsum_trace, (a,))]:
+        assert ad.hessian(function)(*args).dtype == np.float32
+
+
 # -- helpers ------------------------------------------------------------------
 
 def _body(derivative, *args):
