@@ -30,10 +30,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import sympy as sp
 
-from ._ops_core import RESHAPE, transposed
+from ._ops_core import RESHAPE, TRANSPOSE, transposed
 from ._ops_create import EYE, ONES
 from ._ops_index import GETITEM
-from ._ops_einsum import batch_letters, contract, einsum
+from ._ops_einsum import (EINSUM, batch_letters, contract, einsum, parse,
+                          written)
 from ._ops_linalg import DOT, TRACE
 from ._ops_shape import TRIL
 from ._program import ArrayOp, Step
@@ -73,6 +74,17 @@ def _inverse(program: Any, matrix: sp.Symbol) -> sp.Symbol:
                        f"inv_{matrix.name}")
 
 
+def _inverse_reused(program: Any, matrix: sp.Symbol) -> sp.Symbol:
+    """inv(matrix), written inv(A).T where the matrix is A.T (so that a
+    program with inv(A) and solve(A.T, ...) computes one inverse)."""
+    step = program.definition().get(matrix)
+    if step is not None and step.op is TRANSPOSE and \
+            step.option("axes") is None and len(
+                program.leaves[matrix].shape) == 2:
+        return _transpose(program, _inverse(program, step.operands[0]))
+    return _inverse(program, matrix)
+
+
 def _transpose(program: Any, matrix: sp.Symbol) -> sp.Symbol:
     """The matrix transposed (each of a stack of them)."""
     ndim = len(program.leaves[matrix].shape)
@@ -110,7 +122,7 @@ def _trace_of_inverse_times(forward: Any, matrix: sp.Symbol) -> sp.Symbol:
     batch = batch_letters(len(forward.batch), ["ij"])
     lead = _stacked(program, matrix)
     return contract(program, f"{lead}ji,{lead}ij{batch}->{lead}{batch}",
-                  (_inverse(program, matrix), tangent),
+                  (_inverse_reused(program, matrix), tangent),
                   f"trace_inv_{matrix.name}_tangent")
 
 
@@ -275,26 +287,76 @@ def _solve_jvp(forward: Any, step: Step) -> sp.Expr:
                          if rhs in forward.tangent else sp.S.Zero)
     if matrix in forward.tangent:
         residual -= _tangent_times(forward, matrix, solution)
-    residual = program.materialize(residual, f"{solution.name}_residual")
     shape = forward.shape(solution) + forward.batch
     name = f"{solution.name}_tangent"
     vector = len(forward.shape(solution)) == 1
     if not forward.batch or (vector and len(forward.batch) == 1):
         # b's axes and the batch's make one vector or matrix per matrix
-        return program.add(SOLVE, (matrix, residual), shape, name)
-    # Else b's columns and the batch's tangents as the columns of one
-    # matrix (per matrix of the stack), and back.
+        return program.add(SOLVE, (matrix, program.materialize(
+            residual, f"{solution.name}_rhs")), shape, name)
+    solved = []
+    rest = []
+    for term in sp.Add.make_args(residual):
+        by_inverse = _rows_by_inverse(program, matrix, term, name)
+        (rest if by_inverse is None else solved).append(
+            term if by_inverse is None else by_inverse)
+    if rest:
+        solved.append(_solved_by_columns(forward, step, program.materialize(
+            sp.Add(*rest), f"{solution.name}_rhs"), name))
+    return sp.Add(*solved)
+
+
+def _solved_by_columns(forward: Any, step: Step, residual: sp.Symbol,
+                       name: str) -> sp.Symbol:
+    """solve(A, residual) for a residual of shape b.shape + batch: b's
+    columns and the batch's tangents as the columns of one matrix (per
+    matrix of the stack), and back."""
+    matrix, rhs = step.operands
+    program = forward.program
+    shape = forward.shape(step.target) + forward.batch
     rows = len(forward.shape(matrix)) - 1
     flat = program.add(RESHAPE, (residual,), shape[:rows] + (int(np.prod(
-        shape[rows:])),), f"{residual.name}_flat",
+        shape[rows:])),), "columns",
         shape=program.shape_of(rhs)[:rows] + (-1,))
     solved = program.add(SOLVE, (matrix, flat), program.leaves[flat].shape,
-                         f"{name}_flat")
+                         "solved")
     active = rhs if rhs in forward.tangent else matrix
     batch = program.shape_of(forward.full_tangent(active))[
         len(forward.shape(active)):]
     return program.add(RESHAPE, (solved,), shape, name,
                        shape=program.shape_of(rhs) + batch)
+
+
+def _rows_by_inverse(program: Any, matrix: sp.Symbol, term: sp.Expr,
+                     name: str) -> sp.Expr | None:
+    """solve(A, term) where only an np.eye carries the term's rows (an
+    einsum a Jacobian's seed was contracted into, as dA @ x): the einsum
+    with solve(A, I), that is inv(A), for the eye; else None."""
+    if len(program.leaves[matrix].shape) != 2:
+        return None
+    coefficient, value = term.as_coeff_Mul()
+    step = program.definition().get(value)
+    if step is None or step.op is not EINSUM:
+        return None
+    parsed = parse(step.option("subscripts"),
+                   [program.leaves[o].shape for o in step.operands])
+    row = parsed.output[0]
+    holders = [k for k, t in enumerate(parsed.inputs) if row in t]
+    if len(holders) != 1:
+        return None
+    (k,) = holders
+    eye = program.definition().get(step.operands[k])
+    if eye is None or eye.op is not EYE or eye.option("k") or \
+            eye.option("columns") is not None or len(parsed.inputs[k]) != 2 \
+            or len(set(parsed.inputs[k])) != 2:
+        return None
+    inputs = list(parsed.inputs)
+    inputs[k] = row + inputs[k].replace(row, "")  # the eye is symmetric
+    operands = list(step.operands)
+    operands[k] = _inverse_reused(program, matrix)
+    return coefficient * einsum(
+        program, written(inputs, parsed.output, parsed.ellipsis), operands,
+        name, optimize=step.option("optimize"))
 
 
 def _tangent_times(forward: Any, matrix: sp.Symbol,

@@ -34,7 +34,8 @@ from ._ops_create import EYE
 from ._program import ArrayOp, Shape, Step
 from ._spell import call, literal
 
-__all__ = ["EINSUM", "TENSORDOT", "INNER", "Subscripts", "parse", "einsum",
+__all__ = ["EINSUM", "TENSORDOT", "INNER", "Subscripts", "parse", "written",
+           "einsum",
            "einsum_gradients", "contraction", "batch_letters", "contract",
            "identity_pairs"]
 

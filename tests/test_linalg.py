@@ -629,6 +629,11 @@ def h_norm(x):
     return np.linalg.norm(x) ** 3 + np.sum(np.linalg.norm(x, axis=0) * x[0])
 
 
+def h_gaussian(cov, x):
+    # A Gaussian's negative log-likelihood, up to a constant.
+    return 0.5 * np.linalg.slogdet(cov)[1] + 0.5 * x @ np.linalg.solve(cov, x)
+
+
 def h_kron_cross(a, b):
     return np.sum(np.cross(np.kron(a, b)[:3], b) ** 2)
 
@@ -643,6 +648,7 @@ HESSIANS = [(spelling, function, args)
     ("np.trace", h_trace, (normal(3, 3),)),
     ("np.linalg.norm", h_norm, (normal(3, 4),)),
     ("np.kron", h_kron_cross, (normal(3), normal(3))),
+    ("np.linalg.solve", h_gaussian, (positive_definite(3), normal(3))),
 ]
 
 
@@ -768,6 +774,11 @@ def test_a_jacobians_seed_is_contracted_away():
         "return jacobian_0, jacobian_1"]
     x = normal(3, 4)
     assert _body(ad.jacobian(j_norm), x) == ["return x / np.linalg.norm(x)"]
+    # solve(a, I) is inv(a): the Jacobian of x = solve(a, b) is
+    # -inv(a)[i, k] x[j]
+    assert _body(ad.jacobian(j_solve), a, normal(3)) == [
+        "return -np.einsum('ik,j->ikj', np.linalg.inv(a), "
+        "np.linalg.solve(a, b))"]
 
 
 def test_forward_mode_keeps_float32():
