@@ -375,6 +375,11 @@ class _ArrayRunner(ArrayOperations, _Runner):
                                       f"({where})")
         return fixed
 
+    def condition(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        # A branch on a size (if len(x) > 3) is decided now: the code then
+        # checks the sizes it was made for.
+        return self.concrete(super().condition(node, env), node)
+
     def integers(self, value: Any, node: ast.AST, what: str
                  ) -> tuple[int, ...]:
         return super().integers(self.concrete(value, node), node, what)

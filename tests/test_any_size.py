@@ -135,6 +135,13 @@ def loop_over_rows(w):
     return total
 
 
+def branch_on_size(w):
+    z = X @ w
+    if len(y) > 3:
+        return np.sum(z ** 2)
+    return np.sum(z)
+
+
 PARAMS = {
     logistic_mean: np.linspace(-0.5, 0.5, D),
     logistic_sum: np.linspace(-0.5, 0.5, D),
@@ -159,7 +166,7 @@ PARAMS = {
     on_the_diagonal: np.linspace(-0.5, 0.5, D),
 }
 ANY_SIZE = list(PARAMS)
-FIXED_SIZE = [concatenated, loop_over_rows]
+FIXED_SIZE = [concatenated, loop_over_rows, branch_on_size]
 
 
 @pytest.fixture
