@@ -22,7 +22,6 @@ from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError
 from ._limits import deep_recursion
 from ._array_transforms import ArrayTransform, Stage, describe
-from ._dispatch import ArrayDerivative
 from ._handle import baked_reads, implementation, make_handle
 from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
 from ._lower import Lowered, NeedsArrays, Read, lower, readable_source, unbind
@@ -160,7 +159,7 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                           function)
         return function
     generated = _generate(fun, argnums, has_aux, kind)
-    if isinstance(generated, (ArrayDerivative, ArrayTransform)):
+    if isinstance(generated, ArrayTransform):
         store[options] = (lambda: True, generated)
         return generated
     lowered, function = generated
@@ -271,7 +270,7 @@ def _from_entry(entry: dict[str, Any], fn: Any,
 
 def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
               kind: str
-              ) -> tuple[Lowered, types.FunctionType] | ArrayDerivative:
+              ) -> tuple[Lowered, types.FunctionType] | ArrayTransform:
     with deep_recursion(getattr(fun, "__name__", repr(fun))):
         return _generate_deeply(fun, argnums, has_aux, kind)
 
@@ -283,16 +282,13 @@ _KINDS = {"grad": "Gradient", "value_and_grad": "Value and gradient",
 
 def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                      kind: str
-                     ) -> tuple[Lowered, types.FunctionType] | ArrayDerivative:
-    if isinstance(fun, (ArrayDerivative, ArrayTransform)):
+                     ) -> tuple[Lowered, types.FunctionType] | ArrayTransform:
+    if isinstance(fun, ArrayTransform):
         return _array_chain(fun, argnums, has_aux, kind)
     try:
         lowered = lower(fun)
     except NeedsArrays:
-        if kind not in ("grad", "value_and_grad"):
-            return _array_chain(fun, argnums, has_aux, kind)
-        return _array_derivative(fun, argnums, has_aux,
-                                 kind == "value_and_grad")
+        return _array_chain(fun, argnums, has_aux, kind)
     numbers, as_tuple = _normalize_argnums(argnums, lowered)
     if kind in ("grad", "value_and_grad"):
         derivatives = differentiate(lowered, numbers, as_tuple, has_aux,
@@ -355,21 +351,15 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
     if isinstance(fun, ArrayTransform):
         chain = fun
     else:
-        user = fun.fun if isinstance(fun, ArrayDerivative) else fun
-        function, bound = unbind(user)
+        function, bound = unbind(fun)
         source = readable_source(function)
         node = source.node
         params = tuple(a.arg for a in node.args.posonlyargs
                        + node.args.args)[len(bound):]
-        chain = ArrayTransform(user, (), params,
-                               tuple(user.__defaults__ or ()), source.name,
+        chain = ArrayTransform(fun, (), params,
+                               tuple(fun.__defaults__ or ()), source.name,
                                _display_location(source.location),
                                source.name, "")
-        if isinstance(fun, ArrayDerivative):
-            chain = chain.then(
-                Stage("value_and_grad" if fun.with_value else "grad",
-                      fun.argnums, fun.as_tuple, fun.has_aux),
-                fun.__name__, fun.__doc__ or "")
     outline = Lowered(chain.base, chain.location, chain.params, (), (), None,
                       "numpy", None)
     if kind == "jvp":
@@ -382,8 +372,7 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
               if kind == "hessian" else
               (Stage(kind, numbers, as_tuple, has_aux),))
     base = chain.__name__ if chain.stages else chain.base
-    name = (f"{kind}_{base}" if kind != "grad" or as_tuple or has_aux
-            else _derivative_name(base, wrt))
+    name = f"{kind}_{base}"
     title = describe(kind, base, wrt)
     history = _orders(chain)
     if kind == "grad" and not (as_tuple or has_aux) and history:
@@ -404,31 +393,6 @@ def _orders(chain: ArrayTransform) -> tuple[str, ...]:
             return ()
         names.append(chain.params[stage.argnums[0]])
     return tuple(names)
-
-
-def _array_derivative(fun: Any, argnums: Any, has_aux: bool,
-                      with_value: bool) -> ArrayDerivative:
-    """The derivative of a function with array operations or containers,
-    generated per input signature when called."""
-    function, bound = unbind(fun)
-    source = readable_source(function)
-    node = source.node
-    params = tuple(a.arg for a in node.args.posonlyargs + node.args.args
-                   )[len(bound):]
-    outline = Lowered(source.name, source.location, params, (), (), None,
-                      "numpy", source)
-    numbers, as_tuple = _normalize_argnums(argnums, outline)
-    wrt = tuple(params[i] for i in numbers)
-    location = _display_location(source.location)
-    what = "Value and gradient" if with_value else "Gradient"
-
-    def describe(lowered: Any) -> tuple[str, str]:
-        return (f"{what} of {source.name} with respect to {', '.join(wrt)}.",
-                f"{source.name} is defined at {location}.")
-
-    return ArrayDerivative(fun, numbers, as_tuple, has_aux, with_value,
-                           params, tuple(fun.__defaults__ or ()),
-                           source.name, describe)
 
 
 @overload
@@ -509,7 +473,7 @@ def source(fn: Callable[..., Any], *example_args: Any) -> str:
         return 2 * x
     <BLANKLINE>
     """
-    if isinstance(fn, (ArrayDerivative, ArrayTransform)):
+    if isinstance(fn, ArrayTransform):
         if not example_args:
             raise AutodiffError(
                 f"{fn.__name__} is generated per input signature (its code "

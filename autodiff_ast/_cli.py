@@ -182,11 +182,10 @@ def _derived(function: Callable[..., Any], derivative: Any,
                      for i, (p, kind) in enumerate(zip(params, given)))
 
     example = arguments(sizes)
-    found = derivative.entry_for(example)
-    # The handles of array code (ArrayDerivative, ArrayTransform) keep
-    # what they generated for each input signature: its compiled function,
-    # whose globals are the arrays it reads by name, and its source.
-    entry = found[0] if isinstance(found, tuple) else found
+    # The handle of array code (an ArrayTransform) keeps what it generated
+    # for each input signature: its compiled function, whose globals are
+    # the arrays it reads by name, and its source.
+    entry = derivative.entry_for(example)
     derived = Derived(entry.function, entry.source, [], derivative, example)
     if sizes:
         # Generated again at other sizes: code that differs holds a size.

@@ -57,13 +57,14 @@ def _recording(module, name, kind):
 
 def pytest_configure(config):
     import autodiff_ast._api
-    import autodiff_ast._dispatch
+    import autodiff_ast._array_transforms
 
     config.addinivalue_line(
         "markers", "last: run after every other test (it reads what they "
         "generated)")
     _recording(autodiff_ast._api, "generate_source", "scalar")
-    _recording(autodiff_ast._dispatch, "generate_array_source", "array")
+    _recording(autodiff_ast._array_transforms, "generate_array_source",
+               "array")
 
 
 def pytest_collection_modifyitems(items):

@@ -459,3 +459,17 @@ def test_higher_derivatives_of_array_code_with_a_scalar_input():
     assert text.splitlines()[:2] == [
         "def d3spread_dx3(x):",
         '    """Third derivative of spread with respect to x.']
+
+
+def test_results_follow_the_callers_dict_order_with_one_generated_code():
+    hessian = ad.hessian(to_dict_total)
+    first = hessian({"a": np.array([1.0, 2.0]), "b": np.array([0.5, -1.5])})
+    second = hessian({"b": np.array([0.5, -1.5]), "a": np.array([1.0, 2.0])})
+    assert list(first) == ["a", "b"] and list(first["a"]) == ["a", "b"]
+    assert list(second) == ["b", "a"] and list(second["b"]) == ["b", "a"]
+    np.testing.assert_array_equal(first["a"]["b"], second["a"]["b"])
+    assert len({entry.source for entry in hessian.generated.values()}) == 1
+
+
+def to_dict_total(p):
+    return np.sum(p["a"] ** 2 * p["b"]) + np.sum(np.sin(p["a"]))
