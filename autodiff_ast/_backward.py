@@ -202,6 +202,7 @@ class _Backward:
         the axes along which ``symbol`` was broadcast into that region."""
         target = self.program.leaves[symbol].shape
         shape = self.program.shape(value)
+        self.check_ones(symbol, region, witness)
         if shape != region:
             if target == ():
                 # Each element of value stands for this many of the region.
@@ -243,6 +244,30 @@ class _Backward:
                              self.program.shape_of(symbol),
                              f"{total.name}_reshaped")
         return total
+
+    def check_ones(self, symbol: sp.Symbol, region: Shape,
+                   witness: sp.Basic | None) -> None:
+        """Where ``symbol`` and its region both have size 1 along an axis,
+        another array of the region with size 1 there may have more when
+        the code runs (a batch of 1), and the gradient would then need a
+        sum it does not have: such code checks the sizes it was made for."""
+        target = self.program.leaves[symbol].shape
+        if witness is None or 1 not in target:
+            return
+        lead = len(region) - len(target)
+        for i, n in enumerate(target):
+            if n != 1 or region[lead + i] != 1:
+                continue
+            for other in sorted(witness.free_symbols - {symbol}, key=_name):
+                own = self.program.leaves.get(other, _SCALAR).shape
+                at = lead + i - (len(region) - len(own))
+                if at >= 0 and own[at] == 1 and self.program.size(
+                        other, at) != self.program.size(symbol, i):
+                    self.program.baked.append(
+                        f"{other.name} and {symbol.name} both have size 1 "
+                        "along an axis, which decides how the gradient of "
+                        f"{symbol.name} sums")
+                    return
 
     def copies(self, region: Shape, shape: Shape,
                witness: sp.Basic | None) -> sp.Expr:

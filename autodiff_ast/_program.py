@@ -436,8 +436,8 @@ def _indexed(program: Program, step: Step, axis: int) -> Any:
             result.append(None)
             continue
         if isinstance(part, slice):
-            result.append((source, source_axis)
-                          if part == slice(None) else "bounds")
+            result.append((source, source_axis) if part == slice(None)
+                          else None if _one_element(part) else "bounds")
         source_axis += 1
     if advanced and not adjacent:
         result[:0] = [("index", i) for i in range(len(index_shape))]
@@ -456,6 +456,14 @@ def _indexed(program: Program, step: Step, axis: int) -> Any:
             if at >= lead and own[at - lead] == index_shape[at]:
                 return array, at - lead
     return None
+
+
+def _one_element(part: slice) -> bool:
+    """Whether the slice takes one element of any axis long enough for
+    it (``x[:1]``, ``x[2:3]``): bounds that count from the start."""
+    start, stop, step = part.start or 0, part.stop, part.step or 1
+    return (stop is not None and start >= 0 and stop >= 0 and step > 0
+            and len(range(start, stop, step)) == 1)
 
 
 def unique_name(name: str, taken: set[str]) -> str:

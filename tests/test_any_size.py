@@ -154,7 +154,7 @@ PARAMS = {
     with_len: np.linspace(-0.5, 0.5, D),
     with_shape_and_size: np.linspace(-0.5, 0.5, D),
     reshape_minus_one: np.linspace(-0.5, 0.5, D),
-    reshape_from_shape: np.linspace(-0.5, 0.5, D * 2).reshape(D, 2),
+    reshape_from_shape: np.linspace(-0.5, 0.5, D * 4).reshape(D, 4),
     broadcast_row: np.linspace(-0.5, 0.5, D).reshape(1, D),
     broadcast_scalar: 0.7,
     slices: np.linspace(-0.5, 0.5, D),
@@ -288,3 +288,19 @@ def test_values_and_hessians_printed_at_one_size_are_right_at_others(
         namespace.update(sized(n))
         for a, b in zip(leaves(copied(W)), leaves(derivative(W))):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_a_batch_of_one_that_decides_a_broadcast_is_checked(sized):
+    # At N = 1, X - b has b's shape, so b's gradient sums nothing; at
+    # N = 5 it must sum over the rows: the code printed at N = 1 says so.
+    b = PARAMS[broadcast_row]
+    text, copied, namespace = exported(broadcast_row, b, sized(1))
+    assert "    if X.shape != (1, 3) or b.shape != (1, 3):" in text
+    namespace.update(sized(1))
+    np.testing.assert_allclose(copied(b), ad.grad(broadcast_row)(b),
+                               rtol=1e-12)
+    namespace.update(sized(5))
+    with pytest.raises(ValueError, match="X and b both have size 1 along "
+                                         "an axis, which decides how the "
+                                         "gradient of b sums"):
+        copied(b)
