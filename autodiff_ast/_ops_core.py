@@ -275,6 +275,8 @@ def _reshape_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         f"{full.name}_reshaped"))
 
 
+# shape: entries are ints (as the user wrote them, -1 kept) or size
+# symbols (Program.size: X.shape[0]); as_written: its ints are the user's.
 RESHAPE = ArrayOp("reshape", numpy=("reshape",), methods=("reshape",),
                   keeps_dtype=True,
                   lower=_lower_reshape, lower_method=_lower_reshape_method,
@@ -313,5 +315,7 @@ def _spell_broadcast_to(step: Step, args: list[ast.expr],
     return call("np.broadcast_to", [args[0], literal(step.option("shape"))])
 
 
+# shape: entries are size symbols read from the array whose shape it is
+# (ints where a rule could not say which, and the code checks its sizes).
 BROADCAST_TO = ArrayOp("broadcast_to", spell=_spell_broadcast_to,
                        any_size=True)

@@ -105,7 +105,9 @@ def _spell_filled(spelling: str) -> Any:
 
 
 # ZEROS also keeps the shape of a result algebra cancelled (W - W is zeros
-# of W's shape, not the number 0).
+# of W's shape, not the number 0). The shape options of these rows (shape,
+# rows, columns, bounds, num) hold ints and size symbols (np.zeros(
+# x.shape), np.eye(len(y))); as_written: their ints are the user's.
 ZEROS = ArrayOp("zeros", numpy=("zeros",), lower=_lower_zeros,
                 spell=_spell_filled("np.zeros"), stops_gradient=True,
                 any_size=True)
