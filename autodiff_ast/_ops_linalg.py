@@ -227,12 +227,25 @@ def _lower_kron(run: Any, a: Any, b: Any, *, node: ast.AST) -> Any:
     if not sa or not sb:
         return run.checked(left * right, node)
     ndim = max(len(sa), len(sb))
-    sa, sb = (1,) * (ndim - len(sa)) + sa, (1,) * (ndim - len(sb)) + sb
-    first = run.materialize(reshape(run, left, sa, node), node, "a")
-    second = run.materialize(reshape(run, right, sb, node), node, "b")
+    # The one with fewer axes gets leading axes of 1, as np.kron pads it
+    # (np.expand_dims, whose gradient is a reshape to the sizes read at
+    # run time).
+    first = _padded(run, run.materialize(left, node, "a"), ndim)
+    second = _padded(run, run.materialize(right, node, "b"), ndim)
+    sa, sb = run.shape(first, node), run.shape(second, node)
     return run.program.add(KRON, (first, second),
                            tuple(n * m for n, m in zip(sa, sb)),
                            f"kron_{first.name}_{second.name}")
+
+
+def _padded(run: Any, array: sp.Symbol, ndim: int) -> sp.Symbol:
+    shape = run.program.leaves[array].shape
+    if len(shape) == ndim:
+        return array
+    missing = ndim - len(shape)
+    return run.program.add(EXPAND_DIMS, (array,), (1,) * missing + shape,
+                           f"{array.name}_expanded",
+                           axis=tuple(range(missing)))
 
 
 def _kron_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
@@ -249,7 +262,8 @@ def _kron_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         full = backward.full(adjoint, program.leaves[step.target].shape,
                              f"d_{step.target.name}")
         adjoint = reshaped(program, full, tuple(
-            n for pair in zip(sa, sb) for n in pair), f"{full.name}_split")
+            n for pair in zip(program.shape_of(a), program.shape_of(b))
+            for n in pair), f"{full.name}_split")
     einsum_gradients(backward, f"{first},{second}->{interleaved}", (a, b),
                      adjoint)
 

@@ -795,6 +795,33 @@ def test_forward_mode_keeps_float32():
         assert ad.hessian(function)(*args).dtype == np.float32
 
 
+@pytest.mark.parametrize("transform,function,small,large", [
+    (ad.jacobian, j_det, (well_conditioned(3),), (well_conditioned(5),)),
+    (ad.jacobian, j_inv, (well_conditioned(3),), (well_conditioned(4),)),
+    (ad.jacobian, j_solve, (well_conditioned(3), normal(3, 2)),
+     (well_conditioned(4), normal(4, 5))),
+    (ad.jacobian, j_cholesky, (positive_definite(3),),
+     (positive_definite(4),)),
+    (ad.jacobian, j_einsum, (normal(3, 2), normal(2, 4)),
+     (normal(2, 5), normal(5, 3))),
+    (ad.jacobian, j_trace, (normal(3, 4),), (normal(5, 2),)),
+    (ad.jacobian, j_norm_axis, (normal(3, 4),), (normal(2, 5),)),
+    (ad.hessian, f_kron_mixed, (normal(3), normal(2, 2)),
+     (normal(4), normal(3, 2))),
+    (ad.grad, f_kron, (normal(2, 3), normal(2, 2)),
+     (normal(3, 2), normal(1, 4))),
+])
+def test_forward_code_runs_at_any_size(transform, function, small, large):
+    # Generated at one size, exec'd as a user would, called at another.
+    source = ad.source(transform(function), *small)
+    assert "raise ValueError" not in source
+    namespace = {"np": np}
+    exec(source, namespace)
+    generated = namespace[source.split("(")[0].removeprefix("def ")]
+    np.testing.assert_allclose(generated(*large),
+                               transform(function)(*large), rtol=1e-12)
+
+
 # -- helpers ------------------------------------------------------------------
 
 def _body(derivative, *args):
