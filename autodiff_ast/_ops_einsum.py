@@ -336,8 +336,10 @@ def _operand_gradient(program: Any, parsed: Subscripts,
         if letter in term:  # a diagonal: eye(n)[i, j] picks i == j
             fresh = next(spare)
             n = parsed.sizes[letter]
-            eye = program.add(EYE, (), (n, n), "eye", rows=n, columns=None,
-                              k=None, dtype=None)
+            first = parsed.inputs[position].index(letter)  # its first axis
+            rows = program.size(operand, first) if shape[first] == n else n
+            eye = program.add(EYE, (), (n, n), "eye", rows=rows,
+                              columns=None, k=None, dtype=None)
             terms.append((letter + fresh, eye))
             letter = fresh
         term += letter
