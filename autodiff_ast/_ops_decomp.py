@@ -111,7 +111,8 @@ def _stacked(program: Any, matrix: sp.Symbol) -> str:
 
 def _trace_of_inverse_times(forward: Any, matrix: sp.Symbol) -> sp.Symbol:
     """trace(inv(A) @ dA) for each matrix of the stack and each tangent of
-    the batch: the tangent of log|det A| (an einsum of inv(A).T and dA)."""
+    the batch, the tangent of log|det A|: trace(solve(A, dA)) for one
+    tangent of one matrix, else an einsum of inv(A).T and dA."""
     program = forward.program
     tangent = forward.full_tangent(matrix)
     if not forward.batch and len(forward.shape(matrix)) == 2:
@@ -122,8 +123,8 @@ def _trace_of_inverse_times(forward: Any, matrix: sp.Symbol) -> sp.Symbol:
     batch = batch_letters(len(forward.batch), ["ij"])
     lead = _stacked(program, matrix)
     return contract(program, f"{lead}ji,{lead}ij{batch}->{lead}{batch}",
-                  (_inverse_reused(program, matrix), tangent),
-                  f"trace_inv_{matrix.name}_tangent")
+                    (_inverse_reused(program, matrix), tangent),
+                    f"trace_inv_{matrix.name}_tangent")
 
 
 def _spelled(spelling: str) -> Any:
@@ -225,8 +226,8 @@ def _inv_jvp(forward: Any, step: Step) -> sp.Expr:
     batch = batch_letters(len(forward.batch), ["ijkl"])
     lead = _stacked(program, matrix)
     return -contract(program, f"{lead}ij,{lead}jk{batch},{lead}kl->"
-                            f"{lead}il{batch}", (inverse, tangent, inverse),
-                   name, optimize=True)
+                              f"{lead}il{batch}", (inverse, tangent, inverse),
+                     name, optimize=True)
 
 
 def _lower_solve(run: Any, a: Any, b: Any, *, node: ast.AST) -> Any:
@@ -298,8 +299,10 @@ def _solve_jvp(forward: Any, step: Step) -> sp.Expr:
     rest = []
     for term in sp.Add.make_args(residual):
         by_inverse = _rows_by_inverse(program, matrix, term, name)
-        (rest if by_inverse is None else solved).append(
-            term if by_inverse is None else by_inverse)
+        if by_inverse is None:
+            rest.append(term)
+        else:
+            solved.append(by_inverse)
     if rest:
         solved.append(_solved_by_columns(forward, step, program.materialize(
             sp.Add(*rest), f"{solution.name}_rhs"), name))
@@ -371,13 +374,13 @@ def _tangent_times(forward: Any, matrix: sp.Symbol,
                                forward.shape(solution), name, style="@")
         batch = batch_letters(len(forward.batch), ["ij"])
         return contract(program, f"ij{batch},j->i{batch}",
-                      (tangent, solution), name)
+                        (tangent, solution), name)
     if not forward.batch:
         return _product(program, tangent, solution, name)
     batch = batch_letters(len(forward.batch), ["ijk"])
     lead = _stacked(program, matrix)
     return contract(program, f"{lead}ij{batch},{lead}jk->{lead}ik{batch}",
-                  (tangent, solution), name)
+                    (tangent, solution), name)
 
 
 # -- cholesky -----------------------------------------------------------------
@@ -444,11 +447,11 @@ def _cholesky_jvp(forward: Any, step: Step) -> sp.Expr:
     batch = batch_letters(len(forward.batch), ["ijkl"])
     lead = _stacked(program, matrix)
     inner = contract(program, f"{lead}ij,{lead}jk{batch},{lead}lk->"
-                            f"{lead}il{batch}", (inverse, symmetric, inverse),
-                   "X", optimize=True)
+                              f"{lead}il{batch}",
+                     (inverse, symmetric, inverse), "X", optimize=True)
     phi = program.materialize(inner * mask, "phi")
     return contract(program, f"{lead}ij,{lead}jk{batch}->{lead}ik{batch}",
-                  (factor, phi), name)
+                    (factor, phi), name)
 
 
 DET = ArrayOp("det", numpy=("linalg.det",), lower=_lower_det, vjp=_det_vjp,
