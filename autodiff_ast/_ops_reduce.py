@@ -24,7 +24,8 @@ import sympy as sp
 
 from ._ops_assemble import pad, stack
 from ._ops_core import (BROADCAST_TO, MEAN, SHIFT, SUM, reduce_sum,
-                        reduced_shape, reshape, reshaped, spell_reduction)
+                        reduced_count, reduced_shape, reshape, reshaped,
+                        spell_reduction)
 from ._ops_index import GETITEM
 from ._ops_scan import CUMPROD
 from ._program import ELEMENTWISE, ArrayOp, Step
@@ -415,8 +416,11 @@ def _lower_average(run: Any, a: Any, axis: Any = None, weights: Any = None,
         if count == 0:
             raise run.error(node, "np.average of an empty array: it has no "
                                   "value")
-        return (total / count, sp.Integer(count)) if returned else \
-            total / count
+        # The count as generated code reads it (X.shape[0]), as np.mean's:
+        # a number here would be wrong at other sizes, and no step of its
+        # own would make the code check them.
+        count = reduced_count(run, array, axis, node)
+        return (total / count, count) if returned else total / count
     weight = run.number(weights, node)
     weight_shape = run.shape(weight, node)
     if weight_shape != shape:

@@ -142,6 +142,12 @@ def branch_on_size(w):
     return np.sum(z)
 
 
+def averaged(w):
+    # Unweighted np.average divides by the count, read at run time.
+    return np.average(np.tanh(X @ w) ** 2) + np.sum(
+        np.average(np.sin(X * w), axis=0) ** 2)
+
+
 PARAMS = {
     logistic_mean: np.linspace(-0.5, 0.5, D),
     logistic_sum: np.linspace(-0.5, 0.5, D),
@@ -164,6 +170,7 @@ PARAMS = {
     squeezed_and_rolled: np.linspace(-0.5, 0.5, D),
     cumulative: np.linspace(-0.5, 0.5, D),
     on_the_diagonal: np.linspace(-0.5, 0.5, D),
+    averaged: np.linspace(-0.5, 0.5, D),
 }
 ANY_SIZE = list(PARAMS)
 FIXED_SIZE = [concatenated, loop_over_rows, branch_on_size]
