@@ -4,11 +4,16 @@
     autodiff-ast check examples/derivatives.py:softplus --at 1.5 --order 3
     autodiff-ast export examples/derivatives.py:softplus -o grads.py
     autodiff-ast export examples/logistic_regression.py:loss \
-        --arg W=float32[3] --arg b=float32 -o grads.py
+        --arg W=float32[3] --arg b=float32 --value-and-grad --hessian \
+        -o newton.py
 
-The derivative of array code is generated for its arguments' kinds (dtype,
-shape, pytree structure), given by --arg; an exported module holds the
-global arrays the code reads and returns what ad.grad's handle returns.
+show and export give the gradient (and its derivatives, --order) unless
+asked for other transforms: --jacobian, --hessian, --jvp, named after the
+library's functions and combined as the flags are given (--grad keeps
+the gradient). The derivative of array code is generated for its
+arguments' kinds (dtype, shape, pytree structure), given by --arg; an
+exported module holds the global arrays the code reads and returns what
+the library's handle (ad.grad's, ad.hessian's, ...) returns.
 Errors print one line and exit with status 2 (``--traceback`` shows the
 Python traceback); a failed check exits with status 1.
 """
@@ -43,8 +48,10 @@ import numpy as np
 import optree
 
 from . import __version__
-from ._api import grad, source, value_and_grad
+from ._api import _cached, grad, source, value_and_grad
+from ._api_jacobians import hessian, jacobian
 from ._codegen import _pretty_string
+from ._dispatch import describe_argument
 from ._errors import AutodiffError
 from ._unparse import to_source
 from ._wrap import _wrap
@@ -149,6 +156,65 @@ def _derivatives(function: Callable[..., Any], order: int,
     for _ in range(order):
         current = grad(current, argnums=argnums)
         result.append(_derived(function, current, kinds))
+        if order > 1 and len(result) == 1 and result[0].handle is not None:
+            _check_scalar_argument(function, result[0], argnums, order)
+    return result
+
+
+def _check_scalar_argument(function: Callable[..., Any], first: Derived,
+                           argnums: Any, order: int) -> None:
+    """Differentiating a gradient again needs it to be a number: the
+    library would say "Gradient only defined for scalar-output functions"
+    of the gradient, which is not the function the user named."""
+    value = first.example[argnums]
+    if isinstance(value, (np.ndarray, np.generic, float, int)) \
+            and np.ndim(value) == 0:
+        return
+    param = first.handle.params[argnums]  # type: ignore[union-attr]
+    raise CommandError(
+        f"--order {order} differentiates the gradient of "
+        f"{getattr(function, '__name__', 'the target')} again, which needs "
+        f"a scalar argument, and {param} is {describe_argument(value)}: "
+        f"for its second derivatives pass --hessian --wrt {param} instead "
+        f"of --order {order}")
+
+
+# The transforms show and export take besides the gradient's orders, by
+# the option that asks for them (named as the library's functions are):
+# how to make the handle for a function and argnums. ad.jvp takes its
+# primals and tangents in one call; its handle takes them as arguments
+# (x, y, x_dot, y_dot), as the exported function does, for every argument.
+_TRANSFORMS: dict[str, Callable[[Callable[..., Any], Any], Any]] = {
+    "jacobian": lambda f, argnums: jacobian(f, argnums=argnums),
+    "hessian": lambda f, argnums: hessian(f, argnums=argnums),
+    "jvp": lambda f, argnums: _cached(f, 0, False, "jvp"),
+}
+
+
+def _requested(options: argparse.Namespace, function: Callable[..., Any],
+               kinds: dict[str, Any]) -> list[Derived]:
+    """What show and export print: the gradient's orders (unless another
+    transform is asked for without --grad), then each transform asked
+    for."""
+    others = [t for t in _TRANSFORMS if getattr(options, t)]
+    gradients = options.grad or not others
+    if options.order is not None and not gradients:
+        flags = " ".join(f"--{t}" for t in others)
+        raise CommandError(
+            f"--order counts derivatives of the gradient, which {flags} "
+            "leaves out: add --grad to have both, or leave out --order")
+    which = "--wrt" if options.wrt is not None else "--argnums"
+    if "jvp" in others and (options.wrt or options.argnums) is not None:
+        raise CommandError(
+            f"--jvp takes a tangent for every argument, as ad.jvp does, so "
+            f"it has no {which}: leave {which} out, or ask for --jvp in a "
+            "command of its own")
+    argnums = _argnums(function, options.argnums, options.wrt)
+    result = (_derivatives(function, options.order or 1, argnums, kinds)
+              if gradients else [])
+    for name in others:
+        result.append(_derived(function, _TRANSFORMS[name](function, argnums),
+                               kinds))
     return result
 
 
@@ -177,9 +243,12 @@ def _derived(function: Callable[..., Any], derivative: Any,
     sizes = example_sizes(given)
 
     def arguments(sizes: dict[str, int]) -> tuple[Any, ...]:
-        return tuple(_examples(kind, sizes) if p in kinds
-                     else defaults[i - len(required)]
-                     for i, (p, kind) in enumerate(zip(params, given)))
+        primals = tuple(_examples(kind, sizes) if p in kinds
+                        else defaults[i - len(required)]
+                        for i, (p, kind) in enumerate(zip(params, given)))
+        # A jvp's tangents are shaped like its primals: the primals serve
+        # (the code depends on kinds, not values).
+        return primals * 2 if derivative.takes_tangents else primals
 
     example = arguments(sizes)
     # The handle of array code (an ArrayTransform) keeps what it generated
@@ -460,8 +529,7 @@ def command_show(options: argparse.Namespace) -> int:
     function = load_target(options.target)
     kinds = parse_kinds(options.arg)
     _check_kind_names(kinds, [function])
-    argnums = _argnums(function, options.argnums, options.wrt)
-    derived = _derivatives(function, options.order, argnums, kinds)
+    derived = _requested(options, function, kinds)
     blocks = [f"{_heading(d.function)}\n{d.text}" for d in derived]
     text = "\n\n".join(blocks)
     for note in (note for d in derived for note in d.notes):
@@ -500,7 +568,7 @@ def command_check(options: argparse.Namespace) -> int:
                            f"function takes {expected}")
     rows, failed, previous = [], False, function
     for order, derived in enumerate(
-            _derivatives(function, options.order, argnums), 1):
+            _derivatives(function, options.order or 1, argnums), 1):
         derivative = derived.function
         analytic = float(derivative(*point))
         numeric = _central_difference(previous, point, argnums, 1e-3)
@@ -540,9 +608,9 @@ def command_export(options: argparse.Namespace,
         if path and os.path.isfile(path):
             digest = hashlib.sha256(pathlib.Path(path).read_bytes())
             files[os.path.relpath(path)] = digest.hexdigest()[:16]
-        argnums = _argnums(function, options.argnums, options.wrt)
-        derivatives = _derivatives(function, options.order, argnums, kinds)
+        derivatives = _requested(options, function, kinds)
         if options.value_and_grad:
+            argnums = _argnums(function, options.argnums, options.wrt)
             derivatives.insert(0, _derived(
                 function, value_and_grad(function, argnums=argnums), kinds))
         for derived in derivatives:
@@ -697,10 +765,12 @@ def _assignment(name: str, value: Any) -> str:
 
 
 def _returning_as_handle(derived: Derived) -> str:
-    """The array derivative's source, returning what ``ad.grad``'s handle
-    returns: generated code returns a flat tuple (value, then each
-    gradient leaf) in the dtypes NumPy gives, which the handle puts into
-    the arguments' structure and dtypes; an exported module has no handle,
+    """The array derivative's source, returning what the library's handle
+    returns (``ad.grad``'s, ``ad.hessian``'s, ...): generated code returns
+    a flat tuple of the result's leaves in the dtypes NumPy gives, which
+    the handle puts into the result's structure (the arguments' for a
+    gradient, tuples of tuples for a Hessian by two arguments, the
+    output's for a Jacobian) and dtypes; an exported module has no handle,
     so its return statements do that."""
     handle, example = derived.handle, derived.example
     assert handle is not None
@@ -748,7 +818,9 @@ def _returning_as_handle(derived: Derived) -> str:
 def _cast(got: Any, want: Any) -> Callable[[ast.expr], ast.expr]:
     """How to turn the generated code's output into the handle's: a
     float32 argument's gradient is float32 even where NumPy computed it
-    in float64 (from a float64 global), and a NumPy scalar's is a scalar."""
+    in float64 (from a float64 global), a NumPy scalar's is a scalar, and
+    where the handle gives a 0-d array for a scalar the code computed, so
+    does the module."""
     if type(got) is type(want) and getattr(got, "dtype", None) == getattr(
             want, "dtype", None):
         return lambda value: value
@@ -756,9 +828,13 @@ def _cast(got: Any, want: Any) -> Callable[[ast.expr], ast.expr]:
                           str(getattr(want, "dtype", "")), ast.Load())
     if isinstance(want, np.generic):
         return lambda value: ast.Call(dtype, [value], [])
-    if isinstance(want, np.ndarray):
+    if isinstance(want, np.ndarray) and isinstance(got, np.ndarray):
         return lambda value: ast.Call(
             ast.Attribute(value, "astype", ast.Load()), [dtype], [])
+    if isinstance(want, np.ndarray):
+        return lambda value: ast.Call(
+            ast.Attribute(ast.Name("np", ast.Load()), "asarray", ast.Load()),
+            [value], [ast.keyword("dtype", dtype)])
     if isinstance(want, float):
         return lambda value: ast.Call(ast.Name("float", ast.Load()),
                                       [value], [])
@@ -805,14 +881,34 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--order", type=int, default=1,
-                         help="highest order of derivative (default 1)")
+        sub.add_argument("--order", type=int,
+                         help="highest order of derivative (default 1): "
+                              "the gradient, differentiated again")
         which = sub.add_mutually_exclusive_group()
         which.add_argument("--argnums", help="argument indices, like 0 or 0,1")
         which.add_argument("--wrt", help="the argument's name")
         sub.add_argument("--traceback", action="store_true",
                          default=argparse.SUPPRESS,
                          help="show the Python traceback of an error")
+
+    def transforms(sub: argparse.ArgumentParser) -> None:
+        # Flags named after the library's functions, as --value-and-grad
+        # is; they combine (value_and_grad and hessian make a Newton step).
+        sub.add_argument(
+            "--grad", action="store_true",
+            help="the gradient and, with --order, its derivatives (the "
+                 "default when no other transform is asked for)")
+        sub.add_argument(
+            "--jacobian", action="store_true",
+            help="the Jacobian, as ad.jacobian (ad.jacfwd and ad.jacrev "
+                 "generate the same code)")
+        sub.add_argument("--hessian", action="store_true",
+                         help="the Hessian, as ad.hessian")
+        sub.add_argument(
+            "--jvp", action="store_true",
+            help="the value and its derivative along tangents, as ad.jvp: "
+                 "a function of the arguments and then one tangent per "
+                 "argument (x, y, x_dot, y_dot)")
 
     def kinds(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
@@ -832,10 +928,13 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example:\n  autodiff-ast show examples/derivatives.py:"
                "softplus --order 2\n  autodiff-ast show numpy:tanh --order 3"
                "\n  autodiff-ast show examples/logistic_regression.py:loss "
-               "--arg W=float32[3] --arg b=float32")
+               "--arg W=float32[3] --arg b=float32"
+               "\n  autodiff-ast show examples/logistic_regression.py:loss "
+               "--arg W=float32[3] --arg b=float32 --hessian")
     show.add_argument("target", help="path/to/file.py:function or "
                                      "package.module:function")
     common(show)
+    transforms(show)
     kinds(show)
 
     check = commands.add_parser(
@@ -861,7 +960,10 @@ def _parser() -> argparse.ArgumentParser:
                "--order 2 -o grads.py\n  autodiff-ast export "
                "examples/logistic_regression.py:loss --arg W=float32[3] "
                "--arg b=float32 --argnums 0,1 --value-and-grad -o "
-               "logistic_grads.py\n\nThe module imports only numpy "
+               "logistic_grads.py\n  autodiff-ast export "
+               "examples/logistic_regression.py:loss --arg W=float32[3] "
+               "--arg b=float32 --value-and-grad --hessian -o newton.py"
+               "\n\nThe module imports only numpy "
                "and/or math: it runs without autodiff_ast or sympy.")
     export.add_argument("targets", nargs="+", metavar="target",
                         help="path/to/file.py:function or "
@@ -871,6 +973,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--value-and-grad", action="store_true",
                         help="also export each function's value_and_grad")
     common(export)
+    transforms(export)
     kinds(export)
     return parser
 

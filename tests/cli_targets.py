@@ -72,3 +72,8 @@ def inverse_sum(A):
 
 def negative_cholesky(A):  # -A is never positive definite at export's A
     return np.sum(np.linalg.cholesky(-A))
+
+
+def predictions(W, b):  # array-valued: its Jacobian is a pytree of blocks
+    z = np.dot(INPUTS, W) + b
+    return 0.5 * (np.tanh(z / 2) + 1), np.sum(W ** 2)
