@@ -26,7 +26,8 @@ import optree
 import sympy as sp
 
 from . import _diskcache
-from ._array_codegen import ArrayFunctionSpec, generate_array_source
+from ._array_codegen import (ArrayFunctionSpec, _shape_check,
+                             generate_array_source)
 from ._backward import gradients
 from ._codegen import Literal
 from ._compile import compile_function
@@ -65,9 +66,10 @@ class _Generated:
     function: types.FunctionType
     source: str
     structure: Any  # optree spec of the result
-    # per flat output: the dtype to give it (None: as computed), and
-    # whether a Python float is wanted for a 0-d result
+    # per flat output: what to give it as (None: as computed; float; a
+    # NumPy scalar type; a dtype)
     dtypes: list[Any]
+    any_size: bool  # the code reads every size when it runs
 
 
 class ArrayTransform:
@@ -118,21 +120,29 @@ class ArrayTransform:
         if len(args) != expected:
             raise TypeError(f"{self.__name__}() takes {expected} arguments "
                             f"but {len(args)} were given")
-        key, _ = signature(args)
         orders = _dict_orders(args)
-        entry = self.generated.get((key, orders))
-        if entry is None or not entry.lowered.is_current():
-            with deep_recursion(self.__name__):
-                # The same code serves dicts in another key order; only
-                # the result's structure (the caller's order) is new.
-                known = self.by_signature.get(key)
-                reused = (orders is not None and known is not None
-                          and any(known is e for e in self.generated.values())
-                          and known.lowered.is_current())
-                entry = self.generate(args, known.source if reused
-                                      else None)
-            self.generated[(key, orders)] = entry
-            self.by_signature[key] = entry
+        # Code that reads every size when it runs serves every shape of
+        # the same ranks; code with a size in it, only its own shapes.
+        ranks = signature(args, by_rank=True)
+        entry = self.generated.get((ranks, orders))
+        if entry is not None and entry.lowered.is_current():
+            return entry
+        shapes = signature(args)
+        entry = self.generated.get((shapes, orders))
+        if entry is not None and entry.lowered.is_current():
+            return entry
+        with deep_recursion(self.__name__):
+            # The same code serves dicts in another key order; only the
+            # result's structure (the caller's order) is new.
+            known = self.by_signature.get(ranks) or self.by_signature.get(
+                shapes)
+            reused = (orders is not None and known is not None
+                      and any(known is e for e in self.generated.values())
+                      and known.lowered.is_current())
+            entry = self.generate(args, known if reused else None)
+        key = ranks if entry.any_size else shapes
+        self.generated[(key, orders)] = entry
+        self.by_signature[key] = entry
         return entry
 
     def source_for(self, args: tuple[Any, ...]) -> str:
@@ -150,7 +160,7 @@ class ArrayTransform:
     # -- generation ------------------------------------------------------------
 
     def generate(self, args: tuple[Any, ...],
-                 known: str | None = None) -> _Generated:
+                 known: _Generated | None = None) -> _Generated:
         """The code for ``args``' signature: ``known`` (its text, already
         written for this signature), read from the disk cache, or written
         now."""
@@ -161,25 +171,30 @@ class ArrayTransform:
                                         else stage.argnums)})
         lowered = lower_arrays(self.fun, primals, tuple(wrt_numbers))
         if known is not None:
-            return self.assembled(lowered, args, wrt_numbers, known)
+            return self.assembled(lowered, args, wrt_numbers, known.source,
+                                  known.any_size)
         key = _diskcache.cache_key(self.fun, (
             "array", self.__name__, self.title, self.location, self.stages,
-            signature(args)[0], _digest(lowered)))
+            signature(args), _digest(lowered)))
         entry = _diskcache.load(key) if key else None
         cached = entry.get("source") if entry else None
-        if isinstance(cached, str):
+        if isinstance(cached, str) and isinstance(entry.get("any_size"),
+                                                  bool):
             try:
-                return self.assembled(lowered, args, wrt_numbers, cached)
+                return self.assembled(lowered, args, wrt_numbers, cached,
+                                      entry["any_size"])
             except (SyntaxError, ValueError, TypeError, KeyError):
                 pass  # a damaged entry: generated again, below
         generated = self.assembled(lowered, args, wrt_numbers, None)
         if key:
             _diskcache.store(key, {"source": generated.source,
-                                   "name": self.__name__})
+                                   "name": self.__name__,
+                                   "any_size": generated.any_size})
         return generated
 
     def assembled(self, lowered: ArrayLowered, args: tuple[Any, ...],
-                  wrt_numbers: list[int], text: str | None) -> _Generated:
+                  wrt_numbers: list[int], text: str | None,
+                  any_size: bool = False) -> _Generated:
         """The generated function for ``args``: its code written now, or
         ``text`` (read from the disk cache; the transforms then only build
         the result's structure)."""
@@ -212,8 +227,8 @@ class ArrayTransform:
         if text is None:
             names = [labels.get(id(leaf)) or name for leaf, name in zip(
                 leaves, _output_names(self.stages[-1].kind, paths))]
-            text = self.written(lowered, primals, params, names, leaves,
-                                outputs, likes, where)
+            text, any_size = self.written(lowered, primals, params, names,
+                                          leaves, outputs, likes, where)
         function = compile_function(text, self.__name__, lowered.data)
         kinds = _argument_kinds(lowered, primals)
         dtype = _floating(primals, wrt_numbers)
@@ -221,13 +236,15 @@ class ArrayTransform:
                   and id(leaf) not in likes
                   else kinds[likes[id(leaf)]] if id(leaf) in likes
                   else dtype for o, leaf in zip(outputs, leaves)]
-        return _Generated(lowered, function, text, structure, dtypes)
+        return _Generated(lowered, function, text, structure, dtypes,
+                          any_size)
 
     def written(self, lowered: ArrayLowered, primals: tuple[Any, ...],
                 params: list[str], names: list[str], leaves: list[Any],
                 outputs: list[Any], likes: dict[int, Any],
-                where: str) -> str:
-        """The source of the generated function."""
+                where: str) -> tuple[str, bool]:
+        """The source of the generated function, and whether it reads
+        every size when it runs (no shape check at its top)."""
         shaped_like = [likes.get(id(leaf)) for leaf in leaves]
         signature = ", ".join(f"{layout.name}: {describe_argument(arg)}"
                               for layout, arg in zip(lowered.arguments,
@@ -242,7 +259,7 @@ class ArrayTransform:
                                  lowered.program, outputs, names,
                                  lowered.labels, shaped_like)
         try:
-            return generate_array_source(spec)
+            return generate_array_source(spec), not _shape_check(spec)
         except (TypeError, ValueError, RecursionError) as exc:
             raise AutodiffError(
                 f"cannot write the {self.title.split(' of ')[0].lower()} of "

@@ -44,33 +44,28 @@ def complete_arguments(name: str, params: tuple[str, ...],
     return tuple(values[param] for param in params)
 
 
-def signature(args: tuple[Any, ...]
-               ) -> tuple[tuple[Any, ...], list[Any]]:
-    """What generated code depends on (structure, shapes and dtypes), and
-    each argument's tree structure (None for a single array or number).
-
-    Tree structures compare equal whatever a dict's key order, but the
-    gradient is built in the caller's order, from this call's structure.
-    """
+def signature(args: tuple[Any, ...], by_rank: bool = False
+              ) -> tuple[Any, ...]:
+    """What generated code depends on: the arguments' structure, dtypes
+    and shapes (with ``by_rank``, only their numbers of axes: the key of
+    code that reads every size when it runs). Dicts whose keys come in
+    another order have the same key (the same code serves them)."""
     key: list[Any] = []
-    specs: list[Any] = []
     for arg in args:
         kind = type(arg)
         if kind is np.ndarray:
-            key.append((arg.shape, arg.dtype))
-            specs.append(None)
+            key.append((arg.ndim if by_rank else arg.shape, arg.dtype))
         elif kind is float or isinstance(arg, np.generic):
             key.append(kind)
-            specs.append(None)
         else:
             leaves, spec = optree.tree_flatten(arg)
             key.append((spec, tuple(
                 type(leaf) if isinstance(leaf, (bool, int, float))
-                else (np.shape(leaf), getattr(leaf, "dtype", type(leaf)),
+                else (np.ndim(leaf) if by_rank else np.shape(leaf),
+                      getattr(leaf, "dtype", type(leaf)),
                       isinstance(leaf, np.generic))
                 for leaf in leaves)))
-            specs.append(None if spec.is_leaf() else spec)
-    return tuple(key), specs
+    return tuple(key)
 
 
 def describe_argument(arg: Any) -> str:

@@ -473,3 +473,12 @@ def test_results_follow_the_callers_dict_order_with_one_generated_code():
 
 def to_dict_total(p):
     return np.sum(p["a"] ** 2 * p["b"]) + np.sum(np.sin(p["a"]))
+
+
+def test_code_that_reads_its_sizes_is_generated_once_per_rank():
+    hessian = ad.hessian(rosenbrock)
+    for n in (3, 4, 7):
+        x = rng.normal(size=n)
+        np.testing.assert_allclose(hessian(x), numeric_jacobian(
+            ad.grad(rosenbrock), x), rtol=1e-6, atol=1e-6)
+    assert len(hessian.generated) == 1
