@@ -9,11 +9,12 @@
 
 show and export give the gradient (and its derivatives, --order) unless
 asked for other transforms: --jacobian, --hessian, --jvp, named after the
-library's functions and combined as the flags are given (--grad keeps
-the gradient). The derivative of array code is generated for its
-arguments' kinds (dtype, shape, pytree structure), given by --arg; an
-exported module holds the global arrays the code reads and returns what
-the library's handle (ad.grad's, ad.hessian's, ...) returns.
+library's functions; several may be given (--grad keeps the gradient),
+and each is printed or exported in that order. The derivative of array
+code is generated for its arguments' kinds (dtype, shape, pytree
+structure), given by --arg; an exported module holds the global arrays
+the code reads and returns what the library's handle (ad.grad's,
+ad.hessian's, ...) returns.
 Errors print one line and exit with status 2 (``--traceback`` shows the
 Python traceback); a failed check exits with status 1.
 """
@@ -153,10 +154,10 @@ def _derivatives(function: Callable[..., Any], order: int,
         raise CommandError("--order above 1 needs a single argument: pass "
                            "--wrt NAME or one --argnums index")
     result, current = [], function
-    for _ in range(order):
+    for n in range(order):
         current = grad(current, argnums=argnums)
         result.append(_derived(function, current, kinds))
-        if order > 1 and len(result) == 1 and result[0].handle is not None:
+        if n == 0 and order > 1 and result[0].handle is not None:
             _check_scalar_argument(function, result[0], argnums, order)
     return result
 
@@ -179,11 +180,11 @@ def _check_scalar_argument(function: Callable[..., Any], first: Derived,
         f"of --order {order}")
 
 
-# The transforms show and export take besides the gradient's orders, by
-# the option that asks for them (named as the library's functions are):
-# how to make the handle for a function and argnums. ad.jvp takes its
-# primals and tangents in one call; its handle takes them as arguments
-# (x, y, x_dot, y_dot), as the exported function does, for every argument.
+# The transforms besides the gradient, by the flag that asks for each
+# (named after the library's function), in the order they are printed:
+# how to make its handle. ad.jvp takes primals and tangents in one call;
+# its handle, which is what an exported jvp is, takes them as arguments
+# (x, y, x_dot, y_dot): a tangent for every argument, so no argnums.
 _TRANSFORMS: dict[str, Callable[[Callable[..., Any], Any], Any]] = {
     "jacobian": lambda f, argnums: jacobian(f, argnums=argnums),
     "hessian": lambda f, argnums: hessian(f, argnums=argnums),
@@ -210,7 +211,8 @@ def _requested(options: argparse.Namespace, function: Callable[..., Any],
             f"it has no {which}: leave {which} out, or ask for --jvp in a "
             "command of its own")
     argnums = _argnums(function, options.argnums, options.wrt)
-    result = (_derivatives(function, options.order or 1, argnums, kinds)
+    order = 1 if options.order is None else options.order
+    result = (_derivatives(function, order, argnums, kinds)
               if gradients else [])
     for name in others:
         result.append(_derived(function, _TRANSFORMS[name](function, argnums),
@@ -566,9 +568,10 @@ def command_check(options: argparse.Namespace) -> int:
     if len(point) != expected:
         raise CommandError(f"--at gives {len(point)} value(s) but the "
                            f"function takes {expected}")
+    highest = 1 if options.order is None else options.order
     rows, failed, previous = [], False, function
     for order, derived in enumerate(
-            _derivatives(function, options.order or 1, argnums), 1):
+            _derivatives(function, highest, argnums), 1):
         derivative = derived.function
         analytic = float(derivative(*point))
         numeric = _central_difference(previous, point, argnums, 1e-3)

@@ -194,6 +194,10 @@ def test_export_runs_without_autodiff_ast_or_sympy(tmp_path):
       "--order", "2"),
      "--order counts derivatives of the gradient, which --jacobian "
      "--hessian leaves out: add --grad to have both, or leave out --order"),
+    (("show", "tests/cli_targets.py:wave", "--order", "0"),
+     "--order must be at least 1"),
+    (("check", "tests/cli_targets.py:wave", "--at", "1,2", "--order", "0"),
+     "--order must be at least 1"),
     (("show", "tests/cli_targets.py:wave", "--jvp", "--wrt", "y"),
      "--jvp takes a tangent for every argument, as ad.jvp does, so it has "
      "no --wrt: leave --wrt out, or ask for --jvp in a command of its own"),
