@@ -631,3 +631,46 @@ def test_export_jvps_take_primals_then_tangents_as_ad_jvp(tmp_path):
     np.testing.assert_allclose(
         along, gradient["W"] @ tangent["W"] + gradient["b"] * tangent["b"],
         rtol=1e-5)
+
+
+def test_export_a_jvp_and_a_hessian_for_a_size_named_N(tmp_path):
+    output = tmp_path / "grads.py"
+    result = run("export", target("least_squares"), "--arg", "w=float64[3]",
+                 "--arg", "X=float64[N,3]", "--arg", "y=float64[N]",
+                 "--jvp", "--hessian", "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    f = cli_targets.least_squares
+    hessian = ad.hessian(f)
+    rng = np.random.default_rng(2)
+
+    def point(n: int) -> tuple:
+        return (rng.standard_normal(3), rng.standard_normal((n, 3)),
+                rng.standard_normal(n))
+
+    at5, at6 = point(5), point(6)
+    # A note for each function whose code holds N (read from the library,
+    # which may or may not write sizes read at run time).
+    held = [name for name, source in [
+        ("hessian_least_squares", lambda p: ad.source(hessian, *p)),
+        ("jvp_least_squares", lambda p: _jvp_source(f, p))]
+        if _code(source(at5)) != _code(source(at6))]
+    assert result.stderr == "".join(
+        f"autodiff-ast: note: {name} is generated for the example size N=5, "
+        f"and its code holds that size (it differs at N=6): call it only "
+        f"with arguments of that size, or write the size you need, like "
+        f"--arg X=float64[1000,3]\n" for name in held)
+    sizes = [5] + [7] * (not held)
+    calls, expected = [], []
+    for n in sizes:
+        (w, X, y), tangents = point(n), point(n)
+        calls += [("jvp_least_squares", (w, X, y) + tangents),
+                  ("hessian_least_squares", (w, X, y))]
+        expected += [ad.jvp(f, (w, X, y), tangents), hessian(w, X, y)]
+        np.testing.assert_allclose(expected[-1], 2 * X.T @ X / n,
+                                   rtol=1e-13)
+    assert_identical(call_exported(output, calls), expected)
+
+
+def _jvp_source(function, primals: tuple) -> str:
+    from autodiff_ast._api import _cached
+    return ad.source(_cached(function, 0, False, "jvp"), *primals, *primals)
