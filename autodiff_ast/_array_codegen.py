@@ -234,11 +234,9 @@ def _needed(program: Program, outputs: list[Any]) -> set[sp.Symbol]:
 
 # Rows of other families whose lowering and gradient read every size at
 # run time (checked by hand: a product's gradient is products and
-# transposes, an extremum's a comparison over its axes, a product's
-# cumulative products padded as written); until their rows say so with
+# transposes, a norm's the array over it); until their rows say so with
 # any_size=True.
-_AUDITED_ELSEWHERE = frozenset({"dot", "max", "min", "prod", "pad",
-                                "norm"})
+_AUDITED_ELSEWHERE = frozenset({"dot", "norm"})
 # Options that hold sizes: written as ints only where the user wrote them.
 _SIZE_OPTIONS = ("shape", "rows", "columns", "bounds", "num")
 

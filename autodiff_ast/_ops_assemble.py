@@ -440,5 +440,7 @@ def _spell_pad(step: Step, args: list[ast.expr], name: str) -> ast.expr:
                 constant_values=value if value != 0 else None)
 
 
+# Its widths are the user's (or a gradient's 0s and 1s), and its gradient
+# cuts them off from both ends: it holds no size of its own.
 PAD = ArrayOp("pad", numpy=("pad",), lower=_lower_pad, vjp=_pad_vjp,
-              spell=_spell_pad)
+              spell=_spell_pad, any_size=True)

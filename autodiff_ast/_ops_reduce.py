@@ -107,10 +107,10 @@ def _extremum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 
 MAX = ArrayOp("max", numpy=("max", "amax"), methods=("max",),
               lower=_extremum("max"), vjp=_extremum_vjp,
-              spell=spell_reduction("np.max"))
+              spell=spell_reduction("np.max"), any_size=True)
 MIN = ArrayOp("min", numpy=("min", "amin"), methods=("min",),
               lower=_extremum("min"), vjp=_extremum_vjp,
-              spell=spell_reduction("np.min"))
+              spell=spell_reduction("np.min"), any_size=True)
 
 
 def stable_log_sum_exp(run: Any, argument: Any,
@@ -307,6 +307,10 @@ def _prod_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
             f"d_{step.target.name}")
     count = shape[position]
     if count < 2:
+        if program.size(x, position) != count:
+            # Another size would need the products written below.
+            program.baked.append(f"the gradient of np.prod is written for "
+                                 f"{count} element(s) along an axis")
         if count == 1:
             backward.contribute(x, kept)
         return
@@ -343,7 +347,7 @@ def _spell_prod(step: Step, args: list[ast.expr], name: str) -> ast.expr:
 
 
 PROD = ArrayOp("prod", numpy=("prod",), methods=("prod",), lower=_lower_prod,
-               vjp=_prod_vjp, spell=_spell_prod)
+               vjp=_prod_vjp, spell=_spell_prod, any_size=True)
 
 
 # -- var and std --------------------------------------------------------------
@@ -362,11 +366,14 @@ def _spread(op_name: str) -> Any:
                                   f"{count - correction}: degrees of freedom "
                                   "must be positive")
         source = run.materialize(array, node)
+        # count: as generated code reads it (X.shape[0]), so that the
+        # gradient's divisor follows the size the code is called at.
         return run.program.add(
             VAR if op_name == "var" else STD, (source,),
             reduced_shape(shape, axes, bool(keepdims)),
             f"{op_name}_{source.name}", axis=axes, ddof=correction or None,
-            keepdims=bool(keepdims), count=count)
+            keepdims=bool(keepdims),
+            count=reduced_count(run, source, axes, node))
     return lower
 
 
@@ -399,9 +406,11 @@ def _spell_spread(spelling: str) -> Any:
 
 
 VAR = ArrayOp("var", numpy=("var",), methods=("var",), lower=_spread("var"),
-              vjp=_spread_vjp, spell=_spell_spread("np.var"))
+              vjp=_spread_vjp, spell=_spell_spread("np.var"),
+              any_size=True)
 STD = ArrayOp("std", numpy=("std",), methods=("std",), lower=_spread("std"),
-              vjp=_spread_vjp, spell=_spell_spread("np.std"))
+              vjp=_spread_vjp, spell=_spell_spread("np.std"),
+              any_size=True)
 
 
 # -- average ------------------------------------------------------------------

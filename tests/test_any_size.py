@@ -148,6 +148,22 @@ def averaged(w):
         np.average(np.sin(X * w), axis=0) ** 2)
 
 
+
+def spreads(w):
+    # np.var and np.std divide by the count (less ddof), read at run time.
+    return np.sum(np.var(X * w, axis=0)) + np.std(X @ w, ddof=1) \
+        + np.var(np.tanh(X @ w))
+
+
+def extremes(w):
+    z = X * w
+    return (np.max(X @ w) + np.sum(np.min(z, axis=0) ** 2)
+            + np.sum(np.prod(np.cos(z), axis=0))
+            + np.prod(np.cos(X[:, 0] * w[0]))
+            + np.sum(np.pad(z, ((1, 2), (0, 1)), constant_values=0.5)
+                     * np.max(np.tanh(z))))
+
+
 PARAMS = {
     logistic_mean: np.linspace(-0.5, 0.5, D),
     logistic_sum: np.linspace(-0.5, 0.5, D),
@@ -171,6 +187,8 @@ PARAMS = {
     cumulative: np.linspace(-0.5, 0.5, D),
     on_the_diagonal: np.linspace(-0.5, 0.5, D),
     averaged: np.linspace(-0.5, 0.5, D),
+    spreads: np.linspace(-0.5, 0.5, D),
+    extremes: np.linspace(-0.5, 0.5, D),
 }
 ANY_SIZE = list(PARAMS)
 FIXED_SIZE = [concatenated, loop_over_rows, branch_on_size]
@@ -311,3 +329,24 @@ def test_a_batch_of_one_that_decides_a_broadcast_is_checked(sized):
                                          "an axis, which decides how the "
                                          "gradient of b sums"):
         copied(b)
+
+
+def product_of_rows(w):
+    return np.prod(np.cos(X @ w))
+
+
+def test_a_product_over_one_element_is_checked(sized):
+    # At N = 1 the product's gradient is the adjoint itself; at N = 5 it
+    # needs the products of the other factors: the code printed at N = 1
+    # says so.
+    w = np.linspace(-0.5, 0.5, D)
+    text, copied, namespace = exported(product_of_rows, w, sized(1))
+    assert "    if X.shape != (1, 3) or w.shape != (3,):" in text
+    namespace.update(sized(1))
+    np.testing.assert_allclose(copied(w), ad.grad(product_of_rows)(w),
+                               rtol=1e-12)
+    namespace.update(sized(5))
+    with pytest.raises(ValueError, match=r"the gradient of np\.prod is "
+                                         r"written for 1 element\(s\) "
+                                         "along an axis"):
+        copied(w)

@@ -797,19 +797,9 @@ def test_the_generated_gradients_read_like_numpy():
         "constant_values=1)\n"
         "            * np.pad(np.cumprod(x[:-1]), (1, 0), "
         "constant_values=1))\n")
-    # The variance's gradient divides by its count, fixed when generated
-    # (until the row reads it at run time), so the code checks that size.
+    # The variance's gradient divides by its count, read at run time.
     assert _body(variance, x) == (
-        "    if x.shape != (12,):\n"
-        "        raise ValueError(\n"
-        "            'grad_variance was generated for x of shape (12,), and "
-        "is correct '\n"
-        "            \"only at these sizes (var's code is written for "
-        "them). For other \"\n"
-        "            'sizes, generate it again: ad.source(grad_variance, "
-        "*args) prints '\n"
-        "            'it for args of those sizes.')\n"
-        "    return 2 * (x - np.mean(x)) / 11\n")
+        "    return 2 * (x - np.mean(x)) / (x.size - 1)\n")
     assert _body(running_total, x) == (
         "    return np.cumsum(WEIGHTS[::-1])[::-1]\n")
     assert _body(norm_of, x) == "    return x / np.linalg.norm(x)\n"
