@@ -822,6 +822,19 @@ def test_forward_code_runs_at_any_size(transform, function, small, large):
                                transform(function)(*large), rtol=1e-12)
 
 
+def test_the_hessian_of_a_gaussians_likelihood_is_its_closed_form():
+    # G = 0.5 * inv(S).T - 0.5 * w v.T (w = inv(S).T x, v = inv(S) x);
+    # dG[k, l] / dS[i, j] by d inv(S) = -inv(S) dS inv(S).
+    cov, x = positive_definite(5), normal(5)
+    inverse = np.linalg.inv(cov)
+    w, v = inverse.T @ x, inverse @ x
+    expected = (-0.5 * np.einsum("jk,li->klij", inverse, inverse)
+                + 0.5 * (np.einsum("jk,i,l->klij", inverse, w, v)
+                         + np.einsum("k,li,j->klij", w, inverse, v)))
+    np.testing.assert_allclose(ad.hessian(h_gaussian)(cov, x), expected,
+                               rtol=1e-12, atol=1e-15)
+
+
 # -- helpers ------------------------------------------------------------------
 
 def _body(derivative, *args):
