@@ -425,31 +425,33 @@ def _tril_halved(program: Any, matrix: sp.Symbol) -> sp.Symbol:
 
 def _cholesky_jvp(forward: Any, step: Step) -> sp.Expr:
     """dL = L @ phi(inv(L) @ dS @ inv(L).T), with dS = (dA + dA.T) / 2:
-    along the symmetric part of dA, as the gradient (and JAX) take it."""
+    along the symmetric part of dA, as the gradient (and JAX) take it.
+    inv(L) @ dS @ inv(L).T is the symmetric part of X = inv(L) @ dA @
+    inv(L).T, which contracts a Jacobian's seed away."""
     (matrix,) = step.operands
     program = forward.program
     factor = step.target
     inverse = _inverse(program, factor)
     tangent = forward.full_tangent(matrix)
     rank = len(forward.shape(matrix))
-    swapped = transposed(program, tangent, tuple(range(rank - 2)) + (
-        rank - 1, rank - 2) + forward.batch_axes(rank), f"{tangent.name}_T")
-    symmetric = program.materialize((tangent + swapped) / 2,
-                                    f"{tangent.name}_sym")
-    mask = forward.along_batch(_tril_halved(program, matrix))
     name = f"{factor.name}_tangent"
-    if not forward.batch:
-        inner = _product(program, _product(program, inverse, symmetric,
-                                           f"{inverse.name}_d"),
-                         _transpose(program, inverse), "X")
-        phi = program.materialize(inner * mask, "phi")
-        return _product(program, factor, phi, name)
     batch = batch_letters(len(forward.batch), ["ijkl"])
     lead = _stacked(program, matrix)
-    inner = contract(program, f"{lead}ij,{lead}jk{batch},{lead}lk->"
-                              f"{lead}il{batch}",
-                     (inverse, symmetric, inverse), "X", optimize=True)
-    phi = program.materialize(inner * mask, "phi")
+    if not forward.batch:
+        inner = _product(program, _product(program, inverse, tangent,
+                                           f"{inverse.name}_d"),
+                         _transpose(program, inverse), "X")
+    else:
+        inner = contract(program, f"{lead}ij,{lead}jk{batch},{lead}lk->"
+                                  f"{lead}il{batch}",
+                         (inverse, tangent, inverse), "X", optimize=True)
+    swapped = transposed(program, inner, tuple(range(rank - 2)) + (
+        rank - 1, rank - 2) + forward.batch_axes(rank), f"{inner.name}_T")
+    phi = program.materialize(
+        (inner + swapped) / 2
+        * forward.along_batch(_tril_halved(program, matrix)), "phi")
+    if not forward.batch:
+        return _product(program, factor, phi, name)
     return contract(program, f"{lead}ij,{lead}jk{batch}->{lead}ik{batch}",
                     (factor, phi), name)
 

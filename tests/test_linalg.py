@@ -746,10 +746,11 @@ def test_tangents_of_matrix_functions_read_as_written_by_hand():
     assert _jvp_body(j_cholesky, positive_definite(3)) == [
         "chol_a = np.linalg.cholesky(a)",
         "inv_chol_a = np.linalg.inv(chol_a)",
+        "X = inv_chol_a @ a_dot @ inv_chol_a.T",
         "n1 = a.shape[1]",
-        "tangent_1 = (chol_a @ (inv_chol_a @ (0.5 * (a_dot + a_dot.T))",
-        "@ inv_chol_a.T",
-        "* (np.tril(np.ones((n1, n1))) - 0.5 * np.eye(n1))))",
+        "tangent_1 = (chol_a @ ((np.tril(np.ones((n1, n1)))"
+        " - 0.5 * np.eye(n1))",
+        "* (0.5 * (X + X.T))))",
         "return chol_a, tangent_1"]
 
 
