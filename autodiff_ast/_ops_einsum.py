@@ -18,6 +18,11 @@ In forward mode an einsum's tangent is the same einsum with a tangent in
 an operand's place, one term per operand that has one; a batch of
 tangents (a Jacobian's, a Hessian's) gets letters of its own at the end
 of that operand's and the result's subscripts (``'ij,jkl->ikl'``).
+``contract`` writes the einsums of forward rules (here and in
+``_ops_decomp``/``_ops_linalg``): it contracts a Jacobian's seed, the
+identity, away by hand, so that the Jacobian of ``a @ b`` reads
+``einsum('il,jk->iklj', np.eye(n), b)`` and that of ``det`` is ``det *
+inv(a).T``.
 """
 
 from __future__ import annotations
