@@ -25,7 +25,7 @@ from ._spell import call, literal
 
 __all__ = ["STACK", "ARRAY", "CONCATENATE", "HSTACK", "VSTACK",
            "COLUMN_STACK", "DSTACK", "SPLIT", "ARRAY_SPLIT", "HSPLIT",
-           "VSPLIT", "TILE", "REPEAT", "PAD", "pad"]
+           "VSPLIT", "TILE", "REPEAT", "PAD", "PIECE", "pad", "piece"]
 
 
 # -- np.stack, np.array -------------------------------------------------------
@@ -68,7 +68,8 @@ STACK = ArrayOp("stack", numpy=("stack",), lower=_lower_stack,
                 vjp=_stack_vjp,
                 spell=lambda step, args, name: call(
                     "np.stack", [ast.List(args, ast.Load())],
-                    axis=step.option("axis") or None))
+                    axis=step.option("axis") or None),
+                any_size=True)
 
 
 def _lower_array(run: Any, values: Any, dtype: Any = None, *,
@@ -115,21 +116,22 @@ def concatenate(run: Any, values: Any, axis: Any, node: ast.AST) -> Any:
 
 
 def _concatenate_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    """Each piece gets its slice of the adjoint."""
+    """Each piece gets its slice of the adjoint, between the sizes of the
+    pieces before it as read at run time (``d[:n]``, ``d[n:]``)."""
     program = backward.program
     full = backward.full(adjoint, program.leaves[step.target].shape,
                          f"d_{step.target.name}")
     axis = step.option("axis")
-    start = 0
+    start: Any = sp.S.Zero
+    last = len(step.operands) - 1
     for position, item in enumerate(step.operands):
-        size = program.leaves[item].shape[axis]
+        stop = None if position == last else start + program.size(item, axis)
         if item in backward.active:
-            backward.contribute(item, program.add(
-                GETITEM, (full,), program.leaves[item].shape,
-                f"{full.name}_{position}",
-                index=(slice(None),) * axis + (slice(start or None,
-                                                     start + size),)))
-        start += size
+            backward.contribute(item, piece(
+                program, full, axis, None if start == 0 else start, stop,
+                f"{full.name}_{position}"))
+        if stop is not None:
+            start = stop
 
 
 def _lower_concatenate(run: Any, arrays: Any, axis: Any = 0, *,
@@ -186,7 +188,65 @@ CONCATENATE = ArrayOp("concatenate", numpy=("concatenate",), keeps_dtype=True,
                       lower=_lower_concatenate, vjp=_concatenate_vjp,
                       spell=lambda step, args, name: call(
                           "np.concatenate", [ast.List(args, ast.Load())],
-                          axis=step.option("axis") or None))
+                          axis=step.option("axis") or None),
+                      any_size=True)
+
+
+# -- a piece along one axis, between bounds read at run time ------------------
+
+def piece(program: Any, source: sp.Symbol, axis: int, start: Any, stop: Any,
+          name: str) -> sp.Symbol:
+    """``source[start:stop]`` along ``axis``; a bound is None (the end),
+    an int or a sum of size symbols (``n + n_1``) that generated code
+    computes when it runs."""
+    shape = list(program.leaves[source].shape)
+    low = 0 if start is None else int(program.concrete(start))
+    high = shape[axis] if stop is None else int(program.concrete(stop))
+    shape[axis] = high - low
+    return program.add(PIECE, (source,), tuple(shape), name, axis=axis,
+                       start=start, stop=stop)
+
+
+def _piece_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """The adjoint padded with zeros back to the source's size."""
+    program = backward.program
+    (source,) = step.operands
+    axis = step.option("axis")
+    start, stop = step.option("start"), step.option("stop")
+    full = backward.full(adjoint, program.leaves[step.target].shape,
+                         f"d_{step.target.name}")
+    after = 0 if stop is None else program.size(source, axis) - stop
+    widths = tuple((start or 0, after) if i == axis else (0, 0)
+                   for i in range(len(program.leaves[source].shape)))
+    backward.contribute(source, pad(program, full, widths, 0,
+                                    f"{full.name}_padded"))
+
+
+def _piece_jvp(forward: Any, step: Step) -> sp.Expr:
+    # Linear: the same piece of the tangent (the batch axes come last).
+    (source,) = step.operands
+    return piece(forward.program, forward.full_tangent(source),
+                 step.option("axis"), step.option("start"),
+                 step.option("stop"), f"{step.target.name}_tangent")
+
+
+def _spell_piece(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+    def bound(value: Any) -> ast.expr | None:
+        if value is None or isinstance(value, ast.AST):
+            return value
+        return ast.Constant(int(value))
+
+    part = ast.Slice(bound(step.option("start")), bound(step.option("stop")))
+    axis = step.option("axis")
+    index: ast.expr = part if not axis else ast.Tuple(
+        [ast.Slice() for _ in range(axis)] + [part], ast.Load())
+    return ast.Subscript(args[0], index, ast.Load())
+
+
+# operands (array,): array[start:stop] along ``axis``, the bounds None,
+# ints or sums of size symbols (the gradient of a concatenation).
+PIECE = ArrayOp("piece", vjp=_piece_vjp, jvp=_piece_jvp, spell=_spell_piece,
+                keeps_dtype=True, any_size=True)
 HSTACK = ArrayOp("hstack", numpy=("hstack",), lower=_lower_hstack)
 VSTACK = ArrayOp("vstack", numpy=("vstack",), lower=_lower_vstack)
 DSTACK = ArrayOp("dstack", numpy=("dstack",), lower=_lower_dstack)
@@ -199,31 +259,45 @@ COLUMN_STACK = ArrayOp("column_stack", numpy=("column_stack",),
 def split(run: Any, value: Any, sections: Any, axis: Any, node: ast.AST,
           equal: bool) -> tuple[Any, ...]:
     """The pieces, as slices (a tuple, which unpacks and indexes as
-    NumPy's list does)."""
+    NumPy's list does), cut where they are at any size."""
     array = run.number(value, node)
     shape = run.shape(array, node)
     position = run.axis(axis, len(shape), node)
     total = shape[position]
+    before = (slice(None),) * position
     if isinstance(sections, (list, tuple)):
+        # As NumPy cuts: array[start:stop] with the points as written (so
+        # counted from the end where negative), from the start to the end.
         cuts = list(run.integers(sections, node, "the split points"))
-        bounds = [0] + cuts + [total]
-    else:
-        count = run.integer(sections, node, "the number of sections")
-        if count <= 0:
-            raise run.error(node, "number sections must be larger than 0")
-        if equal and total % count:
-            raise run.error(node, "array split does not result in an equal "
-                                  f"division: {total} into {count}")
-        size, extra = divmod(total, count)
-        sizes = [size + 1] * extra + [size] * (count - extra)
-        bounds = [int(b) for b in np.cumsum([0] + sizes)]
-    pieces = []
-    for start, stop in zip(bounds[:-1], bounds[1:]):
-        start, stop = (min(max(b if b >= 0 else b + total, 0), total)
-                       for b in (start, stop))
-        pieces.append(getitem(run, array, (slice(None),) * position
-                              + (slice(start or None, stop),), node))
-    return tuple(pieces)
+        bounds = [None] + [c or None for c in cuts] + [None]
+        return tuple(getitem(run, array, before + (slice(start, stop),), node)
+                     for start, stop in zip(bounds[:-1], bounds[1:]))
+    count = run.integer(sections, node, "the number of sections")
+    if count <= 0:
+        raise run.error(node, "number sections must be larger than 0")
+    if equal and total % count:
+        raise run.error(node, "array split does not result in an equal "
+                              f"division: {total} into {count}")
+    if count == 1:
+        return (array,)
+    if equal:
+        # Equal pieces: the axis reshaped to (count, -1), so the pieces
+        # follow the size the code is called at (the count is the user's).
+        sizes = run.program.shape_of(array)
+        grouped = reshape(run, array, sizes[:position] + (count, -1)
+                          + sizes[position + 1:], node, written=True)
+        return tuple(getitem(run, grouped, before + (i,), node)
+                     for i in range(count))
+    # np.array_split's pieces differ in size by how the count divides the
+    # axis: the code is written for this size, and checks it.
+    run.program.baked.append(f"np.array_split's pieces of {total} "
+                             "elements are cut for them")
+    size, extra = divmod(total, count)
+    sizes = [size + 1] * extra + [size] * (count - extra)
+    bounds = [int(b) for b in np.cumsum([0] + sizes)]
+    return tuple(getitem(run, array, before + (slice(start or None, stop),),
+                         node)
+                 for start, stop in zip(bounds[:-1], bounds[1:]))
 
 
 def _lower_split(run: Any, ary: Any, indices_or_sections: Any,
@@ -264,26 +338,35 @@ VSPLIT = ArrayOp("vsplit", numpy=("vsplit",), lower=_lower_vsplit)
 # -- np.tile, np.repeat -------------------------------------------------------
 
 def _sum_of_copies(backward: Any, adjoint: sp.Symbol, copies: tuple[int, ...],
-                   shape: tuple[int, ...], split_first: bool,
+                   sizes: tuple[Any, ...], split_first: bool,
                    name: str) -> sp.Expr:
-    """The adjoint of an array whose axis i was copied ``copies[i]``
-    times: each copied axis split in two (copies then elements for tile,
-    elements then copies for repeat) and the copies summed."""
+    """The adjoint of an array whose axis i (of size ``sizes[i]``, as
+    generated code reads it) was copied ``copies[i]`` times: each copied
+    axis split in two (copies then elements for tile, elements then copies
+    for repeat) and the copies summed."""
     program = backward.program
-    interleaved: list[int] = []
+    interleaved: list[Any] = []
     summed = []
-    for count, size in zip(copies, shape):
+    for count, size in zip(copies, sizes):
         if count == 1:
             interleaved.append(size)
             continue
         summed.append(len(interleaved) + (0 if split_first else 1))
         interleaved.extend((count, size) if split_first else (size, count))
     if not summed:  # one copy: the elements themselves
-        return reshaped(program, adjoint, shape, f"{name}_reshaped")
-    split_up = program.add(RESHAPE, (adjoint,), tuple(interleaved),
-                           f"{name}_copies", shape=tuple(interleaved))
-    return program.add(SUM, (split_up,), shape, f"{name}_summed",
-                       axis=tuple(summed), keepdims=False)
+        return reshaped(program, adjoint, sizes, f"{name}_reshaped")
+    # Its ints are the user's counts of copies (as_written); its sizes
+    # are read at run time.
+    split_up = program.add(RESHAPE, (adjoint,), _concrete(program, interleaved),
+                           f"{name}_copies", shape=tuple(interleaved),
+                           as_written=True)
+    return program.add(SUM, (split_up,), _concrete(program, sizes),
+                       f"{name}_summed", axis=tuple(summed), keepdims=False)
+
+
+def _concrete(program: Any, sizes: Any) -> tuple[int, ...]:
+    """The shape that ``sizes`` (ints and size symbols) has here."""
+    return tuple(int(n) for n in program.concrete(tuple(sizes)))
 
 
 def _lower_tile(run: Any, A: Any, reps: Any, *, node: ast.AST) -> Any:
@@ -304,24 +387,34 @@ def _lower_tile(run: Any, A: Any, reps: Any, *, node: ast.AST) -> Any:
                            else counts[0])
 
 
+def _copies(step: Step, ndim: int) -> tuple[int, ...]:
+    """How many times a tile copies each of its result's axes (leading
+    axes it adds count as copied)."""
+    reps = step.option("reps")
+    counts = tuple(reps) if isinstance(reps, tuple) else (reps,)
+    return (1,) * (ndim - len(counts)) + counts
+
+
 def _tile_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     program = backward.program
     (source,) = step.operands
     result = program.leaves[step.target].shape
-    source_shape = program.leaves[source].shape
     full = backward.full(adjoint, result, f"d_{step.target.name}")
-    promoted = (1,) * (len(result) - len(source_shape)) + source_shape
-    copies = tuple(n // m if m else 1 for n, m in zip(result, promoted))
-    total = _sum_of_copies(backward, full, copies, promoted, True,
-                           f"d_{source.name}")
-    backward.contribute(source, reshaped(program, total, source_shape,
+    sizes = program.shape_of(source)
+    promoted = (1,) * (len(result) - len(sizes)) + sizes
+    total = _sum_of_copies(backward, full, _copies(step, len(result)),
+                           promoted, True, f"d_{source.name}")
+    backward.contribute(source, reshaped(program, total, sizes,
                                          f"d_{source.name}_reshaped"))
 
 
+# reps and repeats are counts as the user wrote them; the sizes their
+# gradients reshape to are read at run time.
 TILE = ArrayOp("tile", numpy=("tile",), lower=_lower_tile, vjp=_tile_vjp,
                keeps_dtype=True,
                spell=lambda step, args, name: call(
-                   "np.tile", [args[0], literal(step.option("reps"))]))
+                   "np.tile", [args[0], literal(step.option("reps"))]),
+               any_size=True)
 
 
 def _lower_repeat(run: Any, a: Any, repeats: Any, axis: Any = None, *,
@@ -360,7 +453,8 @@ def _repeat_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     copies = tuple(step.option("repeats") if i == position else 1
                    for i in range(len(shape)))
     backward.contribute(source, _sum_of_copies(
-        backward, full, copies, shape, False, f"d_{source.name}"))
+        backward, full, copies, program.shape_of(source), False,
+        f"d_{source.name}"))
 
 
 REPEAT = ArrayOp("repeat", numpy=("repeat",), methods=("repeat",),
@@ -368,7 +462,8 @@ REPEAT = ArrayOp("repeat", numpy=("repeat",), methods=("repeat",),
                  lower=_lower_repeat, vjp=_repeat_vjp,
                  spell=lambda step, args, name: call(
                      "np.repeat", [args[0], literal(step.option("repeats"))],
-                     axis=step.option("axis")))
+                     axis=step.option("axis")),
+                 any_size=True)
 
 
 # -- np.pad -------------------------------------------------------------------
@@ -376,8 +471,9 @@ REPEAT = ArrayOp("repeat", numpy=("repeat",), methods=("repeat",),
 def pad(program: Any, source: sp.Symbol, widths: tuple[tuple[int, int], ...],
         value: Any, name: str) -> sp.Symbol:
     """``source`` padded with ``value`` by ``widths`` (before, after) per
-    axis."""
-    shape = tuple(n + before + after for n, (before, after)
+    axis: ints, or sizes read at run time (a piece's gradient)."""
+    shape = tuple(n + int(program.concrete(before + after))
+                  for n, (before, after)
                   in zip(program.leaves[source].shape, widths))
     return program.add(PAD, (source,), shape, name, widths=widths,
                        value=value)
@@ -423,8 +519,19 @@ def _pad_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     (source,) = step.operands
     full = backward.full(adjoint, program.leaves[step.target].shape,
                          f"d_{step.target.name}")
+    widths = step.option("widths")
+    if any(isinstance(w, sp.Basic) for pair in widths for w in pair):
+        # Sizes read at run time (a piece's gradient): one piece per axis.
+        inner = full
+        for axis, (before, after) in enumerate(widths):
+            if before != 0 or after != 0:
+                inner = piece(program, inner, axis, before or None,
+                              program.size(inner, axis) - after,
+                              f"{full.name}_inner")
+        backward.contribute(source, inner)
+        return
     parts = tuple(slice(before or None, -after if after else None)
-                  for before, after in step.option("widths"))
+                  for before, after in widths)
     while parts and parts[-1] == slice(None):
         parts = parts[:-1]
     backward.contribute(source, program.add(

@@ -127,6 +127,26 @@ def concatenated(w):
     return np.sum(z ** 2)
 
 
+def split_unequally(w):
+    first, second = np.array_split(X @ w + y, 2)
+    return np.sum(first ** 2) - np.sum(np.sin(second))
+
+
+def assembled(w):
+    # Gradients of assemblies slice, sum copies and cut padding by sizes
+    # read at run time.
+    z = X @ w
+    halves = np.split(z[:4], 2)
+    head, middle, tail = np.split(X * w, [1, -2])
+    columns = np.hsplit(np.tile(X * w, (1, 2)), 3)
+    return (np.sum(np.concatenate([z, np.tile(w, 2), np.repeat(w, 3)]) ** 2)
+            + np.sum(halves[0] * halves[1])
+            + np.sum(np.vstack([head, np.cos(tail)]) * np.sum(middle))
+            + np.sum(np.stack([z, y], axis=1) ** 3)
+            + np.sum(np.repeat(X * w, 2, axis=1) ** 2 * columns[1][:, :1])
+            + np.sum(np.hstack([np.sin(z), np.pad(z, 2)]) ** 2))
+
+
 def loop_over_rows(w):
     z = X @ w
     total = 0.0
@@ -187,11 +207,13 @@ PARAMS = {
     cumulative: np.linspace(-0.5, 0.5, D),
     on_the_diagonal: np.linspace(-0.5, 0.5, D),
     averaged: np.linspace(-0.5, 0.5, D),
+    concatenated: np.linspace(-0.5, 0.5, D),
+    assembled: np.linspace(-0.5, 0.5, D),
     spreads: np.linspace(-0.5, 0.5, D),
     extremes: np.linspace(-0.5, 0.5, D),
 }
 ANY_SIZE = list(PARAMS)
-FIXED_SIZE = [concatenated, loop_over_rows, branch_on_size]
+FIXED_SIZE = [split_unequally, loop_over_rows, branch_on_size]
 
 
 @pytest.fixture
