@@ -82,19 +82,23 @@ class TimeUp(BaseException):
 
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise TimeUp in the body after ``seconds``.
+    """Raise TimeUp in the body after ``seconds`` of this process's CPU
+    time.
 
     A rewrite such as ``cancel`` can take minutes on a modest expression
     (multivariate gcds), and SymPy cannot be asked to stop: a timer signal
     interrupts it. Only where that is safe: in the main thread, on systems
-    with interval timers, when the program has no SIGALRM handler of its
-    own; elsewhere the size bounds alone apply.
+    with interval timers, when the program has no SIGPROF handler of its
+    own; elsewhere the size bounds alone apply. CPU time, not wall-clock
+    time: on a busy machine a rewrite gets as far as on an idle one, so
+    the generated code does not depend on the load (invariant 2: the same
+    input gives the same source).
     """
     usable = (hasattr(signal, "setitimer")
               and threading.current_thread() is threading.main_thread()
-              and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL,
+              and signal.getsignal(signal.SIGPROF) in (signal.SIG_DFL,
                                                         signal.SIG_IGN, None)
-              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+              and signal.getitimer(signal.ITIMER_PROF)[0] == 0)
     if not usable:
         yield
         return
@@ -109,14 +113,14 @@ def time_limit(seconds: float) -> Iterator[None]:
         if (module.partition(".")[0] in _INTERRUPTIBLE
                 and frame.f_code.co_name != "__del__"):
             raise TimeUp
-        signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
+        signal.setitimer(signal.ITIMER_PROF, _RETRY_SECONDS)
 
     own_code = sys._getframe().f_code
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, on_alarm)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
