@@ -21,9 +21,9 @@ import sympy as sp
 
 from ._codegen import (Literal, _cse, _function_label, _pretty_string,
                        _suggest_name)
-from ._printer import ExpressionPrinter, _call, _name
-from ._program import (ELEMENTWISE, SIZE, Program, Step, option_symbols,
-                       unique_name)
+from ._printer import ExpressionPrinter, _binary, _call, _name
+from ._program import (ELEMENTWISE, SIZE, Program, Step, broadcast_shapes,
+                       option_symbols, unique_name)
 from ._spell import Spelled
 from ._unparse import to_source
 from ._wrap import _WIDTH, _wrap
@@ -66,6 +66,28 @@ class _ArrayPrinter(ExpressionPrinter):
                 inner = sp.Add(*[t / coefficient for t in expr.args])
                 return self.mul_positive(coefficient, inner)
         return super().add(expr)
+
+    # The shape of an expression, where the writer knows it (None: not
+    # known, as in a branch's condition).
+    shape_of: Any = None
+
+    def mul_positive(self, coefficient: sp.Number,
+                     rest: sp.Expr) -> ast.expr:
+        """A product of a large array with factors that broadcast against
+        it multiplies those first: ``exp_logits * (total / s)`` with
+        ``total`` and ``s`` of shape (n, 1) is one pass over the large
+        array, ``exp_logits * total / s`` two."""
+        factors = sp.Mul.make_args(rest)
+        if self.shape_of is None or len(factors) < 3:
+            return super().mul_positive(coefficient, rest)
+        full = self.shape_of(rest)
+        small = [f for f in factors if self.shape_of(f) != full]
+        if len([f for f in small if self.shape_of(f)]) < 2:
+            return super().mul_positive(coefficient, rest)
+        large = [f for f in factors if f not in small]
+        return _binary(super().mul_positive(sp.S.One, sp.Mul(*large)),
+                       ast.Mult(),
+                       super().mul_positive(coefficient, sp.Mul(*small)))
 
     def boolean(self, expr: sp.Basic) -> ast.expr:
         if isinstance(expr, (sp.And, sp.Or)):
@@ -527,8 +549,17 @@ class _Writer:
             self.names[symbol] = name
             self.assign(name, self.printer()(value))
 
+    def shape_of(self, expr: sp.Expr) -> tuple[int, ...]:
+        """The shape of ``expr``, over program symbols and temporaries."""
+        shapes = [self.program.leaves[s].shape if s in self.program.leaves
+                  else self.shape_of(self.temporaries[s])
+                  for s in expr.free_symbols
+                  if s in self.program.leaves or s in self.temporaries]
+        return broadcast_shapes(*shapes) if shapes else ()
+
     def printer(self) -> ExpressionPrinter:
         printer = _ArrayPrinter("numpy", self.names)
+        printer.shape_of = self.shape_of
         inline = self.inline
         plain = printer.print
 

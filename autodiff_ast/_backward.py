@@ -226,6 +226,7 @@ class _Backward:
             if n == 1 and shape[lead + i] != 1)
         if not axes:
             return value
+        value, factor = self.constant_along(value, shape, axes, len(target))
         source = self.program.materialize(value, f"d_{symbol.name}")
         every_axis = len(axes) == len(shape)
         if lead == 0:
@@ -233,7 +234,7 @@ class _Backward:
             return self.program.add(SUM, (source,), target,
                                     f"sum_{source.name}",
                                     axis=None if every_axis else axes,
-                                    keepdims=True)
+                                    keepdims=True) * factor
         reduced = tuple(n for i, n in enumerate(shape) if i not in axes)
         total = self.program.add(SUM, (source,), reduced,
                                  f"sum_{source.name}",
@@ -243,7 +244,40 @@ class _Backward:
             total = reshaped(self.program, total,
                              self.program.shape_of(symbol),
                              f"{total.name}_reshaped")
-        return total
+        return total * factor
+
+    def constant_along(self, value: sp.Expr, shape: Shape,
+                       axes: tuple[int, ...], rank: int
+                       ) -> tuple[sp.Expr, sp.Expr]:
+        """``value`` (of ``shape``, to be summed over ``axes`` into an array
+        of ``rank`` axes) split into the factors that vary along ``axes``
+        and those that do not, which multiply the sum instead: the sum of
+        ``onehot / s`` over a row is ``sum(onehot) / s``, one division per
+        row, not per element (1.5x -> 1.2x a softmax cross-entropy's
+        gradient by hand, measured)."""
+        if not isinstance(value, sp.Mul):
+            return value, sp.S.One
+        inside, outside = [], []
+        for factor in value.args:
+            own = self.program.shape(factor)
+            lead = len(shape) - len(own)
+            # Scalars stay inside: the sum of ``t / sigma ** 2`` reads
+            # as well, and saves no pass over an array.
+            constant = 0 < len(own) <= rank and all(
+                i < lead or own[i - lead] == 1 for i in axes)
+            (outside if constant else inside).append(factor)
+        # A sum of booleans or integers alone counts in int64, which would
+        # promote a float32 factor: keep such sums as they were.
+        floats = any(not (self.program.leaves[s].boolean
+                          or self.program.leaves[s].integer)
+                     for f in inside for s in f.free_symbols
+                     if s in self.program.leaves)
+        # What is summed keeps the shape the axes are numbered in (a
+        # factor broadcast along a summed axis would be counted once).
+        if not outside or not floats or self.program.shape(
+                sp.Mul(*inside)) != shape:
+            return value, sp.S.One
+        return sp.Mul(*inside), sp.Mul(*outside)
 
     def check_ones(self, symbol: sp.Symbol, region: Shape,
                    witness: sp.Basic | None) -> None:

@@ -21,9 +21,9 @@ from sympy.logic.boolalg import Boolean
 
 from ._array_ops import empty, static_int
 from ._ops_core import reshape
-from ._ops_create import CONSTANT
-from ._program import ArrayOp, Step
-from ._spell import Slot, call, index, literal
+from ._ops_create import ARANGE, CONSTANT
+from ._program import ELEMENTWISE, ArrayOp, Step
+from ._spell import Slot, call, index
 
 __all__ = ["GETITEM", "SCATTER", "TAKE", "TAKE_ALONG_AXIS", "PUT_ALONG_AXIS",
            "SORT", "ARGSORT", "ARGMAX", "ARGMIN", "getitem", "scatter",
@@ -130,7 +130,28 @@ def _repeats(parts: tuple[Any, ...], program: Any,
     if len(advanced) == 1 and constants(advanced[0]) is not None:
         values = np.ravel(constants(advanced[0]))
         return bool((values < 0).any()) or len(set(values)) != len(values)
-    return True
+    # x[np.arange(n), labels]: the rows differ, so the pairs do, whatever
+    # the labels (an arange as long as the index broadcasts to).
+    shapes = [np.shape(p) if isinstance(p, tuple)
+              else program.leaves[operands[p.position]].shape
+              for p in advanced]
+    whole = np.broadcast_shapes(*shapes)
+    return not any(
+        isinstance(p, Slot) and shape == whole
+        and _distinct(definitions.get(operands[p.position]))
+        for p, shape in zip(advanced, shapes))
+
+
+def _distinct(step: Step | None) -> bool:
+    """Whether ``step`` is an np.arange of distinct non-negative integers
+    (an index that picks each element once, at any size)."""
+    if step is None or step.op is not ARANGE:
+        return False
+    bounds = step.option("bounds")
+    start = 0 if len(bounds) == 1 else bounds[0]
+    stride = bounds[2] if len(bounds) == 3 else 1
+    return isinstance(start, int) and start >= 0 and isinstance(
+        stride, int) and stride > 0
 
 
 def scatter(backward: Any, source: sp.Symbol, adjoint: sp.Expr,
@@ -141,12 +162,52 @@ def scatter(backward: Any, source: sp.Symbol, adjoint: sp.Expr,
     when the caller knows the elements are ``distinct``)."""
     program = backward.program
     values = program.materialize(adjoint, name)
-    operands = (source, values) + slots
+    operands = (shape_source(program, source), values) + slots
     moved = tuple(Slot(p.position + 1) if isinstance(p, Slot) else p
                   for p in parts)
     add = not distinct and _repeats(moved, program, operands)
     return program.add(SCATTER, operands, program.leaves[source].shape,
                        f"d_{source.name}", pieces=((moved, add),))
+
+
+def shape_source(program: Any, symbol: sp.Symbol) -> sp.Symbol:
+    """An array with the shape and dtype of ``symbol`` for zeros like it:
+    ``logits`` rather than the log-softmax of it (which the gradient would
+    compute only for its shape), where the elementwise expression defining
+    ``symbol`` has an operand of its shape computed from the same inputs
+    (so of its dtype); else ``symbol`` itself."""
+    definitions = program.definition()
+    step = definitions.get(symbol)
+    if step is None or step.op is not ELEMENTWISE:
+        return symbol
+    shape = program.leaves[symbol].shape
+    inputs = _inputs(program, symbol, definitions)
+    for operand in sorted(step.operands[0].free_symbols, key=str):
+        if (operand in program.leaves
+                and program.leaves[operand].shape == shape
+                and _inputs(program, operand, definitions) == inputs):
+            return operand
+    return symbol
+
+
+def _inputs(program: Any, symbol: sp.Symbol,
+            definitions: dict[sp.Symbol, Step]) -> frozenset[sp.Symbol]:
+    """The values ``symbol`` is computed from that decide its dtype: the
+    arguments, data and created arrays it reads (booleans, which promote
+    nothing, left out)."""
+    found: set[sp.Symbol] = set()
+    pending, seen = [symbol], set()
+    while pending:
+        current = pending.pop()
+        if current in seen or current not in program.leaves:
+            continue
+        seen.add(current)
+        step = definitions.get(current)
+        uses = step.uses() if step is not None else set()
+        if not uses and not program.leaves[current].boolean:
+            found.add(current)
+        pending.extend(uses)
+    return frozenset(found)
 
 
 def merged_scatters(program: Any, symbol: sp.Symbol,
@@ -155,12 +216,13 @@ def merged_scatters(program: Any, symbol: sp.Symbol,
     zeros like ``symbol`` made one: one array of zeros, each piece added
     into it (``d[:3] = a; d[3:] += b``), not one array per piece."""
     definitions = program.definition()
+    like = shape_source(program, symbol)
     scatters = [v for v in values if isinstance(v, sp.Symbol)
                 and v in definitions and definitions[v].op is SCATTER
-                and definitions[v].operands[0] == symbol]
+                and definitions[v].operands[0] == like]
     if len(scatters) < 2:
         return values
-    operands: list[Any] = [symbol]
+    operands: list[Any] = [like]
     pieces = []
     for scattered in scatters:
         step = definitions[scattered]
@@ -279,16 +341,42 @@ def _take_along_axis_vjp(backward: Any, step: Step,
     values = backward.full(adjoint, program.leaves[step.target].shape,
                            f"d_{step.target.name}")
     backward.contribute(source, program.add(
-        PUT_ALONG_AXIS, (source, chosen, values),
+        PUT_ALONG_AXIS, (shape_source(program, source), chosen, values),
         program.leaves[source].shape, f"d_{source.name}",
         axis=step.option("axis"), shapes=(program.leaves[source].shape,
                                           program.leaves[chosen].shape),
         distinct=step.option("distinct")))
 
 
+def _batched(forward: Any, chosen: sp.Symbol) -> sp.Symbol:
+    """The indices ``chosen`` with a trailing axis of size 1 for each axis
+    of the batch of tangents: np.take_along_axis and np.put_along_axis
+    want as many axes as the array, and broadcast the others."""
+    if not forward.batch:
+        return chosen
+    shape = forward.shape(chosen)
+    return forward.program.add(
+        GETITEM, (chosen,), shape + (1,) * len(forward.batch),
+        f"{chosen.name}_expanded", integer=True,
+        index=(Ellipsis,) + (None,) * len(forward.batch))
+
+
+def _take_along_axis_jvp(forward: Any, step: Step) -> sp.Expr:
+    # Linear in the array: the same elements of its tangent, each tangent
+    # of the batch alike.
+    source, chosen = step.operands
+    return forward.program.add(
+        TAKE_ALONG_AXIS, (forward.full_tangent(source),
+                          _batched(forward, chosen)),
+        forward.shape(step.target) + forward.batch,
+        f"{step.target.name}_tangent", axis=step.option("axis"),
+        distinct=step.option("distinct"))
+
+
 TAKE_ALONG_AXIS = ArrayOp(
     "take_along_axis", numpy=("take_along_axis",),
     lower=_lower_take_along_axis, vjp=_take_along_axis_vjp,
+    jvp=_take_along_axis_jvp,
     spell=lambda step, args, name: call("np.take_along_axis", args,
                                         axis=step.option("axis")))
 
@@ -306,8 +394,12 @@ def _spell_put_along_axis(step: Step, args: list[ast.expr],
     statements: list[ast.stmt] = [ast.Assign(
         [ast.Name(name, ast.Store())], call("np.zeros_like", [like]), None)]
     source_shape, chosen_shape = shapes
+    # An element is put twice where indices along the axis may repeat, or
+    # where ``a`` was broadcast against the indices (n == 1 < m); indices
+    # broadcast against ``a`` (m == 1) put each element of a row once.
     once = (chosen_shape[axis] == 1 or step.option("distinct")) and all(
-        n == m for i, (n, m) in enumerate(zip(source_shape, chosen_shape))
+        m in (1, n) for i, (n, m) in enumerate(zip(source_shape,
+                                                   chosen_shape))
         if i != axis)
     if once:
         statements.append(ast.Expr(call(
@@ -320,18 +412,37 @@ def _spell_put_along_axis(step: Step, args: list[ast.expr],
             key.append(chosen)
             continue
         places = tuple(slice(None) if j == i else None for j in range(ndim))
-        key.append(ast.Subscript(call("np.arange", [literal(
-            source_shape[i])]), index(places, []), ast.Load()))
+        size = ast.Subscript(ast.Attribute(target, "shape", ast.Load()),
+                             ast.Constant(i), ast.Load())
+        key.append(ast.Subscript(call("np.arange", [size]),
+                                 index(places, []), ast.Load()))
     statements.append(ast.Expr(call("np.add.at", [
         target, ast.Tuple(key, ast.Load()), values])))
     return statements
+
+
+def _put_along_axis_jvp(forward: Any, step: Step) -> sp.Expr:
+    # Linear in the values put (``like`` gives only the shape): the
+    # values' tangents put in zeros like the tangent of ``like``.
+    like, chosen, values = step.operands
+    if values not in forward.tangent:
+        return sp.S.Zero
+    batch = forward.batch
+    indices = _batched(forward, chosen)
+    return forward.program.add(
+        PUT_ALONG_AXIS, (forward.full_tangent(like) if batch else like,
+                         indices, forward.full_tangent(values)),
+        forward.shape(step.target) + batch, f"{step.target.name}_tangent",
+        axis=step.option("axis"),
+        shapes=(forward.shape(like) + batch, forward.shape(indices)),
+        distinct=step.option("distinct"))
 
 
 # operands (like, indices, values): zeros like ``like`` with ``values`` put
 # along ``axis`` at ``indices``; ``shapes``: those of ``like`` and
 # ``indices``.
 PUT_ALONG_AXIS = ArrayOp("put_along_axis", spell=_spell_put_along_axis,
-                         statement=True)
+                         jvp=_put_along_axis_jvp, statement=True)
 
 
 # -- sorting and positions ----------------------------------------------------

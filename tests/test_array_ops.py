@@ -11,6 +11,7 @@ import pytest
 import autodiff_ast as ad
 from autodiff_ast._array_rules import ARRAY_OPS, spellings
 from helpers import numeric_gradient
+from test_array_jacobians import numeric_jacobian
 from test_arrays import ARRAY_CASES, SYNTAX
 from test_linalg import CASES as LINALG_CASES
 
@@ -738,6 +739,59 @@ def test_sorting_hands_each_gradient_back_along_the_stable_order():
     # sorted: 1 (x[1]), 2 (x[3]), 3 (x[0]), 3 (x[2]): equal keys in order.
     grad = ad.grad(lambda x: np.sum(np.sort(x) * weights))(x)
     np.testing.assert_array_equal(grad, [30.0, 10.0, 40.0, 20.0])
+
+
+def picked_along_rows(x):
+    return np.take_along_axis(x, np.array([[2, 0], [1, 1], [0, 3]]),
+                              axis=1) * x[:, :2]
+
+
+def sorted_columns(x):
+    return np.sort(x * x[0], axis=0)
+
+
+def sorted_rows(x):
+    return np.sort(np.sin(x), axis=1)[:, 1:]
+
+
+def sorted_flat(x):
+    return np.sort(x, axis=None) ** 2
+
+
+def row_maxima_taken(x):
+    return np.take_along_axis(x, x.argmax(axis=1)[:, None], axis=1) * x
+
+
+def sorted_vector(x):
+    return np.cumsum(np.sort(x ** 3))
+
+
+FORWARD_CASES = [(picked_along_rows, (3, 4)), (sorted_columns, (3, 4)),
+                 (sorted_rows, (3, 4)), (sorted_flat, (2, 3)),
+                 (row_maxima_taken, (3, 4)), (sorted_vector, (5,))]
+
+
+@pytest.mark.parametrize("function, shape", FORWARD_CASES,
+                         ids=[f.__name__ for f, _ in FORWARD_CASES])
+def test_forward_rules_of_indexing_agree_with_central_differences(
+        function, shape):
+    # take_along_axis (sort's gather along the order) and, in the Hessian,
+    # put_along_axis (its gradient), with a batch of tangents over a 2-D
+    # parameter: trailing batch axes the indices must broadcast against.
+    x = signed(*shape)
+    jacobian = ad.jacobian(function)(x)
+    np.testing.assert_allclose(jacobian, numeric_jacobian(function, x),
+                               rtol=1e-7, atol=1e-9)
+    v = signed(*shape)
+    _, tangent = ad.jvp(function, (x,), (v,))
+    np.testing.assert_allclose(tangent, np.tensordot(jacobian, v, v.ndim),
+                               rtol=1e-12, atol=1e-12)
+
+    def total(y):
+        return np.sum(function(y) ** 2 * np.cos(y[..., :1]))
+
+    np.testing.assert_allclose(ad.hessian(total)(x), numeric_jacobian(
+        ad.grad(total), x), rtol=1e-6, atol=1e-7)
 
 
 def test_the_gradient_of_a_norm_at_zero_is_nan_as_in_jax():
