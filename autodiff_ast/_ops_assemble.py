@@ -269,8 +269,9 @@ def split(run: Any, value: Any, sections: Any, axis: Any, node: ast.AST,
         # As NumPy cuts: array[start:stop] with the points as written (so
         # counted from the end where negative), from the start to the end.
         cuts = list(run.integers(sections, node, "the split points"))
-        bounds = [None] + [c or None for c in cuts] + [None]
-        return tuple(getitem(run, array, before + (slice(start, stop),), node)
+        bounds = [None] + cuts + [None]
+        return tuple(getitem(run, array, before + (slice(start or None,
+                                                         stop),), node)
                      for start, stop in zip(bounds[:-1], bounds[1:]))
     count = run.integer(sections, node, "the number of sections")
     if count <= 0:
@@ -408,9 +409,24 @@ def _tile_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
                                          f"d_{source.name}_reshaped"))
 
 
+def _tile_jvp(forward: Any, step: Step) -> sp.Expr:
+    """The tangent tiled alike: reps of 1 for the batch axes, which come
+    last (np.tile lines reps up with the last axes)."""
+    (source,) = step.operands
+    reps = step.option("reps")
+    if forward.batch:
+        reps = _copies(step, len(forward.shape(step.target))) + (1,) * len(
+            forward.batch)
+    return forward.program.add(
+        TILE, (forward.full_tangent(source),),
+        forward.shape(step.target) + forward.batch,
+        f"{step.target.name}_tangent", reps=reps)
+
+
 # reps and repeats are counts as the user wrote them; the sizes their
 # gradients reshape to are read at run time.
 TILE = ArrayOp("tile", numpy=("tile",), lower=_lower_tile, vjp=_tile_vjp,
+               jvp=_tile_jvp,
                keeps_dtype=True,
                spell=lambda step, args, name: call(
                    "np.tile", [args[0], literal(step.option("reps"))]),
@@ -457,9 +473,21 @@ def _repeat_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         f"d_{source.name}"))
 
 
+def _repeat_jvp(forward: Any, step: Step) -> sp.Expr:
+    # Along the same axis (axis=None repeats a 1-D array: axis 0 of a
+    # batch of its tangents).
+    (source,) = step.operands
+    axis = step.option("axis")
+    return forward.program.add(
+        REPEAT, (forward.full_tangent(source),),
+        forward.shape(step.target) + forward.batch,
+        f"{step.target.name}_tangent", repeats=step.option("repeats"),
+        axis=0 if axis is None and forward.batch else axis)
+
+
 REPEAT = ArrayOp("repeat", numpy=("repeat",), methods=("repeat",),
                  keeps_dtype=True,
-                 lower=_lower_repeat, vjp=_repeat_vjp,
+                 lower=_lower_repeat, vjp=_repeat_vjp, jvp=_repeat_jvp,
                  spell=lambda step, args, name: call(
                      "np.repeat", [args[0], literal(step.option("repeats"))],
                      axis=step.option("axis")),
@@ -539,6 +567,15 @@ def _pad_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         f"{full.name}_inner", index=parts))
 
 
+def _pad_jvp(forward: Any, step: Step) -> sp.Expr:
+    # The padding is constant: the tangent padded with zeros (none along
+    # the batch axes).
+    (source,) = step.operands
+    widths = step.option("widths") + ((0, 0),) * len(forward.batch)
+    return pad(forward.program, forward.full_tangent(source), widths, 0,
+               f"{step.target.name}_tangent")
+
+
 def _spell_pad(step: Step, args: list[ast.expr], name: str) -> ast.expr:
     widths = step.option("widths")
     value = step.option("value")
@@ -550,4 +587,4 @@ def _spell_pad(step: Step, args: list[ast.expr], name: str) -> ast.expr:
 # Its widths are the user's (or a gradient's 0s and 1s), and its gradient
 # cuts them off from both ends: it holds no size of its own.
 PAD = ArrayOp("pad", numpy=("pad",), lower=_lower_pad, vjp=_pad_vjp,
-              spell=_spell_pad, any_size=True)
+              jvp=_pad_jvp, spell=_spell_pad, any_size=True)

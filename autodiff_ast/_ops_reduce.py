@@ -297,23 +297,58 @@ def _prod_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     exact where factors are zero."""
     program = backward.program
     (x,) = step.operands
-    shape = program.leaves[x].shape
     axis = step.option("axis")
-    position = axis or 0
     kept = adjoint
     if axis is not None and not step.option("keepdims"):
         kept = backward.expanded_along(
             adjoint, program.leaves[step.target].shape, (axis,),
             f"d_{step.target.name}")
-    count = shape[position]
+    count = program.leaves[x].shape[axis or 0]
     if count < 2:
-        if program.size(x, position) != count:
-            # Another size would need the products written below.
-            program.baked.append(f"the gradient of np.prod is written for "
-                                 f"{count} element(s) along an axis")
+        _check_few(program, x, axis or 0, count)
         if count == 1:
             backward.contribute(x, kept)
         return
+    backward.contribute(x, _others(program, x, axis) * kept)
+
+
+def _prod_jvp(forward: Any, step: Step) -> Any:
+    """The sum over the axis of each tangent times the product of the
+    other factors (exact where factors are zero, as the gradient)."""
+    program = forward.program
+    (x,) = step.operands
+    axis = step.option("axis")
+    count = program.leaves[x].shape[axis or 0]
+    tangent = forward.full_tangent(x)
+    if count < 2:
+        _check_few(program, x, axis or 0, count)
+        if count == 0:
+            return sp.S.Zero
+    else:
+        tangent = program.materialize(
+            forward.along_batch(_others(program, x, axis)) * tangent,
+            f"{step.target.name}_terms")
+    return program.add(SUM, (tangent,),
+                       forward.shape(step.target) + forward.batch,
+                       f"{step.target.name}_tangent", axis=(axis or 0,),
+                       keepdims=step.option("keepdims"))
+
+
+def _check_few(program: Any, x: sp.Symbol, position: int,
+               count: int) -> None:
+    """A product of fewer than 2 factors needs none of the others': code
+    written so checks that the axis has that size when it runs."""
+    if program.size(x, position) != count:
+        program.baked.append(f"the gradient of np.prod is written for "
+                             f"{count} element(s) along an axis")
+
+
+def _others(program: Any, x: sp.Symbol, axis: int | None) -> sp.Expr:
+    """For each element of ``x`` the product of the others along ``axis``
+    (None: of a 1-D ``x``): the factors before it times those after it,
+    exclusive cumulative products from each end."""
+    shape = program.leaves[x].shape
+    position = axis or 0
 
     def along(part: slice) -> tuple[Any, ...]:
         return (slice(None),) * position + (part,)
@@ -338,7 +373,7 @@ def _prod_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
                    f"{x.name}_after")
     left = pad(program, before, widths(1, 0), 1, f"{x.name}_before_each")
     right = pad(program, after, widths(0, 1), 1, f"{x.name}_after_each")
-    backward.contribute(x, left * right * kept)
+    return left * right
 
 
 def _spell_prod(step: Step, args: list[ast.expr], name: str) -> ast.expr:
@@ -347,7 +382,8 @@ def _spell_prod(step: Step, args: list[ast.expr], name: str) -> ast.expr:
 
 
 PROD = ArrayOp("prod", numpy=("prod",), methods=("prod",), lower=_lower_prod,
-               vjp=_prod_vjp, spell=_spell_prod, any_size=True)
+               vjp=_prod_vjp, jvp=_prod_jvp, spell=_spell_prod,
+               any_size=True)
 
 
 # -- var and std --------------------------------------------------------------
@@ -381,20 +417,50 @@ def _spread_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     """d var / dx = 2 (x - mean) / (n - ddof); d std = d var / (2 std)."""
     program = backward.program
     (x,) = step.operands
-    shape = program.leaves[x].shape
-    axis = step.option("axis")
-    mean = program.add(MEAN, (x,), reduced_shape(shape, axis, True)
-                       if axis else (), f"mean_{x.name}", axis=axis,
-                       keepdims=axis is not None)
-    degrees = step.option("count") - (step.option("ddof") or 0)
     kept = unreduced(backward, step, adjoint, f"d_{step.target.name}")
     # (x - mean) first: a number times a sum would be multiplied out.
+    centered = x - _mean(program, x, step.option("axis"))
     if step.op is VAR:
-        backward.contribute(x, (x - mean) * kept * 2 / degrees)
+        backward.contribute(x, centered * kept * 2 / _degrees(step))
         return
     deviation = unreduced(backward, step, step.target,
-                      f"{step.target.name}_kept")
-    backward.contribute(x, (x - mean) * kept / (degrees * deviation))
+                          f"{step.target.name}_kept")
+    backward.contribute(x, centered * kept / (_degrees(step) * deviation))
+
+
+def _spread_jvp(forward: Any, step: Step) -> sp.Expr:
+    """d var = 2 sum((x - mean) dx) / (n - ddof); d std = d var /
+    (2 std)."""
+    program = forward.program
+    (x,) = step.operands
+    axis = step.option("axis")
+    centered = forward.along_batch(program.materialize(
+        x - _mean(program, x, axis), f"{x.name}_centered"))
+    terms = program.materialize(centered * forward.full_tangent(x),
+                                f"{step.target.name}_terms")
+    if axis is None and forward.batch:
+        axis = tuple(range(len(forward.shape(x))))
+    total = program.add(SUM, (terms,),
+                        forward.shape(step.target) + forward.batch,
+                        f"{terms.name}_sum", axis=axis,
+                        keepdims=step.option("keepdims"))
+    if step.op is VAR:
+        return total * 2 / _degrees(step)
+    return total / (_degrees(step) * forward.along_batch(step.target))
+
+
+def _mean(program: Any, x: sp.Symbol, axis: tuple[int, ...] | None
+          ) -> sp.Symbol:
+    """The mean of ``x`` over ``axis`` (kept as size-1 axes)."""
+    shape = program.leaves[x].shape
+    return program.add(MEAN, (x,), reduced_shape(shape, axis, True)
+                       if axis else (), f"mean_{x.name}", axis=axis,
+                       keepdims=axis is not None)
+
+
+def _degrees(step: Step) -> Any:
+    """The count a spread divides by, as generated code reads it."""
+    return step.option("count") - (step.option("ddof") or 0)
 
 
 def _spell_spread(spelling: str) -> Any:
@@ -406,11 +472,11 @@ def _spell_spread(spelling: str) -> Any:
 
 
 VAR = ArrayOp("var", numpy=("var",), methods=("var",), lower=_spread("var"),
-              vjp=_spread_vjp, spell=_spell_spread("np.var"),
-              any_size=True)
+              vjp=_spread_vjp, jvp=_spread_jvp,
+              spell=_spell_spread("np.var"), any_size=True)
 STD = ArrayOp("std", numpy=("std",), methods=("std",), lower=_spread("std"),
-              vjp=_spread_vjp, spell=_spell_spread("np.std"),
-              any_size=True)
+              vjp=_spread_vjp, jvp=_spread_jvp,
+              spell=_spell_spread("np.std"), any_size=True)
 
 
 # -- average ------------------------------------------------------------------
