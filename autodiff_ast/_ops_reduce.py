@@ -513,8 +513,10 @@ def _lower_average(run: Any, a: Any, axis: Any = None, weights: Any = None,
             raise run.error(node, "Length of weights not compatible with "
                                   f"specified axis: weights {weight_shape}, "
                                   f"array {shape}")
+        # Along the axis, its length as read at run time.
         weight = reshape(run, weight, tuple(
-            n if i == position else 1 for i, n in enumerate(shape)), node)
+            run.program.size(weight, 0) if i == position else 1
+            for i in range(len(shape))), node)
     weighted = reduce_sum(run, run.checked(array * weight, node), axis,
                           keepdims, node)[0]
     scale = reduce_sum(run, weight, axis, keepdims, node)[0]
@@ -524,7 +526,8 @@ def _lower_average(run: Any, a: Any, axis: Any = None, weights: Any = None,
     shape = run.shape(average, node)
     if run.shape(scale, node) != shape:  # NumPy returns it broadcast
         scale = run.program.add(BROADCAST_TO, (run.materialize(
-            scale, node, "weights_sum"),), shape, "weights_sum", shape=shape)
+            scale, node, "weights_sum"),), shape, "weights_sum",
+            shape=run.program.shape_of(average))
     return average, scale
 
 

@@ -168,6 +168,13 @@ def averaged(w):
         np.average(np.sin(X * w), axis=0) ** 2)
 
 
+def weighted_averages(w):
+    # Weights along the batch axis, reshaped to (N, 1) as read at run time.
+    means, totals = np.average(np.sin(X * w), axis=0, weights=np.exp(y),
+                               returned=True)
+    return np.sum(means ** 2 * totals) + np.average(X @ w, weights=y ** 2)
+
+
 
 def spreads(w):
     # np.var and np.std divide by the count (less ddof), read at run time.
@@ -207,6 +214,7 @@ PARAMS = {
     cumulative: np.linspace(-0.5, 0.5, D),
     on_the_diagonal: np.linspace(-0.5, 0.5, D),
     averaged: np.linspace(-0.5, 0.5, D),
+    weighted_averages: np.linspace(-0.5, 0.5, D),
     concatenated: np.linspace(-0.5, 0.5, D),
     assembled: np.linspace(-0.5, 0.5, D),
     spreads: np.linspace(-0.5, 0.5, D),
