@@ -3,9 +3,13 @@
 
 The gradient of a cumulative sum is the cumulative sum of the adjoint
 taken from the other end. That of a cumulative product is ``rev(g * y) /
-x`` (``rev``: the reversed cumulative sum) before the first zero of ``x``,
-``rev(g * y')`` at it (``y'``: the products with that zero taken as 1) and
-0 after it: exact at zeros, where dividing by ``x`` would give nan.
+x`` (``rev``: the reversed cumulative sum) where ``x`` is not 0,
+``rev(g * y')`` at its first zero (``y'``: the products with that zero
+taken as 1), the first zero times ``rev(g * y'')`` at the second (both
+zeros as 1) and 0 at later zeros: exact at zeros, where dividing by ``x``
+would give nan, and exact to first order as ``x`` moves off them, so a
+Hessian is exact there too. The tangent is ``y * cumsum(dx / x)`` over the
+nonzero factors plus ``y' * dx`` at the first zero carried forward.
 """
 
 from __future__ import annotations
@@ -89,11 +93,9 @@ def _cumprod_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     (x,) = step.operands
     axis = step.option("axis")
     shape = program.leaves[x].shape
-    name = f"d_{step.target.name}"
     zero = program.materialize(sp.Eq(x, 0), f"{x.name}_is_zero")
     zeros = program.add(CUMSUM, (zero,), shape, "zeros_so_far",
                         integer=True, axis=axis)
-    before = program.materialize(sp.Eq(zeros, 0), "before_first_zero")
     first = program.materialize(sp.And(sp.Eq(zeros, 1), sp.Eq(x, 0)),
                                 "first_zero")
     # The products with the first zero taken as 1: the factors of every
@@ -106,8 +108,64 @@ def _cumprod_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
                               "tail_sums", sizes)
     at_zero = reversed_cumsum(program, adjoint * others, axis, shape,
                               "tail_sums_at_zero", sizes)
-    backward.contribute(x, where(before, to_zero / where(before, x, 1),
-                                 where(first, at_zero, 0)))
+    # At the second zero the gradient is 0, written as the first zero
+    # times the products without both: its derivative along the first.
+    second = program.materialize(sp.And(sp.Eq(zeros, 2), sp.Eq(x, 0)),
+                                 "second_zero")
+    without_two = program.add(CUMPROD, (program.materialize(
+        where(sp.Or(first, second), 1, x), f"{x.name}_zeros_as_one"),),
+        shape, f"{step.target.name}_without_zeros", axis=axis)
+    at_second = reversed_cumsum(program, adjoint * without_two, axis, shape,
+                                "tail_sums_at_second_zero", sizes)
+    first_value = program.add(CUMSUM, (program.materialize(
+        where(first, x, 0), "first_zero_value"),), shape,
+        "first_zero_so_far", axis=axis)
+    # Away from zeros the gradient is rev(g * y) / x also after a zero
+    # (where it is 0). Each of these forms stays exact as x moves off the
+    # zeros, so a Hessian (forward mode over this) is exact at them too.
+    nonzero = program.materialize(sp.Ne(x, 0), f"{x.name}_nonzero")
+    backward.contribute(x, where(
+        nonzero, to_zero / where(nonzero, x, 1),
+        where(first, at_zero,
+              where(second, first_value * at_second, 0))))
+
+
+def _cumprod_jvp(forward: Any, step: Step) -> sp.Expr:
+    """``y * cumsum(dx / x)`` over the nonzero factors plus ``y' * (dx at
+    the first zero of x)`` from that zero on (``y'``: the products with
+    that zero taken as 1, which a second zero makes 0); the batch of
+    tangents rides on trailing axes."""
+    program = forward.program
+    (x,) = step.operands
+    shape = forward.shape(x)
+    axis = step.option("axis")
+    if axis is None and forward.batch:
+        axis = 0  # x is 1-D here; np.cumsum without an axis would flatten
+    zero = program.materialize(sp.Eq(x, 0), f"{x.name}_is_zero")
+    zeros = program.add(CUMSUM, (zero,), shape, "zeros_so_far",
+                        integer=True, axis=step.option("axis"))
+    first = program.materialize(sp.And(sp.Eq(zeros, 1), sp.Eq(x, 0)),
+                                "first_zero")
+    others = program.add(CUMPROD, (program.materialize(
+        where(first, 1, x), f"{x.name}_zero_as_one"),), shape,
+        f"{step.target.name}_without_zero", axis=step.option("axis"))
+    nonzero = program.materialize(sp.Ne(x, 0), f"{x.name}_nonzero")
+    tangent = forward.full_tangent(x)
+    result = shape + forward.batch
+
+    def running(terms: sp.Expr, name: str) -> sp.Symbol:
+        return program.add(CUMSUM, (program.materialize(terms, name),),
+                           result, f"{name}_so_far", axis=axis)
+
+    # Every nonzero factor's share, also after a zero (where y is 0): then
+    # the formula stays exact as x moves off a zero, for a second order.
+    ratios = running(where(forward.along_batch(nonzero), tangent, 0)
+                     / forward.along_batch(where(nonzero, x, 1)),
+                     "relative_tangents")
+    at_zero = running(where(forward.along_batch(first), tangent, 0),
+                      "tangent_at_zero")
+    return (forward.along_batch(step.target) * ratios
+            + forward.along_batch(others) * at_zero)
 
 
 def _spell_cumulative(spelling: str) -> Any:
@@ -121,6 +179,6 @@ CUMSUM = ArrayOp("cumsum", numpy=("cumsum",), methods=("cumsum",),
                  spell=_spell_cumulative("np.cumsum"),
                  any_size=True)
 CUMPROD = ArrayOp("cumprod", numpy=("cumprod",), methods=("cumprod",),
-                  lower=_lower_cumprod, vjp=_cumprod_vjp,
+                  lower=_lower_cumprod, vjp=_cumprod_vjp, jvp=_cumprod_jvp,
                   spell=_spell_cumulative("np.cumprod"),
                   any_size=True)

@@ -18,9 +18,10 @@ import numpy as np
 import sympy as sp
 
 from ._array_ops import empty
-from ._ops_core import TRANSPOSE, reshape, transpose
-from ._ops_create import ARANGE, EYE
-from ._ops_index import getitem, scatter
+from ._ops_core import TRANSPOSE, reshape, transpose, transposed
+from ._ops_create import ARANGE, EYE, ONES
+from ._ops_einsum import contract
+from ._ops_index import GETITEM, getitem, scatter
 from ._program import ArrayOp, Step
 from ._spell import Slot, call, literal
 
@@ -200,8 +201,20 @@ def _roll_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         shift=-step.option("shift"), axis=step.option("axis")))
 
 
+def _roll_jvp(forward: Any, step: Step) -> sp.Expr:
+    # The same roll of the tangent; along axis 0 for a 1-D array, as
+    # np.roll without an axis would roll the batch axes with it.
+    (source,) = step.operands
+    axis = step.option("axis")
+    return forward.program.add(
+        ROLL, (forward.full_tangent(source),),
+        forward.shape(step.target) + forward.batch,
+        f"{step.target.name}_tangent", shift=step.option("shift"),
+        axis=0 if axis is None and forward.batch else axis)
+
+
 ROLL = ArrayOp("roll", numpy=("roll",), lower=_lower_roll, vjp=_roll_vjp,
-               keeps_dtype=True,
+               jvp=_roll_jvp, keeps_dtype=True,
                spell=lambda step, args, name: call(
                    "np.roll", [args[0], literal(step.option("shift"))],
                    axis=step.option("axis")),
@@ -296,8 +309,29 @@ def _spell_diagonal(step: Step, args: list[ast.expr], name: str) -> ast.expr:
     return call("np.diagonal", [args[0]] + extra)
 
 
+def _diagonal_jvp(forward: Any, step: Step) -> sp.Expr:
+    """The same diagonal of the tangent, whose diagonal axis NumPy puts
+    last, after the batch axes: moved back before them."""
+    program = forward.program
+    (source,) = step.operands
+    shape = forward.shape(step.target)
+    tangent = forward.full_tangent(source)
+    first, second = step.option("axes")
+    diagonal_shape = shape[:-1] + forward.batch + shape[-1:]
+    result = program.add(DIAGONAL, (tangent,), diagonal_shape,
+                         f"{step.target.name}_tangent",
+                         offset=step.option("offset"), axes=(first, second))
+    if not forward.batch:
+        return result
+    last = len(diagonal_shape) - 1
+    order = tuple(range(len(shape) - 1)) + (last,) + tuple(
+        range(len(shape) - 1, last))
+    return transposed(program, result, order, f"{result.name}_moved")
+
+
 DIAGONAL = ArrayOp("diagonal", numpy=("diagonal",), methods=("diagonal",),
                    lower=_lower_diagonal, vjp=_diagonal_vjp,
+                   jvp=_diagonal_jvp,
                    spell=_spell_diagonal,
                    any_size=True)
 
@@ -327,7 +361,37 @@ def _diag_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         f"{full.name}_diagonal", offset=step.option("k"), axes=(0, 1)))
 
 
+def _diag_jvp(forward: Any, step: Step) -> sp.Expr:
+    """``np.diag`` of the tangent; with a batch, ``np.eye(n)[..., None] *
+    t[None]`` (each tangent on the diagonal), or off it (k != 0) the
+    einsum of the tangents with the two ``np.eye(n + |k|, n, k)`` that
+    place their rows and columns."""
+    program = forward.program
+    (source,) = step.operands
+    k = step.option("k")
+    shape = forward.shape(step.target)
+    tangent = forward.full_tangent(source)
+    name = f"{step.target.name}_tangent"
+    if not forward.batch:
+        return program.add(DIAG, (tangent,), shape, name, k=k)
+    n = program.size(source, 0)
+    if not k:
+        eye = program.add(EYE, (), shape, "eye", rows=n, columns=None,
+                          k=None, dtype=None)
+        placed = program.add(GETITEM, (tangent,), (1,) + forward.shape(
+            tangent), f"{tangent.name}_placed", index=(None,))
+        return program.materialize(forward.along_batch(eye) * placed, name)
+    length = shape[0] - abs(k)
+    rows, columns = (program.add(
+        EYE, (), (shape[0], length), "eye", rows=n + abs(k), columns=n,
+        k=-offset or None, dtype=None) for offset in (max(-k, 0), max(k, 0)))
+    batch = "pqrstuvw"[:len(forward.batch)]
+    return contract(program, f"il,jl,l{batch}->ij{batch}",
+                    [rows, columns, tangent], name)
+
+
 DIAG = ArrayOp("diag", numpy=("diag",), lower=_lower_diag, vjp=_diag_vjp,
+               jvp=_diag_jvp,
                spell=lambda step, args, name: call(
                    "np.diag", args + ([literal(step.option("k"))]
                                       if step.option("k") else [])),
@@ -361,6 +425,27 @@ def _triangle_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         step.op, (full,), shape, f"d_{source.name}", k=step.option("k")))
 
 
+def _triangle_jvp(forward: Any, step: Step) -> sp.Expr:
+    """The same triangle of the tangent; with a batch (on the last axes,
+    where np.tril would look for the matrix), the tangent times the
+    triangle of ones, as a mask."""
+    program = forward.program
+    (source,) = step.operands
+    shape = forward.shape(source)
+    tangent = forward.full_tangent(source)
+    k = step.option("k")
+    if not forward.batch:
+        return program.add(step.op, (tangent,), shape,
+                           f"{step.target.name}_tangent", k=k)
+    matrix = shape[-2:]
+    ones = program.add(ONES, (), matrix, "ones", boolean=True,
+                       shape=program.shape_of(source)[-2:], dtype="bool")
+    mask = program.add(step.op, (ones,), matrix, step.op.name, boolean=True,
+                       k=k)
+    return program.materialize(forward.along_batch(mask) * tangent,
+                               f"{step.target.name}_tangent")
+
+
 def _spell_triangle(spelling: str) -> Any:
     def spell(step: Step, args: list[ast.expr], name: str) -> ast.expr:
         k = step.option("k")
@@ -369,8 +454,8 @@ def _spell_triangle(spelling: str) -> Any:
 
 
 TRIL = ArrayOp("tril", numpy=("tril",), lower=_triangle("tril"),
-               vjp=_triangle_vjp, spell=_spell_triangle("np.tril"),
-               any_size=True)
+               vjp=_triangle_vjp, jvp=_triangle_jvp,
+               spell=_spell_triangle("np.tril"), any_size=True)
 TRIU = ArrayOp("triu", numpy=("triu",), lower=_triangle("triu"),
-               vjp=_triangle_vjp, spell=_spell_triangle("np.triu"),
-               any_size=True)
+               vjp=_triangle_vjp, jvp=_triangle_jvp,
+               spell=_spell_triangle("np.triu"), any_size=True)

@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 
 import autodiff_ast as ad
+from autodiff_ast import _forward
+from autodiff_ast._array_rules import ARRAY_OPS
+from autodiff_ast._ops_core import TRANSPOSE
 
 rng = np.random.default_rng(11)
 
@@ -41,8 +44,328 @@ def _jvp_body(function, x):
     return _body(ad._api._cached(function, (0,), False, "jvp"), x, x)
 
 
+# -- the rows, each in an array-valued function --------------------------------
+
+def cumprod_vector(x):
+    return np.cumprod(x) * x
+
+
+def cumprod_rows(x):
+    return np.cumprod(x, axis=1)
+
+
+def cumprod_flat(x):
+    return x.cumprod() ** 2
+
+
+def roll_vector(x):
+    return np.roll(x, 2) * x
+
+
+def roll_rows(x):
+    return np.roll(x, -1, axis=1) * x
+
+
+def roll_flat(x):
+    return np.roll(x, 3) * x
+
+
+def roll_both(x):
+    return np.roll(x, (1, 2), axis=(0, 1))
+
+
+def diagonal_main(x):
+    return np.diagonal(x) * x[0, :3]
+
+
+def diagonal_offsets(x):
+    return np.diagonal(x, 1) * np.diagonal(x, -1)[:2]
+
+
+def diagonal_outer_axes(x):
+    return np.diagonal(x, 0, 0, 2)
+
+
+def diagonal_method(x):
+    return x.diagonal(1, 2, 1) ** 2
+
+
+def diag_matrix(x):
+    return np.diag(x) * x
+
+
+def diag_above(x):
+    return np.diag(x, 2)
+
+
+def diag_below(x):
+    return np.diag(x, -1) @ np.diag(x, -1)
+
+
+def diag_of_matrix(x):
+    return np.diag(x) ** 2
+
+
+def tril_product(x):
+    return np.tril(x) * x
+
+
+def triangles(x):
+    return np.triu(x, 1) + np.tril(x, -1) ** 2
+
+
+def tril_stack(x):
+    return np.tril(x, -1) * x
+
+
+def moved_axes(x):
+    return np.moveaxis(x, 0, -1) * np.swapaxes(x, 1, 2)
+
+
+def squeezed(x):
+    return np.squeeze(x[:, None], axis=1) * np.ravel(x)[:3] + x.flatten()[
+        -1]
+
+
+def at_least(x):
+    return np.atleast_2d(x[0]) * np.atleast_3d(x)[..., 0]
+
+
+def flipped(x):
+    return np.flip(x) * np.fliplr(x) + np.flipud(x) ** 2
+
+
+def filled(x):
+    return (np.full(x.shape, x[0]) * x + np.full((2, 3), np.sum(x))[0]
+            + np.full_like(x, np.sum(x ** 2)))
+
+
+def spaced(x):
+    return np.linspace(x[0], x[1], 3) * x
+
+
+def created(x):
+    return (np.zeros_like(x) + np.zeros(x.shape) + np.ones_like(x) * x
+            + np.ones(3) * x + np.array([1.0, 2.0, 3.0]) * x)
+
+
+def counted(x):
+    return np.arange(3) * x + np.arange(len(x)) * x ** 2 + np.eye(3) @ x \
+        + np.identity(3) @ x ** 2 + np.eye(3, 3, 1) @ x
+
+
+def cast_to_float(x):
+    return x.astype(np.float64) * x + x.astype(float)
+
+
+def cast_to_int(x):
+    # Piecewise constant: no derivative through the casts.
+    return x.astype(int) * x + x.astype(np.int32) + x.astype(bool) * x ** 2
+
+
+def items(x):
+    return x.item(1) * x + x[:1].item()
+
+
+def clipped(x):
+    return x.clip(-0.5, 0.5) * x + x.clip(max=0.1)
+
+
 def _normal(*shape):
     return rng.normal(size=shape)
+
+
+# Away from integers and the clip's bounds, where the casts and clip are
+# piecewise constant or linear (central differences would straddle them).
+VECTOR = np.array([0.3, -1.2, 2.7])
+
+CASES = [
+    (cumprod_vector, _normal(5)), (cumprod_rows, _normal(3, 4)),
+    (cumprod_flat, _normal(2, 3)),
+    (roll_vector, _normal(5)), (roll_rows, _normal(3, 4)),
+    (roll_flat, _normal(3, 2)), (roll_both, _normal(3, 4)),
+    (diagonal_main, _normal(3, 4)), (diagonal_offsets, _normal(3, 3)),
+    (diagonal_outer_axes, _normal(3, 2, 4)),
+    (diagonal_method, _normal(2, 3, 4)),
+    (diag_matrix, _normal(3)), (diag_above, _normal(3)),
+    (diag_below, _normal(3)), (diag_of_matrix, _normal(3, 4)),
+    (tril_product, _normal(3, 4)), (triangles, _normal(4, 3)),
+    (tril_stack, _normal(2, 3, 3)),
+    (moved_axes, _normal(2, 2, 3)), (squeezed, _normal(3)),
+    (at_least, _normal(2, 3)), (flipped, _normal(3, 4)),
+    (filled, VECTOR), (spaced, VECTOR), (created, VECTOR),
+    (counted, VECTOR), (cast_to_float, VECTOR), (cast_to_int, VECTOR),
+    (items, VECTOR), (clipped, VECTOR),
+]
+IDS = [function.__name__ for function, _ in CASES]
+
+
+@pytest.mark.parametrize("function, x", CASES, ids=IDS)
+def test_jacobian_matches_central_differences(function, x):
+    jacobian = ad.jacobian(function)(x)
+    expected = numeric_jacobian(function, x)
+    assert np.shape(jacobian) == expected.shape
+    np.testing.assert_allclose(jacobian, expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("function, x", CASES, ids=IDS)
+def test_jvp_matches_central_differences(function, x):
+    tangent_in = _normal(*np.shape(x))
+    value, tangent = ad.jvp(function, (x,), (tangent_in,))
+    np.testing.assert_allclose(value, function(x), rtol=1e-12)
+    step = 1e-6
+    expected = (function(x + step * tangent_in)
+                - function(x - step * tangent_in)) / (2 * step)
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("function, x", CASES, ids=IDS)
+def test_hessian_matches_central_differences_of_the_gradient(function, x):
+    def total(x):
+        return np.sum(np.sin(function(x)))
+
+    hessian = ad.hessian(total)(x)
+    expected = numeric_jacobian(ad.grad(total), x)
+    assert np.shape(hessian) == expected.shape
+    np.testing.assert_allclose(hessian, expected, rtol=1e-6, atol=1e-7)
+
+
+# -- np.cumprod at zeros -------------------------------------------------------
+
+def cumulative_product(x):
+    return np.cumprod(x)
+
+
+def running_product(x):
+    return np.sum(np.cumprod(x) * x ** 2)
+
+
+ZEROS = [[1.3, 0.0, 2.0, -0.7, 1.2], [0.0, 1.5, 2.0, -0.7, 1.2],
+         [1.3, 0.0, 2.0, 0.0, 1.2], [0.0, 0.0, 2.0, 0.0, 1.2],
+         [1.3, 0.5, 2.0, -0.7, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0]]
+
+
+@pytest.mark.parametrize("x", ZEROS)
+def test_a_cumulative_products_tangent_is_exact_at_zeros(x):
+    # y * cumsum(dx / x) alone would divide by zero here.
+    x = np.array(x)
+    np.testing.assert_allclose(ad.jacobian(cumulative_product)(x),
+                               numeric_jacobian(cumulative_product, x),
+                               rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("x", ZEROS)
+def test_a_cumulative_products_hessian_is_exact_at_zeros(x):
+    # The gradient's form at a zero (and at a second one) must stay exact
+    # as x moves off it, or the Hessian there misses the terms that pair
+    # that zero with another factor.
+    x = np.array(x)
+    np.testing.assert_allclose(
+        ad.hessian(running_product)(x),
+        numeric_jacobian(ad.grad(running_product), x), rtol=1e-8, atol=1e-8)
+
+
+# -- the code tangents are written as ------------------------------------------
+
+def triangle(x):
+    return np.tril(x, 1)
+
+
+def upper_diagonal(x):
+    return np.diagonal(x, 1)
+
+
+def shifted(x):
+    return np.roll(x, 1)
+
+
+def above(x):
+    return np.diag(x, 2)
+
+
+def _tangent_line(function, x):
+    """What the jvp program of ``function`` computes its tangent as (the
+    right-hand side of its last assignment)."""
+    return _jvp_body(function, x)[-2].split(" = ", 1)[1]
+
+
+def test_a_linear_rows_tangent_is_the_row_of_the_tangent():
+    matrix = _normal(3, 3)
+    assert _tangent_line(triangle, matrix) == "np.tril(x_dot, 1)"
+    assert _tangent_line(upper_diagonal, matrix) == "np.diagonal(x_dot, 1)"
+    assert _tangent_line(above, _normal(3)) == "np.diag(x_dot, 2)"
+
+
+def test_jacobians_of_the_linear_rows_read_as_written_by_hand():
+    # With a batch of tangents the rows that look at the last axes (tril,
+    # diag) are a mask and an einsum of np.eye; roll along axis 0.
+    assert _body(ad.jacobian(shifted), _normal(4)) == [
+        "return np.roll(np.eye(x.size), 1, axis=0)"]
+    assert _body(ad.jacobian(triangle), _normal(3, 4)) == [
+        "n = x.shape[0]", "n1 = x.shape[1]",
+        "return (np.reshape(np.eye(x.size), (n, n1, n, n1))",
+        "* np.tril(np.ones(x.shape, dtype=bool), 1)[..., None, None])"]
+    assert _body(ad.jacobian(above), _normal(3)) == [
+        "n = x.shape[0]",
+        "return np.einsum('il,jl->ijl', np.eye(n + 2, n), "
+        "np.eye(n + 2, n, k=-2))"]
+
+
+def test_jacobians_of_the_linear_rows_run_at_any_size():
+    for function, shapes in [(shifted, [(4,), (6,)]),
+                             (triangle, [(3, 4), (5, 2)]),
+                             (above, [(3,), (5,)]),
+                             (upper_diagonal, [(3, 4), (4, 6)]),
+                             (cumprod_rows, [(3, 4), (2, 5)])]:
+        text = ad.source(ad.jacobian(function), _normal(*shapes[0]))
+        namespace = {"np": np}
+        exec(text, namespace)
+        generated = namespace[f"jacobian_{function.__name__}"]
+        x = _normal(*shapes[1])
+        np.testing.assert_allclose(generated(x), numeric_jacobian(
+            function, x), rtol=1e-6, atol=1e-8)
+
+
+def test_float32_stays_float32_through_the_masks():
+    x = _normal(3, 3).astype(np.float32)
+    for function, arg in [(triangle, x), (above, x[0]),
+                          (upper_diagonal, x), (cumprod_rows, x)]:
+        assert ad.jacobian(function)(arg).dtype == np.float32
+
+
+# -- the table: a forward rule for every row -----------------------------------
+
+def _without_forward_rule():
+    """The rows a program can hold (they have a gradient rule or a
+    spelling), are not constants, and have no forward rule."""
+    return [op.name for op in ARRAY_OPS
+            if (op.vjp is not None or op.spell is not None)
+            and not op.stops_gradient
+            and op.jvp is None and op not in _forward._RULES]
+
+
+def test_every_row_has_a_forward_rule():
+    missing = _without_forward_rule()
+    assert not missing, (
+        f"rows without a forward rule (jvp): {', '.join(missing)}. Give each "
+        "a jvp= in its row (see _forward.py), or stops_gradient=True if "
+        "its result is a constant.")
+
+
+def transposed_product(x):
+    return np.sin(x).T * x[:, 0]
+
+
+def test_a_step_without_a_forward_rule_is_refused_by_name(monkeypatch):
+    monkeypatch.delitem(_forward._RULES, TRANSPOSE)
+    with pytest.raises(ad.AutodiffError) as caught:
+        ad.jacobian(transposed_product)(_normal(2, 3))
+    line = transposed_product.__code__.co_firstlineno
+    assert str(caught.value) == (
+        "cannot differentiate transposed_product (tests/test_forward_rows"
+        f".py:{line}) in forward mode (jvp, jacfwd, hessian): no forward "
+        "rule for np.transpose yet. Its gradient (ad.grad) works; please "
+        "report the function.")
 
 
 # -- reductions and assemblies (_ops_reduce, _ops_assemble) ------------------
