@@ -380,3 +380,20 @@ def test_a_product_over_one_element_is_checked(sized):
                                          r"written for 1 element\(s\) "
                                          "along an axis"):
         copied(w)
+
+
+@pytest.mark.parametrize("fun", [averaged, weighted_averages, spreads,
+                                 extremes, concatenated, assembled],
+                         ids=lambda f: f.__name__)
+def test_hessians_of_reductions_and_assemblies_run_at_any_size(fun, sized):
+    sized(5)
+    params = PARAMS[fun]
+    text = ad.source(ad.hessian(fun), params)
+    assert "raise ValueError" not in text, text
+    namespace = {"np": np}
+    exec(compile(text, "<copied>", "exec"), namespace)  # noqa: S102
+    copied = namespace[f"hessian_{fun.__name__}"]
+    for n in (7, 1000):
+        namespace.update(sized(n))
+        np.testing.assert_allclose(copied(params), ad.hessian(fun)(params),
+                                   rtol=1e-12, atol=1e-12)
