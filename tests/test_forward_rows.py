@@ -585,3 +585,24 @@ def test_vjp_of_a_gradient_through_the_pieces_of_a_concatenation():
     (pulled,) = pullback(cotangent)
     np.testing.assert_allclose(pulled, cotangent @ numeric_jacobian(
         ad.grad(total), x), rtol=1e-6, atol=1e-8)
+
+
+def _float32_case(case):
+    function, x = case.values if hasattr(case, "values") else case
+    marks = list(getattr(case, "marks", ()))
+    if function is extremes_and_builtins:
+        # _forward's rule for max/min divides by an integer count.
+        marks.append(pytest.mark.xfail(strict=True, reason=(
+            "the tangent of np.max is float64 for float32 input")))
+    return pytest.param(function, x.astype(np.float32), marks=marks)
+
+
+@pytest.mark.parametrize("function, x",
+                         [_float32_case(case) for case in ASSEMBLY_CASES],
+                         ids=ASSEMBLY_IDS)
+def test_tangents_keep_the_dtype_of_reductions_and_assemblies(function, x):
+    # float32 in, float32 out, unless the function itself promotes (its
+    # float64 weights).
+    value, tangent = ad.jvp(function, (x,), (np.ones_like(x),))
+    assert np.asarray(value).dtype == np.asarray(function(x)).dtype
+    assert tangent.dtype == np.asarray(value).dtype
