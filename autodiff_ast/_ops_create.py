@@ -5,8 +5,10 @@ functions, and ``np.array`` of constants.
 What they create is a constant to differentiation, written in generated
 code as the user called it (``np.zeros((3, 2))``), except for the values
 they are filled with: ``np.full(shape, a)`` and ``np.linspace(a, b, n)``
-pass gradients on to ``a`` and ``b``. Shapes must be known when the code
-is generated (constants, or computed from ``.shape``).
+pass gradients and tangents on to ``a`` and ``b`` (not an integer or bool
+array, which holds ``a`` rounded: a constant, as in JAX). Shapes must be
+known when the code is generated (constants, or computed from
+``.shape``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ._ops_core import BROADCAST_TO
 from ._program import ArrayOp, Step
 from ._spell import call, literal
 
@@ -128,19 +131,38 @@ def _lower_full(run: Any, shape: Any, fill_value: Any, dtype: Any = None,
         value, node, "fill")
     return run.program.add(FULL, (operand,), tuple(
         int(n) for n in run.program.concrete(dims)), "full",
-        integer=kind in "iu" and not value.free_symbols, shape=dims,
+        boolean=kind == "b", integer=kind in "iu", shape=dims,
         dtype=spelled, **_written(dims))
 
 
+def _filled_with_numbers(program: Any, step: Step) -> bool:
+    """Whether ``step`` fills a float array: an integer or bool one holds
+    the fill value rounded, a constant to differentiation (as in JAX)."""
+    leaf = program.leaves[step.target]
+    return not (leaf.integer or leaf.boolean)
+
+
 def _full_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    (value,) = step.operands
-    if value in backward.active:  # every element is the fill value
+    value = step.operands[-1]  # np.full's and np.full_like's fill value
+    if value in backward.active and _filled_with_numbers(backward.program,
+                                                         step):
+        # every element is the fill value
         backward.contribute(value, adjoint,
                             backward.program.leaves[step.target].shape)
 
 
+def _fill_jvp(forward: Any, step: Step) -> sp.Expr:
+    """Every element's tangent is the fill value's."""
+    tangent = forward.of_expression(step.operands[-1])
+    if tangent == 0 or not _filled_with_numbers(forward.program, step):
+        return sp.S.Zero
+    return forward.program.add(
+        BROADCAST_TO, (tangent,), forward.shape(step.target) + forward.batch,
+        f"{step.target.name}_tangent", shape=forward.sizes(step.target))
+
+
 FULL = ArrayOp("full", numpy=("full",), lower=_lower_full, vjp=_full_vjp,
-               spell=_spell_filled("np.full"),
+               jvp=_fill_jvp, spell=_spell_filled("np.full"),
                any_size=True)
 
 
@@ -283,13 +305,6 @@ def _lower_full_like(run: Any, a: Any, fill_value: Any, dtype: Any = None,
     return _like(run, FULL_LIKE, a, dtype, node, fill=fill_value)
 
 
-def _full_like_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    value = step.operands[1]
-    if isinstance(value, sp.Symbol) and value in backward.active:
-        backward.contribute(value, adjoint,
-                            backward.program.leaves[step.target].shape)
-
-
 def _spell_like(spelling: str) -> Any:
     def spell(step: Step, args: list[ast.expr], name: str) -> ast.expr:
         return call(spelling, args, dtype=_dtype_keyword(step))
@@ -306,7 +321,7 @@ ONES_LIKE = ArrayOp("ones_like", numpy=("ones_like",),
                     any_size=True)
 # Also what a gradient that is the same everywhere is written with.
 FULL_LIKE = ArrayOp("full_like", numpy=("full_like",),
-                    lower=_lower_full_like, vjp=_full_like_vjp,
+                    lower=_lower_full_like, vjp=_full_vjp, jvp=_fill_jvp,
                     spell=_spell_like("np.full_like"),
                     any_size=True)
 

@@ -171,6 +171,21 @@ def clipped(x):
     return x.clip(-0.5, 0.5) * x + x.clip(max=0.1)
 
 
+def integer_fills(x):
+    # Arrays of ints and bools hold their fill value rounded: constants
+    # (here 0, True and 2), whatever the value's own derivative.
+    return (np.full(3, x[0], dtype=int) * x
+            + np.full_like(x, x[1], dtype=bool) * x ** 2
+            + np.full_like(x.astype(int), x[2]) * x)
+
+
+def casts_and_fills(x):
+    # The same rows over a 2-D argument: a batch of two axes.
+    return (x.astype(float) * x.astype(int) + x.item(1, 2) * x.clip(-0.5, 0.5)
+            + np.full_like(x, x.item(0)) * np.eye(2, 3)
+            + np.linspace(x[0, 0], x[1, 1], 3) * np.ones(x.shape))
+
+
 def _normal(*shape):
     return rng.normal(size=shape)
 
@@ -178,6 +193,7 @@ def _normal(*shape):
 # Away from integers and the clip's bounds, where the casts and clip are
 # piecewise constant or linear (central differences would straddle them).
 VECTOR = np.array([0.3, -1.2, 2.7])
+MATRIX = np.array([[0.3, -1.2, 2.7], [1.4, -0.2, 0.9]])
 
 CASES = [
     (cumprod_vector, _normal(5)), (cumprod_rows, _normal(3, 4)),
@@ -195,7 +211,8 @@ CASES = [
     (at_least, _normal(2, 3)), (flipped, _normal(3, 4)),
     (filled, VECTOR), (spaced, VECTOR), (created, VECTOR),
     (counted, VECTOR), (cast_to_float, VECTOR), (cast_to_int, VECTOR),
-    (items, VECTOR), (clipped, VECTOR),
+    (items, VECTOR), (clipped, VECTOR), (casts_and_fills, MATRIX),
+    (integer_fills, VECTOR),
 ]
 IDS = [function.__name__ for function, _ in CASES]
 
@@ -228,6 +245,18 @@ def test_hessian_matches_central_differences_of_the_gradient(function, x):
     expected = numeric_jacobian(ad.grad(total), x)
     assert np.shape(hessian) == expected.shape
     np.testing.assert_allclose(hessian, expected, rtol=1e-6, atol=1e-7)
+
+
+def summed_integer_fills(x):
+    return np.sum(integer_fills(x))
+
+
+def test_an_integer_or_bool_fill_is_a_constant():
+    # x ** 2 + 2 x: no derivative through x[0], x[1], x[2] as fill values.
+    np.testing.assert_array_equal(ad.jacobian(integer_fills)(VECTOR),
+                                  np.diag(2 * VECTOR + 2))
+    np.testing.assert_array_equal(ad.grad(summed_integer_fills)(VECTOR),
+                                  2 * VECTOR + 2)
 
 
 # -- np.cumprod at zeros -------------------------------------------------------
