@@ -19,7 +19,7 @@ from __future__ import annotations
 import textwrap
 import types
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import optree
@@ -58,6 +58,9 @@ class Stage:
     argnums: tuple[int, ...]
     as_tuple: bool
     has_aux: bool
+    # What its results are called in generated code (a Hessian's jacobian
+    # stage: "hessian"); the kind by default.
+    label: str = ""
 
 
 @dataclass
@@ -218,15 +221,16 @@ class ArrayTransform:
                                    dry)
             else:
                 output, names = _jvp(program, lowered, output, stage, where,
-                                     args[count:], dry)
+                                     args[count:], labels, dry)
                 params += names
         paths, leaves, structure = optree.tree_flatten_with_path(output)
         outputs = [leaf if isinstance(leaf, sp.Expr) else aux_leaf(leaf,
                                                                    where)
                    for leaf in leaves]
         if text is None:
+            last = self.stages[-1]
             names = [labels.get(id(leaf)) or name for leaf, name in zip(
-                leaves, _output_names(self.stages[-1].kind, paths))]
+                leaves, _output_names(last.label or last.kind, paths))]
             text, any_size = self.written(lowered, primals, params, names,
                                           leaves, outputs, likes, where)
         function = compile_function(text, self.__name__, lowered.data)
@@ -338,7 +342,7 @@ def _cast(value: Any, dtype: Any) -> Any:
     if getattr(value, "dtype", None) != dtype:
         return (value.astype(dtype) if hasattr(value, "astype")
                 else np.asarray(value, dtype=dtype))
-    if not getattr(getattr(value, "flags", None), "writeable", True):
+    if isinstance(value, np.ndarray) and not value.flags.writeable:
         return np.array(value)  # a view NumPy made read-only
     return value
 
@@ -437,7 +441,7 @@ def _identity(program: Program, symbol: sp.Symbol, shape: Shape) -> Any:
 
 
 def _jvp(program: Program, lowered: ArrayLowered, output: Any, stage: Stage,
-         where: str, tangent_args: tuple[Any, ...],
+         where: str, tangent_args: tuple[Any, ...], labels: dict[int, str],
          dry: bool = False) -> tuple[Any, list[str]]:
     value, aux = split_aux(output, where, stage.has_aux, allow_tuple=True)
     leaves, structure = optree.tree_flatten(value)
@@ -468,6 +472,11 @@ def _jvp(program: Program, lowered: ArrayLowered, output: Any, stage: Stage,
                               "number: jvp needs numbers or arrays.")
     columns = ([sp.S.Zero] * len(leaves) if dry
                else tangents(program, list(leaves), seeds, (), where))
+    # Both as computed (no cast): the value is the function's own.
+    for leaf in leaves:
+        labels.setdefault(id(leaf), "value")
+    for column in columns:
+        labels.setdefault(id(column), "tangent")
     result = (value, optree.tree_unflatten(structure, columns))
     return (result + (aux,) if stage.has_aux else result), names
 
@@ -475,8 +484,8 @@ def _jvp(program: Program, lowered: ArrayLowered, output: Any, stage: Stage,
 def describe(kind: str, base: str, wrt: tuple[str, ...]) -> str:
     """The first line of a generated function's docstring."""
     if kind == "jvp":
-        return f"Value of {base} and its derivative along the tangents."
+        tangents = ", ".join(f"{name}_dot" for name in wrt)
+        along = tangents if len(wrt) == 1 else f"({tangents})"
+        return f"Value of {base} and its derivative along {along}."
     return f"{_TITLES[kind]} of {base} with respect to {', '.join(wrt)}."
 
-
-Factory = Callable[..., ArrayTransform]

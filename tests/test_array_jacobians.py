@@ -233,20 +233,6 @@ def test_vjp_of_a_vector_function_is_the_cotangent_times_the_jacobian():
                                rtol=1e-15)
 
 
-def running_product(x):
-    return np.sum(np.cumprod(x) * x)
-
-
-def test_a_step_without_a_forward_rule_is_refused_by_name():
-    with pytest.raises(ad.AutodiffError) as caught:
-        ad.hessian(running_product)(np.ones(3))
-    line = running_product.__code__.co_firstlineno
-    assert str(caught.value) == (
-        "cannot differentiate running_product (tests/test_array_jacobians.py"
-        f":{line}) in forward mode (jvp, jacfwd, hessian): no forward rule "
-        "for np.cumprod yet. Its gradient (ad.grad) works; please report the function.")
-
-
 def test_the_gradient_of_a_vector_gradient_is_refused_like_jax():
     with pytest.raises(ad.AutodiffError, match="Gradient only defined for "
                        "scalar-output functions"):
