@@ -345,6 +345,8 @@ def test_jacobians_of_the_linear_rows_run_at_any_size():
                              (triangle, [(3, 4), (5, 2)]),
                              (above, [(3,), (5,)]),
                              (upper_diagonal, [(3, 4), (4, 6)]),
+                             (diag_matrix, [(3,), (5,)]),
+                             (tril_stack, [(2, 3, 3), (3, 4, 2)]),
                              (cumprod_rows, [(3, 4), (2, 5)])]:
         text = ad.source(ad.jacobian(function), _normal(*shapes[0]))
         namespace = {"np": np}
