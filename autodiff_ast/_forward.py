@@ -31,27 +31,16 @@ from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
                         TRANSPOSE, reshaped, transposed)
 from ._ops_create import EYE, FULL, FULL_LIKE, ZEROS
 from ._ops_assemble import CONCATENATE, STACK
+from ._ops_einsum import contract
 from ._ops_index import GETITEM, SCATTER
 from ._ops_linalg import DOT
 from ._ops_reduce import MAX, MIN
 from ._ops_scan import CUMSUM
 from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._simplify import simplify
-from ._spell import Slot, call
+from ._spell import Slot
 
-__all__ = ["tangents", "EINSUM"]
-
-
-def _spell_einsum(step: Step, args: list[Any], name: str) -> Any:
-    import ast
-    return call("np.einsum", [ast.Constant(step.option("subscripts"))]
-                + args)
-
-
-# A product of a tangent with a factor along named axes, where @ cannot
-# say it (a batch of tangents of a matrix times a matrix).
-EINSUM = ArrayOp("einsum of a tangent", spell=_spell_einsum,
-                any_size=True)
+__all__ = ["tangents"]
 
 
 def tangents(program: Program, outputs: list[sp.Expr],
@@ -366,7 +355,8 @@ def _einsum(program: Program, operands: tuple[sp.Symbol, sp.Symbol],
     else:
         out = kept_first + kept_second
     subscripts = f"{''.join(first)},{''.join(second)}->{''.join(out)}"
-    return program.add(EINSUM, operands, result, name, subscripts=subscripts)
+    # an identity seed (a Jacobian's) is contracted by hand, not multiplied
+    return contract(program, subscripts, operands, name)
 
 
 def _is_identity(program: Program, symbol: sp.Symbol) -> bool:
@@ -454,27 +444,4 @@ _RULES: dict[ArrayOp, Rule] = {
     GETITEM: _getitem,
     SCATTER: _scatter,
     DOT: _dot,
-    EINSUM: lambda forward, step: _einsum_rule(forward, step),
 }
-
-
-def _einsum_rule(forward: _Forward, step: Step) -> sp.Expr:
-    # A product of a tangent and a factor: linear in each operand.
-    subscripts = step.option("subscripts")
-    inputs, out = subscripts.split("->")
-    first, second = inputs.split(",")
-    batch = "".join(chr(ord("A") + i) for i in range(len(forward.batch)))
-    terms = []
-    for position, operand in enumerate(step.operands):
-        if operand not in forward.tangent:
-            continue
-        parts = [first, second]
-        parts[position] += batch
-        operands = list(step.operands)
-        operands[position] = forward.full_tangent(operand)
-        terms.append(forward.program.add(
-            EINSUM, tuple(operands),
-            forward.shape(step.target) + forward.batch,
-            f"{step.target.name}_tangent",
-            subscripts=f"{parts[0]},{parts[1]}->{out}{batch}"))
-    return sp.Add(*terms)
