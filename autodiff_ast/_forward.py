@@ -184,6 +184,12 @@ def _elementwise(forward: _Forward, step: Step) -> sp.Expr:
 
 def _reduction(forward: _Forward, step: Step) -> sp.Expr:
     (source,) = step.operands
+    if step.op is SUM and not step.option("keepdims"):
+        diagonal = _diagonal(forward, forward.tangent.get(source))
+        if diagonal is not None and len(forward.shape(source)) == 1:
+            # sum_i p_i delta_ij = p_j: the sum of a vector's Jacobian of an
+            # elementwise map is the map's derivative, not a matrix summed
+            return diagonal
     tangent = forward.full_tangent(source)
     axis = step.option("axis")
     if axis is None and forward.batch:
@@ -192,6 +198,29 @@ def _reduction(forward: _Forward, step: Step) -> sp.Expr:
         step.op, (tangent,), forward.shape(step.target) + forward.batch,
         f"{step.target.name}_tangent", axis=axis,
         keepdims=step.option("keepdims"))
+
+
+def _diagonal(forward: _Forward, tangent: Any) -> sp.Expr | None:
+    """``c * p`` where ``tangent`` is ``c * p[:, None] * I`` (a vector's
+    elementwise derivative times the identity seed), else None."""
+    if not isinstance(tangent, sp.Mul):
+        return None
+    coefficient, rest = tangent.as_coeff_Mul()
+    factors = sp.Mul.make_args(rest)
+    if len(factors) != 2:
+        return None
+    definition = forward.program.definition()
+    steps = [definition.get(f) for f in factors]
+    if any(step is None for step in steps):
+        return None
+    for expanded, eye in (steps, steps[::-1]):
+        if (eye.op is EYE and not eye.option("k")
+                and eye.option("columns") is None
+                and expanded.op is GETITEM
+                and expanded.option("index") == (slice(None), None)
+                and len(expanded.operands) == 1):
+            return coefficient * expanded.operands[0]
+    return None
 
 
 def _transpose(forward: _Forward, step: Step) -> sp.Expr:
