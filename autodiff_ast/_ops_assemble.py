@@ -3,10 +3,14 @@
 ``column_stack``, ``dstack``), ``split``/``array_split`` (and ``hsplit``,
 ``vsplit``), ``tile``, ``repeat`` and ``pad`` (constant).
 
-The gradient of an assembly hands each piece its slice of the adjoint; that
-of ``tile`` and ``repeat`` sums the copies (a reshape that puts the copies
-on their own axis, then a sum over it); that of ``pad`` cuts the padding
-off.
+The gradient of an assembly hands each piece its slice of the adjoint, cut
+between the pieces' sizes as generated code reads them (``d[:n]``,
+``d[n:]``); that of ``tile`` and ``repeat`` sums the copies (a reshape, by
+sizes read at run time, that puts the copies on their own axis, then a sum
+over it); that of ``pad`` cuts the padding off. Their tangents (forward
+mode) are the same operation applied to the tangent, whose batch axes come
+last. So code with them runs at any size, except ``np.array_split`` into
+pieces of unequal sizes, which checks the sizes it was generated for.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ Where maths leaves a choice the convention is JAX's: the gradient of a
 maximum is split equally among the elements that tie for it. The gradient
 of a product is the product of the factors before and after each element
 (exclusive cumulative products), so it is exact where factors are zero,
-with no division.
+with no division; its tangent (forward mode) sums each tangent times the
+same products. Counts (of a mean, a variance, an average) are read when
+the code runs, so the code is right at any size.
 """
 
 from __future__ import annotations
