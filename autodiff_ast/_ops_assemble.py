@@ -362,9 +362,9 @@ def _sum_of_copies(backward: Any, adjoint: sp.Symbol, copies: tuple[int, ...],
         return reshaped(program, adjoint, sizes, f"{name}_reshaped")
     # Its ints are the user's counts of copies (as_written); its sizes
     # are read at run time.
-    split_up = program.add(RESHAPE, (adjoint,), _concrete(program, interleaved),
-                           f"{name}_copies", shape=tuple(interleaved),
-                           as_written=True)
+    split_up = program.add(RESHAPE, (adjoint,),
+                           _concrete(program, interleaved), f"{name}_copies",
+                           shape=tuple(interleaved), as_written=True)
     return program.add(SUM, (split_up,), _concrete(program, sizes),
                        f"{name}_summed", axis=tuple(summed), keepdims=False)
 
