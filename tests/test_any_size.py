@@ -163,9 +163,10 @@ def branch_on_size(w):
 
 
 def averaged(w):
-    # Unweighted np.average divides by the count, read at run time.
-    return np.average(np.tanh(X @ w) ** 2) + np.sum(
-        np.average(np.sin(X * w), axis=0) ** 2)
+    # Unweighted np.average divides by the count, read at run time, and
+    # returns it so.
+    means, count = np.average(np.sin(X * w), axis=0, returned=True)
+    return np.average(np.tanh(X @ w) ** 2) + np.sum(means ** 2 + count * w)
 
 
 def weighted_averages(w):
