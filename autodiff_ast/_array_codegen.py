@@ -48,14 +48,45 @@ class ArrayFunctionSpec:
 class _ArrayPrinter(ExpressionPrinter):
     """Conditions and branches elementwise, as NumPy needs them."""
 
+    # Where lines would not fit otherwise, the writer's callback that
+    # names an np.where inside another (which computes every argument
+    # anyway, so naming it first changes nothing but the line's length).
+    hoist: Any = None
+    depth = 0
+
     def piecewise(self, expr: sp.Piecewise) -> ast.expr:
-        pieces = list(expr.args)
-        result = (self.print(pieces.pop().expr) if pieces[-1].cond is sp.true
-                  else _name("np.nan"))
-        for piece in reversed(pieces):
-            result = _call("np.where", [self.print(piece.cond),
-                                        self.print(piece.expr), result])
-        return result
+        self.depth += 1
+        try:
+            pieces = list(expr.args)
+            result = (self.print(pieces.pop().expr)
+                      if pieces[-1].cond is sp.true else _name("np.nan"))
+            for piece in reversed(pieces):
+                self.depth += 1
+                result = self.hoisted(result)
+                self.depth -= 1
+                result = _call("np.where", [self.print(piece.cond),
+                                            self.print(piece.expr), result])
+        finally:
+            self.depth -= 1
+        return self.hoisted(result)
+
+    def function(self, expr: sp.Function) -> ast.expr:
+        self.depth += 1
+        try:
+            node = super().function(expr)
+        finally:
+            self.depth -= 1
+        return self.hoisted(node)
+
+    def hoisted(self, node: ast.expr) -> ast.expr:
+        """``node``, named first if it is a long np.where inside another
+        call and the writer asks for that."""
+        if (self.hoist is not None and self.depth
+                and isinstance(node, ast.Call)
+                and ast.unparse(node.func) == "np.where"
+                and len(ast.unparse(node)) > _INLINED[-2]):
+            return self.hoist(node)
+        return node
 
     def add(self, expr: sp.Add) -> ast.expr:
         # 0.5 * (a + b) is one pass over an array fewer than 0.5*a + 0.5*b.
@@ -113,11 +144,14 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
                    output_names=[spec.output_names[i] for i in computed],
                    shaped_like=[spec.shaped_like[i] for i in computed])
     text = _source(spec, literals, len(computed), inlined=None)
-    if _too_wide(text):
+    for inlined in _INLINED:
+        if not _too_wide(text):
+            break
         # Nested calls and subscripts too long for a line: the wrapper
         # breaks lines only between terms and arguments, so name the
-        # longer ones instead of writing them where they are used.
-        text = _source(spec, literals, len(computed), inlined=_INLINED)
+        # longer ones instead of writing them where they are used, the
+        # shorter ones too if that is not enough.
+        text = _source(spec, literals, len(computed), inlined=inlined)
     return text
 
 
@@ -150,7 +184,8 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
     if "type_params" in ast.FunctionDef._fields:
         function.type_params = []
     module = ast.fix_missing_locations(ast.Module([function], []))
-    text = _wrap(to_source(module, _pretty_string))
+    text = "".join(_wrap_call(line) for line in _wrap(
+        to_source(module, _pretty_string)).splitlines(keepends=True))
     check = _shape_check(spec)
     if not check:
         return text
@@ -158,6 +193,69 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
     lines = text.splitlines(keepends=True)
     return "".join(lines[:docstring.end_lineno] + [check]
                    + lines[docstring.end_lineno:])
+
+
+def _wrap_call(line: str) -> str:
+    """A statement that is one long call (``np.add.at(d, index, values)``,
+    which the wrapper leaves as it is) broken after its commas, each
+    continuation aligned with the parenthesis it is inside, as black
+    would; a tuple argument too long for its line broken the same way."""
+    text = line.rstrip("\n")
+    if len(text) <= _WIDTH or not text.startswith("    "):
+        return line
+    try:
+        (statement,) = ast.parse(text.strip()).body
+    except SyntaxError:  # a line of a longer statement
+        return line
+    if not (isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Call)):
+        return line
+    indent = text[:len(text) - len(text.lstrip())]
+    return indent + "\n".join(_laid_out(statement.value, len(indent),
+                                        0)) + "\n"
+
+
+def _laid_out(node: ast.expr, column: int, trailing: int) -> list[str]:
+    """``node`` written from ``column`` (``trailing`` characters follow
+    it): on one line if it fits, else a call's or tuple's items filling
+    lines inside its parentheses. Lines after the first are indented."""
+    text = ast.unparse(node)
+    items = _items(node) if isinstance(node, (ast.Call, ast.Tuple)) else []
+    if column + len(text) + trailing <= _WIDTH or not items:
+        return [text]
+    opening = (ast.unparse(node.func) + "(" if isinstance(node, ast.Call)
+               else "(")
+    inner = column + len(opening)
+    lines = [opening]
+    for number, item in enumerate(items):
+        last = number == len(items) - 1
+        closing = ")" if last else ","
+        tail = len(closing) + (trailing if last else 0)
+        fresh = len(lines) == 1 and lines[0] == opening
+        at = column + len(lines[0]) if len(lines) == 1 else len(lines[-1])
+        separator = "" if fresh else " "
+        pieces = ([item] if isinstance(item, str)
+                  else _laid_out(item, at + len(separator), tail))
+        if len(pieces) == 1 and at + len(separator) + len(
+                pieces[0]) + tail <= _WIDTH:
+            lines[-1] += separator + pieces[0] + closing
+            continue
+        if not fresh:  # start the item on a line of its own
+            lines.append(" " * inner)
+            pieces = ([item] if isinstance(item, str)
+                      else _laid_out(item, inner, tail))
+        lines[-1] += pieces[0]
+        lines.extend(pieces[1:])
+        lines[-1] += closing
+    return lines
+
+
+def _items(node: ast.expr) -> list[Any]:
+    if isinstance(node, ast.Tuple):
+        return list(node.elts) if len(node.elts) > 1 else []
+    assert isinstance(node, ast.Call)
+    return list(node.args) + [f"{k.arg}={ast.unparse(k.value)}"
+                              for k in node.keywords]
 
 
 def _shape_check(spec: ArrayFunctionSpec) -> str:
@@ -370,8 +468,17 @@ class _Writer:
     def statements(self) -> list[ast.stmt]:
         steps = self.live_steps()
         elementwise = [s for s in steps if s.op is ELEMENTWISE]
-        exprs = [s.operands[0] for s in elementwise] + list(self.spec.outputs)
+        exprs, earlier = _reading_steps(elementwise, list(self.spec.outputs))
+        # The user's names of values, for values that now read steps.
+        self.labels = dict(self.spec.labels)
+        for value, label in self.spec.labels.items():
+            if isinstance(value, sp.Basic) and not value.is_Atom:
+                self.labels.setdefault(value.func(*[
+                    a.xreplace(earlier) for a in value.args]), label)
         temporaries, reduced = _cse(exprs, share_squares=True)
+        self.collected = _collected_all(temporaries, reduced)
+        reduced = self.collected.pop(None)
+        temporaries += self.collected.pop(())
         self.rewritten = dict(zip([s.target for s in elementwise], reduced))
         outputs = reduced[len(elementwise):]
         # Operands of array steps that are expressions (broadcast_to,
@@ -393,8 +500,9 @@ class _Writer:
         self.expanded: dict[sp.Symbol, sp.Expr] = {}
         self.out: list[ast.stmt] = []
         self.output_names = self.names_of_returned_steps(steps, outputs)
-        self.steps_by_value = {s.operands[0]: s.target for s in elementwise
-                               if s.target not in self.output_names}
+        self.steps_by_value = {
+            value: s.target for s, value in zip(elementwise, exprs)
+            if s.target not in self.output_names}
         for symbol, leaf in sorted(self.program.leaves.items(),
                                    key=lambda item: item[0].name):
             if leaf.access and symbol in self.needed:
@@ -403,7 +511,7 @@ class _Writer:
         for step in steps:
             self.write_step(step)
         self.write_return(outputs)
-        return self.out
+        return _unpacked(_read(_unaliased(_shared(self.out, self.taken))))
 
     def names_of_returned_steps(self, steps: list[Step],
                                 outputs: list[sp.Expr]
@@ -455,9 +563,9 @@ class _Writer:
         if target in self.output_names:
             self.assign(self.output_names[target], node)
             self.names[target] = self.output_names[target]
-        elif self.uses.get(target, 0) == 1 and (
-                self.inlined is None or len(ast.unparse(node))
-                <= self.inlined):
+        elif self.uses.get(target, 0) == 1 and _part_of_call(
+                node) is None and (self.inlined is None or len(
+                    ast.unparse(node)) <= self.inlined):
             self.inline[target] = node
         else:
             self.assign(target.name, node)
@@ -531,6 +639,7 @@ class _Writer:
             if value is None or symbol in self.written:
                 continue
             self.write_temporaries(value)
+            self.write_temporaries(self.collected.get(symbol, value))
             self.written.add(symbol)
             full = value.xreplace(self.expanded)
             self.expanded[symbol] = full
@@ -541,13 +650,24 @@ class _Writer:
                 name = owner.name
             else:
                 suggestion = (self.output_labels.get(symbol)
-                              or self.spec.labels.get(full)
+                              or self.labels.get(full)
                               or _suggest_name(value, self.names)
                               or _function_name(value))
                 name = unique_name(suggestion, self.taken)
                 self.taken.add(name)
             self.names[symbol] = name
-            self.assign(name, self.printer()(value))
+            self.assign(name, self.printer()(self.collected.get(symbol,
+                                                                 value)))
+
+    def hoisted(self, node: ast.Call) -> ast.expr:
+        """An np.where inside another, assigned to a name of its own (of
+        its condition where that is a name: where_second_zero)."""
+        condition = node.args[0]
+        name = unique_name("where_" + condition.id if isinstance(
+            condition, ast.Name) else "where", self.taken)
+        self.taken.add(name)
+        self.assign(name, node)
+        return ast.Name(name, ast.Load())
 
     def shape_of(self, expr: sp.Expr) -> tuple[int, ...]:
         """The shape of ``expr``, over program symbols and temporaries."""
@@ -560,6 +680,8 @@ class _Writer:
     def printer(self) -> ExpressionPrinter:
         printer = _ArrayPrinter("numpy", self.names)
         printer.shape_of = self.shape_of
+        if self.inlined == 0:  # the last resort for lines that fit
+            printer.hoist = self.hoisted
         inline = self.inline
         plain = printer.print
 
@@ -614,8 +736,202 @@ class _Writer:
 
 
 # Where a function's lines would not fit, a step used once is written
-# where it is used only up to this length.
-_INLINED = 48
+# where it is used only up to the first of these lengths with which they
+# fit (0: every step is named).
+_INLINED = (48, 24, 0)
+
+
+def _reading_steps(elementwise: list[Step], outputs: list[sp.Expr]
+                   ) -> tuple[list[sp.Expr], dict[sp.Expr, sp.Symbol]]:
+    """The expressions of the steps, then the outputs, each reading the
+    steps before it where it computes their value again (``abs(x) ** 3``
+    after ``terms = abs(x)`` is ``terms ** 3``): the common-subexpression
+    pass then sees ``terms ** 2`` elsewhere as a part of it."""
+    earlier: dict[sp.Expr, sp.Symbol] = {}
+    exprs = []
+    for step in elementwise:
+        value = step.operands[0]
+        exprs.append(value.xreplace(earlier) if earlier else value)
+        if not value.is_Atom:
+            earlier.setdefault(value, step.target)
+    return exprs + [o.xreplace(earlier) if earlier else o
+                    for o in outputs], earlier
+
+
+def _collected_all(temporaries: list[tuple[sp.Symbol, sp.Expr]],
+                   reduced: list[sp.Expr]) -> dict[Any, Any]:
+    """The temporaries' values (by temporary) and the expressions (under
+    None) with like terms collected, except where collecting makes a
+    factor that two of them would compute (the common-subexpression pass
+    has run: they would compute it twice)."""
+    values = [v for _, v in temporaries] + list(reduced)
+    collected = [_collected(v) for v in values]
+    new = [{a for a in c.atoms(sp.Add)} - set(v.atoms(sp.Add))
+           if c != v else set() for v, c in zip(values, collected)]
+    seen: dict[sp.Expr, int] = {}
+    for factors, c in zip(new, collected):
+        for factor in factors:  # twice in one expression counts too
+            seen[factor] = seen.get(factor, 0) + c.count(factor)
+    kept = [v if any(seen[f] > 1 for f in factors) else c
+            for v, c, factors in zip(values, collected, new)]
+    return ({t: v for (t, _), v in zip(temporaries, kept)}
+            | {None: kept[len(temporaries):], (): []})
+
+
+def _collected(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with like terms that the common-subexpression pass has
+    made visible collected (``t * (1 - s) - 2 * s * t`` is ``t * (1 - 3 *
+    s)``), where that takes fewer operations."""
+    if not isinstance(expr, sp.Expr) or not expr.has(sp.Add):
+        return expr
+    candidate = sp.factor_terms(expr)
+    return candidate if sp.count_ops(candidate) < sp.count_ops(
+        expr) else expr
+
+
+def _shared(statements: list[ast.stmt], taken: set[str]
+            ) -> list[ast.stmt]:
+    """``statements`` with arithmetic of two operations or more that
+    two places compute (the common-subexpression pass misses a part of a
+    longer sum, ``a * c - b`` in ``x + a * c - b``) named once, before
+    its first use. Names are bound once and arrays filled where they are
+    made, so the value is the same there."""
+    for _ in range(_LONGEST_SHARING):
+        places: dict[str, list[int]] = {}
+        nodes: dict[str, ast.expr] = {}
+        for position, statement in enumerate(statements):
+            for node in ast.walk(statement):
+                if isinstance(node, ast.BinOp) and sum(
+                        isinstance(n, (ast.BinOp, ast.Call))
+                        for n in ast.walk(node)) > 1:
+                    key = ast.dump(node)
+                    places.setdefault(key, []).append(position)
+                    nodes.setdefault(key, node)
+        repeated = [k for k, p in places.items() if len(p) > 1]
+        if not repeated:
+            return statements
+        key = max(repeated, key=lambda k: len(k))  # the largest first
+        name = unique_name("shared", taken)
+        taken.add(name)
+        replacer = _Replacing(key, name)
+        statements = [replacer.visit(s) for s in statements]
+        first = places[key][0]
+        statements.insert(first, ast.Assign(
+            [ast.Name(name, ast.Store())], nodes[key], None))
+    return statements
+
+
+# Rounds of _shared at most (each names one value).
+_LONGEST_SHARING = 20
+
+
+class _Replacing(ast.NodeTransformer):
+    def __init__(self, key: str, name: str) -> None:
+        self.key, self.name = key, name
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        if ast.dump(node) == self.key:
+            return ast.Name(self.name, ast.Load())
+        return self.generic_visit(node)  # type: ignore[return-value]
+
+
+def _unaliased(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` without ``a = b`` (two temporaries found to hold one
+    value): ``a`` is read as ``b``. Each name is bound once, so this is
+    the same code."""
+    bound: dict[str, int] = {}
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx,
+                                                         ast.Store):
+                bound[node.id] = bound.get(node.id, 0) + 1
+    aliases = {s.targets[0].id: s.value.id for s in statements
+               if isinstance(s, ast.Assign) and len(s.targets) == 1
+               and isinstance(s.targets[0], ast.Name)
+               and isinstance(s.value, ast.Name)
+               and bound[s.targets[0].id] == 1
+               and bound.get(s.value.id, 0) <= 1}
+    if not aliases:
+        return statements
+
+    def original(name: str) -> str:
+        while name in aliases:
+            name = aliases[name]
+        return name
+
+    kept = [s for s in statements if not (
+        isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+        and s.targets[0].id in aliases)]
+    for statement in kept:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                node.id = original(node.id)
+    return kept
+
+
+def _read(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` without assignments to names nothing reads (a size
+    ``n = x.shape[0]`` counted as a use where a shape was then written
+    whole, ``x.shape``); generated code has no side effects but the arrays
+    it fills, which are read."""
+    while True:
+        read = {node.id for statement in statements
+                for node in ast.walk(statement)
+                if isinstance(node, ast.Name)
+                and isinstance(node.ctx, ast.Load)}
+        kept = [s for s in statements if not (
+            isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+            and s.targets[0].id not in read)]
+        if len(kept) == len(statements):
+            return kept
+        statements = kept
+
+
+# Calls that return a tuple, by its length: where the code reads each of
+# its parts, it unpacks them from one call (sign, logdet = slogdet(a)).
+_TUPLES = {"np.linalg.slogdet": 2}
+
+
+def _part_of_call(node: Any) -> tuple[str, int] | None:
+    """``(call, i)`` for ``call(...)[i]`` of a call in _TUPLES."""
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func) in _TUPLES
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, int)):
+        return ast.dump(node.value), node.slice.value
+    return None
+
+
+def _unpacked(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` with ``a = f(x)[0]`` ... ``b = f(x)[1]`` written as
+    ``a, b = f(x)`` where they name every part of the tuple: one call,
+    not one per part. Only assignments to names may lie between them
+    (nothing that fills an array the call reads)."""
+    groups: list[dict[int, int]] = []
+    open_: dict[str, dict[int, int]] = {}
+    for position, statement in enumerate(statements):
+        if not isinstance(statement, ast.Assign):
+            # An array filled, or a branch: the next calls are others.
+            groups += open_.values()
+            open_ = {}
+            continue
+        part = _part_of_call(statement.value)
+        if part is not None and isinstance(statement.targets[0], ast.Name):
+            open_.setdefault(part[0], {}).setdefault(part[1], position)
+    groups += open_.values()
+    merged: dict[int, ast.stmt] = {}
+    dropped: set[int] = set()
+    for parts in groups:
+        first = min(parts.values())
+        call = statements[first].value.value  # type: ignore[attr-defined]
+        if sorted(parts) != list(range(_TUPLES[ast.unparse(call.func)])):
+            continue
+        names = [statements[parts[i]].targets[0] for i in sorted(parts)]
+        merged[first] = ast.Assign([ast.Tuple(names, ast.Store())], call,
+                                   None)
+        dropped |= set(parts.values()) - {first}
+    return [merged.get(i, s) for i, s in enumerate(statements)
+            if i not in dropped]
 
 
 def _function_name(value: sp.Expr) -> str:
