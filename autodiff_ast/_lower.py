@@ -622,6 +622,8 @@ class _Runner:
 
     def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
         container = self.expression(node.value, env)
+        if isinstance(container, (type(np.r_), type(np.c_))):
+            raise NeedsArrays  # np.r_[...] builds an array
         index = self.concrete(self.expression(node.slice, env))
         if isinstance(container, tuple) and isinstance(index, sp.Integer):
             try:

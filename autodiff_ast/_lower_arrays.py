@@ -135,7 +135,8 @@ def _bind_argument(program: Program, name: str, value: Any,
         leaf_info = Leaf(tuple(np.shape(leaf)), kind,
                          boolean=dtype == np.bool_,
                          integer=dtype.kind in "iu",
-                         access=None if where == name else where)
+                         access=None if where == name else where,
+                         dtype=dtype)
         if where == name:
             symbol = sp.Symbol(name, real=True)
             program.leaves[symbol] = leaf_info
@@ -207,7 +208,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
         symbol = sp.Symbol(identifier, real=True)
         self.program.leaves[symbol] = Leaf(
             value.shape, "data", boolean=value.dtype == np.bool_,
-            integer=value.dtype.kind in "iu")
+            integer=value.dtype.kind in "iu", dtype=value.dtype)
         self.context.data[identifier] = value
         self.context.data_symbols[id(value)] = symbol
         return symbol
@@ -315,8 +316,20 @@ class _ArrayRunner(ArrayOperations, _Runner):
             value = tuple(value)  # a, b = [x, y] (a list argument, np.split)
         super().assign(target, value, env)
 
+    def dtype_of(self, array: sp.Expr, node: ast.AST) -> np.dtype:
+        """``x.dtype`` of an input (for ``.astype(x.dtype)``, ``dtype=``):
+        the code is generated for the dtypes of its inputs."""
+        leaf = self.program.leaves.get(array)
+        if leaf is None or leaf.dtype is None:
+            raise self.error(node, ".dtype of a computed value is not "
+                                   "supported: use the dtype of an "
+                                   "argument or global array (x.dtype)")
+        return leaf.dtype
+
     def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
         container = self.expression(node.value, env)
+        if isinstance(container, _INDEX_TRICKS):
+            return self.joined(container, node, env)
         index = self.expression(node.slice, env)
         if isinstance(container, (dict, list, tuple)):
             key = plain(index)
@@ -328,6 +341,39 @@ class _ArrayRunner(ArrayOperations, _Runner):
                                        ) from None
         array = self.number(container, node.value)
         return getitem(self, array, index, node)
+
+    def joined(self, trick: Any, node: ast.Subscript,
+               env: dict[str, Any]) -> Any:
+        """``np.r_[a, b, 0:3]`` (a concatenation of 1-D pieces, numbers
+        and constant ranges) and ``np.c_[a, b]`` (columns side by side)."""
+        spelled = "np.c_" if isinstance(trick, type(np.c_)) else "np.r_"
+        parts = (node.slice.elts if isinstance(node.slice, ast.Tuple)
+                 else [node.slice])
+        # the rows' lowerings name the call they lower and point at it
+        call = ast.copy_location(ast.Call(node.value, [], []), node)
+        call.end_lineno, call.end_col_offset = (node.end_lineno,
+                                                node.end_col_offset)
+        pieces = []
+        for part in parts:
+            value = self.expression(part, env)
+            if isinstance(value, slice):
+                if value.stop is None:
+                    raise self.error(part, f"{spelled}[...] needs a stop "
+                                           "for a range, e.g. 0:3")
+                bounds = [value.start or 0, value.stop] + (
+                    [value.step] if value.step is not None else [])
+                value = self.array_call(_op("arange"), bounds, {}, call)
+            elif isinstance(value, str):
+                raise self.error(part, f"{spelled}[...] with a directive "
+                                       f"string ({value!r}) is not "
+                                       "supported: use np.concatenate or "
+                                       "np.stack with an axis")
+            pieces.append(value)
+        if spelled == "np.c_":
+            return self.array_call(_op("column_stack"), [pieces], {}, call)
+        pieces = [self.array_call(_op("atleast_1d"), [p], {}, call)
+                  for p in pieces]
+        return self.array_call(_op("concatenate"), [pieces], {}, call)
 
     def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
         base = self.expression(node.value, env)
@@ -345,6 +391,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
             return tuple(sp.sympify(n) for n in self.program.shape_of(array))
         if node.attr == "ndim":
             return sp.Integer(len(shape))
+        if node.attr == "dtype":
+            return self.dtype_of(array, node)
         if node.attr == "size":
             return sp.sympify(self.program.size(array, None))
         op = array_method(node.attr)
@@ -466,6 +514,17 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def keywords(self, node: ast.Call, env: dict[str, Any]) -> dict[str, Any]:
         return {k.arg: plain(self.expression(k.value, env))
                 for k in node.keywords if k.arg is not None}
+
+# np.r_ and np.c_: objects indexed to build an array.
+_INDEX_TRICKS = (type(np.r_), type(np.c_))
+
+
+def _op(name: str) -> Any:
+    """The array table's row of ``np.<name>``."""
+    op = array_function(getattr(np, name))
+    assert op is not None
+    return op
+
 
 def check_output(lowered: ArrayLowered, has_aux: bool,
                  value: Any) -> sp.Expr:

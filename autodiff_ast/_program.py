@@ -112,6 +112,7 @@ class Leaf:
     boolean: bool = False  # 0/1-valued data: its dtype is bool
     integer: bool = False  # an integer dtype: usable as an index
     access: str | None = None  # how generated code reads it (params['W'])
+    dtype: Any = None  # an input's NumPy dtype (x.dtype in the code)
 
 
 @dataclass(frozen=True)

@@ -357,3 +357,54 @@ def test_casts_and_items_refuse_what_they_cannot_differentiate():
             ad.grad(function)(CAST_POINT)
         assert info.value.msg == message
         assert info.value.lineno == function.__code__.co_firstlineno + 1
+
+
+def joined_by_r(x, y):
+    z = np.r_[x, 2.0 * y, 0:3, 1.5]
+    return np.sum(z ** 2 * np.cos(z))
+
+
+def columns_by_c(x, y):
+    return np.sum(np.c_[x, np.sin(y)] ** 3)
+
+
+def cast_like(x, y):
+    return np.sum(np.tanh(x).astype(y.dtype) * y + np.zeros(x.shape,
+                                                            dtype=x.dtype))
+
+
+def test_r_and_c_join_pieces_and_ranges():
+    x, y = np.array([0.3, -1.2]), np.array([0.5, 0.8])
+    for function in (joined_by_r, columns_by_c):
+        grads = ad.grad(function, (0, 1))(x, y)
+        for argnum, ours in enumerate(grads):
+            np.testing.assert_allclose(
+                ours, numeric_gradient(function, (x, y), argnum), rtol=1e-7)
+    text = ad.source(ad.grad(joined_by_r, (0, 1)), x, y)
+    assert "np.arange(0, 3)" in text and "np.concatenate([x, 2 * y" in text
+
+
+def test_dtype_of_an_argument():
+    x, y = np.array([0.3, -1.2], np.float32), np.array([0.5, 0.8])
+    grad_x, grad_y = ad.grad(cast_like, (0, 1))(x, y)
+    assert grad_x.dtype == np.float32 and grad_y.dtype == np.float64
+    np.testing.assert_allclose(grad_x, (1 - np.tanh(x) ** 2) * y, rtol=1e-6)
+    np.testing.assert_allclose(grad_y, np.tanh(x), rtol=1e-6)
+
+
+def test_r_refuses_directive_strings_and_open_ranges():
+    def directive(x):
+        return np.sum(np.r_["0,2", x, x])
+
+    def open_range(x):
+        return np.sum(np.r_[x, 1:])
+
+    for function, message in [
+            (directive, "np.r_[...] with a directive string ('0,2') is not "
+                        "supported: use np.concatenate or np.stack with an "
+                        "axis"),
+            (open_range, "np.r_[...] needs a stop for a range, e.g. 0:3")]:
+        with pytest.raises(ad.UnsupportedCodeError) as info:
+            ad.grad(function)(np.ones(2))
+        assert info.value.msg == message
+        assert info.value.lineno == function.__code__.co_firstlineno + 1
