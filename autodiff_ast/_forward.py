@@ -29,7 +29,7 @@ from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
                         TRANSPOSE, reshaped, transposed)
-from ._ops_create import EYE, FULL, FULL_LIKE, ZEROS
+from ._ops_create import EYE, ZEROS
 from ._ops_assemble import CONCATENATE, STACK
 from ._ops_einsum import contract
 from ._ops_index import GETITEM, SCATTER
@@ -261,17 +261,6 @@ def _broadcast_to(forward: _Forward, step: Step) -> sp.Expr:
                                shape=forward.sizes(step.target))
 
 
-def _fill(forward: _Forward, step: Step) -> sp.Expr:
-    # np.full(shape, v) and np.full_like(a, v): every element is v.
-    tangent = forward.of_expression(step.operands[-1])
-    if tangent == 0:
-        return tangent
-    shape = forward.shape(step.target) + forward.batch
-    return forward.program.add(BROADCAST_TO, (tangent,), shape,
-                               f"{step.target.name}_tangent",
-                               shape=forward.sizes(step.target))
-
-
 def _getitem(forward: _Forward, step: Step) -> sp.Expr:
     source, *slots = step.operands
     index = _explicit(step.option("index"), len(forward.shape(source)))
@@ -468,8 +457,6 @@ _RULES: dict[ArrayOp, Rule] = {
     RESHAPE: _reshape,
     EXPAND_DIMS: _expand_dims,
     BROADCAST_TO: _broadcast_to,
-    FULL: _fill,
-    FULL_LIKE: _fill,
     GETITEM: _getitem,
     SCATTER: _scatter,
     DOT: _dot,
