@@ -26,7 +26,7 @@ from ._program import (ELEMENTWISE, SIZE, Program, Step, broadcast_shapes,
                        option_symbols, unique_name)
 from ._spell import Spelled
 from ._unparse import to_source
-from ._wrap import _WIDTH, _wrap
+from ._wrap import _WIDTH, _filled, _wrap
 
 __all__ = ["ArrayFunctionSpec", "generate_array_source"]
 
@@ -167,7 +167,8 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
             count: int, inlined: int | None) -> str:
     """The function's text, inlining steps used once that are at most
     ``inlined`` characters long (None: any)."""
-    body: list[ast.stmt] = [ast.Expr(ast.Constant(spec.docstring))]
+    docstring = _docstring(spec.docstring)
+    body: list[ast.stmt] = [ast.Expr(ast.Constant(docstring))]
     body += _branches(spec, inlined)
     if literals:
         for statement in body:
@@ -184,8 +185,13 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
     if "type_params" in ast.FunctionDef._fields:
         function.type_params = []
     module = ast.fix_missing_locations(ast.Module([function], []))
+    def strings(text: str, *args: Any, **kwargs: Any) -> str:
+        if text == docstring:
+            return f'"""{_escaped(text)}"""'
+        return _pretty_string(text, *args, **kwargs)
+
     text = "".join(_wrap_call(line) for line in _wrap(
-        to_source(module, _pretty_string)).splitlines(keepends=True))
+        to_source(module, strings)).splitlines(keepends=True))
     check = _shape_check(spec)
     if not check:
         return text
@@ -193,6 +199,23 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
     lines = text.splitlines(keepends=True)
     return "".join(lines[:docstring.end_lineno] + [check]
                    + lines[docstring.end_lineno:])
+
+
+def _docstring(text: str) -> str:
+    """``text`` filled to the width of a line as it will be written (a
+    key's backslash or carriage return escaped, ``\\r``), so the docstring
+    is a triple-quoted block whatever the pytree keys it names hold."""
+    return ast.literal_eval('"""' + _filled(_escaped(text)) + '"""')
+
+
+def _escaped(text: str) -> str:
+    """``text`` as the inside of a triple-quoted literal: backslashes,
+    quotes and characters that are not printable escaped, newlines kept."""
+    quotes = '"""' in text or text.endswith('"')  # else they read as such
+    return "".join(
+        "\n" if c == "\n" else "\\\\" if c == "\\"
+        else '\\"' if c == '"' and quotes
+        else c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _wrap_call(line: str) -> str:
@@ -797,28 +820,68 @@ def _shared(statements: list[ast.stmt], taken: set[str]
     its first use. Names are bound once and arrays filled where they are
     made, so the value is the same there."""
     for _ in range(_LONGEST_SHARING):
+        # A value named twice is then one name: what reads it is alike.
+        statements = _unaliased(statements)
         places: dict[str, list[int]] = {}
         nodes: dict[str, ast.expr] = {}
+        named: dict[str, tuple[str, int]] = {}  # values given a name
         for position, statement in enumerate(statements):
+            if isinstance(statement, ast.Assign) and isinstance(
+                    statement.targets[0], ast.Name):
+                named.setdefault(ast.unparse(statement.value),
+                                 (statement.targets[0].id, position))
             for node in ast.walk(statement):
-                if isinstance(node, ast.BinOp) and sum(
-                        isinstance(n, (ast.BinOp, ast.Call))
-                        for n in ast.walk(node)) > 1:
-                    key = ast.dump(node)
+                if _is_work(node):
+                    # By text: np.hypot is an attribute of np or one name.
+                    key = ast.unparse(node)
                     places.setdefault(key, []).append(position)
                     nodes.setdefault(key, node)
         repeated = [k for k, p in places.items() if len(p) > 1]
         if not repeated:
             return statements
         key = max(repeated, key=lambda k: len(k))  # the largest first
-        name = unique_name("shared", taken)
-        taken.add(name)
+        name, where = named.get(key, ("", -1))
+        if where != places[key][0]:
+            # Named where it is first computed: by its own name, moved
+            # up from where it was named later, else as shared.
+            if where >= 0:
+                del statements[where]
+            else:
+                name = unique_name(_shared_name(nodes[key]), taken)
+                taken.add(name)
+            statements.insert(places[key][0], ast.Assign(
+                [ast.Name(name, ast.Store())], nodes[key], None))
         replacer = _Replacing(key, name)
-        statements = [replacer.visit(s) for s in statements]
-        first = places[key][0]
-        statements.insert(first, ast.Assign(
-            [ast.Name(name, ast.Store())], nodes[key], None))
+        statements = [s if isinstance(s, ast.Assign) and isinstance(
+            s.targets[0], ast.Name) and s.targets[0].id == name
+            else replacer.visit(s) for s in statements]
     return statements
+
+
+# Arrays made to be filled: two of them are two arrays, never one.
+_BUFFERS = ("np.zeros_like", "np.zeros", "np.empty_like", "np.empty")
+
+
+def _is_work(node: ast.AST) -> bool:
+    """A call (not of an array to fill) or arithmetic of two operations
+    or more: what is worth computing once."""
+    if isinstance(node, ast.Call):
+        return ast.unparse(node.func) not in _BUFFERS
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        return not (isinstance(node.right, ast.Constant)
+                    and node.right.value == 0)  # x ** 0: x's shape only
+    return isinstance(node, ast.BinOp) and sum(
+        isinstance(n, (ast.BinOp, ast.Call)) for n in ast.walk(node)) > 1
+
+
+def _shared_name(node: ast.expr) -> str:
+    """``x_sq`` for ``x ** 2``, ``shared`` for other values."""
+    if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)
+            and isinstance(node.left, ast.Name)
+            and isinstance(node.right, ast.Constant)
+            and node.right.value == 2):
+        return f"{node.left.id}_sq"
+    return "shared"
 
 
 # Rounds of _shared at most (each names one value).
@@ -829,10 +892,20 @@ class _Replacing(ast.NodeTransformer):
     def __init__(self, key: str, name: str) -> None:
         self.key, self.name = key, name
 
-    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-        if ast.dump(node) == self.key:
+    def visit(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.expr) and ast.unparse(node) == self.key:
             return ast.Name(self.name, ast.Load())
-        return self.generic_visit(node)  # type: ignore[return-value]
+        node = self.generic_visit(node)
+        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
+                and ast.unparse(node.left) == ast.unparse(
+                    _squared(node.right))):
+            # (a * b) ** 2 * (a * b), named: shared ** 3
+            return ast.BinOp(node.right, ast.Pow(), ast.Constant(3))
+        return node
+
+
+def _squared(node: ast.expr) -> ast.expr:
+    return ast.BinOp(node, ast.Pow(), ast.Constant(2))
 
 
 def _unaliased(statements: list[ast.stmt]) -> list[ast.stmt]:
