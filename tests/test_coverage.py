@@ -218,8 +218,7 @@ def test_the_clip_method_is_np_clip():
         "q = np.clip(p, 1e-07, 0.9999999)\n"
         "    heaviside = np.heaviside(p - 1e-07, 0.5)\n"
         "    heaviside_1 = np.heaviside(0.9999999 - p, 0.5)\n"
-        "    return (heaviside * heaviside_1 * (1 - y) / (1 - q)\n"
-        "            - heaviside * heaviside_1 * y / q)")
+        "    return heaviside * heaviside_1 * ((1 - y) / (1 - q) - y / q)")
 
 
 def test_clip_refuses_what_numpy_refuses():
