@@ -286,7 +286,7 @@ def _shape_check(spec: ArrayFunctionSpec) -> str:
     at its top that the arrays it reads have the shapes it was generated
     for: at other sizes it would be wrong, so it says so instead. Written
     as text: the line wrapper does not break conditions or strings."""
-    needed = _needed(spec.program, spec.outputs)
+    needed = spec.program.needed(spec.outputs)
     definition = spec.program.definition()
     # Every step's op counts, used or not: a gradient rule that fixed a
     # size (a variance's count) may have left its own step unused; a size
@@ -357,22 +357,6 @@ def _pieces(text: str, width: int) -> list[str]:
     pieces[-1] = pieces[-1][:-1]
     return pieces
 
-
-def _needed(program: Program, outputs: list[Any]) -> set[sp.Symbol]:
-    """The symbols ``outputs`` are computed from."""
-    definition = program.definition()
-    needed: set[sp.Symbol] = set()
-    pending = [s for e in outputs if isinstance(e, sp.Basic)
-               for s in e.free_symbols]
-    while pending:
-        symbol = pending.pop()
-        if symbol in needed:
-            continue
-        needed.add(symbol)
-        step = definition.get(symbol)
-        if step is not None:
-            pending.extend(step.uses())
-    return needed
 
 
 # Rows of other families whose lowering and gradient read every size at
@@ -474,19 +458,8 @@ class _Writer:
                       | set(dir(builtins)))
 
     def live_steps(self) -> list[Step]:
-        definition = self.program.definition()
-        needed: set[sp.Symbol] = set()
-        pending = [s for e in self.spec.outputs for s in e.free_symbols]
-        while pending:
-            symbol = pending.pop()
-            if symbol in needed:
-                continue
-            needed.add(symbol)
-            step = definition.get(symbol)
-            if step is not None:
-                pending.extend(step.uses())
-        self.needed = needed
-        return [s for s in self.program.steps if s.target in needed]
+        self.needed = self.program.needed(self.spec.outputs)
+        return [s for s in self.program.steps if s.target in self.needed]
 
     def statements(self) -> list[ast.stmt]:
         steps = self.live_steps()

@@ -71,7 +71,9 @@ class _Forward:
                          if step.op is ELEMENTWISE}
 
     def run(self, outputs: list[sp.Expr]) -> list[sp.Expr]:
-        needed = self.needed(outputs)
+        # Only the tangents of what the outputs need: a gradient program
+        # also computes the function's value.
+        needed = self.program.needed(outputs)
         for step in list(self.program.steps):
             if step.target not in needed or step.op.stops_gradient or not (
                     step.uses() & self.tangent.keys()):
@@ -87,22 +89,6 @@ class _Forward:
             if value is not None and value != 0:
                 self.tangent[step.target] = value
         return [self.output(o) for o in outputs]
-
-    def needed(self, outputs: list[sp.Expr]) -> set[sp.Symbol]:
-        """The values the outputs are computed from (only their tangents
-        are wanted: a gradient program also computes the value)."""
-        definition = self.program.definition()
-        needed: set[sp.Symbol] = set()
-        pending = [s for o in outputs if isinstance(o, sp.Basic)
-                   for s in o.free_symbols]
-        while pending:
-            symbol = pending.pop()
-            if symbol not in needed:
-                needed.add(symbol)
-                step = definition.get(symbol)
-                if step is not None:
-                    pending.extend(step.uses())
-        return needed
 
     def shape(self, symbol: sp.Symbol) -> Shape:
         return self.program.leaves[symbol].shape

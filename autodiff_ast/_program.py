@@ -249,6 +249,21 @@ class Program:
     def definition(self) -> dict[sp.Symbol, Step]:
         return {step.target: step for step in self.steps}
 
+    def needed(self, outputs: Any) -> set[sp.Symbol]:
+        """The symbols ``outputs`` (expressions) are computed from."""
+        definition = self.definition()
+        needed: set[sp.Symbol] = set()
+        pending = [s for e in outputs if isinstance(e, sp.Basic)
+                   for s in e.free_symbols]
+        while pending:
+            symbol = pending.pop()
+            if symbol not in needed:
+                needed.add(symbol)
+                step = definition.get(symbol)
+                if step is not None:
+                    pending.extend(step.uses())
+        return needed
+
     # -- sizes read at run time ---------------------------------------------
 
     def size(self, array: Any, axis: int | None) -> Any:
