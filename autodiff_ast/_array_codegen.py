@@ -45,6 +45,20 @@ class ArrayFunctionSpec:
     shaped_like: list[sp.Symbol | None]
 
 
+def _common_factor_out(factor: sp.Expr) -> tuple[sp.Number, sp.Expr]:
+    """``(c, s)`` with ``c * s == factor``: the rational every term of a
+    sum shares (``2 * x - 2 * m`` is ``2 * (x - m)``), else ``(1, factor)``."""
+    if not isinstance(factor, sp.Add):
+        return sp.S.One, factor
+    coefficients = {abs(term.as_coeff_Mul()[0]) for term in factor.args}
+    if len(coefficients) != 1:
+        return sp.S.One, factor
+    (common,) = coefficients
+    if not common.is_Rational or common == 1:
+        return sp.S.One, factor
+    return common, sp.Add(*[term / common for term in factor.args])
+
+
 class _ArrayPrinter(ExpressionPrinter):
     """Conditions and branches elementwise, as NumPy needs them."""
 
@@ -108,17 +122,41 @@ class _ArrayPrinter(ExpressionPrinter):
         it multiplies those first: ``exp_logits * (total / s)`` with
         ``total`` and ``s`` of shape (n, 1) is one pass over the large
         array, ``exp_logits * total / s`` two."""
-        factors = sp.Mul.make_args(rest)
-        if self.shape_of is None or len(factors) < 3:
+        if self.shape_of is None or not self.wastes_passes(rest):
             return super().mul_positive(coefficient, rest)
+        factors = [_common_factor_out(f) for f in sp.Mul.make_args(rest)]
+        for common, _ in factors:
+            coefficient *= common
+        factors = [factor for _, factor in factors]
         full = self.shape_of(rest)
         small = [f for f in factors if self.shape_of(f) != full]
-        if len([f for f in small if self.shape_of(f)]) < 2:
-            return super().mul_positive(coefficient, rest)
+        # Two or more small factors (with a coefficient and a scalar count:
+        # ``(x - mean) * (2 / x.size)``, one pass over x, not two).
+        if len(small) + (coefficient != 1) < 2 or len(small) == len(
+                factors):
+            return super().mul_positive(coefficient, sp.Mul(*factors))
         large = [f for f in factors if f not in small]
         return _binary(super().mul_positive(sp.S.One, sp.Mul(*large)),
                        ast.Mult(),
                        super().mul_positive(coefficient, sp.Mul(*small)))
+
+    def wastes_passes(self, rest: sp.Expr) -> bool:
+        """Whether ``rest`` printed as it is (factors in order, divisors
+        last) would apply a small factor to the large array after it is
+        formed: a division by a count, or a small factor after a large
+        one."""
+        ordered = (rest.as_ordered_factors() if isinstance(rest, sp.Mul)
+                   else [rest])
+        full = self.shape_of(rest)
+        seen_large = False
+        for factor in ordered:
+            small = self.shape_of(factor) != full
+            divisor = (isinstance(factor, sp.Pow) and factor.exp.is_Number
+                       and factor.exp.is_negative)
+            if small and (divisor or seen_large):
+                return any(self.shape_of(f) == full for f in ordered)
+            seen_large = seen_large or not small
+        return False
 
     def boolean(self, expr: sp.Basic) -> ast.expr:
         if isinstance(expr, (sp.And, sp.Or)):

@@ -853,7 +853,7 @@ def test_the_generated_gradients_read_like_numpy():
         "constant_values=1))\n")
     # The variance's gradient divides by its count, read at run time.
     assert _body(variance, x) == (
-        "    return 2 * (x - np.mean(x)) / (x.size - 1)\n")
+        "    return (x - np.mean(x)) * (2 / (x.size - 1))\n")
     assert _body(running_total, x) == (
         "    return np.cumsum(WEIGHTS[::-1])[::-1]\n")
     assert _body(norm_of, x) == "    return x / np.linalg.norm(x)\n"
