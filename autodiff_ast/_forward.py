@@ -155,6 +155,18 @@ class _Forward:
         return self.full(self.tangent.get(symbol, sp.S.Zero), symbol,
                          f"tangent_{symbol.name}")
 
+    def along_first_axis(self, step: Step, **options: Any) -> sp.Symbol:
+        """``step``'s op applied to its operand's tangent, with ``options``
+        and ``axis`` kept (None, which flattens a 1-D array, is axis 0 of
+        a batch of its tangents): np.roll's and np.repeat's rule."""
+        (source,) = step.operands
+        axis = step.option("axis")
+        return self.program.add(
+            step.op, (self.full_tangent(source),),
+            self.shape(step.target) + self.batch,
+            f"{step.target.name}_tangent", **options,
+            axis=0 if axis is None and self.batch else axis)
+
     def batch_axes(self, rank: int) -> tuple[int, ...]:
         return tuple(range(rank, rank + len(self.batch)))
 

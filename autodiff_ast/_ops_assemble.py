@@ -478,15 +478,7 @@ def _repeat_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 
 
 def _repeat_jvp(forward: Any, step: Step) -> sp.Expr:
-    # Along the same axis (axis=None repeats a 1-D array: axis 0 of a
-    # batch of its tangents).
-    (source,) = step.operands
-    axis = step.option("axis")
-    return forward.program.add(
-        REPEAT, (forward.full_tangent(source),),
-        forward.shape(step.target) + forward.batch,
-        f"{step.target.name}_tangent", repeats=step.option("repeats"),
-        axis=0 if axis is None and forward.batch else axis)
+    return forward.along_first_axis(step, repeats=step.option("repeats"))
 
 
 REPEAT = ArrayOp("repeat", numpy=("repeat",), methods=("repeat",),

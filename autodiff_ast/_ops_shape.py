@@ -202,15 +202,8 @@ def _roll_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 
 
 def _roll_jvp(forward: Any, step: Step) -> sp.Expr:
-    # The same roll of the tangent; along axis 0 for a 1-D array, as
     # np.roll without an axis would roll the batch axes with it.
-    (source,) = step.operands
-    axis = step.option("axis")
-    return forward.program.add(
-        ROLL, (forward.full_tangent(source),),
-        forward.shape(step.target) + forward.batch,
-        f"{step.target.name}_tangent", shift=step.option("shift"),
-        axis=0 if axis is None and forward.batch else axis)
+    return forward.along_first_axis(step, shift=step.option("shift"))
 
 
 ROLL = ArrayOp("roll", numpy=("roll",), lower=_lower_roll, vjp=_roll_vjp,

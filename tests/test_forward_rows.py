@@ -217,36 +217,6 @@ CASES = [
 IDS = [function.__name__ for function, _ in CASES]
 
 
-@pytest.mark.parametrize("function, x", CASES, ids=IDS)
-def test_jacobian_matches_central_differences(function, x):
-    jacobian = ad.jacobian(function)(x)
-    expected = numeric_jacobian(function, x)
-    assert np.shape(jacobian) == expected.shape
-    np.testing.assert_allclose(jacobian, expected, rtol=1e-6, atol=1e-8)
-
-
-@pytest.mark.parametrize("function, x", CASES, ids=IDS)
-def test_jvp_matches_central_differences(function, x):
-    tangent_in = _normal(*np.shape(x))
-    value, tangent = ad.jvp(function, (x,), (tangent_in,))
-    np.testing.assert_allclose(value, function(x), rtol=1e-12)
-    step = 1e-6
-    expected = (function(x + step * tangent_in)
-                - function(x - step * tangent_in)) / (2 * step)
-    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)
-
-
-@pytest.mark.parametrize("function, x", CASES, ids=IDS)
-def test_hessian_matches_central_differences_of_the_gradient(function, x):
-    def total(x):
-        return np.sum(np.sin(function(x)))
-
-    hessian = ad.hessian(total)(x)
-    expected = numeric_jacobian(ad.grad(total), x)
-    assert np.shape(hessian) == expected.shape
-    np.testing.assert_allclose(hessian, expected, rtol=1e-6, atol=1e-7)
-
-
 def summed_integer_fills(x):
     return np.sum(integer_fills(x))
 
@@ -524,16 +494,21 @@ ASSEMBLY_IDS = [(case.values if hasattr(case, "values") else case)[
     0].__name__ for case in ASSEMBLY_CASES]
 
 
-@pytest.mark.parametrize("function, x", ASSEMBLY_CASES, ids=ASSEMBLY_IDS)
-def test_jacobians_of_reductions_and_assemblies(function, x):
+# Every row's cases: shape, scan, creation and cast rows, then reductions
+# and assemblies.
+ALL_CASES, ALL_IDS = CASES + ASSEMBLY_CASES, IDS + ASSEMBLY_IDS
+
+
+@pytest.mark.parametrize("function, x", ALL_CASES, ids=ALL_IDS)
+def test_jacobian_matches_central_differences(function, x):
     jacobian = ad.jacobian(function)(x)
     expected = numeric_jacobian(function, x)
     assert np.shape(jacobian) == expected.shape
     np.testing.assert_allclose(jacobian, expected, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("function, x", ASSEMBLY_CASES, ids=ASSEMBLY_IDS)
-def test_jvps_of_reductions_and_assemblies(function, x):
+@pytest.mark.parametrize("function, x", ALL_CASES, ids=ALL_IDS)
+def test_jvp_matches_central_differences(function, x):
     tangent_in = _normal(*np.shape(x))
     value, tangent = ad.jvp(function, (x,), (tangent_in,))
     np.testing.assert_allclose(value, function(x), rtol=1e-12)
@@ -543,8 +518,8 @@ def test_jvps_of_reductions_and_assemblies(function, x):
     np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("function, x", ASSEMBLY_CASES, ids=ASSEMBLY_IDS)
-def test_hessians_of_reductions_and_assemblies(function, x):
+@pytest.mark.parametrize("function, x", ALL_CASES, ids=ALL_IDS)
+def test_hessian_matches_central_differences_of_the_gradient(function, x):
     def total(x):
         return np.sum(np.sin(function(x)))
 
