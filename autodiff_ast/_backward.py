@@ -26,7 +26,7 @@ from ._errors import OutputError
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM,
                         expanded_shape, reshaped)
 from ._ops_create import FULL_LIKE, ZEROS_LIKE
-from ._ops_index import merged_scatters
+from ._ops_index import merged_scatters, summed_scatter
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
 from ._simplify import cost, expanded_if_stable, simplify
 
@@ -227,6 +227,9 @@ class _Backward:
         if not axes:
             return value
         value, factor = self.constant_along(value, shape, axes, len(target))
+        folded = summed_scatter(self.program, value, axes, target)
+        if folded is not None:
+            return folded * factor
         source = self.program.materialize(value, f"d_{symbol.name}")
         every_axis = len(axes) == len(shape)
         if lead == 0:
