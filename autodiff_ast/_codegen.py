@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import sympy as sp
+from sympy.core.function import Application
+from sympy.logic.boolalg import BooleanFunction
 
 from ._printer import ExpressionPrinter
 from ._program import unique_name
@@ -664,7 +666,9 @@ def _label(expr: sp.Basic, names: dict[sp.Symbol, str],
         return str(expr).lower()
     if depth > 1:
         return None
-    if isinstance(expr, sp.Function) and type(expr) not in OPERATOR_FUNCTIONS:
+    # A call of the table's: a function, or a condition (np.isnan(x)).
+    if isinstance(expr, Application) and not isinstance(
+            expr, (BooleanFunction, *OPERATOR_FUNCTIONS)):
         labels = [_label(a, names, depth + 1) for a in expr.args]
         if all(labels):
             return "_".join([_function_label(type(expr))] + labels)  # type: ignore[list-item]

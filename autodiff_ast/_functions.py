@@ -11,14 +11,16 @@ respect to y.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import mpmath
 import sympy as sp
 from sympy.core.logic import fuzzy_and
+from sympy.core.function import Application
 from sympy.logic.boolalg import Boolean
 
-__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "erfcx", "log_ndtr", "xlogy", "xlog1py", "where"]
+__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "erfcx", "log_ndtr", "xlogy", "xlog1py", "where", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or", "logical_not", "truth"]
 
 
 
@@ -255,3 +257,62 @@ def _known(expr: sp.Expr, condition: sp.Basic, holds: bool) -> sp.Expr:
         return bool((node.args[1] if holds else node.args[2]).is_Number)
     return expr.replace(decided,
                         lambda node: node.args[1] if holds else node.args[2])
+
+
+# -- predicates: conditions on a number ---------------------------------------
+# np.isnan, np.isinf, np.isfinite and np.signbit are true or false, so as
+# numbers (1 or 0, through where(p, 1, 0)) and as conditions of np.where
+# they are constant to differentiation. They stay calls on symbols: SymPy
+# takes real symbols to be finite, which would make isnan(x) false, and
+# the derivative of np.where(np.isnan(x), 0.0, x) at nan is JAX's 0.
+
+def _predicate(name: str, holds: Callable[[float], bool]) -> type:
+    """A SymPy condition ``name(x)``, decided at numbers by ``holds``."""
+
+    def eval(cls: type, x: sp.Basic) -> sp.Basic | None:
+        if isinstance(x, sp.Number):
+            return sp.true if holds(float(x)) else sp.false
+        return None
+
+    # Not a BooleanFunction, whose arguments SymPy's logic simplification
+    # takes for conditions (it simplified isnan(x) to True).
+    return type(name, (Application, Boolean), {
+        "nargs": 1, "eval": classmethod(eval),
+        "__module__": __name__,
+    })
+
+
+def _connective(name: str, logic: type) -> type:
+    """A SymPy condition ``name(a, ...)`` that prints as NumPy's call
+    (``np.logical_and(a, b)``, which takes arrays, where ``a and b`` does
+    not), and is SymPy's ``logic`` where that decides it (``Not(x > 3)``
+    is ``x <= 3``; ``And(c, True)`` is ``c``)."""
+
+    def eval(cls: type, *args: sp.Basic) -> sp.Basic | None:
+        decided = logic(*args)
+        return None if isinstance(decided, logic) else decided
+
+    return type(name, (Application, Boolean), {
+        "nargs": 1 if logic is sp.Not else 2, "eval": classmethod(eval),
+        "__module__": __name__,
+    })
+
+
+def truth(value: sp.Basic) -> sp.Basic:
+    """``value`` as a condition: a condition used as a number (``where(c,
+    1, 0)``) is ``c`` again, and a number is true where it is not 0, as
+    NumPy's logical functions take it."""
+    if isinstance(value, where) and value.args[1:] == (1, 0):
+        return value.args[0]
+    if isinstance(value, sp.Expr):  # (a Symbol is also a Boolean)
+        return sp.Ne(value, 0)
+    return value
+
+
+logical_and = _connective("logical_and", sp.And)
+logical_or = _connective("logical_or", sp.Or)
+logical_not = _connective("logical_not", sp.Not)
+isnan = _predicate("isnan", math.isnan)
+isinf = _predicate("isinf", math.isinf)
+isfinite = _predicate("isfinite", math.isfinite)
+signbit = _predicate("signbit", lambda x: math.copysign(1.0, x) < 0)

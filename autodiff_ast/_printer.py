@@ -341,6 +341,8 @@ class ExpressionPrinter:
             return ast.BoolOp(op, [self.print(a) for a in ordered])
         if isinstance(expr, sp.Not):
             return ast.UnaryOp(ast.Not(), self.print(expr.args[0]))
+        if isinstance(expr, sp.core.function.Application):
+            return self.function(expr)  # a table's condition: np.isnan(x)
         raise TypeError(f"cannot print the condition {expr}")
 
 

@@ -40,7 +40,8 @@ from ._functions import (expm1, log1p, log2, log10, cbrt, absolute, sign,
                          zero_power, fmod, ieee_remainder, logaddexp2, sinc,
                          fmax, fmin, clip, nan_to_num, float32, float64, erfc,
                          lgamma, expit, logit, ndtr, erfcx, log_ndtr, xlogy,
-                         xlog1py, where)
+                         xlog1py, where, isnan, isinf, isfinite, signbit,
+                         logical_and, logical_or, logical_not, truth)
 
 __all__ = ["Primitive", "Form", "PRIMITIVES", "primitive_for", "spelling_for",
            "call_form", "canonical", "scipy_module"]
@@ -218,6 +219,19 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("copysign", copysign, ("copysign",), ("copysign",)),
     _row("heaviside", heaviside, ("heaviside",)),
     _row("where", where, ("where",)),
+    # Conditions: as numbers (1 or 0) or as np.where's condition they are
+    # constant to differentiation. A condition prints as the user wrote it
+    # (np.logical_and(a, b), which takes arrays as well as numbers).
+    _row("isnan", isnan, ("isnan",), ("isnan",)),
+    _row("isinf", isinf, ("isinf",), ("isinf",)),
+    _row("isfinite", isfinite, ("isfinite",), ("isfinite",)),
+    _row("signbit", signbit, ("signbit",)),
+    _row("logical_and", logical_and, ("logical_and",),
+         lower=lambda a, b: logical_and(truth(a), truth(b))),
+    _row("logical_or", logical_or, ("logical_or",),
+         lower=lambda a, b: logical_or(truth(a), truth(b))),
+    _row("logical_not", logical_not, ("logical_not",),
+         lower=lambda a: logical_not(truth(a))),
     # Operators spelled as functions; generated code writes the operator.
     _arithmetic("add", lambda a, b: a + b, ("add",), nargs=2,
                 operator=("add",)),

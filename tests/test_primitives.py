@@ -67,6 +67,20 @@ CASES = {
     "copysign": (lambda x, y: np.copysign(x, y) * y, (-3, 3)),
     "heaviside": (lambda x: np.heaviside(x - 0.5, 0.5) * x, (-3, 3)),
     "where": (lambda x: np.where(x > 0.5, x ** 2, np.sin(x)), (-3, 3)),
+    # Conditions, as numbers and as np.where's condition (tests/
+    # test_booleans.py has their source, arrays and nan and inf).
+    "isnan": (lambda x: np.where(np.isnan(x), 0.0, x ** 2)
+              + np.isnan(x) * x, (-3, 3)),
+    "isinf": (lambda x: np.where(np.isinf(x), 1.0, np.sin(x))
+              + np.isinf(x), (-3, 3)),
+    "isfinite": (lambda x: np.isfinite(x) * x ** 2, (-3, 3)),
+    "signbit": (lambda x: np.where(np.signbit(x), x ** 3, np.sin(x)),
+                (-3, 3)),
+    "logical_and": (lambda x, y: np.logical_and(x > 0, y < 1) * x * y,
+                    (-3, 3)),
+    "logical_or": (lambda x, y: np.where(np.logical_or(x > 1, y > 1),
+                                         x * y, x - y), (-3, 3)),
+    "logical_not": (lambda x: np.logical_not(x > 1) * x ** 2, (-3, 3)),
     "add": (lambda x, y: np.add(x, y) * x, (-3, 3)),
     "subtract": (lambda x, y: np.subtract(x, y) * x, (-3, 3)),
     "multiply": (lambda x, y: np.multiply(x, y) * x, (-3, 3)),
@@ -132,6 +146,12 @@ EXACT = {
     "float32": lambda x: 2 * float(np.float32(x)),
     "float64": lambda x: 2 * x,
 }
+
+
+# Rows that return conditions (true or false): differentiated directly,
+# their output is not a number.
+CONDITIONS = {"isnan", "isinf", "isfinite", "signbit", "logical_and",
+              "logical_or", "logical_not"}
 
 
 # Rows whose callables take lists (math.dist's points, math.prod's
@@ -217,6 +237,12 @@ def test_every_alias_is_recognised_by_object(primitive, callable_):
     if primitive.name == "where":
         with pytest.raises(ad.NoSourceError, match="np.where selects"):
             ad.grad(callable_)
+        return
+    if primitive.name in CONDITIONS:
+        with pytest.raises(ad.OutputError, match=(
+                "returns .*, which is not a number: grad needs a scalar "
+                "output")):
+            ad.grad(callable_, argnums=tuple(range(primitive.nargs)))
         return
     if primitive.name in TAKES_LISTS:
         with pytest.raises(ad.NoSourceError, match=(
