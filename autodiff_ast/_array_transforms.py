@@ -40,6 +40,7 @@ from ._lower_arrays import (ArrayLowered, _bind_argument, check_output,
                             lower_arrays)
 from ._ops_core import reshaped
 from ._ops_create import EYE
+from ._ops_index import float_dtype
 from ._program import Program, Shape, _identifier
 
 __all__ = ["Stage", "ArrayTransform"]
@@ -470,8 +471,10 @@ def _identity(program: Program, symbol: sp.Symbol, shape: Shape) -> Any:
         return sp.S.One
     size = int(np.prod(shape))
     rows = program.size(symbol, None)  # W.size, read when the code runs
+    # In the argument's dtype: a float64 seed would make every tangent of
+    # a float32 argument float64.
     eye = program.add(EYE, (), (size, size), "eye", rows=rows, columns=None,
-                      k=None, dtype=None)
+                      k=None, dtype=float_dtype(program, symbol))
     if len(shape) == 1:
         return eye
     sizes = program.shape_of(symbol)

@@ -34,7 +34,6 @@ from ._ops_assemble import CONCATENATE, STACK
 from ._ops_einsum import contract
 from ._ops_index import GETITEM, SCATTER
 from ._ops_linalg import DOT
-from ._ops_reduce import MAX, MIN
 from ._ops_scan import CUMSUM
 from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._simplify import simplify
@@ -413,41 +412,10 @@ def _cumsum(forward: _Forward, step: Step) -> sp.Expr:
                                           "axis": axis})
 
 
-def _extremum(forward: _Forward, step: Step) -> sp.Expr:
-    """The tangent at the elements equal to the extremum, averaged over
-    ties (JAX's convention, as the gradient splits among them)."""
-    program = forward.program
-    (source,) = step.operands
-    shape = forward.shape(source)
-    axes = step.option("axis")
-    axes = tuple(range(len(shape))) if axes is None else axes
-    kept = tuple(1 if i in axes else program.size(source, i)
-                 for i in range(len(shape)))
-    value = step.target
-    if forward.shape(value) != tuple(1 if i in axes else n
-                                     for i, n in enumerate(shape)):
-        value = reshaped(program, value, kept, f"{value.name}_kept")
-    ties = program.materialize(sp.Eq(source, value),
-                               f"{source.name}_is_{step.op.name}")
-    picked = program.materialize(
-        forward.along_batch(ties) * forward.full_tangent(source),
-        f"{step.target.name}_picked")
-    keepdims = step.option("keepdims")
-    total = program.add(SUM, (picked,),
-                        forward.shape(step.target) + forward.batch,
-                        f"{picked.name}_sum", axis=axes, keepdims=keepdims)
-    count = program.add(SUM, (ties,), forward.shape(step.target),
-                        f"{ties.name}_count", integer=True, axis=axes,
-                        keepdims=keepdims)
-    return total / forward.along_batch(count)
-
-
 _RULES: dict[ArrayOp, Rule] = {
     STACK: _assembled,
     CONCATENATE: _assembled,
     CUMSUM: _cumsum,
-    MAX: _extremum,
-    MIN: _extremum,
     ELEMENTWISE: _elementwise,
     SUM: _reduction,
     MEAN: _reduction,

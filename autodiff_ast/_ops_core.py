@@ -44,10 +44,14 @@ def expanded_shape(shape: Shape, axes: tuple[int, ...]) -> Shape:
 
 
 def spell_reduction(spelling: str) -> Any:
-    """``np.sum(x, axis=..., keepdims=True)``-style spelling."""
+    """``np.sum(x, axis=..., keepdims=True)``-style spelling (``dtype=``
+    for a count taken in the dtype of the floats it divides)."""
     def spell(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+        dtype = step.option("dtype")
         return call(spelling, args, axis=step.option("axis"),
-                    keepdims=True if step.option("keepdims") else None)
+                    keepdims=True if step.option("keepdims") else None,
+                    dtype=None if dtype is None
+                    else ast.parse(dtype, mode="eval").body)
     return spell
 
 

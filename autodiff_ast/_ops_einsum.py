@@ -215,7 +215,8 @@ def _fold(program: Any, entries: list[tuple[str, sp.Symbol, Any]],
                 eye = program.add(EYE, (), (size, size), "eye",
                                   rows=_identity_size(program, operand,
                                                       first),
-                                  columns=None, k=None, dtype=None)
+                                  columns=None, k=None,
+                                  dtype=_identity_dtype(program, operand))
                 own.append((a + b, eye))
         eyes.extend(own)
         placed.append(own)
@@ -239,6 +240,17 @@ def _identity_size(program: Any, identity: sp.Symbol, axis: int) -> Any:
     if step is not None and step.op is EYE:
         return step.option("rows")
     return program.size(identity, axis)
+
+
+def _identity_dtype(program: Any, identity: sp.Symbol) -> str | None:
+    """The dtype its ``np.eye`` was made with (a float32 argument's seed
+    is float32): the eye of one of its axes is made with it too."""
+    definition = program.definition()
+    step = definition.get(identity)
+    while step is not None and step.op in (TRANSPOSE, RESHAPE):
+        step = definition.get(step.operands[0])
+    return step.option("dtype") if step is not None and step.op is EYE \
+        else None
 
 
 def identity_pairs(program: Any, symbol: sp.Symbol

@@ -27,7 +27,7 @@ from ._spell import Slot, call, index
 
 __all__ = ["GETITEM", "SCATTER", "TAKE", "TAKE_ALONG_AXIS", "PUT_ALONG_AXIS",
            "SORT", "ARGSORT", "ARGMAX", "ARGMIN", "getitem", "scatter",
-           "merged_scatters", "summed_scatter"]
+           "merged_scatters", "summed_scatter", "float_dtype"]
 
 _MASK = ("indexing with a boolean mask selects a number of elements that "
          "depends on the data, which a derivative cannot have: keep the "
@@ -208,6 +208,29 @@ def _inputs(program: Any, symbol: sp.Symbol,
             found.add(current)
         pending.extend(uses)
     return frozenset(found)
+
+
+def float_dtype(program: Any, symbol: sp.Symbol) -> str | None:
+    """How generated code spells the dtype of ``symbol``'s values where it
+    is a float other than float64 (``np.float32``), for a count that must
+    not promote them (float32 / int64 is float64): NumPy's promotion of
+    the floating inputs it is computed from (the code is generated for
+    their dtypes). None for float64, and where an input's dtype is not
+    known (a created array)."""
+    dtypes = []
+    for found in _inputs(program, symbol, program.definition()):
+        leaf = program.leaves[found]
+        if leaf.integer:
+            continue
+        if leaf.dtype is None:
+            return None
+        dtypes.append(leaf.dtype)
+    if not dtypes:
+        return None
+    dtype = np.result_type(*dtypes)
+    if dtype.kind != "f" or dtype == np.float64:
+        return None
+    return f"np.{dtype.type.__name__}"
 
 
 def merged_scatters(program: Any, symbol: sp.Symbol,

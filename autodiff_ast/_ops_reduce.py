@@ -28,7 +28,7 @@ from ._ops_assemble import pad, stack
 from ._ops_core import (BROADCAST_TO, MEAN, SHIFT, SUM, reduce_sum,
                         reduced_count, reduced_shape, reshape, reshaped,
                         spell_reduction)
-from ._ops_index import GETITEM
+from ._ops_index import GETITEM, float_dtype
 from ._ops_scan import CUMPROD
 from ._program import ELEMENTWISE, ArrayOp, Step
 from ._rules import primitive_for
@@ -100,18 +100,56 @@ def _extremum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     adjoint = unreduced(backward, step, adjoint, f"d_{step.target.name}")
     ties = program.materialize(sp.Eq(source, value),
                                f"{source.name}_is_{step.op.name}")
-    count = program.add(SUM, (ties,),
-                        reduced_shape(shape, axis, True) if axis else (),
-                        f"{ties.name}_count", integer=True, axis=axis,
-                        keepdims=axis is not None)
+    count = _ties_count(program, source, ties, reduced_shape(
+        shape, axis, True) if axis else (), axis, axis is not None)
     backward.contribute(source, ties * adjoint / count)
 
 
+def _ties_count(program: Any, source: sp.Symbol, ties: sp.Symbol,
+                shape: tuple[int, ...], axis: tuple[int, ...] | None,
+                keepdims: bool) -> sp.Symbol:
+    """How many elements tie for the extremum: an integer count, or one
+    in the dtype of ``source`` where that is a float other than float64,
+    so that dividing by it keeps float32 float32."""
+    dtype = float_dtype(program, source)
+    return program.add(SUM, (ties,), shape, f"{ties.name}_count",
+                       integer=dtype is None, axis=axis, keepdims=keepdims,
+                       **({} if dtype is None else {"dtype": dtype}))
+
+
+def _extremum_jvp(forward: Any, step: Step) -> sp.Expr:
+    """The tangent at the elements equal to the extremum, averaged over
+    ties (JAX's convention, as the gradient splits among them)."""
+    program = forward.program
+    (source,) = step.operands
+    shape = forward.shape(source)
+    axes = step.option("axis")
+    axes = tuple(range(len(shape))) if axes is None else axes
+    kept = tuple(1 if i in axes else program.size(source, i)
+                 for i in range(len(shape)))
+    value = step.target
+    if forward.shape(value) != tuple(1 if i in axes else n
+                                     for i, n in enumerate(shape)):
+        value = reshaped(program, value, kept, f"{value.name}_kept")
+    ties = program.materialize(sp.Eq(source, value),
+                               f"{source.name}_is_{step.op.name}")
+    picked = program.materialize(
+        forward.along_batch(ties) * forward.full_tangent(source),
+        f"{step.target.name}_picked")
+    keepdims = step.option("keepdims")
+    total = program.add(SUM, (picked,),
+                        forward.shape(step.target) + forward.batch,
+                        f"{picked.name}_sum", axis=axes, keepdims=keepdims)
+    count = _ties_count(program, source, ties, forward.shape(step.target),
+                        axes, keepdims)
+    return total / forward.along_batch(count)
+
+
 MAX = ArrayOp("max", numpy=("max", "amax"), methods=("max",),
-              lower=_extremum("max"), vjp=_extremum_vjp,
+              lower=_extremum("max"), vjp=_extremum_vjp, jvp=_extremum_jvp,
               spell=spell_reduction("np.max"), any_size=True)
 MIN = ArrayOp("min", numpy=("min", "amin"), methods=("min",),
-              lower=_extremum("min"), vjp=_extremum_vjp,
+              lower=_extremum("min"), vjp=_extremum_vjp, jvp=_extremum_jvp,
               spell=spell_reduction("np.min"), any_size=True)
 
 

@@ -596,10 +596,6 @@ def test_vjp_of_a_gradient_through_the_pieces_of_a_concatenation():
 def _float32_case(case):
     function, x = case.values if hasattr(case, "values") else case
     marks = list(getattr(case, "marks", ()))
-    if function is extremes_and_builtins:
-        # _forward's rule for max/min divides by an integer count.
-        marks.append(pytest.mark.xfail(strict=True, reason=(
-            "the tangent of np.max is float64 for float32 input")))
     return pytest.param(function, x.astype(np.float32), marks=marks)
 
 
