@@ -118,8 +118,12 @@ def check(source: FunctionSource) -> None:
                            else list(node.body))
     keys = _constant_keys(body)
     located = _locations(body)
+    guarded = {id(node) for statement in body for guard in ast.walk(statement)
+               if shape_guard(guard) for node in ast.walk(guard.body[0])}
     for statement in body:
         for child in ast.walk(statement):
+            if id(child) in guarded:
+                continue
             reason = _REFUSALS.get(type(child))
             if reason is not None:
                 fail(located.get(child, child), reason)
@@ -137,7 +141,8 @@ def check(source: FunctionSource) -> None:
                             "differentiated function computes with numbers")
             if isinstance(child, ast.Expr) and not _is_docstring(
                     child.value, body) and not isinstance(
-                    child.value, (ast.Yield, ast.YieldFrom, ast.Await)):
+                    child.value, (ast.Yield, ast.YieldFrom, ast.Await)) \
+                    and not _fills(child.value):
                 fail(child, "expression statements are not supported: a "
                             "call made for its side effect (print, logging, "
                             "mutation) cannot be differentiated; remove it")
@@ -149,6 +154,30 @@ def check(source: FunctionSource) -> None:
             if isinstance(child, ast.For) and child.orelse:
                 fail(child, "for-else is not supported: move the else-block "
                             "after the loop")
+
+
+def shape_guard(statement: ast.AST) -> list[ast.Compare] | None:
+    """The tests of ``if x.shape != (4, 3) or ...: raise ValueError(...)``,
+    the check at the top of array code that holds a size (closure: that
+    code is read back, and lowering checks the shapes); None for any other
+    statement."""
+    if not (isinstance(statement, ast.If) and not statement.orelse
+            and len(statement.body) == 1
+            and isinstance(statement.body[0], ast.Raise)):
+        return None
+    test = statement.test
+    tests = (test.values if isinstance(test, ast.BoolOp)
+             and isinstance(test.op, ast.Or) else [test])
+    for item in tests:
+        if not (isinstance(item, ast.Compare) and len(item.ops) == 1
+                and isinstance(item.ops[0], ast.NotEq)
+                and isinstance(item.left, ast.Attribute)
+                and item.left.attr == "shape"
+                and isinstance(item.comparators[0], ast.Tuple)
+                and all(isinstance(e, ast.Constant) and type(e.value) is int
+                        for e in item.comparators[0].elts)):
+            return None
+    return tests  # type: ignore[return-value]
 
 
 def _locations(body: list[ast.AST]) -> dict[ast.AST, ast.AST]:
@@ -185,9 +214,26 @@ def _is_docstring(node: ast.AST, body: list[ast.AST]) -> bool:
             and isinstance(node.value, str))
 
 
+def _fills(call: ast.expr) -> bool:
+    """``np.add.at(d, key, v)`` or ``np.put_along_axis(d, ...)``, as
+    gradients print a scatter: lowering checks that it is one of those and
+    that ``d`` is an array the function made (closure: what we print is
+    read back)."""
+    if not (isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)):
+        return False
+    owner = call.func.value
+    return call.func.attr == "put_along_axis" or (
+        call.func.attr == "at" and isinstance(owner, ast.Attribute)
+        and owner.attr == "add")
+
+
 def _check_target(target: ast.AST, fail) -> None:  # type: ignore[no-untyped-def]
     if isinstance(target, ast.Name):
         return
+    if isinstance(target, ast.Subscript) and isinstance(target.value,
+                                                        ast.Name):
+        return  # d[key] = v: lowering checks that d is an array made here
     if isinstance(target, ast.Tuple):
         for element in target.elts:
             _check_target(element, fail)

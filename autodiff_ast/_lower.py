@@ -301,6 +301,8 @@ class _Runner:
                                                 "differentiated function "
                                                 "must return a number")
                 return self.expression(statement.value, env)
+            elif _fence.shape_guard(statement):
+                self.guard(statement, env)
             elif isinstance(statement, ast.If):
                 condition = self.condition(statement.test, env)
                 self.note_branch(condition, statement)
@@ -319,7 +321,9 @@ class _Runner:
 
     def simple_statement(self, statement: ast.stmt,
                          env: dict[str, Any]) -> None:
-        if isinstance(statement, ast.Assign):
+        if _fills(statement):
+            self.store(statement, env)
+        elif isinstance(statement, ast.Assign):
             value = self.expression(statement.value, env)
             for target in statement.targets:
                 self.assign(target, value, env)
@@ -335,6 +339,16 @@ class _Runner:
             env[target.id] = self.arithmetic(statement.op, current, value,
                                              statement)
         # ast.Pass and docstrings do nothing.
+
+    def guard(self, statement: ast.If, env: dict[str, Any]) -> None:
+        """``if x.shape != (4,): raise ...``: a check of array shapes
+        (``_ArrayRunner.guard``)."""
+        raise NeedsArrays
+
+    def store(self, statement: ast.stmt, env: dict[str, Any]) -> None:
+        """``d[key] = v`` or ``np.add.at(d, key, v)``: filling an array
+        (``_ArrayRunner.store``)."""
+        raise NeedsArrays
 
     def assign(self, target: ast.AST, value: Any,
                env: dict[str, Any]) -> None:
@@ -865,6 +879,18 @@ class _Runner:
               source: FunctionSource) -> _Runner:
         """A runner for a function this one calls."""
         return _Runner(callee, source, self.context)
+
+
+def _fills(statement: ast.stmt) -> bool:
+    """Whether ``statement`` fills an array: an item assigned (``d[key] =
+    v``, ``d[key] += v``) or a call made for its effect (``np.add.at``,
+    which the fence lets through)."""
+    if isinstance(statement, ast.Expr):
+        return isinstance(statement.value, ast.Call)
+    if isinstance(statement, ast.Assign):
+        return isinstance(statement.targets[0], ast.Subscript)
+    return isinstance(statement, ast.AugAssign) and isinstance(
+        statement.target, ast.Subscript)
 
 
 def _is_plain_number(value: Any) -> bool:

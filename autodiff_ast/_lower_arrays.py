@@ -23,10 +23,12 @@ from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
 from ._lower import Read, _Context, _Runner, readable_source, unbind
+from ._ops_assemble import store
 from ._ops_core import transpose
 from ._ops_create import ZEROS
 from ._ops_index import getitem
 from ._ops_linalg import product
+from ._ops_shape import check_shapes
 from ._ops_reduce import stable_log_sum_exp
 from ._program import Leaf, Program, Shape, broadcast_shapes
 from ._rules import canonical
@@ -315,6 +317,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
         if isinstance(target, ast.Tuple) and isinstance(value, list):
             value = tuple(value)  # a, b = [x, y] (a list argument, np.split)
         super().assign(target, value, env)
+
+    def store(self, statement: ast.stmt, env: dict[str, Any]) -> None:
+        store(self, statement, env)
+
+    def guard(self, statement: ast.If, env: dict[str, Any]) -> None:
+        check_shapes(self, statement, env)
 
     def dtype_of(self, array: sp.Expr, node: ast.AST) -> np.dtype:
         """``x.dtype`` of an input (for ``.astype(x.dtype)``, ``dtype=``):

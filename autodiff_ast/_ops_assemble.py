@@ -21,15 +21,16 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ._ops_core import RESHAPE, SUM, reshape, reshaped
-from ._ops_create import constant_array, is_constant
-from ._ops_index import GETITEM, getitem
+from ._ops_core import BROADCAST_TO, RESHAPE, SUM, reshape, reshaped
+from ._ops_create import ARANGE, constant_array, is_constant
+from ._ops_index import GETITEM, getitem, scatter
 from ._program import ArrayOp, Step
 from ._spell import call, literal
 
 __all__ = ["STACK", "ARRAY", "CONCATENATE", "HSTACK", "VSTACK",
            "COLUMN_STACK", "DSTACK", "SPLIT", "ARRAY_SPLIT", "HSPLIT",
-           "VSPLIT", "TILE", "REPEAT", "PAD", "PIECE", "pad", "piece"]
+           "VSPLIT", "TILE", "REPEAT", "PAD", "PIECE", "pad", "piece",
+           "store"]
 
 
 # -- np.stack, np.array -------------------------------------------------------
@@ -149,7 +150,7 @@ def _at_least(run: Any, values: Any, ndim: int, node: ast.AST,
     them."""
     result = []
     for value in run.arrays(values, node, what):
-        shape = run.shape(value, node)
+        shape = run.program.shape_of(value)  # sizes read at run time
         if len(shape) < ndim:
             if ndim == 3 and len(shape) == 2:
                 wanted = shape + (1,)
@@ -508,7 +509,10 @@ def _lower_pad(run: Any, array: Any, pad_width: Any, mode: Any = "constant",
     if mode != "constant":
         raise run.error(node, f"np.pad's mode {mode!r} is not supported: "
                               "only mode='constant'")
-    value = run.number(constant_values, node)
+    # A keyword's integer arrives as a Python int (constant_values=1, as
+    # the gradient of np.prod writes it).
+    value = run.number(sp.Integer(constant_values) if isinstance(
+        constant_values, int) else constant_values, node)
     if value.free_symbols or not value.is_Number:
         raise run.error(node, "np.pad's constant_values must be one "
                               "constant number here")
@@ -584,3 +588,206 @@ def _spell_pad(step: Step, args: list[ast.expr], name: str) -> ast.expr:
 # cuts them off from both ends: it holds no size of its own.
 PAD = ArrayOp("pad", numpy=("pad",), lower=_lower_pad, vjp=_pad_vjp,
               jvp=_pad_jvp, spell=_spell_pad, any_size=True)
+
+
+# -- filling a local array ----------------------------------------------------
+
+# What a new local array is made by: filling it changes nothing else.
+_FRESH = ("zeros", "zeros_like", "ones", "ones_like", "full", "full_like",
+          "elementwise", "scatter")
+_IN_PLACE_CALL = ("expression statements are not supported: a call made for "
+                  "its side effect (print, logging, mutation) cannot be "
+                  "differentiated; remove it")
+
+
+def store(run: Any, statement: ast.stmt, env: dict[str, Any]) -> None:
+    """``d[key] = v``, ``d[key] += v`` (or ``-=``), ``np.add.at(d, key,
+    v)`` and ``np.put_along_axis(d, indices, v, axis)`` on an array ``d``
+    the function made itself and has not read yet, as gradients print a
+    scatter: ``d`` is bound to a new value, zeros like it with ``v`` at
+    ``key`` (a scatter) added to what it held (less what was there, for
+    ``=``). Closure: the code we print for a gradient is read back."""
+    if isinstance(statement, ast.Expr):
+        node = statement.value
+        assert isinstance(node, ast.Call)  # what the runner passes
+        callee = run.expression(node.func, env)
+        if callee is np.put_along_axis:
+            _put_along_axis(run, node, env)
+            return
+        if not (getattr(callee, "__self__", None) is np.add
+                and getattr(callee, "__name__", None) == "at"):
+            raise run.error(statement, _IN_PLACE_CALL)
+        if len(node.args) != 3 or node.keywords:
+            raise run.error(node, "np.add.at takes the array, the index and "
+                                  "the values here")
+        target, key_node, value_node = node.args
+        _fill(run, target, _index_of(run, key_node, env),
+              run.expression(value_node, env), env, node, "add")
+        return
+    assigned = (statement.targets[0] if isinstance(statement, ast.Assign)
+                else statement.target)
+    assert isinstance(assigned, ast.Subscript)
+    if isinstance(statement, ast.Assign) and len(statement.targets) > 1:
+        raise run.error(statement, "assign an item of one array at a time: "
+                                   "d[key] = value")
+    if isinstance(statement, ast.AugAssign) and not isinstance(
+            statement.op, (ast.Add, ast.Sub)):
+        raise run.error(statement, "an item of an array is changed in place "
+                                   "here only by =, += and -=: compute the "
+                                   "new value, then assign it")
+    values = run.expression(statement.value, env)
+    if isinstance(getattr(statement, "op", None), ast.Sub):
+        values = -run.number(values, statement)
+    _fill(run, assigned.value, _index_of(run, assigned.slice, env), values,
+          env, statement,
+          "set" if isinstance(statement, ast.Assign) else "add once")
+
+
+def _fill(run: Any, target: ast.expr, key: Any, values: Any,
+          env: dict[str, Any], node: ast.AST, how: str,
+          distinct: bool = False) -> None:
+    """``target`` (a name) bound to its array with ``values`` at ``key``:
+    ``how`` is "set" (``=``), "add once" (``+=``, which keeps one value
+    where an index repeats, so it must not) or "add" (``np.add.at``);
+    ``distinct``: the caller knows the index picks each element once."""
+    current = _local_array(run, target, env)
+    values = run.number(values, node)
+    program = run.program
+    made = program.definition()[current]
+    zeros = made.op.name in ("zeros", "zeros_like")
+    like = made.operands[0] if made.op.name == "zeros_like" else current
+    # The elements picked (of ``like`` where ``d`` holds zeros: ``d`` is
+    # then not read, and stays an array no step has read).
+    picked = getitem(run, like if zeros else current, run.concrete(key),
+                     node)
+    step = program.definition()[picked]
+    shape = program.leaves[picked].shape
+    given = run.shape(values, node)
+    try:
+        fits = np.broadcast_shapes(given, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise run.error(node, f"values of shape {given} do not fit the "
+                              f"elements of shape {shape} they are put in")
+    if how == "set" and not zeros:
+        values = values - picked  # what is there is replaced
+    if run.shape(values, node) != shape:
+        values = program.add(BROADCAST_TO, (values,), shape, "filled",
+                             shape=program.shape_of(picked))
+    added = scatter(run, like, values, step.option("index"),
+                    step.operands[1:], f"{target.id}_filled",
+                    distinct=distinct or _permutes(program, step))
+    if how != "add" and program.definition()[added].option(
+            "pieces")[0][1]:
+        raise run.error(node, "this index can pick an element twice, and "
+                              "d[key] = v (or += v) then keeps one value "
+                              "of those: add them with np.add.at(d, key, "
+                              "v)")
+    result = added if zeros and how == "set" else current + added
+    env[target.id] = program.materialize(result, target.id)
+
+
+def _put_along_axis(run: Any, node: ast.Call, env: dict[str, Any]) -> None:
+    """``np.put_along_axis(d, indices, v, axis=k)``: ``d[..., indices,
+    ...]`` with ``np.arange`` of every other axis, where the indices pick
+    each element once (one index per row, or an argsort along ``k``, as
+    the gradient of np.take_along_axis prints it)."""
+    arguments = [run.expression(a, env) for a in node.args]
+    arguments += [run.expression(k.value, env) for k in node.keywords
+                  if k.arg == "axis"]
+    if len(arguments) != 4 or len(node.args) < 3 or any(
+            k.arg != "axis" for k in node.keywords):
+        raise run.error(node, "np.put_along_axis takes the array, the "
+                              "indices, the values and the axis here")
+    target = node.args[0]
+    current = _local_array(run, target, env)
+    program = run.program
+    ndim = len(program.leaves[current].shape)
+    axis = run.axis(arguments[3], ndim, node)
+    indices = arguments[1]
+    if not (isinstance(indices, sp.Symbol) and indices in program.leaves
+            and _once_along(program, indices, current, axis)):
+        raise run.error(node, "np.put_along_axis keeps one value where its "
+                              "indices repeat: add them with np.add.at, or "
+                              "put the indices of np.argsort")
+    key = []
+    for i in range(ndim):
+        if i == axis:
+            key.append(indices)
+            continue
+        rows = ARANGE.lower(run, program.size(current, i), node=node)
+        key.append(getitem(run, rows, tuple(
+            slice(None) if j == i else None for j in range(ndim)), node))
+    _fill(run, target, tuple(key), arguments[2], env, node, "set",
+          distinct=True)
+
+
+def _once_along(program: Any, indices: sp.Symbol, array: sp.Symbol,
+                axis: int) -> bool:
+    """Whether ``indices`` put along ``axis`` of ``array`` put each element
+    once: one index per row, or an argsort along that axis (with new axes
+    of 1 at its end, as a batch of tangents has them); and no row of a
+    broadcast ``array`` is put twice."""
+    shape = program.leaves[indices].shape
+    if any(m not in (1, n) for i, (n, m) in enumerate(
+            zip(program.leaves[array].shape, shape)) if i != axis):
+        return False
+    if shape[axis] == 1:
+        return True
+    definitions = program.definition()
+    made = definitions.get(indices)
+    while made is not None and made.op.name == "getitem" and all(
+            part in (None, Ellipsis, slice(None))
+            for part in made.option("index")) and made.option(
+            "index")[-1] is None:
+        made = definitions.get(made.operands[0])
+    return (made is not None and made.op.name == "argsort"
+            and made.option("axis") in (axis, axis - len(shape)))
+
+
+def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
+    """The array a statement fills: one this function made and nothing has
+    read yet (filling one that is read, or an argument, would change what
+    was read, which a program of values cannot say)."""
+    program = run.program
+    current = env.get(target.id) if isinstance(target, ast.Name) else None
+    made = program.definition().get(current) if isinstance(
+        current, sp.Symbol) else None
+    if made is None or made.op.name not in _FRESH:
+        spelled = ast.unparse(target)
+        raise run.error(target, f"assigning to an item of {spelled} "
+                                "mutates an object the function did not "
+                                "make, which cannot be differentiated: "
+                                "assign to a new local name instead, or "
+                                "fill an array made here (d = "
+                                "np.zeros_like(x); d[i] = v)")
+    if any(name != target.id and isinstance(value, sp.Basic)
+           and current in value.free_symbols for name, value in env.items()
+           ) or any(current in s.uses() for s in program.steps
+                    if s is not made):
+        raise run.error(target, f"{target.id} is read before it is filled, "
+                                "and filling it would change what was read "
+                                "(a name for it, or a view of it): fill it "
+                                "first, then read it")
+    return current
+
+
+def _permutes(program: Any, step: Step) -> bool:
+    """Whether ``step`` (``v[index]``) picks each element (or row) once:
+    ``v[np.argsort(u)]`` for a vector ``u``, as the gradient of np.sort
+    prints it."""
+    if len(step.option("index")) != 1 or len(step.operands) != 2:
+        return False
+    order = program.definition().get(step.operands[1])
+    return order is not None and order.op.name == "argsort" and len(
+        program.leaves[order.target].shape) == 1
+
+
+def _index_of(run: Any, node: ast.expr, env: dict[str, Any]) -> Any:
+    """An index, also as ``np.s_[...]`` spells it."""
+    if isinstance(node, ast.Subscript):
+        container = run.expression(node.value, env)
+        if container is np.s_ or container is np.index_exp:
+            return run.expression(node.slice, env)
+    return run.expression(node, env)

@@ -319,7 +319,40 @@ def _spell_broadcast_to(step: Step, args: list[ast.expr],
     return call("np.broadcast_to", [args[0], literal(step.option("shape"))])
 
 
+def _lower_broadcast_to(run: Any, array: Any, shape: Any, *,
+                        node: ast.AST) -> Any:
+    # Read back from a gradient's code (closure): the sizes in ``shape``
+    # stay sizes read at run time.
+    values = run.number(array, node)
+    source = run.shape(values, node)
+    dims = run.dims(shape, node, "np.broadcast_to's shape")
+    target = tuple(int(n) for n in run.program.concrete(dims))
+    try:
+        fits = np.broadcast_shapes(source, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise run.error(node, f"np.broadcast_to cannot broadcast an array "
+                              f"of shape {source} to {target}")
+    if source == target or not values.free_symbols and not target:
+        return values
+    operand = run.materialize(values, node) if values.free_symbols \
+        else values
+    return run.program.add(BROADCAST_TO, (operand,), target, "broadcast",
+                           shape=dims)
+
+
+def _broadcast_to_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    # The adjoint holds for the whole broadcast: summed back to the
+    # operand's shape, as for any broadcast.
+    (source,) = step.operands
+    if source in backward.active:
+        backward.contribute(source, adjoint,
+                            backward.program.leaves[step.target].shape)
+
+
 # shape: entries are size symbols read from the array whose shape it is
 # (ints where a rule could not say which, and the code checks its sizes).
-BROADCAST_TO = ArrayOp("broadcast_to", spell=_spell_broadcast_to,
-                       any_size=True)
+BROADCAST_TO = ArrayOp("broadcast_to", numpy=("broadcast_to",),
+                       lower=_lower_broadcast_to, vjp=_broadcast_to_vjp,
+                       spell=_spell_broadcast_to, any_size=True)

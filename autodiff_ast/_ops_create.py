@@ -206,6 +206,12 @@ def _lower_arange(run: Any, *bounds: Any, dtype: Any = None,
     # code reads it when it runs.
     spelled_bounds = [b if run.is_size(b) else run.static_number(
         b, node, "np.arange's bounds") for b in bounds]
+    # A float literal lowers to an exact number (1.0 is 1); np.arange(1.0,
+    # 5.0) is still a float array, and is printed as written.
+    if any(isinstance(part, ast.Constant) and isinstance(part.value, float)
+           for a in getattr(node, "args", ()) for part in ast.walk(a)):
+        spelled_bounds = [float(b) if isinstance(b, int) else b
+                          for b in spelled_bounds]
     values = [int(v) if isinstance(v, sp.Basic) else v
               for v in run.program.concrete(tuple(spelled_bounds))]
     start, stop, step = ([0] + values + [1])[:3] if len(values) == 1 else (

@@ -264,7 +264,8 @@ def _solve_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     full = backward.full(adjoint, shape, f"d_{step.target.name}")
     d_rhs = program.add(SOLVE, (_transpose(program, matrix), full), shape,
                         f"d_{rhs.name}")
-    backward.contribute(rhs, d_rhs)
+    if rhs in backward.active:  # not a constant (np.arange) with no rule
+        backward.contribute(rhs, d_rhs)
     if matrix not in backward.active:
         return
     if len(shape) == 1:  # an outer product, by broadcasting

@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 
 from ._array_ops import empty
+from ._fence import shape_guard
 from ._ops_core import TRANSPOSE, reshape, transpose, transposed
 from ._ops_create import ARANGE, EYE, ONES
 from ._ops_einsum import contract
@@ -27,7 +28,8 @@ from ._spell import Slot, call, literal
 
 __all__ = ["SQUEEZE", "RAVEL", "FLATTEN", "ATLEAST_1D", "ATLEAST_2D",
            "ATLEAST_3D", "MOVEAXIS", "SWAPAXES", "FLIP", "FLIPLR", "FLIPUD",
-           "ROLL", "DIAG", "DIAGONAL", "TRIL", "TRIU", "diagonal"]
+           "ROLL", "DIAG", "DIAGONAL", "TRIL", "TRIU", "diagonal",
+           "check_shapes"]
 
 
 def _lower_squeeze(run: Any, a: Any, axis: Any = None, *,
@@ -452,3 +454,27 @@ TRIL = ArrayOp("tril", numpy=("tril",), lower=_triangle("tril"),
 TRIU = ArrayOp("triu", numpy=("triu",), lower=_triangle("triu"),
                vjp=_triangle_vjp, jvp=_triangle_jvp,
                spell=_spell_triangle("np.triu"), any_size=True)
+
+
+# -- the shapes a function checks ----------------------------------------------
+
+def check_shapes(run: Any, statement: ast.If, env: dict[str, Any]) -> None:
+    """``if x.shape != (4, 3) or ...: raise ValueError(message)``, which
+    code that holds a size prints at its top (closure: it is read back):
+    nothing where the shapes are those, else the error it would raise,
+    at its line. Its derivative checks its own sizes where it needs to."""
+    tests = shape_guard(statement)
+    assert tests is not None  # the runner asks only for a guard
+    for test in tests:
+        array = run.expression(test.left.value, env)
+        expected = ast.literal_eval(test.comparators[0])
+        if run.shape(run.number(array, test), test) != expected:
+            raised = statement.body[0]
+            message = next(
+                (node.value for node in ast.walk(raised)
+                 if isinstance(node, ast.Constant)
+                 and isinstance(node.value, str)),
+                f"{ast.unparse(test.left)} must be {expected}")
+            raise run.error(raised, f"{ast.unparse(test.left)} is not "
+                                    f"{expected}, which the function "
+                                    f"refuses: {message}")

@@ -46,8 +46,9 @@ CASES = [
      "the string '2.5' is used as a number: a differentiated function "
      "computes with numbers (strings may be dict keys and has_aux values)"),
     (bad_code.with_mutation, "mutation",
-     "assigning to an attribute or an item mutates an object, which cannot "
-     "be differentiated: assign to a new local name instead"),
+     "assigning to an item of state mutates an object the function did not "
+     "make, which cannot be differentiated: assign to a new local name "
+     "instead, or fill an array made here (d = np.zeros_like(x); d[i] = v)"),
     (bad_code.with_varargs, "varargs",
      "with_varargs takes *args or **kwargs, which are not supported: name "
      "each argument"),

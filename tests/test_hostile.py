@@ -43,7 +43,8 @@ REFUSED = {
     "nested-def": (h.nonlocal_statement, (2.0,), ad.UnsupportedCodeError,
                    "functions defined inside the differentiated function"),
     "item-mutation": (h.item_mutation, (2.0,), ad.UnsupportedCodeError,
-                      "assigning to an attribute or an item mutates"),
+                      "assigning to an item of x mutates an object the "
+                      "function did not make"),
     "attribute-mutation": (h.attribute_mutation, (2.0,),
                            ad.UnsupportedCodeError,
                            "assigning to an attribute or an item mutates"),
