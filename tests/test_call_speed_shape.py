@@ -1,0 +1,99 @@
+"""What makes a derivative cheap to call, checked by its shape, not by a
+clock (benchmarks/bench_scalar.py times it): the handle of code that bakes
+nothing in is the generated function itself with the argument check as its
+first statement (one call, every line where the source shows it)."""
+
+from __future__ import annotations
+
+import linecache
+import math
+import sys
+import traceback
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+
+
+def cubic(x):
+    return x ** 3 + 2 * x ** 2 - 3 * x + 1
+
+
+def root(x):
+    return math.sqrt(x) * math.exp(x)
+
+
+def scaled(x, a=2.0):
+    return a * x ** 2
+
+
+def product(x, y):
+    return x * y ** 2
+
+
+def python_calls(function, *args):
+    """The Python functions that run while ``function(*args)`` does."""
+    called = []
+
+    def profile(frame, event, arg):
+        if event == "call":
+            called.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        function(*args)
+    finally:
+        sys.setprofile(None)
+    return called
+
+
+def test_a_handle_that_bakes_nothing_is_a_single_call():
+    second = ad.grad(ad.grad(cubic))
+    assert python_calls(second, 1.3) == ["d2cubic_dx2"]
+    assert python_calls(second.__wrapped__, 1.3) == ["d2cubic_dx2"]
+    assert second(1.3) == 6 * 1.3 + 4
+    # Arguments that are not plain numbers still pass the check.
+    assert python_calls(second, np.array([1.0, 2.0]))[:2] == [
+        "d2cubic_dx2", "check"]
+    np.testing.assert_array_equal(second(np.array([1.0, 2.0])), [10.0, 16.0])
+
+
+def test_the_check_leaves_every_line_where_the_source_shows_it():
+    gradient = ad.grad(root)
+    lines = ad.source(gradient).splitlines()
+    assert lines[-1] == "    return exp_x * sqrt_x + 0.5 * exp_x / sqrt_x"
+    for function in (gradient, gradient.__wrapped__):
+        with pytest.raises(ZeroDivisionError) as caught:
+            function(0.0)  # sqrt's derivative at 0, in Python floats
+        frame = traceback.extract_tb(caught.tb)[-1]
+        assert frame.filename == gradient.__wrapped__.__code__.co_filename
+        assert frame.lineno == len(lines)
+        assert frame.line == lines[-1].strip()
+    assert gradient(2.0) == pytest.approx(
+        math.exp(2.0) * (math.sqrt(2.0) + 0.5 / math.sqrt(2.0)), rel=1e-15)
+
+
+def test_a_refused_argument_is_reported_at_the_derivatives_def_line():
+    gradient = ad.grad(product, argnums=(0, 1))
+    with pytest.raises(ad.InputError,
+                       match=r"argument y of the derivative of product "
+                             r"\(tests/test_call_speed_shape.py:\d+\) is "
+                             r"complex \(1j\)") as caught:
+        gradient(2.0, 1j)
+    generated = gradient.__wrapped__.__code__.co_filename
+    (frame,) = [f for f in traceback.extract_tb(caught.tb)
+                if f.filename == generated]
+    assert frame.lineno == 1
+    assert linecache.getline(generated, 1).startswith(
+        "def grad_product(x, y):")
+    assert gradient(2.0, 3.0) == (9.0, 12.0)
+
+
+def test_defaults_and_keywords_reach_the_checked_copy():
+    gradient = ad.grad(scaled)
+    assert gradient(1.5) == 6.0
+    assert gradient(1.5, 3.0) == 9.0
+    assert gradient(x=1.5, a=3.0) == 9.0
+    with pytest.raises(ad.InputError, match="argument a .* is a str"):
+        gradient(1.5, "3")
