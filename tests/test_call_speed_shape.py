@@ -1,7 +1,8 @@
 """What makes a derivative cheap to call, checked by its shape, not by a
 clock (benchmarks/bench_scalar.py times it): the handle of code that bakes
 nothing in is the generated function itself with the argument check as its
-first statement (one call, every line where the source shows it)."""
+first statement (one call, every line where the source shows it), and
+abs() is printed as the operator it is."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import math
 import sys
 import traceback
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -30,6 +32,10 @@ def scaled(x, a=2.0):
 
 def product(x, y):
     return x * y ** 2
+
+
+def signed_square(x):
+    return x * np.abs(x)
 
 
 def python_calls(function, *args):
@@ -97,3 +103,30 @@ def test_defaults_and_keywords_reach_the_checked_copy():
     assert gradient(x=1.5, a=3.0) == 9.0
     with pytest.raises(ad.InputError, match="argument a .* is a str"):
         gradient(1.5, "3")
+
+
+@pytest.mark.parametrize("x", [-300.0, -30.0, -2.0, 0.0, 0.5, 19.0, 300.0])
+def test_tanh_derivative_calls_abs_and_keeps_every_digit(x):
+    gradient = ad.grad(np.tanh)
+    assert "np.exp(-2 * abs(x))" in ad.source(gradient)
+    assert "np.abs" not in ad.source(gradient)
+    truth = float(mpmath.sech(mpmath.mpf(x)) ** 2)
+    assert gradient(x) == pytest.approx(truth, rel=4e-16)
+    single = gradient(np.array([x, x], dtype=np.float32))
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single, truth, rtol=2e-7, atol=1e-45)
+
+
+def test_abs_written_by_the_user_derives_to_the_operator_in_every_order():
+    first = ad.grad(signed_square)
+    assert "abs(x)" in ad.source(first)
+    assert "np.abs" not in ad.source(first)
+    assert first(-1.5) == 3.0
+    grid = np.array([-1.5, 0.0, 2.0], dtype=np.float32)
+    np.testing.assert_array_equal(first(grid), [3.0, 0.0, 4.0])
+    assert first(grid).dtype == np.float32
+    # The operator keeps NumPy's namespace: the constant third derivative
+    # still takes the shape of an array.
+    third = ad.grad(ad.grad(first))
+    np.testing.assert_array_equal(third(grid), [0.0, 0.0, 0.0])
+    assert third(grid).dtype == np.float32

@@ -55,7 +55,7 @@ def test_show_prints_each_order_with_a_heading(script):
 def test_show_a_module_function():
     result = run("show", "numpy:tanh")
     assert result.returncode == 0
-    assert result.stdout.endswith("    t0 = np.exp(-2 * np.abs(x))\n"
+    assert result.stdout.endswith("    t0 = np.exp(-2 * abs(x))\n"
                                   "    return 4 * t0 / (t0 + 1) ** 2\n")
 
 
