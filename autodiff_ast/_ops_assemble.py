@@ -594,7 +594,10 @@ PAD = ArrayOp("pad", numpy=("pad",), lower=_lower_pad, vjp=_pad_vjp,
 
 # What a new local array is made by: filling it changes nothing else.
 _FRESH = ("zeros", "zeros_like", "ones", "ones_like", "full", "full_like",
-          "elementwise", "scatter")
+          "copy", "elementwise", "scatter")
+_READ_FIRST = ("{} is read before it is filled, and filling it would change "
+               "what was read (a name for it, or a view of it): fill it "
+               "first, then read it")
 _IN_PLACE_CALL = ("expression statements are not supported: a call made for "
                   "its side effect (print, logging, mutation) cannot be "
                   "differentiated; remove it")
@@ -742,8 +745,12 @@ def _once_along(program: Any, indices: sp.Symbol, array: sp.Symbol,
             for part in made.option("index")) and made.option(
             "index")[-1] is None:
         made = definitions.get(made.operands[0])
-    return (made is not None and made.op.name == "argsort"
-            and made.option("axis") in (axis, axis - len(shape)))
+    if made is None or made.op.name != "argsort":
+        return False
+    # argsort's axis is None for its last (new axes of 1 come after it)
+    rank = len(program.leaves[made.target].shape)
+    along = made.option("axis")
+    return (rank - 1 if along is None else along % rank) == axis
 
 
 def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
@@ -752,6 +759,14 @@ def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
     was read, which a program of values cannot say)."""
     program = run.program
     current = env.get(target.id) if isinstance(target, ast.Name) else None
+    if isinstance(current, sp.Expr) and not isinstance(
+            current, sp.Symbol) and current.free_symbols:
+        # arithmetic makes a new array (d = p - q; d[i] += v)
+        if any(name != target.id and isinstance(value, sp.Basic)
+               and value.has(current) for name, value in env.items()):
+            raise run.error(target, _READ_FIRST.format(target.id))
+        current = program.materialize(current, target.id)
+        env[target.id] = current
     made = program.definition().get(current) if isinstance(
         current, sp.Symbol) else None
     if made is None or made.op.name not in _FRESH:
@@ -766,10 +781,7 @@ def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
            and current in value.free_symbols for name, value in env.items()
            ) or any(current in s.uses() for s in program.steps
                     if s is not made):
-        raise run.error(target, f"{target.id} is read before it is filled, "
-                                "and filling it would change what was read "
-                                "(a name for it, or a view of it): fill it "
-                                "first, then read it")
+        raise run.error(target, _READ_FIRST.format(target.id))
     return current
 
 

@@ -1,6 +1,7 @@
 """Rows of the array table that create arrays: ``np.zeros``, ``ones``,
 ``full``, ``eye``/``identity``, ``arange``, ``linspace``, the ``*_like``
-functions, and ``np.array`` of constants.
+functions, ``np.array`` of constants, and ``np.copy`` (a new array holding
+the values of another).
 
 What they create is a constant to differentiation, written in generated
 code as the user called it (``np.zeros((3, 2))``), except for the values
@@ -25,7 +26,7 @@ from ._program import ArrayOp, Step
 from ._spell import call, literal
 
 __all__ = ["ZEROS", "ONES", "FULL", "EYE", "IDENTITY", "ARANGE", "LINSPACE",
-           "ZEROS_LIKE", "ONES_LIKE", "FULL_LIKE", "CONSTANT",
+           "ZEROS_LIKE", "ONES_LIKE", "FULL_LIKE", "CONSTANT", "COPY",
            "constant_array", "is_constant"]
 
 
@@ -404,3 +405,29 @@ def _spell_constant(step: Step, args: list[ast.expr],
 # np.array([1.0, 2.0]) of constants: a constant to differentiation.
 CONSTANT = ArrayOp("constant", spell=_spell_constant, stops_gradient=True,
                    any_size=True)
+
+
+# -- np.copy ----------------------------------------------------------------
+
+def _lower_copy(run: Any, a: Any, *, node: ast.AST) -> Any:
+    # A step of its own, not the array itself: the copy is a new array,
+    # which the function may then fill (d = np.copy(x); d[0] += v, as a
+    # gradient prints a scatter into a named value) without changing x.
+    values = run.number(a, node)
+    source = run.materialize(values, node)
+    return run.program.add(COPY, (source,), run.shape(values, node),
+                           f"{source.name}_copy")
+
+
+def _copy_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    (source,) = step.operands
+    if source in backward.active:
+        backward.contribute(source, adjoint)
+
+
+COPY = ArrayOp("copy", numpy=("copy",), methods=("copy",), lower=_lower_copy,
+               vjp=_copy_vjp, keeps_dtype=True,
+               jvp=lambda forward, step: forward.tangent.get(
+                   step.operands[0], sp.S.Zero),
+               spell=lambda step, args, name: call("np.copy", args),
+               any_size=True)

@@ -369,11 +369,47 @@ def _spell_scatter(step: Step, args: list[ast.expr],
     return statements
 
 
+def _scatter_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    # Each piece's values get the adjoint at their index (summed back where
+    # they were broadcast, d[1:] = 1); a base gets all of it. Read back
+    # from printed code (closure), a filled array is such a step.
+    program = backward.program
+    like, *rest = step.operands
+    shape = program.leaves[step.target].shape
+    if step.option("base") and like in backward.active:
+        backward.contribute(like, adjoint, shape)
+    full = None
+    position = 0
+    for parts, _ in step.option("pieces"):
+        values = rest[position]
+        slots = tuple(rest[position + 1:position + 1 + sum(
+            isinstance(p, Slot) for p in parts)])
+        if values in backward.active:
+            if full is None:
+                full = backward.full(adjoint, shape, f"d_{step.target.name}")
+            moved, probes, count = [], [], 0
+            for part in parts:
+                if isinstance(part, Slot):
+                    count += 1
+                    moved.append(Slot(count))
+                    probes.append(np.zeros(program.leaves[
+                        slots[count - 1]].shape, dtype=np.intp))
+                else:
+                    moved.append(part)
+                    probes.append(np.array(part, dtype=np.intp)
+                                  if isinstance(part, tuple) else part)
+            picked_shape = empty(shape)[tuple(probes)].shape
+            picked = program.add(GETITEM, (full,) + slots, picked_shape,
+                                 f"d_{values.name}", index=tuple(moved))
+            backward.contribute(values, picked, picked_shape)
+        position += 1 + len(slots)
+
+
 # operands (like, values, *slots, values, *slots, ...): zeros like
 # ``like`` with each piece's values added at its index (``pieces``: the
 # index parts of each, and whether it repeats elements).
-SCATTER = ArrayOp("scatter", spell=_spell_scatter, statement=True,
-                  any_size=True)
+SCATTER = ArrayOp("scatter", spell=_spell_scatter, vjp=_scatter_vjp,
+                  statement=True, any_size=True)
 
 
 # -- np.take ------------------------------------------------------------------

@@ -107,6 +107,12 @@ def constants(x):
     return np.sum(np.array([1.0, 2.0, -1.0, 0.5]) * np.tanh(x) ** 2)
 
 
+def copies(x):
+    y = np.copy(x)
+    y[0] += 1.0
+    return np.sum(y * x.copy() ** 2)
+
+
 def squeezed(x):
     return np.sum(np.squeeze(x[None, :]) ** 3
                   + np.ravel(x[:, None]) * x.flatten())
@@ -296,7 +302,8 @@ SCALAR = {
     "sort": (sorted_, VECTOR), "argmax": (positions, VECTOR),
     "zeros": (filled, VECTOR), "eye": (identities, VECTOR),
     "arange": (ranges, VECTOR), "zeros_like": (likes, VECTOR),
-    "constant": (constants, VECTOR), "squeeze": (squeezed, VECTOR),
+    "constant": (constants, VECTOR), "copy": (copies, VECTOR),
+    "squeeze": (squeezed, VECTOR),
     "atleast_1d": (at_least, VECTOR), "moveaxis": (moved_axes, MATRIX),
     "flip": (flipped, MATRIX), "roll": (rolled, VECTOR),
     "diag": (diag, VECTOR), "diagonal": (diagonals, MATRIX),
@@ -441,3 +448,135 @@ def test_every_row_with_a_spelling_is_read_back():
                "kron", "inner", "item"}
     assert {op.name for op in ARRAY_OPS} - written == covered - {
         "einsum spellings"}
+
+
+# -- filling an array, as printed scatters do ----------------------------------
+
+def filled_in_pieces(x):
+    d = np.zeros_like(x)
+    d[1:] = x[:-1] ** 2
+    d[0] += 3 * x[0]
+    np.add.at(d, PICKS, np.sin(x))
+    return np.sum(d * x)
+
+
+def filled_over_ones(x):
+    d = np.ones_like(x)
+    d[::2] = np.tanh(x[1::2])
+    d[1] -= x[0]
+    return np.sum(d ** 2)
+
+
+def put_along_rows(x):
+    order = np.argsort(x, axis=1)
+    d = np.zeros_like(x)
+    np.put_along_axis(d, order, np.cos(x) * np.arange(4.0), axis=1)
+    return np.sum(d * x)
+
+
+@pytest.mark.parametrize("function, x", [
+    (filled_in_pieces, VECTOR), (filled_over_ones, VECTOR),
+    (put_along_rows, MATRIX)], ids=["pieces", "over ones", "put along"])
+def test_an_array_the_function_fills_is_differentiated(function, x):
+    gradient = ad.grad(function)
+    expected = numeric_jacobian(function, x)[0]
+    np.testing.assert_allclose(gradient(x), expected, rtol=1e-7, atol=1e-8)
+    (hessian,) = numeric_jacobian(gradient, x)
+    np.testing.assert_allclose(ad.hessian(function)(x), hessian, rtol=1e-6,
+                               atol=1e-7)
+
+
+def filled_after_an_alias(x):
+    d = np.zeros_like(x)
+    e = d
+    d[0] = x[0]
+    return np.sum(e * x)
+
+
+def filled_after_a_view(x):
+    d = np.ones_like(x)
+    head = d[:2]
+    d[0] = x[0]
+    return np.sum(head * x[:2])
+
+
+def filled_twice_at_once(x):
+    d = np.zeros_like(x)
+    d[PICKS] += x
+    return np.sum(d * x)
+
+
+def put_where_indices_repeat(x):
+    d = np.zeros_like(x)
+    np.put_along_axis(d, np.zeros((4, 4), dtype=int), x, axis=1)
+    return np.sum(d * x)
+
+
+@pytest.mark.parametrize("function, line, message", [
+    (filled_after_an_alias, 3,
+     "d is read before it is filled, and filling it would change what was "
+     "read (a name for it, or a view of it): fill it first, then read it"),
+    (filled_after_a_view, 3,
+     "d is read before it is filled, and filling it would change what was "
+     "read (a name for it, or a view of it): fill it first, then read it"),
+    (filled_twice_at_once, 2,
+     "this index can pick an element twice, and d[key] = v (or += v) then "
+     "keeps one value of those: add them with np.add.at(d, key, v)"),
+    (put_where_indices_repeat, 2,
+     "np.put_along_axis keeps one value where its indices repeat: add them "
+     "with np.add.at, or put the indices of np.argsort"),
+], ids=["alias", "view", "repeated index", "repeated put"])
+def test_filling_what_would_change_a_value_read_is_refused(function, line,
+                                                           message):
+    x = MATRIX if function is put_where_indices_repeat else VECTOR
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(function)(x)
+    assert info.value.msg == message
+    assert info.value.filename == __file__
+    assert info.value.lineno == function.__code__.co_firstlineno + line
+
+
+# -- the shape check of code that holds a size ----------------------------------
+
+def test_a_pasted_shape_check_is_checked_where_it_is_read_again(tmp_path):
+    text = ad.source(ad.grad(broadcast), VECTOR)
+    assert ("    if A.shape != (3, 4) or x.shape != (4,):\n"
+            "        raise ValueError(") in text
+    copy = pasted(text, tmp_path)
+    raise_line = text.splitlines().index("        raise ValueError(") + 4
+    np.testing.assert_allclose(ad.jacobian(copy)(VECTOR),
+                               numeric_jacobian(copy, VECTOR)[0], rtol=1e-6,
+                               atol=1e-8)
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.jacobian(copy)(np.ones(5))
+    assert info.value.msg == (
+        "x.shape is not (4,), which the function refuses: grad_broadcast "
+        "was generated for A of shape (3, 4) and x of shape (4,), and is "
+        "correct only at these sizes (broadcast_to's sizes are written for "
+        "them). For other sizes, generate it again: ad.source("
+        "grad_broadcast, *args) prints it for args of those sizes.")
+    assert info.value.lineno == raise_line
+
+
+# -- docstrings say what the code serves ----------------------------------------
+
+def product_with_data(X, w):
+    return np.sum(np.tanh(X @ w + w[0]) ** 2)
+
+
+def test_docstrings_name_sizes_read_at_run_time_and_give_checked_shapes():
+    X = rng.normal(size=(5, 3))
+    text = ad.source(ad.grad(product_with_data, (0, 1)), X, VECTOR[:3])
+    assert ("    Generated by autodiff_ast for X: float64[N, M], w: "
+            "float64[M].\n") in text
+    column = ad.source(ad.hessian(product_with_data), X[:, :1], VECTOR[:1])
+    assert ("    Generated by autodiff_ast for X: float64[N, 1], w: "
+            "float64[1].\n") in column
+    assert ("    Generated by autodiff_ast for x: float64[4].\n"
+            in ad.source(ad.grad(broadcast), VECTOR))
+    # float32 arguments and a pytree keep their dtype and structure.
+    params = {"X": X.astype(np.float32), "w": VECTOR[:3].astype(np.float32)}
+    text = ad.source(ad.grad(lambda p: product_with_data(p["X"], p["w"])),
+                     params)
+    assert ("Generated by autodiff_ast for p: {X: float32[N, M], w: "
+            "float32[M]}.") in text

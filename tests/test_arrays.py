@@ -88,6 +88,10 @@ def f_broadcast_to(a, B):
     return np.sum(np.broadcast_to(np.sin(a), (2, 3)) * B)
 
 
+def f_copy(a, B):
+    return np.sum(np.copy(a) * B.copy())
+
+
 def f_outer(a, b):
     return np.sum(np.cos(np.outer(a, b)))
 
@@ -147,6 +151,8 @@ ARRAY_CASES = {
     "np.asarray": [(f_asarray, (3,), (3,))],
     "np.expand_dims": [(f_expand_dims, (3,), (3, 2))],
     "np.broadcast_to": [(f_broadcast_to, (3,), (2, 3))],
+    "np.copy": [(f_copy, (2, 3), (3,))],
+    ".copy()": [(f_copy, (2, 3), (3,))],
     "np.outer": [(f_outer, (3,), (2,))],
     "np.vdot": [(f_vdot, (2, 3), (2, 3))],
     ".sum()": [(f_method_sum, (2, 3), (1, 3))],

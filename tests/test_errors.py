@@ -80,8 +80,8 @@ CASES = [
     (bad_code.with_attribute_of_value, "attribute",
      "the attribute .real is not supported: a differentiated value has .T, "
      ".shape, .ndim, .size and the methods .argmax(), .argmin(), "
-     ".argsort(), .astype(), .clip(), .cumprod(), .cumsum(), .diagonal(), "
-     ".dot(), .flatten(), .item(), .max(), .mean(), .min(), .prod(), "
+     ".argsort(), .astype(), .clip(), .copy(), .cumprod(), .cumsum(), "
+     ".diagonal(), .dot(), .flatten(), .item(), .max(), .mean(), .min(), .prod(), "
      ".ravel(), .repeat(), .reshape(), "
      ".squeeze(), .std(), .sum(), .swapaxes(), .take(), .trace(), "
      ".transpose(), .var()"),
