@@ -58,8 +58,11 @@ def spell_reduction(spelling: str) -> Any:
 # -- sum and mean ------------------------------------------------------------
 
 def reduce_sum(run: Any, value: Any, axis: Any, keepdims: Any,
-               node: ast.AST) -> tuple[sp.Expr, int]:
-    """The sum over ``axis`` and how many elements each total adds."""
+               node: ast.AST, dtype: str | None = None
+               ) -> tuple[sp.Expr, int]:
+    """The sum over ``axis`` and how many elements each total adds;
+    ``dtype``: the float dtype it is taken in, as spelled
+    (``np.float32``)."""
     array = run.number(value, node)
     shape = run.shape(array, node)
     axes = run.axes(axis, len(shape), node)
@@ -72,13 +75,22 @@ def reduce_sum(run: Any, value: Any, axis: Any, keepdims: Any,
     total = run.program.add(
         SUM, (source,), reduced_shape(shape, axes, bool(keepdims)),
         f"sum_{source.name}", axis=None if every_axis else axes,
-        keepdims=bool(keepdims))
+        keepdims=bool(keepdims), **({} if dtype is None else {"dtype": dtype}))
     return total, count
 
 
-def _lower_sum(run: Any, a: Any, axis: Any = None, keepdims: Any = False,
-               *, node: ast.AST) -> Any:
-    return reduce_sum(run, a, axis, keepdims, node)[0]
+def _lower_sum(run: Any, a: Any, axis: Any = None, dtype: Any = None,
+               keepdims: Any = False, *, node: ast.AST) -> Any:
+    # dtype=np.float32 as the gradient of np.max prints a count of ties
+    # (closure); a float64 sum is the sum written without it.
+    if dtype is not None and (not isinstance(dtype, type) or not issubclass(
+            dtype, (float, np.floating))):
+        raise run.error(node, "np.sum's dtype must be a float type here "
+                              "(np.float32, np.float64): cast integers "
+                              "with .astype")
+    spelled = None if dtype in (None, float, np.float64) \
+        else f"np.{dtype.__name__}"
+    return reduce_sum(run, a, axis, keepdims, node, spelled)[0]
 
 
 def _lower_mean(run: Any, a: Any, axis: Any = None, keepdims: Any = False,

@@ -422,6 +422,26 @@ def test_printed_derivatives_of_scalar_functions_read_back(row, transform,
         check_read_back(getattr(ad, transform)(function), (x,), tmp_path)
 
 
+@pytest.mark.parametrize("row", sorted(SCALAR))
+def test_printed_float32_gradients_read_back(row, tmp_path):
+    # float32 code spells its dtypes (np.eye(..., dtype=np.float32), a
+    # count summed with dtype=np.float32), and those are read back too.
+    function, x = SCALAR[row]
+    if row == "clip":
+        pytest.xfail("ad.jacobian of a purely elementwise function")
+    small = x.astype(np.float32)
+    gradient = ad.grad(function)
+    copy = pasted(ad.source(gradient, small), tmp_path)
+    np.testing.assert_allclose(copy(small), gradient(small), rtol=1e-6,
+                               atol=1e-6)
+    again = ad.jacobian(copy)(small)
+    expected = ad.hessian(function)(x)
+    assert again.dtype == np.float32
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    np.testing.assert_allclose(again, expected, rtol=2e-3,
+                               atol=2e-3 * scale)
+
+
 @pytest.mark.parametrize("transform", ["jacobian", "jvp"])
 @pytest.mark.parametrize("row", sorted(VECTOR_VALUED))
 def test_printed_derivatives_of_vector_functions_read_back(row, transform,
