@@ -47,25 +47,34 @@ def complete_arguments(name: str, params: tuple[str, ...],
 def signature(args: tuple[Any, ...], by_rank: bool = False
               ) -> tuple[Any, ...]:
     """What generated code depends on: the arguments' structure, dtypes
-    and shapes (with ``by_rank``, only their numbers of axes: the key of
-    code that reads every size when it runs). Dicts whose keys come in
+    and shapes (with ``by_rank``, only their numbers of axes and which
+    axes are 1: the key of code that reads every size when it runs, and
+    still broadcasts where an axis was 1). Dicts whose keys come in
     another order have the same key (the same code serves them)."""
     key: list[Any] = []
     for arg in args:
         kind = type(arg)
         if kind is np.ndarray:
-            key.append((arg.ndim if by_rank else arg.shape, arg.dtype))
+            key.append((_rank(arg.shape) if by_rank else arg.shape,
+                        arg.dtype))
         elif kind is float or isinstance(arg, np.generic):
             key.append(kind)
         else:
             leaves, spec = optree.tree_flatten(arg)
             key.append((spec, tuple(
                 type(leaf) if isinstance(leaf, (bool, int, float))
-                else (np.ndim(leaf) if by_rank else np.shape(leaf),
+                else (_rank(np.shape(leaf)) if by_rank else np.shape(leaf),
                       getattr(leaf, "dtype", type(leaf)),
                       isinstance(leaf, np.generic))
                 for leaf in leaves)))
     return tuple(key)
+
+
+def _rank(shape: tuple[int, ...]) -> tuple[bool, ...]:
+    # Per axis, whether it is 1: code generated where an argument's axis
+    # was 1 broadcasts it (its gradient sums over it), so an argument of
+    # 3 there needs other code (a y of shape (1,) is not one of (3,)).
+    return tuple(n == 1 for n in shape)
 
 
 def describe_argument(arg: Any) -> str:

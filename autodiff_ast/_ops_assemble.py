@@ -11,6 +11,12 @@ over it); that of ``pad`` cuts the padding off. Their tangents (forward
 mode) are the same operation applied to the tangent, whose batch axes come
 last. So code with them runs at any size, except ``np.array_split`` into
 pieces of unequal sizes, which checks the sizes it was generated for.
+
+An array the function made may also be assembled in place, as printed
+gradients write a scatter (``d = np.zeros_like(x); d[1:] = v; np.add.at(d,
+idx, w)``, ``np.put_along_axis``): ``store`` binds ``d`` to a new value
+each time, so the program stays one of values, and refuses a fill that
+another name or view of ``d`` would see.
 """
 
 from __future__ import annotations

@@ -456,7 +456,7 @@ TRIU = ArrayOp("triu", numpy=("triu",), lower=_triangle("triu"),
                spell=_spell_triangle("np.triu"), any_size=True)
 
 
-# -- the shapes a function checks ----------------------------------------------
+# -- the shapes a function checks ---------------------------------------------
 
 def check_shapes(run: Any, statement: ast.If, env: dict[str, Any]) -> None:
     """``if x.shape != (4, 3) or ...: raise ValueError(message)``, which

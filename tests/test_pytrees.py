@@ -169,13 +169,14 @@ def test_source_of_an_array_gradient_needs_example_arguments():
 def test_code_is_generated_per_rank_and_dtype_not_per_size():
     df = ad.grad(dict_loss)
     df.generated.clear()
-    small = df({"W": np.array([0.3]), "b": 0.7})
+    small = df({"W": np.array([0.3, 0.5]), "b": 0.7})
     longer = df({"W": np.array([0.3, 0.1, -0.2]), "b": 0.7})
     assert len(df.generated) == 1  # the code reads W's size when it runs
     matrix = df({"W": np.array([[0.3, 0.1]]), "b": 0.7})
     single = df({"W": np.array([0.6], dtype=np.float32), "b": 0.2})
+    # float32, and an axis of 1 (which broadcasts): code of their own
     assert len(df.generated) == 3
-    assert small["W"].shape == single["W"].shape == (1,)
+    assert small["W"].shape == (2,) and single["W"].shape == (1,)
     assert longer["W"].shape == (3,) and matrix["W"].shape == (1, 2)
     assert single["W"].dtype == np.float32
     np.testing.assert_allclose(
