@@ -20,7 +20,7 @@ from sympy.core.logic import fuzzy_and
 from sympy.core.function import Application
 from sympy.logic.boolalg import Boolean
 
-__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "erfcx", "log_ndtr", "xlogy", "xlog1py", "where", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or", "logical_not", "truth"]
+__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "erfcx", "log_ndtr", "xlogy", "xlog1py", "where", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or", "logical_not", "logical_xor", "truth"]
 
 
 
@@ -312,6 +312,7 @@ def truth(value: sp.Basic) -> sp.Basic:
 logical_and = _connective("logical_and", sp.And)
 logical_or = _connective("logical_or", sp.Or)
 logical_not = _connective("logical_not", sp.Not)
+logical_xor = _connective("logical_xor", sp.Xor)
 isnan = _predicate("isnan", math.isnan)
 isinf = _predicate("isinf", math.isinf)
 isfinite = _predicate("isfinite", math.isfinite)

@@ -41,7 +41,8 @@ from ._functions import (expm1, log1p, log2, log10, cbrt, absolute, sign,
                          fmax, fmin, clip, nan_to_num, float32, float64, erfc,
                          lgamma, expit, logit, ndtr, erfcx, log_ndtr, xlogy,
                          xlog1py, where, isnan, isinf, isfinite, signbit,
-                         logical_and, logical_or, logical_not, truth)
+                         logical_and, logical_or, logical_not, logical_xor,
+                         truth)
 
 __all__ = ["Primitive", "Form", "PRIMITIVES", "primitive_for", "spelling_for",
            "call_form", "canonical", "scipy_module"]
@@ -232,6 +233,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
          lower=lambda a, b: logical_or(truth(a), truth(b))),
     _row("logical_not", logical_not, ("logical_not",),
          lower=lambda a: logical_not(truth(a))),
+    _row("logical_xor", logical_xor, ("logical_xor",),
+         lower=lambda a, b: logical_xor(truth(a), truth(b))),
     # Operators spelled as functions; generated code writes the operator.
     _arithmetic("add", lambda a, b: a + b, ("add",), nargs=2,
                 operator=("add",)),

@@ -1,5 +1,6 @@
 """Conditions: np.isnan, np.isinf, np.isfinite, np.signbit (math's
-isnan, isinf, isfinite) and np.logical_and, logical_or, logical_not.
+isnan, isinf, isfinite) and np.logical_and, logical_or, logical_not,
+logical_xor.
 
 Used as numbers (1 or 0) or as np.where's condition they are constant to
 differentiation, as comparisons are; generated code calls them as the user
@@ -40,6 +41,10 @@ def math_finite_square(x):
 
 def negative_or_infinite(x):
     return np.where(np.logical_or(np.signbit(x), np.isinf(x)), -x, x ** 3)
+
+
+def one_side(x, y):
+    return np.where(np.logical_xor(x > 0, y > 0), x * y, x ** 2 + y)
 
 
 def weighted_finite(x):
@@ -88,6 +93,17 @@ def test_at_nan_and_inf_the_derivative_is_the_branch_taken():
     assert ad.grad(negative_or_infinite)(-0.0) == -1  # signbit(-0.0)
     assert ad.grad(negative_or_infinite)(0.0) == 0
     assert ad.grad(math_finite_square)(3.0) == 6.0
+
+
+def test_logical_xor_selects_where_exactly_one_holds():
+    gradient = ad.grad(one_side, argnums=(0, 1))
+    assert _body(gradient) == (
+        "    t0 = np.logical_xor(x > 0, y > 0)\n"
+        "    return np.where(t0, y, 2 * x), np.where(t0, x, 1)")
+    for x, y in ((1.5, 2.0), (1.5, -2.0), (-1.5, 2.0), (-1.5, -2.0)):
+        for argnum, value in enumerate(gradient(x, y)):
+            assert float(value) == pytest.approx(central_difference(
+                one_side, (x, y), argnum), rel=1e-7, abs=1e-9)
 
 
 def test_scalar_code_runs_on_arrays_elementwise():

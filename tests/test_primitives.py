@@ -81,6 +81,8 @@ CASES = {
     "logical_or": (lambda x, y: np.where(np.logical_or(x > 1, y > 1),
                                          x * y, x - y), (-3, 3)),
     "logical_not": (lambda x: np.logical_not(x > 1) * x ** 2, (-3, 3)),
+    "logical_xor": (lambda x, y: np.where(np.logical_xor(x > 0, y > 0),
+                                          x * y, x + y ** 2), (-3, 3)),
     "add": (lambda x, y: np.add(x, y) * x, (-3, 3)),
     "subtract": (lambda x, y: np.subtract(x, y) * x, (-3, 3)),
     "multiply": (lambda x, y: np.multiply(x, y) * x, (-3, 3)),
@@ -151,7 +153,7 @@ EXACT = {
 # Rows that return conditions (true or false): differentiated directly,
 # their output is not a number.
 CONDITIONS = {"isnan", "isinf", "isfinite", "signbit", "logical_and",
-              "logical_or", "logical_not"}
+              "logical_or", "logical_not", "logical_xor"}
 
 
 # Rows whose callables take lists (math.dist's points, math.prod's
