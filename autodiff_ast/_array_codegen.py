@@ -608,8 +608,11 @@ class _Writer:
         """Whether the statements of a step (or, where lines did not fit
         before, its assignment) are longer than a line."""
         if isinstance(node, list):
+            # (``d = a * b + c``, a scatter's first line, the wrapper
+            # breaks as any assignment.)
             return any(len(ast.unparse(ast.fix_missing_locations(s)))
-                       > _WIDTH - 4 for s in node)
+                       > _WIDTH - 4 for s in node
+                       if not _wrapped_assignment(s))
         return self.inlined is not None and len(
             f"    {name} = {ast.unparse(node)}") > _WIDTH
 
@@ -871,6 +874,13 @@ def _shared(statements: list[ast.stmt], taken: set[str]
 
 # Arrays made to be filled: two of them are two arrays, never one.
 _BUFFERS = ("np.zeros_like", "np.zeros", "np.empty_like", "np.empty")
+
+
+def _wrapped_assignment(statement: ast.stmt) -> bool:
+    """``name = <arithmetic>``: a statement the wrapper breaks."""
+    return (isinstance(statement, ast.Assign)
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, (ast.BinOp, ast.UnaryOp)))
 
 
 def _is_work(node: ast.AST) -> bool:

@@ -32,12 +32,11 @@ from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
 from ._ops_create import EYE, ZEROS
 from ._ops_assemble import CONCATENATE, STACK
 from ._ops_einsum import contract
-from ._ops_index import GETITEM, SCATTER
+from ._ops_index import GETITEM, explicit
 from ._ops_linalg import DOT
 from ._ops_scan import CUMSUM
 from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._simplify import simplify
-from ._spell import Slot
 
 __all__ = ["tangents"]
 
@@ -260,46 +259,13 @@ def _broadcast_to(forward: _Forward, step: Step) -> sp.Expr:
 
 def _getitem(forward: _Forward, step: Step) -> sp.Expr:
     source, *slots = step.operands
-    index = _explicit(step.option("index"), len(forward.shape(source)))
+    index = explicit(step.option("index"), len(forward.shape(source)))
     options = dict(step.options)
     options["index"] = index
     return forward.program.add(
         GETITEM, (forward.full_tangent(source), *slots),
         forward.shape(step.target) + forward.batch,
         f"{step.target.name}_tangent", **options)
-
-
-def _explicit(index: tuple[Any, ...], rank: int) -> tuple[Any, ...]:
-    """``index`` with ``...`` written out as slices, so that it still
-    selects the same leading axes of an array with more axes after them."""
-    if Ellipsis not in index:
-        return index
-    used = sum(1 for part in index if part is not None and part is not
-               Ellipsis)
-    at = index.index(Ellipsis)
-    return index[:at] + (slice(None),) * (rank - used) + index[at + 1:]
-
-
-def _scatter(forward: _Forward, step: Step) -> sp.Expr:
-    like, *rest = step.operands
-    program = forward.program
-    shape = forward.shape(step.target) + forward.batch
-    if forward.batch:
-        # zeros like the tangent of what it is the adjoint of (the
-        # identity, for a Hessian), which has the shape wanted
-        like = forward.full_tangent(like)
-    operands: list[Any] = [like]
-    position = 0
-    for parts, _ in step.option("pieces"):
-        values = rest[position]
-        slots = sum(1 for p in parts if isinstance(p, Slot))
-        operands.append(forward.full_tangent(values))
-        operands.extend(rest[position + 1:position + 1 + slots])
-        position += 1 + slots
-    pieces = tuple((_explicit(parts, len(forward.shape(step.target))), add)
-                   for parts, add in step.option("pieces"))
-    return program.add(SCATTER, tuple(operands), shape,
-                       f"{step.target.name}_tangent", pieces=pieces)
 
 
 def _dot(forward: _Forward, step: Step) -> sp.Expr:
@@ -424,6 +390,5 @@ _RULES: dict[ArrayOp, Rule] = {
     EXPAND_DIMS: _expand_dims,
     BROADCAST_TO: _broadcast_to,
     GETITEM: _getitem,
-    SCATTER: _scatter,
     DOT: _dot,
 }

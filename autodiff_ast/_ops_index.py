@@ -27,7 +27,7 @@ from ._spell import Slot, call, index
 
 __all__ = ["GETITEM", "SCATTER", "TAKE", "TAKE_ALONG_AXIS", "PUT_ALONG_AXIS",
            "SORT", "ARGSORT", "ARGMAX", "ARGMIN", "getitem", "scatter",
-           "merged_scatters", "summed_scatter", "float_dtype"]
+           "merged_scatters", "summed_scatter", "float_dtype", "explicit"]
 
 _MASK = ("indexing with a boolean mask selects a number of elements that "
          "depends on the data, which a derivative cannot have: keep the "
@@ -161,7 +161,9 @@ def scatter(backward: Any, source: sp.Symbol, adjoint: sp.Expr,
     are ``slots``), added up where an element may be picked twice (not
     when the caller knows the elements are ``distinct``)."""
     program = backward.program
-    values = program.materialize(adjoint, name)
+    # A number is written as such (d[label] = -1), not named.
+    values = program.materialize(adjoint, name) if adjoint.free_symbols \
+        else adjoint
     operands = (shape_source(program, source), values) + slots
     moved = tuple(Slot(p.position + 1) if isinstance(p, Slot) else p
                   for p in parts)
@@ -242,9 +244,10 @@ def merged_scatters(program: Any, symbol: sp.Symbol,
     like = shape_source(program, symbol)
     scatters = [v for v in values if isinstance(v, sp.Symbol)
                 and v in definitions and definitions[v].op is SCATTER
-                and definitions[v].operands[0] == like]
+                and definitions[v].operands[0] == like
+                and not definitions[v].option("base")]
     if len(scatters) < 2:
-        return values
+        return _added_into(program, symbol, values, scatters)
     operands: list[Any] = [like]
     pieces = []
     for scattered in scatters:
@@ -257,7 +260,59 @@ def merged_scatters(program: Any, symbol: sp.Symbol,
                                  for p in parts), add))
     joined = program.join(scatters, SCATTER, tuple(operands),
                           pieces=tuple(pieces))
-    return [v for v in values if v not in scatters] + [joined]
+    return _added_into(program, symbol, [v for v in values
+                                         if v not in scatters] + [joined],
+                       [joined])
+
+
+def _added_into(program: Any, symbol: sp.Symbol, values: list[sp.Expr],
+                scatters: list[sp.Symbol]) -> list[sp.Expr]:
+    """``values`` with a scatter into zeros and the other terms, of the
+    whole shape of ``symbol``, made one: the pieces added into the sum of
+    the others (``d = p - q; d[rows, labels] += -1``), as a person writes
+    it, not into zeros then added (two more passes: 1.31x -> 1.06x the
+    hand-written gradient of a cross-entropy at integer labels). A new
+    step: the scatter may be read elsewhere."""
+    rest = [v for v in values if v not in scatters]
+    shape = program.leaves[symbol].shape
+    if len(scatters) != 1 or not rest or not shape or program.shape(
+            sp.Add(*rest)) != shape or not _floating(
+                program, sp.Add(*rest), program.definition()):
+        return values
+    step = program.definition()[scatters[0]]
+    base = program.materialize(sp.Add(*rest), f"d_{symbol.name}_terms")
+    return [program.add(SCATTER, (base,) + step.operands[1:], shape,
+                        f"d_{symbol.name}", pieces=step.option("pieces"),
+                        base=True)]
+
+
+def _floating(program: Any, expr: sp.Basic,
+              definitions: dict[sp.Symbol, Step]) -> bool:
+    """Whether ``expr`` is certainly an array of floats (so float values
+    can be added into it in place): computed from a float input by
+    arithmetic, functions and array operations that keep floats. False
+    where that is not known (an array of ones, a constant array)."""
+    if isinstance(expr, sp.Symbol):
+        leaf = program.leaves.get(expr)
+        if leaf is None or leaf.integer or leaf.boolean:
+            return False
+        if leaf.dtype is not None:
+            return np.dtype(leaf.dtype).kind == "f"
+        step = definitions.get(expr)
+        if step is None:
+            return False
+        return any(_floating(program, operand, definitions)
+                   for operand in step.operands
+                   if isinstance(operand, sp.Basic))
+    if isinstance(expr, sp.Number):
+        return not expr.is_Integer
+    if isinstance(expr, sp.Pow) and expr.exp.is_negative:
+        return True  # written as a division
+    if isinstance(expr, (sp.Add, sp.Mul, sp.Pow)):
+        return any(_floating(program, a, definitions) for a in expr.args)
+    # A function of floats (np.where of a float branch) gives floats.
+    return isinstance(expr, sp.Function) and any(
+        _floating(program, a, definitions) for a in expr.args)
 
 
 def summed_scatter(program: Any, value: sp.Expr, axes: tuple[int, ...],
@@ -281,8 +336,8 @@ def summed_scatter(program: Any, value: sp.Expr, axes: tuple[int, ...],
         coefficient *= sp.Mul(*[f for f in scattered.args if f not in arrays])
         scattered = arrays[0]
     step = program.definition().get(scattered)
-    if step is None or step.op is not SCATTER or len(
-            step.option("pieces")) != 1:
+    if step is None or step.op is not SCATTER or step.option("base") or \
+            len(step.option("pieces")) != 1:
         return None
     (parts, add), = step.option("pieces")
     shape = program.leaves[scattered].shape
@@ -345,10 +400,15 @@ def _spell_scatter(step: Step, args: list[ast.expr],
                    name: str) -> list[ast.stmt]:
     """``d = np.zeros_like(a); d[index] = values``, then ``d[index] +=
     values`` for each further piece (``np.add.at(d, index, values)`` where
-    an index repeats): written into a fresh array, never into an input."""
+    an index repeats): written into a fresh array, never into an input.
+    With ``base``, the pieces are added into ``a``: the array its
+    arithmetic makes, else a copy (a named value may be read again)."""
+    base = step.option("base")
+    first = (args[0] if isinstance(args[0], (ast.BinOp, ast.UnaryOp))
+             else call("np.copy", [args[0]])) if base \
+        else call("np.zeros_like", [args[0]])
     statements: list[ast.stmt] = [ast.Assign(
-        [ast.Name(name, ast.Store())], call("np.zeros_like", [args[0]]),
-        None)]
+        [ast.Name(name, ast.Store())], first, None)]
     position = 1
     for number, (parts, add) in enumerate(step.option("pieces")):
         values = args[position]
@@ -363,10 +423,60 @@ def _spell_scatter(step: Step, args: list[ast.expr],
                 "np.add.at", [ast.Name(name, ast.Load()), key, values])))
             continue
         target = ast.Subscript(ast.Name(name, ast.Load()), key, ast.Store())
-        statements.append(
-            ast.Assign([target], values, None) if number == 0
-            else ast.AugAssign(target, ast.Add(), values))
+        if number == 0 and not base:
+            statements.append(ast.Assign([target], values, None))
+        elif isinstance(values, ast.UnaryOp) and isinstance(values.op,
+                                                            ast.USub):
+            statements.append(ast.AugAssign(target, ast.Sub(),
+                                            values.operand))  # d[i] -= 1
+        else:
+            statements.append(ast.AugAssign(target, ast.Add(), values))
     return statements
+
+
+def explicit(index: tuple[Any, ...], rank: int) -> tuple[Any, ...]:
+    """``index`` with ``...`` written out as slices, so that it still
+    selects the same leading axes of an array with more axes after them."""
+    if Ellipsis not in index:
+        return index
+    used = sum(1 for part in index if part is not None and part is not
+               Ellipsis)
+    at = index.index(Ellipsis)
+    return index[:at] + (slice(None),) * (rank - used) + index[at + 1:]
+
+
+def _scatter_jvp(forward: Any, step: Step) -> sp.Expr:
+    # Linear in the values (and in the base): the values' tangents put at
+    # the same places, into zeros, or into the base's tangent; pieces of
+    # constant values (a cross-entropy's -1 at its labels) put nothing.
+    like = step.operands[0]
+    program = forward.program
+    shape = forward.shape(step.target) + forward.batch
+    rank = len(forward.shape(step.target))
+    base = bool(step.option("base")) and like in forward.tangent
+    operands: list[Any] = [like]
+    pieces = []
+    position = 1  # of the piece's values among the step's operands
+    for parts, add in step.option("pieces"):
+        slots = sum(1 for p in parts if isinstance(p, Slot))
+        values = step.operands[position]
+        if values in forward.tangent:
+            offset = len(operands) - position
+            operands.append(forward.full_tangent(values))
+            operands.extend(step.operands[position + 1:position + 1 + slots])
+            pieces.append((explicit(tuple(
+                Slot(p.position + offset) if isinstance(p, Slot) else p
+                for p in parts), rank), add))
+        position += 1 + slots
+    if not pieces:
+        return forward.tangent[like] if base else sp.S.Zero
+    if base or forward.batch:
+        # zeros like the tangent of what it is the adjoint of (the
+        # identity, for a Hessian), which has the shape wanted
+        operands[0] = forward.full_tangent(like)
+    return program.add(SCATTER, tuple(operands), shape,
+                       f"{step.target.name}_tangent", pieces=tuple(pieces),
+                       **({"base": True} if base else {}))
 
 
 def _scatter_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
@@ -407,9 +517,10 @@ def _scatter_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 
 # operands (like, values, *slots, values, *slots, ...): zeros like
 # ``like`` with each piece's values added at its index (``pieces``: the
-# index parts of each, and whether it repeats elements).
+# index parts of each, and whether it repeats elements); with ``base``,
+# ``like`` itself with the pieces added.
 SCATTER = ArrayOp("scatter", spell=_spell_scatter, vjp=_scatter_vjp,
-                  statement=True, any_size=True)
+                  jvp=_scatter_jvp, statement=True, any_size=True)
 
 
 # -- np.take ------------------------------------------------------------------

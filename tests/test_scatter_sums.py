@@ -1,8 +1,10 @@
-"""Sums of scatters: a gradient that picks one element per row (a
+"""Scatters in gradients: a gradient that picks one element per row (a
 cross-entropy at integer labels) sums its scatter back along the rows
 without writing the sum: the sum of ``d[np.arange(n), labels] = v`` along
 the labels' axis is ``v``. Where an index may miss a row (a constant
 ``np.arange(4)``, fewer labels than rows) the sum stays, and is right.
+The picked elements' adjoint is then added into the rest of the gradient
+in place (``d = p; d[rows, labels] -= 1``), not into zeros added after.
 """
 
 from __future__ import annotations
@@ -55,22 +57,31 @@ def _body(function, *example):
 
 
 def test_the_sum_of_a_scatter_along_the_labels_is_its_values():
+    # ... and the picked elements' adjoint is added into the rest in
+    # place, as a person writes it (no zeros, no sum of them).
     logits = np.zeros((4, 3))
     assert _body(at_labels, logits) == (
         "    exp_logits = np.exp(logits - np.max(logits, axis=(1,), "
         "keepdims=True))\n"
-        "    d_t = np.zeros_like(logits)\n"
-        "    d_t[np.arange(logits.shape[0]), LABELS] = -1\n"
-        "    return d_t + exp_logits / np.sum(exp_logits, axis=(1,), "
-        "keepdims=True)")
+        "    d_logits = exp_logits / np.sum(exp_logits, axis=(1,), "
+        "keepdims=True)\n"
+        "    d_logits[np.arange(logits.shape[0]), LABELS] -= 1\n"
+        "    return d_logits")
     assert _body(at_one_label, np.zeros(3), 1) == (
         "    exp_logits = np.exp(logits - np.max(logits))\n"
-        "    d_t = np.zeros_like(logits)\n"
-        "    d_t[label] = -1\n"
-        "    return d_t + exp_logits / np.sum(exp_logits, keepdims=True)")
+        "    d_logits = exp_logits / np.sum(exp_logits, keepdims=True)\n"
+        "    d_logits[label] -= 1\n"
+        "    return d_logits")
     # Values per row are put back along the summed axis.
-    assert "np.expand_dims(d_t_part, 1)" in _body(weighted_at_labels,
-                                                  logits)
+    assert _body(weighted_at_labels, logits) == (
+        "    exp_logits = np.exp(logits - np.max(logits, axis=(1,), "
+        "keepdims=True))\n"
+        "    d_t_part = -WEIGHTS\n"
+        "    d_logits = (-exp_logits * (np.expand_dims(d_t_part, 1)\n"
+        "                               / np.sum(exp_logits, axis=(1,), "
+        "keepdims=True)))\n"
+        "    d_logits[np.arange(logits.shape[0]), LABELS] += d_t_part\n"
+        "    return d_logits")
     assert "np.sum(-d_t" not in _body(at_labels_by_column, logits.T)
 
 
@@ -117,6 +128,33 @@ def test_code_printed_for_four_rows_is_right_for_seven():
             rtol=1e-7, atol=1e-9)
     finally:
         LABELS, WEIGHTS = saved
+
+
+def test_hessians_through_picked_elements():
+    # Their forward rule: the -1 put at the labels is a constant (no
+    # tangent); the Hessian is softmax's Jacobian, row by row.
+    logits = np.random.default_rng(7).normal(size=(4, 3))
+    p = np.exp(logits) / np.sum(np.exp(logits), axis=1, keepdims=True)
+    expected = np.zeros((4, 3, 4, 3))
+    for row in range(4):
+        expected[row, :, row, :] = np.diag(p[row]) - np.outer(p[row], p[row])
+    np.testing.assert_allclose(ad.hessian(at_labels)(logits), expected,
+                               rtol=1e-12, atol=1e-15)
+    weighted = expected * WEIGHTS[:, None, None, None]
+    np.testing.assert_allclose(ad.hessian(weighted_at_labels)(logits),
+                               weighted, rtol=1e-12, atol=1e-15)
+
+
+def test_a_base_that_may_hold_integers_is_not_added_into():
+    # The adjoint of np.sum(x) is an array of ones (integers): the picked
+    # element's float adjoint goes into zeros like x, then the sum.
+    def picked_and_total(x):
+        return np.sum(x) + np.sin(x[1]) * 2.0
+
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(ad.grad(picked_and_total)(x),
+                               [1.0, 1.0 + 2 * np.cos(-1.2), 1.0],
+                               rtol=1e-15)
 
 
 def test_float32_logits_keep_their_dtype():
