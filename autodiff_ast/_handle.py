@@ -10,10 +10,10 @@ validated, and a changed baked value makes the handle generate its code
 again. ``handle.__wrapped__`` is the generated function itself, so
 ``inspect.getsource`` shows the derivative's code.
 
-Where nothing is baked in (the usual case), the handle is that code
-itself, compiled again with the argument check as its first statement:
-a handle that called it would cost a second call, as much as
-``6 * x + 4`` at a float costs.
+The handle is that code itself, compiled again with the checks as its
+first statements: a handle that called it would cost a second call, as
+much as ``6 * x + 4`` at a float costs. While a baked value differs, the
+regenerated code answers instead.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ def make_handle(function: types.FunctionType, where: str,
                 regenerate: Callable[[], types.FunctionType]
                 ) -> types.FunctionType:
     """A function with ``function``'s signature that checks its inputs
-    (and, when there are any, the values ``reads`` baked in) and calls it.
+    (and, when there are any, the values ``reads`` baked in) and runs
+    ``function``'s code: that code itself with the checks first, else
+    (no source at hand) a function that checks and calls it.
 
     ``where`` names the user's function ("f (file.py:3)"); ``regenerate``
     makes the derivative again once a baked value has changed.
@@ -59,11 +61,9 @@ def make_handle(function: types.FunctionType, where: str,
                         for p in params) or "True"
     guard = [f"if not ({fast}):", f"    _autodiff_ast_check({arguments})"]
     check = _checker(params, where, branch_site)
-    if not reads:
-        checking = _checking_copy(function, guard, check)
-        if checking is not None:
-            return _dressed(checking, function, lambda: function,
-                            lambda: ())
+    checked = _checked_copy(function, guard, check, reads, regenerate)
+    if checked is not None:
+        return checked
     namespace: dict[str, Any] = {
         "_autodiff_ast_plain": _PLAIN,
         "_autodiff_ast_call": function,
@@ -135,15 +135,93 @@ def _dressed(handle: types.FunctionType, function: types.FunctionType,
     return handle
 
 
+def _checked_copy(function: types.FunctionType, guard: list[str],
+                  check: Callable[..., None], reads: Sequence[Read],
+                  regenerate: Callable[[], types.FunctionType]
+                  ) -> types.FunctionType | None:
+    """The handle as ``function`` itself, compiled again with the checks
+    first (``_checking_copy``). While a value it baked in differs, the
+    regenerated derivative answers (and is what the handle shows); once
+    the value is back, the code is current again and answers itself."""
+    arguments = ", ".join(function.__code__.co_varnames[
+        :function.__code__.co_argcount])
+    cells = {"_autodiff_ast_check": types.CellType(check)}
+    renewed: list[types.FunctionType] = []
+    showing_renewed = types.CellType(False)
+
+    def answer(*args: Any) -> Any:
+        """The call while a baked value differs, or on the first call
+        after it is back."""
+        if stale():
+            if not renewed:
+                renewed.append(regenerate())
+            if not showing_renewed.cell_contents:
+                _show(handle, renewed[0])
+                showing_renewed.cell_contents = True
+            return renewed[0](*args)
+        _show(handle, function)
+        showing_renewed.cell_contents = False
+        return function(*args)
+
+    stale: Callable[[], bool] = _never
+    if reads:
+        condition, values = _staleness(reads)
+        cells.update((name, types.CellType(value))
+                     for name, value in values.items())
+        cells["_autodiff_ast_answer"] = types.CellType(answer)
+        cells["_autodiff_ast_showing_renewed"] = showing_renewed
+        guard = guard + [
+            f"if _autodiff_ast_showing_renewed or {condition}:",
+            f"    return _autodiff_ast_answer({arguments})"]
+        namespace = dict(values)
+        exec(compile(f"def stale():\n    return {condition}\n",
+                     "<autodiff_ast staleness>", "exec"), namespace)
+        stale = namespace["stale"]
+
+    def current() -> types.FunctionType:
+        """The generated function that answers now."""
+        if not stale():
+            return function
+        if not renewed:
+            renewed.append(regenerate())
+        return implementation(renewed[0])
+
+    def baked() -> tuple[Read, ...]:
+        """What the answering code baked in."""
+        if stale() and renewed:
+            return baked_reads(renewed[0])
+        return tuple(reads)
+
+    handle = _checking_copy(function, guard, cells)
+    return None if handle is None else _dressed(handle, function, current,
+                                                baked)
+
+
+def _show(handle: types.FunctionType, answering: types.FunctionType) -> None:
+    """Make ``handle`` show the code of ``answering`` (a generated function
+    or the handle of one)."""
+    handle.__wrapped__ = getattr(  # type: ignore[attr-defined]
+        answering, "__wrapped__", answering)
+    if hasattr(answering, "__autodiff_ast__"):
+        handle.__autodiff_ast__ = (  # type: ignore[attr-defined]
+            answering.__autodiff_ast__)
+
+
+def _never() -> bool:
+    return False
+
+
 def _checking_copy(function: types.FunctionType, guard: list[str],
-                   check: Callable[..., None]) -> types.FunctionType | None:
+                   cells: dict[str, types.CellType]
+                   ) -> types.FunctionType | None:
     """``function`` compiled again from its own source with ``guard`` (the
-    argument check) as its first statement, in its globals and cells:
-    one call instead of two (the calling handle cost 35 ns a call, the
-    check itself 10). The guard stands on the ``def`` line, so every
-    other line keeps its number: tracebacks, pdb and coverage show the
-    generated source. None when the source is not at hand or uses our
-    names (then the handle calls ``function``)."""
+    checks) as its first statements, in its globals and cells and with
+    ``cells`` for the names the guard reads: one call instead of two (the
+    calling handle cost 35 ns a call, the argument check costs 15). The
+    guard stands on the ``def`` line, so every other line keeps its
+    number: tracebacks, pdb and coverage show the generated source. None
+    when the source is not at hand or uses our names (then the handle
+    calls ``function``)."""
     code = function.__code__
     lines = linecache.getlines(code.co_filename)
     if not lines or code.co_firstlineno != 1 or any(
@@ -168,11 +246,10 @@ def _checking_copy(function: types.FunctionType, guard: list[str],
                   and isinstance(body[0].value, ast.Constant)
                   and isinstance(body[0].value.value, str))
     body[int(bool(documented)):0] = check_first
-    # The cells (the user's, and the guard's two) become free variables
-    # of the copy by defining it inside a function that binds them.
-    cells = dict(zip(code.co_freevars, function.__closure__ or ()))
-    cells["_autodiff_ast_plain"] = types.CellType(_PLAIN)
-    cells["_autodiff_ast_check"] = types.CellType(check)
+    # The cells (the user's, and the guard's) become free variables of
+    # the copy by defining it inside a function that binds them.
+    cells = {"_autodiff_ast_plain": types.CellType(_PLAIN), **cells,
+             **dict(zip(code.co_freevars, function.__closure__ or ()))}
     binders = "".join(f"    {name} = None\n" for name in sorted(cells))
     outer = ast.parse(f"def _autodiff_ast_scope():\n{binders}"
                       f"    return {code.co_name}\n").body[0]
