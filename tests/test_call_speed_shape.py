@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import autodiff_ast as ad
+from autodiff_ast._handle import make_handle
 
 
 def cubic(x):
@@ -36,6 +37,21 @@ def product(x, y):
 
 def signed_square(x):
     return x * np.abs(x)
+
+
+def square(u):
+    return u ** 2
+
+
+def cube(u):
+    return u ** 3
+
+
+helper = square
+
+
+def with_helper(x):
+    return helper(x) + x
 
 
 def python_calls(function, *args):
@@ -63,6 +79,36 @@ def test_a_handle_that_bakes_nothing_is_a_single_call():
     assert python_calls(second, np.array([1.0, 2.0]))[:2] == [
         "d2cubic_dx2", "check"]
     np.testing.assert_array_equal(second(np.array([1.0, 2.0])), [10.0, 16.0])
+
+
+def test_code_that_bakes_a_helper_in_answers_itself_while_it_is_current():
+    global helper
+    gradient = ad.grad(with_helper)
+    assert python_calls(gradient, 2.0) == ["dwith_helper_dx"]
+    assert gradient(2.0) == 5.0
+    try:
+        helper = cube
+        assert gradient(2.0) == 13.0  # 3 * x ** 2 + 1, regenerated
+        assert "3 * x ** 2 + 1" in ad.source(gradient)
+        assert "dwith_helper_dx" in python_calls(gradient, 2.0)[1:]
+    finally:
+        helper = square
+    # Current again: the first code answers, in one call.
+    assert gradient(2.0) == 5.0
+    assert python_calls(gradient, 2.0) == ["dwith_helper_dx"]
+    assert ad.source(gradient).endswith("return 2 * x + 1\n")
+
+
+def test_code_without_source_at_hand_is_checked_and_called():
+    namespace = {}
+    exec("def doubled(x):\n    return 2 * x\n", namespace)  # no linecache
+    handle = make_handle(namespace["doubled"], "doubled (here)", None, (),
+                         lambda: None)
+    assert python_calls(handle, 3.0) == ["doubled", "doubled"]
+    assert handle(3.0) == 6.0 and handle.__wrapped__ is namespace["doubled"]
+    with pytest.raises(ad.InputError, match=r"argument x of the derivative "
+                                            r"of doubled \(here\) is complex"):
+        handle(1j)
 
 
 def test_the_check_leaves_every_line_where_the_source_shows_it():
