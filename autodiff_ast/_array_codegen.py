@@ -21,6 +21,7 @@ import sympy as sp
 
 from ._codegen import (Literal, _cse, _function_label, _pretty_string,
                        _suggest_name)
+from ._loop_codegen import write_loop
 from ._printer import ExpressionPrinter, _binary, _call, _name
 from ._program import (ELEMENTWISE, SIZE, Program, Step, broadcast_shapes,
                        option_symbols, unique_name)
@@ -497,7 +498,8 @@ class _Writer:
 
     def live_steps(self) -> list[Step]:
         self.needed = self.program.needed(self.spec.outputs)
-        return [s for s in self.program.steps if s.target in self.needed]
+        return [s for s in self.program.steps
+                if self.needed.intersection(s.results())]
 
     def statements(self) -> list[ast.stmt]:
         steps = self.live_steps()
@@ -564,6 +566,9 @@ class _Writer:
         return names
 
     def write_step(self, step: Step) -> None:
+        if step.option("loop") is not None:
+            write_loop(self, step)
+            return
         target = step.target
         if step.op is ELEMENTWISE:
             value = self.rewritten[target]
@@ -840,6 +845,8 @@ def _shared(statements: list[ast.stmt], taken: set[str]
         nodes: dict[str, ast.expr] = {}
         named: dict[str, tuple[str, int]] = {}  # values given a name
         for position, statement in enumerate(statements):
+            if isinstance(statement, (ast.For, ast.While)):
+                continue  # its names change from one iteration to the next
             if isinstance(statement, ast.Assign) and isinstance(
                     statement.targets[0], ast.Name):
                 named.setdefault(ast.unparse(statement.value),
@@ -866,8 +873,9 @@ def _shared(statements: list[ast.stmt], taken: set[str]
             statements.insert(places[key][0], ast.Assign(
                 [ast.Name(name, ast.Store())], nodes[key], None))
         replacer = _Replacing(key, name)
-        statements = [s if isinstance(s, ast.Assign) and isinstance(
-            s.targets[0], ast.Name) and s.targets[0].id == name
+        statements = [s if isinstance(s, (ast.For, ast.While)) or (
+            isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+            and s.targets[0].id == name)
             else replacer.visit(s) for s in statements]
     return statements
 

@@ -419,7 +419,8 @@ def _grad(program: Program, lowered: ArrayLowered, output: Any,
     symbols = _wrt(lowered, stage)
     wrt = [s for group in symbols for s in group]
     flat = ([sp.S.Zero] * len(wrt) if dry
-            else gradients(program, value, wrt, where))
+            else _one_number(program, value, wrt, where)
+            or gradients(program, value, wrt, where))
     grads: list[list[Any]] = []
     position = 0
     for group in symbols:
@@ -435,6 +436,19 @@ def _grad(program: Program, lowered: ArrayLowered, output: Any,
         labels.setdefault(id(value), "value")
         return ((value, aux), result) if stage.has_aux else (value, result)
     return (result, aux) if stage.has_aux else result
+
+
+def _one_number(program: Program, value: sp.Expr, wrt: list[sp.Symbol],
+                where: str) -> list[sp.Expr] | None:
+    """The derivative with respect to one number of code with loops, in
+    forward mode: its tangent is carried in the loops the code has, where
+    reverse mode would store each iteration and add a loop run backwards
+    (so the n-th derivative of a loop is one loop, not 2^n). None
+    otherwise."""
+    if len(wrt) != 1 or program.leaves[wrt[0]].shape or not any(
+            step.option("loop") is not None for step in program.steps):
+        return None
+    return tangents(program, [value], {wrt[0]: sp.S.One}, (), where)
 
 
 def _jacobian(program: Program, lowered: ArrayLowered, output: Any,

@@ -59,7 +59,7 @@ class _Backward:
         self.active = set(wrt)
         for step in program.steps:
             if step.uses() & self.active and not step.op.stops_gradient:
-                self.active.add(step.target)
+                self.active.update(step.results())
         # A forward value the backward pass computes again is read instead.
         self.computed = {step.operands[0]: step.target
                          for step in program.steps
@@ -69,7 +69,13 @@ class _Backward:
         forward = list(self.program.steps)
         self.elementwise(output, sp.S.One)
         for step in reversed(forward):
-            if step.target in self.adjoints:
+            if len(step.results()) > 1 or step.option("loop") is not None:
+                # A loop: the adjoints of all it defines at once.
+                adjoints = {r: self.total(r) for r in step.results()
+                            if r in self.adjoints}
+                if adjoints:
+                    self.vjp(step, adjoints)
+            elif step.target in self.adjoints:
                 self.vjp(step, self.total(step.target))
         return [self.final(symbol) for symbol in self.wrt]
 
@@ -341,7 +347,7 @@ class _Backward:
         return self.program.add(BROADCAST_TO, (adjoint,), shape, name,
                                 shape=self.sizes(shape, self.witness(shape)))
 
-    def vjp(self, step: Step, adjoint: sp.Expr) -> None:
+    def vjp(self, step: Step, adjoint: Any) -> None:
         """Contributions of ``adjoint`` through ``step``, by its row."""
         if step.op.vjp is None:  # pragma: no cover - the table's tests
             raise OutputError(f"no gradient rule for the array operation "

@@ -14,7 +14,7 @@ from ._errors import error_at
 from ._source import FunctionSource
 
 _STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.If,
-               ast.For, ast.Pass, ast.Expr)
+               ast.For, ast.While, ast.Pass, ast.Expr)
 
 _CONSTANTS = (int, float, str, type(None), type(Ellipsis))
 
@@ -23,9 +23,6 @@ _BINARY = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv,
 
 # Why a construct is refused, and what to write instead.
 _REFUSALS: dict[type, str] = {
-    ast.While: "while loops are not supported: autodiff_ast unrolls only "
-               "`for i in range(N)` loops with constant bounds; rewrite the "
-               "loop with a fixed number of iterations",
     ast.Try: "try/except is not supported: a derivative cannot follow an "
              "exception; compute the value without it, or use np.where",
     ast.With: "with-blocks are not supported: keep context managers outside "
@@ -55,19 +52,21 @@ _REFUSALS: dict[type, str] = {
     ast.ClassDef: "class definitions inside the function are not supported",
     ast.Assert: "assert is not supported: check arguments before calling "
                 "the function",
-    ast.Break: "break is not supported: loops must run a constant number "
-               "of iterations",
+    ast.Break: "break is not supported: end the loop by its condition "
+               "(while not done: ...)",
     ast.Continue: "continue is not supported: use an if-statement inside "
                   "the loop",
     ast.Yield: "generators are not supported: return a single value",
     ast.YieldFrom: "generators are not supported: return a single value",
     ast.Await: "await is not supported: differentiate plain functions",
-    ast.ListComp: "comprehensions are not supported: write the terms out, or "
-                  "use a `for i in range(N)` loop that accumulates them",
+    ast.ListComp: "comprehensions are not supported here: sum([f(k) for k "
+                  "in ...]) is (one for, no if); else use a for loop that "
+                  "accumulates the terms",
     ast.SetComp: "comprehensions are not supported: use a for loop",
     ast.DictComp: "comprehensions are not supported: use a for loop",
-    ast.GeneratorExp: "generator expressions are not supported: use a "
-                      "`for i in range(N)` loop that accumulates the terms",
+    ast.GeneratorExp: "generator expressions are not supported here: "
+                      "sum(f(k) for k in ...) is (one for, no if); else use "
+                      "a for loop that accumulates the terms",
     ast.Lambda: "lambda inside the differentiated function is not "
                 "supported: define the helper at module level",
     ast.NamedExpr: "assignment expressions (:=) are not supported: assign "
@@ -120,9 +119,11 @@ def check(source: FunctionSource) -> None:
     located = _locations(body)
     guarded = {id(node) for statement in body for guard in ast.walk(statement)
                if shape_guard(guard) for node in ast.walk(guard.body[0])}
+    summed = {id(node.args[0]) for statement in body
+              for node in ast.walk(statement) if summed_generator(node)}
     for statement in body:
         for child in ast.walk(statement):
-            if id(child) in guarded:
+            if id(child) in guarded or id(child) in summed:
                 continue
             reason = _REFUSALS.get(type(child))
             if reason is not None:
@@ -154,6 +155,20 @@ def check(source: FunctionSource) -> None:
             if isinstance(child, ast.For) and child.orelse:
                 fail(child, "for-else is not supported: move the else-block "
                             "after the loop")
+
+
+def summed_generator(node: ast.AST) -> ast.comprehension | None:
+    """The loop of ``sum(f(k) for k in ...)`` (or of a list comprehension)
+    with one ``for`` and no ``if``: lowered as the loop it is."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "sum" and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp))):
+        return None
+    (generator, *more) = node.args[0].generators
+    if more or generator.ifs or generator.is_async:
+        return None
+    return generator
 
 
 def shape_guard(statement: ast.AST) -> list[ast.Compare] | None:

@@ -73,7 +73,8 @@ class _Forward:
         # also computes the function's value.
         needed = self.program.needed(outputs)
         for step in list(self.program.steps):
-            if step.target not in needed or step.op.stops_gradient or not (
+            if not needed.intersection(step.results()) or \
+                    step.op.stops_gradient or not (
                     step.uses() & self.tangent.keys()):
                 continue
             rule = step.op.jvp or _RULES.get(step.op)

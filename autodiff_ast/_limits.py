@@ -27,6 +27,10 @@ __all__ = ["deep_recursion", "written_out_size", "MOST_OPERATIONS",
 # ten seconds; each doubling, several times that.
 MOST_OPERATIONS = 20_000
 
+# Constant trip counts from which a loop stays a loop where its body
+# allows (shorter ones are unrolled, for their closed forms).
+KEPT_FROM = 10
+
 # Deep enough for 1000-term expressions, shallow enough that recursion
 # through C code cannot exhaust the C stack.
 _RECURSION_LIMIT = 3000

@@ -27,7 +27,7 @@ from . import _fence
 from ._array_ops import plain
 from ._array_rules import array_function
 from ._errors import AutodiffError, NoSourceError, error_at
-from ._limits import MOST_OPERATIONS, written_out_size
+from ._limits import KEPT_FROM, MOST_OPERATIONS, written_out_size
 from ._ops_reduce import scipy_function
 from ._rules import (Form, Primitive, canonical, floordiv, mod, namespace_of,
                      primitive_for, where)
@@ -312,7 +312,11 @@ class _Runner:
                 if _returns(statement.body) or _returns(statement.orelse):
                     return self.fork(statement, condition, rest, env)
                 self.merge(statement, condition, env)
+            elif isinstance(statement, ast.While):
+                self.kept_while(statement, env)
             elif isinstance(statement, ast.For):
+                if self.kept_loop(statement, env):
+                    continue
                 unrolled = self.unroll(statement, env)
                 return self.block(unrolled + rest, env)
             else:
@@ -402,6 +406,37 @@ class _Runner:
             return None
         return _select(condition, then_value, else_value, self, statement)
 
+    def generated_sum(self, node: ast.Call, env: dict[str, Any]) -> Any:
+        """``sum(f(k) for k in range(n))``, run as the loop it is: ``total
+        = 0``, then ``for k in range(n): total = total + f(k)``."""
+        generator = _fence.summed_generator(node)
+        assert generator is not None
+        total = "total"
+        while total in env:
+            total = f"{total}_"
+        adding = ast.Assign([ast.Name(total, ast.Store())], ast.BinOp(
+            ast.Name(total, ast.Load()), ast.Add(),
+            node.args[0].elt),  # type: ignore[attr-defined]
+            None)
+        loop = ast.For(generator.target, generator.iter, [adding], [], None)
+        start = ast.Assign([ast.Name(total, ast.Store())], ast.Constant(0),
+                           None)
+        for made in (adding, loop, start):
+            ast.copy_location(made, node)
+            ast.fix_missing_locations(made)
+        scope = dict(env)
+        self.block([start, loop], scope)
+        return scope[total]
+
+    def kept_loop(self, loop: ast.For, env: dict[str, Any]) -> bool:
+        """Whether ``loop`` was lowered as a loop (array programs keep a
+        loop whose trip count only the call knows); False: unroll it."""
+        return False
+
+    def kept_while(self, loop: ast.While, env: dict[str, Any]) -> None:
+        """Lower a while loop (a loop step of an array program)."""
+        raise NeedsArrays
+
     def unroll(self, loop: ast.For, env: dict[str, Any]) -> list[Any]:
         iterator = loop.iter
         unpacked = isinstance(loop.target, ast.Tuple) and all(
@@ -416,6 +451,10 @@ class _Runner:
                 statements.append(_Bind(loop.target, item))
                 statements.extend(loop.body)
             return statements
+        if unpacked and not self.lowers_arrays and isinstance(
+                iterator, ast.Call) and self.expression(
+                iterator.func, env) in (enumerate, zip):
+            raise NeedsArrays  # over the rows of arrays: kept a loop
         if unpacked:
             raise self.error(loop.target, "a loop over range() has one "
                                           "loop variable")
@@ -426,6 +465,9 @@ class _Runner:
                                        "range(3):`")
         bounds = [self.concrete(self.expression(a, env))
                   for a in iterator.args]
+        if not iterator.keywords and any(
+                isinstance(b, sp.Expr) and b.free_symbols for b in bounds):
+            raise NeedsArrays  # a trip count the call decides: kept a loop
         if iterator.keywords or not all(
                 isinstance(b, sp.Integer) for b in bounds):
             raise self.error(iterator, "range() bounds must be constant "
@@ -433,6 +475,9 @@ class _Runner:
                                        "differentiated, not values computed "
                                        "from the arguments")
         iterations = range(*(int(b) for b in bounds))
+        if len(iterations) >= KEPT_FROM and len(bounds) < 3 and not \
+                self.lowers_arrays:
+            raise NeedsArrays  # kept a loop where its body allows
         if len(iterations) * len(loop.body) > _MAX_UNROLLED_STATEMENTS:
             raise self.error(iterator, f"this loop unrolls into more than "
                                        f"{_MAX_UNROLLED_STATEMENTS} statements"
@@ -501,6 +546,9 @@ class _Runner:
         if isinstance(node, ast.Subscript):
             return self.subscript(node, env)
         if isinstance(node, ast.Call):
+            if _fence.summed_generator(node) and self.expression(
+                    node.func, env) is sum:
+                return self.generated_sum(node, env)
             return self.call_expression(node, env)
         if isinstance(node, (ast.List, ast.Dict, ast.Slice)):
             raise NeedsArrays

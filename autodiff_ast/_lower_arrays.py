@@ -23,6 +23,7 @@ from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
 from ._lower import Read, _Context, _Runner, readable_source, unbind
+from ._lower_loops import keep_loop, keep_while
 from ._ops_assemble import store
 from ._ops_core import transpose
 from ._ops_create import ZEROS
@@ -478,6 +479,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
             raise self.error(node, "the truth value of an array is "
                                    "ambiguous: select elementwise with "
                                    "np.where(condition, a, b)")
+
+    def kept_loop(self, loop: ast.For, env: dict[str, Any]) -> bool:
+        return keep_loop(self, loop, env)
+
+    def kept_while(self, loop: ast.While, env: dict[str, Any]) -> None:
+        keep_while(self, loop, env)
 
     def iteration_items(self, iterator: ast.expr,
                         env: dict[str, Any]) -> list[Any] | None:

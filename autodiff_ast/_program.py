@@ -134,11 +134,20 @@ class Step:
         return dict(self.options).get(name, default)
 
     def uses(self) -> set[sp.Symbol]:
+        loop = self.option("loop")
+        if loop is not None:
+            return loop.uses()
         used: set[sp.Symbol] = set()
         for operand in self.operands:
             if isinstance(operand, sp.Basic):
                 used |= operand.free_symbols
         return used | option_symbols(self.options)
+
+    def results(self) -> tuple[sp.Symbol, ...]:
+        """What the step defines: its target, or each value a loop
+        carries out."""
+        loop = self.option("loop")
+        return (self.target,) if loop is None else loop.results()
 
 
 def option_symbols(value: Any) -> set[sp.Symbol]:
@@ -247,7 +256,8 @@ class Program:
         return False
 
     def definition(self) -> dict[sp.Symbol, Step]:
-        return {step.target: step for step in self.steps}
+        return {result: step for step in self.steps
+                for result in step.results()}
 
     def needed(self, outputs: Any) -> set[sp.Symbol]:
         """The symbols ``outputs`` (expressions) are computed from."""

@@ -11,12 +11,6 @@ import numpy as np
 state = {"calls": 0}
 
 
-def with_while(x):
-    while x > 1:  # refused: while
-        x = x / 2
-    return x
-
-
 def with_try(x):
     try:  # refused: try
         return math.log(x)
@@ -35,7 +29,7 @@ def with_global(x):
 
 
 def with_comprehension(x):
-    return sum([x ** k for k in range(3)])  # refused: comprehension
+    return max([x ** k for k in range(3)])  # refused: comprehension
 
 
 def with_string(x):
@@ -62,15 +56,8 @@ def recursive(x):
     return x
 
 
-def with_dynamic_range(x, n):
-    total = 0.0
-    for k in range(n):  # refused: range
-        total += x ** k
-    return total
-
-
 def calls_bad_helper(x):
-    return with_while(x) + 1
+    return with_try(x) + 1
 
 
 def no_return_on_some_path(x):  # refused: no-return
@@ -87,10 +74,10 @@ def with_attribute_of_value(x):
 
 
 def with_huge_loop(x):
-    total = 0.0
+    pair = (x, 0.0)  # a tuple changed in a loop: the loop is unrolled
     for k in range(10 ** 6):  # refused: huge-loop
-        total += x
-    return total
+        pair = (pair[1], pair[0] + x)
+    return pair[0]
 
 
 def log_of_negative_constant(x):

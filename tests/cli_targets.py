@@ -13,10 +13,11 @@ def kink(x):
     return np.abs(x)
 
 
-def loops(x):
-    while x > 1:  # refused: while
-        x = x / 2
-    return x
+def guarded(x):
+    try:  # refused: try
+        return x / 2
+    finally:
+        pass
 
 
 def total(W):

@@ -16,8 +16,10 @@ LIMIT = 3.0
 
 
 def while_loop(x):
-    while x > 1:  # hostile: while
+    while x > 1:
         x = x / 2
+        if x < 0.75:
+            break  # hostile: break
     return x
 
 
@@ -97,11 +99,11 @@ def keyword_only(x, *, scale):  # hostile: keyword-only
 
 
 def list_comprehension(x):
-    return sum([x ** k for k in range(3)])  # hostile: listcomp
+    return [x ** k for k in range(3)][1]  # hostile: listcomp
 
 
 def generator_expression(x):
-    return sum(x ** k for k in range(3))  # hostile: genexp
+    return sum(x ** k for k in range(3) if k)  # hostile: genexp
 
 
 def dict_comprehension(x):
@@ -233,15 +235,17 @@ def global_list(x):
 
 
 def huge_loop(x):
+    # A tuple carried from one iteration to the next cannot stay a loop yet.
+    pair = (x, 0.0)
     for k in range(10 ** 6):  # hostile: huge-loop
-        x = x + 1.0
-    return x
+        pair = (pair[1], pair[0] + 1.0)
+    return pair[0]
 
 
 def exponential_growth(x):
     y = x
-    for _ in range(40):
-        y = np.sin(y) * y + x  # hostile: exponential
+    for _ in range(9):  # short: unrolled, each step reads y four times
+        y = np.sin(y) * y + np.cos(y) * y + x  # hostile: exponential
     return y
 
 

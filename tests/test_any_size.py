@@ -220,9 +220,10 @@ PARAMS = {
     assembled: np.linspace(-0.5, 0.5, D),
     spreads: np.linspace(-0.5, 0.5, D),
     extremes: np.linspace(-0.5, 0.5, D),
+    loop_over_rows: np.linspace(-0.5, 0.5, D),  # a loop of len(y) steps
 }
 ANY_SIZE = list(PARAMS)
-FIXED_SIZE = [split_unequally, loop_over_rows, branch_on_size]
+FIXED_SIZE = [split_unequally, branch_on_size]
 
 
 @pytest.fixture

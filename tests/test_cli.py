@@ -220,15 +220,15 @@ def test_errors_are_one_line_with_status_2(arguments, message):
 
 
 def test_unsupported_code_names_the_file_and_line():
-    result = run("show", target("loops"))
+    result = run("show", target("guarded"))
     assert result.returncode == 2
     line = next(n for n, text in enumerate(TARGETS.read_text().splitlines(), 1)
-                if "# refused: while" in text)
-    assert result.stderr.startswith("autodiff-ast: error: while loops are "
+                if "# refused: try" in text)
+    assert result.stderr.startswith("autodiff-ast: error: try/except is "
                                     "not supported")
     assert result.stderr.endswith(f"({TARGETS}:{line})\n")
     assert "Traceback" not in result.stderr
-    assert "Traceback" in run("show", target("loops"), "--traceback").stderr
+    assert "Traceback" in run("show", target("guarded"), "--traceback").stderr
 
 
 @pytest.mark.parametrize("command", ["show", "check", "export"])

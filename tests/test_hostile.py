@@ -28,8 +28,8 @@ def marked_line(marker: str) -> int:
 
 # name -> (function, call arguments, error class, message start)
 REFUSED = {
-    "while": (h.while_loop, (2.0,), ad.UnsupportedCodeError,
-              "while loops are not supported"),
+    "break": (h.while_loop, (2.0,), ad.UnsupportedCodeError,
+              "break is not supported: end the loop by its condition"),
     "generator": (h.generator, (2.0,), ad.UnsupportedCodeError,
                   "generators are not supported: return a single value"),
     "async": (h.coroutine, (2.0,), ad.UnsupportedCodeError,

@@ -60,10 +60,16 @@ def _unread(tree: ast.Module) -> list[str]:
 
 
 def _aliases(function: ast.FunctionDef) -> list[str]:
-    """``a = b``, and ``t = 1``: a second name for a value or a number."""
+    """``a = b``, and ``t = 1``: a second name for a value or a number
+    (not where a loop then changes the name: ``x = x0`` is its start)."""
+    bound: dict[str, int] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound[node.id] = bound.get(node.id, 0) + 1
     return [f"line {n.lineno}: {ast.unparse(n)} is an alias"
             for n in ast.walk(function) if isinstance(n, ast.Assign)
             and isinstance(n.targets[0], ast.Name)
+            and bound[n.targets[0].id] == 1
             and isinstance(n.value, (ast.Name, ast.Constant))]
 
 
@@ -123,7 +129,8 @@ def _is_work(node: ast.AST) -> bool:
     call, a power (``x ** 0``, which only gives x's shape, aside) or two
     operations or more."""
     if isinstance(node, ast.Call):
-        return True
+        # range(n) in a loop and in the loop run backwards costs nothing
+        return ast.unparse(node.func) != "range"
     if not isinstance(node, ast.BinOp):
         return False
     if isinstance(node.op, ast.Pow):
@@ -159,6 +166,7 @@ def _repeated(function: ast.FunctionDef) -> list[str]:
     of a product counts when it is a value elsewhere: ``t = 2 * a * b``
     then ``2 * a * b * c``, not ``a * b * c`` beside ``a * b * d``."""
     problems = set()
+    changing = _rebound(function)
     for path in _paths(function.body, []):
         values: dict[str, ast.AST] = {}
         prefixes: dict[str, ast.AST] = {}
@@ -168,7 +176,7 @@ def _repeated(function: ast.FunctionDef) -> list[str]:
         for statement in path:
             for node in ast.walk(statement):
                 if not _is_work(node) or _is_buffer(
-                        node, parents.get(id(node))):
+                        node, parents.get(id(node))) or _reads(node, changing):
                     continue
                 key = ast.dump(node)
                 if _is_prefix(node, parents.get(id(node))):
@@ -202,10 +210,26 @@ def _generic_returns(function: ast.FunctionDef) -> list[str]:
             if name.id in assigned and GENERIC_NAME.match(name.id)]
 
 
+def _rebound(function: ast.FunctionDef) -> set[str]:
+    """Names a loop changes (bound more than once): the same text reading
+    them computes another value in the next iteration."""
+    bound: dict[str, int] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound[node.id] = bound.get(node.id, 0) + 1
+    return {name for name, count in bound.items() if count > 1}
+
+
+def _reads(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names
+               for n in ast.walk(node))
+
+
 def _powers_unnamed(function: ast.FunctionDef) -> list[str]:
     """``b ** m`` written out on a path where ``name = b ** k`` is
     defined, k <= m (``np.pi ** 10`` cannot use ``pi_pow12``)."""
     problems = []
+    changing = _rebound(function)
     for path in _paths(function.body, []):
         named: dict[str, ast.Assign] = {}
         for statement in path:
@@ -213,7 +237,7 @@ def _powers_unnamed(function: ast.FunctionDef) -> list[str]:
                 if not (isinstance(node, ast.BinOp) and isinstance(
                         node.op, ast.Pow) and isinstance(
                         node.right, ast.Constant)) or \
-                        node.right.value in (0, 0.5):
+                        node.right.value in (0, 0.5) or _reads(node, changing):
                     continue
                 definition = named.get(ast.dump(node.left))
                 if definition is not None and node.right.value >= \
@@ -459,7 +483,10 @@ def _chain(function: Any, orders: int) -> list[str]:
     sources, derivative = [], function
     for _ in range(orders):
         derivative = ad.grad(derivative)
-        sources.append(ad.source(derivative))
+        try:
+            sources.append(ad.source(derivative))
+        except ad.AutodiffError:  # code with loops is generated per call
+            sources.append(ad.source(derivative, 0.7))
     return sources
 
 

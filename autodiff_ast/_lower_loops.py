@@ -1,0 +1,345 @@
+"""Lowering a ``for`` loop that stays a loop (see ``_ops_loop``).
+
+A loop over ``range()`` with a bound the call decides (an integer
+argument), or over the rows of an array, cannot be unrolled. A loop of a
+constant count of at least ``KEPT_FROM`` iterations is kept too where its
+body allows (unrolled, a value read twice per iteration doubles each time,
+and the derivatives of a long recurrence grow with every order); shorter
+ones are unrolled, so their closed forms come out. A kept loop's body is
+lowered once, over symbols for the values it carries from one iteration
+to the next (the names it assigns that were bound before it), for the
+loop variable and for the row read. Its body must be elementwise in what
+changes from one iteration to the next; array operations on values from
+before the loop are computed once, before it.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import sympy as sp
+
+from ._errors import AutodiffError
+from ._limits import KEPT_FROM
+from ._ops_index import GETITEM
+from ._ops_loop import Carry, Loop, Row, loop_step
+from ._spell import Slot
+from ._program import Leaf, broadcast_shapes
+
+__all__ = ["keep_loop", "keep_while"]
+
+
+class _NotKept(Exception):
+    """The body cannot be kept as a loop's (the message says why)."""
+
+    def __init__(self, node: ast.AST, message: str) -> None:
+        super().__init__(message)
+        self.node, self.message = node, message
+
+# Times the body is lowered again at most while the shapes or dtypes of
+# what it carries settle (acc = 0.0, then acc = acc + x: an array).
+_SETTLING = 3
+
+
+def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
+    """Lower ``loop`` as a loop step if it must stay one; False if it is
+    to be unrolled (its trip count is known now)."""
+    if loop.orelse:
+        return False
+    iterator = loop.iter
+    program = run.program
+    if isinstance(loop.target, ast.Tuple):
+        return _kept_pairs(run, loop, env)
+    if not isinstance(loop.target, ast.Name):
+        return False
+    if isinstance(iterator, ast.Call):
+        if iterator.keywords or not 1 <= len(iterator.args) <= 2 or \
+                run.expression(iterator.func, env) is not range:
+            return False
+        bounds = [run.expression(a, env) for a in iterator.args]
+        decided = [b for b in bounds if isinstance(b, sp.Expr)
+                   and b.free_symbols - program.sizes.keys()]
+        if not decided:
+            # A count read from a size (range(len(x))) stays a loop where it
+            # can, so the code serves every size; a constant one if long.
+            constant = all(isinstance(b, sp.Integer) for b in bounds)
+            if constant and len(range(*(int(b) for b in bounds))) \
+                    < KEPT_FROM:
+                return False
+            start, stop = ([sp.S.Zero] + bounds)[-2:]
+            return _kept_if_possible(run, loop, env, start, stop)
+        for bound, node in zip(bounds, iterator.args):
+            if not (isinstance(bound, sp.Expr) and program.is_integer(bound)
+                    and run.shape(bound, node) == ()):
+                raise run.error(node, "range() bounds must be integers: "
+                                      "pass the number of steps as an int")
+        start, stop = ([sp.S.Zero] + bounds)[-2:]
+        _lowered_or_refused(run, loop, env, start, stop, [],
+                            loop.target.id)
+        return True
+    array = _array(run, iterator, env)
+    if array is None:
+        return False
+    _lowered_or_refused(run, loop, env, sp.S.Zero,
+                        sp.sympify(program.size(array, 0)),
+                        [(loop.target.id, array)], None)
+    return True
+
+
+def _array(run: Any, node: ast.expr, env: dict[str, Any]
+           ) -> sp.Symbol | None:
+    """The array ``node`` is, if it is one (of one axis or more)."""
+    if not isinstance(node, (ast.Name, ast.Attribute, ast.Subscript,
+                             ast.Call, ast.BinOp)):
+        return None
+    items = run.expression(node, env)
+    if not (isinstance(items, sp.Expr) and run.shape(items, node)):
+        return None
+    return run.materialize(items, node, "rows")
+
+
+def _kept_pairs(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
+    """``for i, x_t in enumerate(xs)`` and ``for a, b in zip(xs, ys)``
+    over arrays, kept as loops over their rows; False otherwise."""
+    iterator, target = loop.iter, loop.target
+    names = [e.id for e in target.elts  # type: ignore[attr-defined]
+             if isinstance(e, ast.Name)]
+    if not (isinstance(iterator, ast.Call) and not iterator.keywords
+            and len(names) == len(target.elts)):  # type: ignore[attr-defined]
+        return False
+    callee = run.expression(iterator.func, env)
+    if callee is enumerate and len(iterator.args) == 1 and len(names) == 2:
+        array = _array(run, iterator.args[0], env)
+        if array is None:
+            return False
+        _lowered_or_refused(run, loop, env, sp.S.Zero,
+                            sp.sympify(run.program.size(array, 0)),
+                            [(names[1], array)], names[0])
+        return True
+    if callee is zip and len(iterator.args) == len(names) >= 1:
+        arrays = [_array(run, a, env) for a in iterator.args]
+        if any(a is None for a in arrays):
+            return False
+        stop = sp.Min(*[sp.sympify(run.program.size(a, 0))
+                        for a in arrays])
+        _lowered_or_refused(run, loop, env, sp.S.Zero, stop,
+                            list(zip(names, arrays)), None)
+        return True
+    return False
+
+
+def _lowered_or_refused(run: Any, loop: ast.For, env: dict[str, Any],
+                        *bounds: Any) -> None:
+    try:
+        _lower(run, loop, env, *bounds)
+    except _NotKept as refusal:
+        raise run.error(refusal.node, refusal.message) from None
+
+
+def _kept_if_possible(run: Any, loop: ast.For, env: dict[str, Any],
+                      start: sp.Expr, stop: sp.Expr) -> bool:
+    """Keep a loop of a constant count as a loop; if its body does not
+    allow that, forget what lowering it added and unroll it."""
+    program = run.program
+    before = len(program.steps)
+    try:
+        _lower(run, loop, env, start, stop, [],
+               loop.target.id)  # type: ignore[attr-defined]
+    except (_NotKept, AutodiffError):
+        kept = program.steps[:before]
+        defined = {r for s in kept for r in s.results()}
+        program.steps = kept
+        program._memo = {key: value for key, value in program._memo.items()
+                         if value in defined}
+        return False
+    return True
+
+
+def keep_while(run: Any, loop: ast.While, env: dict[str, Any]) -> None:
+    """Lower ``while condition: body`` as a loop step that counts its
+    iterations (a gradient runs them backwards)."""
+    if loop.orelse:
+        raise run.error(loop, "while ... else is not supported: put the "
+                              "else block after the loop")
+    try:
+        _lower(run, loop, env, sp.S.Zero, None, [], None)
+    except _NotKept as refusal:
+        raise run.error(refusal.node, refusal.message) from None
+
+
+def _assigned(statements: list[ast.stmt]) -> set[str]:
+    """The names the statements bind or fill (``d[i] = v``,
+    ``np.add.at(d, i, v)``): what may change from one iteration to the
+    next."""
+    names = set()
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            filled = None
+            if isinstance(node, (ast.Assign, ast.AugAssign)):
+                targets = (node.targets if isinstance(node, ast.Assign)
+                           else [node.target])
+                filled = [t.value for t in targets
+                          if isinstance(t, ast.Subscript)]
+            elif isinstance(node, ast.Expr) and isinstance(node.value,
+                                                           ast.Call):
+                filled = node.value.args[:1]
+            for target in filled or []:
+                if isinstance(target, ast.Name):
+                    names.add(target.id)
+    return names
+
+
+def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
+           start: sp.Expr, stop: sp.Expr | None,
+           rows: list[tuple[str, sp.Symbol]], counter: str | None) -> None:
+    """The loop ``for counter in range(start, stop)``, reading the rows
+    ``name = array[i]`` of each of ``rows``; ``stop`` None: a while
+    loop."""
+    program = run.program
+    body = list(loop.body)
+    bound = {name for name, _ in rows} | {counter}
+    carried = sorted(n for n in _assigned(body) if n in env
+                     and n not in bound)
+    for name in carried:
+        if not isinstance(env[name], sp.Expr):
+            raise _NotKept(loop, f"the loop changes {name}, which is not "
+                                  "a number or an array: a loop whose trip "
+                                  "count is known only when the function "
+                                  "runs can change numbers and arrays")
+    initial = {n: env[n] for n in carried}
+    kinds = {n: (run.shape(initial[n], loop), program.is_integer(initial[n]))
+             for n in carried}
+    index = program.new_symbol(
+        "iterations_inside" if stop is None
+        else counter if counter not in (None, "_") else "i",
+        Leaf((), "data", integer=True))
+    read = []
+    for name, array in rows:
+        leaf = program.leaves[array]
+        read.append(Row(program.new_symbol(name, Leaf(
+            leaf.shape[1:], "value", boolean=leaf.boolean,
+            integer=leaf.integer)), array))
+    variables = {name: row.item for (name, _), row in zip(rows, read)}
+    if counter is not None:
+        variables[counter] = index
+    # xs[i] read as a row (a loop from 0 only: rows count from 0).
+    reads: dict[sp.Symbol, Row] | None = {} if start == 0 else None
+    for _ in range(_SETTLING):
+        inside = {n: program.new_symbol(f"{n}_inside", Leaf(
+            kinds[n][0], "value", integer=kinds[n][1])) for n in carried}
+        updates, condition = _body(run, loop, env, inside, variables,
+                                   index, reads)
+        settled = {n: (broadcast_shapes(kinds[n][0],
+                                        run.shape(updates[n], loop)),
+                       kinds[n][1] and program.is_integer(updates[n]))
+                   for n in carried}
+        if settled == kinds:
+            break
+        for name in carried:
+            if settled[name][0] != kinds[name][0]:
+                # The value before the loop as an array of the shape the
+                # loop gives it (acc = 0.0; acc = acc + x).
+                outer = [s for s in updates[name].free_symbols
+                         if s in program.leaves and s not in inside.values()
+                         and s not in (index, *variables.values())]
+                initial[name] = run.shaped(
+                    initial[name] + sp.S.Zero, (initial[name], *outer), loop)
+        kinds = settled
+    else:
+        raise _NotKept(loop, "the values this loop carries change shape "
+                              "or dtype from one iteration to the next")
+    carries = []
+    for name in carried:
+        shape, integer = kinds[name]
+        result = program.new_symbol(name, Leaf(shape, "value",
+                                               integer=integer))
+        carries.append(Carry(inside[name], initial[name], updates[name],
+                             result))
+        env[name] = result
+    if reads:  # xs[i] is read by the loop itself, a row each iteration.
+        program.steps = [s for s in program.steps if s.target not in reads]
+        program._memo = {key: value for key, value in program._memo.items()
+                         if value not in reads}
+    if stop is not None and carries:
+        loop_step(program, Loop(start, stop, index, tuple(carries),
+                                tuple(read) + tuple((reads or {}).values())))
+    elif stop is None:
+        count = program.new_symbol("iterations", Leaf((), "value",
+                                                      integer=True))
+        carries.insert(0, Carry(index, sp.S.Zero, index + 1, count))
+        loop_step(program, Loop(start, None, index, tuple(carries),
+                                condition=condition))
+    for name in variables:
+        env.pop(name, None)
+
+
+def _row_read(program: Any, step: Any, index: sp.Symbol,
+              changing: set[sp.Symbol]) -> bool:
+    """Whether ``step`` is ``xs[i]``, a row of an array from before the
+    loop at the loop's variable (counting from 0)."""
+    return (step.op is GETITEM and len(step.operands) == 2
+            and step.operands[1] == index
+            and step.operands[0] not in changing
+            and step.option("index") == (Slot(1),))
+
+
+def _body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
+          inside: dict[str, sp.Symbol], variables: dict[str, sp.Symbol],
+          index: sp.Symbol, reads: dict[sp.Symbol, Row] | None
+          ) -> tuple[dict[str, sp.Expr], sp.Basic | None]:
+    """The values the body leaves in each carried name, and a while
+    loop's condition; ``reads`` gathers the rows it reads (``xs[i]``)."""
+    program = run.program
+    scope = dict(env)
+    scope.update(inside)
+    scope.update(variables)
+    before = len(program.steps)
+    returns = any(isinstance(node, ast.Return) for statement in loop.body
+                  for node in ast.walk(statement))
+    if returns:
+        raise _NotKept(loop, "return inside a loop whose trip count is "
+                              "known only when the function runs is not "
+                              "supported yet: assign the value and return "
+                              "after the loop")
+    condition = None
+    if isinstance(loop, ast.While):
+        condition = run.condition(loop.test, scope)
+        run.scalar_condition(condition, loop.test)
+        if not isinstance(condition, sp.Basic) or isinstance(
+                condition, sp.logic.boolalg.BooleanAtom):
+            raise _NotKept(loop.test, "this while loop's condition does not "
+                                      "change in the loop: it runs never "
+                                      "or forever")
+    run.block(list(loop.body), scope)
+    changing = set(inside.values()) | set(variables.values()) | {index}
+    for step in program.steps[before:]:
+        if reads is not None and isinstance(loop, ast.For) and _row_read(
+                program, step, index, changing):
+            reads[step.target] = Row(step.target, step.operands[0])
+            continue
+        if step.uses() & changing:
+            raise _NotKept(loop, f"this loop computes "
+                                  f"{_spelled(step.op.name)} of a value that "
+                                  "changes from one iteration to the next: "
+                                  "a loop whose trip count is known only "
+                                  "when the function runs supports "
+                                  "elementwise arithmetic and functions "
+                                  "(not yet array operations); use a "
+                                  "constant range() to unroll it")
+    updates = {}
+    for name in inside:
+        value = scope.get(name)
+        if not isinstance(value, sp.Basic):
+            raise _NotKept(loop, f"the loop makes {name} a "
+                                  f"{type(value).__name__}: it must stay a "
+                                  "number or an array")
+        updates[name] = run.number(value, loop)
+    return updates, condition
+
+
+def _spelled(name: str) -> str:
+    return "elementwise arithmetic" if name == "elementwise" else \
+        f"np.{name}"

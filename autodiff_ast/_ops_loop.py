@@ -1,0 +1,412 @@
+"""The loop step: a ``for`` loop whose trip count is known only when the
+code runs (``range(n_steps)`` with ``n_steps`` an argument, ``for x_t in
+xs`` over an array) stays a loop in generated code.
+
+A loop is a scan, as JAX's ``lax.scan``: values carried from one iteration
+to the next, arrays read one row per iteration, and values stored one row
+per iteration. Its body is elementwise: SymPy expressions over the values
+at the start of an iteration, the rows read, the loop variable and values
+computed before the loop. That kind of loop is closed under both
+transforms, so a derivative of a derivative is again such a loop:
+
+- forward mode carries each tangent beside its value, in the same loop;
+- reverse mode has the loop store each carried value per iteration and
+  runs a second loop backwards over them, carrying the adjoints; the
+  adjoint of a value read from before the loop is accumulated as one more
+  carried value and summed back to its shape after the loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sympy as sp
+
+from ._differentiate import checked_partial
+from ._errors import OutputError
+from ._ops_core import BROADCAST_TO
+from ._ops_create import ZEROS
+from ._program import ArrayOp, Leaf, Program, Step
+from ._simplify import simplify
+
+__all__ = ["LOOP", "Carry", "Row", "Stored", "Loop", "loop_step"]
+
+
+@dataclass(frozen=True, eq=False)
+class Carry:
+    """A value carried through the loop: ``inside`` at the start of an
+    iteration, ``update`` (over the body's symbols) at its end,
+    ``initial`` before the loop, ``result`` after it."""
+
+    inside: sp.Symbol
+    initial: sp.Expr
+    update: sp.Expr
+    result: sp.Symbol
+
+
+@dataclass(frozen=True, eq=False)
+class Row:
+    """``item``: row ``index - start`` of ``array`` in each iteration."""
+
+    item: sp.Symbol
+    array: sp.Symbol
+
+
+@dataclass(frozen=True, eq=False)
+class Stored:
+    """``value`` stored each iteration as row ``index - start`` of
+    ``result``; ``sizes``: the shape of ``value`` as code reads it."""
+
+    value: sp.Expr
+    result: sp.Symbol
+    sizes: tuple[Any, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Loop:
+    """``for index in range(start, stop)`` (backwards if ``reverse``); or,
+    with a ``condition`` (over the carried values), ``while condition``,
+    where ``index`` is carried, counting the iterations from 0, and
+    ``stop`` is None."""
+
+    start: sp.Expr
+    stop: sp.Expr | None
+    index: sp.Symbol
+    carries: tuple[Carry, ...]
+    rows: tuple[Row, ...] = ()
+    stored: tuple[Stored, ...] = ()
+    reverse: bool = False
+    condition: sp.Basic | None = None
+
+    def inside(self) -> set[sp.Symbol]:
+        """The symbols bound by the loop in each iteration."""
+        return ({self.index} | {c.inside for c in self.carries}
+                | {r.item for r in self.rows})
+
+    def body(self) -> list[sp.Basic]:
+        return ([c.update for c in self.carries]
+                + [s.value for s in self.stored]
+                + ([] if self.condition is None else [self.condition]))
+
+    def results(self) -> tuple[sp.Symbol, ...]:
+        return (tuple(c.result for c in self.carries)
+                + tuple(s.result for s in self.stored))
+
+    def uses(self) -> set[sp.Symbol]:
+        """The values from before the loop it reads."""
+        used: set[sp.Symbol] = set()
+        for value in ([self.start, self.stop or sp.S.Zero]
+                      + [c.initial for c in self.carries]
+                      + [r.array for r in self.rows] + self.body()
+                      + [n for s in self.stored for n in s.sizes]):
+            if isinstance(value, sp.Basic):
+                used |= value.free_symbols
+        return used - self.inside()
+
+    def count(self) -> sp.Expr:
+        assert self.stop is not None
+        return self.stop - self.start
+
+    def counter(self) -> Carry | None:
+        """A while loop's count of iterations."""
+        if self.condition is None:
+            return None
+        return next(c for c in self.carries if c.inside == self.index)
+
+    def __repr__(self) -> str:  # for the disk cache's digest of a program
+        carries = [(c.inside, c.initial, c.update, c.result)
+                   for c in self.carries]
+        return (f"Loop({self.start}, {self.stop}, {self.index}, {carries}, "
+                f"{[(r.item, r.array) for r in self.rows]}, "
+                f"{[(s.value, s.result, s.sizes) for s in self.stored]}, "
+                f"{self.reverse}, {self.condition})")
+
+
+def loop_step(program: Program, loop: Loop) -> Step:
+    """Append the step running ``loop`` to ``program``."""
+    step = Step(loop.results()[0], LOOP,
+                tuple(sorted(loop.uses(), key=lambda s: s.name)),
+                (("loop", loop),))
+    program.steps.append(step)
+    return step
+
+
+def _replaced(program: Program, old: Step, loop: Loop) -> None:
+    """``old`` in ``program`` becomes a step running ``loop`` (which
+    defines what ``old`` did, and more)."""
+    new = Step(old.target, LOOP,
+               tuple(sorted(loop.uses(), key=lambda s: s.name)),
+               (("loop", loop),))
+    place = next(i for i, s in enumerate(program.steps) if s is old)
+    # Sizes the transform read (x0.shape[0] for a history) come first.
+    needed = new.uses() - old.uses()
+    moved = [s for s in program.steps[place + 1:]
+             if needed.intersection(s.results())]
+    program.steps = [s for s in program.steps if not any(
+        s is m for m in moved)]
+    program.steps[place:place + 1] = moved + [new]
+
+
+def _partial(value: sp.Expr, symbol: sp.Symbol, where: str) -> sp.Expr:
+    partial = checked_partial(value, symbol, where)
+    return partial if partial == 0 else simplify([partial], tails=False)[0]
+
+
+def _full(program: Program, value: sp.Expr, like: sp.Basic,
+          name: str, batch: tuple[int, ...] = (),
+          batch_sizes: tuple[Any, ...] = ()) -> sp.Basic:
+    """``value`` as an array of the shape of ``like`` (and the batch),
+    whose sizes code reads from ``like``."""
+    shape = program.shape(like) + batch
+    sizes = program.shape_of(like) + batch_sizes
+    if value == 0:
+        if not shape:
+            return sp.Float(0.0)
+        return program.add(ZEROS, (), shape, name, shape=sizes, dtype=None)
+    if program.shape(value) == shape:
+        return value
+    return program.add(BROADCAST_TO, (value,), shape, name, shape=sizes)
+
+
+def _symbol(program: Program, name: str, shape: tuple[int, ...],
+            kind: str = "value") -> sp.Symbol:
+    return program.new_symbol(name, Leaf(tuple(shape), kind))
+
+
+# -- reverse mode -------------------------------------------------------------
+
+
+def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
+         ) -> None:
+    loop: Loop = step.option("loop")
+    program: Program = backward.program
+    where = backward.where
+    outer = sorted((set().union(*[e.free_symbols for e in loop.body()])
+                    - loop.inside()) & backward.active,
+                   key=lambda s: s.name)
+    index = _symbol(program, "i", (), "data")
+    # In the backward loop, each value of the forward one is read from
+    # what the forward loop stored (carried values) or read (rows).
+    history: dict[sp.Symbol, sp.Symbol] = {}
+    rows: list[Row] = []
+    stored = list(loop.stored)
+    kept = {s.value: s.result for s in loop.stored}
+    moving = [c for c in loop.carries
+              if not program.leaves[c.inside].integer]
+    for carry in moving:
+        shape = program.leaves[carry.inside].shape
+        result = kept.get(carry.inside)
+        if result is None:
+            result = _symbol(program, f"{carry.result.name}_history",
+                             (0,) + shape)
+            stored.append(Stored(carry.inside, result,
+                                 program.shape_of(carry.initial)))
+        item = _symbol(program, f"{carry.result.name}_i", shape)
+        history[carry.inside] = item
+        rows.append(Row(item, result))
+    for row in loop.rows:
+        item = _symbol(program, f"{row.item.name}_i",
+                       program.leaves[row.item].shape)
+        history[row.item] = item
+        rows.append(Row(item, row.array))
+    history[loop.index] = index
+    # The adjoints flowing back: one carried per carried value, one read
+    # per stored value.
+    flowing: list[tuple[sp.Expr, sp.Symbol]] = []
+    carried: list[tuple[Carry, sp.Symbol]] = []
+    for carry in moving:
+        adjoint = _symbol(program, f"grad_{carry.result.name}_inside",
+                          program.leaves[carry.inside].shape)
+        carried.append((carry, adjoint))
+        flowing.append((carry.update, adjoint))
+    for value in loop.stored:
+        adjoint = adjoints.get(value.result, sp.S.Zero)
+        if adjoint == 0:
+            continue
+        array = _full(program, adjoint, value.result,
+                      f"grad_{value.result.name}")
+        item = _symbol(program, f"grad_{value.result.name}",
+                       program.leaves[value.result].shape[1:])
+        rows.append(Row(item, array))
+        flowing.append((value.value, item))
+
+    def adjoint_of(symbol: sp.Symbol) -> sp.Expr:
+        terms = [adjoint * _partial(value, symbol, where)
+                 for value, adjoint in flowing]
+        return sp.Add(*terms).xreplace(history)
+
+    carries = []
+    for carry, adjoint in carried:
+        initial = _full(program, adjoints.get(carry.result, sp.S.Zero),
+                        carry.result, f"grad_{carry.result.name}")
+        update = adjoint_of(carry.inside)
+        if update == 0:
+            update = _full(program, update, carry.initial,
+                           f"zeros_{carry.result.name}")
+        _check_shape(program, update, carry.inside, where)
+        carries.append(Carry(adjoint, initial, update,
+                             _symbol(program, f"grad_{carry.result.name}",
+                                     program.leaves[adjoint].shape)))
+    accumulated = []
+    for symbol in outer:
+        contribution = adjoint_of(symbol)
+        if contribution == 0:
+            continue
+        shape = program.shape(contribution)
+        witness = _witness(program, shape, loop, symbol)
+        if witness is None:
+            raise _unsupported(where, f"the adjoint of {symbol.name} in the "
+                                      "loop has a shape of no value it "
+                                      "carries")
+        result = _symbol(program, f"grad_{symbol.name}", shape)
+        total = _symbol(program, f"grad_{symbol.name}_inside", shape)
+        carries.append(Carry(total, _full(program, sp.S.Zero, witness,
+                                          f"zeros_{symbol.name}"),
+                             total + contribution, result))
+        accumulated.append((symbol, carries[-1].result, shape, witness))
+    out: list[tuple[sp.Symbol, Stored]] = []
+    for row in loop.rows:
+        if row.array not in backward.active:
+            continue
+        contribution = adjoint_of(row.item)
+        if contribution == 0:
+            continue
+        _check_shape(program, contribution, row.item, where)
+        result = _symbol(program, f"grad_{row.array.name}",
+                         program.leaves[row.array].shape)
+        out.append((row.array, Stored(contribution, result,
+                                      program.shape_of(row.array)[1:])))
+    if not carries and not out:
+        return
+    # The forward loop stores the carried values the backward one reads.
+    body = [c.update for c in carries] + [s.value for _, s in out]
+    read = set().union(*[e.free_symbols for e in body])
+    rows = [r for r in rows if r.item in read]
+    arrays = {r.array for r in rows}
+    stored = [s for s in stored if s in loop.stored or s.result in arrays]
+    if len(stored) > len(loop.stored):
+        _replaced(program, step, replace(loop, stored=tuple(stored)))
+    counter = loop.counter()
+    loop_step(program, Loop(loop.start, loop.stop if counter is None
+                            else counter.result, index, tuple(carries),
+                            tuple(rows), tuple(s for _, s in out),
+                            reverse=not loop.reverse))
+    for carry, (original, _) in zip(carries, carried):
+        backward.elementwise(original.initial, carry.result)
+    for symbol, result, shape, witness in accumulated:
+        backward.contribute(symbol, result, shape, witness)
+    for array, value in out:
+        backward.contribute(array, value.result)
+
+
+def _witness(program: Program, shape: tuple[int, ...], loop: Loop,
+             symbol: sp.Symbol) -> sp.Basic | None:
+    """A value from before the loop whose shape is ``shape``."""
+    for candidate in [symbol] + [c.initial for c in loop.carries] + [
+            c.result for c in loop.carries]:
+        if program.shape(candidate) == shape:
+            return candidate
+    return None
+
+
+def _check_shape(program: Program, value: sp.Expr, symbol: sp.Symbol,
+                 where: str) -> None:
+    if program.shape(value) != program.leaves[symbol].shape:
+        raise _unsupported(where, f"a value of shape "
+                                  f"{program.leaves[symbol].shape} in the "
+                                  f"loop contributes to one of shape "
+                                  f"{program.shape(value)}")
+
+
+def _unsupported(where: str, why: str) -> OutputError:
+    return OutputError(f"cannot differentiate the loop in {where}: {why} "
+                       "(not supported yet). Carry values of one shape "
+                       "through the loop, or unroll it with a constant "
+                       "range().")
+
+
+# -- forward mode -------------------------------------------------------------
+
+
+def _jvp(forward: Any, step: Step) -> None:
+    loop: Loop = step.option("loop")
+    program: Program = forward.program
+    where = forward.where
+    batch, batch_sizes = forward.batch, forward.batch_sizes
+    tangent: dict[sp.Symbol, sp.Expr] = {
+        s: forward.tangent[s] for s in loop.uses() if s in forward.tangent}
+    rows = list(loop.rows)
+    for row in loop.rows:
+        if row.array in forward.tangent:
+            array = forward.full_tangent(row.array)
+            item = _symbol(program, f"tangent_{row.item.name}",
+                           program.leaves[row.item].shape + batch)
+            rows.append(Row(item, array))
+            tangent[row.item] = item
+    initial = {c: forward.of_expression(c.initial) for c in loop.carries}
+    active = {c for c in loop.carries if initial[c] != 0}
+    while True:
+        moving = set(tangent) | {c.inside for c in active}
+        grown = {c for c in loop.carries
+                 if c.update.free_symbols & moving} | active
+        if grown == active:
+            break
+        active = grown
+    for carry in loop.carries:
+        if carry in active:
+            tangent[carry.inside] = _symbol(
+                program, f"tangent_{carry.result.name}_inside",
+                program.leaves[carry.inside].shape + batch)
+
+    def tangent_of(value: sp.Expr) -> sp.Expr:
+        terms = []
+        for symbol in sorted(value.free_symbols & tangent.keys(),
+                             key=lambda s: s.name):
+            partial = _partial(value, symbol, where)
+            if partial == 0:
+                continue
+            if batch and program.shape(partial):
+                raise _unsupported(where, "a batch of tangents (jacobian, "
+                                          "hessian) through a loop over "
+                                          "arrays")
+            terms.append(partial * tangent[symbol])
+        return sp.Add(*terms)
+
+    carries = list(loop.carries)
+    results: dict[sp.Symbol, sp.Symbol] = {}
+    for carry in loop.carries:
+        if carry not in active:
+            continue
+        inside = tangent[carry.inside]
+        result = _symbol(program, f"tangent_{carry.result.name}",
+                         program.leaves[inside].shape)
+        start = _full(program, initial[carry], carry.initial, inside.name,
+                      batch, batch_sizes)
+        update = tangent_of(carry.update)
+        if update == 0:
+            update = _full(program, update, carry.initial, inside.name,
+                           batch, batch_sizes)
+        if (program.shape(update)
+                            != program.leaves[inside].shape):
+            raise _unsupported(where, f"the tangent of {carry.result.name} "
+                                      "changes shape in the loop")
+        carries.append(Carry(inside, start, update, result))
+        results[carry.result] = result
+    stored = list(loop.stored)
+    for value in loop.stored:
+        moved = tangent_of(value.value)
+        if moved == 0:
+            continue
+        result = _symbol(program, f"tangent_{value.result.name}",
+                         program.leaves[value.result].shape + batch)
+        stored.append(Stored(moved, result, value.sizes + batch_sizes))
+        results[value.result] = result
+    if not results:
+        return
+    _replaced(program, step, replace(loop, carries=tuple(carries),
+                                     rows=tuple(rows), stored=tuple(stored)))
+    forward.tangent.update(results)
+
+
+LOOP = ArrayOp("loop", vjp=_vjp, jvp=_jvp, any_size=True)

@@ -1,0 +1,393 @@
+"""Loops that stay loops: ``range(n)`` with ``n`` an argument and ``for
+row in xs`` over an array are kept as loops in generated code, and
+differentiated as loops (issue 11): values against closed forms and finite
+differences, derivatives of derivatives, forward mode, the generated
+source, and refusals at the user's line."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+from autodiff_ast import AutodiffError
+
+
+def euler(x0, k, n_steps):
+    x = x0
+    for _ in range(n_steps):
+        x = x + 0.1 * (-k * x)
+    return x
+
+
+def sines(x, n):
+    total = 0.0
+    for k in range(1, n + 1):
+        total = total + np.sin(k * x) / k
+    return total
+
+
+def scalar_rnn(w, xs):
+    h = 0.0
+    for x_t in xs:
+        h = np.tanh(w * h + x_t)
+    return h
+
+
+def logistic_map(x0, r, n):
+    x = x0
+    for i in range(n):
+        x = r * x * (1 - x)
+    return np.sum(x)
+
+
+def powers(x, n):
+    total = 0.0
+    for k in range(n):
+        total += x ** k
+    return total
+
+
+def million_steps(x):
+    for k in range(10 ** 6):
+        x = x + 1.0
+    return x
+
+
+def doubling(x):
+    y = x
+    for _ in range(40):
+        y = np.sin(y) * y + x
+    return y
+
+
+def newton(a):
+    x = a
+    while abs(x * x - a) > 1e-12:
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def scaled_root(a, b):
+    x = a
+    while abs(x * x - a) > 1e-12:
+        x = 0.5 * (x + a / x)
+    return x * b
+
+
+def halved(x):
+    while x > 1:
+        x = x / 2
+    return x
+
+
+def two_carried(x, n):
+    a, b = x, 1.0
+    for i in range(n):
+        a, b = a * b + 0.5, np.sin(a) - 0.1 * i
+    return a + b
+
+
+def central(f, x, h=1e-6):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def test_euler_gradient_is_the_closed_form():
+    x0, k, n = 1.3, 0.5, 100
+    grad_x0, grad_k = ad.grad(euler, argnums=(0, 1))(x0, k, n)
+    decay = 1 - 0.1 * k
+    assert grad_x0 == pytest.approx(decay ** n, rel=1e-12)
+    assert grad_k == pytest.approx(-0.1 * n * x0 * decay ** (n - 1),
+                                   rel=1e-12)
+
+
+def test_euler_gradient_reads_as_a_loop_run_backwards():
+    grad = ad.grad(euler, argnums=(0, 1))
+    source = ad.source(grad, 1.0, 0.5, 10)
+    body = source[source.index('"""\n', source.index('"""') + 3) + 4:]
+    assert body == '''\
+    x = x0
+    x_history = [0.0] * n_steps
+    t = 1 - 0.1 * k
+    for i in range(n_steps):
+        x_history[i] = x
+        x = t * x
+    grad_x0 = 1
+    grad_k = 0.0
+    for i_1 in reversed(range(n_steps)):
+        x_i = x_history[i_1]
+        grad_k = grad_k - 0.1 * grad_x0 * x_i
+        grad_x0 = t * grad_x0
+    return grad_x0, grad_k
+'''
+
+
+def test_one_code_serves_every_trip_count_including_zero():
+    grad = ad.grad(euler, argnums=(0, 1))
+    for n in (0, 1, 7, 1000):
+        grad_x0, grad_k = grad(2.0, 0.3, n)
+        assert grad_x0 == pytest.approx(0.97 ** n, rel=1e-12)
+        assert grad_k == pytest.approx(-0.1 * n * 2.0 * 0.97 ** max(n - 1, 0),
+                                       rel=1e-12, abs=1e-300)
+
+
+def test_second_derivatives_and_hessian_through_the_loop():
+    x0, k, n = 1.3, 0.5, 12
+    decay = 1 - 0.1 * k
+    d2_dk2 = 0.01 * n * (n - 1) * x0 * decay ** (n - 2)
+    second = ad.grad(ad.grad(euler, argnums=1), argnums=1)
+    assert second(x0, k, n) == pytest.approx(d2_dk2, rel=1e-12)
+    hessian = ad.hessian(euler, argnums=(0, 1))(x0, k, n)
+    expected = ((0.0, -0.1 * n * decay ** (n - 1)),
+                (-0.1 * n * decay ** (n - 1), d2_dk2))
+    np.testing.assert_allclose(np.array(hessian, dtype=float), expected,
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_forward_mode_carries_the_tangent_in_the_loop():
+    value, tangent = ad.jvp(lambda x0, k: euler(x0, k, 9), (1.3, 0.5),
+                            (0.25, -1.0))
+    decay = 0.95
+    assert value == pytest.approx(1.3 * decay ** 9, rel=1e-12)
+    assert tangent == pytest.approx(
+        0.25 * decay ** 9 + 1.3 * 9 * decay ** 8 * 0.1, rel=1e-12)
+
+
+def test_the_loop_variable_is_read_in_the_body():
+    grad = ad.grad(sines)
+    for n in (1, 50):
+        assert grad(0.3, n) == pytest.approx(
+            sum(np.cos(k * 0.3) for k in range(1, n + 1)), rel=1e-12)
+    third = ad.derivative(sines, 3)
+    assert third(0.3, 20) == pytest.approx(
+        -sum(k ** 2 * np.cos(k * 0.3) for k in range(1, 21)), rel=1e-10)
+
+
+def test_an_augmented_assignment_with_the_loop_variable_as_a_power():
+    # Refused before loops stayed loops: "range() bounds must be constant".
+    assert ad.grad(powers)(0.7, 6) == pytest.approx(
+        sum(k * 0.7 ** (k - 1) for k in range(1, 6)), rel=1e-12)
+    assert ad.grad(powers)(0.7, 0) == 0.0
+
+
+def test_long_constant_loops_stay_loops():
+    # Both were refused when loops were unrolled: 10**6 statements, and
+    # 2**40 operations written out (y is read twice per step).
+    assert ad.grad(million_steps)(2.0) == 1.0
+    assert ad.source(ad.grad(million_steps), 2.0).endswith(
+        '"""\n    return 1\n')  # its tangent never changes: no loop
+    grad_x, grad_k = ad.grad(lambda x, k: million_steps(x) * k,
+                             argnums=(0, 1))(2.0, 3.0)
+    assert (grad_x, grad_k) == (3.0, 1000002.0)
+    assert ad.grad(doubling)(0.3) == pytest.approx(
+        central(doubling, 0.3), rel=1e-7)
+    assert ad.derivative(doubling, 2)(0.3) == pytest.approx(
+        central(ad.grad(doubling), 0.3), rel=1e-6)
+
+
+def test_short_constant_loops_are_unrolled_for_their_closed_forms():
+    def cube_by_steps(x):
+        y = 1.0
+        for _ in range(3):
+            y = y * x
+        return y
+
+    assert ad.source(ad.grad(cube_by_steps)).endswith(
+        '"""\n    return 3 * x ** 2\n')
+
+
+def test_a_range_bound_must_be_an_integer():
+    with pytest.raises(AutodiffError, match=r"range\(\) bounds must be "
+                       r"integers: pass the number of steps as an int "
+                       r"\(.*test_loops.py:\d+\)"):
+        ad.grad(powers)(0.7, 6.0)
+
+
+def test_a_loop_over_the_rows_of_an_array():
+    grad = ad.grad(scalar_rnn, argnums=(0, 1))
+    for length in (7, 30):  # one code, any length
+        xs = np.linspace(-1, 1, length)
+        grad_w, grad_xs = grad(0.7, xs)
+        assert grad_w == pytest.approx(
+            central(lambda w: scalar_rnn(w, xs), 0.7), rel=1e-7)
+        for j in (0, length // 2, length - 1):
+            e = np.eye(length)[j]
+            assert grad_xs[j] == pytest.approx(
+                central(lambda t: scalar_rnn(0.7, xs + t * e), 0.0),
+                rel=1e-6, abs=1e-9)
+    assert "for i in range(n):" in ad.source(grad, 0.7, np.ones(4))
+
+
+def test_an_array_carried_through_the_loop():
+    x0 = np.array([0.2, 0.5, 0.7])
+    grad_x0, grad_r = ad.grad(logistic_map, argnums=(0, 1))(x0, 3.1, 15)
+    for j in range(3):
+        e = np.eye(3)[j]
+        assert grad_x0[j] == pytest.approx(
+            central(lambda t: logistic_map(x0 + t * e, 3.1, 15), 0.0),
+            rel=1e-6)
+    assert grad_r == pytest.approx(
+        central(lambda r: logistic_map(x0, r, 15), 3.1), rel=1e-6)
+
+
+def test_values_that_read_each_other_are_updated_together():
+    grad = ad.grad(two_carried)
+    assert grad(0.4, 6) == pytest.approx(
+        central(lambda x: two_carried(x, 6), 0.4), rel=1e-7)
+    source = ad.source(ad.grad(two_carried), 0.4, 6)
+    assert "a_next = " in source or "a, b = " in source
+    assert max(len(line) for line in source.splitlines()) <= 79
+
+
+def body_with_a_product(w, A, n):
+    for _ in range(n):
+        w = A @ w
+    return np.sum(w)
+
+
+def body_with_a_return(x, n):
+    for _ in range(n):
+        x = x * 0.5
+        if x < 1.0:
+            return x
+    return x
+
+
+@pytest.mark.parametrize("function, args, message", [
+    (body_with_a_product, (np.ones(2), np.eye(2), 3),
+     "this loop computes np.dot of a value that changes from one "
+     "iteration to the next: a loop whose trip count is known only when "
+     "the function runs supports elementwise arithmetic and functions "
+     "(not yet array operations); use a constant range() to unroll it"),
+    (body_with_a_return, (3.0, 4),
+     "return inside a loop whose trip count is known only when the "
+     "function runs is not supported yet: assign the value and return "
+     "after the loop")])
+def test_what_a_kept_loop_cannot_do_yet_is_refused_at_the_loop(
+        function, args, message):
+    line = inspect.getsourcelines(function)[1] + 1
+    with pytest.raises(AutodiffError) as caught:
+        ad.grad(function)(*args)
+    text = str(caught.value)
+    assert message in text
+    assert f"test_loops.py:{line}" in text
+
+
+def fills_an_item(x, n):
+    acc = np.zeros(2)
+    for _ in range(n):
+        acc[0] = acc[0] + x
+    return np.sum(acc)
+
+
+def test_an_array_filled_in_a_kept_loop_is_refused_not_lost():
+    line = inspect.getsourcelines(fills_an_item)[1] + 3
+    with pytest.raises(AutodiffError) as caught:
+        ad.grad(fills_an_item)(0.5, 3)
+    assert f"test_loops.py:{line})" in str(caught.value)
+
+
+def test_a_while_loop_differentiates_the_iterations_it_ran():
+    import mpmath
+    for order in (1, 2, 3):
+        want = float(mpmath.diff(mpmath.sqrt, mpmath.mpf(2), order))
+        assert ad.derivative(newton, order)(2.0) == pytest.approx(
+            want, rel=1e-9)
+    # Halving 5.0 three times: the derivative of the steps taken, 1/8.
+    assert ad.grad(halved)(5.0) == 0.125
+    assert ad.grad(halved)(0.5) == 1.0  # no iteration at all
+
+
+def test_a_while_loop_run_backwards_counts_its_iterations():
+    grad = ad.grad(scaled_root, argnums=(0, 1))
+    grad_a, grad_b = grad(2.0, 3.0)
+    assert grad_a == pytest.approx(3 * 0.5 / np.sqrt(2), rel=1e-12)
+    assert grad_b == pytest.approx(np.sqrt(2), rel=1e-12)
+    assert grad(1.0, 3.0) == (3.0, 1.0)  # the condition is false at once
+    source = ad.source(grad, 2.0, 3.0)
+    assert "    while abs(x ** 2 - a) > 1e-12:\n" in source
+    assert "    for i in reversed(range(iterations)):\n" in source
+    hessian = ad.hessian(scaled_root, argnums=(0, 1))(2.0, 3.0)
+    np.testing.assert_allclose(
+        np.array(hessian, dtype=float),
+        [[-3 * 0.25 * 2 ** -1.5, 0.5 / np.sqrt(2)], [0.5 / np.sqrt(2), 0]],
+        rtol=1e-10, atol=1e-15)
+
+
+def while_with_else(x):
+    while x > 1:
+        x = x / 2
+    else:
+        x = x + 1
+    return x
+
+
+def test_while_else_is_refused_at_its_line():
+    line = inspect.getsourcelines(while_with_else)[1] + 1
+    with pytest.raises(AutodiffError) as caught:
+        ad.grad(while_with_else)(3.0)
+    assert str(caught.value) == (
+        "while ... else is not supported: put the else block after the "
+        f"loop ({__file__}:{line})")
+
+
+def rnn_by_index(w, xs):
+    h = 0.0
+    for i in range(len(xs)):
+        h = np.tanh(w * h + xs[i])
+    return h
+
+
+def enumerated(w, xs):
+    h = 0.0
+    for i, x_t in enumerate(xs):
+        h = np.tanh(w * h + x_t) + 0.01 * i
+    return h
+
+
+def zipped(w, xs, ys):
+    total = 0.0
+    for a, b in zip(xs, ys):
+        total = total + (w * a - b) ** 2
+    return total
+
+
+def summed_terms(x, n):
+    return sum(np.sin(k * x) / k for k in range(1, n + 1))
+
+
+def summed_list(x):
+    return sum([np.cos(k * x) for k in range(30)])
+
+
+def few_terms(x):
+    return sum(x ** k for k in range(4))
+
+
+def test_rows_read_by_index_enumerate_and_zip():
+    xs, ys = np.linspace(-1, 1, 7), np.linspace(0, 2, 9)
+    by_index = ad.grad(rnn_by_index, argnums=(0, 1))(0.7, xs)
+    by_row = ad.grad(scalar_rnn, argnums=(0, 1))(0.7, xs)
+    assert by_index[0] == pytest.approx(by_row[0], rel=1e-14)
+    np.testing.assert_allclose(by_index[1], by_row[1], rtol=1e-14)
+    assert "    for i in range(xs.shape[0]):\n        xs_part = xs[i]\n" in \
+        ad.source(ad.grad(rnn_by_index), 0.7, xs)  # one code, every length
+    assert ad.grad(enumerated)(0.7, xs) == pytest.approx(
+        central(lambda w: enumerated(w, xs), 0.7), rel=1e-7)
+    assert ad.grad(zipped)(0.7, xs, ys) == pytest.approx(
+        central(lambda w: zipped(w, xs, ys), 0.7), rel=1e-7)
+    # zip stops at the shorter array, as Python's.
+    assert "range(min(xs.shape[0], ys.shape[0]))" in ad.source(
+        ad.grad(zipped), 0.7, xs, ys)
+
+
+def test_sums_of_generators_are_loops():
+    assert ad.grad(summed_terms)(0.3, 40) == pytest.approx(
+        sum(np.cos(k * 0.3) for k in range(1, 41)), rel=1e-12)
+    assert ad.grad(summed_list)(0.3) == pytest.approx(
+        sum(-k * np.sin(k * 0.3) for k in range(30)), rel=1e-12)
+    # Four terms are written out, for the closed form.
+    assert ad.source(ad.grad(few_terms)).endswith(
+        '"""\n    return 3 * x ** 2 + 2 * x + 1\n')
