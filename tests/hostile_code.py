@@ -365,7 +365,7 @@ def dot_with_out(W):
 
 
 def sum_with_dtype(W):
-    return np.sum(W, dtype=float)  # hostile: sum-dtype
+    return np.sum(W, dtype=int)  # hostile: sum-dtype
 
 
 # Library code is a primitive or refused at the user's call, never read.

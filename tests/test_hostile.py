@@ -148,8 +148,8 @@ REFUSED = {
                 "np.dot() is called with arguments autodiff_ast does not "
                 "support here: too many arguments"),
     "sum-dtype": (h.sum_with_dtype, (np.ones(3),), ad.UnsupportedCodeError,
-                  "np.sum() is called with arguments autodiff_ast does not "
-                  "support here: unexpected argument 'dtype'"),
+                  "np.sum's dtype must be a float type here (np.float32, "
+                  "np.float64): cast integers with .astype"),
     "decorated": (h.decorated_with_wraps, (2.0,), ad.NoSourceError,
                   "decorated_with_wraps is a wrapper made by a decorator"),
 }
