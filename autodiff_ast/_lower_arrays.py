@@ -23,7 +23,7 @@ from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
 from ._lower import Read, _Context, _Runner, readable_source, unbind
-from ._lower_loops import keep_loop, keep_while
+from ._lower_loops import buffer, keep_loop, keep_while
 from ._ops_assemble import store
 from ._ops_core import transpose
 from ._ops_create import ZEROS
@@ -270,6 +270,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
                    node: ast.AST) -> sp.Expr:
         if isinstance(op, ast.MatMult):
             return product(self, left, right, node, style="@")
+        if isinstance(op, ast.Mult) and isinstance(left, list):
+            return buffer(self, left, right, node)
         return self.shaped(super().arithmetic(op, left, right, node),
                            (left, right), node)
 
@@ -509,6 +511,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
             assert op is not None
             return self.array_call(op, args, self.keywords(node, env), node,
                                    method=True)
+        if callee is np.empty and len(node.args) == 1 and not node.keywords:
+            # np.empty(n): an array a loop fills, one number per iteration
+            return buffer(self, [0.0], self.expression(node.args[0], env),
+                          node)
         if callee is len:
             (value,) = [self.expression(a, env) for a in node.args]
             if isinstance(value, (list, tuple, dict)):

@@ -16,6 +16,7 @@ before the loop are computed once, before it.
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
@@ -23,11 +24,32 @@ import sympy as sp
 from ._errors import AutodiffError
 from ._limits import KEPT_FROM
 from ._ops_index import GETITEM
-from ._ops_loop import Carry, Loop, Row, loop_step
+from ._ops_loop import Carry, Loop, Row, Stored, loop_step
 from ._spell import Slot
 from ._program import Leaf, broadcast_shapes
 
-__all__ = ["keep_loop", "keep_while"]
+__all__ = ["Buffer", "buffer", "keep_loop", "keep_while"]
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """``[0.0] * n`` or ``np.empty(n)``: a list or array a loop fills,
+    one number per iteration (``history[i] = x``), as the code we generate
+    stores what a gradient reads back; after the loop, the array of what
+    was stored."""
+
+    count: Any
+
+
+def buffer(run: Any, items: list[Any], count: Any, node: ast.AST) -> Buffer:
+    """``[0.0] * count``."""
+    if len(items) != 1 or not (isinstance(items[0], sp.Number)
+                               or isinstance(items[0], (int, float))) or \
+            not (isinstance(count, sp.Expr) and run.program.is_integer(count)
+                 and run.shape(count, node) == ()):
+        raise run.error(node, "a list times a count is supported as a "
+                              "list a loop fills, [0.0] * n")
+    return Buffer(count)
 
 
 class _NotKept(Exception):
@@ -53,6 +75,11 @@ def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
         return _kept_pairs(run, loop, env)
     if not isinstance(loop.target, ast.Name):
         return False
+    reverse = False
+    if isinstance(iterator, ast.Call) and len(iterator.args) == 1 and \
+            isinstance(iterator.args[0], ast.Call) and \
+            run.expression(iterator.func, env) is reversed:
+        iterator, reverse = iterator.args[0], True
     if isinstance(iterator, ast.Call):
         if iterator.keywords or not 1 <= len(iterator.args) <= 2 or \
                 run.expression(iterator.func, env) is not range:
@@ -68,7 +95,7 @@ def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
                     < KEPT_FROM:
                 return False
             start, stop = ([sp.S.Zero] + bounds)[-2:]
-            return _kept_if_possible(run, loop, env, start, stop)
+            return _kept_if_possible(run, loop, env, start, stop, reverse)
         for bound, node in zip(bounds, iterator.args):
             if not (isinstance(bound, sp.Expr) and program.is_integer(bound)
                     and run.shape(bound, node) == ()):
@@ -76,8 +103,10 @@ def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
                                       "pass the number of steps as an int")
         start, stop = ([sp.S.Zero] + bounds)[-2:]
         _lowered_or_refused(run, loop, env, start, stop, [],
-                            loop.target.id)
+                            loop.target.id, reverse)
         return True
+    if reverse:
+        return False
     array = _array(run, iterator, env)
     if array is None:
         return False
@@ -138,14 +167,14 @@ def _lowered_or_refused(run: Any, loop: ast.For, env: dict[str, Any],
 
 
 def _kept_if_possible(run: Any, loop: ast.For, env: dict[str, Any],
-                      start: sp.Expr, stop: sp.Expr) -> bool:
+                      start: sp.Expr, stop: sp.Expr, reverse: bool) -> bool:
     """Keep a loop of a constant count as a loop; if its body does not
     allow that, forget what lowering it added and unroll it."""
     program = run.program
     before = len(program.steps)
     try:
         _lower(run, loop, env, start, stop, [],
-               loop.target.id)  # type: ignore[attr-defined]
+               loop.target.id, reverse)  # type: ignore[attr-defined]
     except (_NotKept, AutodiffError):
         kept = program.steps[:before]
         defined = {r for s in kept for r in s.results()}
@@ -166,6 +195,31 @@ def keep_while(run: Any, loop: ast.While, env: dict[str, Any]) -> None:
         _lower(run, loop, env, sp.S.Zero, None, [], None)
     except _NotKept as refusal:
         raise run.error(refusal.node, refusal.message) from None
+
+
+def _fills(loop: ast.For | ast.While, env: dict[str, Any],
+           counter: str | None) -> tuple[list[ast.stmt], dict[str, str]]:
+    """The body with each ``history[i] = value`` into a list made before
+    the loop (``[0.0] * n``) at the loop's variable read as the value
+    stored that iteration (assigned to a name of its own), and those
+    names."""
+    body: list[ast.stmt] = []
+    filled: dict[str, str] = {}
+    for statement in loop.body:
+        target = statement.targets[0] if isinstance(
+            statement, ast.Assign) and len(statement.targets) == 1 else None
+        if (counter is not None and isinstance(target, ast.Subscript)
+                and isinstance(target.value, ast.Name)
+                and isinstance(env.get(target.value.id), Buffer)
+                and isinstance(target.slice, ast.Name)
+                and target.slice.id == counter):
+            filled[target.value.id] = f"_stored_{target.value.id}"
+            statement = ast.fix_missing_locations(ast.copy_location(
+                ast.Assign([ast.Name(filled[target.value.id], ast.Store())],
+                           statement.value,  # type: ignore[union-attr]
+                           None), statement))
+        body.append(statement)
+    return body, filled
 
 
 def _assigned(statements: list[ast.stmt]) -> set[str]:
@@ -194,13 +248,14 @@ def _assigned(statements: list[ast.stmt]) -> set[str]:
 
 def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
            start: sp.Expr, stop: sp.Expr | None,
-           rows: list[tuple[str, sp.Symbol]], counter: str | None) -> None:
-    """The loop ``for counter in range(start, stop)``, reading the rows
-    ``name = array[i]`` of each of ``rows``; ``stop`` None: a while
-    loop."""
+           rows: list[tuple[str, sp.Symbol]], counter: str | None,
+           reverse: bool = False) -> None:
+    """The loop ``for counter in range(start, stop)`` (``reversed``),
+    reading the rows ``name = array[i]`` of each of ``rows``; ``stop``
+    None: a while loop."""
     program = run.program
-    body = list(loop.body)
-    bound = {name for name, _ in rows} | {counter}
+    body, filled = _fills(loop, env, counter if start == 0 else None)
+    bound = {name for name, _ in rows} | {counter} | set(filled)
     carried = sorted(n for n in _assigned(body) if n in env
                      and n not in bound)
     for name in carried:
@@ -230,8 +285,9 @@ def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
     for _ in range(_SETTLING):
         inside = {n: program.new_symbol(f"{n}_inside", Leaf(
             kinds[n][0], "value", integer=kinds[n][1])) for n in carried}
-        updates, condition = _body(run, loop, env, inside, variables,
-                                   index, reads)
+        updates, condition = _body(run, loop, body, env, inside,
+                                   variables, index, reads,
+                                   list(filled.values()))
         settled = {n: (broadcast_shapes(kinds[n][0],
                                         run.shape(updates[n], loop)),
                        kinds[n][1] and program.is_integer(updates[n]))
@@ -263,9 +319,21 @@ def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
         program.steps = [s for s in program.steps if s.target not in reads]
         program._memo = {key: value for key, value in program._memo.items()
                          if value not in reads}
-    if stop is not None and carries:
+    stored = []
+    for name, hidden in filled.items():
+        value = updates.pop(hidden)
+        if run.shape(value, loop) != ():
+            raise _NotKept(loop, f"{name}[...] = ... stores numbers in a "
+                                 "list a loop fills; store arrays with "
+                                 "np.stack after the loop")
+        # one row for now: the count is known when the code runs
+        result = program.new_symbol(name, Leaf((1,), "value"))
+        stored.append(Stored(value, result, ()))
+        env[name] = result
+    if stop is not None and (carries or stored):
         loop_step(program, Loop(start, stop, index, tuple(carries),
-                                tuple(read) + tuple((reads or {}).values())))
+                                tuple(read) + tuple((reads or {}).values()),
+                                tuple(stored), reverse=reverse))
     elif stop is None:
         count = program.new_symbol("iterations", Leaf((), "value",
                                                       integer=True))
@@ -286,9 +354,10 @@ def _row_read(program: Any, step: Any, index: sp.Symbol,
             and step.option("index") == (Slot(1),))
 
 
-def _body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
-          inside: dict[str, sp.Symbol], variables: dict[str, sp.Symbol],
-          index: sp.Symbol, reads: dict[sp.Symbol, Row] | None
+def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
+          env: dict[str, Any], inside: dict[str, sp.Symbol],
+          variables: dict[str, sp.Symbol], index: sp.Symbol,
+          reads: dict[sp.Symbol, Row] | None, stored: list[str]
           ) -> tuple[dict[str, sp.Expr], sp.Basic | None]:
     """The values the body leaves in each carried name, and a while
     loop's condition; ``reads`` gathers the rows it reads (``xs[i]``)."""
@@ -297,7 +366,7 @@ def _body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
     scope.update(inside)
     scope.update(variables)
     before = len(program.steps)
-    returns = any(isinstance(node, ast.Return) for statement in loop.body
+    returns = any(isinstance(node, ast.Return) for statement in body
                   for node in ast.walk(statement))
     if returns:
         raise _NotKept(loop, "return inside a loop whose trip count is "
@@ -313,7 +382,7 @@ def _body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
             raise _NotKept(loop.test, "this while loop's condition does not "
                                       "change in the loop: it runs never "
                                       "or forever")
-    run.block(list(loop.body), scope)
+    run.block(list(body), scope)
     changing = set(inside.values()) | set(variables.values()) | {index}
     for step in program.steps[before:]:
         if reads is not None and isinstance(loop, ast.For) and _row_read(
@@ -330,7 +399,7 @@ def _body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                                   "(not yet array operations); use a "
                                   "constant range() to unroll it")
     updates = {}
-    for name in inside:
+    for name in [*inside, *stored]:
         value = scope.get(name)
         if not isinstance(value, sp.Basic):
             raise _NotKept(loop, f"the loop makes {name} a "

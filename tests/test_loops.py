@@ -391,3 +391,32 @@ def test_sums_of_generators_are_loops():
     # Four terms are written out, for the closed form.
     assert ad.source(ad.grad(few_terms)).endswith(
         '"""\n    return 3 * x ** 2 + 2 * x + 1\n')
+
+
+def _pasted(source: str, tmp_path, name: str):
+    """The functions of generated ``source`` as a user pastes them into a
+    module of their own."""
+    import importlib.util
+    path = tmp_path / f"{name}.py"
+    path.write_text("import numpy as np\n\n\n" + source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_printed_loops_are_read_back_and_differentiated_again(tmp_path):
+    # Closure: the printed gradient (a loop storing what it carries, a
+    # loop run backwards reading it) is valid input to grad again.
+    printed = _pasted(ad.source(ad.grad(euler, argnums=(0, 1)), 1.3, 0.5,
+                                12), tmp_path, "printed_euler")
+    again = ad.grad(lambda x0, k, n: printed.grad_euler(x0, k, n)[1],
+                    argnums=1)
+    assert again(1.3, 0.5, 12) == pytest.approx(
+        0.01 * 12 * 11 * 1.3 * 0.95 ** 10, rel=1e-12)
+    xs = np.linspace(-1, 1, 9)
+    rnn = _pasted(ad.source(ad.grad(scalar_rnn, argnums=(0, 1)), 0.7, xs),
+                  tmp_path, "printed_rnn")
+    second = ad.grad(lambda w, xs: rnn.grad_scalar_rnn(w, xs)[0])
+    assert second(0.7, xs) == pytest.approx(
+        central(lambda w: ad.grad(scalar_rnn)(w, xs), 0.7), rel=1e-6)
