@@ -61,9 +61,11 @@ class _Backward:
             if step.uses() & self.active and not step.op.stops_gradient:
                 self.active.update(step.results())
         # A forward value the backward pass computes again is read instead.
+        # (Not a number: a step holding 1 would stand for every 1.)
         self.computed = {step.operands[0]: step.target
                          for step in program.steps
-                         if step.op is ELEMENTWISE}
+                         if step.op is ELEMENTWISE
+                         and step.operands[0].free_symbols}
 
     def run(self, output: sp.Expr) -> list[sp.Expr]:
         forward = list(self.program.steps)

@@ -64,9 +64,11 @@ class _Forward:
         self.batch_sizes = tuple(batch_sizes)
         self.where = where
         # A forward value a partial derivative computes again is read.
+        # (Not a number: a step holding 1 would stand for every 1.)
         self.computed = {step.operands[0]: step.target
                          for step in program.steps
-                         if step.op is ELEMENTWISE}
+                         if step.op is ELEMENTWISE
+                         and step.operands[0].free_symbols}
 
     def run(self, outputs: list[sp.Expr]) -> list[sp.Expr]:
         # Only the tangents of what the outputs need: a gradient program

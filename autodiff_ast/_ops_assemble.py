@@ -29,9 +29,9 @@ import sympy as sp
 
 from ._ops_core import BROADCAST_TO, RESHAPE, SUM, reshape, reshaped
 from ._ops_create import ARANGE, constant_array, is_constant
-from ._ops_index import GETITEM, getitem, scatter
-from ._program import ArrayOp, Step
-from ._spell import call, literal
+from ._ops_index import GETITEM, SCATTER, _repeats, getitem
+from ._program import ELEMENTWISE, ArrayOp, Leaf, Step
+from ._spell import Slot, call, literal
 
 __all__ = ["STACK", "ARRAY", "CONCATENATE", "HSTACK", "VSTACK",
            "COLUMN_STACK", "DSTACK", "SPLIT", "ARRAY_SPLIT", "HSPLIT",
@@ -684,17 +684,35 @@ def _fill(run: Any, target: ast.expr, key: Any, values: Any,
     if run.shape(values, node) != shape:
         values = program.add(BROADCAST_TO, (values,), shape, "filled",
                              shape=program.shape_of(picked))
-    added = scatter(run, like, values, step.option("index"),
-                    step.operands[1:], f"{target.id}_filled",
-                    distinct=distinct or _permutes(program, step))
-    if how != "add" and program.definition()[added].option(
-            "pieces")[0][1]:
+    slots = step.operands[1:]
+    operands = (like, _values(program, values, f"{target.id}_values"),
+                *slots)
+    parts = tuple(Slot(p.position + 1) if isinstance(p, Slot) else p
+                  for p in step.option("index"))
+    repeats = not (distinct or _permutes(program, step)) and _repeats(
+        parts, program, operands)
+    if how != "add" and repeats:
         raise run.error(node, "this index can pick an element twice, and "
                               "d[key] = v (or += v) then keeps one value "
                               "of those: add them with np.add.at(d, key, "
                               "v)")
-    result = added if zeros and how == "set" else current + added
-    env[target.id] = program.materialize(result, target.id)
+    # Named after the user's array (d, then d_1, ... as it is filled):
+    # zeros with the values put, or (base) what it held with them added.
+    base = not (zeros and how == "set")
+    env[target.id] = program.add(
+        SCATTER, (current,) + operands[1:] if base else operands,
+        program.leaves[current].shape, target.id,
+        pieces=((parts, repeats),), **({"base": True} if base else {}))
+
+
+def _values(program: Any, values: sp.Expr, name: str) -> sp.Symbol:
+    """The values put, as a symbol: a number gets a step of its own, not
+    the one any 1 materialized shares (a gradient's seed would read it)."""
+    if values.free_symbols:
+        return program.materialize(values, name)
+    symbol = program.new_symbol(name, Leaf((), "value"))
+    program.steps.append(Step(symbol, ELEMENTWISE, (values,)))
+    return symbol
 
 
 def _put_along_axis(run: Any, node: ast.Call, env: dict[str, Any]) -> None:

@@ -326,12 +326,19 @@ class _Layout:
 
     def groups(self, first: int, end: int) -> list[int]:
         """The outermost parentheses among ``tokens[first:end]`` that hold
-        something, not those in a subscript's or a display's brackets."""
+        something, and a list's brackets (np.concatenate([a, b], axis=1)),
+        not those of a subscript."""
         groups, index = [], first
         while index < end:
             token = self.tokens[index]
             if token.partner > index:
-                if token.text == "(" and token.partner > index + 1:
+                before = self.tokens[index - 1] if index else None
+                subscript = before is not None and (
+                    before.kind in (tokenize.NAME, tokenize.STRING)
+                    and not keyword.iskeyword(before.text)
+                    or before.text in (")", "]"))
+                if token.partner > index + 1 and (token.text == "(" or (
+                        token.text == "[" and not subscript)):
                     groups.append(index)
                 index = token.partner
             index += 1
