@@ -238,6 +238,8 @@ def _fills(call: ast.expr) -> bool:
             and isinstance(call.func, ast.Attribute)):
         return False
     owner = call.func.value
+    if call.func.attr == "append" and isinstance(owner, ast.Name):
+        return True  # history.append(x): a list a while loop fills
     return call.func.attr == "put_along_axis" or (
         call.func.attr == "at" and isinstance(owner, ast.Attribute)
         and owner.attr == "add")

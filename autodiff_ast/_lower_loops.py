@@ -206,6 +206,15 @@ def _fills(loop: ast.For | ast.While, env: dict[str, Any],
     body: list[ast.stmt] = []
     filled: dict[str, str] = {}
     for statement in loop.body:
+        appended = _appended(statement, env)
+        if isinstance(loop, ast.While) and appended is not None:
+            # history.append(x) into a list made empty before the loop
+            name, value = appended
+            filled[name] = f"_stored_{name}"
+            body.append(ast.fix_missing_locations(ast.copy_location(
+                ast.Assign([ast.Name(filled[name], ast.Store())], value,
+                           None), statement)))
+            continue
         target = statement.targets[0] if isinstance(
             statement, ast.Assign) and len(statement.targets) == 1 else None
         if (counter is not None and isinstance(target, ast.Subscript)
@@ -220,6 +229,20 @@ def _fills(loop: ast.For | ast.While, env: dict[str, Any],
                            None), statement))
         body.append(statement)
     return body, filled
+
+
+def _appended(statement: ast.stmt, env: dict[str, Any]
+              ) -> tuple[str, ast.expr] | None:
+    """``(name, value)`` of ``name.append(value)`` where ``name`` is an
+    empty list."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "append"
+            and isinstance(call.func.value, ast.Name)
+            and env.get(call.func.value.id) == [] and len(call.args) == 1
+            and not call.keywords):
+        return call.func.value.id, call.args[0]
+    return None
 
 
 def _assigned(statements: list[ast.stmt]) -> set[str]:
@@ -339,7 +362,7 @@ def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                                                       integer=True))
         carries.insert(0, Carry(index, sp.S.Zero, index + 1, count))
         loop_step(program, Loop(start, None, index, tuple(carries),
-                                condition=condition))
+                                stored=tuple(stored), condition=condition))
     for name in variables:
         env.pop(name, None)
 

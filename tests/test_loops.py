@@ -420,3 +420,13 @@ def test_printed_loops_are_read_back_and_differentiated_again(tmp_path):
     second = ad.grad(lambda w, xs: rnn.grad_scalar_rnn(w, xs)[0])
     assert second(0.7, xs) == pytest.approx(
         central(lambda w: ad.grad(scalar_rnn)(w, xs), 0.7), rel=1e-6)
+
+
+def test_a_printed_while_loop_is_read_back(tmp_path):
+    printed = _pasted(ad.source(ad.grad(scaled_root, argnums=(0, 1)), 2.0,
+                                3.0), tmp_path, "printed_root")
+    assert "x_history.append(x)" in ad.source(
+        ad.grad(scaled_root, argnums=(0, 1)), 2.0, 3.0)
+    again = ad.grad(lambda a, b: printed.grad_scaled_root(a, b)[0])
+    assert again(2.0, 3.0) == pytest.approx(-3 * 0.25 * 2 ** -1.5,
+                                            rel=1e-9)
