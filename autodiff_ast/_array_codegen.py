@@ -826,9 +826,18 @@ def _collected(expr: sp.Expr) -> sp.Expr:
     s)``), where that takes fewer operations."""
     if not isinstance(expr, sp.Expr) or not expr.has(sp.Add):
         return expr
+    best = expr
     candidate = sp.factor_terms(expr)
-    return candidate if sp.count_ops(candidate) < sp.count_ops(
-        expr) else expr
+    if sp.count_ops(candidate) < sp.count_ops(best):
+        best = candidate
+    if isinstance(best, sp.Add):
+        # A factor of some of the terms (c * x + c * (2 * x + 1) + c - y
+        # is c * (3 * x + 2) - y), where factor_terms wants it in all.
+        for symbol in sorted(best.free_symbols, key=str):
+            collected = sp.collect(best, symbol)
+            if sp.count_ops(collected) < sp.count_ops(best):
+                best = collected
+    return best
 
 
 def _shared(statements: list[ast.stmt], taken: set[str]
