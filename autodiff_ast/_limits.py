@@ -10,6 +10,7 @@ says what to change instead of a RecursionError from inside SymPy.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import signal
 import sys
@@ -19,7 +20,7 @@ from typing import Any, Iterator
 from ._errors import AutodiffError
 
 __all__ = ["deep_recursion", "written_out_size", "MOST_OPERATIONS",
-           "time_limit", "TimeUp"]
+           "time_limit", "TimeUp", "KEPT_FROM", "reads_twice"]
 
 # Operations of a function's result written out as a tree (shared
 # subexpressions counted each time they are used). Symbolic
@@ -28,8 +29,26 @@ __all__ = ["deep_recursion", "written_out_size", "MOST_OPERATIONS",
 MOST_OPERATIONS = 20_000
 
 # Constant trip counts from which a loop stays a loop where its body
-# allows (shorter ones are unrolled, for their closed forms).
+# allows (shorter ones are unrolled, for their closed forms, unless
+# reads_twice: written out, such a loop doubles at each step).
 KEPT_FROM = 10
+
+
+def reads_twice(loop: ast.For) -> bool:
+    """Whether the loop's body reads a name it assigns more than once (x =
+    0.5 * (x + a / x)): unrolled, the expression for x doubles in size at
+    every iteration, so even a short such loop stays a loop."""
+    assigned = {node.id for statement in loop.body
+                for node in ast.walk(statement)
+                if isinstance(node, ast.Name) and isinstance(node.ctx,
+                                                             ast.Store)}
+    reads: dict[str, int] = {}
+    for statement in loop.body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(
+                    node.ctx, ast.Load) and node.id in assigned:
+                reads[node.id] = reads.get(node.id, 0) + 1
+    return any(count > 1 for count in reads.values())
 
 # Deep enough for 1000-term expressions, shallow enough that recursion
 # through C code cannot exhaust the C stack.

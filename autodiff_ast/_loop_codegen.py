@@ -18,7 +18,7 @@ from typing import Any
 
 import sympy as sp
 
-from ._ops_loop import Carry, Loop, Stored
+from ._ops_loop import Carry, Loop, Stored, merged
 from ._printer import _call
 from ._program import Step, unique_name
 from ._wrap import _WIDTH, _wrap_line
@@ -29,7 +29,7 @@ __all__ = ["write_loop"]
 def write_loop(writer: Any, step: Step) -> None:
     """Append the statements running ``step``'s loop to ``writer.out``."""
     loop: Loop = step.option("loop")
-    loop, same = _merged(loop)
+    loop, same = merged(loop)
     loop = _unchanged(writer, loop)
     carries, stored = _live(loop, writer.needed | {
         kept for result, kept in same.items() if result in writer.needed})
@@ -289,39 +289,6 @@ def _unchanged(writer: Any, loop: Loop) -> Loop:
     condition = (None if loop.condition is None
                  else loop.condition.xreplace(fixed))
     return replace(loop, carries=carries, stored=stored, condition=condition)
-
-
-def _merged(loop: Loop) -> tuple[Loop, dict[sp.Symbol, sp.Symbol]]:
-    """``loop`` with carried values that are always equal carried once
-    (the tangents of one value that each order of forward mode seeds
-    anew); and, for each left out, the result of the one kept."""
-    groups: dict[Any, list[Carry]] = {}
-    for carry in loop.carries:
-        groups.setdefault(carry.initial, []).append(carry)
-    while True:
-        kept = {c.inside: group[0].inside for group in groups.values()
-                for c in group}
-        split: dict[Any, list[Carry]] = {}
-        for key, group in groups.items():
-            for carry in group:
-                split.setdefault((key, carry.update.xreplace(kept)),
-                                 []).append(carry)
-        if len(split) == len(groups):
-            break
-        groups = split
-    same = {c.result: group[0].result for group in groups.values()
-            for c in group[1:]}
-    if not same:
-        return loop, {}
-    kept = {c.inside: group[0].inside for group in groups.values()
-            for c in group}
-    carries = tuple(Carry(c.inside, c.initial, c.update.xreplace(kept),
-                          c.result) for group in groups.values()
-                    for c in group[:1])
-    ordered = tuple(c for c in carries)
-    stored = tuple(Stored(s.value.xreplace(kept), s.result, s.sizes)
-                   for s in loop.stored)
-    return replace(loop, carries=ordered, stored=stored), same
 
 
 def _live(loop: Loop, needed: set[sp.Symbol]

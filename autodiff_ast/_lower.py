@@ -27,7 +27,8 @@ from . import _fence
 from ._array_ops import plain
 from ._array_rules import array_function
 from ._errors import AutodiffError, NoSourceError, error_at
-from ._limits import KEPT_FROM, MOST_OPERATIONS, written_out_size
+from ._limits import (KEPT_FROM, MOST_OPERATIONS, reads_twice,
+                      written_out_size)
 from ._ops_reduce import scipy_function
 from ._rules import (Form, Primitive, canonical, floordiv, mod, namespace_of,
                      primitive_for, where)
@@ -475,7 +476,8 @@ class _Runner:
                                        "differentiated, not values computed "
                                        "from the arguments")
         iterations = range(*(int(b) for b in bounds))
-        if len(iterations) >= KEPT_FROM and len(bounds) < 3 and not \
+        if (len(iterations) >= KEPT_FROM or len(iterations) > 1 and
+                reads_twice(loop)) and len(bounds) < 3 and not \
                 self.lowers_arrays:
             raise NeedsArrays  # kept a loop where its body allows
         if len(iterations) * len(loop.body) > _MAX_UNROLLED_STATEMENTS:

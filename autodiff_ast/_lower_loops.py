@@ -22,7 +22,7 @@ from typing import Any
 import sympy as sp
 
 from ._errors import AutodiffError
-from ._limits import KEPT_FROM
+from ._limits import KEPT_FROM, reads_twice
 from ._ops_index import GETITEM
 from ._ops_loop import Carry, Loop, Row, Stored, loop_step
 from ._spell import Slot
@@ -91,8 +91,9 @@ def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
             # A count read from a size (range(len(x))) stays a loop where it
             # can, so the code serves every size; a constant one if long.
             constant = all(isinstance(b, sp.Integer) for b in bounds)
-            if constant and len(range(*(int(b) for b in bounds))) \
-                    < KEPT_FROM:
+            count = len(range(*(int(b) for b in bounds))) if constant else 0
+            if constant and count < KEPT_FROM and not (
+                    count > 1 and reads_twice(loop)):
                 return False
             start, stop = ([sp.S.Zero] + bounds)[-2:]
             return _kept_if_possible(run, loop, env, start, stop, reverse)

@@ -30,7 +30,7 @@ from ._ops_create import ZEROS
 from ._program import ArrayOp, Leaf, Program, Step
 from ._simplify import simplify
 
-__all__ = ["LOOP", "Carry", "Row", "Stored", "Loop", "loop_step"]
+__all__ = ["LOOP", "Carry", "Row", "Stored", "Loop", "loop_step", "merged"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +130,44 @@ def loop_step(program: Program, loop: Loop) -> Step:
                 (("loop", loop),))
     program.steps.append(step)
     return step
+
+
+def merged(loop: Loop, droppable: set[sp.Symbol] | None = None
+           ) -> tuple[Loop, dict[sp.Symbol, sp.Symbol]]:
+    """``loop`` with carried values that are always equal carried once
+    (the tangents of one value that each order of forward mode seeds
+    anew); and, for each left out, the result of the one kept. Only
+    carries whose results are ``droppable`` are left out (None: any)."""
+    groups: dict[Any, list[Carry]] = {}
+    for carry in loop.carries:
+        groups.setdefault(carry.initial, []).append(carry)
+    while True:
+        kept = {c.inside: group[0].inside for group in groups.values()
+                for c in group}
+        split: dict[Any, list[Carry]] = {}
+        for key, group in groups.items():
+            for carry in group:
+                split.setdefault((key, carry.update.xreplace(kept)),
+                                 []).append(carry)
+        if len(split) == len(groups):
+            break
+        groups = split
+    same = {c.result: group[0].result for group in groups.values()
+            for c in group[1:]
+            if droppable is None or c.result in droppable}
+    if not same:
+        return loop, {}
+    kept = {c.inside: group[0].inside for group in groups.values()
+            for c in group if c.result in same or c is group[0]}
+    carries = tuple(Carry(c.inside, c.initial, c.update.xreplace(kept),
+                          c.result) for c in loop.carries
+                    if c.result not in same)
+    stored = tuple(Stored(s.value.xreplace(kept), s.result, s.sizes)
+                   for s in loop.stored)
+    condition = (None if loop.condition is None
+                 else loop.condition.xreplace(kept))
+    return replace(loop, carries=carries, stored=stored,
+                   condition=condition), same
 
 
 def _replaced(program: Program, old: Step, loop: Loop) -> None:
@@ -404,9 +442,14 @@ def _jvp(forward: Any, step: Step) -> None:
         results[value.result] = result
     if not results:
         return
-    _replaced(program, step, replace(loop, carries=tuple(carries),
-                                     rows=tuple(rows), stored=tuple(stored)))
-    forward.tangent.update(results)
+    # A tangent equal to one the loop carries already is that one (each
+    # order of forward mode seeds the tangent of x anew).
+    new, same = merged(replace(loop, carries=tuple(carries),
+                               rows=tuple(rows), stored=tuple(stored)),
+                       set(results.values()))
+    _replaced(program, step, new)
+    forward.tangent.update({original: same.get(result, result)
+                            for original, result in results.items()})
 
 
 LOOP = ArrayOp("loop", vjp=_vjp, jvp=_jvp, any_size=True)

@@ -243,10 +243,13 @@ def huge_loop(x):
 
 
 def exponential_growth(x):
-    y = x
-    for _ in range(9):  # short: unrolled, each step reads y four times
-        y = np.sin(y) * y + np.cos(y) * y + x  # hostile: exponential
-    return y
+    # A pair carried from one iteration to the next cannot stay a loop yet:
+    # unrolled, each step reads both values twice.
+    pair = (x, x)
+    for _ in range(9):
+        pair = (np.sin(pair[0]) * pair[1] + pair[1],  # hostile: exponential
+                np.cos(pair[1]) * pair[0] + pair[0])
+    return pair[0]
 
 
 def len_of_scalar(x):

@@ -187,6 +187,26 @@ def test_long_constant_loops_stay_loops():
         central(ad.grad(doubling), 0.3), rel=1e-6)
 
 
+def newton_steps(a):
+    x = a
+    for _ in range(3):
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def test_a_short_loop_that_reads_its_value_twice_stays_a_loop():
+    # Written out, x doubles at each step; as a loop, the n-th derivative
+    # carries the tangents of x once each, not 2^n copies.
+    third = ad.derivative(newton_steps, 3)
+    h = 1e-3
+    second = ad.derivative(newton_steps, 2)
+    assert third(2.0) == pytest.approx(
+        (second(2.0 + h) - second(2.0 - h)) / (2 * h), rel=1e-5)
+    source = ad.source(third, 2.0)
+    assert "for i in range(3):" in source
+    assert source.count("tangent_tangent_tangent") <= 4
+
+
 def test_short_constant_loops_are_unrolled_for_their_closed_forms():
     def cube_by_steps(x):
         y = 1.0
