@@ -1,4 +1,5 @@
-"""Writing a loop step (``_ops_loop``) as a Python ``for`` loop.
+"""Writing a loop step (``_ops_loop``) as a Python ``for`` or ``while``
+loop.
 
 Each carried value keeps one name before, in and after the loop (the
 user's: ``x = x0``, ``for i in range(n_steps): x = ...``); values stored

@@ -1,16 +1,21 @@
-"""Lowering a ``for`` loop that stays a loop (see ``_ops_loop``).
+"""Lowering a loop that stays a loop (see ``_ops_loop``).
 
-A loop over ``range()`` with a bound the call decides (an integer
-argument), or over the rows of an array, cannot be unrolled. A loop of a
-constant count of at least ``KEPT_FROM`` iterations is kept too where its
-body allows (unrolled, a value read twice per iteration doubles each time,
-and the derivatives of a long recurrence grow with every order); shorter
-ones are unrolled, so their closed forms come out. A kept loop's body is
-lowered once, over symbols for the values it carries from one iteration
-to the next (the names it assigns that were bound before it), for the
-loop variable and for the row read. Its body must be elementwise in what
+A ``for`` loop over ``range()`` with a bound the call decides (an integer
+argument, a size), over the rows of arrays (``xs``, ``enumerate(xs)``,
+``zip(xs, ys)``), and a ``while`` loop cannot be unrolled. A loop of a
+constant count is kept too where its body allows if it is long (at least
+``KEPT_FROM`` iterations: the derivatives of a long recurrence grow with
+every order) or reads a value it assigns twice (written out, that value
+doubles at each step); other short loops are unrolled, so their closed
+forms come out. A kept loop's body is lowered once, over symbols for the
+values it carries from one iteration to the next (the names it assigns
+that were bound before it), for the loop variable and for the rows read
+(``xs[i]`` at the loop variable is one). It must be elementwise in what
 changes from one iteration to the next; array operations on values from
-before the loop are computed once, before it.
+before the loop are computed once, before it. A list the loop fills one
+number per iteration (``h = [0.0] * n`` or ``np.empty(n)``, then ``h[i] =
+x``; ``h = []``, then ``h.append(x)`` in a while loop), as the gradients
+we print store what they read back, is the array of those values.
 """
 
 from __future__ import annotations
@@ -199,11 +204,12 @@ def keep_while(run: Any, loop: ast.While, env: dict[str, Any]) -> None:
 
 
 def _fills(loop: ast.For | ast.While, env: dict[str, Any],
-           counter: str | None) -> tuple[list[ast.stmt], dict[str, str]]:
+           counter: str | None, stop: sp.Expr | None
+           ) -> tuple[list[ast.stmt], dict[str, str]]:
     """The body with each ``history[i] = value`` into a list made before
-    the loop (``[0.0] * n``) at the loop's variable read as the value
-    stored that iteration (assigned to a name of its own), and those
-    names."""
+    the loop (``[0.0] * n``, as long as the loop: n is its count) at the
+    loop's variable read as the value stored that iteration (assigned to a
+    name of its own), and those names."""
     body: list[ast.stmt] = []
     filled: dict[str, str] = {}
     for statement in loop.body:
@@ -221,6 +227,7 @@ def _fills(loop: ast.For | ast.While, env: dict[str, Any],
         if (counter is not None and isinstance(target, ast.Subscript)
                 and isinstance(target.value, ast.Name)
                 and isinstance(env.get(target.value.id), Buffer)
+                and sp.sympify(env[target.value.id].count - stop) == 0
                 and isinstance(target.slice, ast.Name)
                 and target.slice.id == counter):
             filled[target.value.id] = f"_stored_{target.value.id}"
@@ -278,11 +285,17 @@ def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
     reading the rows ``name = array[i]`` of each of ``rows``; ``stop``
     None: a while loop."""
     program = run.program
-    body, filled = _fills(loop, env, counter if start == 0 else None)
+    body, filled = _fills(loop, env, counter if start == 0 else None, stop)
     bound = {name for name, _ in rows} | {counter} | set(filled)
     carried = sorted(n for n in _assigned(body) if n in env
                      and n not in bound)
     for name in carried:
+        if isinstance(env[name], Buffer):
+            raise _NotKept(loop, f"{name} is a list this loop fills: make it "
+                                 "as long as the loop ([0.0] * n for range("
+                                 "n)) and fill it at the loop's variable ("
+                                 f"{name}[i] = ...), one number each "
+                                 "iteration")
         if not isinstance(env[name], sp.Expr):
             raise _NotKept(loop, f"the loop changes {name}, which is not "
                                   "a number or an array: a loop whose trip "

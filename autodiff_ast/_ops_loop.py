@@ -264,6 +264,8 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
             continue
         array = _full(program, adjoint, value.result,
                       f"grad_{value.result.name}")
+        if not isinstance(array, sp.Symbol):  # a sum of adjoints: one array
+            array = program.materialize(array, f"grad_{value.result.name}")
         item = _symbol(program, f"grad_{value.result.name}",
                        program.leaves[value.result].shape[1:])
         rows.append(Row(item, array))

@@ -450,3 +450,34 @@ def test_a_printed_while_loop_is_read_back(tmp_path):
     again = ad.grad(lambda a, b: printed.grad_scaled_root(a, b)[0])
     assert again(2.0, 3.0) == pytest.approx(-3 * 0.25 * 2 ** -1.5,
                                             rel=1e-9)
+
+
+def filled_list(x, n):
+    values = [0.0] * n
+    for i in range(n):
+        values[i] = np.sin(i * x)
+    total = 0.0
+    for i in range(n):
+        total = total + values[i] * values[i]
+    return total
+
+
+def partly_filled(x, n):
+    values = [0.0] * (n + 1)
+    for i in range(n):
+        values[i] = np.sin(i * x)
+    return values[0]
+
+
+def test_a_list_filled_by_a_loop_of_its_length_is_its_values():
+    assert ad.grad(filled_list)(0.4, 12) == pytest.approx(
+        central(lambda x: filled_list(x, 12), 0.4), rel=1e-7)
+    # A list longer than the loop keeps numbers the loop does not write:
+    # not read as the loop's values, and refused, not wrong.
+    line = inspect.getsourcelines(partly_filled)[1] + 2
+    with pytest.raises(AutodiffError) as caught:
+        ad.grad(partly_filled)(0.4, 12)
+    assert str(caught.value) == (
+        "values is a list this loop fills: make it as long as the loop "
+        "([0.0] * n for range(n)) and fill it at the loop's variable "
+        f"(values[i] = ...), one number each iteration ({__file__}:{line})")
