@@ -816,6 +816,13 @@ def _collected_all(temporaries: list[tuple[sp.Symbol, sp.Expr]],
             seen[factor] = seen.get(factor, 0) + c.count(factor)
     kept = [v if any(seen[f] > 1 for f in factors) else c
             for v, c, factors in zip(values, collected, new)]
+    # A factor collecting made may be a temporary's value: read the name
+    # (t = 1 - terms, then ... * (1 - terms) computed it twice).
+    owners = [t for t, _ in temporaries] + [None] * len(reduced)
+    named = {v: t for t, v in temporaries}
+    kept = [k if k == v else k.xreplace(
+        {value: name for value, name in named.items() if name != own})
+        for k, v, own in zip(kept, values, owners)]
     return ({t: v for (t, _), v in zip(temporaries, kept)}
             | {None: kept[len(temporaries):], (): []})
 

@@ -445,6 +445,10 @@ def test_higher_derivatives_of_array_code_with_a_scalar_input():
     assert text.splitlines()[:2] == [
         "def d3spread_dx3(x):",
         '    """Third derivative of spread with respect to x.']
+    # A factor that collecting like terms makes and a temporary holds is
+    # read by its name, not computed again (issue 13).
+    fourth = ad.source(ad.derivative(spread, 4), x)
+    assert "    t = 1 - terms\n" in fourth and fourth.count("1 - terms") == 1
 
 
 def test_results_follow_the_callers_dict_order_with_one_generated_code():
