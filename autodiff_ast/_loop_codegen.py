@@ -19,6 +19,7 @@ from typing import Any
 
 import sympy as sp
 
+from ._codegen import _cse
 from ._ops_loop import Carry, Loop, Stored, merged
 from ._printer import _call
 from ._program import Step, unique_name
@@ -91,10 +92,9 @@ def write_loop(writer: Any, step: Step) -> None:
             body.append(_assign(names[row.item], ast.Subscript(
                 print_(row.array), print_(position), ast.Load())))
     condition = [] if loop.condition is None else [loop.condition]
-    temporaries, reduced = sp.cse(condition + exprs,
-                                  symbols=sp.numbered_symbols(
-                                      "_loop_temporary", real=True),
-                                  optimizations="basic")
+    # As a function's body: powers over a shared square (x_sq, not x * x
+    # * x beside it), trivial parts left inline.
+    temporaries, reduced = _cse(condition + exprs, share_squares=True)
     # What the condition shares with the body is computed before the loop
     # and again at the end of each iteration, for the next test.
     rotated: list[tuple[sp.Symbol, sp.Expr]] = []

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ._ops_core import BROADCAST_TO, RESHAPE, SUM, reshape, reshaped
+from ._ops_core import (BROADCAST_TO, RESHAPE, SUM, broadcasts_to, reshape,
+                        reshaped)
 from ._ops_create import ARANGE, constant_array, is_constant
 from ._ops_index import GETITEM, SCATTER, _repeats, getitem
 from ._program import ELEMENTWISE, ArrayOp, Leaf, Step
@@ -672,11 +673,7 @@ def _fill(run: Any, target: ast.expr, key: Any, values: Any,
     step = program.definition()[picked]
     shape = program.leaves[picked].shape
     given = run.shape(values, node)
-    try:
-        fits = np.broadcast_shapes(given, shape) == shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(given, shape):
         raise run.error(node, f"values of shape {given} do not fit the "
                               f"elements of shape {shape} they are put in")
     if how == "set" and not zeros:

@@ -20,7 +20,7 @@ from ._spell import axis_literal, call, literal
 __all__ = ["SUM", "MEAN", "SHIFT", "TRANSPOSE", "RESHAPE", "EXPAND_DIMS",
            "BROADCAST_TO", "reduce_sum", "transpose", "reshape",
            "reduced_shape", "expanded_shape", "reduced_count",
-           "spell_reduction", "reshaped", "transposed"]
+           "spell_reduction", "reshaped", "transposed", "broadcasts_to"]
 
 
 # -- shared shape rules ------------------------------------------------------
@@ -339,11 +339,7 @@ def _lower_broadcast_to(run: Any, array: Any, shape: Any, *,
     source = run.shape(values, node)
     dims = run.dims(shape, node, "np.broadcast_to's shape")
     target = tuple(int(n) for n in run.program.concrete(dims))
-    try:
-        fits = np.broadcast_shapes(source, target) == target
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(source, target):
         raise run.error(node, f"np.broadcast_to cannot broadcast an array "
                               f"of shape {source} to {target}")
     if source == target or not values.free_symbols and not target:
@@ -368,3 +364,12 @@ def _broadcast_to_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 BROADCAST_TO = ArrayOp("broadcast_to", numpy=("broadcast_to",),
                        lower=_lower_broadcast_to, vjp=_broadcast_to_vjp,
                        spell=_spell_broadcast_to, any_size=True)
+
+
+def broadcasts_to(source: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of shape ``source`` broadcasts to ``target`` (not
+    to a larger shape)."""
+    try:
+        return np.broadcast_shapes(source, target) == target
+    except ValueError:
+        return False

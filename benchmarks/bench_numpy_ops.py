@@ -18,7 +18,6 @@ is right at zeros), a cumulative sum's is a reversed cumulative sum.
 from __future__ import annotations
 
 import os
-import timeit
 
 # One BLAS thread (np.linalg.norm calls BLAS): with others running on the
 # machine, threaded timings jump between two modes run to run (0.4 ms and
@@ -28,6 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 import autodiff_ast as ad  # noqa: E402
+from timing import best_times  # noqa: E402
 
 try:
     import scipy.special
@@ -134,17 +134,6 @@ def contraction_by_hand(x):
     return MATRIX_WEIGHTS @ FACTOR.T
 
 
-def seconds(functions, x, number: int = 5, repeat: int = 9) -> list[float]:
-    """The best time of each function on ``x``, their runs interleaved so
-    that a load on the machine weighs on all of them alike."""
-    timers = [timeit.Timer(lambda f=f: f(x)) for f in functions]
-    best = [float("inf")] * len(functions)
-    for _ in range(repeat):
-        for index, timer in enumerate(timers):
-            best[index] = min(best[index], timer.timeit(number) / number)
-    return best
-
-
 def main() -> None:
     global WEIGHTS, LABELS, ONEHOT, FACTOR, MATRIX_WEIGHTS
     rng = np.random.default_rng(0)
@@ -179,7 +168,7 @@ def main() -> None:
         ours = ad.grad(function)
         np.testing.assert_allclose(ours(x), by_hand(x), rtol=1e-9,
                                    atol=1e-15)
-        base, mine = seconds([by_hand, ours], x)
+        base, mine = best_times([by_hand, ours], x)
         ratio = mine / base
         print(f"{label:>16} {base * 1e3:8.2f}ms {ratio:12.2f}x")
     print()

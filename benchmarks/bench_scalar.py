@@ -30,31 +30,16 @@ import sys
 import tempfile
 import textwrap
 import time
-import timeit
 
 import numpy as np
 import sympy as sp
 
 import autodiff_ast as ad
+from timing import best_times
 
 SCALAR = 1.3
 ARRAY = np.random.default_rng(0).uniform(-2, 2, 10**6)
 
-
-def best_times(functions, argument, calls: int,
-               repeats: int = 9) -> list[float]:
-    """Seconds per call of each function, best of ``repeats``, taken in
-    turns: on a shared machine the load changes from one second to the
-    next, and each ratio compares times taken under the same load."""
-    timers = [timeit.Timer(lambda f=f: f(argument)) for f in functions]
-    best = [float("inf")] * len(functions)
-    for _ in range(repeats):
-        for index, timer in enumerate(timers):
-            best[index] = min(best[index], timer.timeit(calls) / calls)
-    return best
-
-
-# -- hand-written references -------------------------------------------------
 
 def poly_d1(x):
     return 3 * x ** 2 + 4 * x - 3

@@ -237,12 +237,14 @@ def sized(monkeypatch):
     return set_batch
 
 
-def exported(fun, params, data):
-    """The gradient's printed source, run as a user runs a copy of it."""
-    text = ad.source(ad.grad(fun), params)
+def exported(fun, params, data, transform="grad"):
+    """The printed source of ``transform`` (ad.grad, ad.hessian, ...) of
+    ``fun``, made while the globals are ``data``, run as a user runs a copy
+    of it."""
+    text = ad.source(getattr(ad, transform)(fun), params)
     namespace = {"np": np}
     exec(compile(text, "<copied>", "exec"), namespace)  # noqa: S102
-    function = namespace[f"grad_{fun.__name__}"]
+    function = namespace[f"{transform}_{fun.__name__}"]
     return text, function, namespace
 
 
@@ -333,14 +335,10 @@ def test_code_that_bakes_a_size_refuses_other_sizes(fun, sized):
 @pytest.mark.parametrize("transform", ["value_and_grad", "hessian"])
 def test_values_and_hessians_printed_at_one_size_are_right_at_others(
         transform, sized):
-    sized(5)
-    derivative = getattr(ad, transform)(logistic_mean)
     W = PARAMS[logistic_mean]
-    text = ad.source(derivative, W)
+    text, copied, namespace = exported(logistic_mean, W, sized(5), transform)
     assert "raise ValueError" not in text, text
-    namespace = {"np": np}
-    exec(compile(text, "<copied>", "exec"), namespace)  # noqa: S102
-    copied = namespace[f"{transform}_logistic_mean"]
+    derivative = getattr(ad, transform)(logistic_mean)
     for n in (7, 1000):
         namespace.update(sized(n))
         for a, b in zip(leaves(copied(W)), leaves(derivative(W))):
@@ -388,13 +386,9 @@ def test_a_product_over_one_element_is_checked(sized):
                                  extremes, concatenated, assembled],
                          ids=lambda f: f.__name__)
 def test_hessians_of_reductions_and_assemblies_run_at_any_size(fun, sized):
-    sized(5)
     params = PARAMS[fun]
-    text = ad.source(ad.hessian(fun), params)
+    text, copied, namespace = exported(fun, params, sized(5), "hessian")
     assert "raise ValueError" not in text, text
-    namespace = {"np": np}
-    exec(compile(text, "<copied>", "exec"), namespace)  # noqa: S102
-    copied = namespace[f"hessian_{fun.__name__}"]
     for n in (7, 1000):
         namespace.update(sized(n))
         np.testing.assert_allclose(copied(params), ad.hessian(fun)(params),

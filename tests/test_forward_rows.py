@@ -318,13 +318,21 @@ def test_jacobians_of_the_linear_rows_run_at_any_size():
                              (diag_matrix, [(3,), (5,)]),
                              (tril_stack, [(2, 3, 3), (3, 4, 2)]),
                              (cumprod_rows, [(3, 4), (2, 5)])]:
-        text = ad.source(ad.jacobian(function), _normal(*shapes[0]))
-        namespace = {"np": np}
-        exec(text, namespace)
-        generated = namespace[f"jacobian_{function.__name__}"]
-        x = _normal(*shapes[1])
-        np.testing.assert_allclose(generated(x), numeric_jacobian(
-            function, x), rtol=1e-6, atol=1e-8)
+        _check_printed_at_another_size(function, *shapes)
+
+
+def _check_printed_at_another_size(function, made_at, called_at):
+    """The printed Jacobian of ``function``, generated for an input of
+    shape ``made_at``, is right at ``called_at``: it reads its sizes when
+    it runs (no shape check)."""
+    text = ad.source(ad.jacobian(function), _normal(*made_at))
+    assert "raise ValueError" not in text, text
+    namespace = {"np": np}
+    exec(text, namespace)
+    generated = namespace[f"jacobian_{function.__name__}"]
+    x = _normal(*called_at)
+    np.testing.assert_allclose(generated(x), numeric_jacobian(function, x),
+                               rtol=1e-6, atol=1e-8)
 
 
 def test_float32_stays_float32_through_the_masks():
@@ -569,14 +577,7 @@ def test_jacobians_of_reductions_and_assemblies_run_at_any_size():
                              (padded_matrix, [(2, 3), (3, 1)]),
                              (split_up, [(4,), (8,)]),
                              (joined, [(3,), (5,)])]:
-        text = ad.source(ad.jacobian(function), _normal(*shapes[0]))
-        assert "raise ValueError" not in text, text
-        namespace = {"np": np}
-        exec(text, namespace)
-        generated = namespace[f"jacobian_{function.__name__}"]
-        x = _normal(*shapes[1])
-        np.testing.assert_allclose(generated(x), numeric_jacobian(
-            function, x), rtol=1e-6, atol=1e-8)
+        _check_printed_at_another_size(function, *shapes)
 
 
 def test_vjp_of_a_gradient_through_the_pieces_of_a_concatenation():
