@@ -1,0 +1,150 @@
+"""Command line: the text export writes, for what has no source of its own:
+a global's value as a literal that gives it back exactly, and an array
+derivative's return statements giving what the library's handle
+returns."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+import optree
+
+from ._cli_derive import Derived
+from ._cli_targets import CommandError
+from ._codegen import _pretty_string
+from ._unparse import to_source
+from ._wrap import _wrap
+
+__all__ = ["assignment", "returning_as_handle"]
+
+
+def _float_literal(value: np.floating) -> str:
+    if np.isnan(value):
+        return "np.nan"
+    if np.isinf(value):
+        return "np.inf" if value > 0 else "-np.inf"
+    # str() of a NumPy float is the shortest text that gives it back in its
+    # own dtype: 0.52 for a float32, not 0.5199999809265137. np.array reads
+    # it as a float64 and rounds that to float32, which gives the same
+    # number: rounding twice is exact when the first format has at least
+    # 2p + 2 bits for p of the second (53 >= 2 * 24 + 2).
+    return str(value)
+
+
+_LITERALS: dict[str, Callable[[Any], str]] = {
+    "float_kind": _float_literal, "bool": lambda v: str(bool(v)),
+    "int_kind": lambda v: str(int(v))}
+
+
+def assignment(name: str, value: Any) -> str:
+    """``name = value`` as a line of the module (or several, for an
+    array), which gives back exactly ``value``."""
+    if not isinstance(value, np.ndarray):
+        return f"{name} = {value!r}\n"
+    # np.bool is NumPy 2's spelling; np.bool_ is also NumPy 1's.
+    dtype = "bool_" if value.dtype == np.bool_ else value.dtype.name
+    prefix, suffix = f"{name} = np.array(", f", dtype=np.{dtype})"
+    text = np.array2string(value, max_line_width=79, separator=", ",
+                           prefix=prefix, suffix=suffix,
+                           threshold=sys.maxsize, formatter=_LITERALS)
+    return f"{prefix}{text}{suffix}\n"
+
+
+def returning_as_handle(derived: Derived) -> str:
+    """The array derivative's source, returning what the library's handle
+    returns (``ad.grad``'s, ``ad.hessian``'s, ...): generated code returns
+    a flat tuple of the result's leaves in the dtypes NumPy gives, which
+    the handle puts into the result's structure (the arguments' for a
+    gradient, tuples of tuples for a Hessian by two arguments, the
+    output's for a Jacobian) and dtypes; an exported module has no handle,
+    so its return statements do that."""
+    handle, example = derived.handle, derived.example
+    assert handle is not None
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # the examples are not data
+        try:
+            flat = derived.function(*example)
+            wanted = handle(*example)
+        except Exception as exc:
+            raise CommandError(
+                f"cannot export {handle.__name__}: export runs it once at "
+                "example arguments of the kinds given, to see the dtypes "
+                f"of its results, and there it raised {type(exc).__name__}: "
+                f"{exc}") from exc
+    flat = list(flat) if isinstance(flat, tuple) else [flat]
+    leaves, structure = optree.tree_flatten(wanted)
+    if len(leaves) != len(flat):
+        raise CommandError(f"cannot export {handle.__name__}: its code "
+                           f"returns {len(flat)} values for {len(leaves)} "
+                           "results. Please report this with the function.")
+    casts = [_cast(got, want) for got, want in zip(flat, leaves)]
+    text = derived.text
+    (function,) = ast.parse(text).body
+    returns = [n for n in ast.walk(function) if isinstance(n, ast.Return)]
+    lines = text.splitlines(keepends=True)
+    changed = False
+    for node in sorted(returns, key=lambda n: n.lineno, reverse=True):
+        assert node.value is not None and node.end_lineno is not None
+        values = (list(node.value.elts) if len(flat) > 1
+                  and isinstance(node.value, ast.Tuple) else [node.value])
+        rebuilt = _structure_node(optree.tree_unflatten(structure, [
+            cast(value) for cast, value in zip(casts, values)]))
+        if ast.dump(rebuilt) == ast.dump(node.value):
+            continue
+        statement = ast.fix_missing_locations(
+            ast.Module([ast.Return(rebuilt)], []))
+        indent = " " * node.col_offset
+        lines[node.lineno - 1:node.end_lineno] = [
+            indent + line + "\n"
+            for line in to_source(statement, _pretty_string).splitlines()]
+        changed = True
+    return _wrap("".join(lines)) if changed else text
+
+
+def _cast(got: Any, want: Any) -> Callable[[ast.expr], ast.expr]:
+    """How to turn the generated code's output into the handle's: a
+    float32 argument's gradient is float32 even where NumPy computed it
+    in float64 (from a float64 global), a NumPy scalar's is a scalar, and
+    where the handle gives a 0-d array for a scalar the code computed, so
+    does the module."""
+    if type(got) is type(want) and getattr(got, "dtype", None) == getattr(
+            want, "dtype", None):
+        return lambda value: value
+    dtype = ast.Attribute(ast.Name("np", ast.Load()),
+                          str(getattr(want, "dtype", "")), ast.Load())
+    if isinstance(want, np.generic):
+        return lambda value: ast.Call(dtype, [value], [])
+    if isinstance(want, np.ndarray) and isinstance(got, np.ndarray):
+        return lambda value: ast.Call(
+            ast.Attribute(value, "astype", ast.Load()), [dtype], [])
+    if isinstance(want, np.ndarray):
+        return lambda value: ast.Call(
+            ast.Attribute(ast.Name("np", ast.Load()), "asarray", ast.Load()),
+            [value], [ast.keyword("dtype", dtype)])
+    if isinstance(want, float):
+        return lambda value: ast.Call(ast.Name("float", ast.Load()),
+                                      [value], [])
+    return lambda value: value
+
+
+def _structure_node(tree: Any) -> ast.expr:
+    """The expression that builds ``tree`` (dicts, lists, tuples, None)
+    around its leaves, which are expressions."""
+    if isinstance(tree, ast.expr):
+        return tree
+    if tree is None:
+        return ast.Constant(None)
+    if type(tree) is dict:
+        return ast.Dict([ast.Constant(k) for k in tree],
+                        [_structure_node(v) for v in tree.values()])
+    if type(tree) is list:
+        return ast.List([_structure_node(v) for v in tree], ast.Load())
+    if type(tree) is tuple:
+        return ast.Tuple([_structure_node(v) for v in tree], ast.Load())
+    raise CommandError(f"cannot export a result holding a "
+                       f"{type(tree).__name__}: an exported module rebuilds "
+                       "only dicts, lists and tuples")
