@@ -25,8 +25,8 @@ from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM,
                         expanded_shape, reshaped)
-from ._ops_create import FULL_LIKE, ZEROS_LIKE
-from ._ops_index import merged_scatters, summed_scatter
+from ._ops_create import FULL, FULL_LIKE, ZEROS_LIKE
+from ._ops_index import float_dtype, merged_scatters, summed_scatter
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
 from ._simplify import cost, expanded_if_stable, simplify
 
@@ -346,6 +346,17 @@ class _Backward:
         """The adjoint as an array of exactly ``shape``."""
         if self.program.shape(adjoint) == shape and adjoint.free_symbols:
             return self.program.materialize(adjoint, name)
+        dtype = None if self.current is None else float_dtype(
+            self.program, self.current.target)
+        if shape == () and dtype is not None:
+            # The seed of a 0-d float32 output: np.broadcast_to(1, ()) is
+            # an int64 array, which NumPy 2 does not keep weak, and it made
+            # the gradient float64. (As the number 1 it would not be
+            # written at all, but then the gradient of np.dot(np.sin(x), x)
+            # is purely elementwise code, which reads back as scalar code:
+            # ad.jacobian of it is elementwise, not the (n, n) Jacobian.)
+            return self.program.add(FULL, (adjoint,), shape, name, shape=(),
+                                    dtype=dtype)
         return self.program.add(BROADCAST_TO, (adjoint,), shape, name,
                                 shape=self.sizes(shape, self.witness(shape)))
 

@@ -1,8 +1,9 @@
 """float32 in, float32 out, in the generated code itself (not only after
 the handle casts what it returns): a Jacobian's identity seed is an
-``np.eye`` of the argument's dtype, and the count of ties that divides
-the derivative of np.max/np.min is taken in that dtype (float32 / int64
-is float64 in NumPy). float64 code is written as before.
+``np.eye`` of the argument's dtype, a gradient's seed for a 0-d output is
+an array of the output's dtype, and the count of ties that divides the
+derivative of np.max/np.min is taken in that dtype (float32 / int64 is
+float64 in NumPy). float64 code is written as before.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import autodiff_ast as ad
 from helpers import numeric_gradient
 
 FACTOR = np.array([[0.5, -1.0], [2.0, 0.25], [1.5, -0.5]], dtype=np.float32)
+FORM = np.array([[2.0, 0.5, -1.0], [0.25, 3.0, 0.75], [1.5, -0.5, 1.0]],
+                dtype=np.float32)
 
 
 def row_maxima(x):
@@ -28,11 +31,15 @@ def contracted(x):
     return np.sum(np.einsum("ij,jk->ik", x, FACTOR) ** 2)
 
 
+def quadratic_form(x):
+    return x @ FORM @ x
+
+
 def _printed(fn, x):
     """The generated source for ``x``, exec'd as a user would, and what it
     returns at ``x``."""
     source = ad.source(fn, x)
-    namespace = {"np": np, "FACTOR": FACTOR}
+    namespace = {"np": np, "FACTOR": FACTOR, "FORM": FORM}
     exec(source, namespace)
     name = source.split("(", 1)[0].removeprefix("def ")
     return source, namespace[name](x)
@@ -77,3 +84,34 @@ def test_printed_hessians_and_gradients_are_float32(function):
         function, (x64,), 0), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(hessian, ad.hessian(function)(x64),
                                rtol=1e-5, atol=1e-5)
+
+
+def _body(source):
+    """The code after the docstring."""
+    return source.split('"""')[-1]
+
+
+def test_the_seed_of_a_0d_float32_output_is_float32():
+    # The seed of x @ A @ x was np.broadcast_to(1, ()), an int64 array
+    # (NumPy 2 keeps only Python numbers weak), which made the float32
+    # gradient and Hessian float64 in the printed code.
+    x = np.array([0.3, -1.2, 2.0], dtype=np.float32)
+    gradient_source, gradient = _printed(ad.grad(quadratic_form), x)
+    hessian_source, hessian = _printed(ad.hessian(quadratic_form), x)
+    seed = "\n    d_dot_dot_x_FORM_x = np.full((), 1, dtype=np.float32)\n"
+    assert _body(gradient_source) == seed + (
+        "    return d_dot_dot_x_FORM_x * (x @ FORM) + FORM @ "
+        "(d_dot_dot_x_FORM_x * x)\n")
+    assert _body(hessian_source) == seed + (
+        "    return (FORM.T * d_dot_dot_x_FORM_x\n"
+        "            + FORM @ (d_dot_dot_x_FORM_x * np.eye(x.size, "
+        "dtype=np.float32)))\n")
+    assert gradient.dtype == hessian.dtype == np.float32
+    np.testing.assert_array_equal(hessian, FORM + FORM.T)
+    np.testing.assert_allclose(gradient, numeric_gradient(
+        quadratic_form, (x.astype(np.float64),), 0), rtol=1e-5, atol=1e-5)
+    # float64 code is written as before: its int64 seed promotes nothing.
+    source64, gradient64 = _printed(ad.grad(quadratic_form),
+                                    x.astype(np.float64))
+    assert "np.broadcast_to(1, ())" in source64
+    assert gradient64.dtype == np.float64
