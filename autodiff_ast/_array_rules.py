@@ -19,15 +19,15 @@ import numpy as np
 
 from . import (_ops_assemble, _ops_cast, _ops_core, _ops_create, _ops_decomp,
                _ops_einsum, _ops_index, _ops_linalg, _ops_reduce, _ops_scan,
-               _ops_shape)
+               _ops_scatter, _ops_shape, _ops_sort)
 from ._program import ELEMENTWISE, ArrayOp
 
 __all__ = ["ARRAY_OPS", "array_function", "array_method", "spellings",
            "method_names"]
 
-_FAMILIES = (_ops_core, _ops_index, _ops_create, _ops_shape, _ops_assemble,
-             _ops_scan, _ops_reduce, _ops_linalg, _ops_einsum, _ops_decomp,
-             _ops_cast)
+_FAMILIES = (_ops_core, _ops_index, _ops_scatter, _ops_sort, _ops_create,
+             _ops_shape, _ops_assemble, _ops_scan, _ops_reduce, _ops_linalg,
+             _ops_einsum, _ops_decomp, _ops_cast)
 
 # Every row, in the order of its family's module.
 ARRAY_OPS: tuple[ArrayOp, ...] = (ELEMENTWISE,) + tuple(

@@ -40,7 +40,7 @@ from ._lower_arrays import (ArrayLowered, _bind_argument, check_output,
                             lower_arrays)
 from ._ops_core import reshaped
 from ._ops_create import EYE
-from ._ops_index import float_dtype
+from ._ops_scatter import float_dtype
 from ._program import Program, Shape, _identifier
 
 __all__ = ["Stage", "ArrayTransform"]

@@ -26,7 +26,7 @@ from ._errors import OutputError
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM,
                         expanded_shape, reshaped)
 from ._ops_create import FULL, FULL_LIKE, ZEROS_LIKE
-from ._ops_index import float_dtype, merged_scatters, summed_scatter
+from ._ops_scatter import float_dtype, merged_scatters, summed_scatter
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
 from ._simplify import cost, expanded_if_stable, simplify
 

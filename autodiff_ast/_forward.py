@@ -32,9 +32,10 @@ from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
 from ._ops_create import EYE, ZEROS
 from ._ops_assemble import CONCATENATE, STACK
 from ._ops_einsum import contract
-from ._ops_index import GETITEM, explicit
+from ._ops_index import GETITEM
 from ._ops_linalg import DOT
 from ._ops_scan import CUMSUM
+from ._ops_scatter import explicit
 from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._simplify import simplify
 

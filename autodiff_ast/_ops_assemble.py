@@ -30,7 +30,8 @@ import sympy as sp
 from ._ops_core import (BROADCAST_TO, RESHAPE, SUM, broadcasts_to, reshape,
                         reshaped)
 from ._ops_create import ARANGE, constant_array, is_constant
-from ._ops_index import GETITEM, SCATTER, _repeats, getitem
+from ._ops_index import GETITEM, getitem
+from ._ops_scatter import SCATTER, _repeats
 from ._program import ELEMENTWISE, ArrayOp, Leaf, Step
 from ._spell import Slot, call, literal
 

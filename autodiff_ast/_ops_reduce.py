@@ -28,8 +28,9 @@ from ._ops_assemble import pad, stack
 from ._ops_core import (BROADCAST_TO, MEAN, SHIFT, SUM, reduce_sum,
                         reduced_count, reduced_shape, reshape, reshaped,
                         spell_reduction)
-from ._ops_index import GETITEM, float_dtype
+from ._ops_index import GETITEM
 from ._ops_scan import CUMPROD
+from ._ops_scatter import float_dtype
 from ._program import ELEMENTWISE, ArrayOp, Step
 from ._rules import primitive_for
 from ._spell import call

@@ -22,7 +22,8 @@ from ._fence import shape_guard
 from ._ops_core import TRANSPOSE, reshape, transpose, transposed
 from ._ops_create import ARANGE, EYE, ONES
 from ._ops_einsum import contract
-from ._ops_index import GETITEM, getitem, scatter
+from ._ops_index import GETITEM, getitem
+from ._ops_scatter import scatter
 from ._program import ArrayOp, Step
 from ._spell import Slot, call, literal
 
