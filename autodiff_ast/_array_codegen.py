@@ -691,8 +691,13 @@ class _Writer:
                 # itself is then written as no more than that name).
                 name = owner.name
             else:
+                # A power is named after the power it is: r_pow4 =
+                # r_sq ** 2, not r_sq_sq.
+                power = full if isinstance(full, sp.Pow) and \
+                    full.exp.is_Integer else value
                 suggestion = (self.output_labels.get(symbol)
                               or self.labels.get(full)
+                              or _suggest_name(power, self.names)
                               or _suggest_name(value, self.names)
                               or _function_name(value))
                 name = unique_name(suggestion, self.taken)
@@ -884,7 +889,8 @@ def _shared(statements: list[ast.stmt], taken: set[str]
             if where >= 0:
                 del statements[where]
             else:
-                name = unique_name(_shared_name(nodes[key]), taken)
+                name = unique_name(_shared_name(nodes[key], statements),
+                                   taken)
                 taken.add(name)
             statements.insert(places[key][0], ast.Assign(
                 [ast.Name(name, ast.Store())], nodes[key], None))
@@ -919,14 +925,37 @@ def _is_work(node: ast.AST) -> bool:
         isinstance(n, (ast.BinOp, ast.Call)) for n in ast.walk(node)) > 1
 
 
-def _shared_name(node: ast.expr) -> str:
-    """``x_sq`` for ``x ** 2``, ``shared`` for other values."""
-    if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)
-            and isinstance(node.left, ast.Name)
+def _shared_name(node: ast.expr, statements: list[ast.stmt]) -> str:
+    """``x_sq`` for ``x ** 2``, ``r_pow8`` for ``r_pow4 ** 2`` (a power
+    of a name that holds a power, as scalar code names it), ``shared``
+    for other values."""
+    powers = {s.targets[0].id: s.value for s in statements
+              if isinstance(s, ast.Assign) and isinstance(s.targets[0],
+                                                          ast.Name)
+              and _integer_power(s.value) is not None}
+    power = _integer_power(node)
+    if power is None:
+        return "shared"
+    base, exponent = power
+    while base in powers:  # a name bound once: a power of its base
+        inner, times = _integer_power(powers[base])  # type: ignore[misc]
+        base, exponent = inner, exponent * times
+    suffix = {2: "sq", 3: "cube"}.get(exponent, f"pow{exponent}")
+    return f"{base}_{suffix}"
+
+
+def _integer_power(node: ast.expr) -> tuple[str, int] | None:
+    """``("x", 4)`` for ``(x ** 2) ** 2``: a name to a power of 2 or
+    more."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)
             and isinstance(node.right, ast.Constant)
-            and node.right.value == 2):
-        return f"{node.left.id}_sq"
-    return "shared"
+            and type(node.right.value) is int and node.right.value > 1):
+        return None
+    if isinstance(node.left, ast.Name):
+        return node.left.id, node.right.value
+    inner = _integer_power(node.left)
+    return None if inner is None else (inner[0],
+                                       inner[1] * node.right.value)
 
 
 # Rounds of _shared at most (each names one value).

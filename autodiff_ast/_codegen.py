@@ -322,23 +322,27 @@ def _cse(exprs: list[sp.Expr], share_squares: bool
     also leaves no alias, no unused square and no value read once.
 
     With ``share_squares``, integer powers are rewritten over a shared
-    square (``t**5`` -> ``t_sq**2 * t``), which NumPy computes fast.
+    square (``t**5`` -> ``t_sq**2 * t``), which NumPy computes fast. A
+    divisor is a power like any other (``t**-3`` -> ``1 / (t_sq * t)``):
+    a cube divided by beside a square multiplied by reads that square.
     """
     squares: dict[sp.Expr, sp.Symbol] = {}
     if share_squares:
         bases = {p.base for e in exprs for p in e.atoms(sp.Pow)
-                 if p.exp.is_Integer and p.exp > 2 and p.base.free_symbols}
+                 if p.exp.is_Integer and abs(p.exp) > 2
+                 and p.base.free_symbols}
         for base in sorted(bases, key=sp.default_sort_key):
             squares[base] = sp.Dummy("square")
 
         def over_square(power: sp.Pow) -> sp.Expr:
-            exponent = int(power.exp)
-            return (squares[power.base] ** (exponent // 2)
-                    * power.base ** (exponent % 2))
+            exponent = abs(int(power.exp))
+            product = (squares[power.base] ** (exponent // 2)
+                       * power.base ** (exponent % 2))
+            return product if power.exp > 0 else 1 / product
 
         exprs = [e.replace(lambda p: isinstance(p, sp.Pow) and
                            p.base in squares and p.exp.is_Integer and
-                           p.exp > 1, over_square) for e in exprs]
+                           abs(p.exp) > 1, over_square) for e in exprs]
     replacements, reduced = sp.cse(
         exprs + [base ** 2 for base in squares],
         symbols=sp.numbered_symbols("_cse", cls=sp.Dummy))
@@ -346,9 +350,15 @@ def _cse(exprs: list[sp.Expr], share_squares: bool
     reduced = reduced[:len(exprs)]
     kept: list[tuple[sp.Symbol, sp.Expr]] = []
     inline: dict[sp.Symbol, sp.Expr] = {}
+    # A square read once is written where it is read: 1 / x ** 2, not
+    # x_sq = x ** 2 then x_sq_inv = 1 / x_sq.
+    reads: dict[sp.Basic, int] = {}
+    for expr in [value for _, value in replacements] + reduced:
+        _count_reads(expr, True, reads)
     for temporary, value in _in_dependency_order(replacements, definitions):
         value = value.xreplace(inline)
-        if _is_trivial(value):
+        if _is_trivial(value) or (temporary in squares.values()
+                                  and reads.get(temporary, 0) <= 1):
             inline[temporary] = value
         else:
             kept.append((temporary, value))

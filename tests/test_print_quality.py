@@ -1,0 +1,95 @@
+"""Generated code reads as a careful person writes it (issue 13).
+
+Exact sources where the source is the product: powers divided by read
+from the square they share with the rest of the code, names of powers that
+say which power they are, an axis written as one number; every source's
+values are checked too, so a better-reading form that computes something
+else fails.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+
+from helpers import central_difference
+
+
+def code(source: str) -> str:
+    """The source without its docstring, which names this file's path."""
+    lines = source.splitlines()
+    end = next(i for i, line in enumerate(lines[2:], 2)
+               if line.strip() == '"""')
+    return "\n".join(lines[:1] + lines[end + 1:])
+
+
+X = np.linspace(0.8, 1.7, 4)
+
+
+# -- negative powers read from the shared square --------------------------
+
+def inverse_square_times_exp(x):
+    return np.sum(x ** -2 * np.exp(x))
+
+
+def lennard_jones(r):
+    return np.sum(4 * (r ** -12 - r ** -6))
+
+
+@pytest.mark.parametrize("function, source, diagonal", [
+    # It was exp_x / (x * x * x) beside 3 * exp_x / (x ** 2) ** 2: the
+    # square computed twice, once as a product.
+    (inverse_square_times_exp,
+     "def hessian_inverse_square_times_exp(x):\n"
+     "    exp_x = np.exp(x)\n"
+     "    x_sq = x ** 2\n"
+     "    t = exp_x / (x_sq * x)\n"
+     "    t_1 = x - 2\n"
+     "    return np.eye(x.size) * (t + t_1 * (t - 3 * exp_x / x_sq ** 2))"
+     "[:, None]",
+     np.exp(X) * (1 / X ** 2 - 4 / X ** 3 + 6 / X ** 4)),
+    # It was shared = r_sq_sq ** 2 (and r_sq_sq = r_sq ** 2): a power of
+    # a named power is named for the power it is.
+    (lennard_jones,
+     "def hessian_lennard_jones(r):\n"
+     "    r_sq = r ** 2\n"
+     "    r_pow4 = r_sq ** 2\n"
+     "    r_pow8 = r_pow4 ** 2\n"
+     "    return (np.eye(r.size)\n"
+     "            * (624 / (r_pow8 * r_pow4 * r_sq) - 168 / r_pow8)"
+     "[:, None])",
+     4 * (156 / X ** 14 - 42 / X ** 8)),
+], ids=["x**-2*exp(x)", "lennard_jones"])
+def test_a_divisor_reads_the_powers_the_code_names(function, source,
+                                                   diagonal):
+    hessian = ad.hessian(function)
+    assert code(ad.source(hessian, X)) == source
+    np.testing.assert_allclose(hessian(X), np.diag(diagonal), rtol=1e-13)
+
+
+def test_a_square_read_once_is_written_where_it_is_read():
+    # A square read only by 1 / x ** 2 is no line of its own, as in
+    # scalar code (-3 / (x ** 2) ** 2).
+    grad = ad.grad(lambda x: np.sum(x ** -3))
+    assert code(ad.source(grad, X)) == ("def grad_lambda(x):\n"
+                                        "    return -3 / (x ** 2) ** 2")
+    np.testing.assert_allclose(grad(X), -3 / X ** 4, rtol=1e-15)
+
+
+def newton_like(x, n):
+    for _ in range(n):
+        x = x + 0.1 / x ** 3
+    return x
+
+
+def test_a_loop_body_divides_by_the_square_it_names():
+    # The body computed (x_1 ** 2) ** 2 twice beside x_1 * x_1 * x_1.
+    second = ad.grad(ad.grad(newton_like))
+    source = code(ad.source(second, 1.5, 4))
+    assert "x_1_sq = x_1 ** 2\n" in source
+    assert "(x_1 ** 2)" not in source and "x_1 * x_1" not in source
+
+    assert second(1.5, 4) == pytest.approx(
+        central_difference(ad.grad(newton_like), (1.5, 4), 0), rel=1e-7)
