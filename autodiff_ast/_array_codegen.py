@@ -462,9 +462,12 @@ def _scalar_condition(spec: ArrayFunctionSpec) -> sp.Basic | None:
              if isinstance(o, sp.Basic)] + list(spec.outputs)
     conditions = {piece.cond for e in exprs for p in e.atoms(sp.Piecewise)
                   for piece in p.args if piece.cond is not sp.true}
+    # Tested at the top, so on what the function is given only (not on
+    # what a step computes, as a loop that returns does).
+    computed = {r for step in spec.program.steps for r in step.results()}
     scalar = [c for c in conditions if all(
         spec.program.leaves[s].shape == () for s in c.free_symbols
-        if s in spec.program.leaves)]
+        if s in spec.program.leaves) and not c.free_symbols & computed]
     return min(scalar, key=sp.default_sort_key) if scalar else None
 
 

@@ -14,7 +14,8 @@ from ._errors import error_at
 from ._source import FunctionSource
 
 _STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.If,
-               ast.For, ast.While, ast.Pass, ast.Expr)
+               ast.For, ast.While, ast.Pass, ast.Expr, ast.Break,
+               ast.Continue)
 
 _CONSTANTS = (int, float, str, type(None), type(Ellipsis))
 
@@ -52,10 +53,6 @@ _REFUSALS: dict[type, str] = {
     ast.ClassDef: "class definitions inside the function are not supported",
     ast.Assert: "assert is not supported: check arguments before calling "
                 "the function",
-    ast.Break: "break is not supported: end the loop by its condition "
-               "(while not done: ...)",
-    ast.Continue: "continue is not supported: use an if-statement inside "
-                  "the loop",
     ast.Yield: "generators are not supported: return a single value",
     ast.YieldFrom: "generators are not supported: return a single value",
     ast.Await: "await is not supported: differentiate plain functions",

@@ -14,10 +14,10 @@ reads.
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
 from typing import Any
 
 import sympy as sp
+from sympy.functions.elementary.piecewise import ExprCondPair
 
 from ._codegen import _cse
 from ._ops_loop import Carry, Loop, Stored, merged
@@ -70,6 +70,11 @@ def write_loop(writer: Any, step: Step) -> None:
             writer.assign(names[value.result], ast.List([], ast.Load()))
             continue
         sizes = [print_(sp.sympify(s)) for s in value.sizes]
+        if value.rows is not None:  # rows the loop may not reach are zero
+            rows = print_(sp.sympify(value.rows))
+            writer.assign(names[value.result], _call("np.zeros", [
+                ast.Tuple([rows] + sizes, ast.Load()) if sizes else rows]))
+            continue
         if not sizes and _only_read_by_loops(writer, value.result):
             # A list of numbers: its items stay Python floats, and numbers
             # compute several times faster than NumPy scalars.
@@ -78,14 +83,21 @@ def write_loop(writer: Any, step: Step) -> None:
                 count))
             continue
         shape = ast.Tuple([count] + sizes, ast.Load()) if sizes else count
-        writer.assign(names[value.result], _call("np.empty", [shape]))
+        # Rows a loop that breaks does not reach are zero, as the user's.
+        writer.assign(names[value.result], _call(
+            "np.empty" if loop.exit is None else "np.zeros", [shape]))
     body: list[ast.stmt] = []
     position = loop.index - loop.start
     exprs = [c.update for c in carries] + [s.value for s in stored]
     exprs = _hoisted(writer, [sp.factor_terms(e) for e in exprs],
                      loop.inside())
+    changed = [c for c in carries if c.update != c.inside]
+    ending = _ending(loop, changed)
+    if ending is not None:
+        exprs.append(_hoisted(writer, [ending], loop.inside() | {
+            c.result for c in changed})[0])
     used = set().union(*[e.free_symbols for e in exprs]) if exprs else set()
-    print_ = writer.printer()
+    print_ = _in_body(writer)
     for row in loop.rows:
         if row.item in used:
             names[row.item] = row.item.name
@@ -95,6 +107,12 @@ def write_loop(writer: Any, step: Step) -> None:
     # As a function's body: powers over a shared square (x_sq, not x * x
     # * x beside it), trivial parts left inline.
     temporaries, reduced = _cse(condition + exprs, share_squares=True)
+    # What the break's test reads of the values just updated is computed
+    # after the updates.
+    late = _after_updates(temporaries, {c.result for c in changed})
+    temporaries = [t for t in temporaries if t not in late]
+    if ending is not None:
+        ending, reduced = reduced[-1], reduced[:-1]
     # What the condition shares with the body is computed before the loop
     # and again at the end of each iteration, for the next test.
     rotated: list[tuple[sp.Symbol, sp.Expr]] = []
@@ -114,8 +132,8 @@ def write_loop(writer: Any, step: Step) -> None:
         if symbol in rotating:
             continue
         names[symbol] = _free(writer, _suggested(value, names))
-        body += _fitted(writer, names[symbol], value, writer.printer())
-    print_ = writer.printer()
+        body += _fitted(writer, names[symbol], value, _in_body(writer))
+    print_ = _in_body(writer)
     for value, expr in zip(stored, reduced[len(carries):]):
         if count is None:
             body.append(ast.Expr(_call(f"{names[value.result]}.append",
@@ -124,13 +142,25 @@ def write_loop(writer: Any, step: Step) -> None:
         body.append(ast.Assign([ast.Subscript(
             ast.Name(names[value.result], ast.Load()), print_(position),
             ast.Store())], print_(expr), None))
+    test_first = ending is not None and bool(
+        ending.free_symbols & {c.inside for c in changed})
+    if test_first:  # it reads values from before the updates: named first
+        done = _free(writer, "done")
+        body.append(_assign(done, print_(ending)))
     body += _updates([(c.inside, names[c.result], e)
                       for c, e in zip(carries, reduced) if e != c.inside],
                      print_, writer)
+    for symbol, value in late:
+        names[symbol] = _free(writer, _suggested(value, names))
+        body += _fitted(writer, names[symbol], value, _in_body(writer))
+    if ending is not None:
+        breaking = ast.Name(done, ast.Load()) if test_first else \
+            _in_body(writer)(ending)
+        body.append(ast.If(breaking, [ast.Break()], []))
     if loop.condition is not None:
-        body += [_assign(names[symbol], writer.printer()(value))
+        body += [_assign(names[symbol], _in_body(writer)(value))
                  for symbol, value in rotated]
-        writer.out.append(ast.While(writer.printer()(test),
+        writer.out.append(ast.While(_in_body(writer)(test),
                                     body or [ast.Pass()], []))
         return
     bounds = ([print_(loop.start)] if loop.start != 0 else []) + [
@@ -140,6 +170,36 @@ def write_loop(writer: Any, step: Step) -> None:
         iterator = _call("reversed", [iterator])
     writer.out.append(ast.For(ast.Name(names[loop.index], ast.Store()),
                               iterator, body or [ast.Pass()], [], None))
+
+
+def _ending(loop: Loop, changed: list[Carry]) -> sp.Basic | None:
+    """The loop's break test: as the body computes it where the body
+    does (``if t: break``, with ``t = abs(x) > 4`` selecting the updates),
+    else over the values just updated where it reads them only whole (``s
+    = s + t``, then ``if s > 10: break``), else over the values the
+    iteration started from (tested before the updates)."""
+    if loop.exit is None:
+        return None
+    if any(c.update.has(loop.exit) for c in changed):
+        return loop.exit
+    after = loop.exit.xreplace({c.update: c.result for c in changed})
+    if after.free_symbols & {c.inside for c in changed}:
+        return loop.exit
+    return after
+
+
+def _after_updates(temporaries: list[tuple[sp.Symbol, sp.Expr]],
+                   updated: set[sp.Symbol]
+                   ) -> list[tuple[sp.Symbol, sp.Expr]]:
+    """The temporaries that read an updated value (and those that read
+    them): the break's test alone reads those."""
+    late: list[tuple[sp.Symbol, sp.Expr]] = []
+    reading = set(updated)
+    for symbol, value in temporaries:
+        if value.free_symbols & reading:
+            late.append((symbol, value))
+            reading.add(symbol)
+    return late
 
 
 # The longest assignment that fits on a line in a loop's body.
@@ -185,7 +245,7 @@ def _fitted(writer: Any, name: str, value: sp.Expr,
             print_: Any) -> list[ast.stmt]:
     """``name = value`` in a loop's body, its largest terms named first
     (``term = ...``) while its lines, wrapped, do not fit."""
-    statement = _assign(name, writer.printer()(value))
+    statement = _assign(name, _in_body(writer)(value))
     text = " " * 8 + ast.unparse(ast.fix_missing_locations(statement))
     parts = sorted((a for a in value.args if not a.is_Atom),
                    key=sp.count_ops, reverse=True) if isinstance(
@@ -213,6 +273,8 @@ def _hoisted(writer: Any, exprs: list[sp.Expr], inside: set[sp.Symbol]
     def hoist(expr: sp.Expr) -> sp.Expr:
         if expr.is_Atom or isinstance(expr, sp.Number):
             return expr
+        if isinstance(expr, ExprCondPair):  # a piece, not a value
+            return ExprCondPair(hoist(expr.expr), hoist(expr.cond))
         if invariant(expr):
             symbol = before.get(expr)
             if symbol is None:
@@ -237,7 +299,18 @@ def _hoisted(writer: Any, exprs: list[sp.Expr], inside: set[sp.Symbol]
 
 def _suggested(value: sp.Expr, names: dict[sp.Symbol, str]) -> str:
     from ._array_codegen import _function_name, _suggest_name
+    if isinstance(value, sp.Piecewise):
+        return "where"
     return _suggest_name(value, names) or _function_name(value)
+
+
+def _in_body(writer: Any) -> Any:
+    """The writer's printer for what runs in each iteration: an np.where
+    inside another stays where it is (named, it would be computed once,
+    before the loop)."""
+    printer = writer.printer()
+    printer.hoist = None
+    return printer
 
 
 def _bound(print_: Any, value: sp.Expr) -> ast.expr:
@@ -285,11 +358,7 @@ def _unchanged(writer: Any, loop: Loop) -> Loop:
     carries = tuple(Carry(c.inside, c.initial, c.update.xreplace(fixed),
                           c.result)
                     for c in loop.carries if c.inside not in fixed)
-    stored = tuple(Stored(s.value.xreplace(fixed), s.result, s.sizes)
-                   for s in loop.stored)
-    condition = (None if loop.condition is None
-                 else loop.condition.xreplace(fixed))
-    return replace(loop, carries=carries, stored=stored, condition=condition)
+    return loop.substituted(fixed, carries)
 
 
 def _live(loop: Loop, needed: set[sp.Symbol]
@@ -298,8 +367,8 @@ def _live(loop: Loop, needed: set[sp.Symbol]
     stored = [s for s in loop.stored if s.result in needed]
     live = {c for c in loop.carries if c.result in needed}
     while True:
-        exprs = [c.update for c in live] + [s.value for s in stored] + (
-            [] if loop.condition is None else [loop.condition])
+        exprs = [c.update for c in live] + [s.value for s in stored] + \
+            loop.tests()
         used = set().union(*[e.free_symbols for e in exprs]) if exprs \
             else set()
         grown = live | {c for c in loop.carries if c.inside in used}

@@ -27,6 +27,7 @@ from . import _fence
 from ._array_ops import plain
 from ._array_rules import array_function
 from ._errors import AutodiffError, NoSourceError, error_at
+from ._loop_exits import after_return, jumpless, returned_names
 from ._limits import (KEPT_FROM, MOST_OPERATIONS, reads_twice,
                       written_out_size)
 from ._ops_reduce import scipy_function
@@ -314,9 +315,17 @@ class _Runner:
                     return self.fork(statement, condition, rest, env)
                 self.merge(statement, condition, env)
             elif isinstance(statement, ast.While):
+                statement = jumpless(statement, env.keys())
                 self.kept_while(statement, env)
+                ending = self.returned(statement, env)
+                if ending is not None:
+                    return self.block([ending] + rest, env)
             elif isinstance(statement, ast.For):
+                statement = jumpless(statement, env.keys())
                 if self.kept_loop(statement, env):
+                    ending = self.returned(statement, env)
+                    if ending is not None:
+                        return self.block([ending] + rest, env)
                     continue
                 unrolled = self.unroll(statement, env)
                 return self.block(unrolled + rest, env)
@@ -434,6 +443,15 @@ class _Runner:
         loop whose trip count only the call knows); False: unroll it."""
         return False
 
+    def returned(self, loop: ast.For | ast.While, env: dict[str, Any]
+                 ) -> ast.stmt | None:
+        """After a loop kept as a loop whose body returns: the statement
+        returning what it returned, if it did."""
+        names = returned_names(loop)
+        if names is None or names[0] not in env:
+            return None
+        return after_return(loop, names)
+
     def kept_while(self, loop: ast.While, env: dict[str, Any]) -> None:
         """Lower a while loop (a loop step of an array program)."""
         raise NeedsArrays
@@ -447,11 +465,7 @@ class _Runner:
                                           "name or a tuple of names")
         items = self.iteration_items(iterator, env)
         if items is not None:
-            statements = []
-            for item in items:
-                statements.append(_Bind(loop.target, item))
-                statements.extend(loop.body)
-            return statements
+            return _iterations(loop, items)
         if unpacked and not self.lowers_arrays and isinstance(
                 iterator, ast.Call) and self.expression(
                 iterator.func, env) in (enumerate, zip):
@@ -459,6 +473,12 @@ class _Runner:
         if unpacked:
             raise self.error(loop.target, "a loop over range() has one "
                                           "loop variable")
+        backwards = (isinstance(iterator, ast.Call) and len(
+            iterator.args) == 1 and not iterator.keywords and isinstance(
+            iterator.args[0], ast.Call) and self.expression(
+            iterator.func, env) is reversed)
+        if backwards:
+            iterator = iterator.args[0]  # type: ignore[attr-defined]
         if not (isinstance(iterator, ast.Call)
                 and self.expression(iterator.func, env) is range):
             raise self.error(iterator, "for loops must iterate over range() "
@@ -486,11 +506,9 @@ class _Runner:
                                        ", too many to differentiate "
                                        "symbolically: use fewer iterations, "
                                        "or a closed form of the sum")
-        statements: list[Any] = []
-        for i in iterations:
-            statements.append(_Bind(loop.target, sp.Integer(i)))
-            statements.extend(loop.body)
-        return statements
+        if backwards:
+            iterations = iterations[::-1]
+        return _iterations(loop, [sp.Integer(i) for i in iterations])
 
     def iteration_items(self, iterator: ast.expr,
                         env: dict[str, Any]) -> list[Any] | None:
@@ -962,10 +980,25 @@ def _is_library(value: Any) -> bool:
     return isinstance(value, types.ModuleType) and library_of(value) is not None
 
 
+def _iterations(loop: ast.For, items: list[Any]) -> list[Any]:
+    """The statements of ``loop`` unrolled over ``items``; after a break
+    (the loop's flag, ``_loop_exits``), no more iterations run."""
+    flag = getattr(loop, "broke", None)
+    statements: list[Any] = []
+    for item in reversed(items):
+        iteration = [_Bind(loop.target, item), *loop.body]
+        if statements and flag is not None:
+            statements = [ast.fix_missing_locations(ast.copy_location(
+                ast.If(ast.UnaryOp(ast.Not(), ast.Name(flag, ast.Load())),
+                       statements, []), loop))]
+        statements = iteration + statements
+    return statements
+
+
 def _returns(statements: list[ast.stmt]) -> bool:
     """Whether a return statement occurs anywhere in these statements."""
-    return any(isinstance(n, ast.Return)
-               for s in statements for n in ast.walk(s))
+    return any(isinstance(n, ast.Return) for s in statements
+               if isinstance(s, ast.AST) for n in ast.walk(s))
 
 
 def _select(condition: Boolean, then_value: Any, else_value: Any,
@@ -980,6 +1013,9 @@ def _select(condition: Boolean, then_value: Any, else_value: Any,
                      for a, b in zip(then_value, else_value))
     if then_value == else_value:
         return then_value
+    if all(isinstance(v, Boolean) and not isinstance(v, sp.Expr)
+           for v in (then_value, else_value)):
+        return sp.ITE(condition, then_value, else_value)  # a loop's flag
     if not isinstance(then_value, sp.Expr) or not isinstance(
             else_value, sp.Expr):
         raise runner.error(node, "both branches must produce numbers")

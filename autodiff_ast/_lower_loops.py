@@ -21,6 +21,7 @@ we print store what they read back, is the array of those values.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ import sympy as sp
 
 from ._errors import AutodiffError
 from ._limits import KEPT_FROM, reads_twice
+from ._loop_exits import returned_names, without_returns
 from ._ops_index import GETITEM
 from ._ops_loop import Carry, Loop, Row, Stored, loop_step
 from ._spell import Slot
@@ -44,6 +46,7 @@ class Buffer:
     was stored."""
 
     count: Any
+    fill: Any = 0  # what the rows a loop that breaks does not reach hold
 
 
 def buffer(run: Any, items: list[Any], count: Any, node: ast.AST) -> Buffer:
@@ -54,7 +57,7 @@ def buffer(run: Any, items: list[Any], count: Any, node: ast.AST) -> Buffer:
                  and run.shape(count, node) == ()):
         raise run.error(node, "a list times a count is supported as a "
                               "list a loop fills, [0.0] * n")
-    return Buffer(count)
+    return Buffer(count, items[0])
 
 
 class _NotKept(Exception):
@@ -283,7 +286,36 @@ def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
            reverse: bool = False) -> None:
     """The loop ``for counter in range(start, stop)`` (``reversed``),
     reading the rows ``name = array[i]`` of each of ``rows``; ``stop``
-    None: a while loop."""
+    None: a while loop. A body that returns carries whether it returned
+    and what (``_loop_exits.returned_names``), for the code after the
+    loop to return."""
+    names = returned_names(loop)
+    if names is None:
+        _lower_body(run, loop, env, start, stop, rows, counter, reverse)
+        return
+    ending = without_returns(loop, names, env.keys())
+    if ending is None:
+        raise _NotKept(loop, "return inside a loop in a loop whose trip "
+                             "count is known only when the function runs "
+                             "is not supported: assign the value, break, "
+                             "and return after the loops")
+    scope = {**env, names[0]: sp.S.Zero, names[1]: sp.S.Zero}
+    _lower_body(run, ending, scope, start, stop, rows, counter, reverse)
+    env.clear()
+    env.update(scope)
+
+
+def _shown(name: str) -> str:
+    """The name code shows for a value the body carries: the user's, or
+    ``returned`` and ``result`` for what a return in it sets."""
+    return re.sub(r"^_(returned|result)_\d+_\d+_*$", r"\1", name)
+
+
+def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
+                start: sp.Expr, stop: sp.Expr | None,
+                rows: list[tuple[str, sp.Symbol]], counter: str | None,
+                reverse: bool) -> None:
+    """``_lower``, for a body without returns."""
     program = run.program
     body, filled = _fills(loop, env, counter if start == 0 else None, stop)
     bound = {name for name, _ in rows} | {counter} | set(filled)
@@ -301,13 +333,22 @@ def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                                   "a number or an array: a loop whose trip "
                                   "count is known only when the function "
                                   "runs can change numbers and arrays")
+    if getattr(loop, "broke", None) is not None:
+        for name in filled:
+            if env[name].fill != 0:
+                raise _NotKept(loop, f"{name} is filled by a loop that can "
+                                     "break: make it with zeros ([0.0] * n),"
+                                     " which the rows it does not reach "
+                                     "keep")
     initial = {n: env[n] for n in carried}
     kinds = {n: (run.shape(initial[n], loop), program.is_integer(initial[n]))
              for n in carried}
     index = program.new_symbol(
         "iterations_inside" if stop is None
         else counter if counter not in (None, "_") else "i",
-        Leaf((), "data", integer=True))
+        Leaf((), "data", integer=True), integer=True,
+        # Conditions on it that its range decides are decided (i < 0).
+        nonnegative=bool(sp.sympify(start).is_nonnegative) or None)
     read = []
     for name, array in rows:
         leaf = program.leaves[array]
@@ -320,11 +361,11 @@ def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
     # xs[i] read as a row (a loop from 0 only: rows count from 0).
     reads: dict[sp.Symbol, Row] | None = {} if start == 0 else None
     for _ in range(_SETTLING):
-        inside = {n: program.new_symbol(f"{n}_inside", Leaf(
+        inside = {n: program.new_symbol(f"{_shown(n)}_inside", Leaf(
             kinds[n][0], "value", integer=kinds[n][1])) for n in carried}
-        updates, condition = _body(run, loop, body, env, inside,
-                                   variables, index, reads,
-                                   list(filled.values()))
+        updates, condition, exit_ = _body(run, loop, body, env, inside,
+                                          variables, index, reads,
+                                          list(filled.values()))
         settled = {n: (broadcast_shapes(kinds[n][0],
                                         run.shape(updates[n], loop)),
                        kinds[n][1] and program.is_integer(updates[n]))
@@ -347,8 +388,8 @@ def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
     carries = []
     for name in carried:
         shape, integer = kinds[name]
-        result = program.new_symbol(name, Leaf(shape, "value",
-                                               integer=integer))
+        result = program.new_symbol(_shown(name), Leaf(
+            shape, "value", integer=integer))
         carries.append(Carry(inside[name], initial[name], updates[name],
                              result))
         env[name] = result
@@ -367,16 +408,29 @@ def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
         result = program.new_symbol(name, Leaf((1,), "value"))
         stored.append(Stored(value, result, ()))
         env[name] = result
+    counted = None
+    if exit_ is not None and stop is not None:
+        if reverse:
+            raise _NotKept(loop, "break is supported in a loop forwards "
+                                 "over range() or rows; end this loop by a "
+                                 "condition (while ...)")
+
+        counted = program.new_symbol("taken_inside", Leaf((), "data",
+                                                          integer=True))
+        taken = program.new_symbol("taken", Leaf((), "value", integer=True))
+        carries.append(Carry(counted, sp.S.Zero, counted + 1, taken))
     if stop is not None and (carries or stored):
         loop_step(program, Loop(start, stop, index, tuple(carries),
                                 tuple(read) + tuple((reads or {}).values()),
-                                tuple(stored), reverse=reverse))
+                                tuple(stored), reverse=reverse, exit=exit_,
+                                counted=counted))
     elif stop is None:
         count = program.new_symbol("iterations", Leaf((), "value",
                                                       integer=True))
         carries.insert(0, Carry(index, sp.S.Zero, index + 1, count))
         loop_step(program, Loop(start, None, index, tuple(carries),
-                                stored=tuple(stored), condition=condition))
+                                stored=tuple(stored), condition=condition,
+                                exit=exit_))
     for name in variables:
         env.pop(name, None)
 
@@ -395,9 +449,10 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
           env: dict[str, Any], inside: dict[str, sp.Symbol],
           variables: dict[str, sp.Symbol], index: sp.Symbol,
           reads: dict[sp.Symbol, Row] | None, stored: list[str]
-          ) -> tuple[dict[str, sp.Expr], sp.Basic | None]:
-    """The values the body leaves in each carried name, and a while
-    loop's condition; ``reads`` gathers the rows it reads (``xs[i]``)."""
+          ) -> tuple[dict[str, sp.Expr], sp.Basic | None, sp.Basic | None]:
+    """The values the body leaves in each carried name, a while loop's
+    condition and the condition its break ends it on (None: none);
+    ``reads`` gathers the rows it reads (``xs[i]``)."""
     program = run.program
     scope = dict(env)
     scope.update(inside)
@@ -414,12 +469,17 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
     if isinstance(loop, ast.While):
         condition = run.condition(loop.test, scope)
         run.scalar_condition(condition, loop.test)
-        if not isinstance(condition, sp.Basic) or isinstance(
-                condition, sp.logic.boolalg.BooleanAtom):
-            raise _NotKept(loop.test, "this while loop's condition does not "
-                                      "change in the loop: it runs never "
-                                      "or forever")
     run.block(list(body), scope)
+    flag = getattr(loop, "broke", None)
+    exit_ = None if flag is None or scope[flag] is sp.false else scope[flag]
+    if exit_ is not None:
+        run.scalar_condition(exit_, loop)
+    if isinstance(loop, ast.While) and (not isinstance(
+            condition, sp.Basic) or condition is sp.false or (
+            condition is sp.true and exit_ is None)):
+        raise _NotKept(loop.test, "this while loop's condition does not "
+                                  "change in the loop: it runs never or "
+                                  "forever")
     changing = set(inside.values()) | set(variables.values()) | {index}
     for step in program.steps[before:]:
         if reads is not None and isinstance(loop, ast.For) and _row_read(
@@ -443,7 +503,7 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
                                   f"{type(value).__name__}: it must stay a "
                                   "number or an array")
         updates[name] = run.number(value, loop)
-    return updates, condition
+    return updates, condition, exit_
 
 
 def _spelled(name: str) -> str:

@@ -56,11 +56,15 @@ class Row:
 @dataclass(frozen=True, eq=False)
 class Stored:
     """``value`` stored each iteration as row ``index - start`` of
-    ``result``; ``sizes``: the shape of ``value`` as code reads it."""
+    ``result``; ``sizes``: the shape of ``value`` as code reads it.
+    ``rows``: how many rows ``result`` has where that is not the loop's
+    count (the gradient of an array a loop that breaks reads a row at a
+    time: zero in the rows it did not reach)."""
 
     value: sp.Expr
     result: sp.Symbol
     sizes: tuple[Any, ...]
+    rows: Any = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,7 +72,10 @@ class Loop:
     """``for index in range(start, stop)`` (backwards if ``reverse``); or,
     with a ``condition`` (over the carried values), ``while condition``,
     where ``index`` is carried, counting the iterations from 0, and
-    ``stop`` is None."""
+    ``stop`` is None. With an ``exit`` (over the same symbols as the
+    updates), the loop ends after the iteration where it holds (a
+    ``break``); a ``for`` loop then carries ``counted``, which counts the
+    iterations taken, for a gradient to run back over."""
 
     start: sp.Expr
     stop: sp.Expr | None
@@ -78,16 +85,32 @@ class Loop:
     stored: tuple[Stored, ...] = ()
     reverse: bool = False
     condition: sp.Basic | None = None
+    exit: sp.Basic | None = None
+    counted: sp.Symbol | None = None
 
     def inside(self) -> set[sp.Symbol]:
         """The symbols bound by the loop in each iteration."""
         return ({self.index} | {c.inside for c in self.carries}
                 | {r.item for r in self.rows})
 
+    def tests(self) -> list[sp.Basic]:
+        """The conditions that end it: the while test, the break."""
+        return [t for t in (self.condition, self.exit) if t is not None]
+
     def body(self) -> list[sp.Basic]:
         return ([c.update for c in self.carries]
-                + [s.value for s in self.stored]
-                + ([] if self.condition is None else [self.condition]))
+                + [s.value for s in self.stored] + self.tests())
+
+    def substituted(self, mapping: dict[sp.Basic, sp.Basic],
+                    carries: tuple[Carry, ...]) -> Loop:
+        """This loop with ``carries``, and ``mapping`` applied to what it
+        stores and tests."""
+        stored = tuple(replace(s, value=s.value.xreplace(mapping))
+                       for s in self.stored)
+        condition, exit_ = (None if t is None else t.xreplace(mapping)
+                            for t in (self.condition, self.exit))
+        return replace(self, carries=carries, stored=stored,
+                       condition=condition, exit=exit_)
 
     def results(self) -> tuple[sp.Symbol, ...]:
         return (tuple(c.result for c in self.carries)
@@ -109,18 +132,22 @@ class Loop:
         return self.stop - self.start
 
     def counter(self) -> Carry | None:
-        """A while loop's count of iterations."""
-        if self.condition is None:
+        """The count of iterations taken, of a loop that can end before
+        its range does (a while loop's, or one with a break)."""
+        counting = self.index if self.condition is not None else \
+            self.counted
+        if counting is None:
             return None
-        return next(c for c in self.carries if c.inside == self.index)
+        return next(c for c in self.carries if c.inside == counting)
 
     def __repr__(self) -> str:  # for the disk cache's digest of a program
         carries = [(c.inside, c.initial, c.update, c.result)
                    for c in self.carries]
+        stored = [(s.value, s.result, s.sizes, s.rows) for s in self.stored]
         return (f"Loop({self.start}, {self.stop}, {self.index}, {carries}, "
-                f"{[(r.item, r.array) for r in self.rows]}, "
-                f"{[(s.value, s.result, s.sizes) for s in self.stored]}, "
-                f"{self.reverse}, {self.condition})")
+                f"{[(r.item, r.array) for r in self.rows]}, {stored}, "
+                f"{self.reverse}, {self.condition}, {self.exit}, "
+                f"{self.counted})")
 
 
 def loop_step(program: Program, loop: Loop) -> Step:
@@ -162,12 +189,7 @@ def merged(loop: Loop, droppable: set[sp.Symbol] | None = None
     carries = tuple(Carry(c.inside, c.initial, c.update.xreplace(kept),
                           c.result) for c in loop.carries
                     if c.result not in same)
-    stored = tuple(Stored(s.value.xreplace(kept), s.result, s.sizes)
-                   for s in loop.stored)
-    condition = (None if loop.condition is None
-                 else loop.condition.xreplace(kept))
-    return replace(loop, carries=carries, stored=stored,
-                   condition=condition), same
+    return loop.substituted(kept, carries), same
 
 
 def _replaced(program: Program, old: Step, loop: Loop) -> None:
@@ -315,8 +337,10 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
         _check_shape(program, contribution, row.item, where)
         result = _symbol(program, f"grad_{row.array.name}",
                          program.leaves[row.array].shape)
-        out.append((row.array, Stored(contribution, result,
-                                      program.shape_of(row.array)[1:])))
+        sizes = program.shape_of(row.array)
+        out.append((row.array, Stored(
+            contribution, result, sizes[1:],
+            None if loop.counter() is None else sizes[0])))
     if not carries and not out:
         return
     # The forward loop stores the carried values the backward one reads.
@@ -327,9 +351,11 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     stored = [s for s in stored if s in loop.stored or s.result in arrays]
     if len(stored) > len(loop.stored):
         _replaced(program, step, replace(loop, stored=tuple(stored)))
+    # Back over the iterations the loop took: all of its range, or as
+    # many as it counted (a while loop, a break).
     counter = loop.counter()
-    loop_step(program, Loop(loop.start, loop.stop if counter is None
-                            else counter.result, index, tuple(carries),
+    stop = loop.stop if counter is None else counter.result + loop.start
+    loop_step(program, Loop(loop.start, stop, index, tuple(carries),
                             tuple(rows), tuple(s for _, s in out),
                             reverse=not loop.reverse))
     for carry, (original, _) in zip(carries, carried):
@@ -440,7 +466,8 @@ def _jvp(forward: Any, step: Step) -> None:
             continue
         result = _symbol(program, f"tangent_{value.result.name}",
                          program.leaves[value.result].shape + batch)
-        stored.append(Stored(moved, result, value.sizes + batch_sizes))
+        stored.append(Stored(moved, result, value.sizes + batch_sizes,
+                             value.rows))
         results[value.result] = result
     if not results:
         return

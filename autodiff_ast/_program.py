@@ -181,10 +181,13 @@ class Program:
     # as a loop count): it then checks the shapes it was generated for.
     baked: list[str] = field(default_factory=list)
 
-    def new_symbol(self, suggestion: str, leaf: Leaf) -> sp.Symbol:
+    def new_symbol(self, suggestion: str, leaf: Leaf,
+                   **assumptions: bool) -> sp.Symbol:
+        """A symbol for a value of kind ``leaf``; ``assumptions`` are
+        SymPy's (a loop's index is a nonnegative integer)."""
         name = unique_name(_identifier(suggestion), self.names)
         self.names.add(name)
-        symbol = sp.Symbol(name, real=True)
+        symbol = sp.Symbol(name, real=True, **assumptions)
         self.leaves[symbol] = leaf
         return symbol
 

@@ -19,7 +19,7 @@ def while_loop(x):
     while x > 1:
         x = x / 2
         if x < 0.75:
-            break  # hostile: break
+            break
     return x
 
 

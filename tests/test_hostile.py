@@ -28,8 +28,6 @@ def marked_line(marker: str) -> int:
 
 # name -> (function, call arguments, error class, message start)
 REFUSED = {
-    "break": (h.while_loop, (2.0,), ad.UnsupportedCodeError,
-              "break is not supported: end the loop by its condition"),
     "generator": (h.generator, (2.0,), ad.UnsupportedCodeError,
                   "generators are not supported: return a single value"),
     "async": (h.coroutine, (2.0,), ad.UnsupportedCodeError,
@@ -270,6 +268,13 @@ def test_methods_staticmethods_classmethods_and_objects():
     assert ad.grad(model.cube)(2.0) == 12.0
     assert ad.grad(h.Model.double)(1.0) == 2.0
     assert ad.grad(h.uses_an_object)(2.0) == pytest.approx(3 * 4 + 4)
+
+
+def test_a_while_loop_that_breaks_once_refused_works():
+    # 2.8 halves twice to 0.7 and breaks: x / 4; 2.0 halves once to 1.0
+    # and ends by its condition: x / 2.
+    assert ad.grad(h.while_loop)(2.8) == 0.25
+    assert ad.grad(h.while_loop)(2.0) == 0.5
 
 
 def test_numpy_functions_once_refused_work():
