@@ -550,7 +550,8 @@ class _Writer:
         for step in steps:
             self.write_step(step)
         self.write_return(outputs)
-        return _unpacked(_read(_unaliased(_shared(self.out, self.taken))))
+        return _unpacked(_read(_unaliased(_shared(_single_axes(self.out),
+                                                  self.taken))))
 
     def names_of_returned_steps(self, steps: list[Step],
                                 outputs: list[sp.Expr]
@@ -789,6 +790,19 @@ class _Writer:
 # where it is used only up to the first of these lengths with which they
 # fit (0: every step is named).
 _INLINED = (48, 24, 0)
+
+
+def _single_axes(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` with ``axis=(1,)`` written ``axis=1``, as a person
+    writes one axis (the same reduction for every NumPy function that
+    takes a tuple of axes; the rows keep axes as tuples)."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.keyword) and node.arg == "axis" and \
+                    isinstance(node.value, ast.Tuple) and \
+                    len(node.value.elts) == 1:
+                node.value = node.value.elts[0]
+    return statements
 
 
 def _reading_steps(elementwise: list[Step], outputs: list[sp.Expr]

@@ -957,6 +957,6 @@ def test_the_sum_of_a_product_needs_no_product_in_its_gradient():
     # Not ones((n, m)) @ B.T: each factor's gradient sums the other.
     assert _body(total_of_product, signed(2, 3), signed(3, 4),
                  argnums=(0, 1)) == (
-        "    grad_A = np.full_like(A, np.sum(B, axis=(1,)))\n"
-        "    grad_B = np.full_like(B, np.sum(A, axis=(0,))[:, None])\n"
+        "    grad_A = np.full_like(A, np.sum(B, axis=1))\n"
+        "    grad_B = np.full_like(B, np.sum(A, axis=0)[:, None])\n"
         "    return grad_A, grad_B\n")

@@ -52,7 +52,7 @@ def test_a_jacobians_identity_seed_has_the_arguments_dtype():
     source, jacobian = _printed(ad.jacobian(row_maxima), X.astype(np.float32))
     words = " ".join(source.split())  # the lines as one
     assert "np.eye(x.size, dtype=np.float32)" in words
-    assert "np.sum(x_is_max, axis=(1,), dtype=np.float32)" in words
+    assert "np.sum(x_is_max, axis=1, dtype=np.float32)" in words
     assert jacobian.dtype == np.float32
     # Row 1 ties at its maximum: the tangent is split between the two.
     expected = np.zeros((2, 2, 3))

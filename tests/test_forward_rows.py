@@ -553,13 +553,13 @@ def _tangent_text(function, x):
 
 def test_tangents_of_reductions_read_as_written_by_hand():
     assert _tangent_text(spread, _normal(4, 3)) == (
-        "(np.sum((x - np.mean(x, axis=(0,), keepdims=True)) * x_dot, "
-        "axis=(0,)) * (2 / n))")
+        "(np.sum((x - np.mean(x, axis=0, keepdims=True)) * x_dot, "
+        "axis=0) * (2 / n))")
     assert _tangent_text(prod_rows, _normal(3, 4)) == (
         "np.sum((np.pad(np.cumprod(x[:, :0:-1], axis=1)[:, ::-1], "
         "((0, 0), (0, 1)), constant_values=1) "
         "* np.pad(np.cumprod(x[:, :-1], axis=1), "
-        "((0, 0), (1, 0)), constant_values=1) * x_dot), axis=(1,))")
+        "((0, 0), (1, 0)), constant_values=1) * x_dot), axis=1)")
     assert _body(ad.jacobian(padded_matrix), _normal(2, 3)) == [
         "return ((2 * np.pad(x, ((1, 0), (0, 2)),",
         "constant_values=1.5))[..., None, None]",

@@ -210,7 +210,7 @@ def test_both_printers_write_every_generated_function_alike(printed):
     text = "".join(astor for astor, _ in printed)
     for spelling in ('"""', "label='x'", "if x > 0 and ", " or x > 2:",
                      "x ** -y", "return grad_W, grad_lam", "[::-1]",
-                     "[-1]", "[:, 0]", "axis=(1,), keepdims=True",
+                     "[-1]", "[:, 0]", "axis=1, keepdims=True",
                      "if lam > 0:"):
         assert spelling in text
     for source in sources:  # as printed, before long lines are wrapped

@@ -93,3 +93,22 @@ def test_a_loop_body_divides_by_the_square_it_names():
 
     assert second(1.5, 4) == pytest.approx(
         central_difference(ad.grad(newton_like), (1.5, 4), 0), rel=1e-7)
+
+
+# -- one axis is written as one number -------------------------------------
+
+def log_sum_exp_of_columns(A):
+    return np.sum(np.log(np.sum(np.exp(A), axis=0)))
+
+
+def test_one_axis_is_written_as_a_number_not_a_tuple():
+    # It was np.max(A, axis=(0,), keepdims=True) and np.sum(exp_A,
+    # axis=(0,)): the table keeps axes as tuples.
+    A = np.arange(6.0).reshape(2, 3) / 7 - 0.2
+    grad = ad.grad(log_sum_exp_of_columns)
+    assert code(ad.source(grad, A)) == (
+        "def grad_log_sum_exp_of_columns(A):\n"
+        "    exp_A = np.exp(A - np.max(A, axis=0, keepdims=True))\n"
+        "    return np.expand_dims(1 / np.sum(exp_A, axis=0), 0) * exp_A")
+    softmax = np.exp(A) / np.sum(np.exp(A), axis=0)
+    np.testing.assert_allclose(grad(A), softmax, rtol=1e-15)

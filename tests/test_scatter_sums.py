@@ -61,9 +61,9 @@ def test_the_sum_of_a_scatter_along_the_labels_is_its_values():
     # place, as a person writes it (no zeros, no sum of them).
     logits = np.zeros((4, 3))
     assert _body(at_labels, logits) == (
-        "    exp_logits = np.exp(logits - np.max(logits, axis=(1,), "
+        "    exp_logits = np.exp(logits - np.max(logits, axis=1, "
         "keepdims=True))\n"
-        "    d_logits = exp_logits / np.sum(exp_logits, axis=(1,), "
+        "    d_logits = exp_logits / np.sum(exp_logits, axis=1, "
         "keepdims=True)\n"
         "    d_logits[np.arange(logits.shape[0]), LABELS] -= 1\n"
         "    return d_logits")
@@ -74,11 +74,11 @@ def test_the_sum_of_a_scatter_along_the_labels_is_its_values():
         "    return d_logits")
     # Values per row are put back along the summed axis.
     assert _body(weighted_at_labels, logits) == (
-        "    exp_logits = np.exp(logits - np.max(logits, axis=(1,), "
+        "    exp_logits = np.exp(logits - np.max(logits, axis=1, "
         "keepdims=True))\n"
         "    d_t_part = -WEIGHTS\n"
         "    d_logits = (-exp_logits * (np.expand_dims(d_t_part, 1)\n"
-        "                               / np.sum(exp_logits, axis=(1,), "
+        "                               / np.sum(exp_logits, axis=1, "
         "keepdims=True)))\n"
         "    d_logits[np.arange(logits.shape[0]), LABELS] += d_t_part\n"
         "    return d_logits")
@@ -89,7 +89,7 @@ def test_an_index_that_may_miss_rows_keeps_its_sum():
     # np.arange(4) picks 4 rows whatever the size; LABELS.shape[0] rows
     # are not all of logits' rows when there are fewer labels.
     for function in (at_four_rows, at_fewer_labels):
-        assert "np.sum(-d_t, axis=(1,), keepdims=True)" in _body(
+        assert "np.sum(-d_t, axis=1, keepdims=True)" in _body(
             function, np.zeros((4, 3)))
 
 
