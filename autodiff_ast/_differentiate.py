@@ -1,9 +1,10 @@
 """Differentiate stage: the symbolic derivatives of a lowered function.
 
 Scalar code is one SymPy expression per output, so each partial derivative
-is SymPy's ``diff`` with respect to the argument's symbol. The result is
-checked for anything SymPy could not resolve, which would otherwise print as
-wrong code.
+is the chain rule over that expression with respect to the argument's
+symbol (``partial``: SymPy's own rules, applied once per distinct
+subexpression). The result is checked for anything SymPy could not
+resolve, which would otherwise print as wrong code.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
+from sympy.core.function import ArgumentIndexError
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from ._codegen import Literal
@@ -21,7 +23,7 @@ from ._lower import Lowered
 from ._rules import canonical
 
 __all__ = ["Derivatives", "differentiate", "split_aux", "aux_leaf",
-           "aux_leaves", "checked_partial"]
+           "aux_leaves", "checked_partial", "partial"]
 
 
 @dataclass
@@ -154,7 +156,7 @@ def checked_partial(value: sp.Expr, symbol: sp.Symbol,
                     where: str) -> sp.Expr:
     """d value / d symbol, refused if it is complex or SymPy could not
     resolve it (``where`` names the function: "f (file.py:3)")."""
-    derivative = canonical(sp.diff(value, symbol))
+    derivative = canonical(partial(value, symbol))
     # The derivative of a step (sign, Heaviside) is zero almost everywhere.
     derivative = derivative.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
     if derivative.has(sp.I):
@@ -169,3 +171,68 @@ def checked_partial(value: sp.Expr, symbol: sp.Symbol,
             f"cannot differentiate {where} with respect to {symbol.name}: "
             f"no derivative rule for {', '.join(functions)}.")
     return derivative
+
+
+def partial(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    """``sp.diff(expr, symbol)``, the same expression, in time linear in
+    the number of distinct subexpressions.
+
+    SymPy's ``diff`` wraps every node in a ``Derivative`` whose
+    constructor checks its arguments and then walks the whole result again
+    (to put unevaluated derivatives in canonical form), so a sum of n terms
+    or a chain n deep costs far more than n rule applications, and a value
+    shared by several parts is differentiated once per use. Here sums,
+    products, powers and functions with SymPy's default rule are
+    differentiated by the same formulas SymPy's ``_eval_derivative`` uses,
+    each distinct subexpression once; any other node (Piecewise, ``where``,
+    ...) is left to ``diff``.
+    """
+    memo: dict[sp.Basic, sp.Expr] = {}
+
+    def d(node: sp.Expr) -> sp.Expr:
+        known = memo.get(node)
+        if known is None:
+            known = memo[node] = _rule(node, symbol, d)
+        return known
+
+    return d(expr)
+
+
+_DEFAULT_RULE = sp.Function._eval_derivative
+
+
+def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
+    """d node / d symbol, with ``d`` for the parts' derivatives: SymPy's
+    formula for this kind of node, term for term."""
+    if node == symbol:
+        return sp.S.One
+    if node.is_Atom:
+        return sp.S.Zero
+    if node.is_Add:
+        return sp.Add(*[d(a) for a in node.args])
+    if node.is_Mul:  # Leibniz, as Mul._eval_derivative_n_times for n = 1
+        args = node.args
+        return sp.Add(*[sp.Mul(*args[:i], da, *args[i + 1:])
+                        for i, da in enumerate(d(a) for a in args)
+                        if da is not sp.S.Zero])
+    if node.is_Pow and type(node)._eval_derivative is \
+            sp.Pow._eval_derivative:
+        dbase, dexp = d(node.base), d(node.exp)
+        if dbase is sp.S.Zero and dexp is sp.S.Zero:
+            return sp.S.Zero  # diff's answer for a constant
+        return node * (dexp * sp.log(node.base)
+                       + dbase * node.exp / node.base)
+    if isinstance(node, sp.Function) and \
+            type(node)._eval_derivative is _DEFAULT_RULE:
+        terms = []
+        for index, a in enumerate(node.args, 1):
+            da = d(a)
+            if da.is_zero:
+                continue
+            try:
+                df = node.fdiff(index)
+            except ArgumentIndexError:
+                df = sp.Function.fdiff(node, index)
+            terms.append(df * da)
+        return sp.Add(*terms)
+    return node.diff(symbol)

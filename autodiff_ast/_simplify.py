@@ -66,12 +66,19 @@ def simplify(exprs: Sequence[sp.Expr], tails: bool = True) -> list[sp.Expr]:
     """The cheapest stable rewriting of ``exprs``, all outputs together
     (``tails``: see ``stabilize``)."""
     raw = [stabilize(e, tails) for e in exprs]
-    best = raw
-    best_cost = raw_cost = cost(raw)
+    best, best_cost = raw, 0
+    raw_cost: int | None = None
     started = time.process_time()  # CPU time: the same on a busy machine
     for candidate in _candidates(raw):
         if candidate is None or candidate == raw:
             continue
+        if raw_cost is None:
+            # Costed once a candidate differs: on a long sum that no
+            # rewrite changes, this CSE is most of simplify's work. Its
+            # time is not the candidates' budget.
+            before = time.process_time()
+            best_cost = raw_cost = cost(raw)
+            started += time.process_time() - before
         candidate_cost = cost(candidate)
         if (candidate_cost < min(best_cost, _KEEP_STRUCTURE * raw_cost)
                 and _is_stable(raw, candidate)):

@@ -8,10 +8,12 @@ library as it is, so the change can be measured against the same table.
 
 1. A loop body repeated N = 10, 100, 1000, 10**4 times, first derivative:
    an explicit Euler step ``x = x + 0.1 * (-k * x)`` in ``for i in
-   range(N)`` (each step reads x twice), the sum of ``np.sin(k * x) / k``
-   written out one statement per term (Python cannot compile a single
-   expression of 10**4 terms), and the same sum as ``for k in range(1, N +
-   1)``.
+   range(N)`` (each step reads x twice) and the same step written out N
+   times (straight-line code whose tree doubles at every step), the sum of
+   ``np.sin(k * x) / k`` written out one statement per term, the same sum
+   as one expression four terms a line (Python cannot compile one
+   expression of 10**4 terms, nor before 3.13 of 3000: those rows say so),
+   and the sum as ``for k in range(1, N + 1)``.
 2. Orders 1-8 of ``exp(sin x) * tanh(x**2)``, of a 12-step recurrence
    ``x = tanh(0.9 * x + 0.1)`` and of Newton's sqrt with 3 steps, each order
    generated from the previous one's source: seconds for that order, seconds
@@ -82,6 +84,15 @@ def loop_source(kind: str, n: int) -> str:
                         for k in range(2, n + 1))
         return ("def f(x):\n    total = np.sin(1 * x) / 1\n"
                 f"{terms}    return total\n")
+    if kind == "euler_written":
+        return ("def f(x, k):\n" + "    x = x + 0.1 * (-k * x)\n" * n
+                + "    return x\n")
+    if kind == "sum_expression":
+        lines = [" + ".join(f"np.sin({k} * x) / {k}"
+                            for k in range(first, min(first + 4, n + 1)))
+                 for first in range(1, n + 1, 4)]
+        return ("def f(x):\n    return (" + "\n            + ".join(lines)
+                + ")\n")
     if kind == "sum_loop":
         return ("def f(x):\n    total = 0.0\n"
                 f"    for k in range(1, {n + 1}):\n"
@@ -229,9 +240,14 @@ def _load(text: str, folder: str, name: str) -> Any:
 
 def loop_cell(kind: str, n: int) -> dict[str, Any]:
     """First derivative of the loop case ``kind`` of size n."""
+    euler = kind in ("euler", "euler_written")
     with tempfile.TemporaryDirectory() as folder:
-        f = _load(loop_source(kind, n), folder, f"growth_{kind}_{n}")
-        args = (1.3, 0.7) if kind == "euler" else (0.7,)
+        try:
+            f = _load(loop_source(kind, n), folder, f"growth_{kind}_{n}")
+        except RecursionError:  # one expression of thousands of terms
+            return {"status": "error", "message": "Python cannot compile "
+                    "the function (RecursionError during compilation)"}
+        args = (1.3, 0.7) if euler else (0.7,)
         started = time.perf_counter()
         try:
             df = ad.grad(f)
@@ -239,7 +255,7 @@ def loop_cell(kind: str, n: int) -> dict[str, Any]:
         except Exception as exc:  # a refusal is a result here
             return _refusal(exc)
         seconds = time.perf_counter() - started
-        if kind == "euler":
+        if euler:
             error = _relative(got, (1 - 0.1 * args[1]) ** n)
         else:
             error = _relative(got, np.sum(np.cos(np.arange(1, n + 1)
@@ -428,7 +444,9 @@ def main() -> None:
     print("1. First derivative of a loop body repeated N times: "
           "generation, lines")
     names = {"euler": "Euler step, for i in range(N)",
+             "euler_written": "Euler step, written out N times",
              "sum": "sum of sin(k x)/k, written out",
+             "sum_expression": "sum of sin(k x)/k, one expression",
              "sum_loop": "sum of sin(k x)/k, for k in range"}
     for kind, label in names.items():
         stopped = False
