@@ -326,6 +326,7 @@ def _cse(exprs: list[sp.Expr], share_squares: bool
     divisor is a power like any other (``t**-3`` -> ``1 / (t_sq * t)``):
     a cube divided by beside a square multiplied by reads that square.
     """
+    exprs = _expanded_where_shared(exprs)
     squares: dict[sp.Expr, sp.Symbol] = {}
     if share_squares:
         bases = {p.base for e in exprs for p in e.atoms(sp.Pow)
@@ -363,6 +364,69 @@ def _cse(exprs: list[sp.Expr], share_squares: bool
         else:
             kept.append((temporary, value))
     return kept, [e.xreplace(inline) for e in reduced]
+
+
+def _expanded_where_shared(exprs: list[sp.Expr]) -> list[sp.Expr]:
+    """``exprs`` with a product of two sums written as the sum it expands
+    to where another part of ``exprs`` computes that sum (up to a rational
+    factor): ``(t - 1) * (t + 1)`` beside ``0.9 * (1 - t ** 2)`` is
+    ``-(1 - t ** 2)``, which CSE then shares.
+
+    Simplification factors one expression and leaves another expanded
+    (the tangent of tanh(u) carries 1 - tanh ** 2, its second tangent the
+    factored form), and CSE matches structure, not value. Sums of up to
+    _SMALL_SUM terms only: expanding larger ones costs more than it finds.
+    """
+    sums: dict[sp.Expr, tuple[sp.Expr, sp.Rational]] = {}
+    for expr in exprs:
+        for term in sorted(expr.atoms(sp.Add), key=sp.default_sort_key):
+            if len(term.args) <= _SMALL_SUM:
+                part, content = _primitive(term)
+                sums.setdefault(part, (term, content))
+    if not sums:
+        return exprs
+
+    def product_of_sums(expr: sp.Basic) -> bool:
+        return isinstance(expr, sp.Mul) and sum(
+            isinstance(f, sp.Add) and len(f.args) <= _SMALL_SUM
+            for f in expr.args) >= 2
+
+    def expanded(product: sp.Mul) -> sp.Expr:
+        factors = list(product.args)
+        for i, first in enumerate(factors):
+            for second in factors[i + 1:]:
+                if not (isinstance(first, sp.Add) and
+                        isinstance(second, sp.Add)):
+                    continue
+                whole = sp.expand(first * second)
+                if not isinstance(whole, sp.Add):
+                    continue
+                part, content = _primitive(whole)
+                if part not in sums:
+                    continue
+                term, its_content = sums[part]
+                rest = list(factors)
+                rest.remove(first)
+                rest.remove(second)
+                written = sp.Mul(*rest) * (content / its_content) * term
+                if written.has(term):  # not merged into a 2-term product
+                    return written
+        return product
+
+    return [e.replace(product_of_sums, expanded) for e in exprs]
+
+
+# Terms of the largest sum _expanded_where_shared multiplies out.
+_SMALL_SUM = 4
+
+
+def _primitive(term: sp.Expr) -> tuple[sp.Expr, sp.Rational]:
+    """``(p, c)`` with ``term == c * p``, ``p`` one of ``±p`` whichever
+    sorts first, so ``1 - t ** 2`` and ``2 * t ** 2 - 2`` share ``p``."""
+    content, part = term.primitive()
+    if sp.default_sort_key(-part) < sp.default_sort_key(part):
+        content, part = -content, -part
+    return part, content
 
 
 def _shared(exprs: list[sp.Expr], squares: bool

@@ -112,3 +112,34 @@ def test_one_axis_is_written_as_a_number_not_a_tuple():
         "    return np.expand_dims(1 / np.sum(exp_A, axis=0), 0) * exp_A")
     softmax = np.exp(A) / np.sum(np.exp(A), axis=0)
     np.testing.assert_allclose(grad(A), softmax, rtol=1e-15)
+
+
+# -- a factored sum beside the sum expanded --------------------------------
+
+def tanh_recurrence(x):
+    for _ in range(12):
+        x = np.tanh(0.9 * x + 0.1)
+    return x
+
+
+def test_a_factored_sum_reads_the_expanded_sum_beside_it():
+    # The body computed t = 0.9 * (1 - tanh ** 2) and, beside it,
+    # (tanh - 1) * (tanh + 1): the simplifier factors one tangent and
+    # not the other, and CSE matches structure, not value.
+    second = ad.grad(ad.grad(tanh_recurrence))
+    assert code(ad.source(second, 0.3)) == (
+        "def d2tanh_recurrence_dx2(x):\n"
+        "    x_1 = x\n"
+        "    tangent_x_1 = 1\n"
+        "    tangent_tangent_x_1 = 0.0\n"
+        "    for i in range(12):\n"
+        "        tanh = np.tanh(0.9 * x_1 + 0.1)\n"
+        "        t = 1 - tanh ** 2\n"
+        "        x_1 = tanh\n"
+        "        tangent_tangent_x_1 = (0.9 * t * tangent_tangent_x_1\n"
+        "                               - 1.62 * tanh * t * tangent_x_1 ** 2)"
+        "\n"
+        "        tangent_x_1 = 0.9 * t * tangent_x_1\n"
+        "    return tangent_tangent_x_1")
+    assert second(0.3) == pytest.approx(
+        central_difference(ad.grad(tanh_recurrence), (0.3,), 0), rel=1e-8)
