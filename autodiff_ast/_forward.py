@@ -75,9 +75,16 @@ class _Forward:
         # Only the tangents of what the outputs need: a gradient program
         # also computes the function's value.
         needed = self.program.needed(outputs)
-        for step in list(self.program.steps):
-            if not needed.intersection(step.results()) or \
-                    step.op.stops_gradient or not (
+        self.through([step for step in self.program.steps
+                      if needed.intersection(step.results())])
+        return [self.output(o) for o in outputs]
+
+    def through(self, steps: list[Step]) -> None:
+        """The tangents of what ``steps`` compute (those the tangents known
+        reach), by each step's rule; the steps they add are appended to the
+        program (a loop's body runs this over its own steps)."""
+        for step in steps:
+            if step.op.stops_gradient or not (
                     step.uses() & self.tangent.keys()):
                 continue
             rule = step.op.jvp or _RULES.get(step.op)
@@ -90,7 +97,6 @@ class _Forward:
             value = rule(self, step)
             if value is not None and value != 0:
                 self.tangent[step.target] = value
-        return [self.output(o) for o in outputs]
 
     def shape(self, symbol: sp.Symbol) -> Shape:
         return self.program.leaves[symbol].shape

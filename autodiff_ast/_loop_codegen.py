@@ -14,6 +14,7 @@ reads.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 import sympy as sp
@@ -22,7 +23,7 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 from ._codegen import _cse
 from ._ops_loop import Carry, Loop, Stored, merged
 from ._printer import _call
-from ._program import Step, unique_name
+from ._program import ELEMENTWISE, Step, unique_name
 from ._wrap import _WIDTH, _wrap_line
 
 __all__ = ["write_loop"]
@@ -41,7 +42,7 @@ def write_loop(writer: Any, step: Step) -> None:
     # What the loop's body reads from before it is computed once, before
     # it (what it starts from may be written where it is used).
     body_reads = set().union(*[e.free_symbols for e in loop.body()]) | {
-        r.array for r in loop.rows}
+        r.array for r in loop.rows} | _read_by_steps(loop)
     for symbol in sorted(body_reads & loop.uses(), key=lambda s: s.name):
         if symbol in writer.inline:
             writer.assign(writer.names.get(symbol, symbol.name),
@@ -88,7 +89,12 @@ def write_loop(writer: Any, step: Step) -> None:
             "np.empty" if loop.exit is None else "np.zeros", [shape]))
     body: list[ast.stmt] = []
     position = loop.index - loop.start
-    exprs = [c.update for c in carries] + [s.value for s in stored]
+    # What a step of the body computes is read from it (the gradient of
+    # a bias is the adjoint a product's rule materialized).
+    computed = {step.operands[0]: step.target for step in loop.steps
+                if step.op is ELEMENTWISE}
+    exprs = [e.xreplace(computed) for e in
+             [c.update for c in carries] + [s.value for s in stored]]
     exprs = _hoisted(writer, [sp.factor_terms(e) for e in exprs],
                      loop.inside())
     changed = [c for c in carries if c.update != c.inside]
@@ -96,7 +102,13 @@ def write_loop(writer: Any, step: Step) -> None:
     if ending is not None:
         exprs.append(_hoisted(writer, [ending], loop.inside() | {
             c.result for c in changed})[0])
-    used = set().union(*[e.free_symbols for e in exprs]) if exprs else set()
+    steps = _needed_steps(loop, exprs + ([] if loop.condition is None
+                                         else [loop.condition]))
+    elementwise = [step for step in steps if step.op is ELEMENTWISE]
+    step_exprs = _hoisted(writer, [step.operands[0] for step in elementwise],
+                          loop.inside())
+    used = set().union(*[e.free_symbols for e in exprs + step_exprs])
+    used |= set().union(*[step.uses() for step in steps])
     print_ = _in_body(writer)
     for row in loop.rows:
         if row.item in used:
@@ -105,8 +117,14 @@ def write_loop(writer: Any, step: Step) -> None:
                 print_(row.array), print_(position), ast.Load())))
     condition = [] if loop.condition is None else [loop.condition]
     # As a function's body: powers over a shared square (x_sq, not x * x
-    # * x beside it), trivial parts left inline.
-    temporaries, reduced = _cse(condition + exprs, share_squares=True)
+    # * x beside it), trivial parts left inline; shared with what the
+    # body's elementwise steps compute.
+    roots, rooted = _over_roots(condition + exprs + step_exprs)
+    temporaries, reduced = _cse(rooted, share_squares=True)
+    temporaries = roots + temporaries
+    if step_exprs:
+        reduced, step_exprs = (reduced[:-len(step_exprs)],
+                               reduced[-len(step_exprs):])
     # What the break's test reads of the values just updated is computed
     # after the updates.
     late = _after_updates(temporaries, {c.result for c in changed})
@@ -128,11 +146,26 @@ def write_loop(writer: Any, step: Step) -> None:
     for symbol, value in rotated:
         names[symbol] = _free(writer, _suggested(value, names))
         writer.assign(names[symbol], writer.printer()(value))
-    for symbol, value in temporaries:
-        if symbol in rotating:
-            continue
-        names[symbol] = _free(writer, _suggested(value, names))
-        body += _fitted(writer, names[symbol], value, _in_body(writer))
+    # Each temporary is computed just before the first statement that
+    # reads it, after the steps whose values it reads.
+    pending = {s: v for s, v in temporaries if s not in rotating}
+
+    def needed_by(expr: sp.Basic) -> list[ast.stmt]:
+        statements: list[ast.stmt] = []
+        for symbol in [s for s in pending if s in expr.free_symbols]:
+            if symbol not in pending:
+                continue  # written while writing another's
+            value = pending.pop(symbol)
+            statements += needed_by(value)
+            names[symbol] = _free(writer, _suggested(value, names))
+            statements += _fitted(writer, names[symbol], value,
+                                  _in_body(writer))
+        return statements
+
+    body += _steps(writer, steps, dict(zip(
+        [step.target for step in elementwise], step_exprs)), needed_by)
+    for symbol in list(pending):
+        body += needed_by(symbol)
     print_ = _in_body(writer)
     for value, expr in zip(stored, reduced[len(carries):]):
         if count is None:
@@ -157,6 +190,7 @@ def write_loop(writer: Any, step: Step) -> None:
         breaking = ast.Name(done, ast.Load()) if test_first else \
             _in_body(writer)(ending)
         body.append(ast.If(breaking, [ast.Break()], []))
+    body = _without_aliases(body)
     if loop.condition is not None:
         body += [_assign(names[symbol], _in_body(writer)(value))
                  for symbol, value in rotated]
@@ -170,6 +204,126 @@ def write_loop(writer: Any, step: Step) -> None:
         iterator = _call("reversed", [iterator])
     writer.out.append(ast.For(ast.Name(names[loop.index], ast.Store()),
                               iterator, body or [ast.Pass()], [], None))
+
+
+def _over_roots(exprs: list[sp.Basic]
+                ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Basic]]:
+    """``exprs`` with the half-integer powers of a base that several read
+    written over one square root (``s ** 1.5`` and ``s ** -0.5`` share
+    ``sqrt_s``), and the roots' definitions."""
+    def halves(power: sp.Basic) -> bool:
+        return isinstance(power, sp.Pow) and power.exp.is_Rational and \
+            power.exp.q == 2 and bool(power.base.free_symbols)
+
+    counts: dict[sp.Expr, int] = {}
+    for expr in exprs:
+        for power in expr.atoms(sp.Pow):
+            if halves(power):
+                counts[power.base] = counts.get(power.base, 0) + 1
+    roots = {base: sp.Dummy("root") for base, count in counts.items()
+             if count > 1}
+    if not roots:
+        return [], exprs
+    def over_root(power: sp.Pow) -> sp.Expr:
+        twice = int(2 * power.exp)  # odd: s ** 1.5 is s * root
+        sign = 1 if twice > 0 else -1
+        return power.base ** ((twice - sign) // 2) * roots[power.base] ** sign
+
+    rooted = [expr.replace(lambda p: halves(p) and p.base in roots,
+                           over_root) for expr in exprs]
+    return [(root, sp.sqrt(base)) for base, root in roots.items()], rooted
+
+
+def _needed_steps(loop: Loop, exprs: list[sp.Basic]) -> tuple[Step, ...]:
+    """The body's steps that what ``exprs`` read needs (a gradient's loop
+    computes again only the forward values its rules read)."""
+    needed = set().union(*[e.free_symbols for e in exprs]) if exprs \
+        else set()
+    kept: list[Step] = []
+    for step in reversed(loop.steps):
+        if needed.intersection(step.results()):
+            kept.insert(0, step)
+            needed |= step.uses()
+    return tuple(kept)
+
+
+def _read_by_steps(loop: Loop) -> set[sp.Symbol]:
+    return set().union(*[step.uses() for step in loop.steps])
+
+
+def _steps(writer: Any, steps: tuple[Step, ...],
+           reduced: dict[sp.Symbol, sp.Expr],
+           needed_by: Any) -> list[ast.stmt]:
+    """The array operations the body runs on values that change, each
+    assigned to a name (``W_h = W @ h``); an elementwise one computes its
+    expression over the body's temporaries (``reduced``), which
+    ``needed_by`` writes first."""
+    statements: list[ast.stmt] = []
+    for step in steps:
+        name = _free(writer, _step_name(step.target.name))
+        if step.op is ELEMENTWISE:
+            value = reduced[step.target]
+            statements += needed_by(value)
+            if isinstance(value, sp.Symbol) and value in writer.names:
+                writer.names[step.target] = writer.names[value]
+                continue  # a temporary holds it: no alias
+            node = _in_body(writer)(value)
+        else:
+            saved, writer.out = writer.out, []
+            node = writer.array_operation(step, step.operands, name)
+            statements += writer.out  # what writing it named first
+            writer.out = saved
+        writer.names[step.target] = name
+        statements += node if isinstance(node, list) else [
+            _assign(name, node)]
+    return statements
+
+
+def _without_aliases(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``body`` with ``g = d`` gone where ``d`` is read nowhere else: the
+    statement computing ``d`` assigns ``g`` (``grad_h = U_T @ d_z``), if
+    nothing between them reads ``g``."""
+    body = list(body)
+    for place in reversed(range(len(body))):
+        alias = body[place]
+        if not (isinstance(alias, ast.Assign) and len(alias.targets) == 1
+                and isinstance(alias.targets[0], ast.Name)
+                and isinstance(alias.value, ast.Name)):
+            continue
+        name, value = alias.targets[0].id, alias.value.id
+        made = [k for k in range(place) if _binds(body[k], value)]
+        if len(made) != 1 or sum(_reads(s, value) for s in body) != 1:
+            continue
+        first = made[0]
+        if any(_reads(s, name) or _binds(s, name)
+               for s in body[first:place]):
+            continue
+        statement = body[first]
+        assert isinstance(statement, ast.Assign)
+        body[first] = ast.Assign([ast.Name(name, ast.Store())],
+                                 statement.value, None)
+        del body[place]
+    return body
+
+
+def _binds(statement: ast.stmt, name: str) -> bool:
+    return isinstance(statement, ast.Assign) and len(
+        statement.targets) == 1 and isinstance(
+        statement.targets[0], ast.Name) and statement.targets[0].id == name
+
+
+def _reads(statement: ast.stmt, name: str) -> bool:
+    return any(isinstance(node, ast.Name) and node.id == name
+               and isinstance(node.ctx, ast.Load)
+               for node in ast.walk(statement))
+
+
+def _step_name(name: str) -> str:
+    """A body step's name without what says where its operands come from
+    or how they are multiplied (``W_h``, not ``dot_W_h_inside``)."""
+    shown = re.sub(r"(^|_)dot_", r"\1", re.sub(r"_(inside|i)(?=_|$)", "",
+                                               name))
+    return shown or name
 
 
 def _ending(loop: Loop, changed: list[Carry]) -> sp.Basic | None:
@@ -368,7 +522,8 @@ def _live(loop: Loop, needed: set[sp.Symbol]
     live = {c for c in loop.carries if c.result in needed}
     while True:
         exprs = [c.update for c in live] + [s.value for s in stored] + \
-            loop.tests()
+            loop.tests() + [o for step in loop.steps for o in step.operands
+                            if isinstance(o, sp.Basic)]
         used = set().union(*[e.free_symbols for e in exprs]) if exprs \
             else set()
         grown = live | {c for c in loop.carries if c.inside in used}

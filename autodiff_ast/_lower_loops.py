@@ -33,7 +33,7 @@ from ._loop_exits import returned_names, without_returns
 from ._ops_index import GETITEM
 from ._ops_loop import Carry, Loop, Row, Stored, loop_step
 from ._spell import Slot
-from ._program import Leaf, broadcast_shapes
+from ._program import ELEMENTWISE, Leaf, Step, broadcast_shapes
 
 __all__ = ["Buffer", "buffer", "keep_loop", "keep_while"]
 
@@ -363,9 +363,9 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
     for _ in range(_SETTLING):
         inside = {n: program.new_symbol(f"{_shown(n)}_inside", Leaf(
             kinds[n][0], "value", integer=kinds[n][1])) for n in carried}
-        updates, condition, exit_ = _body(run, loop, body, env, inside,
-                                          variables, index, reads,
-                                          list(filled.values()))
+        updates, condition, exit_, steps = _body(
+            run, loop, body, env, inside, variables, index, reads,
+            list(filled.values()))
         settled = {n: (broadcast_shapes(kinds[n][0],
                                         run.shape(updates[n], loop)),
                        kinds[n][1] and program.is_integer(updates[n]))
@@ -423,14 +423,14 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
         loop_step(program, Loop(start, stop, index, tuple(carries),
                                 tuple(read) + tuple((reads or {}).values()),
                                 tuple(stored), reverse=reverse, exit=exit_,
-                                counted=counted))
+                                counted=counted, steps=steps))
     elif stop is None:
         count = program.new_symbol("iterations", Leaf((), "value",
                                                       integer=True))
         carries.insert(0, Carry(index, sp.S.Zero, index + 1, count))
         loop_step(program, Loop(start, None, index, tuple(carries),
                                 stored=tuple(stored), condition=condition,
-                                exit=exit_))
+                                exit=exit_, steps=steps))
     for name in variables:
         env.pop(name, None)
 
@@ -449,10 +449,12 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
           env: dict[str, Any], inside: dict[str, sp.Symbol],
           variables: dict[str, sp.Symbol], index: sp.Symbol,
           reads: dict[sp.Symbol, Row] | None, stored: list[str]
-          ) -> tuple[dict[str, sp.Expr], sp.Basic | None, sp.Basic | None]:
+          ) -> tuple[dict[str, sp.Expr], sp.Basic | None, sp.Basic | None,
+                     tuple[Step, ...]]:
     """The values the body leaves in each carried name, a while loop's
-    condition and the condition its break ends it on (None: none);
-    ``reads`` gathers the rows it reads (``xs[i]``)."""
+    condition, the condition its break ends it on (None: none) and the
+    array operations it runs on values that change; ``reads`` gathers the
+    rows it reads (``xs[i]``)."""
     program = run.program
     scope = dict(env)
     scope.update(inside)
@@ -481,20 +483,31 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
                                   "change in the loop: it runs never or "
                                   "forever")
     changing = set(inside.values()) | set(variables.values()) | {index}
+    steps: list[Step] = []
     for step in program.steps[before:]:
         if reads is not None and isinstance(loop, ast.For) and _row_read(
                 program, step, index, changing):
             reads[step.target] = Row(step.target, step.operands[0])
             continue
         if step.uses() & changing:
-            raise _NotKept(loop, f"this loop computes "
-                                  f"{_spelled(step.op.name)} of a value that "
-                                  "changes from one iteration to the next: "
-                                  "a loop whose trip count is known only "
-                                  "when the function runs supports "
-                                  "elementwise arithmetic and functions "
-                                  "(not yet array operations); use a "
-                                  "constant range() to unroll it")
+            if step.option("loop") is not None:
+                raise _NotKept(loop, "a loop inside a loop whose trip count "
+                                     "is known only when the function runs "
+                                     "is not supported yet: unroll one of "
+                                     "them with a constant range()")
+            # Run in each iteration (W @ h); what reads none of the values
+            # that change is computed once, before the loop.
+            steps.append(step)
+            changing.update(step.results())
+    if steps:
+        _removed(program, steps)
+        if condition is not None and condition.free_symbols & {
+                r for step in steps for r in step.results()}:
+            raise _NotKept(loop.test, "this while loop's condition runs "
+                                      "array operations on values that "
+                                      "change in the loop: test it inside "
+                                      "(while True: ... if not condition: "
+                                      "break)")
     updates = {}
     for name in [*inside, *stored]:
         value = scope.get(name)
@@ -503,9 +516,18 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
                                   f"{type(value).__name__}: it must stay a "
                                   "number or an array")
         updates[name] = run.number(value, loop)
-    return updates, condition, exit_
+    # An update a step of the body computes already is read from it.
+    computed = {step.operands[0]: step.target for step in steps
+                if step.op is ELEMENTWISE}
+    updates = {name: computed.get(value, value.xreplace(computed))
+               for name, value in updates.items()}
+    return updates, condition, exit_, tuple(steps)
 
 
-def _spelled(name: str) -> str:
-    return "elementwise arithmetic" if name == "elementwise" else \
-        f"np.{name}"
+def _removed(program: Any, steps: list[Step]) -> None:
+    """``program`` without ``steps`` (they run inside a loop)."""
+    gone = {r for step in steps for r in step.results()}
+    program.steps = [s for s in program.steps
+                     if not any(s is step for step in steps)]
+    program._memo = {key: value for key, value in program._memo.items()
+                     if value not in gone}

@@ -87,11 +87,16 @@ class Loop:
     condition: sp.Basic | None = None
     exit: sp.Basic | None = None
     counted: sp.Symbol | None = None
+    # Array operations on values that change from one iteration to the
+    # next (``W @ h``), run in order at the start of each iteration; the
+    # updates read their results.
+    steps: tuple[Step, ...] = ()
 
     def inside(self) -> set[sp.Symbol]:
         """The symbols bound by the loop in each iteration."""
         return ({self.index} | {c.inside for c in self.carries}
-                | {r.item for r in self.rows})
+                | {r.item for r in self.rows}
+                | {r for s in self.steps for r in s.results()})
 
     def tests(self) -> list[sp.Basic]:
         """The conditions that end it: the while test, the break."""
@@ -109,8 +114,11 @@ class Loop:
                        for s in self.stored)
         condition, exit_ = (None if t is None else t.xreplace(mapping)
                             for t in (self.condition, self.exit))
+        steps = tuple(replace(step, operands=tuple(
+            o.xreplace(mapping) if isinstance(o, sp.Basic) else o
+            for o in step.operands)) for step in self.steps)
         return replace(self, carries=carries, stored=stored,
-                       condition=condition, exit=exit_)
+                       condition=condition, exit=exit_, steps=steps)
 
     def results(self) -> tuple[sp.Symbol, ...]:
         return (tuple(c.result for c in self.carries)
@@ -122,9 +130,11 @@ class Loop:
         for value in ([self.start, self.stop or sp.S.Zero]
                       + [c.initial for c in self.carries]
                       + [r.array for r in self.rows] + self.body()
-                      + [n for s in self.stored for n in s.sizes]):
+                      + [n for s in self.stored for n in (*s.sizes, s.rows)]):
             if isinstance(value, sp.Basic):
                 used |= value.free_symbols
+        for step in self.steps:
+            used |= step.uses()
         return used - self.inside()
 
     def count(self) -> sp.Expr:
@@ -147,7 +157,7 @@ class Loop:
         return (f"Loop({self.start}, {self.stop}, {self.index}, {carries}, "
                 f"{[(r.item, r.array) for r in self.rows]}, {stored}, "
                 f"{self.reverse}, {self.condition}, {self.exit}, "
-                f"{self.counted})")
+                f"{self.counted}, {list(self.steps)})")
 
 
 def loop_step(program: Program, loop: Loop) -> Step:
@@ -242,7 +252,8 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     loop: Loop = step.option("loop")
     program: Program = backward.program
     where = backward.where
-    outer = sorted((set().union(*[e.free_symbols for e in loop.body()])
+    outer = sorted((set().union(*[e.free_symbols for e in loop.body()],
+                                *[st.uses() for st in loop.steps])
                     - loop.inside()) & backward.active,
                    key=lambda s: s.name)
     index = _symbol(program, "i", (), "data")
@@ -298,6 +309,14 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
                  for value, adjoint in flowing]
         return sp.Add(*terms).xreplace(history)
 
+    steps: tuple[Step, ...] = ()
+    if loop.steps:
+        wanted = ([c.inside for c in moving] + outer
+                  + [r.item for r in loop.rows if r.array in backward.active])
+        totals, steps = _through_steps(backward, loop, history, flowing,
+                                       wanted)
+        adjoint_of = totals.__getitem__  # noqa: F811
+
     carries = []
     for carry, adjoint in carried:
         initial = _full(program, adjoints.get(carry.result, sp.S.Zero),
@@ -344,8 +363,11 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     if not carries and not out:
         return
     # The forward loop stores the carried values the backward one reads.
+    inside = {index, *history.values(), *(c.inside for c in carries)}
+    steps = _hoisted(program, steps, inside)
     body = [c.update for c in carries] + [s.value for _, s in out]
-    read = set().union(*[e.free_symbols for e in body])
+    read = set().union(*[e.free_symbols for e in body],
+                       *[st.uses() for st in steps])
     rows = [r for r in rows if r.item in read]
     arrays = {r.array for r in rows}
     stored = [s for s in stored if s in loop.stored or s.result in arrays]
@@ -357,13 +379,73 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     stop = loop.stop if counter is None else counter.result + loop.start
     loop_step(program, Loop(loop.start, stop, index, tuple(carries),
                             tuple(rows), tuple(s for _, s in out),
-                            reverse=not loop.reverse))
+                            reverse=not loop.reverse, steps=steps))
     for carry, (original, _) in zip(carries, carried):
         backward.elementwise(original.initial, carry.result)
     for symbol, result, shape, witness in accumulated:
         backward.contribute(symbol, result, shape, witness)
     for array, value in out:
         backward.contribute(array, value.result)
+
+
+def _through_steps(backward: Any, loop: Loop,
+                   history: dict[sp.Symbol, sp.Symbol],
+                   flowing: list[tuple[sp.Expr, sp.Symbol]],
+                   wanted: list[sp.Symbol]
+                   ) -> tuple[dict[sp.Symbol, sp.Expr], tuple[Step, ...]]:
+    """The adjoints of ``wanted`` (values of the forward loop's body and
+    from before it) in an iteration of the backward loop, for a body with
+    array operations: those operations again, over what the forward loop
+    stored, then reverse mode back through them (the same rules as the
+    whole program's); and the steps that computes them."""
+    program: Program = backward.program
+    mapping: dict[sp.Symbol, sp.Symbol] = dict(history)
+    copies = []
+    for step in loop.steps:
+        target = _symbol(program, step.target.name,
+                         program.leaves[step.target].shape)
+        copies.append(Step(target, step.op, tuple(
+            o.xreplace(mapping) if isinstance(o, sp.Basic) else o
+            for o in step.operands), step.options))
+        mapping[step.target] = target
+    before = len(program.steps)
+    # Over the whole program, so sizes are traced to the inputs they read.
+    body = Program(program.leaves, list(program.steps) + copies,
+                   program.names, program._memo, program.sizes,
+                   program.baked)
+    mapped = [mapping.get(s, s) for s in wanted]
+    inner = type(backward)(body, mapped, backward.where)
+    for value, adjoint in flowing:
+        inner.elementwise(value.xreplace(mapping), adjoint)
+    for step in reversed(copies):
+        if step.target in inner.adjoints:
+            inner.vjp(step, inner.total(step.target))
+    totals = {s: inner.total(m) for s, m in zip(wanted, mapped)}
+    return totals, tuple(body.steps[before:])
+
+
+def _hoisted(program: Program, steps: tuple[Step, ...],
+             inside: set[sp.Symbol]) -> tuple[Step, ...]:
+    """Of ``steps`` (a loop's body), those that read what changes in
+    the loop; the others are put before it in ``program`` (``W.T``)."""
+    changing = set(inside)
+    kept = []
+    for step in steps:
+        if step.uses() & changing:
+            kept.append(step)
+            changing.update(step.results())
+        else:
+            program.steps.append(step)
+    return tuple(kept)
+
+
+def _reached(loop: Loop, symbols: set[sp.Symbol]) -> set[sp.Symbol]:
+    """``symbols`` and what the loop's body steps compute from them."""
+    reached = set(symbols)
+    for step in loop.steps:
+        if step.uses() & reached:
+            reached.update(step.results())
+    return reached
 
 
 def _witness(program: Program, shape: tuple[int, ...], loop: Loop,
@@ -413,7 +495,7 @@ def _jvp(forward: Any, step: Step) -> None:
     initial = {c: forward.of_expression(c.initial) for c in loop.carries}
     active = {c for c in loop.carries if initial[c] != 0}
     while True:
-        moving = set(tangent) | {c.inside for c in active}
+        moving = _reached(loop, set(tangent) | {c.inside for c in active})
         grown = {c for c in loop.carries
                  if c.update.free_symbols & moving} | active
         if grown == active:
@@ -439,6 +521,15 @@ def _jvp(forward: Any, step: Step) -> None:
             terms.append(partial * tangent[symbol])
         return sp.Add(*terms)
 
+    # A body with array operations: their tangents, by the same rules as
+    # the whole program's, computed in each iteration after them.
+    body = Program(program.leaves, list(program.steps), program.names,
+                   program._memo, program.sizes, program.baked)
+    before = len(body.steps)
+    if loop.steps:
+        inner = type(forward)(body, tangent, batch, batch_sizes, where)
+        inner.through(list(loop.steps))
+        tangent_of = inner.of_expression  # noqa: F811
     carries = list(loop.carries)
     results: dict[sp.Symbol, sp.Symbol] = {}
     for carry in loop.carries:
@@ -471,10 +562,14 @@ def _jvp(forward: Any, step: Step) -> None:
         results[value.result] = result
     if not results:
         return
+    steps = _hoisted(program, tuple(body.steps[before:]),
+                     loop.inside() | {c.inside for c in carries}
+                     | {r.item for r in rows})
     # A tangent equal to one the loop carries already is that one (each
     # order of forward mode seeds the tangent of x anew).
     new, same = merged(replace(loop, carries=tuple(carries),
-                               rows=tuple(rows), stored=tuple(stored)),
+                               rows=tuple(rows), stored=tuple(stored),
+                               steps=loop.steps + steps),
                        set(results.values()))
     _replaced(program, step, new)
     forward.tangent.update({original: same.get(result, result)

@@ -123,3 +123,64 @@ def test_hessian_vector_product():
     ours = ad.jvp(ad.grad(logistic), (W, b), (v, 0.0))[1]
     theirs = jax.jvp(jax.grad(in_jax(logistic)), (W, b), (v, 0.0))[1]
     agree(ours, theirs, 1e-12)
+
+
+def rnn(params, xs):
+    h1 = np.zeros_like(params["b1"])
+    h2 = np.zeros_like(params["b2"])
+    for x_t in xs:
+        h1 = np.tanh(params["W1"] @ x_t + params["U1"] @ h1 + params["b1"])
+        h2 = np.tanh(params["W2"] @ h1 + params["U2"] @ h2 + params["b2"])
+    return np.sum(h2 ** 2)
+
+
+def grows(x, k, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x * s + k
+        if s > 10.0:
+            break
+    return s * k
+
+
+def newton(a):
+    x = a
+    while True:
+        step = (x * x - a) / (2 * x)
+        x = x - step
+        if abs(step) < 1e-12:
+            break
+    return x
+
+
+def test_loops_with_array_operations_and_breaks():
+    width = 16
+    scale = 1 / np.sqrt(width)
+    params = {name: scale * rng.normal(size=shape) for name, shape in [
+        ("W1", (width, width)), ("U1", (width, width)), ("b1", (width,)),
+        ("W2", (width, width)), ("U2", (width, width)), ("b2", (width,))]}
+    xs = rng.normal(size=(30, width))
+    agree(ad.grad(rnn)(params, xs), jax.grad(in_jax(rnn))(params, xs),
+          1e-10)
+    for n in (0, 3, 30):
+        agree(ad.grad(grows, argnums=(0, 1))(0.3, 0.8, n),
+              jax.grad(in_jax(grows), argnums=(0, 1))(0.3, 0.8, n), 1e-12)
+    agree(ad.grad(ad.grad(newton))(2.0),
+          jax.grad(jax.grad(in_jax(newton)))(2.0), 1e-9)
+
+
+def recurrence(W, xs):
+    h = np.zeros(W.shape[0])
+    for x_t in xs:
+        h = np.tanh(W @ h + x_t)
+    return np.sum(h ** 2)
+
+
+def test_hessian_and_jvp_through_a_loop_of_array_operations():
+    W, xs = rng.normal(size=(3, 3)) / 2, rng.normal(size=(6, 3))
+    agree(ad.hessian(recurrence)(W, xs),
+          jax.hessian(in_jax(recurrence))(W, xs), 1e-10)
+    direction = rng.normal(size=(3, 3))
+    agree(ad.jvp(lambda w: recurrence(w, xs), (W,), (direction,)),
+          jax.jvp(lambda w: in_jax(recurrence)(w, xs), (W,), (direction,)),
+          1e-12)

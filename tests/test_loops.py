@@ -275,22 +275,34 @@ def body_with_a_return(x, n):
     return x
 
 
-def test_a_kept_loop_that_returns_once_refused_works():
+def nested_counts(x, n):
+    s = 0.0
+    for i in range(n):
+        for j in range(n):
+            s = s + np.sin(x * (i + j))
+    return s
+
+
+def test_kept_loops_that_once_refused_work():
     # 3 -> 1.5 -> 0.75 returns x / 4; with 1 step, x / 2 after the loop
     assert ad.grad(body_with_a_return)(3.0, 4) == 0.25
     assert ad.grad(body_with_a_return)(3.0, 1) == 0.5
     assert ad.grad(body_with_a_return)(3.0, 0) == 1.0
+    A = np.array([[0.5, 1.0], [-0.25, 2.0]])
+    np.testing.assert_allclose(
+        ad.grad(body_with_a_product)(np.ones(2), A, 3),
+        np.linalg.matrix_power(A.T, 3) @ np.ones(2), rtol=1e-14)
 
 
 @pytest.mark.parametrize("function, args, message", [
-    (body_with_a_product, (np.ones(2), np.eye(2), 3),
-     "this loop computes np.dot of a value that changes from one "
-     "iteration to the next: a loop whose trip count is known only when "
-     "the function runs supports elementwise arithmetic and functions "
-     "(not yet array operations); use a constant range() to unroll it")])
+    (nested_counts, (0.3, 3),
+     "a loop inside a loop whose trip count is known only when the "
+     "function runs is not supported yet: unroll one of them with a "
+     "constant range()")])
 def test_what_a_kept_loop_cannot_do_yet_is_refused_at_the_loop(
         function, args, message):
-    line = inspect.getsourcelines(function)[1] + 1
+    lines, first = inspect.getsourcelines(function)
+    line = first + next(i for i, text in enumerate(lines) if "for " in text)
     with pytest.raises(AutodiffError) as caught:
         ad.grad(function)(*args)
     text = str(caught.value)

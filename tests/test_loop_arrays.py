@@ -1,0 +1,188 @@
+"""Loops kept as loops whose body runs array operations on the values it
+carries (``h = np.tanh(W @ h + x_t)``, issue 11): the operations run in
+each iteration, and a gradient runs them again over what the forward loop
+stored, then back through them by the same rules as the rest of the
+program, accumulating what flows into values from before the loop."""
+
+from __future__ import annotations
+
+import sys
+import pathlib
+import textwrap
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "benchmarks"))
+from bench_growth import rnn_inputs, rnn_loss, rnn_reference  # noqa: E402
+
+
+def code(source: str) -> str:
+    """The statements of a generated function."""
+    return textwrap.dedent(source.split('"""\n', 1)[1])
+
+
+def central(f, x, h=1e-6):
+    out = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        step = np.zeros(x.shape)
+        step[index] = h
+        out[index] = (f(x + step) - f(x - step)) / (2 * h)
+    return out
+
+
+def recurrence(W, xs):
+    h = np.zeros(W.shape[0])
+    for x_t in xs:
+        h = np.tanh(W @ h + x_t)
+    return np.sum(h ** 2)
+
+
+def test_a_recurrence_through_a_matrix():
+    rng = np.random.default_rng(1)
+    W, xs = rng.normal(size=(3, 3)) / 2, rng.normal(size=(6, 3))
+    for inputs in (xs, xs[:1], xs[:0]):
+        grad_W, grad_xs = ad.grad(recurrence, argnums=(0, 1))(W, inputs)
+        np.testing.assert_allclose(
+            grad_W, central(lambda w: recurrence(w, inputs), W), atol=1e-8)
+        if len(inputs):
+            np.testing.assert_allclose(
+                grad_xs, central(lambda x: recurrence(W, x), inputs),
+                atol=1e-8)
+        assert grad_xs.shape == inputs.shape
+
+
+def test_the_gradient_runs_the_operations_back_in_a_loop():
+    W, xs = np.eye(3) / 2, np.ones((4, 3))
+    assert code(ad.source(ad.grad(recurrence), W, xs)) == textwrap.dedent(
+        '''\
+        n = W.shape[0]
+        n_1 = xs.shape[0]
+        h = np.zeros(n)
+        h_history = np.empty((n_1, n))
+        for i in range(n_1):
+            x_t = xs[i]
+            W_h = W @ h
+            h_history[i] = h
+            h = np.tanh(W_h + x_t)
+        W_T = W.T
+        grad_h = 2 * h
+        grad_W = np.zeros(W.shape)
+        for i_1 in reversed(range(n_1)):
+            h_i = h_history[i_1]
+            x_t_i = xs[i_1]
+            W_h_1 = W @ h_i
+            d_W_h_1 = grad_h * (1 - np.tanh(W_h_1 + x_t_i) ** 2)
+            d_W_h_1_colum = d_W_h_1[:, None]
+            grad_h = W_T @ d_W_h_1
+            grad_W = d_W_h_1_colum * h_i + grad_W
+        return grad_W
+        ''')
+
+
+def test_two_layer_rnn_equals_backpropagation_through_time():
+    params, xs = rnn_inputs(20, 8)
+    got = ad.grad(rnn_loss)(params, xs)
+    want = rnn_reference(params, xs)
+    assert got.keys() == want.keys()
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-10,
+                                   atol=1e-12)
+    # One code for every length and width (sizes are read at run time).
+    params, xs = rnn_inputs(7, 5)
+    got = ad.grad(rnn_loss)(params, xs)
+    for name, value in rnn_reference(params, xs).items():
+        np.testing.assert_allclose(got[name], value, rtol=1e-10, atol=1e-12)
+
+
+def damped(v, A, n):
+    for i in range(n):
+        v = 0.5 * (A @ v) + 0.1 * v
+        if np.sum(v * v) < 1e-3:
+            break
+    return np.sum(v)
+
+
+def test_array_operations_with_a_break():
+    rng = np.random.default_rng(2)
+    A, v = rng.normal(size=(4, 4)), rng.normal(size=4)
+    for n in (0, 3, 40):
+        np.testing.assert_allclose(
+            ad.grad(damped)(v, A, n), central(lambda x: damped(x, A, n), v),
+            atol=1e-7)
+        np.testing.assert_allclose(
+            ad.grad(damped, argnums=1)(v, A, n),
+            central(lambda a: damped(v, a, n), A), atol=1e-7)
+
+
+def settles(v, A):
+    while np.sum(v * v) > 1e-3:
+        v = 0.5 * (A @ v)
+    return np.sum(v)
+
+
+def test_hessian_and_jvp_carry_tangents_through_the_operations():
+    rng = np.random.default_rng(1)
+    W, xs = rng.normal(size=(3, 3)) / 2, rng.normal(size=(6, 3))
+    gradient = ad.grad(recurrence)
+    hessian = ad.hessian(recurrence)(W, xs)
+    assert hessian.shape == (3, 3, 3, 3)
+    for index in np.ndindex(3, 3):
+        step = np.zeros((3, 3))
+        step[index] = 1e-6
+        np.testing.assert_allclose(
+            hessian[..., index[0], index[1]],
+            (gradient(W + step, xs) - gradient(W - step, xs)) / 2e-6,
+            atol=1e-8)
+    direction = rng.normal(size=(3, 3))
+    value, tangent = ad.jvp(lambda w: recurrence(w, xs), (W,), (direction,))
+    assert value == recurrence(W, xs)
+    assert tangent == pytest.approx(np.sum(gradient(W, xs) * direction),
+                                    rel=1e-12)
+
+
+def test_what_is_not_supported_yet_is_refused():
+    with pytest.raises(ad.UnsupportedCodeError) as error:
+        ad.grad(settles)(np.ones(3), np.eye(3))
+    assert str(error.value).startswith(
+        "this while loop's condition runs array operations on values that "
+        "change in the loop: test it inside (while True: ... if not "
+        "condition: break)")
+
+
+def scaled(w, A, xs):
+    h = np.zeros(A.shape[0])
+    for x_t in xs:
+        h = np.tanh(w * (A @ h) + x_t)
+    return np.sum(h)
+
+
+def power_iteration(A, v):
+    while True:
+        w = A @ v
+        w = w / np.sqrt(np.sum(w * w))
+        change = np.sum((w - v) ** 2)
+        v = w
+        if change < 1e-20:
+            break
+    return v @ A @ v
+
+
+def test_a_number_and_a_while_loop_through_array_operations():
+    rng = np.random.default_rng(3)
+    A, xs = rng.normal(size=(3, 3)), rng.normal(size=(5, 3))
+    # One number: its tangent is carried through the operations.
+    assert ad.grad(scaled)(0.7, A, xs) == pytest.approx(
+        (scaled(0.7 + 1e-6, A, xs) - scaled(0.7 - 1e-6, A, xs)) / 2e-6,
+        rel=1e-7)
+    # The largest eigenvalue of a symmetric matrix; its gradient is the
+    # outer product of the eigenvector with itself.
+    S = np.array([[3.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 1.0]])
+    values, vectors = np.linalg.eigh(S)
+    top = vectors[:, -1]
+    assert power_iteration(S, np.ones(3)) == pytest.approx(values[-1],
+                                                          rel=1e-12)
+    np.testing.assert_allclose(ad.grad(power_iteration)(S, np.ones(3)),
+                               np.outer(top, top), atol=1e-6)
