@@ -962,8 +962,14 @@ def _shared_name(node: ast.expr, statements: list[ast.stmt]) -> str:
 
 
 def _integer_power(node: ast.expr) -> tuple[str, int] | None:
-    """``("x", 4)`` for ``(x ** 2) ** 2``: a name to a power of 2 or
-    more."""
+    """``("x", 4)`` for ``(x ** 2) ** 2``, ``("x", 3)`` for ``x * x * x``:
+    a name to a power of 2 or more."""
+    factors = _factors(node)
+    if len(factors) > 1 and all(ast.dump(f) == ast.dump(factors[0])
+                                for f in factors):
+        one = ((factors[0].id, 1) if isinstance(factors[0], ast.Name)
+               else _integer_power(factors[0]))
+        return None if one is None else (one[0], one[1] * len(factors))
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)
             and isinstance(node.right, ast.Constant)
             and type(node.right.value) is int and node.right.value > 1):
@@ -993,6 +999,13 @@ class _Replacing(ast.NodeTransformer):
             # (a * b) ** 2 * (a * b), named: shared ** 3
             return ast.BinOp(node.right, ast.Pow(), ast.Constant(3))
         return node
+
+
+def _factors(node: ast.expr) -> list[ast.expr]:
+    """The factors of a product, ``[a, b, c]`` for ``a * b * c``."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return _factors(node.left) + _factors(node.right)
+    return [node]
 
 
 def _squared(node: ast.expr) -> ast.expr:

@@ -328,6 +328,11 @@ def _cse(exprs: list[sp.Expr], share_squares: bool
     """
     exprs = _expanded_where_shared(exprs)
     squares: dict[sp.Expr, sp.Symbol] = {}
+    # Each divisor of several factors is one value (1 / divisor) while CSE
+    # runs: as the product of reciprocals SymPy makes of it, CSE would
+    # name 1 / t_sq and 1 / t apart (t = 1 / sigma ** 2, sigma_inv = 1 /
+    # sigma, then t * sigma_inv, for sigma ** -3 beside sigma ** -2).
+    divisors: dict[sp.Expr, sp.Symbol] = {}
     if share_squares:
         bases = {p.base for e in exprs for p in e.atoms(sp.Pow)
                  if p.exp.is_Integer and abs(p.exp) > 2
@@ -339,27 +344,36 @@ def _cse(exprs: list[sp.Expr], share_squares: bool
             exponent = abs(int(power.exp))
             product = (squares[power.base] ** (exponent // 2)
                        * power.base ** (exponent % 2))
-            return product if power.exp > 0 else 1 / product
+            if power.exp > 0:
+                return product
+            if isinstance(product, sp.Mul):
+                product = divisors.setdefault(product, sp.Dummy("divisor"))
+            return 1 / product
 
         exprs = [e.replace(lambda p: isinstance(p, sp.Pow) and
                            p.base in squares and p.exp.is_Integer and
                            abs(p.exp) > 1, over_square) for e in exprs]
+    steps = [(square, base ** 2) for base, square in squares.items()] + [
+        (divisor, product) for product, divisor in divisors.items()]
     replacements, reduced = sp.cse(
-        exprs + [base ** 2 for base in squares],
+        exprs + [value for _, value in steps],
         symbols=sp.numbered_symbols("_cse", cls=sp.Dummy))
-    definitions = list(zip(squares.values(), reduced[len(exprs):]))
+    definitions = [(step, value) for (step, _), value in
+                   zip(steps, reduced[len(exprs):])]
     reduced = reduced[:len(exprs)]
     kept: list[tuple[sp.Symbol, sp.Expr]] = []
     inline: dict[sp.Symbol, sp.Expr] = {}
-    # A square read once is written where it is read: 1 / x ** 2, not
-    # x_sq = x ** 2 then x_sq_inv = 1 / x_sq.
+    # A square or divisor read once is written where it is read: 1 / x **
+    # 2, not x_sq = x ** 2 then x_sq_inv = 1 / x_sq.
     reads: dict[sp.Basic, int] = {}
-    for expr in [value for _, value in replacements] + reduced:
+    for _, value in replacements + definitions:
+        _count_reads(value, True, reads)
+    for expr in reduced:
         _count_reads(expr, True, reads)
+    written_back = {step for step, _ in steps if reads.get(step, 0) <= 1}
     for temporary, value in _in_dependency_order(replacements, definitions):
         value = value.xreplace(inline)
-        if _is_trivial(value) or (temporary in squares.values()
-                                  and reads.get(temporary, 0) <= 1):
+        if _is_trivial(value) or temporary in written_back:
             inline[temporary] = value
         else:
             kept.append((temporary, value))

@@ -69,6 +69,38 @@ def test_a_divisor_reads_the_powers_the_code_names(function, source,
     np.testing.assert_allclose(hessian(X), np.diag(diagonal), rtol=1e-13)
 
 
+def gaussian_log_likelihood(x, mu, sigma):
+    return np.sum(-np.log(sigma) - (x - mu) ** 2 / (2 * sigma ** 2))
+
+
+def test_a_divisor_of_several_factors_is_one_value():
+    # It was t / sigma ** 2 beside t ** 2 / (sigma * sigma * sigma); a
+    # divisor taken apart by CSE gave t = 1 / sigma ** 2 and sigma_inv =
+    # 1 / sigma, multiplied again.
+    grad = ad.grad(gaussian_log_likelihood, argnums=(1, 2))
+    assert code(ad.source(grad, X, 0.2, 1.5)) == (
+        "def grad_gaussian_log_likelihood(x, mu, sigma):\n"
+        "    t = x - mu\n"
+        "    sigma_sq = sigma ** 2\n"
+        "    grad_mu = np.sum(t / sigma_sq)\n"
+        "    grad_sigma = np.sum((t ** 2 / sigma_sq - 1) / sigma)\n"
+        "    return grad_mu, grad_sigma")
+    grad_mu, grad_sigma = grad(X, 0.2, 1.5)
+    assert grad_mu == pytest.approx(np.sum(X - 0.2) / 1.5 ** 2, rel=1e-14)
+    assert grad_sigma == pytest.approx(
+        np.sum((X - 0.2) ** 2) / 1.5 ** 3 - X.size / 1.5, rel=1e-13)
+    # A product of one name three times is named for the power it is
+    # (it was shared).
+    grad = ad.grad(lennard_jones)
+    assert code(ad.source(grad, X)) == (
+        "def grad_lennard_jones(r):\n"
+        "    r_sq = r ** 2\n"
+        "    r_pow6 = r_sq * r_sq * r_sq\n"
+        "    return 24 * (1 - 2 / r_pow6) / (r_pow6 * r)")
+    np.testing.assert_allclose(grad(X), 4 * (6 / X ** 7 - 12 / X ** 13),
+                               rtol=1e-14)
+
+
 def test_a_square_read_once_is_written_where_it_is_read():
     # A square read only by 1 / x ** 2 is no line of its own, as in
     # scalar code (-3 / (x ** 2) ** 2).
