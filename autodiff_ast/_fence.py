@@ -56,14 +56,8 @@ _REFUSALS: dict[type, str] = {
     ast.Yield: "generators are not supported: return a single value",
     ast.YieldFrom: "generators are not supported: return a single value",
     ast.Await: "await is not supported: differentiate plain functions",
-    ast.ListComp: "comprehensions are not supported here: sum([f(k) for k "
-                  "in ...]) is (one for, no if); else use a for loop that "
-                  "accumulates the terms",
     ast.SetComp: "comprehensions are not supported: use a for loop",
     ast.DictComp: "comprehensions are not supported: use a for loop",
-    ast.GeneratorExp: "generator expressions are not supported here: "
-                      "sum(f(k) for k in ...) is (one for, no if); else use "
-                      "a for loop that accumulates the terms",
     ast.Lambda: "lambda inside the differentiated function is not "
                 "supported: define the helper at module level",
     ast.NamedExpr: "assignment expressions (:=) are not supported: assign "

@@ -31,6 +31,37 @@ __all__ = ["write_loop"]
 
 def write_loop(writer: Any, step: Step) -> None:
     """Append the statements running ``step``'s loop to ``writer.out``."""
+    # Where each loop being written is written, and what it binds: a
+    # value the same in every iteration is computed as far out as it is
+    # the same (before the outermost loop it does not read).
+    scopes = writer.__dict__.setdefault("loop_scopes", [])
+    scopes.append((writer.out, step.option("loop").inside()))
+    try:
+        _write_loop(writer, step)
+    finally:
+        scopes.pop()
+
+
+def _outermost(writer: Any, symbols: set[sp.Symbol]) -> list[ast.stmt]:
+    """The statements of the outermost place where a value reading
+    ``symbols`` (none of the innermost loop's) can be computed."""
+    scopes = writer.loop_scopes
+    depth = len(scopes) - 1
+    while depth > 0 and not symbols & scopes[depth - 1][1]:
+        depth -= 1
+    return scopes[depth][0]
+
+
+def _assigned_in(writer: Any, place: list[ast.stmt], name: str,
+                 node: ast.expr) -> None:
+    saved, writer.out = writer.out, place
+    try:
+        writer.assign(name, node)
+    finally:
+        writer.out = saved
+
+
+def _write_loop(writer: Any, step: Step) -> None:
     loop: Loop = step.option("loop")
     loop, same = merged(loop)
     loop = _unchanged(writer, loop)
@@ -44,9 +75,10 @@ def write_loop(writer: Any, step: Step) -> None:
     body_reads = set().union(*[e.free_symbols for e in loop.body()]) | {
         r.array for r in loop.rows} | _read_by_steps(loop)
     for symbol in sorted(body_reads & loop.uses(), key=lambda s: s.name):
-        if symbol in writer.inline:
-            writer.assign(writer.names.get(symbol, symbol.name),
-                          writer.inline.pop(symbol))
+        if symbol in writer.inline:  # (a value of the function's own)
+            _assigned_in(writer, writer.loop_scopes[0][0],
+                         writer.names.get(symbol, symbol.name),
+                         writer.inline.pop(symbol))
     names = writer.names
     for carry in carries:
         name = writer.output_names.get(carry.result, carry.result.name)
@@ -105,8 +137,8 @@ def write_loop(writer: Any, step: Step) -> None:
     steps = _needed_steps(loop, exprs + ([] if loop.condition is None
                                          else [loop.condition]))
     elementwise = [step for step in steps if step.op is ELEMENTWISE]
-    step_exprs = _hoisted(writer, [step.operands[0] for step in elementwise],
-                          loop.inside())
+    step_exprs = _hoisted(writer, [sp.factor_terms(step.operands[0])
+                                   for step in elementwise], loop.inside())
     used = set().union(*[e.free_symbols for e in exprs + step_exprs])
     used |= set().union(*[step.uses() for step in steps])
     print_ = _in_body(writer)
@@ -162,6 +194,9 @@ def write_loop(writer: Any, step: Step) -> None:
                                   _in_body(writer))
         return statements
 
+    # What the body reads is needed of a loop inside it.
+    writer.needed = writer.needed | used | set().union(
+        *[e.free_symbols for e in reduced + step_exprs])
     body += _steps(writer, steps, dict(zip(
         [step.target for step in elementwise], step_exprs)), needed_by)
     for symbol in list(pending):
@@ -260,6 +295,12 @@ def _steps(writer: Any, steps: tuple[Step, ...],
     ``needed_by`` writes first."""
     statements: list[ast.stmt] = []
     for step in steps:
+        if step.option("loop") is not None:  # a loop in the loop
+            saved, writer.out = writer.out, []
+            write_loop(writer, step)
+            statements += writer.out
+            writer.out = saved
+            continue
         name = _free(writer, _step_name(step.target.name))
         if step.op is ELEMENTWISE:
             value = reduced[step.target]
@@ -418,8 +459,9 @@ def _hoisted(writer: Any, exprs: list[sp.Expr], inside: set[sp.Symbol]
              ) -> list[sp.Expr]:
     """``exprs`` with each part that is the same in every iteration (and
     takes an operation to compute) computed once before the loop."""
-    before: dict[sp.Expr, sp.Symbol] = writer.__dict__.setdefault(
-        "loop_invariants", {})
+    before: dict[sp.Expr, tuple[sp.Symbol, list[ast.stmt]]] = \
+        writer.__dict__.setdefault("loop_invariants", {})
+    open_places = [place for place, _ in writer.loop_scopes]
 
     def invariant(expr: sp.Basic) -> bool:
         return not (expr.free_symbols & inside)
@@ -430,14 +472,17 @@ def _hoisted(writer: Any, exprs: list[sp.Expr], inside: set[sp.Symbol]
         if isinstance(expr, ExprCondPair):  # a piece, not a value
             return ExprCondPair(hoist(expr.expr), hoist(expr.cond))
         if invariant(expr):
-            symbol = before.get(expr)
-            if symbol is None:
+            symbol, place = before.get(expr, (None, None))
+            if symbol is None or not any(place is p for p in open_places):
+                # (computed where this loop is not: inside a loop before)
                 symbol = sp.Symbol(f"_loop_invariant_{len(before)}",
                                    real=True)
-                before[expr] = symbol
+                place = _outermost(writer, expr.free_symbols)
+                before[expr] = (symbol, place)
                 writer.names[symbol] = _free(writer,
                                              _suggested(expr, writer.names))
-                writer.assign(writer.names[symbol], writer.printer()(expr))
+                _assigned_in(writer, place, writer.names[symbol],
+                             writer.printer()(expr))
             return symbol
         if isinstance(expr, (sp.Add, sp.Mul)):
             fixed = [a for a in expr.args if invariant(a)]

@@ -513,7 +513,8 @@ class _Runner:
     def iteration_items(self, iterator: ast.expr,
                         env: dict[str, Any]) -> list[Any] | None:
         """The items of a loop over a constant tuple; None for range loops."""
-        if not isinstance(iterator, (ast.Name, ast.Subscript, ast.Attribute)):
+        if not isinstance(iterator, (ast.Name, ast.Subscript, ast.Attribute,
+                                     ast.Tuple, ast.List)):
             return None
         items = self.expression(iterator, env)
         if isinstance(items, tuple):
@@ -570,7 +571,8 @@ class _Runner:
                     node.func, env) is sum:
                 return self.generated_sum(node, env)
             return self.call_expression(node, env)
-        if isinstance(node, (ast.List, ast.Dict, ast.Slice)):
+        if isinstance(node, (ast.List, ast.Dict, ast.Slice, ast.ListComp,
+                             ast.GeneratorExp)):
             raise NeedsArrays
         raise self.error(node, f"{type(node).__name__} expressions are not "
                                "supported")

@@ -23,7 +23,7 @@ from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
 from ._lower import Read, _Context, _Runner, readable_source, unbind
-from ._lower_loops import buffer, keep_loop, keep_while
+from ._lower_loops import buffer, comprehended, keep_loop, keep_while
 from ._ops_assemble import store
 from ._ops_core import transpose
 from ._ops_create import ZEROS
@@ -247,6 +247,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def _expression(self, node: ast.expr, env: dict[str, Any]) -> Any:
         if isinstance(node, ast.List):
             return [self.expression(e, env) for e in node.elts]
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            return comprehended(self, node, env)
         if isinstance(node, ast.Dict):
             keys = [self.expression(k, env) if k is not None else None
                     for k in node.keys]

@@ -35,7 +35,7 @@ from ._ops_loop import Carry, Loop, Row, Stored, loop_step
 from ._spell import Slot
 from ._program import ELEMENTWISE, Leaf, Step, broadcast_shapes
 
-__all__ = ["Buffer", "buffer", "keep_loop", "keep_while"]
+__all__ = ["Buffer", "buffer", "comprehended", "keep_loop", "keep_while"]
 
 
 @dataclass(frozen=True)
@@ -206,13 +206,14 @@ def keep_while(run: Any, loop: ast.While, env: dict[str, Any]) -> None:
         raise run.error(refusal.node, refusal.message) from None
 
 
-def _fills(loop: ast.For | ast.While, env: dict[str, Any],
+def _fills(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
            counter: str | None, stop: sp.Expr | None
            ) -> tuple[list[ast.stmt], dict[str, str]]:
     """The body with each ``history[i] = value`` into a list made before
-    the loop (``[0.0] * n``, as long as the loop: n is its count) at the
-    loop's variable read as the value stored that iteration (assigned to a
-    name of its own), and those names."""
+    the loop (``[0.0] * n``, as long as the loop: n is its count) or an
+    array of zeros (``np.zeros((n, d))``, read nowhere else) at the loop's
+    variable read as the value stored that iteration (assigned to a name
+    of its own), and those names."""
     body: list[ast.stmt] = []
     filled: dict[str, str] = {}
     for statement in loop.body:
@@ -229,8 +230,10 @@ def _fills(loop: ast.For | ast.While, env: dict[str, Any],
             statement, ast.Assign) and len(statement.targets) == 1 else None
         if (counter is not None and isinstance(target, ast.Subscript)
                 and isinstance(target.value, ast.Name)
-                and isinstance(env.get(target.value.id), Buffer)
-                and sp.sympify(env[target.value.id].count - stop) == 0
+                and (isinstance(env.get(target.value.id), Buffer)
+                     and sp.sympify(env[target.value.id].count - stop) == 0
+                     or _rows_of_zeros(run, loop, env, target.value.id,
+                                       stop))
                 and isinstance(target.slice, ast.Name)
                 and target.slice.id == counter):
             filled[target.value.id] = f"_stored_{target.value.id}"
@@ -240,6 +243,26 @@ def _fills(loop: ast.For | ast.While, env: dict[str, Any],
                            None), statement))
         body.append(statement)
     return body, filled
+
+
+def _rows_of_zeros(run: Any, loop: ast.For | ast.While,
+                   env: dict[str, Any], name: str, stop: sp.Expr) -> bool:
+    """Whether ``name`` is an array of zeros made before the loop, with a
+    row per iteration, that only the statement filling it names in the
+    loop and nothing has read."""
+    value = env.get(name)
+    program = run.program
+    made = program.definition().get(value) if isinstance(
+        value, sp.Symbol) else None
+    if made is None or made.op.name != "zeros" or not program.leaves[
+            value].shape or sp.sympify(program.shape_of(value)[0] - stop) != 0:
+        return False
+    mentions = sum(isinstance(node, ast.Name) and node.id == name
+                   for statement in loop.body for node in ast.walk(statement))
+    return mentions == 1 and not any(
+        other != name and other_value is value
+        for other, other_value in env.items()) and not any(
+        value in step.uses() for step in program.steps)
 
 
 def _appended(statement: ast.stmt, env: dict[str, Any]
@@ -317,7 +340,8 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                 reverse: bool) -> None:
     """``_lower``, for a body without returns."""
     program = run.program
-    body, filled = _fills(loop, env, counter if start == 0 else None, stop)
+    body, filled = _fills(run, loop, env, counter if start == 0 else None,
+                          stop)
     bound = {name for name, _ in rows} | {counter} | set(filled)
     carried = sorted(n for n in _assigned(body) if n in env
                      and n not in bound)
@@ -360,9 +384,14 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
         variables[counter] = index
     # xs[i] read as a row (a loop from 0 only: rows count from 0).
     reads: dict[sp.Symbol, Row] | None = {} if start == 0 else None
+    fresh = _fresh_arrays(run, env, carried)
     for _ in range(_SETTLING):
         inside = {n: program.new_symbol(f"{_shown(n)}_inside", Leaf(
             kinds[n][0], "value", integer=kinds[n][1])) for n in carried}
+        # An array made before the loop, and read by nothing else, may be
+        # filled in it (out[i] = h, acc[k] += v).
+        run.fillable = getattr(run, "fillable", frozenset()) | {
+            inside[n] for n in fresh}
         updates, condition, exit_, steps = _body(
             run, loop, body, env, inside, variables, index, reads,
             list(filled.values()))
@@ -400,10 +429,23 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
     stored = []
     for name, hidden in filled.items():
         value = updates.pop(hidden)
+        if isinstance(env[name], sp.Symbol):  # rows of an array of zeros
+            shape = program.leaves[env[name]].shape
+            if run.shape(value, loop) != shape[1:]:
+                raise _NotKept(loop, f"{name}[i] = ... stores values of "
+                                     f"shape {run.shape(value, loop)} in "
+                                     f"rows of shape {shape[1:]}: store "
+                                     "values of the rows' shape")
+            result = program.new_symbol(name, Leaf(shape, "value"))
+            stored.append(Stored(value, result,
+                                 program.shape_of(env[name])[1:]))
+            env[name] = result
+            continue
         if run.shape(value, loop) != ():
             raise _NotKept(loop, f"{name}[...] = ... stores numbers in a "
-                                 "list a loop fills; store arrays with "
-                                 "np.stack after the loop")
+                                 "list a loop fills; store arrays in the "
+                                 "rows of an array of zeros (np.zeros((n, "
+                                 "d)))")
         # one row for now: the count is known when the code runs
         result = program.new_symbol(name, Leaf((1,), "value"))
         stored.append(Stored(value, result, ()))
@@ -490,11 +532,6 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
             reads[step.target] = Row(step.target, step.operands[0])
             continue
         if step.uses() & changing:
-            if step.option("loop") is not None:
-                raise _NotKept(loop, "a loop inside a loop whose trip count "
-                                     "is known only when the function runs "
-                                     "is not supported yet: unroll one of "
-                                     "them with a constant range()")
             # Run in each iteration (W @ h); what reads none of the values
             # that change is computed once, before the loop.
             steps.append(step)
@@ -524,6 +561,30 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
     return updates, condition, exit_, tuple(steps)
 
 
+def _fresh_arrays(run: Any, env: dict[str, Any], carried: list[str]
+                  ) -> list[str]:
+    """The carried names bound to an array this function made that no
+    other name holds and nothing has read: filling it in the loop changes
+    nothing else."""
+    from ._ops_assemble import _FRESH
+    program = run.program
+    definition = program.definition()
+    fresh = []
+    for name in carried:
+        value = env[name]
+        made = definition.get(value) if isinstance(value, sp.Symbol) \
+            else None
+        if made is None or made.op.name not in _FRESH or not run.shape(
+                value, None):
+            continue
+        if any(other != name and other_value is value
+               for other, other_value in env.items()) or any(
+                value in step.uses() for step in program.steps):
+            continue
+        fresh.append(name)
+    return fresh
+
+
 def _removed(program: Any, steps: list[Step]) -> None:
     """``program`` without ``steps`` (they run inside a loop)."""
     gone = {r for step in steps for r in step.results()}
@@ -531,3 +592,55 @@ def _removed(program: Any, steps: list[Step]) -> None:
                      if not any(s is step for step in steps)]
     program._memo = {key: value for key, value in program._memo.items()
                      if value not in gone}
+
+
+def comprehended(run: Any, node: ast.ListComp | ast.GeneratorExp,
+                 env: dict[str, Any]) -> list[Any]:
+    """``[f(k) for k in range(3) if k != 1]``, over a count or items known
+    when the function is differentiated: the list of the values (written
+    out, as a short loop is). Conditions must be decided by the items."""
+    values: list[Any] = []
+
+    def run_from(place: int, scope: dict[str, Any]) -> None:
+        if place == len(node.generators):
+            values.append(run.expression(node.elt, scope))
+            return
+        generator = node.generators[place]
+        for item in _items(run, generator.iter, scope):
+            inner = dict(scope)
+            run.assign(generator.target, item, inner)
+            conditions = [run.condition(test, inner)
+                          for test in generator.ifs]
+            for condition, test in zip(conditions, generator.ifs):
+                if not isinstance(condition, sp.logic.boolalg.BooleanAtom):
+                    raise run.error(test, "a comprehension's condition must "
+                                          "be decided by its items, not by "
+                                          "values computed from the "
+                                          "arguments: select with np.where")
+            if all(conditions):
+                run_from(place + 1, inner)
+
+    run_from(0, dict(env))
+    return values
+
+
+def _items(run: Any, iterator: ast.expr, env: dict[str, Any]) -> list[Any]:
+    """What a comprehension runs over: a range of a count known now, or
+    the items of a list, tuple or dict."""
+    if isinstance(iterator, ast.Call) and run.expression(
+            iterator.func, env) is range and not iterator.keywords:
+        bounds = [run.concrete(run.expression(a, env))
+                  for a in iterator.args]
+        if all(isinstance(b, (int, sp.Integer)) for b in bounds):
+            return [sp.Integer(i) for i in range(*(int(b) for b in bounds))]
+        raise run.error(iterator, "a comprehension runs over a count known "
+                                  "when the function is differentiated: for "
+                                  "one the call decides, fill the rows of an "
+                                  "array of zeros in a for loop")
+    items = run.expression(iterator, env)
+    if isinstance(items, (list, tuple, dict)):
+        return list(items)
+    raise run.error(iterator, "a comprehension runs over range(), a list, "
+                              "a tuple or a dict: over the rows of an array, "
+                              "fill the rows of an array of zeros in a for "
+                              "loop")

@@ -664,9 +664,10 @@ def _fill(run: Any, target: ast.expr, key: Any, values: Any,
     current = _local_array(run, target, env)
     values = run.number(values, node)
     program = run.program
-    made = program.definition()[current]
-    zeros = made.op.name in ("zeros", "zeros_like")
-    like = made.operands[0] if made.op.name == "zeros_like" else current
+    made = program.definition().get(current)  # None: carried by a loop
+    zeros = made is not None and made.op.name in ("zeros", "zeros_like")
+    like = made.operands[0] if zeros and made.op.name == "zeros_like" \
+        else current
     # The elements picked (of ``like`` where ``d`` holds zeros: ``d`` is
     # then not read, and stays an array no step has read).
     picked = getitem(run, like if zeros else current, run.concrete(key),
@@ -791,7 +792,10 @@ def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
         env[target.id] = current
     made = program.definition().get(current) if isinstance(
         current, sp.Symbol) else None
-    if made is None or made.op.name not in _FRESH:
+    # (an array a loop carries, made here before it: filled in each
+    # iteration, as the values of the program it is)
+    carried = current in getattr(run, "fillable", ())
+    if not carried and (made is None or made.op.name not in _FRESH):
         spelled = ast.unparse(target)
         raise run.error(target, f"assigning to an item of {spelled} "
                                 "mutates an object the function did not "

@@ -19,7 +19,7 @@ transforms, so a derivative of a derivative is again such a loop:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
 import sympy as sp
 
@@ -209,10 +209,16 @@ def _replaced(program: Program, old: Step, loop: Loop) -> None:
                tuple(sorted(loop.uses(), key=lambda s: s.name)),
                (("loop", loop),))
     place = next(i for i, s in enumerate(program.steps) if s is old)
-    # Sizes the transform read (x0.shape[0] for a history) come first.
+    # Sizes the transform read (x0.shape[0] for a history) come first,
+    # and what they are computed from.
     needed = new.uses() - old.uses()
-    moved = [s for s in program.steps[place + 1:]
-             if needed.intersection(s.results())]
+    later = program.steps[place + 1:]
+    while True:
+        moved = [s for s in later if needed.intersection(s.results())]
+        grown = needed.union(*[s.uses() for s in moved])
+        if grown == needed:
+            break
+        needed = grown
     program.steps = [s for s in program.steps if not any(
         s is m for m in moved)]
     program.steps[place:place + 1] = moved + [new]
@@ -304,18 +310,19 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
         rows.append(Row(item, array))
         flowing.append((value.value, item))
 
-    def adjoint_of(symbol: sp.Symbol) -> sp.Expr:
-        terms = [adjoint * _partial(value, symbol, where)
-                 for value, adjoint in flowing]
-        return sp.Add(*terms).xreplace(history)
-
     steps: tuple[Step, ...] = ()
+    adjoint_of: Callable[[sp.Symbol], sp.Expr]
     if loop.steps:
         wanted = ([c.inside for c in moving] + outer
                   + [r.item for r in loop.rows if r.array in backward.active])
         totals, steps = _through_steps(backward, loop, history, flowing,
                                        wanted)
-        adjoint_of = totals.__getitem__  # noqa: F811
+        adjoint_of = totals.__getitem__
+    else:
+        def adjoint_of(symbol: sp.Symbol) -> sp.Expr:
+            terms = [adjoint * _partial(value, symbol, where)
+                     for value, adjoint in flowing]
+            return sp.Add(*terms).xreplace(history)
 
     carries = []
     for carry, adjoint in carried:
@@ -402,6 +409,11 @@ def _through_steps(backward: Any, loop: Loop,
     mapping: dict[sp.Symbol, sp.Symbol] = dict(history)
     copies = []
     for step in loop.steps:
+        if step.option("loop") is not None:
+            # A loop in the loop: run again over the stored values (its
+            # results keep their symbols: they live in one iteration).
+            copies.append(_loop_again(step.option("loop"), mapping))
+            continue
         target = _symbol(program, step.target.name,
                          program.leaves[step.target].shape)
         copies.append(Step(target, step.op, tuple(
@@ -418,10 +430,43 @@ def _through_steps(backward: Any, loop: Loop,
     for value, adjoint in flowing:
         inner.elementwise(value.xreplace(mapping), adjoint)
     for step in reversed(copies):
-        if step.target in inner.adjoints:
+        if step.option("loop") is not None:
+            adjoints = {r: inner.total(r) for r in step.results()
+                        if r in inner.adjoints}
+            if adjoints:
+                inner.vjp(step, adjoints)
+        elif step.target in inner.adjoints:
             inner.vjp(step, inner.total(step.target))
     totals = {s: inner.total(m) for s, m in zip(wanted, mapped)}
     return totals, tuple(body.steps[before:])
+
+
+def _loop_again(loop: Loop, mapping: dict[sp.Symbol, sp.Symbol]) -> Step:
+    """The step running ``loop`` with the values it reads from before it
+    replaced by ``mapping``."""
+    def mapped(value: Any) -> Any:
+        return value.xreplace(mapping) if isinstance(value, sp.Basic) \
+            else value
+
+    steps = tuple(
+        _loop_again(st.option("loop"), mapping)
+        if st.option("loop") is not None else replace(
+            st, operands=tuple(mapped(o) for o in st.operands))
+        for st in loop.steps)
+    again = replace(
+        loop, start=mapped(loop.start), stop=mapped(loop.stop),
+        carries=tuple(Carry(c.inside, mapped(c.initial), mapped(c.update),
+                            c.result) for c in loop.carries),
+        rows=tuple(Row(r.item, mapping.get(r.array, r.array))
+                   for r in loop.rows),
+        stored=tuple(replace(s, value=mapped(s.value),
+                             sizes=tuple(mapped(n) for n in s.sizes),
+                             rows=mapped(s.rows)) for s in loop.stored),
+        condition=mapped(loop.condition), exit=mapped(loop.exit),
+        steps=steps)
+    return Step(again.results()[0], LOOP,
+                tuple(sorted(again.uses(), key=lambda s: s.name)),
+                (("loop", again),))
 
 
 def _hoisted(program: Program, steps: tuple[Step, ...],
@@ -507,29 +552,34 @@ def _jvp(forward: Any, step: Step) -> None:
                 program, f"tangent_{carry.result.name}_inside",
                 program.leaves[carry.inside].shape + batch)
 
-    def tangent_of(value: sp.Expr) -> sp.Expr:
-        terms = []
-        for symbol in sorted(value.free_symbols & tangent.keys(),
-                             key=lambda s: s.name):
-            partial = _partial(value, symbol, where)
-            if partial == 0:
-                continue
-            if batch and program.shape(partial):
-                raise _unsupported(where, "a batch of tangents (jacobian, "
-                                          "hessian) through a loop over "
-                                          "arrays")
-            terms.append(partial * tangent[symbol])
-        return sp.Add(*terms)
-
     # A body with array operations: their tangents, by the same rules as
     # the whole program's, computed in each iteration after them.
-    body = Program(program.leaves, list(program.steps), program.names,
-                   program._memo, program.sizes, program.baked)
-    before = len(body.steps)
-    if loop.steps:
+    body = Program(program.leaves, list(program.steps) + list(loop.steps),
+                   program.names, program._memo, program.sizes,
+                   program.baked)
+    before = len(program.steps)
+    tangent_of: Callable[[sp.Expr], sp.Expr]
+    if loop.steps or batch and any(program.leaves[c.inside].shape
+                                   for c in loop.carries):
+        # (and a batch of tangents of arrays: partials get batch axes)
         inner = type(forward)(body, tangent, batch, batch_sizes, where)
-        inner.through(list(loop.steps))
-        tangent_of = inner.of_expression  # noqa: F811
+        # (a loop in the body is replaced in it by one carrying tangents)
+        inner.through(list(body.steps[before:]))
+        tangent_of = inner.of_expression
+    else:
+        def tangent_of(value: sp.Expr) -> sp.Expr:
+            terms = []
+            for symbol in sorted(value.free_symbols & tangent.keys(),
+                                 key=lambda s: s.name):
+                partial = _partial(value, symbol, where)
+                if partial == 0:
+                    continue
+                if batch and program.shape(partial):
+                    raise _unsupported(where, "a batch of tangents "
+                                              "(jacobian, hessian) through "
+                                              "a loop over arrays")
+                terms.append(partial * tangent[symbol])
+            return sp.Add(*terms)
     carries = list(loop.carries)
     results: dict[sp.Symbol, sp.Symbol] = {}
     for carry in loop.carries:
@@ -569,7 +619,7 @@ def _jvp(forward: Any, step: Step) -> None:
     # order of forward mode seeds the tangent of x anew).
     new, same = merged(replace(loop, carries=tuple(carries),
                                rows=tuple(rows), stored=tuple(stored),
-                               steps=loop.steps + steps),
+                               steps=steps),
                        set(results.values()))
     _replaced(program, step, new)
     forward.tangent.update({original: same.get(result, result)

@@ -254,8 +254,10 @@ class Program:
         if isinstance(expr, sp.Symbol):
             leaf = self.leaves.get(expr)
             return leaf is not None and leaf.integer
-        if isinstance(expr, (sp.Add, sp.Mul)):
-            return all(self.is_integer(a) for a in expr.args)
+        if isinstance(expr, (sp.Add, sp.Mul)) or isinstance(
+                expr, sp.Function) and expr.func.__name__ in ("mod",
+                                                              "floordiv"):
+            return all(self.is_integer(a) for a in expr.args)  # i % 3
         return False
 
     def definition(self) -> dict[sp.Symbol, Step]:

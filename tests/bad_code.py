@@ -29,7 +29,8 @@ def with_global(x):
 
 
 def with_comprehension(x):
-    return max([x ** k for k in range(3)])  # refused: comprehension
+    terms = [x * w for w in np.linspace(0, 1, 3)]  # refused: comprehension
+    return np.sum(np.stack(terms))
 
 
 def with_string(x):

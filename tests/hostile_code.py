@@ -99,11 +99,11 @@ def keyword_only(x, *, scale):  # hostile: keyword-only
 
 
 def list_comprehension(x):
-    return [x ** k for k in range(3)][1]  # hostile: listcomp
+    return [x ** k for k in range(3)][1]
 
 
 def generator_expression(x):
-    return sum(x ** k for k in range(3) if k)  # hostile: genexp
+    return sum(x ** k for k in range(3) if k)
 
 
 def dict_comprehension(x):

@@ -184,3 +184,22 @@ def test_hessian_and_jvp_through_a_loop_of_array_operations():
     agree(ad.jvp(lambda w: recurrence(w, xs), (W,), (direction,)),
           jax.jvp(lambda w: in_jax(recurrence)(w, xs), (W,), (direction,)),
           1e-12)
+
+
+def nested(x, k, n):
+    s = 0.5
+    for i in range(n):
+        for j in range(i):
+            s = s * 0.9 + np.sin(x * s + k * j)
+            if s > 2.5:
+                break
+    return s
+
+
+def test_nested_loops_with_a_break():
+    for n in (0, 2, 6):
+        agree(ad.grad(nested, argnums=(0, 1))(0.3, 0.7, n),
+              jax.grad(in_jax(nested), argnums=(0, 1))(0.3, 0.7, n), 1e-12)
+        agree(ad.hessian(nested, argnums=(0, 1))(0.3, 0.7, n),
+              jax.hessian(in_jax(nested), argnums=(0, 1))(0.3, 0.7, n),
+              1e-10)

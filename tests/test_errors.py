@@ -36,8 +36,9 @@ CASES = [
      "global statements are not supported: a differentiated function must "
      "not change module state; return the value instead"),
     (bad_code.with_comprehension, "comprehension",
-     "comprehensions are not supported here: sum([f(k) for k in ...]) is "
-     "(one for, no if); else use a for loop that accumulates the terms"),
+     "a comprehension runs over range(), a list, a tuple or a dict: over "
+     "the rows of an array, fill the rows of an array of zeros in a for "
+     "loop"),
     (bad_code.with_string, "string",
      "the string '2.5' is used as a number: a differentiated function "
      "computes with numbers (strings may be dict keys and has_aux values)"),

@@ -58,10 +58,6 @@ REFUSED = {
                "kwargs takes *args or **kwargs"),
     "keyword-only": (h.keyword_only, (2.0,), ad.UnsupportedCodeError,
                      "keyword_only has keyword-only arguments"),
-    "listcomp": (h.list_comprehension, (2.0,), ad.UnsupportedCodeError,
-                 "comprehensions are not supported"),
-    "genexp": (h.generator_expression, (2.0,), ad.UnsupportedCodeError,
-               "generator expressions are not supported"),
     "dictcomp": (h.dict_comprehension, (2.0,), ad.UnsupportedCodeError,
                  "comprehensions are not supported"),
     "unknown": (h.unknown_callable, (2.0,), ad.UnsupportedCodeError,
@@ -268,6 +264,11 @@ def test_methods_staticmethods_classmethods_and_objects():
     assert ad.grad(model.cube)(2.0) == 12.0
     assert ad.grad(h.Model.double)(1.0) == 2.0
     assert ad.grad(h.uses_an_object)(2.0) == pytest.approx(3 * 4 + 4)
+
+
+def test_comprehensions_once_refused_work():
+    assert ad.grad(h.list_comprehension)(2.0) == 1.0  # x
+    assert ad.grad(h.generator_expression)(2.0) == 5.0  # x + x ** 2
 
 
 def test_a_while_loop_that_breaks_once_refused_works():
