@@ -70,7 +70,13 @@ class _Backward:
     def run(self, output: sp.Expr) -> list[sp.Expr]:
         forward = list(self.program.steps)
         self.elementwise(output, sp.S.One)
-        for step in reversed(forward):
+        self.back_through(forward)
+        return [self.final(symbol) for symbol in self.wrt]
+
+    def back_through(self, steps: list[Step]) -> None:
+        """The adjoints flowing back through ``steps``, last to first (a
+        loop's body runs this over its own steps)."""
+        for step in reversed(steps):
             if len(step.results()) > 1 or step.option("loop") is not None:
                 # A loop: the adjoints of all it defines at once.
                 adjoints = {r: self.total(r) for r in step.results()
@@ -79,7 +85,6 @@ class _Backward:
                     self.vjp(step, adjoints)
             elif step.target in self.adjoints:
                 self.vjp(step, self.total(step.target))
-        return [self.final(symbol) for symbol in self.wrt]
 
     def contribute(self, symbol: sp.Symbol, value: sp.Expr,
                    region: Shape | None = None,

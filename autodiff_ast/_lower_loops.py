@@ -30,6 +30,7 @@ import sympy as sp
 from ._errors import AutodiffError
 from ._limits import KEPT_FROM, reads_twice
 from ._loop_exits import returned_names, without_returns
+from ._ops_assemble import FRESH, reads_a_copy
 from ._ops_index import GETITEM
 from ._ops_loop import Carry, Loop, Row, Stored, loop_step
 from ._spell import Slot
@@ -262,7 +263,8 @@ def _rows_of_zeros(run: Any, loop: ast.For | ast.While,
     return mentions == 1 and not any(
         other != name and other_value is value
         for other, other_value in env.items()) and not any(
-        value in step.uses() for step in program.steps)
+        value in step.uses() and not reads_a_copy(program, step, value)
+        for step in program.steps)
 
 
 def _appended(statement: ast.stmt, env: dict[str, Any]
@@ -566,7 +568,6 @@ def _fresh_arrays(run: Any, env: dict[str, Any], carried: list[str]
     """The carried names bound to an array this function made that no
     other name holds and nothing has read: filling it in the loop changes
     nothing else."""
-    from ._ops_assemble import _FRESH
     program = run.program
     definition = program.definition()
     fresh = []
@@ -574,12 +575,13 @@ def _fresh_arrays(run: Any, env: dict[str, Any], carried: list[str]
         value = env[name]
         made = definition.get(value) if isinstance(value, sp.Symbol) \
             else None
-        if made is None or made.op.name not in _FRESH or not run.shape(
+        if made is None or made.op.name not in FRESH or not run.shape(
                 value, None):
             continue
         if any(other != name and other_value is value
                for other, other_value in env.items()) or any(
-                value in step.uses() for step in program.steps):
+                value in step.uses() and not reads_a_copy(program, step, value)
+                for step in program.steps):
             continue
         fresh.append(name)
     return fresh

@@ -601,7 +601,7 @@ PAD = ArrayOp("pad", numpy=("pad",), lower=_lower_pad, vjp=_pad_vjp,
 # -- filling a local array ----------------------------------------------------
 
 # What a new local array is made by: filling it changes nothing else.
-_FRESH = ("zeros", "zeros_like", "ones", "ones_like", "full", "full_like",
+FRESH = ("zeros", "zeros_like", "ones", "ones_like", "full", "full_like",
           "copy", "elementwise", "scatter")
 _READ_FIRST = ("{} is read before it is filled, and filling it would change "
                "what was read (a name for it, or a view of it): fill it "
@@ -795,7 +795,7 @@ def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
     # (an array a loop carries, made here before it: filled in each
     # iteration, as the values of the program it is)
     carried = current in getattr(run, "fillable", ())
-    if not carried and (made is None or made.op.name not in _FRESH):
+    if not carried and (made is None or made.op.name not in FRESH):
         spelled = ast.unparse(target)
         raise run.error(target, f"assigning to an item of {spelled} "
                                 "mutates an object the function did not "
@@ -803,12 +803,35 @@ def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
                                 "assign to a new local name instead, or "
                                 "fill an array made here (d = "
                                 "np.zeros_like(x); d[i] = v)")
-    if any(name != target.id and isinstance(value, sp.Basic)
-           and current in value.free_symbols for name, value in env.items()
-           ) or any(current in s.uses() for s in program.steps
-                    if s is not made):
+    # What was computed from it before is a value of its own (t = d[i],
+    # d * 2, np.sum(d)); another name for it or a view of it would see
+    # the filling, which a program of values cannot say.
+    if any(name != target.id and (value is current or isinstance(
+            value, (tuple, list)) and any(v is current for v in value))
+           for name, value in env.items()) or any(
+            current in s.uses() and not reads_a_copy(program, s, current)
+            for s in program.steps if s is not made):
         raise run.error(target, _READ_FIRST.format(target.id))
     return current
+
+
+# Operations whose result is a new array (never a view of an operand).
+_NEW_ARRAYS = frozenset((
+    "elementwise", "sum", "mean", "max", "min", "prod", "var", "std",
+    "average", "builtin sum", "builtin max", "builtin min", "dot", "matmul",
+    "vdot", "outer", "inner", "trace", "norm", "kron", "cross", "einsum",
+    "tensordot", "size", "copy", "logsumexp", "softmax", "log_softmax",
+    "cumsum", "cumprod", "shift"))
+
+
+def reads_a_copy(program: Any, step: Step, array: sp.Symbol) -> bool:
+    """Whether ``step`` reads ``array`` into a new value (``d[0]``,
+    ``d * 2``, ``np.sum(d)``), not a view of it (``d[1:]``, ``d.T``)."""
+    if step.op.name == "getitem":
+        return program.leaves[step.target].shape == ()
+    if step.op.name == "elementwise":
+        return step.operands[0] != array
+    return step.op.name in _NEW_ARRAYS
 
 
 def _permutes(program: Any, step: Step) -> bool:

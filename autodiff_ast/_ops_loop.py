@@ -429,14 +429,7 @@ def _through_steps(backward: Any, loop: Loop,
     inner = type(backward)(body, mapped, backward.where)
     for value, adjoint in flowing:
         inner.elementwise(value.xreplace(mapping), adjoint)
-    for step in reversed(copies):
-        if step.option("loop") is not None:
-            adjoints = {r: inner.total(r) for r in step.results()
-                        if r in inner.adjoints}
-            if adjoints:
-                inner.vjp(step, adjoints)
-        elif step.target in inner.adjoints:
-            inner.vjp(step, inner.total(step.target))
+    inner.back_through(copies)
     totals = {s: inner.total(m) for s, m in zip(wanted, mapped)}
     return totals, tuple(body.steps[before:])
 

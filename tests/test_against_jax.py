@@ -12,6 +12,8 @@ import optree
 import pytest
 
 import autodiff_ast as ad
+from test_loop_arrays import recurrence, rnn_loss as rnn
+from test_loop_exits import grows, newton
 
 jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)
@@ -24,12 +26,12 @@ labels = rng.normal(size=50)
 
 
 def in_jax(function):
-    """``function``, and the functions of this module it calls, with the
+    """``function``, and the functions of its module it calls, with the
     global ``np`` bound to ``jax.numpy``."""
     namespace = {**function.__globals__, "np": jnp}
     for name, value in list(namespace.items()):
         if isinstance(value, types.FunctionType) and value.__module__ == \
-                __name__:
+                function.__module__:
             namespace[name] = types.FunctionType(
                 value.__code__, namespace, value.__name__,
                 value.__defaults__)
@@ -125,34 +127,6 @@ def test_hessian_vector_product():
     agree(ours, theirs, 1e-12)
 
 
-def rnn(params, xs):
-    h1 = np.zeros_like(params["b1"])
-    h2 = np.zeros_like(params["b2"])
-    for x_t in xs:
-        h1 = np.tanh(params["W1"] @ x_t + params["U1"] @ h1 + params["b1"])
-        h2 = np.tanh(params["W2"] @ h1 + params["U2"] @ h2 + params["b2"])
-    return np.sum(h2 ** 2)
-
-
-def grows(x, k, n):
-    s = 0.0
-    for i in range(n):
-        s = s + x * s + k
-        if s > 10.0:
-            break
-    return s * k
-
-
-def newton(a):
-    x = a
-    while True:
-        step = (x * x - a) / (2 * x)
-        x = x - step
-        if abs(step) < 1e-12:
-            break
-    return x
-
-
 def test_loops_with_array_operations_and_breaks():
     width = 16
     scale = 1 / np.sqrt(width)
@@ -167,13 +141,6 @@ def test_loops_with_array_operations_and_breaks():
               jax.grad(in_jax(grows), argnums=(0, 1))(0.3, 0.8, n), 1e-12)
     agree(ad.grad(ad.grad(newton))(2.0),
           jax.grad(jax.grad(in_jax(newton)))(2.0), 1e-9)
-
-
-def recurrence(W, xs):
-    h = np.zeros(W.shape[0])
-    for x_t in xs:
-        h = np.tanh(W @ h + x_t)
-    return np.sum(h ** 2)
 
 
 def test_hessian_and_jvp_through_a_loop_of_array_operations():

@@ -244,3 +244,33 @@ def test_hessian_of_an_elementwise_loop_over_arrays():
                                                            n)) / 2e-6
                    for step in np.eye(3) * 1e-6]
         np.testing.assert_allclose(hessian, np.array(columns).T, atol=1e-7)
+
+
+def read_then_filled(x):
+    d = np.zeros(3) + x
+    doubled = d * 2
+    d[1] = d[1] * d[0] + 1
+    d[2] += d[1]
+    return np.sum(doubled) + np.sum(d ** 2)
+
+
+def cyclic(x, n):
+    a = np.zeros(3)
+    for i in range(n):
+        a[i % 3] = a[i % 3] + x * i
+    return np.sum(a ** 2)
+
+
+def test_an_array_read_then_filled():
+    # What was computed from d before it is filled keeps its value: d * 2
+    # and d[1] are values of their own, as in NumPy (a view is refused).
+    x = 0.7
+    d = np.array([x, x * x + 1, x * x + 1 + x])
+    assert ad.value_and_grad(read_then_filled)(x) == pytest.approx(
+        (6 * x + np.sum(d ** 2),
+         6 + 2 * (d[0] + d[1] * 2 * x + d[2] * (2 * x + 1))), rel=1e-14)
+    for n in (0, 2, 7):
+        value, grad = ad.value_and_grad(cyclic)(0.5, n)
+        sums = [sum(i for i in range(n) if i % 3 == k) for k in range(3)]
+        assert value == pytest.approx(sum((0.5 * s) ** 2 for s in sums))
+        assert grad == pytest.approx(sum(2 * 0.5 * s * s for s in sums))

@@ -415,14 +415,12 @@ def history_until(x, n):
 
 
 def ones_until(x, n):
-    h = [1.0] * n
-    s = x
+    h = [1.0] * n  # the rows a break leaves would hold 1.0
     for i in range(n):
-        s = s * 1.5
-        h[i] = s
-        if s > 5:
+        h[i] = x * i
+        if x * i > 5:
             break
-    return np.sum(np.square(h))
+    return np.sum(h)
 
 
 def test_a_list_filled_by_a_loop_that_breaks_keeps_its_zeros():
