@@ -32,8 +32,9 @@ from ._limits import (KEPT_FROM, MOST_OPERATIONS, reads_twice,
                       written_out_size)
 from ._ops_reduce import scipy_function
 from ._rules import (Form, Primitive, canonical, floordiv, mod, namespace_of,
-                     primitive_for, where)
+                     primitive_for, rewritten_by_canonical, where)
 from ._source import FunctionSource, get_source, library_of, refused_call
+from ._sums import LONG, Sums
 
 __all__ = ["Lowered", "lower", "NeedsArrays"]
 
@@ -125,6 +126,10 @@ class _Context:
     # The user's own name for a value, from the first assignment of it.
     labels: dict[Any, str] = field(default_factory=dict)
     sizes: dict[Any, int] = field(default_factory=dict)  # written_out_size
+    # Values (and their parts) that passed vetted(): canonical, real,
+    # not too large. A step looks only at the nodes it adds.
+    vetted: set[Any] = field(default_factory=set)
+    sums: Sums = field(default_factory=Sums)
     # The differentiated function itself: what generated code can reach by
     # name (its module's globals, its closure cells, its bound self).
     root: types.FunctionType | None = None
@@ -740,10 +745,10 @@ class _Runner:
         b = self.number(right, getattr(node, "right", node))
         if isinstance(op, ast.MatMult):
             raise NeedsArrays
-        if isinstance(op, ast.Add):
-            result = a + b
-        elif isinstance(op, ast.Sub):
-            result = a - b
+        if isinstance(op, (ast.Add, ast.Sub)):
+            term = b if isinstance(op, ast.Add) else -b
+            result = (self.longer(a, term, node)
+                      or self.longer(term, a, node) or a + term)
         elif isinstance(op, ast.Mult):
             result = a * b
         elif isinstance(op, ast.Div):
@@ -762,7 +767,25 @@ class _Runner:
         else:
             raise self.error(node, f"the operator {type(op).__name__} is not "
                                    "supported")
-        return self.real(canonical(self.bounded(result, node)), node)
+        return self.vetted(result, node)
+
+    def longer(self, total: sp.Expr, term: sp.Expr,
+               node: ast.AST) -> sp.Expr | None:
+        """``total + term`` when total is a long vetted sum (a sum written
+        one statement per term): built and checked in the time the term
+        takes, not the sum."""
+        known = self.context.vetted
+        if not (isinstance(total, sp.Add) and len(total.args) >= LONG
+                and total in known):
+            return None
+        term = self.vetted(term, node)  # -b is new; b itself was vetted
+        result = self.context.sums.plus(total, term)
+        if result is not None:
+            sizes = self.context.sizes
+            sizes[result] = sizes[total] + sizes[term]
+            if not rewritten_by_canonical(result):
+                known.add(result)
+        return result
 
     def condition(self, node: ast.expr, env: dict[str, Any]) -> Boolean:
         if isinstance(node, ast.Compare):
@@ -871,8 +894,7 @@ class _Runner:
             return where(condition, self.number(args[1], node.args[1]),
                          self.number(args[2], node.args[2]))
         numbers = [self.number(a, n) for a, n in zip(args, node.args)]
-        return self.real(
-            canonical(self.bounded(primitive.lower(*numbers), node)), node)
+        return self.vetted(primitive.lower(*numbers), node)
 
     def call_form(self, form: Form, spelled: str, args: list[Any],
                   kwargs: dict[str, Any], node: ast.Call) -> sp.Expr:
@@ -893,7 +915,32 @@ class _Runner:
         except TypeError:
             raise self.error(node, f"{spelled}() takes {form.takes} "
                                    "here") from None
-        return self.real(canonical(self.bounded(result, node)), node)
+        return self.vetted(result, node)
+
+    def vetted(self, value: sp.Expr, node: ast.AST) -> sp.Expr:
+        """``value`` in canonical form (the table's Abs, sign, ...) and
+        refused if too large, complex or overflowing, looking only at the
+        nodes that no earlier step checked: a function of n statements
+        checks each node once, not the whole expression n times."""
+        value = self.bounded(value, node)
+        fresh = self.unvetted(value)
+        if any(rewritten_by_canonical(n) for n in fresh):
+            value = canonical(value)
+            fresh = self.unvetted(value)
+        if value.is_Number or any(n in _UNDEFINED for n in fresh):
+            self.real(value, node)
+        self.context.vetted.update(fresh)
+        return value
+
+    def unvetted(self, value: sp.Basic) -> list[sp.Basic]:
+        """The nodes of ``value`` not yet vetted, each once."""
+        known, found, stack = self.context.vetted, {}, [value]
+        while stack:
+            part = stack.pop()
+            if part not in known and part not in found:
+                found[part] = None
+                stack.extend(part.args)
+        return list(found)
 
     def bounded(self, value: sp.Expr, node: ast.AST) -> sp.Expr:
         """``value``, refused once it is too large written out (before the
@@ -949,6 +996,10 @@ class _Runner:
               source: FunctionSource) -> _Runner:
         """A runner for a function this one calls."""
         return _Runner(callee, source, self.context)
+
+
+# Atoms that make a value complex or undefined (real() says which).
+_UNDEFINED = frozenset({sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo})
 
 
 def _fills(statement: ast.stmt) -> bool:

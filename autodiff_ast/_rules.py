@@ -45,7 +45,8 @@ from ._functions import (expm1, log1p, log2, log10, cbrt, absolute, sign,
                          truth)
 
 __all__ = ["Primitive", "Form", "PRIMITIVES", "primitive_for", "spelling_for",
-           "call_form", "canonical", "scipy_module"]
+           "call_form", "canonical", "rewritten_by_canonical",
+           "scipy_module"]
 
 
 # ---------------------------------------------------------------------------
@@ -459,6 +460,18 @@ def _complemented(add: sp.Add) -> sp.Expr:
             complement = _COMPLEMENTS[type(function)](*function.args)
             return rest - term + constant * complement
     return add
+
+
+def rewritten_by_canonical(node: sp.Basic) -> bool:
+    """Whether ``canonical`` may rewrite this node itself (not its parts)."""
+    if type(node) in _SYMPY_EQUIVALENTS:
+        return True
+    if isinstance(node, sp.Pow):
+        return bool(node.base.is_zero) and bool(node.exp.free_symbols)
+    if isinstance(node, sp.Add) and node.as_coeff_Add()[0] != 0:
+        return any(type(t.as_coeff_Mul()[1]) in _COMPLEMENTS
+                   for t in node.args)
+    return False
 
 
 def canonical(expr: sp.Basic) -> sp.Basic:
