@@ -514,9 +514,14 @@ class _ArrayRunner(ArrayOperations, _Runner):
             return self.array_call(op, args, self.keywords(node, env), node,
                                    method=True)
         if callee is np.empty and len(node.args) == 1 and not node.keywords:
+            shape = self.expression(node.args[0], env)
+            if isinstance(shape, tuple):
+                # np.empty((n, d)): rows a loop fills (the histories our
+                # gradients keep), as np.zeros, which reads the same there
+                return self.array_call(array_function(np.zeros), [shape],
+                                       {}, node)
             # np.empty(n): an array a loop fills, one number per iteration
-            return buffer(self, [0.0], self.expression(node.args[0], env),
-                          node)
+            return buffer(self, [0.0], shape, node)
         if callee is len:
             (value,) = [self.expression(a, env) for a in node.args]
             if isinstance(value, (list, tuple, dict)):

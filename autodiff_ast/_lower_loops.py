@@ -532,6 +532,7 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
         if reads is not None and isinstance(loop, ast.For) and _row_read(
                 program, step, index, changing):
             reads[step.target] = Row(step.target, step.operands[0])
+            changing.add(step.target)  # a row: what reads it is in the loop
             continue
         if step.uses() & changing:
             # Run in each iteration (W @ h); what reads none of the values

@@ -129,8 +129,9 @@ def _is_work(node: ast.AST) -> bool:
     call, a power (``x ** 0``, which only gives x's shape, aside) or two
     operations or more."""
     if isinstance(node, ast.Call):
-        # range(n) in a loop and in the loop run backwards costs nothing
-        return ast.unparse(node.func) != "range"
+        # range(n) in a loop and in the loop run backwards costs nothing,
+        # nor reversed(range(n)) in two loops run backwards
+        return ast.unparse(node.func) not in ("range", "reversed")
     if not isinstance(node, ast.BinOp):
         return False
     if isinstance(node.op, ast.Pow):

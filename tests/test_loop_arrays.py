@@ -274,3 +274,23 @@ def test_an_array_read_then_filled():
         sums = [sum(i for i in range(n) if i % 3 == k) for k in range(3)]
         assert value == pytest.approx(sum((0.5 * s) ** 2 for s in sums))
         assert grad == pytest.approx(sum(2 * 0.5 * s * s for s in sums))
+
+
+def test_printed_gradients_of_array_loops_are_valid_input(tmp_path,
+                                                          monkeypatch):
+    # The printed gradient (histories in np.empty((n, d)), rows read at
+    # the loop's variable, W @ h_i in the backward loop) is differentiated
+    # again: its own gradient against central differences.
+    W, xs = np.eye(3) / 2 + 0.1, np.full((4, 3), 0.3)
+    (tmp_path / "printed_rnn.py").write_text(
+        "import numpy as np\n\n\n"
+        + ad.source(ad.grad(recurrence), W, xs))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import printed_rnn
+    weights = np.arange(9.0).reshape(3, 3)
+
+    def weighted(w):
+        return np.sum(printed_rnn.grad_recurrence(w, xs) * weights)
+
+    np.testing.assert_allclose(ad.grad(weighted)(W), central(weighted, W),
+                               atol=1e-7)
