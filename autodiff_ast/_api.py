@@ -152,8 +152,10 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     def regenerate() -> types.FunctionType:
         return _cached(fun, argnums, has_aux, kind)
 
-    function = (_from_entry(entry, code, regenerate) if entry is not None
-                else None)
+    function = (_from_entry(entry, code, regenerate,
+                            lambda count: _at_arrays(fun, argnums, has_aux,
+                                                     kind, count))
+                if entry is not None else None)
     if function is not None:
         store[options] = (lambda: _diskcache.cache_key(code, options) == key,
                           function)
@@ -166,7 +168,9 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     # A derivative of a derivative bakes in what the inner one baked in.
     baked = _baked(lowered) + list(baked_reads(fun))
     handle = make_handle(function, _where(lowered), lowered.branch_site,
-                         baked, regenerate)
+                         baked, regenerate,
+                         _at_arrays(fun, argnums, has_aux, kind,
+                                    len(lowered.params)))
     handle.__autodiff_ast__ = _provenance(  # type: ignore[attr-defined]
         function)
     store[options] = (lambda: all(r.is_current() for r in baked), handle)
@@ -182,6 +186,28 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                                "branch_site": lowered.branch_site,
                                "reads": described})
     return handle
+
+
+def _at_arrays(fun: Callable[..., Any], argnums: Any, has_aux: bool,
+               kind: str, count: int
+               ) -> tuple[tuple[int, ...], Callable[..., Any]] | None:
+    """For a Jacobian of scalar code (of ``count`` arguments, ``argnums``
+    valid): the positions of the arguments it is taken with respect to,
+    and what answers where one is an array (the chain of array
+    transforms, whose Jacobian has JAX's shape, out.shape + in.shape,
+    where the scalar code computes elementwise derivatives)."""
+    if kind != "jacobian" or not count:
+        return None
+    items = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
+    numbers = tuple(int(i) % count for i in items)
+    chain: list[ArrayTransform] = []
+
+    def answer(*args: Any) -> Any:
+        if not chain:
+            chain.append(_array_chain(fun, argnums, has_aux, kind))
+        return chain[0](*args)
+
+    return numbers, answer
 
 
 def _where(lowered: Lowered) -> str:
@@ -244,8 +270,8 @@ def _reads_from(described: list[list[Any]], fn: Any) -> list[Read]:
 
 
 def _from_entry(entry: dict[str, Any], fn: Any,
-                regenerate: Callable[[], types.FunctionType]
-                ) -> types.FunctionType | None:
+                regenerate: Callable[[], types.FunctionType],
+                arrays: Callable[[int], Any]) -> types.FunctionType | None:
     """The derivative a disk-cache entry holds; None if the entry is bad."""
     try:
         scope = Scope.of(fn) if isinstance(
@@ -260,7 +286,8 @@ def _from_entry(entry: dict[str, Any], fn: Any,
         handle = make_handle(
             function, f"{origin.base} ({origin.location})",
             (str(site[0]), int(site[1])) if site else None,
-            _reads_from(entry.get("reads", []), fn), regenerate)
+            _reads_from(entry.get("reads", []), fn), regenerate,
+            arrays(function.__code__.co_argcount))
         handle.__autodiff_ast__ = origin  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError, SyntaxError, AssertionError,
             IndexError):

@@ -41,15 +41,20 @@ _PLAIN = frozenset({float, int, np.float64, np.float32, np.float16,
 def make_handle(function: types.FunctionType, where: str,
                 branch_site: tuple[str, int] | None,
                 reads: Sequence[Read],
-                regenerate: Callable[[], types.FunctionType]
-                ) -> types.FunctionType:
+                regenerate: Callable[[], types.FunctionType],
+                arrays: tuple[tuple[int, ...], Callable[..., Any]] | None
+                = None) -> types.FunctionType:
     """A function with ``function``'s signature that checks its inputs
     (and, when there are any, the values ``reads`` baked in) and runs
     ``function``'s code: that code itself with the checks first, else
     (no source at hand) a function that checks and calls it.
 
     ``where`` names the user's function ("f (file.py:3)"); ``regenerate``
-    makes the derivative again once a baked value has changed.
+    makes the derivative again once a baked value has changed; with
+    ``arrays`` (positions, answer), a call where an argument at one of
+    the positions is an array is answered by ``answer`` (a Jacobian of
+    elementwise code at an array is a matrix, not the elementwise
+    derivative the code computes).
     """
     code = function.__code__
     params = list(code.co_varnames[:code.co_argcount])
@@ -59,15 +64,20 @@ def make_handle(function: types.FunctionType, where: str,
     arguments = ", ".join(params)
     fast = " and ".join(f"{p}.__class__ in _autodiff_ast_plain"
                         for p in params) or "True"
-    guard = [f"if not ({fast}):", f"    _autodiff_ast_check({arguments})"]
-    check = _checker(params, where, branch_site)
-    checked = _checked_copy(function, guard, check, reads, regenerate)
+    guard = [f"if not ({fast}):",
+             f"    if _autodiff_ast_check({arguments}):",
+             f"        return _autodiff_ast_arrays({arguments})"]
+    positions, answer = arrays if arrays is not None else ((), _never)
+    check = _checker(params, where, branch_site, positions)
+    checked = _checked_copy(function, guard, check, reads, regenerate,
+                            answer)
     if checked is not None:
         return checked
     namespace: dict[str, Any] = {
         "_autodiff_ast_plain": _PLAIN,
         "_autodiff_ast_call": function,
         "_autodiff_ast_check": check,
+        "_autodiff_ast_arrays": answer,
     }
     lines = [f"def {function.__name__}({arguments}):"]
     lines += [f"    {line}" for line in guard]
@@ -136,16 +146,17 @@ def _dressed(handle: types.FunctionType, function: types.FunctionType,
 
 
 def _checked_copy(function: types.FunctionType, guard: list[str],
-                  check: Callable[..., None], reads: Sequence[Read],
-                  regenerate: Callable[[], types.FunctionType]
-                  ) -> types.FunctionType | None:
+                  check: Callable[..., bool], reads: Sequence[Read],
+                  regenerate: Callable[[], types.FunctionType],
+                  arrays: Callable[..., Any]) -> types.FunctionType | None:
     """The handle as ``function`` itself, compiled again with the checks
     first (``_checking_copy``). While a value it baked in differs, the
     regenerated derivative answers (and is what the handle shows); once
     the value is back, the code is current again and answers itself."""
     arguments = ", ".join(function.__code__.co_varnames[
         :function.__code__.co_argcount])
-    cells = {"_autodiff_ast_check": types.CellType(check)}
+    cells = {"_autodiff_ast_check": types.CellType(check),
+             "_autodiff_ast_arrays": types.CellType(arrays)}
     renewed: list[types.FunctionType] = []
     showing_renewed = types.CellType(False)
 
@@ -318,10 +329,15 @@ def _staleness(reads: Sequence[Read]) -> tuple[str, dict[str, Any]]:
 
 
 def _checker(params: list[str], where: str,
-             branch_site: tuple[str, int] | None) -> Callable[..., None]:
-    """Validation for arguments that are not plain real numbers."""
+             branch_site: tuple[str, int] | None,
+             arrays: tuple[int, ...] = ()) -> Callable[..., bool]:
+    """Validation for arguments that are not plain real numbers; True
+    where an argument at one of the positions ``arrays`` is an array (the
+    handle's ``arrays`` answer then)."""
 
-    def check(*args: Any) -> None:
+    def check(*args: Any) -> bool:
+        if any(np.ndim(args[i]) for i in arrays if i < len(args)):
+            return True
         shapes = []
         for name, value in zip(params, args):
             kind = _kind(value)
@@ -350,7 +366,7 @@ def _checker(params: list[str], where: str,
             if shape:
                 shapes.append(shape)
         if len(shapes) < 2:
-            return  # one array broadcasts with any numbers
+            return False  # one array broadcasts with any numbers
         try:
             np.broadcast_shapes(*shapes)
         except ValueError:
@@ -360,6 +376,7 @@ def _checker(params: list[str], where: str,
                 f"{' '.join(str(s) for s in shapes)}), so {where} itself "
                 "cannot be evaluated at them. Pass arrays whose shapes "
                 "broadcast, as NumPy requires.") from None
+        return False
 
     return check
 

@@ -411,11 +411,6 @@ def check_read_back(derivative, args, directory):
 def test_printed_derivatives_of_scalar_functions_read_back(row, transform,
                                                            tmp_path):
     function, x = SCALAR[row]
-    if (row, transform) == ("clip", "grad"):
-        pytest.xfail("the gradient is purely elementwise, and ad.jacobian of "
-                     "a purely elementwise function gives its elementwise "
-                     "derivative (shape (4,)), not JAX's out.shape + "
-                     "in.shape (a diagonal (4, 4))")
     if transform == "jvp":
         check_read_back(jvp_chain(function), (x, np.ones_like(x)), tmp_path)
     else:
@@ -427,8 +422,6 @@ def test_printed_float32_gradients_read_back(row, tmp_path):
     # float32 code spells its dtypes (np.eye(..., dtype=np.float32), a
     # count summed with dtype=np.float32), and those are read back too.
     function, x = SCALAR[row]
-    if row == "clip":
-        pytest.xfail("ad.jacobian of a purely elementwise function")
     small = x.astype(np.float32)
     gradient = ad.grad(function)
     copy = pasted(ad.source(gradient, small), tmp_path)

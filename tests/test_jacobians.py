@@ -183,3 +183,35 @@ def test_bad_argnums_are_refused_as_for_grad():
 
 def test_third_order_by_hessian_of_grad():
     assert ad.hessian(ad.grad(lambda x: x ** 4))(2.0) == 48.0
+
+
+def scaled_sine(x, scale):
+    return scale * np.sin(x)
+
+
+def test_jacobian_and_vjp_of_elementwise_code_at_arrays_have_jaxs_shapes():
+    # The generated code is elementwise; at an array argument the Jacobian
+    # is out.shape + in.shape (a diagonal here), as JAX gives it, and a
+    # vjp is the cotangent times it (the elementwise derivative, not its
+    # sum, which contracting the elementwise derivative gave).
+    x = np.array([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(ad.jacobian(scaled_sine)(x, 2.0),
+                               np.diag(2 * np.cos(x)), rtol=1e-15)
+    np.testing.assert_allclose(ad.jacfwd(scaled_sine)(x, 2.0),
+                               np.diag(2 * np.cos(x)), rtol=1e-15)
+    jac_x, jac_scale = ad.jacobian(scaled_sine, argnums=(0, 1))(x, 2.0)
+    np.testing.assert_allclose(jac_x, np.diag(2 * np.cos(x)), rtol=1e-15)
+    np.testing.assert_allclose(jac_scale, np.sin(x), rtol=1e-15)
+    value, pull = ad.vjp(scaled_sine, x, 2.0)
+    cotangent = np.array([1.0, -1.0, 0.5])
+    grad_x, grad_scale = pull(cotangent)
+    np.testing.assert_allclose(grad_x, cotangent * 2 * np.cos(x),
+                               rtol=1e-15)
+    assert grad_scale == pytest.approx(np.dot(cotangent, np.sin(x)))
+    # With respect to the number only, the array is data: the derivative
+    # of each output, out.shape + () (elementwise, as the code computes).
+    np.testing.assert_allclose(ad.jacobian(scaled_sine, argnums=1)(x, 2.0),
+                               np.sin(x), rtol=1e-15)
+    # At numbers, the scalar code answers as before.
+    assert ad.jacobian(scaled_sine)(0.3, 2.0) == pytest.approx(
+        2 * math.cos(0.3))
