@@ -336,7 +336,7 @@ def _without_aliases(body: list[ast.stmt]) -> list[ast.stmt]:
         if len(made) != 1 or sum(_reads(s, value) for s in body) != 1:
             continue
         first = made[0]
-        if any(_reads(s, name) or _binds(s, name)
+        if any(_reads(s, name) or _stores(s, name)
                for s in body[first:place]):
             continue
         statement = body[first]
@@ -351,6 +351,14 @@ def _binds(statement: ast.stmt, name: str) -> bool:
     return isinstance(statement, ast.Assign) and len(
         statement.targets) == 1 and isinstance(
         statement.targets[0], ast.Name) and statement.targets[0].id == name
+
+
+def _stores(statement: ast.stmt, name: str) -> bool:
+    """Whether ``statement`` binds ``name`` anywhere (``a, name = ...``,
+    a loop's variable); filling an item of it reads it."""
+    return any(isinstance(node, ast.Name) and node.id == name
+               and isinstance(node.ctx, ast.Store)
+               for node in ast.walk(statement))
 
 
 def _reads(statement: ast.stmt, name: str) -> bool:

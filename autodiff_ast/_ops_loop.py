@@ -404,7 +404,7 @@ def _through_steps(backward: Any, loop: Loop,
     from before it) in an iteration of the backward loop, for a body with
     array operations: those operations again, over what the forward loop
     stored, then reverse mode back through them (the same rules as the
-    whole program's); and the steps that computes them."""
+    whole program's); and the steps that compute them."""
     program: Program = backward.program
     mapping: dict[sp.Symbol, sp.Symbol] = dict(history)
     copies = []
