@@ -30,7 +30,7 @@ import sympy as sp
 from ._errors import AutodiffError
 from ._limits import KEPT_FROM, reads_twice
 from ._loop_exits import returned_names, without_returns
-from ._ops_assemble import FRESH, reads_a_copy
+from ._ops_assemble import FRESH, held_elsewhere
 from ._ops_index import GETITEM
 from ._ops_loop import Carry, Loop, Row, Stored, loop_step
 from ._spell import Slot
@@ -260,11 +260,7 @@ def _rows_of_zeros(run: Any, loop: ast.For | ast.While,
         return False
     mentions = sum(isinstance(node, ast.Name) and node.id == name
                    for statement in loop.body for node in ast.walk(statement))
-    return mentions == 1 and not any(
-        other != name and other_value is value
-        for other, other_value in env.items()) and not any(
-        value in step.uses() and not reads_a_copy(program, step, value)
-        for step in program.steps)
+    return mentions == 1 and not held_elsewhere(program, env, name, value)
 
 
 def _appended(statement: ast.stmt, env: dict[str, Any]
@@ -579,12 +575,8 @@ def _fresh_arrays(run: Any, env: dict[str, Any], carried: list[str]
         if made is None or made.op.name not in FRESH or not run.shape(
                 value, None):
             continue
-        if any(other != name and other_value is value
-               for other, other_value in env.items()) or any(
-                value in step.uses() and not reads_a_copy(program, step, value)
-                for step in program.steps):
-            continue
-        fresh.append(name)
+        if not held_elsewhere(program, env, name, value):
+            fresh.append(name)
     return fresh
 
 

@@ -803,16 +803,22 @@ def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
                                 "assign to a new local name instead, or "
                                 "fill an array made here (d = "
                                 "np.zeros_like(x); d[i] = v)")
-    # What was computed from it before is a value of its own (t = d[i],
-    # d * 2, np.sum(d)); another name for it or a view of it would see
-    # the filling, which a program of values cannot say.
-    if any(name != target.id and (value is current or isinstance(
-            value, (tuple, list)) and any(v is current for v in value))
-           for name, value in env.items()) or any(
-            current in s.uses() and not reads_a_copy(program, s, current)
-            for s in program.steps if s is not made):
+    if held_elsewhere(program, env, target.id, current, made):
         raise run.error(target, _READ_FIRST.format(target.id))
     return current
+
+
+def held_elsewhere(program: Any, env: dict[str, Any], name: str,
+                   array: sp.Symbol, made: Step | None = None) -> bool:
+    """Whether filling ``array`` (bound to ``name``) would change what
+    another name holds or a step other than ``made`` read: another name
+    for it, or a view of it. What was computed from it is a value of its
+    own (t = d[i], d * 2, np.sum(d)), as in NumPy."""
+    return any(other != name and (value is array or isinstance(
+        value, (tuple, list)) and any(v is array for v in value))
+               for other, value in env.items()) or any(
+        array in s.uses() and not _reads_a_copy(program, s, array)
+        for s in program.steps if s is not made)
 
 
 # Operations whose result is a new array (never a view of an operand).
@@ -824,7 +830,7 @@ _NEW_ARRAYS = frozenset((
     "cumsum", "cumprod", "shift"))
 
 
-def reads_a_copy(program: Any, step: Step, array: sp.Symbol) -> bool:
+def _reads_a_copy(program: Any, step: Step, array: sp.Symbol) -> bool:
     """Whether ``step`` reads ``array`` into a new value (``d[0]``,
     ``d * 2``, ``np.sum(d)``), not a view of it (``d[1:]``, ``d.T``)."""
     if step.op.name == "getitem":
