@@ -2,10 +2,11 @@
 
 For scalar code each is one generated function (``ad.source`` shows it),
 whose outputs share their common subexpressions: symbolic differentiation
-has no forward or reverse mode, so ``jacfwd`` and ``jacobian`` (``jacrev``)
-generate the same code. For code with array operations each is a chain
-of transforms of the program (``_array_transforms``): a Jacobian by forward
-mode, a Hessian by forward mode over the gradient program, generated per
+of numbers has no forward or reverse mode, so there ``jacfwd`` and
+``jacobian`` (``jacrev``) generate the same code. For code with array
+operations each is a chain of transforms of the program
+(``_array_transforms``): a Jacobian by reverse mode (``jacfwd``: forward
+mode), a Hessian by forward mode over the gradient program, generated per
 input signature; they compose with ``grad`` (``jacobian(grad(f))``, and
 ``jvp(grad(f), ...)`` for Hessian-vector products).
 """
@@ -50,13 +51,20 @@ jacrev = jacobian
 
 def jacfwd(fun: Callable[..., Any], argnums: Argnums = 0,
            has_aux: bool = False) -> Callable[..., Any]:
-    """The same as :func:`jacobian`: a symbolic Jacobian has no mode.
+    """:func:`jacobian` in forward mode: for code with array operations,
+    the identity over each argument pushed forwards as a batch of tangents
+    (cheaper than reverse mode where outputs outnumber inputs). For
+    scalar code it is the same as :func:`jacobian`: a symbolic Jacobian
+    of numbers has no mode.
 
     >>> import autodiff_ast as ad
     >>> ad.jacfwd(lambda x: (x ** 2, 3 * x))(2.0)
     (4.0, 3.0)
     """
-    return _cached(fun, argnums, has_aux, "jacobian")
+    function = _cached(fun, argnums, has_aux, "jacobian")
+    if isinstance(function, ArrayTransform):
+        return function.in_forward_mode()
+    return function
 
 
 def hessian(fun: Callable[..., Any], argnums: Argnums = 0,

@@ -30,7 +30,7 @@ from ._ops_scatter import float_dtype, merged_scatters, summed_scatter
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
 from ._simplify import cost, expanded_if_stable, simplify
 
-__all__ = ["gradients"]
+__all__ = ["gradients", "check_ones"]
 
 
 def gradients(program: Program, output: sp.Expr, wrt: list[sp.Symbol],
@@ -297,27 +297,7 @@ class _Backward:
 
     def check_ones(self, symbol: sp.Symbol, region: Shape,
                    witness: sp.Basic | None) -> None:
-        """Where ``symbol`` and its region both have size 1 along an axis,
-        another array of the region with size 1 there may have more when
-        the code runs (a batch of 1), and the gradient would then need a
-        sum it does not have: such code checks the sizes it was made for."""
-        target = self.program.leaves[symbol].shape
-        if witness is None or 1 not in target:
-            return
-        lead = len(region) - len(target)
-        for i, n in enumerate(target):
-            if n != 1 or region[lead + i] != 1:
-                continue
-            for other in sorted(witness.free_symbols - {symbol}, key=_name):
-                own = self.program.leaves.get(other, _SCALAR).shape
-                at = lead + i - (len(region) - len(own))
-                if at >= 0 and own[at] == 1 and self.program.size(
-                        other, at) != self.program.size(symbol, i):
-                    self.program.baked.append(
-                        f"{other.name} and {symbol.name} both have size 1 "
-                        "along an axis, which decides how the gradient of "
-                        f"{symbol.name} sums")
-                    return
+        check_ones(self.program, symbol, region, witness)
 
     def copies(self, region: Shape, shape: Shape,
                witness: sp.Basic | None) -> sp.Expr:
@@ -390,6 +370,31 @@ class _Backward:
             return reshaped(self.program, full, sizes, f"{name}_expanded")
         return self.program.add(EXPAND_DIMS, (full,), expanded,
                                 f"{name}_expanded", axis=axes)
+
+
+def check_ones(program: Program, symbol: sp.Symbol, region: Shape,
+               witness: sp.Basic | None) -> None:
+    """Where ``symbol`` and its region both have size 1 along an axis,
+    another array of the region with size 1 there may have more when
+    the code runs (a batch of 1), and the gradient would then need a
+    sum it does not have: such code checks the sizes it was made for."""
+    target = program.leaves[symbol].shape
+    if witness is None or 1 not in target:
+        return
+    lead = len(region) - len(target)
+    for i, n in enumerate(target):
+        if n != 1 or region[lead + i] != 1:
+            continue
+        for other in sorted(witness.free_symbols - {symbol}, key=_name):
+            own = program.leaves.get(other, _SCALAR).shape
+            at = lead + i - (len(region) - len(own))
+            if at >= 0 and own[at] == 1 and program.size(
+                    other, at) != program.size(symbol, i):
+                program.baked.append(
+                    f"{other.name} and {symbol.name} both have size 1 "
+                    "along an axis, which decides how the gradient of "
+                    f"{symbol.name} sums")
+                return
 
 
 _SCALAR = Leaf((), "data")

@@ -1,0 +1,447 @@
+"""Differentiate stage for array programs: Jacobians in reverse mode.
+
+Forward mode pushes the identity over the input (n x n) through every
+array the code computes; for an output of m elements reverse mode costs
+O(m n) instead (f: R^n -> R^3 at n = 10^4: 240 KB per array, not 800 MB).
+Each output's Jacobian is written as a person would write it:
+
+- of a number: its gradient (``_backward``'s reverse pass, every op);
+- of ``np.stack`` of a few values: ``np.stack`` of their Jacobians, so
+  three reductions of a vector give three gradient rows;
+- of an array: one reverse pass over a batch of cotangents, the identity
+  over the output (``np.eye(out.size)``, read when the code runs, reshaped
+  to ``out.shape + out.shape``). The batch axes come first, as in JAX's
+  layout ``out.shape + in.shape``: a cotangent of a value ``v`` has shape
+  ``out.shape + v.shape``, so it broadcasts against the partial
+  derivatives of an elementwise region (of ``v``'s shape) as they are.
+  Array operations have batched rules below.
+
+Where a step the output needs has no batched rule (or is a loop), the
+caller takes forward mode: correct, only slower.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import sympy as sp
+
+from ._array_codegen import _baked_by
+from ._backward import check_ones, gradients
+from ._differentiate import checked_partial
+from ._ops_assemble import STACK
+from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM, TRANSPOSE,
+                        expanded_shape, reshaped, transposed)
+from ._ops_create import EYE, ZEROS, ZEROS_LIKE
+from ._ops_einsum import einsum
+from ._ops_index import GETITEM
+from ._ops_linalg import DOT
+from ._ops_scatter import float_dtype
+from ._program import ELEMENTWISE, ArrayOp, Program, Step
+from ._simplify import simplify
+
+__all__ = ["reverse_jacobian"]
+
+# np.stack of more values than this is an array to the batched pass: its
+# Jacobian as rows would be code as long as the output.
+_ROWS = 16
+
+
+def reverse_jacobian(program: Program, output: Any, wrt: list[sp.Symbol],
+                     where: str) -> list[sp.Symbol] | None:
+    """d output / d each of ``wrt`` (shape ``output.shape + w.shape``) in
+    reverse mode, appending steps to ``program``; None where a step it
+    needs has no batched rule (the caller then takes forward mode; the
+    program is then left as it was)."""
+    if not _reversible(program, output, wrt):
+        return None
+    return _built(program, output, wrt, where)
+
+
+def _built(program: Program, output: Any, wrt: list[sp.Symbol],
+           where: str) -> list[sp.Symbol]:
+    if not isinstance(output, sp.Basic) or not output.free_symbols:
+        return [_zeros(symbol, program) for symbol in wrt]
+    if not program.shape(output):
+        return gradients(program, output, wrt, where)
+    step = _stack_of_rows(program, output)
+    if step is not None:
+        return _stacked(program, step, wrt, where)
+    return _Batched(program, output, wrt, where).run(output)
+
+
+def _reversible(program: Program, output: Any,
+                wrt: list[sp.Symbol]) -> bool:
+    """Whether reverse_jacobian has a rule for every step ``output``
+    needs (it looks only: a name taken would rename forward mode's)."""
+    if not isinstance(output, sp.Basic) or not program.shape(output):
+        return True
+    step = _stack_of_rows(program, output)
+    if step is not None:
+        return all(_reversible(program, item, wrt) for item in step.operands)
+    return all(len(step.results()) == 1 and step.option("loop") is None
+               and step.op in _RULES and (
+                   step.op is not DOT or all(
+                       len(program.leaves[o].shape) <= 2
+                       for o in step.operands))
+               for step in _active_steps(program, [output], wrt))
+
+
+def _stack_of_rows(program: Program, output: sp.Basic) -> Step | None:
+    """The np.stack of a few values that computes ``output``, if it is."""
+    step = program.definition().get(output)
+    if step is not None and step.op is STACK and len(
+            step.operands) <= _ROWS:
+        return step
+    return None
+
+
+def has_loop(program: Program, outputs: list[Any],
+             wrt: list[sp.Symbol]) -> bool:
+    """Whether a kept loop computes what ``outputs`` need from ``wrt``
+    (forward mode carries their tangents in it instead)."""
+    steps = _active_steps(program, outputs, wrt)
+    return any(step.option("loop") is not None or len(step.results()) > 1
+               for step in steps)
+
+
+def _zeros(symbol: sp.Symbol, program: Program) -> sp.Symbol:
+    """The Jacobian of a number (a constant row of np.stack)."""
+    return program.add(ZEROS_LIKE, (symbol,), program.leaves[symbol].shape,
+                       f"zeros_like_{symbol.name}")
+
+
+def _stacked(program: Program, step: Step, wrt: list[sp.Symbol],
+             where: str) -> list[sp.Symbol]:
+    """The Jacobian of ``np.stack(items, axis)``: ``np.stack`` of the
+    items' Jacobians along the same axis."""
+    rows = [_built(program, item, wrt, where) for item in step.operands]
+    axis = step.option("axis")
+    shape = program.leaves[step.target].shape
+    blocks = []
+    for j, symbol in enumerate(wrt):
+        parts = tuple(program.materialize(row[j], "row") for row in rows)
+        blocks.append(program.add(
+            STACK, parts, shape + program.leaves[symbol].shape,
+            f"d_{step.target.name}_d_{symbol.name}", axis=axis))
+    return blocks
+
+
+def _active_steps(program: Program, outputs: list[Any],
+                  wrt: list[sp.Symbol]) -> list[Step]:
+    """The steps between ``wrt`` and ``outputs`` that carry derivatives."""
+    active = set(wrt)
+    needed = program.needed(outputs)
+    steps = []
+    for step in program.steps:
+        if step.uses() & active and not step.op.stops_gradient:
+            active.update(step.results())
+            if needed.intersection(step.results()):
+                steps.append(step)
+    return steps
+
+
+class _Batched:
+    """Reverse mode with a batch of cotangents: the adjoint of a value of
+    shape ``V`` has shape ``batch + R``, ``R`` of ``V``'s rank or more
+    (an elementwise region it was broadcast into), broadcasting to ``V``;
+    contributions are summed back to ``V``'s rank when they are all in."""
+
+    def __init__(self, program: Program, output: Any, wrt: list[sp.Symbol],
+                 where: str) -> None:
+        self.program = program
+        self.wrt = wrt
+        self.where = where
+        self.batch = program.shape(output)
+        self.batch_sizes = program.shape_of(output)  # read when it runs
+        self.rank = len(self.batch)
+        self.steps = _active_steps(program, [output], wrt)
+        self.active = set(wrt).union(*[s.results() for s in self.steps])
+        self.adjoints: dict[sp.Symbol, list[sp.Expr]] = {}
+        # A forward value a partial derivative computes again is read.
+        self.computed = {step.operands[0]: step.target
+                         for step in program.steps
+                         if step.op is ELEMENTWISE
+                         and step.operands[0].free_symbols}
+
+    def run(self, output: sp.Expr) -> list[sp.Symbol]:
+        self.elementwise(output, self.seed(output))
+        for step in reversed(self.steps):
+            # A step written for fixed sizes fixes its adjoint's, though
+            # the Jacobian may not compute the step itself: the code then
+            # checks the shapes it was made for.
+            reason = _baked_by(step, used=True)
+            if reason:
+                self.program.baked.append(reason)
+            if step.target in self.adjoints:
+                _RULES[step.op](self, step, self.total(step.target))
+        if self.program.baked:
+            # The shape check then covers the arguments, which the
+            # Jacobian may not read (of a linear map, say).
+            for symbol in self.wrt:
+                self.program.size(symbol, None)
+        return [self.final(symbol) for symbol in self.wrt]
+
+    def seed(self, output: sp.Expr) -> sp.Symbol:
+        """The identity over ``output``: ``np.eye(out.size)``, reshaped to
+        ``out.shape + out.shape`` (in the argument's float dtype: a
+        float64 seed would make float32 code compute in float64)."""
+        size = int(sp.Mul(*self.batch))
+        eye = self.program.add(
+            EYE, (), (size, size), "eye",
+            rows=self.program.size(output, None), columns=None, k=None,
+            dtype=float_dtype(self.program, self.wrt[0]))
+        if self.rank == 1:
+            return eye
+        return reshaped(self.program, eye, self.batch_sizes * 2,
+                        "d_output")
+
+    # -- adjoints ------------------------------------------------------------
+
+    def contribute(self, symbol: sp.Symbol, value: sp.Expr) -> None:
+        if symbol in self.active and value != 0:
+            self.adjoints.setdefault(symbol, []).append(value)
+
+    def total(self, symbol: sp.Symbol) -> sp.Expr:
+        """The adjoint of ``symbol``, of its rank (plus the batch's): each
+        rank of contributions summed, then summed back over the axes it
+        was broadcast along."""
+        by_rank: dict[int, list[sp.Expr]] = {}
+        for value in self.adjoints.pop(symbol, []):
+            by_rank.setdefault(len(self.program.shape(value)), []).append(
+                value)
+        return sp.Add(*[self.unbroadcast(sp.Add(*values), symbol)
+                        for _, values in sorted(by_rank.items())])
+
+    def unbroadcast(self, value: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+        target = self.program.leaves[symbol].shape
+        shape = self.program.shape(value)
+        lead = len(shape) - self.rank - len(target)
+        start = self.rank + lead
+        ones = tuple(start + i for i, n in enumerate(target)
+                     if n == 1 and shape[start + i] != 1)
+        if ones:
+            source = self.program.materialize(value, f"d_{symbol.name}")
+            value = self.program.add(
+                SUM, (source,), tuple(1 if i in ones else n
+                                      for i, n in enumerate(shape)),
+                f"sum_{source.name}", axis=ones, keepdims=True)
+            shape = self.program.shape(value)
+        if lead:
+            source = self.program.materialize(value, f"d_{symbol.name}")
+            axes = tuple(range(self.rank, start))
+            value = self.program.add(
+                SUM, (source,), self.batch + shape[start:],
+                f"sum_{source.name}", axis=axes, keepdims=False)
+        return value
+
+    def final(self, symbol: sp.Symbol) -> sp.Symbol:
+        value = self.total(symbol)
+        if value == 0:
+            return self.program.add(
+                ZEROS, (), self.batch + self.program.leaves[symbol].shape,
+                "zeros", dtype=None, shape=self.sizes(symbol))
+        return self.full(value, symbol, f"d_{symbol.name}")
+
+    def sizes(self, like: Any) -> tuple[Any, ...]:
+        """The shape of an adjoint of ``like`` as generated code reads it."""
+        return self.batch_sizes + self.program.shape_of(like)
+
+    def full(self, adjoint: sp.Expr, like: sp.Symbol,
+             name: str) -> sp.Symbol:
+        """``adjoint`` as an array of exactly the shape of an adjoint of
+        ``like`` (batch + like's shape)."""
+        shape = self.batch + self.program.leaves[like].shape
+        if self.program.shape(adjoint) == shape:
+            return self.program.materialize(adjoint, name)
+        return self.program.add(BROADCAST_TO, (adjoint,), shape, name,
+                                shape=self.sizes(like))
+
+    def column(self, symbol: sp.Symbol, *index: Any) -> sp.Symbol:
+        """``symbol[..., index]``: each ``None`` of ``index`` adds an axis
+        of size 1, each ``slice(None)`` keeps one of the last axes."""
+        shape = self.program.leaves[symbol].shape
+        kept = len(shape) - sum(part is not None for part in index)
+        last = iter(shape[kept:])
+        return self.program.add(
+            GETITEM, (symbol,), shape[:kept] + tuple(
+                1 if part is None else next(last) for part in index),
+            f"{symbol.name}_column", index=(
+                (slice(None),) * kept if kept <= 2 else (Ellipsis,)) + index)
+
+    # -- elementwise regions -------------------------------------------------
+
+    def elementwise(self, expr: sp.Expr, adjoint: sp.Expr) -> None:
+        """``adjoint * d expr / d s`` to each active s: the partial (of
+        the region's shape) broadcasts against the batch in front."""
+        for symbol in sorted(expr.free_symbols & self.active,
+                             key=lambda s: s.name):
+            partial = checked_partial(expr, symbol, self.where)
+            if partial == 0:
+                continue
+            partial = simplify([partial], tails=False)[0].xreplace(
+                self.computed)
+            check_ones(self.program, symbol, self.program.shape(expr), expr)
+            self.contribute(symbol, adjoint * partial)
+
+
+# -- batched rules -----------------------------------------------------------
+
+Rule = Callable[[_Batched, Step, sp.Expr], None]
+
+
+def _elementwise(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
+    batched.elementwise(step.operands[0], adjoint)
+
+
+def _sum(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
+    # The adjoint gets back the summed axes, of size 1: it broadcasts.
+    (source,) = step.operands
+    program = batched.program
+    rank = len(program.leaves[source].shape)
+    axes = step.option("axis")
+    if step.option("keepdims"):
+        batched.contribute(source, adjoint)
+        return
+    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
+    if axes is None:
+        batched.contribute(source, batched.column(full, *(None,) * rank))
+        return
+    axes = (axes,) if isinstance(axes, int) else axes
+    shifted = tuple(batched.rank + a % rank for a in axes)
+    batched.contribute(source, program.add(
+        EXPAND_DIMS, (full,), expanded_shape(program.leaves[full].shape,
+                                             shifted),
+        f"{full.name}_expanded",
+        axis=shifted[0] if len(shifted) == 1 else shifted))
+
+
+def _dot(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
+    # With the batch in front, a product with the adjoint on the left is
+    # a matmul over a stack of rows (batch @ b.T); on the right, a.T @
+    # batch broadcasts a.T over the batch.
+    program = batched.program
+    a, b = step.operands
+    sa, sb = program.leaves[a].shape, program.leaves[b].shape
+    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
+
+    def times(left: sp.Symbol, right: sp.Symbol, name: str) -> sp.Expr:
+        diagonal = _diagonal(program, left) if left is full else None
+        if diagonal is not None:  # diag(p) @ right: p scales its rows
+            rows = diagonal if not program.shape(diagonal) else \
+                batched.column(program.materialize(diagonal, "scale"), None)
+            return rows * right
+        return _matmul(program, left, right, name)
+
+    def flipped(symbol: sp.Symbol) -> sp.Symbol:
+        return transposed(program, symbol, None, f"{symbol.name}_T")
+
+    if a in batched.active:
+        if len(sb) == 1:  # (k,) . (k,) or (n, k) . (k,)
+            grad_a: sp.Expr = batched.column(full, None) * b
+        else:  # . (k, m): the adjoint times b.T
+            grad_a = times(full, flipped(b), f"d_{a.name}")
+        batched.contribute(a, grad_a)
+    if b in batched.active:
+        if len(sa) == 1 and len(sb) == 1:
+            grad_b: sp.Expr = batched.column(full, None) * a
+        elif len(sa) == 1:  # (k,) . (k, m)
+            column = program.add(GETITEM, (a,), sa + (1,), f"{a.name}_column",
+                                 index=(slice(None), None))
+            grad_b = column * batched.column(full, None, slice(None))
+        elif len(sb) == 1:  # (n, k) . (k,): the adjoint's rows times a
+            grad_b = times(full, a, f"d_{b.name}")
+        else:
+            grad_b = times(flipped(a), full, f"d_{b.name}")
+        batched.contribute(b, grad_b)
+
+
+def _matmul(program: Program, left: sp.Symbol, right: sp.Symbol,
+            name: str) -> sp.Symbol:
+    """``left @ right``: a dot of matrices, or, where one holds the batch
+    too, an einsum written ``@`` (a stack of matrices times one), whose
+    rules take any rank where the dot's take two."""
+    ranks = [len(program.leaves[o].shape) for o in (left, right)]
+    if max(ranks) <= 2:
+        shape = program.leaves[left].shape[:-1] + program.leaves[
+            right].shape[1:]
+        return program.add(DOT, (left, right), shape, name, style="@")
+    first, second = ("...ij", "...jk") if min(ranks) > 1 else (
+        ("j", "...jk") if ranks[0] == 1 else ("...ij", "j"))
+    output = "..." + ("i" if ranks[0] > 1 else "") + (
+        "k" if ranks[1] > 1 else "")
+    return einsum(program, f"{first},{second}->{output}", (left, right),
+                  name, call="@")
+
+
+def _diagonal(program: Program, symbol: sp.Symbol) -> sp.Expr | None:
+    """``p`` where ``symbol`` is ``np.eye(m) * p`` (``p`` a number or of
+    shape ``(m,)``): the seed of a vector output times an elementwise
+    derivative, which a product need not build; else None."""
+    step = program.definition().get(symbol)
+    if step is not None and step.op is ELEMENTWISE:
+        factors = sp.Mul.make_args(step.operands[0])
+        eyes = [f for f in factors if _is_eye(program, f)]
+        rest = sp.Mul(*[f for f in factors if f not in eyes])
+        if len(eyes) == 1 and len(program.shape(rest)) <= 1:
+            return rest
+    return sp.S.One if _is_eye(program, symbol) else None
+
+
+def _is_eye(program: Program, symbol: Any) -> bool:
+    step = program.definition().get(symbol)
+    return (step is not None and step.op is EYE and not step.option("k")
+            and step.option("columns") is None)
+
+
+def _transpose(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
+    (source,) = step.operands
+    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
+    rank = len(batched.program.leaves[source].shape)
+    axes = step.option("axes") or tuple(reversed(range(rank)))
+    inverse = sorted(range(rank), key=lambda i: axes[i])
+    order = tuple(range(batched.rank)) + tuple(batched.rank + i
+                                               for i in inverse)
+    batched.contribute(source, transposed(batched.program, full, order,
+                                          f"{full.name}_T"))
+
+
+def _reshape(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
+    # Also expand_dims's: both only relabel the same elements.
+    (source,) = step.operands
+    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
+    batched.contribute(source, reshaped(batched.program, full,
+                                        batched.sizes(source),
+                                        f"{full.name}_reshaped"))
+
+
+def _broadcast_to(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
+    # The adjoint holds for the whole broadcast: summed back when all in.
+    (source,) = step.operands
+    if source in batched.active:
+        check_ones(batched.program, source,
+                   batched.program.leaves[step.target].shape, step.target)
+        batched.contribute(source, adjoint)
+
+
+def _stack(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
+    program = batched.program
+    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
+    before = (slice(None),) * (batched.rank + step.option("axis"))
+    for position, item in enumerate(step.operands):
+        if item in batched.active:
+            batched.contribute(item, program.add(
+                GETITEM, (full,), batched.batch + program.leaves[item].shape,
+                f"{full.name}_{position}", index=before + (position,)))
+
+
+_RULES: dict[ArrayOp, Rule] = {
+    ELEMENTWISE: _elementwise,
+    SUM: _sum,
+    DOT: _dot,
+    TRANSPOSE: _transpose,
+    RESHAPE: _reshape,
+    EXPAND_DIMS: _reshape,
+    BROADCAST_TO: _broadcast_to,
+    STACK: _stack,
+}
