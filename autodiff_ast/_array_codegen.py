@@ -835,7 +835,10 @@ def _collected_all(temporaries: list[tuple[sp.Symbol, sp.Expr]],
     seen: dict[sp.Expr, int] = {}
     for factors, c in zip(new, collected):
         for factor in factors:  # twice in one expression counts too
-            seen[factor] = seen.get(factor, 0) + c.count(factor)
+            # Equal subtrees, not SymPy's count(), which pattern-matches
+            # every node against the factor (minutes on a long program).
+            seen[factor] = seen.get(factor, 0) + sum(
+                1 for node in sp.preorder_traversal(c) if node == factor)
     kept = [v if any(seen[f] > 1 for f in factors) else c
             for v, c, factors in zip(values, collected, new)]
     # A factor collecting made may be a temporary's value: read the name

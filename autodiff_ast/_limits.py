@@ -20,13 +20,21 @@ from typing import Any, Iterator
 from ._errors import AutodiffError
 
 __all__ = ["deep_recursion", "written_out_size", "MOST_OPERATIONS",
-           "time_limit", "TimeUp", "KEPT_FROM", "reads_twice"]
+           "NAMED_FROM", "time_limit", "TimeUp", "KEPT_FROM", "reads_twice"]
 
 # Operations of a function's result written out as a tree (shared
 # subexpressions counted each time they are used). Symbolic
 # differentiation and simplification work on that tree: 20000 takes about
 # ten seconds; each doubling, several times that.
 MOST_OPERATIONS = 20_000
+
+# Operations written out from which a value assigned to a name stays a
+# named step of the program instead of being substituted where it is used:
+# below it, substitution gives the closed forms (a chain of a few such
+# values simplifies as one expression); above it, each use would copy the
+# value, and a chain of statements that each read the last one twice would
+# double at every statement.
+NAMED_FROM = 400
 
 # Constant trip counts from which a loop stays a loop where its body
 # allows (shorter ones are unrolled, for their closed forms, unless

@@ -946,13 +946,14 @@ class _Runner:
         """``value``, refused once it is too large written out (before the
         tree walks of the next steps take exponential time)."""
         if written_out_size(value, memo=self.context.sizes) > MOST_OPERATIONS:
+            if not self.lowers_arrays:
+                raise NeedsArrays  # a program keeps its large values named
             raise self.error(
-                node, f"this computes an expression of more than "
-                      f"{MOST_OPERATIONS} operations when written out (a "
-                      "loop that reuses its result several times per "
-                      "iteration grows it exponentially): too large to "
-                      "differentiate symbolically. Use fewer iterations, or "
-                      "split the function")
+                node, f"this expression has more than {MOST_OPERATIONS} "
+                      "operations when written out: too large to "
+                      "differentiate symbolically. Split it into several "
+                      "assignments (a value assigned to a name is kept as "
+                      "that name where it is used)")
         return value
 
     def real(self, value: sp.Expr, node: ast.AST) -> sp.Expr:

@@ -22,6 +22,7 @@ import sympy as sp
 from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
+from ._limits import NAMED_FROM, written_out_size
 from ._lower import Read, _Context, _Runner, readable_source, unbind
 from ._lower_loops import buffer, comprehended, keep_loop, keep_while
 from ._ops_assemble import store
@@ -175,6 +176,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
               source: FunctionSource) -> _Runner:
         return _ArrayRunner(callee, source, self.context)
 
+    def call(self, arguments: dict[str, Any]) -> Any:
+        result = super().call(arguments)
+        if self.context.inlining:  # a helper's value, used by its caller
+            result = self.named(result, self.source.name)
+        return result
+
     # -- values ------------------------------------------------------------
 
     def constant(self, value: Any, node: ast.AST) -> Any:
@@ -321,7 +328,31 @@ class _ArrayRunner(ArrayOperations, _Runner):
                env: dict[str, Any]) -> None:
         if isinstance(target, ast.Tuple) and isinstance(value, list):
             value = tuple(value)  # a, b = [x, y] (a list argument, np.split)
+        if isinstance(target, ast.Name):  # a, b = ...: each name in turn
+            value = self.named(value, target.id)
         super().assign(target, value, env)
+
+    def named(self, value: Any, name: str) -> Any:
+        """``value``, or a step named after ``name`` that holds it once it
+        is large written out: its uses then read the name, so a chain of
+        statements that each read the last value twice grows linearly, not
+        by doubling, and the chain rule runs over the names."""
+        if isinstance(value, (list, dict)):
+            # In place: another name for the same list sees the same items.
+            for key in (range(len(value)) if isinstance(value, list)
+                        else list(value)):
+                value[key] = self.named(value[key], name)
+            return value
+        if isinstance(value, tuple):  # pair = (a, b): each item
+            items = [self.named(item, name) for item in value]
+            if all(a is b for a, b in zip(items, value)):
+                return value
+            return value._make(items) if hasattr(value, "_make") else \
+                tuple(items)  # a namedtuple stays one
+        if isinstance(value, sp.Expr) and not value.is_Atom and \
+                written_out_size(value, memo=self.context.sizes) > NAMED_FROM:
+            return self.program.materialize(value, name)
+        return value
 
     def store(self, statement: ast.stmt, env: dict[str, Any]) -> None:
         store(self, statement, env)

@@ -137,11 +137,17 @@ class Step:
         loop = self.option("loop")
         if loop is not None:
             return loop.uses()
-        used: set[sp.Symbol] = set()
-        for operand in self.operands:
-            if isinstance(operand, sp.Basic):
-                used |= operand.free_symbols
-        return used | option_symbols(self.options)
+        # Kept with the step, which never changes: SymPy walks the whole
+        # tree for free_symbols each time, and passes over a program ask
+        # every step what it uses, once per step they look at.
+        known = self.__dict__.get("_uses")
+        if known is None:
+            known = set(option_symbols(self.options))
+            for operand in self.operands:
+                if isinstance(operand, sp.Basic):
+                    known |= operand.free_symbols
+            object.__setattr__(self, "_uses", frozenset(known))
+        return set(known)
 
     def results(self) -> tuple[sp.Symbol, ...]:
         """What the step defines: its target, or each value a loop

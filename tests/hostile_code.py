@@ -243,11 +243,12 @@ def huge_loop(x):
 
 
 def exponential_growth(x):
-    # A pair carried from one iteration to the next cannot stay a loop yet:
-    # unrolled, each step reads both values twice.
+    # A pair carried from one iteration to the next: unrolled, each step
+    # reads both values twice, so written out it doubles at every step
+    # (named values keep it linear; test_named_values).
     pair = (x, x)
     for _ in range(9):
-        pair = (np.sin(pair[0]) * pair[1] + pair[1],  # hostile: exponential
+        pair = (np.sin(pair[0]) * pair[1] + pair[1],
                 np.cos(pair[1]) * pair[0] + pair[0])
     return pair[0]
 

@@ -125,9 +125,6 @@ REFUSED = {
                   "operands could not be broadcast together"),
     "huge-loop": (h.huge_loop, (2.0,), ad.UnsupportedCodeError,
                   "this loop unrolls into more than 10000 statements"),
-    "exponential": (h.exponential_growth, (0.3,), ad.UnsupportedCodeError,
-                    "this computes an expression of more than 20000 "
-                    "operations"),
     "len-scalar": (h.len_of_scalar, (2.0,), ad.UnsupportedCodeError,
                    "len() of a scalar"),
     "mask": (h.boolean_mask, (np.ones(3),), ad.UnsupportedCodeError,
