@@ -22,7 +22,7 @@ from sympy.logic.boolalg import BooleanFunction
 from ._printer import ExpressionPrinter
 from ._program import unique_name
 from ._rules import OPERATOR_FUNCTIONS, spelling_for
-from ._simplify import collect_like_terms, simplify
+from ._simplify import collect_like_terms, cse, simplify
 from ._singular import with_removable_singularity
 from ._unparse import to_source
 from ._wrap import _WIDTH, _filled, _wrap, _wrap_line
@@ -355,7 +355,7 @@ def _cse(exprs: list[sp.Expr], share_squares: bool
                            abs(p.exp) > 1, over_square) for e in exprs]
     steps = [(square, base ** 2) for base, square in squares.items()] + [
         (divisor, product) for product, divisor in divisors.items()]
-    replacements, reduced = sp.cse(
+    replacements, reduced = cse(
         exprs + [value for _, value in steps],
         symbols=sp.numbered_symbols("_cse", cls=sp.Dummy))
     definitions = [(step, value) for (step, _), value in
@@ -460,7 +460,7 @@ def _shared(exprs: list[sp.Expr], squares: bool
     """
     powers = _Powers(squares)
     rewritten = [powers.rewrite(e) for e in exprs]
-    replacements, reduced = sp.cse(
+    replacements, reduced = cse(
         rewritten + [value for _, value in powers.steps],
         symbols=sp.numbered_symbols("_cse", cls=sp.Dummy))
     steps = [(step, value) for (step, _), value in
@@ -471,10 +471,13 @@ def _shared(exprs: list[sp.Expr], squares: bool
     ordered, outputs = _tidied(ordered, outputs, squares)
     # CSE once more: SymPy's misses a product whose coefficient differs
     # from the one it named (-2 * a * b beside 2 * a * b * c), and values
-    # written back make some repeats only now.
-    again, reduced = sp.cse([v for _, v in ordered] + outputs,
-                            symbols=sp.numbered_symbols("_again",
-                                                        cls=sp.Dummy))
+    # written back make some repeats only now. (Not when nothing was
+    # named and nothing changed: it would find nothing again.)
+    if not ordered and outputs == rewritten and not powers.steps:
+        return ordered, outputs
+    again, reduced = cse([v for _, v in ordered] + outputs,
+                         symbols=sp.numbered_symbols("_again",
+                                                     cls=sp.Dummy))
     if again:
         ordered = [(t, v) for (t, _), v in zip(ordered, reduced)]
         ordered, outputs = _tidied(

@@ -20,7 +20,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 from ._codegen import Literal
 from ._errors import OutputError
 from ._lower import Lowered
-from ._rules import canonical
+from ._rules import canonical, inert_derivative
 
 __all__ = ["Derivatives", "differentiate", "split_aux", "aux_leaf",
            "aux_leaves", "checked_partial", "partial"]
@@ -230,7 +230,9 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
             if da.is_zero:
                 continue
             try:
-                df = node.fdiff(index)
+                df = inert_derivative(node) if index == 1 else None
+                if df is None:
+                    df = node.fdiff(index)
             except ArgumentIndexError:
                 df = sp.Function.fdiff(node, index)
             terms.append(df * da)

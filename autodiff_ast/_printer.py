@@ -22,6 +22,7 @@ from sympy.logic.boolalg import Boolean
 
 from ._rules import (OPERATOR_FUNCTIONS, absolute, call_form,
                      scipy_module, spelling_for, where, zero_power)
+from ._sums import ordered_terms
 
 __all__ = ["ExpressionPrinter", "decimal_text", "numeric_function"]
 
@@ -146,7 +147,7 @@ class ExpressionPrinter:
     # -- arithmetic ----------------------------------------------------------
 
     def add(self, expr: sp.Add) -> ast.expr:
-        return self.sum_of(expr.as_ordered_terms())
+        return self.sum_of(ordered_terms(expr))
 
     def sum_of(self, terms: list[sp.Expr]) -> ast.expr:
         if len(terms) > _LONGEST_CHAIN:

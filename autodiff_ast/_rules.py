@@ -90,6 +90,58 @@ class Primitive:
                     None)
 
 
+# Functions whose SymPy eval leaves f(c * x) as it is, for c a positive
+# rational and x a real symbol (tests/test_long_code.py checks each):
+# their evals look for signs, multiples of i and pi, zeros and inverse
+# functions, none of which such an argument is.
+_INERT_ON_SCALED_SYMBOLS = (sp.sin, sp.cos, sp.tan, sp.sinh, sp.cosh,
+                            sp.tanh)
+
+
+def inert(function: type, args: tuple[sp.Basic, ...]) -> bool:
+    """Whether SymPy's eval is known to leave ``function(*args)`` as it
+    is: ``np.sin(3 * x)``. There the eval's queries (is it a multiple of
+    i? its sign? zero?) build and question new products, 0.3 ms a call,
+    most of lowering a written-out sum of 3000 sines."""
+    if function not in _INERT_ON_SCALED_SYMBOLS or len(args) != 1:
+        return False
+    arg = args[0]
+    if not (isinstance(arg, sp.Mul) and len(arg.args) == 2):
+        return False
+    coefficient, symbol = arg.args
+    return (isinstance(coefficient, sp.Rational) and coefficient.is_positive
+            and isinstance(symbol, sp.Symbol)
+            and symbol.assumptions0 == _REAL_SYMBOL)
+
+
+# Their derivatives that are one of them at the same argument, up to sign
+# (SymPy's fdiff; tests/test_long_code.py checks each against it).
+_INERT_DERIVATIVES = {sp.sin: (1, sp.cos), sp.cos: (-1, sp.sin),
+                      sp.sinh: (1, sp.cosh), sp.cosh: (1, sp.sinh)}
+
+
+def inert_derivative(call: sp.Function) -> sp.Expr | None:
+    """``call.fdiff()`` (cos(3 * x) for sin(3 * x)) built without SymPy's
+    eval where that is inert, else None."""
+    if type(call) not in _INERT_DERIVATIVES or not inert(type(call),
+                                                         call.args):
+        return None
+    sign, derivative = _INERT_DERIVATIVES[type(call)]
+    result = derivative(*call.args, evaluate=False)
+    return result if sign == 1 else -result
+
+
+def _scaled_without_eval(function: type) -> Callable[[sp.Expr], sp.Expr]:
+    """``function``, built without SymPy's eval where it is inert."""
+    def lower(arg: sp.Expr) -> sp.Expr:
+        return function(arg, evaluate=not inert(function, (arg,)))
+    return lower
+
+
+# What a real symbol (the lowering's arguments) assumes, and no more.
+_REAL_SYMBOL = sp.Symbol("x", real=True).assumptions0
+
+
 def _row(name: str, function: type, numpy: tuple[str, ...],
          math_names: tuple[str, ...] = (), builtin: tuple[str, ...] = (),
          domain: tuple[float, float] = (-3.0, 3.0),
@@ -102,6 +154,8 @@ def _row(name: str, function: type, numpy: tuple[str, ...],
     if py_spelling is None and math_names:
         py_spelling = f"math.{math_names[0]}"
     nargs = int(next(iter(function.nargs)))
+    if lower is None and function in _INERT_ON_SCALED_SYMBOLS:
+        lower = _scaled_without_eval(function)
     return Primitive(
         name=name, lower=lower or function, numpy=numpy, math=math_names,
         builtin=builtin, sympy_function=function,

@@ -25,18 +25,22 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import sympy as sp
+from sympy.core.sorting import ordered
 from sympy.polys.polyfuncs import horner
+from sympy.polys.rootoftools import RootOf
+from sympy.simplify.cse_main import Unevaluated, opt_cse
+from sympy.utilities.iterables import iterable
 
 from ._limits import TimeUp, time_limit
 from ._printer import numeric_function
 from ._rules import absolute, maximum, minimum
 from ._tails import stabilize
 
-__all__ = ["simplify", "cost", "stabilize", "expanded_if_stable",
+__all__ = ["simplify", "cost", "cse", "stabilize", "expanded_if_stable",
            "collect_like_terms"]
 
 # Total time the candidates of one function may take, and one rewrite.
@@ -48,9 +52,89 @@ _CHEAP_OPS = {"ADD": 1, "SUB": 1, "MUL": 1, "NEG": 1, "DIV": 2, "POW": 2}
 _FUNCTION_COST = 8
 
 
+def cse(exprs: Sequence[sp.Expr], symbols: Iterator[sp.Symbol] | None = None,
+        order: str = "canonical",
+        ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """``sp.cse(exprs, symbols, order=order)``, without rebuilding what
+    it does not change.
+
+    SymPy's tree_cse rebuilds every node whose arguments it compares as a
+    list with their tuple (a function call, a power, with order="none" a
+    sum too), so every ``cos(k * x)`` is evaluated again; past its cache's
+    1000 entries each costs 0.2 ms (about 1 s per CSE of a 3000-term sum).
+    Here a node whose arguments are unchanged is kept as it is, which is
+    what rebuilding an evaluated node gives. The rest is SymPy's: its
+    opt_cse, then the same traversal, so the same temporaries in the same
+    order.
+    """
+    symbols = iter(symbols if symbols is not None else
+                   sp.numbered_symbols(cls=sp.Symbol))
+    exprs = list(exprs)
+    opt_subs = opt_cse(exprs, order)
+    seen: set[sp.Basic] = set()
+    repeated: set[sp.Basic] = set()
+    excluded: set[str] = set()
+
+    def find_repeated(expr: sp.Basic) -> None:
+        if not isinstance(expr, (sp.Basic, Unevaluated)) or isinstance(
+                expr, RootOf):
+            return
+        if isinstance(expr, sp.Basic) and (expr.is_Atom or expr.is_Order):
+            if expr.is_Symbol:
+                excluded.add(expr.name)
+            return
+        if iterable(expr):
+            args = expr
+        else:
+            if expr in seen:
+                repeated.add(expr)
+                return
+            seen.add(expr)
+            expr = opt_subs.get(expr, expr)
+            args = expr.args
+        for arg in args:
+            find_repeated(arg)
+
+    for expr in exprs:
+        if isinstance(expr, sp.Basic):
+            find_repeated(expr)
+    names = (s for s in symbols if s.name not in excluded)
+    replacements: list[tuple[sp.Symbol, sp.Expr]] = []
+    named: dict[sp.Basic, sp.Symbol] = {}
+
+    def rebuild(expr: Any) -> Any:
+        if not isinstance(expr, (sp.Basic, Unevaluated)) or not expr.args:
+            return expr
+        if iterable(expr):
+            return expr.func(*[rebuild(a) for a in expr.args])
+        if expr in named:
+            return named[expr]
+        original = expr
+        expr = opt_subs.get(expr, expr)
+        args: Sequence[Any] = expr.args
+        if order != "none":
+            if isinstance(expr, sp.Mul):
+                commutative, noncommutative = expr.args_cnc()
+                args = noncommutative if commutative == [1] else list(
+                    ordered(commutative)) + noncommutative
+            elif isinstance(expr, sp.Add):
+                args = list(ordered(expr.args))
+        new_args = [rebuild(a) for a in args]
+        if isinstance(expr, Unevaluated) or new_args != list(args):
+            expr = expr.func(*new_args)
+        if original in repeated:
+            name = next(names)
+            named[original] = name
+            replacements.append((name, expr))
+            return name
+        return expr
+
+    return replacements, [rebuild(e) for e in exprs]
+
+
 def cost(exprs: Sequence[sp.Expr]) -> int:
     """Operations the generated code performs for ``exprs``, after CSE."""
-    replacements, reduced = sp.cse(list(exprs), order="none")
+    replacements, reduced = cse(list(exprs), order="none")
     total = 0
     for expr in [e for _, e in replacements] + list(reduced):
         visual = sp.count_ops(expr, visual=True)
@@ -117,8 +201,11 @@ def _candidates(raw: list[sp.Expr]) -> Iterator[list[sp.Expr] | None]:
             _expanded_terms(e) <= _MOST_EXPANDED_TERMS for e in raw):
         expanded = _each(sp.expand, raw)
         yield expanded
-        if expanded is not None and size > _SMALL and sum(
-                sp.count_ops(e) for e in expanded) <= _SMALL:
+        # (an expansion that changed nothing, a long sum's often, has the
+        # size already counted: count_ops costs 0.1 ms a term)
+        if expanded is not None and size > _SMALL and (
+                size if expanded == raw else
+                sum(sp.count_ops(e) for e in expanded)) <= _SMALL:
             # An unrolled loop is large until expanded, and its factors
             # show only then: 1e-19 * (k - 100) ** 9, not a Horner staircase.
             yield _each(sp.factor, expanded)
@@ -218,7 +305,13 @@ def _horner_in_atoms(expr: sp.Expr) -> sp.Expr:
     High-order derivatives are polynomials in a few atoms (sin x, tanh(x**2),
     x, ...); the nested form shares far more work than the expanded sum.
     """
-    atoms = sorted(expr.atoms(sp.Function), key=sp.default_sort_key)
+    calls = expr.atoms(sp.Function)
+    inner = set().union(*(a.atoms(sp.Function) - {a} for a in calls))
+    if len(calls - inner) > _MOST_GENERATORS:
+        # Each outermost call is a generator: too many, known before
+        # sorting and replacing them all (3000 in a long sum of cosines).
+        return expr
+    atoms = sorted(calls, key=sp.default_sort_key)
     stand_ins = {atom: sp.Dummy(f"atom{i}") for i, atom in enumerate(atoms)}
     replaced = expr.xreplace(stand_ins)
     generators = sorted(replaced.free_symbols, key=sp.default_sort_key)
