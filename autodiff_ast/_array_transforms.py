@@ -485,7 +485,12 @@ def _jacobian(program: Program, lowered: ArrayLowered, output: Any,
     rows: list[list[sp.Expr] | None] = [[sp.S.Zero] * len(wrt) if dry
                                         else None for _ in leaves]
     if not dry and _in_reverse(program, leaves, wrt, stage):
+        # Reverse mode costs a pass per output element, forward mode one
+        # per argument element: an output with as many elements as the
+        # arguments, or more (an elementwise map), takes forward mode.
+        inputs = sum(int(np.prod(program.leaves[s].shape)) for s in wrt)
         rows = [reverse_jacobian(program, leaf, wrt, where)
+                if int(np.prod(program.shape(leaf))) < inputs else None
                 for leaf in leaves]
     # Forward mode for the rest: one pass per argument leaf, with the
     # identity over it as a batch of tangents.

@@ -17,7 +17,9 @@ Each output's Jacobian is written as a person would write it:
   Array operations have batched rules below.
 
 Where a step the output needs has no batched rule (or is a loop), the
-caller takes forward mode: correct, only slower.
+caller takes forward mode: correct, only slower. It also does for an
+output with as many elements as the arguments or more, where forward mode
+costs no more (``_array_transforms._jacobian``).
 """
 
 from __future__ import annotations
@@ -29,14 +31,16 @@ import sympy as sp
 from ._array_codegen import _baked_by
 from ._backward import check_ones, gradients
 from ._differentiate import checked_partial
-from ._ops_assemble import STACK
+from ._array_ops import empty
+from ._ops_assemble import STACK, pad
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM, TRANSPOSE,
-                        expanded_shape, reshaped, transposed)
+                        expanded_shape, reduced_shape, reshaped, transposed)
 from ._ops_create import EYE, ZEROS, ZEROS_LIKE
 from ._ops_einsum import einsum
 from ._ops_index import GETITEM
 from ._ops_linalg import DOT
-from ._ops_scatter import float_dtype
+from ._ops_reduce import MAX, MIN, ties_count
+from ._ops_scatter import explicit, float_dtype
 from ._program import ELEMENTWISE, ArrayOp, Program, Step
 from ._simplify import simplify
 
@@ -84,6 +88,8 @@ def _reversible(program: Program, output: Any,
                    step.op is not DOT or all(
                        len(program.leaves[o].shape) <= 2
                        for o in step.operands))
+               and (step.op is not GETITEM
+                    or _basic_index(program, step) is not None)
                for step in _active_steps(program, [output], wrt))
 
 
@@ -210,8 +216,12 @@ class _Batched:
         for value in self.adjoints.pop(symbol, []):
             by_rank.setdefault(len(self.program.shape(value)), []).append(
                 value)
-        return sp.Add(*[self.unbroadcast(sp.Add(*values), symbol)
-                        for _, values in sorted(by_rank.items())])
+        # Paths that meet at a value are collected (right_1 * x + right_1
+        # is right_1 * (x + 1)), as forward mode's one partial would be.
+        return sp.Add(*[self.unbroadcast(
+            simplify([sp.Add(*values)], tails=False)[0]
+            if len(values) > 1 else values[0], symbol)
+            for _, values in sorted(by_rank.items())])
 
     def unbroadcast(self, value: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
         target = self.program.leaves[symbol].shape
@@ -227,6 +237,11 @@ class _Batched:
                                       for i, n in enumerate(shape)),
                 f"sum_{source.name}", axis=ones, keepdims=True)
             shape = self.program.shape(value)
+        diagonal = _diagonal(self.program, value) if (
+            self.rank, lead, target) == (1, 1, ()) else None
+        if diagonal is not None and self.program.shape(
+                diagonal) == self.batch:  # diag(p)'s rows sum to p
+            return diagonal
         if lead:
             source = self.program.materialize(value, f"d_{symbol.name}")
             axes = tuple(range(self.rank, start))
@@ -281,6 +296,11 @@ class _Batched:
                 continue
             partial = simplify([partial], tails=False)[0].xreplace(
                 self.computed)
+            if self.program.shape(partial) and not partial.is_Symbol:
+                # A step of its own, which code generation writes as it
+                # writes forward mode's (like terms collected), where a
+                # factor of a product with the batch would be left as is.
+                partial = self.program.materialize(partial, "partial")
             check_ones(self.program, symbol, self.program.shape(expr), expr)
             self.contribute(symbol, adjoint * partial)
 
@@ -294,26 +314,49 @@ def _elementwise(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
     batched.elementwise(step.operands[0], adjoint)
 
 
-def _sum(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
-    # The adjoint gets back the summed axes, of size 1: it broadcasts.
-    (source,) = step.operands
+def _restored(batched: _Batched, step: Step, adjoint: sp.Expr) -> sp.Expr:
+    """The adjoint of a reduction's result with the reduced axes put back,
+    of size 1, after the batch's: it broadcasts against the operand."""
     program = batched.program
-    rank = len(program.leaves[source].shape)
+    rank = len(program.leaves[step.operands[0]].shape)
     axes = step.option("axis")
     if step.option("keepdims"):
-        batched.contribute(source, adjoint)
-        return
+        return adjoint
     full = batched.full(adjoint, step.target, f"d_{step.target.name}")
     if axes is None:
-        batched.contribute(source, batched.column(full, *(None,) * rank))
-        return
+        return batched.column(full, *(None,) * rank)
     axes = (axes,) if isinstance(axes, int) else axes
     shifted = tuple(batched.rank + a % rank for a in axes)
-    batched.contribute(source, program.add(
+    return program.add(
         EXPAND_DIMS, (full,), expanded_shape(program.leaves[full].shape,
                                              shifted),
         f"{full.name}_expanded",
-        axis=shifted[0] if len(shifted) == 1 else shifted))
+        axis=shifted[0] if len(shifted) == 1 else shifted)
+
+
+def _sum(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
+    batched.contribute(step.operands[0], _restored(batched, step, adjoint))
+
+
+def _extremum(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
+    # To the elements equal to the extremum, split equally among ties
+    # (JAX's convention, as the gradient's rule).
+    program = batched.program
+    (source,) = step.operands
+    axes = step.option("axis")
+    value = step.target
+    if axes is not None and not step.option("keepdims"):
+        value = program.add(
+            EXPAND_DIMS, (value,), expanded_shape(program.leaves[
+                value].shape, axes), f"{value.name}_kept",
+            axis=axes[0] if len(axes) == 1 else axes)
+    ties = program.materialize(sp.Eq(source, value),
+                               f"{source.name}_is_{step.op.name}")
+    count = ties_count(program, source, ties, reduced_shape(
+        program.leaves[source].shape, axes, True) if axes else (), axes,
+        axes is not None)
+    batched.contribute(source,
+                       ties * _restored(batched, step, adjoint) / count)
 
 
 def _dot(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
@@ -374,18 +417,20 @@ def _matmul(program: Program, left: sp.Symbol, right: sp.Symbol,
                   name, call="@")
 
 
-def _diagonal(program: Program, symbol: sp.Symbol) -> sp.Expr | None:
-    """``p`` where ``symbol`` is ``np.eye(m) * p`` (``p`` a number or of
-    shape ``(m,)``): the seed of a vector output times an elementwise
-    derivative, which a product need not build; else None."""
+def _diagonal(program: Program, symbol: sp.Expr) -> sp.Expr | None:
+    """``p`` where ``symbol`` (or the expression defining it) is
+    ``np.eye(m) * p`` (``p`` a number or of shape ``(m,)``): the seed of a
+    vector output times an elementwise derivative, which a product or a
+    sum over its rows need not build; else None."""
     step = program.definition().get(symbol)
-    if step is not None and step.op is ELEMENTWISE:
-        factors = sp.Mul.make_args(step.operands[0])
-        eyes = [f for f in factors if _is_eye(program, f)]
-        rest = sp.Mul(*[f for f in factors if f not in eyes])
-        if len(eyes) == 1 and len(program.shape(rest)) <= 1:
-            return rest
-    return sp.S.One if _is_eye(program, symbol) else None
+    expr = step.operands[0] if step is not None and (
+        step.op is ELEMENTWISE) else symbol
+    factors = sp.Mul.make_args(expr)
+    eyes = [f for f in factors if _is_eye(program, f)]
+    rest = sp.Mul(*[f for f in factors if f not in eyes])
+    if len(eyes) == 1 and len(program.shape(rest)) <= 1:
+        return rest
+    return None
 
 
 def _is_eye(program: Program, symbol: Any) -> bool:
@@ -435,13 +480,80 @@ def _stack(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
                 f"{full.name}_{position}", index=before + (position,)))
 
 
+def _basic_index(program: Program, step: Step) -> tuple[Any, ...] | None:
+    """A GETITEM step's index with one part per axis of its operand
+    (ints, slices of step 1 and ``None``s), where it is such an index
+    (no index arrays) and each part lies inside the operand; else None."""
+    (source, *slots) = step.operands
+    shape = program.leaves[source].shape
+    parts = explicit(step.option("index"), len(shape))
+    if slots or Ellipsis in parts:
+        return None
+    used = sum(part is not None for part in parts)
+    parts = parts + (slice(None),) * (len(shape) - used)
+    sizes = iter(shape)
+    for part in parts:
+        if part is None:
+            continue
+        size = next(sizes)
+        if isinstance(part, int):
+            if not -size <= part < size:
+                return None
+        elif not isinstance(part, slice) or part.step not in (None, 1) or any(
+                bound is not None and not (isinstance(bound, int)
+                                           and -size <= bound <= size)
+                for bound in (part.start, part.stop)):
+            return None
+    return parts
+
+
+def _getitem(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
+    # The adjoint of x[a:b] is padded back with zeros to x's size (a and
+    # x.size - b along the axis), of x[i] given the axis back first; the
+    # axes an index's None made are dropped.
+    program = batched.program
+    source = step.operands[0]
+    parts = _basic_index(program, step)
+    assert parts is not None  # _reversible asked
+    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
+    picks: list[Any] = [slice(None)] * batched.rank
+    widths: list[tuple[Any, Any]] = [(0, 0)] * batched.rank
+    axis = 0
+    for part in parts:
+        if part is None:
+            picks.append(0)
+            continue
+        size = program.size(source, axis)
+        if isinstance(part, int):
+            picks.append(None)
+            start = part if part >= 0 else size + part
+            widths.append((start, size - start - 1))
+        else:
+            picks.append(slice(None))
+            start, stop = part.start or 0, part.stop
+            widths.append((start if start >= 0 else size + start,
+                           0 if stop is None else
+                           size - stop if stop >= 0 else -stop))
+        axis += 1
+    if any(part != slice(None) for part in picks):
+        full = program.add(
+            GETITEM, (full,), empty(program.leaves[full].shape)[tuple(
+                picks)].shape, f"{full.name}_axes", index=tuple(picks))
+    if any(width != (0, 0) for width in widths):
+        full = pad(program, full, tuple(widths), 0, f"{full.name}_padded")
+    batched.contribute(source, full)
+
+
 _RULES: dict[ArrayOp, Rule] = {
     ELEMENTWISE: _elementwise,
     SUM: _sum,
+    MAX: _extremum,
+    MIN: _extremum,
     DOT: _dot,
     TRANSPOSE: _transpose,
     RESHAPE: _reshape,
     EXPAND_DIMS: _reshape,
     BROADCAST_TO: _broadcast_to,
     STACK: _stack,
+    GETITEM: _getitem,
 }

@@ -37,8 +37,8 @@ from ._spell import call
 
 __all__ = ["MAX", "MIN", "PROD", "VAR", "STD", "AVERAGE", "BUILTIN_SUM",
            "BUILTIN_MAX", "BUILTIN_MIN", "LOGSUMEXP", "SOFTMAX",
-           "LOG_SOFTMAX", "extremum", "unreduced", "stable_log_sum_exp",
-           "log_sum_exp", "scipy_function"]
+           "LOG_SOFTMAX", "extremum", "unreduced", "ties_count",
+           "stable_log_sum_exp", "log_sum_exp", "scipy_function"]
 
 
 def _axes(run: Any, array: sp.Expr, axis: Any, node: ast.AST
@@ -101,12 +101,12 @@ def _extremum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     adjoint = unreduced(backward, step, adjoint, f"d_{step.target.name}")
     ties = program.materialize(sp.Eq(source, value),
                                f"{source.name}_is_{step.op.name}")
-    count = _ties_count(program, source, ties, reduced_shape(
+    count = ties_count(program, source, ties, reduced_shape(
         shape, axis, True) if axis else (), axis, axis is not None)
     backward.contribute(source, ties * adjoint / count)
 
 
-def _ties_count(program: Any, source: sp.Symbol, ties: sp.Symbol,
+def ties_count(program: Any, source: sp.Symbol, ties: sp.Symbol,
                 shape: tuple[int, ...], axis: tuple[int, ...] | None,
                 keepdims: bool) -> sp.Symbol:
     """How many elements tie for the extremum: an integer count, or one
@@ -141,7 +141,7 @@ def _extremum_jvp(forward: Any, step: Step) -> sp.Expr:
     total = program.add(SUM, (picked,),
                         forward.shape(step.target) + forward.batch,
                         f"{picked.name}_sum", axis=axes, keepdims=keepdims)
-    count = _ties_count(program, source, ties, forward.shape(step.target),
+    count = ties_count(program, source, ties, forward.shape(step.target),
                         axes, keepdims)
     return total / forward.along_batch(count)
 
