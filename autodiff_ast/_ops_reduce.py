@@ -107,8 +107,8 @@ def _extremum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 
 
 def ties_count(program: Any, source: sp.Symbol, ties: sp.Symbol,
-                shape: tuple[int, ...], axis: tuple[int, ...] | None,
-                keepdims: bool) -> sp.Symbol:
+               shape: tuple[int, ...], axis: tuple[int, ...] | None,
+               keepdims: bool) -> sp.Symbol:
     """How many elements tie for the extremum: an integer count, or one
     in the dtype of ``source`` where that is a float other than float64,
     so that dividing by it keeps float32 float32."""
@@ -142,7 +142,7 @@ def _extremum_jvp(forward: Any, step: Step) -> sp.Expr:
                         forward.shape(step.target) + forward.batch,
                         f"{picked.name}_sum", axis=axes, keepdims=keepdims)
     count = ties_count(program, source, ties, forward.shape(step.target),
-                        axes, keepdims)
+                       axes, keepdims)
     return total / forward.along_batch(count)
 
 
