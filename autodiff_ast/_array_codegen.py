@@ -864,12 +864,27 @@ def _collected(expr: sp.Expr) -> sp.Expr:
         best = candidate
     if isinstance(best, sp.Add):
         # A factor of some of the terms (c * x + c * (2 * x + 1) + c - y
-        # is c * (3 * x + 2) - y), where factor_terms wants it in all.
-        for symbol in sorted(best.free_symbols, key=str):
+        # is c * (3 * x + 2) - y), where factor_terms wants it in all:
+        # a symbol that is a factor of two terms or more (collect() takes
+        # the whole sum once per symbol it is asked for).
+        for symbol in _factor_of_two_terms(best):
             collected = sp.collect(best, symbol)
             if sp.count_ops(collected) < sp.count_ops(best):
                 best = collected
     return best
+
+
+def _factor_of_two_terms(total: sp.Add) -> list[sp.Symbol]:
+    """The symbols that are a factor (or a power's base) of two of
+    ``total``'s terms or more, by name."""
+    seen: dict[sp.Symbol, int] = {}
+    for term in total.args:
+        bases = {f.base if isinstance(f, sp.Pow) else f
+                 for f in sp.Mul.make_args(term)}
+        for base in bases:
+            if isinstance(base, sp.Symbol):
+                seen[base] = seen.get(base, 0) + 1
+    return sorted((s for s, n in seen.items() if n > 1), key=str)
 
 
 def _shared(statements: list[ast.stmt], taken: set[str]

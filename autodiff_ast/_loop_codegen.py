@@ -14,6 +14,7 @@ reads.
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from typing import Any
 
@@ -92,10 +93,12 @@ def _write_loop(writer: Any, step: Step) -> None:
     if loop.condition is None:  # a while loop's index is its count
         names[loop.index] = loop.index.name
     print_ = writer.printer()
+    owned: dict[str, ast.Assign | None] = {}  # how each carry starts
     for carry in carries:
         node = print_(carry.initial)
         if not (isinstance(node, ast.Name) and node.id == names[carry.result]):
             writer.assign(names[carry.result], node)
+            owned[names[carry.result]] = writer.out[-1]
     count = None if loop.stop is None else _bound(
         print_, loop.count() if loop.start != 0 else loop.stop)
     for value in stored:
@@ -226,6 +229,8 @@ def _write_loop(writer: Any, step: Step) -> None:
             _in_body(writer)(ending)
         body.append(ast.If(breaking, [ast.Break()], []))
     body = _without_aliases(body)
+    for name in _filled_in_place(body, [names[c.result] for c in changed]):
+        _owned_by_the_loop(writer, name, owned.get(name))
     if loop.condition is not None:
         body += [_assign(names[symbol], _in_body(writer)(value))
                  for symbol, value in rotated]
@@ -345,6 +350,71 @@ def _without_aliases(body: list[ast.stmt]) -> list[ast.stmt]:
                                  statement.value, None)
         del body[place]
     return body
+
+
+def _filled_in_place(body: list[ast.stmt], carried: list[str]
+                     ) -> list[str]:
+    """The carried arrays whose copy-and-fill in ``body`` (``c_1 =
+    np.copy(c); c_1[i] += v; ...; c = c_1``, as a fill of a value that is
+    also read elsewhere is written) becomes a fill of the carried array
+    itself, where nothing between reads its old value: a copy per
+    iteration makes a loop over n rows O(n^2). Rewrites ``body``."""
+    filled = []
+    for name in carried:
+        ends = [k for k, s in enumerate(body) if _binds(s, name)
+                and isinstance(s.value, ast.Name)]
+        if len(ends) != 1:
+            continue
+        end = ends[0]
+        made = body[end].value.id  # type: ignore[attr-defined]
+        starts = [k for k, s in enumerate(body) if _binds(s, made)]
+        if len(starts) != 1 or not _copies(body[starts[0]], name):
+            continue
+        start = starts[0]
+        if start > end or any(_reads(s, name) or _stores(s, name)
+                              for s in body[start + 1:end]) or sum(
+                _stores(s, made) for s in body) != 1:
+            continue
+        renamed = [_renamed(s, made, name) for s in body]
+        body[:] = [s for k, s in enumerate(renamed) if k not in (start, end)]
+        filled.append(name)
+    return filled
+
+
+def _copies(statement: ast.stmt, name: str) -> bool:
+    """Whether ``statement`` is ``... = np.copy(name)``."""
+    value = getattr(statement, "value", None)
+    return isinstance(value, ast.Call) and ast.unparse(value.func) in (
+        "np.copy", "numpy.copy") and len(value.args) == 1 and not \
+        value.keywords and isinstance(value.args[0], ast.Name) and \
+        value.args[0].id == name
+
+
+def _renamed(statement: ast.stmt, old: str, new: str) -> ast.stmt:
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.Name:
+            return ast.Name(new, node.ctx) if node.id == old else node
+
+    return Rename().visit(copy.deepcopy(statement))
+
+
+# Calls that make a new array, which a loop may fill as it is.
+_FRESH = {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like",
+          "np.ones_like", "np.empty_like", "np.full_like", "np.eye",
+          "np.copy", "np.array"}
+
+
+def _owned_by_the_loop(writer: Any, name: str,
+                       start: ast.Assign | None) -> None:
+    """Make the array ``name`` starts the loop with one that no other name
+    holds (the loop fills it in place): a copy, unless it is made anew."""
+    if start is not None:
+        if isinstance(start.value, ast.Call) and ast.unparse(
+                start.value.func) in _FRESH:
+            return
+        start.value = _call("np.copy", [start.value])
+        return
+    writer.assign(name, _call("np.copy", [ast.Name(name, ast.Load())]))
 
 
 def _binds(statement: ast.stmt, name: str) -> bool:
@@ -548,20 +618,21 @@ def _unchanged(writer: Any, loop: Loop) -> Loop:
     """``loop`` without the values it carries through unchanged (a
     tangent that is 1 in every iteration): after it, each is its value
     before it."""
-    fixed = {c.inside: c.initial for c in loop.carries
-             if c.update == c.inside and c.inside != loop.index}
+    fixed: dict[sp.Basic, sp.Basic] = {}
+    for carry in loop.carries:
+        if carry.update != carry.inside or carry.inside == loop.index:
+            continue
+        node = writer.printer()(carry.initial)
+        if isinstance(node, (ast.Name, ast.Constant)):
+            writer.inline[carry.result] = node
+            fixed[carry.inside] = carry.initial
+        else:  # computed once, before the loop, and read by its name
+            name = writer.output_names.get(carry.result, carry.result.name)
+            writer.assign(name, node)
+            writer.names[carry.result] = name
+            fixed[carry.inside] = carry.result
     if not fixed:
         return loop
-    for carry in loop.carries:
-        if carry.inside in fixed:
-            node = writer.printer()(carry.initial)
-            if isinstance(node, (ast.Name, ast.Constant)):
-                writer.inline[carry.result] = node
-            else:
-                name = writer.output_names.get(carry.result,
-                                               carry.result.name)
-                writer.assign(name, node)
-                writer.names[carry.result] = name
     carries = tuple(Carry(c.inside, c.initial, c.update.xreplace(fixed),
                           c.result)
                     for c in loop.carries if c.inside not in fixed)

@@ -373,8 +373,13 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     inside = {index, *history.values(), *(c.inside for c in carries)}
     steps = _hoisted(program, steps, inside)
     body = [c.update for c in carries] + [s.value for _, s in out]
-    read = set().union(*[e.free_symbols for e in body],
-                       *[st.uses() for st in steps])
+    read = set().union(*[e.free_symbols for e in body])
+    # Only the steps the updates read, and what those read: running the
+    # forward steps again makes some the adjoints never need, and a row
+    # they alone read would be stored for nothing.
+    for again in reversed(steps):
+        if read & set(again.results()):
+            read |= again.uses()
     rows = [r for r in rows if r.item in read]
     arrays = {r.array for r in rows}
     stored = [s for s in stored if s in loop.stored or s.result in arrays]

@@ -226,6 +226,61 @@ def test_arrays_filled_in_a_loop():
             rel=1e-7, abs=1e-12)
 
 
+def binned(x):
+    counts = np.zeros(4)
+    for i in range(x.shape[0]):
+        counts[i % 4] += x[i] ** 2
+    return np.sum(np.sin(counts))
+
+
+def test_a_carried_array_is_filled_in_place():
+    # One copy of the counts per iteration would make the loop O(n^2) in
+    # the number of bins; the gradient stores no history it never reads,
+    # and cos(counts), the same in every iteration, is computed once.
+    x = np.linspace(-1.0, 2.0, 11)
+    assert code(ad.source(ad.grad(binned), x)) == textwrap.dedent("""\
+        n = x.shape[0]
+        counts_1 = np.zeros(4)
+        for i in range(n):
+            x_part = x[i]
+            index_2 = i % 4
+            counts_values_2 = x_part ** 2
+            counts_1[index_2] += counts_values_2
+        grad_counts_1 = np.cos(counts_1)
+        grad_x = np.empty(n)
+        for i_1 in reversed(range(n)):
+            x_part_i = x[i_1]
+            index_1_1 = i_1 % 4
+            d_counts_values_1_1 = grad_counts_1[index_1_1]
+            grad_x[i_1] = 2 * d_counts_values_1_1 * x_part_i
+        return grad_x
+        """)
+    np.testing.assert_allclose(ad.grad(binned)(x), central(binned, x),
+                               rtol=1e-7)
+
+
+def filled_after_a_read(x):
+    acc = np.zeros(3)
+    acc[:] = x[:3]
+    first = acc * 2  # computed before the fills: keeps its value
+    for i in range(x.shape[0]):
+        acc[i % 3] += x[i] ** 2
+    return np.sum(np.sin(acc)) + np.sum(first * x[:3])
+
+
+def test_an_array_read_before_its_fills_keeps_its_value():
+    x = np.linspace(-1.0, 1.0, 7)
+    np.testing.assert_allclose(ad.grad(filled_after_a_read)(x),
+                               central(filled_after_a_read, x), rtol=1e-7)
+    # The printed gradient, run as a module, leaves its argument alone.
+    before = x.copy()
+    namespace: dict = {"np": np}
+    exec(ad.source(ad.grad(filled_after_a_read), x), namespace)
+    np.testing.assert_allclose(namespace["grad_filled_after_a_read"](x),
+                               central(filled_after_a_read, x), rtol=1e-7)
+    np.testing.assert_array_equal(x, before)
+
+
 def decay(x0, k, n):
     x = x0
     for _ in range(n):
