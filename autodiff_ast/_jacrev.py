@@ -32,7 +32,7 @@ from ._array_codegen import _baked_by
 from ._backward import check_ones, gradients
 from ._differentiate import checked_partial
 from ._array_ops import empty
-from ._ops_assemble import STACK, pad
+from ._ops_assemble import CONCATENATE, STACK, pad, pieces_of
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM, TRANSPOSE,
                         expanded_shape, reduced_shape, reshaped, transposed)
 from ._ops_create import EYE, ZEROS, ZEROS_LIKE
@@ -147,6 +147,19 @@ def _active_steps(program: Program, outputs: list[Any],
     return steps
 
 
+def _sizes(program: Program, output: Any) -> tuple[Any, ...]:
+    """``output``'s shape as generated code reads it; a concatenation's
+    from its pieces, its length their lengths' sum (not from the array,
+    which the Jacobian would compute only for its size)."""
+    step = program.definition().get(output)
+    if step is None or step.op is not CONCATENATE:
+        return program.shape_of(output)
+    axis = step.option("axis")
+    sizes = program.shape_of(step.operands[0])
+    total = sp.Add(*[program.size(item, axis) for item in step.operands])
+    return sizes[:axis] + (total,) + sizes[axis + 1:]
+
+
 class _Batched:
     """Reverse mode with a batch of cotangents: the adjoint of a value of
     shape ``V`` has shape ``batch + R``, ``R`` of ``V``'s rank or more
@@ -159,7 +172,7 @@ class _Batched:
         self.wrt = wrt
         self.where = where
         self.batch = program.shape(output)
-        self.batch_sizes = program.shape_of(output)  # read when it runs
+        self.batch_sizes = _sizes(program, output)  # read when it runs
         self.rank = len(self.batch)
         self.steps = _active_steps(program, [output], wrt)
         self.active = set(wrt).union(*[s.results() for s in self.steps])
@@ -193,9 +206,11 @@ class _Batched:
         ``out.shape + out.shape`` (in the argument's float dtype: a
         float64 seed would make float32 code compute in float64)."""
         size = int(sp.Mul(*self.batch))
+        step = self.program.definition().get(output)
+        rows = sp.Mul(*self.batch_sizes) if step is not None and (
+            step.op is CONCATENATE) else self.program.size(output, None)
         eye = self.program.add(
-            EYE, (), (size, size), "eye",
-            rows=self.program.size(output, None), columns=None, k=None,
+            EYE, (), (size, size), "eye", rows=rows, columns=None, k=None,
             dtype=float_dtype(self.program, self.wrt[0]))
         if self.rank == 1:
             return eye
@@ -544,6 +559,13 @@ def _getitem(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
     batched.contribute(source, full)
 
 
+def _concatenate(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
+    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
+    for item, part in pieces_of(batched.program, step, full, batched.rank,
+                                batched.active):
+        batched.contribute(item, part)
+
+
 _RULES: dict[ArrayOp, Rule] = {
     ELEMENTWISE: _elementwise,
     SUM: _sum,
@@ -555,5 +577,6 @@ _RULES: dict[ArrayOp, Rule] = {
     EXPAND_DIMS: _reshape,
     BROADCAST_TO: _broadcast_to,
     STACK: _stack,
+    CONCATENATE: _concatenate,
     GETITEM: _getitem,
 }

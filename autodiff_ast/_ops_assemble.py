@@ -38,7 +38,7 @@ from ._spell import Slot, call, literal
 __all__ = ["STACK", "ARRAY", "CONCATENATE", "HSTACK", "VSTACK",
            "COLUMN_STACK", "DSTACK", "SPLIT", "ARRAY_SPLIT", "HSPLIT",
            "VSPLIT", "TILE", "REPEAT", "PAD", "PIECE", "pad", "piece",
-           "store"]
+           "pieces_of", "store"]
 
 
 # -- np.stack, np.array -------------------------------------------------------
@@ -129,22 +129,32 @@ def concatenate(run: Any, values: Any, axis: Any, node: ast.AST) -> Any:
 
 
 def _concatenate_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    """Each piece gets its slice of the adjoint, between the sizes of the
-    pieces before it as read at run time (``d[:n]``, ``d[n:]``)."""
-    program = backward.program
-    full = backward.full(adjoint, program.leaves[step.target].shape,
+    full = backward.full(adjoint, backward.program.leaves[step.target].shape,
                          f"d_{step.target.name}")
+    for item, part in pieces_of(backward.program, step, full, 0,
+                                backward.active):
+        backward.contribute(item, part)
+
+
+def pieces_of(program: Any, step: Step, full: sp.Symbol, before: int,
+              active: set[sp.Symbol]) -> list[tuple[sp.Symbol, sp.Symbol]]:
+    """The adjoint ``full`` of a concatenation cut into each active
+    piece's slice, between the sizes of the pieces before it as read at
+    run time (``d[:n]``, ``d[n:]``); ``full`` has ``before`` axes in front
+    of the result's (a batch of adjoints)."""
     axis = step.option("axis")
     start: Any = sp.S.Zero
     last = len(step.operands) - 1
+    parts = []
     for position, item in enumerate(step.operands):
         stop = None if position == last else start + program.size(item, axis)
-        if item in backward.active:
-            backward.contribute(item, piece(
-                program, full, axis, None if start == 0 else start, stop,
-                f"{full.name}_{position}"))
+        if item in active:
+            parts.append((item, piece(
+                program, full, before + axis, None if start == 0 else start,
+                stop, f"{full.name}_{position}")))
         if stop is not None:
             start = stop
+    return parts
 
 
 def _lower_concatenate(run: Any, arrays: Any, axis: Any = 0, *,
