@@ -338,9 +338,45 @@ def _digest(lowered: ArrayLowered) -> str:
     leaves = sorted((symbol.name, leaf.shape, leaf.kind, leaf.boolean,
                      leaf.integer, leaf.access)
                     for symbol, leaf in program.leaves.items())
-    steps = [(str(step.target), step.op.name, str(step.operands),
+    written = _Written()
+    steps = [(step.target.name, step.op.name, written(step.operands),
               repr(step.options)) for step in program.steps]
-    return repr((leaves, steps, str(lowered.output), sorted(lowered.data)))
+    return repr((leaves, steps, written(lowered.output),
+                 sorted(lowered.data), written.parts))
+
+
+class _Written:
+    """SymPy values as text, each distinct subexpression written once and
+    then referred to by its number: linear in the size of the DAG, where
+    printing them whole is the size of the tree, and str() sorts every
+    sum's terms again (seconds on a program of a thousand statements)."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[sp.Basic, int] = {}
+        self.parts: list[str] = []
+
+    def __call__(self, value: Any) -> str:
+        if isinstance(value, sp.Basic):
+            return f"#{self.number(value)}"
+        if isinstance(value, (tuple, list)):
+            return "(" + ", ".join(self(v) for v in value) + ")"
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k!r}: {self(v)}"
+                                   for k, v in value.items()) + "}"
+        return repr(value)
+
+    def number(self, expr: sp.Basic) -> int:
+        known = self.numbers.get(expr)
+        if known is not None:
+            return known
+        if expr.is_Atom:
+            text = f"{type(expr).__name__}:{expr}"
+        else:
+            text = f"{type(expr).__name__}(" + ", ".join(
+                f"#{self.number(a)}" for a in expr.args) + ")"
+        self.numbers[expr] = len(self.parts)
+        self.parts.append(text)
+        return self.numbers[expr]
 
 
 def _dict_orders(args: tuple[Any, ...]) -> Any:

@@ -185,6 +185,9 @@ _EXPANDABLE = 20000
 # input can make simplification run away (by design, not by a timer).
 _MOST_EXPANDED_TERMS = 3000
 _MOST_GENERATORS = 8
+# factor() over many generators (a sum of 80 cosines of multiples of x)
+# runs to its time limit without finding a factor: not tried.
+_MOST_FACTORED_GENERATORS = 24
 
 
 def _candidates(raw: list[sp.Expr]) -> Iterator[list[sp.Expr] | None]:
@@ -192,7 +195,7 @@ def _candidates(raw: list[sp.Expr]) -> Iterator[list[sp.Expr] | None]:
     size = sum(sp.count_ops(e) for e in raw)
     has_fraction = any(p.exp.is_negative for e in raw
                        for p in e.atoms(sp.Pow))
-    if size <= _SMALL:
+    if size <= _SMALL and _generators(raw) <= _MOST_FACTORED_GENERATORS:
         yield _each(sp.factor, raw)
         if has_fraction:
             yield _each(sp.together, raw)
@@ -213,6 +216,14 @@ def _candidates(raw: list[sp.Expr]) -> Iterator[list[sp.Expr] | None]:
             # Horner saves real work only on large polynomials; on small
             # ones "3*x**2 + 4*x - 3" reads better than "x*(3*x + 4) - 3".
             yield _each(_horner_in_atoms, expanded)
+
+
+def _generators(raw: list[sp.Expr]) -> int:
+    """The generators factor() would take: symbols and outermost calls."""
+    calls = set().union(*[e.atoms(sp.Function) for e in raw])
+    inner = set().union(*(c.atoms(sp.Function) - {c} for c in calls))
+    symbols = set().union(*[e.free_symbols for e in raw])
+    return len(calls - inner) + len(symbols)
 
 
 def collect_like_terms(expr: sp.Expr) -> sp.Expr:
