@@ -115,3 +115,19 @@ def test_a_statement_still_too_large_is_refused_at_its_line(monkeypatch):
         "assignments" in message
     line = f.__code__.co_firstlineno + 2
     assert f"test_named_values.py:{line}" in message
+
+
+def test_factor_is_not_tried_over_many_generators(monkeypatch):
+    # A named partial sum's derivative, 80 cosines: factor() ran to its
+    # time limit on each such step (45 s of a 1000-term sum's gradient).
+    import sympy as sp
+    from autodiff_ast import _simplify
+
+    calls = []
+    factor = sp.factor
+    monkeypatch.setattr(sp, "factor", lambda e: calls.append(e) or factor(e))
+    x = sp.Symbol("x", real=True)
+    _simplify.simplify([sp.Add(*[sp.cos(k * x) for k in range(1, 81)])])
+    assert calls == []
+    _simplify.simplify([x ** 2 * sp.cos(x) + 2 * x * sp.cos(x)])
+    assert len(calls) == 1
