@@ -17,12 +17,12 @@ from typing import Any, Callable, Sequence
 
 import sympy as sp
 from sympy.core.function import Application
-from sympy.logic.boolalg import BooleanFunction
+from sympy.logic.boolalg import Boolean, BooleanFunction
 
 from ._printer import ExpressionPrinter
 from ._program import unique_name
 from ._rules import OPERATOR_FUNCTIONS, spelling_for
-from ._simplify import collect_like_terms, cse, simplify
+from ._simplify import collect_like_terms, cost, cse, simplify
 from ._singular import with_removable_singularity
 from ._unparse import to_source
 from ._wrap import _WIDTH, _filled, _wrap, _wrap_line
@@ -267,8 +267,11 @@ class _Lines:
                 break
             temporary = sp.Dummy("part")
             self.assign(temporary, part)
-            self.parts[part] = temporary
-            values = [v.xreplace({part: temporary}) for v in values]
+            # Its negation too: the printer folds a sign into a sum, so
+            # -(a - 32 * b * c) would print 32 * b * c beside the name.
+            named = {part: temporary, -part: -temporary}
+            self.parts.update(named)
+            values = [v.xreplace(named) for v in values]
         self.statements.append(statement)
 
     def fits(self, statement: ast.stmt) -> bool:
@@ -458,13 +461,36 @@ def _shared(exprs: list[sp.Expr], squares: bool
     temporaries behind (a power step used once, a value whose other use
     became a power of it).
     """
+    plain = _shared_over(exprs, [], squares)
+    stood_in, sums = _over_primitive_sums(exprs)
+    if not sums:
+        return plain
+    over_sums = _shared_over(stood_in, sums, squares)
+    if _operations(over_sums) < _operations(plain):
+        return over_sums
+    return plain
+
+
+def _operations(code: tuple[list[tuple[sp.Symbol, sp.Expr]],
+                            list[sp.Expr]]) -> int:
+    temporaries, outputs = code
+    return cost([value for _, value in temporaries] + outputs)
+
+
+def _shared_over(exprs: list[sp.Expr],
+                 sums: list[tuple[sp.Symbol, sp.Expr]], squares: bool,
+                 ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """``_shared``'s work, with ``sums`` (stand-ins and the sums they hold)
+    as steps of their own."""
     powers = _Powers(squares)
     rewritten = [powers.rewrite(e) for e in exprs]
+    sums = [(stand_in, powers.rewrite(value)) for stand_in, value in sums]
+    early = powers.steps + sums
     replacements, reduced = cse(
-        rewritten + [value for _, value in powers.steps],
+        rewritten + [value for _, value in early],
         symbols=sp.numbered_symbols("_cse", cls=sp.Dummy))
     steps = [(step, value) for (step, _), value in
-             zip(powers.steps, reduced[len(exprs):])]
+             zip(early, reduced[len(exprs):])]
     ordered = _in_dependency_order(replacements, steps)
     outputs = reduced[:len(exprs)]
     ordered, outputs = _over_named_powers(ordered, outputs)
@@ -473,7 +499,7 @@ def _shared(exprs: list[sp.Expr], squares: bool
     # from the one it named (-2 * a * b beside 2 * a * b * c), and values
     # written back make some repeats only now. (Not when nothing was
     # named and nothing changed: it would find nothing again.)
-    if not ordered and outputs == rewritten and not powers.steps:
+    if not ordered and outputs == rewritten and not early:
         return ordered, outputs
     again, reduced = cse([v for _, v in ordered] + outputs,
                          symbols=sp.numbered_symbols("_again",
@@ -483,7 +509,136 @@ def _shared(exprs: list[sp.Expr], squares: bool
         ordered, outputs = _tidied(
             _in_dependency_order(again + ordered, []),
             reduced[len(ordered):], squares)
-    return ordered, outputs
+    return _reading_names(ordered, outputs)
+
+
+def _reading_names(temporaries: list[tuple[sp.Symbol, sp.Expr]],
+                   outputs: list[sp.Expr],
+                   ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """A value a temporary holds, read by its name where the code computes
+    it again: collecting like terms after the last CSE can make one
+    (16 * a * b + 16 * a * b is 32 * a * b, which t = 32 * a * b holds)."""
+    names: dict[sp.Expr, sp.Symbol] = {}
+    aliases: dict[sp.Basic, sp.Basic] = {}  # a value held twice: one name
+    read = []
+    for temporary, value in temporaries:
+        value = value.xreplace(aliases).xreplace(names)
+        if value in names or isinstance(value, sp.Symbol):
+            aliases[temporary] = names.get(value, value)
+            continue
+        read.append((temporary, value))
+        if not _is_trivial(value):
+            names.setdefault(value, temporary)
+    return read, [e.xreplace(aliases).xreplace(names) for e in outputs]
+
+
+def _over_primitive_sums(exprs: list[sp.Expr]
+                         ) -> tuple[list[sp.Expr],
+                                    list[tuple[sp.Symbol, sp.Expr]]]:
+    """``exprs`` with each small sum that they compute in more than one
+    form, equal up to a rational factor, written over one stand-in for
+    it, and the stand-ins with the sums they hold.
+
+    SymPy distributes a rational factor over a sum (``1.1 * (1 - u)`` is
+    ``1.1 - 1.1 * u``), so CSE, which matches structure, names ``1 - u``
+    and computes ``1.1 - 1.1 * u`` (or ``2.2 - 2.2 * u + w``) beside it:
+    the derivatives of tanh code hold 1 - tanh ** 2 times every constant
+    the chain rule brings. A sum of up to _SMALL_SUM terms is shared when
+    it appears in two forms, or as a whole and as part of a larger sum
+    (whose other terms stay as they are), and one form is the sum itself
+    (up to sign) or its coefficients are 1 and -1. Relations (conditions)
+    are left as written. ``_shared`` keeps the result only where the code
+    is then cheaper.
+    """
+    forms: dict[sp.Expr, set[sp.Expr]] = {}
+    for expr in exprs:
+        for term in expr.atoms(sp.Add):
+            if _is_small_sum(term):
+                part, _ = _primitive(term)
+                forms.setdefault(part, set()).add(term)
+    if not forms:
+        return exprs, []
+    # Where a part's first term appears in a larger sum, with any factor.
+    leading: dict[sp.Expr, list[sp.Expr]] = {}
+    for part in sorted(forms, key=sp.default_sort_key):
+        first = part.args[0].as_coeff_Mul()[1]
+        leading.setdefault(first, []).append(part)
+
+    def inside(total: sp.Add) -> tuple[sp.Expr, sp.Rational] | None:
+        """A part whose multiple is some of ``total``'s terms."""
+        terms = set(total.args)
+        for term in total.args:
+            coefficient, rest = term.as_coeff_Mul()
+            for part in leading.get(rest, ()):
+                if len(part.args) >= len(total.args):
+                    continue
+                factor = coefficient / part.args[0].as_coeff_Mul()[0]
+                if factor.is_Rational and all(
+                        factor * t in terms for t in part.args):
+                    return part, factor
+        return None
+
+    within: set[sp.Expr] = set()
+    for expr in exprs:
+        for total in expr.atoms(sp.Add):
+            found = inside(total)
+            if found is not None:
+                within.add(found[0])
+    # The stand-in holds the sum as the code writes it (-x ** 2 - x), or
+    # with unit coefficients (1 - tanh ** 2 for 2 - 2 * tanh ** 2 beside
+    # 4 - 4 * tanh ** 2). Other sums are left alone: for 1.1 * x + 0.3
+    # beside 4.4 * x + 1.2 it would be 11 * x + 3, a value nobody wrote.
+    signs: dict[sp.Expr, int] = {}
+    for part in sorted(forms, key=sp.default_sort_key):
+        written = {_primitive(term)[1] for term in forms[part]}
+        if not (len(forms[part]) > 1 or part in within):
+            continue
+        if -1 in written and 1 not in written:
+            signs[part] = -1
+        elif 1 in written or all(abs(t.as_coeff_Mul()[0]) == 1
+                                 for t in part.args):
+            signs[part] = 1
+    if not signs:
+        return exprs, []
+    dummies = {part: sp.Dummy("sum") for part in signs}
+    # part == sign * dummy; the dummy holds the sum as written
+    stand_ins = {part: signs[part] * dummies[part] for part in signs}
+    done: dict[sp.Basic, sp.Basic] = {}
+
+    def rewrite(expr: sp.Basic) -> sp.Basic:
+        if not expr.args or isinstance(expr, (sp.Rel, Boolean)):
+            return expr
+        if expr not in done:
+            done[expr] = rewritten(expr)
+        return done[expr]
+
+    def rewritten(expr: sp.Basic) -> sp.Basic:
+        if isinstance(expr, sp.Add):
+            if _is_small_sum(expr):
+                part, content = _primitive(expr)
+                if part in stand_ins:
+                    return content * stand_ins[part]
+            found = inside(expr)
+            if found is not None and found[0] in stand_ins:
+                part, factor = found
+                matched = {factor * term for term in part.args}
+                return sp.Add(*[rewrite(t) for t in expr.args
+                                if t not in matched]) + \
+                    factor * stand_ins[part]
+        return _with_args(expr, [rewrite(a) for a in expr.args])
+
+    return ([rewrite(e) for e in exprs],
+            [(dummies[part], signs[part] * _with_args(
+                part, [rewrite(a) for a in part.args])) for part in signs])
+
+
+def _with_args(expr: sp.Basic, args: list[sp.Basic]) -> sp.Basic:
+    return expr.func(*args) if args != list(expr.args) else expr
+
+
+def _is_small_sum(expr: sp.Basic) -> bool:
+    return (isinstance(expr, sp.Add) and len(expr.args) <= _SMALL_SUM
+            and bool(expr.free_symbols))
 
 
 def _tidied(temporaries: list[tuple[sp.Symbol, sp.Expr]],
