@@ -35,7 +35,7 @@ class Sums:
     """Long sums and the non-numeric parts of their terms."""
 
     def __init__(self) -> None:
-        self.parts: dict[sp.Add, frozenset[sp.Expr]] = {}
+        self.parts: dict[sp.Add, set[sp.Expr]] = {}
 
     def plus(self, total: sp.Expr, term: sp.Expr) -> sp.Expr | None:
         """``total + term`` built by insertion, or None where only
@@ -51,17 +51,19 @@ class Sums:
             return None
         part = term.as_coeff_Mul()[1]
         # (the sum extended is forgotten: one set of parts is kept, not
-        # one per statement; a sum extended twice recomputes its parts)
+        # one per statement, and extended in place, not copied, which was
+        # quadratic; a sum extended twice recomputes its parts)
         parts = self.parts.pop(total, None)
         if parts is None:
-            parts = frozenset(t.as_coeff_Mul()[1] for t in total.args)
+            parts = {t.as_coeff_Mul()[1] for t in total.args}
         if part in parts:
             return None
         args = total.args
         at = bisect.bisect(args, _ORDER(term), 1 if head.is_Number else 0,
                            key=_ORDER)
         result = sp.Add._from_args(args[:at] + (term,) + args[at:], True)
-        self.parts[result] = parts | {part}
+        parts.add(part)
+        self.parts[result] = parts
         return result
 
 
@@ -81,7 +83,8 @@ def ordered_terms(expr: sp.Add) -> list[sp.Expr]:
     generators: set[sp.Expr] = set()
     for term in expr.args:
         number, rest = term.as_coeff_Mul()
-        coefficient = complex(number)
+        coefficient = (complex(number.p) if isinstance(number, sp.Integer)
+                       and abs(number.p) < 2 ** 53 else complex(number))
         powers: dict[sp.Expr, int] = {}
         noncommutative: list[sp.Expr] = []
         if rest is not sp.S.One:

@@ -316,3 +316,17 @@ def test_a_written_out_sum_builds_no_sine_or_cosine_through_eval(
     assert evaluated and set(evaluated) == {x}
     assert df(0.7) == pytest.approx(np.cos(np.arange(1, 41) * 0.7).sum(),
                                     rel=1e-13)
+
+
+def test_a_long_sum_extended_term_by_term_keeps_one_set_of_parts():
+    # Copying the set of the sum's parts at every statement was quadratic
+    # in a sum written one statement per term.
+    sums = _sums.Sums()
+    total = _sum_of_sines(20)
+    parts = None
+    for j in range(21, 41):
+        total = sums.plus(total, sp.sin(j * x) / j)
+        assert parts is None or sums.parts[total] is parts
+        parts = sums.parts[total]
+    assert total == _sum_of_sines(40) and len(parts) == 40
+    assert sums.plus(total, 2 * sp.sin(3 * x)) is None  # a like term
