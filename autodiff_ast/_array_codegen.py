@@ -505,9 +505,10 @@ class _Writer:
                 if self.needed.intersection(s.results())]
 
     def statements(self) -> list[ast.stmt]:
-        steps = self.live_steps()
+        steps, outputs = self.used_once_in_place(self.live_steps(),
+                                                 list(self.spec.outputs))
         elementwise = [s for s in steps if s.op is ELEMENTWISE]
-        exprs, earlier = _reading_steps(elementwise, list(self.spec.outputs))
+        exprs, earlier = _reading_steps(elementwise, outputs)
         # The user's names of values, for values that now read steps.
         self.labels = dict(self.spec.labels)
         for value, label in self.spec.labels.items():
@@ -552,6 +553,47 @@ class _Writer:
         self.write_return(outputs)
         return _unpacked(_read(_unaliased(_shared(_single_axes(self.out),
                                                   self.taken))))
+
+    def used_once_in_place(self, steps: list[Step], outputs: list[Any]
+                           ) -> tuple[list[Step], list[Any]]:
+        """``steps`` and ``outputs`` with each elementwise value that only
+        one elementwise expression reads, once, put in that expression, as
+        it would be written inline anyway: SymPy then cancels or combines
+        what it shares with its reader (2 * r - 2 * a * b, r = a * b, is
+        0), which written inline would read as like terms kept apart."""
+        if self.inlined is not None:
+            return steps, outputs
+        elementwise = [s for s in steps if s.op is ELEMENTWISE]
+        read_otherwise = set().union(*[s.uses() for s in steps
+                                       if s.op is not ELEMENTWISE])
+        uses = self.count_uses([], [s.operands[0] for s in elementwise]
+                               + [o for o in outputs
+                                  if isinstance(o, sp.Basic)], [])
+        once = {s.target: s.operands[0] for s in elementwise
+                if uses.get(s.target) == 1 and s.target not in read_otherwise
+                and s.target not in outputs}
+        readers = [s.operands[0] for s in elementwise] + [
+            o for o in outputs if isinstance(o, sp.Basic)]
+        # Only where that saves operations: elsewhere the value written
+        # inline keeps the order of its own factors (mask * (X + X.T)).
+        once = {target: value for target, value in once.items()
+                if any(_saves(reader, target, value) for reader in readers
+                       if target in reader.free_symbols)}
+        if not once:
+            return steps, outputs
+        values: dict[sp.Symbol, sp.Expr] = {}
+        kept = []
+        for step in steps:
+            if step.op is ELEMENTWISE:
+                value = step.operands[0].xreplace(values)
+                if step.target in once:
+                    values[step.target] = value
+                    continue
+                if value != step.operands[0]:
+                    step = replace(step, operands=(value,))
+            kept.append(step)
+        return kept, [o.xreplace(values) if isinstance(o, sp.Basic) else o
+                      for o in outputs]
 
     def names_of_returned_steps(self, steps: list[Step],
                                 outputs: list[sp.Expr]
@@ -815,11 +857,63 @@ def _reading_steps(elementwise: list[Step], outputs: list[sp.Expr]
     exprs = []
     for step in elementwise:
         value = step.operands[0]
-        exprs.append(value.xreplace(earlier) if earlier else value)
+        exprs.append(_reading(value, earlier))
         if not value.is_Atom:
             earlier.setdefault(value, step.target)
-    return exprs + [o.xreplace(earlier) if earlier else o
-                    for o in outputs], earlier
+            # (as the outputs read it: x_dot * right_1, not cos(x) * x_dot)
+            if not exprs[-1].is_Atom:
+                earlier.setdefault(exprs[-1], step.target)
+    return exprs + [_reading(o, earlier) for o in outputs], earlier
+
+
+def _saves(reader: sp.Expr, symbol: sp.Symbol, value: sp.Expr) -> bool:
+    """Whether ``value`` put in ``reader`` for ``symbol`` takes fewer
+    operations than the two apart (like terms cancel or combine)."""
+    return sp.count_ops(reader.xreplace({symbol: value})) < (
+        sp.count_ops(reader) + sp.count_ops(value))
+
+
+def _reading(expr: Any, earlier: dict[sp.Expr, sp.Symbol]) -> Any:
+    """``expr`` reading the names ``earlier`` gives values, also where a
+    value is some of the terms of a longer sum or the factors of a longer
+    product (``-2 * a * b`` after ``t = a * b`` is ``-2 * t``), which
+    SymPy flattens out of sight of a replacement: written as they are,
+    the name and its value would both appear (``2 * t - a * b``)."""
+    if not earlier or not isinstance(expr, sp.Basic):
+        return expr
+    expr = expr.xreplace(earlier)
+    by_first: dict[sp.Basic, list[tuple[sp.Expr, sp.Symbol]]] = {}
+    for value, name in earlier.items():
+        if isinstance(value, (sp.Add, sp.Mul)):
+            by_first.setdefault(value.args[0], []).append((value, name))
+    if not by_first:
+        return expr
+    done: dict[sp.Basic, sp.Basic] = {}
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        if node.is_Atom:
+            return node
+        known = done.get(node)
+        if known is not None:
+            return known
+        args = [visit(a) for a in node.args]
+        if isinstance(node, (sp.Add, sp.Mul)):
+            for value, name in [c for a in args for c in by_first.get(a, ())]:
+                if type(value) is not type(node) or \
+                        len(value.args) >= len(args):
+                    continue
+                rest = list(args)
+                try:
+                    for part in value.args:
+                        rest.remove(part)
+                except ValueError:
+                    continue
+                args = rest + [name]
+        result = node.func(*args) if args != list(node.args) else node
+        done[node] = result
+        return result
+
+    return visit(expr)
 
 
 def _collected_all(temporaries: list[tuple[sp.Symbol, sp.Expr]],

@@ -113,12 +113,16 @@ def _dot_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
             step.target].shape):
         _dot_vjp_of_sum(backward, step, adjoint)
         return
-    adjoint = backward.full(adjoint, program.leaves[step.target].shape,
-                            f"d_{step.target.name}")
     a, b = step.operands
     style = step.option("style")
     sa = program.leaves[a].shape
     sb = program.leaves[b].shape
+    if not (len(sa) == 1 and len(sb) == 1):
+        # (a number times b, for a vector . vector, is not an array: a
+        # gradient of elementwise code that a Jacobian reads back as it
+        # is, from an array argument)
+        adjoint = backward.full(adjoint, program.leaves[step.target].shape,
+                                f"d_{step.target.name}")
 
     def times(left: sp.Symbol, right: sp.Symbol, shape: Shape,
               name: str) -> sp.Symbol:
