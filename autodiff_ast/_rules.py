@@ -90,27 +90,28 @@ class Primitive:
                     None)
 
 
-# Functions whose SymPy eval leaves f(c * x) as it is, for c a positive
-# rational and x a real symbol (tests/test_long_code.py checks each):
-# their evals look for signs, multiples of i and pi, zeros and inverse
-# functions, none of which such an argument is.
+# Functions whose SymPy eval leaves f(c * x) and f(x) as they are, for c
+# a positive rational and x a real symbol (tests/test_long_code.py checks
+# each): their evals look for signs, multiples of i and pi, zeros and
+# inverse functions, none of which such an argument is.
 _INERT_ON_SCALED_SYMBOLS = (sp.sin, sp.cos, sp.tan, sp.sinh, sp.cosh,
                             sp.tanh)
 
 
 def inert(function: type, args: tuple[sp.Basic, ...]) -> bool:
     """Whether SymPy's eval is known to leave ``function(*args)`` as it
-    is: ``np.sin(3 * x)``. There the eval's queries (is it a multiple of
-    i? its sign? zero?) build and question new products, 0.3 ms a call,
-    most of lowering a written-out sum of 3000 sines."""
+    is: ``np.sin(3 * x)``, ``np.sin(x)``. There the eval's queries (is it
+    a multiple of i? its sign? zero?) build and question new products,
+    0.3 ms a call, most of lowering a written-out sum of 3000 sines."""
     if function not in _INERT_ON_SCALED_SYMBOLS or len(args) != 1:
         return False
-    arg = args[0]
-    if not (isinstance(arg, sp.Mul) and len(arg.args) == 2):
-        return False
-    coefficient, symbol = arg.args
-    return (isinstance(coefficient, sp.Rational) and coefficient.is_positive
-            and isinstance(symbol, sp.Symbol)
+    symbol = args[0]
+    if isinstance(symbol, sp.Mul) and len(symbol.args) == 2:
+        coefficient, symbol = symbol.args
+        if not (isinstance(coefficient, sp.Rational)
+                and coefficient.is_positive):
+            return False
+    return (isinstance(symbol, sp.Symbol)
             and symbol.assumptions0 == _REAL_SYMBOL)
 
 
