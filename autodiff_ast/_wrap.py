@@ -85,6 +85,7 @@ def _wrap_line(line: str) -> str:
         return line
     start = tokens[first].start
     layout = _Layout(text, tokens)
+    layout.whole = (first, len(tokens))
     if layout.points(first, len(tokens)):
         lines = layout.parenthesized(first, len(tokens), start, 0)
     else:
@@ -186,6 +187,9 @@ class _Layout:
         # otherwise redo the levels below once per option above.
         self.made: dict[tuple[str, int, int, int, int], list[str]] = {}
         self.found: dict[tuple[int, int], list[int]] = {}
+        # The statement's whole value: the one piece whose arguments may
+        # start on a line of their own.
+        self.whole = (0, len(tokens))
 
     def span(self, first: int, end: int) -> str:
         return self.text[self.tokens[first].start:self.tokens[end - 1].end]
@@ -308,6 +312,23 @@ class _Layout:
             inner = self.content(opening + 1, closing, column + len(head),
                                  trailing + len(tail))
             candidates.append([head + inner[0]] + inner[1:])
+            candidates[-1][-1] += tail
+            if self.fits(candidates[-1], column, trailing):
+                return candidates[-1]
+        # Aligned with the parenthesis, the arguments would start too far
+        # right: they start on a line of their own, indented one level
+        # past the statement (black's hanging indent).
+        hanging = self.tokens[0].start + 4
+        for opening in groups if (first, end) == self.whole else ():
+            closing = self.tokens[opening].partner
+            start, stop = self.tokens[first].start, self.tokens[end - 1].end
+            head = self.text[start:self.tokens[opening].end]
+            if hanging >= column + len(head):
+                continue
+            tail = self.text[self.tokens[closing].start:stop]
+            inner = self.content(opening + 1, closing, hanging,
+                                 trailing + len(tail))
+            candidates.append([head, " " * hanging + inner[0]] + inner[1:])
             candidates[-1][-1] += tail
             if self.fits(candidates[-1], column, trailing):
                 return candidates[-1]
