@@ -33,6 +33,24 @@ def test_a_key_holding_operators_and_quotes_is_not_broken():
         "                   - params_c * 2)\n")
 
 
+def test_arguments_that_fit_nowhere_beside_the_call_start_a_line():
+    # Aligned under the parenthesis, the product would end at column 80.
+    line = ("    where_second_zero_1 = np.where(second_zero, first_zero_so_far"
+            " * tail_sums_at_second_zero_11, 0)\n")
+    assert _wrap_line(line) == (
+        "    where_second_zero_1 = np.where(\n"
+        "        second_zero, first_zero_so_far * tail_sums_at_second_zero_11,"
+        " 0)\n")
+    # Where an aligned layout fits, it is kept.
+    line = ("    where_second_zero = np.where(second_zero, first_zero_so_far"
+            " * tail_sums_at_second_zero_3, 0)\n")
+    assert _wrap_line(line) == (
+        "    where_second_zero = np.where(second_zero, (first_zero_so_far\n"
+        "                                               * tail_sums_at_second"
+        "_zero_3),\n"
+        "                                 0)\n")
+
+
 def test_commas_and_brackets_inside_keys_are_not_split_points():
     # A tuple breaks between its elements, not inside one.
     line = ("    return params[\"a'] + b * c, (and) some words + here\"], "
