@@ -369,8 +369,8 @@ class _Written:
         known = self.numbers.get(expr)
         if known is not None:
             return known
-        if expr.is_Atom:
-            text = f"{type(expr).__name__}:{expr}"
+        if expr.is_Atom:  # (srepr: a float's every digit)
+            text = sp.srepr(expr)
         else:
             text = f"{type(expr).__name__}(" + ", ".join(
                 f"#{self.number(a)}" for a in expr.args) + ")"

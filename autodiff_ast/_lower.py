@@ -952,8 +952,8 @@ class _Runner:
                 node, f"this expression has more than {MOST_OPERATIONS} "
                       "operations when written out: too large to "
                       "differentiate symbolically. Split it into several "
-                      "assignments (a value assigned to a name is kept as "
-                      "that name where it is used)")
+                      "assignments (a large value assigned to a name is "
+                      "then used by its name)")
         return value
 
     def real(self, value: sp.Expr, node: ast.AST) -> sp.Expr:

@@ -341,7 +341,9 @@ class _ArrayRunner(ArrayOperations, _Runner):
             # In place: another name for the same list sees the same items.
             for key in (range(len(value)) if isinstance(value, list)
                         else list(value)):
-                value[key] = self.named(value[key], name)
+                item = self.named(value[key], name)
+                if item is not value[key]:  # (never write to a list as is)
+                    value[key] = item
             return value
         if isinstance(value, tuple):  # pair = (a, b): each item
             items = [self.named(item, name) for item in value]

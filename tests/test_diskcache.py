@@ -349,3 +349,22 @@ def test_array_derivatives_are_read_from_the_cache(cache, tmp_path,
     changed = load(path, "arrays_changed")
     ad.hessian(changed.loss, (0, 1))(W, b)
     assert written == ["hessian_loss", "hessian_loss"]
+
+
+def test_a_programs_digest_tells_every_digit_of_its_constants():
+    # str() of a SymPy float keeps 15 digits: 0.1 and the next float
+    # printed alike, and a cached derivative could have been another's.
+    from autodiff_ast._array_transforms import _digest
+    from autodiff_ast._lower_arrays import lower_arrays
+
+    def tenth(x):
+        return np.sum(x * 0.1)
+
+    def next_after_tenth(x):
+        return np.sum(x * 0.10000000000000002)
+
+    x = np.ones(3)
+    assert _digest(lower_arrays(tenth, (x,), (0,))) != _digest(
+        lower_arrays(next_after_tenth, (x,), (0,)))
+    assert _digest(lower_arrays(tenth, (x,), (0,))) == _digest(
+        lower_arrays(tenth, (x,), (0,)))
