@@ -395,7 +395,8 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
         numbers, as_tuple = _normalize_argnums(argnums, outline)
     wrt = tuple(chain.params[i] for i in numbers)
     stages = ((Stage("grad", numbers, as_tuple, has_aux),
-               Stage("jacobian", numbers, as_tuple, has_aux, "hessian"))
+               Stage("jacobian", numbers, as_tuple, has_aux, "hessian",
+                     "forward"))
               if kind == "hessian" else
               (Stage(kind, numbers, as_tuple, has_aux),))
     base = chain.__name__ if chain.stages else chain.base

@@ -557,7 +557,7 @@ def _in_reverse(program: Program, leaves: list[Any], wrt: list[sp.Symbol],
     jacfwd and a Hessian; not with respect to numbers alone (forward mode
     pushes one tangent per number, no identity); not through a kept loop,
     which forward mode carries its tangents in."""
-    if stage.mode == "forward" or stage.label == "hessian":
+    if stage.mode == "forward":
         return False
     if all(not program.leaves[symbol].shape for symbol in wrt):
         return False
