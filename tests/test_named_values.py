@@ -131,3 +131,26 @@ def test_factor_is_not_tried_over_many_generators(monkeypatch):
     assert calls == []
     _simplify.simplify([x ** 2 * sp.cos(x) + 2 * x * sp.cos(x)])
     assert len(calls) == 1
+
+
+def test_every_transform_takes_code_past_the_bound(tmp_path):
+    # Handed to the program, 20 written-out Euler steps (2**20 copies of
+    # x) have JAX's API: Hessian, jvp, vjp and value_and_grad, float32
+    # kept.
+    steps, x, k = 20, 1.3, 0.7
+    f, rate = _euler(tmp_path, steps), 1 - 0.1 * k
+    mixed = -0.1 * steps * rate ** (steps - 1)
+    np.testing.assert_allclose(
+        np.array(ad.hessian(f, argnums=(0, 1))(x, k), dtype=float),
+        [[0.0, mixed],
+         [mixed, 0.01 * steps * (steps - 1) * x * rate ** (steps - 2)]],
+        rtol=1e-10, atol=1e-15)
+    value, tangent = ad.jvp(f, (x, k), (1.0, 0.0))
+    assert value == pytest.approx(x * rate ** steps, rel=1e-12)
+    assert tangent == pytest.approx(rate ** steps, rel=1e-12)
+    value, vjp = ad.vjp(f, x, k)
+    assert vjp(2.0) == pytest.approx((2 * rate ** steps, 2 * x * mixed),
+                                     rel=1e-12)
+    assert ad.value_and_grad(f, argnums=1)(x, k) == pytest.approx(
+        (x * rate ** steps, x * mixed), rel=1e-12)
+    assert ad.grad(f)(np.float32(x), np.float32(k)).dtype == np.float32
