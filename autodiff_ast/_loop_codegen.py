@@ -398,10 +398,11 @@ def _renamed(statement: ast.stmt, old: str, new: str) -> ast.stmt:
     return Rename().visit(copy.deepcopy(statement))
 
 
-# Calls that make a new array, which a loop may fill as it is.
-_FRESH = {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like",
-          "np.ones_like", "np.empty_like", "np.full_like", "np.eye",
-          "np.copy", "np.array"}
+# Calls that make a new array, which a loop may fill as it is: those the
+# writer never gives a second name (_array_codegen._BUFFERS). Two equal
+# np.ones(n) may become one name, which a fill would change under the
+# other: such an array is copied once before the loop.
+_FRESH = {"np.zeros", "np.zeros_like", "np.empty", "np.empty_like"}
 
 
 def _owned_by_the_loop(writer: Any, name: str,

@@ -281,6 +281,25 @@ def test_an_array_read_before_its_fills_keeps_its_value():
     np.testing.assert_array_equal(x, before)
 
 
+def filled_beside_its_twin(x):
+    acc = np.ones(3)
+    for i in range(x.shape[0]):
+        acc[i % 3] += x[i] ** 2
+    other = np.ones(3) * 2.0  # equal to acc's start: may share its name
+    return np.sum(np.sin(acc)) + np.sum(other * x[:3])
+
+
+def test_an_array_filled_in_place_is_never_another_names():
+    x = np.linspace(-1.0, 1.0, 7)
+    source = ad.source(ad.grad(filled_beside_its_twin), x)
+    assert "    acc_1 = np.copy(ones)\n" in source  # filled, not `ones`
+    namespace: dict = {"np": np}
+    exec(source, namespace)
+    np.testing.assert_allclose(
+        namespace["grad_filled_beside_its_twin"](x),
+        central(filled_beside_its_twin, x), rtol=1e-7)
+
+
 def decay(x0, k, n):
     x = x0
     for _ in range(n):
