@@ -30,7 +30,7 @@ from ._ops_scatter import float_dtype, merged_scatters, summed_scatter
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
 from ._simplify import cost, expanded_if_stable, simplify
 
-__all__ = ["gradients", "check_ones"]
+__all__ = ["gradients", "check_ones", "computed_values"]
 
 
 def gradients(program: Program, output: sp.Expr, wrt: list[sp.Symbol],
@@ -39,6 +39,14 @@ def gradients(program: Program, output: sp.Expr, wrt: list[sp.Symbol],
     (new steps are appended to ``program``); ``where`` names the function
     in errors."""
     return _Backward(program, wrt, where).run(output)
+
+
+def computed_values(program: Program) -> dict[sp.Expr, sp.Symbol]:
+    """The forward values a backward pass computes again, by value: it
+    reads their steps instead. (Not numbers: a step holding 1 would stand
+    for every 1.)"""
+    return {step.operands[0]: step.target for step in program.steps
+            if step.op is ELEMENTWISE and step.operands[0].free_symbols}
 
 
 class _Backward:
@@ -60,12 +68,7 @@ class _Backward:
         for step in program.steps:
             if step.uses() & self.active and not step.op.stops_gradient:
                 self.active.update(step.results())
-        # A forward value the backward pass computes again is read instead.
-        # (Not a number: a step holding 1 would stand for every 1.)
-        self.computed = {step.operands[0]: step.target
-                         for step in program.steps
-                         if step.op is ELEMENTWISE
-                         and step.operands[0].free_symbols}
+        self.computed = computed_values(program)
 
     def run(self, output: sp.Expr) -> list[sp.Expr]:
         forward = list(self.program.steps)

@@ -29,7 +29,7 @@ from typing import Any, Callable
 import sympy as sp
 
 from ._array_codegen import _baked_by
-from ._backward import check_ones, gradients
+from ._backward import check_ones, computed_values, gradients
 from ._differentiate import checked_partial
 from ._array_ops import empty
 from ._ops_assemble import CONCATENATE, STACK, pad, pieces_of
@@ -178,10 +178,7 @@ class _Batched:
         self.active = set(wrt).union(*[s.results() for s in self.steps])
         self.adjoints: dict[sp.Symbol, list[sp.Expr]] = {}
         # A forward value a partial derivative computes again is read.
-        self.computed = {step.operands[0]: step.target
-                         for step in program.steps
-                         if step.op is ELEMENTWISE
-                         and step.operands[0].free_symbols}
+        self.computed = computed_values(program)
 
     def run(self, output: sp.Expr) -> list[sp.Symbol]:
         self.elementwise(output, self.seed(output))
