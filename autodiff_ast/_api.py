@@ -394,7 +394,7 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
     else:
         numbers, as_tuple = _normalize_argnums(argnums, outline)
     wrt = tuple(chain.params[i] for i in numbers)
-    stages = ((Stage("grad", numbers, as_tuple, has_aux),
+    stages = ((Stage("grad", numbers, as_tuple, has_aux, mode="any"),
                Stage("jacobian", numbers, as_tuple, has_aux, "hessian",
                      "forward"))
               if kind == "hessian" else

@@ -8,7 +8,8 @@ identity over each output as a batch of cotangents (``_jacrev``), or
 forward mode with the identity over each argument as a batch of tangents
 (``jacfwd``, and where a step has no batched reverse rule); ``jvp``:
 forward mode along tangents that are arguments). ``hessian`` is ``grad``
-then a forward ``jacobian``, so the Hessian of
+(a reverse ``jacobian`` where the output is not a number, as JAX's
+``jacfwd(jacrev(f))``) then a forward ``jacobian``, so the Hessian of
 the logistic loss comes out as ``inputs.T @ (inputs * (p * (1 - p))[:,
 None])``; ``jacobian(grad(f))`` and ``jvp(grad(f), ...)`` (a
 Hessian-vector product) compose the same way. The result is one generated
@@ -68,7 +69,10 @@ class Stage:
     label: str = ""
     # A jacobian's mode: "forward" (jacfwd), else reverse where every step
     # it goes through has a batched reverse rule (_jacrev). A Hessian's is
-    # forward over the gradient, as JAX's (jacfwd of grad).
+    # forward over its first stage, as JAX's (jacfwd of jacrev). That first
+    # stage is a grad of mode "any": the gradient of a number, else the
+    # Jacobian of what the function returns (an array, a tuple), so a
+    # vector function's Hessian is out.shape + in.shape + in.shape.
     mode: str = ""
 
 
@@ -234,10 +238,12 @@ class ArrayTransform:
             # and for a gradient the argument leaf it is shaped like.
             labels: dict[int, str] = {}
             likes: dict[int, Any] = {}
-            if stage.kind in ("grad", "value_and_grad"):
+            if stage.kind in ("grad", "value_and_grad") and not (
+                    stage.mode == "any" and _not_a_number(program, output,
+                                                          stage, where)):
                 output = _grad(program, lowered, output, stage, where, likes,
                                labels, dry)
-            elif stage.kind == "jacobian":
+            elif stage.kind in ("grad", "jacobian"):
                 output = _jacobian(program, lowered, output, stage, where,
                                    dry)
             else:
@@ -492,6 +498,14 @@ def _grad(program: Program, lowered: ArrayLowered, output: Any,
         labels.setdefault(id(value), "value")
         return ((value, aux), result) if stage.has_aux else (value, result)
     return (result, aux) if stage.has_aux else result
+
+
+def _not_a_number(program: Program, output: Any, stage: Stage,
+                  where: str) -> bool:
+    """Whether ``output`` (past its aux) is anything but one number: an
+    array, or a tuple or dict of outputs."""
+    value, _ = split_aux(output, where, stage.has_aux, allow_tuple=True)
+    return not isinstance(value, sp.Expr) or program.shape(value) != ()
 
 
 def _one_number(program: Program, value: sp.Expr, wrt: list[sp.Symbol],

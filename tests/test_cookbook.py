@@ -272,6 +272,43 @@ def test_jacfwd_and_jacrev_agree_on_a_vector_function():
     np.testing.assert_allclose(J_rev, numeric_jacobian(f_of_W, W), rtol=1e-8)
 
 
+def test_hessian_of_a_vector_function():
+    # JAX's hessian is jacfwd(jacrev(f)): out.shape + in.shape + in.shape
+    p = preds_at(W, b)
+    third = p * (1 - p) * (1 - 2 * p)
+    expected = third[:, None, None] * inputs[:, :, None] * inputs[:, None, :]
+    H = ad.hessian(f_of_W)(W)
+    assert H.shape == (4, 3, 3)
+    np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ad.jacfwd(ad.jacrev(f_of_W))(W), expected,
+                               rtol=1e-12, atol=1e-15)
+    blocks = ad.hessian(lambda W, b: predict(W, b, inputs), (0, 1))(W, b)
+    assert [[block.shape for block in row] for row in blocks] == [
+        [(4, 3, 3), (4, 3)], [(4, 3), (4,)]]
+    np.testing.assert_allclose(blocks[0][0], expected, rtol=1e-12,
+                               atol=1e-15)
+    np.testing.assert_allclose(blocks[0][1], third[:, None] * inputs,
+                               rtol=1e-12)
+    np.testing.assert_allclose(blocks[1][1], third, rtol=1e-12)
+    H32 = ad.hessian(f_of_W)(W.astype(np.float32))
+    assert H32.dtype == np.float32
+    np.testing.assert_allclose(H32, expected, rtol=2e-5, atol=1e-6)
+
+
+def test_hessian_of_a_tuple_of_outputs():
+    def two(x):
+        return np.sum(x ** 3), np.sum(np.sin(x))
+
+    x = np.array([1.0, 2.0])
+    cubes, sines = ad.hessian(two)(x)
+    np.testing.assert_allclose(cubes, np.diag(6 * x), rtol=1e-15)
+    np.testing.assert_allclose(sines, np.diag(-np.sin(x)), rtol=1e-15)
+    H, aux = ad.hessian(lambda W: (predict(W, b, inputs), "tag"),
+                        has_aux=True)(W)
+    assert aux == "tag" and H.shape == (4, 3, 3)
+    np.testing.assert_allclose(H, ad.hessian(f_of_W)(W), rtol=1e-15)
+
+
 def predict_dict(params, inputs):
     return predict(params['W'], params['b'], inputs)
 
