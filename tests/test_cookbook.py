@@ -624,3 +624,54 @@ def test_per_example_gradients_by_a_loop():
     W_total, b_total = ad.grad(loss, (0, 1))(W, b)
     np.testing.assert_allclose(sum(g[0] for g in grads), W_total, rtol=1e-12)
     assert sum(g[1] for g in grads) == pytest.approx(b_total, rel=1e-12)
+
+
+def zipped_loss(W, b):
+    total = 0.0
+    for x, t in zip(inputs, targets):
+        p = sigmoid(np.dot(x, W) + b)
+        total = total - np.log(p * t + (1 - p) * (1 - t))
+    return total
+
+
+def indexed_loss(W, b):
+    total = 0.0
+    for i in range(inputs.shape[0]):
+        p = sigmoid(np.dot(inputs[i], W) + b)
+        total = total - np.log(p * targets[i] + (1 - p) * (1 - targets[i]))
+    return total
+
+
+def test_a_loss_summed_over_examples_by_a_loop():
+    W_total, b_total = ad.grad(loss, (0, 1))(W, b)
+    W_grad, b_grad = ad.grad(zipped_loss, (0, 1))(W, b)
+    np.testing.assert_allclose(W_grad, W_total, rtol=1e-12)
+    assert b_grad == pytest.approx(b_total, rel=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "NameError 'inputs_part' in the generated gradient: np.dot(inputs[i], "
+    "W) is hoisted out of the kept loop. _lower_loops lowers the body a "
+    "second time (the carry total = 0.0 settles from integer to float); "
+    "there inputs[i] is a memo hit, so _body never sees its row read and "
+    "np.dot looks loop-invariant. Fix there: start _body's `changing` with the rows "
+    "`reads` already holds"))
+def test_a_loss_summed_over_examples_by_index():
+    W_total, b_total = ad.grad(loss, (0, 1))(W, b)
+    W_grad, b_grad = ad.grad(indexed_loss, (0, 1))(W, b)
+    np.testing.assert_allclose(W_grad, W_total, rtol=1e-12)
+    assert b_grad == pytest.approx(b_total, rel=1e-12)
+
+
+# -- Jacobian-matrix and matrix-Jacobian products ------------------------------
+
+def test_jacobian_matrix_products_by_a_loop_of_jvps_and_vjps():
+    # JAX maps jvp and vjp with vmap; a loop over the columns (rows) here
+    M = np.array([[1.0, 0.5], [-0.3, 2.0], [0.7, -1.2]])
+    J = ad.jacrev(f_of_W)(W)
+    columns = [ad.jvp(f_of_W, (W,), (M[:, k],))[1] for k in range(2)]
+    np.testing.assert_allclose(np.stack(columns, axis=1), J @ M, rtol=1e-12)
+    L = np.array([[1.0, -2.0, 0.5, 0.0], [0.3, 0.3, -0.7, 1.5]])
+    _, vjp_fun = ad.vjp(f_of_W, W)
+    rows = [vjp_fun(L[k])[0] for k in range(2)]
+    np.testing.assert_allclose(np.stack(rows), L @ J, rtol=1e-12)
