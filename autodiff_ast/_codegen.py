@@ -182,6 +182,7 @@ class _BodyWriter:
             return ast.Return(_structure(self.spec.structure, printed))
 
         statement = returning(reduced)
+        as_printed: list[sp.Expr] | None = reduced
         if isinstance(statement.value, ast.Tuple) and len(  # type: ignore
                 to_source(statement, _pretty_string)) > _WIDTH - 8:
             # A long tuple reads better as one named line per output.
@@ -195,7 +196,16 @@ class _BodyWriter:
                              lambda e, node, i=index: shaped(i, e, node))
                 unshaped.discard(index)
                 reduced = [temporary if e == expr else e for e in reduced]
-        lines.add(reduced, returning)
+            as_printed = None
+
+        def returned_once(outputs: list[sp.Expr]) -> ast.stmt:
+            # The statement printed above, not printed again: a long sum
+            # takes as long to print as the rest of the code together.
+            if outputs == as_printed:
+                return statement
+            return returning(outputs)
+
+        lines.add(reduced, returned_once)
         return lines.statements
 
 

@@ -19,7 +19,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from ._codegen import Literal
 from ._errors import OutputError
-from ._lower import Lowered
+from ._lower import Lowered, scaled
 from ._rules import canonical, inert_derivative
 
 __all__ = ["Derivatives", "differentiate", "split_aux", "aux_leaf",
@@ -212,7 +212,7 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
         return sp.Add(*[d(a) for a in node.args])
     if node.is_Mul:  # Leibniz, as Mul._eval_derivative_n_times for n = 1
         args = node.args
-        return sp.Add(*[sp.Mul(*args[:i], da, *args[i + 1:])
+        return sp.Add(*[_times(args[:i], da, args[i + 1:])
                         for i, da in enumerate(d(a) for a in args)
                         if da is not sp.S.Zero])
     if node.is_Pow and type(node)._eval_derivative is \
@@ -235,6 +235,18 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
                     df = node.fdiff(index)
             except ArgumentIndexError:
                 df = sp.Function.fdiff(node, index)
-            terms.append(df * da)
+            product = scaled(df, da)
+            terms.append(df * da if product is None else product)
         return sp.Add(*terms)
     return node.diff(symbol)
+
+
+def _times(before: tuple[sp.Expr, ...], factor: sp.Expr,
+           after: tuple[sp.Expr, ...]) -> sp.Expr:
+    """``Mul(*before, factor, *after)``; a number times the factor (the
+    chain rule's ``1/3 * (3 * cos(3 * x))``) without Mul's flatten."""
+    if len(before) + len(after) == 1:
+        product = scaled((before or after)[0], factor)
+        if product is not None:
+            return product
+    return sp.Mul(*before, factor, *after)
