@@ -20,6 +20,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 from ._codegen import Literal
 from ._errors import OutputError
 from ._lower import Lowered, scaled
+from ._functions import maximum
 from ._rules import canonical, inert_derivative
 
 __all__ = ["Derivatives", "differentiate", "split_aux", "aux_leaf",
@@ -220,6 +221,13 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
         dbase, dexp = d(node.base), d(node.exp)
         if dbase is sp.S.Zero and dexp is sp.S.Zero:
             return sp.S.Zero  # diff's answer for a constant
+        if dexp is sp.S.Zero and not node.exp.is_Number and \
+                node.exp.is_integer and node.exp.is_nonnegative:
+            # x ** k, k >= 0 known at run time (a loop's counter): SymPy's
+            # k * x ** k / x divides by zero at x = 0.
+            lower = node.exp - 1
+            return dbase * node.exp * node.base ** (
+                lower if lower.is_nonnegative else maximum(lower, 0))
         return node * (dexp * sp.log(node.base)
                        + dbase * node.exp / node.base)
     if isinstance(node, sp.Function) and \

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 
 from ._errors import error_at
+from ._lists import GROWING
 from ._source import FunctionSource
 
 _STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.If,
@@ -229,8 +230,8 @@ def _fills(call: ast.expr) -> bool:
             and isinstance(call.func, ast.Attribute)):
         return False
     owner = call.func.value
-    if call.func.attr == "append" and isinstance(owner, ast.Name):
-        return True  # history.append(x): a list a while loop fills
+    if call.func.attr in GROWING and isinstance(owner, ast.Name):
+        return True  # history.append(x): lowering checks the list is local
     return call.func.attr == "put_along_axis" or (
         call.func.attr == "at" and isinstance(owner, ast.Attribute)
         and owner.attr == "add")

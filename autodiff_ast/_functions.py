@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import mpmath
 import sympy as sp
-from sympy.core.logic import fuzzy_and
+from sympy.core.logic import fuzzy_and, fuzzy_or
 from sympy.core.function import Application
 from sympy.logic.boolalg import Boolean
 
@@ -33,14 +33,17 @@ def _elementary(name: str, nargs: int,
                 derivatives: Callable[..., tuple[sp.Expr, ...]],
                 numeric: Callable[..., float] | None = None,
                 mp: Callable[..., Any] | None = None,
-                series: Callable[..., sp.Expr] | None = None) -> type:
+                series: Callable[..., sp.Expr] | None = None,
+                **assumptions: Callable[[sp.Function], bool | None]
+                ) -> type:
     """A SymPy function whose partial derivatives are ``derivatives(*args)``.
 
     ``numeric`` evaluates it at exact numbers (kept symbolic otherwise);
     ``mp`` at floats, with mpmath, for ``evalf`` (the stability checks of
     simplified forms and the tests' exact values); ``series`` is an equal
     expression in SymPy's own functions, for Taylor series (a removable
-    singularity of a derivative, as sinc' has at 0).
+    singularity of a derivative, as sinc' has at 0); ``assumptions`` are
+    SymPy's ``_eval_is_...`` methods (``integer=``: whether it is one).
     """
 
     def fdiff(self: sp.Function, argindex: int = 1) -> sp.Expr:
@@ -56,6 +59,7 @@ def _elementary(name: str, nargs: int,
     namespace: dict[str, Any] = {
         "nargs": nargs, "fdiff": fdiff, "eval": classmethod(eval),
         "_eval_is_real": _all_real,
+        **{f"_eval_is_{name}": rule for name, rule in assumptions.items()},
     }
     if mp is not None:
         # SymPy would otherwise look for an mpmath function of the same
@@ -99,14 +103,23 @@ heaviside = _elementary(
 hypot = _elementary(
     "hypot", 2, lambda x, y: (x / hypot(x, y), y / hypot(x, y)),
     lambda x, y: sp.sqrt(x**2 + y**2))
+def _all_integer(self: sp.Function) -> bool | None:
+    return fuzzy_and(a.is_integer for a in self.args)
+
+
+# What SymPy knows of a maximum or minimum: the derivative of x ** k for
+# an integer k >= 0 known only at run time is k * x ** maximum(k - 1, 0),
+# and its own derivative needs to know that exponent is one too.
 maximum = _elementary(
     "maximum", 2,
     lambda a, b: (heaviside(a - b, sp.S.Half), heaviside(b - a, sp.S.Half)),
-    lambda a, b: max(a, b))
+    lambda a, b: max(a, b), integer=_all_integer,
+    nonnegative=lambda self: fuzzy_or(a.is_nonnegative for a in self.args))
 minimum = _elementary(
     "minimum", 2,
     lambda a, b: (heaviside(b - a, sp.S.Half), heaviside(a - b, sp.S.Half)),
-    lambda a, b: min(a, b))
+    lambda a, b: min(a, b), integer=_all_integer,
+    nonnegative=lambda self: fuzzy_and(a.is_nonnegative for a in self.args))
 logaddexp = _elementary(
     "logaddexp", 2,
     lambda a, b: (sp.exp(a - logaddexp(a, b)), sp.exp(b - logaddexp(a, b))))

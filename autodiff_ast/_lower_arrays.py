@@ -23,6 +23,7 @@ from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
 from ._limits import NAMED_FROM, written_out_size
+from ._lists import concatenated, grown, made
 from ._lower import Read, _Context, _Runner, readable_source, unbind
 from ._lower_loops import buffer, comprehended, keep_loop, keep_while
 from ._ops_assemble import store
@@ -78,6 +79,11 @@ class _ArrayContext(_Context):
     program: Program = field(default_factory=Program)
     data: dict[str, Any] = field(default_factory=dict)
     data_symbols: dict[int, sp.Symbol] = field(default_factory=dict)
+    # The lists the function made, which it may append to, by id (the
+    # lists are held so that an id is never reused), with the number of
+    # kept loops around the place that made each.
+    lists: dict[int, tuple[list[Any], int]] = field(default_factory=dict)
+    kept_loops: int = 0  # how many kept loops' bodies are being lowered
 
 
 def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
@@ -253,8 +259,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
 
     def _expression(self, node: ast.expr, env: dict[str, Any]) -> Any:
         if isinstance(node, ast.List):
-            return [self.expression(e, env) for e in node.elts]
-        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            return made(self, [self.expression(e, env) for e in node.elts])
+        if isinstance(node, ast.ListComp):
+            return made(self, comprehended(self, node, env))
+        if isinstance(node, ast.GeneratorExp):
             return comprehended(self, node, env)
         if isinstance(node, ast.Dict):
             keys = [self.expression(k, env) if k is not None else None
@@ -281,6 +289,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
             return product(self, left, right, node, style="@")
         if isinstance(op, ast.Mult) and isinstance(left, list):
             return buffer(self, left, right, node)
+        if isinstance(op, ast.Add):
+            joined = concatenated(self, left, right, node)
+            if joined is not None:
+                return joined
         return self.shaped(super().arithmetic(op, left, right, node),
                            (left, right), node)
 
@@ -357,7 +369,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
         return value
 
     def store(self, statement: ast.stmt, env: dict[str, Any]) -> None:
-        store(self, statement, env)
+        if not grown(self, statement, env):
+            store(self, statement, env)
 
     def guard(self, statement: ast.If, env: dict[str, Any]) -> None:
         check_shapes(self, statement, env)

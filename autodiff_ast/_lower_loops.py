@@ -29,6 +29,7 @@ import sympy as sp
 
 from ._errors import AutodiffError
 from ._limits import KEPT_FROM, reads_twice
+from ._lists import GROWING
 from ._loop_exits import returned_names, without_returns
 from ._ops_assemble import FRESH, held_elsewhere
 from ._ops_index import GETITEM
@@ -102,7 +103,7 @@ def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
             constant = all(isinstance(b, sp.Integer) for b in bounds)
             count = len(range(*(int(b) for b in bounds))) if constant else 0
             if constant and count < KEPT_FROM and not (
-                    count > 1 and reads_twice(loop)):
+                    count > 1 and reads_twice(_without_appends(loop))):
                 return False
             start, stop = ([sp.S.Zero] + bounds)[-2:]
             return _kept_if_possible(run, loop, env, start, stop, reverse)
@@ -195,6 +196,18 @@ def _kept_if_possible(run: Any, loop: ast.For, env: dict[str, Any],
     return True
 
 
+def _without_appends(loop: ast.For) -> ast.For:
+    """``loop`` without its statements ``history.append(value)``: what
+    they read is stored, not computed from again, so written out they do
+    not make the loop's values grow."""
+    body = [statement for statement in loop.body
+            if not (isinstance(statement, ast.Expr)
+                    and isinstance(statement.value, ast.Call)
+                    and isinstance(statement.value.func, ast.Attribute)
+                    and statement.value.func.attr in GROWING)]
+    return ast.For(loop.target, loop.iter, body, loop.orelse, None)
+
+
 def keep_while(run: Any, loop: ast.While, env: dict[str, Any]) -> None:
     """Lower ``while condition: body`` as a loop step that counts its
     iterations (a gradient runs them backwards)."""
@@ -219,7 +232,7 @@ def _fills(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
     filled: dict[str, str] = {}
     for statement in loop.body:
         appended = _appended(statement, env)
-        if isinstance(loop, ast.While) and appended is not None:
+        if appended is not None:
             # history.append(x) into a list made empty before the loop
             name, value = appended
             filled[name] = f"_stored_{name}"
@@ -350,6 +363,11 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                                  "n)) and fill it at the loop's variable ("
                                  f"{name}[i] = ...), one number each "
                                  "iteration")
+        if isinstance(env[name], list):
+            raise _NotKept(loop, f"the loop makes {name} a new list in each "
+                                 "iteration: append to it instead ("
+                                 f"{name}.append(...)), a list made empty "
+                                 "before the loop")
         if not isinstance(env[name], sp.Expr):
             raise _NotKept(loop, f"the loop changes {name}, which is not "
                                   "a number or an array: a loop whose trip "
@@ -440,10 +458,12 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
             env[name] = result
             continue
         if run.shape(value, loop) != ():
-            raise _NotKept(loop, f"{name}[...] = ... stores numbers in a "
-                                 "list a loop fills; store arrays in the "
-                                 "rows of an array of zeros (np.zeros((n, "
-                                 "d)))")
+            raise _NotKept(loop, f"this loop fills {name} with arrays of "
+                                 f"shape {run.shape(value, loop)}, and a "
+                                 "list a loop fills holds numbers: fill the "
+                                 "rows of an array of zeros instead "
+                                 f"({name} = np.zeros((n, ...)); {name}[i] "
+                                 "= ...)")
         # one row for now: the count is known when the code runs
         result = program.new_symbol(name, Leaf((1,), "value"))
         stored.append(Stored(value, result, ()))
@@ -511,7 +531,11 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
     if isinstance(loop, ast.While):
         condition = run.condition(loop.test, scope)
         run.scalar_condition(condition, loop.test)
-    run.block(list(body), scope)
+    run.context.kept_loops += 1
+    try:
+        run.block(list(body), scope)
+    finally:
+        run.context.kept_loops -= 1
     flag = getattr(loop, "broke", None)
     exit_ = None if flag is None or scope[flag] is sp.false else scope[flag]
     if exit_ is not None:

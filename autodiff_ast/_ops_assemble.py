@@ -52,7 +52,7 @@ def stack(run: Any, values: Any, axis: Any, node: ast.AST) -> Any:
     (shape,) = shapes
     position = run.axis(axis, len(shape) + 1, node)
     operands = tuple(v if not v.free_symbols
-                     else run.program.materialize(v, "item") for v in items)
+                     else run.materialize(v, node, "item") for v in items)
     result_shape = shape[:position] + (len(items),) + shape[position:]
     return run.program.add(STACK, operands, result_shape, "stacked",
                            axis=position)

@@ -552,3 +552,31 @@ def test_comprehensions_over_counts_and_items_known_now():
     assert ad.grad(over_weights)(0.3) == pytest.approx(
         sum(w * w / np.cosh(w * 0.3) ** 2 for w in (0.5, 1.0, 2.0)),
         rel=1e-12)
+
+
+def power_series(x, n):
+    total = 0.0
+    for k in range(n):
+        total = total + x ** k / (k + 1)
+    return total
+
+
+def test_powers_of_a_counter_are_differentiated_at_zero():
+    # d/dx x ** k is k * x ** (k - 1): SymPy's k * x ** k / x divided by
+    # zero at x = 0 (ZeroDivisionError) where every term is finite.
+    derivative = power_series
+    for order in range(1, 4):
+        derivative = ad.grad(derivative)
+        for x in (0.0, 0.5, -1.5):
+            expected = sum(
+                np.prod(range(k - order + 1, k + 1)) * x ** (k - order)
+                / (k + 1) for k in range(order, 6))
+            assert derivative(x, 6) == pytest.approx(expected, rel=1e-12)
+        assert derivative(0.0, 0) == 0
+    source = ad.source(ad.grad(power_series), 0.5, 6)
+    assert source.split('"""\n', 1)[1] == (
+        "    tangent_total = 0.0\n"
+        "    for k in range(n):\n"
+        "        tangent_total = k * x ** np.maximum(k - 1, 0) / (k + 1)"
+        " + tangent_total\n"
+        "    return tangent_total\n")

@@ -1,0 +1,88 @@
+"""Python lists a differentiated function builds for itself.
+
+``history.append(h)`` and ``parts.extend(more)`` in a loop that is written
+out, and ``history + [h]``, are how NumPy code collects values before
+``np.stack`` or ``sum``. Lowering holds a list as the Python list of its
+items' values, so appending to it in place keeps Python's meaning exactly,
+another name for the same list included. Only a list the function made
+(a display, a comprehension, a concatenation) may change: appending to an
+argument or a global would change the caller's list, which a derivative
+cannot do, and is refused at the user's line.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+__all__ = ["GROWING", "concatenated", "grown", "made"]
+
+GROWING = ("append", "extend")
+
+
+def made(run: Any, items: list[Any]) -> list[Any]:
+    """``items``, noted as a list the function made (it may grow)."""
+    run.context.lists[id(items)] = items, run.context.kept_loops
+    return items
+
+
+def concatenated(run: Any, left: Any, right: Any, node: ast.AST) -> Any:
+    """``left + right`` for two lists or two tuples, else None."""
+    if isinstance(left, list) and isinstance(right, list):
+        return made(run, left + right)
+    if type(left) is tuple and type(right) is tuple:
+        return left + right
+    if isinstance(left, (list, tuple)) or isinstance(right, (list, tuple)):
+        kinds = f"{_kind(left)} + {_kind(right)}"
+        raise run.error(node, f"{kinds} is not supported: concatenate two "
+                              "lists or two tuples, or make the items "
+                              "arrays and use np.concatenate")
+    return None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, (list, tuple, dict)):
+        return f"a {type(value).__name__}"
+    return "a number or an array"
+
+
+def grown(run: Any, statement: ast.stmt, env: dict[str, Any]) -> bool:
+    """Run ``name.append(value)`` or ``name.extend(values)``, if that is
+    what ``statement`` is, on a list the function made; False for any
+    other statement."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if not (isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr in GROWING):
+        return False
+    method = call.func.attr
+    target = run.expression(call.func.value, env)
+    if not isinstance(target, list):
+        return False  # not a list: refused with the other calls
+    spelled = ast.unparse(call.func.value)
+    if id(target) not in run.context.lists:
+        raise run.error(call, f"{spelled}.{method}(...) would change a "
+                              "list the function did not make (an argument "
+                              "or a global), which a derivative cannot do: "
+                              f"make a new list instead, {spelled} = "
+                              f"{spelled} + [...]")
+    if run.context.lists[id(target)][1] != run.context.kept_loops:
+        raise run.error(call, f"{spelled}.{method}(...) in a loop whose trip "
+                              "count is known only when the function runs "
+                              f"must be a statement of the loop itself, on "
+                              f"a list made empty before it (not under an "
+                              f"if, nor in a loop that can break): make "
+                              f"{spelled} an array of zeros as long as the "
+                              f"loop and fill {spelled}[i] instead")
+    if len(call.args) != 1 or call.keywords:
+        raise run.error(call, f"{spelled}.{method} takes one argument")
+    value = run.expression(call.args[0], env)
+    if method == "append":
+        target.append(value)
+    elif isinstance(value, (list, tuple)):
+        target.extend(value)
+    else:
+        raise run.error(call.args[0], f"{spelled}.extend(...) takes a list "
+                                      "or a tuple here: append an array's "
+                                      "rows one by one")
+    return True

@@ -1,0 +1,185 @@
+"""Lists a function builds for itself: ``history.append(h)`` and
+``parts.extend(...)`` in loops that are written out or kept, ``xs + [h]``,
+and the refusals where appending would change something the derivative
+cannot see (an argument's list, a list under a break)."""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+from helpers import central_difference
+
+
+def line_of(f, text):
+    lines, first = inspect.getsourcelines(f)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+def code(source: str) -> str:
+    return textwrap.dedent(source.split('"""\n', 1)[1])
+
+
+def unrolled_history(x):
+    history = []
+    h = x
+    for _ in range(4):
+        h = np.tanh(h * 1.1 + 0.2)
+        history.append(h)
+    return np.sum(np.stack(history) ** 2)
+
+
+def powers(x):
+    terms = []
+    for k in range(5):
+        terms.append(x ** k / (k + 1))
+    return sum(terms)
+
+
+def concatenated(x):
+    parts = [x]
+    parts = parts + [np.sin(x), x ** 2]
+    pair = (x,) + (np.cos(x),)
+    return sum(parts) * pair[1] + pair[0]
+
+
+def extended(x):
+    parts = [x]
+    parts.extend([np.exp(x), x * 3.0])
+    parts.extend((x ** 2,))
+    return np.prod(np.array(parts))
+
+
+def aliased(x):
+    values = []
+    seen = values
+    for k in range(3):
+        values.append(x * k)
+    return sum(seen) + x * len(seen)
+
+
+def kept_powers(x, n):
+    terms = []
+    for k in range(n):
+        terms.append(x ** k)
+    return sum(terms)
+
+
+def kept_rows(xs, w):
+    outputs = []
+    h = 0.0
+    for x_t in xs:
+        h = np.tanh(w * h + x_t)
+        outputs.append(h)
+    return np.sum(np.array(outputs) ** 2)
+
+
+def appends_to_its_argument(x, values):
+    values.append(x)
+    return sum(values)
+
+
+def appends_before_a_break(x, n):
+    values = []
+    for _ in range(n):
+        x = x * 1.3
+        if x > 5.0:
+            break
+        values.append(x)
+    return np.sum(np.array(values))
+
+
+def appends_arrays_in_a_kept_loop(x, n):
+    rows = []
+    for k in range(n):
+        rows.append(x * k)
+    return np.sum(np.array(rows))
+
+
+def concatenates_in_a_kept_loop(x, n):
+    terms = []
+    for k in range(n):
+        terms = terms + [x ** k]
+    return sum(terms)
+
+
+def adds_a_list_to_a_number(x):
+    return [x] + 1.0
+
+
+@pytest.mark.parametrize("f, x", [
+    (unrolled_history, 0.4), (powers, 0.7), (concatenated, 0.3),
+    (extended, 0.6), (aliased, 0.5)])
+def test_lists_built_in_written_out_code(f, x):
+    assert ad.grad(f)(x) == pytest.approx(
+        central_difference(f, (x,), 0), rel=1e-8)
+
+
+def test_an_appended_history_reads_by_the_users_names():
+    x = np.array([0.3, -0.5, 1.2])
+    gradient = ad.grad(unrolled_history)(x)
+    for i in range(3):
+        assert gradient[i] == pytest.approx(central_difference(
+            lambda v: unrolled_history(x[i] + v - x[i]), (x[i],), 0),
+            rel=1e-8)
+    lines = code(ad.source(ad.grad(unrolled_history), x)).splitlines()
+    assert lines[:5] == [
+        "h = np.tanh(0.1 * (11 * x + 2))",
+        "h_1 = np.tanh(0.1 * (11 * h + 2))",
+        "h_2 = np.tanh(0.1 * (11 * h_1 + 2))",
+        "h_3 = np.tanh(0.1 * (11 * h_2 + 2))",
+        "d_stacked = 2 * np.stack([h, h_1, h_2, h_3])"]
+
+
+def test_appends_in_a_loop_kept_as_a_loop():
+    for n in (4, 1, 0):
+        expected = sum(k * 0.7 ** (k - 1) for k in range(1, n))
+        assert ad.grad(kept_powers)(0.7, n) == pytest.approx(expected,
+                                                             rel=1e-12)
+    assert "for k in range(n):" in ad.source(ad.grad(kept_powers), 0.7, 4)
+    xs = np.array([0.3, -0.5, 1.2, 0.1])
+    gradient = ad.grad(kept_rows, argnums=1)(xs, 0.5)
+    assert gradient == pytest.approx(
+        central_difference(kept_rows, (xs, 0.5), 1), rel=1e-8)
+    grad_xs = ad.grad(kept_rows)(xs, 0.5)
+    for i in range(len(xs)):
+        def along(v, i=i):
+            moved = xs.copy()
+            moved[i] = v
+            return kept_rows(moved, 0.5)
+        assert grad_xs[i] == pytest.approx(
+            central_difference(along, (xs[i],), 0), rel=1e-7)
+
+
+@pytest.mark.parametrize("f, args, text, message", [
+    (appends_to_its_argument, (0.5, [1.0, 2.0]), "values.append",
+     "values.append(...) would change a list the function did not make (an "
+     "argument or a global), which a derivative cannot do: make a new list "
+     "instead, values = values + [...]"),
+    (appends_before_a_break, (0.7, 10), "values.append",
+     "values.append(...) in a loop whose trip count is known only when the "
+     "function runs must be a statement of the loop itself, on a list made "
+     "empty before it (not under an if, nor in a loop that can break): make "
+     "values an array of zeros as long as the loop and fill values[i] "
+     "instead"),
+    (appends_arrays_in_a_kept_loop, (np.ones(3), 4), "for k",
+     "this loop fills rows with arrays of shape (3,), and a list a loop "
+     "fills holds numbers: fill the rows of an array of zeros instead (rows "
+     "= np.zeros((n, ...)); rows[i] = ...)"),
+    (concatenates_in_a_kept_loop, (0.7, 4), "for k",
+     "the loop makes terms a new list in each iteration: append to it "
+     "instead (terms.append(...)), a list made empty before the loop"),
+    (adds_a_list_to_a_number, (0.7,), "return",
+     "a list + a number or an array is not supported: concatenate two lists "
+     "or two tuples, "
+     "or make the items arrays and use np.concatenate"),
+])
+def test_what_a_derivative_cannot_follow_is_refused(f, args, text, message):
+    with pytest.raises(ad.UnsupportedCodeError) as error:
+        ad.grad(f)(*args)
+    assert str(error.value).startswith(message)
+    assert f"test_lists.py:{line_of(f, text)}" in str(error.value)
