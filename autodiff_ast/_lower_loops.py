@@ -546,7 +546,10 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
         raise _NotKept(loop.test, "this while loop's condition does not "
                                   "change in the loop: it runs never or "
                                   "forever")
-    changing = set(inside.values()) | set(variables.values()) | {index}
+    # Rows read by an earlier lowering of this body (while its carries
+    # settled) are memo hits now, made before this pass: they change too.
+    changing = (set(inside.values()) | set(variables.values()) | {index}
+                | set(reads or ()))
     steps: list[Step] = []
     for step in program.steps[before:]:
         if reads is not None and isinstance(loop, ast.For) and _row_read(

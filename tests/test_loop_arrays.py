@@ -368,3 +368,29 @@ def test_printed_gradients_of_array_loops_are_valid_input(tmp_path,
 
     np.testing.assert_allclose(ad.grad(weighted)(W), central(weighted, W),
                                atol=1e-7)
+
+
+ROWS = np.array([[0.52, 1.12, 0.77], [0.88, -1.08, 0.15],
+                 [0.52, 0.06, -1.30], [0.74, -2.49, 1.39]])
+LABELS = np.array([1.0, 1.0, 0.0, 1.0])
+
+
+def summed_by_index(W, b):
+    total = 0.0
+    for i in range(ROWS.shape[0]):
+        p = 1 / (1 + np.exp(-(np.dot(ROWS[i], W) + b)))
+        total = total - np.log(p * LABELS[i] + (1 - p) * (1 - LABELS[i]))
+    return total
+
+
+def test_a_row_read_by_index_stays_in_the_loop():
+    # The body is lowered again while its carries settle (total starts as
+    # the number 0); the second time ROWS[i] is a value made already, and
+    # np.dot(ROWS[i], W) was computed once before the loop (NameError).
+    W, b = np.array([0.46, -0.82, 1.23]), -0.37
+    grad_W, grad_b = ad.grad(summed_by_index, argnums=(0, 1))(W, b)
+    error = 1 / (1 + np.exp(-(ROWS @ W + b))) - LABELS
+    np.testing.assert_allclose(grad_W, ROWS.T @ error, rtol=1e-12)
+    assert grad_b == pytest.approx(np.sum(error), rel=1e-12)
+    source = ad.source(ad.grad(summed_by_index), W, b)
+    assert "for i_1 in reversed(range(ROWS.shape[0])):" in source
