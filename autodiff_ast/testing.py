@@ -19,6 +19,7 @@ import numpy as np
 import optree
 
 from ._api import grad
+from ._api_jacobians import jacfwd
 
 __all__ = ["check_grads"]
 
@@ -79,6 +80,33 @@ def _along(partials: Sequence[Any], direction: list[Any]) -> float:
                         optree.tree_leaves(tree))))
 
 
+def _contracted(derivatives: Any, direction: list[Any], times: int
+                ) -> float:
+    """The k-th derivatives (a Jacobian of a Jacobian ... of a gradient:
+    each leaf has the axes of an argument's leaf last, once per order)
+    taken along ``direction`` ``times`` times: a number."""
+    along = [np.asarray(d, dtype=np.float64)
+             for d in optree.tree_leaves(direction)]
+    leaves = [np.asarray(leaf, dtype=np.float64)
+              for leaf in optree.tree_leaves(derivatives)]
+    for _ in range(times):
+        # Depth first, the last Jacobian's argument leaves are innermost:
+        # each run of len(along) leaves is one leaf of the order before.
+        leaves = [sum(np.tensordot(leaf, d, axes=d.ndim) for leaf, d in
+                      zip(leaves[start:start + len(along)], along))
+                  for start in range(0, len(leaves), len(along))]
+    (value,) = leaves
+    return float(value)
+
+
+def _directional_derivative(derivatives: Callable[..., Any],
+                            direction: list[Any], order: int
+                            ) -> Callable[..., float]:
+    """The function whose central difference order ``order + 1`` is checked
+    against: ``derivatives`` (of order ``order``) along ``direction``."""
+    return lambda *args: _contracted(derivatives(*args), direction, order)
+
+
 def check_grads(fun: Callable[..., Any], args: Sequence[Any], order: int = 1,
                 argnums: int | Sequence[int] | None = None,
                 rtol: float | None = None, atol: float | None = None,
@@ -87,8 +115,10 @@ def check_grads(fun: Callable[..., Any], args: Sequence[Any], order: int = 1,
 
     Order k checks the generated k-th derivative: its directional derivative
     along a random unit direction over ``argnums`` (default: every argument;
-    arrays and pytrees too, at order 1) must match a central difference of
-    the order k-1 function, within ``atol + rtol * |numeric|``. Tolerances
+    arrays and pytrees too) must match a central difference of the order
+    k-1 function, within ``atol + rtol * |numeric|``. For arrays, order k
+    is ``jacfwd`` applied k - 1 times to the gradient, taken along the
+    direction k times. Tolerances
     default by the arguments' dtype (float32 looser than float64). Raises
     AssertionError naming the order, the arguments and both values.
 
@@ -101,10 +131,6 @@ def check_grads(fun: Callable[..., Any], args: Sequence[Any], order: int = 1,
     if isinstance(argnums, int):
         argnums = (argnums,)
     numbers = tuple(range(len(args))) if argnums is None else tuple(argnums)
-    if order > 1 and not all(_is_scalar(args[i]) for i in numbers):
-        raise ValueError("check_grads checks order > 1 for scalar arguments "
-                         "only: derivatives of array gradients are not "
-                         "supported yet. Use order=1.")
     leaves = optree.tree_leaves(list(args))
     dtype = np.result_type(*[np.asarray(leaf).dtype for leaf in leaves],
                            np.float32)
@@ -116,10 +142,15 @@ def check_grads(fun: Callable[..., Any], args: Sequence[Any], order: int = 1,
     shown = np.round(np.concatenate([np.ravel(leaf) for leaf in
                                      optree.tree_leaves(direction)]), 4)
     name = getattr(fun, "__name__", repr(fun))
+    scalars = all(_is_scalar(args[i]) for i in numbers)
     current = fun
+    tensor = grad(fun, argnums=numbers)  # order k's derivatives, as a pytree
     for k in range(1, order + 1):
-        partials = grad(current, argnums=numbers)(*args)
-        analytic = _along(partials, direction)
+        if scalars:
+            partials = grad(current, argnums=numbers)(*args)
+            analytic = _along(partials, direction)
+        else:
+            analytic = _contracted(tensor(*args), direction, k)
         numeric = _directional(current, args, numbers, direction, eps)
         if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
             raise AssertionError(
@@ -129,5 +160,8 @@ def check_grads(fun: Callable[..., Any], args: Sequence[Any], order: int = 1,
                 f"{numeric!r} by central differences of order {k - 1}; "
                 f"|difference| {abs(analytic - numeric):.3g} > atol {atol:g} "
                 f"+ rtol {rtol:g} * |numeric|")
-        if k < order:
+        if k < order and scalars:
             current = grad(current, argnums=numbers[(k - 1) % len(numbers)])
+        elif k < order:
+            current = _directional_derivative(tensor, direction, k)
+            tensor = jacfwd(tensor, argnums=numbers)

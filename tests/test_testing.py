@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import optree
 import pytest
 
 from autodiff_ast.testing import check_grads
@@ -78,6 +79,44 @@ def test_pytree_failure_is_reported(monkeypatch):
         check_grads(wrong_on_purpose, ({"w": np.array([1.0, 2.0])},))
 
 
-def test_higher_orders_need_scalar_arguments():
-    with pytest.raises(ValueError, match="order > 1 for scalar arguments"):
-        check_grads(wrong_on_purpose, ({"w": np.array([1.0, 2.0])},), order=2)
+@pytest.mark.parametrize("order", [2, 3])
+def test_higher_orders_of_arrays_and_pytrees(order):
+    params = {"W": np.array([[0.1, -0.3], [0.5, 0.2], [0.0, 0.4]]),
+              "b": np.array([0.1, -0.2])}
+    x = np.array([[1.0, 2.0, -1.0], [0.5, -0.5, 0.3]])
+    check_grads(layer_loss, (params, x), order=order)
+    check_grads(layer_loss, (params, x), order=order, argnums=1)
+
+
+def kinked_sum(x, scale):
+    return np.sum(np.maximum(x, 0.0) ** 3) * scale
+
+
+def test_failure_at_a_higher_order_of_an_array():
+    x = np.array([0.0, 0.0])
+    check_grads(kinked_sum, (x, 1.5), order=1)
+    with pytest.raises(AssertionError, match="the order-2 derivative of "
+                       "kinked_sum"):
+        check_grads(kinked_sum, (x, 1.5), order=2)
+
+
+def test_each_order_of_an_array_is_checked(monkeypatch):
+    import autodiff_ast.testing as testing
+
+    real_jacfwd = testing.jacfwd
+
+    def zero_jacfwd(fun, argnums):
+        return lambda *args: optree.tree_map(
+            np.zeros_like, real_jacfwd(fun, argnums)(*args))
+
+    params = {"w": np.array([1.0, 2.0])}
+    check_grads(cubic_sum, (params,), order=3)
+    monkeypatch.setattr(testing, "jacfwd", zero_jacfwd)
+    check_grads(cubic_sum, (params,), order=1)
+    with pytest.raises(AssertionError, match="the order-2 derivative of "
+                       "cubic_sum"):
+        check_grads(cubic_sum, (params,), order=2)
+
+
+def cubic_sum(params):
+    return np.sum(params["w"] ** 3)
