@@ -850,6 +850,13 @@ class _Runner:
         if callee is float:
             if len(args) == 1 and not kwargs:
                 return self.number(args[0], node)
+        if isinstance(callee, type) and issubclass(callee, tuple) and \
+                hasattr(callee, "_fields"):
+            if not self.lowers_arrays:
+                # Scalar code writes its outputs' tuples out; the program
+                # keeps a pytree's node types.
+                raise NeedsArrays
+            return callee(*args, **kwargs)  # a namedtuple of the values
         raise self.error(node.func, f"cannot differentiate through "
                                     f"{ast.unparse(node.func)}: it is not a "
                                     "primitive in autodiff_ast's rules table "

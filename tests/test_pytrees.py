@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import pathlib
+import typing
 
 import numpy as np
 import pytest
@@ -205,3 +206,43 @@ def test_a_numpy_scalar_leaf_gets_a_numpy_scalar_gradient_even_when_constant():
                          "b": np.array(1.0, np.float32)})
     assert type(zero_d["b"]) is np.ndarray and zero_d["b"].shape == ()
     assert zero_d["b"].dtype == np.float32
+
+
+class State(typing.NamedTuple):
+    pos: float
+    vel: float
+
+
+def made_pair(x):
+    return Params(np.sin(x), x * 2.0)
+
+
+def made_state(x):
+    return State(vel=x ** 2, pos=np.tanh(x))
+
+
+def oscillator(x):
+    state = State(x, 2.0 * x)
+    for _ in range(3):
+        state = State(state.pos + 0.1 * state.vel,
+                      state.vel - 0.1 * state.pos)
+    return state.pos * state.vel
+
+
+def test_namedtuples_made_in_the_function():
+    # JAX returns a Jacobian in the output's own node types.
+    jacobian = ad.jacobian(made_pair)(0.3)
+    assert type(jacobian) is Params
+    assert jacobian == (pytest.approx(np.cos(0.3), rel=1e-14), 2.0)
+    state = ad.jacobian(made_state)(0.3)
+    assert type(state) is State
+    assert state == (pytest.approx(1 / np.cosh(0.3) ** 2, rel=1e-14),
+                     pytest.approx(0.6, rel=1e-14))
+    x = np.array([0.3, -0.2])
+    rows = ad.jacobian(made_pair)(x)
+    assert type(rows) is Params
+    np.testing.assert_allclose(rows.W, np.diag(np.cos(x)), rtol=1e-14)
+    np.testing.assert_array_equal(rows.b, 2.0 * np.eye(2))
+    h = 1e-6
+    assert ad.grad(oscillator)(0.3) == pytest.approx(
+        (oscillator(0.3 + h) - oscillator(0.3 - h)) / (2 * h), rel=1e-8)
