@@ -19,6 +19,7 @@ import sympy as sp
 from sympy.core.function import Application
 from sympy.logic.boolalg import Boolean, BooleanFunction
 
+from ._limits import collector_paused
 from ._printer import ExpressionPrinter
 from ._program import unique_name
 from ._rules import OPERATOR_FUNCTIONS, spelling_for
@@ -63,6 +64,7 @@ class FunctionSpec:
     symbol_names: dict[sp.Symbol, str] = field(default_factory=dict)
 
 
+@collector_paused()
 def generate_source(spec: FunctionSpec) -> str:
     """The Python source of the function described by ``spec``."""
     writer = _BodyWriter(spec)

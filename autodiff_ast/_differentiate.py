@@ -19,6 +19,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from ._codegen import Literal
 from ._errors import OutputError
+from ._limits import collector_paused
 from ._lower import Lowered, scaled
 from ._functions import maximum
 from ._rules import canonical, inert_derivative
@@ -153,6 +154,7 @@ def differentiate(lowered: Lowered, argnums: tuple[int, ...],
     return Derivatives(outputs, structure, shape_of, names)
 
 
+@collector_paused()
 def checked_partial(value: sp.Expr, symbol: sp.Symbol,
                     where: str) -> sp.Expr:
     """d value / d symbol, refused if it is complex or SymPy could not

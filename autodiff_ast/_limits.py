@@ -5,13 +5,16 @@ Symbolic work recurses once per level of nesting (lowering the AST, SymPy's
 diff, printing), so a long chain ``x + x + ... + x`` or a deep ``sin(sin(
 ...))`` needs more than Python's default 1000 frames. Generation runs with
 a raised limit, and if even that is exceeded the user gets an error that
-says what to change instead of a RecursionError from inside SymPy.
+says what to change instead of a RecursionError from inside SymPy. The
+stages run with Python's cyclic garbage collector paused
+(``collector_paused``).
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import gc
 import signal
 import sys
 import threading
@@ -19,8 +22,9 @@ from typing import Any, Iterator
 
 from ._errors import AutodiffError
 
-__all__ = ["deep_recursion", "written_out_size", "MOST_OPERATIONS",
-           "NAMED_FROM", "time_limit", "TimeUp", "KEPT_FROM", "reads_twice"]
+__all__ = ["deep_recursion", "collector_paused", "written_out_size",
+           "MOST_OPERATIONS", "NAMED_FROM", "time_limit", "TimeUp",
+           "KEPT_FROM", "reads_twice"]
 
 # Operations of a function's result written out as a tree (shared
 # subexpressions counted each time they are used). Symbolic
@@ -78,6 +82,28 @@ def deep_recursion(what: str) -> Iterator[None]:
             "into several assignments, or nest fewer calls.") from None
     finally:
         sys.setrecursionlimit(previous)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the body with Python's cyclic garbage collector paused (a
+    decorator too).
+
+    A stage allocates hundreds of thousands of SymPy objects that live
+    until it ends, and the collector runs on allocations: each run scans
+    them, and each full run everything SymPy holds. For the written-out
+    sum of 3000 terms that was 7 full collections, 0.75 s of a 4 s
+    gradient. What the stage leaves in cycles is collected after it, on
+    the collector's own schedule (there 122,000 objects, 11 MB at most).
+    """
+    if not gc.isenabled():  # paused already (or by the program)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def written_out_size(expr: Any, limit: int = MOST_OPERATIONS,

@@ -28,8 +28,8 @@ from ._array_ops import plain
 from ._array_rules import array_function
 from ._errors import AutodiffError, NoSourceError, error_at
 from ._loop_exits import after_return, jumpless, returned_names
-from ._limits import (KEPT_FROM, MOST_OPERATIONS, reads_twice,
-                      written_out_size)
+from ._limits import (KEPT_FROM, MOST_OPERATIONS, collector_paused,
+                      reads_twice, written_out_size)
 from ._ops_reduce import scipy_function
 from ._rules import (Form, Primitive, canonical, floordiv, mod, namespace_of,
                      primitive_for, rewritten_by_canonical, where)
@@ -143,6 +143,7 @@ def symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
 
+@collector_paused()
 def lower(fn: Callable[..., Any]) -> Lowered:
     """Lower ``fn`` (a Python function or a primitive) to SymPy."""
     primitive = primitive_for(fn)

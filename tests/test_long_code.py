@@ -11,7 +11,9 @@ rewrite changes. ``partial`` must give exactly SymPy's derivative, so the
 generated text stays what it was.
 """
 
+import gc
 import pathlib
+import sys
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from sympy.core.cache import clear_cache
 
 import autodiff_ast as ad
 from autodiff_ast import _differentiate, _lower, _rules, _simplify, _sums
+from autodiff_ast._codegen import FunctionSpec, generate_source
 from autodiff_ast._differentiate import checked_partial, partial
 from autodiff_ast._printer import ExpressionPrinter
 from autodiff_ast._sums import LONG, ordered_terms
@@ -423,3 +426,54 @@ def test_a_long_return_is_printed_once(tmp_path, monkeypatch):
     assert [len(e.args) for e in printed if isinstance(e, sp.Add)] == [60]
     assert df(0.7) == pytest.approx(np.cos(np.arange(1, 61) * 0.7).sum(),
                                     rel=1e-13)
+
+
+# -- the garbage collector: paused while a stage runs --------------------------
+
+def test_the_stages_run_without_garbage_collections(tmp_path):
+    # Each collection scans the stage's new objects, and each full one all
+    # that SymPy holds: 7 full collections were 0.75 s of the 3000-term
+    # gradient. 200 terms allocate enough for dozens of collections.
+    body = "    total = np.sin(1 * x) / 1\n" + "".join(
+        f"    total = total + np.sin({j} * x) / {j}\n"
+        for j in range(2, 201)) + "    return total\n"
+    f = _load(tmp_path, "collections", body)
+    stages = {_lower.lower, checked_partial, generate_source}
+    codes = {getattr(s, "__wrapped__", s).__code__ for s in stages}
+    collections = []
+
+    def count(phase, info):
+        # (one may run between the stages, when the collector resumes)
+        frame = sys._getframe()
+        while phase == "start" and frame is not None:
+            if frame.f_code in codes:
+                collections.append((frame.f_code.co_name, info))
+                return
+            frame = frame.f_back
+
+    assert gc.isenabled()
+    gc.callbacks.append(count)
+    try:
+        lowered = _lower.lower(f)
+        derivative = checked_partial(lowered.output, lowered.symbols[0],
+                                     "f (test.py:1)")
+        text = generate_source(FunctionSpec(
+            name="df", params=lowered.params, defaults=(), docstring="d.",
+            namespace="numpy", outputs=[derivative], structure=0))
+    finally:
+        gc.callbacks.remove(count)
+    assert collections == []
+    assert gc.isenabled() and text.count("np.cos(") == 200
+
+
+def test_a_stage_leaves_the_collector_as_it_found_it(tmp_path):
+    refused = _load(tmp_path, "refused", "    return 1 / (x - x)\n")
+    with pytest.raises(ad.AutodiffError, match="division by zero"):
+        _lower.lower(refused)
+    assert gc.isenabled()  # re-enabled after an error too
+    gc.disable()
+    try:
+        _lower.lower(_load(tmp_path, "paused", "    return 2 * x\n"))
+        assert not gc.isenabled()  # the program's choice is kept
+    finally:
+        gc.enable()
