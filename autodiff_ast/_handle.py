@@ -72,7 +72,7 @@ def make_handle(function: types.FunctionType, where: str,
     checked = _checked_copy(function, guard, check, reads, regenerate,
                             answer)
     if checked is not None:
-        return checked
+        return _answering_arrays(checked, answer)
     namespace: dict[str, Any] = {
         "_autodiff_ast_plain": _PLAIN,
         "_autodiff_ast_call": function,
@@ -127,7 +127,20 @@ def make_handle(function: types.FunctionType, where: str,
     exec(compile(source, filename, "exec"), namespace)
     handle: types.FunctionType = namespace[function.__name__]
     handle.__defaults__ = function.__defaults__
-    return _dressed(handle, function, current, baked)
+    return _answering_arrays(_dressed(handle, function, current, baked),
+                             answer)
+
+
+def _answering_arrays(handle: types.FunctionType,
+                      answer: Callable[..., Any]) -> types.FunctionType:
+    """``handle``, showing the chain of array transforms that answers it
+    at arrays, if it has one: a Jacobian of this derivative at arrays is
+    taken of that chain's result (JAX's shape), not of the elementwise
+    derivative the scalar code computes."""
+    chain = getattr(answer, "array_chain", None)
+    if chain is not None:
+        setattr(handle, "__autodiff_ast_array_chain__", chain)
+    return handle
 
 
 def _dressed(handle: types.FunctionType, function: types.FunctionType,
