@@ -770,3 +770,49 @@ def test_jacobian_of_a_namedtuple_output():
     assert type(J) is Pair
     np.testing.assert_array_equal(J.total, np.ones(3))
     np.testing.assert_array_equal(J.doubled, 2.0 * np.eye(3))
+
+
+# -- models written as classes -------------------------------------------------
+
+class Logistic:
+    """A model whose weights' data is an attribute, as in a user's class."""
+
+    def __init__(self, inputs, targets):
+        self.inputs = inputs
+        self.targets = targets
+
+    def loss(self, W, b):
+        preds = predict(W, b, self.inputs)
+        label_probs = (preds * self.targets
+                       + (1 - preds) * (1 - self.targets))
+        return -np.sum(np.log(label_probs))
+
+    def __call__(self, W, b):
+        return self.loss(W, b)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "an array read from an attribute (self.inputs) is refused as "
+    "'array([[...]]) is not a number' (_lower.attribute turns it into a "
+    "constant; outside_value raises NeedsArrays for a global array). Fix "
+    "there and in _lower_arrays.attribute: bind the attribute's array as "
+    "data read by name, as globals are"))
+def test_gradient_of_a_method_reading_arrays_from_self():
+    model = Logistic(inputs, targets)
+    W_grad, b_grad = ad.grad(model.loss, (0, 1))(W, b)
+    np.testing.assert_allclose(W_grad, inputs.T @ (preds_at(W, b) - targets),
+                               rtol=1e-12)
+    assert b_grad == pytest.approx(np.sum(preds_at(W, b) - targets),
+                                   rel=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "an object with __call__ is refused by _lower.unbind ('neither a "
+    "Python function nor a primitive'); JAX differentiates any callable. "
+    "Fix there: differentiate type(obj).__call__ bound to obj, as a bound "
+    "method"))
+def test_gradient_of_a_callable_object():
+    model = Logistic(inputs, targets)
+    W_grad = ad.grad(model)(W, b)
+    np.testing.assert_allclose(W_grad, inputs.T @ (preds_at(W, b) - targets),
+                               rtol=1e-12)
