@@ -28,6 +28,7 @@ from ._array_ops import plain
 from ._array_rules import array_function
 from ._errors import AutodiffError, NoSourceError, error_at
 from ._loop_exits import after_return, jumpless, returned_names
+from ._nested import NOT_NESTED, called_inside
 from ._limits import (KEPT_FROM, MOST_OPERATIONS, collector_paused,
                       reads_twice, written_out_size)
 from ._ops_reduce import scipy_function
@@ -827,6 +828,9 @@ class _Runner:
 
     def call_expression(self, node: ast.Call, env: dict[str, Any]) -> Any:
         callee = self.expression(node.func, env)
+        nested = called_inside(self, callee, node, env)
+        if nested is not NOT_NESTED:  # ad.grad(f)(x), ad.jvp(f, ...)
+            return nested
         self.refuse_library(callee, node)
         args = [self.expression(a, env) for a in node.args]
         kwargs = {k.arg: self.expression(k.value, env) for k in node.keywords

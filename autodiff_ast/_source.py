@@ -141,9 +141,10 @@ def refused_call(spelled: str, library: str) -> str:
     refused, and what to write instead."""
     if library == "an autodiff_ast function":
         return (f"{spelled} cannot be called inside a function being "
-                "differentiated: autodiff_ast does not differentiate its own "
-                "code. To differentiate a derivative, pass it to ad.grad "
-                "itself, e.g. ad.grad(ad.grad(g)) or ad.derivative(g, 2)")
+                "differentiated: there, ad.grad, ad.value_and_grad, "
+                "ad.jacobian, ad.jacfwd, ad.hessian and ad.jvp can be (their "
+                "generated code is differentiated), not the rest of "
+                "autodiff_ast's own code")
     return (f"{spelled} is not supported: it is {library} outside "
             "autodiff_ast's rules table, and library code is never read and "
             "differentiated. Compute its result outside the function and "

@@ -550,11 +550,6 @@ def test_grad_of_a_product_with_a_named_derivative_of_scalar_code():
     assert ad.grad(directional)(x) == pytest.approx(expected, rel=1e-13)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ad.grad called inside a differentiated function is refused "
-    "(_lower.refuse_library: 'ad.grad cannot be called inside a function "
-    "being differentiated'); JAX's grad-of-grad hvp needs lowering to "
-    "evaluate a transform of a closure's function and inline its code"))
 def test_hvp_grad_of_a_dot_with_grad():
     def hvp(f, x, v):
         return ad.grad(lambda x: np.vdot(ad.grad(f)(x), v))(x)
@@ -563,11 +558,6 @@ def test_hvp_grad_of_a_dot_with_grad():
                                hvp_closed_form(X, V), rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a derivative of array code (an ArrayTransform) called inside a "
-    "differentiated function is refused as 'has no Python source': "
-    "_lower.call_expression inlines only FunctionType handles, and an "
-    "array derivative's code exists per signature"))
 def test_hvp_grad_of_a_dot_with_a_named_gradient():
     grad_f = ad.grad(sum_tanh_squared)
 
@@ -578,10 +568,6 @@ def test_hvp_grad_of_a_dot_with_a_named_gradient():
                                hvp_closed_form(X, V), rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ad.jvp called inside a differentiated function is refused "
-    "(_lower.refuse_library); reverse-over-forward needs the same "
-    "inlining of transforms as grad-of-grad"))
 def test_hvp_reverse_over_forward():
     def hvp(f, x, v):
         return ad.grad(lambda x: ad.jvp(f, (x,), (v,))[1])(x)

@@ -1,0 +1,140 @@
+"""Derivatives called inside a function being differentiated.
+
+JAX composes its transforms freely: ``grad(lambda x: vdot(grad(f)(x), v))``
+is a Hessian-vector product, ``grad(lambda x: jvp(f, (x,), (v,))[1])``
+another. Here a derivative called inside is generated first, when the
+outer function is lowered (its function and options must be known then),
+and its generated code, which is ordinary input again, is inlined where it
+is called: the outer derivative differentiates it as it would the user's
+own code. A derivative of array code is generated for the shapes and
+dtypes its arguments have there.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import numpy as np
+import optree
+import sympy as sp
+
+__all__ = ["NOT_NESTED", "called_inside", "derivative_call"]
+
+NOT_NESTED = object()
+_MADE_BY_NAME = ("grad", "value_and_grad", "jacobian", "jacrev", "jacfwd",
+                 "hessian", "derivative")
+
+
+def called_inside(run: Any, callee: Any, node: ast.Call,
+                  env: dict[str, Any]) -> Any:
+    """The value of ``node``, a call of ``callee``, if it makes or runs a
+    derivative (``ad.grad(f)``, ``ad.jvp(f, primals, tangents)``, a
+    derivative made before); else NOT_NESTED."""
+    import autodiff_ast
+
+    from ._array_transforms import ArrayTransform
+
+    if any(callee is getattr(autodiff_ast, name)
+           for name in _MADE_BY_NAME):
+        args, kwargs = _known_arguments(run, node, env)
+        return callee(*args, **kwargs)
+    if callee is autodiff_ast.jvp:
+        return _jvp(run, node, env)
+    if isinstance(callee, ArrayTransform):
+        args = [run.expression(a, env) for a in node.args]
+        if node.keywords:
+            raise run.error(node, f"call {callee.__name__} with its "
+                                  "arguments by position here")
+        return derivative_call(run, callee, args, node)
+    return NOT_NESTED
+
+
+def derivative_call(run: Any, derivative: Any, args: list[Any],
+                    node: ast.Call) -> Any:
+    """``derivative(*args)``, its generated code inlined."""
+    from ._array_transforms import ArrayTransform
+    from ._lower import NeedsArrays
+
+    if not isinstance(derivative, ArrayTransform):
+        return run.inline(derivative, args, {}, node)  # scalar code's handle
+    if not run.lowers_arrays:
+        raise NeedsArrays
+    entry = derivative.entry_for(tuple(_examples(run, args, node)))
+    run.context.reads.extend(entry.lowered.reads)
+    flat = run.inline(entry.function, args, {}, node)
+    return optree.tree_unflatten(
+        entry.structure, list(flat) if isinstance(flat, tuple) else [flat])
+
+
+def _known_arguments(run: Any, node: ast.Call, env: dict[str, Any]
+                     ) -> tuple[list[Any], dict[str, Any]]:
+    """The arguments of ``ad.grad(...)``: a function and its options,
+    known when the outer function is differentiated."""
+    args = [_known(run, node, a, env) for a in node.args]
+    kwargs = {k.arg: _known(run, node, k.value, env)
+              for k in node.keywords if k.arg is not None}
+    return args, kwargs
+
+
+def _known(run: Any, node: ast.Call, part: ast.expr,
+           env: dict[str, Any]) -> Any:
+    from ._array_ops import plain
+
+    value = run.expression(part, env)
+    if isinstance(value, sp.Basic) and value.free_symbols:
+        raise run.error(part, f"{ast.unparse(node.func)}(...) inside a "
+                              "function being differentiated takes what "
+                              "is known before it runs (a function, "
+                              "argnums), not values computed from its "
+                              "arguments")
+    return plain(value) if isinstance(value, sp.Basic) else value
+
+
+def _jvp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
+    """``ad.jvp(f, primals, tangents)``: (value, tangent) as ``ad.jvp``
+    returns them, from f's generated Jacobian-vector product."""
+    from ._api import _cached
+    from ._array_transforms import ArrayTransform
+
+    if len(node.args) != 3 or any(k.arg != "has_aux" for k in node.keywords):
+        raise run.error(node, "ad.jvp takes (fun, primals, tangents) and "
+                              "has_aux= here")
+    fun = _known(run, node, node.args[0], env)
+    has_aux = any(bool(_known(run, node, k.value, env))
+                  for k in node.keywords)
+    primals = run.expression(node.args[1], env)
+    tangents = run.expression(node.args[2], env)
+    if not (isinstance(primals, (tuple, list))
+            and isinstance(tangents, (tuple, list))
+            and len(primals) == len(tangents)):
+        raise run.error(node, "ad.jvp takes a tuple of primals and a tuple "
+                              "of as many tangents")
+    function = _cached(fun, 0, has_aux, "jvp")
+    result = derivative_call(run, function, [*primals, *tangents], node)
+    if has_aux and not isinstance(function, ArrayTransform):
+        (value, tangent), aux = result
+        return value, tangent, aux
+    return result
+
+
+def _examples(run: Any, args: list[Any], node: ast.AST) -> list[Any]:
+    """Arrays of zeros with the shapes (at the sizes of the arguments the
+    outer function was called with) and dtypes of ``args``: what a
+    derivative of array code is generated for."""
+    program = run.program
+    sizes = {symbol: sp.Integer(size) for symbol, size in
+             program.sizes.items()}
+
+    def example(value: Any) -> Any:
+        if not isinstance(value, sp.Basic):
+            return value
+        shape = tuple(int(sp.sympify(size).xreplace(sizes))
+                      for size in run.shape(value, node))
+        leaf = program.leaves.get(value)
+        dtype = (leaf.dtype if leaf is not None and leaf.dtype is not None
+                 else np.int64 if program.is_integer(value) else np.float64)
+        return np.zeros(shape, dtype)
+
+    return optree.tree_map(example, list(args),
+                           is_leaf=lambda v: isinstance(v, sp.Basic))

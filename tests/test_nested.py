@@ -1,0 +1,115 @@
+"""Derivatives called inside a function being differentiated, as JAX
+composes its transforms: Hessian-vector products by grad of a dot with
+grad, by grad of a jvp, and through a gradient made before; the inner
+derivative's generated code is inlined and differentiated again."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+from helpers import central_difference
+
+X = np.array([0.3, -0.2, 0.7])
+V = np.array([1.0, 0.5, -2.0])
+
+
+def tanh_energy(x):
+    return np.sum(np.tanh(x) ** 2 * np.arange(1.0, 4.0))
+
+
+def hessian_of_energy(x):
+    """tanh_energy's Hessian, diagonal: d2/dx2 of tanh(x)**2 times k."""
+    t = np.tanh(x)
+    return np.diag(np.arange(1.0, 4.0) * 2 * (1 - t ** 2) * (1 - 3 * t ** 2))
+
+
+def hvp_by_grad_of_grad(f, x, v):
+    return ad.grad(lambda x: np.vdot(ad.grad(f)(x), v))(x)
+
+
+def hvp_by_grad_of_jvp(f, x, v):
+    return ad.grad(lambda x: ad.jvp(f, (x,), (v,))[1])(x)
+
+
+grad_energy = ad.grad(tanh_energy)
+
+
+def dot_with_gradient(x):
+    return np.dot(grad_energy(x), V)
+
+
+def sine_times_exp(x):
+    return np.sin(x) * np.exp(x)
+
+
+def scalar_hvp(x, v):
+    return ad.grad(lambda x: ad.grad(sine_times_exp)(x) * v)(x)
+
+
+def value_and_slope(x):
+    value, slope = ad.value_and_grad(sine_times_exp)(x)
+    return value * slope
+
+
+def curvature_sum(x):
+    return np.sum(ad.hessian(tanh_energy)(x))
+
+
+def computed_argnums(x, y):
+    return ad.grad(np.multiply, argnums=(x > 0) * 1)(x, y)
+
+
+def line_of(f, text):
+    lines, first = inspect.getsourcelines(f)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+@pytest.mark.parametrize("hvp", [hvp_by_grad_of_grad, hvp_by_grad_of_jvp])
+def test_hessian_vector_products_of_array_code(hvp):
+    expected = hessian_of_energy(X) @ V
+    np.testing.assert_allclose(hvp(tanh_energy, X, V), expected, rtol=1e-12)
+    np.testing.assert_allclose(ad.hessian(tanh_energy)(X) @ V, expected,
+                               rtol=1e-12)
+
+
+def test_a_gradient_made_before_is_differentiated_where_it_is_called():
+    np.testing.assert_allclose(ad.grad(dot_with_gradient)(X),
+                               hessian_of_energy(X) @ V, rtol=1e-12)
+    # The same code serves another size, as the gradient's does.
+    x = np.linspace(-1.0, 1.0, 3)
+    np.testing.assert_allclose(ad.grad(dot_with_gradient)(x),
+                               hessian_of_energy(x) @ V, rtol=1e-12)
+    source = ad.source(ad.grad(dot_with_gradient), X)
+    assert "np.tanh(x)" in source and "grad_energy" not in source
+
+
+def test_scalar_code_inside():
+    second = ad.derivative(sine_times_exp, 2)(0.3)
+    assert scalar_hvp(0.3, 2.0) == pytest.approx(2.0 * second, rel=1e-14)
+    assert hvp_by_grad_of_jvp(sine_times_exp, 0.3, 2.0) == pytest.approx(
+        2.0 * second, rel=1e-14)
+    assert ad.grad(value_and_slope)(0.4) == pytest.approx(
+        central_difference(value_and_slope, (0.4,), 0), rel=1e-9)
+
+
+def test_a_hessian_inside():
+    gradient = ad.grad(curvature_sum)(X)
+    t = np.tanh(X)
+    # d/dx of 2k (1 - t^2)(1 - 3t^2) = 2k (1 - t^2) (12 t^3 - 8 t)
+    expected = np.arange(1.0, 4.0) * 2 * (1 - t ** 2) * (12 * t ** 3 - 8 * t)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-12)
+
+
+def test_options_of_a_derivative_inside_must_be_known():
+    with pytest.raises(ad.UnsupportedCodeError) as error:
+        ad.grad(computed_argnums)(0.5, 2.0)
+    assert str(error.value).startswith(
+        "ad.grad(...) inside a function being differentiated takes what is "
+        "known before it runs (a function, argnums), not values computed "
+        "from its arguments")
+    assert f"test_nested.py:{line_of(computed_argnums, 'argnums=')}" in \
+        str(error.value)
