@@ -340,6 +340,27 @@ def test_hessian_of_elementwise_code_at_an_array_has_jaxs_shape():
     np.testing.assert_array_equal(yy, np.zeros(3))
 
 
+def curve(t):
+    return np.array([np.cos(t), np.sin(t), t ** 2])
+
+
+def test_a_vector_function_of_a_number():
+    t = 0.5
+    velocity = np.array([-np.sin(t), np.cos(t), 2 * t])
+    acceleration = np.array([-np.cos(t), -np.sin(t), 2.0])
+    for jacobian in (ad.jacfwd, ad.jacrev):
+        np.testing.assert_allclose(jacobian(curve)(t), velocity, rtol=1e-15)
+    np.testing.assert_allclose(ad.hessian(curve)(t), acceleration,
+                               rtol=1e-15)
+    value, tangent = ad.jvp(curve, (t,), (2.0,))
+    np.testing.assert_allclose(value, curve(t), rtol=1e-15)
+    np.testing.assert_allclose(tangent, 2.0 * velocity, rtol=1e-15)
+    _, vjp_fun = ad.vjp(curve, t)
+    (t_bar,) = vjp_fun(np.array([1.0, -1.0, 0.5]))
+    assert t_bar == pytest.approx(velocity @ [1.0, -1.0, 0.5], rel=1e-15)
+    assert ad.jacfwd(curve)(np.float32(t)).dtype == np.float32
+
+
 def predict_dict(params, inputs):
     return predict(params['W'], params['b'], inputs)
 
