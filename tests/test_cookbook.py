@@ -79,6 +79,29 @@ def test_grad_of_tanh_to_third_order():
     assert third == pytest.approx(0.25265405, rel=1e-7)
 
 
+def sum_logistic(x):
+    return np.sum(1.0 / (1.0 + np.exp(-x)))
+
+
+def test_grad_of_sum_logistic_at_arange():
+    # the tutorial's first example: grad(sum_logistic)(jnp.arange(3.))
+    x_small = np.arange(3.)
+    s = 1 / (1 + np.exp(-x_small))
+    derivative = ad.grad(sum_logistic)(x_small)
+    np.testing.assert_allclose(derivative, s * (1 - s), rtol=1e-14)
+    # JAX's printed float32 values, to their 7 digits
+    np.testing.assert_allclose(derivative, [0.25, 0.19661193, 0.10499357],
+                               rtol=5e-7)
+    eps = 1e-4
+    first_finite_differences = [
+        (sum_logistic(x_small + eps * v) - sum_logistic(x_small - eps * v))
+        / (2 * eps) for v in np.eye(3)]
+    np.testing.assert_allclose(derivative, first_finite_differences,
+                               rtol=1e-8)
+    x32 = np.arange(3., dtype=np.float32)
+    assert ad.grad(sum_logistic)(x32).dtype == np.float32
+
+
 def test_logistic_gradients_with_argnums():
     residual = preds_at(W, b) - targets
     W_grad = ad.grad(loss)(W, b)
