@@ -215,9 +215,9 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
         return sp.Add(*[d(a) for a in node.args])
     if node.is_Mul:  # Leibniz, as Mul._eval_derivative_n_times for n = 1
         args = node.args
-        return sp.Add(*[_times(args[:i], da, args[i + 1:])
-                        for i, da in enumerate(d(a) for a in args)
-                        if da is not sp.S.Zero])
+        return _total([_times(args[:i], da, args[i + 1:])
+                       for i, da in enumerate(d(a) for a in args)
+                       if da is not sp.S.Zero])
     if node.is_Pow and type(node)._eval_derivative is \
             sp.Pow._eval_derivative:
         dbase, dexp = d(node.base), d(node.exp)
@@ -237,8 +237,8 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
         terms = []
         for index, a in enumerate(node.args, 1):
             da = d(a)
-            if da.is_zero:
-                continue
+            if da.p == 0 if isinstance(da, sp.Rational) else da.is_zero:
+                continue  # (a new number asked is_zero deduces every fact)
             try:
                 df = inert_derivative(node) if index == 1 else None
                 if df is None:
@@ -247,8 +247,14 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
                 df = sp.Function.fdiff(node, index)
             product = scaled(df, da)
             terms.append(df * da if product is None else product)
-        return sp.Add(*terms)
+        return _total(terms)
     return node.diff(symbol)
+
+
+def _total(terms: list[sp.Expr]) -> sp.Expr:
+    """``Add(*terms)``; one term is its own sum (the chain rule's usual
+    case, which Add's constructor would check and look up again)."""
+    return terms[0] if len(terms) == 1 else sp.Add(*terms)
 
 
 def _times(before: tuple[sp.Expr, ...], factor: sp.Expr,
@@ -256,6 +262,8 @@ def _times(before: tuple[sp.Expr, ...], factor: sp.Expr,
     """``Mul(*before, factor, *after)``; a number times the factor (the
     chain rule's ``1/3 * (3 * cos(3 * x))``) without Mul's flatten."""
     if len(before) + len(after) == 1:
+        if factor is sp.S.One:  # d(3 * x) = 3
+            return (before or after)[0]
         product = scaled((before or after)[0], factor)
         if product is not None:
             return product

@@ -12,6 +12,7 @@ generated text stays what it was.
 """
 
 import gc
+import importlib
 import pathlib
 import sys
 
@@ -477,3 +478,22 @@ def test_a_stage_leaves_the_collector_as_it_found_it(tmp_path):
         assert not gc.isenabled()  # the program's choice is kept
     finally:
         gc.enable()
+
+
+def test_the_chain_rule_asks_no_number_what_it_is(monkeypatch):
+    # The first question to a number SymPy has just made deduces all of
+    # its facts (0.05 ms): d(k * x) = k, then "is k zero?", per term.
+    assumptions = importlib.import_module("sympy.core.assumptions")
+    asked = []
+    ask = assumptions._ask
+    monkeypatch.setattr(assumptions, "_ask", lambda fact, obj: (
+        isinstance(obj, sp.Rational) and asked.append((fact, obj))
+        or ask(fact, obj)))
+    numbers = [sp.Integer(10 ** 9 + j) for j in range(60)]  # new ones
+    value = sp.Add(*[sp.sin(sp.Mul._from_args((n, x)), evaluate=False)
+                     * sp.Rational(1, n.p) for n in numbers])
+    asked.clear()
+    derivative = partial(value, x)
+    # (_rules.inert still asks each k whether it is positive)
+    assert [obj for fact, obj in asked if fact == "zero"] == []
+    assert derivative == sp.Add(*[sp.cos(n * x) for n in numbers])
