@@ -396,7 +396,8 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
         params = tuple(a.arg for a in node.args.posonlyargs
                        + node.args.args)[len(bound):]
         chain = ArrayTransform(fun, (), params,
-                               tuple(fun.__defaults__ or ()), source.name,
+                               tuple(function.__defaults__ or ()),
+                               source.name,
                                location or _display_location(
                                    source.location), source.name, "")
     outline = Lowered(chain.base, chain.location, chain.params, (), (), None,

@@ -41,6 +41,10 @@ class Scope:
         if current is not None:  # a derivative's handle
             fn = current()
         bound: dict[str, types.CellType] = {}
+        call = getattr(type(fn), "__call__", None)
+        if not isinstance(fn, (types.FunctionType, type)) and isinstance(
+                call, types.FunctionType):
+            fn = types.MethodType(call, fn)  # an object called as a function
         if isinstance(fn, types.MethodType):
             first = fn.__func__.__code__.co_varnames[:1]
             bound = {name: types.CellType(fn.__self__) for name in first}

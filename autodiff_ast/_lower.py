@@ -178,6 +178,9 @@ def unbind(fn: Any) -> tuple[types.FunctionType, tuple[Any, ...]]:
     if isinstance(fn, types.MethodType) and isinstance(fn.__func__,
                                                        types.FunctionType):
         return fn.__func__, (fn.__self__,)
+    call = getattr(type(fn), "__call__", None)
+    if isinstance(call, types.FunctionType) and not isinstance(fn, type):
+        return call, (fn,)  # an object called as a function: its __call__
     if not isinstance(fn, types.FunctionType):
         raise NoSourceError(
             f"cannot differentiate {fn!r}: it is neither a Python function "
@@ -686,6 +689,8 @@ class _Runner:
             raise self.error(node, f"{_describe(base)} has no attribute "
                                    f"'{node.attr}'")
         value = getattr(base, node.attr)
+        if isinstance(value, np.ndarray) and not self.lowers_arrays:
+            raise NeedsArrays  # self.X: the program reads it as data
         if _is_library(base):
             return self.constant(value, node)  # np.pi, math.e
         # An object's attribute (self.scale) can change later.

@@ -440,6 +440,13 @@ class _ArrayRunner(ArrayOperations, _Runner):
             if node.attr in base._fields:  # type: ignore[attr-defined]
                 return getattr(base, node.attr)
         if not isinstance(base, sp.Basic):
+            value = getattr(base, node.attr, None)
+            if isinstance(value, np.ndarray) and not isinstance(
+                    base, types.ModuleType):
+                # self.X: an array the code reads as data (self_X), made
+                # again if the attribute is given another array
+                self.context.reads.append(Read(base, node.attr, value))
+                return self.data_symbol(_attribute_name(node), value, node)
             return super().attribute(node, env)
         array = self.number(base, node.value)
         shape = self.shape(array, node)
@@ -588,6 +595,14 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def keywords(self, node: ast.Call, env: dict[str, Any]) -> dict[str, Any]:
         return {k.arg: plain(self.expression(k.value, env))
                 for k in node.keywords if k.arg is not None}
+
+def _attribute_name(node: ast.Attribute) -> str:
+    """``self_X`` for ``self.X``, ``model_layers_W`` for ``model.layers.W``:
+    a name for an array an object holds."""
+    return "_".join(part.strip("_") or "attribute" for part in
+                    ast.unparse(node).replace(" ", "").split(".")
+                    if part.isidentifier())
+
 
 # np.r_ and np.c_: objects indexed to build an array.
 _INDEX_TRICKS = (type(np.r_), type(np.c_))

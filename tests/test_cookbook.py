@@ -821,12 +821,6 @@ class Logistic:
         return self.loss(W, b)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "an array read from an attribute (self.inputs) is refused as "
-    "'array([[...]]) is not a number' (_lower.attribute turns it into a "
-    "constant; outside_value raises NeedsArrays for a global array). Fix "
-    "there and in _lower_arrays.attribute: bind the attribute's array as "
-    "data read by name, as globals are"))
 def test_gradient_of_a_method_reading_arrays_from_self():
     model = Logistic(inputs, targets)
     W_grad, b_grad = ad.grad(model.loss, (0, 1))(W, b)
@@ -836,11 +830,6 @@ def test_gradient_of_a_method_reading_arrays_from_self():
                                    rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "an object with __call__ is refused by _lower.unbind ('neither a "
-    "Python function nor a primitive'); JAX differentiates any callable. "
-    "Fix there: differentiate type(obj).__call__ bound to obj, as a bound "
-    "method"))
 def test_gradient_of_a_callable_object():
     model = Logistic(inputs, targets)
     W_grad = ad.grad(model)(W, b)
