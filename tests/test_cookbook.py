@@ -332,6 +332,26 @@ def test_hessian_of_a_tuple_of_outputs():
     np.testing.assert_allclose(H, ad.hessian(f_of_W)(W), rtol=1e-15)
 
 
+def test_hessian_of_a_dict_output_of_a_dict_input():
+    # JAX: output tree, then input tree, then input tree again
+    def g(p):
+        return {'a': np.sum(p['u'] ** 2 * p['v']), 'b': p['u'] * p['v']}
+
+    u = np.array([0.3, -0.7, 1.1])
+    H = ad.hessian(g)({'u': u, 'v': 2.0})
+    assert list(H) == ['a', 'b']
+    assert all(list(H[k]) == ['u', 'v'] and all(
+        list(H[k][i]) == ['u', 'v'] for i in 'uv') for k in 'ab')
+    np.testing.assert_array_equal(H['a']['u']['u'], 4.0 * np.eye(3))
+    np.testing.assert_array_equal(H['a']['u']['v'], 2 * u)
+    np.testing.assert_array_equal(H['a']['v']['u'], 2 * u)
+    assert H['a']['v']['v'] == 0.0
+    np.testing.assert_array_equal(H['b']['u']['u'], np.zeros((3, 3, 3)))
+    np.testing.assert_array_equal(H['b']['u']['v'], np.eye(3))
+    np.testing.assert_array_equal(H['b']['v']['u'], np.eye(3))
+    np.testing.assert_array_equal(H['b']['v']['v'], np.zeros(3))
+
+
 def cube(x):
     return x ** 3
 
