@@ -397,6 +397,9 @@ def get_source(fn: types.FunctionType) -> FunctionSource:
     if entry.tree is None:
         raise _edited(fn, filename, code.co_firstlineno)
     node, name = _find(fn, code, entry, filename, lines)
+    if name == "__call__" and "." in fn.__qualname__:
+        # An object called as a function goes by its class's name (Poly).
+        name = fn.__qualname__.split(".")[-2]
     source = FunctionSource(node, filename, tuple(lines), name)
     if len(_found) >= _FOUND_LIMIT:
         _found.clear()

@@ -59,6 +59,9 @@ def test_objects_called_as_functions():
     cubic = Cubic(2.0)
     assert ad.grad(cubic)(0.5) == pytest.approx(1.5, rel=1e-15)
     assert ad.derivative(cubic, 2)(0.5) == pytest.approx(6.0, rel=1e-15)
+    assert ad.source(ad.grad(cubic), 0.5).startswith(
+        'def dCubic_dx(x):\n    """Derivative of Cubic with respect to x.')
+    assert "return 3 * self.c * x ** 2" in ad.source(ad.grad(cubic), 0.5)
     cubic.c = 3.0
     assert ad.grad(cubic)(0.5) == pytest.approx(2.25, rel=1e-15)
     np.testing.assert_allclose(ad.hessian(cubic)(np.array([0.5, 1.0])),
