@@ -16,6 +16,8 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar, overload
 
+import numpy as np
+
 from . import _diskcache
 from ._codegen import FunctionSpec, generate_source
 from ._compile import Scope, compile_function
@@ -220,6 +222,7 @@ def _at_arrays(fun: Callable[..., Any], argnums: Any, has_aux: bool,
         return array_chain()(*args)
 
     answer.array_chain = array_chain  # type: ignore[attr-defined]
+    array_chain.positions = numbers  # type: ignore[attr-defined]
     return numbers, answer
 
 
@@ -522,7 +525,9 @@ def source(fn: Callable[..., Any], *example_args: Any) -> str:
     """The generated source of a function made by autodiff_ast.
 
     The derivative of array code is generated per input signature
-    (structure, shapes, dtypes): pass example arguments to see it.
+    (structure, shapes, dtypes): pass example arguments to see it. So is
+    a Jacobian or Hessian of elementwise code at arrays (JAX's shape):
+    example arrays show that code, numbers the elementwise one.
 
     >>> import autodiff_ast as ad
     >>> print(ad.source(ad.grad(lambda x: x**2)))  # doctest: +ELLIPSIS
@@ -531,6 +536,13 @@ def source(fn: Callable[..., Any], *example_args: Any) -> str:
         return 2 * x
     <BLANKLINE>
     """
+    chain = getattr(fn, "__autodiff_ast_array_chain__", None)
+    if chain is not None and any(np.ndim(example_args[i])
+                                 for i in chain.positions
+                                 if i < len(example_args)):
+        # A Jacobian or Hessian of elementwise code at an array: the code
+        # that answers there is the array transforms' (JAX's shape).
+        fn = chain()
     if isinstance(fn, ArrayTransform):
         if not example_args:
             raise AutodiffError(
