@@ -142,6 +142,14 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
                 f"the cotangent has {len(cotangents)} entries, but the "
                 f"function has {len(per_output)} outputs: pass one per "
                 "output, in the output's structure.")
+        for index, (given, out) in enumerate(zip(
+                cotangents, structure.flatten_up_to(value))):
+            if np.shape(given) != np.shape(out):
+                raise InputError(
+                    f"the cotangent of output {index} has shape "
+                    f"{np.shape(given)}, but that output has shape "
+                    f"{np.shape(out)}: pass a cotangent of each output's "
+                    "shape.")
 
         def contracted(*blocks: Any) -> Any:
             return sum(_contracted(c, b) for c, b in zip(cotangents, blocks))

@@ -136,6 +136,11 @@ def test_vjp_pulls_a_cotangent_back_to_every_argument():
     with pytest.raises(ad.InputError, match="the cotangent has 1 entries, "
                        "but the function has 2 outputs"):
         pullback(1.0)
+    with pytest.raises(ad.InputError) as error:
+        pullback((1.0, np.ones(2)))
+    assert str(error.value) == (
+        "the cotangent of output 1 has shape (2,), but that output has shape "
+        "(): pass a cotangent of each output's shape.")
 
 
 def test_jvp_and_vjp_of_array_code_with_a_scalar_output():
