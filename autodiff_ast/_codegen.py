@@ -408,10 +408,14 @@ def _expanded_where_shared(exprs: list[sp.Expr]) -> list[sp.Expr]:
     """
     sums: dict[sp.Expr, tuple[sp.Expr, sp.Rational]] = {}
     for expr in exprs:
-        for term in sorted(expr.atoms(sp.Add), key=sp.default_sort_key):
-            if len(term.args) <= _SMALL_SUM:
-                part, content = _primitive(term)
-                sums.setdefault(part, (term, content))
+        # (small ones only are sorted: a sum's sort key holds a dense
+        # vector of exponents over all its generators, n ** 2 entries for
+        # n cosines, 12 s for a written-out sum of 6000 terms)
+        small = [term for term in expr.atoms(sp.Add)
+                 if len(term.args) <= _SMALL_SUM]
+        for term in sorted(small, key=sp.default_sort_key):
+            part, content = _primitive(term)
+            sums.setdefault(part, (term, content))
     if not sums:
         return exprs
 

@@ -22,7 +22,8 @@ import sympy as sp
 from sympy.core.cache import clear_cache
 
 import autodiff_ast as ad
-from autodiff_ast import _differentiate, _lower, _rules, _simplify, _sums
+from autodiff_ast import (_codegen, _differentiate, _lower, _rules, _simplify,
+                          _sums)
 from autodiff_ast._codegen import FunctionSpec, generate_source
 from autodiff_ast._differentiate import checked_partial, partial
 from autodiff_ast._printer import ExpressionPrinter
@@ -497,3 +498,20 @@ def test_the_chain_rule_asks_no_number_what_it_is(monkeypatch):
     # (_rules.inert still asks each k whether it is positive)
     assert [obj for fact, obj in asked if fact == "zero"] == []
     assert derivative == sp.Add(*[sp.cos(n * x) for n in numbers])
+
+
+def test_the_array_writer_sorts_no_long_sum(monkeypatch):
+    # A sum's sort key holds a dense vector of exponents over all its
+    # generators: sorting the 6000-term gradient's sum took 12 s, and only
+    # sums of up to four terms are looked at.
+    ordered = []
+    as_ordered_terms = sp.Expr.as_ordered_terms
+    monkeypatch.setattr(sp.Expr, "as_ordered_terms", lambda self, *a, **kw:
+                        ordered.append(self) or as_ordered_terms(self, *a,
+                                                                 **kw))
+    value = partial(_sum_of_sines(300), x)
+    tanh = sp.tanh(x)
+    rewritten = _codegen._expanded_where_shared(
+        [value * (1 - tanh ** 2), y * (tanh - 1) * (tanh + 1)])
+    assert rewritten == [value * (1 - tanh ** 2), -y * (1 - tanh ** 2)]
+    assert ordered and max(len(e.args) for e in ordered) <= 4
