@@ -21,6 +21,7 @@ import optree
 from ._api import _cached
 from ._array_transforms import ArrayTransform
 from ._errors import InputError
+from ._pullback import pullback
 
 __all__ = ["jacobian", "jacrev", "jacfwd", "hessian", "jvp", "vjp"]
 
@@ -126,44 +127,32 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     >>> value, pullback(1.0)
     (6.0, (3.0, 2.0))
     """
-    everything = tuple(range(len(primals)))
-    result = jacobian(fun, everything, has_aux)(*primals)
-    jac, aux = result if has_aux else (result, None)
     output = fun(*primals)
-    value = output[0] if has_aux else output
+    if has_aux and not (isinstance(output, tuple) and len(output) == 2):
+        raise InputError(
+            "vjp with has_aux=True needs the function to return a pair "
+            "(value, aux).")
+    value, aux = output if has_aux else (output, None)
     structure = optree.tree_structure(value)
-    # per output leaf: a tuple over the arguments of their pytrees
-    per_output = structure.flatten_up_to(jac)
+    outputs = structure.flatten_up_to(value)
+    gradient = pullback(fun, value, has_aux, len(primals))
 
     def pull(cotangent: Any) -> tuple[Any, ...]:
         cotangents = optree.tree_leaves(cotangent)
-        if len(cotangents) != len(per_output):
+        if len(cotangents) != len(outputs):
             raise InputError(
                 f"the cotangent has {len(cotangents)} entries, but the "
-                f"function has {len(per_output)} outputs: pass one per "
+                f"function has {len(outputs)} outputs: pass one per "
                 "output, in the output's structure.")
-        for index, (given, out) in enumerate(zip(
-                cotangents, structure.flatten_up_to(value))):
+        for index, (given, out) in enumerate(zip(cotangents, outputs)):
             if np.shape(given) != np.shape(out):
                 raise InputError(
                     f"the cotangent of output {index} has shape "
                     f"{np.shape(given)}, but that output has shape "
                     f"{np.shape(out)}: pass a cotangent of each output's "
                     "shape.")
-
-        def contracted(*blocks: Any) -> Any:
-            return sum(_contracted(c, b) for c, b in zip(cotangents, blocks))
-
-        return tuple(optree.tree_map(contracted,
-                                     *[row[i] for row in per_output])
-                     for i in range(len(primals)))
+        pulled = gradient(*primals, *cotangents)
+        return pulled if isinstance(pulled, tuple) else (pulled,)
 
     return (value, pull, aux) if has_aux else (value, pull)
 
-
-def _contracted(cotangent: Any, block: Any) -> Any:
-    """``cotangent`` (an output's shape) times a Jacobian block (the
-    output's shape, then the argument's), summed over the output's axes."""
-    if np.ndim(cotangent) == 0:
-        return cotangent * block
-    return np.tensordot(cotangent, block, axes=np.ndim(cotangent))

@@ -220,3 +220,27 @@ def test_jacobian_and_vjp_of_elementwise_code_at_arrays_have_jaxs_shapes():
     # At numbers, the scalar code answers as before.
     assert ad.jacobian(scaled_sine)(0.3, 2.0) == pytest.approx(
         2 * math.cos(0.3))
+
+
+def mixed_outputs(x, y):
+    return {"wave": np.sin(x) * y, "size": np.sum(x ** 2)}, x[0]
+
+
+def test_vjp_is_one_reverse_pass_in_the_outputs_structure():
+    # A pullback is the gradient of the cotangent's dot product with the
+    # output: for an elementwise map of 10^6 numbers it holds no Jacobian
+    # (10^12 entries).
+    x = np.linspace(-2.0, 2.0, 10 ** 6)
+    value, pull = ad.vjp(np.tanh, x)
+    np.testing.assert_array_equal(value, np.tanh(x))
+    cotangent = np.cos(x)
+    (pulled,) = pull(cotangent)
+    np.testing.assert_allclose(pulled, cotangent / np.cosh(x) ** 2,
+                               rtol=1e-13, atol=1e-300)
+    x, y = np.array([0.3, -0.2]), 2.0
+    value, pull, aux = ad.vjp(mixed_outputs, x, y, has_aux=True)
+    assert aux == 0.3
+    grad_x, grad_y = pull({"wave": np.array([1.0, 0.5]), "size": 2.0})
+    np.testing.assert_allclose(grad_x, np.array([1.0, 0.5]) * np.cos(x) * y
+                               + 4.0 * x, rtol=1e-15)
+    assert grad_y == pytest.approx(np.dot([1.0, 0.5], np.sin(x)), rel=1e-15)
