@@ -195,7 +195,8 @@ class ArrayTransform:
         count = len(self.params)
         primals = args[:count]
         wrt_numbers = sorted({n for stage in self.stages
-                              for n in (range(count) if stage.kind == "jvp"
+                              for n in (_moving(primals)
+                                        if stage.kind == "jvp"
                                         else stage.argnums)})
         lowered = lower_arrays(self.fun, primals, tuple(wrt_numbers))
         if known is not None:
@@ -420,6 +421,15 @@ def _argument_kinds(lowered: ArrayLowered,
     return kinds
 
 
+def _moving(primals: tuple[Any, ...]) -> list[int]:
+    """The arguments a jvp differentiates: all but those with integer or
+    boolean leaves (a step count, labels), which have no tangent (JAX's
+    float0), so their tangents are not read."""
+    return [n for n, primal in enumerate(primals)
+            if all(np.asarray(leaf).dtype.kind in "fc"
+                   for leaf in optree.tree_leaves(primal))]
+
+
 def _floating(primals: tuple[Any, ...], numbers: list[int]) -> Any:
     """The dtype derivatives are given: the inputs' (float32 in, float32
     out); ``float`` where they are all Python floats."""
@@ -620,7 +630,8 @@ def _jvp(program: Program, lowered: ArrayLowered, output: Any, stage: Stage,
                     f"{program.leaves[seed].shape}, but the argument has "
                     f"shape {program.leaves[symbol].shape}: pass tangents "
                     "shaped like the primals.")
-            seeds[symbol] = seed
+            if program.leaves[symbol].kind == "param":  # not an integer
+                seeds[symbol] = seed
     for leaf in leaves:
         if not isinstance(leaf, sp.Expr):
             raise OutputError(f"{where} returns {leaf!r}, which is not a "

@@ -513,6 +513,26 @@ def test_jvp_of_a_vector_function():
     np.testing.assert_allclose(u, J_W @ v, rtol=1e-12)
 
 
+A = np.array([[0.5, 0.1, 0.0], [0.2, 0.4, 0.1], [0.0, 0.3, 0.6]])
+
+
+def rnn(h, steps):
+    for _ in range(steps):
+        h = np.tanh(A @ h + 0.1)
+    return h
+
+
+def test_jvp_with_an_integer_argument():
+    # an integer has no tangent (JAX's float0): its tangent is not read
+    h, t = np.array([0.3, -0.2, 0.5]), np.array([1.0, -0.5, 2.0])
+    value, tangent = ad.jvp(rnn, (h, 5), (t, 0))
+    np.testing.assert_allclose(value, rnn(h, 5), rtol=1e-15)
+    np.testing.assert_allclose(
+        tangent, numeric_jacobian(lambda h: rnn(h, 5), h) @ t, rtol=1e-8)
+    np.testing.assert_allclose(tangent, ad.jacfwd(rnn)(h, 5) @ t,
+                               rtol=1e-14)
+
+
 def test_vjp_of_a_vector_function():
     y_bar = np.array([1.0, -0.5, 0.25, 2.0])
     y, vjp_fun = ad.vjp(f_of_W, W)
