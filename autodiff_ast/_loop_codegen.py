@@ -546,7 +546,12 @@ def _hoisted(writer: Any, exprs: list[sp.Expr], inside: set[sp.Symbol]
         return not (expr.free_symbols & inside)
 
     def hoist(expr: sp.Expr) -> sp.Expr:
-        if expr.is_Atom or isinstance(expr, sp.Number):
+        if expr.is_Atom or isinstance(expr, sp.Number) or (
+                isinstance(expr, sp.Mul) and expr.args[0] == -1
+                and len(expr.args) == 2 and expr.args[1].is_Atom):
+            # (-b: as cheap as reading a name, and written -b - r in one
+            # place, -(b + r) in another, a name for it hides that the
+            # two are one value)
             return expr
         if isinstance(expr, ExprCondPair):  # a piece, not a value
             return ExprCondPair(hoist(expr.expr), hoist(expr.cond))

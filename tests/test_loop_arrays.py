@@ -394,3 +394,6 @@ def test_a_row_read_by_index_stays_in_the_loop():
     assert grad_b == pytest.approx(np.sum(error), rel=1e-12)
     source = ad.source(ad.grad(summed_by_index), W, b)
     assert "for i_1 in reversed(range(ROWS.shape[0])):" in source
+    # One exp, not np.exp(t - ...) beside np.exp(-b - ...) with t = -b
+    # computed before the loop.
+    assert source.count("np.exp(") == 1

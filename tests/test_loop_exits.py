@@ -165,13 +165,12 @@ def test_while_true_source_tests_after_the_update():
     assert code(ad.source(ad.grad(newton), 2.0)) == textwrap.dedent('''\
         x = a
         tangent_x = 1
-        t = -a
         while True:
             x_inv = 1 / x
-            t_1 = x_inv * (t + x ** 2)
-            x = x - 0.5 * t_1
-            tangent_x = 0.5 * x_inv * (t_1 * tangent_x + 1)
-            if abs(0.5 * t_1) < 1e-12:
+            t = x_inv * (x ** 2 - a)
+            x = x - 0.5 * t
+            tangent_x = 0.5 * x_inv * (t * tangent_x + 1)
+            if abs(0.5 * t) < 1e-12:
                 break
         return tangent_x
         ''')
