@@ -135,7 +135,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     value, aux = output if has_aux else (output, None)
     structure = optree.tree_structure(value)
     outputs = structure.flatten_up_to(value)
-    gradient = pullback(fun, value, has_aux, len(primals))
+    pulled_back = pullback(fun, value, has_aux, primals)
 
     def pull(cotangent: Any) -> tuple[Any, ...]:
         cotangents = optree.tree_leaves(cotangent)
@@ -151,8 +151,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
                     f"{np.shape(given)}, but that output has shape "
                     f"{np.shape(out)}: pass a cotangent of each output's "
                     "shape.")
-        pulled = gradient(*primals, *cotangents)
-        return pulled if isinstance(pulled, tuple) else (pulled,)
+        return pulled_back(*cotangents)
 
     return (value, pull, aux) if has_aux else (value, pull)
 

@@ -30,21 +30,40 @@ _MADE_FOR_OTHERS: dict[Any, dict[Any, Any]] = {}
 
 
 def pullback(fun: Callable[..., Any], value: Any, has_aux: bool,
-             count: int) -> Callable[..., tuple[Any, ...]]:
-    """``gradient(*primals, *cotangent_leaves)``: the cotangent of each of
-    the ``count`` primals, for an output shaped as ``value``."""
+             primals: tuple[Any, ...]) -> Callable[..., tuple[Any, ...]]:
+    """``pull(*cotangent_leaves)``: the cotangent of each primal, for an
+    output shaped as ``value``. A primal of integers (a step count) gets
+    zeros of its shape, as JAX gives it a float0 cotangent."""
     from ._api import grad
 
-    structure = optree.tree_structure(value)
-    key = (structure, has_aux, count)
+    numbers = tuple(i for i, primal in enumerate(primals)
+                    if not _integers(primal))
+    key = (optree.tree_structure(value), has_aux, len(primals), numbers)
     try:
         made = _MADE.setdefault(fun, {})
     except TypeError:  # no weak reference to it
         made = _MADE_FOR_OTHERS.setdefault(fun, {})
-    if key not in made:
-        dot = _dot_product(fun, value, has_aux, count)
-        made[key] = grad(dot, argnums=tuple(range(count)))
-    return made[key]
+    if key not in made and numbers:
+        dot = _dot_product(fun, value, has_aux, len(primals))
+        made[key] = grad(dot, argnums=numbers)
+    gradient = made.get(key)
+
+    def pull(*cotangents: Any) -> tuple[Any, ...]:
+        pulled = gradient(*primals, *cotangents) if gradient else ()
+        by_number = dict(zip(numbers, pulled))
+        return tuple(by_number[i] if i in by_number else optree.tree_map(
+            lambda leaf: np.zeros(np.shape(leaf)), primal)
+            for i, primal in enumerate(primals))
+
+    return pull
+
+
+def _integers(primal: Any) -> bool:
+    """Whether every leaf of ``primal`` is an integer or a bool."""
+    leaves = optree.tree_leaves(primal)
+    return bool(leaves) and all(
+        np.issubdtype(np.asarray(leaf).dtype, np.integer)
+        or np.asarray(leaf).dtype == np.bool_ for leaf in leaves)
 
 
 def _dot_product(fun: Callable[..., Any], value: Any, has_aux: bool,

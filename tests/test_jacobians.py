@@ -244,3 +244,23 @@ def test_vjp_is_one_reverse_pass_in_the_outputs_structure():
     np.testing.assert_allclose(grad_x, np.array([1.0, 0.5]) * np.cos(x) * y
                                + 4.0 * x, rtol=1e-15)
     assert grad_y == pytest.approx(np.dot([1.0, 0.5], np.sin(x)), rel=1e-15)
+
+
+def sine_steps(x, steps):
+    for _ in range(steps):
+        x = np.sin(x)
+    return x
+
+
+def test_vjp_with_an_integer_argument():
+    # JAX gives an integer primal a float0 cotangent: zeros of its shape.
+    value, pull = ad.vjp(sine_steps, 0.5, 3)
+    assert value == sine_steps(0.5, 3)
+    grad_x, grad_steps = pull(2.0)
+    expected = 2.0
+    x = 0.5
+    for _ in range(3):
+        expected *= np.cos(x)
+        x = np.sin(x)
+    assert grad_x == pytest.approx(expected, rel=1e-14)
+    assert np.shape(grad_steps) == () and grad_steps == 0.0
