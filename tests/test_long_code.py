@@ -22,8 +22,8 @@ import sympy as sp
 from sympy.core.cache import clear_cache
 
 import autodiff_ast as ad
-from autodiff_ast import (_codegen, _differentiate, _lower, _rules, _simplify,
-                          _sums)
+from autodiff_ast import (_codegen, _differentiate, _fence, _lower, _rules,
+                          _simplify, _sums)
 from autodiff_ast._codegen import FunctionSpec, generate_source
 from autodiff_ast._differentiate import checked_partial, partial
 from autodiff_ast._printer import ExpressionPrinter
@@ -515,3 +515,25 @@ def test_the_array_writer_sorts_no_long_sum(monkeypatch):
         [value * (1 - tanh ** 2), y * (tanh - 1) * (tanh + 1)])
     assert rewritten == [value * (1 - tanh ** 2), -y * (1 - tanh ** 2)]
     assert ordered and max(len(e.args) for e in ordered) <= 4
+
+
+def test_a_function_is_fenced_once(tmp_path, monkeypatch):
+    # Array code reads its function's source for each transform and input
+    # signature; the fence walks the whole body five times each time.
+    fenced = []
+    check = _fence.check
+    monkeypatch.setattr(_fence, "check",
+                        lambda source: fenced.append(source.name)
+                        or check(source))
+    f = _load(tmp_path, "fenced_once",
+              "    return np.sum(x ** 2) * np.sin(np.sum(x))\n")
+    ad.grad(f)(np.ones(3))
+    ad.grad(f)(np.ones(4))
+    ad.hessian(f)(np.ones(3))
+    assert fenced == ["f"]
+    refused = _load(tmp_path, "refused_twice",
+                    "    global z\n    return x\n")
+    for _ in range(2):  # a refusal is not remembered as a pass
+        with pytest.raises(ad.AutodiffError, match="global"):
+            ad.grad(refused)
+    assert fenced == ["f", "f", "f"]
