@@ -16,7 +16,7 @@ from ._source import FunctionSource
 
 _STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.If,
                ast.For, ast.While, ast.Pass, ast.Expr, ast.Break,
-               ast.Continue)
+               ast.Continue, ast.FunctionDef)
 
 _CONSTANTS = (int, float, str, type(None), type(Ellipsis))
 
@@ -47,9 +47,6 @@ _REFUSALS: dict[type, str] = {
                 "module level",
     ast.ImportFrom: "import inside the function is not supported: import "
                     "at module level",
-    ast.FunctionDef: "functions defined inside the differentiated function "
-                     "are not supported: define the helper at module level "
-                     "and call it",
     ast.AsyncFunctionDef: "async functions are not supported",
     ast.ClassDef: "class definitions inside the function are not supported",
     ast.Assert: "assert is not supported: check arguments before calling "
@@ -59,8 +56,6 @@ _REFUSALS: dict[type, str] = {
     ast.Await: "await is not supported: differentiate plain functions",
     ast.SetComp: "comprehensions are not supported: use a for loop",
     ast.DictComp: "comprehensions are not supported: use a for loop",
-    ast.Lambda: "lambda inside the differentiated function is not "
-                "supported: define the helper at module level",
     ast.NamedExpr: "assignment expressions (:=) are not supported: assign "
                    "on its own line",
     ast.JoinedStr: "f-strings are not supported: a derivative computes "
@@ -113,6 +108,12 @@ def check(source: FunctionSource) -> None:
                if shape_guard(guard) for node in ast.walk(guard.body[0])}
     summed = {id(node.args[0]) for statement in body
               for node in ast.walk(statement) if summed_generator(node)}
+    # The docstrings of functions defined inside: they do nothing.
+    documented = {id(node.body[0].value) for statement in body
+                  for node in ast.walk(statement)
+                  if isinstance(node, ast.FunctionDef)
+                  and isinstance(node.body[0], ast.Expr)
+                  and _is_docstring(node.body[0].value, node.body)}
     for statement in body:
         for child in ast.walk(statement):
             if id(child) in guarded or id(child) in summed:
@@ -133,7 +134,8 @@ def check(source: FunctionSource) -> None:
                 fail(child, f"{kind} literals are not supported: a "
                             "differentiated function computes with numbers")
             if isinstance(child, ast.Expr) and not _is_docstring(
-                    child.value, body) and not isinstance(
+                    child.value, body) and id(child.value) not in documented \
+                    and not isinstance(
                     child.value, (ast.Yield, ast.YieldFrom, ast.Await)) \
                     and not _fills(child.value):
                 fail(child, "expression statements are not supported: a "

@@ -28,6 +28,7 @@ from ._array_ops import plain
 from ._array_rules import array_function
 from ._errors import AutodiffError, NoSourceError, error_at
 from ._loop_exits import after_return, jumpless, returned_names
+from ._local import LocalFunction, call_local, defined
 from ._nested import NOT_NESTED, called_inside
 from ._limits import (KEPT_FROM, MOST_OPERATIONS, collector_paused,
                       reads_twice, written_out_size)
@@ -357,7 +358,9 @@ class _Runner:
 
     def simple_statement(self, statement: ast.stmt,
                          env: dict[str, Any]) -> None:
-        if _fills(statement):
+        if isinstance(statement, ast.FunctionDef):
+            env[statement.name] = defined(self, statement, env)
+        elif _fills(statement):
             self.store(statement, env)
         elif isinstance(statement, ast.Assign):
             value = self.expression(statement.value, env)
@@ -586,6 +589,8 @@ class _Runner:
                            self.expression(node.orelse, env), self, node)
         if isinstance(node, ast.Tuple):
             return tuple(self.expression(e, env) for e in node.elts)
+        if isinstance(node, ast.Lambda):
+            return defined(self, node, env)
         if isinstance(node, ast.Subscript):
             return self.subscript(node, env)
         if isinstance(node, ast.Call):
@@ -845,6 +850,11 @@ class _Runner:
 
     def call_expression(self, node: ast.Call, env: dict[str, Any]) -> Any:
         callee = self.expression(node.func, env)
+        if isinstance(callee, LocalFunction):
+            args = [self.expression(a, env) for a in node.args]
+            kwargs = {k.arg: self.expression(k.value, env)
+                      for k in node.keywords if k.arg is not None}
+            return call_local(self, callee, args, kwargs, node)
         nested = called_inside(self, callee, node, env)
         if nested is not NOT_NESTED:  # ad.grad(f)(x), ad.jvp(f, ...)
             return nested

@@ -81,7 +81,15 @@ def _known(run: Any, node: ast.Call, part: ast.expr,
            env: dict[str, Any]) -> Any:
     from ._array_ops import plain
 
+    from ._local import LocalFunction
+
     value = run.expression(part, env)
+    if isinstance(value, LocalFunction):
+        raise run.error(part, f"{ast.unparse(node.func)}(...) inside a "
+                              "function being differentiated takes a "
+                              "function defined at module level (its "
+                              "derivative is made before the outer one "
+                              "runs), not one defined inside it")
     if isinstance(value, sp.Basic) and value.free_symbols:
         raise run.error(part, f"{ast.unparse(node.func)}(...) inside a "
                               "function being differentiated takes what "

@@ -51,8 +51,8 @@ def global_statement(x):
 def nonlocal_statement(x):
     y = x
 
-    def inner():  # hostile: nested-def
-        nonlocal y
+    def inner():
+        nonlocal y  # hostile: nonlocal
         y = 2
     return y
 
@@ -170,7 +170,7 @@ def walrus(x):
 
 
 def inner_lambda(x):
-    square = lambda v: v * v  # hostile: lambda  # noqa: E731
+    square = lambda v: v * v  # noqa: E731
     return square(x)
 
 

@@ -38,8 +38,8 @@ REFUSED = {
              "with-blocks are not supported"),
     "global": (h.global_statement, (2.0,), ad.UnsupportedCodeError,
                "global statements are not supported"),
-    "nested-def": (h.nonlocal_statement, (2.0,), ad.UnsupportedCodeError,
-                   "functions defined inside the differentiated function"),
+    "nonlocal": (h.nonlocal_statement, (2.0,), ad.UnsupportedCodeError,
+                 "nonlocal statements are not supported"),
     "item-mutation": (h.item_mutation, (2.0,), ad.UnsupportedCodeError,
                       "assigning to an item of x mutates an object the "
                       "function did not make"),
@@ -97,8 +97,6 @@ REFUSED = {
                 "f-strings are not supported"),
     "walrus": (h.walrus, (2.0,), ad.UnsupportedCodeError,
                "assignment expressions (:=) are not supported"),
-    "lambda": (h.inner_lambda, (2.0,), ad.UnsupportedCodeError,
-               "lambda inside the differentiated function"),
     "del": (h.delete, (2.0,), ad.UnsupportedCodeError,
             "del is not supported"),
     "assert": (h.assertion, (2.0,), ad.UnsupportedCodeError,
@@ -266,6 +264,10 @@ def test_methods_staticmethods_classmethods_and_objects():
     assert ad.grad(model.cube)(2.0) == 12.0
     assert ad.grad(h.Model.double)(1.0) == 2.0
     assert ad.grad(h.uses_an_object)(2.0) == pytest.approx(3 * 4 + 4)
+
+
+def test_functions_defined_inside_once_refused_work():
+    assert ad.grad(h.inner_lambda)(2.0) == 4.0
 
 
 def test_comprehensions_once_refused_work():
