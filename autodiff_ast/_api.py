@@ -23,7 +23,7 @@ from ._codegen import FunctionSpec, generate_source
 from ._compile import Scope, compile_function
 from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError
-from ._limits import deep_recursion
+from ._limits import collector_paused, deep_recursion
 from ._array_transforms import (ArrayTransform, Stage, defined_at,
                                 describe)
 from ._handle import baked_reads, implementation, make_handle
@@ -314,7 +314,10 @@ def _from_entry(entry: dict[str, Any], fn: Any,
 def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
               kind: str
               ) -> tuple[Lowered, types.FunctionType] | ArrayTransform:
-    with deep_recursion(getattr(fun, "__name__", repr(fun))):
+    # (the collector paused for the whole generation, not stage by stage:
+    # it would run once each stage ends, on everything the next one holds)
+    with deep_recursion(getattr(fun, "__name__", repr(fun))), \
+            collector_paused():
         return _generate_deeply(fun, argnums, has_aux, kind)
 
 

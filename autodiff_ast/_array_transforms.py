@@ -40,7 +40,7 @@ from ._dispatch import complete_arguments, describe_argument, signature
 from ._errors import AutodiffError, InputError, OutputError
 from ._forward import tangents
 from ._jacrev import has_loop, reverse_jacobian
-from ._limits import deep_recursion
+from ._limits import collector_paused, deep_recursion
 from ._lower_arrays import (ArrayLowered, _bind_argument, check_output,
                             lower_arrays)
 from ._ops_core import reshaped
@@ -148,7 +148,7 @@ class ArrayTransform:
         entry = self.generated.get((shapes, orders))
         if entry is not None and entry.lowered.is_current():
             return entry
-        with deep_recursion(self.__name__):
+        with deep_recursion(self.__name__), collector_paused():
             # The same code serves dicts in another key order; only the
             # result's structure (the caller's order) is new.
             known = self.by_signature.get(ranks) or self.by_signature.get(

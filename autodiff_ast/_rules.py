@@ -108,8 +108,9 @@ def inert(function: type, args: tuple[sp.Basic, ...]) -> bool:
     symbol = args[0]
     if isinstance(symbol, sp.Mul) and len(symbol.args) == 2:
         coefficient, symbol = symbol.args
+        # (.p > 0: is_positive would deduce every fact of a new number)
         if not (isinstance(coefficient, sp.Rational)
-                and coefficient.is_positive):
+                and coefficient.p > 0):
             return False
     return (isinstance(symbol, sp.Symbol)
             and symbol.assumptions0 == _REAL_SYMBOL)

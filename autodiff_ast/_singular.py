@@ -36,7 +36,10 @@ def with_removable_singularity(expr: sp.Expr) -> sp.Expr:
     if len(expr.free_symbols) != 1 or expr.has(where, sp.Piecewise):
         return expr
     (x,) = expr.free_symbols
-    if sp.count_ops(expr) > _LARGEST:
+    # (a sum of n terms has n - 1 operations at least: counting all of a
+    # long one would cost more than the whole check)
+    if len(sp.Add.make_args(expr)) > _LARGEST + 1 or \
+            sp.count_ops(expr) > _LARGEST:
         return expr
     # Only a division by something that vanishes at zero can make a 0/0
     # there (SymPy's series would take minutes on other expressions).
