@@ -37,7 +37,7 @@ from sympy.utilities.iterables import iterable
 
 from ._limits import TimeUp, time_limit
 from ._printer import numeric_function
-from ._rules import absolute, inert, maximum, minimum
+from ._rules import absolute, heaviside, inert, maximum, minimum, where
 from ._tails import stabilize
 
 __all__ = ["simplify", "cost", "cse", "stabilize", "expanded_if_stable",
@@ -149,7 +149,7 @@ def cost(exprs: Sequence[sp.Expr]) -> int:
 def simplify(exprs: Sequence[sp.Expr], tails: bool = True) -> list[sp.Expr]:
     """The cheapest stable rewriting of ``exprs``, all outputs together
     (``tails``: see ``stabilize``)."""
-    raw = [stabilize(e, tails) for e in exprs]
+    raw = [_as_steps(stabilize(e, tails)) for e in exprs]
     best, best_cost = raw, 0
     raw_cost: int | None = None
     started = time.process_time()  # CPU time: the same on a busy machine
@@ -170,6 +170,31 @@ def simplify(exprs: Sequence[sp.Expr], tails: bool = True) -> list[sp.Expr]:
         if time.process_time() - started > _BUDGET_SECONDS:
             break
     return best
+
+
+# The step each comparison is, as heaviside(z, value at z = 0) of z > 0.
+_STEPS = {sp.StrictGreaterThan: (1, 0), sp.GreaterThan: (1, 1),
+          sp.StrictLessThan: (-1, 0), sp.LessThan: (-1, 1)}
+
+
+def _as_steps(expr: sp.Expr) -> sp.Expr:
+    """``where(x > a, c1, c2)`` with numbers c1, c2 (relu's derivative) as
+    ``c2 + (c1 - c2) * heaviside(x - a, 0)``: a step keeps what x is
+    (float32 stays float32, a float a float), where np.where(x > 0, 1, 0)
+    returns integers, and integers times a float32 array give float64."""
+    if not isinstance(expr, sp.Basic) or not expr.has(where):
+        return expr
+
+    def step(node: sp.Basic) -> sp.Basic:
+        condition, a, b = node.args
+        if type(condition) not in _STEPS or not (a.is_Number
+                                                  and b.is_Number):
+            return node
+        sign, at_zero = _STEPS[type(condition)]
+        return b + (a - b) * heaviside(
+            sign * (condition.lhs - condition.rhs), at_zero)
+
+    return expr.replace(lambda node: isinstance(node, where), step)
 
 
 # A rewrite must save this share of the raw form's cost to be taken: the

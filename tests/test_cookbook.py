@@ -891,12 +891,6 @@ def relu_by_where(x):
     return np.where(x > 0, x, 0.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the derivative is written np.where(x > 0, 1, 0): both branches are "
-    "integer constants, so it returns int64 (array(1) at a float, "
-    "array([1, 0]) at float32); JAX gives the argument's float dtype. Fix "
-    "where constants get the argument's type (_codegen._broadcast_like, "
-    "x ** 0): also for the branches of a np.where"))
 def test_gradient_of_relu_by_where_keeps_the_float_dtype():
     grad_relu = ad.grad(relu_by_where)
     x32 = np.array([0.5, -1.0], dtype=np.float32)
