@@ -35,12 +35,17 @@ def called_inside(run: Any, callee: Any, node: ast.Call,
 
     from ._array_transforms import ArrayTransform
 
-    if any(callee is getattr(autodiff_ast, name)
+    if any(callee is getattr(autodiff_ast, name, None)
            for name in _MADE_BY_NAME):
         args, kwargs = _known_arguments(run, node, env)
         return callee(*args, **kwargs)
     if callee is autodiff_ast.jvp:
         return _jvp(run, node, env)
+    if getattr(callee, "__autodiff_ast_array_chain__", None) is not None \
+            and not node.keywords:
+        # a Jacobian or Hessian of scalar code: at arrays, JAX's shape
+        args = [run.expression(a, env) for a in node.args]
+        return derivative_call(run, callee, args, node)
     if isinstance(callee, ArrayTransform):
         args = [run.expression(a, env) for a in node.args]
         if node.keywords:
@@ -56,6 +61,14 @@ def derivative_call(run: Any, derivative: Any, args: list[Any],
     from ._array_transforms import ArrayTransform
     from ._lower import NeedsArrays
 
+    chain = getattr(derivative, "__autodiff_ast_array_chain__", None)
+    if chain is not None and any(
+            isinstance(args[i], sp.Basic) and run.lowers_arrays
+            and run.shape(args[i], node) for i in chain.positions
+            if i < len(args)):
+        # A Jacobian or Hessian of elementwise code at an array: the array
+        # transforms answer there (JAX's shape), as the handle does.
+        derivative = chain()
     if not isinstance(derivative, ArrayTransform):
         return run.inline(derivative, args, {}, node)  # scalar code's handle
     if not run.lowers_arrays:

@@ -113,3 +113,25 @@ def test_options_of_a_derivative_inside_must_be_known():
         "from its arguments")
     assert f"test_nested.py:{line_of(computed_argnums, 'argnums=')}" in \
         str(error.value)
+
+
+def wave(x):
+    return np.sin(x) * 2.0
+
+
+WEIGHTS = np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 0.0], [0.7, 0.2, 1.5]])
+
+
+def weighted_jacobian(x):
+    # wave's Jacobian at an array is the diagonal matrix diag(2 cos x),
+    # as JAX's (the scalar code alone computes the vector 2 cos x, which
+    # broadcasts against WEIGHTS to another sum)
+    return np.sum(ad.jacobian(wave)(x) * WEIGHTS)
+
+
+def test_a_jacobian_of_elementwise_code_inside_has_jaxs_shape():
+    assert weighted_jacobian(X) == pytest.approx(
+        np.sum(2 * np.cos(X) * np.diag(WEIGHTS)), rel=1e-14)
+    np.testing.assert_allclose(ad.grad(weighted_jacobian)(X),
+                               -2 * np.sin(X) * np.diag(WEIGHTS),
+                               rtol=1e-13)
