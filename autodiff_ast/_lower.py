@@ -879,6 +879,10 @@ class _Runner:
                                kwargs, node)
         if isinstance(callee, types.FunctionType):
             return self.inline(callee, args, kwargs, node)
+        call = getattr(type(callee), "__call__", None)
+        if isinstance(call, types.FunctionType) and not isinstance(
+                callee, type):  # an object called as a function (a layer)
+            return self.inline(call, [callee] + args, kwargs, node)
         if callee is float:
             if len(args) == 1 and not kwargs:
                 return self.number(args[0], node)

@@ -10,6 +10,7 @@ the ``Program``; shapes are checked as NumPy would, at the user's line.
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 import types
 from dataclasses import dataclass, field
@@ -446,7 +447,15 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 # self.X: an array the code reads as data (self_X), made
                 # again if the attribute is given another array
                 self.context.reads.append(Read(base, node.attr, value))
-                return self.data_symbol(_attribute_name(node), value, node)
+                known = self.context.data_symbols.get(id(value))
+                if known is not None:
+                    return known
+                name = _attribute_name(node)
+                fresh = next(f"{name}_{n}" if n else name for n in
+                             itertools.count()
+                             if (f"{name}_{n}" if n else name)
+                             not in self.program.names)
+                return self.data_symbol(fresh, value, node)
             return super().attribute(node, env)
         array = self.number(base, node.value)
         shape = self.shape(array, node)

@@ -71,3 +71,36 @@ def test_objects_called_as_functions():
     np.testing.assert_allclose(ad.grad(layer)(X),
                                energy_gradient(WEIGHTS, 2.0, X) + 2 * X,
                                rtol=1e-14)
+
+
+class Dense:
+    def __init__(self, weights):
+        self.weights = weights
+
+    def __call__(self, x):
+        return np.tanh(self.weights @ x)
+
+
+class Network:
+    def __init__(self, first, second):
+        self.first = Dense(first)
+        self.second = Dense(second)
+
+    def loss(self, x):
+        return np.sum(self.second(self.first(x)) ** 2)
+
+
+def test_layers_called_as_functions_hold_arrays_of_one_name():
+    first = np.array([[1.0, 0.5], [0.2, -0.3]])
+    second = np.array([[0.4, 1.0], [-1.0, 0.1]])
+    network = Network(first, second)
+    x = np.array([0.3, -0.6])
+    hidden = np.tanh(first @ x)
+    out = np.tanh(second @ hidden)
+    expected = first.T @ ((second.T @ (2 * out * (1 - out ** 2)))
+                          * (1 - hidden ** 2))
+    np.testing.assert_allclose(ad.grad(network.loss)(x), expected,
+                               rtol=1e-14)
+    # each layer's self.weights is its own array, named apart
+    source = ad.source(ad.grad(network.loss), x)
+    assert "self_weights @ x" in source and "self_weights_1 @" in source
