@@ -450,11 +450,11 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 known = self.context.data_symbols.get(id(value))
                 if known is not None:
                     return known
-                name = _attribute_name(node)
-                fresh = next(f"{name}_{n}" if n else name for n in
-                             itertools.count()
-                             if (f"{name}_{n}" if n else name)
-                             not in self.program.names)
+                name = fresh = _attribute_name(node)
+                for number in itertools.count(1):
+                    if fresh not in self.program.names:
+                        break
+                    fresh = f"{name}_{number}"  # another layer's self.W
                 return self.data_symbol(fresh, value, node)
             return super().attribute(node, env)
         array = self.number(base, node.value)

@@ -375,7 +375,8 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                                   "runs can change numbers and arrays")
     if getattr(loop, "broke", None) is not None:
         for name in filled:
-            if env[name].fill != 0:
+            # (a list appended to, or rows of np.zeros, hold no other value)
+            if getattr(env[name], "fill", 0) != 0:
                 raise _NotKept(loop, f"{name} is filled by a loop that can "
                                      "break: make it with zeros ([0.0] * n),"
                                      " which the rows it does not reach "

@@ -6,6 +6,7 @@ cannot see (an argument's list, a list under a break)."""
 from __future__ import annotations
 
 import inspect
+import itertools
 import textwrap
 
 import numpy as np
@@ -76,6 +77,26 @@ def kept_rows(xs, w):
         h = np.tanh(w * h + x_t)
         outputs.append(h)
     return np.sum(np.array(outputs) ** 2)
+
+
+def appends_then_breaks(x, n):
+    values = []
+    for _ in range(n):
+        x = x * 1.3
+        values.append(x)
+        if x > 5.0:
+            break
+    return np.sum(np.array(values))
+
+
+def while_appends_then_breaks(x):
+    values = []
+    while True:
+        x = x * 1.3
+        values.append(x)
+        if x > 5.0:
+            break
+    return np.sum(np.array(values))
 
 
 def appends_to_its_argument(x, values):
@@ -153,6 +174,25 @@ def test_appends_in_a_loop_kept_as_a_loop():
             return kept_rows(moved, 0.5)
         assert grad_xs[i] == pytest.approx(
             central_difference(along, (xs[i],), 0), rel=1e-7)
+
+
+def test_appends_before_a_break_are_the_iterations_taken():
+    # (an AttributeError once: the check for lists a breaking loop fills
+    # read .fill of the list)
+    for f, args in ((appends_then_breaks, (0.7, 10)),
+                    (appends_then_breaks, (0.7, 3)),
+                    (appends_then_breaks, (0.7, 0)),
+                    (while_appends_then_breaks, (0.7,)),
+                    (while_appends_then_breaks, (6.0,))):
+        # d/dx0 of the sum of the values appended, x0 * 1.3 ** k each
+        x, expected = args[0], 0.0
+        steps = range(args[1]) if len(args) > 1 else itertools.count()
+        for k in (k + 1 for k in steps):
+            x = x * 1.3
+            expected += 1.3 ** k
+            if x > 5.0:
+                break
+        assert ad.grad(f)(*args) == pytest.approx(expected, rel=1e-13)
 
 
 @pytest.mark.parametrize("f, args, text, message", [
