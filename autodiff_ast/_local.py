@@ -70,16 +70,5 @@ def call_local(run: Any, function: LocalFunction, args: list[Any],
                 raise run.error(node, f"cannot call {function.name}: "
                                       f"missing argument {param!r}")
             bound[param] = function.defaults[index - first_default]
-    scope = {**function.scope, **bound}
-    run.context.inlining.append(definition)
-    try:
-        if isinstance(definition, ast.Lambda):
-            return run.expression(definition.body, scope)
-        result = run.block(list(definition.body), scope)
-    finally:
-        run.context.inlining.pop()
-    if result is None:
-        raise run.error(definition, f"{function.name} does not return a "
-                                    "value on every path: end each path "
-                                    "with a return statement")
-    return result
+    return run.body_value(definition, definition, function.name,
+                          {**function.scope, **bound})

@@ -298,18 +298,25 @@ class _Runner:
     # -- entry -----------------------------------------------------------
 
     def call(self, arguments: dict[str, Any]) -> Any:
-        node = self.source.node
-        self.context.inlining.append(self.fn.__code__)
+        return self.body_value(self.source.node, self.fn.__code__,
+                               self.source.name, dict(arguments))
+
+    def body_value(self, node: ast.FunctionDef | ast.Lambda, key: Any,
+                   name: str, scope: dict[str, Any]) -> Any:
+        """What the body of ``node`` (a function, or a function defined
+        inside this one) returns in ``scope``, with ``key`` marking it as
+        being inlined (a call to it inside is recursion)."""
+        self.context.inlining.append(key)
         try:
             if isinstance(node, ast.Lambda):
-                return self.expression(node.body, dict(arguments))
-            result = self.block(list(node.body), dict(arguments))
+                return self.expression(node.body, scope)
+            result = self.block(list(node.body), scope)
         finally:
             self.context.inlining.pop()
         if result is None:
-            raise self.error(node, f"{self.source.name} does not return a "
-                                   "value on every path: end each path with "
-                                   "a return statement")
+            raise self.error(node, f"{name} does not return a value on "
+                                   "every path: end each path with a "
+                                   "return statement")
         return result
 
     # -- statements --------------------------------------------------------

@@ -71,6 +71,13 @@ def variadic(x):
     return total(x, x)
 
 
+def returns_on_one_path(x):
+    def positive_part(t):
+        if t > 0:
+            return t
+    return positive_part(x)
+
+
 def derivative_of_a_local(x):
     square = lambda t: t * t  # noqa: E731
     return ad.grad(square)(x)
@@ -113,6 +120,9 @@ def test_scopes_as_python_has_them():
     (variadic, "def total",
      "a function defined inside the differentiated function takes "
      "positional arguments only here: name each argument"),
+    (returns_on_one_path, "def positive_part",
+     "positive_part does not return a value on every path: end each path "
+     "with a return statement"),
     (derivative_of_a_local, "ad.grad(square)",
      "ad.grad(...) inside a function being differentiated takes a function "
      "defined at module level (its derivative is made before the outer one "
