@@ -54,8 +54,8 @@ _REFUSALS: dict[type, str] = {
     ast.Yield: "generators are not supported: return a single value",
     ast.YieldFrom: "generators are not supported: return a single value",
     ast.Await: "await is not supported: differentiate plain functions",
-    ast.SetComp: "comprehensions are not supported: use a for loop",
-    ast.DictComp: "comprehensions are not supported: use a for loop",
+    ast.SetComp: "set comprehensions are not supported: a set has no "
+                 "order; use a list comprehension",
     ast.NamedExpr: "assignment expressions (:=) are not supported: assign "
                    "on its own line",
     ast.JoinedStr: "f-strings are not supported: a derivative computes "

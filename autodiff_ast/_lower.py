@@ -27,6 +27,7 @@ from . import _fence
 from ._array_ops import plain
 from ._array_rules import array_function
 from ._errors import AutodiffError, NoSourceError, error_at
+from ._containers import container_call, container_items, view
 from ._loop_exits import after_return, jumpless, returned_names
 from ._local import LocalFunction, call_local, defined
 from ._nested import NOT_NESTED, called_inside
@@ -490,8 +491,8 @@ class _Runner:
 
     def unroll(self, loop: ast.For, env: dict[str, Any]) -> list[Any]:
         iterator = loop.iter
-        unpacked = isinstance(loop.target, ast.Tuple) and all(
-            isinstance(e, ast.Name) for e in loop.target.elts)
+        unpacked = isinstance(loop.target, ast.Tuple) and _names_only(
+            loop.target)
         if not isinstance(loop.target, ast.Name) and not unpacked:
             raise self.error(loop.target, "the loop variable must be a "
                                           "name or a tuple of names")
@@ -545,6 +546,9 @@ class _Runner:
     def iteration_items(self, iterator: ast.expr,
                         env: dict[str, Any]) -> list[Any] | None:
         """The items of a loop over a constant tuple; None for range loops."""
+        if isinstance(iterator, ast.Call):
+            items = container_items(self, iterator, env)
+            return None if items is None else list(items)
         if not isinstance(iterator, (ast.Name, ast.Subscript, ast.Attribute,
                                      ast.Tuple, ast.List)):
             return None
@@ -606,7 +610,7 @@ class _Runner:
                 return self.generated_sum(node, env)
             return self.call_expression(node, env)
         if isinstance(node, (ast.List, ast.Dict, ast.Slice, ast.ListComp,
-                             ast.GeneratorExp)):
+                             ast.GeneratorExp, ast.DictComp)):
             raise NeedsArrays
         raise self.error(node, f"{type(node).__name__} expressions are not "
                                "supported")
@@ -703,6 +707,9 @@ class _Runner:
 
     def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
         base = self.expression(node.value, env)
+        found = view(base, node.attr)  # params.items
+        if found is not None:
+            return found
         if isinstance(base, sp.Basic):
             raise NeedsArrays  # an argument may be an array or a namedtuple
         if isinstance(base, tuple):
@@ -857,6 +864,9 @@ class _Runner:
 
     def call_expression(self, node: ast.Call, env: dict[str, Any]) -> Any:
         callee = self.expression(node.func, env)
+        contained = container_call(self, callee, node, env)
+        if contained is not None:  # list(params.values()), zip(a, b)
+            return contained
         if isinstance(callee, LocalFunction):
             args = [self.expression(a, env) for a in node.args]
             kwargs = {k.arg: self.expression(k.value, env)
@@ -1120,6 +1130,13 @@ def _is_library(value: Any) -> bool:
     """A module of NumPy, SciPy or the standard library: its constants
     (np.pi) are constants, not state."""
     return isinstance(value, types.ModuleType) and library_of(value) is not None
+
+
+def _names_only(target: ast.expr) -> bool:
+    """Whether ``target`` is a name or a tuple of such (``i, (W, b)``)."""
+    if isinstance(target, ast.Tuple):
+        return all(_names_only(e) for e in target.elts)
+    return isinstance(target, ast.Name)
 
 
 def _iterations(loop: ast.For, items: list[Any]) -> list[Any]:

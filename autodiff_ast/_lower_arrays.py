@@ -23,6 +23,7 @@ import sympy as sp
 from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
+from ._containers import container_items
 from ._limits import NAMED_FROM, written_out_size
 from ._lists import concatenated, grown, made
 from ._lower import Read, _Context, _Runner, readable_source, unbind
@@ -265,13 +266,16 @@ class _ArrayRunner(ArrayOperations, _Runner):
             return made(self, comprehended(self, node, env))
         if isinstance(node, ast.GeneratorExp):
             return comprehended(self, node, env)
-        if isinstance(node, ast.Dict):
-            keys = [self.expression(k, env) if k is not None else None
-                    for k in node.keys]
-            if any(isinstance(k, sp.Basic) and k.free_symbols for k in keys):
+        if isinstance(node, (ast.Dict, ast.DictComp)):
+            pairs = comprehended(self, node, env) if isinstance(
+                node, ast.DictComp) else [
+                (None if k is None else self.expression(k, env),
+                 self.expression(v, env))
+                for k, v in zip(node.keys, node.values)]
+            if any(isinstance(k, sp.Basic) and k.free_symbols
+                   for k, _ in pairs):
                 raise self.error(node, "dict keys must be constants")
-            return {plain(k): self.expression(v, env)
-                    for k, v in zip(keys, node.values)}
+            return {plain(k): v for k, v in pairs}
         if isinstance(node, ast.Slice):
             bounds = []
             for part in (node.lower, node.upper, node.step):
@@ -555,7 +559,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def iteration_items(self, iterator: ast.expr,
                         env: dict[str, Any]) -> list[Any] | None:
         if isinstance(iterator, ast.Call):
-            return None
+            items = container_items(self, iterator, env)
+            return None if items is None else list(items)
         items = self.expression(iterator, env)
         if isinstance(items, (list, tuple)):
             return list(items)

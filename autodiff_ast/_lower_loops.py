@@ -617,16 +617,22 @@ def _removed(program: Any, steps: list[Step]) -> None:
                      if value not in gone}
 
 
-def comprehended(run: Any, node: ast.ListComp | ast.GeneratorExp,
+def comprehended(run: Any,
+                 node: ast.ListComp | ast.GeneratorExp | ast.DictComp,
                  env: dict[str, Any]) -> list[Any]:
     """``[f(k) for k in range(3) if k != 1]``, over a count or items known
     when the function is differentiated: the list of the values (written
-    out, as a short loop is). Conditions must be decided by the items."""
+    out, as a short loop is); of a dict comprehension, the list of its
+    (key, value) pairs. Conditions must be decided by the items."""
     values: list[Any] = []
 
     def run_from(place: int, scope: dict[str, Any]) -> None:
         if place == len(node.generators):
-            values.append(run.expression(node.elt, scope))
+            values.append(
+                (run.expression(node.key, scope),
+                 run.expression(node.value, scope))
+                if isinstance(node, ast.DictComp)
+                else run.expression(node.elt, scope))
             return
         generator = node.generators[place]
         for item in _items(run, generator.iter, scope):

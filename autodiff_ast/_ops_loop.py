@@ -364,9 +364,12 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
         result = _symbol(program, f"grad_{row.array.name}",
                          program.leaves[row.array].shape)
         sizes = program.shape_of(row.array)
+        # Zero in the rows the loop does not reach: those after a break,
+        # or past its range (for i in range(len(y) - 1) reads y[i]).
+        covers = loop.counter() is None and sp.sympify(
+            loop.stop - loop.start - sizes[0]) == 0
         out.append((row.array, Stored(
-            contribution, result, sizes[1:],
-            None if loop.counter() is None else sizes[0])))
+            contribution, result, sizes[1:], None if covers else sizes[0])))
     if not carries and not out:
         return
     # The forward loop stores the carried values the backward one reads.

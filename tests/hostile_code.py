@@ -106,8 +106,8 @@ def generator_expression(x):
     return sum(x ** k for k in range(3) if k)
 
 
-def dict_comprehension(x):
-    return {k: x for k in range(3)}[0]  # hostile: dictcomp
+def set_comprehension(x):
+    return sum({x * k for k in range(3)})  # hostile: comprehension-of-a-set
 
 
 def unknown_callable(x):

@@ -58,8 +58,10 @@ REFUSED = {
                "kwargs takes *args or **kwargs"),
     "keyword-only": (h.keyword_only, (2.0,), ad.UnsupportedCodeError,
                      "keyword_only has keyword-only arguments"),
-    "dictcomp": (h.dict_comprehension, (2.0,), ad.UnsupportedCodeError,
-                 "comprehensions are not supported"),
+    "comprehension-of-a-set": (
+        h.set_comprehension, (2.0,), ad.UnsupportedCodeError,
+        "set comprehensions are not supported: a set has no order; use a "
+        "list comprehension"),
     "unknown": (h.unknown_callable, (2.0,), ad.UnsupportedCodeError,
                 "np.random.normal draws random numbers, which have no "
                 "derivative (and would differ between the value and the "

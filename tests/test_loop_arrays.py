@@ -397,3 +397,45 @@ def test_a_row_read_by_index_stays_in_the_loop():
     # One exp, not np.exp(t - ...) beside np.exp(-b - ...) with t = -b
     # computed before the loop.
     assert source.count("np.exp(") == 1
+
+
+def squares_but_last(y):
+    total = 0.0
+    for i in range(len(y) - 1):
+        total = total + y[i] ** 2
+    return total
+
+
+def squares_of_first(y, n):
+    total = 0.0
+    for i in range(n):
+        total = total + y[i] ** 2
+    return total
+
+
+def trapezoids(y, dx):
+    total = 0.0
+    for i in range(len(y) - 1):
+        total = total + 0.5 * dx * (y[i] + y[i + 1])
+    return total
+
+
+def test_rows_a_loop_does_not_reach_have_gradient_zero():
+    # The loop reads y[i] for fewer rows than y has: the gradient keeps
+    # y's shape, zero in the rows past the range (it had the loop's
+    # length, and trapezoids' broadcast its two reads into each other).
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(ad.grad(squares_but_last)(y),
+                                  [2.0, 4.0, 6.0, 0.0])
+    np.testing.assert_array_equal(ad.grad(squares_of_first)(y, 2),
+                                  [2.0, 4.0, 0.0, 0.0])
+    np.testing.assert_array_equal(ad.grad(squares_of_first)(y, 4),
+                                  [2.0, 4.0, 6.0, 8.0])
+    np.testing.assert_array_equal(ad.grad(trapezoids)(y[:2], 1.0),
+                                  [0.5, 0.5])
+    np.testing.assert_array_equal(ad.grad(trapezoids)(y[:1], 1.0), [0.0])
+    samples = np.sin(np.linspace(0.0, 2.0, 9))
+    np.testing.assert_allclose(ad.grad(trapezoids)(samples, 0.25),
+                               [0.125] + [0.25] * 7 + [0.125], rtol=1e-15)
+    assert "grad_y = np.zeros(y.shape[0])" in ad.source(
+        ad.grad(squares_but_last), y)

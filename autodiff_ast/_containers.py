@@ -1,0 +1,99 @@
+"""Python containers read item by item: dict views, ``list``/``tuple``,
+``enumerate``, ``zip`` and ``reversed`` over lists, tuples and dicts.
+
+Lowering holds a pytree argument as the Python container of its leaves'
+values (a dict of symbols), so ``for name, p in params.items()`` or
+``sum(np.sum(p ** 2) for p in params.values())`` is run as Python runs
+it, item by item, and the loop is written out. Over arrays, ``enumerate``
+and ``zip`` stay loops over rows (``_lower_loops``); they are not read
+here.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import sympy as sp
+
+from ._lists import made
+
+__all__ = ["View", "container_call", "container_items"]
+
+_VIEWS = ("keys", "values", "items")
+_BUILDERS = (list, tuple, enumerate, zip, reversed)
+
+
+class View:
+    """``d.keys``, ``d.values`` or ``d.items`` of a dict lowering holds,
+    before it is called."""
+
+    def __init__(self, mapping: dict[Any, Any], name: str) -> None:
+        self.mapping = mapping
+        self.name = name
+
+    def items(self) -> tuple[Any, ...]:
+        return tuple(getattr(self.mapping, self.name)())
+
+
+def view(base: Any, name: str) -> View | None:
+    """The view ``base.name`` is, if ``base`` is a dict and ``name`` one
+    of its views."""
+    if isinstance(base, dict) and name in _VIEWS:
+        return View(base, name)
+    return None
+
+
+def container_items(run: Any, node: ast.expr,
+                    env: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The items of ``node`` if it is a call that reads Python containers
+    (``params.items()``, ``zip(names, weights)``), else None; nothing is
+    lowered for a call it is not (``range(n)``, ``zip`` of arrays)."""
+    if not isinstance(node, ast.Call) or node.keywords or any(
+            isinstance(a, ast.Starred) for a in node.args):
+        return None
+    callee = run.expression(node.func, env)
+    if isinstance(callee, View):
+        return None if node.args else callee.items()
+    if not any(callee is b for b in _BUILDERS) or not node.args or any(
+            container_items(run, a, env) is None
+            for a in node.args if isinstance(a, ast.Call)):
+        return None
+    args = [run.expression(a, env) for a in node.args]
+    if not run.lowers_arrays and any(isinstance(a, sp.Symbol)
+                                     for a in args):
+        from ._lower import NeedsArrays
+        raise NeedsArrays  # an argument may be a list, tuple or dict
+    return _built(callee, args)
+
+
+def _built(callee: Any, args: list[Any]) -> tuple[Any, ...] | None:
+    if not all(isinstance(a, (list, tuple, dict)) for a in args):
+        return None
+    if callee is zip:
+        return tuple(zip(*args))
+    if len(args) != 1:
+        return None
+    (items,) = args
+    if callee is enumerate:
+        return tuple((sp.Integer(i), item) for i, item in enumerate(items))
+    if callee is reversed:
+        return tuple(reversed(items if not isinstance(items, dict)
+                              else list(items)))
+    return tuple(items)
+
+
+def container_call(run: Any, callee: Any, node: ast.Call,
+                   env: dict[str, Any]) -> Any:
+    """The value of a call that reads Python containers, as Python gives
+    it (``list(...)`` a list the function may append to, the others
+    tuples); None for any other call."""
+    if not isinstance(callee, View) and not any(
+            callee is b for b in _BUILDERS):
+        return None
+    items = container_items(run, node, env)
+    if items is None:
+        return None
+    if callee is list:
+        return made(run, list(items))
+    return items
