@@ -312,6 +312,25 @@ def test_mlp_with_a_list_of_weight_bias_pairs():
         rel=1e-12)
 
 
+def dense(x, W, b=None):
+    y = x @ W
+    if b is not None:
+        y = y + b
+    return np.sum(np.tanh(y) ** 2)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "refusal of common code: `if b is not None:` (an optional bias) is "
+    "refused as '`is not` comparisons are not supported: compare numbers "
+    "with == or !='; None is known when the code is generated"))
+def test_dense_layer_with_an_optional_bias():
+    W = PARAMS['W1']
+    for bias in (None, PARAMS['b1']):
+        t = np.tanh(X @ W + (0.0 if bias is None else bias))
+        np.testing.assert_allclose(ad.grad(dense, 1)(X, W, bias),
+                                   X.T @ (2 * t * (1 - t ** 2)), rtol=1e-13)
+
+
 # -- attention -------------------------------------------------------------------
 
 def attention(Q, K, V):

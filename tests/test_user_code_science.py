@@ -355,6 +355,42 @@ def test_rk4_pendulum_jacobians_jvp_and_vjp():
     assert f32.dtype == np.float32
 
 
+def trajectory_energy(y0, k, n):
+    trajectory = [y0]
+    y = y0
+    for _ in range(n):
+        y = y - 0.1 * k * y ** 3
+        trajectory.append(y)
+    return np.sum(np.stack(trajectory) ** 2)
+
+
+def trajectory_of_six_steps(y0, k):
+    return trajectory_energy(y0, k, 6)
+
+
+def test_trajectory_collected_in_a_loop_of_constant_length():
+    y0 = np.array([0.5, -0.3])
+    grads = ad.grad(trajectory_of_six_steps, (0, 1))(y0, 0.7)
+    for i in (0, 1):
+        np.testing.assert_allclose(grads[i], numeric_gradient(
+            trajectory_of_six_steps, (y0, 0.7), i), rtol=1e-8)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "refusal of common code: arrays appended to a list in a loop of n "
+    "steps, n an argument, are refused ('traj.append(...) in a loop whose "
+    "trip count is known only when the function runs must be ... on a list "
+    "made empty before it'; with an empty list: 'a list a loop fills holds "
+    "numbers'); the same loop of range(6) works"))
+def test_trajectory_collected_in_a_loop_of_n_steps():
+    y0 = np.array([0.5, -0.3])
+    for n in (6, 1, 0):
+        grads = ad.grad(trajectory_energy, (0, 1))(y0, 0.7, n)
+        for i in (0, 1):
+            np.testing.assert_allclose(grads[i], numeric_gradient(
+                trajectory_energy, (y0, 0.7, n), i), rtol=1e-8, atol=1e-12)
+
+
 # -- iterations -----------------------------------------------------------------------
 
 def newton_sqrt(a):
