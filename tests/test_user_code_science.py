@@ -88,6 +88,37 @@ def test_trapezoid_on_a_nonuniform_grid():
                                rtol=1e-14, atol=1e-16)
 
 
+def window_energy(x, k):
+    total = 0.0
+    for i in range(len(x) - k + 1):
+        total = total + np.sum(x[i:i + k]) ** 2
+    return total
+
+
+def pair_window_energy(x):
+    return window_energy(x, 2)
+
+
+def test_sliding_window_sums():
+    x = np.array([0.5, -1.0, 2.0, 0.25, 1.5])
+    sums = x[:-1] + x[1:]
+    np.testing.assert_allclose(ad.grad(pair_window_energy)(x),
+                               2 * (np.r_[sums, 0] + np.r_[0, sums]),
+                               rtol=1e-15)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "refusal: a window x[i:i + k] with k an argument is refused ('slice "
+    "bounds must be constant integers', no fix given); k = 2 written in "
+    "works"))
+def test_sliding_window_of_a_width_passed_in():
+    x = np.array([0.5, -1.0, 2.0, 0.25, 1.5])
+    for k in (1, 2, 3):
+        np.testing.assert_allclose(
+            ad.grad(window_energy)(x, k),
+            numeric_gradient(window_energy, (x, k), 0), rtol=1e-8)
+
+
 def laplacian_energy(u, h):
     lap = (u[2:] - 2 * u[1:-1] + u[:-2]) / h ** 2
     return 0.5 * np.sum(lap ** 2)
