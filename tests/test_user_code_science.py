@@ -76,6 +76,17 @@ def test_trapezoid_rule(rule):
         ones, np.float32(0.25))] == [np.float32, np.float32]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "slow: the gradient of a loop reading y[i + 1] makes "
+    "np.zeros_like(y) on every step (O(n^2): 126 ms at 16000 points)"))
+def test_trapezoid_loop_gradient_allocates_nothing_per_step():
+    # a read of y[i + 1] is a row written per step, not an array of y's
+    # size per step (which made the gradient O(n^2))
+    source = ad.source(ad.grad(trapezoid_by_hand), np.ones(5), 0.1)
+    loop = source[source.index("    for "):source.index("    return")]
+    assert "np.zeros" not in loop and "np.empty" not in loop
+
+
 def test_trapezoid_on_a_nonuniform_grid():
     x = np.linspace(0.0, 1.0, 7) ** 2
     y = np.cos(3 * x)
@@ -419,17 +430,17 @@ def test_trajectory_collected_in_a_loop_of_constant_length():
 
 @pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
     "refusal of common code: arrays appended to a list in a loop of n "
-    "steps, n an argument, are refused ('traj.append(...) in a loop whose "
-    "trip count is known only when the function runs must be ... on a list "
-    "made empty before it'; with an empty list: 'a list a loop fills holds "
-    "numbers'); the same loop of range(6) works"))
+    "steps, n an argument, are refused ('traj.append(...) in a loop "
+    "whose trip count is known only when the function runs must be ... "
+    "on a list made empty before it'; with an empty list: 'a list a "
+    "loop fills holds numbers'); the same loop of range(6) works"))
 def test_trajectory_collected_in_a_loop_of_n_steps():
     y0 = np.array([0.5, -0.3])
     for n in (6, 1, 0):
         grads = ad.grad(trajectory_energy, (0, 1))(y0, 0.7, n)
         for i in (0, 1):
             np.testing.assert_allclose(grads[i], numeric_gradient(
-                trajectory_energy, (y0, 0.7, n), i), rtol=1e-8, atol=1e-12)
+                trajectory_energy, (y0, 0.7, n), i), rtol=1e-8, atol=1e-10)
 
 
 # -- iterations ---------------------------------------------------------------
