@@ -307,6 +307,33 @@ def test_mlp_hessian_is_a_dict_of_dicts():
             PARAMS['b1']), rtol=1e-6, atol=1e-9)
 
 
+def test_mlp_hessian_in_parameters_and_inputs_with_aux():
+    # JAX's jacfwd(jacrev(f, (0, 1)), (0, 1)): the outer tuple and dict
+    # are the first derivative's, each leaf holds the (params, x) pair
+    H, aux = ad.hessian(mlp_loss_with_aux, (0, 1), has_aux=True)(PARAMS, X,
+                                                                T)
+    assert aux['n'] == 5
+    by_params, by_x = H
+    assert list(by_params) == list(PARAMS)
+    for name, (block, cross) in by_params.items():
+        assert list(block) == list(PARAMS)
+        assert cross.shape == PARAMS[name].shape + X.shape
+    assert list(by_x[0]) == list(PARAMS) and by_x[1].shape == X.shape * 2
+    np.testing.assert_allclose(by_params['b2'][1], numeric_jacobian(
+        lambda x: ad.grad(mlp_loss)(PARAMS, x, T)['b2'], X), rtol=1e-6,
+        atol=1e-9)
+    np.testing.assert_allclose(
+        by_x[0]['b2'], np.moveaxis(by_params['b2'][1], 0, -1), rtol=1e-12)
+    value, tangent, aux = ad.jvp(
+        mlp_loss_with_aux, (PARAMS, X, T),
+        (PARAMS, np.zeros_like(X), np.zeros_like(T)), has_aux=True)
+    assert aux['n'] == 5 and value == pytest.approx(mlp_loss(PARAMS, X, T))
+    assert tangent == pytest.approx(sum(
+        np.sum(g * p) for g, p in zip(optree.tree_leaves(
+            mlp_closed_gradient(PARAMS, X, T)), optree.tree_leaves(PARAMS))),
+        rel=1e-12)
+
+
 def test_mlp_with_a_list_of_weight_bias_pairs():
     closed = mlp_closed_gradient(PARAMS, X, T)
     grads = ad.grad(layers_loss)(LAYERS, X, T)
