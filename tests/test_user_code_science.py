@@ -408,18 +408,22 @@ def test_rk4_pendulum_jacobians_jvp_and_vjp():
 
 
 def trajectory_energy(y0, k, n):
-    trajectory = [y0]
-    y = y0
+    states = []
     for _ in range(n):
-        y = y - 0.1 * k * y ** 3
-        trajectory.append(y)
-    return np.sum(np.stack(trajectory) ** 2)
+        y0 = y0 - 0.1 * k * y0 ** 3
+        states.append(y0)
+    return np.sum(np.array(states) ** 2)
 
 
 def trajectory_of_six_steps(y0, k):
     return trajectory_energy(y0, k, 6)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "SILENTLY WRONG: arrays appended to an empty list in a loop of "
+    "range(6) and np.array()ed give a zero gradient (and NameError: "
+    "name 'y0_1' is not defined from the generated code with argnums "
+    "(0, 1))"))
 def test_trajectory_collected_in_a_loop_of_constant_length():
     y0 = np.array([0.5, -0.3])
     grads = ad.grad(trajectory_of_six_steps, (0, 1))(y0, 0.7)
