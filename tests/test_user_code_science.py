@@ -505,6 +505,104 @@ def test_fixed_point_iteration_against_the_implicit_derivative(iterate):
         ad.derivative(iterate, 2), (a,), 0), rel=1e-7)
 
 
+def sinkhorn_cost(C, a, b, eps):
+    K = np.exp(-C / eps)
+    u, v = np.ones_like(a), np.ones_like(b)
+    for _ in range(50):
+        u = a / (K @ v)
+        v = b / (K.T @ u)
+    return np.sum(u[:, None] * K * v[None, :] * C)
+
+
+def sinkhorn_to_tolerance(C, a, b, eps):
+    K = np.exp(-C / eps)
+    u = np.ones_like(a)
+    v = b / (K.T @ u)
+    while np.max(np.abs(u * (K @ v) - a)) > 1e-10:
+        u = a / (K @ v)
+        v = b / (K.T @ u)
+    return np.sum(u[:, None] * K * v[None, :] * C)
+
+
+def sinkhorn_tested_inside(C, a, b, eps):
+    K = np.exp(-C / eps)
+    u = np.ones_like(a)
+    v = b / (K.T @ u)
+    while True:
+        u = a / (K @ v)
+        v = b / (K.T @ u)
+        if np.max(np.abs(u * (K @ v) - a)) <= 1e-10:
+            break
+    return np.sum(u[:, None] * K * v[None, :] * C)
+
+
+COST = rng.random((4, 3))
+MARGINALS = (np.full(4, 0.25), np.full(3, 1 / 3))
+
+
+@pytest.mark.parametrize("transport", [sinkhorn_cost,
+                                       sinkhorn_tested_inside])
+def test_sinkhorn_iterations(transport):
+    args = (COST,) + MARGINALS + (0.5,)
+    grads = ad.grad(transport, (0, 3))(*args)
+    for g, i in zip(grads, (0, 3)):
+        np.testing.assert_allclose(g, numeric_gradient(transport, args, i),
+                                   rtol=1e-6, atol=1e-9)
+
+
+def test_a_while_condition_on_arrays_is_refused_with_a_rewrite():
+    with pytest.raises(ad.UnsupportedCodeError) as caught:
+        ad.grad(sinkhorn_to_tolerance)(COST, *MARGINALS, 0.5)
+    assert caught.value.lineno == line_of(sinkhorn_to_tolerance, "while np")
+    assert caught.value.msg == (
+        "this while loop's condition runs array operations on values that "
+        "change in the loop: test it inside (while True: ... if not "
+        "condition: break)")
+
+
+def fixed_point_of_a_map(A, b):
+    x = np.zeros_like(b)
+    while True:
+        x_new = np.tanh(A @ x + b)
+        if not np.linalg.norm(x_new - x) > 1e-12:
+            break
+        x = x_new
+    return np.sum(x_new ** 2)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "bug: a name first bound inside while True (before its break) and read "
+    "after the loop is refused as \"name 'x_new' is not defined\"; it is "
+    "bound on every path out of the loop (and this is the rewrite the "
+    "refusal of an array while-condition asks for)"))
+def test_fixed_point_of_a_vector_map():
+    A, b = 0.3 * rng.normal(size=(3, 3)), rng.normal(size=3)
+    x = np.zeros(3)
+    for _ in range(200):
+        x = np.tanh(A @ x + b)
+    # implicit function theorem: dx = (I - D A)^-1 D db, D = diag(1 - x^2)
+    D = np.diag(1 - x ** 2)
+    grad_b = D @ np.linalg.solve((np.eye(3) - D @ A).T, 2 * x)
+    np.testing.assert_allclose(ad.grad(fixed_point_of_a_map, 1)(A, b),
+                               grad_b, rtol=1e-9)
+
+
+def rayleigh_by_power_iteration(A):
+    v = np.ones(A.shape[0])
+    for _ in range(200):
+        v = A @ v
+        v = v / np.linalg.norm(v)
+    return v @ A @ v
+
+
+def test_power_iteration_gradient_is_the_top_eigenprojector():
+    S = rng.normal(size=(3, 3))
+    S = S @ S.T
+    top = np.linalg.eigh(S)[1][:, -1]
+    np.testing.assert_allclose(ad.grad(rayleigh_by_power_iteration)(S),
+                               np.outer(top, top), rtol=1e-9, atol=1e-12)
+
+
 # -- linear algebra in a loss -------------------------------------------------
 
 def solve_loss(A, b):
