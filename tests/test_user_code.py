@@ -145,6 +145,37 @@ def test_cross_entropy_with_one_hot_and_integer_labels():
     np.testing.assert_allclose(g32, expected, rtol=1e-5, atol=1e-7)
 
 
+def cross_entropy_one_hot_inside(logits, labels):
+    classes = np.arange(logits.shape[1])
+    one_hot = (labels[:, None] == classes).astype(logits.dtype)
+    return -np.mean(np.sum(one_hot * log_softmax(logits), axis=1))
+
+
+def cross_entropy_take_along(logits, labels):
+    logp = log_softmax(logits)
+    return -np.take_along_axis(logp, labels[:, None], axis=1).mean()
+
+
+def cross_entropy_and_accuracy(logits, labels):
+    loss = -log_softmax(logits)[np.arange(len(labels)), labels].mean()
+    return loss, np.mean(np.argmax(logits, axis=1) == labels)
+
+
+@pytest.mark.parametrize("loss", [cross_entropy_one_hot_inside,
+                                  cross_entropy_take_along])
+def test_cross_entropy_spelled_other_ways(loss):
+    expected = (closed_softmax(LOGITS) - ONE_HOT) / 5
+    np.testing.assert_allclose(ad.grad(loss)(LOGITS, LABELS), expected,
+                               rtol=1e-12, atol=1e-16)
+    assert ad.grad(loss)(LOGITS.astype(np.float32), LABELS).dtype == \
+        np.float32
+    (value, accuracy), g = ad.value_and_grad(
+        cross_entropy_and_accuracy, has_aux=True)(LOGITS, LABELS)
+    assert value == pytest.approx(loss(LOGITS, LABELS), rel=1e-14)
+    assert accuracy == np.mean(np.argmax(LOGITS, axis=1) == LABELS)
+    np.testing.assert_allclose(g, expected, rtol=1e-12, atol=1e-16)
+
+
 def test_cross_entropy_hessian_is_block_diagonal():
     S = closed_softmax(LOGITS)
     expected = np.zeros((5, 3, 5, 3))

@@ -357,8 +357,8 @@ def test_euler_steps_of_a_linear_decay_against_the_closed_form():
 
 @pytest.mark.xfail(strict=True, reason=(
     "ugly source: the Hessian of an Euler loop names a stored list "
-    "'tangent_tangent_y_histor' (a name cut short), beside y_history and "
-    "tangent_y_history"))
+    "'tangent_tangent_y_histor' (a name cut short), beside y_history "
+    "and tangent_y_history"))
 def test_names_in_a_loops_hessian_are_whole_words():
     source = ad.source(ad.hessian(euler_decay, (1, 2)), 1.3, 0.5, 0.04, 20)
     assert "y_history = [0.0] * n" in source
