@@ -13,6 +13,7 @@ test_user_code.py; known bugs are strict xfails whose reason names them.
 from __future__ import annotations
 
 import inspect
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -601,6 +602,32 @@ def test_power_iteration_gradient_is_the_top_eigenprojector():
     top = np.linalg.eigh(S)[1][:, -1]
     np.testing.assert_allclose(ad.grad(rayleigh_by_power_iteration)(S),
                                np.outer(top, top), rtol=1e-9, atol=1e-12)
+
+
+def normal_cdf(x):
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+
+def black_scholes_call(S, K, T, r, sigma):
+    d1 = ((math.log(S / K) + (r + 0.5 * sigma ** 2) * T)
+          / (sigma * math.sqrt(T)))
+    d2 = d1 - sigma * math.sqrt(T)
+    return S * normal_cdf(d1) - K * math.exp(-r * T) * normal_cdf(d2)
+
+
+def test_black_scholes_greeks_in_closed_form():
+    S, K, T, r, sigma = 100.0, 95.0, 0.5, 0.02, 0.25
+    d1 = (math.log(S / K) + (r + sigma ** 2 / 2) * T) / (sigma * math.sqrt(T))
+    d2 = d1 - sigma * math.sqrt(T)
+    pdf = math.exp(-d1 ** 2 / 2) / math.sqrt(2 * math.pi)
+    delta, rho, vega = ad.grad(black_scholes_call, (0, 3, 4))(S, K, T, r,
+                                                              sigma)
+    assert delta == pytest.approx(normal_cdf(d1), rel=1e-14)
+    assert vega == pytest.approx(S * pdf * math.sqrt(T), rel=1e-12)
+    assert rho == pytest.approx(K * T * math.exp(-r * T) * normal_cdf(d2),
+                                rel=1e-12)
+    assert ad.hessian(black_scholes_call)(S, K, T, r, sigma) == \
+        pytest.approx(pdf / (S * sigma * math.sqrt(T)), rel=1e-12)
 
 
 # -- linear algebra in a loss -------------------------------------------------
