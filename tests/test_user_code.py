@@ -703,6 +703,33 @@ def test_gradient_through_inner_gradient_steps_in_closed_form():
                                expected, rtol=1e-12)
 
 
+def tanh_regression(params):
+    return np.mean((np.tanh(X @ params['w'] + params['b']) - T[:, 0]) ** 2)
+
+
+def sgd_step(params):
+    g = ad.grad(tanh_regression)(params)
+    return {k: params[k] - 0.1 * g[k] for k in params}
+
+
+def test_jacobian_of_an_sgd_step_is_identity_minus_lr_hessian():
+    params = {'w': np.array([0.3, -0.2, 0.5]), 'b': 0.1}
+    H = ad.hessian(tanh_regression)(params)
+    for jacobian in (ad.jacrev, ad.jacfwd):
+        J = jacobian(sgd_step)(params)
+        np.testing.assert_allclose(J['w']['w'], np.eye(3) - 0.1 * H['w']['w'],
+                                   rtol=1e-13, atol=1e-16)
+        np.testing.assert_allclose(J['w']['b'], -0.1 * H['w']['b'],
+                                   rtol=1e-13)
+        np.testing.assert_allclose(J['b']['w'], -0.1 * H['b']['w'],
+                                   rtol=1e-13)
+        assert J['b']['b'] == pytest.approx(1 - 0.1 * H['b']['b'], rel=1e-13)
+    np.testing.assert_allclose(H['w']['b'], H['b']['w'], rtol=1e-13)
+    np.testing.assert_allclose(H['w']['b'], numeric_jacobian(
+        lambda b: ad.grad(tanh_regression)({'w': params['w'], 'b': b})['w'],
+        0.1), rtol=1e-7)
+
+
 # -- API edges ----------------------------------------------------------------
 
 def one_element_output(w):
