@@ -513,6 +513,26 @@ def test_lstm_over_a_sequence():
                               rtol=1e-7, atol=1e-10)
 
 
+@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
+    "bug: second derivatives through np.split inside a loop kept as a "
+    "loop raise an internal KeyError ('n_2', _program._size_source) from "
+    "hessian, jacfwd(grad) and jvp(grad); the gradient is right, and "
+    "slices instead of np.split work"))
+def test_lstm_hessian_vector_product():
+    params = {'Wx': 0.5 * rng.normal(size=(3, 8)),
+              'Wh': 0.5 * rng.normal(size=(2, 8)),
+              'b': 0.1 * rng.normal(size=8)}
+    xs = rng.normal(size=(4, 2, 3))
+    direction = optree.tree_map(np.ones_like, params)
+    _, hvp = ad.jvp(ad.grad(lstm_energy), (params, xs),
+                    (direction, np.zeros_like(xs)))
+    h = 1e-5
+    shifted = [ad.grad(lstm_energy)(optree.tree_map(
+        lambda p, d: p + s * d, params, direction), xs) for s in (h, -h)]
+    assert_tree_close(hvp, optree.tree_map(
+        lambda a, b: (a - b) / (2 * h), *shifted), rtol=1e-6, atol=1e-8)
+
+
 # -- robust losses, penalties, similarities -----------------------------------
 
 def huber(r, delta=1.0):
