@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import os
 import sys
 import types
@@ -22,13 +23,14 @@ from . import _diskcache
 from ._codegen import FunctionSpec, generate_source
 from ._compile import Scope, compile_function
 from ._differentiate import differentiate
-from ._errors import ArgnumsError, AutodiffError
+from ._errors import ArgnumsError, AutodiffError, NoSourceError
 from ._limits import collector_paused, deep_recursion
 from ._array_transforms import (ArrayTransform, Stage, defined_at,
                                 describe)
 from ._handle import baked_reads, implementation, make_handle
 from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
 from ._lower import Lowered, NeedsArrays, Read, lower, readable_source, unbind
+from ._array_rules import array_function, spelled_function
 from ._rules import primitive_for
 
 __all__ = ["grad", "value_and_grad", "derivative", "source"]
@@ -329,7 +331,12 @@ _KINDS = {"grad": "Gradient", "value_and_grad": "Value and gradient",
 def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                      kind: str
                      ) -> tuple[Lowered, types.FunctionType] | ArrayTransform:
-    if isinstance(fun, ArrayTransform):
+    op = array_function(fun)
+    spelled = spelled_function(fun)
+    if spelled is not None and op.refused is not None:  # type: ignore
+        raise NoSourceError(op.refused.format(  # type: ignore[union-attr]
+            spelled=spelled))  # np.unique
+    if isinstance(fun, ArrayTransform) or spelled is not None:
         return _array_chain(fun, argnums, has_aux, kind)
     try:
         lowered = lower(fun)
@@ -432,9 +439,22 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
 
 
 def _with_source(fun: Any) -> tuple[Any, str | None]:
-    """``fun``, or for a primitive (``np.tanh``), whose Jacobian at an
-    array is taken as array code and so from source, a generated function
-    that calls it, with what the primitive is called (``np.tanh``)."""
+    """``fun``, or for a primitive (``np.tanh``) or an array function
+    (``np.linalg.det``), whose derivatives at arrays are taken as array
+    code and so from source, a generated function that calls it, with
+    what it is called (``np.tanh``)."""
+    spelled = spelled_function(fun)
+    if spelled is not None:
+        # Its arguments are those its lowering takes without a default
+        # (np.linalg.solve: a, b), named as NumPy names them.
+        lowering = array_function(fun).lower  # type: ignore[union-attr]
+        names = [p.name for p in list(inspect.signature(
+            lowering).parameters.values())[1:]
+            if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+        name, params = spelled.rsplit(".", 1)[1], ", ".join(names)
+        text = (f"def {name}({params}):\n"
+                f"    return {spelled}({params})\n")
+        return compile_function(text, name, {}), spelled
     if primitive_for(fun) is None:
         return fun, None
     lowered = lower(fun)

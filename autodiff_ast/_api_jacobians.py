@@ -13,6 +13,7 @@ input signature; they compose with ``grad`` (``jacobian(grad(f))``, and
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -94,6 +95,55 @@ def _arguments_of(name: str, primals: Any, tangents: Any) -> None:
             f"primals and {len(tangents)} tangents.")
 
 
+def _parameters(fun: Callable[..., Any]) -> list[str]:
+    """``fun``'s parameters' names, as errors call its arguments."""
+    try:
+        return list(inspect.signature(fun).parameters)
+    except (TypeError, ValueError):
+        return []
+
+
+def _leaf_pairs(names: list[str], primals: Sequence[Any],
+                tangents: Sequence[Any]) -> Any:
+    """(argument name, primal leaf, tangent leaf) for each argument whose
+    tangent has its structure (of one apart, generation says which)."""
+    for position, (primal, tangent) in enumerate(zip(primals, tangents)):
+        leaves = optree.tree_leaves(primal)
+        given = optree.tree_leaves(tangent)
+        if len(leaves) != len(given):
+            continue
+        name = names[position] if position < len(names) else \
+            f"argument {position}"
+        for leaf, seed in zip(leaves, given):
+            yield name, leaf, seed
+
+
+def _integers_still(names: list[str], primals: Sequence[Any],
+                    tangents: Sequence[Any]) -> None:
+    """Array code takes integers as data, not differentiated (JAX's
+    float0 tangent): a tangent that moves one would be dropped."""
+    for name, leaf, seed in _leaf_pairs(names, primals, tangents):
+        if np.asarray(leaf).dtype.kind in "biu" and np.any(
+                np.asarray(seed) != 0):
+            raise InputError(
+                f"the tangent for {name} is not zero, but {name} holds "
+                "integers, which are not differentiated: pass a zero "
+                f"tangent for it, or pass {name} as floats.")
+
+
+def _shaped_like(names: list[str], primals: Sequence[Any],
+                 tangents: Sequence[Any]) -> None:
+    """Each tangent of its primal's shape, leaf by leaf: code generated
+    for one input signature (rank and dtype) would broadcast a tangent of
+    another size, or fail inside it."""
+    for name, leaf, seed in _leaf_pairs(names, primals, tangents):
+        if np.shape(leaf) != np.shape(seed):
+            raise InputError(
+                f"the tangent for {name} has shape {np.shape(seed)}, but "
+                f"the argument has shape {np.shape(leaf)}: pass tangents "
+                "shaped like the primals.")
+
+
 def jvp(fun: Callable[..., Any], primals: Sequence[Any],
         tangents: Sequence[Any], has_aux: bool = False) -> Any:
     """``(fun(*primals), J @ tangents)``: the value and the derivative of
@@ -106,10 +156,13 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
     (6.0, 3.0)
     """
     _arguments_of("jvp", primals, tangents)
+    names = _parameters(fun)
+    _shaped_like(names, primals, tangents)
     function = _cached(fun, 0, has_aux, "jvp")
-    result = function(*primals, *tangents)
     if isinstance(function, ArrayTransform):
-        return result
+        _integers_still(names, primals, tangents)
+        return function(*primals, *tangents)
+    result = function(*primals, *tangents)
     if has_aux:
         (value, tangent), aux = result
         return value, tangent, aux

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import sympy as sp
 
+from ._collect import collected_all
 from ._codegen import (Literal, _cse, _function_label, _pretty_string,
                        _suggest_name)
 from ._loop_codegen import write_loop
@@ -516,7 +517,7 @@ class _Writer:
                 self.labels.setdefault(value.func(*[
                     a.xreplace(earlier) for a in value.args]), label)
         temporaries, reduced = _cse(exprs, share_squares=True)
-        self.collected = _collected_all(temporaries, reduced)
+        self.collected = collected_all(temporaries, reduced)
         reduced = self.collected.pop(None)
         temporaries += self.collected.pop(())
         self.rewritten = dict(zip([s.target for s in elementwise], reduced))
@@ -914,71 +915,6 @@ def _reading(expr: Any, earlier: dict[sp.Expr, sp.Symbol]) -> Any:
         return result
 
     return visit(expr)
-
-
-def _collected_all(temporaries: list[tuple[sp.Symbol, sp.Expr]],
-                   reduced: list[sp.Expr]) -> dict[Any, Any]:
-    """The temporaries' values (by temporary) and the expressions (under
-    None) with like terms collected, except where collecting makes a
-    factor that two of them would compute (the common-subexpression pass
-    has run: they would compute it twice)."""
-    values = [v for _, v in temporaries] + list(reduced)
-    collected = [_collected(v) for v in values]
-    new = [{a for a in c.atoms(sp.Add)} - set(v.atoms(sp.Add))
-           if c != v else set() for v, c in zip(values, collected)]
-    seen: dict[sp.Expr, int] = {}
-    for factors, c in zip(new, collected):
-        for factor in factors:  # twice in one expression counts too
-            # Equal subtrees, not SymPy's count(), which pattern-matches
-            # every node against the factor (minutes on a long program).
-            seen[factor] = seen.get(factor, 0) + sum(
-                1 for node in sp.preorder_traversal(c) if node == factor)
-    kept = [v if any(seen[f] > 1 for f in factors) else c
-            for v, c, factors in zip(values, collected, new)]
-    # A factor collecting made may be a temporary's value: read the name
-    # (t = 1 - terms, then ... * (1 - terms) computed it twice).
-    owners = [t for t, _ in temporaries] + [None] * len(reduced)
-    named = {v: t for t, v in temporaries}
-    kept = [k if k == v else k.xreplace(
-        {value: name for value, name in named.items() if name != own})
-        for k, v, own in zip(kept, values, owners)]
-    return ({t: v for (t, _), v in zip(temporaries, kept)}
-            | {None: kept[len(temporaries):], (): []})
-
-
-def _collected(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with like terms that the common-subexpression pass has
-    made visible collected (``t * (1 - s) - 2 * s * t`` is ``t * (1 - 3 *
-    s)``), where that takes fewer operations."""
-    if not isinstance(expr, sp.Expr) or not expr.has(sp.Add):
-        return expr
-    best = expr
-    candidate = sp.factor_terms(expr)
-    if sp.count_ops(candidate) < sp.count_ops(best):
-        best = candidate
-    if isinstance(best, sp.Add):
-        # A factor of some of the terms (c * x + c * (2 * x + 1) + c - y
-        # is c * (3 * x + 2) - y), where factor_terms wants it in all:
-        # a symbol that is a factor of two terms or more (collect() takes
-        # the whole sum once per symbol it is asked for).
-        for symbol in _factor_of_two_terms(best):
-            collected = sp.collect(best, symbol)
-            if sp.count_ops(collected) < sp.count_ops(best):
-                best = collected
-    return best
-
-
-def _factor_of_two_terms(total: sp.Add) -> list[sp.Symbol]:
-    """The symbols that are a factor (or a power's base) of two of
-    ``total``'s terms or more, by name."""
-    seen: dict[sp.Symbol, int] = {}
-    for term in total.args:
-        bases = {f.base if isinstance(f, sp.Pow) else f
-                 for f in sp.Mul.make_args(term)}
-        for base in bases:
-            if isinstance(base, sp.Symbol):
-                seen[base] = seen.get(base, 0) + 1
-    return sorted((s for s, n in seen.items() if n > 1), key=str)
 
 
 def _shared(statements: list[ast.stmt], taken: set[str]

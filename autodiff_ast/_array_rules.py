@@ -23,7 +23,7 @@ from . import (_ops_assemble, _ops_cast, _ops_core, _ops_create, _ops_decomp,
 from ._program import ELEMENTWISE, ArrayOp
 
 __all__ = ["ARRAY_OPS", "array_function", "array_method", "spellings",
-           "method_names"]
+           "method_names", "spelled_function"]
 
 _FAMILIES = (_ops_core, _ops_index, _ops_scatter, _ops_sort, _ops_create,
              _ops_shape, _ops_assemble, _ops_scan, _ops_reduce, _ops_linalg,
@@ -105,6 +105,17 @@ def array_function(obj: object) -> ArrayOp | None:
     if op is None and callable(obj) and _is_random(obj):
         return _RANDOM
     return op
+
+
+def spelled_function(obj: object) -> str | None:
+    """How code names an array function of the table that takes values
+    to differentiate (``np.linalg.det``) or is refused (``np.unique``);
+    None for anything else (``np.ones``: a constant)."""
+    op = array_function(obj)
+    if op is None or op.stops_gradient:
+        return None
+    return next((f"np.{path}" for path in op.numpy
+                 if _resolve(path) is obj), None)
 
 
 def array_method(name: str) -> ArrayOp | None:

@@ -69,10 +69,6 @@ _REFUSALS: dict[type, str] = {
     ast.LShift: "<< is not supported: write the multiplication",
     ast.RShift: ">> is not supported: write the division",
     ast.Invert: "~ is not supported: use `not` in conditions",
-    ast.Is: "`is` comparisons are not supported: compare numbers with == "
-            "or !=",
-    ast.IsNot: "`is not` comparisons are not supported: compare numbers "
-               "with == or !=",
     ast.In: "`in` is not supported: compare numbers with ==",
     ast.NotIn: "`not in` is not supported: compare numbers with !=",
 }

@@ -22,6 +22,7 @@ import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from ._codegen import _cse
+from ._collect import collected_all
 from ._ops_loop import Carry, Loop, Stored, merged
 from ._printer import _call
 from ._program import ELEMENTWISE, Step, unique_name
@@ -156,7 +157,9 @@ def _write_loop(writer: Any, step: Step) -> None:
     # body's elementwise steps compute.
     roots, rooted = _over_roots(condition + exprs + step_exprs)
     temporaries, reduced = _cse(rooted, share_squares=True)
-    temporaries = roots + temporaries
+    collected = collected_all(temporaries, reduced)
+    reduced = collected.pop(None)
+    temporaries = roots + [(t, collected[t]) for t, _ in temporaries]
     if step_exprs:
         reduced, step_exprs = (reduced[:-len(step_exprs)],
                                reduced[-len(step_exprs):])
@@ -210,9 +213,9 @@ def _write_loop(writer: Any, step: Step) -> None:
             body.append(ast.Expr(_call(f"{names[value.result]}.append",
                                        [print_(expr)])))
             continue
-        body.append(ast.Assign([ast.Subscript(
+        body += _fitted(writer, ast.Subscript(
             ast.Name(names[value.result], ast.Load()), print_(position),
-            ast.Store())], print_(expr), None))
+            ast.Store()), expr, print_)
     test_first = ending is not None and bool(
         ending.free_symbols & {c.inside for c in changed})
     if test_first:  # it reads values from before the updates: named first
@@ -236,6 +239,18 @@ def _write_loop(writer: Any, step: Step) -> None:
                  for symbol, value in rotated]
         writer.out.append(ast.While(_in_body(writer)(test),
                                     body or [ast.Pass()], []))
+        for value in stored:
+            # A list the loop appended to, read as an array after it
+            # (np.sum(hist ** 2)): made one, its rows of the values' shape
+            # also when the loop ran no iteration.
+            if not _only_read_by_loops(writer, value.result):
+                name = names[value.result]
+                sizes = [print_(sp.sympify(s)) for s in value.sizes]
+                shape = ast.Tuple([_call("len", [ast.Name(name, ast.Load())])]
+                                  + sizes, ast.Load())
+                writer.assign(name, _call("np.reshape", [
+                    ast.Name(name, ast.Load()), shape]) if sizes else _call(
+                    "np.array", [ast.Name(name, ast.Load())]))
         return
     bounds = ([print_(loop.start)] if loop.start != 0 else []) + [
         _bound(print_, loop.stop)]
@@ -515,11 +530,13 @@ def _updates(changed: list[tuple[sp.Symbol, str, sp.Expr]],
     return statements
 
 
-def _fitted(writer: Any, name: str, value: sp.Expr,
+def _fitted(writer: Any, name: str | ast.expr, value: sp.Expr,
             print_: Any) -> list[ast.stmt]:
-    """``name = value`` in a loop's body, its largest terms named first
-    (``term = ...``) while its lines, wrapped, do not fit."""
-    statement = _assign(name, _in_body(writer)(value))
+    """``name = value`` in a loop's body (``name``: a name, or a target
+    such as ``grad_y[i]``), its largest terms named first (``term =
+    ...``) while its lines, wrapped, do not fit."""
+    target = ast.Name(name, ast.Store()) if isinstance(name, str) else name
+    statement = ast.Assign([target], _in_body(writer)(value), None)
     text = " " * 8 + ast.unparse(ast.fix_missing_locations(statement))
     parts = sorted((a for a in value.args if not a.is_Atom),
                    key=sp.count_ops, reverse=True) if isinstance(

@@ -831,6 +831,9 @@ class _Runner:
         return result
 
     def condition(self, node: ast.expr, env: dict[str, Any]) -> Boolean:
+        if isinstance(node, ast.Compare) and any(
+                isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+            return self.identity(node, env)
         if isinstance(node, ast.Compare):
             parts = []
             left = self.number(self.expression(node.left, env), node.left)
@@ -851,6 +854,29 @@ class _Runner:
                       for v in node.values]
             return (sp.And if isinstance(node.op, ast.And) else sp.Or)(*values)
         return self.as_condition(self.expression(node, env), node)
+
+    def identity(self, node: ast.Compare, env: dict[str, Any]) -> Boolean:
+        """``b is None``, ``b is not None``: decided now, as the structure
+        of the arguments (an optional bias passed or not) is, for which
+        code is generated apart."""
+        if len(node.ops) != 1:
+            raise self.error(node, "chained `is` comparisons are not "
+                                   "supported: compare one value with None")
+        left, right = (self.expression(n, env)
+                       for n in (node.left, node.comparators[0]))
+        computed = [isinstance(v, sp.Basic) and bool(v.free_symbols)
+                    for v in (left, right)]
+        if any(computed) and not self.lowers_arrays:
+            raise NeedsArrays  # an argument may be None when called
+        if all(computed) or any(computed) and None not in (left, right):
+            raise self.error(node, "`is` compares a value computed from the "
+                                   "arguments with another value, which "
+                                   "is decided only when the code runs: "
+                                   "compare numbers with == or !=, or "
+                                   "compare with None")
+        same = False if any(computed) else left is right
+        return sp.true if same == isinstance(node.ops[0], ast.Is) \
+            else sp.false
 
     def as_condition(self, value: Any, node: ast.AST) -> Boolean:
         value = self.concrete(value)  # `if SCALE:` on a global number

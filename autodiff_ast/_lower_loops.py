@@ -31,8 +31,8 @@ from ._errors import AutodiffError
 from ._limits import KEPT_FROM, reads_twice
 from ._lists import GROWING
 from ._loop_exits import returned_names, without_returns
-from ._ops_assemble import FRESH, held_elsewhere
-from ._ops_index import GETITEM
+from ._ops_assemble import FRESH, concatenate, held_elsewhere, stack
+from ._ops_index import GETITEM, getitem
 from ._ops_loop import Carry, Loop, Row, Stored, loop_step
 from ._spell import Slot
 from ._program import ELEMENTWISE, Leaf, Step, broadcast_shapes
@@ -214,10 +214,39 @@ def keep_while(run: Any, loop: ast.While, env: dict[str, Any]) -> None:
     if loop.orelse:
         raise run.error(loop, "while ... else is not supported: put the "
                               "else block after the loop")
+    if isinstance(loop.test, ast.Constant) and loop.test.value is True:
+        # Names `while True:` binds before its first break, and the code
+        # after it reads, are bound when it ends: carried, from a value no
+        # iteration reads.
+        read = _read_after(run, loop)
+        for name in _bound_first(loop.body):
+            if name in read:
+                env.setdefault(name, sp.S.Zero)
     try:
         _lower(run, loop, env, sp.S.Zero, None, [], None)
     except _NotKept as refusal:
         raise run.error(refusal.node, refusal.message) from None
+
+
+def _read_after(run: Any, loop: ast.While) -> set[str]:
+    """The names the function's code after ``loop`` reads."""
+    end = getattr(loop, "end_lineno", None)
+    if end is None:
+        return set()
+    return {node.id for node in ast.walk(run.source.node)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+            and getattr(node, "lineno", 0) > end}
+
+
+def _bound_first(body: list[ast.stmt]) -> list[str]:
+    """The names the plain assignments at the start of ``body`` bind,
+    before any other statement (a test that may break)."""
+    names = []
+    for statement in body:
+        if not isinstance(statement, ast.Assign):
+            break
+        names += [t.id for t in statement.targets if isinstance(t, ast.Name)]
+    return names
 
 
 def _fills(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
@@ -278,14 +307,16 @@ def _rows_of_zeros(run: Any, loop: ast.For | ast.While,
 
 def _appended(statement: ast.stmt, env: dict[str, Any]
               ) -> tuple[str, ast.expr] | None:
-    """``(name, value)`` of ``name.append(value)`` where ``name`` is an
-    empty list."""
+    """``(name, value)`` of ``name.append(value)`` where ``name`` is a
+    list of numbers or arrays (``[]``, ``[y0]``)."""
     call = statement.value if isinstance(statement, ast.Expr) else None
     if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
             and call.func.attr == "append"
             and isinstance(call.func.value, ast.Name)
-            and env.get(call.func.value.id) == [] and len(call.args) == 1
-            and not call.keywords):
+            and isinstance(env.get(call.func.value.id), list)
+            and all(isinstance(item, sp.Expr)
+                    for item in env[call.func.value.id])
+            and len(call.args) == 1 and not call.keywords):
         return call.func.value.id, call.args[0]
     return None
 
@@ -422,9 +453,12 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
             if settled[name][0] != kinds[name][0]:
                 # The value before the loop as an array of the shape the
                 # loop gives it (acc = 0.0; acc = acc + x).
+                # (not what the loop's own array operations compute)
+                computed = {r for step in steps for r in step.results()}
                 outer = [s for s in updates[name].free_symbols
                          if s in program.leaves and s not in inside.values()
-                         and s not in (index, *variables.values())]
+                         and s not in (index, *variables.values())
+                         and s not in computed]
                 initial[name] = run.shaped(
                     initial[name] + sp.S.Zero, (initial[name], *outer), loop)
         kinds = settled
@@ -444,6 +478,9 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
         program._memo = {key: value for key, value in program._memo.items()
                          if value not in reads}
     stored = []
+    before = {name: env[name] for name in filled
+              if isinstance(env[name], list)}
+    after: list[tuple[str, list[Any], sp.Symbol]] = []
     for name, hidden in filled.items():
         value = updates.pop(hidden)
         if isinstance(env[name], sp.Symbol):  # rows of an array of zeros
@@ -458,17 +495,26 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                                  program.shape_of(env[name])[1:]))
             env[name] = result
             continue
-        if run.shape(value, loop) != ():
-            raise _NotKept(loop, f"this loop fills {name} with arrays of "
-                                 f"shape {run.shape(value, loop)}, and a "
-                                 "list a loop fills holds numbers: fill the "
-                                 "rows of an array of zeros instead "
-                                 f"({name} = np.zeros((n, ...)); {name}[i] "
-                                 "= ...)")
-        # one row for now: the count is known when the code runs
-        result = program.new_symbol(name, Leaf((1,), "value"))
-        stored.append(Stored(value, result, ()))
+        # One row for now: the count is known when the code runs. Of
+        # arrays (a trajectory), the rows of one array, whose sizes are
+        # read before the loop: from the values it starts from.
+        shape = run.shape(value, loop)
+        sizes: tuple[Any, ...] = ()
+        if shape:
+            sizes = program.shape_of(value.xreplace(
+                {inside[n]: initial[n] for n in carried}))
+            if any(sp.sympify(n).free_symbols & set(inside.values())
+                   for n in sizes) or len(sizes) != len(shape):
+                raise _NotKept(loop, f"this loop appends to {name} arrays "
+                                     "whose shape it computes: fill the "
+                                     "rows of an array of zeros instead "
+                                     f"({name} = np.zeros((n, ...)); "
+                                     f"{name}[i] = ...)")
+        result = program.new_symbol(name, Leaf((1,) + shape, "value"))
+        stored.append(Stored(value, result, sizes))
         env[name] = result
+        if before.get(name):  # [y0], then a row per iteration
+            after.append((name, before[name], result))
     counted = None
     if exit_ is not None and stop is not None:
         if reverse:
@@ -492,6 +538,9 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
         loop_step(program, Loop(start, None, index, tuple(carries),
                                 stored=tuple(stored), condition=condition,
                                 exit=exit_, steps=steps))
+    for name, items, result in after:
+        env[name] = concatenate(run, [stack(run, items, 0, loop), result], 0,
+                                loop)
     for name in variables:
         env.pop(name, None)
 
@@ -504,6 +553,21 @@ def _row_read(program: Any, step: Any, index: sp.Symbol,
             and step.operands[1] == index
             and step.operands[0] not in changing
             and step.option("index") == (Slot(1),))
+
+
+def _ahead(program: Any, step: Any, index: sp.Symbol,
+           changing: set[sp.Symbol]) -> int:
+    """``k`` where ``step`` is ``xs[i + k]`` (k > 0), a row of an array
+    from before the loop ahead of the loop's variable; else 0."""
+    if not (step.op is GETITEM and len(step.operands) == 2
+            and step.operands[0] not in changing
+            and step.option("index") == (Slot(1),)):
+        return 0
+    definition = program.definition().get(step.operands[1])
+    if definition is None or definition.op is not ELEMENTWISE:
+        return 0
+    offset = sp.expand(definition.operands[0] - index)
+    return int(offset) if offset.is_Integer and offset > 0 else 0
 
 
 def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
@@ -557,6 +621,16 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
                 program, step, index, changing):
             reads[step.target] = Row(step.target, step.operands[0])
             changing.add(step.target)  # a row: what reads it is in the loop
+            continue
+        ahead = _ahead(program, step, index, changing) if (
+            reads is not None and isinstance(loop, ast.For)) else None
+        if ahead:
+            # xs[i + k]: row i of xs[k:], so that its gradient is a row
+            # written per iteration, not an array of xs's size.
+            rows = getitem(run, step.operands[0], (slice(ahead, None),),
+                           loop)
+            reads[step.target] = Row(step.target, rows)
+            changing.add(step.target)
             continue
         if step.uses() & changing:
             # Run in each iteration (W @ h); what reads none of the values

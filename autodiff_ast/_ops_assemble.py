@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from ._ops_core import (BROADCAST_TO, RESHAPE, SUM, broadcasts_to, reshape,
-                        reshaped)
+                        reshaped, transposed)
 from ._ops_create import ARANGE, constant_array, is_constant
 from ._ops_index import GETITEM, getitem
 from ._ops_scatter import SCATTER, _repeats
@@ -44,6 +44,17 @@ __all__ = ["STACK", "ARRAY", "CONCATENATE", "HSTACK", "VSTACK",
 # -- np.stack, np.array -------------------------------------------------------
 
 def stack(run: Any, values: Any, axis: Any, node: ast.AST) -> Any:
+    if isinstance(values, sp.Expr) and run.shape(values, node):
+        # The rows of one array (a list of arrays a loop filled): stacked
+        # along axis 0 they are the array itself.
+        array = run.materialize(values, node, "rows")
+        rank = len(run.shape(array, node))
+        position = run.axis(axis, rank, node)
+        if position == 0:
+            return array
+        order = tuple(range(1, position + 1)) + (0,) + tuple(
+            range(position + 1, rank))
+        return transposed(run.program, array, order, f"{array.name}_T")
     items = run.arrays(values, node, "np.stack")
     shapes = {run.shape(v, node) for v in items}
     if len(shapes) != 1:

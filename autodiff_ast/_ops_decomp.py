@@ -1,5 +1,6 @@
 """Rows of the array table for matrix functions and decompositions:
-``np.linalg.det``, ``slogdet``, ``inv``, ``solve`` and ``cholesky``.
+``np.linalg.det``, ``slogdet``, ``inv``, ``solve`` and ``cholesky``, and
+``matrix_power``, which is products of its matrix (or its inverse).
 
 Gradients are written with NumPy's own calls on whole matrices, as in
 autograd and JAX: ``det * inv(A).T``, ``-inv.T @ g @ inv.T``, one more
@@ -40,7 +41,8 @@ from ._ops_shape import TRIL
 from ._program import ArrayOp, Step
 from ._spell import call
 
-__all__ = ["DET", "SLOGDET", "SLOGDET_SIGN", "INV", "SOLVE", "CHOLESKY"]
+__all__ = ["DET", "SLOGDET", "SLOGDET_SIGN", "INV", "SOLVE", "CHOLESKY",
+           "MATRIX_POWER"]
 
 
 def _matrix(run: Any, a: Any, node: ast.AST, spelled: str) -> sp.Symbol:
@@ -200,6 +202,13 @@ def _lower_inv(run: Any, a: Any, *, node: ast.AST) -> Any:
     return _inverse(run.program, _matrix(run, a, node, "np.linalg.inv"))
 
 
+def _diagonal_ones(program: Any, symbol: sp.Symbol) -> bool:
+    """Whether ``symbol`` is ``np.eye(n, m)`` with its ones on the main
+    diagonal (of a square matrix's shape: the identity)."""
+    step = program.definition().get(symbol)
+    return step is not None and step.op is EYE and not step.option("k")
+
+
 def _inv_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     """d inv(A) = -inv(A) dA inv(A), so A's adjoint is
     -inv.T @ g @ inv.T."""
@@ -208,7 +217,10 @@ def _inv_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     shape = program.leaves[matrix].shape
     full = backward.full(adjoint, shape, f"d_{step.target.name}")
     inverse_t = _transpose(program, step.target)
-    left = _product(program, inverse_t, full, f"{inverse_t.name}_d")
+    # An eye of the inverse's shape (a trace's adjoint) is the identity:
+    # the inverse is square whenever the code runs.
+    left = inverse_t if _diagonal_ones(program, full) else _product(
+        program, inverse_t, full, f"{inverse_t.name}_d")
     backward.contribute(matrix, -_product(program, left, inverse_t,
                                           f"d_{matrix.name}"))
 
@@ -465,6 +477,35 @@ SLOGDET = ArrayOp("slogdet", numpy=("linalg.slogdet",), lower=_lower_slogdet,
 # slogdet's sign: piecewise constant, so no gradient flows through it.
 SLOGDET_SIGN = ArrayOp("slogdet sign", spell=_spell_part(0),
                        stops_gradient=True, any_size=True)
+def _lower_matrix_power(run: Any, a: Any, n: Any, *, node: ast.AST) -> Any:
+    # By squaring, as NumPy computes it: a ** 5 is (a @ a) @ (a @ a) @ a,
+    # so a derivative runs through three products, not four.
+    matrix = _matrix(run, a, node, "np.linalg.matrix_power")
+    power = run.integer(n, node, "the power")
+    program = run.program
+    if power == 0:
+        if len(program.leaves[matrix].shape) > 2:
+            raise run.error(node, "np.linalg.matrix_power(a, 0) of a stack "
+                                  "of matrices is not supported: its value "
+                                  "is the identity, a constant")
+        return program.add(EYE, (), program.leaves[matrix].shape, "eye",
+                           rows=program.size(matrix, 0), columns=None,
+                           k=None, dtype=None)
+    base = _inverse(program, matrix) if power < 0 else matrix
+    result = None
+    power = abs(power)
+    while power:
+        if power & 1:
+            result = base if result is None else _product(
+                program, result, base, f"{matrix.name}_power")
+        power >>= 1
+        if power:
+            base = _product(program, base, base, f"{matrix.name}_power")
+    return result
+
+
+MATRIX_POWER = ArrayOp("matrix_power", numpy=("linalg.matrix_power",),
+                       lower=_lower_matrix_power)
 INV = ArrayOp("inv", numpy=("linalg.inv",), lower=_lower_inv, vjp=_inv_vjp,
               jvp=_inv_jvp, spell=_spelled("np.linalg.inv"), any_size=True)
 SOLVE = ArrayOp("solve", numpy=("linalg.solve",), lower=_lower_solve,

@@ -160,9 +160,10 @@ def contract(program: Any, subscripts: str, operands: Sequence[sp.Symbol],
     factors, output = folded
     if len(factors) == 1:
         term, operand = factors[0]
-        if _is_eye(program, operand):
+        kept = len(set(term)) == len(term) and sorted(term) == sorted(output)
+        if kept and _is_eye(program, operand):
             return operand  # an eye transposed is itself
-        if len(set(term)) == len(term) and sorted(term) == sorted(output):
+        if kept:
             return transposed(program, operand, tuple(
                 term.index(c) for c in output), name)
     if len(factors) != len(operands):

@@ -312,17 +312,22 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
 
     steps: tuple[Step, ...] = ()
     adjoint_of: Callable[[sp.Symbol], sp.Expr]
-    if loop.steps:
-        wanted = ([c.inside for c in moving] + outer
-                  + [r.item for r in loop.rows if r.array in backward.active])
+
+    def adjoint_of(symbol: sp.Symbol) -> sp.Expr:
+        terms = [adjoint * _partial(value, symbol, where)
+                 for value, adjoint in flowing]
+        return sp.Add(*terms).xreplace(history)
+
+    read_rows = [r.item for r in loop.rows if r.array in backward.active]
+    if loop.steps or any(
+            program.shape(adjoint_of(item)) != program.leaves[item].shape
+            for item in read_rows):
+        # Array operations to run back through, or a row's adjoint to sum
+        # back to its shape (c = coeffs[i] in result * x + c): steps.
+        wanted = [c.inside for c in moving] + outer + read_rows
         totals, steps = _through_steps(backward, loop, history, flowing,
                                        wanted)
         adjoint_of = totals.__getitem__
-    else:
-        def adjoint_of(symbol: sp.Symbol) -> sp.Expr:
-            terms = [adjoint * _partial(value, symbol, where)
-                     for value, adjoint in flowing]
-            return sp.Add(*terms).xreplace(history)
 
     carries = []
     for carry, adjoint in carried:

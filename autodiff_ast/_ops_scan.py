@@ -1,5 +1,5 @@
 """Rows of the array table for running totals: ``np.cumsum`` and
-``np.cumprod`` (and their methods).
+``np.cumprod`` (and their methods), and ``np.diff``, which undoes the sum.
 
 The gradient of a cumulative sum is the cumulative sum of the adjoint
 taken from the other end. That of a cumulative product is ``rev(g * y) /
@@ -20,12 +20,12 @@ from typing import Any
 import sympy as sp
 
 from ._ops_core import BROADCAST_TO, reshape
-from ._ops_index import GETITEM
+from ._ops_index import GETITEM, getitem
 from ._program import ArrayOp, Step
 from ._functions import where
 from ._spell import call
 
-__all__ = ["CUMSUM", "CUMPROD", "cumulative", "reversed_cumsum"]
+__all__ = ["CUMSUM", "CUMPROD", "DIFF", "cumulative", "reversed_cumsum"]
 
 
 def cumulative(run: Any, op: ArrayOp, value: Any, axis: Any,
@@ -182,3 +182,29 @@ CUMPROD = ArrayOp("cumprod", numpy=("cumprod",), methods=("cumprod",),
                   lower=_lower_cumprod, vjp=_cumprod_vjp, jvp=_cumprod_jvp,
                   spell=_spell_cumulative("np.cumprod"),
                   any_size=True)
+
+
+def _lower_diff(run: Any, a: Any, n: Any = 1, axis: Any = -1,
+                prepend: Any = None, append: Any = None, *,
+                node: ast.AST) -> Any:
+    # Differences of neighbours are two slices subtracted, as a person
+    # writes them (x[1:] - x[:-1]): their rules are the slices'.
+    if prepend is not None or append is not None:
+        raise run.error(node, "np.diff with prepend= or append= is not "
+                              "supported: np.concatenate the values first")
+    array = run.number(a, node)
+    rank = len(run.shape(array, node))
+    if not rank:
+        raise run.error(node, "np.diff needs an array of one or more "
+                              "dimensions")
+    count = run.integer(n, node, "np.diff's n")
+    if count < 0:
+        raise run.error(node, f"np.diff's n must be 0 or more, not {count}")
+    before = (slice(None),) * run.axis(axis, rank, node)
+    for _ in range(count):
+        array = (getitem(run, array, before + (slice(1, None),), node)
+                 - getitem(run, array, before + (slice(None, -1),), node))
+    return array
+
+
+DIFF = ArrayOp("diff", numpy=("diff",), lower=_lower_diff)

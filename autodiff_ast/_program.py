@@ -375,7 +375,9 @@ class Program:
             if source is None:
                 return None
             if isinstance(source, sp.Symbol) and source in self.sizes:
-                size = definition[source]
+                size = definition.get(source)
+                if size is None:  # read in a loop's body: not traced here
+                    return array, axis
                 return size.operands[0], size.option("axis")
             return self._size_source(source, at, definition)
         return array, axis  # read from the array itself
@@ -531,4 +533,11 @@ def _identifier(text: str) -> str:
     cleaned = "_".join(part for part in cleaned.split("_") if part) or "t"
     if cleaned[0].isdigit() or keyword.iskeyword(cleaned):
         cleaned = f"v_{cleaned}"
-    return cleaned[:24].rstrip("_")
+    if len(cleaned) <= _LONGEST_NAME:
+        return cleaned
+    # Cut between words (tangent_tangent_y_history, not ..._histor).
+    cut = cleaned.rfind("_", 0, _LONGEST_NAME + 1)
+    return cleaned[:cut if cut > _LONGEST_NAME // 2 else _LONGEST_NAME]
+
+
+_LONGEST_NAME = 28

@@ -57,10 +57,22 @@ def _wrap(source: str) -> str:
                    for row, line in enumerate(lines, 1))
 
 
+def _assigned_from(tokens: list[_Token]) -> int:
+    """Where the value starts in ``name = ...`` or ``name[i] = ...`` (a
+    row a loop stores); 0 for any other line."""
+    if tokens[1].text == "=":
+        return 2
+    if tokens[1].text != "[":
+        return 0
+    following = tokens[1].partner + 1
+    return following + 1 if following < len(tokens) and tokens[
+        following].text == "=" else 0
+
+
 @functools.lru_cache(maxsize=4096)  # each statement is fitted, then wrapped
 def _wrap_line(line: str) -> str:
-    """Break a long ``name = ...`` or ``return ...`` line as a person
-    would: inside parentheses, at its loosest-binding operators (after
+    """Break a long ``name = ...``, ``name[i] = ...`` or ``return ...``
+    line as a person would: inside parentheses, at its loosest-binding operators (after
     its commas, else before ``+`` and ``-``, else before ``*`` and ``/``,
     operators first on the line, as black places them), filling each line
     and aligning continuations with the opening parenthesis; a piece still
@@ -79,17 +91,23 @@ def _wrap_line(line: str) -> str:
     if len(tokens) > 1 and tokens[0].text == "return":
         first = 1
     elif len(tokens) > 2 and tokens[0].kind == tokenize.NAME and \
-            tokens[1].text == "=":
-        first = 2
+            _assigned_from(tokens):
+        first = _assigned_from(tokens)
     else:
         return line
     start = tokens[first].start
     layout = _Layout(text, tokens)
     layout.whole = (first, len(tokens))
-    if layout.points(first, len(tokens)):
-        lines = layout.parenthesized(first, len(tokens), start, 0)
-    else:
-        lines = layout.piece(first, len(tokens), start, 0)
+    lines = layout.parenthesized(first, len(tokens), start, 0) \
+        if layout.points(first, len(tokens)) else None
+    if lines is None or not layout.fits(lines, start, 0):
+        # Aligned, deep operands may not fit: the value's widest
+        # parentheses then open at the end of the first line and hold the
+        # rest one level in (black's hanging indent).
+        pieces = layout.piece(first, len(tokens), start, 0)
+        if lines is None or layout.overflow(pieces, start, 0) < \
+                layout.overflow(lines, start, 0):
+            lines = pieces
     lines[0] = text[:start] + lines[0]
     return "\n".join(lines) + "\n"
 

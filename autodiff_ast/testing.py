@@ -30,7 +30,9 @@ _TOLERANCES = {np.dtype(np.float64): (1e-6, 1e-9),
 
 
 def _is_scalar(value: Any) -> bool:
-    return np.ndim(value) == 0 and not isinstance(value, (dict, list, tuple))
+    # A container first: np.ndim of a ragged tuple (an array and a
+    # number) raises.
+    return not isinstance(value, (dict, list, tuple)) and np.ndim(value) == 0
 
 
 def _float64(tree: Any) -> Any:

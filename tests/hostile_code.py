@@ -197,7 +197,8 @@ def local_import(x):
 
 
 def identity_comparison(x):
-    return x if x is None else x  # hostile: is
+    doubled = 2 * x
+    return x if x is doubled else doubled  # hostile: is
 
 
 def set_literal(x):

@@ -240,3 +240,34 @@ def test_changing_a_closure_cell_regenerates_the_derivative():
     assert ad.grad(closure)(1.0) == 2.0
     factor = 5.0
     assert ad.grad(closure)(1.0) == 5.0
+
+
+MATRIX = np.array([[2.0, 1.0], [0.5, 3.0]])
+
+
+def test_array_functions_are_differentiated_as_they_are():
+    # As JAX's grad(jnp.sum): each through a generated function that calls
+    # it, named by its arguments as NumPy names them.
+    np.testing.assert_array_equal(ad.grad(np.sum)(np.ones(3)), np.ones(3))
+    np.testing.assert_allclose(ad.grad(np.linalg.det)(MATRIX),
+                               np.linalg.det(MATRIX)
+                               * np.linalg.inv(MATRIX).T, rtol=1e-14)
+    np.testing.assert_array_equal(ad.jacobian(np.cumsum)(np.ones(3)),
+                                  np.tril(np.ones((3, 3))))
+    np.testing.assert_allclose(
+        ad.jacobian(np.linalg.solve, argnums=1)(MATRIX, np.ones(2)),
+        np.linalg.inv(MATRIX), rtol=1e-14)
+    np.testing.assert_array_equal(ad.hessian(np.mean)(np.ones(2)),
+                                  np.zeros((2, 2)))
+    assert ad.source(ad.grad(np.linalg.det), MATRIX).split('"""')[-1] == (
+        "\n    return np.linalg.det(a) * np.linalg.inv(a).T\n")
+
+
+def test_an_array_function_without_a_derivative_says_why():
+    with pytest.raises(ad.NoSourceError) as caught:
+        ad.grad(np.unique)
+    assert str(caught.value) == (
+        "np.unique gives an array whose size depends on the values, which a "
+        "derivative cannot have (its shapes follow from the inputs' shapes): "
+        "compute it outside the function and pass it in, or keep the shape "
+        "with np.where(condition, x, 0)")

@@ -291,6 +291,15 @@ def clipped(x):
     return np.sum(x.clip(-0.5, 0.5) ** 2 + np.clip(x, -1, None) * x)
 
 
+def differences(x):
+    return np.sum(np.diff(x) ** 2 + np.sin(np.diff(x, n=2)).sum())
+
+
+def matrix_powers(a):
+    return np.sum(np.linalg.matrix_power(a, 3) - np.linalg.matrix_power(
+        a, -1))
+
+
 # Each row of the array table (by its name), the function that reads it and
 # the point where it is differentiated.
 SCALAR = {
@@ -324,6 +333,8 @@ SCALAR = {
     "slogdet": (log_determinant, WELL_POSED), "inv": (inverse, WELL_POSED),
     "solve": (solved, WELL_POSED), "cholesky": (cholesky, WELL_POSED),
     "astype": (casts, VECTOR), "clip": (clipped, VECTOR),
+    "diff": (differences, VECTOR), "matrix_power": (matrix_powers,
+                                                    WELL_POSED),
 }
 
 

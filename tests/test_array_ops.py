@@ -112,6 +112,14 @@ def f_cumsum(x):
     return np.sum(WEIGHTS * np.cumsum(x))
 
 
+def f_diff(x):
+    return np.sum(np.diff(x) ** 2)
+
+
+def f_diff_axis(x):
+    return np.sum(np.sin(np.diff(x, n=2, axis=0)))
+
+
 def f_cumsum_axis(x):
     return np.sum(np.sin(np.cumsum(x, axis=1)))
 
@@ -538,6 +546,7 @@ CASES = {
     "np.cumsum": [(f_cumsum, (signed(12),)), (f_cumsum_axis, (signed(3, 4),)),
                   (f_cumsum_flattened, (signed(3, 4),))],
     ".cumsum()": [(f_cumsum_method, (signed(3, 4),))],
+    "np.diff": [(f_diff, (signed(7),)), (f_diff_axis, (signed(4, 3),))],
     "np.cumprod": [(f_cumprod, (signed(5),)),
                    (f_cumprod_axis, (signed(3, 4),))],
     ".cumprod()": [(f_cumprod_method, (signed(3, 4),))],
@@ -895,6 +904,10 @@ def index_by_a_float(x, y):
     return x[y]
 
 
+def diff_from_zero(x):
+    return np.sum(np.diff(x, prepend=0.0) ** 2)
+
+
 @pytest.mark.parametrize("function,args,message", [
     (norm_nuclear, (signed(3, 3),),
      "the matrix norm of order 'nuc' needs singular values, which are not "
@@ -908,6 +921,9 @@ def index_by_a_float(x, y):
      "indices must be integers (constants, integer arguments or integer "
      "arrays), slices, None or ...: this one is a float, or computed from "
      "floats"),
+    (diff_from_zero, (signed(4),),
+     "np.diff with prepend= or append= is not supported: np.concatenate "
+     "the values first"),
 ])
 def test_refused_with_the_reason_at_the_users_line(function, args, message):
     with pytest.raises(ad.UnsupportedCodeError) as info:

@@ -104,7 +104,29 @@ def f_cholesky_logdet(a):
     return 2 * np.sum(np.log(np.diag(np.linalg.cholesky(a))))
 
 
+def f_matrix_power(a):
+    return np.sum(np.linalg.matrix_power(a, 5) * W3)
+
+
+def f_matrix_power_inverse(a):
+    return np.sum(np.linalg.matrix_power(a, -2) * W3)
+
+
+def f_matrix_power_stack(a):
+    return np.sum(np.sin(np.linalg.matrix_power(a, 3)))
+
+
+def f_matrix_power_zero(a):
+    return np.sum(np.linalg.matrix_power(a, 0) * a ** 2)
+
+
 CASES = {
+    "np.linalg.matrix_power": [
+        (f_matrix_power, (well_conditioned(3) / 3,)),
+        (f_matrix_power_inverse, (well_conditioned(3),)),
+        (f_matrix_power_stack, (stack(well_conditioned(2) / 3,
+                                      well_conditioned(2) / 3),)),
+        (f_matrix_power_zero, (normal(3, 3),))],
     "np.linalg.det": [(f_det, (well_conditioned(3),)),
                       (f_det_of_product, (well_conditioned(3),
                                           well_conditioned(3))),
@@ -458,11 +480,13 @@ def test_einsum_in_a_pytree_with_argnums():
     x = normal(5, 3)
     grad_params, grad_x = ad.grad(loss, argnums=(0, 1))(params, x)
     expected = numeric_gradient(loss, (params, x), 0)
+    # (central differences err by about 1e-10 in absolute terms, which
+    # is more than rtol of the gradient's small entries)
     for key in params:
         np.testing.assert_allclose(grad_params[key], expected[key],
-                                   rtol=1e-6)
+                                   rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(grad_x, numeric_gradient(loss, (params, x), 1),
-                               rtol=1e-6)
+                               rtol=1e-6, atol=1e-8)
 
 
 def test_float32_products_give_float32_gradients():
@@ -639,6 +663,16 @@ def h_kron_cross(a, b):
     return np.sum(np.cross(np.kron(a, b)[:3], b) ** 2)
 
 
+def h_kron_sum(a):
+    # Its gradient sums a by np.einsum('j->', a): the Hessian, the
+    # Jacobian of that sum, had the identity where it has ones.
+    return np.sum(np.kron(a, a))
+
+
+def h_einsum_total(a):
+    return np.einsum("j->", a) * np.einsum("i,i->", a, a)
+
+
 # Scalar functions for ad.hessian: each case of the gradient tests, and
 # the rows they have none of here.
 HESSIANS = [(spelling, function, args)
@@ -647,6 +681,8 @@ HESSIANS = [(spelling, function, args)
     ("np.trace", h_trace, (normal(3, 3),)),
     ("np.linalg.norm", h_norm, (normal(3, 4),)),
     ("np.kron", h_kron_cross, (normal(3), normal(3))),
+    ("np.kron", h_kron_sum, (normal(3),)),
+    ("np.einsum", h_einsum_total, (normal(4),)),
     ("np.linalg.solve", h_gaussian, (positive_definite(3), normal(3))),
 ]
 
@@ -851,3 +887,19 @@ def _body(derivative, *args):
         statements = statements[1:]
     lines = source.splitlines()[statements[0].lineno - 1:]
     return [line.strip() for line in lines]
+
+
+def trace_of_inverse(a):
+    return np.trace(np.linalg.inv(a))
+
+
+def test_the_gradient_of_a_trace_of_an_inverse_has_no_identity_product():
+    # trace's adjoint is an eye of the inverse's shape, which is square:
+    # the identity, not a product computed (an O(n^3) one).
+    a = well_conditioned(3)
+    inverse = np.linalg.inv(a)
+    np.testing.assert_allclose(ad.grad(trace_of_inverse)(a),
+                               -(inverse @ inverse).T, rtol=1e-12)
+    assert ad.source(ad.grad(trace_of_inverse), a).endswith(
+        "    inv_a_T = np.linalg.inv(a).T\n"
+        "    return -(inv_a_T @ inv_a_T)\n")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import autodiff_ast as ad
-from helpers import central_difference
+from helpers import central_difference, numeric_gradient
 
 
 def line_of(f, text):
@@ -149,10 +149,10 @@ def test_an_appended_history_reads_by_the_users_names():
             rel=1e-8)
     lines = code(ad.source(ad.grad(unrolled_history), x)).splitlines()
     assert lines[:5] == [
-        "h = np.tanh(0.1 * (11 * x + 2))",
-        "h_1 = np.tanh(0.1 * (11 * h + 2))",
-        "h_2 = np.tanh(0.1 * (11 * h_1 + 2))",
-        "h_3 = np.tanh(0.1 * (11 * h_2 + 2))",
+        "h = np.tanh(1.1 * x + 0.2)",
+        "h_1 = np.tanh(1.1 * h + 0.2)",
+        "h_2 = np.tanh(1.1 * h_1 + 0.2)",
+        "h_3 = np.tanh(1.1 * h_2 + 0.2)",
         "d_stacked = 2 * np.stack([h, h_1, h_2, h_3])"]
 
 
@@ -206,10 +206,6 @@ def test_appends_before_a_break_are_the_iterations_taken():
      "empty before it (not under an if, nor in a loop that can break): make "
      "values an array of zeros as long as the loop and fill values[i] "
      "instead"),
-    (appends_arrays_in_a_kept_loop, (np.ones(3), 4), "for k",
-     "this loop fills rows with arrays of shape (3,), and a list a loop "
-     "fills holds numbers: fill the rows of an array of zeros instead (rows "
-     "= np.zeros((n, ...)); rows[i] = ...)"),
     (concatenates_in_a_kept_loop, (0.7, 4), "for k",
      "the loop makes terms a new list in each iteration: append to it "
      "instead (terms.append(...)), a list made empty before the loop"),
@@ -223,3 +219,69 @@ def test_what_a_derivative_cannot_follow_is_refused(f, args, text, message):
         ad.grad(f)(*args)
     assert str(error.value).startswith(message)
     assert f"test_lists.py:{line_of(f, text)}" in str(error.value)
+
+
+def trajectory_energy(y0, k, n):
+    trajectory = [y0]
+    y = y0
+    for _ in range(n):
+        y = y - 0.1 * k * y ** 3
+        trajectory.append(y)
+    return np.sum(np.stack(trajectory) ** 2)
+
+
+def test_arrays_appended_in_a_kept_loop_are_the_rows_of_one_array():
+    # A trajectory: its rows are stored as the loop runs (np.empty((n,
+    # d)), sized from the values the loop starts from), after the items
+    # the list held before it.
+    x = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_array_equal(
+        ad.grad(appends_arrays_in_a_kept_loop)(x, 4), np.full(3, 6.0))
+    y0 = np.array([0.5, -0.3])
+    for n in (6, 1, 0):
+        args = (y0, 0.7, n)
+        gradient = ad.grad(trajectory_energy, (0, 1))(*args)
+        for argnum in (0, 1):
+            np.testing.assert_allclose(
+                gradient[argnum],
+                numeric_gradient(trajectory_energy, args, argnum),
+                rtol=1e-8, atol=1e-9)
+    source = ad.source(ad.grad(trajectory_energy, (0, 1)), y0, 0.7, 6)
+    assert "    trajectory = np.empty((n, n_1))\n" in source
+    assert "np.concatenate([stacked, trajectory])" in source
+
+
+def halvings(x):
+    hist = []
+    while x > 0.1:
+        x = x * 0.5
+        hist.append(x)
+    return np.sum(np.array(hist) ** 2)
+
+
+def shrinking_trajectory(y0, k):
+    trajectory = [y0]
+    y = y0
+    while True:
+        y = y * k
+        trajectory.append(y)
+        if np.sum(y ** 2) < 0.01:
+            break
+    return np.sum(np.stack(trajectory) ** 2)
+
+
+def test_a_list_a_while_loop_appends_to_is_read_as_an_array_after_it():
+    # The generated loop appends to a Python list (it does not know the
+    # count); read as an array after the loop, the list becomes one (it
+    # raised TypeError: can't multiply sequence by non-int).
+    assert ad.grad(halvings)(3.0) == 2 * 3.0 * sum(4.0 ** -k
+                                                   for k in range(1, 6))
+    assert ad.grad(halvings)(0.05) == 0.0
+    assert "    hist = np.array(hist)\n" in ad.source(ad.grad(halvings), 3.0)
+    y0 = np.array([0.5, 0.3])
+    gradient = ad.grad(shrinking_trajectory, (0, 1))(y0, 0.6)
+    for argnum in (0, 1):
+        np.testing.assert_allclose(
+            gradient[argnum],
+            numeric_gradient(shrinking_trajectory, (y0, 0.6), argnum),
+            rtol=1e-8)

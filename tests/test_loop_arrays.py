@@ -78,9 +78,9 @@ def test_the_gradient_runs_the_operations_back_in_a_loop():
             x_t_i = xs[i_1]
             W_h_1 = W @ h_i
             d_W_h_1 = grad_h * (1 - np.tanh(W_h_1 + x_t_i) ** 2)
-            d_W_h_1_colum = d_W_h_1[:, None]
+            d_W_h_1_column = d_W_h_1[:, None]
             grad_h = W_T @ d_W_h_1
-            grad_W = d_W_h_1_colum * h_i + grad_W
+            grad_W = d_W_h_1_column * h_i + grad_W
         return grad_W
         ''')
 
@@ -439,3 +439,87 @@ def test_rows_a_loop_does_not_reach_have_gradient_zero():
                                [0.125] + [0.25] * 7 + [0.125], rtol=1e-15)
     assert "grad_y = np.zeros(y.shape[0])" in ad.source(
         ad.grad(squares_but_last), y)
+
+
+def horner(coeffs, x):
+    result = 0.0
+    for c in coeffs:
+        result = result * x + c
+    return result
+
+
+def horner_loss(coeffs, x):
+    return np.sum(horner(coeffs, x) ** 2)
+
+
+def test_a_number_read_per_row_broadcast_against_an_array():
+    # c = coeffs[i] meets x's shape in result * x + c: its adjoint in the
+    # backward loop is summed back to a number per row.
+    coeffs = np.array([0.5, -1.0, 2.0, 0.3])
+    x = np.array([0.1, 0.7, -0.4])
+    values = np.polyval(coeffs, x)
+    expected = [np.sum(2 * values * x ** (3 - k)) for k in range(4)]
+    np.testing.assert_allclose(ad.grad(horner_loss)(coeffs, x), expected,
+                               rtol=1e-13)
+    np.testing.assert_allclose(
+        ad.grad(horner_loss, argnums=1)(coeffs, x),
+        2 * values * np.polyval(np.polyder(coeffs), x), rtol=1e-13)
+    assert code(ad.source(ad.grad(horner_loss), coeffs, x)).endswith(
+        "for i_1 in reversed(range(n)):\n"
+        "    sum_grad_result = np.sum(grad_result)\n"
+        "    grad_coeffs[i_1] = sum_grad_result\n"
+        "    grad_result = grad_result * x\n"
+        "return grad_coeffs\n")
+
+
+def roughness(y):
+    total = 0.0
+    for i in range(len(y) - 2):
+        total = (total + (y[i + 2] - 2 * y[i + 1] + y[i]) ** 2
+                 + np.sin(y[i + 1]) * y[i])
+    return total
+
+
+def test_rows_read_ahead_of_the_loop_variable():
+    # y[i + 1] and y[i + 2] are rows of y[1:] and y[2:]: their gradients
+    # are rows written per iteration and added in once after the loop
+    # (each was an array of y's size per iteration: quadratic time).
+    y = np.array([0.3, -1.2, 0.8, 2.0, 0.1, -0.4])
+    from autodiff_ast.testing import check_grads
+    check_grads(roughness, (y,), order=2)
+    np.testing.assert_allclose(ad.grad(trapezoids)(np.arange(5.0), 2.0),
+                               [1.0, 2.0, 2.0, 2.0, 1.0], rtol=1e-15)
+    assert code(ad.source(ad.grad(roughness), y)).endswith(
+        "    grad_y_part_4[i_1] = (y_part_2_i * (np.cos(y_part_6_i) - 4)\n"
+        "                          - 4 * y_part_5_i + 8 * y_part_6_i)\n"
+        "d_y_2 = np.copy(grad_y)\n"
+        "d_y_2[1:] += grad_y_part_4\n"
+        "d_y_2[2:] += grad_y_part_3\n"
+        "return d_y_2\n")
+    assert "zeros_like" not in ad.source(ad.grad(trapezoids), y, 1.0)
+
+
+def gated(W, xs):
+    h = np.zeros((xs.shape[1], 2))
+    for t in range(xs.shape[0]):
+        z = xs[t] @ W + h @ W[:2]
+        i, f = np.split(z, 2, axis=-1)
+        h = np.tanh(i) * f
+    return np.sum(h ** 2)
+
+
+def test_hessian_through_a_split_in_a_kept_loop():
+    # The pieces' sizes are read inside the loop's body: forward mode over
+    # the gradient read them from where the body defines them (KeyError).
+    rng = np.random.default_rng(5)
+    W, xs = 0.3 * rng.normal(size=(4, 4)), rng.normal(size=(3, 2, 4))
+    hessian = ad.hessian(gated)(W, xs)
+    gradient = ad.grad(gated)
+    step = 1e-5
+    for index in [(0, 0), (1, 3), (3, 2)]:
+        moved = np.zeros((4, 4))
+        moved[index] = step
+        np.testing.assert_allclose(
+            hessian[(slice(None), slice(None)) + index],
+            (gradient(W + moved, xs) - gradient(W - moved, xs)) / (2 * step),
+            rtol=1e-6, atol=1e-9)

@@ -434,3 +434,47 @@ def test_a_list_filled_by_a_loop_that_breaks_keeps_its_zeros():
     assert str(error.value).startswith(
         "h is filled by a loop that can break: make it with zeros ([0.0] * "
         "n), which the rows it does not reach keep")
+
+
+def sine_fixed_point(A, b):
+    x = b
+    while True:
+        x_new = 0.5 * np.sin(A @ x) + b
+        if np.sum((x_new - x) ** 2) < 1e-28:
+            break
+        x = x_new
+    return np.dot(x_new, b)
+
+
+def cosine_fixed_point(a):
+    x = 1.0
+    while True:
+        x_new = np.cos(a * x)
+        if abs(x_new - x) < 1e-13:
+            break
+        x = x_new
+    return x_new
+
+
+def test_a_name_first_bound_in_while_true_is_read_after_it():
+    # The rewrite the refusal of an array condition asks for: x_new is
+    # bound before the break in every iteration, so after the loop too
+    # (it was refused: name 'x_new' is not defined).
+    rng = np.random.default_rng(3)
+    A, b = 0.5 * rng.normal(size=(3, 3)), rng.normal(size=3)
+    by_A, by_b = ad.grad(sine_fixed_point, (0, 1))(A, b)
+    x = b
+    for _ in range(400):
+        x = 0.5 * np.sin(A @ x) + b
+    # At the fixed point dx = D (dA x + A dx) + db, D = diag(cos(A x) / 2).
+    D = np.diag(0.5 * np.cos(A @ x))
+    adjoint = np.linalg.solve((np.eye(3) - D @ A).T, b)
+    np.testing.assert_allclose(by_b, adjoint + x, rtol=1e-9)
+    np.testing.assert_allclose(by_A, np.outer(D @ adjoint, x), rtol=1e-9)
+    # x = cos(a x): dx/da = -sin(a x) x / (1 + a sin(a x))
+    a = 0.7
+    x = 1.0
+    for _ in range(200):
+        x = np.cos(a * x)
+    assert ad.grad(cosine_fixed_point)(a) == pytest.approx(
+        -np.sin(a * x) * x / (1 + a * np.sin(a * x)), rel=1e-10)

@@ -168,8 +168,8 @@ def test_a_factored_sum_reads_the_expanded_sum_beside_it():
         "        tanh = np.tanh(0.9 * x_1 + 0.1)\n"
         "        t = 1 - tanh ** 2\n"
         "        x_1 = tanh\n"
-        "        tangent_tangent_x_1 = (0.9 * t * tangent_tangent_x_1\n"
-        "                               - 1.62 * tanh * t * tangent_x_1 ** 2)"
+        "        tangent_tangent_x_1 = (t * (0.9 * tangent_tangent_x_1\n"
+        "                                    - 1.62 * tanh * tangent_x_1 ** 2))"
         "\n"
         "        tangent_x_1 = 0.9 * t * tangent_x_1\n"
         "    return tangent_tangent_x_1")

@@ -246,3 +246,46 @@ def test_namedtuples_made_in_the_function():
     h = 1e-6
     assert ad.grad(oscillator)(0.3) == pytest.approx(
         (oscillator(0.3 + h) - oscillator(0.3 - h)) / (2 * h), rel=1e-8)
+
+
+def dense(x, W, b=None):
+    y = x @ W
+    if b is not None:
+        y = y + b
+    return np.sum(np.tanh(y) ** 2)
+
+
+def dense_params(params, x):
+    y = x @ params["W"]
+    if params["b"] is not None:
+        y = y + params["b"]
+    return np.sum(np.tanh(y) ** 2)
+
+
+def doubled_unless(x, scale=None):
+    return 2 * x if scale is None else scale * x
+
+
+def test_an_optional_argument_tested_against_none():
+    # `b is not None` is decided when the code is generated: None is part
+    # of the arguments' structure, for which code is made apart.
+    x = np.array([[1.0, 2.0], [0.5, -1.0], [0.3, 0.2]])
+    W = np.array([[0.1, -0.2], [0.3, 0.4]])
+    b = np.array([0.5, -0.5])
+    t = np.tanh(x @ W)
+    expected = x.T @ (2 * t * (1 - t ** 2))
+    np.testing.assert_allclose(ad.grad(dense, 1)(x, W), expected, rtol=1e-14)
+    np.testing.assert_allclose(ad.grad(dense, 1)(x, W, None), expected,
+                               rtol=1e-14)
+    biased = np.tanh(x @ W + b)
+    by_W, by_b = ad.grad(dense, (1, 2))(x, W, b)
+    np.testing.assert_allclose(by_W, x.T @ (2 * biased * (1 - biased ** 2)),
+                               rtol=1e-14)
+    np.testing.assert_allclose(by_b, np.sum(2 * biased * (1 - biased ** 2),
+                                            axis=0), rtol=1e-14)
+    gradient = ad.grad(dense_params)({"W": W, "b": None}, x)
+    assert gradient["b"] is None
+    np.testing.assert_allclose(gradient["W"], expected, rtol=1e-14)
+    assert ad.grad(doubled_unless)(3.0) == 2.0
+    assert ad.grad(doubled_unless)(3.0, 5.0) == 5.0
+    assert ad.grad(doubled_unless, 1)(3.0, 5.0) == 3.0

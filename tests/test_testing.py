@@ -63,6 +63,19 @@ def test_works_on_pytrees_of_arrays():
     check_grads(layer_loss, (params, x), argnums=0)
 
 
+def weights_and_bias(params, x):
+    weights, bias = params
+    return np.sum(np.tanh(x @ weights + bias))
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_tuple_of_an_array_and_a_number(order):
+    # np.ndim of such a ragged tuple raises: it is a container first.
+    x = np.array([[1.0, 2.0, -1.0], [0.5, -0.5, 0.3]])
+    check_grads(weights_and_bias, ((np.array([0.2, -0.1, 0.4]), 0.3), x),
+                order=order)
+
+
 def wrong_on_purpose(params):
     return np.sum(params["w"] ** 2)
 

@@ -65,6 +65,18 @@ def test_a_line_with_no_break_outside_strings_is_left_long():
     assert _wrap_line(line) == line
 
 
+def test_a_row_stored_in_a_loop_is_wrapped_as_a_name_is():
+    line = ("        grad_y[i_1, :] = y_i * np.cos(y_next_i) - 4 * y_i"
+            " - 4 * y_after_i + 8 * y_next_i\n")
+    assert _wrap_line(line) == (
+        "        grad_y[i_1, :] = (y_i * np.cos(y_next_i) - 4 * y_i"
+        " - 4 * y_after_i\n"
+        "                          + 8 * y_next_i)\n")
+    compared = "        grad_y[i_1] == y_i * np.cos(y_next_i) - 4 * y_i" \
+        " - 4 * y_after_i + 8 * y_next_i\n"
+    assert _wrap_line(compared) == compared  # not an assignment
+
+
 def test_unary_minus_is_not_a_break():
     line = ("    value = -tanh_x * np.exp(-x) * (-sigmoid_a * -sigmoid_b) "
             "* x ** -1 * (-np.log(-y))\n")
