@@ -331,11 +331,11 @@ _KINDS = {"grad": "Gradient", "value_and_grad": "Value and gradient",
 def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                      kind: str
                      ) -> tuple[Lowered, types.FunctionType] | ArrayTransform:
-    op = array_function(fun)
-    spelled = spelled_function(fun)
-    if spelled is not None and op.refused is not None:  # type: ignore
-        raise NoSourceError(op.refused.format(  # type: ignore[union-attr]
-            spelled=spelled))  # np.unique
+    spelled = spelled_function(fun)  # np.linalg.det passed as it is
+    if spelled is not None:
+        refused = array_function(fun).refused  # type: ignore[union-attr]
+        if refused is not None:  # np.unique
+            raise NoSourceError(refused.format(spelled=spelled))
     if isinstance(fun, ArrayTransform) or spelled is not None:
         return _array_chain(fun, argnums, has_aux, kind)
     try:

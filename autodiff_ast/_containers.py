@@ -18,7 +18,7 @@ import sympy as sp
 
 from ._lists import made
 
-__all__ = ["View", "container_call", "container_items"]
+__all__ = ["View", "view", "container_call", "container_items"]
 
 _VIEWS = ("keys", "values", "items")
 _BUILDERS = (list, tuple, enumerate, zip, reversed)

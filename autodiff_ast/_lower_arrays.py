@@ -282,8 +282,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 value = None if part is None else self.concrete(
                     self.expression(part, env), part)
                 if value is not None and static_int(value) is None:
-                    raise self.error(part or node, "slice bounds must be "
-                                                   "constant integers")
+                    raise self.error(part or node, (
+                        "slice bounds must be integers known when the "
+                        "function is differentiated (numbers, sizes from "
+                        ".shape, a loop's counter plus a number: x[i:i + "
+                        "3]), not values computed from the arguments: make "
+                        "the width a constant, or select with np.where"))
                 bounds.append(None if value is None else static_int(value))
             return slice(*bounds)
         return super()._expression(node, env)

@@ -285,3 +285,25 @@ def test_a_list_a_while_loop_appends_to_is_read_as_an_array_after_it():
             gradient[argnum],
             numeric_gradient(shrinking_trajectory, (y0, 0.6), argnum),
             rtol=1e-8)
+
+
+def six_states(y0, k):
+    states = []
+    y = y0
+    for _ in range(6):
+        y = y - 0.1 * k * y ** 3
+        states.append(y)
+    return np.sum(np.array(states) ** 2)
+
+
+def test_arrays_appended_in_a_loop_of_constant_length():
+    # Kept a loop (its body reads y twice): the gradient was [0, 0]
+    # with respect to y0 and raised NameError with respect to both.
+    y0 = np.array([0.5, -0.3])
+    gradient = ad.grad(six_states, (0, 1))(y0, 0.7)
+    for argnum in (0, 1):
+        np.testing.assert_allclose(
+            gradient[argnum], numeric_gradient(six_states, (y0, 0.7), argnum),
+            rtol=1e-8)
+    np.testing.assert_allclose(ad.grad(six_states)(y0, 0.7), gradient[0],
+                               rtol=1e-15)
