@@ -513,11 +513,6 @@ def test_lstm_over_a_sequence():
                               rtol=1e-7, atol=1e-10)
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-    "bug: second derivatives through np.split inside a loop kept as a "
-    "loop raise an internal KeyError ('n_2', _program._size_source) from "
-    "hessian, jacfwd(grad) and jvp(grad); the gradient is right, and "
-    "slices instead of np.split work"))
 def test_lstm_hessian_vector_product():
     params = {'Wx': 0.5 * rng.normal(size=(3, 8)),
               'Wh': 0.5 * rng.normal(size=(2, 8)),
@@ -772,11 +767,6 @@ def sum_of_squares(x):
     return np.sum(x ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "silent zero: jvp drops a nonzero float tangent given for an "
-    "integer primal (returns tangent 0.0 where the derivative along it "
-    "is 6.0); JAX refuses it ('primal and tangent arguments to jax.jvp "
-    "do not match ... the tangent dtype must be float0')"))
 def test_jvp_refuses_a_float_tangent_for_an_integer_argument():
     # JAX: "primal and tangent arguments to jax.jvp do not match ... the
     # tangent dtype must be float0"; a zero tangent is no tangent at all
@@ -790,12 +780,6 @@ def test_jvp_refuses_a_float_tangent_for_an_integer_argument():
         5.0, 6.0)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "bug: the tangents' shapes are checked on the first jvp call only; "
-    "a later call with a tangent of another shape reaches the generated "
-    "code, which raises NumPy's 'operands could not be broadcast "
-    "together with shapes (3,) (4,)' (JAX refuses it naming both "
-    "shapes)"))
 def test_jvp_with_a_tangent_of_the_wrong_shape_is_refused_on_every_call():
     u, v = Q[0], K[0]
     with pytest.raises(ad.InputError) as first:
