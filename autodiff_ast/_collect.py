@@ -32,7 +32,11 @@ def collected_all(temporaries: list[tuple[sp.Symbol, sp.Expr]],
             # every node against the factor (minutes on a long program).
             seen[factor] = seen.get(factor, 0) + sum(
                 1 for node in sp.preorder_traversal(c) if node == factor)
-    kept = [v if any(seen[f] > 1 for f in factors) else c
+    # A factor that is the whole of an expression no name holds (a loop's
+    # new value, tangent_c = a + b, beside tangent_h = ... * (a + b))
+    # would be computed twice too.
+    whole = set(reduced)
+    kept = [v if any(seen[f] > 1 or f in whole for f in factors) else c
             for v, c, factors in zip(values, collected, new)]
     # A factor collecting made may be a temporary's value: read the name
     # (t = 1 - terms, then ... * (1 - terms) computed it twice).

@@ -2,7 +2,7 @@
 
 JAX composes its transforms freely: ``grad(lambda x: vdot(grad(f)(x), v))``
 is a Hessian-vector product, ``grad(lambda x: jvp(f, (x,), (v,))[1])``
-another. Here a derivative called inside is generated first, when the
+another, ``vjp(f, x)[1](v)`` a third. Here a derivative called inside is generated first, when the
 outer function is lowered (its function and options must be known then),
 and its generated code, which is ordinary input again, is inlined where it
 is called: the outer derivative differentiates it as it would the user's
@@ -41,6 +41,10 @@ def called_inside(run: Any, callee: Any, node: ast.Call,
         return callee(*args, **kwargs)
     if callee is autodiff_ast.jvp:
         return _jvp(run, node, env)
+    if callee is autodiff_ast.vjp:
+        return _vjp(run, node, env)
+    if isinstance(callee, _Pullback):
+        return callee.call(run, node, env)
     if getattr(callee, "__autodiff_ast_array_chain__", None) is not None \
             and not node.keywords:
         # a Jacobian or Hessian of scalar code: at arrays, JAX's shape
@@ -137,6 +141,76 @@ def _jvp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
         (value, tangent), aux = result
         return value, tangent, aux
     return result
+
+
+class _Pullback:
+    """The ``vjp_fun`` of ``ad.vjp`` called inside: the generated gradient
+    of the cotangent's dot product with the output, inlined where it is
+    called (as ``ad.vjp``'s own pullback runs it)."""
+
+    def __init__(self, gradient: Any, primals: list[Any],
+                 numbers: tuple[int, ...], outputs: int) -> None:
+        self.gradient = gradient
+        self.primals = primals
+        self.numbers = numbers
+        self.outputs = outputs
+
+    def call(self, run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
+        if len(node.args) != 1 or node.keywords:
+            raise run.error(node, "the pullback ad.vjp returns takes one "
+                                  "cotangent, shaped as the output")
+        cotangents = optree.tree_leaves(
+            run.expression(node.args[0], env),
+            is_leaf=lambda v: isinstance(v, sp.Basic))
+        if len(cotangents) != self.outputs:
+            raise run.error(node, f"the cotangent has {len(cotangents)} "
+                                  f"entries, but the function has "
+                                  f"{self.outputs} outputs: pass one per "
+                                  "output, in the output's structure")
+        pulled = derivative_call(run, self.gradient,
+                                 [*self.primals, *cotangents], node)
+        return tuple(pulled)
+
+
+def _vjp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
+    """``ad.vjp(f, *primals)``: (value, vjp_fun) as ``ad.vjp`` returns
+    them; ``vjp_fun`` runs the generated gradient of the cotangent's dot
+    product with f's output (``_pullback``)."""
+    import types
+
+    from ._api import grad
+    from ._pullback import dot_product
+
+    if any(k.arg != "has_aux" for k in node.keywords) or len(node.args) < 2:
+        raise run.error(node, "ad.vjp takes (fun, *primals) and has_aux= "
+                              "here")
+    fun = _known(run, node, node.args[0], env)
+    has_aux = any(bool(_known(run, node, k.value, env))
+                  for k in node.keywords)
+    if not isinstance(fun, types.FunctionType):
+        raise run.error(node.args[0], "ad.vjp inside a function being "
+                                      "differentiated takes a Python "
+                                      "function: wrap it, `def f(x): "
+                                      "return ...`")
+    primals = [run.expression(a, env) for a in node.args[1:]]
+    numbers = tuple(i for i, p in enumerate(primals)
+                    if not (run.lowers_arrays and isinstance(p, sp.Basic)
+                            and run.program.is_integer(p)))
+    if len(numbers) != len(primals):
+        raise run.error(node, "ad.vjp inside a function being "
+                              "differentiated takes float primals: a "
+                              "primal of integers has no cotangent here")
+    output = run.inline(fun, primals, {}, node)
+    if has_aux and not (isinstance(output, tuple) and len(output) == 2):
+        raise run.error(node, "vjp with has_aux=True needs the function "
+                              "to return a pair (value, aux)")
+    value, aux = output if has_aux else (output, None)
+    leaves = optree.tree_leaves(value,
+                                is_leaf=lambda v: isinstance(v, sp.Basic))
+    dot = dot_product(fun, value, has_aux, len(primals))
+    pull = _Pullback(grad(dot, argnums=numbers), primals, numbers,
+                     len(leaves))
+    return (value, pull, aux) if has_aux else (value, pull)
 
 
 def _examples(run: Any, args: list[Any], node: ast.AST) -> list[Any]:

@@ -535,9 +535,12 @@ def _identifier(text: str) -> str:
         cleaned = f"v_{cleaned}"
     if len(cleaned) <= _LONGEST_NAME:
         return cleaned
-    # Cut between words (tangent_tangent_y_history, not ..._histor).
-    cut = cleaned.rfind("_", 0, _LONGEST_NAME + 1)
-    return cleaned[:cut if cut > _LONGEST_NAME // 2 else _LONGEST_NAME]
+    # A word the cut would leave one letter short is kept whole
+    # (tangent_tangent_y_history, not ..._histor).
+    whole = _LONGEST_NAME + 1
+    if cleaned[whole:whole + 1] in ("", "_"):
+        return cleaned[:whole]
+    return cleaned[:_LONGEST_NAME].rstrip("_")
 
 
-_LONGEST_NAME = 28
+_LONGEST_NAME = 24

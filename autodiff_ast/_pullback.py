@@ -21,7 +21,7 @@ import optree
 
 from ._compile import compile_function
 
-__all__ = ["pullback"]
+__all__ = ["pullback", "dot_product"]
 
 # fun -> {(output structure, has_aux, number of primals): gradient}
 _MADE: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = \
@@ -44,7 +44,7 @@ def pullback(fun: Callable[..., Any], value: Any, has_aux: bool,
     except TypeError:  # no weak reference to it
         made = _MADE_FOR_OTHERS.setdefault(fun, {})
     if key not in made and numbers:
-        dot = _dot_product(fun, value, has_aux, len(primals))
+        dot = dot_product(fun, value, has_aux, len(primals))
         made[key] = grad(dot, argnums=numbers)
     gradient = made.get(key)
 
@@ -66,7 +66,7 @@ def _integers(primal: Any) -> bool:
         or np.asarray(leaf).dtype == np.bool_ for leaf in leaves)
 
 
-def _dot_product(fun: Callable[..., Any], value: Any, has_aux: bool,
+def dot_product(fun: Callable[..., Any], value: Any, has_aux: bool,
                  count: int) -> Callable[..., Any]:
     """``def dot(primal_0, ..., cotangent_0, ...)``: the sum over the
     output's leaves of each leaf times its cotangent."""

@@ -142,9 +142,9 @@ def refused_call(spelled: str, library: str) -> str:
     if library == "an autodiff_ast function":
         return (f"{spelled} cannot be called inside a function being "
                 "differentiated: there, ad.grad, ad.value_and_grad, "
-                "ad.jacobian, ad.jacfwd, ad.hessian and ad.jvp can be (their "
-                "generated code is differentiated), not the rest of "
-                "autodiff_ast's own code")
+                "ad.jacobian, ad.jacfwd, ad.hessian, ad.jvp and ad.vjp can "
+                "be (their generated code is differentiated), not the rest "
+                "of autodiff_ast's own code")
     return (f"{spelled} is not supported: it is {library} outside "
             "autodiff_ast's rules table, and library code is never read and "
             "differentiated. Compute its result outside the function and "

@@ -405,5 +405,5 @@ def cube(x):
 slope_by_hand = lambda x: ad.grad(cube)(x)  # noqa: E731
 
 
-def pulled_back(x):
-    return ad.vjp(cube, x)[1](1.0)[0]  # hostile: vjp-inside
+def sourced_inside(x):
+    return x * ad.source(cube).count("x")  # hostile: source-inside

@@ -171,12 +171,12 @@ LIBRARY_CALLS = {
     "installed": (h.installed_package, np.ones(3),
                   _library("optree.tree_map",
                            "a function of the installed package optree")),
-    "vjp-inside": (h.pulled_back, 0.5,
-                   "ad.vjp cannot be called inside a function being "
-                   "differentiated: there, ad.grad, ad.value_and_grad, "
-                   "ad.jacobian, ad.jacfwd, ad.hessian and ad.jvp can be "
-                   "(their generated code is differentiated), not the rest "
-                   "of autodiff_ast's own code"),
+    "source-inside": (
+        h.sourced_inside, 0.5,
+        "ad.source cannot be called inside a function being "
+        "differentiated: there, ad.grad, ad.value_and_grad, ad.jacobian, "
+        "ad.jacfwd, ad.hessian, ad.jvp and ad.vjp can be (their generated "
+        "code is differentiated), not the rest of autodiff_ast's own code"),
 }
 
 

@@ -135,3 +135,50 @@ def test_a_jacobian_of_elementwise_code_inside_has_jaxs_shape():
     np.testing.assert_allclose(ad.grad(weighted_jacobian)(X),
                                -2 * np.sin(X) * np.diag(WEIGHTS),
                                rtol=1e-13)
+
+
+def sine_times(x):
+    return np.sin(x) * x
+
+
+def pulled_back_weights(x, v):
+    out, pull = ad.vjp(sine_times, x)
+    (cotangent,) = pull(v)
+    return np.sum(cotangent * x)
+
+
+def pulled_back_scalar(x):
+    out, pull = ad.vjp(sine_times, x)
+    return pull(1.0)[0] * out
+
+
+def split_loss(params):
+    return np.sum(params["w"] ** 2) * params["b"], {"b": params["b"]}
+
+
+def pulled_back_dict(params):
+    value, pull, aux = ad.vjp(split_loss, params, has_aux=True)
+    (cotangent,) = pull(2.0)
+    return cotangent["w"] @ params["w"] + aux["b"] * value
+
+
+def test_vjp_called_inside_is_differentiated():
+    # vjp's pullback is the gradient of the cotangent's dot product with
+    # the output; called inside, its generated code is inlined.
+    x, v = np.array([0.3, 1.2]), np.array([1.0, -2.0])
+    first = np.cos(x) * x + np.sin(x)
+    second = 2 * np.cos(x) - np.sin(x) * x
+    np.testing.assert_allclose(ad.grad(pulled_back_weights)(x, v),
+                               v * (second * x + first), rtol=1e-14)
+    t = 0.7
+    f, df = np.sin(t) * t, np.cos(t) * t + np.sin(t)
+    d2f = 2 * np.cos(t) - np.sin(t) * t
+    assert ad.grad(pulled_back_scalar)(t) == pytest.approx(
+        d2f * f + df ** 2, rel=1e-14)
+    params = {"w": np.array([0.5, -1.0]), "b": 1.5}
+    # (2 * 2 b w) . w + b * (|w|^2 b) = 4 b |w|^2 + b^2 |w|^2
+    b, w = params["b"], params["w"]
+    gradient = ad.grad(pulled_back_dict)(params)
+    np.testing.assert_allclose(gradient["w"], (8 * b + 2 * b ** 2) * w,
+                               rtol=1e-14)
+    assert gradient["b"] == pytest.approx((4 + 2 * b) * (w @ w), rel=1e-14)
