@@ -460,7 +460,8 @@ def _spread_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     (x,) = step.operands
     kept = unreduced(backward, step, adjoint, f"d_{step.target.name}")
     # (x - mean) first: a number times a sum would be multiplied out.
-    centered = x - _mean(program, x, step.option("axis"))
+    centered = x - _mean(program, x, step.option("axis"),
+                         step.option("count"))
     if step.op is VAR:
         backward.contribute(x, centered * kept * 2 / _degrees(step))
         return
@@ -476,7 +477,8 @@ def _spread_jvp(forward: Any, step: Step) -> sp.Expr:
     (x,) = step.operands
     axis = step.option("axis")
     centered = forward.along_batch(program.materialize(
-        x - _mean(program, x, axis), f"{x.name}_centered"))
+        x - _mean(program, x, axis, step.option("count")),
+        f"{x.name}_centered"))
     terms = program.materialize(centered * forward.full_tangent(x),
                                 f"{step.target.name}_terms")
     if axis is None and forward.batch:
@@ -490,9 +492,16 @@ def _spread_jvp(forward: Any, step: Step) -> sp.Expr:
     return total / (_degrees(step) * forward.along_batch(step.target))
 
 
-def _mean(program: Any, x: sp.Symbol, axis: tuple[int, ...] | None
-          ) -> sp.Symbol:
-    """The mean of ``x`` over ``axis`` (kept as size-1 axes)."""
+def _mean(program: Any, x: sp.Symbol, axis: tuple[int, ...] | None,
+          count: Any) -> sp.Expr:
+    """The mean of ``x`` over ``axis`` (kept as size-1 axes): the user's
+    own, where the code takes it (np.mean lowers to a sum over the count:
+    x - mu then is one value, not computed again as x - np.mean(x))."""
+    for step in program.steps:
+        if (step.op is SUM and step.operands == (x,)
+                and step.option("axis") == axis
+                and bool(step.option("keepdims")) == (axis is not None)):
+            return step.target / count
     shape = program.leaves[x].shape
     return program.add(MEAN, (x,), reduced_shape(shape, axis, True)
                        if axis else (), f"mean_{x.name}", axis=axis,
