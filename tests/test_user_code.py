@@ -241,11 +241,6 @@ def test_layer_norm_jacobians_forward_and_reverse():
                                np.broadcast_to(np.eye(3), (5, 3, 3)))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "source computes a value twice: layer norm's gradient forms x minus "
-    "its mean as 'x - n1_inv * np.sum(x, axis=1, keepdims=True)' and again "
-    "as 'x - np.mean(x, axis=1, keepdims=True)' (issue 13: no "
-    "subexpression computed twice)"))
 def test_layer_norm_gradient_centres_x_once():
     source = ad.source(ad.grad(layer_norm_loss), LOGITS, GAMMA, BETA)
     centred = ("np.mean(x, axis=1, keepdims=True)",
