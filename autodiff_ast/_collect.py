@@ -49,12 +49,29 @@ def collected_all(temporaries: list[tuple[sp.Symbol, sp.Expr]],
             | {None: kept[len(temporaries):], (): []})
 
 
+# A writer writes a function again when its lines do not fit (with less
+# inlined), and collects the same expressions again: 5 s of a GRU
+# Hessian's 11 before this memo.
+_COLLECTED: dict[sp.Expr, sp.Expr] = {}
+_MOST_COLLECTED = 8192
+
+
 def _collected(expr: sp.Expr) -> sp.Expr:
     """``expr`` with like terms that the common-subexpression pass has
     made visible collected (``t * (1 - s) - 2 * s * t`` is ``t * (1 - 3 *
     s)``), where that takes fewer operations."""
     if not isinstance(expr, sp.Expr) or not expr.has(sp.Add):
         return expr
+    known = _COLLECTED.get(expr)
+    if known is None:
+        known = _collected_now(expr)
+        if len(_COLLECTED) >= _MOST_COLLECTED:
+            _COLLECTED.clear()
+        _COLLECTED[expr] = known
+    return known
+
+
+def _collected_now(expr: sp.Expr) -> sp.Expr:
     best = expr
     candidate = sp.factor_terms(expr)
     if _cost(candidate) < _cost(best):
