@@ -35,7 +35,7 @@ from ._array_ops import empty
 from ._ops_assemble import CONCATENATE, STACK, pad, pieces_of
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM, TRANSPOSE,
                         expanded_shape, reduced_shape, reshaped, transposed)
-from ._ops_create import EYE, ZEROS, ZEROS_LIKE
+from ._ops_create import EYE, ZEROS, ZEROS_LIKE, main_diagonal_eye
 from ._ops_einsum import einsum
 from ._ops_index import GETITEM
 from ._ops_linalg import DOT
@@ -446,9 +446,8 @@ def _diagonal(program: Program, symbol: sp.Expr) -> sp.Expr | None:
 
 
 def _is_eye(program: Program, symbol: Any) -> bool:
-    step = program.definition().get(symbol)
-    return (step is not None and step.op is EYE and not step.option("k")
-            and step.option("columns") is None)
+    step = main_diagonal_eye(program, symbol)
+    return step is not None and step.option("columns") is None
 
 
 def _transpose(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:

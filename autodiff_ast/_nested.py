@@ -13,6 +13,7 @@ dtypes its arguments have there.
 from __future__ import annotations
 
 import ast
+import types
 from typing import Any
 
 import numpy as np
@@ -149,10 +150,9 @@ class _Pullback:
     called (as ``ad.vjp``'s own pullback runs it)."""
 
     def __init__(self, gradient: Any, primals: list[Any],
-                 numbers: tuple[int, ...], outputs: int) -> None:
+                 outputs: int) -> None:
         self.gradient = gradient
         self.primals = primals
-        self.numbers = numbers
         self.outputs = outputs
 
     def call(self, run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
@@ -176,8 +176,6 @@ def _vjp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
     """``ad.vjp(f, *primals)``: (value, vjp_fun) as ``ad.vjp`` returns
     them; ``vjp_fun`` runs the generated gradient of the cotangent's dot
     product with f's output (``_pullback``)."""
-    import types
-
     from ._api import grad
     from ._pullback import dot_product
 
@@ -193,10 +191,9 @@ def _vjp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
                                       "function: wrap it, `def f(x): "
                                       "return ...`")
     primals = [run.expression(a, env) for a in node.args[1:]]
-    numbers = tuple(i for i, p in enumerate(primals)
-                    if not (run.lowers_arrays and isinstance(p, sp.Basic)
-                            and run.program.is_integer(p)))
-    if len(numbers) != len(primals):
+    if run.lowers_arrays and any(isinstance(p, sp.Basic)
+                                 and run.program.is_integer(p)
+                                 for p in primals):
         raise run.error(node, "ad.vjp inside a function being "
                               "differentiated takes float primals: a "
                               "primal of integers has no cotangent here")
@@ -208,7 +205,7 @@ def _vjp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
     leaves = optree.tree_leaves(value,
                                 is_leaf=lambda v: isinstance(v, sp.Basic))
     dot = dot_product(fun, value, has_aux, len(primals))
-    pull = _Pullback(grad(dot, argnums=numbers), primals, numbers,
+    pull = _Pullback(grad(dot, argnums=tuple(range(len(primals)))), primals,
                      len(leaves))
     return (value, pull, aux) if has_aux else (value, pull)
 

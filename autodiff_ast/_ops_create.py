@@ -27,7 +27,7 @@ from ._spell import call, literal
 
 __all__ = ["ZEROS", "ONES", "FULL", "EYE", "IDENTITY", "ARANGE", "LINSPACE",
            "ZEROS_LIKE", "ONES_LIKE", "FULL_LIKE", "CONSTANT", "COPY",
-           "constant_array", "is_constant"]
+           "constant_array", "is_constant", "main_diagonal_eye"]
 
 
 def _dtype(run: Any, dtype: Any, node: ast.AST) -> tuple[str | None, str]:
@@ -196,6 +196,15 @@ EYE = ArrayOp("eye", numpy=("eye",), lower=_lower_eye, stops_gradient=True,
                   k=step.option("k"), dtype=_dtype_keyword(step)),
               any_size=True)
 IDENTITY = ArrayOp("identity", numpy=("identity",), lower=_lower_identity)
+
+
+def main_diagonal_eye(program: Any, symbol: Any) -> Any:
+    """The ``np.eye`` step that defines ``symbol`` with its ones on the
+    main diagonal (no ``k``), or None."""
+    step = program.definition().get(symbol)
+    if step is not None and step.op is EYE and not step.option("k"):
+        return step
+    return None
 
 
 def _lower_arange(run: Any, *bounds: Any, dtype: Any = None,

@@ -32,7 +32,7 @@ import numpy as np
 import sympy as sp
 
 from ._ops_core import RESHAPE, TRANSPOSE, transposed
-from ._ops_create import EYE, ONES
+from ._ops_create import EYE, ONES, main_diagonal_eye
 from ._ops_index import GETITEM
 from ._ops_einsum import (EINSUM, batch_letters, contract, einsum, parse,
                           written)
@@ -202,13 +202,6 @@ def _lower_inv(run: Any, a: Any, *, node: ast.AST) -> Any:
     return _inverse(run.program, _matrix(run, a, node, "np.linalg.inv"))
 
 
-def _diagonal_ones(program: Any, symbol: sp.Symbol) -> bool:
-    """Whether ``symbol`` is ``np.eye(n, m)`` with its ones on the main
-    diagonal (of a square matrix's shape: the identity)."""
-    step = program.definition().get(symbol)
-    return step is not None and step.op is EYE and not step.option("k")
-
-
 def _inv_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     """d inv(A) = -inv(A) dA inv(A), so A's adjoint is
     -inv.T @ g @ inv.T."""
@@ -219,7 +212,7 @@ def _inv_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     inverse_t = _transpose(program, step.target)
     # An eye of the inverse's shape (a trace's adjoint) is the identity:
     # the inverse is square whenever the code runs.
-    left = inverse_t if _diagonal_ones(program, full) else _product(
+    left = inverse_t if main_diagonal_eye(program, full) else _product(
         program, inverse_t, full, f"{inverse_t.name}_d")
     backward.contribute(matrix, -_product(program, left, inverse_t,
                                           f"d_{matrix.name}"))

@@ -524,20 +524,3 @@ def test_hessian_through_a_split_in_a_kept_loop():
             (gradient(W + moved, xs) - gradient(W - moved, xs)) / (2 * step),
             rtol=1e-6, atol=1e-9)
 
-
-def window_energy(x, k):
-    total = 0.0
-    for i in range(len(x) - k + 1):
-        total = total + np.sum(x[i:i + k]) ** 2
-    return total
-
-
-def test_a_window_of_a_width_the_call_decides_is_refused_with_a_fix():
-    with pytest.raises(ad.UnsupportedCodeError) as caught:
-        ad.grad(window_energy)(np.arange(6.0), 3)
-    assert caught.value.msg == (
-        "slice bounds must be integers known when the function is "
-        "differentiated (numbers, sizes from .shape, a loop's counter plus a "
-        "number: x[i:i + 3]), not values computed from the arguments: make "
-        "the width a constant, or select with np.where")
-    assert caught.value.lineno == window_energy.__code__.co_firstlineno + 3
