@@ -1,0 +1,424 @@
+"""Optimisation, classical ML and finance code as people write it: a behaviour
+sweep (issue 10, third round).
+
+Optimisation test functions (N-d Rosenbrock by slices, Rastrigin, Ackley,
+Beale, Himmelblau, Styblinski-Tang) with their gradients and Hessians at
+known points; classical ML losses (L2-regularised logistic regression with a
+separate intercept, hinge and squared hinge, focal loss, ridge and weighted
+least squares, Poisson and Gamma GLMs, k-means distortion, a Gaussian
+mixture by a hand logsumexp, Student-t); portfolio variance, Sharpe ratio
+and softmax weights; and the API as JAX users call it (argnums tuples and
+negative argnums, keyword arguments at call time, ``has_aux`` with dicts,
+``value_and_grad`` of pytrees, ``jacfwd`` against ``jacrev``, ``vjp``
+pulled back twice, one generation at several sizes, float32, printed
+source run with ``exec``). Values are checked against closed forms or
+central differences; structures, shapes and dtypes are JAX's. The physics
+and scalar-code half is test_user_code_physics.py. Known bugs are strict
+xfails whose reason names their entry in the sweep's list.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import optree
+import pytest
+
+import autodiff_ast as ad
+from helpers import central_difference, numeric_gradient
+
+rng = np.random.default_rng(10)
+
+
+def assert_tree_close(actual, expected, rtol=1e-7, atol=0.0):
+    """Same pytree structure, shapes and values."""
+    assert optree.tree_structure(actual) == optree.tree_structure(expected)
+    for a, e in zip(optree.tree_leaves(actual), optree.tree_leaves(expected)):
+        assert np.shape(a) == np.shape(e)
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
+
+
+def numeric_hessian(grad, x, step=1e-5):
+    """Central differences of a gradient function, laid out x.shape * 2."""
+    columns = []
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = step
+        e = e.reshape(x.shape)
+        columns.append((grad(x + e) - grad(x - e)) / (2 * step))
+    return np.moveaxis(np.array(columns).reshape(x.shape + x.shape),
+                       range(x.ndim), range(x.ndim, 2 * x.ndim))
+
+
+# -- optimisation test functions ----------------------------------------------
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+
+def rosenbrock_gradient(x):
+    g = np.zeros_like(x)
+    g[:-1] = -400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1])
+    g[1:] += 200 * (x[1:] - x[:-1] ** 2)
+    return g
+
+
+def test_rosenbrock_at_every_size_from_one_generation():
+    grad, hessian = ad.grad(rosenbrock), ad.hessian(rosenbrock)
+    for n in (2, 4, 7):
+        x = np.linspace(-1.2, 1.1, n)
+        np.testing.assert_allclose(grad(x), rosenbrock_gradient(x),
+                                   rtol=1e-14)
+        # at the minimum: 0, and the known tridiagonal Hessian
+        np.testing.assert_array_equal(grad(np.ones(n)), np.zeros(n))
+        expected = (np.diag(np.r_[802.0, np.full(n - 2, 1002.0), 200.0])
+                    - 400 * np.eye(n, k=1) - 400 * np.eye(n, k=-1))
+        np.testing.assert_array_equal(hessian(np.ones(n)), expected)
+        np.testing.assert_allclose(hessian(x), numeric_hessian(grad, x),
+                                   rtol=1e-7, atol=1e-5)
+    x32 = np.array([0.5, -0.2, 1.1], np.float32)
+    assert grad(x32).dtype == hessian(x32).dtype == np.float32
+    np.testing.assert_allclose(grad(x32), rosenbrock_gradient(
+        x32.astype(float)), rtol=1e-6)
+
+
+def rastrigin(x, A=10.0):
+    return A * x.size + np.sum(x ** 2 - A * np.cos(2 * np.pi * x))
+
+
+def test_rastrigin_with_its_amplitude_as_a_default_and_a_keyword():
+    x = np.array([0.3, -1.2, 2.05])
+    for A, kwargs in ((10.0, {}), (3.0, {'A': 3.0})):
+        np.testing.assert_allclose(
+            ad.grad(rastrigin)(x, **kwargs),
+            2 * x + 2 * np.pi * A * np.sin(2 * np.pi * x), rtol=1e-14)
+        np.testing.assert_allclose(
+            ad.hessian(rastrigin)(x, **kwargs),
+            np.diag(2 + 4 * np.pi ** 2 * A * np.cos(2 * np.pi * x)),
+            rtol=1e-14, atol=1e-12)
+    assert ad.grad(rastrigin, 1)(x, 3.0) == pytest.approx(
+        x.size - np.sum(np.cos(2 * np.pi * x)), rel=1e-14)
+    np.testing.assert_array_equal(ad.grad(rastrigin)(np.zeros(4)),
+                                  np.zeros(4))
+
+
+def ackley(x):
+    n = x.shape[0]
+    return (-20 * np.exp(-0.2 * np.sqrt(np.sum(x ** 2) / n))
+            - np.exp(np.sum(np.cos(2 * np.pi * x)) / n) + 20 + np.e)
+
+
+def test_ackley_gradient_and_hessian():
+    for x in (np.array([0.3, -0.7, 1.2, 0.5]), np.array([1.5, -0.25])):
+        n = x.size
+        rms = np.sqrt(np.sum(x ** 2) / n)
+        expected = (4 * np.exp(-0.2 * rms) * x / (n * rms)
+                    + 2 * np.pi / n * np.exp(np.mean(np.cos(2 * np.pi * x)))
+                    * np.sin(2 * np.pi * x))
+        np.testing.assert_allclose(ad.grad(ackley)(x), expected, rtol=1e-13)
+        H = ad.hessian(ackley)(x)
+        np.testing.assert_allclose(H, H.T, rtol=1e-13)
+        np.testing.assert_allclose(H, numeric_hessian(ad.grad(ackley), x),
+                                   rtol=1e-7, atol=1e-8)
+
+
+def beale(x, y):
+    return ((1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2
+            + (2.625 - x + x * y ** 3) ** 2)
+
+
+def test_beale_hessian_at_its_minimum_is_gauss_newton():
+    # the residuals vanish at (3, 1/2), so the Hessian is exactly 2 J^T J
+    x, y = 3.0, 0.5
+    assert ad.grad(beale, (0, 1))(x, y) == (0.0, 0.0)
+    J = np.array([[y - 1, x], [y ** 2 - 1, 2 * x * y],
+                  [y ** 3 - 1, 3 * x * y ** 2]])
+    H = ad.hessian(beale, (0, 1))(x, y)
+    assert isinstance(H, tuple) and all(isinstance(row, tuple) for row in H)
+    np.testing.assert_array_equal(np.array(H, dtype=float), 2 * J.T @ J)
+    H32 = ad.hessian(beale, (0, 1))(np.float32(x), np.float32(y))
+    assert [type(h) for row in H32 for h in row] == [np.float32] * 4
+    for point in ((1.0, 1.5), (-0.5, 2.0)):
+        g = ad.grad(beale, (0, 1))(*point)
+        assert g == pytest.approx(
+            [central_difference(beale, point, i) for i in (0, 1)], rel=1e-9)
+
+
+def himmelblau_by_index(p):
+    return (p[0] ** 2 + p[1] - 11) ** 2 + (p[0] + p[1] ** 2 - 7) ** 2
+
+
+def himmelblau_unpacked(p):
+    x, y = p
+    return (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2
+
+
+def check_himmelblau(f):
+    np.testing.assert_array_equal(ad.grad(f)(np.array([3.0, 2.0])), [0, 0])
+    np.testing.assert_array_equal(ad.hessian(f)(np.array([3.0, 2.0])),
+                                  [[74, 20], [20, 34]])
+    np.testing.assert_array_equal(ad.grad(f)(np.array([1.0, 2.0])),
+                                  [-36, -32])  # JAX's numbers
+
+
+@pytest.mark.parametrize("f", [himmelblau_by_index, himmelblau_unpacked])
+def test_himmelblau_at_its_minimum(f):
+    check_himmelblau(f)  # unpacking was sweep3 bug 1
+
+
+def styblinski_tang(x):
+    return 0.5 * np.sum(x ** 4 - 16 * x ** 2 + 5 * x)
+
+
+def test_styblinski_tang_at_its_minimum():
+    # the minimum is the root of 4x^3 - 32x + 5 near -2.9035
+    root = min(np.roots([4, 0, -32, 5]).real)
+    x = np.full(3, root)
+    np.testing.assert_allclose(ad.grad(styblinski_tang)(x), 0.0, atol=1e-13)
+    np.testing.assert_allclose(ad.hessian(styblinski_tang)(x),
+                               np.diag(0.5 * (12 * x ** 2 - 32)), rtol=1e-14)
+    v = np.array([1.0, -2.0, 0.5])
+    value, hv = ad.jvp(ad.grad(styblinski_tang), (x,), (v,))
+    np.testing.assert_allclose(hv, 0.5 * (12 * x ** 2 - 32) * v, rtol=1e-14)
+
+
+# -- classical ML losses -------------------------------------------------------
+
+X = rng.normal(size=(8, 3))
+Y01 = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+YPM = 2 * Y01 - 1
+W = np.array([0.3, -0.5, 0.8])
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def logistic_l2(w, b, X, y, lam=0.1):
+    z = X @ w + b
+    softplus = np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)
+    return np.mean(softplus - y * z) + 0.5 * lam * np.dot(w, w)
+
+
+def test_logistic_regression_with_a_separate_intercept():
+    b, lam, n = 0.2, 0.1, len(Y01)
+    p = sigmoid(X @ W + b)
+    grad_w, grad_b = ad.grad(logistic_l2, (0, 1))(W, b, X, Y01)
+    np.testing.assert_allclose(grad_w, X.T @ (p - Y01) / n + lam * W,
+                               rtol=1e-13)
+    assert grad_b == pytest.approx(np.mean(p - Y01), rel=1e-13)
+    ((Hww, Hwb), (Hbw, Hbb)) = ad.hessian(logistic_l2, (0, 1))(W, b, X, Y01)
+    s = p * (1 - p) / n
+    np.testing.assert_allclose(Hww, X.T @ (s[:, None] * X) + lam * np.eye(3),
+                               rtol=1e-12)
+    np.testing.assert_allclose(Hwb, X.T @ s, rtol=1e-12)
+    np.testing.assert_allclose(Hbw, X.T @ s, rtol=1e-12)
+    assert Hwb.shape == Hbw.shape == (3,) and np.shape(Hbb) == ()
+    assert Hbb == pytest.approx(np.sum(s), rel=1e-12)
+    # the softplus written stably stays finite and exact at huge margins
+    far = ad.grad(logistic_l2, (0, 1))(W, 800.0, X, Y01)
+    np.testing.assert_allclose(far[0], X.T @ (1 - Y01) / n + lam * W,
+                               rtol=1e-13)
+    assert far[1] == pytest.approx(np.mean(1 - Y01), rel=1e-13)
+    # lam by keyword at call time, and differentiated by position
+    assert ad.grad(logistic_l2, 4)(W, b, X, Y01, 0.3) == pytest.approx(
+        0.5 * W @ W, rel=1e-14)
+    np.testing.assert_allclose(
+        ad.grad(logistic_l2)(W, b, X, Y01, lam=0.3),
+        X.T @ (p - Y01) / n + 0.3 * W, rtol=1e-13)
+
+
+def hinge(w, b):
+    margins = 1 - YPM * (X @ w + b)
+    return np.mean(np.maximum(margins, 0)) + 0.01 * np.sum(w ** 2)
+
+
+def squared_hinge(w, b):
+    return np.sum(np.maximum(0, 1 - YPM * (X @ w + b)) ** 2)
+
+
+def test_hinge_and_squared_hinge():
+    b = 0.1
+    margins = 1 - YPM * (X @ W + b)
+    assert np.min(np.abs(margins)) > 0.05  # away from the kink
+    active = (margins > 0) * YPM
+    grad_w, grad_b = ad.grad(hinge, (0, 1))(W, b)
+    np.testing.assert_allclose(grad_w, -active @ X / 8 + 0.02 * W, rtol=1e-14)
+    assert grad_b == pytest.approx(-np.mean(active), rel=1e-14)
+    slack = np.maximum(margins, 0)
+    grad_w, grad_b = ad.grad(squared_hinge, (0, 1))(W, b)
+    np.testing.assert_allclose(grad_w, -2 * (slack * YPM) @ X, rtol=1e-13)
+    assert grad_b == pytest.approx(-2 * np.sum(slack * YPM), rel=1e-13)
+    # np.maximum's tie: half the gradient, as JAX's. At w = 0, b = 1 the
+    # positive rows sit exactly on the margin, the negative ones at 2.
+    grad_w, grad_b = ad.grad(hinge, (0, 1))(np.zeros(3), 1.0)
+    share = np.where(YPM > 0, 0.5, 1.0) * YPM
+    np.testing.assert_allclose(grad_w, -share @ X / 8, rtol=1e-14)
+    assert grad_b == -np.mean(share) == 0.25
+
+
+def focal(w, gamma=2.0):
+    p = sigmoid(X @ w)
+    pt = np.where(Y01 == 1, p, 1 - p)
+    return -np.sum((1 - pt) ** gamma * np.log(pt))
+
+
+def test_focal_loss_in_weights_and_focusing_parameter():
+    grads = ad.grad(focal, (0, 1))(W, 2.5)
+    np.testing.assert_allclose(grads[0], numeric_gradient(focal, (W, 2.5), 0),
+                               rtol=1e-8)
+    assert grads[1] == pytest.approx(central_difference(focal, (W, 2.5), 1),
+                                     rel=1e-9)
+    # gamma = 0 is the cross-entropy, whose gradient is X^T (p - y)
+    np.testing.assert_allclose(ad.grad(focal)(W, 0.0),
+                               X.T @ (sigmoid(X @ W) - Y01), rtol=1e-13)
+
+
+def ridge(w, lam):
+    r = X @ w - YPM
+    return r @ r + lam * w @ w
+
+
+def weighted_least_squares(w, weights):
+    r = X @ w - YPM
+    return np.sum(weights * r ** 2) / np.sum(weights)
+
+
+def test_ridge_and_weighted_least_squares():
+    lam = 0.3
+    grad_w, grad_lam = ad.grad(ridge, (0, 1))(W, lam)
+    np.testing.assert_allclose(grad_w, 2 * X.T @ (X @ W - YPM) + 2 * lam * W,
+                               rtol=1e-13)
+    assert grad_lam == pytest.approx(W @ W, rel=1e-15)
+    np.testing.assert_allclose(ad.hessian(ridge)(W, lam),
+                               2 * (X.T @ X + lam * np.eye(3)), rtol=1e-14)
+    # one Newton step from anywhere lands on the closed-form solution
+    w_star = np.linalg.solve(X.T @ X + lam * np.eye(3), X.T @ YPM)
+    newton = W - np.linalg.solve(ad.hessian(ridge)(W, lam),
+                                 ad.grad(ridge)(W, lam))
+    np.testing.assert_allclose(newton, w_star, rtol=1e-12)
+    weights = rng.random(8) + 0.1
+    r = X @ W - YPM
+    grad_w, grad_weights = ad.grad(weighted_least_squares, (0, 1))(W, weights)
+    np.testing.assert_allclose(grad_w, 2 * X.T @ (weights * r)
+                               / weights.sum(), rtol=1e-13)
+    loss = weighted_least_squares(W, weights)
+    np.testing.assert_allclose(grad_weights, (r ** 2 - loss) / weights.sum(),
+                               rtol=1e-12)
+
+
+COUNTS = np.array([0.0, 1.0, 2.0, 0.0, 3.0, 1.0, 1.0, 4.0])
+AMOUNTS = np.abs(YPM) + 0.5 * COUNTS + 0.3
+
+
+def poisson_glm(w, offset):
+    eta = X @ w + offset
+    return np.sum(np.exp(eta) - COUNTS * eta)
+
+
+def gamma_glm(w, log_shape):
+    mu = np.exp(X @ w)
+    k = np.exp(log_shape)
+    return -np.sum(k * np.log(k / mu) + (k - 1) * np.log(AMOUNTS)
+                   - k * AMOUNTS / mu)
+
+
+def test_poisson_and_gamma_glms():
+    offset = np.log(np.arange(1.0, 9.0))  # an exposure per row
+    rate = np.exp(X @ W + offset)
+    grad_w, grad_offset = ad.grad(poisson_glm, (0, 1))(W, offset)
+    np.testing.assert_allclose(grad_w, X.T @ (rate - COUNTS), rtol=1e-13)
+    np.testing.assert_allclose(grad_offset, rate - COUNTS, rtol=1e-13)
+    np.testing.assert_allclose(ad.hessian(poisson_glm)(W, offset),
+                               X.T @ (rate[:, None] * X), rtol=1e-13)
+    k, mu = np.exp(0.4), np.exp(X @ W)
+    grad_w, grad_log_shape = ad.grad(gamma_glm, (0, 1))(W, 0.4)
+    np.testing.assert_allclose(grad_w, X.T @ (k * (1 - AMOUNTS / mu)),
+                               rtol=1e-13)
+    assert grad_log_shape == pytest.approx(
+        central_difference(gamma_glm, (W, 0.4), 1), rel=1e-9)
+
+
+ASSIGNMENT = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+
+
+def kmeans_distortion(centers):
+    return np.sum((X - centers[ASSIGNMENT]) ** 2)
+
+
+def test_kmeans_distortion_with_a_fixed_assignment():
+    centers = rng.normal(size=(3, 3))
+    counts = np.bincount(ASSIGNMENT)
+    sums = np.array([X[ASSIGNMENT == k].sum(axis=0) for k in range(3)])
+    np.testing.assert_allclose(ad.grad(kmeans_distortion)(centers),
+                               2 * (counts[:, None] * centers - sums),
+                               rtol=1e-13)
+    # the k-means update is the Newton step: the means of the clusters
+    H = ad.hessian(kmeans_distortion)(centers)
+    assert H.shape == (3, 3, 3, 3)
+    step = np.linalg.solve(H.reshape(9, 9),
+                           ad.grad(kmeans_distortion)(centers).ravel())
+    np.testing.assert_allclose(centers - step.reshape(3, 3),
+                               sums / counts[:, None], rtol=1e-13)
+
+
+def gmm_log_likelihood(means, log_vars, logits):
+    d = X[:, None, :] - means[None, :, :]
+    logp = (-0.5 * np.sum(d ** 2 / np.exp(log_vars)[None], axis=2)
+            - 0.5 * np.sum(log_vars, axis=1)[None, :]
+            - 0.5 * X.shape[1] * np.log(2 * np.pi))
+    logw = logits - np.max(logits)
+    logw = logw - np.log(np.sum(np.exp(logw)))
+    a = logp + logw[None, :]
+    m = np.max(a, axis=1, keepdims=True)
+    return np.sum(m[:, 0] + np.log(np.sum(np.exp(a - m), axis=1)))
+
+
+def test_gaussian_mixture_gradient_is_the_responsibilities():
+    means = rng.normal(size=(3, 3))
+    log_vars = 0.3 * rng.normal(size=(3, 3))
+    logits = np.array([0.2, -0.4, 0.1])
+    var = np.exp(log_vars)
+    d = X[:, None, :] - means[None]
+    logp = (-0.5 * np.sum(d ** 2 / var, axis=2) - 0.5 * log_vars.sum(1)
+            + np.log(np.exp(logits) / np.exp(logits).sum()))
+    r = np.exp(logp - logp.max(1, keepdims=True))
+    r = r / r.sum(1, keepdims=True)
+    g_means, g_log_vars, g_logits = ad.grad(gmm_log_likelihood, (0, 1, 2))(
+        means, log_vars, logits)
+    np.testing.assert_allclose(g_means, np.einsum('nk,nkd->kd', r, d) / var,
+                               rtol=1e-12)
+    np.testing.assert_allclose(
+        g_log_vars, 0.5 * np.einsum('nk,nkd->kd', r, d ** 2 / var - 1),
+        rtol=1e-12)
+    weights = np.exp(logits) / np.exp(logits).sum()
+    np.testing.assert_allclose(g_logits, r.sum(0) - len(X) * weights,
+                               rtol=1e-12, atol=1e-14)
+    # shifting the logits together changes nothing: finite at +-1000
+    np.testing.assert_allclose(
+        ad.grad(gmm_log_likelihood, 2)(means, log_vars, logits + 1000.0),
+        g_logits, rtol=1e-9, atol=1e-12)
+
+
+def student_t_nll(mu, log_scale, nu):
+    z = (YPM - mu) / np.exp(log_scale)
+    return np.sum(log_scale + 0.5 * (nu + 1) * np.log1p(z ** 2 / nu))
+
+
+def test_student_t_negative_log_likelihood():
+    args = (0.1, 0.2, 3.0)
+    grads = ad.grad(student_t_nll, (0, 1, 2))(*args)
+    r, s2 = YPM - 0.1, np.exp(0.4)
+    assert grads[0] == pytest.approx(
+        -np.sum(4.0 * r / (3.0 * s2 + r ** 2)), rel=1e-13)
+    assert grads == pytest.approx(
+        [central_difference(student_t_nll, args, i) for i in range(3)],
+        rel=1e-9)
+    H = ad.hessian(student_t_nll, (0, 1, 2))(*args)
+    assert len(H) == 3 and all(len(row) == 3 for row in H)
+    for i in range(3):
+        row = [central_difference(
+            lambda *a: ad.grad(student_t_nll, (0, 1, 2))(*a)[i], args, j)
+            for j in range(3)]
+        assert [H[i][j] for j in range(3)] == pytest.approx(row, rel=1e-8)
