@@ -422,3 +422,145 @@ def test_student_t_negative_log_likelihood():
             lambda *a: ad.grad(student_t_nll, (0, 1, 2))(*a)[i], args, j)
             for j in range(3)]
         assert [H[i][j] for j in range(3)] == pytest.approx(row, rel=1e-8)
+
+
+# -- portfolios and statistics -------------------------------------------------
+
+_A = rng.normal(size=(4, 4))
+COV = _A @ _A.T / 4 + 0.1 * np.eye(4)
+MU = np.array([0.05, 0.1, 0.02, 0.07])
+WEIGHTS = np.array([0.3, 0.2, 0.4, 0.1])
+LOGITS = np.array([0.1, -0.3, 0.5, 0.0])
+
+
+def mean_variance(w, cov, mu, risk_aversion):
+    return risk_aversion * w @ cov @ w - w @ mu
+
+
+def test_portfolio_variance_with_argnums_tuples_and_negative_argnums():
+    args = (WEIGHTS, COV, MU, 2.0)
+    variance = WEIGHTS @ COV @ WEIGHTS
+    grad_w, grad_mu = ad.grad(mean_variance, (0, 2))(*args)
+    np.testing.assert_allclose(grad_w, 4.0 * COV @ WEIGHTS - MU, rtol=1e-14)
+    np.testing.assert_array_equal(grad_mu, -WEIGHTS)
+    assert ad.grad(mean_variance, -1)(*args) == pytest.approx(variance,
+                                                              rel=1e-15)
+    grads = ad.grad(mean_variance, (0, -1))(*args)
+    assert isinstance(grads, tuple) and len(grads) == 2
+    np.testing.assert_allclose(grads[0], grad_w, rtol=1e-15)
+    assert grads[1] == pytest.approx(variance, rel=1e-15)
+    grad_cov = ad.grad(mean_variance, 1)(*args)
+    np.testing.assert_allclose(grad_cov, 2.0 * np.outer(WEIGHTS, WEIGHTS),
+                               rtol=1e-15)
+    (value, (g0, g3)) = ad.value_and_grad(mean_variance, (0, 3))(*args)
+    assert value == pytest.approx(2.0 * variance - WEIGHTS @ MU, rel=1e-15)
+    assert g3 == pytest.approx(variance, rel=1e-15)
+
+
+def sharpe(w, rf=0.01):
+    return (w @ MU - rf) / np.sqrt(w @ COV @ w)
+
+
+def test_sharpe_ratio_gradient_hessian_and_jacobians_agree():
+    sd = np.sqrt(WEIGHTS @ COV @ WEIGHTS)
+    excess = WEIGHTS @ MU - 0.01
+    np.testing.assert_allclose(
+        ad.grad(sharpe)(WEIGHTS),
+        MU / sd - excess * COV @ WEIGHTS / sd ** 3, rtol=1e-13)
+    assert ad.grad(sharpe, 1)(WEIGHTS, 0.02) == pytest.approx(-1 / sd,
+                                                              rel=1e-14)
+    # scale invariance: the gradient of a ratio of degree 0 in w (rf = 0)
+    # is orthogonal to w, and the Hessian maps w to -grad
+    g = ad.grad(sharpe)(WEIGHTS, 0.0)
+    assert WEIGHTS @ g == pytest.approx(0.0, abs=1e-15)
+    H = ad.hessian(sharpe)(WEIGHTS, 0.0)
+    np.testing.assert_allclose(H @ WEIGHTS, -g, rtol=1e-12, atol=1e-15)
+    for J in (ad.jacfwd(ad.grad(sharpe)), ad.jacrev(ad.grad(sharpe))):
+        np.testing.assert_allclose(J(WEIGHTS, 0.0), H, rtol=1e-12,
+                                   atol=1e-15)
+    np.testing.assert_allclose(H, numeric_hessian(
+        lambda w: ad.grad(sharpe)(w, 0.0), WEIGHTS), rtol=1e-7, atol=1e-8)
+
+
+def softmax_weights(logits):
+    e = np.exp(logits - np.max(logits))
+    return e / np.sum(e)
+
+
+def portfolio_report(logits, risk_aversion):
+    w = softmax_weights(logits)
+    utility = w @ MU - risk_aversion * w @ COV @ w
+    return -utility, {'weights': w, 'return': w @ MU,
+                      'volatility': np.sqrt(w @ COV @ w), 'model': 'mv'}
+
+
+def test_softmax_weights_jacobians_and_pullbacks():
+    w = softmax_weights(LOGITS)
+    closed = np.diag(w) - np.outer(w, w)
+    np.testing.assert_allclose(ad.jacrev(softmax_weights)(LOGITS), closed,
+                               rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(ad.jacfwd(softmax_weights)(LOGITS), closed,
+                               rtol=1e-13, atol=1e-16)
+    value, pullback = ad.vjp(softmax_weights, LOGITS)
+    np.testing.assert_allclose(value, w, rtol=1e-15)
+    # one pullback, called twice: each cotangent gets its own row
+    for cotangent in (np.array([1.0, 0, 0, 0]), np.array([0.5, -2.0, 0, 1])):
+        (row,) = pullback(cotangent)
+        np.testing.assert_allclose(row, cotangent @ closed, rtol=1e-13,
+                                   atol=1e-16)
+    value, tangent = ad.jvp(softmax_weights, (LOGITS,), (np.ones(4),))
+    np.testing.assert_allclose(tangent, 0.0, atol=1e-15)  # shift invariant
+
+
+def test_value_and_grad_with_a_dict_of_aux():
+    ((value, aux), (g_logits, g_risk)) = ad.value_and_grad(
+        portfolio_report, (0, 1), has_aux=True)(LOGITS, 2.0)
+    w = softmax_weights(LOGITS)
+    assert list(aux) == ['weights', 'return', 'volatility', 'model']
+    assert aux['model'] == 'mv'
+    np.testing.assert_allclose(aux['weights'], w, rtol=1e-15)
+    assert aux['volatility'] == pytest.approx(np.sqrt(w @ COV @ w), rel=1e-15)
+    assert value == pytest.approx(2.0 * w @ COV @ w - w @ MU, rel=1e-14)
+    d_w = 4.0 * COV @ w - MU
+    np.testing.assert_allclose(g_logits, w * (d_w - w @ d_w), rtol=1e-12,
+                               atol=1e-16)
+    assert g_risk == pytest.approx(w @ COV @ w, rel=1e-14)
+    grads, aux = ad.grad(portfolio_report, has_aux=True)(LOGITS, 2.0)
+    np.testing.assert_allclose(grads, g_logits, rtol=1e-14)
+    assert aux['model'] == 'mv'
+
+
+def gaussian_log_likelihood(params, data):
+    z = (data - params['mu']) / params['sd']
+    return np.sum(-0.5 * z ** 2 - np.log(params['sd']))
+
+
+DATA = rng.normal(size=(6, 2)) * [1.0, 2.0] + [0.5, -1.0]
+PARAMS = {'mu': np.array([0.1, -0.2]), 'sd': np.array([1.3, 0.8])}
+
+
+def test_likelihood_of_a_dict_of_parameters_every_way():
+    mu, sd = PARAMS['mu'], PARAMS['sd']
+    r = DATA - mu
+    expected = {'mu': r.sum(0) / sd ** 2,
+                'sd': (r ** 2).sum(0) / sd ** 3 - len(DATA) / sd}
+    value, grads = ad.value_and_grad(gaussian_log_likelihood)(PARAMS, DATA)
+    assert_tree_close(grads, expected, rtol=1e-13)
+    H = ad.hessian(gaussian_log_likelihood)(PARAMS, DATA)
+    assert_tree_close(H, {
+        'mu': {'mu': np.diag(-len(DATA) / sd ** 2),
+               'sd': np.diag(-2 * r.sum(0) / sd ** 3)},
+        'sd': {'mu': np.diag(-2 * r.sum(0) / sd ** 3),
+               'sd': np.diag(-3 * (r ** 2).sum(0) / sd ** 4
+                             + len(DATA) / sd ** 2)}}, rtol=1e-13)
+    tangents = ({'mu': np.array([1.0, 0.0]), 'sd': np.array([0.0, 2.0])},
+                np.zeros_like(DATA))
+    value_j, derivative = ad.jvp(gaussian_log_likelihood, (PARAMS, DATA),
+                                 tangents)
+    assert value_j == pytest.approx(value, rel=1e-15)
+    assert derivative == pytest.approx(
+        expected['mu'][0] + 2.0 * expected['sd'][1], rel=1e-13)
+    # the maximum-likelihood estimate is a stationary point
+    mle = {'mu': DATA.mean(0), 'sd': DATA.std(0)}
+    assert_tree_close(ad.grad(gaussian_log_likelihood)(mle, DATA),
+                      {'mu': np.zeros(2), 'sd': np.zeros(2)}, atol=1e-13)

@@ -1,0 +1,387 @@
+"""Physics, geometry and plain scalar code as people write it: a behaviour
+sweep (issue 10, third round).
+
+Pair potentials of N particles by broadcasting (Lennard-Jones, Coulomb,
+gravity; the diagonal masked with ``np.eye``, pairs by ``np.triu_indices``
+or by loops; periodic boundaries by ``np.round``), bond and dihedral angles,
+polygon areas by the shoelace formula with ``np.roll``, rotation matrices
+built from angles, arc lengths by ``np.diff``, harmonic chains, a robot
+arm's forward kinematics, projectile ranges and a brachistochrone; then
+scalar code as it is written by hand: ``math`` functions, defaults and
+keyword arguments, helpers calling helpers, module constants, callable
+objects, dataclasses, ``functools.partial``, recursion, ``sum`` of a
+generator, powers, ``abs``/``min``/``max`` and conditional expressions, and
+printed source run by ``exec``. Values are checked against closed forms,
+physical invariants (forces sum to zero, torques vanish) or central
+differences. The optimisation and ML half is test_user_code_optimisation.py.
+Known bugs are strict xfails whose reason names their entry in the sweep's
+list.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+from helpers import central_difference, numeric_gradient
+
+rng = np.random.default_rng(11)
+# four particles in 3-D, no two closer than 0.9
+POINTS = np.array([[0.0, 0.0, 0.0], [1.1, 0.1, -0.2], [0.2, 1.2, 0.3],
+                   [1.0, 1.0, 1.1]])
+CHARGES = np.array([1.0, -1.0, 0.5, 2.0])
+
+
+def line_of(f, text):
+    lines, first = inspect.getsourcelines(f)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+def numeric_jacobian(f, x):
+    """d f(x) / d x laid out as JAX's: ``f(x).shape + x.shape``."""
+    shape = np.shape(f(x))
+    rows = [numeric_gradient(lambda v: np.asarray(f(v))[i], (x,), 0)
+            for i in np.ndindex(shape)]
+    return np.reshape(rows, shape + np.shape(x))
+
+
+def pairwise_forces(x, dV_dr, box=None):
+    """dE/dx of E = sum over pairs of V(|x_i - x_j|), by loops (with the
+    nearest periodic image in a cubic box of side ``box``)."""
+    g = np.zeros_like(x)
+    for i in range(len(x)):
+        for j in range(len(x)):
+            if i != j:
+                d = x[i] - x[j]
+                if box is not None:
+                    d = d - box * np.round(d / box)
+                r = np.linalg.norm(d)
+                g[i] += dV_dr(r, i, j) * d / r
+    return g
+
+
+# -- pair potentials -----------------------------------------------------------
+
+def lennard_jones(x):
+    d = x[:, None, :] - x[None, :, :]
+    r2 = np.sum(d ** 2, axis=-1) + np.eye(x.shape[0])
+    inv6 = (1 / r2) ** 3
+    return 2 * np.sum((inv6 ** 2 - inv6) * (1 - np.eye(x.shape[0])))
+
+
+def lennard_jones_by_loops(x):
+    n = x.shape[0]
+    energy = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            r = np.linalg.norm(x[i] - x[j])
+            energy = energy + 4 * ((1 / r) ** 12 - (1 / r) ** 6)
+    return energy
+
+
+def lennard_jones_by_triu_indices(x):
+    i, j = np.triu_indices(x.shape[0], k=1)
+    r = np.sqrt(np.sum((x[i] - x[j]) ** 2, axis=1))
+    return np.sum(4 * (r ** -12 - r ** -6))
+
+
+def lj_dV_dr(r, i, j):
+    return 4 * (-12 * r ** -13 + 6 * r ** -7)
+
+
+@pytest.mark.parametrize("energy", [
+    lennard_jones, lennard_jones_by_loops,
+    pytest.param(lennard_jones_by_triu_indices, marks=pytest.mark.xfail(
+        strict=True, raises=ad.UnsupportedCodeError, reason=(
+            "sweep3 bug 2: np.triu_indices is refused")))])
+def test_lennard_jones_forces(energy):
+    g = ad.grad(energy)(POINTS)
+    np.testing.assert_allclose(g, pairwise_forces(POINTS, lj_dV_dr),
+                               rtol=1e-12)
+    # no net force and no net torque on an isolated cluster
+    np.testing.assert_allclose(g.sum(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.cross(POINTS, g).sum(axis=0), 0.0,
+                               atol=1e-12)
+
+
+def test_lennard_jones_hessian_at_several_sizes():
+    for x in (POINTS, POINTS[:2], np.vstack([POINTS, [[2.1, 0.0, 0.9]]])):
+        H = ad.hessian(lennard_jones)(x)
+        n = len(x)
+        assert H.shape == (n, 3, n, 3)
+        np.testing.assert_allclose(H, H.transpose(2, 3, 0, 1), rtol=1e-12)
+        # translations are a null space
+        np.testing.assert_allclose(H.sum(axis=2), 0.0, atol=1e-9)
+    # two particles: along the axis, V''(r); across it, V'(r) / r
+    r = 1.3
+    H = ad.hessian(lennard_jones)(np.array([[0.0, 0, 0], [r, 0, 0]]))
+    assert H[1, 0, 1, 0] == pytest.approx(
+        4 * (156 * r ** -14 - 42 * r ** -8), rel=1e-13)
+    assert H[1, 1, 1, 1] == pytest.approx(lj_dV_dr(r, 0, 1) / r, rel=1e-13)
+    x32 = POINTS.astype(np.float32)
+    assert ad.grad(lennard_jones)(x32).dtype == np.float32
+    np.testing.assert_allclose(ad.grad(lennard_jones)(x32),
+                               pairwise_forces(POINTS, lj_dV_dr), rtol=2e-5)
+
+
+def coulomb(x, q):
+    n = x.shape[0]
+    d = x[:, None, :] - x[None, :, :]
+    r = np.sqrt(np.sum(d ** 2, axis=-1) + np.eye(n))
+    return np.sum(np.triu(np.outer(q, q) / r, k=1))
+
+
+def test_coulomb_energy_in_positions_and_charges():
+    g_x, g_q = ad.grad(coulomb, (0, 1))(POINTS, CHARGES)
+    np.testing.assert_allclose(g_x, pairwise_forces(
+        POINTS, lambda r, i, j: -CHARGES[i] * CHARGES[j] / r ** 2),
+        rtol=1e-13)
+    r = np.linalg.norm(POINTS[:, None] - POINTS[None], axis=-1)
+    np.fill_diagonal(r, np.inf)
+    np.testing.assert_allclose(g_q, (CHARGES[None, :] / r).sum(1),
+                               rtol=1e-14)
+    # the energy is quadratic in the charges: the Hessian is 1/r
+    np.testing.assert_allclose(ad.hessian(coulomb, 1)(POINTS, CHARGES),
+                               1 / r, rtol=1e-14)
+
+
+BOX = 3.0
+
+
+def periodic_lennard_jones(x):
+    d = x[:, None, :] - x[None, :, :]
+    d = d - BOX * np.round(d / BOX)
+    r2 = np.sum(d ** 2, axis=-1) + np.eye(x.shape[0])
+    inv6 = 1 / r2 ** 3
+    return 2 * np.sum((inv6 ** 2 - inv6) * (1 - np.eye(x.shape[0])))
+
+
+def test_minimum_image_convention():
+    # particle 3 sits near the far corner: its nearest images are across
+    # the box, so the periodic forces differ from the open-space ones
+    x = POINTS.copy()
+    x[3] = [2.45, 2.8, 2.35]  # no component of d / BOX near a half
+    g = ad.grad(periodic_lennard_jones)(x)
+    np.testing.assert_allclose(g, pairwise_forces(x, lj_dV_dr, BOX),
+                               rtol=1e-12)
+    shifted = x + np.array([BOX, 0.0, -BOX])  # whole images of the box
+    np.testing.assert_allclose(ad.grad(periodic_lennard_jones)(shifted), g,
+                               rtol=1e-10)
+    assert not np.allclose(g, ad.grad(lennard_jones)(x))
+
+
+def gravity(x, m):
+    n = len(m)
+    d = x[:, None, :] - x[None, :, :]
+    r = np.sqrt(np.sum(d ** 2, axis=-1) + np.eye(n))
+    return -0.5 * np.sum(np.outer(m, m) * (1 - np.eye(n)) / r)
+
+
+def test_gravitational_potential_of_point_masses():
+    m = np.abs(CHARGES)
+    g_x, g_m = ad.grad(gravity, (0, 1))(POINTS, m)
+    np.testing.assert_allclose(g_x, pairwise_forces(
+        POINTS, lambda r, i, j: m[i] * m[j] / r ** 2), rtol=1e-13)
+    r = np.linalg.norm(POINTS[:, None] - POINTS[None], axis=-1)
+    np.fill_diagonal(r, np.inf)
+    np.testing.assert_allclose(g_m, -(m[None, :] / r).sum(1), rtol=1e-14)
+
+
+# -- bonds, polygons, rotations, curves ------------------------------------------
+
+def bond_angle_energy(x, k=1.0, theta0=1.9):
+    a = x[0] - x[1]
+    b = x[2] - x[1]
+    cos = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
+    theta = np.arccos(np.clip(cos, -1.0, 1.0))
+    return 0.5 * k * (theta - theta0) ** 2
+
+
+def dihedral_energy(x):
+    b1 = x[1] - x[0]
+    b2 = x[2] - x[1]
+    b3 = x[3] - x[2]
+    n1 = np.cross(b1, b2)
+    n2 = np.cross(b2, b3)
+    m1 = np.cross(n1, b2 / np.linalg.norm(b2))
+    phi = np.arctan2(np.dot(m1, n2), np.dot(n1, n2))
+    return 1 + np.cos(3 * phi)
+
+
+def test_bond_angle_energy():
+    x = POINTS[:3]
+    a, b = x[0] - x[1], x[2] - x[1]
+    theta = np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    grads = ad.grad(bond_angle_energy, (0, 1, 2))(x, 2.0, 1.5)
+    assert grads[1] == pytest.approx(0.5 * (theta - 1.5) ** 2, rel=1e-14)
+    assert grads[2] == pytest.approx(-2.0 * (theta - 1.5), rel=1e-14)
+    # dtheta/dx0 is perpendicular to a, in the plane, of length 1/|a|
+    unit = (b - (a @ b) / (a @ a) * a)
+    unit = -unit / np.linalg.norm(unit)
+    np.testing.assert_allclose(
+        grads[0][0], 2.0 * (theta - 1.5) * unit / np.linalg.norm(a),
+        rtol=1e-12)
+    np.testing.assert_allclose(grads[0].sum(axis=0), 0.0, atol=1e-15)
+    np.testing.assert_allclose(grads[0], numeric_gradient(
+        bond_angle_energy, (x, 2.0, 1.5), 0), rtol=1e-8)
+
+
+def test_dihedral_energy_is_invariant_under_rigid_motion():
+    g = ad.grad(dihedral_energy)(POINTS)
+    np.testing.assert_allclose(g, numeric_gradient(dihedral_energy,
+                                                   (POINTS,), 0), rtol=1e-7)
+    np.testing.assert_allclose(g.sum(axis=0), 0.0, atol=1e-14)
+    np.testing.assert_allclose(np.cross(POINTS, g).sum(axis=0), 0.0,
+                               atol=1e-14)
+    H = ad.hessian(dihedral_energy)(POINTS)
+    np.testing.assert_allclose(H, numeric_jacobian(
+        ad.grad(dihedral_energy), POINTS), rtol=1e-6, atol=1e-8)
+
+
+def shoelace_area(x, y):
+    return 0.5 * np.abs(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+def signed_area_of_points(p):
+    x, y = p[:, 0], p[:, 1]
+    return 0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+PENTAGON_X = np.array([0.0, 2.0, 2.5, 1.0, -0.3])
+PENTAGON_Y = np.array([0.0, 0.1, 1.5, 2.2, 1.0])
+
+
+def test_shoelace_area_with_np_roll():
+    x, y = PENTAGON_X, PENTAGON_Y
+    dx = 0.5 * (np.roll(y, -1) - np.roll(y, 1))
+    dy = 0.5 * (np.roll(x, 1) - np.roll(x, -1))
+    grad_x, grad_y = ad.grad(shoelace_area, (0, 1))(x, y)
+    np.testing.assert_allclose(grad_x, dx, rtol=1e-15)
+    np.testing.assert_allclose(grad_y, dy, rtol=1e-15)
+    # clockwise: the signed area is negative, abs flips the gradient
+    grad_x, grad_y = ad.grad(shoelace_area, (0, 1))(x[::-1], y[::-1])
+    np.testing.assert_allclose(grad_x, -0.5 * (np.roll(y[::-1], -1)
+                                               - np.roll(y[::-1], 1)))
+    p = np.stack([x, y], axis=1)
+    np.testing.assert_allclose(ad.grad(signed_area_of_points)(p),
+                               np.stack([dx, dy], axis=1), rtol=1e-15)
+    # the area is bilinear: its Hessian is constant, a rotation in (x, y)
+    H = ad.hessian(signed_area_of_points)(p)
+    assert H.shape == (5, 2, 5, 2)
+    S = 0.5 * (np.eye(5, k=-1) + np.eye(5, k=4) - np.eye(5, k=1)
+               - np.eye(5, k=-4))
+    np.testing.assert_array_equal(H[:, 0, :, 1], -S)
+    np.testing.assert_array_equal(H[:, 1, :, 0], S)
+
+
+def rotation(theta):
+    c, s = np.cos(theta), np.sin(theta)
+    return np.array([[c, -s], [s, c]])
+
+
+def rotation_by_math(theta):
+    c, s = math.cos(theta), math.sin(theta)
+    return np.array([[c, -s], [s, c]])
+
+
+def misfit_after_rotation(theta, v, target):
+    return np.sum((rotation(theta) @ v - target) ** 2)
+
+
+@pytest.mark.parametrize("rot", [rotation, rotation_by_math])
+def test_rotation_matrix_jacobians(rot):
+    theta = 0.4
+    c, s = math.cos(theta), math.sin(theta)
+    expected = np.array([[-s, -c], [c, -s]])
+    for jacobian in (ad.jacrev, ad.jacfwd):
+        J = jacobian(rot)(theta)
+        assert J.shape == (2, 2)
+        np.testing.assert_allclose(J, expected, rtol=1e-15)
+    value, tangent = ad.jvp(rot, (theta,), (2.0,))
+    np.testing.assert_allclose(tangent, 2.0 * expected, rtol=1e-15)
+
+
+def test_fitting_an_angle_through_a_rotation():
+    v, target = np.array([1.0, 2.0]), np.array([0.5, 1.5])
+    theta = 0.4
+    R, dR = rotation(theta), np.array([[-math.sin(theta), -math.cos(theta)],
+                                       [math.cos(theta), -math.sin(theta)]])
+    g_theta, g_v = ad.grad(misfit_after_rotation, (0, 1))(theta, v, target)
+    assert g_theta == pytest.approx(2 * (R @ v - target) @ dR @ v, rel=1e-14)
+    np.testing.assert_allclose(g_v, 2 * R.T @ (R @ v - target), rtol=1e-14)
+    assert ad.hessian(misfit_after_rotation)(theta, v, target) == (
+        pytest.approx(2 * (dR @ v) @ (dR @ v) - 2 * (R @ v - target)
+                      @ R @ v, rel=1e-13))
+
+
+def arc_length(x, y):
+    return np.sum(np.sqrt(np.diff(x) ** 2 + np.diff(y) ** 2))
+
+
+def test_arc_length_gradient_is_the_difference_of_unit_tangents():
+    x, y = PENTAGON_X, PENTAGON_Y
+    t = np.stack([np.diff(x), np.diff(y)])
+    t = t / np.linalg.norm(t, axis=0)
+    expected = np.pad(t, ((0, 0), (1, 0))) - np.pad(t, ((0, 0), (0, 1)))
+    grad_x, grad_y = ad.grad(arc_length, (0, 1))(x, y)
+    np.testing.assert_allclose(grad_x, expected[0], rtol=1e-14, atol=1e-16)
+    np.testing.assert_allclose(grad_y, expected[1], rtol=1e-14, atol=1e-16)
+    # interior points of a straight line feel no pull along it
+    line = np.linspace(0.0, 1.0, 6)
+    grad_x, grad_y = ad.grad(arc_length, (0, 1))(line, 2 * line)
+    np.testing.assert_allclose(grad_x[1:-1], 0.0, atol=1e-15)
+    assert grad_x[0] == pytest.approx(-1 / math.sqrt(5), rel=1e-15)
+
+
+def chain_energy(x, k=2.0, rest=1.0):
+    return 0.5 * k * np.sum((x[1:] - x[:-1] - rest) ** 2)
+
+
+def test_harmonic_chain():
+    x = np.array([0.0, 1.2, 1.9, 3.3, 4.0])
+    stretch = np.diff(x) - 1.0
+    expected = 2.0 * (np.r_[0, stretch] - np.r_[stretch, 0])
+    np.testing.assert_allclose(ad.grad(chain_energy)(x), expected,
+                               rtol=1e-14, atol=1e-15)
+    laplacian = (np.diag([1.0, 2, 2, 2, 1]) - np.eye(5, k=1)
+                 - np.eye(5, k=-1))
+    np.testing.assert_array_equal(ad.hessian(chain_energy)(x, k=3.0),
+                                  3.0 * laplacian)
+    grads = ad.grad(chain_energy, (0, 1, 2))(x, 3.0, 0.5)
+    assert grads[1] == pytest.approx(0.5 * np.sum((np.diff(x) - 0.5) ** 2),
+                                     rel=1e-15)
+    assert grads[2] == pytest.approx(-3.0 * np.sum(np.diff(x) - 0.5),
+                                     rel=1e-15)
+
+
+def arm_tip(angles, lengths):
+    cum = np.cumsum(angles)
+    return np.array([np.sum(lengths * np.cos(cum)),
+                     np.sum(lengths * np.sin(cum))])
+
+
+def test_forward_kinematics_of_a_planar_arm():
+    angles, lengths = np.array([0.3, -0.5, 0.9]), np.array([1.0, 0.7, 0.4])
+    cum = np.cumsum(angles)
+    tail_sin = np.cumsum((lengths * np.sin(cum))[::-1])[::-1]
+    tail_cos = np.cumsum((lengths * np.cos(cum))[::-1])[::-1]
+    expected = np.stack([-tail_sin, tail_cos])
+    for jacobian in (ad.jacrev, ad.jacfwd):
+        J = jacobian(arm_tip)(angles, lengths)
+        assert J.shape == (2, 3)
+        np.testing.assert_allclose(J, expected, rtol=1e-14)
+    tip, pullback = ad.vjp(arm_tip, angles, lengths)
+    np.testing.assert_allclose(tip, [tail_cos[0], tail_sin[0]], rtol=1e-15)
+    for cotangent in ([1.0, 0.0], [0.3, -2.0]):
+        g_angles, g_lengths = pullback(np.array(cotangent))
+        np.testing.assert_allclose(g_angles, cotangent @ expected,
+                                   rtol=1e-14)
+        np.testing.assert_allclose(
+            g_lengths, cotangent @ np.stack([np.cos(cum), np.sin(cum)]),
+            rtol=1e-14)
