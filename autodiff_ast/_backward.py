@@ -64,6 +64,10 @@ class _Backward:
         self.adjoints: dict[sp.Symbol,
                             list[tuple[sp.Expr, Shape, sp.Basic | None]]] = {}
         self.current: Step | None = None
+        # A gradient's adjoints have no batch of cotangents in front
+        # (rules shared with _jacrev's batched pass read these).
+        self.batch: Shape = ()
+        self.rank = 0
         self.active = set(wrt)
         for step in program.steps:
             if step.uses() & self.active and not step.op.stops_gradient:
@@ -328,6 +332,10 @@ class _Backward:
             return shape
         return self.program.shape_of(like)
 
+    def adjoint_sizes(self, like: sp.Symbol) -> tuple[Any, ...]:
+        """The shape of an adjoint of ``like`` as generated code reads it."""
+        return self.program.shape_of(like)
+
     # -- array operations ----------------------------------------------------
 
     def full(self, adjoint: sp.Expr, shape: Shape, name: str) -> sp.Symbol:
@@ -358,6 +366,15 @@ class _Backward:
             step.op.vjp(self, step, adjoint)
         finally:
             self.current = None
+
+    def restored(self, step: Step, adjoint: sp.Expr, name: str) -> sp.Expr:
+        """The adjoint of a reduction's result with the reduced axes put
+        back as size 1, so it broadcasts against the operand."""
+        axis = step.option("axis")
+        if axis is None or step.option("keepdims"):
+            return adjoint
+        return self.expanded_along(
+            adjoint, self.program.leaves[step.target].shape, axis, name)
 
     def expanded_along(self, value: sp.Expr, shape: Shape,
                        axes: tuple[int, ...], name: str) -> sp.Expr:

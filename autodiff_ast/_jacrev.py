@@ -32,9 +32,9 @@ from ._array_codegen import _baked_by
 from ._backward import check_ones, computed_values, gradients
 from ._differentiate import checked_partial
 from ._array_ops import empty
-from ._ops_assemble import CONCATENATE, STACK, pad, pieces_of
-from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM, TRANSPOSE,
-                        expanded_shape, reduced_shape, reshaped, transposed)
+from ._ops_assemble import CONCATENATE, STACK, pad
+from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, SUM, expanded_shape,
+                        reduced_shape, reshaped, transposed)
 from ._ops_create import EYE, ZEROS, ZEROS_LIKE, main_diagonal_eye
 from ._ops_einsum import einsum
 from ._ops_index import GETITEM
@@ -84,7 +84,7 @@ def _reversible(program: Program, output: Any,
     if step is not None:
         return all(_reversible(program, item, wrt) for item in step.operands)
     return all(len(step.results()) == 1 and step.option("loop") is None
-               and step.op in _RULES and (
+               and (step.op.batched or step.op in _RULES) and (
                    step.op is not DOT or all(
                        len(program.leaves[o].shape) <= 2
                        for o in step.operands))
@@ -177,6 +177,7 @@ class _Batched:
         self.steps = _active_steps(program, [output], wrt)
         self.active = set(wrt).union(*[s.results() for s in self.steps])
         self.adjoints: dict[sp.Symbol, list[sp.Expr]] = {}
+        self.current: Step | None = None
         # A forward value a partial derivative computes again is read.
         self.computed = computed_values(program)
 
@@ -190,7 +191,7 @@ class _Batched:
             if reason:
                 self.program.baked.append(reason)
             if step.target in self.adjoints:
-                _RULES[step.op](self, step, self.total(step.target))
+                self.vjp(step, self.total(step.target))
         if self.program.baked:
             # The shape check then covers the arguments, which the
             # Jacobian may not read (of a linear map, say).
@@ -214,9 +215,29 @@ class _Batched:
         return reshaped(self.program, eye, self.batch_sizes * 2,
                         "d_output")
 
+    def vjp(self, step: Step, adjoint: sp.Expr) -> None:
+        """Contributions of ``adjoint`` through ``step``: by the rule of
+        its row where that takes a batch, else by the rule below."""
+        self.current = step
+        try:
+            rule = step.op.vjp if step.op.batched else _RULES[step.op]
+            rule(self, step, adjoint)
+        finally:
+            self.current = None
+
     # -- adjoints ------------------------------------------------------------
 
-    def contribute(self, symbol: sp.Symbol, value: sp.Expr) -> None:
+    def contribute(self, symbol: sp.Symbol, value: sp.Expr,
+                   region: tuple[Any, ...] | None = None,
+                   witness: sp.Basic | None = None) -> None:
+        """Add ``value`` to the adjoint of ``symbol``; a ``region`` (of the
+        shape of ``witness`` when the code runs, by default the result of
+        the step being differentiated) is one ``value`` was broadcast
+        over, and summed back from when all contributions are in."""
+        if region is not None:
+            if witness is None and self.current is not None:
+                witness = self.current.target
+            check_ones(self.program, symbol, region, witness)
         if symbol in self.active and value != 0:
             self.adjoints.setdefault(symbol, []).append(value)
 
@@ -264,25 +285,60 @@ class _Batched:
 
     def final(self, symbol: sp.Symbol) -> sp.Symbol:
         value = self.total(symbol)
+        shape = self.program.leaves[symbol].shape
         if value == 0:
             return self.program.add(
-                ZEROS, (), self.batch + self.program.leaves[symbol].shape,
-                "zeros", dtype=None, shape=self.sizes(symbol))
-        return self.full(value, symbol, f"d_{symbol.name}")
+                ZEROS, (), self.batch + shape, "zeros", dtype=None,
+                shape=self.adjoint_sizes(symbol))
+        return self.full(value, shape, f"d_{symbol.name}", symbol)
 
-    def sizes(self, like: Any) -> tuple[Any, ...]:
+    def adjoint_sizes(self, like: Any) -> tuple[Any, ...]:
         """The shape of an adjoint of ``like`` as generated code reads it."""
         return self.batch_sizes + self.program.shape_of(like)
 
-    def full(self, adjoint: sp.Expr, like: sp.Symbol,
-             name: str) -> sp.Symbol:
+    def full(self, adjoint: sp.Expr, shape: tuple[Any, ...], name: str,
+             like: sp.Symbol | None = None) -> sp.Symbol:
         """``adjoint`` as an array of exactly the shape of an adjoint of
-        ``like`` (batch + like's shape)."""
-        shape = self.batch + self.program.leaves[like].shape
-        if self.program.shape(adjoint) == shape:
+        a value of ``shape`` (the batch's, then ``shape``), sized as
+        ``like`` is when the code runs (by default, the result of the
+        step being differentiated, or an operand, of that shape)."""
+        batched = self.batch + shape
+        if self.program.shape(adjoint) == batched:
             return self.program.materialize(adjoint, name)
-        return self.program.add(BROADCAST_TO, (adjoint,), shape, name,
-                                shape=self.sizes(like))
+        if like is None and self.current is not None:
+            like = next((s for s in (self.current.target,
+                                     *self.current.operands)
+                         if self.program.leaves.get(s) is not None
+                         and self.program.leaves[s].shape == shape), None)
+        if like is None:
+            self.program.baked.append(
+                f"the Jacobian of {self.where} writes a shape of fixed "
+                "sizes")
+            sizes: tuple[Any, ...] = batched
+        else:
+            sizes = self.adjoint_sizes(like)
+        return self.program.add(BROADCAST_TO, (adjoint,), batched, name,
+                                shape=sizes)
+
+    def restored(self, step: Step, adjoint: sp.Expr, name: str) -> sp.Expr:
+        """The adjoint of a reduction's result with the reduced axes put
+        back, of size 1, after the batch's: it broadcasts against the
+        operand."""
+        if step.option("keepdims"):
+            return adjoint
+        rank = len(self.program.leaves[step.operands[0]].shape)
+        full = self.full(adjoint, self.program.leaves[step.target].shape,
+                         name)
+        axes = step.option("axis")
+        if axes is None:
+            return self.column(full, *(None,) * rank)
+        axes = (axes,) if isinstance(axes, int) else axes
+        shifted = tuple(self.rank + a % rank for a in axes)
+        return self.program.add(
+            EXPAND_DIMS, (full,), expanded_shape(
+                self.program.leaves[full].shape, shifted),
+            f"{full.name}_expanded",
+            axis=shifted[0] if len(shifted) == 1 else shifted)
 
     def column(self, symbol: sp.Symbol, *index: Any) -> sp.Symbol:
         """``symbol[..., index]``: each ``None`` of ``index`` adds an axis
@@ -322,34 +378,6 @@ class _Batched:
 Rule = Callable[[_Batched, Step, sp.Expr], None]
 
 
-def _elementwise(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
-    batched.elementwise(step.operands[0], adjoint)
-
-
-def _restored(batched: _Batched, step: Step, adjoint: sp.Expr) -> sp.Expr:
-    """The adjoint of a reduction's result with the reduced axes put back,
-    of size 1, after the batch's: it broadcasts against the operand."""
-    program = batched.program
-    rank = len(program.leaves[step.operands[0]].shape)
-    axes = step.option("axis")
-    if step.option("keepdims"):
-        return adjoint
-    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
-    if axes is None:
-        return batched.column(full, *(None,) * rank)
-    axes = (axes,) if isinstance(axes, int) else axes
-    shifted = tuple(batched.rank + a % rank for a in axes)
-    return program.add(
-        EXPAND_DIMS, (full,), expanded_shape(program.leaves[full].shape,
-                                             shifted),
-        f"{full.name}_expanded",
-        axis=shifted[0] if len(shifted) == 1 else shifted)
-
-
-def _sum(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
-    batched.contribute(step.operands[0], _restored(batched, step, adjoint))
-
-
 def _extremum(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
     # To the elements equal to the extremum, split equally among ties
     # (JAX's convention, as the gradient's rule).
@@ -368,7 +396,7 @@ def _extremum(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
         program.leaves[source].shape, axes, True) if axes else (), axes,
         axes is not None)
     batched.contribute(source,
-                       ties * _restored(batched, step, adjoint) / count)
+                       ties * batched.restored(step, adjoint, f"d_{step.target.name}") / count)
 
 
 def _dot(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
@@ -378,7 +406,8 @@ def _dot(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
     program = batched.program
     a, b = step.operands
     sa, sb = program.leaves[a].shape, program.leaves[b].shape
-    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
+    full = batched.full(adjoint, batched.program.leaves[step.target].shape,
+                         f"d_{step.target.name}")
 
     def times(left: sp.Symbol, right: sp.Symbol, name: str) -> sp.Expr:
         diagonal = _diagonal(program, left) if left is full else None
@@ -450,47 +479,6 @@ def _is_eye(program: Program, symbol: Any) -> bool:
     return step is not None and step.option("columns") is None
 
 
-def _transpose(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
-    (source,) = step.operands
-    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
-    rank = len(batched.program.leaves[source].shape)
-    axes = step.option("axes") or tuple(reversed(range(rank)))
-    inverse = sorted(range(rank), key=lambda i: axes[i])
-    order = tuple(range(batched.rank)) + tuple(batched.rank + i
-                                               for i in inverse)
-    batched.contribute(source, transposed(batched.program, full, order,
-                                          f"{full.name}_T"))
-
-
-def _reshape(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
-    # Also expand_dims's: both only relabel the same elements.
-    (source,) = step.operands
-    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
-    batched.contribute(source, reshaped(batched.program, full,
-                                        batched.sizes(source),
-                                        f"{full.name}_reshaped"))
-
-
-def _broadcast_to(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
-    # The adjoint holds for the whole broadcast: summed back when all in.
-    (source,) = step.operands
-    if source in batched.active:
-        check_ones(batched.program, source,
-                   batched.program.leaves[step.target].shape, step.target)
-        batched.contribute(source, adjoint)
-
-
-def _stack(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
-    program = batched.program
-    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
-    before = (slice(None),) * (batched.rank + step.option("axis"))
-    for position, item in enumerate(step.operands):
-        if item in batched.active:
-            batched.contribute(item, program.add(
-                GETITEM, (full,), batched.batch + program.leaves[item].shape,
-                f"{full.name}_{position}", index=before + (position,)))
-
-
 def _basic_index(program: Program, step: Step) -> tuple[Any, ...] | None:
     """A GETITEM step's index with one part per axis of its operand
     (ints, slices of step 1 and ``None``s), where it is such an index
@@ -526,7 +514,8 @@ def _getitem(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
     source = step.operands[0]
     parts = _basic_index(program, step)
     assert parts is not None  # _reversible asked
-    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
+    full = batched.full(adjoint, batched.program.leaves[step.target].shape,
+                         f"d_{step.target.name}")
     picks: list[Any] = [slice(None)] * batched.rank
     widths: list[tuple[Any, Any]] = [(0, 0)] * batched.rank
     axis = 0
@@ -555,24 +544,9 @@ def _getitem(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
     batched.contribute(source, full)
 
 
-def _concatenate(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
-    full = batched.full(adjoint, step.target, f"d_{step.target.name}")
-    for item, part in pieces_of(batched.program, step, full, batched.rank,
-                                batched.active):
-        batched.contribute(item, part)
-
-
 _RULES: dict[ArrayOp, Rule] = {
-    ELEMENTWISE: _elementwise,
-    SUM: _sum,
     MAX: _extremum,
     MIN: _extremum,
     DOT: _dot,
-    TRANSPOSE: _transpose,
-    RESHAPE: _reshape,
-    EXPAND_DIMS: _reshape,
-    BROADCAST_TO: _broadcast_to,
-    STACK: _stack,
-    CONCATENATE: _concatenate,
     GETITEM: _getitem,
 }

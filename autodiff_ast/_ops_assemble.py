@@ -78,18 +78,17 @@ def _stack_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     program = backward.program
     full = backward.full(adjoint, program.leaves[step.target].shape,
                          f"d_{step.target.name}")
-    axis = step.option("axis")
+    before = (slice(None),) * (backward.rank + step.option("axis"))
     for position, item in enumerate(step.operands):
         if item in backward.active:
             backward.contribute(item, program.add(
-                GETITEM, (full,), program.leaves[item].shape,
-                f"{full.name}_{position}",
-                index=(slice(None),) * axis + (position,)))
+                GETITEM, (full,), backward.batch + program.leaves[item].shape,
+                f"{full.name}_{position}", index=before + (position,)))
 
 
 STACK = ArrayOp("stack", numpy=("stack",), lower=_lower_stack,
                 keeps_dtype=True,
-                vjp=_stack_vjp,
+                vjp=_stack_vjp, batched=True,
                 spell=lambda step, args, name: call(
                     "np.stack", [ast.List(args, ast.Load())],
                     axis=step.option("axis") or None),
@@ -142,7 +141,7 @@ def concatenate(run: Any, values: Any, axis: Any, node: ast.AST) -> Any:
 def _concatenate_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     full = backward.full(adjoint, backward.program.leaves[step.target].shape,
                          f"d_{step.target.name}")
-    for item, part in pieces_of(backward.program, step, full, 0,
+    for item, part in pieces_of(backward.program, step, full, backward.rank,
                                 backward.active):
         backward.contribute(item, part)
 
@@ -220,6 +219,7 @@ def _lower_column_stack(run: Any, tup: Any, *, node: ast.AST) -> Any:
 
 CONCATENATE = ArrayOp("concatenate", numpy=("concatenate",), keeps_dtype=True,
                       lower=_lower_concatenate, vjp=_concatenate_vjp,
+                      batched=True,
                       spell=lambda step, args, name: call(
                           "np.concatenate", [ast.List(args, ast.Load())],
                           axis=step.option("axis") or None),

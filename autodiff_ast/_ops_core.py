@@ -113,17 +113,12 @@ def reduced_count(run: Any, value: Any, axis: Any, node: ast.AST) -> Any:
 
 
 def _sum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    (source,) = step.operands
-    axis = step.option("axis")
-    if axis is not None and not step.option("keepdims"):
-        shape = backward.program.leaves[step.target].shape
-        adjoint = backward.expanded_along(adjoint, shape, axis,
-                                          f"d_{step.target.name}")
-    backward.contribute(source, adjoint)
+    backward.contribute(step.operands[0], backward.restored(
+        step, adjoint, f"d_{step.target.name}"))
 
 
 SUM = ArrayOp("sum", numpy=("sum",), methods=("sum",), lower=_lower_sum,
-              vjp=_sum_vjp, spell=spell_reduction("np.sum"),
+              vjp=_sum_vjp, batched=True, spell=spell_reduction("np.sum"),
               any_size=True)
 # np.mean lowers to a sum divided by the count; as a step (a gradient
 # centering values) it is spelled np.mean.
@@ -195,13 +190,19 @@ def transposed(program: Any, source: sp.Symbol, axes: tuple[int, ...] | None,
 
 
 def _transpose_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    # The inverse permutation, after the axes of a batch of adjoints.
     (source,) = step.operands
     full = backward.full(adjoint, backward.program.leaves[step.target].shape,
                          f"d_{step.target.name}")
     axes = step.option("axes")
-    inverse = None if axes is None else tuple(
-        sorted(range(len(axes)), key=lambda i: axes[i]))
-    backward.contribute(source, transposed(backward.program, full, inverse,
+    order = None
+    if axes is not None or backward.rank:
+        rank = len(backward.program.leaves[source].shape)
+        axes = axes or tuple(reversed(range(rank)))
+        order = tuple(range(backward.rank)) + tuple(
+            backward.rank + i for i in sorted(range(rank),
+                                              key=lambda i: axes[i]))
+    backward.contribute(source, transposed(backward.program, full, order,
                                            f"{full.name}_T"))
 
 
@@ -217,7 +218,7 @@ TRANSPOSE = ArrayOp("transpose", numpy=("transpose",), methods=("transpose",),
                     keeps_dtype=True,
                     lower=_lower_transpose,
                     lower_method=_lower_transpose_method,
-                    vjp=_transpose_vjp, spell=_spell_transpose,
+                    vjp=_transpose_vjp, batched=True, spell=_spell_transpose,
                     any_size=True)
 
 
@@ -287,7 +288,7 @@ def _reshape_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     full = backward.full(adjoint, backward.program.leaves[step.target].shape,
                          f"d_{step.target.name}")
     backward.contribute(source, reshaped(
-        backward.program, full, backward.program.shape_of(source),
+        backward.program, full, backward.adjoint_sizes(source),
         f"{full.name}_reshaped"))
 
 
@@ -296,7 +297,7 @@ def _reshape_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 RESHAPE = ArrayOp("reshape", numpy=("reshape",), methods=("reshape",),
                   keeps_dtype=True,
                   lower=_lower_reshape, lower_method=_lower_reshape_method,
-                  vjp=_reshape_vjp,
+                  vjp=_reshape_vjp, batched=True,
                   spell=lambda step, args, name: call(
                       "np.reshape", [args[0], literal(step.option("shape"))]),
                   any_size=True)
@@ -318,6 +319,7 @@ def _lower_expand_dims(run: Any, a: Any, axis: Any, *,
 EXPAND_DIMS = ArrayOp("expand_dims", numpy=("expand_dims",),
                       keeps_dtype=True,
                       lower=_lower_expand_dims, vjp=_reshape_vjp,
+                      batched=True,
                       spell=lambda step, args, name: call(
                           "np.expand_dims", [args[0], literal(axis_literal(
                               step.option("axis")))]),
@@ -363,6 +365,7 @@ def _broadcast_to_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 # (ints where a rule could not say which, and the code checks its sizes).
 BROADCAST_TO = ArrayOp("broadcast_to", numpy=("broadcast_to",),
                        lower=_lower_broadcast_to, vjp=_broadcast_to_vjp,
+                       batched=True,
                        spell=_spell_broadcast_to, any_size=True)
 
 

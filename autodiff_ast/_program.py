@@ -57,6 +57,9 @@ class ArrayOp:
     and gradient write only sizes read at run time (size symbols, shapes
     as the user wrote them), so code with it runs at any size; code with
     a step of an op without it checks the shapes it was generated for.
+    ``batched``: its vjp rule also takes a batch of cotangents, the
+    ``backward.rank`` axes in front of every adjoint that a Jacobian in
+    reverse mode has (``_jacrev``); with none, it is the gradient's rule.
     """
 
     name: str
@@ -73,6 +76,7 @@ class ArrayOp:
     keeps_dtype: bool = False
     refused: str | None = None
     any_size: bool = False
+    batched: bool = False
 
     def __repr__(self) -> str:
         return f"<array op {self.name}>"
@@ -84,7 +88,8 @@ def _elementwise_vjp(backward: Any, step: "Step", adjoint: sp.Expr) -> None:
 
 # A SymPy expression over program symbols, computed element by element
 # (written by the codegen's common-subexpression pass, not by a spelling).
-ELEMENTWISE = ArrayOp("elementwise", vjp=_elementwise_vjp, any_size=True)
+ELEMENTWISE = ArrayOp("elementwise", vjp=_elementwise_vjp, any_size=True,
+                      batched=True)
 
 
 def _spell_size(step: "Step", args: list[Any], name: str) -> Any:
