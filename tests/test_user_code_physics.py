@@ -385,3 +385,334 @@ def test_forward_kinematics_of_a_planar_arm():
         np.testing.assert_allclose(
             g_lengths, cotangent @ np.stack([np.cos(cum), np.sin(cum)]),
             rtol=1e-14)
+
+
+# -- ballistics and a brachistochrone -------------------------------------------
+
+def projectile_range(theta, v, g=9.81):
+    return v ** 2 * math.sin(2 * theta) / g
+
+
+def range_from_a_height(theta, v, h=1.0, g=9.81):
+    vx, vy = v * math.cos(theta), v * math.sin(theta)
+    t = (vy + math.sqrt(vy ** 2 + 2 * g * h)) / g
+    return vx * t
+
+
+def test_projectile_range_in_angle_and_speed():
+    theta, v = 0.6, 20.0
+    grads = ad.grad(projectile_range, (0, 1))(theta, v)
+    assert grads == pytest.approx(
+        (2 * v ** 2 * math.cos(2 * theta) / 9.81,
+         2 * v * math.sin(2 * theta) / 9.81), rel=1e-15)
+    assert ad.grad(projectile_range)(math.pi / 4, v) == pytest.approx(
+        0.0, abs=1e-13)  # 45 degrees goes furthest on flat ground
+    assert ad.derivative(projectile_range, 3)(theta, v) == pytest.approx(
+        -8 * v ** 2 * math.cos(2 * theta) / 9.81, rel=1e-14)
+    assert ad.grad(projectile_range, 2)(theta, v, g=1.62) == pytest.approx(
+        -v ** 2 * math.sin(2 * theta) / 1.62 ** 2, rel=1e-14)
+    grads32 = ad.grad(projectile_range, (0, 1))(np.float32(theta),
+                                                np.float32(v))
+    assert [type(g) for g in grads32] == [np.float32, np.float32]
+    assert grads32 == pytest.approx(grads, rel=1e-6)
+
+
+def test_range_from_a_height_peaks_below_45_degrees():
+    args = (0.6, 20.0, 2.0)
+    grads = ad.grad(range_from_a_height, (0, 1, 2))(*args)
+    assert grads == pytest.approx(
+        [central_difference(range_from_a_height, args, i) for i in range(3)],
+        rel=1e-8)
+    # Newton's method on the derivative finds the best angle, which from a
+    # height is atan(v / sqrt(v^2 + 2 g h))
+    d1 = ad.grad(range_from_a_height)
+    d2 = ad.derivative(range_from_a_height, 2)
+    theta = 0.7
+    for _ in range(6):
+        theta = theta - d1(theta, 20.0, 2.0) / d2(theta, 20.0, 2.0)
+    assert theta == pytest.approx(
+        math.atan(20.0 / math.sqrt(400.0 + 2 * 9.81 * 2.0)), rel=1e-12)
+
+
+def descent_time(y, dx=0.1, g=9.81):
+    # a bead sliding down the curve y(x) from rest at height y[0]
+    ds = np.sqrt(dx ** 2 + np.diff(y) ** 2)
+    drop = y[0] - 0.5 * (y[1:] + y[:-1])
+    return np.sum(ds / np.sqrt(2 * g * drop))
+
+
+def test_brachistochrone_descent_time():
+    y = -np.linspace(0.0, 1.0, 7) ** 0.5 + 1.0  # height, falling with x
+    y[0] = 1.2
+    grad = ad.grad(descent_time)(y)
+    np.testing.assert_allclose(grad, numeric_gradient(descent_time, (y,), 0),
+                               rtol=1e-7, atol=1e-10)
+    H = ad.hessian(descent_time)(y)
+    np.testing.assert_allclose(H, H.T, rtol=1e-12)
+    np.testing.assert_allclose(H, numeric_jacobian(ad.grad(descent_time), y),
+                               rtol=1e-6, atol=1e-8)
+
+
+# -- scalar code as people write it ---------------------------------------------
+
+AIR_DENSITY = 1.225
+
+
+def polar_angle_times_radius(x, y):
+    return math.hypot(x, y) * math.atan2(y, x)
+
+
+def special_functions(x):
+    return math.log1p(x ** 2) + math.expm1(-x) + math.erf(x / 2)
+
+
+def distance_from_origin(x, y, z):
+    return math.hypot(x, y, z)
+
+
+def test_math_module_functions():
+    x, y = 0.6, 1.3
+    r, phi = math.hypot(x, y), math.atan2(y, x)
+    grads = ad.grad(polar_angle_times_radius, (0, 1))(x, y)
+    assert grads == pytest.approx((x / r * phi - y / r, y / r * phi + x / r),
+                                  rel=1e-15)
+    assert type(grads[0]) is float  # math code derives to math code
+    assert ad.grad(special_functions)(0.7) == pytest.approx(
+        1.4 / 1.49 - math.exp(-0.7) + math.exp(-0.1225) / math.sqrt(math.pi),
+        rel=1e-15)
+    assert ad.derivative(special_functions, 3)(0.7) == pytest.approx(
+        central_difference(ad.derivative(special_functions, 2), (0.7,), 0),
+        rel=1e-9)
+    assert ad.grad(distance_from_origin, (0, 1, 2))(1.0, 2.0, 2.0) == (
+        pytest.approx((1 / 3, 2 / 3, 2 / 3), rel=1e-15))
+
+
+@pytest.mark.xfail(strict=True, raises=ad.ArgnumsError, reason=(
+    "sweep3 bug 9: math.hypot passed to grad is taken to have 2 arguments"))
+def test_grad_of_math_hypot_of_three_coordinates():
+    assert ad.grad(math.hypot, (0, 1, 2))(1.0, 2.0, 2.0) == pytest.approx(
+        (1 / 3, 2 / 3, 2 / 3), rel=1e-15)
+
+
+def drag_force(v, cd=0.47, area=0.01):
+    return 0.5 * AIR_DENSITY * cd * area * v ** 2
+
+
+def scaled_sine(x, scale=2.0):
+    return scale * math.sin(x)
+
+
+def sine_terms(x):
+    return scaled_sine(x) + scaled_sine(x, scale=0.5) ** 2
+
+
+def sine_by_keywords(x, y):
+    return scaled_sine(scale=y, x=x)
+
+
+def test_defaults_keywords_helpers_and_module_constants():
+    global AIR_DENSITY
+    grad = ad.grad(drag_force)
+    assert grad(3.0) == pytest.approx(1.225 * 0.47 * 0.01 * 3.0, rel=1e-15)
+    assert ad.grad(drag_force, (0, 1, 2))(3.0, area=0.02, cd=0.3) == (
+        pytest.approx((1.225 * 0.3 * 0.02 * 3.0, 0.5 * 1.225 * 0.02 * 9.0,
+                       0.5 * 1.225 * 0.3 * 9.0), rel=1e-15))
+    try:
+        AIR_DENSITY = 1.0  # the same derivative reads the new value
+        assert grad(3.0) == pytest.approx(0.47 * 0.01 * 3.0, rel=1e-15)
+    finally:
+        AIR_DENSITY = 1.225
+    x = 0.7
+    assert ad.grad(sine_terms)(x) == pytest.approx(
+        2 * math.cos(x) + 0.25 * math.sin(2 * x), rel=1e-15)
+    assert ad.grad(sine_by_keywords, (0, 1))(x, 1.3) == pytest.approx(
+        (1.3 * math.cos(x), math.sin(x)), rel=1e-15)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.NoSourceError, reason=(
+    "sweep3 bug 4: functools.partial is refused"))
+def test_grad_of_a_partial():
+    assert ad.grad(functools.partial(scaled_sine, scale=2.0))(0.7) == (
+        pytest.approx(2.0 * math.cos(0.7), rel=1e-15))
+
+
+class Pendulum:
+    def __init__(self, length, g=9.81):
+        self.length = length
+        self.g = g
+
+    def energy(self, theta, omega):
+        return (0.5 * self.length ** 2 * omega ** 2
+                + self.g * self.length * (1 - math.cos(theta)))
+
+    def __call__(self, theta):
+        return self.energy(theta, 0.0)
+
+
+@dataclass
+class Prior:
+    mean: float
+    scale: float
+
+
+PRIOR = Prior(0.5, 2.0)
+
+
+def log_prior(w):
+    return -np.sum((w - PRIOR.mean) ** 2) / (2 * PRIOR.scale ** 2)
+
+
+def log_prior_passed(w, prior):
+    return -np.sum((w - prior.mean) ** 2) / (2 * prior.scale ** 2)
+
+
+def test_objects_methods_and_dataclasses():
+    pendulum = Pendulum(2.0)
+    grad_call = ad.grad(pendulum)
+    assert grad_call(0.3) == pytest.approx(9.81 * 2.0 * math.sin(0.3),
+                                           rel=1e-15)
+    assert ad.grad(pendulum.energy, (0, 1))(0.3, 1.5) == pytest.approx(
+        (9.81 * 2.0 * math.sin(0.3), 4.0 * 1.5), rel=1e-15)
+    H = ad.hessian(pendulum.energy, (0, 1))(0.3, 1.5)
+    assert H == ((pytest.approx(9.81 * 2.0 * math.cos(0.3), rel=1e-15), 0.0),
+                 (0.0, 4.0))
+    pendulum.g = 1.62  # an attribute is read when the derivative runs
+    assert grad_call(0.3) == pytest.approx(1.62 * 2.0 * math.sin(0.3),
+                                           rel=1e-15)
+    w = np.array([1.0, -1.0, 2.0])
+    np.testing.assert_allclose(ad.grad(log_prior)(w), -(w - 0.5) / 4.0,
+                               rtol=1e-15)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.InputError, reason=(
+    "sweep3 bug 6: a dataclass passed as an argument that is not "
+    "differentiated is refused"))
+def test_a_dataclass_passed_as_an_argument():
+    w = np.array([1.0, -1.0, 2.0])
+    np.testing.assert_allclose(ad.grad(log_prior_passed)(w, PRIOR),
+                               -(w - 0.5) / 4.0, rtol=1e-15)
+
+
+def squared_norm(x, reduction="sum"):
+    if reduction == "sum":
+        return np.sum(x ** 2)
+    return np.mean(x ** 2)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep3 bug 7: `if reduction == \"sum\":` on a string option is "
+    "refused as 'the string is used as a number'"))
+def test_a_string_option_compared_in_an_if():
+    w = np.array([1.0, -1.0, 2.0])
+    np.testing.assert_allclose(ad.grad(squared_norm)(w), 2 * w, rtol=1e-15)
+    np.testing.assert_allclose(ad.grad(squared_norm)(w, "mean"), 2 * w / 3,
+                               rtol=1e-15)
+
+
+def power_by_recursion(x, n):
+    if n == 0:
+        return 1.0
+    return x * power_by_recursion(x, n - 1)
+
+
+def test_recursion_is_refused_at_the_recursive_call():
+    with pytest.raises(ad.UnsupportedCodeError) as caught:
+        ad.grad(power_by_recursion)(1.7, 4)
+    assert caught.value.lineno == line_of(power_by_recursion,
+                                          "return x * power")
+    assert str(caught.value).startswith(
+        "recursive call to power_by_recursion: autodiff_ast inlines the "
+        "functions it calls, so recursion cannot be followed; rewrite it as "
+        "a loop over range()")
+
+
+def exp_by_series(x):
+    return sum(x ** k / math.factorial(k) for k in range(8))
+
+
+def sine_harmonics(x):
+    return sum(math.sin(k * x) / k for k in range(1, 6))
+
+
+def test_sum_of_a_generator():
+    assert ad.grad(sine_harmonics)(0.7) == pytest.approx(
+        sum(math.cos(k * 0.7) for k in range(1, 6)), rel=1e-15)
+    assert ad.derivative(sine_harmonics, 2)(0.7) == pytest.approx(
+        -sum(k * math.sin(k * 0.7) for k in range(1, 6)), rel=1e-14)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep3 bug 5: math.factorial of an unrolled loop's constant is "
+    "refused"))
+def test_taylor_series_with_math_factorial():
+    assert ad.grad(exp_by_series)(0.7) == pytest.approx(
+        sum(0.7 ** k / math.factorial(k) for k in range(7)), rel=1e-15)
+
+
+def powers(x):
+    return x ** 3 + x ** 2.5 + 2.0 ** x + x ** -1 + x ** 0.5
+
+
+def monomial(x, n):
+    return 2.0 * x ** n
+
+
+def test_integer_float_and_negative_powers():
+    x = 1.7
+    assert ad.grad(powers)(x) == pytest.approx(
+        3 * x ** 2 + 2.5 * x ** 1.5 + 2.0 ** x * math.log(2.0) - x ** -2
+        + 0.5 * x ** -0.5, rel=1e-15)
+    assert ad.derivative(powers, 2)(x) == pytest.approx(
+        6 * x + 3.75 * x ** 0.5 + 2.0 ** x * math.log(2.0) ** 2
+        + 2 * x ** -3 - 0.25 * x ** -1.5, rel=1e-14)
+    assert ad.grad(monomial)(x, 4) == pytest.approx(8 * x ** 3, rel=1e-15)
+    assert ad.grad(monomial, 1)(x, 4.0) == pytest.approx(
+        2 * x ** 4 * math.log(x), rel=1e-15)
+
+
+def test_power_with_an_exponent_argument_at_zero():
+    # was sweep3 bug 3: n * x ** n / x, nan or ZeroDivisionError at 0
+    np.testing.assert_array_equal(ad.grad(monomial)(np.zeros(2), 3), [0, 0])
+    np.testing.assert_array_equal(
+        ad.grad(monomial)(np.array([0.0, 1.0]), 2), [0.0, 4.0])
+    assert ad.grad(monomial)(0.0, 1) == 2.0
+    assert ad.hessian(monomial)(0.0, 2) == 4.0
+
+
+def kinks(x, y):
+    return abs(x - y) + min(x, y) ** 2 + max(x, 2 * y)
+
+
+def either_side(x):
+    return x ** 2 if x > 0 else -x ** 3
+
+
+def test_abs_min_max_and_conditional_expressions():
+    assert ad.grad(kinks, (0, 1))(0.7, 0.2) == pytest.approx(
+        (1 + 1, -1 + 2 * 0.2), rel=1e-15)
+    assert ad.grad(kinks, (0, 1))(0.2, 0.7) == pytest.approx(
+        (-1 + 2 * 0.2, 1 + 2), rel=1e-15)
+    # ties, as JAX: abs'(0) = 1, min and max share the gradient
+    assert ad.grad(kinks, (0, 1))(0.3, 0.3) == pytest.approx(
+        (1 + 0.3, -1 + 0.3 + 2), rel=1e-15)
+    assert ad.grad(either_side)(0.7) == pytest.approx(1.4, rel=1e-15)
+    assert ad.grad(either_side)(-0.7) == pytest.approx(-3 * 0.49, rel=1e-15)
+    assert ad.derivative(either_side, 2)(-0.7) == pytest.approx(4.2,
+                                                                rel=1e-15)
+    with pytest.raises(ad.InputError) as caught:
+        ad.grad(either_side)(np.array([-1.0, 0.5]))
+    assert "np.where(condition, a, b)" in str(caught.value)
+
+
+def test_printed_source_runs_by_exec():
+    namespace = {'math': math, 'np': np}
+    exec(ad.source(ad.grad(polar_angle_times_radius, (0, 1))), namespace)
+    generated = namespace['grad_polar_angle_times_radius']
+    assert generated(0.6, 1.3) == ad.grad(polar_angle_times_radius,
+                                          (0, 1))(0.6, 1.3)
+    source = ad.source(ad.hessian(lennard_jones), POINTS)
+    namespace = {'np': np}
+    exec(source, namespace)
+    (name,) = [key for key in namespace if key.startswith('hessian')]
+    np.testing.assert_array_equal(namespace[name](POINTS),
+                                  ad.hessian(lennard_jones)(POINTS))
