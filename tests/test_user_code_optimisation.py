@@ -19,8 +19,8 @@ xfails whose reason names their entry in the sweep's list.
 
 from __future__ import annotations
 
-import math
 
+import mpmath
 import numpy as np
 import optree
 import pytest
@@ -227,6 +227,31 @@ def test_logistic_regression_with_a_separate_intercept():
     np.testing.assert_allclose(
         ad.grad(logistic_l2)(W, b, X, Y01, lam=0.3),
         X.T @ (p - Y01) / n + 0.3 * W, rtol=1e-13)
+
+
+def softplus_total(z):
+    return np.sum(np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0))
+
+
+def softplus_total_by_logaddexp(z):
+    return np.sum(np.logaddexp(0, z))
+
+
+TAILS = np.array([-700.0, -40.0, -30.0, -5.0, 0.3, 5.0, 30.0, 700.0])
+
+
+def exact_sigmoid(z):
+    return float(1 / (1 + mpmath.exp(-mpmath.mpf(z))))
+
+
+@pytest.mark.parametrize("softplus", [
+    softplus_total_by_logaddexp,
+    pytest.param(softplus_total, marks=pytest.mark.xfail(strict=True, reason=(
+        "sweep3 bug 11: the derivative is 1 - exp(-max(z, 0)) / (1 + "
+        "exp(-|z|)), which cancels for z < -30")))])
+def test_softplus_derivative_keeps_every_digit_in_both_tails(softplus):
+    np.testing.assert_allclose(ad.grad(softplus)(TAILS),
+                               [exact_sigmoid(z) for z in TAILS], rtol=1e-13)
 
 
 def hinge(w, b):
