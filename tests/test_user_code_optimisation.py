@@ -244,14 +244,41 @@ def exact_sigmoid(z):
     return float(1 / (1 + mpmath.exp(-mpmath.mpf(z))))
 
 
-@pytest.mark.parametrize("softplus", [
-    softplus_total_by_logaddexp,
-    pytest.param(softplus_total, marks=pytest.mark.xfail(strict=True, reason=(
-        "sweep3 bug 11: the derivative is 1 - exp(-max(z, 0)) / (1 + "
-        "exp(-|z|)), which cancels for z < -30")))])
+@pytest.mark.parametrize("softplus", [softplus_total_by_logaddexp,
+                                      softplus_total])
 def test_softplus_derivative_keeps_every_digit_in_both_tails(softplus):
+    # softplus_total's was 1 - exp(-max(z, 0)) / (1 + exp(-|z|)), which
+    # cancelled for z < -30 (sweep3 bug 11)
     np.testing.assert_allclose(ad.grad(softplus)(TAILS),
                                [exact_sigmoid(z) for z in TAILS], rtol=1e-13)
+
+
+def softplus(z):
+    return np.logaddexp(0, z)
+
+
+def exact_sigmoid_slope(z):
+    return float(mpmath.exp(-mpmath.log1p(mpmath.exp(z))
+                            - mpmath.log1p(mpmath.exp(-z))))
+
+
+def test_softplus_by_logaddexp_second_derivative_in_the_left_tail():
+    left = TAILS[TAILS < 10]
+    np.testing.assert_allclose(ad.derivative(softplus, 2)(left),
+                               [exact_sigmoid_slope(z) for z in left],
+                               rtol=1e-13)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sweep3 bug 13: the second derivative is s * (1 - s) with s = exp(z - "
+    "logaddexp(0, z)), which cancels for z > 30"))
+def test_softplus_by_logaddexp_second_derivative_in_the_right_tail():
+    exact = [exact_sigmoid_slope(z) for z in TAILS]
+    np.testing.assert_allclose(ad.derivative(softplus, 2)(TAILS), exact,
+                               rtol=1e-13)
+    np.testing.assert_allclose(
+        np.diag(ad.hessian(softplus_total_by_logaddexp)(TAILS)), exact,
+        rtol=1e-13)
 
 
 def hinge(w, b):
