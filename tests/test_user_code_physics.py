@@ -716,3 +716,79 @@ def test_printed_source_runs_by_exec():
     (name,) = [key for key in namespace if key.startswith('hessian')]
     np.testing.assert_array_equal(namespace[name](POINTS),
                                   ad.hessian(lennard_jones)(POINTS))
+
+
+# -- what physics code calls that is refused ------------------------------------
+
+def work_by_trapezoid(y):
+    return np.trapezoid(y ** 2, dx=0.1)
+
+
+def smoothness(y):
+    return np.sum(np.gradient(y) ** 2)
+
+
+def sampled(y):
+    return np.sum(np.interp([0.5, 1.5], [0.0, 1.0, 2.0], y))
+
+
+SAMPLES = np.array([0.3, 0.7, 1.2])
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep3 bug 15: np.trapezoid, np.gradient and np.interp are refused"))
+@pytest.mark.parametrize("f, expected", [
+    (work_by_trapezoid, 0.1 * SAMPLES * [1, 2, 1]),
+    (smoothness, numeric_gradient(smoothness, (SAMPLES,), 0)),
+    (sampled, [0.5, 1.0, 0.5])])
+def test_numpy_functions_physics_code_calls(f, expected):
+    np.testing.assert_allclose(ad.grad(f)(SAMPLES), expected, rtol=1e-9)
+
+
+def checked_energy(x):
+    assert x.shape == (3,), f"bad shape {x.shape}"
+    return np.sum(x ** 2)
+
+
+def logged_energy(x):
+    print("x is", x)
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("f", [
+    pytest.param(checked_energy, marks=pytest.mark.xfail(
+        strict=True, raises=ad.NoSourceError, reason=(
+            "sweep3 bugs 14 and 16: an assert on shapes is refused, and in a "
+            "pytest module (asserts rewritten) it is said to be edited after "
+            "it was imported"))),
+    pytest.param(logged_energy, marks=pytest.mark.xfail(
+        strict=True, raises=ad.UnsupportedCodeError, reason=(
+            "sweep3 bug 14: a print is refused")))])
+def test_asserts_on_shapes_and_prints(f):
+    np.testing.assert_array_equal(ad.grad(f)(SAMPLES), 2 * SAMPLES)
+
+
+def moves_the_first_particle(x):
+    x[0] = 0.0
+    return lennard_jones(x)
+
+
+def jiggled(x):
+    return lennard_jones(x + 0.01 * np.random.normal(size=x.shape))
+
+
+@pytest.mark.parametrize("f, text, message", [
+    (moves_the_first_particle, "x[0] = 0.0",
+     "assigning to an item of x mutates an object the function did not "
+     "make, which cannot be differentiated"),
+    (jiggled, "np.random",
+     "np.random.normal draws random numbers, which have no derivative")])
+def test_mutation_and_random_numbers_are_refused_at_their_line(
+        f, text, message):
+    x = POINTS.copy()
+    with pytest.raises(ad.UnsupportedCodeError) as caught:
+        ad.grad(f)(x)
+    assert caught.value.lineno == line_of(f, text)
+    assert caught.value.filename == __file__
+    assert message in str(caught.value)
+    np.testing.assert_array_equal(x, POINTS)  # the argument is untouched
