@@ -151,6 +151,40 @@ def test_coulomb_energy_in_positions_and_charges():
                                1 / r, rtol=1e-14)
 
 
+def spring_forces_over_pairs(x):
+    n = x.shape[0]
+    F = np.zeros_like(x)
+    for i in range(n):
+        for j in range(i + 1, n):
+            d = x[i] - x[j]
+            F[i] += d
+            F[j] -= d
+    return np.sum(F ** 2)
+
+
+def spring_forces_over_ordered_pairs(x):
+    n = x.shape[0]
+    F = np.zeros_like(x)
+    for i in range(n):
+        for j in range(n):
+            F[i] += x[i] - x[j]
+    return np.sum(F ** 2)
+
+
+@pytest.mark.parametrize("f", [
+    spring_forces_over_ordered_pairs,
+    pytest.param(spring_forces_over_pairs, marks=pytest.mark.xfail(
+        strict=True, raises=ad.UnsupportedCodeError, reason=(
+            "sweep3 bug 17: F[i] += ... inside `for j in range(i + 1, n)` is "
+            "refused as mutating an object the function did not make")))])
+def test_forces_accumulated_over_pairs_in_an_array_made_here(f):
+    # each F_i = n x_i - sum(x), so d/dx sum |F|^2 = 2 n F (sum F = 0)
+    for x in (POINTS, POINTS[:2]):
+        F = len(x) * x - x.sum(axis=0)
+        np.testing.assert_allclose(ad.grad(f)(x), 2 * len(x) * F,
+                                   rtol=1e-13, atol=1e-13)
+
+
 BOX = 3.0
 
 
