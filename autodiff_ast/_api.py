@@ -29,7 +29,8 @@ from ._array_transforms import (ArrayTransform, Stage, defined_at,
                                 describe)
 from ._handle import baked_reads, implementation, make_handle
 from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
-from ._lower import Lowered, NeedsArrays, Read, lower, readable_source, unbind
+from ._lower import lower, readable_source, unbind
+from ._lower_records import Lowered, NeedsArrays, Read
 from ._array_rules import array_function, spelled_function
 from ._rules import primitive_for
 

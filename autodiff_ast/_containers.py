@@ -62,7 +62,7 @@ def container_items(run: Any, node: ast.expr,
     args = [run.expression(a, env) for a in node.args]
     if not run.lowers_arrays and any(isinstance(a, sp.Symbol)
                                      for a in args):
-        from ._lower import NeedsArrays
+        from ._lower_records import NeedsArrays
         raise NeedsArrays  # an argument may be a list, tuple or dict
     return _built(callee, args)
 

@@ -20,7 +20,8 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 from ._codegen import Literal
 from ._errors import OutputError
 from ._limits import collector_paused
-from ._lower import Lowered, scaled
+from ._lower_expressions import scaled
+from ._lower_records import Lowered
 from ._functions import maximum
 from ._rules import canonical, inert_derivative
 

@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ._errors import InputError
-from ._lower import Read
+from ._lower_records import Read
 
 __all__ = ["make_handle", "implementation", "baked_reads"]
 

@@ -20,7 +20,7 @@ from ._codegen import Literal
 from ._differentiate import (Derivatives, aux_leaves, checked_partial,
                              split_aux)
 from ._errors import OutputError
-from ._lower import Lowered, symbol
+from ._lower_records import Lowered, symbol
 from ._program import unique_name
 
 __all__ = ["jacobian_outputs", "hessian_outputs", "jvp_outputs"]

@@ -26,8 +26,9 @@ from ._errors import InputError, OutputError
 from ._containers import container_items
 from ._limits import NAMED_FROM, written_out_size
 from ._lists import concatenated, grown, made
-from ._lower import Read, _Context, _Runner, readable_source, unbind
+from ._lower import _Runner, readable_source, unbind
 from ._lower_loops import buffer, comprehended, keep_loop, keep_while
+from ._lower_records import Read, _Context
 from ._ops_assemble import store
 from ._ops_core import transpose
 from ._ops_create import ZEROS

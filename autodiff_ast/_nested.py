@@ -64,7 +64,7 @@ def derivative_call(run: Any, derivative: Any, args: list[Any],
                     node: ast.Call) -> Any:
     """``derivative(*args)``, its generated code inlined."""
     from ._array_transforms import ArrayTransform
-    from ._lower import NeedsArrays
+    from ._lower_records import NeedsArrays
 
     chain = getattr(derivative, "__autodiff_ast_array_chain__", None)
     if chain is not None and any(

@@ -26,6 +26,7 @@ from autodiff_ast import (_codegen, _differentiate, _fence, _lower, _rules,
                           _simplify, _sums)
 from autodiff_ast._codegen import FunctionSpec, generate_source
 from autodiff_ast._differentiate import checked_partial, partial
+from autodiff_ast._lower_expressions import scaled
 from autodiff_ast._printer import ExpressionPrinter
 from autodiff_ast._sums import LONG, ordered_terms
 from autodiff_ast._unparse import to_source
@@ -370,23 +371,23 @@ _UNSCALED = [x + 1, 2 * (x + 1), sp.exp(x), 2 * sp.exp(x), x ** 2,
 def test_scaled_is_sympys_product(number):
     for factor in _SCALED_FACTORS:
         for a, b in ((number, factor), (factor, number)):
-            assert sp.srepr(_lower.scaled(a, b)) == sp.srepr(a * b)
+            assert sp.srepr(scaled(a, b)) == sp.srepr(a * b)
         inverse = sp.Rational(number.q, number.p)
-        assert sp.srepr(_lower.scaled(factor, inverse)) == sp.srepr(
+        assert sp.srepr(scaled(factor, inverse)) == sp.srepr(
             factor / number)
     # the chain rule's product: back to the call itself
-    assert _lower.scaled(1 / number, number * sp.cos(2 * x)) == sp.cos(2 * x)
+    assert scaled(1 / number, number * sp.cos(2 * x)) == sp.cos(2 * x)
 
 
 def test_scaled_leaves_other_products_to_sympy():
     for factor in _UNSCALED:
-        assert _lower.scaled(sp.Integer(2), factor) is None, factor
+        assert scaled(sp.Integer(2), factor) is None, factor
     for number in (sp.Integer(0), sp.Integer(1), sp.Float(2.0)):
-        assert _lower.scaled(number, x) is None
-    assert _lower.scaled(sp.Integer(2), sp.Integer(3)) is None
-    assert _lower.scaled(x, y) is None
+        assert scaled(number, x) is None
+    assert scaled(sp.Integer(2), sp.Integer(3)) is None
+    assert scaled(x, y) is None
     # a coefficient that cancels to zero is Mul's to judge
-    assert _lower.scaled(sp.Integer(2), sp.Mul(0, x, evaluate=False)) is None
+    assert scaled(sp.Integer(2), sp.Mul(0, x, evaluate=False)) is None
 
 
 def _flattened_products(monkeypatch) -> list:

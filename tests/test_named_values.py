@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import autodiff_ast as ad
-from autodiff_ast import _lower
+from autodiff_ast import _lower_vetting
 
 import hostile_code as h
 
@@ -100,7 +100,7 @@ def test_a_helper_called_in_a_helper_keeps_its_name():
 def test_a_statement_still_too_large_is_refused_at_its_line(monkeypatch):
     # Names bound the size of every value but one statement's own; a
     # statement past the bound is refused where it is, with what to do.
-    monkeypatch.setattr(_lower, "MOST_OPERATIONS", 30)
+    monkeypatch.setattr(_lower_vetting, "MOST_OPERATIONS", 30)
 
     def f(x):
         y = np.sin(x) * np.cos(x) + np.tan(x) * x + x ** 3 / (1 + x ** 2)

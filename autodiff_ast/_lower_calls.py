@@ -1,0 +1,153 @@
+"""The lower stage's calls: what a call reaches, and how it is lowered.
+
+A call may build or read a container, call a function defined inside the
+one lowered, differentiate (``ad.grad(f)(x)``), or call a primitive of the
+rules table (in one of its forms, such as ``math.log(x, base)``), a SciPy
+function of the array table, or the user's own function, object or
+method, which is inlined. Library code that is none of these is refused.
+A mixin of ``_Runner`` (``_lower``), which provides ``inline``.
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+from typing import Any
+
+import sympy as sp
+
+from ._array_ops import plain
+from ._array_rules import array_function
+from ._containers import container_call
+from ._local import LocalFunction, call_local
+from ._lower_records import NeedsArrays
+from ._nested import NOT_NESTED, called_inside
+from ._ops_reduce import scipy_function
+from ._rules import Form, Primitive, namespace_of, primitive_for, where
+from ._source import library_of, refused_call
+
+__all__ = ["Calls"]
+
+
+class Calls:
+    """Lowers calls."""
+
+    def call_expression(self, node: ast.Call, env: dict[str, Any]) -> Any:
+        callee = self.expression(node.func, env)
+        contained = container_call(self, callee, node, env)
+        if contained is not None:  # list(params.values()), zip(a, b)
+            return contained
+        if isinstance(callee, LocalFunction):
+            args = [self.expression(a, env) for a in node.args]
+            kwargs = {k.arg: self.expression(k.value, env)
+                      for k in node.keywords if k.arg is not None}
+            return call_local(self, callee, args, kwargs, node)
+        nested = called_inside(self, callee, node, env)
+        if nested is not NOT_NESTED:  # ad.grad(f)(x), ad.jvp(f, ...)
+            return nested
+        self.refuse_library(callee, node)
+        args = [self.expression(a, env) for a in node.args]
+        kwargs = {k.arg: self.expression(k.value, env) for k in node.keywords
+                  if k.arg is not None}
+        primitive = primitive_for(callee)
+        if primitive is not None:
+            return self.call_primitive(callee, primitive, args, kwargs, node)
+        if array_function(callee) is not None or callee is len:
+            raise NeedsArrays
+        scipy_op = scipy_function(callee)  # scipy.special.logsumexp, ...
+        if scipy_op is not None:
+            if not self.lowers_arrays:
+                raise NeedsArrays
+            return self.array_call(scipy_op, args, {
+                k: plain(v) for k, v in kwargs.items()}, node)
+        if isinstance(callee, types.MethodType) and isinstance(
+                callee.__func__, types.FunctionType):
+            return self.inline(callee.__func__, [callee.__self__] + args,
+                               kwargs, node)
+        if isinstance(callee, types.FunctionType):
+            return self.inline(callee, args, kwargs, node)
+        call = getattr(type(callee), "__call__", None)
+        if isinstance(call, types.FunctionType) and not isinstance(
+                callee, type):  # an object called as a function (a layer)
+            return self.inline(call, [callee] + args, kwargs, node)
+        if callee is float:
+            if len(args) == 1 and not kwargs:
+                return self.number(args[0], node)
+        if isinstance(callee, type) and issubclass(callee, tuple) and \
+                hasattr(callee, "_fields"):
+            if not self.lowers_arrays:
+                # Scalar code writes its outputs' tuples out; the program
+                # keeps a pytree's node types.
+                raise NeedsArrays
+            return callee(*args, **kwargs)  # a namedtuple of the values
+        raise self.error(node.func, f"cannot differentiate through "
+                                    f"{ast.unparse(node.func)}: it is not a "
+                                    "primitive in autodiff_ast's rules table "
+                                    "and has no Python source. Use a NumPy or "
+                                    "math function from the table, or a "
+                                    "Python function")
+
+    def refuse_library(self, callee: Any, node: ast.Call) -> None:
+        """Refuse a call to library code (see ``library_of``) that is not a
+        primitive, at the user's call: its source is never read and
+        inlined (it would be differentiated wrongly, or refused at a line
+        of the library's)."""
+        if primitive_for(callee) is not None or array_function(
+                callee) is not None or scipy_function(callee) is not None:
+            return
+        function = (callee.__func__ if isinstance(callee, types.MethodType)
+                    else callee)
+        if not isinstance(function, types.FunctionType):
+            return
+        library = library_of(function)
+        if library is not None:
+            raise self.error(node.func, refused_call(
+                ast.unparse(node.func), library))
+
+    def call_primitive(self, callee: Any, primitive: Primitive,
+                       args: list[Any], kwargs: dict[str, Any],
+                       node: ast.Call) -> sp.Expr:
+        spelled = ast.unparse(node.func)
+        namespace = namespace_of(callee)
+        form = primitive.form(namespace)
+        if form is not None:
+            self.context.namespaces.add(form.namespace)
+            return self.call_form(form, spelled, args, kwargs, node)
+        if kwargs:
+            raise self.error(node, f"{spelled}() takes no keyword arguments "
+                                   "here")
+        if len(args) != primitive.nargs:
+            if not self.lowers_arrays and array_function(callee) is not None:
+                raise NeedsArrays  # max(xs), max(a, b, c): a reduction
+            raise self.error(node, f"{spelled}() takes {primitive.nargs} "
+                                   f"argument{'s' if primitive.nargs > 1 else ''}"
+                                   f" here, got {len(args)}")
+        if namespace:
+            self.context.namespaces.add(namespace)
+        if primitive.name == "where":
+            condition = self.as_condition(args[0], node.args[0])
+            return where(condition, self.number(args[1], node.args[1]),
+                         self.number(args[2], node.args[2]))
+        numbers = [self.number(a, n) for a, n in zip(args, node.args)]
+        return self.vetted(primitive.lower(*numbers), node)
+
+    def call_form(self, form: Form, spelled: str, args: list[Any],
+                  kwargs: dict[str, Any], node: ast.Call) -> sp.Expr:
+        """A primitive called with other arguments than its ``nargs``
+        numbers (``math.log(x, base)``, ``np.clip(x, 0, None)``)."""
+        def value(given: Any, at: ast.AST) -> Any:
+            if given is None:
+                return None
+            if isinstance(given, (list, tuple)):  # math.dist's points
+                return tuple(self.number(item, at) for item in given)
+            return self.number(given, at)
+
+        values = [value(a, n) for a, n in zip(args, node.args)]
+        named = {k.arg: value(kwargs[k.arg], k.value)
+                 for k in node.keywords if k.arg in kwargs}
+        try:
+            result = form.lower(*values, **named)
+        except TypeError:
+            raise self.error(node, f"{spelled}() takes {form.takes} "
+                                   "here") from None
+        return self.vetted(result, node)

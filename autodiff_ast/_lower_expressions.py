@@ -1,0 +1,305 @@
+"""The lower stage's expressions: constants, arithmetic, conditions.
+
+Operators build SymPy expressions (products and long sums without
+SymPy's slow paths, ``scaled`` and ``Sums``); comparisons and ``and``/
+``or`` build conditions, and a conditional expression a ``Piecewise``
+(``select``). A mixin of ``_Runner`` (``_lower``), which provides names,
+calls and vetting.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sympy as sp
+from sympy.logic.boolalg import Boolean, BooleanAtom
+
+from . import _fence
+from ._errors import AutodiffError
+from ._local import defined
+from ._lower_names import describe
+from ._lower_records import NeedsArrays, as_sympy
+from ._rules import floordiv, mod, rewritten_by_canonical, where
+from ._sums import LONG
+
+if TYPE_CHECKING:
+    from ._lower import _Runner
+
+__all__ = ["Expressions", "scaled", "select"]
+
+
+class Expressions:
+    """Evaluates expressions on symbolic values."""
+
+    def expression(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        try:
+            return self._expression(node, env)
+        except AutodiffError:
+            raise
+        except (TypeError, ValueError, ArithmeticError, AttributeError,
+                sp.SympifyError) as exc:
+            raise self.error(node, f"cannot differentiate this expression: "
+                                   f"{exc}") from None
+
+    def _expression(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        if isinstance(node, ast.Constant):
+            return self.constant(node.value, node)
+        if isinstance(node, ast.Name):
+            return self.name(node, env)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, env)
+        if isinstance(node, ast.BinOp):
+            left = self.expression(node.left, env)
+            right = self.expression(node.right, env)
+            return self.arithmetic(node.op, left, right, node)
+        if isinstance(node, ast.UnaryOp):
+            operand = self.expression(node.operand, env)
+            if isinstance(node.op, ast.Not):
+                return sp.Not(self.as_condition(operand, node.operand))
+            number = self.number(operand, node.operand)
+            return -number if isinstance(node.op, ast.USub) else number
+        if isinstance(node, (ast.Compare, ast.BoolOp)):
+            return self.condition(node, env)
+        if isinstance(node, ast.IfExp):
+            condition = self.condition(node.test, env)
+            self.note_branch(condition, node)
+            if isinstance(condition, BooleanAtom):
+                return self.expression(node.body if condition else node.orelse,
+                                       env)
+            return select(condition, self.expression(node.body, env),
+                           self.expression(node.orelse, env), self, node)
+        if isinstance(node, ast.Tuple):
+            return tuple(self.expression(e, env) for e in node.elts)
+        if isinstance(node, ast.Lambda):
+            return defined(self, node, env)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, env)
+        if isinstance(node, ast.Call):
+            if _fence.summed_generator(node) and self.expression(
+                    node.func, env) is sum:
+                return self.generated_sum(node, env)
+            return self.call_expression(node, env)
+        if isinstance(node, (ast.List, ast.Dict, ast.Slice, ast.ListComp,
+                             ast.GeneratorExp, ast.DictComp)):
+            raise NeedsArrays
+        raise self.error(node, f"{type(node).__name__} expressions are not "
+                               "supported")
+
+    def constant(self, value: Any, node: ast.AST) -> Any:
+        if value is None or value is Ellipsis or isinstance(value, str):
+            # An index (x[:, None]), a key, an aux value: refused where it
+            # is used as a number.
+            return value
+        converted = as_sympy(value)
+        if converted is None:
+            raise self.error(node, f"the constant {value!r} is not finite: "
+                                   "a derivative cannot use it")
+        return converted
+
+    def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
+        container = self.expression(node.value, env)
+        if isinstance(container, (type(np.r_), type(np.c_))):
+            raise NeedsArrays  # np.r_[...] builds an array
+        index = self.concrete(self.expression(node.slice, env))
+        if isinstance(container, tuple) and isinstance(index, sp.Integer):
+            try:
+                return container[int(index)]
+            except IndexError:
+                raise self.error(node, f"index {index} is out of range for "
+                                       f"a tuple of {len(container)}") from None
+        if isinstance(container, (sp.Basic, tuple)):
+            raise NeedsArrays  # an argument may be an array or a container
+        raise self.error(node, "indexing is supported only on tuples, with a "
+                               "constant integer index")
+
+    def number(self, value: Any, node: ast.AST) -> sp.Expr:
+        if isinstance(value, sp.Expr):
+            return value
+        if isinstance(value, Boolean):
+            # A comparison used as a number ((x > 0) * x, np.sum(x < y))
+            # is 1 or 0, as in NumPy, with derivative 0 through it.
+            return where(value, 1, 0)
+        if isinstance(value, str):
+            raise self.error(node, f"the string {value!r} is used as a "
+                                   "number: a differentiated function "
+                                   "computes with numbers (strings may be "
+                                   "dict keys and has_aux values)")
+        raise self.error(node, f"{describe(value)} is not a number")
+
+    def arithmetic(self, op: ast.operator, left: Any, right: Any,
+                   node: ast.AST) -> sp.Expr:
+        a = self.number(left, getattr(node, "left", node))
+        b = self.number(right, getattr(node, "right", node))
+        if isinstance(op, ast.MatMult):
+            raise NeedsArrays
+        if isinstance(op, (ast.Add, ast.Sub)):
+            term = b if isinstance(op, ast.Add) else -b
+            result = (self.longer(a, term, node)
+                      or self.longer(term, a, node) or a + term)
+        elif isinstance(op, ast.Mult):
+            result = scaled(a, b)
+            if result is None:
+                result = a * b
+        elif isinstance(op, ast.Div):
+            if b == 0:
+                raise self.error(node, "division by zero")
+            result = scaled(a, sp.Rational(b.q, b.p)) if isinstance(
+                b, sp.Rational) else None
+            if result is None:
+                result = a / b
+        elif isinstance(op, ast.Pow):
+            # An integer power is part of the closed form (x ** 3 -> 3 x**2
+            # rather than N x**N / x): bake it in, checked when called.
+            exponent = self.concrete(b)
+            result = a ** (exponent if exponent.is_Integer else b)
+        elif isinstance(op, ast.FloorDiv):
+            result = floordiv(a, b)
+        elif isinstance(op, ast.Mod):
+            result = mod(a, b)
+        else:
+            raise self.error(node, f"the operator {type(op).__name__} is not "
+                                   "supported")
+        return self.vetted(result, node)
+
+    def longer(self, total: sp.Expr, term: sp.Expr,
+               node: ast.AST) -> sp.Expr | None:
+        """``total + term`` when total is a long vetted sum (a sum written
+        one statement per term): built and checked in the time the term
+        takes, not the sum."""
+        known = self.context.vetted
+        if not (isinstance(total, sp.Add) and len(total.args) >= LONG
+                and total in known):
+            return None
+        term = self.vetted(term, node)  # -b is new; b itself was vetted
+        result = self.context.sums.plus(total, term)
+        if result is not None:
+            sizes = self.context.sizes
+            sizes[result] = sizes[total] + sizes[term]
+            if not rewritten_by_canonical(result):
+                known.add(result)
+        return result
+
+    def condition(self, node: ast.expr, env: dict[str, Any]) -> Boolean:
+        if isinstance(node, ast.Compare) and any(
+                isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+            return self.identity(node, env)
+        if isinstance(node, ast.Compare):
+            parts = []
+            left = self.number(self.expression(node.left, env), node.left)
+            for op, right_node in zip(node.ops, node.comparators):
+                right = self.number(self.expression(right_node, env),
+                                    right_node)
+                relation = _compare(op, left, right, self, node)
+                if relation.free_symbols and relation.free_symbols <= \
+                        self.context.outside.keys():
+                    # Decided by outside values alone (`if ORDER > 2`):
+                    # decide it now, and check the values when called.
+                    relation = self.concrete(relation)
+                parts.append(relation)
+                left = right
+            return sp.And(*parts)
+        if isinstance(node, ast.BoolOp):
+            values = [self.as_condition(self.expression(v, env), v)
+                      for v in node.values]
+            return (sp.And if isinstance(node.op, ast.And) else sp.Or)(*values)
+        return self.as_condition(self.expression(node, env), node)
+
+    def identity(self, node: ast.Compare, env: dict[str, Any]) -> Boolean:
+        """``b is None``, ``b is not None``: decided now, as the structure
+        of the arguments (an optional bias passed or not) is, for which
+        code is generated apart."""
+        if len(node.ops) != 1:
+            raise self.error(node, "chained `is` comparisons are not "
+                                   "supported: compare one value with None")
+        left, right = (self.expression(n, env)
+                       for n in (node.left, node.comparators[0]))
+        computed = [isinstance(v, sp.Basic) and bool(v.free_symbols)
+                    for v in (left, right)]
+        if any(computed) and not self.lowers_arrays:
+            raise NeedsArrays  # an argument may be None when called
+        if all(computed) or any(computed) and None not in (left, right):
+            raise self.error(node, "`is` compares a value computed from the "
+                                   "arguments with another value, which "
+                                   "is decided only when the code runs: "
+                                   "compare numbers with == or !=, or "
+                                   "compare with None")
+        same = False if any(computed) else left is right
+        return sp.true if same == isinstance(node.ops[0], ast.Is) \
+            else sp.false
+
+    def as_condition(self, value: Any, node: ast.AST) -> Boolean:
+        value = self.concrete(value)  # `if SCALE:` on a global number
+        if isinstance(value, Boolean):
+            return value
+        if isinstance(value, sp.Number):
+            return sp.true if value != 0 else sp.false
+        raise self.error(node, "the truth value of a differentiated number is "
+                               "not a condition: compare it explicitly, e.g. "
+                               "`x != 0`")
+
+
+def scaled(a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
+    """``a * b`` where one is a rational number and the other a product of
+    a rational, symbols and calls (``3 * x``, ``sin(3 * x) / 3``,
+    ``1/3 * (3 * cos(3 * x))``), built as SymPy's Mul builds it, without
+    its flatten; None for any other product.
+
+    Mul.flatten asks a new number whether it is zero, and SymPy answers
+    by deducing all of the number's facts again (0.05 ms), once per term
+    of a written-out sum in lowering and again in the chain rule. Here
+    the numbers multiply as Python integers do, and the symbols and calls
+    keep their order, which a number cannot change."""
+    if not isinstance(a, sp.Rational):
+        a, b = b, a
+    if not isinstance(a, sp.Rational) or a.p == 0 or a is sp.S.One:
+        return None
+    if isinstance(b, sp.Mul):
+        coefficient, *factors = b.args
+        if not isinstance(coefficient, sp.Rational):
+            coefficient, factors = sp.S.One, list(b.args)
+    else:
+        coefficient, factors = sp.S.One, [b]
+    if not all(isinstance(f, sp.Symbol) and f.is_commutative
+               or isinstance(f, sp.Function) and f.as_base_exp()[0] is f
+               and f.is_commutative for f in factors):
+        return None
+    coefficient = a * coefficient
+    if coefficient.p == 0:
+        return None  # 0 * f: Mul's answer depends on f
+    if coefficient.p == coefficient.q == 1:
+        return sp.Mul._from_args(factors, True)
+    return sp.Mul._from_args([coefficient] + factors, True)
+
+
+def select(condition: Boolean, then_value: Any, else_value: Any,
+           runner: _Runner, node: ast.AST) -> Any:
+    """The value ``then_value if condition else else_value``, symbolically."""
+    if isinstance(then_value, tuple) or isinstance(else_value, tuple):
+        if not (isinstance(then_value, tuple) and isinstance(else_value, tuple)
+                and len(then_value) == len(else_value)):
+            raise runner.error(node, "the branches produce values of "
+                                     "different shapes (a tuple on one path)")
+        return tuple(select(condition, a, b, runner, node)
+                     for a, b in zip(then_value, else_value))
+    if then_value == else_value:
+        return then_value
+    if all(isinstance(v, Boolean) and not isinstance(v, sp.Expr)
+           for v in (then_value, else_value)):
+        return sp.ITE(condition, then_value, else_value)  # a loop's flag
+    if not isinstance(then_value, sp.Expr) or not isinstance(
+            else_value, sp.Expr):
+        raise runner.error(node, "both branches must produce numbers")
+    return sp.Piecewise((then_value, condition), (else_value, True))
+
+
+def _compare(op: ast.cmpop, a: sp.Expr, b: sp.Expr, runner: _Runner,
+             node: ast.AST) -> Boolean:
+    relations = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt,
+                 ast.GtE: sp.Ge, ast.Eq: sp.Eq, ast.NotEq: sp.Ne}
+    relation = relations.get(type(op))
+    if relation is None:
+        raise runner.error(node, f"the comparison {type(op).__name__} is not "
+                                 "supported")
+    return relation(a, b)

@@ -1,0 +1,183 @@
+"""The lower stage's names and attributes, and the outside values they read.
+
+A local name is its value; a global, a closure cell or an object's
+attribute is an outside value: a number generated code can reach is read
+by name when the code runs (``by_name``), anything else is baked in and
+recorded as a ``Read``, so the code is known stale when it changes. A
+mixin of ``_Runner`` (``_lower``), which provides the expressions.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import numbers
+import types
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ._containers import view
+from ._lower_records import NeedsArrays, Read, as_sympy, symbol
+from ._source import library_of
+
+__all__ = ["Names", "describe"]
+
+
+class Names:
+    """Reads names and attributes, from the function and from outside."""
+
+    # Array code is generated per call signature and re-checks what it
+    # read on every call, so it bakes numbers in instead.
+    names_outside_numbers = True
+
+    def name(self, node: ast.Name, env: dict[str, Any]) -> Any:
+        identifier = node.id
+        if identifier in env:
+            return env[identifier]
+        if identifier in self.cells:
+            cell = self.cells[identifier]
+            read = Read(cell, None, cell.cell_contents)
+        elif identifier in self.fn.__globals__:
+            read = Read(self.fn.__globals__, identifier,
+                        self.fn.__globals__[identifier])
+        elif hasattr(builtins, identifier):
+            return getattr(builtins, identifier)
+        else:
+            raise self.error(node, f"name '{identifier}' is not defined")
+        if self.reachable(identifier, env):
+            named = self.by_name(identifier, read)
+            if named is not None:
+                return named
+        if isinstance(read.value, list) and _all_numbers(read.value):
+            # A list of constants is read like a tuple, compared item by
+            # item (it can be changed in place).
+            self.context.reads.append(Read(read.container, read.key,
+                                           tuple(read.value), as_items=True))
+            return self.constant(tuple(read.value), node)
+        self.context.reads.append(read)
+        return self.outside_value(identifier, read.value, node)
+
+    def by_name(self, spelled: str, read: Read) -> sp.Symbol | None:
+        """A symbol the generated code spells ``spelled`` and reads when it
+        runs, for a number; None for other values."""
+        value = read.value
+        if not self.names_outside_numbers or not _is_plain_number(value):
+            return None
+        outside = symbol(spelled)
+        self.context.outside.setdefault(outside, read)
+        return outside
+
+    def reachable(self, identifier: str, env: dict[str, Any]) -> bool:
+        """Whether ``identifier``, read here, means the same value when
+        generated code for the differentiated function spells it."""
+        context = self.context
+        root = context.root
+        if root is None or identifier in context.params:
+            return False
+        if self.fn is root:
+            if identifier in env:
+                return (identifier in context.bound
+                        and env[identifier] is context.bound[identifier])
+            return identifier in self.cells or identifier in root.__globals__
+        root_cells = set(root.__code__.co_freevars) | set(context.bound)
+        return (identifier not in env and identifier not in self.cells
+                and identifier not in root_cells
+                and self.fn.__globals__ is root.__globals__)
+
+    def concrete(self, value: Any) -> Any:
+        """``value`` with numbers read by name replaced by what they are
+        now, for uses that decide the code's structure (a loop bound, an
+        index); the code then bakes them in and is re-checked."""
+        if not isinstance(value, sp.Basic):
+            return value
+        found = value.free_symbols & self.context.outside.keys()
+        for outside in found:
+            read = self.context.outside[outside]
+            self.context.reads.append(read)
+            value = value.xreplace({outside: as_sympy(read.value)})
+        return value
+
+    def outside_value(self, identifier: str, value: Any,
+                      node: ast.AST) -> Any:
+        """A global or closure value the function reads."""
+        if isinstance(value, (np.ndarray, list, dict)):
+            raise NeedsArrays
+        return self.constant(value, node)
+
+    def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
+        base = self.expression(node.value, env)
+        found = view(base, node.attr)  # params.items
+        if found is not None:
+            return found
+        if isinstance(base, sp.Basic):
+            raise NeedsArrays  # an argument may be an array or a namedtuple
+        if isinstance(base, tuple):
+            raise self.error(node, f"attribute .{node.attr} of a "
+                                   "differentiated value is not supported "
+                                   "for scalars")
+        if not hasattr(base, node.attr):
+            raise self.error(node, f"{describe(base)} has no attribute "
+                                   f"'{node.attr}'")
+        value = getattr(base, node.attr)
+        if isinstance(value, np.ndarray) and not self.lowers_arrays:
+            raise NeedsArrays  # self.X: the program reads it as data
+        if _is_library(base):
+            return self.constant(value, node)  # np.pi, math.e
+        # An object's attribute (self.scale) can change later.
+        read = Read(base, node.attr, value)
+        spelled = self.spelled(node, env)
+        if spelled is not None:
+            named = self.by_name(spelled, read)
+            if named is not None:
+                return named
+        self.context.reads.append(read)
+        return self.constant(value, node)
+
+    def spelled(self, node: ast.Attribute, env: dict[str, Any]) -> str | None:
+        """``self.cfg.k`` if generated code can spell this attribute so, as
+        the user did."""
+        parts = [node.attr]
+        inner: ast.expr = node.value
+        while isinstance(inner, ast.Attribute):
+            parts.append(inner.attr)
+            inner = inner.value
+        if not isinstance(inner, ast.Name) or not self.reachable(inner.id,
+                                                                  env):
+            return None
+        return ".".join([inner.id] + parts[::-1])
+
+
+def _is_plain_number(value: Any) -> bool:
+    """An int or float (not a bool) that generated code can compute with."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        return False
+    return math.isfinite(value)
+
+
+def _all_numbers(values: list[Any]) -> bool:
+    return all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+               for v in values)
+
+
+def _is_library(value: Any) -> bool:
+    """A module of NumPy, SciPy or the standard library: its constants
+    (np.pi) are constants, not state."""
+    return isinstance(value, types.ModuleType) and library_of(value) is not None
+
+
+def describe(value: Any) -> str:
+    """How an error message names ``value`` (``numpy.linalg.norm``)."""
+    name = getattr(value, "__qualname__", None) or getattr(
+        value, "__name__", None)
+    module = getattr(value, "__module__", None)
+    if isinstance(value, types.ModuleType):
+        return f"module {value.__name__}"
+    if name and module and module != "builtins":
+        return f"{module}.{name}"
+    if name:
+        return name
+    return repr(value)

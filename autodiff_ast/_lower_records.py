@@ -1,0 +1,144 @@
+"""What the lower stage produces and shares between its parts.
+
+``Lowered`` is a function as SymPy; ``Read`` one outside value lowering
+used; ``_Context`` what lowering one top-level function accumulates;
+``NeedsArrays`` sends a function on to array lowering. ``symbol`` and
+``as_sympy`` say how arguments and Python numbers become SymPy.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ._source import FunctionSource
+from ._sums import Sums
+
+__all__ = ["Lowered", "Read", "NeedsArrays", "symbol", "as_sympy"]
+
+
+@dataclass
+class Lowered:
+    """A function as SymPy: its parameters and the expression it returns."""
+
+    name: str
+    location: str  # "file.py:12", or the primitive's qualified name
+    params: tuple[str, ...]
+    defaults: tuple[Any, ...]
+    symbols: tuple[sp.Symbol, ...]
+    output: Any  # a SymPy expression, or a tuple of them
+    namespace: str  # "numpy" or "math": how generated code spells functions
+    source: FunctionSource | None = None
+    reads: tuple[Read, ...] = ()  # outside values the result bakes in
+    # Numbers the generated code reads by name when it runs (a global BETA,
+    # a closure cell k, self.k): never stale, so never checked.
+    outside: dict[sp.Symbol, Read] = field(default_factory=dict)
+    # Where the function branches on an argument with a Python `if`
+    # (file, line): such code takes one number, not an array.
+    branch_site: tuple[str, int] | None = None
+
+    def is_current(self) -> bool:
+        """Whether every outside value lowering baked in is unchanged."""
+        return all(read.is_current() for read in self.reads)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One outside value lowering used: a global, a closure cell, or
+    defaults. Generated code bakes such values in, so a change makes it
+    stale."""
+
+    container: Any  # a globals dict, a cell, or a function
+    key: str | None
+    value: Any
+    # A list is read as the tuple of its items; mutating it in place
+    # changes what the code baked in, so compare items, not identity.
+    as_items: bool = False
+
+    def current(self) -> Any:
+        if isinstance(self.container, dict):
+            return self.container.get(self.key, _MISSING)
+        if self.key is None:
+            return self.container.cell_contents
+        return getattr(self.container, self.key)
+
+    def is_current(self) -> bool:
+        now = self.current()
+        if self.as_items:
+            return type(now) is list and tuple(now) == self.value
+        if now is self.value:
+            return True
+        if isinstance(now, types.MethodType) and isinstance(
+                self.value, types.MethodType):  # made anew on each access
+            return (now.__func__ is self.value.__func__
+                    and now.__self__ is self.value.__self__)
+        plain = (int, float, complex, bool, str, tuple)
+        return (type(now) is type(self.value) and isinstance(now, plain)
+                and now == self.value)
+
+
+_MISSING = object()
+
+
+class NeedsArrays(Exception):
+    """Not an error: the function uses array operations (or containers),
+    so its derivative is generated per input signature, at call time."""
+
+
+@dataclass
+class _Context:
+    """What lowering one top-level function accumulates."""
+
+    namespaces: set[str] = field(default_factory=set)
+    inlining: list[types.CodeType] = field(default_factory=list)
+    paths: int = 1
+    reads: list[Read] = field(default_factory=list)
+    # The user's own name for a value, from the first assignment of it.
+    labels: dict[Any, str] = field(default_factory=dict)
+    sizes: dict[Any, int] = field(default_factory=dict)  # written_out_size
+    # Values (and their parts) that passed vetted(): canonical, real,
+    # not too large. A step looks only at the nodes it adds.
+    vetted: set[Any] = field(default_factory=set)
+    sums: Sums = field(default_factory=Sums)
+    # The differentiated function itself: what generated code can reach by
+    # name (its module's globals, its closure cells, its bound self).
+    root: types.FunctionType | None = None
+    bound: dict[str, Any] = field(default_factory=dict)
+    params: tuple[str, ...] = ()
+    outside: dict[sp.Symbol, Read] = field(default_factory=dict)
+    branch_site: tuple[str, int] | None = None
+
+
+def symbol(name: str) -> sp.Symbol:
+    return sp.Symbol(name, real=True)
+
+
+def as_sympy(value: Any) -> Any:
+    """Python numbers become exact SymPy numbers; other objects pass."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return sp.true if value else sp.false
+    if isinstance(value, numbers.Integral):
+        return sp.Integer(int(value))
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if value == math.pi:
+            return sp.pi
+        if value == math.e:
+            return sp.E
+        if not math.isfinite(value):
+            return None
+        return sp.Rational(repr(value))
+    if isinstance(value, tuple):
+        items = [as_sympy(v) for v in value]
+        # a namedtuple stays one, so the callee reads its fields (p.w)
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(
+            items)
+    return value

@@ -1,0 +1,324 @@
+"""The lower stage's statements and control flow.
+
+Assignments bind names; an ``if`` on a symbolic condition runs both sides
+and joins them (``merge``) or, when a side returns, runs the rest of the
+function on each path (``fork``); ``for`` loops over constant ranges and
+tuples are unrolled, and ``sum()`` of a generator runs as its loop. A
+mixin of ``_Runner`` (``_lower``), which provides the expressions.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+from sympy.logic.boolalg import Boolean, BooleanAtom
+
+from . import _fence
+from ._containers import container_items
+from ._limits import KEPT_FROM, reads_twice
+from ._local import defined
+from ._loop_exits import after_return, jumpless, returned_names
+from ._lower_expressions import select
+from ._lower_records import NeedsArrays
+
+__all__ = ["Statements"]
+
+# Branching on symbolic conditions copies the rest of the function into each
+# branch; this many paths is far beyond hand-written code, and beyond it the
+# generated source would be unreadable.
+_MAX_PATHS = 256
+# Unrolling turns loops into straight-line code; beyond this the symbolic
+# work would take minutes rather than fail clearly.
+_MAX_UNROLLED_STATEMENTS = 10_000
+
+
+@dataclass(frozen=True)
+class _Bind:
+    """A synthetic statement binding a loop variable to one iteration."""
+
+    target: ast.expr  # a name, or a tuple of names to unpack into
+    value: Any
+
+
+class Statements:
+    """Runs statements on symbolic values."""
+
+    def block(self, statements: list[Any], env: dict[str, Any]) -> Any:
+        """Run statements; the value returned, or None if none returns."""
+        for index, statement in enumerate(statements):
+            rest = statements[index + 1:]
+            if isinstance(statement, _Bind):
+                self.assign(statement.target, statement.value, env)
+            elif isinstance(statement, ast.Return):
+                if statement.value is None:
+                    raise self.error(statement, "return without a value: a "
+                                                "differentiated function "
+                                                "must return a number")
+                return self.expression(statement.value, env)
+            elif _fence.shape_guard(statement):
+                self.guard(statement, env)
+            elif isinstance(statement, ast.If):
+                condition = self.condition(statement.test, env)
+                self.note_branch(condition, statement)
+                if isinstance(condition, BooleanAtom):
+                    taken = statement.body if condition else statement.orelse
+                    return self.block(list(taken) + rest, env)
+                if _returns(statement.body) or _returns(statement.orelse):
+                    return self.fork(statement, condition, rest, env)
+                self.merge(statement, condition, env)
+            elif isinstance(statement, ast.While):
+                statement = jumpless(statement, env.keys())
+                self.kept_while(statement, env)
+                ending = self.returned(statement, env)
+                if ending is not None:
+                    return self.block([ending] + rest, env)
+            elif isinstance(statement, ast.For):
+                statement = jumpless(statement, env.keys())
+                if self.kept_loop(statement, env):
+                    ending = self.returned(statement, env)
+                    if ending is not None:
+                        return self.block([ending] + rest, env)
+                    continue
+                unrolled = self.unroll(statement, env)
+                return self.block(unrolled + rest, env)
+            else:
+                self.simple_statement(statement, env)
+        return None
+
+    def simple_statement(self, statement: ast.stmt,
+                         env: dict[str, Any]) -> None:
+        if isinstance(statement, ast.FunctionDef):
+            env[statement.name] = defined(self, statement, env)
+        elif _fills(statement):
+            self.store(statement, env)
+        elif isinstance(statement, ast.Assign):
+            value = self.expression(statement.value, env)
+            for target in statement.targets:
+                self.assign(target, value, env)
+        elif isinstance(statement, ast.AnnAssign):
+            if statement.value is not None:
+                self.assign(statement.target,
+                            self.expression(statement.value, env), env)
+        elif isinstance(statement, ast.AugAssign):
+            target = statement.target
+            assert isinstance(target, ast.Name)  # the fence guarantees it
+            current = self.name(target, env)
+            value = self.expression(statement.value, env)
+            env[target.id] = self.arithmetic(statement.op, current, value,
+                                             statement)
+        # ast.Pass and docstrings do nothing.
+
+    def guard(self, statement: ast.If, env: dict[str, Any]) -> None:
+        """``if x.shape != (4,): raise ...``: a check of array shapes
+        (``_ArrayRunner.guard``)."""
+        raise NeedsArrays
+
+    def store(self, statement: ast.stmt, env: dict[str, Any]) -> None:
+        """``d[key] = v`` or ``np.add.at(d, key, v)``: filling an array
+        (``_ArrayRunner.store``)."""
+        raise NeedsArrays
+
+    def assign(self, target: ast.AST, value: Any,
+               env: dict[str, Any]) -> None:
+        if isinstance(target, ast.Name):
+            env[target.id] = value
+            if isinstance(value, sp.Expr) and not value.is_Atom:
+                self.context.labels.setdefault(value, target.id)
+            return
+        assert isinstance(target, ast.Tuple)
+        if isinstance(value, sp.Symbol):
+            raise NeedsArrays  # an argument may be a tuple
+        if not isinstance(value, tuple) or len(value) != len(target.elts):
+            count = len(value) if isinstance(value, tuple) else 1
+            raise self.error(target, f"cannot unpack {count} value(s) into "
+                                     f"{len(target.elts)} names")
+        for element, item in zip(target.elts, value):
+            self.assign(element, item, env)
+
+    def note_branch(self, condition: Any, node: ast.AST) -> None:
+        """Remember the first `if` that depends on an argument: generated
+        code keeps it, so it takes one number at a time."""
+        if (self.context.branch_site is None
+                and isinstance(condition, sp.Basic)
+                and condition.free_symbols - self.context.outside.keys()):
+            self.context.branch_site = (self.source.filename,
+                                        getattr(node, "lineno", 0))
+
+    def merge(self, statement: ast.If, condition: Boolean,
+              env: dict[str, Any]) -> None:
+        """Run both sides of an if without returns; join what they assign."""
+        then_env, else_env = dict(env), dict(env)
+        self.block(list(statement.body), then_env)
+        self.block(list(statement.orelse), else_env)
+        for name in then_env.keys() & else_env.keys():
+            env[name] = select(condition, then_env[name], else_env[name],
+                                self, statement)
+        for name in then_env.keys() ^ else_env.keys():
+            env.pop(name, None)  # defined on one path only: unusable after
+
+    def fork(self, statement: ast.If, condition: Boolean, rest: list[Any],
+             env: dict[str, Any]) -> Any:
+        """Run each side followed by the rest of the block; select."""
+        self.context.paths += 1
+        if self.context.paths > _MAX_PATHS:
+            raise self.error(statement, f"more than {_MAX_PATHS} paths "
+                                        "through the function: simplify its "
+                                        "branching, or use np.where")
+        then_value = self.block(list(statement.body) + rest, dict(env))
+        else_value = self.block(list(statement.orelse) + rest, dict(env))
+        if then_value is None or else_value is None:
+            return None
+        return select(condition, then_value, else_value, self, statement)
+
+    def generated_sum(self, node: ast.Call, env: dict[str, Any]) -> Any:
+        """``sum(f(k) for k in range(n))``, run as the loop it is: ``total
+        = 0``, then ``for k in range(n): total = total + f(k)``."""
+        generator = _fence.summed_generator(node)
+        assert generator is not None
+        total = "total"
+        while total in env:
+            total = f"{total}_"
+        adding = ast.Assign([ast.Name(total, ast.Store())], ast.BinOp(
+            ast.Name(total, ast.Load()), ast.Add(),
+            node.args[0].elt),  # type: ignore[attr-defined]
+            None)
+        loop = ast.For(generator.target, generator.iter, [adding], [], None)
+        start = ast.Assign([ast.Name(total, ast.Store())], ast.Constant(0),
+                           None)
+        for made in (adding, loop, start):
+            ast.copy_location(made, node)
+            ast.fix_missing_locations(made)
+        scope = dict(env)
+        self.block([start, loop], scope)
+        return scope[total]
+
+    def kept_loop(self, loop: ast.For, env: dict[str, Any]) -> bool:
+        """Whether ``loop`` was lowered as a loop (array programs keep a
+        loop whose trip count only the call knows); False: unroll it."""
+        return False
+
+    def returned(self, loop: ast.For | ast.While, env: dict[str, Any]
+                 ) -> ast.stmt | None:
+        """After a loop kept as a loop whose body returns: the statement
+        returning what it returned, if it did."""
+        names = returned_names(loop)
+        if names is None or names[0] not in env:
+            return None
+        return after_return(loop, names)
+
+    def kept_while(self, loop: ast.While, env: dict[str, Any]) -> None:
+        """Lower a while loop (a loop step of an array program)."""
+        raise NeedsArrays
+
+    def unroll(self, loop: ast.For, env: dict[str, Any]) -> list[Any]:
+        iterator = loop.iter
+        unpacked = isinstance(loop.target, ast.Tuple) and _names_only(
+            loop.target)
+        if not isinstance(loop.target, ast.Name) and not unpacked:
+            raise self.error(loop.target, "the loop variable must be a "
+                                          "name or a tuple of names")
+        items = self.iteration_items(iterator, env)
+        if items is not None:
+            return _iterations(loop, items)
+        if unpacked and not self.lowers_arrays and isinstance(
+                iterator, ast.Call) and self.expression(
+                iterator.func, env) in (enumerate, zip):
+            raise NeedsArrays  # over the rows of arrays: kept a loop
+        if unpacked:
+            raise self.error(loop.target, "a loop over range() has one "
+                                          "loop variable")
+        backwards = (isinstance(iterator, ast.Call) and len(
+            iterator.args) == 1 and not iterator.keywords and isinstance(
+            iterator.args[0], ast.Call) and self.expression(
+            iterator.func, env) is reversed)
+        if backwards:
+            iterator = iterator.args[0]  # type: ignore[attr-defined]
+        if not (isinstance(iterator, ast.Call)
+                and self.expression(iterator.func, env) is range):
+            raise self.error(iterator, "for loops must iterate over range() "
+                                       "with constant bounds, e.g. `for i in "
+                                       "range(3):`")
+        bounds = [self.concrete(self.expression(a, env))
+                  for a in iterator.args]
+        if not iterator.keywords and any(
+                isinstance(b, sp.Expr) and b.free_symbols for b in bounds):
+            raise NeedsArrays  # a trip count the call decides: kept a loop
+        if iterator.keywords or not all(
+                isinstance(b, sp.Integer) for b in bounds):
+            raise self.error(iterator, "range() bounds must be constant "
+                                       "integers known when the function is "
+                                       "differentiated, not values computed "
+                                       "from the arguments")
+        iterations = range(*(int(b) for b in bounds))
+        if (len(iterations) >= KEPT_FROM or len(iterations) > 1 and
+                reads_twice(loop)) and len(bounds) < 3 and not \
+                self.lowers_arrays:
+            raise NeedsArrays  # kept a loop where its body allows
+        if len(iterations) * len(loop.body) > _MAX_UNROLLED_STATEMENTS:
+            raise self.error(iterator, f"this loop unrolls into more than "
+                                       f"{_MAX_UNROLLED_STATEMENTS} statements"
+                                       ", too many to differentiate "
+                                       "symbolically: use fewer iterations, "
+                                       "or a closed form of the sum")
+        if backwards:
+            iterations = iterations[::-1]
+        return _iterations(loop, [sp.Integer(i) for i in iterations])
+
+    def iteration_items(self, iterator: ast.expr,
+                        env: dict[str, Any]) -> list[Any] | None:
+        """The items of a loop over a constant tuple; None for range loops."""
+        if isinstance(iterator, ast.Call):
+            items = container_items(self, iterator, env)
+            return None if items is None else list(items)
+        if not isinstance(iterator, (ast.Name, ast.Subscript, ast.Attribute,
+                                     ast.Tuple, ast.List)):
+            return None
+        items = self.expression(iterator, env)
+        if isinstance(items, tuple):
+            return list(items)
+        if isinstance(items, sp.Symbol):
+            raise NeedsArrays  # a loop over a container argument
+        return None
+
+
+def _fills(statement: ast.stmt) -> bool:
+    """Whether ``statement`` fills an array: an item assigned (``d[key] =
+    v``, ``d[key] += v``) or a call made for its effect (``np.add.at``,
+    which the fence lets through)."""
+    if isinstance(statement, ast.Expr):
+        return isinstance(statement.value, ast.Call)
+    if isinstance(statement, ast.Assign):
+        return isinstance(statement.targets[0], ast.Subscript)
+    return isinstance(statement, ast.AugAssign) and isinstance(
+        statement.target, ast.Subscript)
+
+
+def _names_only(target: ast.expr) -> bool:
+    """Whether ``target`` is a name or a tuple of such (``i, (W, b)``)."""
+    if isinstance(target, ast.Tuple):
+        return all(_names_only(e) for e in target.elts)
+    return isinstance(target, ast.Name)
+
+
+def _iterations(loop: ast.For, items: list[Any]) -> list[Any]:
+    """The statements of ``loop`` unrolled over ``items``; after a break
+    (the loop's flag, ``_loop_exits``), no more iterations run."""
+    flag = getattr(loop, "broke", None)
+    statements: list[Any] = []
+    for item in reversed(items):
+        iteration = [_Bind(loop.target, item), *loop.body]
+        if statements and flag is not None:
+            statements = [ast.fix_missing_locations(ast.copy_location(
+                ast.If(ast.UnaryOp(ast.Not(), ast.Name(flag, ast.Load())),
+                       statements, []), loop))]
+        statements = iteration + statements
+    return statements
+
+
+def _returns(statements: list[ast.stmt]) -> bool:
+    """Whether a return statement occurs anywhere in these statements."""
+    return any(isinstance(n, ast.Return) for s in statements
+               if isinstance(s, ast.AST) for n in ast.walk(s))
