@@ -310,6 +310,22 @@ def test_hinge_and_squared_hinge():
     assert grad_b == -np.mean(share) == 0.25
 
 
+def elastic_net(w, *, l1=0.1, l2=0.5):
+    r = X @ w - YPM
+    return 0.5 * r @ r + l1 * np.sum(np.abs(w)) + 0.5 * l2 * w @ w
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep3 bug 18: keyword-only arguments are refused"))
+def test_hyperparameters_as_keyword_only_arguments():
+    r = X @ W - YPM
+    np.testing.assert_allclose(ad.grad(elastic_net)(W),
+                               X.T @ r + 0.1 * np.sign(W) + 0.5 * W,
+                               rtol=1e-14)
+    np.testing.assert_allclose(ad.grad(elastic_net)(W, l2=2.0, l1=0.0),
+                               X.T @ r + 2.0 * W, rtol=1e-14)
+
+
 def focal(w, gamma=2.0):
     p = sigmoid(X @ w)
     pt = np.where(Y01 == 1, p, 1 - p)

@@ -25,8 +25,10 @@ import inspect
 import math
 from dataclasses import dataclass
 
+import numpy
 import numpy as np
 import pytest
+from numpy import sum as npsum
 
 import autodiff_ast as ad
 from helpers import central_difference, numeric_gradient
@@ -736,6 +738,53 @@ def test_abs_min_max_and_conditional_expressions():
     with pytest.raises(ad.InputError) as caught:
         ad.grad(either_side)(np.array([-1.0, 0.5]))
     assert "np.where(condition, a, b)" in str(caught.value)
+
+
+def documented_energy(x: np.ndarray, k: float = 2.0, /) -> float:
+    """A spring energy, as a careful person writes one.
+
+    Args:
+        x: positions along a line.
+        k: the stiffness.
+    """
+    stretch: np.ndarray = numpy.diff(x) - 1.0
+    if 0 < k < 10:
+        return 0.5 * k * numpy.sum(stretch ** 2)
+    return k * npsum(stretch ** 2)
+
+
+def with_wraps(fn):
+    @functools.wraps(fn)
+    def wrapper(x):
+        return fn(x)
+    return wrapper
+
+
+@with_wraps
+def decorated_energy(x):
+    return np.sum(x ** 3)
+
+
+def harmonics_by_closures(x):
+    terms = [lambda v, k=k: np.sin(k * v) for k in range(1, 4)]
+    return np.sum(sum(term(x) for term in terms))
+
+
+def test_annotations_docstrings_imports_decorators_and_closures():
+    x = np.array([0.0, 1.2, 1.9, 3.3])
+    stretch = np.diff(x) - 1.0
+    expected = np.r_[0, stretch] - np.r_[stretch, 0]
+    np.testing.assert_allclose(ad.grad(documented_energy)(x), 2.0 * expected,
+                               rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(ad.grad(documented_energy)(x, 20.0),
+                               40.0 * expected, rtol=1e-14, atol=1e-15)
+    assert ad.grad(documented_energy, 1)(x, 3.0) == pytest.approx(
+        0.5 * np.sum(stretch ** 2), rel=1e-15)
+    np.testing.assert_allclose(ad.grad(decorated_energy)(x), 3 * x ** 2,
+                               rtol=1e-15)
+    np.testing.assert_allclose(
+        ad.grad(harmonics_by_closures)(x),
+        sum(k * np.cos(k * x) for k in range(1, 4)), rtol=1e-14)
 
 
 def test_printed_source_runs_by_exec():
