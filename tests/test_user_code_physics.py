@@ -753,14 +753,16 @@ def documented_energy(x: np.ndarray, k: float = 2.0, /) -> float:
     return k * npsum(stretch ** 2)
 
 
-def with_wraps(fn):
-    @functools.wraps(fn)
-    def wrapper(x):
-        return fn(x)
-    return wrapper
+def in_units_of(scale):
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(x):
+            return fn(x) / scale
+        return wrapper
+    return decorate
 
 
-@with_wraps
+@in_units_of(2.0)
 def decorated_energy(x):
     return np.sum(x ** 3)
 
@@ -780,7 +782,7 @@ def test_annotations_docstrings_imports_decorators_and_closures():
                                40.0 * expected, rtol=1e-14, atol=1e-15)
     assert ad.grad(documented_energy, 1)(x, 3.0) == pytest.approx(
         0.5 * np.sum(stretch ** 2), rel=1e-15)
-    np.testing.assert_allclose(ad.grad(decorated_energy)(x), 3 * x ** 2,
+    np.testing.assert_allclose(ad.grad(decorated_energy)(x), 1.5 * x ** 2,
                                rtol=1e-15)
     np.testing.assert_allclose(
         ad.grad(harmonics_by_closures)(x),
