@@ -19,6 +19,7 @@ xfails whose reason names their entry in the sweep's list.
 
 from __future__ import annotations
 
+import types
 
 import mpmath
 import numpy as np
@@ -326,6 +327,23 @@ def test_hyperparameters_as_keyword_only_arguments():
                                X.T @ r + 2.0 * W, rtol=1e-14)
 
 
+DATA_MODULE = types.ModuleType("data")  # as `import data` would give
+DATA_MODULE.X, DATA_MODULE.y = X, YPM
+
+
+def least_squares_on_module_data(w):
+    r = DATA_MODULE.X @ w - DATA_MODULE.y
+    return r @ r
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep3 bug 19: an array read as a module's attribute is refused as "
+    "'array([...]) is not a number'"))
+def test_data_read_from_an_imported_module():
+    np.testing.assert_allclose(ad.grad(least_squares_on_module_data)(W),
+                               2 * X.T @ (X @ W - YPM), rtol=1e-14)
+
+
 def focal(w, gamma=2.0):
     p = sigmoid(X @ w)
     pt = np.where(Y01 == 1, p, 1 - p)
@@ -374,6 +392,27 @@ def test_ridge_and_weighted_least_squares():
     loss = weighted_least_squares(W, weights)
     np.testing.assert_allclose(grad_weights, (r ** 2 - loss) / weights.sum(),
                                rtol=1e-12)
+
+
+def huber_regression(w, delta):
+    r = X @ w - YPM
+    a = np.abs(r)
+    return np.sum(np.where(a <= delta, 0.5 * r ** 2, delta * (a - 0.5 * delta)))
+
+
+def test_huber_robust_regression():
+    r = X @ W - YPM
+    inliers = np.abs(r) <= 1.5
+    assert 0 < inliers.sum() < len(r)
+    psi = np.where(inliers, r, 1.5 * np.sign(r))
+    grad_w, grad_delta = ad.grad(huber_regression, (0, 1))(W, 1.5)
+    np.testing.assert_allclose(grad_w, X.T @ psi, rtol=1e-14)
+    assert grad_delta == pytest.approx(np.sum(~inliers * (np.abs(r) - 1.5)),
+                                       rel=1e-14)
+    # the Hessian sees the inliers only: a reweighted least squares
+    np.testing.assert_allclose(ad.hessian(huber_regression)(W, 1.5),
+                               X.T @ (inliers[:, None] * X), rtol=1e-14,
+                               atol=1e-15)
 
 
 COUNTS = np.array([0.0, 1.0, 2.0, 0.0, 3.0, 1.0, 1.0, 4.0])
