@@ -637,6 +637,48 @@ def test_value_and_grad_with_a_dict_of_aux():
     assert aux['model'] == 'mv'
 
 
+def profile_log_likelihood(x):
+    # the Gaussian log-likelihood at the fitted mean and variance per column
+    v = np.var(x, axis=0)
+    return -0.5 * x.shape[0] * np.sum(np.log(2 * np.pi * v) + 1)
+
+
+def sample_kurtosis(x):
+    z = (x - np.mean(x, axis=0)) / np.std(x, axis=0, ddof=1)
+    return np.mean(z ** 4, axis=0) @ np.arange(1.0, x.shape[1] + 1)
+
+
+def weighted_spread(x, w):
+    m = np.average(x, weights=w)
+    return np.sum((x - m) ** 2)
+
+
+def test_statistics_with_var_std_mean_along_an_axis_and_weights():
+    x = rng.normal(size=(6, 2)) * [1.0, 3.0]
+    m, v = x.mean(axis=0), x.var(axis=0)
+    np.testing.assert_allclose(ad.grad(profile_log_likelihood)(x),
+                               -(x - m) / v, rtol=1e-13)
+    H = ad.hessian(profile_log_likelihood)(x)
+    assert H.shape == (6, 2, 6, 2)
+    np.testing.assert_allclose(H, numeric_hessian(
+        ad.grad(profile_log_likelihood), x), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ad.grad(sample_kurtosis)(x), numeric_gradient(
+        sample_kurtosis, (x,), 0), rtol=1e-7, atol=1e-9)
+    # kurtosis is invariant under shifts and scalings of each column
+    g = ad.grad(sample_kurtosis)(x)
+    np.testing.assert_allclose(g.sum(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.sum(g * x, axis=0), 0.0, atol=1e-12)
+    values, weights = x[:, 0], np.arange(1.0, 7.0)
+    mean = np.average(values, weights=weights)
+    g_x, g_w = ad.grad(weighted_spread, (0, 1))(values, weights)
+    total = np.sum(values - mean)
+    np.testing.assert_allclose(
+        g_x, 2 * (values - mean) - 2 * total * weights / weights.sum(),
+        rtol=1e-13)
+    np.testing.assert_allclose(
+        g_w, -2 * total * (values - mean) / weights.sum(), rtol=1e-12)
+
+
 def gaussian_log_likelihood(params, data):
     z = (data - params['mu']) / params['sd']
     return np.sum(-0.5 * z ** 2 - np.log(params['sd']))
