@@ -470,6 +470,61 @@ def test_range_from_a_height_peaks_below_45_degrees():
         math.atan(20.0 / math.sqrt(400.0 + 2 * 9.81 * 2.0)), rel=1e-12)
 
 
+def landing_distance(theta, v0, k=0.1, dt=0.01):
+    pos = np.zeros(2)
+    vel = v0 * np.array([np.cos(theta), np.sin(theta)])
+    while True:
+        prev = pos
+        acc = -k * np.linalg.norm(vel) * vel - np.array([0.0, 9.81])
+        vel = vel + dt * acc
+        pos = pos + dt * vel
+        if pos[1] < 0:
+            break
+    # interpolate between the last two steps to the ground
+    return prev[0] + (pos[0] - prev[0]) * prev[1] / (prev[1] - pos[1])
+
+
+def height_before_landing(h, v0):
+    y, v = h, v0
+    while y >= 0.0:
+        y_prev = y
+        v = v - 0.01 * 9.81
+        y = y + 0.01 * v
+    return y_prev
+
+
+LAUNCH = (0.7, 20.0, 0.1)
+
+
+def test_projectile_with_drag_stepped_until_it_lands():
+    for i in range(3):
+        assert ad.grad(landing_distance, i)(*LAUNCH) == pytest.approx(
+            central_difference(landing_distance, LAUNCH, i, step=1e-7),
+            rel=1e-7)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.OutputError, reason=(
+    "sweep3 bug 20: with argnums=(0, 1, 2) the loop is refused ('a value of "
+    "shape (2,) contributes to one of shape ()'); each argnum alone works"))
+def test_projectile_with_drag_gradient_in_every_argument_at_once():
+    grads = ad.grad(landing_distance, (0, 1, 2))(*LAUNCH)
+    assert grads == pytest.approx(
+        [ad.grad(landing_distance, i)(*LAUNCH) for i in range(3)], rel=1e-14)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep3 bug 21: a name first bound in a `while <condition>:` body and "
+    "read after it is 'not defined'"))
+def test_a_name_bound_inside_a_while_loop_and_read_after_it():
+    steps = 0  # the loop's trip count, counted the same way
+    y, v = 1.0, 0.5
+    while y >= 0.0:
+        v = v - 0.01 * 9.81
+        y, steps = y + 0.01 * v, steps + 1
+    assert ad.grad(height_before_landing, (0, 1))(1.0, 0.5) == (
+        pytest.approx((1.0, 0.01 * (steps - 1)), rel=1e-13))
+
+
 def descent_time(y, dx=0.1, g=9.81):
     # a bead sliding down the curve y(x) from rest at height y[0]
     ds = np.sqrt(dx ** 2 + np.diff(y) ** 2)
