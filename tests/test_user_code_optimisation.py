@@ -679,6 +679,30 @@ def test_statistics_with_var_std_mean_along_an_axis_and_weights():
         g_w, -2 * total * (values - mean) / weights.sum(), rtol=1e-12)
 
 
+def energy_and_where_it_peaks(x):
+    return np.sum(x ** 2), {'argmax': np.argmax(x), 'n_positive': np.sum(x > 0)}
+
+
+@pytest.mark.parametrize("transform", [
+    lambda f: ad.grad(f, has_aux=True),
+    lambda f: lambda x: ad.value_and_grad(f, has_aux=True)(x)[0],
+    lambda f: lambda x: ad.vjp(f, x, has_aux=True)[1:],
+    *[pytest.param(transform, marks=pytest.mark.xfail(strict=True, reason=(
+        "sweep3 bug 22: integer aux values come back as float64")))
+      for transform in (
+          lambda f: ad.jacobian(f, has_aux=True),
+          lambda f: ad.jacfwd(f, has_aux=True),
+          lambda f: ad.hessian(f, has_aux=True),
+          lambda f: lambda x: ad.jvp(f, (x,), (np.ones_like(x),),
+                                     has_aux=True)[1:])]])
+def test_integer_aux_values_keep_their_dtype(transform):
+    x = np.array([1.0, 3.0, 2.0])
+    derivative, aux = transform(energy_and_where_it_peaks)(x)
+    assert aux == {'argmax': 1, 'n_positive': 3}
+    assert [np.asarray(v).dtype.kind for v in aux.values()] == ['i', 'i']
+    assert x[aux['argmax']] == 3.0
+
+
 def gaussian_log_likelihood(params, data):
     z = (data - params['mu']) / params['sd']
     return np.sum(-0.5 * z ** 2 - np.log(params['sd']))
