@@ -316,6 +316,79 @@ def test_shoelace_area_with_np_roll():
     np.testing.assert_array_equal(H[:, 1, :, 0], S)
 
 
+EDGES = np.array([[0, 1], [1, 2], [2, 0], [2, 3], [3, 0]])
+TRIANGLES = np.array([[0, 1, 2], [0, 2, 3]])
+
+
+def edge_spring_energy(x):
+    d = x[EDGES[:, 0]] - x[EDGES[:, 1]]
+    return np.sum((np.linalg.norm(d, axis=1) - 1.0) ** 2)
+
+
+def mesh_area(x):
+    a = x[TRIANGLES[:, 1]] - x[TRIANGLES[:, 0]]
+    b = x[TRIANGLES[:, 2]] - x[TRIANGLES[:, 0]]
+    return np.sum(0.5 * np.linalg.norm(np.cross(a, b), axis=1))
+
+
+def tetrahedron_volume(x):
+    return np.linalg.det(np.stack([x[1] - x[0], x[2] - x[0], x[3] - x[0]])) / 6
+
+
+def test_mesh_energies_through_index_arrays():
+    g = ad.grad(edge_spring_energy)(POINTS)
+    expected = np.zeros_like(POINTS)
+    for i, j in EDGES:
+        d = POINTS[i] - POINTS[j]
+        r = np.linalg.norm(d)
+        expected[i] += 2 * (r - 1) * d / r
+        expected[j] -= 2 * (r - 1) * d / r
+    np.testing.assert_allclose(g, expected, rtol=1e-13)
+    g = ad.grad(mesh_area)(POINTS)
+    np.testing.assert_allclose(g, numeric_gradient(mesh_area, (POINTS,), 0),
+                               rtol=1e-8)
+    np.testing.assert_allclose(g.sum(axis=0), 0.0, atol=1e-14)
+    # vertices 1 and 3 are in one triangle each: dA/dx_i = n x (x_k - x_j) / 2
+    def unit_normal(a, b, c):
+        n = np.cross(b - a, c - a)
+        return n / np.linalg.norm(n)
+    x0, x1, x2, x3 = POINTS
+    np.testing.assert_allclose(
+        g[1], 0.5 * np.cross(unit_normal(x0, x1, x2), x0 - x2), rtol=1e-13)
+    np.testing.assert_allclose(
+        g[3], 0.5 * np.cross(unit_normal(x0, x2, x3), x2 - x0), rtol=1e-13)
+    expected = np.array([np.zeros(3), np.cross(x2 - x0, x3 - x0),
+                         np.cross(x3 - x0, x1 - x0),
+                         np.cross(x1 - x0, x2 - x0)]) / 6
+    expected[0] = -expected[1:].sum(axis=0)
+    np.testing.assert_allclose(ad.grad(tetrahedron_volume)(POINTS), expected,
+                               rtol=1e-13, atol=1e-15)
+
+
+def distance_to_segment(p, a, b):
+    ab = b - a
+    t = np.clip(np.dot(p - a, ab) / np.dot(ab, ab), 0.0, 1.0)
+    return np.linalg.norm(p - (a + t * ab))
+
+
+def test_distance_to_a_segment_on_both_sides_of_the_clip():
+    a, b = np.array([0.0, 0.0]), np.array([1.0, 0.2])
+    beside = np.array([0.3, 0.8])  # projects inside the segment
+    t = (beside - a) @ (b - a) / ((b - a) @ (b - a))
+    foot = a + t * (b - a)
+    normal = (beside - foot) / np.linalg.norm(beside - foot)
+    g_p, g_a, g_b = ad.grad(distance_to_segment, (0, 1, 2))(beside, a, b)
+    np.testing.assert_allclose(g_p, normal, rtol=1e-14)
+    np.testing.assert_allclose(g_a, -(1 - t) * normal, rtol=1e-13)
+    np.testing.assert_allclose(g_b, -t * normal, rtol=1e-13)
+    beyond = np.array([1.5, 0.8])  # nearest to the end b: t clipped at 1
+    unit = (beyond - b) / np.linalg.norm(beyond - b)
+    g_p, g_a, g_b = ad.grad(distance_to_segment, (0, 1, 2))(beyond, a, b)
+    np.testing.assert_allclose(g_p, unit, rtol=1e-14)
+    np.testing.assert_array_equal(g_a, [0.0, 0.0])
+    np.testing.assert_allclose(g_b, -unit, rtol=1e-14)
+
+
 def rotation(theta):
     c, s = np.cos(theta), np.sin(theta)
     return np.array([[c, -s], [s, c]])
