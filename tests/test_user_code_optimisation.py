@@ -683,18 +683,23 @@ def energy_and_where_it_peaks(x):
     return np.sum(x ** 2), {'argmax': np.argmax(x), 'n_positive': np.sum(x > 0)}
 
 
+AUX_TRANSFORMS = {
+    'grad': lambda f: ad.grad(f, has_aux=True),
+    'value_and_grad': lambda f: lambda x: ad.value_and_grad(
+        f, has_aux=True)(x)[0],
+    'vjp': lambda f: lambda x: ad.vjp(f, x, has_aux=True)[1:],
+    'jacobian': lambda f: ad.jacobian(f, has_aux=True),
+    'jacfwd': lambda f: ad.jacfwd(f, has_aux=True),
+    'hessian': lambda f: ad.hessian(f, has_aux=True),
+    'jvp': lambda f: lambda x: ad.jvp(f, (x,), (np.ones_like(x),),
+                                      has_aux=True)[1:]}
+
+
 @pytest.mark.parametrize("transform", [
-    lambda f: ad.grad(f, has_aux=True),
-    lambda f: lambda x: ad.value_and_grad(f, has_aux=True)(x)[0],
-    lambda f: lambda x: ad.vjp(f, x, has_aux=True)[1:],
-    *[pytest.param(transform, marks=pytest.mark.xfail(strict=True, reason=(
-        "sweep3 bug 22: integer aux values come back as float64")))
-      for transform in (
-          lambda f: ad.jacobian(f, has_aux=True),
-          lambda f: ad.jacfwd(f, has_aux=True),
-          lambda f: ad.hessian(f, has_aux=True),
-          lambda f: lambda x: ad.jvp(f, (x,), (np.ones_like(x),),
-                                     has_aux=True)[1:])]])
+    pytest.param(transform, id=name, marks=[pytest.mark.xfail(
+        strict=True, reason="sweep3 bug 22: integer aux values come back as "
+        "float64")] if name in ('jacobian', 'jacfwd', 'hessian', 'jvp')
+        else []) for name, transform in AUX_TRANSFORMS.items()])
 def test_integer_aux_values_keep_their_dtype(transform):
     x = np.array([1.0, 3.0, 2.0])
     derivative, aux = transform(energy_and_where_it_peaks)(x)
