@@ -21,7 +21,7 @@ from typing import Any
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
-from ._codegen import _cse
+from ._codegen import _cse, _suggest_name
 from ._collect import collected_all
 from ._ops_loop import Carry, Loop, Stored, merged
 from ._printer import _call
@@ -598,7 +598,7 @@ def _hoisted(writer: Any, exprs: list[sp.Expr], inside: set[sp.Symbol]
 
 
 def _suggested(value: sp.Expr, names: dict[sp.Symbol, str]) -> str:
-    from ._array_codegen import _function_name, _suggest_name
+    from ._array_writer import _function_name
     if isinstance(value, sp.Piecewise):
         return "where"
     return _suggest_name(value, names) or _function_name(value)

@@ -1,0 +1,272 @@
+"""Passes over a written array function's statements, as a person tidies.
+
+One axis written as an int, arithmetic two places compute named once
+(``_shared``), a second name for a value dropped, assignments nothing
+reads dropped, and the parts of a call that returns a tuple unpacked from
+one call. The writer binds each name once, so no pass changes what the
+code computes.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from ._program import unique_name
+
+__all__ = ["tidied", "part_of_call"]
+
+
+def tidied(statements: list[ast.stmt], taken: set[str]) -> list[ast.stmt]:
+    """``statements`` after every pass, naming shared values apart from
+    the names ``taken``."""
+    return _unpacked(_read(_unaliased(_shared(_single_axes(statements),
+                                              taken))))
+
+
+def _single_axes(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` with ``axis=(1,)`` written ``axis=1``, as a person
+    writes one axis (the same reduction for every NumPy function that
+    takes a tuple of axes; the rows keep axes as tuples)."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.keyword) and node.arg == "axis" and \
+                    isinstance(node.value, ast.Tuple) and \
+                    len(node.value.elts) == 1:
+                node.value = node.value.elts[0]
+    return statements
+
+
+def _shared(statements: list[ast.stmt], taken: set[str]
+            ) -> list[ast.stmt]:
+    """``statements`` with arithmetic of two operations or more that
+    two places compute (the common-subexpression pass misses a part of a
+    longer sum, ``a * c - b`` in ``x + a * c - b``) named once, before
+    its first use. Names are bound once and arrays filled where they are
+    made, so the value is the same there."""
+    for _ in range(_LONGEST_SHARING):
+        # A value named twice is then one name: what reads it is alike.
+        statements = _unaliased(statements)
+        places: dict[str, list[int]] = {}
+        nodes: dict[str, ast.expr] = {}
+        named: dict[str, tuple[str, int]] = {}  # values given a name
+        for position, statement in enumerate(statements):
+            if isinstance(statement, (ast.For, ast.While)):
+                continue  # its names change from one iteration to the next
+            if isinstance(statement, ast.Assign) and isinstance(
+                    statement.targets[0], ast.Name):
+                named.setdefault(ast.unparse(statement.value),
+                                 (statement.targets[0].id, position))
+            for node in ast.walk(statement):
+                if _is_work(node):
+                    # By text: np.hypot is an attribute of np or one name.
+                    key = ast.unparse(node)
+                    places.setdefault(key, []).append(position)
+                    nodes.setdefault(key, node)
+        repeated = [k for k, p in places.items() if len(p) > 1]
+        if not repeated:
+            return statements
+        key = max(repeated, key=lambda k: len(k))  # the largest first
+        name, where = named.get(key, ("", -1))
+        if where != places[key][0]:
+            # Named where it is first computed: by its own name, moved
+            # up from where it was named later, else as shared.
+            if where >= 0:
+                del statements[where]
+            else:
+                name = unique_name(_shared_name(nodes[key], statements),
+                                   taken)
+                taken.add(name)
+            statements.insert(places[key][0], ast.Assign(
+                [ast.Name(name, ast.Store())], nodes[key], None))
+        replacer = _Replacing(key, name)
+        statements = [s if isinstance(s, (ast.For, ast.While)) or (
+            isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+            and s.targets[0].id == name)
+            else replacer.visit(s) for s in statements]
+    return statements
+
+
+# Arrays made to be filled: two of them are two arrays, never one.
+_BUFFERS = ("np.zeros_like", "np.zeros", "np.empty_like", "np.empty")
+
+
+def _is_work(node: ast.AST) -> bool:
+    """A call (not of an array to fill) or arithmetic of two operations
+    or more: what is worth computing once."""
+    if isinstance(node, ast.Call):
+        return ast.unparse(node.func) not in _BUFFERS
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        return not (isinstance(node.right, ast.Constant)
+                    and node.right.value == 0)  # x ** 0: x's shape only
+    return isinstance(node, ast.BinOp) and sum(
+        isinstance(n, (ast.BinOp, ast.Call)) for n in ast.walk(node)) > 1
+
+
+def _shared_name(node: ast.expr, statements: list[ast.stmt]) -> str:
+    """``x_sq`` for ``x ** 2``, ``r_pow8`` for ``r_pow4 ** 2`` (a power
+    of a name that holds a power, as scalar code names it), ``shared``
+    for other values."""
+    powers = {s.targets[0].id: s.value for s in statements
+              if isinstance(s, ast.Assign) and isinstance(s.targets[0],
+                                                          ast.Name)
+              and _integer_power(s.value) is not None}
+    power = _integer_power(node)
+    if power is None:
+        return "shared"
+    base, exponent = power
+    while base in powers:  # a name bound once: a power of its base
+        inner, times = _integer_power(powers[base])  # type: ignore[misc]
+        base, exponent = inner, exponent * times
+    suffix = {2: "sq", 3: "cube"}.get(exponent, f"pow{exponent}")
+    return f"{base}_{suffix}"
+
+
+def _integer_power(node: ast.expr) -> tuple[str, int] | None:
+    """``("x", 4)`` for ``(x ** 2) ** 2``, ``("x", 3)`` for ``x * x * x``:
+    a name to a power of 2 or more."""
+    factors = _factors(node)
+    if len(factors) > 1 and all(ast.dump(f) == ast.dump(factors[0])
+                                for f in factors):
+        one = ((factors[0].id, 1) if isinstance(factors[0], ast.Name)
+               else _integer_power(factors[0]))
+        return None if one is None else (one[0], one[1] * len(factors))
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)
+            and isinstance(node.right, ast.Constant)
+            and type(node.right.value) is int and node.right.value > 1):
+        return None
+    if isinstance(node.left, ast.Name):
+        return node.left.id, node.right.value
+    inner = _integer_power(node.left)
+    return None if inner is None else (inner[0],
+                                       inner[1] * node.right.value)
+
+
+# Rounds of _shared at most (each names one value).
+_LONGEST_SHARING = 20
+
+
+class _Replacing(ast.NodeTransformer):
+    def __init__(self, key: str, name: str) -> None:
+        self.key, self.name = key, name
+
+    def visit(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.expr) and ast.unparse(node) == self.key:
+            return ast.Name(self.name, ast.Load())
+        node = self.generic_visit(node)
+        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
+                and ast.unparse(node.left) == ast.unparse(
+                    _squared(node.right))):
+            # (a * b) ** 2 * (a * b), named: shared ** 3
+            return ast.BinOp(node.right, ast.Pow(), ast.Constant(3))
+        return node
+
+
+def _factors(node: ast.expr) -> list[ast.expr]:
+    """The factors of a product, ``[a, b, c]`` for ``a * b * c``."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return _factors(node.left) + _factors(node.right)
+    return [node]
+
+
+def _squared(node: ast.expr) -> ast.expr:
+    return ast.BinOp(node, ast.Pow(), ast.Constant(2))
+
+
+def _unaliased(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` without ``a = b`` (two temporaries found to hold one
+    value): ``a`` is read as ``b``. Each name is bound once, so this is
+    the same code."""
+    bound: dict[str, int] = {}
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx,
+                                                         ast.Store):
+                bound[node.id] = bound.get(node.id, 0) + 1
+    aliases = {s.targets[0].id: s.value.id for s in statements
+               if isinstance(s, ast.Assign) and len(s.targets) == 1
+               and isinstance(s.targets[0], ast.Name)
+               and isinstance(s.value, ast.Name)
+               and bound[s.targets[0].id] == 1
+               and bound.get(s.value.id, 0) <= 1}
+    if not aliases:
+        return statements
+
+    def original(name: str) -> str:
+        while name in aliases:
+            name = aliases[name]
+        return name
+
+    kept = [s for s in statements if not (
+        isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+        and s.targets[0].id in aliases)]
+    for statement in kept:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                node.id = original(node.id)
+    return kept
+
+
+def _read(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` without assignments to names nothing reads (a size
+    ``n = x.shape[0]`` counted as a use where a shape was then written
+    whole, ``x.shape``); generated code has no side effects but the arrays
+    it fills, which are read."""
+    while True:
+        read = {node.id for statement in statements
+                for node in ast.walk(statement)
+                if isinstance(node, ast.Name)
+                and isinstance(node.ctx, ast.Load)}
+        kept = [s for s in statements if not (
+            isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+            and s.targets[0].id not in read)]
+        if len(kept) == len(statements):
+            return kept
+        statements = kept
+
+
+# Calls that return a tuple, by its length: where the code reads each of
+# its parts, it unpacks them from one call (sign, logdet = slogdet(a)).
+_TUPLES = {"np.linalg.slogdet": 2}
+
+
+def part_of_call(node: Any) -> tuple[str, int] | None:
+    """``(call, i)`` for ``call(...)[i]`` of a call in _TUPLES."""
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func) in _TUPLES
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, int)):
+        return ast.dump(node.value), node.slice.value
+    return None
+
+
+def _unpacked(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` with ``a = f(x)[0]`` ... ``b = f(x)[1]`` written as
+    ``a, b = f(x)`` where they name every part of the tuple: one call,
+    not one per part. Only assignments to names may lie between them
+    (nothing that fills an array the call reads)."""
+    groups: list[dict[int, int]] = []
+    open_: dict[str, dict[int, int]] = {}
+    for position, statement in enumerate(statements):
+        if not isinstance(statement, ast.Assign):
+            # An array filled, or a branch: the next calls are others.
+            groups += open_.values()
+            open_ = {}
+            continue
+        part = part_of_call(statement.value)
+        if part is not None and isinstance(statement.targets[0], ast.Name):
+            open_.setdefault(part[0], {}).setdefault(part[1], position)
+    groups += open_.values()
+    merged: dict[int, ast.stmt] = {}
+    dropped: set[int] = set()
+    for parts in groups:
+        first = min(parts.values())
+        call = statements[first].value.value  # type: ignore[attr-defined]
+        if sorted(parts) != list(range(_TUPLES[ast.unparse(call.func)])):
+            continue
+        names = [statements[parts[i]].targets[0] for i in sorted(parts)]
+        merged[first] = ast.Assign([ast.Tuple(names, ast.Store())], call,
+                                   None)
+        dropped |= set(parts.values()) - {first}
+    return [merged.get(i, s) for i, s in enumerate(statements)
+            if i not in dropped]
