@@ -415,6 +415,20 @@ def test_huber_robust_regression():
                                atol=1e-15)
 
 
+def penalised(w, lam=0.1):
+    return np.sum((X @ w - YPM) ** 2) + lam * np.sum(w ** 2)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "sweep3 bug 23: the printed source of array code drops the defaults "
+    "(def grad_penalised(w, lam):)"))
+def test_printed_gradient_runs_as_the_function_is_called():
+    namespace = {'np': np, 'X': X, 'YPM': YPM}
+    exec(ad.source(ad.grad(penalised), W), namespace)
+    np.testing.assert_array_equal(namespace['grad_penalised'](W),
+                                  ad.grad(penalised)(W))
+
+
 COUNTS = np.array([0.0, 1.0, 2.0, 0.0, 3.0, 1.0, 1.0, 4.0])
 AMOUNTS = np.abs(YPM) + 0.5 * COUNTS + 0.3
 
