@@ -598,6 +598,35 @@ def test_a_name_bound_inside_a_while_loop_and_read_after_it():
         pytest.approx((1.0, 0.01 * (steps - 1)), rel=1e-13))
 
 
+def anharmonic_potential(q):
+    return 0.5 * np.sum(q ** 2) + 0.1 * np.sum(q ** 4) + 0.05 * q[0] * q[1]
+
+
+def velocity_verlet(z, dt, n_steps):
+    q, p = z[:2], z[2:]
+    for _ in range(n_steps):
+        p = p - 0.5 * dt * ad.grad(anharmonic_potential)(q)
+        q = q + dt * p
+        p = p - 0.5 * dt * ad.grad(anharmonic_potential)(q)
+    return np.concatenate([q, p])
+
+
+def test_many_verlet_steps_with_forces_by_grad_are_symplectic():
+    z = np.array([0.3, -0.5, 0.8, 0.1])
+    omega = np.block([[np.zeros((2, 2)), np.eye(2)],
+                      [-np.eye(2), np.zeros((2, 2))]])
+    for jacobian in (ad.jacrev, ad.jacfwd):
+        M = jacobian(velocity_verlet)(z, 0.05, 12)
+        np.testing.assert_allclose(M.T @ omega @ M, omega, atol=1e-14)
+        np.testing.assert_allclose(M, numeric_jacobian(
+            lambda v: velocity_verlet(v, 0.05, 12), z), rtol=1e-7,
+            atol=1e-9)
+    np.testing.assert_allclose(
+        ad.jacobian(velocity_verlet, 1)(z, 0.05, 12),
+        [central_difference(lambda dt: velocity_verlet(z, dt, 12)[i],
+                            (0.05,), 0) for i in range(4)], rtol=1e-8)
+
+
 def descent_time(y, dx=0.1, g=9.81):
     # a bead sliding down the curve y(x) from rest at height y[0]
     ds = np.sqrt(dx ** 2 + np.diff(y) ** 2)
