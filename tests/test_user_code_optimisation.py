@@ -84,6 +84,19 @@ def test_rosenbrock_at_every_size_from_one_generation():
         x32.astype(float)), rtol=1e-6)
 
 
+def test_rosenbrock_third_derivatives_by_composing_transforms():
+    x = np.array([0.5, -0.2, 1.1, 0.7])
+    expected = np.zeros((4, 4, 4))
+    for i in range(3):
+        expected[i, i, i] = 2400 * x[i]
+        for index in ((i, i, i + 1), (i, i + 1, i), (i + 1, i, i)):
+            expected[index] = -400
+    for third in (ad.jacfwd(ad.hessian(rosenbrock)),
+                  ad.jacrev(ad.hessian(rosenbrock)),
+                  ad.hessian(ad.grad(rosenbrock))):
+        np.testing.assert_array_equal(third(x), expected)
+
+
 def rastrigin(x, A=10.0):
     return A * x.size + np.sum(x ** 2 - A * np.cos(2 * np.pi * x))
 
