@@ -52,6 +52,13 @@ def numeric_hessian(grad, x, step=1e-5):
                        range(x.ndim), range(x.ndim, 2 * x.ndim))
 
 
+def known_bug(case, number, reason, raises=ad.UnsupportedCodeError):
+    """A parametrized case that fails today: entry ``number`` of the
+    sweep's bug list, a strict xfail so that its fix is noticed."""
+    return pytest.param(case, marks=pytest.mark.xfail(
+        strict=True, raises=raises, reason=f"sweep3 bug {number}: {reason}"))
+
+
 # -- optimisation test functions ----------------------------------------------
 
 def rosenbrock(x):
@@ -197,7 +204,7 @@ def test_styblinski_tang_at_its_minimum():
     np.testing.assert_allclose(hv, 0.5 * (12 * x ** 2 - 32) * v, rtol=1e-14)
 
 
-# -- classical ML losses -------------------------------------------------------
+# -- classical ML losses ------------------------------------------------------
 
 X = rng.normal(size=(8, 3))
 Y01 = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
@@ -410,7 +417,8 @@ def test_ridge_and_weighted_least_squares():
 def huber_regression(w, delta):
     r = X @ w - YPM
     a = np.abs(r)
-    return np.sum(np.where(a <= delta, 0.5 * r ** 2, delta * (a - 0.5 * delta)))
+    return np.sum(np.where(a <= delta, 0.5 * r ** 2,
+                           delta * (a - 0.5 * delta)))
 
 
 def test_huber_robust_regression():
@@ -497,6 +505,36 @@ def test_kmeans_distortion_with_a_fixed_assignment():
                                sums / counts[:, None], rtol=1e-13)
 
 
+RATINGS = rng.normal(size=(5, 4))
+OBSERVED = rng.random((5, 4)) > 0.4
+
+
+def factorisation_by_weights(U, V, lam=0.1):
+    return (np.sum(OBSERVED * (RATINGS - U @ V.T) ** 2)
+            + lam * (np.sum(U ** 2) + np.sum(V ** 2)))
+
+
+def factorisation_by_mask(U, V, lam=0.1):
+    return (np.sum((RATINGS - U @ V.T)[OBSERVED] ** 2)
+            + lam * (np.sum(U ** 2) + np.sum(V ** 2)))
+
+
+@pytest.mark.parametrize("loss", [
+    factorisation_by_weights,
+    known_bug(factorisation_by_mask, 24, "a constant boolean mask (a global) "
+              "is refused as data-dependent")])
+def test_matrix_factorisation_over_observed_entries(loss):
+    U, V = rng.normal(size=(5, 2)), rng.normal(size=(4, 2))
+    E = OBSERVED * (RATINGS - U @ V.T)
+    g_U, g_V = ad.grad(loss, (0, 1))(U, V)
+    np.testing.assert_allclose(g_U, -2 * E @ V + 0.2 * U, rtol=1e-13)
+    np.testing.assert_allclose(g_V, -2 * E.T @ U + 0.2 * V, rtol=1e-13)
+    # with V fixed, the problem in U is least squares: one Newton step solves
+    H = ad.hessian(loss)(U, V).reshape(10, 10)
+    U_star = U - np.linalg.solve(H, g_U.ravel()).reshape(5, 2)
+    np.testing.assert_allclose(ad.grad(loss)(U_star, V), 0.0, atol=1e-12)
+
+
 def gmm_log_likelihood(means, log_vars, logits):
     d = X[:, None, :] - means[None, :, :]
     logp = (-0.5 * np.sum(d ** 2 / np.exp(log_vars)[None], axis=2)
@@ -558,7 +596,7 @@ def test_student_t_negative_log_likelihood():
         assert [H[i][j] for j in range(3)] == pytest.approx(row, rel=1e-8)
 
 
-# -- portfolios and statistics -------------------------------------------------
+# -- portfolios and statistics ------------------------------------------------
 
 _A = rng.normal(size=(4, 4))
 COV = _A @ _A.T / 4 + 0.1 * np.eye(4)
@@ -707,7 +745,8 @@ def test_statistics_with_var_std_mean_along_an_axis_and_weights():
 
 
 def energy_and_where_it_peaks(x):
-    return np.sum(x ** 2), {'argmax': np.argmax(x), 'n_positive': np.sum(x > 0)}
+    return np.sum(x ** 2), {'argmax': np.argmax(x),
+                            'n_positive': np.sum(x > 0)}
 
 
 AUX_TRANSFORMS = {
@@ -771,7 +810,7 @@ def test_likelihood_of_a_dict_of_parameters_every_way():
                       {'mu': np.zeros(2), 'sd': np.zeros(2)}, atol=1e-13)
 
 
-# -- optimisers written by hand, differentiated through -------------------------
+# -- optimisers written by hand, differentiated through -----------------------
 
 X0 = np.array([-1.2, 1.0, 0.8])
 
@@ -851,9 +890,7 @@ def backtracking_with_break(x, d):
 
 @pytest.mark.parametrize("search", [
     backtracking_with_break,
-    pytest.param(backtracking, marks=pytest.mark.xfail(
-        strict=True, raises=ad.UnsupportedCodeError, reason=(
-            "sweep3 bug 10: array work in a while condition is refused")))])
+    known_bug(backtracking, 10, "array work in a while condition is refused")])
 def test_backtracking_line_search(search):
     d = -0.005 * rosenbrock_gradient(X0)
     # two halvings, then the step is fixed: the derivative is the loss's
@@ -866,7 +903,7 @@ def test_backtracking_line_search(search):
                                rtol=1e-14)
 
 
-# -- structures of results, as JAX lays them out --------------------------------
+# -- structures of results, as JAX lays them out ------------------------------
 
 def summary_and_features(x, y):
     return np.sum(x * y), {'a': x * 2.0 + y[0], 'b': np.sin(y)}

@@ -68,7 +68,14 @@ def pairwise_forces(x, dV_dr, box=None):
     return g
 
 
-# -- pair potentials -----------------------------------------------------------
+def known_bug(case, number, reason, raises=ad.UnsupportedCodeError):
+    """A parametrized case that fails today: entry ``number`` of the
+    sweep's bug list, a strict xfail so that its fix is noticed."""
+    return pytest.param(case, marks=pytest.mark.xfail(
+        strict=True, raises=raises, reason=f"sweep3 bug {number}: {reason}"))
+
+
+# -- pair potentials ----------------------------------------------------------
 
 def lennard_jones(x):
     d = x[:, None, :] - x[None, :, :]
@@ -99,9 +106,7 @@ def lj_dV_dr(r, i, j):
 
 @pytest.mark.parametrize("energy", [
     lennard_jones, lennard_jones_by_loops,
-    pytest.param(lennard_jones_by_triu_indices, marks=pytest.mark.xfail(
-        strict=True, raises=ad.UnsupportedCodeError, reason=(
-            "sweep3 bug 2: np.triu_indices is refused")))])
+    known_bug(lennard_jones_by_triu_indices, 2, "np.triu_indices is refused")])
 def test_lennard_jones_forces(energy):
     g = ad.grad(energy)(POINTS)
     np.testing.assert_allclose(g, pairwise_forces(POINTS, lj_dV_dr),
@@ -175,10 +180,9 @@ def spring_forces_over_ordered_pairs(x):
 
 @pytest.mark.parametrize("f", [
     spring_forces_over_ordered_pairs,
-    pytest.param(spring_forces_over_pairs, marks=pytest.mark.xfail(
-        strict=True, raises=ad.UnsupportedCodeError, reason=(
-            "sweep3 bug 17: F[i] += ... inside `for j in range(i + 1, n)` is "
-            "refused as mutating an object the function did not make")))])
+    known_bug(spring_forces_over_pairs, 17, "F[i] += ... inside `for j in "
+              "range(i + 1, n)` is refused as mutating an object the function "
+              "did not make")])
 def test_forces_accumulated_over_pairs_in_an_array_made_here(f):
     # each F_i = n x_i - sum(x), so d/dx sum |F|^2 = 2 n F (sum F = 0)
     for x in (POINTS, POINTS[:2]):
@@ -229,7 +233,7 @@ def test_gravitational_potential_of_point_masses():
     np.testing.assert_allclose(g_m, -(m[None, :] / r).sum(1), rtol=1e-14)
 
 
-# -- bonds, polygons, rotations, curves ------------------------------------------
+# -- bonds, polygons, rotations, curves ---------------------------------------
 
 def bond_angle_energy(x, k=1.0, theta0=1.9):
     a = x[0] - x[1]
@@ -496,7 +500,7 @@ def test_forward_kinematics_of_a_planar_arm():
             rtol=1e-14)
 
 
-# -- ballistics and a brachistochrone -------------------------------------------
+# -- ballistics and a brachistochrone -----------------------------------------
 
 def projectile_range(theta, v, g=9.81):
     return v ** 2 * math.sin(2 * theta) / g
@@ -646,7 +650,7 @@ def test_brachistochrone_descent_time():
                                rtol=1e-6, atol=1e-8)
 
 
-# -- scalar code as people write it ---------------------------------------------
+# -- scalar code as people write it -------------------------------------------
 
 AIR_DENSITY = 1.225
 
@@ -722,9 +726,7 @@ def test_defaults_keywords_helpers_and_module_constants():
         (1.3 * math.cos(x), math.sin(x)), rel=1e-15)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.NoSourceError, reason=(
-    "sweep3 bug 4: functools.partial is refused"))
-def test_grad_of_a_partial():
+def test_grad_of_a_partial():  # was sweep3 bug 4
     assert ad.grad(functools.partial(scaled_sine, scale=2.0))(0.7) == (
         pytest.approx(2.0 * math.cos(0.7), rel=1e-15))
 
@@ -834,10 +836,7 @@ def test_sum_of_a_generator():
         -sum(k * math.sin(k * 0.7) for k in range(1, 6)), rel=1e-14)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep3 bug 5: math.factorial of an unrolled loop's constant is "
-    "refused"))
-def test_taylor_series_with_math_factorial():
+def test_taylor_series_with_math_factorial():  # was sweep3 bug 5
     assert ad.grad(exp_by_series)(0.7) == pytest.approx(
         sum(0.7 ** k / math.factorial(k) for k in range(7)), rel=1e-15)
 
@@ -960,7 +959,7 @@ def test_printed_source_runs_by_exec():
                                   ad.hessian(lennard_jones)(POINTS))
 
 
-# -- what physics code calls that is refused ------------------------------------
+# -- what physics code calls that is refused ----------------------------------
 
 def work_by_trapezoid(y):
     return np.trapezoid(y ** 2, dx=0.1)
@@ -998,14 +997,10 @@ def logged_energy(x):
 
 
 @pytest.mark.parametrize("f", [
-    pytest.param(checked_energy, marks=pytest.mark.xfail(
-        strict=True, raises=ad.NoSourceError, reason=(
-            "sweep3 bugs 14 and 16: an assert on shapes is refused, and in a "
-            "pytest module (asserts rewritten) it is said to be edited after "
-            "it was imported"))),
-    pytest.param(logged_energy, marks=pytest.mark.xfail(
-        strict=True, raises=ad.UnsupportedCodeError, reason=(
-            "sweep3 bug 14: a print is refused")))])
+    known_bug(checked_energy, "14 and 16", "an assert on shapes is refused, "
+              "and in a pytest module (asserts rewritten) it is said to be "
+              "edited after it was imported", raises=ad.NoSourceError),
+    known_bug(logged_energy, 14, "a print is refused")])
 def test_asserts_on_shapes_and_prints(f):
     np.testing.assert_array_equal(ad.grad(f)(SAMPLES), 2 * SAMPLES)
 
