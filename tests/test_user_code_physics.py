@@ -631,6 +631,41 @@ def test_many_verlet_steps_with_forces_by_grad_are_symplectic():
                             (0.05,), 0) for i in range(4)], rtol=1e-8)
 
 
+def heat_energy(u0, r, n_steps):
+    u = u0
+    for _ in range(n_steps):
+        u = u + r * (np.roll(u, 1) - 2 * u + np.roll(u, -1))
+    return np.sum(u ** 2)
+
+
+def wave_energy(u0, v0, c, n_steps):
+    u, v = u0, v0
+    for _ in range(n_steps):
+        v = v + 0.1 * c ** 2 * (np.roll(u, 1) - 2 * u + np.roll(u, -1))
+        u = u + 0.1 * v
+    stretch = np.roll(u, -1) - u
+    return 0.5 * np.sum(v ** 2) + 0.5 * c ** 2 * np.sum(stretch ** 2)
+
+
+def test_periodic_heat_and_wave_equations_stepped_by_loops():
+    u0 = rng.normal(size=8)
+    ring = np.roll(np.eye(8), 1, axis=0) + np.roll(np.eye(8), -1, axis=0)
+    step = np.eye(8) + 0.2 * (ring - 2 * np.eye(8))  # symmetric
+    grad = ad.grad(heat_energy)
+    for n_steps in (0, 1, 7, 30):
+        np.testing.assert_allclose(
+            grad(u0, 0.2, n_steps),
+            2 * np.linalg.matrix_power(step, 2 * n_steps) @ u0,
+            rtol=1e-12, atol=1e-14)
+    assert ad.grad(heat_energy, 1)(u0, 0.2, 7) == pytest.approx(
+        central_difference(heat_energy, (u0, 0.2, 7), 1), rel=1e-8)
+    args = (u0, rng.normal(size=8), 1.3, 20)
+    grads = ad.grad(wave_energy, (0, 1, 2))(*args)
+    for i in range(3):
+        np.testing.assert_allclose(grads[i], numeric_gradient(
+            wave_energy, args, i), rtol=1e-7, atol=1e-9)
+
+
 def descent_time(y, dx=0.1, g=9.81):
     # a bead sliding down the curve y(x) from rest at height y[0]
     ds = np.sqrt(dx ** 2 + np.diff(y) ** 2)
