@@ -204,6 +204,67 @@ def test_styblinski_tang_at_its_minimum():
     np.testing.assert_allclose(hv, 0.5 * (12 * x ** 2 - 32) * v, rtol=1e-14)
 
 
+def griewank(x):
+    i = np.arange(1, x.size + 1)
+    return 1 + np.sum(x ** 2) / 4000 - np.prod(np.cos(x / np.sqrt(i)))
+
+
+def levy(x):
+    w = 1 + (x - 1) / 4
+    middle = (w[:-1] - 1) ** 2 * (1 + 10 * np.sin(np.pi * w[:-1] + 1) ** 2)
+    return (np.sin(np.pi * w[0]) ** 2 + np.sum(middle)
+            + (w[-1] - 1) ** 2 * (1 + np.sin(2 * np.pi * w[-1]) ** 2))
+
+
+def zakharov(x):
+    s = np.sum(0.5 * np.arange(1, x.size + 1) * x)
+    return np.sum(x ** 2) + s ** 2 + s ** 4
+
+
+def dixon_price(x):
+    i = np.arange(2, x.size + 1)
+    return (x[0] - 1) ** 2 + np.sum(i * (2 * x[1:] ** 2 - x[:-1]) ** 2)
+
+
+def trid(x):
+    return np.sum((x - 1) ** 2) - np.sum(x[1:] * x[:-1])
+
+
+def booth(p):
+    return (p[0] + 2 * p[1] - 7) ** 2 + (2 * p[0] + p[1] - 5) ** 2
+
+
+def easom(p):
+    return (-np.cos(p[0]) * np.cos(p[1])
+            * np.exp(-((p[0] - np.pi) ** 2 + (p[1] - np.pi) ** 2)))
+
+
+_I = np.arange(1, 5)
+MINIMA = {  # each function's known minimiser in 4 (or 2) dimensions
+    griewank: np.zeros(4), levy: np.ones(4), zakharov: np.zeros(4),
+    dixon_price: 2.0 ** (-(2.0 ** _I - 2) / 2.0 ** _I),
+    trid: _I * (5.0 - _I), booth: np.array([1.0, 3.0]),
+    easom: np.array([np.pi, np.pi])}
+
+
+@pytest.mark.parametrize("f", list(MINIMA), ids=lambda f: f.__name__)
+def test_benchmark_functions_at_a_point_and_at_their_minimum(f):
+    x = np.array([0.3, -0.7, 1.2, 0.5])[:MINIMA[f].size]
+    np.testing.assert_allclose(ad.grad(f)(x), numeric_gradient(f, (x,), 0),
+                               rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ad.hessian(f)(x),
+                               numeric_hessian(ad.grad(f), x), rtol=1e-7,
+                               atol=1e-8)
+    x_star = MINIMA[f]
+    np.testing.assert_allclose(ad.grad(f)(x_star), 0.0, atol=1e-13)
+    H = ad.hessian(f)(x_star)
+    np.testing.assert_allclose(H, H.T, rtol=1e-14)
+    assert np.linalg.eigvalsh(H).min() > 0  # a strict minimum
+    if f is trid:  # a quadratic: 2 on the diagonal, -1 beside it
+        np.testing.assert_array_equal(
+            H, 2 * np.eye(4) - np.eye(4, k=1) - np.eye(4, k=-1))
+
+
 # -- classical ML losses ------------------------------------------------------
 
 X = rng.normal(size=(8, 3))
