@@ -876,6 +876,42 @@ def test_taylor_series_with_math_factorial():  # was sweep3 bug 5
         sum(0.7 ** k / math.factorial(k) for k in range(7)), rel=1e-15)
 
 
+def squares_by_list(x):
+    return np.sum(np.array([xi ** 2 for xi in x]))
+
+
+def squares_by_generator(x):
+    return sum(xi ** 2 for xi in x)
+
+
+def row_energies(X):
+    return sum(np.sum(row) ** 2 for row in X)
+
+
+def first_two_swapped(x):
+    y = x.copy()
+    y[0], y[1] = y[1], y[0]
+    return np.sum(y * np.arange(len(y)))
+
+
+ROW = np.array([0.3, -0.7, 1.2])
+
+
+@pytest.mark.parametrize("case", [
+    (squares_by_generator, ROW, 2 * ROW),
+    known_bug((squares_by_list, ROW, 2 * ROW), 27,
+              "a list comprehension over an array is refused"),
+    known_bug((row_energies, np.stack([ROW, 2 * ROW]),
+               [[1.6] * 3, [3.2] * 3]), 27, "a generator over the rows of "
+              "a 2-D array is refused", raises=ad.OutputError),
+    known_bug((first_two_swapped, ROW, [1.0, 0.0, 2.0]), 26,
+              "y[0], y[1] = y[1], y[0] raises an internal AssertionError",
+              raises=AssertionError)], ids=lambda case: case[0].__name__)
+def test_iterating_over_and_swapping_items_of_arrays(case):
+    f, x, expected = case
+    np.testing.assert_allclose(ad.grad(f)(x), expected, rtol=1e-14)
+
+
 def powers(x):
     return x ** 3 + x ** 2.5 + 2.0 ** x + x ** -1 + x ** 0.5
 
