@@ -912,6 +912,51 @@ def test_iterating_over_and_swapping_items_of_arrays(case):
     np.testing.assert_allclose(ad.grad(f)(x), expected, rtol=1e-14)
 
 
+def zeroed_copy(x):
+    y = x.copy()
+    y[0] = 0.0
+    return np.sum(y ** 2)
+
+
+def zeroed_array_copy(x):
+    y = np.array(x)
+    y[0] = 0.0
+    return np.sum(y ** 2)
+
+
+def zeroed_product(x):
+    y = x * 1.0
+    y[0] = 0.0
+    return np.sum(y ** 2)
+
+
+def tripled_in_a_list(x):
+    parts = [x[0], x[1]]
+    parts[0] = parts[0] * 3
+    return parts[0] * parts[1]
+
+
+def head_and_rest(x):
+    a, *rest = x
+    return a ** 2 + np.sum(np.array(rest))
+
+
+@pytest.mark.parametrize("case", [
+    (zeroed_copy, [0.0, -1.4, 2.4]),
+    known_bug((zeroed_array_copy, [0.0, -1.4, 2.4]), 28, "an item of "
+              "np.array(x) 'mutates an object the function did not make'"),
+    known_bug((zeroed_product, [0.0, -1.4, 2.4]), 28, "an item of x * 1.0 "
+              "'mutates an object the function did not make'"),
+    known_bug((tripled_in_a_list, [-2.1, 0.9, 0.0]), 28, "an item of a list "
+              "made here 'mutates an object the function did not make'"),
+    known_bug((head_and_rest, [0.6, 1.0, 1.0]), 28, "`a, *rest = x` "
+              "'assigns to an attribute or an item'")],
+    ids=lambda case: case[0].__name__)
+def test_items_of_arrays_and_lists_made_here(case):
+    f, expected = case
+    np.testing.assert_allclose(ad.grad(f)(ROW), expected, rtol=1e-14)
+
+
 def powers(x):
     return x ** 3 + x ** 2.5 + 2.0 ** x + x ** -1 + x ** 0.5
 
