@@ -957,6 +957,25 @@ def test_items_of_arrays_and_lists_made_here(case):
     np.testing.assert_allclose(ad.grad(f)(ROW), expected, rtol=1e-14)
 
 
+def guarded_sqrt(x):
+    if x < 0:
+        return float('inf')
+    return math.sqrt(x)
+
+
+def masked_log(x):
+    return np.sum(np.where(np.all(x > 0), np.log(np.abs(x)), 0.0))
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep3 bug 29: float('inf') and np.all are refused"))
+@pytest.mark.parametrize("f, x, expected", [
+    (guarded_sqrt, 0.7, 0.5 / math.sqrt(0.7)),
+    (masked_log, ROW[:2] ** 2, 1 / ROW[:2] ** 2)])
+def test_infinity_by_float_and_all_in_a_condition(f, x, expected):
+    np.testing.assert_allclose(ad.grad(f)(x), expected, rtol=1e-15)
+
+
 def powers(x):
     return x ** 3 + x ** 2.5 + 2.0 ** x + x ** -1 + x ** 0.5
 
