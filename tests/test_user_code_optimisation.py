@@ -854,6 +854,36 @@ def test_integer_aux_values_keep_their_dtype(transform):
     assert x[aux['argmax']] == 3.0
 
 
+def nan_robust(x):
+    return np.nansum(x ** 2) + np.nanmean(x)
+
+
+def spread(x):
+    return np.ptp(x)
+
+
+def accumulated_in_float64(x):
+    return np.mean(x ** 2, dtype=np.float64)
+
+
+def sorted_tail(x):
+    return sum(sorted(x)[1:])
+
+
+SPREAD_DATA = np.array([0.3, -0.7, 1.2, 0.5])
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep3 bug 30: np.nansum/np.nanmean, np.ptp, np.mean(dtype=) and "
+    "sorted() are refused"))
+@pytest.mark.parametrize("f, expected", [
+    (nan_robust, 2 * SPREAD_DATA + 0.25), (spread, [0, -1, 1, 0]),
+    (accumulated_in_float64, SPREAD_DATA / 2), (sorted_tail, [1, 0, 1, 1])],
+    ids=['nansum', 'ptp', 'mean_dtype', 'sorted'])
+def test_statistics_spelled_with_other_numpy_functions(f, expected):
+    np.testing.assert_allclose(ad.grad(f)(SPREAD_DATA), expected, rtol=1e-15)
+
+
 def gaussian_log_likelihood(params, data):
     z = (data - params['mu']) / params['sd']
     return np.sum(-0.5 * z ** 2 - np.log(params['sd']))
