@@ -20,6 +20,7 @@ xfails whose reason names their entry in the sweep's list.
 from __future__ import annotations
 
 import types
+from typing import NamedTuple
 
 import mpmath
 import numpy as np
@@ -1030,6 +1031,66 @@ Z = np.array([0.5, -1.0, 2.0])
 
 def shapes(tree):
     return [np.shape(leaf) for leaf in optree.tree_leaves(tree)]
+
+
+class Dense:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, x):
+        return np.tanh(self.W @ x)
+
+
+class Network:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def loss(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return np.sum(x ** 2)
+
+
+DENSE_LAYERS = (Dense(np.eye(3) * 0.5), Dense(np.ones((1, 3))))
+
+
+def network_loss(x):
+    for layer in DENSE_LAYERS:
+        x = layer(x)
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("loss", [
+    network_loss,
+    known_bug(Network(list(DENSE_LAYERS)).loss, 31, "a loop over a list "
+              "attribute of self is refused as 'for loops must iterate over "
+              "range()'")], ids=['tuple_global', 'list_attribute'])
+def test_a_network_of_layer_objects(loss):
+    h = np.tanh(0.5 * Z)
+    out = np.tanh(h.sum())
+    np.testing.assert_allclose(ad.grad(loss)(Z),
+                               2 * out * (1 - out ** 2) * (1 - h ** 2) * 0.5,
+                               rtol=1e-14)
+
+
+class Linear(NamedTuple):
+    w: np.ndarray
+    b: float
+
+
+def with_bias_doubled(p):
+    q = p._replace(b=p.b * 2)
+    return np.sum(q.w ** 2) + q.b ** 2
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep3 bug 32: NamedTuple._replace is refused as an attribute of a "
+    "scalar"))
+def test_a_namedtuple_updated_by_replace():
+    g = ad.grad(with_bias_doubled)(Linear(Z, 0.5))
+    assert type(g) is Linear
+    np.testing.assert_allclose(g.w, 2 * Z, rtol=1e-15)
+    assert g.b == 4.0
 
 
 def test_jacobians_of_a_pytree_output_with_argnums():
