@@ -1034,11 +1034,11 @@ def shapes(tree):
 
 
 class Dense:
-    def __init__(self, W):
-        self.W = W
+    def __init__(self, W, b):
+        self.W, self.b = W, b
 
     def __call__(self, x):
-        return np.tanh(self.W @ x)
+        return np.tanh(self.W @ x + self.b)
 
 
 class Network:
@@ -1051,7 +1051,7 @@ class Network:
         return np.sum(x ** 2)
 
 
-DENSE_LAYERS = (Dense(np.eye(3) * 0.5), Dense(np.ones((1, 3))))
+DENSE_LAYERS = (Dense(np.eye(3) * 0.5, 0.1), Dense(np.ones((1, 3)), -0.2))
 
 
 def network_loss(x):
@@ -1066,8 +1066,8 @@ def network_loss(x):
               "attribute of self is refused as 'for loops must iterate over "
               "range()'")], ids=['tuple_global', 'list_attribute'])
 def test_a_network_of_layer_objects(loss):
-    h = np.tanh(0.5 * Z)
-    out = np.tanh(h.sum())
+    h = np.tanh(0.5 * Z + 0.1)
+    out = np.tanh(h.sum() - 0.2)
     np.testing.assert_allclose(ad.grad(loss)(Z),
                                2 * out * (1 - out ** 2) * (1 - h ** 2) * 0.5,
                                rtol=1e-14)
