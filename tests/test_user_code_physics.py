@@ -666,6 +666,46 @@ def test_periodic_heat_and_wave_equations_stepped_by_loops():
             wave_energy, args, i), rtol=1e-7, atol=1e-9)
 
 
+def eccentric_anomaly(M, e):
+    # Kepler's equation E - e sin E = M, by Newton's method
+    E = M
+    while abs(E - e * math.sin(E) - M) > 1e-14:
+        E = E - (E - e * math.sin(E) - M) / (1 - e * math.cos(E))
+    return E
+
+
+def orbit_radius(M, e, a=1.0):
+    E = eccentric_anomaly(M, e)
+    return a * (1 - e * math.cos(E))
+
+
+def kepler_partials(M, e):
+    E = eccentric_anomaly(M, e)
+    dE_dM = 1 / (1 - e * math.cos(E))
+    return E, dE_dM, math.sin(E) * dE_dM
+
+
+def test_keplers_equation_solved_in_a_while_loop():
+    M, e = 1.2, 0.3
+    E, dE_dM, dE_de = kepler_partials(M, e)
+    assert ad.grad(eccentric_anomaly, (0, 1))(M, e) == pytest.approx(
+        (dE_dM, dE_de), rel=1e-14)
+    assert ad.derivative(eccentric_anomaly, 2)(M, e) == pytest.approx(
+        -e * math.sin(E) * dE_dM ** 3, rel=1e-13)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sweep3 bug 33: after the while loop, sin(E) is taken from before the "
+    "loop (shared with the loop's first condition)"))
+def test_orbit_radius_from_keplers_equation():
+    M, e = 1.2, 0.3
+    E, dE_dM, dE_de = kepler_partials(M, e)
+    assert ad.grad(orbit_radius, (0, 1, 2))(M, e, 1.5) == pytest.approx(
+        (1.5 * e * math.sin(E) * dE_dM,
+         1.5 * (-math.cos(E) + e * math.sin(E) * dE_de),
+         1 - e * math.cos(E)), rel=1e-13)
+
+
 def descent_time(y, dx=0.1, g=9.81):
     # a bead sliding down the curve y(x) from rest at height y[0]
     ds = np.sqrt(dx ** 2 + np.diff(y) ** 2)
