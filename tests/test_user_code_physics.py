@@ -695,6 +695,16 @@ def test_keplers_equation_solved_in_a_while_loop():
 
 
 @pytest.mark.xfail(strict=True, reason=(
+    "sweep3 bug 34: math code with a while loop derives to np.sin/np.cos and "
+    "returns np.float64"))
+def test_a_while_loop_in_math_code_derives_to_math_code():
+    source = ad.source(ad.grad(eccentric_anomaly, (0, 1)), 1.2, 0.3)
+    assert "math.sin(" in source and "np." not in source
+    assert [type(g) for g in ad.grad(eccentric_anomaly, (0, 1))(1.2, 0.3)] \
+        == [float, float]
+
+
+@pytest.mark.xfail(strict=True, reason=(
     "sweep3 bug 33: after the while loop, sin(E) is taken from before the "
     "loop (shared with the loop's first condition)"))
 def test_orbit_radius_from_keplers_equation():
