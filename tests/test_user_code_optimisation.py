@@ -437,10 +437,7 @@ def least_squares_on_module_data(w):
     return r @ r
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep3 bug 19: an array read as a module's attribute is refused as "
-    "'array([...]) is not a number'"))
-def test_data_read_from_an_imported_module():
+def test_data_read_from_an_imported_module():  # was sweep3 bug 19
     np.testing.assert_allclose(ad.grad(least_squares_on_module_data)(W),
                                2 * X.T @ (X @ W - YPM), rtol=1e-14)
 

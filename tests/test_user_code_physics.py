@@ -704,10 +704,8 @@ def test_a_while_loop_in_math_code_derives_to_math_code():
         == [float, float]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep3 bug 33: after the while loop, sin(E) is taken from before the "
-    "loop (shared with the loop's first condition)"))
 def test_orbit_radius_from_keplers_equation():
+    # was sweep3 bug 33: sin(E) after the loop was sin of E's start value
     M, e = 1.2, 0.3
     E, dE_dM, dE_de = kepler_partials(M, e)
     assert ad.grad(orbit_radius, (0, 1, 2))(M, e, 1.5) == pytest.approx(
