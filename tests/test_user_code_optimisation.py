@@ -882,6 +882,33 @@ def test_statistics_spelled_with_other_numpy_functions(f, expected):
     np.testing.assert_allclose(ad.grad(f)(SPREAD_DATA), expected, rtol=1e-15)
 
 
+RETURNS = rng.normal(size=(8, 3)) * 0.01
+
+
+def value_at_risk(w, R):
+    pnl = R @ w
+    k = int(0.25 * len(pnl))
+    return -np.sort(pnl)[k]
+
+
+def value_at_risk_by_floor_division(w, R):
+    pnl = R @ w
+    return -np.sort(pnl)[len(pnl) // 4]
+
+
+@pytest.mark.parametrize("var", [
+    value_at_risk_by_floor_division,
+    known_bug(value_at_risk, 35, "int() of a size-derived number is refused")],
+    ids=['floor_division', 'int'])
+def test_value_at_risk_follows_the_sorted_scenario(var):
+    scenario = np.argsort(RETURNS @ WEIGHTS[:3])[2]
+    g_w, g_R = ad.grad(var, (0, 1))(WEIGHTS[:3], RETURNS)
+    np.testing.assert_array_equal(g_w, -RETURNS[scenario])
+    expected = np.zeros_like(RETURNS)
+    expected[scenario] = -WEIGHTS[:3]
+    np.testing.assert_array_equal(g_R, expected)
+
+
 def gaussian_log_likelihood(params, data):
     z = (data - params['mu']) / params['sd']
     return np.sum(-0.5 * z ** 2 - np.log(params['sd']))
