@@ -518,10 +518,8 @@ def penalised(w, lam=0.1):
     return np.sum((X @ w - YPM) ** 2) + lam * np.sum(w ** 2)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "sweep3 bug 23: the printed source of array code drops the defaults "
-    "(def grad_penalised(w, lam):)"))
 def test_printed_gradient_runs_as_the_function_is_called():
+    # was sweep3 bug 23: the printed source dropped lam's default
     namespace = {'np': np, 'X': X, 'YPM': YPM}
     exec(ad.source(ad.grad(penalised), W), namespace)
     np.testing.assert_array_equal(namespace['grad_penalised'](W),
@@ -839,12 +837,10 @@ AUX_TRANSFORMS = {
                                       has_aux=True)[1:]}
 
 
-@pytest.mark.parametrize("transform", [
-    pytest.param(transform, id=name, marks=[pytest.mark.xfail(
-        strict=True, reason="sweep3 bug 22: integer aux values come back as "
-        "float64")] if name in ('jacobian', 'jacfwd', 'hessian', 'jvp')
-        else []) for name, transform in AUX_TRANSFORMS.items()])
+@pytest.mark.parametrize("transform", list(AUX_TRANSFORMS.values()),
+                         ids=list(AUX_TRANSFORMS))
 def test_integer_aux_values_keep_their_dtype(transform):
+    # jacobian, jacfwd, hessian and jvp gave float64 (sweep3 bug 22)
     x = np.array([1.0, 3.0, 2.0])
     derivative, aux = transform(energy_and_where_it_peaks)(x)
     assert aux == {'argmax': 1, 'n_positive': 3}
