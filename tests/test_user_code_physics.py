@@ -433,6 +433,38 @@ def test_fitting_an_angle_through_a_rotation():
                       @ R @ v, rel=1e-13))
 
 
+def rotation_of_quaternion(q):
+    w, x, y, z = q / np.linalg.norm(q)
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
+def pose_misfit(q, t):
+    return np.sum((POINTS @ rotation_of_quaternion(q).T + t - TARGETS) ** 2)
+
+
+TARGETS = POINTS[::-1] + 0.1
+
+
+def test_pose_fitting_through_a_quaternion():
+    q, t = np.array([0.9, 0.1, -0.2, 0.3]), np.array([0.1, -0.1, 0.05])
+    R = rotation_of_quaternion(q)
+    np.testing.assert_allclose(R @ R.T, np.eye(3), atol=1e-15)
+    g_q, g_t = ad.grad(pose_misfit, (0, 1))(q, t)
+    np.testing.assert_allclose(
+        g_t, 2 * np.sum(POINTS @ R.T + t - TARGETS, axis=0), rtol=1e-14)
+    np.testing.assert_allclose(g_q, numeric_gradient(pose_misfit, (q, t), 0),
+                               rtol=1e-8)
+    assert q @ g_q == pytest.approx(0.0, abs=1e-13)  # scale invariant
+    for jacobian in (ad.jacrev, ad.jacfwd):
+        J = jacobian(rotation_of_quaternion)(q)
+        assert J.shape == (3, 3, 4)
+        np.testing.assert_allclose(J, numeric_jacobian(
+            rotation_of_quaternion, q), rtol=1e-8, atol=1e-10)
+
+
 def arc_length(x, y):
     return np.sum(np.sqrt(np.diff(x) ** 2 + np.diff(y) ** 2))
 
