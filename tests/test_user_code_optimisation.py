@@ -383,6 +383,29 @@ def test_softplus_inverse_second_derivative_in_the_right_tail():
                                rtol=1e-13)
 
 
+def cross_entropy_with_eps(w):
+    p = sigmoid(X @ w)
+    eps = np.finfo(p.dtype).eps
+    return -np.sum(Y01 * np.log(p + eps) + (1 - Y01) * np.log(1 - p + eps))
+
+
+def cross_entropy_clipped_above(w):
+    p = np.clip(sigmoid(X @ w), -np.inf, 1 - 1e-12)
+    return -np.sum(Y01 * np.log(p) + (1 - Y01) * np.log(1 - p))
+
+
+@pytest.mark.parametrize("loss", [
+    known_bug(cross_entropy_with_eps, 37, "np.finfo is refused"),
+    known_bug(cross_entropy_clipped_above, 36, "np.inf is refused as 'not "
+              "finite'")], ids=['finfo_eps', 'clip_to_inf'])
+def test_cross_entropy_with_the_usual_guards(loss):
+    p = sigmoid(X @ W)
+    eps = np.finfo(float).eps if loss is cross_entropy_with_eps else 0.0
+    expected = X.T @ (-Y01 * (1 - p) * p / (p + eps)
+                      + (1 - Y01) * p * (1 - p) / (1 - p + eps))
+    np.testing.assert_allclose(ad.grad(loss)(W), expected, rtol=1e-12)
+
+
 def hinge(w, b):
     margins = 1 - YPM * (X @ w + b)
     return np.mean(np.maximum(margins, 0)) + 0.01 * np.sum(w ** 2)
