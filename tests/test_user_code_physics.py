@@ -505,6 +505,32 @@ def test_harmonic_chain():
                                      rel=1e-15)
 
 
+def chain_with_fixed_ends(x, k=2.0):
+    # the first and last beads are pinned at 0 and 4
+    full = np.concatenate([[0.0], x, [4.0]])
+    return 0.5 * k * np.sum((full[1:] - full[:-1] - 1.0) ** 2)
+
+
+def chain_with_fixed_ends_by_hstack(x, k=2.0):
+    full = np.hstack([0.0, x, 4.0])
+    return 0.5 * k * np.sum((full[1:] - full[:-1] - 1.0) ** 2)
+
+
+@pytest.mark.parametrize("energy", [
+    chain_with_fixed_ends_by_hstack,
+    known_bug(chain_with_fixed_ends, 38, "a list literal in np.concatenate is "
+              "refused as '[0] is not a number'")],
+    ids=['hstack', 'concatenate'])
+def test_a_chain_with_pinned_ends(energy):
+    x = np.array([1.2, 1.9, 3.3])
+    stretch = np.diff(np.r_[0.0, x, 4.0]) - 1.0
+    np.testing.assert_allclose(ad.grad(energy)(x),
+                               2.0 * (stretch[:-1] - stretch[1:]), rtol=1e-14)
+    laplacian = 2 * np.eye(3) - np.eye(3, k=1) - np.eye(3, k=-1)
+    np.testing.assert_allclose(ad.hessian(energy)(x), 2.0 * laplacian,
+                               rtol=1e-15)
+
+
 def arm_tip(angles, lengths):
     cum = np.cumsum(angles)
     return np.array([np.sum(lengths * np.cos(cum)),
