@@ -1060,6 +1060,32 @@ def test_items_of_arrays_and_lists_made_here(case):
     np.testing.assert_allclose(ad.grad(f)(ROW), expected, rtol=1e-14)
 
 
+def filled_after_empty_like(x):
+    y = np.empty_like(x)
+    y[0] = x[0] ** 2
+    y[1:] = x[1:] * 3
+    return np.sum(y)
+
+
+def weighted_after_append(x):
+    return np.sum(np.append(x, 1.0) * np.arange(len(x) + 1))
+
+
+def on_a_meshgrid(x):
+    A, B = np.meshgrid(x, x)
+    return np.sum(A * B ** 2)
+
+
+@pytest.mark.parametrize("case", [
+    known_bug((filled_after_empty_like, [0.6, 3.0, 3.0]), 39, "np.empty_like"),
+    known_bug((weighted_after_append, [0.0, 1.0, 2.0]), 39, "np.append"),
+    known_bug((on_a_meshgrid, np.sum(ROW ** 2) + 2 * ROW * np.sum(ROW)), 39,
+              "np.meshgrid")], ids=lambda case: case[0].__name__)
+def test_arrays_built_by_other_numpy_functions(case):
+    f, expected = case
+    np.testing.assert_allclose(ad.grad(f)(ROW), expected, rtol=1e-14)
+
+
 def guarded_sqrt(x):
     if x < 0:
         return float('inf')
