@@ -728,6 +728,17 @@ def test_portfolio_variance_with_argnums_tuples_and_negative_argnums():
     assert g3 == pytest.approx(variance, rel=1e-15)
 
 
+@pytest.mark.xfail(strict=True, raises=ad.ArgnumsError, reason=(
+    "sweep3 bug 40: argnums refuses NumPy integers"))
+def test_argnums_given_as_numpy_integers():
+    args = (WEIGHTS, COV, MU, 2.0)
+    position = np.argmax([0, 0, 0, 1])  # np.int64(3)
+    assert ad.grad(mean_variance, position)(*args) == pytest.approx(
+        WEIGHTS @ COV @ WEIGHTS, rel=1e-15)
+    np.testing.assert_array_equal(
+        ad.grad(mean_variance, (np.int64(2), 3))(*args)[0], -WEIGHTS)
+
+
 def sharpe(w, rf=0.01):
     return (w @ MU - rf) / np.sqrt(w @ COV @ w)
 
