@@ -1122,9 +1122,8 @@ def network_loss(x):
 
 @pytest.mark.parametrize("loss", [
     network_loss,
-    known_bug(Network(list(DENSE_LAYERS)).loss, 31, "a loop over a list "
-              "attribute of self is refused as 'for loops must iterate over "
-              "range()'")], ids=['tuple_global', 'list_attribute'])
+    Network(list(DENSE_LAYERS)).loss],  # was sweep3 bug 31
+    ids=['tuple_global', 'list_attribute'])
 def test_a_network_of_layer_objects(loss):
     h = np.tanh(0.5 * Z + 0.1)
     out = np.tanh(h.sum() - 0.2)
@@ -1143,10 +1142,7 @@ def with_bias_doubled(p):
     return np.sum(q.w ** 2) + q.b ** 2
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep3 bug 32: NamedTuple._replace is refused as an attribute of a "
-    "scalar"))
-def test_a_namedtuple_updated_by_replace():
+def test_a_namedtuple_updated_by_replace():  # was sweep3 bug 32
     g = ad.grad(with_bias_doubled)(Linear(Z, 0.5))
     assert type(g) is Linear
     np.testing.assert_allclose(g.w, 2 * Z, rtol=1e-15)
