@@ -1005,8 +1005,7 @@ ROW = np.array([0.3, -0.7, 1.2])
 
 @pytest.mark.parametrize("case", [
     (squares_by_generator, ROW, 2 * ROW),
-    known_bug((squares_by_list, ROW, 2 * ROW), 27,
-              "a list comprehension over an array is refused"),
+    (squares_by_list, ROW, 2 * ROW),  # was sweep3 bug 27
     known_bug((row_energies, np.stack([ROW, 2 * ROW]),
                [[1.6] * 3, [3.2] * 3]), 27, "a generator over the rows of "
               "a 2-D array is refused", raises=ad.OutputError),
@@ -1265,7 +1264,7 @@ def logged_energy(x):
     known_bug(checked_energy, "14 and 16", "an assert on shapes is refused, "
               "and in a pytest module (asserts rewritten) it is said to be "
               "edited after it was imported", raises=ad.NoSourceError),
-    known_bug(logged_energy, 14, "a print is refused")])
+    logged_energy])  # a print was sweep3 bug 14
 def test_asserts_on_shapes_and_prints(f):
     np.testing.assert_array_equal(ad.grad(f)(SAMPLES), 2 * SAMPLES)
 
