@@ -945,6 +945,20 @@ def test_value_at_risk_follows_the_sorted_scenario(var):
     np.testing.assert_array_equal(g_R, expected)
 
 
+def with_optional_bias(params):
+    return np.sum(params['w'] ** 2) + 2 * params.get('b', 0.0)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep3 bug 41: params.get is refused"))
+def test_optional_parameters_by_dict_get():
+    w = np.array([0.3, -0.7])
+    assert_tree_close(ad.grad(with_optional_bias)({'w': w, 'b': 0.5}),
+                      {'w': 2 * w, 'b': 2.0}, rtol=1e-15)
+    assert_tree_close(ad.grad(with_optional_bias)({'w': w}), {'w': 2 * w},
+                      rtol=1e-15)
+
+
 def gaussian_log_likelihood(params, data):
     z = (data - params['mu']) / params['sd']
     return np.sum(-0.5 * z ** 2 - np.log(params['sd']))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -137,6 +138,13 @@ def test_lennard_jones_hessian_at_several_sizes():
                                pairwise_forces(POINTS, lj_dV_dr), rtol=2e-5)
 
 
+def coulomb_over_combinations(x, q):
+    energy = 0.0
+    for i, j in itertools.combinations(range(x.shape[0]), 2):
+        energy = energy + q[i] * q[j] / np.linalg.norm(x[i] - x[j])
+    return energy
+
+
 def coulomb(x, q):
     n = x.shape[0]
     d = x[:, None, :] - x[None, :, :]
@@ -144,8 +152,13 @@ def coulomb(x, q):
     return np.sum(np.triu(np.outer(q, q) / r, k=1))
 
 
-def test_coulomb_energy_in_positions_and_charges():
-    g_x, g_q = ad.grad(coulomb, (0, 1))(POINTS, CHARGES)
+@pytest.mark.parametrize("energy", [
+    coulomb,
+    known_bug(coulomb_over_combinations, 42, "a loop over "
+              "itertools.combinations is refused as 'a loop over range() has "
+              "one loop variable'")], ids=['triu', 'combinations'])
+def test_coulomb_energy_in_positions_and_charges(energy):
+    g_x, g_q = ad.grad(energy, (0, 1))(POINTS, CHARGES)
     np.testing.assert_allclose(g_x, pairwise_forces(
         POINTS, lambda r, i, j: -CHARGES[i] * CHARGES[j] / r ** 2),
         rtol=1e-13)
@@ -154,7 +167,7 @@ def test_coulomb_energy_in_positions_and_charges():
     np.testing.assert_allclose(g_q, (CHARGES[None, :] / r).sum(1),
                                rtol=1e-14)
     # the energy is quadratic in the charges: the Hessian is 1/r
-    np.testing.assert_allclose(ad.hessian(coulomb, 1)(POINTS, CHARGES),
+    np.testing.assert_allclose(ad.hessian(energy, 1)(POINTS, CHARGES),
                                1 / r, rtol=1e-14)
 
 
