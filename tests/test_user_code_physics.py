@@ -138,6 +138,27 @@ def test_lennard_jones_hessian_at_several_sizes():
                                pairwise_forces(POINTS, lj_dV_dr), rtol=2e-5)
 
 
+DIRECTION = rng.normal(size=POINTS.shape)
+
+
+def lj_directional_slope(x):
+    return np.vdot(ad.grad(lennard_jones)(x), DIRECTION)
+
+
+def lj_directional_derivative(x):
+    return ad.jvp(lennard_jones, (x,), (DIRECTION,))[1]
+
+
+def test_lennard_jones_hessian_vector_products_three_ways():
+    H = ad.hessian(lennard_jones)(POINTS)
+    expected = np.einsum('ijkl,kl->ij', H, DIRECTION)
+    _, forward_over_reverse = ad.jvp(ad.grad(lennard_jones), (POINTS,),
+                                     (DIRECTION,))
+    for hvp in (forward_over_reverse, ad.grad(lj_directional_slope)(POINTS),
+                ad.grad(lj_directional_derivative)(POINTS)):
+        np.testing.assert_allclose(hvp, expected, rtol=1e-12, atol=1e-12)
+
+
 def coulomb_over_combinations(x, q):
     energy = 0.0
     for i, j in itertools.combinations(range(x.shape[0]), 2):
