@@ -224,13 +224,16 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
         dbase, dexp = d(node.base), d(node.exp)
         if dbase is sp.S.Zero and dexp is sp.S.Zero:
             return sp.S.Zero  # diff's answer for a constant
-        if dexp is sp.S.Zero and not node.exp.is_Number and \
-                node.exp.is_integer and node.exp.is_nonnegative:
-            # x ** k, k >= 0 known at run time (a loop's counter): SymPy's
-            # k * x ** k / x divides by zero at x = 0.
+        if dexp is sp.S.Zero and not node.exp.is_Number:
+            # x ** n, n known at run time (an argument, a loop's counter):
+            # SymPy's n * x ** n / x divides by zero at x = 0, where the
+            # power rule's n * x ** (n - 1) is 0 for n > 1. For an integer
+            # n >= 0, the exponent is kept from -1 (n = 0: x ** -1 at 0).
             lower = node.exp - 1
-            return dbase * node.exp * node.base ** (
-                lower if lower.is_nonnegative else maximum(lower, 0))
+            if node.exp.is_integer and node.exp.is_nonnegative and \
+                    not lower.is_nonnegative:
+                lower = maximum(lower, 0)
+            return dbase * node.exp * node.base ** lower
         return node * (dexp * sp.log(node.base)
                        + dbase * node.exp / node.base)
     if isinstance(node, sp.Function) and \

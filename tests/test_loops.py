@@ -580,3 +580,19 @@ def test_powers_of_a_counter_are_differentiated_at_zero():
         "        tangent_total = k * x ** np.maximum(k - 1, 0) / (k + 1)"
         " + tangent_total\n"
         "    return tangent_total\n")
+
+
+def monomial(x, n):
+    return 2.0 * x ** n
+
+
+def test_powers_of_an_argument_follow_the_power_rule_at_zero():
+    # It was 2 * n * x ** n / x: nan at x = 0 for arrays and
+    # ZeroDivisionError for numbers, where JAX gives 0 (n > 1) and 2.
+    assert ad.source(ad.grad(monomial)).split('"""\n', 1)[1] == (
+        "    return 2 * n * x ** (n - 1)\n")
+    assert ad.grad(monomial)(0.0, 3) == 0
+    assert ad.grad(monomial)(0.0, 1) == 2
+    assert ad.hessian(monomial)(0.0, 2) == 4
+    np.testing.assert_array_equal(ad.grad(monomial)(np.array([0.0, 1.0]), 2),
+                                  [0.0, 4.0])
