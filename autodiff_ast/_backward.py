@@ -28,7 +28,7 @@ from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM,
 from ._ops_create import FULL, FULL_LIKE, ZEROS_LIKE
 from ._ops_scatter import float_dtype, merged_scatters, summed_scatter
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
-from ._simplify import cost, expanded_if_stable, simplify
+from ._simplify import cost, expanded_if_stable, simplified_reading
 
 __all__ = ["gradients", "check_ones", "computed_values"]
 
@@ -171,9 +171,7 @@ class _Backward:
         over arrays (then the fewest operations)."""
         forms = []
         for raw in raws:
-            # Tail forms would replace 1 - hidden**2 (a forward value the
-            # backward pass reuses) by a new pass computing exp(-2|a|).
-            simplified = simplify([raw], tails=False)[0]
+            simplified = simplified_reading(raw)
             forms.append(simplified)
             if isinstance(simplified, sp.Mul) and simplified.has(sp.Add):
                 expanded = expanded_if_stable(simplified)

@@ -42,7 +42,7 @@ from ._ops_linalg import DOT
 from ._ops_reduce import MAX, MIN, ties_count
 from ._ops_scatter import explicit, float_dtype
 from ._program import ELEMENTWISE, ArrayOp, Program, Step
-from ._simplify import simplify
+from ._simplify import simplified_reading, simplify
 
 __all__ = ["reverse_jacobian"]
 
@@ -362,7 +362,7 @@ class _Batched:
             partial = checked_partial(expr, symbol, self.where)
             if partial == 0:
                 continue
-            partial = simplify([partial], tails=False)[0].xreplace(
+            partial = simplified_reading(partial).xreplace(
                 self.computed)
             if self.program.shape(partial) and not partial.is_Symbol:
                 # A step of its own, which code generation writes as it

@@ -38,7 +38,7 @@ from sympy.utilities.iterables import iterable
 from ._limits import TimeUp, time_limit
 from ._printer import numeric_function
 from ._rules import absolute, heaviside, inert, maximum, minimum, where
-from ._tails import stabilize
+from ._tails import exact_differences, stabilize
 
 __all__ = ["simplify", "cost", "cse", "stabilize", "expanded_if_stable",
            "collect_like_terms"]
@@ -170,13 +170,31 @@ def simplify(exprs: Sequence[sp.Expr], tails: bool = True) -> list[sp.Expr]:
     return list(known)
 
 
+def simplified_reading(expr: sp.Expr) -> sp.Expr:
+    """``expr`` (a partial derivative in a pass over a program)
+    simplified for such a pass: a polynomial in a tanh the code already
+    has stays one (``1 - hidden**2`` where ``hidden = np.tanh(...)``: two
+    cheap operations on a value at hand, where a tail form computes an
+    exp), but a tanh that simplification would bring in for exponentials
+    is written in tail form (``0.5*tanh(z/2) + 0.5`` keeps 4 digits at
+    z = -30; ``exp(min(z, 0))/(1 + exp(-|z|))`` all of them)."""
+    quick = simplify([expr], tails=False)[0]
+    if quick.atoms(sp.tanh) <= expr.atoms(sp.tanh):
+        return quick
+    return simplify([expr])[0]
+
+
 def _simplified(exprs: Sequence[sp.Expr], tails: bool) -> list[sp.Expr]:
     raw = [_as_steps(stabilize(e, tails)) for e in exprs]
     best, best_cost = raw, 0
     raw_cost: int | None = None
     started = time.process_time()  # CPU time: the same on a busy machine
     for candidate in _candidates(raw):
-        if candidate is None or candidate == raw:
+        if candidate is None:
+            continue
+        # (combining terms may form expm1(y) - exp(y), which is -1)
+        candidate = [exact_differences(c) for c in candidate]
+        if candidate == raw:
             continue
         if raw_cost is None:
             # Costed once a candidate differs: on a long sum that no

@@ -33,10 +33,10 @@ import sympy as sp
 from sympy.polys.polyerrors import PolynomialError
 
 from ._limits import TimeUp, time_limit
-from ._rules import (absolute, copysign, heaviside, maximum, minimum, sign,
-                     where)
+from ._rules import (absolute, copysign, expm1, heaviside, logaddexp,
+                     maximum, minimum, sign, where)
 
-__all__ = ["stabilize"]
+__all__ = ["stabilize", "exact_differences"]
 
 _HYPERBOLIC = (sp.exp, sp.tanh, sp.sinh, sp.cosh)
 _SIGNED = (absolute, minimum, maximum, copysign, heaviside, sign, where)
@@ -60,6 +60,7 @@ def stabilize(expr: sp.Expr, tails: bool = True) -> sp.Expr:
     """
     if not isinstance(expr, sp.Expr) or not expr.has(*_HYPERBOLIC):
         return expr
+    expr = exact_differences(expr)
     try:
         with time_limit(_SECONDS):
             expr = _unfolded(expr)
@@ -70,14 +71,70 @@ def stabilize(expr: sp.Expr, tails: bool = True) -> sp.Expr:
     return expr
 
 
+def exact_differences(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with the differences that cancel where their terms grow
+    written as the values they are (below)."""
+    if not isinstance(expr, sp.Expr):
+        return expr
+    if expr.has(logaddexp):
+        expr = expr.replace(lambda node: node.is_Add, _complemented)
+    if expr.has(expm1):
+        expr = expr.replace(lambda node: node.is_Add, _without_one)
+    return expr
+
+
+def _complemented(total: sp.Add) -> sp.Expr:
+    """``total`` with ``1 - exp(a - logaddexp(a, b))``, which cancels as
+    a grows (a softplus' second derivative from 30 on), written as the
+    ``exp(b - logaddexp(a, b))`` it is."""
+    terms = list(total.args)
+    if sp.S.One not in terms:
+        return total
+    for term in terms:
+        if term.could_extract_minus_sign() and isinstance(-term, sp.exp):
+            exponent = (-term).args[0]
+            for pair in exponent.atoms(logaddexp):
+                a, b = pair.args
+                other = b if exponent == a - pair else (
+                    a if exponent == b - pair else None)
+                if other is not None:
+                    terms.remove(sp.S.One)
+                    terms.remove(term)
+                    return sp.Add(*terms, sp.exp(other - pair))
+    return total
+
+
+def _without_one(total: sp.Add) -> sp.Expr:
+    """``total`` with ``c * expm1(a) - c * exp(a)`` written as the ``-c``
+    it is: computed, the difference is 0 or noise from a = 37 on (the
+    softplus inverse's second derivative then has the wrong sign)."""
+    terms = list(total.args)
+    for term in terms:
+        coefficient, rest = term.as_coeff_Mul()
+        for factor in sp.Mul.make_args(rest):
+            if not isinstance(factor, expm1):
+                continue
+            others = sp.Mul(*[f for f in sp.Mul.make_args(rest)
+                              if f is not factor])
+            twin = -coefficient * others * sp.exp(factor.args[0])
+            if twin in terms:
+                terms.remove(term)
+                terms.remove(twin)
+                return _without_one(sp.Add(*terms, -coefficient * others))
+    return total
+
+
 # -- lines: the arguments a0 whose multiples the exponentials take ----------
 
 def _normalized(arg: sp.Expr) -> sp.Expr:
     """``arg`` without its numeric factor and sign: x for -2*x, 3*x - 1
-    for 2 - 6*x (but b + 1.5*w stays, rather than 2*b + 3*w)."""
+    for 2 - 6*x, b + z for b/2 + z/2 (but b + 1.5*w stays, rather than
+    2*b + 3*w)."""
     _, rest = arg.as_coeff_Mul()
     content, primitive = rest.as_content_primitive()
-    if content.is_Integer:
+    if content.is_Integer or all(
+            abs(term.as_coeff_Mul()[0]) == 1
+            for term in sp.Add.make_args(primitive)):
         rest = primitive
     return -rest if rest.could_extract_minus_sign() else rest
 
@@ -277,7 +334,7 @@ def _rewritten(expr: sp.Expr, line: sp.Expr, tails: bool) -> sp.Expr:
     mapping, k = _in_powers(atoms, u)
     kept: list[sp.Expr] = []
     classes: dict[sp.Expr, list[sp.Expr]] = {}
-    for term in sp.Add.make_args(expr):
+    for term in _apart_from_variables(expr, atoms):
         rational, other = [], []
         for factor in sp.Mul.make_args(term):
             if factor.has(*atoms) and _is_rational_in(
@@ -303,7 +360,12 @@ def _rewritten(expr: sp.Expr, line: sp.Expr, tails: bool) -> sp.Expr:
         if not free:
             continue
         joined = _polynomial(sp.Add(*ratios, *free), mapping, u, t, k, line)
-        if _cancelling(joined, t) > _cancelling(polynomials[rest], t):
+        # As many such factors, and some: the free term cancels against
+        # the ratio in the tail where the joined polynomial has its new
+        # factor (1 - (1 - t)/2 is 0 as t -> -1; joined, (1 + t)/2).
+        before, after = _cancelling(polynomials[rest], t), _cancelling(
+            joined, t)
+        if after > before or after == before > 0:
             polynomials[rest] = joined
             ratios.extend(free)
             kept = [term for term in kept if term not in free]
@@ -326,6 +388,31 @@ def _rewritten(expr: sp.Expr, line: sp.Expr, tails: bool) -> sp.Expr:
             tail = None if alone is None else _tail(alone, line, t, tails)
             kept.append(rest * (ratio if tail is None else tail))
     return sp.Add(*kept)
+
+
+def _apart_from_variables(expr: sp.Expr, atoms: dict[sp.Expr, sp.Rational]
+                          ) -> list[sp.Expr]:
+    """The terms of ``expr``, a factor that adds variables off the line
+    to terms on it multiplied out: in ``(sigma(a) - y) / n`` the ratio
+    has a factor that cancels only without ``- y``, which cannot complete
+    one (it is not constant)."""
+    terms = []
+    for term in sp.Add.make_args(expr):
+        factors = sp.Mul.make_args(term)
+        for i, factor in enumerate(factors):
+            if not (factor.is_Add and factor.has(*atoms)):
+                continue
+            variables = [a for a in factor.args
+                         if not a.has(*atoms) and a.free_symbols]
+            if variables:
+                others = sp.Mul(*factors[:i], *factors[i + 1:])
+                rest = [a for a in factor.args if a not in variables]
+                terms += [others * v for v in variables]
+                terms.append(others * sp.Add(*rest))
+                break
+        else:
+            terms.append(term)
+    return terms
 
 
 @dataclass(frozen=True)
