@@ -42,8 +42,10 @@ def _shared(statements: list[ast.stmt], taken: set[str]
     """``statements`` with arithmetic of two operations or more that
     two places compute (the common-subexpression pass misses a part of a
     longer sum, ``a * c - b`` in ``x + a * c - b``) named once, before
-    its first use. Names are bound once and arrays filled where they are
-    made, so the value is the same there."""
+    its first use. Arrays are filled where they are made, and a name bound
+    once holds one value; what reads a name a loop binds again (``E``
+    before ``while ...: E = ...`` and after it) is left where it is."""
+    changing = _rebound(statements)
     for _ in range(_LONGEST_SHARING):
         # A value named twice is then one name: what reads it is alike.
         statements = _unaliased(statements)
@@ -58,7 +60,7 @@ def _shared(statements: list[ast.stmt], taken: set[str]
                 named.setdefault(ast.unparse(statement.value),
                                  (statement.targets[0].id, position))
             for node in ast.walk(statement):
-                if _is_work(node):
+                if _is_work(node) and not _reads(node, changing):
                     # By text: np.hypot is an attribute of np or one name.
                     key = ast.unparse(node)
                     places.setdefault(key, []).append(position)
@@ -85,6 +87,28 @@ def _shared(statements: list[ast.stmt], taken: set[str]
             and s.targets[0].id == name)
             else replacer.visit(s) for s in statements]
     return statements
+
+
+def _bindings(statements: list[ast.stmt]) -> dict[str, int]:
+    """How many times each name is bound."""
+    bound: dict[str, int] = {}
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx,
+                                                         ast.Store):
+                bound[node.id] = bound.get(node.id, 0) + 1
+    return bound
+
+
+def _rebound(statements: list[ast.stmt]) -> set[str]:
+    """The names bound more than once (a loop's carried values)."""
+    return {name for name, count in _bindings(statements).items()
+            if count > 1}
+
+
+def _reads(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names
+               for n in ast.walk(node))
 
 
 # Arrays made to be filled: two of them are two arrays, never one.
@@ -177,12 +201,7 @@ def _unaliased(statements: list[ast.stmt]) -> list[ast.stmt]:
     """``statements`` without ``a = b`` (two temporaries found to hold one
     value): ``a`` is read as ``b``. Each name is bound once, so this is
     the same code."""
-    bound: dict[str, int] = {}
-    for statement in statements:
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Name) and isinstance(node.ctx,
-                                                         ast.Store):
-                bound[node.id] = bound.get(node.id, 0) + 1
+    bound = _bindings(statements)
     aliases = {s.targets[0].id: s.value.id for s in statements
                if isinstance(s, ast.Assign) and len(s.targets) == 1
                and isinstance(s.targets[0], ast.Name)

@@ -348,10 +348,14 @@ def _cse(exprs: list[sp.Expr], share_squares: bool
     # name 1 / t_sq and 1 / t apart (t = 1 / sigma ** 2, sigma_inv = 1 /
     # sigma, then t * sigma_inv, for sigma ** -3 beside sigma ** -2).
     divisors: dict[sp.Expr, sp.Symbol] = {}
-    if share_squares:
+    while share_squares:
+        # A square's own powers share its square in turn (r ** 14 is
+        # (r_sq_sq) ** 3 * r_sq, not (r_sq ** 2) ** 2 * r_sq ** 2 * r_sq).
         bases = {p.base for e in exprs for p in e.atoms(sp.Pow)
                  if p.exp.is_Integer and abs(p.exp) > 2
-                 and p.base.free_symbols}
+                 and p.base.free_symbols and p.base not in squares}
+        if not bases:
+            break
         for base in sorted(bases, key=sp.default_sort_key):
             squares[base] = sp.Dummy("square")
 

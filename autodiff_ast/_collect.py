@@ -97,9 +97,22 @@ def _collected_sum(total: sp.Add) -> sp.Expr:
     best: sp.Expr = total
     for symbol in _factor_of_two_terms(total):
         collected = sp.collect(best, symbol)
-        if _cost(collected) < _cost(best):
+        # At the same cost where like terms then add up (2 * y * (x - 7)
+        # + y is y * (2 * x - 13), as a person writes it).
+        cost, before = _cost(collected), _cost(best)
+        if cost < before or cost == before and _adds_like_terms(best,
+                                                                symbol):
             best = collected
     return best
+
+
+def _adds_like_terms(total: sp.Expr, symbol: sp.Symbol) -> bool:
+    """Whether the terms of ``total`` that ``symbol`` is a factor of,
+    divided by it, have like terms among them (2 * (x - 7) and 1)."""
+    rests = [term / symbol for term in sp.Add.make_args(total)
+             if symbol in sp.Mul.make_args(term)]
+    apart = sum(len(sp.Add.make_args(sp.expand(rest))) for rest in rests)
+    return len(sp.Add.make_args(sp.expand(sp.Add(*rests)))) < apart
 
 
 def _cost(expr: sp.Expr) -> int:

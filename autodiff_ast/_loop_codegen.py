@@ -156,9 +156,15 @@ def _write_loop(writer: Any, step: Step) -> None:
     # * x beside it), trivial parts left inline; shared with what the
     # body's elementwise steps compute.
     roots, rooted = _over_roots(condition + exprs + step_exprs)
-    temporaries, reduced = _cse(rooted, share_squares=True)
+    # The roots' arguments share their parts with the rest (sqrt(v / c)
+    # beside u / v computes v once).
+    temporaries, reduced = _cse(rooted + [value for _, value in roots],
+                                share_squares=True)
     collected = collected_all(temporaries, reduced)
     reduced = collected.pop(None)
+    roots = [(root, value) for (root, _), value in zip(
+        roots, reduced[len(rooted):])]
+    reduced = reduced[:len(rooted)]
     temporaries = roots + [(t, collected[t]) for t, _ in temporaries]
     if step_exprs:
         reduced, step_exprs = (reduced[:-len(step_exprs)],

@@ -88,6 +88,14 @@ def _wrap_line(line: str) -> str:
     tokens = _tokens(text)
     if tokens is None:
         return line
+    if tokens[0].text == "def" and len(tokens) > 3:
+        return _filled_in_brackets(text, tokens, 2) + "\n"
+    first = _assigned_from(tokens) if len(tokens) > 2 and tokens[
+        0].kind == tokenize.NAME else 0
+    if first and tokens[1].text == "[" and \
+            tokens[first - 1].start > _WIDTH // 2:
+        # d[i, j, ...] = v with an index too long: broken inside it
+        return _filled_in_brackets(text, tokens, 1) + "\n"
     if len(tokens) > 1 and tokens[0].text == "return":
         first = 1
     elif len(tokens) > 2 and tokens[0].kind == tokenize.NAME and \
@@ -110,6 +118,45 @@ def _wrap_line(line: str) -> str:
             lines = pieces
     lines[0] = text[:start] + lines[0]
     return "\n".join(lines) + "\n"
+
+
+def _filled_in_brackets(text: str, tokens: list[_Token], at: int) -> str:
+    """``text`` with the items between the bracket ``tokens[at]`` and its
+    partner filled line by line, each continuation aligned with the first
+    item (PEP 8): a long ``def f(a, b, ...):``, or the index of a long
+    ``d[i, j, ...] = v``."""
+    opening = tokens[at]
+    closing = tokens[opening.partner]
+    depth = _depth(tokens, opening) + 1
+    commas = [t for t in tokens[at + 1:opening.partner]
+              if t.text == "," and _depth(tokens, t) == depth]
+    starts = [opening.end] + [comma.end for comma in commas]
+    ends = [comma.start for comma in commas] + [closing.start]
+    items = [text[a:b].strip() for a, b in zip(starts, ends)]
+    lines = [text[:opening.end]]
+    for number, item in enumerate(items):
+        piece = item + ("," if number < len(items) - 1
+                        else text[closing.start:])
+        if len(lines[-1]) + len(piece) + 1 > _WIDTH and \
+                lines[-1].strip() != text[:opening.end].strip():
+            lines.append(" " * opening.end)
+        separator = "" if lines[-1].endswith((text[opening.start], " ")) \
+            else " "
+        lines[-1] += separator + piece
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _depth(tokens: list[_Token], token: _Token) -> int:
+    """How many brackets are open at ``token``."""
+    depth = 0
+    for other in tokens:
+        if other is token:
+            return depth
+        if other.text in _OPENING:
+            depth += 1
+        elif other.text in _OPENING.values():
+            depth -= 1
+    return depth
 
 
 class _Token(NamedTuple):

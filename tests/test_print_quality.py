@@ -51,14 +51,16 @@ def lennard_jones(r):
      "[:, None]",
      np.exp(X) * (1 / X ** 2 - 4 / X ** 3 + 6 / X ** 4)),
     # It was shared = r_sq_sq ** 2 (and r_sq_sq = r_sq ** 2): a power of
-    # a named power is named for the power it is.
+    # a named power is named for the power it is. (And it was r_pow8 =
+    # r_pow4 ** 2 beside 624 / (r_pow8 * r_pow4 * r_sq) - 168 / r_pow8,
+    # one more name and two more operations, before a square's own powers
+    # shared its square.)
     (lennard_jones,
      "def hessian_lennard_jones(r):\n"
      "    r_sq = r ** 2\n"
      "    r_pow4 = r_sq ** 2\n"
-     "    r_pow8 = r_pow4 ** 2\n"
      "    return (np.eye(r.size)\n"
-     "            * (624 / (r_pow8 * r_pow4 * r_sq) - 168 / r_pow8)"
+     "            * (24 * (26 / (r_sq * r_pow4) - 7) / r_pow4 ** 2)"
      "[:, None])",
      4 * (156 / X ** 14 - 42 / X ** 8)),
 ], ids=["x**-2*exp(x)", "lennard_jones"])

@@ -210,3 +210,22 @@ def test_names_made_from_keys_are_distinct_identifiers(key_list):
     gradient = ad.grad(loss)(params, weights)
     for key in key_list:
         np.testing.assert_array_equal(gradient[key], weights[key])
+
+
+def test_a_long_signature_is_filled_and_aligned_with_its_parenthesis():
+    line = ("def grad_cotangent_dot_output(primal_0, primal_1, cotangent_0, "
+            "cotangent_1, cotangent_2=(1, 2)):\n")
+    assert _wrap_line(line) == (
+        "def grad_cotangent_dot_output(primal_0, primal_1, cotangent_0, "
+        "cotangent_1,\n"
+        "                              cotangent_2=(1, 2)):\n")
+    short = "def f(a, b=(1, 2), c=3):\n"
+    assert _wrap_line(short) == short
+
+
+def test_an_item_with_a_long_index_is_broken_inside_its_brackets():
+    line = ("    d_x_tangent[argsort_x_part, arange_part, arange_1_part, "
+            "arange_part_1] = d_x_taken_tangent_1\n")
+    assert _wrap_line(line) == (
+        "    d_x_tangent[argsort_x_part, arange_part, arange_1_part,\n"
+        "                arange_part_1] = d_x_taken_tangent_1\n")
