@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.logic.boolalg import Boolean
 
 from ._ops_assemble import pad, stack
 from ._ops_core import (BROADCAST_TO, MEAN, SHIFT, SUM, reduce_sum,
@@ -35,7 +36,7 @@ from ._program import ELEMENTWISE, ArrayOp, Step
 from ._rules import primitive_for
 from ._spell import call
 
-__all__ = ["MAX", "MIN", "PROD", "VAR", "STD", "AVERAGE", "BUILTIN_SUM",
+__all__ = ["MAX", "MIN", "ANY", "ALL", "PROD", "VAR", "STD", "AVERAGE", "BUILTIN_SUM",
            "BUILTIN_MAX", "BUILTIN_MIN", "LOGSUMEXP", "SOFTMAX",
            "LOG_SOFTMAX", "extremum", "unreduced", "ties_count",
            "stable_log_sum_exp", "log_sum_exp", "scipy_function"]
@@ -152,6 +153,32 @@ MAX = ArrayOp("max", numpy=("max", "amax"), methods=("max",),
 MIN = ArrayOp("min", numpy=("min", "amin"), methods=("min",),
               lower=_extremum("min"), vjp=_extremum_vjp, jvp=_extremum_jvp,
               spell=spell_reduction("np.min"), any_size=True)
+
+
+# -- np.any, np.all ------------------------------------------------------------
+
+def _truth(op_name: str) -> Any:
+    def lower(run: Any, a: Any, axis: Any = None, keepdims: Any = False, *,
+              node: ast.AST) -> Any:
+        """Whether any (all) of the elements is true (nonzero): a boolean,
+        a constant to differentiation, as a comparison is."""
+        mask = a if isinstance(a, Boolean) else sp.Ne(run.number(a, node), 0)
+        source = run.program.materialize(mask, "mask")
+        shape, axes = _axes(run, source, axis, node)
+        return run.program.add(
+            ANY if op_name == "any" else ALL, (source,),
+            reduced_shape(shape, axes, bool(keepdims)),
+            f"{op_name}_{source.name}", boolean=True, axis=axes,
+            keepdims=True if keepdims else None)
+    return lower
+
+
+ANY = ArrayOp("any", numpy=("any",), methods=("any",), lower=_truth("any"),
+              stops_gradient=True, spell=spell_reduction("np.any"),
+              any_size=True)
+ALL = ArrayOp("all", numpy=("all",), methods=("all",), lower=_truth("all"),
+              stops_gradient=True, spell=spell_reduction("np.all"),
+              any_size=True)
 
 
 def stable_log_sum_exp(run: Any, argument: Any,

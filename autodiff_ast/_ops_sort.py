@@ -3,7 +3,9 @@
 and the sorts and positions it applies (``np.sort``, ``np.argsort``,
 ``np.argmax``, ``np.argmin``; integer results, constants to
 differentiation). A sort is a gather along its stable order, so its
-gradient follows the permutation.
+gradient follows the permutation; a quantile (``np.median``,
+``np.quantile``, ``np.percentile``) is the sorted values at its position,
+so its gradient goes to the one or two elements it interpolates.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import sympy as sp
 
 from ._array_ops import empty
 from ._ops_core import reshape
+from ._ops_index import getitem
 from ._ops_index import GETITEM, integer_operand
 from ._ops_scatter import shape_source
 from ._program import ArrayOp, Step
 from ._spell import Slot, call, index
 
 __all__ = ["TAKE_ALONG_AXIS", "PUT_ALONG_AXIS", "SORT", "ARGSORT", "ARGMAX",
-           "ARGMIN", "take_along_axis"]
+           "ARGMIN", "MEDIAN", "QUANTILE", "PERCENTILE", "take_along_axis"]
 
 
 # -- np.take_along_axis -------------------------------------------------------
@@ -255,3 +258,72 @@ ARGMIN = ArrayOp("argmin", numpy=("argmin",), methods=("argmin",),
                  lower=_position("argmin"), stops_gradient=True,
                  spell=_spell_position("np.argmin"),
                  any_size=True)
+
+
+# -- quantiles ----------------------------------------------------------------
+
+def _quantile(run: Any, a: Any, q: Any, axis: Any, keepdims: Any,
+              node: ast.AST, what: str) -> Any:
+    """The sorted values at position ``q * (n - 1)`` along ``axis``,
+    interpolated linearly between the two around it (NumPy's default
+    method): the gradient goes to those two, as JAX's does."""
+    fraction = run.static_number(q, node, f"{what}'s q")
+    if not 0 <= fraction <= 1:
+        raise run.error(node, f"{what}'s q must be in [0, 1] (percentiles "
+                              f"in [0, 100]), got {q}")
+    array = run.number(a, node)
+    if axis is None:
+        keep = (1,) * len(run.shape(array, node))
+        array = reshape(run, array, (-1,), node)
+        axis = 0
+    else:
+        keep = None
+    shape = run.shape(array, node)
+    position = run.axis(axis, len(shape), node)
+    count = shape[position]
+    if count == 0:
+        raise run.error(node, f"{what} of an empty axis has no value")
+    # Which sorted values it reads follows from the axis' size: the code
+    # is written for this size, and checks it.
+    run.program.baked.append(f"{what} picks its values by the size of "
+                             f"the axis ({count})")
+    ordered = _lower_sort(run, array, position, node=node)
+    before = (slice(None),) * position
+    at = fraction * (count - 1)
+    low = int(np.floor(at))
+    weight = sp.nsimplify(at - low)
+    value = getitem(run, ordered, before + (low,), node)
+    if weight != 0:
+        above = getitem(run, ordered, before + (low + 1,), node)
+        value = value + weight * (above - value)
+    if keepdims and keep is not None:
+        return reshape(run, value, keep, node)
+    if keepdims:
+        return getitem(run, run.materialize(value, node),
+                       before + (None,), node)
+    return value
+
+
+def _lower_median(run: Any, a: Any, axis: Any = None, out: Any = None,
+                  overwrite_input: Any = False, keepdims: Any = False, *,
+                  node: ast.AST) -> Any:
+    return _quantile(run, a, sp.Rational(1, 2), axis, keepdims, node,
+                     "np.median")
+
+
+def _lower_quantile(run: Any, a: Any, q: Any, axis: Any = None, *,
+                    keepdims: Any = False, node: ast.AST) -> Any:
+    return _quantile(run, a, q, axis, keepdims, node, "np.quantile")
+
+
+def _lower_percentile(run: Any, a: Any, q: Any, axis: Any = None, *,
+                      keepdims: Any = False, node: ast.AST) -> Any:
+    return _quantile(run, a, run.static_number(
+        q, node, "np.percentile's q") / 100, axis, keepdims, node,
+        "np.percentile")
+
+
+MEDIAN = ArrayOp("median", numpy=("median",), lower=_lower_median)
+QUANTILE = ArrayOp("quantile", numpy=("quantile",), lower=_lower_quantile)
+PERCENTILE = ArrayOp("percentile", numpy=("percentile",),
+                     lower=_lower_percentile)

@@ -81,6 +81,23 @@ def sorted_(x):
     return np.sum(np.sort(x) * np.arange(4.0) * np.tanh(x))
 
 
+def masked(x):
+    return np.sum(np.where(np.all(x > -5), np.log(np.abs(x)), 0.0)) * \
+        np.sum(np.any(x > 0, axis=0, keepdims=True))
+
+
+def medians(x):
+    return np.median(x) * np.sum(np.tanh(x))
+
+
+def quantiles(x):
+    return np.sum(np.quantile(x, 0.25, axis=0) ** 2)
+
+
+def percentiles(x):
+    return np.percentile(x, 60) * np.sum(x ** 2)
+
+
 def positions(x):
     return np.sum(x[np.argmax(x), None] * x ** 2) + x[np.argmin(x)] ** 3
 
@@ -309,6 +326,9 @@ SCALAR = {
     "getitem": (slices, VECTOR), "scatter": (fancy_indices, VECTOR),
     "take": (takes, VECTOR), "take_along_axis": (taken_along_axis, MATRIX),
     "sort": (sorted_, VECTOR), "argmax": (positions, VECTOR),
+    "any": (masked, MATRIX), "all": (masked, MATRIX),
+    "median": (medians, VECTOR), "quantile": (quantiles, MATRIX),
+    "percentile": (percentiles, VECTOR),
     "zeros": (filled, VECTOR), "eye": (identities, VECTOR),
     "arange": (ranges, VECTOR), "zeros_like": (likes, VECTOR),
     "constant": (constants, VECTOR), "copy": (copies, VECTOR),

@@ -509,6 +509,33 @@ def f_argmin_method(x):
     return x[x.argmin()] * np.sum(x)
 
 
+def f_any_all(x):
+    # Booleans: constants to differentiation, as comparisons are.
+    return np.sum(np.where(np.all(x > -5), x ** 2, 0.0)) * \
+        np.sum(np.any(x > 0, axis=1))
+
+
+def f_truth_methods(x):
+    return np.sum(x ** 2) * (x > 0).any(axis=0).sum() * (x > -5).all()
+
+
+def f_median(x):
+    # An even count: the mean of the two middle values.
+    return np.median(x) ** 2 + np.median(x[:3]) * np.sum(x)
+
+
+def f_median_rows(x):
+    return np.sum(np.median(x, axis=1, keepdims=True) * x)
+
+
+def f_quantile(x):
+    return np.sum(np.quantile(x, 0.3, axis=0) ** 2) + np.quantile(x, 1.0)
+
+
+def f_percentile(x):
+    return np.percentile(x, 90) * np.sum(x)
+
+
 def f_log_sum_exp(x):
     return np.sum(np.log(np.sum(np.exp(x), axis=1)))
 
@@ -627,6 +654,13 @@ CASES = {
     ".argmax()": [(f_argmax_method, (signed(3, 4),))],
     "np.argmin": [(f_argmin, (signed(5),))],
     ".argmin()": [(f_argmin_method, (signed(5),))],
+    "np.any": [(f_any_all, (signed(3, 4),))],
+    "np.all": [(f_any_all, (signed(3, 4),))],
+    ".any()": [(f_truth_methods, (signed(3, 4),))],
+    ".all()": [(f_truth_methods, (signed(3, 4),))],
+    "np.median": [(f_median, (signed(4),)), (f_median_rows, (signed(3, 4),))],
+    "np.quantile": [(f_quantile, (signed(4, 3),))],
+    "np.percentile": [(f_percentile, (signed(5),))],
     "log(sum(exp))": [(f_log_sum_exp, (signed(3, 4),))],
     ".astype()": [(f_astype, (signed(3, 4) * 2,))],
     ".item()": [(f_item, (signed(2, 3),))],
