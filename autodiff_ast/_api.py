@@ -32,6 +32,7 @@ from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
 from ._lower import lower, readable_source, unbind
 from ._lower_records import Lowered, NeedsArrays, Read
 from ._array_rules import array_function, spelled_function
+from ._partials import unwrapped
 from ._rules import primitive_for
 
 __all__ = ["grad", "value_and_grad", "derivative", "source"]
@@ -332,6 +333,7 @@ _KINDS = {"grad": "Gradient", "value_and_grad": "Value and gradient",
 def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                      kind: str
                      ) -> tuple[Lowered, types.FunctionType] | ArrayTransform:
+    fun = _partial_written(fun)
     spelled = spelled_function(fun)  # np.linalg.det passed as it is
     if spelled is not None:
         refused = array_function(fun).refused  # type: ignore[union-attr]
@@ -395,6 +397,19 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     return lowered, function
 
 
+def _partial_written(fun: Any) -> Any:
+    """``fun``, or for a ``functools.partial`` the function written for it
+    (``_partials``), which says where the function it wraps is defined."""
+    written = unwrapped(fun)
+    if written is fun or _provenance(written) is not None:
+        return written
+    inner, _ = unbind(fun.func)
+    written.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
+        written.__name__, _display_location(
+            readable_source(inner).location), (), inspect.getsource(written))
+    return written
+
+
 def _array_chain(fun: Any, argnums: Any, has_aux: bool,
                  kind: str) -> ArrayTransform:
     """``kind`` of a function with array operations, or of a derivative of
@@ -404,6 +419,8 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
         chain = fun
     else:
         fun, location = _with_source(fun)
+        origin = _provenance(fun)  # a functools.partial's function
+        location = location or (origin.location if origin else None)
         function, bound = unbind(fun)
         source = readable_source(function)
         node = source.node

@@ -39,6 +39,8 @@ class ArrayFunctionSpec:
     # Per output, the argument whose shape it must have (a gradient), or
     # None; a branch can make a gradient a plain number.
     shaped_like: list[sp.Symbol | None]
+    # The last parameters' defaults, as the user's function has them.
+    defaults: tuple[Any, ...] = ()
 
 
 def generate_array_source(spec: ArrayFunctionSpec) -> str:
@@ -85,7 +87,8 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
                                                 literals)
     arguments = ast.arguments(
         posonlyargs=[], args=[ast.arg(p) for p in spec.params], vararg=None,
-        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        kwonlyargs=[], kw_defaults=[], kwarg=None,
+        defaults=[ast.Constant(d) for d in spec.defaults])
     function = ast.FunctionDef(name=spec.name, args=arguments, body=body,
                                decorator_list=[], returns=None,
                                type_comment=None)

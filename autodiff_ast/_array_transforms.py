@@ -246,7 +246,7 @@ class ArrayTransform:
                                labels, dry)
             elif stage.kind in ("grad", "jacobian"):
                 output = _jacobian(program, lowered, output, stage, where,
-                                   dry)
+                                   labels, dry)
             else:
                 output, names = _jvp(program, lowered, output, stage, where,
                                      args[count:], labels, dry)
@@ -279,10 +279,16 @@ class ArrayTransform:
         every size when it runs (no shape check at its top)."""
         shaped_like = [likes.get(id(leaf)) for leaf in leaves]
 
+        # The user's defaults where the code takes the user's arguments
+        # and a default reads as a literal (a number, a string, None).
+        defaults = self.defaults if tuple(params) == self.params and all(
+            d is None or type(d) in (bool, int, float, str)
+            for d in self.defaults) else ()
+
         def spec_with(docstring: str) -> ArrayFunctionSpec:
             return ArrayFunctionSpec(self.__name__, tuple(params), docstring,
                                      lowered.program, outputs, names,
-                                     lowered.labels, shaped_like)
+                                     lowered.labels, shaped_like, defaults)
 
         # The docstring says what the code serves: the shapes it checks,
         # or, where it reads every size when it runs, ranks and dtypes.
@@ -502,12 +508,18 @@ def _grad(program: Program, lowered: ArrayLowered, output: Any,
             labels[id(grad)] = f"grad_{symbol.name}"
         position += len(group)
     result = _per_argument(lowered, stage, grads)
-    for leaf in optree.tree_leaves(aux):
-        labels.setdefault(id(leaf), "aux")
+    _as_computed(aux, labels)
     if stage.kind == "value_and_grad":
         labels.setdefault(id(value), "value")
         return ((value, aux), result) if stage.has_aux else (value, result)
     return (result, aux) if stage.has_aux else result
+
+
+def _as_computed(aux: Any, labels: dict[int, str]) -> None:
+    """The aux leaves named as such, and returned as the function
+    computed them (an index stays an integer), under every transform."""
+    for leaf in optree.tree_leaves(aux):
+        labels.setdefault(id(leaf), "aux")
 
 
 def _not_a_number(program: Program, output: Any, stage: Stage,
@@ -532,8 +544,10 @@ def _one_number(program: Program, value: sp.Expr, wrt: list[sp.Symbol],
 
 
 def _jacobian(program: Program, lowered: ArrayLowered, output: Any,
-              stage: Stage, where: str, dry: bool = False) -> Any:
+              stage: Stage, where: str, labels: dict[int, str],
+              dry: bool = False) -> Any:
     value, aux = split_aux(output, where, stage.has_aux, allow_tuple=True)
+    _as_computed(aux, labels)
     leaves, structure = optree.tree_flatten(value)
     for leaf in leaves:
         if not isinstance(leaf, sp.Expr):
@@ -609,6 +623,7 @@ def _jvp(program: Program, lowered: ArrayLowered, output: Any, stage: Stage,
          where: str, tangent_args: tuple[Any, ...], labels: dict[int, str],
          dry: bool = False) -> tuple[Any, list[str]]:
     value, aux = split_aux(output, where, stage.has_aux, allow_tuple=True)
+    _as_computed(aux, labels)
     leaves, structure = optree.tree_flatten(value)
     seeds: dict[sp.Symbol, sp.Expr] = {}
     names = []

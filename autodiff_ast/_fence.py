@@ -134,8 +134,9 @@ def check(source: FunctionSource) -> None:
                 child.value, (ast.Yield, ast.YieldFrom, ast.Await)) \
                 and not _fills(child.value):
             fail(child, "expression statements are not supported: a "
-                        "call made for its side effect (print, logging, "
-                        "mutation) cannot be differentiated; remove it")
+                        "call made for its side effect (logging, "
+                        "mutation) cannot be differentiated; remove it "
+                        "(print() is left out of derivatives)")
         if isinstance(child, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = (child.targets if isinstance(child, ast.Assign)
                        else [child.target])
@@ -221,10 +222,13 @@ def _is_docstring(node: ast.AST, body: list[ast.AST]) -> bool:
 
 
 def _fills(call: ast.expr) -> bool:
-    """``np.add.at(d, key, v)`` or ``np.put_along_axis(d, ...)``, as
-    gradients print a scatter: lowering checks that it is one of those and
+    """``print(...)``, or ``np.add.at(d, key, v)`` or
+    ``np.put_along_axis(d, ...)``, as gradients print a scatter: lowering checks that it is one of those and
     that ``d`` is an array the function made (closure: what we print is
     read back)."""
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and \
+            call.func.id == "print":
+        return True  # lowering leaves out print() itself (not another)
     if not (isinstance(call, ast.Call)
             and isinstance(call.func, ast.Attribute)):
         return False

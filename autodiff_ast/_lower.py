@@ -31,6 +31,7 @@ from ._lower_names import Names
 from ._lower_records import Lowered, Read, _Context, as_sympy, symbol
 from ._lower_statements import Statements
 from ._lower_vetting import Vetting
+from ._partials import unwrapped
 from ._rules import Primitive, namespace_of, primitive_for
 from ._source import FunctionSource, get_source
 
@@ -68,6 +69,7 @@ def unbind(fn: Any) -> tuple[types.FunctionType, tuple[Any, ...]]:
     current = getattr(fn, "__autodiff_ast_current__", None)
     if current is not None:  # a derivative's handle: its generated code
         fn = current()
+    fn = unwrapped(fn)  # functools.partial(loss, lr=0.1)
     if isinstance(fn, types.MethodType) and isinstance(fn.__func__,
                                                        types.FunctionType):
         return fn.__func__, (fn.__self__,)

@@ -28,8 +28,9 @@ from ._limits import NAMED_FROM, written_out_size
 from ._lists import concatenated, grown, made
 from ._lower import _Runner, readable_source, unbind
 from ._lower_loops import buffer, comprehended, keep_loop, keep_while
+from ._lower_names import is_library
 from ._lower_records import Read, _Context
-from ._ops_assemble import store
+from ._ops_assemble import store, store_item
 from ._ops_core import transpose
 from ._ops_create import ZEROS
 from ._ops_index import getitem
@@ -71,7 +72,8 @@ class ArrayLowered:
 
 @dataclass(frozen=True)
 class _Method:
-    """``array.sum`` before it is called."""
+    """``array.sum`` (or a namedtuple's ``_replace``) before it is
+    called."""
 
     name: str
     array: sp.Expr
@@ -87,6 +89,11 @@ class _ArrayContext(_Context):
     # kept loops around the place that made each.
     lists: dict[int, tuple[list[Any], int]] = field(default_factory=dict)
     kept_loops: int = 0  # how many kept loops' bodies are being lowered
+    # Names bound to an array Python made new (y = np.array(x)): the value
+    # bound, the other names that held that value then (x, another array),
+    # and how many steps the program had. The function may fill it.
+    new_arrays: dict[str, tuple[Any, frozenset[str], int]] = field(
+        default_factory=dict)
 
 
 def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
@@ -350,9 +357,28 @@ class _ArrayRunner(ArrayOperations, _Runner):
                env: dict[str, Any]) -> None:
         if isinstance(target, ast.Tuple) and isinstance(value, list):
             value = tuple(value)  # a, b = [x, y] (a list argument, np.split)
+        elif isinstance(target, ast.Tuple) and isinstance(value, sp.Expr):
+            value = self.unpacked(value, target)  # x, y = point: its rows
         if isinstance(target, ast.Name):  # a, b = ...: each name in turn
             value = self.named(value, target.id)
+        if isinstance(target, ast.Subscript):  # y[0], y[1] = y[1], y[0]
+            store_item(self, target, value, env)
+            return
         super().assign(target, value, env)
+
+    def unpacked(self, array: sp.Expr, target: ast.Tuple) -> Any:
+        """The rows of ``array`` (along its first axis), one for each name
+        of ``target``, as Python unpacks an array."""
+        shape = self.shape(array, target)
+        if not shape:
+            raise self.error(target, "cannot unpack a 0-d array (a number) "
+                                     f"into {len(target.elts)} names")
+        if shape[0] != len(target.elts):
+            raise self.error(target, f"cannot unpack {shape[0]} rows of an "
+                                     f"array of shape {shape} into "
+                                     f"{len(target.elts)} names")
+        return tuple(getitem(self, array, row, target)
+                     for row in range(shape[0]))
 
     def named(self, value: Any, name: str) -> Any:
         """``value``, or a step named after ``name`` that holds it once it
@@ -377,6 +403,21 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 written_out_size(value, memo=self.context.sizes) > NAMED_FROM:
             return self.program.materialize(value, name)
         return value
+
+    def simple_statement(self, statement: ast.stmt,
+                         env: dict[str, Any]) -> None:
+        super().simple_statement(statement, env)
+        if isinstance(statement, ast.Assign) and len(
+                statement.targets) == 1 and isinstance(
+                statement.targets[0], ast.Name) and _makes_new(
+                statement.value):
+            # y = np.array(x), y = x * 1.0: Python made a new array, which
+            # the function may fill, though its value is x's.
+            name = statement.targets[0].id
+            value = env.get(name)
+            self.context.new_arrays[name] = (value, frozenset(
+                other for other, held in env.items()
+                if held is value and other != name), len(self.program.steps))
 
     def store(self, statement: ast.stmt, env: dict[str, Any]) -> None:
         if not grown(self, statement, env):
@@ -449,12 +490,13 @@ class _ArrayRunner(ArrayOperations, _Runner):
         if isinstance(base, tuple) and hasattr(base, "_fields"):
             if node.attr in base._fields:  # type: ignore[attr-defined]
                 return getattr(base, node.attr)
+            if node.attr == "_replace":  # state._replace(b=...)
+                return _Method(node.attr, base)  # type: ignore[arg-type]
         if not isinstance(base, sp.Basic):
             value = getattr(base, node.attr, None)
-            if isinstance(value, np.ndarray) and not isinstance(
-                    base, types.ModuleType):
-                # self.X: an array the code reads as data (self_X), made
-                # again if the attribute is given another array
+            if isinstance(value, np.ndarray) and not is_library(base):
+                # self.X, constants.X: an array the code reads as data
+                # (self_X), made again if the attribute is given another
                 self.context.reads.append(Read(base, node.attr, value))
                 known = self.context.data_symbols.get(id(value))
                 if known is not None:
@@ -578,6 +620,15 @@ class _ArrayRunner(ArrayOperations, _Runner):
 
     def call_expression(self, node: ast.Call, env: dict[str, Any]) -> Any:
         callee = self.expression(node.func, env)
+        if isinstance(callee, _Method) and callee.name == "_replace":
+            if node.args:
+                raise self.error(node, "_replace() takes the fields to "
+                                       "change by name")
+            try:  # a namedtuple of the new values, as Python's
+                return callee.array._replace(  # type: ignore[attr-defined]
+                    **self.keywords(node, env))
+            except ValueError as exc:
+                raise self.error(node, str(exc)) from None
         if isinstance(callee, _Method):
             args = [callee.array] + [self.expression(a, env)
                                      for a in node.args]
@@ -614,6 +665,22 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def keywords(self, node: ast.Call, env: dict[str, Any]) -> dict[str, Any]:
         return {k.arg: plain(self.expression(k.value, env))
                 for k in node.keywords if k.arg is not None}
+
+def _makes_new(value: ast.expr) -> bool:
+    """Whether ``value`` is a new array in Python whatever it equals:
+    arithmetic, ``np.array(x)`` (which copies), ``np.copy(x)``,
+    ``x.copy()``."""
+    if isinstance(value, (ast.BinOp, ast.UnaryOp)):
+        return True
+    if not isinstance(value, ast.Call):
+        return False
+    spelled = ast.unparse(value.func)
+    copies = not any(k.arg == "copy" for k in value.keywords)
+    return (spelled.endswith(".copy") or spelled in ("np.array", "np.copy",
+                                                     "numpy.array",
+                                                     "numpy.copy")) \
+        and copies
+
 
 def _attribute_name(node: ast.Attribute) -> str:
     """``self_X`` for ``self.X``, ``model_layers_W`` for ``model.layers.W``:

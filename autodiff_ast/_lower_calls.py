@@ -11,6 +11,8 @@ A mixin of ``_Runner`` (``_lower``), which provides ``inline``.
 from __future__ import annotations
 
 import ast
+import functools
+import math
 import types
 from typing import Any
 
@@ -27,6 +29,11 @@ from ._rules import Form, Primitive, namespace_of, primitive_for, where
 from ._source import library_of, refused_call
 
 __all__ = ["Calls"]
+
+# Integer functions of the math module: of integers known when the code is
+# lowered they are numbers (1 / math.factorial(k) in a series).
+_INTEGER_FUNCTIONS = frozenset({math.factorial, math.comb, math.perm,
+                                math.gcd, math.lcm, math.isqrt})
 
 
 class Calls:
@@ -45,10 +52,19 @@ class Calls:
         nested = called_inside(self, callee, node, env)
         if nested is not NOT_NESTED:  # ad.grad(f)(x), ad.jvp(f, ...)
             return nested
-        self.refuse_library(callee, node)
         args = [self.expression(a, env) for a in node.args]
         kwargs = {k.arg: self.expression(k.value, env) for k in node.keywords
                   if k.arg is not None}
+        if callee is functools.partial and args and callable(args[0]):
+            # Its values may be symbols: it is only called, below.
+            return functools.partial(*args, **kwargs)
+        if isinstance(callee, functools.partial):  # the function, called
+            args = [*callee.args, *args]
+            kwargs = {**callee.keywords, **kwargs}
+            callee = callee.func
+        if callee in _INTEGER_FUNCTIONS:
+            return self.integer_function(callee, args, kwargs, node)
+        self.refuse_library(callee, node)
         primitive = primitive_for(callee)
         if primitive is not None:
             return self.call_primitive(callee, primitive, args, kwargs, node)
@@ -71,6 +87,12 @@ class Calls:
                 callee, type):  # an object called as a function (a layer)
             return self.inline(call, [callee] + args, kwargs, node)
         if callee is float:
+            if len(args) == 1 and not kwargs and isinstance(args[0], str):
+                try:  # float('inf'), float('nan'): numbers spelled so
+                    return self.constant(float(args[0]), node)
+                except ValueError:
+                    raise self.error(node, f"could not convert string to "
+                                           f"float: {args[0]!r}") from None
             if len(args) == 1 and not kwargs:
                 return self.number(args[0], node)
         if isinstance(callee, type) and issubclass(callee, tuple) and \
@@ -86,6 +108,24 @@ class Calls:
                                     "and has no Python source. Use a NumPy or "
                                     "math function from the table, or a "
                                     "Python function")
+
+    def integer_function(self, callee: Any, args: list[Any],
+                         kwargs: dict[str, Any], node: ast.Call) -> Any:
+        """``math.factorial(k)`` and its kind, of integers known when the
+        function is differentiated (a loop's counter, a size): a number."""
+        values = [*args, *kwargs.values()]
+        if not all(isinstance(v, (int, sp.Integer)) and not isinstance(
+                v, bool) for v in values):
+            raise self.error(node, f"{ast.unparse(node.func)}() takes "
+                                   "integers known when the function is "
+                                   "differentiated (constants, loop counters, "
+                                   "sizes), not values that vary with its "
+                                   "arguments")
+        try:
+            return sp.Integer(callee(*[int(a) for a in args], **{
+                key: int(value) for key, value in kwargs.items()}))
+        except (TypeError, ValueError) as exc:
+            raise self.error(node, str(exc)) from None
 
     def refuse_library(self, callee: Any, node: ast.Call) -> None:
         """Refuse a call to library code (see ``library_of``) that is not a

@@ -30,6 +30,7 @@ import sympy as sp
 from ._errors import AutodiffError
 from ._limits import KEPT_FROM, reads_twice
 from ._lists import GROWING
+from ._lower_records import NeedsArrays
 from ._loop_exits import returned_names, without_returns
 from ._ops_assemble import FRESH, concatenate, held_elsewhere, stack
 from ._ops_index import GETITEM, getitem
@@ -435,7 +436,9 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
     fresh = _fresh_arrays(run, env, carried)
     for _ in range(_SETTLING):
         inside = {n: program.new_symbol(f"{_shown(n)}_inside", Leaf(
-            kinds[n][0], "value", integer=kinds[n][1])) for n in carried}
+            kinds[n][0], "value", integer=kinds[n][1],
+            shaped_like=_start_of(run, env[n], kinds[n][0])))
+            for n in carried}
         # An array made before the loop, and read by nothing else, may be
         # filled in it (out[i] = h, acc[k] += v).
         run.fillable = getattr(run, "fillable", frozenset()) | {
@@ -662,6 +665,15 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
     return updates, condition, exit_, tuple(steps)
 
 
+def _start_of(run: Any, value: Any, shape: tuple[int, ...]) -> Any:
+    """A carried value's start, where the loop keeps its shape (its sizes
+    are then the start's, read once before the loop)."""
+    if isinstance(value, sp.Basic) and value.free_symbols and \
+            run.program.shape(value) == shape:
+        return value
+    return None
+
+
 def _fresh_arrays(run: Any, env: dict[str, Any], carried: list[str]
                   ) -> list[str]:
     """The carried names bound to an array this function made that no
@@ -743,7 +755,14 @@ def _items(run: Any, iterator: ast.expr, env: dict[str, Any]) -> list[Any]:
     items = run.expression(iterator, env)
     if isinstance(items, (list, tuple, dict)):
         return list(items)
+    if isinstance(items, sp.Expr) and not run.lowers_arrays:
+        raise NeedsArrays  # an argument may be an array: its rows
+    if isinstance(items, sp.Expr) and run.shape(items, iterator):
+        # Its rows, as Python iterates an array: written out, one value
+        # each, so the code is for this number of rows, and checks it.
+        count = run.shape(items, iterator)[0]
+        run.program.baked.append(f"a comprehension over the {count} rows "
+                                 "of an array is written out for them")
+        return [getitem(run, items, row, iterator) for row in range(count)]
     raise run.error(iterator, "a comprehension runs over range(), a list, "
-                              "a tuple or a dict: over the rows of an array, "
-                              "fill the rows of an array of zeros in a for "
-                              "loop")
+                              "a tuple, a dict or the rows of an array")

@@ -23,7 +23,7 @@ from ._containers import view
 from ._lower_records import NeedsArrays, Read, as_sympy, symbol
 from ._source import library_of
 
-__all__ = ["Names", "describe"]
+__all__ = ["Names", "describe", "is_library"]
 
 
 class Names:
@@ -124,10 +124,12 @@ class Names:
         value = getattr(base, node.attr)
         if isinstance(value, np.ndarray) and not self.lowers_arrays:
             raise NeedsArrays  # self.X: the program reads it as data
-        if _is_library(base):
+        if is_library(base):
             return self.constant(value, node)  # np.pi, math.e
-        # An object's attribute (self.scale) can change later.
-        read = Read(base, node.attr, value)
+        # An object's attribute (self.scale) can change later; a list of
+        # them (self.layers) in place too.
+        read = Read(base, node.attr, tuple(value), True) if isinstance(
+            value, list) else Read(base, node.attr, value)
         spelled = self.spelled(node, env)
         if spelled is not None:
             named = self.by_name(spelled, read)
@@ -163,7 +165,7 @@ def _all_numbers(values: list[Any]) -> bool:
                for v in values)
 
 
-def _is_library(value: Any) -> bool:
+def is_library(value: Any) -> bool:
     """A module of NumPy, SciPy or the standard library: its constants
     (np.pi) are constants, not state."""
     return isinstance(value, types.ModuleType) and library_of(value) is not None
@@ -176,6 +178,8 @@ def describe(value: Any) -> str:
     module = getattr(value, "__module__", None)
     if isinstance(value, types.ModuleType):
         return f"module {value.__name__}"
+    if isinstance(value, np.ndarray):  # not its repr: it may be large
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
     if name and module and module != "builtins":
         return f"{module}.{name}"
     if name:

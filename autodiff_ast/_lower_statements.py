@@ -92,6 +92,9 @@ class Statements:
                          env: dict[str, Any]) -> None:
         if isinstance(statement, ast.FunctionDef):
             env[statement.name] = defined(self, statement, env)
+        elif _prints(statement) and self.expression(
+                statement.value.func, env) is print:  # type: ignore
+            pass  # output, not part of the value: the derivative's is not
         elif _fills(statement):
             self.store(statement, env)
         elif isinstance(statement, ast.Assign):
@@ -128,7 +131,11 @@ class Statements:
             if isinstance(value, sp.Expr) and not value.is_Atom:
                 self.context.labels.setdefault(value, target.id)
             return
-        assert isinstance(target, ast.Tuple)
+        if isinstance(target, ast.Subscript):
+            raise NeedsArrays  # y[0], y[1] = ...: an array filled
+        if not isinstance(target, ast.Tuple):
+            raise self.error(target, "only names, items of arrays and "
+                                     "tuples of them can be assigned to")
         if isinstance(value, sp.Symbol):
             raise NeedsArrays  # an argument may be a tuple
         if not isinstance(value, tuple) or len(value) != len(target.elts):
@@ -281,7 +288,17 @@ class Statements:
             return list(items)
         if isinstance(items, sp.Symbol):
             raise NeedsArrays  # a loop over a container argument
+        if isinstance(items, list) and isinstance(iterator, ast.Attribute):
+            raise NeedsArrays  # self.layers: read, and checked, per call
         return None
+
+
+def _prints(statement: ast.stmt) -> bool:
+    """Whether ``statement`` is a call of a name made for its effect
+    (``print(...)``)."""
+    return isinstance(statement, ast.Expr) and isinstance(
+        statement.value, ast.Call) and isinstance(statement.value.func,
+                                                  ast.Name)
 
 
 def _fills(statement: ast.stmt) -> bool:

@@ -29,7 +29,7 @@ import sympy as sp
 
 from ._ops_core import (BROADCAST_TO, RESHAPE, SUM, broadcasts_to, reshape,
                         reshaped, transposed)
-from ._ops_create import ARANGE, constant_array, is_constant
+from ._ops_create import ARANGE, COPY, constant_array, is_constant
 from ._ops_index import GETITEM, getitem
 from ._ops_scatter import SCATTER, _repeats
 from ._program import ELEMENTWISE, ArrayOp, Leaf, Step
@@ -38,7 +38,7 @@ from ._spell import Slot, call, literal
 __all__ = ["STACK", "ARRAY", "CONCATENATE", "HSTACK", "VSTACK",
            "COLUMN_STACK", "DSTACK", "SPLIT", "ARRAY_SPLIT", "HSPLIT",
            "VSPLIT", "TILE", "REPEAT", "PAD", "PIECE", "pad", "piece",
-           "pieces_of", "store"]
+           "pieces_of", "store", "store_item"]
 
 
 # -- np.stack, np.array -------------------------------------------------------
@@ -628,8 +628,9 @@ _READ_FIRST = ("{} is read before it is filled, and filling it would change "
                "what was read (a name for it, or a view of it): fill it "
                "first, then read it")
 _IN_PLACE_CALL = ("expression statements are not supported: a call made for "
-                  "its side effect (print, logging, mutation) cannot be "
-                  "differentiated; remove it")
+                  "its side effect (logging, mutation) cannot be "
+                  "differentiated; remove it (print() is left out of "
+                  "derivatives)")
 
 
 def store(run: Any, statement: ast.stmt, env: dict[str, Any]) -> None:
@@ -673,6 +674,14 @@ def store(run: Any, statement: ast.stmt, env: dict[str, Any]) -> None:
     _fill(run, assigned.value, _index_of(run, assigned.slice, env), values,
           env, statement,
           "set" if isinstance(statement, ast.Assign) else "add once")
+
+
+def store_item(run: Any, target: ast.Subscript, value: Any,
+               env: dict[str, Any]) -> None:
+    """``d[key] = value`` for a value computed already: an item of a
+    tuple assignment (``y[0], y[1] = y[1], y[0]`` reads both first)."""
+    _fill(run, target.value, _index_of(run, target.slice, env), value, env,
+          target, "set")
 
 
 def _fill(run: Any, target: ast.expr, key: Any, values: Any,
@@ -810,6 +819,26 @@ def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
                and value.has(current) for name, value in env.items()):
             raise run.error(target, _READ_FIRST.format(target.id))
         current = program.materialize(current, target.id)
+        env[target.id] = current
+    new = getattr(run.context, "new_arrays", {}).get(getattr(target, "id",
+                                                               None))
+    if new is not None and isinstance(current, sp.Symbol) and \
+            new[0] is current:
+        # y = np.array(x), y = x * 1.0: a copy of x in Python, whatever
+        # its value reads as; filled, it is that copy that changes (and
+        # what took another name for it or a view of it since).
+        _, others, first = new
+        if any(other != target.id and other not in others and (
+                value is current or isinstance(value, (tuple, list))
+                and any(v is current for v in value))
+               for other, value in env.items()) or any(
+                current in step.uses()
+                and not _reads_a_copy(program, step, current)
+                for step in program.steps[first:]):
+            raise run.error(target, _READ_FIRST.format(target.id))
+        del run.context.new_arrays[target.id]
+        current = program.add(COPY, (current,), program.leaves[
+            current].shape, target.id)
         env[target.id] = current
     made = program.definition().get(current) if isinstance(
         current, sp.Symbol) else None

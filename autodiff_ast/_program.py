@@ -118,6 +118,9 @@ class Leaf:
     integer: bool = False  # an integer dtype: usable as an index
     access: str | None = None  # how generated code reads it (params['W'])
     dtype: Any = None  # an input's NumPy dtype (x.dtype in the code)
+    # A value of the same shape when the code runs: a loop's carried
+    # value has its start's (x.size read once, not in each iteration).
+    shaped_like: Any = None
 
 
 @dataclass(frozen=True)
@@ -374,6 +377,9 @@ class Program:
                     return found
             return None
         step = definition.get(array)
+        like = self.leaves[array].shaped_like
+        if step is None and like is not None:
+            return self._size_source(like, axis, definition)
         traced = None if step is None else _traced(self, step, axis)
         if traced is not None:
             source, at = traced

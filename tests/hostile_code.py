@@ -68,7 +68,7 @@ def attribute_mutation(x):
 
 
 def side_effect(x):
-    print(x)  # hostile: print
+    x.sort()  # hostile: side-effect
     return x
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import pathlib
@@ -271,3 +272,57 @@ def test_an_array_function_without_a_derivative_says_why():
         "derivative cannot have (its shapes follow from the inputs' shapes): "
         "compute it outside the function and pass it in, or keep the shape "
         "with np.where(condition, x, 0)")
+
+
+def scaled_sine(x, scale):
+    return scale * math.sin(x)
+
+
+def least_squares(w, X, y, lam=0.1):
+    return np.sum((X @ w - y) ** 2) + lam * np.sum(w ** 2)
+
+
+def squared_scaled_sine(x):
+    half = functools.partial(scaled_sine, scale=0.5)
+    return half(x) ** 2 + functools.partial(scaled_sine, x)(3.0)
+
+
+def test_a_partial_is_differentiated_in_the_arguments_it_leaves_open():
+    # As JAX's grad(functools.partial(f, ...)): the bound values are read
+    # by the names of the parameters they bind.
+    derivative = ad.grad(functools.partial(scaled_sine, scale=2.0))
+    assert derivative(0.7) == pytest.approx(2 * math.cos(0.7), rel=1e-15)
+    lines = ad.source(derivative).splitlines()
+    assert lines[3].endswith(
+        f"test_api.py:{scaled_sine.__code__.co_firstlineno}.")
+    assert lines[-1] == "    return scale * math.cos(x)"
+    by_position = ad.grad(functools.partial(scaled_sine, 0.7))
+    assert by_position(2.0) == pytest.approx(math.sin(0.7), rel=1e-15)
+    X, y, w = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([1.0, 0.0]), \
+        np.array([0.3, -0.2])
+    fitted = functools.partial(least_squares, X=X, y=y)
+    np.testing.assert_allclose(ad.grad(fitted)(w),
+                               2 * X.T @ (X @ w - y) + 0.2 * w, rtol=1e-14)
+    np.testing.assert_allclose(ad.hessian(fitted)(w),
+                               2 * X.T @ X + 0.2 * np.eye(2), rtol=1e-14)
+
+
+def test_a_partial_made_and_called_inside_a_function_is_inlined():
+    assert ad.grad(squared_scaled_sine)(0.5) == pytest.approx(
+        0.5 * math.sin(0.5) * math.cos(0.5) + 3.0 * math.cos(0.5),
+        rel=1e-14)
+
+
+
+def logged_sine(x):
+    print("x is", x)
+    return math.sin(x)
+
+
+def test_print_is_left_out_of_derivatives(capsys):
+    # Output, not part of the value (JAX prints its tracers there).
+    derivative = ad.grad(logged_sine)
+    assert derivative(0.5) == math.cos(0.5)
+    assert ad.source(derivative).splitlines()[-1] == \
+        "    return math.cos(x)"
+    assert capsys.readouterr().out == ""

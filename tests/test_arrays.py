@@ -311,3 +311,75 @@ def test_branches_on_scalars_become_if_statements():
     text = ad.source(derivative, W, 0.25)
     assert "    if lam > 0:\n" in text and "np.where" not in text
     assert "    grad_lam = np.full_like(lam, 0)\n" in text
+
+
+def himmelblau_on_a_point(p):
+    x, y = p
+    return (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2
+
+
+def three_from_a_point(p):
+    x, y, z = p
+    return x * y * z
+
+
+def test_an_array_unpacks_into_its_rows():
+    # As Python unpacks it; it was an internal exception (NeedsArrays).
+    np.testing.assert_array_equal(
+        ad.grad(himmelblau_on_a_point)(np.array([1.0, 2.0])), [-36, -32])
+    np.testing.assert_array_equal(
+        ad.hessian(himmelblau_on_a_point)(np.array([3.0, 2.0])),
+        [[74, 20], [20, 34]])
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(three_from_a_point)(np.array([1.0, 2.0]))
+    assert info.value.msg == ("cannot unpack 2 rows of an array of shape "
+                              "(2,) into 3 names")
+    assert info.value.lineno == three_from_a_point.__code__.co_firstlineno + 1
+
+
+def filled_after_another_name(x):
+    y = x * 1.0
+    z = y
+    y[0] = 0.0
+    return np.sum(y ** 2) + np.sum(z)
+
+
+def swapped_items(x):
+    y = x.copy()
+    y[0], y[1] = y[1], y[0]
+    return np.sum(y * np.arange(3.0))
+
+
+def test_an_array_python_made_new_is_filled_unless_another_name_holds_it():
+    # x * 1.0 is a new array in Python, equal to x (test_user_code_physics
+    # fills such arrays); swapped items are read before either is stored.
+    x = np.array([0.3, -0.7, 1.2])
+    np.testing.assert_array_equal(ad.grad(swapped_items)(x), [1.0, 0.0, 2.0])
+    # Another name for it would see the change: refused, not wrong.
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(filled_after_another_name)(x)
+    assert info.value.msg == (
+        "y is read before it is filled, and filling it would change what was "
+        "read (a name for it, or a view of it): fill it first, then read it")
+    assert info.value.lineno == \
+        filled_after_another_name.__code__.co_firstlineno + 3
+
+
+def weighted_terms(x):
+    return np.sum(np.stack([x * w for w in np.linspace(0, 1, 3)]))
+
+
+def squared_items(x):
+    return np.sum(np.array([xi ** 2 for xi in x]))
+
+
+def test_a_comprehension_over_the_rows_of_an_array_is_written_out():
+    # As Python iterates an array; the code checks the rows it was written
+    # for.
+    assert ad.grad(weighted_terms)(0.7) == pytest.approx(1.5, rel=1e-15)
+    x = np.array([0.3, -0.7, 1.2])
+    np.testing.assert_allclose(ad.grad(squared_items)(x), 2 * x, rtol=1e-15)
+    namespace: dict = {"np": np}
+    exec(ad.source(ad.grad(squared_items), x), namespace)
+    with pytest.raises(ValueError, match="generated for x of shape"):
+        namespace["grad_squared_items"](np.ones(4))

@@ -407,3 +407,32 @@ def test_r_refuses_directive_strings_and_open_ranges():
             ad.grad(function)(np.ones(2))
         assert info.value.msg == message
         assert info.value.lineno == function.__code__.co_firstlineno + 1
+
+
+def exp_series(x):
+    return sum(x ** k / math.factorial(k) for k in range(8))
+
+
+def binomial_total(p):
+    return sum(math.comb(3, k) * p ** k * (1 - p) ** (3 - k)
+               for k in range(4))
+
+
+def factorial_of_a_value(x):
+    return math.factorial(x)
+
+
+def test_integer_functions_of_constants_are_numbers():
+    # math.factorial, math.comb, ... of loop counters are constants, as
+    # JAX traces them (only their values at lowering are ints).
+    assert ad.grad(exp_series)(0.7) == pytest.approx(
+        sum(0.7 ** k / math.factorial(k) for k in range(7)), rel=1e-15)
+    assert ad.grad(binomial_total)(0.3) == 0  # the probabilities sum to 1
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(factorial_of_a_value)(3.0)
+    assert info.value.msg == (
+        "math.factorial() takes integers known when the function is "
+        "differentiated (constants, loop counters, sizes), not values that "
+        "vary with its arguments")
+    assert info.value.lineno == \
+        factorial_of_a_value.__code__.co_firstlineno + 1

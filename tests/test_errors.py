@@ -29,16 +29,16 @@ CASES = [
     (bad_code.with_try, "try",
      "try/except is not supported: a derivative cannot follow an exception; "
      "compute the value without it, or use np.where"),
-    (bad_code.with_print, "print",
+    (bad_code.with_logging, "logging",
      "expression statements are not supported: a call made for its side "
-     "effect (print, logging, mutation) cannot be differentiated; remove it"),
+     "effect (logging, mutation) cannot be differentiated; remove it (print() "
+     "is left out of derivatives)"),
     (bad_code.with_global, "global",
      "global statements are not supported: a differentiated function must "
      "not change module state; return the value instead"),
     (bad_code.with_comprehension, "comprehension",
-     "a comprehension runs over range(), a list, a tuple or a dict: over "
-     "the rows of an array, fill the rows of an array of zeros in a for "
-     "loop"),
+     "a comprehension runs over range(), a list, a tuple, a dict or the "
+     "rows of an array"),
     (bad_code.with_string, "string",
      "the string '2.5' is used as a number: a differentiated function "
      "computes with numbers (strings may be dict keys and has_aux values)"),
@@ -72,8 +72,8 @@ CASES = [
      "each path with a return statement"),
     (bad_code.with_attribute_of_value, "attribute",
      "the attribute .real is not supported: a differentiated value has .T, "
-     ".shape, .ndim, .size and the methods .argmax(), .argmin(), "
-     ".argsort(), .astype(), .clip(), .copy(), .cumprod(), .cumsum(), "
+     ".shape, .ndim, .size and the methods .all(), .any(), .argmax(), "
+     ".argmin(), .argsort(), .astype(), .clip(), .copy(), .cumprod(), .cumsum(), "
      ".diagonal(), .dot(), .flatten(), .item(), .max(), .mean(), .min(), .prod(), "
      ".ravel(), .repeat(), .reshape(), "
      ".squeeze(), .std(), .sum(), .swapaxes(), .take(), .trace(), "

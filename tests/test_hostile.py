@@ -46,8 +46,8 @@ REFUSED = {
     "attribute-mutation": (h.attribute_mutation, (2.0,),
                            ad.UnsupportedCodeError,
                            "assigning to an attribute or an item mutates"),
-    "print": (h.side_effect, (2.0,), ad.UnsupportedCodeError,
-              "expression statements are not supported"),
+    "side-effect": (h.side_effect, (2.0,), ad.UnsupportedCodeError,
+                    "expression statements are not supported"),
     "recursion": (h.recursive, (2.0,), ad.UnsupportedCodeError,
                   "recursive call to recursive"),
     "mutual-recursion": (h.ping, (2.0,), ad.UnsupportedCodeError,
@@ -77,14 +77,15 @@ REFUSED = {
     "sort-in-place": (h.sort_in_place, (np.ones(3),),
                       ad.UnsupportedCodeError,
                       "expression statements are not supported: a call made "
-                      "for its side effect (print, logging, mutation)"),
+                      "for its side effect (logging, mutation)"),
     "fill": (h.fill_in_place, (np.ones(3),), ad.UnsupportedCodeError,
              "W.fill() changes the array in place, which cannot be "
              "differentiated: build a new array instead (np.where, "
              "np.concatenate, np.full_like)"),
     "factorial": (h.c_function_outside_the_table, (2.0,),
                   ad.UnsupportedCodeError,
-                  "cannot differentiate through math.factorial"),
+                  "math.factorial() takes integers known when the function "
+                  "is differentiated"),
     "open": (h.builtin_io, (2.0,), ad.UnsupportedCodeError,
              "cannot differentiate through open"),
     "string": (h.string_literal, (2.0,), ad.UnsupportedCodeError,
