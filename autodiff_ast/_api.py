@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import operator
 import os
 import sys
 import types
@@ -99,13 +100,17 @@ def _normalize_argnums(argnums: Any, lowered: Lowered
         raise ArgnumsError(f"{where} takes no arguments: there is nothing to "
                            "differentiate with respect to.")
     as_tuple = isinstance(argnums, (tuple, list))
-    items = list(argnums) if as_tuple else [argnums]
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, int):
+    items = []
+    for item in list(argnums) if as_tuple else [argnums]:
+        try:  # any integer, as JAX takes it (np.int64(1) too)
+            if isinstance(item, (bool, np.bool_)):
+                raise TypeError
+            items.append(operator.index(item))
+        except TypeError:
             raise ArgnumsError(
                 f"argnums must be an int or a tuple of ints, got "
                 f"{argnums!r}. {where} {described}: pass e.g. argnums=0 or "
-                "argnums=(0, 1).")
+                "argnums=(0, 1).") from None
     if not items:
         raise ArgnumsError(
             f"argnums=() selects no argument to differentiate. {where} "

@@ -41,6 +41,9 @@ class ArrayFunctionSpec:
     shaped_like: list[sp.Symbol | None]
     # The last parameters' defaults, as the user's function has them.
     defaults: tuple[Any, ...] = ()
+    # Where functions are spelled from: "math" for code on numbers the
+    # user wrote with math (a while loop of math.sin), else "numpy".
+    namespace: str = "numpy"
 
 
 def generate_array_source(spec: ArrayFunctionSpec) -> str:

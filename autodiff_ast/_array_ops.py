@@ -137,7 +137,12 @@ class ArrayOperations:
         if not isinstance(values, (list, tuple)) or not values:
             raise self.error(node, f"{what} takes a non-empty list or tuple "
                                    "of arrays")
-        return [self.number(v, node) for v in values]
+        from ._array_rules import array_function  # (the table reads us)
+        # An item written as a list ([1.0], [a, b]) is the array it lists.
+        listed = array_function(np.array)
+        return [self.array_call(listed, [v], {}, node)  # type: ignore
+                if isinstance(v, (list, tuple)) else self.number(v, node)
+                for v in values]
 
 
 def _in_user_terms(message: str) -> str:

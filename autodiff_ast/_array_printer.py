@@ -43,6 +43,8 @@ class ArrayPrinter(ExpressionPrinter):
     depth = 0
 
     def piecewise(self, expr: sp.Piecewise) -> ast.expr:
+        if self.namespace == "math":  # numbers: a conditional expression
+            return super().piecewise(expr)
         self.depth += 1
         try:
             pieces = list(expr.args)

@@ -285,10 +285,18 @@ class ArrayTransform:
             d is None or type(d) in (bool, int, float, str)
             for d in self.defaults) else ()
 
+        # Code on numbers the user wrote with math. is written with math.
+        # (invariant 5), as scalar code is.
+        namespace = "math" if lowered.namespaces == {"math"} and not any(
+            lowered.program.leaves[symbol].shape
+            for layout in lowered.arguments for symbol in layout.symbols) \
+            else "numpy"
+
         def spec_with(docstring: str) -> ArrayFunctionSpec:
             return ArrayFunctionSpec(self.__name__, tuple(params), docstring,
                                      lowered.program, outputs, names,
-                                     lowered.labels, shaped_like, defaults)
+                                     lowered.labels, shaped_like, defaults,
+                                     namespace)
 
         # The docstring says what the code serves: the shapes it checks,
         # or, where it reads every size when it runs, ranks and dtypes.

@@ -319,7 +319,7 @@ class ArrayWriter:
         return broadcast_shapes(*shapes) if shapes else ()
 
     def printer(self) -> ExpressionPrinter:
-        printer = ArrayPrinter("numpy", self.names)
+        printer = ArrayPrinter(self.spec.namespace, self.names)
         printer.shape_of = self.shape_of
         if self.inlined == 0:  # the last resort for lines that fit
             printer.hoist = self.hoisted

@@ -12,6 +12,7 @@ here.
 from __future__ import annotations
 
 import ast
+import itertools
 from typing import Any
 
 import sympy as sp
@@ -36,11 +37,20 @@ class View:
         return tuple(getattr(self.mapping, self.name)())
 
 
-def view(base: Any, name: str) -> View | None:
+class Lookup:
+    """``d.get`` of a dict lowering holds, before it is called."""
+
+    def __init__(self, mapping: dict[Any, Any]) -> None:
+        self.mapping = mapping
+
+
+def view(base: Any, name: str) -> View | Lookup | None:
     """The view ``base.name`` is, if ``base`` is a dict and ``name`` one
-    of its views."""
+    of its views (or ``get``)."""
     if isinstance(base, dict) and name in _VIEWS:
         return View(base, name)
+    if isinstance(base, dict) and name == "get":
+        return Lookup(base)
     return None
 
 
@@ -55,6 +65,8 @@ def container_items(run: Any, node: ast.expr,
     callee = run.expression(node.func, env)
     if isinstance(callee, View):
         return None if node.args else callee.items()
+    if callee in _COMBINATORICS:
+        return _combined(run, callee, node, env)
     if not any(callee is b for b in _BUILDERS) or not node.args or any(
             container_items(run, a, env) is None
             for a in node.args if isinstance(a, ast.Call)):
@@ -65,6 +77,44 @@ def container_items(run: Any, node: ast.expr,
         from ._lower_records import NeedsArrays
         raise NeedsArrays  # an argument may be a list, tuple or dict
     return _built(callee, args)
+
+
+def _combined(run: Any, callee: Any, node: ast.Call,
+              env: dict[str, Any]) -> tuple[Any, ...]:
+    """``itertools.combinations(range(n), 2)`` and its kind, over counts
+    and items known when the function is differentiated: the tuples, as
+    Python makes them."""
+    args = []
+    for arg in node.args:
+        if isinstance(arg, ast.Call) and run.expression(
+                arg.func, env) is range and not arg.keywords:
+            bounds = [run.concrete(run.expression(a, env))
+                      for a in arg.args]
+            if not all(isinstance(b, (int, sp.Integer)) for b in bounds):
+                raise run.error(arg, "a range here counts to a number known "
+                                     "when the function is differentiated")
+            args.append(range(*(int(b) for b in bounds)))
+            continue
+        value = run.concrete(run.expression(arg, env))
+        if isinstance(value, sp.Integer):
+            value = int(value)
+        if isinstance(value, sp.Basic) and value.free_symbols:
+            raise run.error(arg, f"{ast.unparse(node.func)}() runs over "
+                                 "items known when the function is "
+                                 "differentiated, not values computed from "
+                                 "its arguments")
+        args.append(value)
+    try:
+        made = tuple(callee(*args))
+    except TypeError as exc:
+        raise run.error(node, str(exc)) from None
+    return tuple(tuple(sp.Integer(item) if isinstance(item, int) else item
+                       for item in combination) for combination in made)
+
+
+# Products and choices of the items of ranges and containers.
+_COMBINATORICS = (itertools.combinations, itertools.permutations,
+                  itertools.product, itertools.combinations_with_replacement)
 
 
 def _built(callee: Any, args: list[Any]) -> tuple[Any, ...] | None:
@@ -88,6 +138,15 @@ def container_call(run: Any, callee: Any, node: ast.Call,
     """The value of a call that reads Python containers, as Python gives
     it (``list(...)`` a list the function may append to, the others
     tuples); None for any other call."""
+    if isinstance(callee, Lookup):  # params.get('b', 0.0)
+        args = [run.expression(a, env) for a in node.args]
+        if node.keywords or not 1 <= len(args) <= 2 or isinstance(
+                args[0], sp.Basic) and args[0].free_symbols:
+            raise run.error(node, "get() takes a key known when the "
+                                  "function is differentiated and a "
+                                  "default: d.get('b', 0.0)")
+        return callee.mapping.get(args[0], None if len(args) == 1
+                                  else args[1])
     if not isinstance(callee, View) and not any(
             callee is b for b in _BUILDERS):
         return None

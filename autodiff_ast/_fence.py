@@ -69,8 +69,6 @@ _REFUSALS: dict[type, str] = {
     ast.LShift: "<< is not supported: write the multiplication",
     ast.RShift: ">> is not supported: write the division",
     ast.Invert: "~ is not supported: use `not` in conditions",
-    ast.In: "`in` is not supported: compare numbers with ==",
-    ast.NotIn: "`not in` is not supported: compare numbers with !=",
 }
 if hasattr(ast, "Match"):
     _REFUSALS[ast.Match] = ("match statements are not supported: use "
@@ -223,9 +221,9 @@ def _is_docstring(node: ast.AST, body: list[ast.AST]) -> bool:
 
 def _fills(call: ast.expr) -> bool:
     """``print(...)``, or ``np.add.at(d, key, v)`` or
-    ``np.put_along_axis(d, ...)``, as gradients print a scatter: lowering checks that it is one of those and
-    that ``d`` is an array the function made (closure: what we print is
-    read back)."""
+    ``np.put_along_axis(d, ...)``, as gradients print a scatter: lowering
+    checks that it is one of those and that ``d`` is an array the function
+    made (closure: what we print is read back)."""
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and \
             call.func.id == "print":
         return True  # lowering leaves out print() itself (not another)

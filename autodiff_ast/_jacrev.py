@@ -395,8 +395,8 @@ def _extremum(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
     count = ties_count(program, source, ties, reduced_shape(
         program.leaves[source].shape, axes, True) if axes else (), axes,
         axes is not None)
-    batched.contribute(source,
-                       ties * batched.restored(step, adjoint, f"d_{step.target.name}") / count)
+    restored = batched.restored(step, adjoint, f"d_{step.target.name}")
+    batched.contribute(source, ties * restored / count)
 
 
 def _dot(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:

@@ -65,6 +65,8 @@ class ArrayLowered:
     labels: dict[Any, str]  # the user's names of values
     reads: tuple[Read, ...] = ()
     source: FunctionSource | None = None
+    # The modules its primitives were spelled from ("math", "numpy").
+    namespaces: frozenset[str] = frozenset()
 
     def is_current(self) -> bool:
         return all(read.is_current() for read in self.reads)
@@ -122,7 +124,8 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
     reads = {(id(r.container), r.key): r for r in context.reads}
     return ArrayLowered(source.name, source.location, params, arguments,
                         program, output, context.data, context.labels,
-                        tuple(reads.values()), source)
+                        tuple(reads.values()), source,
+                        frozenset(context.namespaces))
 
 
 def _bind_argument(program: Program, name: str, value: Any,

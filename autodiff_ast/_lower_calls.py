@@ -16,6 +16,7 @@ import math
 import types
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from ._array_ops import plain
@@ -64,6 +65,23 @@ class Calls:
             callee = callee.func
         if callee in _INTEGER_FUNCTIONS:
             return self.integer_function(callee, args, kwargs, node)
+        if callee is int and len(args) == 1 and not kwargs:
+            # int(0.25 * len(x)): an index from sizes, known now (the code
+            # then checks the sizes); of a value, there is no derivative.
+            value = self.concrete(args[0])
+            if isinstance(value, sp.Basic) and value.free_symbols:
+                raise self.error(node, "int() of a value computed from the "
+                                       "arguments has no derivative: use "
+                                       "sizes and constants here, or "
+                                       "np.floor / np.round on arrays")
+            if isinstance(value, (int, float, sp.Number)):
+                return sp.Integer(int(value))
+        if callee in (np.finfo, np.iinfo):  # np.finfo(x.dtype).eps
+            if any(isinstance(a, sp.Basic) for a in [*args,
+                                                    *kwargs.values()]):
+                raise self.error(node, f"{ast.unparse(node.func)}() takes a "
+                                       "dtype, not a value")
+            return callee(*args, **kwargs)
         self.refuse_library(callee, node)
         primitive = primitive_for(callee)
         if primitive is not None:

@@ -185,6 +185,9 @@ class Expressions:
         if isinstance(node, ast.Compare) and any(
                 isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
             return self.identity(node, env)
+        if isinstance(node, ast.Compare) and any(
+                isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
+            return self.membership(node, env)
         if isinstance(node, ast.Compare):
             parts = []
             left = self.number(self.expression(node.left, env), node.left)
@@ -227,6 +230,26 @@ class Expressions:
                                    "compare with None")
         same = False if any(computed) else left is right
         return sp.true if same == isinstance(node.ops[0], ast.Is) \
+            else sp.false
+
+    def membership(self, node: ast.Compare, env: dict[str, Any]) -> Boolean:
+        """``'b' in params``: decided now, as a pytree's keys are part of
+        the arguments' structure, for which code is generated apart."""
+        if len(node.ops) != 1:
+            raise self.error(node, "chained `in` comparisons are not "
+                                   "supported: test one key at a time")
+        key, container = (self.expression(n, env)
+                          for n in (node.left, node.comparators[0]))
+        if isinstance(container, sp.Basic) and not self.lowers_arrays:
+            raise NeedsArrays  # an argument may be a dict or a list
+        if not isinstance(container, (dict, list, tuple)) or isinstance(
+                key, sp.Basic) and key.free_symbols:
+            raise self.error(node, "`in` tests a key of a dict (or an item "
+                                   "of a list or tuple) known when the "
+                                   "function is differentiated: for array "
+                                   "values, compare with == and np.any")
+        found = key in container
+        return sp.true if found == isinstance(node.ops[0], ast.In) \
             else sp.false
 
     def as_condition(self, value: Any, node: ast.AST) -> Boolean:

@@ -168,7 +168,8 @@ def _all_numbers(values: list[Any]) -> bool:
 def is_library(value: Any) -> bool:
     """A module of NumPy, SciPy or the standard library: its constants
     (np.pi) are constants, not state."""
-    return isinstance(value, types.ModuleType) and library_of(value) is not None
+    return isinstance(value, types.ModuleType) and \
+        library_of(value) is not None
 
 
 def describe(value: Any) -> str:

@@ -35,7 +35,7 @@ from ._ops_scatter import SCATTER, _repeats
 from ._program import ELEMENTWISE, ArrayOp, Leaf, Step
 from ._spell import Slot, call, literal
 
-__all__ = ["STACK", "ARRAY", "CONCATENATE", "HSTACK", "VSTACK",
+__all__ = ["STACK", "ARRAY", "CONCATENATE", "APPEND", "HSTACK", "VSTACK",
            "COLUMN_STACK", "DSTACK", "SPLIT", "ARRAY_SPLIT", "HSPLIT",
            "VSPLIT", "TILE", "REPEAT", "PAD", "PIECE", "pad", "piece",
            "pieces_of", "store", "store_item"]
@@ -170,6 +170,15 @@ def pieces_of(program: Any, step: Step, full: sp.Symbol, before: int,
 def _lower_concatenate(run: Any, arrays: Any, axis: Any = 0, *,
                        node: ast.AST) -> Any:
     return concatenate(run, arrays, axis, node)
+
+
+def _lower_append(run: Any, arr: Any, values: Any, axis: Any = None, *,
+                  node: ast.AST) -> Any:
+    """``np.append``: a concatenation (of both flattened, by default)."""
+    return concatenate(run, [arr, values], axis, node)
+
+
+APPEND = ArrayOp("append", numpy=("append",), lower=_lower_append)
 
 
 def _at_least(run: Any, values: Any, ndim: int, node: ast.AST,

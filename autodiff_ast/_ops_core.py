@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 from ._array_ops import empty, static_int
+from ._functions import float32, float64
 from ._program import ArrayOp, Shape, Step
 from ._spell import axis_literal, call, literal
 
@@ -93,13 +94,23 @@ def _lower_sum(run: Any, a: Any, axis: Any = None, dtype: Any = None,
     return reduce_sum(run, a, axis, keepdims, node, spelled)[0]
 
 
-def _lower_mean(run: Any, a: Any, axis: Any = None, keepdims: Any = False,
-                *, node: ast.AST) -> Any:
+def _lower_mean(run: Any, a: Any, axis: Any = None, dtype: Any = None,
+                keepdims: Any = False, *, node: ast.AST) -> Any:
+    if dtype is not None:  # float32 data, a float64 mean: cast, then mean
+        cast = _FLOAT_CASTS.get(np.dtype(dtype) if dtype is not float
+                                else np.dtype(np.float64))
+        if cast is None:
+            raise run.error(node, "np.mean's dtype must be a float type "
+                                  "here (np.float32, np.float64)")
+        a = cast(run.number(a, node))
     total, count = reduce_sum(run, a, axis, keepdims, node)
     if count == 0:
         raise run.error(node, "mean of an empty array: it has no value "
                               "(NumPy gives nan with a warning)")
     return total / reduced_count(run, a, axis, node)
+
+
+_FLOAT_CASTS = {np.dtype(np.float32): float32, np.dtype(np.float64): float64}
 
 
 def reduced_count(run: Any, value: Any, axis: Any, node: ast.AST) -> Any:

@@ -26,7 +26,8 @@ from ._program import ArrayOp, Step
 from ._spell import call, literal
 
 __all__ = ["ZEROS", "ONES", "FULL", "EYE", "IDENTITY", "ARANGE", "LINSPACE",
-           "ZEROS_LIKE", "ONES_LIKE", "FULL_LIKE", "CONSTANT", "COPY",
+           "ZEROS_LIKE", "EMPTY_LIKE", "ONES_LIKE", "FULL_LIKE", "CONSTANT",
+           "COPY",
            "constant_array", "is_constant", "main_diagonal_eye"]
 
 
@@ -327,6 +328,9 @@ def _spell_like(spelling: str) -> Any:
     return spell
 
 
+# An array to fill: as zeros (every element it reads it was given).
+EMPTY_LIKE = ArrayOp("empty_like", numpy=("empty_like",),
+                     lower=_lower_zeros_like)
 ZEROS_LIKE = ArrayOp("zeros_like", numpy=("zeros_like",),
                      lower=_lower_zeros_like, stops_gradient=True,
                      spell=_spell_like("np.zeros_like"),

@@ -33,13 +33,14 @@ from ._ops_index import GETITEM
 from ._ops_scan import CUMPROD
 from ._ops_scatter import float_dtype
 from ._program import ELEMENTWISE, ArrayOp, Step
-from ._rules import primitive_for
+from ._rules import isnan, primitive_for, where
 from ._spell import call
 
-__all__ = ["MAX", "MIN", "ANY", "ALL", "PROD", "VAR", "STD", "AVERAGE", "BUILTIN_SUM",
-           "BUILTIN_MAX", "BUILTIN_MIN", "LOGSUMEXP", "SOFTMAX",
-           "LOG_SOFTMAX", "extremum", "unreduced", "ties_count",
-           "stable_log_sum_exp", "log_sum_exp", "scipy_function"]
+__all__ = ["MAX", "MIN", "PTP", "NANSUM", "NANMEAN", "ANY", "ALL", "PROD",
+           "VAR", "STD", "AVERAGE", "BUILTIN_SUM", "BUILTIN_MAX",
+           "BUILTIN_MIN", "LOGSUMEXP", "SOFTMAX", "LOG_SOFTMAX", "extremum",
+           "unreduced", "ties_count", "stable_log_sum_exp", "log_sum_exp",
+           "scipy_function"]
 
 
 def _axes(run: Any, array: sp.Expr, axis: Any, node: ast.AST
@@ -155,7 +156,39 @@ MIN = ArrayOp("min", numpy=("min", "amin"), methods=("min",),
               spell=spell_reduction("np.min"), any_size=True)
 
 
-# -- np.any, np.all ------------------------------------------------------------
+# -- np.ptp, np.nansum, np.nanmean -------------------------------------------
+
+def _lower_ptp(run: Any, a: Any, axis: Any = None, keepdims: Any = False, *,
+               node: ast.AST) -> Any:
+    """The range, max - min (each with its gradient's ties)."""
+    return _extremum("max")(run, a, axis, keepdims, node=node) - \
+        _extremum("min")(run, a, axis, keepdims, node=node)
+
+
+def _nan_skipping(op_name: str) -> Any:
+    def lower(run: Any, a: Any, axis: Any = None, keepdims: Any = False, *,
+              node: ast.AST) -> Any:
+        """The sum (mean) of the elements that are not nan: nan counts
+        as 0 (and is not counted), as its derivative does."""
+        array = run.number(a, node)
+        present = sp.Not(isnan(array))
+        total = reduce_sum(run, where(present, array, 0), axis, keepdims,
+                           node)[0]
+        if op_name == "nansum":
+            return total
+        count = reduce_sum(run, sp.Piecewise((1, present), (0, True)),
+                           axis, keepdims, node)[0]
+        return total / count
+    return lower
+
+
+PTP = ArrayOp("ptp", numpy=("ptp",), lower=_lower_ptp)
+NANSUM = ArrayOp("nansum", numpy=("nansum",), lower=_nan_skipping("nansum"))
+NANMEAN = ArrayOp("nanmean", numpy=("nanmean",),
+                  lower=_nan_skipping("nanmean"))
+
+
+# -- np.any, np.all ----------------------------------------------------------
 
 def _truth(op_name: str) -> Any:
     def lower(run: Any, a: Any, axis: Any = None, keepdims: Any = False, *,

@@ -19,13 +19,15 @@ from typing import Any
 
 import sympy as sp
 
-from ._ops_core import BROADCAST_TO, reshape
+from ._ops_assemble import concatenate
+from ._ops_core import BROADCAST_TO, reduce_sum, reshape
 from ._ops_index import GETITEM, getitem
 from ._program import ArrayOp, Step
 from ._functions import where
 from ._spell import call
 
-__all__ = ["CUMSUM", "CUMPROD", "DIFF", "cumulative", "reversed_cumsum"]
+__all__ = ["CUMSUM", "CUMPROD", "DIFF", "TRAPEZOID", "GRADIENT",
+           "cumulative", "reversed_cumsum"]
 
 
 def cumulative(run: Any, op: ArrayOp, value: Any, axis: Any,
@@ -208,3 +210,65 @@ def _lower_diff(run: Any, a: Any, n: Any = 1, axis: Any = -1,
 
 
 DIFF = ArrayOp("diff", numpy=("diff",), lower=_lower_diff)
+
+
+def _lower_trapezoid(run: Any, y: Any, x: Any = None, dx: Any = 1.0,
+                     axis: Any = -1, *, node: ast.AST) -> Any:
+    """The trapezoid rule along ``axis``: the mean of neighbours times the
+    steps between them (``x``'s differences, or ``dx``), summed, as a
+    person writes it; linear in y, so its gradient is the weights."""
+    array = run.number(y, node)
+    rank = len(run.shape(array, node))
+    if not rank:
+        raise run.error(node, "np.trapezoid needs an array of one or more "
+                              "dimensions")
+    position = run.axis(axis, rank, node)
+    before = (slice(None),) * position
+    means = (getitem(run, array, before + (slice(1, None),), node)
+             + getitem(run, array, before + (slice(None, -1),), node)) / 2
+    if x is None:  # (a default of 1.0 is the exact 1, as literals are)
+        steps = run.number(dx if isinstance(dx, sp.Basic)
+                           else sp.nsimplify(dx), node)
+    else:
+        grid = run.number(x, node)
+        if len(run.shape(grid, node)) == 1:
+            steps = _lower_diff(run, grid, node=node)
+            if position != rank - 1:  # along an axis before the last
+                steps = reshape(run, steps, (-1,) + (1,) * (
+                    rank - 1 - position), node)
+        else:
+            steps = _lower_diff(run, grid, axis=position, node=node)
+    return reduce_sum(run, means * steps, position, False, node)[0]
+
+
+TRAPEZOID = ArrayOp("trapezoid", numpy=("trapezoid",),
+                    lower=_lower_trapezoid)
+
+
+def _lower_gradient(run: Any, f: Any, *varargs: Any, axis: Any = None,
+                    edge_order: Any = 1, node: ast.AST) -> Any:
+    """``np.gradient`` of a vector: central differences inside, one-sided
+    at the two ends (edge_order=1), over a constant step; linear in f."""
+    array = run.number(f, node)
+    if len(run.shape(array, node)) != 1 or axis not in (None, 0, -1) or \
+            edge_order != 1 or len(varargs) > 1:
+        raise run.error(node, "np.gradient is supported here for a vector, "
+                              "with one constant spacing and edge_order=1: "
+                              "for other cases, write the differences "
+                              "(np.diff, slices)")
+    if run.shape(array, node)[0] < 2:
+        raise run.error(node, "np.gradient needs at least 2 elements")
+    spacing = varargs[0] if varargs else 1
+    step = run.number(spacing if isinstance(spacing, sp.Basic)
+                      else sp.nsimplify(spacing), node)
+    if run.shape(step, node):
+        raise run.error(node, "np.gradient's spacing must be one number "
+                              "here (coordinates are not supported)")
+    first = getitem(run, array, 1, node) - getitem(run, array, 0, node)
+    last = getitem(run, array, -1, node) - getitem(run, array, -2, node)
+    inside = (getitem(run, array, slice(2, None), node)
+              - getitem(run, array, slice(None, -2), node)) / 2
+    return concatenate(run, [[first], inside, [last]], 0, node) / step
+
+
+GRADIENT = ArrayOp("gradient", numpy=("gradient",), lower=_lower_gradient)

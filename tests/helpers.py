@@ -1,10 +1,13 @@
-"""Numerical references shared by the tests."""
+"""Numerical references shared by the tests, and a check of a refusal."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
+import pytest
+
+import autodiff_ast as ad
 
 
 def central_difference(f: Callable[..., float], args: tuple[float, ...],
@@ -50,3 +53,13 @@ def numeric_gradient(f: Callable[..., float], args: tuple, argnum: int,
                                 + at(-2 * h)) / (12 * h)
         gradients.append(result if base.shape else result[()])
     return optree.tree_unflatten(spec, gradients)
+
+
+def assert_refused_at(call: Callable[[], Any], function: Callable[..., Any],
+                      offset: int, message: str) -> None:
+    """``call()`` raises an UnsupportedCodeError saying ``message`` at the
+    line ``offset`` lines below ``function``'s ``def``."""
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        call()
+    assert info.value.msg == message
+    assert info.value.lineno == function.__code__.co_firstlineno + offset

@@ -326,3 +326,11 @@ def test_print_is_left_out_of_derivatives(capsys):
     assert ad.source(derivative).splitlines()[-1] == \
         "    return math.cos(x)"
     assert capsys.readouterr().out == ""
+
+
+def test_argnums_may_be_any_integer_as_in_jax():
+    assert ad.grad(product, np.int64(1))(1.0, 3.0) == pytest.approx(12.0)
+    assert ad.grad(product, (np.int64(0), 1))(1.0, 3.0)[1] == \
+        pytest.approx(12.0)
+    with pytest.raises(ad.ArgnumsError, match="argnums must be an int"):
+        ad.grad(product, np.True_)

@@ -86,6 +86,33 @@ def masked(x):
         np.sum(np.any(x > 0, axis=0, keepdims=True))
 
 
+def ranges_of_values(x):
+    return np.ptp(x) * np.sum(np.ptp(x, axis=0) ** 2)
+
+
+def nan_skipping(x):
+    return np.nansum(x ** 2) + np.sum(np.nanmean(np.sin(x), axis=0))
+
+
+def filled_empty(x):
+    y = np.empty_like(x)
+    y[1:] = x[1:] * 3
+    y[0] = x[0] ** 2
+    return np.sum(y * x)
+
+
+def appended(x):
+    return np.sum(np.append(x, x[:2] ** 2) ** 2)
+
+
+def trapezoids(x):
+    return np.sum(np.trapezoid(x ** 2, x[0], axis=1))
+
+
+def gradients_of_samples(x):
+    return np.sum(np.gradient(x, 0.5) ** 2)
+
+
 def medians(x):
     return np.median(x) * np.sum(np.tanh(x))
 
@@ -327,6 +354,10 @@ SCALAR = {
     "take": (takes, VECTOR), "take_along_axis": (taken_along_axis, MATRIX),
     "sort": (sorted_, VECTOR), "argmax": (positions, VECTOR),
     "any": (masked, MATRIX), "all": (masked, MATRIX),
+    "ptp": (ranges_of_values, MATRIX), "nansum": (nan_skipping, MATRIX),
+    "nanmean": (nan_skipping, MATRIX), "empty_like": (filled_empty, VECTOR),
+    "append": (appended, VECTOR), "trapezoid": (trapezoids, MATRIX),
+    "gradient": (gradients_of_samples, VECTOR),
     "median": (medians, VECTOR), "quantile": (quantiles, MATRIX),
     "percentile": (percentiles, VECTOR),
     "zeros": (filled, VECTOR), "eye": (identities, VECTOR),

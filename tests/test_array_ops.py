@@ -519,6 +519,40 @@ def f_truth_methods(x):
     return np.sum(x ** 2) * (x > 0).any(axis=0).sum() * (x > -5).all()
 
 
+def f_ptp(x):
+    return np.ptp(x) * np.sum(np.ptp(x, axis=0) ** 2)
+
+
+def f_nan_skipping(x):
+    return np.nansum(x ** 2) + np.nanmean(np.sin(x), axis=0).sum()
+
+
+def f_mean_in_float64(x):
+    return np.mean(x ** 2, dtype=np.float64)
+
+
+def f_empty_like_filled(x):
+    y = np.empty_like(x)
+    y[0] = x[0] ** 2
+    y[1:] = x[1:] * 3
+    return np.sum(y * x)
+
+
+def f_append(x):
+    return np.sum(np.append(x, x[:2] ** 2) ** 2) + np.sum(
+        np.append(x, x, axis=0) * 2)
+
+
+def f_trapezoid(x):
+    return np.trapezoid(x[0] ** 2, dx=0.1) + np.sum(
+        np.trapezoid(np.sin(x), x[0], axis=1)) + np.sum(
+        np.trapezoid(x, axis=0) ** 2)
+
+
+def f_gradient(x):
+    return np.sum(np.gradient(x) ** 2) + np.sum(np.sin(np.gradient(x, 0.5)))
+
+
 def f_median(x):
     # An even count: the mean of the two middle values.
     return np.median(x) ** 2 + np.median(x[:3]) * np.sum(x)
@@ -658,6 +692,13 @@ CASES = {
     "np.all": [(f_any_all, (signed(3, 4),))],
     ".any()": [(f_truth_methods, (signed(3, 4),))],
     ".all()": [(f_truth_methods, (signed(3, 4),))],
+    "np.ptp": [(f_ptp, (signed(3, 4),))],
+    "np.trapezoid": [(f_trapezoid, (signed(3, 4),))],
+    "np.gradient": [(f_gradient, (signed(5),))],
+    "np.empty_like": [(f_empty_like_filled, (signed(4),))],
+    "np.append": [(f_append, (signed(4),))],
+    "np.nansum": [(f_nan_skipping, (signed(3, 4),))],
+    "np.nanmean": [(f_nan_skipping, (signed(3, 4),))],
     "np.median": [(f_median, (signed(4),)), (f_median_rows, (signed(3, 4),))],
     "np.quantile": [(f_quantile, (signed(4, 3),))],
     "np.percentile": [(f_percentile, (signed(5),))],
@@ -1010,3 +1051,12 @@ def test_the_sum_of_a_product_needs_no_product_in_its_gradient():
         "    grad_A = np.full_like(A, np.sum(B, axis=1))\n"
         "    grad_B = np.full_like(B, np.sum(A, axis=0)[:, None])\n"
         "    return grad_A, grad_B\n")
+
+
+def test_a_mean_in_another_float_dtype_casts_first():
+    # float32 data, a float64 mean: the gradient keeps its argument's
+    # dtype, as every gradient does.
+    x = np.array([0.3, -0.7, 1.2, 0.5], dtype=np.float32)
+    gradient = ad.grad(f_mean_in_float64)(x)
+    assert gradient.dtype == np.float32
+    np.testing.assert_allclose(gradient, x / 2, rtol=1e-7)

@@ -383,3 +383,15 @@ def test_a_comprehension_over_the_rows_of_an_array_is_written_out():
     exec(ad.source(ad.grad(squared_items), x), namespace)
     with pytest.raises(ValueError, match="generated for x of shape"):
         namespace["grad_squared_items"](np.ones(4))
+
+
+def padded_with_a_list(x):
+    return np.sum(np.concatenate([[1.0], x]) ** 2) + np.sum(
+        np.stack([x, [1.0, 2.0]]) ** 2)
+
+
+def test_a_list_of_numbers_among_arrays_is_the_array_it_lists():
+    # It said "[1] is not a number".
+    x = np.array([0.3, 0.7])
+    np.testing.assert_allclose(ad.grad(padded_with_a_list)(x), 4 * x,
+                               rtol=1e-15)

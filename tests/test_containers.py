@@ -6,12 +6,14 @@ as JAX users write code over pytrees of parameters."""
 
 from __future__ import annotations
 
+import itertools
+
 import optree
 import numpy as np
 import pytest
 
 import autodiff_ast as ad
-from helpers import numeric_gradient
+from helpers import assert_refused_at, numeric_gradient
 
 RNG = np.random.default_rng(7)
 PARAMS = {"W": RNG.normal(size=(3, 4)), "b": RNG.normal(size=4)}
@@ -157,3 +159,53 @@ def test_dict_comprehension_of_a_number():
     def picked(x):
         return {k: x * k for k in range(3)}[2]
     assert ad.grad(picked)(1.5) == 2.0
+
+
+def with_optional_bias(params, x):
+    z = params["W"] @ x + params.get("c", 0.0)
+    if "b" in params:
+        z = z + params["b"]
+    return np.sum(z ** 2)
+
+
+def member_of_values(x):
+    if x in (1.0, 2.0):
+        return x
+    return 2 * x
+
+
+def test_optional_parameters_by_get_and_in():
+    # A pytree's keys are part of its structure: decided when the code is
+    # generated, for each structure apart.
+    W, x = np.eye(2), np.array([1.0, 2.0])
+    without = ad.grad(with_optional_bias)({"W": W}, x)
+    np.testing.assert_array_equal(without["W"], 2 * np.outer(W @ x, x))
+    full = ad.grad(with_optional_bias)({"W": W, "b": 1.0, "c": 0.5}, x)
+    z = W @ x + 1.5
+    np.testing.assert_array_equal(full["W"], 2 * np.outer(z, x))
+    assert full["b"] == full["c"] == 2 * np.sum(z)
+    assert_refused_at(
+        lambda: ad.grad(member_of_values)(0.7), member_of_values, 1,
+        "`in` tests a key of a dict (or an item of a list or tuple) known "
+        "when the function is differentiated: for array values, compare "
+        "with == and np.any")
+
+
+def pair_energy(x):
+    energy = 0.0
+    for i, j in itertools.combinations(range(x.shape[0]), 2):
+        energy = energy + 1 / np.sum((x[i] - x[j]) ** 2)
+    return energy
+
+
+def mixed_powers(a, b):
+    return sum(a ** i * b ** j
+               for i, j in itertools.product(range(2), range(3)))
+
+
+def test_pairs_and_products_of_counts_known_now_are_written_out():
+    x = np.array([[0.0, 0.1], [1.0, 0.3], [0.2, 1.4], [1.1, 1.2]])
+    np.testing.assert_allclose(ad.grad(pair_energy)(x),
+                               numeric_gradient(pair_energy, (x,), 0),
+                               rtol=1e-7)
+    assert ad.grad(mixed_powers)(0.5, 2.0) == 7.0  # (1 + b + b ** 2)

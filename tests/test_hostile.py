@@ -120,7 +120,8 @@ REFUSED = {
                   "no_return does not return a value on every path"),
     "computed-index": (h.computed_index, (np.ones(3), 1.0),
                        ad.UnsupportedCodeError,
-                       "cannot differentiate through int"),
+                       "int() of a value computed from the arguments has "
+                       "no derivative"),
     "array-if": (h.array_condition, (np.ones(3),), ad.UnsupportedCodeError,
                  "the truth value of an array is ambiguous"),
     "broadcast": (h.shape_mismatch, (np.ones(3), np.ones(2)),

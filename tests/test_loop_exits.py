@@ -243,7 +243,7 @@ def test_continue_in_a_kept_loop_reads_as_a_selection():
         tangent_s = 0.0
         for i in range(n):
             t = i * x
-            tangent_s = tangent_s + np.where(np.sin(t) < 0, 0, i * np.cos(t))
+            tangent_s = tangent_s + (0 if math.sin(t) < 0 else i * math.cos(t))
         return tangent_s
         ''')
 

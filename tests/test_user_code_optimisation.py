@@ -728,8 +728,6 @@ def test_portfolio_variance_with_argnums_tuples_and_negative_argnums():
     assert g3 == pytest.approx(variance, rel=1e-15)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.ArgnumsError, reason=(
-    "sweep3 bug 40: argnums refuses NumPy integers"))
 def test_argnums_given_as_numpy_integers():
     args = (WEIGHTS, COV, MU, 2.0)
     position = np.argmax([0, 0, 0, 1])  # np.int64(3)
@@ -906,10 +904,9 @@ def median_squared(x):
 
 
 @pytest.mark.parametrize("case", [
-    known_bug((nan_robust, 2 * SPREAD_DATA + 0.25), 30, "np.nansum"),
-    known_bug((spread, [0, -1, 1, 0]), 30, "np.ptp"),
-    known_bug((accumulated_in_float64, SPREAD_DATA / 2), 30,
-              "np.mean(dtype=)"),
+    (nan_robust, 2 * SPREAD_DATA + 0.25),  # np.nansum: sweep3 bug 30
+    (spread, [0, -1, 1, 0]),  # np.ptp: sweep3 bug 30
+    (accumulated_in_float64, SPREAD_DATA / 2),  # dtype=: sweep3 bug 30
     known_bug((sorted_tail, [1, 0, 1, 1]), 30, "sorted()"),
     (median_squared, [0.4, 0, 0, 0.4])],  # np.median was sweep3 bug 8
     ids=lambda case: case[0].__name__)
@@ -934,7 +931,7 @@ def value_at_risk_by_floor_division(w, R):
 
 @pytest.mark.parametrize("var", [
     value_at_risk_by_floor_division,
-    known_bug(value_at_risk, 35, "int() of a size-derived number is refused")],
+    value_at_risk],
     ids=['floor_division', 'int'])
 def test_value_at_risk_follows_the_sorted_scenario(var):
     scenario = np.argsort(RETURNS @ WEIGHTS[:3])[2]
@@ -957,8 +954,7 @@ def with_optional_bias_by_in(params):
 
 
 @pytest.mark.parametrize("loss", [
-    known_bug(with_optional_bias, 41, "params.get is refused"),
-    known_bug(with_optional_bias_by_in, 41, "`'b' in params` is refused")],
+    with_optional_bias, with_optional_bias_by_in],
     ids=['get', 'in'])
 def test_optional_parameters_of_a_dict(loss):
     w = np.array([0.3, -0.7])

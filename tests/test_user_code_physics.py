@@ -175,9 +175,7 @@ def coulomb(x, q):
 
 @pytest.mark.parametrize("energy", [
     coulomb,
-    known_bug(coulomb_over_combinations, 42, "a loop over "
-              "itertools.combinations is refused as 'a loop over range() has "
-              "one loop variable'")], ids=['triu', 'combinations'])
+    coulomb_over_combinations], ids=['triu', 'combinations'])
 def test_coulomb_energy_in_positions_and_charges(energy):
     g_x, g_q = ad.grad(energy, (0, 1))(POINTS, CHARGES)
     np.testing.assert_allclose(g_x, pairwise_forces(
@@ -552,8 +550,7 @@ def chain_with_fixed_ends_by_hstack(x, k=2.0):
 
 @pytest.mark.parametrize("energy", [
     chain_with_fixed_ends_by_hstack,
-    known_bug(chain_with_fixed_ends, 38, "a list literal in np.concatenate is "
-              "refused as '[0] is not a number'")],
+    chain_with_fixed_ends],  # a list literal in np.concatenate: bug 38
     ids=['hstack', 'concatenate'])
 def test_a_chain_with_pinned_ends(energy):
     x = np.array([1.2, 1.9, 3.3])
@@ -786,10 +783,8 @@ def test_keplers_equation_solved_in_a_while_loop():
         -e * math.sin(E) * dE_dM ** 3, rel=1e-13)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep3 bug 34: math code with a while loop derives to np.sin/np.cos and "
-    "returns np.float64"))
 def test_a_while_loop_in_math_code_derives_to_math_code():
+    # was sweep3 bug 34: it derived to np.sin/np.cos and returned np.float64
     source = ad.source(ad.grad(eccentric_anomaly, (0, 1)), 1.2, 0.3)
     assert "math.sin(" in source and "np." not in source
     assert [type(g) for g in ad.grad(eccentric_anomaly, (0, 1))(1.2, 0.3)] \
@@ -1110,8 +1105,8 @@ def on_a_meshgrid(x):
 
 
 @pytest.mark.parametrize("case", [
-    known_bug((filled_after_empty_like, [0.6, 3.0, 3.0]), 39, "np.empty_like"),
-    known_bug((weighted_after_append, [0.0, 1.0, 2.0]), 39, "np.append"),
+    (filled_after_empty_like, [0.6, 3.0, 3.0]),  # sweep3 bug 39
+    (weighted_after_append, [0.0, 1.0, 2.0]),  # sweep3 bug 39
     known_bug((on_a_meshgrid, np.sum(ROW ** 2) + 2 * ROW * np.sum(ROW)), 39,
               "np.meshgrid")], ids=lambda case: case[0].__name__)
 def test_arrays_built_by_other_numpy_functions(case):
@@ -1274,12 +1269,15 @@ def sampled(y):
 SAMPLES = np.array([0.3, 0.7, 1.2])
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep3 bug 15: np.trapezoid, np.gradient and np.interp are refused"))
 @pytest.mark.parametrize("f, expected", [
-    (work_by_trapezoid, 0.1 * SAMPLES * [1, 2, 1]),
+    (work_by_trapezoid, 0.1 * SAMPLES * [1, 2, 1]),  # was sweep3 bug 15
     (smoothness, numeric_gradient(smoothness, (SAMPLES,), 0)),
-    (sampled, [0.5, 1.0, 0.5])])
+    pytest.param(sampled, [0.5, 1.0, 0.5],
+                 marks=pytest.mark.xfail(strict=True,
+                                         raises=ad.UnsupportedCodeError,
+                                         reason="sweep3 bug 15: np.interp "
+                                                "is refused"))],
+    ids=["trapezoid", "gradient", "interp"])
 def test_numpy_functions_physics_code_calls(f, expected):
     np.testing.assert_allclose(ad.grad(f)(SAMPLES), expected, rtol=1e-9)
 
