@@ -16,7 +16,7 @@ from ._source import FunctionSource
 
 _STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.If,
                ast.For, ast.While, ast.Pass, ast.Expr, ast.Break,
-               ast.Continue, ast.FunctionDef)
+               ast.Continue, ast.FunctionDef, ast.Assert)
 
 _CONSTANTS = (int, float, str, type(None), type(Ellipsis))
 
@@ -49,8 +49,6 @@ _REFUSALS: dict[type, str] = {
                     "at module level",
     ast.AsyncFunctionDef: "async functions are not supported",
     ast.ClassDef: "class definitions inside the function are not supported",
-    ast.Assert: "assert is not supported: check arguments before calling "
-                "the function",
     ast.Yield: "generators are not supported: return a single value",
     ast.YieldFrom: "generators are not supported: return a single value",
     ast.Await: "await is not supported: differentiate plain functions",
@@ -102,6 +100,10 @@ def check(source: FunctionSource) -> None:
     keys = _constant_keys(nodes)
     guarded = {id(node) for guard in nodes if shape_guard(guard)
                for node in ast.walk(guard.body[0])}
+    # An assert's message is read only when it fails (an f-string too).
+    guarded |= {id(node) for check in nodes
+                if isinstance(check, ast.Assert) and check.msg is not None
+                for node in ast.walk(check.msg)}
     summed = {id(node.args[0]) for node in nodes if summed_generator(node)}
     # The docstrings of functions defined inside: they do nothing.
     documented = {id(node.body[0].value) for node in nodes

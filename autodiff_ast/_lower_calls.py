@@ -63,25 +63,9 @@ class Calls:
             args = [*callee.args, *args]
             kwargs = {**callee.keywords, **kwargs}
             callee = callee.func
-        if callee in _INTEGER_FUNCTIONS:
-            return self.integer_function(callee, args, kwargs, node)
-        if callee is int and len(args) == 1 and not kwargs:
-            # int(0.25 * len(x)): an index from sizes, known now (the code
-            # then checks the sizes); of a value, there is no derivative.
-            value = self.concrete(args[0])
-            if isinstance(value, sp.Basic) and value.free_symbols:
-                raise self.error(node, "int() of a value computed from the "
-                                       "arguments has no derivative: use "
-                                       "sizes and constants here, or "
-                                       "np.floor / np.round on arrays")
-            if isinstance(value, (int, float, sp.Number)):
-                return sp.Integer(int(value))
-        if callee in (np.finfo, np.iinfo):  # np.finfo(x.dtype).eps
-            if any(isinstance(a, sp.Basic) for a in [*args,
-                                                    *kwargs.values()]):
-                raise self.error(node, f"{ast.unparse(node.func)}() takes a "
-                                       "dtype, not a value")
-            return callee(*args, **kwargs)
+        known = self.known_now(callee, args, kwargs, node)
+        if known is not None:
+            return known
         self.refuse_library(callee, node)
         primitive = primitive_for(callee)
         if primitive is not None:
@@ -126,6 +110,32 @@ class Calls:
                                     "and has no Python source. Use a NumPy or "
                                     "math function from the table, or a "
                                     "Python function")
+
+    def known_now(self, callee: Any, args: list[Any],
+                  kwargs: dict[str, Any], node: ast.Call) -> Any:
+        """The value of a call whose result is a constant when the function
+        is differentiated: ``math.factorial(k)`` and its kind, ``int()`` of
+        sizes, ``np.finfo(x.dtype)``; None for any other call."""
+        if callee in _INTEGER_FUNCTIONS:
+            return self.integer_function(callee, args, kwargs, node)
+        if callee is int and len(args) == 1 and not kwargs:
+            # int(0.25 * len(x)): an index from sizes, known now (the code
+            # then checks the sizes); of a value, there is no derivative.
+            value = self.concrete(args[0])
+            if isinstance(value, sp.Basic) and value.free_symbols:
+                raise self.error(node, "int() of a value computed from the "
+                                       "arguments has no derivative: use "
+                                       "sizes and constants here, or "
+                                       "np.floor / np.round on arrays")
+            if isinstance(value, (int, float, sp.Number)):
+                return sp.Integer(int(value))
+        if callee in (np.finfo, np.iinfo):  # np.finfo(x.dtype).eps
+            if any(isinstance(a, sp.Basic) for a in [*args,
+                                                    *kwargs.values()]):
+                raise self.error(node, f"{ast.unparse(node.func)}() takes a "
+                                       "dtype, not a value")
+            return callee(*args, **kwargs)
+        return None
 
     def integer_function(self, callee: Any, args: list[Any],
                          kwargs: dict[str, Any], node: ast.Call) -> Any:

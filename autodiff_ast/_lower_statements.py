@@ -10,6 +10,7 @@ mixin of ``_Runner`` (``_lower``), which provides the expressions.
 from __future__ import annotations
 
 import ast
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from . import _fence
 from ._containers import container_items
+from ._errors import AutodiffError
 from ._limits import KEPT_FROM, reads_twice
 from ._local import defined
 from ._loop_exits import after_return, jumpless, returned_names
@@ -60,6 +62,8 @@ class Statements:
                 return self.expression(statement.value, env)
             elif _fence.shape_guard(statement):
                 self.guard(statement, env)
+            elif isinstance(statement, ast.Assert):
+                self.asserted(statement, env)
             elif isinstance(statement, ast.If):
                 condition = self.condition(statement.test, env)
                 self.note_branch(condition, statement)
@@ -113,6 +117,56 @@ class Statements:
             env[target.id] = self.arithmetic(statement.op, current, value,
                                              statement)
         # ast.Pass and docstrings do nothing.
+
+    def asserted(self, statement: ast.Assert, env: dict[str, Any]) -> None:
+        """``assert x.shape == (3,), "..."``: decided when the function is
+        differentiated, as shapes, sizes and constants are (the code then
+        checks the sizes it was made for); where it fails, Python's
+        AssertionError. On values computed from the arguments it is
+        refused: a derivative cannot check them."""
+        holds = self.decided(statement.test, env)
+        if holds is None:
+            raise self.error(statement, "assert on values computed from the "
+                                        "arguments is not supported: a "
+                                        "derivative cannot check them; assert "
+                                        "on shapes, sizes or constants, or "
+                                        "check before calling")
+        if not holds:
+            message = statement.msg
+            raise AssertionError(
+                message.value if isinstance(message, ast.Constant)
+                else f"assert {ast.unparse(statement.test)}")
+
+    def decided(self, test: ast.expr, env: dict[str, Any]) -> bool | None:
+        """Whether ``test`` holds, where that is known now; None where it
+        depends on values computed from the arguments."""
+        if isinstance(test, ast.Compare) and not any(
+                isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn))
+                for op in test.ops):
+            values = [self.known(self.expression(n, env))
+                      for n in [test.left, *test.comparators]]
+            if all(v is not _UNKNOWN for v in values):
+                return all(_COMPARED[type(op)](a, b) for op, a, b in zip(
+                    test.ops, values, values[1:]))
+        try:
+            condition = self.condition(test, env)
+        except AutodiffError:
+            return None
+        return bool(condition) if isinstance(condition, BooleanAtom) \
+            else None
+
+    def known(self, value: Any) -> Any:
+        """``value`` as Python holds it (a shape as a tuple of ints), or
+        _UNKNOWN where it is computed from the arguments."""
+        if isinstance(value, (tuple, list)):
+            items = [self.known(item) for item in value]
+            return _UNKNOWN if _UNKNOWN in items else type(value)(items)
+        if isinstance(value, sp.Basic):
+            value = self.concrete(value)
+            if not isinstance(value, sp.Number):
+                return _UNKNOWN
+            return int(value) if value.is_Integer else float(value)
+        return value
 
     def guard(self, statement: ast.If, env: dict[str, Any]) -> None:
         """``if x.shape != (4,): raise ...``: a check of array shapes
@@ -291,6 +345,12 @@ class Statements:
         if isinstance(items, list) and isinstance(iterator, ast.Attribute):
             raise NeedsArrays  # self.layers: read, and checked, per call
         return None
+
+
+# A value lowering cannot know until the code runs.
+_UNKNOWN = object()
+_COMPARED = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+             ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
 
 
 def _prints(statement: ast.stmt) -> bool:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import autodiff_ast as ad
-from helpers import numeric_gradient
+from helpers import assert_refused_at, numeric_gradient
 
 RNG = np.random.default_rng(7)
 
@@ -395,3 +395,27 @@ def test_a_list_of_numbers_among_arrays_is_the_array_it_lists():
     x = np.array([0.3, 0.7])
     np.testing.assert_allclose(ad.grad(padded_with_a_list)(x), 4 * x,
                                rtol=1e-15)
+
+
+def shape_checked(x):
+    assert x.shape == (3,), "x must hold 3 numbers"
+    return np.sum(x ** 2)
+
+
+def value_checked(x):
+    assert np.all(x > 0)
+    return np.sum(np.log(x))
+
+
+def test_asserts_on_shapes_are_decided_when_the_code_is_generated():
+    # (This file's asserts are rewritten by pytest: the function is still
+    # read from it, not refused as edited.)
+    x = np.array([0.3, 0.7, 1.2])
+    np.testing.assert_array_equal(ad.grad(shape_checked)(x), 2 * x)
+    with pytest.raises(AssertionError, match="x must hold 3 numbers"):
+        ad.grad(shape_checked)(np.ones(4))
+    assert_refused_at(
+        lambda: ad.grad(value_checked)(x), value_checked, 1,
+        "assert on values computed from the arguments is not supported: a "
+        "derivative cannot check them; assert on shapes, sizes or constants, "
+        "or check before calling")

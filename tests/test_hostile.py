@@ -103,7 +103,8 @@ REFUSED = {
     "del": (h.delete, (2.0,), ad.UnsupportedCodeError,
             "del is not supported"),
     "assert": (h.assertion, (2.0,), ad.UnsupportedCodeError,
-               "assert is not supported"),
+               "assert on values computed from the arguments is not "
+               "supported"),
     "raise": (h.raising, (2.0,), ad.UnsupportedCodeError,
               "raise is not supported"),
     "import": (h.local_import, (2.0,), ad.UnsupportedCodeError,
