@@ -54,6 +54,9 @@ def collected_all(temporaries: list[tuple[sp.Symbol, sp.Expr]],
 # Hessian's 11 before this memo.
 _COLLECTED: dict[sp.Expr, sp.Expr] = {}
 _MOST_COLLECTED = 8192
+# Operations beyond which a sum's like terms are not looked for by
+# expanding its terms (collected only where that is cheaper).
+_MOST_EXPANDED = 60
 
 
 def _collected(expr: sp.Expr) -> sp.Expr:
@@ -108,7 +111,10 @@ def _collected_sum(total: sp.Add) -> sp.Expr:
 
 def _adds_like_terms(total: sp.Expr, symbol: sp.Symbol) -> bool:
     """Whether the terms of ``total`` that ``symbol`` is a factor of,
-    divided by it, have like terms among them (2 * (x - 7) and 1)."""
+    divided by it, have like terms among them (2 * (x - 7) and 1); not
+    asked of long sums, whose expansion would cost more than it finds."""
+    if _cost(total) > _MOST_EXPANDED:
+        return False
     rests = [term / symbol for term in sp.Add.make_args(total)
              if symbol in sp.Mul.make_args(term)]
     apart = sum(len(sp.Add.make_args(sp.expand(rest))) for rest in rests)

@@ -59,14 +59,16 @@ def container_items(run: Any, node: ast.expr,
     """The items of ``node`` if it is a call that reads Python containers
     (``params.items()``, ``zip(names, weights)``), else None; nothing is
     lowered for a call it is not (``range(n)``, ``zip`` of arrays)."""
-    if not isinstance(node, ast.Call) or node.keywords or any(
+    if not isinstance(node, ast.Call) or any(
             isinstance(a, ast.Starred) for a in node.args):
         return None
     callee = run.expression(node.func, env)
+    if callee in _COMBINATORICS:  # (product(range(n), repeat=2) too)
+        return _combined(run, callee, node, env)
+    if node.keywords:
+        return None
     if isinstance(callee, View):
         return None if node.args else callee.items()
-    if callee in _COMBINATORICS:
-        return _combined(run, callee, node, env)
     if not any(callee is b for b in _BUILDERS) or not node.args or any(
             container_items(run, a, env) is None
             for a in node.args if isinstance(a, ast.Call)):
@@ -104,8 +106,11 @@ def _combined(run: Any, callee: Any, node: ast.Call,
                                  "differentiated, not values computed from "
                                  "its arguments")
         args.append(value)
+    keywords = {k.arg: run.concrete(run.expression(k.value, env))
+                for k in node.keywords if k.arg is not None}
     try:
-        made = tuple(callee(*args))
+        made = tuple(callee(*args, **{key: int(value) if isinstance(
+            value, sp.Integer) else value for key, value in keywords.items()}))
     except TypeError as exc:
         raise run.error(node, str(exc)) from None
     return tuple(tuple(sp.Integer(item) if isinstance(item, int) else item

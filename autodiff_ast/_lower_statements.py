@@ -14,6 +14,7 @@ import operator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import sympy as sp
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
@@ -145,9 +146,16 @@ class Statements:
                 for op in test.ops):
             values = [self.known(self.expression(n, env))
                       for n in [test.left, *test.comparators]]
+            results: list[Any] = []
             if all(v is not _UNKNOWN for v in values):
-                return all(_COMPARED[type(op)](a, b) for op, a, b in zip(
-                    test.ops, values, values[1:]))
+                try:
+                    results = [_COMPARED[type(op)](a, b) for op, a, b in zip(
+                        test.ops, values, values[1:])]
+                except TypeError:  # a shape and a number: as conditions
+                    results = []
+            if results and all(isinstance(r, (bool, np.bool_))
+                               for r in results):
+                return bool(all(results))  # (arrays compared: not decided)
         try:
             condition = self.condition(test, env)
         except AutodiffError:
@@ -160,7 +168,9 @@ class Statements:
         _UNKNOWN where it is computed from the arguments."""
         if isinstance(value, (tuple, list)):
             items = [self.known(item) for item in value]
-            return _UNKNOWN if _UNKNOWN in items else type(value)(items)
+            if any(item is _UNKNOWN for item in items):
+                return _UNKNOWN
+            return tuple(items) if isinstance(value, tuple) else items
         if isinstance(value, sp.Basic):
             value = self.concrete(value)
             if not isinstance(value, sp.Number):

@@ -43,18 +43,21 @@ def unwrapped(fun: Any) -> Any:
 
 
 def _written(fun: functools.partial[Any]) -> Any:
-    name = getattr(fun.func, "__name__", "partial")
+    name = getattr(fun.func, "__name__", "")
+    if not name.isidentifier():  # a lambda's is <lambda>
+        name = "partial"
     try:
         wrapped = list(inspect.signature(fun.func).parameters.values())
         remaining = inspect.signature(fun).parameters.values()
     except (TypeError, ValueError) as exc:
         raise NoSourceError(f"cannot differentiate {fun!r}: {exc}") from exc
-    if len(fun.args) > len([p for p in wrapped if p.kind in _OPEN]) or any(
-            p.kind is p.VAR_POSITIONAL for p in wrapped):
+    if any(p.kind is p.VAR_POSITIONAL for p in wrapped):
         raise NoSourceError(
-            f"cannot differentiate {fun!r}: it binds arguments by position "
-            "to a function of *args. Wrap it in a function that names its "
-            "arguments")
+            f"cannot differentiate {fun!r}: the function it wraps takes "
+            "*args. Wrap it in a function that names its arguments")
+    if len(fun.args) > len([p for p in wrapped if p.kind in _OPEN]):
+        raise NoSourceError(f"cannot differentiate {fun!r}: it binds more "
+                            "arguments than its function takes")
     bound = {p.name: value for p, value in zip(wrapped, fun.args)}
     bound.update(fun.keywords)
     open_ = [p.name for p in remaining

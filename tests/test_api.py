@@ -307,6 +307,20 @@ def test_a_partial_is_differentiated_in_the_arguments_it_leaves_open():
                                2 * X.T @ X + 0.2 * np.eye(2), rtol=1e-14)
 
 
+def scaled_values(*values):
+    return values[0]
+
+
+def test_a_partial_of_a_lambda_and_of_a_function_of_args():
+    derivative = ad.grad(functools.partial(lambda x, s: s * math.sin(x),
+                                           s=2.0))
+    assert derivative(0.7) == pytest.approx(2 * math.cos(0.7), rel=1e-15)
+    with pytest.raises(ad.NoSourceError, match="the function it wraps takes "
+                       r"\*args. Wrap it in a function that names its "
+                       "arguments"):
+        ad.grad(functools.partial(scaled_values, 1.0))
+
+
 def test_a_partial_made_and_called_inside_a_function_is_inlined():
     assert ad.grad(squared_scaled_sine)(0.5) == pytest.approx(
         0.5 * math.sin(0.5) * math.cos(0.5) + 3.0 * math.cos(0.5),

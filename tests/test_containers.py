@@ -209,3 +209,15 @@ def test_pairs_and_products_of_counts_known_now_are_written_out():
                                numeric_gradient(pair_energy, (x,), 0),
                                rtol=1e-7)
     assert ad.grad(mixed_powers)(0.5, 2.0) == 7.0  # (1 + b + b ** 2)
+
+
+def all_pairs(x):
+    total = 0.0
+    for i, j in itertools.product(range(x.shape[0]), repeat=2):
+        total = total + x[i] * x[j]
+    return total
+
+
+def test_a_product_with_repeat_is_written_out():
+    x = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(ad.grad(all_pairs)(x), [6.0, 6.0])
