@@ -30,7 +30,7 @@ from ._ops_scatter import float_dtype, merged_scatters, summed_scatter
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
 from ._simplify import cost, expanded_if_stable, simplified_reading
 
-__all__ = ["gradients", "check_ones", "computed_values"]
+__all__ = ["gradients", "check_ones", "computed_values", "first_of_shape"]
 
 
 def gradients(program: Program, output: sp.Expr, wrt: list[sp.Symbol],
@@ -116,10 +116,7 @@ class _Backward:
         rule asks for an array of the shape of one of them."""
         if self.current is not None:
             candidates += (self.current.target,)
-        for candidate in candidates:
-            if self.program.leaves[candidate].shape == shape:
-                return candidate
-        return None
+        return first_of_shape(self.program, shape, candidates)
 
     def total(self, symbol: sp.Symbol) -> sp.Expr:
         """The adjoint of ``symbol``: its contributions summed, region by
@@ -388,6 +385,15 @@ class _Backward:
             return reshaped(self.program, full, sizes, f"{name}_expanded")
         return self.program.add(EXPAND_DIMS, (full,), expanded,
                                 f"{name}_expanded", axis=axes)
+
+
+def first_of_shape(program: Program, shape: Shape,
+                   candidates: tuple[Any, ...]) -> sp.Symbol | None:
+    """The first of ``candidates`` that is a value of the program of
+    ``shape``."""
+    return next((c for c in candidates if isinstance(c, sp.Symbol)
+                 and c in program.leaves
+                 and program.leaves[c].shape == shape), None)
 
 
 def check_ones(program: Program, symbol: sp.Symbol, region: Shape,

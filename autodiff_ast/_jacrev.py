@@ -29,7 +29,8 @@ from typing import Any, Callable
 import sympy as sp
 
 from ._array_codegen import _baked_by
-from ._backward import check_ones, computed_values, gradients
+from ._backward import (check_ones, computed_values, first_of_shape,
+                        gradients)
 from ._differentiate import checked_partial
 from ._array_ops import empty
 from ._ops_assemble import CONCATENATE, STACK, pad
@@ -306,10 +307,8 @@ class _Batched:
         if self.program.shape(adjoint) == batched:
             return self.program.materialize(adjoint, name)
         if like is None and self.current is not None:
-            like = next((s for s in (self.current.target,
-                                     *self.current.operands)
-                         if self.program.leaves.get(s) is not None
-                         and self.program.leaves[s].shape == shape), None)
+            like = first_of_shape(self.program, shape, (
+                self.current.target, *self.current.operands))
         if like is None:
             self.program.baked.append(
                 f"the Jacobian of {self.where} writes a shape of fixed "

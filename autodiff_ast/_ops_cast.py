@@ -19,8 +19,7 @@ import numpy as np
 import sympy as sp
 
 from ._forms import clip_with_open_bounds
-from ._functions import float32, float64
-from ._ops_core import reshape
+from ._ops_core import FLOAT_CASTS, reshape
 from ._ops_index import getitem
 from ._printer import _name
 from ._program import ArrayOp, Step
@@ -28,7 +27,6 @@ from ._rules import canonical
 
 __all__ = ["ASTYPE", "ITEM", "CLIP"]
 
-_FLOAT_CASTS = {np.dtype(np.float32): float32, np.dtype(np.float64): float64}
 _BUILTIN_TYPES = {int: "int", bool: "bool", float: "float"}
 
 
@@ -43,8 +41,8 @@ def _lower_astype(run: Any, a: Any, dtype: Any, copy: Any = True, *,
                               "function is differentiated (float, "
                               "np.float32, 'float64', int, bool, ...), not "
                               f"{dtype!r}") from None
-    if target in _FLOAT_CASTS:
-        return _FLOAT_CASTS[target](array)
+    if target in FLOAT_CASTS:
+        return FLOAT_CASTS[target](array)
     if target.kind == "b":
         return sp.Ne(array, 0)
     if target.kind in "iu":

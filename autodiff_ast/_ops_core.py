@@ -21,7 +21,8 @@ from ._spell import axis_literal, call, literal
 __all__ = ["SUM", "MEAN", "SHIFT", "TRANSPOSE", "RESHAPE", "EXPAND_DIMS",
            "BROADCAST_TO", "reduce_sum", "transpose", "reshape",
            "reduced_shape", "expanded_shape", "reduced_count",
-           "spell_reduction", "reshaped", "transposed", "broadcasts_to"]
+           "spell_reduction", "reshaped", "transposed", "broadcasts_to",
+           "FLOAT_CASTS"]
 
 
 # -- shared shape rules ------------------------------------------------------
@@ -97,7 +98,7 @@ def _lower_sum(run: Any, a: Any, axis: Any = None, dtype: Any = None,
 def _lower_mean(run: Any, a: Any, axis: Any = None, dtype: Any = None,
                 keepdims: Any = False, *, node: ast.AST) -> Any:
     if dtype is not None:  # float32 data, a float64 mean: cast, then mean
-        cast = _FLOAT_CASTS.get(np.dtype(dtype) if dtype is not float
+        cast = FLOAT_CASTS.get(np.dtype(dtype) if dtype is not float
                                 else np.dtype(np.float64))
         if cast is None:
             raise run.error(node, "np.mean's dtype must be a float type "
@@ -110,7 +111,8 @@ def _lower_mean(run: Any, a: Any, axis: Any = None, dtype: Any = None,
     return total / reduced_count(run, a, axis, node)
 
 
-_FLOAT_CASTS = {np.dtype(np.float32): float32, np.dtype(np.float64): float64}
+# A float dtype's cast, as .astype() and dtype= take it.
+FLOAT_CASTS = {np.dtype(np.float32): float32, np.dtype(np.float64): float64}
 
 
 def reduced_count(run: Any, value: Any, axis: Any, node: ast.AST) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ._compile import compile_function
 from ._errors import NoSourceError
+from ._program import unique_name
 
 __all__ = ["unwrapped"]
 
@@ -62,7 +63,7 @@ def _written(fun: functools.partial[Any]) -> Any:
     bound.update(fun.keywords)
     open_ = [p.name for p in remaining
              if p.kind in _OPEN and p.name not in bound]
-    callee = _fresh("wrapped", {name} | set(bound) | set(open_))
+    callee = unique_name("wrapped", {name} | set(bound) | set(open_))
     arguments = [*bound][:len(fun.args)] + open_ + [
         f"{key}={key}" for key in fun.keywords]
     text = (f"def {name}({', '.join(open_)}):\n"
@@ -71,9 +72,3 @@ def _written(fun: functools.partial[Any]) -> Any:
     function.__doc__ = fun.func.__doc__
     return function
 
-
-def _fresh(name: str, taken: set[str]) -> str:
-    """``name``, or a variant of it that is not ``taken``."""
-    while name in taken:
-        name += "_"
-    return name
