@@ -14,7 +14,8 @@ Each output's Jacobian is written as a person would write it:
   layout ``out.shape + in.shape``: a cotangent of a value ``v`` has shape
   ``out.shape + v.shape``, so it broadcasts against the partial
   derivatives of an elementwise region (of ``v``'s shape) as they are.
-  Array operations have batched rules below.
+  An array operation's row says whether its vjp rule takes the batch
+  (``ArrayOp.batched``); the gradient's pass runs the same rules.
 
 Where a step the output needs has no batched rule (or is a loop), the
 caller takes forward mode: correct, only slower. It also does for an
@@ -24,7 +25,7 @@ costs no more (``_array_transforms._jacobian``).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import sympy as sp
 
@@ -32,17 +33,14 @@ from ._array_codegen import _baked_by
 from ._backward import (check_ones, computed_values, first_of_shape,
                         gradients)
 from ._differentiate import checked_partial
-from ._array_ops import empty
-from ._ops_assemble import CONCATENATE, STACK, pad
+from ._ops_assemble import CONCATENATE, STACK
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, SUM, expanded_shape,
-                        reduced_shape, reshaped, transposed)
-from ._ops_create import EYE, ZEROS, ZEROS_LIKE, main_diagonal_eye
-from ._ops_einsum import einsum
+                        reshaped)
+from ._ops_create import EYE, ZEROS, ZEROS_LIKE
 from ._ops_index import GETITEM
-from ._ops_linalg import DOT
-from ._ops_reduce import MAX, MIN, ties_count
-from ._ops_scatter import explicit, float_dtype
-from ._program import ELEMENTWISE, ArrayOp, Program, Step
+from ._ops_linalg import diagonal_scale
+from ._ops_scatter import float_dtype
+from ._program import Program, Step
 from ._simplify import simplified_reading, simplify
 
 __all__ = ["reverse_jacobian"]
@@ -85,12 +83,7 @@ def _reversible(program: Program, output: Any,
     if step is not None:
         return all(_reversible(program, item, wrt) for item in step.operands)
     return all(len(step.results()) == 1 and step.option("loop") is None
-               and (step.op.batched or step.op in _RULES) and (
-                   step.op is not DOT or all(
-                       len(program.leaves[o].shape) <= 2
-                       for o in step.operands))
-               and (step.op is not GETITEM
-                    or _basic_index(program, step) is not None)
+               and step.op.takes_batch(program, step)
                for step in _active_steps(program, [output], wrt))
 
 
@@ -217,12 +210,10 @@ class _Batched:
                         "d_output")
 
     def vjp(self, step: Step, adjoint: sp.Expr) -> None:
-        """Contributions of ``adjoint`` through ``step``: by the rule of
-        its row where that takes a batch, else by the rule below."""
+        """Contributions of ``adjoint`` through ``step``, by its row."""
         self.current = step
         try:
-            rule = step.op.vjp if step.op.batched else _RULES[step.op]
-            rule(self, step, adjoint)
+            step.op.vjp(self, step, adjoint)
         finally:
             self.current = None
 
@@ -271,7 +262,7 @@ class _Batched:
                                       for i, n in enumerate(shape)),
                 f"sum_{source.name}", axis=ones, keepdims=True)
             shape = self.program.shape(value)
-        diagonal = _diagonal(self.program, value) if (
+        diagonal = diagonal_scale(self.program, value) if (
             self.rank, lead, target) == (1, 1, ()) else None
         if diagonal is not None and self.program.shape(
                 diagonal) == self.batch:  # diag(p)'s rows sum to p
@@ -370,182 +361,3 @@ class _Batched:
                 partial = self.program.materialize(partial, "partial")
             check_ones(self.program, symbol, self.program.shape(expr), expr)
             self.contribute(symbol, adjoint * partial)
-
-
-# -- batched rules -----------------------------------------------------------
-
-Rule = Callable[[_Batched, Step, sp.Expr], None]
-
-
-def _extremum(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
-    # To the elements equal to the extremum, split equally among ties
-    # (JAX's convention, as the gradient's rule).
-    program = batched.program
-    (source,) = step.operands
-    axes = step.option("axis")
-    value = step.target
-    if axes is not None and not step.option("keepdims"):
-        value = program.add(
-            EXPAND_DIMS, (value,), expanded_shape(program.leaves[
-                value].shape, axes), f"{value.name}_kept",
-            axis=axes[0] if len(axes) == 1 else axes)
-    ties = program.materialize(sp.Eq(source, value),
-                               f"{source.name}_is_{step.op.name}")
-    count = ties_count(program, source, ties, reduced_shape(
-        program.leaves[source].shape, axes, True) if axes else (), axes,
-        axes is not None)
-    restored = batched.restored(step, adjoint, f"d_{step.target.name}")
-    batched.contribute(source, ties * restored / count)
-
-
-def _dot(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
-    # With the batch in front, a product with the adjoint on the left is
-    # a matmul over a stack of rows (batch @ b.T); on the right, a.T @
-    # batch broadcasts a.T over the batch.
-    program = batched.program
-    a, b = step.operands
-    sa, sb = program.leaves[a].shape, program.leaves[b].shape
-    full = batched.full(adjoint, batched.program.leaves[step.target].shape,
-                         f"d_{step.target.name}")
-
-    def times(left: sp.Symbol, right: sp.Symbol, name: str) -> sp.Expr:
-        diagonal = _diagonal(program, left) if left is full else None
-        if diagonal is not None:  # diag(p) @ right: p scales its rows
-            rows = diagonal if not program.shape(diagonal) else \
-                batched.column(program.materialize(diagonal, "scale"), None)
-            return rows * right
-        return _matmul(program, left, right, name)
-
-    def flipped(symbol: sp.Symbol) -> sp.Symbol:
-        return transposed(program, symbol, None, f"{symbol.name}_T")
-
-    if a in batched.active:
-        if len(sb) == 1:  # (k,) . (k,) or (n, k) . (k,)
-            grad_a: sp.Expr = batched.column(full, None) * b
-        else:  # . (k, m): the adjoint times b.T
-            grad_a = times(full, flipped(b), f"d_{a.name}")
-        batched.contribute(a, grad_a)
-    if b in batched.active:
-        if len(sa) == 1 and len(sb) == 1:
-            grad_b: sp.Expr = batched.column(full, None) * a
-        elif len(sa) == 1:  # (k,) . (k, m)
-            column = program.add(GETITEM, (a,), sa + (1,), f"{a.name}_column",
-                                 index=(slice(None), None))
-            grad_b = column * batched.column(full, None, slice(None))
-        elif len(sb) == 1:  # (n, k) . (k,): the adjoint's rows times a
-            grad_b = times(full, a, f"d_{b.name}")
-        else:
-            grad_b = times(flipped(a), full, f"d_{b.name}")
-        batched.contribute(b, grad_b)
-
-
-def _matmul(program: Program, left: sp.Symbol, right: sp.Symbol,
-            name: str) -> sp.Symbol:
-    """``left @ right``: a dot of matrices, or, where one holds the batch
-    too, an einsum written ``@`` (a stack of matrices times one), whose
-    rules take any rank where the dot's take two."""
-    ranks = [len(program.leaves[o].shape) for o in (left, right)]
-    if max(ranks) <= 2:
-        shape = program.leaves[left].shape[:-1] + program.leaves[
-            right].shape[1:]
-        return program.add(DOT, (left, right), shape, name, style="@")
-    first, second = ("...ij", "...jk") if min(ranks) > 1 else (
-        ("j", "...jk") if ranks[0] == 1 else ("...ij", "j"))
-    output = "..." + ("i" if ranks[0] > 1 else "") + (
-        "k" if ranks[1] > 1 else "")
-    return einsum(program, f"{first},{second}->{output}", (left, right),
-                  name, call="@")
-
-
-def _diagonal(program: Program, symbol: sp.Expr) -> sp.Expr | None:
-    """``p`` where ``symbol`` (or the expression defining it) is
-    ``np.eye(m) * p`` (``p`` a number or of shape ``(m,)``): the seed of a
-    vector output times an elementwise derivative, which a product or a
-    sum over its rows need not build; else None."""
-    step = program.definition().get(symbol)
-    expr = step.operands[0] if step is not None and (
-        step.op is ELEMENTWISE) else symbol
-    factors = sp.Mul.make_args(expr)
-    eyes = [f for f in factors if _is_eye(program, f)]
-    rest = sp.Mul(*[f for f in factors if f not in eyes])
-    if len(eyes) == 1 and len(program.shape(rest)) <= 1:
-        return rest
-    return None
-
-
-def _is_eye(program: Program, symbol: Any) -> bool:
-    step = main_diagonal_eye(program, symbol)
-    return step is not None and step.option("columns") is None
-
-
-def _basic_index(program: Program, step: Step) -> tuple[Any, ...] | None:
-    """A GETITEM step's index with one part per axis of its operand
-    (ints, slices of step 1 and ``None``s), where it is such an index
-    (no index arrays) and each part lies inside the operand; else None."""
-    (source, *slots) = step.operands
-    shape = program.leaves[source].shape
-    parts = explicit(step.option("index"), len(shape))
-    if slots or Ellipsis in parts:
-        return None
-    used = sum(part is not None for part in parts)
-    parts = parts + (slice(None),) * (len(shape) - used)
-    sizes = iter(shape)
-    for part in parts:
-        if part is None:
-            continue
-        size = next(sizes)
-        if isinstance(part, int):
-            if not -size <= part < size:
-                return None
-        elif not isinstance(part, slice) or part.step not in (None, 1) or any(
-                bound is not None and not (isinstance(bound, int)
-                                           and -size <= bound <= size)
-                for bound in (part.start, part.stop)):
-            return None
-    return parts
-
-
-def _getitem(batched: _Batched, step: Step, adjoint: sp.Expr) -> None:
-    # The adjoint of x[a:b] is padded back with zeros to x's size (a and
-    # x.size - b along the axis), of x[i] given the axis back first; the
-    # axes an index's None made are dropped.
-    program = batched.program
-    source = step.operands[0]
-    parts = _basic_index(program, step)
-    assert parts is not None  # _reversible asked
-    full = batched.full(adjoint, batched.program.leaves[step.target].shape,
-                         f"d_{step.target.name}")
-    picks: list[Any] = [slice(None)] * batched.rank
-    widths: list[tuple[Any, Any]] = [(0, 0)] * batched.rank
-    axis = 0
-    for part in parts:
-        if part is None:
-            picks.append(0)
-            continue
-        size = program.size(source, axis)
-        if isinstance(part, int):
-            picks.append(None)
-            start = part if part >= 0 else size + part
-            widths.append((start, size - start - 1))
-        else:
-            picks.append(slice(None))
-            start, stop = part.start or 0, part.stop
-            widths.append((start if start >= 0 else size + start,
-                           0 if stop is None else
-                           size - stop if stop >= 0 else -stop))
-        axis += 1
-    if any(part != slice(None) for part in picks):
-        full = program.add(
-            GETITEM, (full,), empty(program.leaves[full].shape)[tuple(
-                picks)].shape, f"{full.name}_axes", index=tuple(picks))
-    if any(width != (0, 0) for width in widths):
-        full = pad(program, full, tuple(widths), 0, f"{full.name}_padded")
-    batched.contribute(source, full)
-
-
-_RULES: dict[ArrayOp, Rule] = {
-    MAX: _extremum,
-    MIN: _extremum,
-    DOT: _dot,
-    GETITEM: _getitem,
-}

@@ -19,7 +19,7 @@ from sympy.logic.boolalg import Boolean
 
 from ._array_ops import empty, static_int
 from ._ops_core import reshape
-from ._ops_scatter import scatter
+from ._ops_scatter import explicit, scatter
 from ._program import ArrayOp, Step
 from ._spell import Slot, index
 
@@ -105,13 +105,88 @@ def _index_label(index: list[Any]) -> str:
 
 
 def _getitem_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    if backward.rank:
+        _getitem_vjp_batched(backward, step, adjoint)
+        return
     source = step.operands[0]
     backward.contribute(source, scatter(
         backward, source, adjoint, step.option("index"), step.operands[1:],
         f"d_{step.target.name}", distinct=bool(step.option("distinct"))))
 
 
+def _getitem_vjp_batched(backward: Any, step: Step, adjoint: sp.Expr
+                         ) -> None:
+    """With the batch of a Jacobian in front, the adjoint of x[a:b] is
+    padded back with zeros to x's size (a and x.size - b along the axis),
+    of x[i] given the axis back first; the axes an index's None made are
+    dropped."""
+    # (_ops_assemble, which pads, reads this module's GETITEM)
+    from ._ops_assemble import pad
+
+    program = backward.program
+    source = step.operands[0]
+    parts = basic_index(program, step)
+    assert parts is not None  # the row's batched= asked
+    full = backward.full(adjoint, program.leaves[step.target].shape,
+                         f"d_{step.target.name}")
+    picks: list[Any] = [slice(None)] * backward.rank
+    widths: list[tuple[Any, Any]] = [(0, 0)] * backward.rank
+    axis = 0
+    for part in parts:
+        if part is None:
+            picks.append(0)
+            continue
+        size = program.size(source, axis)
+        if isinstance(part, int):
+            picks.append(None)
+            start = part if part >= 0 else size + part
+            widths.append((start, size - start - 1))
+        else:
+            picks.append(slice(None))
+            start, stop = part.start or 0, part.stop
+            widths.append((start if start >= 0 else size + start,
+                           0 if stop is None else
+                           size - stop if stop >= 0 else -stop))
+        axis += 1
+    if any(part != slice(None) for part in picks):
+        full = program.add(
+            GETITEM, (full,), empty(program.leaves[full].shape)[tuple(
+                picks)].shape, f"{full.name}_axes", index=tuple(picks))
+    if any(width != (0, 0) for width in widths):
+        full = pad(program, full, tuple(widths), 0, f"{full.name}_padded")
+    backward.contribute(source, full)
+
+
+def basic_index(program: Any, step: Step) -> tuple[Any, ...] | None:
+    """A GETITEM step's index with one part per axis of its operand
+    (ints, slices of step 1 and ``None``s), where it is such an index
+    (no index arrays) and each part lies inside the operand; else None."""
+    (source, *slots) = step.operands
+    shape = program.leaves[source].shape
+    parts = explicit(step.option("index"), len(shape))
+    if slots or Ellipsis in parts:
+        return None
+    used = sum(part is not None for part in parts)
+    parts = parts + (slice(None),) * (len(shape) - used)
+    sizes = iter(shape)
+    for part in parts:
+        if part is None:
+            continue
+        size = next(sizes)
+        if isinstance(part, int):
+            if not -size <= part < size:
+                return None
+        elif not isinstance(part, slice) or part.step not in (None, 1) or any(
+                bound is not None and not (isinstance(bound, int)
+                                           and -size <= bound <= size)
+                for bound in (part.start, part.stop)):
+            return None
+    return parts
+
+
 GETITEM = ArrayOp("getitem", vjp=_getitem_vjp,
+                  batched=lambda program, step: basic_index(
+                      program, step) is not None,
                   spell=lambda step, args, name: ast.Subscript(
                       args[0], index(step.option("index"), args), ast.Load()),
                   any_size=True)

@@ -27,18 +27,20 @@ import sympy as sp
 
 from ._functions import absolute
 from ._ops_core import (EXPAND_DIMS, SUM, TRANSPOSE, reduce_sum,
-                        reduced_shape, reshape, reshaped, transpose)
-from ._ops_create import EYE
+                        reduced_shape, reshape, reshaped, transpose,
+                        transposed)
+from ._ops_create import EYE, main_diagonal_eye
 from ._ops_index import GETITEM, getitem
 from ._ops_reduce import MAX, MIN, extremum, unreduced
 from ._ops_shape import diagonal
 from ._ops_einsum import (batch_letters, contract, contraction, einsum,
                           einsum_gradients, identity_pairs)
-from ._program import ArrayOp, Shape, Step, broadcast_shapes
+from ._program import (ELEMENTWISE, ArrayOp, Shape, Step,
+                       broadcast_shapes)
 from ._spell import axis_literal, call, literal
 
 __all__ = ["DOT", "MATMUL", "VDOT", "OUTER", "KRON", "CROSS", "TRACE", "NORM",
-           "product"]
+           "product", "diagonal_scale"]
 
 
 def product(run: Any, left: Any, right: Any, node: ast.AST,
@@ -109,6 +111,9 @@ def _flat(run: Any, array: sp.Expr, shape: Shape, node: ast.AST) -> Any:
 
 def _dot_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     program = backward.program
+    if backward.rank:
+        _dot_vjp_batched(backward, step, adjoint)
+        return
     if program.shape(adjoint) == () and len(program.leaves[
             step.target].shape):
         _dot_vjp_of_sum(backward, step, adjoint)
@@ -187,6 +192,92 @@ def _dot_vjp_of_sum(backward: Any, step: Step, adjoint: sp.Expr) -> None:
                                 f"{other.name}_column",
                                 index=(slice(None), None))
         backward.contribute(b, adjoint * other, sb)
+
+
+def _dot_vjp_batched(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    """With the batch of a Jacobian in front, a product with the adjoint on
+    the left is a matmul over a stack of rows (batch @ b.T); on the right,
+    a.T @ batch broadcasts a.T over the batch."""
+    program = backward.program
+    a, b = step.operands
+    sa, sb = program.leaves[a].shape, program.leaves[b].shape
+    full = backward.full(adjoint, program.leaves[step.target].shape,
+                         f"d_{step.target.name}")
+
+    def times(left: sp.Symbol, right: sp.Symbol, name: str) -> sp.Expr:
+        scale = diagonal_scale(program, left) if left is full else None
+        if scale is not None:  # diag(p) @ right: p scales its rows
+            rows = scale if not program.shape(scale) else \
+                backward.column(program.materialize(scale, "scale"), None)
+            return rows * right
+        return _batched_matmul(program, left, right, name)
+
+    def flipped(symbol: sp.Symbol) -> sp.Symbol:
+        return transposed(program, symbol, None, f"{symbol.name}_T")
+
+    if a in backward.active:
+        if len(sb) == 1:  # (k,) . (k,) or (n, k) . (k,)
+            grad_a: sp.Expr = backward.column(full, None) * b
+        else:  # . (k, m): the adjoint times b.T
+            grad_a = times(full, flipped(b), f"d_{a.name}")
+        backward.contribute(a, grad_a)
+    if b in backward.active:
+        if len(sa) == 1 and len(sb) == 1:
+            grad_b: sp.Expr = backward.column(full, None) * a
+        elif len(sa) == 1:  # (k,) . (k, m)
+            column = program.add(GETITEM, (a,), sa + (1,), f"{a.name}_column",
+                                 index=(slice(None), None))
+            grad_b = column * backward.column(full, None, slice(None))
+        elif len(sb) == 1:  # (n, k) . (k,): the adjoint's rows times a
+            grad_b = times(full, a, f"d_{b.name}")
+        else:
+            grad_b = times(flipped(a), full, f"d_{b.name}")
+        backward.contribute(b, grad_b)
+
+
+def _batched_matmul(program: Any, left: sp.Symbol, right: sp.Symbol,
+                    name: str) -> sp.Symbol:
+    """``left @ right``: a dot of matrices, or, where one holds the batch
+    too, an einsum written ``@`` (a stack of matrices times one), whose
+    rules take any rank where the dot's take two."""
+    ranks = [len(program.leaves[o].shape) for o in (left, right)]
+    if max(ranks) <= 2:
+        shape = program.leaves[left].shape[:-1] + program.leaves[
+            right].shape[1:]
+        return program.add(DOT, (left, right), shape, name, style="@")
+    first, second = ("...ij", "...jk") if min(ranks) > 1 else (
+        ("j", "...jk") if ranks[0] == 1 else ("...ij", "j"))
+    output = "..." + ("i" if ranks[0] > 1 else "") + (
+        "k" if ranks[1] > 1 else "")
+    return einsum(program, f"{first},{second}->{output}", (left, right),
+                  name, call="@")
+
+
+def diagonal_scale(program: Any, symbol: sp.Expr) -> sp.Expr | None:
+    """``p`` where ``symbol`` (or the expression defining it) is
+    ``np.eye(m) * p`` (``p`` a number or of shape ``(m,)``): the seed of a
+    vector output times an elementwise derivative, which a product or a
+    sum over its rows need not build; else None."""
+    step = program.definition().get(symbol)
+    expr = step.operands[0] if step is not None and (
+        step.op is ELEMENTWISE) else symbol
+    factors = sp.Mul.make_args(expr)
+    eyes = [f for f in factors if _is_eye(program, f)]
+    rest = sp.Mul(*[f for f in factors if f not in eyes])
+    if len(eyes) == 1 and len(program.shape(rest)) <= 1:
+        return rest
+    return None
+
+
+def _is_eye(program: Any, symbol: Any) -> bool:
+    step = main_diagonal_eye(program, symbol)
+    return step is not None and step.option("columns") is None
+
+
+def _of_matrices(program: Any, step: Step) -> bool:
+    """Whether a dot's operands have two axes or fewer (the batched rule's
+    products; np.dot of higher ranks sums over other axes)."""
+    return all(len(program.leaves[o].shape) <= 2 for o in step.operands)
 
 
 def _spell_dot(step: Step, args: list[ast.expr], name: str) -> ast.expr:
@@ -388,7 +479,7 @@ CROSS = ArrayOp("cross", numpy=("cross",), lower=_lower_cross,
 
 DOT = ArrayOp("dot", numpy=("dot",), methods=("dot",), lower=_lower_dot,
               lower_method=_lower_dot_method, vjp=_dot_vjp,
-              spell=_spell_dot)
+              batched=_of_matrices, spell=_spell_dot)
 MATMUL = ArrayOp("matmul", numpy=("matmul",), lower=_lower_matmul)
 VDOT = ArrayOp("vdot", numpy=("vdot",), lower=_lower_vdot)
 OUTER = ArrayOp("outer", numpy=("outer",), lower=_lower_outer)

@@ -26,9 +26,9 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean
 
 from ._ops_assemble import pad, stack
-from ._ops_core import (BROADCAST_TO, MEAN, SHIFT, SUM, reduce_sum,
-                        reduced_count, reduced_shape, reshape, reshaped,
-                        spell_reduction)
+from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, SHIFT, SUM,
+                        expanded_shape, reduce_sum, reduced_count,
+                        reduced_shape, reshape, reshaped, spell_reduction)
 from ._ops_index import GETITEM
 from ._ops_scan import CUMPROD
 from ._ops_scatter import float_dtype
@@ -99,8 +99,20 @@ def _extremum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     (source,) = step.operands
     shape = program.leaves[source].shape
     axis = step.option("axis")
-    value = unreduced(backward, step, step.target, f"{step.target.name}_kept")
-    adjoint = unreduced(backward, step, adjoint, f"d_{step.target.name}")
+    if backward.rank:
+        # The extremum has no batch: its axes go back as they were, the
+        # adjoint's after the batch's.
+        value = step.target
+        if axis is not None and not step.option("keepdims"):
+            value = program.add(
+                EXPAND_DIMS, (value,), expanded_shape(program.leaves[
+                    value].shape, axis), f"{value.name}_kept",
+                axis=axis[0] if len(axis) == 1 else axis)
+        adjoint = backward.restored(step, adjoint, f"d_{step.target.name}")
+    else:
+        value = unreduced(backward, step, step.target,
+                          f"{step.target.name}_kept")
+        adjoint = unreduced(backward, step, adjoint, f"d_{step.target.name}")
     ties = program.materialize(sp.Eq(source, value),
                                f"{source.name}_is_{step.op.name}")
     count = ties_count(program, source, ties, reduced_shape(
@@ -150,9 +162,11 @@ def _extremum_jvp(forward: Any, step: Step) -> sp.Expr:
 
 MAX = ArrayOp("max", numpy=("max", "amax"), methods=("max",),
               lower=_extremum("max"), vjp=_extremum_vjp, jvp=_extremum_jvp,
+              batched=True,
               spell=spell_reduction("np.max"), any_size=True)
 MIN = ArrayOp("min", numpy=("min", "amin"), methods=("min",),
               lower=_extremum("min"), vjp=_extremum_vjp, jvp=_extremum_jvp,
+              batched=True,
               spell=spell_reduction("np.min"), any_size=True)
 
 

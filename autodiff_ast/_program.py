@@ -60,6 +60,8 @@ class ArrayOp:
     ``batched``: its vjp rule also takes a batch of cotangents, the
     ``backward.rank`` axes in front of every adjoint that a Jacobian in
     reverse mode has (``_jacrev``); with none, it is the gradient's rule.
+    A function of the program and the step says it for some steps only
+    (``takes_batch``).
     """
 
     name: str
@@ -76,10 +78,17 @@ class ArrayOp:
     keeps_dtype: bool = False
     refused: str | None = None
     any_size: bool = False
-    batched: bool = False
+    batched: bool | Callable[["Program", "Step"], bool] = False
 
     def __repr__(self) -> str:
         return f"<array op {self.name}>"
+
+    def takes_batch(self, program: "Program", step: "Step") -> bool:
+        """Whether the vjp rule of ``step`` (of this op) takes a batch of
+        cotangents."""
+        if callable(self.batched):
+            return self.batched(program, step)
+        return self.batched
 
 
 def _elementwise_vjp(backward: Any, step: "Step", adjoint: sp.Expr) -> None:
