@@ -33,6 +33,7 @@ from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
 from ._lower import lower, readable_source, unbind
 from ._lower_records import Lowered, NeedsArrays, Read
 from ._array_rules import array_function, spelled_function
+from ._parameters import all_defaults, keyword_only_names
 from ._partials import unwrapped
 from ._rules import primitive_for
 
@@ -92,10 +93,17 @@ def _normalize_argnums(argnums: Any, lowered: Lowered
                        ) -> tuple[tuple[int, ...], bool]:
     """Validated argnums as a tuple of non-negative ints, and whether the
     caller asked for a tuple."""
-    count = len(lowered.params)
+    count = len(lowered.positional)
     where = f"{lowered.name} ({_display_location(lowered.location)})"
     described = (f"takes {count} positional argument"
-                 f"{'' if count == 1 else 's'} ({', '.join(lowered.params)})")
+                 f"{'' if count == 1 else 's'} "
+                 f"({', '.join(lowered.positional)})")
+    options = lowered.params[count:]
+    if options:
+        described += (f" and the keyword-only option"
+                      f"{'' if len(options) == 1 else 's'} "
+                      f"{', '.join(options)}, which argnums do not count "
+                      "(make one positional to differentiate it)")
     if count == 0:
         raise ArgnumsError(f"{where} takes no arguments: there is nothing to "
                            "differentiate with respect to.")
@@ -431,13 +439,12 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
         node = source.node
         params = tuple(a.arg for a in node.args.posonlyargs
                        + node.args.args)[len(bound):]
-        chain = ArrayTransform(fun, (), params,
-                               tuple(function.__defaults__ or ()),
+        chain = ArrayTransform(fun, (), params, all_defaults(function),
                                source.name,
                                location or _display_location(
                                    source.location), source.name, "")
     outline = Lowered(chain.base, chain.location, chain.params, (), (), None,
-                      "numpy", None)
+                      "numpy", None, keyword_only=_keyword_only(chain))
     if kind == "jvp":
         numbers, as_tuple = tuple(range(len(chain.params))), True
     else:
@@ -459,6 +466,13 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
     for stage in stages[:-1]:
         chain = chain.then(stage, name, title)
     return chain.then(stages[-1], name, title)
+
+
+def _keyword_only(chain: ArrayTransform) -> int:
+    """How many of ``chain``'s last parameters are keyword-only in the
+    user's function."""
+    function, _ = unbind(chain.fun)
+    return len(keyword_only_names(function))
 
 
 def _with_source(fun: Any) -> tuple[Any, str | None]:

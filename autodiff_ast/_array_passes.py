@@ -20,8 +20,8 @@ __all__ = ["tidied", "part_of_call"]
 def tidied(statements: list[ast.stmt], taken: set[str]) -> list[ast.stmt]:
     """``statements`` after every pass, naming shared values apart from
     the names ``taken``."""
-    return _unpacked(_read(_unaliased(_shared(_single_axes(statements),
-                                              taken))))
+    return _unpacked(_read(_unaliased(_shared(
+        _doubled(_single_axes(statements)), taken))))
 
 
 def _single_axes(statements: list[ast.stmt]) -> list[ast.stmt]:
@@ -35,6 +35,35 @@ def _single_axes(statements: list[ast.stmt]) -> list[ast.stmt]:
                     len(node.value.elts) == 1:
                 node.value = node.value.elts[0]
     return statements
+
+
+class _Doubling(ast.NodeTransformer):
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        if isinstance(node.op, ast.Add) and ast.unparse(
+                node.left) == ast.unparse(node.right):
+            return _times_two(node.left)
+        return node
+
+
+def _times_two(node: ast.expr) -> ast.expr:
+    """``2 * node``, with a leading constant factor of ``node`` doubled
+    (exactly: doubling a float only adds to its exponent)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and \
+            isinstance(node.left, ast.Constant) and type(
+                node.left.value) in (int, float):
+        factor = 2 * node.left.value
+        return node.right if factor == 1 else ast.BinOp(
+            ast.Constant(factor), ast.Mult(), node.right)
+    return ast.BinOp(ast.Constant(2), ast.Mult(), node)
+
+
+def _doubled(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` with ``a + a`` written ``2 * a`` (the same float):
+    the two contributions of one value to a gradient (``r @ r``'s two
+    operands) are added where the program adds them, after SymPy, which
+    would have collected them."""
+    return [_Doubling().visit(statement) for statement in statements]
 
 
 def _shared(statements: list[ast.stmt], taken: set[str]

@@ -89,9 +89,11 @@ def check(source: FunctionSource) -> None:
     if args.vararg or args.kwarg:
         fail(node, f"{source.name} takes *args or **kwargs, which are not "
                    "supported: name each argument")
-    if args.kwonlyargs:
-        fail(node, f"{source.name} has keyword-only arguments, which are not "
-                   "supported: make them positional")
+    if args.kwonlyargs:  # those that cannot trail the positional ones
+        fail(node, f"{source.name} has a keyword-only argument without a "
+                   "default after arguments with defaults, which a "
+                   "derivative cannot take as its trailing arguments: give "
+                   "it a default, or make it positional")
     body: list[ast.AST] = ([node.body] if isinstance(node, ast.Lambda)
                            else list(node.body))
     # Every node once, in the order ast.walk gives them statement by

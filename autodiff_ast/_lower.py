@@ -31,6 +31,7 @@ from ._lower_names import Names
 from ._lower_records import Lowered, Read, _Context, as_sympy, symbol
 from ._lower_statements import Statements
 from ._lower_vetting import Vetting
+from ._parameters import all_defaults, keyword_only_names
 from ._partials import unwrapped
 from ._rules import Primitive, namespace_of, primitive_for
 from ._source import FunctionSource, get_source
@@ -57,10 +58,10 @@ def lower(fn: Callable[..., Any]) -> Lowered:
                           **dict(zip(params, symbols))})
     namespace = "math" if context.namespaces == {"math"} else "numpy"
     context.reads.append(Read(fn, "__defaults__", fn.__defaults__))
-    return Lowered(source.name, source.location, params,
-                   tuple(fn.__defaults__ or ()), symbols, output, namespace,
-                   source, tuple(context.reads), dict(context.outside),
-                   context.branch_site)
+    return Lowered(source.name, source.location, params, all_defaults(fn),
+                   symbols, output, namespace, source, tuple(context.reads),
+                   dict(context.outside), context.branch_site,
+                   len(keyword_only_names(fn)))
 
 
 def unbind(fn: Any) -> tuple[types.FunctionType, tuple[Any, ...]]:

@@ -42,6 +42,14 @@ class Lowered:
     # Where the function branches on an argument with a Python `if`
     # (file, line): such code takes one number, not an array.
     branch_site: tuple[str, int] | None = None
+    # How many of the last params are keyword-only in the user's function
+    # (options: argnums never name them).
+    keyword_only: int = 0
+
+    @property
+    def positional(self) -> tuple[str, ...]:
+        """The parameters argnums count."""
+        return self.params[:len(self.params) - self.keyword_only]
 
     def is_current(self) -> bool:
         """Whether every outside value lowering baked in is unchanged."""

@@ -35,6 +35,7 @@ from typing import Any
 
 from ._compile import GENERATED_PREFIX
 from ._errors import NoSourceError
+from ._parameters import as_trailing
 
 __all__ = ["FunctionSource", "get_source", "library_of", "refused_call"]
 
@@ -401,7 +402,7 @@ def get_source(fn: types.FunctionType) -> FunctionSource:
     if name == "__call__" and "." in fn.__qualname__:
         # An object called as a function goes by its class's name (Poly).
         name = fn.__qualname__.split(".")[-2]
-    source = FunctionSource(node, filename, tuple(lines), name)
+    source = FunctionSource(as_trailing(node), filename, tuple(lines), name)
     if len(_found) >= _FOUND_LIMIT:
         _found.clear()
     _found[id(code)] = (code, filename, key, source)

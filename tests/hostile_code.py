@@ -94,8 +94,8 @@ def kwargs(x, **options):  # hostile: kwargs
     return x
 
 
-def keyword_only(x, *, scale):  # hostile: keyword-only
-    return x * scale
+def keyword_only(x, *, scale=1.0, shift):  # hostile: keyword-only
+    return x * scale + shift
 
 
 def list_comprehension(x):

@@ -57,7 +57,8 @@ REFUSED = {
     "kwargs": (h.kwargs, (2.0,), ad.UnsupportedCodeError,
                "kwargs takes *args or **kwargs"),
     "keyword-only": (h.keyword_only, (2.0,), ad.UnsupportedCodeError,
-                     "keyword_only has keyword-only arguments"),
+                     "keyword_only has a keyword-only argument without a "
+                     "default after arguments with defaults"),
     "comprehension-of-a-set": (
         h.set_comprehension, (2.0,), ad.UnsupportedCodeError,
         "set comprehensions are not supported: a set has no order; use a "

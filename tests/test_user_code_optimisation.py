@@ -440,9 +440,7 @@ def elastic_net(w, *, l1=0.1, l2=0.5):
     return 0.5 * r @ r + l1 * np.sum(np.abs(w)) + 0.5 * l2 * w @ w
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep3 bug 18: keyword-only arguments are refused"))
-def test_hyperparameters_as_keyword_only_arguments():
+def test_hyperparameters_as_keyword_only_arguments():  # was sweep3 bug 18
     r = X @ W - YPM
     np.testing.assert_allclose(ad.grad(elastic_net)(W),
                                X.T @ r + 0.1 * np.sign(W) + 0.5 * W,

@@ -1,0 +1,53 @@
+"""Options of user functions that are not differentiated: keyword-only
+arguments (sweep 3 of user code)."""
+
+import math
+
+import pytest
+
+import autodiff_ast as ad
+from helpers import assert_refused_at
+
+
+def scaled_sine(x, *, scale=2.0):
+    return scale * math.sin(x)
+
+
+def two_scaled_sines(x):
+    return scaled_sine(x, scale=3.0) + scaled_sine(x)
+
+
+def test_keyword_only_options_keep_their_defaults_and_keywords():
+    d = ad.grad(scaled_sine)
+    assert d(0.5) == pytest.approx(2.0 * math.cos(0.5), rel=1e-15)
+    assert d(0.5, scale=3.0) == pytest.approx(3.0 * math.cos(0.5),
+                                              rel=1e-15)
+    assert ad.derivative(scaled_sine, 2)(0.5, scale=3.0) == pytest.approx(
+        -3.0 * math.sin(0.5), rel=1e-15)
+    assert "def dscaled_sine_dx(x, scale=2.0):" in ad.source(d)
+    assert ad.grad(two_scaled_sines)(0.5) == pytest.approx(
+        5.0 * math.cos(0.5), rel=1e-15)
+
+
+def test_argnums_count_positional_arguments_only():
+    with pytest.raises(ad.ArgnumsError) as caught:
+        ad.grad(scaled_sine, 1)
+    assert str(caught.value) == (
+        "argnums=1 is out of range: scaled_sine (tests/test_sweep3_options"
+        ".py:12) takes 1 positional argument (x) and the keyword-only "
+        "option scale, which argnums do not count (make one positional to "
+        "differentiate it); valid indices are 0..0 or -1..-1.")
+
+
+def option_without_default_after_one_with(x, *, k=1.0, m):
+    return x * k * m
+
+
+def test_a_keyword_only_argument_that_cannot_trail_is_refused():
+    assert_refused_at(
+        lambda: ad.grad(option_without_default_after_one_with)(1.0, m=2.0),
+        option_without_default_after_one_with, 0,
+        "option_without_default_after_one_with has a keyword-only argument "
+        "without a default after arguments with defaults, which a "
+        "derivative cannot take as its trailing arguments: give it a "
+        "default, or make it positional")
