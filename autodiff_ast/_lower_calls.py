@@ -37,6 +37,12 @@ _INTEGER_FUNCTIONS = frozenset({math.factorial, math.comb, math.perm,
                                 math.gcd, math.lcm, math.isqrt})
 
 
+# What a number or an array computed from the arguments may be when the
+# derivative runs.
+_NUMERIC_TYPES = (bool, int, float, np.ndarray, np.bool_, np.integer,
+                  np.floating)
+
+
 class Calls:
     """Lowers calls."""
 
@@ -129,6 +135,8 @@ class Calls:
                                        "np.floor / np.round on arrays")
             if isinstance(value, (int, float, sp.Number)):
                 return sp.Integer(int(value))
+        if callee is isinstance and len(args) == 2 and not kwargs:
+            return self.instance_of(args[0], args[1], node)
         if callee in (np.finfo, np.iinfo):  # np.finfo(x.dtype).eps
             if any(isinstance(a, sp.Basic) for a in [*args,
                                                     *kwargs.values()]):
@@ -136,6 +144,27 @@ class Calls:
                                        "dtype, not a value")
             return callee(*args, **kwargs)
         return None
+
+    def instance_of(self, value: Any, kinds: Any,
+                    node: ast.Call) -> sp.Basic:
+        """``isinstance(value, kinds)``, decided when the function is
+        differentiated: of a Python value lowering holds (a dict of
+        parameters, a tuple, None, an option), as Python decides it; of a
+        number or an array, only where no number or array can be one."""
+        flat = kinds if isinstance(kinds, tuple) else (kinds,)
+        if not all(isinstance(kind, type) for kind in flat):
+            raise self.error(node, "isinstance() takes a type or a tuple "
+                                   "of types here")
+        if not isinstance(value, sp.Basic):
+            return sp.true if isinstance(value, kinds) else sp.false
+        if not any(issubclass(held, kind) for held in _NUMERIC_TYPES
+                   for kind in flat):
+            return sp.false  # isinstance(x, dict) of an array
+        raise self.error(node, "isinstance() of a number or an array "
+                               "cannot be decided when the derivative is "
+                               "generated: its code takes floats and arrays "
+                               "alike. Test np.asarray(x).ndim == 0 "
+                               "instead, or pass an option that says which")
 
     def integer_function(self, callee: Any, args: list[Any],
                          kwargs: dict[str, Any], node: ast.Call) -> Any:

@@ -1,8 +1,10 @@
 """Options of user functions that are not differentiated: keyword-only
-arguments (sweep 3 of user code)."""
+arguments, and isinstance() of options and containers (sweep 3 of user
+code, bugs 18 and 14)."""
 
 import math
 
+import numpy as np
 import pytest
 
 import autodiff_ast as ad
@@ -32,9 +34,10 @@ def test_keyword_only_options_keep_their_defaults_and_keywords():
 def test_argnums_count_positional_arguments_only():
     with pytest.raises(ad.ArgnumsError) as caught:
         ad.grad(scaled_sine, 1)
+    line = scaled_sine.__code__.co_firstlineno
     assert str(caught.value) == (
         "argnums=1 is out of range: scaled_sine (tests/test_sweep3_options"
-        ".py:12) takes 1 positional argument (x) and the keyword-only "
+        f".py:{line}) takes 1 positional argument (x) and the keyword-only "
         "option scale, which argnums do not count (make one positional to "
         "differentiate it); valid indices are 0..0 or -1..-1.")
 
@@ -51,3 +54,43 @@ def test_a_keyword_only_argument_that_cannot_trail_is_refused():
         "without a default after arguments with defaults, which a "
         "derivative cannot take as its trailing arguments: give it a "
         "default, or make it positional")
+
+
+def weighted_sum(params, x):
+    if isinstance(params, dict):
+        return np.sum(params["w"] * x ** 2)
+    return np.sum(params * x ** 2)
+
+
+EXPONENTS = (1, 2)
+
+
+def powered(x):
+    if isinstance(EXPONENTS, (list, tuple)):
+        return sum(x ** k for k in EXPONENTS)
+    return x ** EXPONENTS
+
+
+def squared_if_number(x):
+    if isinstance(x, float):
+        return x ** 2
+    return np.sum(x ** 2)
+
+
+def test_isinstance_of_containers_and_options_is_decided_when_generated():
+    w, x = np.array([1.0, 2.0]), np.array([3.0, -4.0])
+    np.testing.assert_allclose(ad.grad(weighted_sum)({"w": w}, x)["w"],
+                               x ** 2, rtol=1e-15)
+    np.testing.assert_allclose(ad.grad(weighted_sum)(w, x), x ** 2,
+                               rtol=1e-15)
+    assert ad.grad(powered)(3.0) == 7.0
+    assert "isinstance" not in ad.source(ad.grad(powered))
+
+
+def test_isinstance_of_a_number_or_an_array_is_refused():
+    assert_refused_at(
+        lambda: ad.grad(squared_if_number)(3.0), squared_if_number, 1,
+        "isinstance() of a number or an array cannot be decided when the "
+        "derivative is generated: its code takes floats and arrays alike. "
+        "Test np.asarray(x).ndim == 0 instead, or pass an option that says "
+        "which")
