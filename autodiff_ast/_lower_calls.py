@@ -25,6 +25,7 @@ from ._containers import container_call
 from ._local import LocalFunction, call_local
 from ._lower_records import NeedsArrays
 from ._nested import NOT_NESTED, called_inside
+from ._ops_index import getitem
 from ._ops_reduce import scipy_function
 from ._rules import Form, Primitive, namespace_of, primitive_for, where
 from ._source import library_of, refused_call
@@ -69,6 +70,8 @@ class Calls:
             args = [*callee.args, *args]
             kwargs = {**callee.keywords, **kwargs}
             callee = callee.func
+        if callee is sorted:
+            return self.sorted_items(args, kwargs, node)
         known = self.known_now(callee, args, kwargs, node)
         if known is not None:
             return known
@@ -165,6 +168,39 @@ class Calls:
                                "generated: its code takes floats and arrays "
                                "alike. Test np.asarray(x).ndim == 0 "
                                "instead, or pass an option that says which")
+
+    def sorted_items(self, args: list[Any], kwargs: dict[str, Any],
+                     node: ast.Call) -> list[Any]:
+        """``sorted(x)`` of numbers (a 1-d array, a list or tuple): the
+        list of the items of ``np.sort`` (whose gradient follows the
+        permutation), so that what follows reads a list, as in Python."""
+        if not self.lowers_arrays:
+            raise NeedsArrays
+        reverse = kwargs.pop("reverse", False)
+        if len(args) != 1 or kwargs or reverse not in (True, False):
+            raise self.error(node, "sorted() is differentiated with one "
+                                   "sequence of numbers and a constant "
+                                   "reverse=: for a key, index by "
+                                   "np.argsort of the keys")
+        items = args[0]
+        if isinstance(items, (list, tuple)):
+            items = self.array_call(array_function(np.array), [list(items)],
+                                    {}, node)
+        axes = len(self.shape(items, node))
+        if axes == 0:
+            raise self.error(node, "sorted() takes a sequence, not a "
+                                   "number")
+        if axes > 1:
+            raise self.error(node, "sorted() of an array of more than one "
+                                   "axis compares its rows as sequences, "
+                                   "which has no derivative: use np.sort(x, "
+                                   "axis=...)")
+        ordered = self.array_call(array_function(np.sort), [items], {}, node)
+        count = self.concrete(self.shape(ordered, node)[0])
+        # (a list of that many items: the code is for this size, checked)
+        self.program.baked.append(f"sorted() gives a list of {count} items")
+        rows = range(count - 1, -1, -1) if reverse else range(count)
+        return [getitem(self, ordered, row, node) for row in rows]
 
     def integer_function(self, callee: Any, args: list[Any],
                          kwargs: dict[str, Any], node: ast.Call) -> Any:
