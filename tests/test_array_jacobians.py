@@ -29,6 +29,15 @@ def logistic(W, b):
     return -np.sum(np.log(label_probs))
 
 
+X32 = X.astype(np.float32)
+
+
+def logistic32(W, b):
+    preds = sigmoid(X32 @ W + b)
+    label_probs = preds * LABELS + (1 - preds) * (1 - LABELS)
+    return -np.sum(np.log(label_probs))
+
+
 def mlp(params, x):
     hidden = np.tanh(x @ params["W1"] + params["b1"])
     out = hidden @ params["W2"] + params["b2"]
@@ -218,6 +227,27 @@ def test_jvp_source_reads_the_tangents_as_arguments():
     assert text.splitlines()[0] == "def jvp_squash(x, x_dot):"
 
 
+def test_jvp_of_the_logistic_loss_is_preds_minus_targets_along_the_logits():
+    # As the gradient, forward mode takes the partial derivative of the
+    # log-likelihood written linearly in the boolean labels: (p - t) times
+    # the logits' tangent, and the two tangents' terms summed first.
+    W, b = rng.normal(size=3), 0.25
+    text = ad.source(ad._api._cached(logistic, 0, False, "jvp"), W, b, W, b)
+    assert text.splitlines()[-2] == (
+        "    tangent = -np.sum((LABELS - preds) * (b_dot + X @ W_dot))")
+    # Where float32 probabilities round to 0 or 1 the loss is inf, as it is
+    # by hand, but its tangent stays the finite (p - t) . (X @ v + db); as
+    # a ratio of the label probabilities' derivatives it was nan.
+    W32 = (40 * rng.normal(size=3)).astype(np.float32)
+    v, db = rng.normal(size=3).astype(np.float32), np.float32(0.5)
+    with np.errstate(divide="ignore"):
+        _, tangent = ad.jvp(logistic32, (W32, np.float32(b)), (v, db))
+    preds = sigmoid(X32 @ W32 + np.float32(b))
+    assert np.isfinite(tangent) and tangent.dtype == np.float32
+    assert tangent == pytest.approx(np.dot(preds - LABELS, X32 @ v + db),
+                                    rel=1e-5)
+
+
 def test_vjp_of_a_vector_function_is_the_cotangent_times_the_jacobian():
     x, c = rng.normal(size=4), rng.normal(size=4)
     value, pullback = ad.vjp(squash, x)
@@ -231,6 +261,43 @@ def test_vjp_of_a_vector_function_is_the_cotangent_times_the_jacobian():
     np.testing.assert_allclose(pulled["a"], 2.0 * p["b"]
                                + np.array([1.0, -1.0]) * 2 * p["a"] * p["b"],
                                rtol=1e-15)
+
+
+def scaled_square_norm(x, k, scale=2.0):
+    return scale * np.sum(x ** 2) * k, {"k": k}
+
+
+def squares_or_first_row(x):
+    return np.sum(x ** 2) if x.ndim == 1 else x[0] ** 2
+
+
+def test_vjp_of_a_number_again_and_where_it_is_no_longer_one():
+    # From its second call, vjp of a function that returned a number takes
+    # the value and the gradient in one pass; the pullback scales it.
+    x = rng.normal(size=4)
+    for _ in range(2):
+        value, pullback, aux = ad.vjp(scaled_square_norm, x, 3,
+                                      has_aux=True)
+        assert value == pytest.approx(6.0 * np.sum(x ** 2), rel=1e-15)
+        assert aux == {"k": 3}
+        by_x, by_k = pullback(0.5)
+        np.testing.assert_allclose(by_x, 0.5 * 12.0 * x, rtol=1e-15)
+        assert by_k.shape == () and by_k == 0.0  # an integer's: zeros
+    with pytest.raises(ad.InputError, match="the cotangent of output 0 has "
+                       r"shape \(2,\), but that output has shape \(\)"):
+        pullback(np.ones(2))
+    # At a matrix, the same function returns a vector: the pullback is the
+    # cotangent times its Jacobian.
+    for _ in range(2):
+        value, pullback = ad.vjp(squares_or_first_row, x)
+        assert pullback(2.0)[0] == pytest.approx(4.0 * x, rel=1e-15)
+    matrix = rng.normal(size=(2, 3))
+    value, pullback = ad.vjp(squares_or_first_row, matrix)
+    np.testing.assert_allclose(value, matrix[0] ** 2, rtol=1e-15)
+    cotangent = rng.normal(size=3)
+    (pulled,) = pullback(cotangent)
+    np.testing.assert_allclose(pulled, [2.0 * matrix[0] * cotangent,
+                                        np.zeros(3)], rtol=1e-15)
 
 
 def test_the_gradient_of_a_vector_gradient_is_refused_like_jax():
