@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+from dataclasses import replace
 from typing import Any
 
 import sympy as sp
@@ -304,7 +305,15 @@ def _needed_steps(loop: Loop, exprs: list[sp.Basic]) -> tuple[Step, ...]:
     for step in reversed(loop.steps):
         if needed.intersection(step.results()):
             kept.insert(0, step)
-            needed |= step.uses()
+            inner = step.option("loop")
+            if inner is None:
+                needed |= step.uses()
+                continue
+            # Of a loop in the loop, what its live values read: the start
+            # of a carried value nothing reads is not written.
+            carries, stored = _live(inner, needed)
+            needed |= replace(inner, carries=tuple(carries),
+                              stored=tuple(stored)).uses()
     return tuple(kept)
 
 
@@ -380,6 +389,7 @@ def _filled_in_place(body: list[ast.stmt], carried: list[str]
     also read elsewhere is written) becomes a fill of the carried array
     itself, where nothing between reads its old value: a copy per
     iteration makes a loop over n rows O(n^2). Rewrites ``body``."""
+    _merged_copies(body)
     filled = []
     for name in carried:
         ends = [k for k, s in enumerate(body) if _binds(s, name)
@@ -400,6 +410,36 @@ def _filled_in_place(body: list[ast.stmt], carried: list[str]
         body[:] = [s for k, s in enumerate(renamed) if k not in (start, end)]
         filled.append(name)
     return filled
+
+
+def _merged_copies(body: list[ast.stmt]) -> None:
+    """``body`` with a copy of a copy it made (``c_1 = np.copy(c); c_1[i]
+    += v; c_2 = np.copy(c_1); c_2[j] -= v``, two fills of one array in an
+    iteration) filling the first copy again, where nothing after reads
+    the first: one copy per iteration, which ``_filled_in_place`` can then
+    take away. Rewrites ``body``."""
+    merged = True
+    while merged:
+        merged = False
+        made = {s.targets[0].id: k for k, s in enumerate(body)  # type: ignore
+                if isinstance(s, ast.Assign) and len(s.targets) == 1
+                and isinstance(s.targets[0], ast.Name)
+                and isinstance(s.value, ast.Call)
+                and ast.unparse(s.value.func) in ("np.copy", "numpy.copy")}
+        for name, place in made.items():
+            source = body[place].value.args  # type: ignore[attr-defined]
+            if len(source) != 1 or not isinstance(source[0], ast.Name):
+                continue
+            first = source[0].id
+            if made.get(first, place) >= place or sum(
+                    _stores(s, name) for s in body) != 1 or any(
+                    _reads(s, first) or _stores(s, first)
+                    for s in body[place + 1:]):
+                continue
+            body[place:] = [_renamed(s, name, first)
+                            for s in body[place + 1:]]
+            merged = True
+            break
 
 
 def _copies(statement: ast.stmt, name: str) -> bool:

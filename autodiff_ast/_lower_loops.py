@@ -223,6 +223,14 @@ def keep_while(run: Any, loop: ast.While, env: dict[str, Any]) -> None:
         for name in _bound_first(loop.body):
             if name in read:
                 env.setdefault(name, sp.S.Zero)
+    else:
+        # So are those of `while condition:`, which Python leaves unbound
+        # when no iteration runs: then they are nan, not a number the
+        # function never computed.
+        read = _read_after(run, loop)
+        for name in _bound_first(loop.body):
+            if name in read:
+                env.setdefault(name, sp.nan)
     try:
         _lower(run, loop, env, sp.S.Zero, None, [], None)
     except _NotKept as refusal:
@@ -513,7 +521,11 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                                      "rows of an array of zeros instead "
                                      f"({name} = np.zeros((n, ...)); "
                                      f"{name}[i] = ...)")
-        result = program.new_symbol(name, Leaf((1,) + shape, "value"))
+        # A loop over a size (range(n) with n = x.shape[0]) has a count
+        # known now; other counts are one row for now.
+        count = program.concrete(sp.sympify(stop))
+        rows_now = int(count) if isinstance(count, sp.Integer) else 1
+        result = program.new_symbol(name, Leaf((rows_now,) + shape, "value"))
         stored.append(Stored(value, result, sizes))
         env[name] = result
         if before.get(name):  # [y0], then a row per iteration
@@ -678,7 +690,8 @@ def _fresh_arrays(run: Any, env: dict[str, Any], carried: list[str]
                   ) -> list[str]:
     """The carried names bound to an array this function made that no
     other name holds and nothing has read: filling it in the loop changes
-    nothing else."""
+    nothing else. (In a loop inside a loop, such an array of the outer
+    loop, carried in, is one too.)"""
     program = run.program
     definition = program.definition()
     fresh = []
@@ -686,8 +699,9 @@ def _fresh_arrays(run: Any, env: dict[str, Any], carried: list[str]
         value = env[name]
         made = definition.get(value) if isinstance(value, sp.Symbol) \
             else None
-        if made is None or made.op.name not in FRESH or not run.shape(
-                value, None):
+        outer = value in getattr(run, "fillable", ())
+        if not outer and (made is None or made.op.name not in FRESH
+                          or not run.shape(value, None)):
             continue
         if not held_elsewhere(program, env, name, value):
             fresh.append(name)

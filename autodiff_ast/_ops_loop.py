@@ -25,8 +25,8 @@ import sympy as sp
 
 from ._differentiate import checked_partial
 from ._errors import OutputError
-from ._ops_core import BROADCAST_TO
-from ._ops_create import ZEROS
+from ._ops_core import BROADCAST_TO, broadcasts_to
+from ._ops_create import ONES, ZEROS
 from ._program import ArrayOp, Leaf, Program, Step
 from ._simplify import simplify
 
@@ -245,6 +245,12 @@ def _full(program: Program, value: sp.Expr, like: sp.Basic,
     return program.add(BROADCAST_TO, (value,), shape, name, shape=sizes)
 
 
+def _is_zero(value: sp.Basic) -> bool:
+    """Whether ``value`` is the number 0, also as a float (in SymPy 1.14
+    ``Float(0.0) == 0`` is False): a zero adjoint, not a value."""
+    return isinstance(value, sp.Number) and value.is_zero is True
+
+
 def _symbol(program: Program, name: str, shape: tuple[int, ...],
             kind: str = "value") -> sp.Symbol:
     return program.new_symbol(name, Leaf(tuple(shape), kind))
@@ -334,9 +340,15 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
         initial = _full(program, adjoints.get(carry.result, sp.S.Zero),
                         carry.result, f"grad_{carry.result.name}")
         update = adjoint_of(carry.inside)
-        if update == 0:
-            update = _full(program, update, carry.initial,
+        if update == 0 or _is_zero(update):
+            # (zeros of the carried shape: a value first bound in the loop
+            # starts as a number, of another shape)
+            like = carry.initial if program.shape(carry.initial) == \
+                program.leaves[carry.inside].shape else carry.result
+            update = _full(program, update, like,
                            f"zeros_{carry.result.name}")
+        update = _spread(program, update, carry.inside,
+                         program.shape_of(carry.result))
         _check_shape(program, update, carry.inside, where)
         carries.append(Carry(adjoint, initial, update,
                              _symbol(program, f"grad_{carry.result.name}",
@@ -344,7 +356,7 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     accumulated = []
     for symbol in outer:
         contribution = adjoint_of(symbol)
-        if contribution == 0:
+        if contribution == 0 or _is_zero(contribution):
             continue
         shape = program.shape(contribution)
         witness = _witness(program, shape, loop, symbol)
@@ -362,8 +374,9 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     for row in loop.rows:
         if row.array not in backward.active:
             continue
-        contribution = adjoint_of(row.item)
-        if contribution == 0:
+        contribution = _spread(program, adjoint_of(row.item), row.item,
+                               program.shape_of(row.array)[1:])
+        if contribution == 0 or _is_zero(contribution):
             continue
         _check_shape(program, contribution, row.item, where)
         result = _symbol(program, f"grad_{row.array.name}",
@@ -388,6 +401,8 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     for again in reversed(steps):
         if read & set(again.results()):
             read |= again.uses()
+    # (a step they do not need would read rows no longer stored)
+    steps = tuple(again for again in steps if read & set(again.results()))
     rows = [r for r in rows if r.item in read]
     arrays = {r.array for r in rows}
     stored = [s for s in stored if s in loop.stored or s.result in arrays]
@@ -509,13 +524,27 @@ def _witness(program: Program, shape: tuple[int, ...], loop: Loop,
     return None
 
 
+def _spread(program: Program, adjoint: sp.Expr, symbol: sp.Symbol,
+            sizes: tuple[Any, ...]) -> sp.Expr:
+    """``adjoint`` of ``symbol`` (a row or a carried value of the loop)
+    over all of its shape, where it holds for every element alike (the
+    adjoint of ``np.sum(row)`` is one number): times ones of that shape,
+    made before the loop (``sizes``: as code reads them there)."""
+    shape = program.leaves[symbol].shape
+    if program.shape(adjoint) == shape or not broadcasts_to(
+            program.shape(adjoint), shape):
+        return adjoint
+    return adjoint * program.add(ONES, (), shape, "ones", shape=sizes,
+                                 dtype=None)
+
+
 def _check_shape(program: Program, value: sp.Expr, symbol: sp.Symbol,
                  where: str) -> None:
     if program.shape(value) != program.leaves[symbol].shape:
         raise _unsupported(where, f"a value of shape "
-                                  f"{program.leaves[symbol].shape} in the "
-                                  f"loop contributes to one of shape "
-                                  f"{program.shape(value)}")
+                                  f"{program.shape(value)} in the loop "
+                                  f"contributes to {symbol.name}, of shape "
+                                  f"{program.leaves[symbol].shape}")
 
 
 def _unsupported(where: str, why: str) -> OutputError:
@@ -597,7 +626,7 @@ def _jvp(forward: Any, step: Step) -> None:
         start = _full(program, initial[carry], carry.initial, inside.name,
                       batch, batch_sizes)
         update = tangent_of(carry.update)
-        if update == 0:
+        if update == 0 or _is_zero(update):
             update = _full(program, update, carry.initial, inside.name,
                            batch, batch_sizes)
         if (program.shape(update)

@@ -1,5 +1,7 @@
 """Rows of the array table for running totals: ``np.cumsum`` and
-``np.cumprod`` (and their methods), and ``np.diff``, which undoes the sum.
+``np.cumprod`` (and their methods), the running extremes
+``np.maximum.accumulate`` and ``np.minimum.accumulate``, and ``np.diff``,
+which undoes the sum.
 
 The gradient of a cumulative sum is the cumulative sum of the adjoint
 taken from the other end. That of a cumulative product is ``rev(g * y) /
@@ -10,6 +12,11 @@ zeros as 1) and 0 at later zeros: exact at zeros, where dividing by ``x``
 would give nan, and exact to first order as ``x`` moves off them, so a
 Hessian is exact there too. The tangent is ``y * cumsum(dx / x)`` over the
 nonzero factors plus ``y' * dx`` at the first zero carried forward.
+
+A running extreme is the element where it was attained, taken along the
+axis (``np.take_along_axis(x, at, axis)``, ``at`` the latest index so far
+whose element equals it: where ties share the extreme, the latest takes
+the gradient), so its gradient and tangent are that gather's.
 """
 
 from __future__ import annotations
@@ -20,13 +27,16 @@ from typing import Any
 import sympy as sp
 
 from ._ops_assemble import concatenate
-from ._ops_core import BROADCAST_TO, reduce_sum, reshape
+from ._ops_core import BROADCAST_TO, RESHAPE, reduce_sum, reshape
+from ._ops_create import ARANGE
 from ._ops_index import GETITEM, getitem
+from ._ops_sort import TAKE_ALONG_AXIS
 from ._program import ArrayOp, Step
 from ._functions import where
-from ._spell import call
+from ._spell import Slot, call
 
-__all__ = ["CUMSUM", "CUMPROD", "DIFF", "TRAPEZOID", "GRADIENT",
+__all__ = ["CUMSUM", "CUMPROD", "RUNNING_MAX", "RUNNING_MIN", "DIFF",
+           "TRAPEZOID", "GRADIENT",
            "cumulative", "reversed_cumsum"]
 
 
@@ -184,6 +194,103 @@ CUMPROD = ArrayOp("cumprod", numpy=("cumprod",), methods=("cumprod",),
                   lower=_lower_cumprod, vjp=_cumprod_vjp, jvp=_cumprod_jvp,
                   spell=_spell_cumulative("np.cumprod"),
                   any_size=True)
+
+
+def _lower_running(run: Any, op: ArrayOp, array: Any, axis: Any,
+                   dtype: Any, out: Any, node: ast.AST) -> Any:
+    if out is not None or dtype is not None:
+        raise run.error(node, f"np.{op.numpy[0]} with out= or dtype= is "
+                              "not supported: use the array it returns "
+                              "(cast it with .astype)")
+    values = run.number(array, node)
+    shape = run.shape(values, node)
+    if not shape:
+        raise run.error(node, f"np.{op.numpy[0]} needs an array of one or "
+                              "more dimensions")
+    source = run.materialize(values, node)
+    leaf = run.program.leaves[source]
+    return run.program.add(op, (source,), shape, f"running_{op.name[-3:]}",
+                           integer=leaf.integer or _integer_where(
+                               run.program, source),
+                           boolean=leaf.boolean,
+                           axis=run.axis(axis, len(shape), node))
+
+
+def _integer_where(program: Any, symbol: sp.Symbol) -> bool:
+    """Whether ``symbol`` is ``np.where(c, a, b)`` of integers ``a`` and
+    ``b``: an integer array (the positions of extremes a gradient finds
+    are, read back)."""
+    step = program.definition().get(symbol)
+    if step is None or step.op.name != "elementwise":
+        return False
+    expr = step.operands[0]
+    return getattr(expr, "func", None) is where and all(
+        program.is_integer(branch) for branch in expr.args[1:])
+
+
+def _lower_running_max(run: Any, array: Any, axis: Any = 0,
+                       dtype: Any = None, out: Any = None, *,
+                       node: ast.AST) -> Any:
+    return _lower_running(run, RUNNING_MAX, array, axis, dtype, out, node)
+
+
+def _lower_running_min(run: Any, array: Any, axis: Any = 0,
+                       dtype: Any = None, out: Any = None, *,
+                       node: ast.AST) -> Any:
+    return _lower_running(run, RUNNING_MIN, array, axis, dtype, out, node)
+
+
+def _attained(program: Any, step: Step) -> Step:
+    """``step`` (a running extreme) as the gather it equals:
+    ``np.take_along_axis(x, at, axis)``, with ``at`` the latest index so
+    far along the axis whose element equals the extreme (a constant)."""
+    (x,) = step.operands
+    axis = step.option("axis")
+    shape = program.leaves[x].shape
+    counting = program.add(ARANGE, (), (shape[axis],), "positions",
+                           integer=True, bounds=(program.size(x, axis),))
+    after = len(shape) - 1 - axis
+    if after:  # counting along the axis, broadcast over the later ones
+        counting = program.add(
+            RESHAPE, (counting,), (shape[axis],) + (1,) * after,
+            "positions_along", integer=True, shape=(-1,) + (1,) * after)
+    marked = program.materialize(where(sp.Eq(x, step.target), counting, 0),
+                                 "positions_of_extremes")
+    at = program.add(RUNNING_MAX, (marked,), shape, "extreme_at",
+                     integer=True, axis=axis)
+    if len(shape) == 1:  # x[at], whose gradient is np.add.at at any size
+        return Step(step.target, GETITEM, (x, at), (("index", (Slot(1),)),))
+    return Step(step.target, TAKE_ALONG_AXIS, (x, at), (("axis", axis),))
+
+
+def _running_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    gather = _attained(backward.program, step)
+    assert gather.op.vjp is not None
+    gather.op.vjp(backward, gather, adjoint)
+
+
+def _running_jvp(forward: Any, step: Step) -> sp.Expr:
+    forward.through([_attained(forward.program, step)])
+    return forward.tangent.get(step.target, sp.S.Zero)
+
+
+def _spell_running(spelling: str) -> Any:
+    def spell(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+        return call(spelling, args, axis=step.option("axis") or None)
+    return spell
+
+
+# axis: the one it runs along (0 by default, as NumPy's).
+RUNNING_MAX = ArrayOp("running max", numpy=("maximum.accumulate",),
+                      lower=_lower_running_max, vjp=_running_vjp,
+                      jvp=_running_jvp,
+                      spell=_spell_running("np.maximum.accumulate"),
+                      any_size=True)
+RUNNING_MIN = ArrayOp("running min", numpy=("minimum.accumulate",),
+                      lower=_lower_running_min, vjp=_running_vjp,
+                      jvp=_running_jvp,
+                      spell=_spell_running("np.minimum.accumulate"),
+                      any_size=True)
 
 
 def _lower_diff(run: Any, a: Any, n: Any = 1, axis: Any = -1,

@@ -339,6 +339,29 @@ def differences(x):
     return np.sum(np.diff(x) ** 2 + np.sin(np.diff(x, n=2)).sum())
 
 
+def pair_distances(x):
+    i, j = np.triu_indices(x.shape[0], k=1)
+    return np.sum(np.sqrt(np.sum((x[i] - x[j]) ** 2, axis=1)))
+
+
+def grids(x):
+    X, Y = np.meshgrid(x, x[:3])
+    return np.sum(X * np.sin(Y) + X ** 2)
+
+
+def polynomials(x):
+    return np.sum(np.polyval(x, x[1:]) ** 2) + np.polyval([2.0, -1.0], x[0])
+
+
+def interpolated(x):
+    return np.sum(np.interp(B - 0.5, B, x) ** 3 * np.searchsorted(B, x))
+
+
+def running_extremes(x):
+    return np.sum(np.maximum.accumulate(x) * np.minimum.accumulate(
+        x[None] * B[:, None], axis=1))
+
+
 def matrix_powers(a):
     return np.sum(np.linalg.matrix_power(a, 3) - np.linalg.matrix_power(
         a, -1))
@@ -384,7 +407,12 @@ SCALAR = {
     "slogdet": (log_determinant, WELL_POSED), "inv": (inverse, WELL_POSED),
     "solve": (solved, WELL_POSED), "cholesky": (cholesky, WELL_POSED),
     "astype": (casts, VECTOR), "clip": (clipped, VECTOR),
-    "diff": (differences, VECTOR), "matrix_power": (matrix_powers,
+    "diff": (differences, VECTOR), "triu_indices": (pair_distances, MATRIX),
+    "meshgrid": (grids, VECTOR), "polyval": (polynomials, VECTOR),
+    "interp": (interpolated, VECTOR),
+    "running max": (running_extremes, VECTOR),
+    "running min": (running_extremes, VECTOR), "searchsorted": (interpolated, VECTOR),
+    "matrix_power": (matrix_powers,
                                                     WELL_POSED),
 }
 
@@ -520,7 +548,8 @@ def test_every_row_with_a_spelling_is_read_back():
                "flipud", "triu", "array", "hstack", "column_stack", "dstack",
                "array_split", "vsplit", "repeat", "cumprod", "min", "std",
                "builtin max", "builtin min", "softmax", "log_softmax",
-               "kron", "inner", "item"}
+               "kron", "inner", "item", "tril_indices", "triu_indices_from",
+               "tril_indices_from"}
     assert {op.name for op in ARRAY_OPS} - written == covered - {
         "einsum spellings"}
 

@@ -553,6 +553,57 @@ def f_gradient(x):
     return np.sum(np.gradient(x) ** 2) + np.sum(np.sin(np.gradient(x, 0.5)))
 
 
+def f_pairs_above(x):
+    i, j = np.triu_indices(len(x), k=1)
+    return np.sum(np.sin(x[i] * x[j])) + np.sum(
+        x[np.triu_indices(3, 1, 4)[1]] ** 2)
+
+
+def f_pairs_below(x):
+    i, j = np.tril_indices(x.shape[0], -1)
+    return np.sum(np.sqrt(np.sum((x[i] - x[j]) ** 2, axis=1)))
+
+
+def f_pairs_of_a_square(x):
+    return (np.sum(x[np.triu_indices_from(x)] ** 3)
+            + np.sum(np.cos(x[np.tril_indices_from(x, k=-1)])))
+
+
+def f_meshgrid(x):
+    X, Y = np.meshgrid(x, x[:2] ** 2)
+    U, V = np.meshgrid(x, np.cos(x), indexing="ij", sparse=True)
+    return np.sum(np.sin(X * Y) + X) + np.sum(U * V ** 2)
+
+
+def f_polyval(p, x):
+    return np.sum(np.polyval(p, x) ** 2) + np.polyval([1.5, p[0], -2.0],
+                                                      x[0])
+
+
+KNOTS = np.array([-1.0, 0.0, 0.5, 2.0])
+
+
+def f_interp(x, fp):
+    return np.sum(np.interp(x, KNOTS, fp) ** 2) + np.interp(
+        x[0], [-2.0, 2.0], fp[:2] * 3, left=0.5)
+
+
+def f_searchsorted(x):
+    bins = np.searchsorted(KNOTS, x) + np.searchsorted(KNOTS, x,
+                                                        side="right")
+    return np.sum(x ** 2 * bins)
+
+
+def f_running_extremes(x):
+    return np.sum(np.maximum.accumulate(x) ** 2) + np.sum(np.sin(
+        np.minimum.accumulate(x, axis=1)))
+
+
+def f_drawdown(x):
+    return np.max(np.maximum.accumulate(x) - x) * np.sum(
+        np.minimum.accumulate(x ** 2))
+
+
 def f_median(x):
     # An even count: the mean of the two middle values.
     return np.median(x) ** 2 + np.median(x[:3]) * np.sum(x)
@@ -695,6 +746,18 @@ CASES = {
     "np.ptp": [(f_ptp, (signed(3, 4),))],
     "np.trapezoid": [(f_trapezoid, (signed(3, 4),))],
     "np.gradient": [(f_gradient, (signed(5),))],
+    "np.meshgrid": [(f_meshgrid, (signed(3),))],
+    "np.polyval": [(f_polyval, (signed(4), signed(3)))],
+    "np.interp": [(f_interp, (np.array([-1.5, 0.2, 1.9, 2.5]),
+                              signed(4)))],
+    "np.searchsorted": [(f_searchsorted, (signed(5),))],
+    "np.maximum.accumulate": [(f_running_extremes, (signed(3, 4),)),
+                              (f_drawdown, (signed(6),))],
+    "np.minimum.accumulate": [(f_running_extremes, (signed(4, 3),))],
+    "np.triu_indices": [(f_pairs_above, (signed(4),))],
+    "np.tril_indices": [(f_pairs_below, (signed(4, 3),))],
+    "np.triu_indices_from": [(f_pairs_of_a_square, (signed(3, 3),))],
+    "np.tril_indices_from": [(f_pairs_of_a_square, (signed(3, 3),))],
     "np.empty_like": [(f_empty_like_filled, (signed(4),))],
     "np.append": [(f_append, (signed(4),))],
     "np.nansum": [(f_nan_skipping, (signed(3, 4),))],

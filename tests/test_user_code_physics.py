@@ -107,7 +107,7 @@ def lj_dV_dr(r, i, j):
 
 @pytest.mark.parametrize("energy", [
     lennard_jones, lennard_jones_by_loops,
-    known_bug(lennard_jones_by_triu_indices, 2, "np.triu_indices is refused")])
+    lennard_jones_by_triu_indices])  # was sweep3 bug 2
 def test_lennard_jones_forces(energy):
     g = ad.grad(energy)(POINTS)
     np.testing.assert_allclose(g, pairwise_forces(POINTS, lj_dV_dr),
@@ -212,15 +212,19 @@ def spring_forces_over_ordered_pairs(x):
 
 @pytest.mark.parametrize("f", [
     spring_forces_over_ordered_pairs,
-    known_bug(spring_forces_over_pairs, 17, "F[i] += ... inside `for j in "
-              "range(i + 1, n)` is refused as mutating an object the function "
-              "did not make")])
+    spring_forces_over_pairs])  # was sweep3 bug 17
 def test_forces_accumulated_over_pairs_in_an_array_made_here(f):
     # each F_i = n x_i - sum(x), so d/dx sum |F|^2 = 2 n F (sum F = 0)
     for x in (POINTS, POINTS[:2]):
         F = len(x) * x - x.sum(axis=0)
         np.testing.assert_allclose(ad.grad(f)(x), 2 * len(x) * F,
                                    rtol=1e-13, atol=1e-13)
+    # F = (n I - J) x in each coordinate, so the energy is x^T (n^2 I -
+    # n J) x: its Hessian is 2 (n^2 I - n J) in each coordinate
+    n = 3
+    pairs = 2 * (n ** 2 * np.eye(n) - n * np.ones((n, n)))
+    np.testing.assert_allclose(ad.hessian(f)(POINTS[:n]), np.einsum(
+        "ij,kl->ikjl", pairs, np.eye(3)), rtol=1e-13, atol=1e-12)
 
 
 BOX = 3.0
@@ -669,19 +673,15 @@ def test_projectile_with_drag_stepped_until_it_lands():
             rel=1e-7)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.OutputError, reason=(
-    "sweep3 bug 20: with argnums=(0, 1, 2) the loop is refused ('a value of "
-    "shape (2,) contributes to one of shape ()'); each argnum alone works"))
 def test_projectile_with_drag_gradient_in_every_argument_at_once():
+    # was sweep3 bug 20: prev, first bound in the loop, started as a number
     grads = ad.grad(landing_distance, (0, 1, 2))(*LAUNCH)
     assert grads == pytest.approx(
         [ad.grad(landing_distance, i)(*LAUNCH) for i in range(3)], rel=1e-14)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep3 bug 21: a name first bound in a `while <condition>:` body and "
-    "read after it is 'not defined'"))
 def test_a_name_bound_inside_a_while_loop_and_read_after_it():
+    # was sweep3 bug 21
     steps = 0  # the loop's trip count, counted the same way
     y, v = 1.0, 0.5
     while y >= 0.0:
@@ -1035,9 +1035,8 @@ ROW = np.array([0.3, -0.7, 1.2])
 @pytest.mark.parametrize("case", [
     (squares_by_generator, ROW, 2 * ROW),
     (squares_by_list, ROW, 2 * ROW),  # was sweep3 bug 27
-    known_bug((row_energies, np.stack([ROW, 2 * ROW]),
-               [[1.6] * 3, [3.2] * 3]), 27, "a generator over the rows of "
-              "a 2-D array is refused", raises=ad.OutputError),
+    (row_energies, np.stack([ROW, 2 * ROW]),
+     [[1.6] * 3, [3.2] * 3]),  # was sweep3 bug 27
     (first_two_swapped, ROW, [1.0, 0.0, 2.0])],  # was sweep3 bug 26
     ids=lambda case: case[0].__name__)
 def test_iterating_over_and_swapping_items_of_arrays(case):
@@ -1107,8 +1106,9 @@ def on_a_meshgrid(x):
 @pytest.mark.parametrize("case", [
     (filled_after_empty_like, [0.6, 3.0, 3.0]),  # sweep3 bug 39
     (weighted_after_append, [0.0, 1.0, 2.0]),  # sweep3 bug 39
-    known_bug((on_a_meshgrid, np.sum(ROW ** 2) + 2 * ROW * np.sum(ROW)), 39,
-              "np.meshgrid")], ids=lambda case: case[0].__name__)
+    # was sweep3 bug 39
+    (on_a_meshgrid, np.sum(ROW ** 2) + 2 * ROW * np.sum(ROW))],
+    ids=lambda case: case[0].__name__)
 def test_arrays_built_by_other_numpy_functions(case):
     f, expected = case
     np.testing.assert_allclose(ad.grad(f)(ROW), expected, rtol=1e-14)
@@ -1272,11 +1272,7 @@ SAMPLES = np.array([0.3, 0.7, 1.2])
 @pytest.mark.parametrize("f, expected", [
     (work_by_trapezoid, 0.1 * SAMPLES * [1, 2, 1]),  # was sweep3 bug 15
     (smoothness, numeric_gradient(smoothness, (SAMPLES,), 0)),
-    pytest.param(sampled, [0.5, 1.0, 0.5],
-                 marks=pytest.mark.xfail(strict=True,
-                                         raises=ad.UnsupportedCodeError,
-                                         reason="sweep3 bug 15: np.interp "
-                                                "is refused"))],
+    (sampled, [0.5, 1.0, 0.5])],  # np.interp was sweep3 bug 15 too
     ids=["trapezoid", "gradient", "interp"])
 def test_numpy_functions_physics_code_calls(f, expected):
     np.testing.assert_allclose(ad.grad(f)(SAMPLES), expected, rtol=1e-9)
