@@ -95,6 +95,14 @@ def _arguments_of(name: str, primals: Any, tangents: Any) -> None:
             f"primals and {len(tangents)} tangents.")
 
 
+def _spelled(structure: Any) -> str:
+    """A pytree structure as its repr shows it, without optree's wrapper:
+    ``{'s': *, 't': *}``."""
+    text = repr(structure)
+    return text[len("PyTreeSpec("):-1] if text.startswith(
+        "PyTreeSpec(") else text
+
+
 def _argument(fun: Callable[..., Any], position: int) -> str:
     """What errors call ``fun``'s argument at ``position``: its name."""
     try:
@@ -183,8 +191,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     known = of_a_number(fun, primals, has_aux)
     if known is not None:  # a loss: its value and gradient in one pass
         value, aux, pulled = known
-        return (value, _checked(pulled, [value]), aux) if has_aux else (
-            value, _checked(pulled, [value]))
+        pull = _checked(pulled, optree.tree_structure(value), [value])
+        return (value, pull, aux) if has_aux else (value, pull)
     output = fun(*primals)
     if has_aux and not (isinstance(output, tuple) and len(output) == 2):
         raise InputError(
@@ -193,14 +201,18 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     value, aux = output if has_aux else (output, None)
     structure = optree.tree_structure(value)
     outputs = structure.flatten_up_to(value)
-    pull = _checked(pullback(fun, value, has_aux, primals), outputs)
+    pull = _checked(pullback(fun, value, has_aux, primals), structure,
+                    outputs)
     return (value, pull, aux) if has_aux else (value, pull)
 
 
 def _checked(pulled_back: Callable[..., tuple[Any, ...]],
-             outputs: list[Any]) -> Callable[[Any], tuple[Any, ...]]:
+             structure: Any, outputs: list[Any]
+             ) -> Callable[[Any], tuple[Any, ...]]:
     """``vjp_fun``: ``pulled_back`` of the cotangent's leaves, once they
-    are one per output, each of its output's shape."""
+    are one per output, in the output's ``structure`` (as JAX asks: a dict
+    of other keys would be paired by position), each of its output's
+    shape."""
     def pull(cotangent: Any) -> tuple[Any, ...]:
         cotangents = optree.tree_leaves(cotangent)
         if len(cotangents) != len(outputs):
@@ -208,6 +220,13 @@ def _checked(pulled_back: Callable[..., tuple[Any, ...]],
                 f"the cotangent has {len(cotangents)} entries, but the "
                 f"function has {len(outputs)} outputs: pass one per "
                 "output, in the output's structure.")
+        given = optree.tree_structure(cotangent)
+        if given != structure:
+            raise InputError(
+                f"the cotangent's structure {_spelled(given)} is not the "
+                f"output's, {_spelled(structure)}: pass a cotangent of the "
+                "output's structure (the same containers and dict "
+                "keys).")
         for index, (given, out) in enumerate(zip(cotangents, outputs)):
             if np.shape(given) != np.shape(out):
                 raise InputError(

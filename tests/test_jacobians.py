@@ -143,6 +143,26 @@ def test_vjp_pulls_a_cotangent_back_to_every_argument():
         "(): pass a cotangent of each output's shape.")
 
 
+def test_vjp_refuses_a_cotangent_of_another_structure():
+    # As JAX: a dict of other keys would be paired with the outputs by
+    # position, giving t's cotangent to s.
+    def two_outputs(x):
+        return {"s": x * 2.0, "t": x * 3.0}
+
+    _, pullback = ad.vjp(two_outputs, 1.0)
+    assert pullback({"t": 1.0, "s": 0.0}) == (3.0,)
+    with pytest.raises(ad.InputError) as error:
+        pullback({"t": 1.0, "u": 0.0})
+    assert str(error.value) == (
+        "the cotangent's structure {'t': *, 'u': *} is not the output's, "
+        "{'s': *, 't': *}: pass a cotangent of the output's structure (the "
+        "same containers and dict keys).")
+    _, pullback = ad.vjp(polar, 2.0, 0.3)
+    with pytest.raises(ad.InputError, match=r"the cotangent's structure "
+                       r"\[\*, \*\] is not the output's, \(\*, \*\)"):
+        pullback([1.0, 0.0])
+
+
 def test_jvp_and_vjp_of_array_code_with_a_scalar_output():
     w, b = np.array([0.1, -0.4, 0.9]), 1.5
     dw, db = np.array([1.0, 0.5, -1.0]), 0.25
