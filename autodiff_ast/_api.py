@@ -7,6 +7,7 @@ wrapper in its call path: calling a derivative costs what its code costs.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import importlib
 import inspect
@@ -355,7 +356,7 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     if isinstance(fun, ArrayTransform) or spelled is not None:
         return _array_chain(fun, argnums, has_aux, kind)
     try:
-        lowered = lower(fun)
+        lowered = lower(fun, _least_arity(argnums))
     except NeedsArrays:
         return _array_chain(fun, argnums, has_aux, kind)
     numbers, as_tuple = _normalize_argnums(argnums, lowered)
@@ -431,7 +432,7 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
     if isinstance(fun, ArrayTransform):
         chain = fun
     else:
-        fun, location = _with_source(fun)
+        fun, location = _with_source(fun, _least_arity(argnums))
         origin = _provenance(fun)  # a functools.partial's function
         location = location or (origin.location if origin else None)
         function, bound = unbind(fun)
@@ -475,7 +476,17 @@ def _keyword_only(chain: ArrayTransform) -> int:
     return len(keyword_only_names(function))
 
 
-def _with_source(fun: Any) -> tuple[Any, str | None]:
+def _least_arity(argnums: Any) -> int:
+    """How many arguments ``argnums`` name at the least (0 if it is not
+    valid: its validation explains)."""
+    items = argnums if isinstance(argnums, (tuple, list)) else [argnums]
+    try:
+        return max(operator.index(i) for i in items) + 1
+    except (TypeError, ValueError):
+        return 0
+
+
+def _with_source(fun: Any, arity: int = 0) -> tuple[Any, str | None]:
     """``fun``, or for a primitive (``np.tanh``) or an array function
     (``np.linalg.det``), whose derivatives at arrays are taken as array
     code and so from source, a generated function that calls it, with
@@ -494,11 +505,11 @@ def _with_source(fun: Any) -> tuple[Any, str | None]:
         return compile_function(text, name, {}), spelled
     if primitive_for(fun) is None:
         return fun, None
-    lowered = lower(fun)
+    lowered = lower(fun, arity)
     params = ", ".join(lowered.params)
     text = (f"def {lowered.name}({params}):\n"
             f"    return {lowered.location}({params})\n")
-    modules = {}
+    modules: dict[str, Any] = {"builtins": builtins}
     if lowered.location.startswith("scipy."):  # scipy.special.expit
         importlib.import_module(lowered.location.rsplit(".", 2)[0])
         modules["scipy"] = sys.modules["scipy"]

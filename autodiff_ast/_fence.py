@@ -107,6 +107,10 @@ def check(source: FunctionSource) -> None:
                 if isinstance(check, ast.Assert) and check.msg is not None
                 for node in ast.walk(check.msg)}
     summed = {id(node.args[0]) for node in nodes if summed_generator(node)}
+    # `head, *rest = x`: lowering groups the items as Python does.
+    summed |= {id(element) for node in nodes if isinstance(node, ast.Assign)
+               for target in node.targets if isinstance(target, ast.Tuple)
+               for element in target.elts if _starred_name(element)}
     # The docstrings of functions defined inside: they do nothing.
     documented = {id(node.body[0].value) for node in nodes
                   if isinstance(node, ast.FunctionDef)
@@ -242,7 +246,12 @@ def _fills(call: ast.expr) -> bool:
         and owner.attr == "add")
 
 
-def _check_target(target: ast.AST, fail) -> None:  # type: ignore[no-untyped-def]
+def _starred_name(node: ast.AST) -> bool:
+    return isinstance(node, ast.Starred) and isinstance(node.value, ast.Name)
+
+
+def _check_target(target: ast.AST, fail,  # type: ignore[no-untyped-def]
+                  top: bool = True) -> None:
     if isinstance(target, ast.Name):
         return
     if isinstance(target, ast.Subscript) and isinstance(target.value,
@@ -250,8 +259,13 @@ def _check_target(target: ast.AST, fail) -> None:  # type: ignore[no-untyped-def
         return  # d[key] = v: lowering checks that d is an array made here
     if isinstance(target, ast.Tuple):
         for element in target.elts:
-            _check_target(element, fail)
+            if not (top and _starred_name(element)):
+                _check_target(element, fail, top=False)
         return
+    if isinstance(target, ast.Starred):
+        fail(target, "*-unpacking is supported into a name of the "
+                     "outermost tuple only (head, *rest = x): unpack the "
+                     "inner tuple in a statement of its own")
     fail(target, "assigning to an attribute or an item mutates an object, "
                  "which cannot be differentiated: assign to a new local name "
                  "instead")

@@ -34,6 +34,7 @@ def _elementary(name: str, nargs: int,
                 numeric: Callable[..., float] | None = None,
                 mp: Callable[..., Any] | None = None,
                 series: Callable[..., sp.Expr] | None = None,
+                infinite: bool = False,
                 **assumptions: Callable[[sp.Function], bool | None]
                 ) -> type:
     """A SymPy function whose partial derivatives are ``derivatives(*args)``.
@@ -44,13 +45,17 @@ def _elementary(name: str, nargs: int,
     expression in SymPy's own functions, for Taylor series (a removable
     singularity of a derivative, as sinc' has at 0); ``assumptions`` are
     SymPy's ``_eval_is_...`` methods (``integer=``: whether it is one).
+    With ``infinite``, ``numeric`` takes +-oo too (np.inf, a bound of
+    np.clip).
     """
+    exact = ((lambda a: a.is_Rational or a in (sp.oo, -sp.oo)) if infinite
+             else (lambda a: a.is_Rational))
 
     def fdiff(self: sp.Function, argindex: int = 1) -> sp.Expr:
         return derivatives(*self.args)[argindex - 1]
 
     def eval(cls: type, *args: sp.Expr) -> sp.Expr | None:
-        if numeric is not None and all(a.is_Rational for a in args):
+        if numeric is not None and all(exact(a) for a in args):
             value = numeric(*args)
             if value is not None:
                 return sp.sympify(value)
@@ -99,7 +104,7 @@ copysign = _elementary(
     lambda a, b: abs(a) * (1 if b >= 0 else -1))
 heaviside = _elementary(
     "heaviside", 2, _zero,
-    lambda z, h: 1 if z > 0 else (0 if z < 0 else h))
+    lambda z, h: 1 if z > 0 else (0 if z < 0 else h), infinite=True)
 hypot = _elementary(
     "hypot", 2, lambda x, y: (x / hypot(x, y), y / hypot(x, y)),
     lambda x, y: sp.sqrt(x**2 + y**2))

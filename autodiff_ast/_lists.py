@@ -15,6 +15,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+import sympy as sp
+
 __all__ = ["GROWING", "concatenated", "grown", "made"]
 
 GROWING = ("append", "extend")
@@ -47,9 +49,13 @@ def _kind(value: Any) -> str:
 
 
 def grown(run: Any, statement: ast.stmt, env: dict[str, Any]) -> bool:
-    """Run ``name.append(value)`` or ``name.extend(values)``, if that is
-    what ``statement`` is, on a list the function made; False for any
-    other statement."""
+    """Run ``name.append(value)``, ``name.extend(values)`` or
+    ``name[i] = value``, if that is what ``statement`` is, on a list the
+    function made; False for any other statement (``d[i] = v`` of an
+    array is filled by the array operations)."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+            and isinstance(statement.targets[0], ast.Subscript):
+        return _item_set(run, statement.targets[0], statement.value, env)
     call = statement.value if isinstance(statement, ast.Expr) else None
     if not (isinstance(call, ast.Call)
             and isinstance(call.func, ast.Attribute)
@@ -60,20 +66,9 @@ def grown(run: Any, statement: ast.stmt, env: dict[str, Any]) -> bool:
     if not isinstance(target, list):
         return False  # not a list: refused with the other calls
     spelled = ast.unparse(call.func.value)
-    if id(target) not in run.context.lists:
-        raise run.error(call, f"{spelled}.{method}(...) would change a "
-                              "list the function did not make (an argument "
-                              "or a global), which a derivative cannot do: "
-                              f"make a new list instead, {spelled} = "
-                              f"{spelled} + [...]")
-    if run.context.lists[id(target)][1] != run.context.kept_loops:
-        raise run.error(call, f"{spelled}.{method}(...) in a loop whose trip "
-                              "count is known only when the function runs "
-                              f"must be a statement of the loop itself, on "
-                              f"a list made empty before it (not under an "
-                              f"if, nor in a loop that can break): make "
-                              f"{spelled} an array of zeros as long as the "
-                              f"loop and fill {spelled}[i] instead")
+    _check_changeable(run, target, call, f"{spelled}.{method}(...)", spelled,
+                      f"make a new list instead, {spelled} = {spelled} + "
+                      "[...]")
     if len(call.args) != 1 or call.keywords:
         raise run.error(call, f"{spelled}.{method} takes one argument")
     value = run.expression(call.args[0], env)
@@ -86,3 +81,49 @@ def grown(run: Any, statement: ast.stmt, env: dict[str, Any]) -> bool:
                                       "or a tuple here: append an array's "
                                       "rows one by one")
     return True
+
+
+def _item_set(run: Any, target: ast.Subscript, value_node: ast.expr,
+              env: dict[str, Any]) -> bool:
+    """``name[i] = value`` on a list the function made (the item replaced,
+    as Python does); False if ``name`` is not a local list (a list the
+    function made is one)."""
+    items = env.get(target.value.id) if isinstance(
+        target.value, ast.Name) else None
+    if not isinstance(items, list):
+        return False
+    spelled = ast.unparse(target.value)
+    _check_changeable(run, items, target, f"{spelled}[...] = ...", spelled,
+                      f"make a new list instead, {spelled} = [...]")
+    value = run.expression(value_node, env)
+    key = run.concrete(run.expression(target.slice, env))
+    key = int(key) if isinstance(key, sp.Integer) else key
+    if not isinstance(key, (int, slice)) or isinstance(key, bool):
+        raise run.error(target.slice, f"an item of the list {spelled} is "
+                                      "assigned by an index known when the "
+                                      "code is generated (a constant, a "
+                                      "loop counter, a size)")
+    try:
+        items[key] = list(value) if isinstance(key, slice) else value
+    except (IndexError, TypeError, ValueError) as exc:
+        raise run.error(target, f"{spelled}[...] = ...: {exc}") from None
+    return True
+
+
+def _check_changeable(run: Any, items: list[Any], node: ast.AST, what: str,
+                      spelled: str, fix: str) -> None:
+    """Refuse ``what`` (a change of ``items`` in place) on a list the
+    function did not make, or in a kept loop other than as a statement of
+    that loop itself on a list made before it."""
+    if id(items) not in run.context.lists:
+        raise run.error(node, f"{what} would change a list the function "
+                              "did not make (an argument or a global), "
+                              f"which a derivative cannot do: {fix}")
+    if run.context.lists[id(items)][1] != run.context.kept_loops:
+        raise run.error(node, f"{what} in a loop whose trip "
+                              "count is known only when the function runs "
+                              f"must be a statement of the loop itself, on "
+                              f"a list made empty before it (not under an "
+                              f"if, nor in a loop that can break): make "
+                              f"{spelled} an array of zeros as long as the "
+                              f"loop and fill {spelled}[i] instead")

@@ -18,12 +18,17 @@ in ``_lower_records``.
 from __future__ import annotations
 
 import ast
+import builtins
+import functools
 import inspect
+import math
 import types
 from typing import Any, Callable
 
 from . import _fence
 from ._errors import AutodiffError, NoSourceError, error_at
+from ._forms import hypot_of_any_number
+from ._functions import maximum, minimum
 from ._limits import collector_paused
 from ._lower_calls import Calls
 from ._lower_expressions import Expressions
@@ -40,11 +45,13 @@ __all__ = ["lower", "unbind", "readable_source"]
 
 
 @collector_paused()
-def lower(fn: Callable[..., Any]) -> Lowered:
-    """Lower ``fn`` (a Python function or a primitive) to SymPy."""
+def lower(fn: Callable[..., Any], arity: int = 0) -> Lowered:
+    """Lower ``fn`` (a Python function or a primitive) to SymPy. A
+    primitive that takes any number of arguments (math.hypot, max) is
+    lowered as a function of ``arity`` of them (its own count at least)."""
     primitive = primitive_for(fn)
     if primitive is not None:
-        return _lower_primitive(fn, primitive)
+        return _lower_primitive(fn, primitive, arity)
     fn, bound = unbind(fn)
     source = readable_source(fn)
     node = source.node
@@ -112,21 +119,34 @@ def readable_source(fn: types.FunctionType) -> FunctionSource:
     return source
 
 
-def _lower_primitive(fn: Any, primitive: Primitive) -> Lowered:
+# Primitives that take any number of numbers, as nested calls of their
+# two-argument form.
+_VARIADIC: dict[Any, Callable[..., Any]] = {
+    math.hypot: hypot_of_any_number,
+    builtins.max: lambda *xs: functools.reduce(maximum, xs),
+    builtins.min: lambda *xs: functools.reduce(minimum, xs),
+}
+
+
+def _lower_primitive(fn: Any, primitive: Primitive, arity: int) -> Lowered:
     if primitive.name == "where":
         raise NoSourceError(
             "np.where selects between values by a condition and has no "
             "derivative of its own: differentiate a function that calls it, "
             "e.g. `def f(x): return np.where(x > 0, x, 0.0)`.")
-    params = ("x", "y", "z")[:primitive.nargs]
+    variadic = _VARIADIC.get(fn)
+    count = max(arity, primitive.nargs) if variadic else primitive.nargs
+    params = (("x", "y", "z")[:count] if count <= 3
+              else tuple(f"x{i}" for i in range(count)))
     symbols = tuple(symbol(p) for p in params)
-    module = namespace_of(fn) or "numpy"
+    module = ("builtins" if getattr(fn, "__module__", None) == "builtins"
+              else namespace_of(fn) or "numpy")
     name = (primitive.scipy_stats[0] if module == "scipy.stats"
             else fn.__name__)  # norm.logpdf
     qualified = f"{'np' if module == 'numpy' else module}.{name}"
     namespace = "math" if module == "math" else "numpy"
     try:
-        output = primitive.lower(*symbols)
+        output = (variadic or primitive.lower)(*symbols)
     except TypeError:  # it takes lists (math.prod, math.dist)
         form = primitive.form(module)
         raise NoSourceError(

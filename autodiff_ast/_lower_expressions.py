@@ -10,6 +10,7 @@ calls and vetting.
 from __future__ import annotations
 
 import ast
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -94,8 +95,11 @@ class Expressions:
             return value
         converted = as_sympy(value)
         if converted is None:
-            raise self.error(node, f"the constant {value!r} is not finite: "
-                                   "a derivative cannot use it")
+            if math.isinf(value):  # np.inf, float('inf')
+                return sp.oo if value > 0 else -sp.oo
+            raise self.error(node, f"the constant {value!r} is not a "
+                                   "number: a derivative cannot compute "
+                                   "with nan")
         return converted
 
     def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:

@@ -25,7 +25,10 @@ from ._limits import KEPT_FROM, reads_twice
 from ._local import defined
 from ._loop_exits import after_return, jumpless, returned_names
 from ._lower_expressions import select
+from ._lists import made
+from ._lower_names import describe
 from ._lower_records import NeedsArrays
+from ._ops_index import getitem
 
 __all__ = ["Statements"]
 
@@ -105,7 +108,11 @@ class Statements:
         elif isinstance(statement, ast.Assign):
             value = self.expression(statement.value, env)
             for target in statement.targets:
-                self.assign(target, value, env)
+                if isinstance(target, ast.Tuple) and any(
+                        isinstance(e, ast.Starred) for e in target.elts):
+                    self.assign(*self.starred(target, value), env)
+                else:
+                    self.assign(target, value, env)
         elif isinstance(statement, ast.AnnAssign):
             if statement.value is not None:
                 self.assign(statement.target,
@@ -208,6 +215,45 @@ class Statements:
                                      f"{len(target.elts)} names")
         for element, item in zip(target.elts, value):
             self.assign(element, item, env)
+
+    def starred(self, target: ast.Tuple, value: Any
+                ) -> tuple[ast.Tuple, tuple[Any, ...]]:
+        """``head, *rest = value`` as ``head, rest = value[0], [...]``:
+        the target with its starred name plain, and the items of
+        ``value`` grouped as Python groups them (a new list for the
+        starred name)."""
+        if not self.lowers_arrays:
+            raise NeedsArrays  # the starred name holds a list
+        items = self.items_to_unpack(value, target)
+        at = next(i for i, e in enumerate(target.elts)
+                  if isinstance(e, ast.Starred))
+        after = len(target.elts) - at - 1
+        if len(items) < len(target.elts) - 1:
+            raise self.error(target, f"not enough values to unpack "
+                                     f"(expected at least "
+                                     f"{len(target.elts) - 1}, got "
+                                     f"{len(items)})")
+        middle = made(self, list(items[at:len(items) - after]))
+        elements = [e.value if isinstance(e, ast.Starred) else e
+                    for e in target.elts]
+        plain = ast.copy_location(ast.Tuple(elements, ast.Store()), target)
+        return plain, (*items[:at], middle, *items[len(items) - after:])
+
+    def items_to_unpack(self, value: Any, target: ast.Tuple) -> list[Any]:
+        """The items Python unpacks ``value`` into: of a list or tuple,
+        its items; of an array, its rows (written out, so the code is
+        for their number, and checks it)."""
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        if not isinstance(value, sp.Expr):
+            raise self.error(target, f"cannot unpack {describe(value)}")
+        shape = self.shape(value, target)
+        if not shape:
+            raise self.error(target, "cannot unpack a 0-d array (a number)")
+        count = self.concrete(shape[0])
+        self.program.baked.append(f"{ast.unparse(target)} = ... unpacks "
+                                  f"{count} rows, written out")
+        return [getitem(self, value, row, target) for row in range(count)]
 
     def note_branch(self, condition: Any, node: ast.AST) -> None:
         """Remember the first `if` that depends on an argument: generated

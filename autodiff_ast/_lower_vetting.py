@@ -63,12 +63,15 @@ class Vetting:
         return value
 
     def real(self, value: sp.Expr, node: ast.AST) -> sp.Expr:
-        """``value``, refused if it is complex or overflows a float."""
-        if value.has(sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo):
+        """``value``, refused if it is complex or overflows a float.
+        Infinity itself (np.inf, float('inf')) is a float: a bound of
+        np.clip, a value returned where the function is infinite."""
+        if value.has(sp.I, sp.zoo, sp.nan):
             raise self.error(node, "this gives a complex or undefined value "
                                    "for constant operands (such as log of a "
-                                   "negative number, or division by zero)")
-        if value.is_Number:
+                                   "negative number, or division by zero, "
+                                   "or inf - inf)")
+        if value.is_Number and value not in (sp.oo, -sp.oo):
             try:
                 finite = math.isfinite(float(value))
             except OverflowError:

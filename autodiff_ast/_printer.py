@@ -120,8 +120,8 @@ class ExpressionPrinter:
             return _name(f"{self.module}.pi")
         if expr is sp.E:
             return _name(f"{self.module}.e")
-        if expr in (sp.oo, -sp.oo):
-            node = _name("math.inf")
+        if expr in (sp.oo, -sp.oo):  # np.inf in NumPy code, as pi
+            node = _name(f"{self.module}.inf")
             return node if expr is sp.oo else _negate(node)
         if expr is sp.nan or expr is sp.zoo:
             return _name("math.nan")

@@ -63,7 +63,7 @@ CASES = [
      "the sum"),
     (bad_code.log_of_negative_constant, "complex",
      "this gives a complex or undefined value for constant operands (such "
-     "as log of a negative number, or division by zero)"),
+     "as log of a negative number, or division by zero, or inf - inf)"),
     (bad_code.calls_bad_helper, "try",
      "try/except is not supported: a derivative cannot follow an exception; "
      "compute the value without it, or use np.where"),

@@ -1,10 +1,27 @@
-"""Builtins in user code (sweep 3 of user code, bug 30): sorted() is a
-list of np.sort's items."""
+"""Builtins in user code and passed to grad (sweep 3 of user code, bugs 9
+and 30): math.hypot, max and min take as many arguments as argnums name
+(two at the least); sorted() is a list of np.sort's items."""
+
+import math
 
 import numpy as np
+import pytest
 
 import autodiff_ast as ad
 from helpers import assert_refused_at
+
+
+def test_math_hypot_of_as_many_coordinates_as_argnums_name():
+    grads = ad.grad(math.hypot, (0, 1, 2, 3))(1.0, 2.0, 2.0, 4.0)
+    assert grads == pytest.approx((0.2, 0.4, 0.4, 0.8), rel=1e-15)
+    assert ad.grad(math.hypot)(3.0, 4.0) == pytest.approx(0.6, rel=1e-15)
+
+
+def test_builtin_max_and_min_of_three():
+    assert ad.grad(max, (0, 1, 2))(1.0, 2.0, 0.5) == (0.0, 1.0, 0.0)
+    assert ad.grad(min, (0, 1, 2))(1.0, 2.0, 0.5) == (0.0, 0.0, 1.0)
+    # the builtin, not np.max (a reduction), says the docstring
+    assert "max is builtins.max." in ad.source(ad.grad(max, (0, 1)))
 
 
 def largest_two_multiplied(x):
