@@ -239,6 +239,16 @@ def _write_loop(writer: Any, step: Step) -> None:
             _in_body(writer)(ending)
         body.append(ast.If(breaking, [ast.Break()], []))
     body = _without_aliases(body)
+    program = writer.program
+    shapes = {name: program.leaves[symbol].shape
+              for symbol, name in writer.names.items()
+              if symbol in program.leaves}
+    # (into arrays the loop starts from new ones only: a copy of another
+    # before it would be one more pass, where it runs inside a loop)
+    _added_in_place(body, {names[c.result]: program.leaves[c.inside].shape
+                           for c in changed
+                           if _made_new(owned.get(names[c.result]))},
+                    shapes)
     for name in _filled_in_place(body, [names[c.result] for c in changed]):
         _owned_by_the_loop(writer, name, owned.get(name))
     if loop.condition is not None:
@@ -382,6 +392,70 @@ def _without_aliases(body: list[ast.stmt]) -> list[ast.stmt]:
     return body
 
 
+def _added_in_place(body: list[ast.stmt], carried: dict[str, tuple],
+                    shapes: dict[str, tuple]) -> None:
+    """``body`` with zeros filled at an index and added to a carried array
+    of their shape (``d = np.zeros_like(x); d[i] = v; g = d + g``, a
+    gradient's contribution of ``x[i]`` read in an iteration) written as
+    a copy-and-fill of that array (``d = np.copy(g); d[i] += v; g = d``),
+    which ``_filled_in_place`` makes a fill of ``g`` itself: no array of
+    zeros per iteration. Rewrites ``body``."""
+    for end, statement in enumerate(body):
+        value = getattr(statement, "value", None)
+        if not (isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and isinstance(value, ast.BinOp)
+                and isinstance(value.op, ast.Add)
+                and isinstance(value.left, ast.Name)
+                and isinstance(value.right, ast.Name)):
+            continue
+        total = statement.targets[0].id
+        terms = {value.left.id, value.right.id} - {total}
+        if total not in carried or len(terms) != 1:
+            continue
+        (zeros,) = terms
+        starts = [k for k in range(end) if _binds(body[k], zeros)]
+        if len(starts) != 1 or shapes.get(zeros) != carried[total]:
+            continue
+        start = starts[0]
+        made = body[start].value  # type: ignore[attr-defined]
+        fills = [k for k in range(start + 1, end)
+                 if _fills_at(body[k], zeros)]
+        if not (isinstance(made, ast.Call) and ast.unparse(made.func) in (
+                "np.zeros_like", "np.zeros")) or len(fills) != 1 or any(
+                _reads(s, zeros) for k, s in enumerate(body)
+                if k not in (fills[0], end)) or any(
+                _reads(s, total) or _stores(s, total)
+                for s in body[start:end]):
+            continue
+        fill = body[fills[0]]
+        if isinstance(fill, ast.Assign):  # d[i] = v: i picks each once
+            fill = ast.AugAssign(fill.targets[0], ast.Add(), fill.value)
+        body[start] = _assign(zeros, _call("np.copy", [
+            ast.Name(total, ast.Load())]))
+        body[fills[0]] = fill
+        body[end] = _assign(total, ast.Name(zeros, ast.Load()))
+
+
+def _fills_at(statement: ast.stmt, name: str) -> bool:
+    """Whether ``statement`` is ``name[...] = v`` or ``np.add.at(name,
+    ...)``, reading ``name`` nowhere else."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target = statement.targets[0]
+        return (isinstance(target, ast.Subscript)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == name
+                and not _reads(statement.value, name)
+                and not _reads(target.slice, name))
+    call = getattr(statement, "value", None)
+    return (isinstance(statement, ast.Expr) and isinstance(call, ast.Call)
+            and ast.unparse(call.func) == "np.add.at" and bool(call.args)
+            and isinstance(call.args[0], ast.Name)
+            and call.args[0].id == name
+            and not any(_reads(a, name) for a in call.args[1:]))
+
+
 def _filled_in_place(body: list[ast.stmt], carried: list[str]
                      ) -> list[str]:
     """The carried arrays whose copy-and-fill in ``body`` (``c_1 =
@@ -466,13 +540,19 @@ def _renamed(statement: ast.stmt, old: str, new: str) -> ast.stmt:
 _FRESH = {"np.zeros", "np.zeros_like", "np.empty", "np.empty_like"}
 
 
+def _made_new(start: ast.Assign | None) -> bool:
+    """Whether a carried array starts as a new array (``np.zeros(n)``)
+    that the loop may fill without a copy."""
+    return start is not None and isinstance(start.value, ast.Call) and \
+        ast.unparse(start.value.func) in _FRESH
+
+
 def _owned_by_the_loop(writer: Any, name: str,
                        start: ast.Assign | None) -> None:
     """Make the array ``name`` starts the loop with one that no other name
     holds (the loop fills it in place): a copy, unless it is made anew."""
     if start is not None:
-        if isinstance(start.value, ast.Call) and ast.unparse(
-                start.value.func) in _FRESH:
+        if _made_new(start):
             return
         start.value = _call("np.copy", [start.value])
         return

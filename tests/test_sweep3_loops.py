@@ -1,9 +1,10 @@
 """Loops the third sweep of user code found refused or wrong (issue 10,
-sweep 3): a sum over the rows of a matrix, and names first bound in a
-``while`` loop's body. (An array filled in a loop over ``range(i + 1,
-n)`` inside another is tested in test_user_code_physics.py.) Derivatives
-are checked against closed forms, second derivatives too where the loop
-has them.
+sweep 3): a sum over the rows of a matrix, names first bound in a
+``while`` loop's body, two fills of one array in an iteration, and an
+item read in each iteration. (An array filled in a loop
+over ``range(i + 1, n)`` inside another is tested in
+test_user_code_physics.py.) Derivatives are checked against closed
+forms, second derivatives too where the loop has them.
 """
 
 from __future__ import annotations
@@ -72,3 +73,21 @@ def test_two_fills_of_an_array_in_a_loop_fill_it_in_place():
     # no copy of F per iteration (which makes n iterations O(n^2))
     source = ad.source(ad.grad(pushed_apart), x, 2)
     assert "np.copy" not in source
+
+
+def cycled(x, n_steps):
+    total = 0.0
+    for i in range(n_steps):
+        total = total + x[i % len(x)] ** 3
+    return total
+
+
+def test_an_item_read_in_each_iteration_gets_its_gradient_added_in_place():
+    x = np.array([0.5, -1.0, 2.0])
+    # 7 steps read x[0] three times, x[1] and x[2] twice each
+    np.testing.assert_allclose(ad.grad(cycled)(x, 7),
+                               3 * x ** 2 * [3, 2, 2], rtol=1e-15)
+    # added into the gradient at the index, not into zeros like x made
+    # in each iteration (a pass over x per iteration)
+    source = ad.source(ad.grad(cycled), x, 7)
+    assert "np.zeros_like" not in source and "] += " in source
