@@ -575,6 +575,18 @@ def test_jvp_of_det_at_a_singular_matrix():
     assert_tree((value, tangent), (np.float64(0.0), np.float64(5.0)))
 
 
+@pytest.mark.xfail(strict=True, raises=np.linalg.LinAlgError, reason=(
+    "conformance bug 1: the Jacobian of det over a stack of matrices, one "
+    "of them singular, raises LinAlgError; JAX gives each matrix's "
+    "cofactors (2 I and [[4, -2], [-2, 1]] here)"))
+def test_jacobian_of_a_batched_det_with_a_singular_matrix():
+    stack = np.stack([2.0 * np.eye(2), np.array([[1.0, 2.0], [2.0, 4.0]])])
+    expected = np.zeros((2, 2, 2, 2))
+    expected[0, 0] = 2.0 * np.eye(2)
+    expected[1, 1] = [[4.0, -2.0], [-2.0, 1.0]]
+    assert_tree(ad.jacobian(np.linalg.det)(stack), expected)
+
+
 def two_outputs(x):
     return {"s": x * 2.0, "t": x * 3.0}
 
@@ -601,8 +613,8 @@ def power(x, y):
 
 @pytest.mark.xfail(strict=True, reason=(
     "conformance bug 3: d(x ** y)/dy at x = 0 is x ** y * log(x), nan "
-    "for y > 0 (0 * -inf) and -inf at y = 0; 0 ** y is 0 for every "
-    "y > 0, and JAX gives 0.0 for y >= 0"))
+    "for y > 0 (0 * -inf) and -inf at y = 0 (np.float_power too); 0 ** y "
+    "is 0 for every y > 0, and JAX gives 0.0 for y >= 0"))
 def test_derivative_of_a_power_in_its_exponent_at_a_zero_base():
     dy = ad.grad(power, 1)
     for y in (2.0, 1.0, 0.5, 0.0):
@@ -611,6 +623,9 @@ def test_derivative_of_a_power_in_its_exponent_at_a_zero_base():
     grads = ad.grad(lambda x, y: np.sum(x ** y), 1)(
         np.array([0.0, 1.0, 2.0]), 2.0)
     np.testing.assert_allclose(grads, 4 * np.log(2.0))
+    float_power = ad.grad(np.float_power, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert float_power(np.float64(0.0), np.float64(1.0)) == 0.0
 
 
 C64 = np.float64(2.0)
@@ -635,6 +650,20 @@ def test_float32_gradient_through_a_float64_constant():
     assert np.asarray(gy).dtype == np.float64
     grads = ad.grad(times_c64)(np.array([0.5, 1.0], np.float32))
     assert grads.dtype == np.float32
+
+
+def through_float32(x):
+    return np.float32(x) ** 2
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "conformance bug 4: the other way round, a float64 argument's gradient "
+    "is float32 when scalar code computes in float32 (np.float32(x) ** 2); "
+    "JAX gives float64, its argument's dtype"))
+def test_float64_gradient_through_a_float32_cast():
+    g = ad.grad(through_float32)(np.float64(0.5))
+    np.testing.assert_allclose(g, 1.0)
+    assert np.asarray(g).dtype == np.float64
 
 
 def dot_product(x, y):
@@ -810,3 +839,32 @@ def test_refusal_of_a_closure_dict_does_not_call_it_a_global():
     with pytest.raises(ad.UnsupportedCodeError) as info:
         ad.grad(closing_over(PARAMS))(np.zeros(3))
     assert "global" not in str(info.value)
+
+
+def squares_sum(x):
+    return np.sum(x ** 2)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "conformance bug 14: grad, value_and_grad, jacobian, jacfwd and "
+    "hessian do not take JAX's keywords holomorphic= and allow_int= "
+    "(TypeError: unexpected keyword argument), even at their defaults or "
+    "for float arguments"))
+def test_jax_keywords_holomorphic_and_allow_int():
+    x = np.array([1.0, -2.0, 0.5])
+    assert_tree(ad.grad(squares_sum, holomorphic=False)(x), 2 * x)
+    assert_tree(ad.grad(squares_sum, allow_int=True)(x), 2 * x)
+    assert_tree(ad.hessian(squares_sum, holomorphic=False)(x),
+                2 * np.eye(3))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "conformance bug 15: jacobian, jacfwd and hessian refuse integer "
+    "arguments saying 'grad requires floating-point inputs' (JAX names "
+    "the transform called: 'jacrev requires ...', 'jacfwd requires ...')"))
+@pytest.mark.parametrize("name", ["jacobian", "jacfwd", "hessian"])
+def test_integer_argument_refusal_names_the_transform_called(name):
+    with pytest.raises(ad.InputError) as info:
+        getattr(ad, name)(squares_sum)(np.array([1, 2]))
+    assert "floating-point" in str(info.value)
+    assert not str(info.value).startswith("grad ")
