@@ -32,13 +32,13 @@ from ._errors import OutputError
 from ._cheapest import fewest_passes, zero_one_expanded
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
                         TRANSPOSE, reshaped, transposed)
-from ._ops_create import EYE, ZEROS
+from ._ops_create import EYE, FULL, ZEROS
 from ._ops_assemble import CONCATENATE, STACK
 from ._ops_einsum import contract
 from ._ops_index import GETITEM
 from ._ops_linalg import DOT
 from ._ops_scan import CUMSUM
-from ._ops_scatter import explicit
+from ._ops_scatter import explicit, float_dtype
 from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._simplify import simplify
 
@@ -67,6 +67,7 @@ class _Forward:
         self.batch = tuple(batch)
         self.batch_sizes = tuple(batch_sizes)
         self.where = where
+        self.seeded = sorted(self.tangent, key=lambda s: s.name)
         # A forward value a partial derivative computes again is read.
         # (Not a number: a step holding 1 would stand for every 1.)
         self.computed = {step.operands[0]: step.target
@@ -106,10 +107,23 @@ class _Forward:
 
     def output(self, expr: sp.Expr) -> sp.Expr:
         value = self.of_expression(expr)
+        if value.is_Number and value != 0 and not self.batch and not (
+                self.program.shape(expr)):
+            return self.constant(value)
         if value == 0 or self.program.shape(value) != self.program.shape(
                 expr) + self.batch:
             return self.full(value, expr, "tangent")
         return value
+
+    def constant(self, value: sp.Number) -> sp.Expr:
+        """A constant derivative of a number (2, of x ** 2) as a float of
+        the arguments' dtype, as JAX gives it: not the integer 2."""
+        dtype = next(filter(None, (float_dtype(self.program, symbol)
+                                   for symbol in self.seeded)), None)
+        if dtype is None:
+            return sp.Float(value)
+        return self.program.add(FULL, (value,), (), "tangent", shape=(),
+                                dtype=dtype)
 
     # -- elementwise regions -------------------------------------------------
 

@@ -145,6 +145,21 @@ def test_hessian_through_indexing_and_scatter():
                                rtol=1e-13)
 
 
+def square_and_cubes(p):
+    return p["c"] ** 2 + np.sum(p["b"] ** 3)
+
+
+def test_a_constant_second_derivative_is_a_float_of_the_arguments_dtype():
+    # JAX's dtypes: the Hessian block of c ** 2 is 2.0, not the integer 2.
+    b = np.array([0.5, -1.0, 2.0])
+    hess = ad.hessian(square_and_cubes)({"c": 1.5, "b": b})
+    assert hess["c"]["c"] == 2.0 and type(hess["c"]["c"]) is float
+    np.testing.assert_array_equal(hess["b"]["b"], np.diag(6 * b))
+    hess = ad.hessian(square_and_cubes)({"c": np.float32(1.5),
+                                         "b": b.astype(np.float32)})
+    assert hess["c"]["c"] == 2.0 and hess["c"]["c"].dtype == np.float32
+
+
 def test_jacobian_of_a_vector_function_has_out_then_in_axes():
     x = rng.normal(size=4)
     jac = ad.jacobian(squash)(x)
