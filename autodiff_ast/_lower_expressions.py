@@ -193,11 +193,15 @@ class Expressions:
                 isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
             return self.membership(node, env)
         if isinstance(node, ast.Compare):
+            values = [self.expression(n, env)
+                      for n in (node.left, *node.comparators)]
+            if any(isinstance(v, str) for v in values):
+                return self.option_comparison(node, values)
             parts = []
-            left = self.number(self.expression(node.left, env), node.left)
-            for op, right_node in zip(node.ops, node.comparators):
-                right = self.number(self.expression(right_node, env),
-                                    right_node)
+            left = self.number(values[0], node.left)
+            for op, right_node, right in zip(node.ops, node.comparators,
+                                             values[1:]):
+                right = self.number(right, right_node)
                 relation = _compare(op, left, right, self, node)
                 if relation.free_symbols and relation.free_symbols <= \
                         self.context.outside.keys():
@@ -212,6 +216,31 @@ class Expressions:
                       for v in node.values]
             return (sp.And if isinstance(node.op, ast.And) else sp.Or)(*values)
         return self.as_condition(self.expression(node, env), node)
+
+    def option_comparison(self, node: ast.Compare,
+                          values: list[Any]) -> Boolean:
+        """``reduction == "sum"`` on an option known when the code is
+        generated (a default bound by functools.partial, a global):
+        decided now, as Python decides it."""
+        if len(node.ops) != 1 or not isinstance(node.ops[0],
+                                                (ast.Eq, ast.NotEq)):
+            raise self.error(node, "strings are compared with == or != "
+                                   "here, one comparison at a time")
+        text = next(v for v in values if isinstance(v, str))
+        for value, operand in zip(values, (node.left, node.comparators[0])):
+            if isinstance(value, sp.Basic):
+                bind = (f"functools.partial({self.source.name}, "
+                        f"{operand.id}={text!r})"
+                        if isinstance(operand, ast.Name) else "a constant")
+                raise self.error(node, f"{ast.unparse(operand)} is compared "
+                                       f"with the string {text!r}: an "
+                                       "argument that is a string (an "
+                                       "option) is not supported; bind it "
+                                       f"before differentiating, {bind}, "
+                                       "or read it from a global")
+        same = values[0] == values[1]
+        return sp.true if same == isinstance(node.ops[0], ast.Eq) \
+            else sp.false
 
     def identity(self, node: ast.Compare, env: dict[str, Any]) -> Boolean:
         """``b is None``, ``b is not None``: decided now, as the structure

@@ -1,7 +1,8 @@
 """Options of user functions that are not differentiated: keyword-only
-arguments, and isinstance() of options and containers (sweep 3 of user
-code, bugs 18 and 14)."""
+arguments, isinstance() of options and containers, and string options
+compared in an `if` (sweep 3 of user code, bugs 18, 14 and 7)."""
 
+import functools
 import math
 
 import numpy as np
@@ -94,3 +95,49 @@ def test_isinstance_of_a_number_or_an_array_is_refused():
         "derivative is generated: its code takes floats and arrays alike. "
         "Test np.asarray(x).ndim == 0 instead, or pass an option that says "
         "which")
+
+
+def squared_norm(x, reduction="sum"):
+    if reduction == "sum":
+        return np.sum(x ** 2)
+    return np.mean(x ** 2)
+
+
+def scaled_square(x, mode="square"):
+    if mode == "square":
+        return x ** 2
+    return x ** 3
+
+
+MODE = "square"
+
+
+def square_or_cube_by_a_global(x):
+    if MODE != "square":
+        return x ** 3
+    return x ** 2
+
+
+def test_string_options_bound_or_global_are_decided_when_generated():
+    w = np.array([1.0, -1.0, 2.0])
+    np.testing.assert_allclose(
+        ad.grad(functools.partial(squared_norm, reduction="mean"))(w),
+        2 * w / 3, rtol=1e-15)
+    assert ad.grad(functools.partial(scaled_square, mode="cube"))(2.0) == 12.0
+    global MODE
+    grad = ad.grad(square_or_cube_by_a_global)
+    assert grad(2.0) == 4.0
+    try:
+        MODE = "cube"  # the code was made for the other value: made again
+        assert grad(2.0) == 12.0
+    finally:
+        MODE = "square"
+
+
+def test_a_string_passed_as_an_argument_is_refused_with_the_fix():
+    assert_refused_at(
+        lambda: ad.grad(scaled_square)(2.0), scaled_square, 1,
+        "mode is compared with the string 'square': an argument that is a "
+        "string (an option) is not supported; bind it before "
+        "differentiating, functools.partial(scaled_square, mode='square'), "
+        "or read it from a global")
