@@ -80,27 +80,32 @@ def exact_differences(expr: sp.Expr) -> sp.Expr:
         expr = expr.replace(lambda node: node.is_Add, _complemented)
     if expr.has(expm1):
         expr = expr.replace(lambda node: node.is_Add, _without_one)
+        expr = expr.replace(lambda node: node.is_Mul, _over_expm1_squared)
     return expr
 
 
 def _complemented(total: sp.Add) -> sp.Expr:
     """``total`` with ``1 - exp(a - logaddexp(a, b))``, which cancels as
     a grows (a softplus' second derivative from 30 on), written as the
-    ``exp(b - logaddexp(a, b))`` it is."""
+    ``exp(b - logaddexp(a, b))`` it is; ``exp(a - logaddexp(a, b)) - 1``
+    (log-sigmoid's, from -30 down) as ``-exp(b - logaddexp(a, b))``."""
     terms = list(total.args)
-    if sp.S.One not in terms:
-        return total
-    for term in terms:
-        if term.could_extract_minus_sign() and isinstance(-term, sp.exp):
-            exponent = (-term).args[0]
+    for one in (sp.S.One, sp.S.NegativeOne):
+        if one not in terms:
+            continue
+        for term in terms:
+            power = -term * one  # exp(a - logaddexp(a, b)), if it is one
+            if not isinstance(power, sp.exp):
+                continue
+            exponent = power.args[0]
             for pair in exponent.atoms(logaddexp):
                 a, b = pair.args
                 other = b if exponent == a - pair else (
                     a if exponent == b - pair else None)
                 if other is not None:
-                    terms.remove(sp.S.One)
+                    terms.remove(one)
                     terms.remove(term)
-                    return sp.Add(*terms, sp.exp(other - pair))
+                    return sp.Add(*terms, one * sp.exp(other - pair))
     return total
 
 
@@ -122,6 +127,24 @@ def _without_one(total: sp.Add) -> sp.Expr:
                 terms.remove(twin)
                 return _without_one(sp.Add(*terms, -coefficient * others))
     return total
+
+
+def _over_expm1_squared(product: sp.Mul) -> sp.Expr:
+    """``product`` with ``exp(a) / expm1(a)**2`` written as the
+    ``-1 / (expm1(a) * expm1(-a))`` it is: the square overflows from
+    a = 355 on (inf / inf, nan) where the value is exp(-a), and the
+    exponential from 710."""
+    factors = list(product.args)
+    for factor in factors:
+        if not (isinstance(factor, sp.Pow) and factor.exp == -2
+                and isinstance(factor.base, expm1)):
+            continue
+        a = factor.base.args[0]
+        if sp.exp(a) in factors:
+            factors.remove(factor)
+            factors.remove(sp.exp(a))
+            return -sp.Mul(*factors) / (expm1(a) * expm1(-a))
+    return product
 
 
 # -- lines: the arguments a0 whose multiples the exponentials take ----------

@@ -357,13 +357,15 @@ SECOND_DERIVATIVES = {  # of softplus, s(1 - s); log-sigmoid's is minus it
 
 
 @pytest.mark.parametrize("second", [
-    pytest.param(second, id=name, marks=[] if name == 'softplus' else [
+    pytest.param(second, id=name, marks=[] if name != 'softplus_hessian' else [
         pytest.mark.xfail(strict=True, reason=(
             "sweep3 bug 13: s * (1 - s) with s = exp(z - logaddexp(0, z)) "
-            "cancels in one tail"))])
+            "cancels in one tail: in the Hessian, s and logaddexp(0, z) "
+            "are values of two steps, and no one expression holds "
+            "1 - exp(z - logaddexp(0, z))"))])
     for name, second in SECOND_DERIVATIVES.items()])
 def test_second_derivatives_by_logaddexp_keep_both_tails(second):
-    # softplus's own was sweep3 bug 13 too (fixed)
+    # softplus's own and log-sigmoid's were sweep3 bug 13 too (fixed)
     np.testing.assert_allclose(second(TAILS),
                                [exact_sigmoid_slope(z) for z in TAILS],
                                rtol=1e-13)
@@ -373,10 +375,9 @@ def softplus_inverse(y):  # a positive parameter's unconstrained form
     return np.log(np.expm1(y))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep3 bug 25: the second derivative keeps expm1(y) - exp(y), which "
-    "cancels to 0 or noise of the wrong sign from y = 37 on"))
 def test_softplus_inverse_second_derivative_in_the_right_tail():
+    # was sweep3 bug 25: expm1(y) - exp(y) cancelled from y = 37 on, then
+    # exp(y) / expm1(y) ** 2 overflowed from y = 355
     y = np.array([0.5, 20.0, 40.0, 700.0])
     exact = [float(-mpmath.exp(v) / mpmath.expm1(v) ** 2) for v in y]
     np.testing.assert_allclose(ad.derivative(softplus_inverse, 2)(y), exact,
