@@ -539,6 +539,81 @@ def test_non_scalar_output_and_integer_inputs_are_refused_as_in_jax():
 
 
 # ---------------------------------------------------------------------------
+# More structures: vector-valued Hessians, mixed argnums, broadcasting,
+# None leaves, partials, one handle over several signatures
+
+
+def tanh_layer_out(x):
+    return np.tanh(W[:2, :3] @ x)
+
+
+def test_hessian_of_a_vector_output_has_shape_out_in_in():
+    x = X4[:3]
+    hess = ad.hessian(tanh_layer_out)(x)
+    t = np.tanh(W[:2, :3] @ x)
+    second = -2 * t * (1 - t ** 2)
+    expected = np.einsum("i,ij,ik->ijk", second, W[:2, :3], W[:2, :3])
+    assert_tree(hess, expected)
+
+
+def scaled_wave(s, x):
+    return np.sum(np.sin(s * x) * x) * s
+
+
+def test_hessian_of_a_number_and_an_array_argument():
+    s, x = 0.7, X4[:3]
+    blocks = ad.hessian(scaled_wave, (0, 1))(s, x)
+    assert [[np.shape(b) for b in row] for row in blocks] == [
+        [(), (3,)], [(3,), (3, 3)]]
+    # d2/ds2 by central differences of d/ds.
+    ds = ad.grad(scaled_wave)
+    h = 1e-5
+    np.testing.assert_allclose(blocks[0][0],
+                               (ds(s + h, x) - ds(s - h, x)) / (2 * h),
+                               rtol=1e-7)
+    np.testing.assert_allclose(blocks[0][1], blocks[1][0], rtol=1e-12)
+
+
+def shifted(b, X):
+    return np.sum(np.tanh(X + b) ** 2)
+
+
+@pytest.mark.parametrize("shape", [(1, 4), (4,), (3, 1), (1, 1), ()])
+def test_gradient_of_a_broadcast_parameter_has_its_shape(shape):
+    b = np.full(shape, 0.3)
+    X = W
+    t = np.tanh(X + b)
+    full = 2 * t * (1 - t ** 2)
+    axes = tuple(range(full.ndim - len(shape)))
+    expected = np.sum(full, axis=axes)
+    expected = np.sum(expected, axis=tuple(
+        i for i, n in enumerate(shape) if n == 1), keepdims=True)
+    assert_tree(ad.grad(shifted)(b, X), expected.reshape(shape))
+
+
+def optional_bias(p, x):
+    bias = 0.0 if p["b"] is None else p["b"]
+    return np.sum(p["w"] * x) + bias
+
+
+def test_none_leaves_stay_none_in_gradients_and_tangents():
+    p = {"w": V3, "b": None}
+    assert_tree(ad.grad(optional_bias)(p, V3), {"w": V3, "b": None})
+    _, tangent = ad.jvp(optional_bias, (p, V3), ({"w": V3, "b": None}, V3))
+    assert_tree(tangent, np.float64(2 * np.sum(V3 ** 2)))
+
+
+def test_partial_and_one_handle_over_several_signatures():
+    import functools
+    g = ad.grad(functools.partial(weighted, scale=0.5), (0, 1))
+    assert_tree(g(X4, 2 * X4), (X4, 0.5 * X4))
+    squares = ad.grad(squares_sum)
+    for x in (np.arange(3.0), np.arange(5.0), np.arange(6.0).reshape(2, 3),
+              np.arange(3.0, dtype=np.float32), np.arange(3.0)):
+        assert_tree(squares(x), 2 * x)
+
+
+# ---------------------------------------------------------------------------
 # Known differences from JAX: conformance bugs (strict xfails)
 
 
@@ -591,11 +666,9 @@ def two_outputs(x):
     return {"s": x * 2.0, "t": x * 3.0}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "conformance bug 2: vjp's pullback takes a dict cotangent whose keys "
-    "are not the output's, pairing entries by position: with outputs "
-    "{'s', 't'}, pullback({'t': 1.0, 'u': 0.0}) returns 2.0 (1.0 taken as "
-    "s's cotangent); JAX raises 'unexpected tree structure'"))
+# Conformance bug 2 (fixed in 65a7157): the pullback paired a dict
+# cotangent with other keys by position, a silently wrong cotangent (2.0
+# for pullback({'t': 1.0, 'u': 0.0})); JAX raises.
 def test_vjp_refuses_a_cotangent_with_other_keys():
     _, pullback = ad.vjp(two_outputs, 1.0)
     with pytest.raises(ad.InputError):
@@ -701,10 +774,7 @@ def test_fmax_gradient_values_match_jax():
     assert (float(gx), float(gy)) == (0.0, 1.0)     # JAX: (0.0, 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "conformance bug 7: the Hessian of a pytree with a Python-float leaf "
-    "whose second derivative is a constant has the Python int 2 in that "
-    "block (p['c'] ** 2); JAX gives float64 2.0"))
+# Conformance bug 7 (fixed in 9977831): this block was the Python int 2.
 def test_hessian_blocks_of_a_python_float_leaf_are_floats():
     def loss(p):
         return p["c"] ** 2 + np.sum(p["b"] ** 3)
@@ -868,3 +938,28 @@ def test_integer_argument_refusal_names_the_transform_called(name):
         getattr(ad, name)(squares_sum)(np.array([1, 2]))
     assert "floating-point" in str(info.value)
     assert not str(info.value).startswith("grad ")
+
+
+def constant_three(x):
+    return 3.0
+
+
+def folds_to_two(x):
+    return 2.0 + x * 0.0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "conformance bug 16: the value of value_and_grad (and jvp) of a "
+    "function whose value folds to a whole float literal (return 3.0, "
+    "2.0 + x * 0.0) is the Python int 3 (2), for every argument type "
+    "(np.float32 too); the function returns a float, and JAX gives a "
+    "float array"))
+def test_value_of_a_constant_function_keeps_its_float_type():
+    for function, expected in ((constant_three, 3.0), (folds_to_two, 2.0)):
+        value, grad = ad.value_and_grad(function)(np.float64(0.5))
+        assert value == expected and isinstance(value, float), value
+        assert grad == 0.0
+        value, tangent = ad.jvp(function, (0.5,), (1.0,))
+        assert isinstance(value, float), value
+    value, _ = ad.value_and_grad(constant_three)(np.ones(2))
+    assert isinstance(value, float), value
