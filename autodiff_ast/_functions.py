@@ -160,14 +160,15 @@ sinc = _elementary(
     lambda x: sp.sin(sp.pi * x) / (sp.pi * x))
 # JAX: fmax(x, y) is where((x > y) | isnan(y), x, y), so x's derivative
 # is 1 exactly where fmax(x, y) != y: 0 at a tie (y takes it), 1 where y
-# is nan. (maximum splits a tie 0.5/0.5.)
+# is nan. (maximum splits a tie 0.5/0.5.) The 1 is a float: np.where of
+# two ints would make the derivative an integer array.
 fmax = _elementary(
-    "fmax", 2, lambda a, b: (where(sp.Ne(fmax(a, b), b), 1, 0),
-                             where(sp.Eq(fmax(a, b), b), 1, 0)),
+    "fmax", 2, lambda a, b: (where(sp.Ne(fmax(a, b), b), sp.Float(1), 0),
+                             where(sp.Eq(fmax(a, b), b), sp.Float(1), 0)),
     lambda a, b: max(a, b))
 fmin = _elementary(
-    "fmin", 2, lambda a, b: (where(sp.Ne(fmin(a, b), b), 1, 0),
-                             where(sp.Eq(fmin(a, b), b), 1, 0)),
+    "fmin", 2, lambda a, b: (where(sp.Ne(fmin(a, b), b), sp.Float(1), 0),
+                             where(sp.Eq(fmin(a, b), b), sp.Float(1), 0)),
     lambda a, b: min(a, b))
 # JAX's clip is minimum(hi, maximum(lo, x)): at x == lo or x == hi the
 # tie rule of maximum/minimum gives x 0.5 (and the bound the other 0.5).

@@ -304,6 +304,9 @@ def test_conventions_of_new_rows_match_jax():
     assert fmax(1.0, 1.0) == (0, 1) and fmin(1.0, 1.0) == (0, 1)
     assert fmax(2.0, np.nan) == (1, 0) and fmax(np.nan, 2.0) == (0, 1)
     assert fmin(2.0, np.nan) == (1, 0) and fmin(2.0, 3.0) == (1, 0)
+    # floats, as JAX's: np.where of two ints gave an integer array
+    assert {np.asarray(g).dtype for g in fmax(2.0, 3.0) + fmin(2.0, 3.0)
+            } == {np.dtype(np.float64)}
     nan_to_num = ad.grad(np.nan_to_num)
     assert [nan_to_num(v) for v in (2.0, np.inf, -np.inf, np.nan)] == [
         1, 0, 0, 0]
