@@ -25,7 +25,7 @@ from . import _diskcache
 from ._codegen import FunctionSpec, generate_source
 from ._compile import Scope, compile_function
 from ._differentiate import differentiate
-from ._errors import ArgnumsError, AutodiffError, NoSourceError
+from ._errors import ArgnumsError, AutodiffError, InputError, NoSourceError
 from ._limits import collector_paused, deep_recursion
 from ._array_transforms import (ArrayTransform, Stage, defined_at,
                                 describe)
@@ -527,34 +527,55 @@ def _orders(chain: ArrayTransform) -> tuple[str, ...]:
     return tuple(names)
 
 
+def real_only(transform: str, holomorphic: bool = False,
+              allow_int: bool = False) -> None:
+    """JAX's keywords, taken at the values autodiff_ast implements:
+    ``holomorphic=True`` (complex derivatives) is refused; ``allow_int``
+    changes nothing, since integer arguments are refused either way."""
+    if holomorphic:
+        raise InputError(
+            f"{transform}(holomorphic=True): autodiff_ast differentiates "
+            "real-valued code only; differentiate the real and imaginary "
+            "parts as real functions, or drop holomorphic=True.")
+    del allow_int  # integer arguments are refused with their own message
+
+
 @overload
-def grad(fun: F, argnums: Argnums = 0, has_aux: bool = False) -> F: ...
+def grad(fun: F, argnums: Argnums = 0, has_aux: bool = False,
+         holomorphic: bool = False, allow_int: bool = False) -> F: ...
 @overload
-def grad(fun: None = None, argnums: Argnums = 0,
-         has_aux: bool = False) -> Callable[[F], F]: ...
+def grad(fun: None = None, argnums: Argnums = 0, has_aux: bool = False,
+         holomorphic: bool = False, allow_int: bool = False
+         ) -> Callable[[F], F]: ...
 
 
 def grad(fun: Callable[..., Any] | None = None, argnums: Argnums = 0,
-         has_aux: bool = False) -> Any:
+         has_aux: bool = False, holomorphic: bool = False,
+         allow_int: bool = False) -> Any:
     """The gradient of ``fun`` with respect to the argument(s) ``argnums``.
 
     Returns a generated Python function with ``fun``'s signature. With a
     tuple ``argnums`` it returns a tuple of gradients; with ``has_aux=True``
     ``fun`` returns ``(value, aux)`` and the result returns ``(grad, aux)``.
-    Works as a decorator, bare or with arguments.
+    Works as a decorator, bare or with arguments. ``holomorphic`` and
+    ``allow_int`` are JAX's keywords: complex derivatives are refused, and
+    integer arguments are refused either way.
 
     >>> import autodiff_ast as ad
     >>> df = ad.grad(lambda x: x**3 + 2*x**2 - 3*x + 1)
     >>> df(1.0)
     4.0
     """
+    real_only("grad", holomorphic, allow_int)
     if fun is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux)
     return _cached(fun, argnums, has_aux, "grad")
 
 
 def value_and_grad(fun: Callable[..., Any] | None = None,
-                   argnums: Argnums = 0, has_aux: bool = False) -> Any:
+                   argnums: Argnums = 0, has_aux: bool = False,
+                   holomorphic: bool = False, allow_int: bool = False
+                   ) -> Any:
     """Like :func:`grad`, but the result returns ``(value, grad)``.
 
     Value and gradient are computed in one pass that shares their common
@@ -566,6 +587,7 @@ def value_and_grad(fun: Callable[..., Any] | None = None,
     >>> value, slope
     (0.0, 0.0)
     """
+    real_only("value_and_grad", holomorphic, allow_int)
     if fun is None:
         return functools.partial(value_and_grad, argnums=argnums,
                                  has_aux=has_aux)

@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import optree
 
-from ._api import _cached
+from ._api import _cached, real_only
 from ._array_transforms import ArrayTransform
 from ._errors import InputError
 from ._pullback import of_a_number, pullback
@@ -30,13 +30,16 @@ Argnums = int | Sequence[int]
 
 
 def jacobian(fun: Callable[..., Any], argnums: Argnums = 0,
-             has_aux: bool = False) -> Callable[..., Any]:
+             has_aux: bool = False, holomorphic: bool = False,
+             allow_int: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``fun`` with respect to the argument(s) ``argnums``.
 
     ``fun`` may return a number or a tuple of numbers; the result has that
     structure with, at each output, its derivative with respect to the
     argument (a tuple of derivatives, one per argument, when ``argnums`` is
     a tuple). With ``has_aux=True`` it returns ``(jacobian, aux)``.
+    ``holomorphic`` and ``allow_int`` are JAX's keywords, as
+    :func:`grad` takes them.
 
     >>> import math
     >>> import autodiff_ast as ad
@@ -45,6 +48,7 @@ def jacobian(fun: Callable[..., Any], argnums: Argnums = 0,
     >>> ad.jacobian(polar, argnums=(0, 1))(2.0, 0.0)
     ((1.0, -0.0), (0.0, 2.0))
     """
+    real_only("jacobian", holomorphic, allow_int)
     return _cached(fun, argnums, has_aux, "jacobian")
 
 
@@ -52,7 +56,8 @@ jacrev = jacobian
 
 
 def jacfwd(fun: Callable[..., Any], argnums: Argnums = 0,
-           has_aux: bool = False) -> Callable[..., Any]:
+           has_aux: bool = False, holomorphic: bool = False
+           ) -> Callable[..., Any]:
     """:func:`jacobian` in forward mode: for code with array operations,
     the identity over each argument pushed forwards as a batch of tangents
     (cheaper than reverse mode where outputs outnumber inputs). For
@@ -63,6 +68,7 @@ def jacfwd(fun: Callable[..., Any], argnums: Argnums = 0,
     >>> ad.jacfwd(lambda x: (x ** 2, 3 * x))(2.0)
     (4.0, 3.0)
     """
+    real_only("jacfwd", holomorphic)
     function = _cached(fun, argnums, has_aux, "jacobian")
     if isinstance(function, ArrayTransform):
         return function.in_forward_mode()
@@ -70,7 +76,8 @@ def jacfwd(fun: Callable[..., Any], argnums: Argnums = 0,
 
 
 def hessian(fun: Callable[..., Any], argnums: Argnums = 0,
-            has_aux: bool = False) -> Callable[..., Any]:
+            has_aux: bool = False, holomorphic: bool = False
+            ) -> Callable[..., Any]:
     """The Hessian of ``fun``: second derivatives with respect to each pair
     of the arguments ``argnums``, a tuple of tuples when ``argnums`` is a
     tuple (JAX's layout), else the second derivative itself.
@@ -79,6 +86,7 @@ def hessian(fun: Callable[..., Any], argnums: Argnums = 0,
     >>> ad.hessian(lambda x, y: x ** 2 * y, argnums=(0, 1))(1.0, 3.0)
     ((6.0, 2.0), (2.0, 0.0))
     """
+    real_only("hessian", holomorphic)
     return _cached(fun, argnums, has_aux, "hessian")
 
 

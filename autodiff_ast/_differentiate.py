@@ -127,7 +127,10 @@ def differentiate(lowered: Lowered, argnums: tuple[int, ...],
     """Outputs for grad (``with_value`` False) or value_and_grad."""
     value, aux = _scalar_output(lowered, has_aux)
     outputs: list[sp.Expr] = []
-    value_index = _flatten(value, outputs) if with_value else None
+    # (a function's value is a float: 3.0 folded to the integer 3 is
+    # written 3.0, as the function returns it)
+    value_index = _flatten(sp.Float(value) if value.is_Integer else value,
+                           outputs) if with_value else None
     shape_of: dict[int, sp.Symbol] = {}
     gradient_indices = []
     where = f"{lowered.name} ({lowered.location})"

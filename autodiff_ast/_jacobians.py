@@ -151,7 +151,9 @@ def jvp_outputs(lowered: Lowered, has_aux: bool) -> Derivatives:
     def value_leaf(leaf: Any, path: tuple[int, ...]) -> int:
         expr = _number(leaf, lowered, "jvp")
         leaves.append((expr, path))
-        return layout.add(expr, "value" + _suffix(path))
+        # (3.0 folded to the integer 3 is written 3.0: a value is a float)
+        return layout.add(sp.Float(expr) if expr.is_Integer else expr,
+                          "value" + _suffix(path))
 
     values = layout.tree(value, value_leaf)
     first = lowered.symbols[0] if lowered.symbols else None

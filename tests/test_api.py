@@ -348,3 +348,29 @@ def test_argnums_may_be_any_integer_as_in_jax():
         pytest.approx(12.0)
     with pytest.raises(ad.ArgnumsError, match="argnums must be an int"):
         ad.grad(product, np.True_)
+
+
+def test_jax_keywords_at_the_values_implemented():
+    # grad(f, holomorphic=False) and allow_int= are accepted, as JAX takes
+    # them; complex derivatives are refused, naming the transform.
+    x = np.array([1.0, -2.0])
+
+    def squares(v):
+        return np.sum(v ** 2)
+
+    np.testing.assert_array_equal(
+        ad.grad(squares, holomorphic=False, allow_int=True)(x), 2 * x)
+    assert ad.value_and_grad(squares, allow_int=True)(x)[0] == 5.0
+    np.testing.assert_array_equal(ad.hessian(squares, holomorphic=False)(x),
+                                  2 * np.eye(2))
+    np.testing.assert_array_equal(ad.jacfwd(squares, holomorphic=False)(x),
+                                  2 * x)
+    for transform in (ad.grad, ad.value_and_grad, ad.jacobian, ad.jacfwd,
+                      ad.hessian):
+        with pytest.raises(ad.InputError) as error:
+            transform(squares, holomorphic=True)
+        assert str(error.value) == (
+            f"{transform.__name__}(holomorphic=True): autodiff_ast "
+            "differentiates real-valued code only; differentiate the real "
+            "and imaginary parts as real functions, or drop "
+            "holomorphic=True.")
