@@ -380,6 +380,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
             raise self.error(target, f"cannot unpack {shape[0]} rows of an "
                                      f"array of shape {shape} into "
                                      f"{len(target.elts)} names")
+        # At another number of rows Python raises where the code would
+        # read the first ones: the code checks the shape it was made for.
+        self.program.baked.append(f"{ast.unparse(target)} = ... unpacks "
+                                  f"{shape[0]} rows")
         return tuple(getitem(self, array, row, target)
                      for row in range(shape[0]))
 

@@ -393,3 +393,28 @@ def test_hessians_of_reductions_and_assemblies_run_at_any_size(fun, sized):
         namespace.update(sized(n))
         np.testing.assert_allclose(copied(params), ad.hessian(fun)(params),
                                    rtol=1e-12, atol=1e-12)
+
+
+def product_of_three(p):
+    a, b, c = p
+    return a * b * c
+
+
+def test_unpacking_rows_checks_their_number():
+    # Python raises at four rows; the code for three read the first three
+    # and gave the fourth a zero gradient.
+    p = np.array([1.0, 2.0, 3.0])
+    text = ad.source(ad.grad(product_of_three), p)
+    assert "    if p.shape != (3,):" in text
+    assert "((a, b, c) = ... unpacks 3 rows)" in " ".join(
+        line.strip(" '") for line in text.splitlines())
+    namespace = {"np": np}
+    exec(compile(text, "<copied>", "exec"), namespace)  # noqa: S102
+    np.testing.assert_array_equal(namespace["grad_product_of_three"](p),
+                                  [6.0, 3.0, 2.0])
+    with pytest.raises(ValueError, match="was generated for p of shape"):
+        namespace["grad_product_of_three"](np.ones(4))
+    with pytest.raises(ad.UnsupportedCodeError,
+                       match=r"cannot unpack 4 rows of an array of shape "
+                             r"\(4,\) into 3 names"):
+        ad.grad(product_of_three)(np.ones(4))
