@@ -19,8 +19,8 @@ differ and should not, the test is a strict xfail whose reason starts
 
 Sections: grad and value_and_grad; jacobian and jacfwd; hessian; jvp;
 vjp; compositions; kinks and ties; linear algebra; dtypes; bad input;
-more structures; the known differences (bugs 1-16; 2 and 7 are fixed and
-their tests now pass).
+more structures; the known differences (bugs 1-16; 2, 7, 14 and 16 are
+fixed and their tests now pass).
 """
 
 from __future__ import annotations
@@ -758,9 +758,9 @@ def test_float32_jacobian_through_a_float64_argument():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "conformance bug 6: the gradients of np.fmax and np.fmin are int64 "
-    "arrays (0 and 1), float32 arguments included; JAX gives floats of "
-    "the arguments' dtype"))
+    "conformance bug 6: the gradients of np.fmax and np.fmin were int64 "
+    "arrays (0 and 1); since edbd8a6 they are floats, but float64 for "
+    "float32 arguments too; JAX gives floats of the arguments' dtype"))
 def test_fmax_and_fmin_gradients_are_floats():
     for f in (np.fmax, np.fmin):
         for dtype in (np.float64, np.float32):
@@ -917,11 +917,7 @@ def squares_sum(x):
     return np.sum(x ** 2)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "conformance bug 14: grad, value_and_grad, jacobian, jacfwd and "
-    "hessian do not take JAX's keywords holomorphic= and allow_int= "
-    "(TypeError: unexpected keyword argument), even at their defaults or "
-    "for float arguments"))
+# Conformance bug 14 (fixed in 2900fb7): a TypeError, unexpected keyword.
 def test_jax_keywords_holomorphic_and_allow_int():
     x = np.array([1.0, -2.0, 0.5])
     assert_tree(ad.grad(squares_sum, holomorphic=False)(x), 2 * x)
@@ -950,12 +946,7 @@ def folds_to_two(x):
     return 2.0 + x * 0.0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "conformance bug 16: the value of value_and_grad (and jvp) of a "
-    "function whose value folds to a whole float literal (return 3.0, "
-    "2.0 + x * 0.0) is the Python int 3 (2), for every argument type "
-    "(np.float32 too); the function returns a float, and JAX gives a "
-    "float array"))
+# Conformance bug 16 (fixed in 2900fb7): the value was the Python int 3.
 def test_value_of_a_constant_function_keeps_its_float_type():
     for function, expected in ((constant_three, 3.0), (folds_to_two, 2.0)):
         value, grad = ad.value_and_grad(function)(np.float64(0.5))
