@@ -264,6 +264,14 @@ class where(sp.Function):
     def _eval_is_real(self) -> bool | None:
         return _all_real(self)
 
+    def _eval_is_commutative(self) -> bool:
+        # A number, whatever its condition (a relation, which SymPy does
+        # not call commutative). Taken for a non-commuting factor, it kept
+        # a product's other factors apart: the derivative of
+        # where(...) ** 2 was where(...) ** 2 * d * where(...) ** -1, nan
+        # where the selection is 0.
+        return True
+
 
 def _known(expr: sp.Expr, condition: sp.Basic, holds: bool) -> sp.Expr:
     """``expr`` inside the branch of a where where ``condition`` is known to

@@ -389,3 +389,22 @@ def test_a_primitive_derivative_comes_back_from_the_disk_cache(tmp_path):
     assert float(outputs[1].stdout) == pytest.approx(1 - np.tanh(0.5) ** 2,
                                                      rel=1e-15)
     assert len(list((tmp_path / "cache").iterdir())) == 1  # one entry
+
+
+def squared_selection(x, p):
+    y = np.where(x < 0, p[0], p[0] + x / (p[1] - p[2]))
+    return np.sum(y ** 2)
+
+
+def test_a_power_of_a_selection_is_differentiated_without_dividing_by_it():
+    # d/dp of where(...) ** 2 came out as where(...) ** 2 * d * where(...)
+    # ** -1, SymPy taking the selection for a factor that does not commute:
+    # nan wherever the selection is 0 (here at x = 0 and x = 0.25).
+    x = np.array([-1.0, 0.0, 0.25, 1.0, 2.0])
+    p = np.array([0.0, 0.0, 1.0])
+    (gradient,) = ad.grad(squared_selection, (1,))(x, p)
+    y = np.where(x < 0, p[0], p[0] + x / (p[1] - p[2]))
+    slope = np.where(x < 0, 0.0, x / (p[1] - p[2]) ** 2)
+    np.testing.assert_allclose(gradient, [np.sum(2 * y), np.sum(
+        -2 * y * slope), np.sum(2 * y * slope)], rtol=1e-15)
+    assert "1 / " not in ad.source(ad.grad(squared_selection, (1,)), x, p)
