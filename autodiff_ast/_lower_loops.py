@@ -31,7 +31,7 @@ from ._errors import AutodiffError
 from ._limits import KEPT_FROM, reads_twice
 from ._lists import GROWING
 from ._lower_records import NeedsArrays
-from ._loop_exits import returned_names, without_returns
+from ._loop_exits import jumpless, returned_names, without_returns
 from ._ops_assemble import FRESH, concatenate, held_elsewhere, stack
 from ._ops_index import GETITEM, getitem
 from ._ops_loop import Carry, Loop, Row, Stored, loop_step
@@ -69,6 +69,12 @@ class _NotKept(Exception):
     def __init__(self, node: ast.AST, message: str) -> None:
         super().__init__(message)
         self.node, self.message = node, message
+
+
+class _TestedInside(_NotKept):
+    """The while loop's condition runs array operations on values that
+    change in it: the loop is kept tested at the top of its body."""
+
 
 # Times the body is lowered again at most while the shapes or dtypes of
 # what it carries settle (acc = 0.0, then acc = acc + x: an array).
@@ -232,9 +238,28 @@ def keep_while(run: Any, loop: ast.While, env: dict[str, Any]) -> None:
             if name in read:
                 env.setdefault(name, sp.nan)
     try:
-        _lower(run, loop, env, sp.S.Zero, None, [], None)
+        try:
+            _lower(run, loop, env, sp.S.Zero, None, [], None)
+        except _TestedInside:
+            # while condition: body is while True: (if not condition:
+            # break), body; tested in the body, the condition's array
+            # operations run in each iteration, as the body's do.
+            _lower(run, jumpless(_tested_in_the_body(loop), env.keys()),
+                   env, sp.S.Zero, None, [], None)
     except _NotKept as refusal:
         raise run.error(refusal.node, refusal.message) from None
+
+
+def _tested_in_the_body(loop: ast.While) -> ast.While:
+    """``while True:`` with ``if not condition: break`` first in the
+    body, at the condition's place."""
+    test = loop.test
+    stop = ast.If(ast.UnaryOp(ast.Not(), test), [ast.Break()], [])
+    for node in (stop, stop.test, stop.body[0]):
+        ast.copy_location(node, test)
+    forever = ast.copy_location(ast.Constant(True), test)
+    return ast.copy_location(ast.While(forever, [stop, *loop.body], []),
+                             loop)
 
 
 def _read_after(run: Any, loop: ast.While) -> set[str]:
@@ -656,11 +681,9 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
         _removed(program, steps)
         if condition is not None and condition.free_symbols & {
                 r for step in steps for r in step.results()}:
-            raise _NotKept(loop.test, "this while loop's condition runs "
-                                      "array operations on values that "
-                                      "change in the loop: test it inside "
-                                      "(while True: ... if not condition: "
-                                      "break)")
+            raise _TestedInside(loop.test, "this while loop's condition "
+                                           "runs array operations on values "
+                                           "that change in the loop")
     updates = {}
     for name in [*inside, *stored]:
         value = scope.get(name)

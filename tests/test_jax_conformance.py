@@ -19,7 +19,7 @@ differ and should not, the test is a strict xfail whose reason starts
 
 Sections: grad and value_and_grad; jacobian and jacfwd; hessian; jvp;
 vjp; compositions; kinks and ties; linear algebra; dtypes; bad input;
-more structures; the known differences (bugs 1-16; 2, 7, 14 and 16 are
+more structures; the known differences (bugs 1-16; 2, 7, 12, 14 and 16 are
 fixed and their tests now pass).
 """
 
@@ -867,11 +867,8 @@ def halve_until_inside(x):
     return np.sum(x ** 2)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "conformance bug 12: a while loop whose condition runs an array "
-    "operation on what the loop changes (while np.linalg.norm(x) > 1.0) is "
-    "refused, asking for while True/break; JAX's grad runs it"))
 def test_while_loop_on_an_array_condition():
+    # was conformance bug 12: refused, asking for while True/break
     x = np.array([3.0, 4.0, 0.0])
     # Three halvings: x / 8, sum(x^2) / 64, gradient 2 x / 64.
     assert_tree(ad.grad(halve_until_inside)(x), 2 * x / 64)

@@ -1,10 +1,10 @@
 """Loops the third sweep of user code found refused or wrong (issue 10,
 sweep 3): a sum over the rows of a matrix, names first bound in a
-``while`` loop's body, two fills of one array in an iteration, and an
-item read in each iteration. (An array filled in a loop
-over ``range(i + 1, n)`` inside another is tested in
-test_user_code_physics.py.) Derivatives are checked against closed
-forms, second derivatives too where the loop has them.
+``while`` loop's body, two fills of one array in an iteration, an item
+read in each iteration and a ``while`` condition that does array work.
+(An array filled in a loop over ``range(i + 1, n)`` inside another is
+tested in test_user_code_physics.py.) Derivatives are checked against
+closed forms, second derivatives too where the loop has them.
 """
 
 from __future__ import annotations
@@ -91,3 +91,26 @@ def test_an_item_read_in_each_iteration_gets_its_gradient_added_in_place():
     # in each iteration (a pass over x per iteration)
     source = ad.source(ad.grad(cycled), x, 7)
     assert "np.zeros_like" not in source and "] += " in source
+
+
+def quadratic(x):
+    return np.sum((x - 1.0) ** 2)
+
+
+def halved_until_below(x, limit):
+    t = 1.0
+    while quadratic(t * x) > limit:
+        t = 0.5 * t
+    return quadratic(t * x)
+
+
+def test_a_while_condition_with_array_work_runs_in_each_iteration():
+    # (it was refused: sweep 3, bug 10)
+    x = np.array([3.0, 4.0])
+    # |t x - 1|^2 at t = 1, 0.5, 0.25: 13, 1.25, 0.0625
+    assert halved_until_below(x, 1.0) == 0.0625
+    t = 0.25
+    np.testing.assert_allclose(ad.grad(halved_until_below)(x, 1.0),
+                               2 * t * (t * x - 1.0), rtol=1e-15)
+    np.testing.assert_allclose(ad.hessian(halved_until_below)(x, 1.0),
+                               2 * t ** 2 * np.eye(2), rtol=1e-15)

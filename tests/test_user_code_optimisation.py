@@ -1078,7 +1078,7 @@ def backtracking_with_break(x, d):
 
 @pytest.mark.parametrize("search", [
     backtracking_with_break,
-    known_bug(backtracking, 10, "array work in a while condition is refused")])
+    backtracking])  # was sweep3 bug 10
 def test_backtracking_line_search(search):
     d = -0.005 * rosenbrock_gradient(X0)
     # two halvings, then the step is fixed: the derivative is the loss's
