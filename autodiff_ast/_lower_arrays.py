@@ -214,11 +214,23 @@ class _ArrayRunner(ArrayOperations, _Runner):
                       node: ast.AST) -> Any:
         if isinstance(value, np.ndarray):
             return self.data_symbol(identifier, value, node)
+        kind = type(value).__name__
+        if isinstance(value, (list, dict, tuple)) and any(
+                isinstance(leaf, np.ndarray)
+                for leaf in optree.tree_leaves(value)):
+            # (read from a global or a closure: the message says neither)
+            raise self.error(node, f"{identifier}, read from outside the "
+                                   f"function, is a {kind} of arrays, which "
+                                   "generated code cannot read by name: "
+                                   "give each array a name of its own, or "
+                                   f"pass {identifier} in as an argument "
+                                   "(differentiated only if argnums names "
+                                   "it)")
         if isinstance(value, (list, dict)):
-            raise self.error(node, f"the global {identifier} is a "
-                                   f"{type(value).__name__}: make it a tuple "
-                                   "or a NumPy array, or pass it as an "
-                                   "argument")
+            raise self.error(node, f"{identifier}, read from outside the "
+                                   f"function, is a {kind}: make it a tuple "
+                                   "of numbers or a NumPy array, or pass it "
+                                   "as an argument")
         return self.constant(value, node)
 
     def data_symbol(self, identifier: str, value: np.ndarray,

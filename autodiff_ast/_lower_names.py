@@ -103,8 +103,10 @@ class Names:
     def outside_value(self, identifier: str, value: Any,
                       node: ast.AST) -> Any:
         """A global or closure value the function reads."""
-        if isinstance(value, (np.ndarray, list, dict)):
-            raise NeedsArrays
+        if isinstance(value, (np.ndarray, list, dict)) or (
+                isinstance(value, tuple) and any(
+                    isinstance(item, np.ndarray) for item in value)):
+            raise NeedsArrays  # (array lowering says what it reads)
         return self.constant(value, node)
 
     def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:

@@ -167,3 +167,21 @@ def test_complex_derivative_is_refused():
         f"{marked_line('complex-derivative')}) with respect to x is complex "
         "(a constant base raised to the argument's power takes the log of a "
         "negative number?).")
+
+
+GLOBAL_LAYER = (2.0 * np.eye(3), np.ones(3))
+
+
+def reads_a_tuple_of_arrays(x):
+    return np.sum(np.tanh(GLOBAL_LAYER[0] @ x + GLOBAL_LAYER[1]))
+
+
+def test_a_tuple_of_arrays_read_from_outside_is_refused_with_its_fix():
+    # It was read as a constant tuple, and refused inside as "an array of
+    # shape (3, 3) ... is not a number"; a dict's message advised a tuple.
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(reads_a_tuple_of_arrays)(np.zeros(3))
+    assert str(info.value).startswith(
+        "GLOBAL_LAYER, read from outside the function, is a tuple of "
+        "arrays, which generated code cannot read by name: give each array "
+        "a name of its own, or pass GLOBAL_LAYER in as an argument")
