@@ -480,6 +480,8 @@ def _least_arity(argnums: Any) -> int:
     """How many arguments ``argnums`` name at the least (0 if it is not
     valid: its validation explains)."""
     items = argnums if isinstance(argnums, (tuple, list)) else [argnums]
+    if any(isinstance(i, (bool, np.bool_)) for i in items):
+        return 0  # (NumPy warns that a bool will stop being an index)
     try:
         return max(operator.index(i) for i in items) + 1
     except (TypeError, ValueError):
