@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ._cheapest import fewest_passes, zero_one_expanded
 from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM,
@@ -27,7 +28,6 @@ from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM,
 from ._ops_create import FULL, FULL_LIKE, ZEROS_LIKE
 from ._ops_scatter import float_dtype, merged_scatters, summed_scatter
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
-from ._cheapest import fewest_passes, zero_one_expanded
 from ._simplify import expanded_if_stable, simplified_reading
 
 __all__ = ["gradients", "check_ones", "computed_values", "first_of_shape"]

@@ -27,9 +27,9 @@ from typing import Any, Callable
 
 import sympy as sp
 
+from ._cheapest import fewest_passes, zero_one_expanded
 from ._differentiate import checked_partial
 from ._errors import OutputError
-from ._cheapest import fewest_passes, zero_one_expanded
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
                         TRANSPOSE, reshaped, transposed)
 from ._ops_create import EYE, FULL, ZEROS

@@ -205,8 +205,9 @@ class _ArrayRunner(ArrayOperations, _Runner):
 
     def constant(self, value: Any, node: ast.AST) -> Any:
         if isinstance(value, float) and math.isinf(value):
-            # np.inf as an argument (ord=np.inf); used as a number, the
-            # arithmetic on it is refused.
+            # np.inf as an argument (ord=np.inf) or a value (a clip bound):
+            # SymPy's oo, which computes as IEEE floats do; only what is
+            # undefined (inf - inf, 0 * inf) is refused.
             return sp.oo if value > 0 else -sp.oo
         return super().constant(value, node)
 

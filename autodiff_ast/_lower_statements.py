@@ -305,9 +305,9 @@ class Statements:
         loop = ast.For(generator.target, generator.iter, [adding], [], None)
         start = ast.Assign([ast.Name(total, ast.Store())], ast.Constant(0),
                            None)
-        for made in (adding, loop, start):
-            ast.copy_location(made, node)
-            ast.fix_missing_locations(made)
+        for written in (adding, loop, start):
+            ast.copy_location(written, node)
+            ast.fix_missing_locations(written)
         scope = dict(env)
         self.block([start, loop], scope)
         return scope[total]

@@ -349,7 +349,7 @@ def _kron_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     those axes, is the einsum's."""
     program = backward.program
     a, b = step.operands
-    sa, sb = program.leaves[a].shape, program.leaves[b].shape
+    sa = program.leaves[a].shape
     letters = "ijklmnopqrstuvwxyzabcdefgh"
     first, second = letters[:len(sa)], letters[len(sa):2 * len(sa)]
     interleaved = "".join(i + j for i, j in zip(first, second))
