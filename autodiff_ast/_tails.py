@@ -78,6 +78,7 @@ def exact_differences(expr: sp.Expr) -> sp.Expr:
         return expr
     if expr.has(logaddexp):
         expr = expr.replace(lambda node: node.is_Add, _complemented)
+        expr = expr.replace(_has_exponentials, _one_exponential)
     if expr.has(expm1):
         expr = expr.replace(lambda node: node.is_Add, _without_one)
         expr = expr.replace(lambda node: node.is_Mul, _over_expm1_squared)
@@ -107,6 +108,21 @@ def _complemented(total: sp.Add) -> sp.Expr:
                     terms.remove(term)
                     return sp.Add(*terms, one * sp.exp(other - pair))
     return total
+
+
+def _has_exponentials(node: sp.Basic) -> bool:
+    return node.is_Mul and sum(isinstance(f, sp.exp)
+                               for f in node.args) > 1
+
+
+def _one_exponential(product: sp.Mul) -> sp.Expr:
+    """``product`` with its exponentials multiplied into one: the
+    complement above makes ``exp(-L) * exp(z - L)``, two calls where
+    ``exp(z - 2*L)`` is one (and the product of two can overflow to
+    inf * 0 where the one is finite)."""
+    powers = [f for f in product.args if isinstance(f, sp.exp)]
+    rest = [f for f in product.args if not isinstance(f, sp.exp)]
+    return sp.Mul(*rest, sp.exp(sp.Add(*[p.args[0] for p in powers])))
 
 
 def _without_one(total: sp.Add) -> sp.Expr:

@@ -97,10 +97,10 @@ RELATIVE = 1e-13
 SMALLEST_NORMAL = 2.2250738585072014e-308
 SUBNORMAL_ULP = 5e-324
 
-# Through np.logaddexp, orders 1 and 2: the third derivative is
-# exp(x - 3*L) - exp(2*x - 3*L), which keeps 12 digits, not 13, where its
-# factor 1 - exp(x) vanishes (x = -0.001: 2.1e-13); written with expm1 it
-# would not lose them.
+# Through np.logaddexp, orders 1 and 2: the third derivative vanishes at
+# x = 0, and its form there is a difference whose factor 1 - exp(x)
+# cancels: off by 1e-13 relatively at x = -0.001, 1.6e-8 at x = -1e-8
+# (2e-17 absolutely). Written with expm1 it would keep every digit.
 FIRST_TWO = {softplus_logaddexp, log_sigmoid_logaddexp}
 CASES = [(name, function, order) for name in EXACT
          for function in SPELLINGS[name] for order in (1, 2, 3)
