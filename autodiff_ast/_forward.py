@@ -32,7 +32,7 @@ from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
                         TRANSPOSE, reshaped, transposed)
-from ._ops_create import EYE, FULL, ZEROS
+from ._ops_create import FULL, ZEROS, is_identity
 from ._ops_assemble import CONCATENATE, STACK
 from ._ops_einsum import contract
 from ._ops_index import GETITEM
@@ -242,12 +242,9 @@ def _diagonal(forward: _Forward, tangent: Any) -> sp.Expr | None:
     if len(factors) != 2:
         return None
     definition = forward.program.definition()
-    steps = [definition.get(f) for f in factors]
-    if any(step is None for step in steps):
-        return None
-    for expanded, eye in (steps, steps[::-1]):
-        if (eye.op is EYE and not eye.option("k")
-                and eye.option("columns") is None
+    for column, eye in (factors, factors[::-1]):
+        expanded = definition.get(column)
+        if (is_identity(forward.program, eye) and expanded is not None
                 and expanded.op is GETITEM
                 and expanded.option("index") == (slice(None), None)
                 and len(expanded.operands) == 1):
@@ -328,7 +325,7 @@ def _times(forward: _Forward, step: Step, left: sp.Symbol,
     name = f"{step.target.name}_tangent"
     style = step.option("style")
     tangent = left if tangent_first else right
-    identity = _is_identity(program, tangent)
+    identity = is_identity(program, tangent)
     if not batch:
         return program.add(DOT, (left, right), result, name, style=style)
     if not tangent_first:  # a . T: a's last axis with T's first
@@ -374,12 +371,6 @@ def _einsum(program: Program, operands: tuple[sp.Symbol, sp.Symbol],
     subscripts = f"{''.join(first)},{''.join(second)}->{''.join(out)}"
     # an identity seed (a Jacobian's) is contracted by hand, not multiplied
     return contract(program, subscripts, operands, name)
-
-
-def _is_identity(program: Program, symbol: sp.Symbol) -> bool:
-    step = program.definition().get(symbol)
-    return (step is not None and step.op is EYE and not step.option("k")
-            and step.option("columns") is None)
 
 
 def _described(op: ArrayOp) -> str:

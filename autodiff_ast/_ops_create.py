@@ -28,7 +28,8 @@ from ._spell import call, literal
 __all__ = ["ZEROS", "ONES", "FULL", "EYE", "IDENTITY", "ARANGE", "LINSPACE",
            "ZEROS_LIKE", "EMPTY_LIKE", "ONES_LIKE", "FULL_LIKE", "CONSTANT",
            "COPY",
-           "constant_array", "is_constant", "main_diagonal_eye"]
+           "constant_array", "is_constant", "main_diagonal_eye",
+           "is_identity"]
 
 
 def _dtype(run: Any, dtype: Any, node: ast.AST) -> tuple[str | None, str]:
@@ -206,6 +207,13 @@ def main_diagonal_eye(program: Any, symbol: Any) -> Any:
     if step is not None and step.op is EYE and not step.option("k"):
         return step
     return None
+
+
+def is_identity(program: Any, symbol: Any) -> bool:
+    """Whether ``symbol`` is ``np.eye(n)``: square, ones on the main
+    diagonal (a Jacobian's seed)."""
+    step = main_diagonal_eye(program, symbol)
+    return step is not None and step.option("columns") is None
 
 
 def _lower_arange(run: Any, *bounds: Any, dtype: Any = None,

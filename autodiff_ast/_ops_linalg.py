@@ -29,7 +29,7 @@ from ._functions import absolute
 from ._ops_core import (EXPAND_DIMS, SUM, TRANSPOSE, reduce_sum,
                         reduced_shape, reshape, reshaped, transpose,
                         transposed)
-from ._ops_create import EYE, main_diagonal_eye
+from ._ops_create import EYE, is_identity
 from ._ops_index import GETITEM, getitem
 from ._ops_reduce import MAX, MIN, extremum, unreduced
 from ._ops_shape import diagonal
@@ -262,16 +262,11 @@ def diagonal_scale(program: Any, symbol: sp.Expr) -> sp.Expr | None:
     expr = step.operands[0] if step is not None and (
         step.op is ELEMENTWISE) else symbol
     factors = sp.Mul.make_args(expr)
-    eyes = [f for f in factors if _is_eye(program, f)]
+    eyes = [f for f in factors if is_identity(program, f)]
     rest = sp.Mul(*[f for f in factors if f not in eyes])
     if len(eyes) == 1 and len(program.shape(rest)) <= 1:
         return rest
     return None
-
-
-def _is_eye(program: Any, symbol: Any) -> bool:
-    step = main_diagonal_eye(program, symbol)
-    return step is not None and step.option("columns") is None
 
 
 def _of_matrices(program: Any, step: Step) -> bool:
