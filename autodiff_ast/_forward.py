@@ -41,6 +41,7 @@ from ._ops_scan import CUMSUM
 from ._ops_scatter import explicit, float_dtype
 from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._simplify import simplify
+from ._tails import CANCELLING
 
 __all__ = ["tangents"]
 
@@ -74,6 +75,13 @@ class _Forward:
                          for step in program.steps
                          if step.op is ELEMENTWISE
                          and step.operands[0].free_symbols}
+        # Values whose tail identities span steps: the Hessian of a
+        # softplus reads the gradient's exp(z - terms) of a step holding
+        # terms = logaddexp(0, z), and 1 - exp(z - terms) cancels as z
+        # grows unless the partial is taken of the whole expression.
+        self.written_out = {target: expr
+                            for expr, target in self.computed.items()
+                            if expr.has(*CANCELLING)}
 
     def run(self, outputs: list[sp.Expr]) -> list[sp.Expr]:
         # Only the tangents of what the outputs need: a gradient program
@@ -131,6 +139,7 @@ class _Forward:
         """The tangent of an elementwise expression (0 if it has none)."""
         if not isinstance(expr, sp.Expr):
             return sp.S.Zero  # a number, or a condition (piecewise constant)
+        expr = self.seen_through(expr)
         active = sorted(expr.free_symbols & self.tangent.keys(),
                         key=lambda s: s.name)
         expanded = zero_one_expanded(self.program, expr) if active else None
@@ -154,6 +163,17 @@ class _Forward:
         if not self.batch and len(terms) > 1:
             total = simplify([total], tails=False)[0]
         return total
+
+    def seen_through(self, expr: sp.Expr) -> sp.Expr:
+        """``expr`` with the values it reads that hold a cancelling
+        function (``written_out``) written as what they compute, so that
+        its partial derivatives are taken, and simplified, whole; the
+        values are read again after (``computed``)."""
+        for _ in range(len(self.written_out)):
+            if not expr.free_symbols & self.written_out.keys():
+                break
+            expr = expr.xreplace(self.written_out)
+        return expr
 
     def along_batch(self, partial: sp.Expr) -> sp.Expr:
         """``partial`` with trailing axes of size 1 for the batch, so it

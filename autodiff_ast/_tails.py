@@ -36,9 +36,11 @@ from ._limits import TimeUp, time_limit
 from ._rules import (absolute, copysign, expm1, heaviside, logaddexp,
                      maximum, minimum, sign, where)
 
-__all__ = ["stabilize", "exact_differences"]
+__all__ = ["stabilize", "exact_differences", "CANCELLING"]
 
 _HYPERBOLIC = (sp.exp, sp.tanh, sp.sinh, sp.cosh)
+# The functions of ``exact_differences``' identities.
+CANCELLING = (logaddexp, expm1)
 _SIGNED = (absolute, minimum, maximum, copysign, heaviside, sign, where)
 # Operations beyond which a ratio (or a difference of the two sides of
 # a = 0) is left as it is: cancel grows fast with size.
@@ -76,7 +78,7 @@ def exact_differences(expr: sp.Expr) -> sp.Expr:
     written as the values they are (below)."""
     if not isinstance(expr, sp.Expr):
         return expr
-    if expr.has(logaddexp):
+    if expr.has(logaddexp):  # (the identities of CANCELLING)
         expr = expr.replace(lambda node: node.is_Add, _complemented)
         expr = expr.replace(_has_exponentials, _one_exponential)
     if expr.has(expm1):

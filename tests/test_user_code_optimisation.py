@@ -351,24 +351,31 @@ def log_sigmoid(z):
 
 SECOND_DERIVATIVES = {  # of softplus, s(1 - s); log-sigmoid's is minus it
     'softplus': lambda z: ad.derivative(softplus, 2)(z),
+    # was sweep3 bug 13: the Hessian's s * (1 - s) cancelled in the right
+    # tail, s and logaddexp(0, z) being the values of two steps
     'softplus_hessian': lambda z: np.diag(
         ad.hessian(softplus_total_by_logaddexp)(z)),
+    'softplus_hvp': lambda z: ad.jvp(ad.grad(softplus_total_by_logaddexp),
+                                     (z,), (np.ones_like(z),))[1],
     'log_sigmoid': lambda z: -ad.derivative(log_sigmoid, 2)(z)}
 
 
-@pytest.mark.parametrize("second", [
-    pytest.param(second, id=name, marks=[] if name != 'softplus_hessian' else [
-        pytest.mark.xfail(strict=True, reason=(
-            "sweep3 bug 13: s * (1 - s) with s = exp(z - logaddexp(0, z)) "
-            "cancels in one tail: in the Hessian, s and logaddexp(0, z) "
-            "are values of two steps, and no one expression holds "
-            "1 - exp(z - logaddexp(0, z))"))])
-    for name, second in SECOND_DERIVATIVES.items()])
+@pytest.mark.parametrize("second", SECOND_DERIVATIVES.values(),
+                         ids=SECOND_DERIVATIVES.keys())
 def test_second_derivatives_by_logaddexp_keep_both_tails(second):
-    # softplus's own and log-sigmoid's were sweep3 bug 13 too (fixed)
     np.testing.assert_allclose(second(TAILS),
                                [exact_sigmoid_slope(z) for z in TAILS],
                                rtol=1e-13)
+
+
+def test_softplus_hessian_is_one_exponential_of_the_whole_expression():
+    # The partial is taken of exp(z - logaddexp(0, z)) whole, though the
+    # gradient's program holds logaddexp(0, z) as a step of its own: one
+    # pass over N x N, where it was three (t * (-partial)[:, None] + t).
+    text = ad.source(ad.hessian(softplus_total_by_logaddexp), np.zeros(3))
+    assert text.endswith(
+        "    return np.eye(z.size) * "
+        "np.exp(z - 2 * np.logaddexp(0, z))[:, None]\n")
 
 
 def softplus_inverse(y):  # a positive parameter's unconstrained form
