@@ -34,6 +34,7 @@ from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
 from ._lower import lower, readable_source, unbind
 from ._lower_records import Lowered, NeedsArrays, Read
 from ._array_rules import array_function, spelled_function
+from ._argnums_per_call import PerCall, negative, positional_names
 from ._parameters import all_defaults, keyword_only_names
 from ._partials import unwrapped
 from ._rules import primitive_for
@@ -209,6 +210,32 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                                "branch_site": lowered.branch_site,
                                "reads": described})
     return handle
+
+
+def transformed(fun: Callable[..., Any], argnums: Any, has_aux: bool,
+                kind: str, finish: Callable[[Any], Any] = lambda f: f
+                ) -> Any:
+    """``kind`` of ``fun`` (``finish`` applied to what ``_cached``
+    gives), or, where a negative ``argnums`` or ``fun`` depends on how
+    many arguments a call passes by position, a ``PerCall`` that makes
+    it for each count."""
+    if not (isinstance(fun, PerCall) or negative(argnums)):
+        return finish(_cached(fun, argnums, has_aux, kind))
+    names = positional_names(fun)
+    everything = fun.at(len(fun.names)) if isinstance(fun, PerCall) \
+        else fun
+    # Made now, so bad code and bad argnums are refused here, counted
+    # against the signature (a call passing every argument by position).
+    full = finish(_cached(everything, argnums, has_aux, kind))
+    if names is None:  # (a NumPy function: always called in full)
+        return full
+    origin = _provenance(full)
+    where = (f"{origin.base} ({origin.location})" if origin is not None
+             else f"{full.base} ({full.location})"
+             if isinstance(full, ArrayTransform) else repr(fun))
+    return PerCall(fun, argnums,
+                   lambda f, a: transformed(f, a, has_aux, kind, finish),
+                   full, names, where)
 
 
 def _at_arrays(fun: Callable[..., Any], argnums: Any, has_aux: bool,
@@ -571,7 +598,7 @@ def grad(fun: Callable[..., Any] | None = None, argnums: Argnums = 0,
     real_only("grad", holomorphic, allow_int)
     if fun is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux)
-    return _cached(fun, argnums, has_aux, "grad")
+    return transformed(fun, argnums, has_aux, "grad")
 
 
 def value_and_grad(fun: Callable[..., Any] | None = None,
@@ -593,7 +620,7 @@ def value_and_grad(fun: Callable[..., Any] | None = None,
     if fun is None:
         return functools.partial(value_and_grad, argnums=argnums,
                                  has_aux=has_aux)
-    return _cached(fun, argnums, has_aux, "value_and_grad")
+    return transformed(fun, argnums, has_aux, "value_and_grad")
 
 
 def derivative(fun: Callable[..., Any], n: int = 1) -> Callable[..., Any]:
@@ -631,6 +658,8 @@ def source(fn: Callable[..., Any], *example_args: Any) -> str:
         return 2 * x
     <BLANKLINE>
     """
+    if isinstance(fn, PerCall):  # a negative argnums: counts the call's
+        fn = fn.at(len(example_args) or len(fn.names))
     chain = getattr(fn, "__autodiff_ast_array_chain__", None)
     if chain is not None and any(np.ndim(example_args[i])
                                  for i in chain.positions

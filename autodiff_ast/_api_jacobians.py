@@ -19,7 +19,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import optree
 
-from ._api import _cached, real_only
+from ._api import _cached, real_only, transformed
+from ._argnums_per_call import PerCall
 from ._array_transforms import ArrayTransform
 from ._errors import InputError
 from ._pullback import of_a_number, pullback
@@ -49,7 +50,7 @@ def jacobian(fun: Callable[..., Any], argnums: Argnums = 0,
     ((1.0, -0.0), (0.0, 2.0))
     """
     real_only("jacobian", holomorphic, allow_int)
-    return _cached(fun, argnums, has_aux, "jacobian")
+    return transformed(fun, argnums, has_aux, "jacobian")
 
 
 jacrev = jacobian
@@ -69,7 +70,12 @@ def jacfwd(fun: Callable[..., Any], argnums: Argnums = 0,
     (4.0, 3.0)
     """
     real_only("jacfwd", holomorphic)
-    function = _cached(fun, argnums, has_aux, "jacobian")
+    return transformed(fun, argnums, has_aux, "jacobian", _forward)
+
+
+def _forward(function: Any) -> Any:
+    """A Jacobian of array code in forward mode (scalar code's has no
+    mode)."""
     if isinstance(function, ArrayTransform):
         return function.in_forward_mode()
     return function
@@ -87,7 +93,7 @@ def hessian(fun: Callable[..., Any], argnums: Argnums = 0,
     ((6.0, 2.0), (2.0, 0.0))
     """
     real_only("hessian", holomorphic)
-    return _cached(fun, argnums, has_aux, "hessian")
+    return transformed(fun, argnums, has_aux, "hessian")
 
 
 def _arguments_of(name: str, primals: Any, tangents: Any) -> None:
@@ -173,6 +179,8 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
     (6.0, 3.0)
     """
     _arguments_of("jvp", primals, tangents)
+    if isinstance(fun, PerCall):  # a derivative with a negative argnums
+        fun = fun.at(len(primals))
     _shaped_like(fun, primals, tangents)
     function = _cached(fun, 0, has_aux, "jvp")
     if isinstance(function, ArrayTransform):
@@ -196,6 +204,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     >>> value, pullback(1.0)
     (6.0, (3.0, 2.0))
     """
+    if isinstance(fun, PerCall):  # a derivative with a negative argnums
+        fun = fun.at(len(primals))
     known = of_a_number(fun, primals, has_aux)
     if known is not None:  # a loss: its value and gradient in one pass
         value, aux, pulled = known

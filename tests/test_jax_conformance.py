@@ -100,13 +100,11 @@ def test_grad_negative_argnums_and_keyword_arguments_as_jax():
                 (6 * X4, np.float64(2 * np.sum(X4 ** 2))))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "conformance bug 5: a negative argnums counts from the end of the "
-    "signature, defaults included, not from the arguments passed: "
-    "grad(weighted, -1)(x, y) differentiates with respect to the default "
-    "scale=2.0 (a number) where JAX gives d/dy (an array like y)"))
 def test_negative_argnums_counts_the_arguments_passed():
+    # was conformance bug 5: -1 counted the signature, defaults included
     assert_tree(ad.grad(weighted, -1)(X4, 2 * X4), 2 * X4)
+    assert_tree(ad.grad(weighted, -1)(X4, 2 * X4, 3.0),
+                np.float64(2 * np.sum(X4 ** 2)))
 
 
 def with_aux(x, y):
