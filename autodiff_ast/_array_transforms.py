@@ -45,6 +45,7 @@ from ._lower_arrays import (ArrayLowered, _bind_argument, check_output,
                             lower_arrays)
 from ._ops_core import reshaped
 from ._ops_create import EYE
+from ._ops_loop import is_elementwise
 from ._ops_scatter import float_dtype
 from ._program import Program, Shape, _identifier
 
@@ -501,12 +502,17 @@ def _grad(program: Program, lowered: ArrayLowered, output: Any,
     """``stage``'s gradient of ``output``; ``dry``: only its structure
     (zeros in place of the gradients)."""
     value, aux = split_aux(output, where, stage.has_aux)
-    value = check_output(lowered, stage.has_aux, value)
     symbols = _wrt(lowered, stage)
     wrt = [s for group in symbols for s in group]
-    flat = ([sp.S.Zero] * len(wrt) if dry
-            else _one_number(program, value, wrt, where)
-            or gradients(program, value, wrt, where))
+    if _elementwise_map(program, value, wrt):
+        flat = [sp.S.Zero if dry else tangents(
+            program, [value], {symbol: sp.S.One}, (), where)[0]
+            for symbol in wrt]
+    else:
+        value = check_output(lowered, stage.has_aux, value)
+        flat = ([sp.S.Zero] * len(wrt) if dry
+                else _one_number(program, value, wrt, where)
+                or gradients(program, value, wrt, where))
     grads: list[list[Any]] = []
     position = 0
     for group in symbols:
@@ -536,6 +542,16 @@ def _not_a_number(program: Program, output: Any, stage: Stage,
     array, or a tuple or dict of outputs."""
     value, _ = split_aux(output, where, stage.has_aux, allow_tuple=True)
     return not isinstance(value, sp.Expr) or program.shape(value) != ()
+
+
+def _elementwise_map(program: Program, value: Any,
+                     wrt: list[sp.Symbol]) -> bool:
+    """Whether ``value`` is an array computed from ``wrt`` element by
+    element (a loop over numbers, called with arrays): its gradient is
+    then the derivative at each element, as scalar code's is, not
+    refused as a non-scalar output (a seed of 1 in forward mode)."""
+    return isinstance(value, sp.Expr) and program.shape(value) != () and all(
+        is_elementwise(step) for step in program.active_steps([value], wrt))
 
 
 def _one_number(program: Program, value: sp.Expr, wrt: list[sp.Symbol],

@@ -84,7 +84,7 @@ def _reversible(program: Program, output: Any,
         return all(_reversible(program, item, wrt) for item in step.operands)
     return all(len(step.results()) == 1 and step.option("loop") is None
                and step.op.takes_batch(program, step)
-               for step in _active_steps(program, [output], wrt))
+               for step in program.active_steps([output], wrt))
 
 
 def _stack_of_rows(program: Program, output: sp.Basic) -> Step | None:
@@ -100,7 +100,7 @@ def has_loop(program: Program, outputs: list[Any],
              wrt: list[sp.Symbol]) -> bool:
     """Whether a kept loop computes what ``outputs`` need from ``wrt``
     (forward mode carries their tangents in it instead)."""
-    steps = _active_steps(program, outputs, wrt)
+    steps = program.active_steps(outputs, wrt)
     return any(step.option("loop") is not None or len(step.results()) > 1
                for step in steps)
 
@@ -125,20 +125,6 @@ def _stacked(program: Program, step: Step, wrt: list[sp.Symbol],
             STACK, parts, shape + program.leaves[symbol].shape,
             f"d_{step.target.name}_d_{symbol.name}", axis=axis))
     return blocks
-
-
-def _active_steps(program: Program, outputs: list[Any],
-                  wrt: list[sp.Symbol]) -> list[Step]:
-    """The steps between ``wrt`` and ``outputs`` that carry derivatives."""
-    active = set(wrt)
-    needed = program.needed(outputs)
-    steps = []
-    for step in program.steps:
-        if step.uses() & active and not step.op.stops_gradient:
-            active.update(step.results())
-            if needed.intersection(step.results()):
-                steps.append(step)
-    return steps
 
 
 def _sizes(program: Program, output: Any) -> tuple[Any, ...]:
@@ -168,7 +154,7 @@ class _Batched:
         self.batch = program.shape(output)
         self.batch_sizes = _sizes(program, output)  # read when it runs
         self.rank = len(self.batch)
-        self.steps = _active_steps(program, [output], wrt)
+        self.steps = program.active_steps([output], wrt)
         self.active = set(wrt).union(*[s.results() for s in self.steps])
         self.adjoints: dict[sp.Symbol, list[sp.Expr]] = {}
         self.current: Step | None = None

@@ -27,10 +27,11 @@ from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._ops_core import BROADCAST_TO, broadcasts_to
 from ._ops_create import ONES, ZEROS
-from ._program import ArrayOp, Leaf, Program, Step
+from ._program import ELEMENTWISE, ArrayOp, Leaf, Program, Step
 from ._simplify import simplify
 
-__all__ = ["LOOP", "Carry", "Row", "Stored", "Loop", "loop_step", "merged"]
+__all__ = ["LOOP", "Carry", "Row", "Stored", "Loop", "loop_step", "merged",
+           "is_elementwise"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +66,15 @@ class Stored:
     result: sp.Symbol
     sizes: tuple[Any, ...]
     rows: Any = None
+
+
+def is_elementwise(step: Step) -> bool:
+    """Whether ``step`` computes each element of its result from the same
+    element of its operands (an elementwise region, or such a loop)."""
+    if step.op is ELEMENTWISE:
+        return True
+    loop = step.option("loop")
+    return loop is not None and loop.is_elementwise()
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +146,13 @@ class Loop:
         for step in self.steps:
             used |= step.uses()
         return used - self.inside()
+
+    def is_elementwise(self) -> bool:
+        """Whether each element of what the loop carries out is computed
+        from the same element of what it reads: it neither reads rows nor
+        fills arrays, and it runs a number of times no value decides."""
+        return not (self.rows or self.stored or self.tests()) and all(
+            is_elementwise(step) for step in self.steps)
 
     def count(self) -> sp.Expr:
         assert self.stop is not None

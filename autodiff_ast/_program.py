@@ -302,6 +302,20 @@ class Program:
                     pending.extend(step.uses())
         return needed
 
+    def active_steps(self, outputs: list[Any],
+                     wrt: list[sp.Symbol]) -> list[Step]:
+        """The steps between ``wrt`` and ``outputs`` that carry
+        derivatives."""
+        active = set(wrt)
+        needed = self.needed(outputs)
+        steps = []
+        for step in self.steps:
+            if step.uses() & active and not step.op.stops_gradient:
+                active.update(step.results())
+                if needed.intersection(step.results()):
+                    steps.append(step)
+        return steps
+
     # -- sizes read at run time ---------------------------------------------
 
     def size(self, array: Any, axis: int | None) -> Any:
