@@ -113,6 +113,10 @@ class Calls:
                 # keeps a pytree's node types.
                 raise NeedsArrays
             return callee(*args, **kwargs)  # a namedtuple of the values
+        library = library_of(callee)
+        if library is not None:  # np.cov: NumPy's, in Python or in C
+            raise self.error(node.func, refused_call(
+                ast.unparse(node.func), library))
         raise self.error(node.func, f"cannot differentiate through "
                                     f"{ast.unparse(node.func)}: it is not a "
                                     "primitive in autodiff_ast's rules table "

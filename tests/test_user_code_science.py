@@ -785,6 +785,9 @@ def test_functions_outside_the_rules_table_are_refused_at_their_line(
         ad.grad(f)(*args)
     assert caught.value.lineno == line_of(f, name + "(")
     assert caught.value.msg == (
-        f"cannot differentiate through {name}: it is not a primitive in "
-        "autodiff_ast's rules table and has no Python source. Use a NumPy "
-        "or math function from the table, or a Python function")
+        f"{name} is not supported: it is a NumPy function outside "
+        "autodiff_ast's rules table, and library code is never read and "
+        "differentiated. Compute its result outside the function and pass "
+        "it in (as an argument or a global), or write it with supported "
+        "operations: arithmetic and the NumPy and math functions of the "
+        "rules table")
