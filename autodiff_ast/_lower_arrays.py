@@ -37,6 +37,7 @@ from ._ops_index import getitem
 from ._ops_linalg import product
 from ._ops_shape import check_shapes
 from ._ops_reduce import stable_log_sum_exp
+from ._outside_trees import data_tree, holds_arrays
 from ._program import Leaf, Program, Shape, broadcast_shapes
 from ._rules import canonical
 from ._source import FunctionSource
@@ -86,6 +87,8 @@ class _ArrayContext(_Context):
     program: Program = field(default_factory=Program)
     data: dict[str, Any] = field(default_factory=dict)
     data_symbols: dict[int, sp.Symbol] = field(default_factory=dict)
+    # Containers of arrays read from outside, by id: their data symbols.
+    data_trees: dict[int, Any] = field(default_factory=dict)
     # The lists the function made, which it may append to, by id (the
     # lists are held so that an id is never reused), with the number of
     # kept loops around the place that made each.
@@ -211,27 +214,14 @@ class _ArrayRunner(ArrayOperations, _Runner):
             return sp.oo if value > 0 else -sp.oo
         return super().constant(value, node)
 
-    def outside_value(self, identifier: str, value: Any,
+    def outside_value(self, identifier: str, read: Read,
                       node: ast.AST) -> Any:
+        value = read.value
         if isinstance(value, np.ndarray):
             return self.data_symbol(identifier, value, node)
-        kind = type(value).__name__
-        if isinstance(value, (list, dict, tuple)) and any(
-                isinstance(leaf, np.ndarray)
-                for leaf in optree.tree_leaves(value)):
-            # (read from a global or a closure: the message says neither)
-            raise self.error(node, f"{identifier}, read from outside the "
-                                   f"function, is a {kind} of arrays, which "
-                                   "generated code cannot read by name: "
-                                   "give each array a name of its own, or "
-                                   f"pass {identifier} in as an argument "
-                                   "(differentiated only if argnums names "
-                                   "it)")
-        if isinstance(value, (list, dict)):
-            raise self.error(node, f"{identifier}, read from outside the "
-                                   f"function, is a {kind}: make it a tuple "
-                                   "of numbers or a NumPy array, or pass it "
-                                   "as an argument")
+        if holds_arrays(value) or isinstance(value, (list, dict)):
+            # params["W"], read when the code runs; CONFIG["k"], baked in
+            return data_tree(self, identifier, read, node)
         return self.constant(value, node)
 
     def data_symbol(self, identifier: str, value: np.ndarray,
@@ -514,20 +504,22 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 return _Method(node.attr, base)  # type: ignore[arg-type]
         if not isinstance(base, sp.Basic):
             value = getattr(base, node.attr, None)
-            if isinstance(value, np.ndarray) and not is_library(base):
-                # self.X, constants.X: an array the code reads as data
-                # (self_X), made again if the attribute is given another
-                self.context.reads.append(Read(base, node.attr, value))
-                known = self.context.data_symbols.get(id(value))
-                if known is not None:
-                    return known
-                name = fresh = _attribute_name(node)
-                for number in itertools.count(1):
-                    if fresh not in self.program.names:
-                        break
-                    fresh = f"{name}_{number}"  # another layer's self.W
-                return self.data_symbol(fresh, value, node)
-            return super().attribute(node, env)
+            if is_library(base) or not (isinstance(value, (np.ndarray, dict))
+                                        or holds_arrays(value)):
+                return super().attribute(node, env)
+            # self.X, constants.X: an array the code reads as data
+            # (self_X), made again if the attribute is given another; a
+            # container of them (self.params) read item by item
+            read = Read(base, node.attr, value)
+            if not isinstance(value, np.ndarray):
+                return data_tree(self, self.fresh(_attribute_name(node)),
+                                 read, node)
+            self.context.reads.append(read)
+            known = self.context.data_symbols.get(id(value))
+            if known is not None:
+                return known
+            return self.data_symbol(self.fresh(_attribute_name(node)),
+                                    value, node)
         array = self.number(base, node.value)
         shape = self.shape(array, node)
         if node.attr == "T":
@@ -552,6 +544,16 @@ class _ArrayRunner(ArrayOperations, _Runner):
                                "supported: a differentiated value has .T, "
                                f".shape, .ndim, .size and the methods "
                                f"{methods}")
+
+    def fresh(self, name: str) -> str:
+        """``name``, or ``name_1``, ... where the program has it (another
+        layer's self.W)."""
+        fresh = name
+        for number in itertools.count(1):
+            if fresh not in self.program.names:
+                return fresh
+            fresh = f"{name}_{number}"
+        raise AssertionError  # (count() never ends)
 
     # -- sizes used as constants --------------------------------------------
 

@@ -21,6 +21,7 @@ import sympy as sp
 
 from ._containers import view
 from ._lower_records import NeedsArrays, Read, as_sympy, symbol
+from ._outside_trees import holds_arrays
 from ._source import library_of
 
 __all__ = ["Names", "describe", "is_library"]
@@ -58,7 +59,7 @@ class Names:
                                            tuple(read.value), as_items=True))
             return self.constant(tuple(read.value), node)
         self.context.reads.append(read)
-        return self.outside_value(identifier, read.value, node)
+        return self.outside_value(identifier, read, node)
 
     def by_name(self, spelled: str, read: Read) -> sp.Symbol | None:
         """A symbol the generated code spells ``spelled`` and reads when it
@@ -100,12 +101,13 @@ class Names:
             value = value.xreplace({outside: as_sympy(read.value)})
         return value
 
-    def outside_value(self, identifier: str, value: Any,
+    def outside_value(self, identifier: str, read: Read,
                       node: ast.AST) -> Any:
-        """A global or closure value the function reads."""
-        if isinstance(value, (np.ndarray, list, dict)) or (
-                isinstance(value, tuple) and any(
-                    isinstance(item, np.ndarray) for item in value)):
+        """The global or closure value ``read`` found, which the function
+        reads."""
+        value = read.value
+        if isinstance(value, (np.ndarray, list, dict)) or holds_arrays(
+                value):
             raise NeedsArrays  # (array lowering says what it reads)
         return self.constant(value, node)
 
@@ -124,8 +126,9 @@ class Names:
             raise self.error(node, f"{describe(base)} has no attribute "
                                    f"'{node.attr}'")
         value = getattr(base, node.attr)
-        if isinstance(value, np.ndarray) and not self.lowers_arrays:
-            raise NeedsArrays  # self.X: the program reads it as data
+        if not self.lowers_arrays and (isinstance(value, (np.ndarray, dict))
+                                       or holds_arrays(value)):
+            raise NeedsArrays  # self.X, self.params: read as data
         if is_library(base):
             return self.constant(value, node)  # np.pi, math.e
         # An object's attribute (self.scale) can change later; a list of

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import optree
 import sympy as sp
 
 from ._source import FunctionSource
 from ._sums import Sums
 
-__all__ = ["Lowered", "Read", "NeedsArrays", "symbol", "as_sympy"]
+__all__ = ["Lowered", "Read", "NeedsArrays", "symbol", "as_sympy",
+           "tree_signature"]
 
 
 @dataclass
@@ -68,6 +70,10 @@ class Read:
     # A list is read as the tuple of its items; mutating it in place
     # changes what the code baked in, so compare items, not identity.
     as_items: bool = False
+    # A container of arrays read as data (``_outside_trees``): what the
+    # code depends on (its structure, each array's shape and dtype, each
+    # other leaf's value), compared besides the container's identity.
+    tree: Any = None
 
     def current(self) -> Any:
         if isinstance(self.container, dict):
@@ -78,6 +84,8 @@ class Read:
 
     def is_current(self) -> bool:
         now = self.current()
+        if self.tree is not None:
+            return now is self.value and tree_signature(now) == self.tree
         if self.as_items:
             return type(now) is list and tuple(now) == self.value
         if now is self.value:
@@ -92,6 +100,33 @@ class Read:
 
 
 _MISSING = object()
+
+
+def tree_signature(value: Any) -> tuple[Any, ...]:
+    """What code generated for the container ``value`` depends on: its
+    structure, and each leaf's shape and dtype (an array), value (a
+    number, a string) or identity (any other object: a layer)."""
+    leaves, spec = optree.tree_flatten(value)
+    return (spec, tuple(("array", leaf.shape, leaf.dtype.str)
+                        if isinstance(leaf, np.ndarray) else
+                        (type(leaf), repr(leaf))  # (repr: nan is nan)
+                        if isinstance(leaf, (numbers.Number, str, np.generic))
+                        else _Identity(leaf) for leaf in leaves))
+
+
+class _Identity:
+    """An object compared by identity (its ``==`` may be anything)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Identity) and other.value is self.value
+
+    def __hash__(self) -> int:
+        return id(self.value)
 
 
 class NeedsArrays(Exception):

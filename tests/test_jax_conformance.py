@@ -885,15 +885,11 @@ def closing_over(params):
     return loss
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "conformance bug 13: a function that reads a dict of arrays from a "
-    "global or a closure (grad(lambda x: loss(params, x)), JAX's usual "
-    "way to fix the parameters) is refused: 'the global PARAMS is a dict: "
-    "make it a tuple ...'; JAX closes over any value"))
 @pytest.mark.parametrize("function", [with_global_params,
                                       closing_over(PARAMS)],
                          ids=["global", "closure"])
 def test_reading_a_dict_of_parameters_from_outside(function):
+    # was conformance bug 13: refused, a dict of arrays read from outside
     x = np.array([0.1, -0.2, 0.3])
     d = 1 - np.tanh(PARAMS["W"] @ x + PARAMS["b"]) ** 2
     assert_tree(ad.grad(function)(x), PARAMS["W"].T @ d)
@@ -901,14 +897,17 @@ def test_reading_a_dict_of_parameters_from_outside(function):
 
 def test_refusal_of_a_closure_dict_does_not_call_it_a_global():
     # was conformance bug 13's message: "the global params ... make it a
-    # tuple", where a tuple of arrays is refused too
+    # tuple", where a tuple of arrays is refused too. A dict of arrays is
+    # read by name now, unless a key has no spelling that names its item.
+    keyed = {**PARAMS, object(): np.ones(3)}
     with pytest.raises(ad.UnsupportedCodeError) as info:
-        ad.grad(closing_over(PARAMS))(np.zeros(3))
+        ad.grad(closing_over(keyed))(np.zeros(3))
     assert str(info.value).startswith(
-        "params, read from outside the function, is a dict of arrays, "
-        "which generated code cannot read by name: give each array a name "
-        "of its own, or pass params in as an argument (differentiated only "
-        "if argnums names it)")
+        "params, read from outside the function, is a dict whose items "
+        "generated code cannot read by name (params[<object object at ")
+    assert str(info.value).split(">]", 1)[1].startswith(
+        " does not name one): key it by strings or numbers, or pass params "
+        "in as an argument (differentiated only if argnums names it)")
 
 
 def squares_sum(x):
