@@ -31,44 +31,26 @@ from typing import Any, NamedTuple
 import numpy as np
 import sympy as sp
 
-from ._ops_core import RESHAPE, TRANSPOSE, transposed
+from ._matrices import (masked_congruence, matmul, per_matrix, spelled,
+                        square_matrix, stack_letters, transpose)
+from ._ops_core import RESHAPE, TRANSPOSE
 from ._ops_create import EYE, ONES, main_diagonal_eye
 from ._ops_index import GETITEM
 from ._ops_einsum import (EINSUM, batch_letters, contract, einsum, parse,
                           written)
+from ._ops_eigen import EIGH, EIGH_VECTORS, EIGVALSH
 from ._ops_linalg import DOT, TRACE
+from ._ops_svd import SVD, SVD_U, SVD_VH
 from ._ops_shape import TRIL
 from ._program import ArrayOp, Step
 from ._spell import call
 
+# The rows of eigenproblems and of the SVD are defined in _ops_eigen and
+# _ops_svd, and listed here, with the other decompositions, for the array
+# table.
 __all__ = ["DET", "SLOGDET", "SLOGDET_SIGN", "INV", "SOLVE", "CHOLESKY",
-           "MATRIX_POWER"]
-
-
-def _matrix(run: Any, a: Any, node: ast.AST, spelled: str) -> sp.Symbol:
-    """``a`` as a symbol holding one square matrix, or the error NumPy
-    gives (and, for a stack of matrices, the way round it)."""
-    array = run.number(a, node)
-    shape = run.shape(array, node)
-    if len(shape) < 2:
-        raise run.error(node, f"{spelled}: {len(shape)}-dimensional array "
-                              "given. Array must be at least two-"
-                              "dimensional")
-    if shape[-1] != shape[-2]:
-        raise run.error(node, f"{spelled}: last 2 dimensions of the array "
-                              f"must be square (the shape is {shape})")
-    return run.materialize(array, node)
-
-
-def _product(program: Any, left: sp.Symbol, right: sp.Symbol,
-             name: str) -> sp.Symbol:
-    """``left @ right``, of matrices or of stacks of them."""
-    sa, sb = program.leaves[left].shape, program.leaves[right].shape
-    if len(sa) == len(sb) == 2:
-        return program.add(DOT, (left, right), sa[:-1] + sb[1:], name,
-                           style="@")
-    return einsum(program, "...ij,...jk->...ik", (left, right), name,
-                  call="@")
+           "MATRIX_POWER", "EIGVALSH", "EIGH", "EIGH_VECTORS", "SVD",
+           "SVD_U", "SVD_VH"]
 
 
 def _inverse(program: Any, matrix: sp.Symbol) -> sp.Symbol:
@@ -83,32 +65,8 @@ def _inverse_reused(program: Any, matrix: sp.Symbol) -> sp.Symbol:
     if step is not None and step.op is TRANSPOSE and \
             step.option("axes") is None and len(
                 program.leaves[matrix].shape) == 2:
-        return _transpose(program, _inverse(program, step.operands[0]))
+        return transpose(program, _inverse(program, step.operands[0]))
     return _inverse(program, matrix)
-
-
-def _transpose(program: Any, matrix: sp.Symbol) -> sp.Symbol:
-    """The matrix transposed (each of a stack of them)."""
-    ndim = len(program.leaves[matrix].shape)
-    axes = None if ndim == 2 else tuple(range(ndim - 2)) + (ndim - 1,
-                                                            ndim - 2)
-    return transposed(program, matrix, axes, f"{matrix.name}_T")
-
-
-def _per_matrix(program: Any, value: sp.Expr, name: str) -> sp.Expr:
-    """A value per matrix of a stack (shape (...,)) as (..., 1, 1), to
-    broadcast against the matrices; a number as it is."""
-    shape = program.shape(value)
-    if not shape:
-        return value
-    source = program.materialize(value, name)
-    return program.add(GETITEM, (source,), shape + (1, 1),
-                       f"{source.name}_each", index=(Ellipsis, None, None))
-
-
-def _stacked(program: Any, matrix: sp.Symbol) -> str:
-    """``'...'`` where ``matrix`` is a stack of matrices, for einsums."""
-    return "..." if len(program.leaves[matrix].shape) > 2 else ""
 
 
 def _trace_of_inverse_times(forward: Any, matrix: sp.Symbol) -> sp.Symbol:
@@ -123,20 +81,16 @@ def _trace_of_inverse_times(forward: Any, matrix: sp.Symbol) -> sp.Symbol:
         return program.add(TRACE, (solved,), (), f"trace_{solved.name}",
                            offset=0)
     batch = batch_letters(len(forward.batch), ["ij"])
-    lead = _stacked(program, matrix)
+    lead = stack_letters(program, matrix)
     return contract(program, f"{lead}ji,{lead}ij{batch}->{lead}{batch}",
                     (_inverse_reused(program, matrix), tangent),
                     f"trace_inv_{matrix.name}_tangent")
 
 
-def _spelled(spelling: str) -> Any:
-    return lambda step, args, name: call(spelling, args)
-
-
 # -- det and slogdet ----------------------------------------------------------
 
 def _lower_det(run: Any, a: Any, *, node: ast.AST) -> Any:
-    matrix = _matrix(run, a, node, "np.linalg.det")
+    matrix = square_matrix(run, a, node, "np.linalg.det")
     return run.program.add(DET, (matrix,),
                            run.program.leaves[matrix].shape[:-2],
                            f"det_{matrix.name}")
@@ -146,8 +100,8 @@ def _det_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     """d det(A) / dA = det(A) * inv(A).T (Jacobi's formula)."""
     (matrix,) = step.operands
     program = backward.program
-    inverse_t = _transpose(program, _inverse(program, matrix))
-    backward.contribute(matrix, _per_matrix(
+    inverse_t = transpose(program, _inverse(program, matrix))
+    backward.contribute(matrix, per_matrix(
         program, adjoint * step.target, f"d_{matrix.name}") * inverse_t)
 
 
@@ -166,7 +120,7 @@ class SlogdetResult(NamedTuple):
 
 
 def _lower_slogdet(run: Any, a: Any, *, node: ast.AST) -> Any:
-    matrix = _matrix(run, a, node, "np.linalg.slogdet")
+    matrix = square_matrix(run, a, node, "np.linalg.slogdet")
     shape = run.program.leaves[matrix].shape[:-2]
     sign = run.program.add(SLOGDET_SIGN, (matrix,), shape,
                            f"sign_{matrix.name}")
@@ -179,8 +133,8 @@ def _slogdet_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     """d log|det(A)| / dA = inv(A).T."""
     (matrix,) = step.operands
     program = backward.program
-    inverse_t = _transpose(program, _inverse(program, matrix))
-    backward.contribute(matrix, _per_matrix(
+    inverse_t = transpose(program, _inverse(program, matrix))
+    backward.contribute(matrix, per_matrix(
         program, adjoint, f"d_{step.target.name}") * inverse_t)
 
 
@@ -199,7 +153,8 @@ def _spell_part(index: int) -> Any:
 # -- inv and solve ------------------------------------------------------------
 
 def _lower_inv(run: Any, a: Any, *, node: ast.AST) -> Any:
-    return _inverse(run.program, _matrix(run, a, node, "np.linalg.inv"))
+    return _inverse(run.program,
+                    square_matrix(run, a, node, "np.linalg.inv"))
 
 
 def _inv_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
@@ -209,13 +164,13 @@ def _inv_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     program = backward.program
     shape = program.leaves[matrix].shape
     full = backward.full(adjoint, shape, f"d_{step.target.name}")
-    inverse_t = _transpose(program, step.target)
+    inverse_t = transpose(program, step.target)
     # An eye of the inverse's shape (a trace's adjoint) is the identity:
     # the inverse is square whenever the code runs.
-    left = inverse_t if main_diagonal_eye(program, full) else _product(
+    left = inverse_t if main_diagonal_eye(program, full) else matmul(
         program, inverse_t, full, f"{inverse_t.name}_d")
-    backward.contribute(matrix, -_product(program, left, inverse_t,
-                                          f"d_{matrix.name}"))
+    backward.contribute(matrix, -matmul(program, left, inverse_t,
+                                        f"d_{matrix.name}"))
 
 
 def _inv_jvp(forward: Any, step: Step) -> sp.Expr:
@@ -226,17 +181,17 @@ def _inv_jvp(forward: Any, step: Step) -> sp.Expr:
     tangent = forward.full_tangent(matrix)
     name = f"{inverse.name}_tangent"
     if not forward.batch:
-        left = _product(program, inverse, tangent, f"{inverse.name}_d")
-        return -_product(program, left, inverse, name)
+        left = matmul(program, inverse, tangent, f"{inverse.name}_d")
+        return -matmul(program, left, inverse, name)
     batch = batch_letters(len(forward.batch), ["ijkl"])
-    lead = _stacked(program, matrix)
+    lead = stack_letters(program, matrix)
     return -contract(program, f"{lead}ij,{lead}jk{batch},{lead}kl->"
                               f"{lead}il{batch}", (inverse, tangent, inverse),
                      name, optimize=True)
 
 
 def _lower_solve(run: Any, a: Any, b: Any, *, node: ast.AST) -> Any:
-    matrix = _matrix(run, a, node, "np.linalg.solve")
+    matrix = square_matrix(run, a, node, "np.linalg.solve")
     stack = run.program.leaves[matrix].shape[:-2]
     n = run.program.leaves[matrix].shape[-1]
     rhs = run.number(b, node)
@@ -267,7 +222,7 @@ def _solve_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     program = backward.program
     shape = program.leaves[rhs].shape
     full = backward.full(adjoint, shape, f"d_{step.target.name}")
-    d_rhs = program.add(SOLVE, (_transpose(program, matrix), full), shape,
+    d_rhs = program.add(SOLVE, (transpose(program, matrix), full), shape,
                         f"d_{rhs.name}")
     if rhs in backward.active:  # not a constant (np.arange) with no rule
         backward.contribute(rhs, d_rhs)
@@ -280,8 +235,8 @@ def _solve_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         backward.contribute(matrix, -column * step.target,
                             program.leaves[matrix].shape)
     else:
-        backward.contribute(matrix, -_product(
-            program, d_rhs, _transpose(program, step.target),
+        backward.contribute(matrix, -matmul(
+            program, d_rhs, transpose(program, step.target),
             f"d_{matrix.name}"))
 
 
@@ -382,9 +337,9 @@ def _tangent_times(forward: Any, matrix: sp.Symbol,
         return contract(program, f"ij{batch},j->i{batch}",
                         (tangent, solution), name)
     if not forward.batch:
-        return _product(program, tangent, solution, name)
+        return matmul(program, tangent, solution, name)
     batch = batch_letters(len(forward.batch), ["ijk"])
-    lead = _stacked(program, matrix)
+    lead = stack_letters(program, matrix)
     return contract(program, f"{lead}ij{batch},{lead}jk->{lead}ik{batch}",
                     (tangent, solution), name)
 
@@ -392,7 +347,7 @@ def _tangent_times(forward: Any, matrix: sp.Symbol,
 # -- cholesky -----------------------------------------------------------------
 
 def _lower_cholesky(run: Any, a: Any, *, node: ast.AST) -> Any:
-    matrix = _matrix(run, a, node, "np.linalg.cholesky")
+    matrix = square_matrix(run, a, node, "np.linalg.cholesky")
     return run.program.add(CHOLESKY, (matrix,),
                            run.program.leaves[matrix].shape,
                            f"chol_{matrix.name}")
@@ -406,13 +361,13 @@ def _cholesky_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     shape = program.leaves[matrix].shape
     full = backward.full(adjoint, shape, f"d_{step.target.name}")
     factor = step.target
-    phi = program.materialize(_product(
-        program, _transpose(program, factor), full, "P")
+    phi = program.materialize(matmul(
+        program, transpose(program, factor), full, "P")
         * _tril_halved(program, matrix), "phi")
     inverse = _inverse(program, factor)
-    inner = _product(program, _transpose(program, inverse), phi, "S_left")
-    s = _product(program, inner, inverse, "S")
-    backward.contribute(matrix, (s + _transpose(program, s)) / 2)
+    inner = matmul(program, transpose(program, inverse), phi, "S_left")
+    s = matmul(program, inner, inverse, "S")
+    backward.contribute(matrix, (s + transpose(program, s)) / 2)
 
 
 def _tril_halved(program: Any, matrix: sp.Symbol) -> sp.Symbol:
@@ -431,39 +386,17 @@ def _tril_halved(program: Any, matrix: sp.Symbol) -> sp.Symbol:
 
 def _cholesky_jvp(forward: Any, step: Step) -> sp.Expr:
     """dL = L @ phi(inv(L) @ dS @ inv(L).T), with dS = (dA + dA.T) / 2:
-    along the symmetric part of dA, as the gradient (and JAX) take it.
-    inv(L) @ dS @ inv(L).T is the symmetric part of X = inv(L) @ dA @
-    inv(L).T, which contracts a Jacobian's seed away."""
+    along the symmetric part of dA, as the gradient (and JAX) take it."""
     (matrix,) = step.operands
-    program = forward.program
     factor = step.target
-    inverse = _inverse(program, factor)
-    tangent = forward.full_tangent(matrix)
-    rank = len(forward.shape(matrix))
-    name = f"{factor.name}_tangent"
-    batch = batch_letters(len(forward.batch), ["ijkl"])
-    lead = _stacked(program, matrix)
-    if not forward.batch:
-        inner = _product(program, _product(program, inverse, tangent,
-                                           f"{inverse.name}_d"),
-                         _transpose(program, inverse), "X")
-    else:
-        inner = contract(program, f"{lead}ij,{lead}jk{batch},{lead}lk->"
-                                  f"{lead}il{batch}",
-                         (inverse, tangent, inverse), "X", optimize=True)
-    swapped = transposed(program, inner, tuple(range(rank - 2)) + (
-        rank - 1, rank - 2) + forward.batch_axes(rank), f"{inner.name}_T")
-    phi = program.materialize(
-        (inner + swapped) / 2
-        * forward.along_batch(_tril_halved(program, matrix)), "phi")
-    if not forward.batch:
-        return _product(program, factor, phi, name)
-    return contract(program, f"{lead}ij,{lead}jk{batch}->{lead}ik{batch}",
-                    (factor, phi), name)
+    return masked_congruence(
+        forward, matrix, factor, _inverse(forward.program, factor), False,
+        lambda: _tril_halved(forward.program, matrix), "phi",
+        f"{factor.name}_tangent")
 
 
 DET = ArrayOp("det", numpy=("linalg.det",), lower=_lower_det, vjp=_det_vjp,
-              jvp=_det_jvp, spell=_spelled("np.linalg.det"), any_size=True)
+              jvp=_det_jvp, spell=spelled("np.linalg.det"), any_size=True)
 SLOGDET = ArrayOp("slogdet", numpy=("linalg.slogdet",), lower=_lower_slogdet,
                   vjp=_slogdet_vjp, jvp=_slogdet_jvp, spell=_spell_part(1),
                   any_size=True)
@@ -473,7 +406,7 @@ SLOGDET_SIGN = ArrayOp("slogdet sign", spell=_spell_part(0),
 def _lower_matrix_power(run: Any, a: Any, n: Any, *, node: ast.AST) -> Any:
     # By squaring, as NumPy computes it: a ** 5 is (a @ a) @ (a @ a) @ a,
     # so a derivative runs through three products, not four.
-    matrix = _matrix(run, a, node, "np.linalg.matrix_power")
+    matrix = square_matrix(run, a, node, "np.linalg.matrix_power")
     power = run.integer(n, node, "the power")
     program = run.program
     if power == 0:
@@ -489,23 +422,23 @@ def _lower_matrix_power(run: Any, a: Any, n: Any, *, node: ast.AST) -> Any:
     power = abs(power)
     while power:
         if power & 1:
-            result = base if result is None else _product(
+            result = base if result is None else matmul(
                 program, result, base, f"{matrix.name}_power")
         power >>= 1
         if power:
-            base = _product(program, base, base, f"{matrix.name}_power")
+            base = matmul(program, base, base, f"{matrix.name}_power")
     return result
 
 
 MATRIX_POWER = ArrayOp("matrix_power", numpy=("linalg.matrix_power",),
                        lower=_lower_matrix_power)
 INV = ArrayOp("inv", numpy=("linalg.inv",), lower=_lower_inv, vjp=_inv_vjp,
-              jvp=_inv_jvp, spell=_spelled("np.linalg.inv"), any_size=True)
+              jvp=_inv_jvp, spell=spelled("np.linalg.inv"), any_size=True)
 SOLVE = ArrayOp("solve", numpy=("linalg.solve",), lower=_lower_solve,
                 vjp=_solve_vjp, jvp=_solve_jvp,
-                spell=_spelled("np.linalg.solve"), any_size=True)
+                spell=spelled("np.linalg.solve"), any_size=True)
 CHOLESKY = ArrayOp("cholesky", numpy=("linalg.cholesky",),
                    lower=_lower_cholesky, vjp=_cholesky_vjp,
                    jvp=_cholesky_jvp,
-                   spell=_spelled("np.linalg.cholesky"),
+                   spell=spelled("np.linalg.cholesky"),
                    any_size=True)

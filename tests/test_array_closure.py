@@ -326,6 +326,29 @@ def cholesky(x):
     return np.sum(np.log(np.diag(np.linalg.cholesky(x @ x.T))))
 
 
+def eigenvalues(x):
+    return np.sum(np.linalg.eigvalsh(x + x.T) * np.arange(1.0, 5.0))
+
+
+def eigenvectors(x):
+    w, q = np.linalg.eigh(x + x.T)
+    return np.sum(q ** 2 * B) + np.sum(np.sin(w))
+
+
+def singular_values(x):
+    return np.sum(np.linalg.svd(x, compute_uv=False) ** 3)
+
+
+def left_singular_vectors(x):
+    u = np.linalg.svd(x[:, :3], full_matrices=False)[0]
+    return np.sum(u ** 2 * B[:, None])
+
+
+def right_singular_vectors(x):
+    vh = np.linalg.svd(x[:3], full_matrices=False)[2]
+    return np.sum(vh ** 2 * B)
+
+
 def casts(x):
     return (np.sum(x.astype(np.float64) ** 3)
             + np.sin(x).sum().item() * x[0].item())
@@ -406,6 +429,11 @@ SCALAR = {
     "tensordot": (tensordots, MATRIX), "det": (determinant, WELL_POSED),
     "slogdet": (log_determinant, WELL_POSED), "inv": (inverse, WELL_POSED),
     "solve": (solved, WELL_POSED), "cholesky": (cholesky, WELL_POSED),
+    "eigvalsh": (eigenvalues, WELL_POSED), "eigh": (eigenvectors, WELL_POSED),
+    "eigh vectors": (eigenvectors, WELL_POSED),
+    "svd": (singular_values, MATRIX),
+    "svd U": (left_singular_vectors, MATRIX),
+    "svd Vh": (right_singular_vectors, MATRIX),
     "astype": (casts, VECTOR), "clip": (clipped, VECTOR),
     "diff": (differences, VECTOR), "triu_indices": (pair_distances, MATRIX),
     "meshgrid": (grids, VECTOR), "polyval": (polynomials, VECTOR),

@@ -158,6 +158,109 @@ SYMMETRISED = {
 CASES.update(SYMMETRISED)
 
 
+# -- symmetric eigenproblems --------------------------------------------------
+# As cholesky, eigvalsh and eigh read one triangle of the matrix; their
+# derivatives are JAX's, those of the function of the symmetrised input.
+
+SPECTRAL_RNG = np.random.default_rng(13)
+
+
+def symmetric(n: int) -> np.ndarray:
+    """A symmetric matrix whose eigenvalues are 1 apart (-1.3, -0.3, ...):
+    its eigenvectors are differentiable."""
+    q = np.linalg.qr(SPECTRAL_RNG.normal(size=(n, n)))[0]
+    return (q * (np.arange(n) - 1.3)) @ q.T
+
+
+def f_eigvalsh(a):
+    return np.sum(np.linalg.eigvalsh(a) * np.array([1.0, -2.0, 0.5]))
+
+
+def f_eigvalsh_upper(a):
+    return np.sum(np.sin(np.linalg.eigvalsh(a, UPLO="U")))
+
+
+def f_eigvalsh_stack(a):
+    return np.sum(np.linalg.eigvalsh(a) ** 3)
+
+
+def f_eigh(a):
+    w, q = np.linalg.eigh(a)
+    return np.sum(q * W3) + np.sum(w ** 2 * q[0])
+
+
+def f_eigh_fields(a):
+    result = np.linalg.eigh(a)
+    return result.eigenvalues @ np.cos(result.eigenvectors[1])
+
+
+def f_eigh_stack(a):
+    w, q = np.linalg.eigh(a)
+    return np.sum(np.exp(w)[..., None, :] * q ** 2 * W3)
+
+
+SPECTRAL = {
+    "np.linalg.eigvalsh": [(f_eigvalsh, (symmetric(3),)),
+                           (f_eigvalsh_upper, (symmetric(4),)),
+                           (f_eigvalsh_stack, (stack(symmetric(3),
+                                                     symmetric(3)),))],
+    "np.linalg.eigh": [(f_eigh, (symmetric(3),)),
+                       (f_eigh_fields, (symmetric(4),)),
+                       (f_eigh_stack, (stack(symmetric(3), symmetric(3)),))],
+}
+SYMMETRISED.update(SPECTRAL)
+CASES.update(SPECTRAL)
+
+
+# -- the singular value decomposition -----------------------------------------
+
+def gaussian(*shape: int) -> np.ndarray:
+    return SPECTRAL_RNG.normal(size=shape)
+
+
+W43 = gaussian(4, 3)
+
+
+def f_singular_values(a):
+    return np.sum(np.linalg.svd(a, compute_uv=False) ** 2
+                  * np.array([1.0, -2.0, 0.5]))
+
+
+def f_nuclear(a):
+    return np.sum(np.linalg.svd(a, compute_uv=False))
+
+
+def f_svd(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(u ** 2 * W43) + np.sum(s ** 3) + np.sum(vh[0] * vh[1])
+
+
+def f_svd_wide(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(vh ** 2 * W43.T) + np.sum(np.sin(u) * s)
+
+
+def f_svd_square(a):
+    result = np.linalg.svd(a)
+    return np.sum(result.U * result.Vh.T) + np.sum(result.S ** 2)
+
+
+def f_svd_stack(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(u[..., 0] ** 2 * s[..., :1]) + np.sum(vh ** 3)
+
+
+CASES.update({
+    "np.linalg.svd": [(f_singular_values, (gaussian(4, 3),)),
+                      (f_nuclear, (stack(gaussian(3, 4), gaussian(3, 4)),)),
+                      (f_svd, (gaussian(4, 3),)),
+                      (f_svd_wide, (gaussian(3, 4),)),
+                      (f_svd_square, (gaussian(3, 3),)),
+                      (f_svd_stack, (gaussian(2, 4, 3),)),
+                      (f_svd_stack, (gaussian(2, 3, 4),))],
+})
+
+
 # -- einsum and the products written with it ----------------------------------
 
 W34 = normal(3, 4)
@@ -644,6 +747,50 @@ FORWARD = {
     "np.linalg.norm": [(j_norm, (normal(3, 4),)),
                        (j_norm_axis, (normal(3, 4),))],
 }
+
+
+def j_eigvalsh(a):
+    return np.linalg.eigvalsh(a)
+
+
+def j_eigh(a):
+    w, q = np.linalg.eigh(a)
+    return q * np.sin(w)[..., None, :]
+
+
+FORWARD.update({
+    "np.linalg.eigvalsh": [(j_eigvalsh, (symmetric(3),)),
+                           (j_eigvalsh, (stack(symmetric(3),
+                                               symmetric(3)),))],
+    "np.linalg.eigh": [(j_eigh, (symmetric(3),)),
+                       (j_eigh, (stack(symmetric(3), symmetric(3)),))],
+})
+
+
+def j_singular_values(a):
+    return np.linalg.svd(a, compute_uv=False)
+
+
+def j_svd(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return u @ (vh * s[..., :, None] ** 2)
+
+
+def j_svd_factors(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.concatenate([u, np.swapaxes(vh, -1, -2)], axis=-2)
+
+
+FORWARD.update({
+    "np.linalg.svd": [(j_singular_values, (gaussian(4, 3),)),
+                      (j_singular_values, (stack(gaussian(2, 3),
+                                                 gaussian(2, 3)),)),
+                      (j_svd, (gaussian(3, 4),)),
+                      (j_svd_factors, (gaussian(4, 3),)),
+                      (j_svd_factors, (gaussian(3, 3),)),
+                      (j_svd_factors, (stack(gaussian(2, 3),
+                                             gaussian(2, 3)),))],
+})
 
 
 def h_trace(a):
