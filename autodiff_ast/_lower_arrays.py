@@ -23,6 +23,7 @@ import sympy as sp
 from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
+from ._functions import where
 from ._containers import container_items
 from ._limits import NAMED_FROM, written_out_size
 from ._lists import concatenated, grown, made
@@ -31,7 +32,8 @@ from ._lower_loops import buffer, comprehended, keep_loop, keep_while
 from ._lower_names import is_library
 from ._lower_records import Read, _Context
 from ._ops_assemble import store, store_item
-from ._ops_core import transpose
+from ._ops_cast import ASTYPE
+from ._ops_core import FLOAT_CASTS, transpose
 from ._ops_create import ZEROS
 from ._ops_index import getitem
 from ._ops_linalg import product
@@ -89,6 +91,9 @@ class _ArrayContext(_Context):
     data_symbols: dict[int, sp.Symbol] = field(default_factory=dict)
     # Containers of arrays read from outside, by id: their data symbols.
     data_trees: dict[int, Any] = field(default_factory=dict)
+    # Boolean arrays read from outside (a global MASK): how each was read,
+    # so that indexing with one can depend on its values.
+    masks: dict[sp.Symbol, Read] = field(default_factory=dict)
     # The lists the function made, which it may append to, by id (the
     # lists are held so that an id is never reused), with the number of
     # kept loops around the place that made each.
@@ -124,7 +129,12 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
     runner = _ArrayRunner(fn, source, context)
     output = runner.call(env)
     context.reads.append(Read(fn, "__defaults__", fn.__defaults__))
-    reads = {(id(r.container), r.key): r for r in context.reads}
+    reads: dict[tuple[int, Any], Read] = {}
+    for read in context.reads:  # one per value: the one that checks most
+        key = (id(read.container), read.key)
+        if key not in reads or read.tree is not None or (
+                read.values is not None):
+            reads[key] = read
     return ArrayLowered(source.name, source.location, params, arguments,
                         program, output, context.data, context.labels,
                         tuple(reads.values()), source,
@@ -218,14 +228,16 @@ class _ArrayRunner(ArrayOperations, _Runner):
                       node: ast.AST) -> Any:
         value = read.value
         if isinstance(value, np.ndarray):
-            return self.data_symbol(identifier, value, node)
+            return self.data_symbol(identifier, value, node, read)
         if holds_arrays(value) or isinstance(value, (list, dict)):
             # params["W"], read when the code runs; CONFIG["k"], baked in
             return data_tree(self, identifier, read, node)
         return self.constant(value, node)
 
     def data_symbol(self, identifier: str, value: np.ndarray,
-                    node: ast.AST) -> sp.Symbol:
+                    node: ast.AST, read: Read) -> sp.Symbol:
+        """The symbol generated code reads the array ``read`` found by,
+        ``identifier``."""
         known = self.context.data_symbols.get(id(value))
         if known is not None:
             return known
@@ -243,6 +255,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
             integer=value.dtype.kind in "iu", dtype=value.dtype)
         self.context.data[identifier] = value
         self.context.data_symbols[id(value)] = symbol
+        if value.dtype == np.bool_:
+            self.context.masks[symbol] = read
         return symbol
 
     def shape(self, value: Any, node: ast.AST) -> Shape:
@@ -440,11 +454,46 @@ class _ArrayRunner(ArrayOperations, _Runner):
         """``x.dtype`` of an input (for ``.astype(x.dtype)``, ``dtype=``):
         the code is generated for the dtypes of its inputs."""
         leaf = self.program.leaves.get(array)
-        if leaf is None or leaf.dtype is None:
-            raise self.error(node, ".dtype of a computed value is not "
+        if leaf is not None and leaf.dtype is not None:
+            return leaf.dtype
+        dtype = self.computed_dtype(array)
+        if dtype is None:
+            raise self.error(node, ".dtype of a value computed from integers "
+                                   "or booleans, or through a cast, is not "
                                    "supported: use the dtype of an "
                                    "argument or global array (x.dtype)")
-        return leaf.dtype
+        return dtype
+
+    def computed_dtype(self, value: Any) -> np.dtype | None:
+        """The dtype of ``value``, computed from floating-point inputs
+        only: NumPy's promotion of theirs (numbers in the code are weak,
+        as NumPy 2 takes Python's); None where an integer or boolean
+        value, a comparison made a number (``(x > 0) * 1.0`` is float64
+        for float32 x) or a cast takes part, which this does not follow."""
+        program = self.program
+        made = {step.target: step for step in program.steps}
+        dtypes, seen, pending = set(), set(), [value]
+        while pending:
+            expr = pending.pop()
+            if not isinstance(expr, sp.Expr) or program.is_integer(expr) \
+                    or expr.has(*FLOAT_CASTS.values()) or any(
+                        _made_of_a_comparison(choice)
+                        for choice in expr.atoms(where, sp.Piecewise)):
+                return None
+            for symbol in expr.free_symbols - seen:
+                seen.add(symbol)
+                leaf = program.leaves.get(symbol)
+                if leaf is None or leaf.boolean or leaf.integer:
+                    return None
+                if leaf.dtype is not None:
+                    dtypes.add(leaf.dtype)
+                elif symbol in made and made[symbol].op is not ASTYPE:
+                    pending.extend(made[symbol].operands)
+                else:
+                    return None
+        if not dtypes or any(dtype.kind != "f" for dtype in dtypes):
+            return None
+        return np.result_type(*dtypes)
 
     def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
         container = self.expression(node.value, env)
@@ -519,7 +568,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
             if known is not None:
                 return known
             return self.data_symbol(self.fresh(_attribute_name(node)),
-                                    value, node)
+                                    value, node, read)
         array = self.number(base, node.value)
         shape = self.shape(array, node)
         if node.attr == "T":
@@ -530,7 +579,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
         if node.attr == "ndim":
             return sp.Integer(len(shape))
         if node.attr == "dtype":
-            return self.dtype_of(array, node)
+            return self.dtype_of(base, node)  # (a comparison's: bool)
         if node.attr == "size":
             return sp.sympify(self.program.size(array, None))
         op = array_method(node.attr)
@@ -702,6 +751,15 @@ def _makes_new(value: ast.expr) -> bool:
                                                      "numpy.array",
                                                      "numpy.copy")) \
         and copies
+
+
+def _made_of_a_comparison(choice: sp.Basic) -> bool:
+    """Whether ``choice`` (np.where, a Piecewise) chooses between
+    constants: a comparison made a number (1 and 0), whose dtype NumPy
+    takes from the constants, not from the values compared."""
+    values = choice.args[1:] if isinstance(choice, where) else [
+        value for value, _ in choice.args]
+    return all(not value.free_symbols for value in values)
 
 
 def _attribute_name(node: ast.Attribute) -> str:

@@ -74,6 +74,10 @@ class Read:
     # code depends on (its structure, each array's shape and dtype, each
     # other leaf's value), compared besides the container's identity.
     tree: Any = None
+    # An array whose values the code depends on (a boolean mask it
+    # indexes with: how many elements it picks), compared besides its
+    # identity.
+    values: Any = None
 
     def current(self) -> Any:
         if isinstance(self.container, dict):
@@ -86,6 +90,8 @@ class Read:
         now = self.current()
         if self.tree is not None:
             return now is self.value and tree_signature(now) == self.tree
+        if self.values is not None:
+            return now is self.value and np.array_equal(now, self.values)
         if self.as_items:
             return type(now) is list and tuple(now) == self.value
         if now is self.value:

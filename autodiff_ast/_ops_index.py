@@ -4,8 +4,11 @@ An index may hold constants (integers, slices, None, ``...``, lists of
 integers) and integer values the function is given (``logits[label]``,
 ``x[idx]`` with an integer array argument or global): those are operands of
 the step, read by generated code when it runs. The gradient is a scatter
-of the adjoint into zeros (``_ops_scatter``). A boolean mask is refused:
-the result's size would depend on the data.
+of the adjoint into zeros (``_ops_scatter``). A boolean mask the function
+computes is refused: the result's size would depend on the data. One read
+from outside (a global ``MASK``) is known when the code is made, which
+then depends on its values (``_known_mask``), as JAX's grad takes a
+concrete mask.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean
 
 from ._array_ops import empty, static_int
+from ._lower_records import Read
 from ._ops_core import reshape
 from ._ops_scatter import explicit, scatter
 from ._program import ArrayOp, Step
@@ -52,21 +56,40 @@ def getitem(run: Any, array: Any, key: Any, node: ast.AST) -> Any:
             parts.append(values)
             probes.append(np.array(values, dtype=np.intp))
         else:
-            symbol = integer_operand(run, part, node)
+            mask = _known_mask(run, part)
+            symbol = part if mask is not None else integer_operand(
+                run, part, node)
             parts.append(Slot(len(operands)))
             operands.append(symbol)
-            probes.append(np.zeros(run.program.leaves[symbol].shape,
-                                   dtype=np.intp))
+            probes.append(mask if mask is not None else np.zeros(
+                run.program.leaves[symbol].shape, dtype=np.intp))
     try:
         result_shape = empty(shape)[tuple(probes)].shape
     except IndexError as exc:
         raise run.error(node, f"{exc} (the array has shape {shape})"
                         ) from None
     leaf = run.program.leaves[source]
+    # A mask, the only array in the index, picks each element once: the
+    # gradient is assigned there, not added up.
+    options = {"distinct": True} if len(operands) == 2 and any(
+        getattr(p, "dtype", None) == np.bool_ for p in probes) else {}
     return run.program.add(GETITEM, tuple(operands), result_shape,
                            f"{source.name}_{_index_label(parts)}",
                            boolean=leaf.boolean, integer=leaf.integer,
-                           index=tuple(parts))
+                           index=tuple(parts), **options)
+
+
+def _known_mask(run: Any, part: Any) -> np.ndarray | None:
+    """The values of a boolean array read from outside (a global MASK),
+    which an index may hold: the code is made for the elements it picks
+    (their number is a size of the result), so it is made again when
+    they change. None for any other index."""
+    read = getattr(run.context, "masks", {}).get(part)
+    if read is None:
+        return None
+    run.context.reads.append(Read(read.container, read.key, read.value,
+                                  values=read.value.copy()))
+    return read.value
 
 
 def _integer_list(run: Any, values: list[Any], node: ast.AST) -> Any:

@@ -403,7 +403,7 @@ def cross_entropy_clipped_above(w):
 
 
 @pytest.mark.parametrize("loss", [
-    known_bug(cross_entropy_with_eps, 37, "np.finfo is refused"),
+    cross_entropy_with_eps,  # was sweep3 bug 37 (np.finfo of p.dtype)
     cross_entropy_clipped_above],  # was sweep3 bug 36
     ids=['finfo_eps', 'clip_to_inf'])
 def test_cross_entropy_with_the_usual_guards(loss):
@@ -626,8 +626,7 @@ def factorisation_by_mask(U, V, lam=0.1):
 
 @pytest.mark.parametrize("loss", [
     factorisation_by_weights,
-    known_bug(factorisation_by_mask, 24, "a constant boolean mask (a global) "
-              "is refused as data-dependent")])
+    factorisation_by_mask])  # was sweep3 bug 24 (a global boolean mask)
 def test_matrix_factorisation_over_observed_entries(loss):
     U, V = rng.normal(size=(5, 2)), rng.normal(size=(4, 2))
     E = OBSERVED * (RATINGS - U @ V.T)
