@@ -238,17 +238,18 @@ def _write_loop(writer: Any, step: Step) -> None:
         breaking = ast.Name(done, ast.Load()) if test_first else \
             _in_body(writer)(ending)
         body.append(ast.If(breaking, [ast.Break()], []))
-    body = _without_aliases(body)
+    body = _without_unread(_without_aliases(body), {
+        names[c.result] for c in carries} | {
+        names[value.result] for value in stored})
     program = writer.program
     shapes = {name: program.leaves[symbol].shape
               for symbol, name in writer.names.items()
               if symbol in program.leaves}
-    # (into arrays the loop starts from new ones only: a copy of another
-    # before it would be one more pass, where it runs inside a loop)
+    # (an array the loop starts from another is copied before it: one
+    # pass there, where zeros made in each iteration are one per
+    # iteration)
     _added_in_place(body, {names[c.result]: program.leaves[c.inside].shape
-                           for c in changed
-                           if _made_new(owned.get(names[c.result]))},
-                    shapes)
+                           for c in changed}, shapes)
     for name in _filled_in_place(body, [names[c.result] for c in changed]):
         _owned_by_the_loop(writer, name, owned.get(name))
     if loop.condition is not None:
@@ -274,7 +275,9 @@ def _write_loop(writer: Any, step: Step) -> None:
     iterator = _call("range", bounds)
     if loop.reverse:
         iterator = _call("reversed", [iterator])
-    writer.out.append(ast.For(ast.Name(names[loop.index], ast.Store()),
+    index = names[loop.index] if any(
+        _reads(statement, names[loop.index]) for statement in body) else "_"
+    writer.out.append(ast.For(ast.Name(index, ast.Store()),
                               iterator, body or [ast.Pass()], [], None))
 
 
@@ -390,6 +393,27 @@ def _without_aliases(body: list[ast.stmt]) -> list[ast.stmt]:
                                  statement.value, None)
         del body[place]
     return body
+
+
+def _without_unread(body: list[ast.stmt], kept: set[str]
+                    ) -> list[ast.stmt]:
+    """``body`` without the values it names that nothing reads (but the
+    ``kept``, which the code after the loop reads): a loop inside it
+    lists what it reads when it is made, also for values that only its
+    carries no output needs would read."""
+    while True:
+        read = {node.id for statement in body
+                for node in ast.walk(statement)
+                if isinstance(node, ast.Name)
+                and isinstance(node.ctx, ast.Load)}
+        unread = [statement for statement in body
+                  if isinstance(statement, ast.Assign)
+                  and len(statement.targets) == 1
+                  and isinstance(statement.targets[0], ast.Name)
+                  and statement.targets[0].id not in read | kept]
+        if not unread:
+            return body
+        body = [s for s in body if not any(s is u for u in unread)]
 
 
 def _added_in_place(body: list[ast.stmt], carried: dict[str, tuple],

@@ -124,9 +124,13 @@ class Loop:
                        for s in self.stored)
         condition, exit_ = (None if t is None else t.xreplace(mapping)
                             for t in (self.condition, self.exit))
-        steps = tuple(replace(step, operands=tuple(
-            o.xreplace(mapping) if isinstance(o, sp.Basic) else o
-            for o in step.operands)) for step in self.steps)
+        # (a loop inside reads them too: its own body is mapped)
+        steps = tuple(_loop_again(step.option("loop"), mapping)
+                      if step.option("loop") is not None else
+                      replace(step, operands=tuple(
+                          o.xreplace(mapping) if isinstance(o, sp.Basic)
+                          else o for o in step.operands))
+                      for step in self.steps)
         return replace(self, carries=carries, stored=stored,
                        condition=condition, exit=exit_, steps=steps)
 
@@ -429,15 +433,44 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     # many as it counted (a while loop, a break).
     counter = loop.counter()
     stop = loop.stop if counter is None else counter.result + loop.start
-    loop_step(program, Loop(loop.start, stop, index, tuple(carries),
-                            tuple(rows), tuple(s for _, s in out),
-                            reverse=not loop.reverse, steps=steps))
+    back, through = _passed_through(program, Loop(
+        loop.start, stop, index, tuple(carries), tuple(rows),
+        tuple(s for _, s in out), reverse=not loop.reverse, steps=steps))
+    if back.results():
+        loop_step(program, back)
     for carry, (original, _) in zip(carries, carried):
-        backward.elementwise(original.initial, carry.result)
+        backward.elementwise(original.initial,
+                             through.get(carry.result, carry.result))
     for symbol, result, shape, witness in accumulated:
         backward.contribute(symbol, result, shape, witness)
     for array, value in out:
         backward.contribute(array, value.result)
+
+
+def _passed_through(program: Program, loop: Loop
+                    ) -> tuple[Loop, dict[sp.Symbol, sp.Expr]]:
+    """``loop`` without the adjoints it carries unchanged (of a sum's
+    total, which each iteration reads and none adds to), read where they
+    start instead; and what each one left out is after the loop. An
+    outer loop then sees an inner one pass its adjoint through, and
+    carries no copy of it either. (A start that is an expression is
+    computed once, before the loop, as the result it stands for.)"""
+    unchanged = [c for c in loop.carries if c.update == c.inside]
+    if not unchanged:
+        return loop, {}
+    fixed: dict[sp.Basic, sp.Basic] = {}
+    through: dict[sp.Symbol, sp.Expr] = {}
+    for carry in unchanged:
+        if isinstance(carry.initial, (sp.Symbol, sp.Number)):
+            fixed[carry.inside] = through[carry.result] = carry.initial
+        else:
+            program.steps.append(Step(carry.result, ELEMENTWISE,
+                                      (carry.initial,)))
+            fixed[carry.inside] = carry.result
+    carries = tuple(Carry(c.inside, c.initial, c.update.xreplace(fixed),
+                          c.result)
+                    for c in loop.carries if c.inside not in fixed)
+    return loop.substituted(fixed, carries), through
 
 
 def _through_steps(backward: Any, loop: Loop,

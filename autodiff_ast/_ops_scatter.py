@@ -318,9 +318,14 @@ def _spell_scatter(step: Step, args: list[ast.expr],
     statements: list[ast.stmt] = [ast.Assign(
         [ast.Name(name, ast.Store())], first, None)]
     position = 1
-    for number, (parts, add) in enumerate(step.option("pieces")):
-        values = args[position]
+    pieces = []
+    for parts, add in step.option("pieces"):
+        pieces.append((parts, add, args[position]))
         position += 1 + sum(isinstance(p, Slot) for p in parts)
+    distinct = not base and _at_distinct_numbers(pieces)
+    if distinct:  # d[0] = a; d[1] = b, as a person fills an array
+        pieces.sort(key=lambda piece: piece[0][0])
+    for number, (parts, add, values) in enumerate(pieces):
         key = index(parts, args)
         if add:
             if any(isinstance(p, slice) or p is Ellipsis for p in parts):
@@ -331,7 +336,7 @@ def _spell_scatter(step: Step, args: list[ast.expr],
                 "np.add.at", [ast.Name(name, ast.Load()), key, values])))
             continue
         target = ast.Subscript(ast.Name(name, ast.Load()), key, ast.Store())
-        if number == 0 and not base:
+        if number == 0 and not base or distinct:
             statements.append(ast.Assign([target], values, None))
         elif isinstance(values, ast.UnaryOp) and isinstance(values.op,
                                                             ast.USub):
@@ -340,6 +345,16 @@ def _spell_scatter(step: Step, args: list[ast.expr],
         else:
             statements.append(ast.AugAssign(target, ast.Add(), values))
     return statements
+
+
+def _at_distinct_numbers(pieces: list[tuple[Any, ...]]) -> bool:
+    """Whether each piece fills one item at a constant index, no two the
+    same (of one sign: d[-1] may be d[2]), so none adds to another."""
+    keys = [parts[0] for parts, add, _ in pieces
+            if not add and len(parts) == 1 and isinstance(parts[0], int)
+            and not isinstance(parts[0], bool)]
+    return len(keys) == len(pieces) and len(set(keys)) == len(keys) and (
+        all(k >= 0 for k in keys) or all(k < 0 for k in keys))
 
 
 def explicit(index: tuple[Any, ...], rank: int) -> tuple[Any, ...]:

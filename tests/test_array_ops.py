@@ -1102,8 +1102,8 @@ def test_the_pieces_of_a_gradient_are_written_into_one_array():
     assert _body(halves, signed(6)) == (
         "    w_reshaped = np.reshape(w, (2, -1))\n"
         "    d_w_reshaped = np.zeros_like(w_reshaped)\n"
+        "    d_w_reshaped[0] = w_reshaped[1]\n"
         "    d_w_reshaped[1] = w_reshaped[0]\n"
-        "    d_w_reshaped[0] += w_reshaped[1]\n"
         "    return np.reshape(d_w_reshaped, w.shape)\n")
 
 

@@ -87,7 +87,7 @@ def test_the_generated_loop_carries_the_tangent():
     n_1 = x.shape[0]
     s = np.zeros(n_1)
     tangent_s = np.zeros(n_1)
-    for i in range(n):
+    for _ in range(n):
         tangent_s = s + tangent_s * x
         s = s * x + 1
     return tangent_s

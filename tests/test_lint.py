@@ -151,13 +151,14 @@ def _is_prefix(node: ast.AST, parent: ast.AST | None) -> bool:
             parent.op, products) and parent.left is node
 
 
-BUFFERS = ("np.zeros_like", "np.zeros", "np.empty_like", "np.empty")
+BUFFERS = ("np.zeros_like", "np.zeros", "np.empty_like", "np.empty",
+           "np.copy")
 
 
 def _is_buffer(node: ast.AST, parent: ast.AST | None) -> bool:
     """Whether ``node`` makes a fresh array to fill (``d = np.zeros_like(x)``
-    then ``d[idx] = ...``): two such arrays are two values, not one value
-    computed twice."""
+    then ``d[idx] = ...``; ``g = np.copy(zeros)`` that a loop adds into):
+    two such arrays are two values, not one value computed twice."""
     return isinstance(node, ast.Call) and isinstance(parent, ast.Assign) \
         and ast.unparse(node.func) in BUFFERS
 

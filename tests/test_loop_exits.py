@@ -96,7 +96,7 @@ def test_break_derivative_carries_its_tangent_in_the_same_loop():
             s = 0
             tangent_s = 0.0
             t = x + 1
-            for i in range(n):
+            for _ in range(n):
                 tangent_s = t * tangent_s + s
                 s = k + s * x + s
                 if s > 10:

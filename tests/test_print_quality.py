@@ -166,7 +166,7 @@ def test_a_factored_sum_reads_the_expanded_sum_beside_it():
         "    x_1 = x\n"
         "    tangent_x_1 = 1\n"
         "    tangent_tangent_x_1 = 0.0\n"
-        "    for i in range(12):\n"
+        "    for _ in range(12):\n"
         "        tanh = np.tanh(0.9 * x_1 + 0.1)\n"
         "        t = 1 - tanh ** 2\n"
         "        x_1 = tanh\n"
