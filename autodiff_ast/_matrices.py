@@ -18,9 +18,10 @@ from ._ops_index import GETITEM
 from ._ops_linalg import DOT
 from ._spell import call
 
-__all__ = ["stacked_matrices", "square_matrix", "matmul", "transpose", "per_matrix",
-           "stack_letters", "spelled", "masked_congruence", "row_of",
-           "column_of", "reciprocal_gaps", "projected_diagonal"]
+__all__ = ["stacked_matrices", "square_matrix", "matmul", "transpose",
+           "per_matrix", "stack_letters", "spelled", "masked_congruence",
+           "row_of", "column_of", "reciprocal_gaps", "projected_diagonal",
+           "tangent_product"]
 
 
 def stacked_matrices(run: Any, a: Any, node: ast.AST,
@@ -179,3 +180,28 @@ def projected_diagonal(forward: Any, matrix: sp.Symbol, left: sp.Symbol,
                              f"{lead}i{batch}",
                     (left, forward.full_tangent(matrix), right), name,
                     optimize=True)
+
+
+def tangent_product(forward: Any, left: sp.Symbol, right: sp.Symbol,
+                    name: str, flip_left: bool = False,
+                    flip_right: bool = False) -> sp.Symbol:
+    """``left @ right`` (each transposed if asked), where one of them may
+    be a tangent with the batch's axes after its matrix axes."""
+    program = forward.program
+    ranks = [len(program.leaves[o].shape) for o in (left, right)]
+    if not forward.batch or ranks[0] == ranks[1]:
+        if flip_left:
+            left = transpose(program, left)
+        if flip_right:
+            right = transpose(program, right)
+        return matmul(program, left, right, name)
+    batch = batch_letters(len(forward.batch), ["ijk"])
+    lead = "..." if min(ranks) > 2 else ""
+
+    def term(rank: int, letters: str, flip: bool) -> str:
+        carried = batch if rank > min(ranks) else ""
+        return lead + (letters[::-1] if flip else letters) + carried
+
+    return contract(program, f"{term(ranks[0], 'ij', flip_left)},"
+                             f"{term(ranks[1], 'jk', flip_right)}->"
+                             f"{lead}ik{batch}", (left, right), name)

@@ -3,7 +3,9 @@
 ``matrix_power``, which is products of its matrix (or its inverse).
 
 Gradients are written with NumPy's own calls on whole matrices, as in
-autograd and JAX: ``det * inv(A).T``, ``-inv.T @ g @ inv.T``, one more
+autograd and JAX: det's cofactors (``det * inv(A).T`` where A is
+invertible, ``_ops_cofactors``; Jacobi's formula itself where the adjoint
+divides by det, as log(det) does), ``-inv.T @ g @ inv.T``, one more
 ``solve`` with ``A.T``. ``slogdet``'s sign is a constant (its derivative
 is zero wherever it is defined). ``cholesky`` reads only the lower
 triangle of its input; its gradient is JAX's, which symmetrises the input
@@ -14,7 +16,7 @@ as NumPy does; the gradients' transposes and products are then per
 matrix.
 
 Tangents (forward mode: jvp, jacobian, hessian) are the textbook ones:
-``det * trace(solve(A, dA))``, ``-inv @ dA @ inv``, ``solve(A, db - dA @
+``sum(cofactors * dA)``, ``-inv @ dA @ inv``, ``solve(A, db - dA @
 x)``, ``L @ phi(inv(L) @ dA @ inv(L).T)`` (dA symmetrised, as for the
 gradient; phi is a product with a mask, so that a Hessian can
 differentiate the gradient's phi again). A batch of tangents has its
@@ -33,7 +35,8 @@ import sympy as sp
 
 from ._matrices import (masked_congruence, matmul, per_matrix, spelled,
                         square_matrix, stack_letters, transpose)
-from ._ops_core import RESHAPE, TRANSPOSE
+from ._ops_cofactors import COFACTORS, cofactors
+from ._ops_core import RESHAPE, SUM, TRANSPOSE
 from ._ops_create import EYE, ONES, main_diagonal_eye
 from ._ops_index import GETITEM
 from ._ops_einsum import (EINSUM, batch_letters, contract, einsum, parse,
@@ -45,12 +48,12 @@ from ._ops_shape import TRIL
 from ._program import ArrayOp, Step
 from ._spell import call
 
-# The rows of eigenproblems and of the SVD are defined in _ops_eigen and
-# _ops_svd, and listed here, with the other decompositions, for the array
-# table.
+# The rows of cofactors, eigenproblems and the SVD are defined in
+# _ops_cofactors, _ops_eigen and _ops_svd, and listed here, with the other
+# decompositions, for the array table.
 __all__ = ["DET", "SLOGDET", "SLOGDET_SIGN", "INV", "SOLVE", "CHOLESKY",
-           "MATRIX_POWER", "EIGVALSH", "EIGH", "EIGH_VECTORS", "SVD",
-           "SVD_U", "SVD_VH"]
+           "MATRIX_POWER", "COFACTORS", "EIGVALSH", "EIGH", "EIGH_VECTORS",
+           "SVD", "SVD_U", "SVD_VH"]
 
 
 def _inverse(program: Any, matrix: sp.Symbol) -> sp.Symbol:
@@ -97,19 +100,41 @@ def _lower_det(run: Any, a: Any, *, node: ast.AST) -> Any:
 
 
 def _det_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    """d det(A) / dA = det(A) * inv(A).T (Jacobi's formula)."""
+    """d det(A) / dA is the matrix of cofactors: det(A) * inv(A).T
+    (Jacobi's formula) where A is invertible. An adjoint divided by det
+    (of log(det(A)), of 1 / det(A)) takes Jacobi's formula, where det
+    cancels: log(det)'s gradient is inv(A).T, and is infinite anyway where
+    A is singular."""
     (matrix,) = step.operands
     program = backward.program
-    inverse_t = transpose(program, _inverse(program, matrix))
+    det = step.target
+    _, denominator = sp.fraction(sp.together(adjoint))
+    if denominator.has(det):
+        inverse_t = transpose(program, _inverse(program, matrix))
+        backward.contribute(matrix, per_matrix(
+            program, sp.cancel(adjoint * det), f"d_{matrix.name}")
+            * inverse_t)
+        return
     backward.contribute(matrix, per_matrix(
-        program, adjoint * step.target, f"d_{matrix.name}") * inverse_t)
+        program, adjoint, f"d_{matrix.name}") * cofactors(
+            program, matrix, det))
 
 
 def _det_jvp(forward: Any, step: Step) -> sp.Expr:
-    """d det(A) = det(A) * trace(inv(A) @ dA) (Jacobi's formula)."""
+    """d det(A) = <cofactors(A), dA>: det(A) * trace(inv(A) @ dA) where A
+    is invertible (Jacobi's formula)."""
     (matrix,) = step.operands
-    return forward.along_batch(step.target) * _trace_of_inverse_times(
-        forward, matrix)
+    program = forward.program
+    factors = cofactors(program, matrix, step.target)
+    tangent = forward.full_tangent(matrix)
+    if not forward.batch and len(forward.shape(matrix)) == 2:
+        return program.add(SUM, (program.materialize(
+            factors * tangent, f"{factors.name}_times_tangent"),), (),
+            f"{step.target.name}_tangent", axis=None, keepdims=False)
+    batch = batch_letters(len(forward.batch), ["ij"])
+    lead = stack_letters(program, matrix)
+    return contract(program, f"{lead}ij,{lead}ij{batch}->{lead}{batch}",
+                    (factors, tangent), f"{step.target.name}_tangent")
 
 
 class SlogdetResult(NamedTuple):

@@ -38,10 +38,10 @@ from typing import Any, NamedTuple
 import sympy as sp
 
 from ._matrices import (column_of, matmul, projected_diagonal,
-                        reciprocal_gaps, row_of, stacked_matrices, transpose)
+                        reciprocal_gaps, row_of, stacked_matrices,
+                        tangent_product, transpose)
 from ._ops_core import transposed
 from ._ops_eigen import column_weights
-from ._ops_einsum import batch_letters, contract
 from ._program import ArrayOp, Step
 from ._spell import call
 
@@ -173,39 +173,15 @@ def _vectors_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     backward.contribute(matrix, result)
 
 
-def _times(forward: Any, left: sp.Symbol, right: sp.Symbol, name: str,
-           flip_left: bool = False, flip_right: bool = False) -> sp.Symbol:
-    """``left @ right`` (each transposed if asked), where either may be a
-    tangent with the batch's axes after its matrix axes."""
-    program = forward.program
-    if not forward.batch:
-        if flip_left:
-            left = transpose(program, left)
-        if flip_right:
-            right = transpose(program, right)
-        return matmul(program, left, right, name)
-    batch = batch_letters(len(forward.batch), ["ijk"])
-    rank = min(len(program.leaves[o].shape) for o in (left, right))
-    lead = "..." if rank > 2 else ""
-
-    def term(symbol: sp.Symbol, letters: str, flip: bool) -> str:
-        carried = batch if len(program.leaves[symbol].shape) > rank else ""
-        return lead + (letters[::-1] if flip else letters) + carried
-
-    return contract(program, f"{term(left, 'ij', flip_left)},"
-                             f"{term(right, 'jk', flip_right)}->"
-                             f"{lead}ik{batch}", (left, right), name)
-
-
 def _projected(forward: Any, step: Step) -> tuple[sp.Symbol, sp.Symbol]:
     """X = U.T @ dA @ V and its transpose (per tangent of the batch)."""
     (matrix,) = step.operands
     program = forward.program
     u, _, vh = _factors(program, step)
     rank = len(forward.shape(matrix))
-    x = _times(forward, _times(forward, u, forward.full_tangent(matrix),
-                               f"{u.name}_T_d", flip_left=True),
-               vh, "X", flip_right=True)
+    dx = tangent_product(forward, u, forward.full_tangent(matrix),
+                         f"{u.name}_T_d", flip_left=True)
+    x = tangent_product(forward, dx, vh, "X", flip_right=True)
     swapped = transposed(program, x, tuple(range(rank - 2)) + (
         rank - 1, rank - 2) + forward.batch_axes(rank), f"{x.name}_T")
     return x, swapped
@@ -229,15 +205,18 @@ def _vectors_jvp(forward: Any, step: Step) -> sp.Expr:
     if left:
         inner = program.materialize(gaps * (x * row + column * swapped),
                                     "F_X")
-        result = _times(forward, u, inner, name)
-        outside = (_times(forward, tangent, vh, "dA_V", flip_right=True)
-                   - _times(forward, u, x, "U_X")) if m > n else None
+        result = tangent_product(forward, u, inner, name)
+        outside = (tangent_product(forward, tangent, vh, "dA_V",
+                                   flip_right=True)
+                   - tangent_product(forward, u, x, "U_X")) if m > n else None
     else:
         inner = program.materialize(gaps * (column * x + swapped * row),
                                     "F_X")
-        result = -_times(forward, inner, vh, name)
-        outside = (_times(forward, u, tangent, "U_T_dA", flip_left=True)
-                   - _times(forward, x, vh, "X_Vh")) if n > m else None
+        result = -tangent_product(forward, inner, vh, name)
+        outside = (tangent_product(forward, u, tangent, "U_T_dA",
+                                   flip_left=True)
+                   - tangent_product(forward, x, vh, "X_Vh")
+                   ) if n > m else None
     if outside is not None:
         result += program.materialize(outside / (row if left else column),
                                       "outside")

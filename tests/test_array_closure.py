@@ -427,6 +427,7 @@ SCALAR = {
     "einsum": (einsums, MATRIX), "einsum spellings": (einsum_spellings,
                                                        MATRIX),
     "tensordot": (tensordots, MATRIX), "det": (determinant, WELL_POSED),
+    "cofactors": (determinant, WELL_POSED),
     "slogdet": (log_determinant, WELL_POSED), "inv": (inverse, WELL_POSED),
     "solve": (solved, WELL_POSED), "cholesky": (cholesky, WELL_POSED),
     "eigvalsh": (eigenvalues, WELL_POSED), "eigh": (eigenvectors, WELL_POSED),

@@ -456,8 +456,22 @@ def test_the_gradient_of_a_determinant_is_jacobis_formula():
     line = inspect.getsourcelines(f_det)[1]
     assert "f_det is defined at " in source
     assert f"test_linalg.py:{line}." in source
-    assert _body(ad.grad(f_det), a) == [
-        "return 2 * np.linalg.det(a) ** 2 * np.linalg.inv(a).T"]
+    assert _body(ad.grad(f_det), a) == COFACTORS_OF_A + [
+        "return cofactors_a * (2 * det_a)"]
+
+
+# det's derivatives read its cofactors: Jacobi's formula where the
+# determinant is not 0, else the cofactors from the SVD (conformance bug 1).
+COFACTORS_OF_A = [
+    "det_a = np.linalg.det(a)",
+    "if det_a != 0:",
+    "cofactors_a = det_a * np.linalg.inv(a).T",
+    "else:",
+    "svd_a = np.linalg.svd(a)",
+    "others_a = np.prod(np.where(np.eye(svd_a[1].shape[-1], dtype=bool),",
+    "1.0, svd_a[1][..., None, :]), axis=-1)",
+    "cofactors_a = (np.linalg.det(svd_a[0] @ svd_a[2])",
+    "* (svd_a[0] * others_a) @ svd_a[2])"]
 
 
 def test_generated_gradients_of_inv_and_solve_read_as_written_by_hand():
@@ -916,9 +930,8 @@ def _jvp_body(function, *args):
 
 def test_tangents_of_matrix_functions_read_as_written_by_hand():
     a, b = well_conditioned(3), normal(3)
-    assert _jvp_body(j_det, a) == [
-        "det_a = np.linalg.det(a)",
-        "tangent = det_a * np.trace(np.linalg.solve(a, a_dot))",
+    assert _jvp_body(j_det, a) == COFACTORS_OF_A + [
+        "tangent = np.sum(a_dot * cofactors_a)",
         "return det_a, tangent"]
     assert _jvp_body(j_inv, a) == [
         "inv_a = np.linalg.inv(a)",
@@ -941,11 +954,11 @@ def test_tangents_of_matrix_functions_read_as_written_by_hand():
 
 def test_a_jacobians_seed_is_contracted_away():
     # The identity a Jacobian starts from is not multiplied out: its
-    # deltas rename letters (the Jacobian of det is Jacobi's formula, of
+    # deltas rename letters (the Jacobian of det is its cofactors, of
     # inv an outer product of inverses) or stay as np.eye factors.
     a = well_conditioned(3)
-    assert _body(ad.jacobian(j_det), a) == [
-        "return np.linalg.det(a) * np.linalg.inv(a).T"]
+    assert _body(ad.jacobian(j_det), a) == COFACTORS_OF_A + [
+        "return cofactors_a"]
     assert _body(ad.jacobian(j_inv), a) == [
         "inv_a = np.linalg.inv(a)",
         "return -np.einsum('ij,kl->iljk', inv_a, inv_a)"]

@@ -216,3 +216,4 @@ def test_svd_derivatives_keep_float32():
     assert ad.grad(svd_terms)(a).dtype == np.float32
     assert ad.jacobian(lambda m: np.linalg.svd(m, compute_uv=False))(
         a).dtype == np.float32
+
