@@ -43,17 +43,18 @@ from ._ops_einsum import (EINSUM, batch_letters, contract, einsum, parse,
                           written)
 from ._ops_eigen import EIGH, EIGH_VECTORS, EIGVALSH
 from ._ops_linalg import DOT, TRACE
+from ._ops_pinv import PINV
 from ._ops_svd import SVD, SVD_U, SVD_VH
 from ._ops_shape import TRIL
 from ._program import ArrayOp, Step
 from ._spell import call
 
-# The rows of cofactors, eigenproblems and the SVD are defined in
-# _ops_cofactors, _ops_eigen and _ops_svd, and listed here, with the other
-# decompositions, for the array table.
+# The rows of cofactors, eigenproblems, the SVD and the pseudo-inverse are
+# defined in _ops_cofactors, _ops_eigen, _ops_svd and _ops_pinv, and
+# listed here, with the other decompositions, for the array table.
 __all__ = ["DET", "SLOGDET", "SLOGDET_SIGN", "INV", "SOLVE", "CHOLESKY",
            "MATRIX_POWER", "COFACTORS", "EIGVALSH", "EIGH", "EIGH_VECTORS",
-           "SVD", "SVD_U", "SVD_VH"]
+           "SVD", "SVD_U", "SVD_VH", "PINV"]
 
 
 def _inverse(program: Any, matrix: sp.Symbol) -> sp.Symbol:

@@ -349,6 +349,10 @@ def right_singular_vectors(x):
     return np.sum(vh ** 2 * B)
 
 
+def pseudo_inverse(x):
+    return np.sum(np.linalg.pinv(x[:, :3]) ** 2 * B[:, None].T)
+
+
 def casts(x):
     return (np.sum(x.astype(np.float64) ** 3)
             + np.sin(x).sum().item() * x[0].item())
@@ -435,6 +439,7 @@ SCALAR = {
     "svd": (singular_values, MATRIX),
     "svd U": (left_singular_vectors, MATRIX),
     "svd Vh": (right_singular_vectors, MATRIX),
+    "pinv": (pseudo_inverse, MATRIX),
     "astype": (casts, VECTOR), "clip": (clipped, VECTOR),
     "diff": (differences, VECTOR), "triu_indices": (pair_distances, MATRIX),
     "meshgrid": (grids, VECTOR), "polyval": (polynomials, VECTOR),

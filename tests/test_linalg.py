@@ -261,6 +261,23 @@ CASES.update({
 })
 
 
+def f_pinv(a):
+    return np.sum(np.linalg.pinv(a) * W43.T)
+
+
+def f_pinv_stack(a):
+    return np.sum(np.sin(np.linalg.pinv(a)))
+
+
+CASES.update({
+    "np.linalg.pinv": [(f_pinv, (gaussian(4, 3),)),
+                       (f_pinv, (gaussian(3, 4).T @ gaussian(3, 3),)),
+                       (f_pinv_stack, (stack(gaussian(2, 3),
+                                             gaussian(2, 3)),)),
+                       (f_pinv_stack, (gaussian(3, 3) + 3 * np.eye(3),))],
+})
+
+
 # -- einsum and the products written with it ----------------------------------
 
 W34 = normal(3, 4)
@@ -804,6 +821,17 @@ FORWARD.update({
                       (j_svd_factors, (gaussian(3, 3),)),
                       (j_svd_factors, (stack(gaussian(2, 3),
                                              gaussian(2, 3)),))],
+})
+
+
+def j_pinv(a):
+    return np.linalg.pinv(a)
+
+
+FORWARD.update({
+    "np.linalg.pinv": [(j_pinv, (gaussian(4, 3),)),
+                       (j_pinv, (gaussian(2, 3),)),
+                       (j_pinv, (stack(gaussian(3, 2), gaussian(3, 2)),))],
 })
 
 

@@ -217,3 +217,40 @@ def test_svd_derivatives_keep_float32():
     assert ad.jacobian(lambda m: np.linalg.svd(m, compute_uv=False))(
         a).dtype == np.float32
 
+
+# -- pinv ---------------------------------------------------------------------
+
+W34 = np.arange(1.0, 13.0).reshape(3, 4)
+
+
+def weighted_pinv(a):
+    return np.sum(np.linalg.pinv(a) * W34[:a.shape[1], :a.shape[0]])
+
+
+def test_pinv_gradients_are_jaxs():
+    # jax.grad of the same function; at a matrix of rank one, JAX's too
+    # (along perturbations that keep the rank).
+    np.testing.assert_allclose(ad.grad(weighted_pinv)(A), [
+        [1.184666841235545, -2.446814162156568, -3.9676781078387853],
+        [-5.209985627762308, -4.204584543511628, 7.2724863268947555],
+        [2.8224190583592903, 8.757392815333747, 0.8584037446100967],
+        [-3.364798051629873, 10.12327152558794, 14.015251791052497]],
+        rtol=1e-11)
+    rank_one = np.array([[1.0, 2.0], [2.0, 4.0], [0.5, 1.0]])
+    np.testing.assert_allclose(ad.grad(weighted_pinv)(rank_one), [
+        [-0.07582766439909278, -0.09723356009070262],
+        [-0.2126077097505664, -0.31637188208616696],
+        [0.04970521541950112, 0.12662131519274375]], rtol=1e-10)
+
+
+def test_the_gradient_of_pinv_reads_as_written_by_hand():
+    assert _body(ad.grad(weighted_pinv), A) == [
+        "pinv_a = np.linalg.pinv(a)",
+        "W34_part = W34[:3, :4]",
+        "pinv_a_T = pinv_a.T",
+        "W34_part_T = W34_part.T",
+        "return ((np.eye(a.shape[0])",
+        "- a @ pinv_a) @ W34_part_T @ (pinv_a @ pinv_a_T)",
+        "- pinv_a_T @ W34_part @ pinv_a_T",
+        "+ pinv_a_T @ pinv_a @ (W34_part_T",
+        "@ (np.eye(a.shape[1]) - pinv_a @ a)))"]
