@@ -167,6 +167,39 @@ def _shaped_like(fun: Callable[..., Any], primals: Sequence[Any],
                 f"{np.shape(leaf)}: pass tangents shaped like the primals.")
 
 
+def _defaults_after(fun: Callable[..., Any], function: Any,
+                    primals: Sequence[Any], tangents: Sequence[Any]
+                    ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """``primals`` and ``tangents`` for each parameter of the generated
+    ``function``: where ``fun(*primals)`` leaves the last ones to their
+    defaults (as JAX calls it), those, with zero tangents."""
+    count = (len(function.params) if isinstance(function, ArrayTransform)
+             else function.__code__.co_argcount // 2)
+    missing = count - len(primals)
+    try:
+        parameters = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    rest = parameters[len(primals):]
+    if missing <= 0 or len(rest) != missing or any(
+            p.default is p.empty for p in rest):
+        return tuple(primals), tuple(tangents)  # (Python says what is wrong)
+    defaults = tuple(p.default for p in rest)
+    zeros = tuple(optree.tree_map(_zero, d) for d in defaults)
+    return (*primals, *defaults), (*tangents, *zeros)
+
+
+def _zero(leaf: Any) -> Any:
+    """A zero tangent like ``leaf`` (a Python float stays one); a leaf
+    that is not a number (an option) as it is."""
+    if isinstance(leaf, np.ndarray):
+        return np.zeros_like(leaf)
+    if isinstance(leaf, (int, float, np.number)) and not isinstance(
+            leaf, (bool, np.bool_)):
+        return type(leaf)(0)
+    return leaf
+
+
 def jvp(fun: Callable[..., Any], primals: Sequence[Any],
         tangents: Sequence[Any], has_aux: bool = False) -> Any:
     """``(fun(*primals), J @ tangents)``: the value and the derivative of
@@ -183,6 +216,7 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
         fun = fun.at(len(primals))
     _shaped_like(fun, primals, tangents)
     function = _cached(fun, 0, has_aux, "jvp")
+    primals, tangents = _defaults_after(fun, function, primals, tangents)
     if isinstance(function, ArrayTransform):
         _integers_still(fun, primals, tangents)
         return function(*primals, *tangents)
