@@ -37,6 +37,7 @@ from ._matrices import (masked_congruence, matmul, per_matrix, spelled,
                         square_matrix, stack_letters, transpose)
 from ._ops_cofactors import COFACTORS, cofactors
 from ._ops_core import RESHAPE, SUM, TRANSPOSE
+from ._ops_cov import COV
 from ._ops_create import EYE, ONES, main_diagonal_eye
 from ._ops_index import GETITEM
 from ._ops_einsum import (EINSUM, batch_letters, contract, einsum, parse,
@@ -49,12 +50,13 @@ from ._ops_shape import TRIL
 from ._program import ArrayOp, Step
 from ._spell import call
 
-# The rows of cofactors, eigenproblems, the SVD and the pseudo-inverse are
-# defined in _ops_cofactors, _ops_eigen, _ops_svd and _ops_pinv, and
-# listed here, with the other decompositions, for the array table.
+# The rows of cofactors, eigenproblems, the SVD, the pseudo-inverse and
+# np.cov are defined in _ops_cofactors, _ops_eigen, _ops_svd, _ops_pinv
+# and _ops_cov, and listed here, with the decompositions, for the array
+# table.
 __all__ = ["DET", "SLOGDET", "SLOGDET_SIGN", "INV", "SOLVE", "CHOLESKY",
            "MATRIX_POWER", "COFACTORS", "EIGVALSH", "EIGH", "EIGH_VECTORS",
-           "SVD", "SVD_U", "SVD_VH", "PINV"]
+           "SVD", "SVD_U", "SVD_VH", "PINV", "COV"]
 
 
 def _inverse(program: Any, matrix: sp.Symbol) -> sp.Symbol:

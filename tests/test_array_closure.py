@@ -353,6 +353,10 @@ def pseudo_inverse(x):
     return np.sum(np.linalg.pinv(x[:, :3]) ** 2 * B[:, None].T)
 
 
+def covariances(x):
+    return np.sum(np.cov(x) ** 2) + np.cov(x[0], bias=True)
+
+
 def casts(x):
     return (np.sum(x.astype(np.float64) ** 3)
             + np.sin(x).sum().item() * x[0].item())
@@ -440,6 +444,7 @@ SCALAR = {
     "svd U": (left_singular_vectors, MATRIX),
     "svd Vh": (right_singular_vectors, MATRIX),
     "pinv": (pseudo_inverse, MATRIX),
+    "cov": (covariances, MATRIX),
     "astype": (casts, VECTOR), "clip": (clipped, VECTOR),
     "diff": (differences, VECTOR), "triu_indices": (pair_distances, MATRIX),
     "meshgrid": (grids, VECTOR), "polyval": (polynomials, VECTOR),

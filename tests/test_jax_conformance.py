@@ -829,28 +829,43 @@ def sum_cov(X):
     return np.sum(np.cov(X) ** 2)
 
 
+def sum_of_q(A):
+    return np.sum(np.linalg.qr(A)[0] * np.array([1.0, 2.0]))
+
+
+def least_squares_fit(A):
+    return np.sum(np.linalg.lstsq(A, np.array([1.0, 2.0]))[0] ** 2)
+
+
 REFUSED_DECOMPOSITIONS = pytest.mark.xfail(
     strict=True, raises=ad.UnsupportedCodeError, reason=(
-        "conformance bug 10: np.linalg.qr, lstsq and np.cov are refused; "
-        "JAX differentiates them"))
+        "conformance bug 10: np.linalg.qr and lstsq are refused; JAX "
+        "differentiates them"))
 
 
 @pytest.mark.parametrize("function", [
-    # was conformance bug 10: np.linalg.eigvalsh, eigh and svd were refused
-    sum_eigvalsh, sum_singular_values,
-    pytest.param(sum_cov, marks=REFUSED_DECOMPOSITIONS)])
+    # was conformance bug 10: np.linalg.eigvalsh, eigh, svd, pinv and
+    # np.cov were refused
+    sum_eigvalsh, sum_singular_values, sum_cov,
+    pytest.param(sum_of_q, marks=REFUSED_DECOMPOSITIONS),
+    pytest.param(least_squares_fit, marks=REFUSED_DECOMPOSITIONS)])
 def test_eigenvalues_singular_values_and_covariance(function):
     S = np.array([[2.0, 0.5], [0.5, 1.0]])
     assert_tree(ad.grad(function)(S), numeric_gradient(function, (S,), 0),
                 rtol=1e-6, atol=1e-8)
 
 
+def smoothed(x):
+    return np.sum(np.convolve(x, np.array([0.5, 0.5])) ** 2)
+
+
 def test_refusal_of_a_numpy_function_says_why():
-    # was conformance bug 11: np.cov "has no Python source", said falsely
+    # was conformance bug 11: np.cov (differentiated now) "has no Python
+    # source", said falsely
     with pytest.raises(ad.UnsupportedCodeError) as info:
-        ad.grad(sum_cov)(np.eye(2))
+        ad.grad(smoothed)(np.ones(3))
     assert info.value.msg == (
-        "np.cov is not supported: it is a NumPy function outside "
+        "np.convolve is not supported: it is a NumPy function outside "
         "autodiff_ast's rules table, and library code is never read and "
         "differentiated. Compute its result outside the function and pass "
         "it in (as an argument or a global), or write it with supported "

@@ -278,6 +278,32 @@ CASES.update({
 })
 
 
+# -- np.cov: what it computes, lowered --------------------------------------
+
+
+def f_cov(x):
+    return np.sum(np.cov(x) ** 2)
+
+
+def f_cov_columns(x):
+    return np.sum(np.sin(np.cov(x, rowvar=False)))
+
+
+def f_cov_options(x):
+    return np.sum(np.cov(x, bias=True) * W3) + np.cov(x[0], ddof=2) ** 2
+
+
+def f_cov_one_row(x):
+    return np.cov(x[:1]) ** 2
+
+
+CASES.update({
+    "np.cov": [(f_cov, (gaussian(3, 5),)), (f_cov_columns, (gaussian(6, 2),)),
+               (f_cov_options, (gaussian(3, 4),)),
+               (f_cov_one_row, (gaussian(2, 5),))],
+})
+
+
 # -- einsum and the products written with it ----------------------------------
 
 W34 = normal(3, 4)
