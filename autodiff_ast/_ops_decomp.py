@@ -38,30 +38,27 @@ from ._matrices import (masked_congruence, matmul, per_matrix, spelled,
 from ._ops_cofactors import COFACTORS, cofactors
 from ._ops_core import RESHAPE, SUM, TRANSPOSE
 from ._ops_cov import COV
-from ._ops_create import EYE, ONES, main_diagonal_eye
+from ._ops_create import EYE, ONES
 from ._ops_index import GETITEM
 from ._ops_einsum import (EINSUM, batch_letters, contract, einsum, parse,
                           written)
 from ._ops_eigen import EIGH, EIGH_VECTORS, EIGVALSH
+from ._ops_inverse import INV, inverse
 from ._ops_linalg import DOT, TRACE
 from ._ops_pinv import PINV
+from ._ops_qr import QR, QR_R
 from ._ops_svd import SVD, SVD_U, SVD_VH
 from ._ops_shape import TRIL
 from ._program import ArrayOp, Step
 from ._spell import call
 
-# The rows of cofactors, eigenproblems, the SVD, the pseudo-inverse and
-# np.cov are defined in _ops_cofactors, _ops_eigen, _ops_svd, _ops_pinv
-# and _ops_cov, and listed here, with the decompositions, for the array
-# table.
+# The rows of inv, cofactors, eigenproblems, the SVD, the pseudo-inverse,
+# QR and np.cov are defined in _ops_inverse, _ops_cofactors, _ops_eigen,
+# _ops_svd, _ops_pinv, _ops_qr and _ops_cov, and listed here, with the
+# decompositions, for the array table.
 __all__ = ["DET", "SLOGDET", "SLOGDET_SIGN", "INV", "SOLVE", "CHOLESKY",
            "MATRIX_POWER", "COFACTORS", "EIGVALSH", "EIGH", "EIGH_VECTORS",
-           "SVD", "SVD_U", "SVD_VH", "PINV", "COV"]
-
-
-def _inverse(program: Any, matrix: sp.Symbol) -> sp.Symbol:
-    return program.add(INV, (matrix,), program.leaves[matrix].shape,
-                       f"inv_{matrix.name}")
+           "SVD", "SVD_U", "SVD_VH", "PINV", "COV", "QR", "QR_R"]
 
 
 def _inverse_reused(program: Any, matrix: sp.Symbol) -> sp.Symbol:
@@ -71,8 +68,8 @@ def _inverse_reused(program: Any, matrix: sp.Symbol) -> sp.Symbol:
     if step is not None and step.op is TRANSPOSE and \
             step.option("axes") is None and len(
                 program.leaves[matrix].shape) == 2:
-        return transpose(program, _inverse(program, step.operands[0]))
-    return _inverse(program, matrix)
+        return transpose(program, inverse(program, step.operands[0]))
+    return inverse(program, matrix)
 
 
 def _trace_of_inverse_times(forward: Any, matrix: sp.Symbol) -> sp.Symbol:
@@ -113,7 +110,7 @@ def _det_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     det = step.target
     _, denominator = sp.fraction(sp.together(adjoint))
     if denominator.has(det):
-        inverse_t = transpose(program, _inverse(program, matrix))
+        inverse_t = transpose(program, inverse(program, matrix))
         backward.contribute(matrix, per_matrix(
             program, sp.cancel(adjoint * det), f"d_{matrix.name}")
             * inverse_t)
@@ -161,7 +158,7 @@ def _slogdet_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     """d log|det(A)| / dA = inv(A).T."""
     (matrix,) = step.operands
     program = backward.program
-    inverse_t = transpose(program, _inverse(program, matrix))
+    inverse_t = transpose(program, inverse(program, matrix))
     backward.contribute(matrix, per_matrix(
         program, adjoint, f"d_{step.target.name}") * inverse_t)
 
@@ -178,45 +175,7 @@ def _spell_part(index: int) -> Any:
     return spell
 
 
-# -- inv and solve ------------------------------------------------------------
-
-def _lower_inv(run: Any, a: Any, *, node: ast.AST) -> Any:
-    return _inverse(run.program,
-                    square_matrix(run, a, node, "np.linalg.inv"))
-
-
-def _inv_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    """d inv(A) = -inv(A) dA inv(A), so A's adjoint is
-    -inv.T @ g @ inv.T."""
-    (matrix,) = step.operands
-    program = backward.program
-    shape = program.leaves[matrix].shape
-    full = backward.full(adjoint, shape, f"d_{step.target.name}")
-    inverse_t = transpose(program, step.target)
-    # An eye of the inverse's shape (a trace's adjoint) is the identity:
-    # the inverse is square whenever the code runs.
-    left = inverse_t if main_diagonal_eye(program, full) else matmul(
-        program, inverse_t, full, f"{inverse_t.name}_d")
-    backward.contribute(matrix, -matmul(program, left, inverse_t,
-                                        f"d_{matrix.name}"))
-
-
-def _inv_jvp(forward: Any, step: Step) -> sp.Expr:
-    """d inv(A) = -inv(A) @ dA @ inv(A)."""
-    (matrix,) = step.operands
-    program = forward.program
-    inverse = step.target
-    tangent = forward.full_tangent(matrix)
-    name = f"{inverse.name}_tangent"
-    if not forward.batch:
-        left = matmul(program, inverse, tangent, f"{inverse.name}_d")
-        return -matmul(program, left, inverse, name)
-    batch = batch_letters(len(forward.batch), ["ijkl"])
-    lead = stack_letters(program, matrix)
-    return -contract(program, f"{lead}ij,{lead}jk{batch},{lead}kl->"
-                              f"{lead}il{batch}", (inverse, tangent, inverse),
-                     name, optimize=True)
-
+# -- solve --------------------------------------------------------------------
 
 def _lower_solve(run: Any, a: Any, b: Any, *, node: ast.AST) -> Any:
     matrix = square_matrix(run, a, node, "np.linalg.solve")
@@ -392,9 +351,9 @@ def _cholesky_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     phi = program.materialize(matmul(
         program, transpose(program, factor), full, "P")
         * _tril_halved(program, matrix), "phi")
-    inverse = _inverse(program, factor)
-    inner = matmul(program, transpose(program, inverse), phi, "S_left")
-    s = matmul(program, inner, inverse, "S")
+    inverted = inverse(program, factor)
+    inner = matmul(program, transpose(program, inverted), phi, "S_left")
+    s = matmul(program, inner, inverted, "S")
     backward.contribute(matrix, (s + transpose(program, s)) / 2)
 
 
@@ -418,7 +377,7 @@ def _cholesky_jvp(forward: Any, step: Step) -> sp.Expr:
     (matrix,) = step.operands
     factor = step.target
     return masked_congruence(
-        forward, matrix, factor, _inverse(forward.program, factor), False,
+        forward, matrix, factor, inverse(forward.program, factor), False,
         lambda: _tril_halved(forward.program, matrix), "phi",
         f"{factor.name}_tangent")
 
@@ -445,7 +404,7 @@ def _lower_matrix_power(run: Any, a: Any, n: Any, *, node: ast.AST) -> Any:
         return program.add(EYE, (), program.leaves[matrix].shape, "eye",
                            rows=program.size(matrix, 0), columns=None,
                            k=None, dtype=None)
-    base = _inverse(program, matrix) if power < 0 else matrix
+    base = inverse(program, matrix) if power < 0 else matrix
     result = None
     power = abs(power)
     while power:
@@ -460,8 +419,6 @@ def _lower_matrix_power(run: Any, a: Any, n: Any, *, node: ast.AST) -> Any:
 
 MATRIX_POWER = ArrayOp("matrix_power", numpy=("linalg.matrix_power",),
                        lower=_lower_matrix_power)
-INV = ArrayOp("inv", numpy=("linalg.inv",), lower=_lower_inv, vjp=_inv_vjp,
-              jvp=_inv_jvp, spell=spelled("np.linalg.inv"), any_size=True)
 SOLVE = ArrayOp("solve", numpy=("linalg.solve",), lower=_lower_solve,
                 vjp=_solve_vjp, jvp=_solve_jvp,
                 spell=spelled("np.linalg.solve"), any_size=True)

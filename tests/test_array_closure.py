@@ -357,6 +357,11 @@ def covariances(x):
     return np.sum(np.cov(x) ** 2) + np.cov(x[0], bias=True)
 
 
+def orthogonalised(x):
+    q, r = np.linalg.qr(x[:, :3])
+    return np.sum(q * B[:, None]) + np.sum(r ** 2)
+
+
 def casts(x):
     return (np.sum(x.astype(np.float64) ** 3)
             + np.sin(x).sum().item() * x[0].item())
@@ -444,6 +449,7 @@ SCALAR = {
     "svd U": (left_singular_vectors, MATRIX),
     "svd Vh": (right_singular_vectors, MATRIX),
     "pinv": (pseudo_inverse, MATRIX),
+    "qr": (orthogonalised, MATRIX), "qr R": (orthogonalised, MATRIX),
     "cov": (covariances, MATRIX),
     "astype": (casts, VECTOR), "clip": (clipped, VECTOR),
     "diff": (differences, VECTOR), "triu_indices": (pair_distances, MATRIX),

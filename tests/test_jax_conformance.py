@@ -839,15 +839,14 @@ def least_squares_fit(A):
 
 REFUSED_DECOMPOSITIONS = pytest.mark.xfail(
     strict=True, raises=ad.UnsupportedCodeError, reason=(
-        "conformance bug 10: np.linalg.qr and lstsq are refused; JAX "
-        "differentiates them"))
+        "conformance bug 10: np.linalg.lstsq is refused; JAX "
+        "differentiates it"))
 
 
 @pytest.mark.parametrize("function", [
-    # was conformance bug 10: np.linalg.eigvalsh, eigh, svd, pinv and
+    # was conformance bug 10: np.linalg.eigvalsh, eigh, svd, pinv, qr and
     # np.cov were refused
-    sum_eigvalsh, sum_singular_values, sum_cov,
-    pytest.param(sum_of_q, marks=REFUSED_DECOMPOSITIONS),
+    sum_eigvalsh, sum_singular_values, sum_cov, sum_of_q,
     pytest.param(least_squares_fit, marks=REFUSED_DECOMPOSITIONS)])
 def test_eigenvalues_singular_values_and_covariance(function):
     S = np.array([[2.0, 0.5], [0.5, 1.0]])

@@ -278,6 +278,25 @@ CASES.update({
 })
 
 
+def f_qr(a):
+    q, r = np.linalg.qr(a)
+    return np.sum(np.sin(q) * W43[:a.shape[0], :a.shape[1]]) + np.sum(r ** 3)
+
+
+def f_qr_fields(a):
+    result = np.linalg.qr(a)
+    return np.sum(result.Q[..., 0, :]
+                  * np.diagonal(result.R, axis1=-2, axis2=-1))
+
+
+CASES.update({
+    "np.linalg.qr": [(f_qr, (gaussian(4, 3),)), (f_qr, (gaussian(3, 3),)),
+                     (f_qr_fields, (gaussian(4, 2),)),
+                     (f_qr_fields, (stack(gaussian(3, 2),
+                                          gaussian(3, 2)),))],
+})
+
+
 # -- np.cov: what it computes, lowered --------------------------------------
 
 
@@ -858,6 +877,17 @@ FORWARD.update({
     "np.linalg.pinv": [(j_pinv, (gaussian(4, 3),)),
                        (j_pinv, (gaussian(2, 3),)),
                        (j_pinv, (stack(gaussian(3, 2), gaussian(3, 2)),))],
+})
+
+
+def j_qr(a):
+    q, r = np.linalg.qr(a)
+    return np.concatenate([q, r], axis=-2)
+
+
+FORWARD.update({
+    "np.linalg.qr": [(j_qr, (gaussian(4, 3),)),
+                     (j_qr, (stack(gaussian(3, 2), gaussian(3, 2)),))],
 })
 
 

@@ -186,6 +186,14 @@ def test_at_repeated_singular_values_only_the_vectors_are_nan():
     assert_nan_after_a_division_by_zero(ad.grad(sum_of_left_vectors))
 
 
+def wide_qr(a):
+    return np.sum(np.linalg.qr(a.T)[1])
+
+
+def complete_qr(a):
+    return np.sum(np.linalg.qr(a, mode="complete")[0])
+
+
 def full_tall_svd(a):
     return np.sum(np.linalg.svd(a)[0])
 
@@ -201,9 +209,15 @@ def hermitian_svd(a):
     (hermitian_svd, "np.linalg.svd(..., hermitian=True) is not supported: "
      "leave hermitian=False (the default), or use np.linalg.eigh for a "
      "symmetric matrix"),
+    (wide_qr, "np.linalg.qr of a 3 x 4 matrix: with fewer rows than "
+     "columns, R's last columns have no derivative as a function of the "
+     "matrix (JAX refuses it too): decompose the transpose, or the first "
+     "m columns"),
+    (complete_qr, "np.linalg.qr(..., mode='complete') is not supported: "
+     "use mode='reduced' (the default)"),
 ])
-def test_svds_without_derivatives_are_refused_at_the_users_line(function,
-                                                               message):
+def test_decompositions_without_derivatives_are_refused_at_the_users_line(
+        function, message):
     with pytest.raises(ad.UnsupportedCodeError) as caught:
         ad.grad(function)(A)
     assert message in str(caught.value)
@@ -254,3 +268,20 @@ def test_the_gradient_of_pinv_reads_as_written_by_hand():
         "- pinv_a_T @ W34_part @ pinv_a_T",
         "+ pinv_a_T @ pinv_a @ (W34_part_T",
         "@ (np.eye(a.shape[1]) - pinv_a @ a)))"]
+
+
+# -- qr -----------------------------------------------------------------------
+
+def qr_terms(a):
+    q, r = np.linalg.qr(a)
+    return np.sum(q * W43) + np.sum(r ** 2 * W43[:3])
+
+
+def test_qr_gradients_are_jaxs():
+    # jax.grad of the same function (jnp.linalg.qr; the same signs)
+    np.testing.assert_allclose(ad.grad(qr_terms)(A), [
+        [5.51732432751885, 3.6657022679059477, -4.0658734804958],
+        [-1.9905881103843366, 8.193346623873284, 7.524577389984216],
+        [1.2039182539418671, 1.2181385571148724, -13.39518870983755],
+        [-3.514944443844792, -9.978817045947753, 16.66874748799266]],
+        rtol=1e-11)
