@@ -45,6 +45,7 @@ from ._ops_einsum import (EINSUM, batch_letters, contract, einsum, parse,
 from ._ops_eigen import EIGH, EIGH_VECTORS, EIGVALSH
 from ._ops_inverse import INV, inverse
 from ._ops_linalg import DOT, TRACE
+from ._ops_lstsq import LSTSQ
 from ._ops_pinv import PINV
 from ._ops_qr import QR, QR_R
 from ._ops_svd import SVD, SVD_U, SVD_VH
@@ -53,12 +54,12 @@ from ._program import ArrayOp, Step
 from ._spell import call
 
 # The rows of inv, cofactors, eigenproblems, the SVD, the pseudo-inverse,
-# QR and np.cov are defined in _ops_inverse, _ops_cofactors, _ops_eigen,
-# _ops_svd, _ops_pinv, _ops_qr and _ops_cov, and listed here, with the
-# decompositions, for the array table.
+# least squares, QR and np.cov are defined in _ops_inverse,
+# _ops_cofactors, _ops_eigen, _ops_svd, _ops_pinv, _ops_lstsq, _ops_qr and
+# _ops_cov, and listed here, with the decompositions, for the array table.
 __all__ = ["DET", "SLOGDET", "SLOGDET_SIGN", "INV", "SOLVE", "CHOLESKY",
            "MATRIX_POWER", "COFACTORS", "EIGVALSH", "EIGH", "EIGH_VECTORS",
-           "SVD", "SVD_U", "SVD_VH", "PINV", "COV", "QR", "QR_R"]
+           "SVD", "SVD_U", "SVD_VH", "PINV", "COV", "QR", "QR_R", "LSTSQ"]
 
 
 def _inverse_reused(program: Any, matrix: sp.Symbol) -> sp.Symbol:

@@ -362,6 +362,10 @@ def orthogonalised(x):
     return np.sum(q * B[:, None]) + np.sum(r ** 2)
 
 
+def least_squares(x):
+    return np.sum(np.linalg.lstsq(x[:, :3], B, rcond=None)[0])
+
+
 def casts(x):
     return (np.sum(x.astype(np.float64) ** 3)
             + np.sin(x).sum().item() * x[0].item())
@@ -449,6 +453,7 @@ SCALAR = {
     "svd U": (left_singular_vectors, MATRIX),
     "svd Vh": (right_singular_vectors, MATRIX),
     "pinv": (pseudo_inverse, MATRIX),
+    "lstsq": (least_squares, MATRIX),
     "qr": (orthogonalised, MATRIX), "qr R": (orthogonalised, MATRIX),
     "cov": (covariances, MATRIX),
     "astype": (casts, VECTOR), "clip": (clipped, VECTOR),

@@ -837,17 +837,11 @@ def least_squares_fit(A):
     return np.sum(np.linalg.lstsq(A, np.array([1.0, 2.0]))[0] ** 2)
 
 
-REFUSED_DECOMPOSITIONS = pytest.mark.xfail(
-    strict=True, raises=ad.UnsupportedCodeError, reason=(
-        "conformance bug 10: np.linalg.lstsq is refused; JAX "
-        "differentiates it"))
-
-
 @pytest.mark.parametrize("function", [
-    # was conformance bug 10: np.linalg.eigvalsh, eigh, svd, pinv, qr and
-    # np.cov were refused
+    # was conformance bug 10: np.linalg.eigvalsh, eigh, svd, pinv, lstsq,
+    # qr and np.cov were refused
     sum_eigvalsh, sum_singular_values, sum_cov, sum_of_q,
-    pytest.param(least_squares_fit, marks=REFUSED_DECOMPOSITIONS)])
+    least_squares_fit])
 def test_eigenvalues_singular_values_and_covariance(function):
     S = np.array([[2.0, 0.5], [0.5, 1.0]])
     assert_tree(ad.grad(function)(S), numeric_gradient(function, (S,), 0),

@@ -278,6 +278,23 @@ CASES.update({
 })
 
 
+def f_lstsq(a, b):
+    return np.sum(np.sin(np.linalg.lstsq(a, b, rcond=None)[0]))
+
+
+def f_lstsq_values(a, b):
+    x, _, _, s = np.linalg.lstsq(a, b)
+    return np.sum(x ** 2) + np.sum(s * np.array([1.0, -0.5]))
+
+
+CASES.update({
+    "np.linalg.lstsq": [(f_lstsq, (gaussian(5, 3), gaussian(5))),
+                        (f_lstsq, (gaussian(4, 2), gaussian(4, 3))),
+                        (f_lstsq, (gaussian(2, 4), gaussian(2))),
+                        (f_lstsq_values, (gaussian(4, 2), gaussian(4)))],
+})
+
+
 def f_qr(a):
     q, r = np.linalg.qr(a)
     return np.sum(np.sin(q) * W43[:a.shape[0], :a.shape[1]]) + np.sum(r ** 3)
@@ -877,6 +894,16 @@ FORWARD.update({
     "np.linalg.pinv": [(j_pinv, (gaussian(4, 3),)),
                        (j_pinv, (gaussian(2, 3),)),
                        (j_pinv, (stack(gaussian(3, 2), gaussian(3, 2)),))],
+})
+
+
+def j_lstsq(a, b):
+    return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+FORWARD.update({
+    "np.linalg.lstsq": [(j_lstsq, (gaussian(5, 3), gaussian(5))),
+                        (j_lstsq, (gaussian(4, 2), gaussian(4, 3)))],
 })
 
 

@@ -270,6 +270,45 @@ def test_the_gradient_of_pinv_reads_as_written_by_hand():
         "@ (np.eye(a.shape[1]) - pinv_a @ a)))"]
 
 
+# -- lstsq --------------------------------------------------------------------
+
+RHS = np.array([1.0, -2.0, 0.5, 3.0])
+
+
+def fitted(a, b):
+    return np.sum(np.sin(np.linalg.lstsq(a, b, rcond=None)[0]))
+
+
+def test_least_squares_gradients_are_jaxs():
+    # jax.grad(f, (0, 1)) of the same function (jnp.linalg.lstsq)
+    grad_a, grad_b = ad.grad(fitted, (0, 1))(A, RHS)
+    np.testing.assert_allclose(grad_a, [
+        [-0.17154464239501577, 0.5289453803428251, -0.13290592162158932],
+        [1.003425307367132, -1.9667129999052966, -0.44954040238826704],
+        [1.0224980356280282, -2.0790734575969867, -0.3764773092108867],
+        [-0.12342570114622853, -0.5639037145544384, 0.932367289380865]],
+        rtol=1e-11)
+    np.testing.assert_allclose(grad_b, [
+        0.04321823336109813, -0.6140757379649828, -0.6017184210972062,
+        0.33378805696233466], rtol=1e-11)
+
+
+def residuals_read(a, b):
+    x, residuals, rank, s = np.linalg.lstsq(a, b)
+    return np.sum(residuals)
+
+
+def test_reading_lstsqs_residuals_is_refused_at_the_users_line():
+    with pytest.raises(ad.UnsupportedCodeError) as caught:
+        ad.grad(residuals_read)(A, RHS)
+    assert ("the residuals of np.linalg.lstsq, which depends on the rank "
+            "found at run time (compute what you need from the solution x, "
+            "e.g. np.sum((a @ x - b) ** 2, axis=0)), is not a number") in str(
+                caught.value)
+    line = inspect.getsourcelines(residuals_read)[1] + 2
+    assert f"test_spectral.py:{line}" in str(caught.value)
+
+
 # -- qr -----------------------------------------------------------------------
 
 def qr_terms(a):
