@@ -234,3 +234,292 @@ def test_a_trajectory_stepped_from_its_last_point():
     np.testing.assert_allclose(
         gradient, numeric_gradient(trajectory_from_the_last_point, (x0, 6), 0),
         rtol=1e-6)
+
+
+def trajectory_from_the_item_at_len_minus_one(x0, n):
+    xs = [x0]
+    for _ in range(n):
+        xs.append(np.tanh(xs[len(xs) - 1] + 0.3))
+    return np.sum(xs[-1])
+
+
+def steps_until_the_last_item_passes(a):
+    out = [0.0]
+    while out[-1] < 5.0:
+        out.append(out[-1] + a)
+    return out[-1] * a
+
+
+@LAST_ITEM_BUG
+def test_a_trajectory_stepped_from_the_item_at_len_minus_one():
+    x0 = np.array([0.5, -1.2, 2.0])
+    value, gradient = ad.value_and_grad(
+        trajectory_from_the_item_at_len_minus_one)(x0, 5)
+    assert value == pytest.approx(
+        trajectory_from_the_item_at_len_minus_one(x0, 5), rel=1e-14)
+    np.testing.assert_allclose(gradient, numeric_gradient(
+        trajectory_from_the_item_at_len_minus_one, (x0, 5), 0), rtol=1e-6)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep4 bug 13: while out[-1] < 5.0: out.append(out[-1] + a) is refused "
+    "as 'this while loop's condition does not change in the loop': out[-1] "
+    "is read as the list before the loop; expected 4 steps of 1.5, "
+    "value 6 * 1.5, derivative 2 * 4 * 1.5 = 12"))
+def test_a_while_loop_on_the_last_item_appended():
+    value, slope = ad.value_and_grad(steps_until_the_last_item_passes)(1.5)
+    assert value == pytest.approx(9.0, rel=1e-14)
+    assert slope == pytest.approx(12.0, rel=1e-14)
+
+
+# -- arrays filled step by step ------------------------------------------------------
+
+def decay_filled_item_by_item(x0):
+    x = np.zeros(50)
+    x[0] = x0
+    for t in range(49):
+        x[t + 1] = 0.9 * x[t] + 0.1
+    return x[-1]
+
+
+def smoothed_series(xs):
+    out = np.zeros_like(xs)
+    out[0] = xs[0]
+    for t in range(1, xs.shape[0]):
+        out[t] = 0.5 * out[t - 1] + xs[t]
+    return np.sum(out ** 2)
+
+
+def test_a_vector_filled_from_its_previous_item():
+    # x_49 = 0.9^49 x0 + const
+    assert ad.grad(decay_filled_item_by_item)(1.0) == pytest.approx(
+        0.9 ** 49, rel=1e-12)
+    xs = np.array([0.5, -1.2, 2.0, 0.7])
+    np.testing.assert_allclose(ad.grad(smoothed_series)(xs),
+                               numeric_gradient(smoothed_series, (xs,), 0),
+                               rtol=1e-6)
+
+
+def positions_filled_row_by_row(p0):
+    P = np.zeros((4, 2))
+    P[0] = p0
+    for t in range(1, 4):
+        P[t] = np.tanh(P[t - 1] * 0.5 + 0.1)
+    return np.sum(P ** 2)
+
+
+def rows_filled_over_the_data(p0, xs):
+    P = np.zeros((xs.shape[0], 2))
+    P[0] = p0
+    for t in range(1, xs.shape[0]):
+        P[t] = P[t - 1] * 0.5 + xs[t]
+    return np.sum(P ** 2)
+
+
+def euler_into_two_arrays(x0):
+    x = np.zeros(5)
+    v = np.zeros(5)
+    x[0] = x0
+    for t in range(4):
+        v[t + 1] = v[t] - 0.1 * x[t]
+        x[t + 1] = x[t] + 0.1 * v[t + 1]
+    return x[-1]
+
+
+def ends_copied_into_a_product(u0):
+    un = u0 * 1.0
+    un[1:-1] = u0[1:-1] * 0.5
+    un[0] = un[1]
+    un[-1] = un[-2]
+    return np.sum(un ** 2)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep4 bug 18: a history filled row by row from the row before "
+    "(P[t] = f(P[t - 1]) in a 2-D array) or two arrays stepped together "
+    "(v[t + 1] from x[t], x[t + 1] from v[t + 1]) is refused: 'P is read "
+    "before it is filled, and filling it would change what was read', "
+    "though a 1-D array filled from its previous item works; so is "
+    "un = u0 * 1.0; un[1:-1] = ...; un[0] = un[1], which works with "
+    "un = u0.copy(); expected the gradient"))
+@pytest.mark.parametrize("f, args", [
+    (positions_filled_row_by_row, (np.array([0.5, -1.2]),)),
+    (rows_filled_over_the_data, (np.array([0.5, -1.2]), np.ones((4, 2)))),
+    (euler_into_two_arrays, (np.array(1.0),)),
+    (ends_copied_into_a_product, (np.array([0.5, -1.2, 2.0, 0.7]),))],
+    ids=["rows-unrolled", "rows-over-data", "two-arrays", "product-copy"])
+def test_histories_filled_from_the_previous_step(f, args):
+    np.testing.assert_allclose(ad.grad(f)(*args),
+                               numeric_gradient(f, args, 0), rtol=1e-6)
+
+
+def zeros_of_a_passed_size(x0, n):
+    y = np.zeros(n)
+    y[0] = x0
+    return np.sum(y * np.arange(1.0, n + 1))
+
+
+def ramp_of_a_passed_size(x, n):
+    return np.sum(np.arange(n) * x ** 2)
+
+
+def grid_of_a_passed_size(x, n):
+    return np.sum(np.linspace(0.0, 1.0, n) * x ** 2)
+
+
+def filled_by_hand(x0):
+    y = np.empty(3)
+    y[0] = x0
+    y[1] = 2 * x0
+    y[2] = x0 ** 2
+    return np.sum(y ** 2)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep4 bug 19: arrays sized by an int argument (np.zeros(n), "
+    "np.arange(n), np.linspace(0, 1, n)) are refused ('the shape must be "
+    "constant integers known when the function is differentiated ... got "
+    "n'), though loops over range(n) with that n are supported and JAX "
+    "takes a Python int there; np.empty(3) is refused as outside the "
+    "table though np.empty_like is in it; expected the derivatives"))
+@pytest.mark.parametrize("f, args, expected", [
+    (zeros_of_a_passed_size, (0.7, 3), 1.0),
+    (ramp_of_a_passed_size, (0.7, 4), 2 * 0.7 * 6),
+    (grid_of_a_passed_size, (0.7, 3), 2 * 0.7 * 1.5),
+    (filled_by_hand, (0.7,), 2 * 0.7 + 8 * 0.7 + 4 * 0.7 ** 3)],
+    ids=["zeros", "arange", "linspace", "empty"])
+def test_arrays_sized_when_the_function_runs(f, args, expected):
+    assert ad.grad(f)(*args) == pytest.approx(expected, rel=1e-12)
+
+
+# -- finite-difference solvers in the "CFD Python" style -----------------------------
+
+def linear_convection_by_items(u0, c):
+    u = u0.copy()
+    nx = u.shape[0]
+    dt, dx = 0.025, 0.1
+    for n in range(4):
+        un = u.copy()
+        for i in range(1, nx):
+            u[i] = un[i] - c * dt / dx * (un[i] - un[i - 1])
+    return np.sum(u ** 2)
+
+
+def burgers_periodic(u0, nu):
+    u = u0.copy()
+    dt, dx = 0.01, 0.1
+    for n in range(4):
+        un = u.copy()
+        u[1:-1] = (un[1:-1] - un[1:-1] * dt / dx * (un[1:-1] - un[:-2])
+                   + nu * dt / dx ** 2 * (un[2:] - 2 * un[1:-1] + un[:-2]))
+        u[0] = (un[0] - un[0] * dt / dx * (un[0] - un[-2])
+                + nu * dt / dx ** 2 * (un[1] - 2 * un[0] + un[-2]))
+        u[-1] = u[0]
+    return np.sum(u ** 2)
+
+
+def diffusion_with_neumann_ends(u0):
+    u = u0.copy()
+    for n in range(3):
+        un = u.copy()
+        u[1:-1] = un[1:-1] + 0.2 * (un[2:] - 2 * un[1:-1] + un[:-2])
+        u[0] = u[1]
+        u[-1] = u[-2]
+    return np.sum(u ** 2)
+
+
+U0 = np.array([0.5, -1.2, 2.0, 0.7, 0.1, 0.3])
+
+
+@pytest.mark.parametrize("f, args, argnum", [
+    (linear_convection_by_items, (U0, 1.0), 0),
+    (linear_convection_by_items, (U0, 1.0), 1),
+    (burgers_periodic, (U0, 0.07), 0),
+    (burgers_periodic, (U0, 0.07), 1),
+    (diffusion_with_neumann_ends, (U0,), 0)])
+def test_finite_difference_solvers_updating_in_place(f, args, argnum):
+    np.testing.assert_allclose(ad.grad(f, argnums=argnum)(*args),
+                               numeric_gradient(f, args, argnum), rtol=1e-6,
+                               atol=1e-9)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sweep4 bug 23: the gradient of the item-by-item update "
+    "(for i in range(1, nx): u[i] = un[i] - k * (un[i] - un[i - 1])) runs "
+    "the inner loop forwards again in each backward step, copying u in "
+    "every item (u_5 = np.copy(u_1)) into an (n - 1) x n history it never "
+    "reads ('u_1_i is assigned, never read', test_lint's reviewer), and "
+    "allocates np.zeros_like(u) per item: O(n^2) time and memory per step "
+    "where the loop is O(n)"))
+def test_the_item_by_item_update_gradient_reads_well(generated):
+    from test_lint import lint
+
+    source = ad.source(ad.grad(linear_convection_by_items), U0, 1.0)
+    # counted here, so the session-wide lint of test_lint.py does not
+    # report it a second time (the test above made the same function)
+    generated["array"].pop(source, None)
+    assert "np.copy(u_1)" not in source
+    assert not lint(source)
+
+
+def heat_into_a_new_copy(u0, steps):
+    u = u0.copy()
+    for _ in range(steps):
+        un = u.copy()
+        un[1:-1] = u[1:-1] + 0.2 * (u[2:] - 2 * u[1:-1] + u[:-2])
+        un[0] = un[1]
+        un[-1] = un[-2]
+        u = un
+    return np.sum(u ** 2)
+
+
+def heat_into_a_new_copy_five_steps(u0):
+    u = u0.copy()
+    for _ in range(5):
+        un = u.copy()
+        un[1:-1] = u[1:-1] + 0.2 * (u[2:] - 2 * u[1:-1] + u[:-2])
+        un[0] = un[1]
+        un[-1] = un[-2]
+        u = un
+    return np.sum(u ** 2)
+
+
+def halved_inside_with_both_ends_copied(u0, steps):
+    u = u0.copy()
+    for _ in range(steps):
+        un = u.copy()
+        un[1:-1] = u[1:-1] * 0.5
+        un[0] = un[1]
+        un[-1] = un[-2]
+        u = un
+    return np.sum(u ** 2)
+
+
+def a_slice_then_an_item_inside_it(u0, steps):
+    u = u0.copy()
+    for _ in range(steps):
+        un = u.copy()
+        un[3:5] = 0.5 * u[0:2]
+        un[4] = un[5]
+        u = np.tanh(un)
+    return np.sum(u ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sweep4 bug 20: un = u.copy(); un[1:-1] = ...; un[0] = un[1]; "
+    "un[-1] = un[-2]; u = un in a loop (a heat equation with Neumann ends) "
+    "gets a gradient of exactly zero with the right value: the generated "
+    "backward loop takes d = g[1:-1] (a view), then adds into g[1:-1] in "
+    "place before reading d again, so the view reads the changed array; "
+    "expected the central differences (a slice filled, then an item in it "
+    "copied from another, loses part of the gradient the same way)"))
+@pytest.mark.parametrize("f, args", [
+    (heat_into_a_new_copy, (U0, 3)),
+    (heat_into_a_new_copy_five_steps, (U0,)),
+    (halved_inside_with_both_ends_copied, (U0, 1)),
+    (a_slice_then_an_item_inside_it, (U0, 2))],
+    ids=["heat-steps", "heat-five", "halved-one", "slice-then-item"])
+def test_a_copy_filled_inside_then_at_both_ends(f, args):
+    gradient = ad.grad(f)(*args)
+    np.testing.assert_allclose(gradient, numeric_gradient(f, args, 0),
+                               rtol=1e-6, atol=1e-9)
