@@ -8,7 +8,7 @@ Expected values are closed forms."""
 
 from __future__ import annotations
 
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 import pytest
@@ -233,3 +233,26 @@ def test_a_dict_of_arrays_held_by_an_object():
     model.params = {"W": np.eye(3), "b": np.zeros(3)}  # rebound
     np.testing.assert_allclose(grad(X), tanh_layer_grad(np.eye(3),
                                                         np.zeros(3), X))
+
+
+ORDERED = OrderedDict(W=rng.normal(size=(3, 3)), b=rng.normal(size=3))
+
+
+def ordered_global(x):
+    return np.sum(np.tanh(ORDERED["W"] @ x + ORDERED["b"]))
+
+
+def test_another_kind_of_container_is_checked_by_optree():
+    # The check walks dicts, lists and tuples itself, and leaves other
+    # pytree nodes (an OrderedDict) to optree: a shape change is seen.
+    grad = ad.grad(ordered_global)
+    w, b = ORDERED["W"], ORDERED["b"]
+    np.testing.assert_allclose(grad(X), tanh_layer_grad(w, b, X),
+                               rtol=1e-13)
+    ORDERED["b"] = np.stack([b, -b])
+    try:
+        np.testing.assert_allclose(
+            grad(X), tanh_layer_grad(w, b, X) + tanh_layer_grad(w, -b, X),
+            rtol=1e-13)
+    finally:
+        ORDERED["b"] = b
