@@ -29,6 +29,7 @@ import sympy as sp
 
 from ._errors import AutodiffError
 from ._limits import KEPT_FROM, reads_twice
+from ._last_items import LAST_ITEM, with_last_items
 from ._lists import GROWING
 from ._lower_records import NeedsArrays
 from ._loop_exits import jumpless, returned_names, without_returns
@@ -405,8 +406,11 @@ def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
 
 
 def _shown(name: str) -> str:
-    """The name code shows for a value the body carries: the user's, or
-    ``returned`` and ``result`` for what a return in it sets."""
+    """The name code shows for a value the body carries: the user's,
+    ``returned`` and ``result`` for what a return in it sets, or
+    ``ys_last`` for the last item of a list it appends to."""
+    name = re.sub(LAST_ITEM, lambda m: f"{m[2]}_last" + (
+        "" if m[1] == "1" else f"_{m[1]}"), name)
     return re.sub(r"^_(returned|result)_\d+_\d+_*$", r"\1", name)
 
 
@@ -416,6 +420,7 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                 reverse: bool) -> None:
     """``_lower``, for a body without returns."""
     program = run.program
+    loop = with_last_items(loop, env, _NotKept)
     body, filled = _fills(run, loop, env, counter if start == 0 else None,
                           stop)
     bound = {name for name, _ in rows} | {counter} | set(filled)
@@ -537,10 +542,9 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
         shape = run.shape(value, loop)
         sizes: tuple[Any, ...] = ()
         if shape:
-            sizes = program.shape_of(value.xreplace(
-                {inside[n]: initial[n] for n in carried}))
-            if any(sp.sympify(n).free_symbols & set(inside.values())
-                   for n in sizes) or len(sizes) != len(shape):
+            sizes = _sizes_before(program, value, shape, {
+                inside[n]: initial[n] for n in carried}, read, steps)
+            if sizes is None:
                 raise _NotKept(loop, f"this loop appends to {name} arrays "
                                      "whose shape it computes: fill the "
                                      "rows of an array of zeros instead "
@@ -583,6 +587,32 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                                 loop)
     for name in variables:
         env.pop(name, None)
+
+
+def _sizes_before(program: Any, value: sp.Expr, shape: tuple[int, ...],
+                  starts: dict[sp.Symbol, Any], rows: list[Row],
+                  steps: tuple[Step, ...]) -> tuple[Any, ...] | None:
+    """The sizes of ``value`` (computed in each iteration) as code reads
+    them before the loop: from the start of a value the loop carries, or
+    from the array whose rows it reads, that ``value`` is shaped like
+    (``np.tanh(W @ h + x)`` is shaped like h, and x of xs); None if none
+    is (the loop's own array operations decide them)."""
+    sizes = program.shape_of(value.xreplace(starts))
+    inside = set(starts) | {row.item for row in rows} | {
+        result for step in steps for result in step.results()}
+    # (a size is a symbol of its own, read from the array it is of)
+    if len(sizes) == len(shape) and not program.needed(
+            [sp.sympify(n) for n in sizes]) & inside:
+        return sizes
+    for symbol in sorted(value.free_symbols, key=lambda s: s.name):
+        if program.shape(symbol) != shape:
+            continue
+        if symbol in starts:
+            return program.shape_of(starts[symbol])
+        row = next((r for r in rows if r.item == symbol), None)
+        if row is not None:
+            return program.shape_of(row.array)[1:]
+    return None
 
 
 def _row_read(program: Any, step: Any, index: sp.Symbol,

@@ -313,20 +313,11 @@ def test_states_appended_in_an_elementwise_recurrence():
     assert_gradient(rnn_elementwise_state_appended, (W_REC[0], XS))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep4 bug 13: in a loop that appends to a list, hs[-1] reads the "
-    "list as it was before the loop (the zeros), not the item the previous "
-    "iteration appended: value_and_grad's value is 6.100 where the function "
-    "gives 8.247, and the gradient is that of another function"))
+# was sweep4 bug 13: hs[-1] read the list as it was before the loop
 def test_a_recurrence_reading_the_last_state_of_its_list():
     assert_gradient(rnn_states_appended_from_the_last, (W_REC, XS))
 
 
-@pytest.mark.xfail(strict=True, raises=NameError, reason=(
-    "sweep4 bug 14: h = np.tanh(W @ h + x); hs.append(h) in a loop over "
-    "the rows of xs (or range(n)): the gradient reads the per-iteration "
-    "W @ h under a name it never stored (NameError: name 'dot_W_h_inside' "
-    "is not defined); without the list, or with an elementwise update, it "
-    "works"))
+# was sweep4 bug 14: NameError, the rows sized by W @ h of the loop
 def test_hidden_states_collected_by_append_after_a_matrix_product():
     assert_gradient(rnn_state_appended_after_update, (W_REC, XS))

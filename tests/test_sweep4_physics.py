@@ -190,16 +190,7 @@ def test_an_unrolled_loop_reads_the_last_item_appended():
         1 + 2 * a + 3 * a ** 2 + 4 * a ** 3, rel=1e-14)
 
 
-LAST_ITEM_BUG = pytest.mark.xfail(strict=True, reason=(
-    "sweep4 bug 13: in a loop the code keeps (range(n), or 10 iterations "
-    "or more), ys[-1] (and ys[-2]) read the list as it was before the loop, "
-    "not what the last iteration appended: the geometric series "
-    "1 + a + ... + a^n gets value 1 + n a and derivative n; x = traj[-1] "
-    "integrates from x0 at every step; value and gradient are another "
-    "function's"))
-
-
-@LAST_ITEM_BUG
+# was sweep4 bug 13: read the list as it was before the loop
 def test_geometric_series_by_append_in_a_loop_of_n():
     a, n = 0.7, 4
     value, slope = ad.value_and_grad(geometric_series_by_append)(a, n)
@@ -208,7 +199,7 @@ def test_geometric_series_by_append_in_a_loop_of_n():
                                   rel=1e-14)
 
 
-@LAST_ITEM_BUG
+# was sweep4 bug 13: read the list as it was before the loop
 def test_geometric_series_by_append_in_a_long_constant_loop():
     a = 0.7
     k = np.arange(13)
@@ -217,7 +208,7 @@ def test_geometric_series_by_append_in_a_long_constant_loop():
     assert slope == pytest.approx(np.sum(k[1:] * a ** (k[1:] - 1)), rel=1e-14)
 
 
-@LAST_ITEM_BUG
+# was sweep4 bug 13: read the list as it was before the loop
 def test_fibonacci_like_recurrence_over_the_last_two_items():
     # ys = 1, a, 1+a, 1+2a, 2+3a, 3+5a, 5+8a: after 5 steps 5 + 8a
     value, slope = ad.value_and_grad(fibonacci_like)(0.7, 5)
@@ -225,7 +216,7 @@ def test_fibonacci_like_recurrence_over_the_last_two_items():
     assert slope == pytest.approx(8.0, rel=1e-14)
 
 
-@LAST_ITEM_BUG
+# was sweep4 bug 13: read the list as it was before the loop
 def test_a_trajectory_stepped_from_its_last_point():
     x0 = np.array([0.5, 1.0])
     value, gradient = ad.value_and_grad(trajectory_from_the_last_point)(x0, 6)
@@ -250,7 +241,7 @@ def steps_until_the_last_item_passes(a):
     return out[-1] * a
 
 
-@LAST_ITEM_BUG
+# was sweep4 bug 13: read the list as it was before the loop
 def test_a_trajectory_stepped_from_the_item_at_len_minus_one():
     x0 = np.array([0.5, -1.2, 2.0])
     value, gradient = ad.value_and_grad(
@@ -261,11 +252,7 @@ def test_a_trajectory_stepped_from_the_item_at_len_minus_one():
         trajectory_from_the_item_at_len_minus_one, (x0, 5), 0), rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep4 bug 13: while out[-1] < 5.0: out.append(out[-1] + a) is refused "
-    "as 'this while loop's condition does not change in the loop': out[-1] "
-    "is read as the list before the loop; expected 4 steps of 1.5, "
-    "value 6 * 1.5, derivative 2 * 4 * 1.5 = 12"))
+# was sweep4 bug 13: refused, out[-1] read as the list before the loop
 def test_a_while_loop_on_the_last_item_appended():
     value, slope = ad.value_and_grad(steps_until_the_last_item_passes)(1.5)
     assert value == pytest.approx(9.0, rel=1e-14)
