@@ -178,6 +178,8 @@ class _Runner(Statements, Expressions, Names, Calls, Vetting):
     # -- entry -----------------------------------------------------------
 
     def call(self, arguments: dict[str, Any]) -> Any:
+        # (a helper that changes one of these in place changes its caller's)
+        self.passed_in = tuple(arguments.values())
         return self.body_value(self.source.node, self.fn.__code__,
                                self.source.name, dict(arguments))
 

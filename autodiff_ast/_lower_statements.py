@@ -21,6 +21,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 from . import _fence
 from ._containers import container_items
 from ._errors import AutodiffError
+from ._in_place import note_binding, shared_change
 from ._limits import KEPT_FROM, reads_twice
 from ._local import defined
 from ._loop_exits import after_return, jumpless, returned_names
@@ -106,6 +107,7 @@ class Statements:
         elif _fills(statement):
             self.store(statement, env)
         elif isinstance(statement, ast.Assign):
+            note_binding(self, statement)
             value = self.expression(statement.value, env)
             for target in statement.targets:
                 if isinstance(target, ast.Tuple) and any(
@@ -122,6 +124,16 @@ class Statements:
             assert isinstance(target, ast.Name)  # the fence guarantees it
             current = self.name(target, env)
             value = self.expression(statement.value, env)
+            shared = shared_change(self, target.id, current, env)
+            if shared is not None:
+                rebound = ast.unparse(ast.Assign(
+                    [target], ast.BinOp(ast.Name(target.id, ast.Load()),
+                                        statement.op, statement.value),
+                    lineno=0))
+                raise self.error(statement, (
+                    f"{ast.unparse(statement)} changes the array "
+                    f"{target.id} holds in place, and {shared}: write "
+                    f"{rebound} for a new array"))
             env[target.id] = self.arithmetic(statement.op, current, value,
                                              statement)
         # ast.Pass and docstrings do nothing.

@@ -219,25 +219,18 @@ def changed_by_a_helper(x):
     return np.sum(y * z)
 
 
-ALIAS_BUG = pytest.mark.xfail(strict=True, reason=(
-    "sweep4 bug 1: an augmented assignment (*=, +=) to an array another name, "
-    "a view, a list or a helper's caller still reads is taken as rebinding: "
-    "value_and_grad's value is not the function's value, and the gradient "
-    "is that of another function (e.g. sum(y * x) with y doubled through z "
-    "gives 2x, not 4x); expected NumPy's result or a refusal at the line"))
-
-
+# was sweep4 bug 1: taken as rebinding, another function's derivative
 @pytest.mark.parametrize("f", [
-    pytest.param(scaled_through_another_name, marks=ALIAS_BUG),
-    pytest.param(added_through_another_name, marks=ALIAS_BUG),
-    pytest.param(read_through_the_old_name, marks=ALIAS_BUG),
-    pytest.param(scaled_through_a_slice_view, marks=ALIAS_BUG),
-    pytest.param(shifted_through_a_reshape_view, marks=ALIAS_BUG),
-    pytest.param(scaled_through_a_transpose, marks=ALIAS_BUG),
-    pytest.param(changed_after_being_put_in_a_list, marks=ALIAS_BUG),
-    pytest.param(changed_after_being_put_in_a_dict, marks=ALIAS_BUG),
-    pytest.param(changed_by_a_helper, marks=ALIAS_BUG),
-    pytest.param(shifted_through_a_name_for_the_argument, marks=ALIAS_BUG)])
+    scaled_through_another_name,
+    added_through_another_name,
+    read_through_the_old_name,
+    scaled_through_a_slice_view,
+    shifted_through_a_reshape_view,
+    scaled_through_a_transpose,
+    changed_after_being_put_in_a_list,
+    changed_after_being_put_in_a_dict,
+    changed_by_a_helper,
+    shifted_through_a_name_for_the_argument])
 def test_an_array_changed_in_place_through_an_alias(f):
     assert_derivative_of_what_python_computes(f)
 
