@@ -724,7 +724,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
             if not self.shape(array, node):
                 raise self.error(node, "len() of a scalar")
             return sp.sympify(self.program.size(array, 0))
-        op = array_function(callee)
+        # A range taken as a value (probs[range(n), y], cs231n's softmax)
+        # is the integers np.arange gives, as NumPy reads one in an index.
+        # (Loops and comprehensions over range() never call it.)
+        op = array_function(np.arange if callee is range else callee)
         if op is not None and op.refused is not None:
             raise self.error(node.func, op.refused.format(
                 spelled=ast.unparse(node.func)))

@@ -63,6 +63,8 @@ class Calls:
         args = [self.expression(a, env) for a in node.args]
         kwargs = {k.arg: self.expression(k.value, env) for k in node.keywords
                   if k.arg is not None}
+        if callee is range and not self.lowers_arrays:
+            raise NeedsArrays  # a range taken as a value: an index
         if callee is functools.partial and args and callable(args[0]):
             # Its values may be symbols: it is only called, below.
             return functools.partial(*args, **kwargs)
