@@ -22,7 +22,7 @@ from ._errors import OutputError
 from ._limits import collector_paused
 from ._lower_expressions import scaled
 from ._lower_records import Lowered
-from ._functions import maximum
+from ._functions import maximum, where
 from ._rules import canonical, inert_derivative
 
 __all__ = ["Derivatives", "differentiate", "split_aux", "aux_leaf",
@@ -237,7 +237,7 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
                     not lower.is_nonnegative:
                 lower = maximum(lower, 0)
             return dbase * node.exp * node.base ** lower
-        return node * (dexp * sp.log(node.base)
+        return node * (dexp * exponent_log(node.base)
                        + dbase * node.exp / node.base)
     if isinstance(node, sp.Function) and \
             type(node)._eval_derivative is _DEFAULT_RULE:
@@ -256,6 +256,16 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
             terms.append(df * da if product is None else product)
         return _total(terms)
     return node.diff(symbol)
+
+
+def exponent_log(base: sp.Expr) -> sp.Expr:
+    """log(base) as d(base ** e)/de = base ** e * log(base) takes it: where
+    base can be 0, log(1) there (JAX's and autograd's convention), so the
+    partial is 0 where 0 ** e is 0 (e > 0), not 0 * -inf = nan, and 0 at
+    e = 0 too (JAX: 0.0), with no log(0) computed (no warning)."""
+    if base.is_zero is False:  # 2.0 ** x, exp(u) ** x: log as it is
+        return sp.log(base)
+    return sp.log(where(sp.Eq(base, 0), 1, base))
 
 
 def _total(terms: list[sp.Expr]) -> sp.Expr:

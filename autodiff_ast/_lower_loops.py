@@ -789,9 +789,12 @@ def comprehended(run: Any,
             return
         generator = node.generators[place]
         for item in _items(run, generator.iter, scope):
-            inner = dict(scope)
-            run.assign(generator.target, item, inner)
-            conditions = [run.condition(test, inner)
+            # One scope for the whole comprehension, as in Python: a
+            # lambda made in it reads its variables when it is called,
+            # after the last item ([lambda t: t * i for i in range(3)]
+            # multiplies by 2 in each).
+            run.assign(generator.target, item, scope)
+            conditions = [run.condition(test, scope)
                           for test in generator.ifs]
             for condition, test in zip(conditions, generator.ifs):
                 if not isinstance(condition, sp.logic.boolalg.BooleanAtom):
@@ -800,7 +803,7 @@ def comprehended(run: Any,
                                           "values computed from the "
                                           "arguments: select with np.where")
             if all(conditions):
-                run_from(place + 1, inner)
+                run_from(place + 1, scope)
 
     run_from(0, dict(env))
     return values

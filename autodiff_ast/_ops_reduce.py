@@ -677,11 +677,11 @@ def _lower_builtin_sum(run: Any, iterable: Any, start: Any = sp.S.Zero, *,
 
 def _builtin_extremum(name: str) -> Any:
     op = MAX if name == "max" else MIN
+    callee = getattr(builtins, name)  # the elementwise primitive
 
     def lower(run: Any, *args: Any, node: ast.AST) -> Any:
         if len(args) == 2 and not any(isinstance(a, (list, tuple))
                                       for a in args):
-            callee = getattr(builtins, name)  # the elementwise primitive
             return run.call_primitive(callee, primitive_for(callee),
                                       list(args), {}, node)
         items = args[0] if len(args) == 1 else args
@@ -692,10 +692,13 @@ def _builtin_extremum(name: str) -> Any:
                                       "arrays, which is ambiguous: use "
                                       f"np.{name}imum(a, b) elementwise, or "
                                       f"np.{name}(...)")
-            if len(values) == 1:
-                return values[0]
-            return extremum(run, op, stack(run, values, 0, node), None,
-                            False, node)
+            # Python keeps the first of the numbers that tie, as the
+            # pairwise builtin does: max(a, b, c) is max(max(a, b), c).
+            result = values[0]
+            for value in values[1:]:
+                result = run.vetted(primitive_for(callee).lower(
+                    result, value), node)
+            return result
         array = run.number(items, node)
         shape = run.shape(array, node)
         if len(shape) != 1 or not shape[0]:

@@ -25,7 +25,7 @@ import importlib.util
 import math
 import operator
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -43,6 +43,7 @@ from ._functions import (expm1, log1p, log2, log10, cbrt, absolute, sign,
                          xlog1py, where, isnan, isinf, isfinite, signbit,
                          logical_and, logical_or, logical_not, logical_xor,
                          truth)
+from ._python_extrema import first_maximum, first_minimum
 
 __all__ = ["Primitive", "Form", "PRIMITIVES", "primitive_for", "spelling_for",
            "call_form", "canonical", "rewritten_by_canonical",
@@ -64,7 +65,10 @@ class Primitive:
     ``np_spelling``/``py_spelling``/``scipy_spelling`` are how generated
     code calls it in NumPy code, in plain-Python/math code and from SciPy
     (None: that namespace has no such function; see ``spelling_for``);
-    ``domain`` is where its derivative is tested.
+    ``domain`` is where its derivative is tested. ``builtin_function`` is
+    the SymPy function the builtin callable lowers to where Python's
+    differs from NumPy's (``max`` gives a tie to its first argument,
+    ``np.maximum`` half to each); it prints as ``sympy_function`` does.
     """
 
     name: str
@@ -82,6 +86,7 @@ class Primitive:
     scipy_spelling: str | None = None
     forms: tuple[Form, ...] = ()
     scipy_stats: tuple[str, ...] = ()
+    builtin_function: type | None = None
 
     def form(self, namespace: str | None) -> Form | None:
         """How this primitive's callable from ``namespace`` lowers when it
@@ -150,7 +155,8 @@ def _row(name: str, function: type, numpy: tuple[str, ...],
          py_spelling: str | None = None, operator: tuple[str, ...] = (),
          scipy: tuple[str, ...] = (),
          lower: Callable[..., sp.Expr] | None = None,
-         forms: tuple[Form, ...] = ()) -> Primitive:
+         forms: tuple[Form, ...] = (),
+         builtin_function: type | None = None) -> Primitive:
     """A row whose SymPy function prints back under its NumPy/math/SciPy
     name (``lower``: how a call builds it, when not simply ``function``)."""
     if py_spelling is None and math_names:
@@ -165,7 +171,7 @@ def _row(name: str, function: type, numpy: tuple[str, ...],
         py_spelling=py_spelling, domain=domain, nargs=nargs,
         operator=operator, scipy=scipy,
         scipy_spelling=f"scipy.special.{scipy[0]}" if scipy else None,
-        forms=forms)
+        forms=forms, builtin_function=builtin_function)
 
 
 def _arithmetic(name: str, lower: Callable[..., sp.Expr],
@@ -266,8 +272,10 @@ PRIMITIVES: tuple[Primitive, ...] = (
                 ("pow",), nargs=2, domain=(0.2, 3.0), operator=("pow",)),
     _arithmetic("float_power", lambda x, y: x ** y, ("float_power",),
                 nargs=2, domain=(0.2, 3.0)),
-    _row("maximum", maximum, ("maximum",), (), ("max",), py_spelling="max"),
-    _row("minimum", minimum, ("minimum",), (), ("min",), py_spelling="min"),
+    _row("maximum", maximum, ("maximum",), (), ("max",), py_spelling="max",
+         builtin_function=first_maximum),
+    _row("minimum", minimum, ("minimum",), (), ("min",), py_spelling="min",
+         builtin_function=first_minimum),
     _row("logaddexp", logaddexp, ("logaddexp",)),
     _row("floor", floor, ("floor",), ("floor",)),
     _row("ceil", ceil, ("ceil",), ("ceil",)),
@@ -374,22 +382,28 @@ OPERATOR_FUNCTIONS = {floordiv: "//", mod: "%"}
 def _recognised(modules: tuple[tuple[Any, str], ...]
                 ) -> dict[object, Primitive]:
     """Each primitive's callables in ``modules`` ((module, field) pairs;
-    a name may be dotted: ``norm.logpdf``)."""
+    a name may be dotted: ``norm.logpdf``). A builtin with Python's own
+    derivative lowers to its ``builtin_function``."""
     table: dict[object, Primitive] = {}
     for primitive in PRIMITIVES:
         for module, field in modules:
+            as_called = primitive
+            if field == "builtin" and primitive.builtin_function:
+                as_called = replace(primitive,
+                                    lower=primitive.builtin_function)
             for name in getattr(primitive, field):
                 obj = functools.reduce(
                     lambda value, part: getattr(value, part, None),
                     name.split("."), module)
                 if obj is not None:
-                    table[obj] = primitive
+                    table[obj] = as_called
     return table
 
 
 _BY_OBJECT = _recognised(((np, "numpy"), (math, "math"), (builtins, "builtin"),
                           (operator, "operator")))
-_BY_SYMPY = {p.sympy_function: p for p in PRIMITIVES if p.sympy_function}
+_BY_SYMPY = {f: p for p in PRIMITIVES
+             for f in (p.sympy_function, p.builtin_function) if f}
 _BY_NAME = {p.name: p for p in PRIMITIVES}
 # SciPy's callables join the table once the user's code has imported
 # scipy.special or scipy.stats (importing them ourselves would cost every

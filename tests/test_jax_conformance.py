@@ -679,10 +679,7 @@ def power(x, y):
     return x ** y
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "conformance bug 3: d(x ** y)/dy at x = 0 is x ** y * log(x), nan "
-    "for y > 0 (0 * -inf) and -inf at y = 0 (np.float_power too); 0 ** y "
-    "is 0 for every y > 0, and JAX gives 0.0 for y >= 0"))
+# was conformance bug 3: d(x ** y)/dy at x = 0 was x ** y * log(x), nan
 def test_derivative_of_a_power_in_its_exponent_at_a_zero_base():
     dy = ad.grad(power, 1)
     for y in (2.0, 1.0, 0.5, 0.0):
@@ -694,6 +691,10 @@ def test_derivative_of_a_power_in_its_exponent_at_a_zero_base():
     float_power = ad.grad(np.float_power, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         assert float_power(np.float64(0.0), np.float64(1.0)) == 0.0
+    # Second derivatives there, as JAX's at (0, 2): x ** 2's 2, and 0 for
+    # every partial in y (the mixed one too).
+    assert_tree(ad.hessian(power, (0, 1))(np.float64(0.0), np.float64(2.0)),
+                ((2.0, 0.0), (0.0, 0.0)), dtypes=False)
 
 
 C64 = np.float64(2.0)
@@ -801,15 +802,38 @@ def builtin_min(x, y):
     return min(x, y)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "conformance bug 9: the builtins max(x, y) and min(x, y) at a tie give "
-    "0.5 to each argument (np.maximum's convention); Python returns the "
-    "first argument there, and JAX's gradient is (1.0, 0.0)"))
+# was conformance bug 9: max(x, y) and min(x, y) gave 0.5 to each at a tie
 def test_builtin_max_and_min_at_a_tie_follow_the_first_argument():
     assert_tree(ad.grad(builtin_max, (0, 1))(1.0, 1.0),
                 (np.float64(1.0), np.float64(0.0)), dtypes=False)
     assert_tree(ad.grad(builtin_min, (0, 1))(1.0, 1.0),
                 (np.float64(1.0), np.float64(0.0)), dtypes=False)
+
+
+def builtin_min_of_three(x, y, z):
+    return min(x, y, z)
+
+
+def builtin_max_of_a_list(x, y, z):
+    return max([x, y, z])
+
+
+def scaled_by_builtin_max(x, y):
+    return np.sum(np.sin(x) * max(y, 0.5))
+
+
+def test_builtin_max_and_min_of_more_numbers_and_in_array_code():
+    # JAX: (1, 0, 0), (0, 1, 0) and (cos(1) * 0.5 * [1, 1, 1], 3 sin(1)):
+    # the first of the numbers that tie takes the derivative.
+    assert_tree(ad.grad(builtin_min_of_three, (0, 1, 2))(1.0, 1.0, 1.0),
+                (1.0, 0.0, 0.0), dtypes=False)
+    assert_tree(ad.grad(builtin_max_of_a_list, (0, 1, 2))(1.0, 2.0, 2.0),
+                (0.0, 1.0, 0.0), dtypes=False)
+    assert_tree(ad.grad(scaled_by_builtin_max, (0, 1))(np.ones(3), 0.5),
+                (0.5 * np.cos(np.ones(3)), np.float64(3 * np.sin(1.0))))
+    # np.maximum keeps JAX's jnp.maximum convention: half to each.
+    assert_tree(ad.grad(np.maximum, (0, 1))(1.0, 1.0), (0.5, 0.5),
+                dtypes=False)
 
 
 def test_builtin_max_away_from_a_tie():

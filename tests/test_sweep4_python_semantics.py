@@ -266,12 +266,7 @@ def functions_defined_in_a_loop(x):
     return sum(np.sum(f(x)) for f in fs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep4 bug 3: lambdas made in a comprehension read its variable when "
-    "they are called (Python's late binding: i == 2 in each), but the "
-    "derivative binds each lambda's own i: value_and_grad of "
-    "sum(sum(t * i) for the three lambdas) gives 3 sum(x) and gradient 3, "
-    "not Python's 6 sum(x) and 6"))
+# was sweep4 bug 3: each lambda read its own i (bound early)
 def test_lambdas_made_in_a_comprehension_bind_late():
     assert lambdas_that_capture_the_loop_variable(X) == pytest.approx(
         6 * np.sum(X))
