@@ -502,7 +502,8 @@ def _filled_in_place(body: list[ast.stmt], carried: list[str]
         start = starts[0]
         if start > end or any(_reads(s, name) or _stores(s, name)
                               for s in body[start + 1:end]) or sum(
-                _stores(s, made) for s in body) != 1:
+                _stores(s, made) for s in body) != 1 or _view_read_after(
+                    body, name, start):
             continue
         renamed = [_renamed(s, made, name) for s in body]
         body[:] = [s for k, s in enumerate(renamed) if k not in (start, end)]
@@ -532,12 +533,56 @@ def _merged_copies(body: list[ast.stmt]) -> None:
             if made.get(first, place) >= place or sum(
                     _stores(s, name) for s in body) != 1 or any(
                     _reads(s, first) or _stores(s, first)
-                    for s in body[place + 1:]):
+                    for s in body[place + 1:]) or _view_read_after(
+                        body, first, place):
                 continue
             body[place:] = [_renamed(s, name, first)
                             for s in body[place + 1:]]
             merged = True
             break
+
+
+def _view_read_after(body: list[ast.stmt], name: str, place: int) -> bool:
+    """Whether a name bound before ``place`` to what may be a view of the
+    array ``name`` (``v = d[1:-1]``, ``d.T``, ``np.reshape(d, ...)``) is
+    read after it: filling ``name`` in place from there would change it
+    (sweep 4, bug 20: a heat equation's gradient was exactly zero)."""
+    arrays = {name}
+    views = set()
+    for statement in body[:place]:
+        if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and _may_view(statement.value, arrays | views)):
+            views.add(statement.targets[0].id)
+    return any(_reads(s, view) for s in body[place + 1:] for view in views)
+
+
+# What reads an array into a view of it, not a new value.
+_VIEW_CALLS = {"np.reshape", "np.transpose", "np.swapaxes", "np.moveaxis",
+               "np.squeeze", "np.expand_dims", "np.broadcast_to", "np.ravel",
+               "np.diagonal", "np.flip", "np.fliplr", "np.flipud"}
+_VIEW_METHODS = {"reshape", "transpose", "swapaxes", "squeeze", "ravel",
+                 "diagonal", "view"}
+
+
+def _may_view(value: ast.expr, arrays: set[str]) -> bool:
+    """Whether ``value`` may be a view of one of ``arrays``: an index of
+    it (a slice is one), its ``.T``, or a call that views it."""
+    def named(node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id in arrays or \
+            _may_view(node, arrays)
+
+    if isinstance(value, ast.Subscript):
+        return named(value.value)
+    if isinstance(value, ast.Attribute):
+        return value.attr == "T" and named(value.value)
+    if isinstance(value, ast.Call):
+        if isinstance(value.func, ast.Attribute) and \
+                value.func.attr in _VIEW_METHODS:
+            return named(value.func.value)
+        return ast.unparse(value.func) in _VIEW_CALLS and bool(
+            value.args) and named(value.args[0])
+    return False
 
 
 def _copies(statement: ast.stmt, name: str) -> bool:

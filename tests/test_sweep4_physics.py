@@ -492,14 +492,7 @@ def a_slice_then_an_item_inside_it(u0, steps):
     return np.sum(u ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep4 bug 20: un = u.copy(); un[1:-1] = ...; un[0] = un[1]; "
-    "un[-1] = un[-2]; u = un in a loop (a heat equation with Neumann ends) "
-    "gets a gradient of exactly zero with the right value: the generated "
-    "backward loop takes d = g[1:-1] (a view), then adds into g[1:-1] in "
-    "place before reading d again, so the view reads the changed array; "
-    "expected the central differences (a slice filled, then an item in it "
-    "copied from another, loses part of the gradient the same way)"))
+# was sweep4 bug 20: zero gradient, a view read after its array was filled
 @pytest.mark.parametrize("f, args", [
     (heat_into_a_new_copy, (U0, 3)),
     (heat_into_a_new_copy_five_steps, (U0,)),
