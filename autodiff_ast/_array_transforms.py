@@ -180,6 +180,15 @@ class ArrayTransform:
                 self.__name__.replace("jacobian", "jacfwd", 1), self.title)
         return self._forward
 
+    def called(self) -> str:
+        """The transform the user called, as its errors name it."""
+        last = self.stages[-1]
+        if last.label == "hessian":
+            return "hessian"
+        if last.kind == "jacobian":
+            return "jacfwd" if last.mode == "forward" else "jacobian"
+        return last.kind
+
     def then(self, stage: Stage, name: str, title: str) -> "ArrayTransform":
         """This chain followed by ``stage``."""
         return ArrayTransform(self.fun, self.stages + (stage,), self.params,
@@ -199,7 +208,8 @@ class ArrayTransform:
                               for n in (_moving(primals)
                                         if stage.kind == "jvp"
                                         else stage.argnums)})
-        lowered = lower_arrays(self.fun, primals, tuple(wrt_numbers))
+        lowered = lower_arrays(self.fun, primals, tuple(wrt_numbers),
+                               self.called())
         if known is not None:
             return self.assembled(lowered, args, wrt_numbers, known.source,
                                   known.any_size)

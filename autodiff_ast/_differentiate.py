@@ -96,14 +96,16 @@ def split_aux(output: Any, where: str, has_aux: bool,
     not have the form has_aux asks for. ``allow_tuple``: the value may be
     a tuple of outputs (a Jacobian's)."""
     if has_aux:
-        if not (isinstance(output, tuple) and len(output) == 2):
-            got = (f"a tuple of {len(output)}" if isinstance(output, tuple)
+        # (a list of two as well, as JAX takes it: [value, aux])
+        if not (isinstance(output, (tuple, list)) and len(output) == 2):
+            got = (f"a {type(output).__name__} of {len(output)}"
+                   if isinstance(output, (tuple, list))
                    else "a single value")
             raise OutputError(
                 f"has_aux=True requires {where} to return a pair "
                 f"(value, aux), but it returns {got}. Return "
                 "`value, aux`, or drop has_aux.")
-        return output
+        return tuple(output)  # type: ignore[return-value]
     if isinstance(output, tuple) and not allow_tuple:
         raise OutputError(
             f"{where} returns a tuple of {len(output)} values, but grad "

@@ -107,9 +107,11 @@ class _ArrayContext(_Context):
 
 
 def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
-                 argnums: tuple[int, ...]) -> ArrayLowered:
+                 argnums: tuple[int, ...],
+                 transform: str = "grad") -> ArrayLowered:
     """Lower ``fn`` for arguments like ``args`` (their structure, shapes
-    and dtypes, not their values)."""
+    and dtypes, not their values); ``transform`` (``hessian``) names what
+    was called in the refusal of an integer argument, as JAX does."""
     fn, bound = unbind(fn)
     source = readable_source(fn)
     node = source.node
@@ -123,7 +125,8 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
     env: dict[str, Any] = dict(zip(bound_names, bound))
     for index, (name, value) in enumerate(zip(params, args)):
         layout, structured = _bind_argument(
-            program, name, value, differentiable=index in argnums)
+            program, name, value, differentiable=index in argnums,
+            transform=transform)
         arguments.append(layout)
         env[name] = structured
     runner = _ArrayRunner(fn, source, context)
@@ -142,7 +145,8 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
 
 
 def _bind_argument(program: Program, name: str, value: Any,
-                   differentiable: bool) -> tuple[ArgumentLayout, Any]:
+                   differentiable: bool, transform: str = "grad"
+                   ) -> tuple[ArgumentLayout, Any]:
     accessors, leaves, spec = optree.tree_flatten_with_accessor(value)
     symbols = []
     for accessor, leaf in zip(accessors, leaves):
@@ -163,8 +167,8 @@ def _bind_argument(program: Program, name: str, value: Any,
                 "allowed), e.g. np.asarray(..., dtype=float).")
         if differentiable and not np.issubdtype(dtype, np.floating):
             raise InputError(
-                f"grad requires floating-point inputs, but argument {where} "
-                f"has dtype {dtype}. Pass floats, e.g. "
+                f"{transform} requires floating-point inputs, but argument "
+                f"{where} has dtype {dtype}. Pass floats, e.g. "
                 f"np.asarray({where}, dtype=float), or leave the argument "
                 "out of argnums.")
         kind = "param" if differentiable else "data"
@@ -179,8 +183,22 @@ def _bind_argument(program: Program, name: str, value: Any,
         else:
             symbol = program.new_symbol(where, leaf_info)
         symbols.append(symbol)
-    structured = optree.tree_unflatten(spec, symbols)
+    structured = optree.tree_unflatten(spec, [
+        _signed(program, symbol) for symbol in symbols])
     return ArgumentLayout(name, spec, tuple(symbols)), structured
+
+
+def _signed(program: Program, symbol: sp.Symbol) -> sp.Symbol:
+    """``symbol``, read as int64 where it holds unsigned integers: the
+    simplified derivative of ``p * t + (1 - p) * (1 - t)`` reads ``2 * t
+    - 1``, which wraps around in unsigned arithmetic (2 * 0 - 1 is 255 in
+    uint8), where the user's code never went below 0 (sweep 4, bug 2)."""
+    dtype = program.leaves[symbol].dtype
+    if dtype is None or dtype.kind != "u":
+        return symbol
+    return program.add(ASTYPE, (symbol,), program.leaves[symbol].shape,
+                       f"{symbol.name}_int64", integer=True,
+                       dtype="np.int64")
 
 
 def _dtype(leaf: Any) -> np.dtype | None:

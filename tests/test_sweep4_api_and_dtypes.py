@@ -158,12 +158,7 @@ def test_labels_of_any_integer_dtype(loss, dtype):
         rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep4 bug 2: with unsigned (uint8 to uint64) 0/1 labels the JAX tutorial's "
-    "logistic loss gets a gradient off by hundreds: the generated code "
-    "rewrites p*t + (1-p)*(1-t) into terms like (2 * t - 1), which wraps "
-    "around in unsigned arithmetic (2 * 0 - 1 == 255) where the user's code "
-    "never goes below 0; expected the float labels' gradient"))
+# was sweep4 bug 2: 2 * t - 1 wrapped around in unsigned arithmetic
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32,
                                    np.uint64])
 def test_unsigned_labels_in_the_tutorial_loss(dtype):
