@@ -313,6 +313,22 @@ def euler_into_two_arrays(x0):
     return x[-1]
 
 
+def diffusion_2d_with_neumann_edges(u0):
+    u = u0.copy()
+    for n in range(3):
+        un = u.copy()
+        u[1:-1, 1:-1] = (un[1:-1, 1:-1]
+                         + 0.1 * (un[2:, 1:-1] - 2 * un[1:-1, 1:-1]
+                                  + un[:-2, 1:-1])
+                         + 0.1 * (un[1:-1, 2:] - 2 * un[1:-1, 1:-1]
+                                  + un[1:-1, :-2]))
+        u[0, :] = u[1, :]
+        u[-1, :] = u[-2, :]
+        u[:, 0] = u[:, 1]
+        u[:, -1] = u[:, -2]
+    return np.sum(u ** 3)
+
+
 def ends_copied_into_a_product(u0):
     un = u0 * 1.0
     un[1:-1] = u0[1:-1] * 0.5
@@ -328,13 +344,18 @@ def ends_copied_into_a_product(u0):
     "before it is filled, and filling it would change what was read', "
     "though a 1-D array filled from its previous item works; so is "
     "un = u0 * 1.0; un[1:-1] = ...; un[0] = un[1], which works with "
-    "un = u0.copy(); expected the gradient"))
+    "un = u0.copy(); so are the edges of a 2-D diffusion copied from their "
+    "neighbours (u[0, :] = u[1, :], CFD Python's Neumann condition), "
+    "though u[0] = u[1] in 1-D works; expected the gradient"))
 @pytest.mark.parametrize("f, args", [
     (positions_filled_row_by_row, (np.array([0.5, -1.2]),)),
     (rows_filled_over_the_data, (np.array([0.5, -1.2]), np.ones((4, 2)))),
     (euler_into_two_arrays, (np.array(1.0),)),
-    (ends_copied_into_a_product, (np.array([0.5, -1.2, 2.0, 0.7]),))],
-    ids=["rows-unrolled", "rows-over-data", "two-arrays", "product-copy"])
+    (ends_copied_into_a_product, (np.array([0.5, -1.2, 2.0, 0.7]),)),
+    (diffusion_2d_with_neumann_edges,
+     (np.cos(np.arange(20.0) * 1.3).reshape(4, 5),))],
+    ids=["rows-unrolled", "rows-over-data", "two-arrays", "product-copy",
+         "neumann-2d"])
 def test_histories_filled_from_the_previous_step(f, args):
     np.testing.assert_allclose(ad.grad(f)(*args),
                                numeric_gradient(f, args, 0), rtol=1e-6)
@@ -430,6 +451,17 @@ def test_finite_difference_solvers_updating_in_place(f, args, argnum):
                                atol=1e-9)
 
 
+def stencil_with_a_boundary_column(u0):
+    u = u0.copy()
+    for _ in range(2):
+        un = u.copy()
+        un[:, 3] = u[:, 0] * 0.7
+        un[1:, :] = 0.5 * (u[1:, :] + u[:-1, :])
+        un[1] = 0.5 * u[2] + np.tanh(u[1])
+        u = un
+    return np.sum(u ** 2 * np.arange(1.0, 13.0).reshape(3, 4))
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "sweep4 bug 23: the gradient of the item-by-item update "
     "(for i in range(1, nx): u[i] = un[i] - k * (un[i] - un[i - 1])) runs "
@@ -503,3 +535,47 @@ def test_a_copy_filled_inside_then_at_both_ends(f, args):
     gradient = ad.grad(f)(*args)
     np.testing.assert_allclose(gradient, numeric_gradient(f, args, 0),
                                rtol=1e-6, atol=1e-9)
+
+
+def two_item_updates(u0):
+    u = u0.copy()
+    for _ in range(2):
+        un = u.copy()
+        un[2] = 2.0 * un[0] + u[2] ** 2
+        un[4] = un[3]
+        u = np.tanh(un) * 0.9
+    return np.sum(u ** 2 * np.arange(1.0, 7.0))
+
+
+def test_two_item_updates_gradient_and_hessian_vector_product():
+    np.testing.assert_allclose(
+        ad.grad(two_item_updates)(U0),
+        numeric_gradient(two_item_updates, (U0,), 0), rtol=1e-6, atol=1e-9)
+    H = np.array([numeric_gradient(lambda u: ad.grad(two_item_updates)(u)[i],
+                                   (U0,), 0) for i in range(6)])
+    t = np.ones(6)
+    np.testing.assert_allclose(
+        ad.jvp(ad.grad(two_item_updates), (U0,), (t,))[1], H @ t,
+        rtol=1e-6, atol=1e-8)
+
+
+# a form of bug 20 found after it was filed (a stencil with a boundary
+# column), and bug 24 (a wrong Hessian, d2/du0[0]^2 = -0.807 for -2.958:
+# the batched tangent code read a row view after changing it in place),
+# both fixed with bug 20
+def test_a_2d_stencil_with_a_boundary_column():
+    U = np.cos(np.arange(12.0) * 1.7).reshape(3, 4)
+    np.testing.assert_allclose(
+        ad.grad(stencil_with_a_boundary_column)(U),
+        numeric_gradient(stencil_with_a_boundary_column, (U,), 0),
+        rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("transform", [ad.hessian,
+                                       lambda f: ad.jacobian(ad.grad(f))],
+                         ids=["hessian", "jacobian-of-grad"])
+def test_two_item_updates_hessian(transform):
+    H = np.array([numeric_gradient(lambda u: ad.grad(two_item_updates)(u)[i],
+                                   (U0,), 0) for i in range(6)])
+    np.testing.assert_allclose(transform(two_item_updates)(U0), H,
+                               rtol=1e-6, atol=1e-8)

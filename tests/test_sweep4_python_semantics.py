@@ -492,3 +492,68 @@ def test_values_changed_between_calls_are_read_when_the_code_runs():
     set_A(np.diag([1.0, 2.0, 3.0, 4.0]))
     np.testing.assert_allclose(g(X), 2 * np.array([1.0, 2.0, 3.0, 4.0]) * X,
                                rtol=1e-12)
+
+
+# -- names bound in a loop, read after it ----------------------------------------
+
+C_COST = np.cos(np.arange(9.0)).reshape(3, 3) + 1.5
+
+
+def sinkhorn_of_five(C):
+    K = np.exp(-C / 0.5)
+    u = np.ones(3)
+    for _ in range(5):
+        v = 1.0 / (K.T @ u)
+        u = 1.0 / (K @ v)
+    P = u[:, None] * K * v[None, :]
+    return np.sum(P * C)
+
+
+def sinkhorn_of_fifteen(C):
+    K = np.exp(-C / 0.5)
+    u = np.ones(3)
+    for _ in range(15):
+        v = 1.0 / (K.T @ u)
+        u = 1.0 / (K @ v)
+    P = u[:, None] * K * v[None, :]
+    return np.sum(P * C)
+
+
+def sinkhorn_of_n(C, iterations):
+    K = np.exp(-C / 0.5)
+    u = np.ones(3)
+    for _ in range(iterations):
+        v = 1.0 / (K.T @ u)
+        u = 1.0 / (K @ v)
+    P = u[:, None] * K * v[None, :]
+    return np.sum(P * C)
+
+
+def last_counter_of_twelve(a):
+    x = 1.0
+    for k in range(12):
+        x = np.sin(a * x)
+    return x * k
+
+
+def test_a_name_first_bound_in_a_short_loop_is_read_after_it():
+    np.testing.assert_allclose(
+        ad.grad(sinkhorn_of_five)(C_COST),
+        numeric_gradient(sinkhorn_of_five, (C_COST,), 0), rtol=1e-6,
+        atol=1e-9)
+
+
+@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
+    "sweep4 bug 25: a name first bound inside a for loop the code keeps "
+    "(range(n), or 10 iterations or more) and read after it (Sinkhorn's v; "
+    "the loop counter k) is refused with \"name 'v' is not defined\", "
+    "though Python defines it once the loop ran (and a loop of 5 works); "
+    "expected the gradient"))
+@pytest.mark.parametrize("f, args", [
+    (sinkhorn_of_fifteen, (C_COST,)),
+    (sinkhorn_of_n, (C_COST, 15)),
+    (last_counter_of_twelve, (0.7,))],
+    ids=["sinkhorn-15", "sinkhorn-n", "counter-12"])
+def test_a_name_first_bound_in_a_kept_loop_is_read_after_it(f, args):
+    np.testing.assert_allclose(ad.grad(f)(*args), numeric_gradient(f, args, 0),
+                               rtol=1e-6, atol=1e-9)
