@@ -176,12 +176,14 @@ def _defaults_after(fun: Callable[..., Any], function: Any,
     count = (len(function.params) if isinstance(function, ArrayTransform)
              else function.__code__.co_argcount // 2)
     missing = count - len(primals)
+    if missing <= 0:  # (the usual call: no signature read, 5 us each)
+        return tuple(primals), tuple(tangents)
     try:
         parameters = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):
         parameters = []
     rest = parameters[len(primals):]
-    if missing <= 0 or len(rest) != missing or any(
+    if len(rest) != missing or any(
             p.default is p.empty for p in rest):
         return tuple(primals), tuple(tangents)  # (Python says what is wrong)
     defaults = tuple(p.default for p in rest)
@@ -246,7 +248,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
         pull = _checked(pulled, optree.tree_structure(value), [value])
         return (value, pull, aux) if has_aux else (value, pull)
     output = fun(*primals)
-    if has_aux and not (isinstance(output, tuple) and len(output) == 2):
+    if has_aux and not (isinstance(output, (tuple, list))
+                        and len(output) == 2):
         raise InputError(
             "vjp with has_aux=True needs the function to return a pair "
             "(value, aux).")

@@ -82,10 +82,10 @@ def shared_change(run: Any, name: str, current: Any,
     if any(current in other.operands[:1] and _is_view(program, other)
            for other in program.steps):
         return "a view of it was taken, which changes with it"
+    function, passed = getattr(run, "passed_in", ("", ()))
     if len(run.context.inlining) > 1 and any(
-            value is current for value in getattr(run, "passed_in", ())):
-        return (f"it was passed to {run.source.name}, whose caller holds "
-                "it too")
+            value is current for value in passed):
+        return f"it was passed to {function}, whose caller holds it too"
     return None
 
 

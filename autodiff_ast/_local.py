@@ -70,5 +70,11 @@ def call_local(run: Any, function: LocalFunction, args: list[Any],
                 raise run.error(node, f"cannot call {function.name}: "
                                       f"missing argument {param!r}")
             bound[param] = function.defaults[index - first_default]
-    return run.body_value(definition, definition, function.name,
-                          {**function.scope, **bound})
+    # (what it changes in place of these, its caller sees: _in_place)
+    caller_passed = getattr(run, "passed_in", ("", ()))
+    run.passed_in = (function.name, tuple(bound.values()))
+    try:
+        return run.body_value(definition, definition, function.name,
+                              {**function.scope, **bound})
+    finally:
+        run.passed_in = caller_passed

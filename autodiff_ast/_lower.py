@@ -179,7 +179,7 @@ class _Runner(Statements, Expressions, Names, Calls, Vetting):
 
     def call(self, arguments: dict[str, Any]) -> Any:
         # (a helper that changes one of these in place changes its caller's)
-        self.passed_in = tuple(arguments.values())
+        self.passed_in = (self.source.name, tuple(arguments.values()))
         return self.body_value(self.source.node, self.fn.__code__,
                                self.source.name, dict(arguments))
 

@@ -88,3 +88,22 @@ def test_arrays_held_elsewhere_are_refused_at_the_line(f, line, message):
     with pytest.raises(ad.UnsupportedCodeError) as info:
         ad.grad(f)(X)
     assert str(info.value) == f"{message} ({__file__}:{line})"
+
+
+def through_a_local_helper(x):
+    def doubled_here(a):
+        a *= 2.0
+        return a
+
+    y = x * 1.0
+    z = doubled_here(y)
+    return np.sum(y * z)
+
+
+def test_a_local_helper_changing_its_argument_is_refused():
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(through_a_local_helper)(X)
+    assert str(info.value) == (
+        "a *= 2.0 changes the array a holds in place, and it was passed to "
+        "doubled_here, whose caller holds it too: write a = a * 2.0 for a "
+        f"new array ({__file__}:95)")
