@@ -263,7 +263,7 @@ def _tested_in_the_body(loop: ast.While) -> ast.While:
                              loop)
 
 
-def _read_after(run: Any, loop: ast.While) -> set[str]:
+def _read_after(run: Any, loop: ast.For | ast.While) -> set[str]:
     """The names the function's code after ``loop`` reads."""
     end = getattr(loop, "end_lineno", None)
     if end is None:
@@ -420,6 +420,14 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                 reverse: bool) -> None:
     """``_lower``, for a body without returns."""
     program = run.program
+    if isinstance(loop, ast.For):
+        # A name the body binds first and the code after it reads is
+        # carried, from nan: Python leaves it unbound where no iteration
+        # ran (Sinkhorn's v = 1 / (K.T @ u), read after the loop).
+        read = _read_after(run, loop)
+        for name in _bound_first(loop.body):
+            if name in read:
+                env.setdefault(name, sp.nan)
     loop = with_last_items(loop, env, _NotKept)
     body, filled = _fills(run, loop, env, counter if start == 0 else None,
                           stop)
@@ -587,6 +595,10 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                                 loop)
     for name in variables:
         env.pop(name, None)
+    if counter is not None and stop is not None and isinstance(
+            loop, ast.For) and counter in _read_after(run, loop):
+        # Python leaves the counter at its last value (a loop that ran)
+        env[counter] = start if reverse else stop - 1
 
 
 def _sizes_before(program: Any, value: sp.Expr, shape: tuple[int, ...],

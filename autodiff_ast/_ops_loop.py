@@ -298,7 +298,9 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     kept = {s.value: s.result for s in loop.stored}
     moving = [c for c in loop.carries
               if not program.leaves[c.inside].integer]
-    for carry in moving:
+    # (an integer the loop counts, i += 1, has no adjoint, but what the
+    # backward loop reads of it is its value in that iteration)
+    for carry in [c for c in loop.carries if c.inside != loop.index]:
         shape = program.leaves[carry.inside].shape
         result = kept.get(carry.inside)
         if result is None:

@@ -315,12 +315,7 @@ def test_a_while_counter_in_scalar_code():
         pytest.approx(4.0, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, raises=NameError, reason=(
-    "sweep4 bug 4: a while loop whose int counter (i = 0; while i < 3: "
-    "... i += 1) is read by array code: the gradient's backward loop reads "
-    "the counter's per-iteration value under a name it never stored "
-    "(NameError: name 'i_inside_1' is not defined); expected 0 + 1 + 2 = 3 "
-    "per element, and 2x + 1 for the powers"))
+# was sweep4 bug 4: NameError, the counter's value in each iteration
 @pytest.mark.parametrize("f", [scaled_by_a_while_counter,
                                powers_by_a_while_counter])
 def test_a_while_counter_read_by_array_code(f):
@@ -543,12 +538,7 @@ def test_a_name_first_bound_in_a_short_loop_is_read_after_it():
         atol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep4 bug 25: a name first bound inside a for loop the code keeps "
-    "(range(n), or 10 iterations or more) and read after it (Sinkhorn's v; "
-    "the loop counter k) is refused with \"name 'v' is not defined\", "
-    "though Python defines it once the loop ran (and a loop of 5 works); "
-    "expected the gradient"))
+# was sweep4 bug 25: name 'v' is not defined
 @pytest.mark.parametrize("f, args", [
     (sinkhorn_of_fifteen, (C_COST,)),
     (sinkhorn_of_n, (C_COST, 15)),
