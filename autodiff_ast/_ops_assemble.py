@@ -674,9 +674,12 @@ def store(run: Any, statement: ast.stmt, env: dict[str, Any]) -> None:
                                    "d[key] = value")
     if isinstance(statement, ast.AugAssign) and not isinstance(
             statement.op, (ast.Add, ast.Sub)):
-        raise run.error(statement, "an item of an array is changed in place "
-                                   "here only by =, += and -=: compute the "
-                                   "new value, then assign it")
+        # d[key] *= v is d[key] = d[key] * v (what was there, read first)
+        read = ast.Subscript(assigned.value, assigned.slice, ast.Load())
+        store(run, ast.fix_missing_locations(ast.copy_location(ast.Assign(
+            [assigned], ast.BinOp(read, statement.op, statement.value)),
+            statement)), env)
+        return
     values = run.expression(statement.value, env)
     if isinstance(getattr(statement, "op", None), ast.Sub):
         values = -run.number(values, statement)

@@ -107,3 +107,17 @@ def test_a_local_helper_changing_its_argument_is_refused():
         "a *= 2.0 changes the array a holds in place, and it was passed to "
         "doubled_here, whose caller holds it too: write a = a * 2.0 for a "
         f"new array ({__file__}:95)")
+
+
+def items_scaled_in_place(x):
+    y = x * 1.0
+    y[0] *= 3.0
+    y[2] /= 4.0
+    return np.sum(y ** 2)
+
+
+def test_an_item_multiplied_or_divided_in_place():
+    # was sweep 4, bug 6: refused, though y[0] += v worked
+    np.testing.assert_allclose(ad.grad(items_scaled_in_place)(X),
+                               2 * np.array([9.0, 1.0, 1 / 16, 1.0]) * X,
+                               rtol=1e-14)

@@ -390,10 +390,7 @@ def divides_an_item_in_place(x):
     return np.sum(y ** 2)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep4 bug 6: y[i] *= c and y[i] /= c on an array the function made "
-    "are refused ('changed in place here only by =, += and -='), though "
-    "y[i] += v works and *= is as simple; expected the gradient"))
+# was sweep4 bug 6: refused, though y[i] += v worked
 @pytest.mark.parametrize("f", [scales_an_item_in_place,
                                divides_an_item_in_place])
 def test_an_item_multiplied_or_divided_in_place(f):
