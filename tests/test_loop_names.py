@@ -1,7 +1,7 @@
 """Names a kept loop binds that the code after it reads: a value first
-bound in the body (carried from nan, which is what no iteration leaves),
-the loop's counter (its last value), and an integer counter the body
-reads in a while loop (its value in each iteration, in the gradient)."""
+bound in the body (carried from nan, which is what no iteration leaves)
+and the loop's counter (its last value). (A while loop's integer counter
+read in the body: tests/test_sweep4_python_semantics.py, bug 4.)"""
 
 import numpy as np
 import pytest
@@ -17,15 +17,6 @@ def last_step(a, n):
     return step * k
 
 
-def counted_powers(x):
-    total = 0.0
-    i = 0
-    while i < 4:
-        total = total + np.sum(x ** i)
-        i += 1
-    return total
-
-
 def central(f, a, h=1e-6):
     return (f(a + h) - f(a - h)) / (2 * h)
 
@@ -38,8 +29,3 @@ def test_a_value_first_bound_in_the_loop_and_the_counter_after_it():
     value, _ = ad.value_and_grad(last_step)(0.4, 0)
     assert np.isnan(value)
 
-
-def test_a_while_counter_read_in_the_body():
-    x = np.array([0.5, -1.0, 2.0])
-    np.testing.assert_allclose(ad.grad(counted_powers)(x),
-                               1 + 2 * x + 3 * x ** 2, rtol=1e-14)
