@@ -761,17 +761,26 @@ class _ArrayRunner(ArrayOperations, _Runner):
 def _makes_new(value: ast.expr) -> bool:
     """Whether ``value`` is a new array in Python whatever it equals:
     arithmetic, ``np.array(x)`` (which copies), ``np.copy(x)``,
-    ``x.copy()``."""
+    ``x.copy()``, ``np.zeros(n)`` and the like."""
     if isinstance(value, (ast.BinOp, ast.UnaryOp)):
         return True
     if not isinstance(value, ast.Call):
         return False
     spelled = ast.unparse(value.func)
+    if spelled.partition(".")[0] in ("np", "numpy") and spelled.rpartition(
+            ".")[2] in _CONSTRUCTORS:
+        return True
     copies = not any(k.arg == "copy" for k in value.keywords)
     return (spelled.endswith(".copy") or spelled in ("np.array", "np.copy",
                                                      "numpy.array",
                                                      "numpy.copy")) \
         and copies
+
+
+# NumPy's functions that make a new array of given values: two calls with
+# the same arguments are two arrays (x = np.zeros(5); v = np.zeros(5)).
+_CONSTRUCTORS = frozenset(("zeros", "zeros_like", "ones", "ones_like",
+                           "full", "full_like", "empty", "empty_like"))
 
 
 def _made_of_a_comparison(choice: sp.Basic) -> bool:

@@ -834,24 +834,28 @@ def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
         env[target.id] = current
     new = getattr(run.context, "new_arrays", {}).get(getattr(target, "id",
                                                                None))
+    exempt: frozenset[str] = frozenset()
     if new is not None and isinstance(current, sp.Symbol) and \
             new[0] is current:
         # y = np.array(x), y = x * 1.0: a copy of x in Python, whatever
         # its value reads as; filled, it is that copy that changes (and
         # what took another name for it or a view of it since).
         _, others, first = new
-        if any(other != target.id and other not in others and (
-                value is current or isinstance(value, (tuple, list))
-                and any(v is current for v in value))
-               for other, value in env.items()) or any(
-                current in step.uses()
-                and not _reads_a_copy(program, step, current)
-                for step in program.steps[first:]):
+        # (names made new later while this one held the same value: x =
+        # np.zeros(5); v = np.zeros(5) are two arrays of equal values)
+        twins = frozenset(other for other, (value, before, _) in
+                 run.context.new_arrays.items()
+                 if value is current and target.id in before)
+        exempt = others | twins
+        if _named_elsewhere(env, target.id, _views(
+                program, current, program.steps[first:]), exempt):
             raise run.error(target, _READ_FIRST.format(target.id))
         del run.context.new_arrays[target.id]
-        current = program.add(COPY, (current,), program.leaves[
-            current].shape, target.id)
-        env[target.id] = current
+        made = program.definition().get(current)
+        if made is None or made.op.name not in FRESH:
+            current = program.add(COPY, (current,), program.leaves[
+                current].shape, target.id)
+            env[target.id] = current
     made = program.definition().get(current) if isinstance(
         current, sp.Symbol) else None
     # (an array a loop carries, made here before it: filled in each
@@ -865,22 +869,49 @@ def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
                                 "assign to a new local name instead, or "
                                 "fill an array made here (d = "
                                 "np.zeros_like(x); d[i] = v)")
-    if held_elsewhere(program, env, target.id, current, made):
+    if held_elsewhere(program, env, target.id, current, made, exempt):
         raise run.error(target, _READ_FIRST.format(target.id))
     return current
 
 
 def held_elsewhere(program: Any, env: dict[str, Any], name: str,
-                   array: sp.Symbol, made: Step | None = None) -> bool:
+                   array: sp.Symbol, made: Step | None = None,
+                   also: frozenset[str] = frozenset()) -> bool:
     """Whether filling ``array`` (bound to ``name``) would change what
-    another name holds or a step other than ``made`` read: another name
-    for it, or a view of it. What was computed from it is a value of its
-    own (t = d[i], d * 2, np.sum(d)), as in NumPy."""
-    return any(other != name and (value is array or isinstance(
-        value, (tuple, list)) and any(v is array for v in value))
-               for other, value in env.items()) or any(
-        array in s.uses() and not _reads_a_copy(program, s, array)
-        for s in program.steps if s is not made)
+    another name holds: another name for it, or a view of it (``r =
+    d[1:]``, ``d.T``, a view of a view). What was computed from it is a
+    value of its own (``d[0]``, ``d * 2``, ``np.sum(d)``, and ``d[t - 1] *
+    0.5``, whose view is read once and gone), as in NumPy. Names in
+    ``also`` hold arrays of their own (equal in value)."""
+    return _named_elsewhere(env, name, _views(
+        program, array, [s for s in program.steps if s is not made]), also)
+
+
+def _views(program: Any, array: sp.Symbol, steps: list[Step]
+           ) -> set[sp.Symbol]:
+    """``array`` and the results of ``steps`` that are views of it."""
+    views = {array}
+    for step in steps:
+        if any(v in step.uses() and not _reads_a_copy(program, step, v)
+               for v in views):
+            views.update(step.results())
+    return views
+
+
+def _named_elsewhere(env: dict[str, Any], name: str,
+                     views: set[sp.Symbol],
+                     also: frozenset[str] = frozenset()) -> bool:
+    """Whether a name other than ``name`` (and those in ``also``) holds
+    one of ``views``, itself or in a list, tuple or dict it holds."""
+    def holds(value: Any) -> bool:
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, (tuple, list)):
+            return any(holds(v) for v in value)
+        return isinstance(value, sp.Symbol) and value in views
+
+    return any(other != name and other not in also and holds(value)
+               for other, value in env.items())
 
 
 # Operations whose result is a new array (never a view of an operand).

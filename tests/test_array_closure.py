@@ -22,6 +22,7 @@ import scipy.special
 
 import autodiff_ast as ad
 from autodiff_ast import _api
+from helpers import numeric_gradient
 
 rng = np.random.default_rng(11)
 A = rng.normal(size=(3, 4))
@@ -688,6 +689,89 @@ def test_filling_what_would_change_a_value_read_is_refused(function, line,
     assert info.value.msg == message
     assert info.value.filename == __file__
     assert info.value.lineno == function.__code__.co_firstlineno + line
+
+
+def view_read_after_the_fill_overlaps(p):
+    P = np.zeros((3, 2))
+    P[0] = p
+    w = P[0:2] * 0.5  # a value: the view is read here, before P[1] changes
+    P[1] = np.tanh(p)
+    return np.sum(w ** 2) + np.sum(P ** 3)
+
+
+def rows_from_the_row_before(p):
+    P = np.zeros((4, 2))
+    P[0] = p
+    total = 0.0
+    for t in range(1, 4):
+        before = P[t - 1] * 0.5
+        P[t] = before + np.sin(p)
+        total = total + np.sum(before ** 2)
+    return total + np.sum(P ** 2)
+
+
+def two_arrays_of_zeros_stepped_together(p):
+    x = np.zeros(4)
+    v = np.zeros(4)
+    x[0], v[0] = p[0], p[1]
+    for t in range(3):
+        v[t + 1] = v[t] - 0.1 * x[t]
+        x[t + 1] = x[t] + 0.1 * v[t + 1]
+    return x[-1] * v[-1] + np.sum(x * v)
+
+
+def a_copy_filled_from_itself(p):
+    u = p * 1.0
+    a = u[1:] * 2
+    u[0] = u[1]
+    u[1:] = a * u[0]
+    return np.sum(u ** 2)
+
+
+@pytest.mark.parametrize("function", [
+    view_read_after_the_fill_overlaps, rows_from_the_row_before,
+    two_arrays_of_zeros_stepped_together, a_copy_filled_from_itself])
+def test_filling_after_a_view_was_read_into_a_value(function):
+    # NumPy reads a view when the expression holding it is computed, so
+    # filling the array afterwards changes nothing computed from it.
+    p = np.array([0.3, -0.7, 1.1])[:2 if function is not
+                                   a_copy_filled_from_itself else 3]
+    value, gradient = ad.value_and_grad(function)(p)
+    assert value == pytest.approx(function(p), rel=1e-14)
+    np.testing.assert_allclose(gradient, numeric_gradient(function, (p,), 0),
+                               rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(
+        ad.hessian(function)(p),
+        [numeric_gradient(lambda q: ad.grad(function)(q)[i], (p,), 0)
+         for i in range(p.size)], rtol=1e-6, atol=1e-8)
+
+
+def filled_while_a_transpose_is_held(x):
+    d = np.zeros((2, 2))
+    d[0] = x[:2]
+    dt = d.T
+    d[1] = x[2:]
+    return np.sum(dt * x.reshape(2, 2))
+
+
+def filled_while_a_view_of_a_view_is_held(x):
+    d = np.zeros_like(x)
+    last = d[1:][1:]
+    d[3] = x[0]
+    return np.sum(last * x[2:])
+
+
+@pytest.mark.parametrize("function", [filled_while_a_transpose_is_held,
+                                      filled_while_a_view_of_a_view_is_held])
+def test_filling_while_a_name_holds_a_view_is_refused(function):
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(function)(VECTOR)
+    assert info.value.msg == (
+        "d is read before it is filled, and filling it would change what "
+        "was read (a name for it, or a view of it): fill it first, then "
+        "read it")
+    assert info.value.lineno == function.__code__.co_firstlineno + (
+        4 if function is filled_while_a_transpose_is_held else 3)
 
 
 # -- the shape check of code that holds a size --------------------------------
