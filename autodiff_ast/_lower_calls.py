@@ -107,7 +107,7 @@ class Calls:
                     raise self.error(node, f"could not convert string to "
                                            f"float: {args[0]!r}") from None
             if len(args) == 1 and not kwargs:
-                return self.number(args[0], node)
+                return self.operand(args[0], node)
         if isinstance(callee, type) and issubclass(callee, tuple) and \
                 hasattr(callee, "_fields"):
             if not self.lowers_arrays:
@@ -267,7 +267,11 @@ class Calls:
             condition = self.as_condition(args[0], node.args[0])
             return where(condition, self.number(args[1], node.args[1]),
                          self.number(args[2], node.args[2]))
-        numbers = [self.number(a, n) for a, n in zip(args, node.args)]
+        # NumPy's functions read a list as an array; math's and Python's
+        # do not.
+        read = self.number if namespace in ("numpy", "scipy.special") \
+            else self.operand
+        numbers = [read(a, n) for a, n in zip(args, node.args)]
         return self.vetted(primitive.lower(*numbers), node)
 
     def call_form(self, form: Form, spelled: str, args: list[Any],

@@ -18,6 +18,7 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from . import _fence
+from ._array_rules import array_function
 from ._errors import AutodiffError
 from ._local import defined
 from ._lower_names import describe
@@ -59,7 +60,7 @@ class Expressions:
             operand = self.expression(node.operand, env)
             if isinstance(node.op, ast.Not):
                 return sp.Not(self.as_condition(operand, node.operand))
-            number = self.number(operand, node.operand)
+            number = self.operand(operand, node.operand)
             return -number if isinstance(node.op, ast.USub) else number
         if isinstance(node, (ast.Compare, ast.BoolOp)):
             return self.condition(node, env)
@@ -130,12 +131,27 @@ class Expressions:
                                    "number: a differentiated function "
                                    "computes with numbers (strings may be "
                                    "dict keys and has_aux values)")
+        if isinstance(value, (list, tuple)) and self.lowers_arrays:
+            # A NumPy function reads a list as np.array(list) does:
+            # np.sum([a, a ** 2]), np.linalg.norm([a, 2.0]). (Python's own
+            # operators and math functions take ``operand``, which refuses.)
+            listed = array_function(np.array)
+            assert listed is not None and listed.lower is not None
+            return listed.lower(self, list(value), node=node)
         raise self.error(node, f"{describe(value)} is not a number")
+
+    def operand(self, value: Any, node: ast.AST) -> sp.Expr:
+        """``value`` as a number where Python, not NumPy, takes it (an
+        operator, a math function): a list is not one there (Python's
+        ``+`` and ``*`` join and repeat lists)."""
+        if isinstance(value, (list, tuple)):
+            raise self.error(node, f"{describe(value)} is not a number")
+        return self.number(value, node)
 
     def arithmetic(self, op: ast.operator, left: Any, right: Any,
                    node: ast.AST) -> sp.Expr:
-        a = self.number(left, getattr(node, "left", node))
-        b = self.number(right, getattr(node, "right", node))
+        a = self.operand(left, getattr(node, "left", node))
+        b = self.operand(right, getattr(node, "right", node))
         if isinstance(op, ast.MatMult):
             raise NeedsArrays
         if isinstance(op, (ast.Add, ast.Sub)):
@@ -198,10 +214,10 @@ class Expressions:
             if any(isinstance(v, str) for v in values):
                 return self.option_comparison(node, values)
             parts = []
-            left = self.number(values[0], node.left)
+            left = self.operand(values[0], node.left)
             for op, right_node, right in zip(node.ops, node.comparators,
                                              values[1:]):
-                right = self.number(right, right_node)
+                right = self.operand(right, right_node)
                 relation = _compare(op, left, right, self, node)
                 if relation.free_symbols and relation.free_symbols <= \
                         self.context.outside.keys():
