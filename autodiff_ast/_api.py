@@ -176,7 +176,7 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     def regenerate() -> types.FunctionType:
         return _cached(fun, argnums, has_aux, kind)
 
-    function = (_from_entry(entry, code, regenerate,
+    function = (_from_entry(entry, fun, code, regenerate,
                             lambda count: _at_arrays(fun, argnums, has_aux,
                                                      kind, count))
                 if entry is not None else None)
@@ -277,10 +277,14 @@ def _where(lowered: Lowered) -> str:
 
 def _baked(lowered: Lowered) -> list[Read]:
     """The outside values a derivative's code baked in, to be re-checked
-    on each call. The function's own defaults are left out: the derivative
-    copied them into its own signature."""
-    return [r for r in lowered.reads if r.key != "__defaults__"
-            and not isinstance(r.value, types.ModuleType)]
+    on each call; the function's own defaults among them (if it has
+    any), which the derivative copied into its own signature."""
+    return [r for r in lowered.reads
+            if not isinstance(r.value, types.ModuleType)
+            and not (r.key == "__defaults__" and r.value is None)]
+
+
+_DEFAULTS = ("__defaults__", "__kwdefaults__")
 
 
 def _describe_reads(reads: list[Read], fn: Any) -> list[list[Any]] | None:
@@ -293,6 +297,14 @@ def _describe_reads(reads: list[Read], fn: Any) -> list[list[Any]] | None:
     cells = scope.cells if scope else {}
     described: list[list[Any]] = []
     for read in reads:
+        if read.key in _DEFAULTS:
+            if read.container is not _function_of(fn):
+                continue  # a derivative's: its handle reads them again
+            if read.key == "__kwdefaults__":
+                return None  # (not in the cache key)
+            # (in the cache key: the code found on disk has today's)
+            described.append(["defaults", None, read.key, False])
+            continue
         if scope and read.container is scope.globals:
             described.append(["global", None, read.key, read.as_items])
             continue
@@ -311,15 +323,27 @@ def _describe_reads(reads: list[Read], fn: Any) -> list[list[Any]] | None:
     return described
 
 
+def _function_of(fn: Any) -> types.FunctionType | None:
+    """The Python function whose defaults ``fn`` takes (a method's
+    function), if it has one."""
+    try:
+        return unbind(fn)[0]
+    except NoSourceError:
+        return None
+
+
 def _reads_from(described: list[list[Any]], fn: Any) -> list[Read]:
     """The reads ``_describe_reads`` described, with today's values (the
     cache key matched, so they are the values the code baked in)."""
     scope = Scope.of(fn)
     reads = []
     for kind, where, key, as_items in described:
-        if kind == "global":
-            container: Any = (scope.globals if where is None
-                              else vars(sys.modules[where]))
+        if kind == "defaults":
+            container: Any = _function_of(fn)
+            value = getattr(container, key)
+        elif kind == "global":
+            container = (scope.globals if where is None
+                         else vars(sys.modules[where]))
             value = container[key]
         else:
             container = scope.cells[where]
@@ -330,10 +354,11 @@ def _reads_from(described: list[list[Any]], fn: Any) -> list[Read]:
     return reads
 
 
-def _from_entry(entry: dict[str, Any], fn: Any,
+def _from_entry(entry: dict[str, Any], derived: Any, fn: Any,
                 regenerate: Callable[[], types.FunctionType],
                 arrays: Callable[[int], Any]) -> types.FunctionType | None:
-    """The derivative a disk-cache entry holds; None if the entry is bad."""
+    """The derivative of ``derived`` (whose code is ``fn``) a disk-cache
+    entry holds; None if the entry is bad."""
     try:
         scope = Scope.of(fn) if isinstance(
             fn, (types.FunctionType, types.MethodType)) else None
@@ -347,7 +372,9 @@ def _from_entry(entry: dict[str, Any], fn: Any,
         handle = make_handle(
             function, f"{origin.base} ({origin.location})",
             (str(site[0]), int(site[1])) if site else None,
-            _reads_from(entry.get("reads", []), fn), regenerate,
+            _reads_from(entry.get("reads", []), fn) + [
+                r for r in baked_reads(derived) if r.key in _DEFAULTS],
+            regenerate,
             arrays(function.__code__.co_argcount))
         handle.__autodiff_ast__ = origin  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError, SyntaxError, AssertionError,
@@ -467,7 +494,8 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
         node = source.node
         params = tuple(a.arg for a in node.args.posonlyargs
                        + node.args.args)[len(bound):]
-        chain = ArrayTransform(fun, (), params, all_defaults(function),
+        chain = ArrayTransform(fun, (), params,
+                               functools.partial(all_defaults, function),
                                source.name,
                                location or _display_location(
                                    source.location), source.name, "")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import textwrap
 import types
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import optree
@@ -95,12 +95,13 @@ class ArrayTransform:
     shows the code)."""
 
     def __init__(self, fun: types.FunctionType, stages: tuple[Stage, ...],
-                 params: tuple[str, ...], defaults: tuple[Any, ...],
+                 params: tuple[str, ...],
+                 defaults: Callable[[], tuple[Any, ...]],
                  base: str, location: str, name: str, title: str) -> None:
         self.fun = fun
         self.stages = stages
         self.params = params
-        self.defaults = defaults
+        self.read_defaults = defaults  # read on each call, as Python does
         self.base = base
         self.location = location
         self.title = title
@@ -114,6 +115,11 @@ class ArrayTransform:
 
     def __repr__(self) -> str:
         return f"<autodiff_ast {self.__name__}>"
+
+    @property
+    def defaults(self) -> tuple[Any, ...]:
+        """The user's defaults, as they are now."""
+        return self.read_defaults()
 
     @property
     def takes_tangents(self) -> bool:
@@ -176,7 +182,7 @@ class ArrayTransform:
             last = replace(self.stages[-1], mode="forward")
             self._forward = ArrayTransform(
                 self.fun, self.stages[:-1] + (last,), self.params,
-                self.defaults, self.base, self.location,
+                self.read_defaults, self.base, self.location,
                 self.__name__.replace("jacobian", "jacfwd", 1), self.title)
         return self._forward
 
@@ -192,8 +198,8 @@ class ArrayTransform:
     def then(self, stage: Stage, name: str, title: str) -> "ArrayTransform":
         """This chain followed by ``stage``."""
         return ArrayTransform(self.fun, self.stages + (stage,), self.params,
-                              self.defaults, self.base, self.location, name,
-                              title)
+                              self.read_defaults, self.base, self.location,
+                              name, title)
 
     # -- generation ------------------------------------------------------------
 

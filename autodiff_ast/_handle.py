@@ -14,6 +14,12 @@ The handle is that code itself, compiled again with the checks as its
 first statements: a handle that called it would cost a second call, as
 much as ``6 * x + 4`` at a float costs. While a baked value differs, the
 regenerated code answers instead.
+
+Defaults are read when the handle is called, as Python reads the user's:
+the handle's own defaults are a marker (``OMITTED``), and an argument
+left out takes the default of the code that answers, once a changed
+``f.__defaults__`` has made that code again. ``inspect.signature`` shows
+the generated function's (``__wrapped__``) real defaults.
 """
 
 from __future__ import annotations
@@ -30,12 +36,23 @@ import numpy as np
 from ._errors import InputError
 from ._lower_records import Read
 
-__all__ = ["make_handle", "implementation", "baked_reads"]
+__all__ = ["make_handle", "implementation", "baked_reads", "OMITTED"]
 
 # Types that need no check: a derivative of real code takes them as is.
 _PLAIN = frozenset({float, int, np.float64, np.float32, np.float16,
                     np.longdouble, np.int64, np.int32, np.int16, np.int8,
                     np.uint64, np.uint32, np.uint16, np.uint8})
+
+
+class _Omitted:
+    """The handle's default for each parameter that has one: the argument
+    was left out, so it takes the default of the code that answers."""
+
+    def __repr__(self) -> str:
+        return "<the default>"
+
+
+OMITTED = _Omitted()
 
 
 def make_handle(function: types.FunctionType, where: str,
@@ -78,10 +95,10 @@ def make_handle(function: types.FunctionType, where: str,
         "_autodiff_ast_call": function,
         "_autodiff_ast_check": check,
         "_autodiff_ast_arrays": answer,
+        **_defaults_named(function),
     }
     lines = [f"def {function.__name__}({arguments}):"]
-    lines += [f"    {line}" for line in guard]
-    if reads:
+    if reads:  # before the defaults are filled in: they may have changed
         stale, values = _staleness(reads)
         namespace.update(values)
         namespace["_autodiff_ast_checking"] = True
@@ -90,6 +107,7 @@ def make_handle(function: types.FunctionType, where: str,
                   "        _autodiff_ast_refresh()"]
         exec(compile(f"def _autodiff_ast_stale():\n    return {stale}\n",
                      "<autodiff_ast staleness>", "exec"), namespace)
+    lines += [f"    {line}" for line in _filling(params, function) + guard]
 
     def refresh() -> None:
         # From now on the regenerated derivative (with its own checks)
@@ -98,6 +116,7 @@ def make_handle(function: types.FunctionType, where: str,
         renewed = regenerate()
         namespace["_autodiff_ast_call"] = renewed
         namespace["_autodiff_ast_checking"] = False
+        namespace.update(_defaults_named(implementation(renewed)))
         for shown in ("__wrapped__", "__autodiff_ast__"):
             if hasattr(renewed, shown):
                 setattr(handle, shown, getattr(renewed, shown))
@@ -126,7 +145,7 @@ def make_handle(function: types.FunctionType, where: str,
                                  source.splitlines(keepends=True), filename)
     exec(compile(source, filename, "exec"), namespace)
     handle: types.FunctionType = namespace[function.__name__]
-    handle.__defaults__ = function.__defaults__
+    handle.__defaults__ = _omitted(function)
     return _answering_arrays(_dressed(handle, function, current, baked),
                              answer)
 
@@ -166,10 +185,12 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
     first (``_checking_copy``). While a value it baked in differs, the
     regenerated derivative answers (and is what the handle shows); once
     the value is back, the code is current again and answers itself."""
-    arguments = ", ".join(function.__code__.co_varnames[
-        :function.__code__.co_argcount])
+    params = function.__code__.co_varnames[:function.__code__.co_argcount]
+    arguments = ", ".join(params)
     cells = {"_autodiff_ast_check": types.CellType(check),
-             "_autodiff_ast_arrays": types.CellType(arrays)}
+             "_autodiff_ast_arrays": types.CellType(arrays),
+             **{name: types.CellType(value) for name, value in
+                _defaults_named(function).items()}}
     renewed: list[types.FunctionType] = []
     showing_renewed = types.CellType(False)
 
@@ -179,24 +200,36 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
         if stale():
             if not renewed:
                 renewed.append(regenerate())
-            if not showing_renewed.cell_contents:
-                _show(handle, renewed[0])
-                showing_renewed.cell_contents = True
-            return renewed[0](*args)
+            result = _passing_on(renewed[0], params, args)
+            # (shown after the call: it may have made its code again)
+            _show(handle, renewed[0])
+            showing_renewed.cell_contents = True
+            return result
         _show(handle, function)
         showing_renewed.cell_contents = False
-        return function(*args)
+        return handle(*args)  # checked and filled in as any call is
 
     stale: Callable[[], bool] = _never
-    if reads:
+    if not reads:
+        guard = _filling(params, function) + guard
+    else:
         condition, values = _staleness(reads)
         cells.update((name, types.CellType(value))
                      for name, value in values.items())
         cells["_autodiff_ast_answer"] = types.CellType(answer)
         cells["_autodiff_ast_showing_renewed"] = showing_renewed
-        guard = guard + [
-            f"if _autodiff_ast_showing_renewed or {condition}:",
-            f"    return _autodiff_ast_answer({arguments})"]
+        # An argument left out takes the default once the code is known
+        # to be current; one passed needs no look at the defaults.
+        guard = _filling(params, function, [
+            f"    if _autodiff_ast_showing_renewed or {condition}:",
+            f"        return _autodiff_ast_answer({arguments})"]) + guard
+        others = [r for r in reads if r.key not in _DEFAULTS]
+        if others:
+            rest, named = _staleness(others, len(reads))
+            cells.update((name, types.CellType(value))
+                         for name, value in named.items())
+            guard += [f"if _autodiff_ast_showing_renewed or {rest}:",
+                      f"    return _autodiff_ast_answer({arguments})"]
         namespace = dict(values)
         exec(compile(f"def stale():\n    return {condition}\n",
                      "<autodiff_ast staleness>", "exec"), namespace)
@@ -219,6 +252,47 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
     handle = _checking_copy(function, guard, cells)
     return None if handle is None else _dressed(handle, function, current,
                                                 baked)
+
+
+_DEFAULTS = ("__defaults__", "__kwdefaults__")
+
+
+def _filling(params: Sequence[str], function: types.FunctionType,
+             first: Sequence[str] = ()) -> list[str]:
+    """The guard's lines that give an argument left out its default,
+    after the lines ``first``."""
+    defaulted = params[len(params) - len(function.__defaults__ or ()):]
+    return [line for index, p in enumerate(defaulted) for line in (
+        f"if {p} is _autodiff_ast_omitted:", *first,
+        f"    {p} = _autodiff_ast_d{index}")]
+
+
+def _defaults_named(function: types.FunctionType) -> dict[str, Any]:
+    """``function``'s defaults by the names the handle's guard reads
+    them by (``_autodiff_ast_d0``, ...), with the marker of an omitted
+    argument."""
+    named = {f"_autodiff_ast_d{index}": value for index, value in
+             enumerate(function.__defaults__ or ())}
+    return {"_autodiff_ast_omitted": OMITTED, **named}
+
+
+def _omitted(function: types.FunctionType) -> tuple[Any, ...] | None:
+    """The handle's defaults: the marker for each of ``function``'s."""
+    defaults = function.__defaults__
+    return None if defaults is None else (OMITTED,) * len(defaults)
+
+
+def _passing_on(answering: Callable[..., Any], params: Sequence[str],
+                args: tuple[Any, ...]) -> Any:
+    """``answering`` called with ``args`` as the handle took them, an
+    argument left out (``OMITTED``) left out again, so that the default
+    of the code that answers applies."""
+    first = next((i for i, a in enumerate(args) if a is OMITTED), None)
+    if first is None:
+        return answering(*args)
+    return answering(*args[:first], **{
+        name: value for name, value in zip(params[first:], args[first:])
+        if value is not OMITTED})
 
 
 def _show(handle: types.FunctionType, answering: types.FunctionType) -> None:
@@ -287,7 +361,7 @@ def _checking_copy(function: types.FunctionType, guard: list[str],
          namespace)
     made = namespace["_autodiff_ast_scope"]().__code__
     copy = types.FunctionType(made, function.__globals__, code.co_name,
-                              function.__defaults__,
+                              _omitted(function),
                               tuple(cells[name] for name in made.co_freevars))
     copy.__kwdefaults__ = function.__kwdefaults__
     return copy
@@ -316,22 +390,27 @@ def baked_reads(fn: Any) -> tuple[Read, ...]:
     return baked() if baked is not None else ()
 
 
-def _staleness(reads: Sequence[Read]) -> tuple[str, dict[str, Any]]:
+def _staleness(reads: Sequence[Read], start: int = 0
+               ) -> tuple[str, dict[str, Any]]:
     """A condition that is true once any read value differs from what was
-    baked in, and the names it uses. Identity is checked first: it is what
-    almost every call finds."""
+    baked in, and the names it uses (numbered from ``start``). Identity
+    is checked first: it is what almost every call finds."""
     terms = []
     values: dict[str, Any] = {}
-    for index, read in enumerate(reads):
+    for index, read in enumerate(reads, start):
         where, value = f"_autodiff_ast_w{index}", f"_autodiff_ast_v{index}"
         values[where], values[value] = read.container, read.value
         if isinstance(read.container, dict):
             now = f"{where}.get({read.key!r})"
         elif read.key is None:
             now = f"{where}.cell_contents"
+        elif read.key in _DEFAULTS:
+            now = f"{where}.{read.key}"  # (always there: half getattr's cost)
         else:
             now = f"getattr({where}, {read.key!r}, None)"
-        if read.as_items:
+        if read.as_items and isinstance(read.value, dict):
+            terms.append(f"({now} != {value})")  # keyword-only defaults
+        elif read.as_items:
             terms.append(f"(type({now}) is not list or "
                          f"tuple({now}) != {value})")
         else:

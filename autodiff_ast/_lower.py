@@ -33,7 +33,8 @@ from ._limits import collector_paused
 from ._lower_calls import Calls
 from ._lower_expressions import Expressions
 from ._lower_names import Names
-from ._lower_records import Lowered, Read, _Context, as_sympy, symbol
+from ._lower_records import (Lowered, _Context, as_sympy,
+                             defaults_read, symbol)
 from ._lower_statements import Statements
 from ._lower_vetting import Vetting
 from ._parameters import all_defaults, keyword_only_names
@@ -64,7 +65,7 @@ def lower(fn: Callable[..., Any], arity: int = 0) -> Lowered:
     output = runner.call({**dict(zip(bound_names, bound)),
                           **dict(zip(params, symbols))})
     namespace = "math" if context.namespaces == {"math"} else "numpy"
-    context.reads.append(Read(fn, "__defaults__", fn.__defaults__))
+    context.reads.extend(defaults_read(fn))
     return Lowered(source.name, source.location, params, all_defaults(fn),
                    symbols, output, namespace, source, tuple(context.reads),
                    dict(context.outside), context.branch_site,

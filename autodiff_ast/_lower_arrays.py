@@ -30,7 +30,7 @@ from ._lists import concatenated, grown, made
 from ._lower import _Runner, readable_source, unbind
 from ._lower_loops import buffer, comprehended, keep_loop, keep_while
 from ._lower_names import is_library
-from ._lower_records import Read, _Context
+from ._lower_records import Read, _Context, defaults_read
 from ._ops_assemble import store, store_item
 from ._ops_cast import ASTYPE
 from ._ops_core import FLOAT_CASTS, transpose
@@ -131,7 +131,7 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
         env[name] = structured
     runner = _ArrayRunner(fn, source, context)
     output = runner.call(env)
-    context.reads.append(Read(fn, "__defaults__", fn.__defaults__))
+    context.reads.extend(defaults_read(fn))
     reads: dict[tuple[int, Any], Read] = {}
     for read in context.reads:  # one per value: the one that checks most
         key = (id(read.container), read.key)

@@ -22,7 +22,7 @@ from ._source import FunctionSource
 from ._sums import Sums
 
 __all__ = ["Lowered", "Read", "NeedsArrays", "symbol", "as_sympy",
-           "tree_signature"]
+           "tree_signature", "defaults_read"]
 
 
 @dataclass
@@ -67,8 +67,9 @@ class Read:
     container: Any  # a globals dict, a cell, or a function
     key: str | None
     value: Any
-    # A list is read as the tuple of its items; mutating it in place
-    # changes what the code baked in, so compare items, not identity.
+    # A list is read as the tuple of its items (a dict, keyword-only
+    # defaults, as a copy); mutating it in place changes what the code
+    # baked in, so compare items, not identity.
     as_items: bool = False
     # A container of arrays read as data (``_outside_trees``): what the
     # code depends on (its structure, each array's shape and dtype, each
@@ -93,7 +94,9 @@ class Read:
         if self.values is not None:
             return now is self.value and np.array_equal(now, self.values)
         if self.as_items:
-            return type(now) is list and tuple(now) == self.value
+            if isinstance(self.value, dict):
+                return _equal(now, self.value)
+            return type(now) is list and _equal(tuple(now), self.value)
         if now is self.value:
             return True
         if isinstance(now, types.MethodType) and isinstance(
@@ -102,7 +105,28 @@ class Read:
                     and now.__self__ is self.value.__self__)
         plain = (int, float, complex, bool, str, tuple)
         return (type(now) is type(self.value) and isinstance(now, plain)
-                and now == self.value)
+                and _equal(now, self.value))
+
+
+def _equal(now: Any, then: Any) -> bool:
+    """Whether two values read are equal; False where the comparison
+    has no single answer (a tuple of defaults holding a new array)."""
+    try:
+        return bool(now == then)
+    except (ValueError, TypeError):
+        return False
+
+
+def defaults_read(fn: types.FunctionType) -> list[Read]:
+    """The reads of ``fn``'s defaults: a derivative takes them as its own
+    (generated code writes them in its signature), so a change to
+    ``fn.__defaults__`` or ``fn.__kwdefaults__`` makes it again, as JAX
+    reads them on each call."""
+    reads = [Read(fn, "__defaults__", fn.__defaults__)]
+    if fn.__kwdefaults__:
+        reads.append(Read(fn, "__kwdefaults__", dict(fn.__kwdefaults__),
+                          as_items=True))
+    return reads
 
 
 _MISSING = object()

@@ -416,11 +416,7 @@ def reads_a_default_that_changes(w, scale=2.0):
     return scale * np.sum(w ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep4 bug 7: a default argument's value is baked into the generated "
-    "code: after f.__defaults__ = (5.0,) the same handle still uses 2.0 "
-    "(gradient 4 w, expected 10 w), where globals and attributes are read "
-    "when the code runs"))
+# was sweep4 bug 7: a changed f.__defaults__ was ignored by the same handle
 def test_a_default_changed_after_the_first_call():
     g = ad.grad(reads_a_default_that_changes)
     np.testing.assert_allclose(g(X), 4 * X, rtol=1e-12)
