@@ -49,6 +49,7 @@ from ._ops_lstsq import LSTSQ
 from ._ops_pinv import PINV
 from ._ops_qr import QR, QR_R
 from ._ops_svd import SVD, SVD_U, SVD_VH
+from ._ops_triangular import solve_residual
 from ._ops_shape import TRIL
 from ._program import ArrayOp, Step
 from ._spell import call
@@ -230,13 +231,11 @@ def _solve_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
 
 def _solve_jvp(forward: Any, step: Step) -> sp.Expr:
     """x = solve(A, b): dx = solve(A, db - dA @ x)."""
-    matrix, rhs = step.operands
+    matrix, _ = step.operands
     program = forward.program
     solution = step.target
-    residual: sp.Expr = (forward.full_tangent(rhs)
-                         if rhs in forward.tangent else sp.S.Zero)
-    if matrix in forward.tangent:
-        residual -= _tangent_times(forward, matrix, solution)
+    residual = solve_residual(
+        forward, step, lambda: _tangent_times(forward, matrix, solution))
     shape = forward.shape(solution) + forward.batch
     name = f"{solution.name}_tangent"
     vector = len(forward.shape(solution)) == 1

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import sys
 from typing import Any
 
 import numpy as np
@@ -360,19 +359,15 @@ def _lower_log_softmax(run: Any, x: Any, axis: Any = None, *,
 LOGSUMEXP = ArrayOp("logsumexp", lower=_lower_logsumexp)
 SOFTMAX = ArrayOp("softmax", lower=_lower_softmax)
 LOG_SOFTMAX = ArrayOp("log_softmax", lower=_lower_log_softmax)
-_SCIPY_SPECIAL = {"logsumexp": LOGSUMEXP, "softmax": SOFTMAX,
-                  "log_softmax": LOG_SOFTMAX}
 
 
 def scipy_function(obj: object) -> ArrayOp | None:
-    """The row of a scipy.special array function, once the user's code has
-    imported scipy.special (importing it ourselves would cost every user
-    0.4 s)."""
-    special = sys.modules.get("scipy.special")
-    if special is None:
-        return None
-    return next((op for name, op in _SCIPY_SPECIAL.items()
-                 if getattr(special, name, None) is obj), None)
+    """The row of a SciPy array function (scipy.special.logsumexp,
+    scipy.linalg.solve_triangular, ...), once the user's code has imported
+    its module; the rows are listed in ``_ops_scipy``."""
+    # (imported here: _ops_scipy reads rows of families that import this)
+    from ._ops_scipy import scipy_row
+    return scipy_row(obj)
 
 
 # -- prod ---------------------------------------------------------------------

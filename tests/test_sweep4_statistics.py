@@ -300,11 +300,7 @@ def gp_by_cho_solve(log_ell, X, y):
     return 0.5 * y @ scipy.linalg.cho_solve((L, True), y)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep4 bug 11: scipy.linalg.solve_triangular and cho_solve (JAX's "
-    "jax.scipy.linalg ones, the usual GP code) are refused as 'outside the "
-    "rules table', though np.linalg.cholesky and solve are in it; expected "
-    "the GP gradient"))
+# was sweep4 bug 11: scipy.linalg.solve_triangular and cho_solve refused
 @pytest.mark.parametrize("f", [gp_by_solve_triangular, gp_by_cho_solve])
 def test_gp_by_scipy_linalg(f):
     assert ad.grad(f)(0.1, XG, YG) == pytest.approx(

@@ -1,0 +1,42 @@
+"""SciPy's array functions that the array table has rows for, recognised
+by object once the user's code has imported their module (importing SciPy
+ourselves would cost every user 0.4 s): scipy.special's logsumexp,
+softmax and log_softmax, scipy.linalg's triangular solves.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+from ._ops_reduce import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
+from ._ops_triangular import CHO_SOLVE, SOLVE_TRIANGULAR
+from ._program import ArrayOp
+
+__all__ = ["SCIPY_ROWS", "scipy_row"]
+
+# (module, attribute path) -> row.
+SCIPY_ROWS: dict[tuple[str, str], ArrayOp] = {
+    ("scipy.special", "logsumexp"): LOGSUMEXP,
+    ("scipy.special", "softmax"): SOFTMAX,
+    ("scipy.special", "log_softmax"): LOG_SOFTMAX,
+    ("scipy.linalg", "solve_triangular"): SOLVE_TRIANGULAR,
+    ("scipy.linalg", "cho_solve"): CHO_SOLVE,
+}
+
+
+def scipy_row(obj: object) -> ArrayOp | None:
+    """The row of a SciPy array function, or None. By equality, not
+    identity: a distribution's method is a new bound method at each
+    access, equal to the others."""
+    if "scipy" not in sys.modules:
+        return None
+    for (module_name, path), op in SCIPY_ROWS.items():
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        found = functools.reduce(lambda value, part: getattr(
+            value, part, None), path.split("."), module)
+        if found is not None and found == obj:
+            return op
+    return None
