@@ -17,10 +17,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import (_ops_assemble, _ops_cast, _ops_core, _ops_create, _ops_decomp,
-               _ops_einsum, _ops_grid, _ops_index, _ops_interp, _ops_linalg,
-               _ops_pairs, _ops_polynomial, _ops_reduce, _ops_scan,
-               _ops_scatter, _ops_shape, _ops_sort)
+from . import (_ops_assemble, _ops_cast, _ops_compose, _ops_convolve,
+               _ops_core, _ops_create, _ops_decomp, _ops_einsum, _ops_grid,
+               _ops_index, _ops_interp, _ops_linalg, _ops_pairs,
+               _ops_polynomial, _ops_reduce, _ops_scan, _ops_scatter,
+               _ops_shape, _ops_sort)
 from ._program import ELEMENTWISE, ArrayOp
 
 __all__ = ["ARRAY_OPS", "array_function", "array_method", "spellings",
@@ -29,7 +30,8 @@ __all__ = ["ARRAY_OPS", "array_function", "array_method", "spellings",
 _FAMILIES = (_ops_core, _ops_index, _ops_scatter, _ops_sort, _ops_create,
              _ops_pairs, _ops_shape, _ops_grid, _ops_assemble, _ops_scan,
              _ops_polynomial, _ops_interp, _ops_reduce, _ops_linalg,
-             _ops_einsum, _ops_decomp, _ops_cast)
+             _ops_einsum, _ops_decomp, _ops_cast, _ops_compose,
+             _ops_convolve)
 
 # Every row, in the order of its family's module.
 ARRAY_OPS: tuple[ArrayOp, ...] = (ELEMENTWISE,) + tuple(

@@ -95,6 +95,23 @@ def nan_skipping(x):
     return np.nansum(x ** 2) + np.sum(np.nanmean(np.sin(x), axis=0))
 
 
+def composed(x):
+    chained = np.linalg.multi_dot([x, np.outer(x, x[::-1]), x ** 2])
+    blocks = np.block([[x, x ** 2], [np.sin(x), x]])
+    chosen = np.select([x < 0.0, x > 1.0], [x ** 2, np.sin(x)], default=x)
+    near = np.where(np.isclose(x, x[0]), x ** 2, x ** 3)
+    return chained + np.sum(blocks ** 2) + np.sum(chosen * near) + (
+        0.0 if np.allclose(x, 0.0) else np.sum(x))
+
+
+def convolved(x):
+    smooth = np.convolve(x, np.array([0.25, 0.5, 0.25]), mode="same")
+    columns = np.apply_along_axis(np.correlate, 0, np.outer(x, x), x[:2],
+                                  mode="valid")
+    return np.sum(np.sin(np.correlate(smooth, x, mode="full"))) + np.sum(
+        columns ** 2)
+
+
 def filled_empty(x):
     y = np.empty_like(x)
     y[1:] = x[1:] * 3
@@ -420,6 +437,11 @@ SCALAR = {
     "any": (masked, MATRIX), "all": (masked, MATRIX),
     "ptp": (ranges_of_values, MATRIX), "nansum": (nan_skipping, MATRIX),
     "nanmean": (nan_skipping, MATRIX), "empty_like": (filled_empty, VECTOR),
+    "convolve": (convolved, VECTOR), "correlate": (convolved, VECTOR),
+    "apply_along_axis": (convolved, VECTOR),
+    "multi_dot": (composed, VECTOR), "block": (composed, VECTOR),
+    "select": (composed, VECTOR), "isclose": (composed, VECTOR),
+    "allclose": (composed, VECTOR),
     "append": (appended, VECTOR), "trapezoid": (trapezoids, MATRIX),
     "gradient": (gradients_of_samples, VECTOR),
     "median": (medians, VECTOR), "quantile": (quantiles, MATRIX),

@@ -531,6 +531,40 @@ def f_mean_in_float64(x):
     return np.mean(x ** 2, dtype=np.float64)
 
 
+def f_multi_dot(x):
+    return np.linalg.multi_dot([x, np.outer(x, x[::-1]), x ** 2])
+
+
+def f_block(x):
+    return np.sum(np.block([[x, x ** 2], [np.sin(x), x]]) ** 2)
+
+
+def f_select(x):
+    return np.sum(np.select([x < 0.0, x > 1.0], [x ** 2, np.sin(x)],
+                            default=x))
+
+
+def f_isclose(x):
+    return np.sum(np.where(np.isclose(x, x[0], rtol=0.0, atol=1e-3),
+                           x ** 2, x ** 3))
+
+
+def f_allclose(x):
+    return np.sum(x ** 2) if np.allclose(x, 0.0) else np.sum(x ** 3)
+
+
+def f_convolve(x, v):
+    return np.sum(np.sin(np.convolve(x, v, mode="same")))
+
+
+def f_correlate(x, v):
+    return np.sum(np.correlate(x, v ** 2, mode="full") ** 2)
+
+
+def f_apply_along_axis(x):
+    return np.sum(np.apply_along_axis(np.convolve, 1, x, x[0]) ** 2)
+
+
 def f_empty_like_filled(x):
     y = np.empty_like(x)
     y[0] = x[0] ** 2
@@ -759,6 +793,14 @@ CASES = {
     "np.triu_indices_from": [(f_pairs_of_a_square, (signed(3, 3),))],
     "np.tril_indices_from": [(f_pairs_of_a_square, (signed(3, 3),))],
     "np.empty_like": [(f_empty_like_filled, (signed(4),))],
+    "np.convolve": [(f_convolve, (signed(5), signed(2)))],
+    "np.correlate": [(f_correlate, (signed(3), signed(4)))],
+    "np.apply_along_axis": [(f_apply_along_axis, (signed(3, 4),))],
+    "np.linalg.multi_dot": [(f_multi_dot, (signed(4),))],
+    "np.block": [(f_block, (signed(4),))],
+    "np.select": [(f_select, (signed(5) * 2,))],
+    "np.isclose": [(f_isclose, (signed(4),))],
+    "np.allclose": [(f_allclose, (signed(4),))],
     "np.append": [(f_append, (signed(4),))],
     "np.nansum": [(f_nan_skipping, (signed(3, 4),))],
     "np.nanmean": [(f_nan_skipping, (signed(3, 4),))],
