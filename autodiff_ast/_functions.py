@@ -20,7 +20,7 @@ from sympy.core.logic import fuzzy_and, fuzzy_or
 from sympy.core.function import Application
 from sympy.logic.boolalg import Boolean
 
-__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "erfcx", "log_ndtr", "xlogy", "xlog1py", "where", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or", "logical_not", "logical_xor", "truth"]
+__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "erfcx", "log_ndtr", "xlogy", "xlog1py", "betaln", "entr", "log_expit", "where", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or", "logical_not", "logical_xor", "truth"]
 
 
 
@@ -240,6 +240,40 @@ xlog1py = _elementary(
     "xlog1py", 2, lambda x, y: (log1p(y), x / (1 + y)),
     lambda x, y: 0 if x == 0 else None,
     lambda x, y: 0 if x == 0 else x * mpmath.log1p(y))
+
+
+def _product_where_nonzero(function: type,
+                           log: Callable[[sp.Expr], sp.Expr]) -> None:
+    """``function(x, y)`` is ``x * log(y)`` where x is a number other than
+    0 (xlogy(2, mu) is 2 log(mu), which SymPy expands and simplifies)."""
+    numeric = function.eval
+
+    def eval(cls: type, x: sp.Expr, y: sp.Expr) -> sp.Expr | None:
+        if x.is_number and x.is_zero is False:
+            return x * log(y)
+        return numeric(x, y)
+
+    function.eval = classmethod(eval)
+
+
+_product_where_nonzero(xlogy, sp.log)
+_product_where_nonzero(xlog1py, log1p)
+
+# log|B(a, b)|, by SciPy without the cancellation of three gammaln's.
+betaln = _elementary(
+    "betaln", 2, lambda a, b: (sp.polygamma(0, a) - sp.polygamma(0, a + b),
+                               sp.polygamma(0, b) - sp.polygamma(0, a + b)),
+    mp=lambda a, b: mpmath.log(abs(mpmath.beta(a, b))))
+# -x log(x), 0 at 0 (-inf below, where it has no derivative).
+entr = _elementary(
+    "entr", 1, lambda x: (-sp.log(x) - 1,),
+    lambda x: 0 if x in (0, 1) else None,
+    lambda x: 0 if x == 0 else -x * mpmath.log(x))
+# log(expit(x)), finite where expit(x) underflows; its derivative is
+# expit(-x), not 1 - expit(x), which cancels for x > 0.
+log_expit = _elementary(
+    "log_expit", 1, lambda x: (expit(-x),),
+    mp=lambda x: -mpmath.log1p(mpmath.exp(-x)))
 
 
 class where(sp.Function):

@@ -31,6 +31,8 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
+from ._distributions import (gamma_logpdf, gamma_pdf, norm_logsf, norm_sf,
+                             poisson_logpmf, poisson_pmf, t_logpdf, t_pdf)
 from ._forms import (Form, clip_with_open_bounds, distance,
                      hypot_of_any_number, log_with_base, norm_cdf,
                      norm_logcdf, norm_logpdf, norm_pdf, product)
@@ -40,7 +42,7 @@ from ._functions import (expm1, log1p, log2, log10, cbrt, absolute, sign,
                          zero_power, fmod, ieee_remainder, logaddexp2, sinc,
                          fmax, fmin, clip, nan_to_num, float32, float64, erfc,
                          lgamma, expit, logit, ndtr, erfcx, log_ndtr, xlogy,
-                         xlog1py, where, isnan, isinf, isfinite, signbit,
+                         xlog1py, betaln, entr, log_expit, where, isnan, isinf, isfinite, signbit,
                          logical_and, logical_or, logical_not, logical_xor,
                          truth)
 from ._python_extrema import first_maximum, first_minimum
@@ -223,12 +225,19 @@ def _polygamma(n: sp.Expr, x: sp.Expr) -> sp.Expr:
     return sp.polygamma(n, x)
 
 
-def _norm(name: str, lower: Callable[..., sp.Expr]) -> Primitive:
-    """A row for ``scipy.stats.norm.<name>(x, loc=0, scale=1)``."""
-    return Primitive(name=f"norm_{name}", lower=lower, nargs=3,
-                     scipy_stats=(f"norm.{name}",), domain=(0.2, 3.0),
-                     forms=(Form("scipy.stats", lower,
-                                 "x, and loc and scale (numbers or arrays)"),))
+def _stats(method: str, lower: Callable[..., sp.Expr], takes: str,
+           domain: tuple[float, float] = (0.2, 3.0)) -> Primitive:
+    """A row for a scipy.stats distribution's ``method`` ("norm.logpdf"),
+    lowered by ``lower``, whose parameters are the method's (loc and
+    scale with their defaults)."""
+    return Primitive(name=method.replace(".", "_"), lower=lower,
+                     nargs=lower.__code__.co_argcount,
+                     scipy_stats=(method,), domain=domain,
+                     forms=(Form("scipy.stats", lower, takes),))
+
+
+_LOC_SCALE = "x, and loc and scale (numbers or arrays)"
+_WITH_SHAPE = "x and {}, and loc and scale (numbers or arrays)"
 
 
 PRIMITIVES: tuple[Primitive, ...] = (
@@ -369,10 +378,23 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("erfcx", erfcx, (), scipy=("erfcx",)),
     _row("xlogy", xlogy, (), scipy=("xlogy",), domain=(0.2, 3.0)),
     _row("xlog1py", xlog1py, (), scipy=("xlog1py",), domain=(-0.5, 3.0)),
-    _norm("logpdf", norm_logpdf),
-    _norm("pdf", norm_pdf),
-    _norm("cdf", norm_cdf),
-    _norm("logcdf", norm_logcdf),
+    _row("betaln", betaln, (), scipy=("betaln",), domain=(0.2, 4.0)),
+    _row("entr", entr, (), scipy=("entr",), domain=(0.1, 3.0)),
+    _row("log_expit", log_expit, (), scipy=("log_expit",)),
+    _stats("norm.logpdf", norm_logpdf, _LOC_SCALE),
+    _stats("norm.pdf", norm_pdf, _LOC_SCALE),
+    _stats("norm.cdf", norm_cdf, _LOC_SCALE),
+    _stats("norm.logcdf", norm_logcdf, _LOC_SCALE),
+    _stats("norm.sf", norm_sf, _LOC_SCALE),
+    _stats("norm.logsf", norm_logsf, _LOC_SCALE),
+    _stats("t.logpdf", t_logpdf, _WITH_SHAPE.format("df")),
+    _stats("t.pdf", t_pdf, _WITH_SHAPE.format("df")),
+    _stats("gamma.logpdf", gamma_logpdf, _WITH_SHAPE.format("a")),
+    _stats("gamma.pdf", gamma_pdf, _WITH_SHAPE.format("a")),
+    _stats("poisson.logpmf", poisson_logpmf,
+           "k and mu, and loc (numbers or arrays)"),
+    _stats("poisson.pmf", poisson_pmf,
+           "k and mu, and loc (numbers or arrays)"),
 )
 
 # Python operators that lower to these functions; printed as operators.

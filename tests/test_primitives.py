@@ -127,6 +127,9 @@ CASES = {
     "erfcx": (lambda x: sc.erfcx(x), (-3, 3)),
     "xlogy": (lambda x, y: sc.xlogy(x, y), (0.2, 3)),
     "xlog1py": (lambda x, y: sc.xlog1py(x, y), (-0.5, 3)),
+    "betaln": (lambda a, b: sc.betaln(a, b), (0.2, 4)),
+    "entr": (lambda x: sc.entr(x), (0.1, 3)),
+    "log_expit": (lambda x: sc.log_expit(x), (-3, 3)),
     # scipy.stats.norm's methods, with loc and scale as arguments.
     "norm_logpdf": (lambda x, loc, scale: stats.norm.logpdf(x, loc, scale),
                     (0.2, 3)),
@@ -136,12 +139,30 @@ CASES = {
                  (0.2, 3)),
     "norm_logcdf": (lambda x, loc, scale: stats.norm.logcdf(x, loc, scale),
                     (0.2, 3)),
+    "norm_sf": (lambda x, loc, scale: stats.norm.sf(x, loc, scale), (0.2, 3)),
+    "norm_logsf": (lambda x, loc, scale: stats.norm.logsf(x, loc=loc,
+                                                          scale=scale),
+                   (0.2, 3)),
+    "t_logpdf": (lambda x, df, loc, scale: stats.t.logpdf(x, df, loc, scale),
+                 (0.2, 3)),
+    "t_pdf": (lambda x, df, loc, scale: stats.t.pdf(x, df, loc=loc,
+                                                    scale=scale), (0.2, 3)),
+    # x + 4 stays above loc (inside the support) at every point.
+    "gamma_logpdf": (lambda x, a, loc, scale: stats.gamma.logpdf(
+        x + 4, a, loc, scale), (0.2, 3)),
+    "gamma_pdf": (lambda x, a, loc, scale: stats.gamma.pdf(
+        x + 4, a, loc=loc, scale=scale), (0.2, 3)),
+    # Counts are integers: the derivative is in the mean.
+    "poisson_logpmf": (lambda mu: stats.poisson.logpmf(3, mu), (0.2, 3)),
+    "poisson_pmf": (lambda mu: stats.poisson.pmf(3, mu, loc=1), (0.2, 3)),
 }
 
 # Rows whose callables are all scipy.special's.
 SCIPY_ONLY = {"erfinv", "digamma", "polygamma", "expit", "logit", "ndtr",
-              "log_ndtr", "erfcx", "xlogy", "xlog1py", "norm_logpdf",
-              "norm_pdf", "norm_cdf", "norm_logcdf"}
+              "log_ndtr", "erfcx", "xlogy", "xlog1py", "betaln", "entr",
+              "log_expit", "norm_logpdf", "norm_pdf", "norm_cdf",
+              "norm_logcdf", "norm_sf", "norm_logsf", "t_logpdf", "t_pdf",
+              "gamma_logpdf", "gamma_pdf", "poisson_logpmf", "poisson_pmf"}
 
 # Exact derivatives, for rows where central differences cannot measure.
 EXACT = {
@@ -161,9 +182,13 @@ CONDITIONS = {"isnan", "isinf", "isfinite", "signbit", "logical_and",
 TAKES_LISTS = {"dist", "prod"}
 
 
-# Arguments that must be integers (polygamma's order, ldexp's exponent):
-# position -> the value used.
-INTEGER_ARGUMENTS = {"polygamma": {0: 1}, "ldexp": {1: 3}}
+# Arguments held fixed, position -> the value used: those that must be
+# integers (polygamma's order, ldexp's exponent, a Poisson count and its
+# shift), and a gamma density's x, kept inside its support (above loc).
+FIXED_ARGUMENTS = {"polygamma": {0: 1}, "ldexp": {1: 3},
+                   "poisson_logpmf": {0: 3, 2: 1},
+                   "poisson_pmf": {0: 3, 2: 1},
+                   "gamma_logpdf": {0: 5.0}, "gamma_pdf": {0: 5.0}}
 
 
 # math rows whose derivative (digamma) only SciPy provides; without it
@@ -253,12 +278,12 @@ def test_every_alias_is_recognised_by_object(primitive, callable_):
             ad.grad(callable_)
         return
     _needs(primitive.name)
-    integers = INTEGER_ARGUMENTS.get(primitive.name, {})
-    argnums = tuple(i for i in range(primitive.nargs) if i not in integers)
+    fixed = FIXED_ARGUMENTS.get(primitive.name, {})
+    argnums = tuple(i for i in range(primitive.nargs) if i not in fixed)
     low, high = CASES[primitive.name][1]
     gradient = ad.grad(callable_, argnums=argnums)
     for point in sample_points(low, high, 3):
-        args = tuple(integers.get(k, float(point) + 0.31 * k)
+        args = tuple(fixed.get(k, float(point) + 0.31 * k)
                      for k in range(primitive.nargs))
         analytic = gradient(*args)
         for position, argnum in enumerate(argnums):

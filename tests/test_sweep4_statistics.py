@@ -332,12 +332,8 @@ def test_common_numpy_functions(f):
 P2 = np.array([0.3, 0.6])
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep4 bug 22: scipy.stats distributions other than norm (t, poisson, "
-    "gamma, multivariate_normal: the jax.scipy.stats ones), norm.sf, and "
-    "scipy.special's betaln, entr and log_expit are refused, the ufuncs "
-    "with 'has no Python source' (said of the others is 'a SciPy function "
-    "outside the rules table'); expected their derivatives"))
+# was sweep4 bug 22: scipy.stats t, poisson, gamma, multivariate_normal,
+# norm.sf and scipy.special betaln, entr, log_expit refused
 @pytest.mark.parametrize("f", [
     lambda v: np.sum(scipy.stats.t.logpdf(v, 3.0)),
     lambda v: np.sum(scipy.stats.poisson.logpmf(np.array([1, 2]), v)),
