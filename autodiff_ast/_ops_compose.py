@@ -1,7 +1,8 @@
 """Rows of the array table for NumPy functions that are compositions of
 other rows: ``np.linalg.multi_dot`` (a chain of products), ``np.block``
-(concatenations), ``np.select`` (nested ``np.where``), and
-``np.isclose``/``np.allclose`` (comparisons).
+(concatenations), ``np.select`` (nested ``np.where``), ``np.ediff1d``
+(differences of neighbours), and ``np.isclose``/``np.allclose``
+(comparisons).
 
 Each is lowered to what it computes, so its derivatives are those of the
 rows it is made of, in reverse and forward mode alike: the gradient of a
@@ -21,12 +22,14 @@ import sympy as sp
 
 from ._functions import where
 from ._ops_assemble import CONCATENATE
-from ._ops_core import EXPAND_DIMS
+from ._ops_core import EXPAND_DIMS, reshape
 from ._ops_linalg import product
+from ._ops_scan import DIFF
 from ._program import ArrayOp, Step, broadcast_shapes
 from ._spell import call
 
-__all__ = ["MULTI_DOT", "BLOCK", "SELECT", "ISCLOSE", "ALLCLOSE"]
+__all__ = ["MULTI_DOT", "BLOCK", "SELECT", "EDIFF1D", "ISCLOSE",
+           "ALLCLOSE"]
 
 
 # -- np.linalg.multi_dot ------------------------------------------------------
@@ -156,6 +159,24 @@ def _lower_select(run: Any, condlist: Any, choicelist: Any,
     return run.checked(result, node)
 
 
+# -- np.ediff1d --------------------------------------------------------------
+
+def _lower_ediff1d(run: Any, ary: Any, to_end: Any = None,
+                   to_begin: Any = None, *, node: ast.AST) -> Any:
+    """The differences of the flattened array's neighbours, between what
+    ``to_begin`` and ``to_end`` add (numbers or arrays, flattened)."""
+    def flat(value: Any) -> Any:
+        return reshape(run, run.number(value, node), (-1,), node)
+
+    parts = [flat(to_begin)] if to_begin is not None else []
+    parts.append(DIFF.lower(run, flat(ary), node=node))
+    if to_end is not None:
+        parts.append(flat(to_end))
+    if len(parts) == 1:
+        return parts[0]
+    return CONCATENATE.lower(run, parts, 0, node=node)
+
+
 # -- np.isclose, np.allclose --------------------------------------------------
 
 def _lower_isclose(run: Any, a: Any, b: Any, rtol: Any = 1e-05,
@@ -221,3 +242,4 @@ MULTI_DOT = ArrayOp("multi_dot", numpy=("linalg.multi_dot",),
                     lower=_lower_multi_dot)
 BLOCK = ArrayOp("block", numpy=("block",), lower=_lower_block)
 SELECT = ArrayOp("select", numpy=("select",), lower=_lower_select)
+EDIFF1D = ArrayOp("ediff1d", numpy=("ediff1d",), lower=_lower_ediff1d)

@@ -1,7 +1,7 @@
 """Rows of the array table that create arrays: ``np.zeros``, ``ones``,
-``full``, ``eye``/``identity``, ``arange``, ``linspace``, the ``*_like``
-functions, ``np.array`` of constants, and ``np.copy`` (a new array holding
-the values of another).
+``full``, ``empty``, ``eye``/``identity``, ``arange``, ``linspace``, the
+``*_like`` functions, ``np.array`` of constants, and ``np.copy`` (a new
+array holding the values of another).
 
 What they create is a constant to differentiation, written in generated
 code as the user called it (``np.zeros((3, 2))``), except for the values
@@ -26,8 +26,8 @@ from ._program import ArrayOp, Step
 from ._spell import call, literal
 
 __all__ = ["ZEROS", "ONES", "FULL", "EYE", "IDENTITY", "ARANGE", "LINSPACE",
-           "ZEROS_LIKE", "EMPTY_LIKE", "ONES_LIKE", "FULL_LIKE", "CONSTANT",
-           "COPY",
+           "EMPTY", "ZEROS_LIKE", "EMPTY_LIKE", "ONES_LIKE", "FULL_LIKE",
+           "CONSTANT", "COPY",
            "constant_array", "is_constant", "main_diagonal_eye",
            "is_identity"]
 
@@ -336,7 +336,8 @@ def _spell_like(spelling: str) -> Any:
     return spell
 
 
-# An array to fill: as zeros (every element it reads it was given).
+# Arrays to fill: as zeros (every element it reads it was given).
+EMPTY = ArrayOp("empty", numpy=("empty",), lower=_lower_zeros)
 EMPTY_LIKE = ArrayOp("empty_like", numpy=("empty_like",),
                      lower=_lower_zeros_like)
 ZEROS_LIKE = ArrayOp("zeros_like", numpy=("zeros_like",),

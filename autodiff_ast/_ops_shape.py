@@ -1,7 +1,7 @@
 """Rows of the array table that move elements around: ``np.squeeze``,
 ``ravel``/``flatten``, ``atleast_1d/2d/3d``, ``moveaxis``, ``swapaxes``,
-``flip``/``fliplr``/``flipud``, ``roll``, ``diag``/``diagonal``, ``tril``
-and ``triu``.
+``flip``/``fliplr``/``flipud``, ``rot90``, ``roll``, ``diag``/``diagonal``,
+``tril`` and ``triu``.
 
 Most lower to the core steps (a reshape, a transpose, a reversed slice),
 so their gradients are those steps'; ``roll``, ``diag``, ``diagonal`` and
@@ -29,7 +29,7 @@ from ._spell import Slot, call, literal
 
 __all__ = ["SQUEEZE", "RAVEL", "FLATTEN", "ATLEAST_1D", "ATLEAST_2D",
            "ATLEAST_3D", "MOVEAXIS", "SWAPAXES", "FLIP", "FLIPLR", "FLIPUD",
-           "ROLL", "DIAG", "DIAGONAL", "TRIL", "TRIU", "diagonal",
+           "ROT90", "ROLL", "DIAG", "DIAGONAL", "TRIL", "TRIU", "diagonal",
            "check_shapes"]
 
 
@@ -152,9 +152,39 @@ def _lower_flipud(run: Any, m: Any, *, node: ast.AST) -> Any:
     return _flipped(run, array, (0,), node)
 
 
+def _lower_rot90(run: Any, m: Any, k: Any = 1, axes: Any = (0, 1), *,
+                 node: ast.AST) -> Any:
+    """A quarter turn is a flip and a swap of the two axes, as NumPy
+    writes it; a half turn flips both."""
+    array = run.number(m, node)
+    ndim = len(run.shape(array, node))
+    if ndim < 2:
+        raise run.error(node, "np.rot90 needs an array of two or more "
+                              "dimensions")
+    pair = run.integers(axes, node, "np.rot90's axes")
+    if len(pair) != 2:
+        raise run.error(node, "len(axes) must be 2.")
+    first, second = (run.axis(a, ndim, node) for a in pair)
+    if first == second:
+        raise run.error(node, "Axes must be different.")
+    turns = run.integer(k, node, "np.rot90's k") % 4
+    if turns == 0:
+        return array
+    if turns == 2:
+        return _flipped(run, array, (first, second), node)
+    order = list(range(ndim))
+    order[first], order[second] = second, first
+    if turns == 1:
+        return transpose(run, _flipped(run, array, (second,), node),
+                         tuple(order), node)
+    return _flipped(run, transpose(run, array, tuple(order), node),
+                    (second,), node)
+
+
 FLIP = ArrayOp("flip", numpy=("flip",), lower=_lower_flip)
 FLIPLR = ArrayOp("fliplr", numpy=("fliplr",), lower=_lower_fliplr)
 FLIPUD = ArrayOp("flipud", numpy=("flipud",), lower=_lower_flipud)
+ROT90 = ArrayOp("rot90", numpy=("rot90",), lower=_lower_rot90)
 
 
 # -- np.roll -----------------------------------------------------------------

@@ -112,6 +112,18 @@ def convolved(x):
         columns ** 2)
 
 
+def filled_from_empty(x):
+    y = np.empty((2, 4))
+    y[0] = x ** 2
+    y[1] = np.sin(x)
+    return np.sum(y * x)
+
+
+def turned_and_differenced(x):
+    turned = np.rot90(np.outer(x, x ** 2), k=3)
+    return np.sum(turned * B) + np.sum(np.ediff1d(turned, to_end=x) ** 2)
+
+
 def filled_empty(x):
     y = np.empty_like(x)
     y[1:] = x[1:] * 3
@@ -437,6 +449,9 @@ SCALAR = {
     "any": (masked, MATRIX), "all": (masked, MATRIX),
     "ptp": (ranges_of_values, MATRIX), "nansum": (nan_skipping, MATRIX),
     "nanmean": (nan_skipping, MATRIX), "empty_like": (filled_empty, VECTOR),
+    "rot90": (turned_and_differenced, VECTOR),
+    "ediff1d": (turned_and_differenced, VECTOR),
+    "empty": (filled_from_empty, VECTOR),
     "convolve": (convolved, VECTOR), "correlate": (convolved, VECTOR),
     "apply_along_axis": (convolved, VECTOR),
     "multi_dot": (composed, VECTOR), "block": (composed, VECTOR),

@@ -565,6 +565,21 @@ def f_apply_along_axis(x):
     return np.sum(np.apply_along_axis(np.convolve, 1, x, x[0]) ** 2)
 
 
+def f_empty_filled(x):
+    y = np.empty((2, 4))
+    y[0] = x ** 2
+    y[1] = np.sin(x)
+    return np.sum(y * x)
+
+
+def f_rot90(x):
+    return np.sum(np.rot90(x, 1, (1, 0)) * np.arange(12.0).reshape(4, 3))
+
+
+def f_ediff1d(x):
+    return np.sum(np.ediff1d(x, to_begin=x[0] ** 2) ** 2)
+
+
 def f_empty_like_filled(x):
     y = np.empty_like(x)
     y[0] = x[0] ** 2
@@ -793,6 +808,9 @@ CASES = {
     "np.triu_indices_from": [(f_pairs_of_a_square, (signed(3, 3),))],
     "np.tril_indices_from": [(f_pairs_of_a_square, (signed(3, 3),))],
     "np.empty_like": [(f_empty_like_filled, (signed(4),))],
+    "np.rot90": [(f_rot90, (signed(3, 4),))],
+    "np.ediff1d": [(f_ediff1d, (signed(2, 3),))],
+    "np.empty": [(f_empty_filled, (signed(4),))],
     "np.convolve": [(f_convolve, (signed(5), signed(2)))],
     "np.correlate": [(f_correlate, (signed(3), signed(4)))],
     "np.apply_along_axis": [(f_apply_along_axis, (signed(3, 4),))],

@@ -419,3 +419,65 @@ def test_asserts_on_shapes_are_decided_when_the_code_is_generated():
         "assert on values computed from the arguments is not supported: a "
         "derivative cannot check them; assert on shapes, sizes or constants, "
         "or check before calling")
+
+
+# -- np.empty, np.rot90, np.ediff1d -------------------------------------------
+
+def empty_rows_filled(x):
+    y = np.empty((2, x.shape[0]))
+    y[0] = x ** 2
+    y[1] = np.sin(x)
+    return np.sum(y * x)
+
+
+def empty_items_filled(x0):
+    y = np.empty((3,), dtype=float)
+    y[0] = x0
+    y[1] = 2 * x0
+    y[2] = x0 ** 2
+    return np.sum(y ** 2)
+
+
+def test_an_empty_array_filled_by_hand():
+    x = np.array([0.3, -1.1, 0.8])
+    np.testing.assert_allclose(ad.grad(empty_rows_filled)(x),
+                               3 * x ** 2 + np.sin(x) + x * np.cos(x),
+                               rtol=1e-14)
+    assert ad.grad(empty_items_filled)(0.7) == pytest.approx(
+        2 * 0.7 + 8 * 0.7 + 4 * 0.7 ** 3, rel=1e-14)
+
+
+@pytest.mark.parametrize("k", [-1, 0, 1, 2, 3, 6])
+@pytest.mark.parametrize("axes", [(0, 1), (1, 0), (0, 2), (-1, 1)])
+def test_rot90_against_central_differences(k, axes):
+    t = rand(2, 3, 4)
+    weights = rand(*np.rot90(t, k, axes).shape)
+
+    def f(t):
+        return np.sum(np.rot90(t, k, axes) * weights) + np.sum(
+            np.rot90(t ** 2, k=k, axes=axes)[0])
+    np.testing.assert_allclose(ad.grad(f)(t), numeric_gradient(f, (t,), 0),
+                               rtol=1e-7, atol=1e-9)
+
+
+def quarter_turned(m):
+    return np.sum(np.rot90(m) * np.arange(12.0).reshape(4, 3))
+
+
+def test_a_quarter_turn_is_a_flip_and_a_transpose():
+    # the gradient is the weights turned back: np.rot90(w, -1)
+    np.testing.assert_array_equal(
+        ad.grad(quarter_turned)(rand(3, 4)),
+        np.rot90(np.arange(12.0).reshape(4, 3), -1))
+
+
+def differences_with_ends(m):
+    steps = np.ediff1d(m ** 2, to_end=[1.0, m[1, 1]], to_begin=np.sin(m[0]))
+    return np.sum(steps * np.arange(17.0))
+
+
+def test_ediff1d_with_both_ends():
+    m = rand(3, 4)
+    np.testing.assert_allclose(
+        ad.grad(differences_with_ends)(m),
+        numeric_gradient(differences_with_ends, (m,), 0), rtol=1e-7)
