@@ -6,7 +6,8 @@ of the covariance, the triangular solve y = L^-1 (x - mean), and
 
 so the derivatives are those of cholesky and solve_triangular (no
 inverse, no determinant). x is one point (d,) or a row per point (n, d),
-as SciPy takes it; mean defaults to zeros.
+as SciPy takes it; mean defaults to zeros, and cov to 1 (a number is the
+variance of every coordinate).
 """
 
 from __future__ import annotations
@@ -39,18 +40,25 @@ def _lower_logpdf(run: Any, x: Any, mean: Any = None, cov: Any = 1,
     point_shape = run.shape(points, node)
     # (a number, as a variance, is a constant the array runner keeps as
     # it is written)
-    variance = isinstance(cov, (int, float))
-    covariance = cov if variance else run.number(cov, node)
-    cov_shape = () if variance else run.shape(covariance, node)
-    if len(cov_shape) != 2 or len(point_shape) not in (1, 2) or \
-            point_shape[-1] != cov_shape[-1]:
+    # (a number, SciPy's default 1, is the variance of each coordinate)
+    covariance = (sp.sympify(cov) if isinstance(cov, (int, float))
+                  else run.number(cov, node))
+    cov_shape = run.shape(covariance, node)
+    variance = not cov_shape
+    if len(point_shape) not in (1, 2) or (not variance and (
+            len(cov_shape) != 2 or point_shape[-1] != cov_shape[-1])):
         raise run.error(node, f"{_SPELLED} takes x of shape (d,) or (n, d) "
-                              "and cov of shape (d, d) here, not x "
-                              f"{point_shape} and cov {cov_shape}: pass cov "
-                              "as a matrix (np.eye(d) * variance)")
+                              "and cov of shape (d, d) (or a number) here, "
+                              f"not x {point_shape} and cov {cov_shape}")
     program = run.program
-    factor = CHOLESKY.lower(run, covariance, node=node)
     centered = points if mean is None else points - run.number(mean, node)
+    if variance:
+        squares = SUM.lower(run, centered ** 2, axis=-1, node=node)
+        size = program.size(run.materialize(points, node), len(point_shape)
+                            - 1)
+        return -squares / (2 * covariance) - size * sp.log(
+            2 * sp.pi * covariance) / 2
+    factor = CHOLESKY.lower(run, covariance, node=node)
     if len(point_shape) == 2:  # a point per row: a column per point
         centered = transpose(program, run.materialize(centered, node,
                                                       "centered"))

@@ -101,17 +101,30 @@ def singular(v):
                                                   allow_singular=True)
 
 
-def a_variance(v):
-    return scipy.stats.multivariate_normal.logpdf(v, cov=2.0)
+def a_stack_of_points(v):
+    return scipy.stats.multivariate_normal.logpdf(np.ones((2, 2, 2)) * v,
+                                                  cov=C)
 
 
 @pytest.mark.parametrize("f, message", [
     (singular, "scipy.stats.multivariate_normal.logpdf with "
      "allow_singular=True is not supported: its covariance must be "
      "positive definite (a Cholesky factor is its derivative's way)"),
-    (a_variance, "scipy.stats.multivariate_normal.logpdf takes x of shape "
-     "(d,) or (n, d) and cov of shape (d, d) here, not x (2,) and cov (): "
-     "pass cov as a matrix (np.eye(d) * variance)")])
+    (a_stack_of_points, "scipy.stats.multivariate_normal.logpdf takes x of "
+     "shape (d,) or (n, d) and cov of shape (d, d) (or a number) here, not "
+     "x (2, 2, 2) and cov (2, 2)")])
 def test_unsupported_multivariate_normals_are_refused_at_the_call(f,
                                                                  message):
     assert_refused_at(lambda: ad.grad(f)(M), f, 1, message)
+
+
+@pytest.mark.parametrize("cov", [1, 2.5])
+@pytest.mark.parametrize("x", [M, X], ids=["a point", "rows"])
+def test_multivariate_normal_with_a_variance(x, cov):
+    def f(v):
+        return np.sum(scipy.stats.multivariate_normal.logpdf(x, v, cov))
+
+    value, gradient = ad.value_and_grad(f)(M)
+    assert value == pytest.approx(f(M), rel=1e-14)
+    np.testing.assert_allclose(
+        gradient, np.sum(np.atleast_2d(x - M), axis=0) / cov, rtol=1e-13)
