@@ -36,7 +36,8 @@ from ._backward import gradients
 from ._codegen import Literal
 from ._compile import compile_function
 from ._differentiate import aux_leaf, split_aux
-from ._dispatch import complete_arguments, describe_argument, signature
+from ._dispatch import (complete_arguments, describe_argument, signature,
+                        taken_as_constant)
 from ._errors import AutodiffError, InputError, OutputError
 from ._forward import tangents
 from ._jacrev import has_loop, reverse_jacobian
@@ -317,7 +318,7 @@ class ArrayTransform:
 
         # The docstring says what the code serves: the shapes it checks,
         # or, where it reads every size when it runs, ranks and dtypes.
-        any_size = not _shape_check(spec_with(""))
+        any_size = not (_shape_check(spec_with("")) or lowered.fixed)
         arguments = [layout.name for layout in lowered.arguments]
         signature = ", ".join(
             f"{name}: {kind}" for name, kind in zip(arguments, _kinds(
@@ -359,6 +360,9 @@ def _kinds(primals: tuple[Any, ...], any_size: bool,
 
     kinds = []
     for arg in primals:
+        if taken_as_constant(arg):
+            kinds.append(describe_argument(arg))
+            continue
         leaves, structure = optree.tree_flatten(arg)
         described = [kind(leaf) for leaf in leaves]
         kinds.append(described[0] if structure.num_nodes == 1

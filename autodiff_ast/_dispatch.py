@@ -14,7 +14,24 @@ from typing import Any
 import numpy as np
 import optree
 
-__all__ = ["complete_arguments", "signature", "describe_argument"]
+__all__ = ["complete_arguments", "signature", "describe_argument",
+           "taken_as_constant"]
+
+
+def taken_as_constant(arg: Any) -> bool:
+    """Whether an argument that is not differentiated is taken as the
+    constant it is, as JAX passes such an argument on untouched: a string
+    option (``reduction="sum"``), an object read by attribute (a
+    dataclass of settings). Code is made for each such value: a string's,
+    or an object's identity (what it read of the object is checked on
+    each call, as for ``self``)."""
+    if isinstance(arg, str):
+        return True
+    if arg is None or isinstance(arg, (bool, int, float, complex,
+                                       np.ndarray, np.generic)):
+        return False
+    return optree.tree_is_leaf(arg) and not isinstance(
+        getattr(arg, "dtype", None), np.dtype)
 
 
 def complete_arguments(name: str, params: tuple[str, ...],
@@ -57,8 +74,14 @@ def signature(args: tuple[Any, ...], by_rank: bool = False
         if kind is np.ndarray:
             key.append((_rank(arg.shape) if by_rank else arg.shape,
                         arg.dtype))
+        elif kind is int or isinstance(arg, np.integer):
+            # (code that bakes an int's value in, a loop count, is keyed
+            # by it; code that reads it when it runs serves every int)
+            key.append(kind if by_rank else (kind, int(arg)))
         elif kind is float or isinstance(arg, np.generic):
             key.append(kind)
+        elif taken_as_constant(arg):
+            key.append((kind, arg if kind is str else id(arg)))
         else:
             leaves, spec = optree.tree_flatten(arg)
             key.append((spec, tuple(
@@ -78,6 +101,8 @@ def _rank(shape: tuple[int, ...]) -> tuple[bool, ...]:
 
 
 def describe_argument(arg: Any) -> str:
+    if taken_as_constant(arg):  # the code is made for this value
+        return repr(arg) if isinstance(arg, str) else type(arg).__name__
     leaves, spec = optree.tree_flatten(arg)
     described = [f"{getattr(leaf, 'dtype', type(leaf).__name__)}"
                  f"{list(np.shape(leaf))}" for leaf in leaves]

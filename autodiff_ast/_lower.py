@@ -25,6 +25,8 @@ import math
 import types
 from typing import Any, Callable
 
+import sympy as sp
+
 from . import _fence
 from ._errors import AutodiffError, NoSourceError, error_at
 from ._forms import hypot_of_any_number
@@ -33,7 +35,7 @@ from ._limits import collector_paused
 from ._lower_calls import Calls
 from ._lower_expressions import Expressions
 from ._lower_names import Names
-from ._lower_records import (Lowered, _Context, as_sympy,
+from ._lower_records import (Lowered, NeedsArrays, _Context, as_sympy,
                              defaults_read, symbol)
 from ._lower_statements import Statements
 from ._lower_vetting import Vetting
@@ -175,6 +177,16 @@ class _Runner(Statements, Expressions, Names, Calls, Vetting):
     def error(self, node: ast.AST, message: str) -> AutodiffError:
         return error_at(node, message, self.source.filename,
                         list(self.source.lines))
+
+    def option_comparison(self, node: ast.Compare,
+                          values: list[Any]) -> Any:
+        # An argument compared with a string is a string itself (an
+        # option): array lowering takes it as the constant it is, and
+        # makes the code for each value, as JAX takes such an argument.
+        if not self.lowers_arrays and any(
+                isinstance(v, sp.Basic) for v in values):
+            raise NeedsArrays
+        return super().option_comparison(node, values)
 
     # -- entry -----------------------------------------------------------
 

@@ -25,6 +25,7 @@ from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
 from ._functions import where
 from ._containers import container_items
+from ._dispatch import taken_as_constant
 from ._limits import NAMED_FROM, written_out_size
 from ._lists import concatenated, grown, made
 from ._lower import _Runner, readable_source, unbind
@@ -70,6 +71,9 @@ class ArrayLowered:
     source: FunctionSource | None = None
     # The modules its primitives were spelled from ("math", "numpy").
     namespaces: frozenset[str] = frozenset()
+    # The int arguments whose values the code bakes in (a loop count, a
+    # condition): their values key the code, as shapes do.
+    fixed: frozenset[str] = frozenset()
 
     def is_current(self) -> bool:
         return all(read.is_current() for read in self.reads)
@@ -104,6 +108,10 @@ class _ArrayContext(_Context):
     # and how many steps the program had. The function may fill it.
     new_arrays: dict[str, tuple[Any, frozenset[str], int]] = field(
         default_factory=dict)
+    # The int arguments (n), by symbol, with their values: each becomes a
+    # size once the code sizes an array with it (np.zeros(n)).
+    counts: dict[sp.Symbol, int] = field(default_factory=dict)
+    fixed: set[str] = field(default_factory=set)  # ArrayLowered.fixed
 
 
 def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
@@ -124,11 +132,18 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
     arguments = []
     env: dict[str, Any] = dict(zip(bound_names, bound))
     for index, (name, value) in enumerate(zip(params, args)):
+        if index not in argnums and taken_as_constant(value):
+            arguments.append(ArgumentLayout(name, optree.tree_structure(
+                None), ()))
+            env[name] = value
+            continue
         layout, structured = _bind_argument(
             program, name, value, differentiable=index in argnums,
             transform=transform)
         arguments.append(layout)
         env[name] = structured
+        if _is_count(value, index in argnums):
+            context.counts[layout.symbols[0]] = int(value)
     runner = _ArrayRunner(fn, source, context)
     output = runner.call(env)
     context.reads.extend(defaults_read(fn))
@@ -141,7 +156,8 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
     return ArrayLowered(source.name, source.location, params, arguments,
                         program, output, context.data, context.labels,
                         tuple(reads.values()), source,
-                        frozenset(context.namespaces))
+                        frozenset(context.namespaces),
+                        frozenset(context.fixed))
 
 
 def _bind_argument(program: Program, name: str, value: Any,
@@ -178,7 +194,8 @@ def _bind_argument(program: Program, name: str, value: Any,
                          access=None if where == name else where,
                          dtype=dtype)
         if where == name:
-            symbol = sp.Symbol(name, real=True)
+            symbol = sp.Symbol(name, integer=True) if _is_count(
+                leaf, differentiable) else sp.Symbol(name, real=True)
             program.leaves[symbol] = leaf_info
         else:
             symbol = program.new_symbol(where, leaf_info)
@@ -186,6 +203,22 @@ def _bind_argument(program: Program, name: str, value: Any,
     structured = optree.tree_unflatten(spec, [
         _signed(program, symbol) for symbol in symbols])
     return ArgumentLayout(name, spec, tuple(symbols)), structured
+
+
+def _free_symbols(value: Any) -> set[sp.Symbol]:
+    """The symbols in ``value`` (an expression, or a tuple or list of
+    them)."""
+    if isinstance(value, sp.Basic):
+        return value.free_symbols  # type: ignore[return-value]
+    if isinstance(value, (tuple, list)):
+        return set().union(*map(_free_symbols, value))
+    return set()
+
+
+def _is_count(leaf: Any, differentiable: bool) -> bool:
+    """Whether an argument is an int the code may size arrays with."""
+    return not differentiable and isinstance(leaf, (int, np.integer)) \
+        and not isinstance(leaf, (bool, np.bool_))
 
 
 def _signed(program: Program, symbol: sp.Symbol) -> sp.Symbol:
@@ -629,8 +662,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
         count, a slice bound): sizes read at run time become the numbers
         they are now, and the code checks the shapes it was made for."""
         value = super().concrete(value)
+        counts = self.context.counts.keys() & _free_symbols(value)
+        self.program.sizes.update(
+            (count, self.context.counts[count]) for count in counts)
         fixed = self.program.concrete(value)
         if fixed is not value and fixed != value:
+            self.context.fixed.update(count.name for count in counts)
             where = "a loop count or a condition" if node is None else (
                 f"{ast.unparse(node)} at {self.source.filename}:"
                 f"{getattr(node, 'lineno', '?')}")
@@ -666,9 +703,16 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def is_size(self, value: Any) -> bool:
         """Whether ``value`` is computed from sizes alone (``len(x)``,
         ``2 * x.shape[0]``), an integer generated code computes."""
-        return (isinstance(value, sp.Expr) and bool(value.free_symbols)
+        if not (isinstance(value, sp.Expr) and bool(value.free_symbols)
                 and value.free_symbols <= self.program.sizes.keys()
-                and value.is_integer is True)
+                | self.context.counts.keys() and value.is_integer is True):
+            return False
+        # An int argument that sizes an array is a size from now on (a
+        # loop over range(n) after np.zeros(n) is a loop over its rows).
+        self.program.sizes.update(
+            (count, self.context.counts[count])
+            for count in value.free_symbols & self.context.counts.keys())
+        return True
 
     def fork(self, statement: ast.If, condition: Any, rest: list[Any],
              env: dict[str, Any]) -> Any:

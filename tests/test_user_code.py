@@ -465,11 +465,7 @@ def test_multi_head_causal_attention():
             atol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "refusal of common code: reshape(B, T, n_heads, d) with n_heads an "
-    "integer argument is refused ('reshape needs a constant shape ... not "
-    "values computed from the arguments'); with a module constant it "
-    "works"))
+# was refused: reshape(B, T, n_heads, d) with n_heads an int argument
 def test_multi_head_attention_with_the_head_count_passed_in():
     args = (TOKENS,) + PROJECTIONS + (2,)
     np.testing.assert_allclose(
