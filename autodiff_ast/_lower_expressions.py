@@ -24,6 +24,7 @@ from ._local import defined
 from ._lower_names import describe
 from ._lower_records import NeedsArrays, as_sympy
 from ._rules import floordiv, mod, rewritten_by_canonical, where
+from ._stale import Stale
 from ._sums import LONG
 
 if TYPE_CHECKING:
@@ -357,6 +358,9 @@ def select(condition: Boolean, then_value: Any, else_value: Any,
                      for a, b in zip(then_value, else_value))
     if then_value == else_value:
         return then_value
+    for value in (then_value, else_value):
+        if isinstance(value, Stale):  # read after, it is refused
+            return value
     if all(isinstance(v, Boolean) and not isinstance(v, sp.Expr)
            for v in (then_value, else_value)):
         return sp.ITE(condition, then_value, else_value)  # a loop's flag

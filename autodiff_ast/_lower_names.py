@@ -23,6 +23,7 @@ from ._containers import view
 from ._lower_records import NeedsArrays, Read, as_sympy, symbol
 from ._outside_trees import holds_arrays
 from ._source import library_of
+from ._stale import Stale
 
 __all__ = ["Names", "describe", "is_library"]
 
@@ -37,7 +38,10 @@ class Names:
     def name(self, node: ast.Name, env: dict[str, Any]) -> Any:
         identifier = node.id
         if identifier in env:
-            return env[identifier]
+            value = env[identifier]
+            if isinstance(value, Stale):
+                raise self.error(node, value.refusal())  # type: ignore
+            return value
         if identifier in self.cells:
             cell = self.cells[identifier]
             read = Read(cell, None, cell.cell_contents)

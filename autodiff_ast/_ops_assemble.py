@@ -34,6 +34,7 @@ from ._ops_index import GETITEM, getitem
 from ._ops_scatter import SCATTER, _repeats
 from ._program import ELEMENTWISE, ArrayOp, Leaf, Step
 from ._spell import Slot, call, literal
+from ._stale import Stale
 
 __all__ = ["STACK", "ARRAY", "CONCATENATE", "APPEND", "HSTACK", "VSTACK",
            "COLUMN_STACK", "DSTACK", "SPLIT", "ARRAY_SPLIT", "HSPLIT",
@@ -847,9 +848,8 @@ def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
                  run.context.new_arrays.items()
                  if value is current and target.id in before)
         exempt = others | twins
-        if _named_elsewhere(env, target.id, _views(
-                program, current, program.steps[first:]), exempt):
-            raise run.error(target, _READ_FIRST.format(target.id))
+        _retire(run, env, target, _views(
+            program, current, program.steps[first:]), exempt)
         del run.context.new_arrays[target.id]
         made = program.definition().get(current)
         if made is None or made.op.name not in FRESH:
@@ -869,9 +869,34 @@ def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
                                 "assign to a new local name instead, or "
                                 "fill an array made here (d = "
                                 "np.zeros_like(x); d[i] = v)")
-    if held_elsewhere(program, env, target.id, current, made, exempt):
-        raise run.error(target, _READ_FIRST.format(target.id))
+    if any(s.op is SCATTER and s.option("base") and s.operands[0] == current
+           for s in program.steps):
+        # (a fill on each path of an if: the code is written with one
+        # array filled in place, so each fill must start from its own)
+        raise run.error(target, f"{target.id} was filled from the same "
+                                "value on another path: fill it once, after "
+                                "the if, with the value each path computes "
+                                f"({target.id}[i] = a if c else b)")
+    _retire(run, env, target, _views(
+        program, current, [s for s in program.steps if s is not made]),
+        exempt)
     return current
+
+
+def _retire(run: Any, env: dict[str, Any], target: ast.Name,
+            views: set[sp.Symbol], also: frozenset[str]) -> None:
+    """Before ``target`` is filled: each other name that holds one of
+    ``views`` (the array, or a view of it) now holds a ``Stale`` (a row
+    read into a name, ``y = Y[i]``, and the next row filled, is fine as
+    long as ``y`` is not read again); a list, tuple or dict holding one is
+    refused at the fill."""
+    for other, value in list(env.items()):
+        if other == target.id or other in also:
+            continue
+        if isinstance(value, sp.Symbol) and value in views:
+            env[other] = Stale(other, target.id, target.lineno)
+        elif _named_elsewhere({other: value}, target.id, views):
+            raise run.error(target, _READ_FIRST.format(target.id))
 
 
 def held_elsewhere(program: Any, env: dict[str, Any], name: str,

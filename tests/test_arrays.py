@@ -355,14 +355,16 @@ def test_an_array_python_made_new_is_filled_unless_another_name_holds_it():
     # fills such arrays); swapped items are read before either is stored.
     x = np.array([0.3, -0.7, 1.2])
     np.testing.assert_array_equal(ad.grad(swapped_items)(x), [1.0, 0.0, 2.0])
-    # Another name for it would see the change: refused, not wrong.
+    # Another name for it would see the change: refused where it is read,
+    # not wrong.
+    first = filled_after_another_name.__code__.co_firstlineno
     with pytest.raises(ad.UnsupportedCodeError) as info:
         ad.grad(filled_after_another_name)(x)
     assert info.value.msg == (
-        "y is read before it is filled, and filling it would change what was "
-        "read (a name for it, or a view of it): fill it first, then read it")
-    assert info.value.lineno == \
-        filled_after_another_name.__code__.co_firstlineno + 3
+        f"z holds y or a view of it, and y was filled since (line "
+        f"{first + 3}), which changes z too: read z before the fill, or make "
+        "z a copy (.copy() where it is bound)")
+    assert info.value.lineno == first + 4
 
 
 def weighted_terms(x):
