@@ -1,4 +1,4 @@
-"""Python lists a differentiated function builds for itself.
+"""Python lists (and dicts) a differentiated function builds for itself.
 
 ``history.append(h)`` and ``parts.extend(more)`` in a loop that is written
 out, and ``history + [h]``, are how NumPy code collects values before
@@ -7,7 +7,9 @@ items' values, so appending to it in place keeps Python's meaning exactly,
 another name for the same list included. Only a list the function made
 (a display, a comprehension, a concatenation) may change: appending to an
 argument or a global would change the caller's list, which a derivative
-cannot do, and is refused at the user's line.
+cannot do, and is refused at the user's line. A dict the function made
+has items set by constant keys (``cache["z1"] = z``), as NumPy code keeps
+its activations.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ __all__ = ["GROWING", "concatenated", "grown", "made"]
 GROWING = ("append", "extend")
 
 
-def made(run: Any, items: list[Any]) -> list[Any]:
-    """``items``, noted as a list the function made (it may grow)."""
+def made(run: Any, items: Any) -> Any:
+    """``items`` (a list or a dict), noted as made by the function: it
+    may grow, or have items set."""
     run.context.lists[id(items)] = items, run.context.kept_loops
     return items
 
@@ -90,6 +93,8 @@ def _item_set(run: Any, target: ast.Subscript, value_node: ast.expr,
     function made is one)."""
     items = env.get(target.value.id) if isinstance(
         target.value, ast.Name) else None
+    if isinstance(items, dict):
+        return _key_set(run, items, target, value_node, env)
     if not isinstance(items, list):
         return False
     spelled = ast.unparse(target.value)
@@ -110,13 +115,37 @@ def _item_set(run: Any, target: ast.Subscript, value_node: ast.expr,
     return True
 
 
-def _check_changeable(run: Any, items: list[Any], node: ast.AST, what: str,
+def _key_set(run: Any, items: dict[Any, Any], target: ast.Subscript,
+             value_node: ast.expr, env: dict[str, Any]) -> bool:
+    """``name[key] = value`` on a dict the function made (a cache of
+    activations, ``d = {}; d["a"] = x ** 2``): the item set, as Python
+    does, where the key is known when the code is generated."""
+    spelled = ast.unparse(target.value)
+    _check_changeable(run, items, target, f"{spelled}[...] = ...", spelled,
+                      f"make a new dict instead, {spelled} = {{...}}")
+    value = run.expression(value_node, env)
+    key = run.concrete(run.expression(target.slice, env))
+    if isinstance(key, sp.Integer):
+        key = int(key)
+    if isinstance(key, sp.Basic) or not isinstance(key, (str, int, tuple,
+                                                           bytes)):
+        raise run.error(target.slice, f"an item of the dict {spelled} is "
+                                      "set by a key known when the code is "
+                                      "generated (a constant, a loop "
+                                      "counter, a string)")
+    items[key] = value
+    return True
+
+
+def _check_changeable(run: Any, items: list[Any] | dict[Any, Any],
+                      node: ast.AST, what: str,
                       spelled: str, fix: str) -> None:
     """Refuse ``what`` (a change of ``items`` in place) on a list the
     function did not make, or in a kept loop other than as a statement of
     that loop itself on a list made before it."""
+    kind = type(items).__name__
     if id(items) not in run.context.lists:
-        raise run.error(node, f"{what} would change a list the function "
+        raise run.error(node, f"{what} would change a {kind} the function "
                               "did not make (an argument or a global), "
                               f"which a derivative cannot do: {fix}")
     if run.context.lists[id(items)][1] != run.context.kept_loops:

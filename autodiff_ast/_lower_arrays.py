@@ -354,7 +354,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
             if any(isinstance(k, sp.Basic) and k.free_symbols
                    for k, _ in pairs):
                 raise self.error(node, "dict keys must be constants")
-            return {plain(k): v for k, v in pairs}
+            return made(self, {plain(k): v for k, v in pairs})
         if isinstance(node, ast.Slice):
             bounds = []
             for part in (node.lower, node.upper, node.step):

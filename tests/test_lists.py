@@ -307,3 +307,60 @@ def test_arrays_appended_in_a_loop_of_constant_length():
             rtol=1e-8)
     np.testing.assert_allclose(ad.grad(six_states)(y0, 0.7), gradient[0],
                                rtol=1e-15)
+
+
+# -- dicts the function makes ----------------------------------------------------
+
+def keeps_activations_in_a_dict(W, x):
+    cache = {}
+    cache["z"] = W @ x
+    cache["h"] = np.tanh(cache["z"])
+    alias = cache
+    alias[("out", 0)] = np.sum(cache["h"] ** 2)
+    return cache[("out", 0)] + np.sum(cache["z"])
+
+
+def sets_an_item_of_its_argument(params, x):
+    params["b"] = x * 2
+    return np.sum(params["b"] * params["w"])
+
+
+def sets_a_key_a_kept_loop_counts(x, n):
+    d = {}
+    for i in range(n):
+        d[i] = x * i
+    return np.sum(d[0] * x)
+
+
+def test_a_dict_made_here_has_items_set_by_key():
+    W = np.array([[0.3, -0.2], [0.1, 0.5], [0.7, 0.0]])
+    x = np.array([1.0, -2.0])
+    grads = ad.grad(keeps_activations_in_a_dict, (0, 1))(W, x)
+    for i, g in enumerate(grads):
+        np.testing.assert_allclose(
+            g, numeric_gradient(keeps_activations_in_a_dict, (W, x), i),
+            rtol=1e-7)
+    hessian = ad.hessian(keeps_activations_in_a_dict, 1)(W, x)
+    np.testing.assert_allclose(hessian, [
+        numeric_gradient(lambda v: ad.grad(
+            keeps_activations_in_a_dict, 1)(W, v)[i], (x,), 0)
+        for i in range(2)], rtol=1e-6)
+
+
+@pytest.mark.parametrize("f, args, text, message", [
+    (sets_an_item_of_its_argument,
+     ({"w": np.ones(2), "b": np.zeros(2)}, np.ones(2)), 'params["b"]',
+     "params[...] = ... would change a dict the function did not make (an "
+     "argument or a global), which a derivative cannot do: make a new dict "
+     "instead, params = {...}"),
+    (sets_a_key_a_kept_loop_counts, (np.ones(2), 3), "for i",
+     "the loop changes d, which is not a number or an array: a loop whose "
+     "trip count is known only when the function runs can change numbers "
+     "and arrays")],
+    ids=["argument", "kept loop"])
+def test_setting_what_a_derivative_cannot_follow_is_refused(f, args, text,
+                                                            message):
+    with pytest.raises(ad.UnsupportedCodeError) as error:
+        ad.grad(f, 1 if f is sets_an_item_of_its_argument else 0)(*args)
+    assert str(error.value).startswith(message)
+    assert f"test_lists.py:{line_of(f, text)}" in str(error.value)
