@@ -22,8 +22,9 @@ import sympy as sp
 from ._array_passes import part_of_call, tidied
 from ._array_printer import ArrayPrinter
 from ._collect import collected_all
+from ._dead_code import without_dead
 from ._codegen import _cse, _function_label, _suggest_name
-from ._loop_codegen import write_loop
+from ._loop_codegen import refilled, write_loop
 from ._printer import ExpressionPrinter, _call
 from ._program import (ELEMENTWISE, SIZE, Step, broadcast_shapes,
                        option_symbols, unique_name)
@@ -100,7 +101,9 @@ class ArrayWriter:
         for step in steps:
             self.write_step(step)
         self.write_return(outputs)
-        return tidied(self.out, self.taken)
+        # (a loop written for a value the code after it no longer reads:
+        # the history of an array only its shape was read of)
+        return tidied(refilled(without_dead(self.out, set())), self.taken)
 
     def used_once_in_place(self, steps: list[Step], outputs: list[Any]
                            ) -> tuple[list[Step], list[Any]]:
@@ -122,11 +125,33 @@ class ArrayWriter:
                 and s.target not in outputs}
         readers = [s.operands[0] for s in elementwise] + [
             o for o in outputs if isinstance(o, sp.Basic)]
+        # The value as its reader reads it: in the names of values the
+        # reader reads already (0.5 * beta * (y - X @ w) is 0.5 * beta * r
+        # beside -0.5 * beta * r, and the two combine).
+        computed = {s.target: s.operands[0] for s in elementwise
+                    if not s.operands[0].is_Atom}
+
+        def saves(target: sp.Symbol, value: sp.Expr) -> bool:
+            return any(_saves(reader, target, value) for reader in readers
+                       if target in reader.free_symbols)
+
         # Only where that saves operations: elsewhere the value written
         # inline keeps the order of its own factors (mask * (X + X.T)).
-        once = {target: value for target, value in once.items()
-                if any(_saves(reader, target, value) for reader in readers
-                       if target in reader.free_symbols)}
+        chosen = {}
+        for target, value in once.items():
+            read = {computed[s]: s for reader in readers
+                    if target in reader.free_symbols
+                    for s in reader.free_symbols
+                    if s in computed and s != target}
+            for candidate in (_reading(value, read), value):
+                if saves(target, candidate):
+                    chosen[target] = candidate
+                    break
+        # (not in the name of a value put in its reader too)
+        once = {target: value if not value.free_symbols & chosen.keys()
+                else once[target] for target, value in chosen.items()
+                if not value.free_symbols & chosen.keys()
+                or saves(target, once[target])}
         if not once:
             return steps, outputs
         values: dict[sp.Symbol, sp.Expr] = {}
@@ -135,7 +160,7 @@ class ArrayWriter:
             if step.op is ELEMENTWISE:
                 value = step.operands[0].xreplace(values)
                 if step.target in once:
-                    values[step.target] = value
+                    values[step.target] = once[step.target].xreplace(values)
                     continue
                 if value != step.operands[0]:
                     step = replace(step, operands=(value,))

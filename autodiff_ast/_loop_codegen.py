@@ -24,6 +24,7 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 
 from ._codegen import _cse, _suggest_name
 from ._collect import collected_all
+from ._dead_code import without_dead
 from ._ops_loop import Carry, Loop, Stored, merged
 from ._printer import _call
 from ._program import ELEMENTWISE, Step, unique_name
@@ -238,20 +239,30 @@ def _write_loop(writer: Any, step: Step) -> None:
         breaking = ast.Name(done, ast.Load()) if test_first else \
             _in_body(writer)(ending)
         body.append(ast.If(breaking, [ast.Break()], []))
-    body = _without_unread(_without_aliases(body), {
-        names[c.result] for c in carries} | {
-        names[value.result] for value in stored})
+    kept = {names[c.result] for c in carries} | {
+        names[value.result] for value in stored}
+    body = without_dead(_without_aliases(body), kept)
     program = writer.program
     shapes = {name: program.leaves[symbol].shape
               for symbol, name in writer.names.items()
               if symbol in program.leaves}
+    # (an array that starts as integers, a gradient's seed of ones, takes
+    # floats by a new array each iteration: filled in place it could not)
+    fillable = [c for c in changed if not program.is_integer(c.initial)
+                and not (names[c.result] in owned and _integers(
+                    owned[names[c.result]].value))]  # type: ignore[union-attr]
     # (an array the loop starts from another is copied before it: one
     # pass there, where zeros made in each iteration are one per
     # iteration)
     _added_in_place(body, {names[c.result]: program.leaves[c.inside].shape
-                           for c in changed}, shapes)
-    for name in _filled_in_place(body, [names[c.result] for c in changed]):
+                           for c in fillable}, shapes)
+    filled = _filled_in_place(body, [names[c.result] for c in fillable],
+                              shapes)
+    for name in filled:
         _owned_by_the_loop(writer, name, owned.get(name))
+    # (what a fill in place no longer reads: the rows a zeros' shape came
+    # from, and the loop that recomputed them)
+    body = without_dead(body, kept)
     if loop.condition is not None:
         body += [_assign(names[symbol], _in_body(writer)(value))
                  for symbol, value in rotated]
@@ -277,8 +288,51 @@ def _write_loop(writer: Any, step: Step) -> None:
         iterator = _call("reversed", [iterator])
     index = names[loop.index] if any(
         _reads(statement, names[loop.index]) for statement in body) else "_"
-    writer.out.append(ast.For(ast.Name(index, ast.Store()),
-                              iterator, body or [ast.Pass()], [], None))
+    written = ast.For(ast.Name(index, ast.Store()), iterator,
+                      body or [ast.Pass()], [], None)
+    # (what ``refilled`` may fill in place once the code after the loop
+    # reads no history of it)
+    written.refill = (  # type: ignore[attr-defined]
+        [names[c.result] for c in fillable if names[c.result] not in filled],
+        shapes, owned)
+    writer.out.append(written)
+
+
+def refilled(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``body`` with the copy-and-fill of an array a loop carries made a
+    fill in place where that became possible after the loop was written:
+    the history of it the loop stored was read by nothing (``without_dead``
+    took it away). A copy per iteration makes a loop over n rows O(n^2)."""
+    out: list[ast.stmt] = []
+    for statement in body:
+        if isinstance(statement, (ast.For, ast.While)):
+            statement.body = refilled(statement.body)
+        refill = getattr(statement, "refill", None)
+        if refill is not None:
+            carried, shapes, starts = refill
+            # (only arrays whose start shows floats: a gradient's seed,
+            # np.broadcast_to(1, shape), is integers, which an addition in
+            # place cannot make floats)
+            carried = [name for name in carried if starts.get(name)
+                       and not _integers(starts[name].value)]
+            for name in _filled_in_place(statement.body, carried, shapes):
+                if not _made_new(starts[name]):
+                    starts[name].value = _call("np.copy", [
+                        starts[name].value])
+        out.append(statement)
+    return out
+
+
+def _integers(value: ast.expr) -> bool:
+    """Whether ``value`` may be an array of integers: an integer constant,
+    or an array made of one (``np.broadcast_to(1, (n,))``)."""
+    if isinstance(value, ast.Call) and len(value.args) >= 2:
+        spelled = ast.unparse(value.func)
+        if spelled == "np.broadcast_to":
+            return _integers(value.args[0])
+        if spelled in ("np.full", "np.full_like"):
+            return _integers(value.args[1])
+    return isinstance(value, ast.Constant) and type(value.value) is int
 
 
 def _over_roots(exprs: list[sp.Basic]
@@ -395,27 +449,6 @@ def _without_aliases(body: list[ast.stmt]) -> list[ast.stmt]:
     return body
 
 
-def _without_unread(body: list[ast.stmt], kept: set[str]
-                    ) -> list[ast.stmt]:
-    """``body`` without the values it names that nothing reads (but the
-    ``kept``, which the code after the loop reads): a loop inside it
-    lists what it reads when it is made, also for values that only its
-    carries no output needs would read."""
-    while True:
-        read = {node.id for statement in body
-                for node in ast.walk(statement)
-                if isinstance(node, ast.Name)
-                and isinstance(node.ctx, ast.Load)}
-        unread = [statement for statement in body
-                  if isinstance(statement, ast.Assign)
-                  and len(statement.targets) == 1
-                  and isinstance(statement.targets[0], ast.Name)
-                  and statement.targets[0].id not in read | kept]
-        if not unread:
-            return body
-        body = [s for s in body if not any(s is u for u in unread)]
-
-
 def _added_in_place(body: list[ast.stmt], carried: dict[str, tuple],
                     shapes: dict[str, tuple]) -> None:
     """``body`` with zeros filled at an index and added to a carried array
@@ -446,15 +479,18 @@ def _added_in_place(body: list[ast.stmt], carried: dict[str, tuple],
         made = body[start].value  # type: ignore[attr-defined]
         fills = [k for k in range(start + 1, end)
                  if _fills_at(body[k], zeros)]
+        # (d[i] = v first: i picks each element once, of zeros; then only
+        # additions, d[j] += w, which add to g as they add to zeros)
         if not (isinstance(made, ast.Call) and ast.unparse(made.func) in (
-                "np.zeros_like", "np.zeros")) or len(fills) != 1 or any(
+                "np.zeros_like", "np.zeros")) or not fills or any(
+                isinstance(body[k], ast.Assign) for k in fills[1:]) or any(
                 _reads(s, zeros) for k, s in enumerate(body)
-                if k not in (fills[0], end)) or any(
+                if k not in (*fills, end)) or any(
                 _reads(s, total) or _stores(s, total)
                 for s in body[start:end]):
             continue
         fill = body[fills[0]]
-        if isinstance(fill, ast.Assign):  # d[i] = v: i picks each once
+        if isinstance(fill, ast.Assign):
             fill = ast.AugAssign(fill.targets[0], ast.Add(), fill.value)
         body[start] = _assign(zeros, _call("np.copy", [
             ast.Name(total, ast.Load())]))
@@ -463,10 +499,13 @@ def _added_in_place(body: list[ast.stmt], carried: dict[str, tuple],
 
 
 def _fills_at(statement: ast.stmt, name: str) -> bool:
-    """Whether ``statement`` is ``name[...] = v`` or ``np.add.at(name,
-    ...)``, reading ``name`` nowhere else."""
-    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-        target = statement.targets[0]
+    """Whether ``statement`` is ``name[...] = v``, ``name[...] += v`` (or
+    ``-=``) or ``np.add.at(name, ...)``, reading ``name`` nowhere else."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+            or isinstance(statement, ast.AugAssign) and isinstance(
+                statement.op, (ast.Add, ast.Sub)):
+        target = statement.targets[0] if isinstance(
+            statement, ast.Assign) else statement.target
         return (isinstance(target, ast.Subscript)
                 and isinstance(target.value, ast.Name)
                 and target.value.id == name
@@ -480,14 +519,14 @@ def _fills_at(statement: ast.stmt, name: str) -> bool:
             and not any(_reads(a, name) for a in call.args[1:]))
 
 
-def _filled_in_place(body: list[ast.stmt], carried: list[str]
-                     ) -> list[str]:
+def _filled_in_place(body: list[ast.stmt], carried: list[str],
+                     shapes: dict[str, tuple]) -> list[str]:
     """The carried arrays whose copy-and-fill in ``body`` (``c_1 =
     np.copy(c); c_1[i] += v; ...; c = c_1``, as a fill of a value that is
     also read elsewhere is written) becomes a fill of the carried array
     itself, where nothing between reads its old value: a copy per
     iteration makes a loop over n rows O(n^2). Rewrites ``body``."""
-    _merged_copies(body)
+    _merged_copies(body, shapes)
     filled = []
     for name in carried:
         ends = [k for k, s in enumerate(body) if _binds(s, name)
@@ -503,7 +542,7 @@ def _filled_in_place(body: list[ast.stmt], carried: list[str]
         if start > end or any(_reads(s, name) or _stores(s, name)
                               for s in body[start + 1:end]) or sum(
                 _stores(s, made) for s in body) != 1 or _view_read_after(
-                    body, name, start):
+                    body, name, start, shapes):
             continue
         renamed = [_renamed(s, made, name) for s in body]
         body[:] = [s for k, s in enumerate(renamed) if k not in (start, end)]
@@ -511,7 +550,7 @@ def _filled_in_place(body: list[ast.stmt], carried: list[str]
     return filled
 
 
-def _merged_copies(body: list[ast.stmt]) -> None:
+def _merged_copies(body: list[ast.stmt], shapes: dict[str, tuple]) -> None:
     """``body`` with a copy of a copy it made (``c_1 = np.copy(c); c_1[i]
     += v; c_2 = np.copy(c_1); c_2[j] -= v``, two fills of one array in an
     iteration) filling the first copy again, where nothing after reads
@@ -534,7 +573,7 @@ def _merged_copies(body: list[ast.stmt]) -> None:
                     _stores(s, name) for s in body) != 1 or any(
                     _reads(s, first) or _stores(s, first)
                     for s in body[place + 1:]) or _view_read_after(
-                        body, first, place):
+                        body, first, place, shapes):
                 continue
             body[place:] = [_renamed(s, name, first)
                             for s in body[place + 1:]]
@@ -542,16 +581,19 @@ def _merged_copies(body: list[ast.stmt]) -> None:
             break
 
 
-def _view_read_after(body: list[ast.stmt], name: str, place: int) -> bool:
+def _view_read_after(body: list[ast.stmt], name: str, place: int,
+                     shapes: dict[str, tuple]) -> bool:
     """Whether a name bound before ``place`` to what may be a view of the
     array ``name`` (``v = d[1:-1]``, ``d.T``, ``np.reshape(d, ...)``) is
     read after it: filling ``name`` in place from there would change it
-    (sweep 4, bug 20: a heat equation's gradient was exactly zero)."""
+    (sweep 4, bug 20: a heat equation's gradient was exactly zero). An
+    item, of shape () in ``shapes``, is a number of its own."""
     arrays = {name}
     views = set()
     for statement in body[:place]:
         if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)
+                and shapes.get(statement.targets[0].id) != ()
                 and _may_view(statement.value, arrays | views)):
             views.add(statement.targets[0].id)
     return any(_reads(s, view) for s in body[place + 1:] for view in views)
@@ -610,8 +652,12 @@ _FRESH = {"np.zeros", "np.zeros_like", "np.empty", "np.empty_like"}
 
 
 def _made_new(start: ast.Assign | None) -> bool:
-    """Whether a carried array starts as a new array (``np.zeros(n)``)
-    that the loop may fill without a copy."""
+    """Whether a carried array starts as a new array (``np.zeros(n)``,
+    ``2 * h``: arithmetic makes one) that the loop may fill without a
+    copy."""
+    if start is not None and isinstance(start.value, (ast.BinOp,
+                                                      ast.UnaryOp)):
+        return True
     return start is not None and isinstance(start.value, ast.Call) and \
         ast.unparse(start.value.func) in _FRESH
 

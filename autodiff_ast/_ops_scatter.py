@@ -312,9 +312,17 @@ def _spell_scatter(step: Step, args: list[ast.expr],
     With ``base``, the pieces are added into ``a``: the array its
     arithmetic makes, else a copy (a named value may be read again)."""
     base = step.option("base")
-    first = (args[0] if isinstance(args[0], (ast.BinOp, ast.UnaryOp))
-             else call("np.copy", [args[0]])) if base \
-        else call("np.zeros_like", [args[0]])
+    # (an array the line itself makes is filled as it is: np.zeros((n,
+    # 2)), not np.zeros_like(np.zeros((n, 2))))
+    made = ast.unparse(args[0].func) if isinstance(args[0], ast.Call) \
+        else None
+    if base:
+        first = args[0] if isinstance(args[0], (
+            ast.BinOp, ast.UnaryOp)) or made in _NEW else call(
+            "np.copy", [args[0]])
+    else:
+        first = args[0] if made in _ZEROS else call("np.zeros_like",
+                                                    [args[0]])
     statements: list[ast.stmt] = [ast.Assign(
         [ast.Name(name, ast.Store())], first, None)]
     position = 1
@@ -345,6 +353,12 @@ def _spell_scatter(step: Step, args: list[ast.expr],
         else:
             statements.append(ast.AugAssign(target, ast.Add(), values))
     return statements
+
+
+# Calls that make a new array of zeros, and of any values.
+_ZEROS = frozenset(("np.zeros", "np.zeros_like"))
+_NEW = _ZEROS | {"np.ones", "np.ones_like", "np.full", "np.full_like",
+                 "np.copy"}
 
 
 def _at_distinct_numbers(pieces: list[tuple[Any, ...]]) -> bool:

@@ -238,12 +238,8 @@ def precision_weighted_residuals(w, beta):
     return 0.5 * beta * r @ r
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep4 bug 17: the gradient of 0.5 * beta * r @ r (parsed "
-    "(0.5 * beta * r) @ r, a usual spelling of a weighted residual sum) is "
-    "X.T @ (-0.5 * beta * r - r * (0.5 * beta)): like terms kept apart, "
-    "which test_lint's reviewer rejects; expected -beta * r, as it writes "
-    "for 0.5 * beta * (r @ r)"))
+# was sweep4 bug 17: like terms kept apart, X.T @ (-0.5 * beta * r
+# - r * (0.5 * beta))
 def test_a_weighted_sum_of_squares_by_matmul_reads_well(generated):
     from test_lint import lint
 
@@ -252,6 +248,7 @@ def test_a_weighted_sum_of_squares_by_matmul_reads_well(generated):
         ad.grad(precision_weighted_residuals)(w, 2.0),
         -2.0 * XG.T @ (YG - XG @ w), rtol=1e-12)
     source = ad.source(ad.grad(precision_weighted_residuals), w, 2.0)
+    assert "return XG.T @ (-beta * (YG - XG @ w))" in source
     # counted here, so the session-wide lint of test_lint.py does not
     # report it a second time
     generated["array"].pop(source, None)
