@@ -37,6 +37,7 @@ from ._array_rules import array_function, spelled_function
 from ._argnums_per_call import PerCall, negative, positional_names
 from ._parameters import all_defaults, keyword_only_names
 from ._partials import unwrapped
+from ._per_count import takes_varargs, written_for
 from ._rules import primitive_for
 
 __all__ = ["grad", "value_and_grad", "derivative", "source"]
@@ -219,11 +220,17 @@ def transformed(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     gives), or, where a negative ``argnums`` or ``fun`` depends on how
     many arguments a call passes by position, a ``PerCall`` that makes
     it for each count."""
-    if not (isinstance(fun, PerCall) or negative(argnums)):
+    spread = takes_varargs(fun) and primitive_for(fun) is None and \
+        spelled_function(fun) is None  # (scipy.stats.norm.pdf takes *args)
+    if not (isinstance(fun, PerCall) or negative(argnums) or spread):
         return finish(_cached(fun, argnums, has_aux, kind))
-    names = positional_names(fun)
+    per_count = functools.partial(_per_count, fun) if spread else None
+    if per_count is not None:  # f(*ws): first for the least count argnums
+        names = positional_names(per_count(_least_arity(argnums) or 1))
+    else:
+        names = positional_names(fun)
     everything = fun.at(len(fun.names)) if isinstance(fun, PerCall) \
-        else fun
+        else fun if per_count is None else per_count(len(names or ()))
     # Made now, so bad code and bad argnums are refused here, counted
     # against the signature (a call passing every argument by position).
     full = finish(_cached(everything, argnums, has_aux, kind))
@@ -235,7 +242,21 @@ def transformed(fun: Callable[..., Any], argnums: Any, has_aux: bool,
              if isinstance(full, ArrayTransform) else repr(fun))
     return PerCall(fun, argnums,
                    lambda f, a: transformed(f, a, has_aux, kind, finish),
-                   full, names, where)
+                   full, names, where, per_count)
+
+
+def _per_count(fun: Any, count: int) -> types.FunctionType:
+    """``fun``, a function of ``*args``, written for ``count`` positional
+    arguments, and said to be ``fun`` (where it is defined) in the
+    derivative's docstring and errors."""
+    written = written_for(fun, count)
+    if _provenance(written) is None:
+        function, _ = unbind(fun)
+        written.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
+            written.__name__, _display_location(
+                readable_source(function).location), (),
+            inspect.getsource(written))
+    return written
 
 
 def _at_arrays(fun: Callable[..., Any], argnums: Any, has_aux: bool,

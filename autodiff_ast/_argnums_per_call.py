@@ -7,7 +7,9 @@ d/dscale. So a transform with a negative index is a ``PerCall``: each call
 counts its positional arguments and is answered by the derivative (generated
 once, cached as any other) for the non-negative indices that count gives.
 A derivative of a ``PerCall`` (``grad(grad(f, -1))``) is one too, taken of
-the derivative each count selects.
+the derivative each count selects. So is a transform of a function of
+``*args``: each count of arguments is a function of its own
+(``_per_count``), whose parameters ``argnums`` count.
 """
 
 from __future__ import annotations
@@ -64,12 +66,15 @@ class PerCall:
 
     def __init__(self, fun: Any, argnums: Any,
                  make: Callable[[Any, Any], Any], full: Any,
-                 names: tuple[str, ...], where: str) -> None:
+                 names: tuple[str, ...], where: str,
+                 per_count: Callable[[int], Any] | None = None) -> None:
         self.fun = fun
         self.argnums = argnums
         self.make = make
         self.names = names
         self.where = where
+        # For a function of *args: the function each count reads it as.
+        self.per_count = per_count
         self.made: dict[int, Any] = {len(names): full}
         for shown in ("__name__", "__qualname__", "__doc__",
                       "__autodiff_ast__"):
@@ -87,13 +92,29 @@ class PerCall:
         by position."""
         made = self.made.get(count)
         if made is None:
-            if count > len(self.names):  # Python's TypeError says it
-                return self.made[len(self.names)]
+            if count > len(self.names) and not self.spreads:
+                return self.made[len(self.names)]  # Python's TypeError
             inner = self.fun.at(count) if isinstance(self.fun, PerCall) \
+                else self.per_count(count) if self.per_count is not None \
                 else self.fun
             made = self.make(inner, self._resolved(count))
             self.made[count] = made
         return made
+
+    @property
+    def spreads(self) -> bool:
+        """Whether it takes any number of arguments (``*args``)."""
+        return self.per_count is not None or (
+            isinstance(self.fun, PerCall) and self.fun.spreads)
+
+    def names_at(self, count: int) -> tuple[str, ...]:
+        """The names of the first ``count`` positional arguments."""
+        if self.per_count is not None:
+            return positional_names(self.per_count(count))[  # type: ignore
+                :count]
+        if isinstance(self.fun, PerCall):
+            return self.fun.names_at(count)
+        return self.names[:count]
 
     def _resolved(self, count: int) -> Any:
         """``argnums`` counted against ``count`` positional arguments, as
@@ -101,12 +122,17 @@ class PerCall:
         names an argument twice."""
         as_tuple = isinstance(self.argnums, (tuple, list))
         items = list(self.argnums) if as_tuple else [self.argnums]
-        passed = self.names[:count]
+        passed = self.names_at(count)
         described = (f"{self.where} was called with {count} positional "
                      f"argument{'' if count == 1 else 's'}"
                      + (f" ({', '.join(passed)})" if passed else ""))
         numbers = []
         for item in map(operator.index, items):
+            if count <= item and self.spreads:
+                raise ArgnumsError(
+                    f"argnums={self.argnums!r} is out of range for this "
+                    f"call: {described}, and argnums count the arguments "
+                    "passed, as in JAX. Pass the argument it names.")
             if not -count <= item < count:
                 raise ArgnumsError(
                     f"argnums={self.argnums!r} is out of range for this "

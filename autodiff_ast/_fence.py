@@ -75,6 +75,18 @@ if hasattr(ast, "TryStar"):
     _REFUSALS[ast.TryStar] = _REFUSALS[ast.Try]
 
 
+def check_root(source: FunctionSource) -> None:
+    """Refuse ``*args`` in a function lowered with its own parameters
+    (a transform that takes each call's arguments as parameters lowers a
+    function written for their count instead)."""
+    node = source.node
+    if node.args.vararg:
+        raise error_at(node, f"{source.name} takes *{node.args.vararg.arg}"
+                             ", which this transform does not take: name "
+                             "each argument", source.filename,
+                       list(source.lines))
+
+
 def check(source: FunctionSource) -> None:
     """Raise UnsupportedCodeError at the first construct we cannot handle."""
     node = source.node
@@ -86,9 +98,10 @@ def check(source: FunctionSource) -> None:
         fail(node, "async functions are not supported: differentiate a plain "
                    "`def` function")
     args = node.args
-    if args.vararg or args.kwarg:
-        fail(node, f"{source.name} takes *args or **kwargs, which are not "
-                   "supported: name each argument")
+    if args.kwarg:  # (*args: each call's are parameters, _per_count)
+        fail(node, f"{source.name} takes **{args.kwarg.arg}, which is not "
+                   "supported: name each keyword argument, or take a dict "
+                   f"({args.kwarg.arg}) as a positional argument")
     if args.kwonlyargs:  # those that cannot trail the positional ones
         fail(node, f"{source.name} has a keyword-only argument without a "
                    "default after arguments with defaults, which a "

@@ -57,6 +57,7 @@ def lower(fn: Callable[..., Any], arity: int = 0) -> Lowered:
         return _lower_primitive(fn, primitive, arity)
     fn, bound = unbind(fn)
     source = readable_source(fn)
+    _fence.check_root(source)
     node = source.node
     params = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
     bound_names, params = params[:len(bound)], params[len(bound):]

@@ -20,6 +20,7 @@ import numpy as np
 import optree
 import sympy as sp
 
+from . import _fence
 from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
@@ -122,6 +123,7 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
     was called in the refusal of an integer argument, as JAX does."""
     fn, bound = unbind(fn)
     source = readable_source(fn)
+    _fence.check_root(source)
     node = source.node
     params = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
     bound_names, params = params[:len(bound)], params[len(bound):]
@@ -801,6 +803,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def keywords(self, node: ast.Call, env: dict[str, Any]) -> dict[str, Any]:
         return {k.arg: plain(self.expression(k.value, env))
                 for k in node.keywords if k.arg is not None}
+
 
 def _makes_new(value: ast.expr) -> bool:
     """Whether ``value`` is a new array in Python whatever it equals:

@@ -46,9 +46,6 @@ CASES = [
      "assigning to an item of state mutates an object the function did not "
      "make, which cannot be differentiated: assign to a new local name "
      "instead, or fill an array made here (d = np.zeros_like(x); d[i] = v)"),
-    (bad_code.with_varargs, "varargs",
-     "with_varargs takes *args or **kwargs, which are not supported: name "
-     "each argument"),
     (bad_code.with_unknown_callable, "unknown",
      "np.random.normal draws random numbers, which have no derivative (and "
      "would differ between the value and the gradient): draw them outside "

@@ -52,10 +52,10 @@ REFUSED = {
                   "recursive call to recursive"),
     "mutual-recursion": (h.ping, (2.0,), ad.UnsupportedCodeError,
                          "recursive call to ping"),
-    "varargs": (h.varargs, (2.0,), ad.UnsupportedCodeError,
-                "varargs takes *args or **kwargs"),
     "kwargs": (h.kwargs, (2.0,), ad.UnsupportedCodeError,
-               "kwargs takes *args or **kwargs"),
+               "kwargs takes **options, which is not supported: name each "
+               "keyword argument, or take a dict (options) as a positional "
+               "argument"),
     "keyword-only": (h.keyword_only, (2.0,), ad.UnsupportedCodeError,
                      "keyword_only has a keyword-only argument without a "
                      "default after arguments with defaults"),

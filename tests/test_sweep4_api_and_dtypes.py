@@ -291,10 +291,7 @@ def sum_of_squares_of_each(*ws):
     return sum(np.sum(w ** 2) for w in ws)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.UnsupportedCodeError, reason=(
-    "sweep4 bug 21: a function of *args (def f(*ws), as JAX's api tests "
-    "write, with argnums=(0, 1)) is refused: 'takes *args or **kwargs, "
-    "which are not supported: name each argument'; expected (2 w0, 2 w1)"))
+# was sweep4 bug 21: a function of *args (def f(*ws)) was refused
 def test_a_function_of_star_args():
     w0, w1 = np.ones(2), np.array([1.0, -2.0])
     g0, g1 = ad.grad(sum_of_squares_of_each, argnums=(0, 1))(w0, w1)
