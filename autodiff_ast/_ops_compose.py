@@ -1,8 +1,10 @@
 """Rows of the array table for NumPy functions that are compositions of
 other rows: ``np.linalg.multi_dot`` (a chain of products), ``np.block``
 (concatenations), ``np.select`` (nested ``np.where``), ``np.ediff1d``
-(differences of neighbours), and ``np.isclose``/``np.allclose``
-(comparisons).
+(differences of neighbours), NumPy 2's ``np.unstack``, ``np.vecdot`` and
+``np.cumulative_sum`` (indexing, a sum of products, ``np.cumsum``),
+reductions by a ufunc (``np.add.reduce`` is ``np.sum`` over axis 0, and so
+on), and ``np.isclose``/``np.allclose`` (comparisons).
 
 Each is lowered to what it computes, so its derivatives are those of the
 rows it is made of, in reverse and forward mode alike: the gradient of a
@@ -21,14 +23,18 @@ from typing import Any
 import sympy as sp
 
 from ._functions import where
-from ._ops_assemble import CONCATENATE
-from ._ops_core import EXPAND_DIMS, reshape
+from ._ops_assemble import CONCATENATE, pad
+from ._ops_core import EXPAND_DIMS, SUM, reduce_sum, reshape
+from ._ops_index import getitem
 from ._ops_linalg import product
-from ._ops_scan import DIFF
+from ._ops_reduce import LOGSUMEXP, MAX, MIN, PROD
+from ._ops_scan import CUMSUM, DIFF
 from ._program import ArrayOp, Step, broadcast_shapes
 from ._spell import call
 
-__all__ = ["MULTI_DOT", "BLOCK", "SELECT", "EDIFF1D", "ISCLOSE",
+__all__ = ["MULTI_DOT", "BLOCK", "SELECT", "EDIFF1D", "UNSTACK", "VECDOT",
+           "CUMULATIVE_SUM", "ADD_REDUCE", "MULTIPLY_REDUCE",
+           "MAXIMUM_REDUCE", "MINIMUM_REDUCE", "LOGADDEXP_REDUCE", "ISCLOSE",
            "ALLCLOSE"]
 
 
@@ -177,6 +183,65 @@ def _lower_ediff1d(run: Any, ary: Any, to_end: Any = None,
     return CONCATENATE.lower(run, parts, 0, node=node)
 
 
+# -- NumPy 2's array-API names: np.unstack, np.vecdot, np.cumulative_sum ----
+
+def _lower_unstack(run: Any, x: Any, *, axis: Any = 0,
+                   node: ast.AST) -> Any:
+    array = run.number(x, node)
+    shape = run.shape(array, node)
+    along = run.axis(axis, len(shape), node)  # (none for a number)
+    before = (slice(None),) * along
+    return tuple(getitem(run, array, before + (i,), node)
+                 for i in range(shape[along]))
+
+
+def _lower_vecdot(run: Any, x1: Any, x2: Any, *, axis: Any = -1,
+                  node: ast.AST) -> Any:
+    """The sum of the products along ``axis`` (of real vectors)."""
+    products = run.checked(run.number(x1, node) * run.number(x2, node),
+                           node)
+    if not run.shape(products, node):
+        raise run.error(node, "np.vecdot takes arrays of vectors, not "
+                              "numbers")
+    return reduce_sum(run, products, axis, False, node)[0]
+
+
+def _lower_cumulative_sum(run: Any, x: Any, *, axis: Any = None,
+                          dtype: Any = None, include_initial: Any = False,
+                          node: ast.AST) -> Any:
+    array = run.number(x, node)
+    ndim = len(run.shape(array, node))
+    if axis is None and ndim != 1:
+        raise run.error(node, "np.cumulative_sum of an array of more than "
+                              "one dimension needs axis=")
+    if dtype is not None:
+        raise run.error(node, "np.cumulative_sum's dtype= is not supported: "
+                              "cast the array first (x.astype(...))")
+    along = 0 if axis is None else run.axis(axis, ndim, node)
+    total = CUMSUM.lower(run, array, along, node=node)
+    if not include_initial:
+        return total
+    # the sums start from 0, one more element along the axis
+    widths = ((0, 0),) * along + ((1, 0),) + ((0, 0),) * (ndim - along - 1)
+    source = run.materialize(total, node)
+    return pad(run.program, source, widths, 0, f"{source.name}_from_0")
+
+
+# -- reductions by a ufunc: np.add.reduce, np.logaddexp.reduce, ... -----------
+
+def _reduced_by(row: ArrayOp) -> Any:
+    def lower(run: Any, array: Any, axis: Any = 0, dtype: Any = None,
+              out: Any = None, keepdims: Any = False, *,
+              node: ast.AST) -> Any:
+        """``row``'s reduction, over axis 0 unless told (a ufunc's
+        default, not the function's)."""
+        if dtype is not None or out is not None:
+            raise run.error(node, "a ufunc's reduce is differentiated "
+                                  "without dtype= and out=")
+        return row.lower(run, array, axis, keepdims=keepdims, node=node)
+    return lower
+
+
 # -- np.isclose, np.allclose --------------------------------------------------
 
 def _lower_isclose(run: Any, a: Any, b: Any, rtol: Any = 1e-05,
@@ -243,3 +308,18 @@ MULTI_DOT = ArrayOp("multi_dot", numpy=("linalg.multi_dot",),
 BLOCK = ArrayOp("block", numpy=("block",), lower=_lower_block)
 SELECT = ArrayOp("select", numpy=("select",), lower=_lower_select)
 EDIFF1D = ArrayOp("ediff1d", numpy=("ediff1d",), lower=_lower_ediff1d)
+UNSTACK = ArrayOp("unstack", numpy=("unstack",), lower=_lower_unstack)
+VECDOT = ArrayOp("vecdot", numpy=("vecdot",), lower=_lower_vecdot)
+CUMULATIVE_SUM = ArrayOp("cumulative_sum", numpy=("cumulative_sum",),
+                         lower=_lower_cumulative_sum)
+ADD_REDUCE = ArrayOp("add.reduce", numpy=("add.reduce",),
+                     lower=_reduced_by(SUM))
+MULTIPLY_REDUCE = ArrayOp("multiply.reduce", numpy=("multiply.reduce",),
+                          lower=_reduced_by(PROD))
+MAXIMUM_REDUCE = ArrayOp("maximum.reduce", numpy=("maximum.reduce",),
+                         lower=_reduced_by(MAX))
+MINIMUM_REDUCE = ArrayOp("minimum.reduce", numpy=("minimum.reduce",),
+                         lower=_reduced_by(MIN))
+# (as SciPy's logsumexp: shifted by the maximum, stable)
+LOGADDEXP_REDUCE = ArrayOp("logaddexp.reduce", numpy=("logaddexp.reduce",),
+                           lower=_reduced_by(LOGSUMEXP))

@@ -1,7 +1,7 @@
 """Rows of the array table that create arrays: ``np.zeros``, ``ones``,
-``full``, ``empty``, ``eye``/``identity``, ``arange``, ``linspace``, the
-``*_like`` functions, ``np.array`` of constants, and ``np.copy`` (a new
-array holding the values of another).
+``full``, ``empty``, ``eye``/``identity``, ``tri``, ``arange``,
+``linspace``, the ``*_like`` functions, ``np.array`` of constants, and
+``np.copy`` (a new array holding the values of another).
 
 What they create is a constant to differentiation, written in generated
 code as the user called it (``np.zeros((3, 2))``), except for the values
@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ._ops_core import BROADCAST_TO
+from ._ops_core import BROADCAST_TO, EXPAND_DIMS
 from ._program import ArrayOp, Step
 from ._spell import call, literal
 
-__all__ = ["ZEROS", "ONES", "FULL", "EYE", "IDENTITY", "ARANGE", "LINSPACE",
-           "EMPTY", "ZEROS_LIKE", "EMPTY_LIKE", "ONES_LIKE", "FULL_LIKE",
-           "CONSTANT", "COPY",
+__all__ = ["ZEROS", "ONES", "FULL", "EYE", "IDENTITY", "TRI", "ARANGE",
+           "LINSPACE", "EMPTY", "ZEROS_LIKE", "EMPTY_LIKE", "ONES_LIKE",
+           "FULL_LIKE", "CONSTANT", "COPY",
            "constant_array", "is_constant", "main_diagonal_eye",
            "is_identity"]
 
@@ -171,18 +171,34 @@ FULL = ArrayOp("full", numpy=("full",), lower=_lower_full, vjp=_full_vjp,
 
 def _lower_eye(run: Any, N: Any, M: Any = None, k: Any = 0,
                dtype: Any = None, *, node: ast.AST) -> Any:
+    return _diagonal_ones(run, EYE, N, M, k, dtype, node)
+
+
+def _diagonal_ones(run: Any, op: ArrayOp, N: Any, M: Any, k: Any,
+                   dtype: Any, node: ast.AST) -> Any:
+    """``np.eye``'s ones on diagonal ``k``, or ``np.tri``'s at and below
+    it, of ``N`` rows and ``M`` columns."""
     if isinstance(N, (tuple, list)) or isinstance(M, (tuple, list)):
-        raise run.error(node, "np.eye takes a number of rows (and of "
-                              "columns), not a shape")
+        raise run.error(node, f"np.{op.name} takes a number of rows (and "
+                              "of columns), not a shape")
     (rows,) = run.dims(N, node, "the number of rows")
     columns = rows if M is None else run.dims(M, node,
                                               "the number of columns")[0]
     offset = run.integer(k, node, "the diagonal")
     spelled, kind = _dtype(run, dtype, node)
-    return _create(run, EYE, (rows, columns), kind, "eye", rows=rows,
+    return _create(run, op, (rows, columns), kind, op.name, rows=rows,
                    columns=None if M is None else columns,
                    k=offset or None, dtype=spelled,
                    **_written(rows, columns))
+
+
+def _spell_eye(spelling: str) -> Any:
+    def spell(step: Step, args: list[ast.expr], name: str) -> ast.expr:
+        return call(spelling, [literal(step.option("rows"))]
+                    + ([literal(step.option("columns"))]
+                       if step.option("columns") is not None else []),
+                    k=step.option("k"), dtype=_dtype_keyword(step))
+    return spell
 
 
 def _lower_identity(run: Any, n: Any, dtype: Any = None, *,
@@ -191,13 +207,18 @@ def _lower_identity(run: Any, n: Any, dtype: Any = None, *,
 
 
 EYE = ArrayOp("eye", numpy=("eye",), lower=_lower_eye, stops_gradient=True,
-              spell=lambda step, args, name: call(
-                  "np.eye", [literal(step.option("rows"))]
-                  + ([literal(step.option("columns"))]
-                     if step.option("columns") is not None else []),
-                  k=step.option("k"), dtype=_dtype_keyword(step)),
-              any_size=True)
+              spell=_spell_eye("np.eye"), any_size=True)
 IDENTITY = ArrayOp("identity", numpy=("identity",), lower=_lower_identity)
+
+
+def _lower_tri(run: Any, N: Any, M: Any = None, k: Any = 0,
+               dtype: Any = None, *, node: ast.AST) -> Any:
+    return _diagonal_ones(run, TRI, N, M, k, dtype, node)
+
+
+# Ones at and below a diagonal (a causal mask); options as np.eye's.
+TRI = ArrayOp("tri", numpy=("tri",), lower=_lower_tri, stops_gradient=True,
+              spell=_spell_eye("np.tri"), any_size=True)
 
 
 def main_diagonal_eye(program: Any, symbol: Any) -> Any:
@@ -255,27 +276,47 @@ ARANGE = ArrayOp("arange", numpy=("arange",), lower=_lower_arange,
 
 
 def _lower_linspace(run: Any, start: Any, stop: Any, num: Any = 50,
-                    endpoint: Any = True, *, node: ast.AST) -> Any:
+                    endpoint: Any = True, retstep: Any = False,
+                    dtype: Any = None, axis: Any = 0, *,
+                    node: ast.AST) -> Any:
     count = run.integer(num, node, "np.linspace's number of samples")
     if count < 0:
         raise run.error(node, f"np.linspace needs a non-negative number of "
                               f"samples, got {count}")
     low, high = run.number(start, node), run.number(stop, node)
-    if run.shape(low, node) != () or run.shape(high, node) != ():
-        raise run.error(node, "np.linspace takes scalar bounds here")
     if endpoint not in (True, False, sp.true, sp.false):
         raise run.error(node, "np.linspace's endpoint must be True or False")
+    if _dtype(run, dtype, node)[1] != "f":
+        raise run.error(node, "np.linspace is differentiated with a float "
+                              "dtype only")
     closed = bool(endpoint)
-    if not low.free_symbols and not high.free_symbols:
-        return _create(run, LINSPACE, (count,), "f", "grid",
-                       bounds=(_float(low), _float(high)), num=count,
-                       endpoint=None if closed else False,
+    bounds = run.checked(high - low, node)
+    shape = run.shape(bounds, node)
+    if not shape and not low.free_symbols and not high.free_symbols:
+        samples = _create(run, LINSPACE, (count,), "f", "grid",
+                          bounds=(_float(low), _float(high)), num=count,
+                          endpoint=None if closed else False,
+                          **_written(count))
+    else:
+        # From a + (b - a) * t on [0, 1] the bounds get their gradients;
+        # bounds that are arrays take the samples along ``axis``.
+        unit = _create(run, LINSPACE, (count,), "f", "grid", bounds=(0, 1),
+                       num=count, endpoint=None if closed else False,
                        **_written(count))
-    # From a + (b - a) * t on [0, 1] the bounds get their gradients.
-    unit = _create(run, LINSPACE, (count,), "f", "grid", bounds=(0, 1),
-                   num=count, endpoint=None if closed else False,
-                   **_written(count))
-    return low + (high - low) * unit
+        if shape:
+            at = run.axis(axis, len(shape) + 1, node)
+            unit = EXPAND_DIMS.lower(run, unit, tuple(
+                i for i in range(len(shape) + 1) if i != at), node=node)
+            low, bounds = (EXPAND_DIMS.lower(run, value, at, node=node)
+                           for value in (low, bounds))
+        samples = run.checked(low + bounds * unit, node)
+    if not retstep:
+        return samples
+    parts = count - 1 if closed else count
+    if parts <= 0:
+        raise run.error(node, f"np.linspace of {count} sample(s) has no "
+                              "step (NumPy's is nan): ask for more samples")
+    return samples, run.checked(bounds / parts, node)
 
 
 def _float(value: sp.Expr) -> Any:

@@ -1,7 +1,7 @@
 """Rows of the array table that move elements around: ``np.squeeze``,
 ``ravel``/``flatten``, ``atleast_1d/2d/3d``, ``moveaxis``, ``swapaxes``,
-``flip``/``fliplr``/``flipud``, ``rot90``, ``roll``, ``diag``/``diagonal``,
-``tril`` and ``triu``.
+``flip``/``fliplr``/``flipud``, ``rot90``, ``matrix_transpose``, ``roll``,
+``diag``/``diagflat``/``diagonal``, ``tril`` and ``triu``.
 
 Most lower to the core steps (a reshape, a transpose, a reversed slice),
 so their gradients are those steps'; ``roll``, ``diag``, ``diagonal`` and
@@ -29,8 +29,8 @@ from ._spell import Slot, call, literal
 
 __all__ = ["SQUEEZE", "RAVEL", "FLATTEN", "ATLEAST_1D", "ATLEAST_2D",
            "ATLEAST_3D", "MOVEAXIS", "SWAPAXES", "FLIP", "FLIPLR", "FLIPUD",
-           "ROT90", "ROLL", "DIAG", "DIAGONAL", "TRIL", "TRIU", "diagonal",
-           "check_shapes"]
+           "ROT90", "MATRIX_TRANSPOSE", "ROLL", "DIAG", "DIAGFLAT",
+           "DIAGONAL", "TRIL", "TRIU", "diagonal", "check_shapes"]
 
 
 def _lower_squeeze(run: Any, a: Any, axis: Any = None, *,
@@ -48,7 +48,14 @@ def _lower_squeeze(run: Any, a: Any, axis: Any = None, *,
                                      if i not in axes), node)
 
 
-def _lower_ravel(run: Any, a: Any, *, node: ast.AST) -> Any:
+def _lower_ravel(run: Any, a: Any, order: Any = "C", *,
+                 node: ast.AST) -> Any:
+    if order not in ("C", "F"):
+        raise run.error(node, f"order={order!r} reads the elements in the "
+                              "order they lie in memory, which a derivative "
+                              "does not know: use order='C' or order='F'")
+    if order == "F":  # the transpose's rows, as NumPy reads it
+        a = transpose(run, run.number(a, node), None, node)
     return reshape(run, a, (-1,), node)
 
 
@@ -181,10 +188,22 @@ def _lower_rot90(run: Any, m: Any, k: Any = 1, axes: Any = (0, 1), *,
                     (second,), node)
 
 
+def _lower_matrix_transpose(run: Any, x: Any, *, node: ast.AST) -> Any:
+    array = run.number(x, node)
+    ndim = len(run.shape(array, node))
+    if ndim < 2:
+        raise run.error(node, "np.matrix_transpose needs an array of two or "
+                              "more dimensions")
+    order = tuple(range(ndim - 2)) + (ndim - 1, ndim - 2)
+    return transpose(run, array, order, node)
+
+
 FLIP = ArrayOp("flip", numpy=("flip",), lower=_lower_flip)
 FLIPLR = ArrayOp("fliplr", numpy=("fliplr",), lower=_lower_fliplr)
 FLIPUD = ArrayOp("flipud", numpy=("flipud",), lower=_lower_flipud)
 ROT90 = ArrayOp("rot90", numpy=("rot90",), lower=_lower_rot90)
+MATRIX_TRANSPOSE = ArrayOp("matrix_transpose", numpy=("matrix_transpose",),
+                           lower=_lower_matrix_transpose)
 
 
 # -- np.roll -----------------------------------------------------------------
@@ -377,6 +396,11 @@ def _lower_diag(run: Any, v: Any, k: Any = 0, *, node: ast.AST) -> Any:
                            k=offset)
 
 
+def _lower_diagflat(run: Any, v: Any, k: Any = 0, *, node: ast.AST) -> Any:
+    return _lower_diag(run, reshape(run, run.number(v, node), (-1,), node),
+                       k, node=node)
+
+
 def _diag_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     program = backward.program
     (source,) = step.operands
@@ -422,6 +446,7 @@ DIAG = ArrayOp("diag", numpy=("diag",), lower=_lower_diag, vjp=_diag_vjp,
                    "np.diag", args + ([literal(step.option("k"))]
                                       if step.option("k") else [])),
                any_size=True)
+DIAGFLAT = ArrayOp("diagflat", numpy=("diagflat",), lower=_lower_diagflat)
 
 
 # -- np.tril, np.triu ---------------------------------------------------------

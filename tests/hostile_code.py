@@ -382,8 +382,8 @@ def numpy_identity(W):
     return np.sum(np.eye(3) @ W)  # works: a constant
 
 
-def numpy_triangle(W):
-    return np.sum(np.tri(3) @ W)  # hostile: tri
+def numpy_vandermonde(W):
+    return np.sum(np.vander(W, 3) @ W)  # hostile: vander
 
 
 def numpy_indices(W):

@@ -124,6 +124,21 @@ def turned_and_differenced(x):
     return np.sum(turned * B) + np.sum(np.ediff1d(turned, to_end=x) ** 2)
 
 
+def array_api_names(x):
+    m = np.outer(x, x ** 2) * np.tri(4, 4, 1)
+    rows = np.unstack(np.matrix_transpose(m))
+    return (np.sum(np.vecdot(m, np.sin(m))) + np.sum(rows[1] * rows[2])
+            + np.sum(np.diagflat(x[:2]) ** 2)
+            + np.sum(np.cumulative_sum(x, include_initial=True) ** 2))
+
+
+def reduced_by_ufuncs(x):
+    m = np.outer(x, np.sin(x))
+    return (np.sum(np.add.reduce(m) ** 2) + np.sum(np.multiply.reduce(m))
+            + np.maximum.reduce(x) - np.minimum.reduce(x ** 2)
+            + np.sum(np.logaddexp.reduce(m, axis=1)))
+
+
 def filled_empty(x):
     y = np.empty_like(x)
     y[1:] = x[1:] * 3
@@ -449,6 +464,17 @@ SCALAR = {
     "any": (masked, MATRIX), "all": (masked, MATRIX),
     "ptp": (ranges_of_values, MATRIX), "nansum": (nan_skipping, MATRIX),
     "nanmean": (nan_skipping, MATRIX), "empty_like": (filled_empty, VECTOR),
+    "add.reduce": (reduced_by_ufuncs, VECTOR),
+    "multiply.reduce": (reduced_by_ufuncs, VECTOR),
+    "maximum.reduce": (reduced_by_ufuncs, VECTOR),
+    "minimum.reduce": (reduced_by_ufuncs, VECTOR),
+    "logaddexp.reduce": (reduced_by_ufuncs, VECTOR),
+    "tri": (array_api_names, VECTOR),
+    "diagflat": (array_api_names, VECTOR),
+    "matrix_transpose": (array_api_names, VECTOR),
+    "unstack": (array_api_names, VECTOR),
+    "vecdot": (array_api_names, VECTOR),
+    "cumulative_sum": (array_api_names, VECTOR),
     "rot90": (turned_and_differenced, VECTOR),
     "ediff1d": (turned_and_differenced, VECTOR),
     "empty": (filled_from_empty, VECTOR),

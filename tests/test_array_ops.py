@@ -580,6 +580,38 @@ def f_ediff1d(x):
     return np.sum(np.ediff1d(x, to_begin=x[0] ** 2) ** 2)
 
 
+def f_tri(x):
+    return np.sum(np.tri(3, 4, -1) * x ** 2)
+
+
+def f_diagflat(x):
+    return np.sum(np.diagflat(x, 1) @ np.arange(5.0))
+
+
+def f_matrix_transpose(x):
+    return np.sum(np.matrix_transpose(x) * np.arange(12.0).reshape(4, 3))
+
+
+def f_unstack(x):
+    first, second, third = np.unstack(x)
+    return np.sum(first * second ** 2 - third)
+
+
+def f_vecdot(x):
+    return np.sum(np.vecdot(x, np.sin(x), axis=0) ** 2)
+
+
+def f_cumulative_sum(x):
+    return np.sum(np.cumulative_sum(x, axis=1, include_initial=True) ** 2)
+
+
+def f_ufunc_reductions(x):
+    return (np.sum(np.add.reduce(x) ** 2)
+            + np.sum(np.multiply.reduce(x, axis=1))
+            + np.sum(np.maximum.reduce(x) * np.minimum.reduce(x, axis=None))
+            + np.logaddexp.reduce(x, axis=None))
+
+
 def f_empty_like_filled(x):
     y = np.empty_like(x)
     y[0] = x[0] ** 2
@@ -808,6 +840,17 @@ CASES = {
     "np.triu_indices_from": [(f_pairs_of_a_square, (signed(3, 3),))],
     "np.tril_indices_from": [(f_pairs_of_a_square, (signed(3, 3),))],
     "np.empty_like": [(f_empty_like_filled, (signed(4),))],
+    "np.add.reduce": [(f_ufunc_reductions, (signed(3, 4),))],
+    "np.multiply.reduce": [(f_ufunc_reductions, (signed(3, 4),))],
+    "np.maximum.reduce": [(f_ufunc_reductions, (signed(3, 4),))],
+    "np.minimum.reduce": [(f_ufunc_reductions, (signed(3, 4),))],
+    "np.logaddexp.reduce": [(f_ufunc_reductions, (signed(3, 4),))],
+    "np.tri": [(f_tri, (signed(3, 4),))],
+    "np.diagflat": [(f_diagflat, (signed(4),))],
+    "np.matrix_transpose": [(f_matrix_transpose, (signed(3, 4),))],
+    "np.unstack": [(f_unstack, (signed(3, 4),))],
+    "np.vecdot": [(f_vecdot, (signed(3, 4),))],
+    "np.cumulative_sum": [(f_cumulative_sum, (signed(3, 4),))],
     "np.rot90": [(f_rot90, (signed(3, 4),))],
     "np.ediff1d": [(f_ediff1d, (signed(2, 3),))],
     "np.empty": [(f_empty_filled, (signed(4),))],

@@ -483,3 +483,109 @@ def test_ediff1d_with_both_ends():
     np.testing.assert_allclose(
         ad.grad(differences_with_ends)(m),
         numeric_gradient(differences_with_ends, (m,), 0), rtol=1e-7)
+
+
+# -- np.tri, np.diagflat, ravel(order='F') and NumPy 2's array-API names -----
+
+def causal_energy(m):
+    return np.sum(np.tri(3, 4, -1) * m ** 2)
+
+
+def ravelled_by_columns(m):
+    return np.sum(np.ravel(m, order="F") * np.arange(12.0)) + np.sum(
+        m.ravel("F")[:3] ** 2)
+
+
+def array_api_names(m):
+    rows = np.unstack(np.matrix_transpose(m), axis=0)
+    return (np.sum(np.vecdot(m, np.sin(m), axis=0) ** 2)
+            + np.sum(rows[1] * rows[3])
+            + np.sum(np.cumulative_sum(m, axis=1, include_initial=True) ** 2)
+            + np.sum(np.diagflat(m[0], 1) ** 2))
+
+
+def test_a_causal_mask_is_written_as_called():
+    m = rand(3, 4)
+    np.testing.assert_array_equal(ad.grad(causal_energy)(m),
+                                  2 * m * np.tri(3, 4, -1))
+    assert "np.tri(3, 4, k=-1)" in ad.source(ad.grad(causal_energy), m)
+
+
+@pytest.mark.parametrize("f", [ravelled_by_columns, array_api_names])
+def test_more_numpy_functions_against_central_differences(f):
+    m = rand(3, 4)
+    np.testing.assert_allclose(ad.grad(f)(m), numeric_gradient(f, (m,), 0),
+                               rtol=1e-7)
+    np.testing.assert_allclose(ad.hessian(f)(m),
+                               ad.jacobian(ad.grad(f))(m), rtol=1e-10,
+                               atol=1e-12)
+
+
+def read_in_memory_order(m):
+    return np.sum(np.ravel(m, order="K") ** 2)
+
+
+def test_ravel_in_memory_order_is_refused():
+    assert_refused_at(
+        lambda: ad.grad(read_in_memory_order)(rand(2, 2)),
+        read_in_memory_order, 1,
+        "order='K' reads the elements in the order they lie in memory, "
+        "which a derivative does not know: use order='C' or order='F'")
+
+
+# -- reductions by a ufunc ----------------------------------------------------
+
+def ufunc_reductions(m):
+    return (np.sum(np.add.reduce(m) ** 2)
+            + np.sum(np.multiply.reduce(m, axis=1, keepdims=True))
+            + np.sum(np.maximum.reduce(m) * np.minimum.reduce(m, axis=None))
+            + np.sum(np.logaddexp.reduce(m, axis=1)))
+
+
+def test_ufunc_reductions_are_the_functions_over_axis_0():
+    m = rand(3, 4)
+    np.testing.assert_allclose(ad.grad(ufunc_reductions)(m),
+                               numeric_gradient(ufunc_reductions, (m,), 0),
+                               rtol=1e-7)
+    np.testing.assert_allclose(ad.grad(lambda m: np.sum(np.add.reduce(m)
+                                                        * np.arange(4.0)))(m),
+                               np.broadcast_to(np.arange(4.0), (3, 4)))
+
+
+def test_logaddexp_reduce_is_stable():
+    # softmax of 1000 x: finite, as SciPy's logsumexp
+    x = np.array([1.0, 2.0, 3.0])
+    expected = np.exp(1000 * (x - 3.0)) / np.sum(np.exp(1000 * (x - 3.0)))
+    np.testing.assert_allclose(
+        ad.grad(lambda x: np.logaddexp.reduce(1000 * x))(x), 1000 * expected)
+
+
+# -- np.linspace between arrays, with its step --------------------------------
+
+def grid_between_arrays(x):
+    samples = np.linspace(x[:2], x[2:4], 3, axis=-1)
+    weights = np.arange(6.0).reshape(2, 3)
+    return np.sum(samples ** 2 * weights)
+
+
+def grid_step(x):
+    samples, step = np.linspace(x[1], x[0], 5, endpoint=False, retstep=True)
+    return np.sum(samples ** 2) + step ** 3
+
+
+def one_sample_step(x):
+    return np.linspace(0.0, x[0], 1, retstep=True)[1]
+
+
+@pytest.mark.parametrize("f", [grid_between_arrays, grid_step])
+def test_linspace_between_arrays_and_its_step(f):
+    x = rand(4)
+    np.testing.assert_allclose(ad.grad(f)(x), numeric_gradient(f, (x,), 0),
+                               rtol=1e-7, atol=1e-9)
+
+
+def test_a_step_of_one_sample_is_refused():
+    assert_refused_at(
+        lambda: ad.grad(one_sample_step)(rand(2)), one_sample_step, 1,
+        "np.linspace of 1 sample(s) has no step (NumPy's is nan): ask for "
+        "more samples")
