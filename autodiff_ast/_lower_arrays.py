@@ -30,7 +30,8 @@ from ._dispatch import taken_as_constant
 from ._limits import NAMED_FROM, written_out_size
 from ._lists import concatenated, grown, made
 from ._lower import _Runner, readable_source, unbind
-from ._lower_loops import buffer, comprehended, keep_loop, keep_while
+from ._lower_loops import (Buffer, buffer, comprehended, keep_loop,
+                           keep_while)
 from ._lower_names import is_library
 from ._lower_records import Read, _Context, defaults_read
 from ._ops_assemble import store, store_item
@@ -497,8 +498,31 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 if held is value and other != name), len(self.program.steps))
 
     def store(self, statement: ast.stmt, env: dict[str, Any]) -> None:
+        targets = statement.targets if isinstance(
+            statement, ast.Assign) else [getattr(statement, "target", None)]
+        for target in targets:
+            if isinstance(target, ast.Subscript) and isinstance(
+                    target.value, ast.Name) and isinstance(
+                    env.get(target.value.id), _Empty):
+                self.filled_by_item(target.value.id, env)
         if not grown(self, statement, env):
             store(self, statement, env)
+
+    def filled_by_item(self, name: str, env: dict[str, Any]) -> None:
+        """``name``, an ``np.empty(3)`` a loop does not fill (y[0] = x0,
+        y[1] = ...), made the zeros it may as well hold: what np.empty
+        holds where the function does not fill it is never read as a
+        derivative."""
+        empty = env[name]
+        count = static_int(empty.count)
+        zeros = self.program.add(ZEROS, (), (count,), name, shape=(count,))
+        # Another name for it (g = y) holds the same array, which a fill
+        # changes too: reading it after the fill is refused, as for zeros.
+        for other, held in list(env.items()):
+            if held is empty:
+                env[other] = zeros
+        self.context.new_arrays[name] = (zeros, frozenset(),
+                                         len(self.program.steps))
 
     def guard(self, statement: ast.If, env: dict[str, Any]) -> None:
         check_shapes(self, statement, env)
@@ -779,7 +803,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 return self.array_call(array_function(np.zeros), [shape],
                                        {}, node)
             # np.empty(n): an array a loop fills, one number per iteration
-            return buffer(self, [0.0], shape, node)
+            filled = buffer(self, [0.0], shape, node)
+            if static_int(shape) is None:
+                return filled
+            return _Empty(filled.count, filled.fill)
         if callee is len:
             (value,) = [self.expression(a, env) for a in node.args]
             if isinstance(value, (list, tuple, dict)):
@@ -803,6 +830,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def keywords(self, node: ast.Call, env: dict[str, Any]) -> dict[str, Any]:
         return {k.arg: plain(self.expression(k.value, env))
                 for k in node.keywords if k.arg is not None}
+
+
+@dataclass(frozen=True)
+class _Empty(Buffer):
+    """``np.empty(3)``: a list a loop fills, as ``np.empty(n)`` (its loop
+    keeps it so, the clearest code), or zeros filled item by item."""
 
 
 def _makes_new(value: ast.expr) -> bool:

@@ -376,18 +376,13 @@ def filled_by_hand(x0):
     return np.sum(y ** 2)
 
 
-# was sweep4 bug 19: arrays sized by an int argument were refused
+# was sweep4 bug 19: arrays sized by an int argument were refused, and
+# np.empty(3) filled item by item
 @pytest.mark.parametrize("f, args, expected", [
     (zeros_of_a_passed_size, (0.7, 3), 1.0),
     (ramp_of_a_passed_size, (0.7, 4), 2 * 0.7 * 6),
     (grid_of_a_passed_size, (0.7, 3), 2 * 0.7 * 1.5),
-    pytest.param(
-        filled_by_hand, (0.7,), 2 * 0.7 + 8 * 0.7 + 4 * 0.7 ** 3,
-        marks=pytest.mark.xfail(
-            strict=True, raises=ad.UnsupportedCodeError, reason=(
-                "sweep4 bug 19: np.empty(3) is refused as outside the "
-                "table though np.empty_like is in it; expected the "
-                "derivative")))],
+    (filled_by_hand, (0.7,), 2 * 0.7 + 8 * 0.7 + 4 * 0.7 ** 3)],
     ids=["zeros", "arange", "linspace", "empty"])
 def test_arrays_sized_when_the_function_runs(f, args, expected):
     assert ad.grad(f)(*args) == pytest.approx(expected, rel=1e-12)
