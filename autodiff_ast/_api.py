@@ -33,12 +33,12 @@ from ._handle import baked_reads, implementation, make_handle
 from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
 from ._lower import lower, readable_source, unbind
 from ._lower_records import Lowered, NeedsArrays, Read
-from ._array_rules import array_function, spelled_function
 from ._argnums_per_call import PerCall, negative, positional_names
 from ._parameters import all_defaults, keyword_only_names
 from ._partials import unwrapped
 from ._per_count import takes_varargs, written_for
-from ._rules import primitive_for
+from ._rules import primitive_for, scipy_module
+from ._table_functions import array_call, array_parameters
 
 __all__ = ["grad", "value_and_grad", "derivative", "source"]
 
@@ -221,7 +221,7 @@ def transformed(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     many arguments a call passes by position, a ``PerCall`` that makes
     it for each count."""
     spread = takes_varargs(fun) and primitive_for(fun) is None and \
-        spelled_function(fun) is None  # (scipy.stats.norm.pdf takes *args)
+        array_call(fun) is None  # (scipy.stats.norm.pdf takes *args)
     if not (isinstance(fun, PerCall) or negative(argnums) or spread):
         return finish(_cached(fun, argnums, has_aux, kind))
     per_count = functools.partial(_per_count, fun) if spread else None
@@ -423,12 +423,12 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                      kind: str
                      ) -> tuple[Lowered, types.FunctionType] | ArrayTransform:
     fun = _partial_written(fun)
-    spelled = spelled_function(fun)  # np.linalg.det passed as it is
-    if spelled is not None:
-        refused = array_function(fun).refused  # type: ignore[union-attr]
-        if refused is not None:  # np.unique
-            raise NoSourceError(refused.format(spelled=spelled))
-    if isinstance(fun, ArrayTransform) or spelled is not None:
+    called = array_call(fun)  # np.linalg.det passed as it is
+    if called is not None:
+        spelled, op = called
+        if op.refused is not None:  # np.unique
+            raise NoSourceError(op.refused.format(spelled=spelled))
+    if isinstance(fun, ArrayTransform) or called is not None:
         return _array_chain(fun, argnums, has_aux, kind)
     try:
         lowered = lower(fun, _least_arity(argnums))
@@ -569,23 +569,26 @@ def _with_source(fun: Any, arity: int = 0) -> tuple[Any, str | None]:
     (``np.linalg.det``), whose derivatives at arrays are taken as array
     code and so from source, a generated function that calls it, with
     what it is called (``np.tanh``)."""
-    spelled = spelled_function(fun)
-    if spelled is not None:
-        # Its arguments are those its lowering takes without a default
-        # (np.linalg.solve: a, b), named as NumPy names them.
-        lowering = array_function(fun).lower  # type: ignore[union-attr]
-        names = [p.name for p in list(inspect.signature(
-            lowering).parameters.values())[1:]
-            if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
-        name, params = spelled.rsplit(".", 1)[1], ", ".join(names)
+    called = array_call(fun)
+    if called is not None:
+        spelled, op = called
+        name = spelled.rsplit(".", 1)[1]
+        params = ", ".join(array_parameters(op))
         text = (f"def {name}({params}):\n"
                 f"    return {spelled}({params})\n")
-        return compile_function(text, name, {}), spelled
+        modules = ({"scipy": scipy_module()} if spelled.startswith("scipy.")
+                   else {})
+        return compile_function(text, name, modules), spelled
     if primitive_for(fun) is None:
         return fun, None
     lowered = lower(fun, arity)
     params = ", ".join(lowered.params)
-    text = (f"def {lowered.name}({params}):\n"
+    # (defaults as the primitive's: scipy.stats.norm.logpdf's loc=0)
+    first = len(lowered.params) - len(lowered.defaults)
+    written = ", ".join(
+        [*lowered.params[:first], *(f"{p}={d!r}" for p, d in zip(
+            lowered.params[first:], lowered.defaults))])
+    text = (f"def {lowered.name}({written}):\n"
             f"    return {lowered.location}({params})\n")
     modules: dict[str, Any] = {"builtins": builtins}
     if lowered.location.startswith("scipy."):  # scipy.special.expit

@@ -43,6 +43,7 @@ from ._parameters import all_defaults, keyword_only_names
 from ._partials import unwrapped
 from ._rules import Primitive, namespace_of, primitive_for
 from ._source import FunctionSource, get_source
+from ._table_functions import primitive_parameters
 
 __all__ = ["lower", "unbind", "readable_source"]
 
@@ -140,11 +141,10 @@ def _lower_primitive(fn: Any, primitive: Primitive, arity: int) -> Lowered:
             "e.g. `def f(x): return np.where(x > 0, x, 0.0)`.")
     variadic = _VARIADIC.get(fn)
     count = max(arity, primitive.nargs) if variadic else primitive.nargs
-    params = (("x", "y", "z")[:count] if count <= 3
-              else tuple(f"x{i}" for i in range(count)))
-    symbols = tuple(symbol(p) for p in params)
     module = ("builtins" if getattr(fn, "__module__", None) == "builtins"
               else namespace_of(fn) or "numpy")
+    params, defaults = primitive_parameters(primitive, module, count)
+    symbols = tuple(symbol(p) for p in params)
     name = (primitive.scipy_stats[0] if module == "scipy.stats"
             else fn.__name__)  # norm.logpdf
     qualified = f"{'np' if module == 'numpy' else module}.{name}"
@@ -157,7 +157,7 @@ def _lower_primitive(fn: Any, primitive: Primitive, arity: int) -> Lowered:
             f"{qualified} takes {form.takes if form else 'other arguments'}"
             ", not numbers: differentiate a function that calls it with "
             "them.") from None
-    return Lowered(fn.__name__, qualified, params, (), symbols, output,
+    return Lowered(fn.__name__, qualified, params, defaults, symbols, output,
                    namespace)
 
 

@@ -16,7 +16,7 @@ from ._ops_reduce import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
 from ._ops_triangular import CHO_SOLVE, SOLVE_TRIANGULAR
 from ._program import ArrayOp
 
-__all__ = ["SCIPY_ROWS", "scipy_row"]
+__all__ = ["SCIPY_ROWS", "scipy_row", "scipy_spelling"]
 
 # (module, attribute path) -> row.
 SCIPY_ROWS: dict[tuple[str, str], ArrayOp] = {
@@ -31,9 +31,21 @@ SCIPY_ROWS: dict[tuple[str, str], ArrayOp] = {
 
 
 def scipy_row(obj: object) -> ArrayOp | None:
-    """The row of a SciPy array function, or None. By equality, not
-    identity: a distribution's method is a new bound method at each
-    access, equal to the others."""
+    """The row of a SciPy array function, or None."""
+    found = _found(obj)
+    return found[1] if found else None
+
+
+def scipy_spelling(obj: object) -> str | None:
+    """How code calls a SciPy array function
+    (``scipy.special.logsumexp``), or None."""
+    found = _found(obj)
+    return found[0] if found else None
+
+
+def _found(obj: object) -> tuple[str, ArrayOp] | None:
+    """By equality, not identity: a distribution's method is a new bound
+    method at each access, equal to the others."""
     if "scipy" not in sys.modules:
         return None
     for (module_name, path), op in SCIPY_ROWS.items():
@@ -43,5 +55,5 @@ def scipy_row(obj: object) -> ArrayOp | None:
         found = functools.reduce(lambda value, part: getattr(
             value, part, None), path.split("."), module)
         if found is not None and found == obj:
-            return op
+            return f"{module_name}.{path}", op
     return None

@@ -222,21 +222,13 @@ def test_scipy_special_functions_inside_a_function():
         scipy.special.expit(1.3) * scipy.special.expit(-1.3), rel=1e-14)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.NoSourceError, reason=(
-    "sweep4 bug 9: ad.grad(scipy.special.logsumexp) and "
-    "ad.jacobian(scipy.special.softmax / log_softmax) are refused "
-    "('a SciPy function, neither a primitive ... nor your own code'), "
-    "though they are in the rules table (they work inside a function) and "
-    "README says table functions may be given directly, as "
-    "jax.grad(jax.scipy.special.logsumexp); expected softmax(x)"))
+# was sweep4 bug 9: ad.grad(scipy.special.logsumexp) refused
 def test_scipy_logsumexp_given_directly():
     np.testing.assert_allclose(ad.grad(scipy.special.logsumexp)(X3),
                                np.exp(X3) / np.sum(np.exp(X3)), rtol=1e-14)
 
 
-@pytest.mark.xfail(strict=True, raises=ad.NoSourceError, reason=(
-    "sweep4 bug 9: ad.jacobian(scipy.special.softmax) is refused though "
-    "softmax is in the rules table; expected diag(s) - s s^T"))
+# was sweep4 bug 9: ad.jacobian(scipy.special.softmax) refused
 def test_scipy_softmax_given_directly():
     s = np.exp(X3) / np.sum(np.exp(X3))
     np.testing.assert_allclose(ad.jacobian(scipy.special.softmax)(X3),
@@ -249,11 +241,7 @@ def test_scipy_stats_norm_inside_a_function():
     assert g == pytest.approx(0.05, rel=1e-14)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "sweep4 bug 10: ad.grad(scipy.stats.norm.logpdf)(0.3) (and pdf, cdf, "
-    "logcdf) crash with TypeError: dlogpdf_dx() missing 2 required "
-    "positional arguments: 'y' and 'z' (the generated derivative takes loc "
-    "and scale as required arguments); expected -0.3"))
+# was sweep4 bug 10: ad.grad(scipy.stats.norm.logpdf)(0.3) needed loc, scale
 @pytest.mark.parametrize("method, expected", [
     ("logpdf", -0.3),
     ("pdf", -0.3 * scipy.stats.norm.pdf(0.3)),
