@@ -11,7 +11,7 @@ are laid out by ``_array_layout``.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import sympy as sp
@@ -44,6 +44,9 @@ class ArrayFunctionSpec:
     # Where functions are spelled from: "math" for code on numbers the
     # user wrote with math (a while loop of math.sin), else "numpy".
     namespace: str = "numpy"
+    # The int arguments whose values the code bakes in (np.linspace's
+    # count, a loop unrolled), with those values.
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def generate_array_source(spec: ArrayFunctionSpec) -> str:
@@ -155,7 +158,7 @@ def _shape_check(spec: ArrayFunctionSpec) -> str:
                      and spec.program.leaves[symbol].kind in ("param", "data")
                      and spec.program.leaves[symbol].shape),
                     key=lambda symbol: symbol.name)
-    if not reasons or not arrays:
+    if not reasons or not (arrays or spec.counts):
         return ""
     tests, described = [], []
     for symbol in arrays:
@@ -163,6 +166,9 @@ def _shape_check(spec: ArrayFunctionSpec) -> str:
         read = leaf.access or symbol.name
         tests.append(f"{read}.shape != {leaf.shape!r}")
         described.append(f"{read} of shape {leaf.shape!r}")
+    for name, value in spec.counts.items():
+        tests.append(f"{name} != {value!r}")
+        described.append(f"{name} = {value!r}")
     arrays_text = (described[0] if len(described) == 1 else
                    f"{', '.join(described[:-1])} and {described[-1]}")
     message = (f"{spec.name} was generated for {arrays_text}, and is "
@@ -296,4 +302,5 @@ def _specialized(spec: ArrayFunctionSpec, condition: sp.Basic,
                           step.options) for step in spec.program.steps]
     return ArrayFunctionSpec(spec.name, spec.params, spec.docstring, program,
                              [decided(o) for o in spec.outputs],
-                             spec.output_names, spec.labels, spec.shaped_like)
+                             spec.output_names, spec.labels, spec.shaped_like,
+                             counts=spec.counts)

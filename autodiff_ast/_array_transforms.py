@@ -314,7 +314,12 @@ class ArrayTransform:
             return ArrayFunctionSpec(self.__name__, tuple(params), docstring,
                                      lowered.program, outputs, names,
                                      lowered.labels, shaped_like, defaults,
-                                     namespace)
+                                     namespace, counts)
+
+        # (int arguments whose values the code bakes in: checked as shapes)
+        counts = {symbol.name: value for symbol, value
+                  in lowered.program.sizes.items()
+                  if symbol.name in lowered.fixed and symbol.name in params}
 
         # The docstring says what the code serves: the shapes it checks,
         # or, where it reads every size when it runs, ranks and dtypes.

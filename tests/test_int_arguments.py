@@ -76,3 +76,20 @@ def test_hessian_of_a_function_sized_by_a_count():
             h(w, n), np.diag(6 * np.arange(1.0, n + 1) * w), rtol=1e-14)
     assert ad.grad(loss)(1.5, 4) == pytest.approx(3 * 1.5 ** 2 * 10,
                                                   rel=1e-14)
+
+
+def test_printed_code_that_bakes_a_count_checks_it():
+    # np.linspace's count decides the code's structure, so its value is in
+    # the code: pasted and called with another count, it must say so, not
+    # return the gradient at the count it was printed for.
+    source = ad.source(ad.grad(grid_of_a_passed_size), 0.7, 4)
+    assert "    if n != 4:\n        raise ValueError(" in source
+    namespace = {"np": np}
+    exec(source, namespace)
+    printed = namespace["grad_grid_of_a_passed_size"]
+    assert printed(0.7, 4) == pytest.approx(2 * 0.7 * 2.0, rel=1e-14)
+    with pytest.raises(ValueError, match="generated for n = 4"):
+        printed(0.7, 7)
+    # the handle makes the code again for another count
+    assert ad.grad(grid_of_a_passed_size)(0.7, 7) == pytest.approx(
+        2 * 0.7 * 3.5, rel=1e-14)
