@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import optree
 
-from ._api import _cached, real_only, transformed
+from ._api import _cached, _with_source, real_only, transformed
 from ._argnums_per_call import PerCall
 from ._array_transforms import ArrayTransform
 from ._errors import InputError
@@ -182,6 +182,12 @@ def _defaults_after(fun: Callable[..., Any], function: Any,
         parameters = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):
         parameters = []
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        # a library function (scipy.stats.norm.logpdf is (x, *args,
+        # **kwds)): the defaults of the function written for it
+        written, spelled = _with_source(fun)
+        if spelled is not None:
+            parameters = list(inspect.signature(written).parameters.values())
     rest = parameters[len(primals):]
     if len(rest) != missing or any(
             p.default is p.empty for p in rest):

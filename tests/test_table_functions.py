@@ -53,17 +53,10 @@ def test_every_transform_gives_what_the_call_in_a_function_gives(
     np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
 
 
-_DEFAULTS_LEFT_OUT = pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "jvp fills the primals left to their defaults from "
-    "inspect.signature(fun), and a scipy.stats method's is (x, *args, "
-    "**kwds): _api_jacobians._defaults_after would need the defaults of "
-    "the function written for it (_api._with_source)"))
-
-
-@pytest.mark.parametrize("direct, wrapped, args", [
-    pytest.param(*d, marks=_DEFAULTS_LEFT_OUT) if name in (
-        "norm.logpdf", "t.logpdf") else d for d, name in zip(DIRECT, IDS)],
-    ids=IDS)
+# (was a strict xfail: jvp read the defaults left out from
+# inspect.signature(fun), which for a scipy.stats method is (x, *args,
+# **kwds))
+@pytest.mark.parametrize("direct, wrapped, args", DIRECT, ids=IDS)
 def test_jvp_and_vjp_give_what_the_call_in_a_function_gives(direct, wrapped,
                                                             args):
     tangents = tuple(np.ones_like(a) if isinstance(a, np.ndarray) else 1.0
