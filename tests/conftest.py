@@ -62,12 +62,35 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "last: run after every other test (it reads what they "
         "generated)")
+    config.addinivalue_line(
+        "markers", "slow: a second or more of numbers and generated text "
+        "that do not depend on the interpreter (CI runs them on its "
+        "default interpreter only)")
     _recording(autodiff_ast._api, "generate_source", "scalar")
     _recording(autodiff_ast._array_transforms, "generate_array_source",
                "array")
 
 
+# The slowest tests whose results do not depend on the interpreter (the
+# same numbers and text on 3.10 to 3.13): .ci/run leaves them to the
+# default interpreter's run, which keeps CI well under 15 minutes on two
+# cores (about 100 s of each other interpreter's 6 minutes).
+SLOW = frozenset((
+    "test_printed_derivatives_of_scalar_functions_read_back",
+    "test_lstm_hessian_vector_product",
+    "test_exp_sin_tanh_reads_well_to_order_8",
+    "test_a_3000_term_sum_is_differentiated_without_sympys_diff",
+    "test_derivatives_whose_simplification_once_took_minutes",
+    "test_written_out_euler_steps_at_any_count",
+    "test_every_transform_takes_code_past_the_bound",
+    "test_a_pair_read_twice_per_step_is_differentiated",
+    "test_every_step_of_the_table_is_generated_by_these_tests"))
+
+
 def pytest_collection_modifyitems(items):
+    for item in items:
+        if getattr(item, "originalname", item.name) in SLOW:
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
