@@ -147,7 +147,9 @@ class ArrayWriter:
                 if saves(target, candidate):
                     chosen[target] = candidate
                     break
-        # (not in the name of a value put in its reader too)
+        # (a value written in the names its reader reads may name another
+        # value that is itself put in the reader, and so no longer named:
+        # it is put in as it was, where that saves operations too)
         once = {target: value if not value.free_symbols & chosen.keys()
                 else once[target] for target, value in chosen.items()
                 if not value.free_symbols & chosen.keys()
