@@ -321,10 +321,8 @@ def _describe_reads(reads: list[Read], fn: Any) -> list[list[Any]] | None:
         if read.key in _DEFAULTS:
             if read.container is not _function_of(fn):
                 continue  # a derivative's: its handle reads them again
-            if read.key == "__kwdefaults__":
-                return None  # (not in the cache key)
             # (in the cache key: the code found on disk has today's)
-            described.append(["defaults", None, read.key, False])
+            described.append(["defaults", None, read.key, read.as_items])
             continue
         if scope and read.container is scope.globals:
             described.append(["global", None, read.key, read.as_items])
@@ -369,8 +367,8 @@ def _reads_from(described: list[list[Any]], fn: Any) -> list[Read]:
         else:
             container = scope.cells[where]
             value = container.cell_contents
-        if as_items:
-            value = tuple(value)
+        if as_items:  # (keyword-only defaults: a copy of the dict)
+            value = dict(value) if isinstance(value, dict) else tuple(value)
         reads.append(Read(container, key, value, bool(as_items)))
     return reads
 

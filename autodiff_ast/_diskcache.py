@@ -2,10 +2,11 @@
 
 An entry is keyed by a hash of everything the generated code depends on:
 the file, first line, bytecode and constants of the function and of every
-function it can reach through its globals, closure cells and defaults, the
-values of the numbers it reads there, the options asked for, the working
-directory (the docstring names files relative to it), the autodiff_ast
-version and its own code, and the SymPy version. A value that cannot be fingerprinted reliably makes the function
+function it can reach through its globals, closure cells and defaults
+(keyword-only ones too), the values of the numbers it reads there, the
+options asked for, the working directory (the docstring names files
+relative to it), the autodiff_ast version and its own code, and the SymPy
+version. A value that cannot be fingerprinted reliably makes the function
 uncacheable rather than risk a stale derivative.
 
 Location: ``AUTODIFF_AST_CACHE_DIR``, else ``$XDG_CACHE_HOME/autodiff_ast``,
@@ -120,12 +121,15 @@ def _function(fn: types.FunctionType, seen: set[int]) -> Any:
     cells = [_describe(cell.cell_contents, seen)
              for cell in fn.__closure__ or ()]
     defaults = [_describe(v, seen) for v in fn.__defaults__ or ()]
+    # (a derivative writes keyword-only defaults into its code too)
+    options = [[name, _describe(v, seen)]
+               for name, v in (fn.__kwdefaults__ or {}).items()]
     origin = getattr(fn, "__autodiff_ast__", None)
     generated = (None if origin is None else
                  [origin.base, origin.location, list(origin.wrt)])
     return ["function", fn.__qualname__, _code(fn.__code__, fn.__globals__,
                                                 seen),
-            cells, defaults, generated]
+            cells, defaults, options, generated]
 
 
 @functools.lru_cache(maxsize=None)

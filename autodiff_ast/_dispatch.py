@@ -9,6 +9,7 @@ generated for each signature.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -23,8 +24,8 @@ def taken_as_constant(arg: Any) -> bool:
     constant it is, as JAX passes such an argument on untouched: a string
     option (``reduction="sum"``), an object read by attribute (a
     dataclass of settings). Code is made for each such value: a string's,
-    or an object's identity (what it read of the object is checked on
-    each call, as for ``self``)."""
+    a dataclass's attribute values, or another object's identity (what it
+    read of the object is checked on each call, as for ``self``)."""
     if isinstance(arg, str):
         return True
     if arg is None or isinstance(arg, (bool, int, float, complex,
@@ -81,7 +82,7 @@ def signature(args: tuple[Any, ...], by_rank: bool = False
         elif kind is float or isinstance(arg, np.generic):
             key.append(kind)
         elif taken_as_constant(arg):
-            key.append((kind, arg if kind is str else id(arg)))
+            key.append((kind, arg if kind is str else _constant_key(arg)))
         else:
             leaves, spec = optree.tree_flatten(arg)
             key.append((spec, tuple(
@@ -91,6 +92,33 @@ def signature(args: tuple[Any, ...], by_rank: bool = False
                       isinstance(leaf, np.generic))
                 for leaf in leaves)))
     return tuple(key)
+
+
+def _constant_key(arg: Any) -> Any:
+    """What code made for the object ``arg`` is keyed by: a dataclass's
+    attribute values, so that a new object with the same values (settings
+    built afresh at each step of a loop) finds the code made for an equal
+    one; any other object's identity."""
+    if not dataclasses.is_dataclass(arg):
+        return id(arg)
+    state = (vars(arg).items() if hasattr(arg, "__dict__") else
+             ((f.name, getattr(arg, f.name)) for f in dataclasses.fields(arg)))
+    return tuple((name, _value_key(value)) for name, value in state)
+
+
+def _value_key(value: Any) -> Any:
+    """A number, string or tuple of them by its value; anything else (an
+    array, an object) by identity: code that reads it holds it, so no
+    other value takes its id while the code is kept."""
+    kind = type(value)
+    if kind in (int, bool, str, type(None)):
+        return kind, value
+    if kind is float or isinstance(value, np.generic):
+        # (by its text: 0.0 and -0.0 are equal, nan is not nan)
+        return kind, repr(value)
+    if kind in (tuple, list):
+        return kind, tuple(_value_key(item) for item in value)
+    return kind, id(value)
 
 
 def _rank(shape: tuple[int, ...]) -> tuple[bool, ...]:

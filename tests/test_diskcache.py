@@ -127,6 +127,34 @@ def test_a_change_in_what_the_derivative_depends_on_misses(cache, tmp_path,
     assert after != before
 
 
+OPTIONS_MODULE = '''
+def f(x, *, scale={scale}):
+    return scale * x ** 3
+'''
+
+
+def test_keyword_only_defaults_are_cached_and_keyed(cache, tmp_path):
+    folder, generated = cache
+    path = tmp_path / "options.py"
+    path.write_text(OPTIONS_MODULE.format(scale=2.0))
+    module = load(path, "options")
+    assert ad.grad(module.f)(1.0) == 6.0
+    assert len(list(folder.glob("*.json"))) == 1
+    _api._generated.clear()
+    again = load(path, "options_again")
+    assert ad.grad(again.f)(1.0) == 6.0
+    assert len(generated) == 1  # read from the cache
+    again.f.__kwdefaults__ = {"scale": 5.0}
+    _api._generated.clear()
+    assert ad.grad(again.f)(1.0) == 15.0  # not the entry of scale=2.0
+    assert len(generated) == 2
+    path.write_text(OPTIONS_MODULE.format(scale=4.0))
+    _api._generated.clear()
+    assert ad.grad(load(path, "options_edited").f)(1.0) == 12.0
+    assert len(generated) == 3
+    assert len(list(folder.glob("*.json"))) == 3
+
+
 def test_corrupt_entries_are_regenerated(cache, tmp_path):
     folder, generated = cache
     module = load(write_module(tmp_path, "corrupt"), "corrupt")
