@@ -29,15 +29,17 @@ from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, SHIFT, SUM,
                         expanded_shape, reduce_sum, reduced_count,
                         reduced_shape, reshape, reshaped, spell_reduction)
 from ._ops_index import GETITEM
-from ._ops_scan import CUMPROD
+from ._ops_scan import CUMPROD, keyword_number
 from ._ops_scatter import float_dtype
 from ._program import ELEMENTWISE, ArrayOp, Step
-from ._rules import isnan, primitive_for, where
+from ._functions import maximum, minimum
+from ._rules import primitive_for, where
 from ._spell import call
 
-__all__ = ["MAX", "MIN", "PTP", "NANSUM", "NANMEAN", "ANY", "ALL", "PROD",
+__all__ = ["MAX", "MIN", "PTP", "ANY", "ALL", "PROD",
            "VAR", "STD", "AVERAGE", "BUILTIN_SUM", "BUILTIN_MAX",
            "BUILTIN_MIN", "LOGSUMEXP", "SOFTMAX", "LOG_SOFTMAX", "extremum",
+           "extreme", "extremum_vjp", "extremum_jvp", "truth", "product",
            "unreduced", "ties_count", "stable_log_sum_exp", "log_sum_exp",
            "scipy_function"]
 
@@ -66,19 +68,43 @@ def unreduced(backward: Any, step: Step, value: sp.Expr,
 # -- max and min --------------------------------------------------------------
 
 def _extremum(op_name: str) -> Any:
-    def lower(run: Any, a: Any, axis: Any = None, keepdims: Any = False, *,
-              node: ast.AST) -> Any:
+    def lower(run: Any, a: Any, axis: Any = None, out: Any = None,
+              keepdims: Any = False, initial: Any = None,
+              where: Any = None, *, node: ast.AST) -> Any:
+        """np.max(a, axis, out, keepdims, initial): with ``initial``, the
+        larger of it and the maximum (a tie shares the gradient, as
+        JAX's)."""
+        if out is not None:
+            raise run.error(node, f"np.{op_name} with out= is not "
+                                  "supported: use the array it returns")
         array = run.number(a, node)
-        shape, axes = _axes(run, array, axis, node)
-        if not shape:
-            return array
-        if any(shape[i] == 0 for i in (axes if axes is not None
-                                       else range(len(shape)))):
-            raise run.error(node, "zero-size array to a reduction operation "
-                                  f"{op_name} which has no identity")
-        return extremum(run, MAX if op_name == "max" else MIN, array, axes,
-                        bool(keepdims), node)
+        if where is not None:
+            # (np.where(mask, x, -np.inf) would be the way, but SymPy takes
+            # a value that may be infinite for one that is never equal)
+            raise run.error(node, f"np.{op_name} with where= is not "
+                                  f"supported: write np.{op_name}(np.where("
+                                  "mask, x, initial), initial=initial)")
+        result = extreme(run, MAX if op_name == "max" else MIN, array, axis,
+                         keepdims, node)
+        if initial is None:
+            return result
+        bound = keyword_number(run, initial, node)
+        return (maximum if op_name == "max" else minimum)(result, bound)
     return lower
+
+
+def extreme(run: Any, op: ArrayOp, array: sp.Expr, axis: Any,
+            keepdims: Any, node: ast.AST) -> sp.Expr:
+    """``op`` (MAX, MIN or a row like them) of ``array`` over ``axis``
+    (None: all), as np.max takes them."""
+    shape, axes = _axes(run, array, axis, node)
+    if not shape:
+        return array
+    if any(shape[i] == 0 for i in (axes if axes is not None
+                                   else range(len(shape)))):
+        raise run.error(node, "zero-size array to a reduction operation "
+                              f"{op.name} which has no identity")
+    return extremum(run, op, array, axes, bool(keepdims), node)
 
 
 def extremum(run: Any, op: ArrayOp, array: sp.Expr,
@@ -91,7 +117,7 @@ def extremum(run: Any, op: ArrayOp, array: sp.Expr,
                            keepdims=keepdims)
 
 
-def _extremum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+def extremum_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
     """The adjoint goes to the elements equal to the extremum, split
     equally among ties (JAX's convention): ``is_max * g / count``."""
     program = backward.program
@@ -131,7 +157,7 @@ def ties_count(program: Any, source: sp.Symbol, ties: sp.Symbol,
                        **({} if dtype is None else {"dtype": dtype}))
 
 
-def _extremum_jvp(forward: Any, step: Step) -> sp.Expr:
+def extremum_jvp(forward: Any, step: Step) -> sp.Expr:
     """The tangent at the elements equal to the extremum, averaged over
     ties (JAX's convention, as the gradient splits among them)."""
     program = forward.program
@@ -160,63 +186,52 @@ def _extremum_jvp(forward: Any, step: Step) -> sp.Expr:
 
 
 MAX = ArrayOp("max", numpy=("max", "amax"), methods=("max",),
-              lower=_extremum("max"), vjp=_extremum_vjp, jvp=_extremum_jvp,
+              lower=_extremum("max"), vjp=extremum_vjp, jvp=extremum_jvp,
               batched=True,
               spell=spell_reduction("np.max"), any_size=True)
 MIN = ArrayOp("min", numpy=("min", "amin"), methods=("min",),
-              lower=_extremum("min"), vjp=_extremum_vjp, jvp=_extremum_jvp,
+              lower=_extremum("min"), vjp=extremum_vjp, jvp=extremum_jvp,
               batched=True,
               spell=spell_reduction("np.min"), any_size=True)
 
 
-# -- np.ptp, np.nansum, np.nanmean -------------------------------------------
+# -- np.ptp ------------------------------------------------------------------
 
-def _lower_ptp(run: Any, a: Any, axis: Any = None, keepdims: Any = False, *,
-               node: ast.AST) -> Any:
+def _lower_ptp(run: Any, a: Any, axis: Any = None, out: Any = None,
+               keepdims: Any = False, *, node: ast.AST) -> Any:
     """The range, max - min (each with its gradient's ties)."""
-    return _extremum("max")(run, a, axis, keepdims, node=node) - \
-        _extremum("min")(run, a, axis, keepdims, node=node)
-
-
-def _nan_skipping(op_name: str) -> Any:
-    def lower(run: Any, a: Any, axis: Any = None, keepdims: Any = False, *,
-              node: ast.AST) -> Any:
-        """The sum (mean) of the elements that are not nan: nan counts
-        as 0 (and is not counted), as its derivative does."""
-        array = run.number(a, node)
-        present = sp.Not(isnan(array))
-        total = reduce_sum(run, where(present, array, 0), axis, keepdims,
-                           node)[0]
-        if op_name == "nansum":
-            return total
-        count = reduce_sum(run, sp.Piecewise((1, present), (0, True)),
-                           axis, keepdims, node)[0]
-        return total / count
-    return lower
+    return _extremum("max")(run, a, axis, out, keepdims, node=node) - \
+        _extremum("min")(run, a, axis, out, keepdims, node=node)
 
 
 PTP = ArrayOp("ptp", numpy=("ptp",), lower=_lower_ptp)
-NANSUM = ArrayOp("nansum", numpy=("nansum",), lower=_nan_skipping("nansum"))
-NANMEAN = ArrayOp("nanmean", numpy=("nanmean",),
-                  lower=_nan_skipping("nanmean"))
 
 
 # -- np.any, np.all ----------------------------------------------------------
 
 def _truth(op_name: str) -> Any:
-    def lower(run: Any, a: Any, axis: Any = None, keepdims: Any = False, *,
-              node: ast.AST) -> Any:
+    def lower(run: Any, a: Any, axis: Any = None, out: Any = None,
+              keepdims: Any = False, *, node: ast.AST) -> Any:
         """Whether any (all) of the elements is true (nonzero): a boolean,
         a constant to differentiation, as a comparison is."""
-        mask = a if isinstance(a, Boolean) else sp.Ne(run.number(a, node), 0)
-        source = run.program.materialize(mask, "mask")
-        shape, axes = _axes(run, source, axis, node)
-        return run.program.add(
-            ANY if op_name == "any" else ALL, (source,),
-            reduced_shape(shape, axes, bool(keepdims)),
-            f"{op_name}_{source.name}", boolean=True, axis=axes,
-            keepdims=True if keepdims else None)
+        if out is not None:
+            raise run.error(node, f"np.{op_name} with out= is not "
+                                  "supported: use the array it returns")
+        return truth(run, op_name, a, axis, keepdims, node)
     return lower
+
+
+def truth(run: Any, op_name: str, a: Any, axis: Any, keepdims: Any,
+          node: ast.AST) -> sp.Expr:
+    """np.any (``op_name`` "any") or np.all of ``a`` over ``axis``."""
+    mask = a if isinstance(a, Boolean) else sp.Ne(run.number(a, node), 0)
+    source = run.program.materialize(mask, "mask")
+    shape, axes = _axes(run, source, axis, node)
+    return run.program.add(
+        ANY if op_name == "any" else ALL, (source,),
+        reduced_shape(shape, axes, bool(keepdims)),
+        f"{op_name}_{source.name}", boolean=True, axis=axes,
+        keepdims=True if keepdims else None)
 
 
 ANY = ArrayOp("any", numpy=("any",), methods=("any",), lower=_truth("any"),
@@ -374,6 +389,12 @@ def scipy_function(obj: object) -> ArrayOp | None:
 
 def _lower_prod(run: Any, a: Any, axis: Any = None, keepdims: Any = False,
                 *, node: ast.AST) -> Any:
+    return product(run, a, axis, keepdims, node)
+
+
+def product(run: Any, a: Any, axis: Any, keepdims: Any,
+            node: ast.AST) -> sp.Expr:
+    """The product of ``a``'s elements over ``axis`` (None: all)."""
     array = run.number(a, node)
     shape, axes = _axes(run, array, axis, node)
     if not shape:

@@ -37,7 +37,7 @@ from ._spell import Slot, call
 
 __all__ = ["CUMSUM", "CUMPROD", "RUNNING_MAX", "RUNNING_MIN", "DIFF",
            "TRAPEZOID", "GRADIENT",
-           "cumulative", "reversed_cumsum"]
+           "cumulative", "reversed_cumsum", "keyword_number"]
 
 
 def cumulative(run: Any, op: ArrayOp, value: Any, axis: Any,
@@ -80,6 +80,13 @@ def reversed_cumsum(program: Any, value: sp.Expr, axis: int | None,
                         axis=axis)
     return program.add(GETITEM, (total,), shape, name,
                        index=_reversal(axis))
+
+
+def keyword_number(run: Any, value: Any, node: ast.AST) -> Any:
+    """A number given by keyword, which arrives as Python's, as exact
+    SymPy, as literals are lowered (0.5 is 1/2)."""
+    return run.number(value if isinstance(value, sp.Basic)
+                      else sp.nsimplify(value), node)
 
 
 def _lower_cumsum(run: Any, a: Any, axis: Any = None, *,
@@ -298,9 +305,6 @@ def _lower_diff(run: Any, a: Any, n: Any = 1, axis: Any = -1,
                 node: ast.AST) -> Any:
     # Differences of neighbours are two slices subtracted, as a person
     # writes them (x[1:] - x[:-1]): their rules are the slices'.
-    if prepend is not None or append is not None:
-        raise run.error(node, "np.diff with prepend= or append= is not "
-                              "supported: np.concatenate the values first")
     array = run.number(a, node)
     rank = len(run.shape(array, node))
     if not rank:
@@ -309,11 +313,38 @@ def _lower_diff(run: Any, a: Any, n: Any = 1, axis: Any = -1,
     count = run.integer(n, node, "np.diff's n")
     if count < 0:
         raise run.error(node, f"np.diff's n must be 0 or more, not {count}")
-    before = (slice(None),) * run.axis(axis, rank, node)
+    position = run.axis(axis, rank, node)
+    if count and (prepend is not None or append is not None):
+        parts = [array]
+        if prepend is not None:
+            parts.insert(0, _ends(run, array, prepend, position, node))
+        if append is not None:
+            parts.append(_ends(run, array, append, position, node))
+        array = concatenate(run, parts, position, node)
+    before = (slice(None),) * position
     for _ in range(count):
         array = (getitem(run, array, before + (slice(1, None),), node)
                  - getitem(run, array, before + (slice(None, -1),), node))
     return array
+
+
+def _ends(run: Any, array: sp.Expr, given: Any, axis: int,
+          node: ast.AST) -> Any:
+    """np.diff's prepend= or append=: an array as it is, a number as one
+    slice along ``axis`` (as NumPy broadcasts it)."""
+    value = keyword_number(run, given, node)
+    if run.shape(value, node):
+        return value
+    if len(run.shape(array, node)) == 1:
+        return [value]
+    source = run.materialize(array, node)
+    sizes = list(run.program.shape_of(source))
+    sizes[axis] = 1
+    shape = list(run.shape(array, node))
+    shape[axis] = 1
+    return run.program.add(BROADCAST_TO, (
+        run.materialize(value, node) if value.free_symbols else value,),
+        tuple(shape), "ends", shape=tuple(sizes))
 
 
 DIFF = ArrayOp("diff", numpy=("diff",), lower=_lower_diff)
@@ -334,8 +365,7 @@ def _lower_trapezoid(run: Any, y: Any, x: Any = None, dx: Any = 1.0,
     means = (getitem(run, array, before + (slice(1, None),), node)
              + getitem(run, array, before + (slice(None, -1),), node)) / 2
     if x is None:  # (a default of 1.0 is the exact 1, as literals are)
-        steps = run.number(dx if isinstance(dx, sp.Basic)
-                           else sp.nsimplify(dx), node)
+        steps = keyword_number(run, dx, node)
     else:
         grid = run.number(x, node)
         if len(run.shape(grid, node)) == 1:
@@ -366,8 +396,7 @@ def _lower_gradient(run: Any, f: Any, *varargs: Any, axis: Any = None,
     if run.shape(array, node)[0] < 2:
         raise run.error(node, "np.gradient needs at least 2 elements")
     spacing = varargs[0] if varargs else 1
-    step = run.number(spacing if isinstance(spacing, sp.Basic)
-                      else sp.nsimplify(spacing), node)
+    step = keyword_number(run, spacing, node)
     if run.shape(step, node):
         raise run.error(node, "np.gradient's spacing must be one number "
                               "here (coordinates are not supported)")

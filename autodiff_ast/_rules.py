@@ -28,6 +28,7 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
+import mpmath
 import numpy as np
 import sympy as sp
 
@@ -45,11 +46,33 @@ from ._functions import (expm1, log1p, log2, log10, cbrt, absolute, sign,
                          xlog1py, betaln, entr, log_expit, where, isnan, isinf, isfinite, signbit,
                          logical_and, logical_or, logical_not, logical_xor,
                          truth)
+from ._functions import _elementary
 from ._python_extrema import first_maximum, first_minimum
 
 __all__ = ["Primitive", "Form", "PRIMITIVES", "primitive_for", "spelling_for",
            "call_form", "canonical", "rewritten_by_canonical",
-           "scipy_module"]
+           "scipy_module", "rounded"]
+
+
+def _round_decimals_exactly(x: sp.Rational, decimals: sp.Integer
+                            ) -> sp.Rational:
+    scale = sp.Integer(10) ** decimals
+    return sp.Integer(round(x * scale)) / scale
+
+
+# np.round(x, decimals): its derivative is 0 (as JAX's) in both arguments.
+round_decimals = _elementary(
+    "round_decimals", 2, lambda x, decimals: (sp.S.Zero, sp.S.Zero),
+    lambda x, decimals: _round_decimals_exactly(x, decimals)
+    if decimals.is_Integer else None,
+    mp=lambda x, decimals: mpmath.mpf(np.round(float(x), int(decimals))))
+
+
+def rounded(x: sp.Expr, decimals: sp.Expr = sp.S.Zero) -> sp.Expr:
+    """``np.round(x, decimals)``: ``np.rint(x)`` for decimals 0."""
+    if decimals.is_number and not decimals.is_Integer:
+        raise TypeError("decimals must be an integer")
+    return rint(x) if decimals == 0 else round_decimals(x, decimals)
 
 
 # ---------------------------------------------------------------------------
@@ -288,8 +311,13 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("logaddexp", logaddexp, ("logaddexp",)),
     _row("floor", floor, ("floor",), ("floor",)),
     _row("ceil", ceil, ("ceil",), ("ceil",)),
-    _row("rint", rint, ("rint", "round", "around"), (), ("round",),
-         py_spelling="round"),
+    _row("rint", rint, ("rint",), (), ("round",), py_spelling="round"),
+    # np.round(x) is np.rint(x); with decimals it prints as it was written
+    # (np.round(x, 2), exact as NumPy's, which 0.01 * np.rint(100 * x) is
+    # not always).
+    Primitive(name="round", lower=rint, numpy=("round", "around"),
+              sympy_function=round_decimals, np_spelling="np.round",
+              forms=(Form("numpy", rounded, "x and decimals, an integer"),)),
     _row("trunc", trunc, ("trunc", "fix"), ("trunc",)),
     _row("copysign", copysign, ("copysign",), ("copysign",)),
     _row("heaviside", heaviside, ("heaviside",)),

@@ -95,6 +95,16 @@ def nan_skipping(x):
     return np.nansum(x ** 2) + np.sum(np.nanmean(np.sin(x), axis=0))
 
 
+def nan_extremes_and_spreads(x):
+    return (np.nanmax(x ** 2) * np.sum(np.nanmin(x, axis=0))
+            + np.sum(np.nanprod(x, axis=1)) + np.nanvar(x ** 2)
+            + np.sum(np.nanstd(x, axis=1, ddof=1)))
+
+
+def rounded(x):
+    return np.sum(x.round(1) * x ** 2)
+
+
 def composed(x):
     chained = np.linalg.multi_dot([x, np.outer(x, x[::-1]), x ** 2])
     blocks = np.block([[x, x ** 2], [np.sin(x), x]])
@@ -464,6 +474,12 @@ SCALAR = {
     "any": (masked, MATRIX), "all": (masked, MATRIX),
     "ptp": (ranges_of_values, MATRIX), "nansum": (nan_skipping, MATRIX),
     "nanmean": (nan_skipping, MATRIX), "empty_like": (filled_empty, VECTOR),
+    "nanmax": (nan_extremes_and_spreads, MATRIX),
+    "nanmin": (nan_extremes_and_spreads, MATRIX),
+    "nanprod": (nan_extremes_and_spreads, MATRIX),
+    "nanvar": (nan_extremes_and_spreads, MATRIX),
+    "nanstd": (nan_extremes_and_spreads, MATRIX),
+    "round": (rounded, MATRIX),
     "add.reduce": (reduced_by_ufuncs, VECTOR),
     "multiply.reduce": (reduced_by_ufuncs, VECTOR),
     "maximum.reduce": (reduced_by_ufuncs, VECTOR),

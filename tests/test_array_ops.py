@@ -527,6 +527,19 @@ def f_nan_skipping(x):
     return np.nansum(x ** 2) + np.nanmean(np.sin(x), axis=0).sum()
 
 
+def f_nan_extremes(x):
+    return np.nanmax(x ** 2) * np.sum(np.nanmin(x, axis=0)) + np.sum(
+        np.nanprod(x, axis=1))
+
+
+def f_nan_spreads(x):
+    return np.nanvar(x ** 2) + np.sum(np.nanstd(x, axis=1, ddof=1))
+
+
+def f_round_method(x):
+    return np.sum(x.round(1) * x ** 2)
+
+
 def f_mean_in_float64(x):
     return np.mean(x ** 2, dtype=np.float64)
 
@@ -865,6 +878,12 @@ CASES = {
     "np.append": [(f_append, (signed(4),))],
     "np.nansum": [(f_nan_skipping, (signed(3, 4),))],
     "np.nanmean": [(f_nan_skipping, (signed(3, 4),))],
+    "np.nanmax": [(f_nan_extremes, (signed(3, 4),))],
+    "np.nanmin": [(f_nan_extremes, (signed(3, 4),))],
+    "np.nanprod": [(f_nan_extremes, (signed(3, 4),))],
+    "np.nanvar": [(f_nan_spreads, (signed(3, 4),))],
+    "np.nanstd": [(f_nan_spreads, (signed(3, 4),))],
+    ".round()": [(f_round_method, (signed(3, 4),))],
     "np.median": [(f_median, (signed(4),)), (f_median_rows, (signed(3, 4),))],
     "np.quantile": [(f_quantile, (signed(4, 3),))],
     "np.percentile": [(f_percentile, (signed(5),))],
@@ -1146,10 +1165,6 @@ def index_by_a_float(x, y):
     return x[y]
 
 
-def diff_from_zero(x):
-    return np.sum(np.diff(x, prepend=0.0) ** 2)
-
-
 @pytest.mark.parametrize("function,args,message", [
     (norm_nuclear, (signed(3, 3),),
      "the matrix norm of order 'nuc' needs singular values, which are not "
@@ -1163,9 +1178,6 @@ def diff_from_zero(x):
      "indices must be integers (constants, integer arguments or integer "
      "arrays), slices, None or ...: this one is a float, or computed from "
      "floats"),
-    (diff_from_zero, (signed(4),),
-     "np.diff with prepend= or append= is not supported: np.concatenate "
-     "the values first"),
 ])
 def test_refused_with_the_reason_at_the_users_line(function, args, message):
     with pytest.raises(ad.UnsupportedCodeError) as info:

@@ -72,7 +72,7 @@ CASES = [
      ".shape, .ndim, .size and the methods .all(), .any(), .argmax(), "
      ".argmin(), .argsort(), .astype(), .clip(), .copy(), .cumprod(), .cumsum(), "
      ".diagonal(), .dot(), .flatten(), .item(), .max(), .mean(), .min(), .prod(), "
-     ".ravel(), .repeat(), .reshape(), "
+     ".ravel(), .repeat(), .reshape(), .round(), "
      ".squeeze(), .std(), .sum(), .swapaxes(), .take(), .trace(), "
      ".transpose(), .var()"),
 ]

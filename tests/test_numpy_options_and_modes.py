@@ -1,0 +1,197 @@
+"""NumPy functions with the options and modes real code passes:
+``np.round(x, decimals)``, the nan-skipping reductions, ``np.max(x,
+initial=)``, ``np.diff(x, prepend=, append=)``, ``np.cross`` of
+2-vectors, ``np.pad``'s gathering modes and ``np.gradient`` along each
+axis. Each is checked against central differences or JAX's values, for
+the gradient and for a second derivative (the gradient is itself code
+that is differentiated again).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+from helpers import numeric_gradient
+
+X = np.array([1.2345, -2.5, 0.125, 3.75])
+
+
+# -- np.round(x, decimals) ----------------------------------------------------
+
+def _rounded_weights(x):
+    return np.sum(np.round(x, 2) * x ** 2 + np.around(x, decimals=-1) * x)
+
+
+def test_round_with_decimals_has_the_derivative_zero_as_in_jax():
+    gradient = ad.grad(_rounded_weights)(X)
+    np.testing.assert_allclose(
+        gradient, 2 * X * np.round(X, 2) + np.round(X, -1), rtol=1e-12)
+    # JAX: jax.hessian of sum(round(x, 2) * x ** 2) is diag(2 round(x, 2))
+    np.testing.assert_allclose(ad.hessian(_rounded_weights)(X),
+                               np.diag(2 * np.round(X, 2)), atol=1e-12)
+
+
+def test_round_with_decimals_prints_as_written_and_is_numpys_value():
+    def f(x):
+        return np.round(x, 2) * x
+    source = ad.source(ad.grad(f))
+    assert "return np.round(x, 2)" in source
+    # exactly NumPy's value: 0.01 * np.rint(100 * x) differs in the last
+    # digit for about one x in eight
+    grid = np.arange(2000) / 1000 + 0.0049
+    assert all(ad.grad(f)(float(x)) == np.round(x, 2) for x in grid)
+
+
+def test_round_method_with_decimals():
+    def f(x):
+        return np.sum(x.round(1) * x ** 2)
+    np.testing.assert_allclose(ad.grad(f)(X), 2 * X * X.round(1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(
+        ad.jvp(ad.grad(f), (X,), (np.ones(4),))[1], 2 * X.round(1),
+        rtol=1e-12)
+
+
+def test_round_refuses_decimals_that_are_not_an_integer():
+    def f(x):
+        return np.round(x, 1.5)
+    with pytest.raises(ad.UnsupportedCodeError, match=(
+            r"np.round\(\) takes x and decimals, an integer here")):
+        ad.grad(f)(1.0)
+
+
+# -- nan-skipping reductions --------------------------------------------------
+
+WITH_NAN = np.array([1.5, np.nan, -2.0, 0.5, 3.0])
+
+# JAX 0.10.2's values and gradients of each of x * x (nanprod: of x). At
+# the nan JAX's gradient is nan (0 times 2 * x), and so is ours for nanmax
+# and nanmin, whose gradients are 0 at elements other than the extreme; the
+# others never multiply by 2 * x there, and give 0.
+NAN_REDUCTIONS = {
+    "nanmax": (lambda x: np.nanmax(x * x), 9.0, [0, np.nan, 0, 0, 6]),
+    "nanmin": (lambda x: np.nanmin(x * x), 0.25, [0, np.nan, 0, 1, 0]),
+    "nanmean": (lambda x: np.nanmean(x * x), 3.875,
+                [0.75, 0, -1, 0.25, 1.5]),
+    "nanvar": (lambda x: np.nanvar(x * x), 10.515625,
+               [-2.4375, 0, -0.25, -1.8125, 15.375]),
+    "nanstd": (lambda x: np.nanstd(x * x), 3.2427804427682116,
+               [-0.37583488, 0, -0.03854717, -0.27946696, 2.37065078]),
+    "nanprod": (lambda x: np.nanprod(x), -4.5, [-3, 0, 2.25, -9, -1.5]),
+    "nansum": (lambda x: np.nansum(x * x), 15.5, [3, 0, -4, 1, 6]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAN_REDUCTIONS))
+def test_nan_reductions_match_jax_and_give_nan_entries_zero(name):
+    f, value, gradient = NAN_REDUCTIONS[name]
+    result, computed = ad.value_and_grad(f)(WITH_NAN)
+    assert result == pytest.approx(value, rel=1e-12)
+    np.testing.assert_allclose(computed, gradient, rtol=1e-7, atol=1e-12)
+
+
+# JAX's Hessian diagonals (without its nan at the nan entry).
+@pytest.mark.parametrize("name, diagonal", [
+    ("nanmax", [0, 0, 0, 0, 2]),
+    ("nanvar", [1.75, 0, 6.125, -3.25, 18.625]),
+    ("nanstd", [0.2262713, 0, 0.94394738, -0.52519799, 1.1386879]),
+])
+def test_nan_reductions_hessians_match_jax(name, diagonal):
+    hessian = ad.hessian(NAN_REDUCTIONS[name][0])(WITH_NAN)
+    np.testing.assert_allclose(np.diag(hessian), diagonal, rtol=1e-7,
+                               atol=1e-12)
+
+
+def test_nanvar_with_ddof_matches_jax():
+    gradient = ad.grad(lambda x: np.nanvar(x, ddof=1))(WITH_NAN)
+    np.testing.assert_allclose(gradient, [0.5, 0, -11 / 6, -1 / 6, 1.5],
+                               rtol=1e-12)
+
+
+# Over nan alone the value is nan, and so is the gradient, as JAX's (each
+# with NumPy's warning: the function's own, and 0 / 0 ties).
+@pytest.mark.filterwarnings("ignore:All-NaN slice encountered")
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide")
+def test_nanmax_along_an_axis_is_nan_where_all_are_nan():
+    def f(m):
+        return np.nanmax(m, axis=1)
+    m = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]])
+    values, pullback = ad.vjp(f, m)
+    np.testing.assert_array_equal(values, [3.0, np.nan])
+    (cotangent,) = pullback(np.array([2.0, 0.0]))
+    np.testing.assert_array_equal(cotangent, [[0, 0, 2], [np.nan] * 3])
+
+
+# -- np.max(initial=, where=) -------------------------------------------------
+
+def test_max_with_initial_shares_a_tie_as_jax():
+    def f(x, c):
+        return np.max(x, initial=c)
+    x = np.array([1.0, 3.0, 2.0])
+    gradient = ad.grad(f, argnums=(0, 1))
+    np.testing.assert_array_equal(gradient(x, 0.5)[0], [0, 1, 0])
+    np.testing.assert_array_equal(gradient(x, 3.0)[0], [0, 0.5, 0])
+    assert gradient(x, 4.0)[1] == 1.0
+
+
+def test_min_with_initial_along_an_axis():
+    def f(x):
+        return np.sum(np.min(x * x, axis=0, initial=1.0) * x[0])
+    x = np.array([[1.5, -0.5], [0.5, -4.0]])
+    assert ad.value_and_grad(f)(x)[0] == pytest.approx(f(x))
+    np.testing.assert_allclose(ad.grad(f)(x), numeric_gradient(f, (x,), 0),
+                               atol=1e-6)
+    # f is x[1, 0] ** 2 * x[0, 0] + x[0, 1] ** 3 here
+    np.testing.assert_allclose(ad.hessian(f)(x).reshape(4, 4), [
+        [0, 0, 2 * x[1, 0], 0], [0, 6 * x[0, 1], 0, 0],
+        [2 * x[1, 0], 0, 2 * x[0, 0], 0], [0, 0, 0, 0]], atol=1e-12)
+
+
+def test_max_with_where_is_refused_with_the_way_to_write_it():
+    def f(x):
+        return np.max(x, where=x > 0, initial=0.0)
+    with pytest.raises(ad.UnsupportedCodeError, match=(
+            r"np.max with where= is not supported: write np.max\(np.where\("
+            r"mask, x, initial\), initial=initial\)")):
+        ad.grad(f)(X)
+
+
+# -- np.diff(prepend=, append=) -----------------------------------------------
+
+M = np.array([[1.0, 2.0, 4.0], [3.0, 7.0, 11.0], [0.5, -1.0, 2.0]])
+
+
+def test_diff_with_prepend_has_the_hessian_of_its_differences():
+    def f(x):
+        return np.sum(np.diff(x, prepend=0.0) ** 2)
+    x = np.array([1.0, 3.0, 2.5, -1.0])
+    differences = np.eye(4) - np.eye(4, k=-1)  # x - [0, x[:-1]]
+    np.testing.assert_allclose(ad.grad(f)(x),
+                               2 * differences.T @ differences @ x)
+    np.testing.assert_allclose(ad.hessian(f)(x),
+                               2 * differences.T @ differences)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_second_differences_with_both_ends_along_an_axis(axis):
+    def f(m, c):
+        ends = m[:1] if axis == 0 else m[:, :1]
+        return np.sum(np.diff(m * m, n=2, axis=axis, prepend=c,
+                              append=ends) ** 2)
+    value, (gradient_m, gradient_c) = ad.value_and_grad(
+        f, argnums=(0, 1))(M, 0.5)
+    assert value == pytest.approx(f(M, 0.5), rel=1e-12)
+    np.testing.assert_allclose(gradient_m, numeric_gradient(f, (M, 0.5), 0),
+                               rtol=1e-6)
+    assert gradient_c == pytest.approx(numeric_gradient(f, (M, 0.5), 1),
+                                       rel=1e-6)
+
+
+def test_diff_with_append_jvp():
+    def f(m):
+        return np.diff(m, axis=1, append=np.ones((3, 1)))
+    tangent = np.arange(9.0).reshape(3, 3)
+    np.testing.assert_allclose(ad.jvp(f, (M,), (tangent,))[1],
+                               np.diff(tangent, axis=1, append=0.0))
