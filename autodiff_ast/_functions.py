@@ -83,9 +83,11 @@ def _zero(*args: sp.Expr) -> tuple[sp.Expr, ...]:
 
 
 expm1 = _elementary("expm1", 1, lambda x: (sp.exp(x),),
-                    lambda x: sp.exp(x) - 1 if x == 0 else None)
+                    lambda x: sp.exp(x) - 1 if x == 0 else None,
+                    series=lambda x: sp.exp(x) - 1)
 log1p = _elementary("log1p", 1, lambda x: (1 / (1 + x),),
-                    lambda x: 0 if x == 0 else None)
+                    lambda x: 0 if x == 0 else None,
+                    series=lambda x: sp.log(1 + x))
 log2 = _elementary("log2", 1, lambda x: (1 / (x * sp.log(2)),),
                    lambda x: 0 if x == 1 else None)
 log10 = _elementary("log10", 1, lambda x: (1 / (x * sp.log(10)),),
@@ -193,25 +195,28 @@ float64 = _elementary("float64", 1, lambda x: (sp.S.One,), mp=lambda x: x)
 # where erfc(-x) is tiny (x = -10: 2e-45).
 erfc = _elementary(
     "erfc", 1, lambda x: (-2 * sp.exp(-x ** 2) / sp.sqrt(sp.pi),),
-    lambda x: 1 if x == 0 else None, mpmath.erfc)
+    lambda x: 1 if x == 0 else None, mpmath.erfc, sp.erfc)
 # math.lgamma and scipy.special.gammaln: log|gamma(x)|, real for x < 0
 # too (SymPy's loggamma is complex there).
 lgamma = _elementary(
     "lgamma", 1, lambda x: (sp.polygamma(0, x),),
     lambda x: 0 if x in (1, 2) else None,
-    lambda x: mpmath.log(abs(mpmath.gamma(x))))
+    lambda x: mpmath.log(abs(mpmath.gamma(x))), sp.loggamma)
+# (The series are SymPy's own functions: its generic expansion of these,
+# through their derivatives, takes seconds, and for expit(-x) is wrong.)
 expit = _elementary(
     "expit", 1, lambda x: (expit(x) * expit(-x),),  # no 1 - expit(x):
     lambda x: sp.S.Half if x == 0 else None,       # it cancels for x > 0
-    lambda x: 1 / (1 + mpmath.exp(-x)))
+    lambda x: 1 / (1 + mpmath.exp(-x)), lambda x: 1 / (1 + sp.exp(-x)))
 logit = _elementary(
     "logit", 1, lambda x: (1 / (x * (1 - x)),),
     lambda x: 0 if x == sp.S.Half else None,
-    lambda x: mpmath.log(x / (1 - x)))
+    lambda x: mpmath.log(x / (1 - x)), lambda x: sp.log(x / (1 - x)))
 ndtr = _elementary(
     "ndtr", 1,
     lambda x: (sp.exp(-x ** 2 / 2) / sp.sqrt(2 * sp.pi),),
-    lambda x: sp.S.Half if x == 0 else None, mpmath.ncdf)
+    lambda x: sp.S.Half if x == 0 else None, mpmath.ncdf,
+    lambda x: (1 + sp.erf(x / sp.sqrt(2))) / 2)
 # erfcx(z) = exp(z**2) * erfc(z), finite where erfc underflows. Its
 # derivative 2 z erfcx(z) - 2/sqrt(pi) is written with erfcx(z) factored
 # out, so that quotients by erfcx(z) (log_ndtr'') cancel it: where it
@@ -220,7 +225,8 @@ erfcx = _elementary(
     "erfcx", 1,
     lambda z: ((2 * z - 2 / (sp.sqrt(sp.pi) * erfcx(z))) * erfcx(z),),
     lambda z: 1 if z == 0 else None,
-    lambda z: mpmath.exp(z ** 2) * mpmath.erfc(z))
+    lambda z: mpmath.exp(z ** 2) * mpmath.erfc(z),
+    lambda z: sp.exp(z ** 2) * sp.erfc(z))
 # log_ndtr' = pdf/cdf: a 0/0 below x = -38. JAX's exp(logpdf - log_ndtr)
 # subtracts two numbers of size x**2/2, so it keeps 7 digits at x = -1e5
 # and its derivative none (-7403 for -1). With cdf(x) = exp(-x**2/2) *
@@ -229,17 +235,20 @@ erfcx = _elementary(
 log_ndtr = _elementary(
     "log_ndtr", 1,
     lambda x: (sp.sqrt(2 / sp.pi) / erfcx(-x / sp.sqrt(2)),),
-    mp=lambda x: mpmath.log(mpmath.ncdf(x)))
+    mp=lambda x: mpmath.log(mpmath.ncdf(x)),
+    series=lambda x: sp.log((1 + sp.erf(x / sp.sqrt(2))) / 2))
 # x*log(y) and x*log1p(y), 0 where x == 0 (also at y = 0 or -1), as
 # SciPy's; derivatives as JAX's: log(y) and x/y.
 xlogy = _elementary(
     "xlogy", 2, lambda x, y: (sp.log(y), x / y),
     lambda x, y: 0 if x == 0 else None,
-    lambda x, y: 0 if x == 0 else x * mpmath.log(y))
+    lambda x, y: 0 if x == 0 else x * mpmath.log(y),
+    lambda x, y: x * sp.log(y))
 xlog1py = _elementary(
     "xlog1py", 2, lambda x, y: (log1p(y), x / (1 + y)),
     lambda x, y: 0 if x == 0 else None,
-    lambda x, y: 0 if x == 0 else x * mpmath.log1p(y))
+    lambda x, y: 0 if x == 0 else x * mpmath.log1p(y),
+    lambda x, y: x * sp.log(1 + y))
 
 
 def _product_where_nonzero(function: type,
@@ -263,17 +272,20 @@ _product_where_nonzero(xlog1py, log1p)
 betaln = _elementary(
     "betaln", 2, lambda a, b: (sp.polygamma(0, a) - sp.polygamma(0, a + b),
                                sp.polygamma(0, b) - sp.polygamma(0, a + b)),
-    mp=lambda a, b: mpmath.log(abs(mpmath.beta(a, b))))
+    mp=lambda a, b: mpmath.log(abs(mpmath.beta(a, b))),
+    series=lambda a, b: sp.loggamma(a) + sp.loggamma(b) - sp.loggamma(a + b))
 # -x log(x), 0 at 0 (-inf below, where it has no derivative).
 entr = _elementary(
     "entr", 1, lambda x: (-sp.log(x) - 1,),
     lambda x: 0 if x in (0, 1) else None,
-    lambda x: 0 if x == 0 else -x * mpmath.log(x))
+    lambda x: 0 if x == 0 else -x * mpmath.log(x),
+    lambda x: -x * sp.log(x))
 # log(expit(x)), finite where expit(x) underflows; its derivative is
 # expit(-x), not 1 - expit(x), which cancels for x > 0.
 log_expit = _elementary(
     "log_expit", 1, lambda x: (expit(-x),),
-    mp=lambda x: -mpmath.log1p(mpmath.exp(-x)))
+    mp=lambda x: -mpmath.log1p(mpmath.exp(-x)),
+    series=lambda x: -sp.log(1 + sp.exp(-x)))
 
 
 class where(sp.Function):
