@@ -1,8 +1,8 @@
 """SciPy's array functions that the array table has rows for, recognised
 by object once the user's code has imported their module (importing SciPy
 ourselves would cost every user 0.4 s): scipy.special's logsumexp,
-softmax and log_softmax, scipy.linalg's triangular solves and
-scipy.stats.multivariate_normal's density.
+softmax and log_softmax, scipy.linalg's Cholesky factors and triangular
+solves, and scipy.stats.multivariate_normal's density.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 from ._ops_gaussian import (MULTIVARIATE_NORMAL_LOGPDF,
                             MULTIVARIATE_NORMAL_PDF)
 from ._ops_reduce import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
+from ._ops_cholesky import CHO_FACTOR, SCIPY_CHOLESKY
 from ._ops_triangular import CHO_SOLVE, SOLVE_TRIANGULAR
 from ._program import ArrayOp
 
@@ -25,6 +26,8 @@ SCIPY_ROWS: dict[tuple[str, str], ArrayOp] = {
     ("scipy.special", "log_softmax"): LOG_SOFTMAX,
     ("scipy.linalg", "solve_triangular"): SOLVE_TRIANGULAR,
     ("scipy.linalg", "cho_solve"): CHO_SOLVE,
+    ("scipy.linalg", "cho_factor"): CHO_FACTOR,
+    ("scipy.linalg", "cholesky"): SCIPY_CHOLESKY,
     ("scipy.stats", "multivariate_normal.logpdf"): MULTIVARIATE_NORMAL_LOGPDF,
     ("scipy.stats", "multivariate_normal.pdf"): MULTIVARIATE_NORMAL_PDF,
 }

@@ -1,7 +1,8 @@
 """Array operations for SciPy's triangular solves, recognised by
 ``_ops_scipy``: ``scipy.linalg.solve_triangular`` (``lower=``,
 ``trans=``) and ``scipy.linalg.cho_solve((c, lower), b)``, which is two of
-them, as SciPy computes it and as Gaussian-process code writes it.
+them, as SciPy computes it and as Gaussian-process code writes it
+(the factors come from ``_ops_cholesky``).
 
 solve_triangular reads one triangle of its matrix (the other is never
 looked at), so its matrix's adjoint is that triangle of the usual
@@ -33,18 +34,21 @@ from ._program import ArrayOp, Step
 from ._rules import scipy_module
 from ._spell import call
 
-__all__ = ["SOLVE_TRIANGULAR", "CHO_SOLVE", "solve_triangular",
+__all__ = ["SOLVE_TRIANGULAR", "CHO_SOLVE", "flag", "solve_triangular",
            "solve_residual"]
 
 _TRANSPOSED = {0: False, 1: True, 2: True, "N": False, "T": True, "C": True}
 
 
-def _flag(run: Any, value: Any, node: ast.AST, what: str) -> bool:
+def flag(run: Any, value: Any, node: ast.AST, what: str) -> bool:
     """A constant True or False (SciPy's lower=)."""
     if value in (True, False, sp.true, sp.false, 0, 1):
         return bool(value)
+    given = ("a value computed from the arguments"
+             if isinstance(value, sp.Basic) and value.free_symbols
+             else value)
     raise run.error(node, f"{what} must be True or False written in the "
-                          f"code, not {value}: the triangle read decides "
+                          f"code, not {given}: the triangle read decides "
                           "the derivative")
 
 
@@ -84,7 +88,7 @@ def _lower_solve_triangular(run: Any, a: Any, b: Any, trans: Any = 0,
                             check_finite: Any = True, *,
                             node: ast.AST) -> Any:
     spelled = "scipy.linalg.solve_triangular"
-    if _flag(run, unit_diagonal, node, f"{spelled}'s unit_diagonal"):
+    if flag(run, unit_diagonal, node, f"{spelled}'s unit_diagonal"):
         raise run.error(node, f"{spelled} with unit_diagonal=True is not "
                               "supported: pass the matrix with ones on its "
                               "diagonal and unit_diagonal=False")
@@ -92,7 +96,7 @@ def _lower_solve_triangular(run: Any, a: Any, b: Any, trans: Any = 0,
     if key not in _TRANSPOSED:
         raise run.error(node, f"{spelled}: trans must be 0, 1, 2, 'N', 'T' "
                               f"or 'C' written in the code, not {trans}")
-    return solve_triangular(run, a, b, _flag(run, lower, node,
+    return solve_triangular(run, a, b, flag(run, lower, node,
                                              f"{spelled}'s lower"),
                             _TRANSPOSED[key], node, spelled)
 
@@ -116,7 +120,7 @@ def _lower_cho_solve(run: Any, c_and_lower: Any, b: Any,
                               "scipy.linalg.cho_factor returns, e.g. "
                               f"{spelled}((L, True), b)")
     factor, lower = c_and_lower
-    lower = _flag(run, lower, node, f"{spelled}'s lower")
+    lower = flag(run, lower, node, f"{spelled}'s lower")
     inner = solve_triangular(run, factor, b, lower, not lower, node,
                              spelled)
     return solve_triangular(run, factor, inner, lower, lower, node, spelled)

@@ -1,5 +1,6 @@
 """scipy.linalg's triangular solves: solve_triangular (lower=, trans=) and
-cho_solve, as Gaussian-process code calls them. Gradients, forward-mode
+cho_solve, with the factors of cholesky and cho_factor, as
+Gaussian-process code calls them. Gradients, forward-mode
 Jacobians and Hessians against central differences; the generated code
 solves with the triangle (no inverse); the triangle not read has no
 gradient; unsupported arguments are refused at the user's line.
@@ -155,3 +156,121 @@ def not_a_pair(a, b):
      "True), b)")])
 def test_unsupported_arguments_are_refused_at_the_call(f, message):
     assert_refused_at(lambda: ad.grad(f)(A, B), f, 1, message)
+
+
+# -- cho_factor and scipy.linalg.cholesky -------------------------------------
+
+X = np.linspace(0.0, 2.0, 5)
+Y = np.sin(3 * X) + 0.1 * np.cos(7 * X)
+THETA = np.array([0.7, 0.3])
+
+
+def log_marginal_likelihood(theta, y):
+    """A Gaussian process's, with an exponential kernel of length scale
+    theta[0] and noise variance theta[1]; cho_factor's default upper
+    factor, its other triangle left as SciPy leaves it."""
+    K = (np.exp(-np.abs(X[:, None] - X[None, :]) / theta[0])
+         + theta[1] * np.eye(5))
+    c, low = scipy.linalg.cho_factor(K)
+    alpha = scipy.linalg.cho_solve((c, low), y)
+    return (-0.5 * y @ alpha - np.sum(np.log(np.diag(c)))
+            - 5 / 2 * np.log(2 * np.pi))
+
+
+def squared_exponential(theta):
+    return (np.exp(-(X[:, None] - X[None, :]) ** 2 / theta[0] ** 2)
+            + theta[1] * np.eye(5))
+
+
+def cho_factor_inline(theta, y):
+    K = squared_exponential(theta)
+    return y @ scipy.linalg.cho_solve(scipy.linalg.cho_factor(K, lower=True),
+                                      y)
+
+
+def cholesky_lower(theta, y):
+    L = scipy.linalg.cholesky(squared_exponential(theta), lower=True)
+    alpha = cho_solve((L, True), y)
+    return -0.5 * y @ alpha - np.sum(np.log(np.diag(L)))
+
+
+def cholesky_upper(theta, y):
+    U = scipy.linalg.cholesky(squared_exponential(theta))
+    z = scipy.linalg.solve_triangular(U, y, trans="T")
+    return -0.5 * z @ z - np.sum(np.log(np.diag(U)))
+
+
+FACTORED = [log_marginal_likelihood, cho_factor_inline, cholesky_lower,
+            cholesky_upper]
+
+
+@pytest.mark.parametrize("f", FACTORED)
+def test_factors_gradients_match_central_differences(f):
+    value, (grad_theta, grad_y) = ad.value_and_grad(f, argnums=(0, 1))(
+        THETA, Y)
+    assert value == pytest.approx(f(THETA, Y), rel=1e-13)
+    np.testing.assert_allclose(grad_theta, numeric_gradient(f, (THETA, Y), 0),
+                               rtol=1e-7)
+    np.testing.assert_allclose(grad_y, numeric_gradient(f, (THETA, Y), 1),
+                               rtol=1e-7)
+
+
+@pytest.mark.parametrize("f", FACTORED)
+def test_factors_forward_mode_matches_the_gradient(f):
+    gradients = ad.grad(f, argnums=(0, 1))(THETA, Y)
+    forward = ad.jacfwd(f, argnums=(0, 1))(THETA, Y)
+    for by_rows, by_columns in zip(gradients, forward):
+        np.testing.assert_allclose(by_columns, by_rows, rtol=1e-10)
+
+
+@pytest.mark.parametrize("f", [log_marginal_likelihood, cholesky_upper])
+def test_factors_hessian_matches_central_differences(f):
+    gradient = ad.grad(f)
+    expected = np.array([
+        numeric_gradient(lambda t: gradient(t, Y)[i], (THETA,), 0)
+        for i in range(2)])
+    np.testing.assert_allclose(ad.hessian(f)(THETA, Y), expected, rtol=1e-6)
+
+
+def test_log_marginal_likelihood_has_its_closed_form_gradient():
+    # d/dtheta_j = (alpha alpha.T - inv(K)) : dK/dtheta_j / 2; the noise's
+    # dK is the identity.
+    K = (np.exp(-np.abs(X[:, None] - X[None, :]) / THETA[0])
+         + THETA[1] * np.eye(5))
+    alpha = np.linalg.solve(K, Y)
+    expected = 0.5 * (alpha @ alpha - np.trace(np.linalg.inv(K)))
+    assert ad.grad(log_marginal_likelihood)(THETA, Y)[1] == pytest.approx(
+        expected, rel=1e-12)
+
+
+def upper_factor_squared(k):
+    return np.sum(scipy.linalg.cholesky(k) * np.arange(25.0).reshape(5, 5))
+
+
+def cho_factor_triangle(k):
+    return np.sum(np.triu(scipy.linalg.cho_factor(k)[0]) ** 2)
+
+
+@pytest.mark.parametrize("f", [upper_factor_squared, cho_factor_triangle])
+def test_factors_values_are_scipys(f):
+    K = squared_exponential(THETA)
+    value, gradient = ad.value_and_grad(f)(K)
+    assert value == pytest.approx(f(K), rel=1e-13)
+    expected = numeric_gradient(f, (K,), 0)
+    # (along the symmetric part, as the gradient of np.linalg.cholesky)
+    np.testing.assert_allclose(gradient, (expected + expected.T) / 2,
+                               rtol=1e-6, atol=1e-9)
+
+
+def lower_from_an_argument(a, b):
+    c = scipy.linalg.cho_factor(a @ a.T, lower=b[0] > 0)
+    return np.sum(c[0])
+
+
+def test_cho_factor_lower_must_be_written_in_the_code():
+    assert_refused_at(
+        lambda: ad.grad(lower_from_an_argument)(A, B),
+        lower_from_an_argument, 1,
+        "scipy.linalg.cho_factor's lower must be True or False written in "
+        "the code, not a value computed from the arguments: the triangle "
+        "read decides the derivative")
