@@ -545,9 +545,10 @@ def pad(program: Any, source: sp.Symbol, widths: tuple[tuple[int, int], ...],
 
 def _lower_pad(run: Any, array: Any, pad_width: Any, mode: Any = "constant",
                constant_values: Any = sp.S.Zero, *, node: ast.AST) -> Any:
-    if mode != "constant":
+    if mode not in _GATHERING_MODES + ("constant",):
         raise run.error(node, f"np.pad's mode {mode!r} is not supported: "
-                              "only mode='constant'")
+                              "only 'constant', 'edge', 'reflect', "
+                              "'symmetric' and 'wrap'")
     # A keyword's integer arrives as a Python int (constant_values=1, as
     # the gradient of np.prod writes it).
     value = run.number(sp.Integer(constant_values) if isinstance(
@@ -573,11 +574,58 @@ def _lower_pad(run: Any, array: Any, pad_width: Any, mode: Any = "constant",
         raise run.error(node, "np.pad's widths must not be negative")
     if not widths.any():
         return values
+    if mode != "constant":
+        return _padded_by_copies(run, values, widths, mode, node)
     source = run.materialize(values, node)
     return pad(run.program, source,
                tuple((int(b), int(a)) for b, a in widths),
                int(value) if value.is_Integer else float(value),
                f"{source.name}_padded")
+
+
+# Modes that pad with copies of the array's own elements: the padded array
+# is pieces of it joined (reversed slices for 'reflect' and 'symmetric'),
+# so its gradient adds each copy's back, as the pieces' rules do.
+_GATHERING_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
+def _padded_by_copies(run: Any, values: Any, widths: np.ndarray, mode: str,
+                      node: ast.AST) -> Any:
+    """``values`` padded by ``mode`` one axis after the other, as NumPy
+    pads (the corners come from the axes padded first)."""
+    array = values
+    for axis, (before, after) in enumerate(widths.tolist()):
+        if not before and not after:
+            continue
+        size = run.shape(array, node)[axis]
+        most = size - 1 if mode == "reflect" else size
+        if mode != "edge" and max(before, after) > most:
+            raise run.error(node, f"np.pad's mode {mode!r} pads at most "
+                                  f"{most} elements here on each side of an "
+                                  f"axis of {size}: pad in steps (np.pad of "
+                                  "np.pad), each within that")
+        lead = (slice(None),) * axis
+
+        def part(index: Any) -> Any:
+            return getitem(run, array, lead + (index,), node)
+
+        def end(count: int, first: bool) -> Any:
+            if mode == "edge":  # one element along the axis, stacked
+                return stack(run, [part(0 if first else -1)] * count, axis,
+                             node)
+            if mode == "wrap":
+                return part(slice(-count, None) if first
+                            else slice(None, count))
+            skip = mode == "reflect"  # the edge itself is not repeated
+            if first:
+                return part(slice(count - 1 + skip, None if not skip else 0,
+                                  -1))
+            return part(slice(-1 - skip, -count - 1 - skip, -1))
+
+        pieces = ([end(before, True)] if before else []) + [array] + (
+            [end(after, False)] if after else [])
+        array = concatenate(run, pieces, axis, node)
+    return array
 
 
 def _pad_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:

@@ -39,7 +39,7 @@ from ._spell import call
 __all__ = ["MAX", "MIN", "PTP", "ANY", "ALL", "PROD",
            "VAR", "STD", "AVERAGE", "BUILTIN_SUM", "BUILTIN_MAX",
            "BUILTIN_MIN", "LOGSUMEXP", "SOFTMAX", "LOG_SOFTMAX", "extremum",
-           "extreme", "extremum_vjp", "extremum_jvp", "truth", "product",
+           "extreme", "extremum_vjp", "extremum_jvp", "product",
            "unreduced", "ties_count", "stable_log_sum_exp", "log_sum_exp",
            "scipy_function"]
 
@@ -210,28 +210,19 @@ PTP = ArrayOp("ptp", numpy=("ptp",), lower=_lower_ptp)
 # -- np.any, np.all ----------------------------------------------------------
 
 def _truth(op_name: str) -> Any:
-    def lower(run: Any, a: Any, axis: Any = None, out: Any = None,
-              keepdims: Any = False, *, node: ast.AST) -> Any:
+    def lower(run: Any, a: Any, axis: Any = None, keepdims: Any = False, *,
+              node: ast.AST) -> Any:
         """Whether any (all) of the elements is true (nonzero): a boolean,
         a constant to differentiation, as a comparison is."""
-        if out is not None:
-            raise run.error(node, f"np.{op_name} with out= is not "
-                                  "supported: use the array it returns")
-        return truth(run, op_name, a, axis, keepdims, node)
+        mask = a if isinstance(a, Boolean) else sp.Ne(run.number(a, node), 0)
+        source = run.program.materialize(mask, "mask")
+        shape, axes = _axes(run, source, axis, node)
+        return run.program.add(
+            ANY if op_name == "any" else ALL, (source,),
+            reduced_shape(shape, axes, bool(keepdims)),
+            f"{op_name}_{source.name}", boolean=True, axis=axes,
+            keepdims=True if keepdims else None)
     return lower
-
-
-def truth(run: Any, op_name: str, a: Any, axis: Any, keepdims: Any,
-          node: ast.AST) -> sp.Expr:
-    """np.any (``op_name`` "any") or np.all of ``a`` over ``axis``."""
-    mask = a if isinstance(a, Boolean) else sp.Ne(run.number(a, node), 0)
-    source = run.program.materialize(mask, "mask")
-    shape, axes = _axes(run, source, axis, node)
-    return run.program.add(
-        ANY if op_name == "any" else ALL, (source,),
-        reduced_shape(shape, axes, bool(keepdims)),
-        f"{op_name}_{source.name}", boolean=True, axis=axes,
-        keepdims=True if keepdims else None)
 
 
 ANY = ArrayOp("any", numpy=("any",), methods=("any",), lower=_truth("any"),

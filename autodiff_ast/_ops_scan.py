@@ -26,7 +26,7 @@ from typing import Any
 
 import sympy as sp
 
-from ._ops_assemble import concatenate
+from ._ops_assemble import concatenate, stack
 from ._ops_core import BROADCAST_TO, RESHAPE, reduce_sum, reshape
 from ._ops_create import ARANGE
 from ._ops_index import GETITEM, getitem
@@ -384,27 +384,69 @@ TRAPEZOID = ArrayOp("trapezoid", numpy=("trapezoid",),
 
 def _lower_gradient(run: Any, f: Any, *varargs: Any, axis: Any = None,
                     edge_order: Any = 1, node: ast.AST) -> Any:
-    """``np.gradient`` of a vector: central differences inside, one-sided
-    at the two ends (edge_order=1), over a constant step; linear in f."""
+    """``np.gradient``: along each axis asked for, central differences
+    inside and one-sided ones at the two ends (of first or second order),
+    over a constant step per axis; linear in f. Several axes give a
+    tuple, as NumPy 2's."""
     array = run.number(f, node)
-    if len(run.shape(array, node)) != 1 or axis not in (None, 0, -1) or \
-            edge_order != 1 or len(varargs) > 1:
-        raise run.error(node, "np.gradient is supported here for a vector, "
-                              "with one constant spacing and edge_order=1: "
-                              "for other cases, write the differences "
-                              "(np.diff, slices)")
-    if run.shape(array, node)[0] < 2:
-        raise run.error(node, "np.gradient needs at least 2 elements")
-    spacing = varargs[0] if varargs else 1
-    step = keyword_number(run, spacing, node)
-    if run.shape(step, node):
-        raise run.error(node, "np.gradient's spacing must be one number "
-                              "here (coordinates are not supported)")
-    first = getitem(run, array, 1, node) - getitem(run, array, 0, node)
-    last = getitem(run, array, -1, node) - getitem(run, array, -2, node)
-    inside = (getitem(run, array, slice(2, None), node)
-              - getitem(run, array, slice(None, -2), node)) / 2
-    return concatenate(run, [[first], inside, [last]], 0, node) / step
+    rank = len(run.shape(array, node))
+    if not rank:
+        raise run.error(node, "np.gradient needs an array of one or more "
+                              "dimensions")
+    if axis is None:
+        axes = tuple(range(rank))
+    else:  # in the order given, as the results are
+        axes = tuple(run.axis(a, rank, node) for a in (
+            axis if isinstance(axis, (tuple, list)) else (axis,)))
+        if len(set(axes)) != len(axes):
+            raise run.error(node, f"np.gradient's axis {axis} repeats an "
+                                  "axis")
+    order = run.integer(edge_order, node, "np.gradient's edge_order")
+    if order not in (1, 2):
+        raise run.error(node, "np.gradient's edge_order must be 1 or 2, "
+                              f"not {order}")
+    if len(varargs) not in (0, 1, len(axes)):
+        raise run.error(node, f"np.gradient takes one spacing or one per "
+                              f"axis ({len(axes)}), not {len(varargs)}")
+    spacings = [keyword_number(run, h, node) for h in varargs]
+    if any(run.shape(h, node) for h in spacings):
+        raise run.error(node, "np.gradient's spacings must be numbers here "
+                              "(coordinates are not supported): pass the "
+                              "constant step of each axis")
+    steps = spacings * len(axes) if len(spacings) == 1 else \
+        spacings or [sp.S.One] * len(axes)
+    derivatives = [
+        _differences(run, array, position, order, node) / step
+        for position, step in zip(axes, steps)]
+    return derivatives[0] if len(derivatives) == 1 else tuple(derivatives)
+
+
+def _differences(run: Any, array: sp.Expr, axis: int, order: int,
+                 node: ast.AST) -> Any:
+    """``np.gradient`` of ``array`` along ``axis`` with step 1: the mean
+    of the two neighbours' differences inside, one-sided differences (of
+    ``order`` 1 or 2) at the ends."""
+    if run.shape(array, node)[axis] < order + 1:
+        raise run.error(node, "np.gradient needs at least "
+                              f"{order + 1} elements along each axis with "
+                              f"edge_order={order}")
+    before = (slice(None),) * axis
+
+    def at(k: int) -> Any:
+        return getitem(run, array, before + (k,), node)
+
+    if order == 1:
+        first = at(1) - at(0)
+        last = at(-1) - at(-2)
+    else:
+        first = (4 * at(1) - 3 * at(0) - at(2)) / 2
+        last = (3 * at(-1) - 4 * at(-2) + at(-3)) / 2
+    inside = (getitem(run, array, before + (slice(2, None),), node)
+              - getitem(run, array, before + (slice(None, -2),), node)) / 2
+    # The ends stacked along the axis: a new axis of one, which the code
+    # knows at every size (a slice x[:1] might be the whole axis).
+    return concatenate(run, [stack(run, [first], axis, node), inside,
+                             stack(run, [last], axis, node)], axis, node)
 
 
 GRADIENT = ArrayOp("gradient", numpy=("gradient",), lower=_lower_gradient)

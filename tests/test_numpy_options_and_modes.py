@@ -18,6 +18,14 @@ from helpers import numeric_gradient
 X = np.array([1.2345, -2.5, 0.125, 3.75])
 
 
+def _matches_central_differences(f, x, rtol=1e-6, atol=1e-8):
+    """The value is f's; the gradient is its central differences'."""
+    value, gradient = ad.value_and_grad(f)(x)
+    assert value == pytest.approx(f(x), rel=1e-12)
+    np.testing.assert_allclose(gradient, numeric_gradient(f, (x,), 0),
+                               rtol=rtol, atol=atol)
+
+
 # -- np.round(x, decimals) ----------------------------------------------------
 
 def _rounded_weights(x):
@@ -140,9 +148,7 @@ def test_min_with_initial_along_an_axis():
     def f(x):
         return np.sum(np.min(x * x, axis=0, initial=1.0) * x[0])
     x = np.array([[1.5, -0.5], [0.5, -4.0]])
-    assert ad.value_and_grad(f)(x)[0] == pytest.approx(f(x))
-    np.testing.assert_allclose(ad.grad(f)(x), numeric_gradient(f, (x,), 0),
-                               atol=1e-6)
+    _matches_central_differences(f, x, atol=1e-6)
     # f is x[1, 0] ** 2 * x[0, 0] + x[0, 1] ** 3 here
     np.testing.assert_allclose(ad.hessian(f)(x).reshape(4, 4), [
         [0, 0, 2 * x[1, 0], 0], [0, 6 * x[0, 1], 0, 0],
@@ -195,3 +201,110 @@ def test_diff_with_append_jvp():
     tangent = np.arange(9.0).reshape(3, 3)
     np.testing.assert_allclose(ad.jvp(f, (M,), (tangent,))[1],
                                np.diff(tangent, axis=1, append=0.0))
+
+
+# -- np.gradient along each axis ----------------------------------------------
+
+GRID = np.array([1.0, 3.0, 2.5, -1.0, 0.5])
+
+
+def both_axes(x):
+    gy, gx = np.gradient(np.outer(x, np.sin(x)), 0.5, 2.0)
+    return np.sum(gy * gx)
+
+
+def second_order_ends(x):
+    return np.sum(np.gradient(np.outer(x, x ** 2), axis=1,
+                              edge_order=2) ** 2)
+
+
+def along_axis_0_with_a_step(x):
+    return np.sum(np.gradient(np.outer(x, x), 0.25, axis=0) * x)
+
+
+@pytest.mark.parametrize("f", [both_axes, second_order_ends,
+                               along_axis_0_with_a_step])
+def test_gradient_of_a_matrix_against_central_differences(f):
+    _matches_central_differences(f, GRID, atol=1e-6)
+
+
+def test_gradient_is_linear_so_its_jacobian_is_its_matrix():
+    def f(m):
+        return np.gradient(m, 2.0, edge_order=2)[1]
+    m = np.outer(GRID, GRID)
+    jacobian = ad.jacobian(f)(m).reshape(25, 25)
+    columns = np.eye(25).reshape(25, 5, 5)
+    expected = np.stack([np.gradient(c, 2.0, edge_order=2)[1].ravel()
+                         for c in columns], axis=1)
+    np.testing.assert_allclose(jacobian, expected, atol=1e-12)
+
+
+def test_gradient_along_axes_in_the_order_given():
+    def f(m):
+        dx, dy = np.gradient(m, axis=(1, -2))
+        return np.sum(dx * m) + np.sum(dy ** 2)
+    _matches_central_differences(f, np.outer(GRID, np.cos(GRID)))
+
+
+def test_gradient_with_coordinates_is_refused():
+    def f(x):
+        return np.sum(np.gradient(x, np.arange(5.0)))
+    with pytest.raises(ad.UnsupportedCodeError, match=(
+            "np.gradient's spacings must be numbers here \\(coordinates are "
+            "not supported\\): pass the constant step of each axis")):
+        ad.grad(f)(GRID)
+
+
+# -- np.pad's modes that copy elements -----------------------------------------
+
+PAD_CASES = [(2, "edge"), ((1, 3), "edge"), (2, "reflect"), ((0, 2), "reflect"),
+             (3, "symmetric"), ((2, 1), "symmetric"), (2, "wrap"),
+             ((3, 1), "wrap")]
+
+
+@pytest.mark.parametrize("width, mode", PAD_CASES)
+def test_pad_of_a_vector_by_mode(width, mode):
+    def f(x):
+        padded = np.pad(x, width, mode=mode)
+        return np.sum(padded ** 2 * np.arange(1.0, padded.size + 1))
+    x = np.array([1.0, -2.0, 0.5, 3.0])
+    _matches_central_differences(f, x)
+    # f is a weighted sum of squares: its Hessian is 2 P^T W P, P the
+    # 0/1 matrix that pads
+    rows = (width, width) if np.ndim(width) == 0 else width
+    copies = np.pad(np.eye(4), (rows, (0, 0)), mode=mode)
+    weights = np.diag(np.arange(1.0, len(copies) + 1))
+    np.testing.assert_allclose(ad.hessian(f)(x),
+                               2 * copies.T @ weights @ copies, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["edge", "reflect", "symmetric", "wrap"])
+def test_pad_of_a_matrix_by_mode_has_numpys_corners(mode):
+    def f(m):
+        return np.sum(np.sin(np.pad(m, ((1, 2), (2, 1)), mode=mode))
+                      * np.arange(36.0).reshape(6, 6))
+    _matches_central_differences(f, M)
+    tangent = np.arange(9.0).reshape(3, 3)
+    np.testing.assert_allclose(
+        ad.jvp(lambda m: np.pad(m, ((1, 2), (2, 1)), mode=mode), (M,),
+               (tangent,))[1],
+        np.pad(tangent, ((1, 2), (2, 1)), mode=mode))
+
+
+def test_pad_wider_than_reflect_allows_is_refused():
+    def f(x):
+        return np.sum(np.pad(x, 4, mode="reflect"))
+    with pytest.raises(ad.UnsupportedCodeError, match=(
+            "np.pad's mode 'reflect' pads at most 3 elements here on each "
+            "side of an axis of 4: pad in steps \\(np.pad of np.pad\\), each "
+            "within that")):
+        ad.grad(f)(X)
+
+
+def test_pad_mode_mean_is_refused():
+    def f(x):
+        return np.sum(np.pad(x, 1, mode="mean"))
+    with pytest.raises(ad.UnsupportedCodeError, match=(
+            "np.pad's mode 'mean' is not supported: only 'constant', 'edge', "
+            "'reflect', 'symmetric' and 'wrap'")):
+        ad.grad(f)(X)
