@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ._matrices import transpose
+from ._matrices import square_matrix, transpose
 from ._ops_decomp import CHOLESKY
 from ._ops_triangular import flag
 from ._program import ArrayOp
@@ -23,20 +23,26 @@ from ._program import ArrayOp
 __all__ = ["SCIPY_CHOLESKY", "CHO_FACTOR"]
 
 
+def _factor(run: Any, a: Any, lower: Any, node: ast.AST,
+            spelled: str) -> tuple[Any, bool]:
+    """The factor, and whether it is the lower one; errors name the
+    function the user called, not NumPy's."""
+    lower = flag(run, lower, node, f"{spelled}'s lower")
+    factor = CHOLESKY.lower(run, square_matrix(run, a, node, spelled),
+                            node=node)
+    return (factor if lower else transpose(run.program, factor)), lower
+
+
 def _lower_cholesky(run: Any, a: Any, lower: Any = False,
                     overwrite_a: Any = False, check_finite: Any = True, *,
                     node: ast.AST) -> Any:
-    factor = CHOLESKY.lower(run, a, node=node)
-    if flag(run, lower, node, "scipy.linalg.cholesky's lower"):
-        return factor
-    return transpose(run.program, factor)
+    return _factor(run, a, lower, node, "scipy.linalg.cholesky")[0]
 
 
 def _lower_cho_factor(run: Any, a: Any, lower: Any = False,
                       overwrite_a: Any = False, check_finite: Any = True, *,
                       node: ast.AST) -> Any:
-    lower = flag(run, lower, node, "scipy.linalg.cho_factor's lower")
-    return _lower_cholesky(run, a, lower, node=node), lower
+    return _factor(run, a, lower, node, "scipy.linalg.cho_factor")
 
 
 SCIPY_CHOLESKY = ArrayOp("scipy cholesky", lower=_lower_cholesky)

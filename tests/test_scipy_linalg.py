@@ -274,3 +274,35 @@ def test_cho_factor_lower_must_be_written_in_the_code():
         "scipy.linalg.cho_factor's lower must be True or False written in "
         "the code, not a value computed from the arguments: the triangle "
         "read decides the derivative")
+
+
+def stacked_factors(a):
+    return np.sum(np.sin(scipy.linalg.cholesky(
+        a @ np.swapaxes(a, -1, -2) + np.eye(3))))
+
+
+def test_a_stack_of_factors_matches_central_differences():
+    # (SciPy factors each matrix of a stack, as NumPy does)
+    stack = rng.normal(size=(2, 3, 3))
+    value, gradient = ad.value_and_grad(stacked_factors)(stack)
+    assert value == pytest.approx(stacked_factors(stack), rel=1e-14)
+    np.testing.assert_allclose(
+        gradient, numeric_gradient(stacked_factors, (stack,), 0),
+        rtol=1e-6, atol=1e-9)
+
+
+def not_square(a, b):
+    return np.sum(scipy.linalg.cho_factor(a[:2])[0])
+
+
+def a_vector(a, b):
+    return np.sum(scipy.linalg.cholesky(b))
+
+
+@pytest.mark.parametrize("f, message", [
+    (not_square, "scipy.linalg.cho_factor: last 2 dimensions of the array "
+     "must be square (the shape is (2, 4))"),
+    (a_vector, "scipy.linalg.cholesky: 1-dimensional array given. Array "
+     "must be at least two-dimensional")])
+def test_factors_of_what_is_not_a_matrix_are_refused(f, message):
+    assert_refused_at(lambda: ad.grad(f)(A, B), f, 1, message)
