@@ -308,3 +308,30 @@ def test_pad_mode_mean_is_refused():
             "np.pad's mode 'mean' is not supported: only 'constant', 'edge', "
             "'reflect', 'symmetric' and 'wrap'")):
         ad.grad(f)(X)
+
+
+# -- still refused, at the user's line -----------------------------------------
+
+def sum_where(x):
+    return np.sum(x ** 2, where=x > 0)
+
+
+def sum_initial(x):
+    return np.sum(x ** 2, initial=1.0)
+
+
+def mean_where(x):
+    return np.mean(x ** 2, where=x > 0)
+
+
+@pytest.mark.parametrize("f, spelled, argument", [
+    (sum_where, "np.sum", "where"), (sum_initial, "np.sum", "initial"),
+    (mean_where, "np.mean", "where")])
+def test_sum_and_mean_options_still_refused_name_the_call(f, spelled,
+                                                          argument):
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(f)(X)
+    assert info.value.msg == (
+        f"{spelled}() is called with arguments autodiff_ast does not support "
+        f"here: unexpected argument '{argument}'")
+    assert info.value.lineno == f.__code__.co_firstlineno + 1
