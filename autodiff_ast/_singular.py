@@ -1,17 +1,18 @@
-"""Removable singularities: exact values near a 0/0 at zero.
+"""Removable singularities: exact values near a 0/0.
 
 The derivative of ``(exp(x) - 1) / x`` is ``(x*exp(x) - exp(x) + 1) / x**2``:
 a 0/0 at x = 0 whose limit (1/2) is perfectly finite, but which floating
 point evaluates as nan at 0 and loses every digit to cancellation for tiny
 x. Where a derivative of one argument has such a removable singularity at
-zero, it is written as its Taylor polynomial near zero and as the formula
-elsewhere, switching where the polynomial's truncation error reaches
-rounding level:
+zero, or where a linear denominator vanishes (``log(x) / (x - 1)`` at 1),
+it is written as its Taylor polynomial near that point and as the
+formula elsewhere, switching where the polynomial's truncation error
+reaches rounding level:
 
-    np.where(abs(x) < eps, taylor(x), formula(x_away_from_zero))
+    np.where(abs(x - a) < eps, taylor(x - a), formula(x_away_from_a))
 
-The formula is evaluated at a safe stand-in (1.0) near zero, so neither
-branch divides by zero.
+The formula is evaluated at a safe stand-in (a + 1) near the point, so
+neither branch divides by zero.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ _NO_EXPANSION = (PoleError, PolynomialError, ValueError, TypeError,
 
 
 def with_removable_singularity(expr: sp.Expr) -> sp.Expr:
-    """``expr``, with its removable singularity at zero (if it has one)
-    replaced by its Taylor polynomial nearby."""
+    """``expr``, with its removable singularity (if it has one) replaced
+    by its Taylor polynomial nearby: at zero, or where a linear
+    denominator vanishes (log(x) / (x - 1) at 1)."""
     if len(expr.free_symbols) != 1 or expr.has(where, sp.Piecewise):
         return expr
     (x,) = expr.free_symbols
@@ -50,21 +52,67 @@ def with_removable_singularity(expr: sp.Expr) -> sp.Expr:
     if len(sp.Add.make_args(expr)) > _LARGEST + 1 or \
             sp.count_ops(expr) > _LARGEST:
         return expr
-    # Only a division by something that vanishes at zero can make a 0/0
-    # there (SymPy's series would take minutes on other expressions).
-    if not any(p.exp.is_negative and p.base.has(x)
-               and p.base.subs(x, 0) == 0 for p in expr.atoms(sp.Pow)):
-        return expr
+    for point in _vanishing(expr, x):
+        # (at zero the series is tried anyway, as it always was)
+        if point != 0 and not _bounded_near(expr, x, point):
+            continue
+        rewritten = _near(expr, x, point)
+        if rewritten is not None:
+            return rewritten
+    return expr
+
+
+def _vanishing(expr: sp.Expr, x: sp.Symbol) -> list[sp.Rational]:
+    """The points where something ``expr`` divides by vanishes: zero, and
+    the root of each linear denominator. Only there can a 0/0 be (SymPy's
+    series would take minutes on other expressions)."""
+    points: set[sp.Rational] = set()
+    for power in expr.atoms(sp.Pow):
+        if not (power.exp.is_negative and power.base.has(x)):
+            continue
+        if power.base.subs(x, 0) == 0:
+            points.add(sp.S.Zero)
+            continue
+        line = sp.Poly(power.base, x) if power.base.is_polynomial(x) \
+            else None
+        if line is not None and line.degree() == 1:
+            root = -line.nth(0) / line.nth(1)
+            if root.is_Rational:
+                points.add(root)
+    return sorted(points, key=lambda point: (point != 0, abs(point)))[:2]
+
+
+def _bounded_near(expr: sp.Expr, x: sp.Symbol, point: sp.Rational) -> bool:
+    """Whether ``expr`` stays bounded as it nears ``point``: a cheap test
+    that keeps SymPy's series (up to its whole budget) off the poles of
+    1 / (x + 1), which every derivative of log(x + 1) has."""
+    try:
+        near, far = (expr.subs(x, point + step).evalf(_DIGITS)
+                     for step in (sp.Rational(1, 10 ** 8),
+                                  sp.Rational(1, 100)))
+        if not all(v.is_Number and v.is_finite and v.is_real
+                   for v in (near, far)):
+            return False
+        return abs(float(near)) <= 1e3 * (abs(float(far)) + 1)
+    except _NO_EXPANSION:
+        return False
+
+
+def _near(expr: sp.Expr, x: sp.Symbol, point: sp.Rational
+          ) -> sp.Expr | None:
+    """``expr`` as its Taylor polynomial near ``point`` and as itself
+    elsewhere, or None where it has no removable singularity there."""
+    shifted = expr.subs(x, x + point) if point else expr
     try:
         with time_limit(_BUDGET_SECONDS):
-            taylor = sp.series(expr, x, 0, _TERMS).removeO()
+            taylor = sp.series(shifted, x, 0, _TERMS).removeO()
         if not taylor.is_polynomial(x) or taylor.has(sp.log) or taylor == 0:
-            return expr  # a pole or a branch point, not removable
+            return None  # a pole or a branch point, not removable
         coefficients = sp.Poly(taylor, x).all_coeffs()[::-1]
         leading = max(abs(float(c)) for c in coefficients)
         last = abs(float(coefficients[-1])) or leading * _ROUNDING
     except _NO_EXPANSION:
-        return expr
+        return None
     # Irrational coefficients are written as their values: generated code
     # has no zeta to call (zeta(3) / 3, of gammaln(1 + x) / x), and
     # 0.8224670334241132 reads better than 0.08333333333333333 * np.pi ** 2.
@@ -72,11 +120,14 @@ def with_removable_singularity(expr: sp.Expr) -> sp.Expr:
                  for k, c in enumerate(coefficients))
     epsilon = min(_WIDEST, (_ROUNDING * leading / last) ** (1 / (_TERMS - 1)))
     epsilon = float(f"{epsilon:.1g}")  # a round number reads better
-    if not _meets(expr, taylor, x, epsilon, leading):
-        return expr
-    near_zero = sp.Abs(x) < sp.Float(epsilon)
-    away = expr.subs(x, where(near_zero, sp.S.One, x))
-    return canonical(where(near_zero, sp.horner(taylor, x), away))
+    if not _meets(shifted, taylor, x, epsilon, leading):
+        return None
+    offset = x - point
+    near = sp.Abs(offset) < sp.Float(epsilon)
+    # The formula is evaluated at a stand-in near the point, so neither
+    # branch divides by zero.
+    away = expr.subs(x, where(near, point + 1, x))
+    return canonical(where(near, sp.horner(taylor, x).subs(x, offset), away))
 
 
 _AGREEMENT = 1e-9  # relative to the largest coefficient

@@ -1,7 +1,7 @@
-"""scipy.special functions divided by something that vanishes at zero.
+"""scipy.special functions divided by something that vanishes at a point.
 
-Codegen writes a removable 0/0 at zero as its Taylor polynomial
-(``_singular.py``); where SymPy cannot expand (a pole of digamma or
+Codegen writes a removable 0/0 at zero, or where a linear denominator
+vanishes, as its Taylor polynomial (``_singular.py``); where SymPy cannot expand (a pole of digamma or
 gammaln at zero) the derivative is the formula, and nothing SymPy raises
 reaches the user. Values against closed forms, central differences and
 mpmath; the polynomial against a wrong one.
@@ -107,3 +107,31 @@ def test_a_wrong_polynomial_is_not_written():
     derivative = sp.diff(sp.sin(x) / x, x)
     assert _meets(derivative, -x / 3 + x ** 3 / 30, x, 0.04, 1.0)
     assert not _meets(derivative, -x / 3 + x ** 2 / 8, x, 0.04, 1.0)
+
+
+def log_over_x_minus_one(x):
+    return np.log(x) / (x - 1)
+
+
+def gammaln_over_x_minus_one(x):
+    return sc.gammaln(x) / (x - 1)
+
+
+def test_removable_singularity_where_a_linear_denominator_vanishes():
+    # log(x) / (x - 1) = 1 - t/2 + t**2/3 - ... with t = x - 1; the
+    # formula was a ZeroDivisionError at 1, and lost half its digits
+    # at 1 + 1e-9.
+    df = ad.grad(log_over_x_minus_one)
+    assert df(1.0) == -0.5
+    assert df(1 + 1e-9) == pytest.approx(-0.5 + 2e-9 / 3, rel=1e-15)
+    assert df(1.2) == pytest.approx(central_difference(
+        log_over_x_minus_one, (1.2,), 0), rel=1e-9)
+    assert ad.hessian(log_over_x_minus_one)(1.0) == pytest.approx(2 / 3,
+                                                                  rel=1e-15)
+    # gammaln(x) / (x - 1) = -EulerGamma + pi**2 t / 12 - ...: the
+    # formula gave nan at 1 and 1.8224669694900513 at 1 + 1e-9.
+    dg = ad.grad(gammaln_over_x_minus_one)
+    assert dg(1.0) == pytest.approx(np.pi ** 2 / 12, rel=1e-15)
+    assert dg(1 + 1e-9) == pytest.approx(
+        np.pi ** 2 / 12 - 2 * 1.2020569031595942 * 1e-9 / 3, rel=1e-14)
+    assert "abs(t0) < 0.04" in ad.source(df, 1.0)  # t0 = x - 1
