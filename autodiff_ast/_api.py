@@ -35,6 +35,7 @@ from ._lower import lower, readable_source, unbind
 from ._lower_records import Lowered, NeedsArrays, Read
 from ._argnums_per_call import PerCall, negative, positional_names
 from ._parameters import all_defaults, keyword_only_names
+from ._output_types import Plan, plan_of, restored, stored
 from ._partials import unwrapped
 from ._per_count import takes_varargs, written_for
 from ._rules import primitive_for, scipy_module
@@ -189,13 +190,13 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     if isinstance(generated, ArrayTransform):
         store[options] = (lambda: True, generated)
         return generated
-    lowered, function = generated
+    lowered, function, plan = generated
     # A derivative of a derivative bakes in what the inner one baked in.
     baked = _baked(lowered) + list(baked_reads(fun))
     handle = make_handle(function, _where(lowered), lowered.branch_site,
                          baked, regenerate,
                          _at_arrays(fun, argnums, has_aux, kind,
-                                    len(lowered.params)))
+                                    len(lowered.params)), plan)
     handle.__autodiff_ast__ = _provenance(  # type: ignore[attr-defined]
         function)
     store[options] = (lambda: all(r.is_current() for r in baked), handle)
@@ -209,7 +210,8 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                                "location": origin.location,
                                "wrt": list(origin.wrt),
                                "branch_site": lowered.branch_site,
-                               "reads": described})
+                               "reads": described,
+                               "outputs": stored(plan)})
     return handle
 
 
@@ -394,7 +396,8 @@ def _from_entry(entry: dict[str, Any], derived: Any, fn: Any,
             _reads_from(entry.get("reads", []), fn) + [
                 r for r in baked_reads(derived) if r.key in _DEFAULTS],
             regenerate,
-            arrays(function.__code__.co_argcount))
+            arrays(function.__code__.co_argcount),
+            restored(entry["outputs"]))
         handle.__autodiff_ast__ = origin  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError, SyntaxError, AssertionError,
             IndexError):
@@ -404,7 +407,7 @@ def _from_entry(entry: dict[str, Any], derived: Any, fn: Any,
 
 def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
               kind: str
-              ) -> tuple[Lowered, types.FunctionType] | ArrayTransform:
+              ) -> tuple[Lowered, types.FunctionType, Plan] | ArrayTransform:
     # (the collector paused for the whole generation, not stage by stage:
     # it would run once each stage ends, on everything the next one holds)
     with deep_recursion(getattr(fun, "__name__", repr(fun))), \
@@ -419,7 +422,8 @@ _KINDS = {"grad": "Gradient", "value_and_grad": "Value and gradient",
 
 def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                      kind: str
-                     ) -> tuple[Lowered, types.FunctionType] | ArrayTransform:
+                     ) -> tuple[Lowered, types.FunctionType, Plan] | \
+        ArrayTransform:
     fun = _partial_written(fun)
     called = array_call(fun)  # np.linalg.det passed as it is
     if called is not None:
@@ -481,7 +485,11 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     function = compile_function(text, name, scope=scope)
     function.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
         base, location, history + wrt if pure else (), text)
-    return lowered, function
+    # (a jvp's tangents take its values' types: jvp casts them)
+    plan = None if kind == "jvp" else plan_of(
+        derivatives.structure, derivatives.names, derivatives.shape_of,
+        list(lowered.symbols))
+    return lowered, function, plan
 
 
 def _partial_written(fun: Any) -> Any:

@@ -23,6 +23,7 @@ from ._api import _cached, _with_source, real_only, transformed
 from ._argnums_per_call import PerCall
 from ._array_transforms import ArrayTransform
 from ._errors import InputError
+from ._output_types import tree_like
 from ._pullback import of_a_number, pullback
 
 __all__ = ["jacobian", "jacrev", "jacfwd", "hessian", "jvp", "vjp"]
@@ -229,10 +230,9 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
         _integers_still(fun, primals, tangents)
         return function(*primals, *tangents)
     result = function(*primals, *tangents)
-    if has_aux:
-        (value, tangent), aux = result
-        return value, tangent, aux
-    return result
+    (value, tangent), *aux = result if has_aux else (result,)
+    # (in the value's type, as JAX's: a float32 value, a float32 tangent)
+    return (value, tree_like(tangent, value), *aux)
 
 
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
@@ -251,7 +251,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     known = of_a_number(fun, primals, has_aux)
     if known is not None:  # a loss: its value and gradient in one pass
         value, aux, pulled = known
-        pull = _checked(pulled, optree.tree_structure(value), [value])
+        pull = _checked(pulled, optree.tree_structure(value), [value],
+                        primals)
         return (value, pull, aux) if has_aux else (value, pull)
     output = fun(*primals)
     if has_aux and not (isinstance(output, (tuple, list))
@@ -263,17 +264,17 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     structure = optree.tree_structure(value)
     outputs = structure.flatten_up_to(value)
     pull = _checked(pullback(fun, value, has_aux, primals), structure,
-                    outputs)
+                    outputs, primals)
     return (value, pull, aux) if has_aux else (value, pull)
 
 
 def _checked(pulled_back: Callable[..., tuple[Any, ...]],
-             structure: Any, outputs: list[Any]
+             structure: Any, outputs: list[Any], primals: tuple[Any, ...]
              ) -> Callable[[Any], tuple[Any, ...]]:
     """``vjp_fun``: ``pulled_back`` of the cotangent's leaves, once they
     are one per output, in the output's ``structure`` (as JAX asks: a dict
     of other keys would be paired by position), each of its output's
-    shape."""
+    shape; each cotangent in its primal's type, as JAX gives it."""
     def pull(cotangent: Any) -> tuple[Any, ...]:
         cotangents = optree.tree_leaves(cotangent)
         if len(cotangents) != len(outputs):
@@ -295,7 +296,7 @@ def _checked(pulled_back: Callable[..., tuple[Any, ...]],
                     f"{np.shape(given)}, but that output has shape "
                     f"{np.shape(out)}: pass a cotangent of each output's "
                     "shape.")
-        return pulled_back(*cotangents)
+        return tree_like(pulled_back(*cotangents), primals)
 
     return pull
 

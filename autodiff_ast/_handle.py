@@ -35,6 +35,7 @@ import numpy as np
 
 from ._errors import InputError
 from ._lower_records import Read
+from ._output_types import GUARD_CELLS, Plan, caster, proof, recast
 
 __all__ = ["make_handle", "implementation", "baked_reads", "OMITTED"]
 
@@ -60,7 +61,7 @@ def make_handle(function: types.FunctionType, where: str,
                 reads: Sequence[Read],
                 regenerate: Callable[[], types.FunctionType],
                 arrays: tuple[tuple[int, ...], Callable[..., Any]] | None
-                = None) -> types.FunctionType:
+                = None, plan: Plan = None) -> types.FunctionType:
     """A function with ``function``'s signature that checks its inputs
     (and, when there are any, the values ``reads`` baked in) and runs
     ``function``'s code: that code itself with the checks first, else
@@ -71,7 +72,9 @@ def make_handle(function: types.FunctionType, where: str,
     ``arrays`` (positions, answer), a call where an argument at one of
     the positions is an array is answered by ``answer`` (a Jacobian of
     elementwise code at an array is a matrix, not the elementwise
-    derivative the code computes).
+    derivative the code computes). With a ``plan``, the outputs it names
+    are returned in their arguments' types (``_output_types``): as the
+    code computes them where it is shown to give those, else cast.
     """
     code = function.__code__
     params = list(code.co_varnames[:code.co_argcount])
@@ -79,15 +82,30 @@ def make_handle(function: types.FunctionType, where: str,
            for p in params):
         return function
     arguments = ", ".join(params)
+    definition = _definition(function) if plan is not None else None
+    proven = None if definition is None else proof(definition, function,
+                                                   plan)
     fast = " and ".join(f"{p}.__class__ in _autodiff_ast_plain"
                         for p in params) or "True"
     guard = [f"if not ({fast}):",
              f"    if _autodiff_ast_check({arguments}):",
              f"        return _autodiff_ast_arrays({arguments})"]
+    casting, passed = {}, ""
+    if plan is not None:
+        convert, passed = caster(plan, params)
+        casting = {"_autodiff_ast_cast": convert,
+                   "_autodiff_ast_recast": recast(function, plan),
+                   **GUARD_CELLS}
+    if proven is not None:  # elsewhere, the code's result cast
+        result = f"    return _autodiff_ast_recast({arguments})"
+        guard.append(result)
+        if proven:
+            guard += [f"if not ({' and '.join(proven)}):", result]
     positions, answer = arrays if arrays is not None else ((), _never)
     check = _checker(params, where, branch_site, positions)
     checked = _checked_copy(function, guard, check, reads, regenerate,
-                            answer)
+                            answer, casting,
+                            passed if proven is None else "")
     if checked is not None:
         return _answering_arrays(checked, answer)
     namespace: dict[str, Any] = {
@@ -95,6 +113,7 @@ def make_handle(function: types.FunctionType, where: str,
         "_autodiff_ast_call": function,
         "_autodiff_ast_check": check,
         "_autodiff_ast_arrays": answer,
+        **casting,
         **_defaults_named(function),
     }
     lines = [f"def {function.__name__}({arguments}):"]
@@ -137,7 +156,9 @@ def make_handle(function: types.FunctionType, where: str,
         inner = getattr(called, "__autodiff_ast_baked__", None)
         return inner() if inner is not None else tuple(reads)
 
-    lines.append(f"    return _autodiff_ast_call({arguments})")
+    called = f"_autodiff_ast_call({arguments})"
+    lines.append(f"    return {called}" if plan is None else
+                 f"    return _autodiff_ast_cast({called}, {passed})")
     source = "\n".join(lines) + "\n"
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     filename = f"<autodiff_ast handle of {function.__name__} {digest}>"
@@ -180,17 +201,21 @@ def _dressed(handle: types.FunctionType, function: types.FunctionType,
 def _checked_copy(function: types.FunctionType, guard: list[str],
                   check: Callable[..., bool], reads: Sequence[Read],
                   regenerate: Callable[[], types.FunctionType],
-                  arrays: Callable[..., Any]) -> types.FunctionType | None:
+                  arrays: Callable[..., Any], casting: dict[str, Any],
+                  cast_returns: str) -> types.FunctionType | None:
     """The handle as ``function`` itself, compiled again with the checks
-    first (``_checking_copy``). While a value it baked in differs, the
-    regenerated derivative answers (and is what the handle shows); once
-    the value is back, the code is current again and answers itself."""
+    first (``_checking_copy``), the names ``casting`` gives as cells, and
+    with ``cast_returns`` (what the cast takes besides the result) each
+    return's outputs cast. While a value it
+    baked in differs, the regenerated derivative answers (and is what the
+    handle shows); once the value is back, the code is current again and
+    answers itself."""
     params = function.__code__.co_varnames[:function.__code__.co_argcount]
     arguments = ", ".join(params)
     cells = {"_autodiff_ast_check": types.CellType(check),
              "_autodiff_ast_arrays": types.CellType(arrays),
              **{name: types.CellType(value) for name, value in
-                _defaults_named(function).items()}}
+                {**casting, **_defaults_named(function)}.items()}}
     renewed: list[types.FunctionType] = []
     showing_renewed = types.CellType(False)
 
@@ -249,7 +274,7 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
             return baked_reads(renewed[0])
         return tuple(reads)
 
-    handle = _checking_copy(function, guard, cells)
+    handle = _checking_copy(function, guard, cells, cast_returns)
     return None if handle is None else _dressed(handle, function, current,
                                                 baked)
 
@@ -309,17 +334,9 @@ def _never() -> bool:
     return False
 
 
-def _checking_copy(function: types.FunctionType, guard: list[str],
-                   cells: dict[str, types.CellType]
-                   ) -> types.FunctionType | None:
-    """``function`` compiled again from its own source with ``guard`` (the
-    checks) as its first statements, in its globals and cells and with
-    ``cells`` for the names the guard reads: one call instead of two (the
-    calling handle cost 35 ns a call, the argument check costs 15). The
-    guard stands on the ``def`` line, so every other line keeps its
-    number: tracebacks, pdb and coverage show the generated source. None
-    when the source is not at hand or uses our names (then the handle
-    calls ``function``)."""
+def _definition(function: types.FunctionType) -> ast.FunctionDef | None:
+    """The parsed ``def`` of generated ``function``; None when its source
+    is not at hand or uses our names."""
     code = function.__code__
     lines = linecache.getlines(code.co_filename)
     if not lines or code.co_firstlineno != 1 or any(
@@ -333,12 +350,64 @@ def _checking_copy(function: types.FunctionType, guard: list[str],
     if not (isinstance(definition, ast.FunctionDef)
             and definition.name == code.co_name):
         return None
+    return definition
+
+
+class _CastReturns(ast.NodeTransformer):
+    """Each return of the function (not of one nested in it) gives its
+    outputs in their arguments' types: ``return _autodiff_ast_cast(value,
+    x)`` (``passed``: what the cast takes besides the value), on the
+    return's own line."""
+
+    def __init__(self, passed: str) -> None:
+        self.passed = passed
+
+    def visit_Return(self, node: ast.Return) -> ast.Return:
+        if node.value is None:
+            return node
+        passed = ast.parse(self.passed, mode="eval").body
+        cast = ast.Name("_autodiff_ast_cast", ast.Load())
+        call = ast.Call(cast, [node.value, passed], [])
+        for made in (call, cast, *ast.walk(passed)):
+            ast.copy_location(made, node.value)
+        node.value = call
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        return node  # (a nested function's returns are its own)
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
+        return node
+
+
+def _checking_copy(function: types.FunctionType, guard: list[str],
+                   cells: dict[str, types.CellType],
+                   cast_returns: str = "") -> types.FunctionType | None:
+    """``function`` compiled again from its own source with ``guard`` (the
+    checks) as its first statements, in its globals and cells and with
+    ``cells`` for the names the guard reads: one call instead of two (the
+    calling handle cost 35 ns a call, the argument check costs 15). The
+    guard stands on the ``def`` line, so every other line keeps its
+    number: tracebacks, pdb and coverage show the generated source. With
+    ``cast_returns``, each return casts its outputs (``_CastReturns``).
+    None when the source is not at hand or uses our names (then the
+    handle calls ``function``)."""
+    code = function.__code__
+    definition = _definition(function)
+    if definition is None:
+        return None
+    lines = linecache.getlines(code.co_filename)
     check_first = ast.parse("\n".join(guard)).body
     for node in check_first:
         for child in ast.walk(node):  # the whole def line, for tracebacks
             child.lineno = child.end_lineno = 1  # type: ignore[attr-defined]
             child.col_offset = 0  # type: ignore[attr-defined]
             child.end_col_offset = len(lines[0].rstrip())  # type: ignore
+    if cast_returns:
+        definition.body = [_CastReturns(cast_returns).visit(statement)
+                           for statement in definition.body]
     body = definition.body
     documented = (body and isinstance(body[0], ast.Expr)
                   and isinstance(body[0].value, ast.Constant)

@@ -127,6 +127,20 @@ def test_a_change_in_what_the_derivative_depends_on_misses(cache, tmp_path,
     assert after != before
 
 
+def test_a_derivative_read_from_the_cache_keeps_argument_types(cache,
+                                                               tmp_path):
+    # (a float64 SCALE makes float64 of a float32 argument: cast back)
+    _, generated = cache
+    path = write_module(tmp_path, "typed", scale="np.float64(2.0)")
+    first = ad.grad(load(path, "typed").f)(np.float32(0.7))
+    assert type(first) is np.float32
+    _api._generated.clear()
+    again = ad.grad(load(path, "typed_again").f)(np.float32(0.7))
+    assert len(generated) == 1  # read from the cache
+    assert type(again) is np.float32 and again == first
+    assert again == pytest.approx(2 * expected_gradient(0.7), rel=1e-6)
+
+
 OPTIONS_MODULE = '''
 def f(x, *, scale={scale}):
     return scale * x ** 3

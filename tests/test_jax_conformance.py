@@ -704,11 +704,8 @@ def times_c64(x):
     return np.sin(x) * C64
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "conformance bug 4: in scalar and elementwise code, a float32 "
-    "argument's gradient is float64 when the code multiplies by a float64 "
-    "(a global np.float64, or another argument of dtype float64); JAX "
-    "casts each gradient to its argument's dtype (float32)"))
+# was conformance bug 4: a float32 argument's gradient was float64 through
+# a float64 global or argument (JAX casts it to the argument's dtype)
 def test_float32_gradient_through_a_float64_constant():
     x = np.float32(0.5)
     g = ad.grad(times_c64)(x)
@@ -725,10 +722,8 @@ def through_float32(x):
     return np.float32(x) ** 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "conformance bug 4: the other way round, a float64 argument's gradient "
-    "is float32 when scalar code computes in float32 (np.float32(x) ** 2); "
-    "JAX gives float64, its argument's dtype"))
+# was conformance bug 4: a float64 argument's gradient was float32 through
+# np.float32(x) ** 2 (JAX gives float64, its argument's dtype)
 def test_float64_gradient_through_a_float32_cast():
     g = ad.grad(through_float32)(np.float64(0.5))
     np.testing.assert_allclose(g, 1.0)
@@ -751,10 +746,8 @@ def test_float32_jacobian_through_a_float64_argument():
     np.testing.assert_allclose(jac_x, X4)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "conformance bug 6: the gradients of np.fmax and np.fmin were int64 "
-    "arrays (0 and 1); since edbd8a6 they are floats, but float64 for "
-    "float32 arguments too; JAX gives floats of the arguments' dtype"))
+# was conformance bug 6: the gradients of np.fmax and np.fmin were float64
+# (0-d arrays) for float32 arguments; JAX gives the arguments' dtype
 def test_fmax_and_fmin_gradients_are_floats():
     for f in (np.fmax, np.fmin):
         for dtype in (np.float64, np.float32):

@@ -252,10 +252,8 @@ def test_scipy_stats_norm_given_directly(method, expected):
     assert got == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep4 bug 12: ad.grad(scipy.special.digamma)(1.3) (and polygamma's) "
-    "returns a 0-d ndarray, array(1.134...), where every other derivative "
-    "of a Python float (expit, gammaln, erf, np.sin) returns np.float64"))
+# was sweep4 bug 12: ad.grad(scipy.special.digamma)(1.3) returned a 0-d
+# ndarray where every other derivative of a Python float is np.float64
 def test_digamma_derivative_is_a_numpy_scalar():
     g = ad.grad(scipy.special.digamma)(1.3)
     assert isinstance(g, np.float64)
