@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from ._dead_code import FILLING
 from ._program import unique_name
 
 __all__ = ["tidied", "part_of_call"]
@@ -78,6 +79,10 @@ def _shared(statements: list[ast.stmt], taken: set[str]
     for _ in range(_LONGEST_SHARING):
         # A value named twice is then one name: what reads it is alike.
         statements = _unaliased(statements)
+        # (an array filled in place after it is made, a carried tangent
+        # np.copy(t) or 2 * h, is one array of its own: a second made
+        # alike is another, which one name would make the same)
+        own = _own_arrays(statements)
         places: dict[str, list[int]] = {}
         nodes: dict[str, ast.expr] = {}
         named: dict[str, tuple[str, int]] = {}  # values given a name
@@ -85,11 +90,13 @@ def _shared(statements: list[ast.stmt], taken: set[str]
             if isinstance(statement, (ast.For, ast.While)):
                 continue  # its names change from one iteration to the next
             if isinstance(statement, ast.Assign) and isinstance(
-                    statement.targets[0], ast.Name):
+                    statement.targets[0], ast.Name) and not any(
+                    statement.value is o for o in own):
                 named.setdefault(ast.unparse(statement.value),
                                  (statement.targets[0].id, position))
             for node in ast.walk(statement):
-                if _is_work(node) and not _reads(node, changing):
+                if _is_work(node) and not _reads(node, changing) and not any(
+                        node is o for o in own):
                     # By text: np.hypot is an attribute of np or one name.
                     key = ast.unparse(node)
                     places.setdefault(key, []).append(position)
@@ -110,12 +117,37 @@ def _shared(statements: list[ast.stmt], taken: set[str]
                 taken.add(name)
             statements.insert(places[key][0], ast.Assign(
                 [ast.Name(name, ast.Store())], nodes[key], None))
-        replacer = _Replacing(key, name)
+        replacer = _Replacing(key, name, own)
         statements = [s if isinstance(s, (ast.For, ast.While)) or (
             isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
             and s.targets[0].id == name)
             else replacer.visit(s) for s in statements]
     return statements
+
+
+def _own_arrays(statements: list[ast.stmt]) -> list[ast.expr]:
+    """The values of ``name = value`` in ``statements`` where code after
+    it fills ``name`` in place (``name[i] += v``, ``name += v``,
+    ``np.add.at(name, ...)``), also in a loop."""
+    filled: set[str] = set()
+    for statement in statements:
+        for node in ast.walk(statement):
+            targets = node.targets if isinstance(node, ast.Assign) else [
+                node.target] if isinstance(node, ast.AugAssign) else []
+            for target in targets:
+                if isinstance(target, ast.Subscript) and isinstance(
+                        target.value, ast.Name):
+                    filled.add(target.value.id)
+                elif isinstance(node, ast.AugAssign) and isinstance(
+                        target, ast.Name):
+                    filled.add(target.id)
+            if isinstance(node, ast.Call) and node.args and isinstance(
+                    node.args[0], ast.Name) and ast.unparse(
+                    node.func) in FILLING:
+                filled.add(node.args[0].id)
+    return [s.value for s in statements if isinstance(s, ast.Assign)
+            and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+            and s.targets[0].id in filled]
 
 
 def _bindings(statements: list[ast.stmt]) -> dict[str, int]:
@@ -200,11 +232,12 @@ _LONGEST_SHARING = 20
 
 
 class _Replacing(ast.NodeTransformer):
-    def __init__(self, key: str, name: str) -> None:
-        self.key, self.name = key, name
+    def __init__(self, key: str, name: str, own: list[ast.expr]) -> None:
+        self.key, self.name, self.own = key, name, own
 
     def visit(self, node: ast.AST) -> Any:
-        if isinstance(node, ast.expr) and ast.unparse(node) == self.key:
+        if isinstance(node, ast.expr) and ast.unparse(
+                node) == self.key and not any(node is o for o in self.own):
             return ast.Name(self.name, ast.Load())
         node = self.generic_visit(node)
         if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
-__all__ = ["without_dead"]
+__all__ = ["FILLING", "without_dead"]
 
 # Calls whose result is a new array (or list): changing its items changes
 # nothing another name holds.
@@ -23,7 +23,7 @@ _FRESH = frozenset(("np.empty", "np.zeros", "np.ones", "np.full",
                     "np.empty_like", "np.zeros_like", "np.ones_like",
                     "np.full_like", "np.copy"))
 # Calls made as statements that only change their first argument.
-_FILLING = frozenset(("np.add.at", "np.put_along_axis"))
+FILLING = frozenset(("np.add.at", "np.put_along_axis"))
 
 
 def without_dead(body: list[ast.stmt], kept: set[str],
@@ -91,7 +91,7 @@ def _changes(statement: ast.stmt) -> tuple[set[str], set[str]] | None:
                 and isinstance(call.args[0], ast.Name)):
             return None
         spelled = ast.unparse(call.func)
-        if spelled in _FILLING:
+        if spelled in FILLING:
             return set(), {call.args[0].id}
         return None
     if isinstance(statement, ast.Pass):
@@ -162,7 +162,7 @@ def _fills(statement: ast.stmt) -> set[str]:
                       if isinstance(t, ast.Subscript)
                       and isinstance(t.value, ast.Name))
         if isinstance(node, ast.Call) and ast.unparse(
-                node.func) in _FILLING and node.args and isinstance(
+                node.func) in FILLING and node.args and isinstance(
                 node.args[0], ast.Name):
             filled.add(node.args[0].id)
     return filled

@@ -993,7 +993,12 @@ _NEW_ARRAYS = frozenset((
     "average", "builtin sum", "builtin max", "builtin min", "dot", "matmul",
     "vdot", "outer", "inner", "trace", "norm", "kron", "cross", "einsum",
     "tensordot", "size", "copy", "logsumexp", "softmax", "log_softmax",
-    "cumsum", "cumprod", "shift"))
+    "cumsum", "cumprod", "shift",
+    # (an array after a fill: the array the fill was made on, whose other
+    # names and views that fill retired; twins, x = np.zeros(5); v =
+    # np.zeros(5), are one value but two arrays, so the fill of one made
+    # the other look like a view of it)
+    "scatter"))
 
 
 def _reads_a_copy(program: Any, step: Step, array: sp.Symbol) -> bool:

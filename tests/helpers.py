@@ -55,6 +55,23 @@ def numeric_gradient(f: Callable[..., float], args: tuple, argnum: int,
     return optree.tree_unflatten(spec, gradients)
 
 
+def numeric_jacobian(f: Callable[..., Any], args: tuple, argnum: int,
+                     step: float = 1e-6) -> np.ndarray:
+    """d f / d args[argnum] of an array-valued f, by central differences:
+    shape f's + the argument's."""
+    base = np.asarray(args[argnum], dtype=np.float64)
+    columns = []
+    for position in np.ndindex(base.shape):
+        def at(offset):
+            moved = base.copy()
+            moved[position] += offset
+            shifted = list(args)
+            shifted[argnum] = moved if base.shape else float(moved)
+            return np.asarray(f(*shifted))
+        columns.append((at(step) - at(-step)) / (2 * step))
+    return np.stack(columns, axis=-1).reshape(columns[0].shape + base.shape)
+
+
 def assert_refused_at(call: Callable[[], Any], function: Callable[..., Any],
                       offset: int, message: str) -> None:
     """``call()`` raises an UnsupportedCodeError saying ``message`` at the

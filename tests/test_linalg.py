@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import autodiff_ast as ad
-from helpers import numeric_gradient
+from helpers import numeric_gradient, numeric_jacobian
 
 RNG = np.random.default_rng(12)
 
@@ -957,23 +957,6 @@ HESSIANS = [(spelling, function, args)
     ("np.einsum", h_einsum_total, (normal(4),)),
     ("np.linalg.solve", h_gaussian, (positive_definite(3), normal(3))),
 ]
-
-
-def numeric_jacobian(function, args, argnum, step=1e-6):
-    """d function / d args[argnum], of shape out.shape + arg.shape, by
-    central differences."""
-    base = np.asarray(args[argnum], dtype=np.float64)
-    columns = []
-    for position in np.ndindex(base.shape):
-        def at(offset):
-            moved = base.copy()
-            moved[position] += offset
-            shifted = list(args)
-            shifted[argnum] = moved
-            return np.asarray(function(*shifted))
-        columns.append((at(step) - at(-step)) / (2 * step))
-    value = np.asarray(function(*args))
-    return np.stack(columns, axis=-1).reshape(value.shape + base.shape)
 
 
 def _forward_cases(table):

@@ -282,3 +282,17 @@ def test_an_if_on_an_argument_called_with_an_array_is_explained():
         "number at a time, but argument x is an array of shape (2,). Write "
         "the condition with np.where(condition, a, b) to differentiate it "
         "elementwise, or call the derivative on each element.")
+
+
+def two_arrays_of_zeros_filled_in_turn(x):
+    a = np.zeros(3)
+    a[0] = x
+    b = np.zeros(3)
+    b[1] = 2 * x
+    return np.sum(a * b) + a[0] * 3 + b[1]
+
+
+def test_two_arrays_of_zeros_made_alike_are_two_arrays():
+    # (a filled, then b made alike and filled: b's fill took a, one value
+    # with b's zeros until filled, for a view of b, and refused reading it)
+    assert ad.grad(two_arrays_of_zeros_filled_in_turn)(1.5) == 5.0
