@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ._dead_code import FILLING
+from ._dead_code import filled_arrays
 from ._program import unique_name
 
 __all__ = ["tidied", "part_of_call"]
@@ -21,8 +21,44 @@ __all__ = ["tidied", "part_of_call"]
 def tidied(statements: list[ast.stmt], taken: set[str]) -> list[ast.stmt]:
     """``statements`` after every pass, naming shared values apart from
     the names ``taken``."""
-    return _unpacked(_read(_unaliased(_shared(
-        _doubled(_single_axes(statements)), taken))))
+    return _unpacked(_read(_unaliased(_shared(_shared_in_loops(
+        _doubled(_single_axes(statements)), taken), taken))))
+
+
+def _shared_in_loops(statements: list[ast.stmt], taken: set[str]
+                     ) -> list[ast.stmt]:
+    """``statements`` with what each loop's body computes twice named
+    once in it (``_shared``), leaving alone what reads a value the body
+    changes: a carried name (read before the body binds it) or an array
+    it fills."""
+    for statement in statements:
+        if isinstance(statement, (ast.For, ast.While)):
+            body = _shared_in_loops(statement.body, taken)
+            bound: set[str] = set()
+            read_first: set[str] = set()  # before the body binds them
+            for inner in body:
+                read_first |= {node.id for node in ast.walk(inner)
+                               if isinstance(node, ast.Name)
+                               and isinstance(node.ctx, ast.Load)} - bound
+                bound |= _bound_in([inner])
+            statement.body = _shared(body, taken, (read_first & bound)
+                                     | _filled_in(body), in_loop=True)
+    return statements
+
+
+def _bound_in(statements: list[ast.stmt]) -> set[str]:
+    return {node.id for statement in statements
+            for node in ast.walk(statement)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+
+
+def _filled_in(statements: list[ast.stmt]) -> set[str]:
+    """The arrays ``statements`` fill in place (``x += v`` too)."""
+    return set().union(*map(filled_arrays, statements)) | {
+        node.target.id for statement in statements
+        for node in ast.walk(statement)
+        if isinstance(node, ast.AugAssign)
+        and isinstance(node.target, ast.Name)}
 
 
 def _single_axes(statements: list[ast.stmt]) -> list[ast.stmt]:
@@ -67,18 +103,23 @@ def _doubled(statements: list[ast.stmt]) -> list[ast.stmt]:
     return [_Doubling().visit(statement) for statement in statements]
 
 
-def _shared(statements: list[ast.stmt], taken: set[str]
+def _shared(statements: list[ast.stmt], taken: set[str],
+            changing_too: set[str] = frozenset(), in_loop: bool = False
             ) -> list[ast.stmt]:
     """``statements`` with arithmetic of two operations or more that
     two places compute (the common-subexpression pass misses a part of a
     longer sum, ``a * c - b`` in ``x + a * c - b``) named once, before
     its first use. Arrays are filled where they are made, and a name bound
     once holds one value; what reads a name a loop binds again (``E``
-    before ``while ...: E = ...`` and after it) is left where it is."""
-    changing = _rebound(statements)
+    before ``while ...: E = ...`` and after it) is left where it is.
+    ``in_loop``: ``statements`` are a loop's body, whose names the code
+    after the loop may read: none is taken away, and nothing reading
+    ``changing_too`` (carried, or filled) is shared or moved."""
+    changing = _rebound(statements) | changing_too
     for _ in range(_LONGEST_SHARING):
         # A value named twice is then one name: what reads it is alike.
-        statements = _unaliased(statements)
+        if not in_loop:
+            statements = _unaliased(statements)
         # (an array filled in place after it is made, a carried tangent
         # np.copy(t) or 2 * h, is one array of its own: a second made
         # alike is another, which one name would make the same)
@@ -91,7 +132,8 @@ def _shared(statements: list[ast.stmt], taken: set[str]
                 continue  # its names change from one iteration to the next
             if isinstance(statement, ast.Assign) and isinstance(
                     statement.targets[0], ast.Name) and not any(
-                    statement.value is o for o in own):
+                    statement.value is o for o in own) and not (
+                    in_loop and statement.targets[0].id in changing):
                 named.setdefault(ast.unparse(statement.value),
                                  (statement.targets[0].id, position))
             for node in ast.walk(statement):
@@ -127,24 +169,8 @@ def _shared(statements: list[ast.stmt], taken: set[str]
 
 def _own_arrays(statements: list[ast.stmt]) -> list[ast.expr]:
     """The values of ``name = value`` in ``statements`` where code after
-    it fills ``name`` in place (``name[i] += v``, ``name += v``,
-    ``np.add.at(name, ...)``), also in a loop."""
-    filled: set[str] = set()
-    for statement in statements:
-        for node in ast.walk(statement):
-            targets = node.targets if isinstance(node, ast.Assign) else [
-                node.target] if isinstance(node, ast.AugAssign) else []
-            for target in targets:
-                if isinstance(target, ast.Subscript) and isinstance(
-                        target.value, ast.Name):
-                    filled.add(target.value.id)
-                elif isinstance(node, ast.AugAssign) and isinstance(
-                        target, ast.Name):
-                    filled.add(target.id)
-            if isinstance(node, ast.Call) and node.args and isinstance(
-                    node.args[0], ast.Name) and ast.unparse(
-                    node.func) in FILLING:
-                filled.add(node.args[0].id)
+    it fills ``name`` in place, also in a loop."""
+    filled = _filled_in(statements)
     return [s.value for s in statements if isinstance(s, ast.Assign)
             and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
             and s.targets[0].id in filled]

@@ -21,14 +21,18 @@ import sympy as sp
 
 from ._array_passes import part_of_call, tidied
 from ._array_printer import ArrayPrinter
+from ._codegen import _cse, _function_label, _suggest_name
 from ._collect import collected_all
 from ._dead_code import without_dead
-from ._codegen import _cse, _function_label, _suggest_name
+from ._fills_as_sets import fills_as_sets
+from ._final_rows import rows_from_final
 from ._loop_codegen import refilled, write_loop
+from ._made_arrays import buffers_apart, copies_unneeded
 from ._printer import ExpressionPrinter, _call
 from ._program import (ELEMENTWISE, SIZE, Step, broadcast_shapes,
                        option_symbols, unique_name)
 from ._spell import Spelled
+from ._unfilled_reads import reads_through_fills
 from ._wrap import _WIDTH
 
 if TYPE_CHECKING:
@@ -101,9 +105,17 @@ class ArrayWriter:
         for step in steps:
             self.write_step(step)
         self.write_return(outputs)
-        # (a loop written for a value the code after it no longer reads:
-        # the history of an array only its shape was read of)
-        return tidied(refilled(without_dead(self.out, set())), self.taken)
+        # Items of a filled copy read from what was copied, and rows of a
+        # loop's history from the array it ends with; then what nothing
+        # reads goes (a loop written for a value the code after it no
+        # longer reads, a history only a shape was read of); arrays whose
+        # history went are filled in place, fills written as assignments,
+        # arrays made as the user did and not copied where nothing else
+        # reads them.
+        code = without_dead(reads_through_fills(self.out), set())
+        code = refilled(without_dead(rows_from_final(code), set()))
+        code = copies_unneeded(buffers_apart(fills_as_sets(code)))
+        return tidied(code, self.taken)
 
     def used_once_in_place(self, steps: list[Step], outputs: list[Any]
                            ) -> tuple[list[Step], list[Any]]:

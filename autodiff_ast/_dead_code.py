@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
-__all__ = ["FILLING", "without_dead"]
+__all__ = ["FILLING", "filled_arrays", "without_dead"]
 
 # Calls whose result is a new array (or list): changing its items changes
 # nothing another name holds.
@@ -35,7 +35,7 @@ def without_dead(body: list[ast.stmt], kept: set[str],
     while True:
         owned = owned | _owned(body)
         loads = [_loads(statement) for statement in body]
-        fills = [_fills(statement) for statement in body]
+        fills = [filled_arrays(statement) for statement in body]
         readers = Counter(name for names in loads for name in names)
         fillers = Counter(name for names in fills for name in names)
         dead = []
@@ -152,7 +152,7 @@ def _loads(statement: ast.stmt) -> set[str]:
     return _names_read(statement)
 
 
-def _fills(statement: ast.stmt) -> set[str]:
+def filled_arrays(statement: ast.stmt) -> set[str]:
     """The arrays ``statement`` (or a statement in it) assigns items of."""
     filled = set()
     for node in ast.walk(statement):

@@ -541,9 +541,16 @@ def _filled_in_place(body: list[ast.stmt], carried: list[str],
         start = starts[0]
         if start > end or any(_reads(s, name) or _stores(s, name)
                               for s in body[start + 1:end]) or sum(
-                _stores(s, made) for s in body) != 1 or _view_read_after(
-                    body, name, start, shapes):
+                _stores(s, made) for s in body) != 1:
             continue
+        views = _views_read_after(body, name, start, shapes)
+        # (a row of the array read into a name and read after the fill,
+        # a gradient's row also added elsewhere: that row copied, O(row),
+        # where the array copied was O(array) per iteration)
+        if views and not all(_row_read(view, name) for view in views):
+            continue
+        for view in views:
+            view.value = _call("np.copy", [view.value])
         renamed = [_renamed(s, made, name) for s in body]
         body[:] = [s for k, s in enumerate(renamed) if k not in (start, end)]
         filled.append(name)
@@ -588,15 +595,35 @@ def _view_read_after(body: list[ast.stmt], name: str, place: int,
     read after it: filling ``name`` in place from there would change it
     (sweep 4, bug 20: a heat equation's gradient was exactly zero). An
     item, of shape () in ``shapes``, is a number of its own."""
+    return bool(_views_read_after(body, name, place, shapes))
+
+
+def _views_read_after(body: list[ast.stmt], name: str, place: int,
+                      shapes: dict[str, tuple]) -> list[ast.Assign]:
+    """The statements binding those names (``_view_read_after``)."""
     arrays = {name}
-    views = set()
+    views: dict[str, ast.Assign] = {}
     for statement in body[:place]:
         if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)
                 and shapes.get(statement.targets[0].id) != ()
-                and _may_view(statement.value, arrays | views)):
-            views.add(statement.targets[0].id)
-    return any(_reads(s, view) for s in body[place + 1:] for view in views)
+                and _may_view(statement.value, arrays | set(views))):
+            views[statement.targets[0].id] = statement
+    return [views[view] for view in views
+            if any(_reads(s, view) for s in body[place + 1:])]
+
+
+def _row_read(statement: ast.Assign, name: str) -> bool:
+    """Whether ``statement`` is ``v = name[i]`` (``name[i, j]``) for
+    integers: a row (or item) of ``name``, no slice of it."""
+    value = statement.value
+    parts = value.slice.elts if isinstance(value, ast.Subscript) and \
+        isinstance(value.slice, ast.Tuple) else [getattr(value, "slice",
+                                                         None)]
+    return (isinstance(value, ast.Subscript)
+            and isinstance(value.value, ast.Name) and value.value.id == name
+            and all(isinstance(p, (ast.Name, ast.Constant, ast.BinOp))
+                    for p in parts))
 
 
 # What reads an array into a view of it, not a new value.

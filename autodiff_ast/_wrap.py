@@ -93,8 +93,11 @@ def _wrap_line(line: str) -> str:
     first = _assigned_from(tokens) if len(tokens) > 2 and tokens[
         0].kind == tokenize.NAME else 0
     if first and tokens[1].text == "[" and \
-            tokens[first - 1].start > _WIDTH // 2:
-        # d[i, j, ...] = v with an index too long: broken inside it
+            tokens[first - 1].start > _WIDTH // 2 and \
+            tokens[first - 1].start - tokens[1].start > len(text) - \
+            tokens[first - 1].start:
+        # d[i, j, ...] = v with an index too long (longer than the value):
+        # broken inside it
         return _filled_in_brackets(text, tokens, 1) + "\n"
     if len(tokens) > 1 and tokens[0].text == "return":
         first = 1

@@ -229,3 +229,12 @@ def test_an_item_with_a_long_index_is_broken_inside_its_brackets():
     assert _wrap_line(line) == (
         "    d_x_tangent[argsort_x_part, arange_part, arange_1_part,\n"
         "                arange_part_1] = d_x_taken_tangent_1\n")
+
+
+def test_an_item_with_a_short_index_and_a_long_value_breaks_the_value():
+    line = ("        tangent_tangent_Y_3[index_2, 0] = Y_part_1_tangent + "
+            "Y_part_1_tangent_2 * h + Y_part_tangent_ta\n")
+    assert _wrap_line(line) == (
+        "        tangent_tangent_Y_3[index_2, 0] = (Y_part_1_tangent\n"
+        "                                           + Y_part_1_tangent_2 * h\n"
+        "                                           + Y_part_tangent_ta)\n")

@@ -1,0 +1,155 @@
+"""The arrays a generated function makes: each made as the user made it,
+and none copied that nothing else reads.
+
+Two ``np.zeros(n)`` of the user's code are one value to the program, and
+each fill of it starts from a new array like it, so the code read ``zeros
+= np.zeros(26); x = np.zeros_like(zeros); v = np.zeros_like(zeros)``.
+Where the array is read only to make others like it, each is made as it
+was: ``x = np.zeros(26); v = np.zeros(26)``.
+
+A loop that fills an array it carries starts from a copy of it, so that
+no other name sees the fills. An array the function made (``Y =
+np.zeros(...); Y[0] = y0``) that nothing reads after the copy but for its
+shape needs none: the loop fills ``Y`` itself.
+"""
+
+from __future__ import annotations
+
+import ast
+
+__all__ = ["buffers_apart", "copies_unneeded"]
+
+# What an array made by each of these and then read by the other makes.
+_ALIKE = {"np.zeros_like": "np.zeros", "np.ones_like": "np.ones",
+          "np.empty_like": "np.empty"}
+_MADE = frozenset(_ALIKE.values())
+
+
+def buffers_apart(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` (a function's) with ``z = np.zeros(shape)``, read
+    only by ``np.zeros_like(z)`` (ones, empty), gone and each of those
+    reads made ``np.zeros(shape)``, where ``shape`` reads names bound
+    once."""
+    stores: dict[str, int] = {}
+    loads: dict[str, list[ast.Name]] = {}
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Store):
+                    stores[node.id] = stores.get(node.id, 0) + 1
+                else:
+                    loads.setdefault(node.id, []).append(node)
+    alike: dict[int, ast.Call] = {}
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and ast.unparse(
+                    node.func) in _ALIKE and len(node.args) == 1 \
+                    and not node.keywords and isinstance(node.args[0],
+                                                         ast.Name):
+                alike[id(node.args[0])] = node
+    gone = []
+    for statement in statements:
+        if not (isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and isinstance(statement.value, ast.Call)
+                and ast.unparse(statement.value.func) in _MADE):
+            continue
+        name, made = statement.targets[0].id, statement.value
+        reads = loads.get(name, [])
+        # (a shape the line computes, np.zeros(4).shape[0], would be
+        # computed at each array made)
+        if stores.get(name) != 1 or not reads or any(
+                id(read) not in alike for read in reads) or any(
+                stores.get(n.id, 0) > 1 for n in ast.walk(made)
+                if isinstance(n, ast.Name)) or any(
+                isinstance(n, ast.Call) for a in made.args + [
+                    k.value for k in made.keywords] for n in ast.walk(a)):
+            continue
+        for read in reads:
+            call = alike[id(read)]
+            kind = _ALIKE[ast.unparse(call.func)]
+            call.func = ast.parse(kind, mode="eval").body
+            call.args = [_copy(a) for a in made.args]
+            call.keywords = [_copy(k) for k in made.keywords]
+        gone.append(statement)
+    return [s for s in statements if not any(s is g for g in gone)]
+
+
+def _copy(node: ast.AST) -> ast.AST:
+    return ast.parse(ast.unparse(node), mode="eval").body if isinstance(
+        node, ast.expr) else ast.keyword(node.arg, _copy(node.value))
+
+
+def copies_unneeded(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` (a function's) with ``a = np.copy(x)`` made ``a = x``
+    where ``x`` is bound once, to a new array (or is such an array under
+    another name, a copy made ``x = y`` here before), and read otherwise
+    only where it is filled before the copy (``x[0] = x0``) and for its
+    shape."""
+    # name -> how many times it is bound, and its one Assign if any
+    counts: dict[str, int] = {}
+    assigned: dict[str, ast.Assign] = {}
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                counts[node.id] = counts.get(node.id, 0) + 1
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name):
+                assigned[node.targets[0].id] = node
+    root_of: dict[str, str] = {}  # a copy made an alias -> the array
+    for place, statement in enumerate(statements):
+        source = _copied(statement)
+        if source is None:
+            continue
+        root = root_of.get(source, source)
+        made = assigned.get(root)
+        names = {root} | {n for n, r in root_of.items() if r == root}
+        if made is None or counts.get(root) != 1 or not _new(made.value) \
+                or not any(made is s for s in statements[:place]) or any(
+                counts.get(n) != 1 for n in names):
+            continue
+        if all(_filled_or_sized(s, names, before=k < place)
+               for k, s in enumerate(statements) if k != place):
+            statement.value = statement.value.args[0]  # type: ignore
+            root_of[statement.targets[0].id] = root  # type: ignore
+    return statements
+
+
+def _copied(statement: ast.stmt) -> str | None:
+    """x of ``a = np.copy(x)``."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+            and isinstance(statement.targets[0], ast.Name) \
+            and isinstance(statement.value, ast.Call) \
+            and ast.unparse(statement.value.func) == "np.copy" \
+            and len(statement.value.args) == 1 \
+            and isinstance(statement.value.args[0], ast.Name):
+        return statement.value.args[0].id
+    return None
+
+
+def _new(value: ast.expr) -> bool:
+    return isinstance(value, ast.Call) and ast.unparse(value.func) in (
+        _MADE | set(_ALIKE) | {"np.full"})
+
+
+def _filled_or_sized(statement: ast.stmt, names: set[str], before: bool
+                     ) -> bool:
+    """Whether ``statement`` reads ``names`` (one array) only as
+    ``name.shape`` and, ``before`` the copy, to fill it (``name[k] = v``)
+    or to name it again (``a = name``, a copy made an alias)."""
+    allowed = {id(node.value) for node in ast.walk(statement)
+               if isinstance(node, ast.Attribute) and node.attr == "shape"}
+    if before:
+        targets = statement.targets if isinstance(
+            statement, ast.Assign) else [statement.target] if isinstance(
+            statement, ast.AugAssign) else []
+        allowed |= {id(t.value) for t in targets
+                    if isinstance(t, ast.Subscript)}
+        if isinstance(statement, ast.Assign) and isinstance(
+                statement.value, ast.Name):
+            allowed.add(id(statement.value))
+    return not any(isinstance(node, ast.Name) and node.id in names
+                   and isinstance(node.ctx, ast.Load)
+                   and id(node) not in allowed
+                   for node in ast.walk(statement))

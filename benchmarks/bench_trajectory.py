@@ -1,0 +1,86 @@
+"""An integrator that fills its trajectory row by row, differentiated.
+
+Run: python benchmarks/bench_trajectory.py
+
+``trajectory_loss`` steps a damped pendulum-like system with explicit Euler
+into an (n + 1, d) array, ``Y[i + 1] = y + h * f(y)`` with ``y = Y[i]``,
+the way physics code keeps its trajectory, and sums a loss over every row.
+Its gradient in the initial state is timed against a hand-written adjoint
+(the reference, 1.0x): one loop forwards filling the trajectory, one
+backwards reading its rows. The peak memory of each (tracemalloc) is
+printed beside it: a gradient that kept the whole array as it was in each
+step would take O(n^2 d) memory and time. Times are each function's best,
+the functions run in turns (benchmarks/timing.py).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+import autodiff_ast as ad  # noqa: E402
+from timing import best_times  # noqa: E402
+
+STEPS = 1000
+STEP = 0.01
+
+
+def trajectory_loss(y0):
+    Y = np.zeros((STEPS + 1, y0.shape[0]))
+    Y[0] = y0
+    for i in range(STEPS):
+        y = Y[i]
+        Y[i + 1] = y + STEP * (np.sin(y) - 0.5 * y)
+    return np.sum(Y ** 2)
+
+
+def trajectory_reference(y0):
+    """The gradient written by hand: Y forwards, its adjoint backwards."""
+    Y = np.zeros((STEPS + 1, y0.shape[0]))
+    Y[0] = y0
+    for i in range(STEPS):
+        y = Y[i]
+        Y[i + 1] = y + STEP * (np.sin(y) - 0.5 * y)
+    adjoint = 2 * Y[STEPS]
+    for i in reversed(range(STEPS)):
+        y = Y[i]
+        adjoint = 2 * y + adjoint * (1 + STEP * (np.cos(y) - 0.5))
+    return adjoint
+
+
+def peak_bytes(function, argument) -> int:
+    tracemalloc.start()
+    function(argument)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def main() -> None:
+    y0 = np.linspace(-1.0, 1.0, 3)
+    started = time.perf_counter()
+    ours = ad.grad(trajectory_loss)
+    ours(y0)
+    generated = time.perf_counter() - started
+    error = float(np.max(np.abs(ours(y0) - trajectory_reference(y0))))
+    assert error < 1e-10, f"the gradient differs from the adjoint by {error}"
+    rows = {"hand-written adjoint": trajectory_reference,
+            "autodiff_ast grad": ours}
+    times = best_times(list(rows.values()), y0, calls=3)
+    print(f"Euler into a trajectory, n = {STEPS}, d = {y0.shape[0]} "
+          "(ratio to the hand-written adjoint in this run)")
+    for (name, function), seconds in zip(rows.items(), times):
+        memory = peak_bytes(function, y0) / peak_bytes(
+            trajectory_reference, y0)
+        note = f"   first call {generated:.2f} s" if function is ours else ""
+        print(f"  {name:<22} {seconds * 1e3:8.2f} ms  "
+              f"{seconds / times[0]:5.2f}x  memory {memory:5.2f}x{note}")
+
+
+if __name__ == "__main__":
+    main()
