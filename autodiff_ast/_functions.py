@@ -25,8 +25,14 @@ __all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor
 
 
 def _all_real(self: sp.Function) -> bool | None:
-    return fuzzy_and(a.is_real for a in self.args
-                        if not isinstance(a, Boolean))
+    """Real where its arguments are; unknown with an infinite one
+    (np.minimum(x, np.inf), np.clip(x, -np.inf, 1), np.where(m, x,
+    np.inf) may be finite): SymPy's oo is not real, and a function called
+    not real made ``== x`` the constant False."""
+    numbers = [a for a in self.args if not isinstance(a, Boolean)]
+    if any(a.is_infinite for a in numbers):
+        return None
+    return fuzzy_and(a.is_real for a in numbers)
 
 
 def _elementary(name: str, nargs: int,
