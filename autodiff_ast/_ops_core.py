@@ -82,7 +82,8 @@ def reduce_sum(run: Any, value: Any, axis: Any, keepdims: Any,
 
 
 def _lower_sum(run: Any, a: Any, axis: Any = None, dtype: Any = None,
-               keepdims: Any = False, *, node: ast.AST) -> Any:
+               out: Any = None, keepdims: Any = False, initial: Any = None,
+               where: Any = True, *, node: ast.AST) -> Any:
     # dtype=np.float32 as the gradient of np.max prints a count of ties
     # (closure); a float64 sum is the sum written without it.
     if dtype is not None and (not isinstance(dtype, type) or not issubclass(
@@ -90,13 +91,20 @@ def _lower_sum(run: Any, a: Any, axis: Any = None, dtype: Any = None,
         raise run.error(node, "np.sum's dtype must be a float type here "
                               "(np.float32, np.float64): cast integers "
                               "with .astype")
+    _no_out(run, out, "np.sum", node)
     spelled = None if dtype in (None, float, np.float64) \
         else f"np.{dtype.__name__}"
-    return reduce_sum(run, a, axis, keepdims, node, spelled)[0]
+    total = reduce_sum(run, _kept(run, a, where, node), axis, keepdims,
+                       node, spelled)[0]
+    if initial is None:
+        return total
+    return total + run.number(sp.sympify(initial) if isinstance(
+        initial, (int, float)) else initial, node)
 
 
 def _lower_mean(run: Any, a: Any, axis: Any = None, dtype: Any = None,
-                keepdims: Any = False, *, node: ast.AST) -> Any:
+                out: Any = None, keepdims: Any = False, *,
+                where: Any = True, node: ast.AST) -> Any:
     if dtype is not None:  # float32 data, a float64 mean: cast, then mean
         cast = FLOAT_CASTS.get(np.dtype(dtype) if dtype is not float
                                 else np.dtype(np.float64))
@@ -104,11 +112,35 @@ def _lower_mean(run: Any, a: Any, axis: Any = None, dtype: Any = None,
             raise run.error(node, "np.mean's dtype must be a float type "
                                   "here (np.float32, np.float64)")
         a = cast(run.number(a, node))
-    total, count = reduce_sum(run, a, axis, keepdims, node)
+    _no_out(run, out, "np.mean", node)
+    total, count = reduce_sum(run, _kept(run, a, where, node), axis,
+                              keepdims, node)
     if count == 0:
         raise run.error(node, "mean of an empty array: it has no value "
                               "(NumPy gives nan with a warning)")
-    return total / reduced_count(run, a, axis, node)
+    if where is True:
+        return total / reduced_count(run, a, axis, node)
+    # (over the elements where= keeps: nan where it keeps none, as NumPy)
+    kept = reduce_sum(run, _kept(run, sp.S.One + 0 * run.number(a, node),
+                                 where, node), axis, keepdims, node)[0]
+    return total / kept
+
+
+def _kept(run: Any, a: Any, where: Any, node: ast.AST) -> Any:
+    """``a`` where ``where`` holds, else 0: what a reduction with
+    ``where=`` takes in."""
+    if where is True:
+        return a
+    from ._functions import where as selected
+    return selected(run.as_condition(where, node), run.number(a, node),
+                    sp.S.Zero)
+
+
+def _no_out(run: Any, out: Any, spelled: str, node: ast.AST) -> None:
+    if out is not None:
+        raise run.error(node, f"{spelled} with out= fills an array given "
+                              "to it, which cannot be differentiated: "
+                              "use the value it returns")
 
 
 # A float dtype's cast, as .astype() and dtype= take it.

@@ -310,7 +310,7 @@ def test_pad_mode_mean_is_refused():
         ad.grad(f)(X)
 
 
-# -- still refused, at the user's line -----------------------------------------
+# -- np.sum and np.mean with where= and initial= -------------------------------
 
 def sum_where(x):
     return np.sum(x ** 2, where=x > 0)
@@ -324,14 +324,40 @@ def mean_where(x):
     return np.mean(x ** 2, where=x > 0)
 
 
-@pytest.mark.parametrize("f, spelled, argument", [
-    (sum_where, "np.sum", "where"), (sum_initial, "np.sum", "initial"),
-    (mean_where, "np.mean", "where")])
-def test_sum_and_mean_options_still_refused_name_the_call(f, spelled,
-                                                          argument):
+def mean_where_along(x):
+    return np.sum(np.mean(x ** 3, axis=0, where=x < 2, keepdims=True))
+
+
+def methods_where(x):
+    return x.sum(where=x > 0) + x.mean(where=x < 0)
+
+
+@pytest.mark.parametrize("f", [sum_where, sum_initial, mean_where,
+                               mean_where_along, methods_where],
+                         ids=lambda f: f.__name__)
+def test_sum_and_mean_take_where_and_initial(f):
+    # the elements where= leaves out get no gradient, as in JAX; a mean
+    # divides by the number it keeps
+    value, gradient = ad.value_and_grad(f)(X)
+    assert value == pytest.approx(f(X), rel=1e-14)
+    np.testing.assert_allclose(gradient, numeric_gradient(f, (X,), 0),
+                               rtol=1e-8, atol=1e-9)
+
+
+def test_sum_where_hessian_is_zero_where_left_out():
+    hessian = ad.hessian(sum_where)(X).reshape(X.size, X.size)
+    np.testing.assert_array_equal(hessian, np.diag(2.0 * (X > 0).ravel()))
+
+
+def sum_into(x):
+    total = np.zeros(())
+    return np.sum(x ** 2, out=total)
+
+
+def test_sum_into_an_array_is_refused_at_the_users_line():
     with pytest.raises(ad.UnsupportedCodeError) as info:
-        ad.grad(f)(X)
+        ad.grad(sum_into)(X)
     assert info.value.msg == (
-        f"{spelled}() is called with arguments autodiff_ast does not support "
-        f"here: unexpected argument '{argument}'")
-    assert info.value.lineno == f.__code__.co_firstlineno + 1
+        "np.sum with out= fills an array given to it, which cannot be "
+        "differentiated: use the value it returns")
+    assert info.value.lineno == sum_into.__code__.co_firstlineno + 2
