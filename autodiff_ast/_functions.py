@@ -20,7 +20,7 @@ from sympy.core.logic import fuzzy_and, fuzzy_or
 from sympy.core.function import Application
 from sympy.logic.boolalg import Boolean
 
-__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "erfcx", "log_ndtr", "xlogy", "xlog1py", "betaln", "entr", "log_expit", "where", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or", "logical_not", "logical_xor", "truth"]
+__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "ndtri", "erfcx", "log_ndtr", "xlogy", "xlog1py", "betaln", "entr", "log_expit", "where", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or", "logical_not", "logical_xor", "truth"]
 
 
 
@@ -223,6 +223,13 @@ ndtr = _elementary(
     lambda x: (sp.exp(-x ** 2 / 2) / sp.sqrt(2 * sp.pi),),
     lambda x: sp.S.Half if x == 0 else None, mpmath.ncdf,
     lambda x: (1 + sp.erf(x / sp.sqrt(2))) / 2)
+# The inverse of ndtr: its derivative is 1 / ndtr'(ndtri(q)).
+ndtri = _elementary(
+    "ndtri", 1,
+    lambda q: (sp.sqrt(2 * sp.pi) * sp.exp(ndtri(q) ** 2 / 2),),
+    lambda q: 0 if q == sp.S.Half else None,
+    lambda q: mpmath.sqrt(2) * mpmath.erfinv(2 * q - 1),
+    lambda q: sp.sqrt(2) * sp.erfinv(2 * q - 1))
 # erfcx(z) = exp(z**2) * erfc(z), finite where erfc underflows. Its
 # derivative 2 z erfcx(z) - 2/sqrt(pi) is written with erfcx(z) factored
 # out, so that quotients by erfcx(z) (log_ndtr'') cancel it: where it

@@ -32,8 +32,12 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ._distributions import (gamma_logpdf, gamma_pdf, norm_logsf, norm_sf,
-                             poisson_logpmf, poisson_pmf, t_logpdf, t_pdf)
+from ._distributions import (
+    beta_logpdf, beta_pdf, cauchy_logpdf, cauchy_pdf, expon_logpdf,
+    expon_pdf, gamma_logpdf, gamma_pdf, laplace_logpdf, laplace_pdf,
+    logistic_logpdf, logistic_pdf, norm_logsf, norm_ppf, norm_sf,
+    poisson_logpmf, poisson_pmf, t_logpdf, t_pdf, uniform_logpdf,
+    uniform_pdf)
 from ._forms import (Form, clip_with_open_bounds, distance,
                      hypot_of_any_number, log_with_base, norm_cdf,
                      norm_logcdf, norm_logpdf, norm_pdf, product)
@@ -42,10 +46,10 @@ from ._functions import (expm1, log1p, log2, log10, cbrt, absolute, sign,
                          maximum, minimum, logaddexp, floordiv, mod,
                          zero_power, fmod, ieee_remainder, logaddexp2, sinc,
                          fmax, fmin, clip, nan_to_num, float32, float64, erfc,
-                         lgamma, expit, logit, ndtr, erfcx, log_ndtr, xlogy,
-                         xlog1py, betaln, entr, log_expit, where, isnan, isinf, isfinite, signbit,
-                         logical_and, logical_or, logical_not, logical_xor,
-                         truth)
+                         lgamma, expit, logit, ndtr, ndtri, erfcx, log_ndtr,
+                         xlogy, xlog1py, betaln, entr, log_expit, where,
+                         isnan, isinf, isfinite, signbit, logical_and,
+                         logical_or, logical_not, logical_xor, truth)
 from ._functions import _elementary
 from ._python_extrema import first_maximum, first_minimum
 
@@ -402,6 +406,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("expit", expit, (), scipy=("expit",)),
     _row("logit", logit, (), scipy=("logit",), domain=(0.05, 0.95)),
     _row("ndtr", ndtr, (), scipy=("ndtr",)),
+    _row("ndtri", ndtri, (), scipy=("ndtri",), domain=(0.05, 0.95)),
     _row("log_ndtr", log_ndtr, (), scipy=("log_ndtr",)),
     _row("erfcx", erfcx, (), scipy=("erfcx",)),
     _row("xlogy", xlogy, (), scipy=("xlogy",), domain=(0.2, 3.0)),
@@ -415,6 +420,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _stats("norm.logcdf", norm_logcdf, _LOC_SCALE),
     _stats("norm.sf", norm_sf, _LOC_SCALE),
     _stats("norm.logsf", norm_logsf, _LOC_SCALE),
+    _stats("norm.ppf", norm_ppf, "q, and loc and scale (numbers or arrays)",
+           domain=(0.05, 0.6)),
     _stats("t.logpdf", t_logpdf, _WITH_SHAPE.format("df")),
     _stats("t.pdf", t_pdf, _WITH_SHAPE.format("df")),
     _stats("gamma.logpdf", gamma_logpdf, _WITH_SHAPE.format("a")),
@@ -423,6 +430,18 @@ PRIMITIVES: tuple[Primitive, ...] = (
            "k and mu, and loc (numbers or arrays)"),
     _stats("poisson.pmf", poisson_pmf,
            "k and mu, and loc (numbers or arrays)"),
+    _stats("beta.logpdf", beta_logpdf, _WITH_SHAPE.format("a and b")),
+    _stats("beta.pdf", beta_pdf, _WITH_SHAPE.format("a and b")),
+    _stats("expon.logpdf", expon_logpdf, _LOC_SCALE),
+    _stats("expon.pdf", expon_pdf, _LOC_SCALE),
+    _stats("laplace.logpdf", laplace_logpdf, _LOC_SCALE),
+    _stats("laplace.pdf", laplace_pdf, _LOC_SCALE),
+    _stats("cauchy.logpdf", cauchy_logpdf, _LOC_SCALE),
+    _stats("cauchy.pdf", cauchy_pdf, _LOC_SCALE),
+    _stats("logistic.logpdf", logistic_logpdf, _LOC_SCALE),
+    _stats("logistic.pdf", logistic_pdf, _LOC_SCALE),
+    _stats("uniform.logpdf", uniform_logpdf, _LOC_SCALE),
+    _stats("uniform.pdf", uniform_pdf, _LOC_SCALE),
 )
 
 # Python operators that lower to these functions; printed as operators.

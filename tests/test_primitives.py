@@ -124,6 +124,7 @@ CASES = {
     "expit": (lambda x: sc.expit(x), (-3, 3)),
     "logit": (lambda x: sc.logit(x), (0.05, 0.95)),
     "ndtr": (lambda x: sc.ndtr(x), (-3, 3)),
+    "ndtri": (lambda q: sc.ndtri(q), (0.05, 0.95)),
     "log_ndtr": (lambda x: sc.log_ndtr(x), (-3, 3)),
     "erfcx": (lambda x: sc.erfcx(x), (-3, 3)),
     "xlogy": (lambda x, y: sc.xlogy(x, y), (0.2, 3)),
@@ -144,6 +145,8 @@ CASES = {
     "norm_logsf": (lambda x, loc, scale: stats.norm.logsf(x, loc=loc,
                                                           scale=scale),
                    (0.2, 3)),
+    "norm_ppf": (lambda q, loc, scale: stats.norm.ppf(q, loc, scale),
+                 (0.05, 0.6)),
     "t_logpdf": (lambda x, df, loc, scale: stats.t.logpdf(x, df, loc, scale),
                  (0.2, 3)),
     "t_pdf": (lambda x, df, loc, scale: stats.t.pdf(x, df, loc=loc,
@@ -156,6 +159,32 @@ CASES = {
     # Counts are integers: the derivative is in the mean.
     "poisson_logpmf": (lambda mu: stats.poisson.logpmf(3, mu), (0.2, 3)),
     "poisson_pmf": (lambda mu: stats.poisson.pmf(3, mu, loc=1), (0.2, 3)),
+    # x / 8 stays inside (loc, loc + scale) at every point.
+    "beta_logpdf": (lambda x, a, b, loc, scale: stats.beta.logpdf(
+        x / 8 + loc, a, b, loc, scale + 1), (0.2, 3)),
+    "beta_pdf": (lambda x, a, b, loc, scale: stats.beta.pdf(
+        x / 8 + loc, a, b, loc=loc, scale=scale + 1), (0.2, 3)),
+    "expon_logpdf": (lambda x, loc, scale: stats.expon.logpdf(
+        x + 3, loc, scale), (0.2, 3)),
+    "expon_pdf": (lambda x, loc, scale: stats.expon.pdf(
+        x + 3, loc=loc, scale=scale), (0.2, 3)),
+    "laplace_logpdf": (lambda x, loc, scale: stats.laplace.logpdf(
+        x, loc, scale), (0.2, 3)),
+    "laplace_pdf": (lambda x, loc, scale: stats.laplace.pdf(
+        x, loc=loc, scale=scale), (0.2, 3)),
+    "cauchy_logpdf": (lambda x, loc, scale: stats.cauchy.logpdf(
+        x, loc, scale), (0.2, 3)),
+    "cauchy_pdf": (lambda x, loc, scale: stats.cauchy.pdf(
+        x, loc=loc, scale=scale), (0.2, 3)),
+    "logistic_logpdf": (lambda x, loc, scale: stats.logistic.logpdf(
+        x, loc, scale), (0.2, 3)),
+    "logistic_pdf": (lambda x, loc, scale: stats.logistic.pdf(
+        x, loc=loc, scale=scale), (0.2, 3)),
+    # The density is constant inside: the derivative is in the scale.
+    "uniform_logpdf": (lambda x, loc, scale: stats.uniform.logpdf(
+        x / 8 + loc, loc, scale + 1), (0.2, 3)),
+    "uniform_pdf": (lambda x, loc, scale: stats.uniform.pdf(
+        x / 8 + loc, loc=loc, scale=scale + 1), (0.2, 3)),
 }
 
 # Rows whose callables are all scipy.special's.
@@ -163,7 +192,11 @@ SCIPY_ONLY = {"erfinv", "digamma", "polygamma", "expit", "logit", "ndtr",
               "log_ndtr", "erfcx", "xlogy", "xlog1py", "betaln", "entr",
               "log_expit", "norm_logpdf", "norm_pdf", "norm_cdf",
               "norm_logcdf", "norm_sf", "norm_logsf", "t_logpdf", "t_pdf",
-              "gamma_logpdf", "gamma_pdf", "poisson_logpmf", "poisson_pmf"}
+              "gamma_logpdf", "gamma_pdf", "poisson_logpmf", "poisson_pmf",
+              "ndtri", "norm_ppf", "beta_logpdf", "beta_pdf", "expon_logpdf",
+              "expon_pdf", "laplace_logpdf", "laplace_pdf", "cauchy_logpdf",
+              "cauchy_pdf", "logistic_logpdf", "logistic_pdf",
+              "uniform_logpdf", "uniform_pdf"}
 
 # Exact derivatives, for rows where central differences cannot measure.
 EXACT = {
@@ -185,11 +218,15 @@ TAKES_LISTS = {"dist", "prod"}
 
 # Arguments held fixed, position -> the value used: those that must be
 # integers (polygamma's order, ldexp's exponent, a Poisson count and its
-# shift), and a gamma density's x, kept inside its support (above loc).
+# shift), and a gamma density's x, kept inside its support (above loc),
+# as the loc of beta, expon and uniform keeps x inside theirs.
 FIXED_ARGUMENTS = {"polygamma": {0: 1}, "ldexp": {1: 3},
                    "poisson_logpmf": {0: 3, 2: 1},
                    "poisson_pmf": {0: 3, 2: 1},
-                   "gamma_logpdf": {0: 5.0}, "gamma_pdf": {0: 5.0}}
+                   "gamma_logpdf": {0: 5.0}, "gamma_pdf": {0: 5.0},
+                   "beta_logpdf": {3: 0.0}, "beta_pdf": {3: 0.0},
+                   "expon_logpdf": {1: 0.0}, "expon_pdf": {1: 0.0},
+                   "uniform_logpdf": {1: 0.0}, "uniform_pdf": {1: 0.0}}
 
 
 # math rows whose derivative (digamma) only SciPy provides; without it
