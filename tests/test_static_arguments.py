@@ -2,8 +2,9 @@
 
 A string option (``reduction="sum"``) compared in an ``if``, and an object
 of settings read by attribute (a dataclass), are constants to the code:
-it is made for each string, and for each object (what it read of the
-object is checked on each call, so a changed attribute is seen).
+it is made for each string, and for each set of the object's field values
+(a new object with the same values reuses it; what it read of the object
+is checked on each call, so a changed attribute is seen).
 """
 
 from dataclasses import dataclass
