@@ -257,6 +257,7 @@ class ArrayTransform:
             # and for a gradient the argument leaf it is shaped like.
             labels: dict[int, str] = {}
             likes: dict[int, Any] = {}
+            owners: dict[tuple, sp.Symbol] = {}  # a Jacobian block's argument
             if stage.kind in ("grad", "value_and_grad") and not (
                     stage.mode == "any" and _not_a_number(program, output,
                                                           stage, where)):
@@ -264,7 +265,7 @@ class ArrayTransform:
                                labels, dry)
             elif stage.kind in ("grad", "jacobian"):
                 output = _jacobian(program, lowered, output, stage, where,
-                                   labels, dry)
+                                   labels, dry, owners)
             else:
                 output, names = _jvp(program, lowered, output, stage, where,
                                      args[count:], labels, dry)
@@ -282,10 +283,13 @@ class ArrayTransform:
         function = compile_function(text, self.__name__, lowered.data)
         kinds = _argument_kinds(lowered, primals)
         dtype = _floating(primals, wrt_numbers)
+        # (a reverse-mode Jacobian's block in its argument's dtype, as
+        # JAX's jacrev casts each cotangent to its primal's)
         dtypes = [None if isinstance(o, Literal) or id(leaf) in labels
                   and id(leaf) not in likes
                   else kinds[likes[id(leaf)]] if id(leaf) in likes
-                  else dtype for o, leaf in zip(outputs, leaves)]
+                  else kinds[owners[path]] if path in owners
+                  else dtype for o, leaf, path in zip(outputs, leaves, paths)]
         return _Generated(lowered, function, text, structure, dtypes,
                           any_size)
 
@@ -594,7 +598,11 @@ def _one_number(program: Program, value: sp.Expr, wrt: list[sp.Symbol],
 
 def _jacobian(program: Program, lowered: ArrayLowered, output: Any,
               stage: Stage, where: str, labels: dict[int, str],
-              dry: bool = False) -> Any:
+              dry: bool = False,
+              owners: dict[tuple, sp.Symbol] | None = None) -> Any:
+    """``stage``'s Jacobian of ``output``; ``owners`` gets, in reverse
+    mode, the argument leaf of each block, by the block's path in the
+    result."""
     value, aux = split_aux(output, where, stage.has_aux, allow_tuple=True)
     _as_computed(aux, labels)
     leaves, structure = optree.tree_flatten(value)
@@ -635,6 +643,14 @@ def _jacobian(program: Program, lowered: ArrayLowered, output: Any,
             position += len(group)
         per_output.append(_per_argument(lowered, stage, blocks))
     result = optree.tree_unflatten(structure, per_output)
+    if owners is not None and stage.mode != "forward":
+        arguments = _per_argument(lowered, stage, groups)
+        prefix = (0,) if stage.has_aux else ()
+        owner_tree = optree.tree_unflatten(structure, [
+            arguments for _ in leaves])
+        paths, symbols, _ = optree.tree_flatten_with_path(owner_tree)
+        owners.update({prefix + path: symbol
+                       for path, symbol in zip(paths, symbols)})
     return (result, aux) if stage.has_aux else result
 
 

@@ -734,10 +734,9 @@ def dot_product(x, y):
     return np.sum(x * y)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "conformance bug 4: jacobian(f, (0, 1)) of np.sum(x * y), x float32 "
-    "and y float64, gives a float64 block for x (argnums=0 alone gives "
-    "float32); JAX's jacrev gives each argument's dtype"))
+# was conformance bug 4: jacobian(f, (0, 1)) of np.sum(x * y), x float32
+# and y float64, gave a float64 block for x; JAX's jacrev gives each
+# argument's dtype
 def test_float32_jacobian_through_a_float64_argument():
     x32 = X4.astype(np.float32)
     assert ad.jacobian(dot_product, 0)(x32, X4).dtype == np.float32
@@ -973,3 +972,20 @@ def test_value_of_a_constant_function_keeps_its_float_type():
         assert isinstance(value, float), value
     value, _ = ad.value_and_grad(constant_three)(np.ones(2))
     assert isinstance(value, float), value
+
+
+def mixed_outputs(x, y):
+    return {"sum": x * y, "x": 2 * x}, np.sum(y)
+
+
+def test_jacobian_blocks_of_a_pytree_take_their_arguments_dtype():
+    x32 = X4.astype(np.float32)
+    (jac, aux) = ad.jacobian(mixed_outputs, (0, 1), has_aux=True)(x32, X4)
+    assert [(jac[k][0].dtype, jac[k][1].dtype) for k in ("sum", "x")] == [
+        (np.float32, np.float64)] * 2
+    np.testing.assert_allclose(jac["sum"][0], np.diag(X4), rtol=1e-6)
+    np.testing.assert_array_equal(jac["x"][1], np.zeros((4, 4)))
+    assert aux == pytest.approx(np.sum(X4))
+    # jacfwd pushes each argument's tangent through: the output's dtype
+    fwd = ad.jacfwd(dot_product, (0, 1))(x32, X4)
+    assert (fwd[0].dtype, fwd[1].dtype) == (np.float64, np.float64)
