@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
-from ._dead_code import FILLING
+from ._dead_code import FILLING, filled_arrays
 
 __all__ = ["fills_as_sets", "inner_bodies"]
 
@@ -89,8 +89,10 @@ def _as_set(body: list[ast.stmt], place: int) -> None:
         else place
     if copied is not None:
         since = min(since, copied[0])
-    if any(_changes(s, a) for k, s in enumerate(body[since + 1:place],
-                                                 since + 1)
+    # (a fill of another array between may change this one through a
+    # view of it)
+    if any(_changes(s, a) or filled_arrays(s) - {array}
+           for k, s in enumerate(body[since + 1:place], since + 1)
            if copied is None or k != copied[0] for a in arrays) or (
             read is not None and not _indices_kept(body, read, place,
                                                    fill.target.slice)):

@@ -45,10 +45,11 @@ def rows_from_final(body: list[ast.stmt]) -> list[ast.stmt]:
 
 def _histories(loop: ast.For
                ) -> Iterator[tuple[str, str, list[int]]]:
-    """(history, carried, the b of each fill) for each ``history[i] = carried`` in ``loop``
-    whose rows the loop fills only at ``i + b``: carried's other names are
-    its copies, it is never filled itself, and it is rebound only at the
-    end, to one of its copies."""
+    """(history, carried, the b of each fill) for each ``history[i] =
+    carried`` in ``loop`` whose rows the loop fills (itself or a copy of
+    it) only at ``i + b``, none before the history is stored: carried's
+    other names are its copies, and it is rebound only at the end, to one
+    of them."""
     index = _counter(loop, reverse=False)
     if index is None or any(isinstance(n, ast.Break)
                             for n in ast.walk(loop)):
@@ -99,7 +100,10 @@ def _range(loop: ast.For) -> str:
 
 def start_of(loop: ast.For) -> int | None:
     """Where ``for i in range(...)`` (or ``reversed(range(...))``) starts:
-    None when that is not an integer constant."""
+    None when that is not an integer constant, or the loop is another."""
+    if _counter(loop, reverse=False) is None and _counter(
+            loop, reverse=True) is None:
+        return None
     iterator = loop.iter
     if ast.unparse(iterator.func) == "reversed":  # type: ignore[attr-defined]
         iterator = iterator.args[0]  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ import sympy as sp
 
 from ._array_ops import empty, static_int
 from ._functions import float32, float64
+from ._functions import where as selected
 from ._program import ArrayOp, Shape, Step
 from ._spell import axis_literal, call, literal
 
@@ -121,9 +122,12 @@ def _lower_mean(run: Any, a: Any, axis: Any = None, dtype: Any = None,
     if where is True:
         return total / reduced_count(run, a, axis, node)
     # (over the elements where= keeps: nan where it keeps none, as NumPy)
-    kept = reduce_sum(run, _kept(run, sp.S.One + 0 * run.number(a, node),
-                                 where, node), axis, keepdims, node)[0]
-    return total / kept
+    ones = _kept(run, sp.S.One, where, node)
+    if run.shape(ones, node) != run.shape(a, node):
+        raise run.error(node, "np.mean's where= has another shape than the "
+                              "array: broadcast it to the array's shape "
+                              "first (np.broadcast_to(mask, x.shape))")
+    return total / reduce_sum(run, ones, axis, keepdims, node)[0]
 
 
 def _kept(run: Any, a: Any, where: Any, node: ast.AST) -> Any:
@@ -131,7 +135,6 @@ def _kept(run: Any, a: Any, where: Any, node: ast.AST) -> Any:
     ``where=`` takes in."""
     if where is True:
         return a
-    from ._functions import where as selected
     return selected(run.as_condition(where, node), run.number(a, node),
                     sp.S.Zero)
 

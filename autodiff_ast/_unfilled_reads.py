@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 
+from ._dead_code import filled_arrays
 from ._fills_as_sets import inner_bodies
 from ._final_rows import first_index, offset, start_of
 
@@ -69,11 +70,14 @@ def _through(body: list[ast.stmt], counter: str) -> None:
         between = body[made + 1:place]
         fills = _fills(between, value.value.id)
         # (an original the body binds again, a carried array, may be the
-        # copy itself once the loop fills it in place: its reads stay)
+        # copy itself once the loop fills it in place: its reads stay; and
+        # a fill of any other array between may change the original
+        # through a view)
         if fills is None or _changed(between, original) or any(
                 isinstance(n, ast.Name) and n.id == original
                 and isinstance(n.ctx, ast.Store)
-                for s in body[made + 1:] for n in ast.walk(s)):
+                for s in body[made + 1:] for n in ast.walk(s)) or any(
+                filled_arrays(s) - {value.value.id} for s in between):
             continue
         offsets = [offset(first_index(index), body, counter)
                    for index in fills]

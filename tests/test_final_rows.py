@@ -303,5 +303,16 @@ def test_an_item_a_fill_may_have_touched_is_read_from_the_copy():
             c[i + 1] += v
             x = c[i]
             a = c
+    """, """
+        for i in range(n):
+            c = np.copy(a)
+            c[i + 1] += v
+            b[i] = 0.0
+            x = c[i]
+    """, """
+        for x in xs:
+            c = np.copy(a)
+            c[1] += v
+            y = c[0]
     """):
         assert through(code) == ast.unparse(ast.parse(textwrap.dedent(code)))

@@ -111,12 +111,16 @@ def test_a_fill_of_a_fresh_copy_reading_the_original_is_the_assignment():
         U_2 = np.copy(U)
         U_2[1] = u0
     """)
-    code = """
+    for code in ("""
         U_2 = np.copy(U)
         U[1] += 1.0
         U_2[1] += u0 - U[1]
-    """
-    assert passed(code, fills_as_sets) == same(code)
+    """, """
+        old = Y[k]
+        row[0] = 2.0
+        Y[k] += v - old
+    """):
+        assert passed(code, fills_as_sets) == same(code)
 
 
 def wave(u0, c):

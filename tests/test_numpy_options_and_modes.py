@@ -361,3 +361,32 @@ def test_sum_into_an_array_is_refused_at_the_users_line():
         "np.sum with out= fills an array given to it, which cannot be "
         "differentiated: use the value it returns")
     assert info.value.lineno == sum_into.__code__.co_firstlineno + 2
+
+
+def mean_of_the_finite(x):
+    return np.mean(x, where=np.isfinite(x))
+
+
+def test_mean_where_counts_what_it_keeps():
+    y = np.array([1.0, np.inf, 3.0])
+    value, gradient = ad.value_and_grad(mean_of_the_finite)(y)
+    assert value == 2.0
+    np.testing.assert_array_equal(gradient, [0.5, 0.0, 0.5])
+
+
+ROW_MASK = np.array([[True, False, True]])
+
+
+def mean_where_broadcast(x):
+    return np.mean(x ** 2, where=ROW_MASK)
+
+
+def test_mean_where_of_another_shape_is_refused():
+    # (its count would be the mask's, not the broadcast mask's)
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(mean_where_broadcast)(np.ones((2, 3)))
+    assert info.value.msg == (
+        "np.mean's where= has another shape than the array: broadcast it "
+        "to the array's shape first (np.broadcast_to(mask, x.shape))")
+    assert info.value.lineno == \
+        mean_where_broadcast.__code__.co_firstlineno + 1
