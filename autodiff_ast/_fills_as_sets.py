@@ -93,9 +93,8 @@ def _as_set(body: list[ast.stmt], place: int) -> None:
     # view of it)
     if any(_changes(s, a) or filled_arrays(s) - {array}
            for k, s in enumerate(body[since + 1:place], since + 1)
-           if copied is None or k != copied[0] for a in arrays) or (
-            read is not None and not _indices_kept(body, read, place,
-                                                   fill.target.slice)):
+           if copied is None or k != copied[0] for a in arrays) or \
+            not _indices_kept(body, since, place, fill.target.slice):
         return
     rest = terms[:number] + terms[number + 1:]
     body[place] = ast.copy_location(

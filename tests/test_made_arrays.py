@@ -119,6 +119,10 @@ def test_a_fill_of_a_fresh_copy_reading_the_original_is_the_assignment():
         old = Y[k]
         row[0] = 2.0
         Y[k] += v - old
+    """, """
+        new = v - Y[k]
+        k = k + 1
+        Y[k] += new
     """):
         assert passed(code, fills_as_sets) == same(code)
 
