@@ -7,7 +7,9 @@ Products lower to one ``dot`` step that remembers how the user spelled it
 same way: the product with the other factor transposed. Products of arrays
 above two dimensions are einsum steps (``_ops_einsum``) spelled the same
 way. The gradient of ``np.kron`` is that of an einsum (an outer product
-with interleaved axes); that of ``np.cross`` is two more cross products.
+with interleaved axes); that of ``np.cross`` is two more cross products
+(the cross product of 2-vectors, their z component, is written out as
+products of their components).
 The gradient of a trace is the identity (``np.eye``); that of a 2-norm is
 ``x / norm``, nan at zero (0/0) as in JAX; other orders lower to sums and
 maxima of ``abs``. Their tangents (forward mode) follow the same lines:
@@ -26,6 +28,7 @@ from typing import Any
 import sympy as sp
 
 from ._functions import absolute
+from ._ops_assemble import pad
 from ._ops_core import (EXPAND_DIMS, SUM, TRANSPOSE, reduce_sum,
                         reduced_shape, reshape, reshaped, transpose,
                         transposed)
@@ -386,11 +389,10 @@ KRON = ArrayOp("kron", numpy=("kron",), lower=_lower_kron, vjp=_kron_vjp,
 def _lower_cross(run: Any, a: Any, b: Any, axisa: Any = -1, axisb: Any = -1,
                  axisc: Any = -1, axis: Any = None, *,
                  node: ast.AST) -> Any:
-    """3-vectors along an axis of each (``axis`` sets all three); the
-    vectors' axes are moved last, where the step takes them."""
+    """2- or 3-vectors along an axis of each (``axis`` sets all three)."""
     if axis is not None:
         axisa = axisb = axisc = axis
-    vectors = []
+    arrays, axes, sizes, shapes = [], [], [], []
     for value, where in ((a, axisa), (b, axisb)):
         array = run.number(value, node)
         shape = run.shape(array, node)
@@ -398,22 +400,28 @@ def _lower_cross(run: Any, a: Any, b: Any, axisa: Any = -1, axisb: Any = -1,
             raise run.error(node, "np.cross takes arrays of vectors, not "
                                   "a number")
         moved = run.axis(where, len(shape), node)
-        if shape[moved] != 3:
+        if shape[moved] not in (2, 3):
             raise run.error(node, f"np.cross: the vectors have "
-                                  f"{shape[moved]} components: only "
-                                  "3-vectors are supported (pad 2-vectors "
-                                  "with a zero third component)")
-        order = tuple(i for i in range(len(shape)) if i != moved) + (moved,)
-        vectors.append(run.materialize(transpose(run, array, order, node),
-                                       node))
-    first, second = vectors
-    shapes = [run.program.leaves[v].shape[:-1] for v in vectors]
+                                  f"{shape[moved]} components: a cross "
+                                  "product takes 2- or 3-vectors")
+        arrays.append(array)
+        axes.append(moved)
+        sizes.append(shape[moved])
+        shapes.append(shape[:moved] + shape[moved + 1:])
     try:
         lead = broadcast_shapes(*shapes)
     except ValueError:
         raise run.error(node, f"np.cross: the arrays of vectors of shapes "
                               f"{shapes[0]} and {shapes[1]} do not broadcast "
                               "together") from None
+    # Code for vectors of these sizes is wrong at others (a 2-vector is
+    # crossed as a 3-vector with a zero third component).
+    run.program.baked.append(f"np.cross crosses {sizes[0]}-vectors with "
+                             f"{sizes[1]}-vectors")
+    if sizes == [2, 2]:
+        return _planar_cross(run, arrays, axes, node)
+    first, second = (_vectors_last(run, array, moved, size, node)
+                     for array, moved, size in zip(arrays, axes, sizes))
     result = run.program.add(CROSS, (first, second), lead + (3,),
                              f"cross_{first.name}_{second.name}")
     ndim = len(lead) + 1
@@ -421,6 +429,38 @@ def _lower_cross(run: Any, a: Any, b: Any, axisa: Any = -1, axisb: Any = -1,
     order = list(range(ndim - 1))
     order.insert(target, ndim - 1)
     return transpose(run, result, tuple(order), node)
+
+
+def _planar_cross(run: Any, arrays: list[Any], axes: list[int],
+                  node: ast.AST) -> Any:
+    """The cross product of 2-vectors is the z component of theirs as
+    3-vectors, one number per pair, as NumPy and JAX give it. Written as
+    ``a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]``, not ``np.cross``:
+    NumPy 2 deprecates 2-vectors there (a DeprecationWarning at each call
+    of the derivative), and the products differentiate as any others."""
+    def component(array: Any, moved: int, index: int) -> Any:
+        rank = len(run.shape(array, node))
+        key = (Ellipsis, index) if moved == rank - 1 and rank > 1 else (
+            (slice(None),) * moved + (index,))
+        return getitem(run, array, key, node)
+
+    (a, b), (at, bt) = arrays, axes
+    return run.checked(component(a, at, 0) * component(b, bt, 1)
+                       - component(a, at, 1) * component(b, bt, 0), node)
+
+
+def _vectors_last(run: Any, array: Any, moved: int, size: int,
+                  node: ast.AST) -> sp.Symbol:
+    """``array``'s vectors on its last axis, where the step takes them; a
+    2-vector (crossed with a 3-vector) gets a zero third component, as
+    NumPy and JAX give it one."""
+    rank = len(run.shape(array, node))
+    order = tuple(i for i in range(rank) if i != moved) + (moved,)
+    vectors = run.materialize(transpose(run, array, order, node), node)
+    if size == 3:
+        return vectors
+    return pad(run.program, vectors, ((0, 0),) * (rank - 1) + ((0, 1),), 0,
+               f"{vectors.name}_padded")
 
 
 def _cross_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:

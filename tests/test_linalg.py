@@ -721,9 +721,9 @@ def test_float32_products_give_float32_gradients():
     (lambda v: np.sum(v.reshape(3, 2, 1) @ v.reshape(2, 1, 3)),
      "matmul: the stacks of matrices of shapes (3, 2, 1) and (2, 1, 3) do "
      "not broadcast together"),
-    (lambda v: np.sum(np.cross(v[:2], v[2:4])),
-     "np.cross: the vectors have 2 components: only 3-vectors are "
-     "supported (pad 2-vectors with a zero third component)"),
+    (lambda v: np.sum(np.cross(v[:4], v[2:])),
+     "np.cross: the vectors have 4 components: a cross product takes 2- "
+     "or 3-vectors"),
 ])
 def test_bad_products_are_refused_at_the_users_line(function, message):
     with pytest.raises(ad.UnsupportedCodeError) as caught:
