@@ -7,7 +7,11 @@ derivative it takes real numbers or float arrays of matching shapes. The
 handle checks both on each call, in a few comparisons of its own: plain
 Python and NumPy floats and ints go straight through, anything else is
 validated, and a changed baked value makes the handle generate its code
-again. ``handle.__wrapped__`` is the generated function itself, so
+again. An integer taken as a derivative's variable is first made the
+float it stands for (a derivative at 2 is one at 2.0, a float); where
+Python's float arithmetic raises (``1 / x`` at 0.0), the code runs again
+as NumPy runs it (``_as_numpy``), giving NumPy's inf and warning.
+``handle.__wrapped__`` is the generated function itself, so
 ``inspect.getsource`` shows the derivative's code.
 
 The handle is that code itself, compiled again with the checks as its
@@ -25,6 +29,7 @@ the generated function's (``__wrapped__``) real defaults.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import keyword
 import linecache
@@ -33,9 +38,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._as_numpy import CAUGHT, numeric_retry, real
 from ._errors import InputError
 from ._lower_records import Read
-from ._output_types import GUARD_CELLS, Plan, caster, proof, recast
+from ._output_types import (GUARD_CELLS, Plan, cast, caster, proof,
+                            recast)
 
 __all__ = ["make_handle", "implementation", "baked_reads", "OMITTED"]
 
@@ -43,6 +50,18 @@ __all__ = ["make_handle", "implementation", "baked_reads", "OMITTED"]
 _PLAIN = frozenset({float, int, np.float64, np.float32, np.float16,
                     np.longdouble, np.int64, np.int32, np.int16, np.int8,
                     np.uint64, np.uint32, np.uint16, np.uint8})
+# The plain types of an argument derivatives are taken with respect to:
+# an integer there is first made the float it stands for.
+_FLOATS = frozenset(t for t in _PLAIN if issubclass(t, (float, np.floating)))
+# The names the guard reads besides the function's own.
+_GUARDS = {"_autodiff_ast_plain": _PLAIN, "_autodiff_ast_floats": _FLOATS}
+# The check carries what the handle calls only off its usual path: each
+# name of its own would be a cell, copied on every call (1 ns each, of
+# 120). ``real`` makes an integer argument a float; ``numeric`` answers
+# where Python's float arithmetic raises (1 / x at 0.0) as NumPy would
+# (``_as_numpy``).
+_REAL = "_autodiff_ast_check.real"
+_RETRY = "_autodiff_ast_check.numeric"
 
 
 class _Omitted:
@@ -85,17 +104,23 @@ def make_handle(function: types.FunctionType, where: str,
     definition = _definition(function) if plan is not None else None
     proven = None if definition is None else proof(definition, function,
                                                    plan)
-    fast = " and ".join(f"{p}.__class__ in _autodiff_ast_plain"
-                        for p in params) or "True"
+    reals = _positions(plan)
+    fast = " and ".join(
+        f"{p}.__class__ in _autodiff_ast_{'floats' if i in reals else 'plain'}"
+        for i, p in enumerate(params)) or "True"
     guard = [f"if not ({fast}):",
              f"    if _autodiff_ast_check({arguments}):",
-             f"        return _autodiff_ast_arrays({arguments})"]
-    casting, passed = {}, ""
+             f"        return _autodiff_ast_arrays({arguments})",
+             *(f"    {p} = {_REAL}({p})"
+               for i, p in enumerate(params) if i in reals)]
+    retry = _retry(function, plan)
+    casting: dict[str, Any] = {}
+    passed = ""
     if plan is not None:
         convert, passed = caster(plan, params)
-        casting = {"_autodiff_ast_cast": convert,
-                   "_autodiff_ast_recast": recast(function, plan),
-                   **GUARD_CELLS}
+        casting.update({"_autodiff_ast_cast": convert,
+                        "_autodiff_ast_recast": recast(function, plan, retry),
+                        **GUARD_CELLS})
     if proven is not None:  # elsewhere, the code's result cast
         result = f"    return _autodiff_ast_recast({arguments})"
         guard.append(result)
@@ -103,13 +128,15 @@ def make_handle(function: types.FunctionType, where: str,
             guard += [f"if not ({' and '.join(proven)}):", result]
     positions, answer = arrays if arrays is not None else ((), _never)
     check = _checker(params, where, branch_site, positions)
+    check.numeric = retry  # type: ignore[attr-defined]
+    check.real = real  # type: ignore[attr-defined]
     checked = _checked_copy(function, guard, check, reads, regenerate,
                             answer, casting,
                             passed if proven is None else "")
     if checked is not None:
         return _answering_arrays(checked, answer)
     namespace: dict[str, Any] = {
-        "_autodiff_ast_plain": _PLAIN,
+        **_GUARDS,
         "_autodiff_ast_call": function,
         "_autodiff_ast_check": check,
         "_autodiff_ast_arrays": answer,
@@ -134,6 +161,8 @@ def make_handle(function: types.FunctionType, where: str,
         # the new code.
         renewed = regenerate()
         namespace["_autodiff_ast_call"] = renewed
+        check.numeric = _retry(  # type: ignore[attr-defined]
+            implementation(renewed), plan)
         namespace["_autodiff_ast_checking"] = False
         namespace.update(_defaults_named(implementation(renewed)))
         for shown in ("__wrapped__", "__autodiff_ast__"):
@@ -157,8 +186,11 @@ def make_handle(function: types.FunctionType, where: str,
         return inner() if inner is not None else tuple(reads)
 
     called = f"_autodiff_ast_call({arguments})"
-    lines.append(f"    return {called}" if plan is None else
-                 f"    return _autodiff_ast_cast({called}, {passed})")
+    lines += ["    try:",
+              f"        return {called}" if plan is None else
+              f"        return _autodiff_ast_cast({called}, {passed})",
+              f"    except {CAUGHT}:",
+              f"        return {_RETRY}({arguments})"]
     source = "\n".join(lines) + "\n"
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     filename = f"<autodiff_ast handle of {function.__name__} {digest}>"
@@ -169,6 +201,21 @@ def make_handle(function: types.FunctionType, where: str,
     handle.__defaults__ = _omitted(function)
     return _answering_arrays(_dressed(handle, function, current, baked),
                              answer)
+
+
+def _retry(function: types.FunctionType, plan: Plan) -> Callable[..., Any]:
+    """What answers where Python's float arithmetic raises in
+    ``function`` (``_as_numpy``), its result cast by ``plan``."""
+    return numeric_retry(function, None if plan is None else
+                         functools.partial(cast, plan=plan))
+
+
+def _positions(plan: Plan) -> set[int]:
+    """The positions of the arguments ``plan`` takes derivatives with
+    respect to."""
+    if isinstance(plan, tuple):
+        return set().union(*map(_positions, plan))
+    return {plan} if isinstance(plan, int) else set()
 
 
 def _answering_arrays(handle: types.FunctionType,
@@ -412,10 +459,23 @@ def _checking_copy(function: types.FunctionType, guard: list[str],
     documented = (body and isinstance(body[0], ast.Expr)
                   and isinstance(body[0].value, ast.Constant)
                   and isinstance(body[0].value.value, str))
-    body[int(bool(documented)):0] = check_first
+    first = int(bool(documented))
+    body[first:first] = check_first
+    start = first + len(check_first)
+    # Python's float arithmetic raising (1 / x at 0.0) retries as NumPy.
+    retry = ast.parse(f"try:\n    pass\nexcept {CAUGHT}:\n"
+                      f"    return {_RETRY}({_passed(code)})"
+                      ).body[0]
+    assert isinstance(retry, ast.Try)
+    for child in ast.walk(retry):
+        child.lineno = child.end_lineno = 1  # type: ignore[attr-defined]
+    retry.body = body[start:]
+    body[start:] = [retry]
     # The cells (the user's, and the guard's) become free variables of
     # the copy by defining it inside a function that binds them.
-    cells = {"_autodiff_ast_plain": types.CellType(_PLAIN), **cells,
+    cells = {**{name: types.CellType(value) for name, value in
+                _GUARDS.items()},
+             **cells,
              **dict(zip(code.co_freevars, function.__closure__ or ()))}
     binders = "".join(f"    {name} = None\n" for name in sorted(cells))
     outer = ast.parse(f"def _autodiff_ast_scope():\n{binders}"
@@ -434,6 +494,14 @@ def _checking_copy(function: types.FunctionType, guard: list[str],
                               tuple(cells[name] for name in made.co_freevars))
     copy.__kwdefaults__ = function.__kwdefaults__
     return copy
+
+
+def _passed(code: types.CodeType) -> str:
+    """The arguments of a call that passes on each of ``code``'s
+    parameters, a keyword-only one by its name."""
+    count = code.co_argcount
+    names = code.co_varnames[:count + code.co_kwonlyargcount]
+    return ", ".join([*names[:count], *(f"{n}={n}" for n in names[count:])])
 
 
 def _names(code: types.CodeType) -> set[str]:
