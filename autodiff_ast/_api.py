@@ -167,7 +167,12 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     try:
         store = _generated.setdefault(fun, {})
     except TypeError:  # no weak reference to it (some builtins)
-        store = _generated_for_primitives.setdefault(fun, {})
+        try:
+            store = _generated_for_primitives.setdefault(fun, {})
+        except TypeError:
+            # Unhashable (an instance of a dataclass with __eq__, which
+            # sets __hash__ to None): not remembered, made on each ask.
+            store = {}
     hit = store.get(options)
     if hit is not None and hit[0]():
         return hit[1]

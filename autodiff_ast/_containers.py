@@ -1,5 +1,6 @@
 """Python containers read item by item: dict views, ``list``/``tuple``,
-``enumerate``, ``zip`` and ``reversed`` over lists, tuples and dicts.
+``enumerate``, ``zip`` and ``reversed`` over lists, tuples and dicts; new
+dicts made by ``dict(...)`` and ``d.copy()``.
 
 Lowering holds a pytree argument as the Python container of its leaves'
 values (a dict of symbols), so ``for name, p in params.items()`` or
@@ -44,13 +45,22 @@ class Lookup:
         self.mapping = mapping
 
 
-def view(base: Any, name: str) -> View | Lookup | None:
+class Copy:
+    """``d.copy`` of a dict lowering holds, before it is called."""
+
+    def __init__(self, mapping: dict[Any, Any]) -> None:
+        self.mapping = mapping
+
+
+def view(base: Any, name: str) -> View | Lookup | Copy | None:
     """The view ``base.name`` is, if ``base`` is a dict and ``name`` one
-    of its views (or ``get``)."""
+    of its views (or ``get``, or ``copy``)."""
     if isinstance(base, dict) and name in _VIEWS:
         return View(base, name)
     if isinstance(base, dict) and name == "get":
         return Lookup(base)
+    if isinstance(base, dict) and name == "copy":
+        return Copy(base)
     return None
 
 
@@ -152,6 +162,8 @@ def container_call(run: Any, callee: Any, node: ast.Call,
                                   "default: d.get('b', 0.0)")
         return callee.mapping.get(args[0], None if len(args) == 1
                                   else args[1])
+    if callee is dict or isinstance(callee, Copy):
+        return _new_dict(run, callee, node, env)
     if not isinstance(callee, View) and not any(
             callee is b for b in _BUILDERS):
         return None
@@ -161,3 +173,46 @@ def container_call(run: Any, callee: Any, node: ast.Call,
     if callee is list:
         return made(run, list(items))
     return items
+
+
+def _new_dict(run: Any, callee: Any, node: ast.Call,
+              env: dict[str, Any]) -> dict[Any, Any]:
+    """``dict(params, b=b)``, ``dict(a=x)``, ``dict(zip(names, values))``
+    or ``params.copy()``: a new dict, which the function may set items
+    of, as Python makes it."""
+    if not run.lowers_arrays:
+        from ._lower_records import NeedsArrays
+        raise NeedsArrays  # (a dict is held by array lowering only)
+    if isinstance(callee, Copy):
+        if node.args or node.keywords:
+            raise run.error(node, "a dict's copy() takes no arguments")
+        return made(run, dict(callee.mapping))
+    if len(node.args) > 1 or any(isinstance(a, ast.Starred)
+                                 for a in node.args):
+        raise run.error(node, "dict() takes one dict or one sequence of "
+                              "(key, value) pairs, and keywords: "
+                              "dict(params, b=b)")
+    items: dict[Any, Any] = {}
+    if node.args:
+        given = container_items(run, node.args[0], env)  # zip(keys, ...)
+        if given is None:
+            given = run.expression(node.args[0], env)
+        pairs = given.items() if isinstance(given, dict) else given
+        if not (isinstance(pairs, (list, tuple)) or isinstance(
+                given, dict)) or not all(
+                isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
+            raise run.error(node.args[0], "dict() takes a dict or a "
+                                          "sequence of (key, value) pairs")
+        for key, value in pairs:
+            if isinstance(key, sp.Basic) and key.free_symbols:
+                raise run.error(node.args[0], "dict keys must be constants")
+            items[int(key) if isinstance(key, sp.Integer) else key] = value
+    for keyword in node.keywords:
+        if keyword.arg is None:  # dict(**params)
+            spread = run.expression(keyword.value, env)
+            if not isinstance(spread, dict):
+                raise run.error(keyword.value, "** in dict() needs a dict")
+            items.update(spread)
+        else:
+            items[keyword.arg] = run.expression(keyword.value, env)
+    return made(run, items)

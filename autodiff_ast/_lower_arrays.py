@@ -350,10 +350,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
             return comprehended(self, node, env)
         if isinstance(node, (ast.Dict, ast.DictComp)):
             pairs = comprehended(self, node, env) if isinstance(
-                node, ast.DictComp) else [
-                (None if k is None else self.expression(k, env),
-                 self.expression(v, env))
-                for k, v in zip(node.keys, node.values)]
+                node, ast.DictComp) else self.dict_items(node, env)
             if any(isinstance(k, sp.Basic) and k.free_symbols
                    for k, _ in pairs):
                 raise self.error(node, "dict keys must be constants")
@@ -373,6 +370,26 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 bounds.append(None if value is None else static_int(value))
             return slice(*bounds)
         return super()._expression(node, env)
+
+    def dict_items(self, node: ast.Dict,
+                   env: dict[str, Any]) -> list[tuple[Any, Any]]:
+        """The (key, value) pairs of a dict display, a ``**mapping`` entry
+        spread into its items (``{**params, 'b': b}``), in Python's order:
+        a later key replaces an earlier one's value in place."""
+        pairs = []
+        for key, value in zip(node.keys, node.values):
+            if key is not None:
+                pairs.append((self.expression(key, env),
+                              self.expression(value, env)))
+                continue
+            mapping = self.expression(value, env)
+            if not isinstance(mapping, dict):
+                raise self.error(value, (
+                    f"** in a dict needs a dict, not "
+                    f"{type(mapping).__name__}: spread a dict of the "
+                    "function's own or one read from outside"))
+            pairs.extend(mapping.items())
+        return pairs
 
     def arithmetic(self, op: ast.operator, left: Any, right: Any,
                    node: ast.AST) -> sp.Expr:
