@@ -13,6 +13,7 @@ import ast
 from typing import Any
 
 from ._dead_code import filled_arrays
+from ._expression_keys import Keys
 from ._program import unique_name
 
 __all__ = ["tidied", "part_of_call"]
@@ -116,37 +117,42 @@ def _shared(statements: list[ast.stmt], taken: set[str],
     after the loop may read: none is taken away, and nothing reading
     ``changing_too`` (carried, or filled) is shared or moved."""
     changing = _rebound(statements) | changing_too
+    filled = _filled_in(statements)  # (sharing names no fill anew)
+    table: dict[tuple[object, ...], int] = {}  # (keys comparable)
     for _ in range(_LONGEST_SHARING):
         # A value named twice is then one name: what reads it is alike.
         if not in_loop:
             statements = _unaliased(statements)
+        keys = Keys(table, changing)
         # (an array filled in place after it is made, a carried tangent
         # np.copy(t) or 2 * h, is one array of its own: a second made
         # alike is another, which one name would make the same)
-        own = _own_arrays(statements)
-        places: dict[str, list[int]] = {}
-        nodes: dict[str, ast.expr] = {}
-        named: dict[str, tuple[str, int]] = {}  # values given a name
+        own = {id(value) for value in _own_arrays(statements, filled)}
+        places: dict[int, list[int]] = {}
+        nodes: dict[int, ast.expr] = {}
+        named: dict[int, tuple[str, int]] = {}  # values given a name
         for position, statement in enumerate(statements):
             if isinstance(statement, (ast.For, ast.While)):
                 continue  # its names change from one iteration to the next
             if isinstance(statement, ast.Assign) and isinstance(
-                    statement.targets[0], ast.Name) and not any(
-                    statement.value is o for o in own) and not (
+                    statement.targets[0], ast.Name) and id(
+                    statement.value) not in own and not (
                     in_loop and statement.targets[0].id in changing):
-                named.setdefault(ast.unparse(statement.value),
+                named.setdefault(keys.key(statement.value),
                                  (statement.targets[0].id, position))
             for node in ast.walk(statement):
-                if _is_work(node) and not _reads(node, changing) and not any(
-                        node is o for o in own):
-                    # By text: np.hypot is an attribute of np or one name.
-                    key = ast.unparse(node)
-                    places.setdefault(key, []).append(position)
-                    nodes.setdefault(key, node)
+                if isinstance(node, ast.expr) and id(node) not in own:
+                    # By structure, which is text: np.hypot is an
+                    # attribute of np or one name.
+                    facts = keys.of(node)
+                    if _is_work(node, facts.work_below) and not facts.reads:
+                        places.setdefault(facts.key, []).append(position)
+                        nodes.setdefault(facts.key, node)
         repeated = [k for k, p in places.items() if len(p) > 1]
         if not repeated:
             return statements
-        key = max(repeated, key=lambda k: len(k))  # the largest first
+        # The largest first (the longest text, the first of equal ones).
+        key = max(repeated, key=lambda k: len(ast.unparse(nodes[k])))
         name, where = named.get(key, ("", -1))
         if where != places[key][0]:
             # Named where it is first computed: by its own name, moved
@@ -159,18 +165,17 @@ def _shared(statements: list[ast.stmt], taken: set[str],
                 taken.add(name)
             statements.insert(places[key][0], ast.Assign(
                 [ast.Name(name, ast.Store())], nodes[key], None))
-        replacer = _Replacing(key, name, own)
         statements = [s if isinstance(s, (ast.For, ast.While)) or (
             isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
             and s.targets[0].id == name)
-            else replacer.visit(s) for s in statements]
+            else _replaced(s, key, name, own, keys)[0] for s in statements]
     return statements
 
 
-def _own_arrays(statements: list[ast.stmt]) -> list[ast.expr]:
+def _own_arrays(statements: list[ast.stmt], filled: set[str]
+                ) -> list[ast.expr]:
     """The values of ``name = value`` in ``statements`` where code after
-    it fills ``name`` in place, also in a loop."""
-    filled = _filled_in(statements)
+    it fills ``name`` in place (``filled``), also in a loop."""
     return [s.value for s in statements if isinstance(s, ast.Assign)
             and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
             and s.targets[0].id in filled]
@@ -193,25 +198,22 @@ def _rebound(statements: list[ast.stmt]) -> set[str]:
             if count > 1}
 
 
-def _reads(node: ast.AST, names: set[str]) -> bool:
-    return any(isinstance(n, ast.Name) and n.id in names
-               for n in ast.walk(node))
-
-
 # Arrays made to be filled: two of them are two arrays, never one.
 _BUFFERS = ("np.zeros_like", "np.zeros", "np.empty_like", "np.empty")
 
 
-def _is_work(node: ast.AST) -> bool:
+def _is_work(node: ast.expr, work_below: bool) -> bool:
     """A call (not of an array to fill) or arithmetic of two operations
-    or more: what is worth computing once."""
+    or more (``work_below``: a call or arithmetic inside it): what is
+    worth computing once."""
     if isinstance(node, ast.Call):
-        return ast.unparse(node.func) not in _BUFFERS
+        return not (isinstance(node.func, ast.Attribute) and isinstance(
+            node.func.value, ast.Name) and
+            f"{node.func.value.id}.{node.func.attr}" in _BUFFERS)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         return not (isinstance(node.right, ast.Constant)
                     and node.right.value == 0)  # x ** 0: x's shape only
-    return isinstance(node, ast.BinOp) and sum(
-        isinstance(n, (ast.BinOp, ast.Call)) for n in ast.walk(node)) > 1
+    return isinstance(node, ast.BinOp) and work_below
 
 
 def _shared_name(node: ast.expr, statements: list[ast.stmt]) -> str:
@@ -257,21 +259,32 @@ def _integer_power(node: ast.expr) -> tuple[str, int] | None:
 _LONGEST_SHARING = 20
 
 
-class _Replacing(ast.NodeTransformer):
-    def __init__(self, key: str, name: str, own: list[ast.expr]) -> None:
-        self.key, self.name, self.own = key, name, own
-
-    def visit(self, node: ast.AST) -> Any:
-        if isinstance(node, ast.expr) and ast.unparse(
-                node) == self.key and not any(node is o for o in self.own):
-            return ast.Name(self.name, ast.Load())
-        node = self.generic_visit(node)
-        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
-                and ast.unparse(node.left) == ast.unparse(
-                    _squared(node.right))):
-            # (a * b) ** 2 * (a * b), named: shared ** 3
-            return ast.BinOp(node.right, ast.Pow(), ast.Constant(3))
-        return node
+def _replaced(node: ast.AST, key: int, name: str, own: set[int],
+              keys: Keys) -> tuple[ast.AST, bool]:
+    """``node`` with each expression of ``key`` (but the arrays ``own``,
+    by id) read as ``name``, and whether anything in it changed."""
+    if isinstance(node, ast.expr) and id(node) not in own and keys.key(
+            node) == key:
+        return ast.Name(name, ast.Load()), True
+    changed = False
+    for field, value in ast.iter_fields(node):
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, ast.AST):
+                    new, inner = _replaced(item, key, name, own, keys)
+                    value[i] = new
+                    changed = changed or inner
+        elif isinstance(value, ast.AST):
+            new, inner = _replaced(value, key, name, own, keys)
+            setattr(node, field, new)
+            changed = changed or inner
+    if changed:
+        keys.changed(node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and \
+            keys.key(node.left) == keys.key(_squared(node.right)):
+        # (a * b) ** 2 * (a * b), named: shared ** 3
+        return ast.BinOp(node.right, ast.Pow(), ast.Constant(3)), True
+    return node, changed
 
 
 def _factors(node: ast.expr) -> list[ast.expr]:

@@ -112,8 +112,11 @@ class ArrayWriter:
         # history went are filled in place, fills written as assignments,
         # arrays made as the user did and not copied where nothing else
         # reads them.
-        code = without_dead(reads_through_fills(self.out), set())
-        code = refilled(without_dead(rows_from_final(code), set()))
+        code = self.out
+        if any(isinstance(s, (ast.For, ast.While)) for s in code):
+            code = rows_from_final(without_dead(reads_through_fills(code),
+                                                set()))
+        code = refilled(without_dead(code, set()))
         code = copies_unneeded(buffers_apart(fills_as_sets(code)))
         return tidied(code, self.taken)
 

@@ -42,10 +42,12 @@ def buffers_apart(statements: list[ast.stmt]) -> list[ast.stmt]:
     alike: dict[int, ast.Call] = {}
     for statement in statements:
         for node in ast.walk(statement):
-            if isinstance(node, ast.Call) and ast.unparse(
-                    node.func) in _ALIKE and len(node.args) == 1 \
-                    and not node.keywords and isinstance(node.args[0],
-                                                         ast.Name):
+            # (the attribute first: unparsing every call costs)
+            if isinstance(node, ast.Call) and isinstance(
+                    node.func, ast.Attribute) and f"np.{node.func.attr}" in \
+                    _ALIKE and ast.unparse(node.func) in _ALIKE and len(
+                    node.args) == 1 and not node.keywords and isinstance(
+                    node.args[0], ast.Name):
                 alike[id(node.args[0])] = node
     gone = []
     for statement in statements:
