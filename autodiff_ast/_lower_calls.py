@@ -27,7 +27,8 @@ from ._lower_records import NeedsArrays
 from ._nested import NOT_NESTED, called_inside
 from ._ops_index import getitem
 from ._ops_reduce import scipy_function
-from ._rules import Form, Primitive, namespace_of, primitive_for, where
+from ._rules import (Form, Primitive, namespace_of, primitive_for,
+                     python_round, rounded, where)
 from ._source import library_of, refused_call
 
 __all__ = ["Calls"]
@@ -248,10 +249,20 @@ class Calls:
                        node: ast.Call) -> sp.Expr:
         spelled = ast.unparse(node.func)
         namespace = namespace_of(callee)
-        form = primitive.form(namespace)
+        # (a builtin's form, round(x, ndigits), says nothing of the
+        # namespace the code is written in)
+        form = primitive.form(namespace or getattr(callee, "__module__",
+                                                   None))
         if form is not None:
-            self.context.namespaces.add(form.namespace)
-            return self.call_form(form, spelled, args, kwargs, node)
+            if namespace:
+                self.context.namespaces.add(namespace)
+            result = self.call_form(form, spelled, args, kwargs, node)
+            if callee is round and self.lowers_arrays and self.shape(
+                    result, node):
+                # An array's elements are NumPy scalars, which round() rounds
+                # as np.round does: the function taken elementwise.
+                result = result.replace(python_round, rounded)
+            return result
         if kwargs:
             raise self.error(node, f"{spelled}() takes no keyword arguments "
                                    "here")

@@ -55,7 +55,7 @@ from ._python_extrema import first_maximum, first_minimum
 
 __all__ = ["Primitive", "Form", "PRIMITIVES", "primitive_for", "spelling_for",
            "call_form", "canonical", "rewritten_by_canonical",
-           "scipy_module", "rounded"]
+           "scipy_module", "rounded", "python_round"]
 
 
 def _round_decimals_exactly(x: sp.Rational, decimals: sp.Integer
@@ -70,6 +70,29 @@ round_decimals = _elementary(
     lambda x, decimals: _round_decimals_exactly(x, decimals)
     if decimals.is_Integer else None,
     mp=lambda x, decimals: mpmath.mpf(np.round(float(x), int(decimals))))
+
+
+# Python's round(x, ndigits) rounds a float's exact value (round(2.675,
+# 2) is 2.67: the float 2.675 is a little below it, and np.round's
+# scaling gives 2.68), and a NumPy scalar's as np.round does: so it
+# prints as round() in NumPy code too, and computes what the user's
+# code computed. Its derivative is 0, as np.round's.
+python_round = _elementary(
+    "python_round", 2, lambda x, ndigits: (sp.S.Zero, sp.S.Zero),
+    lambda x, ndigits: sp.Rational(repr(round(float(x), int(ndigits))))
+    if ndigits.is_Integer else None,
+    mp=lambda x, ndigits: mpmath.mpf(round(float(x), int(ndigits))))
+
+
+def python_rounded(number: sp.Expr, ndigits: sp.Expr | None = None
+                   ) -> sp.Expr:
+    """``round(number, ndigits)``: ``round(number)`` (np.rint's value,
+    half to even) without ndigits or with None."""
+    if ndigits is None:
+        return rint(number)
+    if ndigits.is_number and not ndigits.is_Integer:
+        raise TypeError("ndigits must be an integer")
+    return python_round(number, ndigits)
 
 
 def rounded(x: sp.Expr, decimals: sp.Expr = sp.S.Zero) -> sp.Expr:
@@ -315,7 +338,12 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("logaddexp", logaddexp, ("logaddexp",)),
     _row("floor", floor, ("floor",), ("floor",)),
     _row("ceil", ceil, ("ceil",), ("ceil",)),
-    _row("rint", rint, ("rint",), (), ("round",), py_spelling="round"),
+    _row("rint", rint, ("rint",), (), ("round",), py_spelling="round",
+         forms=(Form("builtins", python_rounded,
+                     "a number and ndigits, an integer or None"),)),
+    # round(x, ndigits), the rint row's form for it.
+    Primitive(name="python_round", lower=python_rounded, nargs=2,
+              sympy_function=python_round, py_spelling="round"),
     # np.round(x) is np.rint(x); with decimals it prints as it was written
     # (np.round(x, 2), exact as NumPy's, which 0.01 * np.rint(100 * x) is
     # not always).

@@ -64,6 +64,7 @@ CASES = {
     "ceil": (lambda x: np.ceil(x) * x, (-3, 3)),
     "rint": (lambda x: np.rint(x) * x, (-3, 3)),
     "round": (lambda x: np.round(x, 1) * x, (-3, 3)),
+    "python_round": (lambda x: round(x, 1) * x, (-3, 3)),
     "trunc": (lambda x: np.trunc(x) * x, (-3, 3)),
     "copysign": (lambda x, y: np.copysign(x, y) * y, (-3, 3)),
     "heaviside": (lambda x: np.heaviside(x - 0.5, 0.5) * x, (-3, 3)),
