@@ -13,6 +13,7 @@ input signature; they compose with ``grad`` (``jacobian(grad(f))``, and
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable, Sequence
 
@@ -248,6 +249,10 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     """
     if isinstance(fun, PerCall):  # a derivative with a negative argnums
         fun = fun.at(len(primals))
+    try:
+        hash(fun)
+    except TypeError:  # a dataclass instance: its pullbacks are kept by
+        fun = functools.partial(type(fun).__call__, fun)  # a hashable key
     known = of_a_number(fun, primals, has_aux)
     if known is not None:  # a loss: its value and gradient in one pass
         value, aux, pulled = known

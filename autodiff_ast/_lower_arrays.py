@@ -639,7 +639,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
         return self.array_call(_op("concatenate"), [pieces], {}, call)
 
     def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
-        base = self.expression(node.value, env)
+        base = self.attribute_base(node.value, env)
         if isinstance(base, tuple) and hasattr(base, "_fields"):
             if node.attr in base._fields:  # type: ignore[attr-defined]
                 return getattr(base, node.attr)

@@ -116,7 +116,7 @@ class Names:
         return self.constant(value, node)
 
     def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
-        base = self.expression(node.value, env)
+        base = self.attribute_base(node.value, env)
         found = view(base, node.attr)  # params.items
         if found is not None:
             return found
@@ -146,6 +146,33 @@ class Names:
                 return named
         self.context.reads.append(read)
         return self.constant(value, node)
+
+    def attribute_base(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        """What ``node.attr`` reads an attribute of: ``node``'s value, or,
+        for ``super()`` in a method, as Python makes it, the object the
+        method runs on seen from the parent of the class that defines the
+        method (its ``__class__`` cell)."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "super" and not node.keywords
+                and len(node.args) in (0, 2)) or self.expression(
+                    node.func, env) is not super:  # type: ignore[attr-defined]
+            return self.expression(node, env)  # type: ignore[attr-defined]
+        if node.args:  # super(Scaled, self)
+            cls, instance = (self.expression(a, env)  # type: ignore
+                             for a in node.args)
+        else:
+            cell = self.cells.get("__class__")
+            code = self.fn.__code__
+            first = code.co_varnames[0] if code.co_argcount else None
+            cls = None if cell is None else cell.cell_contents
+            instance = None if cell is None else env.get(first)
+        if not isinstance(cls, type) or instance is None or isinstance(
+                instance, (sp.Basic, Stale)):
+            raise self.error(node, "super() is supported in a method of a "
+                                   "class, called on an instance: "
+                                   "differentiate the bound method "
+                                   "(ad.grad(model.loss))")
+        return super(cls, instance)
 
     def spelled(self, node: ast.Attribute, env: dict[str, Any]) -> str | None:
         """``self.cfg.k`` if generated code can spell this attribute so, as

@@ -219,8 +219,10 @@ class Statements:
         if not isinstance(target, ast.Tuple):
             raise self.error(target, "only names, items of arrays and "
                                      "tuples of them can be assigned to")
-        if isinstance(value, sp.Symbol):
-            raise NeedsArrays  # an argument may be a tuple
+        if isinstance(value, sp.Basic) and value.free_symbols:
+            # An argument may be a tuple, and it or a value computed from
+            # it an array, whose rows unpack (x, y = np.exp(p))
+            raise NeedsArrays
         if not isinstance(value, tuple) or len(value) != len(target.elts):
             count = len(value) if isinstance(value, tuple) else 1
             raise self.error(target, f"cannot unpack {count} value(s) into "
