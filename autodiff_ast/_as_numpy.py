@@ -83,7 +83,8 @@ def numeric_retry(function: types.FunctionType,
         except Exception:  # (undefined there: say what the first call said)
             assert error is not None
             raise error from None
-        return result if cast is None else cast(result, floats)
+        return result if cast is None else cast(
+            result, (*floats, *named.values()))
 
     return numeric
 

@@ -62,6 +62,9 @@ class FunctionSpec:
     shape_of: dict[int, sp.Symbol] = field(default_factory=dict)
     output_names: dict[int, str] = field(default_factory=dict)
     symbol_names: dict[sp.Symbol, str] = field(default_factory=dict)
+    # How many of the last parameters are keyword-only (``*, k=2.0``), as
+    # in the user's function: the printed source is called as it is.
+    keyword_only: int = 0
 
 
 @collector_paused()
@@ -109,9 +112,14 @@ def _arguments(spec: FunctionSpec) -> ast.arguments:
             raise TypeError(f"the default value {value!r} cannot be written "
                             "into generated source") from None
         defaults.append(node)
-    return ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in spec.params],
-                         vararg=None, kwonlyargs=[], kw_defaults=[],
-                         kwarg=None, defaults=defaults)
+    split = len(spec.params) - spec.keyword_only
+    last = len(defaults) - spec.keyword_only
+    return ast.arguments(posonlyargs=[],
+                         args=[ast.arg(p) for p in spec.params[:split]],
+                         vararg=None,
+                         kwonlyargs=[ast.arg(p) for p in spec.params[split:]],
+                         kw_defaults=defaults[last:], kwarg=None,
+                         defaults=defaults[:last])
 
 
 class _BodyWriter:

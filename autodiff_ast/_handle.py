@@ -43,6 +43,7 @@ from ._errors import InputError
 from ._lower_records import Read
 from ._output_types import (GUARD_CELLS, Plan, cast, caster, proof,
                             recast)
+from ._parameters import all_defaults
 
 __all__ = ["make_handle", "implementation", "baked_reads", "OMITTED"]
 
@@ -96,7 +97,7 @@ def make_handle(function: types.FunctionType, where: str,
     code computes them where it is shown to give those, else cast.
     """
     code = function.__code__
-    params = list(code.co_varnames[:code.co_argcount])
+    params = list(_parameters(code))
     if any(keyword.iskeyword(p) or p.startswith("_autodiff_ast")
            for p in params):
         return function
@@ -122,7 +123,7 @@ def make_handle(function: types.FunctionType, where: str,
                         "_autodiff_ast_recast": recast(function, plan, retry),
                         **GUARD_CELLS})
     if proven is not None:  # elsewhere, the code's result cast
-        result = f"    return _autodiff_ast_recast({arguments})"
+        result = f"    return _autodiff_ast_recast({_passed(code)})"
         guard.append(result)
         if proven:
             guard += [f"if not ({' and '.join(proven)}):", result]
@@ -143,7 +144,7 @@ def make_handle(function: types.FunctionType, where: str,
         **casting,
         **_defaults_named(function),
     }
-    lines = [f"def {function.__name__}({arguments}):"]
+    lines = [f"def {function.__name__}({_signature(code)}):"]
     if reads:  # before the defaults are filled in: they may have changed
         stale, values = _staleness(reads)
         namespace.update(values)
@@ -185,12 +186,12 @@ def make_handle(function: types.FunctionType, where: str,
         inner = getattr(called, "__autodiff_ast_baked__", None)
         return inner() if inner is not None else tuple(reads)
 
-    called = f"_autodiff_ast_call({arguments})"
+    called = f"_autodiff_ast_call({_passed(code)})"
     lines += ["    try:",
               f"        return {called}" if plan is None else
               f"        return _autodiff_ast_cast({called}, {passed})",
               f"    except {CAUGHT}:",
-              f"        return {_RETRY}({arguments})"]
+              f"        return {_RETRY}({_passed(code)})"]
     source = "\n".join(lines) + "\n"
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     filename = f"<autodiff_ast handle of {function.__name__} {digest}>"
@@ -199,6 +200,7 @@ def make_handle(function: types.FunctionType, where: str,
     exec(compile(source, filename, "exec"), namespace)
     handle: types.FunctionType = namespace[function.__name__]
     handle.__defaults__ = _omitted(function)
+    handle.__kwdefaults__ = _omitted_keywords(function)
     return _answering_arrays(_dressed(handle, function, current, baked),
                              answer)
 
@@ -257,8 +259,9 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
     baked in differs, the regenerated derivative answers (and is what the
     handle shows); once the value is back, the code is current again and
     answers itself."""
-    params = function.__code__.co_varnames[:function.__code__.co_argcount]
+    params = _parameters(function.__code__)
     arguments = ", ".join(params)
+    count = function.__code__.co_argcount
     cells = {"_autodiff_ast_check": types.CellType(check),
              "_autodiff_ast_arrays": types.CellType(arrays),
              **{name: types.CellType(value) for name, value in
@@ -272,14 +275,15 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
         if stale():
             if not renewed:
                 renewed.append(regenerate())
-            result = _passing_on(renewed[0], params, args)
+            result = _passing_on(renewed[0], params, args, count)
             # (shown after the call: it may have made its code again)
             _show(handle, renewed[0])
             showing_renewed.cell_contents = True
             return result
         _show(handle, function)
         showing_renewed.cell_contents = False
-        return handle(*args)  # checked and filled in as any call is
+        # (checked and filled in as any call is)
+        return _passing_on(handle, params, args, count)
 
     stale: Callable[[], bool] = _never
     if not reads:
@@ -333,7 +337,7 @@ def _filling(params: Sequence[str], function: types.FunctionType,
              first: Sequence[str] = ()) -> list[str]:
     """The guard's lines that give an argument left out its default,
     after the lines ``first``."""
-    defaulted = params[len(params) - len(function.__defaults__ or ()):]
+    defaulted = params[len(params) - len(all_defaults(function)):]
     return [line for index, p in enumerate(defaulted) for line in (
         f"if {p} is _autodiff_ast_omitted:", *first,
         f"    {p} = _autodiff_ast_d{index}")]
@@ -344,7 +348,7 @@ def _defaults_named(function: types.FunctionType) -> dict[str, Any]:
     them by (``_autodiff_ast_d0``, ...), with the marker of an omitted
     argument."""
     named = {f"_autodiff_ast_d{index}": value for index, value in
-             enumerate(function.__defaults__ or ())}
+             enumerate(all_defaults(function))}
     return {"_autodiff_ast_omitted": OMITTED, **named}
 
 
@@ -354,13 +358,23 @@ def _omitted(function: types.FunctionType) -> tuple[Any, ...] | None:
     return None if defaults is None else (OMITTED,) * len(defaults)
 
 
+def _omitted_keywords(function: types.FunctionType
+                      ) -> dict[str, Any] | None:
+    """The handle's keyword-only defaults: the marker for each of
+    ``function``'s."""
+    defaults = function.__kwdefaults__
+    return None if defaults is None else dict.fromkeys(defaults, OMITTED)
+
+
 def _passing_on(answering: Callable[..., Any], params: Sequence[str],
-                args: tuple[Any, ...]) -> Any:
-    """``answering`` called with ``args`` as the handle took them, an
-    argument left out (``OMITTED``) left out again, so that the default
-    of the code that answers applies."""
-    first = next((i for i, a in enumerate(args) if a is OMITTED), None)
-    if first is None:
+                args: tuple[Any, ...], count: int) -> Any:
+    """``answering`` called with ``args`` (one per parameter, the first
+    ``count`` positional) as the handle took them, an argument left out
+    (``OMITTED``) left out again, so that the default of the code that
+    answers applies."""
+    first = next((i for i, a in enumerate(args[:count]) if a is OMITTED),
+                 count)
+    if first == len(args):
         return answering(*args)
     return answering(*args[:first], **{
         name: value for name, value in zip(params[first:], args[first:])
@@ -492,15 +506,29 @@ def _checking_copy(function: types.FunctionType, guard: list[str],
     copy = types.FunctionType(made, function.__globals__, code.co_name,
                               _omitted(function),
                               tuple(cells[name] for name in made.co_freevars))
-    copy.__kwdefaults__ = function.__kwdefaults__
+    copy.__kwdefaults__ = _omitted_keywords(function)
     return copy
+
+
+def _parameters(code: types.CodeType) -> tuple[str, ...]:
+    """``code``'s parameters, its keyword-only ones last."""
+    return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+
+
+def _signature(code: types.CodeType) -> str:
+    """The parameters of a ``def`` that takes ``code``'s, a bare ``*``
+    before the keyword-only ones."""
+    names = _parameters(code)
+    count = code.co_argcount
+    return ", ".join([*names[:count], *["*"] * (len(names) > count),
+                      *names[count:]])
 
 
 def _passed(code: types.CodeType) -> str:
     """The arguments of a call that passes on each of ``code``'s
     parameters, a keyword-only one by its name."""
     count = code.co_argcount
-    names = code.co_varnames[:count + code.co_kwonlyargcount]
+    names = _parameters(code)
     return ", ".join([*names[:count], *(f"{n}={n}" for n in names[count:])])
 
 

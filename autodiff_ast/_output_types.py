@@ -106,11 +106,12 @@ def recast(function: Callable[..., Any], plan: Plan,
 
 
 def _recast(function: Callable[..., Any], plan: Plan,
-            retry: Callable[..., Any], *args: Any) -> Any:
+            retry: Callable[..., Any], *args: Any, **keywords: Any) -> Any:
     try:
-        return cast(function(*args), args, plan)
+        return cast(function(*args, **keywords),
+                    (*args, *keywords.values()), plan)
     except ARITHMETIC:  # (at Python floats where NumPy gives inf)
-        return retry(*args)
+        return retry(*args, **keywords)
 
 
 _FLOAT64 = np.dtype(np.float64)
@@ -186,7 +187,8 @@ def proof(definition: ast.FunctionDef, function: types.FunctionType,
     plain number, each output the plan names has its argument's type as
     the code computes it: ``x.__class__ is y.__class__``, ``BETA.__class__
     is _autodiff_ast_float``. None where that cannot be shown."""
-    params = [a.arg for a in definition.args.args]
+    arguments = definition.args
+    params = [a.arg for a in arguments.args + arguments.kwonlyargs]
     reading = _Reading(function, params, plan)
     if not reading.block(definition.body,
                          {p: frozenset({p}) for p in params}):
