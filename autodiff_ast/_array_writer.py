@@ -27,12 +27,13 @@ from ._dead_code import without_dead
 from ._fills_as_sets import fills_as_sets
 from ._final_rows import rows_from_final
 from ._loop_codegen import refilled, write_loop
-from ._made_arrays import buffers_apart, copies_unneeded
+from ._made_arrays import buffers_apart, copies_unneeded, sizes_written
 from ._printer import ExpressionPrinter, _call
 from ._program import (ELEMENTWISE, SIZE, Step, broadcast_shapes,
                        option_symbols, unique_name)
 from ._spell import Spelled
-from ._unfilled_reads import reads_through_fills
+from ._unfilled_reads import (items_from_copies, items_from_original,
+                              reads_through_fills)
 from ._wrap import _WIDTH
 
 if TYPE_CHECKING:
@@ -117,8 +118,19 @@ class ArrayWriter:
             code = rows_from_final(without_dead(reads_through_fills(code),
                                                 set()))
         code = refilled(without_dead(code, set()))
-        code = copies_unneeded(buffers_apart(fills_as_sets(code)))
+        code = copies_unneeded(items_from_copies(buffers_apart(
+            fills_as_sets(code))), self.number_names())
+        code = sizes_written(without_dead(items_from_original(code), set()))
         return tidied(code, self.taken)
+
+    def number_names(self) -> frozenset[str]:
+        """The names the code binds to values of the program that are
+        numbers (0-d): what is kept in one is no view of an array."""
+        numbers = {symbol for symbol, leaf in self.program.leaves.items()
+                   if leaf.shape == ()}
+        # (a step is written under its own name unless it got another)
+        return frozenset(self.names.get(symbol, symbol.name)
+                         for symbol in numbers)
 
     def used_once_in_place(self, steps: list[Step], outputs: list[Any]
                            ) -> tuple[list[Step], list[Any]]:

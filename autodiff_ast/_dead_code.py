@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
-__all__ = ["FILLING", "filled_arrays", "without_dead"]
+__all__ = ["FILLING", "filled_arrays", "owned_arrays", "without_dead"]
 
 # Calls whose result is a new array (or list): changing its items changes
 # nothing another name holds.
@@ -31,9 +31,9 @@ def without_dead(body: list[ast.stmt], kept: set[str],
     """``body`` without the statements whose results nothing reads: no
     other statement of ``body`` and none of the ``kept`` names (what the
     code after it reads); and so in the body of each loop it keeps.
-    ``owned``: arrays the code around ``body`` made (see ``_owned``)."""
+    ``owned``: arrays the code around ``body`` made (see ``owned_arrays``)."""
     while True:
-        owned = owned | _owned(body)
+        owned = owned | owned_arrays(body)
         loads = [_loads(statement) for statement in body]
         fills = [filled_arrays(statement) for statement in body]
         readers = Counter(name for names in loads for name in names)
@@ -110,7 +110,7 @@ def _changes(statement: ast.stmt) -> tuple[set[str], set[str]] | None:
     return None
 
 
-def _owned(body: list[ast.stmt]) -> frozenset[str]:
+def owned_arrays(body: list[ast.stmt]) -> frozenset[str]:
     """The names ``body`` binds to new arrays only (every binding of them,
     also in its loops, a fresh array), never to another name's value."""
     fresh: set[str] = set()

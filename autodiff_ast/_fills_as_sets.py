@@ -69,9 +69,20 @@ def _as_set(body: list[ast.stmt], place: int) -> None:
     binding = None
     if isinstance(added, ast.Name):
         binding = _only_binding(body, place, added.id)
-        if binding is None or _reads(body, added.id) != 1:
+        if binding is None:
             return
-        added = body[binding].value  # type: ignore[attr-defined]
+        value = body[binding].value  # type: ignore[attr-defined]
+        if _reads(body, added.id) != 1:
+            # Read elsewhere too, it stays; only ``X[k] += -X[k]`` (an
+            # adjoint taken away) is then ``X[k] = 0``, which computes
+            # nothing again where the binding was.
+            if not (isinstance(value, ast.UnaryOp) and isinstance(
+                    value.op, ast.USub)):
+                return
+            binding = None
+            added = value
+        else:
+            added = value
     # (a fill of a copy just made, a = np.copy(x); a[k] += v - x[k], reads
     # the item of x: the same while neither changes)
     copied = _copy_of(body, place, array)

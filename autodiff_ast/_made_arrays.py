@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import ast
 
-__all__ = ["buffers_apart", "copies_unneeded"]
+from ._dead_code import owned_arrays
+
+__all__ = ["buffers_apart", "copies_unneeded", "sizes_written"]
 
 # What an array made by each of these and then read by the other makes.
 _ALIKE = {"np.zeros_like": "np.zeros", "np.ones_like": "np.ones",
@@ -83,12 +85,15 @@ def _copy(node: ast.AST) -> ast.AST:
         node, ast.expr) else ast.keyword(node.arg, _copy(node.value))
 
 
-def copies_unneeded(statements: list[ast.stmt]) -> list[ast.stmt]:
+def copies_unneeded(statements: list[ast.stmt],
+                    numbers: frozenset[str] = frozenset()
+                    ) -> list[ast.stmt]:
     """``statements`` (a function's) with ``a = np.copy(x)`` made ``a = x``
     where ``x`` is bound once, to a new array (or is such an array under
     another name, a copy made ``x = y`` here before), and read otherwise
-    only where it is filled before the copy (``x[0] = x0``) and for its
-    shape."""
+    only for its shape and, before the copy, where it is filled (``x[0] =
+    x0``) or where what is read is kept in no name but ``numbers`` (names
+    of 0-d values: ``x_0 = x[0]`` of a vector is no view of it)."""
     # name -> how many times it is bound, and its one Assign if any
     counts: dict[str, int] = {}
     assigned: dict[str, ast.Assign] = {}
@@ -100,6 +105,7 @@ def copies_unneeded(statements: list[ast.stmt]) -> list[ast.stmt]:
                     and isinstance(node.targets[0], ast.Name):
                 assigned[node.targets[0].id] = node
     root_of: dict[str, str] = {}  # a copy made an alias -> the array
+    arrays = owned_arrays(statements)
     for place, statement in enumerate(statements):
         source = _copied(statement)
         if source is None:
@@ -111,7 +117,7 @@ def copies_unneeded(statements: list[ast.stmt]) -> list[ast.stmt]:
                 or not any(made is s for s in statements[:place]) or any(
                 counts.get(n) != 1 for n in names):
             continue
-        if all(_filled_or_sized(s, names, before=k < place)
+        if all(_filled_or_sized(s, names, k < place, numbers, arrays)
                for k, s in enumerate(statements) if k != place):
             statement.value = statement.value.args[0]  # type: ignore
             root_of[statement.targets[0].id] = root  # type: ignore
@@ -135,11 +141,22 @@ def _new(value: ast.expr) -> bool:
         _MADE | set(_ALIKE) | {"np.full"})
 
 
-def _filled_or_sized(statement: ast.stmt, names: set[str], before: bool
+def _filled_or_sized(statement: ast.stmt, names: set[str], before: bool,
+                     numbers: frozenset[str], arrays: frozenset[str]
                      ) -> bool:
     """Whether ``statement`` reads ``names`` (one array) only as
-    ``name.shape`` and, ``before`` the copy, to fill it (``name[k] = v``)
-    or to name it again (``a = name``, a copy made an alias)."""
+    ``name.shape`` and, ``before`` the copy, to fill it (``name[k] = v``),
+    to name it again (``a = name``, a copy made an alias) or to compute
+    what is kept in no name but ``numbers`` and items of ``arrays`` (new
+    arrays the code made: ``a[k] = name[j]`` copies items; ``n = name[0]``
+    of a vector is a number)."""
+    if before and isinstance(statement, (ast.Assign, ast.AugAssign)) and \
+            all((isinstance(t, ast.Subscript) and isinstance(
+                t.value, ast.Name) and t.value.id in arrays) or (
+                isinstance(t, ast.Name) and t.id in numbers)
+                for t in getattr(statement, "targets", [
+                    getattr(statement, "target", None)])):
+        return True
     allowed = {id(node.value) for node in ast.walk(statement)
                if isinstance(node, ast.Attribute) and node.attr == "shape"}
     if before:
@@ -155,3 +172,43 @@ def _filled_or_sized(statement: ast.stmt, names: set[str], before: bool
                    and isinstance(node.ctx, ast.Load)
                    and id(node) not in allowed
                    for node in ast.walk(statement))
+
+
+class _Sizes(ast.NodeTransformer):
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        shape = _made_shape(node.value) if node.attr == "shape" else None
+        return node if shape is None else ast.Tuple(
+            [ast.Constant(n) for n in shape], ast.Load())
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        if isinstance(node.value, ast.Tuple) and all(
+                isinstance(e, ast.Constant) for e in node.value.elts) and \
+                isinstance(node.slice, ast.Constant) and type(
+                node.slice.value) is int and -len(
+                node.value.elts) <= node.slice.value < len(node.value.elts):
+            return node.value.elts[node.slice.value]
+        return node
+
+
+def sizes_written(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` with the shape of an array made of sizes that are
+    numbers read as those numbers: ``np.zeros((2, n))``, not
+    ``np.zeros((np.zeros(2).shape[0], n))`` (the sizes of a value the
+    code needs only for them)."""
+    return [_Sizes().visit(statement) for statement in statements]
+
+
+def _made_shape(node: ast.expr) -> tuple[int, ...] | None:
+    """The shape of ``np.zeros(2)``, ``np.ones((2, 3))``, ``np.full(2,
+    v)``: sizes written as numbers."""
+    if not (isinstance(node, ast.Call) and node.args and ast.unparse(
+            node.func) in _MADE | {"np.full"}):
+        return None
+    shape = node.args[0]
+    sizes = shape.elts if isinstance(shape, ast.Tuple) else [shape]
+    if all(isinstance(n, ast.Constant) and type(n.value) is int
+           and n.value >= 0 for n in sizes):
+        return tuple(n.value for n in sizes)  # type: ignore[union-attr]
+    return None

@@ -14,17 +14,24 @@ the trajectory's rows can be read from the array the loop ends with
 Only what is proved is changed: the read's first index is ``i + d`` and
 each fill's since the copy ``i + b``, ``b != d``, both never negative, in
 a ``for i in range(...)`` loop.
+
+Code without loops does the same with rows that are numbers: a gradient
+through ``d[1] = ...`` takes the row's adjoint away in a copy (``g_1 =
+np.copy(g); g_1[1] = 0``) and read its row 0 only, which is ``g[0]``
+(``items_from_original``).
 """
 
 from __future__ import annotations
 
 import ast
+from typing import Iterator
 
-from ._dead_code import filled_arrays
+from ._dead_code import filled_arrays, owned_arrays
 from ._fills_as_sets import inner_bodies
 from ._final_rows import first_index, offset, start_of
 
-__all__ = ["reads_through_fills"]
+__all__ = ["reads_through_fills", "items_from_original",
+           "items_from_copies"]
 
 
 def reads_through_fills(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -83,6 +90,107 @@ def _through(body: list[ast.stmt], counter: str) -> None:
                    for index in fills]
         if all(b is not None and b >= 0 and b != read for b in offsets):
             value.value = ast.Name(original, ast.Load())
+
+
+def items_from_original(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``body`` (straight code: its loops and branches are left alone)
+    with ``c = np.copy(a)`` read as ``a`` where each read of ``c`` is of
+    an item ``c[k]``, ``k`` a number, and since the copy no fill of ``c``
+    can be at row ``k`` and nothing changed ``a``: the copy and its fills
+    then go (``without_dead``)."""
+    for made, copy, original, owned in _copies(body):
+        for read in _item_reads(body, made, copy, copy, original,
+                                owned) or ():
+            read.value = ast.Name(original, ast.Load())
+    return body
+
+
+def items_from_copies(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``body`` (straight code) with ``c = np.copy(a)`` where each read
+    of ``a`` after it (but of its shape) is of an item ``a[k]`` that is
+    ``c[k]`` there, read as ``c[k]``: ``a`` is then read only before the
+    copy, which need not be made (``copies_unneeded``). The tangent of an
+    array filled item by item read the item it had just copied."""
+    for made, copy, original, owned in _copies(body):
+        for read in _item_reads(body, made, original, copy, original,
+                                owned) or ():
+            read.value = ast.Name(copy, ast.Load())
+    return body
+
+
+def _copies(body: list[ast.stmt]
+            ) -> Iterator[tuple[int, str, str, frozenset[str]]]:
+    """(where, c, a, the arrays ``body`` made) of each ``c = np.copy(a)``
+    in ``body``, where each is bound once."""
+    stores: dict[str, int] = {}
+    for node in (n for s in body for n in ast.walk(s)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            stores[node.id] = stores.get(node.id, 0) + 1
+    owned = owned_arrays(body)
+    for made, statement in enumerate(body):
+        value = getattr(statement, "value", None)
+        if isinstance(statement, ast.Assign) \
+                and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name) \
+                and stores[statement.targets[0].id] == 1 \
+                and isinstance(value, ast.Call) \
+                and ast.unparse(value.func) == "np.copy" \
+                and len(value.args) == 1 \
+                and isinstance(value.args[0], ast.Name) \
+                and stores.get(value.args[0].id, 0) <= 1:
+            yield made, statement.targets[0].id, value.args[0].id, owned
+
+
+def _item_reads(body: list[ast.stmt], made: int, reader: str, copy: str,
+                original: str, owned: frozenset[str]
+                ) -> list[ast.Subscript] | None:
+    """The reads of ``reader`` (``copy``, made at ``made``, or
+    ``original``) after the copy (but of its shape), when each is of a
+    row where the two are the same there; else None."""
+    reads: list[ast.Subscript] = []
+    for place in range(made + 1, len(body)):
+        statement = body[place]
+        # (a fill is no read, nor is a shape)
+        skipped = {id(t.value) for t in getattr(statement, "targets", [
+            getattr(statement, "target", None)]) if isinstance(
+            t, ast.Subscript)} | {
+            id(node.value) for node in ast.walk(statement)
+            if isinstance(node, ast.Attribute) and node.attr == "shape"}
+        loads = [node for node in ast.walk(statement)
+                 if isinstance(node, ast.Name) and node.id == reader
+                 and isinstance(node.ctx, ast.Load)
+                 and id(node) not in skipped]
+        if not loads:
+            continue
+        between = body[made + 1:place]
+        fills = _fills(between, copy)
+        # (a fill of an array not made here might be of a view of it)
+        if fills is None or not isinstance(
+                statement, (ast.Assign, ast.AugAssign, ast.Return)) or \
+                _changed(between + [statement], original) or any(
+                filled_arrays(s) - {copy} - owned for s in between):
+            return None
+        rows = [_row(index) for index in fills]
+        items = {id(node.value): node for node in ast.walk(statement)
+                 if isinstance(node, ast.Subscript)
+                 and isinstance(node.ctx, ast.Load)}
+        for load in loads:
+            item = items.get(id(load))
+            row = None if item is None else _row(item.slice)
+            if row is None or None in rows or row in rows:
+                return None
+            reads.append(item)
+    return reads
+
+
+def _row(index: ast.expr) -> int | None:
+    """The first axis's index of ``index`` when it is a number, 0 or
+    more (a negative one may be any row)."""
+    first = first_index(index)
+    if isinstance(first, ast.Constant) and type(first.value) is int \
+            and first.value >= 0:
+        return first.value
+    return None
 
 
 # Calls that read only the shape and dtype of their argument.
