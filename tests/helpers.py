@@ -1,7 +1,10 @@
-"""Numerical references shared by the tests, and a check of a refusal."""
+"""Numerical references shared by the tests, a check of a refusal, and
+code as passes over written code leave it."""
 
 from __future__ import annotations
 
+import ast
+import textwrap
 from typing import Any, Callable
 
 import numpy as np
@@ -80,3 +83,18 @@ def assert_refused_at(call: Callable[[], Any], function: Callable[..., Any],
         call()
     assert info.value.msg == message
     assert info.value.lineno == function.__code__.co_firstlineno + offset
+
+
+def passed(code: str, *passes: Callable[[list[ast.stmt]], list[ast.stmt]]
+           ) -> str:
+    """``code`` (statements, indented or not) after each of ``passes`` in
+    turn, printed."""
+    body = ast.parse(textwrap.dedent(code)).body
+    for each in passes:
+        body = each(body)
+    return ast.unparse(ast.Module(body, []))
+
+
+def same(code: str) -> str:
+    """``code`` printed as ``passed`` prints it."""
+    return ast.unparse(ast.parse(textwrap.dedent(code)))

@@ -5,26 +5,12 @@ gradient of a wave equation stepped into its (T, N) history."""
 
 from __future__ import annotations
 
-import ast
-import textwrap
-
 import numpy as np
 
 import autodiff_ast as ad
 from autodiff_ast._fills_as_sets import fills_as_sets
 from autodiff_ast._made_arrays import buffers_apart, copies_unneeded
-from helpers import numeric_gradient
-
-
-def passed(code: str, *passes) -> str:
-    body = ast.parse(textwrap.dedent(code)).body
-    for each in passes:
-        body = each(body)
-    return ast.unparse(ast.Module(body, []))
-
-
-def same(code: str) -> str:
-    return ast.unparse(ast.parse(textwrap.dedent(code)))
+from helpers import numeric_gradient, passed, same
 
 
 def test_arrays_made_alike_are_made_as_the_user_made_them():

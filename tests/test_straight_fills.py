@@ -7,9 +7,6 @@ a row kept in a name is a view of the array."""
 
 from __future__ import annotations
 
-import ast
-import textwrap
-
 import numpy as np
 import pytest
 
@@ -17,18 +14,7 @@ import autodiff_ast as ad
 from autodiff_ast._made_arrays import copies_unneeded, sizes_written
 from autodiff_ast._unfilled_reads import (items_from_copies,
                                           items_from_original)
-from helpers import numeric_gradient, numeric_jacobian
-
-
-def passed(code: str, *passes) -> str:
-    body = ast.parse(textwrap.dedent(code)).body
-    for each in passes:
-        body = each(body)
-    return ast.unparse(ast.Module(body, []))
-
-
-def same(code: str) -> str:
-    return ast.unparse(ast.parse(textwrap.dedent(code)))
+from helpers import numeric_gradient, numeric_jacobian, passed, same
 
 
 def chain(a):
