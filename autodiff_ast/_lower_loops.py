@@ -420,6 +420,7 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                 reverse: bool) -> None:
     """``_lower``, for a body without returns."""
     program = run.program
+    previous = env.get(counter) if counter is not None else None
     if isinstance(loop, ast.For):
         # A name the body binds first and the code after it reads is
         # carried, from nan: Python leaves it unbound where no iteration
@@ -567,6 +568,11 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
         env[name] = result
         if before.get(name):  # [y0], then a row per iteration
             after.append((name, before[name], result))
+    last = None
+    if counter is not None and stop is not None and isinstance(
+            loop, ast.For) and counter in _read_after(run, loop):
+        last = _counter_after(run, loop, counter, previous, index)
+        carries.append(last)
     counted = None
     if exit_ is not None and stop is not None:
         if reverse:
@@ -595,10 +601,30 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                                 loop)
     for name in variables:
         env.pop(name, None)
-    if counter is not None and stop is not None and isinstance(
-            loop, ast.For) and counter in _read_after(run, loop):
-        # Python leaves the counter at its last value (a loop that ran)
-        env[counter] = start if reverse else stop - 1
+    if last is not None:
+        env[counter] = last.result
+
+
+def _counter_after(run: Any, loop: ast.For, counter: str, previous: Any,
+                   index: sp.Symbol) -> Carry:
+    """The loop's counter as the code after it reads it: carried, as
+    Python leaves it, at its value in the last iteration that ran (the
+    one that broke), or at its value before the loop where none ran; nan
+    where it was not bound before (Python raises UnboundLocalError)."""
+    program = run.program
+    if previous is None:
+        previous = sp.nan
+    elif not (isinstance(previous, sp.Expr)
+              and run.shape(previous, loop) == ()):
+        raise _NotKept(loop, f"{counter} is read after the loop, and "
+                             "before it is not a number: where the loop "
+                             "runs no iteration it keeps that value. Give "
+                             "the counter a name of its own")
+    integer = previous is sp.nan or program.is_integer(previous)
+    inside = program.new_symbol(f"{counter}_inside", Leaf(
+        (), "value", integer=integer))
+    result = program.new_symbol(counter, Leaf((), "value", integer=integer))
+    return Carry(inside, previous, index, result)
 
 
 def _sizes_before(program: Any, value: sp.Expr, shape: tuple[int, ...],
