@@ -7,12 +7,16 @@ outer function is lowered (its function and options must be known then),
 and its generated code, which is ordinary input again, is inlined where it
 is called: the outer derivative differentiates it as it would the user's
 own code. A derivative of array code is generated for the shapes and
-dtypes its arguments have there.
+dtypes its arguments have there. A function defined inside the outer one
+(``ad.grad(lambda x: net(params, x))(xs)``, a physics-informed residual)
+is first written as a function of its arguments and of the values it
+reads from there, which its derivative is then called with.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import types
 from typing import Any
 
@@ -39,7 +43,16 @@ def called_inside(run: Any, callee: Any, node: ast.Call,
     if any(callee is getattr(autodiff_ast, name, None)
            for name in _MADE_BY_NAME):
         args, kwargs = _known_arguments(run, node, env)
+        if args and isinstance(args[0], _Lifted):
+            return args[0].derivative(run, node, callee, args[1:], kwargs)
         return callee(*args, **kwargs)
+    if isinstance(callee, _WithCaptured):
+        if node.keywords:
+            raise run.error(node, "call a derivative of a function defined "
+                                  "inside with its arguments by position")
+        args = [run.expression(a, env) for a in node.args]
+        return derivative_call(run, callee.derivative,
+                               [*args, *callee.captured], node)
     if callee is autodiff_ast.jvp:
         return _jvp(run, node, env)
     if callee is autodiff_ast.vjp:
@@ -89,19 +102,33 @@ def _known_arguments(run: Any, node: ast.Call, env: dict[str, Any]
                      ) -> tuple[list[Any], dict[str, Any]]:
     """The arguments of ``ad.grad(...)``: a function and its options,
     known when the outer function is differentiated."""
-    args = [_known(run, node, a, env) for a in node.args]
+    args = [_known(run, node, a, env, local=index == 0)
+            for index, a in enumerate(node.args)]
     kwargs = {k.arg: _known(run, node, k.value, env)
               for k in node.keywords if k.arg is not None}
     return args, kwargs
 
 
 def _known(run: Any, node: ast.Call, part: ast.expr,
-           env: dict[str, Any]) -> Any:
+           env: dict[str, Any], local: bool = False) -> Any:
+    """The value of ``part``, known before the outer function runs; with
+    ``local``, a function defined inside it may be (``_Lifted``)."""
     from ._array_ops import plain
 
     from ._local import LocalFunction
 
     value = run.expression(part, env)
+    if isinstance(value, LocalFunction) and local:
+        lifted = _lifted(run, value)
+        if lifted is None:
+            raise run.error(part, f"{ast.unparse(node.func)}(...) of a "
+                                  "function defined inside the one being "
+                                  "differentiated takes one of positional "
+                                  "arguments without defaults, which reads "
+                                  "names bound on every path and calls no "
+                                  "other function defined there: define it "
+                                  "at module level")
+        return lifted
     if isinstance(value, LocalFunction):
         raise run.error(part, f"{ast.unparse(node.func)}(...) inside a "
                               "function being differentiated takes a "
@@ -115,6 +142,108 @@ def _known(run: Any, node: ast.Call, part: ast.expr,
                               "argnums), not values computed from its "
                               "arguments")
     return plain(value) if isinstance(value, sp.Basic) else value
+
+
+class _Lifted:
+    """A function defined inside the function being differentiated, as a
+    function of its own arguments followed by the values it reads from
+    the scope it was defined in (``captured``): what ``ad.grad`` of it
+    differentiates, before the outer function runs."""
+
+    def __init__(self, function: types.FunctionType,
+                 captured: list[Any]) -> None:
+        self.function = function
+        self.captured = captured
+
+    def derivative(self, run: Any, node: ast.Call, transform: Any,
+                   args: list[Any], kwargs: dict[str, Any]) -> _WithCaptured:
+        """``transform(self, *args, **kwargs)``: with respect to the local
+        function's own arguments, which come first."""
+        argnums = kwargs.get("argnums", args[0] if args else 0)
+        if any(isinstance(i, int) and i < 0 for i in (
+                argnums if isinstance(argnums, (tuple, list)) else
+                [argnums])):
+            raise run.error(node, "argnums of a function defined inside the "
+                                  "differentiated function count from its "
+                                  "first argument: pass them non-negative")
+        return _WithCaptured(transform(self.function, *args, **kwargs),
+                             self.captured)
+
+
+class _WithCaptured:
+    """A derivative of a ``_Lifted`` function, called with the values it
+    captured after the arguments the call passes."""
+
+    def __init__(self, derivative: Any, captured: list[Any]) -> None:
+        self.derivative = derivative
+        self.captured = captured
+
+
+def _lifted(run: Any, local: Any) -> _Lifted | None:
+    """``local`` (a ``def`` or ``lambda`` inside the function being
+    differentiated) written as a function of its arguments and then of the
+    names it reads from the scope it was defined in (``lambda x:
+    net(params, x)`` as ``def inner(x, params)``), compiled in the outer
+    function's globals and cells; None where it has defaults, or reads
+    another such function or a name not bound on every path."""
+    from ._compile import Scope, compile_function
+    from ._local import LocalFunction
+    from ._stale import Stale
+
+    definition = local.node
+    arguments = definition.args
+    if arguments.defaults or arguments.vararg or arguments.kwarg \
+            or arguments.kwonlyargs:
+        return None
+    params = [a.arg for a in arguments.posonlyargs + arguments.args]
+    body = ([ast.Return(definition.body)]
+            if isinstance(definition, ast.Lambda) else definition.body)
+    names = [n for statement in body for n in ast.walk(statement)
+             if isinstance(n, ast.Name)]
+    stored = set(params) | {n.id for n in names
+                            if not isinstance(n.ctx, ast.Load)}
+    read = {n.id for n in names if n.id not in stored}
+    outside = run.fn.__globals__.keys() | run.cells.keys() | set(
+        dir(builtins))
+    if read - local.scope.keys() - outside or any(
+            isinstance(local.scope[n], (LocalFunction, Stale))
+            for n in read & local.scope.keys()):
+        return None
+    # Values computed from the outer function's arguments become arguments;
+    # anything else it reads there (a function, an object, a constant) a
+    # closure cell, read as the local function reads it.
+    captured = sorted(n for n in read & local.scope.keys()
+                      if _computed(local.scope[n]))
+    cells = {**run.cells, **{n: types.CellType(_number(local.scope[n]))
+                             for n in read & local.scope.keys()
+                             if n not in captured}}
+    name = local.name if local.name.isidentifier() else "inner"
+    lifted = ast.FunctionDef(
+        name=name, args=ast.arguments(
+            [], [ast.arg(p) for p in params + captured], None, [], [], None,
+            []),
+        body=body, decorator_list=[], returns=None, type_comment=None)
+    if "type_params" in ast.FunctionDef._fields:
+        lifted.type_params = []
+    source = ast.unparse(ast.fix_missing_locations(ast.Module([lifted], [])))
+    function = compile_function(source + "\n", name,
+                                scope=Scope(run.fn.__globals__, cells))
+    return _Lifted(function, [local.scope[n] for n in captured])
+
+
+def _computed(value: Any) -> bool:
+    """Whether ``value`` holds a value lowering computed (a symbol)."""
+    return any(isinstance(leaf, sp.Basic) and leaf.free_symbols
+               for leaf in optree.tree_leaves(
+                   value, is_leaf=lambda v: isinstance(v, sp.Basic),
+                   none_is_leaf=True))
+
+
+def _number(value: Any) -> Any:
+    """A SymPy constant as the Python number a closure cell holds."""
+    if isinstance(value, sp.Integer):
+        return int(value)
+    return float(value) if isinstance(value, sp.Number) else value
 
 
 def _jvp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
