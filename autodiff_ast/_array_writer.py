@@ -120,7 +120,7 @@ class ArrayWriter:
         code = refilled(without_dead(code, set()))
         code = copies_unneeded(items_from_copies(buffers_apart(
             fills_as_sets(code))), self.number_names())
-        code = sizes_written(without_dead(items_from_original(code), set()))
+        code = without_dead(sizes_written(items_from_original(code)), set())
         return tidied(code, self.taken)
 
     def number_names(self) -> frozenset[str]:

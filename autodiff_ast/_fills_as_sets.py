@@ -60,34 +60,34 @@ def _number_filled(statement: ast.stmt) -> None:
 
 def _as_set(body: list[ast.stmt], place: int) -> None:
     fill = body[place]
-    if not (isinstance(fill, ast.AugAssign) and isinstance(fill.op, ast.Add)
+    if not (isinstance(fill, ast.AugAssign)
+            and isinstance(fill.op, (ast.Add, ast.Sub))
             and isinstance(fill.target, ast.Subscript)
             and isinstance(fill.target.value, ast.Name)):
         return
     array, index = fill.target.value.id, ast.unparse(fill.target.slice)
     added = fill.value
     binding = None
+    shared = False  # the value added is read elsewhere too, and stays
     if isinstance(added, ast.Name):
         binding = _only_binding(body, place, added.id)
         if binding is None:
             return
-        value = body[binding].value  # type: ignore[attr-defined]
-        if _reads(body, added.id) != 1:
-            # Read elsewhere too, it stays; only ``X[k] += -X[k]`` (an
-            # adjoint taken away) is then ``X[k] = 0``, which computes
-            # nothing again where the binding was.
-            if not (isinstance(value, ast.UnaryOp) and isinstance(
-                    value.op, ast.USub)):
-                return
-            binding = None
-            added = value
-        else:
-            added = value
+        added = body[binding].value  # type: ignore[attr-defined]
+        shared = _reads(body, fill.value.id) != 1  # type: ignore
+    if shared and not (isinstance(fill.op, ast.Sub) or isinstance(
+            added, ast.UnaryOp) and isinstance(added.op, ast.USub)):
+        # Only ``X[k] += -X[k]`` (an adjoint taken away) is then ``X[k] =
+        # 0``, which computes nothing again where the value was bound.
+        return
     # (a fill of a copy just made, a = np.copy(x); a[k] += v - x[k], reads
     # the item of x: the same while neither changes)
     copied = _copy_of(body, place, array)
     arrays = [array] if copied is None else [array, copied[1]]
-    terms = _terms(added)
+    # (X[k] -= v subtracts each term of v)
+    terms = _terms(added, -1 if isinstance(fill.op, ast.Sub) else 1)
+    if shared and len(terms) != 1:
+        return  # (the other terms would be computed again, later)
     for number, (sign, term) in enumerate(terms):
         old = next((o for o in (_old_item(body, place, term, a, index)
                                 for a in arrays) if o is not None), None)
@@ -110,7 +110,7 @@ def _as_set(body: list[ast.stmt], place: int) -> None:
     rest = terms[:number] + terms[number + 1:]
     body[place] = ast.copy_location(
         ast.Assign([fill.target], _sum(rest), None), fill)
-    if binding is not None:
+    if binding is not None and not shared:
         body[binding].unread = True  # type: ignore[attr-defined]
     if old_name is not None and not any(
             _reads([s], old_name) for s in body

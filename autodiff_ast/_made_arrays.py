@@ -183,6 +183,9 @@ class _Sizes(ast.NodeTransformer):
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         node = self.generic_visit(node)  # type: ignore[assignment]
+        number = _item_of_number(node)
+        if number is not None:
+            return number
         if isinstance(node.value, ast.Tuple) and all(
                 isinstance(e, ast.Constant) for e in node.value.elts) and \
                 isinstance(node.slice, ast.Constant) and type(
@@ -196,7 +199,9 @@ def sizes_written(statements: list[ast.stmt]) -> list[ast.stmt]:
     """``statements`` with the shape of an array made of sizes that are
     numbers read as those numbers: ``np.zeros((2, n))``, not
     ``np.zeros((np.zeros(2).shape[0], n))`` (the sizes of a value the
-    code needs only for them)."""
+    code needs only for them); and an item of a number broadcast read as
+    the number (``1``, not ``np.broadcast_to(1, (y.shape[0],))[3]``, the
+    seed of a sum read at the row a fill took)."""
     return [_Sizes().visit(statement) for statement in statements]
 
 
@@ -211,4 +216,25 @@ def _made_shape(node: ast.expr) -> tuple[int, ...] | None:
     if all(isinstance(n, ast.Constant) and type(n.value) is int
            and n.value >= 0 for n in sizes):
         return tuple(n.value for n in sizes)  # type: ignore[union-attr]
+    return None
+
+
+def _item_of_number(node: ast.Subscript) -> ast.expr | None:
+    """``c`` for ``np.broadcast_to(c, shape)[k]``, ``c`` a number and
+    ``k`` one index that is a number per axis of ``shape``, each 0 or
+    more (the user's code filled row ``k``, so it has one)."""
+    call = node.value
+    if not (isinstance(call, ast.Call) and len(call.args) == 2
+            and not call.keywords
+            and ast.unparse(call.func) == "np.broadcast_to"
+            and isinstance(call.args[0], ast.Constant)
+            and type(call.args[0].value) in (int, float)
+            and isinstance(call.args[1], ast.Tuple)):
+        return None
+    index = node.slice.elts if isinstance(node.slice, ast.Tuple) else [
+        node.slice]
+    if len(index) == len(call.args[1].elts) and all(
+            isinstance(k, ast.Constant) and type(k.value) is int
+            and k.value >= 0 for k in index):
+        return call.args[0]
     return None

@@ -21,7 +21,7 @@ import sympy as sp
 from ._array_ops import empty
 from ._ops_core import EXPAND_DIMS, expanded_shape
 from ._ops_create import ARANGE, CONSTANT
-from ._program import ELEMENTWISE, ArrayOp, Step
+from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._spell import Slot, call, index
 
 __all__ = ["SCATTER", "scatter", "shape_source", "merged_scatters",
@@ -432,25 +432,43 @@ def _scatter_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
         values = rest[position]
         slots = tuple(rest[position + 1:position + 1 + sum(
             isinstance(p, Slot) for p in parts)])
-        if values in backward.active:
+        if values in backward.active and not program.shape(adjoint) and \
+                not backward.batch and program.leaves[values].shape == \
+                _picked(program, shape, parts, slots):
+            # The same adjoint for every element (the seed of a sum): so
+            # for the items filled, not an item of it broadcast.
+            backward.contribute(values, adjoint)
+        elif values in backward.active:
             if full is None:
                 full = backward.full(adjoint, shape, f"d_{step.target.name}")
-            moved, probes, count = [], [], 0
+            moved, count = [], 0
             for part in parts:
                 if isinstance(part, Slot):
                     count += 1
                     moved.append(Slot(count))
-                    probes.append(np.zeros(program.leaves[
-                        slots[count - 1]].shape, dtype=np.intp))
                 else:
                     moved.append(part)
-                    probes.append(np.array(part, dtype=np.intp)
-                                  if isinstance(part, tuple) else part)
-            picked_shape = empty(shape)[tuple(probes)].shape
+            picked_shape = _picked(program, shape, parts, slots)
             picked = program.add(GETITEM, (full,) + slots, picked_shape,
                                  f"d_{values.name}", index=tuple(moved))
             backward.contribute(values, picked, picked_shape)
         position += 1 + len(slots)
+
+
+def _picked(program: Program, shape: Shape, parts: tuple[Any, ...],
+            slots: tuple[sp.Symbol, ...]) -> Shape:
+    """The shape of the items an index of ``parts`` (its arrays of
+    indices the ``slots``) picks from an array of ``shape``."""
+    probes, count = [], 0
+    for part in parts:
+        if isinstance(part, Slot):
+            probes.append(np.zeros(program.leaves[slots[count]].shape,
+                                   dtype=np.intp))
+            count += 1
+        else:
+            probes.append(np.array(part, dtype=np.intp)
+                          if isinstance(part, tuple) else part)
+    return empty(shape)[tuple(probes)].shape
 
 
 # operands (like, values, *slots, values, *slots, ...): zeros like

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import autodiff_ast as ad
+from autodiff_ast._fills_as_sets import fills_as_sets
 from autodiff_ast._made_arrays import copies_unneeded, sizes_written
 from autodiff_ast._unfilled_reads import (items_from_copies,
                                           items_from_original)
@@ -239,3 +240,75 @@ def test_sizes_of_an_array_made_of_numbers_are_the_numbers():
         g = np.zeros(m).shape[0]
         h = (2,)[1]
     """)
+
+
+def total(a):
+    return np.sum(chain(a))
+
+
+def test_a_seed_the_same_for_every_item_is_read_as_it_is():
+    # The adjoint of np.sum is 1 for each item: the fills' values take 1,
+    # not an item of np.broadcast_to(1, (y.shape[0],)); an adjoint taken
+    # away, `g[2] -= g_old[2]`, is `g[2] = 0`.
+    assert ad.source(ad.grad(total), 0.7).split('"""')[2] == '''
+    y = np.zeros(4)
+    y[0] = a
+    y_0 = y[0]
+    sin_y_0 = np.sin(y_0)
+    y[1] = sin_y_0 * a
+    y_2_1 = y[1]
+    sin_y_2_1 = np.sin(y_2_1)
+    y[2] = sin_y_2_1 * a
+    y_3_2 = y[2]
+    d_y_3 = np.zeros_like(y)
+    d_y_3[2] = a * np.cos(y_3_2)
+    d_y_3[3] = -1
+    d_y_3_3 = d_y_3 + 1
+    d_y_values_1 = d_y_3_3[2]
+    d_y_2_4 = np.copy(d_y_3_3)
+    d_y_2_4[2] = 0
+    d_y_2_4[1] += a * d_y_values_1 * np.cos(y_2_1)
+    d_y_values = d_y_2_4[1]
+    d_y_5 = np.copy(d_y_2_4)
+    d_y_5[1] = 0
+    d_y_5[0] += a * d_y_values * np.cos(y_0)
+    return (sin_y_0 * d_y_values + sin_y_2_1 * d_y_values_1 + d_y_5[0]
+            + np.sin(y_3_2))
+'''
+    for a in (0.7, -2.1):
+        assert ad.grad(total)(a) == pytest.approx(
+            numeric_gradient(total, (a,), 0), rel=1e-8)
+        assert ad.hessian(total)(a) == pytest.approx(
+            numeric_gradient(ad.grad(total), (a,), 0), rel=1e-7)
+
+
+def test_a_fill_that_subtracts_the_old_item_sets_it():
+    assert passed("""
+        v = a[2]
+        b = np.copy(a)
+        b[2] -= v
+        c = v * b
+    """, fills_as_sets) == same("""
+        v = a[2]
+        b = np.copy(a)
+        b[2] = 0
+        c = v * b
+    """)
+    assert passed("""
+        v = a[2] - w
+        b = np.copy(a)
+        b[2] -= v
+        c = b
+    """, fills_as_sets) == same("""
+        b = np.copy(a)
+        b[2] = w
+        c = b
+    """)
+    changed = """
+        v = a[2]
+        a[2] = 7
+        b = np.copy(a)
+        b[2] -= v
+        c = v * b
+    """  # (b[2] is 7 - v)
+    assert passed(changed, fills_as_sets) == same(changed)
