@@ -44,7 +44,8 @@ from ._ops_einsum import (EINSUM, batch_letters, contract, einsum, parse,
                           written)
 from ._ops_eigen import EIGH, EIGH_VECTORS, EIGVALSH
 from ._ops_inverse import INV, inverse
-from ._ops_linalg import DOT, TRACE
+from ._ops_inverse_limit import INVERSE_LIMIT, inverse_or_limit
+from ._ops_linalg import DOT
 from ._ops_lstsq import LSTSQ
 from ._ops_pinv import PINV
 from ._ops_qr import QR, QR_R
@@ -60,7 +61,8 @@ from ._spell import call
 # _ops_cov, and listed here, with the decompositions, for the array table.
 __all__ = ["DET", "SLOGDET", "SLOGDET_SIGN", "INV", "SOLVE", "CHOLESKY",
            "MATRIX_POWER", "COFACTORS", "EIGVALSH", "EIGH", "EIGH_VECTORS",
-           "SVD", "SVD_U", "SVD_VH", "PINV", "COV", "QR", "QR_R", "LSTSQ"]
+           "SVD", "SVD_U", "SVD_VH", "PINV", "COV", "QR", "QR_R", "LSTSQ",
+           "INVERSE_LIMIT"]
 
 
 def _inverse_reused(program: Any, matrix: sp.Symbol) -> sp.Symbol:
@@ -74,21 +76,18 @@ def _inverse_reused(program: Any, matrix: sp.Symbol) -> sp.Symbol:
     return inverse(program, matrix)
 
 
-def _trace_of_inverse_times(forward: Any, matrix: sp.Symbol) -> sp.Symbol:
+def _trace_of_inverse_times(forward: Any, matrix: sp.Symbol,
+                            sign: sp.Symbol) -> sp.Symbol:
     """trace(inv(A) @ dA) for each matrix of the stack and each tangent of
-    the batch, the tangent of log|det A|: trace(solve(A, dA)) for one
-    tangent of one matrix, else an einsum of inv(A).T and dA."""
+    the batch, the tangent of log|det A|: an einsum of inv(A).T and dA,
+    with the inverse's limit where A is singular (its slogdet ``sign``
+    0), where solve(A, dA) would raise."""
     program = forward.program
-    tangent = forward.full_tangent(matrix)
-    if not forward.batch and len(forward.shape(matrix)) == 2:
-        solved = program.add(SOLVE, (matrix, tangent), forward.shape(matrix),
-                             f"solve_{matrix.name}_{tangent.name}")
-        return program.add(TRACE, (solved,), (), f"trace_{solved.name}",
-                           offset=0)
     batch = batch_letters(len(forward.batch), ["ij"])
     lead = stack_letters(program, matrix)
     return contract(program, f"{lead}ji,{lead}ij{batch}->{lead}{batch}",
-                    (_inverse_reused(program, matrix), tangent),
+                    (inverse_or_limit(program, matrix, sign),
+                     forward.full_tangent(matrix)),
                     f"trace_inv_{matrix.name}_tangent")
 
 
@@ -157,17 +156,31 @@ def _lower_slogdet(run: Any, a: Any, *, node: ast.AST) -> Any:
 
 
 def _slogdet_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    """d log|det(A)| / dA = inv(A).T."""
+    """d log|det(A)| / dA = inv(A).T; where A is singular (the sign 0),
+    its limit, +-inf (``_ops_inverse_limit``)."""
     (matrix,) = step.operands
     program = backward.program
-    inverse_t = transpose(program, inverse(program, matrix))
+    inverse_t = transpose(program, inverse_or_limit(
+        program, matrix, _sign(program, step)))
     backward.contribute(matrix, per_matrix(
         program, adjoint, f"d_{step.target.name}") * inverse_t)
 
 
 def _slogdet_jvp(forward: Any, step: Step) -> sp.Expr:
     """d log|det(A)| = trace(inv(A) @ dA); the sign's tangent is zero."""
-    return _trace_of_inverse_times(forward, step.operands[0])
+    return _trace_of_inverse_times(forward, step.operands[0],
+                                   _sign(forward.program, step))
+
+
+def _sign(program: Any, step: Step) -> sp.Symbol:
+    """The sign of the slogdet ``step`` (0 where its matrix is singular)."""
+    (matrix,) = step.operands
+    for other in program.steps:
+        if other.op is SLOGDET_SIGN and other.operands == (matrix,):
+            return other.target
+    return program.add(SLOGDET_SIGN, (matrix,),
+                       program.leaves[step.target].shape,
+                       f"sign_{matrix.name}")
 
 
 def _spell_part(index: int) -> Any:
