@@ -667,6 +667,13 @@ class _ArrayRunner(ArrayOperations, _Runner):
         shape = self.shape(array, node)
         if node.attr == "T":
             return transpose(self, array, None, node)
+        if node.attr == "mT":  # NumPy 2's: the last two axes swapped
+            if len(shape) < 2:
+                raise self.error(node, ".mT needs an array of two or more "
+                                       "dimensions")
+            order = tuple(range(len(shape) - 2)) + (len(shape) - 1,
+                                                    len(shape) - 2)
+            return transpose(self, array, order, node)
         if node.attr == "shape":
             # Sizes read when the code runs (X.shape[0]), not baked in.
             return tuple(sp.sympify(n) for n in self.program.shape_of(array))
