@@ -47,6 +47,9 @@ class ArrayFunctionSpec:
     # The int arguments whose values the code bakes in (np.linspace's
     # count, a loop unrolled), with those values.
     counts: dict[str, int] = field(default_factory=dict)
+    # How many of the last parameters are keyword-only (``*, k=2.0``), as
+    # in the user's function: the printed source is called as it is.
+    keyword_only: int = 0
 
 
 def generate_array_source(spec: ArrayFunctionSpec) -> str:
@@ -91,12 +94,8 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
                 if isinstance(node, ast.Return):
                     node.value = _with_literals(node.value, count,
                                                 literals)
-    arguments = ast.arguments(
-        posonlyargs=[], args=[ast.arg(p) for p in spec.params], vararg=None,
-        kwonlyargs=[], kw_defaults=[], kwarg=None,
-        defaults=[ast.Constant(d) for d in spec.defaults])
-    function = ast.FunctionDef(name=spec.name, args=arguments, body=body,
-                               decorator_list=[], returns=None,
+    function = ast.FunctionDef(name=spec.name, args=_arguments(spec),
+                               body=body, decorator_list=[], returns=None,
                                type_comment=None)
     if "type_params" in ast.FunctionDef._fields:
         function.type_params = []
@@ -115,6 +114,20 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
     lines = text.splitlines(keepends=True)
     return "".join(lines[:docstring.end_lineno] + [check]
                    + lines[docstring.end_lineno:])
+
+
+def _arguments(spec: ArrayFunctionSpec) -> ast.arguments:
+    """The function's parameters, the last ``spec.keyword_only`` of them
+    after a bare ``*``; the defaults are the tail of all of them."""
+    split = len(spec.params) - spec.keyword_only
+    first = len(spec.params) - len(spec.defaults)  # the first with one
+    defaults: list[ast.expr | None] = [None] * first + [
+        ast.Constant(d) for d in spec.defaults]
+    return ast.arguments(
+        posonlyargs=[], args=[ast.arg(p) for p in spec.params[:split]],
+        vararg=None, kwonlyargs=[ast.arg(p) for p in spec.params[split:]],
+        kw_defaults=defaults[split:], kwarg=None,
+        defaults=[d for d in defaults[:split] if d is not None])
 
 
 def _docstring(text: str) -> str:

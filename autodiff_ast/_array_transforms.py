@@ -42,15 +42,18 @@ from ._errors import AutodiffError, InputError, OutputError
 from ._forward import tangents
 from ._jacrev import has_loop, reverse_jacobian
 from ._limits import collector_paused, deep_recursion
+from ._lower import unbind
 from ._lower_arrays import (ArrayLowered, _bind_argument, check_output,
                             lower_arrays)
 from ._ops_core import reshaped
 from ._ops_create import EYE
 from ._ops_loop import is_elementwise
 from ._ops_scatter import float_dtype
+from ._parameters import keyword_only_names
 from ._program import Program, Shape, _identifier
 
-__all__ = ["Stage", "ArrayTransform", "defined_at", "describe"]
+__all__ = ["Stage", "ArrayTransform", "defined_at", "describe",
+           "call_in_full"]
 
 _TITLES = {"grad": "Gradient", "value_and_grad": "Value and gradient",
            "jacobian": "Jacobian", "hessian": "Hessian", "jvp": "jvp"}
@@ -123,6 +126,13 @@ class ArrayTransform:
         return self.read_defaults()
 
     @property
+    def keyword_only(self) -> int:
+        """How many of the last parameters are keyword-only in the user's
+        function (``*, k=2.0``)."""
+        function, _ = unbind(self.fun)
+        return len(keyword_only_names(function))
+
+    @property
     def takes_tangents(self) -> bool:
         return any(stage.kind == "jvp" for stage in self.stages)
 
@@ -134,7 +144,7 @@ class ArrayTransform:
             raise TypeError(f"{self.__name__}() takes the primals and then "
                             "the tangents, by position")
         entry = self.entry_for(args)
-        flat = entry.function(*args)
+        flat = call_in_full(entry.function, args)
         results = list(flat) if isinstance(flat, tuple) else [flat]
         return optree.tree_unflatten(entry.structure, [
             _cast(value, dtype) for value, dtype in zip(results,
@@ -303,9 +313,11 @@ class ArrayTransform:
 
         # The user's defaults where the code takes the user's arguments
         # and a default reads as a literal (a number, a string, None).
-        defaults = self.defaults if tuple(params) == self.params and all(
+        as_user = tuple(params) == self.params
+        defaults = self.defaults if as_user and all(
             d is None or type(d) in (bool, int, float, str)
             for d in self.defaults) else ()
+        keyword_only = self.keyword_only if as_user else 0
 
         # Code on numbers the user wrote with math. is written with math.
         # (invariant 5), as scalar code is.
@@ -318,7 +330,7 @@ class ArrayTransform:
             return ArrayFunctionSpec(self.__name__, tuple(params), docstring,
                                      lowered.program, outputs, names,
                                      lowered.labels, shaped_like, defaults,
-                                     namespace, counts)
+                                     namespace, counts, keyword_only)
 
         # (int arguments whose values the code bakes in: checked as shapes)
         counts = {symbol.name: value for symbol, value
@@ -345,6 +357,18 @@ class ArrayTransform:
                 f"cannot write the {self.title.split(' of ')[0].lower()} of "
                 f"{where} as code: {exc}. Please report this with the "
                 "function.") from exc
+
+
+def call_in_full(function: types.FunctionType, args: tuple[Any, ...]) -> Any:
+    """Generated ``function`` called with one argument per parameter, the
+    keyword-only ones (the user's ``*, k=2.0``, kept) by name."""
+    code = function.__code__
+    if not code.co_kwonlyargcount:
+        return function(*args)
+    count = code.co_argcount
+    return function(*args[:count], **dict(zip(
+        code.co_varnames[count:count + code.co_kwonlyargcount],
+        args[count:])))
 
 
 def _kinds(primals: tuple[Any, ...], any_size: bool,

@@ -59,12 +59,16 @@ def load_target(target: str) -> Callable[..., Any]:
     return function
 
 
-def parameter_names(function: Callable[..., Any]) -> list[str]:
+def parameter_names(function: Callable[..., Any],
+                    keyword_only: bool = False) -> list[str]:
     """The names of the function's positional arguments (x, y, z for a
-    NumPy ufunc, which has no code)."""
+    NumPy ufunc, which has no code), and its keyword-only ones after them
+    if ``keyword_only``."""
     code = getattr(function, "__code__", None)
     if code is not None:
-        return list(code.co_varnames[:code.co_argcount])
+        count = code.co_argcount + (code.co_kwonlyargcount if keyword_only
+                                    else 0)
+        return list(code.co_varnames[:count])
     count = getattr(function, "nin", 1)
     return ["x", "y", "z"][:count]
 
@@ -92,11 +96,11 @@ def parse_argnums(function: Callable[..., Any], argnums: str | None,
 def check_kind_names(kinds: dict[str, Any],
                      functions: Sequence[Callable[..., Any]]) -> None:
     """An --arg that names no argument of any target is a typo."""
-    known = {p for f in functions for p in parameter_names(f)}
+    known = {p for f in functions for p in parameter_names(f, True)}
     for name in kinds:
         if name not in known:
             described = " or ".join(
                 f"{getattr(f, '__name__', f)} "
-                f"({', '.join(parameter_names(f))})" for f in functions)
+                f"({', '.join(parameter_names(f, True))})" for f in functions)
             raise CommandError(f"--arg {name} names no argument of "
                                f"{described}")

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import optree
 
+from ._array_transforms import call_in_full
 from ._cli_derive import Derived
 from ._cli_targets import CommandError
 from ._codegen import _pretty_string
@@ -67,7 +68,7 @@ def returning_as_handle(derived: Derived) -> str:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # the examples are not data
         try:
-            flat = derived.function(*example)
+            flat = call_in_full(derived.function, example)
             wanted = handle(*example)
         except Exception as exc:
             raise CommandError(
