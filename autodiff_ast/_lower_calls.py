@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import functools
 import math
+import sys
 import types
 from typing import Any
 
@@ -43,6 +44,17 @@ _INTEGER_FUNCTIONS = frozenset({math.factorial, math.comb, math.perm,
 # derivative runs.
 _NUMERIC_TYPES = (bool, int, float, np.ndarray, np.bool_, np.integer,
                   np.floating)
+
+
+def _ufunc_library(callee: Any) -> str | None:
+    """The library of a ufunc that names no module of its own:
+    scipy.special's (loggamma, zeta's kin) are SciPy's, refused as its
+    other functions are."""
+    special = sys.modules.get("scipy.special")
+    if isinstance(callee, np.ufunc) and special is not None and getattr(
+            special, callee.__name__, None) is callee:
+        return "a SciPy function"
+    return None
 
 
 class Calls:
@@ -116,7 +128,7 @@ class Calls:
                 # keeps a pytree's node types.
                 raise NeedsArrays
             return callee(*args, **kwargs)  # a namedtuple of the values
-        library = library_of(callee)
+        library = library_of(callee) or _ufunc_library(callee)
         if library is not None:  # np.cov: NumPy's, in Python or in C
             raise self.error(node.func, refused_call(
                 ast.unparse(node.func), library))
