@@ -424,6 +424,19 @@ def test_a_dict_spread_of_an_argument_keeps_the_gradient_structure():
     assert g_scale == pytest.approx(5.0, rel=1e-15)
 
 
+def later_entries_win(x):
+    first = {**PARAMS, **{"b2": x}}
+    second = {"b2": x, **PARAMS}
+    return np.sum(first["b2"] ** 2) + np.sum(second["b2"] * x)
+
+
+def test_a_dict_spread_keeps_pythons_order():
+    x = np.array([0.5, -1.0])
+    # first["b2"] is x, second["b2"] is PARAMS's
+    np.testing.assert_allclose(ad.grad(later_entries_win)(x),
+                               2 * x + PARAMS["b2"], rtol=1e-15)
+
+
 def spread_a_list(x):
     merged = {**[("a", x)]}
     return merged["a"]
@@ -1531,6 +1544,33 @@ def test_methods_that_call_their_parents_by_super():
         2.0 * 8 * t[0] * (1 - t[0] ** 2), rel=1e-14)
     assert ad.grad(DoubledGrandparent().loss)(0.3) == pytest.approx(
         2.0 * 8 * np.sin(0.3) * np.cos(0.3), rel=1e-14)
+
+
+class Identity:
+    def f(self, x):
+        return x
+
+
+class Doubling(Identity):
+    def f(self, x):
+        return 2 * super().f(x)
+
+
+class Tripling(Identity):
+    def f(self, x):
+        return 3 * super().f(x)
+
+
+class Diamond(Doubling, Tripling):
+    def f(self, x):
+        return 5 * super().f(x)
+
+
+def test_super_follows_the_method_resolution_order():
+    # Diamond -> Doubling -> Tripling -> Identity: 5 * 2 * 3 * x
+    assert ad.grad(Diamond().f)(1.0) == 30.0
+    diamond = Diamond()
+    assert ad.grad(lambda x: diamond.f(x) ** 2)(1.0) == 1800.0
 
 
 def super_outside_a_method(x):
