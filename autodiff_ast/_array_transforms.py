@@ -30,6 +30,7 @@ import optree
 import sympy as sp
 
 from . import _diskcache
+from ._as_floats import as_floats
 from ._array_codegen import (ArrayFunctionSpec, _shape_check,
                              generate_array_source)
 from ._backward import gradients
@@ -133,13 +134,22 @@ class ArrayTransform:
         return len(keyword_only_names(function))
 
     @property
+    def differentiated(self) -> tuple[int, ...]:
+        """The positions of the arguments a grad, Jacobian or Hessian
+        stage takes derivatives with respect to (a jvp's ints have no
+        tangent, as in JAX, and stay ints)."""
+        return tuple(sorted({n for stage in self.stages
+                             if stage.kind != "jvp" for n in stage.argnums}))
+
+    @property
     def takes_tangents(self) -> bool:
         return any(stage.kind == "jvp" for stage in self.stages)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not self.takes_tangents:
-            args = complete_arguments(self.__name__, self.params,
-                                      self.defaults, args, kwargs)
+            args = as_floats(complete_arguments(
+                self.__name__, self.params, self.defaults, args, kwargs),
+                self.differentiated)
         elif kwargs:
             raise TypeError(f"{self.__name__}() takes the primals and then "
                             "the tangents, by position")
@@ -182,8 +192,9 @@ class ArrayTransform:
 
     def source_for(self, args: tuple[Any, ...]) -> str:
         if not self.takes_tangents:
-            args = complete_arguments(self.__name__, self.params,
-                                      self.defaults, args, {})
+            args = as_floats(complete_arguments(
+                self.__name__, self.params, self.defaults, args, {}),
+                self.differentiated)
         return self.entry_for(args).source
 
     def in_forward_mode(self) -> "ArrayTransform":

@@ -1,0 +1,47 @@
+"""Int numbers differentiated in array code, as the floats they stand for.
+
+The derivative of a real function at 2 is its derivative at 2.0, a float:
+scalar code takes an int so (``_handle``), and array code does the same
+for the numbers among the arguments it differentiates (a Python int, a
+NumPy integer, a 0-d int array), which become float64 before the code is
+generated and called, so the results are float64 too. An int array keeps
+JAX's refusal (``_lower_arrays``): it is labels or indices far more often
+than a point to differentiate at. An int that is not differentiated stays
+an int, as sizes and counts must.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import optree
+
+__all__ = ["as_floats"]
+
+
+def as_floats(args: tuple[Any, ...], numbers: Iterable[int]
+              ) -> tuple[Any, ...]:
+    """``args``, with each int number in the arguments at ``numbers``
+    (at any depth of their pytrees) a float: ``float`` for a Python int or
+    a NumPy integer (as scalar code gives), a float64 array for a 0-d
+    one."""
+    converted = list(args)
+    for n in numbers:
+        arg = args[n]
+        kind = type(arg)
+        if kind is float or kind is np.ndarray and arg.dtype.kind == "f":
+            continue  # (the usual call: nothing to look at)
+        converted[n] = optree.tree_map(_as_float, arg, none_is_leaf=True)
+    return tuple(converted)
+
+
+def _as_float(leaf: Any) -> Any:
+    if isinstance(leaf, (bool, np.bool_)):
+        return leaf  # (refused as a bool is, with the fix)
+    if isinstance(leaf, (int, np.integer)):
+        return float(leaf)
+    if isinstance(leaf, np.ndarray) and leaf.ndim == 0 \
+            and leaf.dtype.kind in "iu":
+        return leaf.astype(np.float64)
+    return leaf
