@@ -119,8 +119,8 @@ class ArrayWriter:
                                                 set()))
         code = refilled(without_dead(code, set()))
         code = copies_unneeded(items_from_copies(buffers_apart(
-            fills_as_sets(code))), self.number_names())
-        code = without_dead(sizes_written(items_from_original(code)), set())
+            sizes_written(fills_as_sets(code)))), self.number_names())
+        code = without_dead(items_from_original(code), set())
         return tidied(code, self.taken)
 
     def number_names(self) -> frozenset[str]:

@@ -16,6 +16,7 @@ shape needs none: the loop fills ``Y`` itself.
 from __future__ import annotations
 
 import ast
+import copy
 
 from ._dead_code import owned_arrays
 
@@ -175,48 +176,120 @@ def _filled_or_sized(statement: ast.stmt, names: set[str], before: bool,
 
 
 class _Sizes(ast.NodeTransformer):
+    def __init__(self, made: dict[str, list[ast.expr]],
+                 stores: dict[str, int]) -> None:
+        self.made, self.stores = made, stores
+
     def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
         node = self.generic_visit(node)  # type: ignore[assignment]
-        shape = _made_shape(node.value) if node.attr == "shape" else None
-        return node if shape is None else ast.Tuple(
-            [ast.Constant(n) for n in shape], ast.Load())
+        sizes = self.sizes_of(node.value) if node.attr == "shape" else None
+        if sizes is None or not all(_count(n) for n in sizes):
+            return node
+        return ast.Tuple([copy.deepcopy(n) for n in sizes], ast.Load())
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         node = self.generic_visit(node)  # type: ignore[assignment]
         number = _item_of_number(node)
         if number is not None:
             return number
-        if isinstance(node.value, ast.Tuple) and all(
-                isinstance(e, ast.Constant) for e in node.value.elts) and \
-                isinstance(node.slice, ast.Constant) and type(
-                node.slice.value) is int and -len(
-                node.value.elts) <= node.slice.value < len(node.value.elts):
-            return node.value.elts[node.slice.value]
+        shape = node.value
+        sizes = shape.elts if isinstance(shape, ast.Tuple) and all(
+            _count(n) for n in shape.elts) else self.sizes_of(
+            shape.value) if isinstance(shape, ast.Attribute) and \
+            shape.attr == "shape" else None
+        at = node.slice.value if isinstance(node.slice, ast.Constant) \
+            else None
+        if sizes is not None and type(at) is int and \
+                -len(sizes) <= at < len(sizes) and self.fixed(sizes[at]):
+            return copy.deepcopy(sizes[at])
         return node
+
+    def sizes_of(self, array: ast.expr) -> list[ast.expr] | None:
+        """The sizes ``array`` was made with, written out."""
+        if isinstance(array, ast.Name):
+            return self.made.get(array.id)
+        return _sizes_made(array)
+
+    def fixed(self, size: ast.expr) -> bool:
+        """Whether ``size`` reads the same wherever it is read: numbers,
+        names bound once, shapes of such, arithmetic of them."""
+        return all(
+            isinstance(n, (ast.Constant, ast.BinOp, ast.UnaryOp,
+                           ast.operator, ast.unaryop, ast.expr_context))
+            or (isinstance(n, ast.Name) and self.stores.get(n.id, 0) <= 1)
+            or (isinstance(n, ast.Attribute) and n.attr == "shape")
+            or (isinstance(n, ast.Subscript)
+                and isinstance(n.slice, ast.Constant))
+            for n in ast.walk(size))
 
 
 def sizes_written(statements: list[ast.stmt]) -> list[ast.stmt]:
-    """``statements`` with the shape of an array made of sizes that are
-    numbers read as those numbers: ``np.zeros((2, n))``, not
-    ``np.zeros((np.zeros(2).shape[0], n))`` (the sizes of a value the
-    code needs only for them); and an item of a number broadcast read as
-    the number (``1``, not ``np.broadcast_to(1, (y.shape[0],))[3]``, the
-    seed of a sum read at the row a fill took)."""
-    return [_Sizes().visit(statement) for statement in statements]
+    """``statements`` with the sizes of an array made here read as what
+    it was made with: ``np.zeros((2, n))``, not ``np.zeros((np.zeros(2)
+    .shape[0], n))``; ``np.zeros((n + 1, m, m))``, not ``np.zeros((
+    zeros.shape[0], m, m))`` (the sizes of a value the code needs only
+    for them); and an item of a number broadcast read as the number
+    (``1``, not ``np.broadcast_to(1, (y.shape[0],))[3]``, the seed of a
+    sum read at the row a fill took)."""
+    stores: dict[str, int] = {}
+    for statement in statements:
+        # (a name a loop binds is bound again at each iteration, and one
+        # a branch binds may be bound before it too)
+        times = 1 if isinstance(statement, (ast.Assign, ast.AugAssign,
+                                            ast.AnnAssign)) else 2
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx,
+                                                         ast.Store):
+                stores[node.id] = stores.get(node.id, 0) + times
+    made = {}
+    for statement in statements:
+        if isinstance(statement, ast.Assign) and len(
+                statement.targets) == 1 and isinstance(
+                statement.targets[0], ast.Name) and stores[
+                statement.targets[0].id] == 1:
+            sizes = _sizes_made(statement.value)
+            if sizes is not None:
+                made[statement.targets[0].id] = sizes
+    sizes = _Sizes(made, stores)
+    statements = [sizes.visit(statement) for statement in statements]
+    # A size now written as a number is that number where it is read
+    # (``n1_2 = 2`` would be a second name for it).
+    numbers = {s.targets[0].id: s.value for s in statements
+               if isinstance(s, ast.Assign) and len(s.targets) == 1
+               and isinstance(s.targets[0], ast.Name)
+               and stores[s.targets[0].id] == 1 and _count(s.value)}
+    if not numbers:
+        return statements
+    kept = [s for s in statements if not (
+        isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+        and s.targets[0].id in numbers)]
+    return [_Numbers(numbers).visit(statement) for statement in kept]
 
 
-def _made_shape(node: ast.expr) -> tuple[int, ...] | None:
-    """The shape of ``np.zeros(2)``, ``np.ones((2, 3))``, ``np.full(2,
-    v)``: sizes written as numbers."""
+class _Numbers(ast.NodeTransformer):
+    def __init__(self, numbers: dict[str, ast.expr]) -> None:
+        self.numbers = numbers
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if isinstance(node.ctx, ast.Load) and node.id in self.numbers:
+            return copy.deepcopy(self.numbers[node.id])
+        return node
+
+
+def _sizes_made(node: ast.expr) -> list[ast.expr] | None:
+    """The sizes of ``np.zeros(2)``, ``np.ones((n, 3))``, ``np.full(2,
+    v)`` as written."""
     if not (isinstance(node, ast.Call) and node.args and ast.unparse(
             node.func) in _MADE | {"np.full"}):
         return None
     shape = node.args[0]
-    sizes = shape.elts if isinstance(shape, ast.Tuple) else [shape]
-    if all(isinstance(n, ast.Constant) and type(n.value) is int
-           and n.value >= 0 for n in sizes):
-        return tuple(n.value for n in sizes)  # type: ignore[union-attr]
-    return None
+    return list(shape.elts) if isinstance(shape, ast.Tuple) else [shape]
+
+
+def _count(size: ast.expr) -> bool:
+    """Whether ``size`` is a number of items written as a number."""
+    return isinstance(size, ast.Constant) and type(size.value) is int \
+        and size.value >= 0
 
 
 def _item_of_number(node: ast.Subscript) -> ast.expr | None:

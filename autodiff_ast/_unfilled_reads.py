@@ -121,11 +121,17 @@ def items_from_copies(body: list[ast.stmt]) -> list[ast.stmt]:
 def _copies(body: list[ast.stmt]
             ) -> Iterator[tuple[int, str, str, frozenset[str]]]:
     """(where, c, a, the arrays ``body`` made) of each ``c = np.copy(a)``
-    in ``body``, where each is bound once."""
+    in ``body``, where each is bound once and ``a`` is no view of an
+    array the code fills (an argument, or an array it computed or made:
+    a fill of another array made here then changes neither)."""
     stores: dict[str, int] = {}
+    bound: dict[str, ast.expr] = {}
     for node in (n for s in body for n in ast.walk(s)):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             stores[node.id] = stores.get(node.id, 0) + 1
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], ast.Name):
+            bound[node.targets[0].id] = node.value
     owned = owned_arrays(body)
     for made, statement in enumerate(body):
         value = getattr(statement, "value", None)
@@ -137,7 +143,11 @@ def _copies(body: list[ast.stmt]
                 and ast.unparse(value.func) == "np.copy" \
                 and len(value.args) == 1 \
                 and isinstance(value.args[0], ast.Name) \
-                and stores.get(value.args[0].id, 0) <= 1:
+                and stores.get(value.args[0].id, 0) <= 1 and (
+                    value.args[0].id in owned
+                    or value.args[0].id not in stores or isinstance(
+                        bound.get(value.args[0].id),
+                        (ast.BinOp, ast.UnaryOp))):
             yield made, statement.targets[0].id, value.args[0].id, owned
 
 

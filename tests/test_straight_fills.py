@@ -7,6 +7,8 @@ a row kept in a name is a view of the array."""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -236,10 +238,25 @@ def test_sizes_of_an_array_made_of_numbers_are_the_numbers():
     """, sizes_written) == same("""
         d = np.zeros((2, n))
         e = (2, 3)
-        f = 4
-        g = np.zeros(m).shape[0]
+        g = m
         h = (2,)[1]
     """)
+    assert passed("""
+        zeros = np.zeros((n + 1, x.shape[0]))
+        Y = np.zeros((zeros.shape[0], x.shape[0], 2))
+        Z = np.empty(zeros.shape[1])
+    """, sizes_written) == same("""
+        zeros = np.zeros((n + 1, x.shape[0]))
+        Y = np.zeros((n + 1, x.shape[0], 2))
+        Z = np.empty(x.shape[0])
+    """)
+    rebound = """
+        zeros = np.zeros((n + 1, 2))
+        for i in range(3):
+            n = n + i
+        Y = np.zeros((zeros.shape[0], 2))
+    """  # (n + 1 read after the loop is another size)
+    assert passed(rebound, sizes_written) == same(rebound)
 
 
 def total(a):
@@ -312,3 +329,50 @@ def test_a_fill_that_subtracts_the_old_item_sets_it():
         c = v * b
     """  # (b[2] is 7 - v)
     assert passed(changed, fills_as_sets) == same(changed)
+
+
+def test_a_copy_of_a_view_of_an_array_filled_keeps_its_own_items():
+    for code in ("""
+        a = X[0]
+        c = np.copy(a)
+        X[0, 1] = 5
+        w = c[1]
+    """, """
+        a = X[0]
+        c = np.copy(a)
+        c[0] = 2
+        X[0, 1] = 5
+        w = a[1]
+    """):  # (X made here: a fill of it changes a, not c)
+        code = "X = np.zeros((2, 2))\n" + textwrap.dedent(code)
+        assert passed(code, items_from_original, items_from_copies) == \
+            same(code)
+
+
+def view_then_fill(x):
+    X = np.zeros((2, 2))
+    X[0] = x[:2]
+    a = X[0]
+    c = a.copy()
+    X[0, 1] = x[2]
+    return np.sum(c * x[1:]) + X[0, 1] * c[1]
+
+
+def test_a_copy_of_a_view_is_differentiated_right():
+    x = np.array([0.3, 1.1, -0.7])
+    assert view_then_fill(x) == pytest.approx(
+        ad.value_and_grad(view_then_fill)(x)[0], rel=1e-15)
+    np.testing.assert_allclose(
+        ad.grad(view_then_fill)(x),
+        numeric_gradient(view_then_fill, (x,), 0), rtol=1e-7, atol=1e-10)
+
+
+def test_a_size_found_to_be_a_number_is_read_as_the_number():
+    assert passed("""
+        zeros = np.zeros((n, 2))
+        m = zeros.shape[1]
+        h = np.empty((k, n, m))
+    """, sizes_written) == same("""
+        zeros = np.zeros((n, 2))
+        h = np.empty((k, n, 2))
+    """)
