@@ -401,7 +401,8 @@ def _from_entry(entry: dict[str, Any], derived: Any, fn: Any,
             _reads_from(entry.get("reads", []), fn) + [
                 r for r in baked_reads(derived) if r.key in _DEFAULTS],
             regenerate,
-            arrays(function.__code__.co_argcount),
+            arrays(function.__code__.co_argcount
+                   + function.__code__.co_kwonlyargcount),
             restored(entry["outputs"]))
         handle.__autodiff_ast__ = origin  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError, SyntaxError, AssertionError,
@@ -478,7 +479,8 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
         defaults=() if derivatives.params else lowered.defaults,
         docstring=docstring, namespace=lowered.namespace,
         outputs=derivatives.outputs, structure=derivatives.structure,
-        shape_of=derivatives.shape_of, output_names=derivatives.names)
+        shape_of=derivatives.shape_of, output_names=derivatives.names,
+        keyword_only=0 if derivatives.params else lowered.keyword_only)
     try:
         text = generate_source(spec)
     except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:

@@ -244,9 +244,7 @@ def scaled_square(x, *, k=2.0):
     return k * x ** 2
 
 
-@pytest.mark.xfail(strict=True, reason="keyword-only parameters print "
-                   "without their * until _api.py passes keyword_only to "
-                   "FunctionSpec")
+# was: keyword-only parameters printed without their *
 def test_a_keyword_only_parameter_keeps_its_star():
     gradient = ad.grad(scaled_square)
     assert ad.source(gradient).splitlines()[0] == (

@@ -27,7 +27,7 @@ def test_keyword_only_options_keep_their_defaults_and_keywords():
                                               rel=1e-15)
     assert ad.derivative(scaled_sine, 2)(0.5, scale=3.0) == pytest.approx(
         -3.0 * math.sin(0.5), rel=1e-15)
-    assert "def dscaled_sine_dx(x, scale=2.0):" in ad.source(d)
+    assert "def dscaled_sine_dx(x, *, scale=2.0):" in ad.source(d)
     assert ad.grad(two_scaled_sines)(0.5) == pytest.approx(
         5.0 * math.cos(0.5), rel=1e-15)
 
