@@ -27,6 +27,7 @@ from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._ops_core import BROADCAST_TO, broadcasts_to
 from ._ops_create import ONES, ZEROS
+from ._ops_scatter import certainly_floats
 from ._program import ELEMENTWISE, ArrayOp, Leaf, Program, Step
 from ._simplify import simplify
 
@@ -322,8 +323,13 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     flowing: list[tuple[sp.Expr, sp.Symbol]] = []
     carried: list[tuple[Carry, sp.Symbol]] = []
     for carry in moving:
-        adjoint = _symbol(program, f"grad_{carry.result.name}_inside",
-                          program.leaves[carry.inside].shape)
+        # (floats where its start is: the body's scatters then add into
+        # it, d[i] += v, not into zeros added to it, O(size) per step)
+        adjoint = program.new_symbol(
+            f"grad_{carry.result.name}_inside",
+            Leaf(program.leaves[carry.inside].shape, "value",
+                 floats=certainly_floats(program, adjoints.get(
+                     carry.result, sp.S.Zero))))
         carried.append((carry, adjoint))
         flowing.append((carry.update, adjoint))
     for value in loop.stored:

@@ -207,6 +207,11 @@ def _added_into(program: Any, symbol: sp.Symbol, values: list[sp.Expr],
                         base=True)]
 
 
+def certainly_floats(program: Any, expr: sp.Basic) -> bool:
+    """Whether ``expr`` is certainly an array (or number) of floats."""
+    return _floating(program, expr, program.definition())
+
+
 def _floating(program: Any, expr: sp.Basic,
               definitions: dict[sp.Symbol, Step]) -> bool:
     """Whether ``expr`` is certainly an array of floats (so float values
@@ -217,6 +222,8 @@ def _floating(program: Any, expr: sp.Basic,
         leaf = program.leaves.get(expr)
         if leaf is None or leaf.integer or leaf.boolean:
             return False
+        if leaf.floats:
+            return True
         if leaf.dtype is not None:
             return np.dtype(leaf.dtype).kind == "f"
         step = definitions.get(expr)

@@ -130,6 +130,10 @@ class Leaf:
     # A value of the same shape when the code runs: a loop's carried
     # value has its start's (x.size read once, not in each iteration).
     shaped_like: Any = None
+    # Floats for certain, though no input's dtype says so: a loop's
+    # carried adjoint whose start is floats (values may be added into it
+    # in place: ``_ops_scatter``).
+    floats: bool = False
 
 
 @dataclass(frozen=True)
