@@ -268,9 +268,12 @@ class ExpressionPrinter:
                     return root
                 return _binary(self.print(base ** whole), ast.Mult(), root)
             return _binary(root, ast.Pow(), ast.Constant(2 * whole + 1))
-        module = self.module if base.free_symbols else "math"
-        return _call("math.pow" if module == "math" else "np.power",
-                     [self.print(base), self.print(exponent)])
+        args = [self.print(base), self.print(exponent)]
+        if self.module == "math":
+            return _call("math.pow", args)
+        if not base.free_symbols:
+            return self.of_constants("np.power", "math.pow", args)
+        return _call("np.power", args)
 
     def fast_power(self, expr: sp.Basic) -> bool:
         """Whether to write an integer power as squares: NumPy squares
@@ -298,10 +301,17 @@ class ExpressionPrinter:
 
     def call_named(self, name: str, args: list[ast.expr],
                    *operands: sp.Basic) -> ast.expr:
-        module = self.module
-        if module == "np" and not any(o.free_symbols for o in operands):
-            module = "math"  # a Python float stays weakly typed in NumPy
-        return _call(f"{module}.{name}", args)
+        if self.module == "np" and not any(o.free_symbols for o in operands):
+            return self.of_constants(f"np.{name}", f"math.{name}", args)
+        return _call(f"{self.module}.{name}", args)
+
+    def of_constants(self, spelling: str, math_spelling: str,
+                     args: list[ast.expr]) -> ast.expr:
+        """A function of constants in NumPy code (``np.log(2 * np.pi)``),
+        computed as a Python float, which NumPy keeps weakly typed (a
+        float32 array times it stays float32) where ``np.log`` would give
+        a float64 scalar: ``math.log(2 * np.pi)``."""
+        return _call(math_spelling, args)
 
     # -- functions and conditions ------------------------------------------
 
@@ -325,7 +335,7 @@ class ExpressionPrinter:
         if not expr.free_symbols and cls is not where:
             math_spelling = spelling_for(primitive, "math")
             if math_spelling.startswith("math."):
-                spelling = math_spelling
+                return self.of_constants(spelling, math_spelling, args)
         return _call(spelling, args)
 
     def piecewise(self, expr: sp.Piecewise) -> ast.expr:
