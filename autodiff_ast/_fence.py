@@ -24,6 +24,9 @@ _BINARY = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv,
            ast.Mod)
 
 # Why a construct is refused, and what to write instead.
+REFUSED_RAISE = ("raise is not supported: check arguments before calling "
+                 "the function, or use np.where to handle the invalid "
+                 "region")
 _REFUSALS: dict[type, str] = {
     ast.Try: "try/except is not supported: a derivative cannot follow an "
              "exception; compute the value without it, or use np.where",
@@ -33,8 +36,7 @@ _REFUSALS: dict[type, str] = {
                    "functions",
     ast.AsyncFor: "async for is not supported: differentiate plain "
                   "functions",
-    ast.Raise: "raise is not supported: check arguments before calling the "
-               "function, or use np.where to handle the invalid region",
+    ast.Raise: REFUSED_RAISE,
     ast.Global: "global statements are not supported: a differentiated "
                 "function must not change module state; return the value "
                 "instead",
@@ -113,12 +115,16 @@ def check(source: FunctionSource) -> None:
     # statement (walking 3000 statements costs 0.05 s a time).
     nodes = [child for statement in body for child in ast.walk(statement)]
     keys = _constant_keys(nodes)
-    guarded = {id(node) for guard in nodes if shape_guard(guard)
+    guarded = {id(node) for guard in nodes if argument_check(guard)
                for node in ast.walk(guard.body[0])}
-    # An assert's message is read only when it fails (an f-string too).
+    # An assert's message is read only when it fails (an f-string too),
+    # and print()'s arguments never: lowering leaves print() out.
     guarded |= {id(node) for check in nodes
                 if isinstance(check, ast.Assert) and check.msg is not None
                 for node in ast.walk(check.msg)}
+    guarded |= {id(node) for call in nodes if _printed(call)
+                for argument in call.args + [k.value for k in call.keywords]
+                for node in ast.walk(argument)}
     summed = {id(node.args[0]) for node in nodes if summed_generator(node)}
     # `head, *rest = x`: lowering groups the items as Python does.
     summed |= {id(element) for node in nodes if isinstance(node, ast.Assign)
@@ -166,6 +172,12 @@ def check(source: FunctionSource) -> None:
                         "after the loop")
 
 
+def _printed(node: ast.AST) -> bool:
+    """Whether ``node`` is a call of ``print(...)``."""
+    return isinstance(node, ast.Call) and isinstance(
+        node.func, ast.Name) and node.func.id == "print"
+
+
 def summed_generator(node: ast.AST) -> ast.comprehension | None:
     """The loop of ``sum(f(k) for k in ...)`` (or of a list comprehension)
     with one ``for`` and no ``if``: lowered as the loop it is."""
@@ -178,6 +190,35 @@ def summed_generator(node: ast.AST) -> ast.comprehension | None:
     if more or generator.ifs or generator.is_async:
         return None
     return generator
+
+
+# What a check of arguments may read of them: what the code is generated
+# for (shapes, ranks, sizes), so the check is decided then.
+_DECIDED = frozenset({"shape", "ndim", "size"})
+
+
+def argument_check(statement: ast.AST) -> bool:
+    """Whether ``statement`` is ``if <test>: raise ...`` where the test
+    reads arguments only through what the code is generated for (``if
+    x.ndim != 1:``, ``if len(xs) != 3:``, a shape guard; not yet a dtype):
+    lowering decides it, and where it holds, refuses the call with the
+    message."""
+    if shape_guard(statement):
+        return True
+    if not (isinstance(statement, ast.If) and not statement.orelse
+            and len(statement.body) == 1
+            and isinstance(statement.body[0], ast.Raise)):
+        return False
+    read = {id(node.value) for node in ast.walk(statement.test)
+            if isinstance(node, ast.Attribute) and node.attr in _DECIDED}
+    read |= {id(argument) for node in ast.walk(statement.test)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+             and node.func.id in ("len", "isinstance")
+             for argument in node.args}
+    return all(id(node) in read or isinstance(node.ctx, ast.Store)
+               for node in ast.walk(statement.test)
+               if isinstance(node, ast.Name)
+               and node.id not in ("len", "isinstance"))
 
 
 def shape_guard(statement: ast.AST) -> list[ast.Compare] | None:

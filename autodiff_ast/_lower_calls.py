@@ -144,7 +144,8 @@ class Calls:
         """The value of a call whose result is a constant when the function
         is differentiated: ``math.factorial(k)`` and its kind, ``int()`` of
         sizes, ``np.finfo(x.dtype)``; None for any other call."""
-        if callee in _INTEGER_FUNCTIONS:
+        # (by identity: a callee may be unhashable, a dataclass instance)
+        if any(callee is f for f in _INTEGER_FUNCTIONS):
             return self.integer_function(callee, args, kwargs, node)
         if callee is int and len(args) == 1 and not kwargs:
             # int(0.25 * len(x)): an index from sizes, known now (the code

@@ -65,7 +65,7 @@ class Statements:
                                                 "differentiated function "
                                                 "must return a number")
                 return self.expression(statement.value, env)
-            elif _fence.shape_guard(statement):
+            elif _fence.argument_check(statement):
                 self.guard(statement, env)
             elif isinstance(statement, ast.Assert):
                 self.asserted(statement, env)

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.logic.boolalg import BooleanAtom
 
 from ._array_ops import empty
-from ._fence import shape_guard
+from ._fence import REFUSED_RAISE, shape_guard
 from ._ops_core import TRANSPOSE, reshape, transpose, transposed
 from ._ops_create import ARANGE, EYE, ONES
 from ._ops_einsum import contract
@@ -520,7 +521,9 @@ def check_shapes(run: Any, statement: ast.If, env: dict[str, Any]) -> None:
     nothing where the shapes are those, else the error it would raise,
     at its line. Its derivative checks its own sizes where it needs to."""
     tests = shape_guard(statement)
-    assert tests is not None  # the runner asks only for a guard
+    if tests is None:  # another check of what the code is made for
+        _checked(run, statement, env)
+        return
     for test in tests:
         array = run.expression(test.left.value, env)
         expected = ast.literal_eval(test.comparators[0])
@@ -534,3 +537,21 @@ def check_shapes(run: Any, statement: ast.If, env: dict[str, Any]) -> None:
             raise run.error(raised, f"{ast.unparse(test.left)} is not "
                                     f"{expected}, which the function "
                                     f"refuses: {message}")
+
+
+def _checked(run: Any, statement: ast.If, env: dict[str, Any]) -> None:
+    """``if x.ndim != 1: raise ValueError(message)``: decided now (the
+    code is made for these ranks, sizes and dtypes), nothing where it does
+    not hold, else the error it would raise, at its line."""
+    raised = statement.body[0]
+    holds = run.condition(statement.test, env)
+    if not isinstance(holds, BooleanAtom):
+        raise run.error(raised, REFUSED_RAISE)
+    if holds:
+        message = next((node.value for node in ast.walk(raised)
+                        if isinstance(node, ast.Constant)
+                        and isinstance(node.value, str)),
+                       ast.unparse(statement.test))
+        raise run.error(raised, f"{ast.unparse(statement.test)} holds for "
+                                f"these arguments, which the function "
+                                f"refuses: {message}")
