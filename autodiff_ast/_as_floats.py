@@ -19,6 +19,11 @@ import optree
 
 __all__ = ["as_floats"]
 
+# Numbers that are floats already: mapping a pytree function over one
+# costs more than the call it precedes (a 0-d float32 bias, 3 us of 12).
+_FLOATS = frozenset({float, np.float64, np.float32, np.float16,
+                     np.longdouble})
+
 
 def as_floats(args: tuple[Any, ...], numbers: Iterable[int]
               ) -> tuple[Any, ...]:
@@ -30,7 +35,7 @@ def as_floats(args: tuple[Any, ...], numbers: Iterable[int]
     for n in numbers:
         arg = args[n]
         kind = type(arg)
-        if kind is float or kind is np.ndarray and arg.dtype.kind == "f":
+        if kind in _FLOATS or kind is np.ndarray and arg.dtype.kind == "f":
             continue  # (the usual call: nothing to look at)
         converted[n] = optree.tree_map(_as_float, arg, none_is_leaf=True)
     return tuple(converted)
