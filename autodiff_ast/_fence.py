@@ -122,8 +122,9 @@ def check(source: FunctionSource) -> None:
     guarded |= {id(node) for check in nodes
                 if isinstance(check, ast.Assert) and check.msg is not None
                 for node in ast.walk(check.msg)}
-    guarded |= {id(node) for call in nodes if _printed(call)
-                for argument in call.args + [k.value for k in call.keywords]
+    guarded |= {id(node) for statement in nodes if _printed(statement)
+                for argument in statement.value.args  # type: ignore
+                + [k.value for k in statement.value.keywords]  # type: ignore
                 for node in ast.walk(argument)}
     summed = {id(node.args[0]) for node in nodes if summed_generator(node)}
     # `head, *rest = x`: lowering groups the items as Python does.
@@ -173,9 +174,11 @@ def check(source: FunctionSource) -> None:
 
 
 def _printed(node: ast.AST) -> bool:
-    """Whether ``node`` is a call of ``print(...)``."""
-    return isinstance(node, ast.Call) and isinstance(
-        node.func, ast.Name) and node.func.id == "print"
+    """Whether ``node`` is the statement ``print(...)`` (a print whose
+    value is used is no statement lowering leaves out)."""
+    return isinstance(node, ast.Expr) and isinstance(
+        node.value, ast.Call) and isinstance(
+        node.value.func, ast.Name) and node.value.func.id == "print"
 
 
 def summed_generator(node: ast.AST) -> ast.comprehension | None:

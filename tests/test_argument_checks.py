@@ -4,7 +4,8 @@ shapes, sizes, ``len`` of a list, ``isinstance``) is decided when
 the code is made, so the derivative of a function that validates its input
 works, and a call the check refuses is refused with the function's own
 message at its line. A check of values is still refused where it is
-written."""
+written, and so is a print() whose value the function uses (a print
+statement, f-strings and all, is left out)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,16 @@ def test_a_check_of_a_list_length():
 
 def test_a_check_of_values_is_refused_where_it_is_written():
     assert_refused_at(lambda: ad.grad(positive), positive, 2, REFUSED)
+
+
+def printed_value(x):
+    shown = print(f"{x}")
+    return x ** 2 + (shown is None)
+
+
+def test_a_print_whose_value_is_used_keeps_the_f_string_refusal():
+    # (print() as a statement is left out, f-strings in it too; its
+    # value is not)
+    assert_refused_at(lambda: ad.grad(printed_value), printed_value, 1,
+                      "f-strings are not supported: a derivative computes "
+                      "numbers only")
