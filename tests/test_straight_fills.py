@@ -43,8 +43,8 @@ def energy(s, k):
 S = np.array([0.3, -1.2])
 
 
-def test_jacobian_of_a_vector_filled_item_by_item_fills_one_tangent():
-    assert ad.source(ad.jacobian(chain), 0.7).split('"""')[2] == '''
+# What chain's derivatives compute of y first: its items, in place.
+CHAIN_FORWARD = '''
     y = np.zeros(4)
     y[0] = a
     y_0 = y[0]
@@ -54,6 +54,12 @@ def test_jacobian_of_a_vector_filled_item_by_item_fills_one_tangent():
     sin_y_2_1 = np.sin(y_2_1)
     y[2] = sin_y_2_1 * a
     y_3_2 = y[2]
+'''
+
+
+def test_jacobian_of_a_vector_filled_item_by_item_fills_one_tangent():
+    assert ad.source(ad.jacobian(chain), 0.7).split('"""')[2] == \
+        CHAIN_FORWARD + '''\
     y_tangent = np.zeros(4)
     y_tangent[0] = 1
     y_tangent[1] = sin_y_0 + a * y_tangent[0] * np.cos(y_0)
@@ -267,16 +273,8 @@ def test_a_seed_the_same_for_every_item_is_read_as_it_is():
     # The adjoint of np.sum is 1 for each item: the fills' values take 1,
     # not an item of np.broadcast_to(1, (y.shape[0],)); an adjoint taken
     # away, `g[2] -= g_old[2]`, is `g[2] = 0`.
-    assert ad.source(ad.grad(total), 0.7).split('"""')[2] == '''
-    y = np.zeros(4)
-    y[0] = a
-    y_0 = y[0]
-    sin_y_0 = np.sin(y_0)
-    y[1] = sin_y_0 * a
-    y_2_1 = y[1]
-    sin_y_2_1 = np.sin(y_2_1)
-    y[2] = sin_y_2_1 * a
-    y_3_2 = y[2]
+    assert ad.source(ad.grad(total), 0.7).split('"""')[2] == \
+        CHAIN_FORWARD + '''\
     d_y_3 = np.zeros_like(y)
     d_y_3[2] = a * np.cos(y_3_2)
     d_y_3[3] = -1
