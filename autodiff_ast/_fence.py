@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 from ._errors import error_at
 from ._lists import GROWING
 from ._source import FunctionSource
@@ -196,16 +198,26 @@ def summed_generator(node: ast.AST) -> ast.comprehension | None:
 
 
 # What a check of arguments may read of them: what the code is generated
-# for (shapes, ranks, sizes), so the check is decided then.
-_DECIDED = frozenset({"shape", "ndim", "size"})
+# for (shapes, ranks, sizes, dtypes), so the check is decided then.
+_DECIDED = frozenset({"shape", "ndim", "size", "dtype"})
+# The names such a check may call or compare with: ``len(xs)``,
+# ``isinstance(p, dict)``, ``x.dtype == float``; and NumPy's types and its
+# functions of dtypes, ``np.float64``, ``np.issubdtype(x.dtype,
+# np.floating)``.
+_TYPE_NAMES = frozenset({"len", "isinstance", "float", "int", "bool",
+                         "complex"})
+_DTYPE_ATTRIBUTES = frozenset(
+    {"dtype", "issubdtype", "can_cast", "result_type", "promote_types"}
+    | {name for name, value in vars(np).items()
+       if isinstance(value, type) and issubclass(value, np.generic)})
 
 
 def argument_check(statement: ast.AST) -> bool:
     """Whether ``statement`` is ``if <test>: raise ...`` where the test
     reads arguments only through what the code is generated for (``if
-    x.ndim != 1:``, ``if len(xs) != 3:``, a shape guard; not yet a dtype):
-    lowering decides it, and where it holds, refuses the call with the
-    message."""
+    x.ndim != 1:``, ``if len(xs) != 3:``, ``if x.dtype != np.float64:``,
+    a shape guard): lowering decides it, and where it holds, refuses the
+    call with the message."""
     if shape_guard(statement):
         return True
     if not (isinstance(statement, ast.If) and not statement.orelse
@@ -213,7 +225,8 @@ def argument_check(statement: ast.AST) -> bool:
             and isinstance(statement.body[0], ast.Raise)):
         return False
     read = {id(node.value) for node in ast.walk(statement.test)
-            if isinstance(node, ast.Attribute) and node.attr in _DECIDED}
+            if isinstance(node, ast.Attribute)
+            and node.attr in _DECIDED | _DTYPE_ATTRIBUTES}
     read |= {id(argument) for node in ast.walk(statement.test)
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
              and node.func.id in ("len", "isinstance")
@@ -221,7 +234,7 @@ def argument_check(statement: ast.AST) -> bool:
     return all(id(node) in read or isinstance(node.ctx, ast.Store)
                for node in ast.walk(statement.test)
                if isinstance(node, ast.Name)
-               and node.id not in ("len", "isinstance"))
+               and node.id not in _TYPE_NAMES)
 
 
 def shape_guard(statement: ast.AST) -> list[ast.Compare] | None:

@@ -33,7 +33,7 @@ from ._lower import _Runner, readable_source, unbind
 from ._lower_loops import (Buffer, buffer, comprehended, keep_loop,
                            keep_while)
 from ._lower_names import is_library
-from ._lower_records import Read, _Context, defaults_read
+from ._lower_records import Read, _Context, as_sympy, defaults_read
 from ._ops_assemble import store, store_item
 from ._ops_cast import ASTYPE
 from ._ops_core import FLOAT_CASTS, transpose
@@ -831,6 +831,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
             if static_int(shape) is None:
                 return filled
             return _Empty(filled.count, filled.fill)
+        if any(callee is f for f in _OF_DTYPES):
+            return self.of_dtypes(callee, node, env)
         if callee is len:
             (value,) = [self.expression(a, env) for a in node.args]
             if isinstance(value, (list, tuple, dict)):
@@ -851,9 +853,25 @@ class _ArrayRunner(ArrayOperations, _Runner):
             return self.array_call(op, args, self.keywords(node, env), node)
         return super().call_expression(node, env)
 
+    def of_dtypes(self, callee: Any, node: ast.Call,
+                  env: dict[str, Any]) -> Any:
+        """``np.issubdtype(x.dtype, np.floating)`` and NumPy's other
+        functions of dtypes: decided now, as the code is made for the
+        dtypes of its arguments."""
+        args = [self.expression(a, env) for a in node.args]
+        kwargs = self.keywords(node, env)
+        if any(isinstance(a, sp.Basic) for a in [*args, *kwargs.values()]):
+            raise self.error(node, f"{ast.unparse(node.func)}() takes "
+                                   "dtypes here, not values: pass x.dtype")
+        return as_sympy(callee(*args, **kwargs))
+
     def keywords(self, node: ast.Call, env: dict[str, Any]) -> dict[str, Any]:
         return {k.arg: plain(self.expression(k.value, env))
                 for k in node.keywords if k.arg is not None}
+
+
+# NumPy's functions of dtypes, which a check of arguments may call.
+_OF_DTYPES = (np.issubdtype, np.can_cast, np.result_type, np.promote_types)
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,8 @@ class Expressions:
                       for n in (node.left, *node.comparators)]
             if any(isinstance(v, str) for v in values):
                 return self.option_comparison(node, values)
+            if any(isinstance(v, (np.dtype, type)) for v in values):
+                return self.type_comparison(node, values)
             parts = []
             left = self.operand(values[0], node.left)
             for op, right_node, right in zip(node.ops, node.comparators,
@@ -229,10 +231,22 @@ class Expressions:
                 left = right
             return sp.And(*parts)
         if isinstance(node, ast.BoolOp):
-            values = [self.as_condition(self.expression(v, env), v)
-                      for v in node.values]
-            return (sp.And if isinstance(node.op, ast.And) else sp.Or)(*values)
+            return self.connected(node, env)
         return self.as_condition(self.expression(node, env), node)
+
+    def connected(self, node: ast.BoolOp, env: dict[str, Any]) -> Boolean:
+        """``a or b``, ``a and b``, short-circuited as Python does: a part
+        decided now that decides the whole ends it, so the parts after it
+        are never read (``x.ndim != 2 or x.shape[1] < 2`` at a vector
+        reads no ``x.shape[1]``)."""
+        deciding = sp.true if isinstance(node.op, ast.Or) else sp.false
+        parts = []
+        for value in node.values:
+            part = self.as_condition(self.expression(value, env), value)
+            if part == deciding:
+                return deciding
+            parts.append(part)
+        return (sp.And if isinstance(node.op, ast.And) else sp.Or)(*parts)
 
     def option_comparison(self, node: ast.Compare,
                           values: list[Any]) -> Boolean:
@@ -258,6 +272,24 @@ class Expressions:
         same = values[0] == values[1]
         return sp.true if same == isinstance(node.ops[0], ast.Eq) \
             else sp.false
+
+    def type_comparison(self, node: ast.Compare,
+                        values: list[Any]) -> Boolean:
+        """``x.dtype != np.float64``, ``x.dtype == float``: decided now,
+        as Python decides it, since the code is made for the dtypes of
+        its arguments (a call with another dtype makes it again)."""
+        if not all(isinstance(op, (ast.Eq, ast.NotEq)) for op in node.ops):
+            raise self.error(node, "dtypes and types are compared with == "
+                                   "or != here")
+        for value, operand in zip(values, (node.left, *node.comparators)):
+            if isinstance(value, sp.Basic):
+                raise self.error(node, f"{ast.unparse(operand)} is a value, "
+                                       "compared with a dtype or a type: "
+                                       "compare its dtype, "
+                                       f"{ast.unparse(operand)}.dtype")
+        holds = all((a == b) == isinstance(op, ast.Eq)
+                    for op, a, b in zip(node.ops, values, values[1:]))
+        return sp.true if holds else sp.false
 
     def identity(self, node: ast.Compare, env: dict[str, Any]) -> Boolean:
         """``b is None``, ``b is not None``: decided now, as the structure

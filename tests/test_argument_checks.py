@@ -3,9 +3,12 @@ ValueError(...)``: a check of what the code is generated for (ranks,
 shapes, sizes, ``len`` of a list, ``isinstance``) is decided when
 the code is made, so the derivative of a function that validates its input
 works, and a call the check refuses is refused with the function's own
-message at its line. A check of values is still refused where it is
-written, and so is a print() whose value the function uses (a print
-statement, f-strings and all, is left out)."""
+message at its line. Dtypes are what the code is made for too (``if
+x.dtype != np.float64:``, ``np.issubdtype(x.dtype, np.floating)``), and
+``or``/``and`` short-circuit as Python's do: ``x.ndim != 2 or x.shape[1]
+< 2`` never reads ``x.shape[1]`` of a vector. A check of values is still
+refused where it is written, and so is a print() whose value the function
+uses (a print statement, f-strings and all, is left out)."""
 
 from __future__ import annotations
 
@@ -74,3 +77,59 @@ def test_a_print_whose_value_is_used_keeps_the_f_string_refusal():
     assert_refused_at(lambda: ad.grad(printed_value), printed_value, 1,
                       "f-strings are not supported: a derivative computes "
                       "numbers only")
+
+
+def matrix_of_pairs(x):
+    if x.ndim != 2 or x.shape[1] < 2:
+        raise ValueError("expected a matrix of two columns or more")
+    return np.sum(x[:, 0] * x[:, 1])
+
+
+def only_float64(x):
+    if x.dtype != np.float64:
+        raise TypeError("float64 only")
+    return np.sum(np.sin(x))
+
+
+def floats_in_a_vector(x):
+    if not np.issubdtype(x.dtype, np.floating) and x.dtype.kind != "f":
+        raise TypeError("floats only")
+    if x.dtype == np.float32 or x.ndim != 1:
+        raise TypeError("a float64 vector")
+    return np.sum(x ** 3)
+
+
+def test_or_and_and_short_circuit_as_python_does():
+    # (x.shape[1] of a vector was read: "1 is not in this tuple")
+    x = np.array([[1.0, 2.0, 5.0], [3.0, -1.0, 7.0]])
+    expected = np.zeros_like(x)
+    expected[:, 0], expected[:, 1] = x[:, 1], x[:, 0]
+    np.testing.assert_array_equal(ad.grad(matrix_of_pairs)(x), expected)
+    message = ("x.ndim != 2 or x.shape[1] < 2 holds for these arguments, "
+               "which the function refuses: expected a matrix of two "
+               "columns or more")
+    assert_refused_at(lambda: ad.grad(matrix_of_pairs)(np.ones(3)),
+                      matrix_of_pairs, 2, message)
+    assert_refused_at(lambda: ad.grad(matrix_of_pairs)(np.ones((3, 1))),
+                      matrix_of_pairs, 2, message)
+
+
+def test_a_check_of_the_dtype_is_decided_for_each_dtype():
+    gradient = ad.grad(only_float64)
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(gradient(x), np.cos(x), rtol=1e-15)
+    assert_refused_at(lambda: gradient(x.astype(np.float32)), only_float64,
+                      2, "x.dtype != np.float64 holds for these arguments, "
+                         "which the function refuses: float64 only")
+    np.testing.assert_allclose(gradient(x), np.cos(x), rtol=1e-15)
+
+
+def test_dtype_kinds_and_numpy_functions_of_dtypes():
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(ad.grad(floats_in_a_vector)(x), 3 * x ** 2,
+                               rtol=1e-15)
+    assert_refused_at(
+        lambda: ad.grad(floats_in_a_vector)(np.float32(x)),
+        floats_in_a_vector, 4, "x.dtype == np.float32 or x.ndim != 1 holds "
+                               "for these arguments, which the function "
+                               "refuses: a float64 vector")
