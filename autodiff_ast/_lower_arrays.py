@@ -97,6 +97,9 @@ class _ArrayContext(_Context):
     data_symbols: dict[int, sp.Symbol] = field(default_factory=dict)
     # Containers of arrays read from outside, by id: their data symbols.
     data_trees: dict[int, Any] = field(default_factory=dict)
+    # The objects whose attributes generated code reads as the user spelled
+    # them (``self`` for ``self.w``), by name.
+    roots: dict[str, Any] = field(default_factory=dict)
     # Boolean arrays read from outside (a global MASK): how each was read,
     # so that indexing with one can depend on its values.
     masks: dict[sp.Symbol, Read] = field(default_factory=dict)
@@ -128,7 +131,8 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
     node = source.node
     params = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
     bound_names, params = params[:len(bound)], params[len(bound):]
-    context = _ArrayContext()
+    context = _ArrayContext(root=fn, bound=dict(zip(bound_names, bound)),
+                            params=params)
     program = context.program
     for name in params:
         program.reserve(name)
@@ -289,9 +293,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
         return self.constant(value, node)
 
     def data_symbol(self, identifier: str, value: np.ndarray,
-                    node: ast.AST, read: Read) -> sp.Symbol:
+                    node: ast.AST, read: Read,
+                    spelled: str | None = None) -> sp.Symbol:
         """The symbol generated code reads the array ``read`` found by,
-        ``identifier``."""
+        ``identifier``; for an attribute generated code can spell as the
+        user did, ``spelled`` (``self.w``), read into ``identifier``
+        (``self_w = self.w``)."""
         known = self.context.data_symbols.get(id(value))
         if known is not None:
             return known
@@ -306,8 +313,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
         symbol = sp.Symbol(identifier, real=True)
         self.program.leaves[symbol] = Leaf(
             value.shape, "data", boolean=value.dtype == np.bool_,
-            integer=value.dtype.kind in "iu", dtype=value.dtype)
-        self.context.data[identifier] = value
+            integer=value.dtype.kind in "iu", access=spelled,
+            dtype=value.dtype)
+        if spelled is None:
+            self.context.data[identifier] = value
+        else:
+            self.hold_root(spelled)
         self.context.data_symbols[id(value)] = symbol
         if value.dtype == np.bool_:
             self.context.masks[symbol] = read
@@ -654,15 +665,16 @@ class _ArrayRunner(ArrayOperations, _Runner):
             # (self_X), made again if the attribute is given another; a
             # container of them (self.params) read item by item
             read = Read(base, node.attr, value)
+            spelled = self.readable_attribute(node, env)
             if not isinstance(value, np.ndarray):
                 return data_tree(self, self.fresh(_attribute_name(node)),
-                                 read, node)
+                                 read, node, spelled)
             self.context.reads.append(read)
             known = self.context.data_symbols.get(id(value))
             if known is not None:
                 return known
             return self.data_symbol(self.fresh(_attribute_name(node)),
-                                    value, node, read)
+                                    value, node, read, spelled)
         array = self.number(base, node.value)
         shape = self.shape(array, node)
         if node.attr == "T":
@@ -694,6 +706,33 @@ class _ArrayRunner(ArrayOperations, _Runner):
                                "supported: a differentiated value has .T, "
                                f".shape, .ndim, .size and the methods "
                                f"{methods}")
+
+    def readable_attribute(self, node: ast.Attribute,
+                           env: dict[str, Any]) -> str | None:
+        """``self.w`` or ``self.params`` as the user spelled it, where
+        generated code can read it so: its root is a name the derivative
+        reaches (a bound method's ``self``, a global, a closure cell; not
+        an argument, which the derivative may not take)."""
+        spelled = self.spelled(node, env)
+        if spelled is None:
+            return None
+        root = spelled.partition(".")[0]
+        if root in self.program.names and root not in self.context.roots:
+            return None  # (the name means something else in the code)
+        return spelled
+
+    def hold_root(self, spelled: str) -> None:
+        """Make the root of ``spelled`` (``self``) a name of generated
+        code, bound to what it is now: the object, read again on each
+        call (a changed attribute makes the code generated again)."""
+        root = spelled.partition(".")[0]
+        if root in self.context.roots:
+            return
+        cells = self.context.bound | {name: cell.cell_contents
+                                      for name, cell in self.cells.items()}
+        value = cells[root] if root in cells else self.fn.__globals__[root]
+        self.context.roots[root] = self.context.data[root] = value
+        self.program.reserve(root)
 
     def fresh(self, name: str) -> str:
         """``name``, or ``name_1``, ... where the program has it (another

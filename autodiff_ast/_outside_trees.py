@@ -38,9 +38,10 @@ def holds_arrays(value: Any) -> bool:
 
 
 def data_tree(runner: Any, identifier: str, read: Read,
-              node: ast.AST) -> Any:
+              node: ast.AST, spelled: str | None = None) -> Any:
     """The container ``read`` found (a global or a closure cell named
-    ``identifier``) with each array leaf a data symbol read by its path,
+    ``identifier``, or an attribute generated code reads as ``spelled``,
+    ``self.params``) with each array leaf a data symbol read by its path,
     and the read recorded so that a change the code depends on makes it
     generated again."""
     value = read.value
@@ -66,7 +67,7 @@ def data_tree(runner: Any, identifier: str, read: Read,
                                  f"{identifier}: rename one of them")
     runner.program.reserve(identifier)
     items = []
-    for path, leaf in zip(paths, leaves):
+    for accessor, path, leaf in zip(accessors, paths, leaves):
         if not isinstance(leaf, np.ndarray):
             items.append(runner.constant(leaf, node))
             continue
@@ -76,10 +77,14 @@ def data_tree(runner: Any, identifier: str, read: Read,
                                      "only numeric arrays can be used")
         items.append(runner.program.new_symbol(path, Leaf(
             leaf.shape, "data", boolean=leaf.dtype == np.bool_,
-            integer=leaf.dtype.kind in "iu", access=path,
+            integer=leaf.dtype.kind in "iu",
+            access=path if spelled is None else accessor.codify(spelled),
             dtype=leaf.dtype)))
     structured = optree.tree_unflatten(spec, items)
-    context.data[identifier] = value
+    if spelled is None:
+        context.data[identifier] = value
+    else:
+        runner.hold_root(spelled)
     context.data_trees[id(value)] = structured
     context.reads.append(Read(read.container, read.key, value,
                               tree=tree_signature(value)))
