@@ -1,18 +1,21 @@
 """scipy.stats distributions as SymPy expressions: the methods of
 ``norm`` (survival functions and ppf), ``t``, ``gamma``, ``poisson``,
-``beta``, ``expon``, ``laplace``, ``cauchy``, ``logistic`` and
-``uniform`` that the rules table lowers, with JAX's parametrization
-(jax.scipy.stats): loc and scale default to 0 and 1, a point outside the
-support has log density -inf (density 0).
+``binom``, ``bernoulli``, ``beta``, ``expon``, ``laplace``, ``cauchy``,
+``logistic``, ``lognorm`` and ``uniform`` that the rules table lowers,
+with JAX's parametrization (jax.scipy.stats): loc and scale default to 0
+and 1, a point outside the support has log density -inf (density 0).
 
 Each takes its arguments as called (numbers as SymPy, keywords by name)
 and raises TypeError for arguments the method does not take here (None).
 Log densities are written with scipy.special's ``gammaln``, ``xlogy``,
 ``log1p`` and ``log_ndtr``, whose derivatives stay stable in the tails;
-densities are their exponentials.
+densities (and probabilities) are their exponentials (``_exp_of``).
 """
 
 from __future__ import annotations
+
+import functools
+from typing import Callable
 
 import sympy as sp
 
@@ -25,7 +28,8 @@ __all__ = ["norm_sf", "norm_logsf", "norm_ppf", "t_logpdf", "t_pdf",
            "beta_logpdf", "beta_pdf", "expon_logpdf", "expon_pdf",
            "laplace_logpdf", "laplace_pdf", "cauchy_logpdf", "cauchy_pdf",
            "logistic_logpdf", "logistic_pdf", "uniform_logpdf",
-           "uniform_pdf"]
+           "uniform_pdf", "binom_logpmf", "binom_pmf", "bernoulli_logpmf",
+           "bernoulli_pmf", "lognorm_logpdf", "lognorm_pdf"]
 
 
 def _given(*values: sp.Expr | None) -> None:
@@ -36,6 +40,17 @@ def _given(*values: sp.Expr | None) -> None:
 def _standardized(x: sp.Expr, loc: sp.Expr, scale: sp.Expr) -> sp.Expr:
     _given(x, loc, scale)
     return (x - loc) / scale
+
+
+def _exp_of(log_density: Callable[..., sp.Expr]) -> Callable[..., sp.Expr]:
+    """The density (or probability) whose log is ``log_density``, with its
+    parameters (which the rules table reads from its signature)."""
+    @functools.wraps(log_density)
+    def density(*args: sp.Expr, **kwargs: sp.Expr) -> sp.Expr:
+        return sp.exp(log_density(*args, **kwargs))
+    density.__name__ = density.__qualname__ = \
+        log_density.__name__.replace("_log", "_")
+    return density
 
 
 def norm_sf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1) -> sp.Expr:
@@ -57,9 +72,8 @@ def t_logpdf(x: sp.Expr, df: sp.Expr, loc: sp.Expr = 0,
             - sp.log(scale) - (df + 1) / 2 * log1p(z ** 2 / df))
 
 
-def t_pdf(x: sp.Expr, df: sp.Expr, loc: sp.Expr = 0,
-          scale: sp.Expr = 1) -> sp.Expr:
-    return sp.exp(t_logpdf(x, df, loc, scale))
+
+t_pdf = _exp_of(t_logpdf)
 
 
 def gamma_logpdf(x: sp.Expr, a: sp.Expr, loc: sp.Expr = 0,
@@ -75,9 +89,8 @@ def gamma_logpdf(x: sp.Expr, a: sp.Expr, loc: sp.Expr = 0,
                  xlogy(a - 1, inside) - y - lgamma(a) - sp.log(scale))
 
 
-def gamma_pdf(x: sp.Expr, a: sp.Expr, loc: sp.Expr = 0,
-              scale: sp.Expr = 1) -> sp.Expr:
-    return sp.exp(gamma_logpdf(x, a, loc, scale))
+
+gamma_pdf = _exp_of(gamma_logpdf)
 
 
 def poisson_logpmf(k: sp.Expr, mu: sp.Expr, loc: sp.Expr = 0) -> sp.Expr:
@@ -91,8 +104,8 @@ def poisson_logpmf(k: sp.Expr, mu: sp.Expr, loc: sp.Expr = 0) -> sp.Expr:
                  xlogy(inside, mu) - lgamma(inside + 1) - mu)
 
 
-def poisson_pmf(k: sp.Expr, mu: sp.Expr, loc: sp.Expr = 0) -> sp.Expr:
-    return sp.exp(poisson_logpmf(k, mu, loc))
+
+poisson_pmf = _exp_of(poisson_logpmf)
 
 
 def norm_ppf(q: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1) -> sp.Expr:
@@ -114,9 +127,8 @@ def beta_logpdf(x: sp.Expr, a: sp.Expr, b: sp.Expr, loc: sp.Expr = 0,
                  - betaln(a, b) - sp.log(scale))
 
 
-def beta_pdf(x: sp.Expr, a: sp.Expr, b: sp.Expr, loc: sp.Expr = 0,
-             scale: sp.Expr = 1) -> sp.Expr:
-    return sp.exp(beta_logpdf(x, a, b, loc, scale))
+
+beta_pdf = _exp_of(beta_logpdf)
 
 
 def expon_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
@@ -126,8 +138,8 @@ def expon_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
     return where(y < 0, -sp.oo, -y - sp.log(scale))
 
 
-def expon_pdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1) -> sp.Expr:
-    return sp.exp(expon_logpdf(x, loc, scale))
+
+expon_pdf = _exp_of(expon_logpdf)
 
 
 def laplace_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
@@ -135,9 +147,8 @@ def laplace_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
     return -absolute(_standardized(x, loc, scale)) - sp.log(2 * scale)
 
 
-def laplace_pdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
-                ) -> sp.Expr:
-    return sp.exp(laplace_logpdf(x, loc, scale))
+
+laplace_pdf = _exp_of(laplace_logpdf)
 
 
 def cauchy_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
@@ -146,9 +157,8 @@ def cauchy_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
     return -log1p(z ** 2) - sp.log(sp.pi * scale)
 
 
-def cauchy_pdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
-               ) -> sp.Expr:
-    return sp.exp(cauchy_logpdf(x, loc, scale))
+
+cauchy_pdf = _exp_of(cauchy_logpdf)
 
 
 def logistic_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
@@ -158,9 +168,8 @@ def logistic_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
     return log_expit(z) + log_expit(-z) - sp.log(scale)
 
 
-def logistic_pdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
-                 ) -> sp.Expr:
-    return sp.exp(logistic_logpdf(x, loc, scale))
+
+logistic_pdf = _exp_of(logistic_logpdf)
 
 
 def uniform_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
@@ -171,6 +180,55 @@ def uniform_logpdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
     return where(logical_or(y < 0, y > 1), -sp.oo, -sp.log(scale))
 
 
-def uniform_pdf(x: sp.Expr, loc: sp.Expr = 0, scale: sp.Expr = 1
-                ) -> sp.Expr:
-    return sp.exp(uniform_logpdf(x, loc, scale))
+uniform_pdf = _exp_of(uniform_logpdf)
+
+
+def _counts(k: sp.Expr, loc: sp.Expr, most: sp.Expr
+            ) -> tuple[sp.Basic, sp.Expr]:
+    """Whether the count ``k - loc`` is outside 0..``most``, and the count
+    where it is inside (0 where it is not: gammaln has poles below 0)."""
+    _given(k, loc, most)
+    count = k - loc
+    outside = logical_or(count < 0, count > most)
+    return outside, where(outside, 0, count)
+
+
+def binom_logpmf(k: sp.Expr, n: sp.Expr, p: sp.Expr, loc: sp.Expr = 0
+                 ) -> sp.Expr:
+    """``k`` successes in ``n`` trials of probability ``p``; -inf outside
+    0..n."""
+    _given(p)
+    outside, count = _counts(k, loc, n)
+    return where(outside, -sp.oo,
+                 lgamma(n + 1) - lgamma(count + 1) - lgamma(n - count + 1)
+                 + xlogy(count, p) + xlog1py(n - count, -p))
+
+
+binom_pmf = _exp_of(binom_logpmf)
+
+
+def bernoulli_logpmf(k: sp.Expr, p: sp.Expr, loc: sp.Expr = 0) -> sp.Expr:
+    """One trial of probability ``p``: log p at 1, log(1 - p) at 0."""
+    _given(p)
+    outside, count = _counts(k, loc, 1)
+    return where(outside, -sp.oo,
+                 xlogy(count, p) + xlog1py(1 - count, -p))
+
+
+bernoulli_pmf = _exp_of(bernoulli_logpmf)
+
+
+def lognorm_logpdf(x: sp.Expr, s: sp.Expr, loc: sp.Expr = 0,
+                   scale: sp.Expr = 1) -> sp.Expr:
+    """The log-normal distribution of shape ``s`` (the standard deviation
+    of the log); -inf at and below loc."""
+    _given(s)
+    y = _standardized(x, loc, scale)
+    outside = y <= 0
+    log_y = sp.log(where(outside, 1, y))  # (no log of a point outside)
+    return where(outside, -sp.oo,
+                 -log_y ** 2 / (2 * s ** 2) - log_y - sp.log(s)
+                 - sp.log(2 * sp.pi) / 2 - sp.log(scale))
+
+
+lognorm_pdf = _exp_of(lognorm_logpdf)

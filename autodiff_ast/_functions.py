@@ -20,7 +20,7 @@ from sympy.core.logic import fuzzy_and, fuzzy_or
 from sympy.core.function import Application
 from sympy.logic.boolalg import Boolean
 
-__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "ndtri", "erfcx", "log_ndtr", "xlogy", "xlog1py", "betaln", "entr", "log_expit", "where", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or", "logical_not", "logical_xor", "truth"]
+__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "ndtri", "erfcx", "log_ndtr", "xlogy", "xlog1py", "betaln", "entr", "log_expit", "rel_entr", "kl_div", "i0", "i1", "i0e", "i1e", "iv", "ive", "gammainc", "gammaincc", "where", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or", "logical_not", "logical_xor", "truth"]
 
 
 
@@ -299,6 +299,123 @@ log_expit = _elementary(
     "log_expit", 1, lambda x: (expit(-x),),
     mp=lambda x: -mpmath.log1p(mpmath.exp(-x)),
     series=lambda x: -sp.log(1 + sp.exp(-x)))
+
+# x log(x / y) and x log(x / y) - x + y, 0 and y at x = 0 (y >= 0), as
+# SciPy's. Their derivatives in x at x = 0 are JAX's, 0 and -1 (rel_entr
+# is constant there; kl_div is rel_entr - x + y), not the one-sided -inf
+# that would end an optimisation of a distribution with an empty bin;
+# the log is taken of 1 there, so the branch not selected computes no
+# log(0).
+def _log_ratio_plus(x: sp.Expr, y: sp.Expr, plus: int) -> sp.Expr:
+    """log(x / y) + plus where x is not 0, and plus - 1 where it is."""
+    empty = sp.Eq(x, 0)
+    return where(empty, plus - 1, sp.log(where(empty, y, x) / y) + plus)
+
+
+rel_entr = _elementary(
+    "rel_entr", 2, lambda x, y: (_log_ratio_plus(x, y, 1), -x / y),
+    lambda x, y: (0 if x == 0 and y >= 0
+                  else x * sp.log(x / y) if x > 0 and y > 0 else None),
+    lambda x, y: 0 if x == 0 else x * mpmath.log(x / y),
+    lambda x, y: x * sp.log(x / y))
+kl_div = _elementary(
+    "kl_div", 2, lambda x, y: (_log_ratio_plus(x, y, 0), 1 - x / y),
+    lambda x, y: (y if x == 0 and y >= 0
+                  else x * sp.log(x / y) - x + y if x > 0 and y > 0
+                  else None),
+    lambda x, y: y if x == 0 else x * mpmath.log(x / y) - x + y,
+    lambda x, y: x * sp.log(x / y) - x + y)
+
+
+def _in_x_only(function: type) -> type:
+    """``function(a, x)``, whose derivative in its first argument (a
+    Bessel function's order, an incomplete gamma function's shape) has no
+    closed form: it stays an unresolved derivative, which the transforms
+    refuse at the user's line, never 0."""
+    derivative_in_x = function.fdiff
+
+    def fdiff(self: sp.Function, argindex: int = 1) -> sp.Expr:
+        if argindex == 1:
+            return sp.Function.fdiff(self, argindex)
+        return derivative_in_x(self, argindex)
+
+    function.fdiff = fdiff
+    return function
+
+
+def _bessel(name: str, scaled: bool, orders: tuple[type, type]) -> type:
+    """A modified Bessel function of the first kind, iv(v, x), or its
+    exponentially scaled form ive(v, x) = exp(-|x|) iv(v, x), finite
+    where iv overflows. Its derivative in x is (f(v-1, x) + f(v+1, x))/2
+    (minus sign(x) f(v, x), scaled: |x|' is sign(x), 0 at 0 as JAX's),
+    exact at 0 too, where i1(x)/x would be 0/0. Orders 0 and 1 (and -1,
+    as I_-n = I_n) are ``orders``: i0 and i1, or i0e and i1e."""
+    def derivative(v: sp.Expr, x: sp.Expr) -> tuple[None, sp.Expr]:
+        mean = (function(v - 1, x) + function(v + 1, x)) / 2
+        return None, mean - sign(x) * function(v, x) if scaled else mean
+
+    def mp(v: Any, x: Any) -> Any:
+        value = mpmath.besseli(v, x)
+        return mpmath.exp(-abs(x)) * value if scaled else value
+
+    def series(v: sp.Expr, x: sp.Expr) -> sp.Expr:
+        value = sp.besseli(v, x)
+        return sp.exp(-sp.Abs(x)) * value if scaled else value
+
+    def order(v: sp.Expr, x: sp.Expr) -> sp.Expr | None:
+        if v.is_Integer and abs(v) <= 1:
+            return orders[int(abs(v))](x)
+        if v.is_Integer and v < 0:
+            return function(-v, x)
+        return None
+
+    function = _in_x_only(_elementary(name, 2, derivative, mp=mp,
+                                      series=series))
+    function.eval = classmethod(lambda cls, v, x: order(v, x))
+    return function
+
+
+# i0' = i1 and i1' = (i0 + iv(2, x)) / 2 (iv's rule): exact at 0; the
+# scaled forms' derivatives keep the scaling, finite for large |x|.
+i0 = _elementary("i0", 1, lambda x: (i1(x),),
+                 lambda x: 1 if x == 0 else None,
+                 lambda x: mpmath.besseli(0, x),
+                 lambda x: sp.besseli(0, x))
+i1 = _elementary("i1", 1, lambda x: ((i0(x) + iv(2, x)) / 2,),
+                 lambda x: 0 if x == 0 else None,
+                 lambda x: mpmath.besseli(1, x),
+                 lambda x: sp.besseli(1, x))
+i0e = _elementary("i0e", 1, lambda x: (i1e(x) - sign(x) * i0e(x),),
+                  lambda x: 1 if x == 0 else None,
+                  lambda x: mpmath.exp(-abs(x)) * mpmath.besseli(0, x),
+                  lambda x: sp.exp(-sp.Abs(x)) * sp.besseli(0, x))
+i1e = _elementary("i1e", 1,
+                  lambda x: ((i0e(x) + ive(2, x)) / 2 - sign(x) * i1e(x),),
+                  lambda x: 0 if x == 0 else None,
+                  lambda x: mpmath.exp(-abs(x)) * mpmath.besseli(1, x),
+                  lambda x: sp.exp(-sp.Abs(x)) * sp.besseli(1, x))
+iv = _bessel("iv", False, (i0, i1))
+ive = _bessel("ive", True, (i0e, i1e))
+
+
+def _incomplete_gamma_density(a: sp.Expr, x: sp.Expr) -> sp.Expr:
+    """d/dx of the regularized lower incomplete gamma function: the gamma
+    density x**(a-1) exp(-x) / gamma(a), through logs where a is known at
+    run time only (gamma(a) overflows at a = 172, where the density is
+    still a number). Where a is a number, SymPy writes it as a power
+    (x * exp(-x) for a = 2), which overflows for a above about 140."""
+    return sp.exp(xlogy(a - 1, x) - x - lgamma(a))
+
+
+# The regularized incomplete gamma functions P(a, x) and Q(a, x) = 1 - P.
+gammainc = _in_x_only(_elementary(
+    "gammainc", 2, lambda a, x: (None, _incomplete_gamma_density(a, x)),
+    lambda a, x: 0 if x == 0 and a > 0 else None,
+    lambda a, x: mpmath.gammainc(a, 0, x, regularized=True)))
+gammaincc = _in_x_only(_elementary(
+    "gammaincc", 2, lambda a, x: (None, -_incomplete_gamma_density(a, x)),
+    lambda a, x: 1 if x == 0 and a > 0 else None,
+    lambda a, x: mpmath.gammainc(a, x, mpmath.inf, regularized=True)))
 
 
 class where(sp.Function):

@@ -2,7 +2,8 @@
 by object once the user's code has imported their module (importing SciPy
 ourselves would cost every user 0.4 s): scipy.special's logsumexp,
 softmax and log_softmax, scipy.linalg's Cholesky factors and triangular
-solves, and scipy.stats.multivariate_normal's density.
+solves, scipy.stats.multivariate_normal's density, and
+scipy.integrate.trapezoid (NumPy's np.trapezoid, which it is).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from ._ops_gaussian import (MULTIVARIATE_NORMAL_LOGPDF,
                             MULTIVARIATE_NORMAL_PDF)
 from ._ops_reduce import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
+from ._ops_scan import TRAPEZOID
 from ._ops_cholesky import CHO_FACTOR, SCIPY_CHOLESKY
 from ._ops_triangular import CHO_SOLVE, SOLVE_TRIANGULAR
 from ._program import ArrayOp
@@ -30,6 +32,7 @@ SCIPY_ROWS: dict[tuple[str, str], ArrayOp] = {
     ("scipy.linalg", "cholesky"): SCIPY_CHOLESKY,
     ("scipy.stats", "multivariate_normal.logpdf"): MULTIVARIATE_NORMAL_LOGPDF,
     ("scipy.stats", "multivariate_normal.pdf"): MULTIVARIATE_NORMAL_PDF,
+    ("scipy.integrate", "trapezoid"): TRAPEZOID,
 }
 
 

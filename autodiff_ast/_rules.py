@@ -22,6 +22,7 @@ from __future__ import annotations
 import builtins
 import functools
 import importlib.util
+import inspect
 import math
 import operator
 import sys
@@ -33,10 +34,11 @@ import numpy as np
 import sympy as sp
 
 from ._distributions import (
-    beta_logpdf, beta_pdf, cauchy_logpdf, cauchy_pdf, expon_logpdf,
-    expon_pdf, gamma_logpdf, gamma_pdf, laplace_logpdf, laplace_pdf,
-    logistic_logpdf, logistic_pdf, norm_logsf, norm_ppf, norm_sf,
-    poisson_logpmf, poisson_pmf, t_logpdf, t_pdf, uniform_logpdf,
+    bernoulli_logpmf, bernoulli_pmf, beta_logpdf, beta_pdf, binom_logpmf,
+    binom_pmf, cauchy_logpdf, cauchy_pdf, expon_logpdf, expon_pdf,
+    gamma_logpdf, gamma_pdf, laplace_logpdf, laplace_pdf, logistic_logpdf,
+    logistic_pdf, lognorm_logpdf, lognorm_pdf, norm_logsf, norm_ppf,
+    norm_sf, poisson_logpmf, poisson_pmf, t_logpdf, t_pdf, uniform_logpdf,
     uniform_pdf)
 from ._forms import (Form, clip_with_open_bounds, distance,
                      hypot_of_any_number, log_with_base, norm_cdf,
@@ -47,7 +49,9 @@ from ._functions import (expm1, log1p, log2, log10, cbrt, absolute, sign,
                          zero_power, fmod, ieee_remainder, logaddexp2, sinc,
                          fmax, fmin, clip, nan_to_num, float32, float64, erfc,
                          lgamma, expit, logit, ndtr, ndtri, erfcx, log_ndtr,
-                         xlogy, xlog1py, betaln, entr, log_expit, where,
+                         xlogy, xlog1py, betaln, entr, log_expit, rel_entr,
+                         kl_div, i0, i1, i0e, i1e, iv, ive, gammainc,
+                         gammaincc, where,
                          isnan, isinf, isfinite, signbit, logical_and,
                          logical_or, logical_not, logical_xor, truth)
 from ._functions import _elementary
@@ -208,12 +212,16 @@ def _row(name: str, function: type, numpy: tuple[str, ...],
          scipy: tuple[str, ...] = (),
          lower: Callable[..., sp.Expr] | None = None,
          forms: tuple[Form, ...] = (),
-         builtin_function: type | None = None) -> Primitive:
+         builtin_function: type | None = None,
+         nargs: int | None = None) -> Primitive:
     """A row whose SymPy function prints back under its NumPy/math/SciPy
-    name (``lower``: how a call builds it, when not simply ``function``)."""
+    name (``lower``: how a call builds it, when not simply ``function``;
+    ``nargs``: how many arguments it takes, when the SymPy function takes
+    several counts: SymPy's beta(a) is beta(a, a))."""
     if py_spelling is None and math_names:
         py_spelling = f"math.{math_names[0]}"
-    nargs = int(next(iter(function.nargs)))
+    if nargs is None:
+        nargs = int(next(iter(function.nargs)))
     if lower is None and function in _INERT_ON_SCALED_SYMBOLS:
         lower = _scaled_without_eval(function)
     return Primitive(
@@ -281,13 +289,14 @@ def _stats(method: str, lower: Callable[..., sp.Expr], takes: str,
     lowered by ``lower``, whose parameters are the method's (loc and
     scale with their defaults)."""
     return Primitive(name=method.replace(".", "_"), lower=lower,
-                     nargs=lower.__code__.co_argcount,
+                     nargs=len(inspect.signature(lower).parameters),
                      scipy_stats=(method,), domain=domain,
                      forms=(Form("scipy.stats", lower, takes),))
 
 
 _LOC_SCALE = "x, and loc and scale (numbers or arrays)"
 _WITH_SHAPE = "x and {}, and loc and scale (numbers or arrays)"
+_COUNTS = "k and {}, and loc (numbers or arrays)"
 
 
 PRIMITIVES: tuple[Primitive, ...] = (
@@ -442,6 +451,19 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("betaln", betaln, (), scipy=("betaln",), domain=(0.2, 4.0)),
     _row("entr", entr, (), scipy=("entr",), domain=(0.1, 3.0)),
     _row("log_expit", log_expit, (), scipy=("log_expit",)),
+    _row("rel_entr", rel_entr, (), scipy=("rel_entr",), domain=(0.2, 3.0)),
+    _row("kl_div", kl_div, (), scipy=("kl_div",), domain=(0.2, 3.0)),
+    _row("beta", sp.beta, (), scipy=("beta",), domain=(0.2, 4.0), nargs=2),
+    _row("i0", i0, (), scipy=("i0",)),
+    _row("i1", i1, (), scipy=("i1",), domain=(0.2, 3.0)),
+    _row("i0e", i0e, (), scipy=("i0e",), domain=(0.2, 3.0)),
+    _row("i1e", i1e, (), scipy=("i1e",), domain=(0.2, 3.0)),
+    # Differentiated in x only: the order v and the shape a are held.
+    _row("iv", iv, (), scipy=("iv",), domain=(0.2, 3.0)),
+    _row("ive", ive, (), scipy=("ive",), domain=(0.2, 3.0)),
+    _row("gammainc", gammainc, (), scipy=("gammainc",), domain=(0.2, 3.0)),
+    _row("gammaincc", gammaincc, (), scipy=("gammaincc",),
+         domain=(0.2, 3.0)),
     _stats("norm.logpdf", norm_logpdf, _LOC_SCALE),
     _stats("norm.pdf", norm_pdf, _LOC_SCALE),
     _stats("norm.cdf", norm_cdf, _LOC_SCALE),
@@ -454,10 +476,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _stats("t.pdf", t_pdf, _WITH_SHAPE.format("df")),
     _stats("gamma.logpdf", gamma_logpdf, _WITH_SHAPE.format("a")),
     _stats("gamma.pdf", gamma_pdf, _WITH_SHAPE.format("a")),
-    _stats("poisson.logpmf", poisson_logpmf,
-           "k and mu, and loc (numbers or arrays)"),
-    _stats("poisson.pmf", poisson_pmf,
-           "k and mu, and loc (numbers or arrays)"),
+    _stats("poisson.logpmf", poisson_logpmf, _COUNTS.format("mu")),
+    _stats("poisson.pmf", poisson_pmf, _COUNTS.format("mu")),
     _stats("beta.logpdf", beta_logpdf, _WITH_SHAPE.format("a and b")),
     _stats("beta.pdf", beta_pdf, _WITH_SHAPE.format("a and b")),
     _stats("expon.logpdf", expon_logpdf, _LOC_SCALE),
@@ -470,6 +490,16 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _stats("logistic.pdf", logistic_pdf, _LOC_SCALE),
     _stats("uniform.logpdf", uniform_logpdf, _LOC_SCALE),
     _stats("uniform.pdf", uniform_pdf, _LOC_SCALE),
+    _stats("binom.logpmf", binom_logpmf, _COUNTS.format("n and p"),
+           domain=(0.05, 0.3)),
+    _stats("binom.pmf", binom_pmf, _COUNTS.format("n and p"),
+           domain=(0.05, 0.3)),
+    _stats("bernoulli.logpmf", bernoulli_logpmf, _COUNTS.format("p"),
+           domain=(0.05, 0.3)),
+    _stats("bernoulli.pmf", bernoulli_pmf, _COUNTS.format("p"),
+           domain=(0.05, 0.3)),
+    _stats("lognorm.logpdf", lognorm_logpdf, _WITH_SHAPE.format("s")),
+    _stats("lognorm.pdf", lognorm_pdf, _WITH_SHAPE.format("s")),
 )
 
 # Python operators that lower to these functions; printed as operators.

@@ -133,6 +133,19 @@ CASES = {
     "betaln": (lambda a, b: sc.betaln(a, b), (0.2, 4)),
     "entr": (lambda x: sc.entr(x), (0.1, 3)),
     "log_expit": (lambda x: sc.log_expit(x), (-3, 3)),
+    "rel_entr": (lambda x, y: sc.rel_entr(x, y), (0.2, 3)),
+    "kl_div": (lambda x, y: sc.kl_div(x, y), (0.2, 3)),
+    "beta": (lambda a, b: sc.beta(a, b), (0.2, 4)),
+    "i0": (lambda x: sc.i0(x), (-3, 3)),
+    "i1": (lambda x: sc.i1(x), (0.2, 3)),
+    "i0e": (lambda x: sc.i0e(x), (0.2, 3)),
+    "i1e": (lambda x: sc.i1e(x), (0.2, 3)),
+    # Bessel functions of any order and the incomplete gamma functions
+    # are differentiated in x only.
+    "iv": (lambda x: sc.iv(2.5, x), (0.2, 3)),
+    "ive": (lambda x: sc.ive(3, -x), (0.2, 3)),
+    "gammainc": (lambda x: sc.gammainc(2.5, x), (0.2, 3)),
+    "gammaincc": (lambda x: sc.gammaincc(0.7, x), (0.2, 3)),
     # scipy.stats.norm's methods, with loc and scale as arguments.
     "norm_logpdf": (lambda x, loc, scale: stats.norm.logpdf(x, loc, scale),
                     (0.2, 3)),
@@ -186,6 +199,16 @@ CASES = {
         x / 8 + loc, loc, scale + 1), (0.2, 3)),
     "uniform_pdf": (lambda x, loc, scale: stats.uniform.pdf(
         x / 8 + loc, loc=loc, scale=scale + 1), (0.2, 3)),
+    # Counts are integers: the derivative is in the probability.
+    "binom_logpmf": (lambda p: stats.binom.logpmf(3, 10, p), (0.05, 0.3)),
+    "binom_pmf": (lambda p: stats.binom.pmf(4, 9, p, loc=1), (0.05, 0.3)),
+    "bernoulli_logpmf": (lambda p: stats.bernoulli.logpmf(1, p),
+                         (0.05, 0.3)),
+    "bernoulli_pmf": (lambda p: stats.bernoulli.pmf(0, p), (0.05, 0.3)),
+    "lognorm_logpdf": (lambda x, s, loc, scale: stats.lognorm.logpdf(
+        x + 4, s, loc, scale), (0.2, 3)),
+    "lognorm_pdf": (lambda x, s, loc, scale: stats.lognorm.pdf(
+        x + 4, s, loc=loc, scale=scale), (0.2, 3)),
 }
 
 # Rows whose callables are all scipy.special's.
@@ -197,7 +220,10 @@ SCIPY_ONLY = {"erfinv", "digamma", "polygamma", "expit", "logit", "ndtr",
               "ndtri", "norm_ppf", "beta_logpdf", "beta_pdf", "expon_logpdf",
               "expon_pdf", "laplace_logpdf", "laplace_pdf", "cauchy_logpdf",
               "cauchy_pdf", "logistic_logpdf", "logistic_pdf",
-              "uniform_logpdf", "uniform_pdf"}
+              "uniform_logpdf", "uniform_pdf", "rel_entr", "kl_div", "beta",
+              "i0", "i1", "i0e", "i1e", "iv", "ive", "gammainc",
+              "gammaincc", "binom_logpmf", "binom_pmf", "bernoulli_logpmf",
+              "bernoulli_pmf", "lognorm_logpdf", "lognorm_pdf"}
 
 # Exact derivatives, for rows where central differences cannot measure.
 EXACT = {
@@ -218,16 +244,26 @@ TAKES_LISTS = {"dist", "prod"}
 
 
 # Arguments held fixed, position -> the value used: those that must be
-# integers (polygamma's order, ldexp's exponent, a Poisson count and its
-# shift), and a gamma density's x, kept inside its support (above loc),
-# as the loc of beta, expon and uniform keeps x inside theirs.
+# integers (polygamma's order, ldexp's exponent, a Poisson, binomial or
+# Bernoulli count and its shift, a binomial's trials), the order of a
+# Bessel function and the shape of an incomplete gamma function (neither
+# has a derivative in closed form), and a gamma or
+# log-normal density's x, kept inside its support (above loc), as the loc
+# of beta, expon and uniform keeps x inside theirs.
 FIXED_ARGUMENTS = {"polygamma": {0: 1}, "ldexp": {1: 3},
                    "poisson_logpmf": {0: 3, 2: 1},
                    "poisson_pmf": {0: 3, 2: 1},
                    "gamma_logpdf": {0: 5.0}, "gamma_pdf": {0: 5.0},
                    "beta_logpdf": {3: 0.0}, "beta_pdf": {3: 0.0},
                    "expon_logpdf": {1: 0.0}, "expon_pdf": {1: 0.0},
-                   "uniform_logpdf": {1: 0.0}, "uniform_pdf": {1: 0.0}}
+                   "uniform_logpdf": {1: 0.0}, "uniform_pdf": {1: 0.0},
+                   "gammainc": {0: 2.5}, "gammaincc": {0: 0.7},
+                   "iv": {0: 2.5}, "ive": {0: 3},
+                   "binom_logpmf": {0: 3, 1: 10, 3: 0},
+                   "binom_pmf": {0: 4, 1: 9, 3: 1},
+                   "bernoulli_logpmf": {0: 1, 2: 0},
+                   "bernoulli_pmf": {0: 0, 2: 0},
+                   "lognorm_logpdf": {0: 4.0}, "lognorm_pdf": {0: 4.0}}
 
 
 # math rows whose derivative (digamma) only SciPy provides; without it
