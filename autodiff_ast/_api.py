@@ -269,19 +269,21 @@ def _per_count(fun: Any, count: int) -> types.FunctionType:
 def _at_arrays(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                kind: str, count: int
                ) -> tuple[tuple[int, ...], Callable[..., Any]] | None:
-    """For a Jacobian or Hessian of scalar code (of ``count`` arguments,
-    ``argnums`` valid): the positions of the arguments it is taken with
-    respect to, and what answers where one is an array (the chain of
-    array transforms, whose Jacobian has JAX's shape, out.shape +
-    in.shape, and Hessian out.shape + in.shape + in.shape, where the
-    scalar code computes elementwise derivatives). The answer carries
-    its chain (``array_chain``; the handle shows it as
+    """What answers a call of scalar code's ``kind`` (of ``count``
+    arguments, ``argnums`` valid) that the scalar code cannot: the chain
+    of array transforms, which takes pytrees. It answers where an
+    argument is a container (a list, tuple, dict or None the code does
+    not read as numbers: JAX gives ``([], 6.0)`` for a gradient with
+    respect to ``[]`` and ``x``), and for a Jacobian or Hessian where an
+    argument it is taken with respect to (the positions returned) is an
+    array: the chain's Jacobian has JAX's shape, out.shape + in.shape,
+    and Hessian out.shape + in.shape + in.shape, where the scalar code
+    computes elementwise derivatives. A Jacobian's or Hessian's answer
+    carries its chain (``array_chain``; the handle shows it as
     ``__autodiff_ast_array_chain__``), so a Jacobian of this Jacobian at
     arrays differentiates the matrix, not the elementwise derivative."""
-    if kind not in ("jacobian", "hessian") or not count:
+    if not count:
         return None
-    items = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
-    numbers = tuple(int(i) % count for i in items)
     chain: list[ArrayTransform] = []
 
     def array_chain() -> ArrayTransform:
@@ -294,6 +296,10 @@ def _at_arrays(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     def answer(*args: Any) -> Any:
         return array_chain()(*args)
 
+    if kind not in ("jacobian", "hessian"):
+        return (), answer
+    items = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
+    numbers = tuple(int(i) % count for i in items)
     answer.array_chain = array_chain  # type: ignore[attr-defined]
     array_chain.positions = numbers  # type: ignore[attr-defined]
     return numbers, answer

@@ -37,6 +37,7 @@ import types
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import optree
 
 from ._as_numpy import CAUGHT, numeric_retry, real
 from ._errors import InputError
@@ -128,7 +129,8 @@ def make_handle(function: types.FunctionType, where: str,
         if proven:
             guard += [f"if not ({' and '.join(proven)}):", result]
     positions, answer = arrays if arrays is not None else ((), _never)
-    check = _checker(params, where, branch_site, positions)
+    check = _checker(params, where, branch_site, positions,
+                     arrays is not None)
     check.numeric = retry  # type: ignore[attr-defined]
     check.real = real  # type: ignore[attr-defined]
     checked = _checked_copy(function, guard, check, reads, regenerate,
@@ -587,12 +589,17 @@ def _staleness(reads: Sequence[Read], start: int = 0
 
 def _checker(params: list[str], where: str,
              branch_site: tuple[str, int] | None,
-             arrays: tuple[int, ...] = ()) -> Callable[..., bool]:
+             arrays: tuple[int, ...] = (), pytrees: bool = False
+             ) -> Callable[..., bool]:
     """Validation for arguments that are not plain real numbers; True
-    where an argument at one of the positions ``arrays`` is an array (the
-    handle's ``arrays`` answer then)."""
+    where an argument at one of the positions ``arrays`` is an array, or
+    (with ``pytrees``) where an argument is a container, a list, tuple,
+    dict or None (the handle's ``arrays`` answer then, as JAX takes
+    pytrees: the gradient with respect to ``[]`` is ``[]``)."""
 
     def check(*args: Any) -> bool:
+        if pytrees and not all(map(optree.tree_is_leaf, args)):
+            return True
         if any(np.ndim(args[i]) for i in arrays if i < len(args)):
             return True
         shapes = []

@@ -1370,10 +1370,7 @@ def square_beside_a_container(extra, x):
     return x ** 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep5 bug 7: an empty list or dict argument of scalar code is "
-    "refused by the handle's check ('is a list, not a real number'); "
-    "JAX gives ([], 6.0) and ({}, 6.0)"))
+# was sweep5 bug 7: an empty list or dict beside a number was refused
 @pytest.mark.parametrize("empty", [[], {}])
 def test_an_empty_container_beside_a_number(empty):
     assert ad.grad(square_beside_a_container, argnums=(0, 1))(empty, 3.0) \
