@@ -64,13 +64,8 @@ _REFUSALS: dict[type, str] = {
                    "numbers only",
     ast.Starred: "*-unpacking is not supported: pass arguments one by one",
     ast.Set: "sets are not supported: use numbers",
-    ast.BitAnd: "& is not supported: use `and` in conditions, or "
-                "np.logical_and",
-    ast.BitOr: "| is not supported: use `or` in conditions",
-    ast.BitXor: "^ is not supported: for a power write **",
     ast.LShift: "<< is not supported: write the multiplication",
     ast.RShift: ">> is not supported: write the division",
-    ast.Invert: "~ is not supported: use `not` in conditions",
 }
 if hasattr(ast, "Match"):
     _REFUSALS[ast.Match] = ("match statements are not supported: use "

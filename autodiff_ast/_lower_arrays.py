@@ -34,6 +34,7 @@ from ._lower_loops import (Buffer, buffer, comprehended, keep_loop,
                            keep_while)
 from ._lower_names import is_library
 from ._lower_records import Read, _Context, as_sympy, defaults_read
+from ._masks import known_masks, resolved_reads
 from ._ops_assemble import store, store_item
 from ._ops_cast import ASTYPE
 from ._ops_core import FLOAT_CASTS, transpose
@@ -101,8 +102,10 @@ class _ArrayContext(_Context):
     # them (``self`` for ``self.w``), by name.
     roots: dict[str, Any] = field(default_factory=dict)
     # Boolean arrays read from outside (a global MASK): how each was read,
-    # so that indexing with one can depend on its values.
+    # so that indexing with one can depend on its values; and of a
+    # condition of such masks, how they were read (``_masks``).
     masks: dict[sp.Symbol, Read] = field(default_factory=dict)
+    derived_masks: dict[int, tuple[Read, ...]] = field(default_factory=dict)
     # The lists the function made, which it may append to, by id (the
     # lists are held so that an id is never reused), with the number of
     # kept loops around the place that made each.
@@ -155,7 +158,8 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
     output = runner.call(env)
     context.reads.extend(defaults_read(fn))
     reads: dict[tuple[int, Any], Read] = {}
-    for read in context.reads:  # one per value: the one that checks most
+    # one per value: the one that checks most
+    for read in resolved_reads(context):
         key = (id(read.container), read.key)
         if key not in reads or read.tree is not None or (
                 read.values is not None):
@@ -334,6 +338,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
             raise self.error(node, "operands could not be broadcast "
                                    f"together with shapes "
                                    f"{' '.join(map(str, shapes))}") from None
+
+    def holds_booleans(self, value: sp.Symbol) -> bool:
+        leaf = self.program.leaves.get(value)
+        return leaf is not None and leaf.boolean
 
     def checked(self, value: Any, node: ast.AST) -> Any:
         self.shape(value, node)
@@ -614,7 +622,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
                                        f"{type(container).__name__}"
                                        ) from None
         array = self.number(container, node.value)
-        return getitem(self, array, index, node)
+        return getitem(self, array, known_masks(self, index), node)
 
     def joined(self, trick: Any, node: ast.Subscript,
                env: dict[str, Any]) -> Any:
@@ -748,8 +756,14 @@ class _ArrayRunner(ArrayOperations, _Runner):
 
     def concrete(self, value: Any, node: ast.AST | None = None) -> Any:
         """``value`` for a use that decides the code's structure (a loop
-        count, a slice bound): sizes read at run time become the numbers
-        they are now, and the code checks the shapes it was made for."""
+        count, a slice bound, an index): sizes read at run time become the
+        numbers they are now, and the code checks the shapes it was made
+        for; a condition of global masks, a mask of known values."""
+        return known_masks(self, self.fixed(value, node))
+
+    def fixed(self, value: Any, node: ast.AST | None = None) -> Any:
+        """``value`` with the sizes read at run time the numbers they are
+        now."""
         value = super().concrete(value)
         counts = self.context.counts.keys() & _free_symbols(value)
         self.program.sizes.update(
@@ -767,7 +781,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def condition(self, node: ast.expr, env: dict[str, Any]) -> Any:
         # A branch on a size (if len(x) > 3) is decided now: the code then
         # checks the sizes it was made for.
-        return self.concrete(super().condition(node, env), node)
+        return self.fixed(super().condition(node, env), node)
 
     def integers(self, value: Any, node: ast.AST, what: str
                  ) -> tuple[int, ...]:

@@ -20,6 +20,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 from . import _fence
 from ._array_rules import array_function
 from ._errors import AutodiffError
+from ._functions import logical_and, logical_not, logical_or, logical_xor
 from ._local import defined
 from ._lower_names import describe
 from ._lower_records import NeedsArrays, as_sympy
@@ -61,6 +62,8 @@ class Expressions:
             operand = self.expression(node.operand, env)
             if isinstance(node.op, ast.Not):
                 return sp.Not(self.as_condition(operand, node.operand))
+            if isinstance(node.op, ast.Invert):
+                return self.connective(node.op, (operand,), node)
             number = self.operand(operand, node.operand)
             return -number if isinstance(node.op, ast.USub) else number
         if isinstance(node, (ast.Compare, ast.BoolOp)):
@@ -151,6 +154,8 @@ class Expressions:
 
     def arithmetic(self, op: ast.operator, left: Any, right: Any,
                    node: ast.AST) -> sp.Expr:
+        if type(op) in _CONNECTIVES:  # (a condition, not a number)
+            return self.connective(op, (left, right), node)  # type: ignore
         a = self.operand(left, getattr(node, "left", node))
         b = self.operand(right, getattr(node, "right", node))
         if isinstance(op, ast.MatMult):
@@ -201,6 +206,26 @@ class Expressions:
             if not rewritten_by_canonical(result):
                 known.add(result)
         return result
+
+    def connective(self, op: ast.AST, operands: tuple[Any, ...],
+                   node: ast.AST) -> Boolean:
+        """``a & b``, ``a | b``, ``a ^ b``, ``~a`` of conditions
+        (comparisons, boolean arrays, ``np.isfinite(x)``, and these of
+        them), as NumPy takes them: their logical and, or, xor and not,
+        which generated code spells ``np.logical_and(a, b)`` and so on (on
+        Python's bools ``~`` is no negation). Of numbers they work bit by
+        bit, which has no derivative: refused."""
+        for value in operands:
+            if not (isinstance(value, Boolean) and not isinstance(
+                    value, sp.Expr) or isinstance(value, sp.Symbol)
+                    and self.holds_booleans(value)):
+                raise self.error(node, _BITS_OF_NUMBERS[type(op)])
+        return _CONNECTIVES[type(op)](*operands)
+
+    def holds_booleans(self, value: sp.Symbol) -> bool:
+        """Whether the argument or array ``value`` holds booleans: known
+        to array lowering, which has the arguments' dtypes."""
+        raise NeedsArrays
 
     def condition(self, node: ast.expr, env: dict[str, Any]) -> Boolean:
         if isinstance(node, ast.Compare) and any(
@@ -343,6 +368,28 @@ class Expressions:
         raise self.error(node, "the truth value of a differentiated number is "
                                "not a condition: compare it explicitly, e.g. "
                                "`x != 0`")
+
+
+# ``&``, ``|``, ``^`` and ``~`` of conditions, and why they are refused of
+# numbers.
+_CONNECTIVES = {ast.BitAnd: logical_and, ast.BitOr: logical_or,
+                ast.BitXor: logical_xor, ast.Invert: logical_not}
+_CONDITIONS = ("conditions (comparisons, boolean arrays, np.isfinite(x) "
+               "and the like)")
+_BITS_OF_NUMBERS = {
+    ast.BitAnd: "& of numbers is a bitwise and, which has no derivative: "
+                f"& is supported between {_CONDITIONS}, as their logical "
+                "and; compare the numbers first, e.g. (x > 0) & (y > 0)",
+    ast.BitOr: "| of numbers is a bitwise or, which has no derivative: | "
+               f"is supported between {_CONDITIONS}, as their logical "
+               "or; compare the numbers first, e.g. (x > 0) | (y > 0)",
+    ast.BitXor: "^ of numbers is a bitwise xor, not a power: write ** for "
+                f"a power (^ is supported between {_CONDITIONS}, as "
+                "their logical xor)",
+    ast.Invert: "~ of a number is its bitwise not (-x - 1 of an integer), "
+                f"which has no derivative: ~ is supported on {_CONDITIONS}"
+                ", as their logical not; write -x - 1 for the integer",
+}
 
 
 def scaled(a: sp.Expr, b: sp.Expr) -> sp.Expr | None:

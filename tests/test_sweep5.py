@@ -1385,10 +1385,7 @@ def piecewise(x):
     return np.sum(np.where(inside, x ** 2, x)) + np.sum(x[~OBSERVED] ** 3)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep5 bug 8: & | ^ ~ on boolean masks are refused by the fence "
-    "('& is not supported: use `and` in conditions'), though "
-    "np.where((x > 0) & (x < 1), ...) and x[~mask] are everyday NumPy"))
+# was sweep5 bug 8: & | ^ ~ on boolean masks were refused by the fence
 def test_masks_combined_with_bitwise_operators():
     x = np.array([0.3, -0.7, 1.2, 0.5])
     np.testing.assert_allclose(ad.grad(piecewise)(x),

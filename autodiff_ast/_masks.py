@@ -1,0 +1,102 @@
+"""Masks known when the code is made: conditions of global boolean arrays.
+
+An index that is a boolean mask picks as many elements as it holds True,
+so a derivative is made for the mask's values: a global ``MASK`` is read
+as such (``_ops_index``), and so is a condition of such masks alone
+(``x[~OBSERVED]``, ``x[KEEP & ~DROPPED]``). Here the condition is computed
+now to tell the index its values; the code computes it again when it runs
+(``np.logical_not(OBSERVED)``), and is made again when a mask changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from sympy.logic.boolalg import Boolean
+
+from ._functions import logical_and, logical_not, logical_or, logical_xor
+from ._lower_records import Read
+
+__all__ = ["known_masks", "resolved_reads"]
+
+_LOGIC = {logical_and: np.logical_and, sp.And: np.logical_and,
+          logical_or: np.logical_or, sp.Or: np.logical_or,
+          logical_xor: np.logical_xor, sp.Xor: np.logical_xor}
+_RELATIONS = {sp.Eq: operator.eq, sp.Ne: operator.ne, sp.Lt: operator.lt,
+              sp.Le: operator.le, sp.Gt: operator.gt, sp.Ge: operator.ge}
+
+
+def known_masks(run: Any, key: Any) -> Any:
+    """``key`` (an index, or a tuple of its parts) with each condition of
+    known masks a step whose values ``run`` knows as it knows a global
+    mask's (``context.masks``, which ``_ops_index`` reads)."""
+    if type(key) is tuple:  # (a namedtuple is no index)
+        known = tuple(known_masks(run, part) for part in key)
+        return key if all(a is b for a, b in zip(known, key)) else known
+    values = _values(run, key)
+    if values is None:
+        return key
+    symbol = run.program.materialize(key, "mask")
+    # Told by a read that is always current, which the masks' own reads
+    # replace once lowering is done (``resolved_reads``).
+    holder = {"mask": values}
+    run.context.masks[symbol] = Read(holder, "mask", values)
+    run.context.derived_masks[id(holder)] = tuple(
+        run.context.masks[mask] for mask in key.free_symbols)
+    return symbol
+
+
+def resolved_reads(context: Any) -> list[Read]:
+    """``context.reads`` with each read of a condition's values replaced
+    by the reads of the values of the masks it is a condition of: the
+    code is made again when one of them changes."""
+    return [each for read in context.reads
+            for each in _resolved(context, read)]
+
+
+def _resolved(context: Any, read: Read) -> list[Read]:
+    masks = context.derived_masks.get(id(read.container))
+    if masks is None:
+        return [read]
+    return [each for mask in masks for each in _resolved(context, Read(
+        mask.container, mask.key, mask.value, values=mask.value.copy()))]
+
+
+def _values(run: Any, part: Any) -> np.ndarray | None:
+    """The values of ``part`` where it is a condition of known masks
+    (and numbers); else None."""
+    if not isinstance(part, Boolean) or isinstance(part, sp.Expr) or \
+            not part.free_symbols or not part.free_symbols <= \
+            run.context.masks.keys():
+        return None
+    masks = {symbol: run.context.masks[symbol].value
+             for symbol in part.free_symbols}
+    values = _computed(part, masks)
+    return None if values is None else np.asarray(values, dtype=bool)
+
+
+def _computed(expr: sp.Basic, masks: dict[sp.Symbol, np.ndarray]) -> Any:
+    """``expr`` computed at these masks' values, as NumPy computes it; None
+    where it holds anything else."""
+    if expr in masks:
+        return masks[expr]
+    if isinstance(expr, sp.Number):
+        return float(expr)
+    if expr is sp.true or expr is sp.false:
+        return bool(expr)
+    args = [_computed(a, masks) for a in expr.args]
+    if any(a is None for a in args):
+        return None
+    if isinstance(expr, (logical_not, sp.Not)):
+        return np.logical_not(args[0])
+    logic = _LOGIC.get(type(expr))
+    if logic is not None:
+        return functools.reduce(logic, args)
+    relation = _RELATIONS.get(type(expr))
+    if relation is not None:
+        return relation(*args)
+    return None
