@@ -8,9 +8,11 @@ and its generated code, which is ordinary input again, is inlined where it
 is called: the outer derivative differentiates it as it would the user's
 own code. A derivative of array code is generated for the shapes and
 dtypes its arguments have there. A function defined inside the outer one
-(``ad.grad(lambda x: net(params, x))(xs)``, a physics-informed residual)
-is first written as a function of its arguments and of the values it
-reads from there, which its derivative is then called with.
+(``ad.grad(lambda x: net(params, x))(xs)``, a physics-informed residual,
+or the function of ``ad.jvp`` and ``ad.vjp`` there) is first written as a
+function of its arguments and of the values it reads from there, which
+its derivative is then called with (in a jvp, with zero tangents for
+them).
 """
 
 from __future__ import annotations
@@ -255,7 +257,7 @@ def _jvp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
     if len(node.args) != 3 or any(k.arg != "has_aux" for k in node.keywords):
         raise run.error(node, "ad.jvp takes (fun, primals, tangents) and "
                               "has_aux= here")
-    fun = _known(run, node, node.args[0], env)
+    fun, captured = _function_known(run, node, env)
     has_aux = any(bool(_known(run, node, k.value, env))
                   for k in node.keywords)
     primals = run.expression(node.args[1], env)
@@ -266,7 +268,9 @@ def _jvp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
         raise run.error(node, "ad.jvp takes a tuple of primals and a tuple "
                               "of as many tangents")
     function = _cached(fun, 0, has_aux, "jvp")
-    result = derivative_call(run, function, [*primals, *tangents], node)
+    # (what a local function captured does not move: zero tangents)
+    result = derivative_call(run, function, [
+        *primals, *captured, *tangents, *_zeros(run, captured, node)], node)
     if has_aux and not isinstance(function, ArrayTransform):
         (value, tangent), aux = result
         return value, tangent, aux
@@ -311,7 +315,7 @@ def _vjp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
     if any(k.arg != "has_aux" for k in node.keywords) or len(node.args) < 2:
         raise run.error(node, "ad.vjp takes (fun, *primals) and has_aux= "
                               "here")
-    fun = _known(run, node, node.args[0], env)
+    fun, captured = _function_known(run, node, env)
     has_aux = any(bool(_known(run, node, k.value, env))
                   for k in node.keywords)
     if not isinstance(fun, types.FunctionType):
@@ -326,6 +330,8 @@ def _vjp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
         raise run.error(node, "ad.vjp inside a function being "
                               "differentiated takes float primals: a "
                               "primal of integers has no cotangent here")
+    own = tuple(range(len(primals)))
+    primals += captured  # (not differentiated: a local function read them)
     output = run.inline(fun, primals, {}, node)
     if has_aux and not (isinstance(output, tuple) and len(output) == 2):
         raise run.error(node, "vjp with has_aux=True needs the function "
@@ -334,9 +340,36 @@ def _vjp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
     leaves = optree.tree_leaves(value,
                                 is_leaf=lambda v: isinstance(v, sp.Basic))
     dot = dot_product(fun, value, has_aux, len(primals))
-    pull = _Pullback(grad(dot, argnums=tuple(range(len(primals)))), primals,
-                     len(leaves))
+    pull = _Pullback(grad(dot, argnums=own), primals, len(leaves))
     return (value, pull, aux) if has_aux else (value, pull)
+
+
+def _function_known(run: Any, node: ast.Call, env: dict[str, Any]
+                    ) -> tuple[Any, list[Any]]:
+    """The function ``ad.jvp(f, ...)`` or ``ad.vjp(f, ...)`` takes, and
+    the values it reads from the function being differentiated, which it
+    is called with after its own arguments: none for a function known
+    before the outer one runs; for one defined inside it, its
+    ``_Lifted`` form and what that captured."""
+    fun = _known(run, node, node.args[0], env, local=True)
+    if isinstance(fun, _Lifted):
+        return fun.function, list(fun.captured)
+    return fun, []
+
+
+def _zeros(run: Any, values: list[Any], node: ast.AST) -> list[Any]:
+    """A zero tangent for each leaf of ``values``: ``np.zeros_like`` of
+    an array, else a number, which the inlined code multiplies away."""
+    from ._ops_create import ZEROS_LIKE
+
+    def zero(leaf: Any) -> Any:
+        if run.lowers_arrays and isinstance(leaf, sp.Basic) and run.shape(
+                leaf, node):
+            return ZEROS_LIKE.lower(run, leaf, node=node)
+        return 0.0
+
+    return optree.tree_map(zero, values,
+                           is_leaf=lambda v: isinstance(v, sp.Basic))
 
 
 def _examples(run: Any, args: list[Any], node: ast.AST) -> list[Any]:
