@@ -24,6 +24,8 @@ from ._api import _cached, _with_source, real_only, transformed
 from ._argnums_per_call import PerCall
 from ._array_transforms import ArrayTransform
 from ._errors import InputError
+from ._int_points import (argument_name, moved_as_floats,
+                          no_integers_beside_floats, some_floats)
 from ._output_types import tree_like
 from ._pullback import of_a_number, pullback
 
@@ -119,16 +121,6 @@ def _spelled(structure: Any) -> str:
         "PyTreeSpec(") else text
 
 
-def _argument(fun: Callable[..., Any], position: int) -> str:
-    """What errors call ``fun``'s argument at ``position``: its name."""
-    try:
-        names = list(inspect.signature(fun).parameters)
-    except (TypeError, ValueError):
-        names = []
-    return names[position] if position < len(names) else \
-        f"argument {position}"
-
-
 def _leaf_pairs(primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     """(argument position, primal leaf, tangent leaf) for each argument
     whose tangent has its structure (of one apart, generation says
@@ -149,7 +141,7 @@ def _integers_still(fun: Callable[..., Any], primals: Sequence[Any],
     for position, leaf, seed in _leaf_pairs(primals, tangents):
         if np.asarray(leaf).dtype.kind in "biu" and np.any(
                 np.asarray(seed) != 0):
-            name = _argument(fun, position)
+            name = argument_name(fun, position)
             raise InputError(
                 f"the tangent for {name} is not zero, but {name} holds "
                 "integers, which are not differentiated: pass a zero "
@@ -164,7 +156,7 @@ def _shaped_like(fun: Callable[..., Any], primals: Sequence[Any],
     for position, leaf, seed in _leaf_pairs(primals, tangents):
         if np.shape(leaf) != np.shape(seed):
             raise InputError(
-                f"the tangent for {_argument(fun, position)} has shape "
+                f"the tangent for {argument_name(fun, position)} has shape "
                 f"{np.shape(seed)}, but the argument has shape "
                 f"{np.shape(leaf)}: pass tangents shaped like the primals.")
 
@@ -225,10 +217,14 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
     if isinstance(fun, PerCall):  # a derivative with a negative argnums
         fun = fun.at(len(primals))
     _shaped_like(fun, primals, tangents)
+    primals, tangents = moved_as_floats(primals, tangents)
     function = _cached(fun, 0, has_aux, "jvp")
     primals, tangents = _defaults_after(fun, function, primals, tangents)
-    if isinstance(function, ArrayTransform):
+    if isinstance(function, ArrayTransform) or not all(
+            map(optree.tree_is_leaf, primals)):
         _integers_still(fun, primals, tangents)
+        no_integers_beside_floats(fun, primals, "jvp")
+    if isinstance(function, ArrayTransform):
         return function(*primals, *tangents)
     result = function(*primals, *tangents)
     (value, tangent), *aux = result if has_aux else (result,)
@@ -253,6 +249,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
         hash(fun)
     except TypeError:  # a dataclass instance: its pullbacks are kept by
         fun = functools.partial(type(fun).__call__, fun)  # a hashable key
+    some_floats(fun, primals)
+    no_integers_beside_floats(fun, primals, "vjp")
     known = of_a_number(fun, primals, has_aux)
     if known is not None:  # a loss: its value and gradient in one pass
         value, aux, pulled = known

@@ -135,3 +135,78 @@ def test_jvp_and_vjp_of_a_local_function_of_arrays(function):
     np.testing.assert_allclose(ad.grad(function)(w),
                                numeric_gradient(function, (w,), 0), rtol=1e-8)
 
+
+# Integers among jvp's and vjp's primals, taken as grad takes them: an int
+# number is the float it stands for (grad(f)(2) is f'(2.0)) where jvp moves
+# it; an int array is labels or indices, refused where its neighbours'
+# derivatives would be dropped with it; a vjp at integers only is refused.
+
+def weighted(p):
+    return np.sum(p["w"] ** 2) * p["n"]
+
+
+def sum_of_squares(x):
+    return np.sum(x ** 2)
+
+
+def square(x):
+    return x ** 2
+
+
+def test_jvp_of_a_pytree_with_an_int_number_in_it():
+    point = {"w": np.ones(3), "n": 2}
+    # JAX, with a float0 tangent for n: (6.0, 12.0)
+    assert ad.jvp(weighted, (point,), ({"w": np.ones(3), "n": 0},)) \
+        == (6.0, 12.0)
+    # along n alone: sum(w ** 2)
+    assert ad.jvp(weighted, (point,), ({"w": np.zeros(3), "n": 1},)) \
+        == (6.0, 3.0)
+
+
+@pytest.mark.parametrize("function", [square, sum_of_squares])
+def test_jvp_at_an_int_is_at_the_float(function):
+    assert ad.grad(function)(2) == 4.0
+    assert ad.jvp(function, (2,), (1.0,)) == (4.0, 4.0)
+    assert ad.jvp(function, (np.int64(3),), (0.5,)) == (9.0, 3.0)
+
+
+def picked(p):
+    return np.sum(p["w"][p["i"]] ** 2)
+
+
+def test_integers_beside_floats_are_refused_not_dropped():
+    point = {"w": np.arange(4.0), "i": np.array([0, 2])}
+    move = {"w": np.ones(4), "i": np.zeros(2, dtype=int)}
+    message = (
+        "{} differentiates each argument as a whole, and p['i'] holds "
+        "integers, which are not differentiated, beside floats: pass it as "
+        "an argument of its own (labels, indices), or as floats, e.g. "
+        "np.asarray(p['i'], dtype=float).")
+    with pytest.raises(ad.InputError) as caught:
+        ad.jvp(picked, (point,), (move,))
+    assert str(caught.value) == message.format("jvp")
+    with pytest.raises(ad.InputError) as caught:
+        ad.vjp(picked, point)
+    assert str(caught.value) == message.format("vjp")
+    # as their own arguments, the indices are data (JAX's float0: zeros)
+    value, pullback = ad.vjp(lambda w, i: np.sum(w[i] ** 2), point["w"],
+                             point["i"])
+    assert value == 4.0
+    gradient, zeros = pullback(1.0)
+    assert gradient.tolist() == [0.0, 0.0, 4.0, 0.0]
+    assert zeros.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("point", [2, np.array([1, 2])], ids=repr)
+@pytest.mark.parametrize("function", [square, sum_of_squares])
+def test_vjp_at_integers_only_is_refused(function, point):
+    # (not a zero cotangent where the float point's is 2 x)
+    with pytest.raises(ad.InputError) as caught:
+        ad.vjp(function, point)
+    assert str(caught.value) == (
+        "vjp at integers only: integers are not differentiated (a count, "
+        "labels, indices), so every cotangent would be zeros. Pass the "
+        "point as floats, e.g. np.asarray(x, dtype=float).")
+    # as floats: 2 x
+    assert ad.vjp(sum_of_squares, np.array([1.0, 2.0]))[1](1.0)[0].tolist() \
+        == [2.0, 4.0]
