@@ -924,7 +924,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
 
 
 # NumPy's functions of dtypes, which a check of arguments may call.
-_OF_DTYPES = (np.issubdtype, np.can_cast, np.result_type, np.promote_types)
+_OF_DTYPES = (np.dtype, np.issubdtype, np.can_cast, np.result_type,
+              np.promote_types)
 
 
 @dataclass(frozen=True)

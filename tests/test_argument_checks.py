@@ -99,6 +99,14 @@ def floats_in_a_vector(x):
     return np.sum(x ** 3)
 
 
+def single_or_double(x):
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError("float32 or float64")
+    if x.dtype == np.dtype("float16") or x.dtype.itemsize < 4:
+        raise TypeError("no half precision")
+    return np.sum(x ** 2)
+
+
 def test_or_and_and_short_circuit_as_python_does():
     # (x.shape[1] of a vector was read: "1 is not in this tuple")
     x = np.array([[1.0, 2.0, 5.0], [3.0, -1.0, 7.0]])
@@ -133,3 +141,16 @@ def test_dtype_kinds_and_numpy_functions_of_dtypes():
         floats_in_a_vector, 4, "x.dtype == np.float32 or x.ndim != 1 holds "
                                "for these arguments, which the function "
                                "refuses: a float64 vector")
+
+
+def test_dtypes_named_spelled_and_sized():
+    for dtype in (np.float32, np.float64):
+        x = np.array([0.5, -1.0, 2.0], dtype=dtype)
+        gradient = ad.grad(single_or_double)(x)
+        assert gradient.dtype == dtype
+        np.testing.assert_array_equal(gradient, 2 * x)
+    assert_refused_at(
+        lambda: ad.grad(single_or_double)(np.ones(2, dtype=np.float16)),
+        single_or_double, 2, "x.dtype not in (np.float32, np.float64) "
+                             "holds for these arguments, which the function "
+                             "refuses: float32 or float64")
