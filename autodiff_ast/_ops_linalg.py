@@ -1,6 +1,7 @@
 """Rows of the array table for linear algebra: ``np.dot``, ``@``/
-``np.matmul``, ``np.vdot``, ``np.outer``, ``np.kron``, ``np.cross``,
-``np.trace`` and ``np.linalg.norm``.
+``np.matmul`` (and ``np.linalg.matmul``), ``np.vdot``, ``np.outer`` (and
+``np.linalg.outer``), ``np.kron``, ``np.cross`` and ``np.trace``; the
+norms' rows (``_ops_norm``) are listed here too.
 
 Products lower to one ``dot`` step that remembers how the user spelled it
 (``A @ B``, ``A.dot(B)``, ``np.dot(A, B)``), so the gradient is written the
@@ -10,40 +11,35 @@ way. The gradient of ``np.kron`` is that of an einsum (an outer product
 with interleaved axes); that of ``np.cross`` is two more cross products
 (the cross product of 2-vectors, their z component, is written out as
 products of their components).
-The gradient of a trace is the identity (``np.eye``); that of a 2-norm is
-``x / norm``, nan at zero (0/0) as in JAX; other orders lower to sums and
-maxima of ``abs``. Their tangents (forward mode) follow the same lines:
-``kron`` and ``cross`` are bilinear, a trace is linear, a 2-norm's
-tangent is ``sum(x * dx) / norm``; a batch of tangents rides along on
+The gradient of a trace is the identity (``np.eye``). Their tangents
+(forward mode) follow the same lines: ``kron`` and ``cross`` are
+bilinear, a trace is linear; a batch of tangents rides along on
 trailing axes (the other factor gets axes of 1 to match).
 """
 
 from __future__ import annotations
 
 import ast
-import math
-import string
 from typing import Any
 
 import sympy as sp
 
-from ._functions import absolute
 from ._ops_assemble import pad
-from ._ops_core import (EXPAND_DIMS, SUM, TRANSPOSE, reduce_sum,
-                        reduced_shape, reshape, reshaped, transpose,
-                        transposed)
+from ._ops_core import (EXPAND_DIMS, SUM, TRANSPOSE, reduce_sum, reshape,
+                        reshaped, transpose, transposed)
 from ._ops_create import EYE, is_identity
 from ._ops_index import GETITEM, getitem
-from ._ops_reduce import MAX, MIN, extremum, unreduced
 from ._ops_shape import diagonal
-from ._ops_einsum import (batch_letters, contract, contraction, einsum,
-                          einsum_gradients, identity_pairs)
+from ._ops_einsum import (contraction, einsum, einsum_gradients,
+                          identity_pairs)
+from ._ops_norm import MATRIX_NORM, NORM, VECTOR_NORM
 from ._program import (ELEMENTWISE, ArrayOp, Shape, Step,
                        broadcast_shapes)
-from ._spell import axis_literal, call, literal
+from ._spell import call, literal
 
-__all__ = ["DOT", "MATMUL", "VDOT", "OUTER", "KRON", "CROSS", "TRACE", "NORM",
-           "product", "diagonal_scale"]
+__all__ = ["DOT", "MATMUL", "VDOT", "OUTER", "LINALG_OUTER", "KRON", "CROSS",
+           "TRACE", "NORM", "VECTOR_NORM", "MATRIX_NORM", "product",
+           "diagonal_scale"]
 
 
 def product(run: Any, left: Any, right: Any, node: ast.AST,
@@ -314,6 +310,18 @@ def _lower_outer(run: Any, a: Any, b: Any, *, node: ast.AST) -> Any:
                        node)
 
 
+def _lower_linalg_outer(run: Any, a: Any, b: Any, *, node: ast.AST
+                        ) -> Any:
+    """np.linalg.outer: np.outer of two vectors (it flattens nothing)."""
+    ranks = [len(run.shape(run.number(v, node), node)) for v in (a, b)]
+    if ranks != [1, 1]:
+        raise run.error(node, "np.linalg.outer takes two 1-D vectors, not "
+                              f"arrays of {ranks[0]} and {ranks[1]} "
+                              "dimensions: use np.outer, which flattens "
+                              "them")
+    return _lower_outer(run, a, b, node=node)
+
+
 def _lower_kron(run: Any, a: Any, b: Any, *, node: ast.AST) -> Any:
     left, right = run.number(a, node), run.number(b, node)
     sa, sb = run.shape(left, node), run.shape(right, node)
@@ -515,9 +523,12 @@ CROSS = ArrayOp("cross", numpy=("cross",), lower=_lower_cross,
 DOT = ArrayOp("dot", numpy=("dot",), methods=("dot",), lower=_lower_dot,
               lower_method=_lower_dot_method, vjp=_dot_vjp,
               batched=_of_matrices, spell=_spell_dot)
-MATMUL = ArrayOp("matmul", numpy=("matmul",), lower=_lower_matmul)
+MATMUL = ArrayOp("matmul", numpy=("matmul", "linalg.matmul"),
+                 lower=_lower_matmul)
 VDOT = ArrayOp("vdot", numpy=("vdot",), lower=_lower_vdot)
 OUTER = ArrayOp("outer", numpy=("outer",), lower=_lower_outer)
+LINALG_OUTER = ArrayOp("linalg.outer", numpy=("linalg.outer",),
+                       lower=_lower_linalg_outer)
 
 
 # -- trace --------------------------------------------------------------------
@@ -569,138 +580,3 @@ TRACE = ArrayOp("trace", numpy=("trace",), methods=("trace",),
                 spell=lambda step, args, name: call(
                     "np.trace", args + ([literal(step.option("offset"))]
                                         if step.option("offset") else [])))
-
-
-# -- np.linalg.norm -----------------------------------------------------------
-
-def _lower_norm(run: Any, x: Any, ord: Any = None, axis: Any = None,
-                keepdims: Any = False, *, node: ast.AST) -> Any:
-    array = run.number(x, node)
-    shape = run.shape(array, node)
-    ndim = len(shape)
-    if axis is None:
-        if ord is None:
-            return _two_norm(run, array, None, bool(keepdims), node)
-        if ndim not in (1, 2):
-            raise run.error(node, "Improper number of dimensions to norm.")
-        axes = tuple(range(ndim))
-    else:
-        items = axis if isinstance(axis, (tuple, list)) else (axis,)
-        axes = tuple(run.axis(item, ndim, node) for item in items)
-        if len(axes) not in (1, 2) or len(set(axes)) != len(axes):
-            raise run.error(node, "np.linalg.norm takes one axis (vector "
-                                  "norms) or two (matrix norms)")
-    order = _order(run, ord, node)
-    if order in (None, 2 if len(axes) == 1 else "fro"):
-        return _two_norm(run, array, tuple(sorted(axes)), bool(keepdims),
-                         node)
-    if len(axes) == 1:
-        result = _vector_norm(run, array, order, axes[0], node)
-    else:
-        result = _matrix_norm(run, array, order, axes, node)
-    if keepdims:
-        result = reshape(run, result, tuple(
-            1 if i in axes else n for i, n in enumerate(shape)), node)
-    return result
-
-
-def _order(run: Any, ord: Any, node: ast.AST) -> Any:
-    """The norm's order: None, 'fro', 'nuc', or a number (inf as math.inf)."""
-    if ord is None or isinstance(ord, str):
-        return ord
-    if ord in (sp.oo, -sp.oo):
-        return math.inf if ord == sp.oo else -math.inf
-    return run.static_number(ord, node, "the norm's order")
-
-
-def _two_norm(run: Any, array: sp.Expr, axes: tuple[int, ...] | None,
-              keepdims: bool, node: ast.AST) -> sp.Symbol:
-    source = run.materialize(array, node)
-    shape = run.program.leaves[source].shape
-    if axes is not None and len(axes) == len(shape):
-        axes = None
-    return run.program.add(NORM, (source,),
-                           reduced_shape(shape, axes, keepdims),
-                           f"norm_{source.name}", axis=axes,
-                           keepdims=keepdims)
-
-
-def _vector_norm(run: Any, array: sp.Expr, order: Any, axis: int,
-                 node: ast.AST) -> Any:
-    size = absolute(array)
-    if order == 1:
-        return reduce_sum(run, size, axis, False, node)[0]
-    if order in (math.inf, -math.inf):
-        return extremum(run, MAX if order > 0 else MIN, size, (axis,),
-                        False, node)
-    if isinstance(order, str) or order <= 0:
-        raise run.error(node, f"the vector norm of order {order!r} is not "
-                              "supported: use ord=None, 1, 2, inf, -inf "
-                              "or a positive number")
-    power = sp.nsimplify(order)
-    return reduce_sum(run, size ** power, axis, False, node)[0] ** (1 / power)
-
-
-def _matrix_norm(run: Any, array: sp.Expr, order: Any,
-                 axes: tuple[int, ...], node: ast.AST) -> Any:
-    if order in (1, -1, math.inf, -math.inf):
-        rows, columns = axes
-        # ord=1: the largest column sum; inf: the largest row sum.
-        summed, kept = (rows, columns) if order in (1, -1) else (columns,
-                                                                   rows)
-        sums = reduce_sum(run, absolute(array), summed, False, node)[0]
-        return extremum(run, MAX if order > 0 else MIN, sums,
-                        (kept - (kept > summed),), False, node)
-    if order in (2, -2, "nuc"):
-        raise run.error(node, f"the matrix norm of order {order!r} needs "
-                              "singular values, which are not supported "
-                              "yet: use ord=None ('fro'), 1, -1, inf or -inf")
-    raise run.error(node, f"{order!r} is not a norm order for matrices: use "
-                          "ord=None ('fro'), 1, -1, inf or -inf")
-
-
-def _norm_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
-    """x / norm: nan where the norm is 0, as in JAX."""
-    (x,) = step.operands
-    kept = unreduced(backward, step, adjoint, f"d_{step.target.name}")
-    norm = unreduced(backward, step, step.target, f"{step.target.name}_kept")
-    backward.contribute(x, kept * x / norm)
-
-
-def _norm_jvp(forward: Any, step: Step) -> sp.Expr:
-    """sum(x * dx) / norm over the norm's axes: nan where the norm is 0,
-    as the gradient."""
-    (x,) = step.operands
-    program = forward.program
-    axis = step.option("axis")
-    shape = forward.shape(step.target) + forward.batch
-    if not forward.batch:
-        total = program.add(SUM, (program.materialize(
-            x * forward.full_tangent(x), f"{x.name}_times_tangent"),),
-            shape, f"{step.target.name}_tangent_sum", axis=axis,
-            keepdims=step.option("keepdims"))
-        return total / step.target
-    # An einsum over the norm's axes, which contracts a Jacobian's seed
-    # away (x itself, for the identity).
-    rank = len(forward.shape(x))
-    axes = range(rank) if axis is None else axis
-    letters = string.ascii_lowercase[:rank]
-    kept = "".join(c for i, c in enumerate(letters) if i not in axes)
-    batch = batch_letters(len(forward.batch), [letters])
-    total = contract(program, f"{letters},{letters}{batch}->{kept}{batch}",
-                     (x, forward.full_tangent(x)),
-                     f"{step.target.name}_tangent_sum")
-    if step.option("keepdims"):
-        total = program.add(EXPAND_DIMS, (total,), shape,
-                            f"{total.name}_kept", axis=tuple(axes))
-    return total / forward.along_batch(step.target)
-
-
-def _spell_norm(step: Step, args: list[ast.expr], name: str) -> ast.expr:
-    return call("np.linalg.norm", args,
-                axis=axis_literal(step.option("axis")),
-                keepdims=True if step.option("keepdims") else None)
-
-
-NORM = ArrayOp("norm", numpy=("linalg.norm",), lower=_lower_norm,
-               vjp=_norm_vjp, jvp=_norm_jvp, spell=_spell_norm)

@@ -193,6 +193,22 @@ def f_norm_matrix_axes(x):
     return np.sum(np.linalg.norm(x, axis=(0, 2)) * np.arange(1.0, 4.0))
 
 
+def f_vector_norm(x):
+    return (np.linalg.vector_norm(x) + np.linalg.vector_norm(x, ord=3)
+            + np.sum(np.linalg.vector_norm(x, axis=0, ord=1, keepdims=True)
+                     * x))
+
+
+def f_matrix_norm(x):
+    return np.sum(np.linalg.matrix_norm(x) + np.linalg.matrix_norm(
+        x, ord=np.inf) * np.arange(1.0, 3.0))
+
+
+def f_linalg_products(x):
+    return np.sum(np.linalg.matmul(x, x.T) ** 2) + np.sum(
+        np.linalg.outer(x[0], x[:, 1]))
+
+
 def f_builtin_sum(xs):
     return sum(xs) ** 2 + sum((xs[0], xs[1]), 1.5) * xs[2]
 
@@ -892,6 +908,13 @@ CASES = {
     ".item()": [(f_item, (signed(2, 3),))],
     ".clip()": [(f_clip_method, (signed(3, 4),))],
 }
+if hasattr(np.linalg, "vector_norm"):  # NumPy 2's
+    CASES.update({
+        "np.linalg.vector_norm": [(f_vector_norm, (signed(3, 4),))],
+        "np.linalg.matrix_norm": [(f_matrix_norm, (signed(2, 3, 4),))],
+        "np.linalg.matmul": [(f_linalg_products, (signed(3, 4),))],
+        "np.linalg.outer": [(f_linalg_products, (signed(3, 4),))],
+    })
 SPELLED_BY_SYNTAX = {"x[label]", "x[idx]", "log(sum(exp))"}
 
 

@@ -1,7 +1,9 @@
 """SciPy and NumPy functions that tutorials use and the tables gained late:
 scipy.special's rel_entr, kl_div, beta, the modified Bessel functions
 (i0, i1, i0e, i1e, iv, ive) and the incomplete gamma functions;
-scipy.stats' binom, bernoulli and lognorm; scipy.integrate.trapezoid.
+scipy.stats' binom, bernoulli and lognorm; scipy.integrate.trapezoid;
+NumPy 2's np.linalg.vector_norm and matrix_norm, np.linalg.matmul and
+np.linalg.outer.
 
 Derivatives against closed forms and JAX 0.10.2's values (float64,
 pasted in), away from the edges of a domain and at them; values against
@@ -20,7 +22,7 @@ import scipy.special as sc
 import scipy.stats as stats
 
 import autodiff_ast as ad
-from helpers import numeric_gradient
+from helpers import assert_refused_at, numeric_gradient
 
 P = np.array([0.0, 0.2, 0.6])
 Q = np.array([0.5, 0.3, 0.1])
@@ -261,3 +263,141 @@ def test_scipy_trapezoid_is_numpy_trapezoid():
         return scipy.integrate.trapezoid(np.exp(-k * GRID ** 2), GRID)
     expected = np.trapezoid(-GRID ** 2 * np.exp(-0.7 * GRID ** 2), GRID)
     assert ad.grad(area)(0.7) == pytest.approx(expected, rel=1e-13)
+
+
+# -- NumPy 2's norms and np.linalg's products ------------------------------------
+
+V = np.array([0.3, -1.2, 2.0])
+M = np.array([[1.0, -2.0, 0.5], [3.0, 4.5, -1.0]])
+T = np.arange(1.0, 25.0).reshape(2, 3, 4) / 7 - 1.3
+WEIGHTS = np.array([1.0, 2.0, 3.0])
+
+needs_numpy_2 = pytest.mark.skipif(
+    not hasattr(np.linalg, "vector_norm"),
+    reason="np.linalg.vector_norm, matrix_norm and matmul are NumPy 2's")
+
+
+@needs_numpy_2
+@pytest.mark.parametrize("f, x, expected", [
+    # JAX 0.10.2
+    (lambda x: np.linalg.vector_norm(x), V,
+     [0.12757297666876868, -0.5102919066750747, 0.8504865111251245]),
+    (lambda x: np.linalg.vector_norm(x, ord=3), V,
+     [0.01971322415838309, -0.31541158653412943, 0.8761432959281372]),
+    (lambda x: np.linalg.vector_norm(x, ord=1), V, [1.0, -1.0, 1.0]),
+    (lambda x: np.linalg.vector_norm(x, ord=np.inf), V, [0.0, 0.0, 1.0]),
+    (lambda x: np.linalg.matrix_norm(x, ord=1), M,
+     [[0.0, -1.0, 0.0], [0.0, 1.0, 0.0]]),
+    (lambda x: np.linalg.matrix_norm(x, ord=np.inf), M,
+     [[0.0, 0.0, 0.0], [1.0, 1.0, -1.0]]),
+])
+def test_norms_as_jax(f, x, expected):
+    np.testing.assert_allclose(ad.grad(f)(x), expected, rtol=1e-13)
+
+
+@needs_numpy_2
+@pytest.mark.parametrize("f", [
+    # any number of axes, any order, keepdims; a stack of matrices
+    lambda x: np.sum(np.linalg.vector_norm(x, axis=(0, 2)) * WEIGHTS),
+    lambda x: np.sum(np.linalg.vector_norm(x, axis=(0, 2), ord=1.5,
+                                           keepdims=True)
+                     * WEIGHTS[None, :, None]),
+    lambda x: np.sum(np.linalg.vector_norm(x, axis=-1, ord=-np.inf)
+                     * WEIGHTS),
+    lambda x: np.linalg.vector_norm(x, ord=4),
+    lambda x: np.sum(np.linalg.matrix_norm(x)),
+    lambda x: np.sum(np.linalg.matrix_norm(x, ord=-1, keepdims=True)
+                     * np.array([1.0, -2.0])[:, None, None]),
+])
+def test_norms_over_axes_match_central_differences(f):
+    np.testing.assert_allclose(ad.grad(f)(T), numeric_gradient(f, (T,), 0),
+                               rtol=1e-7, atol=1e-9)
+
+
+@needs_numpy_2
+def test_norm_values_and_hessians():
+    def p_norm(x):
+        return np.linalg.vector_norm(x, ord=3)
+    value, _ = ad.value_and_grad(p_norm)(V)
+    assert value == pytest.approx(float(np.linalg.vector_norm(V, ord=3)),
+                                  rel=1e-14)
+    np.testing.assert_allclose(ad.hessian(p_norm)(V), [  # JAX 0.10.2
+        [0.1310577444816338, 0.0058199985213883455, -0.01616666255941207],
+        [0.0058199985213883455, 0.43256600121466876, 0.25866660095059313],
+        [-0.01616666255941207, 0.25866660095059313, 0.1576249599542674]],
+        rtol=1e-12)
+    # the Frobenius norm squared: twice the identity
+    np.testing.assert_allclose(
+        ad.hessian(lambda x: np.linalg.matrix_norm(x) ** 2)(M).reshape(6, 6),
+        2 * np.eye(6), atol=1e-14)
+
+
+@needs_numpy_2
+def test_vector_norm_gradient_reads_as_a_norm_and_runs_again():
+    gradient = ad.grad(lambda x: np.linalg.vector_norm(x))
+    assert ad.source(gradient, V).endswith(
+        "    return x / np.linalg.norm(x)\n")
+    # closure: the printed gradient is differentiated again
+    np.testing.assert_allclose(
+        ad.jacobian(gradient)(V),
+        (np.eye(3) - np.outer(V, V) / (V @ V)) / np.linalg.norm(V),
+        rtol=1e-13)
+
+
+@needs_numpy_2
+def test_vector_norm_keeps_float32():
+    x = V.astype(np.float32)
+    gradient = ad.grad(lambda x: np.linalg.vector_norm(x, ord=3))(x)
+    assert gradient.dtype == np.float32
+    np.testing.assert_allclose(gradient, np.sign(V) * V ** 2
+                               / np.linalg.vector_norm(V, ord=3) ** 2,
+                               rtol=1e-6)
+
+
+def zero_order(x):
+    return np.linalg.vector_norm(x, ord=0)
+
+
+def nuclear(x):
+    return np.linalg.matrix_norm(x, ord="nuc")
+
+
+def matrix_norm_of_a_vector(x):
+    return np.linalg.matrix_norm(x)
+
+
+def outer_of_matrices(x):
+    return np.sum(np.linalg.outer(x, x))
+
+
+@needs_numpy_2
+@pytest.mark.parametrize("f, message", [
+    (zero_order, "the vector norm of order 0 is not supported: use "
+                 "ord=None, 1, 2, inf, -inf or a positive number"),
+    (nuclear, "the matrix norm of order 'nuc' needs singular values, which "
+              "are not supported yet: use ord=None ('fro'), 1, -1, inf or "
+              "-inf"),
+    (matrix_norm_of_a_vector, "np.linalg.matrix_norm takes a matrix (or a "
+                              "stack of them), not an array of 1 "
+                              "dimensions: use np.linalg.vector_norm"),
+    (outer_of_matrices, "np.linalg.outer takes two 1-D vectors, not arrays "
+                        "of 2 and 2 dimensions: use np.outer, which "
+                        "flattens them"),
+])
+def test_unsupported_norms_and_outer_products_are_refused(f, message):
+    x = V if f is matrix_norm_of_a_vector else M
+    assert_refused_at(lambda: ad.grad(f)(x), f, 1, message)
+
+
+@needs_numpy_2
+def test_linalg_products_are_numpys():
+    def f(a, b):
+        return np.sum(np.linalg.matmul(a, b) ** 2) + np.sum(
+            np.linalg.outer(a[0], b[:, 1]))
+    a, b = M, M.T + 0.5
+    gradient = ad.grad(f, argnums=(0, 1))(a, b)
+    for argnum in (0, 1):
+        np.testing.assert_allclose(gradient[argnum],
+                                   numeric_gradient(f, (a, b), argnum),
+                                   rtol=1e-7)
+    assert "np.matmul(a, b)" in ad.source(ad.grad(f), a, b)
