@@ -24,6 +24,7 @@ from ._array_printer import ArrayPrinter
 from ._codegen import _cse, _function_label, _suggest_name
 from ._collect import collected_all
 from ._dead_code import without_dead
+from ._filled_items import float64_arrays, items_as_filled, stored
 from ._fills_as_sets import fills_as_sets
 from ._final_rows import rows_from_final
 from ._loop_codegen import refilled, write_loop
@@ -106,15 +107,20 @@ class ArrayWriter:
         for step in steps:
             self.write_step(step)
         self.write_return(outputs)
-        # Items of a filled copy read from what was copied, and rows of a
-        # loop's history from the array it ends with; then what nothing
-        # reads goes (a loop written for a value the code after it no
-        # longer reads, a history only a shape was read of); arrays whose
-        # history went are filled in place, fills written as assignments,
-        # arrays made as the user did and not copied where nothing else
-        # reads them.
+        # Items of a filled copy read from what was copied (or, just
+        # filled, as the value filled), and rows of a loop's history from
+        # the array it ends with; then what nothing reads goes (a loop
+        # written for a value the code after it no longer reads, a history
+        # only a shape was read of); arrays whose history went are filled
+        # in place, fills written as assignments, arrays made as the user
+        # did and not copied where nothing else reads them.
         code = self.out
         if any(isinstance(s, (ast.For, ast.While)) for s in code):
+            code = fills_as_sets(code)
+            once = frozenset(n for n, count in stored(code).items()
+                             if count == 1)
+            code = items_as_filled(code, float64_arrays(code),
+                                   self.number_names(), once)
             code = rows_from_final(without_dead(reads_through_fills(code),
                                                 set()))
         code = refilled(without_dead(code, set()))

@@ -543,7 +543,7 @@ def _filled_in_place(body: list[ast.stmt], carried: list[str],
                               for s in body[start + 1:end]) or sum(
                 _stores(s, made) for s in body) != 1:
             continue
-        views = _views_read_after(body, name, start, shapes)
+        views = _views_read_after(body, name, start, shapes, made)
         # (a row of the array read into a name and read after the fill,
         # a gradient's row also added elsewhere: that row copied, O(row),
         # where the array copied was O(array) per iteration)
@@ -580,7 +580,7 @@ def _merged_copies(body: list[ast.stmt], shapes: dict[str, tuple]) -> None:
                     _stores(s, name) for s in body) != 1 or any(
                     _reads(s, first) or _stores(s, first)
                     for s in body[place + 1:]) or _view_read_after(
-                        body, first, place, shapes):
+                        body, first, place, shapes, name):
                 continue
             body[place:] = [_renamed(s, name, first)
                             for s in body[place + 1:]]
@@ -589,28 +589,44 @@ def _merged_copies(body: list[ast.stmt], shapes: dict[str, tuple]) -> None:
 
 
 def _view_read_after(body: list[ast.stmt], name: str, place: int,
-                     shapes: dict[str, tuple]) -> bool:
+                     shapes: dict[str, tuple], made: str) -> bool:
     """Whether a name bound before ``place`` to what may be a view of the
     array ``name`` (``v = d[1:-1]``, ``d.T``, ``np.reshape(d, ...)``) is
     read after it: filling ``name`` in place from there would change it
     (sweep 4, bug 20: a heat equation's gradient was exactly zero). An
     item, of shape () in ``shapes``, is a number of its own."""
-    return bool(_views_read_after(body, name, place, shapes))
+    return bool(_views_read_after(body, name, place, shapes, made))
 
 
 def _views_read_after(body: list[ast.stmt], name: str, place: int,
-                      shapes: dict[str, tuple]) -> list[ast.Assign]:
-    """The statements binding those names (``_view_read_after``)."""
-    arrays = {name}
+                      shapes: dict[str, tuple], made: str
+                      ) -> list[ast.Assign]:
+    """The statements binding names that may hold a view of ``name`` (or
+    of ``made``, its copy made at ``place``, which becomes ``name``) read
+    once ``made`` is filled: after its first fill, whose value is computed
+    before the fill."""
+    first = next((k for k in range(place + 1, len(body))
+                  if _fills(body[k], made)), len(body))
     views: dict[str, ast.Assign] = {}
-    for statement in body[:place]:
+    for statement in body[:first]:
         if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)
                 and shapes.get(statement.targets[0].id) != ()
-                and _may_view(statement.value, arrays | set(views))):
+                and _may_view(statement.value, {name, made} | set(views))):
             views[statement.targets[0].id] = statement
     return [views[view] for view in views
-            if any(_reads(s, view) for s in body[place + 1:])]
+            if any(_reads(s, view) for s in body[first + 1:])]
+
+
+def _fills(statement: ast.stmt, name: str) -> bool:
+    """Whether ``statement`` is ``name[k] = v`` (``+=``, ``-=``) and
+    nothing else of it reads ``name``."""
+    target = statement.targets[0] if isinstance(statement, ast.Assign) \
+        and len(statement.targets) == 1 else getattr(statement, "target",
+                                                     None)
+    return isinstance(statement, (ast.Assign, ast.AugAssign)) and isinstance(
+        target, ast.Subscript) and isinstance(target.value, ast.Name) and \
+        target.value.id == name and not _reads(statement.value, name)
 
 
 def _row_read(statement: ast.Assign, name: str) -> bool:
@@ -675,7 +691,8 @@ def _renamed(statement: ast.stmt, old: str, new: str) -> ast.stmt:
 # writer never gives a second name (_array_codegen._BUFFERS). Two equal
 # np.ones(n) may become one name, which a fill would change under the
 # other: such an array is copied once before the loop.
-_FRESH = {"np.zeros", "np.zeros_like", "np.empty", "np.empty_like"}
+_FRESH = {"np.zeros", "np.zeros_like", "np.empty", "np.empty_like",
+          "np.ones", "np.ones_like", "np.full", "np.full_like"}
 
 
 def _made_new(start: ast.Assign | None) -> bool:

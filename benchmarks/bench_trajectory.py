@@ -88,6 +88,44 @@ def leapfrog_reference(state):
     return np.array([grad[0, 0], grad[0, 1], grad_k])
 
 
+def damped_loss(state):
+    """Stepped by component, position first, the velocity's step reading
+    the position it has just filled (``k * Y[i + 1, 0]``): the gradient in
+    k reads that item back, which kept a copy of the trajectory per step
+    (an (n, n + 1, 2) history) until ``_filled_items``."""
+    Y = np.zeros((STEPS + 1, 2))
+    Y[0, 0] = state[0]
+    Y[0, 1] = state[1]
+    for i in range(STEPS):
+        Y[i + 1, 0] = Y[i, 0] + STEP * Y[i, 1]
+        Y[i + 1, 1] = Y[i, 1] - STEP * (state[2] * Y[i + 1, 0]
+                                        + state[3] * Y[i, 1])
+    return np.sum(Y[:, 0] ** 2)
+
+
+def damped_reference(state):
+    """Its gradient in (x0, v0, k, c) written by hand."""
+    k, c = state[2], state[3]
+    Y = np.zeros((STEPS + 1, 2))
+    Y[0] = state[:2]
+    for i in range(STEPS):
+        Y[i + 1, 0] = Y[i, 0] + STEP * Y[i, 1]
+        Y[i + 1, 1] = Y[i, 1] - STEP * (k * Y[i + 1, 0] + c * Y[i, 1])
+    grad = np.zeros_like(Y)
+    grad[:, 0] = 2 * Y[:, 0]
+    grad_k = grad_c = 0.0
+    for i in reversed(range(STEPS)):
+        b = grad[i + 1, 1]
+        grad[i, 1] += (1 - STEP * c) * b
+        grad[i + 1, 0] -= STEP * k * b
+        grad_k -= STEP * Y[i + 1, 0] * b
+        grad_c -= STEP * Y[i, 1] * b
+        a = grad[i + 1, 0]
+        grad[i, 0] += a
+        grad[i, 1] += STEP * a
+    return np.array([grad[0, 0], grad[0, 1], grad_k, grad_c])
+
+
 def peak_bytes(function, argument) -> int:
     tracemalloc.start()
     function(argument)
@@ -120,6 +158,8 @@ def main() -> None:
             trajectory_loss, trajectory_reference, y0)
     compare(f"Symplectic Euler by component, n = {STEPS}",
             leapfrog_loss, leapfrog_reference, np.array([1.0, 0.0, 2.0]))
+    compare(f"Damped, reading the item just filled, n = {STEPS}",
+            damped_loss, damped_reference, np.array([1.0, 0.0, 2.0, 0.3]))
 
 
 if __name__ == "__main__":
