@@ -26,7 +26,7 @@ import sympy as sp
 from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._ops_core import BROADCAST_TO, broadcasts_to
-from ._ops_create import ONES, ZEROS
+from ._ops_create import FULL_LIKE, ONES, ONES_LIKE, ZEROS
 from ._ops_scatter import certainly_floats
 from ._program import ELEMENTWISE, ArrayOp, Leaf, Program, Step
 from ._simplify import simplify
@@ -267,6 +267,31 @@ def _full(program: Program, value: sp.Expr, like: sp.Basic,
     return program.add(BROADCAST_TO, (value,), shape, name, shape=sizes)
 
 
+def _floats_where_known(program: Program, adjoint: sp.Expr,
+                        carry: Carry) -> sp.Expr:
+    """The adjoint a loop's carried value starts its way back with, as
+    floats where the value is certainly floats and the adjoint is the same
+    number everywhere (np.sum's seed, ``np.broadcast_to(1, ...)``, of
+    integers): ``np.ones_like(Y)``. The body then adds into it in place,
+    where it added into zeros of the whole carried value, per step."""
+    shape = program.leaves[carry.result].shape
+    if not shape or certainly_floats(program, adjoint) or not \
+            certainly_floats(program, carry.initial):
+        return adjoint  # (a number is no array filled in place)
+    number = adjoint
+    step = program.definition().get(adjoint) if isinstance(
+        adjoint, sp.Symbol) else None
+    if step is not None and step.op is BROADCAST_TO:
+        number = step.operands[0]
+    if not isinstance(number, sp.Number) or _is_zero(number):
+        return adjoint
+    if number == 1:
+        return program.add(ONES_LIKE, (carry.result,), shape,
+                           f"ones_like_{carry.result.name}", dtype=None)
+    return program.add(FULL_LIKE, (carry.result, number), shape,
+                       f"full_like_{carry.result.name}", dtype=None)
+
+
 def _is_zero(value: sp.Basic) -> bool:
     """Whether ``value`` is the number 0, also as a float (in SymPy 1.14
     ``Float(0.0) == 0`` is False): a zero adjoint, not a value."""
@@ -322,14 +347,16 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
     # per stored value.
     flowing: list[tuple[sp.Expr, sp.Symbol]] = []
     carried: list[tuple[Carry, sp.Symbol]] = []
+    starts: dict[sp.Symbol, sp.Expr] = {}
     for carry in moving:
+        start = starts[carry.result] = _floats_where_known(
+            program, adjoints.get(carry.result, sp.S.Zero), carry)
         # (floats where its start is: the body's scatters then add into
         # it, d[i] += v, not into zeros added to it, O(size) per step)
         adjoint = program.new_symbol(
             f"grad_{carry.result.name}_inside",
             Leaf(program.leaves[carry.inside].shape, "value",
-                 floats=certainly_floats(program, adjoints.get(
-                     carry.result, sp.S.Zero))))
+                 floats=certainly_floats(program, start)))
         carried.append((carry, adjoint))
         flowing.append((carry.update, adjoint))
     for value in loop.stored:
@@ -366,8 +393,8 @@ def _vjp(backward: Any, step: Step, adjoints: dict[sp.Symbol, sp.Expr]
 
     carries = []
     for carry, adjoint in carried:
-        initial = _full(program, adjoints.get(carry.result, sp.S.Zero),
-                        carry.result, f"grad_{carry.result.name}")
+        initial = _full(program, starts[carry.result], carry.result,
+                        f"grad_{carry.result.name}")
         update = adjoint_of(carry.inside)
         if update == 0 or _is_zero(update):
             # (zeros of the carried shape: a value first bound in the loop

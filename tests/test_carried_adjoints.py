@@ -3,9 +3,10 @@ is floats: a state stepped component by component (symplectic Euler,
 leapfrog) got a gradient that made an array of zeros the size of the whole
 trajectory in each backward step and added it to the carried one, O(n) per
 step and O(n^2) in all; now each step adds into the carried adjoint
-(``Leaf.floats``, ``_ops_scatter._added_into``). Where the start is not
-known to be floats (the seed of a sum is integers), nothing is added in
-place, which would truncate."""
+(``Leaf.floats``, ``_ops_scatter._added_into``). The seed of a sum,
+``np.broadcast_to(1, ...)``, is integers, into which nothing can be added
+in place (it would truncate): where the trajectory is floats, the backward
+loop starts from ``np.ones_like(Y)`` instead."""
 
 from __future__ import annotations
 
@@ -70,10 +71,14 @@ def test_gradients_of_a_state_stepped_by_component(f, n):
                                                         abs=1e-8)
 
 
-def test_a_seed_of_integers_is_not_filled_in_place():
-    # (np.sum(Y)'s seed is np.broadcast_to(1, ...): adding floats into it
-    # in place would truncate them)
+def test_a_seed_of_ones_starts_as_floats_and_is_filled_in_place():
+    # (np.sum(Y)'s seed, np.broadcast_to(1, ...), is integers: adding
+    # floats into it in place would truncate them)
     source = ad.source(ad.grad(summed, (0, 1, 2)), 1.0, 0.0, 2.0, 10)
     assert ad.grad(summed, 2)(1.0, 0.0, 2.0, 10) == pytest.approx(
         numeric_gradient(summed, (1.0, 0.0, 2.0, 10), 2), rel=1e-7)
-    assert "np.broadcast_to(1" in source
+    assert "np.broadcast_to(1" not in source
+    assert "    grad_Y_4 = np.ones_like(Y)\n" in source
+    loop = source[source.index("for i_1 in reversed"):]
+    assert "np.zeros_like(Y)" not in loop and "np.copy" not in loop.split(
+        "\n    d_")[0]
