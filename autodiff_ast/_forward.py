@@ -38,7 +38,7 @@ from ._ops_einsum import contract
 from ._ops_index import GETITEM
 from ._ops_linalg import DOT
 from ._ops_scan import CUMSUM
-from ._ops_scatter import explicit, float_dtype
+from ._ops_scatter import SCATTER, explicit, float_dtype
 from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._simplify import simplify
 from ._tails import CANCELLING
@@ -97,7 +97,8 @@ class _Forward:
         program (a loop's body runs this over its own steps)."""
         for step in steps:
             if step.op.stops_gradient or not (
-                    step.uses() & self.tangent.keys()):
+                    step.uses() & self.tangent.keys()) or _held_whole(
+                    self.program, step):
                 continue
             rule = step.op.jvp or _RULES.get(step.op)
             if rule is None:
@@ -423,6 +424,13 @@ def _cumsum(forward: _Forward, step: Step) -> sp.Expr:
         CUMSUM, (tangent,), shape + forward.batch,
         f"{step.target.name}_tangent", **{**dict(step.options),
                                           "axis": axis})
+
+
+def _held_whole(program: Program, step: Step) -> bool:
+    """Whether ``step`` puts values into an array of integers (or bools),
+    which holds them truncated: no tangent goes through it."""
+    leaf = program.leaves[step.target]
+    return step.op is SCATTER and (leaf.integer or leaf.boolean)
 
 
 _RULES: dict[ArrayOp, Rule] = {

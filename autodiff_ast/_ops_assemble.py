@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ._functions import trunc
 from ._ops_core import (BROADCAST_TO, RESHAPE, SUM, broadcasts_to, reshape,
                         reshaped, transposed)
 from ._ops_create import ARANGE, COPY, constant_array, is_constant
@@ -769,6 +770,7 @@ def _fill(run: Any, target: ast.expr, key: Any, values: Any,
     if not broadcasts_to(given, shape):
         raise run.error(node, f"values of shape {given} do not fit the "
                               f"elements of shape {shape} they are put in")
+    values = _as_held(program, current, picked, values, how)
     if how == "set" and not zeros:
         values = values - picked  # what is there is replaced
     if run.shape(values, node) != shape:
@@ -789,10 +791,34 @@ def _fill(run: Any, target: ast.expr, key: Any, values: Any,
     # Named after the user's array (d, then d_1, ... as it is filled):
     # zeros with the values put, or (base) what it held with them added.
     base = not (zeros and how == "set")
+    held = program.leaves[current]  # (its dtype, whatever is put in it)
     env[target.id] = program.add(
         SCATTER, (current,) + operands[1:] if base else operands,
-        program.leaves[current].shape, target.id,
+        held.shape, target.id, boolean=held.boolean, integer=held.integer,
         pieces=((parts, repeats),), **({"base": True} if base else {}))
+
+
+def _as_held(program: Any, array: sp.Symbol, picked: sp.Expr,
+             values: sp.Expr, how: str) -> sp.Expr:
+    """``values`` as an integer ``array`` holds them once put: NumPy casts
+    a float put into it toward zero (``counts[i] = 1.7 * x`` keeps 1, which
+    does not change with ``x``), so a value that may not be an integer is
+    truncated, and its derivative is zero."""
+    leaf = program.leaves[array]
+    if not leaf.integer or leaf.boolean or _integral(program, values):
+        return values
+    if how == "set":
+        return trunc(values)
+    return trunc(picked + values) - picked  # d[k] += v
+
+
+def _integral(program: Any, values: sp.Expr) -> bool:
+    """Whether ``values`` are certainly integers: integer arithmetic on
+    integer values."""
+    integers = {s: sp.Dummy(integer=True) for s in values.free_symbols
+                if s in program.leaves and (program.leaves[s].integer
+                                            or program.leaves[s].boolean)}
+    return values.xreplace(integers).is_integer is True
 
 
 def _values(program: Any, values: sp.Expr, name: str) -> sp.Symbol:
