@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import itertools
 import math
+import numbers
 import types
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +102,9 @@ class _ArrayContext(_Context):
     # The objects whose attributes generated code reads as the user spelled
     # them (``self`` for ``self.w``), by name.
     roots: dict[str, Any] = field(default_factory=dict)
+    # Where generated code reaches the objects (and lists of them) the code
+    # read, by id: ``self.layers[0]``.
+    object_paths: dict[int, str] = field(default_factory=dict)
     # Boolean arrays read from outside (a global MASK): how each was read,
     # so that indexing with one can depend on its values; and of a
     # condition of such masks, how they were read (``_masks``).
@@ -668,7 +672,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
             value = getattr(base, node.attr, None)
             if is_library(base) or not (isinstance(value, (np.ndarray, dict))
                                         or holds_arrays(value)):
-                return super().attribute(node, env)
+                found = super().attribute(node, env)
+                if not is_library(base):
+                    self.remember_path(node, env, value)
+                return found
             # self.X, constants.X: an array the code reads as data
             # (self_X), made again if the attribute is given another; a
             # container of them (self.params) read item by item
@@ -721,7 +728,7 @@ class _ArrayRunner(ArrayOperations, _Runner):
         generated code can read it so: its root is a name the derivative
         reaches (a bound method's ``self``, a global, a closure cell; not
         an argument, which the derivative may not take)."""
-        spelled = self.spelled(node, env)
+        spelled = self.spelled(node, env) or self.spelled_through(node, env)
         if spelled is None:
             return None
         root = spelled.partition(".")[0]
@@ -736,11 +743,45 @@ class _ArrayRunner(ArrayOperations, _Runner):
         root = spelled.partition(".")[0]
         if root in self.context.roots:
             return
-        cells = self.context.bound | {name: cell.cell_contents
-                                      for name, cell in self.cells.items()}
-        value = cells[root] if root in cells else self.fn.__globals__[root]
+        function = self.context.root
+        assert function is not None
+        cells = self.context.bound | {
+            name: cell.cell_contents for name, cell in zip(
+                function.__code__.co_freevars, function.__closure__ or ())}
+        value = cells[root] if root in cells else function.__globals__[root]
         self.context.roots[root] = self.context.data[root] = value
         self.program.reserve(root)
+
+    def remember_path(self, node: ast.Attribute, env: dict[str, Any],
+                      value: Any) -> None:
+        """Where generated code reaches ``value``, an object (a layer) or a
+        list of them (``self.layers``) read at ``node``, so that a method
+        inlined on it spells its arrays from there (``self.layers[0].w``,
+        not the method's own ``self.w``)."""
+        spelled = self.readable_attribute(node, env)
+        if spelled is None or not _an_object(value):
+            return
+        paths = self.context.object_paths
+        paths.setdefault(id(value), spelled)
+        if isinstance(value, (list, tuple)):
+            for place, item in enumerate(value):
+                if _an_object(item):
+                    paths.setdefault(id(item), f"{spelled}[{place}]")
+
+    def spelled_through(self, node: ast.Attribute, env: dict[str, Any]
+                        ) -> str | None:
+        """``node`` spelled from where generated code reaches the object
+        its name holds (``layer.w`` in an inlined method as
+        ``self.layers[0].w``)."""
+        parts = [node.attr]
+        inner: ast.expr = node.value
+        while isinstance(inner, ast.Attribute):
+            parts.append(inner.attr)
+            inner = inner.value
+        if not isinstance(inner, ast.Name) or inner.id not in env:
+            return None
+        path = self.context.object_paths.get(id(env[inner.id]))
+        return None if path is None else ".".join([path] + parts[::-1])
 
     def fresh(self, name: str) -> str:
         """``name``, or ``name_1``, ... where the program has it (another
@@ -932,6 +973,13 @@ _OF_DTYPES = (np.dtype, np.issubdtype, np.can_cast, np.result_type,
 class _Empty(Buffer):
     """``np.empty(3)``: a list a loop fills, as ``np.empty(n)`` (its loop
     keeps it so, the clearest code), or zeros filled item by item."""
+
+
+def _an_object(value: Any) -> bool:
+    """Whether ``value`` is an object whose attributes code may read (a
+    layer, a list of layers), not a number, a string or an array."""
+    return not isinstance(value, (numbers.Number, str, bytes, type(None),
+                                  np.ndarray, sp.Basic, types.ModuleType))
 
 
 def _makes_new(value: ast.expr) -> bool:

@@ -97,3 +97,41 @@ def test_the_hessian_of_a_method_reads_self_too():
     np.testing.assert_allclose(hessian(X), expected, rtol=1e-7, atol=1e-10)
     printed = _run_printed(text, "hessian_loss", self=net)
     np.testing.assert_allclose(printed(X), hessian(X), rtol=1e-14)
+
+
+class Dense:
+    def __init__(self, w, b):
+        self.w = w
+        self.b = b
+
+    def __call__(self, x):
+        return np.tanh(self.w @ x + self.b)
+
+
+class Stack:
+    def __init__(self):
+        self.layers = [Dense(np.array([[0.5, 0.1], [-0.3, 0.2]]),
+                             np.array([1.0, -0.5])),
+                       Dense(np.array([[1.0, 0.4], [0.0, -0.7]]),
+                             np.zeros(2))]
+
+    def loss(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return np.sum(x ** 2)
+
+
+def test_a_layer_called_in_a_method_is_read_from_where_the_method_reaches_it():
+    stack = Stack()
+    text = ad.source(ad.grad(stack.loss), X)
+    assert ("    self_b = self.layers[0].b\n"
+            "    self_b_1 = self.layers[1].b\n"
+            "    self_w = self.layers[0].w\n"
+            "    self_w_1 = self.layers[1].w\n") in text
+    printed = _run_printed(text, "grad_loss", self=stack)
+    expected = numeric_gradient(stack.loss, (X,), 0)
+    np.testing.assert_allclose(printed(X), expected, rtol=1e-8)
+    stack.layers[1] = Dense(np.eye(2), np.ones(2))  # another layer
+    expected = numeric_gradient(stack.loss, (X,), 0)
+    np.testing.assert_allclose(printed(X), expected, rtol=1e-8)
+    np.testing.assert_allclose(ad.grad(stack.loss)(X), expected, rtol=1e-8)
