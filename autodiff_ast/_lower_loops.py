@@ -119,7 +119,8 @@ def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
             if not (isinstance(bound, sp.Expr) and program.is_integer(bound)
                     and run.shape(bound, node) == ()):
                 raise run.error(node, "range() bounds must be integers: "
-                                      "pass the number of steps as an int")
+                                      "pass the number of steps as an int"
+                                      + _differentiated(program, bound))
         start, stop = ([sp.S.Zero] + bounds)[-2:]
         _lowered_or_refused(run, loop, env, start, stop, [],
                             loop.target.id, reverse)
@@ -133,6 +134,20 @@ def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
                         sp.sympify(program.size(array, 0)),
                         [(loop.target.id, array)], None)
     return True
+
+
+def _differentiated(program: Any, bound: Any) -> str:
+    """Why a bound that is an argument's number is no integer: it is
+    differentiated, so taken as a float (an int leaf of a dict among
+    ``argnums``, ``p["steps"]``)."""
+    if not isinstance(bound, sp.Symbol):
+        return ""
+    leaf = program.leaves.get(bound)
+    if leaf is None or leaf.kind != "param":
+        return ""
+    shown = leaf.access or bound.name
+    return (f" ({shown} is differentiated, as argnums asks, so it is a "
+            "float here: pass it as an argument argnums leaves out)")
 
 
 def _array(run: Any, node: ast.expr, env: dict[str, Any]

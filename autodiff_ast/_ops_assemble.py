@@ -781,8 +781,9 @@ def _fill(run: Any, target: ast.expr, key: Any, values: Any,
                 *slots)
     parts = tuple(Slot(p.position + 1) if isinstance(p, Slot) else p
                   for p in step.option("index"))
-    repeats = not (distinct or _permutes(program, step)) and _repeats(
-        parts, program, operands)
+    # (a mask, as a gradient through x[MASK] fills it, picks each once)
+    repeats = not (distinct or step.option("distinct") or _permutes(
+        program, step)) and _repeats(parts, program, operands)
     if how != "add" and repeats:
         raise run.error(node, "this index can pick an element twice, and "
                               "d[key] = v (or += v) then keeps one value "

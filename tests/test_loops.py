@@ -596,3 +596,22 @@ def test_powers_of_an_argument_follow_the_power_rule_at_zero():
     assert ad.hessian(monomial)(0.0, 2) == 4
     np.testing.assert_array_equal(ad.grad(monomial)(np.array([0.0, 1.0]), 2),
                                   [0.0, 4.0])
+
+
+def stepped_by_a_leaf(p):
+    x = p["x"]
+    for _ in range(p["steps"]):
+        x = np.sin(x)
+    return x
+
+
+def test_a_step_count_among_what_is_differentiated_is_named():
+    # an int leaf of a differentiated dict is taken as a float, as grad
+    # takes int arguments: the refusal says so, not only "pass an int"
+    with pytest.raises(ad.UnsupportedCodeError) as info:
+        ad.grad(stepped_by_a_leaf)({"x": 0.5, "steps": 3})
+    assert str(info.value).startswith(
+        "range() bounds must be integers: pass the number of steps as an "
+        "int (p['steps'] is differentiated, as argnums asks, so it is a "
+        "float here: pass it as an argument argnums leaves out)")
+    assert info.value.lineno == stepped_by_a_leaf.__code__.co_firstlineno + 2
