@@ -631,13 +631,14 @@ def real_only(transform: str, holomorphic: bool = False,
               allow_int: bool = False) -> None:
     """JAX's keywords, taken at the values autodiff_ast implements:
     ``holomorphic=True`` (complex derivatives) is refused; ``allow_int``
-    changes nothing, since integer arguments are refused either way."""
+    changes nothing: an int number is taken as the float it stands for,
+    and an int array differentiated is refused with its own message."""
     if holomorphic:
         raise InputError(
             f"{transform}(holomorphic=True): autodiff_ast differentiates "
             "real-valued code only; differentiate the real and imaginary "
             "parts as real functions, or drop holomorphic=True.")
-    del allow_int  # integer arguments are refused with their own message
+    del allow_int  # (integers are taken or refused as above)
 
 
 @overload

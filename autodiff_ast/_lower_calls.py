@@ -120,7 +120,9 @@ class Calls:
                     raise self.error(node, f"could not convert string to "
                                            f"float: {args[0]!r}") from None
             if len(args) == 1 and not kwargs:
-                return self.operand(args[0], node)
+                written = node.args[0] if isinstance(node, ast.Call) and len(
+                    node.args) == 1 else node  # (a list refused names it)
+                return self.operand(args[0], written)
         if isinstance(callee, type) and issubclass(callee, tuple) and \
                 hasattr(callee, "_fields"):
             if not self.lowers_arrays:

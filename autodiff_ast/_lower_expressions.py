@@ -142,15 +142,26 @@ class Expressions:
             listed = array_function(np.array)
             assert listed is not None and listed.lower is not None
             return listed.lower(self, list(value), node=node)
-        raise self.error(node, f"{describe(value)} is not a number")
+        raise self.not_a_number(value, node)
 
     def operand(self, value: Any, node: ast.AST) -> sp.Expr:
         """``value`` as a number where Python, not NumPy, takes it (an
         operator, a math function): a list is not one there (Python's
         ``+`` and ``*`` join and repeat lists)."""
         if isinstance(value, (list, tuple)):
-            raise self.error(node, f"{describe(value)} is not a number")
+            raise self.not_a_number(value, node)
         return self.number(value, node)
+
+    def not_a_number(self, value: Any, node: ast.AST) -> Exception:
+        """The refusal of ``value`` where a number is needed: a list or a
+        tuple named by the code that gave it (``a is a list of 2 items``),
+        not by the symbols it holds."""
+        if isinstance(value, (list, tuple)) and isinstance(node, ast.expr):
+            count = len(value)
+            return self.error(node, (
+                f"{ast.unparse(node)} is a {type(value).__name__} of "
+                f"{count} item{'' if count == 1 else 's'}, not a number"))
+        return self.error(node, f"{describe(value)} is not a number")
 
     def arithmetic(self, op: ast.operator, left: Any, right: Any,
                    node: ast.AST) -> sp.Expr:
