@@ -15,8 +15,9 @@ Only what is proved is changed: the read is of the very index filled,
 spelled alike, with nothing between that binds a name the index or the
 value reads or changes an array; the read is a number (one item); and the
 filled array holds float64 (made by ``np.zeros`` and the like without a
-dtype, or copied or cut from such an array), so the item read is the
-value filled, not that value cast.
+dtype, or copied or cut from such an array) as the value filled does (it
+computes with an item of such an array), so the item read is the value
+filled, not that value cast.
 """
 
 from __future__ import annotations
@@ -88,6 +89,20 @@ def _float64(value: ast.expr | None, floats: set[str]) -> bool:
         value.args[0], floats)
 
 
+def _computes_float64(value: ast.expr, floats: frozenset[str]) -> bool:
+    """Whether ``value`` is certainly a float64 number where it is one
+    item: an item of a float64 array, or arithmetic with such an operand,
+    which NumPy computes in float64 (not a comparison, a bool)."""
+    if isinstance(value, (ast.Name, ast.Subscript)):
+        return _float64(value, floats)
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
+        return _computes_float64(value.operand, floats)
+    return isinstance(value, ast.BinOp) and isinstance(value.op, (
+        ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)) and (
+        _computes_float64(value.left, floats)
+        or _computes_float64(value.right, floats))
+
+
 def items_as_filled(body: list[ast.stmt], floats: frozenset[str],
                     numbers: frozenset[str], bound_once: frozenset[str]
                     ) -> list[ast.stmt]:
@@ -102,7 +117,7 @@ def items_as_filled(body: list[ast.stmt], floats: frozenset[str],
         fill = body[place]
         target = _filled_item(fill, floats)
         if target is not None:
-            _forward(body, place, target, numbers, bound_once)
+            _forward(body, place, target, floats, numbers, bound_once)
         place += 1
     return body
 
@@ -122,9 +137,12 @@ def _filled_item(statement: ast.stmt, floats: frozenset[str]
 
 
 def _forward(body: list[ast.stmt], place: int, target: ast.Subscript,
-             numbers: frozenset[str], bound_once: frozenset[str]) -> None:
+             floats: frozenset[str], numbers: frozenset[str],
+             bound_once: frozenset[str]) -> None:
     fill = body[place]
     assert isinstance(fill, ast.Assign)
+    if not _computes_float64(fill.value, floats):
+        return  # (a float32 or a bool put in is read back as float64)
     array = target.value.id  # type: ignore[attr-defined]
     index = ast.dump(target.slice)
     read = {n.id for n in ast.walk(target.slice) if isinstance(n, ast.Name)}

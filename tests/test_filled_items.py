@@ -108,6 +108,18 @@ def test_only_an_item_of_a_float64_array_just_filled_is_forwarded():
         for i in range(2):
             c[i] = x * 1.5
             a = c[i]""",
+        # a value not computed with a float64 item (a float32 argument's,
+        # a comparison): the item read is it cast
+        """\
+        c = np.zeros(3)
+        for i in range(2):
+            c[i] = x * 1.5
+            a = c[i]""",
+        """\
+        c = np.zeros(3)
+        for i in range(2):
+            c[i + 1] = c[i] > 0
+            a = c[i + 1]""",
         # another index, or a name the index reads bound between
         """\
         c = np.zeros(3)
