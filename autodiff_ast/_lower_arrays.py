@@ -103,8 +103,9 @@ class _ArrayContext(_Context):
     # them (``self`` for ``self.w``), by name.
     roots: dict[str, Any] = field(default_factory=dict)
     # Where generated code reaches the objects (and lists of them) the code
-    # read, by id: ``self.layers[0]``.
-    object_paths: dict[int, str] = field(default_factory=dict)
+    # read, by id: ``self.layers[0]`` (with the object, held so that its
+    # id is not another's while the code is made).
+    object_paths: dict[int, tuple[Any, str]] = field(default_factory=dict)
     # Boolean arrays read from outside (a global MASK): how each was read,
     # so that indexing with one can depend on its values; and of a
     # condition of such masks, how they were read (``_masks``).
@@ -762,11 +763,11 @@ class _ArrayRunner(ArrayOperations, _Runner):
         if spelled is None or not _an_object(value):
             return
         paths = self.context.object_paths
-        paths.setdefault(id(value), spelled)
+        paths.setdefault(id(value), (value, spelled))
         if isinstance(value, (list, tuple)):
             for place, item in enumerate(value):
                 if _an_object(item):
-                    paths.setdefault(id(item), f"{spelled}[{place}]")
+                    paths.setdefault(id(item), (item, f"{spelled}[{place}]"))
 
     def spelled_through(self, node: ast.Attribute, env: dict[str, Any]
                         ) -> str | None:
@@ -780,8 +781,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
             inner = inner.value
         if not isinstance(inner, ast.Name) or inner.id not in env:
             return None
-        path = self.context.object_paths.get(id(env[inner.id]))
-        return None if path is None else ".".join([path] + parts[::-1])
+        known = self.context.object_paths.get(id(env[inner.id]))
+        return None if known is None else ".".join([known[1]] + parts[::-1])
 
     def fresh(self, name: str) -> str:
         """``name``, or ``name_1``, ... where the program has it (another
