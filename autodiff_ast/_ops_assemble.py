@@ -770,7 +770,9 @@ def _fill(run: Any, target: ast.expr, key: Any, values: Any,
     if not broadcasts_to(given, shape):
         raise run.error(node, f"values of shape {given} do not fit the "
                               f"elements of shape {shape} they are put in")
-    values = _as_held(program, current, picked, values, how)
+    # (where ``d`` holds zeros, ``picked`` is of the array it is like)
+    values = _as_held(program, current, sp.S.Zero if zeros else picked,
+                      values, how)
     if how == "set" and not zeros:
         values = values - picked  # what is there is replaced
     if run.shape(values, node) != shape:
@@ -799,18 +801,19 @@ def _fill(run: Any, target: ast.expr, key: Any, values: Any,
         pieces=((parts, repeats),), **({"base": True} if base else {}))
 
 
-def _as_held(program: Any, array: sp.Symbol, picked: sp.Expr,
+def _as_held(program: Any, array: sp.Symbol, held: sp.Expr,
              values: sp.Expr, how: str) -> sp.Expr:
     """``values`` as an integer ``array`` holds them once put: NumPy casts
     a float put into it toward zero (``counts[i] = 1.7 * x`` keeps 1, which
     does not change with ``x``), so a value that may not be an integer is
-    truncated, and its derivative is zero."""
+    truncated, and its derivative is zero. ``held``: the elements there
+    before, which ``d[k] += v`` adds to."""
     leaf = program.leaves[array]
     if not leaf.integer or leaf.boolean or _integral(program, values):
         return values
     if how == "set":
         return trunc(values)
-    return trunc(picked + values) - picked  # d[k] += v
+    return trunc(held + values) - held
 
 
 def _integral(program: Any, values: sp.Expr) -> bool:

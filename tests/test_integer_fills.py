@@ -35,6 +35,17 @@ def added_once(x):
     return x * np.sum(c)
 
 
+TEMPLATE = np.array([3, -4])
+
+
+def added_beside_a_template(x):
+    # zeros like an array of other values: what is added to is 0
+    c = np.zeros_like(TEMPLATE)
+    c[0] += -1.5 * x
+    c[1] -= 2.5 * x
+    return x * np.sum(c)
+
+
 def negative_put(x):
     c = np.zeros(2, dtype=np.int64)
     c[0] = -2.6 * x
@@ -42,7 +53,8 @@ def negative_put(x):
 
 
 @pytest.mark.parametrize("f, x", [(counted, 0.8), (put_once, 1.0),
-                                  (added_once, 1.9), (negative_put, 1.0)])
+                                  (added_once, 1.9), (negative_put, 1.0),
+                                  (added_beside_a_template, 1.0)])
 def test_a_float_put_into_an_integer_array_is_truncated(f, x):
     value, slope = ad.value_and_grad(f)(x)
     assert value == f(x)
