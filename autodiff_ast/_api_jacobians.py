@@ -24,7 +24,7 @@ from ._api import _cached, _with_source, real_only, transformed
 from ._argnums_per_call import PerCall
 from ._array_transforms import ArrayTransform
 from ._errors import InputError
-from ._int_points import (argument_name, moved_as_floats,
+from ._int_points import (argument_name, floats_only, moved_as_floats,
                           no_integers_beside_floats, some_floats)
 from ._output_types import tree_like
 from ._pullback import of_a_number, pullback
@@ -217,11 +217,13 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
     if isinstance(fun, PerCall):  # a derivative with a negative argnums
         fun = fun.at(len(primals))
     _shaped_like(fun, primals, tangents)
-    primals, tangents = moved_as_floats(primals, tangents)
+    plain = floats_only(primals)  # (then no integer has a say below)
+    if not plain:
+        primals, tangents = moved_as_floats(primals, tangents)
     function = _cached(fun, 0, has_aux, "jvp")
     primals, tangents = _defaults_after(fun, function, primals, tangents)
-    if isinstance(function, ArrayTransform) or not all(
-            map(optree.tree_is_leaf, primals)):
+    if not plain and (isinstance(function, ArrayTransform) or not all(
+            map(optree.tree_is_leaf, primals))):
         _integers_still(fun, primals, tangents)
         no_integers_beside_floats(fun, primals, "jvp")
     if isinstance(function, ArrayTransform):
@@ -249,8 +251,9 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
         hash(fun)
     except TypeError:  # a dataclass instance: its pullbacks are kept by
         fun = functools.partial(type(fun).__call__, fun)  # a hashable key
-    some_floats(fun, primals)
-    no_integers_beside_floats(fun, primals, "vjp")
+    if not floats_only(primals):
+        some_floats(fun, primals)
+        no_integers_beside_floats(fun, primals, "vjp")
     known = of_a_number(fun, primals, has_aux)
     if known is not None:  # a loss: its value and gradient in one pass
         value, aux, pulled = known

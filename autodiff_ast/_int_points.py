@@ -30,7 +30,7 @@ from ._as_floats import as_floats
 from ._errors import InputError
 
 __all__ = ["moved_as_floats", "no_integers_beside_floats", "argument_name",
-           "some_floats"]
+           "some_floats", "floats_only"]
 
 
 def argument_name(fun: Callable[..., Any], position: int) -> str:
@@ -41,6 +41,20 @@ def argument_name(fun: Callable[..., Any], position: int) -> str:
         names = []
     return names[position] if position < len(names) else \
         f"argument {position}"
+
+
+def floats_only(primals: Sequence[Any]) -> bool:
+    """Whether every leaf of ``primals`` is a float or an array of floats:
+    the common call, for which the checks here have nothing to do (they
+    cost a jvp or vjp of small arrays more than its arithmetic)."""
+    if all(map(_a_float, primals)):  # (no pytree walk: 1 us of its own)
+        return True
+    return all(map(_a_float, optree.tree_leaves(tuple(primals))))
+
+
+def _a_float(value: Any) -> bool:
+    return type(value) is float or isinstance(
+        value, (np.ndarray, np.floating)) and value.dtype.kind == "f"
 
 
 def moved_as_floats(primals: Sequence[Any], tangents: Sequence[Any]
