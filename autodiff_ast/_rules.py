@@ -454,7 +454,9 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row("rel_entr", rel_entr, (), scipy=("rel_entr",), domain=(0.2, 3.0)),
     _row("kl_div", kl_div, (), scipy=("kl_div",), domain=(0.2, 3.0)),
     _row("beta", sp.beta, (), scipy=("beta",), domain=(0.2, 4.0), nargs=2),
-    _row("i0", i0, (), scipy=("i0",)),
+    # NumPy has i0 but not i1, its derivative: np.i0 needs SciPy too.
+    _row("i0", i0, ("i0",), scipy=("i0",),
+         lower=_needing_scipy("np.i0", i0, "scipy.special.i1")),
     _row("i1", i1, (), scipy=("i1",), domain=(0.2, 3.0)),
     _row("i0e", i0e, (), scipy=("i0e",), domain=(0.2, 3.0)),
     _row("i1e", i1e, (), scipy=("i1e",), domain=(0.2, 3.0)),

@@ -136,7 +136,8 @@ CASES = {
     "rel_entr": (lambda x, y: sc.rel_entr(x, y), (0.2, 3)),
     "kl_div": (lambda x, y: sc.kl_div(x, y), (0.2, 3)),
     "beta": (lambda a, b: sc.beta(a, b), (0.2, 4)),
-    "i0": (lambda x: sc.i0(x), (-3, 3)),
+    # NumPy's spelling: scipy.special.i0 is checked as its alias.
+    "i0": (lambda x: np.i0(x), (-3, 3)),
     "i1": (lambda x: sc.i1(x), (0.2, 3)),
     "i0e": (lambda x: sc.i0e(x), (0.2, 3)),
     "i1e": (lambda x: sc.i1e(x), (0.2, 3)),
@@ -221,7 +222,7 @@ SCIPY_ONLY = {"erfinv", "digamma", "polygamma", "expit", "logit", "ndtr",
               "expon_pdf", "laplace_logpdf", "laplace_pdf", "cauchy_logpdf",
               "cauchy_pdf", "logistic_logpdf", "logistic_pdf",
               "uniform_logpdf", "uniform_pdf", "rel_entr", "kl_div", "beta",
-              "i0", "i1", "i0e", "i1e", "iv", "ive", "gammainc",
+              "i1", "i0e", "i1e", "iv", "ive", "gammainc",
               "gammaincc", "binom_logpmf", "binom_pmf", "bernoulli_logpmf",
               "bernoulli_pmf", "lognorm_logpdf", "lognorm_pdf"}
 
@@ -266,9 +267,9 @@ FIXED_ARGUMENTS = {"polygamma": {0: 1}, "ldexp": {1: 3},
                    "lognorm_logpdf": {0: 4.0}, "lognorm_pdf": {0: 4.0}}
 
 
-# math rows whose derivative (digamma) only SciPy provides; without it
-# they are refused (tests/test_scipy.py).
-DERIVATIVE_NEEDS_SCIPY = {"gamma", "lgamma"}
+# math and NumPy rows whose derivative (digamma, i1) only SciPy provides;
+# without it they are refused (tests/test_scipy.py, tests/test_numpy_i0.py).
+DERIVATIVE_NEEDS_SCIPY = {"gamma", "lgamma", "i0"}
 
 
 def _needs(name):
