@@ -66,8 +66,10 @@ class Expressions:
                 return self.connective(node.op, (operand,), node)
             number = self.operand(operand, node.operand)
             return -number if isinstance(node.op, ast.USub) else number
-        if isinstance(node, (ast.Compare, ast.BoolOp)):
+        if isinstance(node, ast.Compare):
             return self.condition(node, env)
+        if isinstance(node, ast.BoolOp):
+            return self.either(node, env)
         if isinstance(node, ast.IfExp):
             condition = self.condition(node.test, env)
             self.note_branch(condition, node)
@@ -284,6 +286,46 @@ class Expressions:
             parts.append(part)
         return (sp.And if isinstance(node.op, ast.And) else sp.Or)(*parts)
 
+    def either(self, node: ast.BoolOp, env: dict[str, Any]) -> Any:
+        """``a or b`` and ``a and b`` used as values, as Python has them:
+        ``a if a else b`` and ``b if a else a``, for any operands (``k = k
+        or 2.0`` at k = 0.0 or None is 2.0). An operand whose truth is
+        known now decides, and the operands after it are never read; one
+        whose truth is known only when the code runs (``x or 2.0``) makes
+        the value piecewise, as ``x if x else 2.0``. Of conditions alone
+        this is their logical or (and), as ``if a or b:`` reads it."""
+        deciding = sp.true if isinstance(node.op, ast.Or) else sp.false
+        undecided: list[tuple[Any, Boolean, ast.expr]] = []
+        for operand in node.values:
+            value = self.expression(operand, env)
+            if operand is node.values[-1]:
+                break
+            truth = self.as_condition(value, operand)
+            if truth == deciding:
+                break
+            if isinstance(truth, BooleanAtom):
+                continue  # decides nothing: the value is a later operand's
+            self.scalar_condition(truth, operand)
+            undecided.append((value, truth, operand))
+        if all(_is_condition(v) for v, _, _ in undecided) and \
+                _is_condition(value):
+            parts = [truth for _, truth, _ in undecided]
+            return (sp.Or if deciding else sp.And)(*parts, value)
+        if _is_condition(value):  # (x > 0 and y > 0), among numbers
+            value = self.number(value, node.values[-1])
+        for earlier, truth, operand in reversed(undecided):
+            if _is_condition(earlier):
+                # Where it is chosen, its truth is known: True (1) for
+                # `or`, False (0) for `and` (x > 0 and x is 0 elsewhere).
+                earlier = sp.S.One if deciding else sp.S.Zero
+            value = select(truth, *((earlier, value) if deciding
+                                    else (value, earlier)), self, operand)
+        return value
+
+    def scalar_condition(self, condition: Any, node: ast.AST) -> None:
+        """Refuses a condition that holds one truth per element (array
+        lowering knows the shapes; a scalar runner's are all numbers)."""
+
     def option_comparison(self, node: ast.Compare,
                           values: list[Any]) -> Boolean:
         """``reduction == "sum"`` on an option known when the code is
@@ -371,14 +413,24 @@ class Expressions:
             else sp.false
 
     def as_condition(self, value: Any, node: ast.AST) -> Boolean:
+        """The truth of ``value``, as Python's ``if value:`` has it."""
         value = self.concrete(value)  # `if SCALE:` on a global number
+        if isinstance(value, sp.Symbol) and self.lowers_arrays and not \
+                self.holds_booleans(value):
+            # Array code writes each branch with its condition replaced by
+            # True, which must not replace the number k in `if k: k * x`.
+            return sp.Ne(value, 0)
         if isinstance(value, Boolean):
-            return value
+            return value  # (a symbol too: scalar code keeps `if x:`)
         if isinstance(value, sp.Number):
             return sp.true if value != 0 else sp.false
-        raise self.error(node, "the truth value of a differentiated number is "
-                               "not a condition: compare it explicitly, e.g. "
-                               "`x != 0`")
+        if value is None or isinstance(value, (str, tuple, list, dict)):
+            return sp.true if value else sp.false  # (an empty one: False)
+        text = ast.unparse(node) if isinstance(node, ast.expr) else "x"
+        raise self.error(node, f"the truth value of {text}, a number "
+                               "computed from the arguments, is not a "
+                               "condition here: compare it explicitly, "
+                               f"`{text} != 0`")
 
 
 # ``&``, ``|``, ``^`` and ``~`` of conditions, and why they are refused of
@@ -401,6 +453,12 @@ _BITS_OF_NUMBERS = {
                 f"which has no derivative: ~ is supported on {_CONDITIONS}"
                 ", as their logical not; write -x - 1 for the integer",
 }
+
+
+def _is_condition(value: Any) -> bool:
+    """Whether ``value`` is a condition (a comparison, True), not a number
+    (a Symbol is both to SymPy)."""
+    return isinstance(value, Boolean) and not isinstance(value, sp.Expr)
 
 
 def scaled(a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
