@@ -294,7 +294,7 @@ def _at_arrays(fun: Callable[..., Any], argnums: Any, has_aux: bool,
         return chain[0]
 
     def answer(*args: Any) -> Any:
-        return array_chain()(*args)
+        return array_chain().positionally(*args)
 
     if kind not in ("jacobian", "hessian"):
         return (), answer

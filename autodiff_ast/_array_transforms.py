@@ -147,6 +147,19 @@ class ArrayTransform:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not self.takes_tangents:
+            # (as Python binds them: a keyword-only argument by name only)
+            positional = len(self.params) - self.keyword_only
+            if len(args) > positional:
+                raise TypeError(
+                    f"{self.__name__}() takes {positional} positional "
+                    f"argument{'s' * (positional != 1)} but {len(args)} "
+                    f"were given")
+        return self.positionally(*args, **kwargs)
+
+    def positionally(self, *args: Any, **kwargs: Any) -> Any:
+        """The call with keyword-only arguments allowed by position (as a
+        handle of scalar code passes on the call it cannot answer)."""
+        if not self.takes_tangents:
             args = as_floats(complete_arguments(
                 self.__name__, self.params, self.defaults, args, kwargs),
                 self.differentiated)

@@ -69,7 +69,7 @@ def returning_as_handle(derived: Derived) -> str:
         warnings.simplefilter("ignore")  # the examples are not data
         try:
             flat = call_in_full(derived.function, example)
-            wanted = handle(*example)
+            wanted = handle.positionally(*example)  # (all of them)
         except Exception as exc:
             raise CommandError(
                 f"cannot export {handle.__name__}: export runs it once at "

@@ -131,3 +131,32 @@ def test_export_takes_a_kind_for_a_keyword_only_parameter(tmp_path,
     np.testing.assert_allclose(exported(x, k=3.0), 3.0 * np.cos(x))
     with pytest.raises(TypeError):
         exported(x, 3.0)
+
+
+@pytest.mark.parametrize("transform", [
+    ad.grad, ad.value_and_grad, ad.hessian, ad.jacobian,
+    lambda f: ad.grad(ad.grad(f))])
+def test_a_keyword_only_argument_passed_by_position_is_refused(transform):
+    x = np.array([0.3, 1.2])
+    with pytest.raises(TypeError) as raised:
+        scaled_sines(x, 3.0)
+    derivative = transform(scaled_sines)
+    with pytest.raises(TypeError, match=r"^\w+\(\) takes 1 positional "
+                       r"argument but 2 were given$"):
+        derivative(x, 3.0)
+    assert "takes 1 positional argument but 2 were given" in str(
+        raised.value)
+
+
+def test_scalar_code_passes_a_keyword_only_argument_on_to_array_code():
+    # The scalar handle answers an array argument's Jacobian with the
+    # array transforms, passing k on: by position, inside the library.
+    def scaled_cubes(x, *, k=2.0):
+        return k * x ** 3
+
+    x = np.array([0.5, 2.0])
+    np.testing.assert_allclose(ad.jacobian(scaled_cubes)(x, k=3.0),
+                               np.diag(9.0 * x ** 2))
+    assert ad.grad(scaled_cubes)(2.0, k=3.0) == 36.0
+    with pytest.raises(TypeError, match="takes 1 positional argument"):
+        ad.grad(scaled_cubes)(2.0, 3.0)
