@@ -31,8 +31,8 @@ from ._dispatch import taken_as_constant
 from ._limits import NAMED_FROM, written_out_size
 from ._lists import concatenated, grown, made
 from ._lower import _Runner, readable_source, unbind
-from ._lower_loops import (Buffer, buffer, comprehended, keep_loop,
-                           keep_while)
+from ._lower_loops import (Buffer, buffer, comprehended, constant_rows,
+                           keep_loop, keep_while)
 from ._lower_names import is_library
 from ._lower_records import Read, _Context, as_sympy, defaults_read
 from ._masks import known_masks, resolved_reads
@@ -885,12 +885,18 @@ class _ArrayRunner(ArrayOperations, _Runner):
                         env: dict[str, Any]) -> list[Any] | None:
         if isinstance(iterator, ast.Call):
             items = container_items(self, iterator, env)
-            return None if items is None else list(items)
+            if items is not None:
+                return list(items)
+            if self.expression(iterator.func, env) in (range, reversed):
+                return None
         items = self.expression(iterator, env)
         if isinstance(items, (list, tuple)):
             return list(items)
         if isinstance(items, dict):
             return list(items)
+        rows = constant_rows(self, items, iterator)
+        if rows is not None:
+            return rows
         raise self.error(iterator, "for loops must iterate over range() or "
                                    "over a list, tuple or dict argument")
 

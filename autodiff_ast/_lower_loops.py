@@ -7,10 +7,12 @@ constant count is kept too where its body allows if it is long (at least
 ``KEPT_FROM`` iterations: the derivatives of a long recurrence grow with
 every order) or reads a value it assigns twice (written out, that value
 doubles at each step); other short loops are unrolled, so their closed
-forms come out. A kept loop's body is lowered once, over symbols for the
-values it carries from one iteration to the next (the names it assigns
-that were bound before it), for the loop variable and for the rows read
-(``xs[i]`` at the loop variable is one). It must be elementwise in what
+forms come out; so is a short loop over an array of constants the
+function writes (``np.array([1.0, 2.0])``), over its values. A kept
+loop's body is lowered once, over symbols for the values it carries from
+one iteration to the next (the names it assigns that were bound before
+it), for the loop variable and for the rows read (``xs[i]`` at the loop
+variable is one). It must be elementwise in what
 changes from one iteration to the next; array operations on values from
 before the loop are computed once, before it. A list the loop fills one
 number per iteration (``h = [0.0] * n`` or ``np.empty(n)``, then ``h[i] =
@@ -34,12 +36,14 @@ from ._lists import GROWING
 from ._lower_records import NeedsArrays
 from ._loop_exits import jumpless, returned_names, without_returns
 from ._ops_assemble import FRESH, concatenate, held_elsewhere, stack
+from ._ops_create import CONSTANT, constant_array
 from ._ops_index import GETITEM, getitem
 from ._ops_loop import Carry, Loop, Row, Stored, loop_step
 from ._spell import Slot
 from ._program import ELEMENTWISE, Leaf, Step, broadcast_shapes
 
-__all__ = ["Buffer", "buffer", "comprehended", "keep_loop", "keep_while"]
+__all__ = ["Buffer", "buffer", "comprehended", "constant_rows", "keep_loop",
+           "keep_while"]
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,9 @@ def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
             isinstance(iterator.args[0], ast.Call) and \
             run.expression(iterator.func, env) is reversed:
         iterator, reverse = iterator.args[0], True
-    if isinstance(iterator, ast.Call):
-        if iterator.keywords or not 1 <= len(iterator.args) <= 2 or \
-                run.expression(iterator.func, env) is not range:
+    if isinstance(iterator, ast.Call) and run.expression(
+            iterator.func, env) is range:
+        if iterator.keywords or not 1 <= len(iterator.args) <= 2:
             return False
         bounds = [run.expression(a, env) for a in iterator.args]
         decided = [b for b in bounds if isinstance(b, sp.Expr)
@@ -130,6 +134,10 @@ def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
     array = _array(run, iterator, env)
     if array is None:
         return False
+    rows = constant_rows(run, array, iterator)
+    if rows is not None and len(rows) < KEPT_FROM and not (
+            len(rows) > 1 and reads_twice(_without_appends(loop))):
+        return False  # unrolled over its values, as range(3) is
     _lowered_or_refused(run, loop, env, sp.S.Zero,
                         sp.sympify(program.size(array, 0)),
                         [(loop.target.id, array)], None)
@@ -160,6 +168,22 @@ def _array(run: Any, node: ast.expr, env: dict[str, Any]
     if not (isinstance(items, sp.Expr) and run.shape(items, node)):
         return None
     return run.materialize(items, node, "rows")
+
+
+def constant_rows(run: Any, array: Any, node: ast.AST) -> list[Any] | None:
+    """The rows of ``array`` if it is an array of constants the function
+    writes (``np.array([1.0, 2.0])``), known now whatever the arguments:
+    numbers, or arrays of constants; None for any other array (a global
+    is read when the code runs, and may change)."""
+    step = run.program.definition().get(array)
+    if step is None or step.op is not CONSTANT:
+        return None
+    leaf = run.program.leaves[array]
+    if len(leaf.shape) == 1:
+        return [run.constant(value, node) for value in step.option("values")]
+    dtype = bool if leaf.boolean else int if leaf.integer else float
+    return [constant_array(run, row, dtype, node)
+            for row in step.option("values")]
 
 
 def _kept_pairs(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:

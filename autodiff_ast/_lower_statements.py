@@ -403,10 +403,15 @@ class Statements:
         """The items of a loop over a constant tuple; None for range loops."""
         if isinstance(iterator, ast.Call):
             items = container_items(self, iterator, env)
-            return None if items is None else list(items)
-        if not isinstance(iterator, (ast.Name, ast.Subscript, ast.Attribute,
-                                     ast.Tuple, ast.List)):
+            if items is not None:
+                return list(items)
+            if self.expression(iterator.func, env) in (range, reversed):
+                return None
+        elif not isinstance(iterator, (ast.Name, ast.Subscript,
+                                       ast.Attribute, ast.Tuple, ast.List,
+                                       ast.BinOp)):
             return None
+        # (an array, np.array([...]) or WEIGHTS * 2, needs arrays: rows)
         items = self.expression(iterator, env)
         if isinstance(items, tuple):
             return list(items)
