@@ -111,6 +111,9 @@ class _ArrayContext(_Context):
     # condition of such masks, how they were read (``_masks``).
     masks: dict[sp.Symbol, Read] = field(default_factory=dict)
     derived_masks: dict[int, tuple[Read, ...]] = field(default_factory=dict)
+    # Numeric arrays read from outside (LABELS): a comparison of them
+    # (LABELS == 2) is a mask of known values too.
+    compared: dict[sp.Symbol, Read] = field(default_factory=dict)
     # The lists the function made, which it may append to, by id (the
     # lists are held so that an id is never reused), with the number of
     # kept loops around the place that made each.
@@ -331,6 +334,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
         self.context.data_symbols[id(value)] = symbol
         if value.dtype == np.bool_:
             self.context.masks[symbol] = read
+        else:
+            self.context.compared[symbol] = read
         return symbol
 
     def shape(self, value: Any, node: ast.AST) -> Shape:

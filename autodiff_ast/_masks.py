@@ -1,11 +1,13 @@
-"""Masks known when the code is made: conditions of global boolean arrays.
+"""Masks known when the code is made: conditions of global arrays.
 
 An index that is a boolean mask picks as many elements as it holds True,
 so a derivative is made for the mask's values: a global ``MASK`` is read
-as such (``_ops_index``), and so is a condition of such masks alone
-(``x[~OBSERVED]``, ``x[KEEP & ~DROPPED]``). Here the condition is computed
-now to tell the index its values; the code computes it again when it runs
-(``np.logical_not(OBSERVED)``), and is made again when a mask changes.
+as such (``_ops_index``), and so is a condition of such masks and of
+comparisons of global numeric arrays alone (``x[~OBSERVED]``, ``x[KEEP &
+~DROPPED]``, ``x[LABELS == 2]``). Here the condition is computed now to
+tell the index its values; the code computes it again when it runs
+(``np.logical_not(OBSERVED)``, ``LABELS == 2``), and is made again when an
+array it reads changes.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ _LOGIC = {logical_and: np.logical_and, sp.And: np.logical_and,
           logical_xor: np.logical_xor, sp.Xor: np.logical_xor}
 _RELATIONS = {sp.Eq: operator.eq, sp.Ne: operator.ne, sp.Lt: operator.lt,
               sp.Le: operator.le, sp.Gt: operator.gt, sp.Ge: operator.ge}
+# Arithmetic of the arrays compared (LABELS + 1 == 3, 2 * W > B).
+_ARITHMETIC = {sp.Add: np.add, sp.Mul: np.multiply, sp.Pow: np.power}
 
 
 def known_masks(run: Any, key: Any) -> Any:
@@ -45,8 +49,9 @@ def known_masks(run: Any, key: Any) -> Any:
     # replace once lowering is done (``resolved_reads``).
     holder = {"mask": values}
     run.context.masks[symbol] = Read(holder, "mask", values)
+    known = _known(run)
     run.context.derived_masks[id(holder)] = tuple(
-        run.context.masks[mask] for mask in key.free_symbols)
+        known[array] for array in sorted(key.free_symbols, key=str))
     return symbol
 
 
@@ -69,14 +74,19 @@ def _resolved(context: Any, read: Read) -> list[Read]:
 def _values(run: Any, part: Any) -> np.ndarray | None:
     """The values of ``part`` where it is a condition of known masks
     (and numbers); else None."""
+    known = _known(run)
     if not isinstance(part, Boolean) or isinstance(part, sp.Expr) or \
-            not part.free_symbols or not part.free_symbols <= \
-            run.context.masks.keys():
+            not part.free_symbols or not part.free_symbols <= known.keys():
         return None
-    masks = {symbol: run.context.masks[symbol].value
-             for symbol in part.free_symbols}
+    masks = {symbol: known[symbol].value for symbol in part.free_symbols}
     values = _computed(part, masks)
     return None if values is None else np.asarray(values, dtype=bool)
+
+
+def _known(run: Any) -> dict[sp.Symbol, Read]:
+    """The arrays read from outside whose values a mask may be computed
+    from, and how each was read: masks, and numeric arrays compared."""
+    return {**run.context.compared, **run.context.masks}
 
 
 def _computed(expr: sp.Basic, masks: dict[sp.Symbol, np.ndarray]) -> Any:
@@ -93,7 +103,7 @@ def _computed(expr: sp.Basic, masks: dict[sp.Symbol, np.ndarray]) -> Any:
         return None
     if isinstance(expr, (logical_not, sp.Not)):
         return np.logical_not(args[0])
-    logic = _LOGIC.get(type(expr))
+    logic = _LOGIC.get(type(expr)) or _ARITHMETIC.get(type(expr))
     if logic is not None:
         return functools.reduce(logic, args)
     relation = _RELATIONS.get(type(expr))
