@@ -248,29 +248,46 @@ class Expressions:
                 isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
             return self.membership(node, env)
         if isinstance(node, ast.Compare):
-            values = [self.expression(n, env)
-                      for n in (node.left, *node.comparators)]
-            if any(isinstance(v, str) for v in values):
-                return self.option_comparison(node, values)
-            if any(isinstance(v, (np.dtype, type)) for v in values):
-                return self.type_comparison(node, values)
-            parts = []
-            left = self.operand(values[0], node.left)
-            for op, right_node, right in zip(node.ops, node.comparators,
-                                             values[1:]):
-                right = self.operand(right, right_node)
-                relation = _compare(op, left, right, self, node)
-                if relation.free_symbols and relation.free_symbols <= \
-                        self.context.outside.keys():
-                    # Decided by outside values alone (`if ORDER > 2`):
-                    # decide it now, and check the values when called.
-                    relation = self.concrete(relation)
-                parts.append(relation)
-                left = right
-            return sp.And(*parts)
+            return self.compared(node, env)
         if isinstance(node, ast.BoolOp):
             return self.connected(node, env)
         return self.as_condition(self.expression(node, env), node)
+
+    def compared(self, node: ast.Compare, env: dict[str, Any]) -> Boolean:
+        """``a < b``, and a chain ``lo <= x < hi`` as Python runs it: each
+        operand read once, in order, and a comparison decided False now
+        ends it, so the operands after it are never read (``0 < len(xs)
+        <= xs[0]`` at an empty xs reads no ``xs[0]``)."""
+        values = [self.expression(node.left, env)]
+        parts = []
+        for index, (op, right_node) in enumerate(zip(node.ops,
+                                                     node.comparators)):
+            values.append(self.expression(right_node, env))
+            if any(isinstance(v, (str, np.dtype, type)) for v in values):
+                values += [self.expression(n, env)
+                           for n in node.comparators[index + 1:]]
+                if any(isinstance(v, str) for v in values):
+                    return self.option_comparison(node, values)
+                return self.type_comparison(node, values)
+            left_node = node.comparators[index - 1] if index else node.left
+            relation = _compare(op, self.operand(values[-2], left_node),
+                                self.operand(values[-1], right_node),
+                                self, node)
+            if relation.free_symbols and relation.free_symbols <= \
+                    self.context.outside.keys():
+                # Decided by outside values alone (`if ORDER > 2`): decide
+                # it now, and check the values when called.
+                relation = self.concrete(relation)
+            relation = self.fixed(relation, node)
+            if relation == sp.false:
+                return sp.false
+            parts.append(relation)
+        return sp.And(*parts)
+
+    def fixed(self, value: Any, node: ast.AST | None = None) -> Any:
+        """``value`` with the sizes it reads the numbers they are now
+        (array lowering's sizes; a scalar runner reads none)."""
+        return value
 
     def connected(self, node: ast.BoolOp, env: dict[str, Any]) -> Boolean:
         """``a or b``, ``a and b``, short-circuited as Python does: a part

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import itertools
 import math
 import sys
 from fractions import Fraction
@@ -356,15 +357,60 @@ class ExpressionPrinter:
         if relation is not None:
             return ast.Compare(self.print(expr.lhs), [relation()],
                                [self.print(expr.rhs)])
-        if isinstance(expr, (sp.And, sp.Or)):
-            op = ast.And() if isinstance(expr, sp.And) else ast.Or()
+        if isinstance(expr, sp.And):
+            parts = self.chained(sorted(expr.args, key=sp.default_sort_key))
+            return parts[0] if len(parts) == 1 else ast.BoolOp(ast.And(),
+                                                               parts)
+        if isinstance(expr, sp.Or):
             ordered = sorted(expr.args, key=sp.default_sort_key)
-            return ast.BoolOp(op, [self.print(a) for a in ordered])
+            return ast.BoolOp(ast.Or(), [self.print(a) for a in ordered])
         if isinstance(expr, sp.Not):
             return ast.UnaryOp(ast.Not(), self.print(expr.args[0]))
         if isinstance(expr, sp.core.function.Application):
             return self.function(expr)  # a table's condition: np.isnan(x)
         raise TypeError(f"cannot print the condition {expr}")
+
+    def chained(self, conditions: list[sp.Basic]) -> list[ast.expr]:
+        """The parts of ``a and b and ...``, where comparisons share an
+        operand joined into a chain as Python writes it: ``lo <= x < hi``,
+        not ``lo <= x and hi > x`` (SymPy keeps each comparison in its own
+        canonical direction). Others print as they are, in order."""
+        # Each chain: (the order of its first condition, its links).
+        chains = [(order, [link]) for order, link in (
+            (order, _ascending(c)) for order, c in enumerate(conditions))
+            if link is not None]
+        joined = True
+        while joined:
+            joined = False
+            for (_, first), (_, then) in itertools.permutations(chains, 2):
+                if first[-1][2] == then[0][0]:
+                    first.extend(then)
+                    chains = [c for c in chains if c[1] is not then]
+                    joined = True
+                    break
+        starts = {order: links for order, links in chains}
+        parts = []
+        for order, condition in enumerate(conditions):
+            links = starts.get(order)
+            if links is not None and len(links) > 1:
+                parts.append(ast.Compare(
+                    self.print(links[0][0]), [op() for _, op, _ in links],
+                    [self.print(right) for _, _, right in links]))
+            elif _ascending(condition) is None or links is not None:
+                parts.append(self.print(condition))
+        return parts
+
+
+def _ascending(condition: sp.Basic) -> tuple[sp.Expr, type, sp.Expr] | None:
+    """``condition`` as ``(a, <, b)`` or ``(a, <=, b)`` where it orders
+    two numbers (``hi > x`` is ``x < hi``), for a chain; else None."""
+    if isinstance(condition, (sp.StrictLessThan, sp.LessThan)):
+        return condition.lhs, _RELATIONS[type(condition)], condition.rhs
+    if isinstance(condition, sp.StrictGreaterThan):
+        return condition.rhs, ast.Lt, condition.lhs
+    if isinstance(condition, sp.GreaterThan):
+        return condition.rhs, ast.LtE, condition.lhs
+    return None
 
 
 # Integers that are exact floats: for such p and q, ``p / q`` is the

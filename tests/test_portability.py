@@ -208,7 +208,7 @@ def test_both_printers_write_every_generated_function_alike(printed):
     # minus right of **, returned tuples) and other shapes our generators
     # build, and every generated function was printed here.
     text = "".join(astor for astor, _ in printed)
-    for spelling in ('"""', "label='x'", "if x > 0 and ", " or x > 2:",
+    for spelling in ('"""', "label='x'", "if 0 < x < 1 and ", " or x > 2:",
                      "x ** -y", "return grad_W, grad_lam", "[::-1]",
                      "[-1]", "[:, 0]", "axis=1, keepdims=True",
                      "if lam > 0:"):
