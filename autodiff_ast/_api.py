@@ -719,7 +719,8 @@ def source(fn: Callable[..., Any], *example_args: Any) -> str:
     """The generated source of a function made by autodiff_ast.
 
     The derivative of array code is generated per input signature
-    (structure, shapes, dtypes): pass example arguments to see it. So is
+    (structure, shapes, dtypes): pass example arguments to see it (without
+    them, it shows the code its calls ran, if they ran one). So is
     a Jacobian or Hessian of elementwise code at arrays (JAX's shape):
     example arrays show that code, numbers the elementwise one.
 
@@ -740,12 +741,17 @@ def source(fn: Callable[..., Any], *example_args: Any) -> str:
         # that answers there is the array transforms' (JAX's shape).
         fn = chain()
     if isinstance(fn, ArrayTransform):
-        if not example_args:
-            raise AutodiffError(
-                f"{fn.__name__} is generated per input signature (its code "
-                "depends on the arguments' structure, shapes and dtypes): "
-                "pass example arguments, e.g. ad.source(df, W, b).")
-        return fn.source_for(example_args)
+        if example_args:
+            return fn.source_for(example_args)
+        run = fn.sources_run()
+        if len(run) == 1:  # the code its calls ran
+            return run[0]
+        raise AutodiffError(
+            f"{fn.__name__} is generated per input signature (its code "
+            "depends on the arguments' structure, shapes and dtypes), and "
+            + ("it has not been called yet" if not run else
+               f"it has run at {len(run)} of them")
+            + ": pass example arguments, e.g. ad.source(df, W, b).")
     origin = _provenance(fn)
     if origin is None:
         raise AutodiffError(

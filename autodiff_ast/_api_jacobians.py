@@ -153,12 +153,27 @@ def _shaped_like(fun: Callable[..., Any], primals: Sequence[Any],
     """Each tangent of its primal's shape, leaf by leaf: code generated
     for one input signature (rank and dtype) would broadcast a tangent of
     another size, or fail inside it."""
+    if all(_same_kind(primal, tangent)
+           for primal, tangent in zip(primals, tangents)):
+        return  # (the usual call: 0.3 us per argument, not 3)
     for position, leaf, seed in _leaf_pairs(primals, tangents):
         if np.shape(leaf) != np.shape(seed):
             raise InputError(
                 f"the tangent for {argument_name(fun, position)} has shape "
                 f"{np.shape(seed)}, but the argument has shape "
                 f"{np.shape(leaf)}: pass tangents shaped like the primals.")
+
+
+def _same_kind(primal: Any, tangent: Any) -> bool:
+    """Whether ``tangent`` is plainly shaped like ``primal``: arrays of one
+    shape, or two numbers."""
+    if primal.__class__ is np.ndarray:
+        return tangent.__class__ is np.ndarray and \
+            primal.shape == tangent.shape
+    return primal.__class__ in _NUMBERS and tangent.__class__ in _NUMBERS
+
+
+_NUMBERS = frozenset((float, int, np.float64, np.float32))
 
 
 def _defaults_after(fun: Callable[..., Any], function: Any,

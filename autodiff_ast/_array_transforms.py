@@ -20,6 +20,7 @@ leaf).
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 import types
 from dataclasses import dataclass, replace
@@ -93,6 +94,16 @@ class _Generated:
     dtypes: list[Any]
     any_size: bool  # the code reads every size when it runs
 
+    def result(self, flat: Any) -> Any:
+        """What the generated function returned (a tuple of the result's
+        leaves, or the one leaf), in the result's structure and types."""
+        if self.structure.num_nodes == 1 and self.structure.num_leaves == 1:
+            return _cast(flat, self.dtypes[0])
+        results = list(flat) if isinstance(flat, tuple) else [flat]
+        return optree.tree_unflatten(self.structure, [
+            _cast(value, dtype) for value, dtype in zip(results,
+                                                        self.dtypes)])
+
 
 class ArrayTransform:
     """A chain of transforms of a function with array operations,
@@ -111,6 +122,11 @@ class ArrayTransform:
         self.location = location
         self.title = title
         self.generated: dict[Any, _Generated] = {}
+        # The code by the kinds of arguments passed in full by position
+        # (``_kinds_of``): a second call of the same kinds finds it there.
+        self.recent: dict[tuple[Any, ...],
+                          tuple[_Generated, tuple[Any, ...]]] = {}
+        self.takes_tangents = any(stage.kind == "jvp" for stage in stages)
         self.by_signature: dict[Any, _Generated] = {}
         self._forward: ArrayTransform | None = None
         self.__name__ = name
@@ -134,6 +150,18 @@ class ArrayTransform:
         return len(keyword_only_names(function))
 
     @property
+    def __signature__(self) -> inspect.Signature | None:
+        """The user's function's parameters (``inspect.signature`` shows
+        them, as for a derivative of scalar code); a jvp's is its own."""
+        if self.takes_tangents:
+            return None
+        try:
+            signature = inspect.signature(self.fun)
+        except (TypeError, ValueError):
+            return None
+        return signature.replace(return_annotation=signature.empty)
+
+    @property
     def differentiated(self) -> tuple[int, ...]:
         """The positions of the arguments a grad, Jacobian or Hessian
         stage takes derivatives with respect to (a jvp's ints have no
@@ -141,11 +169,12 @@ class ArrayTransform:
         return tuple(sorted({n for stage in self.stages
                              if stage.kind != "jvp" for n in stage.argnums}))
 
-    @property
-    def takes_tangents(self) -> bool:
-        return any(stage.kind == "jvp" for stage in self.stages)
-
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:  # the code made for these kinds of arguments
+            known = self.recent.get(_kinds_of(args))
+            if known is not None and known[0].lowered.is_current():
+                entry, defaults = known
+                return entry.result(entry.function(*args, *defaults))
         if not self.takes_tangents:
             # (as Python binds them: a keyword-only argument by name only)
             positional = len(self.params) - self.keyword_only
@@ -159,6 +188,7 @@ class ArrayTransform:
     def positionally(self, *args: Any, **kwargs: Any) -> Any:
         """The call with keyword-only arguments allowed by position (as a
         handle of scalar code passes on the call it cannot answer)."""
+        given = args
         if not self.takes_tangents:
             args = as_floats(complete_arguments(
                 self.__name__, self.params, self.defaults, args, kwargs),
@@ -167,11 +197,20 @@ class ArrayTransform:
             raise TypeError(f"{self.__name__}() takes the primals and then "
                             "the tangents, by position")
         entry = self.entry_for(args)
-        flat = call_in_full(entry.function, args)
-        results = list(flat) if isinstance(flat, tuple) else [flat]
-        return optree.tree_unflatten(entry.structure, [
-            _cast(value, dtype) for value, dtype in zip(results,
-                                                        entry.dtypes)])
+        if not (kwargs or self.keyword_only or entry.lowered.fixed) \
+                and all(a is b for a, b in zip(args, given)):
+            # Called again with arguments of the same kinds (numbers of
+            # the same types, arrays of the same shapes and dtypes), the
+            # code answers at once: in an optimiser's loop the rest of
+            # this call would cost 30 times a small gradient's code.
+            # (the defaults as they are now: the code is current while
+            # they are unchanged)
+            kinds = _kinds_of(given)
+            if kinds is not None:
+                if len(self.recent) >= _MOST_RECENT:  # (sizes by the 1000)
+                    self.recent.clear()
+                self.recent[kinds] = (entry, args[len(given):])
+        return entry.result(call_in_full(entry.function, args))
 
     def entry_for(self, args: tuple[Any, ...]) -> _Generated:
         expected = len(self.params) * (2 if self.takes_tangents else 1)
@@ -209,6 +248,13 @@ class ArrayTransform:
                 self.__name__, self.params, self.defaults, args, {}),
                 self.differentiated)
         return self.entry_for(args).source
+
+    def sources_run(self) -> list[str]:
+        """The code written for the signatures it was called at, once
+        each, while current."""
+        sources = {entry.source: None for entry in self.generated.values()
+                   if entry.lowered.is_current()}
+        return list(sources)
 
     def in_forward_mode(self) -> "ArrayTransform":
         """This chain with its last stage, a Jacobian, in forward mode
@@ -319,7 +365,9 @@ class ArrayTransform:
         dtype = _floating(primals, wrt_numbers)
         # (a reverse-mode Jacobian's block in its argument's dtype, as
         # JAX's jacrev casts each cotangent to its primal's)
-        dtypes = [None if isinstance(o, Literal) or id(leaf) in labels
+        dtypes = [None if isinstance(o, Literal)
+                  else _NumberKind(_number_kind(primals, wrt_numbers))
+                  if id(leaf) in labels
                   and id(leaf) not in likes
                   else kinds[likes[id(leaf)]] if id(leaf) in likes
                   else kinds[owners[path]] if path in owners
@@ -381,6 +429,26 @@ class ArrayTransform:
                 f"cannot write the {self.title.split(' of ')[0].lower()} of "
                 f"{where} as code: {exc}. Please report this with the "
                 "function.") from exc
+
+
+_NUMBERS = frozenset((float, int, np.float64, np.float32))
+_MOST_RECENT = 64
+
+
+def _kinds_of(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """What code made for ``args`` serves every call with: the types of
+    numbers, the shapes and dtypes of arrays; None where an argument is
+    anything else (a pytree, a bool: the full dispatch decides)."""
+    kinds: list[Any] = []
+    for arg in args:
+        kind = arg.__class__
+        if kind is np.ndarray:
+            kinds.append((arg.shape, arg.dtype))
+        elif kind in _NUMBERS:
+            kinds.append(kind)
+        else:
+            return None
+    return tuple(kinds)
 
 
 def call_in_full(function: types.FunctionType, args: tuple[Any, ...]) -> Any:
@@ -527,23 +595,55 @@ def _floating(primals: tuple[Any, ...], numbers: list[int]) -> Any:
     out); ``float`` where they are all Python floats."""
     leaves = [leaf for n in numbers
               for leaf in optree.tree_leaves(primals[n])]
-    if leaves and all(isinstance(leaf, float) for leaf in leaves):
-        return float
+    if leaves and all(type(leaf) is float for leaf in leaves):
+        return float  # (not np.float64, a subclass of float)
     return np.result_type(*leaves) if leaves else None
 
 
+@dataclass(frozen=True)
+class _NumberKind:
+    """A result given as computed (a value, a Hessian), except that a
+    float64 number is given in the type of the arguments it is taken with
+    respect to (``kind``: ``float`` for Python floats, else their dtype),
+    as the derivatives beside it are: ``(4.5, 6.0)`` from
+    ``value_and_grad`` at 1.5, ``np.float64`` at ``np.float64(1.5)``."""
+
+    kind: Any
+
+    def cast(self, value: Any) -> Any:
+        if np.ndim(value) or type(value) not in (float, np.float64):
+            return value
+        return float(value) if self.kind is float else (
+            np.float64(value) if self.kind == np.float64 else value)
+
+
+def _number_kind(primals: tuple[Any, ...], numbers: list[int]) -> Any:
+    """``float`` where the leaves at ``numbers`` are all Python floats,
+    ``np.float64`` where they are all float64 NumPy numbers, else None."""
+    types = {type(leaf) for n in numbers
+             for leaf in optree.tree_leaves(primals[n])}
+    return next(iter(types)) if types in ({float}, {np.float64}) else None
+
+
 def _cast(value: Any, dtype: Any) -> Any:
-    """``value`` as ``dtype``: None (as computed), ``float``, a NumPy
-    scalar type, or a dtype (lazy arrays, Dask's, stay lazy)."""
+    """``value`` as ``dtype``: None (as computed), a ``_NumberKind``,
+    ``float``, a NumPy scalar type, or a dtype (lazy arrays, Dask's, stay
+    lazy)."""
     if dtype is None:
         return value
+    if isinstance(dtype, _NumberKind):
+        return dtype.cast(value)
     if dtype is float:
+        if value.__class__ is float:
+            return value
         return float(value) if np.ndim(value) == 0 else np.asarray(
             value, dtype=np.float64)
     if isinstance(dtype, type):  # np.float32(...) for a NumPy scalar
-        return dtype(value)
+        return value if value.__class__ is dtype else dtype(value)
     if getattr(value, "dtype", None) != dtype:
-        return (value.astype(dtype) if hasattr(value, "astype")
+        if hasattr(value, "astype"):
+            return value.astype(dtype)
+        return (dtype.type(value) if isinstance(value, (int, float))
                 else np.asarray(value, dtype=dtype))
     if isinstance(value, np.ndarray) and not value.flags.writeable:
         return np.array(value)  # a view NumPy made read-only

@@ -160,3 +160,15 @@ def test_scalar_code_passes_a_keyword_only_argument_on_to_array_code():
     assert ad.grad(scaled_cubes)(2.0, k=3.0) == 36.0
     with pytest.raises(TypeError, match="takes 1 positional argument"):
         ad.grad(scaled_cubes)(2.0, 3.0)
+
+
+def test_inspect_shows_the_functions_parameters():
+    # as for a derivative of scalar code: what to pass, with the defaults
+    for derivative in (ad.grad(scaled_sines), ad.hessian(scaled_sines),
+                       ad.value_and_grad(scaled_sines),
+                       ad.grad(ad.grad(ramp)), ad.jacobian(weighted)):
+        parameters = inspect.signature(derivative).parameters
+        assert [(p.name, p.kind.name, p.default) for p in parameters.values()
+                ] == [(p.name, p.kind.name, p.default) for p in
+                      inspect.signature(derivative.fun).parameters.values()]
+    assert str(inspect.signature(ad.grad(scaled_sines))) == "(x, *, k=2.0)"

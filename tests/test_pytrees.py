@@ -160,11 +160,28 @@ def test_broadcast_errors_point_at_the_users_line():
 
 def test_source_of_an_array_gradient_needs_example_arguments():
     df = ad.grad(dict_loss)
-    with pytest.raises(ad.AutodiffError, match=r"pass example arguments, "
-                       r"e.g. ad.source\(df, W, b\)"):
+    df.generated.clear()  # (the same transform as other tests')
+    with pytest.raises(ad.AutodiffError) as info:
         ad.source(df)
+    assert str(info.value) == (
+        "grad_dict_loss is generated per input signature (its code depends "
+        "on the arguments' structure, shapes and dtypes), and it has not "
+        "been called yet: pass example arguments, e.g. ad.source(df, W, b).")
     text = ad.source(df, {"W": np.array([0.3, -1.2]), "b": 0.7})
     assert "params_W = params['W']" in text
+
+
+def test_source_without_arguments_shows_the_code_the_calls_ran():
+    df = ad.grad(dict_loss)
+    df.generated.clear()
+    df({"W": np.array([0.3, -1.2]), "b": 0.7})
+    df({"W": np.array([0.3, -1.2, 2.0]), "b": 0.7})  # (code for any size)
+    assert ad.source(df) == ad.source(df, {"W": np.ones(2), "b": 0.7})
+    df({"W": np.array([0.3, -1.2], dtype=np.float32),
+        "b": np.float32(0.7)})
+    with pytest.raises(ad.AutodiffError, match=r"and it has run at 2 of "
+                       r"them: pass example arguments, e\.g\. "):
+        ad.source(df)
 
 
 def test_code_is_generated_per_rank_and_dtype_not_per_size():
