@@ -497,6 +497,9 @@ class _ArrayRunner(ArrayOperations, _Runner):
             raise self.error(target, f"cannot unpack {shape[0]} rows of an "
                                      f"array of shape {shape} into "
                                      f"{len(target.elts)} names")
+        rows = constant_rows(self, array, target)
+        if rows is not None:  # (an array of constants keeps its shape)
+            return tuple(rows)
         # At another number of rows Python raises where the code would
         # read the first ones: the code checks the shape it was made for.
         self.program.baked.append(f"{ast.unparse(target)} = ... unpacks "

@@ -23,6 +23,8 @@ we print store what they read back, is the array of those values.
 from __future__ import annotations
 
 import ast
+import copy
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -94,7 +96,11 @@ def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
     iterator = loop.iter
     program = run.program
     if isinstance(loop.target, ast.Tuple):
-        return _kept_pairs(run, loop, env)
+        if _kept_pairs(run, loop, env):
+            return True
+        # for a, b in M: over M's rows, each unpacked (a, b = row)
+        rows = _rows_unpacked(loop, env)
+        return rows is not None and keep_loop(run, rows, env)
     if not isinstance(loop.target, ast.Name):
         return False
     reverse = False
@@ -184,6 +190,26 @@ def constant_rows(run: Any, array: Any, node: ast.AST) -> list[Any] | None:
     dtype = bool if leaf.boolean else int if leaf.integer else float
     return [constant_array(run, row, dtype, node)
             for row in step.option("values")]
+
+
+def _rows_unpacked(loop: ast.For, env: dict[str, Any]) -> ast.For | None:
+    """``for row in M: a, b = row; ...`` for ``for a, b in M: ...`` (M
+    not a call of enumerate, zip or range, whose items are pairs); None
+    for those."""
+    if isinstance(loop.iter, ast.Call):
+        return None
+    taken = set(env) | {n.id for n in ast.walk(loop) if isinstance(
+        n, ast.Name)}
+    name = next(f"row{suffix}" for suffix in itertools.chain(
+        [""], itertools.count(1)) if f"row{suffix}" not in taken)
+    rows = copy.copy(loop)  # (with the flags lowering set on it: broke)
+    rows.target = ast.Name(name, ast.Store())
+    rows.body = [ast.Assign([loop.target], ast.Name(name, ast.Load()),
+                            None), *loop.body]
+    for node in (rows.target, rows.body[0]):
+        ast.copy_location(node, loop.target)
+        ast.fix_missing_locations(node)
+    return rows
 
 
 def _kept_pairs(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:

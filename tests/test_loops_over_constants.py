@@ -174,3 +174,27 @@ def test_a_loop_over_the_rows_of_an_argument_still_works():
 
     X = np.array([[0.5, 1.0], [-1.5, 2.0], [0.25, -0.75]])
     np.testing.assert_allclose(ad.grad(f)(X), 3 * X ** 2, rtol=1e-15)
+
+
+def test_a_loop_unpacking_the_rows_of_a_global():
+    def f(x):
+        s = 0.0
+        for a, b in TABLE:
+            s = s + a * x ** 2 + b * x
+        return s
+
+    gradient = ad.grad(f)
+    assert gradient(1.5) == pytest.approx(2 * 9 * 1.5 + 12, rel=1e-15)
+    assert "for i in range(TABLE.shape[0]):" in body(gradient, 1.5)
+
+
+def test_a_loop_unpacking_the_rows_of_constants_is_written_out():
+    def f(x):
+        s = 0.0
+        for a, b in np.array([[1.0, 2.0], [3.0, 4.0]]):
+            s = s + a * x ** 2 + b * x
+        return s
+
+    gradient = ad.grad(f)
+    assert gradient(1.5) == pytest.approx(8 * 1.5 + 6, rel=1e-15)
+    assert body(gradient, 1.5) == "return 8 * x + 6"
