@@ -22,6 +22,7 @@ from collections import namedtuple
 
 import numpy as np
 import pytest
+import scipy.linalg
 from scipy.special import logsumexp
 
 import autodiff_ast as ad
@@ -153,6 +154,36 @@ def test_jvp_and_vjp_over_dicts_with_aux():
     assert (value, aux) == (5.5, {'twice_b': 1.0})
     assert_tree_close(pullback(1.0), ({'w': np.array([2.0, 4.0]),
                                        'b': 1.0},))
+
+
+def trajectory(x0, n=3):
+    xs = [x0]
+    for _ in range(n):
+        xs.append(xs[-1] * 0.5 + 1.0)
+    return xs
+
+
+def square_and_triple(x):
+    return [x ** 2, x * 3]
+
+
+def test_the_jacobian_of_a_list_literal_is_a_list():
+    assert ad.jacobian(square_and_triple)(2.0) == [4.0, 3.0]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sweep6 bug 22: jacobian, jacfwd and jvp of a function returning a "
+    "list it appended to in a loop return a NumPy array, not the list "
+    "the function (and JAX) returns"))
+def test_the_jacobian_of_a_list_appended_to_is_a_list():
+    assert trajectory(2.0) == [2.0, 2.0, 2.0, 2.0]
+    want = [1.0, 0.5, 0.25, 0.125]
+    for jacobian in (ad.jacobian, ad.jacfwd):
+        got = jacobian(trajectory)(2.0)
+        assert isinstance(got, list) and got == want
+    value, tangent = ad.jvp(trajectory, (2.0,), (1.0,))
+    assert isinstance(value, list) and isinstance(tangent, list)
+    assert tangent == want
 
 
 Params = namedtuple('Params', 'w b')
@@ -294,6 +325,27 @@ def test_matrix_norms_by_singular_values_against_jax():
                                  0.613809441074373]]), rtol=1e-10)
 
 
+def scipy_linalg_of_a_shifted_matrix(A):
+    B = A + 2 * np.eye(3)
+    return (np.sum(scipy.linalg.solve(B, np.ones(3)) ** 2)
+            + np.sum(scipy.linalg.inv(B)) + scipy.linalg.det(B))
+
+
+def numpy_linalg_of_a_shifted_matrix(A):
+    B = A + 2 * np.eye(3)
+    return (np.sum(np.linalg.solve(B, np.ones(3)) ** 2)
+            + np.sum(np.linalg.inv(B)) + np.linalg.det(B))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sweep6 bug 24: scipy.linalg.solve, inv and det are refused as 'a "
+    "SciPy function outside autodiff_ast's rules table', though NumPy's "
+    "are differentiated"))
+def test_scipy_linalg_solve_inv_and_det():
+    assert_tree_close(ad.grad(scipy_linalg_of_a_shifted_matrix)(A),
+                      ad.grad(numpy_linalg_of_a_shifted_matrix)(A))
+
+
 # -- options that are not differentiated ----------------------------------------------
 
 def squared_or_cubed(x, square):
@@ -384,10 +436,20 @@ def squares_at(x, idx=[0, 2]):
     return np.sum(x[idx] ** 2)
 
 
+def broadcast_into_ones(x, shape):
+    return np.sum(np.ones(shape) * x)
+
+
+def squares_between(x, bounds):
+    return np.sum(x[bounds[0]:bounds[1]] ** 2)
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "sweep6 bug 14: a tuple or list of ints passed as an option is "
-    "refused: x.reshape(shape) as 'reshape needs a constant shape', x[idx] "
-    "as 'a list used as an index must hold constant integers'"))
+    "refused: x.reshape(shape) as 'reshape needs a constant shape', "
+    "np.ones(shape) as 'the shape must be constant integers', x[idx] as 'a "
+    "list used as an index must hold constant integers', x[b[0]:b[1]] as "
+    "'slice bounds must be integers known when ...'"))
 def test_tuples_and_lists_of_ints_as_options():
     x = np.arange(1.0, 7.0)
     assert_tree_close(ad.grad(reshaped_row_sums)(x, (3, 2)),
@@ -396,6 +458,24 @@ def test_tuples_and_lists_of_ints_as_options():
                       np.array([2.0, 0.0, 6.0, 0.0, 0.0, 0.0]))
     assert_tree_close(ad.grad(squares_at)(x, [1, 3]),
                       np.array([0.0, 4.0, 0.0, 8.0, 0.0, 0.0]))
+    assert_tree_close(ad.grad(broadcast_into_ones)(x, (2, 6)), np.full(6, 2.0))
+    assert_tree_close(ad.grad(squares_between)(x, (0, 2)),
+                      np.array([2.0, 4.0, 0.0, 0.0, 0.0, 0.0]))
+
+
+def masked_squares(x, mask):
+    return np.sum(x[mask] ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sweep6 bug 19: a boolean mask passed as an argument is refused ('a "
+    "number of elements that depends on the data'), though a mask read "
+    "from a global indexes"))
+def test_a_boolean_mask_passed_as_an_argument():
+    x = np.arange(1.0, 4.0)
+    assert_tree_close(ad.grad(masked_squares)(x, np.array([True, False,
+                                                           True])),
+                      np.array([2.0, 0.0, 6.0]))
 
 
 class Reduction(enum.Enum):
