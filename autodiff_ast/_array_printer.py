@@ -78,15 +78,6 @@ class ArrayPrinter(ExpressionPrinter):
             return self.hoist(node)
         return node
 
-    def of_constants(self, spelling: str, math_spelling: str,
-                     args: list[ast.expr]) -> ast.expr:
-        # float(np.log(2 * np.pi)): the Python float math.log gives (which
-        # NumPy keeps weakly typed: float32 stays float32), spelled as the
-        # user did, so the code runs where only NumPy is imported.
-        if not spelling.startswith("np."):
-            return super().of_constants(spelling, math_spelling, args)
-        return _call("float", [_call(spelling, args)])
-
     def add(self, expr: sp.Add) -> ast.expr:
         # 0.5 * (a + b) is one pass over an array fewer than 0.5*a + 0.5*b.
         coefficients = {abs(t.as_coeff_Mul()[0]) for t in expr.args}

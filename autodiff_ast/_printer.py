@@ -36,8 +36,8 @@ def decimal_text(value: sp.Rational) -> str | None:
         q //= 2
     while q % 5 == 0:
         q //= 5
-    if q != 1:
-        return None
+    if q != 1 or abs(fraction) > sys.float_info.max:
+        return None  # (beyond float range: no literal equals it)
     text = repr(float(fraction))
     return text if Fraction(text) == fraction else None
 
@@ -125,10 +125,10 @@ class ExpressionPrinter:
             node = _name(f"{self.module}.inf")
             return node if expr is sp.oo else _negate(node)
         if expr is sp.nan or expr is sp.zoo:
-            return _name("math.nan")
+            return _name(f"{self.module}.nan")
         if isinstance(expr, sp.Rational) and abs(expr) > _LARGEST_FLOAT:
             # Beyond float range: what the user's float arithmetic gives.
-            node = _name("math.inf")
+            node = _name(f"{self.module}.inf")
             return _negate(node) if expr < 0 else node
         if isinstance(expr, sp.Integer):
             # Past 20 digits the float it becomes next to a float anyway
@@ -308,11 +308,14 @@ class ExpressionPrinter:
 
     def of_constants(self, spelling: str, math_spelling: str,
                      args: list[ast.expr]) -> ast.expr:
-        """A function of constants in NumPy code (``np.log(2 * np.pi)``),
-        computed as a Python float, which NumPy keeps weakly typed (a
-        float32 array times it stays float32) where ``np.log`` would give
-        a float64 scalar: ``math.log(2 * np.pi)``."""
-        return _call(math_spelling, args)
+        """A function of constants (``np.log(2 * np.pi)``) as a Python
+        float, which NumPy keeps weakly typed (a float32 array times it
+        stays float32, where np.log's float64 scalar would make it
+        float64): ``float(np.log(2 * np.pi))``, spelled as the user did,
+        so NumPy code runs where only NumPy is imported; math's as it is."""
+        if not spelling.startswith("np."):
+            return _call(math_spelling, args)
+        return _call("float", [_call(spelling, args)])
 
     # -- functions and conditions ------------------------------------------
 
@@ -344,7 +347,7 @@ class ExpressionPrinter:
         if pieces[-1].cond is sp.true:
             result = self.print(pieces.pop().expr)
         else:
-            result = _name("math.nan")  # no branch applies
+            result = _name(f"{self.module}.nan")  # no branch applies
         for piece in reversed(pieces):
             result = ast.IfExp(self.print(piece.cond), self.print(piece.expr),
                                result)

@@ -74,7 +74,7 @@ def test_a_sum_and_its_double_are_one_value():
     t0 = 0.5 / sigma_sq
     t1 = x - mu
     t1_sq = t1 ** 2
-    t2 = math.sqrt(2) * np.exp(-t0 * t1_sq) / math.sqrt(np.pi)
+    t2 = float(np.sqrt(2)) * np.exp(-t0 * t1_sq) / float(np.sqrt(np.pi))
     value = 0.5 * sigma_inv * t2
     grad_mu = t0 * sigma_inv * t2 * t1
     grad_sigma = 0.5 * t2 * t1_sq / sigma_sq ** 2 - t0 * t2
