@@ -376,6 +376,31 @@ def test_a_list_of_functions_zipped_with_an_array():
         [np.cos(x[0]), -np.sin(x[1]), 1 - np.tanh(x[2]) ** 2]))
 
 
+def weighted_from_one(x):
+    return sum(i * v for i, v in enumerate(x, start=1))
+
+
+def weighted_differences(x):
+    out = 0.0
+    for i, (a, b) in enumerate(zip(x[:-1], x[1:])):
+        out += (i + 1) * (b - a) ** 2
+    return out
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sweep6 bug 28: enumerate(x, start=1) and enumerate(zip(a, b)) are "
+    "refused as 'cannot differentiate through enumerate' (or zip), though "
+    "enumerate(x) and zip(a, b) alone are differentiated"))
+def test_enumerate_from_one_and_of_a_zip():
+    assert_tree_close(ad.grad(weighted_from_one)(V5), np.arange(1.0, 6.0))
+    d = np.diff(V5)
+    weights = np.arange(1.0, 5.0)
+    want = np.zeros(5)
+    want[1:] += 2 * weights * d
+    want[:-1] -= 2 * weights * d
+    assert_tree_close(ad.grad(weighted_differences)(V5), want)
+
+
 # -- indices, methods and builtins --------------------------------------------------
 
 def masked_by_a_list(x):
@@ -508,6 +533,52 @@ def test_a_list_concatenated_in_a_loop():
 def test_tuples_concatenated():
     assert ad.grad(powers_gathered_in_a_tuple)(2.0) == 5.0
     assert ad.grad(pair_concatenated_to_a_tuple)(2.0) == 5.0
+
+
+def squares_in_a_list_of_three_zeros(x):
+    out = [0.0] * 3
+    for i in range(3):
+        out[i] = x[i] ** 2
+    return sum(out)
+
+
+def squares_in_a_list_of_n_zeros(x):
+    n = len(x)
+    out = [0.0] * n
+    for i in range(n):
+        out[i] = x[i] ** 2
+    return sum(out)
+
+
+def test_a_list_of_n_zeros_filled_item_by_item():
+    assert_tree_close(ad.grad(squares_in_a_list_of_n_zeros)(V5), 2 * V5)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sweep6 bug 25: [0.0] * 3 filled item by item is refused as 'assigning "
+    "to an item of out mutates an object the function did not make', "
+    "though [0.0] * n and [0.0, 0.0, 0.0] are filled"))
+def test_a_list_of_three_zeros_filled_item_by_item():
+    assert_tree_close(ad.grad(squares_in_a_list_of_three_zeros)(V5),
+                      np.array([0.6, -2.4, 4.4, 0.0, 0.0]))
+
+
+def doubled_by_an_array_of_a_repeated_list(x):
+    return np.sum(x * np.array([2.0] * len(x)))
+
+
+def dotted_with_a_repeated_list(x):
+    return np.dot(x, [1.0] * 5)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sweep6 bug 26: a list made by [c] * n used as an array (np.array of "
+    "it, np.dot with it) is refused with an internal name: 'Buffer(count=5, "
+    "fill=1) is not a number'"))
+def test_a_repeated_list_used_as_an_array():
+    assert_tree_close(ad.grad(doubled_by_an_array_of_a_repeated_list)(V5),
+                      np.full(5, 2.0))
+    assert_tree_close(ad.grad(dotted_with_a_repeated_list)(V5), np.ones(5))
 
 
 def test_arrays_filled_and_lists_appended():
