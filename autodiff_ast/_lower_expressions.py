@@ -1,10 +1,11 @@
 """The lower stage's expressions: constants, arithmetic, conditions.
 
 Operators build SymPy expressions (products and long sums without
-SymPy's slow paths, ``scaled`` and ``Sums``); comparisons and ``and``/
-``or`` build conditions, and a conditional expression a ``Piecewise``
-(``select``). A mixin of ``_Runner`` (``_lower``), which provides names,
-calls and vetting.
+SymPy's slow paths, ``scaled`` and ``Sums``); comparisons build conditions,
+short-circuited as Python runs them; a conditional expression builds a
+``Piecewise`` (``select``), and so do ``and``/``or`` of values (``k or
+2.0``), which of conditions are their logical and/or. A mixin of
+``_Runner`` (``_lower``), which provides names, calls and vetting.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from . import _fence
 from ._array_rules import array_function
 from ._errors import AutodiffError
 from ._functions import logical_and, logical_not, logical_or, logical_xor
-from ._local import defined
+from ._local import LocalFunction, defined
 from ._lower_names import describe
 from ._lower_records import NeedsArrays, as_sympy
 from ._rules import floordiv, mod, rewritten_by_canonical, where
@@ -76,6 +77,7 @@ class Expressions:
             if isinstance(condition, BooleanAtom):
                 return self.expression(node.body if condition else node.orelse,
                                        env)
+            self.scalar_condition(condition, node.test)
             return select(condition, self.expression(node.body, env),
                            self.expression(node.orelse, env), self, node)
         if isinstance(node, ast.Tuple):
@@ -330,6 +332,12 @@ class Expressions:
             return (sp.Or if deciding else sp.And)(*parts, value)
         if _is_condition(value):  # (x > 0 and y > 0), among numbers
             value = self.number(value, node.values[-1])
+        if undecided and not self.lowers_arrays and not all(
+                isinstance(v, sp.Basic) for v in (value, *(
+                    earlier for earlier, _, _ in undecided))):
+            # `activation or np.tanh`: an argument may be None or a
+            # function when called, which array lowering knows.
+            raise NeedsArrays
         for earlier, truth, operand in reversed(undecided):
             if _is_condition(earlier):
                 # Where it is chosen, its truth is known: True (1) for
@@ -441,14 +449,31 @@ class Expressions:
             return value  # (a symbol too: scalar code keeps `if x:`)
         if isinstance(value, sp.Number):
             return sp.true if value != 0 else sp.false
-        if value is None or isinstance(value, (str, tuple, list, dict)):
-            return sp.true if value else sp.false  # (an empty one: False)
+        if value is None or isinstance(value, _KNOWN_TRUTHS) or callable(
+                value):
+            # Known now (None, a tuple, a function): its truth is Python's.
+            try:
+                return sp.true if value else sp.false
+            except ValueError:  # (NumPy's, of an array of several)
+                raise self.error(node, "the truth value of an array is "
+                                       "ambiguous: select elementwise with "
+                                       "np.where(condition, a, b)") from None
         text = ast.unparse(node) if isinstance(node, ast.expr) else "x"
+        if not isinstance(value, sp.Basic):
+            raise self.error(node, f"the truth value of {text}, "
+                                   f"{describe(value)}, is not a condition "
+                                   "here: test what it means explicitly, "
+                                   f"e.g. `{text} is not None`")
         raise self.error(node, f"the truth value of {text}, a number "
                                "computed from the arguments, is not a "
                                "condition here: compare it explicitly, "
                                f"`{text} != 0`")
 
+
+# Values known when the code is made whose truth is Python's (``if
+# params:``, ``activation or np.tanh``); a local function is one too.
+_KNOWN_TRUTHS = (str, bytes, tuple, list, dict, np.ndarray, np.generic,
+                 LocalFunction)
 
 # ``&``, ``|``, ``^`` and ``~`` of conditions, and why they are refused of
 # numbers.

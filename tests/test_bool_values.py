@@ -197,3 +197,51 @@ def test_or_of_an_array_is_refused_as_python_refuses_it():
         lambda: ad.grad(array_or)(np.array([1.0, 2.0])), array_or, 1,
         "the truth value of an array is ambiguous: select elementwise "
         "with np.where(condition, a, b)")
+
+
+def absolute_sum(x):
+    return np.sum(x if x > 0 else -x)
+
+
+def test_a_conditional_expression_on_an_array_is_refused_as_if_is():
+    # Python raises for `x if x > 0 else -x` at an array of two; this was
+    # taken elementwise, the derivative of a function that cannot run
+    assert_refused_at(
+        lambda: ad.grad(absolute_sum)(np.array([1.0, -2.0])), absolute_sum,
+        1, "the truth value of an array is ambiguous: select elementwise "
+           "with np.where(condition, a, b)")
+    assert ad.grad(absolute_sum)(np.array(-2.0)) == -1.0
+
+
+WEIGHTS = np.array([1.0, 2.0])
+
+
+def cube(t):
+    return t ** 3
+
+
+def activated(x, activation=None):
+    activation = activation or np.tanh
+    return np.sum(activation(x * WEIGHTS))
+
+
+def weights_or_one(x):
+    w = WEIGHTS or 1.0
+    return np.sum(w * x)
+
+
+def test_or_chooses_a_function_as_python_does():
+    x = np.array([0.5, -0.3])
+    np.testing.assert_allclose(ad.grad(activated)(x),
+                               (1 - np.tanh(x * WEIGHTS) ** 2) * WEIGHTS,
+                               rtol=1e-14)
+    np.testing.assert_allclose(ad.grad(activated)(x, cube),
+                               3 * (x * WEIGHTS) ** 2 * WEIGHTS, rtol=1e-14)
+
+
+def test_or_of_a_global_array_is_refused_as_python_refuses_it():
+    assert_refused_at(
+        lambda: ad.grad(weights_or_one)(np.array([0.5, -0.3])),
+        weights_or_one, 1,
+        "the truth value of an array is ambiguous: select elementwise "
+        "with np.where(condition, a, b)")
