@@ -135,6 +135,11 @@ class ArrayPrinter(ExpressionPrinter):
         return False
 
     def boolean(self, expr: sp.Basic) -> ast.expr:
+        if isinstance(expr, (sp.And, sp.Or, sp.Not)) and (
+                self.shape_of is None or self.shape_of(expr) == ()):
+            # Of numbers (an `if` on scalars, which is where the shape is
+            # not known): as Python writes it, `if lo <= k < hi:`.
+            return super().boolean(expr)
         if isinstance(expr, (sp.And, sp.Or)):
             spelling = ("np.logical_and" if isinstance(expr, sp.And)
                         else "np.logical_or")

@@ -88,3 +88,19 @@ def test_a_size_that_ends_the_chain_reads_no_item_after_it():
         ad.grad(second_large)(np.array([2.0, 3.0])), [4.0, 6.0])
     np.testing.assert_array_equal(
         ad.grad(second_large)(np.array([2.0, 0.05])), [3.0, 3.0])
+
+
+def scaled_in_band(x, k=0.5, lo=0.0, hi=1.0):
+    if lo <= k < hi and not k == 0.25:
+        return np.sum(k * x ** 2)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("k, expected", [(0.5, [1.0, -2.0]), (0.25, [1, 1]),
+                                         (1.5, [1.0, 1.0])])
+def test_an_if_on_scalars_in_array_code_prints_as_python_s(k, expected):
+    x = np.array([1.0, -2.0])
+    np.testing.assert_array_equal(ad.grad(scaled_in_band)(x, k), expected)
+    # it printed `if np.logical_and(np.logical_and(k >= lo, hi > k), ...)`
+    assert "    if lo <= k < hi and k != 0.25:\n" in ad.source(
+        ad.grad(scaled_in_band), x, k)
