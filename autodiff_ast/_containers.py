@@ -116,8 +116,8 @@ def _combined(run: Any, callee: Any, node: ast.Call,
                                  "differentiated, not values computed from "
                                  "its arguments")
         args.append(value)
-    keywords = {k.arg: run.concrete(run.expression(k.value, env))
-                for k in node.keywords if k.arg is not None}
+    keywords = {key: run.concrete(value) for key, value in
+                run.keyword_arguments(node, env).items()}
     try:
         made = tuple(callee(*args, **{key: int(value) if isinstance(
             value, sp.Integer) else value for key, value in keywords.items()}))

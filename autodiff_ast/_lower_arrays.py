@@ -975,8 +975,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
         return as_sympy(callee(*args, **kwargs))
 
     def keywords(self, node: ast.Call, env: dict[str, Any]) -> dict[str, Any]:
-        return {k.arg: plain(self.expression(k.value, env))
-                for k in node.keywords if k.arg is not None}
+        return {key: plain(value) for key, value in
+                self.keyword_arguments(node, env).items()}
 
 
 # NumPy's functions of dtypes, which a check of arguments may call.

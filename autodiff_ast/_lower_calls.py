@@ -57,8 +57,45 @@ def _ufunc_library(callee: Any) -> str | None:
     return None
 
 
+def keyword_node(node: ast.Call, key: str) -> ast.AST:
+    """Where the call passes keyword ``key``: its value, or the dict it
+    was unpacked from (``**options``)."""
+    for keyword in node.keywords:
+        if keyword.arg == key:
+            return keyword.value
+    spread = [k.value for k in node.keywords if k.arg is None]
+    return spread[0] if spread else node
+
+
 class Calls:
     """Lowers calls."""
+
+    def keyword_arguments(self, node: ast.Call, env: dict[str, Any]
+                          ) -> dict[str, Any]:
+        """The keyword arguments of a call, those unpacked from a dict
+        (``f(x, **options)``) among them, as Python passes them."""
+        kwargs: dict[str, Any] = {}
+        for keyword in node.keywords:
+            value = self.expression(keyword.value, env)
+            if keyword.arg is None:
+                if not isinstance(value, dict) and not self.lowers_arrays:
+                    raise NeedsArrays  # an argument may be a dict
+                if not isinstance(value, dict) or not all(
+                        isinstance(key, str) for key in value):
+                    raise self.error(keyword.value, "keywords unpacked "
+                                     "with ** must be a dict with string "
+                                     "keys, known when the function is "
+                                     "differentiated")
+                items = value.items()
+            else:
+                items = [(keyword.arg, value)]
+            for key, item in items:
+                if key in kwargs:
+                    raise self.error(node, f"{ast.unparse(node.func)}() "
+                                     "got multiple values for keyword "
+                                     f"argument {key!r}")
+                kwargs[key] = item
+        return kwargs
 
     def call_expression(self, node: ast.Call, env: dict[str, Any]) -> Any:
         callee = self.expression(node.func, env)
@@ -67,15 +104,13 @@ class Calls:
             return contained
         if isinstance(callee, LocalFunction):
             args = [self.expression(a, env) for a in node.args]
-            kwargs = {k.arg: self.expression(k.value, env)
-                      for k in node.keywords if k.arg is not None}
+            kwargs = self.keyword_arguments(node, env)
             return call_local(self, callee, args, kwargs, node)
         nested = called_inside(self, callee, node, env)
         if nested is not NOT_NESTED:  # ad.grad(f)(x), ad.jvp(f, ...)
             return nested
         args = [self.expression(a, env) for a in node.args]
-        kwargs = {k.arg: self.expression(k.value, env) for k in node.keywords
-                  if k.arg is not None}
+        kwargs = self.keyword_arguments(node, env)
         if callee is range and not self.lowers_arrays:
             raise NeedsArrays  # a range taken as a value: an index
         if callee is functools.partial and args and callable(args[0]):
@@ -312,8 +347,8 @@ class Calls:
             return self.number(given, at)
 
         values = [value(a, n) for a, n in zip(args, node.args)]
-        named = {k.arg: value(kwargs[k.arg], k.value)
-                 for k in node.keywords if k.arg in kwargs}
+        named = {key: value(given, keyword_node(node, key))
+                 for key, given in kwargs.items()}
         try:
             result = form.lower(*values, **named)
         except TypeError:

@@ -776,8 +776,10 @@ def _fill(run: Any, target: ast.expr, key: Any, values: Any,
     if how == "set" and not zeros:
         values = values - picked  # what is there is replaced
     if run.shape(values, node) != shape:
-        values = program.add(BROADCAST_TO, (values,), shape, "filled",
-                             shape=program.shape_of(picked))
+        # (a step's operands are symbols: its vjp adds to them)
+        values = program.add(BROADCAST_TO, (program.materialize(
+            values, f"{target.id}_value"),), shape, "filled",
+            shape=program.shape_of(picked))
     slots = step.operands[1:]
     operands = (like, _values(program, values, f"{target.id}_values"),
                 *slots)

@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.logic.boolalg import BooleanAtom
 
+from ._lower_records import Read
 from ._ops_core import BROADCAST_TO, EXPAND_DIMS
 from ._program import ArrayOp, Step
 from ._spell import call, literal
@@ -402,7 +404,7 @@ def is_constant(values: Any) -> bool:
     """Whether ``values`` (nested lists) are all constant numbers."""
     if isinstance(values, (list, tuple)):
         return all(is_constant(v) for v in values)
-    return isinstance(values, sp.Number)
+    return isinstance(values, (sp.Number, BooleanAtom))
 
 
 def constant_array(run: Any, values: Any, dtype: Any,
@@ -430,14 +432,22 @@ def constant_array(run: Any, values: Any, dtype: Any,
         np.array(data, dtype=float)
     except ValueError as exc:
         raise run.error(node, str(exc)) from None
-    return run.program.add(CONSTANT, (), shape, "constants",
-                           boolean=kind == "b", integer=kind in "iu",
-                           values=data)
+    symbol = run.program.add(CONSTANT, (), shape,
+                             "mask" if kind == "b" else "constants",
+                             boolean=kind == "b", integer=kind in "iu",
+                             values=data)
+    masks = getattr(run.context, "masks", None)
+    if kind == "b" and masks is not None:
+        # A mask of known values, as a global one is: an index picks the
+        # same elements at every call (a read that is always current).
+        values = np.array(data, dtype=bool)
+        masks[symbol] = Read({"mask": values}, "mask", values)
+    return symbol
 
 
 def _literal_kind(node: ast.AST | None, values: Any) -> str:
     """'f' if the literal holds a float (or, not a literal, a value that
-    is not whole), else 'i'."""
+    is not whole), 'b' if it holds only True and False, else 'i'."""
     if node is not None and isinstance(node, (ast.List, ast.Tuple)):
         floats = [n for n in ast.walk(node) if isinstance(n, ast.Constant)
                   and isinstance(n.value, float)]
@@ -445,6 +455,9 @@ def _literal_kind(node: ast.AST | None, values: Any) -> str:
                                                              ast.Attribute))]
         if floats or names:
             return "f"
+        constants = [n for n in ast.walk(node) if isinstance(n, ast.Constant)]
+        if constants and all(type(n.value) is bool for n in constants):
+            return "b"  # (a mask, as NumPy makes it)
         return "i"
     flat = np.ravel(np.array(_converted(values, lambda v: v), dtype=object))
     return "i" if all(v.is_Integer for v in flat) else "f"
@@ -453,6 +466,8 @@ def _literal_kind(node: ast.AST | None, values: Any) -> str:
 def _converted(values: Any, convert: Any) -> Any:
     if isinstance(values, (list, tuple)):
         return tuple(_converted(v, convert) for v in values)
+    if isinstance(values, BooleanAtom):  # True and False, as 1 and 0
+        values = sp.Integer(bool(values))
     return convert(values if convert is not float else float(values))
 
 

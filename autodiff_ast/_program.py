@@ -526,6 +526,9 @@ def _indexed(program: Program, step: Step, axis: int) -> Any:
     if where[0] != "index":
         return where
     at = where[1]
+    if any(isinstance(a, sp.Symbol) and program.leaves[a].boolean
+           for a in arrays):
+        return None  # a mask's length is not how many elements it picks
     for array in arrays:
         if isinstance(array, sp.Symbol):
             own = program.leaves[array].shape

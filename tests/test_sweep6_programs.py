@@ -334,9 +334,7 @@ def test_indexing_with_a_boolean_array_read_from_a_global():
                       np.array([0.6, 0.0, 4.4, 0.0, -0.8]))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 1: a boolean array written inline, x[np.array([True, "
-    "False, ...])], is read as the integer indices 1 and 0"))
+# was sweep6 bug 1: an inline boolean array was read as indices 1 and 0
 def test_indexing_with_a_boolean_array_written_inline():
     value, grad = ad.value_and_grad(masked_by_an_inline_array)(V5)
     assert value == pytest.approx(0.09 + 4.84 + 0.16, rel=1e-12)

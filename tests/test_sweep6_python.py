@@ -129,9 +129,7 @@ def zeros_row_plus_sine(x):
     return np.sum(y)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 2: y[i:j] += <a number computed from the arguments> "
-    "(2 * s, 2 * x[3], np.sin(x[0]), -= x[0]) drops that number's gradient"))
+# was sweep6 bug 2: a computed number added to a slice lost its gradient
 def test_a_computed_number_added_to_a_slice():
     assert ad.grad(zeros_slice_plus_twice)(1.0) == 4.0
     assert_value_and_differences(copy_slice_plus_twice_an_item, (X4,))
@@ -344,11 +342,7 @@ def column_means_by_unpacked_options(x):
     return np.sum(np.mean(x.reshape(2, 2), **{'axis': 0}) ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 20: keywords unpacked into a call, f(x, **kw), are dropped: "
-    "the callee runs with its defaults, so value and gradient are silently "
-    "wrong (scaled(3.0, **{'b': 5.0}) is taken as 6.0, np.mean(x, "
-    "**{'axis': 0}) as the mean of all)"))
+# was sweep6 bug 20: keywords unpacked into a call were dropped
 def test_keywords_unpacked_into_a_call():
     assert ad.value_and_grad(scaled_by_keywords_unpacked, (0, 1))(
         3.0, 5.0) == (15.0, (5.0, 3.0))
