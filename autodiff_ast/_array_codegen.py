@@ -305,9 +305,20 @@ def _specialized(spec: ArrayFunctionSpec, condition: sp.Basic,
     """``spec`` where ``condition`` is known to hold (or not)."""
     known = {condition: sp.true if holds else sp.false,
              sp.Not(condition): sp.false if holds else sp.true}
+    # A flag (a bool argument) is also a number where a derivative
+    # expanded it, t * E(1) + (1 - t) * E(0): there it is 1 or 0.
+    as_number = {condition: sp.Integer(holds)} \
+        if isinstance(condition, sp.Symbol) else {}
 
     def decided(value: Any) -> Any:
-        return value.xreplace(known) if isinstance(value, sp.Basic) else value
+        if not isinstance(value, sp.Basic):
+            return value
+        value = value.replace(
+            lambda e: isinstance(e, sp.Piecewise),
+            lambda p: sp.Piecewise(*[(e, c.xreplace(known))
+                                     for e, c in p.args]))
+        return value.xreplace(as_number).xreplace(known) if isinstance(
+            value, sp.Expr) else value.xreplace(known)
 
     program = Program(leaves=spec.program.leaves, names=spec.program.names)
     program.steps = [Step(step.target, step.op,

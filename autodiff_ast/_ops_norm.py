@@ -5,8 +5,9 @@ A 2-norm (a Frobenius norm) is one step, whose gradient is ``x / norm``,
 nan at zero (0/0) as in JAX, and whose tangent is ``sum(x * dx) / norm``.
 Other orders lower to sums and maxima of ``abs``: a p-norm to
 ``sum(abs(x) ** p) ** (1/p)``, the matrix 1- and inf-norms to the largest
-column and row sums. Orders that need singular values (2, -2, 'nuc' of a
-matrix) and vector orders of 0 and below are refused.
+column and row sums. Orders of singular values (2, -2, 'nuc' of a
+matrix) take the singular values, as NumPy does; vector orders of 0 and
+below are refused.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sympy as sp
 
 from ._functions import absolute
 from ._ops_core import (EXPAND_DIMS, SUM, reduce_sum, reduced_shape,
-                        reshape)
+                        reshape, transposed)
 from ._ops_reduce import MAX, MIN, extremum, unreduced
 from ._ops_einsum import batch_letters, contract
 from ._program import ArrayOp, Step
@@ -154,11 +155,30 @@ def _matrix_norm(run: Any, array: sp.Expr, order: Any,
         return extremum(run, MAX if order > 0 else MIN, sums,
                         (kept - (kept > summed),), False, node)
     if order in (2, -2, "nuc"):
-        raise run.error(node, f"the matrix norm of order {order!r} needs "
-                              "singular values, which are not supported "
-                              "yet: use ord=None ('fro'), 1, -1, inf or -inf")
+        # NumPy's: the largest or smallest singular value, or their sum
+        values = singular_values(run, array, axes, node)
+        last = (len(run.shape(values, node)) - 1,)
+        if order == "nuc":
+            return reduce_sum(run, values, last, False, node)[0]
+        return extremum(run, MAX if order == 2 else MIN, values, last,
+                        False, node)
     raise run.error(node, f"{order!r} is not a norm order for matrices: use "
                           "ord=None ('fro'), 1, -1, inf or -inf")
+
+
+def singular_values(run: Any, array: sp.Expr, axes: tuple[int, ...],
+                    node: ast.AST) -> sp.Symbol:
+    """The singular values of the matrices of ``array`` whose rows and
+    columns are ``axes`` (the others lead): ``np.linalg.svd(...,
+    compute_uv=False)``, whose derivatives are SVD's."""
+    from ._ops_svd import svd_values  # (it imports _ops_linalg, this too)
+
+    matrix = run.materialize(array, node)
+    rank = len(run.shape(matrix, node))
+    order = tuple(a for a in range(rank) if a not in axes) + tuple(axes)
+    if order != tuple(range(rank)):
+        matrix = transposed(run.program, matrix, order, f"{matrix.name}_T")
+    return svd_values(run.program, matrix)
 
 
 def _norm_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:

@@ -45,7 +45,7 @@ from ._ops_eigen import column_weights
 from ._program import ArrayOp, Step
 from ._spell import call
 
-__all__ = ["SVD", "SVD_U", "SVD_VH"]
+__all__ = ["SVD", "SVD_U", "SVD_VH", "svd_values"]
 
 
 class SVDResult(NamedTuple):
@@ -92,6 +92,11 @@ def _values(program: Any, matrix: sp.Symbol, uv: bool) -> sp.Symbol:
     m, n, k = _sizes(program, matrix)
     return program.add(SVD, (matrix,), program.leaves[matrix].shape[:-2]
                        + (k,), f"s_{matrix.name}", uv=uv)
+
+
+def svd_values(program: Any, matrix: sp.Symbol) -> sp.Symbol:
+    """``np.linalg.svd(matrix, compute_uv=False)``."""
+    return _values(program, matrix, False)
 
 
 def _part(program: Any, matrix: sp.Symbol, op: ArrayOp) -> sp.Symbol:

@@ -1172,10 +1172,6 @@ def test_indices_given_as_arguments_are_read_when_the_code_runs():
 
 # -- refused, in the user's terms ---------------------------------------------
 
-def norm_nuclear(x):
-    return np.linalg.norm(x, "nuc")
-
-
 def split_unequally(x):
     return np.sum(np.split(x, 4)[0])
 
@@ -1189,9 +1185,6 @@ def index_by_a_float(x, y):
 
 
 @pytest.mark.parametrize("function,args,message", [
-    (norm_nuclear, (signed(3, 3),),
-     "the matrix norm of order 'nuc' needs singular values, which are not "
-     "supported yet: use ord=None ('fro'), 1, -1, inf or -inf"),
     (split_unequally, (signed(6),),
      "array split does not result in an equal division: 6 into 4"),
     (repeat_each, (signed(3),),

@@ -249,7 +249,9 @@ def test_object_and_bool_inputs_are_refused():
     with pytest.raises(ad.InputError, match="is an array of dtype object, "
                        "not a real number"):
         ad.grad(with_beta)(np.array([1.0], dtype=object))
-    with pytest.raises(ad.InputError, match="is a bool"):
+    # (a bool may be a flag beside the argument: the array code decides)
+    with pytest.raises(ad.InputError, match="grad requires floating-point "
+                       "inputs, but argument x has dtype bool"):
         ad.grad(with_beta)(True)
     with pytest.raises(ad.InputError, match="is a str"):
         ad.grad(with_beta)("ab")
