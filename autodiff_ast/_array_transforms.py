@@ -53,6 +53,7 @@ from ._ops_loop import is_elementwise
 from ._ops_scatter import float_dtype
 from ._parameters import keyword_only_names
 from ._program import Program, Shape, _identifier
+from ._returns import buildable, with_returns
 
 __all__ = ["Stage", "ArrayTransform", "defined_at", "describe",
            "call_in_full"]
@@ -93,13 +94,18 @@ class _Generated:
     # NumPy scalar type; a dtype)
     dtypes: list[Any]
     any_size: bool  # the code reads every size when it runs
+    # It returns the result's structure (``_returns``), not its leaves.
+    structured: bool = False
 
-    def result(self, flat: Any) -> Any:
-        """What the generated function returned (a tuple of the result's
-        leaves, or the one leaf), in the result's structure and types."""
+    def result(self, returned: Any) -> Any:
+        """What the generated function returned (the result's structure,
+        or a tuple of its leaves, or the one leaf), in the result's
+        structure and types."""
         if self.structure.num_nodes == 1 and self.structure.num_leaves == 1:
-            return _cast(flat, self.dtypes[0])
-        results = list(flat) if isinstance(flat, tuple) else [flat]
+            return _cast(returned, self.dtypes[0])
+        results = (self.structure.flatten_up_to(returned) if self.structured
+                   else list(returned) if isinstance(returned, tuple)
+                   else [returned])
         return optree.tree_unflatten(self.structure, [
             _cast(value, dtype) for value, dtype in zip(results,
                                                         self.dtypes)])
@@ -301,7 +307,7 @@ class ArrayTransform:
             return self.assembled(lowered, args, wrt_numbers, known.source,
                                   known.any_size)
         key = _diskcache.cache_key(self.fun, (
-            "array", self.__name__, self.title, self.location, self.stages,
+            "array, returning its structure", self.__name__, self.title, self.location, self.stages,
             signature(args), _digest(lowered)))
         entry = _diskcache.load(key) if key else None
         cached = entry.get("source") if entry else None
@@ -360,6 +366,9 @@ class ArrayTransform:
                 leaves, _output_names(last.label or last.kind, paths))]
             text, any_size = self.written(lowered, primals, params, names,
                                           leaves, outputs, likes, where)
+        structured = structure.num_nodes > 1 and buildable(structure)
+        if structured and not dry:
+            text = with_returns(text, structure)
         function = compile_function(text, self.__name__, lowered.data)
         kinds = _argument_kinds(lowered, primals)
         dtype = _floating(primals, wrt_numbers)
@@ -373,7 +382,7 @@ class ArrayTransform:
                   else kinds[owners[path]] if path in owners
                   else dtype for o, leaf, path in zip(outputs, leaves, paths)]
         return _Generated(lowered, function, text, structure, dtypes,
-                          any_size)
+                          any_size, structured)
 
     def written(self, lowered: ArrayLowered, primals: tuple[Any, ...],
                 params: list[str], names: list[str], leaves: list[Any],

@@ -16,9 +16,7 @@ import optree
 from ._array_transforms import call_in_full
 from ._cli_derive import Derived
 from ._cli_targets import CommandError
-from ._codegen import _pretty_string
-from ._unparse import to_source
-from ._wrap import _wrap
+from ._returns import buildable, with_returns
 
 __all__ = ["assignment", "returning_as_handle"]
 
@@ -76,34 +74,32 @@ def returning_as_handle(derived: Derived) -> str:
                 "example arguments of the kinds given, to see the dtypes "
                 f"of its results, and there it raised {type(exc).__name__}: "
                 f"{exc}") from exc
-    flat = list(flat) if isinstance(flat, tuple) else [flat]
     leaves, structure = optree.tree_flatten(wanted)
+    try:  # (code returning the result's structure, or its leaves)
+        flat = structure.flatten_up_to(flat)
+    except (ValueError, TypeError):
+        flat = list(flat) if isinstance(flat, tuple) else [flat]
     if len(leaves) != len(flat):
         raise CommandError(f"cannot export {handle.__name__}: its code "
                            f"returns {len(flat)} values for {len(leaves)} "
                            "results. Please report this with the function.")
+    if not buildable(structure):
+        raise CommandError(f"cannot export a result holding a "
+                           f"{_first_other(wanted)}: an exported module "
+                           "rebuilds only dicts, lists and tuples")
     casts = [_cast(got, want) for got, want in zip(flat, leaves)]
-    text = derived.text
-    (function,) = ast.parse(text).body
-    returns = [n for n in ast.walk(function) if isinstance(n, ast.Return)]
-    lines = text.splitlines(keepends=True)
-    changed = False
-    for node in sorted(returns, key=lambda n: n.lineno, reverse=True):
-        assert node.value is not None and node.end_lineno is not None
-        values = (list(node.value.elts) if len(flat) > 1
-                  and isinstance(node.value, ast.Tuple) else [node.value])
-        rebuilt = _structure_node(optree.tree_unflatten(structure, [
-            cast(value) for cast, value in zip(casts, values)]))
-        if ast.dump(rebuilt) == ast.dump(node.value):
-            continue
-        statement = ast.fix_missing_locations(
-            ast.Module([ast.Return(rebuilt)], []))
-        indent = " " * node.col_offset
-        lines[node.lineno - 1:node.end_lineno] = [
-            indent + line + "\n"
-            for line in to_source(statement, _pretty_string).splitlines()]
-        changed = True
-    return _wrap("".join(lines)) if changed else text
+    return with_returns(derived.text, structure, lambda values: [
+        cast(value) for cast, value in zip(casts, values)])
+
+
+def _first_other(tree: Any) -> str:
+    """The name of the first type in ``tree`` no literal builds."""
+    if type(tree) in (dict, list, tuple):
+        for item in (tree.values() if type(tree) is dict else tree):
+            if not optree.tree_is_leaf(item):
+                return _first_other(item)
+        return type(tree).__name__
+    return type(tree).__name__
 
 
 def _cast(got: Any, want: Any) -> Callable[[ast.expr], ast.expr]:
@@ -130,22 +126,3 @@ def _cast(got: Any, want: Any) -> Callable[[ast.expr], ast.expr]:
         return lambda value: ast.Call(ast.Name("float", ast.Load()),
                                       [value], [])
     return lambda value: value
-
-
-def _structure_node(tree: Any) -> ast.expr:
-    """The expression that builds ``tree`` (dicts, lists, tuples, None)
-    around its leaves, which are expressions."""
-    if isinstance(tree, ast.expr):
-        return tree
-    if tree is None:
-        return ast.Constant(None)
-    if type(tree) is dict:
-        return ast.Dict([ast.Constant(k) for k in tree],
-                        [_structure_node(v) for v in tree.values()])
-    if type(tree) is list:
-        return ast.List([_structure_node(v) for v in tree], ast.Load())
-    if type(tree) is tuple:
-        return ast.Tuple([_structure_node(v) for v in tree], ast.Load())
-    raise CommandError(f"cannot export a result holding a "
-                       f"{type(tree).__name__}: an exported module rebuilds "
-                       "only dicts, lists and tuples")

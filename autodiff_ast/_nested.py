@@ -95,9 +95,11 @@ def derivative_call(run: Any, derivative: Any, args: list[Any],
         raise NeedsArrays
     entry = derivative.entry_for(tuple(_examples(run, args, node)))
     run.context.reads.extend(entry.lowered.reads)
-    flat = run.inline(entry.function, args, {}, node)
-    return optree.tree_unflatten(
-        entry.structure, list(flat) if isinstance(flat, tuple) else [flat])
+    returned = run.inline(entry.function, args, {}, node)
+    if entry.structured:  # (its code builds the result's structure)
+        return returned
+    return optree.tree_unflatten(entry.structure, list(returned) if
+                                 isinstance(returned, tuple) else [returned])
 
 
 def _known_arguments(run: Any, node: ast.Call, env: dict[str, Any]

@@ -92,13 +92,15 @@ def test_array_aux_with_constants_and_nested_containers():
         array_metrics, has_aux=True)(w)
     assert value == 5.0 and aux_again == aux
     np.testing.assert_array_equal(grad_again, grad)
-    # The leaves in optree's order (sorted keys); None is structure.
+    # The structure the handle returns, in the function's key order.
     source = ad.source(ad.grad(array_metrics, has_aux=True), w)
     assert source.endswith(
         "    sum_terms = np.sum(w ** 2)\n"
         "    grad_w = 2 * w\n"
         "    aux = 2 * sum_terms\n"
-        "    return grad_w, False, 1.5, 'last', aux, sum_terms, 3, 'ok'\n")
+        "    return grad_w, {'loss': sum_terms, 'tag': 'ok', 'skipped': None,\n"
+        "                    'done': False, 'steps': 3, 'history': [1.5, "
+        "('last', aux)]}\n")
 
 
 def test_aux_with_a_tuple_of_argnums():

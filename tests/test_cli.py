@@ -341,11 +341,12 @@ def test_export_array_code_returns_what_ad_grad_returns(tmp_path):
             "TARGETS = np.array([True, True, False, True], "
             "dtype=np.bool_)\n\n\ndef value_and_grad_logistic(W, b):\n"
             ) in text
-    # The generated code, returning (value, (grad_W, grad_b)) as JAX does.
+    # The generated code, returning (value, (grad_W, grad_b)) as JAX does
+    # (and as ad.source prints it).
     both = ad.value_and_grad(cli_targets.logistic, (0, 1))
-    assert ad.source(both, W32, B32).replace(
-        "    return value, grad_W, grad_b\n",
-        "    return value, (grad_W, grad_b)\n") in text
+    assert ad.source(both, W32, B32).endswith(
+        "    return value, (grad_W, grad_b)\n")
+    assert ad.source(both, W32, B32) in text
     assert ad.source(ad.grad(cli_targets.logistic, (0, 1)), W32, B32) in text
     rng = np.random.default_rng(7)
     W, b = rng.standard_normal(3).astype(np.float32), np.float32(-0.4)

@@ -130,10 +130,7 @@ def test_printed_scalar_gradient_for_a_tuple_of_one_argnum_is_a_tuple():
     assert executed(g)(2.0, 3.0) == g(2.0, 3.0) == (12.0,)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 12: the printed array gradient for argnums=(0,) returns "
-    "the bare array, while the handle (and printed scalar code) returns a "
-    "tuple of one"))
+# was sweep6 bug 12: argnums=(0,) printed a bare array
 def test_printed_array_gradient_for_a_tuple_of_one_argnum_is_a_tuple():
     g = ad.grad(sum_of_squares_times, argnums=(0,))
     printed = executed(g, np.ones(2), 3.0)(np.ones(4), 3.0)
@@ -185,11 +182,7 @@ def test_printed_scalar_hessian_returns_the_handles_structure():
     assert_same_tree(executed(h)(2.0, 3.0), h(2.0, 3.0))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 27: printed array code returns the flat leaves (a dict's "
-    "in sorted key order, a Hessian's blocks in one tuple, value and aux "
-    "side by side), not the structure the handle (and printed scalar "
-    "code) returns"))
+# was sweep6 bug 27: printed array code returned flat leaves
 def test_printed_array_code_returns_the_handles_structure():
     p = {'w': np.arange(5.0), 'b': 2.0}
     g = ad.grad(weighted_squares)
