@@ -296,7 +296,12 @@ def _checked(pulled_back: Callable[..., tuple[Any, ...]],
     are one per output, in the output's ``structure`` (as JAX asks: a dict
     of other keys would be paired by position), each of its output's
     shape; each cotangent in its primal's type, as JAX gives it."""
+    one = structure.num_nodes == 1 and structure.num_leaves == 1 and \
+        np.shape(outputs[0]) == ()
+
     def pull(cotangent: Any) -> tuple[Any, ...]:
+        if one and cotangent.__class__ in _NUMBERS:  # (a loss's: 1.0)
+            return tree_like(pulled_back(cotangent), primals)
         cotangents = optree.tree_leaves(cotangent)
         if len(cotangents) != len(outputs):
             raise InputError(

@@ -82,10 +82,15 @@ def of_a_number(fun: Callable[..., Any], primals: tuple[Any, ...],
 
     def pull(cotangent: Any) -> tuple[Any, ...]:
         return _by_primal(primals, numbers, tuple(
+            cotangent * gradient if gradient.__class__ in _PLAIN else
             optree.tree_map(lambda leaf: cotangent * leaf, gradient)
             for gradient in gradients))
 
     return value, aux, pull
+
+
+# Gradients that are one leaf (multiplied at once, not leaf by leaf).
+_PLAIN = frozenset((np.ndarray, float, np.float64, np.float32))
 
 
 def _differentiable(primals: tuple[Any, ...]) -> tuple[int, ...]:
@@ -108,6 +113,8 @@ def _by_primal(primals: tuple[Any, ...], numbers: tuple[int, ...],
                pulled: tuple[Any, ...]) -> tuple[Any, ...]:
     """A cotangent for each primal: the pulled ones, and zeros of its
     shape for a primal of integers."""
+    if len(pulled) == len(primals):  # (no primal of integers)
+        return pulled
     by_number = dict(zip(numbers, pulled))
     return tuple(by_number[i] if i in by_number else optree.tree_map(
         lambda leaf: np.zeros(np.shape(leaf)), primal)
@@ -116,6 +123,11 @@ def _by_primal(primals: tuple[Any, ...], numbers: tuple[int, ...],
 
 def _integers(primal: Any) -> bool:
     """Whether every leaf of ``primal`` is an integer or a bool."""
+    kind = primal.__class__
+    if kind is np.ndarray:  # (the usual calls: 0.2 us, not 5)
+        return primal.dtype.kind in "biu"
+    if kind in (float, np.float64, np.float32):
+        return False
     leaves = optree.tree_leaves(primal)
     return bool(leaves) and all(
         np.issubdtype(np.asarray(leaf).dtype, np.integer)
