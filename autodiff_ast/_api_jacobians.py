@@ -197,7 +197,9 @@ def _defaults_after(fun: Callable[..., Any], function: Any,
         written, spelled = _with_source(fun)
         if spelled is not None:
             parameters = list(inspect.signature(written).parameters.values())
-    rest = parameters[len(primals):]
+    positional = [p for p in parameters
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    rest = positional[len(primals):]  # (a partial's keywords come after)
     if len(rest) != missing or any(
             p.default is p.empty for p in rest):
         return tuple(primals), tuple(tangents)  # (Python says what is wrong)

@@ -13,9 +13,9 @@ forward mode along tangents that are arguments). ``hessian`` is ``grad``
 the logistic loss comes out as ``inputs.T @ (inputs * (p * (1 - p))[:,
 None])``; ``jacobian(grad(f))`` and ``jvp(grad(f), ...)`` (a
 Hessian-vector product) compose the same way. The result is one generated
-NumPy function per signature, as for ``grad``; its flat outputs are put
-back into the pytree structure JAX gives (``out.shape + in.shape`` at each
-leaf).
+NumPy function per signature, as for ``grad``, returning the pytree
+structure JAX gives (``out.shape + in.shape`` at each leaf; ``_returns``),
+which the transform casts leaf by leaf to the arguments' dtypes.
 """
 
 from __future__ import annotations

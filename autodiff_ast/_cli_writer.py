@@ -56,17 +56,17 @@ def assignment(name: str, value: Any) -> str:
 def returning_as_handle(derived: Derived) -> str:
     """The array derivative's source, returning what the library's handle
     returns (``ad.grad``'s, ``ad.hessian``'s, ...): generated code returns
-    a flat tuple of the result's leaves in the dtypes NumPy gives, which
-    the handle puts into the result's structure (the arguments' for a
-    gradient, tuples of tuples for a Hessian by two arguments, the
-    output's for a Jacobian) and dtypes; an exported module has no handle,
-    so its return statements do that."""
+    the result's structure (the arguments' for a gradient, tuples of tuples
+    for a Hessian by two arguments, the output's for a Jacobian; a
+    namedtuple's leaves flat) in the dtypes NumPy gives, which the handle
+    casts to the arguments' dtypes (and puts into a namedtuple); an
+    exported module has no handle, so its return statements do that."""
     handle, example = derived.handle, derived.example
     assert handle is not None
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # the examples are not data
         try:
-            flat = call_in_full(derived.function, example)
+            returned = call_in_full(derived.function, example)
             wanted = handle.positionally(*example)  # (all of them)
         except Exception as exc:
             raise CommandError(
@@ -76,9 +76,9 @@ def returning_as_handle(derived: Derived) -> str:
                 f"{exc}") from exc
     leaves, structure = optree.tree_flatten(wanted)
     try:  # (code returning the result's structure, or its leaves)
-        flat = structure.flatten_up_to(flat)
+        flat = structure.flatten_up_to(returned)
     except (ValueError, TypeError):
-        flat = list(flat) if isinstance(flat, tuple) else [flat]
+        flat = list(returned) if isinstance(returned, tuple) else [returned]
     if len(leaves) != len(flat):
         raise CommandError(f"cannot export {handle.__name__}: its code "
                            f"returns {len(flat)} values for {len(leaves)} "

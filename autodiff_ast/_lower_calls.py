@@ -57,7 +57,7 @@ def _ufunc_library(callee: Any) -> str | None:
     return None
 
 
-def keyword_node(node: ast.Call, key: str) -> ast.AST:
+def _keyword_node(node: ast.Call, key: str) -> ast.AST:
     """Where the call passes keyword ``key``: its value, or the dict it
     was unpacked from (``**options``)."""
     for keyword in node.keywords:
@@ -347,7 +347,7 @@ class Calls:
             return self.number(given, at)
 
         values = [value(a, n) for a, n in zip(args, node.args)]
-        named = {key: value(given, keyword_node(node, key))
+        named = {key: value(given, _keyword_node(node, key))
                  for key, given in kwargs.items()}
         try:
             result = form.lower(*values, **named)

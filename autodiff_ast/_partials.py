@@ -70,5 +70,11 @@ def _written(fun: functools.partial[Any]) -> Any:
             f"    return {callee}({', '.join(arguments)})\n")
     function = compile_function(text, name, {callee: fun.func, **bound})
     function.__doc__ = fun.func.__doc__
+    # The defaults of the arguments it leaves open, as the partial has
+    # them (partial(f, b=5.0) of f(x, a=1.0, b=2.0) is still called f(x)).
+    defaults = tuple(p.default for p in remaining
+                     if p.kind in _OPEN and p.name not in bound
+                     and p.default is not p.empty)
+    function.__defaults__ = defaults or None
     return function
 
