@@ -27,6 +27,7 @@ from ._errors import InputError
 from ._int_points import (argument_name, floats_only, moved_as_floats,
                           no_integers_beside_floats, some_floats)
 from ._output_types import tree_like
+from ._partials import unwrapped
 from ._pullback import of_a_number, pullback
 
 __all__ = ["jacobian", "jacrev", "jacfwd", "hessian", "jvp", "vjp"]
@@ -187,8 +188,9 @@ def _defaults_after(fun: Callable[..., Any], function: Any,
     missing = count - len(primals)
     if missing <= 0:  # (the usual call: no signature read, 5 us each)
         return tuple(primals), tuple(tangents)
-    try:
-        parameters = list(inspect.signature(fun).parameters.values())
+    try:  # (a partial's: those of the function written for it)
+        parameters = list(
+            inspect.signature(unwrapped(fun)).parameters.values())
     except (TypeError, ValueError):
         parameters = []
     if any(p.kind is p.VAR_POSITIONAL for p in parameters):
@@ -197,9 +199,7 @@ def _defaults_after(fun: Callable[..., Any], function: Any,
         written, spelled = _with_source(fun)
         if spelled is not None:
             parameters = list(inspect.signature(written).parameters.values())
-    positional = [p for p in parameters
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    rest = positional[len(primals):]  # (a partial's keywords come after)
+    rest = parameters[len(primals):]
     if len(rest) != missing or any(
             p.default is p.empty for p in rest):
         return tuple(primals), tuple(tangents)  # (Python says what is wrong)
