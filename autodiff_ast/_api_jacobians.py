@@ -22,7 +22,7 @@ import optree
 
 from ._api import _cached, _with_source, real_only, transformed
 from ._argnums_per_call import PerCall
-from ._array_transforms import ArrayTransform
+from ._array_transforms import NUMBER_TYPES, ArrayTransform
 from ._errors import InputError
 from ._int_points import (argument_name, floats_only, moved_as_floats,
                           no_integers_beside_floats, some_floats)
@@ -171,10 +171,9 @@ def _same_kind(primal: Any, tangent: Any) -> bool:
     if primal.__class__ is np.ndarray:
         return tangent.__class__ is np.ndarray and \
             primal.shape == tangent.shape
-    return primal.__class__ in _NUMBERS and tangent.__class__ in _NUMBERS
+    return primal.__class__ in NUMBER_TYPES and \
+        tangent.__class__ in NUMBER_TYPES
 
-
-_NUMBERS = frozenset((float, int, np.float64, np.float32))
 
 
 def _defaults_after(fun: Callable[..., Any], function: Any,
@@ -302,7 +301,7 @@ def _checked(pulled_back: Callable[..., tuple[Any, ...]],
         np.shape(outputs[0]) == ()
 
     def pull(cotangent: Any) -> tuple[Any, ...]:
-        if one and cotangent.__class__ in _NUMBERS:  # (a loss's: 1.0)
+        if one and cotangent.__class__ in NUMBER_TYPES:  # (a loss's: 1.0)
             return tree_like(pulled_back(cotangent), primals)
         cotangents = optree.tree_leaves(cotangent)
         if len(cotangents) != len(outputs):

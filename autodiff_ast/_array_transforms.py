@@ -56,7 +56,7 @@ from ._program import Program, Shape, _identifier
 from ._returns import buildable, with_returns
 
 __all__ = ["Stage", "ArrayTransform", "defined_at", "describe",
-           "call_in_full"]
+           "call_in_full", "NUMBER_TYPES"]
 
 _TITLES = {"grad": "Gradient", "value_and_grad": "Value and gradient",
            "jacobian": "Jacobian", "hessian": "Hessian", "jvp": "jvp"}
@@ -440,7 +440,9 @@ class ArrayTransform:
                 "function.") from exc
 
 
-_NUMBERS = frozenset((float, int, np.float64, np.float32))
+# Numbers whose type alone says what code serves them (an optimiser's
+# floats; a bool may be a flag, and other types go the full way).
+NUMBER_TYPES = frozenset((float, int, np.float64, np.float32))
 _MOST_RECENT = 64
 
 
@@ -453,7 +455,7 @@ def _kinds_of(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         kind = arg.__class__
         if kind is np.ndarray:
             kinds.append((arg.shape, arg.dtype))
-        elif kind in _NUMBERS:
+        elif kind in NUMBER_TYPES:
             kinds.append(kind)
         else:
             return None
