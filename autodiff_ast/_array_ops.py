@@ -77,6 +77,24 @@ class ArrayOperations:
                                    f"{_in_user_terms(str(exc))}") from None
         return lower(*bound.args, **bound.kwargs)
 
+    def reads_by_name(self, spelled: str, value: Any) -> bool:
+        """A float outside the function (a rate, a temperature) is read by
+        name when the code runs, as in scalar code, so a changed value
+        costs nothing; an int may size an array or count a loop, which the
+        code is made for, so it is baked in and checked on each call. So is
+        a float whose name (or root, ``self``) means something else in the
+        code."""
+        if isinstance(value, (int, np.integer)):
+            return False
+        root = spelled.partition(".")[0]
+        context = self.context  # type: ignore[attr-defined]
+        if root in self.program.names and root not in context.roots and all(
+                outside.name.partition(".")[0] != root
+                for outside in context.outside):
+            return False
+        self.program.reserve(root)
+        return True
+
     # -- static arguments ----------------------------------------------------
 
     def axes(self, axis: Any, ndim: int, node: ast.AST

@@ -36,7 +36,7 @@ from ._array_codegen import (ArrayFunctionSpec, _shape_check,
                              generate_array_source)
 from ._backward import gradients
 from ._codegen import Literal
-from ._compile import compile_function
+from ._compile import Scope, compile_function
 from ._differentiate import aux_leaf, split_aux
 from ._dispatch import (complete_arguments, describe_argument, signature,
                         taken_as_constant)
@@ -369,7 +369,8 @@ class ArrayTransform:
         structured = structure.num_nodes > 1 and buildable(structure)
         if structured and not dry:
             text = with_returns(text, structure)
-        function = compile_function(text, self.__name__, lowered.data)
+        function = compile_function(text, self.__name__, lowered.data,
+                                    scope=Scope.of(self.fun))
         kinds = _argument_kinds(lowered, primals)
         dtype = _floating(primals, wrt_numbers)
         # (a reverse-mode Jacobian's block in its argument's dtype, as

@@ -127,9 +127,9 @@ def _globals_for(user: dict[str, Any], ours: dict[str, Any],
     """The user's module globals where they spell np, math (and scipy) as
     we do (the usual case: no lookup costs more than in the user's code),
     else a namespace that has ours and falls back to the user's."""
-    if all(user.get(n, ours[n]) is ours[n] and (n in user or n not in
-                                                 _names(code))
-           for n in ("np", "math", "scipy") if n in ours):
+    read = _names(code)
+    if all(user.get(n, ours[n]) is ours[n] and (n in user or n not in read)
+           for n in ours if n != "__name__"):
         return user
     return _Fallback(ours, user)
 

@@ -265,7 +265,6 @@ def _dtype(leaf: Any) -> np.dtype | None:
 class _ArrayRunner(ArrayOperations, _Runner):
     """Executes a function body on symbolic arrays."""
 
-    names_outside_numbers = False  # re-checked on every call instead
     lowers_arrays = True
 
     context: _ArrayContext

@@ -31,10 +31,6 @@ __all__ = ["Names", "describe", "is_library"]
 class Names:
     """Reads names and attributes, from the function and from outside."""
 
-    # Array code is generated per call signature and re-checks what it
-    # read on every call, so it bakes numbers in instead.
-    names_outside_numbers = True
-
     def name(self, node: ast.Name, env: dict[str, Any]) -> Any:
         identifier = node.id
         if identifier in env:
@@ -69,11 +65,18 @@ class Names:
         """A symbol the generated code spells ``spelled`` and reads when it
         runs, for a number; None for other values."""
         value = read.value
-        if not self.names_outside_numbers or not _is_plain_number(value):
+        if not _is_plain_number(value) or not self.reads_by_name(spelled,
+                                                                 value):
             return None
         outside = symbol(spelled)
         self.context.outside.setdefault(outside, read)
         return outside
+
+    def reads_by_name(self, spelled: str, value: Any) -> bool:
+        """Whether generated code reads the outside number ``value`` as
+        ``spelled`` when it runs, rather than baking it in: scalar code
+        reads every one so."""
+        return True
 
     def reachable(self, identifier: str, env: dict[str, Any]) -> bool:
         """Whether ``identifier``, read here, means the same value when

@@ -1,0 +1,189 @@
+"""Array code reads the numbers it finds outside the function (a global, a
+closure cell, an attribute) by name when it runs, as scalar code does and
+as a person writes it: ``2 * BETA * x``, not ``4 * x``. A changed number
+is then read, not baked in and generated again (a temperature annealed in
+a training loop cost a whole generation per step). A number that decides
+the code's structure (a size, a loop count, a branch) is still baked in,
+and a change makes the code again."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+import autodiff_ast as ad
+
+from helpers import numeric_gradient
+
+BETA = 2.0
+TEMPERATURE = 1.0
+SIZE = 3
+STEPS = 2
+SCALE64 = np.float64(0.5)
+
+
+def body(source: str) -> str:
+    """The lines after the docstring."""
+    return source.split('"""')[2].strip("\n")
+
+
+def energy(x):
+    return np.sum(BETA * x ** 2)
+
+
+def softened(x):
+    return np.log(np.sum(np.exp(x / TEMPERATURE)))
+
+
+def test_a_global_number_is_read_by_name_and_never_stale():
+    global BETA, TEMPERATURE
+    x = np.array([1.0, -2.0])
+    gradient = ad.grad(energy)
+    assert body(ad.source(gradient, x)) == "    return 2 * BETA * x"
+    try:
+        for beta in (2.0, 5.0, -1.5):
+            BETA = beta
+            np.testing.assert_array_equal(gradient(x), 2 * beta * x)
+        soft = ad.grad(softened)
+        for temperature in (1.0, 0.5, 2.0, 0.1):
+            TEMPERATURE = temperature
+            weights = np.exp(x / temperature)
+            np.testing.assert_allclose(
+                soft(x), weights / np.sum(weights) / temperature,
+                rtol=1e-14)
+    finally:
+        BETA, TEMPERATURE = 2.0, 1.0
+    # one code answered at every value: it was never generated again
+    assert len(gradient.sources_run()) == 1
+    assert len(soft.sources_run()) == 1
+
+
+class Spring:
+    def __init__(self, k):
+        self.k = k
+
+    def energy(self, x):
+        return 0.5 * self.k * np.sum(x ** 2)
+
+
+def test_an_attribute_is_read_by_name():
+    spring = Spring(3.0)
+    x = np.array([1.0, 2.0])
+    force = ad.grad(spring.energy)
+    assert body(ad.source(force, x)) == "    return self.k * x"
+    spring.k = 10.0
+    np.testing.assert_array_equal(force(x), 10.0 * x)
+    assert len(force.sources_run()) == 1
+
+
+def closed_over(scale):
+    def loss(x):
+        return np.sum(np.sin(scale * x))
+    return loss
+
+
+def test_a_closure_cell_is_read_by_name():
+    x = np.array([0.3, -0.7])
+    gradient = ad.grad(closed_over(1.5))
+    assert body(ad.source(gradient, x)) == (
+        "    return scale * np.cos(scale * x)")
+    np.testing.assert_allclose(gradient(x), 1.5 * np.cos(1.5 * x))
+
+
+def sized(x):
+    return np.sum(x * np.arange(SIZE)) * BETA
+
+
+def repeated(x):
+    for _ in range(STEPS):
+        x = np.sin(x) * BETA
+    return np.sum(x)
+
+
+def test_numbers_that_decide_the_structure_are_baked_in_and_checked():
+    global SIZE, STEPS
+    x = np.array([1.0, 2.0, 3.0])
+    gradient = ad.grad(sized)
+    np.testing.assert_array_equal(gradient(x), 2.0 * np.arange(3.0))
+    looped = ad.grad(repeated)
+    np.testing.assert_allclose(looped(x), numeric_gradient(repeated, (x,), 0),
+                               rtol=1e-7)
+    try:
+        SIZE, STEPS = 1, 3
+        np.testing.assert_array_equal(gradient(x), [0.0, 0.0, 0.0])
+        SIZE = 4  # made again, for shapes that no longer broadcast
+        with pytest.raises(ad.UnsupportedCodeError, match=(
+                r"could not be broadcast together with shapes \(3,\) "
+                r"\(4,\)")):
+            gradient(x)
+        np.testing.assert_allclose(looped(x),
+                                   numeric_gradient(repeated, (x,), 0),
+                                   rtol=1e-7)
+    finally:
+        SIZE, STEPS = 3, 2
+
+
+def scaled(x):
+    return x * BETA
+
+
+def local_named_beta(x):
+    BETA = x ** 2  # a local that hides the global inside this function
+    return np.sum(scaled(x) + BETA)
+
+
+def test_a_local_of_the_same_name_never_shadows_the_global_read():
+    x = np.array([1.0, -2.0])
+    np.testing.assert_array_equal(ad.grad(local_named_beta)(x),
+                                  2.0 + 2 * x)
+
+
+def scaled_float32(x):
+    return np.sum(SCALE64 * x ** 2)
+
+
+def test_float32_arguments_give_float32_derivatives():
+    x = np.array([1.0, -2.0], dtype=np.float32)
+    gradient = ad.grad(scaled_float32)(x)
+    assert gradient.dtype == np.float32
+    np.testing.assert_array_equal(gradient, np.array([1.0, -2.0],
+                                                     dtype=np.float32))
+
+
+def test_hessians_jacobians_and_jvps_read_by_name():
+    global BETA
+    x = np.array([0.5, -1.0])
+    hessian = ad.hessian(softened)
+    jacobian = ad.jacobian(lambda y: BETA * np.sin(y))
+    try:
+        for beta, temperature in ((2.0, 1.0), (3.0, 0.5)):
+            BETA = beta
+            globals()["TEMPERATURE"] = temperature
+            z = x / temperature
+            p = np.exp(z) / np.sum(np.exp(z))
+            np.testing.assert_allclose(
+                hessian(x), (np.diag(p) - np.outer(p, p)) / temperature ** 2,
+                rtol=1e-12)
+            np.testing.assert_allclose(jacobian(x), beta * np.diag(np.cos(x)),
+                                       rtol=1e-15)
+            value, tangent = ad.jvp(energy, (x,), (np.ones(2),))
+            assert value == beta * np.sum(x ** 2)
+            assert tangent == 2 * beta * np.sum(x)
+        assert "TEMPERATURE" in ad.source(hessian, x)
+    finally:
+        BETA = 2.0
+        globals()["TEMPERATURE"] = 1.0
+
+
+def test_a_partial_reads_the_globals_of_its_function():
+    global BETA
+    bound = functools.partial(lambda x, y: np.sum(BETA * x * y), y=2.0)
+    x = np.array([1.0, 3.0])
+    gradient = ad.grad(bound)
+    try:
+        BETA = 3.0
+        np.testing.assert_array_equal(gradient(x), [6.0, 6.0])
+    finally:
+        BETA = 2.0
