@@ -2,7 +2,9 @@
 
 Long one-line statements are broken inside parentheses at operators and
 commas, level by level, by reading Python's tokens: never inside a string
-literal or a subscript, and never on a line inside a multi-line string.
+literal, nor inside a subscript but where the whole value is one
+(``y = x[:, :, None]``, which breaks as black breaks it), and never on a
+line inside a multi-line string.
 Docstrings are filled to the same width.
 """
 
@@ -120,7 +122,33 @@ def _wrap_line(line: str) -> str:
                 layout.overflow(lines, start, 0):
             lines = pieces
     lines[0] = text[:start] + lines[0]
+    if max(map(len, lines)) > _WIDTH:
+        hanging = _hanging_subscript(text, tokens, first)
+        if hanging is not None:
+            return hanging + "\n"
     return "\n".join(lines) + "\n"
+
+
+def _hanging_subscript(text: str, tokens: list[_Token], first: int
+                       ) -> str | None:
+    """``name = a.b[i, j, ...]`` (a value that is one subscript of a
+    name) broken inside its brackets as black breaks it: the index on a
+    line of its own, one level in, and the bracket closing below; None
+    for any other value, an index too long for that line, or a key (a
+    string: ``params['W']`` is read whole)."""
+    opening = next((i for i in range(first, len(tokens))
+                    if tokens[i].text == "["), None)
+    if opening is None or tokens[opening].partner != len(tokens) - 1 or \
+            any(t.kind != tokenize.NAME and t.text != "."
+                for t in tokens[first:opening]) or \
+            any(t.kind == tokenize.STRING for t in tokens[opening:]):
+        return None
+    indent = " " * (len(text) - len(text.lstrip()))
+    inner = text[tokens[opening].end:tokens[-1].start].strip()
+    if len(indent) + 4 + len(inner) > _WIDTH:
+        return None
+    return (f"{text[:tokens[opening].end]}\n{indent}    {inner}\n"
+            f"{indent}]")
 
 
 def _filled_in_brackets(text: str, tokens: list[_Token], at: int) -> str:

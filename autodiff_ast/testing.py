@@ -1,9 +1,12 @@
 """Testing helpers for users' own test suites: check_grads.
 
 ``check_grads`` verifies the derivatives autodiff_ast generates for a
-function against central differences, order by order: the directional
-derivative of each order along a random (seeded) direction is compared with
-a central difference of the order before it. Use it in pytest::
+function against central differences, order by order, as
+``jax.test_util.check_grads`` does: each order's derivative, made in each
+of the modes asked for (``jacfwd``: forward, ``jacrev``: reverse) on top of
+each derivative of the order before, is taken along a random (seeded)
+direction and compared with a central difference of the order before it.
+Use it in pytest::
 
     from autodiff_ast.testing import check_grads
 
@@ -18,8 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import optree
 
-from ._api import grad
-from ._api_jacobians import jacfwd
+from ._api_jacobians import jacfwd, jacrev
 
 __all__ = ["check_grads"]
 
@@ -29,10 +31,8 @@ _TOLERANCES = {np.dtype(np.float64): (1e-6, 1e-9),
                np.dtype(np.float16): (5e-2, 1e-2)}
 
 
-def _is_scalar(value: Any) -> bool:
-    # A container first: np.ndim of a ragged tuple (an array and a
-    # number) raises.
-    return not isinstance(value, (dict, list, tuple)) and np.ndim(value) == 0
+# What each of JAX's modes makes the next order's derivative with.
+_MODES = {"fwd": jacfwd, "rev": jacrev}
 
 
 def _float64(tree: Any) -> Any:
@@ -73,20 +73,39 @@ def _random_direction(args: Sequence[Any], argnums: tuple[int, ...],
                             else float(leaf / norm), tree) for tree in trees]
 
 
-def _along(partials: Sequence[Any], direction: list[Any]) -> float:
-    """The directional derivative: sum over leaves of gradient * direction."""
-    return float(sum(
-        float(np.sum(np.asarray(g, dtype=np.float64) * d))
-        for partial, tree in zip(partials, direction)
-        for g, d in zip(optree.tree_leaves(partial),
-                        optree.tree_leaves(tree))))
+def _modes(modes: str | Sequence[str]) -> tuple[str, ...]:
+    """``modes`` as a tuple, each one checked (JAX takes any sequence, and
+    a single mode spelled as a string)."""
+    chosen = (modes,) if isinstance(modes, str) else tuple(modes)
+    unknown = [mode for mode in chosen if mode not in _MODES]
+    if unknown or not chosen:
+        raise ValueError(
+            f"check_grads: modes={modes!r} "
+            + (f"names {unknown[0]!r}, which is not a mode autodiff_ast has"
+               if unknown else "names no mode")
+            + ". Pass modes made of 'fwd' (forward, jacfwd) and 'rev' "
+            "(reverse, jacrev), e.g. modes=('fwd', 'rev').")
+    return chosen
 
 
-def _contracted(derivatives: Any, direction: list[Any], times: int
-                ) -> float:
-    """The k-th derivatives (a Jacobian of a Jacobian ... of a gradient:
-    each leaf has the axes of an argument's leaf last, once per order)
-    taken along ``direction`` ``times`` times: a number."""
+def _output_weights(output: Any, seed: int) -> Any:
+    """What the outputs are summed with to give one number: 1.0 for a
+    number, a random unit pytree (seeded) for arrays and pytrees."""
+    leaves, structure = optree.tree_flatten(output)
+    if len(leaves) == 1 and np.ndim(leaves[0]) == 0:
+        return optree.tree_unflatten(structure, [1.0])
+    rng = np.random.default_rng(seed)
+    weights = [rng.standard_normal(np.shape(leaf)) for leaf in leaves]
+    norm = np.sqrt(sum(float(np.sum(w ** 2)) for w in weights))
+    return optree.tree_unflatten(structure, [w / norm for w in weights])
+
+
+def _contracted(derivatives: Any, weights: Any, direction: list[Any],
+                times: int) -> float:
+    """The k-th derivatives of the outputs (k Jacobians: each leaf has an
+    output leaf's axes first, then the axes of an argument's leaf once per
+    order) taken along ``direction`` ``times`` times and summed over the
+    outputs with ``weights``: a number."""
     along = [np.asarray(d, dtype=np.float64)
              for d in optree.tree_leaves(direction)]
     leaves = [np.asarray(leaf, dtype=np.float64)
@@ -97,39 +116,39 @@ def _contracted(derivatives: Any, direction: list[Any], times: int
         leaves = [sum(np.tensordot(leaf, d, axes=d.ndim) for leaf, d in
                       zip(leaves[start:start + len(along)], along))
                   for start in range(0, len(leaves), len(along))]
-    (value,) = leaves
-    return float(value)
-
-
-def _directional_derivative(derivatives: Callable[..., Any],
-                            direction: list[Any], order: int
-                            ) -> Callable[..., float]:
-    """The function whose central difference order ``order + 1`` is checked
-    against: ``derivatives`` (of order ``order``) along ``direction``."""
-    return lambda *args: _contracted(derivatives(*args), direction, order)
+    return float(sum(np.sum(leaf * np.asarray(w, dtype=np.float64))
+                     for leaf, w in zip(leaves, optree.tree_leaves(weights))))
 
 
 def check_grads(fun: Callable[..., Any], args: Sequence[Any], order: int = 1,
+                modes: str | Sequence[str] = ("fwd", "rev"),
+                atol: float | None = None, rtol: float | None = None,
+                eps: float | None = None, *,
                 argnums: int | Sequence[int] | None = None,
-                rtol: float | None = None, atol: float | None = None,
-                eps: float = 1e-3, seed: int = 0) -> None:
+                seed: int = 0) -> None:
     """Check the derivatives of ``fun`` at ``args`` up to ``order``.
 
-    Order k checks the generated k-th derivative: its directional derivative
-    along a random unit direction over ``argnums`` (default: every argument;
-    arrays and pytrees too) must match a central difference of the order
-    k-1 function, within ``atol + rtol * |numeric|``. For arrays, order k
-    is ``jacfwd`` applied k - 1 times to the gradient, taken along the
-    direction k times. Tolerances
-    default by the arguments' dtype (float32 looser than float64). Raises
-    AssertionError naming the order, the arguments and both values.
+    Called as ``jax.test_util.check_grads`` is (the same positional
+    parameters and ``modes``). Order k checks each generated k-th
+    derivative: ``jacfwd`` (mode ``"fwd"``) and ``jacrev`` (``"rev"``) of
+    each derivative of order k - 1 that was checked, so ``order=2`` checks
+    both Jacobians of both gradients. Each is taken along a random unit
+    direction over ``argnums`` (default: every argument; arrays and
+    pytrees too), its outputs summed with random weights when ``fun``
+    returns arrays or a pytree, and must match a central difference of
+    the order k-1 derivative within ``atol + rtol * |numeric|``.
+    Tolerances default by the arguments' dtype (float32 looser than
+    float64). Raises AssertionError naming the order, the modes, the
+    arguments and both values.
 
     >>> import numpy as np
     >>> from autodiff_ast.testing import check_grads
     >>> check_grads(lambda x, y: np.sin(x) * y ** 2, (0.3, 1.2), order=2)
     >>> check_grads(lambda p: np.sum(np.tanh(p["w"]) * p["b"]),
-    ...             ({"w": np.array([0.1, 0.5]), "b": 2.0},))
+    ...             ({"w": np.array([0.1, 0.5]), "b": 2.0},), modes=["rev"])
     """
+    chosen = _modes(modes)
+    args = tuple(args)
     if isinstance(argnums, int):
         argnums = (argnums,)
     numbers = tuple(range(len(args))) if argnums is None else tuple(argnums)
@@ -140,30 +159,34 @@ def check_grads(fun: Callable[..., Any], args: Sequence[Any], order: int = 1,
         np.dtype(np.float64)])
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
+    eps = 1e-3 if eps is None else eps
     direction = _random_direction(args, numbers, seed)
+    weights = _output_weights(fun(*args), seed + 1)
     shown = np.round(np.concatenate([np.ravel(leaf) for leaf in
                                      optree.tree_leaves(direction)]), 4)
     name = getattr(fun, "__name__", repr(fun))
-    scalars = all(_is_scalar(args[i]) for i in numbers)
-    current = fun
-    tensor = grad(fun, argnums=numbers)  # order k's derivatives, as a pytree
-    for k in range(1, order + 1):
-        if scalars:
-            partials = grad(current, argnums=numbers)(*args)
-            analytic = _along(partials, direction)
-        else:
-            analytic = _contracted(tensor(*args), direction, k)
-        numeric = _directional(current, args, numbers, direction, eps)
-        if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
-            raise AssertionError(
-                f"check_grads: the order-{k} derivative of {name} at "
-                f"{tuple(args)!r} along direction {shown} over "
-                f"arguments {numbers} is {analytic!r} (autodiff_ast) but "
-                f"{numeric!r} by central differences of order {k - 1}; "
-                f"|difference| {abs(analytic - numeric):.3g} > atol {atol:g} "
-                f"+ rtol {rtol:g} * |numeric|")
-        if k < order and scalars:
-            current = grad(current, argnums=numbers[(k - 1) % len(numbers)])
-        elif k < order:
-            current = _directional_derivative(tensor, direction, k)
-            tensor = jacfwd(tensor, argnums=numbers)
+
+    def check(derivative: Callable[..., Any], k: int,
+              made_by: tuple[str, ...]) -> None:
+        """Check each mode's derivative of ``derivative`` (order k - 1,
+        made by the modes ``made_by``), then the orders above it."""
+        numeric = _directional(
+            lambda *at: _contracted(derivative(*at), weights, direction,
+                                    k - 1), args, numbers, direction, eps)
+        for mode in chosen:
+            higher = _MODES[mode](derivative, argnums=numbers)
+            analytic = _contracted(higher(*args), weights, direction, k)
+            if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
+                spelled = " of ".join(f"jac{m}"
+                                      for m in (mode,) + made_by[::-1])
+                raise AssertionError(
+                    f"check_grads: the order-{k} derivative of {name} "
+                    f"({spelled}) at {args!r} along direction {shown} over "
+                    f"arguments {numbers} is {analytic!r} (autodiff_ast) "
+                    f"but {numeric!r} by central differences of order "
+                    f"{k - 1}; |difference| {abs(analytic - numeric):.3g} "
+                    f"> atol {atol:g} + rtol {rtol:g} * |numeric|")
+            if k < order:
+                check(higher, k + 1, made_by + (mode,))
+
+    check(fun, 1, ())

@@ -573,9 +573,7 @@ def test_check_grads_at_every_order():
                 rtol=1e-4)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 31: check_grads does not take JAX's modes= (('fwd', "
-    "'rev'), ['rev']), so tests ported from jax.test_util raise TypeError"))
+# was sweep6 bug 31: check_grads did not take JAX's modes=
 def test_check_grads_takes_jax_modes():
     check_grads(squared_tanh, (np.array([0.3, -0.5]),), order=2,
                 modes=["rev"])

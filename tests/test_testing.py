@@ -34,10 +34,11 @@ def test_failure_names_order_point_and_both_values():
     with pytest.raises(AssertionError) as info:
         check_grads(np.abs, (0.0,))
     message = str(info.value)
-    assert message.startswith("check_grads: the order-1 derivative of "
-                              "absolute at (0.0,) along direction [1.] over "
-                              "arguments (0,) is 1.0 (autodiff_ast) but 0.0 "
-                              "by central differences of order 0")
+    assert message == (
+        "check_grads: the order-1 derivative of absolute (jacfwd) at (0.0,) "
+        "along direction [1.] over arguments (0,) is 1.0 (autodiff_ast) but "
+        "0.0 by central differences of order 0; |difference| 1 > atol 1e-09 "
+        "+ rtol 1e-06 * |numeric|")
 
 
 def test_failure_at_a_higher_order():
@@ -83,12 +84,14 @@ def wrong_on_purpose(params):
 def test_pytree_failure_is_reported(monkeypatch):
     import autodiff_ast.testing as testing
 
-    def bad_grad(fun, argnums):
+    def bad_jacobian(fun, argnums):
         return lambda *args: ({"w": np.zeros(2)},)
 
-    monkeypatch.setattr(testing, "grad", bad_grad)
-    with pytest.raises(AssertionError, match="the order-1 derivative of "
-                       "wrong_on_purpose"):
+    monkeypatch.setitem(testing._MODES, "rev", bad_jacobian)
+    check_grads(wrong_on_purpose, ({"w": np.array([1.0, 2.0])},),
+                modes=["fwd"])
+    with pytest.raises(AssertionError, match=r"the order-1 derivative of "
+                       r"wrong_on_purpose \(jacrev\)"):
         check_grads(wrong_on_purpose, ({"w": np.array([1.0, 2.0])},))
 
 
@@ -116,19 +119,50 @@ def test_failure_at_a_higher_order_of_an_array():
 def test_each_order_of_an_array_is_checked(monkeypatch):
     import autodiff_ast.testing as testing
 
-    real_jacfwd = testing.jacfwd
-
-    def zero_jacfwd(fun, argnums):
+    def zero_after_the_first(fun, argnums):
+        if fun is cubic_sum:
+            return testing.jacfwd(fun, argnums)
         return lambda *args: optree.tree_map(
-            np.zeros_like, real_jacfwd(fun, argnums)(*args))
+            np.zeros_like, testing.jacfwd(fun, argnums)(*args))
 
     params = {"w": np.array([1.0, 2.0])}
     check_grads(cubic_sum, (params,), order=3)
-    monkeypatch.setattr(testing, "jacfwd", zero_jacfwd)
+    monkeypatch.setitem(testing._MODES, "fwd", zero_after_the_first)
     check_grads(cubic_sum, (params,), order=1)
-    with pytest.raises(AssertionError, match="the order-2 derivative of "
-                       "cubic_sum"):
+    check_grads(cubic_sum, (params,), order=3, modes=("rev",))
+    with pytest.raises(AssertionError, match=r"the order-2 derivative of "
+                       r"cubic_sum \(jacfwd of jacfwd\)"):
         check_grads(cubic_sum, (params,), order=2)
+    # the forward Jacobian of the reverse one is checked too
+    with pytest.raises(AssertionError, match=r"the order-2 derivative of "
+                       r"cubic_sum \(jacfwd of jacrev\)"):
+        check_grads(cubic_sum, (params,), order=2, modes=("rev", "fwd"))
+
+
+def sines(x):
+    return np.sin(x) * x
+
+
+def test_array_and_pytree_outputs_are_weighed_as_jax_does():
+    x = np.array([0.3, -0.5, 1.2])
+    check_grads(sines, (x,), order=2)
+    check_grads(lambda x: {"s": np.sin(x), "c": np.cos(x[0])}, (x,), 2,
+                ["rev"])
+
+
+def test_modes_as_jax_test_util_takes_them():
+    # jax.test_util.check_grads(f, args, order, modes, atol, rtol, eps)
+    check_grads(model, (0.3, -1.2), 2, ["fwd"], 1e-8, 1e-6, 1e-3)
+    check_grads(model, (0.3, -1.2), order=1, modes="rev")
+    with pytest.raises(ValueError, match=(
+            r"^check_grads: modes=\['lin'\] names 'lin', which is not a "
+            r"mode autodiff_ast has. Pass modes made of 'fwd' \(forward, "
+            r"jacfwd\) and 'rev' \(reverse, jacrev\), e.g. "
+            r"modes=\('fwd', 'rev'\).$")):
+        check_grads(model, (0.3, -1.2), modes=["lin"])
+    with pytest.raises(ValueError, match=r"^check_grads: modes=\(\) names "
+                       r"no mode. Pass"):
+        check_grads(model, (0.3, -1.2), modes=())
 
 
 def cubic_sum(params):

@@ -238,3 +238,18 @@ def test_an_item_with_a_short_index_and_a_long_value_breaks_the_value():
         "        tangent_tangent_Y_3[index_2, 0] = (Y_part_1_tangent\n"
         "                                           + Y_part_1_tangent_2 * h\n"
         "                                           + Y_part_tangent_ta)\n")
+
+
+def test_a_value_that_is_one_long_subscript_breaks_inside_it_as_black():
+    line = ("    partial_expanded_expanded_1 = partial_expanded_tangent[:, :, :,"
+            " :, None, None]\n")
+    wrapped = _wrap_line(line)
+    assert wrapped == ("    partial_expanded_expanded_1 = "
+                       "partial_expanded_tangent[\n"
+                       "        :, :, :, :, None, None\n"
+                       "    ]\n")
+    assert statement(wrapped) == statement(line)
+    # A subscript beside an operator is not the whole value: kept whole.
+    line = ("    total = offset + partial_expanded_tangent_values[:, :, :, :,"
+            " None, None]\n")
+    assert _wrap_line(line) == line
