@@ -10,6 +10,8 @@ generated for each signature.
 from __future__ import annotations
 
 import dataclasses
+import enum
+import types
 from typing import Any
 
 import numpy as np
@@ -22,11 +24,14 @@ __all__ = ["complete_arguments", "signature", "describe_argument",
 def taken_as_constant(arg: Any) -> bool:
     """Whether an argument that is not differentiated is taken as the
     constant it is, as JAX passes such an argument on untouched: a string
-    option (``reduction="sum"``), an object read by attribute (a
-    dataclass of settings). Code is made for each such value: a string's,
-    a dataclass's attribute values, or another object's identity (what it
-    read of the object is checked on each call, as for ``self``)."""
-    if isinstance(arg, str):
+    option (``reduction="sum"``), an enum member, a tuple or list of ints
+    (a shape, indices, slice bounds: JAX's are Python ints outside jit),
+    a function, an object read by attribute (a dataclass of settings).
+    Code is made for each such value: a string's, an enum member's, the
+    ints', a dataclass's attribute values, or another object's identity
+    (what it read of the object is checked on each call, as for
+    ``self``)."""
+    if isinstance(arg, str) or _ints(arg):
         return True
     if arg is None or isinstance(arg, (bool, int, float, complex,
                                        np.ndarray, np.generic)):
@@ -65,16 +70,17 @@ def complete_arguments(name: str, params: tuple[str, ...],
 def signature(args: tuple[Any, ...], by_rank: bool = False
               ) -> tuple[Any, ...]:
     """What generated code depends on: the arguments' structure, dtypes
-    and shapes (with ``by_rank``, only their numbers of axes and which
-    axes are 1: the key of code that reads every size when it runs, and
-    still broadcasts where an axis was 1). Dicts whose keys come in
-    another order have the same key (the same code serves them)."""
+    and shapes, and the values of boolean arrays (with ``by_rank``, only
+    their numbers of axes and which axes are 1: the key of code that reads
+    every size when it runs, and still broadcasts where an axis was 1).
+    Dicts whose keys come in another order have the same key (the same
+    code serves them)."""
     key: list[Any] = []
     for arg in args:
         kind = type(arg)
         if kind is np.ndarray:
-            key.append((_rank(arg.shape) if by_rank else arg.shape,
-                        arg.dtype))
+            key.append((_rank(arg.shape), arg.dtype) if by_rank else
+                       (arg.shape, arg.dtype, _mask_key(arg)))
         elif kind is int or isinstance(arg, np.integer):
             # (code that bakes an int's value in, a loop count, is keyed
             # by it; code that reads it when it runs serves every int)
@@ -85,25 +91,61 @@ def signature(args: tuple[Any, ...], by_rank: bool = False
             key.append((kind, arg if kind is str else _constant_key(arg)))
         else:
             leaves, spec = optree.tree_flatten(arg)
-            key.append((spec, tuple(
-                type(leaf) if isinstance(leaf, (bool, int, float))
-                else (_rank(np.shape(leaf)) if by_rank else np.shape(leaf),
-                      getattr(leaf, "dtype", type(leaf)),
-                      isinstance(leaf, np.generic))
-                for leaf in leaves)))
+            key.append((spec, tuple(_leaf_key(leaf, by_rank)
+                                    for leaf in leaves)))
     return tuple(key)
+
+
+def _leaf_key(leaf: Any, by_rank: bool) -> Any:
+    """``signature`` of a pytree's leaf."""
+    if isinstance(leaf, (bool, int, float)):
+        return type(leaf)
+    shape = np.shape(leaf)
+    kind = (_rank(shape) if by_rank else shape,
+            getattr(leaf, "dtype", type(leaf)), isinstance(leaf, np.generic))
+    return kind if by_rank else (*kind, _mask_key(leaf))
+
+
+def _mask_key(leaf: Any) -> bytes | None:
+    """A boolean array's values, packed: code that indexes with it (``x[
+    mask]``) is made for them (``_masks``), and keyed by shapes, not ranks
+    (it is "fixed"); None for any other leaf."""
+    if isinstance(leaf, np.ndarray) and leaf.dtype == np.bool_:
+        return np.packbits(leaf).tobytes()
+    return None
+
+
+def _ints(arg: Any) -> bool:
+    """Whether ``arg`` is a tuple or list (of them too) of ints."""
+    return type(arg) in (tuple, list) and bool(arg) and all(
+        _ints(item) or isinstance(item, (int, np.integer)) for item in arg)
 
 
 def _constant_key(arg: Any) -> Any:
     """What code made for the object ``arg`` is keyed by: a dataclass's
     attribute values, so that a new object with the same values (settings
     built afresh at each step of a loop) finds the code made for an equal
-    one; any other object's identity."""
+    one; an enum member's name; ints by their values; a function itself;
+    any other object's identity."""
+    if isinstance(arg, enum.Enum):
+        return arg.name  # (with its class: the same in every process)
+    if isinstance(arg, (tuple, list)):
+        return _value_key(arg)  # of ints
+    if isinstance(arg, _FUNCTIONS):
+        # The function itself, held: a lambda made afresh for each call
+        # may take a freed one's id, but never its place in this key.
+        return arg
     if not dataclasses.is_dataclass(arg):
         return id(arg)
     state = (vars(arg).items() if hasattr(arg, "__dict__") else
              ((f.name, getattr(arg, f.name)) for f in dataclasses.fields(arg)))
     return tuple((name, _value_key(value)) for name, value in state)
+
+
+# Functions, which a key holds (their equality is identity; a bound
+# method's, its object's and function's).
+_FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType,
+              types.MethodType, np.ufunc)
 
 
 def _value_key(value: Any) -> Any:
@@ -130,7 +172,17 @@ def _rank(shape: tuple[int, ...]) -> tuple[bool, ...]:
 
 def describe_argument(arg: Any) -> str:
     if taken_as_constant(arg):  # the code is made for this value
-        return repr(arg) if isinstance(arg, str) else type(arg).__name__
+        if isinstance(arg, enum.Enum):
+            return f"{type(arg).__name__}.{arg.name}"
+        if isinstance(arg, _FUNCTIONS):
+            return arg.__name__
+        if isinstance(arg, str):
+            return repr(arg)
+        if _ints(arg):
+            text = repr(arg)
+            return text if len(text) <= 40 else (
+                f"{type(arg).__name__} of {len(arg)} ints")
+        return type(arg).__name__
     leaves, spec = optree.tree_flatten(arg)
     described = [f"{getattr(leaf, 'dtype', type(leaf).__name__)}"
                  f"{list(np.shape(leaf))}" for leaf in leaves]

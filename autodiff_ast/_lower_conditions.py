@@ -12,6 +12,7 @@ conditions are their logical and/or, of values a ``Piecewise``
 from __future__ import annotations
 
 import ast
+import enum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -76,10 +77,11 @@ class Conditions:
         for index, (op, right_node) in enumerate(zip(node.ops,
                                                      node.comparators)):
             values.append(self.expression(right_node, env))
-            if any(isinstance(v, (str, np.dtype, type)) for v in values):
+            if any(_is_option(v) or isinstance(v, (np.dtype, type))
+                   for v in values):
                 values += [self.expression(n, env)
                            for n in node.comparators[index + 1:]]
-                if any(isinstance(v, str) for v in values):
+                if any(_is_option(v) for v in values):
                     return self.option_comparison(node, values)
                 return self.type_comparison(node, values)
             left_node = node.comparators[index - 1] if index else node.left
@@ -164,25 +166,30 @@ class Conditions:
 
     def option_comparison(self, node: ast.Compare,
                           values: list[Any]) -> Boolean:
-        """``reduction == "sum"`` on an option known when the code is
-        generated (a default bound by functools.partial, a global):
-        decided now, as Python decides it."""
+        """``reduction == "sum"``, ``reduction == Reduction.SUM`` on an
+        option known when the code is generated (an argument that is not
+        differentiated, a default, a global): decided now, as Python
+        decides it."""
         if len(node.ops) != 1 or not isinstance(node.ops[0],
                                                 (ast.Eq, ast.NotEq)):
-            raise self.error(node, "strings are compared with == or != "
-                                   "here, one comparison at a time")
-        text = next(v for v in values if isinstance(v, str))
+            raise self.error(node, "strings and enum members are compared "
+                                   "with == or != here, one comparison at "
+                                   "a time")
+        option = next(v for v in values if _is_option(v))
+        spelled = (repr(option) if isinstance(option, str) else
+                   f"{type(option).__name__}.{option.name}")
+        what = "a string" if isinstance(option, str) else "an enum member"
         for value, operand in zip(values, (node.left, node.comparators[0])):
             if isinstance(value, sp.Basic):
                 bind = (f"functools.partial({self.source.name}, "
-                        f"{operand.id}={text!r})"
+                        f"{operand.id}={spelled})"
                         if isinstance(operand, ast.Name) else "a constant")
                 raise self.error(node, f"{ast.unparse(operand)} is compared "
-                                       f"with the string {text!r}: an "
-                                       "argument that is a string (an "
-                                       "option) is not supported; bind it "
-                                       f"before differentiating, {bind}, "
-                                       "or read it from a global")
+                                       f"with {what}, {spelled}: a number "
+                                       "is not an option; pass the option "
+                                       "itself, bind it before "
+                                       f"differentiating, {bind}, or read "
+                                       "it from a global")
         same = values[0] == values[1]
         return sp.true if same == isinstance(node.ops[0], ast.Eq) \
             else sp.false
@@ -306,6 +313,13 @@ _BITS_OF_NUMBERS = {
                 f"which has no derivative: ~ is supported on {_CONDITIONS}"
                 ", as their logical not; write -x - 1 for the integer",
 }
+
+
+def _is_option(value: Any) -> bool:
+    """Whether ``value`` is an option compared as Python compares it: a
+    string or an enum member (an IntEnum's is a number, and computes)."""
+    return isinstance(value, str) or isinstance(value, enum.Enum) and \
+        not isinstance(value, (int, float))
 
 
 def _is_condition(value: Any) -> bool:

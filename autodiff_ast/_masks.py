@@ -8,6 +8,11 @@ comparisons of global numeric arrays alone (``x[~OBSERVED]``, ``x[KEEP &
 tell the index its values; the code computes it again when it runs
 (``np.logical_not(OBSERVED)``, ``LABELS == 2``), and is made again when an
 array it reads changes.
+
+A boolean array passed in beside the differentiated arguments
+(``x[mask]``) is such a mask too (``passed_masks``): code that indexes
+with it is made for its values, and dispatch keys that code by them
+(``_dispatch.signature``), as JAX's grad takes a concrete mask.
 """
 
 from __future__ import annotations
@@ -17,13 +22,19 @@ import operator
 from typing import Any
 
 import numpy as np
+import optree
 import sympy as sp
 from sympy.logic.boolalg import Boolean
 
 from ._functions import logical_and, logical_not, logical_or, logical_xor
 from ._lower_records import Read
 
-__all__ = ["known_masks", "resolved_reads"]
+__all__ = ["PASSED", "known_masks", "passed_masks", "resolved_reads"]
+
+# How a mask passed in as an argument is read: its values, which code that
+# indexes with it is made for (the argument joins ``fixed``, the names
+# whose values key the code).
+PASSED = "passed mask"
 
 _LOGIC = {logical_and: np.logical_and, sp.And: np.logical_and,
           logical_or: np.logical_or, sp.Or: np.logical_or,
@@ -53,6 +64,14 @@ def known_masks(run: Any, key: Any) -> Any:
     run.context.derived_masks[id(holder)] = tuple(
         known[array] for array in sorted(key.free_symbols, key=str))
     return symbol
+
+
+def passed_masks(context: Any, layout: Any, value: Any) -> None:
+    """The boolean arrays of an argument that is not differentiated
+    (``layout`` binds ``value``), as masks whose values are known now."""
+    for symbol, leaf in zip(layout.symbols, optree.tree_leaves(value)):
+        if isinstance(leaf, np.ndarray) and leaf.dtype == np.bool_:
+            context.masks[symbol] = Read({PASSED: leaf}, PASSED, leaf)
 
 
 def resolved_reads(context: Any) -> list[Read]:

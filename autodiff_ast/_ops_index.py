@@ -6,9 +6,9 @@ integers) and integer values the function is given (``logits[label]``,
 the step, read by generated code when it runs. The gradient is a scatter
 of the adjoint into zeros (``_ops_scatter``). A boolean mask the function
 computes is refused: the result's size would depend on the data. One read
-from outside (a global ``MASK``) is known when the code is made, which
-then depends on its values (``_known_mask``), as JAX's grad takes a
-concrete mask.
+from outside (a global ``MASK``) or passed in (``_masks``) is known when
+the code is made, which then depends on its values (``_known_mask``), as
+JAX's grad takes a concrete mask.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sympy.logic.boolalg import Boolean
 
 from ._array_ops import empty, static_int
 from ._lower_records import Read
+from ._masks import PASSED
 from ._ops_core import reshape
 from ._ops_scatter import explicit, scatter
 from ._program import ArrayOp, Step
@@ -87,6 +88,8 @@ def _known_mask(run: Any, part: Any) -> np.ndarray | None:
     read = getattr(run.context, "masks", {}).get(part)
     if read is None:
         return None
+    if read.key == PASSED:  # an argument's: its values key the code
+        run.context.fixed.add(part.name)
     run.context.reads.append(Read(read.container, read.key, read.value,
                                   values=read.value.copy()))
     return read.value

@@ -26,8 +26,10 @@ def test_the_open_arguments_keep_their_defaults():
     np.testing.assert_allclose(
         ad.grad(functools.partial(summed, b=5.0))(np.array([1.0, 2.0])),
         [7.0, 9.0])
+    # (b, bound by keyword, stays a keyword the call may pass again)
     assert ad.source(ad.grad(bound)).startswith("def dquadratic_dx(x, "
-                                                "a=1.0):\n")
+                                                "a=1.0, *, b=5.0):\n")
+    assert ad.grad(bound)(1.0, b=7.0) == 9.0
 
 
 def test_jvp_fills_in_the_defaults_after_the_primals():
