@@ -22,7 +22,7 @@ from ._errors import OutputError
 from ._limits import collector_paused
 from ._lower_expressions import scaled
 from ._lower_records import Lowered
-from ._functions import maximum, where
+from ._functions import maximum, power_rule_exponent, where
 from ._rules import canonical, inert_derivative
 
 __all__ = ["Derivatives", "differentiate", "split_aux", "aux_leaf",
@@ -191,10 +191,10 @@ def partial(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     (to put unevaluated derivatives in canonical form), so a sum of n terms
     or a chain n deep costs far more than n rule applications, and a value
     shared by several parts is differentiated once per use. Here sums,
-    products, powers and functions with SymPy's default rule are
-    differentiated by the same formulas SymPy's ``_eval_derivative`` uses,
-    each distinct subexpression once; any other node (Piecewise, ``where``,
-    ...) is left to ``diff``.
+    products, powers, ``where`` and functions with SymPy's default rule
+    are differentiated by the same formulas SymPy's ``_eval_derivative``
+    uses (powers by ``_exponent_less_one``), each distinct subexpression
+    once; any other node (Piecewise, ...) is left to ``diff``.
     """
     memo: dict[sp.Basic, sp.Expr] = {}
 
@@ -230,17 +230,12 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
         if dbase is sp.S.Zero and dexp is sp.S.Zero:
             return sp.S.Zero  # diff's answer for a constant
         if dexp is sp.S.Zero and not node.exp.is_Number:
-            # x ** n, n known at run time (an argument, a loop's counter):
-            # SymPy's n * x ** n / x divides by zero at x = 0, where the
-            # power rule's n * x ** (n - 1) is 0 for n > 1. For an integer
-            # n >= 0, the exponent is kept from -1 (n = 0: x ** -1 at 0).
-            lower = node.exp - 1
-            if node.exp.is_integer and node.exp.is_nonnegative and \
-                    not lower.is_nonnegative:
-                lower = maximum(lower, 0)
-            return dbase * node.exp * node.base ** lower
+            return dbase * node.exp * node.base ** _exponent_less_one(
+                node.base, node.exp)
         return node * (dexp * exponent_log(node.base)
                        + dbase * node.exp / node.base)
+    if isinstance(node, where):
+        return node.selecting(d(node.args[1]), d(node.args[2]))
     if isinstance(node, sp.Function) and \
             type(node)._eval_derivative is _DEFAULT_RULE:
         terms = []
@@ -258,6 +253,24 @@ def _rule(node: sp.Expr, symbol: sp.Symbol, d: Any) -> sp.Expr:
             terms.append(df * da if product is None else product)
         return _total(terms)
     return node.diff(symbol)
+
+
+def _exponent_less_one(base: sp.Expr, n: sp.Expr) -> sp.Expr:
+    """The exponent of the power rule's n * base ** (n - 1), for an n known
+    at run time (an argument, a loop's counter, np.arange(4)).
+
+    SymPy's n * base ** n / base divides by zero at base = 0, where the
+    power rule is 0 for n > 1. At n = 0 the rule's 0 * 0 ** -1 is nan
+    too, where the derivative (of 1) is 0, as JAX's: there the exponent is
+    0 instead, through ``maximum(n - 1, 0)`` for an integer n >= 0 (a
+    loop's counter) and ``power_rule_exponent(n)`` for any other."""
+    lower = n - 1
+    if n.is_zero is False or base.is_zero is False or \
+            lower.is_nonnegative:
+        return lower
+    if n.is_integer and n.is_nonnegative:
+        return maximum(lower, 0)
+    return power_rule_exponent(n)
 
 
 def exponent_log(base: sp.Expr) -> sp.Expr:

@@ -20,7 +20,7 @@ from sympy.core.logic import fuzzy_and, fuzzy_or
 from sympy.core.function import Application
 from sympy.logic.boolalg import Boolean
 
-__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "ndtri", "erfcx", "log_ndtr", "xlogy", "xlog1py", "betaln", "entr", "log_expit", "rel_entr", "kl_div", "i0", "i1", "i0e", "i1e", "iv", "ive", "gammainc", "gammaincc", "where", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or", "logical_not", "logical_xor", "truth"]
+__all__ = ["expm1", "log1p", "log2", "log10", "cbrt", "absolute", "sign", "floor", "ceil", "trunc", "rint", "copysign", "heaviside", "hypot", "maximum", "minimum", "logaddexp", "floordiv", "mod", "power_rule_exponent", "zero_power", "fmod", "ieee_remainder", "logaddexp2", "sinc", "fmax", "fmin", "clip", "nan_to_num", "float32", "float64", "erfc", "lgamma", "expit", "logit", "ndtr", "ndtri", "erfcx", "log_ndtr", "xlogy", "xlog1py", "betaln", "entr", "log_expit", "rel_entr", "kl_div", "i0", "i1", "i0e", "i1e", "iv", "ive", "gammainc", "gammaincc", "where", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or", "logical_not", "logical_xor", "truth"]
 
 
 
@@ -140,6 +140,15 @@ floordiv = _elementary("floordiv", 2, _zero,
                        lambda a, b: sp.floor(a / b) if b != 0 else None)
 mod = _elementary("mod", 2, lambda a, b: (1, -floordiv(a, b)),
                   lambda a, b: a - b * sp.floor(a / b) if b != 0 else None)
+# The exponent of the power rule's n * x ** (n - 1) for an n known only at
+# run time (an argument): n - 1, but 0 at n = 0, where the derivative (of
+# x ** 0 = 1) is 0 and 0 * 0.0 ** -1 would be nan (JAX: 0). Printed as
+# n - 1 + (n == 0), which keeps Python numbers Python's, as np.where would
+# not. Its own derivative is 1, as n - 1's (n = 0 is one point).
+power_rule_exponent = _elementary(
+    "power_rule_exponent", 1, lambda n: (sp.S.One,),
+    lambda n: n - 1 if n != 0 else 0, lambda n: n - 1 if n != 0 else 0,
+    integer=_all_integer)
 # ``0.0 ** y``: SymPy's d/dy 0**y is 0**y * log(0), nan everywhere. JAX
 # and autograd take log(1) for log(0) there, which gives 0 for y >= 0 (and
 # 0 * inf = nan for y < 0, where the function itself is inf in NumPy and
@@ -433,9 +442,15 @@ class where(sp.Function):
         return None
 
     def _eval_derivative(self, s: sp.Symbol) -> sp.Expr:
-        condition, a, b = self.args
-        return where(condition, _known(a.diff(s), condition, True),
-                     _known(b.diff(s), condition, False))
+        return self.selecting(self.args[1].diff(s), self.args[2].diff(s))
+
+    def selecting(self, da: sp.Expr, db: sp.Expr) -> sp.Expr:
+        """The derivative, from its branches' (``da``, ``db``): the
+        differentiate stage passes its own, which follow the power rule
+        where SymPy's n * x ** n / x is nan at 0."""
+        condition = self.args[0]
+        return where(condition, _known(da, condition, True),
+                     _known(db, condition, False))
 
     def _eval_is_real(self) -> bool | None:
         return _all_real(self)

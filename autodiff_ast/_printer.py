@@ -22,7 +22,8 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean
 
 from ._rules import (OPERATOR_FUNCTIONS, absolute, call_form,
-                     scipy_module, spelling_for, where, zero_power)
+                     power_rule_exponent, scipy_module, spelling_for, where,
+                     zero_power)
 from ._sums import ordered_terms
 
 __all__ = ["ExpressionPrinter", "decimal_text", "numeric_function"]
@@ -328,6 +329,10 @@ class ExpressionPrinter:
             return _binary(args[0], op, args[1])
         if cls is zero_power:
             return _binary(ast.Constant(0.0), ast.Pow(), args[0])
+        if cls is power_rule_exponent:  # n - 1 + (n == 0)
+            return _binary(_binary(args[0], ast.Sub(), ast.Constant(1)),
+                           ast.Add(), ast.Compare(args[0], [ast.Eq()],
+                                                  [ast.Constant(0)]))
         if cls is absolute:
             # abs() is an operator (__abs__), as ** is: np.absolute on an
             # array of any kind, but 20 ns at a float where np.abs takes

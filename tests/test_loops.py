@@ -588,10 +588,12 @@ def monomial(x, n):
 
 def test_powers_of_an_argument_follow_the_power_rule_at_zero():
     # It was 2 * n * x ** n / x: nan at x = 0 for arrays and
-    # ZeroDivisionError for numbers, where JAX gives 0 (n > 1) and 2.
+    # ZeroDivisionError for numbers, where JAX gives 0 (n > 1) and 2; and
+    # then 2 * n * x ** (n - 1), nan at n = 0 (0 * 0.0 ** -1; JAX: 0).
     assert ad.source(ad.grad(monomial)).split('"""\n', 1)[1] == (
-        "    return 2 * n * x ** (n - 1)\n")
+        "    return 2 * n * x ** (n - 1 + (n == 0))\n")
     assert ad.grad(monomial)(0.0, 3) == 0
+    assert ad.grad(monomial)(0.0, 0) == 0
     assert ad.grad(monomial)(0.0, 1) == 2
     assert ad.hessian(monomial)(0.0, 2) == 4
     np.testing.assert_array_equal(ad.grad(monomial)(np.array([0.0, 1.0]), 2),
