@@ -2,7 +2,8 @@
 by object once the user's code has imported their module (importing SciPy
 ourselves would cost every user 0.4 s): scipy.special's logsumexp,
 softmax and log_softmax, scipy.linalg's Cholesky factors and triangular
-solves, scipy.stats.multivariate_normal's density, and
+solves and the solvers NumPy also has (``_ops_scipy_linalg``),
+scipy.stats.multivariate_normal's density, and
 scipy.integrate.trapezoid (NumPy's np.trapezoid, which it is).
 """
 
@@ -16,6 +17,8 @@ from ._ops_gaussian import (MULTIVARIATE_NORMAL_LOGPDF,
 from ._ops_reduce import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX
 from ._ops_scan import TRAPEZOID
 from ._ops_cholesky import CHO_FACTOR, SCIPY_CHOLESKY
+from ._ops_scipy_linalg import (SCIPY_DET, SCIPY_EIGH, SCIPY_EIGVALSH,
+                                SCIPY_INV, SCIPY_NORM, SCIPY_SOLVE, SCIPY_SVD)
 from ._ops_triangular import CHO_SOLVE, SOLVE_TRIANGULAR
 from ._program import ArrayOp
 
@@ -30,6 +33,13 @@ SCIPY_ROWS: dict[tuple[str, str], ArrayOp] = {
     ("scipy.linalg", "cho_solve"): CHO_SOLVE,
     ("scipy.linalg", "cho_factor"): CHO_FACTOR,
     ("scipy.linalg", "cholesky"): SCIPY_CHOLESKY,
+    ("scipy.linalg", "solve"): SCIPY_SOLVE,
+    ("scipy.linalg", "inv"): SCIPY_INV,
+    ("scipy.linalg", "det"): SCIPY_DET,
+    ("scipy.linalg", "eigh"): SCIPY_EIGH,
+    ("scipy.linalg", "eigvalsh"): SCIPY_EIGVALSH,
+    ("scipy.linalg", "norm"): SCIPY_NORM,
+    ("scipy.linalg", "svd"): SCIPY_SVD,
     ("scipy.stats", "multivariate_normal.logpdf"): MULTIVARIATE_NORMAL_LOGPDF,
     ("scipy.stats", "multivariate_normal.pdf"): MULTIVARIATE_NORMAL_PDF,
     ("scipy.integrate", "trapezoid"): TRAPEZOID,

@@ -1,12 +1,17 @@
 """scipy.linalg's triangular solves: solve_triangular (lower=, trans=) and
 cho_solve, with the factors of cholesky and cho_factor, as
-Gaussian-process code calls them. Gradients, forward-mode
+Gaussian-process code calls them; and the solvers NumPy also has (solve
+with each assume_a, inv, det, eigh, eigvalsh, norm, svd). Gradients, forward-mode
 Jacobians and Hessians against central differences; the generated code
 solves with the triangle (no inverse); the triangle not read has no
 gradient; unsupported arguments are refused at the user's line.
 """
 
 from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
 
 import numpy as np
 import pytest
@@ -312,3 +317,185 @@ def a_vector(a, b):
      "must be at least two-dimensional")])
 def test_factors_of_what_is_not_a_matrix_are_refused(f, message):
     assert_refused_at(lambda: ad.grad(f)(A, B), f, 1, message)
+
+
+# -- the solvers NumPy also has: solve, inv, det, eigh, eigvalsh, norm, svd ----
+
+# Not symmetric, well conditioned: what SciPy ignores of it matters.
+M = (A @ A.T + 0.3 * rng.normal(size=(4, 4))) / 4 + np.eye(4)
+
+
+def solved_general(a, b):
+    return np.sum(np.sin(scipy.linalg.solve(a, b)))
+
+
+def solved_transposed(a, b):
+    return np.sum(np.sin(scipy.linalg.solve(a, b, transposed=True)))
+
+
+def solved_symmetric_upper(a, b):
+    return np.sum(np.sin(scipy.linalg.solve(a, b, assume_a="sym")))
+
+
+def solved_positive_lower(a, b):
+    return np.sum(np.sin(scipy.linalg.solve(a, b, assume_a="pos",
+                                            lower=True)))
+
+
+def solved_lower_triangular(a, b):
+    return np.sum(np.sin(scipy.linalg.solve(a, b,
+                                            assume_a="lower triangular")))
+
+
+def solved_tridiagonal(a, b):
+    return np.sum(np.sin(scipy.linalg.solve(a, b, assume_a="tridiagonal")))
+
+
+def inverted(a, b):
+    return np.sum(np.sin(scipy.linalg.inv(a) @ b))
+
+
+def inverted_symmetric(a, b):
+    return np.sum(np.sin(scipy.linalg.inv(a, assume_a="her") @ b))
+
+
+def determinant(a, b):
+    return scipy.linalg.det(a) * np.sum(b)
+
+
+def norms(a, b):
+    return (scipy.linalg.norm(a) + scipy.linalg.norm(a, 2)
+            + scipy.linalg.norm(a @ b, 3) + np.sum(scipy.linalg.norm(a,
+                                                                axis=0)))
+
+
+def singular_values(a, b):
+    u, s, vh = scipy.linalg.svd(a)
+    return np.sum(s ** 3) + np.sum(scipy.linalg.svd(a, compute_uv=False)) \
+        + np.sum(np.abs(u[:, 0] @ b))
+
+
+SOLVERS = [solved_general, solved_transposed, solved_symmetric_upper,
+           solved_positive_lower, solved_lower_triangular,
+           solved_tridiagonal, inverted, inverted_symmetric, determinant,
+           norms, singular_values]
+
+
+@pytest.mark.parametrize("f", SOLVERS)
+def test_solvers_match_central_differences_and_scipys_value(f):
+    value, (grad_a, grad_b) = ad.value_and_grad(f, argnums=(0, 1))(M, B)
+    np.testing.assert_allclose(value, f(M, B), rtol=1e-13)
+    np.testing.assert_allclose(grad_a, numeric_gradient(f, (M, B), 0),
+                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(grad_b, numeric_gradient(f, (M, B), 1),
+                               rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("f", [solved_symmetric_upper, inverted, norms])
+def test_solvers_forward_mode_and_hessian(f):
+    gradient = ad.grad(f)
+    np.testing.assert_allclose(ad.jacfwd(f)(M, B), gradient(M, B),
+                               rtol=1e-12, atol=1e-14)
+    hessian = ad.hessian(f)(M, B)
+    expected = np.stack([numeric_gradient(lambda a, b, i=i: gradient(a, b)[i],
+                                          (M, B), 0)
+                         for i in np.ndindex(4, 4)]).reshape(4, 4, 4, 4)
+    np.testing.assert_allclose(hessian, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_what_scipy_does_not_read_has_no_gradient():
+    upper = ad.grad(solved_symmetric_upper)(M, B)
+    assert np.all(np.tril(upper, -1) == 0)
+    assert np.all(upper[np.triu_indices(4)] != 0)
+    lower = ad.grad(solved_positive_lower)(M, B)
+    assert np.all(np.triu(lower, 1) == 0)
+    assert np.all(lower[np.tril_indices(4)] != 0)
+    band = ad.grad(solved_tridiagonal)(M, B)
+    assert np.all(np.triu(band, 2) == 0) and np.all(np.tril(band, -2) == 0)
+
+
+def symmetric_solve_squared(a, b):
+    return np.sum(scipy.linalg.solve(a, b, assume_a="sym") ** 2)
+
+
+def test_a_symmetric_solve_reads_as_the_triangle_and_its_mirror():
+    source = ad.source(ad.grad(symmetric_solve_squared), M, B)
+    assert source.split('"""')[-1] == (
+        "\n    t = np.triu(a) + np.triu(a, 1).T"
+        "\n    solve_t_b = np.linalg.solve(t, b)"
+        "\n    d_a_triu_1_T = -np.linalg.solve(t.T, 2 * solve_t_b)[:, None]"
+        " * solve_t_b"
+        "\n    return np.triu(d_a_triu_1_T.T, 1) + np.triu(d_a_triu_1_T)\n")
+
+
+def eigen_values_and_vectors(a, b):
+    w, v = scipy.linalg.eigh(a)
+    return np.sum(w ** 3) + np.sum(v[:, 0] ** 4) + np.sum(
+        scipy.linalg.eigvalsh(a, lower=False) * b) + np.sum(
+            scipy.linalg.eigh(a, eigvals_only=True) ** 2)
+
+
+def numpy_eigen_values_and_vectors(a, b):
+    w, v = np.linalg.eigh(a)
+    return np.sum(w ** 3) + np.sum(v[:, 0] ** 4) + np.sum(
+        np.linalg.eigvalsh(a, UPLO="U") * b) + np.sum(
+            np.linalg.eigvalsh(a) ** 2)
+
+
+def test_eigh_is_numpys_with_the_triangle_scipy_reads():
+    # (the gradient of a symmetric eigendecomposition is JAX's: as if the
+    # matrix were symmetric, whichever triangle is read)
+    symmetric = M + M.T
+    value, gradient = ad.value_and_grad(eigen_values_and_vectors)(
+        symmetric, B)
+    np.testing.assert_allclose(
+        value, eigen_values_and_vectors(symmetric, B), rtol=1e-13)
+    np.testing.assert_allclose(
+        gradient, ad.grad(numpy_eigen_values_and_vectors)(symmetric, B),
+        rtol=1e-13)
+
+
+def general_eigenproblem(a, b):
+    return np.sum(scipy.linalg.eigh(a, np.eye(4)))
+
+
+def some_eigenvalues(a, b):
+    return np.sum(scipy.linalg.eigvalsh(a, subset_by_index=[0, 1]))
+
+
+def banded_solve(a, b):
+    return np.sum(scipy.linalg.solve(a, b, assume_a="banded"))
+
+
+def lower_computed(a, b):
+    return np.sum(scipy.linalg.solve(a, b, assume_a="sym", lower=b[0] > 0))
+
+
+@pytest.mark.parametrize("f, message", [
+    (general_eigenproblem, "scipy.linalg.eigh(a, b): the generalized "
+     "eigenproblem is not supported: solve the standard one (leave b out)"),
+    (some_eigenvalues, "scipy.linalg.eigvalsh: subset_by_index and "
+     "subset_by_value are not supported: take all the eigenvalues and "
+     "index them"),
+    (banded_solve, "scipy.linalg.solve(..., assume_a='banded') is not "
+     "supported: use one of diagonal, gen, general, her, hermitian, lower "
+     "triangular, pos, positive definite, sym, symmetric, tridiagonal, "
+     "upper triangular"),
+    (lower_computed, "scipy.linalg.solve's lower must be True or False "
+     "written in the code, not a value computed from the arguments: the "
+     "triangle read decides the derivative")])
+def test_what_numpy_has_no_row_for_is_refused_at_the_call(f, message):
+    assert_refused_at(lambda: ad.grad(f)(M, B), f, 1, message)
+
+
+def test_every_scipy_linalg_row_is_tested_here():
+    from autodiff_ast._ops_scipy import SCIPY_ROWS
+
+    rows = {name for module, name in SCIPY_ROWS if module == "scipy.linalg"}
+    called = {node.attr for f in [*FUNCTIONS, *FACTORED, *SOLVERS,
+                                  eigen_values_and_vectors]
+              for node in ast.walk(ast.parse(textwrap.dedent(
+                  inspect.getsource(f))))
+              if isinstance(node, ast.Attribute)
+              and ast.unparse(node.value) == "scipy.linalg"}
+    assert rows == called | {"cho_solve"}  # (imported by name above)

@@ -357,10 +357,7 @@ def numpy_linalg_of_a_shifted_matrix(A):
             + np.sum(np.linalg.inv(B)) + np.linalg.det(B))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 24: scipy.linalg.solve, inv and det are refused as 'a "
-    "SciPy function outside autodiff_ast's rules table', though NumPy's "
-    "are differentiated"))
+# was sweep6 bug 24: scipy.linalg.solve, inv and det were refused
 def test_scipy_linalg_solve_inv_and_det():
     assert_tree_close(ad.grad(scipy_linalg_of_a_shifted_matrix)(A),
                       ad.grad(numpy_linalg_of_a_shifted_matrix)(A))
