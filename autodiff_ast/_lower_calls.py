@@ -99,6 +99,8 @@ class Calls:
 
     def call_expression(self, node: ast.Call, env: dict[str, Any]) -> Any:
         callee = self.expression(node.func, env)
+        if isinstance(callee, sp.Symbol) and not self.lowers_arrays:
+            raise NeedsArrays  # an argument may be a function when called
         contained = container_call(self, callee, node, env)
         if contained is not None:  # list(params.values()), zip(a, b)
             return contained

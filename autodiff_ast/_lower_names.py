@@ -133,8 +133,10 @@ class Names:
             raise self.error(node, f"{describe(base)} has no attribute "
                                    f"'{node.attr}'")
         value = getattr(base, node.attr)
+        listed = isinstance(value, list) and bool(value) and _all_numbers(
+            value)
         if not self.lowers_arrays and (isinstance(value, (np.ndarray, dict))
-                                       or holds_arrays(value)):
+                                       or holds_arrays(value) or listed):
             raise NeedsArrays  # self.X, self.params: read as data
         if is_library(base):
             return self.constant(value, node)  # np.pi, math.e
@@ -148,6 +150,8 @@ class Names:
             if named is not None:
                 return named
         self.context.reads.append(read)
+        if listed:  # self.c = [1.0, 0.0, -2.0]: its numbers, baked in
+            return [self.constant(v, node) for v in value]
         return self.constant(value, node)
 
     def attribute_base(self, node: ast.expr, env: dict[str, Any]) -> Any:

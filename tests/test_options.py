@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import math
 
 import numpy as np
 import pytest
@@ -150,3 +151,34 @@ def test_a_partial_that_leaves_a_keyword_without_a_default_is_refused():
         ad.grad(functools.partial(linear, a=3.0))(1.0, b=2.0)
     assert ad.grad(functools.partial(linear, a=3.0, b=1.0))(1.0) == 5.0
     assert ad.grad(functools.partial(linear, 1.0), argnums=1)(3.0, 2.0) == 1.0
+
+
+def scaled_activation(x, fn=math.tanh):
+    return 2.0 * fn(x)
+
+
+def test_a_function_option_of_scalar_code():
+    assert ad.grad(scaled_activation)(0.5) == pytest.approx(
+        2 * (1 - math.tanh(0.5) ** 2), rel=1e-15)
+    assert ad.grad(scaled_activation)(0.5, math.sin) == pytest.approx(
+        2 * math.cos(0.5), rel=1e-15)
+    assert ad.grad(scaled_activation)(0.5, fn=lambda t: t ** 3) == 1.5
+
+
+class Quadratic:
+    def __init__(self, coefficients):
+        self.coefficients = coefficients
+
+    def __call__(self, x):
+        return self.coefficients[0] * x ** 2 + self.coefficients[1] * x
+
+
+def test_a_list_of_numbers_held_by_an_object_is_read_again_when_changed():
+    q = Quadratic([1.0, 2.0])
+    g = ad.grad(q)
+    assert g(3.0) == 8.0
+    q.coefficients[0] = 2.0  # in place
+    assert g(3.0) == 14.0
+    q.coefficients = [0.5, -1.0]  # bound anew
+    assert g(3.0) == 2.0
+    assert ad.grad(Quadratic([1.0, 2.0]))(3.0) == 8.0

@@ -402,10 +402,7 @@ def rectifier(z):
     return z * (z > 0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 5: a function passed as an argument or a default "
-    "(fn=np.tanh) is refused as 'a SymPy function outside autodiff_ast's "
-    "rules table'"))
+# was sweep6 bug 5: a function passed as an argument was refused
 def test_a_function_passed_as_an_option():
     x = np.array([0.5, -1.0])
     assert_tree_close(ad.grad(activation_sum)(x), 1 - np.tanh(x) ** 2)
@@ -431,10 +428,7 @@ def test_a_callable_object_holding_an_array_or_a_tuple():
         assert ad.value_and_grad(Polynomial(held).leading)(3.0) == (7.0, 6.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 6: a list of numbers held by an object (self.c = [1.0, "
-    "0.0, -2.0]) is refused: '1.0 is not a number' for np.polyval(self.c, "
-    "x), 'indexing is supported only on tuples' for self.c[0]"))
+# was sweep6 bug 6: a list of numbers held by an object was refused
 def test_a_callable_object_holding_a_list():
     p = Polynomial([1.0, 0.0, -2.0])
     assert ad.grad(p)(3.0) == 6.0
