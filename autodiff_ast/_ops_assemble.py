@@ -28,6 +28,7 @@ import numpy as np
 import sympy as sp
 
 from ._functions import trunc
+from ._masked_stores import mask_kind, store_through_mask
 from ._ops_core import (BROADCAST_TO, RESHAPE, SUM, broadcasts_to, reshape,
                         reshaped, transposed)
 from ._ops_create import ARANGE, COPY, constant_array, is_constant
@@ -723,19 +724,43 @@ def store(run: Any, statement: ast.stmt, env: dict[str, Any]) -> None:
         raise run.error(statement, "assign an item of one array at a time: "
                                    "d[key] = value")
     if isinstance(statement, ast.AugAssign) and not isinstance(
-            statement.op, (ast.Add, ast.Sub)):
+            statement.op, (ast.Add, ast.Sub)) and not _through_mask(
+                run, statement, assigned, env):
         # d[key] *= v is d[key] = d[key] * v (what was there, read first)
         read = ast.Subscript(assigned.value, assigned.slice, ast.Load())
         store(run, ast.fix_missing_locations(ast.copy_location(ast.Assign(
             [assigned], ast.BinOp(read, statement.op, statement.value)),
             statement)), env)
         return
+    key = _index_of(run, assigned.slice, env)
+    if _through_mask(run, statement, assigned, env):
+        current = _local_array(run, assigned.value, env)
+        env[assigned.value.id] = run.program.materialize(
+            store_through_mask(run, statement, current, key, env),
+            assigned.value.id)
+        return
     values = run.expression(statement.value, env)
     if isinstance(getattr(statement, "op", None), ast.Sub):
         values = -run.number(values, statement)
-    _fill(run, assigned.value, _index_of(run, assigned.slice, env), values,
-          env, statement,
+    _fill(run, assigned.value, key, values, env, statement,
           "set" if isinstance(statement, ast.Assign) else "add once")
+
+
+def _through_mask(run: Any, statement: ast.Assign | ast.AugAssign,
+                  assigned: ast.Subscript, env: dict[str, Any]) -> bool:
+    """Whether ``statement`` stores through a boolean mask as ``np.where``
+    (``_masked_stores``): a mask the code computes, or one of known values
+    where the store replaces what an array held (``d[MASK] = v``, ``d[MASK]
+    *= v``); adding through it is a scatter."""
+    name = assigned.value.id if isinstance(assigned.value, ast.Name) \
+        else None
+    if name is None or not isinstance(env.get(name), sp.Basic):
+        return False
+    kind = mask_kind(run, run.concrete(_index_of(run, assigned.slice, env)))
+    if kind != "known":
+        return kind == "computed"
+    return not (isinstance(statement, ast.AugAssign) and isinstance(
+        statement.op, (ast.Add, ast.Sub)))
 
 
 def store_item(run: Any, target: ast.Subscript, value: Any,
