@@ -279,10 +279,32 @@ def _branches(spec: ArrayFunctionSpec,
     if condition is None:
         return ArrayWriter(spec, inlined).statements()
     printer = ArrayPrinter("numpy", {})
-    return ([ast.If(printer(condition),
-                    _branches(_specialized(spec, condition, True), inlined),
-                    [])]
-            + _branches(_specialized(spec, condition, False), inlined))
+    spec, unpacked = _items_tested(spec, condition)
+    return unpacked + (
+        [ast.If(printer(condition),
+                _branches(_specialized(spec, condition, True), inlined),
+                [])]
+        + _branches(_specialized(spec, condition, False), inlined))
+
+
+def _items_tested(spec: ArrayFunctionSpec, condition: sp.Basic
+                  ) -> tuple[ArrayFunctionSpec, list[ast.stmt]]:
+    """The items of arguments ``condition`` tests, read before it (``if
+    options_0 != 0:`` after ``options_0 = options[0]``), and ``spec``
+    where the branches no longer read them again."""
+    leaves = spec.program.leaves
+    tested = sorted((s for s in condition.free_symbols
+                     if s in leaves and leaves[s].access),
+                    key=lambda s: s.name)
+    if not tested:
+        return spec, []
+    unpacked = [ast.parse(f"{s.name} = {leaves[s].access}").body[0]
+                for s in tested]
+    program = Program(leaves={**leaves, **{
+        s: replace(leaves[s], access=None) for s in tested}},
+        names=spec.program.names)
+    program.steps = spec.program.steps
+    return replace(spec, program=program), unpacked
 
 
 def _scalar_condition(spec: ArrayFunctionSpec) -> sp.Basic | None:

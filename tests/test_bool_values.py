@@ -176,13 +176,29 @@ def test_and_of_a_number_takes_the_last_value_or_the_falsy_one(k, expected):
 
 @pytest.mark.parametrize("options, expected", [
     ((), 1.5 * 3 * 4.0),
-    pytest.param((2.0,), 2.0 * 3 * 4.0, marks=pytest.mark.xfail(
-        strict=True, raises=UnboundLocalError,
-        reason="array code tests an item of a tuple argument (options_0) "
-               "before it unpacks it; `if options[0] != 0:` too"))])
+    ((2.0,), 2.0 * 3 * 4.0),
+    ((0.0,), 1.5 * 3 * 4.0)])
 def test_the_operand_after_a_deciding_one_is_not_read(options, expected):
     # options[0] of an empty tuple is never evaluated, as in Python
     assert ad.grad(first_option)(2.0, options) == pytest.approx(expected)
+
+
+def scaled_by_first_option(x, options):
+    if options[0] != 0:
+        return options[0] * x ** 2
+    return x
+
+
+def test_an_item_tested_by_a_branch_is_read_before_it():
+    # (it was read inside the branch, after the test: UnboundLocalError)
+    gradient = ad.grad(scaled_by_first_option)
+    assert gradient(2.0, (3.0,)) == 12.0
+    assert gradient(2.0, (0.0,)) == 1.0
+    assert ad.source(gradient, 2.0, (3.0,)).split('"""')[-1] == (
+        "\n    options_0 = options[0]"
+        "\n    if options_0 != 0:"
+        "\n        return 2 * options_0 * x"
+        "\n    return np.full_like(x, 1)\n")
 
 
 def test_the_truth_of_a_computed_number_is_refused_with_its_fix():
