@@ -127,6 +127,11 @@ def owned_arrays(body: list[ast.stmt]) -> frozenset[str]:
 
 
 def _makes_new(value: ast.expr) -> bool:
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+        # a list of a loop's history, [0.0] * n
+        return any(isinstance(side, ast.List) and all(
+            isinstance(item, ast.Constant) for item in side.elts)
+            for side in (value.left, value.right))
     return isinstance(value, ast.Call) and ast.unparse(
         value.func) in _FRESH
 

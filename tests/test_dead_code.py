@@ -132,3 +132,51 @@ def test_a_history_filled_row_by_row_is_filled_in_place_without_one():
     # loop fills it, no copy)
     assert "np.copy" not in source
     assert "P[t] = 0.5 * P_part + xs_part_2" in source
+
+
+def test_a_list_history_nothing_reads_goes_with_the_value_it_kept():
+    assert kept_of("""
+        s = 0.0
+        t = 0.0
+        s_history = [0.0] * n
+        t_history = [0.0] * n
+        for i in range(n):
+            s_history[i] = s
+            t_history[i] = t
+            t = t * x + s
+            s = np.sin(s + x)
+        g = 0.0
+        for i in reversed(range(n)):
+            g = g + s_history[i]
+        return g
+    """) == textwrap.dedent("""\
+        s = 0.0
+        s_history = [0.0] * n
+        for i in range(n):
+            s_history[i] = s
+            s = np.sin(s + x)
+        g = 0.0
+        for i in reversed(range(n)):
+            g = g + s_history[i]
+        return g""")
+
+
+def damped_sum(x, y):
+    s = 0.0
+    for _ in range(40):
+        s = s + np.sin(x * s + y) * 0.5
+    return s
+
+
+def test_a_hessian_of_a_loop_computes_no_second_order_tangent_it_drops():
+    # (forward over the gradient's loop computed a tangent of a tangent,
+    # and its history, that the backward loop never read)
+    hessian = ad.hessian(damped_sum, argnums=(0, 1))
+    source = ad.source(hessian, 0.3, 0.2)
+    assert "tangent_tangent" not in source
+    gradient = ad.grad(damped_sum, argnums=(0, 1))
+    rows = [numeric_gradient(lambda x, y, i=i: gradient(x, y)[i],
+                             (0.3, 0.2), j)
+            for i in range(2) for j in range(2)]
+    np.testing.assert_allclose(np.array(hessian(0.3, 0.2)).ravel(), rows,
+                               rtol=1e-6)
