@@ -35,7 +35,7 @@ from ._lower_loops import (Buffer, buffer, comprehended, constant_rows,
                            keep_loop, keep_while)
 from ._lower_names import is_library
 from ._lower_records import Read, _Context, as_sympy, defaults_read
-from ._masks import known_masks, resolved_reads
+from ._masks import known_masks, passed_masks, resolved_reads
 from ._ops_assemble import store, store_item
 from ._ops_cast import ASTYPE
 from ._ops_core import FLOAT_CASTS, transpose
@@ -160,6 +160,8 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
             transform=transform)
         arguments.append(layout)
         env[name] = structured
+        if index not in argnums:  # (x[mask]: code made for its values)
+            passed_masks(context, layout, value)
         if _is_count(value, index in argnums):
             context.counts[layout.symbols[0]] = int(value)
     runner = _ArrayRunner(fn, source, context)

@@ -245,6 +245,9 @@ class Conditions:
                           for n in (node.left, node.comparators[0]))
         if isinstance(container, sp.Basic) and not self.lowers_arrays:
             raise NeedsArrays  # an argument may be a dict or a list
+        if isinstance(key, sp.Basic) and key.free_symbols and \
+                not self.lowers_arrays:
+            raise NeedsArrays  # an argument may be an option: a string
         if not isinstance(container, (dict, list, tuple)) or isinstance(
                 key, sp.Basic) and key.free_symbols:
             raise self.error(node, "`in` tests a key of a dict (or an item "

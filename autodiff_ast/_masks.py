@@ -61,8 +61,10 @@ def known_masks(run: Any, key: Any) -> Any:
     holder = {"mask": values}
     run.context.masks[symbol] = Read(holder, "mask", values)
     known = _known(run)
-    run.context.derived_masks[id(holder)] = tuple(
-        known[array] for array in sorted(key.free_symbols, key=str))
+    reads = tuple(known[array] for array in sorted(key.free_symbols, key=str))
+    run.context.derived_masks[id(holder)] = reads
+    if any(read.key == PASSED for read in reads):  # (x[~mask])
+        run.context.fixed.add(symbol.name)
     return symbol
 
 

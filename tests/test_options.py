@@ -182,3 +182,59 @@ def test_a_list_of_numbers_held_by_an_object_is_read_again_when_changed():
     q.coefficients = [0.5, -1.0]  # bound anew
     assert g(3.0) == 2.0
     assert ad.grad(Quadratic([1.0, 2.0]))(3.0) == 8.0
+
+
+def powered_if_in(x, mode):
+    if mode in (Mode.SQUARE, "square"):
+        return x ** 2
+    return x ** 3
+
+
+def test_an_option_tested_with_in():
+    assert ad.grad(powered_if_in)(2.0, Mode.SQUARE) == 4.0
+    assert ad.grad(powered_if_in)(2.0, "square") == 4.0
+    assert ad.grad(powered_if_in)(2.0, Mode.CUBE) == 12.0
+    assert ad.grad(powered_if_in)(2.0, "cube") == 12.0
+
+
+def masked_squares(x, mask):
+    return np.sum(x[mask] ** 2) + np.sum(x[~mask] ** 3)
+
+
+def test_a_mask_passed_in_makes_code_for_its_values():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    g = ad.grad(masked_squares)
+    for mask in ([True, False, True, False], [False, False, False, True],
+                 [True, True, True, True], [True, False, True, False]):
+        mask = np.array(mask)
+        np.testing.assert_array_equal(g(x, mask),
+                                      np.where(mask, 2 * x, 3 * x ** 2))
+
+
+def masked_in_a_dict(x, data):
+    return np.sum((x[data["keep"]] - data["target"]) ** 2)
+
+
+def test_a_mask_in_a_pytree_argument():
+    x = np.array([1.0, 2.0, 3.0])
+    g = ad.grad(masked_in_a_dict)
+    for keep, target in (([True, False, True], np.array([0.0, 1.0])),
+                         ([False, True, False], np.array([1.0]))):
+        data = {"keep": np.array(keep), "target": target}
+        want = np.zeros(3)
+        want[data["keep"]] = 2 * (x[data["keep"]] - target)
+        np.testing.assert_array_equal(g(x, data), want)
+
+
+def test_a_mask_used_elementwise_is_read_when_the_code_runs():
+    x = np.array([1.0, 2.0, 3.0])
+
+    def kept(x, mask):
+        return np.sum(np.where(mask, x ** 2, 0.0))
+
+    g = ad.grad(kept)
+    for mask in ([True, False, True], [False, True, True]):
+        np.testing.assert_array_equal(g(x, np.array(mask)),
+                                      np.where(mask, 2 * x, 0.0))
+    assert ad.source(g, x, np.array([True, True, False])) == ad.source(
+        g, x, np.array([False, False, True]))

@@ -469,10 +469,7 @@ def masked_squares(x, mask):
     return np.sum(x[mask] ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 19: a boolean mask passed as an argument is refused ('a "
-    "number of elements that depends on the data'), though a mask read "
-    "from a global indexes"))
+# was sweep6 bug 19: a boolean mask passed as an argument was refused
 def test_a_boolean_mask_passed_as_an_argument():
     x = np.arange(1.0, 4.0)
     assert_tree_close(ad.grad(masked_squares)(x, np.array([True, False,
