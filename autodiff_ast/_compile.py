@@ -125,11 +125,12 @@ def _in_scope(source: str, filename: str, name: str,
 def _globals_for(user: dict[str, Any], ours: dict[str, Any],
                  code: types.CodeType) -> dict[str, Any]:
     """The user's module globals where they spell np, math (and scipy) as
-    we do (the usual case: no lookup costs more than in the user's code),
-    else a namespace that has ours and falls back to the user's."""
+    we do and hold the arrays the code reads by the names it reads them
+    (the usual case: no lookup costs more than in the user's code), else a
+    namespace that has ours and falls back to the user's."""
     read = _names(code)
     if all(user.get(n, ours[n]) is ours[n] and (n in user or n not in read)
-           for n in ours if n != "__name__"):
+           for n in ours if n in read or n in ("np", "math", "scipy")):
         return user
     return _Fallback(ours, user)
 

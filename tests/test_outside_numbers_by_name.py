@@ -9,6 +9,8 @@ and a change makes the code again."""
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -187,3 +189,49 @@ def test_a_partial_reads_the_globals_of_its_function():
         np.testing.assert_array_equal(gradient(x), [6.0, 6.0])
     finally:
         BETA = 2.0
+
+
+SCRIPT = """
+import numpy as np
+import autodiff_ast as ad
+
+BETA = 2.0
+
+
+def energy(x):
+    return np.sum(BETA * x ** 2)
+
+
+def scaled(x):
+    return x * BETA
+
+
+gradient = ad.grad(energy)
+gradient(np.ones(2))
+(entry,) = gradient.generated.values()
+print(entry.function.__globals__ is globals(),
+      ad.grad(scaled).__globals__ is globals())
+"""
+
+
+def test_a_scripts_code_runs_in_its_module_globals(tmp_path):
+    # (a script's __builtins__ is the module, not the dict exec puts in
+    # our namespace: that alone must not make the code look names up
+    # through a fallback namespace)
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT)
+    result = subprocess.run([sys.executable, str(script)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "True True\n"
+
+
+def test_the_code_runs_in_the_users_module_globals():
+    # (no lookup of np or BETA costs more than in the user's own code: a
+    # namespace that falls back to the module's would, on every call)
+    x = np.array([1.0, -2.0])
+    gradient = ad.grad(energy)
+    gradient(x)
+    (entry,) = gradient.generated.values()
+    assert entry.function.__globals__ is globals()
+    assert ad.grad(scaled).__globals__ is globals()
