@@ -46,8 +46,9 @@ def _directional(function: Callable[..., Any], args: Sequence[Any],
                  eps: float) -> float:
     """d/dt function(args + t * direction) at 0, by a fourth-order central
     difference computed in float64 (``direction`` is one pytree per
-    argument in ``argnums``)."""
-    base = [_float64(a) for a in args]
+    argument in ``argnums``; the other arguments are passed as they are:
+    an int axis stays an int)."""
+    base = [_float64(a) if i in argnums else a for i, a in enumerate(args)]
 
     def along(t: float) -> float:
         shifted = list(base)

@@ -216,12 +216,7 @@ def test_grads_of_split(base, axis):
                 (x,), 2, ["fwd", "rev"], eps=1.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep7 bug 13: check_grads(f, (a, b, c, axis), argnums=(0, 1, 2)) "
-    "computes its central differences with every argument cast to float64, "
-    "the int axis left out of argnums too, so np.concatenate(..., "
-    "axis=np.float64(0.0)) raises NumPy's TypeError; JAX's check_grads "
-    "differentiates all its arguments and has no argnums"))
+# was sweep7 bug 13: check_grads cast the arguments left out of argnums
 def test_check_grads_keeps_an_argument_left_out_of_argnums_as_it_is():
     operands = tuple(_draw(seed, DEFAULT, (size,), np.float64)
                      for seed, size in enumerate((3, 1, 4)))

@@ -167,3 +167,13 @@ def test_modes_as_jax_test_util_takes_them():
 
 def cubic_sum(params):
     return np.sum(params["w"] ** 3)
+
+
+def head_squares(x, k):
+    return np.sum(x[:k] ** 2)
+
+
+def test_an_argument_left_out_of_argnums_is_passed_as_it_is():
+    # An int k stays an int in the central differences (x[:2.0] raises).
+    check_grads(head_squares, (np.array([0.5, -1.0, 2.0]), 2), order=2,
+                argnums=0)
