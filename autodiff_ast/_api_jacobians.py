@@ -201,7 +201,16 @@ def _defaults_after(fun: Callable[..., Any], function: Any,
     rest = parameters[len(primals):]
     if len(rest) != missing or any(
             p.default is p.empty for p in rest):
-        return tuple(primals), tuple(tangents)  # (Python says what is wrong)
+        names = (list(function.params) if isinstance(function, ArrayTransform)
+                 else list(function.__code__.co_varnames[:count]))
+        left = [name for name, p in zip(names[len(primals):], rest + [
+            None] * missing) if p is None or p.default is p.empty]
+        raise InputError(
+            f"jvp of {getattr(unwrapped(fun), '__name__', 'the function')} "
+            f"takes a primal and a tangent for each argument "
+            f"({', '.join(names)}); got {len(primals)}, none for "
+            f"{', '.join(left)}: pass ad.jvp(f, ({', '.join(names)}), "
+            f"({', '.join('d' + n for n in names)})).")
     defaults = tuple(p.default for p in rest)
     zeros = tuple(optree.tree_map(_zero, d) for d in defaults)
     return (*primals, *defaults), (*tangents, *zeros)
@@ -270,11 +279,12 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     if not floats_only(primals):
         some_floats(fun, primals)
         no_integers_beside_floats(fun, primals, "vjp")
+    name = getattr(unwrapped(fun), "__name__", "the function")
     known = of_a_number(fun, primals, has_aux)
     if known is not None:  # a loss: its value and gradient in one pass
         value, aux, pulled = known
         pull = _checked(pulled, optree.tree_structure(value), [value],
-                        primals)
+                        primals, name)
         return (value, pull, aux) if has_aux else (value, pull)
     output = fun(*primals)
     if has_aux and not (isinstance(output, (tuple, list))
@@ -286,13 +296,13 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     structure = optree.tree_structure(value)
     outputs = structure.flatten_up_to(value)
     pull = _checked(pullback(fun, value, has_aux, primals), structure,
-                    outputs, primals)
+                    outputs, primals, name)
     return (value, pull, aux) if has_aux else (value, pull)
 
 
 def _checked(pulled_back: Callable[..., tuple[Any, ...]],
-             structure: Any, outputs: list[Any], primals: tuple[Any, ...]
-             ) -> Callable[[Any], tuple[Any, ...]]:
+             structure: Any, outputs: list[Any], primals: tuple[Any, ...],
+             name: str) -> Callable[..., tuple[Any, ...]]:
     """``vjp_fun``: ``pulled_back`` of the cotangent's leaves, once they
     are one per output, in the output's ``structure`` (as JAX asks: a dict
     of other keys would be paired by position), each of its output's
@@ -300,9 +310,15 @@ def _checked(pulled_back: Callable[..., tuple[Any, ...]],
     one = structure.num_nodes == 1 and structure.num_leaves == 1 and \
         np.shape(outputs[0]) == ()
 
-    def pull(cotangent: Any) -> tuple[Any, ...]:
-        if one and cotangent.__class__ in NUMBER_TYPES:  # (a loss's: 1.0)
-            return tree_like(pulled_back(cotangent), primals)
+    def pull(cotangent: Any, *more: Any) -> tuple[Any, ...]:
+        if one and cotangent.__class__ in NUMBER_TYPES and not more:
+            return tree_like(pulled_back(cotangent), primals)  # a loss's
+        if more:
+            raise InputError(
+                f"the vjp function of {name} takes one cotangent, in the "
+                f"structure of {name}'s output; got {1 + len(more)} "
+                "arguments: pass several as one tuple, vjp_fun((ct_0, "
+                "ct_1)).")
         cotangents = optree.tree_leaves(cotangent)
         if len(cotangents) != len(outputs):
             raise InputError(
