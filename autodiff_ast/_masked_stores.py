@@ -47,7 +47,8 @@ def store_through_mask(run: Any, statement: ast.Assign | ast.AugAssign,
                        current: sp.Symbol, mask: Any,
                        env: dict[str, Any]) -> sp.Expr:
     """The value of the array ``current`` after ``statement`` stores
-    through ``mask`` into it: ``np.where(mask, new, current)``."""
+    through ``mask`` (the index, its known values resolved) into it:
+    ``np.where(mask, new, current)``."""
     target = statement.targets[0] if isinstance(
         statement, ast.Assign) else statement.target
     assert isinstance(target, ast.Subscript) and isinstance(
@@ -61,7 +62,8 @@ def store_through_mask(run: Any, statement: ast.Assign | ast.AugAssign,
                                 f"a mask takes a mask of {name}'s shape "
                                 f"here (write {name} = np.where(mask, ..., "
                                 f"{name}) with the mask broadcast)")
-    values = _values(run, statement.value, target.slice, shape, name, env)
+    values = _values(run, statement.value, target.slice, mask, shape, name,
+                     env)
     if isinstance(statement, ast.AugAssign):
         values = run.arithmetic(statement.op, current, values, statement)
     leaf = run.program.leaves[current]
@@ -78,7 +80,7 @@ def _integral(run: Any, values: sp.Expr) -> bool:
     return values.xreplace(integers).is_integer is True
 
 
-def _values(run: Any, node: ast.expr, mask_node: ast.expr,
+def _values(run: Any, node: ast.expr, mask_node: ast.expr, mask: Any,
             shape: tuple[Any, ...], name: str,
             env: dict[str, Any]) -> sp.Expr:
     """What is put at the mask's elements, as an array of the target's
@@ -91,7 +93,7 @@ def _values(run: Any, node: ast.expr, mask_node: ast.expr,
             return whole
     values = run.number(run.expression(node, env), node)
     if run.shape(values, node) != ():
-        values = _unpicked(run, values, mask_node, shape, env)
+        values = _unpicked(run, values, mask, shape)
     if values is None or run.shape(values, node) not in ((), shape):
         raise run.error(node, f"{name}[mask] = values takes a number here, "
                               f"or the same mask's elements of an array of "
@@ -101,13 +103,12 @@ def _values(run: Any, node: ast.expr, mask_node: ast.expr,
     return values
 
 
-def _unpicked(run: Any, values: sp.Expr, mask_node: ast.expr,
-              shape: tuple[Any, ...], env: dict[str, Any]) -> Any:
+def _unpicked(run: Any, values: sp.Expr, mask: Any,
+              shape: tuple[Any, ...]) -> Any:
     """``values``, computed elementwise from elements a mask of known
     values picks (``np.cos(x[MASK])``), computed from the whole arrays
     instead (``np.cos(x)``), which the where then picks from; None if
     they are computed otherwise."""
-    mask = run.concrete(run.expression(mask_node, env))
     program = run.program
     definition = program.definition()
     whole = {}

@@ -723,21 +723,21 @@ def store(run: Any, statement: ast.stmt, env: dict[str, Any]) -> None:
     if isinstance(statement, ast.Assign) and len(statement.targets) > 1:
         raise run.error(statement, "assign an item of one array at a time: "
                                    "d[key] = value")
+    key = _index_of(run, assigned.slice, env)
+    mask = _through_mask(run, statement, assigned, key, env)
+    if mask is not None:
+        current = _local_array(run, assigned.value, env)
+        env[assigned.value.id] = run.program.materialize(
+            store_through_mask(run, statement, current, mask, env),
+            assigned.value.id)
+        return
     if isinstance(statement, ast.AugAssign) and not isinstance(
-            statement.op, (ast.Add, ast.Sub)) and not _through_mask(
-                run, statement, assigned, env):
+            statement.op, (ast.Add, ast.Sub)):
         # d[key] *= v is d[key] = d[key] * v (what was there, read first)
         read = ast.Subscript(assigned.value, assigned.slice, ast.Load())
         store(run, ast.fix_missing_locations(ast.copy_location(ast.Assign(
             [assigned], ast.BinOp(read, statement.op, statement.value)),
             statement)), env)
-        return
-    key = _index_of(run, assigned.slice, env)
-    if _through_mask(run, statement, assigned, env):
-        current = _local_array(run, assigned.value, env)
-        env[assigned.value.id] = run.program.materialize(
-            store_through_mask(run, statement, current, key, env),
-            assigned.value.id)
         return
     values = run.expression(statement.value, env)
     if isinstance(getattr(statement, "op", None), ast.Sub):
@@ -747,20 +747,22 @@ def store(run: Any, statement: ast.stmt, env: dict[str, Any]) -> None:
 
 
 def _through_mask(run: Any, statement: ast.Assign | ast.AugAssign,
-                  assigned: ast.Subscript, env: dict[str, Any]) -> bool:
-    """Whether ``statement`` stores through a boolean mask as ``np.where``
-    (``_masked_stores``): a mask the code computes, or one of known values
-    where the store replaces what an array held (``d[MASK] = v``, ``d[MASK]
-    *= v``); adding through it is a scatter."""
+                  assigned: ast.Subscript, key: Any,
+                  env: dict[str, Any]) -> Any:
+    """The mask ``statement`` stores through as ``np.where``
+    (``_masked_stores``), or None: a mask the code computes, or one of
+    known values where the store replaces what an array held (``d[MASK] =
+    v``, ``d[MASK] *= v``); adding through it is a scatter."""
     name = assigned.value.id if isinstance(assigned.value, ast.Name) \
         else None
     if name is None or not isinstance(env.get(name), sp.Basic):
-        return False
-    kind = mask_kind(run, run.concrete(_index_of(run, assigned.slice, env)))
-    if kind != "known":
-        return kind == "computed"
-    return not (isinstance(statement, ast.AugAssign) and isinstance(
-        statement.op, (ast.Add, ast.Sub)))
+        return None
+    mask = run.concrete(key)
+    kind = mask_kind(run, mask)
+    if kind == "known" and isinstance(statement, ast.AugAssign) and \
+            isinstance(statement.op, (ast.Add, ast.Sub)):
+        return None
+    return mask if kind is not None else None
 
 
 def store_item(run: Any, target: ast.Subscript, value: Any,
