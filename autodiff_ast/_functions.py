@@ -11,6 +11,7 @@ respect to y.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable
 
@@ -168,11 +169,67 @@ logaddexp2 = _elementary(
     "logaddexp2", 2,
     lambda a, b: (2 ** (a - logaddexp2(a, b)), 2 ** (b - logaddexp2(a, b))),
     mp=lambda a, b: mpmath.log(2 ** a + 2 ** b, 2))
+
+
+def _exact_near_zero(derivative: Callable[[sp.Expr], sp.Expr]
+                     ) -> Callable[[sp.Expr], sp.Expr]:
+    """``derivative``, whose formula is 0/0 at 0, as the rule writes it:
+    its Taylor polynomial near 0 and the formula elsewhere (_singular.py).
+    Written so in the rule itself, every derivative taken of it is exact at
+    0 too (the polynomial's, where the formula's would again be 0/0), in
+    array code as in scalar code, and whatever the derivative is combined
+    with (a Hessian's terms are written apart, each with its own 1 / x**2).
+    The form is worked out once, for a placeholder."""
+    @functools.cache
+    def form() -> tuple[sp.Dummy, sp.Expr, sp.Expr]:
+        # (_singular reads the rules table, which reads this module)
+        from ._singular import with_removable_singularity
+        point = sp.Dummy("x", real=True)
+        formula = derivative(point)
+        return point, formula, with_removable_singularity(formula)
+
+    def at(x: sp.Expr) -> sp.Expr:
+        point, formula, written = form()
+        if not isinstance(written, where):
+            return formula.xreplace({point: x})
+        near, polynomial, away = written.args
+        if _stand_in(x, near, point):
+            return formula.xreplace({point: x})
+        # sinc(2 * x): SymPy multiplies out each (2 * x) ** 2 of the
+        # polynomial, 4 * x ** 2 * (4 * x ** 2 * ...); its coefficients
+        # take the 2 instead.
+        scale, rest = x.as_coeff_Mul()
+        if scale != 1:
+            polynomial = sp.horner(sp.expand(
+                polynomial.xreplace({point: scale * point})))
+        return where(near.xreplace({point: x}),
+                     polynomial.xreplace({point: rest}),
+                     away.xreplace({point: x}))
+    return at
+
+
+def _stand_in(x: sp.Expr, near: sp.Basic, point: sp.Dummy) -> bool:
+    """Whether ``x`` is the stand-in of a form like ``_exact_near_zero``'s,
+    ``where(near(y), a, y)`` with ``a`` not near: never near itself. The
+    derivative of the formula's branch (sinc at the stand-in) then needs
+    no second selection, which could never choose its polynomial. (The
+    condition may have been read back from generated code, its bound an
+    exact 7/100 for the Float 0.07.)"""
+    if not isinstance(x, where) or near.xreplace({point: x.args[1]}) \
+            is not sp.false:
+        return False
+    condition, expected = x.args[0], near.xreplace({point: x.args[2]})
+    return (type(condition) is type(expected)
+            and condition.lhs == expected.lhs and condition.rhs.is_Number
+            and float(condition.rhs) == float(expected.rhs))
+
+
 # np.sinc is sin(pi x)/(pi x) (mpmath.sincpi; SymPy's sinc has no pi).
-# Its derivative's 0/0 at x = 0 is removable: generated code writes its
-# Taylor polynomial there (_singular.py), which needs the series.
+# Its derivative's 0/0 at x = 0 is removable (JAX: 0 there, and -pi**2/3
+# for the second); the Taylor polynomial needs the series.
+_sinc_slope = _exact_near_zero(lambda x: (sp.cos(sp.pi * x) - sinc(x)) / x)
 sinc = _elementary(
-    "sinc", 1, lambda x: ((sp.cos(sp.pi * x) - sinc(x)) / x,),
+    "sinc", 1, lambda x: (_sinc_slope(x),),
     lambda x: 1 if x == 0 else None, mpmath.sincpi,
     lambda x: sp.sin(sp.pi * x) / (sp.pi * x))
 # JAX: fmax(x, y) is where((x > y) | isnan(y), x, y), so x's derivative
@@ -449,8 +506,8 @@ class where(sp.Function):
         differentiate stage passes its own, which follow the power rule
         where SymPy's n * x ** n / x is nan at 0."""
         condition = self.args[0]
-        return where(condition, _known(da, condition, True),
-                     _known(db, condition, False))
+        return where(condition, _known(_by_horner(da), condition, True),
+                     _known(_by_horner(db), condition, False))
 
     def _eval_is_real(self) -> bool | None:
         return _all_real(self)
@@ -462,6 +519,18 @@ class where(sp.Function):
         # where(...) ** 2 was where(...) ** 2 * d * where(...) ** -1, nan
         # where the selection is 0.
         return True
+
+
+def _by_horner(expr: sp.Expr) -> sp.Expr:
+    """A polynomial in one variable with float coefficients (a Taylor
+    polynomial of _singular.py's, differentiated) by Horner's rule, as the
+    polynomial was written: the product rule's terms of a Horner form keep
+    like terms apart, over a line of 128 characters at order 2."""
+    if not expr.has(sp.Float) or len(expr.free_symbols) != 1:
+        return expr
+    if not expr.is_polynomial(*expr.free_symbols):
+        return expr
+    return sp.horner(sp.expand(expr))
 
 
 def _known(expr: sp.Expr, condition: sp.Basic, holds: bool) -> sp.Expr:

@@ -154,11 +154,7 @@ def sinc_total(x):
     return np.sum(np.sinc(x))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep7 bug 1 (silent): at an array holding 0, grad(sum(np.sinc(x))) "
-    "is nan there (the generated (np.cos(np.pi * x) - np.sinc(x)) / x is "
-    "0/0), and jacfwd, jacrev, jvp and hessian of np.sinc have nan rows; the "
-    "scalar derivative is -0.0; JAX: 0 (and -pi**2/3 for the second)"))
+# was sweep7 bug 1: at an array holding 0, grad(sum(np.sinc(x))) was nan
 def test_sinc_of_an_array_holding_zero():
     x = np.array([0.0, 0.5])
     slope_at_half = -4 / np.pi  # (cos(pi x) - sinc(x)) / x at 1/2
