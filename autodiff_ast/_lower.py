@@ -39,7 +39,7 @@ from ._lower_records import (Lowered, NeedsArrays, _Context, as_sympy,
                              defaults_read, symbol)
 from ._lower_statements import Statements
 from ._lower_vetting import Vetting
-from ._parameters import all_defaults, keyword_only_names
+from ._parameters import all_defaults, keyword_only_names, written_defaults
 from ._partials import unwrapped
 from ._rules import Primitive, namespace_of, primitive_for
 from ._source import FunctionSource, get_source
@@ -62,6 +62,8 @@ def lower(fn: Callable[..., Any], arity: int = 0) -> Lowered:
     node = source.node
     params = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
     bound_names, params = params[:len(bound)], params[len(bound):]
+    if not written_defaults(fn):
+        raise NeedsArrays  # (array code is handed its defaults)
     symbols = tuple(symbol(p) for p in params)
     context = _Context(root=fn, bound=dict(zip(bound_names, bound)),
                        params=params)

@@ -238,3 +238,15 @@ def test_a_mask_used_elementwise_is_read_when_the_code_runs():
                                       np.where(mask, 2 * x, 0.0))
     assert ad.source(g, x, np.array([True, True, False])) == ad.source(
         g, x, np.array([False, False, True]))
+
+
+def square_with_unused_options(x, fn=np.tanh, mode=Mode.CUBE, p=Power.TWO):
+    return x ** 2
+
+
+def test_options_scalar_code_cannot_write_as_defaults():
+    # Scalar code writes its defaults into its signature; these are
+    # handed in when called (array code's way) instead.
+    g = ad.grad(square_with_unused_options)
+    assert g(3.0) == 6.0
+    assert g(3.0, np.sin, Mode.SQUARE, Power.THREE) == 6.0
