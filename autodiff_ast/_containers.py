@@ -19,8 +19,9 @@ from typing import Any
 import sympy as sp
 
 from ._lists import made
+from ._ops_index import getitem
 
-__all__ = ["View", "view", "container_call", "container_items"]
+__all__ = ["View", "array_rows", "view", "container_call", "container_items"]
 
 _VIEWS = ("keys", "values", "items")
 _BUILDERS = (list, tuple, enumerate, zip, reversed)
@@ -75,7 +76,10 @@ def container_items(run: Any, node: ast.expr,
     callee = run.expression(node.func, env)
     if callee in _COMBINATORICS:  # (product(range(n), repeat=2) too)
         return _combined(run, callee, node, env)
-    if node.keywords:
+    # (enumerate's start is an argument like the others)
+    counted = callee is enumerate and [k.arg for k in node.keywords] == [
+        "start"] and len(node.args) == 1
+    if node.keywords and not counted:
         return None
     if isinstance(callee, View):
         return None if node.args else callee.items()
@@ -83,12 +87,38 @@ def container_items(run: Any, node: ast.expr,
             container_items(run, a, env) is None
             for a in node.args if isinstance(a, ast.Call)):
         return None
-    args = [run.expression(a, env) for a in node.args]
+    args = [run.expression(a, env)
+            for a in node.args + [k.value for k in node.keywords]]
     if not run.lowers_arrays and any(isinstance(a, sp.Symbol)
                                      for a in args):
         from ._lower_records import NeedsArrays
         raise NeedsArrays  # an argument may be a list, tuple or dict
+    if callee is enumerate or callee is zip:
+        # (a loop keeps a loop over an array's rows; a comprehension
+        # writes them out, as it does of the array itself)
+        items = args[:1] if callee is enumerate else args
+        items = [array_rows(run, a, node, f"{callee.__name__}()")
+                 if isinstance(a, sp.Expr) and run.shape(a, node) else a
+                 for a in items]
+        args = items + args[len(items):]
+    if callee is enumerate and len(args) == 2:
+        return _counted(run, args, node)
     return _built(callee, args)
+
+
+def _counted(run: Any, args: list[Any], node: ast.Call) -> Any:
+    """``enumerate(items, start)`` of a list, tuple or dict: the pairs,
+    counted from ``start``, an integer known now; None for other items
+    (an array's rows are a loop's)."""
+    items, start = args
+    if not isinstance(items, (list, tuple, dict)):
+        return None
+    start = run.concrete(start)
+    if not isinstance(start, (int, sp.Integer)):
+        raise run.error(node, "enumerate() counts from an integer known "
+                              "when the function is differentiated here")
+    return tuple((sp.Integer(i), item)
+                 for i, item in enumerate(items, int(start)))
 
 
 def _combined(run: Any, callee: Any, node: ast.Call,
@@ -169,10 +199,33 @@ def container_call(run: Any, callee: Any, node: ast.Call,
         return None
     items = container_items(run, node, env)
     if items is None:
+        items = _of_an_array(run, callee, node, env)
+    if items is None:
         return None
     if callee is list:
         return made(run, list(items))
     return items
+
+
+def _of_an_array(run: Any, callee: Any, node: ast.Call,
+                 env: dict[str, Any]) -> Any:
+    """``list(x)``, ``tuple(x)`` or ``reversed(x)`` of an array: its rows
+    (written out), or, reversed, the array of its rows from the last
+    (``x[::-1]``, which a loop or a generator iterates); None for any
+    other call."""
+    if not (any(callee is b for b in (list, tuple, reversed))
+            and len(node.args) == 1 and not node.keywords):
+        return None
+    array = run.expression(node.args[0], env)
+    if not (isinstance(array, sp.Expr) and run.lowers_arrays):
+        return None
+    if not run.shape(array, node):
+        raise run.error(node, f"{ast.unparse(node.func)}() of a number: "
+                              "iteration over a 0-d array is not "
+                              "possible; pass an array of one axis or more")
+    if callee is reversed:
+        return getitem(run, array, slice(None, None, -1), node)
+    return tuple(array_rows(run, array, node, f"{callee.__name__}()"))
 
 
 def _new_dict(run: Any, callee: Any, node: ast.Call,
@@ -216,3 +269,14 @@ def _new_dict(run: Any, callee: Any, node: ast.Call,
         else:
             items[keyword.arg] = run.expression(keyword.value, env)
     return made(run, items)
+
+
+def array_rows(run: Any, array: sp.Expr, node: ast.AST,
+               reader: str) -> list[Any]:
+    """The rows of ``array``, as Python iterates an array, for ``reader``
+    (``list(x)``, a comprehension): written out, one value each, so the
+    code is for this number of rows, and checks it."""
+    count = run.shape(array, node)[0]
+    run.program.baked.append(f"{reader} over the {count} rows of an array "
+                             "is written out for them")
+    return [getitem(run, array, row, node) for row in range(count)]

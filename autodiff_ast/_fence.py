@@ -179,15 +179,15 @@ def _printed(node: ast.AST) -> bool:
 
 
 def summed_generator(node: ast.AST) -> ast.comprehension | None:
-    """The loop of ``sum(f(k) for k in ...)`` (or of a list comprehension)
-    with one ``for`` and no ``if``: lowered as the loop it is."""
+    """The loop of ``sum(f(k) for k in ... if ...)`` (or of a list
+    comprehension) with one ``for``: lowered as the loop it is."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id == "sum" and len(node.args) == 1
             and not node.keywords
             and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp))):
         return None
     (generator, *more) = node.args[0].generators
-    if more or generator.ifs or generator.is_async:
+    if more or generator.is_async:
         return None
     return generator
 

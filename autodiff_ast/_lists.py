@@ -15,13 +15,41 @@ its activations.
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import Any
 
+import optree
 import sympy as sp
 
-__all__ = ["GROWING", "concatenated", "grown", "made"]
+from ._array_ops import static_int
+from ._ops_index import getitem
+
+__all__ = ["GROWING", "Buffer", "as_lists", "buffer", "concatenated",
+           "grown", "made", "returned_whole"]
 
 GROWING = ("append", "extend")
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """``[0.0] * n`` or ``np.empty(n)``: a list or array a loop fills,
+    one number per iteration (``history[i] = x``), as the code we generate
+    stores what a gradient reads back; after the loop, the array of what
+    was stored."""
+
+    count: Any
+    fill: Any = 0  # what the rows a loop that breaks does not reach hold
+
+
+def buffer(run: Any, items: list[Any], count: Any, node: ast.AST) -> Buffer:
+    """``[0.0] * count``."""
+    if len(items) != 1 or not (isinstance(items[0], sp.Number)
+                               or isinstance(items[0], (int, float))) or \
+            not (isinstance(count, sp.Expr) and run.program.is_integer(count)
+                 and run.shape(count, node) == ()):
+        raise run.error(node, "a list times a count is supported as a "
+                              "list a loop fills, [0.0] * n")
+    return Buffer(count, items[0])
 
 
 def made(run: Any, items: Any) -> Any:
@@ -93,6 +121,8 @@ def _item_set(run: Any, target: ast.Subscript, value_node: ast.expr,
     function made is one)."""
     items = env.get(target.value.id) if isinstance(
         target.value, ast.Name) else None
+    if type(items) is Buffer and static_int(items.count) is not None:
+        items = _listed(run, items, env, target)
     if isinstance(items, dict):
         return _key_set(run, items, target, value_node, env)
     if not isinstance(items, list):
@@ -113,6 +143,20 @@ def _item_set(run: Any, target: ast.Subscript, value_node: ast.expr,
     except (IndexError, TypeError, ValueError) as exc:
         raise run.error(target, f"{spelled}[...] = ...: {exc}") from None
     return True
+
+
+def _listed(run: Any, repeated: Buffer, env: dict[str, Any],
+            node: ast.AST) -> list[Any]:
+    """``[0.0] * 3`` set item by item where no loop kept as a loop fills
+    it (a loop of 3 is written out): the list Python makes, under each
+    name that holds it."""
+    fill = repeated.fill if isinstance(repeated.fill, sp.Basic) else \
+        run.constant(repeated.fill, node)
+    items = made(run, [fill] * static_int(repeated.count))
+    for name, held in list(env.items()):
+        if held is repeated:
+            env[name] = items
+    return items
 
 
 def _key_set(run: Any, items: dict[Any, Any], target: ast.Subscript,
@@ -156,3 +200,38 @@ def _check_changeable(run: Any, items: list[Any] | dict[Any, Any],
                               f"if, nor in a loop that can break): make "
                               f"{spelled} an array of zeros as long as the "
                               f"loop and fill {spelled}[i] instead")
+
+
+def returned_whole(run: Any, name: str) -> bool:
+    """Whether the function returns the list ``name`` whole (``return
+    xs``, ``return xs, loss``, ``return {"path": xs}``): its result then
+    holds a list, whose length its structure says."""
+    def whole(node: ast.expr | None) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id == name
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return any(whole(item) for item in node.elts)
+        if isinstance(node, ast.Dict):
+            return any(whole(item) for item in node.values)
+        return False
+
+    return any(isinstance(node, ast.Return) and whole(node.value)
+               for node in ast.walk(run.source.node))
+
+
+def as_lists(run: Any, output: Any, node: ast.AST) -> Any:
+    """The function's result with each list a kept loop appended to (held
+    as an array of its items) a list again, of its items, as Python
+    returns it: a Jacobian, a jvp's tangent, is then such a list too."""
+    listed = getattr(run.context, "listed", set())
+    if not listed:
+        return output
+
+    def items(value: Any) -> Any:
+        if not (isinstance(value, sp.Symbol) and value in listed):
+            return value
+        count = run.shape(value, node)[0]
+        return made(run, [getitem(run, value, k, node)
+                          for k in range(count)])
+
+    return optree.tree_map(items, output, none_is_leaf=True)

@@ -29,7 +29,7 @@ from ._functions import where
 from ._containers import container_items
 from ._dispatch import taken_as_constant
 from ._limits import NAMED_FROM, written_out_size
-from ._lists import concatenated, grown, made
+from ._lists import as_lists, grown, made
 from ._lower import _Runner, readable_source, unbind
 from ._lower_loops import (Buffer, buffer, comprehended, constant_rows,
                            keep_loop, keep_while)
@@ -128,6 +128,9 @@ class _ArrayContext(_Context):
     # size once the code sizes an array with it (np.zeros(n)).
     counts: dict[sp.Symbol, int] = field(default_factory=dict)
     fixed: set[str] = field(default_factory=set)  # ArrayLowered.fixed
+    # The arrays that hold a list's items, appended to in a kept loop: the
+    # function returns them as lists.
+    listed: set[sp.Symbol] = field(default_factory=set)
 
 
 def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
@@ -165,7 +168,7 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
         if _is_count(value, index in argnums):
             context.counts[layout.symbols[0]] = int(value)
     runner = _ArrayRunner(fn, source, context)
-    output = runner.call(env)
+    output = as_lists(runner, runner.call(env), node)
     context.reads.extend(defaults_read(fn))
     reads: dict[tuple[int, Any], Read] = {}
     # one per value: the one that checks most
@@ -427,12 +430,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
             return product(self, left, right, node, style="@")
         if isinstance(op, ast.Mult) and isinstance(left, list):
             return buffer(self, left, right, node)
-        if isinstance(op, ast.Add):
-            joined = concatenated(self, left, right, node)
-            if joined is not None:
-                return joined
-        return self.shaped(super().arithmetic(op, left, right, node),
-                           (left, right), node)
+        result = super().arithmetic(op, left, right, node)
+        if isinstance(result, (list, tuple)):  # joined: [x] + ys
+            return result
+        return self.shaped(result, (left, right), node)
 
     def call_primitive(self, callee: Any, primitive: Any, args: list[Any],
                        kwargs: dict[str, Any], node: ast.Call) -> sp.Expr:
@@ -943,25 +944,35 @@ class _ArrayRunner(ArrayOperations, _Runner):
             return _Empty(filled.count, filled.fill)
         if any(callee is f for f in _OF_DTYPES):
             return self.of_dtypes(callee, node, env)
+        # A range taken as a value (probs[range(n), y], cs231n's softmax)
+        # is the integers np.arange gives, as NumPy reads one in an index.
+        # (Loops and comprehensions over range() never call it.)
+        if callee is range or callee is len or array_function(
+                sum if callee is math.fsum else callee) is not None:
+            args = [self.expression(a, env) for a in node.args]
+            return self.array_function_call(
+                np.arange if callee is range else callee, args,
+                self.keyword_arguments(node, env), node)
+        return super().call_expression(node, env)
+
+    def array_function_call(self, callee: Any, args: list[Any],
+                            kwargs: dict[str, Any], node: ast.Call) -> Any:
         if callee is len:
-            (value,) = [self.expression(a, env) for a in node.args]
+            (value,) = args
             if isinstance(value, (list, tuple, dict)):
                 return sp.Integer(len(value))
             array = self.number(value, node)
             if not self.shape(array, node):
                 raise self.error(node, "len() of a scalar")
             return sp.sympify(self.program.size(array, 0))
-        # A range taken as a value (probs[range(n), y], cs231n's softmax)
-        # is the integers np.arange gives, as NumPy reads one in an index.
-        # (Loops and comprehensions over range() never call it.)
-        op = array_function(np.arange if callee is range else callee)
-        if op is not None and op.refused is not None:
+        # math.fsum is sum, exact in floats: its derivative is a sum's.
+        op = array_function(sum if callee is math.fsum else callee)
+        assert op is not None
+        if op.refused is not None:
             raise self.error(node.func, op.refused.format(
                 spelled=ast.unparse(node.func)))
-        if op is not None:
-            args = [self.expression(a, env) for a in node.args]
-            return self.array_call(op, args, self.keywords(node, env), node)
-        return super().call_expression(node, env)
+        return self.array_call(op, args, {
+            key: plain(value) for key, value in kwargs.items()}, node)
 
     def of_dtypes(self, callee: Any, node: ast.Call,
                   env: dict[str, Any]) -> Any:

@@ -22,7 +22,7 @@ import sympy as sp
 
 from ._array_ops import plain
 from ._array_rules import array_function
-from ._containers import container_call
+from ._containers import array_rows, container_call
 from ._local import LocalFunction, call_local
 from ._lower_records import NeedsArrays
 from ._nested import NOT_NESTED, called_inside
@@ -104,15 +104,47 @@ class Calls:
         contained = container_call(self, callee, node, env)
         if contained is not None:  # list(params.values()), zip(a, b)
             return contained
-        if isinstance(callee, LocalFunction):
-            args = [self.expression(a, env) for a in node.args]
-            kwargs = self.keyword_arguments(node, env)
-            return call_local(self, callee, args, kwargs, node)
         nested = called_inside(self, callee, node, env)
         if nested is not NOT_NESTED:  # ad.grad(f)(x), ad.jvp(f, ...)
             return nested
         args = [self.expression(a, env) for a in node.args]
         kwargs = self.keyword_arguments(node, env)
+        if callee is map:
+            return self.mapped(args, kwargs, node)
+        return self.called(callee, args, kwargs, node)
+
+    def mapped(self, args: list[Any], kwargs: dict[str, Any],
+               node: ast.Call) -> tuple[Any, ...]:
+        """``map(f, xs, ...)``: f of the items of each, as Python gives
+        them, the items of an array its rows (written out)."""
+        if not self.lowers_arrays and any(isinstance(a, sp.Basic)
+                                          for a in args):
+            raise NeedsArrays  # an argument may be an array: its rows
+        if kwargs or len(args) < 2 or not (
+                callable(args[0]) or isinstance(args[0], LocalFunction)):
+            raise self.error(node, "map() takes a function and the lists, "
+                                   "tuples or arrays to call it on")
+        # (f's call, where f is refused)
+        call = ast.copy_location(ast.Call(node.args[0], node.args[1:], []),
+                                 node)
+        columns = []
+        for items, given in zip(args[1:], node.args[1:]):
+            if isinstance(items, dict):
+                items = list(items)
+            elif isinstance(items, sp.Expr) and self.shape(items, given):
+                items = array_rows(self, items, given, "map()")
+            elif not isinstance(items, (list, tuple)):
+                raise self.error(given, "map() runs over lists, tuples, "
+                                        "dicts and the rows of arrays")
+            columns.append(items)
+        return tuple(self.called(args[0], list(row), {}, call)
+                     for row in zip(*columns))
+
+    def called(self, callee: Any, args: list[Any], kwargs: dict[str, Any],
+               node: ast.Call) -> Any:
+        """``callee(*args, **kwargs)``, of the arguments' values."""
+        if isinstance(callee, LocalFunction):
+            return call_local(self, callee, args, kwargs, node)
         if callee is range and not self.lowers_arrays:
             raise NeedsArrays  # a range taken as a value: an index
         if callee is functools.partial and args and callable(args[0]):
@@ -131,8 +163,8 @@ class Calls:
         primitive = primitive_for(callee)
         if primitive is not None:
             return self.call_primitive(callee, primitive, args, kwargs, node)
-        if array_function(callee) is not None or callee is len:
-            raise NeedsArrays
+        if array_function(callee) is not None or callee in (len, math.fsum):
+            return self.array_function_call(callee, args, kwargs, node)
         scipy_op = scipy_function(callee)  # scipy.special.logsumexp, ...
         if scipy_op is not None:
             if not self.lowers_arrays:
@@ -177,6 +209,12 @@ class Calls:
                                     "and has no Python source. Use a NumPy or "
                                     "math function from the table, or a "
                                     "Python function")
+
+    def array_function_call(self, callee: Any, args: list[Any],
+                            kwargs: dict[str, Any], node: ast.Call) -> Any:
+        """``np.sum(x)``, ``len(x)`` and the array table's other calls,
+        which array lowering lowers."""
+        raise NeedsArrays
 
     def known_now(self, callee: Any, args: list[Any],
                   kwargs: dict[str, Any], node: ast.Call) -> Any:

@@ -348,11 +348,41 @@ def select(condition: Boolean, then_value: Any, else_value: Any,
             return value
     if all(isinstance(v, Boolean) and not isinstance(v, sp.Expr)
            for v in (then_value, else_value)):
-        return sp.ITE(condition, then_value, else_value)  # a loop's flag
+        # A loop's flag, in and/or/not (the printers spell those; an ITE
+        # has no spelling in Python but the if-expression of a number).
+        return _plainer(sp.Or(sp.And(condition, then_value),
+                              sp.And(sp.Not(condition), else_value)))
     if not isinstance(then_value, sp.Expr) or not isinstance(
             else_value, sp.Expr):
         raise runner.error(node, "both branches must produce numbers")
     return sp.Piecewise((then_value, condition), (else_value, True))
+
+
+def _plainer(flag: Boolean) -> Boolean:
+    """A flag joined over the paths of a body, said the shortest way:
+    ``v > 3.5``, not ``v >= 1.5 and v > 3.5`` when a ``continue`` on ``v <
+    1.5`` comes before the break on ``v > 3.5``. (By hand: SymPy's
+    simplify() changes its caches, and with them later lowerings.)"""
+    if not isinstance(flag, (sp.And, sp.Or)):
+        return flag
+    kept: dict[tuple[Any, bool], Any] = {}
+    others = []
+    for part in flag.args:
+        if isinstance(part, (sp.Gt, sp.Ge, sp.Lt, sp.Le)) and \
+                part.rhs.is_number:
+            above = isinstance(part, (sp.Gt, sp.Ge))
+            key = (part.lhs, above)
+            old = kept.get(key)
+            if old is not None and old.rhs == part.rhs:
+                others.append(part)  # (v > 1 and v >= 1: both kept)
+                continue
+            # and: the tighter bound decides; or: the looser one
+            tighter = above == isinstance(flag, sp.And)
+            if old is None or bool(part.rhs > old.rhs) == tighter:
+                kept[key] = part
+            continue
+        others.append(part)
+    return flag.func(*others, *kept.values())
 
 
 def _compare(op: ast.cmpop, a: sp.Expr, b: sp.Expr, runner: _Runner,

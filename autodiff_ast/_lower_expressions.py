@@ -20,6 +20,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 from . import _fence
 from ._array_rules import array_function
 from ._errors import AutodiffError
+from ._lists import Buffer, concatenated
 from ._local import defined
 from ._lower_conditions import CONNECTIVES, Conditions, select
 from ._lower_names import describe
@@ -134,6 +135,12 @@ class Expressions(Conditions):
                                    "number: a differentiated function "
                                    "computes with numbers (strings may be "
                                    "dict keys and has_aux values)")
+        if isinstance(value, Buffer) and self.lowers_arrays:
+            # [1.0] * n, read by NumPy as the array it makes of the list:
+            # np.full(n, 1.0).
+            full = array_function(np.full)
+            assert full is not None and full.lower is not None
+            return full.lower(self, (value.count,), value.fill, node=node)
         if isinstance(value, (list, tuple)) and self.lowers_arrays:
             # A NumPy function reads a list as np.array(list) does:
             # np.sum([a, a ** 2]), np.linalg.norm([a, 2.0]). (Python's own
@@ -166,6 +173,10 @@ class Expressions(Conditions):
                    node: ast.AST) -> sp.Expr:
         if type(op) in CONNECTIVES:  # (a condition, not a number)
             return self.connective(op, (left, right), node)  # type: ignore
+        if isinstance(op, ast.Add):  # t + (x,)
+            joined = concatenated(self, left, right, node)
+            if joined is not None:
+                return joined
         a = self.operand(left, getattr(node, "left", node))
         b = self.operand(right, getattr(node, "right", node))
         if isinstance(op, ast.MatMult):

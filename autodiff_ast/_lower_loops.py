@@ -26,15 +26,15 @@ import ast
 import copy
 import itertools
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
+from ._containers import array_rows
 from ._errors import AutodiffError
 from ._limits import KEPT_FROM, reads_twice
 from ._last_items import LAST_ITEM, with_last_items
-from ._lists import GROWING
+from ._lists import GROWING, Buffer, buffer, returned_whole
 from ._lower_records import NeedsArrays
 from ._loop_exits import jumpless, returned_names, without_returns
 from ._ops_assemble import FRESH, concatenate, held_elsewhere, stack
@@ -46,28 +46,6 @@ from ._program import ELEMENTWISE, Leaf, Step, broadcast_shapes
 
 __all__ = ["Buffer", "buffer", "comprehended", "constant_rows", "keep_loop",
            "keep_while"]
-
-
-@dataclass(frozen=True)
-class Buffer:
-    """``[0.0] * n`` or ``np.empty(n)``: a list or array a loop fills,
-    one number per iteration (``history[i] = x``), as the code we generate
-    stores what a gradient reads back; after the loop, the array of what
-    was stored."""
-
-    count: Any
-    fill: Any = 0  # what the rows a loop that breaks does not reach hold
-
-
-def buffer(run: Any, items: list[Any], count: Any, node: ast.AST) -> Buffer:
-    """``[0.0] * count``."""
-    if len(items) != 1 or not (isinstance(items[0], sp.Number)
-                               or isinstance(items[0], (int, float))) or \
-            not (isinstance(count, sp.Expr) and run.program.is_integer(count)
-                 and run.shape(count, node) == ()):
-        raise run.error(node, "a list times a count is supported as a "
-                              "list a loop fills, [0.0] * n")
-    return Buffer(count, items[0])
 
 
 class _NotKept(Exception):
@@ -213,33 +191,55 @@ def _rows_unpacked(loop: ast.For, env: dict[str, Any]) -> ast.For | None:
 
 
 def _kept_pairs(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
-    """``for i, x_t in enumerate(xs)`` and ``for a, b in zip(xs, ys)``
-    over arrays, kept as loops over their rows; False otherwise."""
+    """``for i, x_t in enumerate(xs, start=1)``, ``for a, b in zip(xs,
+    ys)`` and ``for i, (a, b) in enumerate(zip(xs, ys))`` over arrays,
+    kept as loops over their rows; False otherwise."""
     iterator, target = loop.iter, loop.target
-    names = [e.id for e in target.elts  # type: ignore[attr-defined]
-             if isinstance(e, ast.Name)]
-    if not (isinstance(iterator, ast.Call) and not iterator.keywords
-            and len(names) == len(target.elts)):  # type: ignore[attr-defined]
-        return False
-    callee = run.expression(iterator.func, env)
-    if callee is enumerate and len(iterator.args) == 1 and len(names) == 2:
-        array = _array(run, iterator.args[0], env)
-        if array is None:
+    counter, offset = None, sp.S.Zero
+    if isinstance(iterator, ast.Call) and run.expression(
+            iterator.func, env) is enumerate:
+        offset = _enumerate_start(run, iterator, env)
+        if offset is None or not (isinstance(target, ast.Tuple) and len(
+                target.elts) == 2 and isinstance(target.elts[0], ast.Name)):
             return False
-        _lowered_or_refused(run, loop, env, sp.S.Zero,
-                            sp.sympify(run.program.size(array, 0)),
-                            [(names[1], array)], names[0])
-        return True
-    if callee is zip and len(iterator.args) == len(names) >= 1:
+        counter = target.elts[0].id
+        iterator, target = iterator.args[0], target.elts[1]
+    if isinstance(target, ast.Name) and counter is not None:
+        arrays = [_array(run, iterator, env)]
+        names = [target.id]
+    elif isinstance(target, ast.Tuple) and all(
+            isinstance(e, ast.Name) for e in target.elts) and isinstance(
+            iterator, ast.Call) and not iterator.keywords and run.expression(
+            iterator.func, env) is zip and len(iterator.args) == len(
+            target.elts) >= 1:
         arrays = [_array(run, a, env) for a in iterator.args]
-        if any(a is None for a in arrays):
-            return False
-        stop = sp.Min(*[sp.sympify(run.program.size(a, 0))
-                        for a in arrays])
-        _lowered_or_refused(run, loop, env, sp.S.Zero, stop,
-                            list(zip(names, arrays)), None)
-        return True
-    return False
+        names = [e.id for e in target.elts]  # type: ignore[attr-defined]
+    else:
+        return False
+    if any(a is None for a in arrays):
+        return False
+    stop = sp.Min(*[sp.sympify(run.program.size(a, 0)) for a in arrays])
+    _lowered_or_refused(run, loop, env, sp.S.Zero, stop,
+                        list(zip(names, arrays)), counter, False, offset)
+    return True
+
+
+def _enumerate_start(run: Any, call: ast.Call,
+                     env: dict[str, Any]) -> Any:
+    """Where ``enumerate(xs)``, ``enumerate(xs, 1)`` or ``enumerate(xs,
+    start=1)`` counts from; None for another call of enumerate."""
+    given = call.args[1:] + [k.value for k in call.keywords
+                             if k.arg == "start"]
+    if not 1 <= len(call.args) <= 2 or len(given) + 1 != len(
+            call.args) + len(call.keywords) or len(given) > 1:
+        return None
+    if not given:
+        return sp.S.Zero
+    start = run.expression(given[0], env)
+    if not (isinstance(start, sp.Expr) and run.program.is_integer(start)
+            and run.shape(start, given[0]) == ()):
+        raise run.error(given[0], "enumerate() counts from an integer")
+    return start
 
 
 def _lowered_or_refused(run: Any, loop: ast.For, env: dict[str, Any],
@@ -448,15 +448,17 @@ def _assigned(statements: list[ast.stmt]) -> set[str]:
 def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
            start: sp.Expr, stop: sp.Expr | None,
            rows: list[tuple[str, sp.Symbol]], counter: str | None,
-           reverse: bool = False) -> None:
+           reverse: bool = False, offset: Any = sp.S.Zero) -> None:
     """The loop ``for counter in range(start, stop)`` (``reversed``),
-    reading the rows ``name = array[i]`` of each of ``rows``; ``stop``
-    None: a while loop. A body that returns carries whether it returned
-    and what (``_loop_exits.returned_names``), for the code after the
-    loop to return."""
+    reading the rows ``name = array[i]`` of each of ``rows``, with the
+    counter ``offset`` from the index (``enumerate(xs, start=1)``);
+    ``stop`` None: a while loop. A body that returns carries whether it
+    returned and what (``_loop_exits.returned_names``), for the code
+    after the loop to return."""
     names = returned_names(loop)
     if names is None:
-        _lower_body(run, loop, env, start, stop, rows, counter, reverse)
+        _lower_body(run, loop, env, start, stop, rows, counter, reverse,
+                    offset)
         return
     ending = without_returns(loop, names, env.keys())
     if ending is None:
@@ -465,7 +467,8 @@ def _lower(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                              "is not supported: assign the value, break, "
                              "and return after the loops")
     scope = {**env, names[0]: sp.S.Zero, names[1]: sp.S.Zero}
-    _lower_body(run, ending, scope, start, stop, rows, counter, reverse)
+    _lower_body(run, ending, scope, start, stop, rows, counter, reverse,
+                offset)
     env.clear()
     env.update(scope)
 
@@ -482,7 +485,7 @@ def _shown(name: str) -> str:
 def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                 start: sp.Expr, stop: sp.Expr | None,
                 rows: list[tuple[str, sp.Symbol]], counter: str | None,
-                reverse: bool) -> None:
+                reverse: bool, offset: Any) -> None:
     """``_lower``, for a body without returns."""
     program = run.program
     previous = env.get(counter) if counter is not None else None
@@ -495,7 +498,8 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
             if name in read:
                 env.setdefault(name, sp.nan)
     loop = with_last_items(loop, env, _NotKept)
-    body, filled = _fills(run, loop, env, counter if start == 0 else None,
+    body, filled = _fills(run, loop, env,
+                          counter if start == 0 == offset else None,
                           stop)
     bound = {name for name, _ in rows} | {counter} | set(filled)
     carried = sorted(n for n in _assigned(body) if n in env
@@ -542,7 +546,7 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
             integer=leaf.integer)), array))
     variables = {name: row.item for (name, _), row in zip(rows, read)}
     if counter is not None:
-        variables[counter] = index
+        variables[counter] = index + offset
     # xs[i] read as a row (a loop from 0 only: rows count from 0).
     reads: dict[sp.Symbol, Row] | None = {} if start == 0 else None
     fresh = _fresh_arrays(run, env, carried)
@@ -625,18 +629,24 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
                                      f"({name} = np.zeros((n, ...)); "
                                      f"{name}[i] = ...)")
         # A loop over a size (range(n) with n = x.shape[0]) has a count
-        # known now; other counts are one row for now.
-        count = program.concrete(sp.sympify(stop))
+        # known now; other counts are one row for now. The function
+        # returns a list as long as the count: the count is known now (the
+        # code checks it), as the list's structure is.
+        listed = stop is not None and returned_whole(run, name)
+        count = run.fixed(sp.sympify(stop), loop.iter) if listed else \
+            program.concrete(sp.sympify(stop))
         rows_now = int(count) if isinstance(count, sp.Integer) else 1
         result = program.new_symbol(name, Leaf((rows_now,) + shape, "value"))
         stored.append(Stored(value, result, sizes))
         env[name] = result
         if before.get(name):  # [y0], then a row per iteration
             after.append((name, before[name], result))
+        elif listed:
+            run.context.listed.add(result)
     last = None
     if counter is not None and stop is not None and isinstance(
             loop, ast.For) and counter in _read_after(run, loop):
-        last = _counter_after(run, loop, counter, previous, index)
+        last = _counter_after(run, loop, counter, previous, index + offset)
         carries.append(last)
     counted = None
     if exit_ is not None and stop is not None:
@@ -664,6 +674,8 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
     for name, items, result in after:
         env[name] = concatenate(run, [stack(run, items, 0, loop), result], 0,
                                 loop)
+        if isinstance(env[name], sp.Symbol) and returned_whole(run, name):
+            run.context.listed.add(env[name])
     for name in variables:
         env.pop(name, None)
     if last is not None:
@@ -671,7 +683,7 @@ def _lower_body(run: Any, loop: ast.For | ast.While, env: dict[str, Any],
 
 
 def _counter_after(run: Any, loop: ast.For, counter: str, previous: Any,
-                   index: sp.Symbol) -> Carry:
+                   index: sp.Expr) -> Carry:
     """The loop's counter as the code after it reads it: carried, as
     Python leaves it, at its value in the last iteration that ran (the
     one that broke), or at its value before the loop where none ran; nan
@@ -931,11 +943,7 @@ def _items(run: Any, iterator: ast.expr, env: dict[str, Any]) -> list[Any]:
     if isinstance(items, sp.Expr) and not run.lowers_arrays:
         raise NeedsArrays  # an argument may be an array: its rows
     if isinstance(items, sp.Expr) and run.shape(items, iterator):
-        # Its rows, as Python iterates an array: written out, one value
-        # each, so the code is for this number of rows, and checks it.
-        count = run.shape(items, iterator)[0]
-        run.program.baked.append(f"a comprehension over the {count} rows "
-                                 "of an array is written out for them")
-        return [getitem(run, items, row, iterator) for row in range(count)]
+        return array_rows(run, items, iterator, "a comprehension")
     raise run.error(iterator, "a comprehension runs over range(), a list, "
                               "a tuple, a dict or the rows of an array")
+

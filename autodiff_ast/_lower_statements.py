@@ -305,17 +305,21 @@ class Statements:
         return select(condition, then_value, else_value, self, statement)
 
     def generated_sum(self, node: ast.Call, env: dict[str, Any]) -> Any:
-        """``sum(f(k) for k in range(n))``, run as the loop it is: ``total
-        = 0``, then ``for k in range(n): total = total + f(k)``."""
+        """``sum(f(k) for k in range(n) if c(k))``, run as the loop it is:
+        ``total = 0``, then ``for k in range(n): if c(k): total = total +
+        f(k)`` (a condition on values selects, as in the user's loop)."""
         generator = _fence.summed_generator(node)
         assert generator is not None
         total = "total"
         while total in env:
             total = f"{total}_"
-        adding = ast.Assign([ast.Name(total, ast.Store())], ast.BinOp(
-            ast.Name(total, ast.Load()), ast.Add(),
-            node.args[0].elt),  # type: ignore[attr-defined]
+        adding: ast.stmt = ast.Assign(
+            [ast.Name(total, ast.Store())], ast.BinOp(
+                ast.Name(total, ast.Load()), ast.Add(),
+                node.args[0].elt),  # type: ignore[attr-defined]
             None)
+        for test in reversed(generator.ifs):
+            adding = ast.copy_location(ast.If(test, [adding], []), test)
         loop = ast.For(generator.target, generator.iter, [adding], [], None)
         start = ast.Assign([ast.Name(total, ast.Store())], ast.Constant(0),
                            None)

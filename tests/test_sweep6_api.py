@@ -174,10 +174,7 @@ def test_the_jacobian_of_a_list_literal_is_a_list():
     assert ad.jacobian(square_and_triple)(2.0) == [4.0, 3.0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 22: jacobian, jacfwd and jvp of a function returning a "
-    "list it appended to in a loop return a NumPy array, not the list "
-    "the function (and JAX) returns"))
+# was sweep6 bug 22: a list appended to in a loop came back as an array
 def test_the_jacobian_of_a_list_appended_to_is_a_list():
     assert trajectory(2.0) == [2.0, 2.0, 2.0, 2.0]
     want = [1.0, 0.5, 0.25, 0.125]
