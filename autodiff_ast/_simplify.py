@@ -38,6 +38,7 @@ from sympy.utilities.iterables import iterable
 from ._limits import TimeUp, time_limit
 from ._printer import numeric_function
 from ._rules import absolute, heaviside, inert, maximum, minimum, where
+from ._singular import cancelled
 from ._tails import exact_differences, stabilize
 
 __all__ = ["simplify", "cost", "cse", "stabilize", "expanded_if_stable",
@@ -185,7 +186,7 @@ def simplified_reading(expr: sp.Expr) -> sp.Expr:
 
 
 def _simplified(exprs: Sequence[sp.Expr], tails: bool) -> list[sp.Expr]:
-    raw = [_as_steps(stabilize(e, tails)) for e in exprs]
+    raw = [_as_steps(stabilize(cancelled(e), tails)) for e in exprs]
     best, best_cost = raw, 0
     raw_cost: int | None = None
     started = time.process_time()  # CPU time: the same on a busy machine

@@ -22,9 +22,9 @@ from sympy.core.function import PoleError
 from sympy.polys.polyerrors import PolynomialError
 
 from ._limits import TimeUp, time_limit
-from ._rules import canonical, where
+from ._rules import absolute, canonical, where
 
-__all__ = ["with_removable_singularity"]
+__all__ = ["with_removable_singularity", "cancelled"]
 
 _TERMS = 13  # Taylor terms up to x**12
 _WIDEST = 0.1  # never switch farther from zero than this
@@ -151,3 +151,77 @@ def _meets(expr: sp.Expr, taylor: sp.Expr, x: sp.Symbol, epsilon: float,
     except _NO_EXPANSION:
         return False
     return gap <= _AGREEMENT * max(leading, abs(float(exact)))
+
+
+def cancelled(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with each removable-singularity form in it (a rule's,
+    np.sinc's derivative) written as its formula again where the formula's
+    0/0 cancels: d/dx x * sinc(x) is cos(pi * x), not x times a
+    selection."""
+    if not expr.has(where):
+        return expr
+    for node in sorted(expr.atoms(where), key=sp.default_sort_key):
+        formula = _formula(node)
+        if formula is None:
+            continue
+        candidate = expr.xreplace({node: formula})
+        if not any(_vanishes(power.base, node.args[0])
+                   for power in candidate.atoms(sp.Pow)
+                   if power.exp.is_negative):
+            expr = candidate
+    return expr
+
+
+def _formula(node: where) -> sp.Expr | None:
+    """The formula of a form ``where(near, taylor, formula(stand-in))``,
+    the stand-in ``where(near, number, u)`` put back to ``u``; None for any
+    other selection."""
+    near, taylor, away = node.args
+    for stand_in in away.atoms(where):
+        if stand_in.args[0] == near and stand_in.args[1].is_Number:
+            formula = away.xreplace({stand_in: stand_in.args[2]})
+            return formula if _same_inside(taylor, formula, near) else None
+    return None
+
+
+def _same_inside(taylor: sp.Expr, formula: sp.Expr, near: sp.Basic
+                 ) -> bool:
+    """Whether the formula equals the polynomial halfway to where the form
+    hands over: a removable singularity written out, not a selection of
+    the user's own (np.where(abs(x) < 1, 0, np.log(x_safe)))."""
+    if not isinstance(near, sp.StrictLessThan) or \
+            not isinstance(near.lhs, absolute) or not near.rhs.is_Number:
+        return False
+    (offset,) = near.lhs.args
+    symbols = (taylor - formula).free_symbols
+    if symbols != offset.free_symbols or len(symbols) != 1:
+        return False
+    (x,) = symbols
+    try:
+        (inside,) = sp.solve(offset - near.rhs / 2, x)
+        values = [e.subs(x, inside).evalf(_DIGITS) for e in (taylor, formula)]
+        if not all(v.is_Number and v.is_finite and v.is_real for v in values):
+            return False
+        a, b = (float(v) for v in values)
+    except (*_NO_EXPANSION, IndexError):
+        return False
+    return abs(a - b) <= _AGREEMENT * max(abs(a), abs(b), 1e-300)
+
+
+def _vanishes(base: sp.Expr, near: sp.Basic) -> bool:
+    """Whether ``base`` may vanish at the point ``near`` selects
+    (``abs(u - a) < eps``): yes unless ``u`` is linear in one symbol and
+    ``base`` is not 0 there."""
+    if not isinstance(near, sp.StrictLessThan) or \
+            not isinstance(near.lhs, absolute):
+        return True
+    (offset,) = near.lhs.args
+    if len(offset.free_symbols) != 1:
+        return True
+    (x,) = offset.free_symbols
+    if x not in base.free_symbols:
+        return False
+    if not offset.is_polynomial(x) or sp.Poly(offset, x).degree() != 1:
+        return True
+    (root,) = sp.solve(offset, x)
+    return base.subs(x, root) == 0

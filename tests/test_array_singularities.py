@@ -101,3 +101,29 @@ def test_code_with_no_such_point_is_written_as_before():
     source = ad.source(ad.hessian(lambda x: np.sum(np.sin(x) / (1 + x ** 2))),
                        POINTS)
     assert "where" not in source
+
+
+def test_a_singularity_that_cancels_leaves_the_formula():
+    # x * sinc'(x) + sinc(x): the 1 / x cancels, so no selection is written
+    def scaled(x):
+        return np.sum(x * np.sinc(x))
+
+    source = ad.source(ad.grad(scaled), POINTS)
+    assert source.endswith("    return np.cos(np.pi * x)\n")
+    assert "return np.cos(np.pi * x)\n" in ad.source(
+        ad.grad(lambda x: x * np.sinc(x)))
+
+
+def test_a_selection_of_the_user_s_own_is_kept():
+    # the safe-log idiom looks like a written-out singularity, but its
+    # branches differ: its derivative is 0 inside, 1 / x outside
+    def safe_log_total(x):
+        inside = abs(x) < 1
+        return np.sum(x * np.where(inside, 0.0,
+                                   np.log(np.where(inside, 1.0, x))))
+
+    x = np.array([0.5, -0.25, 2.0, 3.0])
+    np.testing.assert_allclose(ad.grad(safe_log_total)(x),
+                               [0, 0, np.log(2) + 1, np.log(3) + 1])
+    np.testing.assert_allclose(np.diag(ad.hessian(safe_log_total)(x)),
+                               [0, 0, 1 / 2, 1 / 3])
