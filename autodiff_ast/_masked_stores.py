@@ -26,7 +26,7 @@ from sympy.logic.boolalg import Boolean
 from ._functions import trunc, where
 from ._ops_index import GETITEM
 
-__all__ = ["mask_kind", "store_through_mask"]
+__all__ = ["integral", "mask_kind", "store_through_mask"]
 
 
 def mask_kind(run: Any, key: Any) -> str | None:
@@ -67,16 +67,18 @@ def store_through_mask(run: Any, statement: ast.Assign | ast.AugAssign,
     if isinstance(statement, ast.AugAssign):
         values = run.arithmetic(statement.op, current, values, statement)
     leaf = run.program.leaves[current]
-    if leaf.integer and not leaf.boolean and not _integral(run, values):
+    if leaf.integer and not leaf.boolean and not integral(run.program,
+                                                         values):
         values = trunc(values)  # as NumPy puts a float in an int array
     return where(mask, values, current)
 
 
-def _integral(run: Any, values: sp.Expr) -> bool:
-    """Whether ``values`` are certainly integers."""
-    leaves = run.program.leaves
+def integral(program: Any, values: sp.Expr) -> bool:
+    """Whether ``values`` are certainly integers: integer arithmetic on
+    integer values."""
     integers = {s: sp.Dummy(integer=True) for s in values.free_symbols
-                if s in leaves and (leaves[s].integer or leaves[s].boolean)}
+                if s in program.leaves and (program.leaves[s].integer
+                                            or program.leaves[s].boolean)}
     return values.xreplace(integers).is_integer is True
 
 

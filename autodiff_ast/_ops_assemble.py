@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from ._functions import trunc
-from ._masked_stores import mask_kind, store_through_mask
+from ._masked_stores import integral, mask_kind, store_through_mask
 from ._ops_core import (BROADCAST_TO, RESHAPE, SUM, broadcasts_to, reshape,
                         reshaped, transposed)
 from ._ops_create import ARANGE, COPY, constant_array, is_constant
@@ -838,20 +838,11 @@ def _as_held(program: Any, array: sp.Symbol, held: sp.Expr,
     truncated, and its derivative is zero. ``held``: the elements there
     before, which ``d[k] += v`` adds to."""
     leaf = program.leaves[array]
-    if not leaf.integer or leaf.boolean or _integral(program, values):
+    if not leaf.integer or leaf.boolean or integral(program, values):
         return values
     if how == "set":
         return trunc(values)
     return trunc(held + values) - held
-
-
-def _integral(program: Any, values: sp.Expr) -> bool:
-    """Whether ``values`` are certainly integers: integer arithmetic on
-    integer values."""
-    integers = {s: sp.Dummy(integer=True) for s in values.free_symbols
-                if s in program.leaves and (program.leaves[s].integer
-                                            or program.leaves[s].boolean)}
-    return values.xreplace(integers).is_integer is True
 
 
 def _values(program: Any, values: sp.Expr, name: str) -> sp.Symbol:
