@@ -11,6 +11,7 @@ are laid out by ``_array_layout``.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
@@ -21,6 +22,7 @@ from ._array_printer import ArrayPrinter
 from ._array_writer import ArrayWriter
 from ._codegen import Literal, _pretty_string
 from ._program import SIZE, Program, Step
+from ._size_checks import size_checks
 from ._unparse import to_source
 from ._wrap import _WIDTH, _filled, _wrap
 
@@ -50,6 +52,9 @@ class ArrayFunctionSpec:
     # How many of the last parameters are keyword-only (``*, k=2.0``), as
     # in the user's function: the printed source is called as it is.
     keyword_only: int = 0
+    # What the function computes (the outputs it was lowered to): the
+    # sizes it requires to match are checked where the code does not.
+    meant: Sequence[Any] = ()
 
 
 def generate_array_source(spec: ArrayFunctionSpec) -> str:
@@ -107,7 +112,7 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
 
     text = "".join(wrap_call(line) for line in _wrap(
         to_source(module, strings)).splitlines(keepends=True))
-    check = _shape_check(spec)
+    check = _shape_check(spec) or _size_check(spec)
     if not check:
         return text
     docstring = ast.parse(text).body[0].body[0]  # type: ignore[attr-defined]
@@ -157,14 +162,15 @@ def _shape_check(spec: ArrayFunctionSpec) -> str:
     # Every step's op counts, used or not: a gradient rule that fixed a
     # size (a variance's count) may have left its own step unused; a size
     # written as a number counts where it is used.
+    sizes = _sizes_of(spec)
     reasons = list(dict.fromkeys(
         spec.program.baked + [
             reason for step in spec.program.steps
             for reason in [_baked_by(step, step.target in needed)]
-            if reason]))
+            if reason])) or sizes.fixed
     # The arrays the code reads, and those whose sizes the function read.
-    read = needed | {step.operands[0] for step in spec.program.steps
-                     if step.op is SIZE}
+    read = needed | sizes.fixed_inputs | {
+        step.operands[0] for step in spec.program.steps if step.op is SIZE}
     arrays = sorted((symbol for symbol in read
                      if symbol not in definition
                      and symbol in spec.program.leaves
@@ -195,6 +201,74 @@ def _shape_check(spec: ArrayFunctionSpec) -> str:
     lines += [f"            {piece!r}" for piece in pieces]
     lines[-1] += ")"
     return "".join(line + "\n" for line in lines)
+
+
+def _sizes_of(spec: ArrayFunctionSpec) -> Any:
+    # (kept with the spec: each layout tried for long lines asks again)
+    known = spec.__dict__.get("_sizes")
+    if known is None:
+        known = spec.__dict__["_sizes"] = size_checks(
+            spec.program, spec.outputs, spec.meant, spec.params)
+    return known
+
+
+def _size_check(spec: ArrayFunctionSpec) -> str:
+    """A check at the code's top that inputs whose sizes the function
+    needs equal have them, where no step of the code needs it any more
+    (``np.sum(x * y)``'s gradient ``y``): NumPy raises for the function,
+    so the code raises too, instead of answering for other sizes."""
+    checks = _sizes_of(spec)
+    if not checks.equal:
+        return ""
+    lines = _unequal(checks.equal)
+    lines.append("        raise ValueError(")
+    lines += [f"            {piece}" for piece in _shapes_message(
+        checks.arrays, _WIDTH - 12 - 1)]
+    lines[-1] += ")"
+    return "".join(line + "\n" for line in lines)
+
+
+def _unequal(pairs: list[tuple[str, str]]) -> list[str]:
+    """``if a != b or c != d:`` on one line if it fits, else in
+    parentheses, broken before ``or`` and ``!=`` where a line is full."""
+    one = "    if " + " or ".join(f"{a} != {b}" for a, b in pairs) + ":"
+    if len(one) <= _WIDTH:
+        return [one]
+    words = [word for i, (a, b) in enumerate(pairs)
+             for word in (("or " if i else "") + a, "!= " + b)]
+    lines = ["    if (" + words[0]]
+    for word in words[1:]:
+        if len(lines[-1] + " " + word) + len("):") <= _WIDTH:
+            lines[-1] += " " + word
+        else:
+            lines.append("            " + word)
+    lines[-1] += "):"
+    return lines
+
+
+def _shapes_message(arrays: list[str], width: int) -> list[str]:
+    """The literals of the message that ``arrays`` do not fit together,
+    with their shapes (f-strings), in pieces at most ``width`` long."""
+    plain = any(set(array) & set('"\\{}') for array in arrays)
+    if plain:
+        # (an f-string cannot hold such a key before Python 3.12)
+        shapes = arrays
+    else:
+        shapes = [f"{array} of shape {{{array}.shape}}" for array in arrays]
+    message = (f"{shapes[0]} does not fit {shapes[1]}" if len(shapes) == 2
+               else f"{', '.join(shapes[:-1])} and {shapes[-1]} do not fit "
+               "together" if len(shapes) > 2
+               else f"{shapes[0]} does not have the sizes the function "
+               "needs")
+    # (cut between words, but not inside {...}, which may hold a key)
+    words = re.findall(r"(?:\{[^}]*\}|[^ ])+ ?", message)
+    pieces = [""]
+    for word in words:
+        if pieces[-1] and len(repr(pieces[-1] + word)) + 1 > width:
+            pieces.append("")
+        pieces[-1] += word
+    return [("f" if "{" in piece and not plain else "") + repr(piece)
+            for piece in pieces]
 
 
 def _joined(start: str, items: list[str], joiner: str, end: str,

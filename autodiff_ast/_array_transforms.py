@@ -412,7 +412,8 @@ class ArrayTransform:
             return ArrayFunctionSpec(self.__name__, tuple(params), docstring,
                                      lowered.program, outputs, names,
                                      lowered.labels, shaped_like, defaults,
-                                     namespace, counts, keyword_only)
+                                     namespace, counts, keyword_only,
+                                     optree.tree_leaves(lowered.output))
 
         # (int arguments whose values the code bakes in: checked as shapes)
         counts = {symbol.name: value for symbol, value

@@ -379,6 +379,14 @@ class Program:
         self._memo[key] = target
         return target
 
+    def size_source(self, array: Any, axis: int,
+                    definition: dict[sp.Symbol, Step]
+                    ) -> tuple[sp.Symbol, int | None] | None:
+        """The array (an input, where the size is traced to one) and axis
+        whose size ``array`` has along ``axis`` (None: it is always 1);
+        ``definition`` is the program's, which the caller keeps."""
+        return self._size_source(array, axis, definition)
+
     def _size_source(self, array: Any, axis: int,
                      definition: dict[sp.Symbol, Step]
                      ) -> tuple[sp.Symbol, int] | None:

@@ -100,7 +100,14 @@ def test_the_seed_of_a_0d_float32_output_is_float32():
     gradient_source, gradient = _printed(ad.grad(quadratic_form), x)
     hessian_source, hessian = _printed(ad.hessian(quadratic_form), x)
     assert _body(gradient_source) == "\n    return FORM @ x + x @ FORM\n"
-    assert _body(hessian_source) == "\n    return FORM + FORM.T\n"
+    # (x's length is checked: the Hessian reads only FORM, and x @ FORM @ x
+    # is defined only where x fits FORM)
+    assert _body(hessian_source) == (
+        "\n    if x.shape[0] != FORM.shape[0]:"
+        "\n        raise ValueError("
+        "\n            f'x of shape {x.shape} does not fit FORM of shape "
+        "{FORM.shape}')"
+        "\n    return FORM + FORM.T\n")
     assert gradient.dtype == hessian.dtype == np.float32
     np.testing.assert_array_equal(hessian, FORM + FORM.T)
     np.testing.assert_allclose(gradient, numeric_gradient(

@@ -1107,7 +1107,7 @@ def test_forward_mode_keeps_float32():
 def test_forward_code_runs_at_any_size(transform, function, small, large):
     # Generated at one size, exec'd as a user would, called at another.
     source = ad.source(transform(function), *small)
-    assert "raise ValueError" not in source
+    assert "was generated for" not in source  # (no check of its shapes)
     namespace = {"np": np}
     exec(source, namespace)
     generated = namespace[source.split("(")[0].removeprefix("def ")]

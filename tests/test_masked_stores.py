@@ -114,8 +114,14 @@ def test_the_code_reads_as_a_where():
         "\n    y = 2 * x"
         "\n    return y * (1 - np.heaviside(y - 2.5, 0)) + np.where(y > 2.5,"
         " 2.5, y)\n")
+    # (w's length is checked: the gradient does not multiply by w)
     assert body(ad.source(ad.grad(through_a_global_mask, argnums=1),
-                          X, W)) == "\n    return np.where(MASK, 0, 2 * x)\n"
+                          X, W)) == (
+        "\n    if x.shape[0] != w.shape[0]:"
+        "\n        raise ValueError("
+        "\n            f'x of shape {x.shape} does not fit w of shape "
+        "{w.shape}')"
+        "\n    return np.where(MASK, 0, 2 * x)\n")
 
 
 def other_values(x):
