@@ -33,6 +33,7 @@ from ._handle import baked_reads, implementation, make_handle
 from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
 from ._lower import lower, readable_source, unbind
 from ._lower_records import Lowered, NeedsArrays, Read
+from ._allow_int import IntegerZeros, not_transformed_again
 from ._argnums_per_call import PerCall, negative, positional_names
 from ._parameters import all_defaults, keyword_only_names
 from ._output_types import Plan, plan_of, restored, stored
@@ -627,18 +628,28 @@ def _orders(chain: ArrayTransform) -> tuple[str, ...]:
     return tuple(names)
 
 
-def real_only(transform: str, holomorphic: bool = False,
-              allow_int: bool = False) -> None:
-    """JAX's keywords, taken at the values autodiff_ast implements:
-    ``holomorphic=True`` (complex derivatives) is refused; ``allow_int``
-    changes nothing: an int number is taken as the float it stands for,
-    and an int array differentiated is refused with its own message."""
+def real_only(transform: str, holomorphic: bool = False) -> None:
+    """JAX's ``holomorphic`` keyword, taken at the value autodiff_ast
+    implements: ``holomorphic=True`` (complex derivatives) is refused."""
     if holomorphic:
         raise InputError(
             f"{transform}(holomorphic=True): autodiff_ast differentiates "
             "real-valued code only; differentiate the real and imaginary "
             "parts as real functions, or drop holomorphic=True.")
-    del allow_int  # (integers are taken or refused as above)
+
+
+def made(fun: Callable[..., Any], argnums: Any, has_aux: bool, kind: str,
+         allow_int: bool, finish: Callable[[Any], Any] = lambda f: f
+         ) -> Any:
+    """``transformed``; with ``allow_int``, one that gives the integer
+    arguments among ``argnums`` zeros at each call (``_allow_int``)."""
+    not_transformed_again(fun)
+    derivative = transformed(fun, argnums, has_aux, kind, finish)
+    if not allow_int:
+        return derivative
+    return IntegerZeros(fun, argnums, has_aux, kind, derivative,
+                        lambda floats: transformed(fun, floats, has_aux,
+                                                   kind, finish))
 
 
 @overload
@@ -658,19 +669,30 @@ def grad(fun: Callable[..., Any] | None = None, argnums: Argnums = 0,
     Returns a generated Python function with ``fun``'s signature. With a
     tuple ``argnums`` it returns a tuple of gradients; with ``has_aux=True``
     ``fun`` returns ``(value, aux)`` and the result returns ``(grad, aux)``.
-    Works as a decorator, bare or with arguments. ``holomorphic`` and
-    ``allow_int`` are JAX's keywords: complex derivatives are refused, and
-    integer arguments are refused either way.
+    Works as a decorator, bare or with arguments. ``holomorphic`` is
+    JAX's keyword: complex derivatives are refused.
+
+    Integers: by default an int number is taken as the float it stands for
+    (``grad(f)(2)`` is ``grad(f)(2.0)``), and an int or bool array is
+    refused. With ``allow_int=True``, as in JAX, an argument among
+    ``argnums`` that holds integers or bools (a Python int or bool, a
+    NumPy integer or bool, an array or pytree of them) is a constant, and
+    its gradient a zero of its shape standing for JAX's float0: ``0.0``
+    for a Python int or bool, ``np.float64(0.0)`` for a NumPy scalar,
+    ``np.zeros(shape)`` for an array (an int number inside a pytree of
+    floats gets a zero too). The code that runs is the gradient with
+    respect to the other arguments; ``ad.source(df, *args)`` prints it.
 
     >>> import autodiff_ast as ad
     >>> df = ad.grad(lambda x: x**3 + 2*x**2 - 3*x + 1)
     >>> df(1.0)
     4.0
     """
-    real_only("grad", holomorphic, allow_int)
+    real_only("grad", holomorphic)
     if fun is None:
-        return functools.partial(grad, argnums=argnums, has_aux=has_aux)
-    return transformed(fun, argnums, has_aux, "grad")
+        return functools.partial(grad, argnums=argnums, has_aux=has_aux,
+                                 allow_int=allow_int)
+    return made(fun, argnums, has_aux, "grad", allow_int)
 
 
 def value_and_grad(fun: Callable[..., Any] | None = None,
@@ -681,6 +703,8 @@ def value_and_grad(fun: Callable[..., Any] | None = None,
 
     Value and gradient are computed in one pass that shares their common
     subexpressions. With ``has_aux=True`` it returns ``((value, aux), grad)``.
+    ``allow_int=True`` gives integer arguments zeros, as :func:`grad`
+    does.
 
     >>> import math
     >>> import autodiff_ast as ad
@@ -688,11 +712,11 @@ def value_and_grad(fun: Callable[..., Any] | None = None,
     >>> value, slope
     (0.0, 0.0)
     """
-    real_only("value_and_grad", holomorphic, allow_int)
+    real_only("value_and_grad", holomorphic)
     if fun is None:
         return functools.partial(value_and_grad, argnums=argnums,
-                                 has_aux=has_aux)
-    return transformed(fun, argnums, has_aux, "value_and_grad")
+                                 has_aux=has_aux, allow_int=allow_int)
+    return made(fun, argnums, has_aux, "value_and_grad", allow_int)
 
 
 def derivative(fun: Callable[..., Any], n: int = 1) -> Callable[..., Any]:
@@ -731,6 +755,8 @@ def source(fn: Callable[..., Any], *example_args: Any) -> str:
         return 2 * x
     <BLANKLINE>
     """
+    if isinstance(fn, IntegerZeros):  # allow_int=True: the code that runs
+        fn = fn.answering(example_args) if example_args else fn.made
     if isinstance(fn, PerCall):  # a negative argnums: counts the call's
         fn = fn.at(len(example_args) or len(fn.names))
     chain = getattr(fn, "__autodiff_ast_array_chain__", None)

@@ -20,7 +20,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import optree
 
-from ._api import _cached, _with_source, real_only, transformed
+from ._allow_int import not_transformed_again
+from ._api import _cached, _with_source, made, real_only, transformed
 from ._argnums_per_call import PerCall
 from ._array_transforms import NUMBER_TYPES, ArrayTransform
 from ._errors import InputError
@@ -45,7 +46,9 @@ def jacobian(fun: Callable[..., Any], argnums: Argnums = 0,
     argument (a tuple of derivatives, one per argument, when ``argnums`` is
     a tuple). With ``has_aux=True`` it returns ``(jacobian, aux)``.
     ``holomorphic`` and ``allow_int`` are JAX's keywords, as
-    :func:`grad` takes them.
+    :func:`grad` takes them: with ``allow_int=True`` the Jacobian with
+    respect to an argument of integers is zeros of the output's shape
+    followed by the argument's (JAX's float0).
 
     >>> import math
     >>> import autodiff_ast as ad
@@ -54,8 +57,8 @@ def jacobian(fun: Callable[..., Any], argnums: Argnums = 0,
     >>> ad.jacobian(polar, argnums=(0, 1))(2.0, 0.0)
     ((1.0, -0.0), (0.0, 2.0))
     """
-    real_only("jacobian", holomorphic, allow_int)
-    return transformed(fun, argnums, has_aux, "jacobian")
+    real_only("jacobian", holomorphic)
+    return made(fun, argnums, has_aux, "jacobian", allow_int)
 
 
 jacrev = jacobian
@@ -75,7 +78,7 @@ def jacfwd(fun: Callable[..., Any], argnums: Argnums = 0,
     (4.0, 3.0)
     """
     real_only("jacfwd", holomorphic)
-    return transformed(fun, argnums, has_aux, "jacobian", _forward)
+    return made(fun, argnums, has_aux, "jacobian", False, _forward)
 
 
 def _forward(function: Any) -> Any:
@@ -98,7 +101,7 @@ def hessian(fun: Callable[..., Any], argnums: Argnums = 0,
     ((6.0, 2.0), (2.0, 0.0))
     """
     real_only("hessian", holomorphic)
-    return transformed(fun, argnums, has_aux, "hessian")
+    return made(fun, argnums, has_aux, "hessian", False)
 
 
 def _arguments_of(name: str, primals: Any, tangents: Any) -> None:
@@ -239,6 +242,7 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
     (6.0, 3.0)
     """
     _arguments_of("jvp", primals, tangents)
+    not_transformed_again(fun)
     if isinstance(fun, PerCall):  # a derivative with a negative argnums
         fun = fun.at(len(primals))
     _shaped_like(fun, primals, tangents)
@@ -270,6 +274,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     >>> value, pullback(1.0)
     (6.0, (3.0, 2.0))
     """
+    not_transformed_again(fun)
     if isinstance(fun, PerCall):  # a derivative with a negative argnums
         fun = fun.at(len(primals))
     try:
