@@ -50,12 +50,17 @@ class IntegerZeros:
                  made: Any, make: Callable[[tuple[int, ...]], Any]) -> None:
         self.fun = fun
         self.as_tuple = isinstance(argnums, (tuple, list))
-        self.argnums = tuple(argnums) if self.as_tuple else (argnums,)
+        self.argnums = tuple(map(int, argnums if self.as_tuple
+                                 else (argnums,)))
         self.has_aux = has_aux
         self.kind = kind
         self.made = made
         self.make = make
         self._by_floats: dict[tuple[int, ...], Any] = {}
+        # (non-negative argnums name the same positions in each call
+        # that passes them all)
+        self._fixed = self.argnums if min(self.argnums) >= 0 else None
+        self._passing = max(self.argnums) + 1
         for shown in ("__name__", "__qualname__", "__doc__",
                       "__autodiff_ast__"):
             if hasattr(made, shown):
@@ -66,9 +71,12 @@ class IntegerZeros:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         positions = self._positions(len(args))
-        if all(args[p].__class__ in _FLOATS or (
-                args[p].__class__ is np.ndarray and args[p].dtype.kind == "f")
-               for p in positions):  # (the usual call: nothing to fill)
+        for p in positions:
+            arg = args[p]
+            if arg.__class__ not in _FLOATS and not (
+                    arg.__class__ is np.ndarray and arg.dtype.kind == "f"):
+                break
+        else:  # (the usual call: nothing to fill)
             return self.made(*args, **kwargs)
         floats = self._floats(args, positions)
         if floats is None:
@@ -112,7 +120,9 @@ class IntegerZeros:
     def _positions(self, count: int) -> tuple[int, ...]:
         """The non-negative positions ``argnums`` names in a call passing
         ``count`` arguments by position (those it passes)."""
-        resolved = (int(i) % count if count and int(i) < 0 else int(i)
+        if self._fixed is not None and self._passing <= count:
+            return self._fixed
+        resolved = (i % count if count and i < 0 else i
                     for i in self.argnums)
         return tuple(p for p in resolved if p < count)
 
@@ -156,8 +166,7 @@ class IntegerZeros:
             given = dict(zip(floats, by_float))
             whole = tuple(
                 _zeros_in(given[p], args[p]) if p in given
-                else optree.tree_map(lambda leaf: _zero(leaf, leading),
-                                     args[p])
+                else _zeros_like(args[p], leading)
                 for p in positions)
             return whole if self.as_tuple else whole[0]
 
@@ -197,6 +206,11 @@ def not_transformed_again(fun: Any) -> None:
             "integer arguments left out of argnums.")
 
 
+# Arguments that are one leaf: no pytree to walk.
+_LEAVES = frozenset({int, bool, float, np.ndarray, np.float64, np.float32,
+                     np.int64, np.int32, np.bool_})
+
+
 def _integer_leaf(leaf: Any) -> bool:
     return isinstance(leaf, (int, np.integer, np.bool_)) or (
         isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biu")
@@ -205,6 +219,8 @@ def _integer_leaf(leaf: Any) -> bool:
 def _integers(arg: Any) -> bool:
     """Whether every leaf of ``arg`` is an integer or a bool (and it has
     one)."""
+    if arg.__class__ in _LEAVES:
+        return _integer_leaf(arg)
     leaves = optree.tree_leaves(arg)
     return bool(leaves) and all(map(_integer_leaf, leaves))
 
@@ -215,14 +231,23 @@ def _int_number(leaf: Any) -> bool:
 
 
 def _some_int_numbers(arg: Any) -> bool:
-    return any(map(_int_number, optree.tree_leaves(arg)))
+    """Whether ``arg`` is a pytree holding an int number (a leaf of
+    integers is ``_integers``)."""
+    return arg.__class__ not in _LEAVES and any(
+        map(_int_number, optree.tree_leaves(arg)))
+
+
+def _zeros_like(arg: Any, leading: tuple[int, ...]) -> Any:
+    """A zero for each leaf of ``arg``, as ``_zero``."""
+    if arg.__class__ in _LEAVES:
+        return _zero(arg, leading)
+    return optree.tree_map(lambda leaf: _zero(leaf, leading), arg)
 
 
 def _zero(leaf: Any, leading: tuple[int, ...] = ()) -> Any:
     """JAX's float0 zero for ``leaf`` (of ``leading`` + its shape)."""
-    shape = leading + np.shape(leaf)
-    if shape or isinstance(leaf, np.ndarray):
-        return np.zeros(shape)
+    if isinstance(leaf, np.ndarray) or leading:
+        return np.zeros(leading + np.shape(leaf))
     return np.float64(0.0) if isinstance(leaf, np.generic) else 0.0
 
 
