@@ -141,6 +141,11 @@ class Expressions(Conditions):
             full = array_function(np.full)
             assert full is not None and full.lower is not None
             return full.lower(self, (value.count,), value.fill, node=node)
+        if isinstance(value, (int, np.integer)) and not isinstance(
+                value, (bool, np.bool_)):
+            # an item of a tuple of ints taken as the constant it is (a
+            # shape, sizes): x * shape[0]
+            return sp.Integer(int(value))
         if isinstance(value, (list, tuple)) and self.lowers_arrays:
             # A NumPy function reads a list as np.array(list) does:
             # np.sum([a, a ** 2]), np.linalg.norm([a, 2.0]). (Python's own

@@ -200,6 +200,19 @@ def test_an_int_number_in_a_pytree_of_floats_gets_a_zero():
     assert ad.grad(pytree_loss)(p)["n"] == 5.0
 
 
+def times_items(x, sizes):
+    return x * sizes[0] * sizes[1]
+
+
+def test_a_tuple_of_ints_read_as_numbers():
+    # A tuple of ints not differentiated is taken as the constant it is (a
+    # shape); its items are numbers too (they were refused: "3 is not a
+    # number").
+    assert ad.grad(times_items)(2.0, (3, np.int32(4))) == 12.0
+    assert ad.grad(times_items, argnums=(0, 1), allow_int=True)(
+        2.0, (3, 4)) == (12.0, (0, 0))
+
+
 # -- jacobian -----------------------------------------------------------------------
 
 def test_jacobian_of_scalar_code():
