@@ -26,6 +26,7 @@ array.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import numpy as np
@@ -57,8 +58,7 @@ class IntegerZeros:
         self.made = made
         self.make = make
         self._by_floats: dict[tuple[int, ...], Any] = {}
-        # (non-negative argnums name the same positions in each call
-        # that passes them all)
+        # (non-negative argnums name the same positions in every call)
         self._fixed = self.argnums if min(self.argnums) >= 0 else None
         self._passing = max(self.argnums) + 1
         for shown in ("__name__", "__qualname__", "__doc__",
@@ -71,27 +71,31 @@ class IntegerZeros:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         positions = self._positions(len(args))
-        for p in positions:
-            arg = args[p]
-            if arg.__class__ not in _FLOATS and not (
-                    arg.__class__ is np.ndarray and arg.dtype.kind == "f"):
-                break
-        else:  # (the usual call: nothing to fill)
-            return self.made(*args, **kwargs)
-        floats = self._floats(args, positions)
+        if not kwargs and (self._passing <= len(args) if self._fixed
+                           else len(args)):
+            for p in positions:
+                arg = args[p]
+                if arg.__class__ not in _FLOATS and not (
+                        arg.__class__ is np.ndarray
+                        and arg.dtype.kind == "f"):
+                    break
+            else:  # (the usual call: nothing to fill)
+                return self.made(*args, **kwargs)
+        values = self._values(args, kwargs, positions)
+        floats = self._floats(values, positions)
         if floats is None:
             return self.made(*args, **kwargs)
         if floats:
             result = self._for(floats)(*args, **kwargs)
         else:
             result = self._without_code(args, kwargs)
-        return self._filled(result, args, positions, floats)
+        return self._filled(result, values, positions, floats)
 
     def answering(self, args: tuple[Any, ...]) -> Any:
         """The derivative whose code answers a call at ``args``; an error
         where none does (every argument it is taken in holds integers)."""
         positions = self._positions(len(args))
-        floats = self._floats(args, positions)
+        floats = self._floats(self._values(args, {}, positions), positions)
         if floats is None:
             return self.made
         if floats:
@@ -105,26 +109,48 @@ class IntegerZeros:
             "anything. Pass a float for an argument to see the code that "
             "differentiates it.")
 
-    @staticmethod
-    def _floats(args: tuple[Any, ...], positions: tuple[int, ...]
-                ) -> tuple[int, ...] | None:
-        """The positions to differentiate at ``args``: all but those of
-        integers; None where ``made`` answers as it is (no integer
-        anywhere in them)."""
-        floats = tuple(p for p in positions if not _integers(args[p]))
-        if floats == positions and not any(
-                _some_int_numbers(args[p]) for p in positions):
-            return None
-        return floats
-
     def _positions(self, count: int) -> tuple[int, ...]:
         """The non-negative positions ``argnums`` names in a call passing
-        ``count`` arguments by position (those it passes)."""
-        if self._fixed is not None and self._passing <= count:
+        ``count`` arguments by position (as JAX counts a negative one)."""
+        if self._fixed is not None:
             return self._fixed
-        resolved = (i % count if count and i < 0 else i
-                    for i in self.argnums)
-        return tuple(p for p in resolved if p < count)
+        return tuple(i + count if i < 0 else i for i in self.argnums)
+
+    def _values(self, args: tuple[Any, ...], kwargs: dict[str, Any],
+                positions: tuple[int, ...]) -> dict[int, Any]:
+        """The argument at each of ``positions`` in a call: passed by
+        position, else by name, else its default (the derivative takes
+        each so; one found nowhere is the call's TypeError)."""
+        values = {p: args[p] for p in positions if 0 <= p < len(args)}
+        if len(values) == len(positions):
+            return values
+        try:
+            parameters = list(inspect.signature(self.fun).parameters.values())
+        except (TypeError, ValueError):
+            return values
+        for p in positions:
+            if p in values or p >= len(parameters):
+                continue
+            parameter = parameters[p]
+            if parameter.name in kwargs and \
+                    parameter.kind is parameter.POSITIONAL_OR_KEYWORD:
+                values[p] = kwargs[parameter.name]
+            elif parameter.default is not parameter.empty:
+                values[p] = parameter.default
+        return values
+
+    @staticmethod
+    def _floats(values: dict[int, Any], positions: tuple[int, ...]
+                ) -> tuple[int, ...] | None:
+        """The positions to differentiate at ``values``: all but those of
+        integers; None where ``made`` answers as it is (no integer
+        anywhere in them)."""
+        floats = tuple(p for p in positions
+                       if p not in values or not _integers(values[p]))
+        if floats == positions and not any(
+                _some_int_numbers(value) for value in values.values()):
+            return None
+        return floats
 
     def _for(self, floats: tuple[int, ...]) -> Any:
         made = self._by_floats.get(floats)
@@ -149,7 +175,7 @@ class IntegerZeros:
             return ((value, aux) if self.has_aux else value), derivatives
         return (derivatives, aux) if self.has_aux else derivatives
 
-    def _filled(self, result: Any, args: tuple[Any, ...],
+    def _filled(self, result: Any, values: dict[int, Any],
                 positions: tuple[int, ...], floats: tuple[int, ...]) -> Any:
         """``result`` of the transform for ``floats`` (a tuple of
         derivatives, one per argument), in the layout ``argnums`` asks for
@@ -165,17 +191,18 @@ class IntegerZeros:
                      ) -> Any:
             given = dict(zip(floats, by_float))
             whole = tuple(
-                _zeros_in(given[p], args[p]) if p in given
-                else _zeros_like(args[p], leading)
+                _zeros_in(given[p], values.get(p)) if p in given
+                else _zeros_like(values[p], leading)
                 for p in positions)
             return whole if self.as_tuple else whole[0]
 
         if self.kind == "jacobian":
-            inner = optree.tree_structure(tuple(args[p] for p in floats))
+            inner = optree.tree_structure(tuple(values.get(p)
+                                                for p in floats))
             completed = optree.tree_map(
                 lambda by_float: complete((), by_float.shape)
                 if isinstance(by_float, _Output) else complete(
-                    by_float, _output_shape(by_float, args, floats)),
+                    by_float, _output_shape(by_float, values, floats)),
                 derivatives, is_leaf=lambda node: isinstance(
                     node, _Output) or optree.tree_structure(node) == inner)
         else:
@@ -266,14 +293,14 @@ def _zeros_in(derivative: Any, arg: Any) -> Any:
         for d, leaf in zip(leaves, given)])
 
 
-def _output_shape(by_float: tuple[Any, ...], args: tuple[Any, ...],
+def _output_shape(by_float: tuple[Any, ...], values: dict[int, Any],
                   floats: tuple[int, ...]) -> tuple[int, ...]:
     """The shape of an output, from its Jacobian with respect to the first
     leaf of the arguments that hold floats (shaped out.shape +
     leaf.shape); () where there are none (an empty container)."""
     for derivative, p in zip(by_float, floats):
         for block, leaf in zip(optree.tree_leaves(derivative),
-                               optree.tree_leaves(args[p])):
+                               optree.tree_leaves(values.get(p))):
             shape = np.shape(block)
             return shape[:len(shape) - np.ndim(leaf)]
     return ()

@@ -92,6 +92,20 @@ def test_a_negative_argnums_counts_the_call():
     assert ad.grad(power, argnums=-1, allow_int=True)(2.0, 3) == 0
 
 
+def power_with_defaults(x, n=2, scale=1.0):
+    return scale * x ** n
+
+
+def test_an_int_passed_by_name_or_left_to_its_default_gets_a_zero():
+    assert ad.grad(power, argnums=1, allow_int=True)(2.0, n=3) == 0
+    assert ad.grad(power, argnums=(0, 1), allow_int=True)(x=2.0, n=3) == (
+        12.0, 0)
+    gradient = ad.grad(power_with_defaults, argnums=(0, 1, 2),
+                       allow_int=True)
+    assert gradient(2.0) == (4.0, 0, 4.0)
+    assert gradient(2.0, 3, 0.5) == (6.0, 0, 8.0)
+
+
 def test_the_decorator_takes_allow_int():
     @ad.grad(argnums=1, allow_int=True)
     def times(x, n):
