@@ -638,11 +638,12 @@ def real_only(transform: str, holomorphic: bool = False) -> None:
             "parts as real functions, or drop holomorphic=True.")
 
 
-def made(fun: Callable[..., Any], argnums: Any, has_aux: bool, kind: str,
-         allow_int: bool, finish: Callable[[Any], Any] = lambda f: f
-         ) -> Any:
-    """``transformed``; with ``allow_int``, one that gives the integer
-    arguments among ``argnums`` zeros at each call (``_allow_int``)."""
+def derivative_of(fun: Callable[..., Any], argnums: Any, has_aux: bool,
+                  kind: str, allow_int: bool,
+                  finish: Callable[[Any], Any] = lambda f: f) -> Any:
+    """What a public transform returns: ``transformed``; with
+    ``allow_int``, one that gives the integer arguments among ``argnums``
+    zeros at each call (``_allow_int``)."""
     not_transformed_again(fun)
     derivative = transformed(fun, argnums, has_aux, kind, finish)
     if not allow_int:
@@ -692,7 +693,7 @@ def grad(fun: Callable[..., Any] | None = None, argnums: Argnums = 0,
     if fun is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux,
                                  allow_int=allow_int)
-    return made(fun, argnums, has_aux, "grad", allow_int)
+    return derivative_of(fun, argnums, has_aux, "grad", allow_int)
 
 
 def value_and_grad(fun: Callable[..., Any] | None = None,
@@ -716,7 +717,7 @@ def value_and_grad(fun: Callable[..., Any] | None = None,
     if fun is None:
         return functools.partial(value_and_grad, argnums=argnums,
                                  has_aux=has_aux, allow_int=allow_int)
-    return made(fun, argnums, has_aux, "value_and_grad", allow_int)
+    return derivative_of(fun, argnums, has_aux, "value_and_grad", allow_int)
 
 
 def derivative(fun: Callable[..., Any], n: int = 1) -> Callable[..., Any]:

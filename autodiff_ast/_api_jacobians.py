@@ -21,7 +21,7 @@ import numpy as np
 import optree
 
 from ._allow_int import not_transformed_again
-from ._api import _cached, _with_source, made, real_only, transformed
+from ._api import _cached, _with_source, derivative_of, real_only
 from ._argnums_per_call import PerCall
 from ._array_transforms import NUMBER_TYPES, ArrayTransform
 from ._errors import InputError
@@ -58,7 +58,7 @@ def jacobian(fun: Callable[..., Any], argnums: Argnums = 0,
     ((1.0, -0.0), (0.0, 2.0))
     """
     real_only("jacobian", holomorphic)
-    return made(fun, argnums, has_aux, "jacobian", allow_int)
+    return derivative_of(fun, argnums, has_aux, "jacobian", allow_int)
 
 
 jacrev = jacobian
@@ -78,7 +78,7 @@ def jacfwd(fun: Callable[..., Any], argnums: Argnums = 0,
     (4.0, 3.0)
     """
     real_only("jacfwd", holomorphic)
-    return made(fun, argnums, has_aux, "jacobian", False, _forward)
+    return derivative_of(fun, argnums, has_aux, "jacobian", False, _forward)
 
 
 def _forward(function: Any) -> Any:
@@ -101,7 +101,7 @@ def hessian(fun: Callable[..., Any], argnums: Argnums = 0,
     ((6.0, 2.0), (2.0, 0.0))
     """
     real_only("hessian", holomorphic)
-    return made(fun, argnums, has_aux, "hessian", False)
+    return derivative_of(fun, argnums, has_aux, "hessian", False)
 
 
 def _arguments_of(name: str, primals: Any, tangents: Any) -> None:

@@ -48,7 +48,7 @@ def loss(W, labels):
     return np.sum(np.log(1.0 + W[labels] ** 2))
 
 
-# -- without allow_int: the established behaviour ------------------------------
+# -- without allow_int: the established behaviour -----------------------------
 
 def test_an_int_number_is_the_float_it_stands_for_without_allow_int():
     assert ad.grad(power, argnums=1)(2.0, 3) == pytest.approx(
@@ -63,7 +63,7 @@ def test_an_int_array_is_refused_without_allow_int():
         ad.grad(scaled_sum, argnums=(0, 1))(np.ones(3), np.arange(3))
 
 
-# -- grad of scalar code --------------------------------------------------------
+# -- grad of scalar code ------------------------------------------------------
 
 def test_an_int_argument_alone_gets_a_zero():
     slope = ad.grad(power, argnums=1, allow_int=True)(2.0, 3)
@@ -114,7 +114,7 @@ def test_the_decorator_takes_allow_int():
     assert times(2.0, 3) == 0
 
 
-# -- value_and_grad and has_aux --------------------------------------------------
+# -- value_and_grad and has_aux -----------------------------------------------
 
 def test_value_and_grad_at_a_bool():
     assert ad.value_and_grad(one_or_two, allow_int=True)(True) == (1.0, 0)
@@ -161,7 +161,7 @@ def test_only_integers_still_need_a_scalar_output():
         gradient(np.ones(3), np.arange(3))
 
 
-# -- array code -------------------------------------------------------------------
+# -- array code ---------------------------------------------------------------
 
 def test_an_int_index():
     dx, di = ad.grad(item, argnums=(0, 1), allow_int=True)(np.ones(2), 1)
@@ -187,7 +187,7 @@ def test_an_int_array_beside_a_float_array():
     assert dn == 0 and type(dn) is np.float64
 
 
-# -- pytrees -----------------------------------------------------------------------
+# -- pytrees ------------------------------------------------------------------
 
 def weighted(x, p):
     return x * p["n"] * p["m"]
@@ -227,7 +227,7 @@ def test_a_tuple_of_ints_read_as_numbers():
         2.0, (3, 4)) == (12.0, (0, 0))
 
 
-# -- jacobian -----------------------------------------------------------------------
+# -- jacobian -----------------------------------------------------------------
 
 def test_jacobian_of_scalar_code():
     (dr_r, dr_t), (dt_r, dt_t) = ad.jacobian(
@@ -264,7 +264,7 @@ def test_jacfwd_and_hessian_take_no_allow_int_as_in_jax():
         ad.hessian(power, allow_int=True)  # type: ignore[call-arg]
 
 
-# -- the printed source, and transforms of it ------------------------------------------
+# -- the printed source, and transforms of it ---------------------------------
 
 def test_the_source_is_the_gradient_with_respect_to_the_floats():
     line = item.__code__.co_firstlineno
