@@ -17,11 +17,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import (_ops_assemble, _ops_cast, _ops_compose, _ops_convolve,
-               _ops_core, _ops_create, _ops_decomp, _ops_einsum, _ops_grid,
-               _ops_index, _ops_interp, _ops_linalg, _ops_nan, _ops_pairs,
-               _ops_polynomial, _ops_reduce, _ops_rounding, _ops_scan,
-               _ops_scatter, _ops_shape, _ops_sort)
+from . import (_masked_reads, _ops_assemble, _ops_cast, _ops_compose,
+               _ops_convolve, _ops_core, _ops_create, _ops_decomp,
+               _ops_einsum, _ops_grid, _ops_index, _ops_interp, _ops_linalg,
+               _ops_nan, _ops_pairs, _ops_polynomial, _ops_reduce,
+               _ops_rounding, _ops_scan, _ops_scatter, _ops_shape, _ops_sort)
 from ._program import ELEMENTWISE, ArrayOp
 
 __all__ = ["ARRAY_OPS", "array_function", "array_method", "spellings",
@@ -31,7 +31,7 @@ _FAMILIES = (_ops_core, _ops_index, _ops_scatter, _ops_sort, _ops_create,
              _ops_pairs, _ops_shape, _ops_grid, _ops_assemble, _ops_scan,
              _ops_polynomial, _ops_interp, _ops_reduce, _ops_linalg,
              _ops_einsum, _ops_decomp, _ops_cast, _ops_compose,
-             _ops_convolve, _ops_rounding, _ops_nan)
+             _ops_convolve, _ops_rounding, _ops_nan, _masked_reads)
 
 # Every row, in the order of its family's module.
 ARRAY_OPS: tuple[ArrayOp, ...] = (ELEMENTWISE,) + tuple(

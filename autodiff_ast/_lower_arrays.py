@@ -35,6 +35,10 @@ from ._lower_loops import (Buffer, buffer, comprehended, constant_rows,
                            keep_loop, keep_while)
 from ._lower_names import is_library
 from ._lower_records import Read, _Context, as_sympy, defaults_read
+from ._masked_reads import (Selection, applied, attribute_of,
+                            check_not_returned, combined, count,
+                            holds_selection, negated, reduced, refused,
+                            selection, used_as_an_array)
 from ._masks import known_masks, passed_masks, resolved_reads
 from ._ops_assemble import store, store_item
 from ._ops_cast import ASTYPE
@@ -168,7 +172,9 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
         if _is_count(value, index in argnums):
             context.counts[layout.symbols[0]] = int(value)
     runner = _ArrayRunner(fn, source, context)
-    output = as_lists(runner, runner.call(env), node)
+    output = runner.call(env)
+    check_not_returned(runner, output)
+    output = as_lists(runner, output, node)
     context.reads.extend(defaults_read(fn))
     reads: dict[tuple[int, Any], Read] = {}
     # one per value: the one that checks most
@@ -366,6 +372,11 @@ class _ArrayRunner(ArrayOperations, _Runner):
             return value.name
         return fallback
 
+    def number(self, value: Any, node: ast.AST) -> sp.Expr:
+        if isinstance(value, Selection):
+            raise used_as_an_array(self, value, node)
+        return super().number(value, node)
+
     def materialize(self, value: Any, node: ast.AST,
                     suggestion: str = "t") -> sp.Symbol:
         expr = self.number(value, node)
@@ -402,6 +413,13 @@ class _ArrayRunner(ArrayOperations, _Runner):
                         "the width a constant, or select with np.where"))
                 bounds.append(None if value is None else static_int(value))
             return slice(*bounds)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (
+                ast.USub, ast.UAdd)):
+            operand = self.expression(node.operand, env)
+            if isinstance(operand, Selection):
+                return negated(self, operand, node)
+            number = self.operand(operand, node.operand)
+            return -number if isinstance(node.op, ast.USub) else number
         return super()._expression(node, env)
 
     def dict_items(self, node: ast.Dict,
@@ -426,6 +444,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
 
     def arithmetic(self, op: ast.operator, left: Any, right: Any,
                    node: ast.AST) -> sp.Expr:
+        if holds_selection([left, right]) is not None:  # (pred - y)[valid]
+            return combined(self, op, left, right, node)
         if isinstance(op, ast.MatMult):
             return product(self, left, right, node, style="@")
         if isinstance(op, ast.Mult) and isinstance(left, list):
@@ -437,6 +457,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
 
     def call_primitive(self, callee: Any, primitive: Any, args: list[Any],
                        kwargs: dict[str, Any], node: ast.Call) -> sp.Expr:
+        if holds_selection([args, kwargs]) is not None:  # np.abs(r[m])
+            return applied(self, callee, primitive, args, kwargs, node)
         if primitive.name == "log" and len(args) == 1 and not kwargs:
             stable = stable_log_sum_exp(self, args[0], node)
             if stable is not None:
@@ -636,8 +658,14 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 raise self.error(node, f"{key!r} is not in this "
                                        f"{type(container).__name__}"
                                        ) from None
+        if isinstance(container, Selection):
+            raise refused(self, container, node, "it is indexed")
+        key = known_masks(self, index)
+        selected = selection(self, container, key, node)
+        if selected is not None:  # x[x > 0], read by a reduction
+            return selected
         array = self.number(container, node.value)
-        return getitem(self, array, known_masks(self, index), node)
+        return getitem(self, array, key, node)
 
     def joined(self, trick: Any, node: ast.Subscript,
                env: dict[str, Any]) -> Any:
@@ -674,6 +702,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
 
     def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
         base = self.attribute_base(node.value, env)
+        if isinstance(base, Selection):  # x[m].sum(), x[m].size
+            if array_method(node.attr) is not None:
+                return _Method(node.attr, base)  # type: ignore[arg-type]
+            return attribute_of(self, base, node)
         if isinstance(base, tuple) and hasattr(base, "_fields"):
             if node.attr in base._fields:  # type: ignore[attr-defined]
                 return getattr(base, node.attr)
@@ -955,10 +987,18 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 self.keyword_arguments(node, env), node)
         return super().call_expression(node, env)
 
+    def array_call(self, op: Any, args: list[Any], kwargs: dict[str, Any],
+                   node: ast.Call, method: bool = False) -> Any:
+        if holds_selection([args, kwargs]) is not None:  # np.mean(e[m])
+            return reduced(self, op, args, kwargs, node, method)
+        return super().array_call(op, args, kwargs, node, method)
+
     def array_function_call(self, callee: Any, args: list[Any],
                             kwargs: dict[str, Any], node: ast.Call) -> Any:
         if callee is len:
             (value,) = args
+            if isinstance(value, Selection):  # the mask's count
+                return count(self, value)
             if isinstance(value, (list, tuple, dict)):
                 return sp.Integer(len(value))
             array = self.number(value, node)

@@ -5,7 +5,8 @@ integers) and integer values the function is given (``logits[label]``,
 ``x[idx]`` with an integer array argument or global): those are operands of
 the step, read by generated code when it runs. The gradient is a scatter
 of the adjoint into zeros (``_ops_scatter``). A boolean mask the function
-computes is refused: the result's size would depend on the data. One read
+computes picks a number of elements that depends on the data: it is read
+by the reductions of ``_masked_reads`` and refused here. One read
 from outside (a global ``MASK``) or passed in (``_masks``) is known when
 the code is made, which then depends on its values (``_known_mask``), as
 JAX's grad takes a concrete mask.

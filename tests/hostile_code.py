@@ -358,7 +358,11 @@ def slow_to_cancel(x):
 
 
 def boolean_mask(W):
-    return np.sum(W[W > 0])  # hostile: mask
+    return np.sum(W[W > 0])
+
+
+def boolean_mask_kept(W):
+    return np.cumsum(W[W > 0])[-1]  # hostile: mask
 
 
 def reshape_without_shape(W):

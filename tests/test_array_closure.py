@@ -87,6 +87,10 @@ def masked(x):
         np.sum(np.any(x > 0, axis=0, keepdims=True))
 
 
+def counted(x):
+    return np.sum(x[x > 0] ** 3) / np.sum(np.count_nonzero(x, axis=0))
+
+
 def ranges_of_values(x):
     return np.ptp(x) * np.sum(np.ptp(x, axis=0) ** 2)
 
@@ -472,6 +476,7 @@ SCALAR = {
     "take": (takes, VECTOR), "take_along_axis": (taken_along_axis, MATRIX),
     "sort": (sorted_, VECTOR), "argmax": (positions, VECTOR),
     "any": (masked, MATRIX), "all": (masked, MATRIX),
+    "count_nonzero": (counted, MATRIX),
     "ptp": (ranges_of_values, MATRIX), "nansum": (nan_skipping, MATRIX),
     "nanmean": (nan_skipping, MATRIX), "empty_like": (filled_empty, VECTOR),
     "nanmax": (nan_extremes_and_spreads, MATRIX),

@@ -535,6 +535,12 @@ def f_truth_methods(x):
     return np.sum(x ** 2) * (x > 0).any(axis=0).sum() * (x > -5).all()
 
 
+def f_count_nonzero(x):
+    # Counts: constants to differentiation, as comparisons are.
+    return np.sum(x ** 2) / np.count_nonzero(x > 0) + np.sum(
+        np.count_nonzero(x > 0, axis=0) * x)
+
+
 def f_ptp(x):
     return np.ptp(x) * np.sum(np.ptp(x, axis=0) ** 2)
 
@@ -853,6 +859,7 @@ CASES = {
     "np.all": [(f_any_all, (signed(3, 4),))],
     ".any()": [(f_truth_methods, (signed(3, 4),))],
     ".all()": [(f_truth_methods, (signed(3, 4),))],
+    "np.count_nonzero": [(f_count_nonzero, (signed(3, 4),))],
     "np.ptp": [(f_ptp, (signed(3, 4),))],
     "np.trapezoid": [(f_trapezoid, (signed(3, 4),))],
     "np.gradient": [(f_gradient, (signed(5),))],

@@ -205,18 +205,14 @@ def inverted_number(x):
     return ~x * 2.0
 
 
-MASK_OF_VALUES = ("indexing with a boolean mask selects a number of elements "
-                  "that depends on the data, which a derivative cannot have: "
-                  "keep the shape with np.where(mask, x, 0) (then np.sum), "
-                  "or pass the indices np.flatnonzero(mask) in as an integer "
-                  "array")
 CONDITIONS = ("conditions (comparisons, boolean arrays, np.isfinite(x) and "
               "the like)")
 
 
-def test_a_mask_computed_from_values_is_refused():
-    assert_refused_at(lambda: ad.grad(a_mask_of_values)(X),
-                      a_mask_of_values, 1, MASK_OF_VALUES)
+def test_a_mask_computed_from_values_reads_through_it():
+    # (a sum of the selection: tests/test_masked_reads.py) 2 x in (0, 1)
+    np.testing.assert_array_equal(ad.grad(a_mask_of_values)(X),
+                                  [0.6, 0.0, 0.0, 1.0])
 
 
 def test_bitwise_operators_on_numbers_are_refused_with_the_fix():

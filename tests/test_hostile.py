@@ -133,11 +133,10 @@ REFUSED = {
                   "this loop unrolls into more than 10000 statements"),
     "len-scalar": (h.len_of_scalar, (2.0,), ad.UnsupportedCodeError,
                    "len() of a scalar"),
-    "mask": (h.boolean_mask, (np.ones(3),), ad.UnsupportedCodeError,
-             "indexing with a boolean mask selects a number of elements that "
-             "depends on the data, which a derivative cannot have: keep the "
-             "shape with np.where(mask, x, 0) (then np.sum), or pass the "
-             "indices np.flatnonzero(mask) in as an integer array"),
+    "mask": (h.boolean_mask_kept, (np.ones(3),), ad.UnsupportedCodeError,
+             "W[W > 0] selects elements by a mask computed from the data, as "
+             "many as the data says, which cannot be an array of a "
+             "derivative: here np.cumsum() takes it."),
     "reshape-nothing": (h.reshape_without_shape, (np.ones(3),),
                         ad.UnsupportedCodeError,
                         "reshape needs the new shape"),
@@ -296,6 +295,8 @@ def test_numpy_functions_once_refused_work():
     np.testing.assert_array_equal(ad.grad(h.numpy_constructor)(W),
                                   np.ones(3))
     np.testing.assert_array_equal(ad.grad(h.numpy_identity)(W), np.ones(3))
+    np.testing.assert_array_equal(ad.grad(h.boolean_mask)(W - 1),
+                                  [1.0, 0.0, 1.0])
 
 
 def test_a_decorator_that_names_its_arguments_is_followed():
