@@ -74,7 +74,8 @@ def largest(w, x, y):
 def counted(w, x, y):
     e = x * w - y
     m = ~np.isnan(y)
-    return np.sum(e[m] ** 2) / len(e[m]) + np.sum(np.tanh(e[m])) / e[m].size
+    return np.sum(e[m] ** 2) / len(e[m]) + np.sum(np.tanh(e[m])) / e[m].size \
+        + np.sum(e[m]) / e[m].shape[0] * e[m].ndim
 
 
 def mean_absolute(w, x, y):
@@ -105,6 +106,13 @@ def norms_and_casts(w, x, y):
     return np.linalg.norm(s) + np.sum(s.clip(-0.5, 0.5).astype(np.float64))
 
 
+def in_a_loop(w, x, y):
+    v = x * w
+    for _ in range(40):  # (kept a loop: each step reads the last)
+        v = v + 0.01 * np.mean(np.tanh(v)[y > 0]) - 0.02 * min(v[y > 0])
+    return np.sum(v)
+
+
 def shared_helper(values, mask):
     return values[mask]
 
@@ -122,7 +130,8 @@ def of_rows(w, x, y):
 
 
 READS = [largest, counted, mean_absolute, spreads, products,
-         methods_and_builtins, norms_and_casts, through_helpers, of_rows]
+         methods_and_builtins, norms_and_casts, in_a_loop, through_helpers,
+         of_rows]
 
 
 @pytest.mark.parametrize("fun", READS, ids=lambda f: f.__name__)
