@@ -36,9 +36,9 @@ from ._lower_loops import (Buffer, buffer, comprehended, constant_rows,
 from ._lower_names import is_library
 from ._lower_records import Read, _Context, as_sympy, defaults_read
 from ._masked_reads import (Selection, applied, attribute_of,
-                            check_not_returned, combined, count,
-                            holds_selection, negated, reduced, refused,
-                            selection, used_as_an_array)
+                            check_not_returned, combined, compared, count,
+                            holds_selection, negated, reduced, selection,
+                            used_as_an_array)
 from ._masks import known_masks, passed_masks, resolved_reads
 from ._ops_assemble import store, store_item
 from ._ops_cast import ASTYPE
@@ -442,6 +442,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
             pairs.extend(mapping.items())
         return pairs
 
+    def compared_whole(self, op: ast.cmpop, values: list[Any],
+                       node: ast.Compare) -> Any:
+        if holds_selection(values[-2:]) is None:
+            return None
+        return compared(self, op, values, node)  # np.abs(e[m]) < 1
+
     def arithmetic(self, op: ast.operator, left: Any, right: Any,
                    node: ast.AST) -> sp.Expr:
         if holds_selection([left, right]) is not None:  # (pred - y)[valid]
@@ -658,8 +664,6 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 raise self.error(node, f"{key!r} is not in this "
                                        f"{type(container).__name__}"
                                        ) from None
-        if isinstance(container, Selection):
-            raise refused(self, container, node, "it is indexed")
         key = known_masks(self, index)
         selected = selection(self, container, key, node)
         if selected is not None:  # x[x > 0], read by a reduction

@@ -85,6 +85,9 @@ class Conditions:
                     return self.option_comparison(node, values)
                 return self.type_comparison(node, values)
             left_node = node.comparators[index - 1] if index else node.left
+            standing = self.compared_whole(op, values, node)
+            if standing is not None:  # (a comparison of selections)
+                return standing
             relation = _compare(op, self.operand(values[-2], left_node),
                                 self.operand(values[-1], right_node),
                                 self, node)
@@ -103,6 +106,13 @@ class Conditions:
         """``value`` with the sizes it reads the numbers they are now
         (array lowering's sizes; a scalar runner reads none)."""
         return value
+
+    def compared_whole(self, op: ast.cmpop, values: list[Any],
+                       node: ast.Compare) -> Any:
+        """The comparison of the last two ``values`` where one is not a
+        number but stands for numbers (array lowering's selections
+        through a mask, ``_masked_reads``); else None."""
+        return None
 
     def connected(self, node: ast.BoolOp, env: dict[str, Any]) -> Boolean:
         """``a or b``, ``a and b``, short-circuited as Python does: a part

@@ -9,14 +9,15 @@ is what one writes by hand as a reduction of the whole array through the
 mask: ``np.sum(x[m])`` is ``np.sum(np.where(m, x, 0))``, ``np.mean`` that
 over ``np.count_nonzero(m)``, ``np.max`` over ``np.where(m, x, -np.inf)``,
 ``len(x[m])`` is ``np.count_nonzero(m)``. So ``x[mask]`` lowers to a
-``Selection``, the whole ``x`` and the mask, which elementwise arithmetic
-(with numbers, and with selections through the same mask) computes on as
-the whole arrays, and which a reduction turns into the masked reduction
-of the whole array. Its derivative is the masked one (the mask is
-piecewise constant, even where it is computed from the differentiated
-values). Any other use of a selection (returned, stored, indexed, handed
-to another function, combined through another mask) is refused, saying
-what works.
+``Selection``, the whole ``x`` and the mask, which elementwise arithmetic,
+functions and comparisons (with numbers, and with selections through the
+same mask) compute on as the whole arrays, and which a reduction turns
+into the masked reduction of the whole array. A condition of a selection
+selects further (``s[s > 0]``: the whole array through both). The
+derivative is the masked one (the mask is piecewise constant, even where
+it is computed from the differentiated values). Any other use of a
+selection (returned, stored, indexed, handed to another function,
+combined through another mask) is refused, saying what works.
 
 A mask of the array's shape selects elements (a 1-D selection); one of
 the first axes' shape selects the rows along them, as NumPy's ``x[m]``.
@@ -35,6 +36,7 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean
 
 from ._functions import where
+from ._lower_conditions import _compare
 from ._masked_stores import mask_kind
 from ._ops_core import reduce_sum, reduced_shape, reshaped, spell_reduction
 from ._ops_norm import NORM
@@ -42,7 +44,8 @@ from ._ops_reduce import MAX, MIN, extreme, product
 from ._program import ArrayOp
 
 __all__ = ["COUNT_NONZERO", "Selection", "selection", "holds_selection",
-           "combined", "applied", "negated", "reduced", "refused", "count",
+           "combined", "compared", "applied", "negated", "reduced",
+           "refused", "count",
            "attribute_of", "check_not_returned", "used_as_an_array"]
 
 
@@ -103,8 +106,15 @@ def used_as_an_array(run: Any, chosen: Selection,
 def selection(run: Any, array: Any, key: Any,
               node: ast.Subscript) -> Selection | None:
     """``array[key]`` where ``key`` is a boolean mask computed from the
-    data (``x[m]``, ``x[m, :]``); None for any other index."""
+    data (``x[m]``, ``x[m, :]``), or a selection through a condition of
+    the same mask's selections (``s[s > 0]``, the whole array through
+    both); None for any other index."""
+    if isinstance(array, Selection):
+        return _narrowed(run, array, key, node)
     parts = key if type(key) is tuple else (key,)
+    if holds_selection(parts) is not None:
+        raise refused(run, holds_selection(parts), node,
+                      "it indexes another array")
     if not parts or mask_kind(run, parts[0]) != "computed" or any(
             part != slice(None) for part in parts[1:]):
         return None
@@ -124,6 +134,21 @@ def selection(run: Any, array: Any, key: Any,
         mask = run.program.materialize(mask, label.id if isinstance(
             label, ast.Name) else "mask")
     return Selection(whole, mask, len(mask_shape), node)
+
+
+def _narrowed(run: Any, chosen: Selection, key: Any,
+              node: ast.Subscript) -> Selection:
+    """``s[c]``, ``c`` a condition of selections through the mask of the
+    1-D selection ``s``: the whole array through the mask and ``c``."""
+    condition = key.whole if isinstance(key, Selection) else None
+    if condition is None or key.mask != chosen.mask or chosen.ndim(
+            run, node) != 1 or not isinstance(condition, Boolean) or \
+            isinstance(condition, sp.Expr) and not run.holds_booleans(
+                condition):
+        raise refused(run, chosen, node, "it is indexed")
+    both = run.program.materialize(sp.And(chosen.mask, condition),
+                                   f"{chosen.mask.name}_and")
+    return Selection(chosen.whole, both, chosen.depth, node)
 
 
 def holds_selection(values: Any) -> Selection | None:
@@ -183,6 +208,19 @@ def combined(run: Any, op: ast.operator, left: Any, right: Any,
     return chosen.of(run.arithmetic(op, a, b, node))
 
 
+def compared(run: Any, op: ast.cmpop, values: list[Any],
+             node: ast.Compare) -> Selection:
+    """``x[m] > 0``, one comparison where a selection takes part: the
+    whole arrays compared."""
+    chosen, (a, b) = _wholes(run, values[-2:], node)
+    if len(node.ops) != 1:
+        raise refused(run, chosen, node, "a chain of comparisons takes it "
+                                         "(compare once per condition)")
+    return chosen.of(_compare(op, run.operand(a, node.left),
+                              run.operand(b, node.comparators[0]), run,
+                              node))
+
+
 def applied(run: Any, callee: Any, primitive: Any, args: list[Any],
             kwargs: dict[str, Any], node: ast.Call) -> Selection:
     """An elementwise function (``np.abs``, ``np.exp``) of selections:
@@ -217,8 +255,10 @@ def _spread_mask(run: Any, chosen: Selection) -> sp.Expr:
 
 def _masked(run: Any, chosen: Selection, values: sp.Expr,
             fill: Any) -> sp.Expr:
-    """``values`` (of the whole array's shape) where the mask holds,
-    ``fill`` elsewhere."""
+    """``values`` (of the whole array's shape; conditions are 1 and 0)
+    where the mask holds, ``fill`` elsewhere."""
+    if isinstance(values, Boolean) and not isinstance(values, sp.Expr):
+        values = where(values, 1, 0)
     return where(_spread_mask(run, chosen), values, fill)
 
 

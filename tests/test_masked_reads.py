@@ -106,6 +106,13 @@ def norms_and_casts(w, x, y):
     return np.linalg.norm(s) + np.sum(s.clip(-0.5, 0.5).astype(np.float64))
 
 
+def compared(w, x, y):
+    r = (x * w - y)[~np.isnan(y)]
+    huber = np.where(np.abs(r) < 0.5, 0.5 * r ** 2, 0.5 * (np.abs(r) - 0.25))
+    return np.mean(huber) + np.mean(r > 0) * np.sum(r[r > 0] ** 2) \
+        + np.sum((r < 0) * r ** 3)
+
+
 def in_a_loop(w, x, y):
     v = x * w
     for _ in range(40):  # (kept a loop: each step reads the last)
@@ -130,8 +137,8 @@ def of_rows(w, x, y):
 
 
 READS = [largest, counted, mean_absolute, spreads, products,
-         methods_and_builtins, norms_and_casts, in_a_loop, through_helpers,
-         of_rows]
+         methods_and_builtins, norms_and_casts, compared, in_a_loop,
+         through_helpers, of_rows]
 
 
 @pytest.mark.parametrize("fun", READS, ids=lambda f: f.__name__)
@@ -245,9 +252,19 @@ def indexed(w, y):
     return picked[0]
 
 
-def compared(w, y):
+def cast(w, y):
     picked = w[y > 0]
-    return np.sum(np.where(picked > 0, picked, 0))
+    return float(picked)
+
+
+def in_a_chain(w, y):
+    picked = w[y > 0]
+    return np.sum(np.where(0 < picked < 1, picked, 0))
+
+
+def indexing_another(w, y):
+    picked = w[y > 0]
+    return np.sum(w[picked > 0])
 
 
 def kept_dims(w, y):
@@ -286,7 +303,10 @@ WORKS = ("A selection can be reduced (np.sum, np.mean, np.max, np.min, "
      "it is combined with an array of shape (5,), which would broadcast "
      "against its selected axis"),
     (indexed, 2, "w[y > 0]", "it is indexed"),
-    (compared, 2, "w[y > 0]", "it is used as an array"),
+    (cast, 2, "w[y > 0]", "it is used as an array"),
+    (in_a_chain, 2, "w[y > 0]",
+     "a chain of comparisons takes it (compare once per condition)"),
+    (indexing_another, 2, "w[y > 0]", "it indexes another array"),
     (kept_dims, 1, "w[y > 0]", "np.sum() takes it with keepdims=True"),
     (along_another_axis, 1, "np.outer(w, w)[y > 0]",
      "np.sum over axis 1 keeps the selected axis, whose length depends on "
