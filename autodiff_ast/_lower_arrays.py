@@ -36,7 +36,8 @@ from ._lower_loops import (Buffer, buffer, comprehended, constant_rows,
 from ._lower_names import is_library
 from ._lower_records import Read, _Context, as_sympy, defaults_read
 from ._masked_reads import (Selection, applied, attribute_of,
-                            check_not_returned, combined, compared, count,
+                            check_not_returned, combined, compared,
+                            connected, count,
                             holds_selection, negated, reduced, selection,
                             used_as_an_array)
 from ._masks import known_masks, passed_masks, resolved_reads
@@ -441,6 +442,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
                     "function's own or one read from outside"))
             pairs.extend(mapping.items())
         return pairs
+
+    def connective(self, op: ast.AST, operands: tuple[Any, ...],
+                   node: ast.AST) -> Any:
+        if holds_selection(operands) is not None:  # (r[m] > 0) & (r[m] < 1)
+            return connected(self, op, operands, node)
+        return super().connective(op, operands, node)
 
     def compared_whole(self, op: ast.cmpop, values: list[Any],
                        node: ast.Compare) -> Any:

@@ -44,9 +44,9 @@ from ._ops_reduce import MAX, MIN, extreme, product
 from ._program import ArrayOp
 
 __all__ = ["COUNT_NONZERO", "Selection", "selection", "holds_selection",
-           "combined", "compared", "applied", "negated", "reduced",
-           "refused", "count",
-           "attribute_of", "check_not_returned", "used_as_an_array"]
+           "combined", "compared", "connected", "applied", "negated",
+           "reduced", "refused", "count", "attribute_of",
+           "check_not_returned", "used_as_an_array"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -219,6 +219,14 @@ def compared(run: Any, op: ast.cmpop, values: list[Any],
     return chosen.of(_compare(op, run.operand(a, node.left),
                               run.operand(b, node.comparators[0]), run,
                               node))
+
+
+def connected(run: Any, op: ast.AST, operands: tuple[Any, ...],
+              node: ast.AST) -> Selection:
+    """``(s > 0) & (s < 1)``, ``~(s > 0)``: the logic of the whole
+    arrays' conditions."""
+    chosen, wholes = _wholes(run, list(operands), node)
+    return chosen.of(run.connective(op, tuple(wholes), node))
 
 
 def applied(run: Any, callee: Any, primitive: Any, args: list[Any],

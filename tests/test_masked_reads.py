@@ -113,6 +113,13 @@ def compared(w, x, y):
         + np.sum((r < 0) * r ** 3)
 
 
+def in_a_band(w, x, y):
+    r = (x * w - y)[~np.isnan(y)]
+    inside = (r > -1) & (r < 1)
+    return np.sum(np.where(inside, r ** 2, 0)) + np.sum(r[~inside] ** 3) \
+        + np.sum(np.logical_or(r > 1, r < -2) * r)
+
+
 def in_a_loop(w, x, y):
     v = x * w
     for _ in range(40):  # (kept a loop: each step reads the last)
@@ -137,8 +144,8 @@ def of_rows(w, x, y):
 
 
 READS = [largest, counted, mean_absolute, spreads, products,
-         methods_and_builtins, norms_and_casts, compared, in_a_loop,
-         through_helpers, of_rows]
+         methods_and_builtins, norms_and_casts, compared, in_a_band,
+         in_a_loop, through_helpers, of_rows]
 
 
 @pytest.mark.parametrize("fun", READS, ids=lambda f: f.__name__)
