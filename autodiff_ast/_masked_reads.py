@@ -37,7 +37,9 @@ from sympy.logic.boolalg import Boolean
 
 from ._functions import where
 from ._lower_conditions import _compare
+from ._array_ops import static_int
 from ._masked_stores import mask_kind
+from ._ops_index import getitem
 from ._ops_core import reduce_sum, reduced_shape, reshaped, spell_reduction
 from ._ops_norm import NORM
 from ._ops_reduce import MAX, MIN, extreme, product
@@ -106,17 +108,18 @@ def used_as_an_array(run: Any, chosen: Selection,
 def selection(run: Any, array: Any, key: Any,
               node: ast.Subscript) -> Selection | None:
     """``array[key]`` where ``key`` is a boolean mask computed from the
-    data (``x[m]``, ``x[m, :]``), or a selection through a condition of
-    the same mask's selections (``s[s > 0]``, the whole array through
-    both); None for any other index."""
+    data, then integers and slices of the axes after the mask's (``x[m]``,
+    ``X[m, 0]``), or a selection through a condition of the same mask's
+    selections (``s[s > 0]``, the whole array through both); None for any
+    other index."""
     if isinstance(array, Selection):
         return _narrowed(run, array, key, node)
     parts = key if type(key) is tuple else (key,)
     if holds_selection(parts) is not None:
         raise refused(run, holds_selection(parts), node,
                       "it indexes another array")
-    if not parts or mask_kind(run, parts[0]) != "computed" or any(
-            part != slice(None) for part in parts[1:]):
+    if not parts or mask_kind(run, parts[0]) != "computed" or not all(
+            _basic(part) for part in parts[1:]):
         return None
     mask = parts[0]
     whole = run.number(array, node.value)
@@ -133,13 +136,35 @@ def selection(run: Any, array: Any, key: Any,
             node.slice, ast.Tuple) else node.slice
         mask = run.program.materialize(mask, label.id if isinstance(
             label, ast.Name) else "mask")
-    return Selection(whole, mask, len(mask_shape), node)
+    return Selection(_trailing(run, whole, len(mask_shape), parts[1:], node),
+                     mask, len(mask_shape), node)
+
+
+def _basic(part: Any) -> bool:
+    """Whether an index part is an integer or a slice known now."""
+    return isinstance(part, slice) or static_int(part) is not None
+
+
+def _trailing(run: Any, whole: sp.Expr, depth: int, parts: tuple[Any, ...],
+              node: ast.Subscript) -> sp.Expr:
+    """``whole`` indexed by ``parts`` along its axes after the mask's
+    (``X[m, 0]`` is ``X[:, 0][m]``)."""
+    if all(part == slice(None) for part in parts):
+        return whole
+    return getitem(run, whole, (slice(None),) * depth + tuple(parts), node)
 
 
 def _narrowed(run: Any, chosen: Selection, key: Any,
               node: ast.Subscript) -> Selection:
     """``s[c]``, ``c`` a condition of selections through the mask of the
-    1-D selection ``s``: the whole array through the mask and ``c``."""
+    1-D selection ``s``: the whole array through the mask and ``c``; and
+    ``s[:, 0]``, the same rows of the whole array's column."""
+    parts = key if type(key) is tuple else (key,)
+    if len(parts) > 1 and parts[0] == slice(None) and all(
+            _basic(part) for part in parts) and len(parts) <= chosen.ndim(
+                run, node):
+        return chosen.of(_trailing(run, chosen.whole, chosen.depth,
+                                   parts[1:], node))
     condition = key.whole if isinstance(key, Selection) else None
     if condition is None or key.mask != chosen.mask or chosen.ndim(
             run, node) != 1 or not isinstance(condition, Boolean) or \

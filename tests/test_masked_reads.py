@@ -143,9 +143,16 @@ def of_rows(w, x, y):
         + np.sum(np.var(kept, axis=0)) + np.max(rows[y > 0, :])
 
 
+def of_columns(w, x, y):
+    table = np.tanh(np.outer(x, w))
+    m = ~np.isnan(y)
+    return np.mean(table[m, 0] ** 2) + np.sum(table[m, 1:3]) \
+        + np.max(table[m][:, -1])
+
+
 READS = [largest, counted, mean_absolute, spreads, products,
          methods_and_builtins, norms_and_casts, compared, in_a_band,
-         in_a_loop, through_helpers, of_rows]
+         in_a_loop, through_helpers, of_rows, of_columns]
 
 
 @pytest.mark.parametrize("fun", READS, ids=lambda f: f.__name__)
