@@ -35,12 +35,12 @@ from typing import Any
 import sympy as sp
 from sympy.logic.boolalg import Boolean
 
+from ._array_ops import static_int
 from ._functions import where
 from ._lower_conditions import _compare
-from ._array_ops import static_int
 from ._masked_stores import mask_kind
-from ._ops_index import getitem
 from ._ops_core import reduce_sum, reduced_shape, reshaped, spell_reduction
+from ._ops_index import getitem
 from ._ops_norm import NORM
 from ._ops_reduce import MAX, MIN, extreme, product
 from ._program import ArrayOp
@@ -80,9 +80,9 @@ class Selection:
 _WORKS = ("A selection can be reduced (np.sum, np.mean, np.max, np.min, "
           "np.prod, np.var, np.std, np.average, np.linalg.norm, len(), "
           ".size, and @ or np.dot of two through the same mask), also "
-          "after elementwise arithmetic with numbers and with selections "
-          "through the same mask; for other uses keep the shape with "
-          "np.where(mask, x, 0)")
+          "after elementwise arithmetic, functions and comparisons with "
+          "numbers and with selections through the same mask; for other "
+          "uses keep the shape with np.where(mask, x, 0)")
 
 
 def refused(run: Any, chosen: Selection, node: ast.AST,

@@ -302,9 +302,9 @@ SELECTS = ("selects elements by a mask computed from the data, as many as "
 WORKS = ("A selection can be reduced (np.sum, np.mean, np.max, np.min, "
          "np.prod, np.var, np.std, np.average, np.linalg.norm, len(), "
          ".size, and @ or np.dot of two through the same mask), also after "
-         "elementwise arithmetic with numbers and with selections through "
-         "the same mask; for other uses keep the shape with "
-         "np.where(mask, x, 0)")
+         "elementwise arithmetic, functions and comparisons with numbers "
+         "and with selections through the same mask; for other uses keep "
+         "the shape with np.where(mask, x, 0)")
 
 
 @pytest.mark.parametrize("fun,offset,selected,use", [
