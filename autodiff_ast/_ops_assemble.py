@@ -77,7 +77,21 @@ def _lower_stack(run: Any, arrays: Any, axis: Any = 0, *,
     return stack(run, arrays, axis, node)
 
 
+def _same_everywhere(backward: Any, step: Step, adjoint: sp.Expr) -> bool:
+    """Whether ``adjoint`` is one number for every element of the joined
+    array (np.sum of it): then it is each piece's too, without the array
+    joined again only to be cut up (``np.ones_like(a)``)."""
+    if backward.rank or backward.program.shape(adjoint) != ():
+        return False
+    for item in step.operands:
+        if item in backward.active:
+            backward.contribute(item, adjoint)
+    return True
+
+
 def _stack_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    if _same_everywhere(backward, step, adjoint):
+        return
     program = backward.program
     full = backward.full(adjoint, program.leaves[step.target].shape,
                          f"d_{step.target.name}")
@@ -142,6 +156,8 @@ def concatenate(run: Any, values: Any, axis: Any, node: ast.AST) -> Any:
 
 
 def _concatenate_vjp(backward: Any, step: Step, adjoint: sp.Expr) -> None:
+    if _same_everywhere(backward, step, adjoint):
+        return
     full = backward.full(adjoint, backward.program.leaves[step.target].shape,
                          f"d_{step.target.name}")
     for item, part in pieces_of(backward.program, step, full, backward.rank,
