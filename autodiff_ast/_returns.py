@@ -17,7 +17,8 @@ from typing import Any, Callable
 import optree
 
 from ._unparse import to_source
-from ._wrap import _WIDTH, _depth, _filled_in_brackets, _tokens, _wrap
+from ._wrap import (_WIDTH, _Layout, _Token, _depth, _tokens, _wrap,
+                    _wrap_line)
 
 __all__ = ["buildable", "structure_node", "leaf_nodes", "with_returns"]
 
@@ -120,9 +121,14 @@ def with_returns(text: str, structure: Any,
 
 
 def _filled(line: str) -> str:
-    """A long ``return a, {...}``, which ``_wrap`` leaves whole (it breaks
-    no line inside brackets), with the widest bracket's items filled line
-    by line (PEP 8's aligned continuation)."""
+    """A long ``return a, {...}``, which ``_wrap`` would wrap in added
+    parentheses, broken inside its widest bracket instead: the items
+    filled line by line, aligned with the bracket (PEP 8), and an item
+    still too long (a dict of dicts, a tuple in a dict) broken the same
+    way inside its own brackets, level after level. Where aligned items
+    would still pass the margin (long keys, deep nesting), each bracket
+    that must break holds its items one level in, as black lays them
+    out."""
     tokens = _tokens(line) if len(line) > _WIDTH else None
     if not tokens:
         return line
@@ -132,4 +138,71 @@ def _filled(line: str) -> str:
         return line
     widest = max(outermost,
                  key=lambda i: tokens[tokens[i].partner].end - tokens[i].start)
-    return _filled_in_brackets(line, tokens, widest)
+    opening, closing = tokens[widest], tokens[tokens[widest].partner]
+    inner = _Layout(line, tokens).content(
+        widest + 1, opening.partner, opening.end, len(line) - closing.start)
+    inner[0] = line[:opening.end] + inner[0]
+    inner[-1] += line[closing.start:]
+    indent = len(line) - len(line.lstrip())
+    hanging = [line[:opening.end]] + _items_below(
+        line, tokens, widest, indent + 4) + [
+        " " * indent + line[closing.start:]]
+    # (a leaf too long for any of these, a long product returned, is
+    # broken at its operators, in added parentheses)
+    candidates = [inner, hanging, _wrap_line(line).rstrip("\n").split("\n")]
+    return "\n".join(min(candidates, key=lambda lines: sum(
+        max(0, len(line) - _WIDTH) for line in lines)))
+
+
+def _items_below(line: str, tokens: list[_Token], at: int,
+                 indent: int) -> list[str]:
+    """The lines between the bracket ``tokens[at]`` and its partner, as
+    black writes a literal it splits: one item a line ``indent`` columns
+    in, each with its comma, an item too long broken the same way inside
+    its last bracket."""
+    closing, commas, index = tokens[at].partner, [], at + 1
+    while index < closing:  # the commas between items, not inside them
+        if tokens[index].partner > index:
+            index = tokens[index].partner
+        elif tokens[index].text == ",":
+            commas.append(index)
+        index += 1
+    starts = [at + 1] + [i + 1 for i in commas]
+    items = [(a, b) for a, b in zip(starts, commas + [closing]) if a < b]
+    # (a comma after the last item, as black ends a split literal, but in
+    # parentheses that hold one value: a comma would make a tuple)
+    comma = "," if commas or tokens[at].text != "(" else ""
+    lines = []
+    for number, (first, end) in enumerate(items):
+        after = "," if number < len(items) - 1 else comma
+        text = " " * indent + line[tokens[first].start:tokens[end - 1].end]
+        last = tokens[end - 1]
+        if len(text) + len(after) <= _WIDTH:
+            lines.append(text + after)
+            continue
+        if not _literal(tokens, first, end):  # a leaf: at its operators
+            pieces = _Layout(line, tokens).piece(first, end, indent,
+                                                 len(after))
+            lines += [" " * indent + pieces[0]] + pieces[1:-1] + [
+                pieces[-1] + after] if len(pieces) > 1 else [
+                " " * indent + pieces[0] + after]
+            continue
+        lines.append(" " * indent + line[tokens[first].start:tokens[
+            last.partner].end])
+        lines += _items_below(line, tokens, last.partner, indent + 4)
+        lines.append(" " * indent + last.text + after)
+    return lines
+
+
+def _literal(tokens: list[_Token], first: int, end: int) -> bool:
+    """Whether ``tokens[first:end]`` (an item) ends in a dict, list or
+    tuple literal (``'W': {...}``), not in a call or a subscript."""
+    opening = tokens[end - 1].partner
+    if tokens[end - 1].text not in ")]}" or opening < first or not (
+            opening == first or tokens[opening - 1].text in (":", ",")):
+        return False
+    # (parentheses around one value are no tuple)
+    return tokens[opening].text != "(" or any(
+        token.text == "," and _depth(tokens, token) == _depth(
+            tokens, tokens[opening]) + 1
+        for token in tokens[opening + 1:end - 1])

@@ -443,8 +443,8 @@ class _Layout:
 
     def groups(self, first: int, end: int) -> list[int]:
         """The outermost parentheses among ``tokens[first:end]`` that hold
-        something, and a list's brackets (np.concatenate([a, b], axis=1)),
-        not those of a subscript."""
+        something, a list's brackets (np.concatenate([a, b], axis=1)) and
+        a dict's braces (a returned pytree), not a subscript's brackets."""
         groups, index = [], first
         while index < end:
             token = self.tokens[index]
@@ -454,7 +454,7 @@ class _Layout:
                     before.kind in (tokenize.NAME, tokenize.STRING)
                     and not keyword.iskeyword(before.text)
                     or before.text in (")", "]"))
-                if token.partner > index + 1 and (token.text == "(" or (
+                if token.partner > index + 1 and (token.text in "({" or (
                         token.text == "[" and not subscript)):
                     groups.append(index)
                 index = token.partner

@@ -40,6 +40,14 @@ def assert_same(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-13)
 
 
+def assert_returns(derivative, ending, *args):
+    """The printed source of ``derivative`` ends in ``ending`` and gives
+    what the handle gives."""
+    function, text = printed(derivative, *args)
+    assert text.endswith(ending), text
+    assert_same(function(*args), derivative(*args))
+
+
 def test_a_dict_gradient_is_returned_as_a_dict():
     p = {"w": np.array([0.3, 0.2, -0.1]), "b": 0.7}
     derivative = ad.grad(dict_loss)
@@ -70,3 +78,48 @@ def test_a_namedtuple_is_returned_as_its_leaves_the_handle_puts_in_it():
     assert isinstance(got, tuple) and len(got) == 2
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+def nested(p):
+    return {"a": {"x": p["w"] * 2, "y": (p["w"] ** 2, p["b"])}}
+
+
+def test_a_nested_pytree_breaks_inside_each_bracket_too_long():
+    assert_returns(ad.jacobian(nested), (
+        "    return {'a': {'x': {'w': jacobian_a_x_w, 'b': zeros},\n"
+        "                  'y': ({'w': jacobian_a_y_0_w, 'b': zeros},\n"
+        "                        {'w': jacobian_a_y_1_w,"
+        " 'b': jacobian_a_y_1_b})}}\n"),
+                   {"w": np.array([0.3, 0.2, -0.1]), "b": 0.7})
+
+
+def deep(p):
+    weights = p["weights_of_the_layer"]
+    return {"layer": {"kernel_weights": weights * 2,
+                      "offsets": (weights ** 2, p["bias_term"])}}
+
+
+def test_a_pytree_too_deep_to_align_is_laid_out_as_black_would():
+    p = {"weights_of_the_layer": np.array([0.3, 0.2, -0.1]),
+         "bias_term": 0.7}
+    assert_returns(ad.jacobian(deep), (
+        "    return {\n"
+        "        'layer': {\n"
+        "            'kernel_weights': {\n"
+        "                'weights_of_the_layer': jacobian_layer_kernel_we,\n"
+        "                'bias_term': zeros,\n"
+        "            },\n"
+        "            'offsets': (\n"
+        "                {\n"
+        "                    'weights_of_the_layer':"
+        " jacobian_layer_offsets_0,\n"
+        "                    'bias_term': zeros,\n"
+        "                },\n"
+        "                {\n"
+        "                    'weights_of_the_layer':"
+        " jacobian_layer_offsets_1_1,\n"
+        "                    'bias_term': jacobian_layer_offsets_1,\n"
+        "                },\n"
+        "            ),\n"
+        "        },\n"
+        "    }\n"), p)
