@@ -11,6 +11,10 @@ A loop that fills an array it carries starts from a copy of it, so that
 no other name sees the fills. An array the function made (``Y =
 np.zeros(...); Y[0] = y0``) that nothing reads after the copy but for its
 shape needs none: the loop fills ``Y`` itself.
+
+A copy that nothing fills, only read by operations that make a new array
+(``y = np.where(x > 1, 0, np.copy(x))``, what ``y = x.copy(); y[x > 1] =
+0.0`` lowers to), is the array itself: ``np.where(x > 1, 0, x)``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from __future__ import annotations
 import ast
 import copy
 
-from ._dead_code import owned_arrays
+import numpy as np
+
+from ._dead_code import filled_arrays, owned_arrays
 
 __all__ = ["buffers_apart", "copies_unneeded", "sizes_written"]
 
@@ -94,7 +100,11 @@ def copies_unneeded(statements: list[ast.stmt],
     another name, a copy made ``x = y`` here before), and read otherwise
     only for its shape and, before the copy, where it is filled (``x[0] =
     x0``) or where what is read is kept in no name but ``numbers`` (names
-    of 0-d values: ``x_0 = x[0]`` of a vector is no view of it)."""
+    of 0-d values: ``x_0 = x[0]`` of a vector is no view of it).
+
+    First, copies only read are read as what they copy
+    (``_copies_only_read``)."""
+    statements = _copies_only_read(statements)
     # name -> how many times it is bound, and its one Assign if any
     counts: dict[str, int] = {}
     assigned: dict[str, ast.Assign] = {}
@@ -123,6 +133,90 @@ def copies_unneeded(statements: list[ast.stmt],
             statement.value = statement.value.args[0]  # type: ignore
             root_of[statement.targets[0].id] = root  # type: ignore
     return statements
+
+
+# Calls that read their arguments' values only, into a new array.
+_CONSUMING = frozenset(("np.where", "np.copy", "np.sum", "np.dot",
+                        "np.matmul", "np.outer", "np.einsum",
+                        "np.tensordot", "np.zeros_like", "np.ones_like",
+                        "np.empty_like", "np.full_like"))
+
+
+def _consumes(parent: ast.AST, child: ast.expr) -> bool:
+    """Whether ``parent`` reads ``child`` (an array) only for its values
+    (or shape) into a new array, so that a copy of it would do no more:
+    arithmetic, a comparison, a ufunc, ``np.where``, a reduction."""
+    if isinstance(parent, (ast.BinOp, ast.UnaryOp, ast.Compare)):
+        return True
+    if isinstance(parent, ast.Attribute):
+        return parent.attr == "shape"
+    if not (isinstance(parent, ast.Call) and child in parent.args) or any(
+            k.arg == "out" for k in parent.keywords):
+        return False
+    spelled = ast.unparse(parent.func)
+    return spelled in _CONSUMING or spelled.startswith("np.") and isinstance(
+        getattr(np, spelled[3:], None), np.ufunc)
+
+
+def _copies_only_read(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` with ``np.copy(e)`` read as ``e`` where what reads
+    the copy consumes it (``_consumes``), and ``a = np.copy(x)`` made ``a
+    = x`` where each read of ``a`` consumes it, nothing fills ``a`` or
+    ``x``, ``x`` is bound at most once and not after the copy (an
+    argument, or a value the code computed), and every array the code
+    fills is one it made new, no view of ``x``: the copy holds what ``x``
+    holds wherever it is read."""
+    for statement in statements:
+        _copies_consumed(statement)
+    parents = {id(child): parent for statement in statements
+               for parent in ast.walk(statement)
+               for child in ast.iter_child_nodes(parent)}
+    counts: dict[str, int] = {}
+    for node in (n for s in statements for n in ast.walk(s)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    filled = set().union(*map(filled_arrays, statements))
+    if not filled <= owned_arrays(statements):
+        return statements
+    for place, statement in enumerate(statements):
+        source = _copied(statement)
+        if source is None:
+            continue
+        name = statement.targets[0].id  # type: ignore[attr-defined]
+        reads = [node for s in statements for node in ast.walk(s)
+                 if isinstance(node, ast.Name) and node.id == name
+                 and isinstance(node.ctx, ast.Load)]
+        rebound = any(isinstance(node, ast.Name) and node.id == source
+                      and isinstance(node.ctx, ast.Store)
+                      for s in statements[place:] for node in ast.walk(s))
+        if counts.get(name) == 1 and counts.get(source, 0) <= 1 and not \
+                rebound and not {name, source} & filled and all(
+                _consumes(parents[id(read)], read) for read in reads):
+            statement.value = statement.value.args[0]  # type: ignore
+    return statements
+
+
+def _copies_consumed(node: ast.AST) -> None:
+    """``node`` with each ``np.copy(e)`` in it that is consumed read as
+    ``e``, innermost first."""
+    for child in ast.iter_child_nodes(node):
+        _copies_consumed(child)
+    for field, value in ast.iter_fields(node):
+        items = value if isinstance(value, list) else [value]
+        for at, item in enumerate(items):
+            copied = _copy_argument(item)
+            if copied is not None and _consumes(node, item):
+                items[at] = copied
+        if not isinstance(value, list):
+            setattr(node, field, items[0])
+
+
+def _copy_argument(node: ast.AST) -> ast.expr | None:
+    """e of ``np.copy(e)``."""
+    if isinstance(node, ast.Call) and len(node.args) == 1 and \
+            not node.keywords and ast.unparse(node.func) == "np.copy":
+        return node.args[0]
+    return None
 
 
 def _copied(statement: ast.stmt) -> str | None:

@@ -89,6 +89,67 @@ def test_a_copy_stays_where_the_array_is_read_or_is_not_the_codes_own():
         assert passed(code, copies_unneeded) == same(code)
 
 
+def test_a_copy_only_read_into_new_arrays_is_the_array():
+    assert passed("""
+        x_copy = np.copy(x)
+        y = np.where(x > 1, 0, x_copy)
+        t = np.zeros(x_copy.shape)
+        t[0] = np.sum(x_copy)
+        return y * np.cos(x_copy) + 2 * np.where(x > 1, 0, np.copy(x))
+    """, copies_unneeded) == same("""
+        x_copy = x
+        y = np.where(x > 1, 0, x_copy)
+        t = np.zeros(x_copy.shape)
+        t[0] = np.sum(x_copy)
+        return y * np.cos(x_copy) + 2 * np.where(x > 1, 0, x)
+    """)
+
+
+def test_a_copy_stays_where_a_read_may_keep_or_change_it():
+    for code in ("""
+        x_copy = np.copy(x)
+        return x_copy
+    """, """
+        x_copy = np.copy(x)
+        row = x_copy[1:]
+        return row * 2
+    """, """
+        x_copy = np.copy(x)
+        x_copy[0] = 1.0
+        return x_copy * 2
+    """, """
+        x_copy = np.copy(x)
+        x[0] = 1.0
+        return x_copy * 2
+    """, """
+        x_copy = np.copy(x)
+        row = x[1:]
+        row[0] = 1.0
+        return x_copy * 2
+    """, """
+        x_copy = np.copy(x)
+        x = x * 2
+        return x_copy * x
+    """, """
+        return np.copy(x)[1:], np.reshape(np.copy(x), (2, 2))
+    """):
+        assert passed(code, copies_unneeded) == same(code)
+
+
+def test_a_masked_store_into_a_copy_reads_the_array():
+    def zeroed(x):
+        y = x.copy()
+        z = np.sin(y)
+        y[x > 1] = 0.0
+        return np.sum(y ** 2) + np.sum(z * y)
+
+    x = np.array([0.5, 1.5, 2.0, -1.0])
+    text = ad.source(ad.grad(zeroed), x)
+    assert "copy" not in text.split('"""')[-1], text
+    np.testing.assert_allclose(ad.grad(zeroed)(x),
+                               numeric_gradient(zeroed, (x,), 0), atol=1e-7)
+
+
 def test_a_fill_of_a_fresh_copy_reading_the_original_is_the_assignment():
     assert passed("""
         U_2 = np.copy(U)
