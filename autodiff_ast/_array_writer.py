@@ -32,6 +32,7 @@ from ._made_arrays import buffers_apart, copies_unneeded, sizes_written
 from ._printer import ExpressionPrinter, _call
 from ._program import (ELEMENTWISE, SIZE, Step, broadcast_shapes,
                        option_symbols, unique_name)
+from ._selections import merged_selections
 from ._spell import Spelled
 from ._unfilled_reads import (items_from_copies, items_from_original,
                               reads_through_fills)
@@ -457,9 +458,10 @@ def _reading_steps(elementwise: list[Step], outputs: list[sp.Expr]
 
 def _saves(reader: sp.Expr, symbol: sp.Symbol, value: sp.Expr) -> bool:
     """Whether ``value`` put in ``reader`` for ``symbol`` takes fewer
-    operations than the two apart (like terms cancel or combine)."""
-    return sp.count_ops(reader.xreplace({symbol: value})) < (
-        sp.count_ops(reader) + sp.count_ops(value))
+    operations than the two apart (like terms cancel or combine, or
+    selections on one condition make one)."""
+    return sp.count_ops(merged_selections(reader.xreplace(
+        {symbol: value}))) < sp.count_ops(reader) + sp.count_ops(value)
 
 
 def _reading(expr: Any, earlier: dict[sp.Expr, sp.Symbol]) -> Any:

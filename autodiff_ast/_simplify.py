@@ -38,6 +38,7 @@ from sympy.utilities.iterables import iterable
 from ._limits import TimeUp, time_limit
 from ._printer import numeric_function
 from ._rules import absolute, heaviside, inert, maximum, minimum, where
+from ._selections import merged_selections
 from ._singular import cancelled
 from ._tails import exact_differences, stabilize
 
@@ -70,7 +71,9 @@ def cse(exprs: Sequence[sp.Expr], symbols: Iterator[sp.Symbol] | None = None,
     """
     symbols = iter(symbols if symbols is not None else
                    sp.numbered_symbols(cls=sp.Symbol))
-    exprs = list(exprs)
+    # (terms simplified apart, a gradient's contributions, may select on
+    # one condition: one selection computes it once)
+    exprs = [merged_selections(e) for e in exprs]
     opt_subs = opt_cse(exprs, order)
     seen: set[sp.Basic] = set()
     repeated: set[sp.Basic] = set()
@@ -186,7 +189,8 @@ def simplified_reading(expr: sp.Expr) -> sp.Expr:
 
 
 def _simplified(exprs: Sequence[sp.Expr], tails: bool) -> list[sp.Expr]:
-    raw = [_as_steps(stabilize(cancelled(e), tails)) for e in exprs]
+    raw = [_as_steps(merged_selections(stabilize(cancelled(e), tails)))
+           for e in exprs]
     best, best_cost = raw, 0
     raw_cost: int | None = None
     started = time.process_time()  # CPU time: the same on a busy machine

@@ -65,11 +65,11 @@ def test_scalar_conditions_print_as_called():
     assert _body(ad.grad(nan_to_zero_square)) == (
         "    return np.where(np.isnan(x), 0, 2 * x)")
     assert _body(ad.grad(in_band)) == (
-        "    return 2 * x * np.where(np.logical_and(x > 0, x < 2), 1, 0)")
+        "    return np.where(np.logical_and(x > 0, x < 2), 2 * x, 0)")
     assert _body(ad.grad(finite_sine)) == (
         "    return np.where(np.logical_not(np.isfinite(x)), 0, np.cos(x))")
     assert _body(ad.grad(math_finite_square)) == (
-        "    return 2 * x * np.where(math.isfinite(x), 1, 0)")
+        "    return np.where(math.isfinite(x), 2 * x, 0)")
     assert _body(ad.grad(negative_or_infinite)) == (
         "    return np.where(np.logical_or(np.signbit(x), np.isinf(x)), -1, "
         "3 * x ** 2)")
@@ -162,7 +162,7 @@ def test_logical_functions_of_numbers_test_them_against_zero():
         return np.logical_not(x - 1.0) + np.logical_and(x, 2.0) * x ** 2
 
     gradient = ad.grad(not_one)
-    assert _body(gradient) == "    return 2 * x * np.where(x != 0, 1, 0)"
+    assert _body(gradient) == "    return np.where(x != 0, 2 * x, 0)"
     assert [gradient(v) for v in (0.0, 1.0, 3.0)] == [0.0, 2.0, 6.0]
 
 
