@@ -19,9 +19,11 @@ from typing import Any
 import sympy as sp
 
 from ._lists import made
+from ._ops_assemble import ARRAY
 from ._ops_index import getitem
 
-__all__ = ["View", "array_rows", "view", "container_call", "container_items"]
+__all__ = ["View", "array_rows", "view", "container_call", "container_items",
+           "item_at_run_time"]
 
 _VIEWS = ("keys", "values", "items")
 _BUILDERS = (list, tuple, enumerate, zip, reversed)
@@ -280,3 +282,26 @@ def array_rows(run: Any, array: sp.Expr, node: ast.AST,
     run.program.baked.append(f"{reader} over the {count} rows of an array "
                              "is written out for them")
     return [getitem(run, array, row, node) for row in range(count)]
+
+
+def item_at_run_time(run: Any, items: list[Any] | tuple[Any, ...],
+                     index: Any, node: ast.Subscript) -> Any:
+    """``items[n]`` where ``n`` is an integer known only when the code
+    runs (an int argument, the counter of a loop kept as a loop): the row
+    ``n`` of the array of the items, as ``np.array(items)[n]`` reads it,
+    which is the item for every ``n``; None where ``index`` is not such an
+    integer."""
+    if not (isinstance(index, sp.Expr) and index.free_symbols
+            and run.program.is_integer(index)
+            and run.shape(index, node) == ()):
+        return None
+    spelled = ast.unparse(node)
+    if not items or not all(isinstance(v, sp.Expr) for v in items) or len(
+            {run.shape(v, node) for v in items}) != 1:
+        raise run.error(node, f"{spelled}: an index known only when the "
+                              f"function runs ({ast.unparse(node.slice)}) "
+                              "reads the item as a row of the array of the "
+                              "items, which must be numbers, or arrays of "
+                              "one shape: give the items one shape, or bind "
+                              "the index with functools.partial")
+    return getitem(run, ARRAY.lower(run, items, node=node), index, node)

@@ -26,7 +26,7 @@ from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
 from ._errors import InputError, OutputError
 from ._functions import where
-from ._containers import container_items
+from ._containers import container_items, item_at_run_time
 from ._dispatch import taken_as_constant
 from ._limits import NAMED_FROM, written_out_size
 from ._lists import as_lists, grown, made
@@ -665,6 +665,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
         index = self.expression(node.slice, env)
         if isinstance(container, (dict, list, tuple)):
             key = plain(index)
+            found = item_at_run_time(self, container, key, node) \
+                if isinstance(container, (list, tuple)) else None
+            if found is not None:  # WEIGHTS[n], n an int argument
+                return found
             try:
                 return container[key]
             except (KeyError, IndexError, TypeError):

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 import autodiff_ast as ad
+from helpers import assert_refused_at
 from test_sweep5 import assert_tree_close
 
 RNG = np.random.RandomState(0)
@@ -162,13 +163,53 @@ def list_item_times(x, n):
     return WEIGHTS[n] * x
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep7 bug 5: WEIGHTS[n], a global list indexed by an int argument n, "
-    "is refused with 'n is not in this tuple'; JAX reads the item "
-    "(grad 2.0 at n=1)"))
 def test_grad_with_an_int_index_into_a_global_list():
+    # (sweep7 bug 5) JAX reads the item: grad 2.0 at n=1
     assert ad.grad(list_item_times)(2.0, 1) == 2.0
     assert ad.grad(list_item_times)(2.0, 2) == 3.0
+    assert ad.grad(list_item_times)(2.0, -1) == 3.0
+
+
+MATRICES = [np.eye(2), 2.0 * np.eye(2)]
+SHAPES_DIFFER = [np.eye(2), np.ones(3)]
+
+
+def item_of_a_list_holding_the_argument(x, n):
+    return [1.0, x, 3.0][n] * x
+
+
+def matrix_item_applied(x, n):
+    return np.sum(MATRICES[n] @ x)
+
+
+def scaled_by_the_first_weights(x, n):
+    for i in range(n):
+        x = x * WEIGHTS[i]
+    return x
+
+
+def item_of_arrays_of_two_shapes(x, n):
+    return np.sum(SHAPES_DIFFER[n] * x)
+
+
+def test_grad_with_an_int_index_into_lists_of_values_and_of_arrays():
+    for n, want in [(0, 1.0), (1, 4.0), (2, 3.0)]:
+        assert ad.grad(item_of_a_list_holding_the_argument)(2.0, n) == want
+    for n in (0, 1):
+        np.testing.assert_allclose(ad.grad(matrix_item_applied)(X4[:2], n),
+                                   MATRICES[n].sum(axis=0), rtol=1e-15)
+    # the counter of a loop kept as a loop indexes the list
+    assert ad.grad(scaled_by_the_first_weights)(2.0, 3) == 6.0
+
+
+def test_an_int_index_into_arrays_of_two_shapes_is_refused():
+    assert_refused_at(
+        lambda: ad.grad(item_of_arrays_of_two_shapes)(np.ones(2), 0),
+        item_of_arrays_of_two_shapes, 1,
+        "SHAPES_DIFFER[n]: an index known only when the function runs (n) "
+        "reads the item as a row of the array of the items, which must be "
+        "numbers, or arrays of one shape: give the items one shape, or bind "
+        "the index with functools.partial")
 
 
 # -- Jacobians and Hessians (test_jacobian, test_hessian, test_hessian_aux) -----
