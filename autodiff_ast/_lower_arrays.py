@@ -33,6 +33,7 @@ from ._lists import as_lists, grown, made
 from ._lower import _Runner, readable_source, unbind
 from ._lower_loops import (Buffer, buffer, comprehended, constant_rows,
                            keep_loop, keep_while)
+from ._lower_conditions import is_condition
 from ._lower_names import is_library
 from ._lower_records import Read, _Context, as_sympy, defaults_read
 from ._masked_reads import (Selection, applied, attribute_of,
@@ -773,7 +774,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
             raise self.error(node, op.refused.format(
                 spelled=f"{ast.unparse(node)}()"))
         if op is not None:
-            return _Method(node.attr, array)
+            # (the element of a boolean array, x.astype(bool).item(), is
+            # a condition, as NumPy's is a bool)
+            return _Method(node.attr, base if node.attr == "item" and
+                           is_condition(base) else array)
         methods = ", ".join(f".{name}()" for name in method_names())
         raise self.error(node, f"the attribute .{node.attr} is not "
                                "supported: a differentiated value has .T, "

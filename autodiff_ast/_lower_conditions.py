@@ -28,7 +28,7 @@ from ._stale import Stale
 if TYPE_CHECKING:
     from ._lower import _Runner
 
-__all__ = ["CONNECTIVES", "Conditions", "select"]
+__all__ = ["CONNECTIVES", "Conditions", "is_condition", "select"]
 
 
 class Conditions:
@@ -149,11 +149,11 @@ class Conditions:
                 continue  # decides nothing: the value is a later operand's
             self.scalar_condition(truth, operand)
             undecided.append((value, truth, operand))
-        if all(_is_condition(v) for v, _, _ in undecided) and \
-                _is_condition(value):
+        if all(is_condition(v) for v, _, _ in undecided) and \
+                is_condition(value):
             parts = [truth for _, truth, _ in undecided]
             return (sp.Or if deciding else sp.And)(*parts, value)
-        if _is_condition(value):  # (x > 0 and y > 0), among numbers
+        if is_condition(value):  # (x > 0 and y > 0), among numbers
             value = self.number(value, node.values[-1])
         if undecided and not self.lowers_arrays and not all(
                 isinstance(v, sp.Basic) for v in (value, *(
@@ -162,7 +162,7 @@ class Conditions:
             # function when called, which array lowering knows.
             raise NeedsArrays
         for earlier, truth, operand in reversed(undecided):
-            if _is_condition(earlier):
+            if is_condition(earlier):
                 # Where it is chosen, its truth is known: True (1) for
                 # `or`, False (0) for `and` (x > 0 and x is 0 elsewhere).
                 earlier = sp.S.One if deciding else sp.S.Zero
@@ -335,7 +335,7 @@ def _is_option(value: Any) -> bool:
         not isinstance(value, (int, float))
 
 
-def _is_condition(value: Any) -> bool:
+def is_condition(value: Any) -> bool:
     """Whether ``value`` is a condition (a comparison, True), not a number
     (a Symbol is both to SymPy)."""
     return isinstance(value, Boolean) and not isinstance(value, sp.Expr)

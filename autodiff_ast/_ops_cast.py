@@ -19,6 +19,7 @@ import numpy as np
 import sympy as sp
 
 from ._forms import clip_with_open_bounds
+from ._lower_conditions import is_condition
 from ._ops_core import FLOAT_CASTS, reshape
 from ._ops_index import getitem
 from ._printer import _name
@@ -70,7 +71,12 @@ ASTYPE = ArrayOp("astype", methods=("astype",), lower=_lower_astype,
 def _lower_item(run: Any, a: Any, *index: Any, node: ast.AST) -> Any:
     """``x.item()`` of a one-element array, ``x.item(k)`` (the k-th element
     in C order, written ``x[i, j]``), ``x.item(i, j)``: the element, whose
-    derivative passes through."""
+    derivative passes through. Of a boolean array (``x.astype(bool)``,
+    ``x > 0``), the element is a condition, as NumPy's is a bool."""
+    if is_condition(a):
+        values = run.number(a, node)
+        element = _lower_item(run, values, *index, node=node)
+        return a if element is values else sp.Ne(element, 0)
     array = run.number(a, node)
     shape = run.shape(array, node)
     size = int(np.prod(shape))

@@ -121,12 +121,23 @@ def square_if_nonzero(x):
         return x
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep7 bug 6: `if x.astype(bool).item():` is refused as 'the truth value "
-    "of ..., a number computed from the arguments'; it is a bool, and JAX "
-    "takes the branch it picks (grad 4.0 at 2.0)"))
+def sum_or_squares_by_an_element(x):
+    if (x > 1).item(1):
+        return np.sum(x ** 2)
+    return np.sum(x)
+
+
 def test_grad_through_item_of_a_condition():
+    # (sweep7 bug 6) the element of a boolean array is a bool: JAX takes
+    # the branch it picks (grad 4.0 at 2.0)
     assert ad.grad(square_if_nonzero)(np.float64(2.0)) == 4.0
+    assert ad.grad(square_if_nonzero)(np.float64(0.0)) == 1.0
+    np.testing.assert_array_equal(
+        ad.grad(sum_or_squares_by_an_element)(np.array([1.0, 2.0])),
+        [2.0, 4.0])
+    np.testing.assert_array_equal(
+        ad.grad(sum_or_squares_by_an_element)(np.array([3.0, 0.5])),
+        [1.0, 1.0])
 
 
 # -- Python control flow on the value (test_switch_value_jit, test_range_err,
