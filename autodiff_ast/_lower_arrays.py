@@ -727,6 +727,9 @@ class _ArrayRunner(ArrayOperations, _Runner):
                 return getattr(base, node.attr)
             if node.attr == "_replace":  # state._replace(b=...)
                 return _Method(node.attr, base)  # type: ignore[arg-type]
+            member = self.tuple_member(base, node)  # pt.is_zero
+            if member is not None:
+                return member
         if not isinstance(base, sp.Basic):
             value = getattr(base, node.attr, None)
             if is_library(base) or not (isinstance(value, (np.ndarray, dict))

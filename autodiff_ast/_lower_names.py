@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
 import math
 import numbers
 import types
@@ -125,6 +126,9 @@ class Names:
             return found
         if isinstance(base, sp.Basic):
             raise NeedsArrays  # an argument may be an array or a namedtuple
+        member = self.tuple_member(base, node)
+        if member is not None:
+            return member
         if isinstance(base, tuple):
             raise self.error(node, f"attribute .{node.attr} of a "
                                    "differentiated value is not supported "
@@ -153,6 +157,29 @@ class Names:
         if listed:  # self.c = [1.0, 0.0, -2.0]: its numbers, baked in
             return [self.constant(v, node) for v in value]
         return self.constant(value, node)
+
+    def tuple_member(self, base: Any, node: ast.Attribute) -> Any:
+        """``pt.x``, ``pt.is_zero`` or ``pt.norm`` of a namedtuple: a
+        field's value; for a method or property its class, the user's
+        code, defines (a subclass's), the method bound to the tuple of
+        values, which a call inlines, or the property's value, its getter
+        inlined; None for anything else (a method of tuple or of
+        namedtuple itself)."""
+        if not (isinstance(base, tuple) and hasattr(base, "_fields")):
+            return None
+        if node.attr in base._fields:
+            return getattr(base, node.attr)
+        member = inspect.getattr_static(type(base), node.attr, None)
+        function = member.fget if isinstance(member, property) else getattr(
+            member, "__func__", member)
+        if not isinstance(function, types.FunctionType) or library_of(
+                function) is not None or isinstance(member, classmethod):
+            return None
+        if isinstance(member, property):
+            return self.inline(function, [base], {}, node)  # type: ignore
+        if isinstance(member, staticmethod):
+            return function
+        return types.MethodType(function, base)
 
     def attribute_base(self, node: ast.expr, env: dict[str, Any]) -> Any:
         """What ``node.attr`` reads an attribute of: ``node``'s value, or,

@@ -17,6 +17,7 @@ strict xfails whose reason names their entry in the sweep's list
 from __future__ import annotations
 
 import math
+import typing
 from collections import namedtuple
 
 import numpy as np
@@ -336,17 +337,49 @@ def test_grad_of_a_namedtuple_is_that_namedtuple():
                               rel=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep7 bug 7: pt.is_zero(), a method of a namedtuple subclass called on "
-    "the differentiated argument, is refused ('attribute .is_zero of a "
-    "differentiated value is not supported for scalars'); JAX calls it"))
 def test_grad_of_a_namedtuple_subclass_with_a_method():
+    # (sweep7 bug 7) JAX calls the method
     # JAX: ZeroPoint(0., 0.) at the origin, ZeroPoint(0.6, 0.8) at (3, 4)
     g = ad.grad(norm_unless_zero)(ZeroPoint(0.0, 0.0))
     assert type(g) is ZeroPoint and g == (0.0, 0.0)
     g = ad.grad(norm_unless_zero)(ZeroPoint(3.0, 4.0))
     assert type(g) is ZeroPoint
     assert g == pytest.approx((0.6, 0.8), rel=1e-15)
+
+
+class Vector(typing.NamedTuple):
+    a: float
+    b: float
+
+    @property
+    def squared_norm(self):
+        return self.a ** 2 + self.b ** 2
+
+    def scaled(self, k):
+        return Vector(k * self.a, k * self.b)
+
+    @staticmethod
+    def doubled(v):
+        return 2.0 * v
+
+
+UNIT = Vector(0.6, 0.8)
+
+
+def through_methods_and_a_property(v):
+    return v.scaled(3.0).squared_norm + v.doubled(v.a) + Vector.doubled(v.b)
+
+
+def times_a_global_vectors_norm(x):
+    return UNIT.squared_norm * x + UNIT.b
+
+
+def test_grad_through_a_namedtuples_methods_and_property():
+    # d/da (9 (a^2 + b^2) + 2 a + 2 b) = 18 a + 2, and d/db 18 b + 2
+    g = ad.grad(through_methods_and_a_property)(Vector(1.0, 2.0))
+    assert type(g) is Vector and g == (20.0, 38.0)
+    assert ad.grad(times_a_global_vectors_norm)(2.0) == pytest.approx(
+        1.0, rel=1e-15)
 
 
 # -- compositions (test_issue1372) ---------------------------------------------
