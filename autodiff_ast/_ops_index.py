@@ -1,7 +1,7 @@
 """Rows of the array table for indexing: ``x[...]`` and ``np.take``.
 
 An index may hold constants (integers, slices, None, ``...``, lists of
-integers) and integer values the function is given (``logits[label]``,
+integers, and lists of bools, NumPy's masks) and integer values the function is given (``logits[label]``,
 ``x[idx]`` with an integer array argument or global): those are operands of
 the step, read by generated code when it runs. The gradient is a scatter
 of the adjoint into zeros (``_ops_scatter``). A boolean mask the function
@@ -19,12 +19,13 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from sympy.logic.boolalg import Boolean
+from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from ._array_ops import empty, static_int
 from ._lower_records import Read
 from ._masks import PASSED
 from ._ops_core import reshape
+from ._ops_create import constant_array
 from ._ops_scatter import explicit, scatter
 from ._program import ArrayOp, Step
 from ._spell import Slot, index
@@ -47,6 +48,9 @@ def getitem(run: Any, array: Any, key: Any, node: ast.AST) -> Any:
     parts: list[Any] = []
     probes: list[Any] = []  # the index with arrays, to compute the shape
     for part in key if isinstance(key, tuple) else (key,):
+        if isinstance(part, list) and _all_booleans(part):
+            # x[[True, False, True]]: NumPy's mask, of known values
+            part = constant_array(run, part, bool, node)
         if isinstance(part, (slice, type(None), type(Ellipsis))):
             parts.append(part)
             probes.append(part)
@@ -94,6 +98,13 @@ def _known_mask(run: Any, part: Any) -> np.ndarray | None:
     run.context.reads.append(Read(read.container, read.key, read.value,
                                   values=read.value.copy()))
     return read.value
+
+
+def _all_booleans(values: list[Any]) -> bool:
+    """Whether ``values`` (nested lists) are all True or False."""
+    return bool(values) and all(
+        _all_booleans(v) if isinstance(v, list) else isinstance(
+            v, BooleanAtom) for v in values)
 
 
 def _integer_list(run: Any, values: list[Any], node: ast.AST) -> Any:

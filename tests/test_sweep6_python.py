@@ -382,12 +382,20 @@ def masked_by_a_list(x):
     return np.sum(x[[True, False, True, False, True]] ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 9: a list of bools as an index (a mask, as NumPy reads "
-    "it) is refused: 'a list used as an index must hold constant integers'"))
+def rows_and_elements_by_lists_of_bools(x):
+    return (np.sum(x[[True, False], 1:] ** 2)
+            + np.sum(x[[[True, False, True], [False, False, True]]]))
+
+
 def test_a_list_of_bools_indexes_as_a_mask():
+    # (sweep6 bug 9) NumPy reads a list of bools as a mask
     assert_tree_close(ad.grad(masked_by_a_list)(V5),
                       np.array([0.6, 0.0, 4.4, 0.0, -0.8]))
+    assert_tree_close(ad.grad(rows_and_elements_by_lists_of_bools)(A23),
+                      np.array([[1.0, 4.0, 7.0], [0.0, 0.0, 1.0]]))
+    # of another length, NumPy's error, as the function itself raises
+    with pytest.raises(IndexError, match="boolean index did not match"):
+        ad.grad(masked_by_a_list)(np.ones(6))
 
 
 def ndarray_methods(x):
