@@ -1074,7 +1074,8 @@ def _an_object(value: Any) -> bool:
 def _makes_new(value: ast.expr) -> bool:
     """Whether ``value`` is a new array in Python whatever it equals:
     arithmetic, ``np.array(x)`` (which copies), ``np.copy(x)``,
-    ``x.copy()``, ``np.zeros(n)`` and the like."""
+    ``x.copy()``, ``x.flatten()`` and ``x.astype(t)`` (copies too),
+    ``np.zeros(n)`` and the like."""
     if isinstance(value, (ast.BinOp, ast.UnaryOp)):
         return True
     if not isinstance(value, ast.Call):
@@ -1084,10 +1085,9 @@ def _makes_new(value: ast.expr) -> bool:
             ".")[2] in _CONSTRUCTORS:
         return True
     copies = not any(k.arg == "copy" for k in value.keywords)
-    return (spelled.endswith(".copy") or spelled in ("np.array", "np.copy",
-                                                     "numpy.array",
-                                                     "numpy.copy")) \
-        and copies
+    return (spelled.endswith((".copy", ".flatten", ".astype"))
+            or spelled in ("np.array", "np.copy", "numpy.array",
+                           "numpy.copy")) and copies
 
 
 # NumPy's functions that make a new array of given values: two calls with

@@ -472,18 +472,26 @@ def powers_by_a_generator(x):
 
 
 def flattened_then_filled(x):
+    # (y * x, as the sweep had it, broadcasts (6,) with (2, 3): NumPy
+    # raises; the gradient below is that of y * x's elements in order)
     y = x.flatten()
     y[0] = 0.0
-    return np.sum(y * x)
+    return np.sum(y * x.reshape(-1))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 18: filling the copy x.flatten() makes is refused as "
-    "'assigning to an item of y mutates an object the function did not "
-    "make'"))
+def cast_then_added_to(x):
+    y = x.astype(np.float64)
+    y[1] += x[0] ** 2
+    return np.sum(y ** 2)
+
+
 def test_a_flattened_copy_filled():
+    # (sweep6 bug 18) x.flatten() and x.astype(t) are copies
     assert_tree_close(ad.grad(flattened_then_filled)(A23),
                       np.array([[0.0, 4.0, 6.0], [8.0, 10.0, 12.0]]))
+    # x0^2 + (x1 + x0^2)^2 + x2^2 at (1, 2, 3)
+    assert_tree_close(ad.grad(cast_then_added_to)(np.array([1.0, 2.0, 3.0])),
+                      np.array([14.0, 6.0, 6.0]))
 
 
 def powers_gathered_in_a_tuple(x):
