@@ -600,8 +600,10 @@ def _checker(params: list[str], where: str,
     def check(*args: Any) -> bool:
         if pytrees and not all(map(optree.tree_is_leaf, args)):
             return True
-        if pytrees and any(isinstance(a, (bool, np.bool_)) for a in args):
-            return True  # a flag, as JAX takes one beside its argnums
+        if pytrees and any(isinstance(a, (bool, np.bool_)) or isinstance(
+                a, np.ndarray) and a.dtype == np.bool_ for a in args):
+            return True  # a flag (np.array(True) too), or a mask, as JAX
+            # takes one beside its argnums
         if any(np.ndim(args[i]) for i in arrays if i < len(args)):
             return True
         shapes = []

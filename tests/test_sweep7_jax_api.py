@@ -115,6 +115,25 @@ def test_a_flag_after_the_argument(transform):
     assert transform(x_or_zeros)(1.0, True) == 1.0
 
 
+def doubled_if(x, flag):
+    return x * 2.0 if flag else x
+
+
+def tripled_if_first(x, flags):
+    return x * 3.0 if flags[0] else x
+
+
+@pytest.mark.parametrize("transform", [ad.grad, ad.jacfwd, ad.jacrev])
+def test_a_flag_or_flags_in_a_bool_array_after_the_argument(transform):
+    # scalar code took a Python bool or np.True_ but refused a bool array
+    # (first called so here: a derivative called with a bool before
+    # answers with array code from then on)
+    assert transform(doubled_if)(1.0, np.array(True)) == 2.0
+    assert transform(doubled_if)(1.0, np.array(False)) == 1.0
+    assert transform(tripled_if_first)(1.0, np.array([True, False])) == 3.0
+    assert transform(tripled_if_first)(1.0, np.array([False, True])) == 1.0
+
+
 def square_if_nonzero(x):
     if x.astype(bool).item():
         return x ** 2
