@@ -727,7 +727,25 @@ def _sizes_before(program: Any, value: sp.Expr, shape: tuple[int, ...],
         row = next((r for r in rows if r.item == symbol), None)
         if row is not None:
             return program.shape_of(row.array)[1:]
-    return None
+    return _traced_through(program, value.xreplace(starts), shape, inside,
+                           steps)
+
+
+def _traced_through(program: Any, value: sp.Expr, shape: tuple[int, ...],
+                    inside: set[sp.Symbol], steps: tuple[Step, ...]
+                    ) -> tuple[Any, ...] | None:
+    """The sizes of ``value`` traced through the loop's own array
+    operations to arrays from before the loop (``np.tanh(Wh @ h + Wx @
+    x)`` is as long as Wh's rows); None where one is the loop's own."""
+    definition = {**program.definition(),
+                  **{r: step for step in steps for r in step.results()}}
+    sizes = []
+    for axis in range(len(shape)):
+        found = program.size_source(value, axis, definition)
+        if found is not None and found[0] in inside:
+            return None
+        sizes.append(1 if found is None else program.size(*found))
+    return tuple(sizes)
 
 
 def _row_read(program: Any, step: Any, index: sp.Symbol,
