@@ -85,6 +85,10 @@ def signature(args: tuple[Any, ...], by_rank: bool = False
             # (code that bakes an int's value in, a loop count, is keyed
             # by it; code that reads it when it runs serves every int)
             key.append(kind if by_rank else (kind, int(arg)))
+        elif kind is bool or isinstance(arg, np.bool_):
+            # (code that decides an assert on a flag is made for its
+            # value: ``_masks.flag_decided``)
+            key.append(kind if by_rank else (kind, bool(arg)))
         elif kind is float or isinstance(arg, np.generic):
             key.append(kind)
         elif taken_as_constant(arg):

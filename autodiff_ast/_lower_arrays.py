@@ -41,7 +41,8 @@ from ._masked_reads import (Selection, applied, attribute_of,
                             connected, count,
                             holds_selection, negated, reduced, selection,
                             used_as_an_array)
-from ._masks import known_masks, passed_masks, resolved_reads
+from ._masks import (known_masks, passed_flags, passed_masks,
+                     resolved_reads)
 from ._ops_assemble import store, store_item
 from ._ops_cast import ASTYPE
 from ._ops_core import FLOAT_CASTS, transpose
@@ -134,6 +135,9 @@ class _ArrayContext(_Context):
     # size once the code sizes an array with it (np.zeros(n)).
     counts: dict[sp.Symbol, int] = field(default_factory=dict)
     fixed: set[str] = field(default_factory=set)  # ArrayLowered.fixed
+    # The bools passed in beside the differentiated arguments, with their
+    # values, for an assert on them (``_masks.flag_decided``).
+    flags: dict[sp.Symbol, bool] = field(default_factory=dict)
     # The arrays that hold a list's items, appended to in a kept loop: the
     # function returns them as lists.
     listed: set[sp.Symbol] = field(default_factory=set)
@@ -171,6 +175,7 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
         env[name] = structured
         if index not in argnums:  # (x[mask]: code made for its values)
             passed_masks(context, layout, value)
+            passed_flags(context, layout, value)
         if _is_count(value, index in argnums):
             context.counts[layout.symbols[0]] = int(value)
     runner = _ArrayRunner(fn, source, context)

@@ -29,6 +29,7 @@ from ._lower_expressions import select
 from ._lists import made
 from ._lower_names import describe
 from ._lower_records import NeedsArrays
+from ._masks import flag_decided
 from ._ops_index import getitem
 
 __all__ = ["Statements"]
@@ -146,6 +147,8 @@ class Statements:
         refused: a derivative cannot check them."""
         holds = self.decided(statement.test, env)
         if holds is None:
+            holds = self.decided_by_flags(statement.test, env)
+        if holds is None:
             raise self.error(statement, "assert on values computed from the "
                                         "arguments is not supported: a "
                                         "derivative cannot check them; assert "
@@ -181,6 +184,19 @@ class Statements:
             return None
         return bool(condition) if isinstance(condition, BooleanAtom) \
             else None
+
+    def decided_by_flags(self, test: ast.expr,
+                         env: dict[str, Any]) -> bool | None:
+        """Whether ``test`` holds where it reads only bools passed beside
+        the differentiated arguments (``assert flag``): known for their
+        values, which the code is then made for; else None."""
+        if not self.lowers_arrays:
+            raise NeedsArrays  # (array lowering knows the arguments)
+        try:
+            condition = self.condition(test, env)
+        except AutodiffError:
+            return None
+        return flag_decided(self.context, condition)
 
     def known(self, value: Any) -> Any:
         """``value`` as Python holds it (a shape as a tuple of ints), or

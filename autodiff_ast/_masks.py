@@ -12,7 +12,9 @@ array it reads changes.
 A boolean array passed in beside the differentiated arguments
 (``x[mask]``) is such a mask too (``passed_masks``): code that indexes
 with it is made for its values, and dispatch keys that code by them
-(``_dispatch.signature``), as JAX's grad takes a concrete mask.
+(``_dispatch.signature``), as JAX's grad takes a concrete mask. A bool
+passed in so (a flag) decides an ``assert`` on it alone now, and keys the
+code that does by its value (``passed_flags``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from sympy.logic.boolalg import Boolean
 from ._functions import logical_and, logical_not, logical_or, logical_xor
 from ._lower_records import Read
 
-__all__ = ["PASSED", "known_masks", "passed_masks", "resolved_reads"]
+__all__ = ["PASSED", "flag_decided", "known_masks", "passed_flags",
+           "passed_masks", "resolved_reads"]
 
 # How a mask passed in as an argument is read: its values, which code that
 # indexes with it is made for (the argument joins ``fixed``, the names
@@ -74,6 +77,39 @@ def passed_masks(context: Any, layout: Any, value: Any) -> None:
     for symbol, leaf in zip(layout.symbols, optree.tree_leaves(value)):
         if isinstance(leaf, np.ndarray) and leaf.dtype == np.bool_:
             context.masks[symbol] = Read({PASSED: leaf}, PASSED, leaf)
+
+
+def passed_flags(context: Any, layout: Any, value: Any) -> None:
+    """The bools of an argument that is not differentiated (``flag=True``,
+    ``np.array(True)``), with their values: an ``assert`` on them is
+    decided now (``flag_decided``)."""
+    for symbol, leaf in zip(layout.symbols, optree.tree_leaves(value)):
+        if np.ndim(leaf) == 0 and np.result_type(leaf) == np.bool_:
+            context.flags[symbol] = bool(leaf)
+
+
+def flag_decided(context: Any, condition: Any) -> bool | None:
+    """Whether ``condition``, of flags passed in alone (``flag``, ``not
+    verbose``), holds for their values now; None for any other condition.
+    The code is then made for those values (they join ``fixed``, and
+    dispatch keys the code by them), as JAX's grad runs the assert on
+    the flag it is given."""
+    # (a condition of a 0-d mask passed in, not verbose, is a known mask
+    # of its own: its value is known too)
+    flags = {**{symbol: bool(read.value) for symbol, read
+                in getattr(context, "masks", {}).items()
+                if np.ndim(read.value) == 0},
+             **getattr(context, "flags", {})}
+    if not isinstance(condition, Boolean) or not condition.free_symbols or \
+            not condition.free_symbols <= flags.keys():
+        return None
+    decided = condition.xreplace({symbol: sp.true if flags[symbol]
+                                  else sp.false
+                                  for symbol in condition.free_symbols})
+    if decided not in (sp.true, sp.false):
+        return None
+    context.fixed.update(symbol.name for symbol in condition.free_symbols)
+    return decided is sp.true
 
 
 def resolved_reads(context: Any) -> list[Read]:

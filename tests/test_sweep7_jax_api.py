@@ -43,21 +43,14 @@ def weighted(x, y, z, flag=False):
     return 1.0 * x + 2.0 * y + 3.0 * z
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep7 bug 4: `assert flag` on a bool flag passed by keyword is refused "
-    "('assert on values computed from the arguments is not supported'); JAX "
-    "runs the assert on the flag's value"))
 def test_grad_argnums_with_a_keyword_flag():
+    # (sweep7 bug 4) JAX runs the assert on the flag's value
     assert ad.grad(weighted)(1.0, 1.0, 1.0, flag=True) == 1.0
     assert ad.grad(weighted, argnums=1)(1.0, 1.0, 1.0, flag=True) == 2.0
     assert ad.grad(weighted, argnums=(2, 0))(
         1.0, 1.0, 1.0, flag=True) == (3.0, 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep7 bug 4: `assert flag` on a bool flag passed by keyword is refused "
-    "('assert on values computed from the arguments is not supported'); JAX "
-    "runs the assert on the flag's value"))
 def test_value_and_grad_argnums_with_a_keyword_flag():
     y = weighted(1.0, 1.0, 1.0, flag=True)
     assert ad.value_and_grad(weighted)(1.0, 1.0, 1.0, flag=True) == (y, 1.0)
@@ -65,6 +58,23 @@ def test_value_and_grad_argnums_with_a_keyword_flag():
         1.0, 1.0, 1.0, flag=True) == (y, 2.0)
     assert ad.value_and_grad(weighted, argnums=(2, 0))(
         1.0, 1.0, 1.0, flag=True) == (y, (3.0, 1.0))
+
+
+def quiet_and_strict(x, verbose=False, strict=True):
+    assert not verbose and strict, "quiet and strict only"
+    return np.sum(x ** 2)
+
+
+def test_an_assert_on_flags_runs_on_their_values():
+    g = ad.grad(quiet_and_strict)
+    np.testing.assert_array_equal(g(np.ones(2)), [2.0, 2.0])
+    for flags in [(True, True), (False, np.False_), (np.array(True), True)]:
+        with pytest.raises(AssertionError, match="quiet and strict only"):
+            g(np.ones(2), *flags)
+    np.testing.assert_array_equal(g(np.ones(2), False, np.array(True)),
+                                  [2.0, 2.0])
+    with pytest.raises(AssertionError, match="assert flag"):
+        ad.grad(weighted)(1.0, 1.0, 1.0, flag=False)
 
 
 def sum_product(x, y):
