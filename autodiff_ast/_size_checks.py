@@ -37,7 +37,8 @@ class SizeChecks:
 
     # (left, right) size readers that must be equal: "x.shape[0]".
     equal: list[tuple[str, str]] = field(default_factory=list)
-    # The inputs those read, as the code reads them, in order.
+    # The inputs those read, as the code reads them, arguments first in
+    # the function's order.
     arrays: list[str] = field(default_factory=list)
     # Why the code must be checked for the shapes it was made for, if it
     # must (a size a constant fixes), and the inputs whose sizes are fixed.
@@ -68,6 +69,7 @@ def size_checks(program: Program, computed: Iterable[Any],
             enforced.union(nodes[0], node)
 
     checks = SizeChecks()
+    compared: list[Node] = []
     meant = [e for e in meant if isinstance(e, sp.Basic)]
     for group in _groups(program, meant, [
             s for s in program.steps if s.target not in needed]):
@@ -94,11 +96,10 @@ def size_checks(program: Program, computed: Iterable[Any],
             pair = sorted((first, node), key=sources.order)
             checks.equal.append((sources.read(pair[0]),
                                  sources.read(pair[1])))
-            for array in pair:
-                name = sources.array(array)
-                if name not in checks.arrays:
-                    checks.arrays.append(name)
+            compared.extend(pair)
     checks.fixed = list(dict.fromkeys(checks.fixed))
+    checks.arrays = list(dict.fromkeys(
+        sources.array(n) for n in sorted(compared, key=sources.order)))
     return checks
 
 

@@ -50,6 +50,10 @@ def joined_columns(a, b):
     return np.sum(np.concatenate([a, b], axis=1))
 
 
+def chosen(x, y, c):
+    return np.sum(np.where(c > 0, x, y))
+
+
 def trace_of(a):
     return np.einsum("ii->", a)
 
@@ -138,6 +142,10 @@ def test_a_jacobian_checks_what_the_function_returned():
     (joined_columns, (np.ones((2, 3)), np.ones((2, 1))),
      (np.ones((2, 3)), np.ones((4, 1))),
      "a of shape (2, 3) does not fit b of shape (4, 1)"),
+    (chosen, (np.ones(3), np.ones(3), np.arange(3.0) - 1),
+     (np.ones(3), np.ones(4), np.ones(3)),
+     "x of shape (3,), y of shape (4,) and c of shape (3,) do not fit "
+     "together"),
 ])
 def test_steps_that_match_sizes_are_checked(function, good, bad, message):
     gradient = ad.grad(function)
