@@ -327,8 +327,10 @@ def _checked(pulled_back: Callable[..., tuple[Any, ...]],
         cotangents = optree.tree_leaves(cotangent)
         if len(cotangents) != len(outputs):
             raise InputError(
-                f"the cotangent has {len(cotangents)} entries, but the "
-                f"function has {len(outputs)} outputs: pass one per "
+                f"the cotangent has {len(cotangents)} entr"
+                f"{'y' if len(cotangents) == 1 else 'ies'}, but the "
+                f"function has {len(outputs)} output"
+                f"{'' if len(outputs) == 1 else 's'}: pass one per "
                 "output, in the output's structure.")
         given = optree.tree_structure(cotangent)
         if given != structure:

@@ -298,9 +298,11 @@ class _Pullback:
             run.expression(node.args[0], env),
             is_leaf=lambda v: isinstance(v, sp.Basic))
         if len(cotangents) != self.outputs:
+            entries = "entry" if len(cotangents) == 1 else "entries"
+            outputs = "output" if self.outputs == 1 else "outputs"
             raise run.error(node, f"the cotangent has {len(cotangents)} "
-                                  f"entries, but the function has "
-                                  f"{self.outputs} outputs: pass one per "
+                                  f"{entries}, but the function has "
+                                  f"{self.outputs} {outputs}: pass one per "
                                   "output, in the output's structure")
         pulled = derivative_call(run, self.gradient,
                                  [*self.primals, *cotangents], node)

@@ -133,7 +133,7 @@ def test_vjp_pulls_a_cotangent_back_to_every_argument():
     assert pullback((1.0, 0.0)) == pytest.approx(jac[0])
     assert pullback((0.5, 2.0)) == pytest.approx(
         tuple(0.5 * a + 2.0 * b for a, b in zip(*jac)))
-    with pytest.raises(ad.InputError, match="the cotangent has 1 entries, "
+    with pytest.raises(ad.InputError, match="the cotangent has 1 entry, "
                        "but the function has 2 outputs"):
         pullback(1.0)
     with pytest.raises(ad.InputError) as error:

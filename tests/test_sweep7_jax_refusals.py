@@ -169,7 +169,7 @@ def test_jvp_with_a_tangent_of_another_shape_is_refused(primal, tangent,
 def test_vjp_with_a_cotangent_of_another_structure_is_refused():
     _, pullback = ad.vjp(times, np.float32(3), np.float32(4))
     with pytest.raises(ad.InputError, match=(
-            r"the cotangent has 2 entries, but the function has 1 outputs?: "
+            r"the cotangent has 2 entries, but the function has 1 output: "
             r"pass one per output, in the output's structure\.")):
         pullback((np.float32(7), np.float32(100)))
 
