@@ -38,10 +38,16 @@ _BANDS = {"upper triangular": (0, None), "lower triangular": (None, 0),
           "diagonal": (0, 0), "tridiagonal": (-1, 1)}
 
 
+def _as_numpy(op: ArrayOp, run: Any, *args: Any, node: ast.AST) -> Any:
+    """``op`` lowered as NumPy's row lowers it (each row used here has
+    its lowering)."""
+    assert op.lower is not None
+    return op.lower(run, *args, node=node)
+
+
 def _triangle(run: Any, matrix: Any, op: ArrayOp, k: int,
               node: ast.AST) -> Any:
-    assert op.lower is not None
-    return op.lower(run, matrix, k, node=node)
+    return _as_numpy(op, run, matrix, k, node=node)
 
 
 def _read(run: Any, a: Any, assume_a: Any, lower: Any, node: ast.AST,
@@ -83,22 +89,19 @@ def _lower_solve(run: Any, a: Any, b: Any, lower: Any = False,
     matrix = _read(run, a, assume_a, lower, node, "scipy.linalg.solve")
     if flag(run, transposed, node, "scipy.linalg.solve's transposed"):
         matrix = transpose(run.program, run.materialize(matrix, node))
-    assert SOLVE.lower is not None
-    return SOLVE.lower(run, matrix, b, node=node)
+    return _as_numpy(SOLVE, run, matrix, b, node=node)
 
 
 def _lower_inv(run: Any, a: Any, overwrite_a: Any = False,
                check_finite: Any = True, *, assume_a: Any = None,
                lower: Any = False, node: ast.AST) -> Any:
-    assert INV.lower is not None
-    return INV.lower(run, _read(run, a, assume_a, lower, node,
-                                "scipy.linalg.inv"), node=node)
+    return _as_numpy(INV, run, _read(run, a, assume_a, lower, node,
+                                     "scipy.linalg.inv"), node=node)
 
 
 def _lower_det(run: Any, a: Any, overwrite_a: Any = False,
                check_finite: Any = True, *, node: ast.AST) -> Any:
-    assert DET.lower is not None
-    return DET.lower(run, a, node=node)
+    return _as_numpy(DET, run, a, node=node)
 
 
 def _symmetric_only(run: Any, b: Any, type: Any, subsets: tuple[Any, Any],
@@ -127,10 +130,8 @@ def _lower_eigh(run: Any, a: Any, b: Any = None, *, lower: Any = True,
     uplo = "L" if flag(run, lower, node, "scipy.linalg.eigh's lower") \
         else "U"
     if flag(run, eigvals_only, node, "scipy.linalg.eigh's eigvals_only"):
-        assert EIGVALSH.lower is not None
-        return EIGVALSH.lower(run, a, uplo, node=node)
-    assert EIGH.lower is not None
-    values, vectors = EIGH.lower(run, a, uplo, node=node)
+        return _as_numpy(EIGVALSH, run, a, uplo, node=node)
+    values, vectors = _as_numpy(EIGH, run, a, uplo, node=node)
     return values, vectors  # (SciPy's is a plain tuple)
 
 
@@ -143,23 +144,20 @@ def _lower_eigvalsh(run: Any, a: Any, b: Any = None, *, lower: Any = True,
                     "scipy.linalg.eigvalsh")
     uplo = "L" if flag(run, lower, node, "scipy.linalg.eigvalsh's lower") \
         else "U"
-    assert EIGVALSH.lower is not None
-    return EIGVALSH.lower(run, a, uplo, node=node)
+    return _as_numpy(EIGVALSH, run, a, uplo, node=node)
 
 
 def _lower_norm(run: Any, a: Any, ord: Any = None, axis: Any = None,
                 keepdims: Any = False, check_finite: Any = True, *,
                 node: ast.AST) -> Any:
-    assert NORM.lower is not None
-    return NORM.lower(run, a, ord, axis, keepdims, node=node)
+    return _as_numpy(NORM, run, a, ord, axis, keepdims, node=node)
 
 
 def _lower_svd(run: Any, a: Any, full_matrices: Any = True,
                compute_uv: Any = True, overwrite_a: Any = False,
                check_finite: Any = True, lapack_driver: Any = "gesdd", *,
                node: ast.AST) -> Any:
-    assert SVD.lower is not None
-    result = SVD.lower(run, a, full_matrices, compute_uv, node=node)
+    result = _as_numpy(SVD, run, a, full_matrices, compute_uv, node=node)
     # (SciPy's is a plain tuple, NumPy's a named one)
     return tuple(result) if isinstance(result, tuple) else result
 
