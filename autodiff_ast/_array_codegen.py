@@ -2,10 +2,12 @@
 
 Here are the spec, the function around the body (its docstring, one
 ``if`` per condition on scalars, the literals it returns) and the check
-at its top that arrays have the shapes the code was generated for, where
-it bakes sizes in. The body is written by ``_array_writer`` (printing
-with ``_array_printer``, then tidied by ``_array_passes``); long lines
-are laid out by ``_array_layout``.
+at its top: that arrays have the shapes the code was generated for,
+where it bakes sizes in, or that sizes the function needs equal are
+(``_size_checks``), where no step of the code compares them any more.
+The body is written by ``_array_writer`` (printing with
+``_array_printer``, then tidied by ``_array_passes``); long lines are
+laid out by ``_array_layout``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ._array_printer import ArrayPrinter
 from ._array_writer import ArrayWriter
 from ._codegen import Literal, _pretty_string
 from ._program import SIZE, Program, Step
-from ._size_checks import size_checks
+from ._size_checks import SizeChecks, size_checks
 from ._unparse import to_source
 from ._wrap import _WIDTH, _filled, _wrap
 
@@ -203,7 +205,7 @@ def _shape_check(spec: ArrayFunctionSpec) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _sizes_of(spec: ArrayFunctionSpec) -> Any:
+def _sizes_of(spec: ArrayFunctionSpec) -> SizeChecks:
     # (kept with the spec: each layout tried for long lines asks again)
     known = spec.__dict__.get("_sizes")
     if known is None:
