@@ -32,6 +32,7 @@ from typing import Any, Callable
 import numpy as np
 import optree
 
+from ._argnums_per_call import Wrapping
 from ._differentiate import split_aux
 from ._errors import AutodiffError, InputError, OutputError
 
@@ -41,7 +42,7 @@ __all__ = ["IntegerZeros", "not_transformed_again"]
 _FLOATS = frozenset({float, np.float64, np.float32, np.float16})
 
 
-class IntegerZeros:
+class IntegerZeros(Wrapping):
     """``kind`` of ``fun`` (``grad``, ``value_and_grad`` or ``jacobian``)
     taken with ``allow_int=True``. ``made`` answers calls where no
     argument among ``argnums`` holds integers; ``make(positions)`` makes
@@ -61,13 +62,7 @@ class IntegerZeros:
         # (non-negative argnums name the same positions in every call)
         self._fixed = self.argnums if min(self.argnums) >= 0 else None
         self._passing = max(self.argnums) + 1
-        for shown in ("__name__", "__qualname__", "__doc__",
-                      "__autodiff_ast__"):
-            if hasattr(made, shown):
-                setattr(self, shown, getattr(made, shown))
-
-    def __repr__(self) -> str:
-        return f"<autodiff_ast {getattr(self, '__name__', 'derivative')}>"
+        self.show_as(made)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         positions = self._positions(len(args))

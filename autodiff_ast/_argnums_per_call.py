@@ -22,7 +22,7 @@ import numpy as np
 
 from ._errors import ArgnumsError
 
-__all__ = ["PerCall", "negative", "positional_names"]
+__all__ = ["PerCall", "Wrapping", "negative", "positional_names"]
 
 
 def negative(argnums: Any) -> bool:
@@ -53,7 +53,22 @@ def positional_names(fun: Any) -> tuple[str, ...] | None:
                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
-class PerCall:
+class Wrapping:
+    """A callable standing for a derivative it makes answer (``PerCall``,
+    ``allow_int``'s ``IntegerZeros``): named, documented and shown as
+    that derivative."""
+
+    def show_as(self, derivative: Any) -> None:
+        for shown in ("__name__", "__qualname__", "__doc__",
+                      "__autodiff_ast__"):
+            if hasattr(derivative, shown):
+                setattr(self, shown, getattr(derivative, shown))
+
+    def __repr__(self) -> str:
+        return f"<autodiff_ast {getattr(self, '__name__', 'derivative')}>"
+
+
+class PerCall(Wrapping):
     """A transform whose ``argnums`` (or whose function) depends on how
     many arguments each call passes by position.
 
@@ -76,13 +91,7 @@ class PerCall:
         # For a function of *args: the function each count reads it as.
         self.per_count = per_count
         self.made: dict[int, Any] = {len(names): full}
-        for shown in ("__name__", "__qualname__", "__doc__",
-                      "__autodiff_ast__"):
-            if hasattr(full, shown):
-                setattr(self, shown, getattr(full, shown))
-
-    def __repr__(self) -> str:
-        return f"<autodiff_ast {getattr(self, '__name__', 'derivative')}>"
+        self.show_as(full)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.at(len(args))(*args, **kwargs)
