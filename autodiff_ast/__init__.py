@@ -12,7 +12,8 @@ return 3 * x ** 2 + 4 * x - 3
 from ._api import derivative, grad, source, value_and_grad
 from ._api_jacobians import hessian, jacfwd, jacobian, jacrev, jvp, vjp
 from ._errors import (ArgnumsError, AutodiffError, CacheWarning, InputError,
-                      NoSourceError, OutputError, UnsupportedCodeError)
+                      NoSourceError, OutputError, ShapeError,
+                      UnsupportedCodeError)
 
 __version__ = "0.1.0"
 
@@ -33,6 +34,7 @@ __all__ = [
     "ArgnumsError",
     "OutputError",
     "InputError",
+    "ShapeError",
     "CacheWarning",
     "__version__",
 ]

@@ -16,6 +16,7 @@ __all__ = [
     "ArgnumsError",
     "OutputError",
     "InputError",
+    "ShapeError",
     "CacheWarning",
 ]
 
@@ -62,6 +63,30 @@ class InputError(AutodiffError, TypeError):
     (an int leaf, a string), as JAX's TypeError."""
 
 
+class ShapeError(InputError, ValueError):
+    """The arguments' shapes do not fit an operation of the function (two
+    arrays that do not broadcast, a product's inner sizes): the function
+    itself cannot be evaluated at them. A ValueError, as NumPy raises
+    there, and an InputError (a TypeError), as JAX raises.
+
+    Carries ``filename``, ``lineno`` and ``text``, the user's line, like
+    UnsupportedCodeError; ``msg`` is NumPy's description of the mismatch.
+    """
+
+    def __init__(self, message: str, filename: str, lineno: int,
+                 text: str) -> None:
+        super().__init__(message)
+        self.msg = message
+        self.filename = filename
+        self.lineno = lineno
+        self.text = text
+
+    def __str__(self) -> str:
+        return (f"{self.msg}: the function cannot be evaluated at arguments "
+                "of these shapes; pass arrays whose shapes fit, as NumPy "
+                f"requires ({self.filename}:{self.lineno})")
+
+
 class CacheWarning(UserWarning):
     """The disk cache folder, or an entry in it, is not private to the
     current user: autodiff_ast generates instead of running what it holds."""
@@ -83,7 +108,16 @@ def error_at(node: ast.AST, message: str, filename: str,
                                 end_lineno, end_offset)
 
 
+def shape_error_at(node: ast.AST, message: str, filename: str,
+                   lines: list[str]) -> ShapeError:
+    """A ShapeError pointing at ``node`` in the user's file."""
+    lineno = getattr(node, "lineno", 1)
+    text = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+    return ShapeError(message, filename, lineno, text)
+
+
 # Tracebacks name the public path: autodiff_ast.UnsupportedCodeError.
 for _public in (AutodiffError, UnsupportedCodeError, NoSourceError,
-                ArgnumsError, OutputError, InputError, CacheWarning):
+                ArgnumsError, OutputError, InputError, ShapeError,
+                CacheWarning):
     _public.__module__ = "autodiff_ast"

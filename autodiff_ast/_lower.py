@@ -28,7 +28,8 @@ from typing import Any, Callable
 import sympy as sp
 
 from . import _fence
-from ._errors import AutodiffError, NoSourceError, error_at
+from ._errors import (AutodiffError, NoSourceError, ShapeError, error_at,
+                      shape_error_at)
 from ._forms import hypot_of_any_number
 from ._functions import maximum, minimum
 from ._limits import collector_paused
@@ -180,6 +181,12 @@ class _Runner(Statements, Expressions, Names, Calls, Vetting):
     def error(self, node: ast.AST, message: str) -> AutodiffError:
         return error_at(node, message, self.source.filename,
                         list(self.source.lines))
+
+    def shape_error(self, node: ast.AST, message: str) -> ShapeError:
+        """The arguments' shapes do not fit the operation at ``node``
+        (``message``: NumPy's words for the mismatch)."""
+        return shape_error_at(node, message, self.source.filename,
+                              list(self.source.lines))
 
     def option_comparison(self, node: ast.Compare,
                           values: list[Any]) -> Any:

@@ -362,9 +362,9 @@ class _ArrayRunner(ArrayOperations, _Runner):
             shapes = sorted({self.program.leaves[s].shape
                              for s in value.free_symbols
                              if s in self.program.leaves})
-            raise self.error(node, "operands could not be broadcast "
-                                   f"together with shapes "
-                                   f"{' '.join(map(str, shapes))}") from None
+            raise self.shape_error(
+                node, "operands could not be broadcast together with "
+                f"shapes {' '.join(map(str, shapes))}") from None
 
     def holds_booleans(self, value: sp.Symbol) -> bool:
         leaf = self.program.leaves.get(value)

@@ -291,6 +291,8 @@ def reshape(run: Any, value: Any, shape: Any, node: ast.AST,
     try:
         new = empty(current).reshape(wanted).shape
     except ValueError as exc:
+        if str(exc).startswith("cannot reshape"):  # (the array's size)
+            raise run.shape_error(node, str(exc)) from None
         raise run.error(node, str(exc)) from None
     if new == current:
         return array

@@ -45,6 +45,11 @@ __all__ = ["EINSUM", "TENSORDOT", "INNER", "Subscripts", "parse", "written",
            "identity_pairs"]
 
 
+class SizeMismatch(ValueError):
+    """A letter names axes of different lengths: the operands' shapes do
+    not fit the subscripts (where other errors are the subscripts')."""
+
+
 class Subscripts(NamedTuple):
     """An einsum's subscripts with ``...`` spelled out as letters."""
 
@@ -112,11 +117,11 @@ def parse(subscripts: str, shapes: Sequence[Shape]) -> Subscripts:
         for letter, size in zip(term, shape):
             known = sizes.get(letter, 1)
             if size != known and 1 not in (size, known):
-                raise ValueError(
+                raise SizeMismatch(
                     f"np.einsum: the subscript {letter!r} has size {size} "
                     f"in operand {index} but {known} in an earlier one "
-                    f"(shapes {', '.join(str(tuple(s)) for s in shapes)}): "
-                    "a letter names axes of one length")
+                    f"(shapes {', '.join(str(tuple(s)) for s in shapes)}), "
+                    "where a letter names axes of one length")
             sizes[letter] = max(size, known)
     return Subscripts(inputs, output, sizes, group)
 
@@ -302,6 +307,8 @@ def _lower_einsum(run: Any, subscripts: Any, *operands: Any,
     try:
         return einsum(run.program, subscripts, symbols, "einsum",
                       optimize=optimize or None)
+    except SizeMismatch as exc:
+        raise run.shape_error(node, str(exc)) from None
     except ValueError as exc:
         raise run.error(node, str(exc)) from None
 
@@ -464,9 +471,9 @@ def contraction(run: Any, a: sp.Symbol, b: sp.Symbol,
     sa, sb = run.program.leaves[a].shape, run.program.leaves[b].shape
     for i, j in zip(axes_a, axes_b):
         if sa[i] != sb[j]:
-            raise run.error(node, f"shape-mismatch for sum: axis {i} of "
-                                  f"{sa} has {sa[i]} elements but axis {j} "
-                                  f"of {sb} has {sb[j]}")
+            raise run.shape_error(
+                node, f"shape-mismatch for sum: axis {i} of {sa} has "
+                f"{sa[i]} elements but axis {j} of {sb} has {sb[j]}")
     letters = iter(string.ascii_lowercase)
     first = [next(letters) for _ in sa]
     second = [next(letters) for _ in sb]
@@ -494,9 +501,9 @@ def _lower_tensordot(run: Any, a: Any, b: Any, axes: Any = 2, *,
         pair = [run.integers(side, node, "np.tensordot's axes")
                 for side in axes]
         if len(pair[0]) != len(pair[1]):
-            raise run.error(node, "np.tensordot: shape-mismatch for sum: "
-                                  "the two lists of axes must have the "
-                                  "same length")
+            raise run.shape_error(
+                node, "np.tensordot: shape-mismatch for sum: the two lists "
+                "of axes must have the same length")
         axes_a = [run.axis(i, len(sa), node) for i in pair[0]]
         axes_b = [run.axis(j, len(sb), node) for j in pair[1]]
         spelled_axes: Any = tuple(tuple(side) for side in pair)

@@ -62,8 +62,9 @@ def product(run: Any, left: Any, right: Any, node: ast.AST,
     inner_a = sa[-1]
     inner_b = sb[0] if len(sb) == 1 else sb[-2]
     if inner_a != inner_b:
-        raise run.error(node, f"shapes {sa} and {sb} not aligned: {inner_a} "
-                              f"(dim {len(sa) - 1}) != {inner_b}")
+        raise run.shape_error(node, f"shapes {sa} and {sb} not aligned: "
+                                    f"{inner_a} (dim {len(sa) - 1}) != "
+                                    f"{inner_b}")
     first = run.materialize(a, node, "left")
     second = run.materialize(b, node, "right")
     return run.program.add(DOT, (first, second), sa[:-1] + sb[1:],
@@ -86,15 +87,15 @@ def _stacked_product(run: Any, a: sp.Expr, b: sp.Expr, node: ast.AST,
     try:
         broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
-        raise run.error(node, f"matmul: the stacks of matrices of shapes "
-                              f"{sa} and {sb} do not broadcast together: "
-                              "their leading axes must be equal or 1"
-                              ) from None
+        raise run.shape_error(
+            node, f"matmul: the stacks of matrices of shapes {sa} and {sb} "
+            "do not broadcast together: their leading axes must be equal or "
+            "1") from None
     if sa[-1] != inner_b:
-        raise run.error(node, f"matmul: Input operand 1 has a mismatch in "
-                              f"its core dimension 0 (size {inner_b} is "
-                              f"different from {sa[-1]}): shapes {sa} and "
-                              f"{sb}")
+        raise run.shape_error(
+            node, f"matmul: Input operand 1 has a mismatch in its core "
+            f"dimension 0 (size {inner_b} is different from {sa[-1]}): "
+            f"shapes {sa} and {sb}")
     left = "j" if len(sa) == 1 else "...ij"
     right = "j" if len(sb) == 1 else "...jk"
     output = "..." + ("i" if len(sa) > 1 else "") + ("k" if len(sb) > 1
@@ -419,9 +420,9 @@ def _lower_cross(run: Any, a: Any, b: Any, axisa: Any = -1, axisb: Any = -1,
     try:
         lead = broadcast_shapes(*shapes)
     except ValueError:
-        raise run.error(node, f"np.cross: the arrays of vectors of shapes "
-                              f"{shapes[0]} and {shapes[1]} do not broadcast "
-                              "together") from None
+        raise run.shape_error(
+            node, f"np.cross: the arrays of vectors of shapes {shapes[0]} "
+            f"and {shapes[1]} do not broadcast together") from None
     # Code for vectors of these sizes is wrong at others (a 2-vector is
     # crossed as a 3-vector with a zero third component).
     run.program.baked.append(f"np.cross crosses {sizes[0]}-vectors with "

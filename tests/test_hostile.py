@@ -127,7 +127,7 @@ REFUSED = {
     "array-if": (h.array_condition, (np.ones(3),), ad.UnsupportedCodeError,
                  "the truth value of an array is ambiguous"),
     "broadcast": (h.shape_mismatch, (np.ones(3), np.ones(2)),
-                  ad.UnsupportedCodeError,
+                  ad.ShapeError,
                   "operands could not be broadcast together"),
     "huge-loop": (h.huge_loop, (2.0,), ad.UnsupportedCodeError,
                   "this loop unrolls into more than 10000 statements"),
@@ -227,7 +227,7 @@ def test_refused_with_the_designed_error(name):
     assert isinstance(info.value, ad.AutodiffError)
     text = getattr(info.value, "msg", None) or str(info.value)
     assert text.startswith(message), text
-    if isinstance(info.value, ad.UnsupportedCodeError):
+    if isinstance(info.value, (ad.UnsupportedCodeError, ad.ShapeError)):
         assert info.value.filename == str(FILE)
         assert info.value.lineno == marked_line(name)
 

@@ -698,9 +698,6 @@ def test_float32_products_give_float32_gradients():
     (lambda v: np.einsum("ij->", v),
      "np.einsum: the term 'ij' names 2 axes but operand 0 has 1 (shape "
      "(6,)): write one letter per axis, or '...' for the leading ones"),
-    (lambda v: np.einsum("i,i", v, v[:3]),
-     "np.einsum: the subscript 'i' has size 3 in operand 1 but 6 in an "
-     "earlier one (shapes (6,), (3,)): a letter names axes of one length"),
     (lambda v: np.einsum("i,j", v),
      "np.einsum: the subscripts 'i,j' name 2 operand(s) but 1 are given"),
     (lambda v: np.einsum("i->j", v),
@@ -712,15 +709,6 @@ def test_float32_products_give_float32_gradients():
      "np.einsum: '...i->i' has '...' in its operands but not in its output"),
     (lambda v: np.einsum(v, [0]),
      "np.einsum's subscripts must be a constant string such as 'ij,jk->ik'"),
-    (lambda v: np.sum(np.tensordot(v.reshape(2, 3), v.reshape(2, 3), 1)),
-     "shape-mismatch for sum: axis 1 of (2, 3) has 3 elements but axis 0 "
-     "of (2, 3) has 2"),
-    (lambda v: np.sum(v.reshape(1, 2, 3) @ v.reshape(1, 2, 3)),
-     "matmul: Input operand 1 has a mismatch in its core dimension 0 (size "
-     "2 is different from 3)"),
-    (lambda v: np.sum(v.reshape(3, 2, 1) @ v.reshape(2, 1, 3)),
-     "matmul: the stacks of matrices of shapes (3, 2, 1) and (2, 1, 3) do "
-     "not broadcast together"),
     (lambda v: np.sum(np.cross(v[:4], v[2:])),
      "np.cross: the vectors have 4 components: a cross product takes 2- "
      "or 3-vectors"),
@@ -731,6 +719,41 @@ def test_bad_products_are_refused_at_the_users_line(function, message):
     assert message in str(caught.value)
     line = inspect.getsourcelines(function)[1]
     assert f"test_linalg.py:{line}" in str(caught.value)
+
+
+# Shapes that do not fit are the arguments' fault, not unsupported code: a
+# ShapeError (NumPy's ValueError, JAX's TypeError) at the user's line.
+@pytest.mark.parametrize("function,message", [
+    (lambda v: np.einsum("i,i", v, v[:3]),
+     "np.einsum: the subscript 'i' has size 3 in operand 1 but 6 in an "
+     "earlier one (shapes (6,), (3,)), where a letter names axes of one "
+     "length"),
+    (lambda v: np.sum(np.tensordot(v.reshape(2, 3), v.reshape(2, 3), 1)),
+     "shape-mismatch for sum: axis 1 of (2, 3) has 3 elements but axis 0 "
+     "of (2, 3) has 2"),
+    (lambda v: np.sum(v.reshape(1, 2, 3) @ v.reshape(1, 2, 3)),
+     "matmul: Input operand 1 has a mismatch in its core dimension 0 (size "
+     "2 is different from 3): shapes (1, 2, 3) and (1, 2, 3)"),
+    (lambda v: np.sum(v.reshape(3, 2, 1) @ v.reshape(2, 1, 3)),
+     "matmul: the stacks of matrices of shapes (3, 2, 1) and (2, 1, 3) do "
+     "not broadcast together: their leading axes must be equal or 1"),
+    (lambda v: np.sum(v @ v[:3]),
+     "shapes (6,) and (3,) not aligned: 6 (dim 0) != 3"),
+    (lambda v: np.sum(v.reshape(4, -1)),
+     "cannot reshape array of size 6 into shape (4,newaxis)"),
+])
+def test_shapes_that_do_not_fit_are_refused_at_the_users_line(function,
+                                                              message):
+    with pytest.raises(ad.ShapeError) as caught:
+        ad.grad(function)(np.ones(6))
+    assert caught.value.msg == message
+    assert isinstance(caught.value, ValueError)
+    line = inspect.getsourcelines(function)[1]
+    assert str(caught.value) == (
+        f"{message}: the function cannot be evaluated at arguments of these "
+        "shapes; pass arrays whose shapes fit, as NumPy requires "
+        f"({caught.value.filename}:{line})")
+    assert caught.value.filename.endswith("test_linalg.py")
 
 
 # -- forward mode: jacobian, jvp and hessian ----------------------------------
