@@ -69,12 +69,15 @@ class ShapeError(InputError, ValueError):
     itself cannot be evaluated at them. A ValueError, as NumPy raises
     there, and an InputError (a TypeError), as JAX raises.
 
-    Carries ``filename``, ``lineno`` and ``text``, the user's line, like
-    UnsupportedCodeError; ``msg`` is NumPy's description of the mismatch.
+    Where an operation of the function refuses the shapes, carries
+    ``filename``, ``lineno`` and ``text``, the user's line, like
+    UnsupportedCodeError, and ``msg`` is NumPy's description of the
+    mismatch; where the arguments are refused before any line (elementwise
+    code of arguments that do not broadcast), ``msg`` says it all.
     """
 
-    def __init__(self, message: str, filename: str, lineno: int,
-                 text: str) -> None:
+    def __init__(self, message: str, filename: str | None = None,
+                 lineno: int | None = None, text: str | None = None) -> None:
         super().__init__(message)
         self.msg = message
         self.filename = filename
@@ -82,6 +85,8 @@ class ShapeError(InputError, ValueError):
         self.text = text
 
     def __str__(self) -> str:
+        if self.filename is None:
+            return self.msg
         return (f"{self.msg}: the function cannot be evaluated at arguments "
                 "of these shapes; pass arrays whose shapes fit, as NumPy "
                 f"requires ({self.filename}:{self.lineno})")

@@ -40,7 +40,7 @@ import numpy as np
 import optree
 
 from ._as_numpy import CAUGHT, numeric_retry, real
-from ._errors import InputError
+from ._errors import InputError, ShapeError
 from ._lower_records import Read
 from ._output_types import (GUARD_CELLS, Plan, cast, caster, proof,
                             recast)
@@ -638,7 +638,7 @@ def _checker(params: list[str], where: str,
         try:
             np.broadcast_shapes(*shapes)
         except ValueError:
-            raise InputError(
+            raise ShapeError(
                 f"the arguments of the derivative of {where} cannot be "
                 "broadcast together (shapes "
                 f"{' '.join(str(s) for s in shapes)}), so {where} itself "
