@@ -185,6 +185,27 @@ class _BodyWriter:
                 node, expr, lines.printer()(self.spec.shape_of[index]),
                 self.spec.namespace)
 
+        # An output that only takes an argument's shape (0.0 * x ** 0)
+        # and is returned more than once (the four zeros of the Hessian of
+        # x + y) is computed once, named for what it is.
+        alike: dict[tuple[sp.Expr, sp.Symbol], list[int]] = {}
+        for index in sorted(unshaped):
+            alike.setdefault((reduced[index], self.spec.shape_of[index]),
+                             []).append(index)
+        repeated = {key: indices for key, indices in alike.items()
+                    if len(indices) > 1 and self.spec.namespace != "math"}
+        for (expr, argument), indices in repeated.items():
+            name = _SHAPED_NAMES.get(expr, "shaped")
+            spelled = lines.printer()(argument)
+            if len(repeated) > 1 and isinstance(spelled, ast.Name):
+                name = f"{name}_{spelled.id}"  # zero_x beside zero_y
+            temporary = sp.Dummy("shaped")
+            lines.assign(temporary, expr, name,
+                         lambda e, node, i=indices[0]: shaped(i, e, node))
+            for index in indices:
+                reduced[index] = temporary
+                unshaped.discard(index)
+
         def returning(outputs: list[sp.Expr]) -> ast.stmt:
             printer = lines.printer()
             printed = [shaped(index, expr, printer(expr))
@@ -875,6 +896,11 @@ def _in_dependency_order(
         ordered.append(item)
         defined.add(item[0])
     return ordered
+
+
+# Names of a constant output with an argument's shape (``zero = 0.0 * x **
+# 0``), where it is named.
+_SHAPED_NAMES = {sp.Integer(0): "zero", sp.Integer(1): "one"}
 
 
 def _broadcast_like(node: ast.expr, expr: sp.Expr, argument: ast.expr,
