@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import math
-import pathlib
 import subprocess
 import sys
 import textwrap
@@ -21,6 +20,7 @@ import numpy as np
 import pytest
 
 import autodiff_ast as ad
+import cli_in_process
 
 try:
     import scipy.special as sc
@@ -30,8 +30,6 @@ except ImportError:  # optional: the tests that need it skip
 
 requires_scipy = pytest.mark.skipif(sc is None,
                                     reason="SciPy is not installed")
-
-TESTS = pathlib.Path(__file__).parent
 
 
 def body(fn, *example) -> str:
@@ -480,10 +478,8 @@ def test_third_derivative_of_generated_code_matches_mpmath(name):
 @requires_scipy
 def test_export_imports_scipy_special(tmp_path):
     output = tmp_path / "grads.py"
-    result = subprocess.run(
-        [sys.executable, "-m", "autodiff_ast", "export", "scipy.special:expit",
-         "--order", "2", "-o", str(output)],
-        capture_output=True, text=True, cwd=TESTS.parent)
+    result = cli_in_process.run("export", "scipy.special:expit", "--order",
+                                "2", "-o", str(output))
     assert result.returncode == 0, result.stderr
     text = output.read_text()
     assert "\n\nimport scipy.special\n\n\ndef dexpit_dx(x):" in text
