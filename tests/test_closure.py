@@ -120,11 +120,17 @@ def test_generating_twice_gives_identical_source():
 
 
 def test_source_is_identical_across_processes_and_hash_seeds():
+    # scalar code to order 2, and array code's transforms of a pytree
     script = (
         "import numpy as np, autodiff_ast as ad\n"
-        "import test_closure as t\n"
+        "import cli_targets as c, test_closure as t\n"
         "for name in sorted(t.FUNCTIONS):\n"
-        "    print(ad.source(ad.derivative(t.FUNCTIONS[name][0], 2)))\n")
+        "    print(ad.source(ad.derivative(t.FUNCTIONS[name][0], 2)))\n"
+        "W, b = np.array([0.1, -0.2, 0.3]), 0.5\n"
+        "for transform in (ad.hessian, ad.jacobian, ad.jacfwd):\n"
+        "    print(ad.source(transform(c.logistic, (0, 1)), W, b))\n"
+        "print(ad.source(ad.jacobian(c.predictions, (0, 1)), W, b))\n"
+        "print(ad.source(ad.grad(c.logistic_tree), {'W': W, 'b': b}))\n")
     tests = pathlib.Path(__file__).parent
     outputs = set()
     for seed in ("1", "2"):
@@ -135,6 +141,10 @@ def test_source_is_identical_across_processes_and_hash_seeds():
             [sys.executable, "-c", script], env=environment, check=True,
             capture_output=True, text=True).stdout)
     assert len(outputs) == 1
+    (output,) = outputs
+    for name in ("hessian_logistic", "jacobian_logistic", "jacfwd_logistic",
+                 "jacobian_predictions", "grad_logistic_tree"):
+        assert f"def {name}(" in output
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
