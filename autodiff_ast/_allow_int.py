@@ -86,11 +86,14 @@ class IntegerZeros(Wrapping):
             result = self._without_code(args, kwargs)
         return self._filled(result, values, positions, floats)
 
-    def answering(self, args: tuple[Any, ...]) -> Any:
-        """The derivative whose code answers a call at ``args``; an error
-        where none does (every argument it is taken in holds integers)."""
+    def answering(self, args: tuple[Any, ...],
+                  kwargs: dict[str, Any] | None = None) -> Any:
+        """The derivative whose code answers a call at ``args`` (and
+        ``kwargs``); an error where none does (every argument it is taken
+        in holds integers)."""
         positions = self._positions(len(args))
-        floats = self._floats(self._values(args, {}, positions), positions)
+        floats = self._floats(self._values(args, kwargs or {}, positions),
+                              positions)
         if floats is None:
             return self.made
         if floats:

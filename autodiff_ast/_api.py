@@ -740,14 +740,16 @@ def derivative(fun: Callable[..., Any], n: int = 1) -> Callable[..., Any]:
     return result
 
 
-def source(fn: Callable[..., Any], *example_args: Any) -> str:
+def source(fn: Callable[..., Any], *example_args: Any,
+           **example_kwargs: Any) -> str:
     """The generated source of a function made by autodiff_ast.
 
     The derivative of array code is generated per input signature
-    (structure, shapes, dtypes): pass example arguments to see it (without
-    them, it shows the code its calls ran, if they ran one). So is
-    a Jacobian or Hessian of elementwise code at arrays (JAX's shape):
-    example arrays show that code, numbers the elementwise one.
+    (structure, shapes, dtypes): pass example arguments to see it, as
+    you would call it, by position or by name (without them, it shows the
+    code its calls ran, if they ran one). So is a Jacobian or Hessian of
+    elementwise code at arrays (JAX's shape): example arrays show that
+    code, numbers the elementwise one.
 
     >>> import autodiff_ast as ad
     >>> print(ad.source(ad.grad(lambda x: x**2)))  # doctest: +ELLIPSIS
@@ -757,7 +759,8 @@ def source(fn: Callable[..., Any], *example_args: Any) -> str:
     <BLANKLINE>
     """
     if isinstance(fn, IntegerZeros):  # allow_int=True: the code that runs
-        fn = fn.answering(example_args) if example_args else fn.made
+        fn = fn.answering(example_args, example_kwargs) if (
+            example_args or example_kwargs) else fn.made
     if isinstance(fn, PerCall):  # a negative argnums: counts the call's
         fn = fn.at(len(example_args) or len(fn.names))
     chain = getattr(fn, "__autodiff_ast_array_chain__", None)
@@ -768,8 +771,8 @@ def source(fn: Callable[..., Any], *example_args: Any) -> str:
         # that answers there is the array transforms' (JAX's shape).
         fn = chain()
     if isinstance(fn, ArrayTransform):
-        if example_args:
-            return fn.source_for(example_args)
+        if example_args or example_kwargs:
+            return fn.source_for(example_args, example_kwargs)
         run = fn.sources_run()
         if len(run) == 1:  # the code its calls ran
             return run[0]

@@ -248,11 +248,16 @@ class ArrayTransform:
         self.by_signature[key] = entry
         return entry
 
-    def source_for(self, args: tuple[Any, ...]) -> str:
+    def source_for(self, args: tuple[Any, ...],
+                   kwargs: dict[str, Any] | None = None) -> str:
+        """The code that answers a call at ``args`` and ``kwargs``."""
         if not self.takes_tangents:
             args = as_floats(complete_arguments(
-                self.__name__, self.params, self.defaults, args, {}),
-                self.differentiated)
+                self.__name__, self.params, self.defaults, args,
+                kwargs or {}), self.differentiated)
+        elif kwargs:
+            raise TypeError(f"{self.__name__}() takes the primals and then "
+                            "the tangents, by position")
         return self.entry_for(args).source
 
     def sources_run(self) -> list[str]:

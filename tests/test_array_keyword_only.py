@@ -172,3 +172,19 @@ def test_inspect_shows_the_functions_parameters():
                 ] == [(p.name, p.kind.name, p.default) for p in
                       inspect.signature(derivative.fun).parameters.values()]
     assert str(inspect.signature(ad.grad(scaled_sines))) == "(x, *, k=2.0)"
+
+
+def test_source_takes_the_example_arguments_as_the_derivative_does():
+    # ad.source(g, x, w=...) as the call g(x, w=...): the code that answers
+    # it, made for w's kind (a float32 w here: the code casts to it)
+    gradient = ad.grad(weighted)
+    x = np.ones(3, dtype=np.float32)
+    source = ad.source(gradient, x, w=np.float32(2.0))
+    assert "for x: float32[N], w: float32[]." in source
+    assert source.endswith("    return 2 * w * x\n")
+    with pytest.raises(TypeError, match=r"unexpected or repeated argument "
+                       r"'k'"):
+        ad.source(gradient, x, k=2.0)
+    # (the allow_int wrapper too: an int by name has no code to show)
+    with pytest.raises(ad.AutodiffError, match="runs no generated code"):
+        ad.source(ad.grad(weighted, allow_int=True), np.arange(3), w=2.0)
