@@ -12,9 +12,11 @@ Hypothesis profiles: "ci" (the default) is bounded and derandomized;
 "quick" draws fewer programs (.ci/run uses it on the Pythons other than
 the default one); `--hypothesis-profile=thorough` draws thousands.
 
-AUTODIFF_AST_SHARD=k/n runs the k-th of n parts of the tests (a test's
-part is fixed by its id): .ci/run runs each other Python's tests as two
-parts, so that its two cores stay busy until the end.
+AUTODIFF_AST_SHARE=k/n runs the k-th of n shares of the tests (a test's
+share is fixed by its id), and all of those about what differs between
+interpreters (EVERY_INTERPRETER): .ci/run gives each Python other than the
+default one its share, so that every test runs on the default interpreter
+and on one other, and those on all of them.
 """
 
 import contextlib
@@ -111,8 +113,7 @@ def pytest_configure(config):
 
 # The slowest tests whose results do not depend on the interpreter (the
 # same numbers and text on 3.10 to 3.13): .ci/run leaves them to the
-# default interpreter's run, which keeps CI well under 15 minutes on two
-# cores (about 2 of each other interpreter's 8 minutes).
+# default interpreter's run.
 SLOW = frozenset((
     "test_printed_derivatives_of_scalar_functions_read_back",
     "test_lstm_hessian_vector_product",
@@ -134,14 +135,35 @@ SLOW = frozenset((
     "test_every_scalar_function_the_suite_generated_reads_well"))
 
 
+# The tests of what differs between interpreters: reading the user's
+# source (inspect, tokenize, ast), Python's semantics, printing code (ast's
+# unparse, astor), exact errors at lines, processes, hash seeds, the
+# environment, the command line. .ci/run runs them on every interpreter,
+# and the others on the default one and one other (AUTODIFF_AST_SHARE).
+EVERY_INTERPRETER = frozenset((
+    "test_api.py", "test_argument_checks.py", "test_array_keyword_only.py",
+    "test_chained_comparisons.py", "test_cli.py", "test_closure.py",
+    "test_containers.py", "test_diskcache.py", "test_errors.py",
+    "test_golden.py", "test_hostile.py", "test_keywords_unpacked.py",
+    "test_lint.py", "test_local_functions.py", "test_lower.py",
+    "test_objects.py", "test_portability.py", "test_print_quality.py",
+    "test_printed_as_written.py", "test_printed_returns.py",
+    "test_python_iteration.py", "test_source.py", "test_stale.py",
+    "test_star_args.py", "test_sweep3_builtins.py",
+    "test_sweep4_python_semantics.py", "test_sweep6_python.py",
+    "test_sweep6_source.py", "test_tutorial.py", "test_wrap.py"))
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if getattr(item, "originalname", item.name) in SLOW:
             item.add_marker(pytest.mark.slow)
-    shard = os.environ.get("AUTODIFF_AST_SHARD")
-    if shard:
-        part, parts = map(int, shard.split("/"))
-        ours = [zlib.crc32(item.nodeid.encode()) % parts == part - 1
+    share = os.environ.get("AUTODIFF_AST_SHARE")
+    if share:
+        part, parts = map(int, share.split("/"))
+        ours = [item.path.name in EVERY_INTERPRETER
+                or item.path.parent.name == "autodiff_ast"  # doctests
+                or zlib.crc32(item.nodeid.encode()) % parts == part - 1
                 for item in items]
         config.hook.pytest_deselected(
             items=[item for item, own in zip(items, ours) if not own])
