@@ -47,10 +47,48 @@ def lint(source: str) -> list[str]:
     checks: list[Callable[..., list[str]]] = [
         _unread, _aliases, _repeated, _generic_returns, _powers_unnamed,
         _cubes, _like_terms_apart]
-    problems = _long_lines(source) + _long_literals(source)
-    for check in checks:
-        problems += check(tree if check is _unread else function)
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    problems = _long_lines(source, tokens) + _long_literals(tokens)
+    try:
+        for check in checks:
+            problems += check(tree if check is _unread else function)
+    finally:
+        _ASKED.clear()
     return list(dict.fromkeys(problems))  # each once, in order
+
+
+# What the checks ask of each node of the function being linted, by the
+# question and the node's id, while it is linted: they ask again and again
+# about the same statements and expressions (every path through the
+# function walks its statements, each value is printed as a key and
+# searched for names), and a generated Hessian has thousands of nodes.
+# Nothing changes the tree while it is linted.
+_ASKED: dict[tuple[str, int], Any] = {}
+
+
+def _walk(node: ast.AST) -> list[ast.AST]:
+    """ast.walk(node), as a list."""
+    key = ("walk", id(node))
+    if key not in _ASKED:
+        _ASKED[key] = list(ast.walk(node))
+    return _ASKED[key]
+
+
+def _names_in(node: ast.AST) -> frozenset[str]:
+    """The names read or bound anywhere in ``node``."""
+    key = ("names", id(node))
+    if key not in _ASKED:
+        _ASKED[key] = frozenset(n.id for n in _walk(node)
+                                if isinstance(n, ast.Name))
+    return _ASKED[key]
+
+
+def _dump(node: ast.AST) -> str:
+    """ast.dump(node): the same text for the same expression."""
+    key = ("dump", id(node))
+    if key not in _ASKED:
+        _ASKED[key] = ast.dump(node)
+    return _ASKED[key]
 
 
 def _unread(tree: ast.Module) -> list[str]:
@@ -63,22 +101,23 @@ def _aliases(function: ast.FunctionDef) -> list[str]:
     """``a = b``, and ``t = 1``: a second name for a value or a number
     (not where a loop then changes the name: ``x = x0`` is its start)."""
     bound: dict[str, int] = {}
-    for node in ast.walk(function):
+    for node in _walk(function):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             bound[node.id] = bound.get(node.id, 0) + 1
     return [f"line {n.lineno}: {ast.unparse(n)} is an alias"
-            for n in ast.walk(function) if isinstance(n, ast.Assign)
+            for n in _walk(function) if isinstance(n, ast.Assign)
             and isinstance(n.targets[0], ast.Name)
             and bound[n.targets[0].id] == 1
             and isinstance(n.value, (ast.Name, ast.Constant))]
 
 
-def _long_lines(source: str) -> list[str]:
+def _long_lines(source: str, tokens: list[tokenize.TokenInfo]
+                ) -> list[str]:
     strings = set()  # rows inside string literals (the docstring)
     # A one-line string that alone makes its line too long (a pytree key
     # the user wrote, params["a long key"]) cannot be broken.
     longest: dict[int, int] = {}
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+    for token in tokens:
         if token.type == tokenize.STRING:
             strings.update(range(token.start[0], token.end[0] + 1))
             if token.start[0] == token.end[0]:
@@ -91,9 +130,9 @@ def _long_lines(source: str) -> list[str]:
             and len(line) - longest.get(row, 0) + 2 > WIDTH]
 
 
-def _long_literals(source: str) -> list[str]:
+def _long_literals(tokens: list[tokenize.TokenInfo]) -> list[str]:
     problems = []
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+    for token in tokens:
         text = token.string
         if token.type != tokenize.NUMBER or len(text) <= LONGEST_LITERAL:
             continue
@@ -138,7 +177,7 @@ def _is_work(node: ast.AST) -> bool:
         return not (isinstance(node.right, ast.Constant)
                     and node.right.value == 0)
     return sum(isinstance(n, (ast.BinOp, ast.Call))
-               for n in ast.walk(node)) > 1
+               for n in _walk(node)) > 1
 
 
 def _is_prefix(node: ast.AST, parent: ast.AST | None) -> bool:
@@ -169,18 +208,17 @@ def _repeated(function: ast.FunctionDef) -> list[str]:
     then ``2 * a * b * c``, not ``a * b * c`` beside ``a * b * d``."""
     problems = set()
     changing = _rebound(function)
+    parents = {id(child): node for node in _walk(function)
+               for child in ast.iter_child_nodes(node)}
     for path in _paths(function.body, []):
         values: dict[str, ast.AST] = {}
         prefixes: dict[str, ast.AST] = {}
-        parents = {id(child): node for statement in path
-                   for node in ast.walk(statement)
-                   for child in ast.iter_child_nodes(node)}
         for statement in path:
-            for node in ast.walk(statement):
+            for node in _walk(statement):
                 if not _is_work(node) or _is_buffer(
                         node, parents.get(id(node))) or _reads(node, changing):
                     continue
-                key = ast.dump(node)
+                key = _dump(node)
                 if _is_prefix(node, parents.get(id(node))):
                     prefixes.setdefault(key, node)
                     again = key in values
@@ -202,12 +240,12 @@ def _returned(node: ast.AST | None) -> Iterator[ast.Name]:
 
 
 def _generic_returns(function: ast.FunctionDef) -> list[str]:
-    assigned = {target.id for n in ast.walk(function)
+    assigned = {target.id for n in _walk(function)
                 if isinstance(n, ast.Assign) for target in n.targets
                 if isinstance(target, ast.Name)}
     return [f"line {n.lineno}: returns {name.id}, a name that does not say "
             "what it is"
-            for n in ast.walk(function) if isinstance(n, ast.Return)
+            for n in _walk(function) if isinstance(n, ast.Return)
             for name in _returned(n.value)
             if name.id in assigned and GENERIC_NAME.match(name.id)]
 
@@ -216,15 +254,14 @@ def _rebound(function: ast.FunctionDef) -> set[str]:
     """Names a loop changes (bound more than once): the same text reading
     them computes another value in the next iteration."""
     bound: dict[str, int] = {}
-    for node in ast.walk(function):
+    for node in _walk(function):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             bound[node.id] = bound.get(node.id, 0) + 1
     return {name for name, count in bound.items() if count > 1}
 
 
 def _reads(node: ast.AST, names: set[str]) -> bool:
-    return any(isinstance(n, ast.Name) and n.id in names
-               for n in ast.walk(node))
+    return not _names_in(node).isdisjoint(names)
 
 
 def _powers_unnamed(function: ast.FunctionDef) -> list[str]:
@@ -235,7 +272,7 @@ def _powers_unnamed(function: ast.FunctionDef) -> list[str]:
     for path in _paths(function.body, []):
         named: dict[str, ast.Assign] = {}
         for statement in path:
-            for node in ast.walk(statement):
+            for node in _walk(statement):
                 if not (isinstance(node, ast.BinOp) and isinstance(
                         node.op, ast.Pow) and isinstance(
                         node.right, ast.Constant)) or \
@@ -257,7 +294,7 @@ def _powers_unnamed(function: ast.FunctionDef) -> list[str]:
 
 def _cubes(function: ast.FunctionDef) -> list[str]:
     return [f"line {n.lineno}: {ast.unparse(n)} is a cube"
-            for n in ast.walk(function)
+            for n in _walk(function)
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult)
             and isinstance(n.left, ast.BinOp)
             and isinstance(n.left.op, ast.Pow)
@@ -304,7 +341,7 @@ def _like_terms_apart(function: ast.FunctionDef) -> list[str]:
     """Sums whose terms share a factor and, divided by it, hold like
     terms: ``t0 * (1 - s) - 2 * s * t0`` is ``t0 * (1 - 3 * s)``."""
     problems = set()
-    sums = [n for n in ast.walk(function) if isinstance(n, ast.BinOp)
+    sums = [n for n in _walk(function) if isinstance(n, ast.BinOp)
             and isinstance(n.op, (ast.Add, ast.Sub))]
     inner = {id(n.left) for n in sums} | {id(n.right) for n in sums}
     for node in sums:
