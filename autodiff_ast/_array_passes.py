@@ -13,8 +13,10 @@ import ast
 from typing import Any
 
 from ._dead_code import filled_arrays
+from ._dotted import dotted
 from ._expression_keys import Keys
 from ._program import unique_name
+from ._walk import walk
 
 __all__ = ["tidied", "part_of_call"]
 
@@ -38,7 +40,7 @@ def _shared_in_loops(statements: list[ast.stmt], taken: set[str]
             bound: set[str] = set()
             read_first: set[str] = set()  # before the body binds them
             for inner in body:
-                read_first |= {node.id for node in ast.walk(inner)
+                read_first |= {node.id for node in walk(inner)
                                if isinstance(node, ast.Name)
                                and isinstance(node.ctx, ast.Load)} - bound
                 bound |= _bound_in([inner])
@@ -49,7 +51,7 @@ def _shared_in_loops(statements: list[ast.stmt], taken: set[str]
 
 def _bound_in(statements: list[ast.stmt]) -> set[str]:
     return {node.id for statement in statements
-            for node in ast.walk(statement)
+            for node in walk(statement)
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
 
 
@@ -57,7 +59,7 @@ def _filled_in(statements: list[ast.stmt]) -> set[str]:
     """The arrays ``statements`` fill in place (``x += v`` too)."""
     return set().union(*map(filled_arrays, statements)) | {
         node.target.id for statement in statements
-        for node in ast.walk(statement)
+        for node in walk(statement)
         if isinstance(node, ast.AugAssign)
         and isinstance(node.target, ast.Name)}
 
@@ -67,7 +69,7 @@ def _single_axes(statements: list[ast.stmt]) -> list[ast.stmt]:
     writes one axis (the same reduction for every NumPy function that
     takes a tuple of axes; the rows keep axes as tuples)."""
     for statement in statements:
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.keyword) and node.arg == "axis" and \
                     isinstance(node.value, ast.Tuple) and \
                     len(node.value.elts) == 1:
@@ -140,7 +142,7 @@ def _shared(statements: list[ast.stmt], taken: set[str],
                     in_loop and statement.targets[0].id in changing):
                 named.setdefault(keys.key(statement.value),
                                  (statement.targets[0].id, position))
-            for node in ast.walk(statement):
+            for node in walk(statement):
                 if isinstance(node, ast.expr) and id(node) not in own:
                     # By structure, which is text: np.hypot is an
                     # attribute of np or one name.
@@ -185,7 +187,7 @@ def _bindings(statements: list[ast.stmt]) -> dict[str, int]:
     """How many times each name is bound."""
     bound: dict[str, int] = {}
     for statement in statements:
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Name) and isinstance(node.ctx,
                                                          ast.Store):
                 bound[node.id] = bound.get(node.id, 0) + 1
@@ -321,7 +323,7 @@ def _unaliased(statements: list[ast.stmt]) -> list[ast.stmt]:
         isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
         and s.targets[0].id in aliases)]
     for statement in kept:
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 node.id = original(node.id)
     return kept
@@ -334,7 +336,7 @@ def _read(statements: list[ast.stmt]) -> list[ast.stmt]:
     it fills, which are read."""
     while True:
         read = {node.id for statement in statements
-                for node in ast.walk(statement)
+                for node in walk(statement)
                 if isinstance(node, ast.Name)
                 and isinstance(node.ctx, ast.Load)}
         kept = [s for s in statements if not (
@@ -353,7 +355,7 @@ _TUPLES = {"np.linalg.slogdet": 2}
 def part_of_call(node: Any) -> tuple[str, int] | None:
     """``(call, i)`` for ``call(...)[i]`` of a call in _TUPLES."""
     if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call)
-            and ast.unparse(node.value.func) in _TUPLES
+            and dotted(node.value.func) in _TUPLES
             and isinstance(node.slice, ast.Constant)
             and isinstance(node.slice.value, int)):
         return ast.dump(node.value), node.slice.value
@@ -382,7 +384,7 @@ def _unpacked(statements: list[ast.stmt]) -> list[ast.stmt]:
     for parts in groups:
         first = min(parts.values())
         call = statements[first].value.value  # type: ignore[attr-defined]
-        if sorted(parts) != list(range(_TUPLES[ast.unparse(call.func)])):
+        if sorted(parts) != list(range(_TUPLES[dotted(call.func)])):
             continue
         names = [statements[parts[i]].targets[0] for i in sorted(parts)]
         merged[first] = ast.Assign([ast.Tuple(names, ast.Store())], call,

@@ -15,6 +15,9 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
+from ._dotted import dotted
+from ._walk import statements_in, walk
+
 __all__ = ["FILLING", "filled_arrays", "owned_arrays", "without_dead"]
 
 # Calls whose result is a new array (or list): changing its items changes
@@ -90,7 +93,7 @@ def _changes(statement: ast.stmt) -> tuple[set[str], set[str]] | None:
         if not (isinstance(call, ast.Call) and call.args
                 and isinstance(call.args[0], ast.Name)):
             return None
-        spelled = ast.unparse(call.func)
+        spelled = dotted(call.func)
         if spelled in FILLING:
             return set(), {call.args[0].id}
         return None
@@ -116,7 +119,7 @@ def owned_arrays(body: list[ast.stmt]) -> frozenset[str]:
     fresh: set[str] = set()
     other: set[str] = set()
     for statement in body:
-        for node in ast.walk(statement):
+        for node in statements_in(statement):
             if not isinstance(node, ast.Assign):
                 continue
             for target in node.targets:
@@ -132,8 +135,7 @@ def _makes_new(value: ast.expr) -> bool:
         return any(isinstance(side, ast.List) and all(
             isinstance(item, ast.Constant) for item in side.elts)
             for side in (value.left, value.right))
-    return isinstance(value, ast.Call) and ast.unparse(
-        value.func) in _FRESH
+    return isinstance(value, ast.Call) and dotted(value.func) in _FRESH
 
 
 def _loads(statement: ast.stmt) -> set[str]:
@@ -160,19 +162,24 @@ def _loads(statement: ast.stmt) -> set[str]:
 def filled_arrays(statement: ast.stmt) -> set[str]:
     """The arrays ``statement`` (or a statement in it) assigns items of."""
     filled = set()
-    for node in ast.walk(statement):
-        targets = node.targets if isinstance(node, ast.Assign) else [
-            node.target] if isinstance(node, ast.AugAssign) else []
+    for node in walk(statement):
+        if isinstance(node, ast.Call):
+            if dotted(node.func) in FILLING and node.args and isinstance(
+                    node.args[0], ast.Name):
+                filled.add(node.args[0].id)
+            continue
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign):
+            targets = [node.target]
+        else:
+            continue
         filled.update(t.value.id for t in targets
                       if isinstance(t, ast.Subscript)
                       and isinstance(t.value, ast.Name))
-        if isinstance(node, ast.Call) and ast.unparse(
-                node.func) in FILLING and node.args and isinstance(
-                node.args[0], ast.Name):
-            filled.add(node.args[0].id)
     return filled
 
 
 def _names_read(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node)
+    return {n.id for n in walk(node)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

@@ -26,7 +26,9 @@ import ast
 from collections import Counter
 
 from ._dead_code import FILLING
+from ._dotted import dotted
 from ._fills_as_sets import inner_bodies
+from ._walk import walk
 
 __all__ = ["float64_arrays", "items_as_filled", "stored"]
 
@@ -45,13 +47,13 @@ def float64_arrays(code: list[ast.stmt]) -> frozenset[str]:
     Y`` before it, ``Y_1 = Y_2`` in it, ``Y_2 = np.copy(Y_1)``) is one."""
     bindings: dict[str, list[ast.expr | None]] = {}
     stores = stored(code)
-    for node in (n for s in code for n in ast.walk(s)):
+    for node in (n for s in code for n in walk(s)):
         targets = (node.targets if isinstance(node, ast.Assign)
                    else [node.target] if isinstance(
                        node, (ast.AugAssign, ast.AnnAssign, ast.For))
                    else [])
         for target in targets:
-            for part in ast.walk(target):
+            for part in walk(target):
                 if isinstance(part, ast.Name) and isinstance(
                         part.ctx, ast.Store):
                     simple = isinstance(node, ast.Assign) and target is part
@@ -70,7 +72,7 @@ def float64_arrays(code: list[ast.stmt]) -> frozenset[str]:
 
 def stored(code: list[ast.stmt]) -> Counter[str]:
     """How many times ``code`` binds each name."""
-    return Counter(n.id for s in code for n in ast.walk(s)
+    return Counter(n.id for s in code for n in walk(s)
                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
 
 
@@ -82,7 +84,7 @@ def _float64(value: ast.expr | None, floats: set[str]) -> bool:
     if not (isinstance(value, ast.Call) and value.args
             and not value.keywords):
         return False
-    spelled = ast.unparse(value.func)
+    spelled = dotted(value.func)
     if spelled in _MADE:
         return len(value.args) == 1
     return spelled in _KEEPING and len(value.args) == 1 and _float64(
@@ -131,7 +133,7 @@ def _filled_item(statement: ast.stmt, floats: frozenset[str]
     target = statement.targets[0]
     if isinstance(target.value, ast.Name) and target.value.id in floats \
             and not isinstance(target.slice, ast.Slice) and not any(
-                isinstance(n, ast.Slice) for n in ast.walk(target.slice)):
+                isinstance(n, ast.Slice) for n in walk(target.slice)):
         return target
     return None
 
@@ -145,16 +147,16 @@ def _forward(body: list[ast.stmt], place: int, target: ast.Subscript,
         return  # (a float32 or a bool put in is read back as float64)
     array = target.value.id  # type: ignore[attr-defined]
     index = ast.dump(target.slice)
-    read = {n.id for n in ast.walk(target.slice) if isinstance(n, ast.Name)}
-    read |= {n.id for n in ast.walk(fill.value) if isinstance(n, ast.Name)}
+    read = {n.id for n in walk(target.slice) if isinstance(n, ast.Name)}
+    read |= {n.id for n in walk(fill.value) if isinstance(n, ast.Name)}
     seen: set[str] = set()  # names loaded since the fill
     for later in range(place + 1, len(body)):
         statement = body[later]
         if not (isinstance(statement, ast.Assign)
                 and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)) or any(
-                isinstance(n, ast.Call) and ast.unparse(n.func) in FILLING
-                for n in ast.walk(statement)):
+                isinstance(n, ast.Call) and dotted(n.func) in FILLING
+                for n in walk(statement)):
             return
         name = statement.targets[0].id
         value = statement.value
@@ -171,4 +173,4 @@ def _forward(body: list[ast.stmt], place: int, target: ast.Subscript,
             return
         if name in read or name == array:
             return
-        seen |= {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+        seen |= {n.id for n in walk(value) if isinstance(n, ast.Name)}

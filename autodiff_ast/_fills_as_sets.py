@@ -17,6 +17,8 @@ import ast
 from typing import Callable
 
 from ._dead_code import FILLING, filled_arrays
+from ._dotted import dotted
+from ._walk import walk
 
 __all__ = ["fills_as_sets", "inner_bodies"]
 
@@ -26,8 +28,10 @@ def fills_as_sets(body: list[ast.stmt]) -> list[ast.stmt]:
     += V``, where ``V`` is a sum one of whose terms is ``-X[k]`` as read
     before it, written ``X[k] = `` the other terms."""
     inner_bodies(body, fills_as_sets)
+    # (no rewrite here binds a name: where each is bound, found once)
+    bound_at = _bound_at(body)
     for place in range(len(body)):
-        _as_set(body, place)
+        _as_set(body, place, bound_at)
         _number_filled(body[place])
     return [s for s in body if not getattr(s, "unread", False)]
 
@@ -51,14 +55,15 @@ def _number_filled(statement: ast.stmt) -> None:
     if (isinstance(statement, ast.Assign)
             and isinstance(statement.targets[0], ast.Subscript)
             and isinstance(value, ast.Call)
-            and ast.unparse(value.func) == "np.broadcast_to"
+            and dotted(value.func) == "np.broadcast_to"
             and len(value.args) == 2
             and isinstance(value.args[0], ast.Constant)
             and ast.unparse(value.args[1]) == "()"):
         statement.value = value.args[0]
 
 
-def _as_set(body: list[ast.stmt], place: int) -> None:
+def _as_set(body: list[ast.stmt], place: int,
+            bound_at: dict[str, list[int]]) -> None:
     fill = body[place]
     if not (isinstance(fill, ast.AugAssign)
             and isinstance(fill.op, (ast.Add, ast.Sub))
@@ -70,7 +75,7 @@ def _as_set(body: list[ast.stmt], place: int) -> None:
     binding = None
     shared = False  # the value added is read elsewhere too, and stays
     if isinstance(added, ast.Name):
-        binding = _only_binding(body, place, added.id)
+        binding = _only_binding(body, place, added.id, bound_at)
         if binding is None:
             return
         added = body[binding].value  # type: ignore[attr-defined]
@@ -82,14 +87,15 @@ def _as_set(body: list[ast.stmt], place: int) -> None:
         return
     # (a fill of a copy just made, a = np.copy(x); a[k] += v - x[k], reads
     # the item of x: the same while neither changes)
-    copied = _copy_of(body, place, array)
+    copied = _copy_of(body, place, array, bound_at)
     arrays = [array] if copied is None else [array, copied[1]]
     # (X[k] -= v subtracts each term of v)
     terms = _terms(added, -1 if isinstance(fill.op, ast.Sub) else 1)
     if shared and len(terms) != 1:
         return  # (the other terms would be computed again, later)
     for number, (sign, term) in enumerate(terms):
-        old = next((o for o in (_old_item(body, place, term, a, index)
+        old = next((o for o in (_old_item(body, place, term, a, index,
+                                          bound_at)
                                 for a in arrays) if o is not None), None)
         if sign < 0 and old is not None:
             break
@@ -118,15 +124,16 @@ def _as_set(body: list[ast.stmt], place: int) -> None:
         body[read].unread = True  # type: ignore[attr-defined,index]
 
 
-def _copy_of(body: list[ast.stmt], place: int, array: str
+def _copy_of(body: list[ast.stmt], place: int, array: str,
+             bound_at: dict[str, list[int]]
              ) -> tuple[int, str] | None:
     """(where, x) of ``array = np.copy(x)``, its one binding, before
     ``place``."""
-    binding = _only_binding(body, place, array)
+    binding = _only_binding(body, place, array, bound_at)
     if binding is None:
         return None
     value = body[binding].value  # type: ignore[attr-defined]
-    if isinstance(value, ast.Call) and ast.unparse(value.func) == "np.copy" \
+    if isinstance(value, ast.Call) and dotted(value.func) == "np.copy" \
             and len(value.args) == 1 and isinstance(value.args[0], ast.Name):
         return binding, value.args[0].id
     return None
@@ -154,7 +161,8 @@ def _sum(terms: list[tuple[int, ast.expr]]) -> ast.expr:
 
 
 def _old_item(body: list[ast.stmt], place: int, term: ast.expr, array: str,
-              index: str) -> tuple[int | None, str | None] | None:
+              index: str, bound_at: dict[str, list[int]]
+              ) -> tuple[int | None, str | None] | None:
     """(where, name) of ``name = array[index]`` before ``place`` when
     ``term`` is that name; (None, None) when ``term`` is ``array[index]``
     itself; None otherwise."""
@@ -162,7 +170,7 @@ def _old_item(body: list[ast.stmt], place: int, term: ast.expr, array: str,
         return None, None
     if not isinstance(term, ast.Name):
         return None
-    binding = _only_binding(body, place, term.id)
+    binding = _only_binding(body, place, term.id, bound_at)
     if binding is None or not _is_item(
             body[binding].value, array, index):  # type: ignore[attr-defined]
         return None
@@ -172,7 +180,7 @@ def _old_item(body: list[ast.stmt], place: int, term: ast.expr, array: str,
 def _is_item(value: ast.expr, array: str, index: str) -> bool:
     """Whether ``value`` is ``array[index]``, or a copy of it made to keep
     it (``np.copy(array[index])``)."""
-    if isinstance(value, ast.Call) and ast.unparse(value.func) == "np.copy" \
+    if isinstance(value, ast.Call) and dotted(value.func) == "np.copy" \
             and len(value.args) == 1:
         value = value.args[0]
     return (isinstance(value, ast.Subscript)
@@ -180,12 +188,21 @@ def _is_item(value: ast.expr, array: str, index: str) -> bool:
             and ast.unparse(value.slice) == index)
 
 
-def _only_binding(body: list[ast.stmt], place: int, name: str) -> int | None:
+def _bound_at(body: list[ast.stmt]) -> dict[str, list[int]]:
+    """Each name bound in ``body``: where, the statements that bind it."""
+    bound_at: dict[str, list[int]] = {}
+    for place, statement in enumerate(body):
+        for name in {n.id for n in walk(statement) if isinstance(
+                n, ast.Name) and isinstance(n.ctx, ast.Store)}:
+            bound_at.setdefault(name, []).append(place)
+    return bound_at
+
+
+def _only_binding(body: list[ast.stmt], place: int, name: str,
+                  bound_at: dict[str, list[int]]) -> int | None:
     """Where ``name = ...`` is, before ``place``, when it is bound there
-    and nowhere else in ``body``."""
-    bindings = [k for k, s in enumerate(body) if any(
-        isinstance(n, ast.Name) and n.id == name
-        and isinstance(n.ctx, ast.Store) for n in ast.walk(s))]
+    and nowhere else in ``body`` (``bound_at``: ``_bound_at(body)``)."""
+    bindings = bound_at.get(name, [])
     if len(bindings) != 1 or bindings[0] >= place:
         return None
     statement = body[bindings[0]]
@@ -198,13 +215,13 @@ def _only_binding(body: list[ast.stmt], place: int, name: str) -> int | None:
 def _reads(body: list[ast.stmt], name: str) -> int:
     return sum(isinstance(n, ast.Name) and n.id == name
                and isinstance(n.ctx, ast.Load)
-               for s in body for n in ast.walk(s))
+               for s in body for n in walk(s))
 
 
 def _changes(statement: ast.stmt, array: str) -> bool:
     """Whether ``statement`` may change ``array``: fills it, binds it, or
     is a loop or branch that does."""
-    for node in ast.walk(statement):
+    for node in walk(statement):
         if isinstance(node, ast.Name) and node.id == array and isinstance(
                 node.ctx, ast.Store):
             return True
@@ -214,7 +231,7 @@ def _changes(statement: ast.stmt, array: str) -> bool:
             return True
         if isinstance(node, ast.Call) and node.args and isinstance(
                 node.args[0], ast.Name) and node.args[0].id == array and \
-                ast.unparse(node.func) in FILLING:
+                dotted(node.func) in FILLING:
             return True
     return False
 
@@ -223,7 +240,7 @@ def _indices_kept(body: list[ast.stmt], read: int, place: int,
                   index: ast.expr) -> bool:
     """Whether the names in ``index`` are bound the same at ``read`` and
     at ``place``."""
-    names = {n.id for n in ast.walk(index) if isinstance(n, ast.Name)}
+    names = {n.id for n in walk(index) if isinstance(n, ast.Name)}
     return not any(isinstance(n, ast.Name) and n.id in names
                    and isinstance(n.ctx, ast.Store)
-                   for s in body[read + 1:place] for n in ast.walk(s))
+                   for s in body[read + 1:place] for n in walk(s))

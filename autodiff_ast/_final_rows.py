@@ -23,6 +23,8 @@ from typing import Iterator
 import sympy as sp
 
 from ._dead_code import FILLING
+from ._dotted import dotted
+from ._walk import walk
 
 __all__ = ["first_index", "offset", "rows_from_final", "start_of"]
 
@@ -52,7 +54,7 @@ def _histories(loop: ast.For
     of them."""
     index = _counter(loop, reverse=False)
     if index is None or any(isinstance(n, ast.Break)
-                            for n in ast.walk(loop)):
+                            for n in walk(loop)):
         return
     for place, statement in enumerate(loop.body):
         if not (isinstance(statement, ast.Assign)
@@ -80,12 +82,12 @@ def _counter(loop: ast.For, reverse: bool) -> str | None:
     iterator = loop.iter
     if reverse:
         if not (isinstance(iterator, ast.Call)
-                and ast.unparse(iterator.func) == "reversed"
+                and dotted(iterator.func) == "reversed"
                 and len(iterator.args) == 1):
             return None
         iterator = iterator.args[0]
     if not (isinstance(iterator, ast.Call) and isinstance(loop.target, ast.Name)
-            and ast.unparse(iterator.func) == "range"
+            and dotted(iterator.func) == "range"
             and len(iterator.args) in (1, 2) and not loop.orelse):
         return None
     return loop.target.id
@@ -93,7 +95,7 @@ def _counter(loop: ast.For, reverse: bool) -> str | None:
 
 def _range(loop: ast.For) -> str:
     iterator = loop.iter
-    if ast.unparse(iterator.func) == "reversed":  # type: ignore[attr-defined]
+    if dotted(iterator.func) == "reversed":  # type: ignore[attr-defined]
         iterator = iterator.args[0]  # type: ignore[attr-defined]
     return ast.unparse(iterator)
 
@@ -105,7 +107,7 @@ def start_of(loop: ast.For) -> int | None:
             loop, reverse=True) is None:
         return None
     iterator = loop.iter
-    if ast.unparse(iterator.func) == "reversed":  # type: ignore[attr-defined]
+    if dotted(iterator.func) == "reversed":  # type: ignore[attr-defined]
         iterator = iterator.args[0]  # type: ignore[attr-defined]
     args = iterator.args  # type: ignore[attr-defined]
     if len(args) == 1:
@@ -123,7 +125,7 @@ def _versions(body: list[ast.stmt], carried: str) -> set[str] | None:
     versions = {carried}
     rebound = None
     for place, statement in enumerate(body):
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if not isinstance(node, (ast.Assign, ast.AugAssign,
                                      ast.AnnAssign)):
                 continue
@@ -143,13 +145,13 @@ def _versions(body: list[ast.stmt], carried: str) -> set[str] | None:
     if rebound is None or any(
             isinstance(node, ast.Name) and node.id in versions
             for statement in body[rebound + 1:]
-            for node in ast.walk(statement)):
+            for node in walk(statement)):
         return None
     return versions
 
 
 def _copied(value: ast.expr | None) -> str | None:
-    if isinstance(value, ast.Call) and ast.unparse(value.func) == "np.copy" \
+    if isinstance(value, ast.Call) and dotted(value.func) == "np.copy" \
             and len(value.args) == 1 and isinstance(value.args[0], ast.Name):
         return value.args[0].id
     return None
@@ -159,7 +161,7 @@ def _bound_before(statements: list[ast.stmt], name: str) -> bool:
     """Whether ``statements`` fill or rebind ``name``."""
     return any(isinstance(node, ast.Name) and node.id == name
                and isinstance(node.ctx, ast.Store)
-               for statement in statements for node in ast.walk(statement)
+               for statement in statements for node in walk(statement)
                ) or _filled(statements, {name}) != []
 
 
@@ -169,8 +171,8 @@ def _filled(statements: list[ast.stmt], names: set[str]
     is changed otherwise (a filling call)."""
     indices: list[ast.expr] = []
     for statement in statements:
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Call) and ast.unparse(
+        for node in walk(statement):
+            if isinstance(node, ast.Call) and dotted(
                     node.func) in FILLING and any(
                     isinstance(a, ast.Name) and a.id in names
                     for a in node.args[:1]):
@@ -178,7 +180,7 @@ def _filled(statements: list[ast.stmt], names: set[str]
             targets = node.targets if isinstance(node, ast.Assign) else [
                 node.target] if isinstance(node, ast.AugAssign) else []
             for target in targets:
-                for part in ast.walk(target):
+                for part in walk(target):
                     if isinstance(part, ast.Subscript) and isinstance(
                             part.value, ast.Name) and part.value.id in names:
                         if part is not target:
@@ -222,7 +224,7 @@ def _simple_bindings(body: list[ast.stmt]) -> dict[str, ast.expr]:
     """The names ``body``'s own statements bind exactly once, to what."""
     counts: dict[str, int] = {}
     for statement in body:
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 counts[node.id] = counts.get(node.id, 0) + 1
     return {s.targets[0].id: s.value for s in body
@@ -267,7 +269,7 @@ def _read_from_final(body: list[ast.stmt], place: int, history: str,
         return
     readers = []
     for statement in after:
-        reads = [n for n in ast.walk(statement) if isinstance(n, ast.Name)
+        reads = [n for n in walk(statement) if isinstance(n, ast.Name)
                  and n.id == history]
         if not reads:
             continue
@@ -277,9 +279,9 @@ def _read_from_final(body: list[ast.stmt], place: int, history: str,
         readers.append((statement, row))
     for loop, (reading, row) in readers:
         counter = loop.target.id
-        rows = [n for n in ast.walk(loop) if isinstance(n, ast.Name)
+        rows = [n for n in walk(loop) if isinstance(n, ast.Name)
                 and n.id == row]
-        reads = [n for n in ast.walk(loop) if isinstance(n, ast.Subscript)
+        reads = [n for n in walk(loop) if isinstance(n, ast.Subscript)
                  and isinstance(n.value, ast.Name) and n.value.id == row]
         # (the row is read only by item, at i + d with d below every fill,
         # or for its shape, the final array's)
@@ -294,7 +296,7 @@ def _read_from_final(body: list[ast.stmt], place: int, history: str,
                 return
     for loop, (reading, row) in readers:
         loop.body.remove(reading)
-        for node in ast.walk(loop):
+        for node in walk(loop):
             if isinstance(node, ast.Name) and node.id == row:
                 node.id = carried
 
@@ -303,8 +305,8 @@ def _shape_reads(loop: ast.For, name: str) -> list[ast.Name]:
     """``name`` read in ``loop`` for its shape only: ``name.shape``,
     ``np.zeros_like(name)``."""
     held = [node.args[0] if isinstance(node, ast.Call) else node.value
-            for node in ast.walk(loop)
-            if isinstance(node, ast.Call) and node.args and ast.unparse(
+            for node in walk(loop)
+            if isinstance(node, ast.Call) and node.args and dotted(
                 node.func) in ("np.zeros_like", "np.ones_like",
                                "np.empty_like")
             or isinstance(node, ast.Attribute) and node.attr == "shape"]

@@ -25,9 +25,11 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 from ._codegen import _cse, _suggest_name
 from ._collect import collected_all
 from ._dead_code import without_dead
+from ._dotted import dotted
 from ._ops_loop import Carry, Loop, Stored, merged
 from ._printer import _call
 from ._program import ELEMENTWISE, Step, unique_name
+from ._walk import walk
 from ._wrap import _WIDTH, _wrap_line
 
 __all__ = ["write_loop"]
@@ -327,7 +329,7 @@ def _integers(value: ast.expr) -> bool:
     """Whether ``value`` may be an array of integers: an integer constant,
     or an array made of one (``np.broadcast_to(1, (n,))``)."""
     if isinstance(value, ast.Call) and len(value.args) >= 2:
-        spelled = ast.unparse(value.func)
+        spelled = dotted(value.func)
         if spelled == "np.broadcast_to":
             return _integers(value.args[0])
         if spelled in ("np.full", "np.full_like"):
@@ -481,7 +483,7 @@ def _added_in_place(body: list[ast.stmt], carried: dict[str, tuple],
                  if _fills_at(body[k], zeros)]
         # (d[i] = v first: i picks each element once, of zeros; then only
         # additions, d[j] += w, which add to g as they add to zeros)
-        if not (isinstance(made, ast.Call) and ast.unparse(made.func) in (
+        if not (isinstance(made, ast.Call) and dotted(made.func) in (
                 "np.zeros_like", "np.zeros")) or not fills or any(
                 isinstance(body[k], ast.Assign) for k in fills[1:]) or any(
                 _reads(s, zeros) for k, s in enumerate(body)
@@ -513,7 +515,7 @@ def _fills_at(statement: ast.stmt, name: str) -> bool:
                 and not _reads(target.slice, name))
     call = getattr(statement, "value", None)
     return (isinstance(statement, ast.Expr) and isinstance(call, ast.Call)
-            and ast.unparse(call.func) == "np.add.at" and bool(call.args)
+            and dotted(call.func) == "np.add.at" and bool(call.args)
             and isinstance(call.args[0], ast.Name)
             and call.args[0].id == name
             and not any(_reads(a, name) for a in call.args[1:]))
@@ -570,7 +572,7 @@ def _merged_copies(body: list[ast.stmt], shapes: dict[str, tuple]) -> None:
                 if isinstance(s, ast.Assign) and len(s.targets) == 1
                 and isinstance(s.targets[0], ast.Name)
                 and isinstance(s.value, ast.Call)
-                and ast.unparse(s.value.func) in ("np.copy", "numpy.copy")}
+                and dotted(s.value.func) in ("np.copy", "numpy.copy")}
         for name, place in made.items():
             source = body[place].value.args  # type: ignore[attr-defined]
             if len(source) != 1 or not isinstance(source[0], ast.Name):
@@ -665,7 +667,7 @@ def _may_view(value: ast.expr, arrays: set[str]) -> bool:
         if isinstance(value.func, ast.Attribute) and \
                 value.func.attr in _VIEW_METHODS:
             return named(value.func.value)
-        return ast.unparse(value.func) in _VIEW_CALLS and bool(
+        return dotted(value.func) in _VIEW_CALLS and bool(
             value.args) and named(value.args[0])
     return False
 
@@ -673,7 +675,7 @@ def _may_view(value: ast.expr, arrays: set[str]) -> bool:
 def _copies(statement: ast.stmt, name: str) -> bool:
     """Whether ``statement`` is ``... = np.copy(name)``."""
     value = getattr(statement, "value", None)
-    return isinstance(value, ast.Call) and ast.unparse(value.func) in (
+    return isinstance(value, ast.Call) and dotted(value.func) in (
         "np.copy", "numpy.copy") and len(value.args) == 1 and not \
         value.keywords and isinstance(value.args[0], ast.Name) and \
         value.args[0].id == name
@@ -703,7 +705,7 @@ def _made_new(start: ast.Assign | None) -> bool:
                                                       ast.UnaryOp)):
         return True
     return start is not None and isinstance(start.value, ast.Call) and \
-        ast.unparse(start.value.func) in _FRESH
+        dotted(start.value.func) in _FRESH
 
 
 def _owned_by_the_loop(writer: Any, name: str,
@@ -729,13 +731,13 @@ def _stores(statement: ast.stmt, name: str) -> bool:
     a loop's variable); filling an item of it reads it."""
     return any(isinstance(node, ast.Name) and node.id == name
                and isinstance(node.ctx, ast.Store)
-               for node in ast.walk(statement))
+               for node in walk(statement))
 
 
 def _reads(statement: ast.stmt, name: str) -> bool:
     return any(isinstance(node, ast.Name) and node.id == name
                and isinstance(node.ctx, ast.Load)
-               for node in ast.walk(statement))
+               for node in walk(statement))
 
 
 def _step_name(name: str) -> str:

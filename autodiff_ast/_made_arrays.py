@@ -25,6 +25,8 @@ import copy
 import numpy as np
 
 from ._dead_code import filled_arrays, owned_arrays
+from ._dotted import dotted
+from ._walk import walk
 
 __all__ = ["buffers_apart", "copies_unneeded", "sizes_written"]
 
@@ -42,7 +44,7 @@ def buffers_apart(statements: list[ast.stmt]) -> list[ast.stmt]:
     stores: dict[str, int] = {}
     loads: dict[str, list[ast.Name]] = {}
     for statement in statements:
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Name):
                 if isinstance(node.ctx, ast.Store):
                     stores[node.id] = stores.get(node.id, 0) + 1
@@ -50,11 +52,11 @@ def buffers_apart(statements: list[ast.stmt]) -> list[ast.stmt]:
                     loads.setdefault(node.id, []).append(node)
     alike: dict[int, ast.Call] = {}
     for statement in statements:
-        for node in ast.walk(statement):
+        for node in walk(statement):
             # (the attribute first: unparsing every call costs)
             if isinstance(node, ast.Call) and isinstance(
                     node.func, ast.Attribute) and f"np.{node.func.attr}" in \
-                    _ALIKE and ast.unparse(node.func) in _ALIKE and len(
+                    _ALIKE and dotted(node.func) in _ALIKE and len(
                     node.args) == 1 and not node.keywords and isinstance(
                     node.args[0], ast.Name):
                 alike[id(node.args[0])] = node
@@ -64,7 +66,7 @@ def buffers_apart(statements: list[ast.stmt]) -> list[ast.stmt]:
                 and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)
                 and isinstance(statement.value, ast.Call)
-                and ast.unparse(statement.value.func) in _MADE):
+                and dotted(statement.value.func) in _MADE):
             continue
         name, made = statement.targets[0].id, statement.value
         reads = loads.get(name, [])
@@ -72,14 +74,14 @@ def buffers_apart(statements: list[ast.stmt]) -> list[ast.stmt]:
         # computed at each array made)
         if stores.get(name) != 1 or not reads or any(
                 id(read) not in alike for read in reads) or any(
-                stores.get(n.id, 0) > 1 for n in ast.walk(made)
+                stores.get(n.id, 0) > 1 for n in walk(made)
                 if isinstance(n, ast.Name)) or any(
                 isinstance(n, ast.Call) for a in made.args + [
-                    k.value for k in made.keywords] for n in ast.walk(a)):
+                    k.value for k in made.keywords] for n in walk(a)):
             continue
         for read in reads:
             call = alike[id(read)]
-            kind = _ALIKE[ast.unparse(call.func)]
+            kind = _ALIKE[dotted(call.func)]
             call.func = ast.parse(kind, mode="eval").body
             call.args = [_copy(a) for a in made.args]
             call.keywords = [_copy(k) for k in made.keywords]
@@ -109,7 +111,7 @@ def copies_unneeded(statements: list[ast.stmt],
     counts: dict[str, int] = {}
     assigned: dict[str, ast.Assign] = {}
     for statement in statements:
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 counts[node.id] = counts.get(node.id, 0) + 1
             if isinstance(node, ast.Assign) and len(node.targets) == 1 \
@@ -117,6 +119,9 @@ def copies_unneeded(statements: list[ast.stmt],
                 assigned[node.targets[0].id] = node
     root_of: dict[str, str] = {}  # a copy made an alias -> the array
     arrays = owned_arrays(statements)
+    # (each statement's reads found once, not once per copy)
+    fills = [_fills_only(s, numbers, arrays) for s in statements]
+    unsized: dict[tuple[int, bool], set[str]] = {}
     for place, statement in enumerate(statements):
         source = _copied(statement)
         if source is None:
@@ -128,10 +133,14 @@ def copies_unneeded(statements: list[ast.stmt],
                 or not any(made is s for s in statements[:place]) or any(
                 counts.get(n) != 1 for n in names):
             continue
-        if all(_filled_or_sized(s, names, k < place, numbers, arrays)
-               for k, s in enumerate(statements) if k != place):
+        if all(_filled_or_sized(k, names, k < place, statements, fills,
+                                unsized)
+               for k in range(len(statements)) if k != place):
             statement.value = statement.value.args[0]  # type: ignore
             root_of[statement.targets[0].id] = root  # type: ignore
+            # (an alias's value is read as naming the array again)
+            unsized.pop((place, True), None)
+            unsized.pop((place, False), None)
     return statements
 
 
@@ -153,7 +162,7 @@ def _consumes(parent: ast.AST, child: ast.expr) -> bool:
     if not (isinstance(parent, ast.Call) and child in parent.args) or any(
             k.arg == "out" for k in parent.keywords):
         return False
-    spelled = ast.unparse(parent.func)
+    spelled = dotted(parent.func)
     return spelled in _CONSUMING or spelled.startswith("np.") and isinstance(
         getattr(np, spelled[3:], None), np.ufunc)
 
@@ -168,30 +177,35 @@ def _copies_only_read(statements: list[ast.stmt]) -> list[ast.stmt]:
     holds wherever it is read."""
     for statement in statements:
         _copies_consumed(statement)
-    parents = {id(child): parent for statement in statements
-               for parent in ast.walk(statement)
-               for child in ast.iter_child_nodes(parent)}
-    counts: dict[str, int] = {}
-    for node in (n for s in statements for n in ast.walk(s)):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            counts[node.id] = counts.get(node.id, 0) + 1
     filled = set().union(*map(filled_arrays, statements))
     if not filled <= owned_arrays(statements):
         return statements
+    # One walk for every copy: each node's parent, each name's reads and
+    # where it is bound (making a copy an alias takes no name's read or
+    # binding away but np's).
+    parents: dict[int, ast.AST] = {}
+    reads: dict[str, list[ast.Name]] = {}
+    bound_at: dict[str, list[int]] = {}
+    for place, statement in enumerate(statements):
+        for node in walk(statement):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Store):
+                    bound_at.setdefault(node.id, []).append(place)
+                elif isinstance(node.ctx, ast.Load):
+                    reads.setdefault(node.id, []).append(node)
     for place, statement in enumerate(statements):
         source = _copied(statement)
         if source is None:
             continue
         name = statement.targets[0].id  # type: ignore[attr-defined]
-        reads = [node for s in statements for node in ast.walk(s)
-                 if isinstance(node, ast.Name) and node.id == name
-                 and isinstance(node.ctx, ast.Load)]
-        rebound = any(isinstance(node, ast.Name) and node.id == source
-                      and isinstance(node.ctx, ast.Store)
-                      for s in statements[place:] for node in ast.walk(s))
-        if counts.get(name) == 1 and counts.get(source, 0) <= 1 and not \
-                rebound and not {name, source} & filled and all(
-                _consumes(parents[id(read)], read) for read in reads):
+        bindings = bound_at.get(source, [])
+        if len(bound_at.get(name, [])) == 1 and len(bindings) <= 1 and \
+                not any(at >= place for at in bindings) and not {
+                    name, source} & filled and all(
+                _consumes(parents[id(read)], read)
+                for read in reads.get(name, [])):
             statement.value = statement.value.args[0]  # type: ignore
     return statements
 
@@ -214,7 +228,7 @@ def _copies_consumed(node: ast.AST) -> None:
 def _copy_argument(node: ast.AST) -> ast.expr | None:
     """e of ``np.copy(e)``."""
     if isinstance(node, ast.Call) and len(node.args) == 1 and \
-            not node.keywords and ast.unparse(node.func) == "np.copy":
+            not node.keywords and dotted(node.func) == "np.copy":
         return node.args[0]
     return None
 
@@ -224,7 +238,7 @@ def _copied(statement: ast.stmt) -> str | None:
     if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
             and isinstance(statement.targets[0], ast.Name) \
             and isinstance(statement.value, ast.Call) \
-            and ast.unparse(statement.value.func) == "np.copy" \
+            and dotted(statement.value.func) == "np.copy" \
             and len(statement.value.args) == 1 \
             and isinstance(statement.value.args[0], ast.Name):
         return statement.value.args[0].id
@@ -232,27 +246,47 @@ def _copied(statement: ast.stmt) -> str | None:
 
 
 def _new(value: ast.expr) -> bool:
-    return isinstance(value, ast.Call) and ast.unparse(value.func) in (
+    return isinstance(value, ast.Call) and dotted(value.func) in (
         _MADE | set(_ALIKE) | {"np.full"})
 
 
-def _filled_or_sized(statement: ast.stmt, names: set[str], before: bool,
-                     numbers: frozenset[str], arrays: frozenset[str]
-                     ) -> bool:
-    """Whether ``statement`` reads ``names`` (one array) only as
-    ``name.shape`` and, ``before`` the copy, to fill it (``name[k] = v``),
-    to name it again (``a = name``, a copy made an alias) or to compute
-    what is kept in no name but ``numbers`` and items of ``arrays`` (new
-    arrays the code made: ``a[k] = name[j]`` copies items; ``n = name[0]``
-    of a vector is a number)."""
-    if before and isinstance(statement, (ast.Assign, ast.AugAssign)) and \
-            all((isinstance(t, ast.Subscript) and isinstance(
-                t.value, ast.Name) and t.value.id in arrays) or (
-                isinstance(t, ast.Name) and t.id in numbers)
-                for t in getattr(statement, "targets", [
-                    getattr(statement, "target", None)])):
+def _filled_or_sized(place: int, names: set[str], before: bool,
+                     statements: list[ast.stmt], fills: list[bool],
+                     unsized: dict[tuple[int, bool], set[str]]) -> bool:
+    """Whether the statement at ``place`` reads ``names`` (one array) only
+    as ``name.shape`` and, ``before`` the copy, to fill it (``name[k] =
+    v``), to name it again (``a = name``, a copy made an alias) or to
+    compute what is kept in no name but numbers and items of new arrays
+    the code made (``fills``, by ``_fills_only``). ``unsized``: the names
+    each statement reads otherwise (``_reads_otherwise``), found once."""
+    if before and fills[place]:
         return True
-    allowed = {id(node.value) for node in ast.walk(statement)
+    reads = unsized.get((place, before))
+    if reads is None:
+        reads = unsized[place, before] = _reads_otherwise(
+            statements[place], before)
+    return not names & reads
+
+
+def _fills_only(statement: ast.stmt, numbers: frozenset[str],
+                arrays: frozenset[str]) -> bool:
+    """Whether ``statement`` keeps what it computes in no name but
+    ``numbers`` (names of 0-d values) and items of ``arrays`` (new arrays
+    the code made: ``a[k] = name[j]`` copies items; ``n = name[0]`` of a
+    vector is a number)."""
+    return isinstance(statement, (ast.Assign, ast.AugAssign)) and \
+        all((isinstance(t, ast.Subscript) and isinstance(
+            t.value, ast.Name) and t.value.id in arrays) or (
+            isinstance(t, ast.Name) and t.id in numbers)
+            for t in getattr(statement, "targets", [
+                getattr(statement, "target", None)]))
+
+
+def _reads_otherwise(statement: ast.stmt, before: bool) -> set[str]:
+    """The names ``statement`` reads other than as ``name.shape`` and,
+    ``before`` the copy, as the array it fills or the value it names
+    again."""
+    allowed = {id(node.value) for node in walk(statement)
                if isinstance(node, ast.Attribute) and node.attr == "shape"}
     if before:
         targets = statement.targets if isinstance(
@@ -263,10 +297,9 @@ def _filled_or_sized(statement: ast.stmt, names: set[str], before: bool,
         if isinstance(statement, ast.Assign) and isinstance(
                 statement.value, ast.Name):
             allowed.add(id(statement.value))
-    return not any(isinstance(node, ast.Name) and node.id in names
-                   and isinstance(node.ctx, ast.Load)
-                   and id(node) not in allowed
-                   for node in ast.walk(statement))
+    return {node.id for node in walk(statement)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+            and id(node) not in allowed}
 
 
 class _Sizes(ast.NodeTransformer):
@@ -314,7 +347,7 @@ class _Sizes(ast.NodeTransformer):
             or (isinstance(n, ast.Attribute) and n.attr == "shape")
             or (isinstance(n, ast.Subscript)
                 and isinstance(n.slice, ast.Constant))
-            for n in ast.walk(size))
+            for n in walk(size))
 
 
 def sizes_written(statements: list[ast.stmt]) -> list[ast.stmt]:
@@ -331,7 +364,7 @@ def sizes_written(statements: list[ast.stmt]) -> list[ast.stmt]:
         # a branch binds may be bound before it too)
         times = 1 if isinstance(statement, (ast.Assign, ast.AugAssign,
                                             ast.AnnAssign)) else 2
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Name) and isinstance(node.ctx,
                                                          ast.Store):
                 stores[node.id] = stores.get(node.id, 0) + times
@@ -373,7 +406,7 @@ class _Numbers(ast.NodeTransformer):
 def _sizes_made(node: ast.expr) -> list[ast.expr] | None:
     """The sizes of ``np.zeros(2)``, ``np.ones((n, 3))``, ``np.full(2,
     v)`` as written."""
-    if not (isinstance(node, ast.Call) and node.args and ast.unparse(
+    if not (isinstance(node, ast.Call) and node.args and dotted(
             node.func) in _MADE | {"np.full"}):
         return None
     shape = node.args[0]
@@ -393,7 +426,7 @@ def _item_of_number(node: ast.Subscript) -> ast.expr | None:
     call = node.value
     if not (isinstance(call, ast.Call) and len(call.args) == 2
             and not call.keywords
-            and ast.unparse(call.func) == "np.broadcast_to"
+            and dotted(call.func) == "np.broadcast_to"
             and isinstance(call.args[0], ast.Constant)
             and type(call.args[0].value) in (int, float)
             and isinstance(call.args[1], ast.Tuple)):

@@ -27,8 +27,10 @@ import ast
 from typing import Iterator
 
 from ._dead_code import filled_arrays, owned_arrays
+from ._dotted import dotted
 from ._fills_as_sets import inner_bodies
 from ._final_rows import first_index, offset, start_of
+from ._walk import walk
 
 __all__ = ["reads_through_fills", "items_from_original",
            "items_from_copies"]
@@ -51,7 +53,7 @@ def reads_through_fills(body: list[ast.stmt]) -> list[ast.stmt]:
 def _through(body: list[ast.stmt], counter: str) -> None:
     copies: dict[str, tuple[int, str]] = {}  # copy -> (where, of what)
     stores: dict[str, int] = {}
-    for node in (n for s in body for n in ast.walk(s)):
+    for node in (n for s in body for n in walk(s)):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             stores[node.id] = stores.get(node.id, 0) + 1
     for place, statement in enumerate(body):
@@ -60,7 +62,7 @@ def _through(body: list[ast.stmt], counter: str) -> None:
                 and isinstance(statement.targets[0], ast.Name)):
             continue
         value = statement.value
-        if isinstance(value, ast.Call) and ast.unparse(
+        if isinstance(value, ast.Call) and dotted(
                 value.func) == "np.copy" and len(value.args) == 1 and \
                 isinstance(value.args[0], ast.Name):
             if stores[statement.targets[0].id] == 1:
@@ -83,7 +85,7 @@ def _through(body: list[ast.stmt], counter: str) -> None:
         if fills is None or _changed(between, original) or any(
                 isinstance(n, ast.Name) and n.id == original
                 and isinstance(n.ctx, ast.Store)
-                for s in body[made + 1:] for n in ast.walk(s)) or any(
+                for s in body[made + 1:] for n in walk(s)) or any(
                 filled_arrays(s) - {value.value.id} for s in between):
             continue
         offsets = [offset(first_index(index), body, counter)
@@ -126,7 +128,7 @@ def _copies(body: list[ast.stmt]
     a fill of another array made here then changes neither)."""
     stores: dict[str, int] = {}
     bound: dict[str, ast.expr] = {}
-    for node in (n for s in body for n in ast.walk(s)):
+    for node in (n for s in body for n in walk(s)):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             stores[node.id] = stores.get(node.id, 0) + 1
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
@@ -140,7 +142,7 @@ def _copies(body: list[ast.stmt]
                 and isinstance(statement.targets[0], ast.Name) \
                 and stores[statement.targets[0].id] == 1 \
                 and isinstance(value, ast.Call) \
-                and ast.unparse(value.func) == "np.copy" \
+                and dotted(value.func) == "np.copy" \
                 and len(value.args) == 1 \
                 and isinstance(value.args[0], ast.Name) \
                 and stores.get(value.args[0].id, 0) <= 1 and (
@@ -164,9 +166,9 @@ def _item_reads(body: list[ast.stmt], made: int, reader: str, copy: str,
         skipped = {id(t.value) for t in getattr(statement, "targets", [
             getattr(statement, "target", None)]) if isinstance(
             t, ast.Subscript)} | {
-            id(node.value) for node in ast.walk(statement)
+            id(node.value) for node in walk(statement)
             if isinstance(node, ast.Attribute) and node.attr == "shape"}
-        loads = [node for node in ast.walk(statement)
+        loads = [node for node in walk(statement)
                  if isinstance(node, ast.Name) and node.id == reader
                  and isinstance(node.ctx, ast.Load)
                  and id(node) not in skipped]
@@ -181,7 +183,7 @@ def _item_reads(body: list[ast.stmt], made: int, reader: str, copy: str,
                 filled_arrays(s) - {copy} - owned for s in between):
             return None
         rows = [_row(index) for index in fills]
-        items = {id(node.value): node for node in ast.walk(statement)
+        items = {id(node.value): node for node in walk(statement)
                  if isinstance(node, ast.Subscript)
                  and isinstance(node.ctx, ast.Load)}
         for load in loads:
@@ -212,8 +214,8 @@ def _shaped_by_original(statement: ast.Assign, before: list[ast.stmt],
     """``np.zeros_like(c)`` (``c.shape``) in ``statement`` read of ``a``
     where ``c = np.copy(a)`` (among the statements ``before`` it): a fill
     changes no shape, so the copy is not kept for its shape only."""
-    for node in ast.walk(statement):
-        if isinstance(node, ast.Call) and ast.unparse(node.func) in _LIKE:
+    for node in walk(statement):
+        if isinstance(node, ast.Call) and dotted(node.func) in _LIKE:
             held = node.args[0] if node.args else None
         elif isinstance(node, ast.Attribute) and node.attr == "shape":
             held = node.value
@@ -223,7 +225,7 @@ def _shaped_by_original(statement: ast.Assign, before: list[ast.stmt],
             made, original = copies[held.id]
             if not any(isinstance(n, ast.Name) and n.id == original
                        and isinstance(n.ctx, ast.Store)
-                       for s in before[made + 1:] for n in ast.walk(s)):
+                       for s in before[made + 1:] for n in walk(s)):
                 held.id = original
 
 
@@ -233,7 +235,7 @@ def _fills(statements: list[ast.stmt], name: str) -> list[ast.expr] | None:
     indices = []
     for statement in statements:
         if not any(isinstance(n, ast.Name) and n.id == name
-                   for n in ast.walk(statement)):
+                   for n in walk(statement)):
             continue
         target = statement.targets[0] if isinstance(
             statement, ast.Assign) and len(statement.targets) == 1 else \
@@ -251,7 +253,7 @@ def _changed(statements: list[ast.stmt], name: str) -> bool:
     """Whether ``statements`` may change ``name``: bind it, fill it, or
     pass it to a call."""
     for statement in statements:
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Name) and node.id == name and (
                     isinstance(node.ctx, ast.Store)):
                 return True
@@ -261,7 +263,6 @@ def _changed(statements: list[ast.stmt], name: str) -> bool:
                 return True
             if isinstance(node, ast.Call) and any(
                     isinstance(a, ast.Name) and a.id == name
-                    for a in node.args) and ast.unparse(
-                    node.func) != "np.copy":
+                    for a in node.args) and dotted(node.func) != "np.copy":
                 return True
     return False
