@@ -304,12 +304,15 @@ def _unaliased(statements: list[ast.stmt]) -> list[ast.stmt]:
     """``statements`` without ``a = b`` (two temporaries found to hold one
     value): ``a`` is read as ``b``. Each name is bound once, so this is
     the same code."""
+    candidates = [s for s in statements
+                  if isinstance(s, ast.Assign) and len(s.targets) == 1
+                  and isinstance(s.targets[0], ast.Name)
+                  and isinstance(s.value, ast.Name)]
+    if not candidates:  # (the usual case: no walk of every statement)
+        return statements
     bound = _bindings(statements)
-    aliases = {s.targets[0].id: s.value.id for s in statements
-               if isinstance(s, ast.Assign) and len(s.targets) == 1
-               and isinstance(s.targets[0], ast.Name)
-               and isinstance(s.value, ast.Name)
-               and bound[s.targets[0].id] == 1
+    aliases = {s.targets[0].id: s.value.id for s in candidates
+               if bound[s.targets[0].id] == 1
                and bound.get(s.value.id, 0) <= 1}
     if not aliases:
         return statements

@@ -35,10 +35,22 @@ def without_dead(body: list[ast.stmt], kept: set[str],
     other statement of ``body`` and none of the ``kept`` names (what the
     code after it reads); and so in the body of each loop it keeps.
     ``owned``: arrays the code around ``body`` made (see ``owned_arrays``)."""
+    # What each statement reads and fills, found once (a statement stays
+    # as it is while others around it go; a loop is found again once its
+    # body has been through this).
+    facts: dict[int, tuple[ast.stmt, set[str], set[str]]] = {}
+
+    def reads_and_fills(statement: ast.stmt) -> tuple[set[str], set[str]]:
+        known = facts.get(id(statement))
+        if known is None or known[0] is not statement:
+            known = facts[id(statement)] = (
+                statement, _loads(statement), filled_arrays(statement))
+        return known[1], known[2]
+
     while True:
         owned = owned | owned_arrays(body)
-        loads = [_loads(statement) for statement in body]
-        fills = [filled_arrays(statement) for statement in body]
+        loads = [reads_and_fills(statement)[0] for statement in body]
+        fills = [reads_and_fills(statement)[1] for statement in body]
         readers = Counter(name for names in loads for name in names)
         fillers = Counter(name for names in fills for name in names)
         dead = []
@@ -62,11 +74,12 @@ def without_dead(body: list[ast.stmt], kept: set[str],
         if isinstance(statement, ast.For):
             # what the loop must keep: what the code around it reads
             around = kept | {name for other in body if other is not statement
-                             for name in _loads(other)}
+                             for name in reads_and_fills(other)[0]}
             before = list(statement.body)
             statement.body = without_dead(statement.body, around,
                                           owned) or [ast.Pass()]
             shortened |= statement.body != before
+            facts.pop(id(statement))  # (its loops' bodies may be shorter)
     return without_dead(body, kept, owned) if shortened else body
 
 
