@@ -195,7 +195,7 @@ class _BodyWriter:
         repeated = {key: indices for key, indices in alike.items()
                     if len(indices) > 1 and self.spec.namespace != "math"}
         for (expr, argument), indices in repeated.items():
-            name = _SHAPED_NAMES.get(expr, "shaped")
+            name = _SHAPED_NAMES.get(expr, "constant")
             spelled = lines.printer()(argument)
             if len(repeated) > 1 and isinstance(spelled, ast.Name):
                 name = f"{name}_{spelled.id}"  # zero_x beside zero_y
@@ -899,7 +899,7 @@ def _in_dependency_order(
 
 
 # Names of a constant output with an argument's shape (``zero = 0.0 * x **
-# 0``), where it is named.
+# 0``), where it is named; other constants are a ``constant``.
 _SHAPED_NAMES = {sp.Integer(0): "zero", sp.Integer(1): "one"}
 
 

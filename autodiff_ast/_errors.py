@@ -78,7 +78,9 @@ class ShapeError(InputError, ValueError):
 
     def __init__(self, message: str, filename: str | None = None,
                  lineno: int | None = None, text: str | None = None) -> None:
-        super().__init__(message)
+        # (all four in args: a pickled error, from a worker process, keeps
+        # its line)
+        super().__init__(message, filename, lineno, text)
         self.msg = message
         self.filename = filename
         self.lineno = lineno

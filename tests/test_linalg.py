@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import pickle
 import re
 
 import numpy as np
@@ -754,6 +755,8 @@ def test_shapes_that_do_not_fit_are_refused_at_the_users_line(function,
         "shapes; pass arrays whose shapes fit, as NumPy requires "
         f"({caught.value.filename}:{line})")
     assert caught.value.filename.endswith("test_linalg.py")
+    # (from a worker process, pickled, it keeps its line)
+    assert str(pickle.loads(pickle.dumps(caught.value))) == str(caught.value)
 
 
 # -- forward mode: jacobian, jvp and hessian ----------------------------------

@@ -296,3 +296,13 @@ def test_second_derivatives_of_i0e_read_well():
         x = np.array([0.5, -1.0, 2.0])
         print(ad.source(ad.hessian(scipy.special.i0e), x))
         """) == []
+
+
+def test_a_constant_returned_twice_is_named_once():
+    def doubled(x):
+        return 2 * x, 2 * x
+    assert ad.source(ad.jacobian(doubled)).endswith(
+        '    """\n'
+        "    constant = 2 * x ** 0\n"
+        "    return constant, constant\n")
+    assert ad.jacobian(doubled)(1.5) == (2.0, 2.0)
