@@ -132,7 +132,17 @@ SLOW = frozenset((
     # the lint reads text the same code writes on every interpreter (the
     # golden tests, which run everywhere, pin the text itself)
     "test_every_array_function_the_suite_generated_reads_well",
-    "test_every_scalar_function_the_suite_generated_reads_well"))
+    "test_every_scalar_function_the_suite_generated_reads_well",
+    # each row of the rules tables against central differences: numbers
+    # (NumPy's and SymPy's, not the interpreter's), 80 s in all
+    "test_derivative_matches_central_differences",
+    "test_gradient_matches_central_differences",
+    "test_hessian_matches_central_differences_of_the_gradient",
+    "test_gradients_and_hessians_match_central_differences",
+    "test_grads_of_a_function_of_one_argument",
+    "test_grads_of_a_function_of_two_arguments",
+    "test_higher_orders_of_arrays_and_pytrees",
+    "test_passes_on_smooth_functions"))
 
 
 # The tests of what differs between interpreters: reading the user's
