@@ -121,11 +121,18 @@ def _shared(statements: list[ast.stmt], taken: set[str],
     changing = _rebound(statements) | changing_too
     filled = _filled_in(statements)  # (sharing names no fill anew)
     table: dict[tuple[object, ...], int] = {}  # (keys comparable)
+    # Kept from one round to the next: a round changes the expressions
+    # it names a value in, and _replaced says which; only reading an
+    # alias's name anew changes names in place, and then keys are made
+    # anew. (A Hessian's code is walked up to 20 times here.)
+    keys = Keys(table, changing)
     for _ in range(_LONGEST_SHARING):
         # A value named twice is then one name: what reads it is alike.
         if not in_loop:
-            statements = _unaliased(statements)
-        keys = Keys(table, changing)
+            unaliased = _unaliased(statements)
+            if unaliased is not statements:
+                keys = Keys(table, changing)
+            statements = unaliased
         # (an array filled in place after it is made, a carried tangent
         # np.copy(t) or 2 * h, is one array of its own: a second made
         # alike is another, which one name would make the same)
