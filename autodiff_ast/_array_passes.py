@@ -162,6 +162,7 @@ def _shared(statements: list[ast.stmt], taken: set[str],
             return statements
         # The largest first (the longest text, the first of equal ones).
         key = max(repeated, key=lambda k: len(ast.unparse(nodes[k])))
+        holding = {id(statements[p]) for p in places[key]}
         name, where = named.get(key, ("", -1))
         if where != places[key][0]:
             # Named where it is first computed: by its own name, moved
@@ -174,7 +175,7 @@ def _shared(statements: list[ast.stmt], taken: set[str],
                 taken.add(name)
             statements.insert(places[key][0], ast.Assign(
                 [ast.Name(name, ast.Store())], nodes[key], None))
-        statements = [s if isinstance(s, (ast.For, ast.While)) or (
+        statements = [s if id(s) not in holding or (
             isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
             and s.targets[0].id == name)
             else _replaced(s, key, name, own, keys)[0] for s in statements]
