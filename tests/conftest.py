@@ -100,9 +100,9 @@ def pytest_configure(config):
         "markers", "last: run after every other test (it reads what they "
         "generated)")
     config.addinivalue_line(
-        "markers", "slow: a second or more of numbers and generated text "
-        "that do not depend on the interpreter (CI runs them on its "
-        "default interpreter only)")
+        "markers", "slow: numbers and generated text that do not depend "
+        "on the interpreter, slow or many (CI runs them on its default "
+        "interpreter only)")
     _recording(autodiff_ast._api, "generate_source", "scalar")
     _recording(autodiff_ast._array_transforms, "generate_array_source",
                "array")
@@ -112,8 +112,8 @@ def pytest_configure(config):
 
 
 # The slowest tests whose results do not depend on the interpreter (the
-# same numbers and text on 3.10 to 3.13): .ci/run leaves them to the
-# default interpreter's run.
+# same numbers and text on 3.10 to 3.13), and the rows' numeric checks:
+# .ci/run leaves them to the default interpreter's run.
 SLOW = frozenset((
     "test_printed_derivatives_of_scalar_functions_read_back",
     "test_lstm_hessian_vector_product",
