@@ -162,6 +162,7 @@ def _shared(statements: list[ast.stmt], taken: set[str],
             return statements
         # The largest first (the longest text, the first of equal ones).
         key = max(repeated, key=lambda k: len(ast.unparse(nodes[k])))
+        # (only the statements that compute it change)
         holding = {id(statements[p]) for p in places[key]}
         name, where = named.get(key, ("", -1))
         if where != places[key][0]:
