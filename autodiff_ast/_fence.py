@@ -9,6 +9,7 @@ values (an unknown callable, a loop bound that is not constant).
 from __future__ import annotations
 
 import ast
+import string
 
 import numpy as np
 
@@ -156,10 +157,11 @@ def check(source: FunctionSource) -> None:
                 and not isinstance(
                 child.value, (ast.Yield, ast.YieldFrom, ast.Await)) \
                 and not _fills(child.value):
-            fail(child, "expression statements are not supported: a "
-                        "call made for its side effect (logging, "
-                        "mutation) cannot be differentiated; remove it "
-                        "(print() is left out of derivatives)")
+            fail(child, _changes_in_place(child.value) or (
+                "expression statements are not supported: a call made "
+                "for its side effect (logging, mutation) cannot be "
+                "differentiated; remove it (print() is left out of "
+                "derivatives)"))
         if isinstance(child, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = (child.targets if isinstance(child, ast.Assign)
                        else [child.target])
@@ -290,6 +292,46 @@ def _is_docstring(node: ast.AST, body: list[ast.AST]) -> bool:
     return (isinstance(first, ast.Expr) and first.value is node
             and isinstance(node, ast.Constant)
             and isinstance(node.value, str))
+
+
+# NumPy's functions that change their first argument in place, and the
+# value to compute instead (where one expression says it).
+_IN_PLACE = {
+    "np.fill_diagonal": "{0} = np.where(np.eye({0}.shape[0], "
+                        "{0}.shape[1], dtype=bool), {1}, {0})",
+    "np.putmask": "{0} = np.where({1}, {2}, {0})",
+    "np.copyto": None,
+    "np.place": None,
+    "np.put": None,
+}
+
+
+def _changes_in_place(call: ast.expr) -> str | None:
+    """The refusal of ``np.fill_diagonal(D, 1.0)`` and NumPy's other
+    functions that change an array in place, naming the function and a
+    fix that keeps the value (removing the call would change it)."""
+    if not (isinstance(call, ast.Call) and call.args):
+        return None
+    spelled = ast.unparse(call.func)
+    if spelled not in _IN_PLACE:
+        return None
+    changed = ast.unparse(call.args[0])
+    fix = _IN_PLACE[spelled]
+    arguments = [ast.unparse(a) for a in call.args]
+    instead = (f"compute the new array instead: {fix.format(*arguments)}"
+               if fix is not None and _fits(fix, arguments) else
+               "compute the new array instead (np.where, or a store "
+               "d[i] = v into an array the function made)")
+    return (f"{spelled}() changes {changed} in place, which a derivative "
+            f"cannot follow (removing the call would change the value); "
+            f"{instead}")
+
+
+def _fits(fix: str, arguments: list[str]) -> bool:
+    """Whether ``fix`` names only arguments the call has."""
+    wanted = [int(field) for _, field, _, _ in string.Formatter().parse(fix)
+              if field is not None and field.isdigit()]
+    return max(wanted, default=-1) < len(arguments)
 
 
 def _fills(call: ast.expr) -> bool:

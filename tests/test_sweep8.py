@@ -23,10 +23,12 @@ most serious first, are strict xfails whose reason names their entry:
    unpacked ``rows, cols``) is refused as "this index can pick an element
    twice", which those indices never do; the advice (np.add.at) does not
    apply. The Cholesky-factor parametrisation it refuses is common.
-2. ``np.fill_diagonal(D, 1.0)`` is refused as an expression statement
-   whose fix is "remove it": that changes the function's value, and the
-   message does not name np.fill_diagonal (it is an in-place store of the
-   diagonal, which masked stores already differentiate).
+2. (fixed) ``np.fill_diagonal(D, 1.0)`` was refused as an expression
+   statement whose fix is "remove it": that changes the function's value,
+   and the message did not name np.fill_diagonal. It is now refused naming
+   it, with the np.where that computes the same value (np.putmask too);
+   differentiating it as the in-place store of the diagonal it is remains
+   to do.
 3. A store through a view or an alias of an array the function made
    (``row = B[0]; row[1] = 5.0`` with ``B = A.copy()``; ``M = y.reshape(2,
    3); M[0] *= 2``; ``Bt = B.T``; ``a = b = np.zeros(3)``) is refused as
@@ -802,22 +804,29 @@ def inverse_distances(X):
     return np.sum(1.0 / D)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep8 bug 2: np.fill_diagonal(D, 1.0) is refused as an expression "
-    "statement whose fix is 'remove it', which changes the value, without "
-    "naming np.fill_diagonal; it should be differentiated as the in-place "
-    "store of the diagonal it is, or refused naming np.fill_diagonal and a "
-    "fix that keeps the value"))
-def test_fill_diagonal_in_place():
+# was sweep8 bug 2: np.fill_diagonal(D, 1.0) was refused as an expression
+# statement whose fix was "remove it", which changes the value, without
+# naming np.fill_diagonal
+def test_fill_diagonal_in_place_is_refused_with_a_fix_that_keeps_the_value():
     X = np.array([[0.3, -1.2], [2.2, 0.7], [-0.4, 1.1], [0.9, 0.2]])
-    try:
-        got = ad.grad(inverse_distances)(X)
-    except ad.UnsupportedCodeError as error:
-        assert "np.fill_diagonal" in error.msg
-        assert "remove it" not in error.msg
-    else:
-        np.testing.assert_allclose(
-            got, numeric_gradient(inverse_distances, (X,), 0), rtol=1e-6)
+    with pytest.raises(ad.UnsupportedCodeError) as caught:
+        ad.grad(inverse_distances)(X)
+    assert caught.value.msg == (
+        "np.fill_diagonal() changes D in place, which a derivative cannot "
+        "follow (removing the call would change the value); compute the "
+        "new array instead: D = np.where(np.eye(D.shape[0], D.shape[1], "
+        "dtype=bool), 1.0, D)")
+    assert caught.value.lineno == inverse_distances.__code__.co_firstlineno + 2
+    # the fix it names is differentiated, and keeps the value
+    np.testing.assert_allclose(
+        ad.grad(inverse_distances_fixed)(X),
+        numeric_gradient(inverse_distances, (X,), 0), rtol=1e-6)
+
+
+def inverse_distances_fixed(X):
+    D = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    D = np.where(np.eye(D.shape[0], D.shape[1], dtype=bool), 1.0, D)
+    return np.sum(1.0 / D)
 
 
 def store_through_a_row(A):
