@@ -9,10 +9,10 @@ values (an unknown callable, a loop bound that is not constant).
 from __future__ import annotations
 
 import ast
-import string
 
 import numpy as np
 
+from ._dotted import dotted
 from ._errors import error_at
 from ._lists import GROWING
 from ._source import FunctionSource
@@ -295,11 +295,12 @@ def _is_docstring(node: ast.AST, body: list[ast.AST]) -> bool:
 
 
 # NumPy's functions that change their first argument in place, and the
-# value to compute instead (where one expression says it).
-_IN_PLACE = {
-    "np.fill_diagonal": "{0} = np.where(np.eye({0}.shape[0], "
-                        "{0}.shape[1], dtype=bool), {1}, {0})",
-    "np.putmask": "{0} = np.where({1}, {2}, {0})",
+# value to compute instead where one expression of the call's arguments
+# says it (with how many arguments it needs).
+_IN_PLACE: dict[str, tuple[int, str] | None] = {
+    "np.fill_diagonal": (2, "{0} = np.where(np.eye({0}.shape[0], "
+                            "{0}.shape[1], dtype=bool), {1}, {0})"),
+    "np.putmask": (3, "{0} = np.where({1}, {2}, {0})"),
     "np.copyto": None,
     "np.place": None,
     "np.put": None,
@@ -312,26 +313,18 @@ def _changes_in_place(call: ast.expr) -> str | None:
     fix that keeps the value (removing the call would change it)."""
     if not (isinstance(call, ast.Call) and call.args):
         return None
-    spelled = ast.unparse(call.func)
+    spelled = dotted(call.func)
     if spelled not in _IN_PLACE:
         return None
-    changed = ast.unparse(call.args[0])
-    fix = _IN_PLACE[spelled]
     arguments = [ast.unparse(a) for a in call.args]
-    instead = (f"compute the new array instead: {fix.format(*arguments)}"
-               if fix is not None and _fits(fix, arguments) else
+    fix = _IN_PLACE[spelled]
+    instead = (f"compute the new array instead: {fix[1].format(*arguments)}"
+               if fix is not None and len(arguments) >= fix[0] else
                "compute the new array instead (np.where, or a store "
                "d[i] = v into an array the function made)")
-    return (f"{spelled}() changes {changed} in place, which a derivative "
-            f"cannot follow (removing the call would change the value); "
-            f"{instead}")
-
-
-def _fits(fix: str, arguments: list[str]) -> bool:
-    """Whether ``fix`` names only arguments the call has."""
-    wanted = [int(field) for _, field, _, _ in string.Formatter().parse(fix)
-              if field is not None and field.isdigit()]
-    return max(wanted, default=-1) < len(arguments)
+    return (f"{spelled}() changes {arguments[0]} in place, which a "
+            f"derivative cannot follow (removing the call would change the "
+            f"value); {instead}")
 
 
 def _fills(call: ast.expr) -> bool:

@@ -823,6 +823,31 @@ def test_fill_diagonal_in_place_is_refused_with_a_fix_that_keeps_the_value():
         numeric_gradient(inverse_distances, (X,), 0), rtol=1e-6)
 
 
+def clipped_above(x):
+    y = 2 * x
+    np.putmask(y, x > 1, 0.0)
+    return np.sum(y ** 2)
+
+
+def clipped_above_fixed(x):
+    y = 2 * x
+    y = np.where(x > 1, 0.0, y)
+    return np.sum(y ** 2)
+
+
+def test_putmask_in_place_is_refused_with_a_fix_that_keeps_the_value():
+    x = np.array([0.5, 1.5, -0.3])
+    with pytest.raises(ad.UnsupportedCodeError) as caught:
+        ad.grad(clipped_above)(x)
+    assert caught.value.msg == (
+        "np.putmask() changes y in place, which a derivative cannot follow "
+        "(removing the call would change the value); compute the new array "
+        "instead: y = np.where(x > 1, 0.0, y)")
+    np.testing.assert_allclose(ad.grad(clipped_above_fixed)(x),
+                               numeric_gradient(clipped_above, (x,), 0),
+                               rtol=1e-6, atol=1e-8)
+
+
 def inverse_distances_fixed(X):
     D = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
     D = np.where(np.eye(D.shape[0], D.shape[1], dtype=bool), 1.0, D)
