@@ -288,8 +288,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     known = of_a_number(fun, primals, has_aux)
     if known is not None:  # a loss: its value and gradient in one pass
         value, aux, pulled = known
-        pull = _checked(pulled, optree.tree_structure(value), [value],
-                        primals, name)
+        pull = _checked(pulled, _A_NUMBER, [value], primals, name)
         return (value, pull, aux) if has_aux else (value, pull)
     output = fun(*primals)
     if has_aux and not (isinstance(output, (tuple, list))
@@ -305,6 +304,10 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     return (value, pull, aux) if has_aux else (value, pull)
 
 
+# The structure of a loss's value (a number), known without a look.
+_A_NUMBER = optree.tree_structure(0.0)
+
+
 def _checked(pulled_back: Callable[..., tuple[Any, ...]],
              structure: Any, outputs: list[Any], primals: tuple[Any, ...],
              name: str) -> Callable[..., tuple[Any, ...]]:
@@ -312,8 +315,9 @@ def _checked(pulled_back: Callable[..., tuple[Any, ...]],
     are one per output, in the output's ``structure`` (as JAX asks: a dict
     of other keys would be paired by position), each of its output's
     shape; each cotangent in its primal's type, as JAX gives it."""
-    one = structure.num_nodes == 1 and structure.num_leaves == 1 and \
-        np.shape(outputs[0]) == ()
+    one = structure is _A_NUMBER or (
+        structure.num_nodes == 1 and structure.num_leaves == 1
+        and np.shape(outputs[0]) == ())
 
     def pull(cotangent: Any, *more: Any) -> tuple[Any, ...]:
         if one and cotangent.__class__ in NUMBER_TYPES and not more:

@@ -21,6 +21,7 @@ which the transform casts leaf by leaf to the arguments' dtypes.
 from __future__ import annotations
 
 import inspect
+import operator
 import textwrap
 import types
 from dataclasses import dataclass, replace
@@ -97,18 +98,43 @@ class _Generated:
     # It returns the result's structure (``_returns``), not its leaves.
     structured: bool = False
 
+    def __post_init__(self) -> None:
+        # (a number given as computed needs no look at a call)
+        self.dtypes = [None if isinstance(dtype, _NumberKind)
+                       and dtype.kind is None else dtype
+                       for dtype in self.dtypes]
+        self.one_leaf = (self.structure.num_nodes == 1
+                         and self.structure.num_leaves == 1)
+        # Where the code returns the result's structure and it is made of
+        # tuples only, what it returns is the result once each leaf is in
+        # its type already (the usual call: no structure rebuilt).
+        self.returns_result = _tuples_only(self.structure) and (
+            self.structured or self.structure.num_nodes
+            == self.structure.num_leaves + 1)
+
     def result(self, returned: Any) -> Any:
         """What the generated function returned (the result's structure,
         or a tuple of its leaves, or the one leaf), in the result's
         structure and types."""
-        if self.structure.num_nodes == 1 and self.structure.num_leaves == 1:
+        if self.one_leaf:
             return _cast(returned, self.dtypes[0])
         results = (self.structure.flatten_up_to(returned) if self.structured
                    else list(returned) if isinstance(returned, tuple)
                    else [returned])
-        return optree.tree_unflatten(self.structure, [
-            _cast(value, dtype) for value, dtype in zip(results,
-                                                        self.dtypes)])
+        cast = [_cast(value, dtype)
+                for value, dtype in zip(results, self.dtypes)]
+        if self.returns_result and returned.__class__ is tuple and all(
+                map(operator.is_, cast, results)):
+            return returned
+        return optree.tree_unflatten(self.structure, cast)
+
+
+def _tuples_only(structure: Any) -> bool:
+    """Whether every node of ``structure`` above its leaves is a tuple."""
+    if structure.num_nodes == 1:
+        return True
+    return structure.type is tuple and all(
+        map(_tuples_only, structure.children()))
 
 
 class ArrayTransform:
@@ -649,6 +675,9 @@ def _cast(value: Any, dtype: Any) -> Any:
     lazy)."""
     if dtype is None:
         return value
+    if value.__class__ is np.ndarray and value.dtype is dtype:
+        # (the usual gradient: an array of its argument's dtype)
+        return value if value.flags.writeable else np.array(value)
     if isinstance(dtype, _NumberKind):
         return dtype.cast(value)
     if dtype is float:

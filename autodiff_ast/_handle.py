@@ -41,7 +41,7 @@ import optree
 
 from ._as_numpy import CAUGHT, numeric_retry, real
 from ._errors import InputError, ShapeError
-from ._lower_records import Read
+from ._lower_records import DEFAULTS, Read, staleness
 from ._output_types import (GUARD_CELLS, Plan, cast, caster, proof,
                             recast)
 from ._parameters import all_defaults
@@ -148,7 +148,7 @@ def make_handle(function: types.FunctionType, where: str,
     }
     lines = [f"def {function.__name__}({_signature(code)}):"]
     if reads:  # before the defaults are filled in: they may have changed
-        stale, values = _staleness(reads)
+        stale, values = staleness(reads)
         namespace.update(values)
         namespace["_autodiff_ast_checking"] = True
         namespace["_autodiff_ast_refresh"] = lambda: refresh()
@@ -291,7 +291,7 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
     if not reads:
         guard = _filling(params, function) + guard
     else:
-        condition, values = _staleness(reads)
+        condition, values = staleness(reads)
         cells.update((name, types.CellType(value))
                      for name, value in values.items())
         cells["_autodiff_ast_answer"] = types.CellType(answer)
@@ -301,9 +301,9 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
         guard = _filling(params, function, [
             f"    if _autodiff_ast_showing_renewed or {condition}:",
             f"        return _autodiff_ast_answer({arguments})"]) + guard
-        others = [r for r in reads if r.key not in _DEFAULTS]
+        others = [r for r in reads if r.key not in DEFAULTS]
         if others:
-            rest, named = _staleness(others, len(reads))
+            rest, named = staleness(others, len(reads))
             cells.update((name, types.CellType(value))
                          for name, value in named.items())
             guard += [f"if _autodiff_ast_showing_renewed or {rest}:",
@@ -332,7 +332,6 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
                                                 baked)
 
 
-_DEFAULTS = ("__defaults__", "__kwdefaults__")
 
 
 def _filling(params: Sequence[str], function: types.FunctionType,
@@ -555,36 +554,6 @@ def baked_reads(fn: Any) -> tuple[Read, ...]:
     functions)."""
     baked = getattr(fn, "__autodiff_ast_baked__", None)
     return baked() if baked is not None else ()
-
-
-def _staleness(reads: Sequence[Read], start: int = 0
-               ) -> tuple[str, dict[str, Any]]:
-    """A condition that is true once any read value differs from what was
-    baked in, and the names it uses (numbered from ``start``). Identity
-    is checked first: it is what almost every call finds."""
-    terms = []
-    values: dict[str, Any] = {}
-    for index, read in enumerate(reads, start):
-        where, value = f"_autodiff_ast_w{index}", f"_autodiff_ast_v{index}"
-        values[where], values[value] = read.container, read.value
-        if isinstance(read.container, dict):
-            now = f"{where}.get({read.key!r})"
-        elif read.key is None:
-            now = f"{where}.cell_contents"
-        elif read.key in _DEFAULTS:
-            now = f"{where}.{read.key}"  # (always there: half getattr's cost)
-        else:
-            now = f"getattr({where}, {read.key!r}, None)"
-        if read.as_items and isinstance(read.value, dict):
-            terms.append(f"({now} != {value})")  # keyword-only defaults
-        elif read.as_items:
-            terms.append(f"(type({now}) is not list or "
-                         f"tuple({now}) != {value})")
-        else:
-            values[f"_autodiff_ast_r{index}"] = read
-            terms.append(f"({now} is not {value} and "
-                         f"not _autodiff_ast_r{index}.is_current())")
-    return " or ".join(terms), values
 
 
 def _checker(params: list[str], where: str,

@@ -53,8 +53,14 @@ def floats_only(primals: Sequence[Any]) -> bool:
 
 
 def _a_float(value: Any) -> bool:
-    return type(value) is float or isinstance(
-        value, (np.ndarray, np.floating)) and value.dtype.kind == "f"
+    kind = value.__class__
+    if kind is np.ndarray:
+        return value.dtype.kind == "f"
+    return kind in _FLOAT_NUMBERS or isinstance(
+        value, np.floating) and value.dtype.kind == "f"
+
+
+_FLOAT_NUMBERS = frozenset({float, np.float64, np.float32, np.float16})
 
 
 def moved_as_floats(primals: Sequence[Any], tangents: Sequence[Any]

@@ -35,7 +35,8 @@ from ._lower_loops import (Buffer, buffer, comprehended, constant_rows,
                            keep_loop, keep_while)
 from ._lower_conditions import is_condition
 from ._lower_names import is_library
-from ._lower_records import Read, _Context, as_sympy, defaults_read
+from ._lower_records import (Read, _Context, as_sympy, current_check,
+                             defaults_read)
 from ._masked_reads import (Selection, applied, attribute_of,
                             check_not_returned, combined, compared,
                             connected, count,
@@ -86,8 +87,15 @@ class ArrayLowered:
     # condition): their values key the code, as shapes do.
     fixed: frozenset[str] = frozenset()
 
+    # (compiled once for ``reads``: checked on every call of the code)
+    _check: tuple[tuple[Read, ...], Any] | None = field(
+        default=None, repr=False, compare=False)
+
     def is_current(self) -> bool:
-        return all(read.is_current() for read in self.reads)
+        """Whether every outside value the code baked in is unchanged."""
+        if self._check is None or self._check[0] is not self.reads:
+            self._check = (self.reads, current_check(self.reads))
+        return self._check[1]()
 
 
 @dataclass(frozen=True)

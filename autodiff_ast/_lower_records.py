@@ -12,7 +12,7 @@ import math
 import numbers
 import types
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import optree
@@ -22,7 +22,8 @@ from ._source import FunctionSource
 from ._sums import Sums
 
 __all__ = ["Lowered", "Read", "NeedsArrays", "symbol", "as_sympy",
-           "tree_signature", "defaults_read"]
+           "tree_signature", "defaults_read", "staleness", "current_check",
+           "DEFAULTS"]
 
 
 @dataclass
@@ -130,6 +131,60 @@ def defaults_read(fn: types.FunctionType) -> list[Read]:
 
 
 _MISSING = object()
+# The reads of a function's own defaults: always there to read.
+DEFAULTS = ("__defaults__", "__kwdefaults__")
+
+
+def staleness(reads: Sequence[Read], start: int = 0
+              ) -> tuple[str, dict[str, Any]]:
+    """A condition that is true once any read value differs from what was
+    baked in, and the names it uses (numbered from ``start``). Identity
+    is checked first: it is what almost every call finds."""
+    terms = []
+    values: dict[str, Any] = {"_autodiff_ast_missing": _MISSING}
+    for index, read in enumerate(reads, start):
+        where, value = f"_autodiff_ast_w{index}", f"_autodiff_ast_v{index}"
+        values[where], values[value] = read.container, read.value
+        if isinstance(read.container, dict):
+            now = f"{where}.get({read.key!r}, _autodiff_ast_missing)"
+        elif read.key is None:
+            now = f"{where}.cell_contents"
+        elif read.key in DEFAULTS:
+            now = f"{where}.{read.key}"  # (always there: half getattr's cost)
+        else:
+            now = f"getattr({where}, {read.key!r}, _autodiff_ast_missing)"
+        checked = f"_autodiff_ast_r{index}"
+        if read.tree is not None or read.values is not None:
+            # (the same object may hold other arrays, or other values)
+            values[checked] = read
+            terms.append(f"(not {checked}.is_current())")
+        elif read.as_items and isinstance(read.value, dict):
+            terms.append(f"({now} != {value})")  # keyword-only defaults
+        elif read.as_items:
+            terms.append(f"(type({now}) is not list or "
+                         f"tuple({now}) != {value})")
+        else:
+            values[checked] = read
+            terms.append(f"({now} is not {value} and "
+                         f"not {checked}.is_current())")
+    return " or ".join(terms), values
+
+
+def current_check(reads: Sequence[Read]) -> Callable[[], bool]:
+    """A function of no arguments telling whether every read is current,
+    compiled once: a call of generated code checks it each time, and a
+    loop over the reads would cost a small derivative's own time."""
+    if not reads:
+        return _always
+    condition, namespace = staleness(reads)
+    exec(compile(f"def current():\n    return not ({condition})\n",
+                 "<autodiff_ast reads>", "exec"), namespace)
+    return namespace["current"]
+
+
+def _always() -> bool:
+    return True
+
 
 
 def tree_signature(value: Any) -> tuple[Any, ...]:

@@ -20,6 +20,7 @@ function and then the gradient of the dot product compute the value twice
 
 from __future__ import annotations
 
+import types
 import weakref
 from typing import Any, Callable
 
@@ -52,8 +53,8 @@ def pullback(fun: Callable[..., Any], value: Any, has_aux: bool,
         if isinstance(value, (float, np.floating, np.ndarray)) and (
                 np.ndim(value) == 0
                 and np.issubdtype(np.asarray(value).dtype, np.floating)):
-            made[_number_key(has_aux, primals)] = value_and_grad(
-                fun, argnums=numbers, has_aux=has_aux)
+            made[_number_key(has_aux, len(primals), numbers)] = \
+                value_and_grad(fun, argnums=numbers, has_aux=has_aux)
     gradient = made.get(key)
 
     def pull(*cotangents: Any) -> tuple[Any, ...]:
@@ -70,8 +71,12 @@ def of_a_number(fun: Callable[..., Any], primals: tuple[Any, ...],
     where it does not return one at these primals."""
     from ._errors import OutputError
 
+    made = _MADE.get(fun) if fun.__class__ is types.FunctionType else None
+    if made is None:
+        made = _made_for(fun)
     numbers = _differentiable(primals)
-    value_and_gradient = _made_for(fun).get(_number_key(has_aux, primals))
+    value_and_gradient = made.get(_number_key(has_aux, len(primals),
+                                              numbers))
     if value_and_gradient is None:
         return None
     try:
@@ -94,12 +99,12 @@ _PLAIN = frozenset((np.ndarray, float, np.float64, np.float32))
 
 
 def _differentiable(primals: tuple[Any, ...]) -> tuple[int, ...]:
-    return tuple(i for i, primal in enumerate(primals)
-                 if not _integers(primal))
+    return tuple([i for i, primal in enumerate(primals)
+                  if not _integers(primal)])
 
 
-def _number_key(has_aux: bool, primals: tuple[Any, ...]) -> Any:
-    return ("a number", has_aux, len(primals), _differentiable(primals))
+def _number_key(has_aux: bool, count: int, numbers: tuple[int, ...]) -> Any:
+    return ("a number", has_aux, count, numbers)
 
 
 def _made_for(fun: Callable[..., Any]) -> dict[Any, Any]:
