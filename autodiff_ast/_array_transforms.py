@@ -372,8 +372,8 @@ class ArrayTransform:
         for stage in self.stages:
             # Per output of the last stage: its name where it is returned,
             # and for a gradient the argument leaf it is shaped like.
-            labels: dict[int, str] = {}
-            likes: dict[int, Any] = {}
+            labels: dict[Any, str] = {}  # by identity, or by place
+            likes: dict[tuple, sp.Symbol] = {}  # a gradient's argument
             owners: dict[tuple, sp.Symbol] = {}  # a Jacobian block's argument
             if stage.kind in ("grad", "value_and_grad") and not (
                     stage.mode == "any" and _not_a_number(program, output,
@@ -393,10 +393,12 @@ class ArrayTransform:
                    for leaf in leaves]
         if text is None:
             last = self.stages[-1]
-            names = [labels.get(id(leaf)) or name for leaf, name in zip(
-                leaves, _output_names(last.label or last.kind, paths))]
-            text, any_size = self.written(lowered, primals, params, names,
-                                          leaves, outputs, likes, where)
+            names = [labels.get(path) or labels.get(id(leaf)) or name
+                     for leaf, path, name in zip(leaves, paths, _output_names(
+                         last.label or last.kind, paths))]
+            text, any_size = self.written(
+                lowered, primals, params, names, outputs,
+                [likes.get(path) for path in paths], where)
         structured = structure.num_nodes > 1 and buildable(structure)
         if structured and not dry:
             text = with_returns(text, structure)
@@ -408,21 +410,20 @@ class ArrayTransform:
         # JAX's jacrev casts each cotangent to its primal's)
         dtypes = [None if isinstance(o, Literal)
                   else _NumberKind(_number_kind(primals, wrt_numbers))
-                  if id(leaf) in labels
-                  and id(leaf) not in likes
-                  else kinds[likes[id(leaf)]] if id(leaf) in likes
+                  if id(leaf) in labels and path not in likes
+                  else kinds[likes[path]] if path in likes
                   else kinds[owners[path]] if path in owners
                   else dtype for o, leaf, path in zip(outputs, leaves, paths)]
         return _Generated(lowered, function, text, structure, dtypes,
                           any_size, structured)
 
     def written(self, lowered: ArrayLowered, primals: tuple[Any, ...],
-                params: list[str], names: list[str], leaves: list[Any],
-                outputs: list[Any], likes: dict[int, Any],
-                where: str) -> tuple[str, bool]:
+                params: list[str], names: list[str], outputs: list[Any],
+                shaped_like: list[Any], where: str) -> tuple[str, bool]:
         """The source of the generated function, and whether it reads
-        every size when it runs (no shape check at its top)."""
-        shaped_like = [likes.get(id(leaf)) for leaf in leaves]
+        every size when it runs (no shape check at its top);
+        ``shaped_like``: per output, the argument leaf a gradient is
+        shaped like (else None)."""
 
         # The user's defaults where the code takes the user's arguments
         # and a default reads as a literal (a number, a string, None).
@@ -721,8 +722,8 @@ def _per_argument(lowered: ArrayLowered, stage: Stage,
 
 
 def _grad(program: Program, lowered: ArrayLowered, output: Any,
-          stage: Stage, where: str, likes: dict[int, Any],
-          labels: dict[int, str], dry: bool = False) -> Any:
+          stage: Stage, where: str, likes: dict[tuple, sp.Symbol],
+          labels: dict[Any, str], dry: bool = False) -> Any:
     """``stage``'s gradient of ``output``; ``dry``: only its structure
     (zeros in place of the gradients)."""
     value, aux = split_aux(output, where, stage.has_aux)
@@ -741,11 +742,17 @@ def _grad(program: Program, lowered: ArrayLowered, output: Any,
     position = 0
     for group in symbols:
         grads.append(flat[position:position + len(group)])
-        for symbol, grad in zip(group, grads[-1]):
-            likes[id(grad)] = symbol
-            labels[id(grad)] = f"grad_{symbol.name}"
         position += len(group)
     result = _per_argument(lowered, stage, grads)
+    # Each gradient by its place in the result, not by identity: two
+    # gradients may be one SymPy object (zeros, or ones), each shaped
+    # and typed like its own argument.
+    within = (1,) if stage.kind == "value_and_grad" else (
+        (0,) if stage.has_aux else ())
+    for path, symbol in zip(optree.tree_flatten_with_path(result)[0],
+                            [s for group in symbols for s in group]):
+        likes[within + path] = symbol
+        labels[within + path] = f"grad_{symbol.name}"
     _as_computed(aux, labels)
     if stage.kind == "value_and_grad":
         labels.setdefault(id(value), "value")

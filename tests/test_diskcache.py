@@ -393,6 +393,38 @@ def test_array_derivatives_are_read_from_the_cache(cache, tmp_path,
     assert written == ["hessian_loss", "hessian_loss"]
 
 
+SUMS_MODULE = '''
+import numpy as np
+
+
+def total(x, y):
+    return np.sum(x) + np.sum(y)
+'''
+
+
+def test_array_gradients_read_from_the_cache_keep_each_arguments_dtype(
+        cache, tmp_path, monkeypatch):
+    # Both gradients are ones: one SymPy object, typed and shaped each
+    # like its own argument (the cache's entry was read as y's twice).
+    from autodiff_ast._array_transforms import ArrayTransform
+
+    written = []
+    original = ArrayTransform.written
+    monkeypatch.setattr(ArrayTransform, "written", lambda self, *args: (
+        written.append(self.__name__), original(self, *args))[1])
+    path = tmp_path / "sums.py"
+    path.write_text(SUMS_MODULE)
+    x, y = np.ones(3, np.float32), np.ones((2, 2))
+    first = ad.grad(load(path, "sums_first").total, (0, 1))(x, y)
+    _api._generated.clear()
+    again = ad.grad(load(path, "sums_again").total, (0, 1))(x, y)
+    assert written == ["grad_total"]  # read from the cache the second time
+    for result in (first, again):
+        assert [g.dtype for g in result] == [np.float32, np.float64]
+        assert [g.shape for g in result] == [(3,), (2, 2)]
+        assert all((g == 1).all() for g in result)
+
+
 def test_a_programs_digest_tells_every_digit_of_its_constants():
     # str() of a SymPy float keeps 15 digits: 0.1 and the next float
     # printed alike, and a cached derivative could have been another's.
