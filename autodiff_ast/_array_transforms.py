@@ -688,7 +688,8 @@ def _cast(value: Any, dtype: Any) -> Any:
             value, dtype=np.float64)
     if isinstance(dtype, type):  # np.float32(...) for a NumPy scalar
         return value if value.__class__ is dtype else dtype(value)
-    if getattr(value, "dtype", None) != dtype:
+    given = getattr(value, "dtype", None)
+    if given is None or given != dtype:  # (NumPy's dtype equals None)
         if hasattr(value, "astype"):
             return value.astype(dtype)
         return (dtype.type(value) if isinstance(value, (int, float))

@@ -163,3 +163,23 @@ def test_code_shown_to_keep_types_is_not_cast():
         g.__name__]
     assert "like" in python_calls(g, np.float32(0.5), 2.0)
     assert "like" in python_calls(ad.grad(kinked), 0.5)
+
+
+def looped_quadratic(x):
+    total = 0.0
+    for _ in range(12):  # (kept a loop: array code answers)
+        total = total + x * x / 12
+    return total
+
+
+@pytest.mark.parametrize("x, kind", [
+    (0.7, float), (np.float64(0.7), np.float64), (np.array(0.7), np.float64),
+    (np.float32(0.7), np.float32)],
+    ids=["float", "np.float64", "0-d float64", "np.float32"])
+def test_a_constant_second_derivative_of_array_code_takes_the_argument_type(
+        x, kind):
+    # (the code returns 2: an int, or a float, becomes the argument's type)
+    for second in (ad.hessian(looped_quadratic),
+                   ad.grad(ad.grad(looped_quadratic))):
+        result = second(x)
+        assert type(result) is kind and result == 2.0
