@@ -42,6 +42,7 @@ from ._differentiate import aux_leaf, split_aux
 from ._dispatch import (complete_arguments, describe_argument, signature,
                         taken_as_constant)
 from ._errors import AutodiffError, InputError, OutputError
+from ._fast_call import fast_call
 from ._forward import tangents
 from ._jacrev import has_loop, reverse_jacobian
 from ._limits import collector_paused, deep_recursion
@@ -156,9 +157,11 @@ class ArrayTransform:
         self.generated: dict[Any, _Generated] = {}
         # The code by the kinds of arguments passed in full by position
         # (``_kinds_of``): a second call of the same kinds finds it there.
-        self.recent: dict[tuple[Any, ...],
-                          tuple[_Generated, tuple[Any, ...]]] = {}
+        self.recent: dict[tuple[Any, ...], tuple[
+            _Generated, tuple[Any, ...], Callable[..., Any]]] = {}
         self.takes_tangents = any(stage.kind == "jvp" for stage in stages)
+        # The call at arguments of the kinds last answered (``_fast_call``)
+        self.fast: Callable[..., Any] = self.by_kinds
         self.by_signature: dict[Any, _Generated] = {}
         self._forward: ArrayTransform | None = None
         self.__name__ = name
@@ -203,10 +206,20 @@ class ArrayTransform:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs:  # the code made for these kinds of arguments
-            known = self.recent.get(_kinds_of(args))
-            if known is not None and known[0].lowered.is_current():
-                entry, defaults = known
-                return entry.result(entry.function(*args, *defaults))
+            return self.fast(*args)
+        return self.in_full(*args, **kwargs)
+
+    def by_kinds(self, *args: Any) -> Any:
+        """A call without keyword arguments that ``fast`` did not answer:
+        by the code made for arguments of its kinds, if any."""
+        known = self.recent.get(_kinds_of(args))
+        if known is not None and known[0].lowered.is_current():
+            entry, defaults, self.fast = known
+            return entry.result(entry.function(*args, *defaults))
+        return self.in_full(*args)
+
+    def in_full(self, *args: Any, **kwargs: Any) -> Any:
+        """A call that no code made for its kinds answers."""
         if not self.takes_tangents:
             # (as Python binds them: a keyword-only argument by name only)
             positional = len(self.params) - self.keyword_only
@@ -241,7 +254,12 @@ class ArrayTransform:
             if kinds is not None:
                 if len(self.recent) >= _MOST_RECENT:  # (sizes by the 1000)
                     self.recent.clear()
-                self.recent[kinds] = (entry, args[len(given):])
+                defaults = args[len(given):]
+                self.fast = fast_call(
+                    entry.function, kinds, defaults, entry.lowered.reads,
+                    entry.result, entry.structure, entry.dtypes,
+                    entry.returns_result, self.by_kinds)
+                self.recent[kinds] = (entry, defaults, self.fast)
         return entry.result(call_in_full(entry.function, args))
 
     def entry_for(self, args: tuple[Any, ...]) -> _Generated:

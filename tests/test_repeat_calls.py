@@ -86,3 +86,41 @@ def test_other_shapes_dtypes_and_keywords_after_a_repeated_call():
     with pytest.raises(TypeError, match="takes 2 positional arguments but "
                        "3 were given"):
         df(x, 1, 2)
+
+
+WEIGHTS = np.array([1.0, 2.0])  # float64: float32 arguments meet it
+MASK = np.array([True, False])
+
+
+def weighted(x, b):
+    return np.sum(np.where(MASK, WEIGHTS * x ** 2, x)) * b
+
+
+@pytest.fixture
+def mask():
+    yield
+    MASK[:] = [True, False]
+
+
+def test_repeated_calls_give_each_kind_its_types_and_see_values_changed(
+        mask):
+    dw = ad.grad(weighted, (0, 1))
+    x32, x64 = np.float32([0.5, -1.5]), np.array([0.5, -1.5])
+    for _ in range(3):  # kinds in turn, each answered as the first time
+        g32, b32 = dw(x32, np.float32(2.0))
+        assert g32.dtype == np.float32 and type(b32) is np.float32
+        g64, b64 = dw(x64, 2.0)
+        assert g64.dtype == np.float64 and type(b64) is float
+        np.testing.assert_allclose(g64, [2.0, 2.0])
+        np.testing.assert_allclose(g32, g64)
+        assert b64 == pytest.approx(0.25 - 1.5) and b32 == b64
+    g32[:] = 0.0  # (each call's result is its own)
+    np.testing.assert_allclose(dw(x32, np.float32(2.0))[0], [2.0, 2.0])
+    MASK[:] = [False, True]  # changed in place: the values the code read
+    np.testing.assert_allclose(dw(x64, 2.0)[0], [2.0, -12.0])
+    np.testing.assert_allclose(dw(x32, np.float32(2.0))[0], [2.0, -12.0])
+    with pytest.raises(TypeError, match=r"grad_weighted\(\) takes 2 "
+                       "positional arguments but 3 were given"):
+        dw(x64, 2.0, 1.0)
+    with pytest.raises(TypeError, match="missing"):
+        dw(x64)
