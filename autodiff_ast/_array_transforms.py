@@ -33,6 +33,7 @@ import sympy as sp
 
 from . import _diskcache
 from ._as_floats import as_floats
+from ._as_numpy import ARITHMETIC, numeric_retry
 from ._array_codegen import (ArrayFunctionSpec, _shape_check,
                              generate_array_source)
 from ._backward import gradients
@@ -112,6 +113,16 @@ class _Generated:
         self.returns_result = _tuples_only(self.structure) and (
             self.structured or self.structure.num_nodes
             == self.structure.num_leaves + 1)
+
+    def called(self, args: tuple[Any, ...]) -> Any:
+        """The generated function called with one argument per parameter;
+        where Python's float arithmetic raises (``1 / x`` at 0.0), called
+        again as NumPy runs it (``_as_numpy``), as scalar code's handle
+        is: NumPy's inf and its warning."""
+        try:
+            return call_in_full(self.function, args)
+        except ARITHMETIC:
+            return call_in_full(numeric_retry(self.function), args)
 
     def result(self, returned: Any) -> Any:
         """What the generated function returned (the result's structure,
@@ -215,7 +226,7 @@ class ArrayTransform:
         known = self.recent.get(_kinds_of(args))
         if known is not None and known[0].lowered.is_current():
             entry, defaults, self.fast = known
-            return entry.result(entry.function(*args, *defaults))
+            return entry.result(entry.called((*args, *defaults)))
         return self.in_full(*args)
 
     def in_full(self, *args: Any, **kwargs: Any) -> Any:
@@ -260,7 +271,7 @@ class ArrayTransform:
                     entry.result, entry.structure, entry.dtypes,
                     entry.returns_result, self.by_kinds)
                 self.recent[kinds] = (entry, defaults, self.fast)
-        return entry.result(call_in_full(entry.function, args))
+        return entry.result(entry.called(args))
 
     def entry_for(self, args: tuple[Any, ...]) -> _Generated:
         expected = len(self.params) * (2 if self.takes_tangents else 1)

@@ -14,7 +14,7 @@ seen, as scalar code's handle writes its checks (``_handle``):
             _a0, _a1 = args
             if _a0.__class__ is _ndarray and _a0.shape == _s0 and ... \\
                     and not (<a value the code baked in changed>):
-                result = _code(_a0, _a1)
+                result = _code(_a0, _a1)  # (or as NumPy runs it)
                 if result.__class__ is tuple and ...:  # in its types
                     return result
                 return _result(result)
@@ -27,6 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._as_numpy import ARITHMETIC, numeric_retry
 from ._lower_records import staleness
 
 __all__ = ["fast_call"]
@@ -45,7 +46,9 @@ def fast_call(code: Callable[..., Any], kinds: Sequence[Any],
     a result whose leaves (of ``dtypes``) are already in their types is
     what the code returned."""
     names: dict[str, Any] = {"_code": code, "_result": result,
-                             "_slow": slow, "_ndarray": np.ndarray}
+                             "_slow": slow, "_ndarray": np.ndarray,
+                             "_arithmetic": ARITHMETIC,
+                             "_retry": numeric_retry(code)}
     params = [f"_a{index}" for index in range(len(kinds))]
     tests = []
     for index, (param, kind) in enumerate(zip(params, kinds)):
@@ -72,7 +75,10 @@ def fast_call(code: Callable[..., Any], kinds: Sequence[Any],
         f"        {', '.join(params)}{',' * (len(params) == 1)} = args"
         if params else "        pass",
         f"        if {' and '.join(tests) or 'True'}:",
-        f"            result = _code({', '.join(passed)})",
+        "            try:",
+        f"                result = _code({', '.join(passed)})",
+        "            except _arithmetic:  # (as NumPy runs it: _as_numpy)",
+        f"                result = _retry({', '.join(passed)})",
     ]
     if given is not None:
         lines += [f"            if {given}:",

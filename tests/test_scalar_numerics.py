@@ -287,3 +287,34 @@ def test_a_handle_takes_keyword_only_parameters_as_its_code_does():
         assert value == 1.5 and type(value) is float
         with pytest.warns(RuntimeWarning, match="divide by zero"):
             assert handle(0.0, k=-1.0) == -math.inf
+
+
+def looped_log(x, n=12):
+    total = 0.0
+    for _ in range(n):  # (kept a loop: array code answers)
+        total = total + np.log(x) / n
+    return total
+
+
+def looped_math_log(x):
+    total = 0.0
+    for _ in range(12):
+        total = total + math.log(x) / 12
+    return total
+
+
+@pytest.mark.parametrize("f", [looped_log, looped_math_log])
+def test_a_pole_of_array_code_at_a_python_float_is_numpys_inf(f):
+    derivative = ad.grad(f)
+    assert type(derivative).__name__ == "ArrayTransform"
+    for _ in range(2):  # (the second call: the code of its kind at once)
+        with pytest.warns(RuntimeWarning, match="divide by zero"):
+            value = derivative(0.0)
+        assert value == math.inf and isinstance(value, float)
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        assert derivative(np.float32(0.0)) == np.float32(math.inf)
+    assert derivative(0.5) == pytest.approx(2.0)
+    with np.errstate(divide="raise"), pytest.raises(ZeroDivisionError):
+        derivative(0.0)
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        assert ad.hessian(f)(0.0) == -math.inf
