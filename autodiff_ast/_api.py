@@ -608,13 +608,17 @@ def _with_source(fun: Any, arity: int = 0) -> tuple[Any, str | None]:
     written = ", ".join(
         [*lowered.params[:first], *(f"{p}={d!r}" for p, d in zip(
             lowered.params[first:], lowered.defaults))])
+    # (operator.mul is called as itself: NumPy has no np.mul)
+    spelled = (f"operator.{fun.__name__}"
+               if getattr(operator, getattr(fun, "__name__", ""), None)
+               is fun else lowered.location)
     text = (f"def {lowered.name}({written}):\n"
-            f"    return {lowered.location}({params})\n")
-    modules: dict[str, Any] = {"builtins": builtins}
+            f"    return {spelled}({params})\n")
+    modules: dict[str, Any] = {"builtins": builtins, "operator": operator}
     if lowered.location.startswith("scipy."):  # scipy.special.expit
         importlib.import_module(lowered.location.rsplit(".", 2)[0])
         modules["scipy"] = sys.modules["scipy"]
-    return compile_function(text, lowered.name, modules), lowered.location
+    return compile_function(text, lowered.name, modules), spelled
 
 
 def _orders(chain: ArrayTransform) -> tuple[str, ...]:

@@ -962,7 +962,8 @@ def _jvp(program: Program, lowered: ArrayLowered, output: Any, stage: Stage,
 def defined_at(location: str) -> str:
     """How a docstring says where the differentiated function is: "is
     np.tanh" for a primitive, "is defined at demo.py:3" for the user's."""
-    if location.startswith(("np.", "math.", "scipy.", "builtins.")):
+    if location.startswith(("np.", "math.", "scipy.", "builtins.",
+                            "operator.")):
         return f"is {location}"
     return f"is defined at {location}"
 

@@ -509,3 +509,22 @@ def test_a_power_of_a_selection_is_differentiated_without_dividing_by_it():
     np.testing.assert_allclose(gradient, [np.sum(2 * y), np.sum(
         -2 * y * slope), np.sum(2 * y * slope)], rtol=1e-15)
     assert "1 / " not in ad.source(ad.grad(squared_selection, (1,)), x, p)
+
+
+@pytest.mark.parametrize("function, jacobians", [
+    (operator.mul, lambda x, y: (np.diag(y), np.diag(x))),
+    (operator.sub, lambda x, y: (np.eye(2), -np.eye(2))),
+    (operator.truediv, lambda x, y: (np.diag(1 / y), np.diag(-x / y ** 2))),
+    (operator.pow, lambda x, y: (np.diag(y * x ** (y - 1)),
+                                 np.diag(np.log(x) * x ** y)))],
+    ids=["mul", "sub", "truediv", "pow"])
+def test_operator_functions_have_jacobians_at_arrays(function, jacobians):
+    # (written out as operator.mul(x, y), not as NumPy's np.mul)
+    x, y = np.array([1.5, 2.0]), np.array([3.0, 0.5])
+    jacobian = ad.jacobian(function, argnums=(0, 1))
+    for got, expected in zip(jacobian(x, y), jacobians(x, y)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert (f"    {function.__name__} is operator.{function.__name__}.\n"
+            in ad.source(jacobian, x, y))
+    negated = ad.jacobian(operator.neg)(x)
+    np.testing.assert_array_equal(negated, -np.eye(2))
