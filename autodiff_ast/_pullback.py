@@ -28,6 +28,7 @@ import numpy as np
 import optree
 
 from ._compile import compile_function
+from ._errors import OutputError
 
 __all__ = ["pullback", "dot_product", "of_a_number"]
 
@@ -69,8 +70,6 @@ def of_a_number(fun: Callable[..., Any], primals: tuple[Any, ...],
     """``(value, aux, pull)`` from value_and_grad's code, where an earlier
     call showed that ``fun`` returns a number; None where none did, or
     where it does not return one at these primals."""
-    from ._errors import OutputError
-
     made = _MADE.get(fun) if fun.__class__ is types.FunctionType else None
     if made is None:
         made = _made_for(fun)
