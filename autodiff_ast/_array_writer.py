@@ -86,6 +86,10 @@ class ArrayWriter:
             steps, list(self.rewritten.values()) + outputs,
             [t for _, t in temporaries])
         self.inline: dict[sp.Symbol, ast.expr] = {}
+        # Values that are numbers once written (a loop's carried tangent
+        # that stays 1): put in the expressions that read them before
+        # they are printed, so that 1 * v is v.
+        self.numbers: dict[sp.Symbol, sp.Number] = {}
         self.names: dict[sp.Symbol, str] = {}
         self.temporaries = dict(temporaries)
         # A temporary that is returned is named for what it is (grad_x).
@@ -385,11 +389,15 @@ class ArrayWriter:
         if self.inlined == 0:  # the last resort for lines that fit
             printer.hoist = self.hoisted
         inline = self.inline
+        numbers = self.numbers
         plain = printer.print
 
         def print_with_inline(expr: sp.Basic) -> ast.expr:
             if isinstance(expr, sp.Symbol) and expr in inline:
                 return inline[expr]
+            if numbers and not expr.is_Atom \
+                    and not expr.free_symbols.isdisjoint(numbers):
+                expr = expr.xreplace(numbers)
             return plain(expr)
 
         printer.print = print_with_inline  # type: ignore[method-assign]

@@ -936,6 +936,8 @@ def _unchanged(writer: Any, loop: Loop) -> Loop:
         if isinstance(node, (ast.Name, ast.Constant)):
             writer.inline[carry.result] = node
             fixed[carry.inside] = carry.initial
+            if isinstance(carry.initial, sp.Number):
+                writer.numbers[carry.result] = carry.initial
         else:  # computed once, before the loop, and read by its name
             name = writer.output_names.get(carry.result, carry.result.name)
             writer.assign(name, node)

@@ -617,3 +617,23 @@ def test_a_step_count_among_what_is_differentiated_is_named():
         "int (p['steps'] is differentiated, as argnums asks, so it is a "
         "float here: pass it as an argument argnums leaves out)")
     assert info.value.lineno == stepped_by_a_leaf.__code__.co_firstlineno + 2
+
+
+def rescaled_by_one(x):
+    for _ in range(12):  # (kept a loop; its tangent stays 1 throughout)
+        x = x * 1.0
+    return np.where(x > 0, x ** 2, -x)
+
+
+def test_a_tangent_that_stays_one_is_not_written_as_a_factor():
+    # was: return 1 * np.where(x > 0, 2 * x, -1), and the Hessian
+    # return 1 * np.where(x > 0, 2 * 1, 0)
+    for transform, body in [
+            (ad.grad, "    return np.where(x > 0, 2 * x, -1)\n"),
+            (ad.hessian, "    return np.where(x > 0, 2, 0)\n")]:
+        derivative = transform(rescaled_by_one)
+        assert ad.source(derivative, 0.7).endswith('    """\n' + body)
+        assert derivative(0.7) == pytest.approx(1.4 if transform is ad.grad
+                                                else 2.0)
+        assert derivative(-0.5) == pytest.approx(
+            -1.0 if transform is ad.grad else 0.0)
