@@ -206,8 +206,8 @@ def merged(loop: Loop, droppable: set[sp.Symbol] | None = None
         split: dict[Any, list[Carry]] = {}
         for key, group in groups.items():
             for carry in group:
-                split.setdefault((key, carry.update.xreplace(kept)),
-                                 []).append(carry)
+                split.setdefault((key, _canonical(carry.update.xreplace(
+                    kept))), []).append(carry)
         if len(split) == len(groups):
             break
         groups = split
@@ -222,6 +222,21 @@ def merged(loop: Loop, droppable: set[sp.Symbol] | None = None
                           c.result) for c in loop.carries
                     if c.result not in same)
     return loop.substituted(kept, carries), same
+
+
+def _canonical(update: sp.Expr) -> sp.Expr:
+    """``update`` in a form two equal updates share: expanded, where it
+    is small. A tangent the function carries itself (read back from a
+    printed derivative) and the one forward mode seeds for the same value
+    are one rational function written two ways: (t (x^2 - a) / x + 1) /
+    (2 x) and t (x^2 - a) / (2 x^2) + 1 / (2 x)."""
+    if sp.count_ops(update) > _CANONICAL_OPS:
+        return update
+    return sp.expand(update)
+
+
+# Updates larger than this are compared as written (expand grows fast).
+_CANONICAL_OPS = 60
 
 
 def _replaced(program: Program, old: Step, loop: Loop) -> None:
