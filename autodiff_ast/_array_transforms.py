@@ -41,7 +41,7 @@ from ._codegen import Literal
 from ._compile import Scope, compile_function
 from ._differentiate import aux_leaf, split_aux
 from ._dispatch import (complete_arguments, describe_argument, signature,
-                        taken_as_constant)
+                        spelled_kind, taken_as_constant)
 from ._errors import AutodiffError, InputError, OutputError
 from ._fast_call import fast_call
 from ._forward import tangents
@@ -555,7 +555,7 @@ def _kinds(primals: tuple[Any, ...], any_size: bool,
         dtype = getattr(leaf, "dtype", type(leaf).__name__)
         sizes = ["1" if size == 1 else named.setdefault(size, next(letters))
                  for size in np.shape(leaf)]
-        return f"{dtype}[{', '.join(sizes)}]"
+        return spelled_kind(dtype, sizes)
 
     kinds = []
     for arg in primals:

@@ -18,7 +18,7 @@ import numpy as np
 import optree
 
 __all__ = ["complete_arguments", "signature", "describe_argument",
-           "taken_as_constant"]
+           "spelled_kind", "taken_as_constant"]
 
 
 def taken_as_constant(arg: Any) -> bool:
@@ -174,6 +174,12 @@ def _rank(shape: tuple[int, ...]) -> tuple[bool, ...]:
     return tuple(n == 1 for n in shape)
 
 
+def spelled_kind(dtype: Any, sizes: list[str]) -> str:
+    """A leaf's kind as a docstring says it: ``float64[N, 3]``, and a
+    number's (shape ()) as its type alone, ``float32`` or ``float``."""
+    return f"{dtype}[{', '.join(sizes)}]" if sizes else str(dtype)
+
+
 def describe_argument(arg: Any) -> str:
     if taken_as_constant(arg):  # the code is made for this value
         if isinstance(arg, enum.Enum):
@@ -188,8 +194,9 @@ def describe_argument(arg: Any) -> str:
                 f"{type(arg).__name__} of {len(arg)} ints")
         return type(arg).__name__
     leaves, spec = optree.tree_flatten(arg)
-    described = [f"{getattr(leaf, 'dtype', type(leaf).__name__)}"
-                 f"{list(np.shape(leaf))}" for leaf in leaves]
+    described = [spelled_kind(getattr(leaf, "dtype", type(leaf).__name__),
+                              list(map(str, np.shape(leaf))))
+                 for leaf in leaves]
     if spec.num_nodes == 1 and len(described) == 1:
         return described[0]
     return optree.tree_unflatten(spec, described).__repr__().replace("'", "")
