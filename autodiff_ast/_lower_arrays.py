@@ -1088,7 +1088,8 @@ def _makes_new(value: ast.expr) -> bool:
     """Whether ``value`` is a new array in Python whatever it equals:
     arithmetic, ``np.array(x)`` (which copies), ``np.copy(x)``,
     ``x.copy()``, ``x.flatten()`` and ``x.astype(t)`` (copies too),
-    ``np.zeros(n)`` and the like."""
+    any of them or ``np.asarray(x)`` with ``copy=True``, ``np.zeros(n)``
+    and the like."""
     if isinstance(value, (ast.BinOp, ast.UnaryOp)):
         return True
     if not isinstance(value, ast.Call):
@@ -1097,10 +1098,14 @@ def _makes_new(value: ast.expr) -> bool:
     if spelled.partition(".")[0] in ("np", "numpy") and spelled.rpartition(
             ".")[2] in _CONSTRUCTORS:
         return True
-    copies = not any(k.arg == "copy" for k in value.keywords)
-    return (spelled.endswith((".copy", ".flatten", ".astype"))
-            or spelled in ("np.array", "np.copy", "numpy.array",
-                           "numpy.copy")) and copies
+    copies = spelled.endswith((".copy", ".flatten", ".astype")) or spelled in (
+        "np.array", "np.copy", "numpy.array", "numpy.copy")
+    copy = next((k.value for k in value.keywords if k.arg == "copy"), None)
+    if copy is None:
+        return copies
+    # (copy=None or False: x itself where it can be)
+    return (copies or spelled in ("np.asarray", "numpy.asarray")) and \
+        isinstance(copy, ast.Constant) and copy.value is True
 
 
 # NumPy's functions that make a new array of given values: two calls with

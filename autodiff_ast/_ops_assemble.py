@@ -113,13 +113,26 @@ STACK = ArrayOp("stack", numpy=("stack",), lower=_lower_stack,
 
 
 def _lower_array(run: Any, values: Any, dtype: Any = None, *,
-                 node: ast.AST) -> Any:
-    if isinstance(values, (list, tuple)) and is_constant(values):
+                 copy: Any = None, node: ast.AST) -> Any:
+    # A copy or not, the values are the same, and so is their derivative:
+    # whether the name is a new array (which the function may fill) is
+    # _lower_arrays._makes_new's to say.
+    if copy not in (True, False, None):
+        written = next(k.value for k in node.keywords if k.arg == "copy")
+        raise run.error(node, f"{ast.unparse(node.func)}'s copy= must be "
+                              "True, False or None (a constant), not "
+                              f"{ast.unparse(written)}")
+    listed = isinstance(values, (list, tuple))
+    if copy is not None and not copy and listed:
+        raise run.error(node, "copy=False cannot make an array of a list "
+                              "without copying it (NumPy raises "
+                              "ValueError): leave copy= out")
+    if listed and is_constant(values):
         return constant_array(run, values, dtype, node)
     if dtype not in (None, float, np.float64, np.float32):
         raise run.error(node, "np.array of differentiated values takes no "
                               "dtype other than float")
-    if isinstance(values, (list, tuple)):
+    if listed:
         return stack(run, [_lower_array(run, v, node=node) for v in values],
                      0, node)
     return run.number(values, node)

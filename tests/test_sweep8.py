@@ -40,7 +40,8 @@ most serious first, are strict xfails whose reason names their entry:
    the NaN-masking idiom has a well-defined derivative.
 5. ``np.vander`` is refused as outside the rules table (a product of
    broadcast powers, which is supported when written out).
-6. ``np.array(y, copy=True)`` is refused ("unexpected argument 'copy'").
+6. (fixed) ``np.array(y, copy=True)`` was refused ("unexpected argument
+   'copy'"); copy= (True, False, None) is now taken as NumPy 2 takes it.
 7. ``np.fft.fft`` / ``np.fft.rfft`` are refused as outside the rules table.
 8. The gradient of ``sign * np.exp(logdet) + np.linalg.det(A)`` (slogdet
    and det of one matrix) is right (slogdet_sign_use without the det is
@@ -945,12 +946,60 @@ def test_vander_features():
                                argnums=(0, 1))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep8 bug 6: np.array(x, copy=True) is refused ('unexpected argument "
-    "copy'); a copy is the identity for the derivative and should be "
-    "differentiated"))
+# was sweep8 bug 6: np.array(x, copy=True) was refused ('unexpected
+# argument copy')
 def test_array_copied_by_keyword():
     assert_tree_close(ad.grad(copied_cubes)(V), 3 * V ** 2, rtol=1e-12)
+    # a copy is the identity to the derivative: none is printed
+    assert ad.source(ad.grad(copied_cubes), V).split('"""')[-1] == (
+        "\n    return 3 * x ** 2\n")
+
+
+def copied_then_filled(x):
+    y = np.asarray(x, copy=True)
+    y[0] = 1.0
+    return np.sum(y ** 3)
+
+
+def maybe_copied(x):
+    y = np.array(x * 2.0, copy=None)
+    return np.sum(np.asarray(y, copy=False) ** 3)
+
+
+@pytest.mark.parametrize("f", [copied_then_filled, maybe_copied],
+                         ids=["filled", "none-false"])
+def test_copy_keyword_values(f):
+    assert_matches_differences(f, (V,))
+
+
+def filled_without_a_copy(x):
+    y = np.asarray(x, copy=None)
+    y[0] = 1.0
+    return np.sum(y ** 3)
+
+
+def list_without_a_copy(x):
+    return np.sum(np.array([x[0], x[1]], copy=False) ** 2)
+
+
+def copy_computed(x):
+    return np.sum(np.array(x, copy=x[0] > 0) ** 2)
+
+
+@pytest.mark.parametrize("f, offset, message", [
+    # (np.asarray(x, copy=None) is x: filling it would change the argument)
+    (filled_without_a_copy, 2,
+     "assigning to an item of y mutates an object the function did not "
+     "make, which cannot be differentiated: assign to a new local name "
+     "instead, or fill an array made here (d = np.zeros_like(x); d[i] = v)"),
+    (list_without_a_copy, 1,
+     "copy=False cannot make an array of a list without copying it (NumPy "
+     "raises ValueError): leave copy= out"),
+    (copy_computed, 1,
+     "np.array's copy= must be True, False or None (a constant), not "
+     "x[0] > 0")], ids=lambda p: getattr(p, "__name__", ""))
+def test_copy_keyword_refusals(f, offset, message):
+    assert_refused_at(lambda: ad.grad(f)(V), f, offset, message)
 
 
 @pytest.mark.xfail(strict=True, reason=(
