@@ -386,8 +386,8 @@ def numpy_identity(W):
     return np.sum(np.eye(3) @ W)  # works: a constant
 
 
-def numpy_vandermonde(W):
-    return np.sum(np.vander(W, 3) @ W)  # hostile: vander
+def numpy_polynomial_derivative(W):
+    return np.sum(np.polyder(W) * W[:2])  # hostile: polyder
 
 
 def numpy_indices(W):

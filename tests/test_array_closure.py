@@ -449,7 +449,8 @@ def grids(x):
 
 
 def polynomials(x):
-    return np.sum(np.polyval(x, x[1:]) ** 2) + np.polyval([2.0, -1.0], x[0])
+    return (np.sum(np.polyval(x, x[1:]) ** 2) + np.polyval([2.0, -1.0], x[0])
+            + np.sum(np.vander(x, 3) @ x[:3]))
 
 
 def interpolated(x):
@@ -544,6 +545,7 @@ SCALAR = {
     "astype": (casts, VECTOR), "clip": (clipped, VECTOR),
     "diff": (differences, VECTOR), "triu_indices": (pair_distances, MATRIX),
     "meshgrid": (grids, VECTOR), "polyval": (polynomials, VECTOR),
+    "vander": (polynomials, VECTOR),
     "interp": (interpolated, VECTOR),
     "running max": (running_extremes, VECTOR),
     "running min": (running_extremes, VECTOR), "searchsorted": (interpolated, VECTOR),

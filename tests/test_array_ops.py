@@ -696,6 +696,12 @@ def f_polyval(p, x):
                                                       x[0])
 
 
+def f_vander(x, w):
+    # (the default number of columns, len(x), and the powers counting up)
+    return (np.sum(np.vander(x) @ x)
+            + np.sum((np.vander(x, w.shape[0], increasing=True) @ w) ** 2))
+
+
 KNOTS = np.array([-1.0, 0.0, 0.5, 2.0])
 
 
@@ -865,6 +871,7 @@ CASES = {
     "np.gradient": [(f_gradient, (signed(5),))],
     "np.meshgrid": [(f_meshgrid, (signed(3),))],
     "np.polyval": [(f_polyval, (signed(4), signed(3)))],
+    "np.vander": [(f_vander, (signed(4), signed(3)))],
     "np.interp": [(f_interp, (np.array([-1.5, 0.2, 1.9, 2.5]),
                               signed(4)))],
     "np.searchsorted": [(f_searchsorted, (signed(5),))],

@@ -165,8 +165,8 @@ def _library(spelled, library):
 # numpy/_core/numeric.py for its keyword-only arguments, np.einsum for its
 # string, ad.grad at _api.py), and never inlined (colorsys was).
 LIBRARY_CALLS = {
-    "vander": (h.numpy_vandermonde, np.ones(3),
-               _library("np.vander", "a NumPy function")),
+    "polyder": (h.numpy_polynomial_derivative, np.ones(3),
+                _library("np.polyder", "a NumPy function")),
     "indices": (h.numpy_indices, np.ones(3),
                 _library("np.indices", "a NumPy function")),
     "stdlib": (h.standard_library, 0.5,

@@ -38,8 +38,8 @@ most serious first, are strict xfails whose reason names their entry:
 4. ``np.sum(np.where(x > 0.5, np.nan, x) ** 2)`` via np.nansum / np.nanmean
    is refused ("the constant nan is not a number") with no fix offered;
    the NaN-masking idiom has a well-defined derivative.
-5. ``np.vander`` is refused as outside the rules table (a product of
-   broadcast powers, which is supported when written out).
+5. (fixed) ``np.vander`` was refused as outside the rules table; it is
+   now the product of broadcast powers it is.
 6. (fixed) ``np.array(y, copy=True)`` was refused ("unexpected argument
    'copy'"); copy= (True, False, None) is now taken as NumPy 2 takes it.
 7. ``np.fft.fft`` / ``np.fft.rfft`` are refused as outside the rules table.
@@ -937,13 +937,59 @@ def test_nan_masked_reductions():
     assert_matches_differences(nan_masked_loss, (V,))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep8 bug 5: np.vander is refused as outside the rules table; it is "
-    "a product of broadcast powers and should be differentiated"))
+# was sweep8 bug 5: np.vander was refused as outside the rules table
 def test_vander_features():
     assert_matches_differences(vander_least_squares,
                                (np.array([0.5, -0.2, 0.1]), V, V[::-1]),
                                argnums=(0, 1))
+
+
+def vander_decreasing(x, w):
+    return np.sum((np.vander(x, len(w)) @ w) ** 2) + np.sum(np.vander(x))
+
+
+def test_vander_counting_down_at_two_sizes_with_its_hessian():
+    gradient = ad.grad(vander_decreasing, argnums=(0, 1))
+    hessian = ad.hessian(vander_decreasing)
+    for n in SIZES:
+        # (a point at 0, where x ** 0 has the derivative 0)
+        x = np.linspace(-1.0, 1.2, n) * (np.arange(n) != 2)
+        w = np.cos(np.arange(n - 1.0))
+        assert_tree_close(gradient(x, w), (
+            numeric_gradient(vander_decreasing, (x, w), 0),
+            numeric_gradient(vander_decreasing, (x, w), 1)),
+            rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            hessian(x, w), numeric_jacobian(ad.grad(vander_decreasing),
+                                            (x, w), 0),
+            rtol=1e-6, atol=1e-6)
+
+
+def vander_of_a_matrix(x):
+    return np.sum(np.vander(x.reshape(2, -1)))
+
+
+def vander_of_negative_columns(x):
+    return np.sum(np.vander(x, -1))
+
+
+@pytest.mark.parametrize("f, message", [
+    (vander_of_a_matrix,
+     "np.vander's points must be a 1-D array, not one of shape (2, 3)"),
+    (vander_of_negative_columns,
+     "np.vander's number of columns must not be negative, got -1")],
+    ids=["matrix", "negative"])
+def test_vander_refusals(f, message):
+    assert_refused_at(lambda: ad.grad(f)(np.append(V, 1.5)), f, 1, message)
+
+
+def test_vander_prints_the_powers_it_is():
+    w = np.array([0.5, -0.2, 0.1])
+    assert ad.source(ad.grad(vander_least_squares), w, V, V).split(
+        '"""')[-1] == """
+    V = x[:, None] ** np.arange(w.shape[0])
+    return V.T @ (2 * (V @ w - y))
+"""
 
 
 # was sweep8 bug 6: np.array(x, copy=True) was refused ('unexpected
