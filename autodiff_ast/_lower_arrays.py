@@ -42,6 +42,9 @@ from ._masked_reads import (Selection, applied, attribute_of,
                             connected, count,
                             holds_selection, negated, reduced, selection,
                             used_as_an_array)
+from ._nan_masks import (NAN, Missing, check_reduced, holds_missing,
+                         missing_applied, missing_arithmetic,
+                         missing_negated, nan_marked, refused_use)
 from ._masks import (known_masks, passed_flags, passed_masks,
                      resolved_reads)
 from ._ops_assemble import store, store_item
@@ -189,6 +192,9 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
     runner = _ArrayRunner(fn, source, context)
     output = runner.call(env)
     check_not_returned(runner, output)
+    marked = holds_missing(output)
+    if marked is not None:
+        raise refused_use(runner, marked, marked.node, "it is returned")
     output = as_lists(runner, output, node)
     context.reads.extend(defaults_read(fn))
     reads: dict[tuple[int, Any], Read] = {}
@@ -292,6 +298,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
     """Executes a function body on symbolic arrays."""
 
     lowers_arrays = True
+    # Whether a nan constant lowers (to NAN): in np.where's values only.
+    nan_allowed = False
 
     context: _ArrayContext
 
@@ -312,6 +320,9 @@ class _ArrayRunner(ArrayOperations, _Runner):
     # -- values ------------------------------------------------------------
 
     def constant(self, value: Any, node: ast.AST) -> Any:
+        if self.nan_allowed and isinstance(
+                value, float) and math.isnan(value):
+            return NAN  # np.where(c, np.nan, x): elements marked missing
         if isinstance(value, float) and math.isinf(value):
             # np.inf as an argument (ord=np.inf) or a value (a clip bound):
             # SymPy's oo, which computes as IEEE floats do; only what is
@@ -390,6 +401,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def number(self, value: Any, node: ast.AST) -> sp.Expr:
         if isinstance(value, Selection):
             raise used_as_an_array(self, value, node)
+        if isinstance(value, Missing):
+            raise refused_use(self, value, node)
         return super().number(value, node)
 
     def materialize(self, value: Any, node: ast.AST,
@@ -433,6 +446,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
             operand = self.expression(node.operand, env)
             if isinstance(operand, Selection):
                 return negated(self, operand, node)
+            if isinstance(operand, Missing):
+                return missing_negated(operand, node)
             number = self.operand(operand, node.operand)
             return -number if isinstance(node.op, ast.USub) else number
         return super()._expression(node, env)
@@ -473,6 +488,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
                    node: ast.AST) -> sp.Expr:
         if holds_selection([left, right]) is not None:  # (pred - y)[valid]
             return combined(self, op, left, right, node)
+        if holds_missing([left, right]) is not None:  # np.where(c, nan, x)**2
+            return missing_arithmetic(self, op, left, right, node)
         if isinstance(op, ast.MatMult):
             return product(self, left, right, node, style="@")
         if isinstance(op, ast.Mult) and isinstance(left, list):
@@ -486,6 +503,9 @@ class _ArrayRunner(ArrayOperations, _Runner):
                        kwargs: dict[str, Any], node: ast.Call) -> sp.Expr:
         if holds_selection([args, kwargs]) is not None:  # np.abs(r[m])
             return applied(self, callee, primitive, args, kwargs, node)
+        if holds_missing([args, kwargs]) is not None:
+            return missing_applied(self, callee, primitive, args, kwargs,
+                                   node)
         if primitive.name == "log" and len(args) == 1 and not kwargs:
             stable = stable_log_sum_exp(self, args[0], node)
             if stable is not None:
@@ -731,6 +751,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
 
     def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
         base = self.attribute_base(node.value, env)
+        if isinstance(base, Missing):
+            raise refused_use(self, base, node, f".{node.attr} is read")
         if isinstance(base, Selection):  # x[m].sum(), x[m].size
             if array_method(node.attr) is not None:
                 return _Method(node.attr, base)  # type: ignore[arg-type]
@@ -1011,6 +1033,10 @@ class _ArrayRunner(ArrayOperations, _Runner):
             return _Empty(filled.count, filled.fill)
         if any(callee is f for f in _OF_DTYPES):
             return self.of_dtypes(callee, node, env)
+        if callee is np.where:
+            marked = nan_marked(self, node, env)
+            if marked is not None:
+                return marked
         # A range taken as a value (probs[range(n), y], cs231n's softmax)
         # is the integers np.arange gives, as NumPy reads one in an index.
         # (Loops and comprehensions over range() never call it.)
@@ -1026,6 +1052,8 @@ class _ArrayRunner(ArrayOperations, _Runner):
                    node: ast.Call, method: bool = False) -> Any:
         if holds_selection([args, kwargs]) is not None:  # np.mean(e[m])
             return reduced(self, op, args, kwargs, node, method)
+        if holds_missing([args, kwargs]) is not None:  # np.nansum(y ** 2)
+            check_reduced(self, op, args, kwargs, node)
         return super().array_call(op, args, kwargs, node, method)
 
     def array_function_call(self, callee: Any, args: list[Any],

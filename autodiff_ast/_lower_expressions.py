@@ -102,6 +102,8 @@ class Expressions(Conditions):
         if converted is None:
             if math.isinf(value):  # np.inf, float('inf')
                 return sp.oo if value > 0 else -sp.oo
+            if not self.lowers_arrays:
+                raise NeedsArrays  # np.where(c, np.nan, x) marks elements
             raise self.error(node, f"the constant {value!r} is not a "
                                    "number: a derivative cannot compute "
                                    "with nan")

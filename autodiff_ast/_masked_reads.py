@@ -48,7 +48,7 @@ from ._program import ArrayOp
 __all__ = ["COUNT_NONZERO", "Selection", "selection", "holds_selection",
            "combined", "compared", "connected", "applied", "negated",
            "reduced", "refused", "count", "attribute_of",
-           "check_not_returned", "used_as_an_array"]
+           "check_not_returned", "used_as_an_array", "first_held"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,13 +178,19 @@ def _narrowed(run: Any, chosen: Selection, key: Any,
 
 def holds_selection(values: Any) -> Selection | None:
     """The first selection in ``values`` (nested lists, tuples, dicts)."""
-    if isinstance(values, Selection):
+    return first_held(values, Selection)
+
+
+def first_held(values: Any, kind: type) -> Any:
+    """The first value of type ``kind`` in ``values`` (nested lists,
+    tuples, dicts), or None."""
+    if isinstance(values, kind):
         return values
     if isinstance(values, dict):
         values = list(values.values())
     if isinstance(values, (list, tuple)):
         for value in values:
-            found = holds_selection(value)
+            found = first_held(value, kind)
             if found is not None:
                 return found
     return None

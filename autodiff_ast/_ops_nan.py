@@ -20,6 +20,7 @@ import sympy as sp
 
 from ._ops_core import reduce_sum, spell_reduction
 from ._ops_reduce import extreme, extremum_jvp, extremum_vjp, product
+from ._nan_masks import values_kept
 from ._program import ArrayOp
 from ._rules import isnan, where
 
@@ -36,7 +37,13 @@ def _plain(run: Any, op_name: str, dtype: Any, out: Any,
 
 
 def _present(run: Any, a: Any, node: ast.AST) -> tuple[sp.Expr, Any]:
-    """The array and where it is not nan."""
+    """The array and where it is not nan (nor marked missing with nan:
+    ``np.where(c, np.nan, x)``)."""
+    marked = values_kept(a)
+    if marked is not None:
+        values, kept = marked
+        array = run.number(values, node)
+        return array, sp.And(kept, sp.Not(isnan(array)))
     array = run.number(a, node)
     return array, sp.Not(isnan(array))
 
@@ -91,11 +98,11 @@ def _nan_spread(op_name: str) -> Any:
         are not nan, over their count less ``ddof`` (its square root for
         np.nanstd)."""
         _plain(run, op_name, dtype, out, node)
-        array, present = _present(run, a, node)
-        mean = _lower_nanmean(run, array, axis, keepdims=True, node=node)
-        deviations = where(present, array - mean, 0)
+        array, kept = _present(run, a, node)
+        mean = _lower_nanmean(run, a, axis, keepdims=True, node=node)
+        deviations = where(kept, array - mean, 0)
         squares = reduce_sum(run, deviations ** 2, axis, keepdims, node)[0]
-        degrees = _count(run, present, axis, keepdims, node) - \
+        degrees = _count(run, kept, axis, keepdims, node) - \
             run.static_number(ddof, node, "ddof")
         variance = squares / degrees
         return sp.sqrt(variance) if op_name == "nanstd" else variance

@@ -35,9 +35,10 @@ most serious first, are strict xfails whose reason names their entry:
    mutating "an object the function did not make", which is false and
    hides the reason; ``v *= 3`` on a view already says "it is a view of
    another array".
-4. ``np.sum(np.where(x > 0.5, np.nan, x) ** 2)`` via np.nansum / np.nanmean
-   is refused ("the constant nan is not a number") with no fix offered;
-   the NaN-masking idiom has a well-defined derivative.
+4. (fixed) ``np.where(x > 0.5, np.nan, x)`` under np.nansum / np.nanmean
+   was refused ("the constant nan is not a number") with no fix offered;
+   the elements it marks are now skipped, with derivative 0, and other
+   uses of them are refused saying what works.
 5. (fixed) ``np.vander`` was refused as outside the rules table; it is
    now the product of broadcast powers it is.
 6. (fixed) ``np.array(y, copy=True)`` was refused ("unexpected argument
@@ -929,12 +930,104 @@ def real_spectrum(x):
     return np.sum(np.fft.rfft(x).real ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep8 bug 4: np.where(x > 0.5, np.nan, x) under np.nansum / np.nanmean "
-    "is refused ('the constant nan is not a number') with no fix offered; "
-    "the NaN-masking idiom has a derivative and should be differentiated"))
+# was sweep8 bug 4: np.where(x > 0.5, np.nan, x) under np.nansum /
+# np.nanmean was refused ('the constant nan is not a number')
 def test_nan_masked_reductions():
     assert_matches_differences(nan_masked_loss, (V,))
+    value, gradient = ad.value_and_grad(nan_masked_loss)(V)
+    assert value == pytest.approx(nan_masked_loss(V), rel=1e-14)
+    # (the elements marked nan are skipped: their derivative is 0)
+    assert np.all(gradient[V > 0.5] == 0)
+    hessian = ad.hessian(nan_masked_loss)
+    for n in SIZES:
+        x = np.linspace(-1.0, 1.3, n)
+        np.testing.assert_allclose(
+            hessian(x), numeric_jacobian(ad.grad(nan_masked_loss), (x,), 0),
+            rtol=1e-6, atol=1e-6)
+
+
+def nan_marked_spreads(x):
+    y = np.exp(np.where(x < 0, x, float("nan"))) * 2 - x
+    return np.nanvar(y) + np.nanstd(y, ddof=1) + np.nanprod(-y)
+
+
+def nan_marked_rows(A):
+    y = np.where(A > 0.5, math.nan, np.sin(A))
+    return (np.sum(np.nanmean(3 * y, axis=1) ** 2)
+            + np.nansum(-y / 2.0, axis=0, keepdims=True)[0, 1])
+
+
+@pytest.mark.parametrize("f, x", [
+    (nan_marked_spreads, V),
+    (nan_marked_rows, np.cos(np.arange(15.0)).reshape(3, 5))],
+    ids=["spreads", "rows"])
+def test_nan_marked_elements_under_each_reduction_that_skips_them(f, x):
+    assert_matches_differences(f, (x,))
+    assert ad.value_and_grad(f)(x)[0] == pytest.approx(f(x), rel=1e-14)
+
+
+def nan_marked_returned(x):
+    y = np.where(x > 0.5, np.nan, x)
+    return y
+
+
+def nan_marked_summed(x):
+    y = np.where(x > 0.5, np.nan, x)
+    return np.sum(y ** 2)
+
+
+def nan_marked_to_the_power_0(x):
+    y = np.where(x > 0.5, np.nan, x)
+    return np.nansum(y ** 0)
+
+
+def nan_marked_compared(x):
+    y = np.where(x > 0.5, np.nan, x)
+    return np.nansum(np.maximum(y, 0.0))
+
+
+def nan_times_x(x):
+    return np.nansum(x * np.nan)
+
+
+_MARKED = ("np.where(x > 0.5, np.nan, x) marks elements missing with nan, "
+           "which a derivative cannot compute with: here {}. Its elements "
+           "marked nan can be reduced by np.nansum, np.nanmean, np.nanvar, "
+           "np.nanstd and np.nanprod (also after arithmetic and elementwise "
+           "functions), which skip them; for other uses mark them without "
+           "nan: np.where(c, 0, v) for a sum, or np.sum(v, where=~c), "
+           "np.mean(v, where=~c)")
+
+
+@pytest.mark.parametrize("f, offset, message", [
+    (nan_marked_returned, 1, _MARKED.format("it is returned")),
+    (nan_marked_summed, 2, _MARKED.format("np.sum() takes it")),
+    (nan_marked_to_the_power_0, 2, _MARKED.format(
+        "its power is not a constant number other than 0 (nan ** 0 is 1, "
+        "not nan)")),
+    (nan_marked_compared, 2, _MARKED.format(
+        "np.maximum() takes it (only a function of one argument whose "
+        "value at nan is nan may)")),
+    # (a nan anywhere but in np.where is refused as it was)
+    (nan_times_x, 1, "the constant nan is not a number: a derivative "
+                     "cannot compute with nan"),
+], ids=lambda p: getattr(p, "__name__", ""))
+def test_nan_marked_elements_used_otherwise_are_refused(f, offset, message):
+    assert_refused_at(lambda: ad.grad(f)(V), f, offset, message)
+
+
+def nan_marked_summed_fixed(x):
+    return np.sum(np.where(x > 0.5, 0, x ** 2))
+
+
+def test_the_fix_of_a_sum_of_nan_marked_elements_keeps_its_value():
+    np.testing.assert_allclose(ad.grad(nan_marked_summed_fixed)(V),
+                               numeric_gradient(nan_masked_loss_sum, (V,), 0),
+                               rtol=1e-6, atol=1e-8)
+
+
+def nan_masked_loss_sum(x):
+    return np.nansum(np.where(x > 0.5, np.nan, x) ** 2)
 
 
 # was sweep8 bug 5: np.vander was refused as outside the rules table
