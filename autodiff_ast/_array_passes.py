@@ -10,6 +10,7 @@ code computes.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from ._dead_code import filled_arrays
@@ -311,9 +312,12 @@ def _squared(node: ast.expr) -> ast.expr:
 
 def _unaliased(statements: list[ast.stmt]) -> list[ast.stmt]:
     """``statements`` without ``a = b`` (two temporaries found to hold one
-    value): ``a`` is read as ``b``. Each name is bound once, so this is
-    the same code."""
-    candidates = [s for s in statements
+    value, also in a branch of an if: ``_shared`` names there a value the
+    branches compute alike): ``a`` is read as ``b``. Each name is bound
+    once, so this is the same code. (Not in a loop's body, where a name
+    bound once takes a value in each iteration: ``a = b`` before ``b``
+    is bound anew holds the last iteration's.)"""
+    candidates = [s for s in _outside_loops(statements)
                   if isinstance(s, ast.Assign) and len(s.targets) == 1
                   and isinstance(s.targets[0], ast.Name)
                   and isinstance(s.value, ast.Name)]
@@ -331,13 +335,46 @@ def _unaliased(statements: list[ast.stmt]) -> list[ast.stmt]:
             name = aliases[name]
         return name
 
-    kept = [s for s in statements if not (
-        isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
-        and s.targets[0].id in aliases)]
+    # A value _shared named, read under a name that says what it is
+    # (svd_A = shared_1): it takes that name.
+    renamed: dict[str, str] = {}
+    for alias in aliases:
+        value = original(alias)
+        if re.fullmatch(r"shared(_\d+)?", value) and bound.get(value) == 1:
+            renamed.setdefault(value, alias)
+    dropped = {id(s) for s in candidates if s.targets[0].id in aliases}
+    kept = _without(statements, dropped)
     for statement in kept:
         for node in walk(statement):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                node.id = original(node.id)
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    node.id = original(node.id)
+                node.id = renamed.get(node.id, node.id)
+    return kept
+
+
+def _outside_loops(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` and those in the branches of their ifs, not in a
+    loop."""
+    found = []
+    for statement in statements:
+        found.append(statement)
+        if isinstance(statement, ast.If):
+            found += _outside_loops(statement.body)
+            found += _outside_loops(statement.orelse)
+    return found
+
+
+def _without(statements: list[ast.stmt], dropped: set[int]
+             ) -> list[ast.stmt]:
+    """``statements`` without those ``dropped`` (by id), in the branches
+    of their ifs too (a branch left empty passes)."""
+    kept = [s for s in statements if id(s) not in dropped]
+    for statement in kept:
+        if isinstance(statement, ast.If):
+            statement.body = _without(statement.body, dropped) or [
+                ast.Pass()]
+            statement.orelse = _without(statement.orelse, dropped)
     return kept
 
 

@@ -44,11 +44,10 @@ most serious first, are strict xfails whose reason names their entry:
 6. (fixed) ``np.array(y, copy=True)`` was refused ("unexpected argument
    'copy'"); copy= (True, False, None) is now taken as NumPy 2 takes it.
 7. ``np.fft.fft`` / ``np.fft.rfft`` are refused as outside the rules table.
-8. The gradient of ``sign * np.exp(logdet) + np.linalg.det(A)`` (slogdet
-   and det of one matrix) is right (slogdet_sign_use without the det is
-   a plain case) but prints ``svd_A = shared_1``, an alias test_lint
-   refuses; generated here it fails the suite's lint of everything made,
-   so it is checked in a fresh interpreter.
+8. (fixed) The gradient of ``sign * np.exp(logdet) + np.linalg.det(A)``
+   (slogdet and det of one matrix) printed ``svd_A = shared_1`` in a
+   branch, an alias test_lint refuses; aliases in an if's branches are
+   now read as the value, which takes the alias's name.
 """
 
 from __future__ import annotations
@@ -60,7 +59,9 @@ import optree
 import pytest
 
 import autodiff_ast as ad
-from helpers import assert_refused_at, numeric_gradient, numeric_jacobian
+from autodiff_ast import _array_passes
+from helpers import (assert_refused_at, numeric_gradient, numeric_jacobian,
+                     passed, same)
 from test_sweep5 import assert_matches_differences, assert_tree_close
 from test_sweep7_lax_grads import _lint_printed
 
@@ -1155,10 +1156,8 @@ def slogdet_and_det(A):
     return sign * np.exp(logdet) + np.linalg.det(A)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep8 bug 8: the gradient of slogdet and det of one matrix prints "
-    "`svd_A = shared_1`, an alias test_lint refuses; the singular branch "
-    "should use shared_1 (or one name) directly"))
+# was sweep8 bug 8: the gradient of slogdet and det of one matrix printed
+# `svd_A = shared_1` in a branch, an alias test_lint refuses
 def test_slogdet_and_det_gradient_reads_well():
     assert _lint_printed("""
         import numpy as np
@@ -1167,3 +1166,36 @@ def test_slogdet_and_det_gradient_reads_well():
         A = np.array([[1.2, 0.3, -0.5], [0.1, 0.9, 0.4], [-0.3, 0.2, 1.5]])
         print(ad.source(ad.grad(slogdet_and_det), A))
         """) == []
+    A = np.array([[1.2, 0.3, -0.5], [0.1, 0.9, 0.4], [-0.3, 0.2, 1.5]])
+    assert_matches_differences(slogdet_and_det, (A,))
+    # (the SVD both singular branches read has the name one gave it)
+    printed = ad.source(ad.grad(slogdet_and_det), A)
+    assert "    svd_A = np.linalg.svd(A)\n" in printed
+    assert "        u_A, s_A, vh_A = svd_A\n" in printed
+    assert "shared_1" not in printed
+
+
+def test_an_alias_in_a_branch_is_read_as_its_value_but_not_in_a_loop():
+    code = """
+        shared_1 = np.linalg.svd(A)
+        if d != 0:
+            svd_A = shared_1
+            c = svd_A[0] @ svd_A[2]
+        else:
+            u, s, vh = shared_1
+            c = u
+        for i in range(3):
+            b = a
+            a = 2 * b
+        """
+    assert passed(code, _array_passes._unaliased) == same("""
+        svd_A = np.linalg.svd(A)
+        if d != 0:
+            c = svd_A[0] @ svd_A[2]
+        else:
+            u, s, vh = svd_A
+            c = u
+        for i in range(3):
+            b = a
+            a = 2 * b
+        """)
