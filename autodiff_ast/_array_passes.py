@@ -25,8 +25,9 @@ __all__ = ["tidied", "part_of_call"]
 def tidied(statements: list[ast.stmt], taken: set[str]) -> list[ast.stmt]:
     """``statements`` after every pass, naming shared values apart from
     the names ``taken``."""
-    return _unpacked(_read(_unaliased(_shared(_shared_in_loops(
-        _doubled(_single_axes(statements)), taken), taken))))
+    return _unpacked(_read(_unaliased(_shared_in_branches(_shared(
+        _shared_in_loops(_doubled(_single_axes(statements)), taken), taken),
+        taken))))
 
 
 def _shared_in_loops(statements: list[ast.stmt], taken: set[str]
@@ -48,6 +49,42 @@ def _shared_in_loops(statements: list[ast.stmt], taken: set[str]
             statement.body = _shared(body, taken, (read_first & bound)
                                      | _filled_in(body), in_loop=True)
     return statements
+
+
+def _shared_in_branches(statements: list[ast.stmt], taken: set[str],
+                        changing: set[str] | None = None
+                        ) -> list[ast.stmt]:
+    """``statements`` with what each branch of an if computes twice named
+    once in it (``_shared`` names at the top only what the code computes
+    whichever way it goes). A branch's names may be read after the if,
+    and another branch may bind them: none is taken away."""
+    if changing is None:
+        changing = _rebound(statements)
+    for statement in statements:
+        if isinstance(statement, ast.If):
+            for branch in ("body", "orelse"):
+                inner = _shared_in_branches(getattr(statement, branch),
+                                            taken, changing)
+                setattr(statement, branch, _shared(inner, taken, changing,
+                                                   in_loop=True))
+    return statements
+
+
+def _nodes(statement: ast.stmt) -> list[tuple[ast.AST, bool]]:
+    """The nodes of ``statement``, each with whether the code computes
+    it only on one side of a condition (a branch of an if, of an ``a if
+    c else b``): such a value, computed once before the condition, would
+    be computed where the code does not compute it (an inverse of the
+    singular matrix a branch is there to avoid)."""
+    if isinstance(statement, ast.If):
+        return [(node, False) for node in walk(statement.test)] + [
+            (node, True) for branch in (statement.body, statement.orelse)
+            for inner in branch for node in walk(inner)]
+    nodes = list(walk(statement))
+    sides = {id(node) for ternary in nodes if isinstance(ternary, ast.IfExp)
+             for side in (ternary.body, ternary.orelse)
+             for node in walk(side)}
+    return [(node, id(node) in sides) for node in nodes]
 
 
 def _bound_in(statements: list[ast.stmt]) -> set[str]:
@@ -140,6 +177,7 @@ def _shared(statements: list[ast.stmt], taken: set[str],
         own = {id(value) for value in _own_arrays(statements, filled)}
         places: dict[int, list[int]] = {}
         nodes: dict[int, ast.expr] = {}
+        always: set[int] = set()  # computed outside every condition
         named: dict[int, tuple[str, int]] = {}  # values given a name
         for position, statement in enumerate(statements):
             if isinstance(statement, (ast.For, ast.While)):
@@ -150,7 +188,7 @@ def _shared(statements: list[ast.stmt], taken: set[str],
                     in_loop and statement.targets[0].id in changing):
                 named.setdefault(keys.key(statement.value),
                                  (statement.targets[0].id, position))
-            for node in walk(statement):
+            for node, conditional in _nodes(statement):
                 if isinstance(node, ast.expr) and id(node) not in own:
                     # By structure, which is text: np.hypot is an
                     # attribute of np or one name.
@@ -158,7 +196,11 @@ def _shared(statements: list[ast.stmt], taken: set[str],
                     if _is_work(node, facts.work_below) and not facts.reads:
                         places.setdefault(facts.key, []).append(position)
                         nodes.setdefault(facts.key, node)
-        repeated = [k for k, p in places.items() if len(p) > 1]
+                        if not conditional:
+                            always.add(facts.key)
+        # (only what the code computes whichever way it goes)
+        repeated = [k for k, p in places.items()
+                    if len(p) > 1 and k in always]
         if not repeated:
             return statements
         # The largest first (the longest text, the first of equal ones).

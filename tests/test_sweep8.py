@@ -54,6 +54,8 @@ from __future__ import annotations
 
 import math
 
+import ast
+
 import numpy as np
 import optree
 import pytest
@@ -1168,11 +1170,16 @@ def test_slogdet_and_det_gradient_reads_well():
         """) == []
     A = np.array([[1.2, 0.3, -0.5], [0.1, 0.9, 0.4], [-0.3, 0.2, 1.5]])
     assert_matches_differences(slogdet_and_det, (A,))
-    # (the SVD both singular branches read has the name one gave it)
+    # Each singular branch computes the SVD it reads where it is taken:
+    # not on every call, as when one SVD was named for both before the
+    # ifs, with the inverse, which then raised at a singular matrix.
     printed = ad.source(ad.grad(slogdet_and_det), A)
-    assert "    svd_A = np.linalg.svd(A)\n" in printed
-    assert "        u_A, s_A, vh_A = svd_A\n" in printed
-    assert "shared_1" not in printed
+    assert "        svd_A = np.linalg.svd(A)\n" in printed
+    assert "        u_A, s_A, vh_A = np.linalg.svd(A)\n" in printed
+    assert "shared_1" not in printed and "\n    shared_" not in printed
+    singular = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, 0.1, 0.2]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ad.grad(slogdet_and_det)(singular)  # (was LinAlgError)
 
 
 def test_an_alias_in_a_branch_is_read_as_its_value_but_not_in_a_loop():
@@ -1198,4 +1205,35 @@ def test_an_alias_in_a_branch_is_read_as_its_value_but_not_in_a_loop():
         for i in range(3):
             b = a
             a = 2 * b
+        """)
+
+
+def test_what_only_branches_compute_is_named_in_each_branch_not_before():
+    # np.linalg.inv(A) before the ifs raised at the singular matrices the
+    # else branches are there for; what every path computes is shared.
+    code = """
+        if d != 0:
+            c = np.linalg.inv(A) * (x + y * z)
+        else:
+            c = np.linalg.svd(A)[0] + np.linalg.svd(A)[1]
+        if s != 0:
+            i = np.linalg.inv(A)
+        else:
+            i = np.linalg.svd(A)[2]
+        return (x + y * z) * c, i
+        """
+    assert passed(code, lambda body: [
+        ast.fix_missing_locations(statement)
+        for statement in _array_passes.tidied(body, set())]) == same("""
+        shared = x + y * z
+        if d != 0:
+            c = np.linalg.inv(A) * shared
+        else:
+            shared_1 = np.linalg.svd(A)
+            c = shared_1[0] + shared_1[1]
+        if s != 0:
+            i = np.linalg.inv(A)
+        else:
+            i = np.linalg.svd(A)[2]
+        return shared * c, i
         """)
