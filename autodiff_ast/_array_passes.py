@@ -24,10 +24,13 @@ __all__ = ["tidied", "part_of_call"]
 
 def tidied(statements: list[ast.stmt], taken: set[str]) -> list[ast.stmt]:
     """``statements`` after every pass, naming shared values apart from
-    the names ``taken``."""
+    the names ``taken``. The parts of a call are unpacked first, so that
+    the call is not named as a value computed twice (``shared =
+    np.tril_indices(n); rows = shared[0]``), and again after the passes
+    that drop names between them."""
     return _unpacked(_read(_unaliased(_shared_in_branches(_shared(
-        _shared_in_loops(_doubled(_single_axes(statements)), taken), taken),
-        taken))))
+        _shared_in_loops(_doubled(_single_axes(_unpacked(statements))),
+                         taken), taken), taken))))
 
 
 def _shared_in_loops(statements: list[ast.stmt], taken: set[str]
@@ -440,7 +443,8 @@ def _read(statements: list[ast.stmt]) -> list[ast.stmt]:
 
 # Calls that return a tuple, by its length: where the code reads each of
 # its parts, it unpacks them from one call (sign, logdet = slogdet(a)).
-_TUPLES = {"np.linalg.slogdet": 2}
+_TUPLES = {"np.linalg.slogdet": 2, "np.tril_indices": 2,
+           "np.triu_indices": 2}
 
 
 def part_of_call(node: Any) -> tuple[str, int] | None:

@@ -22,7 +22,7 @@ from ._program import ArrayOp, Step
 from ._spell import call, literal
 
 __all__ = ["TRIU_INDICES", "TRIL_INDICES", "TRIU_INDICES_FROM",
-           "TRIL_INDICES_FROM"]
+           "TRIL_INDICES_FROM", "one_triangle"]
 
 
 def _triangle(run: Any, op: ArrayOp, n: Any, k: Any, m: Any,
@@ -76,6 +76,20 @@ def _lower_tril_from(run: Any, arr: Any, k: Any = 0, *,
                      node: ast.AST) -> Any:
     return _triangle(run, TRIL_INDICES, _square(run, arr, node), k, None,
                      node)
+
+
+def one_triangle(steps: list[Step | None]) -> bool:
+    """Whether ``steps`` include the row and the column indices of one
+    triangle (one op, of one ``n``, ``k`` and ``m``): its pairs differ, so
+    an index holding both picks each element once (``L[np.tril_indices(n)]
+    = theta`` is a store, not a sum, and so is its gradient's)."""
+    found: dict[tuple[Any, ...], set[int]] = {}
+    for step in steps:
+        if step is not None and step.op in (TRIU_INDICES, TRIL_INDICES):
+            found.setdefault((step.op.name, step.option("n"),
+                              step.option("k"), step.option("m")),
+                             set()).add(step.option("which"))
+    return any(which == {0, 1} for which in found.values())
 
 
 def _spell(spelling: str) -> Any:

@@ -21,6 +21,7 @@ import sympy as sp
 from ._array_ops import empty
 from ._ops_core import EXPAND_DIMS, expanded_shape
 from ._ops_create import ARANGE, CONSTANT
+from ._ops_pairs import one_triangle
 from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._spell import Slot, call, index
 
@@ -32,7 +33,8 @@ def _repeats(parts: tuple[Any, ...], program: Any,
              operands: tuple[Any, ...]) -> bool:
     """Whether this index can pick one element twice, so a gradient must
     add, not assign: any array of indices but one constant list of
-    distinct non-negative integers (integer values alone pick one
+    distinct non-negative integers, an np.arange as long as the index, or
+    the rows and columns of one triangle (integer values alone pick one
     element)."""
     definitions = program.definition()
 
@@ -57,10 +59,11 @@ def _repeats(parts: tuple[Any, ...], program: Any,
               else program.leaves[operands[p.position]].shape
               for p in advanced]
     whole = np.broadcast_shapes(*shapes)
-    return not any(
-        isinstance(p, Slot) and shape == whole
-        and _distinct(definitions.get(operands[p.position]))
-        for p, shape in zip(advanced, shapes))
+    spanning = [definitions.get(operands[p.position])
+                for p, shape in zip(advanced, shapes)
+                if isinstance(p, Slot) and shape == whole]
+    return not (any(_distinct(step) for step in spanning)
+                or one_triangle(spanning))
 
 
 def _distinct(step: Step | None) -> bool:
