@@ -23,7 +23,7 @@ from typing import Any
 
 import sympy as sp
 
-__all__ = ["note_binding", "shared_change"]
+__all__ = ["note_binding", "shared_change", "is_view"]
 
 # Expressions whose value is an object that exists already.
 _EXISTING = (ast.Name, ast.Subscript, ast.Attribute, ast.IfExp,
@@ -77,9 +77,9 @@ def shared_change(run: Any, name: str, current: Any,
     if not isinstance(current, sp.Symbol):
         return None
     step = program.definition().get(current)
-    if step is not None and _is_view(program, step):
+    if step is not None and is_view(program, step):
         return "it is a view of another array, which changes with it"
-    if any(current in other.operands[:1] and _is_view(program, other)
+    if any(current in other.operands[:1] and is_view(program, other)
            for other in program.steps):
         return "a view of it was taken, which changes with it"
     function, passed = getattr(run, "passed_in", ("", ()))
@@ -89,11 +89,14 @@ def shared_change(run: Any, name: str, current: Any,
     return None
 
 
-def _is_view(program: Any, step: Any) -> bool:
+def is_view(program: Any, step: Any) -> bool:
     """Whether ``step``'s result is a view of its first operand."""
     if step.op.name == "getitem":  # a basic index (no index arrays)
-        return len(step.operands) == 1 and bool(
-            program.leaves[step.target].shape)
+        # (an integer read when the code runs, B[i], is one too)
+        return bool(program.leaves[step.target].shape) and all(
+            not program.leaves[index].shape
+            and not program.leaves[index].boolean
+            for index in step.operands[1:])
     return step.op.name in _VIEWS
 
 

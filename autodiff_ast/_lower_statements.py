@@ -22,6 +22,7 @@ from . import _fence
 from ._containers import container_items
 from ._errors import AutodiffError
 from ._in_place import note_binding, shared_change
+from ._same_array import forget, note
 from ._limits import KEPT_FROM, reads_twice
 from ._local import defined
 from ._loop_exits import after_return, jumpless, returned_names
@@ -116,6 +117,7 @@ class Statements:
                     self.assign(*self.starred(target, value), env)
                 else:
                     self.assign(target, value, env)
+            note(self, statement, env)
         elif isinstance(statement, ast.AnnAssign):
             if statement.value is not None:
                 self.assign(statement.target,
@@ -227,6 +229,7 @@ class Statements:
                env: dict[str, Any]) -> None:
         if isinstance(target, ast.Name):
             env[target.id] = value
+            forget(self, target.id, env)
             if isinstance(value, sp.Expr) and not value.is_Atom:
                 self.context.labels.setdefault(value, target.id)
             return

@@ -35,8 +35,10 @@ from ._ops_create import ARANGE, COPY, constant_array, is_constant
 from ._ops_index import GETITEM, getitem
 from ._ops_scatter import SCATTER, _repeats
 from ._program import ELEMENTWISE, ArrayOp, Leaf, Step
+from ._same_array import same_array
 from ._spell import Slot, call, literal
 from ._stale import Stale
+from ._view_stores import through_view
 
 __all__ = ["STACK", "ARRAY", "CONCATENATE", "APPEND", "HSTACK", "VSTACK",
            "COLUMN_STACK", "DSTACK", "SPLIT", "ARRAY_SPLIT", "HSPLIT",
@@ -743,8 +745,11 @@ def store(run: Any, statement: ast.stmt, env: dict[str, Any]) -> None:
             raise run.error(node, "np.add.at takes the array, the index and "
                                   "the values here")
         target, key_node, value_node = node.args
-        _fill(run, target, _index_of(run, key_node, env),
-              run.expression(value_node, env), env, node, "add")
+        key = _index_of(run, key_node, env)
+        view = through_view(run, statement, ast.Subscript(
+            target, key_node, ast.Store()), key, env, _made_here)
+        _fill_through(run, target, key, run.expression(value_node, env),
+                      env, node, "add", view)
         return
     assigned = (statement.targets[0] if isinstance(statement, ast.Assign)
                 else statement.target)
@@ -753,12 +758,17 @@ def store(run: Any, statement: ast.stmt, env: dict[str, Any]) -> None:
         raise run.error(statement, "assign an item of one array at a time: "
                                    "d[key] = value")
     key = _index_of(run, assigned.slice, env)
-    mask = _through_mask(run, statement, assigned, key, env)
+    view = through_view(run, statement, assigned, key, env, _made_here)
+    mask = None if view else _through_mask(run, statement, assigned, key,
+                                           env)
     if mask is not None:
-        current = _local_array(run, assigned.value, env)
+        aliases = _aliases(run, assigned.value.id, env)
+        current = _local_array(run, assigned.value, env, aliases)
         env[assigned.value.id] = run.program.materialize(
             store_through_mask(run, statement, current, mask, env),
             assigned.value.id)
+        for alias in aliases:
+            env[alias] = env[assigned.value.id]
         return
     if isinstance(statement, ast.AugAssign) and not isinstance(
             statement.op, (ast.Add, ast.Sub)):
@@ -771,8 +781,25 @@ def store(run: Any, statement: ast.stmt, env: dict[str, Any]) -> None:
     values = run.expression(statement.value, env)
     if isinstance(getattr(statement, "op", None), ast.Sub):
         values = -run.number(values, statement)
-    _fill(run, assigned.value, key, values, env, statement,
-          "set" if isinstance(statement, ast.Assign) else "add once")
+    _fill_through(run, assigned.value, key, values, env, statement,
+                  "set" if isinstance(statement, ast.Assign) else "add once",
+                  view)
+
+
+def _fill_through(run: Any, target: ast.expr, key: Any, values: Any,
+                  env: dict[str, Any], node: ast.AST, how: str,
+                  view: tuple[str, tuple[Any, ...], tuple[Any, ...]] | None
+                  ) -> None:
+    """``_fill``, through ``view`` where ``target`` is one (``through_view``):
+    ``row[1] = v`` with ``row = B[0]`` is ``B[0, 1] = v``, and ``row`` the
+    row of the new ``B``."""
+    if view is None:
+        _fill(run, target, key, values, env, node, how)
+        return
+    base, key, at = view
+    _fill(run, ast.copy_location(ast.Name(base, ast.Load()), target), key,
+          values, env, node, how)
+    env[target.id] = getitem(run, env[base], at, node)  # type: ignore
 
 
 def _through_mask(run: Any, statement: ast.Assign | ast.AugAssign,
@@ -809,7 +836,8 @@ def _fill(run: Any, target: ast.expr, key: Any, values: Any,
     ``how`` is "set" (``=``), "add once" (``+=``, which keeps one value
     where an index repeats, so it must not) or "add" (``np.add.at``);
     ``distinct``: the caller knows the index picks each element once."""
-    current = _local_array(run, target, env)
+    aliases = _aliases(run, target.id, env)
+    current = _local_array(run, target, env, aliases)
     values = run.number(values, node)
     program = run.program
     made = program.definition().get(current)  # None: carried by a loop
@@ -857,6 +885,36 @@ def _fill(run: Any, target: ast.expr, key: Any, values: Any,
         SCATTER, (current,) + operands[1:] if base else operands,
         held.shape, target.id, boolean=held.boolean, integer=held.integer,
         pieces=((parts, repeats),), **({"base": True} if base else {}))
+    for alias in aliases:  # (a = b = np.zeros(3): one array, filled)
+        env[alias] = env[target.id]
+
+
+def _aliases(run: Any, name: str, env: dict[str, Any]) -> list[str]:
+    """The other names bound to the array ``name`` holds, which a store
+    through it changes too. None in a kept loop's body: the loop carries
+    the names it fills, so another name changed in it would hold the
+    value of one iteration (it is retired instead, and refused where it
+    is read)."""
+    if getattr(run.context, "kept_loops", 0):
+        return []
+    return same_array(run, name, env)
+
+
+def _made_here(run: Any, name: str, env: dict[str, Any]) -> bool:
+    """Whether ``name`` holds an array the function made, which it may
+    fill (as ``_local_array`` takes it): new in Python (a copy, a
+    constructor, arithmetic), filled already, or carried by a loop."""
+    value = env.get(name)
+    new = getattr(run.context, "new_arrays", {}).get(name)
+    if new is not None and new[0] is value:
+        return True
+    if not isinstance(value, sp.Expr):
+        return False
+    if not isinstance(value, sp.Symbol):
+        return bool(value.free_symbols)
+    made = run.program.definition().get(value)
+    return (made is not None and made.op.name in FRESH) or value in getattr(
+        run, "fillable", ())
 
 
 def _as_held(program: Any, array: sp.Symbol, held: sp.Expr,
@@ -946,16 +1004,21 @@ def _once_along(program: Any, indices: sp.Symbol, array: sp.Symbol,
     return (rank - 1 if along is None else along % rank) == axis
 
 
-def _local_array(run: Any, target: ast.expr, env: dict[str, Any]) -> Any:
+def _local_array(run: Any, target: ast.expr, env: dict[str, Any],
+                 aliases: list[str] | None = None) -> Any:
     """The array a statement fills: one this function made and nothing has
     read yet (filling one that is read, or an argument, would change what
-    was read, which a program of values cannot say)."""
+    was read, which a program of values cannot say); ``aliases``, other
+    names of it, which the store rebinds."""
     program = run.program
     current = env.get(target.id) if isinstance(target, ast.Name) else None
+    if isinstance(current, Stale):
+        raise run.error(target, current.refusal())
     if isinstance(current, sp.Expr) and not isinstance(
             current, sp.Symbol) and current.free_symbols:
         # arithmetic makes a new array (d = p - q; d[i] += v)
-        if any(name != target.id and isinstance(value, sp.Basic)
+        if any(name != target.id and name not in (aliases or ())
+               and isinstance(value, sp.Basic)
                and value.has(current) for name, value in env.items()):
             raise run.error(target, _READ_FIRST.format(target.id))
         current = program.materialize(current, target.id)
