@@ -1,13 +1,16 @@
 """Rows of the array table for the indices of a triangle of a matrix:
 ``np.triu_indices`` and ``np.tril_indices`` (and their ``*_from``), the
-pairs ``i < j`` of pairwise energies.
+pairs ``i < j`` of pairwise energies; and of its diagonal,
+``np.diag_indices`` (and ``_from``), an ``np.arange`` for each axis.
 
 They are integer constants given the matrix's size, so ``x[i] - x[j]``
 with them is a gather like any other integer index, whose gradient adds
 the adjoint back at the indices (``np.add.at``: a row appears in many
 pairs). Each of the two index arrays is a step of its own, written as
 the user called the function (``np.triu_indices(x.shape[0], k=1)[0]``),
-so the code runs at any size.
+so the code runs at any size. The pairs of one triangle differ, and so do
+the items of an ``np.arange``: a store at them (``L[np.tril_indices(n)] =
+theta``, ``A[np.diag_indices(n)] = d``) puts each element once.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ._ops_create import ARANGE
 from ._program import ArrayOp, Step
 from ._spell import call, literal
 
 __all__ = ["TRIU_INDICES", "TRIL_INDICES", "TRIU_INDICES_FROM",
-           "TRIL_INDICES_FROM", "one_triangle"]
+           "TRIL_INDICES_FROM", "DIAG_INDICES", "DIAG_INDICES_FROM",
+           "one_triangle"]
 
 
 def _triangle(run: Any, op: ArrayOp, n: Any, k: Any, m: Any,
@@ -78,6 +83,29 @@ def _lower_tril_from(run: Any, arr: Any, k: Any = 0, *,
                      node)
 
 
+def _lower_diag(run: Any, n: Any, ndim: Any = 2, *,
+                node: ast.AST) -> tuple[Any, ...]:
+    """``np.diag_indices(n, ndim)``: ``np.arange(n)`` for each axis."""
+    if isinstance(n, (tuple, list)):
+        raise run.error(node, "np.diag_indices takes the length of the "
+                              "diagonal, not a shape")
+    (size,) = run.dims(n, node, "the length of the diagonal")
+    axes = run.integer(ndim, node, "the number of axes")
+    return (ARANGE.lower(run, size, node=node),) * axes
+
+
+def _lower_diag_from(run: Any, arr: Any, *, node: ast.AST
+                     ) -> tuple[Any, ...]:
+    array = run.number(arr, node)
+    shape = run.shape(array, node)
+    if len(shape) < 2 or any(size != shape[0] for size in shape):
+        raise run.error(node, "np.diag_indices_from needs an array of two "
+                              "axes or more, all of one length, not one of "
+                              f"shape {shape}")
+    return _lower_diag(run, run.program.size(array, 0), len(shape),
+                       node=node)
+
+
 def one_triangle(steps: list[Step | None]) -> bool:
     """Whether ``steps`` include the row and the column indices of one
     triangle (one op, of one ``n``, ``k`` and ``m``): its pairs differ, so
@@ -118,3 +146,8 @@ TRIU_INDICES_FROM = ArrayOp("triu_indices_from",
 TRIL_INDICES_FROM = ArrayOp("tril_indices_from",
                             numpy=("tril_indices_from",),
                             lower=_lower_tril_from)
+DIAG_INDICES = ArrayOp("diag_indices", numpy=("diag_indices",),
+                       lower=_lower_diag)
+DIAG_INDICES_FROM = ArrayOp("diag_indices_from",
+                            numpy=("diag_indices_from",),
+                            lower=_lower_diag_from)

@@ -686,7 +686,8 @@ def test_every_row_with_a_spelling_is_read_back():
                "array_split", "vsplit", "repeat", "cumprod", "min", "std",
                "builtin max", "builtin min", "softmax", "log_softmax",
                "kron", "inner", "item", "tril_indices", "triu_indices_from",
-               "tril_indices_from", "inverse or its limit", "vector_norm",
+               "tril_indices_from", "diag_indices", "diag_indices_from",
+               "inverse or its limit", "vector_norm",
                "matrix_norm", "linalg.outer"}
     assert {op.name for op in ARRAY_OPS} - written == covered - {
         "einsum spellings"}

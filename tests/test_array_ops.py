@@ -685,6 +685,18 @@ def f_pairs_of_a_square(x):
             + np.sum(np.cos(x[np.tril_indices_from(x, k=-1)])))
 
 
+def f_diagonal_set(x):
+    B = np.tanh(x)
+    B[np.diag_indices(x.shape[0])] = np.diag(x) ** 2
+    return np.sum(B @ B)
+
+
+def f_diagonal_of_a_cube(x):
+    C = x[:, :, None] * x[:, None, :]
+    C[np.diag_indices_from(C)] += 1.0
+    return np.sum(np.sin(C)) + np.sum(x[np.diag_indices(2, ndim=2)] ** 3)
+
+
 def f_meshgrid(x):
     X, Y = np.meshgrid(x, x[:2] ** 2)
     U, V = np.meshgrid(x, np.cos(x), indexing="ij", sparse=True)
@@ -882,6 +894,8 @@ CASES = {
     "np.tril_indices": [(f_pairs_below, (signed(4, 3),))],
     "np.triu_indices_from": [(f_pairs_of_a_square, (signed(3, 3),))],
     "np.tril_indices_from": [(f_pairs_of_a_square, (signed(3, 3),))],
+    "np.diag_indices": [(f_diagonal_set, (signed(3, 3),))],
+    "np.diag_indices_from": [(f_diagonal_of_a_cube, (signed(3, 3),))],
     "np.empty_like": [(f_empty_like_filled, (signed(4),))],
     "np.add.reduce": [(f_ufunc_reductions, (signed(3, 4),))],
     "np.multiply.reduce": [(f_ufunc_reductions, (signed(3, 4),))],

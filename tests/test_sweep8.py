@@ -833,6 +833,49 @@ def test_a_store_at_triangle_indices_prints_a_store_and_a_read():
         '    return (d_A_T + d_A_T.T)[rows, columns]\n')
 
 
+def diagonal_parameters(d, n):
+    A = np.ones((n, n)) * 0.1
+    A[np.diag_indices(n)] = np.exp(d)
+    return np.linalg.slogdet(A)[1] + np.sum(A @ A)
+
+
+def test_a_store_at_diagonal_indices():
+    # np.diag_indices(n) is np.arange(n) for each axis: each element once
+    g = ad.grad(diagonal_parameters)
+    hessian = ad.hessian(diagonal_parameters)
+    for n in SIZES:
+        d = np.linspace(-0.6, 0.9, n)
+        np.testing.assert_allclose(
+            g(d, n), numeric_gradient(diagonal_parameters, (d, n), 0),
+            rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(hessian(d, n),
+                                   numeric_jacobian(g, (d, n), 0),
+                                   rtol=1e-6, atol=1e-6)
+
+
+def diagonal_of_a_wide_matrix(x):
+    B = x * 1.0
+    B[np.diag_indices_from(B)] = 0.0
+    return np.sum(B)
+
+
+def diagonal_of_a_shape(x):
+    B = x * 1.0
+    B[np.diag_indices(x.shape)] = 0.0
+    return np.sum(B)
+
+
+@pytest.mark.parametrize("f, message", [
+    (diagonal_of_a_wide_matrix,
+     "np.diag_indices_from needs an array of two axes or more, all of one "
+     "length, not one of shape (2, 3)"),
+    (diagonal_of_a_shape,
+     "np.diag_indices takes the length of the diagonal, not a shape")],
+    ids=["wide", "shape"])
+def test_diagonal_indices_refused_as_numpy_would(f, message):
+    assert_refused_at(lambda: ad.grad(f)(np.ones((2, 3))), f, 2, message)
+
+
 def pairs_picked_twice(theta, n):
     L = np.zeros((n, n))
     rows, _ = np.tril_indices(n)
