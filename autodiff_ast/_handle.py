@@ -332,8 +332,6 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
                                                 baked)
 
 
-
-
 def _filling(params: Sequence[str], function: types.FunctionType,
              first: Sequence[str] = ()) -> list[str]:
     """The guard's lines that give an argument left out its default,

@@ -1,7 +1,9 @@
 """What the lower stage produces and shares between its parts.
 
 ``Lowered`` is a function as SymPy; ``Read`` one outside value lowering
-used; ``_Context`` what lowering one top-level function accumulates;
+used (``staleness`` and ``current_check``: whether the values read are
+still those baked in, as a handle's compiled test); ``_Context`` what
+lowering one top-level function accumulates;
 ``NeedsArrays`` sends a function on to array lowering. ``symbol`` and
 ``as_sympy`` say how arguments and Python numbers become SymPy.
 """

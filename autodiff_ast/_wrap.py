@@ -60,10 +60,18 @@ def _wrap(source: str) -> str:
 
 
 def _assigned_from(tokens: list[_Token]) -> int:
-    """Where the value starts in ``name = ...`` or ``name[i] = ...`` (a
-    row a loop stores); 0 for any other line."""
+    """Where the value starts in ``name = ...``, ``a, b, c = ...`` (the
+    parts of a call unpacked) or ``name[i] = ...`` (a row a loop stores);
+    0 for any other line."""
     if tokens[1].text == "=":
         return 2
+    if tokens[1].text == ",":
+        for index, token in enumerate(tokens):
+            if token.text == "=":
+                return index + 1
+            if token.kind != tokenize.NAME and token.text != ",":
+                return 0
+        return 0
     if tokens[1].text != "[":
         return 0
     following = tokens[1].partner + 1

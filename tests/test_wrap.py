@@ -253,3 +253,18 @@ def test_a_value_that_is_one_long_subscript_breaks_inside_it_as_black():
     line = ("    total = offset + partial_expanded_tangent_values[:, :, :, :,"
             " None, None]\n")
     assert _wrap_line(line) == line
+
+
+def test_the_parts_of_a_call_unpacked_are_wrapped_as_a_name_is():
+    # (was left at 89 columns: the parts of an SVD of a long-named value)
+    line = ("        u_dot_A_1_A_1_T, s_dot_A_1_A_1_T, vh_dot_A_1_A_1_T = "
+            "np.linalg.svd(dot_A_1_A_1_T)\n")
+    assert _wrap_line(line) == (
+        "        u_dot_A_1_A_1_T, s_dot_A_1_A_1_T, vh_dot_A_1_A_1_T = "
+        "np.linalg.svd(\n"
+        "            dot_A_1_A_1_T)\n")
+    assert ast.dump(ast.parse(_wrap_line(line).strip())) == ast.dump(
+        ast.parse(line.strip()))
+    # (a target that is not names alone is left as it is)
+    unpacked = "        a[0], b = " + "f(" + "x" * 70 + ")\n"
+    assert _wrap_line(unpacked) == unpacked
