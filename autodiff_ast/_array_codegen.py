@@ -24,6 +24,7 @@ from ._array_printer import ArrayPrinter
 from ._array_writer import ArrayWriter
 from ._codegen import Literal, _pretty_string
 from ._program import SIZE, Program, Step
+from ._singular import with_removable_singularity
 from ._size_checks import SizeChecks, size_checks
 from ._unparse import to_source
 from ._wrap import _WIDTH, _filled, _wrap
@@ -65,7 +66,8 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
     literals = {i: o for i, o in enumerate(spec.outputs)
                 if isinstance(o, Literal)}
     computed = [i for i in range(len(spec.outputs)) if i not in literals]
-    spec = replace(spec, outputs=[spec.outputs[i] for i in computed],
+    spec = replace(spec, outputs=[_near_zero_over_zero(spec, spec.outputs[i])
+                                  for i in computed],
                    output_names=[spec.output_names[i] for i in computed],
                    shaped_like=[spec.shaped_like[i] for i in computed])
     text = _source(spec, literals, len(computed), inlined=None)
@@ -78,6 +80,24 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
         # shorter ones too if that is not enough.
         text = _source(spec, literals, len(computed), inlined=inlined)
     return text
+
+
+def _near_zero_over_zero(spec: ArrayFunctionSpec, output: Any) -> Any:
+    """A derivative that is an elementwise function of one input (the
+    gradient of np.sum(np.sin(x) / x)), with its removable singularity
+    written out as scalar code writes it (``_singular``): its Taylor
+    polynomial near the 0/0, where the formula gives nan at it and loses
+    every digit to cancellation around it. The function's own values are
+    as it computes them."""
+    if not isinstance(output, sp.Expr) or output.is_Atom or \
+            spec.namespace != "numpy" or len(output.free_symbols) != 1 or \
+            any(output == value for value in spec.meant
+                if isinstance(value, sp.Basic)):
+        return output
+    (symbol,) = output.free_symbols
+    if symbol in spec.program.definition():  # (a value computed in steps)
+        return output
+    return with_removable_singularity(output)
 
 
 def _too_wide(text: str) -> bool:

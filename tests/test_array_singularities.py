@@ -11,6 +11,8 @@ derivative is off in its fifth digit, at 1e-3 0.0194828 for 0.0194818).
 
 from __future__ import annotations
 
+import textwrap
+
 import mpmath
 import numpy as np
 import pytest
@@ -127,3 +129,33 @@ def test_a_selection_of_the_user_s_own_is_kept():
                                [0, 0, np.log(2) + 1, np.log(3) + 1])
     np.testing.assert_allclose(np.diag(ad.hessian(safe_log_total)(x)),
                                [0, 0, 1 / 2, 1 / 3])
+
+
+def summed_sinc(x):
+    return np.sum(np.sin(x) / x)
+
+
+def test_a_gradient_with_a_removable_singularity_keeps_its_digits_near_it():
+    # (x cos x - sin x) / x**2 is 0/0 at 0 and cancels every digit near
+    # it (1e-7: 0.0008 where the derivative is -3.3e-8); written as scalar
+    # code writes it, its Taylor polynomial near 0
+    x = np.array([0.0, 1e-7, -1e-4, 0.05, 0.5, 3.0])
+    with mpmath.workdps(40):
+        expected = [float(mpmath.diff(lambda t: mpmath.sinc(t), mpmath.mpf(
+            float(point)))) for point in x]
+    np.testing.assert_allclose(ad.grad(summed_sinc)(x), expected,
+                               rtol=1e-14, atol=0)
+    printed = ad.source(ad.grad(summed_sinc), x)
+    assert printed.endswith('    """\n' + textwrap.indent(textwrap.dedent("""\
+        t = abs(x) < 0.1
+        x_sq = x ** 2
+        where = np.where(t, 1, x)
+        return np.where(t, x * (x_sq * (x_sq * (x_sq * (x_sq * (x_sq - 130)
+                                                        + 11440) - 617760)
+                                        + 17297280) - 172972800) / 518918400,
+                        (np.cos(where) - np.sin(where) / where) / where)
+        """), "    "))
+    # the function's own value stays as it computes it (nan at 0)
+    with np.errstate(invalid="ignore"):
+        value, _ = ad.value_and_grad(summed_sinc)(x)
+    assert np.isnan(value)
