@@ -225,6 +225,7 @@ class ArrayTransform:
         by the code made for arguments of its kinds, if any."""
         known = self.recent.get(_kinds_of(args))
         if known is not None and known[0].lowered.is_current():
+            # (its compiled call answers the next calls of these kinds)
             entry, defaults, self.fast = known
             return entry.result(entry.called((*args, *defaults)))
         return self.in_full(*args)
