@@ -744,6 +744,17 @@ def derivative(fun: Callable[..., Any], n: int = 1) -> Callable[..., Any]:
     return result
 
 
+def _at_positions(fn: Callable[..., Any], args: tuple[Any, ...],
+                  kwargs: dict[str, Any], positions: Sequence[int]
+                  ) -> list[Any]:
+    """The example arguments at ``positions`` of ``fn``'s parameters,
+    passed by position or by name (those not passed left out)."""
+    names = list(inspect.signature(fn).parameters) if kwargs else []
+    return [args[i] if i < len(args) else kwargs[names[i]]
+            for i in positions if i < len(args)
+            or i < len(names) and names[i] in kwargs]
+
+
 def source(fn: Callable[..., Any], *example_args: Any,
            **example_kwargs: Any) -> str:
     """The generated source of a function made by autodiff_ast.
@@ -768,9 +779,9 @@ def source(fn: Callable[..., Any], *example_args: Any,
     if isinstance(fn, PerCall):  # a negative argnums: counts the call's
         fn = fn.at(len(example_args) or len(fn.names))
     chain = getattr(fn, "__autodiff_ast_array_chain__", None)
-    if chain is not None and any(np.ndim(example_args[i])
-                                 for i in chain.positions
-                                 if i < len(example_args)):
+    if chain is not None and any(
+            np.ndim(value) for value in _at_positions(
+                fn, example_args, example_kwargs, chain.positions)):
         # A Jacobian or Hessian of elementwise code at an array: the code
         # that answers there is the array transforms' (JAX's shape).
         fn = chain()

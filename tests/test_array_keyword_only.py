@@ -188,3 +188,20 @@ def test_source_takes_the_example_arguments_as_the_derivative_does():
     # (the allow_int wrapper too: an int by name has no code to show)
     with pytest.raises(ad.AutodiffError, match="runs no generated code"):
         ad.source(ad.grad(weighted, allow_int=True), np.arange(3), w=2.0)
+
+
+def sine_scaled(x, y=2.0):
+    return np.sin(x) * y
+
+
+def test_source_of_an_elementwise_jacobian_at_an_array_passed_by_name():
+    # the code that answers jacobian(f)(x=array) is the array transforms'
+    # (JAX's shape), by position and by name alike; at a number, the
+    # elementwise code
+    jacobian = ad.jacobian(sine_scaled)
+    x = np.array([0.1, 0.2])
+    by_name = ad.source(jacobian, x=x)
+    assert by_name == ad.source(jacobian, x)
+    assert "    return y * np.cos(x)\n" not in by_name
+    np.testing.assert_allclose(jacobian(x=x), np.diag(2.0 * np.cos(x)))
+    assert ad.source(jacobian, x=0.1).endswith("    return y * np.cos(x)\n")
