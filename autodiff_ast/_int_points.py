@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import optree
 
-from ._as_floats import as_floats
+from ._as_floats import FLOAT_NUMBERS, as_floats
 from ._errors import InputError
 
 __all__ = ["moved_as_floats", "no_integers_beside_floats", "argument_name",
@@ -56,11 +56,7 @@ def _a_float(value: Any) -> bool:
     kind = value.__class__
     if kind is np.ndarray:
         return value.dtype.kind == "f"
-    return kind in _FLOAT_NUMBERS or isinstance(
-        value, np.floating) and value.dtype.kind == "f"
-
-
-_FLOAT_NUMBERS = frozenset({float, np.float64, np.float32, np.float16})
+    return kind in FLOAT_NUMBERS or isinstance(value, np.floating)
 
 
 def moved_as_floats(primals: Sequence[Any], tangents: Sequence[Any]

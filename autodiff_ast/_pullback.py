@@ -20,7 +20,6 @@ function and then the gradient of the dot product compute the value twice
 
 from __future__ import annotations
 
-import types
 import weakref
 from typing import Any, Callable
 
@@ -70,9 +69,7 @@ def of_a_number(fun: Callable[..., Any], primals: tuple[Any, ...],
     """``(value, aux, pull)`` from value_and_grad's code, where an earlier
     call showed that ``fun`` returns a number; None where none did, or
     where it does not return one at these primals."""
-    made = _MADE.get(fun) if fun.__class__ is types.FunctionType else None
-    if made is None:
-        made = _made_for(fun)
+    made = _made_for(fun)
     numbers = _differentiable(primals)
     value_and_gradient = made.get(_number_key(has_aux, len(primals),
                                               numbers))
@@ -107,8 +104,9 @@ def _number_key(has_aux: bool, count: int, numbers: tuple[int, ...]) -> Any:
 
 
 def _made_for(fun: Callable[..., Any]) -> dict[Any, Any]:
-    try:
-        return _MADE.setdefault(fun, {})
+    try:  # (a look first: setdefault makes a weak reference each time)
+        made = _MADE.get(fun)
+        return made if made is not None else _MADE.setdefault(fun, {})
     except TypeError:  # no weak reference to it
         return _MADE_FOR_OTHERS.setdefault(fun, {})
 
