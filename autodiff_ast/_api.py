@@ -556,13 +556,19 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
     name = f"{kind}_{base}"
     title = describe(kind, base, wrt)
     history = _orders(chain)
-    if kind == "grad" and not (as_tuple or has_aux) and history:
-        # a derivative of a derivative: d3f_dx3, "Third derivative of f"
-        name = _derivative_name(chain.base, history + wrt)
-        title = _derivative_title(chain.base, history + wrt)
+    at_a_number = None
+    if kind == "grad" and not (as_tuple or has_aux):
+        derivative = (_derivative_name(chain.base, history + wrt),
+                      _derivative_title(chain.base, history + wrt))
+        if history:
+            # a derivative of a derivative: d3f_dx3, "Third derivative of f"
+            name, title = derivative
+        else:
+            # a gradient, or at a number a derivative: df_dx as scalar code
+            at_a_number = derivative
     for stage in stages[:-1]:
         chain = chain.then(stage, name, title)
-    return chain.then(stages[-1], name, title)
+    return chain.then(stages[-1], name, title, at_a_number)
 
 
 def _keyword_only(chain: ArrayTransform) -> int:

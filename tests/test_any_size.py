@@ -244,7 +244,8 @@ def exported(fun, params, data, transform="grad"):
     text = ad.source(getattr(ad, transform)(fun), params)
     namespace = {"np": np}
     exec(compile(text, "<copied>", "exec"), namespace)  # noqa: S102
-    function = namespace[f"{transform}_{fun.__name__}"]
+    # (ad.grad at a number is a derivative: dbroadcast_scalar_dx)
+    function = namespace[text.split("(")[0].split()[-1]]
     return text, function, namespace
 
 

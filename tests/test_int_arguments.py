@@ -86,7 +86,7 @@ def test_printed_code_that_bakes_a_count_checks_it():
     assert "    if n != 4:\n        raise ValueError(" in source
     namespace = {"np": np}
     exec(source, namespace)
-    printed = namespace["grad_grid_of_a_passed_size"]
+    printed = namespace["dgrid_of_a_passed_size_dx"]
     assert printed(0.7, 4) == pytest.approx(2 * 0.7 * 2.0, rel=1e-14)
     with pytest.raises(ValueError, match="generated for n = 4"):
         printed(0.7, 7)

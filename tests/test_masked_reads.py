@@ -204,7 +204,7 @@ def test_code_printed_at_one_size_runs_at_another(transform):
     assert "raise" not in text
     namespace = {"np": np}
     exec(compile(text, "<copied>", "exec"), namespace)  # noqa: S102
-    copied = namespace[f"{transform}_every_read"]
+    copied = namespace[text.split("(")[0].split()[-1]]
     x, y = data(7)
     expected = getattr(ad, transform)(every_read)(0.7, x, y)
     assert copied(0.7, x, y) == pytest.approx(expected, rel=1e-12)
