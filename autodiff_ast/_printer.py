@@ -316,7 +316,8 @@ class ExpressionPrinter:
         so NumPy code runs where only NumPy is imported; math's as it is."""
         if not spelling.startswith("np."):
             return _call(math_spelling, args)
-        return _call("float", [_call(spelling, args)])
+        return _call("float", [_call(spelling, [
+            _FloatsInside().visit(arg) for arg in args])])
 
     # -- functions and conditions ------------------------------------------
 
@@ -468,3 +469,16 @@ def numeric_function(exprs: Sequence[sp.Expr],
         namespace["scipy"] = scipy_module()
     exec(compile(module, "<autodiff_ast check>", "exec"), namespace)
     return namespace["check"]  # type: ignore[no-any-return]
+
+
+class _FloatsInside(ast.NodeTransformer):
+    """A constant's ``float(np.exp(c))`` inside another's call, as
+    ``np.exp(c)``: only the outermost call's value needs to be a Python
+    float (``float(np.log1p(np.exp(c)))``, not a float() at each call)."""
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "float" and \
+                len(node.args) == 1 and isinstance(node.args[0], ast.Call):
+            return node.args[0]
+        return node
