@@ -20,8 +20,11 @@ class Stale:
         self.name, self.array, self.line = name, array, line
 
     def refusal(self) -> str:
+        # Either fix keeps a value the code means: NumPy's (the filled
+        # values, read anew) or the one from before the fill (a copy).
         return (f"{self.name} holds {self.array} or a view of it, and "
                 f"{self.array} was filled since (line {self.line}), which "
-                f"changes {self.name} too: read {self.name} before the "
-                f"fill, or make {self.name} a copy (.copy() where it is "
-                f"bound)")
+                f"changes {self.name} too: to read the filled values, take "
+                f"{self.name} from {self.array} again after the fill; to "
+                f"read the values from before it, make {self.name} a copy "
+                f"(.copy() where it is bound)")

@@ -951,8 +951,10 @@ def test_reading_a_name_for_an_array_filled_since_is_refused(function, held,
         ad.grad(function)(VECTOR)
     assert info.value.msg == (
         f"{held} holds d or a view of it, and d was filled since (line "
-        f"{first + fill}), which changes {held} too: read {held} before the "
-        f"fill, or make {held} a copy (.copy() where it is bound)")
+        f"{first + fill}), which changes {held} too: to read the filled "
+        f"values, take {held} from d again after the fill; to read the "
+        f"values from before it, make {held} a copy (.copy() where it is "
+        "bound)")
     assert info.value.lineno == first + read
 
 
