@@ -23,7 +23,7 @@ from ._array_layout import INLINED_LENGTHS, wrap_call
 from ._array_printer import ArrayPrinter
 from ._array_writer import ArrayWriter
 from ._codegen import Literal, _pretty_string
-from ._program import SIZE, Program, Step
+from ._program import ELEMENTWISE, SIZE, Program, Step
 from ._singular import with_removable_singularity
 from ._size_checks import SizeChecks, size_checks
 from ._unparse import to_source
@@ -58,6 +58,9 @@ class ArrayFunctionSpec:
     # What the function computes (the outputs it was lowered to): the
     # sizes it requires to match are checked where the code does not.
     meant: Sequence[Any] = ()
+    # The steps of the user's function (the others are a derivative's):
+    # their values are as the function computes them.
+    as_written: frozenset[sp.Symbol] = frozenset()
 
 
 def generate_array_source(spec: ArrayFunctionSpec) -> str:
@@ -66,6 +69,7 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
     literals = {i: o for i, o in enumerate(spec.outputs)
                 if isinstance(o, Literal)}
     computed = [i for i in range(len(spec.outputs)) if i not in literals]
+    spec = _steps_near_zero_over_zero(spec)
     spec = replace(spec, outputs=[_near_zero_over_zero(spec, spec.outputs[i])
                                   for i in computed],
                    output_names=[spec.output_names[i] for i in computed],
@@ -83,21 +87,56 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
 
 
 def _near_zero_over_zero(spec: ArrayFunctionSpec, output: Any) -> Any:
-    """A derivative that is an elementwise function of one input (the
-    gradient of np.sum(np.sin(x) / x)), with its removable singularity
-    written out as scalar code writes it (``_singular``): its Taylor
-    polynomial near the 0/0, where the formula gives nan at it and loses
-    every digit to cancellation around it. The function's own values are
-    as it computes them."""
-    if not isinstance(output, sp.Expr) or output.is_Atom or \
-            spec.namespace != "numpy" or len(output.free_symbols) != 1 or \
+    """A derivative with each part that is an elementwise function of one
+    input (the gradient of np.sum(np.sin(x) / x), a jvp's ``x_dot *
+    (cos(x) / x - sin(x) / x**2)``) written with its removable singularity
+    as scalar code writes it (``_singular``): its Taylor polynomial near
+    the 0/0, where the formula gives nan at it and loses every digit to
+    cancellation around it. The function's own values are as it computes
+    them."""
+    if not isinstance(output, sp.Expr) or spec.namespace != "numpy" or \
             any(output == value for value in spec.meant
                 if isinstance(value, sp.Basic)):
         return output
-    (symbol,) = output.free_symbols
-    if symbol in spec.program.definition():  # (a value computed in steps)
-        return output
-    return with_removable_singularity(output)
+    return _one_input_parts(output, spec.program.definition().keys())
+
+
+def _steps_near_zero_over_zero(spec: ArrayFunctionSpec
+                               ) -> ArrayFunctionSpec:
+    """``spec`` with each elementwise step of a derivative written as
+    ``_near_zero_over_zero`` writes an output: a Hessian's diagonal
+    (``np.eye(x.size) * d2[:, None]``) and a Jacobian's are built in steps
+    from such a value, and one nan there fills a row."""
+    if spec.namespace != "numpy":
+        return spec
+    computed = spec.program.definition().keys()
+    steps = []
+    for step in spec.program.steps:
+        if step.op is ELEMENTWISE and step.target not in spec.as_written:
+            (value,) = step.operands
+            rewritten = _one_input_parts(value, computed)
+            if rewritten is not value:
+                step = replace(step, operands=(rewritten,))
+        steps.append(step)
+    if all(a is b for a, b in zip(steps, spec.program.steps)):
+        return spec
+    return replace(spec, program=replace(spec.program, steps=steps))
+
+
+def _one_input_parts(expr: sp.Basic, computed: Any) -> sp.Basic:
+    """``expr`` with each largest part that is a function of one input
+    alone (not of a value ``computed`` in steps) written with its
+    removable singularity, if it has one."""
+    if expr.is_Atom or not isinstance(expr, sp.Expr):
+        return expr
+    symbols = expr.free_symbols
+    if len(symbols) == 1:
+        return expr if symbols & computed else \
+            with_removable_singularity(expr)
+    parts = [_one_input_parts(part, computed) for part in expr.args]
+    if all(a is b for a, b in zip(parts, expr.args)):
+        return expr
+    return expr.func(*parts)
 
 
 def _too_wide(text: str) -> bool:

@@ -416,6 +416,7 @@ class ArrayTransform:
         dry = text is not None
         where = f"{lowered.name} ({self.location})"
         program = lowered.program
+        as_written = frozenset(step.target for step in program.steps)
         output = lowered.output
         params = list(lowered.params)
         for stage in self.stages:
@@ -447,7 +448,7 @@ class ArrayTransform:
                          last.label or last.kind, paths))]
             text, any_size = self.written(
                 lowered, primals, params, names, outputs,
-                [likes.get(path) for path in paths], where)
+                [likes.get(path) for path in paths], where, as_written)
         structured = structure.num_nodes > 1 and buildable(structure)
         if structured and not dry:
             text = with_returns(text, structure)
@@ -468,11 +469,14 @@ class ArrayTransform:
 
     def written(self, lowered: ArrayLowered, primals: tuple[Any, ...],
                 params: list[str], names: list[str], outputs: list[Any],
-                shaped_like: list[Any], where: str) -> tuple[str, bool]:
+                shaped_like: list[Any], where: str,
+                as_written: frozenset[sp.Symbol] = frozenset()
+                ) -> tuple[str, bool]:
         """The source of the generated function, and whether it reads
         every size when it runs (no shape check at its top);
         ``shaped_like``: per output, the argument leaf a gradient is
-        shaped like (else None)."""
+        shaped like (else None); ``as_written``: the steps of the user's
+        function."""
 
         # The user's defaults where the code takes the user's arguments
         # and a default reads as a literal (a number, a string, None).
@@ -496,7 +500,8 @@ class ArrayTransform:
                                      lowered.program, outputs, names,
                                      lowered.labels, shaped_like, defaults,
                                      namespace, counts, keyword_only,
-                                     optree.tree_leaves(lowered.output))
+                                     optree.tree_leaves(lowered.output),
+                                     as_written)
 
         # (int arguments whose values the code bakes in: checked as shapes)
         counts = {symbol.name: value for symbol, value

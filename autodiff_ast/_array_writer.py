@@ -15,7 +15,7 @@ import ast
 import builtins
 import keyword
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import sympy as sp
 
@@ -25,6 +25,7 @@ from ._codegen import _cse, _function_label, _suggest_name
 from ._collect import collected_all
 from ._dead_code import without_dead
 from ._filled_items import float64_arrays, items_as_filled, stored
+from ._functions import where
 from ._fills_as_sets import fills_as_sets
 from ._final_rows import rows_from_final
 from ._loop_codegen import refilled, write_loop
@@ -358,6 +359,7 @@ class ArrayWriter:
                               or self.labels.get(full)
                               or _suggest_name(power, self.names)
                               or _suggest_name(value, self.names)
+                              or _stand_in_name(value, self.spec.params)
                               or _function_name(value))
                 name = unique_name(suggestion, self.taken)
                 self.taken.add(name)
@@ -520,6 +522,17 @@ def _wrapped_assignment(statement: ast.stmt) -> bool:
     return (isinstance(statement, ast.Assign)
             and isinstance(statement.targets[0], ast.Name)
             and isinstance(statement.value, (ast.BinOp, ast.UnaryOp)))
+
+
+def _stand_in_name(value: sp.Expr, params: Sequence[str]) -> str | None:
+    """``safe_x`` for ``np.where(t, 1, x)``, the stand-in for an argument
+    x that keeps a formula's removable singularity out of the branch not
+    taken (as JAX's documentation names it)."""
+    if isinstance(value, where) and value.args[1].is_Number and \
+            value.args[1] != 0 and isinstance(value.args[2], sp.Symbol) \
+            and value.args[2].name in params:
+        return f"safe_{value.args[2].name}"
+    return None
 
 
 def _function_name(value: sp.Expr) -> str:

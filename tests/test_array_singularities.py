@@ -149,13 +149,66 @@ def test_a_gradient_with_a_removable_singularity_keeps_its_digits_near_it():
     assert printed.endswith('    """\n' + textwrap.indent(textwrap.dedent("""\
         t = abs(x) < 0.1
         x_sq = x ** 2
-        where = np.where(t, 1, x)
+        safe_x = np.where(t, 1, x)
         return np.where(t, x * (x_sq * (x_sq * (x_sq * (x_sq * (x_sq - 130)
                                                         + 11440) - 617760)
                                         + 17297280) - 172972800) / 518918400,
-                        (np.cos(where) - np.sin(where) / where) / where)
+                        (np.cos(safe_x) - np.sin(safe_x) / safe_x) / safe_x)
         """), "    "))
     # the function's own value stays as it computes it (nan at 0)
     with np.errstate(invalid="ignore"):
         value, _ = ad.value_and_grad(summed_sinc)(x)
     assert np.isnan(value)
+
+
+def sinc_derivative(order, points):
+    with mpmath.workdps(40):
+        return np.array([float(mpmath.diff(mpmath.sinc, mpmath.mpf(
+            float(point)), order)) for point in points])
+
+
+def test_hessians_and_jacobians_with_a_removable_singularity_keep_digits():
+    # Their outputs are built in steps (np.eye(x.size) * d2[:, None]): the
+    # elementwise second derivative was a nan at 0 that filled its row,
+    # and at 1e-7 it was off in the third digit (-0.33386619 for -1/3)
+    x = np.array([0.0, 1e-7, -1e-4, 0.05, 0.5, 3.0])
+    hessian = ad.hessian(summed_sinc)(x)
+    np.testing.assert_allclose(hessian, np.diag(sinc_derivative(2, x)),
+                               rtol=1e-14, atol=0)
+    np.testing.assert_allclose(ad.jacobian(ad.grad(summed_sinc))(x),
+                               hessian, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(
+        ad.jacobian(lambda x: np.sin(x) / x)(x),
+        np.diag(sinc_derivative(1, x)), rtol=1e-14, atol=0)
+    printed = ad.source(ad.hessian(summed_sinc), x)
+    assert printed.endswith('    """\n' + textwrap.indent(textwrap.dedent("""\
+        t = abs(x) < 0.1
+        x_sq = x ** 2
+        safe_x = np.where(t, 1, x)
+        sin_safe_x = np.sin(safe_x)
+        safe_x_sq = safe_x ** 2
+        return np.eye(x.size) * np.where(
+            t, x_sq * (x_sq * (x_sq * (x_sq * (x_sq * (1 / 47174400
+                                                       - x_sq / 7185024000)
+                                               - 1 / 443520) + 1 / 6480) - 1 / 168)
+                       + 0.1) - 1 / 3,
+            (2 * sin_safe_x / (safe_x * safe_x_sq) - 2 * np.cos(safe_x) / safe_x_sq
+             - sin_safe_x / safe_x))[:, None]
+        """), "    "))
+    assert lint(printed) == []
+
+
+def test_the_functions_own_steps_keep_their_values_in_a_jvp():
+    # A jvp's value is the function's, nan at 0 as it computes it; only
+    # its tangent, a derivative, is written by its Taylor polynomial
+    def flipped_sinc(x):
+        return np.flip(np.sin(x) / x)
+
+    x = np.array([0.5, 1e-7, 0.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value, tangent = ad.jvp(flipped_sinc, (x,), (np.ones(3),))
+    assert np.isnan(value[0])
+    np.testing.assert_allclose(value[1:], np.sin(x[1::-1]) / x[1::-1],
+                               rtol=1e-15)
+    np.testing.assert_allclose(tangent, sinc_derivative(1, x)[::-1],
+                               rtol=1e-14, atol=0)
