@@ -69,8 +69,10 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
     literals = {i: o for i, o in enumerate(spec.outputs)
                 if isinstance(o, Literal)}
     computed = [i for i in range(len(spec.outputs)) if i not in literals]
-    spec = _steps_near_zero_over_zero(spec)
-    spec = replace(spec, outputs=[_near_zero_over_zero(spec, spec.outputs[i])
+    parts = _OneInputParts(spec.program)
+    spec = _steps_near_zero_over_zero(spec, parts)
+    spec = replace(spec, outputs=[_near_zero_over_zero(spec, spec.outputs[i],
+                                                       parts)
                                   for i in computed],
                    output_names=[spec.output_names[i] for i in computed],
                    shaped_like=[spec.shaped_like[i] for i in computed])
@@ -86,7 +88,8 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
     return text
 
 
-def _near_zero_over_zero(spec: ArrayFunctionSpec, output: Any) -> Any:
+def _near_zero_over_zero(spec: ArrayFunctionSpec, output: Any,
+                         parts: "_OneInputParts") -> Any:
     """A derivative with each part that is an elementwise function of one
     input (the gradient of np.sum(np.sin(x) / x), a jvp's ``x_dot *
     (cos(x) / x - sin(x) / x**2)``) written with its removable singularity
@@ -98,10 +101,11 @@ def _near_zero_over_zero(spec: ArrayFunctionSpec, output: Any) -> Any:
             any(output == value for value in spec.meant
                 if isinstance(value, sp.Basic)):
         return output
-    return _one_input_parts(output, spec.program.definition().keys())
+    return parts(output)
 
 
-def _steps_near_zero_over_zero(spec: ArrayFunctionSpec
+def _steps_near_zero_over_zero(spec: ArrayFunctionSpec,
+                               parts: "_OneInputParts"
                                ) -> ArrayFunctionSpec:
     """``spec`` with each elementwise step of a derivative written as
     ``_near_zero_over_zero`` writes an output: a Hessian's diagonal
@@ -109,12 +113,11 @@ def _steps_near_zero_over_zero(spec: ArrayFunctionSpec
     from such a value, and one nan there fills a row."""
     if spec.namespace != "numpy":
         return spec
-    computed = spec.program.definition().keys()
     steps = []
     for step in spec.program.steps:
         if step.op is ELEMENTWISE and step.target not in spec.as_written:
             (value,) = step.operands
-            rewritten = _one_input_parts(value, computed)
+            rewritten = parts(value)
             if rewritten is not value:
                 step = replace(step, operands=(rewritten,))
         steps.append(step)
@@ -123,20 +126,44 @@ def _steps_near_zero_over_zero(spec: ArrayFunctionSpec
     return replace(spec, program=replace(spec.program, steps=steps))
 
 
-def _one_input_parts(expr: sp.Basic, computed: Any) -> sp.Basic:
-    """``expr`` with each largest part that is a function of one input
-    alone (not of a value ``computed`` in steps) written with its
-    removable singularity, if it has one."""
-    if expr.is_Atom or not isinstance(expr, sp.Expr):
-        return expr
-    symbols = expr.free_symbols
-    if len(symbols) == 1:
-        return expr if symbols & computed else \
-            with_removable_singularity(expr)
-    parts = [_one_input_parts(part, computed) for part in expr.args]
-    if all(a is b for a, b in zip(parts, expr.args)):
-        return expr
-    return expr.func(*parts)
+class _OneInputParts:
+    """An expression of a program with each largest part that is a
+    function of one input alone written with its removable singularity,
+    if it has one; the expression as it is where none has one. Values of
+    elementwise steps count as what they compute (``sinh_x / x``, where
+    the user's step computes sinh_x, is a function of x alone)."""
+
+    def __init__(self, program: Program) -> None:
+        definition = program.definition()
+        # (a condition's step, x > 0, is not a number to put in a product)
+        self.elementwise = {target: step.operands[0]
+                            for target, step in definition.items()
+                            if step.op is ELEMENTWISE
+                            and isinstance(step.operands[0], sp.Expr)}
+        self.other = definition.keys() - self.elementwise.keys()
+
+    def __call__(self, expr: sp.Expr) -> sp.Expr:
+        expanded = expr
+        for _ in range(len(self.elementwise)):
+            inner = expanded.free_symbols & self.elementwise.keys()
+            if not inner:
+                break
+            expanded = expanded.xreplace({s: self.elementwise[s]
+                                          for s in inner})
+        rewritten = self.rewritten(expanded)
+        return expr if rewritten is expanded else rewritten
+
+    def rewritten(self, expr: sp.Basic) -> sp.Basic:
+        if expr.is_Atom or not isinstance(expr, sp.Expr):
+            return expr
+        symbols = expr.free_symbols
+        if len(symbols) == 1:
+            return expr if symbols & self.other else \
+                with_removable_singularity(expr)
+        parts = [self.rewritten(part) for part in expr.args]
+        if all(a is b for a, b in zip(parts, expr.args)):
+            return expr
+        return expr.func(*parts)
 
 
 def _too_wide(text: str) -> bool:

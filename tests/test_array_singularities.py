@@ -212,3 +212,22 @@ def test_the_functions_own_steps_keep_their_values_in_a_jvp():
                                rtol=1e-15)
     np.testing.assert_allclose(tangent, sinc_derivative(1, x)[::-1],
                                rtol=1e-14, atol=0)
+
+
+def test_a_derivative_that_reads_the_users_own_step_keeps_its_digits():
+    # The Hessian's diagonal reads the user's step sinh_x: sinh_x / x + 2 *
+    # (sinh_x / x - cosh(x)) / x**2, a function of x alone, was nan at 0
+    # and 5.44 at 1e-8, where the second derivative is 1/3
+    def summed_shc(x):
+        return np.sum(np.sinh(x) / x)
+
+    x = np.array([0.0, 1e-8, -1e-3, 0.05, 0.5])
+    with mpmath.workdps(40):
+        expected = [float(mpmath.diff(lambda t: mpmath.sinh(t) / t
+                                      if t else mpmath.mpf(1),
+                                      mpmath.mpf(float(point)), 2))
+                    for point in x[1:]]
+    hessian = ad.hessian(summed_shc)(x)
+    np.testing.assert_allclose(np.diag(hessian), [1 / 3] + expected,
+                               rtol=1e-14, atol=0)
+    assert not np.any(hessian - np.diag(np.diag(hessian)))
