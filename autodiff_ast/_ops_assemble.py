@@ -131,13 +131,15 @@ def _lower_array(run: Any, values: Any, dtype: Any = None, *,
                               "ValueError): leave copy= out")
     if listed and is_constant(values):
         return constant_array(run, values, dtype, node)
-    if dtype not in (None, float, np.float64, np.float32):
-        raise run.error(node, "np.array of differentiated values takes no "
-                              "dtype other than float")
-    if listed:
-        return stack(run, [_lower_array(run, v, node=node) for v in values],
-                     0, node)
-    return run.number(values, node)
+    array = stack(run, [_lower_array(run, v, node=node) for v in values], 0,
+                  node) if listed else run.number(values, node)
+    if dtype is None:
+        return array
+    from ._ops_cast import cast  # (it reads _lower_conditions, which reads us)
+    # dtype= is the type of the array the user's code goes on with, as
+    # .astype(dtype) of it would be
+    return cast(run, array, dtype, node,
+                f"{ast.unparse(node.func)}'s dtype={{}}")
 
 
 ARRAY = ArrayOp("array", numpy=("array", "asarray"), lower=_lower_array)

@@ -1,6 +1,7 @@
 """Rows of the array table for casts and conversions of array values,
 ``.astype(...)`` and ``.item()``, and for ``.clip()``, the method of an
-elementwise function of the rules table.
+elementwise function of the rules table. ``cast`` is also the ``dtype=``
+of ``np.array``/``np.asarray``.
 
 As in JAX, the derivative passes through a cast to a float type and stops
 at a cast to an integer or bool type (zero derivative). A float cast is the
@@ -26,20 +27,27 @@ from ._printer import _name
 from ._program import ArrayOp, Step
 from ._rules import canonical
 
-__all__ = ["ASTYPE", "ITEM", "CLIP"]
+__all__ = ["ASTYPE", "ITEM", "CLIP", "cast"]
 
 _BUILTIN_TYPES = {int: "int", bool: "bool", float: "float"}
 
 
 def _lower_astype(run: Any, a: Any, dtype: Any, copy: Any = True, *,
                   node: ast.AST) -> Any:
+    return cast(run, a, dtype, node, ".astype({})")
+
+
+def cast(run: Any, a: Any, dtype: Any, node: ast.AST, spelled: str) -> Any:
+    """``a`` cast to ``dtype``, as ``.astype(dtype)`` and ``dtype=`` of
+    ``np.array``/``np.asarray`` take it; ``spelled``: how the user's code
+    names the cast, with ``{}`` where the dtype goes (for refusals)."""
     array = run.number(a, node)
-    spelled = _BUILTIN_TYPES.get(dtype)
+    builtin = _BUILTIN_TYPES.get(dtype)
     try:
         target = np.dtype(dtype)
     except TypeError:
-        raise run.error(node, f".astype() needs a dtype known when the "
-                              "function is differentiated (float, "
+        raise run.error(node, f"{spelled.format('')} needs a dtype known "
+                              "when the function is differentiated (float, "
                               "np.float32, 'float64', int, bool, ...), not "
                               f"{dtype!r}") from None
     if target in FLOAT_CASTS:
@@ -48,12 +56,12 @@ def _lower_astype(run: Any, a: Any, dtype: Any, copy: Any = True, *,
         return sp.Ne(array, 0)
     if target.kind in "iu":
         source = run.materialize(array, node)
-        name = spelled or f"np.{target.name}"
+        name = builtin or f"np.{target.name}"
         return run.program.add(ASTYPE, (source,), run.shape(source, node),
                                f"{source.name}_{target.name}", integer=True,
                                dtype=name)
-    raise run.error(node, f".astype({target.name}) is not supported: a "
-                          "derivative casts to np.float32 or np.float64 "
+    raise run.error(node, f"{spelled.format(target.name)} is not supported: "
+                          "a derivative casts to np.float32 or np.float64 "
                           "(the derivative passes through), or to an "
                           "integer or bool dtype (it stops there)")
 

@@ -1,7 +1,8 @@
 """Issue 12's remaining coverage: calls whose arguments differ from the
 rules table's functions (``math.log(x, base)``, ``math.hypot`` of any
 number of coordinates, ``np.clip`` with a None bound), casts inside array
-code (``.astype``, ``.item()``), and SciPy's log-sum-exp family.
+code (``.astype``, ``.item()``, ``dtype=`` of ``np.array``), and SciPy's
+log-sum-exp family.
 
 Each derivative is checked against central differences on its domain, and
 where the source is the product, against the exact source.
@@ -357,6 +358,62 @@ def test_casts_and_items_refuse_what_they_cannot_differentiate():
             ad.grad(function)(CAST_POINT)
         assert info.value.msg == message
         assert info.value.lineno == function.__code__.co_firstlineno + 1
+
+
+# dtype= of np.array and np.asarray is the cast .astype makes: the array the
+# user's code goes on with has that type (it was ignored once).
+
+def asarray_in_float32(x):
+    return np.sum(np.asarray(x, dtype=np.float32) * x)
+
+
+def listed_in_float32(x):
+    return np.sum(np.array([x[0], 2 * x[1]], "float32") ** 2)
+
+
+def array_of_ints(x):
+    return np.sum(np.array(x, dtype=int) * x ** 2)
+
+
+def asarray_of_bools(x):
+    return np.sum(np.asarray(x, dtype=bool) * np.exp(x))
+
+
+def test_dtype_of_np_array_is_the_cast_astype_makes():
+    # 1 + 1e-9 is 1 in float32: the gradient float32(x) + x is not 2 x
+    x = np.array([1 + 1e-9, 2.5, -3.7])
+    gradient = ad.grad(asarray_in_float32)
+    np.testing.assert_array_equal(gradient(x), x.astype(np.float32) + x)
+    assert gradient(x)[0] != 2 * x[0]
+    assert body(gradient, x) == "return x + np.float32(x)"
+    value, grad = ad.value_and_grad(listed_in_float32)(x)
+    assert value == listed_in_float32(x) and value.dtype == np.float32
+    np.testing.assert_array_equal(
+        grad, [2 * np.float32(x[0]), 4 * np.float32(2 * x[1]), 0.0])
+    # an integer or bool dtype stops the derivative, as .astype's does
+    np.testing.assert_array_equal(ad.grad(array_of_ints)(CAST_POINT),
+                                  2 * CAST_POINT * np.trunc(CAST_POINT))
+    np.testing.assert_array_equal(
+        ad.grad(asarray_of_bools)(np.array([0.0, -0.5])), [0.0, np.exp(-0.5)])
+
+
+def asarray_in_complex(x):
+    return np.sum(np.asarray(x, dtype=complex) ** 2)
+
+
+def array_in_half(x):
+    return np.sum(np.array(x, dtype=np.float16) ** 2)
+
+
+@pytest.mark.parametrize("function, message", [
+    (asarray_in_complex, "np.asarray's dtype=complex128"),
+    (array_in_half, "np.array's dtype=float16")], ids=["complex", "half"])
+def test_a_dtype_a_derivative_cannot_follow_is_refused(function, message):
+    assert_refused_at(
+        lambda: ad.grad(function)(CAST_POINT), function, 1,
+        f"{message} is not supported: a derivative casts to np.float32 or "
+        "np.float64 (the derivative passes through), or to an integer or "
+        "bool dtype (it stops there)")
 
 
 def joined_by_r(x, y):
