@@ -101,7 +101,16 @@ log10 = _elementary("log10", 1, lambda x: (1 / (x * sp.log(10)),),
                     lambda x: 0 if x == 1 else None)
 cbrt = _elementary("cbrt", 1, lambda x: (1 / (3 * cbrt(x) ** 2),),
                    lambda x: sp.sign(x) * sp.root(abs(x), 3))
-absolute = _elementary("absolute", 1, lambda x: (copysign(1, x),), abs)
+
+
+def _abs_slope(x: sp.Expr) -> sp.Expr:
+    """abs'(x) as JAX takes it: 1 where x >= 0, -0.0 included (not
+    copysign(1, x), which is -1 there), else -1; np.where(x >= 0, x, -x)
+    has the same derivative."""
+    return 2 * heaviside(x, sp.S.One) - 1
+
+
+absolute = _elementary("absolute", 1, lambda x: (_abs_slope(x),), abs)
 sign = _elementary("sign", 1, _zero, sp.sign)
 floor = _elementary("floor", 1, _zero, sp.floor)
 ceil = _elementary("ceil", 1, _zero, sp.ceiling)
@@ -109,7 +118,7 @@ trunc = _elementary("trunc", 1, _zero,
                     lambda x: sp.sign(x) * sp.floor(abs(x)))
 rint = _elementary("rint", 1, _zero, lambda x: round(sp.Rational(x)))
 copysign = _elementary(
-    "copysign", 2, lambda a, b: (copysign(1, a) * copysign(1, b), 0),
+    "copysign", 2, lambda a, b: (_abs_slope(a) * copysign(1, b), 0),
     lambda a, b: abs(a) * (1 if b >= 0 else -1))
 heaviside = _elementary(
     "heaviside", 2, _zero,

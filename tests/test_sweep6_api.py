@@ -273,14 +273,19 @@ def test_kinks_and_ties_follow_jax(name):
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep6 bug 8: abs'(-0.0) is -1 (np.copysign(1, x)); JAX and the "
-    "design's abs'(0) = 1 give 1"))
+# was sweep6 bug 8: abs'(-0.0) was -1 (np.copysign(1, x))
 def test_abs_at_negative_zero_is_one_as_in_jax():
     assert ad.grad(np.abs)(-0.0) == 1.0
     assert ad.grad(abs)(-0.0) == 1.0
     assert_tree_close(ad.grad(lambda x: np.sum(np.abs(x)))(
         np.array([-0.0, 0.0])), np.array([1.0, 1.0]))
+    # as np.where(x >= 0, x, -x) derives
+    assert ad.source(ad.grad(np.abs), 1.0).endswith(
+        "    return 2 * np.heaviside(x, 1) - 1\n")
+    # JAX's copysign(x, y) is where(signbit(y), -abs(x), abs(x))
+    assert ad.grad(np.copysign)(-0.0, 1.0) == 1.0
+    assert ad.grad(np.copysign)(-0.0, -1.0) == -1.0
+    assert ad.grad(np.copysign)(-3.0, -1.0) == 1.0
 
 
 @pytest.mark.xfail(strict=True, reason=(
