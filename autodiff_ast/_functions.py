@@ -123,9 +123,23 @@ copysign = _elementary(
 heaviside = _elementary(
     "heaviside", 2, _zero,
     lambda z, h: 1 if z > 0 else (0 if z < 0 else h), infinite=True)
-hypot = _elementary(
-    "hypot", 2, lambda x, y: (x / hypot(x, y), y / hypot(x, y)),
-    lambda x, y: sp.sqrt(x**2 + y**2))
+
+
+def _hypot_slopes(x: sp.Expr, y: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """hypot's partials, x / hypot(x, y) and y / hypot(x, y), and at the
+    origin, where they are 0/0, JAX's 0.5 each (its hypot takes the maximum
+    of |x| and |y|, whose tie splits 0.5/0.5). The division is by 1 there,
+    so neither branch of the np.where divides by zero."""
+    origin = sp.Eq(hypot(x, y), 0)
+    length = where(origin, sp.S.One, hypot(x, y))
+    return (where(origin, sp.S.Half, x / length),
+            where(origin, sp.S.Half, y / length))
+
+
+hypot = _elementary("hypot", 2, _hypot_slopes,
+                    lambda x, y: sp.sqrt(x**2 + y**2))
+
+
 def _all_integer(self: sp.Function) -> bool | None:
     return fuzzy_and(a.is_integer for a in self.args)
 

@@ -79,11 +79,21 @@ def test_math_log_with_a_base_and_hypot_of_any_number_read_as_written():
         "log_base = math.log(base)\n"
         "    return 1 / (log_base * x), -math.log(x) / (log_base ** 2 * base)")
     # NumPy's hypot takes two arguments, so three are two nested hypots,
-    # each scaled as hypot is: no overflow where the result is finite.
+    # each scaled as hypot is: no overflow where the result is finite. Each
+    # divides by its hypot away from its origin (where JAX's partials are
+    # 0.5), so neither branch of a np.where divides by zero.
     assert body(ad.value_and_grad(hypot_of_three, argnums=(0, 1, 2))) == (
-        "value = math.hypot(math.hypot(x, y), z)\n"
-        "    value_inv = 1 / value\n"
-        "    return value, (value_inv * x, value_inv * y, value_inv * z)")
+        "hypot_x_y = math.hypot(x, y)\n"
+        "    value = math.hypot(hypot_x_y, z)\n"
+        "    t0 = hypot_x_y == 0\n"
+        "    t1 = 1 / np.where(t0, 1, hypot_x_y)\n"
+        "    t2 = value == 0\n"
+        "    t3 = 1 / np.where(t2, 1, value)\n"
+        "    t4 = np.where(t2, 0.5, hypot_x_y * t3)\n"
+        "    grad_x = t4 * np.where(t0, 0.5, t1 * x)\n"
+        "    grad_y = t4 * np.where(t0, 0.5, t1 * y)\n"
+        "    grad_z = np.where(t2, 0.5, t3 * z)\n"
+        "    return value, (grad_x, grad_y, grad_z)")
     assert ad.grad(hypot_of_three)(3e200, 4e200, 0.0) == pytest.approx(0.6)
     assert body(ad.grad(hypot_of_one)) == (
         "return x * (2 * np.heaviside(x, 1) - 1) + abs(x)")
@@ -121,8 +131,11 @@ def test_math_dist_and_prod_take_lists_and_read_as_written():
     # dist is the hypot of the differences: no overflow, no sqrt of squares.
     assert body(ad.grad(distance, argnums=(0, 1))) == (
         "t0 = 1 - 2 * y\n"
-        "    hypot_x_t0_inv = 1 / math.hypot(x, t0)\n"
-        "    return hypot_x_t0_inv * x, -2 * t0 * hypot_x_t0_inv")
+        "    hypot_x_t0 = math.hypot(x, t0)\n"
+        "    t1 = hypot_x_t0 == 0\n"
+        "    t2 = 1 / np.where(t1, 1, hypot_x_t0)\n"
+        "    return np.where(t1, 0.5, t2 * x), "
+        "-2 * np.where(t1, 0.5, t0 * t2)")
     assert body(ad.grad(product, argnums=(0, 1)), 0.3, 0.5) == (
         "grad_x = 4 * x * y\n"
         "    grad_y = 2 * x ** 2\n"
