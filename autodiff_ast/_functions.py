@@ -128,12 +128,14 @@ heaviside = _elementary(
 def _hypot_slopes(x: sp.Expr, y: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     """hypot's partials, x / hypot(x, y) and y / hypot(x, y), and at the
     origin, where they are 0/0, JAX's 0.5 each (its hypot takes the maximum
-    of |x| and |y|, whose tie splits 0.5/0.5). The division is by 1 there,
-    so neither branch of the np.where divides by zero."""
-    origin = sp.Eq(hypot(x, y), 0)
-    length = where(origin, sp.S.One, hypot(x, y))
-    return (where(origin, sp.S.Half, x / length),
-            where(origin, sp.S.Half, y / length))
+    of |x| and |y|, whose tie splits 0.5/0.5): with ``at_origin`` 1 there
+    and 0 elsewhere (a step: hypot is never negative), x / (hypot(x, y) +
+    at_origin) + at_origin / 2, which divides by 1 at the origin. (Each
+    partial is a ratio of its own: written as one fraction, a product of
+    two, through nested hypots, overflows at 1e200.)"""
+    at_origin = heaviside(-hypot(x, y), sp.S.One)
+    length = hypot(x, y) + at_origin
+    return (x / length + at_origin / 2, y / length + at_origin / 2)
 
 
 hypot = _elementary("hypot", 2, _hypot_slopes,

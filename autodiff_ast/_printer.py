@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 from sympy.logic.boolalg import Boolean
 
-from ._rules import (OPERATOR_FUNCTIONS, absolute, call_form,
+from ._rules import (OPERATOR_FUNCTIONS, absolute, call_form, heaviside,
                      power_rule_exponent, scipy_module, spelling_for, where,
                      zero_power)
 from ._sums import ordered_terms
@@ -341,12 +341,36 @@ class ExpressionPrinter:
             return _call("abs", args)
         if cls is sp.exp and expr.args[0] == 1:
             return self.number(sp.E)
+        # Math code computes on Python floats, and stays math code (a
+        # NumPy call would make its result NumPy's float): a step is the
+        # float of a comparison.
+        if cls is heaviside and self.namespace == "math":
+            return self.step(*expr.args)
         spelling = spelling_for(primitive, self.namespace)
         if not expr.free_symbols and cls is not where:
             math_spelling = spelling_for(primitive, "math")
             if math_spelling.startswith("math."):
                 return self.of_constants(spelling, math_spelling, args)
         return _call(spelling, args)
+
+    def step(self, z: sp.Expr, at_zero: sp.Expr) -> ast.expr:
+        """heaviside(z, at_zero) as math code writes it: ``float(z >= 0)``
+        (at_zero 1; ``float(h <= 0)`` for z = -h), ``float(z > 0)`` (0),
+        else the two weighted so (``0.5 * float(z >= 0) + 0.5 *
+        float(z > 0)``). At a nan z it is 0, where NumPy's is nan."""
+        negated = z.could_extract_minus_sign()
+        side = self.print(-z if negated else z)
+
+        def above(strictly: bool) -> ast.expr:
+            compared = (ast.Gt if strictly else ast.GtE) if not negated \
+                else (ast.Lt if strictly else ast.LtE)
+            return _call("float", [ast.Compare(side, [compared()],
+                                               [ast.Constant(0)])])
+        if at_zero in (0, 1):
+            return above(at_zero == 0)
+        return _binary(_binary(self.print(at_zero), ast.Mult(), above(False)),
+                       ast.Add(), _binary(self.print(1 - at_zero), ast.Mult(),
+                                          above(True)))
 
     def piecewise(self, expr: sp.Piecewise) -> ast.expr:
         pieces = list(expr.args)
