@@ -34,6 +34,7 @@ from ._printer import ExpressionPrinter, _call
 from ._program import (ELEMENTWISE, SIZE, Step, broadcast_shapes,
                        option_symbols, unique_name)
 from ._selections import merged_selections
+from ._simplify import collect_like_terms
 from ._spell import Spelled
 from ._unfilled_reads import (items_from_copies, items_from_original,
                               reads_through_fills)
@@ -468,10 +469,11 @@ def _reading_steps(elementwise: list[Step], outputs: list[sp.Expr]
 
 def _saves(reader: sp.Expr, symbol: sp.Symbol, value: sp.Expr) -> bool:
     """Whether ``value`` put in ``reader`` for ``symbol`` takes fewer
-    operations than the two apart (like terms cancel or combine, or
-    selections on one condition make one)."""
-    return sp.count_ops(merged_selections(reader.xreplace(
-        {symbol: value}))) < sp.count_ops(reader) + sp.count_ops(value)
+    operations than the two apart (like terms cancel or combine, also
+    where a shared factor hides them, or selections on one condition make
+    one)."""
+    return sp.count_ops(collect_like_terms(merged_selections(reader.xreplace(
+        {symbol: value})))) < sp.count_ops(reader) + sp.count_ops(value)
 
 
 def _reading(expr: Any, earlier: dict[sp.Expr, sp.Symbol]) -> Any:
