@@ -49,7 +49,7 @@ from ._jacrev import has_loop, reverse_jacobian
 from ._limits import collector_paused, deep_recursion
 from ._lower import unbind
 from ._lower_arrays import (ArrayLowered, _bind_argument, check_output,
-                            lower_arrays)
+                            computed_dtype, lower_arrays)
 from ._ops_core import reshaped
 from ._ops_create import EYE
 from ._ops_loop import is_elementwise
@@ -419,12 +419,16 @@ class ArrayTransform:
         as_written = frozenset(step.target for step in program.steps)
         output = lowered.output
         params = list(lowered.params)
-        for stage in self.stages:
+        for position, stage in enumerate(self.stages):
             # Per output of the last stage: its name where it is returned,
             # and for a gradient the argument leaf it is shaped like.
             labels: dict[Any, str] = {}  # by identity, or by place
             likes: dict[tuple, sp.Symbol] = {}  # a gradient's argument
             owners: dict[tuple, sp.Symbol] = {}  # a Jacobian block's argument
+            # a forward Jacobian block's dtype, its output's: known of the
+            # function's own outputs, where no earlier stage cast them
+            row_dtypes: dict[tuple, np.dtype] | None = \
+                {} if position == 0 else None
             if stage.kind in ("grad", "value_and_grad") and not (
                     stage.mode == "any" and _not_a_number(program, output,
                                                           stage, where)):
@@ -432,7 +436,8 @@ class ArrayTransform:
                                labels, dry)
             elif stage.kind in ("grad", "jacobian"):
                 output = _jacobian(program, lowered, output, stage, where,
-                                   labels, dry, owners)
+                                   labels, dry, owners, row_dtypes,
+                                   _weak(lowered, primals))
             else:
                 output, names = _jvp(program, lowered, output, stage, where,
                                      args[count:], labels, dry)
@@ -463,6 +468,8 @@ class ArrayTransform:
                   if id(leaf) in labels and path not in likes
                   else kinds[likes[path]] if path in likes
                   else kinds[owners[path]] if path in owners
+                  else row_dtypes[path] if row_dtypes and path in row_dtypes
+                  and dtype is not float
                   else dtype for o, leaf, path in zip(outputs, leaves, paths)]
         return _Generated(lowered, function, text, structure, dtypes,
                           any_size, structured)
@@ -858,10 +865,15 @@ def _one_number(program: Program, value: sp.Expr, wrt: list[sp.Symbol],
 def _jacobian(program: Program, lowered: ArrayLowered, output: Any,
               stage: Stage, where: str, labels: dict[int, str],
               dry: bool = False,
-              owners: dict[tuple, sp.Symbol] | None = None) -> Any:
+              owners: dict[tuple, sp.Symbol] | None = None,
+              row_dtypes: dict[tuple, np.dtype] | None = None,
+              weak: frozenset[sp.Symbol] = frozenset()) -> Any:
     """``stage``'s Jacobian of ``output``; ``owners`` gets, in reverse
-    mode, the argument leaf of each block, by the block's path in the
-    result."""
+    mode, the argument leaf of each block, and ``row_dtypes``, in forward
+    mode, the dtype of each block's output where it is known (JAX's
+    jacfwd gives each block its output's dtype), by the block's path in
+    the result; ``weak``: the argument leaves that are Python numbers,
+    which NumPy 2 keeps weak."""
     value, aux = split_aux(output, where, stage.has_aux, allow_tuple=True)
     _as_computed(aux, labels)
     leaves, structure = optree.tree_flatten(value)
@@ -910,7 +922,28 @@ def _jacobian(program: Program, lowered: ArrayLowered, output: Any,
         paths, symbols, _ = optree.tree_flatten_with_path(owner_tree)
         owners.update({prefix + path: symbol
                        for path, symbol in zip(paths, symbols)})
+    if row_dtypes is not None and stage.mode == "forward":
+        prefix = (0,) if stage.has_aux else ()
+        dtype_tree = optree.tree_unflatten(structure, [
+            _per_argument(lowered, stage, [
+                [computed_dtype(program, leaf, weak)] * len(group)
+                for group in groups]) for leaf in leaves])
+        paths, dtypes, _ = optree.tree_flatten_with_path(
+            dtype_tree, none_is_leaf=True)
+        row_dtypes.update({prefix + path: dtype
+                           for path, dtype in zip(paths, dtypes)
+                           if dtype is not None})
     return (result, aux) if stage.has_aux else result
+
+
+def _weak(lowered: ArrayLowered, primals: tuple[Any, ...]
+          ) -> frozenset[sp.Symbol]:
+    """The argument leaves that are Python numbers (weak in NumPy 2:
+    float32 times 2.0 is float32)."""
+    return frozenset(
+        symbol for layout, value in zip(lowered.arguments, primals)
+        for symbol, leaf in zip(layout.symbols, optree.tree_leaves(value))
+        if type(leaf) in (bool, int, float))
 
 
 def _in_reverse(program: Program, leaves: list[Any], wrt: list[sp.Symbol],

@@ -60,7 +60,8 @@ from ._program import Leaf, Program, Shape, broadcast_shapes
 from ._rules import canonical
 from ._source import FunctionSource
 
-__all__ = ["ArrayLowered", "ArgumentLayout", "lower_arrays"]
+__all__ = ["ArrayLowered", "ArgumentLayout", "lower_arrays",
+           "computed_dtype"]
 
 
 @dataclass
@@ -653,44 +654,13 @@ class _ArrayRunner(ArrayOperations, _Runner):
         leaf = self.program.leaves.get(array)
         if leaf is not None and leaf.dtype is not None:
             return leaf.dtype
-        dtype = self.computed_dtype(array)
+        dtype = computed_dtype(self.program, array)
         if dtype is None:
             raise self.error(node, ".dtype of a value computed from integers "
                                    "or booleans, or through a cast, is not "
                                    "supported: use the dtype of an "
                                    "argument or global array (x.dtype)")
         return dtype
-
-    def computed_dtype(self, value: Any) -> np.dtype | None:
-        """The dtype of ``value``, computed from floating-point inputs
-        only: NumPy's promotion of theirs (numbers in the code are weak,
-        as NumPy 2 takes Python's); None where an integer or boolean
-        value, a comparison made a number (``(x > 0) * 1.0`` is float64
-        for float32 x) or a cast takes part, which this does not follow."""
-        program = self.program
-        made = {step.target: step for step in program.steps}
-        dtypes, seen, pending = set(), set(), [value]
-        while pending:
-            expr = pending.pop()
-            if not isinstance(expr, sp.Expr) or program.is_integer(expr) \
-                    or expr.has(*FLOAT_CASTS.values()) or any(
-                        _made_of_a_comparison(choice)
-                        for choice in expr.atoms(where, sp.Piecewise)):
-                return None
-            for symbol in expr.free_symbols - seen:
-                seen.add(symbol)
-                leaf = program.leaves.get(symbol)
-                if leaf is None or leaf.boolean or leaf.integer:
-                    return None
-                if leaf.dtype is not None:
-                    dtypes.add(leaf.dtype)
-                elif symbol in made and made[symbol].op is not ASTYPE:
-                    pending.extend(made[symbol].operands)
-                else:
-                    return None
-        if not dtypes or any(dtype.kind != "f" for dtype in dtypes):
-            return None
-        return np.result_type(*dtypes)
 
     def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
         container = self.expression(node.value, env)
@@ -1140,6 +1110,40 @@ def _makes_new(value: ast.expr) -> bool:
 # the same arguments are two arrays (x = np.zeros(5); v = np.zeros(5)).
 _CONSTRUCTORS = frozenset(("zeros", "zeros_like", "ones", "ones_like",
                            "full", "full_like", "empty", "empty_like"))
+
+
+def computed_dtype(program: Program, value: Any,
+                   weak: frozenset[sp.Symbol] = frozenset()
+                   ) -> np.dtype | None:
+    """The dtype of ``value``, computed from floating-point inputs
+    only: NumPy's promotion of theirs (numbers in the code are weak,
+    as NumPy 2 takes Python's, and so are the inputs ``weak`` names);
+    None where an integer or boolean value, a comparison made a number
+    (``(x > 0) * 1.0`` is float64 for float32 x) or a cast takes part,
+    which this does not follow, or where no input's dtype counts."""
+    made = {step.target: step for step in program.steps}
+    dtypes, seen, pending = set(), set(weak), [value]
+    while pending:
+        expr = pending.pop()
+        if not isinstance(expr, sp.Expr) or program.is_integer(expr) \
+                or expr.has(*FLOAT_CASTS.values()) or any(
+                    _made_of_a_comparison(choice)
+                    for choice in expr.atoms(where, sp.Piecewise)):
+            return None
+        for symbol in expr.free_symbols - seen:
+            seen.add(symbol)
+            leaf = program.leaves.get(symbol)
+            if leaf is None or leaf.boolean or leaf.integer:
+                return None
+            if leaf.dtype is not None:
+                dtypes.add(leaf.dtype)
+            elif symbol in made and made[symbol].op is not ASTYPE:
+                pending.extend(made[symbol].operands)
+            else:
+                return None
+    if not dtypes or any(dtype.kind != "f" for dtype in dtypes):
+        return None
+    return np.result_type(*dtypes)
 
 
 def _made_of_a_comparison(choice: sp.Basic) -> bool:

@@ -568,15 +568,26 @@ def test_jacrev_has_the_dtypes_of_the_inputs():
                       both_and_sum_jacobian([(np.float16, np.float32)] * 3))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sweep7 bug 3: jacfwd over a (float16, float32) pair returns every block "
-    "as float32; JAX's forward Jacobian has each output's dtype (the rows of "
-    "the float16 output are float16), as our jacrev has each input's"))
+WEIGHTS64 = np.array([1.0, 3.0])
+
+
+def running_sums_and_weights(x, s):
+    return np.cumsum(x) * s, x[0] * WEIGHTS64
+
+
+# was sweep7 bug 3: jacfwd over a (float16, float32) pair returned every
+# block as float32
 def test_jacfwd_has_the_dtypes_of_the_outputs():
     assert_tree_close(ad.jacfwd(both_and_sum)(HALF_AND_SINGLE),
                       both_and_sum_jacobian([(np.float16, np.float16),
                                              (np.float32, np.float32),
                                              (np.float32, np.float32)]))
+    # as NumPy computes them: a Python float is weak (float16 times 2.0 is
+    # float16), a float64 array is not
+    x = np.array([1.5, -2.0], dtype=np.float16)
+    assert_tree_close(ad.jacfwd(running_sums_and_weights)(x, 2.0),
+                      (np.array([[2.0, 0.0], [2.0, 2.0]], dtype=np.float16),
+                       np.array([[1.0, 0.0], [3.0, 0.0]])))
 
 
 # -- pytree arguments: lists, None leaves, dicts -------------------------------
