@@ -23,7 +23,7 @@ from typing import Any
 
 import sympy as sp
 
-__all__ = ["note_binding", "shared_change", "is_view"]
+__all__ = ["note_binding", "shared_change", "is_view", "copies"]
 
 # Expressions whose value is an object that exists already.
 _EXISTING = (ast.Name, ast.Subscript, ast.Attribute, ast.IfExp,
@@ -93,11 +93,21 @@ def is_view(program: Any, step: Any) -> bool:
     """Whether ``step``'s result is a view of its first operand."""
     if step.op.name == "getitem":  # a basic index (no index arrays)
         # (an integer read when the code runs, B[i], is one too)
-        return bool(program.leaves[step.target].shape) and all(
-            not program.leaves[index].shape
-            and not program.leaves[index].boolean
-            for index in step.operands[1:])
+        return bool(program.leaves[step.target].shape) and not copies(
+            program, step)
     return step.op.name in _VIEWS
+
+
+def copies(program: Any, step: Any) -> bool:
+    """Whether ``step`` is an index that copies what it picks: NumPy's
+    advanced indexing (a list of integers, an integer array or a mask
+    anywhere in the index, ``B[[0, 1]]``, ``B[idx, 1]``, ``B[m]``) makes
+    a new array, where a basic one (integers, slices, None) makes a
+    view."""
+    return step.op.name == "getitem" and (
+        any(isinstance(part, tuple) for part in step.option("index"))
+        or any(program.leaves[index].shape or program.leaves[index].boolean
+               for index in step.operands[1:]))
 
 
 def _holds(container: Any, value: Any) -> bool:

@@ -28,6 +28,7 @@ from ._errors import InputError, OutputError
 from ._functions import where
 from ._containers import container_items, item_at_run_time
 from ._dispatch import taken_as_constant
+from ._in_place import copies
 from ._limits import NAMED_FROM, written_out_size
 from ._lists import as_lists, grown, made
 from ._lower import _Runner, readable_source, unbind
@@ -608,15 +609,25 @@ class _ArrayRunner(ArrayOperations, _Runner):
         super().simple_statement(statement, env)
         if isinstance(statement, ast.Assign) and len(
                 statement.targets) == 1 and isinstance(
-                statement.targets[0], ast.Name) and _makes_new(
-                statement.value):
-            # y = np.array(x), y = x * 1.0: Python made a new array, which
-            # the function may fill, though its value is x's.
+                statement.targets[0], ast.Name) and (_makes_new(
+                statement.value) or self.copied_by_index(
+                statement.value, env.get(statement.targets[0].id))):
+            # y = np.array(x), y = x * 1.0, y = x[[0, 1]]: Python made a
+            # new array, which the function may fill, though its value is
+            # x's.
             name = statement.targets[0].id
             value = env.get(name)
             self.context.new_arrays[name] = (value, frozenset(
                 other for other, held in env.items()
                 if held is value and other != name), len(self.program.steps))
+
+    def copied_by_index(self, expression: ast.expr, value: Any) -> bool:
+        """Whether ``expression``, which gave ``value``, is an index
+        that copies (``x[[0, 1]]``, ``x[mask]``: see ``copies``)."""
+        step = self.program.definition().get(value) if isinstance(
+            expression, ast.Subscript) and isinstance(
+            value, sp.Symbol) else None
+        return step is not None and copies(self.program, step)
 
     def store(self, statement: ast.stmt, env: dict[str, Any]) -> None:
         targets = statement.targets if isinstance(

@@ -28,6 +28,7 @@ import numpy as np
 import sympy as sp
 
 from ._functions import trunc
+from ._in_place import copies
 from ._masked_stores import integral, mask_kind, store_through_mask
 from ._ops_core import (BROADCAST_TO, RESHAPE, SUM, broadcasts_to, reshape,
                         reshaped, transposed)
@@ -1147,9 +1148,11 @@ _NEW_ARRAYS = frozenset((
 
 def _reads_a_copy(program: Any, step: Step, array: sp.Symbol) -> bool:
     """Whether ``step`` reads ``array`` into a new value (``d[0]``,
-    ``d * 2``, ``np.sum(d)``), not a view of it (``d[1:]``, ``d.T``)."""
+    ``d[[0, 1]]``, ``d * 2``, ``np.sum(d)``), not a view of it (``d[1:]``,
+    ``d.T``)."""
     if step.op.name == "getitem":
-        return program.leaves[step.target].shape == ()
+        return program.leaves[step.target].shape == () or copies(program,
+                                                                 step)
     if step.op.name == "elementwise":
         return step.operands[0] != array
     return step.op.name in _NEW_ARRAYS

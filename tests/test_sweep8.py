@@ -1028,6 +1028,12 @@ def store_into_a_row_picked_by_an_argument(x, i):
     ids=["row", "alias", "row i"])
 def test_a_store_through_a_row_view_or_alias_changes_the_array(f, args):
     # B[1][0] = v is B[1, 0] = v; a = b = ...: b[1:] = v fills a too
+    _differences_match_to_order_two(f, args)
+
+
+def _differences_match_to_order_two(f, args):
+    """grad(f) and hessian(f) at ``args(n)`` for each of SIZES are the
+    central differences of f and of grad(f)."""
     g = ad.grad(f)
     hessian = ad.hessian(f)
     for n in SIZES:
@@ -1106,6 +1112,59 @@ def scaled_through_a_row_by_an_argument(x, i):
 def test_a_store_through_another_view_is_refused_naming_it(f, args, offset,
                                                            message):
     assert_refused_at(lambda: ad.grad(f)(*args), f, offset, message)
+
+
+# An index with a list, an integer array or a mask in it copies what it
+# picks (NumPy's advanced indexing): the copy is an array of its own, which
+# the function may fill, and filling the array it was taken from leaves it
+# as it was. (All were refused, the copy taken for a view.)
+
+def filled_copy_of_rows(B):
+    r = B[[0, 1]]
+    r[0] = 5.0
+    return np.sum(r ** 2) + np.sum(B)
+
+
+def filled_copy_of_rows_made_here(A):
+    B = np.tanh(A)
+    r = B[[0, 2]]
+    r[0] = A[1, 1] ** 2
+    r[1, 1:] *= 3.0
+    return np.sum(B ** 2) + np.sum(r ** 3)
+
+
+def copy_scaled_in_place(x):
+    B = np.outer(x, x)
+    r = B[[0, 2]]
+    r *= 2.0
+    return np.sum(B) + np.sum(r ** 2)
+
+
+def copy_read_after_its_array_is_filled(x):
+    B = np.outer(x, x)
+    r = B[[0, 1]]
+    B[0] = 0.0
+    return np.sum(B) + np.sum(r ** 2)
+
+
+@pytest.mark.parametrize("f, args", [
+    (filled_copy_of_rows, lambda n: (np.cos(np.arange(n * 2.0)).reshape(
+        n, 2),)),
+    (filled_copy_of_rows_made_here, lambda n: (np.cos(np.arange(
+        n * n)).reshape(n, n),)),
+    (copy_scaled_in_place, lambda n: (np.linspace(-0.8, 1.1, n),)),
+    (copy_read_after_its_array_is_filled,
+     lambda n: (np.linspace(-0.8, 1.1, n),))],
+    ids=["argument", "made here", "in place", "array filled"])
+def test_a_copy_made_by_an_index_may_be_filled(f, args):
+    _differences_match_to_order_two(f, args)
+
+
+def test_a_filled_copy_leaves_its_array_as_it_was():
+    # d/dB: 1, and 2 B in the row the copy keeps; its row 0 is 5
+    B = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    np.testing.assert_array_equal(ad.grad(filled_copy_of_rows)(B),
+                                  [[1.0, 1.0], [7.0, 9.0], [1.0, 1.0]])
 
 
 def nan_masked_loss(x):
