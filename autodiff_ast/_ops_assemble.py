@@ -131,9 +131,16 @@ def _lower_array(run: Any, values: Any, dtype: Any = None, *,
                               "without copying it (NumPy raises "
                               "ValueError): leave copy= out")
     if listed and is_constant(values):
-        return constant_array(run, values, dtype, node)
-    array = stack(run, [_lower_array(run, v, node=node) for v in values], 0,
-                  node) if listed else run.number(values, node)
+        array = constant_array(run, values, dtype, node)
+        # (its values as NumPy reads them: ints, bools or float64s)
+        if dtype is None or np.dtype(dtype).kind != "f" or np.dtype(
+                dtype) == np.float64:
+            return array
+    elif listed:
+        array = stack(run, [_lower_array(run, v, node=node) for v in values],
+                      0, node)
+    else:
+        array = run.number(values, node)
     if dtype is None:
         return array
     from ._ops_cast import cast  # (it reads _lower_conditions, which reads us)

@@ -415,6 +415,10 @@ def asarray_of_bools(x):
     return np.sum(np.asarray(x, dtype=bool) * np.exp(x))
 
 
+def weighted_by_float32_constants(x):
+    return np.sum(x * np.array([1.0, 3.0], dtype=np.float32))
+
+
 def test_dtype_of_np_array_is_the_cast_astype_makes():
     # 1 + 1e-9 is 1 in float32: the gradient float32(x) + x is not 2 x
     x = np.array([1 + 1e-9, 2.5, -3.7])
@@ -426,6 +430,15 @@ def test_dtype_of_np_array_is_the_cast_astype_makes():
     assert value == listed_in_float32(x) and value.dtype == np.float32
     np.testing.assert_array_equal(
         grad, [2 * np.float32(x[0]), 4 * np.float32(2 * x[1]), 0.0])
+    # constants too: float16 times float32 is float32
+    half = np.array([0.5, 2.0], dtype=np.float16)
+    value, grad = ad.value_and_grad(weighted_by_float32_constants)(half)
+    assert value == weighted_by_float32_constants(half)
+    assert value.dtype == np.float32
+    np.testing.assert_array_equal(grad, [1.0, 3.0])
+    assert grad.dtype == np.float16
+    assert body(ad.grad(weighted_by_float32_constants), half).endswith(
+        "    return np.float32(np.array([1.0, 3.0]))")
     # an integer or bool dtype stops the derivative, as .astype's does
     np.testing.assert_array_equal(ad.grad(array_of_ints)(CAST_POINT),
                                   2 * CAST_POINT * np.trunc(CAST_POINT))
@@ -441,9 +454,15 @@ def array_in_half(x):
     return np.sum(np.array(x, dtype=np.float16) ** 2)
 
 
+def half_constants(x):
+    return np.sum(x * np.array([[1.0, 2.0, 3.0]], dtype=np.float16))
+
+
 @pytest.mark.parametrize("function, message", [
     (asarray_in_complex, "np.asarray's dtype=complex128"),
-    (array_in_half, "np.array's dtype=float16")], ids=["complex", "half"])
+    (array_in_half, "np.array's dtype=float16"),
+    (half_constants, "np.array's dtype=float16")],
+    ids=["complex", "half", "half constants"])
 def test_a_dtype_a_derivative_cannot_follow_is_refused(function, message):
     assert_refused_at(
         lambda: ad.grad(function)(CAST_POINT), function, 1,
