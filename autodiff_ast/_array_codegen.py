@@ -148,8 +148,13 @@ class _OneInputParts:
             inner = expanded.free_symbols & self.elementwise.keys()
             if not inner:
                 break
-            expanded = expanded.xreplace({s: self.elementwise[s]
-                                          for s in inner})
+            wider = expanded.xreplace({s: self.elementwise[s]
+                                       for s in inner})
+            # (past that size no part is tried: a chain of written-out
+            # steps, an Euler loop's, would grow with every level)
+            if _nodes_past(wider, _EXPANDED_NODES):
+                break
+            expanded = wider
         rewritten = self.rewritten(expanded)
         return expr if rewritten is expanded else rewritten
 
@@ -164,6 +169,21 @@ class _OneInputParts:
         if all(a is b for a, b in zip(parts, expr.args)):
             return expr
         return expr.func(*parts)
+
+
+# The most nodes an expression read through elementwise steps may have:
+# with_removable_singularity leaves alone what has more than 80
+# operations.
+_EXPANDED_NODES = 400
+
+
+def _nodes_past(expr: sp.Basic, limit: int) -> bool:
+    """Whether ``expr`` has more than ``limit`` nodes (counted no
+    further)."""
+    for count, _ in enumerate(sp.preorder_traversal(expr), 1):
+        if count > limit:
+            return True
+    return False
 
 
 def _too_wide(text: str) -> bool:
