@@ -21,10 +21,10 @@ import sympy as sp
 
 from ._array_layout import INLINED_LENGTHS, wrap_call
 from ._array_printer import ArrayPrinter
+from ._array_singular import removable_singularities_written
 from ._array_writer import ArrayWriter
 from ._codegen import Literal, _pretty_string
-from ._program import ELEMENTWISE, SIZE, Program, Step
-from ._singular import with_removable_singularity
+from ._program import SIZE, Program, Step
 from ._size_checks import SizeChecks, size_checks
 from ._unparse import to_source
 from ._wrap import _WIDTH, _filled, _wrap
@@ -69,13 +69,10 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
     literals = {i: o for i, o in enumerate(spec.outputs)
                 if isinstance(o, Literal)}
     computed = [i for i in range(len(spec.outputs)) if i not in literals]
-    parts = _OneInputParts(spec.program)
-    spec = _steps_near_zero_over_zero(spec, parts)
-    spec = replace(spec, outputs=[_near_zero_over_zero(spec, spec.outputs[i],
-                                                       parts)
-                                  for i in computed],
-                   output_names=[spec.output_names[i] for i in computed],
-                   shaped_like=[spec.shaped_like[i] for i in computed])
+    spec = removable_singularities_written(replace(
+        spec, outputs=[spec.outputs[i] for i in computed],
+        output_names=[spec.output_names[i] for i in computed],
+        shaped_like=[spec.shaped_like[i] for i in computed]))
     text = _source(spec, literals, len(computed), inlined=None)
     for inlined in INLINED_LENGTHS:
         if not _too_wide(text):
@@ -86,104 +83,6 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
         # shorter ones too if that is not enough.
         text = _source(spec, literals, len(computed), inlined=inlined)
     return text
-
-
-def _near_zero_over_zero(spec: ArrayFunctionSpec, output: Any,
-                         parts: "_OneInputParts") -> Any:
-    """A derivative with each part that is an elementwise function of one
-    input (the gradient of np.sum(np.sin(x) / x), a jvp's ``x_dot *
-    (cos(x) / x - sin(x) / x**2)``) written with its removable singularity
-    as scalar code writes it (``_singular``): its Taylor polynomial near
-    the 0/0, where the formula gives nan at it and loses every digit to
-    cancellation around it. The function's own values are as it computes
-    them."""
-    if not isinstance(output, sp.Expr) or spec.namespace != "numpy" or \
-            any(output == value for value in spec.meant
-                if isinstance(value, sp.Basic)):
-        return output
-    return parts(output)
-
-
-def _steps_near_zero_over_zero(spec: ArrayFunctionSpec,
-                               parts: "_OneInputParts"
-                               ) -> ArrayFunctionSpec:
-    """``spec`` with each elementwise step of a derivative written as
-    ``_near_zero_over_zero`` writes an output: a Hessian's diagonal
-    (``np.eye(x.size) * d2[:, None]``) and a Jacobian's are built in steps
-    from such a value, and one nan there fills a row."""
-    if spec.namespace != "numpy":
-        return spec
-    steps = []
-    for step in spec.program.steps:
-        if step.op is ELEMENTWISE and step.target not in spec.as_written:
-            (value,) = step.operands
-            rewritten = parts(value)
-            if rewritten is not value:
-                step = replace(step, operands=(rewritten,))
-        steps.append(step)
-    if all(a is b for a, b in zip(steps, spec.program.steps)):
-        return spec
-    return replace(spec, program=replace(spec.program, steps=steps))
-
-
-class _OneInputParts:
-    """An expression of a program with each largest part that is a
-    function of one input alone written with its removable singularity,
-    if it has one; the expression as it is where none has one. Values of
-    elementwise steps count as what they compute (``sinh_x / x``, where
-    the user's step computes sinh_x, is a function of x alone)."""
-
-    def __init__(self, program: Program) -> None:
-        definition = program.definition()
-        # (a condition's step, x > 0, is not a number to put in a product)
-        self.elementwise = {target: step.operands[0]
-                            for target, step in definition.items()
-                            if step.op is ELEMENTWISE
-                            and isinstance(step.operands[0], sp.Expr)}
-        self.other = definition.keys() - self.elementwise.keys()
-
-    def __call__(self, expr: sp.Expr) -> sp.Expr:
-        expanded = expr
-        for _ in range(len(self.elementwise)):
-            inner = expanded.free_symbols & self.elementwise.keys()
-            if not inner:
-                break
-            wider = expanded.xreplace({s: self.elementwise[s]
-                                       for s in inner})
-            # (past that size no part is tried: a chain of written-out
-            # steps, an Euler loop's, would grow with every level)
-            if _nodes_past(wider, _EXPANDED_NODES):
-                break
-            expanded = wider
-        rewritten = self.rewritten(expanded)
-        return expr if rewritten is expanded else rewritten
-
-    def rewritten(self, expr: sp.Basic) -> sp.Basic:
-        if expr.is_Atom or not isinstance(expr, sp.Expr):
-            return expr
-        symbols = expr.free_symbols
-        if len(symbols) == 1:
-            return expr if symbols & self.other else \
-                with_removable_singularity(expr)
-        parts = [self.rewritten(part) for part in expr.args]
-        if all(a is b for a, b in zip(parts, expr.args)):
-            return expr
-        return expr.func(*parts)
-
-
-# The most nodes an expression read through elementwise steps may have:
-# with_removable_singularity leaves alone what has more than 80
-# operations.
-_EXPANDED_NODES = 400
-
-
-def _nodes_past(expr: sp.Basic, limit: int) -> bool:
-    """Whether ``expr`` has more than ``limit`` nodes (counted no
-    further)."""
-    for count, _ in enumerate(sp.preorder_traversal(expr), 1):
-        if count > limit:
-            return True
-    return False
 
 
 def _too_wide(text: str) -> bool:
