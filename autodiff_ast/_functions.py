@@ -123,25 +123,9 @@ copysign = _elementary(
 heaviside = _elementary(
     "heaviside", 2, _zero,
     lambda z, h: 1 if z > 0 else (0 if z < 0 else h), infinite=True)
-
-
-def _hypot_slopes(x: sp.Expr, y: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
-    """hypot's partials, x / hypot(x, y) and y / hypot(x, y), and at the
-    origin, where they are 0/0, JAX's 0.5 each (its hypot takes the maximum
-    of |x| and |y|, whose tie splits 0.5/0.5): with ``at_origin`` 1 there
-    and 0 elsewhere (a step: hypot is never negative), x / (hypot(x, y) +
-    at_origin) + at_origin / 2, which divides by 1 at the origin. (Each
-    partial is a ratio of its own: written as one fraction, a product of
-    two, through nested hypots, overflows at 1e200.)"""
-    at_origin = heaviside(-hypot(x, y), sp.S.One)
-    length = hypot(x, y) + at_origin
-    return (x / length + at_origin / 2, y / length + at_origin / 2)
-
-
-hypot = _elementary("hypot", 2, _hypot_slopes,
-                    lambda x, y: sp.sqrt(x**2 + y**2))
-
-
+hypot = _elementary(
+    "hypot", 2, lambda x, y: (x / hypot(x, y), y / hypot(x, y)),
+    lambda x, y: sp.sqrt(x**2 + y**2))
 def _all_integer(self: sp.Function) -> bool | None:
     return fuzzy_and(a.is_integer for a in self.args)
 

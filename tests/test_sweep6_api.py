@@ -288,25 +288,14 @@ def test_abs_at_negative_zero_is_one_as_in_jax():
     assert ad.grad(np.copysign)(-3.0, -1.0) == 1.0
 
 
-# was sweep6 bug 11: hypot's gradient at (0, 0) was nan
+@pytest.mark.xfail(strict=True, reason=(
+    "sweep6 bug 11: hypot's gradient at (0, 0) is nan; JAX gives 0.5 "
+    "for each argument (a guard at the origin, tried, made every hypot's "
+    "derivative longer and its generation 50% slower: not worth a value "
+    "at the one point where hypot has no derivative)"))
 def test_hypot_at_the_origin_as_in_jax():
     assert ad.grad(np.hypot, (0, 1))(0.0, 0.0) == (0.5, 0.5)
     assert ad.grad(math.hypot, (0, 1))(0.0, 0.0) == (0.5, 0.5)
-    # elementwise, with no division by zero in either branch (warnings
-    # are errors here)
-    x, y = np.array([0.0, 3.0, -0.0]), np.array([0.0, -4.0, 0.0])
-    assert_tree_close(ad.grad(lambda x, y: np.sum(np.hypot(x, y)), (0, 1))(
-        x, y), (np.array([0.5, 0.6, 0.5]), np.array([0.5, -0.8, 0.5])))
-    # 1 at the origin, so that no division is by zero
-    assert ad.source(ad.grad(np.hypot, (0, 1)), 3.0, 4.0).endswith(
-        "    hypot_x_y = np.hypot(x, y)\n"
-        "    t0 = np.heaviside(-hypot_x_y, 1)\n"
-        "    t1 = 1 / (hypot_x_y + t0)\n"
-        "    return 0.5 * t0 + t1 * x, 0.5 * t0 + t1 * y\n")
-    # away from the origin the second derivatives are hypot's:
-    # y**2 / r**3, -x y / r**3, x**2 / r**3 at (3, 4), r = 5
-    assert_tree_close(ad.hessian(np.hypot, (0, 1))(3.0, 4.0),
-                      ((16 / 125, -12 / 125), (-12 / 125, 9 / 125)))
 
 
 def polynomial_design_loss(x, w):
