@@ -359,12 +359,13 @@ class ArrayTransform:
 
     def named_for(self, primals: tuple[Any, ...]) -> tuple[str, str]:
         """The name and the docstring's first line of the code for
-        ``primals``."""
+        ``primals``: at a number (shape (), as the docstring's kinds say
+        it, ``x: float32``), a derivative's."""
         if self.at_a_number is not None:
             (argnum,) = self.stages[-1].argnums
             value = primals[argnum]
-            if isinstance(value, (float, int, np.floating, np.integer)) \
-                    and not isinstance(value, bool):
+            if isinstance(value, (float, int, np.number, np.ndarray)) and \
+                    not isinstance(value, bool) and np.ndim(value) == 0:
                 return self.at_a_number
         return self.__name__, self.title
 

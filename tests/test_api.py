@@ -379,3 +379,23 @@ def test_jax_keywords_at_the_values_implemented():
             "differentiates real-valued code only; differentiate the real "
             "and imaginary parts as real functions, or drop "
             "holomorphic=True.")
+
+
+def summed_sine_times(x):
+    return np.sum(np.sin(x) * x)
+
+
+@pytest.mark.parametrize("x", [0.5, np.float32(0.5), np.array(0.5)],
+                         ids=["float", "float32", "0-d array"])
+def test_array_codes_gradient_at_a_number_is_named_a_derivative(x):
+    # as scalar code names it, and as array code's second order is named;
+    # at an array it is a gradient
+    text = ad.source(ad.grad(summed_sine_times), x)
+    assert text.startswith(
+        'def dsummed_sine_times_dx(x):\n'
+        '    """Derivative of summed_sine_times with respect to x.\n')
+    assert ad.grad(summed_sine_times)(x) == pytest.approx(
+        np.sin(0.5) + 0.5 * np.cos(0.5), rel=1e-6)
+    assert ad.source(ad.grad(summed_sine_times), np.ones(2)).startswith(
+        'def grad_summed_sine_times(x):\n'
+        '    """Gradient of summed_sine_times with respect to x.\n')
