@@ -5,8 +5,8 @@ second generation come from the first, so a test of generation
 (determinism, say) could not fail. Subprocesses inherit the setting
 through the environment.
 
-Every function the session generates is recorded (``generated``), and
-tests marked ``last`` run after all others: test_lint.py lints them all.
+Every function a test generates is linted (generated_lint.py) when the
+test ends: a finding is an error of the test that made the function.
 
 Hypothesis profiles: "ci" (the default) is bounded and derandomized;
 "quick" draws fewer programs (.ci/run uses it on the Pythons other than
@@ -15,8 +15,8 @@ the default one); `--hypothesis-profile=thorough` draws thousands.
 AUTODIFF_AST_SHARE=k/n runs the k-th of n shares of the tests (a test's
 share is fixed by its id), and all of those about what differs between
 interpreters (EVERY_INTERPRETER): .ci/run gives each Python other than the
-default one its share, so that every test runs on the default interpreter
-and on one other, and those on all of them.
+default one a share of twice as many, so that half of the tests run on the
+default interpreter and on one other, and those on all of them.
 """
 
 import contextlib
@@ -24,6 +24,7 @@ import os
 import zlib
 
 import pytest
+from generated_lint import lint
 from hypothesis import HealthCheck, settings
 
 os.environ["AUTODIFF_AST_CACHE"] = "0"
@@ -40,10 +41,12 @@ settings.register_profile(
 settings.load_profile("ci")
 
 
-# -- every generated function, for test_lint.py ------------------------------
-# The sources the session generates, scalar and array, each with the first
-# test that made it; test_lint.py's tests marked ``last`` run after all
-# others and lint them. Recorded where the writers hand source to compile.
+# -- every generated function reads well --------------------------------------
+# The sources a test generates, scalar and array, recorded where the writers
+# hand source to compile, are linted when the test ends (each source once
+# per process, in the first test that made it). Tests run in any order and
+# in several processes (pytest -n), so each test's own code is checked at
+# its end rather than all of the session's in a last test.
 #
 # Except in a test where a rewrite ran out of its CPU-time limit
 # (_limits.time_limit): what such a test generates depends on how far the
@@ -51,24 +54,18 @@ settings.load_profile("ci")
 # third derivative was linted clean in one run and not in the next), so
 # the lint, which reads the text, leaves it out.
 
-GENERATED: dict[str, dict[str, str]] = {"scalar": {}, "array": {}}
-CUT_SHORT: set[str] = set()  # the tests in which a time limit fired
+_LINTED: set[str] = set()  # the sources linted in this process
+_MADE: dict[str, None] = {}  # those the running test made, in order
+_CUT_SHORT: list[bool] = [False]  # whether a time limit fired in it
 
 
-def _current_test():
-    return os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
-
-
-def _recording(module, name, kind):
-    write = getattr(module, name, None)
-    if write is None:  # a writer renamed: test_lint.py says so
-        GENERATED[kind][f"{module.__name__}.{name} was not found"] = "?"
-        return
+def _recording(module, name):
+    write = getattr(module, name)  # renamed: this file must follow
 
     def recorded(*args, **kwargs):
         source = write(*args, **kwargs)
-        if _current_test() not in CUT_SHORT:
-            GENERATED[kind].setdefault(source, _current_test())
+        if source not in _LINTED:
+            _MADE[source] = None
         return source
 
     setattr(module, name, recorded)
@@ -83,10 +80,37 @@ def _noting_time_limits(module):
             with limit(seconds):
                 yield
         except module.TimeUp:
-            CUT_SHORT.add(_current_test())
+            _CUT_SHORT[0] = True
             raise
 
     module.time_limit = noted
+
+
+@pytest.fixture
+def made_by_this_test():
+    """The sources the running test generated so far, to be linted."""
+    return _MADE
+
+
+@pytest.fixture(autouse=True)
+def _generated_code_reads_well(request):
+    _MADE.clear()
+    _CUT_SHORT[0] = False
+    yield
+    made = [s for s in _MADE if s not in _LINTED]
+    _MADE.clear()
+    # The lint reads text the same code writes on every interpreter: a
+    # run without the slow tests (.ci/run's other interpreters) leaves it
+    # to the default interpreter's run, with them.
+    if _CUT_SHORT[0] or "not slow" in (request.config.option.markexpr or ""):
+        return
+    _LINTED.update(made)
+    findings = [f"{problem}\n{source}"
+                for source in made for problem in lint(source)]
+    if findings:
+        pytest.fail(f"the code this test generated does not read well "
+                    f"(generated_lint.py):\n"
+                    + "\n".join(findings[:40]), pytrace=False)
 
 
 def pytest_configure(config):
@@ -97,15 +121,11 @@ def pytest_configure(config):
     import autodiff_ast._tails
 
     config.addinivalue_line(
-        "markers", "last: run after every other test (it reads what they "
-        "generated)")
-    config.addinivalue_line(
         "markers", "slow: numbers and generated text that do not depend "
         "on the interpreter, slow or many (CI runs them on its default "
         "interpreter only)")
-    _recording(autodiff_ast._api, "generate_source", "scalar")
-    _recording(autodiff_ast._array_transforms, "generate_array_source",
-               "array")
+    _recording(autodiff_ast._api, "generate_source")
+    _recording(autodiff_ast._array_transforms, "generate_array_source")
     for module in (autodiff_ast._simplify, autodiff_ast._singular,
                    autodiff_ast._tails):
         _noting_time_limits(module)
@@ -129,10 +149,6 @@ SLOW = frozenset((
     "test_removable_singularity_where_a_linear_denominator_vanishes",
     "test_softplus_inverse_second_derivative_in_the_right_tail",
     "test_student_t_negative_log_likelihood",
-    # the lint reads text the same code writes on every interpreter (the
-    # golden tests, which run everywhere, pin the text itself)
-    "test_every_array_function_the_suite_generated_reads_well",
-    "test_every_scalar_function_the_suite_generated_reads_well",
     # each row of the rules tables against central differences: numbers
     # (NumPy's and SymPy's, not the interpreter's), 80 s in all
     "test_derivative_matches_central_differences",
@@ -149,7 +165,8 @@ SLOW = frozenset((
 # source (inspect, tokenize, ast), Python's semantics, printing code (ast's
 # unparse, astor), exact errors at lines, processes, hash seeds, the
 # environment, the command line. .ci/run runs them on every interpreter,
-# and the others on the default one and one other (AUTODIFF_AST_SHARE).
+# and half of the others on the default one and one other
+# (AUTODIFF_AST_SHARE).
 EVERY_INTERPRETER = frozenset((
     "test_api.py", "test_argument_checks.py", "test_array_keyword_only.py",
     "test_chained_comparisons.py", "test_cli.py", "test_closure.py",
@@ -178,9 +195,3 @@ def pytest_collection_modifyitems(config, items):
         config.hook.pytest_deselected(
             items=[item for item, own in zip(items, ours) if not own])
         items[:] = [item for item, own in zip(items, ours) if own]
-    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
-
-
-@pytest.fixture
-def generated():
-    return GENERATED

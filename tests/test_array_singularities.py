@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import autodiff_ast as ad
-from test_lint import lint
+from generated_lint import lint
 
 # 0, tiny, either side of where the polynomial hands over (0.07), far
 POINTS = np.array([0.0, 1e-9, 1e-3, -0.05, 0.0699, 0.07, -0.0701, 0.5, 1.5])

@@ -240,8 +240,8 @@ def precision_weighted_residuals(w, beta):
 
 # was sweep4 bug 17: like terms kept apart, X.T @ (-0.5 * beta * r
 # - r * (0.5 * beta))
-def test_a_weighted_sum_of_squares_by_matmul_reads_well(generated):
-    from test_lint import lint
+def test_a_weighted_sum_of_squares_by_matmul_reads_well():
+    from generated_lint import lint
 
     w = np.array([0.3, -0.2])
     np.testing.assert_allclose(
@@ -249,9 +249,6 @@ def test_a_weighted_sum_of_squares_by_matmul_reads_well(generated):
         -2.0 * XG.T @ (YG - XG @ w), rtol=1e-12)
     source = ad.source(ad.grad(precision_weighted_residuals), w, 2.0)
     assert "return XG.T @ (-beta * (YG - XG @ w))" in source
-    # counted here, so the session-wide lint of test_lint.py does not
-    # report it a second time
-    generated["array"].pop(source, None)
     assert not lint(source)
 
 

@@ -27,7 +27,7 @@ import scipy.special
 
 import autodiff_ast as ad
 from autodiff_ast.testing import check_grads
-from test_lint import lint
+from generated_lint import lint
 
 # JAX's compatible_shapes: shapes within a group broadcast together
 SHAPE_GROUPS = [[(3,)], [(), (3, 4), (3, 1), (1, 4)], [(2, 3, 4), (2, 1, 4)]]
