@@ -15,8 +15,8 @@ the default one); `--hypothesis-profile=thorough` draws thousands.
 AUTODIFF_AST_SHARE=k/n runs the k-th of n shares of the tests (a test's
 share is fixed by its id), and all of those about what differs between
 interpreters (EVERY_INTERPRETER): .ci/run gives each Python other than the
-default one a share of twice as many, so that half of the tests run on the
-default interpreter and on one other, and those on all of them.
+default one a share of four times as many, so that a quarter of the tests
+run on the default interpreter and on one other, and those on all of them.
 """
 
 import contextlib
@@ -165,7 +165,7 @@ SLOW = frozenset((
 # source (inspect, tokenize, ast), Python's semantics, printing code (ast's
 # unparse, astor), exact errors at lines, processes, hash seeds, the
 # environment, the command line. .ci/run runs them on every interpreter,
-# and half of the others on the default one and one other
+# and a quarter of the others on the default one and one other
 # (AUTODIFF_AST_SHARE).
 EVERY_INTERPRETER = frozenset((
     "test_api.py", "test_argument_checks.py", "test_array_keyword_only.py",
