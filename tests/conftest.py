@@ -9,14 +9,14 @@ Every function a test generates is linted (generated_lint.py) when the
 test ends: a finding is an error of the test that made the function.
 
 Hypothesis profiles: "ci" (the default) is bounded and derandomized;
-"quick" draws fewer programs (.ci/run uses it on the Pythons other than
-the default one); `--hypothesis-profile=thorough` draws thousands.
+"quick" draws fewer programs (.ci/interpreters uses it on the Pythons
+other than the default one); `--hypothesis-profile=thorough` draws thousands.
 
 AUTODIFF_AST_SHARE=k/n runs the k-th of n shares of the tests (a test's
 share is fixed by its id), and all of those about what differs between
-interpreters (EVERY_INTERPRETER): .ci/run gives each Python other than the
-default one a share of four times as many, so that a quarter of the tests
-run on the default interpreter and on one other, and those on all of them.
+interpreters (EVERY_INTERPRETER): .ci/interpreters gives each Python other
+than the default one its share, so that every test runs on the default
+interpreter and on one other, and those on all of them.
 """
 
 import contextlib
@@ -100,8 +100,8 @@ def _generated_code_reads_well(request):
     made = [s for s in _MADE if s not in _LINTED]
     _MADE.clear()
     # The lint reads text the same code writes on every interpreter: a
-    # run without the slow tests (.ci/run's other interpreters) leaves it
-    # to the default interpreter's run, with them.
+    # run without the slow tests (.ci/interpreters) leaves it to the
+    # default interpreter's run, with them.
     if _CUT_SHORT[0] or "not slow" in (request.config.option.markexpr or ""):
         return
     _LINTED.update(made)
@@ -133,7 +133,7 @@ def pytest_configure(config):
 
 # The slowest tests whose results do not depend on the interpreter (the
 # same numbers and text on 3.10 to 3.13), and the rows' numeric checks:
-# .ci/run leaves them to the default interpreter's run.
+# .ci/interpreters leaves them to the default interpreter's run.
 SLOW = frozenset((
     "test_printed_derivatives_of_scalar_functions_read_back",
     "test_lstm_hessian_vector_product",
@@ -164,8 +164,8 @@ SLOW = frozenset((
 # The tests of what differs between interpreters: reading the user's
 # source (inspect, tokenize, ast), Python's semantics, printing code (ast's
 # unparse, astor), exact errors at lines, processes, hash seeds, the
-# environment, the command line. .ci/run runs them on every interpreter,
-# and a quarter of the others on the default one and one other
+# environment, the command line. .ci/interpreters runs them on every
+# interpreter, and the others on the default one and one other
 # (AUTODIFF_AST_SHARE).
 EVERY_INTERPRETER = frozenset((
     "test_api.py", "test_argument_checks.py", "test_array_keyword_only.py",

@@ -342,8 +342,9 @@ def test_printing_does_not_change_the_tree():
 
 
 def test_the_files_ci_runs_on_every_interpreter_exist():
-    # .ci/run gives the other interpreters the tests these files hold and
-    # a share of the rest: a file renamed would silently leave the list
+    # .ci/interpreters gives the other interpreters the tests these files
+    # hold and a share of the rest: a file renamed would silently leave the
+    # list
     import conftest
     here = pathlib.Path(__file__).parent
     missing = sorted(name for name in conftest.EVERY_INTERPRETER
