@@ -659,13 +659,18 @@ class _ArrayRunner(ArrayOperations, _Runner):
     def guard(self, statement: ast.If, env: dict[str, Any]) -> None:
         check_shapes(self, statement, env)
 
-    def dtype_of(self, array: sp.Expr, node: ast.AST) -> np.dtype:
-        """``x.dtype`` of an input (for ``.astype(x.dtype)``, ``dtype=``):
-        the code is generated for the dtypes of its inputs."""
+    def known_dtype(self, array: sp.Expr) -> np.dtype | None:
+        """The dtype of ``array``, where the inputs' dtypes decide it (the
+        code is generated for the dtypes of its inputs), else None."""
         leaf = self.program.leaves.get(array)
         if leaf is not None and leaf.dtype is not None:
             return leaf.dtype
-        dtype = computed_dtype(self.program, array)
+        return computed_dtype(self.program, array)
+
+    def dtype_of(self, array: sp.Expr, node: ast.AST) -> np.dtype:
+        """``x.dtype`` of an input (for ``.astype(x.dtype)``, ``dtype=``)
+        or of a value computed from floats."""
+        dtype = self.known_dtype(array)
         if dtype is None:
             raise self.error(node, ".dtype of a value computed from integers "
                                    "or booleans, or through a cast, is not "

@@ -49,8 +49,13 @@ def cast(run: Any, a: Any, dtype: Any, node: ast.AST, spelled: str) -> Any:
         raise run.error(node, f"{spelled.format('')} needs a dtype known "
                               "when the function is differentiated (float, "
                               "np.float32, 'float64', int, bool, ...), not "
-                              f"{dtype!r}") from None
+                              f"{_as_written(dtype, node)}") from None
     if target in FLOAT_CASTS:
+        # (an array already of the dtype is itself, where np.float64(x)
+        # would be written out for nothing; a number's cast stays, as it
+        # makes a NumPy scalar of it)
+        if run.shape(array, node) and run.known_dtype(array) == target:
+            return array
         return FLOAT_CASTS[target](array)
     if target.kind == "b":
         return sp.Ne(array, 0)
@@ -64,6 +69,21 @@ def cast(run: Any, a: Any, dtype: Any, node: ast.AST, spelled: str) -> Any:
                           "a derivative casts to np.float32 or np.float64 "
                           "(the derivative passes through), or to an "
                           "integer or bool dtype (it stops there)")
+
+
+def _as_written(dtype: Any, node: ast.AST) -> str:
+    """The dtype argument of the call ``node`` as the user's code writes
+    it, where it is a value known only at the call (``x[0]``, not the
+    symbol that stands for it); another value as its repr."""
+    if not isinstance(dtype, sp.Basic) or not isinstance(node, ast.Call):
+        return repr(dtype)
+    given = [k.value for k in node.keywords if k.arg == "dtype"]
+    at = 0 if isinstance(node.func, ast.Attribute) and \
+        node.func.attr == "astype" else 1
+    if not given and len(node.args) > at:
+        given = [node.args[at]]
+    return (f"{ast.unparse(given[0])}, a value known only at the call"
+            if given else repr(dtype))
 
 
 def _spell_astype(step: Step, args: list[ast.expr], name: str) -> ast.expr:

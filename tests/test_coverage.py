@@ -432,6 +432,24 @@ def test_dtype_of_np_array_is_the_cast_astype_makes():
         ad.grad(asarray_of_bools)(np.array([0.0, -0.5])), [0.0, np.exp(-0.5)])
 
 
+def cast_to_its_own_dtype(x):
+    y = np.asarray(x, dtype=float)
+    return np.sum(np.sin(y) * y.astype(x.dtype) + x.astype(np.float32))
+
+
+def test_a_cast_of_an_array_to_its_own_dtype_is_not_written():
+    # float64 to float64 computes nothing (np.float64(x) of an array is
+    # the array); the float32 cast stays, and so does a number's cast,
+    # which makes a NumPy scalar of a Python float
+    x = np.array([0.5, -1.25, 2.0])
+    gradient = ad.grad(cast_to_its_own_dtype)
+    assert body(gradient, x) == "return x * np.cos(x) + np.sin(x) + 1"
+    np.testing.assert_allclose(gradient(x), np.sin(x) + x * np.cos(x) + 1,
+                               rtol=1e-15)
+    assert "np.float64(x)" in ad.source(
+        ad.grad(lambda x: np.float64(x) * x), 0.5)
+
+
 def asarray_in_complex(x):
     return np.sum(np.asarray(x, dtype=complex) ** 2)
 
@@ -455,6 +473,29 @@ def test_a_dtype_a_derivative_cannot_follow_is_refused(function, message):
         f"{message} is not supported: a derivative casts to np.float32 or "
         "np.float64 (the derivative passes through), or to an integer or "
         "bool dtype (it stops there)")
+
+
+def cast_to_an_item(x):
+    return np.sum(x.astype(x[0]) ** 2)
+
+
+def asarray_in_a_dtype_given(x, kind):
+    return np.sum(np.asarray(x, dtype=kind) ** 2)
+
+
+@pytest.mark.parametrize("function, args, message", [
+    (cast_to_an_item, (CAST_POINT,), ".astype() needs a dtype known when "
+     "the function is differentiated (float, np.float32, 'float64', int, "
+     "bool, ...), not x[0], a value known only at the call"),
+    (asarray_in_a_dtype_given, (CAST_POINT, 2.0), "np.asarray's dtype= "
+     "needs a dtype known when the function is differentiated (float, "
+     "np.float32, 'float64', int, bool, ...), not kind, a value known "
+     "only at the call")], ids=["item", "argument"])
+def test_a_dtype_known_only_at_the_call_is_refused_as_written(
+        function, args, message):
+    # (it named the symbol standing for x[0], x_0)
+    assert_refused_at(lambda: ad.grad(function)(*args), function, 1,
+                      message)
 
 
 def joined_by_r(x, y):
