@@ -247,7 +247,7 @@ def _copied(statement: ast.stmt) -> str | None:
 
 def _new(value: ast.expr) -> bool:
     return isinstance(value, ast.Call) and dotted(value.func) in (
-        _MADE | set(_ALIKE) | {"np.full"})
+        _MADE | set(_ALIKE) | {"np.full", "np.full_like", "np.copy"})
 
 
 def _filled_or_sized(place: int, names: set[str], before: bool,

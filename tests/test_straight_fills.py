@@ -284,10 +284,9 @@ def test_a_seed_the_same_for_every_item_is_read_as_it_is():
     d_y_2_4[2] = 0
     d_y_2_4[1] += a * d_y_values_1 * np.cos(y_2_1)
     d_y_values = d_y_2_4[1]
-    d_y_5 = np.copy(d_y_2_4)
-    d_y_5[1] = 0
-    d_y_5[0] += a * d_y_values * np.cos(y_0)
-    return (sin_y_0 * d_y_values + sin_y_2_1 * d_y_values_1 + d_y_5[0]
+    d_y_2_4[1] = 0
+    d_y_2_4[0] += a * d_y_values * np.cos(y_0)
+    return (sin_y_0 * d_y_values + sin_y_2_1 * d_y_values_1 + d_y_2_4[0]
             + np.sin(y_3_2))
 '''
     for a in (0.7, -2.1):

@@ -1167,6 +1167,27 @@ def test_a_filled_copy_leaves_its_array_as_it_was():
                                   [[1.0, 1.0], [7.0, 9.0], [1.0, 1.0]])
 
 
+def copy_filled_from_itself(B):
+    r = B[[0, 1]]
+    r[0] = 2.0 * r[1]
+    return np.sum(r ** 2)
+
+
+def test_the_gradient_of_a_filled_copy_is_filled_without_a_second_copy():
+    # the adjoint of r, copied to be filled, was copied again to be
+    # filled once more (d_B_part_2 = np.copy(d_r_2)), nothing reading
+    # the first copy after
+    B = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    gradient = ad.grad(copy_filled_from_itself)
+    source = ad.source(gradient, B)
+    assert "d_r_2 = np.copy(d_r_1)\n    d_r_2[0] = 0\n" \
+        "    d_r_2[1] += 2 * d_r_values\n" in source
+    assert source.count("np.copy(") == 2
+    # r is [2 B[1], B[1]]: d/dB[1] = 8 B[1] + 2 B[1]
+    np.testing.assert_array_equal(gradient(B), [[0.0, 0.0], [30.0, 40.0],
+                                                [0.0, 0.0]])
+
+
 def nan_masked_loss(x):
     y = np.where(x > 0.5, np.nan, x)
     return np.nansum(y ** 2) + np.nanmean(y)
