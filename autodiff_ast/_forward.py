@@ -144,9 +144,7 @@ class _Forward:
         active = sorted(expr.free_symbols & self.tangent.keys(),
                         key=lambda s: s.name)
         expanded = zero_one_expanded(self.program, expr) if active else None
-        # Tangents of equal partials are summed first: (p - t) * (db + dz),
-        # where SymPy would not find the common factor of the terms.
-        along: dict[sp.Expr, list[sp.Expr]] = {}
+        partials = []
         for symbol in active:
             partial = checked_partial(expr, symbol, self.where)
             if partial == 0:
@@ -155,15 +153,56 @@ class _Forward:
             if expanded is not None:  # of boolean data: preds - targets
                 forms.append(simplify([checked_partial(
                     expanded, symbol, self.where)], tails=False)[0])
-            partial = fewest_passes(self.program, forms).xreplace(
-                self.computed)
-            along.setdefault(partial, []).append(self.tangent[symbol])
+            partials.append((symbol, fewest_passes(
+                self.program, forms).xreplace(self.computed)))
+        summed = self.summed_on_diagonal(expr, partials)
+        # Tangents of equal partials are summed first: (p - t) * (db + dz),
+        # where SymPy would not find the common factor of the terms.
+        along: dict[sp.Expr, list[sp.Expr]] = {}
+        for symbol, partial in partials:
+            if symbol not in summed:
+                along.setdefault(partial, []).append(self.tangent[symbol])
         terms = [self.along_batch(partial) * sp.Add(*tangents)
                  for partial, tangents in along.items()]
+        terms += [self.along_batch(derivative.xreplace(self.computed)) * eye
+                  for eye, derivative in dict(summed.values()).items()]
         total = sp.Add(*terms)
         if not self.batch and len(terms) > 1:
             total = simplify([total], tails=False)[0]
         return total
+
+    def summed_on_diagonal(self, expr: sp.Expr,
+                           partials: list[tuple[sp.Symbol, sp.Expr]]
+                           ) -> dict[sp.Symbol, tuple[sp.Symbol, sp.Expr]]:
+        """Seeded with the identity (a Hessian, a Jacobian), a vector's
+        tangent is often its derivative on the diagonal, ``d[:, None] *
+        I``: where the terms of a vector ``expr``'s tangent are such, and
+        summed as vectors they cancel, the sum (the Hessian of
+        sum(exp(x) * sin(x)) is 2 e^x cos(x) on the diagonal, not (e c -
+        e s)[:, None] + (e c + e s)[:, None]). By symbol: its identity
+        and the sum its term is part of."""
+        shape = self.program.shape(expr)
+        if not self.batch or len(shape) != 1:
+            return {}
+        definition = self.program.definition()
+        on_diagonal: dict[sp.Symbol, list[tuple[sp.Symbol, sp.Expr]]] = {}
+        for symbol, partial in partials:
+            found = _on_diagonal(self.program, definition,
+                                 self.tangent[symbol]) \
+                if self.shape(symbol) == shape else None
+            if found is not None:
+                eye, derivative = found
+                on_diagonal.setdefault(eye, []).append(
+                    (symbol, partial * derivative))
+        summed = {}
+        for eye, parts in on_diagonal.items():
+            derivative = _cancelled(definition, sp.Add(*(
+                product for _, product in parts))) if len(
+                    parts) > 1 else None
+            if derivative is not None:
+                summed.update({symbol: (eye, derivative)
+                               for symbol, _ in parts})
+        return summed
 
     def seen_through(self, expr: sp.Expr) -> sp.Expr:
         """``expr`` with the values it reads that hold a cancelling
@@ -256,21 +295,73 @@ def _reduction(forward: _Forward, step: Step) -> sp.Expr:
 def _diagonal(forward: _Forward, tangent: Any) -> sp.Expr | None:
     """``c * p`` where ``tangent`` is ``c * p[:, None] * I`` (a vector's
     elementwise derivative times the identity seed), else None."""
+    found = _expanded_times_identity(forward.program,
+                                     forward.program.definition(), tangent)
+    return None if found is None else found[1] * found[2]
+
+
+def _on_diagonal(program: Program, definition: dict[sp.Symbol, Step],
+                 tangent: sp.Expr) -> tuple[sp.Symbol, sp.Expr] | None:
+    """``(I, d)`` where ``tangent`` is ``I`` or ``c * p[:, None] * I``, an
+    identity seed ``I`` (``d = c * p``, with the expression an elementwise
+    ``p`` computes in its stead, so that it may cancel with others); else
+    None."""
+    if is_identity(program, tangent):
+        return tangent, sp.S.One
+    found = _expanded_times_identity(program, definition, tangent)
+    if found is None:
+        return None
+    eye, coefficient, vector = found
+    made = definition.get(vector)
+    if made is not None and made.op is ELEMENTWISE:
+        vector = made.operands[0]
+    return eye, coefficient * vector
+
+
+def _expanded_times_identity(program: Program,
+                             definition: dict[sp.Symbol, Step], tangent: Any
+                             ) -> tuple[sp.Symbol, sp.Expr, sp.Symbol] | None:
+    """``(I, c, p)`` where ``tangent`` is ``c * p[:, None] * I``."""
     if not isinstance(tangent, sp.Mul):
         return None
     coefficient, rest = tangent.as_coeff_Mul()
     factors = sp.Mul.make_args(rest)
     if len(factors) != 2:
         return None
-    definition = forward.program.definition()
     for column, eye in (factors, factors[::-1]):
         expanded = definition.get(column)
-        if (is_identity(forward.program, eye) and expanded is not None
+        if (is_identity(program, eye) and expanded is not None
                 and expanded.op is GETITEM
                 and expanded.option("index") == (slice(None), None)
                 and len(expanded.operands) == 1):
-            return coefficient * expanded.operands[0]
+            return eye, coefficient, expanded.operands[0]
     return None
+
+
+# Operations beyond which a sum of diagonal terms is not written out to
+# see whether its terms cancel.
+_LARGEST_DIAGONAL = 120
+
+
+def _cancelled(definition: dict[sp.Symbol, Step], total: sp.Expr
+               ) -> sp.Expr | None:
+    """``total``, with the elementwise values it reads written as what they
+    compute, simplified, where that has fewer operations (its terms
+    cancel: e^x cos x + e^x sin x + e^x cos x - t, where t = e^x sin x),
+    else None."""
+    written = sp.count_ops(total)
+    for _ in range(8):
+        inside = {symbol: definition[symbol].operands[0]
+                  for symbol in total.free_symbols
+                  if symbol in definition
+                  and definition[symbol].op is ELEMENTWISE}
+        if not inside:
+            break
+        total = total.xreplace(inside)
+        if sp.count_ops(total) > _LARGEST_DIAGONAL:
+            return None
+    derivative = simplify([total], tails=False)[0]
+    return derivative if sp.count_ops(derivative) < written else None
 
 
 def _transpose(forward: _Forward, step: Step) -> sp.Expr:

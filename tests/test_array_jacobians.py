@@ -80,6 +80,25 @@ def test_logistic_hessian_is_written_in_matrix_form():
     np.testing.assert_allclose(hessian(W, b), expected, rtol=1e-12)
 
 
+def exp_sin(x):
+    return np.sum(np.exp(x) * np.sin(x))
+
+
+def test_an_elementwise_sum_has_its_second_derivative_on_the_diagonal():
+    # The gradient e^x cos x + e^x sin x has three values of x: their
+    # tangents along the identity are summed as vectors first, so that the
+    # sines cancel; they were two columns, (e c - e s)[:, None] + (e c +
+    # e s)[:, None]
+    x = np.array([0.3, -1.2, 2.0])
+    hessian = ad.hessian(exp_sin)
+    assert ad.source(hessian, x).splitlines()[-1] == (
+        "    return np.eye(x.size) * (2 * np.exp(x) * np.cos(x))[:, None]")
+    np.testing.assert_allclose(hessian(x), np.diag(2 * np.exp(x) * np.cos(x)),
+                               rtol=1e-15)
+    np.testing.assert_allclose(hessian(x), numeric_jacobian(
+        ad.grad(exp_sin), x), rtol=1e-7)
+
+
 def test_logistic_hessian_keeps_float32():
     W, b = rng.normal(size=3).astype(np.float32), np.float32(0.3)
     result = ad.hessian(logistic)(W, b)
