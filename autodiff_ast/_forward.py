@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import sympy as sp
 
+from ._array_diagonals import expanded_times_identity
 from ._cheapest import fewest_passes, zero_one_expanded
 from ._differentiate import checked_partial
 from ._errors import OutputError
@@ -82,6 +83,7 @@ class _Forward:
         self.written_out = {target: expr
                             for expr, target in self.computed.items()
                             if expr.has(*CANCELLING)}
+        self.defined: tuple[int, dict[sp.Symbol, Step]] = (0, {})
 
     def run(self, outputs: list[sp.Expr]) -> list[sp.Expr]:
         # Only the tangents of what the outputs need: a gradient program
@@ -184,7 +186,7 @@ class _Forward:
         shape = self.program.shape(expr)
         if not self.batch or len(shape) != 1:
             return {}
-        definition = self.program.definition()
+        definition = self.definition()
         on_diagonal: dict[sp.Symbol, list[tuple[sp.Symbol, sp.Expr]]] = {}
         for symbol, partial in partials:
             found = _on_diagonal(self.program, definition,
@@ -203,6 +205,21 @@ class _Forward:
                 summed.update({symbol: (eye, derivative)
                                for symbol, _ in parts})
         return summed
+
+    def definition(self) -> dict[sp.Symbol, Step]:
+        """``program.definition()``, read on from the steps added since
+        it was last asked for (asked once per expression: a loop's body
+        over a long program would build it again and again)."""
+        known, steps = self.defined, self.program.steps
+        if len(steps) < known[0] or any(
+                known[1].get(step.target) is not step
+                for step in steps[max(known[0] - 1, 0):known[0]]):
+            known = (0, {})
+        for step in steps[known[0]:]:
+            for result in step.results():
+                known[1][result] = step
+        self.defined = (len(steps), known[1])
+        return known[1]
 
     def seen_through(self, expr: sp.Expr) -> sp.Expr:
         """``expr`` with the values it reads that hold a cancelling
@@ -295,7 +312,7 @@ def _reduction(forward: _Forward, step: Step) -> sp.Expr:
 def _diagonal(forward: _Forward, tangent: Any) -> sp.Expr | None:
     """``c * p`` where ``tangent`` is ``c * p[:, None] * I`` (a vector's
     elementwise derivative times the identity seed), else None."""
-    found = _expanded_times_identity(forward.program,
+    found = expanded_times_identity(forward.program,
                                      forward.program.definition(), tangent)
     return None if found is None else found[1] * found[2]
 
@@ -308,7 +325,7 @@ def _on_diagonal(program: Program, definition: dict[sp.Symbol, Step],
     None."""
     if is_identity(program, tangent):
         return tangent, sp.S.One
-    found = _expanded_times_identity(program, definition, tangent)
+    found = expanded_times_identity(program, definition, tangent)
     if found is None:
         return None
     eye, coefficient, vector = found
@@ -316,26 +333,6 @@ def _on_diagonal(program: Program, definition: dict[sp.Symbol, Step],
     if made is not None and made.op is ELEMENTWISE:
         vector = made.operands[0]
     return eye, coefficient * vector
-
-
-def _expanded_times_identity(program: Program,
-                             definition: dict[sp.Symbol, Step], tangent: Any
-                             ) -> tuple[sp.Symbol, sp.Expr, sp.Symbol] | None:
-    """``(I, c, p)`` where ``tangent`` is ``c * p[:, None] * I``."""
-    if not isinstance(tangent, sp.Mul):
-        return None
-    coefficient, rest = tangent.as_coeff_Mul()
-    factors = sp.Mul.make_args(rest)
-    if len(factors) != 2:
-        return None
-    for column, eye in (factors, factors[::-1]):
-        expanded = definition.get(column)
-        if (is_identity(program, eye) and expanded is not None
-                and expanded.op is GETITEM
-                and expanded.option("index") == (slice(None), None)
-                and len(expanded.operands) == 1):
-            return eye, coefficient, expanded.operands[0]
-    return None
 
 
 # Operations beyond which a sum of diagonal terms is not written out to

@@ -87,16 +87,27 @@ def exp_sin(x):
 def test_an_elementwise_sum_has_its_second_derivative_on_the_diagonal():
     # The gradient e^x cos x + e^x sin x has three values of x: their
     # tangents along the identity are summed as vectors first, so that the
-    # sines cancel; they were two columns, (e c - e s)[:, None] + (e c +
-    # e s)[:, None]
+    # sines cancel; they were two columns, np.eye(x.size) * ((e c - e
+    # s)[:, None] + (e c + e s)[:, None]). A vector on the diagonal is
+    # np.diag's.
     x = np.array([0.3, -1.2, 2.0])
     hessian = ad.hessian(exp_sin)
     assert ad.source(hessian, x).splitlines()[-1] == (
-        "    return np.eye(x.size) * (2 * np.exp(x) * np.cos(x))[:, None]")
+        "    return np.diag(2 * np.exp(x) * np.cos(x))")
     np.testing.assert_allclose(hessian(x), np.diag(2 * np.exp(x) * np.cos(x)),
                                rtol=1e-15)
     np.testing.assert_allclose(hessian(x), numeric_jacobian(
         ad.grad(exp_sin), x), rtol=1e-7)
+
+
+def test_a_jacobian_on_the_diagonal_is_np_diag_of_it_in_its_dtype():
+    x = np.array([0.3, -1.2, 2.0], dtype=np.float32)
+    for jacobian in (ad.jacobian, ad.jacfwd):
+        assert ad.source(jacobian(np.sin), x).splitlines()[-1] == \
+            "    return np.diag(np.cos(x))"
+        result = jacobian(np.sin)(x)
+        assert result.dtype == np.float32
+        np.testing.assert_array_equal(result, np.diag(np.cos(x)))
 
 
 def test_logistic_hessian_keeps_float32():

@@ -47,8 +47,7 @@ def lennard_jones(r):
      "    x_sq = x ** 2\n"
      "    t = exp_x / (x_sq * x)\n"
      "    t_1 = x - 2\n"
-     "    return np.eye(x.size) * (t + t_1 * (t - 3 * exp_x / x_sq ** 2))"
-     "[:, None]",
+     "    return np.diag(t + t_1 * (t - 3 * exp_x / x_sq ** 2))",
      np.exp(X) * (1 / X ** 2 - 4 / X ** 3 + 6 / X ** 4)),
     # It was shared = r_sq_sq ** 2 (and r_sq_sq = r_sq ** 2): a power of
     # a named power is named for the power it is. (And it was r_pow8 =
@@ -59,9 +58,7 @@ def lennard_jones(r):
      "def hessian_lennard_jones(r):\n"
      "    r_sq = r ** 2\n"
      "    r_pow4 = r_sq ** 2\n"
-     "    return (np.eye(r.size)\n"
-     "            * (24 * (26 / (r_sq * r_pow4) - 7) / r_pow4 ** 2)"
-     "[:, None])",
+     "    return np.diag(24 * (26 / (r_sq * r_pow4) - 7) / r_pow4 ** 2)",
      4 * (156 / X ** 14 - 42 / X ** 8)),
 ], ids=["x**-2*exp(x)", "lennard_jones"])
 def test_a_divisor_reads_the_powers_the_code_names(function, source,
