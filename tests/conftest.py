@@ -195,3 +195,6 @@ def pytest_collection_modifyitems(config, items):
         config.hook.pytest_deselected(
             items=[item for item, own in zip(items, ours) if not own])
         items[:] = [item for item, own in zip(items, ours) if own]
+    # The slow first: with several processes (pytest -n), a slow test
+    # begun last would run alone while the others wait at the end.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
