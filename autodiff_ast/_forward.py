@@ -83,7 +83,8 @@ class _Forward:
         self.written_out = {target: expr
                             for expr, target in self.computed.items()
                             if expr.has(*CANCELLING)}
-        self.defined: tuple[int, dict[sp.Symbol, Step]] = (0, {})
+        self.defined: tuple[list[Step] | None, int,
+                            dict[sp.Symbol, Step]] = (None, 0, {})
 
     def run(self, outputs: list[sp.Expr]) -> list[sp.Expr]:
         # Only the tangents of what the outputs need: a gradient program
@@ -207,19 +208,19 @@ class _Forward:
         return summed
 
     def definition(self) -> dict[sp.Symbol, Step]:
-        """``program.definition()``, read on from the steps added since
+        """``program.definition()``, read on from the steps appended since
         it was last asked for (asked once per expression: a loop's body
-        over a long program would build it again and again)."""
-        known, steps = self.defined, self.program.steps
-        if len(steps) < known[0] or any(
-                known[1].get(step.target) is not step
-                for step in steps[max(known[0] - 1, 0):known[0]]):
-            known = (0, {})
-        for step in steps[known[0]:]:
+        over a long program would build it again and again). Rules that
+        replace steps (a loop's) give the program a new list of them."""
+        steps = self.program.steps
+        listed, count, definition = self.defined
+        if steps is not listed or len(steps) < count:
+            count, definition = 0, {}
+        for step in steps[count:]:
             for result in step.results():
-                known[1][result] = step
-        self.defined = (len(steps), known[1])
-        return known[1]
+                definition[result] = step
+        self.defined = (steps, len(steps), definition)
+        return definition
 
     def seen_through(self, expr: sp.Expr) -> sp.Expr:
         """``expr`` with the values it reads that hold a cancelling
