@@ -331,7 +331,8 @@ def _on_diagonal(program: Program, definition: dict[sp.Symbol, Step],
         return None
     eye, coefficient, vector = found
     made = definition.get(vector)
-    if made is not None and made.op is ELEMENTWISE:
+    if made is not None and made.op is ELEMENTWISE and isinstance(
+            made.operands[0], sp.Expr):
         vector = made.operands[0]
     return eye, coefficient * vector
 
@@ -349,10 +350,12 @@ def _cancelled(definition: dict[sp.Symbol, Step], total: sp.Expr
     else None."""
     written = sp.count_ops(total)
     for _ in range(8):
+        # (a condition's step, x > 0, is no number to put in a sum)
         inside = {symbol: definition[symbol].operands[0]
                   for symbol in total.free_symbols
                   if symbol in definition
-                  and definition[symbol].op is ELEMENTWISE}
+                  and definition[symbol].op is ELEMENTWISE
+                  and isinstance(definition[symbol].operands[0], sp.Expr)}
         if not inside:
             break
         total = total.xreplace(inside)

@@ -100,6 +100,18 @@ def test_an_elementwise_sum_has_its_second_derivative_on_the_diagonal():
         ad.grad(exp_sin), x), rtol=1e-7)
 
 
+def branch_times_exp(x):
+    return np.sum(np.where(x > 0, x ** 3, np.sin(x)) * np.exp(x))
+
+
+def test_a_diagonal_that_reads_a_condition_is_summed_right():
+    # the gradient reads the step x > 0, which is no number to write out
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(ad.hessian(branch_times_exp)(x),
+                               numeric_jacobian(ad.grad(branch_times_exp), x),
+                               rtol=1e-7)
+
+
 def test_a_jacobian_on_the_diagonal_is_np_diag_of_it_in_its_dtype():
     x = np.array([0.3, -1.2, 2.0], dtype=np.float32)
     for jacobian in (ad.jacobian, ad.jacfwd):
