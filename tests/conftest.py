@@ -88,13 +88,15 @@ def _noting_time_limits(module):
 
 @pytest.fixture
 def made_by_this_test():
-    """The sources the running test generated so far, to be linted."""
+    """The sources the running test generated so far (and any made
+    before it began that no test has linted yet), to be linted."""
     return _MADE
 
 
 @pytest.fixture(autouse=True)
 def _generated_code_reads_well(request):
-    _MADE.clear()
+    # (what was made before the test began, by a fixture of a module or
+    # the session, or while the tests were collected, is linted with it)
     _CUT_SHORT[0] = False
     yield
     made = [s for s in _MADE if s not in _LINTED]
