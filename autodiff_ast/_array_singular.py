@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from ._program import ELEMENTWISE, Program
+from ._program import ELEMENTWISE, Program, read_through
 from ._singular import with_removable_singularity
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ __all__ = ["removable_singularities_written"]
 def removable_singularities_written(spec: ArrayFunctionSpec
                                     ) -> ArrayFunctionSpec:
     """``spec`` with its derivative's elementwise steps and outputs
-    written so (a Hessian's diagonal, ``np.eye(x.size) * d2[:, None]``,
-    is built in steps from such a value, and one nan there fills a row)."""
+    written so (a Hessian's diagonal, ``np.diag(d2)``, is built in steps
+    from such a value, and one nan there fills a row)."""
     if spec.namespace != "numpy":
         return spec
     parts = _OneInputParts(spec.program)
@@ -58,27 +58,14 @@ class _OneInputParts:
     the user's step computes sinh_x, is a function of x alone)."""
 
     def __init__(self, program: Program) -> None:
-        definition = program.definition()
+        self.definition = program.definition()
         # (a condition's step, x > 0, is not a number to put in a product)
-        self.elementwise = {target: step.operands[0]
-                            for target, step in definition.items()
-                            if step.op is ELEMENTWISE
-                            and isinstance(step.operands[0], sp.Expr)}
-        self.other = definition.keys() - self.elementwise.keys()
+        self.other = {target for target, step in self.definition.items()
+                      if step.op is not ELEMENTWISE
+                      or not isinstance(step.operands[0], sp.Expr)}
 
     def __call__(self, expr: sp.Expr) -> sp.Expr:
-        expanded = expr
-        for _ in range(len(self.elementwise)):
-            inner = expanded.free_symbols & self.elementwise.keys()
-            if not inner:
-                break
-            wider = expanded.xreplace({s: self.elementwise[s]
-                                       for s in inner})
-            # (past that size no part is tried: a chain of written-out
-            # steps, an Euler loop's, would grow with every level)
-            if _nodes_past(wider, _EXPANDED_NODES):
-                break
-            expanded = wider
+        expanded = read_through(expr, self.definition, _EXPANDED_NODES)
         rewritten = self.rewritten(expanded)
         return expr if rewritten is expanded else rewritten
 
@@ -99,12 +86,3 @@ class _OneInputParts:
 # with_removable_singularity leaves alone what has more than 80
 # operations.
 _EXPANDED_NODES = 400
-
-
-def _nodes_past(expr: sp.Basic, limit: int) -> bool:
-    """Whether ``expr`` has more than ``limit`` nodes (counted no
-    further)."""
-    for count, _ in enumerate(sp.preorder_traversal(expr), 1):
-        if count > limit:
-            return True
-    return False

@@ -40,7 +40,8 @@ from ._ops_index import GETITEM
 from ._ops_linalg import DOT
 from ._ops_scan import CUMSUM
 from ._ops_scatter import SCATTER, explicit, float_dtype
-from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
+from ._program import (ELEMENTWISE, ArrayOp, Program, Shape, Step,
+                       read_through)
 from ._simplify import simplify
 from ._tails import CANCELLING
 
@@ -337,9 +338,9 @@ def _on_diagonal(program: Program, definition: dict[sp.Symbol, Step],
     return eye, coefficient * vector
 
 
-# Operations beyond which a sum of diagonal terms is not written out to
-# see whether its terms cancel.
-_LARGEST_DIAGONAL = 120
+# The most nodes a sum of diagonal terms is written out to, to see whether
+# its terms cancel.
+_LARGEST_DIAGONAL = 200
 
 
 def _cancelled(definition: dict[sp.Symbol, Step], total: sp.Expr
@@ -348,21 +349,10 @@ def _cancelled(definition: dict[sp.Symbol, Step], total: sp.Expr
     compute, simplified, where that has fewer operations (its terms
     cancel: e^x cos x + e^x sin x + e^x cos x - t, where t = e^x sin x),
     else None."""
-    written = sp.count_ops(total)
-    for _ in range(8):
-        # (a condition's step, x > 0, is no number to put in a sum)
-        inside = {symbol: definition[symbol].operands[0]
-                  for symbol in total.free_symbols
-                  if symbol in definition
-                  and definition[symbol].op is ELEMENTWISE
-                  and isinstance(definition[symbol].operands[0], sp.Expr)}
-        if not inside:
-            break
-        total = total.xreplace(inside)
-        if sp.count_ops(total) > _LARGEST_DIAGONAL:
-            return None
-    derivative = simplify([total], tails=False)[0]
-    return derivative if sp.count_ops(derivative) < written else None
+    derivative = simplify([read_through(total, definition,
+                                        _LARGEST_DIAGONAL)], tails=False)[0]
+    return derivative if sp.count_ops(derivative) < sp.count_ops(
+        total) else None
 
 
 def _transpose(forward: _Forward, step: Step) -> sp.Expr:

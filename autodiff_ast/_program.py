@@ -30,7 +30,7 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean
 
 __all__ = ["ArrayOp", "ELEMENTWISE", "Leaf", "Step", "Program",
-           "broadcast_shapes", "unique_name"]
+           "broadcast_shapes", "read_through", "unique_name"]
 
 Shape = tuple[int, ...]
 
@@ -552,6 +552,37 @@ def _one_element(part: slice) -> bool:
     start, stop, step = part.start or 0, part.stop, part.step or 1
     return (stop is not None and start >= 0 and stop >= 0 and step > 0
             and len(range(start, stop, step)) == 1)
+
+
+def read_through(expr: sp.Expr, definition: dict[sp.Symbol, Step],
+                 most_nodes: int) -> sp.Expr:
+    """``expr`` with the values of the elementwise steps it reads written
+    as what they compute, level by level while it has at most
+    ``most_nodes`` nodes (a chain of steps, an Euler loop's, would grow
+    with every level). A condition's step (x > 0) is no number to put in
+    an expression: it stays read."""
+    for _ in range(len(definition)):
+        inner = {symbol: definition[symbol].operands[0]
+                 for symbol in expr.free_symbols
+                 if symbol in definition
+                 and definition[symbol].op is ELEMENTWISE
+                 and isinstance(definition[symbol].operands[0], sp.Expr)}
+        if not inner:
+            break
+        wider = expr.xreplace(inner)
+        if _nodes_past(wider, most_nodes):
+            break
+        expr = wider
+    return expr
+
+
+def _nodes_past(expr: sp.Basic, limit: int) -> bool:
+    """Whether ``expr`` has more than ``limit`` nodes (counted no
+    further)."""
+    for count, _ in enumerate(sp.preorder_traversal(expr), 1):
+        if count > limit:
+            return True
+    return False
 
 
 def unique_name(name: str, taken: set[str]) -> str:
