@@ -126,6 +126,8 @@ heaviside = _elementary(
 hypot = _elementary(
     "hypot", 2, lambda x, y: (x / hypot(x, y), y / hypot(x, y)),
     lambda x, y: sp.sqrt(x**2 + y**2))
+
+
 def _all_integer(self: sp.Function) -> bool | None:
     return fuzzy_and(a.is_integer for a in self.args)
 

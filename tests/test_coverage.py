@@ -437,17 +437,21 @@ def cast_to_its_own_dtype(x):
     return np.sum(np.sin(y) * y.astype(x.dtype) + x.astype(np.float32))
 
 
+def number_cast_times_itself(x):
+    return np.float64(x) * x
+
+
 def test_a_cast_of_an_array_to_its_own_dtype_is_not_written():
     # float64 to float64 computes nothing (np.float64(x) of an array is
-    # the array); the float32 cast stays, and so does a number's cast,
-    # which makes a NumPy scalar of a Python float
+    # the array); the float32 cast stays, and so does a number's cast
+    # (of a 0-d array here), which makes a NumPy scalar of it
     x = np.array([0.5, -1.25, 2.0])
     gradient = ad.grad(cast_to_its_own_dtype)
     assert body(gradient, x) == "return x * np.cos(x) + np.sin(x) + 1"
     np.testing.assert_allclose(gradient(x), np.sin(x) + x * np.cos(x) + 1,
                                rtol=1e-15)
-    assert "np.float64(x)" in ad.source(
-        ad.grad(lambda x: np.float64(x) * x), 0.5)
+    assert body(ad.grad(number_cast_times_itself), np.array(0.5)) == \
+        "return x + np.float64(x)"
 
 
 def asarray_in_complex(x):
