@@ -255,10 +255,11 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
             map(optree.tree_is_leaf, primals))):
         _integers_still(fun, primals, tangents)
         no_integers_beside_floats(fun, primals, "jvp")
-    if isinstance(function, ArrayTransform):
-        return function(*primals, *tangents)
     result = function(*primals, *tangents)
-    (value, tangent), *aux = result if has_aux else (result,)
+    if isinstance(function, ArrayTransform):
+        value, tangent, *aux = result
+    else:
+        (value, tangent), *aux = result if has_aux else (result,)
     # (in the value's type, as JAX's: a float32 value, a float32 tangent)
     return (value, tree_like(tangent, value), *aux)
 

@@ -101,10 +101,6 @@ class _Generated:
     structured: bool = False
 
     def __post_init__(self) -> None:
-        # (a number given as computed needs no look at a call)
-        self.dtypes = [None if isinstance(dtype, _NumberKind)
-                       and dtype.kind is None else dtype
-                       for dtype in self.dtypes]
         self.one_leaf = (self.structure.num_nodes == 1
                          and self.structure.num_leaves == 1)
         # Where the code returns the result's structure and it is made of
@@ -465,8 +461,7 @@ class ArrayTransform:
         # (a reverse-mode Jacobian's block in its argument's dtype, as
         # JAX's jacrev casts each cotangent to its primal's)
         dtypes = [None if isinstance(o, Literal)
-                  else _NumberKind(_number_kind(primals, wrt_numbers))
-                  if id(leaf) in labels and path not in likes
+                  or id(leaf) in labels and path not in likes
                   else kinds[likes[path]] if path in likes
                   else kinds[owners[path]] if path in owners
                   else row_dtypes[path] if row_dtypes and path in row_dtypes
@@ -679,15 +674,27 @@ def _dict_orders(args: tuple[Any, ...]) -> Any:
 def _argument_kinds(lowered: ArrayLowered,
                     primals: tuple[Any, ...]) -> dict[sp.Symbol, Any]:
     """What a gradient of each argument leaf is returned as: ``float`` for
-    a Python float, the NumPy scalar type of a NumPy scalar, else the
-    array's dtype (float32 in, float32 out)."""
+    a Python float, the NumPy scalar type of a number (``_number_type``),
+    else the array's dtype (float32 in, float32 out)."""
     kinds: dict[sp.Symbol, Any] = {}
     for layout, value in zip(lowered.arguments, primals):
         for symbol, leaf in zip(layout.symbols, optree.tree_leaves(value)):
-            kinds[symbol] = (type(leaf) if isinstance(leaf, np.generic)
-                             else float if isinstance(leaf, float)
-                             else getattr(leaf, "dtype", None))
+            kinds[symbol] = _number_type(leaf, value) or (
+                float if isinstance(leaf, float)
+                else getattr(leaf, "dtype", None))
     return kinds
+
+
+def _number_type(leaf: Any, argument: Any) -> Any:
+    """The NumPy scalar type a derivative with respect to ``leaf`` (of
+    ``argument``) is returned as: a NumPy number's, and a 0-d array's
+    passed as an argument of its own (a number, as in scalar code; a 0-d
+    leaf of a pytree stays an array); else None."""
+    if isinstance(leaf, np.generic) or (
+            leaf is argument and isinstance(leaf, np.ndarray)
+            and not leaf.ndim):
+        return leaf.dtype.type
+    return None
 
 
 def _moving(primals: tuple[Any, ...]) -> list[int]:
@@ -701,50 +708,29 @@ def _moving(primals: tuple[Any, ...]) -> list[int]:
 
 def _floating(primals: tuple[Any, ...], numbers: list[int]) -> Any:
     """The dtype derivatives are given: the inputs' (float32 in, float32
-    out); ``float`` where they are all Python floats."""
+    out); ``float`` where they are all Python floats, and the NumPy scalar
+    type where they are all NumPy numbers of one type (a Hessian at
+    ``np.float64(0.7)`` is an ``np.float64``, as its gradient is)."""
     leaves = [leaf for n in numbers
               for leaf in optree.tree_leaves(primals[n])]
-    if leaves and all(type(leaf) is float for leaf in leaves):
-        return float  # (not np.float64, a subclass of float)
-    return np.result_type(*leaves) if leaves else None
-
-
-@dataclass(frozen=True)
-class _NumberKind:
-    """A result given as computed (a value, a Hessian), except that a
-    float64 number is given in the type of the arguments it is taken with
-    respect to (``kind``: ``float`` for Python floats, else their dtype),
-    as the derivatives beside it are: ``(4.5, 6.0)`` from
-    ``value_and_grad`` at 1.5, ``np.float64`` at ``np.float64(1.5)``."""
-
-    kind: Any
-
-    def cast(self, value: Any) -> Any:
-        if np.ndim(value) or type(value) not in (float, np.float64):
-            return value
-        return float(value) if self.kind is float else (
-            np.float64(value) if self.kind == np.float64 else value)
-
-
-def _number_kind(primals: tuple[Any, ...], numbers: list[int]) -> Any:
-    """``float`` where the leaves at ``numbers`` are all Python floats,
-    ``np.float64`` where they are all float64 NumPy numbers, else None."""
-    types = {type(leaf) for n in numbers
-             for leaf in optree.tree_leaves(primals[n])}
-    return next(iter(types)) if types in ({float}, {np.float64}) else None
+    if not leaves:
+        return None
+    kinds = {float if type(leaf) is float else _number_type(leaf, primals[n])
+             for n in numbers for leaf in optree.tree_leaves(primals[n])}
+    if len(kinds) == 1 and None not in kinds and (
+            kinds == {float} or issubclass(next(iter(kinds)), np.floating)):
+        return kinds.pop()  # (float: not np.float64, a subclass of float)
+    return np.result_type(*leaves)
 
 
 def _cast(value: Any, dtype: Any) -> Any:
-    """``value`` as ``dtype``: None (as computed), a ``_NumberKind``,
-    ``float``, a NumPy scalar type, or a dtype (lazy arrays, Dask's, stay
-    lazy)."""
+    """``value`` as ``dtype``: None (as computed), ``float``, a NumPy
+    scalar type, or a dtype (lazy arrays, Dask's, stay lazy)."""
     if dtype is None:
         return value
     if value.__class__ is np.ndarray and value.dtype is dtype:
         # (the usual gradient: an array of its argument's dtype)
         return value if value.flags.writeable else np.array(value)
-    if isinstance(dtype, _NumberKind):
-        return dtype.cast(value)
     if dtype is float:
         if value.__class__ is float:
             return value

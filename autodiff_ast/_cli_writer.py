@@ -16,6 +16,7 @@ import optree
 from ._array_transforms import call_in_full
 from ._cli_derive import Derived
 from ._cli_targets import CommandError
+from ._output_types import tree_like
 from ._returns import buildable, with_returns
 
 __all__ = ["assignment", "returning_as_handle"]
@@ -68,6 +69,9 @@ def returning_as_handle(derived: Derived) -> str:
         try:
             returned = call_in_full(derived.function, example)
             wanted = handle.positionally(*example)  # (all of them)
+            if handle.takes_tangents:  # (ad.jvp's: each in its value's type)
+                value, tangent, *aux = wanted
+                wanted = (value, tree_like(tangent, value), *aux)
         except Exception as exc:
             raise CommandError(
                 f"cannot export {handle.__name__}: export runs it once at "

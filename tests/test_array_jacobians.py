@@ -300,9 +300,12 @@ def test_jvp_of_the_logistic_loss_is_preds_minus_targets_along_the_logits():
     W32 = (40 * rng.normal(size=3)).astype(np.float32)
     v, db = rng.normal(size=3).astype(np.float32), np.float32(0.5)
     with np.errstate(divide="ignore"):
-        _, tangent = ad.jvp(logistic32, (W32, np.float32(b)), (v, db))
+        value, tangent = ad.jvp(logistic32, (W32, np.float32(b)), (v, db))
+        # (NumPy computes the value in float64, as 1 - LABELS is an int64
+        # array; the tangent takes its value's type, as JAX's does)
+        assert value.dtype == logistic32(W32, np.float32(b)).dtype
     preds = sigmoid(X32 @ W32 + np.float32(b))
-    assert np.isfinite(tangent) and tangent.dtype == np.float32
+    assert np.isfinite(tangent) and tangent.dtype == value.dtype
     assert tangent == pytest.approx(np.dot(preds - LABELS, X32 @ v + db),
                                     rel=1e-5)
 

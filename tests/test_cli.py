@@ -631,8 +631,9 @@ def test_export_jvps_take_primals_then_tangents_as_ad_jvp(tmp_path):
                 ad.jvp(cli_targets.wave, (0.5, 2.0), (1.0, -3.0))]
     assert_identical(got, expected)
     (value, along), _ = got
-    # ad.jvp gives the value in the arguments' dtype (float32), where the
-    # function computes it in float64 (from its bool TARGETS)
+    # The function computes its value in float64 (from its bool TARGETS),
+    # and the tangent takes the value's type, as JAX's does.
+    assert (type(value), type(along)) == (np.float64, np.float64)
     np.testing.assert_allclose(value, cli_targets.logistic_tree(params),
                                rtol=1e-6)
     gradient = ad.grad(cli_targets.logistic_tree)(params)

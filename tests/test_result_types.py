@@ -49,3 +49,52 @@ def test_value_and_grad_of_array_code_at_a_float(x):
     assert (type(value), type(gradient)) == (float, float)
     assert value == pytest.approx(float(x) ** 8)
     assert gradient == pytest.approx(8 * float(x) ** 7)
+
+
+SCALE64 = np.float64(2.0)
+
+
+def kinked_steps(x, n=2):
+    for _ in range(n):
+        x = np.where(x > 0, x ** 2, -x)
+    return x
+
+
+def scaled_steps(x, n=2):
+    for _ in range(n):
+        x = SCALE64 * np.sin(x)
+    return x
+
+
+@pytest.mark.parametrize("x", [0.7, np.float64(0.7), np.float32(0.7),
+                               np.array(0.7), np.array(0.7, np.float32)],
+                         ids=repr)
+@pytest.mark.parametrize("function", [kinked_steps, scaled_steps],
+                         ids=lambda f: f.__name__)
+def test_kept_loops_give_values_as_computed_and_derivatives_as_scalar_code(
+        function, x):
+    assert isinstance(ad.grad(function), ArrayTransform)
+    number = float if type(x) is float else np.asarray(x).dtype.type
+    computed = function(x)
+    value, gradient = ad.value_and_grad(function)(x)
+    # the value as the function computes it: np.where's 0-d array, the
+    # float64 global's np.float64 at a Python float
+    assert type(value) is type(computed) and value == computed
+    assert np.result_type(value) == np.result_type(computed)
+    # each derivative in its argument's type, a NumPy number for a 0-d
+    # array as for a NumPy number
+    hessian = ad.hessian(function)(x)
+    assert (type(gradient), type(hessian)) == (number, number)
+    # a jvp's tangent in its value's type, as JAX's
+    value, tangent = ad.jvp(function, (x,), (np.float64(1.0),))
+    assert np.result_type(tangent) == np.result_type(value)
+    # the numbers themselves: against differences of the function
+    step = 1e-6 if number is not np.float32 else 1e-3
+    x64 = float(x)
+    slope = (function(x64 + step) - function(x64 - step)) / (2 * step)
+    curve = (function(x64 + step) - 2 * function(x64)
+             + function(x64 - step)) / step ** 2
+    rtol = 1e-6 if number is not np.float32 else 1e-3
+    assert float(gradient) == pytest.approx(float(slope), rel=rtol)
+    assert float(tangent) == pytest.approx(float(slope), rel=rtol)
+    assert float(hessian) == pytest.approx(float(curve), rel=1e-3)
