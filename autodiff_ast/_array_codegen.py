@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import sympy as sp
 
 from ._array_diagonals import diagonals_written
+from ._array_dots import sums_as_dots
 from ._array_layout import INLINED_LENGTHS, wrap_call
 from ._array_printer import ArrayPrinter
 from ._array_singular import removable_singularities_written
@@ -70,10 +71,11 @@ def generate_array_source(spec: ArrayFunctionSpec) -> str:
     literals = {i: o for i, o in enumerate(spec.outputs)
                 if isinstance(o, Literal)}
     computed = [i for i in range(len(spec.outputs)) if i not in literals]
-    spec = diagonals_written(removable_singularities_written(replace(
-        spec, outputs=[spec.outputs[i] for i in computed],
-        output_names=[spec.output_names[i] for i in computed],
-        shaped_like=[spec.shaped_like[i] for i in computed])))
+    spec = replace(spec, outputs=[spec.outputs[i] for i in computed],
+                   output_names=[spec.output_names[i] for i in computed],
+                   shaped_like=[spec.shaped_like[i] for i in computed])
+    spec = sums_as_dots(diagonals_written(
+        removable_singularities_written(spec)))
     text = _source(spec, literals, len(computed), inlined=None)
     for inlined in INLINED_LENGTHS:
         if not _too_wide(text):

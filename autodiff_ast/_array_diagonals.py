@@ -30,7 +30,7 @@ from ._program import Program, Step
 if TYPE_CHECKING:
     from ._array_codegen import ArrayFunctionSpec
 
-__all__ = ["diagonals_written", "expanded_times_identity"]
+__all__ = ["diagonals_written", "expanded_times_identity", "copied"]
 
 
 def diagonals_written(spec: ArrayFunctionSpec) -> ArrayFunctionSpec:
@@ -45,7 +45,7 @@ def diagonals_written(spec: ArrayFunctionSpec) -> ArrayFunctionSpec:
             outputs.append(output)
             continue
         if program is None:  # (the spec's own program is left as it was)
-            program = _copy(spec.program)
+            program = copied(spec.program)
         on_diagonal = program.materialize(vector, "diagonal")
         outputs.append(program.add(DIAG, (on_diagonal,),
                                    spec.program.shape(output), "diagonal",
@@ -95,7 +95,9 @@ def expanded_times_identity(program: Program,
     return None
 
 
-def _copy(program: Program) -> Program:
+def copied(program: Program) -> Program:
+    """A copy of ``program`` that steps can be added to, leaving it as it
+    was."""
     return replace(program, leaves=dict(program.leaves),
                    steps=list(program.steps), names=set(program.names),
                    _memo=dict(program._memo), sizes=dict(program.sizes),

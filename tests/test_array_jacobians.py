@@ -289,11 +289,15 @@ def test_jvp_source_reads_the_tangents_as_arguments():
 def test_jvp_of_the_logistic_loss_is_preds_minus_targets_along_the_logits():
     # As the gradient, forward mode takes the partial derivative of the
     # log-likelihood written linearly in the boolean labels: (p - t) times
-    # the logits' tangent, and the two tangents' terms summed first.
+    # the logits' tangent, and the two tangents' terms summed first; the
+    # sum of their products is their dot product, as a person writes it.
     W, b = rng.normal(size=3), 0.25
     text = ad.source(ad._api._cached(logistic, 0, False, "jvp"), W, b, W, b)
-    assert text.splitlines()[-2] == (
-        "    tangent = -np.sum((LABELS - preds) * (b_dot + X @ W_dot))")
+    assert text.splitlines()[-4:] == [
+        "    preds = t + 0.5",
+        "    tangent = (preds - LABELS) @ (b_dot + X @ W_dot)",
+        "    value = -np.sum(np.log(preds * LABELS + (0.5 - t) * (1 - LABELS)))",
+        "    return value, tangent"]
     # Where float32 probabilities round to 0 or 1 the loss is inf, as it is
     # by hand, but its tangent stays the finite (p - t) . (X @ v + db); as
     # a ratio of the label probabilities' derivatives it was nan.
