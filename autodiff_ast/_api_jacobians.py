@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -23,13 +24,14 @@ import optree
 from ._allow_int import not_transformed_again
 from ._api import _cached, _with_source, derivative_of, real_only
 from ._argnums_per_call import PerCall
-from ._array_transforms import NUMBER_TYPES, ArrayTransform
+from ._array_transforms import MISSED, NUMBER_TYPES, ArrayTransform
 from ._errors import InputError
 from ._int_points import (argument_name, floats_only, moved_as_floats,
                           no_integers_beside_floats, some_floats)
 from ._output_types import tree_like
 from ._partials import unwrapped
-from ._pullback import of_a_number, pullback
+from ._pullback import (code_of_a_number, of_a_number, pullback,
+                        times_gradients)
 
 __all__ = ["jacobian", "jacrev", "jacfwd", "hessian", "jvp", "vjp"]
 
@@ -241,6 +243,23 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
     >>> ad.jvp(lambda x, y: x * y, (2.0, 3.0), (1.0, 0.0))
     (6.0, 3.0)
     """
+    given = _last_jvp.get(has_aux)
+    if given is not None and given[0]() is fun and \
+            primals.__class__ is tuple and tangents.__class__ is tuple:
+        # Arguments of the kinds of the last call, which passed every
+        # check below: its code answers (in an optimiser's loop at small
+        # sizes, the checks cost a third of the call).
+        result = given[1](*primals, *tangents)
+        if result is not MISSED:
+            value, tangent, *aux = result
+            if value.__class__ in _FLOATS and tangent.__class__ in _FLOATS:
+                if value.__class__ is not tangent.__class__:
+                    # (tree_like's cast, at numbers: a float32 tangent of
+                    # a float64 value is a float64)
+                    tangent = value.__class__(tangent)
+            else:
+                tangent = tree_like(tangent, value)
+            return (value, tangent, *aux)
     _arguments_of("jvp", primals, tangents)
     not_transformed_again(fun)
     if isinstance(fun, PerCall):  # a derivative with a negative argnums
@@ -250,6 +269,7 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
     if not plain:
         primals, tangents = moved_as_floats(primals, tangents)
     function = _cached(fun, 0, has_aux, "jvp")
+    passed = primals
     primals, tangents = _defaults_after(fun, function, primals, tangents)
     if not plain and (isinstance(function, ArrayTransform) or not all(
             map(optree.tree_is_leaf, primals))):
@@ -258,10 +278,32 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
     result = function(*primals, *tangents)
     if isinstance(function, ArrayTransform):
         value, tangent, *aux = result
+        if plain and primals is passed:
+            _remember_jvp(fun, has_aux, function.answering(
+                primals + tangents))
     else:
         (value, tangent), *aux = result if has_aux else (result,)
     # (in the value's type, as JAX's: a float32 value, a float32 tangent)
     return (value, tree_like(tangent, value), *aux)
+
+
+# The float numbers a jvp's value and tangent may be.
+_FLOATS = frozenset((np.float64, np.float32, float))
+
+# Per has_aux, the last jvp of array code that went through every check:
+# (a weak reference to its function, what answers calls with primals and
+# tangents of the same kinds: ArrayTransform.answering's).
+_last_jvp: dict[bool, tuple[Any, Callable[..., Any]]] = {}
+
+
+def _remember_jvp(fun: Callable[..., Any], has_aux: bool,
+                  answering: Callable[..., Any] | None) -> None:
+    try:
+        if answering is None:
+            raise TypeError  # (a pytree: the full dispatch decides)
+        _last_jvp[has_aux] = (weakref.ref(fun), answering)
+    except TypeError:  # (no weak reference to it: some builtins)
+        _last_jvp.pop(has_aux, None)
 
 
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
@@ -275,6 +317,17 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     >>> value, pullback(1.0)
     (6.0, (3.0, 2.0))
     """
+    given = _last_vjp.get(has_aux)
+    if given is not None and given[0]() is fun:
+        # Primals of the kinds of the last call of this loss, which passed
+        # every check below: value_and_grad's code answers at once.
+        answered = given[1](*primals)
+        if answered is not MISSED:
+            result, gradients = answered
+            value, aux = result if has_aux else (result, None)
+            pull = _scaling(gradients, value, primals, given[2])
+            return (value, pull, aux) if has_aux else (value, pull)
+    given_fun = fun
     not_transformed_again(fun)
     if isinstance(fun, PerCall):  # a derivative with a negative argnums
         fun = fun.at(len(primals))
@@ -282,7 +335,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
         hash(fun)
     except TypeError:  # a dataclass instance: its pullbacks are kept by
         fun = functools.partial(type(fun).__call__, fun)  # a hashable key
-    if not floats_only(primals):
+    plain = floats_only(primals)
+    if not plain:
         some_floats(fun, primals)
         no_integers_beside_floats(fun, primals, "vjp")
     name = getattr(unwrapped(fun), "__name__", "the function")
@@ -290,6 +344,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     if known is not None:  # a loss: its value and gradient in one pass
         value, aux, pulled = known
         pull = _checked(pulled, _A_NUMBER, [value], primals, name)
+        if plain and fun is given_fun:
+            _remember_vjp(fun, has_aux, primals, name)
         return (value, pull, aux) if has_aux else (value, pull)
     output = fun(*primals)
     if has_aux and not (isinstance(output, (tuple, list))
@@ -303,6 +359,44 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False
     pull = _checked(pullback(fun, value, has_aux, primals), structure,
                     outputs, primals, name)
     return (value, pull, aux) if has_aux else (value, pull)
+
+
+# Per has_aux, the last vjp of a loss of array code whose primals were all
+# floats: (a weak reference to the loss, what answers calls with primals of
+# the same kinds by value_and_grad's code (ArrayTransform.answering's), the
+# loss's name).
+_last_vjp: dict[bool, tuple[Any, ...]] = {}
+
+
+def _remember_vjp(fun: Callable[..., Any], has_aux: bool,
+                  primals: tuple[Any, ...], name: str) -> None:
+    code = code_of_a_number(fun, primals, has_aux)
+    answering = code.answering(primals) if isinstance(
+        code, ArrayTransform) else None
+    try:
+        if answering is None:
+            raise TypeError  # (numbers, a pytree: the full dispatch)
+        _last_vjp[has_aux] = (weakref.ref(fun), answering, name)
+    except TypeError:  # (no weak reference to it: some builtins)
+        _last_vjp.pop(has_aux, None)
+
+
+def _scaling(gradients: tuple[Any, ...], value: Any,
+             primals: tuple[Any, ...], name: str
+             ) -> Callable[..., tuple[Any, ...]]:
+    """The pullback of a loss of array code at primals that are numbers
+    and arrays, whose ``gradients`` are known: a number cotangent times
+    each, in its primal's type; any other call as ``_checked`` answers
+    it (and refuses what it refuses)."""
+    def pull(cotangent: Any, *more: Any) -> tuple[Any, ...]:
+        if cotangent.__class__ in NUMBER_TYPES and not more:
+            return tree_like(tuple([cotangent * gradient
+                                    for gradient in gradients]), primals)
+        return _checked(times_gradients(primals, tuple(range(len(primals))),
+                                        gradients),
+                        _A_NUMBER, [value], primals, name)(cotangent, *more)
+
+    return pull
 
 
 # The structure of a loss's value (a number), known without a look.

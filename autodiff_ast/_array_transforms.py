@@ -59,7 +59,7 @@ from ._program import Program, Shape, _identifier
 from ._returns import buildable, with_returns
 
 __all__ = ["Stage", "ArrayTransform", "defined_at", "describe",
-           "call_in_full", "NUMBER_TYPES"]
+           "call_in_full", "kinds_of", "MISSED", "NUMBER_TYPES"]
 
 _TITLES = {"grad": "Gradient", "value_and_grad": "Value and gradient",
            "jacobian": "Jacobian", "hessian": "Hessian", "jvp": "jvp"}
@@ -168,7 +168,7 @@ class ArrayTransform:
         self.at_a_number = at_a_number
         self.generated: dict[Any, _Generated] = {}
         # The code by the kinds of arguments passed in full by position
-        # (``_kinds_of``): a second call of the same kinds finds it there.
+        # (``kinds_of``): a second call of the same kinds finds it there.
         self.recent: dict[tuple[Any, ...], tuple[
             _Generated, tuple[Any, ...], Callable[..., Any]]] = {}
         self.takes_tangents = any(stage.kind == "jvp" for stage in stages)
@@ -224,12 +224,25 @@ class ArrayTransform:
     def by_kinds(self, *args: Any) -> Any:
         """A call without keyword arguments that ``fast`` did not answer:
         by the code made for arguments of its kinds, if any."""
-        known = self.recent.get(_kinds_of(args))
+        known = self.recent.get(kinds_of(args))
         if known is not None and known[0].lowered.is_current():
             # (its compiled call answers the next calls of these kinds)
             entry, defaults, self.fast = known
             return entry.result(entry.called((*args, *defaults)))
         return self.in_full(*args)
+
+    def answering(self, args: tuple[Any, ...]) -> Callable[..., Any] | None:
+        """A function that answers calls with arguments of the kinds of
+        ``args`` by the code made for them, while it is current, and
+        returns ``MISSED`` for every other call; None where no code was
+        made for them (or they are not numbers and arrays)."""
+        known = self.recent.get(kinds_of(args))
+        if known is None:
+            return None
+        entry, defaults, _ = known
+        return fast_call(entry.function, kinds_of(args), defaults,
+                         entry.lowered.reads, entry.result, entry.structure,
+                         entry.dtypes, entry.returns_result, _missed)
 
     def in_full(self, *args: Any, **kwargs: Any) -> Any:
         """A call that no code made for its kinds answers."""
@@ -263,7 +276,7 @@ class ArrayTransform:
             # this call would cost 30 times a small gradient's code.
             # (the defaults as they are now: the code is current while
             # they are unchanged)
-            kinds = _kinds_of(given)
+            kinds = kinds_of(given)
             if kinds is not None:
                 if len(self.recent) >= _MOST_RECENT:  # (sizes by the 1000)
                     self.recent.clear()
@@ -538,8 +551,15 @@ class ArrayTransform:
 NUMBER_TYPES = frozenset((float, int, np.float64, np.float32))
 _MOST_RECENT = 64
 
+# What ``answering``'s function returns for a call it does not answer.
+MISSED = object()
 
-def _kinds_of(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+
+def _missed(*args: Any) -> Any:
+    return MISSED
+
+
+def kinds_of(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """What code made for ``args`` serves every call with: the types of
     numbers, the shapes and dtypes of arrays; None where an argument is
     anything else (a pytree, a bool: the full dispatch decides)."""

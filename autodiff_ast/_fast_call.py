@@ -39,7 +39,7 @@ def fast_call(code: Callable[..., Any], kinds: Sequence[Any],
               dtypes: Sequence[Any], as_returned: bool,
               slow: Callable[..., Any]) -> Callable[..., Any]:
     """A function of the call's arguments that answers those of
-    ``kinds`` (``_kinds_of``'s: a type, or an array's shape and dtype) by
+    ``kinds`` (``kinds_of``'s: a type, or an array's shape and dtype) by
     ``code`` (with ``defaults`` after them) while ``reads`` are current,
     its result given as ``result`` gives it, and every other call by
     ``slow``. ``as_returned``: ``structure`` is made of tuples only, and

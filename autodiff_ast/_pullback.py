@@ -29,7 +29,8 @@ import optree
 from ._compile import compile_function
 from ._errors import OutputError
 
-__all__ = ["pullback", "dot_product", "of_a_number"]
+__all__ = ["pullback", "dot_product", "of_a_number", "code_of_a_number",
+           "times_gradients"]
 
 # fun -> {(output structure, has_aux, number of primals): gradient}
 _MADE: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = \
@@ -69,25 +70,39 @@ def of_a_number(fun: Callable[..., Any], primals: tuple[Any, ...],
     """``(value, aux, pull)`` from value_and_grad's code, where an earlier
     call showed that ``fun`` returns a number; None where none did, or
     where it does not return one at these primals."""
-    made = _made_for(fun)
-    numbers = _differentiable(primals)
-    value_and_gradient = made.get(_number_key(has_aux, len(primals),
-                                              numbers))
-    if value_and_gradient is None:
+    code = code_of_a_number(fun, primals, has_aux)
+    if code is None:
         return None
     try:
-        result, gradients = value_and_gradient(*primals)
+        result, gradients = code(*primals)
     except OutputError:  # not a number at these shapes
         return None
     value, aux = result if has_aux else (result, None)
+    return value, aux, times_gradients(primals, _differentiable(primals),
+                                       gradients)
 
+
+def code_of_a_number(fun: Callable[..., Any], primals: tuple[Any, ...],
+                     has_aux: bool) -> Callable[..., Any] | None:
+    """``value_and_grad``'s code of ``fun`` with respect to its primals
+    of floats, where an earlier call showed that ``fun`` returns a
+    number; else None."""
+    return _made_for(fun).get(_number_key(
+        has_aux, len(primals), _differentiable(primals)))
+
+
+def times_gradients(primals: tuple[Any, ...], numbers: tuple[int, ...],
+                    gradients: tuple[Any, ...]
+                    ) -> Callable[[Any], tuple[Any, ...]]:
+    """The pullback of a number whose ``gradients`` with respect to the
+    primals at ``numbers`` are known: the cotangent times each."""
     def pull(cotangent: Any) -> tuple[Any, ...]:
         return _by_primal(primals, numbers, tuple(
             cotangent * gradient if gradient.__class__ in _PLAIN else
             optree.tree_map(lambda leaf: cotangent * leaf, gradient)
             for gradient in gradients))
 
-    return value, aux, pull
+    return pull
 
 
 # Gradients that are one leaf (multiplied at once, not leaf by leaf).

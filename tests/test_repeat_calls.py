@@ -124,3 +124,70 @@ def test_repeated_calls_give_each_kind_its_types_and_see_values_changed(
         dw(x64, 2.0, 1.0)
     with pytest.raises(TypeError, match="missing"):
         dw(x64)
+
+
+COUNTS = np.array([1, 2])
+
+
+def float64_total(x):
+    # (a float32 sum plus an int64 one is a float64; its tangent, float32)
+    return np.sum(np.sin(x)) + np.sum(COUNTS)
+
+
+def test_a_repeated_jvp_checks_what_its_last_call_did_not_see(scale):
+    global SCALE
+    x, v = np.array([0.3, -0.7]), np.array([1.0, 2.0])
+    value, tangent = ad.jvp(scaled, (x,), (v,))
+    expected = slope(scaled, x) @ v
+    assert ad.jvp(scaled, (x,), (v,)) == pytest.approx((value, expected))
+    # a tangent of another shape is refused as on a first call
+    with pytest.raises(ad.InputError, match=r"the tangent for x has shape "
+                       r"\(3,\), but the argument has shape \(2,\)"):
+        ad.jvp(scaled, (x,), (np.ones(3),))
+    # other dtypes, sizes and a changed global are each seen
+    value32, tangent32 = ad.jvp(scaled, (x.astype(np.float32),),
+                                (v.astype(np.float32),))
+    assert tangent32.dtype == np.float32
+    assert tangent32 == pytest.approx(expected, rel=1e-5)
+    # (again, where the last call's code answers: the same types, and a
+    # float32 tangent of a float64 value in its value's type)
+    again = ad.jvp(scaled, (x.astype(np.float32),), (v.astype(np.float32),))
+    assert [type(r) for r in again] == [type(value32), type(tangent32)]
+    value, tangent = ad.jvp(float64_total, (x.astype(np.float32),),
+                            (v.astype(np.float32),))
+    again = ad.jvp(float64_total, (x.astype(np.float32),),
+                   (v.astype(np.float32),))
+    assert type(value) is type(again[0]) is np.float64
+    assert type(tangent) is type(again[1]) is np.float64
+    y = np.array([0.1, 0.2, 0.3])
+    assert ad.jvp(scaled, (y,), (np.ones(3),))[1] == pytest.approx(
+        np.sum(slope(scaled, y)))
+    SCALE = 0.5
+    assert ad.jvp(scaled, (x,), (v,)) == pytest.approx(
+        (scaled(x), slope(scaled, x) @ v))
+    # the same kinds, another function
+    assert ad.jvp(stepped, (x, 3), (v, 0))[1] == pytest.approx(
+        slope(stepped, x, 3) @ v)
+
+
+def test_a_repeated_vjp_checks_what_its_last_call_did_not_see(scale):
+    global SCALE
+    x = np.array([0.3, -0.7])
+    for _ in range(2):
+        value, pullback = ad.vjp(scaled, x)
+        (pulled,) = pullback(2.0)
+        assert value == pytest.approx(scaled(x))
+        np.testing.assert_allclose(pulled, 2 * slope(scaled, x), rtol=1e-6)
+    # a cotangent that is not a number is refused as on a first call
+    with pytest.raises(ad.InputError, match="the cotangent of output 0 has "
+                       r"shape \(2,\), but that output has shape \(\)"):
+        pullback(np.ones(2))
+    (pulled32,) = ad.vjp(scaled, x.astype(np.float32))[1](1.0)
+    assert pulled32.dtype == np.float32
+    SCALE = 0.5
+    value, pullback = ad.vjp(scaled, x)
+    assert value == pytest.approx(scaled(x))
+    np.testing.assert_allclose(pullback(1.0)[0], slope(scaled, x),
+                               rtol=1e-6)
+    # an integer primal beside the floats: its cotangent is zeros
+    assert ad.vjp(stepped, x, 3)[1](1.0)[1] == 0
