@@ -26,6 +26,7 @@ from ._collect import collected_all
 from ._dead_code import without_dead
 from ._filled_items import float64_arrays, items_as_filled, stored
 from ._functions import where
+from ._in_place import is_view
 from ._fills_as_sets import fills_as_sets
 from ._final_rows import rows_from_final
 from ._loop_codegen import refilled, write_loop
@@ -261,6 +262,9 @@ class ArrayWriter:
                 self.names[target] = name
                 return
         if target in self.output_names:
+            if _a_derivative(self.output_names[target]) and _an_input_array(
+                    self.program, target):
+                node = _call("np.copy", [node])  # (see write_return)
             self.assign(self.output_names[target], node)
             self.names[target] = self.output_names[target]
         elif self.uses.get(target, 0) == 1 and part_of_call(
@@ -295,13 +299,21 @@ class ArrayWriter:
         for value in outputs:
             self.write_temporaries(value)
         printed = [self.printer()(value) for value in outputs]
-        for index, (original, like) in enumerate(zip(self.spec.outputs,
-                                                      self.spec.shaped_like)):
+        for index, (original, like, label) in enumerate(zip(
+                self.spec.outputs, self.spec.shaped_like,
+                self.spec.output_names)):
             if like is not None and (
                     not original.free_symbols or self.program.shape(original)
                     != self.program.leaves[like].shape):
                 printed[index] = _call(
                     "np.full_like", [self.printer()(like), printed[index]])
+            elif _a_derivative(label) and _an_input_array(
+                    self.program, original) and original not in self.names:
+                # A derivative that is an argument or a global array (or a
+                # view of one, copied where its step is written) is given
+                # as a copy: changing it in place (a clipped gradient)
+                # would change the caller's array.
+                printed[index] = _call("np.copy", [printed[index]])
         if len(printed) == 1:
             self.out.append(ast.Return(printed[0]))
             return
@@ -542,3 +554,27 @@ def _function_name(value: sp.Expr) -> str:
     if isinstance(value, sp.Function):
         return _function_label(type(value))
     return "t"
+
+
+def _a_derivative(label: str) -> bool:
+    """Whether an output called ``label`` is a derivative (not a value
+    or aux data, which are as the function computes them)."""
+    return not label.startswith(("value", "aux"))
+
+
+def _an_input_array(program: Any, value: Any) -> bool:
+    """Whether ``value`` is an array the function was given or reads by
+    name (an argument, a global), or a view of one (``A.T``)."""
+    definition = None
+    while isinstance(value, sp.Symbol):
+        leaf = program.leaves.get(value)
+        if leaf is None or not leaf.shape:
+            return False
+        if leaf.kind in ("param", "data"):
+            return True
+        definition = definition or program.definition()
+        step = definition.get(value)
+        if step is None or not is_view(program, step):
+            return False
+        value = step.operands[0]
+    return False

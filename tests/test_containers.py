@@ -152,7 +152,9 @@ def test_generated_source_reads_the_dict():
     # the parameters themselves, leaf by leaf.
     assert ad.source(ad.grad(l2_items), PARAMS).split('"""')[-1] == (
         "\n    params_W = params['W']\n    params_b = params['b']\n"
-        "    return {'W': params_W, 'b': params_b}\n")
+        "    grad_params_W = np.copy(params_W)\n"
+        "    grad_params_b = np.copy(params_b)\n"
+        "    return {'W': grad_params_W, 'b': grad_params_b}\n")
 
 
 def test_dict_comprehension_of_a_number():

@@ -98,3 +98,39 @@ def test_kept_loops_give_values_as_computed_and_derivatives_as_scalar_code(
     assert float(gradient) == pytest.approx(float(slope), rel=rtol)
     assert float(tangent) == pytest.approx(float(slope), rel=rtol)
     assert float(hessian) == pytest.approx(float(curve), rel=1e-3)
+
+
+MATRIX = np.arange(6.0).reshape(2, 3)
+
+
+def bilinear(x, y):
+    return np.sum(x * y)
+
+
+def linear(x):
+    return MATRIX @ x
+
+
+def transposed(x):
+    return x @ MATRIX
+
+
+def test_a_derivative_is_never_the_callers_array():
+    # Changing a gradient in place (clipping it) must not change the
+    # arguments or the globals it equals.
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([-1.0, 0.5, 4.0])
+    gx, gy = ad.grad(bilinear, (0, 1))(x, y)
+    np.testing.assert_array_equal(gx, y)
+    np.testing.assert_array_equal(gy, x)
+    assert not np.shares_memory(gx, y) and not np.shares_memory(gy, x)
+    assert ad.source(ad.grad(bilinear, (0, 1)), x, y).splitlines()[-3:] == [
+        "    grad_x = np.copy(y)", "    grad_y = np.copy(x)",
+        "    return grad_x, grad_y"]
+    for function, at in ((linear, x), (transposed, np.ones(2))):
+        jacobian = ad.jacobian(function)(at)
+        expected = MATRIX if function is linear else MATRIX.T
+        np.testing.assert_array_equal(jacobian, expected)
+        assert not np.shares_memory(jacobian, MATRIX)
+    _, tangent = ad.jvp(lambda v: v, (x,), (y,))
+    np.testing.assert_array_equal(tangent, y)
+    assert not np.shares_memory(tangent, y)
