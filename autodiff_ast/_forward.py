@@ -33,7 +33,7 @@ from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
                         TRANSPOSE, reshaped, transposed)
-from ._ops_create import FULL, ZEROS, is_identity
+from ._ops_create import FULL, ONES, ZEROS, is_identity
 from ._ops_assemble import CONCATENATE, STACK
 from ._ops_einsum import contract
 from ._ops_index import GETITEM
@@ -301,6 +301,14 @@ def _reduction(forward: _Forward, step: Step) -> sp.Expr:
             # sum_i p_i delta_ij = p_j: the sum of a vector's Jacobian of an
             # elementwise map is the map's derivative, not a matrix summed
             return diagonal
+        seed = forward.tangent.get(source)
+        if len(forward.shape(source)) == 1 and is_identity(forward.program,
+                                                           seed):
+            # (the sum of the identity's rows: ones, not np.sum(eye, axis=0))
+            eye = forward.program.definition()[seed]
+            return forward.program.add(
+                ONES, (), forward.shape(step.target) + forward.batch, "ones",
+                shape=(eye.option("rows"),), dtype=eye.option("dtype"))
     tangent = forward.full_tangent(source)
     axis = step.option("axis")
     if axis is None and forward.batch:

@@ -607,3 +607,23 @@ def test_code_that_reads_its_sizes_is_generated_once_per_rank():
         np.testing.assert_allclose(hessian(x), numeric_jacobian(
             ad.grad(rosenbrock), x), rtol=1e-6, atol=1e-6)
     assert len(hessian.generated) == 1
+
+
+def sine_and_square_of_sum(x):
+    return np.sum(np.sin(x)) + np.sum(x) ** 2
+
+
+def test_the_tangent_of_a_sum_along_the_identity_is_ones():
+    # The sum of the identity's rows is a row of ones: the Hessian of
+    # np.sum(x) ** 2 is 2 everywhere, not 2 * np.sum(eye, axis=0).
+    x = np.array([0.3, -0.2, 0.9])
+    text = ad.source(ad.hessian(sine_and_square_of_sum), x)
+    assert text.splitlines()[-2:] == [
+        "    size = x.size",
+        "    return np.eye(size) * (-np.sin(x))[:, None] + 2 * np.ones(size)"]
+    for dtype in (np.float64, np.float32):
+        hessian = ad.hessian(sine_and_square_of_sum)(x.astype(dtype))
+        assert hessian.dtype == dtype
+        np.testing.assert_allclose(hessian, 2 - np.diag(np.sin(x)),
+                                   rtol=1e-6 if dtype == np.float32
+                                   else 1e-15)
