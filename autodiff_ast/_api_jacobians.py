@@ -245,7 +245,8 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any],
     """
     given = _last_jvp.get(has_aux)
     if given is not None and given[0]() is fun and \
-            primals.__class__ is tuple and tangents.__class__ is tuple:
+            primals.__class__ is tuple and tangents.__class__ is tuple \
+            and len(primals) == len(tangents):
         # Arguments of the kinds of the last call, which passed every
         # check below: its code answers (in an optimiser's loop at small
         # sizes, the checks cost a third of the call).

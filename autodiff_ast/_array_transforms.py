@@ -171,6 +171,10 @@ class ArrayTransform:
         # (``kinds_of``): a second call of the same kinds finds it there.
         self.recent: dict[tuple[Any, ...], tuple[
             _Generated, tuple[Any, ...], Callable[..., Any]]] = {}
+        # ``answering``'s functions, by kinds, with the entry of ``recent``
+        # each was made from (its code and defaults).
+        self.answerers: dict[tuple[Any, ...], tuple[
+            tuple[Any, ...], Callable[..., Any]]] = {}
         self.takes_tangents = any(stage.kind == "jvp" for stage in stages)
         # The call at arguments of the kinds last answered (``_fast_call``)
         self.fast: Callable[..., Any] = self.by_kinds
@@ -236,13 +240,20 @@ class ArrayTransform:
         ``args`` by the code made for them, while it is current, and
         returns ``MISSED`` for every other call; None where no code was
         made for them (or they are not numbers and arrays)."""
-        known = self.recent.get(kinds_of(args))
+        kinds = kinds_of(args)
+        known = self.recent.get(kinds)
         if known is None:
             return None
         entry, defaults, _ = known
-        return fast_call(entry.function, kinds_of(args), defaults,
-                         entry.lowered.reads, entry.result, entry.structure,
-                         entry.dtypes, entry.returns_result, _missed)
+        made = self.answerers.get(kinds)
+        if made is None or made[0] is not known:
+            # (made once per code: a call of other kinds comes this way)
+            made = known, fast_call(
+                entry.function, kinds, defaults, entry.lowered.reads,
+                entry.result, entry.structure, entry.dtypes,
+                entry.returns_result, _missed)
+            self.answerers[kinds] = made
+        return made[1]
 
     def in_full(self, *args: Any, **kwargs: Any) -> Any:
         """A call that no code made for its kinds answers."""
@@ -280,6 +291,7 @@ class ArrayTransform:
             if kinds is not None:
                 if len(self.recent) >= _MOST_RECENT:  # (sizes by the 1000)
                     self.recent.clear()
+                    self.answerers.clear()
                 defaults = args[len(given):]
                 self.fast = fast_call(
                     entry.function, kinds, defaults, entry.lowered.reads,

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import autodiff_ast as ad
+from autodiff_ast import _api_jacobians
 
 from helpers import numeric_gradient
 
@@ -134,40 +135,49 @@ def float64_total(x):
     return np.sum(np.sin(x)) + np.sum(COUNTS)
 
 
+def scaled_loss(x, y):
+    return np.sum(SCALE * np.sin(x) * y)
+
+
 def test_a_repeated_jvp_checks_what_its_last_call_did_not_see(scale):
     global SCALE
-    x, v = np.array([0.3, -0.7]), np.array([1.0, 2.0])
-    value, tangent = ad.jvp(scaled, (x,), (v,))
-    expected = slope(scaled, x) @ v
-    assert ad.jvp(scaled, (x,), (v,)) == pytest.approx((value, expected))
-    # a tangent of another shape is refused as on a first call
-    with pytest.raises(ad.InputError, match=r"the tangent for x has shape "
+    x, y = np.array([0.3, -0.7]), np.array([2.0, 0.5])
+    v, w = np.array([1.0, 2.0]), np.array([-1.0, 0.25])
+
+    def expected(x, y, v, w):
+        return (scaled_loss(x, y),
+                slope(scaled_loss, x, y) @ v
+                + numeric_gradient(scaled_loss, (x, y), 1) @ w)
+
+    for _ in range(2):  # (the second call is answered by the first's code)
+        assert ad.jvp(scaled_loss, (x, y), (v, w)) == pytest.approx(
+            expected(x, y, v, w))
+    assert _api_jacobians._last_jvp  # (which the calls below start from)
+    # tangents of another shape, or not one per primal, are refused as on
+    # a first call
+    with pytest.raises(ad.InputError, match=r"the tangent for y has shape "
                        r"\(3,\), but the argument has shape \(2,\)"):
-        ad.jvp(scaled, (x,), (np.ones(3),))
-    # other dtypes, sizes and a changed global are each seen
-    value32, tangent32 = ad.jvp(scaled, (x.astype(np.float32),),
-                                (v.astype(np.float32),))
-    assert tangent32.dtype == np.float32
-    assert tangent32 == pytest.approx(expected, rel=1e-5)
-    # (again, where the last call's code answers: the same types, and a
-    # float32 tangent of a float64 value in its value's type)
-    again = ad.jvp(scaled, (x.astype(np.float32),), (v.astype(np.float32),))
-    assert [type(r) for r in again] == [type(value32), type(tangent32)]
-    value, tangent = ad.jvp(float64_total, (x.astype(np.float32),),
-                            (v.astype(np.float32),))
-    again = ad.jvp(float64_total, (x.astype(np.float32),),
-                   (v.astype(np.float32),))
-    assert type(value) is type(again[0]) is np.float64
-    assert type(tangent) is type(again[1]) is np.float64
-    y = np.array([0.1, 0.2, 0.3])
-    assert ad.jvp(scaled, (y,), (np.ones(3),))[1] == pytest.approx(
-        np.sum(slope(scaled, y)))
+        ad.jvp(scaled_loss, (x, y), (v, np.ones(3)))
+    with pytest.raises(ad.InputError, match="jvp needs one tangent per "
+                       "primal: got 3 primals and 1 tangents"):
+        ad.jvp(scaled_loss, (x, y, v), (w,))
+    # other dtypes and sizes, and a changed global, are each seen
+    x32, y32, v32, w32 = (a.astype(np.float32) for a in (x, y, v, w))
+    for _ in range(2):
+        value32, tangent32 = ad.jvp(scaled_loss, (x32, y32), (v32, w32))
+        assert (value32.dtype, tangent32.dtype) == (np.float32, np.float32)
+        assert (value32, tangent32) == pytest.approx(expected(x, y, v, w),
+                                                     rel=1e-5)
+    z = np.array([0.1, 0.2, 0.3])
+    assert ad.jvp(scaled_loss, (z, z), (z, z)) == pytest.approx(
+        expected(z, z, z, z))
     SCALE = 0.5
-    assert ad.jvp(scaled, (x,), (v,)) == pytest.approx(
-        (scaled(x), slope(scaled, x) @ v))
-    # the same kinds, another function
-    assert ad.jvp(stepped, (x, 3), (v, 0))[1] == pytest.approx(
-        slope(stepped, x, 3) @ v)
+    assert ad.jvp(scaled_loss, (x, y), (v, w)) == pytest.approx(
+        expected(x, y, v, w))
+    # a float32 tangent of a float64 value is in its value's type, again
+    for _ in range(2):
+        value, tangent = ad.jvp(float64_total, (x32,), (v32,))
+        assert type(value) is type(tangent) is np.float64
 
 
 def test_a_repeated_vjp_checks_what_its_last_call_did_not_see(scale):
@@ -178,6 +188,7 @@ def test_a_repeated_vjp_checks_what_its_last_call_did_not_see(scale):
         (pulled,) = pullback(2.0)
         assert value == pytest.approx(scaled(x))
         np.testing.assert_allclose(pulled, 2 * slope(scaled, x), rtol=1e-6)
+    assert _api_jacobians._last_vjp  # (the second call was answered so)
     # a cotangent that is not a number is refused as on a first call
     with pytest.raises(ad.InputError, match="the cotangent of output 0 has "
                        r"shape \(2,\), but that output has shape \(\)"):
