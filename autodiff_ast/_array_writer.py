@@ -314,6 +314,17 @@ class ArrayWriter:
                 # as a copy: changing it in place (a clipped gradient)
                 # would change the caller's array.
                 printed[index] = _call("np.copy", [printed[index]])
+        returned: set[str] = set()
+        for index, (original, label) in enumerate(zip(
+                self.spec.outputs, self.spec.output_names)):
+            node = printed[index]
+            if isinstance(node, ast.Name) and node.id in returned and \
+                    _a_derivative(label) and self.program.shape(original):
+                # (two equal blocks, of a Hessian by two arguments: two
+                # arrays, so that changing one leaves the other)
+                printed[index] = _call("np.copy", [node])
+            elif isinstance(node, ast.Name):
+                returned.add(node.id)
         if len(printed) == 1:
             self.out.append(ast.Return(printed[0]))
             return

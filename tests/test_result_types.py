@@ -134,3 +134,15 @@ def test_a_derivative_is_never_the_callers_array():
     _, tangent = ad.jvp(lambda v: v, (x,), (y,))
     np.testing.assert_array_equal(tangent, y)
     assert not np.shares_memory(tangent, y)
+
+
+def sine_product(x, y):
+    return np.sum(x * y) + np.sum(np.sin(x) * y)
+
+
+def test_equal_blocks_of_a_hessian_are_two_arrays():
+    x, y = np.array([0.3, 0.5]), np.array([1.0, 2.0])
+    (xx, xy), (yx, yy) = ad.hessian(sine_product, (0, 1))(x, y)
+    np.testing.assert_allclose(xy, np.diag(np.cos(x) + 1), rtol=1e-15)
+    np.testing.assert_array_equal(xy, yx)
+    assert not np.shares_memory(xy, yx)
