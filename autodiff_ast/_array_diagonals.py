@@ -87,7 +87,7 @@ def expanded_times_identity(program: Program,
         return None
     for column, eye in (factors, factors[::-1]):
         expanded = definition.get(column)
-        if (is_identity(program, eye) and expanded is not None
+        if (is_identity(program, eye, definition) and expanded is not None
                 and expanded.op is GETITEM
                 and expanded.option("index") == (slice(None), None)
                 and len(expanded.operands) == 1):

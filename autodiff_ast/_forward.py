@@ -295,17 +295,18 @@ def _elementwise(forward: _Forward, step: Step) -> sp.Expr:
 
 def _reduction(forward: _Forward, step: Step) -> sp.Expr:
     (source,) = step.operands
-    if step.op is SUM and not step.option("keepdims"):
-        diagonal = _diagonal(forward, forward.tangent.get(source))
-        if diagonal is not None and len(forward.shape(source)) == 1:
+    if step.op is SUM and not step.option("keepdims") and len(
+            forward.shape(source)) == 1:
+        seed = forward.tangent.get(source)
+        definition = forward.definition()
+        found = expanded_times_identity(forward.program, definition, seed)
+        if found is not None:
             # sum_i p_i delta_ij = p_j: the sum of a vector's Jacobian of an
             # elementwise map is the map's derivative, not a matrix summed
-            return diagonal
-        seed = forward.tangent.get(source)
-        if len(forward.shape(source)) == 1 and is_identity(forward.program,
-                                                           seed):
+            return found[1] * found[2]
+        if is_identity(forward.program, seed, definition):
             # (the sum of the identity's rows: ones, not np.sum(eye, axis=0))
-            eye = forward.program.definition()[seed]
+            eye = definition[seed]
             return forward.program.add(
                 ONES, (), forward.shape(step.target) + forward.batch, "ones",
                 shape=(eye.option("rows"),), dtype=eye.option("dtype"))
@@ -319,21 +320,13 @@ def _reduction(forward: _Forward, step: Step) -> sp.Expr:
         keepdims=step.option("keepdims"))
 
 
-def _diagonal(forward: _Forward, tangent: Any) -> sp.Expr | None:
-    """``c * p`` where ``tangent`` is ``c * p[:, None] * I`` (a vector's
-    elementwise derivative times the identity seed), else None."""
-    found = expanded_times_identity(forward.program,
-                                     forward.program.definition(), tangent)
-    return None if found is None else found[1] * found[2]
-
-
 def _on_diagonal(program: Program, definition: dict[sp.Symbol, Step],
                  tangent: sp.Expr) -> tuple[sp.Symbol, sp.Expr] | None:
     """``(I, d)`` where ``tangent`` is ``I`` or ``c * p[:, None] * I``, an
     identity seed ``I`` (``d = c * p``, with the expression an elementwise
     ``p`` computes in its stead, so that it may cancel with others); else
     None."""
-    if is_identity(program, tangent):
+    if is_identity(program, tangent, definition):
         return tangent, sp.S.One
     found = expanded_times_identity(program, definition, tangent)
     if found is None:

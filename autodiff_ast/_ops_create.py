@@ -223,19 +223,23 @@ TRI = ArrayOp("tri", numpy=("tri",), lower=_lower_tri, stops_gradient=True,
               spell=_spell_eye("np.tri"), any_size=True)
 
 
-def main_diagonal_eye(program: Any, symbol: Any) -> Any:
+def main_diagonal_eye(program: Any, symbol: Any,
+                      definition: Any = None) -> Any:
     """The ``np.eye`` step that defines ``symbol`` with its ones on the
-    main diagonal (no ``k``), or None."""
-    step = program.definition().get(symbol)
+    main diagonal (no ``k``), or None; ``definition``: the program's, where
+    the caller has it at hand."""
+    if definition is None:
+        definition = program.definition()
+    step = definition.get(symbol)
     if step is not None and step.op is EYE and not step.option("k"):
         return step
     return None
 
 
-def is_identity(program: Any, symbol: Any) -> bool:
+def is_identity(program: Any, symbol: Any, definition: Any = None) -> bool:
     """Whether ``symbol`` is ``np.eye(n)``: square, ones on the main
     diagonal (a Jacobian's seed)."""
-    step = main_diagonal_eye(program, symbol)
+    step = main_diagonal_eye(program, symbol, definition)
     return step is not None and step.option("columns") is None
 
 
