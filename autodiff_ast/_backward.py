@@ -28,7 +28,7 @@ from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, RESHAPE, SUM,
 from ._ops_create import FULL, FULL_LIKE, ZEROS_LIKE
 from ._ops_scatter import float_dtype, merged_scatters, summed_scatter
 from ._program import ELEMENTWISE, Leaf, Program, Shape, Step, broadcast_shapes
-from ._simplify import expanded_if_stable, simplified_reading
+from ._simplify import expanded_if_stable, simplified_reading, simplify
 
 __all__ = ["gradients", "check_ones", "computed_values", "first_of_shape"]
 
@@ -159,16 +159,18 @@ class _Backward:
             if expanded is not None:
                 partials.append(checked_partial(expanded, symbol,
                                                 self.where))
-            best = self.cheapest([adjoint * p for p in partials]).xreplace(
-                self.computed)
+            best = self.cheapest([adjoint * p for p in partials],
+                                 not region).xreplace(self.computed)
             self.contribute(symbol, best, region, witness)
 
-    def cheapest(self, raws: list[sp.Expr]) -> sp.Expr:
+    def cheapest(self, raws: list[sp.Expr], number: bool) -> sp.Expr:
         """The form of these equal expressions that makes the fewest passes
-        over arrays (then the fewest operations)."""
+        over arrays (then the fewest operations); at a ``number``, in tail
+        forms (see stabilize's tails)."""
         forms = []
         for raw in raws:
-            simplified = simplified_reading(raw)
+            simplified = simplify([raw])[0] if number else \
+                simplified_reading(raw)
             forms.append(simplified)
             if isinstance(simplified, sp.Mul) and simplified.has(sp.Add):
                 expanded = expanded_if_stable(simplified)

@@ -148,15 +148,16 @@ class _Forward:
         active = sorted(expr.free_symbols & self.tangent.keys(),
                         key=lambda s: s.name)
         expanded = zero_one_expanded(self.program, expr) if active else None
+        number = not self.program.shape(expr)  # (see stabilize's tails)
         partials = []
         for symbol in active:
             partial = checked_partial(expr, symbol, self.where)
             if partial == 0:
                 continue
-            forms = [simplify([partial], tails=False)[0]]
+            forms = [simplify([partial], tails=number)[0]]
             if expanded is not None:  # of boolean data: preds - targets
                 forms.append(simplify([checked_partial(
-                    expanded, symbol, self.where)], tails=False)[0])
+                    expanded, symbol, self.where)], tails=number)[0])
             partials.append((symbol, fewest_passes(
                 self.program, forms).xreplace(self.computed)))
         summed = self.summed_on_diagonal(expr, partials)
@@ -172,7 +173,7 @@ class _Forward:
                   for eye, derivative in dict(summed.values()).items()]
         total = sp.Add(*terms)
         if not self.batch and len(terms) > 1:
-            total = simplify([total], tails=False)[0]
+            total = simplify([total], tails=number)[0]
         return total
 
     def summed_on_diagonal(self, expr: sp.Expr,

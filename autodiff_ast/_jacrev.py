@@ -230,9 +230,9 @@ class _Batched:
         # Paths that meet at a value are collected (right_1 * x + right_1
         # is right_1 * (x + 1)), as forward mode's one partial would be.
         return sp.Add(*[self.unbroadcast(
-            simplify([sp.Add(*values)], tails=False)[0]
+            simplify([sp.Add(*values)], tails=not rank)[0]
             if len(values) > 1 else values[0], symbol)
-            for _, values in sorted(by_rank.items())])
+            for rank, values in sorted(by_rank.items())])
 
     def unbroadcast(self, value: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
         target = self.program.leaves[symbol].shape

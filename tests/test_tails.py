@@ -276,3 +276,37 @@ def test_math_code_outside_the_domain_raises_as_math_does():
     assert second(0.5) == pytest.approx(0.5 / 0.75 ** 1.5, rel=1e-13)
     with pytest.raises(ValueError, match="math domain error"):
         second(2.0)
+
+
+# -- array code at numbers: the tail forms of scalar code ---------------------
+
+def tanh_by_a_list(x):
+    parts = [x]  # (a list: array code)
+    return np.tanh(parts[0])
+
+
+@pytest.mark.parametrize("point", [-372.3, -30.0, -0.7, 2.5, 19.1, 30.0,
+                                   354.2])
+def test_array_code_at_a_number_is_accurate_in_both_tails(point):
+    # It wrote 1 - tanh(x)**2, which is 0.0 from x = 19.1 on. (A kept
+    # loop still does, where the loop carries the tanh: the tail forms
+    # of its second derivative came out as three exps of one value.)
+    first, second = exact_values("tanh", 1), exact_values("tanh", 2)
+    at = POINTS.index(point)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = [ad.grad(tanh_by_a_list)(point),
+               ad.jvp(tanh_by_a_list, (point,), (1.0,))[1],
+               ad.grad(ad.grad(tanh_by_a_list))(point),
+               ad.hessian(tanh_by_a_list)(point)]
+    assert_accurate([got[0]], [first[at]], "grad")
+    assert_accurate([got[1]], [first[at]], "jvp")
+    assert_accurate(got[2:], [second[at]] * 2, "second derivatives")
+
+
+def test_array_code_at_a_number_prints_the_tail_form():
+    source = ad.source(ad.grad(tanh_by_a_list), -30.0)
+    assert source.split('"""')[2] == """
+    exp = np.exp(-2 * abs(x))
+    return 4 * exp / (exp + 1) ** 2
+"""
