@@ -31,18 +31,30 @@ from ._sums import LONG
 __all__ = ["Expressions", "scaled", "select"]
 
 
+# What evaluating an expression on symbolic values may raise that is the
+# user's code's doing (a string used as a number, a bad operand).
+_FAILURES = (TypeError, ValueError, ArithmeticError, AttributeError,
+             sp.SympifyError)
+
+
 class Expressions(Conditions):
     """Evaluates expressions on symbolic values."""
 
     def expression(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        # (one frame a level, with _expression: nesting runs into the
+        # recursion limit)
         try:
             return self._expression(node, env)
         except AutodiffError:
             raise
-        except (TypeError, ValueError, ArithmeticError, AttributeError,
-                sp.SympifyError) as exc:
-            raise self.error(node, f"cannot differentiate this expression: "
-                                   f"{exc}") from None
+        except _FAILURES as exc:
+            raise self.failure(node, exc) from None
+
+    def failure(self, node: ast.expr, exc: Exception) -> AutodiffError:
+        """``exc``, raised while evaluating ``node``, as the user's error
+        at ``node``."""
+        return self.error(node, f"cannot differentiate this expression: "
+                                f"{exc}")
 
     def _expression(self, node: ast.expr, env: dict[str, Any]) -> Any:
         if isinstance(node, ast.Constant):
@@ -52,9 +64,7 @@ class Expressions(Conditions):
         if isinstance(node, ast.Attribute):
             return self.attribute(node, env)
         if isinstance(node, ast.BinOp):
-            left = self.expression(node.left, env)
-            right = self.expression(node.right, env)
-            return self.arithmetic(node.op, left, right, node)
+            return self.left_to_right(node, env)
         if isinstance(node, ast.UnaryOp):
             operand = self.expression(node.operand, env)
             if isinstance(node.op, ast.Not):
@@ -92,6 +102,25 @@ class Expressions(Conditions):
             raise NeedsArrays
         raise self.error(node, f"{type(node).__name__} expressions are not "
                                "supported")
+
+    def left_to_right(self, node: ast.BinOp, env: dict[str, Any]) -> Any:
+        """``node``'s value, its chain of left operands (a + b + c + ...)
+        taken in a loop: a sum of a thousand terms written out is a
+        thousand BinOps deep, deeper than recursion can go."""
+        chain = [node]
+        while isinstance(chain[-1].left, ast.BinOp):
+            chain.append(chain[-1].left)
+        value = self.expression(chain[-1].left, env)
+        for operation in reversed(chain):
+            right = self.expression(operation.right, env)
+            try:
+                value = self.arithmetic(operation.op, value, right,
+                                        operation)
+            except AutodiffError:
+                raise
+            except _FAILURES as exc:
+                raise self.failure(operation, exc) from None
+        return value
 
     def constant(self, value: Any, node: ast.AST) -> Any:
         if value is None or value is Ellipsis or isinstance(value, str):
