@@ -768,7 +768,9 @@ def source(fn: Callable[..., Any], *example_args: Any,
     The derivative of array code is generated per input signature
     (structure, shapes, dtypes): pass example arguments to see it, as
     you would call it, by position or by name (without them, it shows the
-    code its calls ran, if they ran one). So is a Jacobian or Hessian of
+    code its calls ran, if they ran at one signature, else the code for a
+    Python float in each parameter, where the function takes numbers).
+    So is a Jacobian or Hessian of
     elementwise code at arrays (JAX's shape): example arrays show that
     code, numbers the elementwise one.
 
@@ -797,6 +799,9 @@ def source(fn: Callable[..., Any], *example_args: Any,
         run = fn.sources_run()
         if len(run) == 1:  # the code its calls ran
             return run[0]
+        at_floats = None if run else fn.source_at_floats()
+        if at_floats is not None:
+            return at_floats
         raise AutodiffError(
             f"{fn.__name__} is generated per input signature (its code "
             "depends on the arguments' structure, shapes and dtypes), and "

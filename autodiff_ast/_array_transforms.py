@@ -342,6 +342,17 @@ class ArrayTransform:
                             "the tangents, by position")
         return self.entry_for(args).source
 
+    def source_at_floats(self) -> str | None:
+        """The code for a Python float in each parameter without a default
+        (scalar code's signature); None where the function does not take
+        numbers there (it reads a shape, indexes, or counts with one)."""
+        count = len(self.params) * 2 if self.takes_tangents else len(
+            self.params) - len(self.defaults)
+        try:
+            return self.source_for((1.0,) * count)
+        except (AutodiffError, TypeError):
+            return None
+
     def sources_run(self) -> list[str]:
         """The code written for the signatures it was called at, once
         each, while current."""
