@@ -500,8 +500,8 @@ class ArrayTransform:
                   or id(leaf) in labels and path not in likes
                   else kinds[likes[path]] if path in likes
                   else kinds[owners[path]] if path in owners
-                  else row_dtypes[path] if row_dtypes and path in row_dtypes
-                  and dtype is not float
+                  else _row_kind(row_dtypes[path], dtype)
+                  if row_dtypes and path in row_dtypes and dtype is not float
                   else dtype for o, leaf, path in zip(outputs, leaves, paths)]
         return _Generated(lowered, function, text, structure, dtypes,
                           any_size, structured)
@@ -764,6 +764,15 @@ def _floating(primals: tuple[Any, ...], numbers: list[int]) -> Any:
             kinds == {float} or issubclass(next(iter(kinds)), np.floating)):
         return kinds.pop()  # (float: not np.float64, a subclass of float)
     return np.result_type(*leaves)
+
+
+def _row_kind(row: Any, kind: Any) -> Any:
+    """What a forward-mode Jacobian's row of dtype ``row`` is returned
+    as, where derivatives are given as ``kind`` (``_floating``): a NumPy
+    number of ``row`` at NumPy numbers, as the reverse mode's is."""
+    if isinstance(kind, type) and issubclass(kind, np.generic):
+        return np.dtype(row).type
+    return row
 
 
 def _cast(value: Any, dtype: Any) -> Any:

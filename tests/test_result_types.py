@@ -100,6 +100,24 @@ def test_kept_loops_give_values_as_computed_and_derivatives_as_scalar_code(
     assert float(hessian) == pytest.approx(float(curve), rel=1e-3)
 
 
+def kinked_by_a_list(x):
+    parts = [x ** 2, -x]  # (a list: array code, without a loop)
+    return np.where(x > 0, parts[0], parts[1])
+
+
+@pytest.mark.parametrize("x", [np.float64(0.7), np.float32(0.7),
+                               np.array(0.7), np.array(0.7, np.float32)],
+                         ids=repr)
+@pytest.mark.parametrize("transform", [ad.jacfwd, ad.jacobian, ad.hessian],
+                         ids=lambda t: t.__name__)
+def test_jacobians_at_a_numpy_number_are_numpy_numbers(transform, x):
+    # jacfwd's code returns np.where's 0-d array: it came back as one.
+    number = np.asarray(x).dtype.type
+    got = transform(kinked_by_a_list)(x)
+    assert type(got) is number
+    assert got == (2.0 if transform is ad.hessian else number(1.4))
+
+
 MATRIX = np.arange(6.0).reshape(2, 3)
 
 
