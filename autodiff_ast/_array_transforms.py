@@ -858,9 +858,17 @@ def _grad(program: Program, lowered: ArrayLowered, output: Any,
         labels[within + path] = f"grad_{symbol.name}"
     _as_computed(aux, labels)
     if stage.kind == "value_and_grad":
+        value = _a_float(value)
         labels.setdefault(id(value), "value")
         return ((value, aux), result) if stage.has_aux else (value, result)
     return (result, aux) if stage.has_aux else result
+
+
+def _a_float(value: Any) -> Any:
+    """A differentiated value that is a whole number, as the float the
+    function returns (``return 3.0``: lowering keeps its floats as exact
+    numbers, and would write 3); any other value as it is."""
+    return sp.Float(int(value)) if isinstance(value, sp.Integer) else value
 
 
 def _as_computed(aux: Any, labels: dict[int, str]) -> None:
@@ -1021,6 +1029,8 @@ def _jvp(program: Program, lowered: ArrayLowered, output: Any, stage: Stage,
     value, aux = split_aux(output, where, stage.has_aux, allow_tuple=True)
     _as_computed(aux, labels)
     leaves, structure = optree.tree_flatten(value)
+    leaves = [_a_float(leaf) for leaf in leaves]
+    value = optree.tree_unflatten(structure, leaves)
     seeds: dict[sp.Symbol, sp.Expr] = {}
     names = []
     for layout, tangent in zip(lowered.arguments, tangent_args):

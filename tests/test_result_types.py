@@ -118,6 +118,24 @@ def test_jacobians_at_a_numpy_number_are_numpy_numbers(transform, x):
     assert got == (2.0 if transform is ad.hessian else number(1.4))
 
 
+def constant_by_a_list(x):
+    parts = [x]  # (array code)
+    return 3.0 + parts[0] * 0.0
+
+
+@pytest.mark.parametrize("x", [0.5, np.float64(0.5), np.float32(0.5)],
+                         ids=repr)
+def test_a_constant_value_is_the_float_the_function_returns(x):
+    # Its 3.0 was an exact 3 in lowering, and the value came back int 3.
+    value, _ = ad.value_and_grad(constant_by_a_list)(x)
+    jvp_value, _ = ad.jvp(constant_by_a_list, (x,), (np.ones_like(x),))
+    vjp_value, _ = ad.vjp(constant_by_a_list, x)
+    for got in (value, jvp_value, vjp_value):
+        assert isinstance(got, float) and got == 3.0
+    assert ad.source(ad.value_and_grad(constant_by_a_list), 0.5).endswith(
+        "    return 3.0, grad_x\n")
+
+
 MATRIX = np.arange(6.0).reshape(2, 3)
 
 
