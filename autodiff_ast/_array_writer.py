@@ -21,7 +21,8 @@ import sympy as sp
 
 from ._array_passes import part_of_call, tidied
 from ._array_printer import ArrayPrinter
-from ._codegen import _cse, _function_label, _suggest_name
+from ._codegen import (_DEEPEST, _cse, _deepest_path, _function_label,
+                       _is_trivial, _suggest_name)
 from ._collect import collected_all
 from ._dead_code import without_dead
 from ._filled_items import float64_arrays, items_as_filled, stored
@@ -39,7 +40,7 @@ from ._simplify import collect_like_terms
 from ._spell import Spelled
 from ._unfilled_reads import (items_from_copies, items_from_original,
                               reads_through_fills)
-from ._wrap import _WIDTH
+from ._wrap import _WIDTH, _wrap_line
 
 if TYPE_CHECKING:
     from ._array_codegen import ArrayFunctionSpec
@@ -240,6 +241,8 @@ class ArrayWriter:
                 # The same value under another name: no `b = a` line.
                 self.names[target] = self.names[value]
                 return
+            value = self.fitted(
+                value, self.output_names.get(target, target.name) + " = ")
             node = self.printer()(value)
         else:
             operands = tuple(
@@ -298,6 +301,9 @@ class ArrayWriter:
         a gradient a branch made constant still gets its argument's shape."""
         for value in outputs:
             self.write_temporaries(value)
+        outputs = [self.fitted(value, "return " if len(outputs) == 1
+                               else f"{label} = ")
+                   for value, label in zip(outputs, self.spec.output_names)]
         printed = [self.printer()(value) for value in outputs]
         for index, (original, like, label) in enumerate(zip(
                 self.spec.outputs, self.spec.shaped_like,
@@ -338,6 +344,45 @@ class ArrayWriter:
             self.assign(name, node)
             names.append(ast.Name(name, ast.Load()))
         self.out.append(ast.Return(ast.Tuple(names, ast.Load())))
+
+    def fitted(self, value: sp.Expr, start: str) -> sp.Expr:
+        """``value``, which a line starts with ``start``; where lines
+        must fit at any cost (the last of INLINED_LENGTHS) and no layout
+        of it fits (a deep Horner polynomial breaks into a staircase that
+        runs off to the right), with parts of it named first, as scalar
+        code names them: the largest on the way to its most deeply nested
+        operation that fits on a line of its own."""
+        if self.inlined != 0 or not isinstance(value, sp.Expr):
+            return value
+        while not _fits(f"    {start}{self.measured(value)}"):
+            room = _WIDTH - len("    part = ")
+            part = next((node for node in _deepest_path(value)[1:]
+                         if isinstance(node, sp.Expr) and node.free_symbols
+                         and not isinstance(node, (sp.Symbol, sp.Number))
+                         and not _is_trivial(node)
+                         and len(self.measured(node)) <= room), None)
+            if part is None:
+                break
+            temporary = sp.Dummy("part")
+            self.temporaries[temporary] = part
+            self.written.add(temporary)
+            name = unique_name(_suggest_name(part, self.names)
+                               or _function_name(part), self.taken)
+            self.taken.add(name)
+            self.assign(name, self.printer()(part))
+            self.names[temporary] = name
+            # Its negation too: the printer folds a sign into a sum.
+            value = value.xreplace({part: temporary, -part: -temporary})
+        return value
+
+    def measured(self, value: sp.Expr) -> str:
+        """``value`` as it prints, on one line: the np.where it would hoist
+        into names of their own (``hoisted``) are left unwritten."""
+        written, taken = len(self.out), set(self.taken)
+        text = ast.unparse(self.printer()(value))
+        del self.out[written:]
+        self.taken = taken
+        return text
 
     def count_uses(self, steps: list[Step], exprs: list[sp.Expr],
                    more: list[sp.Expr]) -> dict[sp.Symbol, int]:
@@ -540,6 +585,14 @@ def _reading(expr: Any, earlier: dict[sp.Expr, sp.Symbol]) -> Any:
         return result
 
     return visit(expr)
+
+
+def _fits(line: str) -> bool:
+    """Whether ``line``, as the wrapper breaks it, fits: no line too long,
+    none starting so far right that little room is left."""
+    lines = _wrap_line(line).splitlines()
+    return all(len(text) <= _WIDTH for text in lines) and all(
+        len(text) - len(text.lstrip()) <= _DEEPEST for text in lines)
 
 
 def _wrapped_assignment(statement: ast.stmt) -> bool:

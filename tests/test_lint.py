@@ -199,6 +199,32 @@ def test_derivatives_of_every_order_read_well(name):
     check(_chain(function, orders))
 
 
+def exprel_summed(x):
+    return np.sum((np.exp(x) - 1) / x)
+
+
+def exprel_by_a_list(x):
+    parts = [np.exp(x) - 1]  # (a list: array code)
+    return parts[0] / x
+
+
+def test_a_deep_series_in_array_code_is_named_in_parts():
+    # Array code wrote the series near 0 as a staircase, 80 and 82
+    # characters wide at its first lines, where scalar code names parts.
+    on_arrays = ad.source(ad.grad(exprel_summed), np.ones(3))
+    assert on_arrays.split('"""')[2].splitlines()[4:7] == [
+        "    t_1 = x * (x * (x / 6706022400 + 1 / 518918400) + 1 / 43545600)",
+        "    t_2 = x * (x * (x * (t_1 + 1 / 3991680) + 1 / 403200)"
+        " + 1 / 45360)",
+        "    return np.where(t, x * (x * (x * (x * (x * (x * (t_2 + 1 / 5760)"
+        " + 1 / 840)"]
+    check([on_arrays] + _chain(exprel_by_a_list, 3))
+    gradient = ad.grad(exprel_summed)
+    for x in (0.05, -0.08, 0.5):
+        assert gradient(np.array([x]))[0] == pytest.approx(
+            (x * math.exp(x) - math.expm1(x)) / x ** 2, rel=1e-12)
+
+
 def test_exp_sin_tanh_reads_well_to_order_8():
     # Lines of 324, 1,138 and 1,645 characters at orders 5-7, once.
     check(_chain(exp_sin_tanh, 8))
