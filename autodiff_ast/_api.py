@@ -799,9 +799,9 @@ def source(fn: Callable[..., Any], *example_args: Any,
         run = fn.sources_run()
         if len(run) == 1:  # the code its calls ran
             return run[0]
-        at_floats = None if run else fn.source_at_floats()
+        at_floats = None if run else fn.entry_at_floats()
         if at_floats is not None:
-            return at_floats
+            return at_floats.source
         raise AutodiffError(
             f"{fn.__name__} is generated per input signature (its code "
             "depends on the arguments' structure, shapes and dtypes), and "

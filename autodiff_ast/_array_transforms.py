@@ -342,14 +342,23 @@ class ArrayTransform:
                             "the tangents, by position")
         return self.entry_for(args).source
 
-    def source_at_floats(self) -> str | None:
-        """The code for a Python float in each parameter without a default
-        (scalar code's signature); None where the function does not take
-        numbers there (it reads a shape, indexes, or counts with one)."""
-        count = len(self.params) * 2 if self.takes_tangents else len(
-            self.params) - len(self.defaults)
+    def at_floats(self) -> tuple[Any, ...]:
+        """Arguments of scalar code's signature: a Python float in each
+        parameter without a default (and each tangent of a jvp), the
+        defaults as they are."""
+        if self.takes_tangents:
+            return (1.0,) * (2 * len(self.params))
+        required = len(self.params) - len(self.defaults)
+        return (1.0,) * required + tuple(self.defaults)
+
+    def entry_at_floats(self) -> _Generated | None:
+        """The code for ``at_floats``; None where the function does not
+        take numbers there (it reads a shape, indexes, or counts with
+        one)."""
+        args = self.at_floats()
         try:
-            return self.source_for((1.0,) * count)
+            return self.entry_for(args if self.takes_tangents else as_floats(
+                args, self.differentiated))
         except (AutodiffError, TypeError):
             return None
 

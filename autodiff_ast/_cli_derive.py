@@ -119,6 +119,12 @@ def derive(function: Callable[..., Any], derivative: Any,
     if inspect.isfunction(derivative):
         return Derived(derivative, source(derivative))
     name = getattr(function, "__name__", "the target")
+    # Without --arg, the code for floats, as ad.source shows it without
+    # example arguments, where the function takes them.
+    entry = None if kinds else derivative.entry_at_floats()
+    if entry is not None:
+        return Derived(entry.function, entry.source, [], derivative,
+                       derivative.at_floats())
     if kinds is None:
         raise CommandError(
             f"{name} uses array operations or containers: its derivative is "
