@@ -460,6 +460,7 @@ class ArrayTransform:
         program = lowered.program
         as_written = frozenset(step.target for step in program.steps)
         output = lowered.output
+        parts = _block_parts(lowered, self.stages, output)
         params = list(lowered.params)
         for position, stage in enumerate(self.stages):
             # Per output of the last stage: its name where it is returned,
@@ -492,7 +493,8 @@ class ArrayTransform:
             last = self.stages[-1]
             names = [labels.get(path) or labels.get(id(leaf)) or name
                      for leaf, path, name in zip(leaves, paths, _output_names(
-                         last.label or last.kind, paths))]
+                         last.label or last.kind, paths if parts is None or
+                         len(parts) != len(paths) else parts))]
             text, any_size = self.written(
                 lowered, primals, params, names, outputs,
                 [likes.get(path) for path in paths], where, as_written)
@@ -810,9 +812,34 @@ def _cast(value: Any, dtype: Any) -> Any:
     return value
 
 
-def _output_names(kind: str, paths: list[tuple[Any, ...]]) -> list[str]:
+def _block_parts(lowered: ArrayLowered, stages: tuple[Stage, ...],
+                 output: Any) -> list[list[str]] | None:
+    """Per leaf of the last stage's result, what its name says after the
+    transform's: the path of the function's output it derives from, then
+    per stage the argument it is taken by (where argnums is a tuple) and
+    its keys within that argument (a Hessian's block by x and y: x, y,
+    where its path is 0, 1); None where a stage pairs a value or splits
+    an aux, whose outputs are named by the stage."""
+    parts = [[str(key) for key in path]
+             for path in optree.tree_flatten_with_path(output)[0]]
+    for stage in stages:
+        if stage.has_aux or stage.kind not in ("grad", "jacobian"):
+            return None
+        by = []
+        for n in stage.argnums:
+            spec = lowered.arguments[n].spec
+            paths, _, _ = optree.tree_flatten_with_path(
+                optree.tree_unflatten(spec, [0] * spec.num_leaves))
+            by += [([lowered.arguments[n].name] if stage.as_tuple else [])
+                   + [str(key) for key in path] for path in paths]
+        parts = [before + after for before in parts for after in by]
+    return parts
+
+
+def _output_names(kind: str, paths: list[Any]) -> list[str]:
     """What each output is called where it is returned: ``hessian``, or
-    ``hessian_W_b`` after its path in the result's pytree."""
+    ``hessian_W_b`` after its path in the result's pytree (or the parts
+    of its name, ``_block_parts``)."""
     label = {"value_and_grad": "grad", "jvp": "tangent"}.get(kind, kind)
     if len(paths) == 1:
         return [label]

@@ -216,13 +216,15 @@ class ArrayWriter:
                                 outputs: list[sp.Expr]
                                 ) -> dict[sp.Symbol, str]:
         """A step whose result is only returned is written under the name
-        of what it is (grad_W), not of how it was computed."""
+        of what it is (grad_W), not of how it was computed; returned
+        twice (two equal blocks of a Hessian), under the first's."""
         names: dict[sp.Symbol, str] = {}
         if len(outputs) < 2:
             return names
         written = self.rewritten.keys() | {s.target for s in steps}
         for value, label in zip(outputs, self.spec.output_names):
-            if (isinstance(value, sp.Symbol) and self.uses.get(value) == 1
+            if (isinstance(value, sp.Symbol) and value not in names
+                    and self.uses.get(value) == outputs.count(value)
                     and value in written):
                 names[value] = unique_name(label, self.taken)
                 self.taken.add(names[value])

@@ -1088,9 +1088,9 @@ def test_a_jacobians_seed_is_contracted_away():
         rtol=1e-12)
     assert _body(ad.jacobian(j_einsum, argnums=(0, 1)), normal(3, 2),
                  normal(2, 4)) == [
-        "jacobian_0 = np.einsum('il,jk->iklj', np.eye(a.shape[0]), b)",
-        "jacobian_1 = np.einsum('ij,km->ikjm', a, np.eye(b.shape[1]))",
-        "return jacobian_0, jacobian_1"]
+        "jacobian_a = np.einsum('il,jk->iklj', np.eye(a.shape[0]), b)",
+        "jacobian_b = np.einsum('ij,km->ikjm', a, np.eye(b.shape[1]))",
+        "return jacobian_a, jacobian_b"]
     x = normal(3, 4)
     assert _body(ad.jacobian(j_norm), x) == ["return x / np.linalg.norm(x)"]
     # solve(a, I) is inv(a): the Jacobian of x = solve(a, b) is
