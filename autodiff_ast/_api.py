@@ -799,7 +799,7 @@ def source(fn: Callable[..., Any], *example_args: Any,
         run = fn.sources_run()
         if len(run) == 1:  # the code its calls ran
             return run[0]
-        at_floats = None if run else fn.entry_at_floats()
+        at_floats = fn.entry_at_floats()  # (none run, or several)
         if at_floats is not None:
             return at_floats.source
         raise AutodiffError(

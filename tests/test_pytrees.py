@@ -200,6 +200,10 @@ def test_source_without_arguments_shows_the_code_for_floats():
         "\n    return scale + x * np.cos(x) + np.sin(x)\n")
     assert ad.source(ad.hessian(from_a_list)).split('"""')[2] == (
         "\n    return 2 * np.cos(x) - x * np.sin(x)\n")
+    # After calls at several signatures, still the code for floats.
+    gradient(np.ones(3))
+    gradient(np.float32(0.5), np.float32(2.0))
+    assert ad.source(gradient) == text
     # Code that does not take numbers still asks for example arguments.
     with pytest.raises(ad.AutodiffError, match="it has not been called yet"):
         ad.source(ad.grad(lambda w: np.sum(w @ w)))
