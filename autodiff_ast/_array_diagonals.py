@@ -10,7 +10,10 @@ with another dtype than the identity's (float32 values beside a float64
 identity, which promotes) stays as it is.
 
 ``expanded_times_identity`` finds such a product; forward mode reads it
-too, to sum a vector's tangents on the diagonal before they are columns.
+too, to sum a vector's tangents on the diagonal before they are columns
+(``cancelled``). Where that saved nothing, the identity times a sum of
+columns (``a[:, None] * b[:, None] + c[:, None]``) is one vector on the
+diagonal too.
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ from ._lower_arrays import computed_dtype
 from ._ops_create import is_identity
 from ._ops_index import GETITEM
 from ._ops_shape import DIAG
-from ._program import Program, Step
+from ._program import ELEMENTWISE, Program, Step, read_through
+from ._simplify import simplify
 
 if TYPE_CHECKING:
     from ._array_codegen import ArrayFunctionSpec
 
-__all__ = ["diagonals_written", "expanded_times_identity", "copied"]
+__all__ = ["diagonals_written", "expanded_times_identity", "cancelled",
+           "copied"]
 
 
 def diagonals_written(spec: ArrayFunctionSpec) -> ArrayFunctionSpec:
@@ -58,11 +63,17 @@ def diagonals_written(spec: ArrayFunctionSpec) -> ArrayFunctionSpec:
 def _diagonal(program: Program, definition: dict[sp.Symbol, Step],
               output: object) -> sp.Expr | None:
     """``c * d`` where ``output`` is ``c * d[:, None] * I``, ``I`` the
-    identity of ``d``'s size in ``d``'s dtype; else None."""
+    identity of ``d``'s size in ``d``'s dtype (or the identity times an
+    expression of such columns, ``_columns_times_identity``); else
+    None."""
     found = expanded_times_identity(program, definition, output)
-    if found is None:
-        return None
-    eye, coefficient, vector = found
+    if found is not None:
+        eye, coefficient, vector = found
+    else:
+        found = _columns_times_identity(program, definition, output)
+        if found is None:
+            return None
+        (eye, vector), coefficient = found, sp.S.One
     shape = program.shape(vector)
     if len(shape) != 1 or program.shape(eye) != shape * 2:
         return None
@@ -93,6 +104,75 @@ def expanded_times_identity(program: Program,
                 and len(expanded.operands) == 1):
             return eye, coefficient, expanded.operands[0]
     return None
+
+
+def _columns_times_identity(program: Program,
+                            definition: dict[sp.Symbol, Step], value: Any
+                            ) -> tuple[sp.Symbol, sp.Expr] | None:
+    """``(I, d)`` where ``value`` is ``E * I`` (written out, or expanded:
+    ``I * a + I * b``), ``I`` an identity and ``E`` an elementwise
+    expression of columns ``v[:, None]`` (and of numbers): forward mode's
+    sum of a vector's tangents on the diagonal, where summing them as
+    vectors saved nothing (``a[:, None] * b[:, None] + c[:, None]``);
+    ``d`` is ``E`` of the vectors. Else None."""
+    if not isinstance(value, (sp.Mul, sp.Add)):
+        return None
+    eyes = [s for s in value.free_symbols
+            if is_identity(program, s, definition)]
+    if len(eyes) != 1:
+        return None
+    # (each term a multiple of I: I * a * b + I * c)
+    rest = sp.Add(*[term / eyes[0] for term in sp.Add.make_args(value)])
+    if eyes[0] in rest.free_symbols:
+        return None
+    vectors: dict[sp.Symbol, sp.Symbol] = {}
+    for symbol in rest.free_symbols:
+        if not program.shape(symbol):
+            continue  # a number: it broadcasts alike
+        expanded = definition.get(symbol)
+        if (expanded is None or expanded.op is not GETITEM
+                or expanded.option("index") != (slice(None), None)
+                or len(expanded.operands) != 1):
+            return None
+        vectors[symbol] = expanded.operands[0]
+    if not vectors:
+        return None
+    # A vector computed from another of them is written out, so that their
+    # like terms are one (t + (t + e), not t + e + t).
+    read = set().union(*[_elementwise(definition, v).free_symbols
+                         for v in vectors.values()])
+    vector = rest.xreplace({
+        column: v if v in read else _elementwise(definition, v)
+        for column, v in vectors.items()})
+    return eyes[0], cancelled(definition, vector) or vector
+
+
+def _elementwise(definition: dict[sp.Symbol, Step],
+                 symbol: sp.Symbol) -> sp.Expr:
+    """What ``symbol`` computes, where an elementwise step makes it; else
+    the symbol."""
+    made = definition.get(symbol)
+    if made is not None and made.op is ELEMENTWISE and isinstance(
+            made.operands[0], sp.Expr):
+        return made.operands[0]
+    return symbol
+
+
+# The most nodes a sum of diagonal terms is written out to, to see whether
+# its terms cancel.
+_LARGEST_DIAGONAL = 200
+
+
+def cancelled(definition: dict[sp.Symbol, Step], total: sp.Expr
+              ) -> sp.Expr | None:
+    """``total``, with the elementwise values it reads written as what they
+    compute, simplified, where that has fewer operations (its terms
+    cancel: e^x cos x + e^x sin x + e^x cos x - t, where t = e^x sin x),
+    else None."""
+    derivative = simplify([read_through(total, definition,
+                                        _LARGEST_DIAGONAL)], tails=False)[0]
+    return derivative if sp.count_ops(derivative) < sp.count_ops(
+        total) else None
 
 
 def copied(program: Program) -> Program:

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import sympy as sp
 
-from ._array_diagonals import expanded_times_identity
+from ._array_diagonals import cancelled, expanded_times_identity
 from ._cheapest import fewest_passes, zero_one_expanded
 from ._differentiate import checked_partial
 from ._errors import OutputError
@@ -40,8 +40,7 @@ from ._ops_index import GETITEM
 from ._ops_linalg import DOT
 from ._ops_scan import CUMSUM
 from ._ops_scatter import SCATTER, explicit, float_dtype
-from ._program import (ELEMENTWISE, ArrayOp, Program, Shape, Step,
-                       read_through)
+from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._simplify import simplify
 from ._tails import CANCELLING
 
@@ -201,7 +200,7 @@ class _Forward:
                     (symbol, partial * derivative))
         summed = {}
         for eye, parts in on_diagonal.items():
-            derivative = _cancelled(definition, sp.Add(*(
+            derivative = cancelled(definition, sp.Add(*(
                 product for _, product in parts))) if len(
                     parts) > 1 else None
             if derivative is not None:
@@ -338,23 +337,6 @@ def _on_diagonal(program: Program, definition: dict[sp.Symbol, Step],
             made.operands[0], sp.Expr):
         vector = made.operands[0]
     return eye, coefficient * vector
-
-
-# The most nodes a sum of diagonal terms is written out to, to see whether
-# its terms cancel.
-_LARGEST_DIAGONAL = 200
-
-
-def _cancelled(definition: dict[sp.Symbol, Step], total: sp.Expr
-               ) -> sp.Expr | None:
-    """``total``, with the elementwise values it reads written as what they
-    compute, simplified, where that has fewer operations (its terms
-    cancel: e^x cos x + e^x sin x + e^x cos x - t, where t = e^x sin x),
-    else None."""
-    derivative = simplify([read_through(total, definition,
-                                        _LARGEST_DIAGONAL)], tails=False)[0]
-    return derivative if sp.count_ops(derivative) < sp.count_ops(
-        total) else None
 
 
 def _transpose(forward: _Forward, step: Step) -> sp.Expr:

@@ -100,6 +100,28 @@ def test_an_elementwise_sum_has_its_second_derivative_on_the_diagonal():
         ad.grad(exp_sin), x), rtol=1e-7)
 
 
+def abs_times_exp(x):
+    return np.sum(np.abs(x) * np.exp(x))
+
+
+def test_a_diagonal_whose_columns_do_not_cancel_is_one_vector():
+    # Summing the tangents as vectors saves nothing here, and the Hessian
+    # was np.eye(x.size) * (partial_1[:, None] + (partial_1 + exp_x *
+    # abs(x))[:, None]): two n x n products of columns.
+    x = np.array([0.3, -1.2, 2.0])
+    hessian = ad.hessian(abs_times_exp)
+    assert ad.source(hessian, x).split('"""')[2] == (
+        "\n    exp_x = np.exp(x)\n"
+        "    return np.diag(2 * exp_x * (2 * np.heaviside(x, 1) - 1)"
+        " + exp_x * abs(x))\n")
+    np.testing.assert_allclose(
+        hessian(x), np.diag(np.exp(x) * (2 * np.sign(x) + np.abs(x))),
+        rtol=1e-15)
+    np.testing.assert_allclose(hessian(x), numeric_jacobian(
+        ad.grad(abs_times_exp), x), rtol=1e-7)
+    assert hessian(x.astype(np.float32)).dtype == np.float32
+
+
 def branch_times_exp(x):
     return np.sum(np.where(x > 0, x ** 3, np.sin(x)) * np.exp(x))
 
