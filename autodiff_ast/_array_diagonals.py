@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ._array_codegen import ArrayFunctionSpec
 
 __all__ = ["diagonals_written", "expanded_times_identity", "cancelled",
-           "copied"]
+           "computed_by", "copied"]
 
 
 def diagonals_written(spec: ArrayFunctionSpec) -> ArrayFunctionSpec:
@@ -139,16 +139,16 @@ def _columns_times_identity(program: Program,
         return None
     # A vector computed from another of them is written out, so that their
     # like terms are one (t + (t + e), not t + e + t).
-    read = set().union(*[_elementwise(definition, v).free_symbols
+    read = set().union(*[computed_by(definition, v).free_symbols
                          for v in vectors.values()])
     vector = rest.xreplace({
-        column: v if v in read else _elementwise(definition, v)
+        column: v if v in read else computed_by(definition, v)
         for column, v in vectors.items()})
     return eyes[0], cancelled(definition, vector) or vector
 
 
-def _elementwise(definition: dict[sp.Symbol, Step],
-                 symbol: sp.Symbol) -> sp.Expr:
+def computed_by(definition: dict[sp.Symbol, Step],
+                symbol: sp.Symbol) -> sp.Expr:
     """What ``symbol`` computes, where an elementwise step makes it; else
     the symbol."""
     made = definition.get(symbol)

@@ -27,7 +27,8 @@ from typing import Any, Callable
 
 import sympy as sp
 
-from ._array_diagonals import cancelled, expanded_times_identity
+from ._array_diagonals import (cancelled, computed_by,
+                               expanded_times_identity)
 from ._cheapest import fewest_passes, zero_one_expanded
 from ._differentiate import checked_partial
 from ._errors import OutputError
@@ -332,11 +333,7 @@ def _on_diagonal(program: Program, definition: dict[sp.Symbol, Step],
     if found is None:
         return None
     eye, coefficient, vector = found
-    made = definition.get(vector)
-    if made is not None and made.op is ELEMENTWISE and isinstance(
-            made.operands[0], sp.Expr):
-        vector = made.operands[0]
-    return eye, coefficient * vector
+    return eye, coefficient * computed_by(definition, vector)
 
 
 def _transpose(forward: _Forward, step: Step) -> sp.Expr:
