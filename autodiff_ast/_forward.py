@@ -50,21 +50,24 @@ __all__ = ["tangents"]
 
 def tangents(program: Program, outputs: list[sp.Expr],
              seeds: dict[sp.Symbol, sp.Expr], batch: Shape,
-             where: str, batch_sizes: tuple[Any, ...] = ()
-             ) -> list[sp.Expr]:
+             where: str, batch_sizes: tuple[Any, ...] = (),
+             tails: bool = False) -> list[sp.Expr]:
     """The tangent of each of ``outputs`` (shape ``output.shape +
     batch``) given the tangents ``seeds`` of inputs (shape ``input.shape +
     batch``); new steps are appended to ``program``. ``batch_sizes``: the
     batch's sizes as generated code reads them (``W.shape[0]``); ``where``
-    names the function in errors."""
-    return _Forward(program, seeds, batch, batch_sizes, where).run(outputs)
+    names the function in errors. ``tails``: partials in tail forms over
+    arrays too, as at numbers (see stabilize's tails)."""
+    return _Forward(program, seeds, batch, batch_sizes, where,
+                    tails).run(outputs)
 
 
 class _Forward:
     def __init__(self, program: Program, seeds: dict[sp.Symbol, sp.Expr],
                  batch: Shape, batch_sizes: tuple[Any, ...],
-                 where: str) -> None:
+                 where: str, tails: bool = False) -> None:
         self.program = program
+        self.tails = tails
         self.tangent: dict[sp.Symbol, sp.Expr] = {
             s: t for s, t in seeds.items() if t != 0}
         self.batch = tuple(batch)
@@ -148,7 +151,8 @@ class _Forward:
         active = sorted(expr.free_symbols & self.tangent.keys(),
                         key=lambda s: s.name)
         expanded = zero_one_expanded(self.program, expr) if active else None
-        number = not self.program.shape(expr)  # (see stabilize's tails)
+        # (see stabilize's tails)
+        number = self.tails or not self.program.shape(expr)
         partials = []
         for symbol in active:
             partial = checked_partial(expr, symbol, self.where)

@@ -310,3 +310,25 @@ def test_array_code_at_a_number_prints_the_tail_form():
     exp = np.exp(-2 * abs(x))
     return 4 * exp / (exp + 1) ** 2
 """
+
+
+def test_array_code_for_an_elementwise_map_is_accurate_in_both_tails():
+    # The derivative of a map over an array (grad of an array-valued
+    # elementwise function) wrote 1 - tanh(x)**2 over arrays: 0.0 from
+    # |x| = 19 on, where scalar code keeps every digit.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for order in (1, 2, 3):
+            derivative = ad.derivative(tanh_by_a_list, order)
+            on_array = derivative(np.array(POINTS))
+            assert on_array.dtype == np.float64
+            assert_accurate(list(on_array), exact_values("tanh", order),
+                            f"order {order} on an array")
+
+
+def test_array_code_for_an_elementwise_map_prints_the_tail_form():
+    source = ad.source(ad.grad(tanh_by_a_list), np.array([-30.0, 0.5]))
+    assert source.split('"""')[2] == """
+    exp = np.exp(-2 * abs(x))
+    return 4 * exp / (exp + 1) ** 2
+"""
