@@ -424,7 +424,8 @@ class ArrayTransform:
                                         if stage.kind == "jvp"
                                         else stage.argnums)})
         lowered = lower_arrays(self.fun, primals, tuple(wrt_numbers),
-                               self.called())
+                               self.called(),
+                               f"{self.base} ({self.location})")
         if known is not None:
             return self.assembled(lowered, args, wrt_numbers, known.source,
                                   known.any_size)

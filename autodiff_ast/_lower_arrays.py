@@ -158,10 +158,12 @@ class _ArrayContext(_Context):
 
 def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
                  argnums: tuple[int, ...],
-                 transform: str = "grad") -> ArrayLowered:
+                 transform: str = "grad", owner: str = "") -> ArrayLowered:
     """Lower ``fn`` for arguments like ``args`` (their structure, shapes
     and dtypes, not their values); ``transform`` (``hessian``) names what
-    was called in the refusal of an integer argument, as JAX does."""
+    was called in the refusal of an integer argument, as JAX does, and
+    ``owner`` (``f (demo.py:3)``) whose derivative is called, in the
+    refusal of an argument that is not a real number."""
     fn, bound = unbind(fn)
     source = readable_source(fn)
     _fence.check_root(source)
@@ -183,7 +185,7 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
             continue
         layout, structured = _bind_argument(
             program, name, value, differentiable=index in argnums,
-            transform=transform)
+            transform=transform, owner=owner)
         arguments.append(layout)
         env[name] = structured
         if index not in argnums:  # (x[mask]: code made for its values)
@@ -214,26 +216,35 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
 
 
 def _bind_argument(program: Program, name: str, value: Any,
-                   differentiable: bool, transform: str = "grad"
-                   ) -> tuple[ArgumentLayout, Any]:
+                   differentiable: bool, transform: str = "grad",
+                   owner: str = "") -> tuple[ArgumentLayout, Any]:
     accessors, leaves, spec = optree.tree_flatten_with_accessor(value)
     symbols = []
     for accessor, leaf in zip(accessors, leaves):
         where = accessor.codify(name)
+        argument = f"argument {where}" + (
+            f" of the derivative of {owner}" if owner else "")
         dtype = _dtype(leaf)
         if np.iscomplexobj(leaf):
+            value_is = (f"an array of dtype {leaf.dtype}" if np.ndim(leaf)
+                        else repr(leaf))
             raise InputError(
-                f"argument {where} is complex: autodiff_ast differentiates "
-                "real functions of real arguments (complex differentiation, "
-                "JAX's holomorphic=True, is not supported yet). Pass the "
-                f"real part, e.g. {where}.real, if that is meant.")
+                f"{argument} is complex ({value_is}): autodiff_ast "
+                "differentiates real functions of real arguments (complex "
+                "differentiation, JAX's holomorphic=True, is not supported "
+                f"yet). Pass the real part, e.g. {where}.real, if that is "
+                "meant.")
         if dtype is None:
             what = (f"an array of dtype {leaf.dtype}"
-                    if isinstance(leaf, np.ndarray) else type(leaf).__name__)
+                    if isinstance(leaf, np.ndarray)
+                    else f"a {type(leaf).__name__}")
+            fix = (f"Pass floats, e.g. np.asarray({where}, dtype=float)."
+                   if isinstance(leaf, (np.ndarray, str, bytes)) else
+                   "Pass numbers, NumPy arrays, or lists, tuples and dicts "
+                   "of them, or leave it out of argnums.")
             raise InputError(
-                f"argument {where} is {what}, not a number or an array of "
-                "numbers: pass numbers and NumPy arrays (None leaves are "
-                "allowed), e.g. np.asarray(..., dtype=float).")
+                f"{argument} is {what}, not a real number or an array of "
+                f"them. {fix}")
         if differentiable and not np.issubdtype(dtype, np.floating):
             raise InputError(
                 f"{transform} requires floating-point inputs, but argument "

@@ -7,6 +7,7 @@ it is made for each string, and for each set of the object's field values
 is checked on each call, so a changed attribute is seen).
 """
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,5 +78,9 @@ def test_a_changed_attribute_of_the_same_object_is_seen():
 def test_a_dataclass_differentiated_is_refused():
     with pytest.raises(ad.InputError) as caught:
         ad.grad(log_prior, argnums=1)(W, Prior(0.5, 2.0))
-    assert str(caught.value).startswith(
-        "argument prior is Prior, not a number or an array of numbers")
+    assert str(caught.value) == (
+        f"argument prior of the derivative of log_prior "
+        f"({os.path.relpath(__file__)}:"
+        f"{log_prior.__code__.co_firstlineno}) is a Prior, not a real number "
+        "or an array of them. Pass numbers, NumPy arrays, or lists, tuples "
+        "and dicts of them, or leave it out of argnums.")

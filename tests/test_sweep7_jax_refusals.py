@@ -13,6 +13,8 @@ whose reason names their entry in the sweep's list ("sweep7 bug N").
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -225,6 +227,50 @@ def test_a_complex_argument_is_refused(transform):
             r"\(\(1\+2j\)\): autodiff_ast differentiates real functions of "
             r"real arguments")):
         transform(sine)(1 + 2j)
+
+
+def sine_by_a_list(x):
+    parts = [x]  # (a list: array code)
+    return np.sum(np.sin(parts[0]))
+
+
+ARRAY_CODE = (f"the derivative of sine_by_a_list "
+              f"({os.path.relpath(__file__)}:"
+              f"{sine_by_a_list.__code__.co_firstlineno})")
+
+
+@pytest.mark.parametrize("argument, what, fix", [
+    ("foo", "a str", "Pass floats, e.g. np.asarray(x, dtype=float)."),
+    (np.array([1.0], dtype=object), "an array of dtype object",
+     "Pass floats, e.g. np.asarray(x, dtype=float)."),
+    (range(2), "a range", "Pass numbers, NumPy arrays, or lists, tuples "
+     "and dicts of them, or leave it out of argnums.")],
+    ids=["str", "object_array", "range"])
+def test_array_code_refuses_what_is_not_a_number_in_scalar_codes_words(
+        argument, what, fix):
+    # It said "argument x is str, not a number or an array of numbers",
+    # without the function, and advised np.asarray for any object.
+    with pytest.raises(ad.InputError) as info:
+        ad.grad(sine_by_a_list)(argument)
+    assert str(info.value) == (
+        f"argument x of {ARRAY_CODE} is {what}, not a real number or an "
+        f"array of them. {fix}")
+
+
+@pytest.mark.parametrize("argument, shown", [
+    (1 + 2j, "(1+2j)"), (np.array([1.0, 2j]), "an array of dtype complex128"),
+    ({"a": np.complex64(1j)}, "np.complex64(1j)")],
+    ids=["number", "array", "in_a_dict"])
+def test_array_code_names_itself_when_refusing_a_complex_argument(argument,
+                                                                 shown):
+    where = "x['a']" if isinstance(argument, dict) else "x"
+    with pytest.raises(ad.InputError) as info:
+        ad.grad(sine_by_a_list)(argument)
+    assert str(info.value) == (
+        f"argument {where} of {ARRAY_CODE} is complex ({shown}): "
+        "autodiff_ast differentiates real functions of real arguments "
+        "(complex differentiation, JAX's holomorphic=True, is not supported "
+        f"yet). Pass the real part, e.g. {where}.real, if that is meant.")
 
 
 def test_a_complex_result_is_refused():
