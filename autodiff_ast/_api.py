@@ -448,6 +448,10 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     try:
         lowered = lower(fun, _least_arity(argnums))
     except NeedsArrays:
+        lowered = None
+    if lowered is None:
+        # (outside the except: array code's own refusals are not shown
+        # as raised while handling NeedsArrays)
         return _array_chain(fun, argnums, has_aux, kind)
     numbers, as_tuple = _normalize_argnums(argnums, lowered)
     if kind in ("grad", "value_and_grad"):
@@ -568,7 +572,10 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
             at_a_number = derivative
     for stage in stages[:-1]:
         chain = chain.then(stage, name, title)
-    return chain.then(stages[-1], name, title, at_a_number)
+    transform = chain.then(stages[-1], name, title, at_a_number)
+    if not chain.stages:  # (a derivative's output is its own)
+        transform.refuse_early()
+    return transform
 
 
 def _keyword_only(chain: ArrayTransform) -> int:

@@ -362,6 +362,29 @@ class ArrayTransform:
         except (AutodiffError, TypeError):
             return None
 
+    def refuse_early(self) -> None:
+        """Refuse now, as scalar code does when it makes the derivative,
+        an output that a gradient cannot take at any arguments: a tuple
+        without has_aux, a bool, a value that is not a pair with it. The
+        function is lowered at Python floats; where it does not take them
+        (it indexes, multiplies matrices or counts with an argument) or
+        fails there, the call decides."""
+        (stage,) = self.stages
+        if stage.kind not in ("grad", "value_and_grad"):
+            return  # (a Jacobian takes any outputs)
+        try:
+            lowered = lower_arrays(
+                self.fun, as_floats(self.at_floats(), self.differentiated),
+                stage.argnums, self.called(),
+                f"{self.base} ({self.location})")
+        except (AutodiffError, TypeError, ValueError, ArithmeticError,
+                AssertionError):  # (an assert on a shape, failing)
+            return
+        where = f"{lowered.name} ({self.location})"
+        value, _ = split_aux(lowered.output, where, stage.has_aux)
+        if not isinstance(value, sp.Expr):
+            check_output(lowered, stage.has_aux, value, where)
+
     def sources_run(self) -> list[str]:
         """The code written for the signatures it was called at, once
         each, while current."""
@@ -464,6 +487,11 @@ class ArrayTransform:
         parts = _block_parts(lowered, self.stages, output)
         params = list(lowered.params)
         for position, stage in enumerate(self.stages):
+            if position:  # what this stage differentiates is a derivative
+                where = (f"the gradient of {lowered.name} ({self.location})"
+                         if self.stages[position - 1].kind == "grad" else
+                         f"the derivative of {lowered.name} "
+                         f"({self.location})")
             # Per output of the last stage: its name where it is returned,
             # and for a gradient the argument leaf it is shaped like.
             labels: dict[Any, str] = {}  # by identity, or by place
@@ -477,7 +505,7 @@ class ArrayTransform:
                     stage.mode == "any" and _not_a_number(program, output,
                                                           stage, where)):
                 output = _grad(program, lowered, output, stage, where, likes,
-                               labels, dry)
+                               labels, dry, own=not position)
             elif stage.kind in ("grad", "jacobian"):
                 output = _jacobian(program, lowered, output, stage, where,
                                    labels, dry, owners, row_dtypes,
@@ -863,9 +891,11 @@ def _per_argument(lowered: ArrayLowered, stage: Stage,
 
 def _grad(program: Program, lowered: ArrayLowered, output: Any,
           stage: Stage, where: str, likes: dict[tuple, sp.Symbol],
-          labels: dict[Any, str], dry: bool = False) -> Any:
+          labels: dict[Any, str], dry: bool = False, own: bool = True
+          ) -> Any:
     """``stage``'s gradient of ``output``; ``dry``: only its structure
-    (zeros in place of the gradients)."""
+    (zeros in place of the gradients); ``own``: ``output`` is the user's
+    function's, not a derivative's."""
     value, aux = split_aux(output, where, stage.has_aux)
     symbols = _wrt(lowered, stage)
     wrt = [s for group in symbols for s in group]
@@ -878,7 +908,7 @@ def _grad(program: Program, lowered: ArrayLowered, output: Any,
             program, [value], {symbol: sp.S.One}, (), where, tails=True)[0]
             for symbol in wrt]
     else:
-        value = check_output(lowered, stage.has_aux, value)
+        value = check_output(lowered, stage.has_aux, value, where, own)
         flat = ([sp.S.Zero] * len(wrt) if dry
                 else _one_number(program, value, wrt, where)
                 or gradients(program, value, wrt, where))

@@ -215,6 +215,16 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
                         frozenset(context.fixed))
 
 
+def _described(value: Any) -> str:
+    """What a function returned that is not a number, as its user wrote
+    it: a condition as an expression (x > 0), else by its type."""
+    if isinstance(value, sp.Basic):
+        return f"a bool, {sp.sstr(value)}"
+    if value is None:
+        return "None"
+    return f"a {type(value).__name__}"
+
+
 def _bind_argument(program: Program, name: str, value: Any,
                    differentiable: bool, transform: str = "grad",
                    owner: str = "") -> tuple[ArgumentLayout, Any]:
@@ -1201,15 +1211,16 @@ def _op(name: str) -> Any:
     return op
 
 
-def check_output(lowered: ArrayLowered, has_aux: bool,
-                 value: Any) -> sp.Expr:
-    """The scalar value to differentiate, or an error like JAX's."""
-    where = f"{lowered.name} ({lowered.location})"
+def check_output(lowered: ArrayLowered, has_aux: bool, value: Any,
+                 where: str, own: bool = True) -> sp.Expr:
+    """The scalar value to differentiate, or an error like JAX's
+    (``where``: what returns it, ``f (demo.py:3)``; ``own``: the user's
+    function, which could return an aux, not a derivative of it)."""
     if not isinstance(value, sp.Expr):
-        raise OutputError(f"{where} returns {type(value).__name__}, which "
+        raise OutputError(f"{where} returns {_described(value)}, which "
                           "is not a number: grad needs a scalar output."
                           + (" With has_aux=True, return (value, aux)."
-                             if not has_aux else ""))
+                             if own and not has_aux else ""))
     shape = lowered.program.shape(value)
     if shape != ():
         raise OutputError(

@@ -88,3 +88,22 @@ def log_of_negative_constant(x):
 
 def negative_base_power(x):  # refused: complex-derivative
     return (-8.0) ** x
+
+
+def pair_by_a_list(x):  # refused: list-pair
+    parts = [x]  # (a list: array code)
+    return parts[0], parts[0] ** 2
+
+
+def condition_by_a_list(x):  # refused: list-condition
+    parts = [x]
+    return parts[0] > 0
+
+
+def square_by_a_list(x):  # refused: list-single
+    parts = [x]
+    return parts[0] ** 2
+
+
+def pair_of_a_product(W, x):  # refused: product-pair
+    return W @ x, x

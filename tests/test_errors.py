@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import pathlib
 import re
 import subprocess
@@ -181,3 +183,38 @@ def test_a_tuple_of_arrays_read_from_outside_is_read_by_name():
     np.testing.assert_allclose(
         ad.grad(reads_a_tuple_of_arrays)(x),
         weights.T @ (1 - np.tanh(weights @ x + bias) ** 2), rtol=1e-14)
+
+
+@pytest.mark.parametrize("make, function, marker, message", [
+    (ad.grad, bad_code.pair_by_a_list, "list-pair",
+     "{where} returns a tuple of 2 values, but grad needs a single scalar "
+     "output. If the other values are auxiliary data, return `value, aux` "
+     "and pass has_aux=True."),
+    (ad.value_and_grad, bad_code.condition_by_a_list, "list-condition",
+     "{where} returns a bool, x > 0, which is not a number: grad needs a "
+     "scalar output. With has_aux=True, return (value, aux)."),
+    (functools.partial(ad.grad, has_aux=True), bad_code.square_by_a_list,
+     "list-single", "has_aux=True requires {where} to return a pair (value, "
+     "aux), but it returns a single value. Return `value, aux`, or drop "
+     "has_aux.")], ids=["tuple", "condition", "single_with_aux"])
+def test_array_code_refuses_an_output_grad_cannot_take_when_made(
+        make, function, marker, message):
+    # Array code refused these at the first call; scalar code refuses
+    # them when the derivative is made, and now array code does too.
+    with pytest.raises(ad.OutputError) as info:
+        make(function)
+    where = (f"{function.__name__} ({os.path.relpath(BAD_FILE)}:"
+             f"{marked_line(marker)})")
+    assert str(info.value) == message.format(where=where)
+
+
+def test_array_code_that_does_not_take_numbers_refuses_at_the_call():
+    # W @ x needs arrays: the output is seen when the call gives them.
+    gradient = ad.grad(bad_code.pair_of_a_product)
+    with pytest.raises(ad.OutputError) as info:
+        gradient(np.eye(2), np.ones(2))
+    assert str(info.value) == (
+        f"pair_of_a_product ({os.path.relpath(BAD_FILE)}:"
+        f"{marked_line('product-pair')}) returns a tuple of 2 values, but "
+        "grad needs a single scalar output. If the other values are "
+        "auxiliary data, return `value, aux` and pass has_aux=True.")

@@ -16,6 +16,7 @@ them (they are listed in the sweep's report).
 from __future__ import annotations
 
 import inspect
+import os
 
 import numpy as np
 import optree
@@ -745,7 +746,8 @@ def test_grad_of_a_one_element_array_is_refused_as_in_jax():
     line = line_of(one_element_output, "def one_element_output")
     assert str(caught.value) == (
         "Gradient only defined for scalar-output functions. Output had "
-        f"shape: (1,). one_element_output ({__file__}:{line}) returns an "
+        f"shape: (1,). one_element_output ({os.path.relpath(__file__)}:"
+        f"{line}) returns an "
         "array: reduce it, e.g. wrap the result in np.sum(...) or "
         "np.mean(...), or differentiate each output separately for a "
         "Jacobian.")
