@@ -26,6 +26,8 @@ import numpy as np
 import optree
 import sympy as sp
 
+from ._as_floats import as_floats
+
 __all__ = ["NOT_NESTED", "called_inside", "derivative_call"]
 
 NOT_NESTED = object()
@@ -93,7 +95,10 @@ def derivative_call(run: Any, derivative: Any, args: list[Any],
         return run.inline(derivative, args, {}, node)  # scalar code's handle
     if not run.lowers_arrays:
         raise NeedsArrays
-    entry = derivative.entry_for(tuple(_examples(run, args, node)))
+    # (an int where it is differentiated is the float it stands for, as
+    # when the derivative is called at the top level)
+    entry = derivative.entry_for(as_floats(tuple(_examples(run, args, node)),
+                                           derivative.differentiated))
     run.context.reads.extend(entry.lowered.reads)
     returned = run.inline(entry.function, args, {}, node)
     if entry.structured:  # (its code builds the result's structure)

@@ -96,6 +96,34 @@ def test_scalar_code_inside():
         central_difference(value_and_slope, (0.4,), 0), rel=1e-9)
 
 
+def x_times_slope_of_x_plus_y(x):
+    parts = [x]  # (a list: array code)
+
+    def inner(y):
+        return parts[0] + y
+    return parts[0] * ad.grad(inner)(1.0)
+
+
+def slope_counted(x):
+    parts = [x]
+
+    def inner(y, n):
+        total = 0.0
+        for _ in range(n):
+            total = total + parts[0] * y
+        return total
+    return ad.grad(inner)(2, 3)
+
+
+def test_a_literal_in_array_code_is_a_float_where_it_is_differentiated():
+    # Lowering keeps 1.0 as the exact 1: the derivative inside was
+    # generated for an int64 and refused it ("grad requires
+    # floating-point inputs"). The count n stays an int.
+    assert ad.grad(x_times_slope_of_x_plus_y)(1.5) == 1.0
+    assert ad.grad(slope_counted)(1.5) == 3.0
+    assert ad.grad(slope_counted)(np.float32(1.5)) == 3.0
+
+
 def test_a_hessian_inside():
     gradient = ad.grad(curvature_sum)(X)
     t = np.tanh(X)
