@@ -42,7 +42,7 @@ from ._compile import Scope, compile_function
 from ._differentiate import aux_leaf, split_aux
 from ._dispatch import (complete_arguments, describe_argument, signature,
                         spelled_kind, taken_as_constant)
-from ._errors import AutodiffError, InputError, OutputError
+from ._errors import AutodiffError, InputError, NoSourceError, OutputError
 from ._fast_call import fast_call
 from ._forward import tangents
 from ._jacrev import has_loop, reverse_jacobian
@@ -365,10 +365,11 @@ class ArrayTransform:
     def refuse_early(self) -> None:
         """Refuse now, as scalar code does when it makes the derivative,
         an output that a gradient cannot take at any arguments: a tuple
-        without has_aux, a bool, a value that is not a pair with it. The
+        without has_aux, a bool, a value that is not a pair with it; and
+        a helper whose file was edited since it was imported. The
         function is lowered at Python floats; where it does not take them
         (it indexes, multiplies matrices or counts with an argument) or
-        fails there, the call decides."""
+        fails there otherwise, the call decides."""
         (stage,) = self.stages
         if stage.kind not in ("grad", "value_and_grad"):
             return  # (a Jacobian takes any outputs)
@@ -377,6 +378,8 @@ class ArrayTransform:
                 self.fun, as_floats(self.at_floats(), self.differentiated),
                 stage.argnums, self.called(),
                 f"{self.base} ({self.location})")
+        except NoSourceError:
+            raise  # (a helper edited since it was imported: at any call)
         except (AutodiffError, TypeError, ValueError, ArithmeticError,
                 AssertionError):  # (an assert on a shape, failing)
             return

@@ -69,9 +69,14 @@ def test_a_function_edited_after_import_is_refused(tmp_path):
     assert ad.grad(load(path).f)(2.0) == 4.0  # imported again: the new f
 
 
-def test_an_edited_helper_is_refused_where_it_is_inlined(tmp_path):
+@pytest.mark.parametrize("body", [
+    "return helper(x) * 2",
+    # array code (a list), which read the helper only at the first call
+    "parts = [x]\n            return helper(parts[0]) * 2"],
+    ids=["scalar_code", "array_code"])
+def test_an_edited_helper_is_refused_where_it_is_inlined(tmp_path, body):
     path = tmp_path / "helpers.py"
-    module = load(path, """
+    module = load(path, f"""
         import math
 
 
@@ -80,7 +85,7 @@ def test_an_edited_helper_is_refused_where_it_is_inlined(tmp_path):
 
 
         def f(x):
-            return helper(x) * 2
+            {body}
         """)
     edit(path, "math.sin(x)", "math.cos(x)")
     with pytest.raises(ad.NoSourceError) as info:
