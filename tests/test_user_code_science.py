@@ -660,7 +660,11 @@ def gp_negative_log_likelihood(log_length, log_noise, x, y):
 
 
 def test_gaussian_process_likelihood_with_cholesky():
-    x, y = rng.normal(size=(6, 2)), rng.normal(size=6)
+    # (its own generator: drawn from the module's, after whichever tests
+    # ran first on the worker, the data once put an entry of the gradient
+    # at 1e-3, where central differences are 3e-7 off relatively)
+    local = np.random.default_rng(662)
+    x, y = local.normal(size=(6, 2)), local.normal(size=6)
     args = (0.1, -1.0, x, y)
     grads = ad.grad(gp_negative_log_likelihood, (0, 1, 2))(*args)
     for i in range(3):
