@@ -310,7 +310,14 @@ class ArrayWriter:
         for index, (original, like, label) in enumerate(zip(
                 self.spec.outputs, self.spec.shaped_like,
                 self.spec.output_names)):
-            if like is not None and (
+            if like is not None and original.is_Number and not (
+                    self.program.leaves[like].shape) and (
+                    self.program.leaves[like].access is None):
+                # At a number, a constant as a careful person writes it:
+                # return 2.0 (the call gives it the argument's type; a
+                # pytree's 0-d leaf keeps np.full_like, a 0-d array).
+                printed[index] = ast.Constant(float(original))
+            elif like is not None and (
                     not original.free_symbols or self.program.shape(original)
                     != self.program.leaves[like].shape):
                 printed[index] = _call(

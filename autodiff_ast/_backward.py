@@ -135,6 +135,12 @@ class _Backward:
     def final(self, symbol: sp.Symbol) -> sp.Expr:
         total = self.total(symbol)
         shape = self.program.leaves[symbol].shape
+        if shape == () and total.is_Number and (
+                self.program.leaves[symbol].access is None):
+            # At a number, a constant is written as one (return 2.0, not
+            # np.full_like(x, 2)): ArrayWriter.write_return. (A pytree's
+            # leaf may be a 0-d array, whose gradient is one.)
+            return sp.Float(total)
         if total == 0:
             return self.program.add(ZEROS_LIKE, (symbol,), shape,
                                     f"zeros_like_{symbol.name}")

@@ -123,6 +123,8 @@ class _Forward:
 
     def output(self, expr: sp.Expr) -> sp.Expr:
         value = self.of_expression(expr)
+        if value == 0 and not self.batch and not self.program.shape(expr):
+            return sp.Float(0)  # (at a number: return 0.0)
         if value.is_Number and value != 0 and not self.batch and not (
                 self.program.shape(expr)):
             return self.constant(value)

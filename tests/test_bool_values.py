@@ -198,7 +198,7 @@ def test_an_item_tested_by_a_branch_is_read_before_it():
         "\n    options_0 = options[0]"
         "\n    if options_0 != 0:"
         "\n        return 2 * options_0 * x"
-        "\n    return np.full_like(x, 1)\n")
+        "\n    return 1.0\n")
 
 
 def test_the_truth_of_a_computed_number_is_refused_with_its_fix():

@@ -83,3 +83,39 @@ def test_constant_gradients_of_array_code_at_inf_and_nan():
 
     unused = ad.grad(ignores_w)(np.array([np.inf, np.nan]), np.ones(2))
     np.testing.assert_array_equal(unused, [0.0, 0.0])
+
+
+# -- array code at a number: a constant is written as the number ------------
+
+def cubic_by_a_list(x):
+    parts = [x]  # (a list: array code)
+    return parts[0] ** 3 + 2 * parts[0] ** 2
+
+
+def cubic_and_sine_by_a_list(x, y):
+    parts = [x, y]
+    return parts[0] ** 3 + np.sin(parts[1])
+
+
+def body(source: str) -> str:
+    return source.split('"""')[2].strip()
+
+
+@pytest.mark.parametrize("at", [1.5, np.float32(1.5), np.array(1.5)])
+def test_array_code_at_a_number_writes_a_constant_as_a_number(at):
+    # It wrote np.full_like(x, 6), np.zeros(()) and np.zeros_like(x), each
+    # a 0-d array that the call then turned into the number.
+    kind = float if isinstance(at, float) else np.result_type(at).type
+    third, fourth = ad.derivative(cubic_by_a_list, 3), \
+        ad.derivative(cubic_by_a_list, 4)
+    hessian = ad.hessian(cubic_and_sine_by_a_list, argnums=(0, 1))
+    assert body(ad.source(third, at)) == "return 6.0"
+    assert body(ad.source(fourth, at)) == "return 0.0"
+    second = ad.derivative(cubic_by_a_list, 2)
+    assert body(ad.source(ad.hessian(second), at)) == "return 0.0"
+    assert body(ad.source(hessian, at, at)).splitlines()[-1].strip() == (
+        "return (hessian_x_x, 0.0), (0.0, hessian_y_y)")
+    values = [third(at), fourth(at), hessian(at, at)[0][1],
+              ad.hessian(second)(at)]
+    assert values == [6.0, 0.0, 0.0, 0.0]
+    assert [type(v) for v in values] == [kind] * 4
