@@ -18,6 +18,9 @@ Every timing is reported as a ratio to a reference measured in the same run
    read back from the previous generated source: time, generated lines,
    operations, and the call time against SymPy's diff + cse + lambdify.
    The total for orders 1-4 is measured in a cold process.
+3. Calling the derivative of array code (a function with a list) at a
+   Python float, beside scalar code's of the same function: what the
+   transform's per-call dispatch costs.
 """
 
 from __future__ import annotations
@@ -199,6 +202,37 @@ def generation_benchmark() -> None:
           "\nops count calls and arithmetic operators in the source")
 
 
+def sine_times_x(x):
+    return np.sin(x) * x
+
+
+def sine_times_x_by_a_list(x):
+    parts = [x]  # (a list: array code)
+    return np.sin(parts[0]) * parts[0]
+
+
+def sine_times_x_d1(x):
+    return x * np.cos(x) + np.sin(x)
+
+
+def array_code_benchmark() -> None:
+    print("3. Array code called at a Python float: the same derivative as "
+          "scalar code and\narray code (a list), as a ratio to the "
+          "hand-written closed form")
+    scalar = ad.grad(sine_times_x)
+    array = ad.grad(sine_times_x_by_a_list)
+    for candidate in (scalar, array):
+        np.testing.assert_allclose(candidate(SCALAR),
+                                   sine_times_x_d1(SCALAR), rtol=1e-14)
+    reference, ours_scalar, ours_array = best_times(
+        [sine_times_x_d1, scalar, array], SCALAR, 100_000)
+    print(f"reference {reference * 1e9:.0f}ns, scalar code "
+          f"{ours_scalar / reference:.2f}x, array code "
+          f"{ours_array / reference:.2f}x")
+    print()
+
+
 if __name__ == "__main__":
     call_benchmark()
+    array_code_benchmark()
     generation_benchmark()

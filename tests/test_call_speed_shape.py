@@ -1,8 +1,9 @@
 """What makes a derivative cheap to call, checked by its shape, not by a
 clock (benchmarks/bench_scalar.py times it): the handle of code that bakes
 nothing in is the generated function itself with the argument check as its
-first statement (one call, every line where the source shows it), and
-abs() is printed as the operator it is."""
+first statement (one call, every line where the source shows it),
+abs() is printed as the operator it is, and array code called again at
+a float gives NumPy's float64 as a float without the general cast."""
 
 from __future__ import annotations
 
@@ -179,3 +180,28 @@ def test_abs_written_by_the_user_derives_to_the_operator_in_every_order():
     third = ad.grad(ad.grad(first))
     np.testing.assert_array_equal(third(grid), [0.0, 0.0, 0.0])
     assert third(grid).dtype == np.float32
+
+
+def sine_times_x_by_a_list(x):
+    parts = [x]  # (a list: array code)
+    return np.sin(parts[0]) * parts[0]
+
+
+def test_array_code_at_a_float_returns_numpys_float_without_the_full_cast(
+        monkeypatch):
+    # The code computes an np.float64 (np.cos(x) * x + np.sin(x)); the
+    # call at a float gives a float. The call for known kinds
+    # (_fast_call) made it through the general cast of every result
+    # (_Generated.result, _cast): 1.30 us a call, 0.73 us without it.
+    from autodiff_ast import _array_transforms
+    gradient = ad.grad(sine_times_x_by_a_list)
+    gradient(0.3)
+    gradient(0.4)  # (its kinds seen: the fast call answers)
+    casts = []
+    cast = _array_transforms._cast
+    monkeypatch.setattr(_array_transforms, "_cast",
+                        lambda *args: casts.append(args) or cast(*args))
+    value = gradient(0.5)
+    assert type(value) is float and casts == []
+    assert value == pytest.approx(0.5 * math.cos(0.5) + math.sin(0.5),
+                                  rel=1e-15)
