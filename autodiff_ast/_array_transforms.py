@@ -365,8 +365,9 @@ class ArrayTransform:
     def refuse_early(self) -> None:
         """Refuse now, as scalar code does when it makes the derivative,
         an output that a gradient cannot take at any arguments: a tuple
-        without has_aux, a bool, a value that is not a pair with it; and
-        a helper whose file was edited since it was imported. The
+        without has_aux, a bool, a value that is not a pair with it; a
+        call written with arguments its callee does not take; and a
+        helper whose file was edited since it was imported. The
         function is lowered at Python floats; where it does not take them
         (it indexes, multiplies matrices or counts with an argument) or
         fails there otherwise, the call decides."""
@@ -380,7 +381,11 @@ class ArrayTransform:
                 f"{self.base} ({self.location})")
         except NoSourceError:
             raise  # (a helper edited since it was imported: at any call)
-        except (AutodiffError, TypeError, ValueError, ArithmeticError,
+        except AutodiffError as error:
+            if getattr(error, "at_any_arguments", False):
+                raise  # (np.log(x, 2): a call its callee does not take)
+            return
+        except (TypeError, ValueError, ArithmeticError,
                 AssertionError):  # (an assert on a shape, failing)
             return
         where = f"{lowered.name} ({self.location})"

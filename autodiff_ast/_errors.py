@@ -115,6 +115,15 @@ def error_at(node: ast.AST, message: str, filename: str,
                                 end_lineno, end_offset)
 
 
+def at_any_arguments(error: UnsupportedCodeError) -> UnsupportedCodeError:
+    """``error``, marked as one the code makes at any arguments (a call
+    written with arguments its callee does not take): array code refuses
+    it when the derivative is made, as scalar code does, not at the first
+    call (``ArrayTransform.refuse_early``)."""
+    error.at_any_arguments = True  # type: ignore[attr-defined]
+    return error
+
+
 def shape_error_at(node: ast.AST, message: str, filename: str,
                    lines: list[str]) -> ShapeError:
     """A ShapeError pointing at ``node`` in the user's file."""

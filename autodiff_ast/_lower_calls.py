@@ -23,6 +23,7 @@ import sympy as sp
 from ._array_ops import plain
 from ._array_rules import array_function
 from ._containers import array_rows, container_call
+from ._errors import UnsupportedCodeError, at_any_arguments
 from ._local import LocalFunction, call_local
 from ._lower_records import NeedsArrays
 from ._nested import NOT_NESTED, called_inside
@@ -354,14 +355,15 @@ class Calls:
                 result = result.replace(python_round, rounded)
             return result
         if kwargs:
-            raise self.error(node, f"{spelled}() takes no keyword arguments "
-                                   "here")
+            raise self.miscalled(node, f"{spelled}() takes no keyword "
+                                       "arguments here")
         if len(args) != primitive.nargs:
             if not self.lowers_arrays and array_function(callee) is not None:
                 raise NeedsArrays  # max(xs), max(a, b, c): a reduction
-            raise self.error(node, f"{spelled}() takes {primitive.nargs} "
-                                   f"argument{'s' if primitive.nargs > 1 else ''}"
-                                   f" here, got {len(args)}")
+            raise self.miscalled(
+                node, f"{spelled}() takes {primitive.nargs} argument"
+                      f"{'s' if primitive.nargs > 1 else ''} here, got "
+                      f"{len(args)}")
         if namespace:
             self.context.namespaces.add(namespace)
         if primitive.name == "where":
@@ -392,6 +394,16 @@ class Calls:
         try:
             result = form.lower(*values, **named)
         except TypeError:
-            raise self.error(node, f"{spelled}() takes {form.takes} "
-                                   "here") from None
+            raise self.miscalled(node, f"{spelled}() takes {form.takes} "
+                                       "here") from None
         return self.vetted(result, node)
+
+    def miscalled(self, node: ast.Call,
+                  message: str) -> UnsupportedCodeError:
+        """The refusal of a call written with arguments its callee does
+        not take: at any arguments, unless they are unpacked (``*x``, as
+        many as x has rows)."""
+        error = self.error(node, message)
+        unpacked = any(isinstance(a, ast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords)
+        return error if unpacked else at_any_arguments(error)

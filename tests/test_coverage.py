@@ -121,14 +121,33 @@ def test_math_log_refuses_what_math_log_refuses():
     def numpy_out(x):
         return np.log(x, 2)  # NumPy's second argument is `out`
 
+    # Array code (a list) refuses them when the derivative is made too, as
+    # scalar code does; it refused them at the first call.
+    def numpy_out_by_a_list(x):
+        parts = [x]
+        return np.log(parts[0], 2)
+
+    def keyword_by_a_list(x):
+        parts = [x]
+        return np.sin(parts[0], scale=2.0)
+
+    def three_by_a_list(x):
+        parts = [x]
+        return math.log(parts[0], 2, 3)
+
     for function, message in [
             (three, "math.log() takes x and an optional base here"),
             (none_base, "math.log() takes x and an optional base here"),
-            (numpy_out, "np.log() takes 1 argument here, got 2")]:
+            (numpy_out, "np.log() takes 1 argument here, got 2"),
+            (numpy_out_by_a_list, "np.log() takes 1 argument here, got 2"),
+            (keyword_by_a_list, "np.sin() takes no keyword arguments here"),
+            (three_by_a_list,
+             "math.log() takes x and an optional base here")]:
         with pytest.raises(ad.UnsupportedCodeError) as info:
             ad.grad(function)
         assert info.value.msg == message
-        assert info.value.lineno == function.__code__.co_firstlineno + 1
+        body = 2 if function.__name__.endswith("_by_a_list") else 1
+        assert info.value.lineno == function.__code__.co_firstlineno + body
 
 
 def distance(x, y):
