@@ -34,7 +34,8 @@ from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
                         TRANSPOSE, reshaped, transposed)
-from ._ops_create import FULL, ONES, ZEROS, is_identity
+from ._ops_create import (FULL, FULL_LIKE, ONES, ZEROS, ZEROS_LIKE,
+                          is_identity)
 from ._ops_assemble import CONCATENATE, STACK
 from ._ops_einsum import contract
 from ._ops_index import GETITEM
@@ -123,11 +124,22 @@ class _Forward:
 
     def output(self, expr: sp.Expr) -> sp.Expr:
         value = self.of_expression(expr)
-        if value == 0 and not self.batch and not self.program.shape(expr):
+        shape = self.program.shape(expr)
+        if value == 0 and not self.batch and not shape:
             return sp.Float(0)  # (at a number: return 0.0)
-        if value.is_Number and value != 0 and not self.batch and not (
-                self.program.shape(expr)):
+        if value.is_Number and value != 0 and not self.batch and not shape:
             return self.constant(value)
+        like = next((s for s in self.seeded if self.shape(s) == shape),
+                    None) if value.is_Number and not self.batch else None
+        if like is not None:
+            # A constant derivative of a map, in its argument's shape and
+            # dtype: np.full_like(x, 6.0), np.zeros_like(x) (not the
+            # read-only np.broadcast_to(6, x.shape) of ints).
+            if value == 0:
+                return self.program.add(ZEROS_LIKE, (like,), shape,
+                                        f"zeros_like_{like.name}")
+            return self.program.add(FULL_LIKE, (like, sp.Float(value)),
+                                    shape, f"full_{like.name}")
         if value == 0 or self.program.shape(value) != self.program.shape(
                 expr) + self.batch:
             return self.full(value, expr, "tangent")

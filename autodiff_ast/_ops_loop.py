@@ -26,7 +26,7 @@ import sympy as sp
 from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._ops_core import BROADCAST_TO, broadcasts_to
-from ._ops_create import FULL_LIKE, ONES, ONES_LIKE, ZEROS
+from ._ops_create import FULL_LIKE, ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
 from ._ops_scatter import certainly_floats
 from ._program import ELEMENTWISE, ArrayOp, Leaf, Program, Step
 from ._simplify import simplify
@@ -72,8 +72,9 @@ class Stored:
 def is_elementwise(step: Step) -> bool:
     """Whether ``step`` computes each element of its result from the same
     element of its operands (an elementwise region, or such a loop)."""
-    if step.op is ELEMENTWISE:
-        return True
+    if step.op is ELEMENTWISE or step.op in (FULL_LIKE, ONES_LIKE,
+                                               ZEROS_LIKE):
+        return True  # (a fill: each element is the fill's, broadcast)
     loop = step.option("loop")
     return loop is not None and loop.is_elementwise()
 

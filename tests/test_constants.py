@@ -119,3 +119,22 @@ def test_array_code_at_a_number_writes_a_constant_as_a_number(at):
               ad.hessian(second)(at)]
     assert values == [6.0, 0.0, 0.0, 0.0]
     assert [type(v) for v in values] == [kind] * 4
+
+
+@pytest.mark.parametrize("at", [np.array([1.5, -2.0]),
+                                np.ones((2, 3), np.float32)],
+                         ids=["float64", "float32_matrix"])
+def test_array_code_over_an_array_fills_a_constant_like_the_argument(at):
+    # It wrote np.broadcast_to(6, x.shape), a read-only view of ints, and
+    # np.zeros(x.shape[0]), float64 for a float32 argument: the call cast
+    # both; the printed code returned something else than the derivative.
+    third, fourth = ad.derivative(cubic_by_a_list, 3), \
+        ad.derivative(cubic_by_a_list, 4)
+    assert body(ad.source(third, at)) == "return np.full_like(x, 6.0)"
+    assert body(ad.source(fourth, at)) == "return np.zeros_like(x)"
+    for derivative, value in ((third, 6.0), (fourth, 0.0)):
+        got = derivative(at)
+        assert got.dtype == at.dtype and got.flags.writeable
+        np.testing.assert_array_equal(got, np.full_like(at, value))
+    assert ad.derivative(cubic_by_a_list, 5)(at).tolist() == (
+        np.zeros_like(at).tolist())
