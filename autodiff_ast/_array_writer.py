@@ -352,6 +352,10 @@ class ArrayWriter:
             self.taken.add(name)
             self.assign(name, node)
             names.append(ast.Name(name, ast.Load()))
+        if self.spec.output_names[0] == "value" and isinstance(
+                names[0], ast.Name):
+            _value_first(self.out, names[0].id,
+                         [n.id for n in names if isinstance(n, ast.Name)])
         self.out.append(ast.Return(ast.Tuple(names, ast.Load())))
 
     def fitted(self, value: sp.Expr, start: str) -> sp.Expr:
@@ -602,6 +606,39 @@ def _fits(line: str) -> bool:
     lines = _wrap_line(line).splitlines()
     return all(len(text) <= _WIDTH for text in lines) and all(
         len(text) - len(text.lstrip()) <= _DEEPEST for text in lines)
+
+
+def _value_first(out: list[ast.stmt], value: str,
+                 returned: list[str]) -> None:
+    """``value = ...``, where it is among the assignments of ``returned``
+    names that end ``out``, moved up to just after the last statement it
+    needs: before the gradient's or the tangent's lines, as ``return
+    value, grad`` reads them and a person writes them (their steps are
+    written where the program makes them, the value at the return). It
+    does not move past a statement other than a plain assignment (an if,
+    a loop)."""
+    at = len(out) - 1
+    while at >= 0 and _assigns(out[at], returned) and not _assigns(
+            out[at], [value]):
+        at -= 1
+    if at < 0 or not _assigns(out[at], [value]):
+        return
+    moved = out[at]
+    read = [node.id for node in ast.walk(moved.value)  # type: ignore
+            if isinstance(node, ast.Name)]
+    place = at
+    while place > 0 and _assigns(out[place - 1]) and not _assigns(
+            out[place - 1], read):
+        place -= 1
+    out[place:at + 1] = [moved, *out[place:at]]
+
+
+def _assigns(statement: ast.stmt, names: list[str] | None = None) -> bool:
+    """Whether ``statement`` is ``name = ...`` (of one of ``names``)."""
+    return isinstance(statement, ast.Assign) and len(
+        statement.targets) == 1 and isinstance(
+        statement.targets[0], ast.Name) and (
+        names is None or statement.targets[0].id in names)
 
 
 def _wrapped_assignment(statement: ast.stmt) -> bool:

@@ -317,8 +317,8 @@ def test_jvp_of_the_logistic_loss_is_preds_minus_targets_along_the_logits():
     text = ad.source(ad._api._cached(logistic, 0, False, "jvp"), W, b, W, b)
     assert text.splitlines()[-4:] == [
         "    preds = t + 0.5",
-        "    tangent = (preds - LABELS) @ (b_dot + X @ W_dot)",
         "    value = -np.sum(np.log(preds * LABELS + (0.5 - t) * (1 - LABELS)))",
+        "    tangent = (preds - LABELS) @ (b_dot + X @ W_dot)",
         "    return value, tangent"]
     # Where float32 probabilities round to 0 or 1 the loss is inf, as it is
     # by hand, but its tangent stays the finite (p - t) . (X @ v + db); as
