@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import optree
 import sympy as sp
+from sympy.logic.boolalg import Boolean
 
 from . import _fence
 from ._array_ops import ArrayOperations, plain, static_int
@@ -218,8 +219,10 @@ def lower_arrays(fn: types.FunctionType, args: tuple[Any, ...],
 def _described(value: Any) -> str:
     """What a function returned that is not a number, as its user wrote
     it: a condition as an expression (x > 0), else by its type."""
-    if isinstance(value, sp.Basic):
+    if isinstance(value, Boolean):  # (x > 0, np.isnan(x))
         return f"a bool, {sp.sstr(value)}"
+    if isinstance(value, sp.Basic):
+        return sp.sstr(value)
     if value is None:
         return "None"
     return f"a {type(value).__name__}"
