@@ -119,9 +119,11 @@ def derive(function: Callable[..., Any], derivative: Any,
     if inspect.isfunction(derivative):
         return Derived(derivative, source(derivative))
     name = getattr(function, "__name__", "the target")
-    # Without --arg, the code for floats, as ad.source shows it without
+    # Without --arg for any of its parameters (they may be another
+    # target's), the code for floats, as ad.source shows it without
     # example arguments, where the function takes them.
-    entry = None if kinds else derivative.entry_at_floats()
+    named = kinds is not None and any(p in kinds for p in derivative.params)
+    entry = None if named else derivative.entry_at_floats()
     if entry is not None:
         return Derived(entry.function, entry.source, [], derivative,
                        derivative.at_floats())

@@ -9,6 +9,11 @@ def wave(x, y):
     return math.sin(x) * y ** 2
 
 
+def listed_wave(u):  # (a list: array code, at floats)
+    parts = [u, 2 * u]
+    return np.sin(parts[0]) * parts[1]
+
+
 def kink(x):
     return np.abs(x)
 

@@ -625,6 +625,27 @@ def test_export_hessians_and_jacobians_return_what_the_library_does(
     np.testing.assert_allclose(got[4][1][0], 2 * W, rtol=2e-6)
 
 
+def test_export_writes_array_code_at_floats_beside_another_targets_args(
+        tmp_path):
+    # --arg W and b are the logistic loss's; listed_wave takes a float u,
+    # which no --arg names: its code for floats, as without any --arg (it
+    # asked for --arg u=KIND).
+    output = tmp_path / "grads.py"
+    result = run("export", target("logistic"), target("listed_wave"),
+                 "--arg", "W=float32[3]", "--arg", "b=float32", "-o",
+                 str(output))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote 2 function(s) to {output}\n"
+    gradient = ad.grad(cli_targets.listed_wave)
+    text = output.read_text()
+    assert "def dlisted_wave_du(u):\n" in text
+    assert "    return float(2 * (u * np.cos(u) + np.sin(u)))\n" in text
+    got = call_exported(output, [("dlisted_wave_du", (0.7,))])
+    assert got == [gradient(0.7)]
+    assert got[0] == pytest.approx(2 * 0.7 * np.cos(0.7) + 2 * np.sin(0.7),
+                                   rel=1e-15)
+
+
 def test_export_jvps_take_primals_then_tangents_as_ad_jvp(tmp_path):
     output = tmp_path / "grads.py"
     result = run("export", target("logistic_tree"), target("wave"), "--arg",
