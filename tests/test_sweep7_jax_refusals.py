@@ -259,7 +259,7 @@ def test_array_code_refuses_what_is_not_a_number_in_scalar_codes_words(
 
 @pytest.mark.parametrize("argument, shown", [
     (1 + 2j, "(1+2j)"), (np.array([1.0, 2j]), "an array of dtype complex128"),
-    ({"a": np.complex64(1j)}, "np.complex64(1j)")],
+    ({"a": np.complex64(1j)}, repr(np.complex64(1j)))],
     ids=["number", "array", "in_a_dict"])
 def test_array_code_names_itself_when_refusing_a_complex_argument(argument,
                                                                  shown):
