@@ -34,14 +34,13 @@ from ._differentiate import checked_partial
 from ._errors import OutputError
 from ._ops_core import (BROADCAST_TO, EXPAND_DIMS, MEAN, RESHAPE, SUM,
                         TRANSPOSE, reshaped, transposed)
-from ._ops_create import (FULL, FULL_LIKE, ONES, ZEROS, ZEROS_LIKE,
-                          is_identity)
+from ._ops_create import FULL_LIKE, ONES, ZEROS, ZEROS_LIKE, is_identity
 from ._ops_assemble import CONCATENATE, STACK
 from ._ops_einsum import contract
 from ._ops_index import GETITEM
 from ._ops_linalg import DOT
 from ._ops_scan import CUMSUM
-from ._ops_scatter import SCATTER, explicit, float_dtype
+from ._ops_scatter import SCATTER, explicit
 from ._program import ELEMENTWISE, ArrayOp, Program, Shape, Step
 from ._simplify import simplify
 from ._tails import CANCELLING
@@ -125,10 +124,10 @@ class _Forward:
     def output(self, expr: sp.Expr) -> sp.Expr:
         value = self.of_expression(expr)
         shape = self.program.shape(expr)
-        if value == 0 and not self.batch and not shape:
-            return sp.Float(0)  # (at a number: return 0.0)
-        if value.is_Number and value != 0 and not self.batch and not shape:
-            return self.constant(value)
+        if value.is_Number and not self.batch and not shape:
+            # At a number, a constant as a number (return 2.0, not the
+            # integer 2): the call gives it the arguments' type, as JAX.
+            return sp.Float(value)
         like = next((s for s in self.seeded if self.shape(s) == shape),
                     None) if value.is_Number and not self.batch else None
         if like is not None:
@@ -144,16 +143,6 @@ class _Forward:
                 expr) + self.batch:
             return self.full(value, expr, "tangent")
         return value
-
-    def constant(self, value: sp.Number) -> sp.Expr:
-        """A constant derivative of a number (2, of x ** 2) as a float of
-        the arguments' dtype, as JAX gives it: not the integer 2."""
-        dtype = next(filter(None, (float_dtype(self.program, symbol)
-                                   for symbol in self.seeded)), None)
-        if dtype is None:
-            return sp.Float(value)
-        return self.program.add(FULL, (value,), (), "tangent", shape=(),
-                                dtype=dtype)
 
     # -- elementwise regions -------------------------------------------------
 

@@ -113,12 +113,15 @@ def test_array_code_at_a_number_writes_a_constant_as_a_number(at):
     assert body(ad.source(fourth, at)) == "return 0.0"
     second = ad.derivative(cubic_by_a_list, 2)
     assert body(ad.source(ad.hessian(second), at)) == "return 0.0"
+    # forward mode's constant too (np.full((), 6, dtype=np.float32))
+    by_forward_mode = ad.hessian(ad.grad(cubic_by_a_list))
+    assert body(ad.source(by_forward_mode, at)) == "return 6.0"
     assert body(ad.source(hessian, at, at)).splitlines()[-1].strip() == (
         "return (hessian_x_x, 0.0), (0.0, hessian_y_y)")
     values = [third(at), fourth(at), hessian(at, at)[0][1],
-              ad.hessian(second)(at)]
-    assert values == [6.0, 0.0, 0.0, 0.0]
-    assert [type(v) for v in values] == [kind] * 4
+              ad.hessian(second)(at), by_forward_mode(at)]
+    assert values == [6.0, 0.0, 0.0, 0.0, 6.0]
+    assert [type(v) for v in values] == [kind] * 5
 
 
 @pytest.mark.parametrize("at", [np.array([1.5, -2.0]),
