@@ -73,12 +73,15 @@ class _Backward:
             if step.uses() & self.active and not step.op.stops_gradient:
                 self.active.update(step.results())
         self.computed = computed_values(program)
+        self.finished: list[sp.Expr] = []  # (the gradients, one per wrt)
 
     def run(self, output: sp.Expr) -> list[sp.Expr]:
         forward = list(self.program.steps)
         self.elementwise(output, sp.S.One)
         self.back_through(forward)
-        return [self.final(symbol) for symbol in self.wrt]
+        for symbol in self.wrt:
+            self.finished.append(self.final(symbol))
+        return self.finished
 
     def back_through(self, steps: list[Step]) -> None:
         """The adjoints flowing back through ``steps``, last to first (a
@@ -128,9 +131,18 @@ class _Backward:
             if witnesses.get(region) is None:
                 witnesses[region] = witness
         return sp.Add(*[self.unbroadcast(
-            sp.Add(*merged_scatters(self.program, symbol, values)), symbol,
+            sp.Add(*merged_scatters(self.program, symbol, values,
+                                    self.read_by_adjoints)), symbol,
             region, witnesses[region])
             for region, values in by_region.items()])
+
+    def read_by_adjoints(self) -> set[sp.Symbol]:
+        """The symbols the contributions not yet summed read, and the
+        gradients finished."""
+        return {read for held in self.adjoints.values()
+                for value, _, _ in held for read in value.free_symbols} | {
+                    read for done in self.finished
+                    for read in done.free_symbols}
 
     def final(self, symbol: sp.Symbol) -> sp.Expr:
         total = self.total(symbol)

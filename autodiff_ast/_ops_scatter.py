@@ -13,7 +13,7 @@ values themselves (``merged_scatters``, ``summed_scatter``).
 from __future__ import annotations
 
 import ast
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import sympy as sp
@@ -160,10 +160,14 @@ def float_dtype(program: Any, symbol: sp.Symbol) -> str | None:
 
 
 def merged_scatters(program: Any, symbol: sp.Symbol,
-                    values: list[sp.Expr]) -> list[sp.Expr]:
+                    values: list[sp.Expr],
+                    read_elsewhere: Callable[[], set[sp.Symbol]] = set
+                    ) -> list[sp.Expr]:
     """``values`` (terms of ``symbol``'s adjoint) with the scatters into
     zeros like ``symbol`` made one: one array of zeros, each piece added
-    into it (``d[:3] = a; d[3:] += b``), not one array per piece."""
+    into it (``d[:3] = a; d[3:] += b``), not one array per piece.
+    ``read_elsewhere``: what the adjoints not yet summed (and those
+    finished) read besides the program's steps."""
     definitions = program.definition()
     like = shape_source(program, symbol)
     scatters = [v for v in values if isinstance(v, sp.Symbol)
@@ -182,8 +186,18 @@ def merged_scatters(program: Any, symbol: sp.Symbol,
             pieces.append((tuple(Slot(p.position + offset)
                                  if isinstance(p, Slot) else p
                                  for p in parts), add))
-    joined = program.join(scatters, SCATTER, tuple(operands),
-                          pieces=tuple(pieces))
+    merged = set(scatters)
+    if merged & (read_elsewhere() | {
+            read for step in program.steps if step.target not in merged
+            for read in step.uses()}):
+        # A scatter read elsewhere too (the adjoint of t = z + b is z's
+        # and b's) keeps its own pieces: the merged one is a new step.
+        joined = program.add(SCATTER, tuple(operands),
+                             program.leaves[symbol].shape,
+                             f"d_{symbol.name}", pieces=tuple(pieces))
+    else:  # (in the place of the scatters, with the first one's name)
+        joined = program.join(scatters, SCATTER, tuple(operands),
+                              pieces=tuple(pieces))
     return _added_into(program, symbol, [v for v in values
                                          if v not in scatters] + [joined],
                        [joined])

@@ -160,3 +160,24 @@ def test_a_base_that_may_hold_integers_is_not_added_into():
 def test_float32_logits_keep_their_dtype():
     logits = np.random.default_rng(6).normal(size=(4, 3)).astype(np.float32)
     assert ad.grad(at_labels)(logits).dtype == np.float32
+
+
+X = np.array([[0.3, -1.2, 0.5], [1.1, 0.4, -0.7], [-0.2, 0.9, 0.8],
+              [0.6, -0.5, -1.0]])
+
+
+def shifted_products(W, b):
+    z = np.dot(X, W - b) + b
+    return np.sum((z + b)[1:] * z[:-1])
+
+
+def test_pieces_read_by_two_adjoints_are_not_merged_away():
+    # The adjoint of t = z + b flows to z and to b: its scatter d_t was
+    # merged into z's (d_z[1:] += ...) and gone, where b's gradient read
+    # it: `name 'd_t' is not defined` (found by test_properties).
+    W, b = np.array([0.1, -0.4, 0.3]), 0.5
+    grad_W, grad_b = ad.grad(shifted_products, (0, 1))(W, b)
+    np.testing.assert_allclose(
+        grad_W, numeric_gradient(shifted_products, (W, b), 0), rtol=1e-7)
+    assert grad_b == pytest.approx(
+        numeric_gradient(shifted_products, (W, b), 1), rel=1e-7)
