@@ -22,6 +22,7 @@ import sympy as sp
 from ._array_diagonals import diagonals_written
 from ._array_dots import sums_as_dots
 from ._array_layout import INLINED_LENGTHS, wrap_call
+from ._array_passes import shared_with_tests
 from ._array_printer import ArrayPrinter
 from ._array_singular import removable_singularities_written
 from ._array_writer import ArrayWriter
@@ -102,7 +103,13 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
     ``inlined`` characters long (None: any)."""
     docstring = _docstring(spec.docstring)
     body: list[ast.stmt] = [ast.Expr(ast.Constant(docstring))]
-    body += _branches(spec, inlined)
+    branches = _branches(spec, inlined)
+    if any(isinstance(statement, ast.If) for statement in branches):
+        taken = set(spec.params) | {
+            node.id for statement in branches for node in ast.walk(statement)
+            if isinstance(node, ast.Name)}
+        branches = shared_with_tests(branches, taken)
+    body += branches
     if literals:
         for statement in body:
             for node in ast.walk(statement):

@@ -19,7 +19,7 @@ from ._expression_keys import Keys
 from ._program import unique_name
 from ._walk import walk
 
-__all__ = ["tidied", "part_of_call"]
+__all__ = ["tidied", "part_of_call", "shared_with_tests"]
 
 
 def tidied(statements: list[ast.stmt], taken: set[str]) -> list[ast.stmt]:
@@ -487,3 +487,56 @@ def _unpacked(statements: list[ast.stmt]) -> list[ast.stmt]:
         dropped |= set(parts.values()) - {first}
     return [merged.get(i, s) for i, s in enumerate(statements)
             if i not in dropped]
+
+
+def shared_with_tests(statements: list[ast.stmt], taken: set[str]
+                      ) -> list[ast.stmt]:
+    """``statements`` (a function's body: an if per condition on its
+    arguments, each branch returning) with the arithmetic a test computes
+    and the code after it computes again named once, before the test
+    (``x_sq = x ** 2`` before ``if not np.isnan(x_sq):``). The test runs
+    whichever way the code goes, so the value is computed where it was;
+    it reads the function's arguments only, which no branch binds."""
+    result = list(statements)
+    position = 0
+    while position < len(result):
+        statement = result[position]
+        if isinstance(statement, ast.If):
+            rest = result[position:]
+            for node in _work_in(statement.test):
+                text = ast.dump(node)
+                later = [inner for s in [*statement.body, *rest[1:]]
+                         for inner in walk(s)]
+                if any(ast.dump(n) == text for n in later
+                       if isinstance(n, ast.expr)):
+                    name = unique_name(_shared_name(node, result), taken)
+                    taken.add(name)
+                    rest = [_ReplacedByName(text, name).visit(s)
+                            for s in rest]
+                    result[position:] = [ast.Assign(
+                        [ast.Name(name, ast.Store())], node, None), *rest]
+                    position += 1
+                    break
+        position += 1
+    return result
+
+
+def _work_in(test: ast.expr) -> list[ast.expr]:
+    """The arithmetic and calls in ``test`` worth naming, largest first."""
+    found = [node for node in walk(test) if isinstance(
+        node, (ast.BinOp, ast.Call)) and _is_work(node, True)
+        and node is not test]
+    return sorted(found, key=lambda n: -len(ast.unparse(n)))
+
+
+class _ReplacedByName(ast.NodeTransformer):
+    """Each expression whose dump is ``text`` read as ``name``."""
+
+    def __init__(self, text: str, name: str) -> None:
+        self.text = text
+        self.name = name
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, ast.expr) and ast.dump(node) == self.text:
+            return ast.Name(self.name, ast.Load())
+        return super().generic_visit(node)

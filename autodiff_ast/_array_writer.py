@@ -315,8 +315,10 @@ class ArrayWriter:
                     self.program.leaves[like].access is None):
                 # At a number, a constant as a careful person writes it:
                 # return 2.0 (the call gives it the argument's type; a
-                # pytree's 0-d leaf keeps np.full_like, a 0-d array).
-                printed[index] = ast.Constant(float(original))
+                # pytree's 0-d leaf keeps np.full_like, a 0-d array), and
+                # np.nan as the printer writes it.
+                if original.is_finite:
+                    printed[index] = ast.Constant(float(original))
             elif like is not None and (
                     not original.free_symbols or self.program.shape(original)
                     != self.program.leaves[like].shape):

@@ -147,7 +147,7 @@ class _Backward:
     def final(self, symbol: sp.Symbol) -> sp.Expr:
         total = self.total(symbol)
         shape = self.program.leaves[symbol].shape
-        if shape == () and total.is_Number and (
+        if shape == () and total.is_Number and total.is_finite and (
                 self.program.leaves[symbol].access is None):
             # At a number, a constant is written as one (return 2.0, not
             # np.full_like(x, 2)): ArrayWriter.write_return. (A pytree's

@@ -9,6 +9,8 @@ that is differentiated again).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -98,6 +100,28 @@ def test_nan_reductions_match_jax_and_give_nan_entries_zero(name):
     result, computed = ad.value_and_grad(f)(WITH_NAN)
     assert result == pytest.approx(value, rel=1e-12)
     np.testing.assert_allclose(computed, gradient, rtol=1e-7, atol=1e-12)
+
+
+def nan_mean_of_square(x):
+    return np.nanmean(x * x)
+
+
+def test_a_nan_reduction_at_a_number_tests_once_and_returns_nan():
+    # x ** 2 was computed in the test and again in the branch, and the
+    # gradient at nan was written (1e1000-1e1000), astor's float nan
+    derivative = ad.value_and_grad(nan_mean_of_square)
+    assert ad.source(derivative, 2.0).split('"""')[2] == (
+        "\n    x_sq = x ** 2\n"
+        "    if not np.isnan(x_sq):\n"
+        "        value = x_sq\n"
+        "        grad_x = 2 * x\n"
+        "        return value, grad_x\n"
+        "    value = np.nan\n"
+        "    grad_x = np.nan\n"
+        "    return value, grad_x\n")
+    assert derivative(3.0) == (9.0, 6.0)
+    value, gradient = derivative(np.nan)
+    assert math.isnan(value) and math.isnan(gradient)
 
 
 # JAX's Hessian diagonals (without its nan at the nan entry).
