@@ -27,6 +27,7 @@ from ._compile import Scope, compile_function
 from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError, InputError, NoSourceError
 from ._limits import collector_paused, deep_recursion
+from ._float_handle import handle_at_floats, transform_of
 from ._array_transforms import (ArrayTransform, Stage, defined_at,
                                 describe)
 from ._handle import baked_reads, implementation, make_handle
@@ -194,8 +195,18 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
         return function
     generated = _generate(fun, argnums, has_aux, kind)
     if isinstance(generated, ArrayTransform):
-        store[options] = (lambda: True, generated)
-        return generated
+        at_floats = handle_at_floats(generated, regenerate)
+        if at_floats is None:
+            store[options] = (lambda: True, generated)
+            return generated
+        handle, entry = at_floats
+        handle.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
+            generated.base, generated.location, _orders(generated),
+            entry.source)
+        reads = entry.lowered.reads
+        store[options] = (lambda: all(r.is_current() for r in reads),
+                          handle)
+        return handle
     lowered, function, plan = generated
     # A derivative of a derivative bakes in what the inner one baked in.
     baked = _baked(lowered) + list(baked_reads(fun))
@@ -437,7 +448,8 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                      kind: str
                      ) -> tuple[Lowered, types.FunctionType, Plan] | \
         ArrayTransform:
-    fun = _partial_written(fun)
+    # (a derivative of array code: its chain of transforms, then this one)
+    fun = _partial_written(transform_of(fun))
     called = array_call(fun)  # np.linalg.det passed as it is
     if called is not None:
         spelled, op = called
@@ -793,6 +805,8 @@ def source(fn: Callable[..., Any], *example_args: Any,
             example_args or example_kwargs) else fn.made
     if isinstance(fn, PerCall):  # a negative argnums: counts the call's
         fn = fn.at(len(example_args) or len(fn.names))
+    if (example_args or example_kwargs) and transform_of(fn) is not fn:
+        fn = transform_of(fn)  # array code: the code for these arguments
     chain = getattr(fn, "__autodiff_ast_array_chain__", None)
     if chain is not None and any(
             np.ndim(value) for value in _at_positions(

@@ -25,6 +25,7 @@ from ._allow_int import not_transformed_again
 from ._api import _cached, _with_source, derivative_of, real_only
 from ._argnums_per_call import PerCall
 from ._array_transforms import MISSED, NUMBER_TYPES, ArrayTransform
+from ._float_handle import transform_of
 from ._errors import InputError
 from ._int_points import (argument_name, floats_only, moved_as_floats,
                           no_integers_beside_floats, some_floats)
@@ -86,8 +87,9 @@ def jacfwd(fun: Callable[..., Any], argnums: Argnums = 0,
 def _forward(function: Any) -> Any:
     """A Jacobian of array code in forward mode (scalar code's has no
     mode)."""
-    if isinstance(function, ArrayTransform):
-        return function.in_forward_mode()
+    transform = transform_of(function)  # (its handle at floats: reverse)
+    if isinstance(transform, ArrayTransform):
+        return transform.in_forward_mode()
     return function
 
 
@@ -371,7 +373,7 @@ _last_vjp: dict[bool, tuple[Any, ...]] = {}
 
 def _remember_vjp(fun: Callable[..., Any], has_aux: bool,
                   primals: tuple[Any, ...], name: str) -> None:
-    code = code_of_a_number(fun, primals, has_aux)
+    code = transform_of(code_of_a_number(fun, primals, has_aux))
     answering = code.answering(primals) if isinstance(
         code, ArrayTransform) else None
     try:

@@ -19,6 +19,7 @@ from ._cli_kinds import (KIND_HELP, example_sizes, examples_of,
                          leaf_kinds, spelled_kind)
 from ._cli_targets import CommandError, parse_argnums
 from ._dispatch import describe_argument
+from ._float_handle import transform_of
 
 __all__ = ["Derived", "derive", "gradient_orders", "requested"]
 
@@ -116,8 +117,10 @@ def derive(function: Callable[..., Any], derivative: Any,
            kinds: dict[str, Any] | None) -> Derived:
     """``derivative`` (what the library returned for ``function``) as the
     commands print it: array code generated at examples of ``kinds``."""
-    if inspect.isfunction(derivative):
+    if transform_of(derivative) is derivative and \
+            inspect.isfunction(derivative):
         return Derived(derivative, source(derivative))
+    derivative = transform_of(derivative)  # (array code's, at floats too)
     name = getattr(function, "__name__", "the target")
     # Without --arg for any of its parameters (they may be another
     # target's), the code for floats, as ad.source shows it without

@@ -43,7 +43,7 @@ from ._as_numpy import CAUGHT, numeric_retry, real
 from ._errors import InputError, ShapeError
 from ._lower_records import DEFAULTS, Read, staleness
 from ._output_types import (GUARD_CELLS, Plan, cast, caster, proof,
-                            recast)
+                            python_float, recast)
 from ._parameters import all_defaults
 
 __all__ = ["make_handle", "implementation", "baked_reads", "OMITTED"]
@@ -56,7 +56,8 @@ _PLAIN = frozenset({float, int, np.float64, np.float32, np.float16,
 # an integer there is first made the float it stands for.
 _FLOATS = frozenset(t for t in _PLAIN if issubclass(t, (float, np.floating)))
 # The names the guard reads besides the function's own.
-_GUARDS = {"_autodiff_ast_plain": _PLAIN, "_autodiff_ast_floats": _FLOATS}
+_GUARDS = {"_autodiff_ast_plain": _PLAIN, "_autodiff_ast_floats": _FLOATS,
+           "_autodiff_ast_float": float}
 # The check carries what the handle calls only off its usual path: each
 # name of its own would be a cell, copied on every call (1 ns each, of
 # 120). ``real`` makes an integer argument a float; ``numeric`` answers
@@ -82,7 +83,8 @@ def make_handle(function: types.FunctionType, where: str,
                 reads: Sequence[Read],
                 regenerate: Callable[[], types.FunctionType],
                 arrays: tuple[tuple[int, ...], Callable[..., Any]] | None
-                = None, plan: Plan = None) -> types.FunctionType:
+                = None, plan: Plan = None,
+                as_made: tuple[int, ...] | None = None) -> types.FunctionType:
     """A function with ``function``'s signature that checks its inputs
     (and, when there are any, the values ``reads`` baked in) and runs
     ``function``'s code: that code itself with the checks first, else
@@ -96,6 +98,12 @@ def make_handle(function: types.FunctionType, where: str,
     derivative the code computes). With a ``plan``, the outputs it names
     are returned in their arguments' types (``_output_types``): as the
     code computes them where it is shown to give those, else cast.
+
+    With ``as_made`` (the positions of the arguments ``function`` was
+    made for as they were, their defaults), it is array code's handle at
+    Python floats: it answers the calls where every other argument is a
+    Python float and each of those is that very default, and passes every
+    other call on to ``arrays``' answer, which made the code for floats.
     """
     code = function.__code__
     params = list(_parameters(code))
@@ -107,35 +115,59 @@ def make_handle(function: types.FunctionType, where: str,
     proven = None if definition is None else proof(definition, function,
                                                    plan)
     reals = _positions(plan)
-    fast = " and ".join(
-        f"{p}.__class__ in _autodiff_ast_{'floats' if i in reals else 'plain'}"
-        for i, p in enumerate(params)) or "True"
-    guard = [f"if not ({fast}):",
-             f"    if _autodiff_ast_check({arguments}):",
-             f"        return _autodiff_ast_arrays({arguments})",
-             *(f"    {p} = {_REAL}({p})"
-               for i, p in enumerate(params) if i in reals)]
-    retry = _retry(function, plan)
+    if as_made is None:
+        fast = " and ".join(
+            f"{p}.__class__ in "
+            f"_autodiff_ast_{'floats' if i in reals else 'plain'}"
+            for i, p in enumerate(params)) or "True"
+        guard = [f"if not ({fast}):",
+                 f"    if _autodiff_ast_check({arguments}):",
+                 f"        return _autodiff_ast_arrays({arguments})",
+                 *(f"    {p} = {_REAL}({p})"
+                   for i, p in enumerate(params) if i in reals)]
+        passed_on: list[str] = []
+    else:
+        # (before the defaults are filled in: an argument left out is
+        # passed on left out, as the transform's fast call takes it)
+        guard = []
+        passed_on = [f"if not ({_as_made(params, function, as_made)}):",
+                     f"    return _autodiff_ast_arrays({arguments})"]
+    to = None if as_made is None else python_float
+    retry = _retry(function, plan, to)
     casting: dict[str, Any] = {}
     passed = ""
     if plan is not None:
-        convert, passed = caster(plan, params)
+        convert, passed = caster(plan, params, to)
+        if as_made is not None and isinstance(plan, int) and \
+                proven is not None:
+            convert, passed = float, ""  # (shown to be a number: in C)
         casting.update({"_autodiff_ast_cast": convert,
                         "_autodiff_ast_recast": recast(function, plan, retry),
                         **GUARD_CELLS})
-    if proven is not None:  # elsewhere, the code's result cast
+    if as_made is not None:
+        # Array code's handle at floats casts every return: it gives a
+        # Python float where the code computes NumPy's, as the transform.
+        cast_returns = None if plan is None else passed
+    else:
+        cast_returns = passed if proven is None and plan is not None \
+            else None
+    if proven is not None and as_made is None:
+        # (elsewhere, the code's result cast)
         result = f"    return _autodiff_ast_recast({_passed(code)})"
         guard.append(result)
         if proven:
             guard += [f"if not ({' and '.join(proven)}):", result]
     positions, answer = arrays if arrays is not None else ((), _never)
+    if as_made is not None:
+        positions = ()
+        answer = _passer(answer, params, code.co_argcount)
     check = _checker(params, where, branch_site, positions,
                      arrays is not None)
     check.numeric = retry  # type: ignore[attr-defined]
     check.real = real  # type: ignore[attr-defined]
     checked = _checked_copy(function, guard, check, reads, regenerate,
                             answer, casting,
-                            passed if proven is None else "")
+                            cast_returns, passed_on)
     if checked is not None:
         return _answering_arrays(checked, answer)
     namespace: dict[str, Any] = {
@@ -156,7 +188,8 @@ def make_handle(function: types.FunctionType, where: str,
                   "        _autodiff_ast_refresh()"]
         exec(compile(f"def _autodiff_ast_stale():\n    return {stale}\n",
                      "<autodiff_ast staleness>", "exec"), namespace)
-    lines += [f"    {line}" for line in _filling(params, function) + guard]
+    lines += [f"    {line}"
+              for line in passed_on + _filling(params, function) + guard]
 
     def refresh() -> None:
         # From now on the regenerated derivative (with its own checks)
@@ -165,7 +198,7 @@ def make_handle(function: types.FunctionType, where: str,
         renewed = regenerate()
         namespace["_autodiff_ast_call"] = renewed
         check.numeric = _retry(  # type: ignore[attr-defined]
-            implementation(renewed), plan)
+            implementation(renewed), plan, to)
         namespace["_autodiff_ast_checking"] = False
         namespace.update(_defaults_named(implementation(renewed)))
         for shown in ("__wrapped__", "__autodiff_ast__"):
@@ -207,11 +240,30 @@ def make_handle(function: types.FunctionType, where: str,
                              answer)
 
 
-def _retry(function: types.FunctionType, plan: Plan) -> Callable[..., Any]:
+def _as_made(params: Sequence[str], function: types.FunctionType,
+             as_made: tuple[int, ...]) -> str:
+    """The condition under which ``function``, made at Python floats and
+    the defaults at the positions ``as_made``, answers a call: each other
+    argument a Python float, each of those the very default it was made
+    for (another value, or an equal one that is not it, is passed on)."""
+    start = len(params) - len(all_defaults(function))
+
+    def answers(i: int, p: str) -> str:
+        made = (f"{p} is _autodiff_ast_d{i - start}" if i in as_made
+                else f"{p}.__class__ is _autodiff_ast_float")
+        return made if i < start else \
+            f"({made} or {p} is _autodiff_ast_omitted)"
+
+    return " and ".join(map(answers, range(len(params)), params)) or "True"
+
+
+def _retry(function: types.FunctionType, plan: Plan,
+           to: Callable[[Any, Any], Any] | None = None) -> Callable[..., Any]:
     """What answers where Python's float arithmetic raises in
-    ``function`` (``_as_numpy``), its result cast by ``plan``."""
+    ``function`` (``_as_numpy``), its result cast by ``plan`` (and
+    ``to``)."""
     return numeric_retry(function, None if plan is None else
-                         functools.partial(cast, plan=plan))
+                         functools.partial(cast, plan=plan, to=to))
 
 
 def _positions(plan: Plan) -> set[int]:
@@ -253,14 +305,16 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
                   check: Callable[..., bool], reads: Sequence[Read],
                   regenerate: Callable[[], types.FunctionType],
                   arrays: Callable[..., Any], casting: dict[str, Any],
-                  cast_returns: str) -> types.FunctionType | None:
+                  cast_returns: str | None, passed_on: Sequence[str] = ()
+                  ) -> types.FunctionType | None:
     """The handle as ``function`` itself, compiled again with the checks
     first (``_checking_copy``), the names ``casting`` gives as cells, and
-    with ``cast_returns`` (what the cast takes besides the result) each
-    return's outputs cast. While a value it
-    baked in differs, the regenerated derivative answers (and is what the
-    handle shows); once the value is back, the code is current again and
-    answers itself."""
+    with ``cast_returns`` (what the cast takes besides the result, if
+    anything; None: no cast) each return's outputs cast; ``passed_on``:
+    lines before the defaults are filled in. While a value it baked in
+    differs, the regenerated derivative answers (and is what the handle
+    shows); once the value is back, the code is current again and answers
+    itself."""
     params = _parameters(function.__code__)
     arguments = ", ".join(params)
     count = function.__code__.co_argcount
@@ -327,7 +381,8 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
             return baked_reads(renewed[0])
         return tuple(reads)
 
-    handle = _checking_copy(function, guard, cells, cast_returns)
+    handle = _checking_copy(function, [*passed_on, *guard], cells,
+                            cast_returns)
     return None if handle is None else _dressed(handle, function, current,
                                                 baked)
 
@@ -380,6 +435,15 @@ def _passing_on(answering: Callable[..., Any], params: Sequence[str],
         if value is not OMITTED})
 
 
+def _passer(answering: Callable[..., Any], params: Sequence[str],
+            count: int) -> Callable[..., Any]:
+    """``answering`` called as ``_passing_on`` calls it."""
+    def answer(*args: Any) -> Any:
+        return _passing_on(answering, params, args, count)
+
+    return answer
+
+
 def _show(handle: types.FunctionType, answering: types.FunctionType) -> None:
     """Make ``handle`` show the code of ``answering`` (a generated function
     or the handle of one)."""
@@ -425,10 +489,11 @@ class _CastReturns(ast.NodeTransformer):
     def visit_Return(self, node: ast.Return) -> ast.Return:
         if node.value is None:
             return node
-        passed = ast.parse(self.passed, mode="eval").body
+        passed = [ast.parse(self.passed, mode="eval").body] \
+            if self.passed else []
         cast = ast.Name("_autodiff_ast_cast", ast.Load())
-        call = ast.Call(cast, [node.value, passed], [])
-        for made in (call, cast, *ast.walk(passed)):
+        call = ast.Call(cast, [node.value, *passed], [])
+        for made in (call, cast, *(n for p in passed for n in ast.walk(p))):
             ast.copy_location(made, node.value)
         node.value = call
         return node
@@ -444,7 +509,8 @@ class _CastReturns(ast.NodeTransformer):
 
 def _checking_copy(function: types.FunctionType, guard: list[str],
                    cells: dict[str, types.CellType],
-                   cast_returns: str = "") -> types.FunctionType | None:
+                   cast_returns: str | None = None
+                   ) -> types.FunctionType | None:
     """``function`` compiled again from its own source with ``guard`` (the
     checks) as its first statements, in its globals and cells and with
     ``cells`` for the names the guard reads: one call instead of two (the
@@ -465,7 +531,7 @@ def _checking_copy(function: types.FunctionType, guard: list[str],
             child.lineno = child.end_lineno = 1  # type: ignore[attr-defined]
             child.col_offset = 0  # type: ignore[attr-defined]
             child.end_col_offset = len(lines[0].rstrip())  # type: ignore
-    if cast_returns:
+    if cast_returns is not None:
         definition.body = [_CastReturns(cast_returns).visit(statement)
                            for statement in definition.body]
     body = definition.body

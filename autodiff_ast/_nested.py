@@ -43,6 +43,7 @@ def called_inside(run: Any, callee: Any, node: ast.Call,
     import autodiff_ast
 
     from ._array_transforms import ArrayTransform
+    from ._float_handle import transform_of
 
     if any(callee is getattr(autodiff_ast, name, None)
            for name in _MADE_BY_NAME):
@@ -63,6 +64,7 @@ def called_inside(run: Any, callee: Any, node: ast.Call,
         return _vjp(run, node, env)
     if isinstance(callee, _Pullback):
         return callee.call(run, node, env)
+    callee = transform_of(callee)  # (array code's handle at floats)
     if getattr(callee, "__autodiff_ast_array_chain__", None) is not None \
             and not node.keywords:
         # a Jacobian or Hessian of scalar code: at arrays, JAX's shape
@@ -81,8 +83,10 @@ def derivative_call(run: Any, derivative: Any, args: list[Any],
                     node: ast.Call) -> Any:
     """``derivative(*args)``, its generated code inlined."""
     from ._array_transforms import ArrayTransform
+    from ._float_handle import transform_of
     from ._lower_records import NeedsArrays
 
+    derivative = transform_of(derivative)
     chain = getattr(derivative, "__autodiff_ast_array_chain__", None)
     if chain is not None and any(
             isinstance(args[i], sp.Basic) and run.lowers_arrays
@@ -95,6 +99,11 @@ def derivative_call(run: Any, derivative: Any, args: list[Any],
         return run.inline(derivative, args, {}, node)  # scalar code's handle
     if not run.lowers_arrays:
         raise NeedsArrays
+    if not derivative.takes_tangents:  # (the arguments left out: defaults)
+        missing = len(derivative.params) - len(args)
+        defaults = derivative.defaults
+        if 0 < missing <= len(defaults):
+            args = [*args, *defaults[len(defaults) - missing:]]
     # (an int where it is differentiated is the float it stands for, as
     # when the derivative is called at the top level)
     entry = derivative.entry_for(as_floats(tuple(_examples(run, args, node)),

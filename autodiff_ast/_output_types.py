@@ -39,7 +39,7 @@ import optree
 from ._as_numpy import ARITHMETIC
 
 __all__ = ["plan_of", "stored", "restored", "cast", "caster", "recast",
-           "like", "tree_like", "proof", "GUARD_CELLS"]
+           "like", "python_float", "tree_like", "proof", "GUARD_CELLS"]
 
 # A plan mirrors what generated code returns (tuples of outputs): at each
 # output, the position of the argument whose type it takes, or None where
@@ -77,25 +77,28 @@ def restored(kept: Any) -> Plan:
     raise ValueError(f"not a plan of outputs: {kept!r}")
 
 
-def cast(result: Any, args: tuple[Any, ...], plan: Plan) -> Any:
+def cast(result: Any, args: tuple[Any, ...], plan: Plan,
+         to: Callable[[Any, Any], Any] | None = None) -> Any:
     """``result`` with each output the plan names in its argument's
-    type."""
+    type (``like``, or the function ``to``)."""
     if plan.__class__ is int:
-        return like(result, args[plan])
+        return (to or like)(result, args[plan])
     if plan is None:
         return result
-    return tuple(cast(r, args, p) for r, p in zip(result, plan))
+    return tuple(cast(r, args, p, to) for r, p in zip(result, plan))
 
 
-def caster(plan: Plan, params: Sequence[str]
+def caster(plan: Plan, params: Sequence[str],
+           to: Callable[[Any, Any], Any] | None = None
            ) -> tuple[Callable[[Any, Any], Any], str]:
     """What casts a result by ``plan`` in a handle of ``params``, and what
     the handle passes it besides the result: the one argument an int plan
-    names (``like(value, x)``, one call), else the tuple of them."""
+    names (``like(value, x)``, one call, or ``to``), else the tuple of
+    them."""
     if isinstance(plan, int):
-        return like, params[plan]
+        return to or like, params[plan]
     packed = f"({', '.join(params)},)" if params else "()"
-    return functools.partial(cast, plan=plan), packed
+    return functools.partial(cast, plan=plan, to=to), packed
 
 
 def recast(function: Callable[..., Any], plan: Plan,
@@ -163,6 +166,15 @@ def like(value: Any, arg: Any) -> Any:
         return dtype.type(value)
     return value.astype(dtype, copy=False) if isinstance(
         value, np.ndarray) else np.asarray(value, dtype=dtype)
+
+
+def python_float(value: Any, arg: Any) -> Any:
+    """``value``, a derivative at the Python float ``arg``, as array code
+    gives it: a Python float (an array of float64 where it is one)."""
+    if value.__class__ is float:
+        return value
+    return float(value) if np.ndim(value) == 0 else np.asarray(
+        value, dtype=np.float64)
 
 
 # -- proving that generated code needs no cast ----------------------------------

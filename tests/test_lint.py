@@ -301,6 +301,9 @@ def test_every_function_a_test_generates_is_linted_at_its_end(
         return x ** 3 * np.sin(x) / (2 + np.cos(x))
 
     scalar = ad.source(ad.grad(lumpy), 0.5)
-    array = ad.source(ad.grad(lambda x: np.sum(lumpy(x))), np.ones(3))
+    summed = ad.grad(lambda x: np.sum(lumpy(x)))
+    array = ad.source(summed, np.ones(3))
+    at_floats = ad.source(summed)  # (array code's for floats: made with it)
     assert "def dlumpy_dx(x):" in scalar and "def grad_" in array
-    assert list(made_by_this_test)[-2:] == [scalar, array]
+    assert "def dlambda_dx(x):" in at_floats
+    assert list(made_by_this_test)[-3:] == [scalar, at_floats, array]
