@@ -496,19 +496,22 @@ def shared_with_tests(statements: list[ast.stmt], taken: set[str]
     and the code after it computes again named once, before the test
     (``x_sq = x ** 2`` before ``if not np.isnan(x_sq):``). The test runs
     whichever way the code goes, so the value is computed where it was;
-    it reads the function's arguments only, which no branch binds."""
+    a value that reads a name the code binds after the test (a loop's
+    carried value) is left where it is."""
     result = list(statements)
     position = 0
     while position < len(result):
         statement = result[position]
         if isinstance(statement, ast.If):
             rest = result[position:]
+            after = [*statement.body, *statement.orelse, *rest[1:]]
+            later = [inner for s in after for inner in walk(s)]
+            bound = _bound_in(after)
             for node in _work_in(statement.test):
                 text = ast.dump(node)
-                later = [inner for s in [*statement.body, *rest[1:]]
-                         for inner in walk(s)]
-                if any(ast.dump(n) == text for n in later
-                       if isinstance(n, ast.expr)):
+                if not _names_read(node) & bound and any(
+                        ast.dump(n) == text for n in later
+                        if isinstance(n, ast.expr)):
                     name = unique_name(_shared_name(node, result), taken)
                     taken.add(name)
                     rest = [_ReplacedByName(text, name).visit(s)
@@ -519,6 +522,10 @@ def shared_with_tests(statements: list[ast.stmt], taken: set[str]
                     break
         position += 1
     return result
+
+
+def _names_read(node: ast.expr) -> set[str]:
+    return {n.id for n in walk(node) if isinstance(n, ast.Name)}
 
 
 def _work_in(test: ast.expr) -> list[ast.expr]:

@@ -9,6 +9,7 @@ that is differentiated again).
 
 from __future__ import annotations
 
+import ast
 import math
 
 import numpy as np
@@ -122,6 +123,23 @@ def test_a_nan_reduction_at_a_number_tests_once_and_returns_nan():
     assert derivative(3.0) == (9.0, 6.0)
     value, gradient = derivative(np.nan)
     assert math.isnan(value) and math.isnan(gradient)
+
+
+def test_a_value_a_later_line_changes_is_not_named_before_the_test():
+    # (the pass that named x ** 2 above: a carried h read after a loop is
+    # another value than the test's)
+    from autodiff_ast._array_passes import shared_with_tests
+    body = ast.parse(
+        "if np.all(h * 2 != 0):\n    return h * 2\n"
+        "for i in range(3):\n    h = h + 1\n"
+        "return h * 2\n").body
+    before = [ast.dump(s) for s in body]
+    assert [ast.dump(s) for s in shared_with_tests(body, {"h"})] == before
+    named = shared_with_tests(ast.parse(
+        "if y * 2 > 0:\n    return y * 2\nreturn -(y * 2)\n").body, {"y"})
+    assert ast.unparse(ast.fix_missing_locations(ast.Module(named, []))) == (
+        "shared = y * 2\nif shared > 0:\n    return shared\n"
+        "return -shared")
 
 
 # JAX's Hessian diagonals (without its nan at the nan entry).
