@@ -359,7 +359,9 @@ class ArrayTransform:
         try:
             return self.entry_for(args if self.takes_tangents else as_floats(
                 args, self.differentiated))
-        except (AutodiffError, TypeError):
+        except (AutodiffError, TypeError) as error:
+            if getattr(error, "at_any_arguments", False):
+                raise  # (a complex derivative: at arrays too)
             return None
 
     def refuse_early(self) -> None:

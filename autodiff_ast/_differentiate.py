@@ -18,7 +18,7 @@ from sympy.core.function import ArgumentIndexError
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from ._codegen import Literal
-from ._errors import OutputError
+from ._errors import OutputError, at_any_arguments
 from ._limits import collector_paused
 from ._lower_expressions import scaled
 from ._lower_records import Lowered
@@ -169,16 +169,16 @@ def checked_partial(value: sp.Expr, symbol: sp.Symbol,
     # The derivative of a step (sign, Heaviside) is zero almost everywhere.
     derivative = derivative.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
     if derivative.has(sp.I):
-        raise OutputError(
+        raise at_any_arguments(OutputError(
             f"the derivative of {where} with respect to {symbol.name} is "
             "complex (a constant base raised to the argument's power takes "
-            "the log of a negative number?).")
+            "the log of a negative number?)."))
     unresolved = derivative.atoms(sp.Derivative)
     if unresolved:
         functions = sorted({type(d.expr).__name__ for d in unresolved})
-        raise OutputError(
+        raise at_any_arguments(OutputError(
             f"cannot differentiate {where} with respect to {symbol.name}: "
-            f"no derivative rule for {', '.join(functions)}.")
+            f"no derivative rule for {', '.join(functions)}."))
     return derivative
 
 

@@ -8,6 +8,7 @@ Warnings (nothing is wrong with the user's code) derive from UserWarning.
 from __future__ import annotations
 
 import ast
+from typing import TypeVar
 
 __all__ = [
     "AutodiffError",
@@ -115,11 +116,15 @@ def error_at(node: ast.AST, message: str, filename: str,
                                 end_lineno, end_offset)
 
 
-def at_any_arguments(error: UnsupportedCodeError) -> UnsupportedCodeError:
+_Marked = TypeVar("_Marked", bound=AutodiffError)
+
+
+def at_any_arguments(error: _Marked) -> _Marked:
     """``error``, marked as one the code makes at any arguments (a call
-    written with arguments its callee does not take): array code refuses
-    it when the derivative is made, as scalar code does, not at the first
-    call (``ArrayTransform.refuse_early``)."""
+    written with arguments its callee does not take, a derivative that is
+    complex or has no rule): array code refuses it when the derivative is
+    made, as scalar code does, not at the first call
+    (``ArrayTransform.refuse_early``, ``entry_at_floats``)."""
     error.at_any_arguments = True  # type: ignore[attr-defined]
     return error
 

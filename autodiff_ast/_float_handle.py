@@ -51,7 +51,9 @@ def handle_at_floats(transform: ArrayTransform,
         entry = transform.entry_at_floats()
     except NoSourceError:
         raise  # (a helper edited since it was imported: at any call)
-    except Exception:
+    except Exception as error:
+        if getattr(error, "at_any_arguments", False):
+            raise  # (a complex derivative, one without a rule: at arrays too)
         # (anything else that fails at floats fails at the first call, as
         # it did before the code at floats was made here)
         return None

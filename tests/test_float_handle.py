@@ -147,3 +147,20 @@ def test_derivatives_inside_array_code_take_the_handle():
         numeric_gradient(lambda x: np.sum(outer(x)), (x,), 0), rtol=1e-7)
     assert ad.grad(outer)(0.3) == pytest.approx(
         numeric_gradient(outer, (0.3,), 0), rel=1e-7)
+
+
+def powered_by_a_list(x):
+    parts = [x]
+    return (-2.0) ** parts[0]
+
+
+def test_a_complex_derivative_is_refused_when_it_is_made():
+    # as scalar code refuses it: it is complex at any arguments, so it
+    # waited for the first call only because the code was made there
+    with pytest.raises(ad.OutputError) as info:
+        ad.grad(powered_by_a_list)
+    assert str(info.value) == (
+        "the derivative of powered_by_a_list (tests/test_float_handle.py:"
+        f"{powered_by_a_list.__code__.co_firstlineno}) with respect to x is "
+        "complex (a constant base raised to the argument's power takes the "
+        "log of a negative number?).")
