@@ -197,6 +197,9 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     if isinstance(generated, ArrayTransform):
         at_floats = handle_at_floats(generated, regenerate)
         if at_floats is None:
+            # (where the code at floats was made, there was nothing to
+            # refuse: the function is lowered at floats once)
+            generated.refuse_early()
             store[options] = (lambda: True, generated)
             return generated
         handle, entry = at_floats
@@ -584,10 +587,7 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
             at_a_number = derivative
     for stage in stages[:-1]:
         chain = chain.then(stage, name, title)
-    transform = chain.then(stages[-1], name, title, at_a_number)
-    if not chain.stages:  # (a derivative's output is its own)
-        transform.refuse_early()
-    return transform
+    return chain.then(stages[-1], name, title, at_a_number)
 
 
 def _keyword_only(chain: ArrayTransform) -> int:

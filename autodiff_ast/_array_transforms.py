@@ -54,6 +54,7 @@ from ._ops_core import reshaped
 from ._ops_create import EYE
 from ._ops_loop import is_elementwise
 from ._ops_scatter import float_dtype
+from ._output_types import python_float
 from ._parameters import keyword_only_names
 from ._program import Program, Shape, _identifier
 from ._returns import buildable, with_returns
@@ -373,6 +374,8 @@ class ArrayTransform:
         function is lowered at Python floats; where it does not take them
         (it indexes, multiplies matrices or counts with an argument) or
         fails there otherwise, the call decides."""
+        if len(self.stages) != 1:
+            return  # (a derivative's output is its own)
         (stage,) = self.stages
         if stage.kind not in ("grad", "value_and_grad"):
             return  # (a Jacobian takes any outputs)
@@ -836,10 +839,7 @@ def _cast(value: Any, dtype: Any) -> Any:
         # (the usual gradient: an array of its argument's dtype)
         return value if value.flags.writeable else np.array(value)
     if dtype is float:
-        if value.__class__ is float:
-            return value
-        return float(value) if np.ndim(value) == 0 else np.asarray(
-            value, dtype=np.float64)
+        return python_float(value, None)
     if isinstance(dtype, type):  # np.float32(...) for a NumPy scalar
         return value if value.__class__ is dtype else dtype(value)
     given = getattr(value, "dtype", None)

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import optree
 
 from ._array_transforms import ArrayTransform
-from ._errors import NoSourceError
+from ._errors import AutodiffError
 from ._handle import make_handle
 from ._output_types import Plan
 from ._parameters import all_defaults
@@ -49,11 +49,9 @@ def handle_at_floats(transform: ArrayTransform,
         return None  # (jvp casts its tangents itself)
     try:
         entry = transform.entry_at_floats()
-    except NoSourceError:
-        raise  # (a helper edited since it was imported: at any call)
-    except Exception as error:
-        if getattr(error, "at_any_arguments", False):
-            raise  # (a complex derivative, one without a rule: at arrays too)
+    except AutodiffError:
+        raise  # (one it refuses at any arguments: a complex derivative)
+    except Exception:
         # (anything else that fails at floats fails at the first call, as
         # it did before the code at floats was made here)
         return None
