@@ -12,7 +12,6 @@ import functools
 import importlib
 import inspect
 import operator
-import os
 import sys
 import types
 import weakref
@@ -41,6 +40,7 @@ from ._output_types import Plan, plan_of, restored, stored
 from ._partials import unwrapped
 from ._per_count import takes_varargs, written_for
 from ._rules import primitive_for, scipy_module
+from ._source import display_location
 from ._table_functions import array_call, array_parameters
 
 __all__ = ["grad", "value_and_grad", "derivative", "source"]
@@ -66,17 +66,6 @@ def _provenance(fn: Any) -> Provenance | None:
     return getattr(fn, "__autodiff_ast__", None)
 
 
-def _display_location(location: str) -> str:
-    path, _, line = location.rpartition(":")
-    if not path or not os.path.isabs(path):
-        return location
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return location
-    return location if relative.startswith("..") else f"{relative}:{line}"
-
-
 def _derivative_name(base: str, wrt: tuple[str, ...]) -> str:
     order = len(wrt)
     if len(set(wrt)) == 1:
@@ -100,7 +89,7 @@ def _normalize_argnums(argnums: Any, lowered: Lowered
     """Validated argnums as a tuple of non-negative ints, and whether the
     caller asked for a tuple."""
     count = len(lowered.positional)
-    where = f"{lowered.name} ({_display_location(lowered.location)})"
+    where = f"{lowered.name} ({display_location(lowered.location)})"
     described = (f"takes {count} positional argument"
                  f"{'' if count == 1 else 's'} "
                  f"({', '.join(lowered.positional)})")
@@ -275,7 +264,7 @@ def _per_count(fun: Any, count: int) -> types.FunctionType:
     if _provenance(written) is None:
         function, _ = unbind(fun)
         written.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
-            written.__name__, _display_location(
+            written.__name__, display_location(
                 readable_source(function).location), (),
             inspect.getsource(written))
     return written
@@ -321,7 +310,7 @@ def _at_arrays(fun: Callable[..., Any], argnums: Any, has_aux: bool,
 
 
 def _where(lowered: Lowered) -> str:
-    return f"{lowered.name} ({_display_location(lowered.location)})"
+    return f"{lowered.name} ({display_location(lowered.location)})"
 
 
 def _baked(lowered: Lowered) -> list[Read]:
@@ -482,7 +471,7 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     wrt = tuple(lowered.params[i] for i in numbers)
     origin = _provenance(fun)
     base = origin.base if origin else lowered.name
-    location = origin.location if origin else _display_location(
+    location = origin.location if origin else display_location(
         lowered.location)
     history = origin.wrt if origin else ()
     pure = kind == "grad" and not (as_tuple or has_aux)
@@ -512,7 +501,7 @@ def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
         raise AutodiffError(
             f"cannot write the derivative of {lowered.name} "
-            f"({_display_location(lowered.location)}) as code: {exc}. "
+            f"({display_location(lowered.location)}) as code: {exc}. "
             "Please report this with the function.") from exc
     scope = Scope.of(fun) if lowered.source is not None else None
     function = compile_function(text, name, scope=scope)
@@ -533,7 +522,7 @@ def _partial_written(fun: Any) -> Any:
         return written
     inner, _ = unbind(fun.func)
     written.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
-        written.__name__, _display_location(
+        written.__name__, display_location(
             readable_source(inner).location), (), inspect.getsource(written))
     return written
 
@@ -557,7 +546,7 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
         chain = ArrayTransform(fun, (), params,
                                functools.partial(all_defaults, function),
                                source.name,
-                               location or _display_location(
+                               location or display_location(
                                    source.location), source.name, "")
     outline = Lowered(chain.base, chain.location, chain.params, (), (), None,
                       "numpy", None, keyword_only=_keyword_only(chain))

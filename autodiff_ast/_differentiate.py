@@ -24,6 +24,7 @@ from ._lower_expressions import scaled
 from ._lower_records import Lowered
 from ._functions import maximum, power_rule_exponent, where
 from ._rules import canonical, inert_derivative
+from ._source import display_location
 
 __all__ = ["Derivatives", "differentiate", "split_aux", "aux_leaf",
            "aux_leaves", "checked_partial", "partial"]
@@ -115,7 +116,7 @@ def split_aux(output: Any, where: str, has_aux: bool,
 
 
 def _scalar_output(lowered: Lowered, has_aux: bool) -> tuple[sp.Expr, Any]:
-    where = f"{lowered.name} ({lowered.location})"
+    where = f"{lowered.name} ({display_location(lowered.location)})"
     value, aux = split_aux(lowered.output, where, has_aux)
     if not isinstance(value, sp.Expr):
         raise OutputError(f"{where} returns {value!r}, which is not a "
@@ -135,7 +136,7 @@ def differentiate(lowered: Lowered, argnums: tuple[int, ...],
                            outputs) if with_value else None
     shape_of: dict[int, sp.Symbol] = {}
     gradient_indices = []
-    where = f"{lowered.name} ({lowered.location})"
+    where = f"{lowered.name} ({display_location(lowered.location)})"
     for argnum in argnums:
         symbol = lowered.symbols[argnum]
         index = _flatten(checked_partial(value, symbol, where), outputs)

@@ -37,7 +37,8 @@ from ._compile import GENERATED_PREFIX
 from ._errors import NoSourceError
 from ._parameters import as_trailing
 
-__all__ = ["FunctionSource", "get_source", "library_of", "refused_call"]
+__all__ = ["FunctionSource", "display_location", "get_source",
+           "library_of", "refused_call"]
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
@@ -87,6 +88,19 @@ def _folders() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 _INSTALLED, _STANDARD = _folders()
 _PACKAGE_FOLDERS = ("site-packages", "dist-packages")
+
+
+def display_location(location: str) -> str:
+    """``location`` ("/home/me/demo.py:3") as users read it: relative to
+    the working folder where it is inside it ("demo.py:3")."""
+    path, _, line = location.rpartition(":")
+    if not path or not os.path.isabs(path):
+        return location
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return location
+    return location if relative.startswith("..") else f"{relative}:{line}"
 
 
 def library_of(fn: Any) -> str | None:
