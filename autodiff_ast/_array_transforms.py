@@ -37,6 +37,7 @@ from ._as_numpy import ARITHMETIC, numeric_retry
 from ._array_codegen import (ArrayFunctionSpec, _shape_check,
                              generate_array_source)
 from ._backward import gradients
+from ._truth_refusal import branch_on_arrays
 from ._codegen import Literal
 from ._compile import Scope, compile_function
 from ._differentiate import aux_leaf, split_aux
@@ -461,9 +462,19 @@ class ArrayTransform:
                               for n in (_moving(primals)
                                         if stage.kind == "jvp"
                                         else stage.argnums)})
-        lowered = lower_arrays(self.fun, primals, tuple(wrt_numbers),
-                               self.called(),
-                               f"{self.base} ({self.location})")
+        where = f"{self.base} ({self.location})"
+        try:
+            lowered = lower_arrays(self.fun, primals, tuple(wrt_numbers),
+                                   self.called(), where)
+        except AutodiffError as error:
+            refusal = branch_on_arrays(
+                error, self.params, primals, where,
+                lambda: lower_arrays(self.fun, as_floats(
+                    self.at_floats(), self.differentiated),
+                    tuple(wrt_numbers), self.called(), where))
+            if refusal is None:
+                raise
+            raise refusal from None
         if known is not None:
             return self.assembled(lowered, args, wrt_numbers, known.source,
                                   known.any_size)

@@ -129,6 +129,15 @@ def at_any_arguments(error: _Marked) -> _Marked:
     return error
 
 
+def truth_of_an_array(error: _Marked, written: str) -> _Marked:
+    """``error``, marked as the test of a Python ``written`` (``if``,
+    ``or``, ``while``) refused of an array: where the function takes
+    numbers there, the arguments are what does not fit
+    (``_truth_refusal``)."""
+    error.truth_of_an_array = written  # type: ignore[attr-defined]
+    return error
+
+
 def shape_error_at(node: ast.AST, message: str, filename: str,
                    lines: list[str]) -> ShapeError:
     """A ShapeError pointing at ``node`` in the user's file."""

@@ -25,7 +25,7 @@ from sympy.logic.boolalg import Boolean
 from . import _fence
 from ._array_ops import ArrayOperations, plain, static_int
 from ._array_rules import array_function, array_method, method_names
-from ._errors import InputError, OutputError
+from ._errors import InputError, OutputError, truth_of_an_array
 from ._functions import where
 from ._containers import container_items, item_at_run_time
 from ._dispatch import taken_as_constant
@@ -978,11 +978,12 @@ class _ArrayRunner(ArrayOperations, _Runner):
         self.scalar_condition(condition, statement.test)
         super().merge(statement, condition, env)
 
-    def scalar_condition(self, condition: Any, node: ast.AST) -> None:
+    def scalar_condition(self, condition: Any, node: ast.AST,
+                         written: str = "if") -> None:
         if self.shape(condition, node) != ():
-            raise self.error(node, "the truth value of an array is "
-                                   "ambiguous: select elementwise with "
-                                   "np.where(condition, a, b)")
+            raise truth_of_an_array(self.error(
+                node, "the truth value of an array is ambiguous: select "
+                      "elementwise with np.where(condition, a, b)"), written)
 
     def kept_loop(self, loop: ast.For, env: dict[str, Any]) -> bool:
         return keep_loop(self, loop, env)

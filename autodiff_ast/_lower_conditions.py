@@ -147,7 +147,8 @@ class Conditions:
                 break
             if isinstance(truth, BooleanAtom):
                 continue  # decides nothing: the value is a later operand's
-            self.scalar_condition(truth, operand)
+            self.scalar_condition(truth, operand,
+                                  "or" if deciding else "and")
             undecided.append((value, truth, operand))
         if all(is_condition(v) for v, _, _ in undecided) and \
                 is_condition(value):
@@ -170,9 +171,11 @@ class Conditions:
                                     else (value, earlier)), self, operand)
         return value
 
-    def scalar_condition(self, condition: Any, node: ast.AST) -> None:
-        """Refuses a condition that holds one truth per element (array
-        lowering knows the shapes; a scalar runner's are all numbers)."""
+    def scalar_condition(self, condition: Any, node: ast.AST,
+                         written: str = "if") -> None:
+        """Refuses a condition that holds one truth per element, the test
+        of the Python ``written`` (array lowering knows the shapes; a
+        scalar runner's are all numbers)."""
 
     def option_comparison(self, node: ast.Compare,
                           values: list[Any]) -> Boolean:

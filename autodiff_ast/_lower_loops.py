@@ -798,7 +798,7 @@ def _body(run: Any, loop: ast.For | ast.While, body: list[ast.stmt],
     condition = None
     if isinstance(loop, ast.While):
         condition = run.condition(loop.test, scope)
-        run.scalar_condition(condition, loop.test)
+        run.scalar_condition(condition, loop.test, "while")
     run.context.kept_loops += 1
     try:
         run.block(list(body), scope)

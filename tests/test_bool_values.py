@@ -208,11 +208,26 @@ def test_the_truth_of_a_computed_number_is_refused_with_its_fix():
         "is not a condition here: compare it explicitly, `2 * x != 0`")
 
 
+def refused_branch(fn, written: str) -> str:
+    """The refusal of ``fn``'s Python ``written`` on its first line when
+    its argument x is an array of two."""
+    line = fn.__code__.co_firstlineno
+    shown = f"{__file__.rpartition('tests/')[1]}" \
+            f"{__file__.rpartition('tests/')[2]}"
+    return (f"{fn.__name__} ({shown}:{line}) branches on its arguments with "
+            f"a Python `{written}` ({__file__}:{line + 1}), which takes one "
+            "number at a time, but argument x is an array of shape (2,). "
+            "Write the condition with np.where(condition, a, b) to "
+            "differentiate it elementwise, or call the derivative on each "
+            "element.")
+
+
 def test_or_of_an_array_is_refused_as_python_refuses_it():
-    assert_refused_at(
-        lambda: ad.grad(array_or)(np.array([1.0, 2.0])), array_or, 1,
-        "the truth value of an array is ambiguous: select elementwise "
-        "with np.where(condition, a, b)")
+    # (the function takes numbers: the array is what does not fit)
+    assert ad.grad(array_or)(np.array(0.0)) == 0.0
+    with pytest.raises(ad.InputError) as caught:
+        ad.grad(array_or)(np.array([1.0, 2.0]))
+    assert str(caught.value) == refused_branch(array_or, "or")
 
 
 def absolute_sum(x):
@@ -222,10 +237,9 @@ def absolute_sum(x):
 def test_a_conditional_expression_on_an_array_is_refused_as_if_is():
     # Python raises for `x if x > 0 else -x` at an array of two; this was
     # taken elementwise, the derivative of a function that cannot run
-    assert_refused_at(
-        lambda: ad.grad(absolute_sum)(np.array([1.0, -2.0])), absolute_sum,
-        1, "the truth value of an array is ambiguous: select elementwise "
-           "with np.where(condition, a, b)")
+    with pytest.raises(ad.InputError) as caught:
+        ad.grad(absolute_sum)(np.array([1.0, -2.0]))
+    assert str(caught.value) == refused_branch(absolute_sum, "if")
     assert ad.grad(absolute_sum)(np.array(-2.0)) == -1.0
 
 

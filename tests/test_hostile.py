@@ -124,8 +124,9 @@ REFUSED = {
                        ad.UnsupportedCodeError,
                        "int() of a value computed from the arguments has "
                        "no derivative"),
-    "array-if": (h.array_condition, (np.ones(3),), ad.UnsupportedCodeError,
-                 "the truth value of an array is ambiguous"),
+    # (it takes a number: the array is what does not fit)
+    "array-if": (h.array_condition, (np.ones(3),), ad.InputError,
+                 "array_condition ("),
     "broadcast": (h.shape_mismatch, (np.ones(3), np.ones(2)),
                   ad.ShapeError,
                   "operands could not be broadcast together"),

@@ -286,6 +286,55 @@ def test_an_if_on_an_argument_called_with_an_array_is_explained():
         "elementwise, or call the derivative on each element.")
 
 
+def branchy_through_a_list(x, scale):
+    parts = [x, scale * x]  # (array code: a list of numbers)
+    if parts[1] > 0:
+        return parts[0] ** 2
+    return -x
+
+
+def halved_until_small(x):
+    while x > 1.0:
+        x = x / 2
+    return x * x
+
+
+def indexes_when_positive(x):
+    if x > 0:  # (an array of several at any call: x[0] indexes it)
+        return x[0]
+    return x[1]
+
+
+def test_array_code_explains_an_if_on_an_argument_called_with_an_array():
+    gradient = ad.grad(branchy_through_a_list)
+    assert gradient(3.0, 1.0) == 6.0 and gradient(-1.0, 1.0) == -1.0
+    with pytest.raises(ad.InputError) as caught:
+        gradient(np.array([1.0, -1.0]), 1.0)
+    line = branchy_through_a_list.__code__.co_firstlineno + 2
+    where = f"{__file__.rpartition('tests/')[1]}" \
+            f"{__file__.rpartition('tests/')[2]}"
+    assert str(caught.value) == (
+        f"branchy_through_a_list ({where}:{line - 2}) branches on its "
+        f"arguments with a Python `if` ({__file__}:{line}), which takes one "
+        "number at a time, but argument x is an array of shape (2,). Write "
+        "the condition with np.where(condition, a, b) to differentiate it "
+        "elementwise, or call the derivative on each element.")
+    with pytest.raises(ad.InputError) as caught:
+        ad.grad(halved_until_small)(np.array([5.0, 3.0]))
+    line = halved_until_small.__code__.co_firstlineno
+    assert str(caught.value) == (
+        f"halved_until_small ({where}:{line}) branches on its arguments "
+        f"with a Python `while` ({__file__}:{line + 1}), which takes one "
+        "number at a time, but argument x is an array of shape (2,). Call "
+        "the derivative on each element: a loop runs as many times as one "
+        "number says.")
+    assert ad.grad(halved_until_small)(5.0) == 0.15625
+    # code that takes no numbers there is itself at fault: its line says so
+    with pytest.raises(ad.UnsupportedCodeError,
+                       match=r"the truth value of an array is ambiguous"):
+        ad.grad(indexes_when_positive)(np.array([1.0, 2.0]))
+
+
 def two_arrays_of_zeros_filled_in_turn(x):
     a = np.zeros(3)
     a[0] = x

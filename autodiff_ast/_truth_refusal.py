@@ -1,0 +1,56 @@
+"""Array code's refusal of a Python ``if`` (``or``, ``while``) on an
+argument called with an array.
+
+``if x > 0:`` takes one number at a time. Called with an array, array
+lowering refuses the condition; where the function takes numbers there,
+the code is right and the arguments are what does not fit, so the refusal
+is an InputError naming the argument and saying how to write the
+condition elementwise, as scalar code's handle says it (``_handle``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import optree
+
+from ._errors import AutodiffError, InputError
+
+__all__ = ["branch_on_arrays"]
+
+
+def branch_on_arrays(error: AutodiffError, params: tuple[str, ...],
+                     primals: tuple[Any, ...], where: str,
+                     lowers_at_floats: Callable[[], Any]
+                     ) -> InputError | None:
+    """The InputError for ``error`` (array lowering's refusal of the truth
+    of an array) at arguments ``primals`` of the function ``where`` names;
+    None where no argument holds an array, or the function does not take
+    numbers either (``lowers_at_floats`` raises): the code is at fault."""
+    written = getattr(error, "truth_of_an_array", None)
+    if written is None:
+        return None
+    found = next(((name, leaf) for name, value in zip(params, primals)
+                  for leaf in optree.tree_leaves(value) if np.ndim(leaf)),
+                 None)
+    if found is None:
+        return None
+    try:
+        lowers_at_floats()
+    except Exception:  # (it refuses numbers too: the code is at fault)
+        return None
+    name, leaf = found
+    held = (f"argument {name} is an array of shape {np.shape(leaf)}"
+            if leaf is primals[params.index(name)] else
+            f"argument {name} holds an array of shape {np.shape(leaf)}")
+    fix = ("Call the derivative on each element: a loop runs as many "
+           "times as one number says" if written == "while" else
+           "Write the condition with np.where(condition, a, b) to "
+           "differentiate it elementwise, or call the derivative on each "
+           "element")
+    return InputError(
+        f"{where} branches on its arguments with a Python `{written}` "
+        f"({getattr(error, 'filename', '?')}:"
+        f"{getattr(error, 'lineno', '?')}), which takes one number at a "
+        f"time, but {held}. {fix}.")
