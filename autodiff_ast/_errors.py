@@ -129,6 +129,12 @@ def at_any_arguments(error: _Marked) -> _Marked:
     return error
 
 
+class RefusedAtAnyArguments(ValueError):
+    """A rule's refusal of the code itself (polygamma's order that is not
+    an integer, a derivative only SciPy provides): lowering reports it at
+    the user's call, marked ``at_any_arguments``."""
+
+
 def truth_of_an_array(error: _Marked, written: str) -> _Marked:
     """``error``, marked as the test of a Python ``written`` (``if``,
     ``or``, ``while``) refused of an array: where the function takes

@@ -19,7 +19,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from . import _fence
 from ._array_rules import array_function
-from ._errors import AutodiffError
+from ._errors import AutodiffError, RefusedAtAnyArguments, at_any_arguments
 from ._lists import Buffer, concatenated
 from ._local import defined
 from ._lower_conditions import CONNECTIVES, Conditions, select
@@ -53,8 +53,11 @@ class Expressions(Conditions):
     def failure(self, node: ast.expr, exc: Exception) -> AutodiffError:
         """``exc``, raised while evaluating ``node``, as the user's error
         at ``node``."""
-        return self.error(node, f"cannot differentiate this expression: "
-                                f"{exc}")
+        error = self.error(node, f"cannot differentiate this expression: "
+                                 f"{exc}")
+        if isinstance(exc, RefusedAtAnyArguments):
+            at_any_arguments(error)
+        return error
 
     def _expression(self, node: ast.expr, env: dict[str, Any]) -> Any:
         if isinstance(node, ast.Constant):

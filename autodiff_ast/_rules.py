@@ -40,6 +40,7 @@ from ._distributions import (
     logistic_pdf, lognorm_logpdf, lognorm_pdf, norm_logsf, norm_ppf,
     norm_sf, poisson_logpmf, poisson_pmf, t_logpdf, t_pdf, uniform_logpdf,
     uniform_pdf)
+from ._errors import RefusedAtAnyArguments
 from ._forms import (Form, clip_with_open_bounds, distance,
                      hypot_of_any_number, log_with_base, norm_cdf,
                      norm_logcdf, norm_logpdf, norm_pdf, product)
@@ -264,8 +265,8 @@ def _needing_scipy(spelled: str, function: Callable[..., sp.Expr],
     a function only SciPy provides (NumPy and math have no digamma)."""
     def lower(*args: sp.Expr) -> sp.Expr:
         if not _scipy_installed():
-            # A ValueError: lowering reports it at the user's call.
-            raise ValueError(
+            # (lowering reports it at the user's call)
+            raise RefusedAtAnyArguments(
                 f"the derivative of {spelled} is {derivative}, which only "
                 "SciPy provides: install SciPy (pip install "
                 "'autodiff-ast[scipy]')")
@@ -277,7 +278,7 @@ def _polygamma(n: sp.Expr, x: sp.Expr) -> sp.Expr:
     """polygamma(n, x); the order n is an integer >= 0 (it may be an
     argument, but it has no derivative)."""
     if n.is_number and not (n.is_Integer and n >= 0):
-        raise ValueError(
+        raise RefusedAtAnyArguments(
             f"scipy.special.polygamma(n, x) takes an integer order n >= 0, "
             f"not {n}")
     return sp.polygamma(n, x)

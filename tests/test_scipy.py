@@ -115,11 +115,16 @@ def test_polygamma_order_must_be_an_integer():
     def f(x):
         return sc.polygamma(1.5, x)
 
-    with pytest.raises(ad.UnsupportedCodeError) as info:
-        ad.grad(f)
-    assert info.value.msg == (
-        "cannot differentiate this expression: scipy.special.polygamma(n, x)"
-        " takes an integer order n >= 0, not 3/2")
+    def listed(x):
+        parts = [x, 1.0]  # (array code: a list of numbers)
+        return sc.polygamma(1.5, parts[0])
+
+    for function in (f, listed):  # each when the derivative is made
+        with pytest.raises(ad.UnsupportedCodeError) as info:
+            ad.grad(function)
+        assert info.value.msg == (
+            "cannot differentiate this expression: scipy.special.polygamma"
+            "(n, x) takes an integer order n >= 0, not 3/2")
 
 
 # -- values where the obvious formula fails -------------------------------
@@ -508,6 +513,11 @@ def erf_exp(x):
 
 def log_gamma(x):
     return 2 * math.lgamma(x)
+
+
+def listed_log_gamma(x):
+    parts = [x, 2.0]  # (array code: a list of numbers)
+    return parts[1] * math.lgamma(parts[0])
 """
 
 
@@ -523,10 +533,11 @@ def test_without_scipy_math_code_works_and_lgamma_is_refused_at_its_line(
         gradient = ad.grad(target.erf_exp)
         print(sorted(name for name in ("math.erf", "scipy")
                      if name in ad.source(gradient)), gradient(0.5))
-        try:
-            ad.grad(target.log_gamma)
-        except ad.UnsupportedCodeError as error:
-            print(error.lineno, error.msg)
+        for function in (target.log_gamma, target.listed_log_gamma):
+            try:
+                ad.grad(function)
+            except ad.UnsupportedCodeError as error:
+                print(error.lineno, error.msg)
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True,
                             text=True, cwd=tmp_path)
@@ -536,6 +547,10 @@ def test_without_scipy_math_code_works_and_lgamma_is_refused_at_its_line(
         exact(lambda t: mpmath.erf(t) * mpmath.exp(t), 0.5), rel=1e-14)
     assert result.stdout.splitlines()[1:] == [
         "10 cannot differentiate this expression: the derivative of "
+        "math.lgamma is digamma, which only SciPy provides: install SciPy "
+        "(pip install 'autodiff-ast[scipy]')",
+        # array code refuses it when the derivative is made too
+        "15 cannot differentiate this expression: the derivative of "
         "math.lgamma is digamma, which only SciPy provides: install SciPy "
         "(pip install 'autodiff-ast[scipy]')",
     ]
