@@ -32,7 +32,7 @@ from ._array_transforms import (ArrayTransform, Stage, defined_at,
 from ._handle import baked_reads, implementation, make_handle
 from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
 from ._lower import lower, readable_source, unbind
-from ._lower_records import Lowered, NeedsArrays, Read
+from ._lower_records import Lowered, NeedsArrays, Read, checked_reads
 from ._allow_int import IntegerZeros, not_transformed_again
 from ._argnums_per_call import PerCall, negative, positional_names
 from ._parameters import all_defaults, keyword_only_names
@@ -317,9 +317,7 @@ def _baked(lowered: Lowered) -> list[Read]:
     """The outside values a derivative's code baked in, to be re-checked
     on each call; the function's own defaults among them (if it has
     any), which the derivative copied into its own signature."""
-    return [r for r in lowered.reads
-            if not isinstance(r.value, types.ModuleType)
-            and not (r.key == "__defaults__" and r.value is None)]
+    return checked_reads(lowered.reads)
 
 
 _DEFAULTS = ("__defaults__", "__kwdefaults__")

@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ._as_numpy import ARITHMETIC, numeric_retry
-from ._lower_records import staleness
+from ._lower_records import checked_reads, staleness
 
 __all__ = ["fast_call"]
 
@@ -60,7 +60,7 @@ def fast_call(code: Callable[..., Any], kinds: Sequence[Any],
         else:
             names[f"_k{index}"] = kind
             tests.append(f"{param}.__class__ is _k{index}")
-    condition, values = staleness(reads)
+    condition, values = staleness(checked_reads(reads))
     names.update(values)
     if condition:
         tests.append(f"not ({condition})")

@@ -27,6 +27,7 @@ import optree
 from ._array_transforms import ArrayTransform
 from ._errors import AutodiffError
 from ._handle import make_handle
+from ._lower_records import checked_reads
 from ._output_types import Plan
 from ._parameters import all_defaults
 
@@ -70,7 +71,8 @@ def handle_at_floats(transform: ArrayTransform,
         return None
     handle = make_handle(entry.function,
                          f"{transform.base} ({transform.location})", None,
-                         entry.lowered.reads, regenerate, ((), transform),
+                         checked_reads(entry.lowered.reads), regenerate,
+                         ((), transform),
                          plan, as_made)
     handle.__autodiff_ast_transform__ = transform  # type: ignore
     return handle, entry

@@ -25,7 +25,7 @@ from ._sums import Sums
 
 __all__ = ["Lowered", "Read", "NeedsArrays", "symbol", "as_sympy",
            "tree_signature", "defaults_read", "staleness", "current_check",
-           "DEFAULTS"]
+           "checked_reads", "DEFAULTS"]
 
 
 @dataclass
@@ -130,6 +130,16 @@ def defaults_read(fn: types.FunctionType) -> list[Read]:
         reads.append(Read(fn, "__kwdefaults__", dict(fn.__kwdefaults__),
                           as_items=True))
     return reads
+
+
+def checked_reads(reads: Sequence[Read]) -> list[Read]:
+    """The reads a derivative's call re-checks: not a module the function
+    names (``np``, ``math``; rebinding one is not a change of the
+    function's values, and the check would cost every call a lookup), nor
+    the defaults of a function that has none."""
+    return [r for r in reads
+            if not isinstance(r.value, types.ModuleType)
+            and not (r.key == "__defaults__" and r.value is None)]
 
 
 _MISSING = object()
