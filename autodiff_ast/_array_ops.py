@@ -78,14 +78,13 @@ class ArrayOperations:
         return lower(*bound.args, **bound.kwargs)
 
     def reads_by_name(self, spelled: str, value: Any) -> bool:
-        """A float outside the function (a rate, a temperature) is read by
-        name when the code runs, as in scalar code, so a changed value
-        costs nothing; an int may size an array or count a loop, which the
-        code is made for, so it is baked in and checked on each call. So is
-        a float whose name (or root, ``self``) means something else in the
+        """A number outside the function (a rate, a temperature, a scale)
+        is read by name when the code runs, as in scalar code, so a changed
+        value costs nothing; where it sizes an array, counts a loop or
+        indexes, the code is made for its value (``concrete``,
+        ``outside_now``), baked in and checked on each call. So is a
+        number whose name (or root, ``self``) means something else in the
         code."""
-        if isinstance(value, (int, np.integer)):
-            return False
         root = spelled.partition(".")[0]
         context = self.context  # type: ignore[attr-defined]
         if root in self.program.names and root not in context.roots and all(

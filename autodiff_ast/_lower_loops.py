@@ -90,7 +90,8 @@ def keep_loop(run: Any, loop: ast.For, env: dict[str, Any]) -> bool:
             iterator.func, env) is range:
         if iterator.keywords or not 1 <= len(iterator.args) <= 2:
             return False
-        bounds = [run.expression(a, env) for a in iterator.args]
+        bounds = [run.outside_now(run.expression(a, env))
+                  for a in iterator.args]  # (range(STEPS): baked in)
         decided = [b for b in bounds if isinstance(b, sp.Expr)
                    and b.free_symbols - program.sizes.keys()]
         if not decided:

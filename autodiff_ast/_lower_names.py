@@ -100,6 +100,18 @@ class Names:
         """``value`` with numbers read by name replaced by what they are
         now, for uses that decide the code's structure (a loop bound, an
         index); the code then bakes them in and is re-checked."""
+        return self.outside_now(value)
+
+    def outside_now(self, value: Any) -> Any:
+        """``value`` (a number, or an index: a tuple, a slice) with the
+        numbers read by name replaced by what they are now (array
+        lowering's ``concrete`` fixes sizes too, which an index or a loop
+        count keeps reading when the code runs)."""
+        if isinstance(value, tuple):
+            return tuple(map(self.outside_now, value))
+        if isinstance(value, slice):
+            return slice(*map(self.outside_now,
+                              (value.start, value.stop, value.step)))
         if not isinstance(value, sp.Basic):
             return value
         found = value.free_symbols & self.context.outside.keys()

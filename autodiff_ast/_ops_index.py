@@ -41,6 +41,7 @@ _MASK = ("indexing with a boolean mask selects a number of elements that "
 
 def getitem(run: Any, array: Any, key: Any, node: ast.AST) -> Any:
     """``array[key]``: constants, lists of integers and integer values."""
+    key = run.outside_now(key)  # (x[K], K a global int: baked in)
     array = run.number(array, node)
     shape = run.shape(array, node)
     source = run.materialize(array, node)

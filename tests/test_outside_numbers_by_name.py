@@ -24,6 +24,7 @@ BETA = 2.0
 TEMPERATURE = 1.0
 SIZE = 3
 STEPS = 2
+COUNT = 2  # an int: a factor in one place, an index and a count in others
 SCALE64 = np.float64(0.5)
 
 
@@ -127,6 +128,59 @@ def test_numbers_that_decide_the_structure_are_baked_in_and_checked():
                                    rtol=1e-7)
     finally:
         SIZE, STEPS = 3, 2
+
+
+def counted(x):
+    return np.sum(COUNT * x ** 2)
+
+
+def counted_through_a_list(x):
+    parts = [x, COUNT * x]  # (array code at a float: a list)
+    return parts[0] * parts[1]
+
+
+def indexed_and_repeated(x):
+    total = x[COUNT] * COUNT
+    for _ in range(COUNT):
+        total = total * np.sum(x[:COUNT])
+    return total
+
+
+def test_an_int_is_read_by_name_where_it_computes_and_baked_where_it_decides():
+    global COUNT
+    x = np.array([1.0, -2.0, 3.0])
+    gradient, listed = ad.grad(counted), ad.grad(counted_through_a_list)
+    assert body(ad.source(gradient, x)) == "    return 2 * COUNT * x"
+    assert body(ad.source(listed)) == "    return 2 * COUNT * x"
+    structured = ad.grad(indexed_and_repeated)
+    np.testing.assert_allclose(
+        structured(x), numeric_gradient(indexed_and_repeated, (x,), 0),
+        rtol=1e-8)
+    made = len(transform_of(gradient).sources_run())
+    # a factor read by name; the index, the slice and the count baked in
+    assert body(ad.source(structured, x)) == (
+        "    sum_x_part = np.sum(x[:2])\n"
+        "    d_x = np.zeros_like(x)\n"
+        "    d_x[:2] = 2 * COUNT * sum_x_part * x[2]\n"
+        "    d_x[2] += COUNT * sum_x_part ** 2\n"
+        "    return d_x")
+    try:
+        COUNT = 1
+        np.testing.assert_array_equal(gradient(x), 2 * x)
+        assert listed(1.5) == 3.0
+        # (x[1] * 1 * sum(x[:1]): the index, the count and the slice)
+        np.testing.assert_allclose(
+            structured(x), numeric_gradient(indexed_and_repeated, (x,), 0),
+            rtol=1e-8)
+        # read by name: no code made again; baked in: made again
+        assert len(transform_of(gradient).sources_run()) == made
+        assert body(ad.source(structured, x)) == (
+            "    d_x = np.zeros_like(x)\n"
+            "    d_x[:1] = COUNT * x[1]\n"
+            "    d_x[1] += COUNT * np.sum(x[:1])\n"
+            "    return d_x")
+    finally:
+        COUNT = 2
 
 
 def scaled(x):
