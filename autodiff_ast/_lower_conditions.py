@@ -19,6 +19,7 @@ import numpy as np
 import sympy as sp
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
+from ._errors import at_any_arguments
 from ._functions import logical_and, logical_not, logical_or, logical_xor
 from ._local import LocalFunction
 from ._lower_names import describe
@@ -46,7 +47,11 @@ class Conditions:
             if not (isinstance(value, Boolean) and not isinstance(
                     value, sp.Expr) or isinstance(value, sp.Symbol)
                     and self.holds_booleans(value)):
-                raise self.error(node, _BITS_OF_NUMBERS[type(op)])
+                error = self.error(node, _BITS_OF_NUMBERS[type(op)])
+                if any(isinstance(v, sp.Number) for v in operands):
+                    # (a constant number is one at any arguments)
+                    at_any_arguments(error)
+                raise error
         return CONNECTIVES[type(op)](*operands)
 
     def holds_booleans(self, value: sp.Symbol) -> bool:

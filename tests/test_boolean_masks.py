@@ -205,6 +205,11 @@ def inverted_number(x):
     return ~x * 2.0
 
 
+def a_caret_through_a_list(x):
+    parts = [x, 1.0]  # (array code at a float: a list)
+    return parts[0] ^ 2
+
+
 CONDITIONS = ("conditions (comparisons, boolean arrays, np.isfinite(x) and "
               "the like)")
 
@@ -229,6 +234,13 @@ def test_bitwise_operators_on_numbers_are_refused_with_the_fix():
                       "e.g. (x > 0) | (y > 0)")
     assert_refused_at(lambda: ad.grad(a_caret_for_a_power)(2.0),
                       a_caret_for_a_power, 1,
+                      "^ of numbers is a bitwise xor, not a power: write ** "
+                      f"for a power (^ is supported between {CONDITIONS}, "
+                      "as their logical xor)")
+    # array code too, when the derivative is made: 2 is a number at any
+    # arguments
+    assert_refused_at(lambda: ad.grad(a_caret_through_a_list),
+                      a_caret_through_a_list, 2,
                       "^ of numbers is a bitwise xor, not a power: write ** "
                       f"for a power (^ is supported between {CONDITIONS}, "
                       "as their logical xor)")
