@@ -26,7 +26,7 @@ from ._compile import Scope, compile_function
 from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError, InputError, NoSourceError
 from ._limits import collector_paused, deep_recursion
-from ._float_handle import handle_at_floats, transform_of
+from ._float_handle import float_handle, handle_at_floats, transform_of
 from ._array_transforms import (ArrayTransform, Stage, defined_at,
                                 describe)
 from ._handle import baked_reads, implementation, make_handle
@@ -37,6 +37,7 @@ from ._allow_int import IntegerZeros, not_transformed_again
 from ._argnums_per_call import PerCall, negative, positional_names
 from ._parameters import all_defaults, keyword_only_names
 from ._output_types import Plan, plan_of, restored, stored
+from ._outside_trees import holds_arrays
 from ._partials import unwrapped
 from ._per_count import takes_varargs, written_for
 from ._rules import primitive_for, scipy_module
@@ -174,10 +175,18 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     def regenerate() -> types.FunctionType:
         return _cached(fun, argnums, has_aux, kind)
 
-    function = (_from_entry(entry, fun, code, regenerate,
-                            lambda count: _at_arrays(fun, argnums, has_aux,
-                                                     kind, count))
-                if entry is not None else None)
+    if entry is not None and entry.get("at_floats"):
+        function = _at_floats_from_entry(
+            entry, code, regenerate,
+            lambda: _array_chain(_partial_written(transform_of(fun)),
+                                 argnums, has_aux, kind))
+    elif entry is not None:
+        function = _from_entry(entry, fun, code, regenerate,
+                               lambda count: _at_arrays(fun, argnums,
+                                                        has_aux, kind,
+                                                        count))
+    else:
+        function = None
     if function is not None:
         store[options] = (lambda: _diskcache.cache_key(code, options) == key,
                           function)
@@ -191,13 +200,26 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
             generated.refuse_early()
             store[options] = (lambda: True, generated)
             return generated
-        handle, entry = at_floats
-        handle.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
-            generated.base, generated.location, _orders(generated),
-            entry.source)
+        handle, entry, plan = at_floats
+        origin = Provenance(generated.base, generated.location,
+                            _orders(generated), entry.source)
+        # (on the code too, as the code read back from the disk cache has
+        # it: a derivative of it is keyed by what it is)
+        entry.function.__autodiff_ast__ = origin  # type: ignore
+        handle.__autodiff_ast__ = origin  # type: ignore[attr-defined]
         reads = entry.lowered.reads
         store[options] = (lambda: all(r.is_current() for r in reads),
                           handle)
+        checked = checked_reads(reads)
+        described = None if any(map(_holds_arrays, checked)) else \
+            _describe_reads(checked, code)
+        if key and described is not None:
+            # (read back as a handle over a transform made anew, which
+            # makes the code for arrays when it is first called)
+            _diskcache.store(key, {**_described(origin, entry.function),
+                                   "reads": described,
+                                   "outputs": stored(plan),
+                                   "at_floats": True})
         return handle
     lowered, function, plan = generated
     # A derivative of a derivative bakes in what the inner one baked in.
@@ -213,15 +235,27 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     if key and described is not None:
         origin = _provenance(function)
         assert origin is not None
-        _diskcache.store(key, {"source": origin.source,
-                               "name": function.__name__,
-                               "base": origin.base,
-                               "location": origin.location,
-                               "wrt": list(origin.wrt),
+        _diskcache.store(key, {**_described(origin, function),
                                "branch_site": lowered.branch_site,
                                "reads": described,
                                "outputs": stored(plan)})
     return handle
+
+
+def _described(origin: Provenance, function: types.FunctionType
+               ) -> dict[str, Any]:
+    """What a disk-cache entry says of generated code: its source and
+    name, and what it is the derivative of."""
+    return {"source": origin.source, "name": function.__name__,
+            "base": origin.base, "location": origin.location,
+            "wrt": list(origin.wrt)}
+
+
+def _holds_arrays(read: Read) -> bool:
+    """Whether ``read`` baked in arrays: the disk cache's key describes
+    an array by its text, which elides most of a long one."""
+    return read.tree is not None or read.values is not None or \
+        isinstance(read.value, np.ndarray) or holds_arrays(read.value)
 
 
 def transformed(fun: Callable[..., Any], argnums: Any, has_aux: bool,
@@ -388,20 +422,28 @@ def _reads_from(described: list[list[Any]], fn: Any) -> list[Read]:
     return reads
 
 
+def _code_from_entry(entry: dict[str, Any], fn: Any
+                     ) -> tuple[types.FunctionType, Provenance]:
+    """The generated code a disk-cache entry holds, compiled to read
+    ``fn``'s globals, and what it is the derivative of (raises on a bad
+    entry)."""
+    scope = Scope.of(fn) if isinstance(
+        fn, (types.FunctionType, types.MethodType)) else None
+    function = compile_function(entry["source"], entry["name"], scope=scope)
+    origin = Provenance(
+        str(entry["base"]), str(entry["location"]),
+        tuple(str(w) for w in entry["wrt"]), entry["source"])
+    function.__autodiff_ast__ = origin  # type: ignore[attr-defined]
+    return function, origin
+
+
 def _from_entry(entry: dict[str, Any], derived: Any, fn: Any,
                 regenerate: Callable[[], types.FunctionType],
                 arrays: Callable[[int], Any]) -> types.FunctionType | None:
     """The derivative of ``derived`` (whose code is ``fn``) a disk-cache
     entry holds; None if the entry is bad."""
     try:
-        scope = Scope.of(fn) if isinstance(
-            fn, (types.FunctionType, types.MethodType)) else None
-        function = compile_function(entry["source"], entry["name"],
-                                    scope=scope)
-        origin = Provenance(
-            str(entry["base"]), str(entry["location"]),
-            tuple(str(w) for w in entry["wrt"]), entry["source"])
-        function.__autodiff_ast__ = origin  # type: ignore[attr-defined]
+        function, origin = _code_from_entry(entry, fn)
         site = entry.get("branch_site")
         handle = make_handle(
             function, f"{origin.base} ({origin.location})",
@@ -416,6 +458,26 @@ def _from_entry(entry: dict[str, Any], derived: Any, fn: Any,
     except (KeyError, TypeError, ValueError, SyntaxError, AssertionError,
             IndexError):
         return None
+    return handle
+
+
+def _at_floats_from_entry(entry: dict[str, Any], fn: Any,
+                          regenerate: Callable[[], types.FunctionType],
+                          chain: Callable[[], ArrayTransform]
+                          ) -> types.FunctionType | None:
+    """The handle at floats of array code's derivative a disk-cache entry
+    holds (its transform made anew: lowered when first asked for other
+    arguments); None if the entry is bad."""
+    try:
+        function, origin = _code_from_entry(entry, fn)
+        handle = float_handle(chain(), function,
+                              _reads_from(entry.get("reads", []), fn),
+                              restored(entry["outputs"]), regenerate)
+    except (KeyError, TypeError, ValueError, SyntaxError, AssertionError,
+            IndexError):
+        return None
+    if handle is not None:
+        handle.__autodiff_ast__ = origin  # type: ignore[attr-defined]
     return handle
 
 

@@ -20,18 +20,18 @@ transform's chain (``transform_of``).
 from __future__ import annotations
 
 import types
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import optree
 
 from ._array_transforms import ArrayTransform
 from ._errors import AutodiffError
 from ._handle import make_handle
-from ._lower_records import checked_reads
+from ._lower_records import Read, checked_reads
 from ._output_types import Plan
 from ._parameters import all_defaults
 
-__all__ = ["handle_at_floats", "transform_of"]
+__all__ = ["float_handle", "handle_at_floats", "transform_of"]
 
 
 def transform_of(fn: Any) -> Any:
@@ -41,11 +41,12 @@ def transform_of(fn: Any) -> Any:
 
 def handle_at_floats(transform: ArrayTransform,
                      regenerate: Callable[[], types.FunctionType]
-                     ) -> tuple[types.FunctionType, Any] | None:
+                     ) -> tuple[types.FunctionType, Any, Plan] | None:
     """Scalar code's handle over ``transform``'s code at Python floats,
-    and that code's entry (its source, what it baked in); None where
-    there is none (a jvp, a function that indexes or counts with an
-    argument, a result that is not numbers in tuples)."""
+    that code's entry (its source, what it baked in) and the handle's
+    plan of the result; None where there is none (a jvp, a function that
+    indexes or counts with an argument, a result that is not numbers in
+    tuples)."""
     if transform.takes_tangents:
         return None  # (jvp casts its tangents itself)
     try:
@@ -58,24 +59,52 @@ def handle_at_floats(transform: ArrayTransform,
         return None
     if entry is None or not (entry.one_leaf or entry.returns_result):
         return None
-    arguments = transform.at_floats()
-    as_made = tuple(i for i, a in enumerate(arguments)
-                    if a.__class__ is not float)
-    written = len(all_defaults(entry.function))
-    if as_made and as_made[0] < len(arguments) - written:
-        return None  # (a default the code cannot write: a function, np.sum)
-    floats = [i for i in range(len(arguments)) if i not in as_made]
+    as_made = _as_made(transform, entry.function)
+    if as_made is None:
+        return None
+    floats = [i for i in range(len(transform.at_floats()))
+              if i not in as_made]
     plan = _plan(entry.dtypes, entry.structure, entry.one_leaf,
                  floats[0] if floats else None)
     if plan is _NOT_FLOATS:
         return None
-    handle = make_handle(entry.function,
+    handle = float_handle(transform, entry.function,
+                          checked_reads(entry.lowered.reads), plan,
+                          regenerate)
+    assert handle is not None  # (as_made is known to be written)
+    return handle, entry, plan
+
+
+def float_handle(transform: ArrayTransform, function: types.FunctionType,
+                 reads: Sequence[Read], plan: Plan,
+                 regenerate: Callable[[], types.FunctionType]
+                 ) -> types.FunctionType | None:
+    """The handle over ``function``, ``transform``'s code at Python floats
+    (made now or read from the disk cache), which re-checks ``reads`` and
+    passes every call it does not answer on to ``transform``; None where
+    a default is not one the code can write."""
+    as_made = _as_made(transform, function)
+    if as_made is None:
+        return None
+    handle = make_handle(function,
                          f"{transform.base} ({transform.location})", None,
-                         checked_reads(entry.lowered.reads), regenerate,
-                         ((), transform),
-                         plan, as_made)
+                         reads, regenerate, ((), transform), plan, as_made)
     handle.__autodiff_ast_transform__ = transform  # type: ignore
-    return handle, entry
+    return handle
+
+
+def _as_made(transform: ArrayTransform, function: types.FunctionType
+             ) -> tuple[int, ...] | None:
+    """The positions of the arguments the code at floats was made for as
+    they are, their defaults (an option, a count); None where one of them
+    is not written in ``function``'s signature (a function, np.sum)."""
+    arguments = transform.at_floats()
+    as_made = tuple(i for i, a in enumerate(arguments)
+                    if a.__class__ is not float)
+    written = len(all_defaults(function))
+    if as_made and as_made[0] < len(arguments) - written:
+        return None
+    return as_made
 
 
 _NOT_FLOATS = object()

@@ -113,6 +113,42 @@ def test_hit_in_a_fresh_interpreter_state(cache, tmp_path):
     assert len(generated) == 4  # nothing generated the second time
 
 
+LISTED_MODULE = '''
+import numpy as np
+
+SCALE = {scale}
+
+
+def f(x):
+    parts = [x, x ** 2]  # (array code at a float: a list)
+    return np.exp(np.sin(parts[0])) * np.tanh(parts[1]) * SCALE
+'''
+
+
+def test_array_code_at_floats_is_read_from_the_cache_as_scalar_code_is(
+        cache, tmp_path):
+    folder, generated = cache
+    path = tmp_path / "listed.py"
+    path.write_text(LISTED_MODULE.format(scale=1.0))
+    first = fourth(load(path, "listed").f)
+    value, source = first(0.7), ad.source(first)
+    # (each order's handle at floats, and its transform's code at floats)
+    assert len(generated) == 4 and len(list(folder.glob("*.json"))) == 8
+    _api._generated.clear()
+    again = fourth(load(path, "listed_again").f)
+    assert len(generated) == 4  # nothing generated (nor lowered) again
+    assert again(0.7) == value and ad.source(again) == source
+    assert type(again(0.7)) is float
+    # a call at arrays goes on to the transform, made anew: it makes code
+    np.testing.assert_allclose(again(np.array([0.7, 0.7])), [value, value],
+                               rtol=1e-13)
+    path.write_text(LISTED_MODULE.format(scale=2.0))
+    _api._generated.clear()
+    changed = fourth(load(path, "listed_changed").f)
+    assert len(generated) == 8  # another SCALE: made again
+    assert changed(0.7) == pytest.approx(2 * value, rel=1e-14)
+
+
 @pytest.mark.parametrize("change", [{"scale": 2.0}, {"power": 3}],
                          ids=["global", "inlined-helper"])
 def test_a_change_in_what_the_derivative_depends_on_misses(cache, tmp_path,
