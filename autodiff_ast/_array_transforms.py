@@ -897,6 +897,11 @@ def _output_names(kind: str, paths: list[Any]) -> list[str]:
     label = {"value_and_grad": "grad", "jvp": "tangent"}.get(kind, kind)
     if len(paths) == 1:
         return [label]
+    if kind == "hessian" and all(len(path) == 2 for path in paths):
+        # A block by two arguments (or two keys of one) is named as scalar
+        # code names it, as the mathematics writes it: d2_dx2, d2_dx_dy.
+        return [_identifier(f"d2_d{a}2" if a == b else f"d2_d{a}_d{b}")
+                for a, b in paths]
     return [_identifier("_".join([label] + [str(key) for key in path]))
             for path in paths]
 

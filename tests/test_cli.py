@@ -592,8 +592,8 @@ def test_export_hessians_and_jacobians_return_what_the_library_does(
         assert _body(text, name) == _body(ad.source(handle, W32, B32), name)
     assert _body(jacobians.read_text(), "jacobian_predictions") == _body(
         ad.source(ad.jacobian(g, (0, 1)), W32, B32), "jacobian_predictions")
-    assert ("    return (hessian_W_W, hessian_W_b), (hessian_b_W, "
-            "hessian_b_b)\n") in text
+    assert ("    return (d2_dW2, d2_dW_db), (d2_db_dW, "
+            "d2_db2)\n") in text
     assert ad.source(ad.hessian(cli_targets.wave, (0, 1))) in text
     rng = np.random.default_rng(11)
     W, b = rng.standard_normal(3).astype(np.float32), np.float32(0.3)

@@ -117,7 +117,7 @@ def test_array_code_at_a_number_writes_a_constant_as_a_number(at):
     by_forward_mode = ad.hessian(ad.grad(cubic_by_a_list))
     assert body(ad.source(by_forward_mode, at)) == "return 6.0"
     assert body(ad.source(hessian, at, at)).splitlines()[-1].strip() == (
-        "return (hessian_x_x, 0.0), (0.0, hessian_y_y)")
+        "return (d2_dx2, 0.0), (0.0, d2_dy2)")
     values = [third(at), fourth(at), hessian(at, at)[0][1],
               ad.hessian(second)(at), by_forward_mode(at)]
     assert values == [6.0, 0.0, 0.0, 0.0, 6.0]

@@ -61,7 +61,7 @@ def test_tuples_as_argnums_give_them():
              (ad.value_and_grad(scaled, argnums=(0, 1)),
               "    return value, (grad_x, grad_s)"),
              (ad.hessian(scaled, argnums=(0, 1)),
-              "    return (hessian_x_x, hessian_x_s), (hessian_s_x, 0.0)")]
+              "    return (d2_dx2, d2_dx_ds), (d2_ds_dx, 0.0)")]
     for derivative, returned in cases:
         function, text = printed(derivative, X, 2.0)
         assert returned in text, text
