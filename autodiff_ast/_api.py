@@ -220,6 +220,8 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
                                    "reads": described,
                                    "outputs": stored(plan),
                                    "at_floats": True})
+        else:
+            entry.kept()  # (found again once the function is lowered)
         return handle
     lowered, function, plan = generated
     # A derivative of a derivative bakes in what the inner one baked in.

@@ -20,6 +20,7 @@ which the transform casts leaf by leaf to the arguments' dtypes.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import operator
 import textwrap
@@ -101,6 +102,9 @@ class _Generated:
     any_size: bool  # the code reads every size when it runs
     # It returns the result's structure (``_returns``), not its leaves.
     structured: bool = False
+    # Stores the code in the disk cache, where its making did not (the
+    # code at floats a handle keeps there whole, ``_float_handle``).
+    kept: Callable[[], None] = lambda: None
 
     def __post_init__(self) -> None:
         self.one_leaf = (self.structure.num_nodes == 1
@@ -302,7 +306,10 @@ class ArrayTransform:
                 self.recent[kinds] = (entry, defaults, self.fast)
         return entry.result(entry.called(args))
 
-    def entry_for(self, args: tuple[Any, ...]) -> _Generated:
+    def entry_for(self, args: tuple[Any, ...],
+                  keep: bool = True) -> _Generated:
+        """The code for ``args``, made now if none is current; ``keep``:
+        stored in the disk cache when made (else by its ``kept``)."""
         expected = len(self.params) * (2 if self.takes_tangents else 1)
         if len(args) != expected:
             raise TypeError(f"{self.__name__}() takes {expected} arguments "
@@ -326,7 +333,7 @@ class ArrayTransform:
             reused = (orders is not None and known is not None
                       and any(known is e for e in self.generated.values())
                       and known.lowered.is_current())
-            entry = self.generate(args, known if reused else None)
+            entry = self.generate(args, known if reused else None, keep)
         key = ranks if entry.any_size else shapes
         self.generated[(key, orders)] = entry
         self.by_signature[key] = entry
@@ -353,14 +360,14 @@ class ArrayTransform:
         required = len(self.params) - len(self.defaults)
         return (1.0,) * required + tuple(self.defaults)
 
-    def entry_at_floats(self) -> _Generated | None:
+    def entry_at_floats(self, keep: bool = True) -> _Generated | None:
         """The code for ``at_floats``; None where the function does not
         take numbers there (it reads a shape, indexes, or counts with
-        one)."""
+        one). ``keep``: as ``entry_for``'s."""
         args = self.at_floats()
         try:
             return self.entry_for(args if self.takes_tangents else as_floats(
-                args, self.differentiated))
+                args, self.differentiated), keep)
         except (AutodiffError, TypeError) as error:
             if getattr(error, "at_any_arguments", False):
                 raise  # (a complex derivative: at arrays too)
@@ -452,10 +459,11 @@ class ArrayTransform:
     # -- generation ------------------------------------------------------------
 
     def generate(self, args: tuple[Any, ...],
-                 known: _Generated | None = None) -> _Generated:
+                 known: _Generated | None = None,
+                 keep: bool = True) -> _Generated:
         """The code for ``args``' signature: ``known`` (its text, already
         written for this signature), read from the disk cache, or written
-        now."""
+        now (and stored there, with ``keep``; else by its ``kept``)."""
         count = len(self.params)
         primals = args[:count]
         wrt_numbers = sorted({n for stage in self.stages
@@ -492,9 +500,12 @@ class ArrayTransform:
                 pass  # a damaged entry: generated again, below
         generated = self.assembled(lowered, args, wrt_numbers, None)
         if key:
-            _diskcache.store(key, {"source": generated.source,
-                                   "name": self.named_for(primals)[0],
-                                   "any_size": generated.any_size})
+            generated.kept = functools.partial(
+                _diskcache.store, key, {"source": generated.source,
+                                        "name": self.named_for(primals)[0],
+                                        "any_size": generated.any_size})
+            if keep:
+                generated.kept()
         return generated
 
     def assembled(self, lowered: ArrayLowered, args: tuple[Any, ...],

@@ -50,23 +50,24 @@ def handle_at_floats(transform: ArrayTransform,
     if transform.takes_tangents:
         return None  # (jvp casts its tangents itself)
     try:
-        entry = transform.entry_at_floats()
+        # (the caller keeps the handle in the disk cache, or this code)
+        entry = transform.entry_at_floats(keep=False)
     except AutodiffError:
         raise  # (one it refuses at any arguments: a complex derivative)
     except Exception:
         # (anything else that fails at floats fails at the first call, as
         # it did before the code at floats was made here)
         return None
-    if entry is None or not (entry.one_leaf or entry.returns_result):
+    if entry is None:
         return None
     as_made = _as_made(transform, entry.function)
-    if as_made is None:
-        return None
     floats = [i for i in range(len(transform.at_floats()))
-              if i not in as_made]
+              if as_made is not None and i not in as_made]
     plan = _plan(entry.dtypes, entry.structure, entry.one_leaf,
                  floats[0] if floats else None)
-    if plan is _NOT_FLOATS:
+    if as_made is None or plan is _NOT_FLOATS or not (
+            entry.one_leaf or entry.returns_result):
+        entry.kept()  # (no handle: the transform answers, from its code)
         return None
     handle = float_handle(transform, entry.function,
                           checked_reads(entry.lowered.reads), plan,
