@@ -12,6 +12,8 @@ from typing import Any
 
 import sympy as sp
 
+from ._functions import where
+
 __all__ = ["collected_all"]
 
 
@@ -76,7 +78,7 @@ def _collected(expr: sp.Expr) -> sp.Expr:
 
 def _collected_now(expr: sp.Expr) -> sp.Expr:
     best = expr
-    candidate = sp.factor_terms(expr)
+    candidate = _factored_outside_calls(expr)
     if _cost(candidate) < _cost(best):
         best = candidate
     if isinstance(best, sp.Add):
@@ -90,6 +92,21 @@ def _collected_now(expr: sp.Expr) -> sp.Expr:
             best = sp.Mul(*[inner if f is sums[0] else f for f in best.args],
                           evaluate=False)
     return best
+
+
+def _factored_outside_calls(expr: sp.Expr) -> sp.Expr:
+    """``factor_terms(expr)``, leaving the arguments of the functions it
+    calls as they are: factor_terms takes a common factor out of every
+    sum, also inside a call (np.tanh(1.1 * x + 0.3) read np.tanh(0.1 *
+    (11 * x + 3)), which nobody writes). The values a selection chooses
+    between (np.where's) are its own sums, factored as any other."""
+    calls = {call: sp.Dummy("call") for call in expr.atoms(sp.Function)
+             if not isinstance(call, (where, sp.Piecewise))}
+    if not calls:
+        return sp.factor_terms(expr)
+    # (xreplace takes the outermost call it meets: nested ones go along)
+    factored = sp.factor_terms(expr.xreplace(calls))
+    return factored.xreplace({dummy: call for call, dummy in calls.items()})
 
 
 def _collected_sum(total: sp.Add) -> sp.Expr:

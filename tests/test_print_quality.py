@@ -174,3 +174,24 @@ def test_a_factored_sum_reads_the_expanded_sum_beside_it():
         "    return tangent_tangent_x_1")
     assert second(0.3) == pytest.approx(
         central_difference(ad.grad(tanh_recurrence), (0.3,), 0), rel=1e-8)
+
+
+# -- a call's argument as written -----------------------------------------
+
+def shifted_through_a_list(x):
+    parts = [x]  # (array code at a float: a list)
+    return np.tanh(1.1 * parts[0] + 0.3) * parts[0]
+
+
+def test_a_factor_taken_out_leaves_a_calls_argument_as_written():
+    # It was np.tanh(0.1 * (11 * x + 3)): the content of every sum came
+    # out, also of the argument of the call.
+    second = ad.grad(ad.grad(shifted_through_a_list))
+    assert code(ad.source(second)) == (
+        "def d2shifted_through_a_list_dx2(x):\n"
+        "    exp = np.exp(-0.5 * abs(4.4 * x + 1.2))\n"
+        "    t = 1 / (exp + 1) ** 2\n"
+        "    return 0.88 * exp * t * (10 - 11 * x * np.tanh(1.1 * x + 0.3))")
+    for x in (-0.7, 0.2, 1.3):
+        assert second(x) == pytest.approx(central_difference(
+            ad.grad(shifted_through_a_list), (x,), 0), rel=1e-7)
