@@ -478,7 +478,7 @@ class ArrayTransform:
             refusal = branch_on_arrays(
                 error, self.params, primals, where,
                 lambda: lower_arrays(self.fun, as_floats(
-                    self.at_floats(), self.differentiated),
+                    self.at_floats()[:count], self.differentiated),
                     tuple(wrt_numbers), self.called(), where))
             if refusal is None:
                 raise
