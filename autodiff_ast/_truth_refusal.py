@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
-import optree
 
 from ._errors import AutodiffError, InputError
 
@@ -26,24 +25,23 @@ def branch_on_arrays(error: AutodiffError, params: tuple[str, ...],
                      ) -> InputError | None:
     """The InputError for ``error`` (array lowering's refusal of the truth
     of an array) at arguments ``primals`` of the function ``where`` names;
-    None where no argument holds an array, or the function does not take
+    None where no argument is an array, or the function does not take
     numbers either (``lowers_at_floats`` raises): the code is at fault."""
     written = getattr(error, "truth_of_an_array", None)
     if written is None:
         return None
-    found = next(((name, leaf) for name, value in zip(params, primals)
-                  for leaf in optree.tree_leaves(value) if np.ndim(leaf)),
-                 None)
+    # (an argument that holds arrays, a dict, is no number at floats: a
+    # function that takes one does not lower there)
+    found = next(((name, value) for name, value in zip(params, primals)
+                  if not isinstance(value, (list, tuple, dict))
+                  and np.ndim(value)), None)
     if found is None:
         return None
     try:
         lowers_at_floats()
     except Exception:  # (it refuses numbers too: the code is at fault)
         return None
-    name, leaf = found
-    held = (f"argument {name} is an array of shape {np.shape(leaf)}"
-            if leaf is primals[params.index(name)] else
-            f"argument {name} holds an array of shape {np.shape(leaf)}")
+    name, array = found
     fix = ("Call the derivative on each element: a loop runs as many "
            "times as one number says" if written == "while" else
            "Write the condition with np.where(condition, a, b) to "
@@ -53,4 +51,6 @@ def branch_on_arrays(error: AutodiffError, params: tuple[str, ...],
         f"{where} branches on its arguments with a Python `{written}` "
         f"({getattr(error, 'filename', '?')}:"
         f"{getattr(error, 'lineno', '?')}), which takes one number at a "
-        f"time, but {held}. {fix}.")
+        f"time, but argument {name} is an array of shape "
+        f"{np.shape(array)}. "
+        f"{fix}.")
