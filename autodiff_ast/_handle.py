@@ -45,6 +45,7 @@ from ._lower_records import DEFAULTS, Read, staleness
 from ._output_types import (GUARD_CELLS, Plan, cast, caster, proof,
                             python_float, recast)
 from ._parameters import all_defaults
+from ._truth_refusal import branch_refusal
 
 __all__ = ["make_handle", "implementation", "baked_reads", "OMITTED"]
 
@@ -657,13 +658,8 @@ def _checker(params: list[str], where: str,
             shape = getattr(value, "shape", ())
             if shape and branch_site is not None:
                 filename, line = branch_site
-                raise InputError(
-                    f"{where} branches on its arguments with a Python `if` "
-                    f"({filename}:{line}), which takes one number at a "
-                    f"time, but argument {name} is an array of shape "
-                    f"{shape}. Write the condition with np.where(condition, "
-                    "a, b) to differentiate it elementwise, or call the "
-                    "derivative on each element.")
+                raise branch_refusal(where, "if", filename, line, name,
+                                     shape)
             if shape:
                 shapes.append(shape)
         if len(shapes) < 2:

@@ -5,7 +5,8 @@ argument called with an array.
 lowering refuses the condition; where the function takes numbers there,
 the code is right and the arguments are what does not fit, so the refusal
 is an InputError naming the argument and saying how to write the
-condition elementwise, as scalar code's handle says it (``_handle``).
+condition elementwise, in the words scalar code's handle uses for its own
+refusal (``branch_refusal``, which both raise).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from ._errors import AutodiffError, InputError
 
-__all__ = ["branch_on_arrays"]
+__all__ = ["branch_on_arrays", "branch_refusal"]
 
 
 def branch_on_arrays(error: AutodiffError, params: tuple[str, ...],
@@ -42,6 +43,17 @@ def branch_on_arrays(error: AutodiffError, params: tuple[str, ...],
     except Exception:  # (it refuses numbers too: the code is at fault)
         return None
     name, array = found
+    return branch_refusal(where, written, getattr(error, "filename", "?"),
+                          getattr(error, "lineno", "?"), name,
+                          np.shape(array))
+
+
+def branch_refusal(where: str, written: str, filename: str, line: Any,
+                   name: str, shape: tuple[int, ...]) -> InputError:
+    """The refusal of a call of the function ``where`` names whose
+    argument ``name`` is an array of ``shape`` where a Python ``written``
+    (``if``, ``or``, ``while``) at ``filename``:``line`` tests it, in
+    scalar code's handle and in array code alike."""
     fix = ("Call the derivative on each element: a loop runs as many "
            "times as one number says" if written == "while" else
            "Write the condition with np.where(condition, a, b) to "
@@ -49,8 +61,5 @@ def branch_on_arrays(error: AutodiffError, params: tuple[str, ...],
            "element")
     return InputError(
         f"{where} branches on its arguments with a Python `{written}` "
-        f"({getattr(error, 'filename', '?')}:"
-        f"{getattr(error, 'lineno', '?')}), which takes one number at a "
-        f"time, but argument {name} is an array of shape "
-        f"{np.shape(array)}. "
-        f"{fix}.")
+        f"({filename}:{line}), which takes one number at a time, but "
+        f"argument {name} is an array of shape {shape}. {fix}.")
