@@ -74,8 +74,11 @@ class ArrayWriter:
         self.labels = dict(self.spec.labels)
         for value, label in self.spec.labels.items():
             if isinstance(value, sp.Basic) and not value.is_Atom:
-                self.labels.setdefault(value.func(*[
-                    a.xreplace(earlier) for a in value.args]), label)
+                args = tuple(a.xreplace(earlier) for a in value.args)
+                # (built again only where it reads a step: SymPy's eval
+                # of each sin(k * x) of a long sum costs)
+                self.labels.setdefault(value if args == value.args
+                                       else value.func(*args), label)
         temporaries, reduced = _cse(exprs, share_squares=True)
         self.collected = collected_all(temporaries, reduced)
         reduced = self.collected.pop(None)
