@@ -523,6 +523,11 @@ class ArrayTransform:
         output = lowered.output
         parts = _block_parts(lowered, self.stages, output)
         params = list(lowered.params)
+        kinds = _argument_kinds(lowered, primals)
+        # Per output, the type its argument gives it, as known after each
+        # stage: a forward Jacobian of a gradient has each row in its
+        # gradient's type (a Hessian is JAX's jacfwd(jacrev)).
+        known: dict[tuple, Any] = {}
         for position, stage in enumerate(self.stages):
             if position:  # what this stage differentiates is a derivative
                 where = (f"the gradient of {lowered.name} ({self.location})"
@@ -551,6 +556,7 @@ class ArrayTransform:
                 output, names = _jvp(program, lowered, output, stage, where,
                                      args[count:], labels, dry)
                 params += names
+            known = _known_kinds(output, stage, known, kinds, likes, owners)
         paths, leaves, structure = optree.tree_flatten_with_path(output)
         outputs = [leaf if isinstance(leaf, sp.Expr) else aux_leaf(leaf,
                                                                    where)
@@ -569,14 +575,12 @@ class ArrayTransform:
             text = with_returns(text, structure)
         function = compile_function(text, self.named_for(primals)[0],
                                     lowered.data, scope=Scope.of(self.fun))
-        kinds = _argument_kinds(lowered, primals)
         dtype = _floating(primals, wrt_numbers)
         # (a reverse-mode Jacobian's block in its argument's dtype, as
         # JAX's jacrev casts each cotangent to its primal's)
         dtypes = [None if isinstance(o, Literal)
                   or id(leaf) in labels and path not in likes
-                  else kinds[likes[path]] if path in likes
-                  else kinds[owners[path]] if path in owners
+                  else known[path] if path in known
                   else _row_kind(row_dtypes[path], dtype)
                   if row_dtypes and path in row_dtypes and dtype is not float
                   else dtype for o, leaf, path in zip(outputs, leaves, paths)]
@@ -791,6 +795,25 @@ def _dict_orders(args: tuple[Any, ...]) -> Any:
         if type(arg) is not np.ndarray and type(arg) is not float:
             walk(arg)
     return tuple(orders) or None
+
+
+def _known_kinds(output: Any, stage: Any, before: dict[tuple, Any],
+                 kinds: dict[sp.Symbol, Any], likes: dict[tuple, sp.Symbol],
+                 owners: dict[tuple, sp.Symbol]) -> dict[tuple, Any]:
+    """Per path of ``stage``'s ``output``, the type its derivative is
+    given in where an argument decides it: a gradient's and a reverse
+    Jacobian's block its argument's (``likes``, ``owners``), a forward
+    Jacobian's block that of the output it differentiates (``before``,
+    by the longest prefix of its path)."""
+    known = {path: kinds[symbol] for path, symbol in
+             (*owners.items(), *likes.items())}
+    if before and stage.mode == "forward" and not stage.has_aux:
+        for path in optree.tree_flatten_with_path(output)[0]:
+            for end in range(len(path), -1, -1):
+                if path[:end] in before:
+                    known.setdefault(path, before[path[:end]])
+                    break
+    return known
 
 
 def _argument_kinds(lowered: ArrayLowered,

@@ -125,6 +125,26 @@ def test_mixed_arguments_each_take_their_own_type():
     assert (type(cx), type(cy)) == (np.float32, np.float64)
 
 
+def product_through_a_list(x, y):
+    parts = [x, y]  # (a list: array code)
+    return parts[0] * parts[1] + parts[0] ** 2 * parts[1]
+
+
+def test_a_hessian_of_array_code_gives_each_row_its_arguments_type():
+    # (its forward stage differentiates gradients already in their
+    # arguments' types: a row took the types' promotion, float64)
+    x, y = np.float32(0.5), np.float64(3.0)
+    rows = ad.hessian(product_through_a_list, (0, 1))(x, y)
+    assert [[type(b) for b in row] for row in rows] == [
+        [np.float32, np.float32], [np.float64, np.float64]]
+    np.testing.assert_allclose(np.array(rows, dtype=float),
+                               [[6.0, 2.0], [2.0, 0.0]], rtol=1e-6)
+    rows = ad.hessian(product_through_a_list, (0, 1))(
+        np.array([x]), np.array([y]))
+    assert [[b.dtype for b in row] for row in rows] == [
+        [np.float32, np.float32], [np.float64, np.float64]]
+
+
 def test_a_global_that_changes_type_is_seen():
     global SCALE
     g = ad.grad(scaled_sine)
