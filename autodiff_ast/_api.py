@@ -21,22 +21,18 @@ from typing import Any, Callable, Sequence, TypeVar, overload
 import numpy as np
 
 from . import _diskcache
-from ._codegen import FunctionSpec, generate_source
 from ._compile import Scope, compile_function
-from ._differentiate import differentiate
 from ._errors import ArgnumsError, AutodiffError, InputError, NoSourceError
 from ._limits import collector_paused, deep_recursion
 from ._float_handle import float_handle, handle_at_floats, transform_of
-from ._array_transforms import (ArrayTransform, Stage, defined_at,
-                                describe)
-from ._handle import baked_reads, implementation, make_handle
-from ._jacobians import hessian_outputs, jacobian_outputs, jvp_outputs
+from ._array_transforms import ArrayTransform, Stage, describe
+from ._handle import implementation
 from ._lower import lower, readable_source, unbind
-from ._lower_records import Lowered, NeedsArrays, Read, checked_reads
+from ._lower_records import Lowered, Read, checked_reads
 from ._allow_int import IntegerZeros, not_transformed_again
 from ._argnums_per_call import PerCall, negative, positional_names
 from ._parameters import all_defaults, keyword_only_names
-from ._output_types import Plan, plan_of, restored, stored
+from ._output_types import restored, stored
 from ._outside_trees import holds_arrays
 from ._partials import unwrapped
 from ._per_count import takes_varargs, written_for
@@ -155,7 +151,7 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     try:
         hash(options)
     except TypeError:  # an odd argnums: validation will explain it
-        return _generate(fun, argnums, has_aux, kind)[1]
+        return _generate(fun, argnums, has_aux, kind)
     try:
         store = _generated.setdefault(fun, {})
     except TypeError:  # no weak reference to it (some builtins)
@@ -175,72 +171,47 @@ def _cached(fun: Callable[..., Any], argnums: Any, has_aux: bool,
     def regenerate() -> types.FunctionType:
         return _cached(fun, argnums, has_aux, kind)
 
-    if entry is not None and entry.get("at_floats"):
-        function = _at_floats_from_entry(
+    # (an entry without code at floats is an earlier version's, of code
+    # made another way: made again)
+    function = None if entry is None or not entry.get("at_floats") else \
+        _at_floats_from_entry(
             entry, code, regenerate,
             lambda: _array_chain(_partial_written(transform_of(fun)),
                                  argnums, has_aux, kind))
-    elif entry is not None:
-        function = _from_entry(entry, fun, code, regenerate,
-                               lambda count: _at_arrays(fun, argnums,
-                                                        has_aux, kind,
-                                                        count))
-    else:
-        function = None
     if function is not None:
         store[options] = (lambda: _diskcache.cache_key(code, options) == key,
                           function)
         return function
     generated = _generate(fun, argnums, has_aux, kind)
-    if isinstance(generated, ArrayTransform):
-        at_floats = handle_at_floats(generated, regenerate)
-        if at_floats is None:
-            # (where the code at floats was made, there was nothing to
-            # refuse: the function is lowered at floats once)
-            generated.refuse_early()
-            store[options] = (lambda: True, generated)
-            return generated
-        handle, entry, plan = at_floats
-        origin = Provenance(generated.base, generated.location,
-                            _orders(generated), entry.source)
-        # (on the code too, as the code read back from the disk cache has
-        # it: a derivative of it is keyed by what it is)
-        entry.function.__autodiff_ast__ = origin  # type: ignore
-        handle.__autodiff_ast__ = origin  # type: ignore[attr-defined]
-        reads = entry.lowered.reads
-        store[options] = (lambda: all(r.is_current() for r in reads),
-                          handle)
-        checked = checked_reads(reads)
-        described = None if any(map(_holds_arrays, checked)) else \
-            _describe_reads(checked, code)
-        if key and described is not None:
-            # (read back as a handle over a transform made anew, which
-            # makes the code for arrays when it is first called)
-            _diskcache.store(key, {**_described(origin, entry.function),
-                                   "reads": described,
-                                   "outputs": stored(plan),
-                                   "at_floats": True})
-        else:
-            entry.kept()  # (found again once the function is lowered)
-        return handle
-    lowered, function, plan = generated
-    # A derivative of a derivative bakes in what the inner one baked in.
-    baked = _baked(lowered) + list(baked_reads(fun))
-    handle = make_handle(function, _where(lowered), lowered.branch_site,
-                         baked, regenerate,
-                         _at_arrays(fun, argnums, has_aux, kind,
-                                    len(lowered.params)), plan)
-    handle.__autodiff_ast__ = _provenance(  # type: ignore[attr-defined]
-        function)
-    store[options] = (lambda: all(r.is_current() for r in baked), handle)
-    described = _describe_reads(baked, code)
+    at_floats = handle_at_floats(generated, regenerate)
+    if at_floats is None:
+        # (where the code at floats was made, there was nothing to
+        # refuse: the function is lowered at floats once)
+        generated.refuse_early()
+        store[options] = (lambda: True, generated)
+        return generated
+    handle, entry, plan = at_floats
+    origin = Provenance(generated.base, generated.location,
+                        _orders(generated), entry.source)
+    # (on the code too, as the code read back from the disk cache has
+    # it: a derivative of it is keyed by what it is)
+    entry.function.__autodiff_ast__ = origin  # type: ignore
+    handle.__autodiff_ast__ = origin  # type: ignore[attr-defined]
+    reads = entry.lowered.reads
+    store[options] = (lambda: all(r.is_current() for r in reads),
+                      handle)
+    checked = checked_reads(reads)
+    described = None if any(map(_holds_arrays, checked)) else \
+        _describe_reads(checked, code)
     if key and described is not None:
-        origin = _provenance(function)
-        assert origin is not None
-        _diskcache.store(key, {**_described(origin, function),
-                               "branch_site": lowered.branch_site,
+        # (read back as a handle over a transform made anew, which
+        # makes the code for arrays when it is first called)
+        _diskcache.store(key, {**_described(origin, entry.function),
                                "reads": described,
-                               "outputs": stored(plan)})
+                               "outputs": stored(plan),
+                               "at_floats": True})
+    else:
+        entry.kept()  # (found again once the function is lowered)
     return handle
 
 
@@ -304,56 +275,6 @@ def _per_count(fun: Any, count: int) -> types.FunctionType:
                 readable_source(function).location), (),
             inspect.getsource(written))
     return written
-
-
-def _at_arrays(fun: Callable[..., Any], argnums: Any, has_aux: bool,
-               kind: str, count: int
-               ) -> tuple[tuple[int, ...], Callable[..., Any]] | None:
-    """What answers a call of scalar code's ``kind`` (of ``count``
-    arguments, ``argnums`` valid) that the scalar code cannot: the chain
-    of array transforms, which takes pytrees. It answers where an
-    argument is a container (a list, tuple, dict or None the code does
-    not read as numbers: JAX gives ``([], 6.0)`` for a gradient with
-    respect to ``[]`` and ``x``), and for a Jacobian or Hessian where an
-    argument it is taken with respect to (the positions returned) is an
-    array: the chain's Jacobian has JAX's shape, out.shape + in.shape,
-    and Hessian out.shape + in.shape + in.shape, where the scalar code
-    computes elementwise derivatives. A Jacobian's or Hessian's answer
-    carries its chain (``array_chain``; the handle shows it as
-    ``__autodiff_ast_array_chain__``), so a Jacobian of this Jacobian at
-    arrays differentiates the matrix, not the elementwise derivative."""
-    if not count:
-        return None
-    chain: list[ArrayTransform] = []
-
-    def array_chain() -> ArrayTransform:
-        if not chain:
-            inner = getattr(fun, "__autodiff_ast_array_chain__", None)
-            chain.append(_array_chain(fun if inner is None else inner(),
-                                      argnums, has_aux, kind))
-        return chain[0]
-
-    def answer(*args: Any) -> Any:
-        return array_chain().positionally(*args)
-
-    if kind not in ("jacobian", "hessian"):
-        return (), answer
-    items = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
-    numbers = tuple(int(i) % count for i in items)
-    answer.array_chain = array_chain  # type: ignore[attr-defined]
-    array_chain.positions = numbers  # type: ignore[attr-defined]
-    return numbers, answer
-
-
-def _where(lowered: Lowered) -> str:
-    return f"{lowered.name} ({display_location(lowered.location)})"
-
-
-def _baked(lowered: Lowered) -> list[Read]:
-    """The outside values a derivative's code baked in, to be re-checked
-    on each call; the function's own defaults among them (if it has
-    any), which the derivative copied into its own signature."""
-    return checked_reads(lowered.reads)
 
 
 _DEFAULTS = ("__defaults__", "__kwdefaults__")
@@ -439,30 +360,6 @@ def _code_from_entry(entry: dict[str, Any], fn: Any
     return function, origin
 
 
-def _from_entry(entry: dict[str, Any], derived: Any, fn: Any,
-                regenerate: Callable[[], types.FunctionType],
-                arrays: Callable[[int], Any]) -> types.FunctionType | None:
-    """The derivative of ``derived`` (whose code is ``fn``) a disk-cache
-    entry holds; None if the entry is bad."""
-    try:
-        function, origin = _code_from_entry(entry, fn)
-        site = entry.get("branch_site")
-        handle = make_handle(
-            function, f"{origin.base} ({origin.location})",
-            (str(site[0]), int(site[1])) if site else None,
-            _reads_from(entry.get("reads", []), fn) + [
-                r for r in baked_reads(derived) if r.key in _DEFAULTS],
-            regenerate,
-            arrays(function.__code__.co_argcount
-                   + function.__code__.co_kwonlyargcount),
-            restored(entry["outputs"]))
-        handle.__autodiff_ast__ = origin  # type: ignore[attr-defined]
-    except (KeyError, TypeError, ValueError, SyntaxError, AssertionError,
-            IndexError):
-        return None
-    return handle
-
-
 def _at_floats_from_entry(entry: dict[str, Any], fn: Any,
                           regenerate: Callable[[], types.FunctionType],
                           chain: Callable[[], ArrayTransform]
@@ -484,8 +381,7 @@ def _at_floats_from_entry(entry: dict[str, Any], fn: Any,
 
 
 def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
-              kind: str
-              ) -> tuple[Lowered, types.FunctionType, Plan] | ArrayTransform:
+              kind: str) -> ArrayTransform:
     # (the collector paused for the whole generation, not stage by stage:
     # it would run once each stage ends, on everything the next one holds)
     with deep_recursion(getattr(fun, "__name__", repr(fun))), \
@@ -493,87 +389,16 @@ def _generate(fun: Callable[..., Any], argnums: Any, has_aux: bool,
         return _generate_deeply(fun, argnums, has_aux, kind)
 
 
-# What each transform of scalar code is called, in names and docstrings.
-_KINDS = {"grad": "Gradient", "value_and_grad": "Value and gradient",
-          "jacobian": "Jacobian", "hessian": "Hessian"}
-
-
 def _generate_deeply(fun: Callable[..., Any], argnums: Any, has_aux: bool,
-                     kind: str
-                     ) -> tuple[Lowered, types.FunctionType, Plan] | \
-        ArrayTransform:
-    # (a derivative of array code: its chain of transforms, then this one)
+                     kind: str) -> ArrayTransform:
+    # (a derivative: its chain of transforms, then this one)
     fun = _partial_written(transform_of(fun))
     called = array_call(fun)  # np.linalg.det passed as it is
     if called is not None:
         spelled, op = called
         if op.refused is not None:  # np.unique
             raise NoSourceError(op.refused.format(spelled=spelled))
-    if isinstance(fun, ArrayTransform) or called is not None:
-        return _array_chain(fun, argnums, has_aux, kind)
-    try:
-        lowered = lower(fun, _least_arity(argnums))
-    except NeedsArrays:
-        lowered = None
-    if lowered is None:
-        # (outside the except: array code's own refusals are not shown
-        # as raised while handling NeedsArrays)
-        return _array_chain(fun, argnums, has_aux, kind)
-    numbers, as_tuple = _normalize_argnums(argnums, lowered)
-    if kind in ("grad", "value_and_grad"):
-        derivatives = differentiate(lowered, numbers, as_tuple, has_aux,
-                                    kind == "value_and_grad")
-    elif kind == "jacobian":
-        derivatives = jacobian_outputs(lowered, numbers, as_tuple, has_aux)
-    elif kind == "hessian":
-        derivatives = hessian_outputs(lowered, numbers, as_tuple, has_aux)
-    else:
-        derivatives = jvp_outputs(lowered, has_aux)
-        numbers = tuple(range(len(lowered.params)))
-    wrt = tuple(lowered.params[i] for i in numbers)
-    origin = _provenance(fun)
-    base = origin.base if origin else lowered.name
-    location = origin.location if origin else display_location(
-        lowered.location)
-    history = origin.wrt if origin else ()
-    pure = kind == "grad" and not (as_tuple or has_aux)
-    if pure:
-        name = _derivative_name(base, history + wrt)
-        title = _derivative_title(base, history + wrt)
-    elif kind == "jvp":
-        name = f"jvp_{lowered.name}"
-        tangents = (derivatives.params or ())[len(lowered.params):]
-        title = (f"Value of {lowered.name} and its derivative along "
-                 f"({', '.join(tangents)}).")
-    else:
-        name = f"{kind}_{lowered.name}"
-        title = (f"{_KINDS[kind]} of {lowered.name} with respect to "
-                 f"{', '.join(wrt)}.")
-    docstring = (f"{title}\n\n    {base} {defined_at(location)}.\n"
-                 "    Generated by autodiff_ast.\n    ")
-    spec = FunctionSpec(
-        name=name, params=derivatives.params or lowered.params,
-        defaults=() if derivatives.params else lowered.defaults,
-        docstring=docstring, namespace=lowered.namespace,
-        outputs=derivatives.outputs, structure=derivatives.structure,
-        shape_of=derivatives.shape_of, output_names=derivatives.names,
-        keyword_only=0 if derivatives.params else lowered.keyword_only)
-    try:
-        text = generate_source(spec)
-    except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
-        raise AutodiffError(
-            f"cannot write the derivative of {lowered.name} "
-            f"({display_location(lowered.location)}) as code: {exc}. "
-            "Please report this with the function.") from exc
-    scope = Scope.of(fun) if lowered.source is not None else None
-    function = compile_function(text, name, scope=scope)
-    function.__autodiff_ast__ = Provenance(  # type: ignore[attr-defined]
-        base, location, history + wrt if pure else (), text)
-    # (a jvp's tangents take its values' types: jvp casts them)
-    plan = None if kind == "jvp" else plan_of(
-        derivatives.structure, derivatives.names, derivatives.shape_of,
-        list(lowered.symbols))
-    return lowered, function, plan
+    return _array_chain(fun, argnums, has_aux, kind)
 
 
 def _partial_written(fun: Any) -> Any:

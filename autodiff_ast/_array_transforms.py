@@ -38,7 +38,7 @@ from ._as_numpy import ARITHMETIC, numeric_retry
 from ._array_codegen import (ArrayFunctionSpec, _shape_check,
                              generate_array_source)
 from ._backward import gradients
-from ._truth_refusal import branch_on_arrays
+from ._argument_refusals import branch_on_arrays, string_as_a_number
 from ._codegen import Literal
 from ._compile import Scope, compile_function
 from ._differentiate import aux_leaf, split_aux
@@ -480,6 +480,9 @@ class ArrayTransform:
                 lambda: lower_arrays(self.fun, as_floats(
                     self.at_floats()[:count], self.differentiated),
                     tuple(wrt_numbers), self.called(), where))
+            if refusal is None:
+                refusal = string_as_a_number(error, self.params, primals,
+                                             where)
             if refusal is None:
                 raise
             raise refusal from None

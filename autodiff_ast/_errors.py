@@ -90,9 +90,12 @@ class ShapeError(InputError, ValueError):
     def __str__(self) -> str:
         if self.filename is None:
             return self.msg
+        # (imported here: _source raises this module's errors)
+        from ._source import display_location
+        where = display_location(f"{self.filename}:{self.lineno}")
         return (f"{self.msg}: the function cannot be evaluated at arguments "
                 "of these shapes; pass arrays whose shapes fit, as NumPy "
-                f"requires ({self.filename}:{self.lineno})")
+                f"requires ({where})")
 
 
 class CacheWarning(UserWarning):
@@ -139,8 +142,16 @@ def truth_of_an_array(error: _Marked, written: str) -> _Marked:
     """``error``, marked as the test of a Python ``written`` (``if``,
     ``or``, ``while``) refused of an array: where the function takes
     numbers there, the arguments are what does not fit
-    (``_truth_refusal``)."""
+    (``_argument_refusals``)."""
     error.truth_of_an_array = written  # type: ignore[attr-defined]
+    return error
+
+
+def string_as_a_number(error: _Marked, text: str) -> _Marked:
+    """``error``, marked as the refusal of the string ``text`` used as a
+    number: where an argument holds it, the argument is what does not fit
+    (``_argument_refusals``)."""
+    error.string_as_a_number = text  # type: ignore[attr-defined]
     return error
 
 

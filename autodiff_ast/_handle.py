@@ -45,7 +45,7 @@ from ._lower_records import DEFAULTS, Read, staleness
 from ._output_types import (GUARD_CELLS, Plan, cast, caster, proof,
                             python_float, recast)
 from ._parameters import all_defaults
-from ._truth_refusal import branch_refusal
+from ._argument_refusals import branch_refusal
 
 __all__ = ["make_handle", "implementation", "baked_reads", "OMITTED"]
 

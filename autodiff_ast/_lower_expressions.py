@@ -19,7 +19,8 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from . import _fence
 from ._array_rules import array_function
-from ._errors import AutodiffError, RefusedAtAnyArguments, at_any_arguments
+from ._errors import (AutodiffError, RefusedAtAnyArguments, at_any_arguments,
+                      string_as_a_number)
 from ._lists import Buffer, concatenated
 from ._local import defined
 from ._lower_conditions import CONNECTIVES, Conditions, select
@@ -165,10 +166,10 @@ class Expressions(Conditions):
             # is 1 or 0, as in NumPy, with derivative 0 through it.
             return where(value, 1, 0)
         if isinstance(value, str):
-            raise self.error(node, f"the string {value!r} is used as a "
-                                   "number: a differentiated function "
-                                   "computes with numbers (strings may be "
-                                   "dict keys and has_aux values)")
+            raise string_as_a_number(self.error(
+                node, f"the string {value!r} is used as a number: a "
+                "differentiated function computes with numbers (strings "
+                "may be dict keys and has_aux values)"), value)
         if isinstance(value, Buffer) and self.lowers_arrays:
             # [1.0] * n, read by NumPy as the array it makes of the list:
             # np.full(n, 1.0).

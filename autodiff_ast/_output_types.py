@@ -171,8 +171,11 @@ def like(value: Any, arg: Any) -> Any:
 def python_float(value: Any, arg: Any) -> Any:
     """``value``, a derivative at the Python float ``arg``, as array code
     gives it: a Python float (an array of float64 where it is one)."""
-    if value.__class__ is float:
+    kind = value.__class__
+    if kind is float:
         return value
+    if kind is np.float64 or kind is int:  # (no np.ndim: 0.5 us)
+        return float(value)
     return float(value) if np.ndim(value) == 0 else np.asarray(
         value, dtype=np.float64)
 

@@ -64,6 +64,14 @@ def stabilize(expr: sp.Expr, tails: bool = True) -> sp.Expr:
     """
     if not isinstance(expr, sp.Expr) or not expr.has(*_HYPERBOLIC):
         return expr
+    if expr.has(where, sp.Piecewise):
+        # Each value a selection (an `if`, np.where) takes, on its own:
+        # the ratio of exponentials in one branch is a term of no sum.
+        # Held apart from the rest, whose pass would take the tail forms
+        # made in them apart again.
+        held: dict[sp.Symbol, sp.Basic] = {}
+        rest = _selections_held(expr, tails, held)
+        return stabilize(rest, tails).xreplace(held)
     expr = exact_differences(expr)
     try:
         with time_limit(_SECONDS):
@@ -73,6 +81,26 @@ def stabilize(expr: sp.Expr, tails: bool = True) -> sp.Expr:
     except TimeUp:
         pass  # every step is an identity: what is done so far stands
     return expr
+
+
+def _selections_held(expr: sp.Basic, tails: bool,
+                     held: dict[sp.Symbol, sp.Basic]) -> sp.Basic:
+    """``expr`` with each ``where`` and ``Piecewise`` in it (outermost
+    ones) a symbol that ``held`` maps to it, its values stabilized."""
+    if isinstance(expr, (where, sp.Piecewise)):
+        if isinstance(expr, where):
+            condition, chosen, other = expr.args
+            selection = where(condition, stabilize(chosen, tails),
+                              stabilize(other, tails))
+        else:
+            selection = sp.Piecewise(*[(stabilize(value, tails), condition)
+                                       for value, condition in expr.args])
+        symbol = sp.Dummy("selection")
+        held[symbol] = selection
+        return symbol
+    if not expr.args or not expr.has(where, sp.Piecewise):
+        return expr
+    return expr.func(*[_selections_held(a, tails, held) for a in expr.args])
 
 
 def exact_differences(expr: sp.Expr) -> sp.Expr:

@@ -116,7 +116,6 @@ def _generated_code_reads_well(request):
 
 
 def pytest_configure(config):
-    import autodiff_ast._api
     import autodiff_ast._array_transforms
     import autodiff_ast._simplify
     import autodiff_ast._singular
@@ -126,7 +125,6 @@ def pytest_configure(config):
         "markers", "slow: numbers and generated text that do not depend "
         "on the interpreter, slow or many (CI runs them on its default "
         "interpreter only)")
-    _recording(autodiff_ast._api, "generate_source")
     _recording(autodiff_ast._array_transforms, "generate_array_source")
     for module in (autodiff_ast._simplify, autodiff_ast._singular,
                    autodiff_ast._tails):

@@ -148,8 +148,8 @@ def test_a_gradient_with_a_removable_singularity_keeps_its_digits_near_it():
     printed = ad.source(ad.grad(summed_sinc), x)
     assert printed.endswith('    """\n' + textwrap.indent(textwrap.dedent("""\
         t = abs(x) < 0.1
-        x_sq = x ** 2
         safe_x = np.where(t, 1, x)
+        x_sq = x ** 2
         return np.where(t, x * (x_sq * (x_sq * (x_sq * (x_sq * (x_sq - 130)
                                                         + 11440) - 617760)
                                         + 17297280) - 172972800) / 518918400,

@@ -56,8 +56,7 @@ def test_shape_and_dtype_are_the_arguments():
 
 def test_integer_arguments_give_the_values_of_the_equal_floats():
     assert ad.grad(half)(3) == 0.5  # not truncated to the int 0
-    np.testing.assert_array_equal(ad.grad(half)(np.arange(3)),
-                                  [0.5, 0.5, 0.5])
+    assert type(ad.grad(half)(3)) is float
     assert ad.derivative(cubic, 3)(2) == 6
 
 

@@ -44,9 +44,36 @@ def test_constants_do_not_promote_float32():
     assert gradient(np.float32(1.5)).dtype == np.float32
 
 
-def test_python_floats_give_float64():
+def test_python_floats_give_python_floats():
+    # Each derivative in its argument's type, as JAX casts it: np.tanh
+    # computes NumPy's float64, and at a Python float its derivative is a
+    # Python float (an np.float64 at an np.float64)
     assert type(ad.grad(lambda x: x ** 3)(2.0)) is float
-    assert ad.grad(np.tanh)(2.0).dtype == np.float64
+    assert type(ad.grad(np.tanh)(2.0)) is float
+    assert type(ad.grad(np.tanh)(np.float64(2.0))) is np.float64
+
+
+def softplus_in_a_branch(x, y):
+    if x > 0:
+        return x * y + np.log(1 + np.exp(y))
+    return x - y ** 2
+
+
+def softplus_in_a_where(x, y):
+    return np.where(x > 0, np.log(1 + np.exp(y)), y ** 2)
+
+
+def test_a_logistic_in_one_branch_keeps_its_tail_form():
+    # (exp(y) / (exp(y) + 1) in the branch: nan at y = 800, where exp
+    # overflows; pytest turns the overflow warning into an error)
+    gradient = ad.grad(softplus_in_a_branch, (0, 1))
+    assert gradient(1.0, 800.0) == (800.0, 2.0)
+    assert gradient(1.0, -800.0) == (-800.0, 1.0)
+    assert gradient(-1.0, 3.0) == (1.0, -6.0)
+    gradient = ad.grad(softplus_in_a_where, 1)
+    np.testing.assert_array_equal(
+        gradient(np.array([1.0, 1.0, -1.0]), np.array([800.0, -800.0, 3.0])),
+        [1.0, 0.0, 6.0])
 
 
 def test_softplus_derivative_is_finite_where_jax_gives_nan():

@@ -191,7 +191,7 @@ def test_a_factor_taken_out_leaves_a_calls_argument_as_written():
         "def d2shifted_through_a_list_dx2(x):\n"
         "    exp = np.exp(-0.5 * abs(4.4 * x + 1.2))\n"
         "    t = 1 / (exp + 1) ** 2\n"
-        "    return 0.88 * exp * t * (10 - 11 * x * np.tanh(1.1 * x + 0.3))")
+        "    return 0.88 * t * exp * (10 - 11 * x * np.tanh(1.1 * x + 0.3))")
     for x in (-0.7, 0.2, 1.3):
         assert second(x) == pytest.approx(central_difference(
             ad.grad(shifted_through_a_list), (x,), 0), rel=1e-7)

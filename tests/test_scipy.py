@@ -141,8 +141,8 @@ def test_log_ndtr_derivatives_keep_their_digits_in_the_lower_tail():
         assert second(x) == pytest.approx(exact(log_cdf, x, 2), rel=3e-6)
     assert first(40.0) == 0.0 and second(40.0) == 0.0  # not inf/inf
     assert body(first) == (
-        "t0 = float(np.sqrt(2))\n"
-        "    return t0 / (float(np.sqrt(np.pi)) * scipy.special.erfcx(-0.5 * t0 "
+        "t = float(np.sqrt(2))\n"
+        "    return t / (float(np.sqrt(np.pi)) * scipy.special.erfcx(-0.5 * t "
         "* x))"
     )
 
@@ -196,7 +196,9 @@ def test_erfinv_derivative_near_one():
 @requires_scipy
 def test_xlogy_is_zero_at_x_zero_with_jax_derivatives():
     gradient = ad.grad(sc.xlogy, argnums=(0, 1))
-    assert body(gradient) == "return np.log(y) * x ** 0, x / y"
+    assert body(gradient) == ("grad_x = np.log(y)\n"
+                              "    grad_y = x / y\n"
+                              "    return grad_x, grad_y")
     assert sc.xlogy(0.0, 0.0) == 0.0
     assert gradient(0.0, 2.0) == (math.log(2.0), 0.0)
     # At (0, 0) the function is 0 for every y; JAX's derivatives are
@@ -205,7 +207,9 @@ def test_xlogy_is_zero_at_x_zero_with_jax_derivatives():
         dx, dy = gradient(np.float64(0.0), np.float64(0.0))
     assert dx == -np.inf and np.isnan(dy)
     gradient = ad.grad(sc.xlog1py, argnums=(0, 1))
-    assert body(gradient) == "return np.log1p(y) * x ** 0, x / (y + 1)"
+    assert body(gradient) == ("grad_x = np.log1p(y)\n"
+                              "    grad_y = x / (y + 1)\n"
+                              "    return grad_x, grad_y")
     assert gradient(0.0, 1.0) == (math.log(2.0), 0.0)
 
 

@@ -134,4 +134,4 @@ def test_removable_singularity_where_a_linear_denominator_vanishes():
     assert dg(1.0) == pytest.approx(np.pi ** 2 / 12, rel=1e-15)
     assert dg(1 + 1e-9) == pytest.approx(
         np.pi ** 2 / 12 - 2 * 1.2020569031595942 * 1e-9 / 3, rel=1e-14)
-    assert "abs(t0) < 0.04" in ad.source(df, 1.0)  # t0 = x - 1
+    assert "abs(t) < 0.04" in ad.source(df, 1.0)  # t = x - 1

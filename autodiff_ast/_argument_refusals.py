@@ -1,12 +1,18 @@
-"""Array code's refusal of a Python ``if`` (``or``, ``while``) on an
-argument called with an array.
+"""Lowering's refusals that are the arguments' fault, as InputErrors.
 
-``if x > 0:`` takes one number at a time. Called with an array, array
-lowering refuses the condition; where the function takes numbers there,
-the code is right and the arguments are what does not fit, so the refusal
-is an InputError naming the argument and saying how to write the
-condition elementwise, in the words scalar code's handle uses for its own
-refusal (``branch_refusal``, which both raise).
+Array lowering runs the user's code at the arguments of a call, so some
+of its refusals of the code are really refusals of those arguments:
+
+- ``if x > 0:`` takes one number at a time. Called with an array, array
+  lowering refuses the condition; where the function takes numbers
+  there, the code is right and the arguments are what does not fit, so
+  the refusal names the argument and says how to write the condition
+  elementwise, in the words scalar code's handle uses for its own refusal
+  (``branch_refusal``, which both raise).
+- A string passed where the code computes with a number (``scaled(1.5,
+  "3")``): lowering refuses a string used as a number (a string may be
+  an option, a dict key, an aux value); where an argument holds that
+  string, the argument is named (``string_as_a_number``).
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ._errors import AutodiffError, InputError
+from ._source import display_location
 
-__all__ = ["branch_on_arrays", "branch_refusal"]
+__all__ = ["branch_on_arrays", "branch_refusal", "string_as_a_number"]
 
 
 def branch_on_arrays(error: AutodiffError, params: tuple[str, ...],
@@ -63,3 +70,24 @@ def branch_refusal(where: str, written: str, filename: str, line: Any,
         f"{where} branches on its arguments with a Python `{written}` "
         f"({filename}:{line}), which takes one number at a time, but "
         f"argument {name} is an array of shape {shape}. {fix}.")
+
+
+def string_as_a_number(error: AutodiffError, params: tuple[str, ...],
+                       primals: tuple[Any, ...], where: str
+                       ) -> InputError | None:
+    """The InputError for ``error`` (lowering's refusal of a string used
+    as a number) where an argument of the call holds that string; None
+    where none does (the string is the code's own)."""
+    text = getattr(error, "string_as_a_number", None)
+    if text is None:
+        return None
+    name = next((name for name, value in zip(params, primals)
+                 if isinstance(value, str) and value == text), None)
+    if name is None:
+        return None
+    line = display_location(f"{getattr(error, 'filename', '?')}:"
+                            f"{getattr(error, 'lineno', '?')}")
+    return InputError(
+        f"argument {name} of the derivative of {where} is a str "
+        f"({text!r}), not a real number or an array of them, and the "
+        f"function computes with it as a number ({line}). Pass a number.")
