@@ -7,10 +7,11 @@ float64 even through ``np.float32(x)``. Generated code computes in the
 types its operations give, and some give others: ``np.where`` of numbers is
 a 0-d array, a float64 global makes float64. So a derivative's outputs are
 cast (``cast``) to the types of the arguments they are derivatives with
-respect to (``plan_of``): NumPy scalars stay NumPy scalars of the
+respect to (a plan of the outputs): NumPy scalars stay NumPy scalars of the
 argument's type, arrays take its dtype, a Python float's derivative is a
-float or an np.float64, and so is an integer's (JAX refuses integers; a
-derivative at 2 is one at 2.0, and the handle passes 2.0 on).
+Python float (``python_float``, also where the code computes NumPy's
+float64), and so is an integer's (JAX refuses integers; a derivative at 2
+is one at 2.0, and the handle passes 2.0 on).
 
 Casting every result would cost a call on every call: 55 ns where the
 derivative of ``x ** 3 + 2 * x`` costs 130 at a float (measured with the
@@ -38,29 +39,13 @@ import optree
 
 from ._as_numpy import ARITHMETIC
 
-__all__ = ["plan_of", "stored", "restored", "cast", "caster", "recast",
+__all__ = ["stored", "restored", "cast", "caster", "recast",
            "like", "python_float", "tree_like", "proof", "GUARD_CELLS"]
 
 # A plan mirrors what generated code returns (tuples of outputs): at each
 # output, the position of the argument whose type it takes, or None where
 # it is returned as computed (a value, aux data, a whole subtree of them).
 Plan = Any
-
-
-def plan_of(structure: Any, names: dict[int, str],
-            shaped_like: dict[int, Any], symbols: list[Any]) -> Plan:
-    """The plan of a derivative of scalar code: ``structure`` holds flat
-    output indices (and literals); ``shaped_like`` maps a derivative's
-    index to its argument's symbol; values and aux are left as computed."""
-    if isinstance(structure, tuple):
-        inner = tuple(plan_of(part, names, shaped_like, symbols)
-                      for part in structure)
-        return None if all(p is None for p in inner) else inner
-    if not isinstance(structure, int) or isinstance(structure, bool) or \
-            names.get(structure) in ("value", "aux") or \
-            structure not in shaped_like:
-        return None
-    return symbols.index(shaped_like[structure])
 
 
 def stored(plan: Plan) -> Any:
