@@ -1,8 +1,10 @@
 """Public API: grad, value_and_grad, derivative and source.
 
-Each call runs the pipeline (source -> lower -> differentiate -> simplify ->
-codegen -> compile) and returns the generated function itself, with no
-wrapper in its call path: calling a derivative costs what its code costs.
+Each transform is a chain of array transforms (``_array_transforms``),
+which lower the function into a program per input signature,
+differentiate it and write its code; where the function takes Python
+floats, the user gets the handle of its code for them (``_float_handle``),
+so that calling a derivative at a float costs what its code costs.
 """
 
 from __future__ import annotations
@@ -459,7 +461,7 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
             # a derivative of a derivative: d3f_dx3, "Third derivative of f"
             name, title = derivative
         else:
-            # a gradient, or at a number a derivative: df_dx as scalar code
+            # a gradient, and at a number a derivative: df_dx
             at_a_number = derivative
     for stage in stages[:-1]:
         chain = chain.then(stage, name, title)

@@ -1,15 +1,14 @@
-"""A derivative of array code, called at Python floats as scalar code's is.
+"""A derivative, called at Python floats as directly as hand-written code.
 
-A derivative of array code (``ArrayTransform``) is generated per input
-signature and finds its code on each call: at a Python float that search
-cost as much as the code (2.1x the hand-written derivative, where scalar
-code's handle is 1.1x), and the user held an object whose code
-``inspect.getsource`` could not show. Where the function takes Python
-floats, its code for them is made when the derivative is
-(``ArrayTransform.entry_at_floats``), and the user gets scalar code's
-handle of that code (``make_handle``): one call at Python floats (1.3x;
-the rest is the cast of NumPy's float64 to the Python float array code
-gives), and ``inspect.getsource``, ``__wrapped__`` and ``ad.source``
+A derivative (``ArrayTransform``) is generated per input signature and
+finds its code on each call: at a Python float that search cost as much
+as the code (2.1x the hand-written derivative), and the user held an
+object whose code ``inspect.getsource`` could not show. Where the
+function takes Python floats, its code for them is made when the
+derivative is (``ArrayTransform.entry_at_floats``), and the user gets a
+handle of that code (``make_handle``): one call at Python floats (1.2x,
+with the cast of NumPy's float64 to the Python float a derivative at a
+float is), and ``inspect.getsource``, ``__wrapped__`` and ``ad.source``
 show the code.
 Every other call (arrays, NumPy numbers, ints, pytrees, another value of
 an argument that is not a number) goes on to the transform, which made
@@ -115,8 +114,8 @@ def _plan(dtypes: list[Any], structure: Any, one_leaf: bool,
           position: int | None) -> Plan:
     """The handle's plan of the result (``_output_types``): each output
     the transform gives as a float, in the type of the Python float at
-    ``position`` (a float, or NumPy's float64 where the code computes
-    one, as scalar code gives it); the others as computed.
+    ``position`` (a Python float, also where the code computes NumPy's
+    float64); the others as computed.
     ``_NOT_FLOATS`` where an output is given in another type."""
     leaves = []
     for dtype in dtypes:
