@@ -41,7 +41,7 @@ def transform_of(fn: Any) -> Any:
 def handle_at_floats(transform: ArrayTransform,
                      regenerate: Callable[[], types.FunctionType]
                      ) -> tuple[types.FunctionType, Any, Plan] | None:
-    """Scalar code's handle over ``transform``'s code at Python floats,
+    """The handle over ``transform``'s code at Python floats,
     that code's entry (its source, what it baked in) and the handle's
     plan of the result; None where there is none (a jvp, a function that
     indexes or counts with an argument, a result that is not numbers in
