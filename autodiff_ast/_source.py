@@ -397,12 +397,7 @@ def get_source(fn: types.FunctionType) -> FunctionSource:
     linecache.checkcache(filename)  # a file edited since it was read
     lines = linecache.getlines(filename, fn.__globals__)
     if not lines:
-        raise NoSourceError(
-            f"cannot read the source of {fn.__qualname__}: it was defined "
-            f"in {filename!r} (python -c, exec or the plain Python prompt), "
-            "where Python keeps no source. Define it in a .py file and "
-            "import it, or in an IPython or Jupyter cell: autodiff_ast "
-            "reads both.")
+        raise _without_source(fn, filename)
     text = "".join(lines)
     key = hash(text)
     known = _found.get(id(code))
@@ -423,8 +418,23 @@ def get_source(fn: types.FunctionType) -> FunctionSource:
     return source
 
 
+def _without_source(fn: types.FunctionType, filename: str) -> NoSourceError:
+    return NoSourceError(
+        f"cannot read the source of {fn.__qualname__}: it was defined "
+        f"in {filename!r} (python -c, exec or the plain Python prompt), "
+        "where Python keeps no source. Define it in a .py file and "
+        "import it, or in an IPython or Jupyter cell: autodiff_ast "
+        "reads both.")
+
+
 def _edited(fn: types.FunctionType, filename: str,
             line: int) -> NoSourceError:
+    if filename == "<string>":
+        # Python 3.13 keeps `python -c`'s program as '<string>', which
+        # every exec() of a string also names: a function exec'd in such
+        # a process (a pytest-xdist worker) finds other text there, not
+        # an edit.
+        return _without_source(fn, filename)
     return NoSourceError(
         f"{fn.__qualname__} was edited after it was imported: its file now "
         "reads differently from the code that runs "

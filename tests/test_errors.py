@@ -135,6 +135,21 @@ def test_function_without_source():
         "cell: autodiff_ast reads both.")
 
 
+def test_exec_in_a_process_that_keeps_its_dash_c_program(monkeypatch):
+    # Python 3.13 keeps `python -c`'s program as '<string>' (a pytest-xdist
+    # worker's): a function exec'd there found that text and was refused
+    # as "edited after it was imported".
+    import linecache
+    program = "import sys\nprint(sys.argv)\n"
+    monkeypatch.setitem(linecache.cache, "<string>", (
+        len(program), None, program.splitlines(True), "<string>"))
+    namespace: dict = {}
+    exec("def f(x):\n    return x * 2\n", namespace)
+    with pytest.raises(ad.NoSourceError, match=r"^cannot read the source of "
+                       r"f: it was defined in '<string>'"):
+        ad.grad(namespace["f"])
+
+
 def test_python_dash_c_says_where_source_is_kept():
     program = ("import autodiff_ast as ad\n"
                "try:\n"
