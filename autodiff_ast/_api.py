@@ -29,7 +29,7 @@ from ._limits import collector_paused, deep_recursion
 from ._float_handle import float_handle, handle_at_floats, transform_of
 from ._array_transforms import ArrayTransform, Stage, describe
 from ._handle import implementation
-from ._lower import lower, readable_source, unbind
+from ._lower import lower_primitive, readable_source, unbind
 from ._lower_records import Lowered, Read, checked_reads
 from ._allow_int import IntegerZeros, not_transformed_again
 from ._argnums_per_call import PerCall, negative, positional_names
@@ -438,7 +438,7 @@ def _array_chain(fun: Any, argnums: Any, has_aux: bool,
                                location or display_location(
                                    source.location), source.name, "")
     outline = Lowered(chain.base, chain.location, chain.params, (), (), None,
-                      "numpy", None, keyword_only=_keyword_only(chain))
+                      "numpy", keyword_only=_keyword_only(chain))
     if kind == "jvp":
         numbers, as_tuple = tuple(range(len(chain.params))), True
     else:
@@ -504,7 +504,7 @@ def _with_source(fun: Any, arity: int = 0) -> tuple[Any, str | None]:
         return compile_function(text, name, modules), spelled
     if primitive_for(fun) is None:
         return fun, None
-    lowered = lower(fun, arity)
+    lowered = lower_primitive(fun, arity)
     params = ", ".join(lowered.params)
     # (defaults as the primitive's: scipy.stats.norm.logpdf's loc=0)
     first = len(lowered.params) - len(lowered.defaults)
@@ -647,17 +647,6 @@ def derivative(fun: Callable[..., Any], n: int = 1) -> Callable[..., Any]:
     return result
 
 
-def _at_positions(fn: Callable[..., Any], args: tuple[Any, ...],
-                  kwargs: dict[str, Any], positions: Sequence[int]
-                  ) -> list[Any]:
-    """The example arguments at ``positions`` of ``fn``'s parameters,
-    passed by position or by name (those not passed left out)."""
-    names = list(inspect.signature(fn).parameters) if kwargs else []
-    return [args[i] if i < len(args) else kwargs[names[i]]
-            for i in positions if i < len(args)
-            or i < len(names) and names[i] in kwargs]
-
-
 def source(fn: Callable[..., Any], *example_args: Any,
            **example_kwargs: Any) -> str:
     """The generated source of a function made by autodiff_ast.
@@ -685,13 +674,6 @@ def source(fn: Callable[..., Any], *example_args: Any,
         fn = fn.at(len(example_args) or len(fn.names))
     if (example_args or example_kwargs) and transform_of(fn) is not fn:
         fn = transform_of(fn)  # array code: the code for these arguments
-    chain = getattr(fn, "__autodiff_ast_array_chain__", None)
-    if chain is not None and any(
-            np.ndim(value) for value in _at_positions(
-                fn, example_args, example_kwargs, chain.positions)):
-        # A Jacobian or Hessian of elementwise code at an array: the code
-        # that answers there is the array transforms' (JAX's shape).
-        fn = chain()
     if isinstance(fn, ArrayTransform):
         if example_args or example_kwargs:
             return fn.source_for(example_args, example_kwargs)

@@ -1,14 +1,11 @@
 """Public API: jacobian, jacfwd, hessian, jvp and vjp, as JAX names them.
 
-For scalar code each is one generated function (``ad.source`` shows it),
-whose outputs share their common subexpressions: symbolic differentiation
-of numbers has no forward or reverse mode, so there ``jacfwd`` and
-``jacobian`` (``jacrev``) generate the same code. For code with array
-operations each is a chain of transforms of the program
-(``_array_transforms``): a Jacobian by reverse mode (``jacfwd``: forward
-mode), a Hessian by forward mode over the gradient program, generated per
-input signature; they compose with ``grad`` (``jacobian(grad(f))``, and
-``jvp(grad(f), ...)`` for Hessian-vector products).
+Each is a chain of transforms of the program (``_array_transforms``): a
+Jacobian by reverse mode (``jacfwd``: forward mode), a Hessian by forward
+mode over the gradient program, generated per input signature (``ad.source``
+shows the code for one); they compose with ``grad``
+(``jacobian(grad(f))``, and ``jvp(grad(f), ...)`` for Hessian-vector
+products).
 """
 
 from __future__ import annotations
@@ -70,11 +67,10 @@ jacrev = jacobian
 def jacfwd(fun: Callable[..., Any], argnums: Argnums = 0,
            has_aux: bool = False, holomorphic: bool = False
            ) -> Callable[..., Any]:
-    """:func:`jacobian` in forward mode: for code with array operations,
-    the identity over each argument pushed forwards as a batch of tangents
-    (cheaper than reverse mode where outputs outnumber inputs). For
-    scalar code it is the same as :func:`jacobian`: a symbolic Jacobian
-    of numbers has no mode.
+    """:func:`jacobian` in forward mode: the identity over each argument
+    pushed forwards as a batch of tangents (cheaper than reverse mode
+    where outputs outnumber inputs). The values are the same; the code
+    may be written another way.
 
     >>> import autodiff_ast as ad
     >>> ad.jacfwd(lambda x: (x ** 2, 3 * x))(2.0)
@@ -85,8 +81,8 @@ def jacfwd(fun: Callable[..., Any], argnums: Argnums = 0,
 
 
 def _forward(function: Any) -> Any:
-    """A Jacobian of array code in forward mode (scalar code's has no
-    mode)."""
+    """``function``, a Jacobian in reverse mode, as the chain of
+    transforms that computes it in forward mode."""
     transform = transform_of(function)  # (its handle at floats: reverse)
     if isinstance(transform, ArrayTransform):
         return transform.in_forward_mode()

@@ -7,8 +7,7 @@ of its refusals of the code are really refusals of those arguments:
   lowering refuses the condition; where the function takes numbers
   there, the code is right and the arguments are what does not fit, so
   the refusal names the argument and says how to write the condition
-  elementwise, in the words scalar code's handle uses for its own refusal
-  (``branch_refusal``, which both raise).
+  elementwise (``branch_on_arrays``).
 - A string passed where the code computes with a number (``scaled(1.5,
   "3")``): lowering refuses a string used as a number (a string may be
   an option, a dict key, an aux value); where an argument holds that
@@ -24,7 +23,7 @@ import numpy as np
 from ._errors import AutodiffError, InputError
 from ._source import display_location
 
-__all__ = ["branch_on_arrays", "branch_refusal", "string_as_a_number"]
+__all__ = ["branch_on_arrays", "string_as_a_number"]
 
 
 def branch_on_arrays(error: AutodiffError, params: tuple[str, ...],
@@ -50,17 +49,16 @@ def branch_on_arrays(error: AutodiffError, params: tuple[str, ...],
     except Exception:  # (it refuses numbers too: the code is at fault)
         return None
     name, array = found
-    return branch_refusal(where, written, getattr(error, "filename", "?"),
-                          getattr(error, "lineno", "?"), name,
-                          np.shape(array))
+    return _branch_refusal(where, written, getattr(error, "filename", "?"),
+                           getattr(error, "lineno", "?"), name,
+                           np.shape(array))
 
 
-def branch_refusal(where: str, written: str, filename: str, line: Any,
-                   name: str, shape: tuple[int, ...]) -> InputError:
+def _branch_refusal(where: str, written: str, filename: str, line: Any,
+                    name: str, shape: tuple[int, ...]) -> InputError:
     """The refusal of a call of the function ``where`` names whose
     argument ``name`` is an array of ``shape`` where a Python ``written``
-    (``if``, ``or``, ``while``) at ``filename``:``line`` tests it, in
-    scalar code's handle and in array code alike."""
+    (``if``, ``or``, ``while``) at ``filename``:``line`` tests it."""
     fix = ("Call the derivative on each element: a loop runs as many "
            "times as one number says" if written == "while" else
            "Write the condition with np.where(condition, a, b) to "

@@ -26,10 +26,9 @@ from ._array_passes import shared_with_tests
 from ._array_printer import ArrayPrinter
 from ._array_singular import removable_singularities_written
 from ._array_writer import ArrayWriter
-from ._codegen import Literal, _pretty_string
 from ._program import SIZE, Program, Step
 from ._size_checks import SizeChecks, size_checks
-from ._unparse import to_source
+from ._unparse import Literal, readable_string, to_source
 from ._wrap import _WIDTH, _filled, _wrap
 
 __all__ = ["ArrayFunctionSpec", "generate_array_source"]
@@ -125,7 +124,7 @@ def _source(spec: ArrayFunctionSpec, literals: dict[int, Literal],
     def strings(text: str, *args: Any, **kwargs: Any) -> str:
         if text == docstring:
             return f'"""{_escaped(text)}"""'
-        return _pretty_string(text, *args, **kwargs)
+        return readable_string(text, *args, **kwargs)
 
     text = "".join(wrap_call(line) for line in _wrap(
         to_source(module, strings)).splitlines(keepends=True))

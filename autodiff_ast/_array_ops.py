@@ -79,9 +79,9 @@ class ArrayOperations:
 
     def reads_by_name(self, spelled: str, value: Any) -> bool:
         """A number outside the function (a rate, a temperature, a scale)
-        is read by name when the code runs, as in scalar code, so a changed
-        value costs nothing; where it sizes an array, counts a loop or
-        indexes, the code is made for its value (``concrete``,
+        is read by name when the code runs, as hand-written code reads it,
+        so a changed value costs nothing; where it sizes an array, counts a
+        loop or indexes, the code is made for its value (``concrete``,
         ``outside_now``), baked in and checked on each call. So is a
         number whose name (or root, ``self``) means something else in the
         code."""

@@ -275,7 +275,8 @@ def _is_work(node: ast.expr, work_below: bool) -> bool:
 
 def _shared_name(node: ast.expr, statements: list[ast.stmt]) -> str:
     """``x_sq`` for ``x ** 2``, ``r_pow8`` for ``r_pow4 ** 2`` (a power
-    of a name that holds a power, as scalar code names it), ``shared``
+    of a name that holds a power, as ``_subexpressions`` names it),
+    ``shared``
     for other values."""
     powers = {s.targets[0].id: s.value for s in statements
               if isinstance(s, ast.Assign) and isinstance(s.targets[0],

@@ -1,9 +1,9 @@
 """The expression printer of array code: elementwise conditions and branches.
 
-NumPy needs ``np.where`` and ``np.logical_and`` where scalar code has
-``Piecewise`` and ``and``; a product of a large array with factors that
-broadcast against it multiplies those first (one pass over the array, not
-two); a long ``np.where`` inside another call may be named first.
+NumPy needs ``np.where`` and ``np.logical_and`` where code on numbers has
+``Piecewise``'s ``if`` and ``and``; a product of a large array with factors
+that broadcast against it multiplies those first (one pass over the array,
+not two); a long ``np.where`` inside another call may be named first.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Removable singularities of array derivatives, written as scalar code
+"""Removable singularities of array derivatives, written as ``_singular``
 writes them.
 
 The gradient of np.sum(np.sin(x) / x) is (x cos x - sin x) / x**2
 elementwise: nan at 0 and, around it, every digit lost to cancellation.
 Each part of a derivative's steps and outputs that is an elementwise
-function of one input gets scalar code's treatment (``_singular``): its
+function of one input gets ``_singular``'s treatment: its
 Taylor polynomial near the 0/0 and the formula, of a stand-in kept away
 from it, elsewhere. The function's own values are as it computes them.
 """

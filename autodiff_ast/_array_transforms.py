@@ -39,7 +39,7 @@ from ._array_codegen import (ArrayFunctionSpec, _shape_check,
                              generate_array_source)
 from ._backward import gradients
 from ._argument_refusals import branch_on_arrays, string_as_a_number
-from ._codegen import Literal
+from ._unparse import Literal
 from ._compile import Scope, compile_function
 from ._differentiate import aux_leaf, split_aux
 from ._dispatch import (complete_arguments, describe_argument, signature,
@@ -119,7 +119,7 @@ class _Generated:
     def called(self, args: tuple[Any, ...]) -> Any:
         """The generated function called with one argument per parameter;
         where Python's float arithmetic raises (``1 / x`` at 0.0), called
-        again as NumPy runs it (``_as_numpy``), as scalar code's handle
+        again as NumPy runs it (``_as_numpy``), as the handle at floats
         is: NumPy's inf and its warning."""
         try:
             return call_in_full(self.function, args)
@@ -169,8 +169,8 @@ class ArrayTransform:
         self.location = location
         self.title = title
         # A gradient's code where the argument it is taken with respect to
-        # is a number: a derivative, named as scalar code names it
-        # (``dg_dx``, "Derivative of g with respect to x.").
+        # is a number: a derivative, named as one writes it (``dg_dx``,
+        # "Derivative of g with respect to x.").
         self.at_a_number = at_a_number
         self.generated: dict[Any, _Generated] = {}
         # The code by the kinds of arguments passed in full by position
@@ -209,7 +209,7 @@ class ArrayTransform:
     @property
     def __signature__(self) -> inspect.Signature | None:
         """The user's function's parameters (``inspect.signature`` shows
-        them, as for a derivative of scalar code); a jvp's is its own."""
+        them, as for the handle at floats); a jvp's is its own."""
         if self.takes_tangents:
             return None
         try:
@@ -274,8 +274,8 @@ class ArrayTransform:
         return self.positionally(*args, **kwargs)
 
     def positionally(self, *args: Any, **kwargs: Any) -> Any:
-        """The call with keyword-only arguments allowed by position (as a
-        handle of scalar code passes on the call it cannot answer)."""
+        """The call with keyword-only arguments allowed by position (as the
+        handle at floats passes on the call it cannot answer)."""
         given = args
         if not self.takes_tangents:
             args = as_floats(complete_arguments(
@@ -352,8 +352,8 @@ class ArrayTransform:
         return self.entry_for(args).source
 
     def at_floats(self) -> tuple[Any, ...]:
-        """Arguments of scalar code's signature: a Python float in each
-        parameter without a default (and each tangent of a jvp), the
+        """The arguments the code at floats is made for: a Python float in
+        each parameter without a default (and each tangent of a jvp), the
         defaults as they are."""
         if self.takes_tangents:
             return (1.0,) * (2 * len(self.params))
@@ -374,8 +374,8 @@ class ArrayTransform:
             return None
 
     def refuse_early(self) -> None:
-        """Refuse now, as scalar code does when it makes the derivative,
-        an output that a gradient cannot take at any arguments: a tuple
+        """Refuse now, when the derivative is made (not at its first
+        call), an output that a gradient cannot take at any arguments: a tuple
         without has_aux, a bool, a value that is not a pair with it; a
         call written with arguments its callee does not take; and a
         helper whose file was edited since it was imported. The
@@ -610,7 +610,7 @@ class ArrayTransform:
         keyword_only = self.keyword_only if as_user else 0
 
         # Code on numbers the user wrote with math. is written with math.
-        # (invariant 5), as scalar code is.
+        # (invariant 5).
         namespace = "math" if lowered.namespaces == {"math"} and not any(
             lowered.program.leaves[symbol].shape
             for layout in lowered.arguments for symbol in layout.symbols) \
@@ -836,8 +836,8 @@ def _argument_kinds(lowered: ArrayLowered,
 def _number_type(leaf: Any, argument: Any) -> Any:
     """The NumPy scalar type a derivative with respect to ``leaf`` (of
     ``argument``) is returned as: a NumPy number's, and a 0-d array's
-    passed as an argument of its own (a number, as in scalar code; a 0-d
-    leaf of a pytree stays an array); else None."""
+    passed as an argument of its own (a number; a 0-d leaf of a pytree
+    stays an array); else None."""
     if isinstance(leaf, np.generic) or (
             leaf is argument and isinstance(leaf, np.ndarray)
             and not leaf.ndim):
@@ -969,8 +969,8 @@ def _grad(program: Program, lowered: ArrayLowered, output: Any,
     if _elementwise_map(program, value, wrt):
         # grad does not return the map's values, so its derivative need
         # not read them: it takes the forms that keep every digit in the
-        # tails, as scalar code does (4 * e / (e + 1) ** 2 for tanh', where
-        # 1 - tanh(x) ** 2 is 0 from |x| = 19).
+        # tails, as code on numbers does (4 * e / (e + 1) ** 2 for tanh',
+        # where 1 - tanh(x) ** 2 is 0 from |x| = 19).
         flat = [sp.S.Zero if dry else tangents(
             program, [value], {symbol: sp.S.One}, (), where, tails=True)[0]
             for symbol in wrt]
@@ -1028,7 +1028,7 @@ def _elementwise_map(program: Program, value: Any,
                      wrt: list[sp.Symbol]) -> bool:
     """Whether ``value`` is an array computed from ``wrt`` element by
     element (a loop over numbers, called with arrays): its gradient is
-    then the derivative at each element, as scalar code's is, not
+    then the derivative at each element, as at a number, not
     refused as a non-scalar output (a seed of 1 in forward mode)."""
     return isinstance(value, sp.Expr) and program.shape(value) != () and all(
         is_elementwise(step) for step in program.active_steps([value], wrt))

@@ -21,8 +21,9 @@ import sympy as sp
 
 from ._array_passes import part_of_call, tidied
 from ._array_printer import ArrayPrinter
-from ._codegen import (_DEEPEST, _cse, _deepest_path, _function_label,
-                       _is_trivial, _operations, _shared, _suggest_name)
+from ._subexpressions import (_DEEPEST, _cse, _deepest_path,
+                              _function_label, _is_trivial, _operations,
+                              _shared, _suggest_name)
 from ._collect import collected_all
 from ._dead_code import without_dead
 from ._filled_items import float64_arrays, items_as_filled, stored
@@ -81,10 +82,10 @@ class ArrayWriter:
                                        else value.func(*args), label)
         temporaries, reduced = _cse(exprs, share_squares=True)
         if len(elementwise) == len(steps):
-            # Elementwise code alone (code at numbers): also scalar code's
-            # sharing, which names 1 - tanh(x) ** 2 at every factor and a
-            # Gaussian's x - mu once; the fewer operations win, and a tie
-            # goes to it (array code's keeps r ** 6 as r_sq * r_sq * r_sq).
+            # Elementwise code alone (code at numbers): also the sharing
+            # pass ``_shared``, which names 1 - tanh(x) ** 2 at every factor
+            # and a Gaussian's x - mu once; the fewer operations win, and a
+            # tie goes to it (``_cse`` keeps r ** 6 as r_sq * r_sq * r_sq).
             shared = _shared(exprs, True)
             if _operations(shared) <= _operations((temporaries, reduced)):
                 temporaries, reduced = shared

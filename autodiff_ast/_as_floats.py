@@ -1,10 +1,9 @@
 """Int numbers differentiated in array code, as the floats they stand for.
 
-The derivative of a real function at 2 is its derivative at 2.0, a float:
-scalar code takes an int so (``_handle``), and array code does the same
-for the numbers among the arguments it differentiates (a Python int, a
-NumPy integer, a 0-d int array), which become float64 before the code is
-generated and called, so the results are float64 too. An int array keeps
+The derivative of a real function at 2 is its derivative at 2.0, a float,
+so the numbers among the arguments a derivative differentiates (a Python
+int, a NumPy integer, a 0-d int array) become float64 before the code is
+generated and called, and the results are float64 too. An int array keeps
 JAX's refusal (``_lower_arrays``): it is labels or indices far more often
 than a point to differentiate at. An int that is not differentiated stays
 an int, as sizes and counts must.
@@ -29,7 +28,7 @@ def as_floats(args: tuple[Any, ...], numbers: Iterable[int]
               ) -> tuple[Any, ...]:
     """``args``, with each int number in the arguments at ``numbers``
     (at any depth of their pytrees) a float: ``float`` for a Python int or
-    a NumPy integer (as scalar code gives), a float64 array for a 0-d
+    a NumPy integer, a float64 array for a 0-d
     one."""
     converted = list(args)
     for n in numbers:

@@ -330,7 +330,7 @@ class _Backward:
             # an int64 array, which NumPy 2 does not keep weak, and it made
             # the gradient float64. (As the number 1 it would not be
             # written at all, but then the gradient of np.dot(np.sin(x), x)
-            # is purely elementwise code, which reads back as scalar code:
+            # is purely elementwise code, which reads back as code on numbers:
             # ad.jacobian of it is elementwise, not the (n, n) Jacobian.)
             return self.program.add(FULL, (adjoint,), shape, name, shape=(),
                                     dtype=dtype)

@@ -91,10 +91,6 @@ def container_items(run: Any, node: ast.expr,
         return None
     args = [run.expression(a, env)
             for a in node.args + [k.value for k in node.keywords]]
-    if not run.lowers_arrays and any(isinstance(a, sp.Symbol)
-                                     for a in args):
-        from ._lower_records import NeedsArrays
-        raise NeedsArrays  # an argument may be a list, tuple or dict
     if callee is enumerate or callee is zip:
         # (a loop keeps a loop over an array's rows; a comprehension
         # writes them out, as it does of the array itself)
@@ -219,7 +215,7 @@ def _of_an_array(run: Any, callee: Any, node: ast.Call,
             and len(node.args) == 1 and not node.keywords):
         return None
     array = run.expression(node.args[0], env)
-    if not (isinstance(array, sp.Expr) and run.lowers_arrays):
+    if not isinstance(array, sp.Expr):
         return None
     if not run.shape(array, node):
         raise run.error(node, f"{ast.unparse(node.func)}() of a number: "
@@ -235,9 +231,6 @@ def _new_dict(run: Any, callee: Any, node: ast.Call,
     """``dict(params, b=b)``, ``dict(a=x)``, ``dict(zip(names, values))``
     or ``params.copy()``: a new dict, which the function may set items
     of, as Python makes it."""
-    if not run.lowers_arrays:
-        from ._lower_records import NeedsArrays
-        raise NeedsArrays  # (a dict is held by array lowering only)
     if isinstance(callee, Copy):
         if node.args or node.keywords:
             raise run.error(node, "a dict's copy() takes no arguments")

@@ -1,55 +1,33 @@
-"""Differentiate stage: the symbolic derivatives of a lowered function.
+"""Differentiate stage: the chain rule over SymPy expressions.
 
-Scalar code is one SymPy expression per output, so each partial derivative
-is the chain rule over that expression with respect to the argument's
-symbol (``partial``: SymPy's own rules, applied once per distinct
-subexpression). The result is checked for anything SymPy could not
-resolve, which would otherwise print as wrong code.
+An elementwise value of a program is one SymPy expression, so its partial
+derivative with respect to a symbol is the chain rule over that
+expression (``partial``: SymPy's own rules, applied once per distinct
+subexpression); the array transforms (``_backward``, ``_forward``,
+``_jacrev``, loops in ``_ops_loop``) take it per step. The result is
+checked for anything SymPy could not resolve, which would otherwise print
+as wrong code (``checked_partial``). Also here: how a function's output
+splits into its value and aux (``split_aux``), and how an aux leaf is
+returned (``aux_leaf``).
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 from sympy.core.function import ArgumentIndexError
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
-from ._codegen import Literal
+from ._unparse import Literal
 from ._errors import OutputError, at_any_arguments
 from ._limits import collector_paused
 from ._lower_expressions import scaled
-from ._lower_records import Lowered
 from ._functions import maximum, power_rule_exponent, where
 from ._rules import canonical, inert_derivative
-from ._source import display_location
 
-__all__ = ["Derivatives", "differentiate", "split_aux", "aux_leaf",
-           "aux_leaves", "checked_partial", "partial"]
-
-
-@dataclass
-class Derivatives:
-    """The outputs a generated function returns, flat, and their layout."""
-
-    outputs: list[sp.Expr]
-    structure: Any
-    shape_of: dict[int, sp.Symbol]
-    names: dict[int, str]  # what each output is: value, grad_x, aux
-    # The generated function's parameters when they are not the lowered
-    # function's own (a jvp also takes one tangent per argument).
-    params: tuple[str, ...] | None = None
-
-
-def _flatten(value: Any, outputs: list[sp.Expr]) -> Any:
-    if isinstance(value, tuple):
-        return tuple(_flatten(v, outputs) for v in value)
-    if isinstance(value, Literal):
-        return value
-    outputs.append(value)
-    return len(outputs) - 1
+__all__ = ["split_aux", "aux_leaf", "checked_partial", "partial"]
 
 
 # Constants an aux output may hold, written into generated code as they are.
@@ -85,12 +63,6 @@ def _round_trips(value: Any) -> bool:
         return False
 
 
-def aux_leaves(value: Any, where: str) -> Any:
-    if isinstance(value, tuple):
-        return tuple(aux_leaves(v, where) for v in value)
-    return aux_leaf(value, where)
-
-
 def split_aux(output: Any, where: str, has_aux: bool,
               allow_tuple: bool = False) -> tuple[Any, Any]:
     """(value, aux) of a function's output; an error if the output does
@@ -113,52 +85,6 @@ def split_aux(output: Any, where: str, has_aux: bool,
             "needs a single scalar output. If the other values are "
             "auxiliary data, return `value, aux` and pass has_aux=True.")
     return output, None
-
-
-def _scalar_output(lowered: Lowered, has_aux: bool) -> tuple[sp.Expr, Any]:
-    where = f"{lowered.name} ({display_location(lowered.location)})"
-    value, aux = split_aux(lowered.output, where, has_aux)
-    if not isinstance(value, sp.Expr):
-        raise OutputError(f"{where} returns {value!r}, which is not a "
-                          "number: grad needs a scalar output.")
-    return value, aux
-
-
-def differentiate(lowered: Lowered, argnums: tuple[int, ...],
-                  as_tuple: bool, has_aux: bool,
-                  with_value: bool) -> Derivatives:
-    """Outputs for grad (``with_value`` False) or value_and_grad."""
-    value, aux = _scalar_output(lowered, has_aux)
-    outputs: list[sp.Expr] = []
-    # (a function's value is a float: 3.0 folded to the integer 3 is
-    # written 3.0, as the function returns it)
-    value_index = _flatten(sp.Float(value) if value.is_Integer else value,
-                           outputs) if with_value else None
-    shape_of: dict[int, sp.Symbol] = {}
-    gradient_indices = []
-    where = f"{lowered.name} ({display_location(lowered.location)})"
-    for argnum in argnums:
-        symbol = lowered.symbols[argnum]
-        index = _flatten(checked_partial(value, symbol, where), outputs)
-        shape_of[index] = symbol
-        gradient_indices.append(index)
-    gradient = (tuple(gradient_indices) if as_tuple
-                else gradient_indices[0])
-    names = {index: f"grad_{lowered.params[argnum]}"
-             for index, argnum in zip(gradient_indices, argnums)}
-    if value_index is not None:
-        names[value_index] = "value"
-    first_aux = len(outputs)
-    aux_structure = _flatten(aux_leaves(aux, where), outputs) \
-        if has_aux else None
-    for index in range(first_aux, len(outputs)):
-        names[index] = "aux"
-    if with_value:
-        head = (value_index, aux_structure) if has_aux else value_index
-        structure: Any = (head, gradient)
-    else:
-        structure = (gradient, aux_structure) if has_aux else gradient
-    return Derivatives(outputs, structure, shape_of, names)
 
 
 @collector_paused()

@@ -125,9 +125,9 @@ _Marked = TypeVar("_Marked", bound=AutodiffError)
 def at_any_arguments(error: _Marked) -> _Marked:
     """``error``, marked as one the code makes at any arguments (a call
     written with arguments its callee does not take, a derivative that is
-    complex or has no rule): array code refuses it when the derivative is
-    made, as scalar code does, not at the first call
-    (``ArrayTransform.refuse_early``, ``entry_at_floats``)."""
+    complex or has no rule): it is refused when the derivative is made,
+    not at its first call (``ArrayTransform.refuse_early``,
+    ``entry_at_floats``)."""
     error.at_any_arguments = True  # type: ignore[attr-defined]
     return error
 

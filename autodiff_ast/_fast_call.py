@@ -7,7 +7,7 @@ The transform's full call (``ArrayTransform.__call__``) finds the code for
 them, checks what the code baked in, calls it and casts its result, each
 a Python call of its own: at a float or a small array that costs more
 than the code. Here those steps are written out once for the kinds last
-seen, as scalar code's handle writes its checks (``_handle``):
+seen, as the handle at floats writes its checks (``_handle``):
 
     def fast(*args):
         if len(args) == 2:

@@ -86,9 +86,8 @@ def float_handle(transform: ArrayTransform, function: types.FunctionType,
     as_made = _as_made(transform, function)
     if as_made is None:
         return None
-    handle = make_handle(function,
-                         f"{transform.base} ({transform.location})", None,
-                         reads, regenerate, ((), transform), plan, as_made)
+    handle = make_handle(function, reads, regenerate, transform, plan,
+                         as_made)
     handle.__autodiff_ast_transform__ = transform  # type: ignore
     return handle
 

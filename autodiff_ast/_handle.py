@@ -1,23 +1,23 @@
-"""The function handed to the user for a derivative of scalar code.
+"""The function handed to the user for a derivative at Python floats.
+
+A derivative's code at Python floats (``_float_handle``) answers the
+calls it was made for: each argument a Python float, or the very default
+it was made with. The handle is that code itself, compiled again with one
+check as its first statement, which passes every other call on to the
+array transform that made it: a handle that called the code would cost a
+second call, as much as ``6 * x + 4`` at a float costs. The outputs are
+returned as Python floats (``_output_types``), as the transform gives
+them.
 
 Generated code reads globals, closure cells and attributes by name, so it
 is never stale for numbers. What it cannot read by name (a helper function
-it inlined, a loop bound, a list of constants) it bakes in; and like any
-derivative it takes real numbers or float arrays of matching shapes. The
-handle checks both on each call, in a few comparisons of its own: plain
-Python and NumPy floats and ints go straight through, anything else is
-validated, and a changed baked value makes the handle generate its code
-again. An integer taken as a derivative's variable is first made the
-float it stands for (a derivative at 2 is one at 2.0, a float); where
-Python's float arithmetic raises (``1 / x`` at 0.0), the code runs again
-as NumPy runs it (``_as_numpy``), giving NumPy's inf and warning.
+it inlined, a loop bound, a list of constants) it bakes in; a changed
+baked value makes the handle generate its code again, and while it
+differs, the regenerated code answers instead. Where Python's float
+arithmetic raises (``1 / x`` at 0.0), the code runs again as NumPy runs
+it (``_as_numpy``), giving NumPy's inf and warning.
 ``handle.__wrapped__`` is the generated function itself, so
 ``inspect.getsource`` shows the derivative's code.
-
-The handle is that code itself, compiled again with the checks as its
-first statements: a handle that called it would cost a second call, as
-much as ``6 * x + 4`` at a float costs. While a baked value differs, the
-regenerated code answers instead.
 
 Defaults are read when the handle is called, as Python reads the user's:
 the handle's own defaults are a marker (``OMITTED``), and an argument
@@ -36,36 +36,20 @@ import linecache
 import types
 from typing import Any, Callable, Sequence
 
-import numpy as np
-import optree
-
-from ._as_numpy import CAUGHT, numeric_retry, real
-from ._errors import InputError, ShapeError
+from ._as_numpy import CAUGHT, numeric_retry
 from ._lower_records import DEFAULTS, Read, staleness
 from ._output_types import (GUARD_CELLS, Plan, cast, caster, proof,
                             python_float, recast)
 from ._parameters import all_defaults
-from ._argument_refusals import branch_refusal
 
-__all__ = ["make_handle", "implementation", "baked_reads", "OMITTED"]
+__all__ = ["make_handle", "implementation", "OMITTED"]
 
-# Types that need no check: a derivative of real code takes them as is.
-_PLAIN = frozenset({float, int, np.float64, np.float32, np.float16,
-                    np.longdouble, np.int64, np.int32, np.int16, np.int8,
-                    np.uint64, np.uint32, np.uint16, np.uint8})
-# The plain types of an argument derivatives are taken with respect to:
-# an integer there is first made the float it stands for.
-_FLOATS = frozenset(t for t in _PLAIN if issubclass(t, (float, np.floating)))
 # The names the guard reads besides the function's own.
-_GUARDS = {"_autodiff_ast_plain": _PLAIN, "_autodiff_ast_floats": _FLOATS,
-           "_autodiff_ast_float": float}
-# The check carries what the handle calls only off its usual path: each
-# name of its own would be a cell, copied on every call (1 ns each, of
-# 120). ``real`` makes an integer argument a float; ``numeric`` answers
-# where Python's float arithmetic raises (1 / x at 0.0) as NumPy would
-# (``_as_numpy``).
-_REAL = "_autodiff_ast_check.real"
-_RETRY = "_autodiff_ast_check.numeric"
+_GUARDS = {"_autodiff_ast_float": float}
+# What answers where Python's float arithmetic raises (1 / x at 0.0), as
+# NumPy would (``_as_numpy``): an attribute of one cell, which a
+# regenerated derivative replaces.
+_RETRY = "_autodiff_ast_retry.call"
 
 
 class _Omitted:
@@ -79,32 +63,23 @@ class _Omitted:
 OMITTED = _Omitted()
 
 
-def make_handle(function: types.FunctionType, where: str,
-                branch_site: tuple[str, int] | None,
-                reads: Sequence[Read],
+def make_handle(function: types.FunctionType, reads: Sequence[Read],
                 regenerate: Callable[[], types.FunctionType],
-                arrays: tuple[tuple[int, ...], Callable[..., Any]] | None
-                = None, plan: Plan = None,
-                as_made: tuple[int, ...] | None = None) -> types.FunctionType:
-    """A function with ``function``'s signature that checks its inputs
-    (and, when there are any, the values ``reads`` baked in) and runs
-    ``function``'s code: that code itself with the checks first, else
+                answer: Callable[..., Any], plan: Plan,
+                as_made: tuple[int, ...]) -> types.FunctionType:
+    """A function with ``function``'s signature that answers the calls
+    ``function`` was made for and passes every other call on to
+    ``answer``: ``function``'s code itself with that check first, else
     (no source at hand) a function that checks and calls it.
 
-    ``where`` names the user's function ("f (file.py:3)"); ``regenerate``
-    makes the derivative again once a baked value has changed; with
-    ``arrays`` (positions, answer), a call where an argument at one of
-    the positions is an array is answered by ``answer`` (a Jacobian of
-    elementwise code at an array is a matrix, not the elementwise
-    derivative the code computes). With a ``plan``, the outputs it names
-    are returned in their arguments' types (``_output_types``): as the
-    code computes them where it is shown to give those, else cast.
-
-    With ``as_made`` (the positions of the arguments ``function`` was
-    made for as they were, their defaults), it is array code's handle at
-    Python floats: it answers the calls where every other argument is a
-    Python float and each of those is that very default, and passes every
-    other call on to ``arrays``' answer, which made the code for floats.
+    ``function`` is array code made at Python floats, and at the defaults
+    at the positions ``as_made`` as they were: it answers the calls where
+    every other argument is a Python float and each of those is that very
+    default. ``answer`` (the array transform, which made the code) answers
+    the rest. ``reads`` are the values the code baked in, re-checked on
+    each call; ``regenerate`` makes the derivative again once one has
+    changed. The outputs ``plan`` names are returned as Python floats
+    (``_output_types``), also where the code computes NumPy's float64.
     """
     code = function.__code__
     params = list(_parameters(code))
@@ -112,69 +87,32 @@ def make_handle(function: types.FunctionType, where: str,
            for p in params):
         return function
     arguments = ", ".join(params)
-    definition = _definition(function) if plan is not None else None
-    proven = None if definition is None else proof(definition, function,
-                                                   plan)
-    reals = _positions(plan)
-    if as_made is None:
-        fast = " and ".join(
-            f"{p}.__class__ in "
-            f"_autodiff_ast_{'floats' if i in reals else 'plain'}"
-            for i, p in enumerate(params)) or "True"
-        guard = [f"if not ({fast}):",
-                 f"    if _autodiff_ast_check({arguments}):",
-                 f"        return _autodiff_ast_arrays({arguments})",
-                 *(f"    {p} = {_REAL}({p})"
-                   for i, p in enumerate(params) if i in reals)]
-        passed_on: list[str] = []
-    else:
-        # (before the defaults are filled in: an argument left out is
-        # passed on left out, as the transform's fast call takes it)
-        guard = []
-        passed_on = [f"if not ({_as_made(params, function, as_made)}):",
-                     f"    return _autodiff_ast_arrays({arguments})"]
-    to = None if as_made is None else python_float
-    retry = _retry(function, plan, to)
+    # (before the defaults are filled in: an argument left out is passed
+    # on left out, as the transform's fast call takes it)
+    passed_on = [f"if not ({_as_made(params, function, as_made)}):",
+                 f"    return _autodiff_ast_arrays({arguments})"]
+    retry = types.SimpleNamespace(call=_retry(function, plan))
     casting: dict[str, Any] = {}
-    passed = ""
+    passed = None
     if plan is not None:
-        convert, passed = caster(plan, params, to)
-        if as_made is not None and isinstance(plan, int) and \
-                proven is not None:
+        convert, passed = caster(plan, params, python_float)
+        definition = _definition(function)
+        if isinstance(plan, int) and definition is not None and \
+                proof(definition, function, plan) is not None:
             convert, passed = float, ""  # (shown to be a number: in C)
         casting.update({"_autodiff_ast_cast": convert,
-                        "_autodiff_ast_recast": recast(function, plan, retry),
+                        "_autodiff_ast_recast": recast(function, plan,
+                                                       retry.call),
                         **GUARD_CELLS})
-    if as_made is not None:
-        # Array code's handle at floats casts every return: it gives a
-        # Python float where the code computes NumPy's, as the transform.
-        cast_returns = None if plan is None else passed
-    else:
-        cast_returns = passed if proven is None and plan is not None \
-            else None
-    if proven is not None and as_made is None:
-        # (elsewhere, the code's result cast)
-        result = f"    return _autodiff_ast_recast({_passed(code)})"
-        guard.append(result)
-        if proven:
-            guard += [f"if not ({' and '.join(proven)}):", result]
-    positions, answer = arrays if arrays is not None else ((), _never)
-    if as_made is not None:
-        positions = ()
-        answer = _passer(answer, params, code.co_argcount)
-    check = _checker(params, where, branch_site, positions,
-                     arrays is not None)
-    check.numeric = retry  # type: ignore[attr-defined]
-    check.real = real  # type: ignore[attr-defined]
-    checked = _checked_copy(function, guard, check, reads, regenerate,
-                            answer, casting,
-                            cast_returns, passed_on)
+    answer = _passer(answer, params, code.co_argcount)
+    checked = _checked_copy(function, passed_on, retry, reads, regenerate,
+                            answer, casting, passed)
     if checked is not None:
-        return _answering_arrays(checked, answer)
+        return checked
     namespace: dict[str, Any] = {
         **_GUARDS,
         "_autodiff_ast_call": function,
-        "_autodiff_ast_check": check,
+        "_autodiff_ast_retry": retry,
         "_autodiff_ast_arrays": answer,
         **casting,
         **_defaults_named(function),
@@ -190,7 +128,7 @@ def make_handle(function: types.FunctionType, where: str,
         exec(compile(f"def _autodiff_ast_stale():\n    return {stale}\n",
                      "<autodiff_ast staleness>", "exec"), namespace)
     lines += [f"    {line}"
-              for line in passed_on + _filling(params, function) + guard]
+              for line in passed_on + _filling(params, function)]
 
     def refresh() -> None:
         # From now on the regenerated derivative (with its own checks)
@@ -198,8 +136,7 @@ def make_handle(function: types.FunctionType, where: str,
         # the new code.
         renewed = regenerate()
         namespace["_autodiff_ast_call"] = renewed
-        check.numeric = _retry(  # type: ignore[attr-defined]
-            implementation(renewed), plan, to)
+        retry.call = _retry(implementation(renewed), plan)
         namespace["_autodiff_ast_checking"] = False
         namespace.update(_defaults_named(implementation(renewed)))
         for shown in ("__wrapped__", "__autodiff_ast__"):
@@ -212,15 +149,7 @@ def make_handle(function: types.FunctionType, where: str,
         if namespace.get("_autodiff_ast_checking") and \
                 namespace["_autodiff_ast_stale"]():
             refresh()
-        called = namespace["_autodiff_ast_call"]
-        inner = getattr(called, "__autodiff_ast_current__", None)
-        return inner() if inner is not None else called
-
-    def baked() -> tuple[Read, ...]:
-        """What the answering code baked in."""
-        called = namespace["_autodiff_ast_call"]
-        inner = getattr(called, "__autodiff_ast_baked__", None)
-        return inner() if inner is not None else tuple(reads)
+        return implementation(namespace["_autodiff_ast_call"])
 
     called = f"_autodiff_ast_call({_passed(code)})"
     lines += ["    try:",
@@ -237,8 +166,7 @@ def make_handle(function: types.FunctionType, where: str,
     handle: types.FunctionType = namespace[function.__name__]
     handle.__defaults__ = _omitted(function)
     handle.__kwdefaults__ = _omitted_keywords(function)
-    return _answering_arrays(_dressed(handle, function, current, baked),
-                             answer)
+    return _dressed(handle, function, current)
 
 
 def _as_made(params: Sequence[str], function: types.FunctionType,
@@ -258,68 +186,44 @@ def _as_made(params: Sequence[str], function: types.FunctionType,
     return " and ".join(map(answers, range(len(params)), params)) or "True"
 
 
-def _retry(function: types.FunctionType, plan: Plan,
-           to: Callable[[Any, Any], Any] | None = None) -> Callable[..., Any]:
+def _retry(function: types.FunctionType, plan: Plan) -> Callable[..., Any]:
     """What answers where Python's float arithmetic raises in
-    ``function`` (``_as_numpy``), its result cast by ``plan`` (and
-    ``to``)."""
+    ``function`` (``_as_numpy``), its result cast by ``plan`` to Python
+    floats."""
     return numeric_retry(function, None if plan is None else
-                         functools.partial(cast, plan=plan, to=to))
-
-
-def _positions(plan: Plan) -> set[int]:
-    """The positions of the arguments ``plan`` takes derivatives with
-    respect to."""
-    if isinstance(plan, tuple):
-        return set().union(*map(_positions, plan))
-    return {plan} if isinstance(plan, int) else set()
-
-
-def _answering_arrays(handle: types.FunctionType,
-                      answer: Callable[..., Any]) -> types.FunctionType:
-    """``handle``, showing the chain of array transforms that answers it
-    at arrays, if it has one: a Jacobian of this derivative at arrays is
-    taken of that chain's result (JAX's shape), not of the elementwise
-    derivative the scalar code computes."""
-    chain = getattr(answer, "array_chain", None)
-    if chain is not None:
-        setattr(handle, "__autodiff_ast_array_chain__", chain)
-    return handle
+                         functools.partial(cast, plan=plan, to=python_float))
 
 
 def _dressed(handle: types.FunctionType, function: types.FunctionType,
-             current: Callable[[], types.FunctionType],
-             baked: Callable[[], tuple[Read, ...]]) -> types.FunctionType:
+             current: Callable[[], types.FunctionType]) -> types.FunctionType:
     """``handle`` named and documented as ``function``, which it shows
-    (``__wrapped__``), with the hooks ``implementation`` and
-    ``baked_reads`` call."""
+    (``__wrapped__``), with the hook ``implementation`` calls."""
     handle.__doc__ = function.__doc__
     handle.__qualname__ = function.__qualname__
     handle.__module__ = function.__module__
     handle.__wrapped__ = function  # type: ignore[attr-defined]
     handle.__autodiff_ast_current__ = current  # type: ignore[attr-defined]
-    handle.__autodiff_ast_baked__ = baked  # type: ignore[attr-defined]
     return handle
 
 
-def _checked_copy(function: types.FunctionType, guard: list[str],
-                  check: Callable[..., bool], reads: Sequence[Read],
+def _checked_copy(function: types.FunctionType, passed_on: list[str],
+                  retry: types.SimpleNamespace, reads: Sequence[Read],
                   regenerate: Callable[[], types.FunctionType],
                   arrays: Callable[..., Any], casting: dict[str, Any],
-                  cast_returns: str | None, passed_on: Sequence[str] = ()
-                  ) -> types.FunctionType | None:
+                  cast_returns: str | None) -> types.FunctionType | None:
     """The handle as ``function`` itself, compiled again with the checks
     first (``_checking_copy``), the names ``casting`` gives as cells, and
     with ``cast_returns`` (what the cast takes besides the result, if
     anything; None: no cast) each return's outputs cast; ``passed_on``:
-    lines before the defaults are filled in. While a value it baked in
+    the check that passes a call on to ``arrays``, before the defaults
+    are filled in. While a value it baked in
     differs, the regenerated derivative answers (and is what the handle
     shows); once the value is back, the code is current again and answers
     itself."""
     params = _parameters(function.__code__)
     arguments = ", ".join(params)
     count = function.__code__.co_argcount
-    cells = {"_autodiff_ast_check": types.CellType(check),
+    cells = {"_autodiff_ast_retry": types.CellType(retry),
              "_autodiff_ast_arrays": types.CellType(arrays),
              **{name: types.CellType(value) for name, value in
                 {**casting, **_defaults_named(function)}.items()}}
@@ -344,7 +248,7 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
 
     stale: Callable[[], bool] = _never
     if not reads:
-        guard = _filling(params, function) + guard
+        guard = _filling(params, function)
     else:
         condition, values = staleness(reads)
         cells.update((name, types.CellType(value))
@@ -355,7 +259,7 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
         # to be current; one passed needs no look at the defaults.
         guard = _filling(params, function, [
             f"    if _autodiff_ast_showing_renewed or {condition}:",
-            f"        return _autodiff_ast_answer({arguments})"]) + guard
+            f"        return _autodiff_ast_answer({arguments})"])
         others = [r for r in reads if r.key not in DEFAULTS]
         if others:
             rest, named = staleness(others, len(reads))
@@ -376,16 +280,9 @@ def _checked_copy(function: types.FunctionType, guard: list[str],
             renewed.append(regenerate())
         return implementation(renewed[0])
 
-    def baked() -> tuple[Read, ...]:
-        """What the answering code baked in."""
-        if stale() and renewed:
-            return baked_reads(renewed[0])
-        return tuple(reads)
-
     handle = _checking_copy(function, [*passed_on, *guard], cells,
                             cast_returns)
-    return None if handle is None else _dressed(handle, function, current,
-                                                baked)
+    return None if handle is None else _dressed(handle, function, current)
 
 
 def _filling(params: Sequence[str], function: types.FunctionType,
@@ -612,87 +509,3 @@ def implementation(fn: Any) -> Any:
     """The generated function behind a handle (current), else ``fn``."""
     current = getattr(fn, "__autodiff_ast_current__", None)
     return current() if current is not None else fn
-
-
-def baked_reads(fn: Any) -> tuple[Read, ...]:
-    """What the code behind a handle baked in (nothing for other
-    functions)."""
-    baked = getattr(fn, "__autodiff_ast_baked__", None)
-    return baked() if baked is not None else ()
-
-
-def _checker(params: list[str], where: str,
-             branch_site: tuple[str, int] | None,
-             arrays: tuple[int, ...] = (), pytrees: bool = False
-             ) -> Callable[..., bool]:
-    """Validation for arguments that are not plain real numbers; True
-    where an argument at one of the positions ``arrays`` is an array, or
-    (with ``pytrees``) where an argument is a container, a list, tuple,
-    dict or None (the handle's ``arrays`` answer then, as JAX takes
-    pytrees: the gradient with respect to ``[]`` is ``[]``)."""
-
-    def check(*args: Any) -> bool:
-        if pytrees and not all(map(optree.tree_is_leaf, args)):
-            return True
-        if pytrees and any(isinstance(a, (bool, np.bool_)) or isinstance(
-                a, np.ndarray) and a.dtype == np.bool_ for a in args):
-            return True  # a flag (np.array(True) too), or a mask, as JAX
-            # takes one beside its argnums
-        if any(np.ndim(args[i]) for i in arrays if i < len(args)):
-            return True
-        shapes = []
-        for name, value in zip(params, args):
-            kind = _kind(value)
-            if kind == "complex":
-                raise InputError(
-                    f"argument {name} of the derivative of {where} is "
-                    f"complex ({value!r}): autodiff_ast differentiates real "
-                    "functions of real arguments (complex differentiation, "
-                    "JAX's holomorphic=True, is not supported yet). Pass "
-                    f"the real part, e.g. {name}.real, if that is meant.")
-            if kind is not None:
-                raise InputError(
-                    f"argument {name} of the derivative of {where} is "
-                    f"{kind}, not a real number or an array of them. Pass "
-                    f"floats, e.g. np.asarray({name}, dtype=float).")
-            shape = getattr(value, "shape", ())
-            if shape and branch_site is not None:
-                filename, line = branch_site
-                raise branch_refusal(where, "if", filename, line, name,
-                                     shape)
-            if shape:
-                shapes.append(shape)
-        if len(shapes) < 2:
-            return False  # one array broadcasts with any numbers
-        try:
-            np.broadcast_shapes(*shapes)
-        except ValueError:
-            raise ShapeError(
-                f"the arguments of the derivative of {where} cannot be "
-                "broadcast together (shapes "
-                f"{' '.join(str(s) for s in shapes)}), so {where} itself "
-                "cannot be evaluated at them. Pass arrays whose shapes "
-                "broadcast, as NumPy requires.") from None
-        return False
-
-    return check
-
-
-def _kind(value: Any) -> str | None:
-    """What is wrong with an argument's type: "complex", a description of
-    something that is not a number, or None for real numbers and arrays."""
-    if type(value) is np.ndarray and value.dtype.kind in "iuf":
-        return None  # the usual case first
-    if isinstance(value, (bool, np.bool_)):
-        return "a bool"
-    if isinstance(value, (complex, np.complexfloating)):
-        return "complex"
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return None
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind == "c":
-            return "complex"
-        if value.dtype.kind in "iuf":
-            return None
-        return f"an array of dtype {value.dtype}"
-    return f"a {type(value).__name__}"

@@ -22,7 +22,7 @@ from typing import Any
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
-from ._codegen import _cse, _suggest_name
+from ._subexpressions import _cse, _suggest_name
 from ._collect import collected_all
 from ._dead_code import without_dead
 from ._dotted import dotted

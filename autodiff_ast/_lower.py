@@ -3,12 +3,15 @@
 Arguments become real SymPy symbols; statements are executed on them:
 local names are bound, calls to the user's own functions are inlined by
 reading their source, globals and closure cells are looked up in the
-function's own namespaces, ``for`` loops over constant ranges are unrolled
-and branches on the arguments become ``Piecewise``. Float literals become
-exact rationals (0.1 -> 1/10) so the algebra downstream stays exact.
+function's own namespaces, and branches on the arguments become
+``Piecewise``. Float literals become exact rationals (0.1 -> 1/10) so the
+algebra downstream stays exact.
 
-Here are the entry points and ``_Runner``, which runs a function's body and
-inlines the functions it calls. Its other parts are mixins: statements and
+Here are ``lower_primitive`` (a function of the rules table, np.tanh,
+which has no source to run) and ``_Runner``, which runs a function's body
+and inlines the functions it calls: the base of the array runner
+(``_lower_arrays``), which adds array values, loops kept as loops and
+the program of array steps. Its other parts are mixins: statements and
 control flow (``_lower_statements``), expressions (``_lower_expressions``),
 names and outside values (``_lower_names``), calls (``_lower_calls``) and
 the checks of built values (``_lower_vetting``). What lowering produces is
@@ -25,58 +28,33 @@ import math
 import types
 from typing import Any, Callable
 
-import sympy as sp
-
 from . import _fence
 from ._errors import (AutodiffError, NoSourceError, ShapeError, error_at,
                       shape_error_at)
 from ._forms import hypot_of_any_number
 from ._functions import maximum, minimum
-from ._limits import collector_paused
 from ._lower_calls import Calls
 from ._lower_expressions import Expressions
 from ._lower_names import Names
-from ._lower_records import (Lowered, NeedsArrays, _Context, as_sympy,
-                             defaults_read, symbol)
+from ._lower_records import Lowered, _Context, as_sympy, symbol
 from ._lower_statements import Statements
 from ._lower_vetting import Vetting
-from ._parameters import all_defaults, keyword_only_names, written_defaults
 from ._partials import unwrapped
 from ._rules import Primitive, namespace_of, primitive_for
 from ._source import FunctionSource, get_source
 from ._table_functions import primitive_parameters
 
-__all__ = ["lower", "unbind", "readable_source"]
+__all__ = ["lower_primitive", "unbind", "readable_source"]
 
 
-@collector_paused()
-def lower(fn: Callable[..., Any], arity: int = 0) -> Lowered:
-    """Lower ``fn`` (a Python function or a primitive) to SymPy. A
-    primitive that takes any number of arguments (math.hypot, max) is
-    lowered as a function of ``arity`` of them (its own count at least)."""
+def lower_primitive(fn: Any, arity: int = 0) -> Lowered:
+    """Lower ``fn``, a primitive of the rules table (``np.tanh``), to
+    SymPy: its parameters, defaults and value. One that takes any number
+    of arguments (math.hypot, max) is lowered as a function of ``arity``
+    of them (its own count at least)."""
     primitive = primitive_for(fn)
-    if primitive is not None:
-        return _lower_primitive(fn, primitive, arity)
-    fn, bound = unbind(fn)
-    source = readable_source(fn)
-    _fence.check_root(source)
-    node = source.node
-    params = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
-    bound_names, params = params[:len(bound)], params[len(bound):]
-    if not written_defaults(fn):
-        raise NeedsArrays  # (array code is handed its defaults)
-    symbols = tuple(symbol(p) for p in params)
-    context = _Context(root=fn, bound=dict(zip(bound_names, bound)),
-                       params=params)
-    runner = _Runner(fn, source, context)
-    output = runner.call({**dict(zip(bound_names, bound)),
-                          **dict(zip(params, symbols))})
-    namespace = "math" if context.namespaces == {"math"} else "numpy"
-    context.reads.extend(defaults_read(fn))
-    return Lowered(source.name, source.location, params, all_defaults(fn),
-                   symbols, output, namespace, source, tuple(context.reads),
-                   dict(context.outside), context.branch_site,
-                   len(keyword_only_names(fn)))
+    assert primitive is not None  # (functions with source: _lower_arrays)
+    return _lower_primitive(fn, primitive, arity)
 
 
 def unbind(fn: Any) -> tuple[types.FunctionType, tuple[Any, ...]]:
@@ -165,9 +143,8 @@ def _lower_primitive(fn: Any, primitive: Primitive, arity: int) -> Lowered:
 
 
 class _Runner(Statements, Expressions, Names, Calls, Vetting):
-    """Executes one function body on symbolic values."""
-
-    lowers_arrays = False  # True for the array runner
+    """Executes one function body on symbolic values (the array runner's
+    base: ``spawn`` and the hooks the mixins call are its)."""
 
     def __init__(self, fn: types.FunctionType, source: FunctionSource,
                  context: _Context) -> None:
@@ -187,16 +164,6 @@ class _Runner(Statements, Expressions, Names, Calls, Vetting):
         (``message``: NumPy's words for the mismatch)."""
         return shape_error_at(node, message, self.source.filename,
                               list(self.source.lines))
-
-    def option_comparison(self, node: ast.Compare,
-                          values: list[Any]) -> Any:
-        # An argument compared with a string is a string itself (an
-        # option): array lowering takes it as the constant it is, and
-        # makes the code for each value, as JAX takes such an argument.
-        if not self.lowers_arrays and any(
-                isinstance(v, sp.Basic) for v in values):
-            raise NeedsArrays
-        return super().option_comparison(node, values)
 
     # -- entry -----------------------------------------------------------
 
@@ -226,11 +193,6 @@ class _Runner(Statements, Expressions, Names, Calls, Vetting):
 
     def inline(self, callee: types.FunctionType, args: list[Any],
                kwargs: dict[str, Any], node: ast.Call) -> Any:
-        current = getattr(callee, "__autodiff_ast_current__", None)
-        if current is not None:  # a derivative's handle: its generated code
-            # and what that code baked in, which this code now bakes in too
-            self.context.reads.extend(callee.__autodiff_ast_baked__())
-            callee = current()
         if callee.__code__ in self.context.inlining:
             raise self.error(node, f"recursive call to {callee.__name__}: "
                                    "autodiff_ast inlines the functions it "
@@ -245,7 +207,3 @@ class _Runner(Statements, Expressions, Names, Calls, Vetting):
         arguments = {k: as_sympy(v) for k, v in bound.arguments.items()}
         return self.spawn(callee, source).call(arguments)
 
-    def spawn(self, callee: types.FunctionType,
-              source: FunctionSource) -> _Runner:
-        """A runner for a function this one calls."""
-        return _Runner(callee, source, self.context)

@@ -323,7 +323,6 @@ def _dtype(leaf: Any) -> np.dtype | None:
 class _ArrayRunner(ArrayOperations, _Runner):
     """Executes a function body on symbolic arrays."""
 
-    lowers_arrays = True
     # Whether a nan constant lowers (to NAN): in np.where's values only.
     nan_allowed = False
 

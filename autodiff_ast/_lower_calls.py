@@ -25,7 +25,6 @@ from ._array_rules import array_function
 from ._containers import array_rows, container_call
 from ._errors import UnsupportedCodeError, at_any_arguments
 from ._local import LocalFunction, call_local
-from ._lower_records import NeedsArrays
 from ._nested import NOT_NESTED, called_inside
 from ._ops_index import getitem
 from ._ops_reduce import scipy_function
@@ -79,8 +78,6 @@ class Calls:
         for keyword in node.keywords:
             value = self.expression(keyword.value, env)
             if keyword.arg is None:
-                if not isinstance(value, dict) and not self.lowers_arrays:
-                    raise NeedsArrays  # an argument may be a dict
                 if not isinstance(value, dict) or not all(
                         isinstance(key, str) for key in value):
                     raise self.error(keyword.value, "keywords unpacked "
@@ -100,8 +97,6 @@ class Calls:
 
     def call_expression(self, node: ast.Call, env: dict[str, Any]) -> Any:
         callee = self.expression(node.func, env)
-        if isinstance(callee, sp.Symbol) and not self.lowers_arrays:
-            raise NeedsArrays  # an argument may be a function when called
         contained = container_call(self, callee, node, env)
         if contained is not None:  # list(params.values()), zip(a, b)
             return contained
@@ -118,9 +113,6 @@ class Calls:
                node: ast.Call) -> tuple[Any, ...]:
         """``map(f, xs, ...)``: f of the items of each, as Python gives
         them, the items of an array its rows (written out)."""
-        if not self.lowers_arrays and any(isinstance(a, sp.Basic)
-                                          for a in args):
-            raise NeedsArrays  # an argument may be an array: its rows
         if kwargs or len(args) < 2 or not (
                 callable(args[0]) or isinstance(args[0], LocalFunction)):
             raise self.error(node, "map() takes a function and the lists, "
@@ -146,8 +138,6 @@ class Calls:
         """``callee(*args, **kwargs)``, of the arguments' values."""
         if isinstance(callee, LocalFunction):
             return call_local(self, callee, args, kwargs, node)
-        if callee is range and not self.lowers_arrays:
-            raise NeedsArrays  # a range taken as a value: an index
         if callee is functools.partial and args and callable(args[0]):
             # Its values may be symbols: it is only called, below.
             return functools.partial(*args, **kwargs)
@@ -168,8 +158,6 @@ class Calls:
             return self.array_function_call(callee, args, kwargs, node)
         scipy_op = scipy_function(callee)  # scipy.special.logsumexp, ...
         if scipy_op is not None:
-            if not self.lowers_arrays:
-                raise NeedsArrays
             return self.array_call(scipy_op, args, {
                 k: plain(v) for k, v in kwargs.items()}, node)
         if isinstance(callee, types.MethodType) and isinstance(
@@ -195,10 +183,6 @@ class Calls:
                 return self.operand(args[0], written)
         if isinstance(callee, type) and issubclass(callee, tuple) and \
                 hasattr(callee, "_fields"):
-            if not self.lowers_arrays:
-                # Scalar code writes its outputs' tuples out; the program
-                # keeps a pytree's node types.
-                raise NeedsArrays
             return callee(*args, **kwargs)  # a namedtuple of the values
         library = library_of(callee) or _ufunc_library(callee)
         if library is not None:  # np.cov: NumPy's, in Python or in C
@@ -210,12 +194,6 @@ class Calls:
                                     "and has no Python source. Use a NumPy or "
                                     "math function from the table, or a "
                                     "Python function")
-
-    def array_function_call(self, callee: Any, args: list[Any],
-                            kwargs: dict[str, Any], node: ast.Call) -> Any:
-        """``np.sum(x)``, ``len(x)`` and the array table's other calls,
-        which array lowering lowers."""
-        raise NeedsArrays
 
     def known_now(self, callee: Any, args: list[Any],
                   kwargs: dict[str, Any], node: ast.Call) -> Any:
@@ -272,8 +250,6 @@ class Calls:
         """``sorted(x)`` of numbers (a 1-d array, a list or tuple): the
         list of the items of ``np.sort`` (whose gradient follows the
         permutation), so that what follows reads a list, as in Python."""
-        if not self.lowers_arrays:
-            raise NeedsArrays
         reverse = kwargs.pop("reverse", False)
         if len(args) != 1 or kwargs or reverse not in (True, False):
             raise self.error(node, "sorted() is differentiated with one "
@@ -348,7 +324,7 @@ class Calls:
             if namespace:
                 self.context.namespaces.add(namespace)
             result = self.call_form(form, spelled, args, kwargs, node)
-            if callee is round and self.lowers_arrays and self.shape(
+            if callee is round and self.shape(
                     result, node):
                 # An array's elements are NumPy scalars, which round() rounds
                 # as np.round does: the function taken elementwise.
@@ -358,8 +334,6 @@ class Calls:
             raise self.miscalled(node, f"{spelled}() takes no keyword "
                                        "arguments here")
         if len(args) != primitive.nargs:
-            if not self.lowers_arrays and array_function(callee) is not None:
-                raise NeedsArrays  # max(xs), max(a, b, c): a reduction
             raise self.miscalled(
                 node, f"{spelled}() takes {primitive.nargs} argument"
                       f"{'s' if primitive.nargs > 1 else ''} here, got "

@@ -23,7 +23,6 @@ from ._errors import at_any_arguments
 from ._functions import logical_and, logical_not, logical_or, logical_xor
 from ._local import LocalFunction
 from ._lower_names import describe
-from ._lower_records import NeedsArrays
 from ._stale import Stale
 
 if TYPE_CHECKING:
@@ -53,11 +52,6 @@ class Conditions:
                     at_any_arguments(error)
                 raise error
         return CONNECTIVES[type(op)](*operands)
-
-    def holds_booleans(self, value: sp.Symbol) -> bool:
-        """Whether the argument or array ``value`` holds booleans: known
-        to array lowering, which has the arguments' dtypes."""
-        raise NeedsArrays
 
     def condition(self, node: ast.expr, env: dict[str, Any]) -> Boolean:
         if isinstance(node, ast.Compare) and any(
@@ -107,18 +101,6 @@ class Conditions:
             parts.append(relation)
         return sp.And(*parts)
 
-    def fixed(self, value: Any, node: ast.AST | None = None) -> Any:
-        """``value`` with the sizes it reads the numbers they are now
-        (array lowering's sizes; a scalar runner reads none)."""
-        return value
-
-    def compared_whole(self, op: ast.cmpop, values: list[Any],
-                       node: ast.Compare) -> Any:
-        """The comparison of the last two ``values`` where one is not a
-        number but stands for numbers (array lowering's selections
-        through a mask, ``_masked_reads``); else None."""
-        return None
-
     def connected(self, node: ast.BoolOp, env: dict[str, Any]) -> Boolean:
         """``a or b``, ``a and b``, short-circuited as Python does: a part
         decided now that decides the whole ends it, so the parts after it
@@ -161,12 +143,6 @@ class Conditions:
             return (sp.Or if deciding else sp.And)(*parts, value)
         if is_condition(value):  # (x > 0 and y > 0), among numbers
             value = self.number(value, node.values[-1])
-        if undecided and not self.lowers_arrays and not all(
-                isinstance(v, sp.Basic) for v in (value, *(
-                    earlier for earlier, _, _ in undecided))):
-            # `activation or np.tanh`: an argument may be None or a
-            # function when called, which array lowering knows.
-            raise NeedsArrays
         for earlier, truth, operand in reversed(undecided):
             if is_condition(earlier):
                 # Where it is chosen, its truth is known: True (1) for
@@ -175,12 +151,6 @@ class Conditions:
             value = select(truth, *((earlier, value) if deciding
                                     else (value, earlier)), self, operand)
         return value
-
-    def scalar_condition(self, condition: Any, node: ast.AST,
-                         written: str = "if") -> None:
-        """Refuses a condition that holds one truth per element, the test
-        of the Python ``written`` (array lowering knows the shapes; a
-        scalar runner's are all numbers)."""
 
     def option_comparison(self, node: ast.Compare,
                           values: list[Any]) -> Boolean:
@@ -241,8 +211,6 @@ class Conditions:
                        for n in (node.left, node.comparators[0]))
         computed = [isinstance(v, sp.Basic) and bool(v.free_symbols)
                     for v in (left, right)]
-        if any(computed) and not self.lowers_arrays:
-            raise NeedsArrays  # an argument may be None when called
         if all(computed) or any(computed) and None not in (left, right):
             raise self.error(node, "`is` compares a value computed from the "
                                    "arguments with another value, which "
@@ -261,11 +229,6 @@ class Conditions:
                                    "supported: test one key at a time")
         key, container = (self.expression(n, env)
                           for n in (node.left, node.comparators[0]))
-        if isinstance(container, sp.Basic) and not self.lowers_arrays:
-            raise NeedsArrays  # an argument may be a dict or a list
-        if isinstance(key, sp.Basic) and key.free_symbols and \
-                not self.lowers_arrays:
-            raise NeedsArrays  # an argument may be an option: a string
         if not isinstance(container, (dict, list, tuple)) or isinstance(
                 key, sp.Basic) and key.free_symbols:
             raise self.error(node, "`in` tests a key of a dict (or an item "
@@ -279,13 +242,12 @@ class Conditions:
     def as_condition(self, value: Any, node: ast.AST) -> Boolean:
         """The truth of ``value``, as Python's ``if value:`` has it."""
         value = self.concrete(value)  # `if SCALE:` on a global number
-        if isinstance(value, sp.Symbol) and self.lowers_arrays and not \
-                self.holds_booleans(value):
+        if isinstance(value, sp.Symbol) and not self.holds_booleans(value):
             # Array code writes each branch with its condition replaced by
             # True, which must not replace the number k in `if k: k * x`.
             return sp.Ne(value, 0)
         if isinstance(value, Boolean):
-            return value  # (a symbol too: scalar code keeps `if x:`)
+            return value
         if isinstance(value, sp.Number):
             return sp.true if value != 0 else sp.false
         if value is None or isinstance(value, _KNOWN_TRUTHS) or callable(

@@ -25,7 +25,7 @@ from ._lists import Buffer, concatenated
 from ._local import defined
 from ._lower_conditions import CONNECTIVES, Conditions, select
 from ._lower_names import describe
-from ._lower_records import NeedsArrays, as_sympy
+from ._lower_records import as_sympy
 from ._rules import floordiv, mod, rewritten_by_canonical, where
 from ._sums import LONG
 
@@ -83,7 +83,6 @@ class Expressions(Conditions):
             return self.either(node, env)
         if isinstance(node, ast.IfExp):
             condition = self.condition(node.test, env)
-            self.note_branch(condition, node)
             if isinstance(condition, BooleanAtom):
                 return self.expression(node.body if condition else node.orelse,
                                        env)
@@ -101,9 +100,6 @@ class Expressions(Conditions):
                     node.func, env) is sum:
                 return self.generated_sum(node, env)
             return self.call_expression(node, env)
-        if isinstance(node, (ast.List, ast.Dict, ast.Slice, ast.ListComp,
-                             ast.GeneratorExp, ast.DictComp)):
-            raise NeedsArrays
         raise self.error(node, f"{type(node).__name__} expressions are not "
                                "supported")
 
@@ -135,28 +131,10 @@ class Expressions(Conditions):
         if converted is None:
             if math.isinf(value):  # np.inf, float('inf')
                 return sp.oo if value > 0 else -sp.oo
-            if not self.lowers_arrays:
-                raise NeedsArrays  # np.where(c, np.nan, x) marks elements
             raise self.error(node, f"the constant {value!r} is not a "
                                    "number: a derivative cannot compute "
                                    "with nan")
         return converted
-
-    def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
-        container = self.expression(node.value, env)
-        if isinstance(container, (type(np.r_), type(np.c_))):
-            raise NeedsArrays  # np.r_[...] builds an array
-        index = self.concrete(self.expression(node.slice, env))
-        if isinstance(container, tuple) and isinstance(index, sp.Integer):
-            try:
-                return container[int(index)]
-            except IndexError:
-                raise self.error(node, f"index {index} is out of range for "
-                                       f"a tuple of {len(container)}") from None
-        if isinstance(container, (sp.Basic, tuple)):
-            raise NeedsArrays  # an argument may be an array or a container
-        raise self.error(node, "indexing is supported only on tuples, with a "
-                               "constant integer index")
 
     def number(self, value: Any, node: ast.AST) -> sp.Expr:
         if isinstance(value, sp.Expr):
@@ -170,7 +148,7 @@ class Expressions(Conditions):
                 node, f"the string {value!r} is used as a number: a "
                 "differentiated function computes with numbers (strings "
                 "may be dict keys and has_aux values)"), value)
-        if isinstance(value, Buffer) and self.lowers_arrays:
+        if isinstance(value, Buffer):
             # [1.0] * n, read by NumPy as the array it makes of the list:
             # np.full(n, 1.0).
             full = array_function(np.full)
@@ -181,7 +159,7 @@ class Expressions(Conditions):
             # an item of a tuple of ints taken as the constant it is (a
             # shape, sizes): x * shape[0]
             return sp.Integer(int(value))
-        if isinstance(value, (list, tuple)) and self.lowers_arrays:
+        if isinstance(value, (list, tuple)):
             # A NumPy function reads a list as np.array(list) does:
             # np.sum([a, a ** 2]), np.linalg.norm([a, 2.0]). (Python's own
             # operators and math functions take ``operand``, which refuses.)
@@ -219,8 +197,6 @@ class Expressions(Conditions):
                 return joined
         a = self.operand(left, getattr(node, "left", node))
         b = self.operand(right, getattr(node, "right", node))
-        if isinstance(op, ast.MatMult):
-            raise NeedsArrays
         if isinstance(op, (ast.Add, ast.Sub)):
             term = b if isinstance(op, ast.Add) else -b
             result = (self.longer(a, term, node)

@@ -35,7 +35,6 @@ from ._errors import AutodiffError
 from ._limits import KEPT_FROM, reads_twice
 from ._last_items import LAST_ITEM, with_last_items
 from ._lists import GROWING, Buffer, buffer, returned_whole
-from ._lower_records import NeedsArrays
 from ._loop_exits import jumpless, returned_names, without_returns
 from ._ops_assemble import FRESH, concatenate, held_elsewhere, stack
 from ._ops_create import CONSTANT, constant_array
@@ -959,8 +958,6 @@ def _items(run: Any, iterator: ast.expr, env: dict[str, Any]) -> list[Any]:
     items = run.expression(iterator, env)
     if isinstance(items, (list, tuple, dict)):
         return list(items)
-    if isinstance(items, sp.Expr) and not run.lowers_arrays:
-        raise NeedsArrays  # an argument may be an array: its rows
     if isinstance(items, sp.Expr) and run.shape(items, iterator):
         return array_rows(run, items, iterator, "a comprehension")
     raise run.error(iterator, "a comprehension runs over range(), a list, "

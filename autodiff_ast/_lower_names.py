@@ -21,8 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ._containers import view
-from ._lower_records import NeedsArrays, Read, as_sympy, symbol
-from ._outside_trees import holds_arrays
+from ._lower_records import Read, as_sympy, symbol
 from ._source import library_of
 from ._stale import Stale
 
@@ -73,12 +72,6 @@ class Names:
         self.context.outside.setdefault(outside, read)
         return outside
 
-    def reads_by_name(self, spelled: str, value: Any) -> bool:
-        """Whether generated code reads the outside number ``value`` as
-        ``spelled`` when it runs, rather than baking it in: scalar code
-        reads every one so."""
-        return True
-
     def reachable(self, identifier: str, env: dict[str, Any]) -> bool:
         """Whether ``identifier``, read here, means the same value when
         generated code for the differentiated function spells it."""
@@ -121,23 +114,11 @@ class Names:
             value = value.xreplace({outside: as_sympy(read.value)})
         return value
 
-    def outside_value(self, identifier: str, read: Read,
-                      node: ast.AST) -> Any:
-        """The global or closure value ``read`` found, which the function
-        reads."""
-        value = read.value
-        if isinstance(value, (np.ndarray, list, dict)) or holds_arrays(
-                value):
-            raise NeedsArrays  # (array lowering says what it reads)
-        return self.constant(value, node)
-
     def attribute(self, node: ast.Attribute, env: dict[str, Any]) -> Any:
         base = self.attribute_base(node.value, env)
         found = view(base, node.attr)  # params.items
         if found is not None:
             return found
-        if isinstance(base, sp.Basic):
-            raise NeedsArrays  # an argument may be an array or a namedtuple
         member = self.tuple_member(base, node)
         if member is not None:
             return member
@@ -151,9 +132,6 @@ class Names:
         value = getattr(base, node.attr)
         listed = isinstance(value, list) and bool(value) and _all_numbers(
             value)
-        if not self.lowers_arrays and (isinstance(value, (np.ndarray, dict))
-                                       or holds_arrays(value) or listed):
-            raise NeedsArrays  # self.X, self.params: read as data
         if is_library(base):
             return self.constant(value, node)  # np.pi, math.e
         # An object's attribute (self.scale) can change later; a list of

@@ -3,8 +3,7 @@
 ``Lowered`` is a function as SymPy; ``Read`` one outside value lowering
 used (``staleness`` and ``current_check``: whether the values read are
 still those baked in, as a handle's compiled test); ``_Context`` what
-lowering one top-level function accumulates;
-``NeedsArrays`` sends a function on to array lowering. ``symbol`` and
+lowering one top-level function accumulates. ``symbol`` and
 ``as_sympy`` say how arguments and Python numbers become SymPy.
 """
 
@@ -20,17 +19,18 @@ import numpy as np
 import optree
 import sympy as sp
 
-from ._source import FunctionSource
 from ._sums import Sums
 
-__all__ = ["Lowered", "Read", "NeedsArrays", "symbol", "as_sympy",
+__all__ = ["Lowered", "Read", "symbol", "as_sympy",
            "tree_signature", "defaults_read", "staleness", "current_check",
            "checked_reads", "DEFAULTS"]
 
 
 @dataclass
 class Lowered:
-    """A function as SymPy: its parameters and the expression it returns."""
+    """A primitive as SymPy (``_lower.lower_primitive``), or the outline
+    of a function argnums are checked against: its parameters and the
+    expression it returns."""
 
     name: str
     location: str  # "file.py:12", or the primitive's qualified name
@@ -39,14 +39,6 @@ class Lowered:
     symbols: tuple[sp.Symbol, ...]
     output: Any  # a SymPy expression, or a tuple of them
     namespace: str  # "numpy" or "math": how generated code spells functions
-    source: FunctionSource | None = None
-    reads: tuple[Read, ...] = ()  # outside values the result bakes in
-    # Numbers the generated code reads by name when it runs (a global BETA,
-    # a closure cell k, self.k): never stale, so never checked.
-    outside: dict[sp.Symbol, Read] = field(default_factory=dict)
-    # Where the function branches on an argument with a Python `if`
-    # (file, line): such code takes one number, not an array.
-    branch_site: tuple[str, int] | None = None
     # How many of the last params are keyword-only in the user's function
     # (options: argnums never name them).
     keyword_only: int = 0
@@ -55,10 +47,6 @@ class Lowered:
     def positional(self) -> tuple[str, ...]:
         """The parameters argnums count."""
         return self.params[:len(self.params) - self.keyword_only]
-
-    def is_current(self) -> bool:
-        """Whether every outside value lowering baked in is unchanged."""
-        return all(read.is_current() for read in self.reads)
 
 
 @dataclass(frozen=True)
@@ -256,11 +244,6 @@ class _Identity:
         return id(self.value)
 
 
-class NeedsArrays(Exception):
-    """Not an error: the function uses array operations (or containers),
-    so its derivative is generated per input signature, at call time."""
-
-
 @dataclass
 class _Context:
     """What lowering one top-level function accumulates."""
@@ -282,7 +265,6 @@ class _Context:
     bound: dict[str, Any] = field(default_factory=dict)
     params: tuple[str, ...] = ()
     outside: dict[sp.Symbol, Read] = field(default_factory=dict)
-    branch_site: tuple[str, int] | None = None
 
 
 def symbol(name: str) -> sp.Symbol:

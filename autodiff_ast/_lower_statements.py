@@ -19,17 +19,14 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from . import _fence
-from ._containers import container_items
 from ._errors import AutodiffError
 from ._in_place import note_binding, shared_change
 from ._same_array import forget, note
-from ._limits import KEPT_FROM, reads_twice
 from ._local import defined
 from ._loop_exits import after_return, jumpless, returned_names
 from ._lower_expressions import select
 from ._lists import made
 from ._lower_names import describe
-from ._lower_records import NeedsArrays
 from ._masks import flag_decided
 from ._ops_index import getitem
 
@@ -73,7 +70,6 @@ class Statements:
                 self.asserted(statement, env)
             elif isinstance(statement, ast.If):
                 condition = self.condition(statement.test, env)
-                self.note_branch(condition, statement)
                 if isinstance(condition, BooleanAtom):
                     taken = statement.body if condition else statement.orelse
                     return self.block(list(taken) + rest, env)
@@ -192,8 +188,6 @@ class Statements:
         """Whether ``test`` holds where it reads only bools passed beside
         the differentiated arguments (``assert flag``): known for their
         values, which the code is then made for; else None."""
-        if not self.lowers_arrays:
-            raise NeedsArrays  # (array lowering knows the arguments)
         try:
             condition = self.condition(test, env)
         except AutodiffError:
@@ -215,16 +209,6 @@ class Statements:
             return int(value) if value.is_Integer else float(value)
         return value
 
-    def guard(self, statement: ast.If, env: dict[str, Any]) -> None:
-        """``if x.shape != (4,): raise ...``: a check of array shapes
-        (``_ArrayRunner.guard``)."""
-        raise NeedsArrays
-
-    def store(self, statement: ast.stmt, env: dict[str, Any]) -> None:
-        """``d[key] = v`` or ``np.add.at(d, key, v)``: filling an array
-        (``_ArrayRunner.store``)."""
-        raise NeedsArrays
-
     def assign(self, target: ast.AST, value: Any,
                env: dict[str, Any]) -> None:
         if isinstance(target, ast.Name):
@@ -233,15 +217,9 @@ class Statements:
             if isinstance(value, sp.Expr) and not value.is_Atom:
                 self.context.labels.setdefault(value, target.id)
             return
-        if isinstance(target, ast.Subscript):
-            raise NeedsArrays  # y[0], y[1] = ...: an array filled
         if not isinstance(target, ast.Tuple):
             raise self.error(target, "only names, items of arrays and "
                                      "tuples of them can be assigned to")
-        if isinstance(value, sp.Basic) and value.free_symbols:
-            # An argument may be a tuple, and it or a value computed from
-            # it an array, whose rows unpack (x, y = np.exp(p))
-            raise NeedsArrays
         if not isinstance(value, tuple) or len(value) != len(target.elts):
             count = len(value) if isinstance(value, tuple) else 1
             raise self.error(target, f"cannot unpack {count} value(s) into "
@@ -255,8 +233,6 @@ class Statements:
         the target with its starred name plain, and the items of
         ``value`` grouped as Python groups them (a new list for the
         starred name)."""
-        if not self.lowers_arrays:
-            raise NeedsArrays  # the starred name holds a list
         items = self.items_to_unpack(value, target)
         at = next(i for i, e in enumerate(target.elts)
                   if isinstance(e, ast.Starred))
@@ -287,15 +263,6 @@ class Statements:
         self.program.baked.append(f"{ast.unparse(target)} = ... unpacks "
                                   f"{count} rows, written out")
         return [getitem(self, value, row, target) for row in range(count)]
-
-    def note_branch(self, condition: Any, node: ast.AST) -> None:
-        """Remember the first `if` that depends on an argument: generated
-        code keeps it, so it takes one number at a time."""
-        if (self.context.branch_site is None
-                and isinstance(condition, sp.Basic)
-                and condition.free_symbols - self.context.outside.keys()):
-            self.context.branch_site = (self.source.filename,
-                                        getattr(node, "lineno", 0))
 
     def merge(self, statement: ast.If, condition: Boolean,
               env: dict[str, Any]) -> None:
@@ -349,11 +316,6 @@ class Statements:
         self.block([start, loop], scope)
         return scope[total]
 
-    def kept_loop(self, loop: ast.For, env: dict[str, Any]) -> bool:
-        """Whether ``loop`` was lowered as a loop (array programs keep a
-        loop whose trip count only the call knows); False: unroll it."""
-        return False
-
     def returned(self, loop: ast.For | ast.While, env: dict[str, Any]
                  ) -> ast.stmt | None:
         """After a loop kept as a loop whose body returns: the statement
@@ -362,10 +324,6 @@ class Statements:
         if names is None or names[0] not in env:
             return None
         return after_return(loop, names)
-
-    def kept_while(self, loop: ast.While, env: dict[str, Any]) -> None:
-        """Lower a while loop (a loop step of an array program)."""
-        raise NeedsArrays
 
     def unroll(self, loop: ast.For, env: dict[str, Any]) -> list[Any]:
         iterator = loop.iter
@@ -377,10 +335,6 @@ class Statements:
         items = self.iteration_items(iterator, env)
         if items is not None:
             return _iterations(loop, items)
-        if unpacked and not self.lowers_arrays and isinstance(
-                iterator, ast.Call) and self.expression(
-                iterator.func, env) in (enumerate, zip):
-            raise NeedsArrays  # over the rows of arrays: kept a loop
         if unpacked:
             raise self.error(loop.target, "a loop over range() has one "
                                           "loop variable")
@@ -397,9 +351,6 @@ class Statements:
                                        "range(3):`")
         bounds = [self.concrete(self.expression(a, env))
                   for a in iterator.args]
-        if not iterator.keywords and any(
-                isinstance(b, sp.Expr) and b.free_symbols for b in bounds):
-            raise NeedsArrays  # a trip count the call decides: kept a loop
         if iterator.keywords or not all(
                 isinstance(b, sp.Integer) for b in bounds):
             raise self.error(iterator, "range() bounds must be constant "
@@ -407,10 +358,6 @@ class Statements:
                                        "differentiated, not values computed "
                                        "from the arguments")
         iterations = range(*(int(b) for b in bounds))
-        if (len(iterations) >= KEPT_FROM or len(iterations) > 1 and
-                reads_twice(loop)) and len(bounds) < 3 and not \
-                self.lowers_arrays:
-            raise NeedsArrays  # kept a loop where its body allows
         if len(iterations) * len(loop.body) > _MAX_UNROLLED_STATEMENTS:
             raise self.error(iterator, f"this loop unrolls into more than "
                                        f"{_MAX_UNROLLED_STATEMENTS} statements"
@@ -420,30 +367,6 @@ class Statements:
         if backwards:
             iterations = iterations[::-1]
         return _iterations(loop, [sp.Integer(i) for i in iterations])
-
-    def iteration_items(self, iterator: ast.expr,
-                        env: dict[str, Any]) -> list[Any] | None:
-        """The items of a loop over a constant tuple; None for range loops."""
-        if isinstance(iterator, ast.Call):
-            items = container_items(self, iterator, env)
-            if items is not None:
-                return list(items)
-            if self.expression(iterator.func, env) in (range, reversed):
-                return None
-        elif not isinstance(iterator, (ast.Name, ast.Subscript,
-                                       ast.Attribute, ast.Tuple, ast.List,
-                                       ast.BinOp)):
-            return None
-        # (an array, np.array([...]) or WEIGHTS * 2, needs arrays: rows)
-        items = self.expression(iterator, env)
-        if isinstance(items, tuple):
-            return list(items)
-        if isinstance(items, sp.Symbol):
-            raise NeedsArrays  # a loop over a container argument
-        if isinstance(items, list) and isinstance(iterator, ast.Attribute):
-            raise NeedsArrays  # self.layers: read, and checked, per call
-        return None
-
 
 # A value lowering cannot know until the code runs.
 _UNKNOWN = object()

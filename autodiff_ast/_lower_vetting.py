@@ -14,7 +14,6 @@ import math
 import sympy as sp
 
 from ._limits import MOST_OPERATIONS, written_out_size
-from ._lower_records import NeedsArrays
 from ._rules import canonical, rewritten_by_canonical
 
 __all__ = ["Vetting"]
@@ -52,8 +51,6 @@ class Vetting:
         """``value``, refused once it is too large written out (before the
         tree walks of the next steps take exponential time)."""
         if written_out_size(value, memo=self.context.sizes) > MOST_OPERATIONS:
-            if not self.lowers_arrays:
-                raise NeedsArrays  # a program keeps its large values named
             raise self.error(
                 node, f"this expression has more than {MOST_OPERATIONS} "
                       "operations when written out: too large to "

@@ -65,11 +65,6 @@ def called_inside(run: Any, callee: Any, node: ast.Call,
     if isinstance(callee, _Pullback):
         return callee.call(run, node, env)
     callee = transform_of(callee)  # (array code's handle at floats)
-    if getattr(callee, "__autodiff_ast_array_chain__", None) is not None \
-            and not node.keywords:
-        # a Jacobian or Hessian of scalar code: at arrays, JAX's shape
-        args = [run.expression(a, env) for a in node.args]
-        return derivative_call(run, callee, args, node)
     if isinstance(callee, ArrayTransform):
         args = [run.expression(a, env) for a in node.args]
         if node.keywords:
@@ -84,21 +79,9 @@ def derivative_call(run: Any, derivative: Any, args: list[Any],
     """``derivative(*args)``, its generated code inlined."""
     from ._array_transforms import ArrayTransform
     from ._float_handle import transform_of
-    from ._lower_records import NeedsArrays
 
     derivative = transform_of(derivative)
-    chain = getattr(derivative, "__autodiff_ast_array_chain__", None)
-    if chain is not None and any(
-            isinstance(args[i], sp.Basic) and run.lowers_arrays
-            and run.shape(args[i], node) for i in chain.positions
-            if i < len(args)):
-        # A Jacobian or Hessian of elementwise code at an array: the array
-        # transforms answer there (JAX's shape), as the handle does.
-        derivative = chain()
-    if not isinstance(derivative, ArrayTransform):
-        return run.inline(derivative, args, {}, node)  # scalar code's handle
-    if not run.lowers_arrays:
-        raise NeedsArrays
+    assert isinstance(derivative, ArrayTransform)  # (every derivative's)
     if not derivative.takes_tangents:  # (the arguments left out: defaults)
         missing = len(derivative.params) - len(args)
         defaults = derivative.defaults
@@ -342,9 +325,8 @@ def _vjp(run: Any, node: ast.Call, env: dict[str, Any]) -> Any:
                                       "function: wrap it, `def f(x): "
                                       "return ...`")
     primals = [run.expression(a, env) for a in node.args[1:]]
-    if run.lowers_arrays and any(isinstance(p, sp.Basic)
-                                 and run.program.is_integer(p)
-                                 for p in primals):
+    if any(isinstance(p, sp.Basic) and run.program.is_integer(p)
+           for p in primals):
         raise run.error(node, "ad.vjp inside a function being "
                               "differentiated takes float primals: a "
                               "primal of integers has no cotangent here")
@@ -381,8 +363,7 @@ def _zeros(run: Any, values: list[Any], node: ast.AST) -> list[Any]:
     from ._ops_create import ZEROS_LIKE
 
     def zero(leaf: Any) -> Any:
-        if run.lowers_arrays and isinstance(leaf, sp.Basic) and run.shape(
-                leaf, node):
+        if isinstance(leaf, sp.Basic) and run.shape(leaf, node):
             return ZEROS_LIKE.lower(run, leaf, node=node)
         return 0.0
 

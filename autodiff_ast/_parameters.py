@@ -19,10 +19,7 @@ import copy
 import types
 from typing import Any
 
-from ._unparse import to_source
-
-__all__ = ["as_trailing", "keyword_only_names", "all_defaults",
-           "written_defaults"]
+__all__ = ["as_trailing", "keyword_only_names", "all_defaults"]
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
@@ -69,19 +66,3 @@ def all_defaults(fn: types.FunctionType) -> tuple[Any, ...]:
     keywords = fn.__kwdefaults__ or {}
     return tuple(fn.__defaults__ or ()) + tuple(
         keywords[name] for name in keyword_only_names(fn) if name in keywords)
-
-
-def written_defaults(fn: types.FunctionType) -> bool:
-    """Whether generated source can write each of ``fn``'s defaults as the
-    literal it is, as scalar code writes them into its signature (a
-    number, a string, a tuple of them): not a function (``fn=np.tanh``)
-    or an enum member, which only code handed its defaults when called
-    (array code) takes."""
-    for value in all_defaults(fn):
-        try:
-            if ast.literal_eval(to_source(ast.Constant(value)).strip()) \
-                    != value:
-                return False
-        except (ValueError, SyntaxError, TypeError):
-            return False
-    return True

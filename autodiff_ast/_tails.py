@@ -59,8 +59,7 @@ def stabilize(expr: sp.Expr, tails: bool = True) -> sp.Expr:
     the tanh at hand already computes it with two cheap operations where
     the tail form needs an exp (an array backward pass, whose gradient
     sums such terms, may prefer that). At a number, passes over a program
-    take the tail forms as scalar code does: there an exp costs little
-    next to the call.
+    take the tail forms: there an exp costs little next to the call.
     """
     if not isinstance(expr, sp.Expr) or not expr.has(*_HYPERBOLIC):
         return expr

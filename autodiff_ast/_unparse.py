@@ -23,10 +23,12 @@ import os
 import re
 import sys
 import warnings
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
 
-__all__ = ["to_source", "use_astor", "printer_name"]
+__all__ = ["to_source", "use_astor", "printer_name", "Literal",
+           "readable_string"]
 
 PrettyString = Callable[..., str]
 
@@ -230,3 +232,27 @@ def _unused_prefix(tree: ast.AST) -> str:
     while any(prefix in word for word in words):
         prefix = "_" + prefix
     return prefix
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A constant the generated code returns as written: a string, None or
+    a bool that a function returns in its aux output."""
+
+    value: Any
+
+
+def readable_string(text: str, embedded: bool, current_line: Any,
+                    uni_lit: bool = False, **kwargs: Any) -> str:
+    """Docstrings as triple-quoted blocks; other strings as repr.
+
+    Only text that a triple-quoted literal holds unchanged: no backslash,
+    no closing quotes inside or at its end, and nothing but printable
+    characters and newlines (a carriage return would be read back as a
+    newline). A pytree key can hold any text.
+    """
+    if ("\n" in text and '"""' not in text and "\\" not in text
+            and not text.endswith('"')
+            and text.replace("\n", "").isprintable()):
+        return f'"""{text}"""'
+    return repr(text)

@@ -18,9 +18,9 @@ Every timing is reported as a ratio to a reference measured in the same run
    read back from the previous generated source: time, generated lines,
    operations, and the call time against SymPy's diff + cse + lambdify.
    The total for orders 1-4 is measured in a cold process.
-3. Calling the derivative of array code (a function with a list) at a
-   Python float, beside scalar code's of the same function: what the
-   transform's per-call dispatch costs.
+3. Calling the derivative of a function written with a list at a Python
+   float, beside that of the same function written on numbers: what a
+   list costs the code at floats.
 """
 
 from __future__ import annotations
@@ -215,24 +215,24 @@ def sine_times_x_d1(x):
     return x * np.cos(x) + np.sin(x)
 
 
-def array_code_benchmark() -> None:
-    print("3. Array code called at a Python float: the same derivative as "
-          "scalar code and\narray code (a list), as a ratio to the "
+def with_a_list_benchmark() -> None:
+    print("3. At a Python float: the same derivative of a function written "
+          "on numbers and\nof one written with a list, as a ratio to the "
           "hand-written closed form")
-    scalar = ad.grad(sine_times_x)
-    array = ad.grad(sine_times_x_by_a_list)
-    for candidate in (scalar, array):
+    on_numbers = ad.grad(sine_times_x)
+    with_a_list = ad.grad(sine_times_x_by_a_list)
+    for candidate in (on_numbers, with_a_list):
         np.testing.assert_allclose(candidate(SCALAR),
                                    sine_times_x_d1(SCALAR), rtol=1e-14)
-    reference, ours_scalar, ours_array = best_times(
-        [sine_times_x_d1, scalar, array], SCALAR, 100_000)
-    print(f"reference {reference * 1e9:.0f}ns, scalar code "
-          f"{ours_scalar / reference:.2f}x, array code "
-          f"{ours_array / reference:.2f}x")
+    reference, ours_on_numbers, ours_with_a_list = best_times(
+        [sine_times_x_d1, on_numbers, with_a_list], SCALAR, 100_000)
+    print(f"reference {reference * 1e9:.0f}ns, on numbers "
+          f"{ours_on_numbers / reference:.2f}x, with a list "
+          f"{ours_with_a_list / reference:.2f}x")
     print()
 
 
 if __name__ == "__main__":
     call_benchmark()
-    array_code_benchmark()
+    with_a_list_benchmark()
     generation_benchmark()

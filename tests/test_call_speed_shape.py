@@ -104,13 +104,18 @@ def test_code_that_bakes_a_helper_in_answers_itself_while_it_is_current():
 def test_code_without_source_at_hand_is_checked_and_called():
     namespace = {}
     exec("def doubled(x):\n    return 2 * x\n", namespace)  # no linecache
-    handle = make_handle(namespace["doubled"], "doubled (here)", None, (),
-                         lambda: None)
-    assert python_calls(handle, 3.0) == ["doubled", "doubled"]
-    assert handle(3.0) == 6.0 and handle.__wrapped__ is namespace["doubled"]
-    with pytest.raises(ad.InputError, match=r"argument x of the derivative "
-                                            r"of doubled \(here\) is complex"):
-        handle(1j)
+    passed_on = []
+    handle = make_handle(namespace["doubled"], (), lambda: None,
+                         lambda *args: passed_on.append(args) or "other",
+                         plan=0, as_made=())
+    assert python_calls(handle, 3.0) == ["doubled", "doubled",
+                                         "python_float"]
+    value = handle(3.0)
+    assert value == 6.0 and type(value) is float
+    assert handle.__wrapped__ is namespace["doubled"]
+    # (not the Python float it was made for: the transform answers)
+    assert handle(1j) == "other" and handle(np.float64(3.0)) == "other"
+    assert passed_on == [(1j,), (np.float64(3.0),)]
 
 
 def test_the_check_leaves_every_line_where_the_source_shows_it():

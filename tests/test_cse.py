@@ -3,8 +3,8 @@
 SymPy distributes a rational factor over a sum: ``2 * (1 - u)`` is
 ``2 - 2 * u``, so the derivatives of tanh code compute 1 - tanh ** 2 in
 several forms (``4 - 4 * t ** 2`` beside ``2 - 2 * t ** 2``) and CSE,
-which matches structure, shares none of them. ``_codegen`` writes such
-sums over one value where that makes the code cheaper. The sources here
+which matches structure, shares none of them. ``_subexpressions`` writes
+such sums over one value where that makes the code cheaper. The sources here
 are the exact text; each is checked against its closed form.
 """
 
@@ -16,7 +16,7 @@ import pytest
 import sympy as sp
 
 import autodiff_ast as ad
-from autodiff_ast import _codegen
+from autodiff_ast import _subexpressions
 
 
 def decaying(x):
@@ -130,7 +130,7 @@ u, w, y = sp.symbols("u w y", real=True)
 def test_a_sum_inside_a_larger_sum_reads_the_name():
     # 2.2 - 2.2 * u + w holds 2.2 * (1 - u), which the other output
     # computes: one temporary, read by both.
-    temporaries, outputs = _codegen._shared(
+    temporaries, outputs = _subexpressions._shared(
         [sp.Rational(11, 5) * (1 - u) + w, (1 - u) * y * w], squares=True)
     assert len(temporaries) == 1
     name, value = temporaries[0]
@@ -141,8 +141,8 @@ def test_a_sum_inside_a_larger_sum_reads_the_name():
 def test_a_sum_in_one_form_is_left_to_cse():
     # One form each: nothing to share, and CSE's answer stands.
     exprs = [sp.Rational(11, 5) - sp.Rational(11, 5) * u, w * y]
-    assert _codegen._over_primitive_sums(exprs) == (exprs, [])
-    assert _codegen._shared(exprs, squares=True) == ([], exprs)
+    assert _subexpressions._over_primitive_sums(exprs) == (exprs, [])
+    assert _subexpressions._shared(exprs, squares=True) == ([], exprs)
 
 
 def test_a_value_made_again_after_cse_reads_its_name():
@@ -151,7 +151,7 @@ def test_a_value_made_again_after_cse_reads_its_name():
     # exp(sin(x)) * tanh(x ** 2) computed it twice; test_lint checks it).
     t1, t2, t3, k = sp.symbols("t1 t2 t3 k")
     product = 32 * u * w
-    temporaries, outputs = _codegen._reading_names(
+    temporaries, outputs = _subexpressions._reading_names(
         [(t1, product), (t2, sp.sin(product) + 1),
          (t3, sp.sin(product) + 1), (k, product)],  # held twice: one name
         [product + y, t3 * t2 * k])

@@ -25,7 +25,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import autodiff_ast as ad
-from autodiff_ast import _array_codegen, _codegen, _unparse
+from autodiff_ast import _array_codegen, _unparse
 
 needs_astor = pytest.mark.skipif(
     _unparse._ASTOR is None,
@@ -104,7 +104,6 @@ def printed(monkeypatch):
         pairs.append((texts[0], texts[1]))
         return texts[0]
 
-    monkeypatch.setattr(_codegen, "to_source", both)
     monkeypatch.setattr(_array_codegen, "to_source", both)
     return pairs
 
@@ -324,7 +323,7 @@ def _printed(module: ast.Module, astor: bool) -> str:
     previous = _unparse.use_astor(astor)
     try:
         return _unparse.to_source(copy.deepcopy(module),
-                                  _codegen._pretty_string)
+                                  _unparse.readable_string)
     finally:
         _unparse.use_astor(previous)
 
