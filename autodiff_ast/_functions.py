@@ -187,17 +187,20 @@ def _exact_near_zero(derivative: Callable[[sp.Expr], sp.Expr]
     """``derivative``, whose formula is 0/0 at 0, as the rule writes it:
     its Taylor polynomial near 0 and the formula elsewhere (_singular.py).
     Written so in the rule itself, every derivative taken of it is exact at
-    0 too (the polynomial's, where the formula's would again be 0/0), in
-    array code as in scalar code, and whatever the derivative is combined
-    with (a Hessian's terms are written apart, each with its own 1 / x**2).
-    The form is worked out once, for a placeholder."""
+    0 too (the polynomial's, where the formula's would again be 0/0),
+    whatever the derivative is combined with (a Hessian's terms are
+    written apart, each with its own 1 / x**2).
+    The form is worked out once, for a placeholder, and kept for the
+    process: so its series has no time limit of its own (a busy machine
+    must not leave every later derivative of the rule nan at 0)."""
     @functools.cache
     def form() -> tuple[sp.Dummy, sp.Expr, sp.Expr]:
         # (_singular reads the rules table, which reads this module)
         from ._singular import with_removable_singularity
         point = sp.Dummy("x", real=True)
         formula = derivative(point)
-        return point, formula, with_removable_singularity(formula)
+        return point, formula, with_removable_singularity(formula,
+                                                          limited=False)
 
     def at(x: sp.Expr) -> sp.Expr:
         point, formula, written = form()
@@ -216,6 +219,7 @@ def _exact_near_zero(derivative: Callable[[sp.Expr], sp.Expr]
         return where(near.xreplace({point: x}),
                      polynomial.xreplace({point: rest}),
                      away.xreplace({point: x}))
+    at.form = form  # type: ignore[attr-defined]
     return at
 
 

@@ -17,6 +17,8 @@ neither branch divides by zero.
 
 from __future__ import annotations
 
+import contextlib
+
 import sympy as sp
 from sympy.core.function import PoleError
 from sympy.polys.polyerrors import PolynomialError
@@ -40,10 +42,17 @@ _NO_EXPANSION = (PoleError, PolynomialError, ValueError, TypeError,
                  NotImplementedError, ArithmeticError, TimeUp)
 
 
-def with_removable_singularity(expr: sp.Expr) -> sp.Expr:
+def with_removable_singularity(expr: sp.Expr,
+                               limited: bool = True) -> sp.Expr:
     """``expr``, with its removable singularity (if it has one) replaced
     by its Taylor polynomial nearby: at zero, or where a linear
-    denominator vanishes (log(x) / (x - 1) at 1)."""
+    denominator vanishes (log(x) / (x - 1) at 1).
+
+    SymPy's series gets ``_BUDGET_SECONDS`` of CPU time; not ``limited``,
+    it gets what it takes, and a time limit around the call that runs out
+    raises: a rule's own small formula is worked out so, once for the
+    process (``_functions._exact_near_zero``), and a series cut short
+    there would leave every later derivative of the rule nan at 0."""
     if len(expr.free_symbols) != 1 or expr.has(where, sp.Piecewise):
         return expr
     (x,) = expr.free_symbols
@@ -56,7 +65,7 @@ def with_removable_singularity(expr: sp.Expr) -> sp.Expr:
         # (at zero the series is tried anyway, as it always was)
         if point != 0 and not _bounded_near(expr, x, point):
             continue
-        rewritten = _near(expr, x, point)
+        rewritten = _near(expr, x, point, limited)
         if rewritten is not None:
             return rewritten
     return expr
@@ -98,20 +107,24 @@ def _bounded_near(expr: sp.Expr, x: sp.Symbol, point: sp.Rational) -> bool:
         return False
 
 
-def _near(expr: sp.Expr, x: sp.Symbol, point: sp.Rational
-          ) -> sp.Expr | None:
+def _near(expr: sp.Expr, x: sp.Symbol, point: sp.Rational,
+          limited: bool) -> sp.Expr | None:
     """``expr`` as its Taylor polynomial near ``point`` and as itself
-    elsewhere, or None where it has no removable singularity there."""
+    elsewhere, or None where it has no removable singularity there (or,
+    ``limited``, none found in time)."""
     shifted = expr.subs(x, x + point) if point else expr
     try:
-        with time_limit(_BUDGET_SECONDS):
+        with (time_limit(_BUDGET_SECONDS) if limited
+              else contextlib.nullcontext()):
             taylor = sp.series(shifted, x, 0, _TERMS).removeO()
         if not taylor.is_polynomial(x) or taylor.has(sp.log) or taylor == 0:
             return None  # a pole or a branch point, not removable
         coefficients = sp.Poly(taylor, x).all_coeffs()[::-1]
         leading = max(abs(float(c)) for c in coefficients)
         last = abs(float(coefficients[-1])) or leading * _ROUNDING
-    except _NO_EXPANSION:
+    except _NO_EXPANSION as error:
+        if isinstance(error, TimeUp) and not limited:
+            raise  # (another limit's: not an answer to keep)
         return None
     # Irrational coefficients are written as their values: generated code
     # has no zeta to call (zeta(3) / 3, of gammaln(1 + x) / x), and

@@ -232,3 +232,50 @@ def test_a_derivative_that_reads_the_users_own_step_keeps_its_digits():
     np.testing.assert_allclose(np.diag(hessian), [1 / 3] + expected,
                                rtol=1e-14, atol=0)
     assert not np.any(hessian - np.diag(np.diag(hessian)))
+
+
+# -- the rule's form does not depend on the machine's load ---------------------
+
+def _sinc_rule_form_again():
+    from autodiff_ast import _functions
+    form = _functions._sinc_slope.form
+    form.cache_clear()
+    return form
+
+
+def _written_with_its_polynomial(form):
+    from autodiff_ast import _functions
+    point, _, written = form()
+    assert isinstance(written, _functions.where)
+    _, polynomial, _ = written.args
+    assert polynomial.subs(point, 0) == 0  # the slope's value at 0
+
+
+def test_the_sinc_rule_is_worked_out_whatever_time_its_series_takes(
+        monkeypatch):
+    # The form is kept for the process: a series cut short by its CPU-time
+    # limit (a cold process on a busy machine) left every later derivative
+    # of np.sinc in it nan at 0 (two Hessians here, once, on Python 3.13).
+    from autodiff_ast import _singular
+    form = _sinc_rule_form_again()
+    monkeypatch.setattr(_singular, "_BUDGET_SECONDS", 1e-6)
+    try:
+        _written_with_its_polynomial(form)
+    finally:
+        form.cache_clear()
+
+
+def test_a_time_limit_around_the_sinc_rule_leaves_no_form_behind():
+    # A limit around the rule's first use that runs out raises through it,
+    # not kept as "no Taylor polynomial" for the rest of the process.
+    from autodiff_ast._limits import TimeUp, time_limit
+    form = _sinc_rule_form_again()
+    try:
+        with time_limit(1e-6):
+            form()
+    except TimeUp:
+        pass
+    try:
+        _written_with_its_polynomial(form)
+    finally:
+        form.cache_clear()
