@@ -38,8 +38,8 @@ from typing import Any, Callable, Sequence
 
 from ._as_numpy import CAUGHT, numeric_retry
 from ._lower_records import DEFAULTS, Read, staleness
-from ._output_types import (GUARD_CELLS, Plan, cast, caster, proof,
-                            python_float, recast)
+from ._output_types import (GUARD_CELLS, Plan, cast, caster,
+                            floats_as_computed, proof, python_float, recast)
 from ._parameters import all_defaults
 
 __all__ = ["make_handle", "implementation", "OMITTED"]
@@ -94,19 +94,30 @@ def make_handle(function: types.FunctionType, reads: Sequence[Read],
     retry = types.SimpleNamespace(call=_retry(function, plan))
     casting: dict[str, Any] = {}
     passed = None
+    returns = None
     if plan is not None:
         convert, passed = caster(plan, params, python_float)
         definition = _definition(function)
-        if isinstance(plan, int) and definition is not None and \
-                proof(definition, function, plan) is not None:
-            convert, passed = float, ""  # (shown to be a number: in C)
+        # Shown to compute a number (not an array) for each output: made
+        # a Python float by float itself, in C.
+        numbers = definition is not None and proof(
+            definition, function, plan) is not None
+        if isinstance(plan, int) and numbers:
+            convert, passed = float, ""
         casting.update({"_autodiff_ast_cast": convert,
+                        "_autodiff_ast_leaf": float if numbers
+                        else python_float,
                         "_autodiff_ast_recast": recast(function, plan,
                                                        retry.call),
                         **GUARD_CELLS})
+        floats = [p for i, p in enumerate(params) if i not in as_made]
+        if definition is None or not floats_as_computed(
+                definition, function, plan, floats):
+            # (else Python floats already, by arithmetic: 6 * x + 4)
+            returns = _CastReturns(passed, plan, params, numbers)
     answer = _passer(answer, params, code.co_argcount)
     checked = _checked_copy(function, passed_on, retry, reads, regenerate,
-                            answer, casting, passed)
+                            answer, casting, returns)
     if checked is not None:
         return checked
     namespace: dict[str, Any] = {
@@ -210,11 +221,12 @@ def _checked_copy(function: types.FunctionType, passed_on: list[str],
                   retry: types.SimpleNamespace, reads: Sequence[Read],
                   regenerate: Callable[[], types.FunctionType],
                   arrays: Callable[..., Any], casting: dict[str, Any],
-                  cast_returns: str | None) -> types.FunctionType | None:
+                  returns: _CastReturns | None
+                  ) -> types.FunctionType | None:
     """The handle as ``function`` itself, compiled again with the checks
     first (``_checking_copy``), the names ``casting`` gives as cells, and
-    with ``cast_returns`` (what the cast takes besides the result, if
-    anything; None: no cast) each return's outputs cast; ``passed_on``:
+    each return's outputs cast by ``returns`` (None: as computed);
+    ``passed_on``:
     the check that passes a call on to ``arrays``, before the defaults
     are filled in. While a value it baked in
     differs, the regenerated derivative answers (and is what the handle
@@ -281,7 +293,7 @@ def _checked_copy(function: types.FunctionType, passed_on: list[str],
         return implementation(renewed[0])
 
     handle = _checking_copy(function, [*passed_on, *guard], cells,
-                            cast_returns)
+                            returns)
     return None if handle is None else _dressed(handle, function, current)
 
 
@@ -376,25 +388,56 @@ def _definition(function: types.FunctionType) -> ast.FunctionDef | None:
 
 
 class _CastReturns(ast.NodeTransformer):
-    """Each return of the function (not of one nested in it) gives its
-    outputs in their arguments' types: ``return _autodiff_ast_cast(value,
-    x)`` (``passed``: what the cast takes besides the value), on the
-    return's own line."""
+    """Each return of the function (not of one nested in it) gives the
+    outputs ``plan`` names as Python floats, on the return's own line. A
+    tuple returned as written has each output cast where it stands, one
+    call each (``_autodiff_ast_leaf(d2_dx2)``: ``float`` where ``numbers``,
+    the code shown to compute a number for each, else ``python_float(
+    d2_dx2, x)``, which takes arrays too): a cast that walked the plan
+    cost 1.4 us of a two-argument gradient's 2.2. Any other value is cast
+    whole (``_autodiff_ast_cast(value, (x, y))``; ``passed``: what the cast
+    takes besides the value)."""
 
-    def __init__(self, passed: str) -> None:
+    def __init__(self, passed: str, plan: Plan, params: Sequence[str],
+                 numbers: bool) -> None:
         self.passed = passed
+        self.plan = plan
+        self.params = params
+        self.numbers = numbers
 
     def visit_Return(self, node: ast.Return) -> ast.Return:
         if node.value is None:
             return node
-        passed = [ast.parse(self.passed, mode="eval").body] \
-            if self.passed else []
-        cast = ast.Name("_autodiff_ast_cast", ast.Load())
-        call = ast.Call(cast, [node.value, *passed], [])
-        for made in (call, cast, *(n for p in passed for n in ast.walk(p))):
-            ast.copy_location(made, node.value)
-        node.value = call
+        value = self._leaves(node.value, self.plan)
+        if value is None:
+            passed = [ast.parse(self.passed, mode="eval").body] \
+                if self.passed else []
+            value = ast.Call(ast.Name("_autodiff_ast_cast", ast.Load()),
+                             [node.value, *passed], [])
+        original = set(map(id, ast.walk(node.value)))
+        for made in ast.walk(value):
+            if id(made) not in original:
+                ast.copy_location(made, node.value)
+        node.value = value
         return node
+
+    def _leaves(self, value: ast.expr, plan: Plan) -> ast.expr | None:
+        """``value`` with each output ``plan`` names cast where it
+        stands; None where the plan's tuples are not written out."""
+        if plan is None:
+            return value
+        if isinstance(plan, int):
+            argument = [] if self.numbers else [
+                ast.Name(self.params[plan], ast.Load())]
+            return ast.Call(ast.Name("_autodiff_ast_leaf", ast.Load()),
+                            [value, *argument], [])
+        if not (isinstance(value, ast.Tuple) and len(value.elts) == len(
+                plan)):
+            return None
+        parts = [self._leaves(e, p) for e, p in zip(value.elts, plan)]
+        if any(part is None for part in parts):
+            return None
+        return ast.Tuple(parts, ast.Load())  # type: ignore[arg-type]
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
         return node  # (a nested function's returns are its own)
@@ -407,7 +450,7 @@ class _CastReturns(ast.NodeTransformer):
 
 def _checking_copy(function: types.FunctionType, guard: list[str],
                    cells: dict[str, types.CellType],
-                   cast_returns: str | None = None
+                   returns: _CastReturns | None = None
                    ) -> types.FunctionType | None:
     """``function`` compiled again from its own source with ``guard`` (the
     checks) as its first statements, in its globals and cells and with
@@ -415,7 +458,7 @@ def _checking_copy(function: types.FunctionType, guard: list[str],
     calling handle cost 35 ns a call, the argument check costs 15). The
     guard stands on the ``def`` line, so every other line keeps its
     number: tracebacks, pdb and coverage show the generated source. With
-    ``cast_returns``, each return casts its outputs (``_CastReturns``).
+    ``returns``, each return casts its outputs (``_CastReturns``).
     None when the source is not at hand or uses our names (then the
     handle calls ``function``)."""
     code = function.__code__
@@ -429,8 +472,8 @@ def _checking_copy(function: types.FunctionType, guard: list[str],
             child.lineno = child.end_lineno = 1  # type: ignore[attr-defined]
             child.col_offset = 0  # type: ignore[attr-defined]
             child.end_col_offset = len(lines[0].rstrip())  # type: ignore
-    if cast_returns is not None:
-        definition.body = [_CastReturns(cast_returns).visit(statement)
+    if returns is not None:
+        definition.body = [returns.visit(statement)
                            for statement in definition.body]
     body = definition.body
     documented = (body and isinstance(body[0], ast.Expr)

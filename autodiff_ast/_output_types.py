@@ -40,7 +40,8 @@ import optree
 from ._as_numpy import ARITHMETIC
 
 __all__ = ["stored", "restored", "cast", "caster", "recast",
-           "like", "python_float", "tree_like", "proof", "GUARD_CELLS"]
+           "like", "python_float", "tree_like", "proof", "floats_as_computed",
+           "GUARD_CELLS"]
 
 # A plan mirrors what generated code returns (tuples of outputs): at each
 # output, the position of the argument whose type it takes, or None where
@@ -198,6 +199,26 @@ def proof(definition: ast.FunctionDef, function: types.FunctionType,
         for name, kind in sorted(reading.weak.items())]
 
 
+def floats_as_computed(definition: ast.FunctionDef,
+                       function: types.FunctionType, plan: Plan,
+                       floats: Sequence[str]) -> bool:
+    """Whether, each parameter named in ``floats`` being a Python float,
+    each output the plan names is a Python float as the code computes it:
+    arithmetic, ``abs`` and ``math`` functions of those parameters and of
+    Python numbers written in the code. Not through a NumPy function (its
+    result is NumPy's float64) nor a global number (the code reads it
+    when it runs: it may be another type by then)."""
+    arguments = definition.args
+    params = [a.arg for a in arguments.args + arguments.kwonlyargs]
+    reading = _Reading(function, params, plan, numpy=False)
+    if not reading.block(definition.body,
+                         {p: frozenset({p}) for p in params}):
+        return False
+    named = {name for pair in reading.pairs for name in pair}
+    return named | set(reading.weak) <= set(floats) and all(
+        kind is float for kind in reading.weak.values())
+
+
 def _same_classes(pairs: set[tuple[str, str]]) -> list[str]:
     """``pairs`` of names that must have one class, as one condition per
     name but the first of each group of names bound together."""
@@ -219,13 +240,15 @@ def _same_classes(pairs: set[tuple[str, str]]) -> list[str]:
 class _Reading:
     """The walk of one generated function: each local's kind, the pairs of
     names whose classes must agree, and the globals taken as weak
-    numbers (with their class)."""
+    numbers (with their class). Not ``numpy``: a NumPy function's result
+    is not known (at Python floats it is NumPy's float64)."""
 
     def __init__(self, function: types.FunctionType, params: list[str],
-                 plan: Plan) -> None:
+                 plan: Plan, numpy: bool = True) -> None:
         self.function = function
         self.params = params
         self.plan = plan
+        self.numpy = numpy
         self.pairs: set[tuple[str, str]] = set()
         self.weak: dict[str, type] = {}
 
@@ -327,7 +350,8 @@ class _Reading:
         module = self.outside(func.value.id)
         if module is math:
             return "math"
-        if module is np and _keeps_floats(getattr(np, func.attr, None)):
+        if module is np and self.numpy and _keeps_floats(
+                getattr(np, func.attr, None)):
             return "ufunc"
         return None
 
