@@ -358,14 +358,26 @@ class ArrayWriter:
             self.out.append(ast.Return(printed[0]))
             return
         names = []
-        for node, label in zip(printed, self.spec.output_names):
+        # A number computed twice (a Hessian's equal blocks, -400 * x) is
+        # written once; an array twice, so that changing one leaves the
+        # other.
+        numbers: dict[str, str] = {}
+        for node, label, original in zip(printed, self.spec.output_names,
+                                         self.spec.outputs):
             if isinstance(node, (ast.Name, ast.Constant)):
                 names.append(node)
+                continue
+            key = ast.dump(node)
+            if key in numbers:
+                names.append(ast.Name(numbers[key], ast.Load()))
                 continue
             name = unique_name(label, self.taken)
             self.taken.add(name)
             self.assign(name, node)
             names.append(ast.Name(name, ast.Load()))
+            if isinstance(original, sp.Expr) and not self.program.shape(
+                    original) and _computes(node):
+                numbers[key] = name
         if self.spec.output_names[0] == "value" and isinstance(
                 names[0], ast.Name):
             _value_first(self.out, names[0].id,
@@ -381,13 +393,19 @@ class ArrayWriter:
         operation that fits on a line of its own."""
         if self.inlined != 0 or not isinstance(value, sp.Expr):
             return value
+        room = _WIDTH - len("    part = ")
         while not _fits(f"    {start}{self.measured(value)}"):
-            room = _WIDTH - len("    part = ")
-            part = next((node for node in _deepest_path(value)[1:]
-                         if isinstance(node, sp.Expr) and node.free_symbols
-                         and not isinstance(node, (sp.Symbol, sp.Number))
-                         and not _is_trivial(node)
+            path = _deepest_path(value)
+            part = next((node for node in path[1:] if _nameable(node)
                          and len(self.measured(node)) <= room), None)
+            if part is None:
+                # (the deepest operation too long for a line of its own is
+                # a sum of small terms, 2 * t_6 among them: its largest
+                # part that fits is named)
+                part = next(filter(None, (
+                    self.largest_part(node, room)
+                    for node in reversed(path) if isinstance(node, sp.Expr)
+                    and len(self.measured(node)) > room)), None)
             if part is None:
                 break
             temporary = sp.Dummy("part")
@@ -401,6 +419,15 @@ class ArrayWriter:
             # Its negation too: the printer folds a sign into a sum.
             value = value.xreplace({part: temporary, -part: -temporary})
         return value
+
+    def largest_part(self, value: sp.Expr, room: int) -> sp.Expr | None:
+        """The largest part of ``value`` that may be named and fits in
+        ``room`` characters; None where there is none."""
+        fitting = [(len(text), node) for node in sp.preorder_traversal(value)
+                   if node is not value and _nameable(node)
+                   for text in [self.measured(node)] if len(text) <= room]
+        return max(fitting, key=lambda item: item[0],
+                   default=(0, None))[1]
 
     def measured(self, value: sp.Expr) -> str:
         """``value`` as it prints, on one line: the np.where it would hoist
@@ -620,6 +647,19 @@ def _fits(line: str) -> bool:
     lines = _wrap_line(line).splitlines()
     return all(len(text) <= _WIDTH for text in lines) and all(
         len(text) - len(text.lstrip()) <= _DEEPEST for text in lines)
+
+
+def _nameable(node: sp.Basic) -> bool:
+    """Whether ``node`` may be named to shorten a line: an operation on
+    the arguments, not a name, a number or 2 * x."""
+    return isinstance(node, sp.Expr) and bool(node.free_symbols) and not (
+        isinstance(node, (sp.Symbol, sp.Number)) or _is_trivial(node))
+
+
+def _computes(node: ast.expr) -> bool:
+    """Whether ``node`` computes something (not np.nan, a name)."""
+    return any(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call))
+               for n in ast.walk(node))
 
 
 def _value_first(out: list[ast.stmt], value: str,

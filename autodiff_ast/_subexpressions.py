@@ -101,7 +101,7 @@ def _cse(exprs: list[sp.Expr], share_squares: bool
             inline[temporary] = value
         else:
             kept.append((temporary, value))
-    return kept, [e.xreplace(inline) for e in reduced]
+    return _over_named_products(kept, [e.xreplace(inline) for e in reduced])
 
 
 def _expanded_where_shared(exprs: list[sp.Expr]) -> list[sp.Expr]:
@@ -234,7 +234,47 @@ def _shared_over(exprs: list[sp.Expr],
         ordered, outputs = _tidied(
             _in_dependency_order(again + ordered, []),
             reduced[len(ordered):], squares)
-    return _reading_names(ordered, outputs)
+    return _reading_names(*_over_named_products(ordered, outputs))
+
+
+def _over_named_products(temporaries: list[tuple[sp.Symbol, sp.Expr]],
+                         outputs: list[sp.Expr],
+                         ) -> tuple[list[tuple[sp.Symbol, sp.Expr]],
+                                    list[sp.Expr]]:
+    """A product that holds a named product read by its name: ``t_1 * x *
+    y`` for ``sin_t * exp * x * y`` once ``t_1 = sin_t * exp`` is a
+    temporary. SymPy's CSE names a product where it stands whole, not
+    where it is part of a larger one (a Hessian's terms, each the product
+    times another factor)."""
+    products = {t: frozenset(v.args) for t, v in temporaries
+                if isinstance(v, sp.Mul)
+                and not any(a.is_Number for a in v.args)}
+    if not products:
+        return temporaries, outputs
+
+    def over(expr: sp.Expr, usable: dict[sp.Symbol, frozenset]) -> sp.Expr:
+        def holds(node: sp.Basic) -> bool:
+            return isinstance(node, sp.Mul) and any(
+                factors <= set(node.args) for factors in usable.values())
+
+        def rewritten(product: sp.Mul) -> sp.Expr:
+            factors = set(product.args)
+            while True:
+                found = max((t for t, f in usable.items() if f <= factors),
+                            key=lambda t: len(usable[t]), default=None)
+                if found is None:
+                    return sp.Mul(*factors)
+                factors = (factors - usable[found]) | {found}
+
+        return expr.replace(holds, rewritten) if usable else expr
+
+    usable: dict[sp.Symbol, frozenset] = {}
+    written = []
+    for temporary, value in temporaries:  # (each over those before it)
+        written.append((temporary, over(value, usable)))
+        if temporary in products:
+            usable[temporary] = products[temporary]
+    return written, [over(e, usable) for e in outputs]
 
 
 def _reading_names(temporaries: list[tuple[sp.Symbol, sp.Expr]],

@@ -157,3 +157,39 @@ def test_a_value_made_again_after_cse_reads_its_name():
         [product + y, t3 * t2 * k])
     assert temporaries == [(t1, product), (t2, sp.sin(t1) + 1)]
     assert outputs == [t1 + y, t1 * t2 ** 2]
+
+
+def wave(x, y):
+    return np.exp(-x * y) * np.sin(x + y)
+
+
+def test_a_named_product_is_read_where_a_larger_product_holds_it():
+    # It was t_1 = sin_t * exp beside sin_t * exp * x * y and sin_t * exp
+    # * y ** 2: SymPy's CSE names a product where it stands whole, not
+    # where it is a part of a larger one.
+    hessian = ad.hessian(wave, argnums=(0, 1))
+    assert body(hessian) == """
+    t = x + y
+    sin_t = np.sin(t)
+    exp = np.exp(-x * y)
+    t_1 = sin_t * exp
+    t_2 = exp * np.cos(t)
+    t_3 = t_2 * y
+    t_4 = t_2 * x
+    d2_dx_dy = t_1 * (x * y - 2) - t_3 - t_4
+    d2_dx2 = t_1 * y ** 2 - t_1 - 2 * t_3
+    d2_dy2 = t_1 * x ** 2 - t_1 - 2 * t_4
+    return (d2_dx2, d2_dx_dy), (d2_dx_dy, d2_dy2)
+"""
+    x, y = mpmath.mpf("0.7"), mpmath.mpf("-0.3")
+
+    def exact(*orders):
+        with mpmath.workdps(40):
+            return float(mpmath.diff(lambda a, b: mpmath.exp(-a * b)
+                                     * mpmath.sin(a + b), (x, y), orders))
+
+    (xx, xy), (yx, yy) = hessian(0.7, -0.3)
+    assert xy == yx
+    assert (xx, xy, yy) == (pytest.approx(exact(2, 0), rel=1e-14),
+                            pytest.approx(exact(1, 1), rel=1e-14),
+                            pytest.approx(exact(0, 2), rel=1e-14))
