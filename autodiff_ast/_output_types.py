@@ -177,6 +177,10 @@ Kind = frozenset[str] | None  # None: not known
 _INT: frozenset[str] = frozenset()
 _FLOAT = frozenset({"~float"})
 
+# The math functions that give ints, not floats.
+_MATH_INTS = frozenset({"floor", "ceil", "trunc", "factorial", "comb", "perm",
+                        "gcd", "lcm", "isqrt"})
+
 # What the conditions ``proof`` gives read besides the function's names.
 GUARD_CELLS = {"_autodiff_ast_float": float, "_autodiff_ast_int": int}
 
@@ -320,6 +324,9 @@ class _Reading:
                 return None
             called = self.callee(node.func)
             if called == "math":
+                if not self.numpy and isinstance(node.func, ast.Attribute) \
+                        and node.func.attr in _MATH_INTS:
+                    return None  # (an int where a float is asked for)
                 return _FLOAT  # (floor's int is as weak)
             if called != "ufunc":
                 return None

@@ -247,3 +247,17 @@ def test_several_outputs_at_floats_are_cast_where_they_stand():
         decay * ((-0.21 - 1) * s - 0.4 * c - s), rel=1e-14)
     assert xx == pytest.approx(decay * (0.09 * s + 0.6 * c - s), rel=1e-14)
     assert yy == pytest.approx(decay * (0.49 * s - 1.4 * c - s), rel=1e-14)
+
+
+def stepped(x, y):
+    return x * math.floor(y) + y
+
+
+def test_a_derivative_that_is_an_int_of_the_arguments_is_still_a_float():
+    # math.floor gives an int: the code is not arithmetic of floats alone,
+    # so its outputs are cast (they were returned as computed, 2 not 2.0)
+    for derivative, want in ((ad.grad(stepped), 2.0),
+                             (ad.grad(stepped, argnums=(0, 1)), (2.0, 1.0))):
+        got = derivative(1.5, 2.5)
+        assert got == want
+        assert {type(v) for v in optree.tree_leaves(got)} == {float}
