@@ -81,7 +81,14 @@ def derivative_call(run: Any, derivative: Any, args: list[Any],
     from ._float_handle import transform_of
 
     derivative = transform_of(derivative)
-    assert isinstance(derivative, ArrayTransform)  # (every derivative's)
+    if not isinstance(derivative, ArrayTransform):
+        # (a derivative made per call: with allow_int=True, whose code
+        # depends on which arguments are ints)
+        raise run.error(node, "a derivative made with allow_int=True is "
+                              "not supported inside a function being "
+                              "differentiated: leave allow_int out and "
+                              "pass the int arguments as floats (their "
+                              "derivatives are zero)")
     if not derivative.takes_tangents:  # (the arguments left out: defaults)
         missing = len(derivative.params) - len(args)
         defaults = derivative.defaults

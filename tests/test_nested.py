@@ -143,6 +143,26 @@ def test_options_of_a_derivative_inside_must_be_known():
         str(error.value)
 
 
+def with_a_local_int_derivative(x, s):
+    def inner(y):
+        return s * y ** 2
+    return ad.grad(inner, allow_int=True)(x)
+
+
+def test_a_derivative_with_allow_int_inside_is_refused_at_its_call():
+    # (it was an AssertionError, and before that "'IntegerZeros' object
+    # has no attribute '__code__'")
+    with pytest.raises(ad.UnsupportedCodeError) as error:
+        ad.grad(with_a_local_int_derivative)(1.5, 2.0)
+    line = line_of(with_a_local_int_derivative, "allow_int=True")
+    message = str(error.value)
+    assert message.startswith(
+        "a derivative made with allow_int=True is not supported inside a "
+        "function being differentiated: leave allow_int out and pass the "
+        "int arguments as floats (their derivatives are zero) (")
+    assert message.endswith(f"test_nested.py:{line})")
+
+
 def wave(x):
     return np.sin(x) * 2.0
 
