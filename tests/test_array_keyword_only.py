@@ -149,9 +149,9 @@ def test_a_keyword_only_argument_passed_by_position_is_refused(transform):
         raised.value)
 
 
-def test_scalar_code_passes_a_keyword_only_argument_on_to_array_code():
-    # The scalar handle answers an array argument's Jacobian with the
-    # array transforms, passing k on: by position, inside the library.
+def test_the_handle_at_floats_passes_a_keyword_only_argument_on():
+    # The handle at floats passes an array argument's Jacobian on to the
+    # array transforms, with k: by position, inside the library.
     def scaled_cubes(x, *, k=2.0):
         return k * x ** 3
 
