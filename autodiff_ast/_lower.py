@@ -193,6 +193,16 @@ class _Runner(Statements, Expressions, Names, Calls, Vetting):
 
     def inline(self, callee: types.FunctionType, args: list[Any],
                kwargs: dict[str, Any], node: ast.Call) -> Any:
+        if hasattr(callee, "__autodiff_ast_transform__"):
+            # A derivative's handle called another way than by its name
+            # (map(dh, xs), a default g=dh): its transform's code, and
+            # what that code baked in, which this code bakes in too, as a
+            # call by its name takes them.
+            from ._nested import derivative_call
+            if kwargs:
+                raise self.error(node, f"call {callee.__name__} with its "
+                                       "arguments by position here")
+            return derivative_call(self, callee, args, node)
         if callee.__code__ in self.context.inlining:
             raise self.error(node, f"recursive call to {callee.__name__}: "
                                    "autodiff_ast inlines the functions it "

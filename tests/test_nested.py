@@ -163,6 +163,33 @@ def test_a_derivative_with_allow_int_inside_is_refused_at_its_call():
     assert message.endswith(f"test_nested.py:{line})")
 
 
+SCALES = [2.0]  # (a list: its item is baked into the code, and checked)
+
+
+def scaled_cube(x):
+    return x ** 3 * SCALES[0]
+
+
+d_scaled_cube = ad.grad(scaled_cube)
+
+
+def slopes_by_map(x):
+    return sum(map(d_scaled_cube, [x, 2 * x]))
+
+
+def test_a_derivative_called_through_map_keeps_what_its_code_baked_in():
+    # map() calls d_scaled_cube without its name: its code was inlined
+    # without the values it baked in, so a changed SCALES[0] went unseen
+    # (90, the old value, where 135 is right).
+    gradient = ad.grad(slopes_by_map)
+    assert gradient(1.5) == pytest.approx(2.0 * 6 * 1.5 * 5, rel=1e-15)
+    SCALES[0] = 3.0
+    try:
+        assert gradient(1.5) == pytest.approx(3.0 * 6 * 1.5 * 5, rel=1e-15)
+    finally:
+        SCALES[0] = 2.0
+
+
 def wave(x):
     return np.sin(x) * 2.0
 
